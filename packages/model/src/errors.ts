@@ -1,0 +1,109 @@
+/**
+ * The one catalogue of CivicLoop error codes. Every error the gateway returns and the SDK raises
+ * carries one of these codes; the HTTP status and the default message live here so that the
+ * gateway, the SDK and the docs cannot drift apart (a test checks docs/errors.md lists each code).
+ */
+export interface ErrorDefinition {
+  readonly status: number;
+  /** Default message. It says what to change, not just what went wrong. */
+  readonly message: string;
+  /** Whether the same request may succeed if simply sent again later. */
+  readonly retryable: boolean;
+}
+
+const define = (status: number, message: string, retryable = false): ErrorDefinition => ({
+  status,
+  message,
+  retryable,
+});
+
+export const ERRORS = {
+  CL_ERR_VALIDATION: define(400, 'The request does not match its schema; see details for each field to fix.'),
+  CL_ERR_BAD_JSON: define(400, 'The request body is not valid JSON; send a JSON object with Content-Type: application/json.'),
+  CL_ERR_UNSUPPORTED_MEDIA_TYPE: define(415, 'Send the body as application/json.'),
+  CL_ERR_PAYLOAD_TOO_LARGE: define(413, 'The request body is larger than the gateway accepts (BODY_LIMIT_BYTES); shorten the text or upload photos separately.'),
+  CL_ERR_UNKNOWN_CATEGORY: define(422, 'The category code is not in the catalogue; list valid codes with GET /v1/categories.'),
+  CL_ERR_UNKNOWN_UNIT: define(422, 'The unit does not exist in this tenant; create it with POST /v1/units or pick one from GET /v1/units.'),
+  CL_ERR_UNKNOWN_STAFF: define(422, 'The staff member does not exist or is inactive in this tenant; check GET /v1/staff.'),
+  CL_ERR_STAFF_NOT_IN_UNIT: define(422, 'The assignee does not belong to the unit the ticket is dispatched to; pick a member of that unit.'),
+  CL_ERR_PHOTO_REQUIRED: define(422, 'This command needs at least one photo reference (photos: [{ ref }]); upload the after-photo first.'),
+  CL_ERR_REASON_REQUIRED: define(422, 'This command needs a reason; send reason (and a note explaining it).'),
+  CL_ERR_INVALID_TRANSITION: define(409, 'The ticket is not in a state that allows this command; read the ticket and its allowed commands first.'),
+  CL_ERR_ALREADY_RATED: define(409, 'Feedback was already recorded for this ticket; a ticket is rated once per closing.'),
+  CL_ERR_VERSION_CONFLICT: define(409, 'The ticket changed while this command was applied; read it again and decide whether the command still applies.'),
+  CL_ERR_DUPLICATE_TARGET: define(422, 'A ticket cannot be merged into itself or into a ticket that is itself closed out as a duplicate, rejected or cancelled.'),
+  CL_ERR_IDEMPOTENCY_KEY_REUSED: define(422, 'This Idempotency-Key was already used for a different request; use a new key for a new request.'),
+  CL_ERR_IDEMPOTENCY_KEY_INVALID: define(400, 'Idempotency-Key must be 8 to 128 characters of letters, digits, "-", "_", ":" or ".".'),
+  CL_ERR_NOT_FOUND: define(404, 'No such resource in this tenant; check the id.'),
+  CL_ERR_ROUTE_NOT_FOUND: define(404, 'No such route; see GET /v1/openapi.json for the routes.'),
+  CL_ERR_UNAUTHENTICATED: define(401, 'Send a key or token: Authorization: Bearer <secret key or token>, or X-CivicLoop-Key: <publishable key>.'),
+  CL_ERR_INVALID_KEY: define(401, 'The API key is unknown or revoked; use a current key of the tenant.'),
+  CL_ERR_TOKEN_INVALID: define(401, 'The token is malformed or its signature does not verify; sign it with the tenant secret key (SDK: signToken).'),
+  CL_ERR_TOKEN_EXPIRED: define(401, 'The token has expired; sign a new one (tokens are short-lived by design).'),
+  CL_ERR_TOKEN_TOO_LONG_LIVED: define(401, 'The token lives longer than the gateway allows (TOKEN_MAX_TTL_SECONDS); sign it with a shorter ttl.'),
+  CL_ERR_FORBIDDEN: define(403, 'The caller\'s role may not do this; use a principal with the required role.'),
+  CL_ERR_PUBLISHABLE_KEY_SCOPE: define(403, 'A publishable key can only create reports and read the catalogue; use the secret key on the server, or add a resident token.'),
+  CL_ERR_OPERATOR_DISABLED: define(403, 'Tenant administration is disabled; set CIVICLOOP_OPERATOR_TOKEN on the gateway to enable it.'),
+  CL_ERR_TENANT_CODE_TAKEN: define(409, 'A tenant with this code already exists; pick another code.'),
+  CL_ERR_RATE_LIMITED: define(429, 'Too many requests; wait for Retry-After seconds and send again.', true),
+  CL_ERR_UNAVAILABLE: define(503, 'The gateway cannot reach its store right now; retry after a short wait.', true),
+  CL_ERR_SHUTTING_DOWN: define(503, 'The gateway is shutting down; retry against another instance or after restart.', true),
+  CL_ERR_INTERNAL: define(500, 'Unexpected gateway error; retry, and report it with the request id if it persists.', true),
+  CL_ERR_CONFIG: define(500, 'The gateway configuration is invalid; the message names the variable to change.'),
+  CL_ERR_PORT_IN_USE: define(500, 'A port the gateway needs is taken; the message names the variable that changes it.'),
+  CL_ERR_REDIS_SERVER_MISSING: define(500, 'redis-server is not installed; install it (apt-get install -y redis-server) or set REDIS_URL to an existing Redis.'),
+  CL_ERR_NETWORK: define(0, 'The gateway could not be reached; check baseUrl and the network.', true),
+  CL_ERR_TIMEOUT: define(0, 'The request took longer than timeoutMs; raise timeoutMs or retry.', true),
+  CL_ERR_ABORTED: define(0, 'The request was aborted by its AbortSignal.'),
+} as const satisfies Record<string, ErrorDefinition>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERRORS, value);
+}
+
+/** Shape of an error in every HTTP response body: `{ "error": { ... } }`. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  status: number;
+  retryable: boolean;
+  details?: unknown;
+  requestId?: string;
+}
+
+/**
+ * Thrown by model functions (the state machine, validators) and by the gateway. The gateway turns
+ * it into an HTTP response; the SDK rebuilds it from one.
+ */
+export class CivicLoopError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly retryable: boolean;
+  readonly details?: unknown;
+
+  constructor(code: ErrorCode, message?: string, details?: unknown) {
+    const definition = ERRORS[code];
+    super(message ?? definition.message);
+    this.name = 'CivicLoopError';
+    this.code = code;
+    this.status = definition.status;
+    this.retryable = definition.retryable;
+    if (details !== undefined) this.details = details;
+  }
+
+  toBody(requestId?: string): ErrorBody {
+    const body: ErrorBody = {
+      code: this.code,
+      message: this.message,
+      status: this.status,
+      retryable: this.retryable,
+    };
+    if (this.details !== undefined) body.details = this.details;
+    if (requestId) body.requestId = requestId;
+    return body;
+  }
+}

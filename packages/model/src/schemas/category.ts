@@ -1,0 +1,43 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+export const Priority = Type.Union([
+  Type.Literal('urgent'),
+  Type.Literal('high'),
+  Type.Literal('normal'),
+  Type.Literal('low'),
+]);
+export type Priority = Static<typeof Priority>;
+
+export const SlaMinutes = Type.Object({
+  respond: Type.Integer({ minimum: 1, description: 'minutes from dispatch to acceptance' }),
+  arrive: Type.Integer({ minimum: 1, description: 'minutes from dispatch to arrival on site' }),
+  resolve: Type.Integer({ minimum: 1, description: 'minutes from dispatch to resolution' }),
+});
+export type SlaMinutes = Static<typeof SlaMinutes>;
+
+export const LocalizedName = Type.Object({ 'zh-CN': Type.String(), en: Type.String() });
+
+export const CategoryGroup = Type.Object({
+  code: Type.String(),
+  name: LocalizedName,
+});
+export type CategoryGroup = Static<typeof CategoryGroup>;
+
+export const Category = Type.Object({
+  code: Type.String({ pattern: '^[a-z0-9_.]+$' }),
+  group: Type.String(),
+  name: LocalizedName,
+  defaultPriority: Priority,
+  sla: SlaMinutes,
+  skills: Type.Array(Type.String(), { description: 'skills a worker needs to handle it' }),
+});
+export type Category = Static<typeof Category>;
+
+export const CategoryCatalogue = Type.Object({
+  groups: Type.Array(CategoryGroup),
+  categories: Type.Array(Category),
+  priorities: Type.Array(
+    Type.Object({ code: Priority, slaFactor: Type.Number({ description: 'multiplies the category SLA' }) }),
+  ),
+});
+export type CategoryCatalogue = Static<typeof CategoryCatalogue>;

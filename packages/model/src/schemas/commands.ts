@@ -1,0 +1,84 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Location, Note, Photos } from './common.js';
+import { Priority } from './category.js';
+import { Channel, RejectReason } from './ticket.js';
+
+const strict = { additionalProperties: false } as const;
+const optionalNote = { note: Type.Optional(Note), expectedVersion: Type.Optional(Type.Integer({ minimum: 1, description: 'fail with CL_ERR_VERSION_CONFLICT unless the ticket is at this version' })) };
+
+export const CreateTicketInput = Type.Object(
+  {
+    category: Type.String({ minLength: 1, maxLength: 64, description: 'A code from GET /v1/categories' }),
+    description: Type.String({ minLength: 1, maxLength: 4000 }),
+    location: Location,
+    photos: Type.Optional(Photos),
+    priority: Type.Optional(Priority),
+    channel: Type.Optional(Channel),
+    contact: Type.Optional(Type.String({ maxLength: 100, description: 'How to reach the reporter; visible to staff only' })),
+    reporterName: Type.Optional(Type.String({ maxLength: 100 })),
+    anonymous: Type.Optional(Type.Boolean({ description: 'Hide the reporter from workers' })),
+    externalId: Type.Optional(Type.String({ maxLength: 128, description: 'Id in the system the report came from (hotline record)' })),
+  },
+  strict,
+);
+export type CreateTicketInput = Static<typeof CreateTicketInput>;
+
+export const DispatchBody = Type.Object(
+  {
+    unitId: Type.String({ minLength: 1, maxLength: 64 }),
+    assigneeId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    priority: Type.Optional(Priority),
+    ...optionalNote,
+  },
+  strict,
+);
+export const ReassignBody = DispatchBody;
+export const AcceptBody = Type.Object({ ...optionalNote }, strict);
+export const ArriveBody = Type.Object(
+  { ...optionalNote, automatic: Type.Optional(Type.Boolean({ description: 'set by telemetry-driven arrival detection' })) },
+  strict,
+);
+export const ResolveBody = Type.Object({ ...optionalNote, photos: Photos }, strict);
+export const VerifyBody = Type.Object(
+  { ...optionalNote, outcome: Type.Union([Type.Literal('pass'), Type.Literal('fail')]), photos: Type.Optional(Photos) },
+  strict,
+);
+export const ReworkBody = Type.Object({ ...optionalNote }, strict);
+export const ReturnBody = Type.Object({ ...optionalNote, reason: Type.String({ minLength: 1, maxLength: 500 }) }, strict);
+export const RejectBody = Type.Object({ ...optionalNote, reason: RejectReason }, strict);
+export const MergeBody = Type.Object({ ...optionalNote, into: Type.String({ minLength: 1, maxLength: 64 }) }, strict);
+export const CancelBody = Type.Object({ ...optionalNote }, strict);
+export const ReopenBody = Type.Object({ ...optionalNote, reason: Type.String({ minLength: 1, maxLength: 500 }) }, strict);
+export const FeedbackBody = Type.Object(
+  {
+    rating: Type.Integer({ minimum: 1, maximum: 5 }),
+    comment: Type.Optional(Type.String({ maxLength: 1000 })),
+    expectedVersion: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  strict,
+);
+
+/** Every command a ticket accepts after it was reported, by name, with its request body schema. */
+export const COMMAND_BODIES = {
+  dispatch: DispatchBody,
+  reassign: ReassignBody,
+  return: ReturnBody,
+  accept: AcceptBody,
+  arrive: ArriveBody,
+  resolve: ResolveBody,
+  verify: VerifyBody,
+  rework: ReworkBody,
+  reject: RejectBody,
+  merge: MergeBody,
+  cancel: CancelBody,
+  reopen: ReopenBody,
+  feedback: FeedbackBody,
+} as const;
+
+export type CommandName = keyof typeof COMMAND_BODIES;
+export const COMMAND_NAMES = Object.keys(COMMAND_BODIES) as CommandName[];
+
+export type CommandBodies = { [K in CommandName]: Static<(typeof COMMAND_BODIES)[K]> };
+
+/** A command as the state machine takes it: the body with its name. */
+export type TicketCommand = { [K in CommandName]: { type: K } & CommandBodies[K] }[CommandName];

@@ -1,0 +1,65 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/** Roles a signed token may carry. */
+export const TokenRole = Type.Union([
+  Type.Literal('citizen'),
+  Type.Literal('steward'),
+  Type.Literal('dispatcher'),
+  Type.Literal('worker'),
+  Type.Literal('supervisor'),
+  Type.Literal('admin'),
+]);
+export type TokenRole = Static<typeof TokenRole>;
+
+/**
+ * Every role a request can act as. `service` is a server holding the tenant secret key; `public`
+ * is a browser holding only the publishable key (it may create anonymous reports and read the
+ * catalogue, nothing else).
+ */
+export const Role = Type.Union([
+  Type.Literal('citizen'),
+  Type.Literal('steward'),
+  Type.Literal('dispatcher'),
+  Type.Literal('worker'),
+  Type.Literal('supervisor'),
+  Type.Literal('admin'),
+  Type.Literal('service'),
+  Type.Literal('public'),
+]);
+export type Role = Static<typeof Role>;
+
+export const Actor = Type.Object(
+  {
+    sub: Type.String({ minLength: 1, maxLength: 128, description: 'Stable id of who acted' }),
+    role: Role,
+    name: Type.Optional(Type.String({ maxLength: 100 })),
+    unitId: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+export type Actor = Static<typeof Actor>;
+
+/** The authenticated caller of a request: an actor inside one tenant. */
+export interface Principal extends Actor {
+  tenantId: string;
+  /** How the caller authenticated. */
+  via: 'secret_key' | 'publishable_key' | 'token';
+}
+
+/** Claims of a CivicLoop token (a compact JWS, HS256, signed with a key derived from the tenant secret). */
+export const TokenClaims = Type.Object({
+  iss: Type.String({ description: 'Tenant id' }),
+  sub: Type.String({ minLength: 1, maxLength: 128 }),
+  role: TokenRole,
+  name: Type.Optional(Type.String({ maxLength: 100 })),
+  unit: Type.Optional(Type.String({ maxLength: 64 })),
+  iat: Type.Integer(),
+  exp: Type.Integer(),
+});
+export type TokenClaims = Static<typeof TokenClaims>;
+
+export const STAFF_ROLES = ['dispatcher', 'worker', 'supervisor', 'admin', 'steward'] as const;
+
+export function isStaff(role: Role): boolean {
+  return role !== 'citizen' && role !== 'public';
+}

@@ -1,0 +1,135 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Actor } from './principal.js';
+import { Location, Note, PhotoRef, Timestamp } from './common.js';
+import { Priority } from './category.js';
+
+export const TICKET_STATUSES = [
+  'reported',
+  'dispatched',
+  'accepted',
+  'on_site',
+  'resolved',
+  'rework',
+  'closed',
+  'rejected',
+  'duplicate',
+  'cancelled',
+] as const;
+export type TicketStatus = (typeof TICKET_STATUSES)[number];
+export const TicketStatus = Type.Union(TICKET_STATUSES.map((s) => Type.Literal(s)));
+
+/** States a ticket never leaves, except `closed`, which a reopen may send back to dispatch. */
+export const TERMINAL_STATUSES: readonly TicketStatus[] = ['closed', 'rejected', 'duplicate', 'cancelled'];
+/** States in which someone is working against an SLA deadline. */
+export const OPEN_WORK_STATUSES: readonly TicketStatus[] = ['dispatched', 'accepted', 'on_site', 'resolved', 'rework'];
+
+export const CHANNELS = ['widget', 'app', 'sdk', 'patrol', 'hotline', 'inspection', 'device', 'video'] as const;
+export type Channel = (typeof CHANNELS)[number];
+export const Channel = Type.Union(CHANNELS.map((c) => Type.Literal(c)));
+
+export const REJECT_REASONS = ['invalid', 'not_responsible', 'void'] as const;
+export const RejectReason = Type.Union(REJECT_REASONS.map((r) => Type.Literal(r)));
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+export const Sla = Type.Object({
+  respondBy: Timestamp,
+  arriveBy: Timestamp,
+  resolveBy: Timestamp,
+});
+export type Sla = Static<typeof Sla>;
+
+export const Reporter = Type.Object({
+  sub: Type.String(),
+  role: Type.String(),
+  name: Type.Optional(Type.String()),
+  contact: Type.Optional(Type.String()),
+});
+
+export const Feedback = Type.Object({
+  rating: Type.Integer({ minimum: 1, maximum: 5 }),
+  comment: Type.Optional(Type.String()),
+  at: Timestamp,
+  by: Actor,
+  sameDay: Type.Boolean({ description: 'recorded on the same calendar day (tenant time zone) as the close' }),
+});
+export type Feedback = Static<typeof Feedback>;
+
+export const Ticket = Type.Object({
+  id: Type.String({ description: 'Opaque id' }),
+  number: Type.String({ description: 'Human-readable number for phone callbacks: TENANTCODE-YYYYMMDD-NNNN' }),
+  tenantId: Type.String(),
+  version: Type.Integer({ minimum: 1, description: 'Increases by one with every event' }),
+  status: TicketStatus,
+  category: Type.String(),
+  priority: Priority,
+  channel: Channel,
+  description: Type.String(),
+  location: Location,
+  photos: Type.Array(PhotoRef, { description: 'Photos taken when reporting' }),
+  afterPhotos: Type.Array(PhotoRef, { description: 'Photos of the fix, from the latest resolve' }),
+  reporter: Reporter,
+  anonymous: Type.Boolean(),
+  followers: Type.Array(Type.String(), { description: 'subs of reporters who follow this ticket (merged duplicates)' }),
+  unitId: Type.Optional(Type.String()),
+  assigneeId: Type.Optional(Type.String()),
+  sla: Type.Optional(Sla),
+  overdue: Type.Optional(Type.Boolean({ description: 'computed on read: past resolveBy and not yet resolved' })),
+  reworkCount: Type.Integer({ minimum: 0 }),
+  reopenCount: Type.Integer({ minimum: 0 }),
+  duplicateOf: Type.Optional(Type.String()),
+  rejection: Type.Optional(Type.Object({ reason: RejectReason, note: Type.Optional(Type.String()) })),
+  feedback: Type.Optional(Feedback),
+  externalId: Type.Optional(Type.String()),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  dispatchedAt: Type.Optional(Timestamp),
+  acceptedAt: Type.Optional(Timestamp),
+  arrivedAt: Type.Optional(Timestamp),
+  resolvedAt: Type.Optional(Timestamp),
+  closedAt: Type.Optional(Timestamp),
+});
+export type Ticket = Static<typeof Ticket>;
+
+export const EVENT_TYPES = [
+  'reported',
+  'dispatched',
+  'returned',
+  'reassigned',
+  'accepted',
+  'arrived',
+  'resolved',
+  'verified',
+  'rework_requested',
+  'rework_started',
+  'rejected',
+  'merged',
+  'follower_added',
+  'cancelled',
+  'reopened',
+  'feedback_recorded',
+] as const;
+export type TicketEventType = (typeof EVENT_TYPES)[number];
+export const TicketEventType = Type.Union(EVENT_TYPES.map((t) => Type.Literal(t)));
+
+export const TicketEvent = Type.Object({
+  id: Type.String(),
+  ticketId: Type.String(),
+  version: Type.Integer({ description: 'ticket version this event produced' }),
+  type: TicketEventType,
+  from: Type.Union([TicketStatus, Type.Null()]),
+  to: TicketStatus,
+  actor: Actor,
+  at: Timestamp,
+  note: Type.Optional(Note),
+  photos: Type.Optional(Type.Array(PhotoRef)),
+  data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
+export type TicketEvent = Static<typeof TicketEvent>;
+
+/** An event as it arrives on the realtime stream: the event plus the stream position to resume from. */
+export const StreamEvent = Type.Object({
+  streamId: Type.String({ description: 'Pass as Last-Event-ID to resume after this event' }),
+  ticketNumber: Type.String(),
+  event: TicketEvent,
+});
+export type StreamEvent = Static<typeof StreamEvent>;

@@ -1,0 +1,218 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CATEGORIES } from './categories.js';
+import type { Actor, Role } from './schemas/principal.js';
+import type { TicketCommand } from './schemas/commands.js';
+import { TICKET_STATUSES, type Ticket } from './schemas/ticket.js';
+import { addFollower, allowedCommands, applyCommand, createTicket, isOverdue } from './state-machine.js';
+
+const T0 = new Date('2026-11-21T02:00:00Z');
+const reporter: Actor = { sub: 'resident-1', role: 'citizen' };
+const dispatcher: Actor = { sub: 'disp-1', role: 'dispatcher' };
+const worker: Actor = { sub: 'w-1', role: 'worker', unitId: 'u-clean' };
+const otherWorker: Actor = { sub: 'w-2', role: 'worker', unitId: 'u-clean' };
+const supervisor: Actor = { sub: 'sup-1', role: 'supervisor' };
+const photo = { ref: 'media/after-1.jpg' };
+
+function newTicket(category = 'sanitation.bin_overflow'): Ticket {
+  return createTicket(
+    { category, description: 'bin overflowing', location: { lat: 23.129, lon: 113.264 } },
+    reporter,
+    { id: 'tk_1', number: 'GZ-20261121-0001', tenantId: 't1' },
+    T0,
+  ).ticket;
+}
+
+function step(ticket: Ticket, command: TicketCommand, actor: Actor, minutes: number): Ticket {
+  const result = applyCommand(ticket, command, actor, new Date(T0.getTime() + minutes * 60_000));
+  if (!result.ok) throw result.error;
+  return result.ticket;
+}
+
+describe('the closed loop', () => {
+  it('walks report to rated close, with rework in between', () => {
+    let t = newTicket();
+    t = step(t, { type: 'dispatch', unitId: 'u-clean', assigneeId: 'w-1' }, dispatcher, 1);
+    expect(t.sla?.resolveBy).toBe(new Date(T0.getTime() + (1 + 180) * 60_000).toISOString());
+    t = step(t, { type: 'accept' }, worker, 2);
+    t = step(t, { type: 'arrive' }, worker, 10);
+    t = step(t, { type: 'resolve', photos: [photo] }, worker, 20);
+    t = step(t, { type: 'verify', outcome: 'fail', note: 'still litter behind the bin' }, supervisor, 30);
+    expect(t.status).toBe('rework');
+    expect(t.reworkCount).toBe(1);
+    t = step(t, { type: 'rework' }, worker, 31);
+    t = step(t, { type: 'resolve', photos: [{ ref: 'media/after-2.jpg' }] }, worker, 40);
+    t = step(t, { type: 'verify', outcome: 'pass' }, supervisor, 45);
+    expect(t.status).toBe('closed');
+    t = step(t, { type: 'feedback', rating: 5, comment: 'quick' }, reporter, 60);
+    expect(t.status).toBe('closed');
+    expect(t.feedback).toMatchObject({ rating: 5, sameDay: true });
+    expect(t.version).toBe(10);
+  });
+
+  it('refuses resolve without an after-photo', () => {
+    let t = newTicket();
+    t = step(t, { type: 'dispatch', unitId: 'u-clean', assigneeId: 'w-1' }, dispatcher, 1);
+    t = step(t, { type: 'accept' }, worker, 2);
+    t = step(t, { type: 'arrive' }, worker, 3);
+    const result = applyCommand(t, { type: 'resolve', photos: [] }, worker, T0);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error.code).toBe('CL_ERR_PHOTO_REQUIRED');
+  });
+
+  it('lets only the assignee act, and only the reporter cancel', () => {
+    let t = newTicket();
+    const cancelByOther = applyCommand(t, { type: 'cancel' }, { sub: 'someone-else', role: 'citizen' }, T0);
+    expect(!cancelByOther.ok && cancelByOther.error.code).toBe('CL_ERR_FORBIDDEN');
+    t = step(t, { type: 'dispatch', unitId: 'u-clean', assigneeId: 'w-1' }, dispatcher, 1);
+    const stolen = applyCommand(t, { type: 'accept' }, otherWorker, T0);
+    expect(!stolen.ok && stolen.error.code).toBe('CL_ERR_FORBIDDEN');
+    const citizenDispatch = applyCommand(newTicket(), { type: 'dispatch', unitId: 'u' }, reporter, T0);
+    expect(!citizenDispatch.ok && citizenDispatch.error.code).toBe('CL_ERR_FORBIDDEN');
+  });
+
+  it('lets any worker of the unit claim an unassigned ticket', () => {
+    let t = step(newTicket(), { type: 'dispatch', unitId: 'u-clean' }, dispatcher, 1);
+    t = step(t, { type: 'accept' }, otherWorker, 2);
+    expect(t.assigneeId).toBe('w-2');
+  });
+
+  it('reopens on a low rating when the tenant rule says so, and not otherwise', () => {
+    let t = newTicket();
+    t = step(t, { type: 'dispatch', unitId: 'u-clean', assigneeId: 'w-1' }, dispatcher, 1);
+    t = step(t, { type: 'accept' }, worker, 2);
+    t = step(t, { type: 'arrive' }, worker, 3);
+    t = step(t, { type: 'resolve', photos: [photo] }, worker, 4);
+    t = step(t, { type: 'verify', outcome: 'pass' }, supervisor, 5);
+    const low = applyCommand(t, { type: 'feedback', rating: 1 }, reporter, T0, { policy: { reopenOnRatingAtOrBelow: 2, timeZone: 'Asia/Shanghai' } });
+    expect(low.ok && low.ticket.status).toBe('dispatched');
+    expect(low.ok && low.ticket.reopenCount).toBe(1);
+    const later = new Date(T0.getTime() + 60 * 60_000);
+    const kept = applyCommand(t, { type: 'feedback', rating: 1 }, reporter, later, { policy: { reopenOnRatingAtOrBelow: null, timeZone: 'Asia/Shanghai' } });
+    expect(kept.ok && kept.ticket.status).toBe('closed');
+    if (kept.ok) {
+      const again = applyCommand(kept.ticket, { type: 'feedback', rating: 4 }, reporter, later);
+      expect(!again.ok && again.error.code).toBe('CL_ERR_ALREADY_RATED');
+    }
+  });
+
+  it('sets minute-scale deadlines for an emergency', () => {
+    const leak = step(newTicket('gas.leak'), { type: 'dispatch', unitId: 'u-gas' }, dispatcher, 0);
+    expect(new Date(leak.sla!.arriveBy).getTime() - T0.getTime()).toBeLessThanOrEqual(30 * 60_000);
+    expect(isOverdue(leak, new Date(T0.getTime() + 2 * 3600_000))).toBe(true);
+    expect(isOverdue(leak, new Date(T0.getTime() + 10 * 60_000))).toBe(false);
+  });
+
+  it('merges a duplicate so its reporter follows the original', () => {
+    const original = newTicket();
+    const merged = addFollower(original, 'resident-2', 'tk_2', dispatcher, T0);
+    expect(merged.ok && merged.ticket.followers).toEqual(['resident-2']);
+    const self = applyCommand(original, { type: 'merge', into: original.id }, dispatcher, T0);
+    expect(!self.ok && self.error.code).toBe('CL_ERR_DUPLICATE_TARGET');
+  });
+
+  it('has a catalogue of 40+ categories with both languages', () => {
+    expect(CATEGORIES.length).toBeGreaterThanOrEqual(40);
+    for (const c of CATEGORIES) {
+      expect(c.name['zh-CN'].length).toBeGreaterThan(0);
+      expect(c.name.en.length).toBeGreaterThan(0);
+      expect(c.sla.respond).toBeLessThanOrEqual(c.sla.arrive);
+      expect(c.sla.arrive).toBeLessThanOrEqual(c.sla.resolve);
+    }
+  });
+});
+
+// ---- property-based: random command sequences from random actors ----
+
+const roles: Role[] = ['citizen', 'steward', 'dispatcher', 'worker', 'supervisor', 'admin', 'service'];
+const actorArb: fc.Arbitrary<Actor> = fc.oneof(
+  fc.constant(reporter),
+  fc.constant(dispatcher),
+  fc.constant(worker),
+  fc.constant(otherWorker),
+  fc.constant(supervisor),
+  fc.record({ sub: fc.constantFrom('x', 'w-1', 'resident-1'), role: fc.constantFrom(...roles) }),
+);
+const photosArb = fc.array(fc.constant(photo), { maxLength: 2 });
+const commandArb: fc.Arbitrary<TicketCommand> = fc.oneof(
+  fc.record({ type: fc.constant('dispatch' as const), unitId: fc.constant('u-clean'), assigneeId: fc.constantFrom('w-1', 'w-2', undefined) }),
+  fc.record({ type: fc.constant('reassign' as const), unitId: fc.constant('u-clean'), assigneeId: fc.constantFrom('w-1', 'w-2') }),
+  fc.record({ type: fc.constant('return' as const), reason: fc.constant('not ours') }),
+  fc.constant({ type: 'accept' as const }),
+  fc.record({ type: fc.constant('arrive' as const), automatic: fc.boolean() }),
+  fc.record({ type: fc.constant('resolve' as const), photos: photosArb }),
+  fc.record({ type: fc.constant('verify' as const), outcome: fc.constantFrom('pass' as const, 'fail' as const), note: fc.constantFrom('', 'dirty') }),
+  fc.constant({ type: 'rework' as const }),
+  fc.record({ type: fc.constant('reject' as const), reason: fc.constantFrom('invalid' as const, 'void' as const) }),
+  fc.record({ type: fc.constant('merge' as const), into: fc.constantFrom('tk_1', 'tk_9') }),
+  fc.constant({ type: 'cancel' as const }),
+  fc.record({ type: fc.constant('reopen' as const), reason: fc.constant('came back') }),
+  fc.record({ type: fc.constant('feedback' as const), rating: fc.integer({ min: 1, max: 5 }) }),
+);
+
+describe('state machine properties', () => {
+  it('never reaches an undefined state, and refusals change nothing', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(commandArb, actorArb), { maxLength: 40 }), (steps) => {
+        let t = newTicket();
+        let minute = 0;
+        for (const [command, actor] of steps) {
+          minute += 7;
+          const before = structuredClone(t);
+          const result = applyCommand(t, command, actor, new Date(T0.getTime() + minute * 60_000));
+          if (!result.ok) {
+            expect(t).toEqual(before);
+            expect(result.error.code).toMatch(/^CL_ERR_/);
+            continue;
+          }
+          expect(TICKET_STATUSES).toContain(result.ticket.status);
+          expect(result.ticket.version).toBe(t.version + 1);
+          expect(result.event.version).toBe(result.ticket.version);
+          expect(result.event.from).toBe(t.status);
+          expect(result.event.to).toBe(result.ticket.status);
+          const s = result.ticket.status;
+          if (['dispatched', 'accepted', 'on_site', 'resolved', 'rework'].includes(s)) {
+            expect(result.ticket.unitId).toBeDefined();
+            expect(result.ticket.sla).toBeDefined();
+          }
+          if (s === 'resolved' || (s === 'closed' && command.type === 'verify')) {
+            expect(result.ticket.afterPhotos.length).toBeGreaterThan(0);
+          }
+          t = result.ticket;
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps terminal states terminal; a closed ticket leaves only by reopen or the low-rating rule', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(commandArb, actorArb), { maxLength: 40 }), (steps) => {
+        let t = newTicket();
+        for (const [command, actor] of steps) {
+          const result = applyCommand(t, command, actor, T0);
+          if (!result.ok) continue;
+          if (t.status === 'rejected' || t.status === 'duplicate' || t.status === 'cancelled') {
+            throw new Error(`left terminal state ${t.status} by ${command.type}`);
+          }
+          if (t.status === 'closed' && result.ticket.status !== 'closed') {
+            const byRule = command.type === 'feedback' && command.rating <= 2;
+            expect(command.type === 'reopen' || byRule).toBe(true);
+            expect(result.ticket.status).toBe('dispatched');
+          }
+          t = result.ticket;
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('offers as allowed exactly the commands whose state and role checks pass', () => {
+    const t = newTicket();
+    expect(allowedCommands(t, dispatcher).sort()).toEqual(['dispatch', 'merge', 'reject']);
+    expect(allowedCommands(t, reporter)).toEqual(['cancel']);
+    const assigned = step(t, { type: 'dispatch', unitId: 'u-clean', assigneeId: 'w-1' }, dispatcher, 1);
+    expect(allowedCommands(assigned, worker).sort()).toEqual(['accept', 'return']);
+    expect(allowedCommands(assigned, otherWorker)).toEqual([]);
+  });
+});

@@ -1,0 +1,462 @@
+import { CivicLoopError } from './errors.js';
+import { findCategory, slaDeadlines } from './categories.js';
+import { DEFAULT_TENANT_POLICY, type TenantPolicy } from './schemas/admin.js';
+import type { Actor, Role } from './schemas/principal.js';
+import type { CommandName, CreateTicketInput, TicketCommand } from './schemas/commands.js';
+import {
+  OPEN_WORK_STATUSES,
+  type Channel,
+  type Ticket,
+  type TicketEvent,
+  type TicketEventType,
+  type TicketStatus,
+} from './schemas/ticket.js';
+
+export interface TransitionContext {
+  /** Tenant rules (feedback reopen threshold, time zone). Defaults to DEFAULT_TENANT_POLICY. */
+  policy?: TenantPolicy;
+}
+
+export type TransitionResult =
+  | { ok: true; ticket: Ticket; event: TicketEvent }
+  | { ok: false; error: CivicLoopError };
+
+type Change = { to: TicketStatus; type: TicketEventType; patch: Partial<Ticket>; data?: Record<string, unknown> };
+
+interface Rule<K extends CommandName> {
+  from: readonly TicketStatus[];
+  /** Roles that may issue the command at all. */
+  roles: readonly Role[];
+  /** Whether this actor may act on this ticket (assignee, reporter); needs no command body. */
+  may?: (ticket: Ticket, actor: Actor) => CivicLoopError | undefined;
+  /** What the command body must carry (photos, a reason). */
+  check?: (ticket: Ticket, command: Extract<TicketCommand, { type: K }>) => CivicLoopError | undefined;
+  apply: (ticket: Ticket, command: Extract<TicketCommand, { type: K }>, actor: Actor, now: Date, policy: TenantPolicy) => Change;
+}
+
+const MANAGERS: readonly Role[] = ['dispatcher', 'admin', 'service'];
+const FIELD_STAFF: readonly Role[] = ['worker', 'admin', 'service'];
+const VERIFIERS: readonly Role[] = ['supervisor', 'admin', 'service'];
+const REOPENERS: readonly Role[] = ['supervisor', 'dispatcher', 'admin', 'service'];
+const ANY_PERSON: readonly Role[] = ['citizen', 'steward', 'dispatcher', 'worker', 'supervisor', 'admin', 'service'];
+
+const forbidden = (why: string) => new CivicLoopError('CL_ERR_FORBIDDEN', why);
+
+/** Server keys and admins act for anyone; a worker acts only on what is assigned to them. */
+function mustBeAssignee(ticket: Ticket, actor: Actor): CivicLoopError | undefined {
+  if (actor.role !== 'worker') return undefined;
+  if (ticket.assigneeId !== actor.sub) return forbidden('Only the assigned worker may do this; ask a dispatcher to reassign the ticket.');
+  return undefined;
+}
+
+function mustBeReporterOrManager(ticket: Ticket, actor: Actor): CivicLoopError | undefined {
+  if (actor.role === 'admin' || actor.role === 'service' || actor.role === 'dispatcher') return undefined;
+  if (actor.sub === ticket.reporter.sub || ticket.followers.includes(actor.sub)) return undefined;
+  return forbidden('Only the reporter (or a dispatcher recording a phone follow-up) may do this.');
+}
+
+function dispatchPatch(ticket: Ticket, unitId: string, assigneeId: string | undefined, priority: Ticket['priority'], now: Date): Partial<Ticket> {
+  const category = findCategory(ticket.category);
+  // Categories are checked at create; an unknown one here means stored data predates the catalogue.
+  if (!category) throw new CivicLoopError('CL_ERR_UNKNOWN_CATEGORY', `Category ${ticket.category} is no longer in the catalogue; reassign a current category.`);
+  return {
+    unitId,
+    assigneeId,
+    priority,
+    sla: slaDeadlines(category, priority, now),
+    dispatchedAt: now.toISOString(),
+    acceptedAt: undefined,
+    arrivedAt: undefined,
+  };
+}
+
+function sameCalendarDay(a: Date, b: Date, timeZone: string): boolean {
+  const day = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+  return day.format(a) === day.format(b);
+}
+
+const RULES: { [K in CommandName]: Rule<K> } = {
+  dispatch: {
+    from: ['reported'],
+    roles: MANAGERS,
+    apply: (t, c, _a, now) => ({
+      to: 'dispatched',
+      type: 'dispatched',
+      patch: dispatchPatch(t, c.unitId, c.assigneeId, c.priority ?? t.priority, now),
+      data: { unitId: c.unitId, assigneeId: c.assigneeId ?? null, priority: c.priority ?? t.priority },
+    }),
+  },
+  reassign: {
+    from: ['dispatched', 'accepted', 'on_site', 'rework'],
+    roles: MANAGERS,
+    apply: (t, c) => ({
+      to: 'dispatched',
+      type: 'reassigned',
+      // Deadlines keep running from the first dispatch: a reassignment does not buy time.
+      patch: { unitId: c.unitId, assigneeId: c.assigneeId, priority: c.priority ?? t.priority, acceptedAt: undefined, arrivedAt: undefined },
+      data: { fromUnitId: t.unitId ?? null, fromAssigneeId: t.assigneeId ?? null, unitId: c.unitId, assigneeId: c.assigneeId ?? null },
+    }),
+  },
+  return: {
+    from: ['dispatched', 'accepted'],
+    roles: ['worker', ...MANAGERS],
+    may: mustBeAssignee,
+    apply: (t, c) => ({
+      to: 'reported',
+      type: 'returned',
+      patch: { unitId: undefined, assigneeId: undefined, sla: undefined, dispatchedAt: undefined, acceptedAt: undefined },
+      data: { reason: c.reason, unitId: t.unitId ?? null },
+    }),
+  },
+  accept: {
+    from: ['dispatched'],
+    roles: FIELD_STAFF,
+    may: (t, a) => {
+      if (a.role !== 'worker') {
+        return t.assigneeId ? undefined : new CivicLoopError('CL_ERR_VALIDATION', 'The ticket has no assignee; reassign it to a worker before accepting on their behalf.');
+      }
+      // An unassigned ticket may be claimed by any worker of the unit it was dispatched to.
+      if (!t.assigneeId) return a.unitId === t.unitId ? undefined : forbidden('Only a worker of the dispatched unit may claim this ticket.');
+      return mustBeAssignee(t, a);
+    },
+    apply: (t, _c, a, now) => ({
+      to: 'accepted',
+      type: 'accepted',
+      patch: { acceptedAt: now.toISOString(), assigneeId: t.assigneeId ?? a.sub },
+      data: { assigneeId: t.assigneeId ?? a.sub },
+    }),
+  },
+  arrive: {
+    from: ['accepted'],
+    roles: FIELD_STAFF,
+    may: mustBeAssignee,
+    apply: (_t, c, _a, now) => ({
+      to: 'on_site',
+      type: 'arrived',
+      patch: { arrivedAt: now.toISOString() },
+      data: { automatic: c.automatic === true },
+    }),
+  },
+  resolve: {
+    from: ['on_site'],
+    roles: FIELD_STAFF,
+    may: mustBeAssignee,
+    check: (_t, c) => (c.photos.length === 0 ? new CivicLoopError('CL_ERR_PHOTO_REQUIRED') : undefined),
+    apply: (_t, c, _a, now) => ({
+      to: 'resolved',
+      type: 'resolved',
+      patch: { afterPhotos: c.photos, resolvedAt: now.toISOString() },
+    }),
+  },
+  verify: {
+    from: ['resolved'],
+    roles: VERIFIERS,
+    check: (_t, c) =>
+      c.outcome === 'fail' && !c.note?.trim()
+        ? new CivicLoopError('CL_ERR_REASON_REQUIRED', 'A failed verification needs a note saying what is still wrong.')
+        : undefined,
+    apply: (t, c, _a, now) =>
+      c.outcome === 'pass'
+        ? { to: 'closed', type: 'verified', patch: { closedAt: now.toISOString() }, data: { outcome: 'pass' } }
+        : { to: 'rework', type: 'rework_requested', patch: { reworkCount: t.reworkCount + 1 }, data: { outcome: 'fail' } },
+  },
+  rework: {
+    from: ['rework'],
+    roles: FIELD_STAFF,
+    may: mustBeAssignee,
+    apply: () => ({ to: 'on_site', type: 'rework_started', patch: {} }),
+  },
+  reject: {
+    from: ['reported'],
+    roles: MANAGERS,
+    apply: (_t, c, _a, now) => ({
+      to: 'rejected',
+      type: 'rejected',
+      patch: { rejection: c.note ? { reason: c.reason, note: c.note } : { reason: c.reason }, closedAt: now.toISOString() },
+      data: { reason: c.reason },
+    }),
+  },
+  merge: {
+    from: ['reported', 'dispatched'],
+    roles: MANAGERS,
+    check: (t, c) => (c.into === t.id ? new CivicLoopError('CL_ERR_DUPLICATE_TARGET') : undefined),
+    apply: (_t, c, _a, now) => ({
+      to: 'duplicate',
+      type: 'merged',
+      patch: { duplicateOf: c.into, closedAt: now.toISOString() },
+      data: { into: c.into },
+    }),
+  },
+  cancel: {
+    from: ['reported'],
+    roles: ANY_PERSON,
+    may: (t, a) =>
+      a.role === 'admin' || a.role === 'service' || a.sub === t.reporter.sub
+        ? undefined
+        : forbidden('Only the reporter may cancel their report.'),
+    apply: (_t, _c, _a, now) => ({ to: 'cancelled', type: 'cancelled', patch: { closedAt: now.toISOString() } }),
+  },
+  reopen: {
+    from: ['closed'],
+    roles: REOPENERS,
+    apply: (t, c, _a, now) => ({
+      to: 'dispatched',
+      type: 'reopened',
+      patch: { ...reopenPatch(t, now) },
+      data: { reason: c.reason },
+    }),
+  },
+  feedback: {
+    from: ['closed'],
+    roles: ANY_PERSON,
+    may: (t, a) => {
+      const denied = mustBeReporterOrManager(t, a);
+      if (denied) return denied;
+      if (t.feedback && t.closedAt && t.feedback.at >= t.closedAt) return new CivicLoopError('CL_ERR_ALREADY_RATED');
+      return undefined;
+    },
+    apply: (t, c, a, now, policy) => {
+      const feedback = {
+        rating: c.rating,
+        ...(c.comment ? { comment: c.comment } : {}),
+        at: now.toISOString(),
+        by: a,
+        sameDay: t.closedAt ? sameCalendarDay(new Date(t.closedAt), now, policy.timeZone) : false,
+      };
+      const reopens = policy.reopenOnRatingAtOrBelow !== null && c.rating <= policy.reopenOnRatingAtOrBelow;
+      return {
+        to: reopens ? 'dispatched' : 'closed',
+        type: 'feedback_recorded',
+        patch: reopens ? { feedback, ...reopenPatch(t, now) } : { feedback },
+        data: { rating: c.rating, sameDay: feedback.sameDay, reopened: reopens },
+      };
+    },
+  },
+};
+
+function reopenPatch(t: Ticket, now: Date): Partial<Ticket> {
+  const category = findCategory(t.category);
+  return {
+    reopenCount: t.reopenCount + 1,
+    closedAt: undefined,
+    acceptedAt: undefined,
+    arrivedAt: undefined,
+    dispatchedAt: now.toISOString(),
+    ...(category ? { sla: slaDeadlines(category, t.priority, now) } : {}),
+  };
+}
+
+function actorOf(actor: Actor): Actor {
+  // Events keep only what identifies the actor; nothing the caller sent beyond that.
+  const out: Actor = { sub: actor.sub, role: actor.role };
+  if (actor.name) out.name = actor.name;
+  if (actor.unitId) out.unitId = actor.unitId;
+  return out;
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/**
+ * The ticket state machine: given a ticket, a command, who issues it and when, returns the next
+ * ticket and the event that records the step, or the error that refuses it. Pure: no I/O, no
+ * clock, no randomness, so the gateway, the SDK and tests all get the same answer.
+ */
+export function applyCommand(
+  ticket: Ticket,
+  command: TicketCommand,
+  actor: Actor,
+  now: Date,
+  context: TransitionContext = {},
+): TransitionResult {
+  const rule = RULES[command.type] as Rule<CommandName> | undefined;
+  if (!rule) return { ok: false, error: new CivicLoopError('CL_ERR_INVALID_TRANSITION', `Unknown command "${String(command.type)}".`) };
+  if (!rule.roles.includes(actor.role)) {
+    return { ok: false, error: forbidden(`Role ${actor.role} may not ${command.type} a ticket; allowed: ${rule.roles.join(', ')}.`) };
+  }
+  if (command.expectedVersion !== undefined && command.expectedVersion !== ticket.version) {
+    return {
+      ok: false,
+      error: new CivicLoopError('CL_ERR_VERSION_CONFLICT', `The ticket is at version ${ticket.version}, not ${command.expectedVersion}; read it again.`, {
+        version: ticket.version,
+      }),
+    };
+  }
+  if (!rule.from.includes(ticket.status)) {
+    return {
+      ok: false,
+      error: new CivicLoopError(
+        'CL_ERR_INVALID_TRANSITION',
+        `Cannot ${command.type} a ticket that is ${ticket.status}; ${command.type} applies to: ${rule.from.join(', ')}.`,
+        { status: ticket.status, command: command.type, allowedFrom: rule.from },
+      ),
+    };
+  }
+  const denied = rule.may?.(ticket, actor) ?? rule.check?.(ticket, command as never);
+  if (denied) return { ok: false, error: denied };
+
+  let change: Change;
+  try {
+    change = rule.apply(ticket, command as never, actor, now, context.policy ?? DEFAULT_TENANT_POLICY);
+  } catch (error) {
+    if (error instanceof CivicLoopError) return { ok: false, error };
+    throw error;
+  }
+  const at = now.toISOString();
+  const version = ticket.version + 1;
+  const next = withoutUndefined({ ...ticket, ...change.patch, status: change.to, version, updatedAt: at }) as Ticket;
+  delete next.overdue;
+  const event: TicketEvent = withoutUndefined({
+    id: `${ticket.id}:${version}`,
+    ticketId: ticket.id,
+    version,
+    type: change.type,
+    from: ticket.status,
+    to: change.to,
+    actor: actorOf(actor),
+    at,
+    note: 'note' in command && command.note ? command.note : undefined,
+    photos: 'photos' in command && command.photos && command.photos.length > 0 ? command.photos : undefined,
+    data: change.data,
+  });
+  return { ok: true, ticket: next, event };
+}
+
+/** Like applyCommand, but throws the refusing CivicLoopError. */
+export function applyCommandOrThrow(ticket: Ticket, command: TicketCommand, actor: Actor, now: Date, context?: TransitionContext) {
+  const result = applyCommand(ticket, command, actor, now, context);
+  if (!result.ok) throw result.error;
+  return result;
+}
+
+/** Commands this actor may issue on this ticket now (body checks aside); a UI shows these as buttons. */
+export function allowedCommands(ticket: Ticket, actor: Actor): CommandName[] {
+  return (Object.keys(RULES) as CommandName[]).filter((name) => {
+    const rule = RULES[name] as Rule<CommandName>;
+    return rule.from.includes(ticket.status) && rule.roles.includes(actor.role) && !rule.may?.(ticket, actor);
+  });
+}
+
+export interface NewTicketIdentity {
+  id: string;
+  number: string;
+  tenantId: string;
+}
+
+/** Channels a caller may claim for a report; residents cannot pose as a hotline import, say. */
+const CHANNELS_BY_ROLE: Partial<Record<Role, readonly Channel[]>> = {
+  public: ['widget'],
+  citizen: ['widget', 'app'],
+  steward: ['patrol', 'app'],
+  worker: ['patrol', 'app'],
+};
+
+function defaultChannel(role: Role): Channel {
+  switch (role) {
+    case 'public':
+      return 'widget';
+    case 'citizen':
+      return 'app';
+    case 'steward':
+    case 'worker':
+      return 'patrol';
+    case 'supervisor':
+      return 'inspection';
+    case 'dispatcher':
+      return 'hotline';
+    default:
+      return 'sdk';
+  }
+}
+
+/** Builds a new ticket in state `reported` and its first event. Pure, like applyCommand. */
+export function createTicket(input: CreateTicketInput, actor: Actor, identity: NewTicketIdentity, now: Date): { ticket: Ticket; event: TicketEvent } {
+  const category = findCategory(input.category);
+  if (!category) {
+    throw new CivicLoopError('CL_ERR_UNKNOWN_CATEGORY', `Unknown category "${input.category}"; list valid codes with GET /v1/categories.`, {
+      category: input.category,
+    });
+  }
+  const channel = input.channel ?? defaultChannel(actor.role);
+  const allowedChannels = CHANNELS_BY_ROLE[actor.role];
+  if (allowedChannels && !allowedChannels.includes(channel)) {
+    throw new CivicLoopError('CL_ERR_FORBIDDEN', `Role ${actor.role} may report through ${allowedChannels.join(' or ')} only, not ${channel}.`);
+  }
+  const at = now.toISOString();
+  const reporter = withoutUndefined({
+    sub: actor.sub,
+    role: actor.role,
+    name: input.reporterName ?? actor.name,
+    contact: input.contact,
+  });
+  const ticket: Ticket = withoutUndefined({
+    id: identity.id,
+    number: identity.number,
+    tenantId: identity.tenantId,
+    version: 1,
+    status: 'reported' as const,
+    category: category.code,
+    priority: input.priority ?? category.defaultPriority,
+    channel,
+    description: input.description,
+    location: input.location,
+    photos: input.photos ?? [],
+    afterPhotos: [],
+    reporter,
+    anonymous: input.anonymous === true || actor.role === 'public',
+    followers: [],
+    reworkCount: 0,
+    reopenCount: 0,
+    externalId: input.externalId,
+    createdAt: at,
+    updatedAt: at,
+  });
+  const event: TicketEvent = withoutUndefined({
+    id: `${identity.id}:1`,
+    ticketId: identity.id,
+    version: 1,
+    type: 'reported' as const,
+    from: null,
+    to: 'reported' as const,
+    actor: actorOf(actor),
+    at,
+    photos: ticket.photos.length > 0 ? ticket.photos : undefined,
+    data: { category: ticket.category, channel, priority: ticket.priority },
+  });
+  return { ticket, event };
+}
+
+/**
+ * The original's side of a merge: the duplicate's reporter starts following the original, so
+ * they are told how it ends.
+ */
+export function addFollower(original: Ticket, follower: string, duplicateId: string, actor: Actor, now: Date): TransitionResult {
+  if (original.id === duplicateId || ['rejected', 'duplicate', 'cancelled'].includes(original.status)) {
+    return { ok: false, error: new CivicLoopError('CL_ERR_DUPLICATE_TARGET') };
+  }
+  const at = now.toISOString();
+  const version = original.version + 1;
+  const followers = original.followers.includes(follower) || original.reporter.sub === follower ? original.followers : [...original.followers, follower];
+  const ticket: Ticket = { ...original, followers, version, updatedAt: at };
+  delete ticket.overdue;
+  const event: TicketEvent = {
+    id: `${original.id}:${version}`,
+    ticketId: original.id,
+    version,
+    type: 'follower_added',
+    from: original.status,
+    to: original.status,
+    actor: actorOf(actor),
+    at,
+    data: { duplicateId, follower },
+  };
+  return { ok: true, ticket, event };
+}
+
+/** Whether a ticket is past its resolve deadline while work is still open. */
+export function isOverdue(ticket: Ticket, now: Date): boolean {
+  if (!ticket.sla) return false;
+  if (!OPEN_WORK_STATUSES.includes(ticket.status) || ticket.status === 'resolved') return false;
+  return new Date(ticket.sla.resolveBy).getTime() < now.getTime();
+}

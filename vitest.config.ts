@@ -1,0 +1,22 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Tests run against the sources, so a change is tested without rebuilding dist/.
+    alias: {
+      '@civicloop/model': src('model'),
+      '@civicloop/sdk': src('sdk'),
+      '@civicloop/gateway': src('gateway'),
+    },
+  },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'docs/**/*.test.ts', 'test-support/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    reporters: process.env.CI ? ['default'] : ['default'],
+  },
+});
