@@ -7,6 +7,4 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
-  // The CLI is run directly; the shebang makes `npx civicloop-gateway` work.
-  banner: ({ format }) => (format === 'esm' ? { js: '' } : {}),
 });

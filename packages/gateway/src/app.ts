@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Redis, Cluster } from 'ioredis';
+import type { LoggerOptions } from 'pino';
+import type { GatewayConfig } from './config.js';
+import { Sealer } from './auth/secrets.js';
+import { installAuth } from './http/auth-hook.js';
+import { installErrorHandling } from './http/error-handler.js';
+import { validatorCompiler } from './http/validation.js';
+import { defineCommitScript } from './redis/commit-script.js';
+import { catalogueRoutes } from './routes/catalogue.js';
+import { commandRoutes } from './routes/commands.js';
+import { directoryRoutes } from './routes/directory.js';
+import { EventStreams, eventRoutes } from './routes/events.js';
+import { healthRoutes, tenantRoutes } from './routes/tenants.js';
+import { ticketRoutes } from './routes/tickets.js';
+import type { Services } from './services.js';
+import { DirectoryStore } from './store/directory-store.js';
+import { TenantStore } from './store/tenant-store.js';
+import { TicketStore } from './store/ticket-store.js';
+import { TicketService } from './tickets/ticket-service.js';
+
+export interface AppOptions {
+  config: GatewayConfig;
+  /** A connected ioredis client (or Cluster); the app does not close it. */
+  redis: Redis | Cluster;
+  /** The key that seals token-signing keys at rest. */
+  masterKey: string;
+  logger?: LoggerOptions | boolean;
+  now?: () => Date;
+}
+
+export interface GatewayApp {
+  app: FastifyInstance;
+  services: Services;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/** Builds the HTTP API around a Redis connection; listening and shutdown are the caller's. */
+export async function buildApp(options: AppOptions): Promise<GatewayApp> {
+  const { config, redis } = options;
+  defineCommitScript(redis);
+  const services: Services = {
+    config,
+    redis,
+    tickets: new TicketStore(redis, { streamMaxLen: config.streamMaxLen, idempotencyTtlSeconds: config.idempotencyTtlSeconds }),
+    tenants: new TenantStore(redis, new Sealer(options.masterKey), config.authCacheTtlMs),
+    directory: new DirectoryStore(redis),
+    now: options.now ?? (() => new Date()),
+  };
+  const ticketService = new TicketService(services);
+  const streams = new EventStreams();
+
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel },
+    bodyLimit: config.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    // In-flight requests finish during shutdown; idle keep-alive sockets are closed at once.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler());
+  installErrorHandling(app);
+  installAuth(app, services);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('preClose', async () => streams.closeAll());
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'CivicLoop API',
+        version: '1.0.0',
+        description: 'Closed-loop city-service tickets: report, dispatch, fix, verify, follow up. Errors carry stable CL_ERR_* codes.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'Secret key (servers) or a token signed with the tenant secret' },
+          publishableKey: { type: 'apiKey', in: 'header', name: 'X-CivicLoop-Key', description: 'Publishable key (browsers)' },
+        },
+      },
+      tags: [
+        { name: 'tickets' },
+        { name: 'commands', description: 'State transitions; each appends one event to the history' },
+        { name: 'realtime' },
+        { name: 'catalogue' },
+        { name: 'directory' },
+        { name: 'tenants' },
+        { name: 'operations' },
+      ],
+    },
+  });
+
+  await app.register(healthRoutes, { services });
+  await app.register(catalogueRoutes);
+  await app.register(ticketRoutes, { services, ticketService });
+  await app.register(commandRoutes, { ticketService });
+  await app.register(eventRoutes, { services, streams });
+  await app.register(directoryRoutes, { services });
+  await app.register(tenantRoutes, { services });
+  app.get('/v1/openapi.json', { config: { access: { kind: 'none' } }, schema: { hide: true } }, async () => app.swagger());
+
+  await app.ready();
+  return { app, services };
+}

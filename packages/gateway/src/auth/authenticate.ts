@@ -1,0 +1,79 @@
+import { errors as joseErrors, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
+import { Value } from '@sinclair/typebox/value';
+import { CivicLoopError, TokenClaims, type Principal } from '@civicloop/model';
+import type { TenantStore } from '../store/tenant-store.js';
+import { PUBLISHABLE_KEY_PREFIX, SECRET_KEY_PREFIX } from './secrets.js';
+
+export interface Credentials {
+  authorization?: string | undefined;
+  /** X-CivicLoop-Key: a publishable key, used by browsers alongside a resident token. */
+  publishableKey?: string | undefined;
+}
+
+const invalidToken = (why: string) =>
+  new CivicLoopError('CL_ERR_TOKEN_INVALID', `Token rejected: ${why}. Sign it with the tenant secret key (SDK: signToken).`);
+
+/**
+ * Turns request credentials into the principal the request acts as. The principal never comes
+ * from anything the client merely claims: a secret key, a publishable key, or a token whose
+ * signature verifies with the tenant's token key.
+ */
+export async function authenticate(credentials: Credentials, tenants: TenantStore, tokenMaxTtlSeconds: number): Promise<Principal> {
+  const bearer = /^Bearer\s+(.+)$/i.exec(credentials.authorization?.trim() ?? '')?.[1]?.trim();
+  const publishable = credentials.publishableKey?.trim();
+
+  if (bearer?.startsWith(SECRET_KEY_PREFIX) || bearer?.startsWith(PUBLISHABLE_KEY_PREFIX)) {
+    return principalForKey(bearer, tenants);
+  }
+  const keyPrincipal = publishable ? await principalForKey(publishable, tenants) : undefined;
+  if (keyPrincipal && keyPrincipal.via !== 'publishable_key') {
+    throw new CivicLoopError('CL_ERR_INVALID_KEY', 'X-CivicLoop-Key takes the publishable key only; send the secret key as Authorization: Bearer, and only from servers.');
+  }
+  if (!bearer) {
+    if (keyPrincipal) return keyPrincipal;
+    throw new CivicLoopError('CL_ERR_UNAUTHENTICATED');
+  }
+  const principal = await principalForToken(bearer, tenants, tokenMaxTtlSeconds);
+  if (keyPrincipal && keyPrincipal.tenantId !== principal.tenantId) {
+    throw invalidToken('it was issued by a different tenant than the publishable key');
+  }
+  return principal;
+}
+
+async function principalForKey(key: string, tenants: TenantStore): Promise<Principal> {
+  const lookup = await tenants.lookupKey(key);
+  if (!lookup) throw new CivicLoopError('CL_ERR_INVALID_KEY');
+  return lookup.kind === 'secret'
+    ? { tenantId: lookup.tenantId, sub: `key:${lookup.keyId}`, role: 'service', via: 'secret_key' }
+    : { tenantId: lookup.tenantId, sub: 'public', role: 'public', via: 'publishable_key' };
+}
+
+async function principalForToken(token: string, tenants: TenantStore, tokenMaxTtlSeconds: number): Promise<Principal> {
+  let kid: string | undefined;
+  let issuer: string | undefined;
+  try {
+    kid = decodeProtectedHeader(token).kid;
+    issuer = decodeJwt(token).iss;
+  } catch {
+    throw invalidToken('it is not a compact JWS (header.payload.signature)');
+  }
+  if (!kid || !issuer) throw invalidToken('it has no kid header or no iss claim');
+  const context = await tenants.context(issuer);
+  const key = context?.tokenKeys.get(kid);
+  if (!key) throw invalidToken('its key id is unknown or was rotated out');
+  let payload: unknown;
+  try {
+    ({ payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer, requiredClaims: ['exp', 'iat', 'sub'] }));
+  } catch (error) {
+    if (error instanceof joseErrors.JWTExpired) throw new CivicLoopError('CL_ERR_TOKEN_EXPIRED');
+    throw invalidToken(error instanceof Error ? error.message : 'signature does not verify');
+  }
+  if (!Value.Check(TokenClaims, payload)) throw invalidToken('its claims are missing or of the wrong type (sub, role, iat, exp)');
+  if (payload.exp - payload.iat > tokenMaxTtlSeconds) {
+    throw new CivicLoopError('CL_ERR_TOKEN_TOO_LONG_LIVED', `The token lives ${payload.exp - payload.iat} s; the gateway accepts at most ${tokenMaxTtlSeconds} s (TOKEN_MAX_TTL_SECONDS).`);
+  }
+  const principal: Principal = { tenantId: issuer, sub: payload.sub, role: payload.role, via: 'token' };
+  if (payload.name) principal.name = payload.name;
+  if (payload.unit) principal.unitId = payload.unit;
+  return principal;
+}

@@ -1,0 +1,106 @@
+import path from 'node:path';
+import { CivicLoopError } from '@civicloop/model';
+
+/**
+ * Every setting of the gateway, read from the environment once at start-up. Each entry names its
+ * variable, default and meaning; docs/configuration.md lists them and a test keeps the two equal.
+ */
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  redisUrl: string | undefined;
+  redisCluster: boolean;
+  embeddedRedisPort: number;
+  dataDir: string;
+  logLevel: string;
+  masterKey: string | undefined;
+  operatorToken: string | undefined;
+  bodyLimitBytes: number;
+  idempotencyTtlSeconds: number;
+  tokenMaxTtlSeconds: number;
+  authCacheTtlMs: number;
+  streamMaxLen: number;
+  shutdownGraceMs: number;
+  sseHeartbeatMs: number;
+  publicUrl: string | undefined;
+}
+
+type Parser<T> = (raw: string, name: string) => T;
+
+const integer =
+  (min: number, max: number): Parser<number> =>
+  (raw, name) => {
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new CivicLoopError('CL_ERR_CONFIG', `${name}="${raw}" is not an integer from ${min} to ${max}; change ${name}.`);
+    }
+    return value;
+  };
+
+const boolean: Parser<boolean> = (raw, name) => {
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new CivicLoopError('CL_ERR_CONFIG', `${name}="${raw}" is not a boolean; set ${name} to true or false.`);
+};
+
+const text: Parser<string> = (raw) => raw;
+
+const url: Parser<string> = (raw, name) => {
+  for (const part of raw.split(',')) {
+    try {
+      new URL(part.trim());
+    } catch {
+      throw new CivicLoopError('CL_ERR_CONFIG', `${name}="${raw}" is not a URL (e.g. redis://127.0.0.1:6379); change ${name}.`);
+    }
+  }
+  return raw;
+};
+
+const logLevel: Parser<string> = (raw, name) => {
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)) {
+    throw new CivicLoopError('CL_ERR_CONFIG', `${name}="${raw}" is not a log level (fatal, error, warn, info, debug, trace, silent).`);
+  }
+  return raw;
+};
+
+interface Setting<K extends keyof GatewayConfig> {
+  key: K;
+  env: string;
+  default: string | undefined;
+  parse: Parser<NonNullable<GatewayConfig[K]>>;
+  doc: string;
+}
+
+const setting = <K extends keyof GatewayConfig>(s: Setting<K>) => s;
+
+export const SETTINGS = [
+  setting({ key: 'port', env: 'PORT', default: '8080', parse: integer(0, 65535), doc: 'HTTP port (0 picks a free one).' }),
+  setting({ key: 'host', env: 'HOST', default: '127.0.0.1', parse: text, doc: 'Address to listen on; 0.0.0.0 to accept connections from other machines.' }),
+  setting({ key: 'redisUrl', env: 'REDIS_URL', default: undefined, parse: url, doc: 'Redis to use. Unset: the gateway starts its own redis-server (AOF on) with data under DATA_DIR/redis.' }),
+  setting({ key: 'redisCluster', env: 'REDIS_CLUSTER', default: 'false', parse: boolean, doc: 'Treat REDIS_URL as a comma-separated list of Redis Cluster seed nodes.' }),
+  setting({ key: 'embeddedRedisPort', env: 'EMBEDDED_REDIS_PORT', default: '0', parse: integer(0, 65535), doc: 'Port of the embedded redis-server when REDIS_URL is unset (0 picks a free one; it listens on 127.0.0.1 only).' }),
+  setting({ key: 'dataDir', env: 'DATA_DIR', default: '.data', parse: text, doc: 'Directory for the embedded Redis, the generated master key and the demo tenant file (relative to the working directory).' }),
+  setting({ key: 'logLevel', env: 'LOG_LEVEL', default: 'info', parse: logLevel, doc: 'pino log level.' }),
+  setting({ key: 'masterKey', env: 'CIVICLOOP_MASTER_KEY', default: undefined, parse: text, doc: 'Encrypts token-signing keys at rest. Unset: generated once into DATA_DIR/master.key. Set it in production and keep it out of Redis backups.' }),
+  setting({ key: 'operatorToken', env: 'CIVICLOOP_OPERATOR_TOKEN', default: undefined, parse: text, doc: 'Bearer token for tenant administration (POST /v1/tenants). Unset: that API is disabled.' }),
+  setting({ key: 'bodyLimitBytes', env: 'BODY_LIMIT_BYTES', default: '1048576', parse: integer(1024, 50 * 1048576), doc: 'Largest JSON request body accepted.' }),
+  setting({ key: 'idempotencyTtlSeconds', env: 'IDEMPOTENCY_TTL_SECONDS', default: '86400', parse: integer(60, 30 * 86400), doc: 'How long an Idempotency-Key is remembered.' }),
+  setting({ key: 'tokenMaxTtlSeconds', env: 'TOKEN_MAX_TTL_SECONDS', default: '3600', parse: integer(60, 7 * 86400), doc: 'Longest token lifetime (exp - iat) accepted.' }),
+  setting({ key: 'authCacheTtlMs', env: 'AUTH_CACHE_TTL_MS', default: '30000', parse: integer(0, 3600_000), doc: 'How long key and tenant lookups are cached in memory; a revoked key stops working within this time.' }),
+  setting({ key: 'streamMaxLen', env: 'STREAM_MAXLEN', default: '100000', parse: integer(100, 100_000_000), doc: 'Approximate number of events kept in each tenant stream for SSE resume.' }),
+  setting({ key: 'shutdownGraceMs', env: 'SHUTDOWN_GRACE_MS', default: '10000', parse: integer(0, 600_000), doc: 'How long a shutdown waits for in-flight requests before closing connections.' }),
+  setting({ key: 'sseHeartbeatMs', env: 'SSE_HEARTBEAT_MS', default: '15000', parse: integer(100, 600_000), doc: 'Interval of SSE keep-alive comments (and of blocking stream reads).' }),
+  setting({ key: 'publicUrl', env: 'PUBLIC_URL', default: undefined, parse: url, doc: 'URL clients reach the gateway at, for printed links. Unset: http://HOST:PORT.' }),
+] as const;
+
+/** Parses and validates the whole configuration; the first bad variable is named in the error. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<GatewayConfig> = {}): GatewayConfig {
+  const config: Record<string, unknown> = {};
+  for (const s of SETTINGS) {
+    const raw = env[s.env]?.trim() || s.default;
+    config[s.key] = raw === undefined ? undefined : (s.parse as Parser<unknown>)(raw, s.env);
+  }
+  const result = { ...(config as unknown as GatewayConfig), ...overrides };
+  result.dataDir = path.resolve(result.dataDir);
+  return result;
+}

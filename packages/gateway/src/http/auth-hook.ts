@@ -1,0 +1,37 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { CivicLoopError, type Principal } from '@civicloop/model';
+import { authenticate } from '../auth/authenticate.js';
+import { requireRole, type Services } from '../services.js';
+
+function sameSecret(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** Resolves the principal of every request whose route asks for it, before the body is read. */
+export function installAuth(app: FastifyInstance, services: Services): void {
+  app.decorateRequest('principal', null as unknown as Principal);
+  app.addHook('onRequest', async (request) => {
+    const access = request.routeOptions.config.access;
+    if (!access || access.kind === 'none') return;
+    if (access.kind === 'operator') {
+      const expected = services.config.operatorToken;
+      if (!expected) throw new CivicLoopError('CL_ERR_OPERATOR_DISABLED');
+      const given = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
+      if (!sameSecret(given, expected)) throw new CivicLoopError('CL_ERR_UNAUTHENTICATED', 'Tenant administration needs Authorization: Bearer <CIVICLOOP_OPERATOR_TOKEN>.');
+      return;
+    }
+    const principal = await authenticate(
+      {
+        authorization: request.headers.authorization,
+        publishableKey: request.headers['x-civicloop-key'] as string | undefined,
+      },
+      services.tenants,
+      services.config.tokenMaxTtlSeconds,
+    );
+    requireRole(principal, access.roles);
+    request.principal = principal;
+  });
+}

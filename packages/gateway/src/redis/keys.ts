@@ -1,0 +1,41 @@
+/**
+ * Every Redis key the gateway writes. A tenant's keys share the hash tag `{tenantId}` so a Lua
+ * script that touches several of them runs on Redis Cluster unchanged (they live in one slot).
+ */
+export const PREFIX = 'cl:';
+
+export function tenantKeys(tenantId: string) {
+  const base = `${PREFIX}{${tenantId}}:`;
+  return {
+    tenant: `${base}tenant`,
+    apiKeys: `${base}keys`,
+    ticket: (id: string) => `${base}ticket:${id}`,
+    history: (id: string) => `${base}history:${id}`,
+    events: `${base}events`,
+    numbers: `${base}numbers`,
+    sequence: `${base}seq`,
+    idempotency: (key: string) => `${base}idem:${key}`,
+    units: `${base}units`,
+    staff: `${base}staff`,
+    index: {
+      all: `${base}idx:all`,
+      status: (s: string) => `${base}idx:status:${s}`,
+      category: (c: string) => `${base}idx:category:${c}`,
+      unit: (u: string) => `${base}idx:unit:${u}`,
+      assignee: (a: string) => `${base}idx:assignee:${a}`,
+      channel: (c: string) => `${base}idx:channel:${c}`,
+      /** Tickets a person reported or follows: what a citizen may see. */
+      party: (sub: string) => `${base}idx:party:${sub}`,
+      /** Open work by resolve deadline, for overdue queries and escalation. */
+      due: `${base}idx:due`,
+    },
+  };
+}
+export type TenantKeys = ReturnType<typeof tenantKeys>;
+
+export const globalKeys = {
+  /** API key hash -> { tenantId, keyId, kind }: the one lookup that cannot know the tenant first. */
+  apiKey: (hash: string) => `${PREFIX}apikey:${hash}`,
+  tenantCodes: `${PREFIX}tenantcodes`,
+  tenants: `${PREFIX}tenants`,
+};

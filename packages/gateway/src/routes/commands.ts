@@ -1,0 +1,51 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { COMMAND_BODIES, COMMAND_NAMES, type CommandName } from '@civicloop/model';
+import { PEOPLE } from '../services.js';
+import { idempotencyScope } from '../tickets/idempotency.js';
+import type { TicketService } from '../tickets/ticket-service.js';
+import { redactFor } from '../tickets/visibility.js';
+import { CommandResult, IdempotencyHeaders, TicketParams, errorResponses, security } from './shared-schemas.js';
+
+const SUMMARIES: Record<CommandName, string> = {
+  dispatch: 'Dispatch a reported ticket to a unit (and optionally a worker); sets SLA deadlines',
+  reassign: 'Move a ticket in progress to another unit or worker',
+  return: 'Return a dispatched ticket that is not the unit\'s responsibility, with a reason',
+  accept: 'The assigned worker accepts the job',
+  arrive: 'The worker is on site',
+  resolve: 'The worker reports the fix, with at least one after-photo',
+  verify: 'A supervisor checks the fix: pass closes the ticket, fail sends it back for rework',
+  rework: 'The worker starts the rework a failed verification asked for',
+  reject: 'Reject a report (invalid, not our responsibility, void)',
+  merge: 'Close a report as a duplicate of another; its reporter follows the original',
+  cancel: 'The reporter withdraws a report before it is dispatched',
+  reopen: 'Reopen a closed ticket and dispatch it again',
+  feedback: 'The reporter rates the outcome 1-5 (a low rating may reopen, per tenant rule)',
+};
+
+/** One route per command, all through the same state machine and atomic commit. */
+export const commandRoutes: FastifyPluginAsyncTypebox<{ ticketService: TicketService }> = async (app, { ticketService }) => {
+  for (const name of COMMAND_NAMES) {
+    app.post(
+      `/v1/tickets/:id/${name}`,
+      {
+        config: { access: { kind: 'roles', roles: PEOPLE } },
+        schema: {
+          tags: ['commands'],
+          summary: SUMMARIES[name],
+          operationId: `ticket_${name}`,
+          security,
+          params: TicketParams,
+          headers: IdempotencyHeaders,
+          body: COMMAND_BODIES[name],
+          response: { 200: CommandResult, ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const idem = idempotencyScope(request.principal, request.headers['idempotency-key'], `${name}:${request.params.id}`, request.body);
+        const outcome = await ticketService.run(request.principal, request.params.id, name, request.body as never, idem);
+        if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+        return { ticket: redactFor(request.principal, outcome.ticket), event: outcome.event };
+      },
+    );
+  }
+};

@@ -1,0 +1,79 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { Actor, CivicLoopError, CreateTenantInput, Tenant, TenantKeys } from '@civicloop/model';
+import { PEOPLE, type Services } from '../services.js';
+import { errorResponses, security } from './shared-schemas.js';
+
+export const tenantRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  app.post(
+    '/v1/tenants',
+    {
+      config: { access: { kind: 'operator' } },
+      schema: {
+        tags: ['tenants'],
+        summary: 'Create a tenant and its first keys (operator token; keys are shown once)',
+        security: [{ bearer: [] }],
+        body: CreateTenantInput,
+        response: { 201: TenantKeys, ...errorResponses },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await services.tenants.create(request.body, services.now())),
+  );
+
+  app.post(
+    '/v1/keys/rotate',
+    {
+      config: { access: { kind: 'roles', roles: ['service'] } },
+      schema: {
+        tags: ['tenants'],
+        summary: 'Issue a new key of a kind and revoke the previous ones (secret key only). Tokens signed with a revoked secret stop verifying.',
+        security: [{ bearer: [] }],
+        body: Type.Object({ kind: Type.Union([Type.Literal('secret'), Type.Literal('publishable')]) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ key: Type.String({ description: 'shown once' }) }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      if (request.principal.via !== 'secret_key') throw new CivicLoopError('CL_ERR_FORBIDDEN', 'Only the secret key may rotate keys.');
+      return { key: await services.tenants.rotate(request.principal.tenantId, request.body.kind, services.now()) };
+    },
+  );
+
+  app.get(
+    '/v1/me',
+    {
+      config: { access: { kind: 'roles', roles: ['public', ...PEOPLE] } },
+      schema: {
+        tags: ['tenants'],
+        summary: 'Who the credentials act as, and their tenant',
+        security,
+        response: { 200: Type.Object({ actor: Actor, tenant: Tenant, via: Type.String() }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { tenantId, via, ...actor } = request.principal;
+      const context = await services.tenants.context(tenantId);
+      if (!context) throw new CivicLoopError('CL_ERR_INVALID_KEY');
+      return { actor, tenant: context.tenant, via };
+    },
+  );
+};
+
+export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  app.get(
+    '/v1/health',
+    {
+      config: { access: { kind: 'none' } },
+      schema: {
+        tags: ['operations'],
+        summary: 'Liveness and Redis reachability',
+        response: { 200: Type.Object({ status: Type.Literal('ok'), redis: Type.Literal('up') }), 503: errorResponses[503] },
+      },
+    },
+    async () => {
+      await services.redis.ping().catch(() => {
+        throw new CivicLoopError('CL_ERR_UNAVAILABLE');
+      });
+      return { status: 'ok' as const, redis: 'up' as const };
+    },
+  );
+};

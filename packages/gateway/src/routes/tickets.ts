@@ -1,0 +1,90 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { CreateTicketInput, ListTicketsQuery, Ticket, TicketHistory, TicketPage } from '@civicloop/model';
+import { PEOPLE, type Services } from '../services.js';
+import { idempotencyScope } from '../tickets/idempotency.js';
+import { listTickets } from '../tickets/list-tickets.js';
+import type { TicketService } from '../tickets/ticket-service.js';
+import { redactFor } from '../tickets/visibility.js';
+import { IdempotencyHeaders, TicketParams, errorResponses, security } from './shared-schemas.js';
+
+export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticketService: TicketService }> = async (app, { services, ticketService }) => {
+  app.post(
+    '/v1/tickets',
+    {
+      config: { access: { kind: 'roles', roles: ['public', ...PEOPLE] } },
+      schema: {
+        tags: ['tickets'],
+        summary: 'Report a problem (create a ticket in state reported)',
+        security,
+        headers: IdempotencyHeaders,
+        body: CreateTicketInput,
+        response: { 200: Ticket, 201: Ticket, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const idem = idempotencyScope(request.principal, request.headers['idempotency-key'], 'create', request.body);
+      const { ticket, replayed } = await ticketService.create(request.principal, request.body, idem);
+      if (replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(201).send(redactFor(request.principal, ticket));
+    },
+  );
+
+  app.get(
+    '/v1/tickets',
+    {
+      config: { access: { kind: 'roles', roles: PEOPLE } },
+      schema: {
+        tags: ['tickets'],
+        summary: 'List tickets, newest first, with filters and cursor pagination',
+        security,
+        querystring: ListTicketsQuery,
+        response: { 200: TicketPage, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const page = await listTickets(services.tickets, request.principal, request.query, services.now());
+      return { ...page, items: page.items.map((t) => redactFor(request.principal, t)) };
+    },
+  );
+
+  app.get(
+    '/v1/tickets/:id',
+    {
+      config: { access: { kind: 'roles', roles: PEOPLE } },
+      schema: { tags: ['tickets'], summary: 'Get a ticket', security, params: TicketParams, response: { 200: Ticket, ...errorResponses } },
+    },
+    async (request) => redactFor(request.principal, await ticketService.get(request.principal, request.params.id)),
+  );
+
+  app.get(
+    '/v1/tickets/by-number/:number',
+    {
+      config: { access: { kind: 'roles', roles: PEOPLE } },
+      schema: {
+        tags: ['tickets'],
+        summary: 'Find a ticket by its human-readable number (for phone callbacks)',
+        security,
+        params: Type.Object({ number: Type.String({ minLength: 1, maxLength: 40 }) }),
+        response: { 200: Ticket, ...errorResponses },
+      },
+    },
+    async (request) => redactFor(request.principal, await ticketService.byNumber(request.principal, request.params.number)),
+  );
+
+  app.get(
+    '/v1/tickets/:id/history',
+    {
+      config: { access: { kind: 'roles', roles: PEOPLE } },
+      schema: {
+        tags: ['tickets'],
+        summary: 'Every event of a ticket, oldest first, with actor and time',
+        security,
+        params: TicketParams,
+        response: { 200: TicketHistory, ...errorResponses },
+      },
+    },
+    async (request) => ({ items: await ticketService.history(request.principal, request.params.id) }),
+  );
+
+};

@@ -1,0 +1,42 @@
+import type { Redis, Cluster } from 'ioredis';
+import { CivicLoopError, type Principal, type Role } from '@civicloop/model';
+import type { GatewayConfig } from './config.js';
+import type { DirectoryStore } from './store/directory-store.js';
+import type { TenantStore } from './store/tenant-store.js';
+import type { TicketStore } from './store/ticket-store.js';
+
+/** What route handlers share; built once per app. */
+export interface Services {
+  config: GatewayConfig;
+  redis: Redis | Cluster;
+  tickets: TicketStore;
+  tenants: TenantStore;
+  directory: DirectoryStore;
+  /** Injected so tests can move time; the gateway uses the wall clock. */
+  now: () => Date;
+}
+
+/** Route-level access rule, read by the auth hook. */
+export type Access =
+  | { kind: 'none' }
+  | { kind: 'operator' }
+  | { kind: 'roles'; roles: readonly Role[] };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+}
+
+export const STAFF: readonly Role[] = ['steward', 'dispatcher', 'worker', 'supervisor', 'admin', 'service'];
+export const PEOPLE: readonly Role[] = ['citizen', ...STAFF];
+export const ADMINS: readonly Role[] = ['admin', 'service'];
+
+export function requireRole(principal: Principal, roles: readonly Role[]): void {
+  if (roles.includes(principal.role)) return;
+  if (principal.role === 'public') throw new CivicLoopError('CL_ERR_PUBLISHABLE_KEY_SCOPE');
+  throw new CivicLoopError('CL_ERR_FORBIDDEN', `Role ${principal.role} may not do this; allowed: ${roles.join(', ')}.`);
+}

@@ -1,0 +1,32 @@
+import { OPEN_WORK_STATUSES, type Ticket } from '@civicloop/model';
+import type { TenantKeys } from '../redis/keys.js';
+
+/** The sorted sets a ticket belongs to, with its score in each (creation time; deadline for `due`). */
+export function indexMembership(keys: TenantKeys, ticket: Ticket): Map<string, number> {
+  const created = Date.parse(ticket.createdAt);
+  const out = new Map<string, number>([
+    [keys.index.all, created],
+    [keys.index.status(ticket.status), created],
+    [keys.index.category(ticket.category), created],
+    [keys.index.channel(ticket.channel), created],
+    [keys.index.party(ticket.reporter.sub), created],
+  ]);
+  for (const follower of ticket.followers) out.set(keys.index.party(follower), created);
+  if (ticket.unitId) out.set(keys.index.unit(ticket.unitId), created);
+  if (ticket.assigneeId) out.set(keys.index.assignee(ticket.assigneeId), created);
+  if (ticket.sla && OPEN_WORK_STATUSES.includes(ticket.status) && ticket.status !== 'resolved') {
+    out.set(keys.index.due, Date.parse(ticket.sla.resolveBy));
+  }
+  return out;
+}
+
+/** What to remove and add so that a ticket's index entries go from `before` to `after`. */
+export function indexDiff(keys: TenantKeys, before: Ticket | undefined, after: Ticket) {
+  const old = before ? indexMembership(keys, before) : new Map<string, number>();
+  const next = indexMembership(keys, after);
+  const zrem = [...old.keys()].filter((key) => !next.has(key)).map((key) => ({ key, member: after.id }));
+  const zadd = [...next.entries()]
+    .filter(([key, score]) => old.get(key) !== score)
+    .map(([key, score]) => ({ key, member: after.id, score }));
+  return { zrem, zadd };
+}

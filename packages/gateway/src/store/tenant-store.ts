@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis, Cluster } from 'ioredis';
+import {
+  CivicLoopError,
+  DEFAULT_TENANT_POLICY,
+  type CreateTenantInput,
+  type Tenant,
+  type TenantKeys as IssuedKeys,
+} from '@civicloop/model';
+import { deriveTokenKey, generateApiKey, hashApiKey, type KeyKind, type Sealer } from '../auth/secrets.js';
+import { globalKeys, tenantKeys } from '../redis/keys.js';
+import { TtlCache } from './ttl-cache.js';
+
+type Client = Redis | Cluster;
+
+export interface ApiKeyRecord {
+  id: string;
+  kind: KeyKind;
+  hash: string;
+  /** Sealed token-signing key (secret keys only). */
+  tokenKey?: string;
+  createdAt: string;
+  revokedAt?: string;
+}
+
+export interface KeyLookup {
+  tenantId: string;
+  keyId: string;
+  kind: KeyKind;
+}
+
+export interface TenantContext {
+  tenant: Tenant;
+  /** Token-signing keys by key id, opened from their sealed form. */
+  tokenKeys: Map<string, Buffer>;
+}
+
+/** Tenants and their keys. Lookups that every request makes are cached for authCacheTtlMs. */
+export class TenantStore {
+  private readonly keyCache: TtlCache<KeyLookup | null>;
+  private readonly tenantCache: TtlCache<TenantContext | null>;
+
+  constructor(
+    private readonly redis: Client,
+    private readonly sealer: Sealer,
+    cacheTtlMs: number,
+  ) {
+    this.keyCache = new TtlCache(cacheTtlMs);
+    this.tenantCache = new TtlCache(cacheTtlMs);
+  }
+
+  async create(input: CreateTenantInput, now = new Date()): Promise<IssuedKeys> {
+    const id = `t_${randomBytes(5).toString('hex')}`;
+    const claimed = await this.redis.hsetnx(globalKeys.tenantCodes, input.code, id);
+    if (!claimed) throw new CivicLoopError('CL_ERR_TENANT_CODE_TAKEN', `Tenant code ${input.code} is taken; pick another code.`);
+    const tenant: Tenant = {
+      id,
+      code: input.code,
+      name: input.name,
+      policy: { ...DEFAULT_TENANT_POLICY, ...input.policy },
+      createdAt: now.toISOString(),
+    };
+    try {
+      await this.redis.set(tenantKeys(id).tenant, JSON.stringify(tenant));
+      await this.redis.sadd(globalKeys.tenants, id);
+      const secretKey = await this.issueKey(id, 'secret', now);
+      const publishableKey = await this.issueKey(id, 'publishable', now);
+      return { tenant, secretKey, publishableKey };
+    } catch (error) {
+      // Undo the code claim so the same request can simply be retried.
+      await this.redis.hdel(globalKeys.tenantCodes, input.code).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Issues a new key of the kind and revokes the tenant's previous keys of that kind. */
+  async rotate(tenantId: string, kind: KeyKind, now = new Date()): Promise<string> {
+    const keys = tenantKeys(tenantId);
+    const existing = await this.listKeys(tenantId);
+    const fresh = await this.issueKey(tenantId, kind, now);
+    for (const record of existing.filter((r) => r.kind === kind && !r.revokedAt)) {
+      record.revokedAt = now.toISOString();
+      await this.redis.hset(keys.apiKeys, record.id, JSON.stringify(record));
+      await this.redis.del(globalKeys.apiKey(record.hash));
+      this.keyCache.delete(record.hash);
+    }
+    this.tenantCache.delete(tenantId);
+    return fresh;
+  }
+
+  async listKeys(tenantId: string): Promise<ApiKeyRecord[]> {
+    const all = await this.redis.hvals(tenantKeys(tenantId).apiKeys);
+    return all.map((raw) => JSON.parse(raw) as ApiKeyRecord);
+  }
+
+  private async issueKey(tenantId: string, kind: KeyKind, now: Date): Promise<string> {
+    const key = generateApiKey(kind);
+    const record: ApiKeyRecord = {
+      id: `k_${randomBytes(6).toString('hex')}`,
+      kind,
+      hash: hashApiKey(key),
+      createdAt: now.toISOString(),
+    };
+    if (kind === 'secret') record.tokenKey = this.sealer.seal(deriveTokenKey(key));
+    await this.redis.hset(tenantKeys(tenantId).apiKeys, record.id, JSON.stringify(record));
+    const lookup: KeyLookup = { tenantId, keyId: record.id, kind };
+    await this.redis.set(globalKeys.apiKey(record.hash), JSON.stringify(lookup));
+    return key;
+  }
+
+  async lookupKey(key: string): Promise<KeyLookup | undefined> {
+    const hash = hashApiKey(key);
+    const cached = this.keyCache.get(hash);
+    if (cached !== undefined) return cached ?? undefined;
+    const raw = await this.redis.get(globalKeys.apiKey(hash));
+    const lookup = raw ? (JSON.parse(raw) as KeyLookup) : null;
+    this.keyCache.set(hash, lookup);
+    return lookup ?? undefined;
+  }
+
+  async context(tenantId: string): Promise<TenantContext | undefined> {
+    const cached = this.tenantCache.get(tenantId);
+    if (cached !== undefined) return cached ?? undefined;
+    const keys = tenantKeys(tenantId);
+    const [raw, keyRecords] = await Promise.all([this.redis.get(keys.tenant), this.redis.hvals(keys.apiKeys)]);
+    let context: TenantContext | null = null;
+    if (raw) {
+      const tokenKeys = new Map<string, Buffer>();
+      for (const record of keyRecords.map((r) => JSON.parse(r) as ApiKeyRecord)) {
+        if (record.tokenKey && !record.revokedAt) tokenKeys.set(record.id, this.sealer.open(record.tokenKey));
+      }
+      context = { tenant: JSON.parse(raw) as Tenant, tokenKeys };
+    }
+    this.tenantCache.set(tenantId, context);
+    return context ?? undefined;
+  }
+
+  async findByCode(code: string): Promise<Tenant | undefined> {
+    const id = await this.redis.hget(globalKeys.tenantCodes, code);
+    return id ? (await this.context(id))?.tenant : undefined;
+  }
+}

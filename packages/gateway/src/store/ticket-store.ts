@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis, Cluster } from 'ioredis';
+import {
+  CivicLoopError,
+  isOverdue,
+  type StreamEvent,
+  type Ticket,
+  type TicketEvent,
+} from '@civicloop/model';
+import { commit, type CommitPlan } from '../redis/commit-script.js';
+import { tenantKeys, type TenantKeys } from '../redis/keys.js';
+import { indexDiff } from './indexes.js';
+
+type Client = Redis | Cluster;
+
+/** One ticket write: the ticket as it becomes and the event that explains it. */
+export interface TicketWrite {
+  before: Ticket | undefined;
+  after: Ticket;
+  event: TicketEvent;
+}
+
+export interface IdempotencyRecord {
+  /** Fingerprint of the request that first used the key. */
+  fp: string;
+  ticketId: string;
+}
+
+export type WriteOutcome =
+  | { kind: 'written'; number: string; streamIds: string[] }
+  | { kind: 'replay'; record: IdempotencyRecord };
+
+export interface TicketStoreOptions {
+  streamMaxLen: number;
+  idempotencyTtlSeconds: number;
+}
+
+export function newTicketId(): string {
+  return `tk_${randomBytes(12).toString('base64url')}`;
+}
+
+/** Redis persistence of tickets: documents, history, indexes and the tenant event stream. */
+export class TicketStore {
+  constructor(
+    private readonly redis: Client,
+    private readonly options: TicketStoreOptions,
+  ) {}
+
+  keys(tenantId: string): TenantKeys {
+    return tenantKeys(tenantId);
+  }
+
+  async get(tenantId: string, id: string, now = new Date()): Promise<Ticket | undefined> {
+    const [doc, number] = await this.redis.hmget(this.keys(tenantId).ticket(id), 'doc', 'number');
+    return doc ? withComputed(JSON.parse(doc) as Ticket, number ?? '', now) : undefined;
+  }
+
+  async getMany(tenantId: string, ids: string[], now = new Date()): Promise<(Ticket | undefined)[]> {
+    if (ids.length === 0) return [];
+    const keys = this.keys(tenantId);
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hmget(keys.ticket(id), 'doc', 'number');
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([error, reply]) => {
+      if (error) throw error;
+      const [doc, number] = reply as [string | null, string | null];
+      return doc ? withComputed(JSON.parse(doc) as Ticket, number ?? '', now) : undefined;
+    });
+  }
+
+  async history(tenantId: string, id: string): Promise<TicketEvent[]> {
+    const raw = await this.redis.lrange(this.keys(tenantId).history(id), 0, -1);
+    return raw.map((entry) => JSON.parse(entry) as TicketEvent);
+  }
+
+  async findIdempotency(tenantId: string, key: string): Promise<IdempotencyRecord | undefined> {
+    const raw = await this.redis.get(this.keys(tenantId).idempotency(key));
+    return raw ? (JSON.parse(raw) as IdempotencyRecord) : undefined;
+  }
+
+  /**
+   * Writes a new ticket: allocates its number (TENANT-YYYYMMDD-NNNN), stores it, its first event,
+   * its indexes and the stream entry, atomically, unless the idempotency key was used before.
+   */
+  async create(tenantId: string, write: TicketWrite, numbering: { prefix: string; day: string }, idem?: { key: string; fp: string }): Promise<WriteOutcome> {
+    const keys = this.keys(tenantId);
+    const plan = this.planWrites(keys, [write], idem);
+    plan.checks = [{ key: keys.ticket(write.after.id), version: null }];
+    plan.seq = {
+      key: keys.sequence,
+      field: numbering.day,
+      numbersKey: keys.numbers,
+      ticketKey: keys.ticket(write.after.id),
+      prefix: numbering.prefix,
+      id: write.after.id,
+    };
+    return this.run(plan);
+  }
+
+  /**
+   * Applies state-machine results to stored tickets, each only if it is still at the version it
+   * was read at. Several writes (a merge touches two tickets) land together or not at all.
+   */
+  async apply(tenantId: string, writes: TicketWrite[], idem?: { key: string; fp: string }): Promise<WriteOutcome> {
+    const keys = this.keys(tenantId);
+    const plan = this.planWrites(keys, writes, idem);
+    plan.checks = writes.map((w) => ({ key: keys.ticket(w.after.id), version: w.before ? w.before.version : null }));
+    return this.run(plan);
+  }
+
+  private planWrites(keys: TenantKeys, writes: TicketWrite[], idem?: { key: string; fp: string }): CommitPlan {
+    const plan: CommitPlan = { docs: [], pushes: [], zrem: [], zadd: [], xadd: [] };
+    for (const { before, after, event } of writes) {
+      const { number, overdue: _computed, ...stored } = after;
+      plan.docs!.push({ key: keys.ticket(after.id), doc: JSON.stringify(stored), version: after.version });
+      const eventJson = JSON.stringify(event);
+      plan.pushes!.push({ key: keys.history(after.id), val: eventJson });
+      const diff = indexDiff(keys, before, after);
+      plan.zrem!.push(...diff.zrem);
+      plan.zadd!.push(...diff.zadd);
+      const parties = [after.reporter.sub, ...after.followers];
+      plan.xadd!.push({ key: keys.events, maxLen: this.options.streamMaxLen, fields: ['e', eventJson, 'n', number ?? '', 'p', JSON.stringify(parties)] });
+    }
+    if (idem) {
+      const record: IdempotencyRecord = { fp: idem.fp, ticketId: writes[0]!.after.id };
+      plan.idem = { key: keys.idempotency(idem.key), val: JSON.stringify(record), ttlMs: this.options.idempotencyTtlSeconds * 1000 };
+    }
+    return plan;
+  }
+
+  private async run(plan: CommitPlan): Promise<WriteOutcome> {
+    const result = await commit(this.redis, plan);
+    if (result.kind === 'replay') return { kind: 'replay', record: JSON.parse(result.value) as IdempotencyRecord };
+    if (result.kind === 'conflict') {
+      throw new CivicLoopError(
+        'CL_ERR_VERSION_CONFLICT',
+        'The ticket changed while this command was applied (another command won); read it again and decide whether the command still applies.',
+        { currentVersion: result.version === '' ? null : Number(result.version) },
+      );
+    }
+    return { kind: 'written', number: result.number, streamIds: result.streamIds };
+  }
+
+  /** Reads a page of a sorted-set index, newest first, from an exclusive (score, id) position. */
+  async scanIndex(key: string, from: { max: string; min: string; offset: number; count: number }): Promise<{ id: string; score: number }[]> {
+    const flat = await this.redis.zrange(key, from.max, from.min, 'BYSCORE', 'REV', 'LIMIT', from.offset, from.count, 'WITHSCORES');
+    const out: { id: string; score: number }[] = [];
+    for (let i = 0; i < flat.length; i += 2) out.push({ id: flat[i]!, score: Number(flat[i + 1]) });
+    return out;
+  }
+
+  async cardinalities(keys: string[]): Promise<number[]> {
+    const pipeline = this.redis.pipeline();
+    for (const key of keys) pipeline.zcard(key);
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([error, n]) => {
+      if (error) throw error;
+      return Number(n);
+    });
+  }
+}
+
+function withComputed(stored: Ticket, number: string, now: Date): Ticket {
+  const ticket: Ticket = { ...stored, number };
+  if (ticket.sla) ticket.overdue = isOverdue(ticket, now);
+  return ticket;
+}
+
+/** Decodes a tenant stream entry into what SSE clients receive. */
+export function streamEntryToEvent(id: string, fields: string[]): { event: StreamEvent; parties: string[] } | undefined {
+  const map = new Map<string, string>();
+  for (let i = 0; i < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
+  const raw = map.get('e');
+  if (!raw) return undefined;
+  return {
+    event: { streamId: id, ticketNumber: map.get('n') ?? '', event: JSON.parse(raw) as TicketEvent },
+    parties: JSON.parse(map.get('p') ?? '[]') as string[],
+  };
+}

@@ -1,0 +1,98 @@
+import { CivicLoopError, TICKET_STATUSES, isOverdue, type ListTicketsQuery, type Principal, type Ticket, type TicketPage, type TicketStatus } from '@civicloop/model';
+import type { TicketStore } from '../store/ticket-store.js';
+import { canSee } from './visibility.js';
+
+/** How many index entries one page may examine before it returns what it has and a cursor. */
+const SCAN_BUDGET = 2000;
+const BATCH = 200;
+
+interface Cursor {
+  s: number;
+  id: string;
+}
+
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+function decodeCursor(raw: string): Cursor {
+  try {
+    const value = JSON.parse(Buffer.from(raw, 'base64url').toString()) as Cursor;
+    if (typeof value.s === 'number' && typeof value.id === 'string') return value;
+  } catch {
+    // fall through to the error below
+  }
+  throw new CivicLoopError('CL_ERR_VALIDATION', 'cursor is not one this API returned; pass nextCursor from the previous page unchanged.');
+}
+
+function parseStatuses(raw: string | undefined): TicketStatus[] | undefined {
+  if (!raw) return undefined;
+  const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = list.filter((s) => !(TICKET_STATUSES as readonly string[]).includes(s));
+  if (unknown.length) throw new CivicLoopError('CL_ERR_VALIDATION', `Unknown status ${unknown.join(', ')}; use ${TICKET_STATUSES.join(', ')}.`);
+  return list as TicketStatus[];
+}
+
+/**
+ * Lists tickets newest first. The smallest matching sorted-set index drives the scan and the
+ * remaining filters are checked on each ticket, so a page costs index reads plus one pipelined
+ * fetch per batch, whatever the tenant's size.
+ */
+export async function listTickets(store: TicketStore, principal: Principal, query: ListTicketsQuery, now: Date): Promise<TicketPage> {
+  const keys = store.keys(principal.tenantId);
+  const statuses = parseStatuses(query.status);
+  const limit = query.limit ?? 50;
+
+  const candidates: string[] = [];
+  if (principal.role === 'citizen') candidates.push(keys.index.party(principal.sub));
+  if (statuses?.length === 1) candidates.push(keys.index.status(statuses[0]!));
+  if (query.category) candidates.push(keys.index.category(query.category));
+  if (query.unitId) candidates.push(keys.index.unit(query.unitId));
+  if (query.assigneeId) candidates.push(keys.index.assignee(query.assigneeId));
+  if (query.channel) candidates.push(keys.index.channel(query.channel));
+  let source = keys.index.all;
+  if (candidates.length > 0) {
+    const sizes = await store.cardinalities(candidates);
+    source = candidates[sizes.indexOf(Math.min(...sizes))]!;
+  }
+
+  const text = query.q?.toLowerCase();
+  const matches = (t: Ticket): boolean =>
+    canSee(principal, t) &&
+    (!statuses || statuses.includes(t.status)) &&
+    (!query.category || t.category === query.category) &&
+    (!query.unitId || t.unitId === query.unitId) &&
+    (!query.assigneeId || t.assigneeId === query.assigneeId) &&
+    (!query.channel || t.channel === query.channel) &&
+    (query.overdue === undefined || isOverdue(t, now) === query.overdue) &&
+    (!text || [t.number, t.description, t.location.address ?? ''].some((field) => field.toLowerCase().includes(text)));
+
+  const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+  const max = cursor ? String(cursor.s) : query.createdTo ? String(Date.parse(query.createdTo)) : '+inf';
+  const min = query.createdFrom ? String(Date.parse(query.createdFrom)) : '-inf';
+
+  const items: Ticket[] = [];
+  let offset = 0;
+  let scanned = 0;
+  let last: Cursor | undefined;
+  let exhausted = false;
+  while (items.length < limit && scanned < SCAN_BUDGET) {
+    const batch = await store.scanIndex(source, { max, min, offset, count: BATCH });
+    offset += batch.length;
+    // Entries at the cursor's score sort by id descending; those at or above the cursor id were served.
+    const fresh = cursor ? batch.filter((e) => e.score < cursor.s || e.id < cursor.id) : batch;
+    const docs = await store.getMany(principal.tenantId, fresh.map((e) => e.id), now);
+    let i = 0;
+    for (; i < fresh.length && items.length < limit; i++) {
+      scanned++;
+      last = { s: fresh[i]!.score, id: fresh[i]!.id };
+      const ticket = docs[i];
+      if (ticket && matches(ticket)) items.push(ticket);
+    }
+    if (batch.length < BATCH && i === fresh.length) {
+      exhausted = true;
+      break;
+    }
+  }
+  return { items, nextCursor: exhausted || !last ? null : encodeCursor(last) };
+}

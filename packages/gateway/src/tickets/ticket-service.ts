@@ -1,0 +1,119 @@
+import {
+  CivicLoopError,
+  addFollower,
+  applyCommand,
+  createTicket,
+  type CommandBodies,
+  type CommandName,
+  type CreateTicketInput,
+  type Principal,
+  type Ticket,
+  type TicketCommand,
+  type TicketEvent,
+} from '@civicloop/model';
+import type { Services } from '../services.js';
+import { newTicketId, type TicketWrite } from '../store/ticket-store.js';
+import { assertSameRequest, type IdempotencyScope } from './idempotency.js';
+import { mustSee } from './visibility.js';
+
+export interface CommandOutcome {
+  ticket: Ticket;
+  event: TicketEvent | null;
+  replayed: boolean;
+}
+
+function dayIn(timeZone: string, at: Date): string {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+  return parts.replaceAll('-', '');
+}
+
+function actorOf(principal: Principal) {
+  const { tenantId: _t, via: _v, ...actor } = principal;
+  return actor;
+}
+
+/** Creating tickets and running commands on them: the state machine plus the store. */
+export class TicketService {
+  constructor(private readonly services: Services) {}
+
+  private async tenant(tenantId: string) {
+    const context = await this.services.tenants.context(tenantId);
+    if (!context) throw new CivicLoopError('CL_ERR_INVALID_KEY', 'The tenant of this key no longer exists.');
+    return context.tenant;
+  }
+
+  async create(principal: Principal, input: CreateTicketInput, idem: IdempotencyScope | undefined): Promise<{ ticket: Ticket; replayed: boolean }> {
+    const { tickets } = this.services;
+    if (idem) {
+      const previous = await tickets.findIdempotency(principal.tenantId, idem.key);
+      if (previous) return { ticket: await this.replay(principal, previous, idem), replayed: true };
+    }
+    const tenant = await this.tenant(principal.tenantId);
+    const now = this.services.now();
+    const day = dayIn(tenant.policy.timeZone, now);
+    const id = newTicketId();
+    const { ticket, event } = createTicket(input, actorOf(principal), { id, number: '', tenantId: tenant.id }, now);
+    const outcome = await tickets.create(tenant.id, { before: undefined, after: ticket, event }, { prefix: `${tenant.code}-${day}-`, day }, idem);
+    if (outcome.kind === 'replay') return { ticket: await this.replay(principal, outcome.record, idem!), replayed: true };
+    return { ticket: { ...ticket, number: outcome.number }, replayed: false };
+  }
+
+  private async replay(principal: Principal, record: { fp: string; ticketId: string }, idem: IdempotencyScope): Promise<Ticket> {
+    assertSameRequest(idem, record.fp);
+    const ticket = await this.services.tickets.get(principal.tenantId, record.ticketId, this.services.now());
+    if (!ticket) throw new CivicLoopError('CL_ERR_NOT_FOUND', 'The ticket this Idempotency-Key created no longer exists.');
+    return ticket;
+  }
+
+  async get(principal: Principal, id: string): Promise<Ticket> {
+    return mustSee(principal, await this.services.tickets.get(principal.tenantId, id, this.services.now()), id);
+  }
+
+  async run<K extends CommandName>(principal: Principal, id: string, name: K, body: CommandBodies[K], idem: IdempotencyScope | undefined): Promise<CommandOutcome> {
+    const { tickets, directory } = this.services;
+    if (idem) {
+      const previous = await tickets.findIdempotency(principal.tenantId, idem.key);
+      if (previous) return { ticket: await this.replay(principal, previous, idem), event: null, replayed: true };
+    }
+    const tenant = await this.tenant(principal.tenantId);
+    const ticket = mustSee(principal, await tickets.get(tenant.id, id), id);
+    const command = { ...body, type: name } as TicketCommand;
+
+    if (command.type === 'dispatch' || command.type === 'reassign') {
+      await directory.checkAssignment(tenant.id, command.unitId, command.assigneeId);
+    }
+    const now = this.services.now();
+    const actor = actorOf(principal);
+    const result = applyCommand(ticket, command, actor, now, { policy: tenant.policy });
+    if (!result.ok) throw result.error;
+    const writes: TicketWrite[] = [{ before: ticket, after: result.ticket, event: result.event }];
+
+    if (command.type === 'merge') {
+      const original = await tickets.get(tenant.id, command.into);
+      if (!original) throw new CivicLoopError('CL_ERR_DUPLICATE_TARGET', `Ticket ${command.into} does not exist in this tenant; merge into an existing ticket.`);
+      // An anonymous browser reporter has no identity to follow with.
+      if (ticket.reporter.role !== 'public') {
+        const follow = addFollower(original, ticket.reporter.sub, ticket.id, actor, now);
+        if (!follow.ok) throw follow.error;
+        writes.push({ before: original, after: follow.ticket, event: follow.event });
+      } else if (['rejected', 'duplicate', 'cancelled'].includes(original.status)) {
+        throw new CivicLoopError('CL_ERR_DUPLICATE_TARGET');
+      }
+    }
+
+    const outcome = await tickets.apply(tenant.id, writes, idem);
+    if (outcome.kind === 'replay') return { ticket: await this.replay(principal, outcome.record, idem!), event: null, replayed: true };
+    return { ticket: { ...result.ticket, number: ticket.number }, event: result.event, replayed: false };
+  }
+
+  async history(principal: Principal, id: string): Promise<TicketEvent[]> {
+    await this.get(principal, id);
+    return this.services.tickets.history(principal.tenantId, id);
+  }
+
+  async byNumber(principal: Principal, number: string): Promise<Ticket> {
+    const id = await this.services.redis.hget(this.services.tickets.keys(principal.tenantId).numbers, number);
+    if (!id) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No ticket numbered ${number} in this tenant.`);
+    return this.get(principal, id);
+  }
+}
