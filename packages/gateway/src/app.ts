@@ -35,6 +35,8 @@ export interface AppOptions {
 export interface GatewayApp {
   app: FastifyInstance;
   services: Services;
+  /** Open SSE responses (closed on shutdown; tests close them to simulate a dropped connection). */
+  streams: EventStreams;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -112,5 +114,5 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   app.get('/v1/openapi.json', { config: { access: { kind: 'none' } }, schema: { hide: true } }, async () => app.swagger());
 
   await app.ready();
-  return { app, services };
+  return { app, services, streams };
 }

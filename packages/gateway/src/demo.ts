@@ -9,7 +9,6 @@ export interface DemoTenant {
   code: string;
   secretKey: string;
   publishableKey: string;
-  secretKeyId: string;
 }
 
 const DEMO_CODE = 'DEMO';
@@ -44,7 +43,7 @@ export async function seedDemo(services: Services, dataDir: string): Promise<Dem
     // The key file was lost but the tenant survives in Redis: issue fresh keys.
     const secretKey = await services.tenants.rotate(existing.id, 'secret');
     const publishableKey = await services.tenants.rotate(existing.id, 'publishable');
-    demo = { tenantId: existing.id, code: DEMO_CODE, secretKey, publishableKey, secretKeyId: (await services.tenants.lookupKey(secretKey))!.keyId };
+    demo = { tenantId: existing.id, code: DEMO_CODE, secretKey, publishableKey };
   } else {
     const created = await services.tenants.create({ code: DEMO_CODE, name: 'Demo district 演示街道' });
     demo = {
@@ -52,7 +51,6 @@ export async function seedDemo(services: Services, dataDir: string): Promise<Dem
       code: DEMO_CODE,
       secretKey: created.secretKey,
       publishableKey: created.publishableKey,
-      secretKeyId: (await services.tenants.lookupKey(created.secretKey))!.keyId,
     };
     for (const unit of UNITS) await services.directory.createUnit(demo.tenantId, unit);
     for (const person of STAFF) await services.directory.createStaff(demo.tenantId, { ...person, skills: [...person.skills] });
@@ -63,5 +61,5 @@ export async function seedDemo(services: Services, dataDir: string): Promise<Dem
 }
 
 export async function demoToken(demo: DemoTenant, sub: string, role: TokenRole, unitId?: string): Promise<string> {
-  return issueToken({ secretKey: demo.secretKey, tenantId: demo.tenantId, keyId: demo.secretKeyId, sub, role, ttlSeconds: 3600, ...(unitId ? { unitId } : {}) });
+  return issueToken({ secretKey: demo.secretKey, sub, role, ttlSeconds: 3600, ...(unitId ? { unitId } : {}) });
 }

@@ -7,10 +7,14 @@ export const TOKEN_KEY_INFO = 'civicloop-token-v1';
 
 export type KeyKind = 'secret' | 'publishable';
 
-export function generateApiKey(kind: KeyKind): string {
+/**
+ * `cl_sk_<tenantId>.<random>`: the tenant id in the key lets the SDK sign tokens from the secret
+ * key alone; the random part (256 / 192 bits) is what makes it a secret.
+ */
+export function generateApiKey(kind: KeyKind, tenantId: string): string {
   return kind === 'secret'
-    ? `${SECRET_KEY_PREFIX}${randomBytes(32).toString('base64url')}`
-    : `${PUBLISHABLE_KEY_PREFIX}${randomBytes(24).toString('base64url')}`;
+    ? `${SECRET_KEY_PREFIX}${tenantId}.${randomBytes(32).toString('base64url')}`
+    : `${PUBLISHABLE_KEY_PREFIX}${tenantId}.${randomBytes(24).toString('base64url')}`;
 }
 
 /**
@@ -24,6 +28,11 @@ export function hashApiKey(key: string): string {
 /** The HS256 key tokens are signed with; the SDK's signToken derives the same bytes. */
 export function deriveTokenKey(secretKey: string): Buffer {
   return createHmac('sha256', secretKey).update(TOKEN_KEY_INFO).digest();
+}
+
+/** The token header's kid: a fingerprint of the token key, so rotated keys are told apart. */
+export function tokenKeyId(tokenKey: Buffer): string {
+  return createHash('sha256').update(tokenKey).digest('base64url').slice(0, 16);
 }
 
 /** AES-256-GCM under the gateway master key, so a copy of Redis alone cannot forge tokens. */

@@ -7,7 +7,7 @@ import {
   type Tenant,
   type TenantKeys as IssuedKeys,
 } from '@civicloop/model';
-import { deriveTokenKey, generateApiKey, hashApiKey, type KeyKind, type Sealer } from '../auth/secrets.js';
+import { deriveTokenKey, generateApiKey, hashApiKey, tokenKeyId, type KeyKind, type Sealer } from '../auth/secrets.js';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
 import { TtlCache } from './ttl-cache.js';
 
@@ -31,7 +31,7 @@ export interface KeyLookup {
 
 export interface TenantContext {
   tenant: Tenant;
-  /** Token-signing keys by key id, opened from their sealed form. */
+  /** Token-signing keys by their kid (tokenKeyId), opened from their sealed form. */
   tokenKeys: Map<string, Buffer>;
 }
 
@@ -94,7 +94,7 @@ export class TenantStore {
   }
 
   private async issueKey(tenantId: string, kind: KeyKind, now: Date): Promise<string> {
-    const key = generateApiKey(kind);
+    const key = generateApiKey(kind, tenantId);
     const record: ApiKeyRecord = {
       id: `k_${randomBytes(6).toString('hex')}`,
       kind,
@@ -127,7 +127,9 @@ export class TenantStore {
     if (raw) {
       const tokenKeys = new Map<string, Buffer>();
       for (const record of keyRecords.map((r) => JSON.parse(r) as ApiKeyRecord)) {
-        if (record.tokenKey && !record.revokedAt) tokenKeys.set(record.id, this.sealer.open(record.tokenKey));
+        if (!record.tokenKey || record.revokedAt) continue;
+        const tokenKey = this.sealer.open(record.tokenKey);
+        tokenKeys.set(tokenKeyId(tokenKey), tokenKey);
       }
       context = { tenant: JSON.parse(raw) as Tenant, tokenKeys };
     }

@@ -1,0 +1,171 @@
+import type {
+  CategoryCatalogue,
+  CommandBodies,
+  CommandName,
+  CreateStaffInput,
+  CreateTicketInput,
+  CreateUnitInput,
+  ListTicketsQuery,
+  Staff,
+  Ticket,
+  TicketEvent,
+  Unit,
+  UpdateStaffInput,
+  UpdateUnitInput,
+  Actor,
+  Tenant,
+} from '@civicloop/model';
+import { subscribe, type SubscribeOptions, type Subscription } from './events.js';
+import { PagePromise, type Page } from './pagination.js';
+import { Transport, type RequestOptions, type TransportOptions } from './transport.js';
+
+export type CivicLoopOptions = TransportOptions;
+
+export interface CommandResult {
+  ticket: Ticket;
+  /** null when the gateway answered a replayed Idempotency-Key. */
+  event: TicketEvent | null;
+}
+
+type ListQuery = Omit<ListTicketsQuery, 'status' | 'cursor'> & { status?: string | string[] };
+
+const enc = encodeURIComponent;
+
+/** Tickets: report, read, list, and every command of the loop. */
+export class Tickets {
+  constructor(private readonly transport: Transport) {}
+
+  /** Reports a problem. An Idempotency-Key is generated (or taken from options) and kept across retries. */
+  create(input: CreateTicketInput, options?: RequestOptions): Promise<Ticket> {
+    return this.transport.request({ method: 'POST', path: '/v1/tickets', body: input, ...(options ? { options } : {}) });
+  }
+
+  get(id: string, options?: RequestOptions): Promise<Ticket> {
+    return this.transport.request({ method: 'GET', path: `/v1/tickets/${enc(id)}`, ...(options ? { options } : {}) });
+  }
+
+  getByNumber(number: string, options?: RequestOptions): Promise<Ticket> {
+    return this.transport.request({ method: 'GET', path: `/v1/tickets/by-number/${enc(number)}`, ...(options ? { options } : {}) });
+  }
+
+  /** `await` for one page, or `for await (const t of client.tickets.list(...))` for all. */
+  list(query: ListQuery = {}, options?: RequestOptions): PagePromise<Ticket> {
+    const { status, ...rest } = query;
+    return new PagePromise((cursor) =>
+      this.transport.request<Page<Ticket>>({
+        method: 'GET',
+        path: '/v1/tickets',
+        query: { ...rest, status: Array.isArray(status) ? status.join(',') : status, cursor },
+        ...(options ? { options } : {}),
+      }),
+    );
+  }
+
+  async history(id: string, options?: RequestOptions): Promise<TicketEvent[]> {
+    const page = await this.transport.request<{ items: TicketEvent[] }>({ method: 'GET', path: `/v1/tickets/${enc(id)}/history`, ...(options ? { options } : {}) });
+    return page.items;
+  }
+
+  /** Runs any command by name; the named methods below are shorthands. */
+  command<K extends CommandName>(id: string, name: K, body: CommandBodies[K], options?: RequestOptions): Promise<CommandResult> {
+    return this.transport.request({ method: 'POST', path: `/v1/tickets/${enc(id)}/${name}`, body, ...(options ? { options } : {}) });
+  }
+
+  dispatch(id: string, body: CommandBodies['dispatch'], options?: RequestOptions) {
+    return this.command(id, 'dispatch', body, options);
+  }
+  reassign(id: string, body: CommandBodies['reassign'], options?: RequestOptions) {
+    return this.command(id, 'reassign', body, options);
+  }
+  return(id: string, body: CommandBodies['return'], options?: RequestOptions) {
+    return this.command(id, 'return', body, options);
+  }
+  accept(id: string, body: CommandBodies['accept'] = {}, options?: RequestOptions) {
+    return this.command(id, 'accept', body, options);
+  }
+  arrive(id: string, body: CommandBodies['arrive'] = {}, options?: RequestOptions) {
+    return this.command(id, 'arrive', body, options);
+  }
+  resolve(id: string, body: CommandBodies['resolve'], options?: RequestOptions) {
+    return this.command(id, 'resolve', body, options);
+  }
+  verify(id: string, body: CommandBodies['verify'], options?: RequestOptions) {
+    return this.command(id, 'verify', body, options);
+  }
+  rework(id: string, body: CommandBodies['rework'] = {}, options?: RequestOptions) {
+    return this.command(id, 'rework', body, options);
+  }
+  reject(id: string, body: CommandBodies['reject'], options?: RequestOptions) {
+    return this.command(id, 'reject', body, options);
+  }
+  merge(id: string, body: CommandBodies['merge'], options?: RequestOptions) {
+    return this.command(id, 'merge', body, options);
+  }
+  cancel(id: string, body: CommandBodies['cancel'] = {}, options?: RequestOptions) {
+    return this.command(id, 'cancel', body, options);
+  }
+  reopen(id: string, body: CommandBodies['reopen'], options?: RequestOptions) {
+    return this.command(id, 'reopen', body, options);
+  }
+  feedback(id: string, body: CommandBodies['feedback'], options?: RequestOptions) {
+    return this.command(id, 'feedback', body, options);
+  }
+}
+
+export class Units {
+  constructor(private readonly transport: Transport) {}
+  async list(options?: RequestOptions): Promise<Unit[]> {
+    return (await this.transport.request<{ items: Unit[] }>({ method: 'GET', path: '/v1/units', ...(options ? { options } : {}) })).items;
+  }
+  create(input: CreateUnitInput, options?: RequestOptions): Promise<Unit> {
+    return this.transport.request({ method: 'POST', path: '/v1/units', body: input, ...(options ? { options } : {}) });
+  }
+  update(id: string, patch: UpdateUnitInput, options?: RequestOptions): Promise<Unit> {
+    return this.transport.request({ method: 'PATCH', path: `/v1/units/${enc(id)}`, body: patch, ...(options ? { options } : {}) });
+  }
+}
+
+export class StaffDirectory {
+  constructor(private readonly transport: Transport) {}
+  async list(options?: RequestOptions): Promise<Staff[]> {
+    return (await this.transport.request<{ items: Staff[] }>({ method: 'GET', path: '/v1/staff', ...(options ? { options } : {}) })).items;
+  }
+  create(input: CreateStaffInput, options?: RequestOptions): Promise<Staff> {
+    return this.transport.request({ method: 'POST', path: '/v1/staff', body: input, ...(options ? { options } : {}) });
+  }
+  update(id: string, patch: UpdateStaffInput, options?: RequestOptions): Promise<Staff> {
+    return this.transport.request({ method: 'PATCH', path: `/v1/staff/${enc(id)}`, body: patch, ...(options ? { options } : {}) });
+  }
+}
+
+/**
+ * The CivicLoop client. Server side: `new CivicLoop({ baseUrl, apiKey: secretKey })`. Browser:
+ * `new CivicLoop({ baseUrl, apiKey: publishableKey, token: () => fetchResidentToken() })`.
+ */
+export class CivicLoop {
+  readonly tickets: Tickets;
+  readonly units: Units;
+  readonly staff: StaffDirectory;
+  private readonly transport: Transport;
+
+  constructor(options: CivicLoopOptions) {
+    if (!options.apiKey && !options.token) throw new TypeError('CivicLoop: pass apiKey (secret or publishable key) and/or token.');
+    this.transport = new Transport(options);
+    this.tickets = new Tickets(this.transport);
+    this.units = new Units(this.transport);
+    this.staff = new StaffDirectory(this.transport);
+  }
+
+  categories(options?: RequestOptions): Promise<CategoryCatalogue> {
+    return this.transport.request({ method: 'GET', path: '/v1/categories', ...(options ? { options } : {}) });
+  }
+
+  me(options?: RequestOptions): Promise<{ actor: Actor; tenant: Tenant; via: string }> {
+    return this.transport.request({ method: 'GET', path: '/v1/me', ...(options ? { options } : {}) });
+  }
+
+  /** Live ticket events; reconnects and resumes by itself. */
+  subscribe(options?: SubscribeOptions): Subscription {
+    return subscribe(this.transport, options);
+  }
+}

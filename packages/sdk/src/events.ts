@@ -1,0 +1,92 @@
+import type { StreamEvent } from '@civicloop/model';
+import { AuthenticationError, CivicLoopApiError, NotFoundError, PermissionDeniedError, errorFromResponse } from './errors.js';
+import { SseParser } from './sse.js';
+import type { Transport } from './transport.js';
+
+export interface SubscribeOptions {
+  /** Resume after this event (its streamId); without it the stream starts with new events. */
+  lastEventId?: string;
+  signal?: AbortSignal;
+  /** Called when the gateway says events after lastEventId were trimmed: reload what you show. */
+  onReset?: () => void;
+  /** Called after each reconnect, with the id it resumed from. */
+  onReconnect?: (lastEventId: string | undefined) => void;
+}
+
+/** A live subscription: iterate it with `for await`; `lastEventId` is where a resume would continue. */
+export interface Subscription extends AsyncIterable<StreamEvent> {
+  readonly lastEventId: string | undefined;
+  close(): void;
+}
+
+const FATAL = [AuthenticationError, PermissionDeniedError, NotFoundError];
+
+/**
+ * Reads GET /v1/events with fetch (EventSource cannot send an Authorization header), and
+ * reconnects on any drop with Last-Event-ID, so the consumer sees every event once, in order.
+ */
+export function subscribe(transport: Transport, options: SubscribeOptions = {}): Subscription {
+  const controller = new AbortController();
+  options.signal?.addEventListener('abort', () => controller.abort(options.signal!.reason), { once: true });
+  let lastEventId = options.lastEventId;
+  let serverRetryMs: number | undefined;
+
+  async function* run(): AsyncGenerator<StreamEvent> {
+    let attempt = 0;
+    let first = true;
+    while (!controller.signal.aborted) {
+      if (!first) options.onReconnect?.(lastEventId);
+      first = false;
+      try {
+        const headers = await transport.headers({ accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) });
+        const response = await (transport.options.fetch ?? globalThis.fetch)(transport.url('/v1/events'), { headers, signal: controller.signal });
+        if (!response.ok || !response.body) {
+          const text = await response.text().catch(() => '');
+          let body: { error?: never } | undefined;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            body = undefined;
+          }
+          throw errorFromResponse(response.status, body?.error, response.headers.get('x-request-id') ?? undefined);
+        }
+        attempt = 0;
+        const parser = new SseParser();
+        const decoder = new TextDecoder();
+        const reader = response.body.getReader();
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          for (const message of parser.push(decoder.decode(value, { stream: true }))) {
+            if (message.retry !== undefined) serverRetryMs = message.retry;
+            if (message.event === 'reset') options.onReset?.();
+            if (message.event !== 'ticket') continue;
+            const event = JSON.parse(message.data) as StreamEvent;
+            lastEventId = message.id ?? event.streamId;
+            yield event;
+          }
+        }
+      } catch (error) {
+        if (controller.signal.aborted) return;
+        if (FATAL.some((kind) => error instanceof kind)) throw error;
+        if (error instanceof CivicLoopApiError && !error.retryable && error.status < 500 && error.status !== 0) throw error;
+      }
+      if (controller.signal.aborted) return;
+      const wait = serverRetryMs !== undefined && attempt === 0 ? serverRetryMs : transport.delay(attempt);
+      attempt++;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        controller.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+    }
+  }
+
+  const iterator = run();
+  return {
+    get lastEventId() {
+      return lastEventId;
+    },
+    close: () => controller.abort(),
+    [Symbol.asyncIterator]: () => iterator,
+  };
+}

@@ -1,0 +1,171 @@
+import { AbortError, CivicLoopApiError, ConnectionError, TimeoutError, errorFromResponse } from './errors.js';
+
+export interface TransportOptions {
+  baseUrl: string;
+  /** A secret key (servers) or a publishable key (browsers). */
+  apiKey?: string;
+  /** A token signed by the host platform, or a function that returns a fresh one. */
+  token?: string | (() => string | Promise<string>);
+  /** Per-attempt timeout. Default 10 000 ms. */
+  timeoutMs?: number;
+  /** Retries after the first attempt. Default 3. */
+  maxRetries?: number;
+  /** First backoff step; doubles each retry, with full jitter. Default 300 ms. */
+  retryBaseDelayMs?: number;
+  /** Longest wait between attempts (Retry-After included). Default 20 000 ms. */
+  retryMaxDelayMs?: number;
+  /** fetch implementation. Default globalThis.fetch. */
+  fetch?: typeof fetch;
+  /** Extra headers on every request. */
+  headers?: Record<string, string>;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** For POSTs: reuse a key to make a retry from your own code safe too. Generated if absent. */
+  idempotencyKey?: string;
+}
+
+export interface Request {
+  method: 'GET' | 'POST' | 'PATCH';
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  options?: RequestOptions;
+}
+
+export const DEFAULTS = {
+  timeoutMs: 10_000,
+  maxRetries: 3,
+  retryBaseDelayMs: 300,
+  retryMaxDelayMs: 20_000,
+} as const;
+
+const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+
+export function newIdempotencyKey(): string {
+  return `sdk-${globalThis.crypto.randomUUID()}`;
+}
+
+function retryAfterMs(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(done, ms);
+    function done() {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }
+    function onAbort() {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** HTTP with the retry policy: network errors, 408, retryable 409, 429 and 5xx, honouring Retry-After. */
+export class Transport {
+  readonly options: Required<Pick<TransportOptions, 'timeoutMs' | 'maxRetries' | 'retryBaseDelayMs' | 'retryMaxDelayMs'>> & TransportOptions;
+
+  constructor(options: TransportOptions) {
+    if (!options.baseUrl) throw new TypeError('CivicLoop: baseUrl is required (e.g. http://127.0.0.1:8080)');
+    this.options = { ...DEFAULTS, ...options, baseUrl: options.baseUrl.replace(/\/+$/, '') };
+  }
+
+  private get fetchImpl(): typeof fetch {
+    return this.options.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  async headers(extra: Record<string, string> = {}): Promise<Record<string, string>> {
+    const headers: Record<string, string> = { accept: 'application/json', ...this.options.headers, ...extra };
+    const { apiKey, token } = this.options;
+    if (apiKey?.startsWith('cl_pk_')) headers['x-civicloop-key'] = apiKey;
+    else if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+    if (token) headers.authorization = `Bearer ${typeof token === 'function' ? await token() : token}`;
+    return headers;
+  }
+
+  url(path: string, query?: Request['query']): string {
+    const url = new URL(this.options.baseUrl + path);
+    for (const [key, value] of Object.entries(query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    return url.toString();
+  }
+
+  /** Backoff before retry number `attempt` (0-based): full jitter, or what Retry-After asks. */
+  delay(attempt: number, retryAfter?: number): number {
+    if (retryAfter !== undefined) return Math.min(retryAfter, this.options.retryMaxDelayMs);
+    const ceiling = Math.min(this.options.retryMaxDelayMs, this.options.retryBaseDelayMs * 2 ** attempt);
+    return Math.random() * ceiling;
+  }
+
+  async request<T>(request: Request): Promise<T> {
+    const { method, path, query, body, options = {} } = request;
+    // Every POST carries a key, and the same key on every retry, so a retry never acts twice.
+    const idempotencyKey = method === 'POST' ? (options.idempotencyKey ?? newIdempotencyKey()) : undefined;
+    const url = this.url(path, query);
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
+    let attempt = 0;
+    for (;;) {
+      const extra: Record<string, string> = {};
+      if (body !== undefined) extra['content-type'] = 'application/json';
+      if (idempotencyKey) extra['idempotency-key'] = idempotencyKey;
+      let retryAfter: number | undefined;
+      let failure: CivicLoopApiError;
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+      try {
+        const response = await this.fetchImpl(url, {
+          method,
+          headers: await this.headers(extra),
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          signal,
+        });
+        const requestId = response.headers.get('x-request-id') ?? undefined;
+        const text = await response.text();
+        let parsed: unknown;
+        try {
+          parsed = text ? JSON.parse(text) : undefined;
+        } catch {
+          parsed = undefined;
+        }
+        if (response.ok) return parsed as T;
+        failure = errorFromResponse(response.status, (parsed as { error?: never } | undefined)?.error, requestId);
+        retryAfter = retryAfterMs(response.headers.get('retry-after'));
+        const retry = RETRY_STATUSES.has(response.status) || (response.status === 409 && failure.retryable);
+        if (!retry) throw failure;
+      } catch (error) {
+        if (error instanceof CivicLoopApiError && !(error instanceof ConnectionError)) {
+          if (!error.retryable && !RETRY_STATUSES.has(error.status)) throw error;
+          failure = error;
+        } else if (options.signal?.aborted) {
+          throw new AbortError({ code: 'CL_ERR_ABORTED', message: 'The request was aborted by its AbortSignal.', status: 0 }, { cause: error });
+        } else if (timeout.aborted) {
+          failure = new TimeoutError({ code: 'CL_ERR_TIMEOUT', message: `No response within ${timeoutMs} ms (timeoutMs).`, status: 0, retryable: true }, { cause: error });
+        } else {
+          failure = new ConnectionError(
+            { code: 'CL_ERR_NETWORK', message: `Could not reach ${this.options.baseUrl}: ${(error as Error)?.message ?? error}`, status: 0, retryable: true },
+            { cause: error },
+          );
+        }
+      }
+      if (attempt >= this.options.maxRetries) throw failure;
+      try {
+        await sleep(this.delay(attempt, retryAfter), options.signal);
+      } catch (error) {
+        throw new AbortError({ code: 'CL_ERR_ABORTED', message: 'The request was aborted by its AbortSignal.', status: 0 }, { cause: error });
+      }
+      attempt++;
+    }
+  }
+}

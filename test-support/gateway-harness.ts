@@ -1,0 +1,135 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import type { TokenRole } from '@civicloop/model';
+import { buildApp, connectRedis, issueToken, loadConfig, startRedisServer, type GatewayApp, type GatewayConfig, type RunningRedis } from '@civicloop/gateway';
+
+export interface TestRedis {
+  url: string;
+  client: Redis;
+  server: RunningRedis;
+  stop(): Promise<void>;
+}
+
+/** A private redis-server on a free port, with its data in a temp directory. */
+export async function startTestRedis(): Promise<TestRedis> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'civicloop-redis-'));
+  const server = await startRedisServer({ dir });
+  const client = new Redis(server.url);
+  return {
+    url: server.url,
+    client,
+    server,
+    async stop() {
+      client.disconnect();
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TestTenant {
+  id: string;
+  code: string;
+  secretKey: string;
+  publishableKey: string;
+  token(sub: string, role: TokenRole, extra?: { unitId?: string; ttlSeconds?: number; name?: string }): Promise<string>;
+}
+
+export interface TestGateway extends GatewayApp {
+  url: string;
+  redis: TestRedis;
+  config: GatewayConfig;
+  /** A tenant with units `sanitation` and `municipal` and staff w-1, w-2 (sanitation), w-3 (municipal). */
+  tenant: TestTenant;
+  createTenant(code: string): Promise<TestTenant>;
+  close(): Promise<void>;
+}
+
+let codeCounter = 0;
+
+/** A real gateway listening on a free port over a private Redis; one per test file. */
+export async function startTestGateway(overrides: Partial<GatewayConfig> = {}): Promise<TestGateway> {
+  const redis = await startTestRedis();
+  const config = loadConfig({}, { port: 0, redisUrl: redis.url, logLevel: 'silent', dataDir: path.join(tmpdir(), 'civicloop-unused'), ...overrides });
+  const client = await connectRedis({ url: redis.url, cluster: false });
+  const gateway = await buildApp({ config, redis: client, masterKey: 'test-master-key', logger: false });
+  await gateway.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = gateway.app.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+
+  const createTenant = async (code: string): Promise<TestTenant> => {
+    const issued = await gateway.services.tenants.create({ code: `${code}${++codeCounter}`.slice(0, 8), name: `Test tenant ${code}` });
+    return {
+      id: issued.tenant.id,
+      code: issued.tenant.code,
+      secretKey: issued.secretKey,
+      publishableKey: issued.publishableKey,
+      token: (sub, role, extra = {}) => issueToken({ secretKey: issued.secretKey, sub, role, ...extra }),
+    };
+  };
+
+  const tenant = await createTenant('T');
+  const { directory } = gateway.services;
+  await directory.createUnit(tenant.id, { id: 'sanitation', name: 'Sanitation', categories: ['sanitation.bin_overflow'] });
+  await directory.createUnit(tenant.id, { id: 'municipal', name: 'Municipal' });
+  await directory.createStaff(tenant.id, { id: 'w-1', name: 'Worker One', role: 'worker', unitId: 'sanitation', skills: ['cleaning'] });
+  await directory.createStaff(tenant.id, { id: 'w-2', name: 'Worker Two', role: 'worker', unitId: 'sanitation', skills: ['cleaning'] });
+  await directory.createStaff(tenant.id, { id: 'w-3', name: 'Worker Three', role: 'worker', unitId: 'municipal', skills: ['road'] });
+
+  return {
+    ...gateway,
+    url,
+    redis,
+    config,
+    tenant,
+    createTenant,
+    async close() {
+      await gateway.app.close();
+      client.disconnect();
+      await redis.stop();
+    },
+  };
+}
+
+/** Every key in Redis with its serialized value: equal snapshots mean nothing was written. */
+export async function snapshotRedis(client: Redis): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'COUNT', 1000);
+    cursor = next;
+    for (const key of keys) {
+      const dumped = await client.dumpBuffer(key);
+      out.set(key, dumped ? dumped.toString('base64') : '');
+    }
+  } while (cursor !== '0');
+  return out;
+}
+
+export const BIN_REPORT = {
+  category: 'sanitation.bin_overflow',
+  description: 'The bin at the bus stop is overflowing',
+  location: { lat: 23.1291, lon: 113.2644, accuracy: 12, address: 'Tianhe Rd bus stop' },
+  photos: [{ ref: 'media/before-1.jpg' }],
+};
+
+export async function api(url: string, method: string, pathname: string, options: { auth?: string; key?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string } = {}) {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.auth) headers.authorization = `Bearer ${options.auth}`;
+  if (options.key) headers['x-civicloop-key'] = options.key;
+  let body: string | undefined;
+  if (options.rawBody !== undefined) body = options.rawBody;
+  else if (options.body !== undefined) body = JSON.stringify(options.body);
+  if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
+  const response = await fetch(url + pathname, { method, headers, ...(body !== undefined ? { body } : {}) });
+  const text = await response.text();
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = text;
+  }
+  return { status: response.status, headers: response.headers, body: json };
+}
