@@ -100,13 +100,15 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
       });
       const reader = services.redis.duplicate();
       let open = true;
+      let untrack = () => false;
       const stop = () => {
         if (!open) return;
         open = false;
+        untrack();
         reader.disconnect();
         raw.end();
       };
-      const untrack = streams.track(stop);
+      untrack = streams.track(stop);
       raw.on('close', stop);
 
       try {
@@ -130,7 +132,6 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
       } catch (error) {
         if (open) request.log.warn({ err: error }, 'event stream ended by an error');
       } finally {
-        untrack();
         stop();
       }
     },

@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SseParser } from '../../../sdk/src/sse.js';
+import { BIN_REPORT, api, startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startTestGateway({ sseHeartbeatMs: 200 });
+});
+afterAll(async () => gw?.close());
+
+interface Received {
+  id: string;
+  ticketId: string;
+  type: string;
+}
+
+/** A raw SSE reader over fetch: collects `ticket` events until told to stop. */
+function open(auth: string, lastEventId?: string) {
+  const controller = new AbortController();
+  const received: Received[] = [];
+  const messages: string[] = [];
+  const ready = fetch(`${gw.url}/v1/events`, {
+    headers: { authorization: `Bearer ${auth}`, accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
+    signal: controller.signal,
+  });
+  const done = (async () => {
+    const response = await ready;
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const parser = new SseParser();
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    try {
+      for (;;) {
+        const { value, done: end } = await reader.read();
+        if (end) break;
+        for (const message of parser.push(decoder.decode(value, { stream: true }))) {
+          messages.push(message.event);
+          if (message.event !== 'ticket') continue;
+          const data = JSON.parse(message.data);
+          received.push({ id: message.id!, ticketId: data.event.ticketId, type: data.event.type });
+        }
+      }
+    } catch (error) {
+      if (!controller.signal.aborted) throw error;
+    }
+  })();
+  return { received, messages, ready, close: () => controller.abort(), done };
+}
+
+async function until(check: () => boolean, what: string, ms = 5000) {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const createTicket = async () => (await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT })).body.id as string;
+
+describe('GET /v1/events', () => {
+  it('delivers every event exactly once across a disconnect, resuming with Last-Event-ID', async () => {
+    const first = open(gw.tenant.secretKey);
+    await first.ready;
+    const before = [await createTicket(), await createTicket()];
+    await until(() => first.received.length === 2, 'the first two events');
+    first.close();
+    await first.done;
+    const lastSeen = first.received.at(-1)!.id;
+
+    // While nobody listens, more happens.
+    const during = [await createTicket(), await createTicket(), await createTicket()];
+
+    const second = open(gw.tenant.secretKey, lastSeen);
+    await second.ready;
+    const after = [await createTicket()];
+    await until(() => second.received.length === 4, 'the missed and the new events');
+    await new Promise((r) => setTimeout(r, 300));
+    second.close();
+    await second.done;
+
+    const all = [...first.received, ...second.received];
+    expect(all.map((e) => e.ticketId)).toEqual([...before, ...during, ...after]);
+    expect(new Set(all.map((e) => e.id)).size).toBe(all.length);
+    expect(all.every((e) => e.type === 'reported')).toBe(true);
+  });
+
+  it('shows a citizen only the events of their own tickets', async () => {
+    const alice = await gw.tenant.token('alice', 'citizen');
+    const stream = open(alice);
+    await stream.ready;
+    await createTicket();
+    const own = await api(gw.url, 'POST', '/v1/tickets', { auth: alice, body: BIN_REPORT });
+    await until(() => stream.received.length >= 1, "alice's event");
+    await new Promise((r) => setTimeout(r, 300));
+    stream.close();
+    await stream.done;
+    expect(stream.received.map((e) => e.ticketId)).toEqual([own.body.id]);
+  });
+
+  it('ends open streams when the gateway closes them (as on shutdown)', async () => {
+    const stream = open(gw.tenant.secretKey);
+    await stream.ready;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(gw.streams.size).toBeGreaterThan(0);
+    gw.streams.closeAll();
+    await stream.done;
+    expect(gw.streams.size).toBe(0);
+  });
+
+  it('refuses a malformed Last-Event-ID', async () => {
+    const res = await api(gw.url, 'GET', '/v1/events', { auth: gw.tenant.secretKey, headers: { 'last-event-id': 'yesterday' } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('CL_ERR_VALIDATION');
+  });
+});

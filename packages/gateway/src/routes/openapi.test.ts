@@ -1,0 +1,28 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { COMMAND_NAMES } from '@civicloop/model';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startTestGateway();
+});
+afterAll(async () => gw?.close());
+
+describe('GET /v1/openapi.json', () => {
+  it('is a valid OpenAPI 3.1 document covering every route', async () => {
+    const res = await api(gw.url, 'GET', '/v1/openapi.json');
+    expect(res.status).toBe(200);
+    const document = structuredClone(res.body);
+    await expect(SwaggerParser.validate(document)).resolves.toBeTruthy();
+    expect(res.body.openapi).toBe('3.1.0');
+    const paths = Object.keys(res.body.paths);
+    for (const expected of ['/v1/tickets', '/v1/tickets/{id}', '/v1/tickets/{id}/history', '/v1/events', '/v1/categories', '/v1/units', '/v1/staff', '/v1/tenants']) {
+      expect(paths).toContain(expected);
+    }
+    for (const command of COMMAND_NAMES) expect(paths).toContain(`/v1/tickets/{id}/${command}`);
+    const create = res.body.paths['/v1/tickets'].post;
+    expect(create.requestBody.content['application/json'].schema.required).toEqual(expect.arrayContaining(['category', 'description', 'location']));
+    expect(create.responses['422']).toBeDefined();
+  });
+});

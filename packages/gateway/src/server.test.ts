@@ -1,0 +1,61 @@
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BIN_REPORT, api } from '../../../test-support/gateway-harness.js';
+import { loadConfig } from './config.js';
+import { seedDemo } from './demo.js';
+import { startGateway } from './server.js';
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'civicloop-embedded-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+const quiet = { log: () => undefined, logger: false };
+
+describe('startGateway with REDIS_URL unset', () => {
+  it('runs its own redis-server with AOF under DATA_DIR, and tickets survive a restart', async () => {
+    const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent' });
+    const first = await startGateway({ config, ...quiet });
+    expect(first.embeddedRedis?.dir).toBe(path.join(dataDir, 'redis'));
+    const demo = await seedDemo(first.services, dataDir);
+    const created = await api(first.url, 'POST', '/v1/tickets', { auth: demo.secretKey, body: BIN_REPORT });
+    expect(created.status).toBe(201);
+    const appendOnly = await first.services.redis.config('GET', 'appendonly');
+    expect(appendOnly).toEqual(['appendonly', 'yes']);
+    await first.close();
+    expect(existsSync(path.join(dataDir, 'redis', 'appendonlydir'))).toBe(true);
+
+    const second = await startGateway({ config, ...quiet });
+    expect(second.embeddedRedis?.reused).toBe(false);
+    const again = await seedDemo(second.services, dataDir);
+    expect(again.secretKey).toBe(demo.secretKey);
+    const fetched = await api(second.url, 'GET', `/v1/tickets/${created.body.id}`, { auth: demo.secretKey });
+    expect(fetched.body.number).toBe(created.body.number);
+    await second.close();
+    expect(JSON.parse(readFileSync(path.join(dataDir, 'demo-tenant.json'), 'utf8')).tenantId).toBe(demo.tenantId);
+  });
+
+  it('names the port and the variable when PORT is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    const config = loadConfig({ DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'silent' });
+    await expect(startGateway({ config, ...quiet })).rejects.toMatchObject({
+      code: 'CL_ERR_PORT_IN_USE',
+      message: expect.stringMatching(new RegExp(`Port ${port}.*PORT`)),
+    });
+    blocker.close();
+  });
+
+  it('names the variable when the configuration is wrong', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT="eighty"/);
+    expect(() => loadConfig({ REDIS_URL: 'not a url' })).toThrow(/REDIS_URL/);
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+  });
+
+  it('says which variable to fix when Redis is unreachable', async () => {
+    const config = loadConfig({ REDIS_URL: 'redis://127.0.0.1:1', PORT: '0', LOG_LEVEL: 'silent' });
+    await expect(startGateway({ config, ...quiet })).rejects.toMatchObject({ code: 'CL_ERR_CONFIG', message: expect.stringContaining('REDIS_URL') });
+  });
+});
