@@ -1,3 +1,4 @@
+import { calendarDay } from './calendar.js';
 import { CivicLoopError } from './errors.js';
 import { findCategory, slaDeadlines } from './categories.js';
 import { DEFAULT_TENANT_POLICY, type TenantPolicy } from './schemas/admin.js';
@@ -71,8 +72,7 @@ function dispatchPatch(ticket: Ticket, unitId: string, assigneeId: string | unde
 }
 
 function sameCalendarDay(a: Date, b: Date, timeZone: string): boolean {
-  const day = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
-  return day.format(a) === day.format(b);
+  return calendarDay(a, timeZone) === calendarDay(b, timeZone);
 }
 
 const RULES: { [K in CommandName]: Rule<K> } = {

@@ -2,63 +2,75 @@ import type { ClientContext, Cluster, Redis, Result } from 'ioredis';
 
 /**
  * One Lua script performs every ticket write, so a write is all-or-nothing and version checks
- * and writes cannot interleave with another gateway's. The plan names keys by their index in
- * KEYS, so Redis Cluster can route the script (all keys of a plan share the tenant hash tag).
+ * and writes cannot interleave with another gateway's. Every key is declared in KEYS, so Redis
+ * Cluster can route the script (all keys of a plan share the tenant hash tag, hence one slot).
  *
- * Plan fields, applied in this order:
- *   idem    {k, val, ttl}: if KEYS[k] exists, return {'replay', value} and write nothing;
- *                          otherwise SET it to val with ttl ms at the end.
- *   checks  [{k, v}]: HGET KEYS[k] 'v' must equal v ('' = the hash must not exist).
- *   seq     {k, field, numbers, ticket, prefix, id}: allocate the next ticket number of the day.
- *   docs    [{k, doc, v}]: HSET doc and version.
- *   pushes  [{k, val}]: RPUSH (history).
- *   zrem / zadd [{k, m, s}]: index maintenance.
- *   xadd    [{k, max, f}]: XADD with approximate MAXLEN; field 'n' is filled with the new number
- *                          when a seq step ran and the entry has n = ''.
- * Returns {'ok', number or '', stream ids...} or {'conflict', key index, current version}.
+ * The plan is a flat list of op codes in ARGV (no JSON to encode or decode), followed by the
+ * values they refer to by ARGV index, so large strings (documents, events) travel once and
+ * unescaped. Ops, in the order the encoder emits them:
+ *   I k v ttl              if KEYS[k] exists return {'replay', value}; at the end SET it to ARGV[v] PX ttl
+ *   C k version            HGET KEYS[k] 'v' must equal version ('' = the hash must not exist)
+ *   S k field n t prefix id  allocate the day's next ticket number into hash KEYS[n] and KEYS[t]
+ *   D k v version          HSET KEYS[k] doc ARGV[v] v version
+ *   P k v                  RPUSH KEYS[k] ARGV[v]
+ *   R k member             ZREM
+ *   A k score member       ZADD
+ *   X k maxlen count v...  XADD KEYS[k] MAXLEN ~ maxlen * with fields ARGV[v...]; a field 'n'
+ *                          whose value is '' gets the number the S op allocated
+ * Returns {'ok', number or '', stream ids...}, {'replay', value} or {'conflict', k, version}.
  */
 const LUA = `
-local plan = cjson.decode(ARGV[1])
-if plan.idem then
-  local existing = redis.call('GET', KEYS[plan.idem.k])
-  if existing then return {'replay', existing} end
-end
-for _, c in ipairs(plan.checks or {}) do
-  local v = redis.call('HGET', KEYS[c.k], 'v')
-  if not v then v = '' end
-  if v ~= c.v then return {'conflict', tostring(c.k), v} end
-end
+local A = ARGV
+local i = 1
 local number = ''
-if plan.seq then
-  local s = plan.seq
-  local n = redis.call('HINCRBY', KEYS[s.k], s.field, 1)
-  number = s.prefix .. string.format('%04d', n)
-  redis.call('HSET', KEYS[s.numbers], number, s.id)
-  redis.call('HSET', KEYS[s.ticket], 'number', number)
-end
-for _, d in ipairs(plan.docs or {}) do
-  redis.call('HSET', KEYS[d.k], 'doc', d.doc, 'v', d.v)
-end
-for _, p in ipairs(plan.pushes or {}) do
-  redis.call('RPUSH', KEYS[p.k], p.val)
-end
-for _, z in ipairs(plan.zrem or {}) do
-  redis.call('ZREM', KEYS[z.k], z.m)
-end
-for _, z in ipairs(plan.zadd or {}) do
-  redis.call('ZADD', KEYS[z.k], z.s, z.m)
-end
-local out = {'ok', number}
-for _, x in ipairs(plan.xadd or {}) do
-  local fields = x.f
-  for i = 1, #fields, 2 do
-    if fields[i] == 'n' and fields[i + 1] == '' then fields[i + 1] = number end
+local idemKey, idemValue, idemTtl
+local out = {'ok', ''}
+while i <= #A do
+  local op = A[i]
+  if op == 'I' then
+    idemKey, idemValue, idemTtl = KEYS[tonumber(A[i + 1])], A[tonumber(A[i + 2])], A[i + 3]
+    local existing = redis.call('GET', idemKey)
+    if existing then return {'replay', existing} end
+    i = i + 4
+  elseif op == 'C' then
+    local v = redis.call('HGET', KEYS[tonumber(A[i + 1])], 'v') or ''
+    if v ~= A[i + 2] then return {'conflict', A[i + 1], v} end
+    i = i + 3
+  elseif op == 'S' then
+    local n = redis.call('HINCRBY', KEYS[tonumber(A[i + 1])], A[i + 2], 1)
+    number = A[i + 5] .. string.format('%04d', n)
+    redis.call('HSET', KEYS[tonumber(A[i + 3])], number, A[i + 6])
+    redis.call('HSET', KEYS[tonumber(A[i + 4])], 'number', number)
+    out[2] = number
+    i = i + 7
+  elseif op == 'D' then
+    redis.call('HSET', KEYS[tonumber(A[i + 1])], 'doc', A[tonumber(A[i + 2])], 'v', A[i + 3])
+    i = i + 4
+  elseif op == 'P' then
+    redis.call('RPUSH', KEYS[tonumber(A[i + 1])], A[tonumber(A[i + 2])])
+    i = i + 3
+  elseif op == 'R' then
+    redis.call('ZREM', KEYS[tonumber(A[i + 1])], A[i + 2])
+    i = i + 3
+  elseif op == 'A' then
+    redis.call('ZADD', KEYS[tonumber(A[i + 1])], A[i + 2], A[i + 3])
+    i = i + 4
+  elseif op == 'X' then
+    local count = tonumber(A[i + 3])
+    local fields = {}
+    for f = 1, count do fields[f] = A[tonumber(A[i + 3 + f])] end
+    for f = 1, count, 2 do
+      if fields[f] == 'n' and fields[f + 1] == '' then fields[f + 1] = number end
+    end
+    out[#out + 1] = redis.call('XADD', KEYS[tonumber(A[i + 1])], 'MAXLEN', '~', A[i + 2], '*', unpack(fields))
+    i = i + 4 + count
+  elseif op == 'E' then
+    break
+  else
+    return redis.error_reply('civicloop commit: unknown op ' .. tostring(op))
   end
-  out[#out + 1] = redis.call('XADD', KEYS[x.k], 'MAXLEN', '~', x.max, '*', unpack(fields))
 end
-if plan.idem then
-  redis.call('SET', KEYS[plan.idem.k], plan.idem.val, 'PX', plan.idem.ttl)
-end
+if idemKey then redis.call('SET', idemKey, idemValue, 'PX', idemTtl) end
 return out
 `;
 
@@ -90,32 +102,51 @@ export function defineCommitScript(redis: Client): void {
   redis.defineCommand('civicloopCommit', { lua: LUA });
 }
 
-/** Turns a plan with key names into the indexed form the script takes, and runs it. */
+/** Encodes a plan with key names into the script's KEYS and op list, and runs it. */
 export async function commit(redis: Client, plan: CommitPlan): Promise<CommitResult> {
   const keys: string[] = [];
-  const slot = new Map<string, number>();
+  const keySlot = new Map<string, number>();
   const k = (key: string) => {
-    let index = slot.get(key);
+    let index = keySlot.get(key);
     if (index === undefined) {
       keys.push(key);
       index = keys.length;
-      slot.set(key, index);
+      keySlot.set(key, index);
     }
-    return index;
+    return String(index);
   };
-  const wire: Record<string, unknown> = {};
-  if (plan.idem) wire.idem = { k: k(plan.idem.key), val: plan.idem.val, ttl: String(plan.idem.ttlMs) };
-  if (plan.checks?.length) wire.checks = plan.checks.map((c) => ({ k: k(c.key), v: c.version === null ? '' : String(c.version) }));
+  // A value reference is an ARGV index, known only once the op list's length is: keep it as
+  // { value } until then.
+  const ops: (string | { value: number })[] = [];
+  const values: string[] = [];
+  const valueSlot = new Map<string, number>();
+  const v = (value: string) => {
+    let index = valueSlot.get(value);
+    if (index === undefined) {
+      values.push(value);
+      index = values.length - 1;
+      valueSlot.set(value, index);
+    }
+    return { value: index };
+  };
+  if (plan.idem) ops.push('I', k(plan.idem.key), v(plan.idem.val), String(plan.idem.ttlMs));
+  for (const c of plan.checks ?? []) ops.push('C', k(c.key), c.version === null ? '' : String(c.version));
   if (plan.seq) {
     const s = plan.seq;
-    wire.seq = { k: k(s.key), field: s.field, numbers: k(s.numbersKey), ticket: k(s.ticketKey), prefix: s.prefix, id: s.id };
+    ops.push('S', k(s.key), s.field, k(s.numbersKey), k(s.ticketKey), s.prefix, s.id);
   }
-  if (plan.docs?.length) wire.docs = plan.docs.map((d) => ({ k: k(d.key), doc: d.doc, v: String(d.version) }));
-  if (plan.pushes?.length) wire.pushes = plan.pushes.map((p) => ({ k: k(p.key), val: p.val }));
-  if (plan.zrem?.length) wire.zrem = plan.zrem.map((z) => ({ k: k(z.key), m: z.member }));
-  if (plan.zadd?.length) wire.zadd = plan.zadd.map((z) => ({ k: k(z.key), m: z.member, s: String(z.score) }));
-  if (plan.xadd?.length) wire.xadd = plan.xadd.map((x) => ({ k: k(x.key), max: String(x.maxLen), f: x.fields }));
-  const reply = await redis.civicloopCommit(keys.length, ...keys, JSON.stringify(wire));
+  for (const d of plan.docs ?? []) ops.push('D', k(d.key), v(d.doc), String(d.version));
+  for (const p of plan.pushes ?? []) ops.push('P', k(p.key), v(p.val));
+  for (const z of plan.zrem ?? []) ops.push('R', k(z.key), z.member);
+  for (const z of plan.zadd ?? []) ops.push('A', k(z.key), String(z.score), z.member);
+  for (const x of plan.xadd ?? []) {
+    ops.push('X', k(x.key), String(x.maxLen), String(x.fields.length));
+    for (const field of x.fields) ops.push(v(field));
+  }
+  ops.push('E');
+  const base = ops.length + 1;
+  const args = ops.map((op) => (typeof op === 'string' ? op : String(base + op.value)));
+  const reply = await redis.civicloopCommit(keys.length, ...keys, ...args, ...values);
   const [kind, ...rest] = reply;
   if (kind === 'replay') return { kind: 'replay', value: rest[0] ?? '' };
   if (kind === 'conflict') return { kind: 'conflict', key: keys[Number(rest[0]) - 1] ?? '', version: rest[1] ?? '' };

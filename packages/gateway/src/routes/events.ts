@@ -23,7 +23,9 @@ export class EventStreams {
 
   track(close: () => void): () => void {
     this.open.add(close);
-    return () => this.open.delete(close);
+    return () => {
+      this.open.delete(close);
+    };
   }
 
   get size(): number {
@@ -100,7 +102,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
       });
       const reader = services.redis.duplicate();
       let open = true;
-      let untrack = () => false;
+      let untrack: () => void = () => undefined;
       const stop = () => {
         if (!open) return;
         open = false;

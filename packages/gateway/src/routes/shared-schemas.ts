@@ -1,10 +1,10 @@
 import { Type } from '@sinclair/typebox';
-import { ERROR_CODES, Ticket, TicketEvent } from '@civicloop/model';
+import { ERROR_CODES, StringEnum, Ticket, TicketEvent } from '@civicloop/model';
 
 export const ErrorResponse = Type.Object(
   {
     error: Type.Object({
-      code: Type.Union(ERROR_CODES.map((c) => Type.Literal(c))),
+      code: StringEnum(ERROR_CODES),
       message: Type.String(),
       status: Type.Integer(),
       retryable: Type.Boolean(),

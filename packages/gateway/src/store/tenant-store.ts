@@ -37,7 +37,7 @@ export interface TenantContext {
 
 /** Tenants and their keys. Lookups that every request makes are cached for authCacheTtlMs. */
 export class TenantStore {
-  private readonly keyCache: TtlCache<KeyLookup | null>;
+  private readonly keyCache: TtlCache<{ hash: string; lookup: KeyLookup | undefined }>;
   private readonly tenantCache: TtlCache<TenantContext | null>;
 
   constructor(
@@ -82,7 +82,7 @@ export class TenantStore {
       record.revokedAt = now.toISOString();
       await this.redis.hset(keys.apiKeys, record.id, JSON.stringify(record));
       await this.redis.del(globalKeys.apiKey(record.hash));
-      this.keyCache.delete(record.hash);
+      this.keyCache.deleteWhere((entry) => entry.hash === record.hash);
     }
     this.tenantCache.delete(tenantId);
     return fresh;
@@ -109,13 +109,15 @@ export class TenantStore {
   }
 
   async lookupKey(key: string): Promise<KeyLookup | undefined> {
+    // Cached by the key as sent, so a hit costs no hashing; the key is in this process's memory
+    // for the request anyway.
+    const cached = this.keyCache.get(key);
+    if (cached !== undefined) return cached?.lookup;
     const hash = hashApiKey(key);
-    const cached = this.keyCache.get(hash);
-    if (cached !== undefined) return cached ?? undefined;
     const raw = await this.redis.get(globalKeys.apiKey(hash));
-    const lookup = raw ? (JSON.parse(raw) as KeyLookup) : null;
-    this.keyCache.set(hash, lookup);
-    return lookup ?? undefined;
+    const lookup = raw ? (JSON.parse(raw) as KeyLookup) : undefined;
+    this.keyCache.set(key, { hash, lookup });
+    return lookup;
   }
 
   async context(tenantId: string): Promise<TenantContext | undefined> {

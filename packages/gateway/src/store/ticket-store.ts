@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Redis, Cluster } from 'ioredis';
 import {
   CivicLoopError,
@@ -35,8 +35,9 @@ export interface TicketStoreOptions {
   idempotencyTtlSeconds: number;
 }
 
+/** 122 random bits; randomUUID draws from a pooled entropy buffer, so it is cheap per call. */
 export function newTicketId(): string {
-  return `tk_${randomBytes(12).toString('base64url')}`;
+  return `tk_${randomUUID().replaceAll('-', '')}`;
 }
 
 /** Redis persistence of tickets: documents, history, indexes and the tenant event stream. */

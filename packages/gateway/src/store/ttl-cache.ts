@@ -29,4 +29,8 @@ export class TtlCache<V> {
   delete(key: string): void {
     this.entries.delete(key);
   }
+
+  deleteWhere(match: (value: V) => boolean): void {
+    for (const [key, entry] of this.entries) if (match(entry.value)) this.entries.delete(key);
+  }
 }

@@ -4,7 +4,7 @@ import { canSee } from './visibility.js';
 
 /** How many index entries one page may examine before it returns what it has and a cursor. */
 const SCAN_BUDGET = 2000;
-const BATCH = 200;
+const MAX_BATCH = 200;
 
 interface Cursor {
   s: number;
@@ -76,8 +76,11 @@ export async function listTickets(store: TicketStore, principal: Principal, quer
   let scanned = 0;
   let last: Cursor | undefined;
   let exhausted = false;
+  // Start with just enough for the page (plus the cursor's neighbour); widen only when filters
+  // reject entries, so an unfiltered page reads limit + 1 documents, not hundreds.
+  let batchSize = Math.min(MAX_BATCH, limit + 1);
   while (items.length < limit && scanned < SCAN_BUDGET) {
-    const batch = await store.scanIndex(source, { max, min, offset, count: BATCH });
+    const batch = await store.scanIndex(source, { max, min, offset, count: batchSize });
     offset += batch.length;
     // Entries at the cursor's score sort by id descending; those at or above the cursor id were served.
     const fresh = cursor ? batch.filter((e) => e.score < cursor.s || e.id < cursor.id) : batch;
@@ -89,10 +92,11 @@ export async function listTickets(store: TicketStore, principal: Principal, quer
       const ticket = docs[i];
       if (ticket && matches(ticket)) items.push(ticket);
     }
-    if (batch.length < BATCH && i === fresh.length) {
+    if (batch.length < batchSize && i === fresh.length) {
       exhausted = true;
       break;
     }
+    batchSize = Math.min(MAX_BATCH, batchSize * 2);
   }
   return { items, nextCursor: exhausted || !last ? null : encodeCursor(last) };
 }

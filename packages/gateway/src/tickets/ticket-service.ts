@@ -2,6 +2,7 @@ import {
   CivicLoopError,
   addFollower,
   applyCommand,
+  calendarDay,
   createTicket,
   type CommandBodies,
   type CommandName,
@@ -22,11 +23,6 @@ export interface CommandOutcome {
   replayed: boolean;
 }
 
-function dayIn(timeZone: string, at: Date): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
-  return parts.replaceAll('-', '');
-}
-
 function actorOf(principal: Principal) {
   const { tenantId: _t, via: _v, ...actor } = principal;
   return actor;
@@ -44,13 +40,10 @@ export class TicketService {
 
   async create(principal: Principal, input: CreateTicketInput, idem: IdempotencyScope | undefined): Promise<{ ticket: Ticket; replayed: boolean }> {
     const { tickets } = this.services;
-    if (idem) {
-      const previous = await tickets.findIdempotency(principal.tenantId, idem.key);
-      if (previous) return { ticket: await this.replay(principal, previous, idem), replayed: true };
-    }
+    // No look-up first: the commit script itself answers a used key with its first result.
     const tenant = await this.tenant(principal.tenantId);
     const now = this.services.now();
-    const day = dayIn(tenant.policy.timeZone, now);
+    const day = calendarDay(now, tenant.policy.timeZone);
     const id = newTicketId();
     const { ticket, event } = createTicket(input, actorOf(principal), { id, number: '', tenantId: tenant.id }, now);
     const outcome = await tickets.create(tenant.id, { before: undefined, after: ticket, event }, { prefix: `${tenant.code}-${day}-`, day }, idem);
@@ -70,11 +63,21 @@ export class TicketService {
   }
 
   async run<K extends CommandName>(principal: Principal, id: string, name: K, body: CommandBodies[K], idem: IdempotencyScope | undefined): Promise<CommandOutcome> {
-    const { tickets, directory } = this.services;
-    if (idem) {
-      const previous = await tickets.findIdempotency(principal.tenantId, idem.key);
-      if (previous) return { ticket: await this.replay(principal, previous, idem), event: null, replayed: true };
+    try {
+      return await this.apply(principal, id, name, body, idem);
+    } catch (error) {
+      // A retried command usually fails its state check (the first attempt already moved the
+      // ticket); only then is it worth asking whether this key already ran. The commit script
+      // catches the remaining case, a retry that is still valid, atomically.
+      if (!idem || !(error instanceof CivicLoopError) || error.status !== 409) throw error;
+      const previous = await this.services.tickets.findIdempotency(principal.tenantId, idem.key);
+      if (!previous) throw error;
+      return { ticket: await this.replay(principal, previous, idem), event: null, replayed: true };
     }
+  }
+
+  private async apply<K extends CommandName>(principal: Principal, id: string, name: K, body: CommandBodies[K], idem: IdempotencyScope | undefined): Promise<CommandOutcome> {
+    const { tickets, directory } = this.services;
     const tenant = await this.tenant(principal.tenantId);
     const ticket = mustSee(principal, await tickets.get(tenant.id, id), id);
     const command = { ...body, type: name } as TicketCommand;

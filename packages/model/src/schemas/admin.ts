@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Timestamp } from './common.js';
+import { StringEnum } from './string-enum.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -36,13 +37,8 @@ export const UpdateUnitInput = Type.Object(
 );
 export type UpdateUnitInput = Static<typeof UpdateUnitInput>;
 
-export const StaffRole = Type.Union([
-  Type.Literal('steward'),
-  Type.Literal('dispatcher'),
-  Type.Literal('worker'),
-  Type.Literal('supervisor'),
-  Type.Literal('admin'),
-]);
+export const STAFF_ROLE_NAMES = ['steward', 'dispatcher', 'worker', 'supervisor', 'admin'] as const;
+export const StaffRole = StringEnum(STAFF_ROLE_NAMES);
 export type StaffRole = Static<typeof StaffRole>;
 
 export const Staff = Type.Object({

@@ -1,11 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { StringEnum } from './string-enum.js';
 
-export const Priority = Type.Union([
-  Type.Literal('urgent'),
-  Type.Literal('high'),
-  Type.Literal('normal'),
-  Type.Literal('low'),
-]);
+export const PRIORITIES = ['urgent', 'high', 'normal', 'low'] as const;
+export const Priority = StringEnum(PRIORITIES);
 export type Priority = Static<typeof Priority>;
 
 export const SlaMinutes = Type.Object({

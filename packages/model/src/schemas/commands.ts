@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Location, Note, Photos } from './common.js';
 import { Priority } from './category.js';
+import { StringEnum } from './string-enum.js';
 import { Channel, RejectReason } from './ticket.js';
 
 const strict = { additionalProperties: false } as const;
@@ -40,7 +41,7 @@ export const ArriveBody = Type.Object(
 );
 export const ResolveBody = Type.Object({ ...optionalNote, photos: Photos }, strict);
 export const VerifyBody = Type.Object(
-  { ...optionalNote, outcome: Type.Union([Type.Literal('pass'), Type.Literal('fail')]), photos: Type.Optional(Photos) },
+  { ...optionalNote, outcome: StringEnum(['pass', 'fail'] as const), photos: Type.Optional(Photos) },
   strict,
 );
 export const ReworkBody = Type.Object({ ...optionalNote }, strict);

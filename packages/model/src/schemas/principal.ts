@@ -1,14 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { StringEnum } from './string-enum.js';
 
 /** Roles a signed token may carry. */
-export const TokenRole = Type.Union([
-  Type.Literal('citizen'),
-  Type.Literal('steward'),
-  Type.Literal('dispatcher'),
-  Type.Literal('worker'),
-  Type.Literal('supervisor'),
-  Type.Literal('admin'),
-]);
+export const TOKEN_ROLES = ['citizen', 'steward', 'dispatcher', 'worker', 'supervisor', 'admin'] as const;
+export const TokenRole = StringEnum(TOKEN_ROLES);
 export type TokenRole = Static<typeof TokenRole>;
 
 /**
@@ -16,16 +11,8 @@ export type TokenRole = Static<typeof TokenRole>;
  * is a browser holding only the publishable key (it may create anonymous reports and read the
  * catalogue, nothing else).
  */
-export const Role = Type.Union([
-  Type.Literal('citizen'),
-  Type.Literal('steward'),
-  Type.Literal('dispatcher'),
-  Type.Literal('worker'),
-  Type.Literal('supervisor'),
-  Type.Literal('admin'),
-  Type.Literal('service'),
-  Type.Literal('public'),
-]);
+export const ROLES = [...TOKEN_ROLES, 'service', 'public'] as const;
+export const Role = StringEnum(ROLES);
 export type Role = Static<typeof Role>;
 
 export const Actor = Type.Object(

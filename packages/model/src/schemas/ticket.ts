@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Actor } from './principal.js';
 import { Location, Note, PhotoRef, Timestamp } from './common.js';
 import { Priority } from './category.js';
+import { StringEnum } from './string-enum.js';
 
 export const TICKET_STATUSES = [
   'reported',
@@ -16,7 +17,7 @@ export const TICKET_STATUSES = [
   'cancelled',
 ] as const;
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
-export const TicketStatus = Type.Union(TICKET_STATUSES.map((s) => Type.Literal(s)));
+export const TicketStatus = StringEnum(TICKET_STATUSES);
 
 /** States a ticket never leaves, except `closed`, which a reopen may send back to dispatch. */
 export const TERMINAL_STATUSES: readonly TicketStatus[] = ['closed', 'rejected', 'duplicate', 'cancelled'];
@@ -25,10 +26,10 @@ export const OPEN_WORK_STATUSES: readonly TicketStatus[] = ['dispatched', 'accep
 
 export const CHANNELS = ['widget', 'app', 'sdk', 'patrol', 'hotline', 'inspection', 'device', 'video'] as const;
 export type Channel = (typeof CHANNELS)[number];
-export const Channel = Type.Union(CHANNELS.map((c) => Type.Literal(c)));
+export const Channel = StringEnum(CHANNELS);
 
 export const REJECT_REASONS = ['invalid', 'not_responsible', 'void'] as const;
-export const RejectReason = Type.Union(REJECT_REASONS.map((r) => Type.Literal(r)));
+export const RejectReason = StringEnum(REJECT_REASONS);
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 export const Sla = Type.Object({
@@ -109,7 +110,7 @@ export const EVENT_TYPES = [
   'feedback_recorded',
 ] as const;
 export type TicketEventType = (typeof EVENT_TYPES)[number];
-export const TicketEventType = Type.Union(EVENT_TYPES.map((t) => Type.Literal(t)));
+export const TicketEventType = StringEnum(EVENT_TYPES);
 
 export const TicketEvent = Type.Object({
   id: Type.String(),

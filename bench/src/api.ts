@@ -1,0 +1,147 @@
+/**
+ * npm run bench:api: drives the gateway over HTTP with autocannon and prints req/s and p99 for
+ * create, get, list and a transition, beside a bare fastify + one HSET baseline measured in the
+ * same run (before and after, averaged). Set BENCH_SECONDS and BENCH_CONNECTIONS to change load.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { freePort, startRedisServer } from '@civicloop/gateway';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+
+function startProcess(command: string, args: string[], env: Record<string, string>, readyText: string): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes(readyText)) resolve(child);
+    });
+    child.on('exit', (code) => reject(new Error(`${command} exited with ${code}: ${out}`)));
+  });
+}
+
+interface Figure {
+  rps: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function load(options: autocannon.Options): Promise<Figure> {
+  const result = await autocannon({ connections, duration: seconds, ...options });
+  return { rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+}
+
+async function json(url: string, init: RequestInit & { body?: string }) {
+  const response = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...(init.headers as Record<string, string>) } });
+  if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${response.status} ${await response.text()}`);
+  return response.json() as Promise<any>;
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'civicloop-bench-'));
+const redis = await startRedisServer({ dir, appendOnly: true });
+const children: ChildProcess[] = [];
+try {
+  const gatewayPort = await freePort();
+  const baselinePort = await freePort();
+  const operatorToken = 'bench-operator-token';
+  children.push(
+    await startProcess(process.execPath, [path.join(root, 'packages/gateway/dist/cli.js'), 'start'], {
+      REDIS_URL: redis.url,
+      PORT: String(gatewayPort),
+      LOG_LEVEL: 'warn',
+      CIVICLOOP_OPERATOR_TOKEN: operatorToken,
+      CIVICLOOP_MASTER_KEY: 'bench-master-key',
+    }, 'listening on'),
+  );
+  children.push(
+    await startProcess(process.execPath, ['--import', 'tsx', path.join(here, 'baseline-server.ts')], { REDIS_URL: redis.url, PORT: String(baselinePort) }, 'ready'),
+  );
+  const gw = `http://127.0.0.1:${gatewayPort}`;
+  const tenant = await json(`${gw}/v1/tenants`, { method: 'POST', headers: { authorization: `Bearer ${operatorToken}` }, body: JSON.stringify({ code: 'BENCH', name: 'Bench' }) });
+  const auth = { authorization: `Bearer ${tenant.secretKey}`, 'content-type': 'application/json' };
+  await json(`${gw}/v1/units`, { method: 'POST', headers: auth, body: JSON.stringify({ id: 'u1', name: 'Unit 1' }) });
+  await json(`${gw}/v1/units`, { method: 'POST', headers: auth, body: JSON.stringify({ id: 'u2', name: 'Unit 2' }) });
+
+  const report = JSON.stringify({
+    category: 'sanitation.bin_overflow',
+    description: 'The bin at the bus stop is overflowing again',
+    location: { lat: 23.1291, lon: 113.2644, accuracy: 10, address: 'Tianhe Rd' },
+    photos: [{ ref: 'media/before.jpg' }],
+  });
+  const POOL = 1000;
+  const pool: string[] = [];
+  for (let i = 0; i < POOL; i++) {
+    const ticket = await json(`${gw}/v1/tickets`, { method: 'POST', headers: auth, body: report });
+    await json(`${gw}/v1/tickets/${ticket.id}/dispatch`, { method: 'POST', headers: auth, body: JSON.stringify({ unitId: 'u1' }) });
+    pool.push(ticket.id);
+  }
+
+  const baselineRun = () => load({ url: `http://127.0.0.1:${baselinePort}/hset`, method: 'POST', headers: { 'content-type': 'application/json' }, body: report });
+  // Warm both servers up so neither pays for JIT in its measured run.
+  await load({ url: `http://127.0.0.1:${baselinePort}/hset`, method: 'POST', headers: { 'content-type': 'application/json' }, body: report, duration: 2 });
+  await load({ url: `${gw}/v1/tickets/${pool[0]}`, headers: auth, duration: 2 });
+
+  // Each measure runs right after its own baseline run: on a noisy machine a ratio of two
+  // neighbouring runs is steadier than a ratio against one distant baseline.
+  let turn = 0;
+  const scenarios: [string, () => Promise<Figure>][] = [
+    ['create', () => load({ url: `${gw}/v1/tickets`, method: 'POST', headers: auth, body: report })],
+    [
+      'create with Idempotency-Key',
+      () =>
+        load({
+          url: `${gw}/v1/tickets`,
+          requests: [{ method: 'POST', body: report, setupRequest: (request) => ({ ...request, headers: { ...auth, 'idempotency-key': `bench-${turn++}-${Date.now()}` } }) }],
+        }),
+    ],
+    ['get', () => load({ url: `${gw}/v1/tickets/${pool[0]}`, headers: auth })],
+    ['list', () => load({ url: `${gw}/v1/tickets?status=dispatched&limit=20`, headers: auth })],
+    [
+      'transition',
+      () =>
+        load({
+          url: gw,
+          requests: [
+            {
+              method: 'POST',
+              headers: auth,
+              // Round-robin over a pool far larger than the connection count: no two in-flight
+              // requests touch one ticket, so every reassign should win its compare-and-set.
+              setupRequest: (request) => {
+                const i = turn++;
+                return { ...request, path: `/v1/tickets/${pool[i % POOL]}/reassign`, body: JSON.stringify({ unitId: Math.floor(i / POOL) % 2 ? 'u1' : 'u2' }) };
+              },
+            },
+          ],
+        }),
+    ],
+  ];
+  const results: { name: string; figure: Figure; baseline: Figure }[] = [];
+  for (const [name, run] of scenarios) {
+    const baseline = await baselineRun();
+    results.push({ name, baseline, figure: await run() });
+  }
+
+  console.log(`\nload: ${connections} connections, ${seconds} s per run; gateway and baseline (bare fastify + one HSET) each in their own process on one redis-server (AOF everysec)`);
+  for (const { name, figure, baseline } of results) {
+    const problems = figure.non2xx || figure.errors ? ` (non-2xx ${figure.non2xx}, errors ${figure.errors})` : '';
+    console.log(`${name}: ${figure.rps.toFixed(0)} req/s, p99 ${figure.p99} ms${problems}; baseline ${baseline.rps.toFixed(0)} req/s, p99 ${baseline.p99} ms`);
+  }
+  console.log('');
+  for (const { name, figure, baseline } of results) {
+    console.log(`${name}: ${figure.rps.toFixed(0)} req/s, baseline ${baseline.rps.toFixed(0)} req/s, ratio ${(figure.rps / baseline.rps).toFixed(2)}`);
+  }
+} finally {
+  for (const child of children) child.kill('SIGTERM');
+  await redis.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
