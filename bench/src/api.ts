@@ -1,7 +1,9 @@
 /**
  * npm run bench:api: drives the gateway over HTTP with autocannon and prints req/s and p99 for
  * create, get, list and a transition, beside a bare fastify + one HSET baseline measured in the
- * same run (before and after, averaged). Set BENCH_SECONDS and BENCH_CONNECTIONS to change load.
+ * same run. Each measure alternates with its own baseline run for BENCH_ROUNDS rounds and reports
+ * the median of the per-round ratios: on a noisy machine neighbouring runs compare fairly, and
+ * one disturbed round does not decide the figure. BENCH_SECONDS, BENCH_CONNECTIONS change load.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { freePort, startRedisServer } from '@civicloop/gateway';
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -125,21 +128,30 @@ try {
         }),
     ],
   ];
-  const results: { name: string; figure: Figure; baseline: Figure }[] = [];
-  for (const [name, run] of scenarios) {
-    const baseline = await baselineRun();
-    results.push({ name, baseline, figure: await run() });
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const results: { name: string; runs: { figure: Figure; baseline: Figure }[] }[] = scenarios.map(([name]) => ({ name, runs: [] }));
+  for (let round = 0; round < rounds; round++) {
+    for (const [index, [, run]] of scenarios.entries()) {
+      const baseline = await baselineRun();
+      results[index]!.runs.push({ baseline, figure: await run() });
+    }
   }
 
-  console.log(`\nload: ${connections} connections, ${seconds} s per run; gateway and baseline (bare fastify + one HSET) each in their own process on one redis-server (AOF everysec)`);
-  for (const { name, figure, baseline } of results) {
-    const problems = figure.non2xx || figure.errors ? ` (non-2xx ${figure.non2xx}, errors ${figure.errors})` : '';
-    console.log(`${name}: ${figure.rps.toFixed(0)} req/s, p99 ${figure.p99} ms${problems}; baseline ${baseline.rps.toFixed(0)} req/s, p99 ${baseline.p99} ms`);
+  console.log(`\nload: ${connections} connections, ${seconds} s per run, ${rounds} rounds; gateway and baseline (bare fastify + one HSET) each in their own process on one redis-server (AOF everysec)`);
+  const summary: string[] = [];
+  for (const { name, runs } of results) {
+    const ratios = runs.map((r) => r.figure.rps / r.baseline.rps);
+    const rps = median(runs.map((r) => r.figure.rps));
+    const base = median(runs.map((r) => r.baseline.rps));
+    const p99 = median(runs.map((r) => r.figure.p99));
+    const baseP99 = median(runs.map((r) => r.baseline.p99));
+    const problems = runs.reduce((n, r) => n + r.figure.non2xx + r.figure.errors, 0);
+    console.log(
+      `${name}: ${rps.toFixed(0)} req/s, p99 ${p99} ms; baseline ${base.toFixed(0)} req/s, p99 ${baseP99} ms; ratios per round ${ratios.map((r) => r.toFixed(2)).join(' ')}${problems ? `; ${problems} non-2xx or errors` : ''}`,
+    );
+    summary.push(`${name}: ${rps.toFixed(0)} req/s, baseline ${base.toFixed(0)} req/s, ratio ${median(ratios).toFixed(2)}`);
   }
-  console.log('');
-  for (const { name, figure, baseline } of results) {
-    console.log(`${name}: ${figure.rps.toFixed(0)} req/s, baseline ${baseline.rps.toFixed(0)} req/s, ratio ${(figure.rps / baseline.rps).toFixed(2)}`);
-  }
+  console.log(`\n${summary.join('\n')}`);
 } finally {
   for (const child of children) child.kill('SIGTERM');
   await redis.stop();

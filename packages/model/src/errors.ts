@@ -1,3 +1,6 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { StringEnum } from './schemas/string-enum.js';
+
 /**
  * The one catalogue of CivicLoop error codes. Every error the gateway returns and the SDK raises
  * carries one of these codes; the HTTP status and the default message live here so that the
@@ -66,14 +69,18 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 }
 
 /** Shape of an error in every HTTP response body: `{ "error": { ... } }`. */
-export interface ErrorBody {
-  code: ErrorCode;
-  message: string;
-  status: number;
-  retryable: boolean;
-  details?: unknown;
-  requestId?: string;
-}
+export const ErrorBody = Type.Object({
+  code: StringEnum(ERROR_CODES),
+  message: Type.String({ description: 'What went wrong and what to change' }),
+  status: Type.Integer(),
+  retryable: Type.Boolean({ description: 'Whether the same request may succeed if sent again later' }),
+  details: Type.Optional(Type.Unknown()),
+  requestId: Type.Optional(Type.String()),
+});
+export type ErrorBody = Static<typeof ErrorBody>;
+
+export const ErrorResponse = Type.Object({ error: ErrorBody }, { description: 'Every error: a stable CL_ERR_* code and a message saying what to change' });
+export type ErrorResponse = Static<typeof ErrorResponse>;
 
 /**
  * Thrown by model functions (the state machine, validators) and by the gateway. The gateway turns

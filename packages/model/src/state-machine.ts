@@ -254,8 +254,10 @@ function actorOf(actor: Actor): Actor {
   return out;
 }
 
+/** Drops keys whose value is undefined, in place: stored JSON and API answers omit them. */
 function withoutUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+  for (const key in value) if (value[key] === undefined) delete value[key];
+  return value;
 }
 
 /**

@@ -1,19 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ERROR_CODES, StringEnum, Ticket, TicketEvent } from '@civicloop/model';
-
-export const ErrorResponse = Type.Object(
-  {
-    error: Type.Object({
-      code: StringEnum(ERROR_CODES),
-      message: Type.String(),
-      status: Type.Integer(),
-      retryable: Type.Boolean(),
-      details: Type.Optional(Type.Unknown()),
-      requestId: Type.Optional(Type.String()),
-    }),
-  },
-  { description: 'Every error: a stable CL_ERR_* code and a message saying what to change' },
-);
+import { ErrorResponse, Ticket, TicketEvent } from '@civicloop/model';
 
 /** The error statuses every authenticated route can answer with, for the OpenAPI document. */
 export const errorResponses = {

@@ -9,8 +9,9 @@ export function indexMembership(keys: TenantKeys, ticket: Ticket): Map<string, n
     [keys.index.status(ticket.status), created],
     [keys.index.category(ticket.category), created],
     [keys.index.channel(ticket.channel), created],
-    [keys.index.party(ticket.reporter.sub), created],
   ]);
+  // Only people list "their" tickets; a server key or an anonymous browser has no such view.
+  if (ticket.reporter.role !== 'service' && ticket.reporter.role !== 'public') out.set(keys.index.party(ticket.reporter.sub), created);
   for (const follower of ticket.followers) out.set(keys.index.party(follower), created);
   if (ticket.unitId) out.set(keys.index.unit(ticket.unitId), created);
   if (ticket.assigneeId) out.set(keys.index.assignee(ticket.assigneeId), created);
