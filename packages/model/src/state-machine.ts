@@ -254,12 +254,6 @@ function actorOf(actor: Actor): Actor {
   return out;
 }
 
-/** Drops keys whose value is undefined, in place: stored JSON and API answers omit them. */
-function withoutUndefined<T extends object>(value: T): T {
-  for (const key in value) if (value[key] === undefined) delete value[key];
-  return value;
-}
-
 /**
  * The ticket state machine: given a ticket, a command, who issues it and when, returns the next
  * ticket and the event that records the step, or the error that refuses it. Pure: no I/O, no
@@ -307,9 +301,10 @@ export function applyCommand(
   }
   const at = now.toISOString();
   const version = ticket.version + 1;
-  const next = withoutUndefined({ ...ticket, ...change.patch, status: change.to, version, updatedAt: at }) as Ticket;
-  delete next.overdue;
-  const event: TicketEvent = withoutUndefined({
+  // Cleared fields stay as undefined rather than being deleted: JSON omits them all the same, and
+  // objects that never lose a key stay fast. Object.assign, not spreads: several times faster here.
+  const next: Ticket = Object.assign({}, ticket, change.patch, { status: change.to, version, updatedAt: at, overdue: undefined });
+  const event: TicketEvent = ({
     id: `${ticket.id}:${version}`,
     ticketId: ticket.id,
     version,
@@ -386,13 +381,13 @@ export function createTicket(input: CreateTicketInput, actor: Actor, identity: N
     throw new CivicLoopError('CL_ERR_FORBIDDEN', `Role ${actor.role} may report through ${allowedChannels.join(' or ')} only, not ${channel}.`);
   }
   const at = now.toISOString();
-  const reporter = withoutUndefined({
+  const reporter = ({
     sub: actor.sub,
     role: actor.role,
     name: input.reporterName ?? actor.name,
     contact: input.contact,
   });
-  const ticket: Ticket = withoutUndefined({
+  const ticket: Ticket = ({
     id: identity.id,
     number: identity.number,
     tenantId: identity.tenantId,
@@ -414,7 +409,7 @@ export function createTicket(input: CreateTicketInput, actor: Actor, identity: N
     createdAt: at,
     updatedAt: at,
   });
-  const event: TicketEvent = withoutUndefined({
+  const event: TicketEvent = ({
     id: `${identity.id}:1`,
     ticketId: identity.id,
     version: 1,
@@ -440,8 +435,7 @@ export function addFollower(original: Ticket, follower: string, duplicateId: str
   const at = now.toISOString();
   const version = original.version + 1;
   const followers = original.followers.includes(follower) || original.reporter.sub === follower ? original.followers : [...original.followers, follower];
-  const ticket: Ticket = { ...original, followers, version, updatedAt: at };
-  delete ticket.overdue;
+  const ticket: Ticket = Object.assign({}, original, { followers, version, updatedAt: at, overdue: undefined });
   const event: TicketEvent = {
     id: `${original.id}:${version}`,
     ticketId: original.id,

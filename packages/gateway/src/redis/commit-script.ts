@@ -7,10 +7,11 @@ import type { ClientContext, Cluster, Redis, Result } from 'ioredis';
  *
  * The plan is a flat list of op codes in ARGV (no JSON to encode or decode), followed by the
  * values they refer to by ARGV index, so large strings (documents, events) travel once and
- * unescaped. Ops, in the order the encoder emits them:
+ * unescaped. Ops are applied in list order: I, C and S come first, so a refusal writes nothing.
  *   I k v ttl              if KEYS[k] exists return {'replay', value}; at the end SET it to ARGV[v] PX ttl
  *   C k version            HGET KEYS[k] 'v' must equal version ('' = the hash must not exist)
- *   S k field n t prefix id  allocate the day's next ticket number into hash KEYS[n] and KEYS[t]
+ *   S k field n t prefix id  allocate the day's next ticket number (hash KEYS[n]: number -> id);
+ *                          the D op for KEYS[t] then writes it into the ticket hash as well
  *   D k v version          HSET KEYS[k] doc ARGV[v] v version
  *   P k v                  RPUSH KEYS[k] ARGV[v]
  *   R k member             ZREM
@@ -23,38 +24,26 @@ const LUA = `
 local A = ARGV
 local i = 1
 local number = ''
+local seqTicket
 local idemKey, idemValue, idemTtl
 local out = {'ok', ''}
-while i <= #A do
+local n = #A
+while i <= n do
   local op = A[i]
-  if op == 'I' then
-    idemKey, idemValue, idemTtl = KEYS[tonumber(A[i + 1])], A[tonumber(A[i + 2])], A[i + 3]
-    local existing = redis.call('GET', idemKey)
-    if existing then return {'replay', existing} end
+  -- Most frequent first: a create is one D, one P, four or more A, one X.
+  if op == 'A' then
+    redis.call('ZADD', KEYS[tonumber(A[i + 1])], A[i + 2], A[i + 3])
     i = i + 4
-  elseif op == 'C' then
-    local v = redis.call('HGET', KEYS[tonumber(A[i + 1])], 'v') or ''
-    if v ~= A[i + 2] then return {'conflict', A[i + 1], v} end
-    i = i + 3
-  elseif op == 'S' then
-    local n = redis.call('HINCRBY', KEYS[tonumber(A[i + 1])], A[i + 2], 1)
-    number = A[i + 5] .. string.format('%04d', n)
-    redis.call('HSET', KEYS[tonumber(A[i + 3])], number, A[i + 6])
-    redis.call('HSET', KEYS[tonumber(A[i + 4])], 'number', number)
-    out[2] = number
-    i = i + 7
   elseif op == 'D' then
-    redis.call('HSET', KEYS[tonumber(A[i + 1])], 'doc', A[tonumber(A[i + 2])], 'v', A[i + 3])
+    if number ~= '' and A[i + 1] == seqTicket then
+      redis.call('HSET', KEYS[tonumber(A[i + 1])], 'doc', A[tonumber(A[i + 2])], 'v', A[i + 3], 'number', number)
+    else
+      redis.call('HSET', KEYS[tonumber(A[i + 1])], 'doc', A[tonumber(A[i + 2])], 'v', A[i + 3])
+    end
     i = i + 4
   elseif op == 'P' then
     redis.call('RPUSH', KEYS[tonumber(A[i + 1])], A[tonumber(A[i + 2])])
     i = i + 3
-  elseif op == 'R' then
-    redis.call('ZREM', KEYS[tonumber(A[i + 1])], A[i + 2])
-    i = i + 3
-  elseif op == 'A' then
-    redis.call('ZADD', KEYS[tonumber(A[i + 1])], A[i + 2], A[i + 3])
-    i = i + 4
   elseif op == 'X' then
     local count = tonumber(A[i + 3])
     local fields = {}
@@ -64,6 +53,25 @@ while i <= #A do
     end
     out[#out + 1] = redis.call('XADD', KEYS[tonumber(A[i + 1])], 'MAXLEN', '~', A[i + 2], '*', unpack(fields))
     i = i + 4 + count
+  elseif op == 'R' then
+    redis.call('ZREM', KEYS[tonumber(A[i + 1])], A[i + 2])
+    i = i + 3
+  elseif op == 'C' then
+    local v = redis.call('HGET', KEYS[tonumber(A[i + 1])], 'v') or ''
+    if v ~= A[i + 2] then return {'conflict', A[i + 1], v} end
+    i = i + 3
+  elseif op == 'S' then
+    local seq = redis.call('HINCRBY', KEYS[tonumber(A[i + 1])], A[i + 2], 1)
+    number = A[i + 5] .. string.format('%04d', seq)
+    redis.call('HSET', KEYS[tonumber(A[i + 3])], number, A[i + 6])
+    seqTicket = A[i + 4]
+    out[2] = number
+    i = i + 7
+  elseif op == 'I' then
+    idemKey, idemValue, idemTtl = KEYS[tonumber(A[i + 1])], A[tonumber(A[i + 2])], A[i + 3]
+    local existing = redis.call('GET', idemKey)
+    if existing then return {'replay', existing} end
+    i = i + 4
   elseif op == 'E' then
     break
   else

@@ -4,7 +4,7 @@
  */
 export const PREFIX = 'cl:';
 
-export function tenantKeys(tenantId: string) {
+function buildTenantKeys(tenantId: string) {
   const base = `${PREFIX}{${tenantId}}:`;
   return {
     tenant: `${base}tenant`,
@@ -31,7 +31,20 @@ export function tenantKeys(tenantId: string) {
     },
   };
 }
-export type TenantKeys = ReturnType<typeof tenantKeys>;
+export type TenantKeys = ReturnType<typeof buildTenantKeys>;
+
+const cache = new Map<string, TenantKeys>();
+
+/** The key builders of a tenant; cached, since every request needs them. */
+export function tenantKeys(tenantId: string): TenantKeys {
+  let keys = cache.get(tenantId);
+  if (!keys) {
+    if (cache.size >= 10_000) cache.delete(cache.keys().next().value!);
+    keys = buildTenantKeys(tenantId);
+    cache.set(tenantId, keys);
+  }
+  return keys;
+}
 
 export const globalKeys = {
   /** API key hash -> { tenantId, keyId, kind }: the one lookup that cannot know the tenant first. */

@@ -112,8 +112,10 @@ export class TicketStore {
   private planWrites(keys: TenantKeys, writes: TicketWrite[], idem?: { key: string; fp: string }): CommitPlan {
     const plan: CommitPlan = { docs: [], pushes: [], zrem: [], zadd: [], xadd: [] };
     for (const { before, after, event } of writes) {
-      const { number, overdue: _computed, ...stored } = after;
-      plan.docs!.push({ key: keys.ticket(after.id), doc: JSON.stringify(stored), version: after.version });
+      // Serialised as is: the hash's own `number` field wins on read (a new ticket learns its
+      // number inside the commit), and `overdue` is never set on a ticket being written.
+      const number = after.number;
+      plan.docs!.push({ key: keys.ticket(after.id), doc: JSON.stringify(after), version: after.version });
       const eventJson = JSON.stringify(event);
       plan.pushes!.push({ key: keys.history(after.id), val: eventJson });
       const diff = indexDiff(keys, before, after);
@@ -161,8 +163,9 @@ export class TicketStore {
   }
 }
 
-function withComputed(stored: Ticket, number: string, now: Date): Ticket {
-  const ticket: Ticket = { ...stored, number };
+/** Completes a freshly parsed document (ours to change): its number, and overdue as of now. */
+function withComputed(ticket: Ticket, number: string, now: Date): Ticket {
+  ticket.number = number;
   if (ticket.sla) ticket.overdue = isOverdue(ticket, now);
   return ticket;
 }

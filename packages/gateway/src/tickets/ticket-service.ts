@@ -48,7 +48,8 @@ export class TicketService {
     const { ticket, event } = createTicket(input, actorOf(principal), { id, number: '', tenantId: tenant.id }, now);
     const outcome = await tickets.create(tenant.id, { before: undefined, after: ticket, event }, { prefix: `${tenant.code}-${day}-`, day }, idem);
     if (outcome.kind === 'replay') return { ticket: await this.replay(principal, outcome.record, idem!), replayed: true };
-    return { ticket: { ...ticket, number: outcome.number }, replayed: false };
+    ticket.number = outcome.number;
+    return { ticket, replayed: false };
   }
 
   private async replay(principal: Principal, record: { fp: string; ticketId: string }, idem: IdempotencyScope): Promise<Ticket> {
@@ -106,7 +107,7 @@ export class TicketService {
 
     const outcome = await tickets.apply(tenant.id, writes, idem);
     if (outcome.kind === 'replay') return { ticket: await this.replay(principal, outcome.record, idem!), event: null, replayed: true };
-    return { ticket: { ...result.ticket, number: ticket.number }, event: result.event, replayed: false };
+    return { ticket: result.ticket, event: result.event, replayed: false };
   }
 
   async history(principal: Principal, id: string): Promise<TicketEvent[]> {
