@@ -133,3 +133,38 @@ export async function api(url: string, method: string, pathname: string, options
   }
   return { status: response.status, headers: response.headers, body: json };
 }
+
+export interface TestCluster {
+  urls: string[];
+  stop(): Promise<void>;
+}
+
+/** Three masters in cluster mode on free ports, slots assigned by `redis-cli --cluster create`. */
+export async function startTestCluster(): Promise<TestCluster> {
+  const { spawnSync } = await import('node:child_process');
+  const servers: RunningRedis[] = [];
+  const dirs: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'civicloop-cluster-'));
+    dirs.push(dir);
+    servers.push(await startRedisServer({ dir, extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, 'nodes.conf'), '--cluster-node-timeout', '5000'] }));
+  }
+  const created = spawnSync('redis-cli', ['--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-yes'], { encoding: 'utf8' });
+  if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
+  // Wait until every node agrees the cluster is up.
+  for (const server of servers) {
+    const probe = new Redis(server.url);
+    for (let i = 0; i < 200; i++) {
+      if ((await probe.cluster('INFO')).includes('cluster_state:ok')) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    probe.disconnect();
+  }
+  return {
+    urls: servers.map((s) => s.url),
+    async stop() {
+      await Promise.all(servers.map((s) => s.stop()));
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -73,10 +73,17 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   app.setValidatorCompiler(validatorCompiler());
   installErrorHandling(app);
   installAuth(app, services);
+  // While shutting down, a response that was in flight closes its connection after it is sent,
+  // so a drained keep-alive connection does not hold the shutdown open until the grace timeout.
+  let closing = false;
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
   });
-  app.addHook('preClose', async () => streams.closeAll());
+  app.addHook('preClose', async () => {
+    closing = true;
+    streams.closeAll();
+  });
 
   await app.register(swagger, {
     openapi: {

@@ -3,7 +3,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BIN_REPORT, api } from '../../../test-support/gateway-harness.js';
+import { Redis } from 'ioredis';
+import { BIN_REPORT, api, startTestRedis } from '../../../test-support/gateway-harness.js';
 import { loadConfig } from './config.js';
 import { seedDemo } from './demo.js';
 import { startGateway } from './server.js';
@@ -57,5 +58,28 @@ describe('startGateway with REDIS_URL unset', () => {
   it('says which variable to fix when Redis is unreachable', async () => {
     const config = loadConfig({ REDIS_URL: 'redis://127.0.0.1:1', PORT: '0', LOG_LEVEL: 'silent' });
     await expect(startGateway({ config, ...quiet })).rejects.toMatchObject({ code: 'CL_ERR_CONFIG', message: expect.stringContaining('REDIS_URL') });
+  });
+
+  it('drains in-flight requests on shutdown and refuses new ones', async () => {
+    const redis = await startTestRedis();
+    const config = loadConfig({ REDIS_URL: redis.url, PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: dataDir, CIVICLOOP_MASTER_KEY: 'k' });
+    const gateway = await startGateway({ config, ...quiet });
+    const demo = await seedDemo(gateway.services, path.join(dataDir, 'drain'));
+    // Hold Redis writes so the create below is still in flight when shutdown starts.
+    const admin = new Redis(redis.url);
+    await admin.call('CLIENT', 'PAUSE', '600', 'WRITE');
+    const inFlight = api(gateway.url, 'POST', '/v1/tickets', { auth: demo.secretKey, body: BIN_REPORT });
+    await new Promise((r) => setTimeout(r, 150));
+    const closing = gateway.close();
+    await new Promise((r) => setTimeout(r, 50));
+    const late = await api(gateway.url, 'GET', '/v1/health').catch((error: Error) => ({ status: 0, error }));
+    const finished = await inFlight;
+    await closing;
+    expect(finished.status).toBe(201);
+    expect(finished.body.number).toMatch(/^DEMO-/);
+    expect([0, 503]).toContain(late.status);
+    expect(await admin.exists(`cl:{${demo.tenantId}}:ticket:${finished.body.id}`)).toBe(1);
+    admin.disconnect();
+    await redis.stop();
   });
 });

@@ -74,6 +74,15 @@ describe('the whole loop through the SDK against a real gateway and Redis', () =
     await expect(forged.tickets.list()).rejects.toBeInstanceOf(AuthenticationError);
   });
 
+  it('rotates a key: the old one is refused, the new one works', async () => {
+    const tenant = await gw.createTenant('K');
+    const old = new CivicLoop({ baseUrl: gw.url, apiKey: tenant.secretKey, maxRetries: 0 });
+    const fresh = await old.rotateKey('secret');
+    await expect(old.me()).rejects.toBeInstanceOf(AuthenticationError);
+    const current = new CivicLoop({ baseUrl: gw.url, apiKey: fresh });
+    expect((await current.me()).tenant.id).toBe(tenant.id);
+  });
+
   it('walks every page with for await', async () => {
     const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
     for (let i = 0; i < 7; i++) await server.tickets.create({ ...BIN_REPORT, category: 'greenery.fallen_tree', description: `tree ${i}` });

@@ -164,6 +164,15 @@ export class CivicLoop {
     return this.transport.request({ method: 'GET', path: '/v1/me', ...(options ? { options } : {}) });
   }
 
+  /**
+   * Issues a new key of a kind and revokes the previous ones (secret key only). The new key is
+   * returned once; tokens signed with a revoked secret stop verifying.
+   */
+  async rotateKey(kind: 'secret' | 'publishable', options?: RequestOptions): Promise<string> {
+    const result = await this.transport.request<{ key: string }>({ method: 'POST', path: '/v1/keys/rotate', body: { kind }, ...(options ? { options } : {}) });
+    return result.key;
+  }
+
   /** Live ticket events; reconnects and resumes by itself. */
   subscribe(options?: SubscribeOptions): Subscription {
     return subscribe(this.transport, options);

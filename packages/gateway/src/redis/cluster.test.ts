@@ -1,0 +1,87 @@
+import type { Cluster } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CivicLoop, signToken } from '@civicloop/sdk';
+import { BIN_REPORT, startTestCluster, type TestCluster } from '../../../../test-support/gateway-harness.js';
+import { buildApp, type GatewayApp } from '../app.js';
+import { loadConfig } from '../config.js';
+import { connectRedis } from './connect.js';
+import { tenantKeys } from './keys.js';
+
+// The same code on a three-master Redis Cluster: every multi-key script must stay in one slot.
+let cluster: TestCluster;
+let gateway: GatewayApp;
+let client: Cluster;
+let url: string;
+
+beforeAll(async () => {
+  cluster = await startTestCluster();
+  client = (await connectRedis({ url: cluster.urls.join(','), cluster: true })) as Cluster;
+  const config = loadConfig({}, { port: 0, redisUrl: cluster.urls.join(','), redisCluster: true, logLevel: 'silent' });
+  gateway = await buildApp({ config, redis: client, masterKey: 'cluster-test', logger: false });
+  await gateway.app.listen({ port: 0, host: '127.0.0.1' });
+  url = `http://127.0.0.1:${(gateway.app.server.address() as { port: number }).port}`;
+});
+afterAll(async () => {
+  await gateway?.app.close();
+  client?.disconnect();
+  await cluster?.stop();
+});
+
+describe('on Redis Cluster', () => {
+  it('runs the loop, merges, lists and streams for tenants that live on different nodes', async () => {
+    const slots = new Set<number>();
+    const tenants = [];
+    for (let i = 0; i < 6; i++) {
+      const issued = await gateway.services.tenants.create({ code: `CL${i}`, name: `Cluster tenant ${i}` });
+      tenants.push(issued);
+      slots.add(Number(await client.cluster('KEYSLOT', tenantKeys(issued.tenant.id).tenant)));
+    }
+    expect(slots.size).toBeGreaterThan(1);
+
+    for (const issued of tenants.slice(0, 3)) {
+      const tenantId = issued.tenant.id;
+      await gateway.services.directory.createUnit(tenantId, { id: 'sanitation', name: 'Sanitation' });
+      await gateway.services.directory.createStaff(tenantId, { id: 'w-1', name: 'W', role: 'worker', unitId: 'sanitation' });
+      const server = new CivicLoop({ baseUrl: url, apiKey: issued.secretKey });
+      const worker = new CivicLoop({ baseUrl: url, token: await signToken({ secretKey: issued.secretKey, sub: 'w-1', role: 'worker', unitId: 'sanitation' }) });
+      const subscription = server.subscribe();
+      const seen: string[] = [];
+      const consumer = (async () => {
+        for await (const event of subscription) {
+          seen.push(event.event.type);
+          if (seen.length === 9) break;
+        }
+      })();
+      await new Promise((r) => setTimeout(r, 100));
+
+      const a = await server.tickets.create(BIN_REPORT, { idempotencyKey: `cluster-${tenantId}` });
+      const again = await server.tickets.create(BIN_REPORT, { idempotencyKey: `cluster-${tenantId}` });
+      expect(again.id).toBe(a.id);
+      await server.tickets.dispatch(a.id, { unitId: 'sanitation', assigneeId: 'w-1' });
+      await worker.tickets.accept(a.id);
+      await worker.tickets.arrive(a.id);
+      await worker.tickets.resolve(a.id, { photos: [{ ref: 'after.jpg' }] });
+      await server.tickets.verify(a.id, { outcome: 'pass' });
+      const b = await server.tickets.create(BIN_REPORT);
+      await server.tickets.merge(b.id, { into: a.id });
+
+      await consumer;
+      subscription.close();
+      expect(seen).toEqual(['reported', 'dispatched', 'accepted', 'arrived', 'resolved', 'verified', 'reported', 'merged', 'follower_added']);
+      const closed = await server.tickets.list({ status: 'closed' });
+      expect(closed.items.map((t) => t.id)).toEqual([a.id]);
+      expect((await server.tickets.history(a.id)).map((e) => e.type)).toEqual(['reported', 'dispatched', 'accepted', 'arrived', 'resolved', 'verified', 'follower_added']);
+      expect((await server.tickets.get(b.id)).status).toBe('duplicate');
+    }
+  });
+
+  it('keeps compare-and-set exact: one of two racing commands wins', async () => {
+    const issued = await gateway.services.tenants.create({ code: 'RACE', name: 'Race' });
+    await gateway.services.directory.createUnit(issued.tenant.id, { id: 'u', name: 'U' });
+    const server = new CivicLoop({ baseUrl: url, apiKey: issued.secretKey, maxRetries: 0 });
+    const ticket = await server.tickets.create(BIN_REPORT);
+    const results = await Promise.allSettled([server.tickets.dispatch(ticket.id, { unitId: 'u' }), server.tickets.reject(ticket.id, { reason: 'void' })]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect((await server.tickets.history(ticket.id)).length).toBe(2);
+  });
+});
