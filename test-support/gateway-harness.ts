@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import type { TokenRole } from '@civicloop/model';
-import { buildApp, connectRedis, issueToken, loadConfig, startRedisServer, type GatewayApp, type GatewayConfig, type RunningRedis } from '@civicloop/gateway';
+import { signToken, type TokenRole } from '@civicloop/model';
+import { buildApp, connectRedis, loadConfig, startRedisServer, type GatewayApp, type GatewayConfig, type RunningRedis } from '@civicloop/gateway';
 
 export interface TestRedis {
   url: string;
@@ -66,7 +66,7 @@ export async function startTestGateway(overrides: Partial<GatewayConfig> = {}): 
       code: issued.tenant.code,
       secretKey: issued.secretKey,
       publishableKey: issued.publishableKey,
-      token: (sub, role, extra = {}) => issueToken({ secretKey: issued.secretKey, sub, role, ...extra }),
+      token: (sub, role, extra = {}) => signToken({ secretKey: issued.secretKey, sub, role, ...extra }),
     };
   };
 

@@ -1,7 +1,6 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { TokenRole } from '@civicloop/model';
-import { issueToken } from './auth/issue-token.js';
+import { signToken, type TokenRole } from '@civicloop/model';
 import type { Services } from './services.js';
 
 export interface DemoTenant {
@@ -61,5 +60,5 @@ export async function seedDemo(services: Services, dataDir: string): Promise<Dem
 }
 
 export async function demoToken(demo: DemoTenant, sub: string, role: TokenRole, unitId?: string): Promise<string> {
-  return issueToken({ secretKey: demo.secretKey, sub, role, ttlSeconds: 3600, ...(unitId ? { unitId } : {}) });
+  return signToken({ secretKey: demo.secretKey, sub, role, ttlSeconds: 3600, ...(unitId ? { unitId } : {}) });
 }

@@ -4,6 +4,5 @@ export { startGateway, type RunningGateway, type StartOptions } from './server.j
 export { connectRedis } from './redis/connect.js';
 export { startRedisServer, ensureRedisServer, findRedisServer, freePort, type RunningRedis } from './redis/embedded-redis.js';
 export { tenantKeys, globalKeys } from './redis/keys.js';
-export { issueToken } from './auth/issue-token.js';
 export { seedDemo, demoToken, type DemoTenant } from './demo.js';
 export type { Services } from './services.js';

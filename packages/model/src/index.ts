@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './categories.js';
 export * from './calendar.js';
+export * from './token.js';
 export * from './state-machine.js';
 export * from './schemas/common.js';
 export * from './schemas/string-enum.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN_REPORT, startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
 import { CivicLoop } from './client.js';
 import { AuthenticationError, ConflictError, InvalidRequestError } from './errors.js';
-import { signToken } from './token.js';
+import { signToken } from '@civicloop/model';
 
 let gw: TestGateway;
 const as = async (sub: string, role: Parameters<typeof signToken>[0]['role'], unitId?: string) =>
@@ -100,6 +100,10 @@ describe('the whole loop through the SDK against a real gateway and Redis', () =
     expect(unit.active).toBe(true);
     const person = await admin.staff.create({ id: 'w-9', name: 'Tree Surgeon', role: 'worker', unitId: 'greenery', skills: ['tree'] });
     expect(person.unitId).toBe('greenery');
+    const again = await admin.units.create({ id: 'greenery', name: 'Other' }).catch((e) => e);
+    expect(again.code).toBe('CL_ERR_ALREADY_EXISTS');
+    const orphan = await admin.staff.create({ name: 'Nobody', role: 'worker', unitId: 'no-such-unit' }).catch((e) => e);
+    expect(orphan.code).toBe('CL_ERR_UNKNOWN_UNIT');
     await admin.staff.update('w-9', { active: false });
     expect((await admin.staff.list()).find((s) => s.id === 'w-9')?.active).toBe(false);
     const dispatcher = await as('disp-1', 'dispatcher');

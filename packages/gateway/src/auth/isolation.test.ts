@@ -1,3 +1,4 @@
+import { signToken } from '@civicloop/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN_REPORT, api, startTestGateway, type TestGateway, type TestTenant } from '../../../../test-support/gateway-harness.js';
 
@@ -36,10 +37,9 @@ describe('tenant isolation', () => {
   });
 
   it('a token claiming tenant A but signed with B\'s secret is refused', async () => {
-    const { issueToken } = await import('./issue-token.js');
     // Forge: B's secret key with A's tenant id swapped in, so iss says A.
     const disguised = `cl_sk_${gw.tenant.id}.${other.secretKey.split('.')[1]}`;
-    const token = await issueToken({ secretKey: disguised, sub: 'mallory', role: 'admin' });
+    const token = await signToken({ secretKey: disguised, sub: 'mallory', role: 'admin' });
     const res = await api(gw.url, 'GET', `/v1/tickets/${ticketOfA.id}`, { auth: token });
     expect(res.status).toBe(401);
     expect(res.body.error.code).toBe('CL_ERR_TOKEN_INVALID');

@@ -1,9 +1,7 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { PUBLISHABLE_KEY_PREFIX, SECRET_KEY_PREFIX } from '@civicloop/model';
 
-export const SECRET_KEY_PREFIX = 'cl_sk_';
-export const PUBLISHABLE_KEY_PREFIX = 'cl_pk_';
-/** Domain separation: the token key is derived from, never equal to, the API secret. */
-export const TOKEN_KEY_INFO = 'civicloop-token-v1';
+export { PUBLISHABLE_KEY_PREFIX, SECRET_KEY_PREFIX };
 
 export type KeyKind = 'secret' | 'publishable';
 
@@ -23,16 +21,6 @@ export function generateApiKey(kind: KeyKind, tenantId: string): string {
  */
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
-}
-
-/** The HS256 key tokens are signed with; the SDK's signToken derives the same bytes. */
-export function deriveTokenKey(secretKey: string): Buffer {
-  return createHmac('sha256', secretKey).update(TOKEN_KEY_INFO).digest();
-}
-
-/** The token header's kid: a fingerprint of the token key, so rotated keys are told apart. */
-export function tokenKeyId(tokenKey: Buffer): string {
-  return createHash('sha256').update(tokenKey).digest('base64url').slice(0, 16);
 }
 
 /** AES-256-GCM under the gateway master key, so a copy of Redis alone cannot forge tokens. */

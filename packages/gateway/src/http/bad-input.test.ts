@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose';
-import { issueToken } from '../auth/issue-token.js';
+import { signToken } from '@civicloop/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN_REPORT, api, snapshotRedis, startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
 
@@ -90,7 +90,7 @@ describe('bad input is refused with a CL_ERR code and writes nothing', () => {
   });
 
   it('an expired token', async () => {
-    const old = await issueToken({ secretKey: gw.tenant.secretKey, sub: 'disp-1', role: 'dispatcher', ttlSeconds: 60, now: new Date(Date.now() - 3600_000) });
+    const old = await signToken({ secretKey: gw.tenant.secretKey, sub: 'disp-1', role: 'dispatcher', ttlSeconds: 60, now: new Date(Date.now() - 3600_000) });
     await refusedUnchanged('CL_ERR_TOKEN_EXPIRED', 401, () => api(gw.url, 'POST', '/v1/tickets', { auth: old, body: BIN_REPORT }));
   });
 

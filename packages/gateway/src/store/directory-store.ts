@@ -21,14 +21,53 @@ function checkCategories(codes: string[] | undefined): void {
   }
 }
 
+/** Records of one kind kept as JSON in one hash per tenant, by id. */
+class RecordHash<T extends { id: string; updatedAt: string }> {
+  constructor(
+    private readonly redis: Client,
+    private readonly key: (tenantId: string) => string,
+    private readonly what: string,
+  ) {}
+
+  async insert(tenantId: string, record: T): Promise<T> {
+    const created = await this.redis.hsetnx(this.key(tenantId), record.id, JSON.stringify(record));
+    if (!created) throw new CivicLoopError('CL_ERR_ALREADY_EXISTS', `${this.what} ${record.id} already exists; pick another id, or change it with PATCH.`);
+    return record;
+  }
+
+  async patch(tenantId: string, id: string, patch: Partial<T>, now: Date): Promise<T> {
+    const current = await this.get(tenantId, id);
+    if (!current) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No ${this.what.toLowerCase()} ${id} in this tenant.`);
+    const next: T = Object.assign({}, current, patch, { updatedAt: now.toISOString() });
+    await this.redis.hset(this.key(tenantId), id, JSON.stringify(next));
+    return next;
+  }
+
+  async get(tenantId: string, id: string): Promise<T | undefined> {
+    const raw = await this.redis.hget(this.key(tenantId), id);
+    return raw ? (JSON.parse(raw) as T) : undefined;
+  }
+
+  async list(tenantId: string): Promise<T[]> {
+    const raw = await this.redis.hvals(this.key(tenantId));
+    return raw.map((r) => JSON.parse(r) as T).sort((a, b) => a.id.localeCompare(b.id));
+  }
+}
+
 /** A tenant's units (the responsible departments) and staff (who may be assigned). */
 export class DirectoryStore {
-  constructor(private readonly redis: Client) {}
+  private readonly units: RecordHash<Unit>;
+  private readonly staff: RecordHash<Staff>;
+
+  constructor(redis: Client) {
+    this.units = new RecordHash(redis, (t) => tenantKeys(t).units, 'Unit');
+    this.staff = new RecordHash(redis, (t) => tenantKeys(t).staff, 'Staff member');
+  }
 
   async createUnit(tenantId: string, input: CreateUnitInput, now = new Date()): Promise<Unit> {
     checkCategories(input.categories);
     const at = now.toISOString();
-    const unit: Unit = {
+    return this.units.insert(tenantId, {
       id: input.id ?? `u_${randomBytes(5).toString('hex')}`,
       name: input.name,
       categories: input.categories ?? [],
@@ -36,37 +75,26 @@ export class DirectoryStore {
       createdAt: at,
       updatedAt: at,
       ...(input.phone ? { phone: input.phone } : {}),
-    };
-    const created = await this.redis.hsetnx(tenantKeys(tenantId).units, unit.id, JSON.stringify(unit));
-    if (!created) throw new CivicLoopError('CL_ERR_VALIDATION', `Unit id ${unit.id} already exists; pick another id or update it with PATCH.`);
-    return unit;
+    });
   }
 
   async updateUnit(tenantId: string, id: string, patch: UpdateUnitInput, now = new Date()): Promise<Unit> {
     checkCategories(patch.categories);
-    const unit = await this.getUnit(tenantId, id);
-    if (!unit) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No unit ${id} in this tenant.`);
-    const next: Unit = { ...unit, ...patch, updatedAt: now.toISOString() };
-    await this.redis.hset(tenantKeys(tenantId).units, id, JSON.stringify(next));
-    return next;
+    return this.units.patch(tenantId, id, patch, now);
   }
 
-  async getUnit(tenantId: string, id: string): Promise<Unit | undefined> {
-    const raw = await this.redis.hget(tenantKeys(tenantId).units, id);
-    return raw ? (JSON.parse(raw) as Unit) : undefined;
+  getUnit(tenantId: string, id: string): Promise<Unit | undefined> {
+    return this.units.get(tenantId, id);
   }
 
-  async listUnits(tenantId: string): Promise<Unit[]> {
-    const raw = await this.redis.hvals(tenantKeys(tenantId).units);
-    return raw.map((r) => JSON.parse(r) as Unit).sort((a, b) => a.id.localeCompare(b.id));
+  listUnits(tenantId: string): Promise<Unit[]> {
+    return this.units.list(tenantId);
   }
 
   async createStaff(tenantId: string, input: CreateStaffInput, now = new Date()): Promise<Staff> {
-    if (input.unitId && !(await this.getUnit(tenantId, input.unitId))) {
-      throw new CivicLoopError('CL_ERR_UNKNOWN_UNIT', `Unit ${input.unitId} does not exist; create it first with POST /v1/units.`);
-    }
+    await this.mustHaveUnit(tenantId, input.unitId);
     const at = now.toISOString();
-    const staff: Staff = {
+    return this.staff.insert(tenantId, {
       id: input.id ?? `s_${randomBytes(5).toString('hex')}`,
       name: input.name,
       role: input.role,
@@ -76,31 +104,26 @@ export class DirectoryStore {
       updatedAt: at,
       ...(input.unitId ? { unitId: input.unitId } : {}),
       ...(input.phone ? { phone: input.phone } : {}),
-    };
-    const created = await this.redis.hsetnx(tenantKeys(tenantId).staff, staff.id, JSON.stringify(staff));
-    if (!created) throw new CivicLoopError('CL_ERR_VALIDATION', `Staff id ${staff.id} already exists; pick another id or update it with PATCH.`);
-    return staff;
+    });
   }
 
   async updateStaff(tenantId: string, id: string, patch: UpdateStaffInput, now = new Date()): Promise<Staff> {
-    const staff = await this.getStaff(tenantId, id);
-    if (!staff) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No staff member ${id} in this tenant.`);
-    if (patch.unitId && !(await this.getUnit(tenantId, patch.unitId))) {
-      throw new CivicLoopError('CL_ERR_UNKNOWN_UNIT', `Unit ${patch.unitId} does not exist; create it first with POST /v1/units.`);
+    await this.mustHaveUnit(tenantId, patch.unitId);
+    return this.staff.patch(tenantId, id, patch, now);
+  }
+
+  getStaff(tenantId: string, id: string): Promise<Staff | undefined> {
+    return this.staff.get(tenantId, id);
+  }
+
+  listStaff(tenantId: string): Promise<Staff[]> {
+    return this.staff.list(tenantId);
+  }
+
+  private async mustHaveUnit(tenantId: string, unitId: string | undefined): Promise<void> {
+    if (unitId && !(await this.getUnit(tenantId, unitId))) {
+      throw new CivicLoopError('CL_ERR_UNKNOWN_UNIT', `Unit ${unitId} does not exist; create it first with POST /v1/units.`);
     }
-    const next: Staff = { ...staff, ...patch, updatedAt: now.toISOString() };
-    await this.redis.hset(tenantKeys(tenantId).staff, id, JSON.stringify(next));
-    return next;
-  }
-
-  async getStaff(tenantId: string, id: string): Promise<Staff | undefined> {
-    const raw = await this.redis.hget(tenantKeys(tenantId).staff, id);
-    return raw ? (JSON.parse(raw) as Staff) : undefined;
-  }
-
-  async listStaff(tenantId: string): Promise<Staff[]> {
-    const raw = await this.redis.hvals(tenantKeys(tenantId).staff);
-    return raw.map((r) => JSON.parse(r) as Staff).sort((a, b) => a.id.localeCompare(b.id));
   }
 
   /** Checks a dispatch target: the unit exists and is active, the assignee is an active member of it. */

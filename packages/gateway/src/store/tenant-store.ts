@@ -6,8 +6,10 @@ import {
   type CreateTenantInput,
   type Tenant,
   type TenantKeys as IssuedKeys,
+  deriveTokenKey,
+  tokenKeyId,
 } from '@civicloop/model';
-import { deriveTokenKey, generateApiKey, hashApiKey, tokenKeyId, type KeyKind, type Sealer } from '../auth/secrets.js';
+import { generateApiKey, hashApiKey, type KeyKind, type Sealer } from '../auth/secrets.js';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
 import { TtlCache } from './ttl-cache.js';
 
@@ -101,7 +103,7 @@ export class TenantStore {
       hash: hashApiKey(key),
       createdAt: now.toISOString(),
     };
-    if (kind === 'secret') record.tokenKey = this.sealer.seal(deriveTokenKey(key));
+    if (kind === 'secret') record.tokenKey = this.sealer.seal(Buffer.from(await deriveTokenKey(key)));
     await this.redis.hset(tenantKeys(tenantId).apiKeys, record.id, JSON.stringify(record));
     const lookup: KeyLookup = { tenantId, keyId: record.id, kind };
     await this.redis.set(globalKeys.apiKey(record.hash), JSON.stringify(lookup));
@@ -131,7 +133,7 @@ export class TenantStore {
       for (const record of keyRecords.map((r) => JSON.parse(r) as ApiKeyRecord)) {
         if (!record.tokenKey || record.revokedAt) continue;
         const tokenKey = this.sealer.open(record.tokenKey);
-        tokenKeys.set(tokenKeyId(tokenKey), tokenKey);
+        tokenKeys.set(await tokenKeyId(new Uint8Array(tokenKey)), tokenKey);
       }
       context = { tenant: JSON.parse(raw) as Tenant, tokenKeys };
     }

@@ -1,4 +1,4 @@
-import type { TokenRole } from '@civicloop/model';
+import type { TokenRole } from './schemas/principal.js';
 
 export interface SignTokenOptions {
   /** The tenant secret key (cl_sk_...). Server side only: never ship it to a browser. */
@@ -14,6 +14,9 @@ export interface SignTokenOptions {
   now?: Date;
 }
 
+export const SECRET_KEY_PREFIX = 'cl_sk_';
+export const PUBLISHABLE_KEY_PREFIX = 'cl_pk_';
+/** Domain separation: the token key is derived from, never equal to, the API secret. */
 const TOKEN_KEY_INFO = 'civicloop-token-v1';
 const encoder = new TextEncoder();
 
@@ -29,6 +32,23 @@ async function hmac(key: Uint8Array<ArrayBuffer>, data: string): Promise<Uint8Ar
   return new Uint8Array(await globalThis.crypto.subtle.sign('HMAC', cryptoKey, encoder.encode(data)));
 }
 
+/** The tenant id a key was issued for: keys read `cl_sk_<tenant>.<secret>`. */
+export function tenantOfKey(key: string): string | undefined {
+  const prefix = key.startsWith(SECRET_KEY_PREFIX) ? SECRET_KEY_PREFIX : key.startsWith(PUBLISHABLE_KEY_PREFIX) ? PUBLISHABLE_KEY_PREFIX : undefined;
+  const dot = key.indexOf('.');
+  return prefix && dot > prefix.length ? key.slice(prefix.length, dot) : undefined;
+}
+
+/** The HS256 key tokens are signed with: HMAC-SHA256(secret key, "civicloop-token-v1"). */
+export async function deriveTokenKey(secretKey: string): Promise<Uint8Array<ArrayBuffer>> {
+  return hmac(encoder.encode(secretKey), TOKEN_KEY_INFO);
+}
+
+/** A token's `kid`: a fingerprint of its token key, so tokens of a rotated secret are told apart. */
+export async function tokenKeyId(tokenKey: Uint8Array<ArrayBuffer>): Promise<string> {
+  return base64url(new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', tokenKey))).slice(0, 16);
+}
+
 /**
  * Signs a short-lived principal token (a compact JWS, HS256) with a key derived from the tenant
  * secret: the host platform vouches for who its user is, and the gateway verifies it. Works in
@@ -36,11 +56,10 @@ async function hmac(key: Uint8Array<ArrayBuffer>, data: string): Promise<Uint8Ar
  */
 export async function signToken(options: SignTokenOptions): Promise<string> {
   const { secretKey } = options;
-  const dot = secretKey.indexOf('.');
-  if (!secretKey.startsWith('cl_sk_') || dot < 0) throw new TypeError('signToken: secretKey must be the tenant secret key (cl_sk_<tenant>.<secret>).');
-  const tenantId = secretKey.slice('cl_sk_'.length, dot);
-  const tokenKey = await hmac(encoder.encode(secretKey), TOKEN_KEY_INFO);
-  const kid = base64url(new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', tokenKey))).slice(0, 16);
+  const tenantId = secretKey.startsWith(SECRET_KEY_PREFIX) ? tenantOfKey(secretKey) : undefined;
+  if (!tenantId) throw new TypeError('signToken: secretKey must be the tenant secret key (cl_sk_<tenant>.<secret>).');
+  const tokenKey = await deriveTokenKey(secretKey);
+  const kid = await tokenKeyId(tokenKey);
   const iat = Math.floor((options.now ?? new Date()).getTime() / 1000);
   const claims: Record<string, unknown> = { iss: tenantId, sub: options.sub, role: options.role, iat, exp: iat + (options.ttlSeconds ?? 900) };
   if (options.name) claims.name = options.name;
