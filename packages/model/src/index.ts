@@ -11,3 +11,4 @@ export * from './schemas/ticket.js';
 export * from './schemas/commands.js';
 export * from './schemas/admin.js';
 export * from './schemas/queries.js';
+export * from './telemetry/index.js';

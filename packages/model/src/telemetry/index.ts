@@ -1,0 +1,4 @@
+export * from './schemas.js';
+export * from './formats.js';
+export * from './topics.js';
+export * from './decode.js';

@@ -1,0 +1,146 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Timestamp } from '../schemas/common.js';
+import { StringEnum } from '../schemas/string-enum.js';
+
+export const DEVICE_KINDS = ['vehicle', 'badge'] as const;
+export type DeviceKind = (typeof DEVICE_KINDS)[number];
+export const DeviceKind = StringEnum(DEVICE_KINDS);
+
+export const Device = Type.Object({
+  id: Type.String({ description: 'Also the MQTT username of the device' }),
+  kind: DeviceKind,
+  name: Type.String(),
+  unitId: Type.Optional(Type.String()),
+  staffId: Type.Optional(Type.String({ description: 'badge: the staff member who wears it' })),
+  skills: Type.Array(Type.String(), { description: "badge: the wearer's skills" }),
+  plate: Type.Optional(Type.String({ description: 'vehicle: licence plate' })),
+  disabled: Type.Boolean(),
+  credentialIssuedAt: Timestamp,
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type Device = Static<typeof Device>;
+
+export const CreateDeviceInput = Type.Object(
+  {
+    id: Type.Optional(Type.String({ minLength: 1, maxLength: 48, pattern: '^[A-Za-z0-9_-]+$' })),
+    kind: DeviceKind,
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    unitId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    staffId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    skills: Type.Optional(Type.Array(Type.String({ maxLength: 40 }), { maxItems: 50 })),
+    plate: Type.Optional(Type.String({ maxLength: 20 })),
+  },
+  { additionalProperties: false },
+);
+export type CreateDeviceInput = Static<typeof CreateDeviceInput>;
+
+export const UpdateDeviceInput = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    unitId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    staffId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    skills: Type.Optional(Type.Array(Type.String({ maxLength: 40 }), { maxItems: 50 })),
+    plate: Type.Optional(Type.String({ maxLength: 20 })),
+    disabled: Type.Optional(Type.Boolean({ description: 'a disabled device is refused at its next CONNECT and disconnected now' })),
+  },
+  { additionalProperties: false },
+);
+export type UpdateDeviceInput = Static<typeof UpdateDeviceInput>;
+
+export const DeviceCredential = Type.Object({
+  username: Type.String({ description: 'MQTT username: the device id' }),
+  password: Type.String({ description: 'Shown once. MQTT password; ThingsBoard-style clients send it as the username with no password' }),
+});
+export type DeviceCredential = Static<typeof DeviceCredential>;
+
+export const RegisteredDevice = Type.Object({ device: Device, credential: DeviceCredential });
+export type RegisteredDevice = Static<typeof RegisteredDevice>;
+
+const lat = Type.Number({ minimum: -90, maximum: 90 });
+const lon = Type.Number({ minimum: -180, maximum: 180 });
+
+/** Native position payload on civicloop/{tenant}/{vehicles|badges}/{id}/position. */
+export const NativePosition = Type.Object(
+  {
+    ts: Type.Integer({ minimum: 0, description: 'fix time, epoch milliseconds' }),
+    lat,
+    lon,
+    accuracy: Type.Optional(Type.Number({ minimum: 0, maximum: 100000, description: 'metres' })),
+    altitude: Type.Optional(Type.Number({ minimum: -1000, maximum: 10000, description: 'metres' })),
+    speed: Type.Optional(Type.Number({ minimum: 0, maximum: 500, description: 'km/h' })),
+    course: Type.Optional(Type.Number({ minimum: 0, maximum: 360, description: 'degrees' })),
+    battery: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: 'percent' })),
+    valid: Type.Optional(Type.Boolean({ description: 'false when the receiver had no fix; stored, not used for the live map' })),
+  },
+  { additionalProperties: false },
+);
+export type NativePosition = Static<typeof NativePosition>;
+
+export const BADGE_EVENT_TYPES = ['check_in', 'check_out', 'sos', 'low_battery', 'fall'] as const;
+export type BadgeEventType = (typeof BADGE_EVENT_TYPES)[number];
+
+/** Native badge event on civicloop/{tenant}/badges/{id}/event. */
+export const BadgeEvent = Type.Object(
+  {
+    type: StringEnum(BADGE_EVENT_TYPES),
+    ts: Type.Integer({ minimum: 0, description: 'epoch milliseconds' }),
+    lat: Type.Optional(lat),
+    lon: Type.Optional(lon),
+    battery: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+    note: Type.Optional(Type.String({ maxLength: 500 })),
+  },
+  { additionalProperties: false },
+);
+export type BadgeEvent = Static<typeof BadgeEvent>;
+
+/** Status on .../{id}/status, usually the last will: { "state": "offline" }. */
+export const DeviceStatusPayload = Type.Object(
+  { state: StringEnum(['online', 'offline'] as const), ts: Type.Optional(Type.Integer({ minimum: 0 })) },
+  { additionalProperties: false },
+);
+export type DeviceStatusPayload = Static<typeof DeviceStatusPayload>;
+
+/** Commands the gateway sends on .../badges/{id}/cmd. */
+export const BadgeCommand = Type.Union([
+  Type.Object({
+    type: Type.Literal('assignment'),
+    ticketId: Type.String(),
+    number: Type.String(),
+    category: Type.String(),
+    description: Type.String(),
+    location: Type.Object({ lat, lon, address: Type.Optional(Type.String()) }),
+    priority: Type.String(),
+    resolveBy: Type.Optional(Timestamp),
+  }),
+  Type.Object({ type: Type.Literal('report_location') }),
+]);
+export type BadgeCommand = Static<typeof BadgeCommand>;
+
+export const POSITION_SOURCES = ['native', 'owntracks', 'thingsboard'] as const;
+export type PositionSource = (typeof POSITION_SOURCES)[number];
+
+/**
+ * The one position record every format is mapped to (after Traccar's model): three times, one
+ * speed unit (km/h), and an idempotency key of device + fix time, because QoS 1 and batch
+ * uploads redeliver.
+ */
+export const PositionRecord = Type.Object({
+  deviceId: Type.String(),
+  kind: DeviceKind,
+  fixTime: Type.Integer({ description: 'when the position was measured, epoch ms' }),
+  deviceTime: Type.Integer({ description: 'when the device sent it, epoch ms (= fixTime when the format has one time)' }),
+  serverTime: Type.Integer({ description: 'when the gateway received it, epoch ms' }),
+  valid: Type.Boolean(),
+  lat,
+  lon,
+  altitude: Type.Optional(Type.Number()),
+  speedKmh: Type.Optional(Type.Number()),
+  course: Type.Optional(Type.Number()),
+  accuracy: Type.Optional(Type.Number()),
+  battery: Type.Optional(Type.Number()),
+  alarms: Type.Array(Type.String()),
+  source: StringEnum(POSITION_SOURCES),
+  key: Type.String({ description: 'deviceId:fixTime, for de-duplication' }),
+});
+export type PositionRecord = Static<typeof PositionRecord>;
