@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { signToken, type TokenRole } from '@civicloop/model';
-import { buildApp, connectRedis, loadConfig, startRedisServer, type GatewayApp, type GatewayConfig, type RunningRedis } from '@civicloop/gateway';
+import { attachTelemetry, buildApp, connectRedis, loadConfig, startRedisServer, type GatewayApp, type GatewayConfig, type RunningRedis, type RunningTelemetry } from '@civicloop/gateway';
 
 export interface TestRedis {
   url: string;
@@ -44,18 +44,21 @@ export interface TestGateway extends GatewayApp {
   /** A tenant with units `sanitation` and `municipal` and staff w-1, w-2 (sanitation), w-3 (municipal). */
   tenant: TestTenant;
   createTenant(code: string): Promise<TestTenant>;
+  /** The MQTT broker, when started with { telemetry: true }. */
+  telemetry?: RunningTelemetry;
   close(): Promise<void>;
 }
 
 let codeCounter = 0;
 
 /** A real gateway listening on a free port over a private Redis; one per test file. */
-export async function startTestGateway(overrides: Partial<GatewayConfig> = {}): Promise<TestGateway> {
+export async function startTestGateway(overrides: Partial<GatewayConfig> = {}, options: { telemetry?: boolean } = {}): Promise<TestGateway> {
   const redis = await startTestRedis();
   const config = loadConfig({}, { port: 0, redisUrl: redis.url, logLevel: 'silent', dataDir: path.join(tmpdir(), 'civicloop-unused'), ...overrides });
   const client = await connectRedis({ url: redis.url, cluster: false });
   const gateway = await buildApp({ config, redis: client, masterKey: 'test-master-key', logger: false });
   await gateway.app.listen({ port: 0, host: '127.0.0.1' });
+  const telemetry = options.telemetry ? await attachTelemetry(gateway, { ...config, mqttPort: 0, mqttWsPort: 0, host: '127.0.0.1' }) : undefined;
   const address = gateway.app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 
@@ -85,6 +88,7 @@ export async function startTestGateway(overrides: Partial<GatewayConfig> = {}): 
     config,
     tenant,
     createTenant,
+    ...(telemetry ? { telemetry } : {}),
     async close() {
       await gateway.app.close();
       client.disconnect();

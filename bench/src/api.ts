@@ -62,6 +62,7 @@ try {
       PORT: String(gatewayPort),
       LOG_LEVEL: 'warn',
       CIVICLOOP_OPERATOR_TOKEN: operatorToken,
+      MQTT_ENABLED: 'false',
       CIVICLOOP_MASTER_KEY: 'bench-master-key',
     }, 'listening on'),
   );

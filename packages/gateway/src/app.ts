@@ -21,6 +21,8 @@ import { DirectoryStore } from './store/directory-store.js';
 import { TenantStore } from './store/tenant-store.js';
 import { TicketStore } from './store/ticket-store.js';
 import { TicketService } from './tickets/ticket-service.js';
+import { DeviceStore } from './telemetry/device-store.js';
+import { deviceRoutes } from './routes/devices.js';
 
 export interface AppOptions {
   config: GatewayConfig;
@@ -37,6 +39,7 @@ export interface GatewayApp {
   services: Services;
   /** Open SSE responses (closed on shutdown; tests close them to simulate a dropped connection). */
   streams: EventStreams;
+  ticketService: TicketService;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -51,6 +54,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
     tickets: new TicketStore(redis, { streamMaxLen: config.streamMaxLen, idempotencyTtlSeconds: config.idempotencyTtlSeconds }),
     tenants: new TenantStore(redis, new Sealer(options.masterKey), config.authCacheTtlMs),
     directory: new DirectoryStore(redis),
+    devices: new DeviceStore(redis),
     now: options.now ?? (() => new Date()),
   };
   const ticketService = new TicketService(services);
@@ -84,6 +88,10 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
     closing = true;
     streams.closeAll();
   });
+  app.addHook('onClose', async () => {
+    await services.telemetry?.close();
+    delete services.telemetry;
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -106,6 +114,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
         { name: 'catalogue' },
         { name: 'directory' },
         { name: 'tenants' },
+        { name: 'devices', description: 'Vehicles and badges that publish telemetry over MQTT' },
         { name: 'operations' },
       ],
     },
@@ -118,8 +127,9 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   await app.register(eventRoutes, { services, streams });
   await app.register(directoryRoutes, { services });
   await app.register(tenantRoutes, { services });
+  await app.register(deviceRoutes, { services });
   app.get('/v1/openapi.json', { config: { access: { kind: 'none' } }, schema: { hide: true } }, async () => app.swagger());
 
   await app.ready();
-  return { app, services, streams };
+  return { app, services, streams, ticketService };
 }

@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     `CivicLoop gateway listening on ${gateway.url}`,
     `  OpenAPI:   ${gateway.url}/v1/openapi.json`,
     `  Health:    ${gateway.url}/v1/health`,
+    gateway.mqtt ? `  MQTT:      mqtt://${config.host}:${gateway.mqtt.tcpPort} and ws://${config.host}:${gateway.mqtt.wsPort} (devices: POST /v1/devices)` : '  MQTT:      disabled (MQTT_ENABLED=false)',
     gateway.embeddedRedis
       ? `  Redis:     embedded ${gateway.embeddedRedis.url} (AOF on, data in ${gateway.embeddedRedis.dir})`
       : `  Redis:     ${config.redisUrl}`,

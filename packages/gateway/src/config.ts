@@ -23,6 +23,12 @@ export interface GatewayConfig {
   shutdownGraceMs: number;
   sseHeartbeatMs: number;
   publicUrl: string | undefined;
+  mqttPort: number;
+  mqttWsPort: number;
+  mqttEnabled: boolean;
+  deviceOfflineSeconds: number;
+  telemetryMaxPayloadBytes: number;
+  trackMaxLen: number;
 }
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -91,6 +97,12 @@ export const SETTINGS = [
   setting({ key: 'shutdownGraceMs', env: 'SHUTDOWN_GRACE_MS', default: '10000', parse: integer(0, 600_000), doc: 'How long a shutdown waits for in-flight requests before closing connections.' }),
   setting({ key: 'sseHeartbeatMs', env: 'SSE_HEARTBEAT_MS', default: '15000', parse: integer(100, 600_000), doc: 'Interval of SSE keep-alive comments (and of blocking stream reads).' }),
   setting({ key: 'publicUrl', env: 'PUBLIC_URL', default: undefined, parse: url, doc: 'URL clients reach the gateway at, for printed links. Unset: http://HOST:PORT.' }),
+  setting({ key: 'mqttEnabled', env: 'MQTT_ENABLED', default: 'true', parse: boolean, doc: 'Run the embedded MQTT broker for vehicle and badge telemetry.' }),
+  setting({ key: 'mqttPort', env: 'MQTT_PORT', default: '1883', parse: integer(0, 65535), doc: 'MQTT over TCP port (0 picks a free one).' }),
+  setting({ key: 'mqttWsPort', env: 'MQTT_WS_PORT', default: '8083', parse: integer(0, 65535), doc: 'MQTT over WebSocket port (0 picks a free one).' }),
+  setting({ key: 'deviceOfflineSeconds', env: 'DEVICE_OFFLINE_SECONDS', default: '600', parse: integer(10, 86400), doc: 'A device that sent nothing for this long is marked offline.' }),
+  setting({ key: 'telemetryMaxPayloadBytes', env: 'TELEMETRY_MAX_PAYLOAD_BYTES', default: '16384', parse: integer(256, 1048576), doc: 'Largest telemetry message accepted; larger ones are dropped and counted.' }),
+  setting({ key: 'trackMaxLen', env: 'TRACK_MAXLEN', default: '20000', parse: integer(100, 10_000_000), doc: 'Approximate number of positions kept per device track.' }),
 ] as const;
 
 /** Parses and validates the whole configuration; the first bad variable is named in the error. */

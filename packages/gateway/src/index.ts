@@ -6,3 +6,5 @@ export { startRedisServer, ensureRedisServer, findRedisServer, freePort, type Ru
 export { tenantKeys, globalKeys } from './redis/keys.js';
 export { seedDemo, demoToken, type DemoTenant } from './demo.js';
 export type { Services } from './services.js';
+export { attachTelemetry } from './telemetry/attach.js';
+export type { RunningTelemetry, TelemetryHooks } from './telemetry/broker.js';

@@ -7,9 +7,13 @@ import { loadConfig, type GatewayConfig } from './config.js';
 import { resolveMasterKey } from './master-key.js';
 import { connectRedis } from './redis/connect.js';
 import { pingRedis, startRedisServer, type RunningRedis } from './redis/embedded-redis.js';
+import { attachTelemetry } from './telemetry/attach.js';
+import type { RunningTelemetry } from './telemetry/broker.js';
 
 export interface RunningGateway extends GatewayApp {
   url: string;
+  /** MQTT listeners, when MQTT_ENABLED. */
+  mqtt?: { tcpPort: number; wsPort: number };
   config: GatewayConfig;
   /** Present when the gateway started its own redis-server. */
   embeddedRedis?: { url: string; dir: string; reused: boolean };
@@ -80,6 +84,17 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
     }
     throw error;
   }
+  let telemetry: RunningTelemetry | undefined;
+  if (config.mqttEnabled) {
+    try {
+      telemetry = await attachTelemetry(gateway, config);
+    } catch (error) {
+      await gateway.app.close();
+      redis.disconnect();
+      await embedded?.running?.stop();
+      throw error;
+    }
+  }
   const address = gateway.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = config.publicUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
@@ -101,6 +116,7 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
     ...gateway,
     url,
     config,
+    ...(telemetry ? { mqtt: { tcpPort: telemetry.tcpPort, wsPort: telemetry.wsPort } } : {}),
     ...(embedded ? { embeddedRedis: { url: embedded.url, dir: embedded.dir, reused: embedded.reused } } : {}),
     close,
   };

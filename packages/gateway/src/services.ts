@@ -4,6 +4,8 @@ import type { GatewayConfig } from './config.js';
 import type { DirectoryStore } from './store/directory-store.js';
 import type { TenantStore } from './store/tenant-store.js';
 import type { TicketStore } from './store/ticket-store.js';
+import type { DeviceStore } from './telemetry/device-store.js';
+import type { RunningTelemetry } from './telemetry/broker.js';
 
 /** What route handlers share; built once per app. */
 export interface Services {
@@ -12,6 +14,9 @@ export interface Services {
   tickets: TicketStore;
   tenants: TenantStore;
   directory: DirectoryStore;
+  devices: DeviceStore;
+  /** The MQTT side, once started (absent when MQTT_ENABLED=false or before it listens). */
+  telemetry?: RunningTelemetry;
   /** Injected so tests can move time; the gateway uses the wall clock. */
   now: () => Date;
 }

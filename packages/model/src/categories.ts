@@ -79,6 +79,7 @@ const ROWS: Row[] = [
   ['hygiene.disinfection', 'hygiene', '消毒消杀', 'Disinfection request', 'normal', 2 * H, 1 * D, 2 * D, ['disinfection']],
   ['hygiene.rodents', 'hygiene', '鼠患', 'Rodents', 'normal', 2 * H, 1 * D, 3 * D, ['disinfection']],
   ['hygiene.mosquito_breeding', 'hygiene', '积水孳生蚊虫', 'Mosquito breeding water', 'normal', 2 * H, 1 * D, 2 * D, ['disinfection']],
+  ['other.worker_sos', 'other', '作业人员求救', 'Worker SOS (badge alarm)', 'urgent', 5, 20, 2 * H, []],
   ['other.other', 'other', '其他', 'Other', 'normal', 2 * H, 1 * D, 5 * D, []],
 ];
 

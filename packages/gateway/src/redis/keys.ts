@@ -17,6 +17,23 @@ function buildTenantKeys(tenantId: string) {
     idempotency: (key: string) => `${base}idem:${key}`,
     units: `${base}units`,
     staff: `${base}staff`,
+    devices: `${base}devices`,
+    /** Device id -> hash of its current MQTT secret (to revoke it on rotation). */
+    deviceCredentials: `${base}devices:credential`,
+    /** Live positions, one GEO set per device kind, for nearest-worker search and the fleet map. */
+    live: (kind: string) => `${base}live:${kind}`,
+    deviceState: (id: string) => `${base}devstate:${id}`,
+    /** A device's track for playback: a capped stream of position records. */
+    track: (id: string) => `${base}track:${id}`,
+    /** Recent fix times per device: a redelivered fix is recognised and not stored twice. */
+    seenFixes: (id: string) => `${base}seen:${id}`,
+    /** Devices by last message time, for the offline sweep. */
+    lastSeen: `${base}lastseen`,
+    deviceEvents: `${base}devevents`,
+    /** Badges whose wearer is checked in: device id -> check-in time. */
+    onDuty: `${base}onduty`,
+    /** Finished shifts of a day (YYYYMMDD in the tenant zone). */
+    shifts: (day: string) => `${base}shifts:${day}`,
     index: {
       all: `${base}idx:all`,
       status: (s: string) => `${base}idx:status:${s}`,
@@ -47,6 +64,8 @@ export function tenantKeys(tenantId: string): TenantKeys {
 }
 
 export const globalKeys = {
+  /** Device credential hash -> { tenantId, deviceId }: what an MQTT CONNECT is checked against. */
+  deviceCredential: (hash: string) => `${PREFIX}devcred:${hash}`,
   /** API key hash -> { tenantId, keyId, kind }: the one lookup that cannot know the tenant first. */
   apiKey: (hash: string) => `${PREFIX}apikey:${hash}`,
   tenantCodes: `${PREFIX}tenantcodes`,

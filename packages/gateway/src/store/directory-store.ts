@@ -11,6 +11,7 @@ import {
   type UpdateUnitInput,
 } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
+import { RecordHash } from './record-hash.js';
 
 type Client = Redis | Cluster;
 
@@ -18,39 +19,6 @@ function checkCategories(codes: string[] | undefined): void {
   const unknown = (codes ?? []).filter((code) => !findCategory(code));
   if (unknown.length > 0) {
     throw new CivicLoopError('CL_ERR_UNKNOWN_CATEGORY', `Unknown category codes: ${unknown.join(', ')}; list valid codes with GET /v1/categories.`, { unknown });
-  }
-}
-
-/** Records of one kind kept as JSON in one hash per tenant, by id. */
-class RecordHash<T extends { id: string; updatedAt: string }> {
-  constructor(
-    private readonly redis: Client,
-    private readonly key: (tenantId: string) => string,
-    private readonly what: string,
-  ) {}
-
-  async insert(tenantId: string, record: T): Promise<T> {
-    const created = await this.redis.hsetnx(this.key(tenantId), record.id, JSON.stringify(record));
-    if (!created) throw new CivicLoopError('CL_ERR_ALREADY_EXISTS', `${this.what} ${record.id} already exists; pick another id, or change it with PATCH.`);
-    return record;
-  }
-
-  async patch(tenantId: string, id: string, patch: Partial<T>, now: Date): Promise<T> {
-    const current = await this.get(tenantId, id);
-    if (!current) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No ${this.what.toLowerCase()} ${id} in this tenant.`);
-    const next: T = Object.assign({}, current, patch, { updatedAt: now.toISOString() });
-    await this.redis.hset(this.key(tenantId), id, JSON.stringify(next));
-    return next;
-  }
-
-  async get(tenantId: string, id: string): Promise<T | undefined> {
-    const raw = await this.redis.hget(this.key(tenantId), id);
-    return raw ? (JSON.parse(raw) as T) : undefined;
-  }
-
-  async list(tenantId: string): Promise<T[]> {
-    const raw = await this.redis.hvals(this.key(tenantId));
-    return raw.map((r) => JSON.parse(r) as T).sort((a, b) => a.id.localeCompare(b.id));
   }
 }
 

@@ -1,0 +1,66 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { CivicLoopError, CreateDeviceInput, Device, RegisteredDevice, UpdateDeviceInput } from '@civicloop/model';
+import { ADMINS, STAFF, type Services } from '../services.js';
+import { errorResponses, security } from './shared-schemas.js';
+
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const read = { kind: 'roles', roles: STAFF } as const;
+const write = { kind: 'roles', roles: ADMINS } as const;
+
+/** The device registry: admins register vehicles and badges and manage their MQTT credentials. */
+export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  const { devices } = services;
+  const tags = ['devices'];
+
+  app.post(
+    '/v1/devices',
+    { config: { access: write }, schema: { tags, summary: 'Register a vehicle or badge; its MQTT password is returned once', security, body: CreateDeviceInput, response: { 201: RegisteredDevice, ...errorResponses } } },
+    async (request, reply) => {
+      const { tenantId } = request.principal;
+      if (request.body.unitId && !(await services.directory.getUnit(tenantId, request.body.unitId))) {
+        throw new CivicLoopError('CL_ERR_UNKNOWN_UNIT', `Unit ${request.body.unitId} does not exist; create it first with POST /v1/units.`);
+      }
+      return reply.code(201).send(await devices.register(tenantId, request.body, services.now()));
+    },
+  );
+
+  app.get('/v1/devices', { config: { access: read }, schema: { tags, summary: 'List devices', security, response: { 200: Type.Object({ items: Type.Array(Device) }), ...errorResponses } } }, async (request) => ({
+    items: await devices.list(request.principal.tenantId),
+  }));
+
+  app.get('/v1/devices/:id', { config: { access: read }, schema: { tags, summary: 'Get a device', security, params: IdParams, response: { 200: Device, ...errorResponses } } }, async (request) =>
+    devices.mustGet(request.principal.tenantId, request.params.id),
+  );
+
+  app.patch(
+    '/v1/devices/:id',
+    { config: { access: write }, schema: { tags, summary: 'Update a device; disabling it also closes its connection', security, params: IdParams, body: UpdateDeviceInput, response: { 200: Device, ...errorResponses } } },
+    async (request) => {
+      const { tenantId } = request.principal;
+      const device = await devices.update(tenantId, request.params.id, request.body, services.now());
+      if (device.disabled) services.telemetry?.disconnect(tenantId, device.id);
+      return device;
+    },
+  );
+
+  app.post(
+    '/v1/devices/:id/credentials',
+    { config: { access: write }, schema: { tags, summary: 'Issue a new MQTT password and revoke the old one (refused from the next CONNECT)', security, params: IdParams, response: { 200: RegisteredDevice, ...errorResponses } } },
+    async (request) => devices.rotate(request.principal.tenantId, request.params.id, services.now()),
+  );
+
+  app.get(
+    '/v1/telemetry/counters',
+    {
+      config: { access: write },
+      schema: {
+        tags,
+        summary: 'What this gateway\'s broker accepted and refused since it started, by reason',
+        security,
+        response: { 200: Type.Record(Type.String(), Type.Unknown()), ...errorResponses },
+      },
+    },
+    async () => services.telemetry?.counters.snapshot() ?? {},
+  );
+};

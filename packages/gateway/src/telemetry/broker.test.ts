@@ -1,0 +1,212 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nativeTopic } from '@civicloop/model';
+import { tenantKeys } from '../redis/keys.js';
+import { api, startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
+
+let gw: TestGateway;
+let tcpUrl: string;
+let wsUrl: string;
+const open: MqttClient[] = [];
+
+beforeAll(async () => {
+  gw = await startTestGateway({}, { telemetry: true });
+  tcpUrl = `mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`;
+  wsUrl = `ws://127.0.0.1:${gw.telemetry!.wsPort}`;
+});
+afterAll(async () => {
+  for (const client of open) client.end(true);
+  await gw?.close();
+});
+
+async function register(body: Record<string, unknown>) {
+  const res = await api(gw.url, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body as { device: { id: string; kind: 'badge' | 'vehicle' }; credential: { username: string; password: string } };
+}
+
+function connect(url: string, username: string, password?: string): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const client = mqtt.connect(url, { username, ...(password !== undefined ? { password } : {}), protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000 });
+    open.push(client);
+    client.once('connect', () => resolve(client));
+    client.once('error', (error) => reject(error));
+  });
+}
+
+const publish = (client: MqttClient, topic: string, payload: unknown, qos: 0 | 1 = 1) =>
+  client.publishAsync(topic, typeof payload === 'string' ? payload : JSON.stringify(payload), { qos });
+
+const state = (deviceId: string) => gw.redis.client.hgetall(tenantKeys(gw.tenant.id).deviceState(deviceId));
+
+describe('device registry and CONNECT', () => {
+  it('accepts a registered device over TCP and WebSocket and stores its fix before the PUBACK', async () => {
+    const { device, credential } = await register({ kind: 'vehicle', name: 'Sweeper 3', plate: '粤A·12345', unitId: 'sanitation' });
+    for (const url of [tcpUrl, wsUrl]) {
+      const client = await connect(url, credential.username, credential.password);
+      const ts = Date.now() - (url === tcpUrl ? 2000 : 1000);
+      await publish(client, nativeTopic(gw.tenant.id, 'vehicle', device.id, 'position'), { ts, lat: 23.1291, lon: 113.2644, speed: 18, battery: 90 });
+      // Acknowledged means stored: no waiting here.
+      const stored = await state(device.id);
+      expect(Number(stored.fixTime)).toBe(ts);
+      expect(stored.online).toBe('1');
+      client.end(true);
+    }
+    const live = await gw.redis.client.geopos(`cl:{${gw.tenant.id}}:live:vehicle`, device.id);
+    expect(Number(live[0]![0])).toBeCloseTo(113.2644, 3);
+    expect(await gw.redis.client.xlen(`cl:{${gw.tenant.id}}:track:${device.id}`)).toBe(2);
+  });
+
+  it('refuses a wrong password (CONNACK 4), a disabled device (5) and a rotated secret', async () => {
+    const { device, credential } = await register({ kind: 'badge', name: 'Badge 1' });
+    await expect(connect(tcpUrl, credential.username, 'cl_dk_wrong')).rejects.toMatchObject({ code: 4 });
+    await expect(connect(tcpUrl, 'someone-else', credential.password)).rejects.toMatchObject({ code: 4 });
+    const rotated = await api(gw.url, 'POST', `/v1/devices/${device.id}/credentials`, { auth: gw.tenant.secretKey });
+    await expect(connect(tcpUrl, credential.username, credential.password)).rejects.toMatchObject({ code: 4 });
+    const live = await connect(tcpUrl, credential.username, rotated.body.credential.password);
+    const closed = new Promise((resolve) => live.once('close', resolve));
+    await api(gw.url, 'PATCH', `/v1/devices/${device.id}`, { auth: gw.tenant.secretKey, body: { disabled: true } });
+    await closed;
+    await expect(connect(tcpUrl, credential.username, rotated.body.credential.password)).rejects.toMatchObject({ code: 5 });
+    const counters = await api(gw.url, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey });
+    expect(counters.body.refusedConnects).toBeGreaterThanOrEqual(4);
+  });
+
+  it('lets a ThingsBoard-style client log in with its token as username', async () => {
+    const { device, credential } = await register({ kind: 'vehicle', name: 'Compactor' });
+    const client = await connect(tcpUrl, credential.password);
+    await publish(client, 'v1/devices/me/telemetry', { ts: Date.now() - 500, values: { latitude: 23.2, longitude: 113.3, speed: 10, batteryLevel: 66 } });
+    expect(JSON.parse((await state(device.id)).position!)).toMatchObject({ source: 'thingsboard', battery: 66 });
+  });
+});
+
+describe('spoofing', () => {
+  it('disconnects a device publishing to another device\'s topic, storing nothing', async () => {
+    const a = await register({ kind: 'badge', name: 'A' });
+    const b = await register({ kind: 'badge', name: 'B' });
+    const client = await connect(tcpUrl, a.credential.username, a.credential.password);
+    const closed = new Promise((resolve) => client.once('close', resolve));
+    client.publish(nativeTopic(gw.tenant.id, 'badge', b.device.id, 'position'), JSON.stringify({ ts: Date.now(), lat: 23, lon: 113 }), { qos: 1 });
+    await closed;
+    expect(await state(b.device.id)).toEqual({});
+    const other = await gw.createTenant('S');
+    const again = await connect(tcpUrl, a.credential.username, a.credential.password);
+    const closedAgain = new Promise((resolve) => again.once('close', resolve));
+    again.publish(nativeTopic(other.id, 'badge', a.device.id, 'position'), JSON.stringify({ ts: Date.now(), lat: 23, lon: 113 }), { qos: 1 });
+    await closedAgain;
+  });
+
+  it('answers SUBACK 0x80 to a subscription outside the device\'s own command topic', async () => {
+    const a = await register({ kind: 'badge', name: 'A2' });
+    const b = await register({ kind: 'badge', name: 'B2' });
+    const client = await connect(tcpUrl, a.credential.username, a.credential.password);
+    const own = await client.subscribeAsync(nativeTopic(gw.tenant.id, 'badge', a.device.id, 'cmd'), { qos: 1 });
+    expect(own[0]!.qos).toBe(1);
+    for (const topic of [nativeTopic(gw.tenant.id, 'badge', b.device.id, 'cmd'), `civicloop/${gw.tenant.id}/#`, '#', nativeTopic(gw.tenant.id, 'badge', a.device.id, 'position')]) {
+      // mqtt.js rejects a subscription the broker granted 0x80, carrying the SUBACK.
+      const refusal = await client.subscribeAsync(topic, { qos: 1 }).then(
+        () => undefined,
+        (error: { packet?: { granted?: number[] } }) => error,
+      );
+      expect(refusal?.packet?.granted, topic).toEqual([128]);
+    }
+    expect(client.connected).toBe(true);
+  });
+});
+
+describe('bad input', () => {
+  it('drops and counts bad payloads on every topic, writes nothing, and keeps serving others', async () => {
+    const bad = await register({ kind: 'badge', name: 'Noisy' });
+    const good = await register({ kind: 'badge', name: 'Quiet' });
+    const noisy = await connect(tcpUrl, bad.credential.username, bad.credential.password);
+    const quiet = await connect(tcpUrl, good.credential.username, good.credential.password);
+    const position = nativeTopic(gw.tenant.id, 'badge', bad.device.id, 'position');
+    const event = nativeTopic(gw.tenant.id, 'badge', bad.device.id, 'event');
+    const owntracks = `owntracks/${bad.device.id}/phone`;
+    const before = (await api(gw.url, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body;
+    const now = Date.now();
+    const payloads: [string, unknown][] = [
+      [position, 'not json'],
+      [position, { ts: now, lat: '23', lon: 113 }],
+      [position, { ts: now, lat: 91, lon: 113 }],
+      [position, '{"ts": 1, "lat": NaN, "lon": 113}'],
+      [position, { ts: now + 86_400_000, lat: 23, lon: 113 }],
+      [position, { ts: now, lat: 23, lon: 113, firmware: 'x' }],
+      [position, JSON.stringify({ ts: now, lat: 23, lon: 113, pad: 'x'.repeat(1024 * 1024) })],
+      [event, { type: 'teleport', ts: now }],
+      [owntracks, { _type: 'location', lat: 23 }],
+      ['v1/devices/me/telemetry', { latitude: 'north', longitude: 113 }],
+    ];
+    for (const [topic, payload] of payloads) await publish(noisy, topic, payload);
+    await publish(quiet, nativeTopic(gw.tenant.id, 'badge', good.device.id, 'position'), { ts: now, lat: 23.1, lon: 113.2 });
+
+    expect(await state(bad.device.id)).toEqual({});
+    expect(await gw.redis.client.exists(`cl:{${gw.tenant.id}}:track:${bad.device.id}`)).toBe(0);
+    expect(Number((await state(good.device.id)).fixTime)).toBe(now);
+    const after = (await api(gw.url, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body;
+    const rejected = (r: Record<string, number>) => Object.values(r).reduce((n, v) => n + v, 0);
+    expect(rejected(after.rejected) - rejected(before.rejected)).toBe(payloads.length);
+    expect(after.rejected.too_large - (before.rejected.too_large ?? 0)).toBe(1);
+    expect(noisy.connected).toBe(true);
+  });
+
+  it('stores a redelivered fix once', async () => {
+    const { device, credential } = await register({ kind: 'vehicle', name: 'Twice' });
+    const client = await connect(tcpUrl, credential.username, credential.password);
+    const fix = { ts: Date.now() - 100, lat: 23.1, lon: 113.2 };
+    const topic = nativeTopic(gw.tenant.id, 'vehicle', device.id, 'position');
+    await publish(client, topic, fix);
+    await publish(client, topic, fix);
+    expect(await gw.redis.client.xlen(`cl:{${gw.tenant.id}}:track:${device.id}`)).toBe(1);
+  });
+});
+
+describe('off-the-shelf clients', () => {
+  it('takes OwnTracks JSON from mosquitto_pub', async () => {
+    const { device, credential } = await register({ kind: 'badge', name: 'Phone' });
+    const tst = Math.floor(Date.now() / 1000) - 3;
+    const message = JSON.stringify({ _type: 'location', lat: 23.12, lon: 113.33, tst, acc: 8, batt: 77, vel: 5, tid: 'ph', conn: 'm', inregions: [] });
+    // Asynchronously: the broker under test runs in this very process.
+    const result = await promisify(execFile)('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(gw.telemetry!.tcpPort), '-V', 'mqttv311', '-u', credential.username, '-P', credential.password, '-q', '1', '-t', `owntracks/${device.id}/phone`, '-m', message], { encoding: 'utf8', timeout: 10_000 });
+    expect(result.stderr).toBe('');
+    expect(JSON.parse((await state(device.id)).position!)).toMatchObject({ source: 'owntracks', fixTime: tst * 1000, battery: 77, speedKmh: 5 });
+  });
+});
+
+describe('badges close the loop', () => {
+  it('keeps attendance from check-in and check-out', async () => {
+    const { device, credential } = await register({ kind: 'badge', name: 'Li', staffId: 'w-1', unitId: 'sanitation', skills: ['cleaning'] });
+    const client = await connect(tcpUrl, credential.username, credential.password);
+    const topic = nativeTopic(gw.tenant.id, 'badge', device.id, 'event');
+    const start = Date.now() - 60_000;
+    await publish(client, topic, { type: 'check_in', ts: start });
+    expect(await gw.redis.client.hget(`cl:{${gw.tenant.id}}:onduty`, device.id)).toBe(String(start));
+    await publish(client, topic, { type: 'check_out', ts: start + 30_000 });
+    expect(await gw.redis.client.hexists(`cl:{${gw.tenant.id}}:onduty`, device.id)).toBe(0);
+    const days = await gw.redis.client.keys(`cl:{${gw.tenant.id}}:shifts:*`);
+    const shifts = (await gw.redis.client.lrange(days[0]!, 0, -1)).map((s) => JSON.parse(s));
+    expect(shifts).toContainEqual({ deviceId: device.id, staffId: 'w-1', unitId: 'sanitation', start, end: start + 30_000 });
+  });
+
+  it('turns an SOS into one urgent ticket at the badge, even when redelivered', async () => {
+    const { device, credential } = await register({ kind: 'badge', name: 'Chen', staffId: 'w-3' });
+    const client = await connect(tcpUrl, credential.username, credential.password);
+    const sos = { type: 'sos', ts: Date.now() - 10, lat: 23.14, lon: 113.31, note: 'fell into a trench' };
+    await publish(client, nativeTopic(gw.tenant.id, 'badge', device.id, 'event'), sos);
+    await publish(client, nativeTopic(gw.tenant.id, 'badge', device.id, 'event'), sos);
+    const list = await api(gw.url, 'GET', '/v1/tickets?category=other.worker_sos', { auth: gw.tenant.secretKey });
+    expect(list.body.items).toHaveLength(1);
+    expect(list.body.items[0]).toMatchObject({ priority: 'urgent', channel: 'device', location: { lat: 23.14, lon: 113.31 } });
+  });
+
+  it('delivers a command to the badge on its cmd topic', async () => {
+    const { device, credential } = await register({ kind: 'badge', name: 'Listener' });
+    const client = await connect(tcpUrl, credential.username, credential.password);
+    await client.subscribeAsync(nativeTopic(gw.tenant.id, 'badge', device.id, 'cmd'), { qos: 1 });
+    const received = new Promise<string>((resolve) => client.once('message', (_topic, payload) => resolve(payload.toString())));
+    await gw.telemetry!.sendCommand(gw.tenant.id, device as never, { type: 'report_location' });
+    expect(JSON.parse(await received)).toEqual({ type: 'report_location' });
+  });
+});

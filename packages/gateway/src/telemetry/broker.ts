@@ -1,0 +1,230 @@
+import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
+import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
+import aedesServerFactory from 'aedes-server-factory';
+import type { FastifyBaseLogger } from 'fastify';
+import { CivicLoopError, DEFAULT_DECODE_LIMITS, decodeTelemetry, nativeTopic, ownTracksTopic, parseTopic, type BadgeCommand, type Device } from '@civicloop/model';
+import type { GatewayConfig } from '../config.js';
+import type { Services } from '../services.js';
+import { tenantKeys } from '../redis/keys.js';
+import type { BadgeEventHandler } from './badge-events.js';
+import { TelemetryCounters } from './counters.js';
+import type { DeviceStore } from './device-store.js';
+import type { PositionWriter } from './position-writer.js';
+
+interface DeviceSession {
+  tenantId: string;
+  device: Device;
+  /** How the device named itself at CONNECT: OwnTracks topics carry it. */
+  username: string;
+}
+
+/** Hooks other parts of the gateway attach to telemetry (arrival detection, live map). */
+export interface TelemetryHooks {
+  onPositions?: (tenantId: string, device: Device, records: import('@civicloop/model').PositionRecord[]) => Promise<void> | void;
+}
+
+export interface TelemetryOptions {
+  services: Services;
+  devices: DeviceStore;
+  writer: PositionWriter;
+  badgeEvents: BadgeEventHandler;
+  config: Pick<GatewayConfig, 'mqttPort' | 'mqttWsPort' | 'host' | 'deviceOfflineSeconds' | 'telemetryMaxPayloadBytes'>;
+  log: FastifyBaseLogger;
+  hooks?: TelemetryHooks;
+}
+
+export interface RunningTelemetry {
+  broker: Aedes;
+  counters: TelemetryCounters;
+  tcpPort: number;
+  wsPort: number;
+  /** Sends a command to a badge on its cmd topic (QoS 1). */
+  sendCommand(tenantId: string, device: Device, command: BadgeCommand): Promise<void>;
+  /** Closes a device's live connection, if it is connected to this gateway. */
+  disconnect(tenantId: string, deviceId: string): void;
+  close(): Promise<void>;
+}
+
+const denied = (message: string, returnCode: 4 | 5): AuthenticateError => Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+
+function listen(server: TcpServer | HttpServer, port: number, host: string, variable: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      reject(error.code === 'EADDRINUSE' ? new CivicLoopError('CL_ERR_PORT_IN_USE', `Port ${port} on ${host} is taken; set ${variable} to a free port (for example ${variable}=${port + 1}).`) : error);
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+/**
+ * The embedded MQTT broker. Devices authenticate with their own credentials, may publish only
+ * under their own topics and subscribe only to their own command topic. Telemetry is decoded and
+ * stored before the broker acknowledges it (aedes sends PUBACK after authorizePublish), so an
+ * acknowledged QoS 1 message is in Redis.
+ */
+export async function startTelemetry(options: TelemetryOptions): Promise<RunningTelemetry> {
+  const { devices, writer, badgeEvents, services, config, log, hooks } = options;
+  const counters = new TelemetryCounters();
+  const sessions = new Map<string, Client>();
+  const limits = { ...DEFAULT_DECODE_LIMITS, maxPayloadBytes: config.telemetryMaxPayloadBytes };
+  const sessionOf = (client: Client | null) => (client as (Client & { civicloop?: DeviceSession }) | null)?.civicloop;
+
+  const broker = await Aedes.createBroker({
+    // Telemetry is written to Redis, not queued for offline subscribers: keep aedes' own queues small.
+    concurrency: 1000,
+    maxClientsIdLength: 128,
+    authenticate: (client, username, password, callback) => {
+      const secret = password && password.length > 0 ? password.toString() : (username ?? '');
+      devices.login(secret).then(
+        (result) => {
+          if ('refused' in result) {
+            counters.refusedConnects++;
+            return callback(result.refused === 'disabled' ? denied('device disabled', 5) : denied('bad credentials', 4), false);
+          }
+          // Username + password clients must name the device the secret belongs to.
+          if (password && password.length > 0 && username !== result.device.id) {
+            counters.refusedConnects++;
+            return callback(denied('username is not the device of this secret', 4), false);
+          }
+          (client as Client & { civicloop?: DeviceSession }).civicloop = { tenantId: result.login.tenantId, device: result.device, username: username ?? result.device.id };
+          callback(null, true);
+        },
+        (error: unknown) => callback(Object.assign(error instanceof Error ? error : new Error(String(error)), { returnCode: 3 }) as AuthenticateError, false),
+      );
+    },
+    authorizePublish: (client, packet, callback) => {
+      const session = sessionOf(client);
+      handlePublish(session, packet).then(
+        () => callback(null),
+        (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+      );
+    },
+    authorizeSubscribe: (client, subscription, callback) => {
+      const session = sessionOf(client);
+      if (session && ownCommandTopics(session).includes(subscription.topic)) return callback(null, subscription);
+      counters.deniedSubscriptions++;
+      // A null subscription is answered with SUBACK 0x80 (failure), as MQTT 3.1.1 says.
+      callback(null, null as unknown as Subscription);
+    },
+  });
+
+  const ownCommandTopics = (s: DeviceSession) => [nativeTopic(s.tenantId, s.device.kind, s.device.id, 'cmd'), ownTracksTopic(s.username, s.device.id, 'cmd'), ownTracksTopic(s.device.id, s.device.id, 'cmd')];
+
+  async function handlePublish(session: DeviceSession | undefined, packet: PublishPacket): Promise<void> {
+    // The gateway's own commands (broker.publish) arrive here without a session.
+    if (!session) {
+      if (packet.topic.endsWith('/cmd')) return;
+      throw new Error('publish without an authenticated device');
+    }
+    counters.messages++;
+    const topic = parseTopic(packet.topic);
+    const { tenantId, device } = session;
+    const allowed =
+      topic &&
+      (topic.format === 'thingsboard' ||
+        (topic.format === 'native' && topic.tenantId === tenantId && topic.kind === device.kind && topic.deviceId === device.id) ||
+        (topic.format === 'owntracks' && (topic.user === session.username || topic.user === device.id)));
+    if (!allowed) {
+      counters.deniedPublishes++;
+      // MQTT 3.1.1 has no negative PUBACK: an unauthorised publish closes the connection.
+      throw new Error(`device ${device.id} may not publish to ${packet.topic}`);
+    }
+    // Devices never leave retained messages behind on the broker.
+    packet.retain = false;
+    const decoded = decodeTelemetry(topic, packet.payload as Buffer, device, Date.now(), limits);
+    switch (decoded.type) {
+      case 'rejected':
+        // Acknowledged and dropped: sending the same bytes again would not make them valid.
+        counters.reject(decoded.reason);
+        log.debug({ device: device.id, topic: packet.topic, reason: decoded.reason, detail: decoded.detail }, 'telemetry rejected');
+        return;
+      case 'positions': {
+        const stored = await writer.write(tenantId, decoded.records);
+        const fresh = decoded.records.filter((_, i) => stored[i]);
+        counters.positionsStored += fresh.length;
+        counters.duplicates += decoded.records.length - fresh.length;
+        if (fresh.length > 0) await hooks?.onPositions?.(tenantId, device, fresh);
+        return;
+      }
+      case 'event': {
+        if (decoded.record) {
+          const [stored] = await writer.write(tenantId, [decoded.record]);
+          if (stored) await hooks?.onPositions?.(tenantId, device, [decoded.record]);
+        }
+        counters.events++;
+        await badgeEvents.handle(tenantId, device, decoded.event, decoded.record);
+        return;
+      }
+      case 'status':
+        await services.redis.hset(tenantKeys(tenantId).deviceState(device.id), 'online', decoded.state === 'online' ? '1' : '0', 'lastSeen', String(Date.now()));
+        return;
+    }
+  }
+
+  broker.on('client', (client) => {
+    const session = sessionOf(client);
+    if (!session) return;
+    counters.connections++;
+    const key = `${session.tenantId}/${session.device.id}`;
+    // A device that connects again replaces its older connection.
+    sessions.get(key)?.close();
+    sessions.set(key, client);
+  });
+  broker.on('clientDisconnect', (client) => {
+    const session = sessionOf(client);
+    if (!session) return;
+    const key = `${session.tenantId}/${session.device.id}`;
+    if (sessions.get(key) === client) sessions.delete(key);
+  });
+  broker.on('clientError', (client, error) => log.debug({ client: client?.id, err: error.message }, 'mqtt client error'));
+
+  const tcp = createTcpServer(broker.handle);
+  const ws = aedesServerFactory.createServer(broker, { ws: true }) as HttpServer;
+  let tcpPort: number;
+  let wsPort: number;
+  try {
+    tcpPort = await listen(tcp, config.mqttPort, config.host, 'MQTT_PORT');
+    wsPort = await listen(ws, config.mqttWsPort, config.host, 'MQTT_WS_PORT');
+  } catch (error) {
+    tcp.close();
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+    throw error;
+  }
+
+  // Devices that went quiet are marked offline; any gateway may do it, it is idempotent.
+  const sweep = setInterval(() => void markOffline().catch((error: unknown) => log.warn({ err: error }, 'offline sweep failed')), Math.min(30_000, config.deviceOfflineSeconds * 500));
+  sweep.unref();
+  async function markOffline(): Promise<void> {
+    const tenants = await services.redis.smembers('cl:tenants');
+    const cutoff = Date.now() - config.deviceOfflineSeconds * 1000;
+    for (const tenantId of tenants) {
+      const keys = tenantKeys(tenantId);
+      const quiet = await services.redis.zrangebyscore(keys.lastSeen, '-inf', cutoff);
+      for (const id of quiet) await services.redis.hset(keys.deviceState(id), 'online', '0');
+    }
+  }
+
+  return {
+    broker,
+    counters,
+    tcpPort,
+    wsPort,
+    sendCommand: (tenantId, device, command) =>
+      new Promise((resolve, reject) =>
+        broker.publish({ cmd: 'publish', topic: nativeTopic(tenantId, device.kind, device.id, 'cmd'), payload: Buffer.from(JSON.stringify(command)), qos: 1, retain: false, dup: false }, (error) => (error ? reject(error) : resolve())),
+      ),
+    disconnect: (tenantId, deviceId) => sessions.get(`${tenantId}/${deviceId}`)?.close(),
+    close: async () => {
+      clearInterval(sweep);
+      writer.flush();
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await Promise.all([new Promise<void>((r) => tcp.close(() => r())), new Promise<void>((r) => ws.close(() => r()))]);
+    },
+  };
+}
