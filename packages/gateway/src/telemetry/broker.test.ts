@@ -66,7 +66,7 @@ describe('device registry and CONNECT', () => {
     const rotated = await api(gw.url, 'POST', `/v1/devices/${device.id}/credentials`, { auth: gw.tenant.secretKey });
     await expect(connect(tcpUrl, credential.username, credential.password)).rejects.toMatchObject({ code: 4 });
     const live = await connect(tcpUrl, credential.username, rotated.body.credential.password);
-    const closed = new Promise((resolve) => live.once('close', resolve));
+    const closed = new Promise<void>((resolve) => live.once('close', () => resolve()));
     await api(gw.url, 'PATCH', `/v1/devices/${device.id}`, { auth: gw.tenant.secretKey, body: { disabled: true } });
     await closed;
     await expect(connect(tcpUrl, credential.username, rotated.body.credential.password)).rejects.toMatchObject({ code: 5 });
@@ -87,13 +87,13 @@ describe('spoofing', () => {
     const a = await register({ kind: 'badge', name: 'A' });
     const b = await register({ kind: 'badge', name: 'B' });
     const client = await connect(tcpUrl, a.credential.username, a.credential.password);
-    const closed = new Promise((resolve) => client.once('close', resolve));
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     client.publish(nativeTopic(gw.tenant.id, 'badge', b.device.id, 'position'), JSON.stringify({ ts: Date.now(), lat: 23, lon: 113 }), { qos: 1 });
     await closed;
     expect(await state(b.device.id)).toEqual({});
     const other = await gw.createTenant('S');
     const again = await connect(tcpUrl, a.credential.username, a.credential.password);
-    const closedAgain = new Promise((resolve) => again.once('close', resolve));
+    const closedAgain = new Promise<void>((resolve) => again.once('close', () => resolve()));
     again.publish(nativeTopic(other.id, 'badge', a.device.id, 'position'), JSON.stringify({ ts: Date.now(), lat: 23, lon: 113 }), { qos: 1 });
     await closedAgain;
   });
