@@ -23,6 +23,7 @@ import { TicketStore } from './store/ticket-store.js';
 import { TicketService } from './tickets/ticket-service.js';
 import { DeviceStore } from './telemetry/device-store.js';
 import { deviceRoutes } from './routes/devices.js';
+import { fleetRoutes } from './routes/fleet.js';
 
 export interface AppOptions {
   config: GatewayConfig;
@@ -74,6 +75,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  services.log = app.log;
   app.setValidatorCompiler(validatorCompiler());
   installErrorHandling(app);
   installAuth(app, services);
@@ -115,6 +117,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
         { name: 'directory' },
         { name: 'tenants' },
         { name: 'devices', description: 'Vehicles and badges that publish telemetry over MQTT' },
+        { name: 'fleet', description: 'Live positions, tracks, attendance' },
         { name: 'operations' },
       ],
     },
@@ -128,6 +131,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   await app.register(directoryRoutes, { services });
   await app.register(tenantRoutes, { services });
   await app.register(deviceRoutes, { services });
+  await app.register(fleetRoutes, { services, ticketService, streams });
   app.get('/v1/openapi.json', { config: { access: { kind: 'none' } }, schema: { hide: true } }, async () => app.swagger());
 
   await app.ready();

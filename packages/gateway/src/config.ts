@@ -29,6 +29,10 @@ export interface GatewayConfig {
   deviceOfflineSeconds: number;
   telemetryMaxPayloadBytes: number;
   trackMaxLen: number;
+  arrivalEnterMeters: number;
+  arrivalExitMeters: number;
+  arrivalDwellSeconds: number;
+  dispatchRadiusMeters: number;
 }
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -103,6 +107,10 @@ export const SETTINGS = [
   setting({ key: 'deviceOfflineSeconds', env: 'DEVICE_OFFLINE_SECONDS', default: '600', parse: integer(10, 86400), doc: 'A device that sent nothing for this long is marked offline.' }),
   setting({ key: 'telemetryMaxPayloadBytes', env: 'TELEMETRY_MAX_PAYLOAD_BYTES', default: '16384', parse: integer(256, 1048576), doc: 'Largest telemetry message accepted; larger ones are dropped and counted.' }),
   setting({ key: 'trackMaxLen', env: 'TRACK_MAXLEN', default: '20000', parse: integer(100, 10_000_000), doc: 'Approximate number of positions kept per device track.' }),
+  setting({ key: 'arrivalEnterMeters', env: 'ARRIVAL_ENTER_METERS', default: '30', parse: integer(1, 5000), doc: 'A worker this close to an accepted ticket starts counting as arriving.' }),
+  setting({ key: 'arrivalExitMeters', env: 'ARRIVAL_EXIT_METERS', default: '60', parse: integer(1, 10000), doc: 'Only leaving beyond this distance resets arrival (hysteresis against GPS jitter); at least ARRIVAL_ENTER_METERS.' }),
+  setting({ key: 'arrivalDwellSeconds', env: 'ARRIVAL_DWELL_SECONDS', default: '60', parse: integer(0, 3600), doc: 'How long a worker must stay within range before the ticket moves to on_site by itself.' }),
+  setting({ key: 'dispatchRadiusMeters', env: 'DISPATCH_RADIUS_METERS', default: '3000', parse: integer(10, 100000), doc: 'Default search radius for the nearest on-duty worker.' }),
 ] as const;
 
 /** Parses and validates the whole configuration; the first bad variable is named in the error. */
@@ -114,5 +122,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   const result = { ...(config as unknown as GatewayConfig), ...overrides };
   result.dataDir = path.resolve(result.dataDir);
+  if (result.arrivalExitMeters < result.arrivalEnterMeters) {
+    throw new CivicLoopError('CL_ERR_CONFIG', `ARRIVAL_EXIT_METERS (${result.arrivalExitMeters}) must be at least ARRIVAL_ENTER_METERS (${result.arrivalEnterMeters}); raise ARRIVAL_EXIT_METERS.`);
+  }
   return result;
 }

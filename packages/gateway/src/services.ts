@@ -17,6 +17,7 @@ export interface Services {
   devices: DeviceStore;
   /** The MQTT side, once started (absent when MQTT_ENABLED=false or before it listens). */
   telemetry?: RunningTelemetry;
+  log?: import('fastify').FastifyBaseLogger;
   /** Injected so tests can move time; the gateway uses the wall clock. */
   now: () => Date;
 }
@@ -39,6 +40,7 @@ declare module 'fastify' {
 export const STAFF: readonly Role[] = ['steward', 'dispatcher', 'worker', 'supervisor', 'admin', 'service'];
 export const PEOPLE: readonly Role[] = ['citizen', ...STAFF];
 export const ADMINS: readonly Role[] = ['admin', 'service'];
+export const MANAGERS_AND_SERVERS: readonly Role[] = ['dispatcher', 'admin', 'service'];
 
 export function requireRole(principal: Principal, roles: readonly Role[]): void {
   if (roles.includes(principal.role)) return;

@@ -29,6 +29,7 @@ export const ERRORS = {
   CL_ERR_UNKNOWN_UNIT: define(422, 'The unit does not exist in this tenant; create it with POST /v1/units or pick one from GET /v1/units.'),
   CL_ERR_UNKNOWN_STAFF: define(422, 'The staff member does not exist or is inactive in this tenant; check GET /v1/staff.'),
   CL_ERR_STAFF_NOT_IN_UNIT: define(422, 'The assignee does not belong to the unit the ticket is dispatched to; pick a member of that unit.'),
+  CL_ERR_NO_WORKER_NEARBY: define(422, 'No checked-in worker with the needed skills is within the radius; widen radiusMeters or dispatch to a unit by hand.'),
   CL_ERR_PHOTO_REQUIRED: define(422, 'This command needs at least one photo reference (photos: [{ ref }]); upload the after-photo first.'),
   CL_ERR_REASON_REQUIRED: define(422, 'This command needs a reason; send reason (and a note explaining it).'),
   CL_ERR_INVALID_TRANSITION: define(409, 'The ticket is not in a state that allows this command; read the ticket and its allowed commands first.'),

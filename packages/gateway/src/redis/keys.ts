@@ -32,6 +32,12 @@ function buildTenantKeys(tenantId: string) {
     deviceEvents: `${base}devevents`,
     /** Badges whose wearer is checked in: device id -> check-in time. */
     onDuty: `${base}onduty`,
+    /** Staff id -> the badge they wear, so an assignment reaches their badge. */
+    badgeOf: `${base}badgeof`,
+    /** Recent stored positions of every device, for the live map's event stream. */
+    positions: `${base}positions`,
+    /** Arrival detection state of a ticket: when its worker came within the enter distance. */
+    arrival: (ticketId: string) => `${base}arrival:${ticketId}`,
     /** Finished shifts of a day (YYYYMMDD in the tenant zone). */
     shifts: (day: string) => `${base}shifts:${day}`,
     index: {

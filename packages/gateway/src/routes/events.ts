@@ -1,10 +1,12 @@
-import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CivicLoopError, type Principal } from '@civicloop/model';
 import { PEOPLE, type Services } from '../services.js';
 import { streamEntryToEvent } from '../store/ticket-store.js';
 import { errorResponses, security } from './shared-schemas.js';
+import { EventStreams, serveRedisStream } from './sse.js';
+
+export { EventStreams };
 
 const STREAM_ID = /^\d{1,20}(-\d{1,20})?$/;
 
@@ -15,39 +17,6 @@ function compareIds(a: string, b: string): number {
   if (major !== 0n) return major > 0n ? 1 : -1;
   const minor = BigInt(as) - BigInt(bs);
   return minor === 0n ? 0 : minor > 0n ? 1 : -1;
-}
-
-/** Open SSE responses, so that shutdown can end them instead of waiting on them forever. */
-export class EventStreams {
-  private readonly open = new Set<() => void>();
-
-  track(close: () => void): () => void {
-    this.open.add(close);
-    return () => {
-      this.open.delete(close);
-    };
-  }
-
-  get size(): number {
-    return this.open.size;
-  }
-
-  closeAll(): void {
-    for (const close of [...this.open]) close();
-  }
-}
-
-function write(raw: ServerResponse, chunk: string): Promise<void> {
-  if (raw.write(chunk)) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      raw.off('drain', done);
-      raw.off('close', done);
-      resolve();
-    };
-    raw.once('drain', done);
-    raw.once('close', done);
-  });
 }
 
 /**
@@ -91,51 +60,17 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
         trimmed = await eventsTrimmedAfter(services, key, cursor);
       }
 
-      reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-        'x-request-id': request.id,
+      await serveRedisStream(request, reply, services, streams, {
+        key,
+        cursor,
+        ...(trimmed ? { preface: `event: reset\ndata: ${JSON.stringify({ reason: 'trimmed', message: 'Events after your Last-Event-ID were trimmed; reload the tickets you show.' })}\n\n` } : {}),
+        frame: (id, fields) => {
+          const decoded = streamEntryToEvent(id, fields);
+          if (!decoded) return undefined;
+          if (principal.role === 'citizen' && !decoded.parties.includes(principal.sub)) return undefined;
+          return `id: ${id}\nevent: ticket\ndata: ${JSON.stringify(decoded.event)}\n\n`;
+        },
       });
-      const reader = services.redis.duplicate();
-      let open = true;
-      let untrack: () => void = () => undefined;
-      const stop = () => {
-        if (!open) return;
-        open = false;
-        untrack();
-        reader.disconnect();
-        raw.end();
-      };
-      untrack = streams.track(stop);
-      raw.on('close', stop);
-
-      try {
-        await write(raw, 'retry: 2000\n\n');
-        if (trimmed) await write(raw, `event: reset\ndata: ${JSON.stringify({ reason: 'trimmed', message: 'Events after your Last-Event-ID were trimmed; reload the tickets you show.' })}\n\n`);
-        while (open) {
-          const batch: [string, [string, string[]][]][] | null = await reader.xread('COUNT', 500, 'BLOCK', services.config.sseHeartbeatMs, 'STREAMS', key, cursor);
-          if (!open) break;
-          if (!batch) {
-            await write(raw, ': keep-alive\n\n');
-            continue;
-          }
-          for (const [id, fields] of batch[0]![1]) {
-            cursor = id;
-            const decoded = streamEntryToEvent(id, fields);
-            if (!decoded) continue;
-            if (principal.role === 'citizen' && !decoded.parties.includes(principal.sub)) continue;
-            await write(raw, `id: ${id}\nevent: ticket\ndata: ${JSON.stringify(decoded.event)}\n\n`);
-          }
-        }
-      } catch (error) {
-        if (open) request.log.warn({ err: error }, 'event stream ended by an error');
-      } finally {
-        stop();
-      }
     },
   );
 };

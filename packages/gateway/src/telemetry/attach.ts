@@ -3,11 +3,14 @@ import type { GatewayConfig } from '../config.js';
 import { BadgeEventHandler } from './badge-events.js';
 import { startTelemetry, type RunningTelemetry, type TelemetryHooks } from './broker.js';
 import { PositionWriter } from './position-writer.js';
+import { ArrivalDetector } from './arrival.js';
+import { assignmentCommand } from './assignment.js';
 
 /** Starts the MQTT side of a built gateway and makes it reachable from the HTTP routes. */
 export async function attachTelemetry(gateway: GatewayApp, config: GatewayConfig, hooks: TelemetryHooks = {}): Promise<RunningTelemetry> {
   const { services, ticketService, app } = gateway;
   const writer = new PositionWriter(services.redis, { trackMaxLen: config.trackMaxLen, seenKeep: 1000, maxDelayMs: 2, maxBatch: 256 });
+  const arrivals = new ArrivalDetector(services, ticketService, config);
   const telemetry = await startTelemetry({
     services,
     devices: services.devices,
@@ -15,7 +18,18 @@ export async function attachTelemetry(gateway: GatewayApp, config: GatewayConfig
     badgeEvents: new BadgeEventHandler(services, ticketService),
     config,
     log: app.log,
-    hooks,
+    hooks: {
+      onPositions: async (tenantId, device, records) => {
+        await arrivals.onPositions(tenantId, device, records);
+        await hooks.onPositions?.(tenantId, device, records);
+      },
+    },
+  });
+  // Whoever is given a ticket hears about it on their badge.
+  ticketService.onCommitted(async (tenantId, ticket, event) => {
+    if (!['dispatched', 'reassigned', 'reopened'].includes(event.type) || !ticket.assigneeId) return;
+    const badge = await services.devices.badgeOf(tenantId, ticket.assigneeId);
+    if (badge && !badge.disabled) await services.telemetry?.sendCommand(tenantId, badge, assignmentCommand(ticket));
   });
   // buildApp's onClose hook closes it with the HTTP app, before Redis goes away.
   services.telemetry = telemetry;

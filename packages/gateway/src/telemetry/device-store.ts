@@ -41,8 +41,15 @@ export class DeviceStore {
       ...(input.staffId ? { staffId: input.staffId } : {}),
       ...(input.plate ? { plate: input.plate } : {}),
     });
+    if (device.kind === 'badge' && device.staffId) await this.redis.hset(tenantKeys(tenantId).badgeOf, device.staffId, device.id);
     const password = await this.issueSecret(tenantId, device.id);
     return { device, credential: { username: device.id, password } };
+  }
+
+  /** The badge a staff member wears, if any. */
+  async badgeOf(tenantId: string, staffId: string): Promise<Device | undefined> {
+    const deviceId = await this.redis.hget(tenantKeys(tenantId).badgeOf, staffId);
+    return deviceId ? this.get(tenantId, deviceId) : undefined;
   }
 
   /** Issues a new secret and revokes the old one; a client still connected with it is not affected until it reconnects. */
@@ -62,8 +69,15 @@ export class DeviceStore {
     return secret;
   }
 
-  update(tenantId: string, deviceId: string, patch: UpdateDeviceInput, now = new Date()): Promise<Device> {
-    return this.records.patch(tenantId, deviceId, patch, now);
+  async update(tenantId: string, deviceId: string, patch: UpdateDeviceInput, now = new Date()): Promise<Device> {
+    const before = await this.mustGet(tenantId, deviceId);
+    const device = await this.records.patch(tenantId, deviceId, patch, now);
+    if (device.kind === 'badge' && before.staffId !== device.staffId) {
+      const keys = tenantKeys(tenantId);
+      if (before.staffId) await this.redis.hdel(keys.badgeOf, before.staffId);
+      if (device.staffId) await this.redis.hset(keys.badgeOf, device.staffId, device.id);
+    }
+    return device;
   }
 
   get(tenantId: string, deviceId: string): Promise<Device | undefined> {

@@ -10,14 +10,14 @@ type Client = Redis | Cluster;
  * device's capped track, and if it is the newest valid fix, move the device on the live map and
  * in its last state. Returns 1 (stored) or 0 (duplicate) per record.
  *
- * KEYS: lastSeen, then per record: seen, track, state, live.
+ * KEYS: lastSeen, positions (the tenant's live-map stream), then per record: seen, track, state, live.
  * ARGV: trackMaxLen, seenKeep, then per record: deviceId, fixTime, valid (1/0), lon, lat, json, serverTime.
  */
 const LUA = `
 local trackMax, seenKeep = ARGV[1], tonumber(ARGV[2])
 local out = {}
 local r = 0
-for k = 2, #KEYS, 4 do
+for k = 3, #KEYS, 4 do
   local a = 3 + r * 7
   local id, fix, valid, lon, lat, json, now = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6]
   r = r + 1
@@ -34,6 +34,7 @@ for k = 2, #KEYS, 4 do
       redis.call('HSET', KEYS[k + 2], 'lastSeen', now, 'online', '1')
     end
     redis.call('ZADD', KEYS[1], now, id)
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', '10000', '*', 'p', json)
     out[r] = 1
   end
 end
@@ -106,7 +107,7 @@ export class PositionWriter {
 
   private async writeTenant(tenantId: string, pendings: Pending[]): Promise<void> {
     const keys = tenantKeys(tenantId);
-    const scriptKeys = [keys.lastSeen];
+    const scriptKeys = [keys.lastSeen, keys.positions];
     const args = [String(this.options.trackMaxLen), String(this.options.seenKeep)];
     for (const { records } of pendings) {
       for (const r of records) {

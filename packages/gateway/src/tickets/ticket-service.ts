@@ -28,9 +28,21 @@ function actorOf(principal: Principal) {
   return actor;
 }
 
+export type CommittedListener = (tenantId: string, ticket: Ticket, event: TicketEvent) => Promise<void>;
+
 /** Creating tickets and running commands on them: the state machine plus the store. */
 export class TicketService {
+  private readonly listeners: CommittedListener[] = [];
+
   constructor(private readonly services: Services) {}
+
+  /**
+   * Called after each committed command (not for replays). A failing listener is logged by the
+   * caller's logger and does not undo the command, which is already stored.
+   */
+  onCommitted(listener: CommittedListener): void {
+    this.listeners.push(listener);
+  }
 
   private async tenant(tenantId: string) {
     const context = await this.services.tenants.context(tenantId);
@@ -107,6 +119,9 @@ export class TicketService {
 
     const outcome = await tickets.apply(tenant.id, writes, idem);
     if (outcome.kind === 'replay') return { ticket: await this.replay(principal, outcome.record, idem!), event: null, replayed: true };
+    for (const listener of this.listeners) {
+      await listener(tenant.id, result.ticket, result.event).catch((error: unknown) => this.services.log?.warn({ err: error, ticket: id }, 'after-command listener failed'));
+    }
     return { ticket: result.ticket, event: result.event, replayed: false };
   }
 

@@ -1,0 +1,239 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { CivicLoopError, DeviceKind, Ticket, TicketEvent, calendarDay, findCategory, type Device, type PositionRecord } from '@civicloop/model';
+import { MANAGERS_AND_SERVERS, STAFF, type Services } from '../services.js';
+import { tenantKeys } from '../redis/keys.js';
+import type { Shift } from '../telemetry/badge-events.js';
+import { findNearestWorker } from '../telemetry/nearest-worker.js';
+import { idempotencyScope } from '../tickets/idempotency.js';
+import type { TicketService } from '../tickets/ticket-service.js';
+import { errorResponses, security, TicketParams } from './shared-schemas.js';
+import { serveRedisStream, type EventStreams } from './sse.js';
+
+const GeoJson = Type.Record(Type.String(), Type.Unknown(), { description: 'a GeoJSON object (RFC 7946)' });
+const read = { kind: 'roles', roles: STAFF } as const;
+const tags = ['fleet'];
+
+function feature(record: PositionRecord, device: Device | undefined, online: boolean) {
+  return {
+    type: 'Feature',
+    geometry: { type: 'Point', coordinates: [record.lon, record.lat] },
+    properties: {
+      deviceId: record.deviceId,
+      kind: record.kind,
+      name: device?.name ?? record.deviceId,
+      staffId: device?.staffId ?? null,
+      unitId: device?.unitId ?? null,
+      plate: device?.plate ?? null,
+      fixTime: new Date(record.fixTime).toISOString(),
+      speedKmh: record.speedKmh ?? null,
+      course: record.course ?? null,
+      battery: record.battery ?? null,
+      online,
+    },
+  };
+}
+
+/** The live map, tracks, attendance and nearest-worker dispatch. */
+export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticketService: TicketService; streams: EventStreams }> = async (app, { services, ticketService, streams }) => {
+  const { redis } = services;
+
+  app.get(
+    '/v1/fleet',
+    {
+      config: { access: read },
+      schema: { tags, summary: 'Live positions as a GeoJSON FeatureCollection of points', security, querystring: Type.Object({ kind: Type.Optional(DeviceKind) }), response: { 200: GeoJson, ...errorResponses } },
+    },
+    async (request) => {
+      const keys = tenantKeys(request.principal.tenantId);
+      const kinds = request.query.kind ? [request.query.kind] : (['vehicle', 'badge'] as const);
+      const features = [];
+      for (const kind of kinds) {
+        const ids = await redis.zrange(keys.live(kind), 0, -1);
+        if (ids.length === 0) continue;
+        const pipeline = redis.pipeline();
+        for (const id of ids) pipeline.hmget(keys.deviceState(id), 'position', 'online');
+        const [states, records] = await Promise.all([pipeline.exec(), redis.hmget(keys.devices, ...ids)]);
+        for (let i = 0; i < ids.length; i++) {
+          const [position, online] = (states?.[i]?.[1] ?? []) as [string | null, string | null];
+          if (!position) continue;
+          features.push(feature(JSON.parse(position) as PositionRecord, records[i] ? (JSON.parse(records[i]!) as Device) : undefined, online === '1'));
+        }
+      }
+      return { type: 'FeatureCollection', features };
+    },
+  );
+
+  app.get(
+    '/v1/devices/:id/state',
+    {
+      config: { access: read },
+      schema: {
+        tags,
+        summary: 'A device\'s last state: online, last message, last fix, battery',
+        security,
+        params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+        response: { 200: Type.Object({ deviceId: Type.String(), online: Type.Boolean(), lastSeen: Type.Union([Type.String(), Type.Null()]), onDutySince: Type.Union([Type.String(), Type.Null()]), position: Type.Union([GeoJson, Type.Null()]) }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { tenantId } = request.principal;
+      const device = await services.devices.mustGet(tenantId, request.params.id);
+      const keys = tenantKeys(tenantId);
+      const [[position, online, lastSeen], onDuty] = await Promise.all([redis.hmget(keys.deviceState(device.id), 'position', 'online', 'lastSeen'), redis.hget(keys.onDuty, device.id)]);
+      return {
+        deviceId: device.id,
+        online: online === '1',
+        lastSeen: lastSeen ? new Date(Number(lastSeen)).toISOString() : null,
+        onDutySince: onDuty ? new Date(Number(onDuty)).toISOString() : null,
+        position: position ? feature(JSON.parse(position) as PositionRecord, device, online === '1') : null,
+      };
+    },
+  );
+
+  app.get(
+    '/v1/devices/:id/track',
+    {
+      config: { access: read },
+      schema: {
+        tags,
+        summary: 'A device\'s track for a time range as a GeoJSON LineString (times per vertex in properties)',
+        security,
+        params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+        querystring: Type.Object({ from: Type.String({ format: 'date-time' }), to: Type.String({ format: 'date-time' }) }),
+        response: { 200: GeoJson, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { tenantId } = request.principal;
+      const device = await services.devices.mustGet(tenantId, request.params.id);
+      const from = Date.parse(request.query.from);
+      const to = Date.parse(request.query.to);
+      if (to < from) throw new CivicLoopError('CL_ERR_VALIDATION', '`to` is before `from`; swap them.');
+      if (to - from > 7 * 86_400_000) throw new CivicLoopError('CL_ERR_VALIDATION', 'A track covers at most 7 days; ask for a shorter range.');
+      // Stream ids are arrival times; fixes arrive after they are taken, so read a little past `to`.
+      const entries = await redis.xrange(tenantKeys(tenantId).track(device.id), String(from), String(to + 10 * 60_000));
+      const fixes = entries
+        .map(([, fields]) => JSON.parse(fields[1]!) as PositionRecord)
+        .filter((r) => r.valid && r.fixTime >= from && r.fixTime <= to)
+        .sort((a, b) => a.fixTime - b.fixTime);
+      return {
+        type: 'Feature',
+        geometry: { type: 'LineString', coordinates: fixes.map((r) => [r.lon, r.lat]) },
+        properties: { deviceId: device.id, name: device.name, times: fixes.map((r) => new Date(r.fixTime).toISOString()), speedsKmh: fixes.map((r) => r.speedKmh ?? null) },
+      };
+    },
+  );
+
+  app.get(
+    '/v1/attendance',
+    {
+      config: { access: read },
+      schema: {
+        tags,
+        summary: 'Attendance of a day: finished shifts, who is on duty now, coverage per unit',
+        security,
+        querystring: Type.Object({ day: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD in the tenant time zone' }) }),
+        response: { 200: GeoJson, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { tenantId } = request.principal;
+      const keys = tenantKeys(tenantId);
+      const context = await services.tenants.context(tenantId);
+      const timeZone = context?.tenant.policy.timeZone ?? 'Asia/Shanghai';
+      const day = request.query.day.replaceAll('-', '');
+      const [shiftRows, onDutyMap, devices, staff] = await Promise.all([redis.lrange(keys.shifts(day), 0, -1), redis.hgetall(keys.onDuty), services.devices.list(tenantId), services.directory.listStaff(tenantId)]);
+      const shifts = shiftRows.map((row) => JSON.parse(row) as Shift);
+      const byId = new Map(devices.map((d) => [d.id, d]));
+      const onDuty = Object.entries(onDutyMap)
+        .filter(([, since]) => calendarDay(new Date(Number(since)), timeZone) <= day)
+        .map(([deviceId, since]) => ({ deviceId, staffId: byId.get(deviceId)?.staffId ?? null, unitId: byId.get(deviceId)?.unitId ?? null, since: new Date(Number(since)).toISOString() }));
+      const present = new Map<string, Set<string>>();
+      for (const entry of [...shifts.map((s) => ({ staffId: s.staffId, unitId: s.unitId })), ...onDuty.map((o) => ({ staffId: o.staffId ?? undefined, unitId: o.unitId ?? undefined }))]) {
+        if (!entry.staffId || !entry.unitId) continue;
+        if (!present.has(entry.unitId)) present.set(entry.unitId, new Set());
+        present.get(entry.unitId)!.add(entry.staffId);
+      }
+      const workersByUnit = new Map<string, number>();
+      for (const person of staff) if (person.active && person.role === 'worker' && person.unitId) workersByUnit.set(person.unitId, (workersByUnit.get(person.unitId) ?? 0) + 1);
+      const coverage = [...workersByUnit.entries()].map(([unitId, workers]) => {
+        const count = present.get(unitId)?.size ?? 0;
+        return { unitId, workers, present: count, coverage: workers ? count / workers : 0 };
+      });
+      return {
+        day: request.query.day,
+        shifts: shifts.map((s) => ({ ...s, start: new Date(s.start).toISOString(), end: new Date(s.end).toISOString(), minutes: Math.round((s.end - s.start) / 60_000) })),
+        onDuty,
+        coverage,
+      };
+    },
+  );
+
+  app.post(
+    '/v1/tickets/:id/dispatch-nearest',
+    {
+      config: { access: { kind: 'roles', roles: MANAGERS_AND_SERVERS } },
+      schema: {
+        tags: ['commands'],
+        summary: 'Dispatch to the nearest checked-in worker whose skills match the category, within a radius; their badge receives the assignment',
+        security,
+        params: TicketParams,
+        body: Type.Object({ radiusMeters: Type.Optional(Type.Integer({ minimum: 10, maximum: 100000 })), note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({ ticket: Ticket, event: Type.Union([TicketEvent, Type.Null()]), worker: Type.Object({ staffId: Type.String(), deviceId: Type.String(), distanceMeters: Type.Number() }) }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { principal } = request;
+      const ticket = await ticketService.get(principal, request.params.id);
+      const category = findCategory(ticket.category);
+      const radiusMeters = request.body.radiusMeters ?? services.config.dispatchRadiusMeters;
+      const candidate = await findNearestWorker(redis, principal.tenantId, { lat: ticket.location.lat, lon: ticket.location.lon, radiusMeters, skills: category?.skills ?? [] });
+      if (!candidate) {
+        throw new CivicLoopError('CL_ERR_NO_WORKER_NEARBY', `No checked-in worker with skills [${(category?.skills ?? []).join(', ')}] within ${radiusMeters} m; widen radiusMeters or dispatch by hand.`);
+      }
+      const staff = await services.directory.getStaff(principal.tenantId, candidate.staffId);
+      const unitId = candidate.device.unitId ?? staff?.unitId;
+      if (!unitId) throw new CivicLoopError('CL_ERR_UNKNOWN_UNIT', `Worker ${candidate.staffId} has no unit; set unitId on their badge or staff record.`);
+      const idem = idempotencyScope(principal, request.headers['idempotency-key'], `dispatch-nearest:${ticket.id}`, request.body);
+      const outcome = await ticketService.run(principal, ticket.id, 'dispatch', { unitId, assigneeId: candidate.staffId, ...(request.body.note ? { note: request.body.note } : {}) }, idem);
+      if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+      return { ticket: outcome.ticket, event: outcome.event, worker: { staffId: candidate.staffId, deviceId: candidate.device.id, distanceMeters: Math.round(candidate.distanceMeters) } };
+    },
+  );
+
+  app.get(
+    '/v1/fleet/events',
+    {
+      config: { access: read },
+      schema: {
+        tags,
+        summary: 'Server-sent events of stored positions (event: position, data: a GeoJSON point feature), at most one per device per throttleMs',
+        security,
+        querystring: Type.Object({ throttleMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60000, default: 1000 })), kind: Type.Optional(DeviceKind) }),
+        response: { 200: { description: 'text/event-stream', type: 'string' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const key = tenantKeys(request.principal.tenantId).positions;
+      const latest = await redis.xrevrange(key, '+', '-', 'COUNT', 1);
+      const throttleMs = request.query.throttleMs ?? 1000;
+      const lastSent = new Map<string, number>();
+      await serveRedisStream(request, reply, services, streams, {
+        key,
+        cursor: latest[0]?.[0] ?? '0-0',
+        frame: (id, fields) => {
+          const record = JSON.parse(fields[1]!) as PositionRecord;
+          if (request.query.kind && record.kind !== request.query.kind) return undefined;
+          const now = Date.now();
+          if (now - (lastSent.get(record.deviceId) ?? 0) < throttleMs) return undefined;
+          lastSent.set(record.deviceId, now);
+          return `id: ${id}\nevent: position\ndata: ${JSON.stringify(feature(record, undefined, true))}\n\n`;
+        },
+      });
+    },
+  );
+};
