@@ -1,0 +1,87 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nativeTopic } from '@civicloop/model';
+import { api, startTestRedis, type TestRedis } from '../../../../test-support/gateway-harness.js';
+import { freePort } from '../redis/embedded-redis.js';
+import { tenantKeys } from '../redis/keys.js';
+
+const cli = fileURLToPath(new URL('../cli.ts', import.meta.url));
+let redis: TestRedis;
+let child: ChildProcess | undefined;
+let env: Record<string, string>;
+
+/** The gateway in a process of its own, so the test can kill it without warning. */
+function startGatewayProcess(): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', cli, 'start'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('Ctrl-C')) resolve(proc);
+    });
+    proc.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    proc.once('exit', (code) => reject(new Error(`gateway exited with ${code}: ${out}`)));
+  });
+}
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  env = {
+    REDIS_URL: redis.url,
+    PORT: String(await freePort()),
+    MQTT_PORT: String(await freePort()),
+    MQTT_WS_PORT: String(await freePort()),
+    LOG_LEVEL: 'warn',
+    CIVICLOOP_OPERATOR_TOKEN: 'crash-operator',
+    CIVICLOOP_MASTER_KEY: 'crash-master',
+  };
+  child = await startGatewayProcess();
+});
+afterAll(async () => {
+  child?.kill('SIGKILL');
+  await redis?.stop();
+});
+
+describe('a gateway killed with QoS 1 publishes in flight', () => {
+  it('has every acknowledged message in Redis after restart, none twice', async () => {
+    const url = `http://127.0.0.1:${env.PORT}`;
+    const tenant = await api(url, 'POST', '/v1/tenants', { auth: 'crash-operator', body: { code: 'CRASH', name: 'Crash' } });
+    const device = await api(url, 'POST', '/v1/devices', { auth: tenant.body.secretKey, body: { kind: 'vehicle', name: 'Crash truck' } });
+    const { username, password } = device.body.credential;
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${env.MQTT_PORT}`, { username, password, clientId: 'crash-truck', clean: false, reconnectPeriod: 100, connectTimeout: 2000 });
+
+    const total = 1500;
+    const acked = new Set<number>();
+    const ackedBeforeKill = new Set<number>();
+    const topic = nativeTopic(tenant.body.tenant.id, 'vehicle', device.body.device.id, 'position');
+    const start = Date.now() - total * 10;
+    const all = Array.from({ length: total }, (_, i) =>
+      new Promise<void>((resolve, reject) => {
+        const ts = start + i * 10;
+        client.publish(topic, JSON.stringify({ ts, lat: 23.1 + i * 1e-5, lon: 113.2 }), { qos: 1 }, (error) => {
+          if (error) return reject(error);
+          acked.add(ts);
+          resolve();
+        });
+      }),
+    );
+    // Kill once some, but not all, are acknowledged.
+    while (acked.size < 200) await new Promise((r) => setTimeout(r, 5));
+    child!.kill('SIGKILL');
+    for (const ts of acked) ackedBeforeKill.add(ts);
+    expect(ackedBeforeKill.size).toBeLessThan(total);
+    await new Promise((r) => setTimeout(r, 300));
+    child = await startGatewayProcess();
+    await Promise.all(all);
+    client.end(true);
+
+    const keys = tenantKeys(tenant.body.tenant.id);
+    const entries = await redis.client.xrange(keys.track(device.body.device.id), '-', '+');
+    const stored = entries.map(([, fields]) => JSON.parse(fields[1]!).fixTime as number);
+    expect(new Set(stored).size).toBe(stored.length);
+    for (const ts of ackedBeforeKill) expect(stored).toContain(ts);
+    expect(stored.length).toBe(total);
+  });
+});
