@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: {
     // Tests run against the sources, so a change is tested without rebuilding dist/.
     alias: {
+      '@civicloop/sdk/device': fileURLToPath(new URL('./packages/sdk/src/device.ts', import.meta.url)),
       '@civicloop/model': src('model'),
       '@civicloop/sdk': src('sdk'),
       '@civicloop/gateway': src('gateway'),

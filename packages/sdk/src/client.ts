@@ -14,8 +14,13 @@ import type {
   UpdateUnitInput,
   Actor,
   Tenant,
+  CreateDeviceInput,
+  Device,
+  DeviceKind,
+  RegisteredDevice,
+  UpdateDeviceInput,
 } from '@civicloop/model';
-import { subscribe, type SubscribeOptions, type Subscription } from './events.js';
+import { subscribe, subscribeTo, type SubscribeOptions, type Subscription } from './events.js';
 import { PagePromise, type Page } from './pagination.js';
 import { Transport, type RequestOptions, type TransportOptions } from './transport.js';
 
@@ -110,6 +115,81 @@ export class Tickets {
   feedback(id: string, body: CommandBodies['feedback'], options?: RequestOptions) {
     return this.command(id, 'feedback', body, options);
   }
+
+  /** Dispatches to the nearest checked-in worker with the category's skills; their badge is told. */
+  dispatchNearest(id: string, body: { radiusMeters?: number; note?: string } = {}, options?: RequestOptions): Promise<CommandResult & { worker: { staffId: string; deviceId: string; distanceMeters: number } }> {
+    return this.transport.request({ method: 'POST', path: `/v1/tickets/${enc(id)}/dispatch-nearest`, body, ...(options ? { options } : {}) });
+  }
+}
+
+/** GeoJSON as the fleet routes return it (RFC 7946). */
+export interface GeoJsonFeature {
+  type: 'Feature';
+  geometry: { type: 'Point' | 'LineString'; coordinates: number[] | number[][] };
+  properties: Record<string, unknown>;
+}
+export interface GeoJsonFeatureCollection {
+  type: 'FeatureCollection';
+  features: GeoJsonFeature[];
+}
+
+export interface Attendance {
+  day: string;
+  shifts: { deviceId: string; staffId?: string; unitId?: string; start: string; end: string; minutes: number }[];
+  onDuty: { deviceId: string; staffId: string | null; unitId: string | null; since: string }[];
+  coverage: { unitId: string; workers: number; present: number; coverage: number }[];
+}
+
+export interface DeviceState {
+  deviceId: string;
+  online: boolean;
+  lastSeen: string | null;
+  onDutySince: string | null;
+  position: GeoJsonFeature | null;
+}
+
+/** Vehicles and badges: registration, credentials, state and tracks. */
+export class Devices {
+  constructor(private readonly transport: Transport) {}
+  /** Registers a device; the returned credential's password is shown only now. */
+  register(input: CreateDeviceInput, options?: RequestOptions): Promise<RegisteredDevice> {
+    return this.transport.request({ method: 'POST', path: '/v1/devices', body: input, ...(options ? { options } : {}) });
+  }
+  async list(options?: RequestOptions): Promise<Device[]> {
+    return (await this.transport.request<{ items: Device[] }>({ method: 'GET', path: '/v1/devices', ...(options ? { options } : {}) })).items;
+  }
+  get(id: string, options?: RequestOptions): Promise<Device> {
+    return this.transport.request({ method: 'GET', path: `/v1/devices/${enc(id)}`, ...(options ? { options } : {}) });
+  }
+  update(id: string, patch: UpdateDeviceInput, options?: RequestOptions): Promise<Device> {
+    return this.transport.request({ method: 'PATCH', path: `/v1/devices/${enc(id)}`, body: patch, ...(options ? { options } : {}) });
+  }
+  rotateCredential(id: string, options?: RequestOptions): Promise<RegisteredDevice> {
+    return this.transport.request({ method: 'POST', path: `/v1/devices/${enc(id)}/credentials`, ...(options ? { options } : {}) });
+  }
+  state(id: string, options?: RequestOptions): Promise<DeviceState> {
+    return this.transport.request({ method: 'GET', path: `/v1/devices/${enc(id)}/state`, ...(options ? { options } : {}) });
+  }
+  track(id: string, range: { from: Date | string; to: Date | string }, options?: RequestOptions): Promise<GeoJsonFeature> {
+    const iso = (d: Date | string) => (typeof d === 'string' ? d : d.toISOString());
+    return this.transport.request({ method: 'GET', path: `/v1/devices/${enc(id)}/track`, query: { from: iso(range.from), to: iso(range.to) }, ...(options ? { options } : {}) });
+  }
+}
+
+/** The live map and attendance. */
+export class Fleet {
+  constructor(private readonly transport: Transport) {}
+  live(query: { kind?: DeviceKind } = {}, options?: RequestOptions): Promise<GeoJsonFeatureCollection> {
+    return this.transport.request({ method: 'GET', path: '/v1/fleet', query, ...(options ? { options } : {}) });
+  }
+  attendance(day: string, options?: RequestOptions): Promise<Attendance> {
+    return this.transport.request({ method: 'GET', path: '/v1/attendance', query: { day }, ...(options ? { options } : {}) });
+  }
+  /** Stored positions as they arrive, at most one per device per throttleMs; resumes by itself. */
+  positions(query: { throttleMs?: number; kind?: DeviceKind } = {}, options?: SubscribeOptions): Subscription<GeoJsonFeature> {
+    const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+    return subscribeTo<GeoJsonFeature>(this.transport, { path: `/v1/fleet/events${params.size ? `?${params}` : ''}`, event: 'position' }, options);
+  }
 }
 
 export class Units {
@@ -146,6 +226,8 @@ export class CivicLoop {
   readonly tickets: Tickets;
   readonly units: Units;
   readonly staff: StaffDirectory;
+  readonly devices: Devices;
+  readonly fleet: Fleet;
   private readonly transport: Transport;
 
   constructor(options: CivicLoopOptions) {
@@ -154,6 +236,8 @@ export class CivicLoop {
     this.tickets = new Tickets(this.transport);
     this.units = new Units(this.transport);
     this.staff = new StaffDirectory(this.transport);
+    this.devices = new Devices(this.transport);
+    this.fleet = new Fleet(this.transport);
   }
 
   categories(options?: RequestOptions): Promise<CategoryCatalogue> {

@@ -3,6 +3,13 @@ import { AuthenticationError, CivicLoopApiError, NotFoundError, PermissionDenied
 import { SseParser } from './sse.js';
 import type { Transport } from './transport.js';
 
+export interface StreamOptions {
+  /** The SSE route, e.g. /v1/events or /v1/fleet/events?throttleMs=2000. */
+  path: string;
+  /** The SSE event name to yield (others are ignored). */
+  event: string;
+}
+
 export interface SubscribeOptions {
   /** Resume after this event (its streamId); without it the stream starts with new events. */
   lastEventId?: string;
@@ -14,7 +21,7 @@ export interface SubscribeOptions {
 }
 
 /** A live subscription: iterate it with `for await`; `lastEventId` is where a resume would continue. */
-export interface Subscription extends AsyncIterable<StreamEvent> {
+export interface Subscription<T = StreamEvent> extends AsyncIterable<T> {
   readonly lastEventId: string | undefined;
   close(): void;
 }
@@ -26,12 +33,17 @@ const FATAL = [AuthenticationError, PermissionDeniedError, NotFoundError];
  * reconnects on any drop with Last-Event-ID, so the consumer sees every event once, in order.
  */
 export function subscribe(transport: Transport, options: SubscribeOptions = {}): Subscription {
+  return subscribeTo<StreamEvent>(transport, { path: '/v1/events', event: 'ticket' }, options);
+}
+
+/** Any of the gateway's SSE routes, with the same reconnect-and-resume behaviour. */
+export function subscribeTo<T>(transport: Transport, stream: StreamOptions, options: SubscribeOptions = {}): Subscription<T> {
   const controller = new AbortController();
   options.signal?.addEventListener('abort', () => controller.abort(options.signal!.reason), { once: true });
   let lastEventId = options.lastEventId;
   let serverRetryMs: number | undefined;
 
-  async function* run(): AsyncGenerator<StreamEvent> {
+  async function* run(): AsyncGenerator<T> {
     let attempt = 0;
     let first = true;
     while (!controller.signal.aborted) {
@@ -39,7 +51,7 @@ export function subscribe(transport: Transport, options: SubscribeOptions = {}):
       first = false;
       try {
         const headers = await transport.headers({ accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) });
-        const response = await (transport.options.fetch ?? globalThis.fetch)(transport.url('/v1/events'), { headers, signal: controller.signal });
+        const response = await (transport.options.fetch ?? globalThis.fetch)(transport.options.baseUrl + stream.path, { headers, signal: controller.signal });
         if (!response.ok || !response.body) {
           const text = await response.text().catch(() => '');
           let body: { error?: never } | undefined;
@@ -60,10 +72,9 @@ export function subscribe(transport: Transport, options: SubscribeOptions = {}):
           for (const message of parser.push(decoder.decode(value, { stream: true }))) {
             if (message.retry !== undefined) serverRetryMs = message.retry;
             if (message.event === 'reset') options.onReset?.();
-            if (message.event !== 'ticket') continue;
-            const event = JSON.parse(message.data) as StreamEvent;
-            lastEventId = message.id ?? event.streamId;
-            yield event;
+            if (message.event !== stream.event) continue;
+            if (message.id !== undefined) lastEventId = message.id;
+            yield JSON.parse(message.data) as T;
           }
         }
       } catch (error) {

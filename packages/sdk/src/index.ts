@@ -1,8 +1,8 @@
-export { CivicLoop, Tickets, Units, StaffDirectory, type CivicLoopOptions, type CommandResult } from './client.js';
+export { CivicLoop, Tickets, Units, StaffDirectory, Devices, Fleet, type CivicLoopOptions, type CommandResult, type GeoJsonFeature, type GeoJsonFeatureCollection, type Attendance, type DeviceState } from './client.js';
 export { PagePromise, type Page } from './pagination.js';
 export { signToken, type SignTokenOptions } from '@civicloop/model';
 export { SseParser, type SseMessage } from './sse.js';
-export type { SubscribeOptions, Subscription } from './events.js';
+export type { SubscribeOptions, Subscription, StreamOptions } from './events.js';
 export { DEFAULTS, newIdempotencyKey, type RequestOptions, type TransportOptions } from './transport.js';
 export * from './errors.js';
 export type {

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BadgeCommand } from '@civicloop/model';
+import { BIN_REPORT, startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
+import { CivicLoop } from './client.js';
+import { connectDevice, type DeviceClient } from './device.js';
+
+let gw: TestGateway;
+let admin: CivicLoop;
+const devices: DeviceClient[] = [];
+
+beforeAll(async () => {
+  gw = await startTestGateway({}, { telemetry: true });
+  admin = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+});
+afterAll(async () => {
+  await Promise.all(devices.map((d) => d.close()));
+  await gw?.close();
+});
+
+async function device(input: Parameters<CivicLoop['devices']['register']>[0]) {
+  const registered = await admin.devices.register(input);
+  const client = connectDevice({
+    url: `mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`,
+    tenantId: gw.tenant.id,
+    kind: registered.device.kind,
+    deviceId: registered.credential.username,
+    password: registered.credential.password,
+    mqtt: { reconnectPeriod: 200 },
+  });
+  devices.push(client);
+  await client.ready();
+  return { registered, client };
+}
+
+describe('the SDK device client', () => {
+  it('publishes positions that the HTTP client then sees on the live map', async () => {
+    const { registered, client } = await device({ kind: 'vehicle', name: 'Sweeper', plate: '粤A·1' });
+    await client.publishPosition({ lat: 23.131, lon: 113.27, speed: 12 });
+    const state = await admin.devices.state(registered.device.id);
+    expect(state.online).toBe(true);
+    expect(state.position?.geometry.coordinates).toEqual([113.27, 23.131]);
+    const live = await admin.fleet.live({ kind: 'vehicle' });
+    expect(live.features.map((f) => f.properties.deviceId)).toContain(registered.device.id);
+  });
+
+  it('buffers while offline and sends everything, in order, after reconnecting', async () => {
+    const { registered, client } = await device({ kind: 'vehicle', name: 'Tunnel truck' });
+    const offline = new Promise<void>((resolve) => client.once('offline', () => resolve()));
+    gw.telemetry!.disconnect(gw.tenant.id, registered.device.id);
+    await offline;
+    const t0 = Date.now() - 10_000;
+    const sent = [0, 1, 2, 3, 4].map((i) => client.publishPosition({ ts: t0 + i * 1000, lat: 23.1 + i / 1000, lon: 113.2 }));
+    expect(client.pending).toBeGreaterThan(0);
+    await Promise.all(sent);
+    expect(client.pending).toBe(0);
+    const track = await admin.devices.track(registered.device.id, { from: new Date(t0 - 1000), to: new Date(t0 + 5000) });
+    expect(track.properties.times).toEqual([0, 1, 2, 3, 4].map((i) => new Date(t0 + i * 1000).toISOString()));
+  });
+
+  it('receives the assignment when its wearer is dispatched a ticket', async () => {
+    const { client } = await device({ kind: 'badge', name: 'Badge of W1', staffId: 'w-1', unitId: 'sanitation', skills: ['cleaning'] });
+    const command = new Promise<BadgeCommand>((resolve) => client.once('command', resolve));
+    const ticket = await admin.tickets.create(BIN_REPORT);
+    await admin.tickets.dispatch(ticket.id, { unitId: 'sanitation', assigneeId: 'w-1' });
+    expect(await command).toMatchObject({ type: 'assignment', ticketId: ticket.id, number: ticket.number });
+  });
+
+  it('streams positions to the HTTP client', async () => {
+    const { registered, client } = await device({ kind: 'vehicle', name: 'Streamed' });
+    const subscription = admin.fleet.positions({ throttleMs: 0, kind: 'vehicle' });
+    const first = (async () => {
+      for await (const feature of subscription) if (feature.properties.deviceId === registered.device.id) return feature;
+      return undefined;
+    })();
+    await new Promise((r) => setTimeout(r, 200));
+    await client.publishPosition({ lat: 23.2, lon: 113.4 });
+    expect((await first)?.geometry.coordinates).toEqual([113.4, 23.2]);
+    subscription.close();
+  });
+});
