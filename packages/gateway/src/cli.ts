@@ -1,4 +1,7 @@
 #!/usr/bin/env node
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CivicLoopError } from '@civicloop/model';
 import { SETTINGS, loadConfig } from './config.js';
@@ -10,15 +13,17 @@ const HELP = `civicloop-gateway [start] [--demo]
 Starts the CivicLoop gateway (HTTP API on PORT, default 8080). With REDIS_URL unset it runs its
 own redis-server with AOF on and data under DATA_DIR (default ./.data).
 
-  --demo     create the demo tenant (once) and print its keys, tokens and URLs
-  --help     this text
+  --demo       create the demo tenant (once) and print its keys, tokens and URLs
+  --simulate   with --demo: also run examples/fleet-simulator against it (vehicles and
+               badge wearers in Tianhe, Guangzhou, working the tickets residents report)
+  --help       this text
 
 Environment:
 ${SETTINGS.map((s) => `  ${s.env.padEnd(26)} ${s.default === undefined ? '(unset)' : `default ${s.default}`}\n      ${s.doc}`).join('\n')}
 `;
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ options: { demo: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ options: { demo: { type: 'boolean' }, simulate: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
   if (values.help || (positionals[0] && positionals[0] !== 'start')) {
     process.stdout.write(HELP);
     return;
@@ -69,6 +74,24 @@ async function main(): Promise<void> {
   }
   lines.push('', 'Ctrl-C stops the gateway (in-flight requests finish first).', '');
   process.stdout.write(lines.join('\n'));
+  if (values.simulate && values.demo && gateway.mqtt) {
+    const demo = await seedDemo(gateway.services, config.dataDir);
+    startSimulator(gateway.url, `mqtt://127.0.0.1:${gateway.mqtt.tcpPort}`, demo.secretKey);
+  } else if (values.simulate) {
+    process.stderr.write('--simulate needs --demo and MQTT_ENABLED=true.\n');
+  }
+}
+
+/** Runs the fleet simulator example beside the gateway; it is an example, so it is optional. */
+function startSimulator(url: string, mqttUrl: string, secretKey: string): void {
+  const script = path.resolve('examples/fleet-simulator/dist/main.js');
+  if (!existsSync(script)) {
+    process.stderr.write(`--simulate: ${script} not found; run it from the repository root after npm run build.\n`);
+    return;
+  }
+  const child = spawn(process.execPath, [script], { stdio: 'inherit', env: { ...process.env, CIVICLOOP_URL: url, MQTT_URL: mqttUrl, CIVICLOOP_SECRET_KEY: secretKey } });
+  process.once('exit', () => child.kill('SIGTERM'));
+  process.stdout.write(`Fleet simulator running (pid ${child.pid}): watch ${url}/v1/fleet and the event stream.\n`);
 }
 
 main().catch((error: unknown) => {

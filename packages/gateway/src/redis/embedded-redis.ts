@@ -7,9 +7,13 @@ import { CivicLoopError } from '@civicloop/model';
 const SEARCH_DIRS = ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/opt/homebrew/bin'];
 
 export function findRedisServer(): string | undefined {
+  return findProgram('redis-server');
+}
+
+export function findProgram(name: string): string | undefined {
   const dirs = [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), ...SEARCH_DIRS];
   for (const dir of dirs) {
-    const candidate = path.join(dir, 'redis-server');
+    const candidate = path.join(dir, name);
     try {
       accessSync(candidate, constants.X_OK);
       return candidate;
@@ -20,26 +24,34 @@ export function findRedisServer(): string | undefined {
   return undefined;
 }
 
+const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+
+/**
+ * Finds a program, installing its Debian package when it is missing and we are root with
+ * apt-get (a fresh machine). Returns undefined when that is not possible.
+ */
+export function ensureDebianProgram(program: string, pkg: string, log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): string | undefined {
+  const found = findProgram(program);
+  if (found) return found;
+  const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
+  if (!isRoot() || !hasApt) return undefined;
+  log(`${program} is not installed; installing Debian package ${pkg} with apt-get ...`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const update = spawnSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  const install = update.status === 0 && spawnSync('apt-get', ['install', '-y', '-qq', pkg], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  return install && install.status === 0 ? findProgram(program) : undefined;
+}
+
 /**
  * Finds redis-server, installing Debian's package when it is missing and we are root (a fresh
  * machine), and otherwise says exactly how to get one.
  */
-export function ensureRedisServer(log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): string {
-  const found = findRedisServer();
+export function ensureRedisServer(log?: (line: string) => void): string {
+  const found = ensureDebianProgram('redis-server', 'redis-server', log);
   if (found) return found;
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
-  if (isRoot && hasApt) {
-    log('redis-server is not installed; installing Debian package redis-server with apt-get ...');
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    const update = spawnSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'], env });
-    const install = update.status === 0 && spawnSync('apt-get', ['install', '-y', '-qq', 'redis-server'], { stdio: ['ignore', 'ignore', 'inherit'], env });
-    const installed = install && install.status === 0 ? findRedisServer() : undefined;
-    if (installed) return installed;
-  }
   throw new CivicLoopError(
     'CL_ERR_REDIS_SERVER_MISSING',
-    isRoot
+    isRoot()
       ? 'redis-server is not installed and apt-get could not install it; install Redis 7 yourself, or set REDIS_URL to an existing Redis.'
       : 'redis-server is not installed; run `sudo apt-get install -y redis-server` (or your platform\'s package), or set REDIS_URL to an existing Redis.',
   );
