@@ -8,3 +8,4 @@ export { seedDemo, demoToken, type DemoTenant } from './demo.js';
 export type { Services } from './services.js';
 export { attachTelemetry } from './telemetry/attach.js';
 export type { RunningTelemetry, TelemetryHooks } from './telemetry/broker.js';
+export { findNearestWorker, type NearestQuery, type WorkerCandidate } from './telemetry/nearest-worker.js';

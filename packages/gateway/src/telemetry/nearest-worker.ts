@@ -19,16 +19,28 @@ export interface NearestQuery {
   unitId?: string;
 }
 
+/** First search radius; each further ring is four times wider, up to the query's radius. */
+const FIRST_RING_METERS = 250;
+
 /**
  * The nearest badge wearer who is checked in, enabled and has the skills, by GEOSEARCH on the
- * tenant's live badge positions. Candidates are examined nearest first in growing pages, so the
- * usual case reads a handful of records however many workers the tenant has.
+ * tenant's live badge positions. GEOSEARCH examines every member inside its radius, so the
+ * search starts with a small circle and widens it only when that holds nobody suitable: in a
+ * dense district the first ring answers, whatever the tenant's size. Within a ring, candidates
+ * are read nearest first in growing pages.
  */
 export async function findNearestWorker(redis: Client, tenantId: string, query: NearestQuery): Promise<WorkerCandidate | undefined> {
+  for (let radius = Math.min(FIRST_RING_METERS, query.radiusMeters); ; radius = Math.min(radius * 4, query.radiusMeters)) {
+    const found = await searchRing(redis, tenantId, query, radius);
+    if (found || radius >= query.radiusMeters) return found;
+  }
+}
+
+async function searchRing(redis: Client, tenantId: string, query: NearestQuery, radiusMeters: number): Promise<WorkerCandidate | undefined> {
   const keys = tenantKeys(tenantId);
   let seen = 0;
   for (let count = 16; ; count *= 8) {
-    const found = (await redis.call('GEOSEARCH', keys.live('badge'), 'FROMLONLAT', query.lon, query.lat, 'BYRADIUS', query.radiusMeters, 'm', 'ASC', 'COUNT', count, 'WITHDIST')) as [string, string][];
+    const found = (await redis.call('GEOSEARCH', keys.live('badge'), 'FROMLONLAT', query.lon, query.lat, 'BYRADIUS', radiusMeters, 'm', 'ASC', 'COUNT', count, 'WITHDIST')) as [string, string][];
     const fresh = found.slice(seen);
     if (fresh.length > 0) {
       const ids = fresh.map(([id]) => id);

@@ -7,36 +7,45 @@ type Client = Redis | Cluster;
 /**
  * Stores a tenant's batch of positions in one script. Per record: skip it if this fix time was
  * already stored for the device (QoS 1 and batch uploads redeliver); else append it to the
- * device's capped track, and if it is the newest valid fix, move the device on the live map and
- * in its last state. Returns 1 (stored) or 0 (duplicate) per record.
+ * device's capped track. Per device, once per batch: if its newest valid fix in the batch is
+ * newer than the stored one, move it on the live map, in its last state and onto the tenant's
+ * position stream (what the live map's SSE reads); mark it seen. Returns 1 (stored) or 0 (duplicate) per record.
  *
- * KEYS: lastSeen, positions (the tenant's live-map stream), then per record: seen, track, state, live.
- * ARGV: trackMaxLen, seenKeep, then per record: deviceId, fixTime, valid (1/0), lon, lat, json, serverTime.
+ * KEYS: lastSeen, positions, then per record: seen, track; then per device: state, live.
+ * ARGV: trackMaxLen, seenKeep, recordCount, now, then per record: fixTime, json;
+ *       then per device: deviceId, newest valid fixTime ('' if none), lon, lat, json.
  */
 const LUA = `
-local trackMax, seenKeep = ARGV[1], tonumber(ARGV[2])
+local trackMax, seenKeep, records, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local out = {}
-local r = 0
-for k = 3, #KEYS, 4 do
-  local a = 3 + r * 7
-  local id, fix, valid, lon, lat, json, now = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6]
-  r = r + 1
-  if redis.call('ZADD', KEYS[k], 'NX', fix, fix) == 0 then
+for r = 1, records do
+  local seen, track = KEYS[1 + r * 2], KEYS[2 + r * 2]
+  local fix, json = ARGV[3 + r * 2], ARGV[4 + r * 2]
+  if redis.call('ZADD', seen, 'NX', fix, fix) == 0 then
     out[r] = 0
   else
-    if redis.call('ZCARD', KEYS[k]) > seenKeep then redis.call('ZREMRANGEBYRANK', KEYS[k], 0, -seenKeep - 1) end
-    redis.call('XADD', KEYS[k + 1], 'MAXLEN', '~', trackMax, '*', 'p', json)
-    local last = tonumber(redis.call('HGET', KEYS[k + 2], 'fixTime') or '0')
-    if valid == '1' and tonumber(fix) > last then
-      redis.call('GEOADD', KEYS[k + 3], lon, lat, id)
-      redis.call('HSET', KEYS[k + 2], 'fixTime', fix, 'position', json, 'lastSeen', now, 'online', '1')
-    else
-      redis.call('HSET', KEYS[k + 2], 'lastSeen', now, 'online', '1')
-    end
-    redis.call('ZADD', KEYS[1], now, id)
-    redis.call('XADD', KEYS[2], 'MAXLEN', '~', '10000', '*', 'p', json)
+    -- Trim now and then, not on every write: the set only has to remember recent fixes.
+    if tonumber(fix) % 64 == 0 then redis.call('ZREMRANGEBYRANK', seen, 0, -seenKeep - 1) end
+    redis.call('XADD', track, 'MAXLEN', '~', trackMax, '*', 'p', json)
     out[r] = 1
   end
+end
+local k = 3 + records * 2
+local a = 5 + records * 2
+while k <= #KEYS do
+  local state, live = KEYS[k], KEYS[k + 1]
+  local id, fix, lon, lat, json = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+  if fix ~= '' and tonumber(fix) > tonumber(redis.call('HGET', state, 'fixTime') or '0') then
+    redis.call('GEOADD', live, lon, lat, id)
+    redis.call('HSET', state, 'fixTime', fix, 'position', json, 'lastSeen', now, 'online', '1')
+    -- The live map wants where each device is now, not every fix of the batch.
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', '10000', '*', 'p', json)
+  else
+    redis.call('HSET', state, 'lastSeen', now, 'online', '1')
+  end
+  redis.call('ZADD', KEYS[1], now, id)
+  k = k + 2
+  a = a + 5
 end
 return out
 `;
@@ -71,7 +80,7 @@ interface Pending {
 export class PositionWriter {
   private queue: Pending[] = [];
   private queued = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
 
   constructor(
     private readonly redis: Client,
@@ -86,12 +95,18 @@ export class PositionWriter {
       this.queue.push({ tenantId, records, resolve, reject });
       this.queued += records.length;
       if (this.queued >= this.options.maxBatch) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.options.maxDelayMs);
+      // maxDelayMs 0: write whatever arrived in this turn of the event loop. aedes reads a
+      // client's next packets only after the current ones are acknowledged, so every
+      // millisecond waited here is a millisecond each connection stands still.
+      else this.timer ??= this.options.maxDelayMs > 0 ? setTimeout(() => this.flush(), this.options.maxDelayMs) : setImmediate(() => this.flush());
     });
   }
 
   flush(): void {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) {
+      clearTimeout(this.timer as NodeJS.Timeout);
+      clearImmediate(this.timer as NodeJS.Immediate);
+    }
     this.timer = undefined;
     const batch = this.queue;
     this.queue = [];
@@ -107,14 +122,32 @@ export class PositionWriter {
 
   private async writeTenant(tenantId: string, pendings: Pending[]): Promise<void> {
     const keys = tenantKeys(tenantId);
-    const scriptKeys = [keys.lastSeen, keys.positions];
-    const args = [String(this.options.trackMaxLen), String(this.options.seenKeep)];
+    const recordKeys: string[] = [];
+    const recordArgs: string[] = [];
+    const newest = new Map<string, PositionRecord | null>();
+    const kinds = new Map<string, string>();
+    let count = 0;
     for (const { records } of pendings) {
       for (const r of records) {
-        scriptKeys.push(keys.seenFixes(r.deviceId), keys.track(r.deviceId), keys.deviceState(r.deviceId), keys.live(r.kind));
-        args.push(r.deviceId, String(r.fixTime), r.valid ? '1' : '0', String(r.lon), String(r.lat), JSON.stringify(r), String(r.serverTime));
+        const json = JSON.stringify(r);
+        recordKeys.push(keys.seenFixes(r.deviceId), keys.track(r.deviceId));
+        recordArgs.push(String(r.fixTime), json);
+        count++;
+        kinds.set(r.deviceId, r.kind);
+        const best = newest.get(r.deviceId);
+        if (best === undefined) newest.set(r.deviceId, r.valid ? r : null);
+        else if (r.valid && (best === null || r.fixTime > best.fixTime)) newest.set(r.deviceId, r);
       }
     }
+    const deviceKeys: string[] = [];
+    const deviceArgs: string[] = [];
+    for (const [deviceId, r] of newest) {
+      deviceKeys.push(keys.deviceState(deviceId), keys.live(kinds.get(deviceId)!));
+      deviceArgs.push(deviceId, r ? String(r.fixTime) : '', r ? String(r.lon) : '', r ? String(r.lat) : '', r ? JSON.stringify(r) : '');
+    }
+    const now = String(Date.now());
+    const scriptKeys = [keys.lastSeen, keys.positions, ...recordKeys, ...deviceKeys];
+    const args = [String(this.options.trackMaxLen), String(this.options.seenKeep), String(count), now, ...recordArgs, ...deviceArgs];
     try {
       const stored = await this.redis.civicloopPositions(scriptKeys.length, ...scriptKeys, ...args);
       let at = 0;
