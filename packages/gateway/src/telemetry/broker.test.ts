@@ -138,6 +138,7 @@ describe('bad input', () => {
       [event, { type: 'teleport', ts: now }],
       [owntracks, { _type: 'location', lat: 23 }],
       ['v1/devices/me/telemetry', { latitude: 'north', longitude: 113 }],
+      [nativeTopic(gw.tenant.id, 'badge', bad.device.id, 'status'), { state: 'asleep' }],
     ];
     for (const [topic, payload] of payloads) await publish(noisy, topic, payload);
     await publish(quiet, nativeTopic(gw.tenant.id, 'badge', good.device.id, 'position'), { ts: now, lat: 23.1, lon: 113.2 });
@@ -172,6 +173,24 @@ describe('off-the-shelf clients', () => {
     const result = await promisify(execFile)('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(gw.telemetry!.tcpPort), '-V', 'mqttv311', '-u', credential.username, '-P', credential.password, '-q', '1', '-t', `owntracks/${device.id}/phone`, '-m', message], { encoding: 'utf8', timeout: 10_000 });
     expect(result.stderr).toBe('');
     expect(JSON.parse((await state(device.id)).position!)).toMatchObject({ source: 'owntracks', fixTime: tst * 1000, battery: 77, speedKmh: 5 });
+  });
+});
+
+describe('mosquitto_sub as a badge', () => {
+  it('receives its assignment on its command topic', async () => {
+    const { device, credential } = await register({ kind: 'badge', name: 'Sub badge', staffId: 'w-2', unitId: 'sanitation' });
+    const topic = nativeTopic(gw.tenant.id, 'badge', device.id, 'cmd');
+    const subscriber = execFile('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(gw.telemetry!.tcpPort), '-V', 'mqttv311', '-u', credential.username, '-P', credential.password, '-q', '1', '-t', topic, '-C', '1', '-W', '10']);
+    let output = '';
+    subscriber.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => subscriber.once('exit', resolve));
+    // Give it time to subscribe, then dispatch to the badge's wearer.
+    for (let i = 0; i < 50 && gw.telemetry!.broker.connectedClients === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200));
+    const ticket = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { category: 'sanitation.bin_overflow', description: 'bin', location: { lat: 23.1, lon: 113.2 } } });
+    await api(gw.url, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, { auth: gw.tenant.secretKey, body: { unitId: 'sanitation', assigneeId: 'w-2' } });
+    expect(await exited).toBe(0);
+    expect(JSON.parse(output)).toMatchObject({ type: 'assignment', ticketId: ticket.body.id });
   });
 });
 
