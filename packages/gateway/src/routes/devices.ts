@@ -38,6 +38,9 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     { config: { access: write }, schema: { tags, summary: 'Update a device; disabling it also closes its connection', security, params: IdParams, body: UpdateDeviceInput, response: { 200: Device, ...errorResponses } } },
     async (request) => {
       const { tenantId } = request.principal;
+      if (request.body.unitId && !(await services.directory.getUnit(tenantId, request.body.unitId))) {
+        throw new CivicLoopError('CL_ERR_UNKNOWN_UNIT', `Unit ${request.body.unitId} does not exist; create it first with POST /v1/units.`);
+      }
       const device = await devices.update(tenantId, request.params.id, request.body, services.now());
       if (device.disabled) services.telemetry?.disconnect(tenantId, device.id);
       return device;
@@ -56,11 +59,11 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       config: { access: write },
       schema: {
         tags,
-        summary: 'What this gateway\'s broker accepted and refused since it started, by reason',
+        summary: 'What this gateway\'s broker accepted and refused for this tenant\'s devices since it started, by reason',
         security,
         response: { 200: Type.Record(Type.String(), Type.Unknown()), ...errorResponses },
       },
     },
-    async () => services.telemetry?.counters.snapshot() ?? {},
+    async (request) => services.telemetry?.counters.of(request.principal.tenantId).snapshot() ?? {},
   );
 };

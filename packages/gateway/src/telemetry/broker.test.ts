@@ -70,8 +70,14 @@ describe('device registry and CONNECT', () => {
     await api(gw.url, 'PATCH', `/v1/devices/${device.id}`, { auth: gw.tenant.secretKey, body: { disabled: true } });
     await closed;
     await expect(connect(tcpUrl, credential.username, rotated.body.credential.password)).rejects.toMatchObject({ code: 5 });
+    // Refusals the tenant can be told about: its disabled device and the wrong username.
     const counters = await api(gw.url, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey });
-    expect(counters.body.refusedConnects).toBeGreaterThanOrEqual(4);
+    expect(counters.body.refusedConnects).toBeGreaterThanOrEqual(2);
+    // Another tenant's admin sees none of it.
+    const stranger = await gw.createTenant('C');
+    const theirs = await api(gw.url, 'GET', '/v1/telemetry/counters', { auth: stranger.secretKey });
+    expect(theirs.body.refusedConnects).toBe(0);
+    expect(theirs.body.messages).toBe(0);
   });
 
   it('lets a ThingsBoard-style client log in with its token as username', async () => {

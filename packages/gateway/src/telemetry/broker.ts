@@ -8,7 +8,7 @@ import type { GatewayConfig } from '../config.js';
 import type { Services } from '../services.js';
 import { tenantKeys } from '../redis/keys.js';
 import type { BadgeEventHandler } from './badge-events.js';
-import { TelemetryCounters } from './counters.js';
+import { TenantCounters } from './counters.js';
 import type { DeviceStore } from './device-store.js';
 import type { PositionWriter } from './position-writer.js';
 
@@ -36,7 +36,7 @@ export interface TelemetryOptions {
 
 export interface RunningTelemetry {
   broker: Aedes;
-  counters: TelemetryCounters;
+  counters: TenantCounters;
   tcpPort: number;
   wsPort: number;
   /** Sends a command to a badge on its cmd topic (QoS 1). */
@@ -70,7 +70,7 @@ function listen(server: TcpServer | HttpServer, port: number, host: string, vari
  */
 export async function startTelemetry(options: TelemetryOptions): Promise<RunningTelemetry> {
   const { devices, writer, badgeEvents, services, config, log, hooks } = options;
-  const counters = new TelemetryCounters();
+  const counters = new TenantCounters();
   const sessions = new Map<string, Client>();
   const limits = { ...DEFAULT_DECODE_LIMITS, maxPayloadBytes: config.telemetryMaxPayloadBytes };
   const sessionOf = (client: Client | null) => (client as (Client & { civicloop?: DeviceSession }) | null)?.civicloop;
@@ -84,12 +84,13 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
       devices.login(secret).then(
         (result) => {
           if ('refused' in result) {
-            counters.refusedConnects++;
+            if ('tenantId' in result && result.tenantId) counters.of(result.tenantId).refusedConnects++;
+            else counters.unattributedRefusedConnects++;
             return callback(result.refused === 'disabled' ? denied('device disabled', 5) : denied('bad credentials', 4), false);
           }
           // Username + password clients must name the device the secret belongs to.
           if (password && password.length > 0 && username !== result.device.id) {
-            counters.refusedConnects++;
+            counters.of(result.login.tenantId).refusedConnects++;
             return callback(denied('username is not the device of this secret', 4), false);
           }
           (client as Client & { civicloop?: DeviceSession }).civicloop = { tenantId: result.login.tenantId, device: result.device, username: username ?? result.device.id };
@@ -108,7 +109,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
     authorizeSubscribe: (client, subscription, callback) => {
       const session = sessionOf(client);
       if (session && ownCommandTopics(session).includes(subscription.topic)) return callback(null, subscription);
-      counters.deniedSubscriptions++;
+      if (session) counters.of(session.tenantId).deniedSubscriptions++;
       // A null subscription is answered with SUBACK 0x80 (failure), as MQTT 3.1.1 says.
       callback(null, null as unknown as Subscription);
     },
@@ -122,16 +123,17 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
       if (packet.topic.endsWith('/cmd')) return;
       throw new Error('publish without an authenticated device');
     }
-    counters.messages++;
-    const topic = parseTopic(packet.topic);
     const { tenantId, device } = session;
+    const counted = counters.of(tenantId);
+    counted.messages++;
+    const topic = parseTopic(packet.topic);
     const allowed =
       topic &&
       (topic.format === 'thingsboard' ||
         (topic.format === 'native' && topic.tenantId === tenantId && topic.kind === device.kind && topic.deviceId === device.id) ||
         (topic.format === 'owntracks' && (topic.user === session.username || topic.user === device.id)));
     if (!allowed) {
-      counters.deniedPublishes++;
+      counted.deniedPublishes++;
       // MQTT 3.1.1 has no negative PUBACK: an unauthorised publish closes the connection.
       throw new Error(`device ${device.id} may not publish to ${packet.topic}`);
     }
@@ -141,14 +143,14 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
     switch (decoded.type) {
       case 'rejected':
         // Acknowledged and dropped: sending the same bytes again would not make them valid.
-        counters.reject(decoded.reason);
+        counted.reject(decoded.reason);
         log.debug({ device: device.id, topic: packet.topic, reason: decoded.reason, detail: decoded.detail }, 'telemetry rejected');
         return;
       case 'positions': {
         const stored = await writer.write(tenantId, decoded.records);
         const fresh = decoded.records.filter((_, i) => stored[i]);
-        counters.positionsStored += fresh.length;
-        counters.duplicates += decoded.records.length - fresh.length;
+        counted.positionsStored += fresh.length;
+        counted.duplicates += decoded.records.length - fresh.length;
         if (fresh.length > 0) await hooks?.onPositions?.(tenantId, device, fresh);
         return;
       }
@@ -157,7 +159,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
           const [stored] = await writer.write(tenantId, [decoded.record]);
           if (stored) await hooks?.onPositions?.(tenantId, device, [decoded.record]);
         }
-        counters.events++;
+        counted.events++;
         await badgeEvents.handle(tenantId, device, decoded.event, decoded.record);
         return;
       }
@@ -170,7 +172,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
   broker.on('client', (client) => {
     const session = sessionOf(client);
     if (!session) return;
-    counters.connections++;
+    counters.of(session.tenantId).connections++;
     const key = `${session.tenantId}/${session.device.id}`;
     // A device that connects again replaces its older connection.
     sessions.get(key)?.close();

@@ -55,14 +55,21 @@ describe('dispatch to the nearest on-duty worker', () => {
   });
 });
 
+/** A ticket at SITE, dispatched to and accepted by a sanitation worker. */
+async function acceptedBy(staffId: string) {
+  const dispatcher = await gw.tenant.token('d', 'dispatcher');
+  const worker = await gw.tenant.token(staffId, 'worker', { unitId: 'sanitation' });
+  const ticket = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, location: SITE } });
+  await api(gw.url, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation', assigneeId: staffId } });
+  const accepted = await api(gw.url, 'POST', `/v1/tickets/${ticket.body.id}/accept`, { auth: worker, body: {} });
+  expect(accepted.body.ticket.status).toBe('accepted');
+  return ticket;
+}
+
 describe('arrival on site', () => {
   it('moves the ticket to on_site exactly once as a badge walks in, jitters at the edge and wanders around', async () => {
     const walker = await badge('Walker', 'w-2', 'sanitation', ['cleaning']);
-    const dispatcher = await gw.tenant.token('d', 'dispatcher');
-    const worker = await gw.tenant.token('w-2', 'worker', { unitId: 'sanitation' });
-    const ticket = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, location: SITE } });
-    await api(gw.url, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation', assigneeId: 'w-2' } });
-    await api(gw.url, 'POST', `/v1/tickets/${ticket.body.id}/accept`, { auth: worker, body: {} });
+    const ticket = await acceptedBy('w-2');
 
     // Fix times 5 s apart, ending now. Dwell is 30 s, enter 30 m, exit 60 m.
     const path = [300, 200, 100, 45, 28, 35, 50, 25, 20, 55, 29, 40, 58, 15, 10, 12, 20, 45, 80, 25, 10, 5, 90, 200];
@@ -82,11 +89,7 @@ describe('arrival on site', () => {
 
   it('does not arrive while the badge only passes by', async () => {
     const passer = await badge('Passer', 'w-1', 'sanitation', ['cleaning']);
-    const dispatcher = await gw.tenant.token('d', 'dispatcher');
-    const worker = await gw.tenant.token('w-1', 'worker', { unitId: 'sanitation' });
-    const ticket = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, location: SITE } });
-    await api(gw.url, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation', assigneeId: 'w-1' } });
-    await api(gw.url, 'POST', `/v1/tickets/${ticket.body.id}/accept`, { auth: worker, body: {} });
+    const ticket = await acceptedBy('w-1');
     const start = Date.now() - 60_000;
     for (const [i, meters] of [100, 20, 10, 70, 150, 20, 90].entries()) await passer.at(metersNorth(meters), start + i * 8000);
     expect((await api(gw.url, 'GET', `/v1/tickets/${ticket.body.id}`, { auth: gw.tenant.secretKey })).body.status).toBe('accepted');

@@ -1,6 +1,6 @@
 import type { TelemetryRejection } from '@civicloop/model';
 
-/** What the broker accepted and refused, by reason; exposed at GET /v1/telemetry/counters. */
+/** What the broker accepted and refused for one tenant, by reason. */
 export class TelemetryCounters {
   connections = 0;
   refusedConnects = 0;
@@ -28,5 +28,24 @@ export class TelemetryCounters {
       deniedSubscriptions: this.deniedSubscriptions,
       rejected: { ...this.rejected },
     };
+  }
+}
+
+/**
+ * Counters per tenant, so a tenant's admin sees only their own devices' figures
+ * (GET /v1/telemetry/counters); refusals before a device is known are counted apart.
+ */
+export class TenantCounters {
+  private readonly byTenant = new Map<string, TelemetryCounters>();
+  /** CONNECTs refused before any tenant was known (unknown credential). */
+  unattributedRefusedConnects = 0;
+
+  of(tenantId: string): TelemetryCounters {
+    let counters = this.byTenant.get(tenantId);
+    if (!counters) {
+      counters = new TelemetryCounters();
+      this.byTenant.set(tenantId, counters);
+    }
+    return counters;
   }
 }

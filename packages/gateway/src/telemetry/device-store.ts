@@ -89,14 +89,14 @@ export class DeviceStore {
   }
 
   /** The device a secret belongs to, if it is current and the device is enabled. */
-  async login(secret: string): Promise<{ login: DeviceLogin; device: Device } | { refused: 'unknown' | 'disabled' }> {
+  async login(secret: string): Promise<{ login: DeviceLogin; device: Device } | { refused: 'unknown' | 'disabled'; tenantId?: string }> {
     if (!secret.startsWith(DEVICE_SECRET_PREFIX)) return { refused: 'unknown' };
     const raw = await this.redis.get(globalKeys.deviceCredential(hash(secret)));
     if (!raw) return { refused: 'unknown' };
     const login = JSON.parse(raw) as DeviceLogin;
     const device = await this.get(login.tenantId, login.deviceId);
     if (!device) return { refused: 'unknown' };
-    if (device.disabled) return { refused: 'disabled' };
+    if (device.disabled) return { refused: 'disabled', tenantId: login.tenantId };
     return { login, device };
   }
 
