@@ -54,7 +54,8 @@ let codeCounter = 0;
 /** A real gateway listening on a free port over a private Redis; one per test file. */
 export async function startTestGateway(overrides: Partial<GatewayConfig> = {}, options: { telemetry?: boolean } = {}): Promise<TestGateway> {
   const redis = await startTestRedis();
-  const config = loadConfig({}, { port: 0, redisUrl: redis.url, logLevel: 'silent', dataDir: path.join(tmpdir(), 'civicloop-unused'), ...overrides });
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'civicloop-gateway-'));
+  const config = loadConfig({}, { port: 0, redisUrl: redis.url, logLevel: 'silent', dataDir, ...overrides });
   const client = await connectRedis({ url: redis.url, cluster: false });
   const gateway = await buildApp({ config, redis: client, masterKey: 'test-master-key', logger: false });
   await gateway.app.listen({ port: 0, host: '127.0.0.1' });
@@ -93,6 +94,7 @@ export async function startTestGateway(overrides: Partial<GatewayConfig> = {}, o
       await gateway.app.close();
       client.disconnect();
       await redis.stop();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -24,6 +24,9 @@ import { TicketService } from './tickets/ticket-service.js';
 import { DeviceStore } from './telemetry/device-store.js';
 import { deviceRoutes } from './routes/devices.js';
 import { fleetRoutes } from './routes/fleet.js';
+import { mediaRoutes } from './routes/media.js';
+import { LocalDiskMediaStore, type MediaStore } from './media/media-store.js';
+import path from 'node:path';
 
 export interface AppOptions {
   config: GatewayConfig;
@@ -33,6 +36,8 @@ export interface AppOptions {
   masterKey: string;
   logger?: LoggerOptions | boolean;
   now?: () => Date;
+  /** Where photos go. Default: files under MEDIA_DIR (or DATA_DIR/media). */
+  mediaStore?: MediaStore;
 }
 
 export interface GatewayApp {
@@ -118,6 +123,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
         { name: 'tenants' },
         { name: 'devices', description: 'Vehicles and badges that publish telemetry over MQTT' },
         { name: 'fleet', description: 'Live positions, tracks, attendance' },
+        { name: 'media', description: 'Photo evidence' },
         { name: 'operations' },
       ],
     },
@@ -132,6 +138,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   await app.register(tenantRoutes, { services });
   await app.register(deviceRoutes, { services });
   await app.register(fleetRoutes, { services, ticketService, streams });
+  await app.register(mediaRoutes, { services, store: options.mediaStore ?? new LocalDiskMediaStore(config.mediaDir ?? path.join(config.dataDir, 'media')) });
   app.get('/v1/openapi.json', { config: { access: { kind: 'none' } }, schema: { hide: true } }, async () => app.swagger());
 
   await app.ready();

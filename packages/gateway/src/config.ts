@@ -33,6 +33,8 @@ export interface GatewayConfig {
   arrivalExitMeters: number;
   arrivalDwellSeconds: number;
   dispatchRadiusMeters: number;
+  mediaDir: string | undefined;
+  mediaMaxBytes: number;
 }
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -111,6 +113,8 @@ export const SETTINGS = [
   setting({ key: 'arrivalExitMeters', env: 'ARRIVAL_EXIT_METERS', default: '60', parse: integer(1, 10000), doc: 'Only leaving beyond this distance resets arrival (hysteresis against GPS jitter); at least ARRIVAL_ENTER_METERS.' }),
   setting({ key: 'arrivalDwellSeconds', env: 'ARRIVAL_DWELL_SECONDS', default: '60', parse: integer(0, 3600), doc: 'How long a worker must stay within range before the ticket moves to on_site by itself.' }),
   setting({ key: 'dispatchRadiusMeters', env: 'DISPATCH_RADIUS_METERS', default: '3000', parse: integer(10, 100000), doc: 'Default search radius for the nearest on-duty worker.' }),
+  setting({ key: 'mediaDir', env: 'MEDIA_DIR', default: undefined, parse: text, doc: 'Where uploaded photos are stored on local disk. Unset: DATA_DIR/media.' }),
+  setting({ key: 'mediaMaxBytes', env: 'MEDIA_MAX_BYTES', default: '10485760', parse: integer(1024, 100 * 1048576), doc: 'Largest photo upload accepted.' }),
 ] as const;
 
 /** Parses and validates the whole configuration; the first bad variable is named in the error. */

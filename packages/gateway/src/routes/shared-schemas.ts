@@ -9,6 +9,7 @@ export const errorResponses = {
   404: ErrorResponse,
   409: ErrorResponse,
   413: ErrorResponse,
+  415: ErrorResponse,
   422: ErrorResponse,
   503: ErrorResponse,
 };

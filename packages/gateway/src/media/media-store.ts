@@ -1,0 +1,62 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+
+/**
+ * Where photos live. Keys are `<tenantId>/<sha256>[.thumb].<ext>`, produced only by the gateway
+ * and checked against KEY_PATTERN on every use, so no key can climb out of the store. An
+ * S3-compatible store implements the same three methods (see docs/media.md).
+ */
+export interface MediaStore {
+  put(key: string, bytes: Uint8Array, contentType: string): Promise<void>;
+  exists(key: string): Promise<boolean>;
+  /** A stream of the object, or undefined when it does not exist. */
+  get(key: string): Promise<{ stream: Readable; size: number } | undefined>;
+}
+
+export const KEY_PATTERN = /^t_[0-9a-f]{10}\/[0-9a-f]{64}(\.thumb)?\.(jpg|png|webp)$/;
+
+export function assertKey(key: string): void {
+  if (!KEY_PATTERN.test(key)) throw new Error(`invalid media key ${JSON.stringify(key)}`);
+}
+
+/** The default store: files under one directory, written atomically (temp file, then rename). */
+export class LocalDiskMediaStore implements MediaStore {
+  constructor(private readonly root: string) {}
+
+  private file(key: string): string {
+    assertKey(key);
+    const resolved = path.resolve(this.root, key);
+    // Belt and braces: the pattern already forbids separators and dots that could escape.
+    if (!resolved.startsWith(path.resolve(this.root) + path.sep)) throw new Error('media key escapes the store');
+    return resolved;
+  }
+
+  async put(key: string, bytes: Uint8Array): Promise<void> {
+    const file = this.file(key);
+    await mkdir(path.dirname(file), { recursive: true });
+    const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    await writeFile(temp, bytes);
+    await rename(temp, file);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await stat(this.file(key));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async get(key: string): Promise<{ stream: Readable; size: number } | undefined> {
+    const file = this.file(key);
+    try {
+      const { size } = await stat(file);
+      return { stream: createReadStream(file), size };
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+import sharp from 'sharp';
+import { CivicLoopError } from '@civicloop/model';
+import { sniffImage, type ImageType } from './sniff.js';
+
+export interface ProcessedPhoto {
+  type: ImageType;
+  sha256: string;
+  ext: 'jpg' | 'png' | 'webp';
+  contentType: string;
+  bytes: Buffer;
+  width: number;
+  height: number;
+  thumbnail: Buffer;
+}
+
+/** Longest side kept on the server; the widget already sends 1600 px. */
+const MAX_SIDE = 2560;
+const THUMB_SIDE = 320;
+
+/**
+ * Checks an upload is a real image by its bytes, decodes it fully (a truncated file fails
+ * here), turns it upright and re-encodes it. Re-encoding drops EXIF and every other metadata
+ * block, GPS position included; sharp keeps none unless asked to.
+ */
+export async function processPhoto(input: Buffer): Promise<ProcessedPhoto> {
+  const type = sniffImage(input);
+  if (!type) throw new CivicLoopError('CL_ERR_MEDIA_TYPE');
+  const ext = type === 'png' ? 'png' : type === 'webp' ? 'webp' : 'jpg';
+  let bytes: Buffer;
+  let width: number;
+  let height: number;
+  let thumbnail: Buffer;
+  try {
+    const upright = sharp(input, { failOn: 'truncated', limitInputPixels: 100_000_000 }).rotate().resize({ width: MAX_SIDE, height: MAX_SIDE, fit: 'inside', withoutEnlargement: true });
+    const encoded = ext === 'png' ? upright.png() : ext === 'webp' ? upright.webp({ quality: 85 }) : upright.jpeg({ quality: 85, mozjpeg: true });
+    const { data, info } = await encoded.toBuffer({ resolveWithObject: true });
+    bytes = data;
+    width = info.width;
+    height = info.height;
+    thumbnail = await sharp(data).resize({ width: THUMB_SIDE, height: THUMB_SIDE, fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 75 }).toBuffer();
+  } catch (error) {
+    if (type === 'heic' && /heif|compression format|unsupported/i.test(String(error))) {
+      throw new CivicLoopError('CL_ERR_MEDIA_TYPE', 'This HEIC photo (HEVC) cannot be decoded on this server; send it as JPEG (the report widget converts photos in the browser).');
+    }
+    throw new CivicLoopError('CL_ERR_MEDIA_CORRUPT');
+  }
+  return {
+    type,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    ext,
+    contentType: ext === 'png' ? 'image/png' : ext === 'webp' ? 'image/webp' : 'image/jpeg',
+    bytes,
+    width,
+    height,
+    thumbnail,
+  };
+}

@@ -1,0 +1,93 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN_REPORT, api, startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
+
+let gw: TestGateway;
+let photo: Buffer;
+beforeAll(async () => {
+  gw = await startTestGateway();
+  // A real JPEG carrying EXIF with a camera make and GPS position, as phones write them.
+  photo = await sharp({ create: { width: 1200, height: 900, channels: 3, background: { r: 40, g: 120, b: 60 } } })
+    .jpeg()
+    .withExif({ IFD0: { Make: 'CivicLoopTestCam', Model: 'Secret model' }, IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '23/1 7/1 45/1' } })
+    .toBuffer();
+});
+afterAll(async () => gw?.close());
+
+const mediaDir = () => path.join(gw.config.dataDir, 'media');
+const listMedia = () => {
+  try {
+    return readdirSync(mediaDir(), { recursive: true }).map(String).sort();
+  } catch {
+    return [];
+  }
+};
+
+async function upload(bytes: Uint8Array, filename: string, field = 'file', auth: Record<string, string> = { authorization: `Bearer ${gw.tenant.secretKey}` }) {
+  const form = new FormData();
+  form.append(field, new Blob([new Uint8Array(bytes)]), filename);
+  const response = await fetch(`${gw.url}/v1/media`, { method: 'POST', headers: auth, body: form });
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+describe('POST /v1/media', () => {
+  it('stores a photo with EXIF stripped, a thumbnail, under its content hash', async () => {
+    expect((await sharp(photo).metadata()).exif).toBeDefined();
+    const res = await upload(photo, 'IMG_0001.jpg', 'file', { 'x-civicloop-key': gw.tenant.publishableKey });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body).toMatchObject({ contentType: 'image/jpeg', width: 1200, height: 900 });
+    expect(res.body.ref).toMatch(new RegExp(`^media:${gw.tenant.id}/[0-9a-f]{64}\\.jpg$`));
+
+    const stored = Buffer.from(await (await fetch(gw.url + res.body.url)).arrayBuffer());
+    const meta = await sharp(stored).metadata();
+    expect(meta.exif).toBeUndefined();
+    expect(stored.includes(Buffer.from('CivicLoopTestCam'))).toBe(false);
+    const thumb = await sharp(Buffer.from(await (await fetch(gw.url + res.body.thumbnailUrl)).arrayBuffer())).metadata();
+    expect(Math.max(thumb.width!, thumb.height!)).toBe(320);
+
+    const again = await upload(photo, 'copy.jpg');
+    expect(again.body.ref).toBe(res.body.ref);
+    expect(listMedia().filter((f) => f.endsWith('.jpg'))).toHaveLength(2);
+
+    const ticket = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, photos: [{ ref: res.body.ref }] } });
+    expect(ticket.body.photos).toEqual([{ ref: res.body.ref }]);
+  });
+
+  it('accepts PNG and WebP by their bytes', async () => {
+    const png = await sharp({ create: { width: 40, height: 30, channels: 4, background: '#ff000080' } }).png().toBuffer();
+    const webp = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#0000ff' } }).webp().toBuffer();
+    expect((await upload(png, 'no-extension')).body.contentType).toBe('image/png');
+    expect((await upload(webp, 'photo.jpg')).body.contentType).toBe('image/webp');
+  });
+
+  it('refuses a text file named .jpg, a truncated JPEG, a 20 MB image and a missing file, storing nothing', async () => {
+    const before = listMedia();
+    const text = await upload(Buffer.from('this is not a photo at all, just text'), 'evidence.jpg');
+    expect([text.status, text.body.error.code]).toEqual([415, 'CL_ERR_MEDIA_TYPE']);
+    const truncated = await upload(photo.subarray(0, Math.floor(photo.length / 2)), 'cut.jpg');
+    expect([truncated.status, truncated.body.error.code]).toEqual([422, 'CL_ERR_MEDIA_CORRUPT']);
+    const huge = Buffer.concat([photo, Buffer.alloc(20 * 1024 * 1024)]);
+    const tooBig = await upload(huge, 'huge.jpg');
+    expect([tooBig.status, tooBig.body.error.code]).toEqual([413, 'CL_ERR_PAYLOAD_TOO_LARGE']);
+    const wrongField = await upload(photo, 'a.jpg', 'image');
+    expect(wrongField.body.error.code).toBe('CL_ERR_MEDIA_MISSING');
+    const notMultipart = await api(gw.url, 'POST', '/v1/media', { auth: gw.tenant.secretKey, body: { file: 'x' } });
+    expect(notMultipart.body.error.code).toBe('CL_ERR_MEDIA_MISSING');
+    expect(listMedia()).toEqual(before);
+  });
+
+  it('makes path traversal impossible', async () => {
+    for (const attempt of ['/v1/media/..%2F..%2Fetc/passwd', '/v1/media/t_0000000000/..%2F..%2F..%2Fetc%2Fpasswd', `/v1/media/${gw.tenant.id}/..%2Fmaster.key`, '/v1/media/t_0000000000/%2e%2e']) {
+      const res = await fetch(gw.url + attempt);
+      expect(res.status, attempt).toBe(404);
+      expect(await res.text()).not.toContain('root:');
+    }
+  });
+
+  it('needs a key to upload', async () => {
+    const res = await upload(photo, 'a.jpg', 'file', {});
+    expect(res.body.error.code).toBe('CL_ERR_UNAUTHENTICATED');
+  });
+});
