@@ -55,7 +55,8 @@ let codeCounter = 0;
 export async function startTestGateway(overrides: Partial<GatewayConfig> = {}, options: { telemetry?: boolean } = {}): Promise<TestGateway> {
   const redis = await startTestRedis();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'civicloop-gateway-'));
-  const config = loadConfig({}, { port: 0, redisUrl: redis.url, logLevel: 'silent', dataDir, ...overrides });
+  // Rate limits off unless a test turns them on: suites send bursts from one address.
+  const config = loadConfig({}, { port: 0, redisUrl: redis.url, logLevel: 'silent', dataDir, rateLimitPerKey: 0, rateLimitPerAddress: 0, ...overrides });
   const client = await connectRedis({ url: redis.url, cluster: false });
   const gateway = await buildApp({ config, redis: client, masterKey: 'test-master-key', logger: false });
   await gateway.app.listen({ port: 0, host: '127.0.0.1' });

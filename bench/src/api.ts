@@ -63,6 +63,9 @@ try {
       LOG_LEVEL: 'warn',
       CIVICLOOP_OPERATOR_TOKEN: operatorToken,
       MQTT_ENABLED: 'false',
+      // The benchmark drives one key from one address far past any sensible limit.
+      RATE_LIMIT_PER_KEY: '0',
+      RATE_LIMIT_PER_ADDRESS: '0',
       CIVICLOOP_MASTER_KEY: 'bench-master-key',
     }, 'listening on'),
   );

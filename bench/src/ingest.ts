@@ -87,6 +87,8 @@ try {
     LOG_LEVEL: 'warn',
     CIVICLOOP_OPERATOR_TOKEN: 'bench-op',
     CIVICLOOP_MASTER_KEY: 'bench-master',
+    RATE_LIMIT_PER_KEY: '0',
+    RATE_LIMIT_PER_ADDRESS: '0',
   }, 'Ctrl-C');
   children.push(gatewayProcess);
   const bareProcess = await start(['--import', 'tsx', path.join(here, 'bare-broker.ts')], { PORT: String(barePort), STATS_PORT: String(bareStatsPort) }, 'ready');

@@ -7,6 +7,7 @@ import type { LoggerOptions } from 'pino';
 import type { GatewayConfig } from './config.js';
 import { Sealer } from './auth/secrets.js';
 import { installAuth } from './http/auth-hook.js';
+import { installCors } from './http/cors.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { validatorCompiler } from './http/validation.js';
 import { defineCommitScript } from './redis/commit-script.js';
@@ -83,6 +84,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   services.log = app.log;
   app.setValidatorCompiler(validatorCompiler());
   installErrorHandling(app);
+  installCors(app, services);
   installAuth(app, services);
   // While shutting down, a response that was in flight closes its connection after it is sent,
   // so a drained keep-alive connection does not hold the shutdown open until the grace timeout.

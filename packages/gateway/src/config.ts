@@ -35,6 +35,8 @@ export interface GatewayConfig {
   dispatchRadiusMeters: number;
   mediaDir: string | undefined;
   mediaMaxBytes: number;
+  rateLimitPerKey: number;
+  rateLimitPerAddress: number;
 }
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -115,6 +117,8 @@ export const SETTINGS = [
   setting({ key: 'dispatchRadiusMeters', env: 'DISPATCH_RADIUS_METERS', default: '3000', parse: integer(10, 100000), doc: 'Default search radius for the nearest on-duty worker.' }),
   setting({ key: 'mediaDir', env: 'MEDIA_DIR', default: undefined, parse: text, doc: 'Where uploaded photos are stored on local disk. Unset: DATA_DIR/media.' }),
   setting({ key: 'mediaMaxBytes', env: 'MEDIA_MAX_BYTES', default: '10485760', parse: integer(1024, 100 * 1048576), doc: 'Largest photo upload accepted.' }),
+  setting({ key: 'rateLimitPerKey', env: 'RATE_LIMIT_PER_KEY', default: '6000', parse: integer(0, 10_000_000), doc: 'Requests a minute one key or token subject may make to one gateway (0: no limit).' }),
+  setting({ key: 'rateLimitPerAddress', env: 'RATE_LIMIT_PER_ADDRESS', default: '3000', parse: integer(0, 10_000_000), doc: 'Requests a minute one client address may make to one gateway (0: no limit).' }),
 ] as const;
 
 /** Parses and validates the whole configuration; the first bad variable is named in the error. */

@@ -50,6 +50,7 @@ export const ERRORS = {
   CL_ERR_TOKEN_TOO_LONG_LIVED: define(401, 'The token lives longer than the gateway allows (TOKEN_MAX_TTL_SECONDS); sign it with a shorter ttl.'),
   CL_ERR_FORBIDDEN: define(403, 'The caller\'s role may not do this; use a principal with the required role.'),
   CL_ERR_PUBLISHABLE_KEY_SCOPE: define(403, 'A publishable key can only create reports and read the catalogue; use the secret key on the server, or add a resident token.'),
+  CL_ERR_ORIGIN_NOT_ALLOWED: define(403, 'This web page\'s origin may not call the API for this tenant; add it to the tenant\'s allowedOrigins.'),
   CL_ERR_OPERATOR_DISABLED: define(403, 'Tenant administration is disabled; set CIVICLOOP_OPERATOR_TOKEN on the gateway to enable it.'),
   CL_ERR_ALREADY_EXISTS: define(409, 'A record with this id already exists; pick another id, or change the existing one with PATCH.'),
   CL_ERR_TENANT_CODE_TAKEN: define(409, 'A tenant with this code already exists; pick another code.'),

@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { CivicLoopError, type Principal } from '@civicloop/model';
 import { authenticate } from '../auth/authenticate.js';
 import { requireRole, type Services } from '../services.js';
+import { checkOrigin } from './cors.js';
+import { RateLimiter } from './rate-limit.js';
 
 function sameSecret(a: string, b: string): boolean {
   const left = Buffer.from(a);
@@ -13,7 +15,8 @@ function sameSecret(a: string, b: string): boolean {
 /** Resolves the principal of every request whose route asks for it, before the body is read. */
 export function installAuth(app: FastifyInstance, services: Services): void {
   app.decorateRequest('principal', null as unknown as Principal);
-  app.addHook('onRequest', async (request) => {
+  const limiter = new RateLimiter(services.config.rateLimitPerKey, services.config.rateLimitPerAddress);
+  app.addHook('onRequest', async (request, reply) => {
     const access = request.routeOptions.config.access;
     if (!access || access.kind === 'none') return;
     if (access.kind === 'operator') {
@@ -31,7 +34,10 @@ export function installAuth(app: FastifyInstance, services: Services): void {
       services.tenants,
       services.config.tokenMaxTtlSeconds,
     );
-    requireRole(principal, access.roles);
     request.principal = principal;
+    // Counted before the role check, so refused requests count too.
+    limiter.check(principal.role === 'service' || principal.role === 'public' ? `${principal.tenantId}:${principal.role}:${request.headers.authorization ?? request.headers['x-civicloop-key']}` : `${principal.tenantId}:${principal.sub}`, request.ip);
+    requireRole(principal, access.roles);
+    await checkOrigin(request, reply, services);
   });
 }

@@ -48,7 +48,8 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (mapped.code === 'CL_ERR_INTERNAL' || mapped.code === 'CL_ERR_UNAVAILABLE') {
       request.log.error({ err: error }, 'request failed');
     }
-    if (mapped.code === 'CL_ERR_RATE_LIMITED' || mapped.code === 'CL_ERR_UNAVAILABLE') reply.header('retry-after', '1');
+    if (mapped.code === 'CL_ERR_RATE_LIMITED') reply.header('retry-after', String((mapped.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds ?? 60));
+    if (mapped.code === 'CL_ERR_UNAVAILABLE') reply.header('retry-after', '1');
     return reply.code(mapped.status).send({ error: mapped.toBody(request.id) });
   });
   app.setNotFoundHandler((request, reply) => {

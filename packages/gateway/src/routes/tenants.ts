@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { Actor, CivicLoopError, CreateTenantInput, Tenant, TenantKeys } from '@civicloop/model';
+import { Actor, CivicLoopError, CreateTenantInput, Tenant, TenantKeys, UpdateTenantPolicyInput } from '@civicloop/model';
 import { PEOPLE, type Services } from '../services.js';
 import { errorResponses, security } from './shared-schemas.js';
 
@@ -36,6 +36,21 @@ export const tenantRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       if (request.principal.via !== 'secret_key') throw new CivicLoopError('CL_ERR_FORBIDDEN', 'Only the secret key may rotate keys.');
       return { key: await services.tenants.rotate(request.principal.tenantId, request.body.kind, services.now()) };
     },
+  );
+
+  app.patch(
+    '/v1/tenant/policy',
+    {
+      config: { access: { kind: 'roles', roles: ['admin', 'service'] } },
+      schema: {
+        tags: ['tenants'],
+        summary: 'Change the tenant\'s rules: allowed web origins, time zone, low-rating reopen threshold',
+        security: [{ bearer: [] }],
+        body: UpdateTenantPolicyInput,
+        response: { 200: Tenant, ...errorResponses },
+      },
+    },
+    async (request) => services.tenants.updatePolicy(request.principal.tenantId, request.body),
   );
 
   app.get(

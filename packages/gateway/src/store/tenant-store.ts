@@ -135,10 +135,23 @@ export class TenantStore {
         const tokenKey = this.sealer.open(record.tokenKey);
         tokenKeys.set(await tokenKeyId(new Uint8Array(tokenKey)), tokenKey);
       }
-      context = { tenant: JSON.parse(raw) as Tenant, tokenKeys };
+      const tenant = JSON.parse(raw) as Tenant;
+      tenant.policy = { ...DEFAULT_TENANT_POLICY, ...tenant.policy };
+      context = { tenant, tokenKeys };
     }
     this.tenantCache.set(tenantId, context);
     return context ?? undefined;
+  }
+
+  async updatePolicy(tenantId: string, patch: Partial<Tenant['policy']>): Promise<Tenant> {
+    const key = tenantKeys(tenantId).tenant;
+    const raw = await this.redis.get(key);
+    if (!raw) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No tenant ${tenantId}.`);
+    const tenant = JSON.parse(raw) as Tenant;
+    tenant.policy = { ...DEFAULT_TENANT_POLICY, ...tenant.policy, ...patch };
+    await this.redis.set(key, JSON.stringify(tenant));
+    this.tenantCache.delete(tenantId);
+    return tenant;
   }
 
   async findByCode(code: string): Promise<Tenant | undefined> {

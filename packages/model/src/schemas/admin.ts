@@ -85,10 +85,17 @@ export const TenantPolicy = Type.Object({
     description: 'a rating at or below this reopens the ticket; null never reopens',
   }),
   timeZone: Type.String({ description: 'IANA zone used for ticket numbers and same-day follow-up' }),
+  allowedOrigins: Type.Array(Type.String({ pattern: '^https?://[^/]+$', maxLength: 200 }), {
+    maxItems: 100,
+    description: 'Web origins (scheme://host[:port]) whose pages may call the API from a browser; none by default',
+  }),
 });
 export type TenantPolicy = Static<typeof TenantPolicy>;
 
-export const DEFAULT_TENANT_POLICY: TenantPolicy = { reopenOnRatingAtOrBelow: 2, timeZone: 'Asia/Shanghai' };
+export const DEFAULT_TENANT_POLICY: TenantPolicy = { reopenOnRatingAtOrBelow: 2, timeZone: 'Asia/Shanghai', allowedOrigins: [] };
+
+export const UpdateTenantPolicyInput = Type.Partial(TenantPolicy, { additionalProperties: false });
+export type UpdateTenantPolicyInput = Static<typeof UpdateTenantPolicyInput>;
 
 export const Tenant = Type.Object({
   id: Type.String(),
