@@ -26,6 +26,7 @@ import { DeviceStore } from './telemetry/device-store.js';
 import { deviceRoutes } from './routes/devices.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { mediaRoutes } from './routes/media.js';
+import { residentRoutes } from './routes/residents.js';
 import { LocalDiskMediaStore, type MediaStore } from './media/media-store.js';
 import path from 'node:path';
 
@@ -126,6 +127,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
         { name: 'devices', description: 'Vehicles and badges that publish telemetry over MQTT' },
         { name: 'fleet', description: 'Live positions, tracks, attendance' },
         { name: 'media', description: 'Photo evidence' },
+        { name: 'residents', description: 'Identities for residents without a login' },
         { name: 'operations' },
       ],
     },
@@ -140,6 +142,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   await app.register(tenantRoutes, { services });
   await app.register(deviceRoutes, { services });
   await app.register(fleetRoutes, { services, ticketService, streams });
+  await app.register(residentRoutes, { services });
   await app.register(mediaRoutes, { services, store: options.mediaStore ?? new LocalDiskMediaStore(config.mediaDir ?? path.join(config.dataDir, 'media')) });
   app.get('/v1/openapi.json', { config: { access: { kind: 'none' } }, schema: { hide: true } }, async () => app.swagger());
 

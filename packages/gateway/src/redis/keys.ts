@@ -38,6 +38,8 @@ function buildTenantKeys(tenantId: string) {
     positions: `${base}positions`,
     /** Arrival detection state of a ticket: when its worker came within the enter distance. */
     arrival: (ticketId: string) => `${base}arrival:${ticketId}`,
+    /** An anonymous resident's browser: hash of the secret that lets it renew its token. */
+    anonymousResident: (id: string) => `${base}anon:${id}`,
     /** Finished shifts of a day (YYYYMMDD in the tenant zone). */
     shifts: (day: string) => `${base}shifts:${day}`,
     index: {

@@ -1,0 +1,81 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { CivicLoopError } from '@civicloop/model';
+import { SignJWT } from 'jose';
+import { tenantKeys } from '../redis/keys.js';
+import type { Services } from '../services.js';
+import { errorResponses } from './shared-schemas.js';
+
+const TOKEN_TTL_SECONDS = 900;
+const DEVICE_TTL_SECONDS = 400 * 86_400;
+const hash = (secret: string) => createHash('sha256').update(secret).digest();
+
+const AnonymousIdentity = Type.Object({
+  residentId: Type.String({ description: 'The `sub` of this browser\'s tokens: anon:<random>' }),
+  deviceSecret: Type.String({ description: 'Keep in the browser (localStorage); renews the token. Shown once.' }),
+  token: Type.String({ description: 'A citizen token for this resident, valid 15 minutes' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+});
+
+/**
+ * Anonymous residents: a browser without a login gets an identity bound to it, so it can report
+ * and later see its own reports. The identity is a random id plus a secret the browser keeps;
+ * the gateway stores only the secret's hash and signs short-lived citizen tokens for the id,
+ * with the tenant's token key, exactly like tokens a host platform signs.
+ */
+export const residentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  async function tokenFor(tenantId: string, residentId: string) {
+    const context = await services.tenants.context(tenantId);
+    const [kid, key] = [...(context?.tokenKeys ?? new Map<string, Buffer>())][0] ?? [];
+    if (!kid || !key) throw new CivicLoopError('CL_ERR_INVALID_KEY', 'The tenant has no secret key to sign tokens with; rotate one with POST /v1/keys/rotate.');
+    const iat = Math.floor(services.now().getTime() / 1000);
+    const token = await new SignJWT({ role: 'citizen' }).setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid }).setIssuer(tenantId).setSubject(residentId).setIssuedAt(iat).setExpirationTime(iat + TOKEN_TTL_SECONDS).sign(key);
+    return { token, expiresAt: new Date((iat + TOKEN_TTL_SECONDS) * 1000).toISOString() };
+  }
+
+  app.post(
+    '/v1/residents/anonymous',
+    {
+      config: { access: { kind: 'roles', roles: ['public'] } },
+      schema: {
+        tags: ['residents'],
+        summary: 'Give this browser an anonymous resident identity (publishable key)',
+        security: [{ publishableKey: [] }],
+        response: { 201: AnonymousIdentity, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { tenantId } = request.principal;
+      const residentId = `anon:${randomBytes(12).toString('base64url')}`;
+      const deviceSecret = randomBytes(24).toString('base64url');
+      await services.redis.set(tenantKeys(tenantId).anonymousResident(residentId), hash(deviceSecret).toString('hex'), 'EX', DEVICE_TTL_SECONDS);
+      return reply.code(201).send({ residentId, deviceSecret, ...(await tokenFor(tenantId, residentId)) });
+    },
+  );
+
+  app.post(
+    '/v1/residents/anonymous/token',
+    {
+      config: { access: { kind: 'roles', roles: ['public'] } },
+      schema: {
+        tags: ['residents'],
+        summary: 'Renew the token of this browser\'s anonymous identity',
+        security: [{ publishableKey: [] }],
+        body: Type.Object({ residentId: Type.String({ pattern: '^anon:[A-Za-z0-9_-]{16}$' }), deviceSecret: Type.String({ minLength: 16, maxLength: 64 }) }, { additionalProperties: false }),
+        response: { 200: Type.Omit(AnonymousIdentity, ['deviceSecret']), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { tenantId } = request.principal;
+      const key = tenantKeys(tenantId).anonymousResident(request.body.residentId);
+      const stored = await services.redis.get(key);
+      const given = hash(request.body.deviceSecret);
+      if (!stored || !timingSafeEqual(Buffer.from(stored, 'hex'), given)) {
+        throw new CivicLoopError('CL_ERR_TOKEN_INVALID', 'This anonymous identity is unknown or its secret does not match; start a new one with POST /v1/residents/anonymous.');
+      }
+      await services.redis.expire(key, DEVICE_TTL_SECONDS);
+      return { residentId: request.body.residentId, ...(await tokenFor(tenantId, request.body.residentId)) };
+    },
+  );
+};
