@@ -15,6 +15,7 @@ import { catalogueRoutes } from './routes/catalogue.js';
 import { commandRoutes } from './routes/commands.js';
 import { directoryRoutes } from './routes/directory.js';
 import { EventStreams, eventRoutes } from './routes/events.js';
+import { StreamHub } from './routes/stream-hub.js';
 import { healthRoutes, tenantRoutes } from './routes/tenants.js';
 import { ticketRoutes } from './routes/tickets.js';
 import type { Services } from './services.js';
@@ -47,6 +48,8 @@ export interface GatewayApp {
   services: Services;
   /** Open SSE responses (closed on shutdown; tests close them to simulate a dropped connection). */
   streams: EventStreams;
+  /** The shared stream readers behind every SSE response. */
+  hub: StreamHub;
   ticketService: TicketService;
 }
 
@@ -67,6 +70,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   };
   const ticketService = new TicketService(services);
   const streams = new EventStreams();
+  const hub = new StreamHub(redis, config.sseHeartbeatMs);
 
   const app = Fastify({
     logger: options.logger ?? { level: config.logLevel },
@@ -97,6 +101,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   app.addHook('preClose', async () => {
     closing = true;
     streams.closeAll();
+    hub.closeAll();
   });
   app.addHook('onClose', async () => {
     await services.telemetry?.close();
@@ -137,15 +142,15 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   await app.register(catalogueRoutes);
   await app.register(ticketRoutes, { services, ticketService });
   await app.register(commandRoutes, { ticketService });
-  await app.register(eventRoutes, { services, streams });
+  await app.register(eventRoutes, { services, streams, hub });
   await app.register(directoryRoutes, { services });
   await app.register(tenantRoutes, { services });
   await app.register(deviceRoutes, { services });
-  await app.register(fleetRoutes, { services, ticketService, streams });
+  await app.register(fleetRoutes, { services, ticketService, streams, hub });
   await app.register(residentRoutes, { services });
   await app.register(mediaRoutes, { services, store: options.mediaStore ?? new LocalDiskMediaStore(config.mediaDir ?? path.join(config.dataDir, 'media')) });
   app.get('/v1/openapi.json', { config: { access: { kind: 'none' } }, schema: { hide: true } }, async () => app.swagger());
 
   await app.ready();
-  return { app, services, streams, ticketService };
+  return { app, services, streams, hub, ticketService };
 }

@@ -5,26 +5,18 @@ import { PEOPLE, type Services } from '../services.js';
 import { streamEntryToEvent } from '../store/ticket-store.js';
 import { errorResponses, security } from './shared-schemas.js';
 import { EventStreams, serveRedisStream } from './sse.js';
+import { compareStreamIds, type StreamHub } from './stream-hub.js';
 
 export { EventStreams };
 
 const STREAM_ID = /^\d{1,20}(-\d{1,20})?$/;
-
-function compareIds(a: string, b: string): number {
-  const [am, as = '0'] = a.split('-');
-  const [bm, bs = '0'] = b.split('-');
-  const major = BigInt(am!) - BigInt(bm!);
-  if (major !== 0n) return major > 0n ? 1 : -1;
-  const minor = BigInt(as) - BigInt(bs);
-  return minor === 0n ? 0 : minor > 0n ? 1 : -1;
-}
 
 /**
  * GET /v1/events: the tenant's ticket events as server-sent events. Each event's id is its
  * position in the tenant's Redis stream, so a client reconnecting with Last-Event-ID continues
  * exactly after the last event it saw, wherever the gateway that serves it runs.
  */
-export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; streams: EventStreams }> = async (app, { services, streams }) => {
+export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; streams: EventStreams; hub: StreamHub }> = async (app, { services, streams, hub }) => {
   app.get(
     '/v1/events',
     {
@@ -60,7 +52,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
         trimmed = await eventsTrimmedAfter(services, key, cursor);
       }
 
-      await serveRedisStream(request, reply, services, streams, {
+      await serveRedisStream(request, reply, services, streams, hub, {
         key,
         cursor,
         ...(trimmed ? { preface: `event: reset\ndata: ${JSON.stringify({ reason: 'trimmed', message: 'Events after your Last-Event-ID were trimmed; reload the tickets you show.' })}\n\n` } : {}),
@@ -79,7 +71,7 @@ async function eventsTrimmedAfter(services: Services, key: string, lastSeen: str
   try {
     const info = (await services.redis.call('XINFO', 'STREAM', key)) as unknown[];
     for (let i = 0; i < info.length; i += 2) {
-      if (info[i] === 'max-deleted-entry-id') return compareIds(String(info[i + 1]), lastSeen) > 0;
+      if (info[i] === 'max-deleted-entry-id') return compareStreamIds(String(info[i + 1]), lastSeen) > 0;
     }
   } catch (error) {
     // No stream yet: nothing was ever trimmed.

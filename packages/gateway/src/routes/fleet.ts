@@ -9,6 +9,7 @@ import { idempotencyScope } from '../tickets/idempotency.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 import { errorResponses, security, TicketParams } from './shared-schemas.js';
 import { serveRedisStream, type EventStreams } from './sse.js';
+import type { StreamHub } from './stream-hub.js';
 
 const GeoJson = Type.Record(Type.String(), Type.Unknown(), { description: 'a GeoJSON object (RFC 7946)' });
 const read = { kind: 'roles', roles: STAFF } as const;
@@ -35,7 +36,7 @@ function feature(record: PositionRecord, device: Device | undefined, online: boo
 }
 
 /** The live map, tracks, attendance and nearest-worker dispatch. */
-export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticketService: TicketService; streams: EventStreams }> = async (app, { services, ticketService, streams }) => {
+export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticketService: TicketService; streams: EventStreams; hub: StreamHub }> = async (app, { services, ticketService, streams, hub }) => {
   const { redis } = services;
 
   app.get(
@@ -222,7 +223,7 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticket
       const latest = await redis.xrevrange(key, '+', '-', 'COUNT', 1);
       const throttleMs = request.query.throttleMs ?? 1000;
       const lastSent = new Map<string, number>();
-      await serveRedisStream(request, reply, services, streams, {
+      await serveRedisStream(request, reply, services, streams, hub, {
         key,
         cursor: latest[0]?.[0] ?? '0-0',
         frame: (id, fields) => {

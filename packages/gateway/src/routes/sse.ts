@@ -1,6 +1,6 @@
-import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../services.js';
+import type { StreamHub } from './stream-hub.js';
 
 /** Open SSE responses, so that shutdown can end them instead of waiting on them forever. */
 export class EventStreams {
@@ -22,19 +22,6 @@ export class EventStreams {
   }
 }
 
-function write(raw: ServerResponse, chunk: string): Promise<void> {
-  if (raw.write(chunk)) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      raw.off('drain', done);
-      raw.off('close', done);
-      resolve();
-    };
-    raw.once('drain', done);
-    raw.once('close', done);
-  });
-}
-
 export interface RedisStreamOptions {
   key: string;
   /** Serve entries after this stream id. */
@@ -46,11 +33,12 @@ export interface RedisStreamOptions {
 }
 
 /**
- * Serves a Redis stream as server-sent events: a blocking XREAD loop on a connection of its
- * own, keep-alive comments while idle, back-pressure from the socket, and an end when the
- * client leaves or the gateway closes.
+ * Serves a Redis stream as server-sent events through the shared StreamHub reader: keep-alive
+ * comments while idle, frames in order, and an end when the client leaves or the gateway closes.
+ * A client that cannot keep up (its socket buffer grows past a limit) is disconnected; it
+ * resumes with Last-Event-ID and misses nothing.
  */
-export async function serveRedisStream(request: FastifyRequest, reply: FastifyReply, services: Services, streams: EventStreams, options: RedisStreamOptions): Promise<void> {
+export async function serveRedisStream(request: FastifyRequest, reply: FastifyReply, services: Services, streams: EventStreams, hub: StreamHub, options: RedisStreamOptions): Promise<void> {
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {
@@ -60,38 +48,39 @@ export async function serveRedisStream(request: FastifyRequest, reply: FastifyRe
     'x-accel-buffering': 'no',
     'x-request-id': request.id,
   });
-  const reader = services.redis.duplicate();
-  let cursor = options.cursor;
   let open = true;
   let untrack: () => void = () => undefined;
+  let unsubscribe: () => void = () => undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
   const stop = () => {
     if (!open) return;
     open = false;
     untrack();
-    reader.disconnect();
+    unsubscribe();
+    clearInterval(heartbeat);
     raw.end();
   };
   untrack = streams.track(stop);
   raw.on('close', stop);
+  const send = (chunk: string) => {
+    if (!open) return;
+    raw.write(chunk);
+    if (raw.writableLength > 4 * 1024 * 1024) stop();
+  };
+  send('retry: 2000\n\n');
+  if (options.preface) send(options.preface);
+  heartbeat = setInterval(() => send(': keep-alive\n\n'), services.config.sseHeartbeatMs);
   try {
-    await write(raw, 'retry: 2000\n\n');
-    if (options.preface) await write(raw, options.preface);
-    while (open) {
-      const batch: [string, [string, string[]][]][] | null = await reader.xread('COUNT', 500, 'BLOCK', services.config.sseHeartbeatMs, 'STREAMS', options.key, cursor);
-      if (!open) break;
-      if (!batch) {
-        await write(raw, ': keep-alive\n\n');
-        continue;
-      }
-      for (const [id, fields] of batch[0]![1]) {
-        cursor = id;
+    const cancel = await hub.subscribe(options.key, options.cursor, (entries) => {
+      for (const [id, fields] of entries) {
         const frame = options.frame(id, fields);
-        if (frame) await write(raw, frame);
+        if (frame) send(frame);
       }
-    }
+    });
+    if (open) unsubscribe = cancel;
+    else cancel();
   } catch (error) {
-    if (open) request.log.warn({ err: error }, 'event stream ended by an error');
-  } finally {
+    request.log.warn({ err: error }, 'event stream ended by an error');
     stop();
   }
 }
