@@ -11,6 +11,7 @@ import { installCors } from './http/cors.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { validatorCompiler } from './http/validation.js';
 import { defineCommitScript } from './redis/commit-script.js';
+import { defineCreateScript } from './redis/create-script.js';
 import { catalogueRoutes } from './routes/catalogue.js';
 import { commandRoutes } from './routes/commands.js';
 import { directoryRoutes } from './routes/directory.js';
@@ -59,6 +60,7 @@ const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   const { config, redis } = options;
   defineCommitScript(redis);
+  defineCreateScript(redis);
   const services: Services = {
     config,
     redis,

@@ -9,7 +9,8 @@ import {
 } from '@civicloop/model';
 import { commit, type CommitPlan } from '../redis/commit-script.js';
 import { tenantKeys, type TenantKeys } from '../redis/keys.js';
-import { indexDiff } from './indexes.js';
+import { indexDiff, indexMembership } from './indexes.js';
+import { createTicketRecord } from '../redis/create-script.js';
 
 type Client = Redis | Cluster;
 
@@ -85,17 +86,35 @@ export class TicketStore {
    */
   async create(tenantId: string, write: TicketWrite, numbering: { prefix: string; day: string }, idem?: { key: string; fp: string }): Promise<WriteOutcome> {
     const keys = this.keys(tenantId);
-    const plan = this.planWrites(keys, [write], idem);
-    plan.checks = [{ key: keys.ticket(write.after.id), version: null }];
-    plan.seq = {
-      key: keys.sequence,
-      field: numbering.day,
-      numbersKey: keys.numbers,
-      ticketKey: keys.ticket(write.after.id),
+    const { after, event } = write;
+    const eventJson = JSON.stringify(event);
+    const membership = indexMembership(keys, after);
+    const score = Date.parse(after.createdAt);
+    // A new ticket is indexed by creation time only (no deadline yet): one score fits all.
+    if ([...membership.values()].some((s) => s !== score)) throw new Error('a new ticket must not carry a deadline');
+    const result = await createTicketRecord(this.redis, {
+      keys: {
+        sequence: keys.sequence,
+        numbers: keys.numbers,
+        ticket: keys.ticket(after.id),
+        history: keys.history(after.id),
+        events: keys.events,
+        // Declared even when unused, so the script's keys are always the same shape.
+        idempotency: keys.idempotency(idem?.key ?? '-'),
+        indexes: [...membership.keys()],
+      },
+      day: numbering.day,
       prefix: numbering.prefix,
-      id: write.after.id,
-    };
-    return this.run(plan);
+      ticketId: after.id,
+      doc: JSON.stringify(after),
+      event: eventJson,
+      parties: JSON.stringify([after.reporter.sub, ...after.followers]),
+      streamMaxLen: this.options.streamMaxLen,
+      ...(idem ? { idempotency: { value: JSON.stringify({ fp: idem.fp, ticketId: after.id } satisfies IdempotencyRecord), ttlMs: this.options.idempotencyTtlSeconds * 1000 } } : {}),
+      score,
+    });
+    if (result.kind === 'replay') return { kind: 'replay', record: JSON.parse(result.value) as IdempotencyRecord };
+    return { kind: 'written', number: result.number, streamIds: [result.streamId] };
   }
 
   /**

@@ -1,0 +1,77 @@
+import type { ClientContext, Cluster, Redis, Result } from 'ioredis';
+
+/**
+ * The write for a new ticket, the most frequent write of all, as a script of its own: fixed
+ * arguments instead of the general commit script's op list, nine Redis calls instead of eleven,
+ * half the arguments. Same guarantees: all or nothing, idempotency key checked and set inside.
+ *
+ * KEYS: sequence, numbers, ticket, history, events, idempotency ('' slot unused when none), indexes...
+ * ARGV: day, prefix, ticketId, doc, event, parties, streamMaxLen, idempotency value ('' = none),
+ *       idempotency ttl ms, index score, then one member per index key (all the ticket id).
+ * Returns {'ok', number, streamId} or {'replay', stored idempotency value}.
+ */
+const LUA = `
+local idem = ARGV[8]
+if idem ~= '' then
+  local existing = redis.call('GET', KEYS[6])
+  if existing then return {'replay', existing} end
+end
+local n = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+local number = ARGV[2] .. string.format('%04d', n)
+redis.call('HSET', KEYS[2], number, ARGV[3])
+redis.call('HSET', KEYS[3], 'doc', ARGV[4], 'v', '1', 'number', number)
+redis.call('RPUSH', KEYS[4], ARGV[5])
+for k = 7, #KEYS do redis.call('ZADD', KEYS[k], ARGV[10], ARGV[3]) end
+local streamId = redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[7], '*', 'e', ARGV[5], 'n', number, 'p', ARGV[6])
+if idem ~= '' then redis.call('SET', KEYS[6], idem, 'PX', ARGV[9]) end
+return {'ok', number, streamId}
+`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
+    civicloopCreate(numKeys: number, ...args: string[]): Result<string[], Context>;
+  }
+}
+
+export function defineCreateScript(redis: Redis | Cluster): void {
+  redis.defineCommand('civicloopCreate', { lua: LUA });
+}
+
+export interface CreateArgs {
+  keys: { sequence: string; numbers: string; ticket: string; history: string; events: string; idempotency: string; indexes: string[] };
+  day: string;
+  prefix: string;
+  ticketId: string;
+  doc: string;
+  event: string;
+  parties: string;
+  streamMaxLen: number;
+  idempotency?: { value: string; ttlMs: number };
+  score: number;
+}
+
+export async function createTicketRecord(redis: Redis | Cluster, args: CreateArgs): Promise<{ kind: 'ok'; number: string; streamId: string } | { kind: 'replay'; value: string }> {
+  const { keys } = args;
+  const reply = await redis.civicloopCreate(
+    6 + keys.indexes.length,
+    keys.sequence,
+    keys.numbers,
+    keys.ticket,
+    keys.history,
+    keys.events,
+    keys.idempotency,
+    ...keys.indexes,
+    args.day,
+    args.prefix,
+    args.ticketId,
+    args.doc,
+    args.event,
+    args.parties,
+    String(args.streamMaxLen),
+    args.idempotency?.value ?? '',
+    String(args.idempotency?.ttlMs ?? 0),
+    String(args.score),
+  );
+  if (reply[0] === 'replay') return { kind: 'replay', value: reply[1] ?? '' };
+  return { kind: 'ok', number: reply[1] ?? '', streamId: reply[2] ?? '' };
+}
