@@ -91,7 +91,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   services.log = app.log;
   app.setValidatorCompiler(validatorCompiler());
   installErrorHandling(app);
-  installCors(app, services);
+  installCors(app);
   installAuth(app, services);
   // While shutting down, a response that was in flight closes its connection after it is sent,
   // so a drained keep-alive connection does not hold the shutdown open until the grace timeout.

@@ -11,7 +11,7 @@ const EXPOSED_HEADERS = 'x-request-id, idempotent-replayed, retry-after';
  * (whose key or token names the tenant) is refused unless its Origin is on that tenant's list.
  * Refused requests get no CORS headers either, so the page cannot read the refusal.
  */
-export function installCors(app: FastifyInstance, services: Services): void {
+export function installCors(app: FastifyInstance): void {
   app.addHook('onRequest', async (request, reply) => {
     const origin = request.headers.origin;
     if (!origin || request.method !== 'OPTIONS') return;
