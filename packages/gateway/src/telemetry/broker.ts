@@ -3,7 +3,7 @@ import type { Server as HttpServer } from 'node:http';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import aedesServerFactory from 'aedes-server-factory';
 import type { FastifyBaseLogger } from 'fastify';
-import { CivicLoopError, DEFAULT_DECODE_LIMITS, decodeTelemetry, nativeTopic, ownTracksTopic, parseTopic, type BadgeCommand, type Device } from '@civicloop/model';
+import { CivicLoopError, DEFAULT_DECODE_LIMITS, decodeTelemetry, nativeTopic, ownTracksTopic, parseTopic, type BadgeCommand, type Device, type PositionRecord } from '@civicloop/model';
 import type { GatewayConfig } from '../config.js';
 import type { Services } from '../services.js';
 import { tenantKeys } from '../redis/keys.js';
@@ -21,7 +21,7 @@ interface DeviceSession {
 
 /** Hooks other parts of the gateway attach to telemetry (arrival detection, live map). */
 export interface TelemetryHooks {
-  onPositions?: (tenantId: string, device: Device, records: import('@civicloop/model').PositionRecord[]) => Promise<void> | void;
+  onPositions?: (tenantId: string, device: Device, records: PositionRecord[]) => Promise<void> | void;
 }
 
 export interface TelemetryOptions {
@@ -41,6 +41,8 @@ export interface RunningTelemetry {
   wsPort: number;
   /** Sends a command to a badge on its cmd topic (QoS 1). */
   sendCommand(tenantId: string, device: Device, command: BadgeCommand): Promise<void>;
+  /** Resolves when what stored positions set off (arrival detection) has finished. */
+  settled(): Promise<void>;
   /** Closes a device's live connection, if it is connected to this gateway. */
   disconnect(tenantId: string, deviceId: string): void;
   close(): Promise<void>;
@@ -117,6 +119,24 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
 
   const ownCommandTopics = (s: DeviceSession) => [nativeTopic(s.tenantId, s.device.kind, s.device.id, 'cmd'), ownTracksTopic(s.username, s.device.id, 'cmd'), ownTracksTopic(s.device.id, s.device.id, 'cmd')];
 
+  /**
+   * What stored positions set off (arrival detection) runs after the PUBACK, not before: the fix
+   * is already safe in Redis, and the device should not wait for the loop to react to it.
+   */
+  const pendingHooks = new Set<Promise<void>>();
+  function afterStored(tenantId: string, device: Device, records: PositionRecord[]): void {
+    const hook = hooks?.onPositions;
+    if (!hook) return;
+    const run = Promise.resolve()
+      .then(() => hook(tenantId, device, records))
+      .catch((error: unknown) => log.warn({ err: error, device: device.id }, 'position hook failed'))
+      .finally(() => pendingHooks.delete(run));
+    pendingHooks.add(run);
+  }
+  const settled = async () => {
+    while (pendingHooks.size > 0) await Promise.all([...pendingHooks]);
+  };
+
   async function handlePublish(session: DeviceSession | undefined, packet: PublishPacket): Promise<void> {
     // The gateway's own commands (broker.publish) arrive here without a session.
     if (!session) {
@@ -151,13 +171,13 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
         const fresh = decoded.records.filter((_, i) => stored[i]);
         counted.positionsStored += fresh.length;
         counted.duplicates += decoded.records.length - fresh.length;
-        if (fresh.length > 0) await hooks?.onPositions?.(tenantId, device, fresh);
+        if (fresh.length > 0) afterStored(tenantId, device, fresh);
         return;
       }
       case 'event': {
         if (decoded.record) {
           const [stored] = await writer.write(tenantId, [decoded.record]);
-          if (stored) await hooks?.onPositions?.(tenantId, device, [decoded.record]);
+          if (stored) afterStored(tenantId, device, [decoded.record]);
         }
         counted.events++;
         await badgeEvents.handle(tenantId, device, decoded.event, decoded.record);
@@ -222,10 +242,12 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
         broker.publish({ cmd: 'publish', topic: nativeTopic(tenantId, device.kind, device.id, 'cmd'), payload: Buffer.from(JSON.stringify(command)), qos: 1, retain: false, dup: false }, (error) => (error ? reject(error) : resolve())),
       ),
     disconnect: (tenantId, deviceId) => sessions.get(`${tenantId}/${deviceId}`)?.close(),
+    settled,
     close: async () => {
       clearInterval(sweep);
       writer.flush();
       await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await settled();
       await Promise.all([new Promise<void>((r) => tcp.close(() => r())), new Promise<void>((r) => ws.close(() => r()))]);
     },
   };

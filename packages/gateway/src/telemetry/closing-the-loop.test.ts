@@ -77,6 +77,8 @@ describe('arrival on site', () => {
     const statuses: string[] = [];
     for (const [i, meters] of path.entries()) {
       await walker.at(metersNorth(meters), start + i * 5000);
+      // Arrival detection runs after the PUBACK; wait for it before reading the ticket.
+      await gw.telemetry!.settled();
       statuses.push((await api(gw.url, 'GET', `/v1/tickets/${ticket.body.id}`, { auth: gw.tenant.secretKey })).body.status);
     }
     // First inside at index 4 (28 m); jitter stays under the 60 m exit; 30 s later, index 10, it arrives.
@@ -92,6 +94,7 @@ describe('arrival on site', () => {
     const ticket = await acceptedBy('w-1');
     const start = Date.now() - 60_000;
     for (const [i, meters] of [100, 20, 10, 70, 150, 20, 90].entries()) await passer.at(metersNorth(meters), start + i * 8000);
+    await gw.telemetry!.settled();
     expect((await api(gw.url, 'GET', `/v1/tickets/${ticket.body.id}`, { auth: gw.tenant.secretKey })).body.status).toBe('accepted');
   });
 });

@@ -46,6 +46,8 @@ function firstError(schema: TSchema, value: unknown): string {
   return error ? `${error.path || '/'} ${error.message}` : 'does not match the schema';
 }
 
+const utf8 = new TextDecoder();
+
 const reject = (reason: TelemetryRejection, detail: string): DecodedTelemetry => ({ type: 'rejected', reason, detail });
 
 interface DeviceRef {
@@ -84,7 +86,7 @@ function record(device: DeviceRef, source: PositionSource, now: number, fields: 
 function parseJson(payload: Uint8Array | string, limits: DecodeLimits): { ok: true; value: unknown } | { ok: false; result: DecodedTelemetry } {
   const size = typeof payload === 'string' ? payload.length : payload.byteLength;
   if (size > limits.maxPayloadBytes) return { ok: false, result: reject('too_large', `payload of ${size} bytes exceeds ${limits.maxPayloadBytes}`) };
-  const text = typeof payload === 'string' ? payload : new TextDecoder().decode(payload);
+  const text = typeof payload === 'string' ? payload : utf8.decode(payload);
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch {
