@@ -53,8 +53,8 @@ async function main(): Promise<void> {
       ? `  Redis:     embedded ${gateway.embeddedRedis.url} (AOF on, data in ${gateway.embeddedRedis.dir})`
       : `  Redis:     ${config.redisUrl}`,
   ];
-  if (values.demo) {
-    const demo = await seedDemo(gateway.services, config.dataDir);
+  const demo = values.demo ? await seedDemo(gateway.services, config.dataDir) : undefined;
+  if (demo) {
     const dispatcher = await demoToken(demo, 'd-wang', 'dispatcher');
     const resident = await demoToken(demo, 'resident-001', 'citizen');
     lines.push(
@@ -74,8 +74,7 @@ async function main(): Promise<void> {
   }
   lines.push('', 'Ctrl-C stops the gateway (in-flight requests finish first).', '');
   process.stdout.write(lines.join('\n'));
-  if (values.simulate && values.demo && gateway.mqtt) {
-    const demo = await seedDemo(gateway.services, config.dataDir);
+  if (values.simulate && demo && gateway.mqtt) {
     startSimulator(gateway.url, `mqtt://127.0.0.1:${gateway.mqtt.tcpPort}`, demo.secretKey);
   } else if (values.simulate) {
     process.stderr.write('--simulate needs --demo and MQTT_ENABLED=true.\n');

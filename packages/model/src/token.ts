@@ -55,10 +55,21 @@ export async function tokenKeyId(tokenKey: Uint8Array<ArrayBuffer>): Promise<str
  * Node 20, Deno, Bun and edge runtimes (Web Crypto only).
  */
 export async function signToken(options: SignTokenOptions): Promise<string> {
-  const { secretKey } = options;
+  const { secretKey, ...claims } = options;
   const tenantId = secretKey.startsWith(SECRET_KEY_PREFIX) ? tenantOfKey(secretKey) : undefined;
   if (!tenantId) throw new TypeError('signToken: secretKey must be the tenant secret key (cl_sk_<tenant>.<secret>).');
-  const tokenKey = await deriveTokenKey(secretKey);
+  return signWithTokenKey({ ...claims, tokenKey: await deriveTokenKey(secretKey), tenantId });
+}
+
+export interface SignWithTokenKeyOptions extends Omit<SignTokenOptions, 'secretKey'> {
+  /** The derived token key (deriveTokenKey), for a signer that holds it rather than the secret. */
+  tokenKey: Uint8Array<ArrayBuffer>;
+  tenantId: string;
+}
+
+/** The signing itself: what signToken does once it has derived the key from the secret. */
+export async function signWithTokenKey(options: SignWithTokenKeyOptions): Promise<string> {
+  const { tokenKey, tenantId } = options;
   const kid = await tokenKeyId(tokenKey);
   const iat = Math.floor((options.now ?? new Date()).getTime() / 1000);
   const claims: Record<string, unknown> = { iss: tenantId, sub: options.sub, role: options.role, iat, exp: iat + (options.ttlSeconds ?? 900) };

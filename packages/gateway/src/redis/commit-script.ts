@@ -1,45 +1,36 @@
 import type { ClientContext, Cluster, Redis, Result } from 'ioredis';
 
 /**
- * One Lua script performs every ticket write, so a write is all-or-nothing and version checks
+ * One Lua script performs every write to existing tickets (new ones have create-script.ts), so a write is all-or-nothing and version checks
  * and writes cannot interleave with another gateway's. Every key is declared in KEYS, so Redis
  * Cluster can route the script (all keys of a plan share the tenant hash tag, hence one slot).
  *
  * The plan is a flat list of op codes in ARGV (no JSON to encode or decode), followed by the
  * values they refer to by ARGV index, so large strings (documents, events) travel once and
- * unescaped. Ops are applied in list order: I, C and S come first, so a refusal writes nothing.
+ * unescaped. Ops are applied in list order: I and C come first, so a refusal writes nothing.
  *   I k v ttl              if KEYS[k] exists return {'replay', value}; at the end SET it to ARGV[v] PX ttl
  *   C k version            HGET KEYS[k] 'v' must equal version ('' = the hash must not exist)
- *   S k field n t prefix id  allocate the day's next ticket number (hash KEYS[n]: number -> id);
- *                          the D op for KEYS[t] then writes it into the ticket hash as well
  *   D k v version          HSET KEYS[k] doc ARGV[v] v version
  *   P k v                  RPUSH KEYS[k] ARGV[v]
  *   R k member             ZREM
  *   A k score member       ZADD
- *   X k maxlen count v...  XADD KEYS[k] MAXLEN ~ maxlen * with fields ARGV[v...]; a field 'n'
- *                          whose value is '' gets the number the S op allocated
- * Returns {'ok', number or '', stream ids...}, {'replay', value} or {'conflict', k, version}.
+ *   X k maxlen count v...  XADD KEYS[k] MAXLEN ~ maxlen * with fields ARGV[v...]
+ * Returns {'ok', stream ids...}, {'replay', value} or {'conflict', k, version}; callers need only the kind.
  */
 const LUA = `
 local A = ARGV
 local i = 1
-local number = ''
-local seqTicket
 local idemKey, idemValue, idemTtl
-local out = {'ok', ''}
+local out = {'ok'}
 local n = #A
 while i <= n do
   local op = A[i]
-  -- Most frequent first: a create is one D, one P, four or more A, one X.
+  -- Most frequent first: a write is one D, one P, some A and R, one X.
   if op == 'A' then
     redis.call('ZADD', KEYS[tonumber(A[i + 1])], A[i + 2], A[i + 3])
     i = i + 4
   elseif op == 'D' then
-    if number ~= '' and A[i + 1] == seqTicket then
-      redis.call('HSET', KEYS[tonumber(A[i + 1])], 'doc', A[tonumber(A[i + 2])], 'v', A[i + 3], 'number', number)
-    else
-      redis.call('HSET', KEYS[tonumber(A[i + 1])], 'doc', A[tonumber(A[i + 2])], 'v', A[i + 3])
-    end
+    redis.call('HSET', KEYS[tonumber(A[i + 1])], 'doc', A[tonumber(A[i + 2])], 'v', A[i + 3])
     i = i + 4
   elseif op == 'P' then
     redis.call('RPUSH', KEYS[tonumber(A[i + 1])], A[tonumber(A[i + 2])])
@@ -48,9 +39,6 @@ while i <= n do
     local count = tonumber(A[i + 3])
     local fields = {}
     for f = 1, count do fields[f] = A[tonumber(A[i + 3 + f])] end
-    for f = 1, count, 2 do
-      if fields[f] == 'n' and fields[f + 1] == '' then fields[f + 1] = number end
-    end
     out[#out + 1] = redis.call('XADD', KEYS[tonumber(A[i + 1])], 'MAXLEN', '~', A[i + 2], '*', unpack(fields))
     i = i + 4 + count
   elseif op == 'R' then
@@ -60,13 +48,6 @@ while i <= n do
     local v = redis.call('HGET', KEYS[tonumber(A[i + 1])], 'v') or ''
     if v ~= A[i + 2] then return {'conflict', A[i + 1], v} end
     i = i + 3
-  elseif op == 'S' then
-    local seq = redis.call('HINCRBY', KEYS[tonumber(A[i + 1])], A[i + 2], 1)
-    number = A[i + 5] .. string.format('%04d', seq)
-    redis.call('HSET', KEYS[tonumber(A[i + 3])], number, A[i + 6])
-    seqTicket = A[i + 4]
-    out[2] = number
-    i = i + 7
   elseif op == 'I' then
     idemKey, idemValue, idemTtl = KEYS[tonumber(A[i + 1])], A[tonumber(A[i + 2])], A[i + 3]
     local existing = redis.call('GET', idemKey)
@@ -85,7 +66,6 @@ return out
 export interface CommitPlan {
   idem?: { key: string; val: string; ttlMs: number };
   checks?: { key: string; version: number | null }[];
-  seq?: { key: string; field: string; numbersKey: string; ticketKey: string; prefix: string; id: string };
   docs?: { key: string; doc: string; version: number }[];
   pushes?: { key: string; val: string }[];
   zrem?: { key: string; member: string }[];
@@ -94,7 +74,7 @@ export interface CommitPlan {
 }
 
 export type CommitResult =
-  | { kind: 'ok'; number: string; streamIds: string[] }
+  | { kind: 'ok' }
   | { kind: 'replay'; value: string }
   | { kind: 'conflict'; key: string; version: string };
 
@@ -139,10 +119,6 @@ export async function commit(redis: Client, plan: CommitPlan): Promise<CommitRes
   };
   if (plan.idem) ops.push('I', k(plan.idem.key), v(plan.idem.val), String(plan.idem.ttlMs));
   for (const c of plan.checks ?? []) ops.push('C', k(c.key), c.version === null ? '' : String(c.version));
-  if (plan.seq) {
-    const s = plan.seq;
-    ops.push('S', k(s.key), s.field, k(s.numbersKey), k(s.ticketKey), s.prefix, s.id);
-  }
   for (const d of plan.docs ?? []) ops.push('D', k(d.key), v(d.doc), String(d.version));
   for (const p of plan.pushes ?? []) ops.push('P', k(p.key), v(p.val));
   for (const z of plan.zrem ?? []) ops.push('R', k(z.key), z.member);
@@ -158,5 +134,5 @@ export async function commit(redis: Client, plan: CommitPlan): Promise<CommitRes
   const [kind, ...rest] = reply;
   if (kind === 'replay') return { kind: 'replay', value: rest[0] ?? '' };
   if (kind === 'conflict') return { kind: 'conflict', key: keys[Number(rest[0]) - 1] ?? '', version: rest[1] ?? '' };
-  return { kind: 'ok', number: rest[0] ?? '', streamIds: rest.slice(1) };
+  return { kind: 'ok' };
 }

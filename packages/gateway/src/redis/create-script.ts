@@ -50,7 +50,7 @@ export interface CreateArgs {
   score: number;
 }
 
-export async function createTicketRecord(redis: Redis | Cluster, args: CreateArgs): Promise<{ kind: 'ok'; number: string; streamId: string } | { kind: 'replay'; value: string }> {
+export async function createTicketRecord(redis: Redis | Cluster, args: CreateArgs): Promise<{ kind: 'ok'; number: string } | { kind: 'replay'; value: string }> {
   const { keys } = args;
   const reply = await redis.civicloopCreate(
     6 + keys.indexes.length,
@@ -73,5 +73,5 @@ export async function createTicketRecord(redis: Redis | Cluster, args: CreateArg
     String(args.score),
   );
   if (reply[0] === 'replay') return { kind: 'replay', value: reply[1] ?? '' };
-  return { kind: 'ok', number: reply[1] ?? '', streamId: reply[2] ?? '' };
+  return { kind: 'ok', number: reply[1] ?? '' };
 }

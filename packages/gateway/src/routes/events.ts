@@ -5,7 +5,7 @@ import { PEOPLE, type Services } from '../services.js';
 import { streamEntryToEvent } from '../store/ticket-store.js';
 import { errorResponses, security } from './shared-schemas.js';
 import { EventStreams, serveRedisStream } from './sse.js';
-import { compareStreamIds, type StreamHub } from './stream-hub.js';
+import { compareStreamIds, latestStreamId, type StreamHub } from './stream-hub.js';
 
 export { EventStreams };
 
@@ -45,8 +45,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
       let cursor: string;
       let trimmed = false;
       if (resumeFrom === undefined) {
-        const latest = await services.redis.xrevrange(key, '+', '-', 'COUNT', 1);
-        cursor = latest[0]?.[0] ?? '0-0';
+        cursor = await latestStreamId(services.redis, key);
       } else {
         cursor = resumeFrom;
         trimmed = await eventsTrimmedAfter(services, key, cursor);

@@ -9,7 +9,7 @@ import { idempotencyScope } from '../tickets/idempotency.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 import { errorResponses, security, TicketParams } from './shared-schemas.js';
 import { serveRedisStream, type EventStreams } from './sse.js';
-import type { StreamHub } from './stream-hub.js';
+import { latestStreamId, type StreamHub } from './stream-hub.js';
 
 const GeoJson = Type.Record(Type.String(), Type.Unknown(), { description: 'a GeoJSON object (RFC 7946)' });
 const read = { kind: 'roles', roles: STAFF } as const;
@@ -220,12 +220,12 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticket
     },
     async (request, reply) => {
       const key = tenantKeys(request.principal.tenantId).positions;
-      const latest = await redis.xrevrange(key, '+', '-', 'COUNT', 1);
+      const cursor = await latestStreamId(redis, key);
       const throttleMs = request.query.throttleMs ?? 1000;
       const lastSent = new Map<string, number>();
       await serveRedisStream(request, reply, services, streams, hub, {
         key,
-        cursor: latest[0]?.[0] ?? '0-0',
+        cursor,
         frame: (id, fields) => {
           const record = JSON.parse(fields[1]!) as PositionRecord;
           if (request.query.kind && record.kind !== request.query.kind) return undefined;

@@ -1,8 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { CivicLoopError } from '@civicloop/model';
-import { SignJWT } from 'jose';
+import { CivicLoopError, signWithTokenKey } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
 import type { Services } from '../services.js';
 import { errorResponses } from './shared-schemas.js';
@@ -27,11 +26,11 @@ const AnonymousIdentity = Type.Object({
 export const residentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   async function tokenFor(tenantId: string, residentId: string) {
     const context = await services.tenants.context(tenantId);
-    const [kid, key] = [...(context?.tokenKeys ?? new Map<string, Buffer>())][0] ?? [];
-    if (!kid || !key) throw new CivicLoopError('CL_ERR_INVALID_KEY', 'The tenant has no secret key to sign tokens with; rotate one with POST /v1/keys/rotate.');
-    const iat = Math.floor(services.now().getTime() / 1000);
-    const token = await new SignJWT({ role: 'citizen' }).setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid }).setIssuer(tenantId).setSubject(residentId).setIssuedAt(iat).setExpirationTime(iat + TOKEN_TTL_SECONDS).sign(key);
-    return { token, expiresAt: new Date((iat + TOKEN_TTL_SECONDS) * 1000).toISOString() };
+    const key = context?.tokenKeys.values().next().value;
+    if (!key) throw new CivicLoopError('CL_ERR_INVALID_KEY', 'The tenant has no secret key to sign tokens with; rotate one with POST /v1/keys/rotate.');
+    const now = services.now();
+    const token = await signWithTokenKey({ tokenKey: new Uint8Array(key), tenantId, sub: residentId, role: 'citizen', ttlSeconds: TOKEN_TTL_SECONDS, now });
+    return { token, expiresAt: new Date((Math.floor(now.getTime() / 1000) + TOKEN_TTL_SECONDS) * 1000).toISOString() };
   }
 
   app.post(

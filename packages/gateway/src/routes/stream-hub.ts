@@ -13,6 +13,12 @@ export function compareStreamIds(a: string, b: string): number {
   return minor === 0n ? 0 : minor > 0n ? 1 : -1;
 }
 
+/** The id of a stream's newest entry ('0-0' for an empty or missing stream): "from now on". */
+export async function latestStreamId(redis: Redis | Cluster, key: string): Promise<string> {
+  const newest = (await redis.xrevrange(key, '+', '-', 'COUNT', 1)) as StreamEntry[];
+  return newest[0]?.[0] ?? '0-0';
+}
+
 /**
  * One blocking reader per Redis stream, shared by every SSE client of that stream: a thousand
  * open dashboards cost one Redis connection, not a thousand. A client that resumes from an older
@@ -85,9 +91,7 @@ export class StreamHub {
     this.readers.set(key, { listeners, stop, ready });
     void (async () => {
       // Start from the newest entry: listeners catch up on older ones themselves.
-      let cursor = '0-0';
-      const newest = (await this.redis.xrevrange(key, '+', '-', 'COUNT', 1).catch(() => [])) as StreamEntry[];
-      if (newest[0]) cursor = newest[0][0];
+      let cursor = await latestStreamId(this.redis, key).catch(() => '0-0');
       markReady();
       while (running) {
         try {

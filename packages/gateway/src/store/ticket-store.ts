@@ -27,9 +27,9 @@ export interface IdempotencyRecord {
   ticketId: string;
 }
 
-export type WriteOutcome =
-  | { kind: 'written'; number: string; streamIds: string[] }
-  | { kind: 'replay'; record: IdempotencyRecord };
+type Replay = { kind: 'replay'; record: IdempotencyRecord };
+export type CreateOutcome = { kind: 'written'; number: string } | Replay;
+export type ApplyOutcome = { kind: 'written' } | Replay;
 
 export interface TicketStoreOptions {
   streamMaxLen: number;
@@ -84,7 +84,7 @@ export class TicketStore {
    * Writes a new ticket: allocates its number (TENANT-YYYYMMDD-NNNN), stores it, its first event,
    * its indexes and the stream entry, atomically, unless the idempotency key was used before.
    */
-  async create(tenantId: string, write: TicketWrite, numbering: { prefix: string; day: string }, idem?: { key: string; fp: string }): Promise<WriteOutcome> {
+  async create(tenantId: string, write: TicketWrite, numbering: { prefix: string; day: string }, idem?: { key: string; fp: string }): Promise<CreateOutcome> {
     const keys = this.keys(tenantId);
     const { after, event } = write;
     const eventJson = JSON.stringify(event);
@@ -108,20 +108,20 @@ export class TicketStore {
       ticketId: after.id,
       doc: JSON.stringify(after),
       event: eventJson,
-      parties: JSON.stringify([after.reporter.sub, ...after.followers]),
+      parties: partiesOf(after),
       streamMaxLen: this.options.streamMaxLen,
-      ...(idem ? { idempotency: { value: JSON.stringify({ fp: idem.fp, ticketId: after.id } satisfies IdempotencyRecord), ttlMs: this.options.idempotencyTtlSeconds * 1000 } } : {}),
+      ...(idem ? { idempotency: { value: idempotencyRecord(idem, after.id), ttlMs: this.options.idempotencyTtlSeconds * 1000 } } : {}),
       score,
     });
     if (result.kind === 'replay') return { kind: 'replay', record: JSON.parse(result.value) as IdempotencyRecord };
-    return { kind: 'written', number: result.number, streamIds: [result.streamId] };
+    return { kind: 'written', number: result.number };
   }
 
   /**
    * Applies state-machine results to stored tickets, each only if it is still at the version it
    * was read at. Several writes (a merge touches two tickets) land together or not at all.
    */
-  async apply(tenantId: string, writes: TicketWrite[], idem?: { key: string; fp: string }): Promise<WriteOutcome> {
+  async apply(tenantId: string, writes: TicketWrite[], idem?: { key: string; fp: string }): Promise<ApplyOutcome> {
     const keys = this.keys(tenantId);
     const plan = this.planWrites(keys, writes, idem);
     plan.checks = writes.map((w) => ({ key: keys.ticket(w.after.id), version: w.before ? w.before.version : null }));
@@ -131,26 +131,20 @@ export class TicketStore {
   private planWrites(keys: TenantKeys, writes: TicketWrite[], idem?: { key: string; fp: string }): CommitPlan {
     const plan: CommitPlan = { docs: [], pushes: [], zrem: [], zadd: [], xadd: [] };
     for (const { before, after, event } of writes) {
-      // Serialised as is: the hash's own `number` field wins on read (a new ticket learns its
-      // number inside the commit), and `overdue` is never set on a ticket being written.
-      const number = after.number;
+      // Serialised as is: `overdue` is never set on a ticket being written.
       plan.docs!.push({ key: keys.ticket(after.id), doc: JSON.stringify(after), version: after.version });
       const eventJson = JSON.stringify(event);
       plan.pushes!.push({ key: keys.history(after.id), val: eventJson });
       const diff = indexDiff(keys, before, after);
       plan.zrem!.push(...diff.zrem);
       plan.zadd!.push(...diff.zadd);
-      const parties = [after.reporter.sub, ...after.followers];
-      plan.xadd!.push({ key: keys.events, maxLen: this.options.streamMaxLen, fields: ['e', eventJson, 'n', number ?? '', 'p', JSON.stringify(parties)] });
+      plan.xadd!.push({ key: keys.events, maxLen: this.options.streamMaxLen, fields: ['e', eventJson, 'n', after.number, 'p', partiesOf(after)] });
     }
-    if (idem) {
-      const record: IdempotencyRecord = { fp: idem.fp, ticketId: writes[0]!.after.id };
-      plan.idem = { key: keys.idempotency(idem.key), val: JSON.stringify(record), ttlMs: this.options.idempotencyTtlSeconds * 1000 };
-    }
+    if (idem) plan.idem = { key: keys.idempotency(idem.key), val: idempotencyRecord(idem, writes[0]!.after.id), ttlMs: this.options.idempotencyTtlSeconds * 1000 };
     return plan;
   }
 
-  private async run(plan: CommitPlan): Promise<WriteOutcome> {
+  private async run(plan: CommitPlan): Promise<ApplyOutcome> {
     const result = await commit(this.redis, plan);
     if (result.kind === 'replay') return { kind: 'replay', record: JSON.parse(result.value) as IdempotencyRecord };
     if (result.kind === 'conflict') {
@@ -160,7 +154,7 @@ export class TicketStore {
         { currentVersion: result.version === '' ? null : Number(result.version) },
       );
     }
-    return { kind: 'written', number: result.number, streamIds: result.streamIds };
+    return { kind: 'written' };
   }
 
   /** Reads a page of a sorted-set index, newest first, from an exclusive (score, id) position. */
@@ -180,6 +174,15 @@ export class TicketStore {
       return Number(n);
     });
   }
+}
+
+/** Who may see a ticket's stream events: the stream entry carries them for citizen filtering. */
+function partiesOf(ticket: Ticket): string {
+  return JSON.stringify([ticket.reporter.sub, ...ticket.followers]);
+}
+
+function idempotencyRecord(idem: { fp: string }, ticketId: string): string {
+  return JSON.stringify({ fp: idem.fp, ticketId } satisfies IdempotencyRecord);
 }
 
 /** Completes a freshly parsed document (ours to change): its number, and overdue as of now. */

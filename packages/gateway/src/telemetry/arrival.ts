@@ -25,25 +25,35 @@ export class ArrivalDetector {
     const keys = tenantKeys(tenantId);
     const { redis } = this.services;
     const awaiting = (await redis.call('ZINTER', 2, keys.index.assignee(device.staffId), keys.index.status('accepted'))) as string[];
-    for (const ticketId of awaiting) {
-      const ticket = await this.services.tickets.get(tenantId, ticketId);
+    if (awaiting.length === 0) return;
+    const tickets = await this.services.tickets.getMany(tenantId, awaiting);
+    for (const ticket of tickets) {
       if (!ticket || ticket.status !== 'accepted') continue;
+      // The badge's hooks run one at a time (see the broker), so read, decide over the fixes in
+      // memory, and write back once.
+      const arrivalKey = keys.arrival(ticket.id);
+      const stored = await redis.hget(arrivalKey, 'insideSince');
+      let since = stored === null ? undefined : Number(stored);
+      let arrived: { distance: number; dwellMs: number } | undefined;
       for (const fix of fixes) {
         const distance = distanceMeters(fix, ticket.location);
-        const arrivalKey = keys.arrival(ticketId);
-        if (distance > this.config.arrivalExitMeters) {
-          await redis.del(arrivalKey);
-          continue;
+        if (distance > this.config.arrivalExitMeters) since = undefined;
+        else if (distance <= this.config.arrivalEnterMeters) {
+          since ??= fix.fixTime;
+          if (fix.fixTime - since >= this.config.arrivalDwellSeconds * 1000) {
+            arrived = { distance, dwellMs: fix.fixTime - since };
+            break;
+          }
         }
-        if (distance > this.config.arrivalEnterMeters) continue;
-        // HSETNX: the first fix inside starts the dwell, later ones do not move it.
-        await redis.hsetnx(arrivalKey, 'insideSince', String(fix.fixTime));
-        await redis.pexpire(arrivalKey, 86_400_000);
-        const since = Number(await redis.hget(arrivalKey, 'insideSince'));
-        if (fix.fixTime - since < this.config.arrivalDwellSeconds * 1000) continue;
-        await this.arrive(tenantId, device, ticketId, distance, fix.fixTime - since);
+        // Between the enter and exit distances nothing changes: jitter neither starts nor resets.
+      }
+      if (arrived) {
+        await this.arrive(tenantId, device, ticket.id, arrived.distance, arrived.dwellMs);
         await redis.del(arrivalKey);
-        break;
+      } else if (since === undefined) {
+        if (stored !== null) await redis.del(arrivalKey);
+      } else if (String(since) !== stored) {
+        await redis.multi().hset(arrivalKey, 'insideSince', String(since)).pexpire(arrivalKey, 86_400_000).exec();
       }
     }
   }

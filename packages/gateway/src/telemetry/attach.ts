@@ -9,7 +9,7 @@ import { assignmentCommand } from './assignment.js';
 /** Starts the MQTT side of a built gateway and makes it reachable from the HTTP routes. */
 export async function attachTelemetry(gateway: GatewayApp, config: GatewayConfig, hooks: TelemetryHooks = {}): Promise<RunningTelemetry> {
   const { services, ticketService, app } = gateway;
-  const writer = new PositionWriter(services.redis, { trackMaxLen: config.trackMaxLen, seenKeep: 1000, maxDelayMs: 0, maxBatch: 512 });
+  const writer = new PositionWriter(services.redis, { trackMaxLen: config.trackMaxLen, seenKeep: 1000, maxBatch: 512 });
   const arrivals = new ArrivalDetector(services, ticketService, config);
   const telemetry = await startTelemetry({
     services,

@@ -6,7 +6,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { CivicLoopError, DEFAULT_DECODE_LIMITS, decodeTelemetry, nativeTopic, ownTracksTopic, parseTopic, type BadgeCommand, type Device, type PositionRecord } from '@civicloop/model';
 import type { GatewayConfig } from '../config.js';
 import type { Services } from '../services.js';
-import { tenantKeys } from '../redis/keys.js';
+import { globalKeys, tenantKeys } from '../redis/keys.js';
 import type { BadgeEventHandler } from './badge-events.js';
 import { TenantCounters } from './counters.js';
 import type { DeviceStore } from './device-store.js';
@@ -121,20 +121,25 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
 
   /**
    * What stored positions set off (arrival detection) runs after the PUBACK, not before: the fix
-   * is already safe in Redis, and the device should not wait for the loop to react to it.
+   * is already safe in Redis, and the device should not wait for the loop to react to it. A
+   * device's hooks run one after another, in the order its messages arrived, since arrival
+   * detection reasons about a sequence of fixes.
    */
-  const pendingHooks = new Set<Promise<void>>();
+  const deviceQueues = new Map<string, Promise<void>>();
   function afterStored(tenantId: string, device: Device, records: PositionRecord[]): void {
     const hook = hooks?.onPositions;
     if (!hook) return;
-    const run = Promise.resolve()
+    const key = `${tenantId}/${device.id}`;
+    const run: Promise<void> = (deviceQueues.get(key) ?? Promise.resolve())
       .then(() => hook(tenantId, device, records))
       .catch((error: unknown) => log.warn({ err: error, device: device.id }, 'position hook failed'))
-      .finally(() => pendingHooks.delete(run));
-    pendingHooks.add(run);
+      .finally(() => {
+        if (deviceQueues.get(key) === run) deviceQueues.delete(key);
+      });
+    deviceQueues.set(key, run);
   }
   const settled = async () => {
-    while (pendingHooks.size > 0) await Promise.all([...pendingHooks]);
+    while (deviceQueues.size > 0) await Promise.all([...deviceQueues.values()]);
   };
 
   async function handlePublish(session: DeviceSession | undefined, packet: PublishPacket): Promise<void> {
@@ -219,17 +224,24 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
     throw error;
   }
 
-  // Devices that went quiet are marked offline; any gateway may do it, it is idempotent.
+  // Devices that went quiet are marked offline; any gateway may do it, it is idempotent. Each
+  // pass looks only at devices that crossed the threshold since the previous pass (the first
+  // pass, at start-up, at all of them), not at every device that has been quiet for days.
+  let previousCutoff = '-inf';
   const sweep = setInterval(() => void markOffline().catch((error: unknown) => log.warn({ err: error }, 'offline sweep failed')), Math.min(30_000, config.deviceOfflineSeconds * 500));
   sweep.unref();
   async function markOffline(): Promise<void> {
-    const tenants = await services.redis.smembers('cl:tenants');
+    const tenants = await services.redis.smembers(globalKeys.tenants);
     const cutoff = Date.now() - config.deviceOfflineSeconds * 1000;
     for (const tenantId of tenants) {
       const keys = tenantKeys(tenantId);
-      const quiet = await services.redis.zrangebyscore(keys.lastSeen, '-inf', cutoff);
-      for (const id of quiet) await services.redis.hset(keys.deviceState(id), 'online', '0');
+      const quiet = await services.redis.zrangebyscore(keys.lastSeen, previousCutoff === '-inf' ? '-inf' : `(${previousCutoff}`, cutoff);
+      if (quiet.length === 0) continue;
+      const pipeline = services.redis.pipeline();
+      for (const id of quiet) pipeline.hset(keys.deviceState(id), 'online', '0');
+      await pipeline.exec();
     }
+    previousCutoff = String(cutoff);
   }
 
   return {

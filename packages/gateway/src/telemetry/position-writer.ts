@@ -60,8 +60,7 @@ export interface PositionWriterOptions {
   trackMaxLen: number;
   /** How many recent fix times per device are remembered for de-duplication. */
   seenKeep: number;
-  /** Longest a batch waits to fill before it is written. */
-  maxDelayMs: number;
+  /** Records that make a batch write at once rather than at the end of this event-loop turn. */
   maxBatch: number;
 }
 
@@ -80,7 +79,7 @@ interface Pending {
 export class PositionWriter {
   private queue: Pending[] = [];
   private queued = 0;
-  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  private timer: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly redis: Client,
@@ -95,18 +94,15 @@ export class PositionWriter {
       this.queue.push({ tenantId, records, resolve, reject });
       this.queued += records.length;
       if (this.queued >= this.options.maxBatch) this.flush();
-      // maxDelayMs 0: write whatever arrived in this turn of the event loop. aedes reads a
-      // client's next packets only after the current ones are acknowledged, so every
+      // Otherwise write whatever arrived in this turn of the event loop, without a delay: aedes
+      // reads a client's next packets only after the current ones are acknowledged, so every
       // millisecond waited here is a millisecond each connection stands still.
-      else this.timer ??= this.options.maxDelayMs > 0 ? setTimeout(() => this.flush(), this.options.maxDelayMs) : setImmediate(() => this.flush());
+      else this.timer ??= setImmediate(() => this.flush());
     });
   }
 
   flush(): void {
-    if (this.timer) {
-      clearTimeout(this.timer as NodeJS.Timeout);
-      clearImmediate(this.timer as NodeJS.Immediate);
-    }
+    if (this.timer) clearImmediate(this.timer);
     this.timer = undefined;
     const batch = this.queue;
     this.queue = [];
@@ -124,8 +120,8 @@ export class PositionWriter {
     const keys = tenantKeys(tenantId);
     const recordKeys: string[] = [];
     const recordArgs: string[] = [];
-    const newest = new Map<string, PositionRecord | null>();
-    const kinds = new Map<string, string>();
+    // Per device: its kind, and its newest valid record of the batch with that record's JSON.
+    const newest = new Map<string, { kind: string; best?: { record: PositionRecord; json: string } }>();
     let count = 0;
     for (const { records } of pendings) {
       for (const r of records) {
@@ -133,17 +129,17 @@ export class PositionWriter {
         recordKeys.push(keys.seenFixes(r.deviceId), keys.track(r.deviceId));
         recordArgs.push(String(r.fixTime), json);
         count++;
-        kinds.set(r.deviceId, r.kind);
-        const best = newest.get(r.deviceId);
-        if (best === undefined) newest.set(r.deviceId, r.valid ? r : null);
-        else if (r.valid && (best === null || r.fixTime > best.fixTime)) newest.set(r.deviceId, r);
+        let device = newest.get(r.deviceId);
+        if (!device) newest.set(r.deviceId, (device = { kind: r.kind }));
+        if (r.valid && (!device.best || r.fixTime > device.best.record.fixTime)) device.best = { record: r, json };
       }
     }
     const deviceKeys: string[] = [];
     const deviceArgs: string[] = [];
-    for (const [deviceId, r] of newest) {
-      deviceKeys.push(keys.deviceState(deviceId), keys.live(kinds.get(deviceId)!));
-      deviceArgs.push(deviceId, r ? String(r.fixTime) : '', r ? String(r.lon) : '', r ? String(r.lat) : '', r ? JSON.stringify(r) : '');
+    for (const [deviceId, { kind, best }] of newest) {
+      deviceKeys.push(keys.deviceState(deviceId), keys.live(kind));
+      const r = best?.record;
+      deviceArgs.push(deviceId, r ? String(r.fixTime) : '', r ? String(r.lon) : '', r ? String(r.lat) : '', best?.json ?? '');
     }
     const now = String(Date.now());
     const scriptKeys = [keys.lastSeen, keys.positions, ...recordKeys, ...deviceKeys];
