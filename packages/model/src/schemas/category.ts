@@ -1,9 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { StringEnum } from './string-enum.js';
 
-export const PRIORITIES = ['urgent', 'high', 'normal', 'low'] as const;
-export const Priority = StringEnum(PRIORITIES);
-export type Priority = Static<typeof Priority>;
+import { Priority } from './report.js';
+
+export { PRIORITIES, Priority } from './report.js';
 
 export const SlaMinutes = Type.Object({
   respond: Type.Integer({ minimum: 1, description: 'minutes from dispatch to acceptance' }),

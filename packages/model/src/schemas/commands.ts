@@ -1,28 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Location, Note, Photos } from './common.js';
-import { Priority } from './category.js';
+import { Note, Photos } from './common.js';
+import { FeedbackBody, Priority } from './report.js';
 import { StringEnum } from './string-enum.js';
-import { Channel, RejectReason } from './ticket.js';
+import { RejectReason } from './ticket.js';
 
 const strict = { additionalProperties: false } as const;
 const optionalNote = { note: Type.Optional(Note), expectedVersion: Type.Optional(Type.Integer({ minimum: 1, description: 'fail with CL_ERR_VERSION_CONFLICT unless the ticket is at this version' })) };
 
-export const CreateTicketInput = Type.Object(
-  {
-    category: Type.String({ minLength: 1, maxLength: 64, description: 'A code from GET /v1/categories' }),
-    description: Type.String({ minLength: 1, maxLength: 4000 }),
-    location: Location,
-    photos: Type.Optional(Photos),
-    priority: Type.Optional(Priority),
-    channel: Type.Optional(Channel),
-    contact: Type.Optional(Type.String({ maxLength: 100, description: 'How to reach the reporter; visible to staff only' })),
-    reporterName: Type.Optional(Type.String({ maxLength: 100 })),
-    anonymous: Type.Optional(Type.Boolean({ description: 'Hide the reporter from workers' })),
-    externalId: Type.Optional(Type.String({ maxLength: 128, description: 'Id in the system the report came from (hotline record)' })),
-  },
-  strict,
-);
-export type CreateTicketInput = Static<typeof CreateTicketInput>;
+export { CreateTicketInput, FeedbackBody } from './report.js';
 
 export const DispatchBody = Type.Object(
   {
@@ -50,14 +35,6 @@ export const RejectBody = Type.Object({ ...optionalNote, reason: RejectReason },
 export const MergeBody = Type.Object({ ...optionalNote, into: Type.String({ minLength: 1, maxLength: 64 }) }, strict);
 export const CancelBody = Type.Object({ ...optionalNote }, strict);
 export const ReopenBody = Type.Object({ ...optionalNote, reason: Type.String({ minLength: 1, maxLength: 500 }) }, strict);
-export const FeedbackBody = Type.Object(
-  {
-    rating: Type.Integer({ minimum: 1, maximum: 5 }),
-    comment: Type.Optional(Type.String({ maxLength: 1000 })),
-    expectedVersion: Type.Optional(Type.Integer({ minimum: 1 })),
-  },
-  strict,
-);
 
 /** Every command a ticket accepts after it was reported, by name, with its request body schema. */
 export const COMMAND_BODIES = {

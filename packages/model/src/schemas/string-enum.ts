@@ -1,4 +1,4 @@
-import { Kind, Type, TypeRegistry, type TSchema, type TUnsafe } from '@sinclair/typebox';
+import { Kind, TypeRegistry, Unsafe, type TSchema, type TUnsafe } from '@sinclair/typebox';
 
 TypeRegistry.Set('StringEnum', (schema: { enum: string[] }, value) => typeof value === 'string' && schema.enum.includes(value));
 
@@ -8,5 +8,5 @@ TypeRegistry.Set('StringEnum', (schema: { enum: string[] }, value) => typeof val
  * (which would otherwise try each branch at run time) and for readers of the OpenAPI document.
  */
 export function StringEnum<const T extends readonly string[]>(values: T, options: { description?: string } = {}): TUnsafe<T[number]> {
-  return Type.Unsafe<T[number]>({ [Kind]: 'StringEnum', type: 'string', enum: [...values], ...options }) as TUnsafe<T[number]> & TSchema;
+  return Unsafe<T[number]>({ [Kind]: 'StringEnum', type: 'string', enum: [...values], ...options }) as TUnsafe<T[number]> & TSchema;
 }

@@ -24,9 +24,9 @@ export const TERMINAL_STATUSES: readonly TicketStatus[] = ['closed', 'rejected',
 /** States in which someone is working against an SLA deadline. */
 export const OPEN_WORK_STATUSES: readonly TicketStatus[] = ['dispatched', 'accepted', 'on_site', 'resolved', 'rework'];
 
-export const CHANNELS = ['widget', 'app', 'sdk', 'patrol', 'hotline', 'inspection', 'device', 'video'] as const;
-export type Channel = (typeof CHANNELS)[number];
-export const Channel = StringEnum(CHANNELS);
+import { Channel } from './report.js';
+
+export { CHANNELS, Channel } from './report.js';
 
 export const REJECT_REASONS = ['invalid', 'not_responsible', 'void'] as const;
 export const RejectReason = StringEnum(REJECT_REASONS);

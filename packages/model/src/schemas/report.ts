@@ -1,0 +1,45 @@
+/**
+ * What a resident's browser sends: the report and the follow-up rating. Kept in a module of its
+ * own, built from TypeBox's named builders, so the widget validates with the very schemas the
+ * gateway enforces (Value.Check, no eval) without shipping the rest of the model.
+ */
+import { Boolean as TypeBoolean, Integer, Object as TypeObject, Optional, String as TypeString, type Static } from '@sinclair/typebox';
+import { Location, Photos } from './common.js';
+import { StringEnum } from './string-enum.js';
+
+const strict = { additionalProperties: false } as const;
+
+export const PRIORITIES = ['urgent', 'high', 'normal', 'low'] as const;
+export const Priority = StringEnum(PRIORITIES);
+export type Priority = Static<typeof Priority>;
+
+export const CHANNELS = ['widget', 'app', 'sdk', 'patrol', 'hotline', 'inspection', 'device', 'video'] as const;
+export type Channel = (typeof CHANNELS)[number];
+export const Channel = StringEnum(CHANNELS);
+
+export const CreateTicketInput = TypeObject(
+  {
+    category: TypeString({ minLength: 1, maxLength: 64, description: 'A code from GET /v1/categories' }),
+    description: TypeString({ minLength: 1, maxLength: 4000 }),
+    location: Location,
+    photos: Optional(Photos),
+    priority: Optional(Priority),
+    channel: Optional(Channel),
+    contact: Optional(TypeString({ maxLength: 100, description: 'How to reach the reporter; visible to staff only' })),
+    reporterName: Optional(TypeString({ maxLength: 100 })),
+    anonymous: Optional(TypeBoolean({ description: 'Hide the reporter from workers' })),
+    externalId: Optional(TypeString({ maxLength: 128, description: 'Id in the system the report came from (hotline record)' })),
+  },
+  strict,
+);
+export type CreateTicketInput = Static<typeof CreateTicketInput>;
+
+export const FeedbackBody = TypeObject(
+  {
+    rating: Integer({ minimum: 1, maximum: 5 }),
+    comment: Optional(TypeString({ maxLength: 1000 })),
+    expectedVersion: Optional(Integer({ minimum: 1 })),
+  },
+  strict,
+);
+export type FeedbackBody = Static<typeof FeedbackBody>;
