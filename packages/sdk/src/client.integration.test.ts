@@ -140,3 +140,37 @@ describe('the whole loop through the SDK against a real gateway and Redis', () =
     expect(reconnects[0]).toMatch(/^\d+-\d+$/);
   });
 });
+
+describe('photos and anonymous residents through the SDK', () => {
+  it('uploads a photo with a resident token and files a report that carries it', async () => {
+    const { default: sharp } = await import('sharp');
+    const jpeg = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3a7' } }).jpeg().toBuffer();
+    const resident = await as('resident-media', 'citizen');
+    const photo = await resident.media.upload(new Blob([jpeg], { type: 'image/jpeg' }), 'bin.jpg');
+    expect(photo).toMatchObject({ contentType: 'image/jpeg', width: 64, height: 48 });
+    expect(photo.ref).toMatch(/^media:/);
+    const served = await fetch(resident.media.url(photo.ref));
+    expect(served.status).toBe(200);
+    expect(Buffer.from(await served.arrayBuffer()).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+    const ticket = await resident.tickets.create({ ...BIN_REPORT, photos: [{ ref: photo.ref }] });
+    expect(ticket.photos).toEqual([{ ref: photo.ref }]);
+  });
+
+  it('refuses a file that is not an image with a typed error', async () => {
+    const resident = await as('resident-media', 'citizen');
+    await expect(resident.media.upload(new Blob(['not a photo at all']), 'fake.jpg')).rejects.toMatchObject({ code: 'CL_ERR_MEDIA_TYPE' });
+  });
+
+  it('gives a browser an anonymous identity whose reports it alone can list, and renews its token', async () => {
+    const browser = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey });
+    const identity = await browser.residents.createAnonymous();
+    expect(identity.residentId).toMatch(/^anon:/);
+    const asResident = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: identity.token });
+    const mine = await asResident.tickets.create(BIN_REPORT);
+    const renewed = await browser.residents.renewAnonymous(identity);
+    const later = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: renewed.token });
+    const listed = await later.tickets.list().toArray();
+    expect(listed.map((t) => t.id)).toEqual([mine.id]);
+    await expect(browser.residents.renewAnonymous({ residentId: identity.residentId, deviceSecret: 'x'.repeat(32) })).rejects.toBeInstanceOf(AuthenticationError);
+  });
+});

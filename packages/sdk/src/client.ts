@@ -21,7 +21,9 @@ import type {
   UpdateDeviceInput,
 } from '@civicloop/model';
 import { subscribe, subscribeTo, type SubscribeOptions, type Subscription } from './events.js';
+import { Media } from './media.js';
 import { PagePromise, type Page } from './pagination.js';
+import { Residents } from './residents.js';
 import { Transport, type RequestOptions, type TransportOptions } from './transport.js';
 
 export type CivicLoopOptions = TransportOptions;
@@ -228,6 +230,8 @@ export class CivicLoop {
   readonly staff: StaffDirectory;
   readonly devices: Devices;
   readonly fleet: Fleet;
+  readonly media: Media;
+  readonly residents: Residents;
   private readonly transport: Transport;
 
   constructor(options: CivicLoopOptions) {
@@ -238,6 +242,8 @@ export class CivicLoop {
     this.staff = new StaffDirectory(this.transport);
     this.devices = new Devices(this.transport);
     this.fleet = new Fleet(this.transport);
+    this.media = new Media(this.transport);
+    this.residents = new Residents(this.transport);
   }
 
   categories(options?: RequestOptions): Promise<CategoryCatalogue> {

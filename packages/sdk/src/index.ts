@@ -1,5 +1,7 @@
 export { CivicLoop, Tickets, Units, StaffDirectory, Devices, Fleet, type CivicLoopOptions, type CommandResult, type GeoJsonFeature, type GeoJsonFeatureCollection, type Attendance, type DeviceState } from './client.js';
 export { PagePromise, type Page } from './pagination.js';
+export { Media, type UploadedPhoto } from './media.js';
+export { Residents, type AnonymousResident } from './residents.js';
 export { signToken, type SignTokenOptions } from '@civicloop/model';
 export { SseParser, type SseMessage } from './sse.js';
 export type { SubscribeOptions, Subscription, StreamOptions } from './events.js';
