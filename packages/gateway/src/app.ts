@@ -29,6 +29,7 @@ import { deviceRoutes } from './routes/devices.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { mediaRoutes } from './routes/media.js';
 import { residentRoutes } from './routes/residents.js';
+import { widgetAssetRoutes } from './routes/widget-assets.js';
 import { LocalDiskMediaStore, type MediaStore } from './media/media-store.js';
 import path from 'node:path';
 
@@ -151,6 +152,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   await app.register(fleetRoutes, { services, ticketService, streams, hub });
   await app.register(residentRoutes, { services });
   await app.register(mediaRoutes, { services, store: options.mediaStore ?? new LocalDiskMediaStore(config.mediaDir ?? path.join(config.dataDir, 'media')) });
+  await app.register(widgetAssetRoutes);
   app.get('/v1/openapi.json', { config: { access: { kind: 'none' } }, schema: { hide: true } }, async () => app.swagger());
 
   await app.ready();

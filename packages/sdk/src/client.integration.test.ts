@@ -146,7 +146,7 @@ describe('photos and anonymous residents through the SDK', () => {
     const { default: sharp } = await import('sharp');
     const jpeg = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3a7' } }).jpeg().toBuffer();
     const resident = await as('resident-media', 'citizen');
-    const photo = await resident.media.upload(new Blob([jpeg], { type: 'image/jpeg' }), 'bin.jpg');
+    const photo = await resident.media.upload(new Blob([new Uint8Array(jpeg)], { type: 'image/jpeg' }), 'bin.jpg');
     expect(photo).toMatchObject({ contentType: 'image/jpeg', width: 64, height: 48 });
     expect(photo.ref).toMatch(/^media:/);
     const served = await fetch(resident.media.url(photo.ref));

@@ -28,6 +28,13 @@ describe('CORS', () => {
     expect(allowed.headers.get('access-control-allow-origin')).toBe(PORTAL);
     const other = await api(gw.url, 'GET', '/v1/categories', { key: gw.tenant.publishableKey, headers: { origin: 'https://evil.example' } });
     expect(other.status).toBe(403);
+
+    // The event stream is written past fastify's reply; it must carry the CORS headers all the same.
+    const controller = new AbortController();
+    const stream = await fetch(`${gw.url}/v1/events`, { headers: { authorization: `Bearer ${gw.tenant.secretKey}`, origin: PORTAL, accept: 'text/event-stream' }, signal: controller.signal });
+    expect(stream.headers.get('content-type')).toContain('text/event-stream');
+    expect(stream.headers.get('access-control-allow-origin')).toBe(PORTAL);
+    controller.abort();
   });
 
   it('refuses a bad origin list', async () => {

@@ -42,6 +42,8 @@ export async function serveRedisStream(request: FastifyRequest, reply: FastifyRe
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {
+    // Headers set before the hijack (CORS for an allowed origin) would otherwise be lost.
+    ...reply.getHeaders(),
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
     connection: 'keep-alive',

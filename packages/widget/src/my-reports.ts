@@ -1,0 +1,165 @@
+import { Check } from '@sinclair/typebox/value';
+import { FeedbackBody } from '@civicloop/model/report';
+import type { CategoryCatalogue, StreamEvent, Ticket, TicketEvent, TicketStatus } from '@civicloop/sdk';
+import { h, uid } from './dom.js';
+import type { Language, MessageKey, Translate } from './i18n.js';
+import type { Session } from './session.js';
+
+export interface MyReportsContext {
+  t: Translate;
+  language: Language;
+  session: Session;
+  catalogue: () => Promise<CategoryCatalogue>;
+  announce: (text: string) => void;
+  onStatus: (ticket: Ticket) => void;
+}
+
+/** The five steps a resident follows, and the states that count as having reached each. */
+const STEPS: [MessageKey, TicketStatus[]][] = [
+  ['stepReported', ['reported']],
+  ['stepDispatched', ['dispatched', 'accepted']],
+  ['stepOnSite', ['on_site', 'rework']],
+  ['stepResolved', ['resolved']],
+  ['stepClosed', ['closed']],
+];
+const stepOf = (status: TicketStatus) => STEPS.findIndex(([, statuses]) => statuses.includes(status));
+
+const PAGE = 20;
+
+/** The resident's own reports, each with its timeline, after-photos and, once closed, the rating. */
+export function myReports(ctx: MyReportsContext) {
+  const { t } = ctx;
+  const list = h('ul', { class: 'tickets', part: 'tickets' });
+  const message = h('p', { class: 'hint' });
+  const element = h('div', {}, message, list);
+  const shown = new Map<string, { ticket: Ticket; history: TicketEvent[]; item: HTMLLIElement }>();
+  let reopenAtOrBelow: number | null | undefined;
+
+  function time(iso: string): string {
+    return new Date(iso).toLocaleString(ctx.language, { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  }
+
+  function timeline(ticket: Ticket, history: TicketEvent[]): HTMLElement {
+    const reached = stepOf(ticket.status);
+    return h(
+      'ol',
+      { class: 'timeline', part: 'timeline', 'aria-label': t('details') },
+      STEPS.map(([label, statuses], index) => {
+        const at = [...history].reverse().find((event) => statuses.includes(event.to))?.at;
+        const done = reached >= index;
+        return h('li', { class: done ? 'reached' : '', 'aria-current': reached === index ? 'step' : false }, t(label), at && done ? h('div', {}, time(at)) : '');
+      }),
+    );
+  }
+
+  function ratingForm(ticket: Ticket): HTMLElement {
+    const name = uid('cl-rating');
+    const commentId = uid('cl-comment');
+    const error = h('p', { class: 'error', role: 'alert' });
+    const comment = h('textarea', { id: commentId, maxlength: 1000, part: 'input' });
+    const stars = [1, 2, 3, 4, 5].map((r) => h('label', {}, h('input', { type: 'radio', name, value: String(r), required: true }), t('ratingValue', { r })));
+    const button = h('button', { type: 'submit', class: 'primary', part: 'submit' }, t('rateSubmit'));
+    const form = h(
+      'form',
+      { part: 'rating', novalidate: true, onsubmit: (event: Event) => submit(event) },
+      h('fieldset', {}, h('legend', {}, t('rate')), h('div', { class: 'stars' }, stars)),
+      typeof reopenAtOrBelow === 'number' ? h('p', { class: 'hint' }, t('reopenRule', { r: reopenAtOrBelow })) : '',
+      h('label', { for: commentId }, t('comment')),
+      comment,
+      error,
+      h('div', { class: 'actions' }, button),
+    );
+    async function submit(event: Event): Promise<void> {
+      event.preventDefault();
+      const picked = form.querySelector<HTMLInputElement>(`input[name="${name}"]:checked`);
+      const body = { rating: Number(picked?.value), ...(comment.value.trim() ? { comment: comment.value.trim() } : {}) };
+      if (!Check(FeedbackBody, body)) {
+        error.textContent = t('invalid', { f: t('rate') });
+        form.querySelector<HTMLInputElement>('input[type=radio]')?.focus();
+        return;
+      }
+      button.disabled = true;
+      try {
+        const result = await ctx.session.resident.tickets.feedback(ticket.id, body);
+        ctx.announce(result.ticket.status === 'closed' ? t('rated') : t('reopened'));
+        await reload(ticket.id);
+      } catch (failure) {
+        error.textContent = t('error', { e: failure instanceof Error ? failure.message : String(failure) });
+        button.disabled = false;
+      }
+    }
+    return form;
+  }
+
+  async function card(ticket: Ticket, history: TicketEvent[]): Promise<HTMLLIElement> {
+    const catalogue = await ctx.catalogue().catch(() => undefined);
+    const category = catalogue?.categories.find((c) => c.code === ticket.category)?.name[ctx.language] ?? ticket.category;
+    const rated = ticket.feedback && ticket.closedAt && ticket.feedback.at >= ticket.closedAt;
+    const headingId = uid('cl-ticket');
+    return h(
+      'li',
+      { class: 'ticket', part: 'ticket', 'aria-labelledby': headingId, 'data-ticket': ticket.id },
+      h('h3', { id: headingId }, `${category} · ${ticket.number}`),
+      h('p', { class: 'meta' }, h('span', { class: 'badge', part: 'status' }, t(`status_${ticket.status}` as MessageKey)), ' ', time(ticket.createdAt)),
+      STEPS.some(([, statuses]) => statuses.includes(ticket.status)) ? timeline(ticket, history) : '',
+      ticket.afterPhotos.length
+        ? h(
+            'div',
+            {},
+            h('p', { class: 'meta' }, t('afterPhotos')),
+            h('ul', { class: 'thumbs' }, ticket.afterPhotos.map((photo, index) => h('li', {}, h('img', { src: ctx.session.public.media.url(photo.ref), alt: `${t('afterPhotos')} ${index + 1}`, loading: 'lazy' })))),
+          )
+        : '',
+      ticket.status === 'closed' && !rated ? ratingForm(ticket) : '',
+      rated ? h('p', { class: 'meta' }, t('ratingValue', { r: ticket.feedback!.rating })) : '',
+    );
+  }
+
+  async function render(ticket: Ticket): Promise<void> {
+    const history = await ctx.session.resident.tickets.history(ticket.id);
+    const item = await card(ticket, history);
+    const previous = shown.get(ticket.id);
+    if (previous) previous.item.replaceWith(item);
+    else list.prepend(item);
+    shown.set(ticket.id, { ticket, history, item });
+  }
+
+  async function reload(id: string): Promise<void> {
+    await render(await ctx.session.resident.tickets.get(id));
+  }
+
+  /** Loads the newest page of the resident's reports. */
+  async function refresh(): Promise<void> {
+    if (!ctx.session.hasIdentity()) {
+      message.textContent = t('mineEmpty');
+      return;
+    }
+    message.textContent = t('loading');
+    try {
+      if (reopenAtOrBelow === undefined) reopenAtOrBelow = (await ctx.session.resident.me()).tenant.policy.reopenOnRatingAtOrBelow;
+      const page = await ctx.session.resident.tickets.list({ limit: PAGE });
+      list.replaceChildren();
+      shown.clear();
+      // Oldest first, each prepended: the newest ends on top.
+      for (const ticket of [...page.items].reverse()) await render(ticket);
+      message.textContent = page.items.length ? '' : t('mineEmpty');
+    } catch (error) {
+      message.textContent = t('error', { e: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  /** A live event for one of the resident's tickets: redraw it and say what changed. */
+  async function applyEvent(event: StreamEvent): Promise<void> {
+    const before = shown.get(event.event.ticketId)?.ticket.status;
+    await reload(event.event.ticketId);
+    const after = shown.get(event.event.ticketId)!.ticket;
+    // A report that just appeared was announced by whoever filed it; changes are announced here.
+    if (before !== undefined && before !== after.status) {
+      ctx.announce(t('statusChanged', { n: after.number, s: t(`status_${after.status}` as MessageKey) }));
+      ctx.onStatus(after);
+    }
+    if (message.textContent === t('mineEmpty')) message.textContent = '';
+  }
+
+  return { element, refresh, applyEvent };
+}

@@ -1,0 +1,229 @@
+import { Check } from '@sinclair/typebox/value';
+import { CreateTicketInput } from '@civicloop/model/report';
+import type { CategoryCatalogue, Ticket } from '@civicloop/sdk';
+import { h, uid } from './dom.js';
+import type { Language, MessageKey, Translate } from './i18n.js';
+import { locate, type Fix } from './location.js';
+import type { QueuedReport } from './outbox.js';
+import { MAX_PHOTOS, PhotoError, preparePhoto } from './photos.js';
+
+export interface ReportFormContext {
+  t: Translate;
+  language: Language;
+  publishableKey: string;
+  /** The `default-location` attribute: where a report without a device fix is placed. */
+  fallbackPoint: { lat: number; lon: number } | undefined;
+  catalogue: () => Promise<CategoryCatalogue>;
+  /** Sends now, or queues when offline; resolves with the ticket, or 'queued'. */
+  submit: (item: QueuedReport) => Promise<Ticket | 'queued'>;
+  announce: (text: string) => void;
+}
+
+const RECENT_KEY = 'civicloop:recent-categories';
+const RECENT_MAX = 5;
+/** Accuracy recorded for a report placed at the estate's point rather than a device fix. */
+const FALLBACK_ACCURACY_M = 500;
+
+function recentCategories(): string[] {
+  try {
+    return (JSON.parse(localStorage.getItem(RECENT_KEY) ?? '[]') as string[]).slice(0, RECENT_MAX);
+  } catch {
+    return [];
+  }
+}
+
+function rememberCategory(code: string): void {
+  localStorage.setItem(RECENT_KEY, JSON.stringify([code, ...recentCategories().filter((c) => c !== code)].slice(0, RECENT_MAX)));
+}
+
+/** The report form: category, photos, location, description, contact, anonymity, submit. */
+export function reportForm(ctx: ReportFormContext): HTMLElement {
+  const { t } = ctx;
+  const ids = { search: uid('cl-search'), category: uid('cl-category'), file: uid('cl-file'), address: uid('cl-address'), description: uid('cl-desc'), contact: uid('cl-contact'), anonymous: uid('cl-anon'), locStatus: uid('cl-loc') };
+  const photos: { blob: Blob; url: string }[] = [];
+  let fix: Fix | undefined;
+  let catalogue: CategoryCatalogue | undefined;
+
+  const search = h('input', { id: ids.search, type: 'search', part: 'input', autocomplete: 'off', oninput: () => fillCategories() });
+  const category = h('select', { id: ids.category, size: 7, required: true, part: 'input category', 'aria-describedby': `${ids.category}-err` });
+  const categoryError = h('p', { id: `${ids.category}-err`, class: 'error', hidden: true });
+  const fileInput = h('input', { id: ids.file, type: 'file', accept: 'image/jpeg,image/png,image/webp,image/heic,image/*', capture: 'environment', multiple: true, part: 'input', onchange: () => addPhotos() });
+  const thumbs = h('ul', { class: 'thumbs', 'aria-label': t('photosChosen') });
+  const photoError = h('p', { class: 'error', role: 'alert', part: 'photo-error' });
+  const locStatus = h('p', { id: ids.locStatus, class: 'hint', role: 'status' }, t('locating'));
+  const address = h('input', { id: ids.address, type: 'text', maxlength: 300, placeholder: t('addressHint'), autocomplete: 'street-address', part: 'input', 'aria-describedby': ids.locStatus });
+  const description = h('textarea', { id: ids.description, required: true, maxlength: 4000, part: 'input' });
+  const contact = h('input', { id: ids.contact, type: 'tel', maxlength: 100, autocomplete: 'tel', part: 'input' });
+  const anonymous = h('input', { id: ids.anonymous, type: 'checkbox' });
+  const formError = h('p', { class: 'error', role: 'alert', part: 'error' });
+  const submitButton = h('button', { type: 'submit', class: 'primary', part: 'submit' }, t('submit'));
+  const retryLocation = h('button', { type: 'button', hidden: true, onclick: () => findLocation() }, t('locationRetry'));
+
+  const form = h(
+    'form',
+    { part: 'form', novalidate: true, onsubmit: (event: Event) => onSubmit(event) },
+    h('label', { for: ids.search }, t('categorySearch')),
+    search,
+    h('label', { for: ids.category }, t('category')),
+    category,
+    categoryError,
+    h('label', { for: ids.file }, t('photos')),
+    fileInput,
+    thumbs,
+    photoError,
+    h('fieldset', {}, h('legend', {}, t('location')), locStatus, retryLocation, h('label', { for: ids.address }, t('address')), address),
+    h('label', { for: ids.description }, t('description')),
+    description,
+    h('label', { for: ids.contact }, t('contact')),
+    contact,
+    h('label', { class: 'check', for: ids.anonymous }, anonymous, t('anonymous')),
+    formError,
+    h('div', { class: 'actions' }, submitButton),
+  );
+  const container = h('div', {}, form);
+
+  function categoryName(code: string): string {
+    const found = catalogue?.categories.find((c) => c.code === code);
+    return found ? found.name[ctx.language] : code;
+  }
+
+  function fillCategories(): void {
+    if (!catalogue) return;
+    const needle = search.value.trim().toLowerCase();
+    const chosen = category.value;
+    const matches = catalogue.categories.filter((c) => !needle || c.code.includes(needle) || c.name['zh-CN'].toLowerCase().includes(needle) || c.name.en.toLowerCase().includes(needle));
+    const groups: HTMLOptGroupElement[] = [];
+    const recent = recentCategories().filter((code) => matches.some((c) => c.code === code));
+    if (recent.length) groups.push(h('optgroup', { label: t('categoryRecent') }, recent.map((code) => h('option', { value: code }, categoryName(code)))));
+    for (const group of catalogue.groups) {
+      const members = matches.filter((c) => c.group === group.code && !recent.includes(c.code));
+      if (members.length) groups.push(h('optgroup', { label: group.name[ctx.language] }, members.map((c) => h('option', { value: c.code }, c.name[ctx.language]))));
+    }
+    category.replaceChildren(...groups);
+    if (!matches.length) category.append(h('option', { disabled: true, value: '' }, t('categoryNone')));
+    if (chosen && matches.some((c) => c.code === chosen)) category.value = chosen;
+  }
+
+  async function addPhotos(): Promise<void> {
+    photoError.textContent = '';
+    const files = [...(fileInput.files ?? [])];
+    fileInput.value = '';
+    for (const file of files) {
+      if (photos.length >= MAX_PHOTOS) {
+        photoError.textContent = t('photoLimit');
+        break;
+      }
+      try {
+        const blob = await preparePhoto(file);
+        const photo = { blob, url: URL.createObjectURL(blob) };
+        photos.push(photo);
+      } catch (error) {
+        photoError.textContent = `${file.name}: ${t(error instanceof PhotoError ? error.problem : 'photoUndecodable')}`;
+      }
+    }
+    renderThumbs();
+  }
+
+  function renderThumbs(): void {
+    thumbs.replaceChildren(
+      ...photos.map((photo, index) =>
+        h(
+          'li',
+          {},
+          h('img', { src: photo.url, alt: `${t('photos')} ${index + 1}` }),
+          h('button', { type: 'button', 'aria-label': `${t('photoRemove')} ${index + 1}`, onclick: () => removePhoto(index) }, '×'),
+        ),
+      ),
+    );
+  }
+
+  function removePhoto(index: number): void {
+    const [removed] = photos.splice(index, 1);
+    if (removed) URL.revokeObjectURL(removed.url);
+    renderThumbs();
+    fileInput.focus();
+  }
+
+  async function findLocation(): Promise<void> {
+    locStatus.textContent = t('locating');
+    retryLocation.hidden = true;
+    try {
+      fix = await locate();
+      locStatus.textContent = t('located', { m: fix.accuracy });
+      address.required = false;
+    } catch {
+      fix = undefined;
+      locStatus.textContent = t('locationDenied');
+      address.required = true;
+      retryLocation.hidden = false;
+    }
+  }
+
+  function fail(field: HTMLElement, message: string): void {
+    formError.textContent = message;
+    field.setAttribute('aria-invalid', 'true');
+    field.focus();
+  }
+
+  async function onSubmit(event: Event): Promise<void> {
+    event.preventDefault();
+    formError.textContent = '';
+    for (const field of [category, description, address]) field.removeAttribute('aria-invalid');
+    const addressText = address.value.trim();
+    if (!category.value) return fail(category, t('invalid', { f: t('category') }));
+    if (!description.value.trim()) return fail(description, t('invalid', { f: t('description') }));
+    const point = fix ?? (addressText && ctx.fallbackPoint ? { ...ctx.fallbackPoint, accuracy: FALLBACK_ACCURACY_M } : undefined);
+    if (!point) return fail(address, t('needLocation'));
+    const input = {
+      category: category.value,
+      description: description.value.trim(),
+      location: { lat: point.lat, lon: point.lon, accuracy: point.accuracy, ...(addressText ? { address: addressText } : {}) },
+      channel: 'widget' as const,
+      ...(contact.value.trim() ? { contact: contact.value.trim() } : {}),
+      ...(anonymous.checked ? { anonymous: true } : {}),
+    };
+    // The schema the gateway enforces, checked here too (Value.Check: no eval under a strict CSP).
+    if (!Check(CreateTicketInput, { ...input, photos: photos.map(() => ({ ref: 'pending' })) })) return fail(description, t('invalid', { f: t('description') }));
+    submitButton.disabled = true;
+    submitButton.textContent = t('submitting');
+    try {
+      const item: QueuedReport = { key: `widget-${crypto.randomUUID()}`, publishableKey: ctx.publishableKey, input, photos: photos.map((p) => p.blob), savedAt: new Date().toISOString() };
+      const outcome = await ctx.submit(item);
+      rememberCategory(input.category);
+      showOutcome(outcome === 'queued' ? t('queued') : t('submitted', { n: outcome.number }));
+    } catch (error) {
+      formError.textContent = t('error', { e: error instanceof Error ? error.message : String(error) });
+    } finally {
+      submitButton.disabled = false;
+      submitButton.textContent = t('submit');
+    }
+  }
+
+  function showOutcome(text: string): void {
+    const again = h('button', { type: 'button', part: 'submit', onclick: () => reset() }, t('newReport' satisfies MessageKey));
+    container.replaceChildren(h('p', { class: 'done', role: 'status', part: 'outcome', tabindex: -1 }, text), h('div', { class: 'actions' }, again));
+    ctx.announce(text);
+    (container.firstElementChild as HTMLElement).focus();
+  }
+
+  function reset(): void {
+    for (const photo of photos.splice(0)) URL.revokeObjectURL(photo.url);
+    renderThumbs();
+    form.reset();
+    fillCategories();
+    container.replaceChildren(form);
+    search.focus();
+  }
+
+  ctx.catalogue().then(
+    (loaded) => {
+      catalogue = loaded;
+      fillCategories();
+    },
+    (error: unknown) => {
+      formError.textContent = t('error', { e: error instanceof Error ? error.message : String(error) });
+    },
+  );
+  void findLocation();
+  return container;
+}

@@ -1,0 +1,285 @@
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import sharp from 'sharp';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CivicLoop } from '@civicloop/sdk';
+import { signToken, type Ticket } from '@civicloop/model';
+import { api, startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
+import { CSP_RECORDER, launchChromium, send, serveHost, violations } from '../../../test-support/browser.js';
+
+// Real Chromium against the real gateway, the widget as shipped (dist/, built by npm test).
+const here = path.dirname(fileURLToPath(import.meta.url));
+const dist = path.join(here, '..', 'dist');
+const artifacts = path.join(here, '..', '..', '..', 'test-artifacts');
+const ESTATE = { lat: 23.1335, lon: 113.3242 };
+const RESIDENT = 'resident-1001';
+
+let gw: TestGateway;
+let browser: Browser;
+let host: Awaited<ReturnType<typeof serveHost>>;
+let context: BrowserContext | undefined;
+let photo: Buffer;
+
+const secret = () => new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+const staff = async (sub: string, role: 'dispatcher' | 'worker' | 'supervisor', unitId?: string) =>
+  new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await signToken({ secretKey: gw.tenant.secretKey, sub, role, ...(unitId ? { unitId } : {}) }) });
+
+/** The portal page: a strict CSP meta tag, the violation recorder, and the one-line embed. */
+function portal(options: { lang?: string; data?: Record<string, string>; module?: boolean } = {}): string {
+  const csp = `default-src 'none'; script-src 'self' ${gw.url}; connect-src 'self' ${gw.url}; img-src ${gw.url} blob:; style-src 'self'; base-uri 'none'; form-action 'none'`;
+  const data = { 'publishable-key': gw.tenant.publishableKey, 'default-location': `${ESTATE.lat},${ESTATE.lon}`, 'token-url': '/token', ...options.data };
+  const embed = options.module
+    ? `<civicloop-report ${Object.entries({ ...data, gateway: gw.url }).map(([k, v]) => `${k}="${v}"`).join(' ')}></civicloop-report><script type="module" src="/app.js"></script>`
+    : `<script src="${gw.url}/widget/loader.js" ${Object.entries(data).map(([k, v]) => `data-${k}="${v}"`).join(' ')} async></script>`;
+  return `<!doctype html><html${options.lang ? ` lang="${options.lang}"` : ''}><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<script src="/csp.js"></script><title>Sunny Gardens</title></head>
+<body><h1>Sunny Gardens residents</h1>${embed}</body></html>`;
+}
+
+async function open(html: string, options: BrowserContextOptions = {}): Promise<Page> {
+  pageHtml = html;
+  context = await browser.newContext(options);
+  const page = await context.newPage();
+  await page.goto(host.url);
+  return page;
+}
+let pageHtml = '';
+
+const shadow = (page: Page) => page.locator('civicloop-report');
+const announcer = (page: Page) => shadow(page).locator('[part="announcer"]');
+
+async function fillReport(page: Page, description: string) {
+  await page.getByLabel('Type of problem').selectOption('sanitation.bin_overflow');
+  await page.getByLabel('What is the problem?').fill(description);
+}
+
+async function ticketByNumber(number: string): Promise<Ticket> {
+  return secret().tickets.getByNumber(number);
+}
+
+async function countByText(text: string): Promise<number> {
+  return (await secret().tickets.list({ q: text }).toArray()).length;
+}
+
+beforeAll(async () => {
+  if (!existsSync(path.join(dist, 'civicloop-widget.js'))) throw new Error('packages/widget/dist is missing: run npm run build first (npm test does).');
+  gw = await startTestGateway();
+  browser = await launchChromium();
+  photo = await sharp({ create: { width: 3000, height: 2000, channels: 3, background: '#6a9' } })
+    .jpeg()
+    .withExif({ IFD0: { Make: 'PhoneCo', Model: 'Camera 9' }, IFD3: { GPSLatitudeRef: 'N' } })
+    .toBuffer();
+  const app = await build({ stdin: { contents: "import '@civicloop/widget';", resolveDir: here, loader: 'ts' }, bundle: true, format: 'esm', write: false, minify: true, logLevel: 'silent' });
+  host = await serveHost({
+    '/': (_request, response) => send('text/html; charset=utf-8', pageHtml)(_request, response),
+    '/csp.js': send('text/javascript', CSP_RECORDER),
+    '/app.js': send('text/javascript', Buffer.from(app.outputFiles[0]!.contents)),
+    // The host platform signs its logged-in resident's identity on its own server.
+    '/token': async (_request, response) => {
+      const token = await signToken({ secretKey: gw.tenant.secretKey, sub: RESIDENT, role: 'citizen', ttlSeconds: 600 });
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token }));
+    },
+  });
+  await gw.services.tenants.updatePolicy(gw.tenant.id, { allowedOrigins: [host.origin] });
+}, 120_000);
+
+afterEach(async () => {
+  await context?.close();
+  context = undefined;
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await host?.close();
+  await gw?.close();
+});
+
+describe('<civicloop-report> in Chromium against the real gateway', { timeout: 60_000 }, () => {
+  it('files a report with geolocation and a photo: the ticket has the photo (EXIF gone, 1600 px), the location and the resident', async () => {
+    const page = await open(portal({ lang: 'en' }), { permissions: ['geolocation'], geolocation: { latitude: 23.1291, longitude: 113.2644, accuracy: 12 } });
+    await expect.poll(() => shadow(page).getByText('Located (within about 12 m)').count()).toBe(1);
+    await fillReport(page, 'Bin overflowing by gate 2');
+    await page.getByLabel('Photos (up to 3)').setInputFiles({ name: 'bin.jpg', mimeType: 'image/jpeg', buffer: photo });
+    await expect.poll(() => shadow(page).locator('.thumbs img').count()).toBe(1);
+    await page.getByRole('button', { name: 'Send report' }).click();
+    const outcome = shadow(page).locator('[part="outcome"]');
+    await expect.poll(() => outcome.textContent()).toMatch(/Received: report number/);
+    const number = /([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!;
+
+    const ticket = await ticketByNumber(number);
+    expect(ticket).toMatchObject({ category: 'sanitation.bin_overflow', channel: 'widget', description: 'Bin overflowing by gate 2', reporter: { sub: RESIDENT, role: 'citizen' } });
+    expect(ticket.location).toMatchObject({ lat: 23.1291, lon: 113.2644, accuracy: 12 });
+    expect(ticket.photos).toHaveLength(1);
+    const stored = Buffer.from(await (await fetch(new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey }).media.url(ticket.photos[0]!.ref))).arrayBuffer());
+    const meta = await sharp(stored).metadata();
+    expect(Math.max(meta.width!, meta.height!)).toBe(1600);
+    expect(meta.exif).toBeUndefined();
+    expect(await violations(page)).toEqual([]);
+  });
+
+  it('falls back to the address and the estate location when geolocation is denied', async () => {
+    const page = await open(portal({ lang: 'en' }), { permissions: [] });
+    await expect.poll(() => shadow(page).getByText('Your location is not available; enter the address.').count()).toBe(1);
+    await fillReport(page, 'Bin overflowing, no GPS');
+    await page.getByRole('button', { name: 'Send report' }).click();
+    await expect.poll(() => shadow(page).locator('[part="error"]').textContent()).toBe('A location or an address is needed.');
+    await page.getByLabel('Address').fill('Building 3, entrance 2');
+    await page.getByRole('button', { name: 'Send report' }).click();
+    const outcome = shadow(page).locator('[part="outcome"]');
+    await expect.poll(() => outcome.textContent()).toMatch(/Received: report number/);
+    const ticket = await ticketByNumber(/([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!);
+    expect(ticket.location).toEqual({ ...ESTATE, accuracy: 500, address: 'Building 3, entrance 2' });
+    expect(await violations(page)).toEqual([]);
+  });
+
+  it('queues a report made offline in IndexedDB and sends it exactly once when back online', async () => {
+    const description = `Offline report ${Date.now()}`;
+    const page = await open(portal({ lang: 'en' }), { permissions: ['geolocation'], geolocation: { latitude: 23.13, longitude: 113.32, accuracy: 20 } });
+    await expect.poll(() => shadow(page).getByText(/Located/).count()).toBe(1);
+    await fillReport(page, description);
+    await page.getByLabel('Photos (up to 3)').setInputFiles({ name: 'bin.jpg', mimeType: 'image/jpeg', buffer: photo });
+    await expect.poll(() => shadow(page).locator('.thumbs img').count()).toBe(1);
+    await context!.setOffline(true);
+    await page.getByRole('button', { name: 'Send report' }).click();
+    await expect.poll(() => shadow(page).locator('[part="outcome"]').textContent()).toMatch(/You are offline/);
+    const queued = await page.evaluate(
+      () =>
+        new Promise<number>((resolve) => {
+          const request = indexedDB.open('civicloop-widget');
+          request.onsuccess = () => {
+            const count = request.result.transaction('outbox').objectStore('outbox').count();
+            count.onsuccess = () => resolve(count.result);
+          };
+        }),
+    );
+    expect(queued).toBe(1);
+    expect(await countByText(description)).toBe(0);
+
+    await context!.setOffline(false);
+    await expect.poll(() => announcer(page).textContent(), { timeout: 20_000 }).toMatch(/Your saved report was sent: number/);
+    // Another online event and a reload: the queue is empty, nothing is sent again.
+    await page.evaluate(() => dispatchEvent(new Event('online')));
+    await page.reload();
+    await expect.poll(() => shadow(page).getByText(/Located/).count()).toBe(1);
+    expect(await countByText(description)).toBe(1);
+    const [ticket] = await secret().tickets.list({ q: description }).toArray();
+    expect(ticket!.photos).toHaveLength(1);
+    expect(await violations(page)).toEqual([]);
+  });
+
+  it('shows my reports, a status change pushed live, then the rating after close', async () => {
+    const resident = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await signToken({ secretKey: gw.tenant.secretKey, sub: RESIDENT, role: 'citizen' }) });
+    const ticket = await resident.tickets.create({ category: 'sanitation.bin_overflow', description: 'Follow me live', location: ESTATE });
+    const page = await open(portal({ lang: 'en' }));
+    await page.getByRole('tab', { name: 'My reports' }).click();
+    const card = shadow(page).locator(`[data-ticket="${ticket.id}"]`);
+    await expect.poll(() => card.locator('[part="status"]').textContent()).toBe('Reported');
+
+    const dispatcher = await staff('d-1', 'dispatcher');
+    const worker = await staff('w-1', 'worker', 'sanitation');
+    const supervisor = await staff('s-1', 'supervisor');
+    await dispatcher.tickets.dispatch(ticket.id, { unitId: 'sanitation', assigneeId: 'w-1' });
+    await expect.poll(() => shadow(page).locator(`[data-ticket="${ticket.id}"] [part="status"]`).textContent()).toBe('Dispatched');
+    await expect.poll(() => announcer(page).textContent()).toBe(`Report ${ticket.number}: Dispatched`);
+
+    const after = await worker.media.upload(new Blob([new Uint8Array(photo)], { type: 'image/jpeg' }), 'after.jpg');
+    await worker.tickets.accept(ticket.id);
+    await worker.tickets.arrive(ticket.id);
+    await worker.tickets.resolve(ticket.id, { photos: [{ ref: after.ref }] });
+    await supervisor.tickets.verify(ticket.id, { outcome: 'pass' });
+    const live = shadow(page).locator(`[data-ticket="${ticket.id}"]`);
+    await expect.poll(() => live.locator('[part="status"]').textContent()).toBe('Closed');
+    await expect.poll(() => live.locator('.timeline li.reached').count()).toBe(5);
+    expect(await live.locator('img').getAttribute('src')).toBe(`${gw.url}/v1/media/${after.ref.slice('media:'.length)}`);
+    await expect.poll(() => live.locator('img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+
+    await live.getByLabel('5 stars').check();
+    await live.getByLabel('Comment (optional)').fill('Quick and tidy');
+    await live.getByRole('button', { name: 'Send rating' }).click();
+    await expect.poll(() => announcer(page).textContent()).toBe('Thank you for your rating.');
+    expect((await secret().tickets.get(ticket.id)).feedback).toMatchObject({ rating: 5, comment: 'Quick and tidy', by: { sub: RESIDENT } });
+    expect(await violations(page)).toEqual([]);
+  });
+
+  it('completes a report with the keyboard only (npm import), on a phone-sized screen', async () => {
+    const page = await open(portal({ lang: 'en', module: true }), { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, permissions: ['geolocation'], geolocation: { latitude: 23.1291, longitude: 113.2644, accuracy: 8 } });
+    await expect.poll(() => shadow(page).getByText(/Located/).count()).toBe(1);
+    await expect.poll(() => shadow(page).locator('option').count()).toBeGreaterThan(40);
+    // Tab until the named control has focus; everything below is key presses.
+    const focused = () => page.evaluate(() => {
+      const active = document.querySelector('civicloop-report')!.shadowRoot!.activeElement as HTMLInputElement | null;
+      return active ? (active.labels?.[0]?.textContent ?? active.textContent ?? '') : '';
+    });
+    const tabTo = async (label: string) => {
+      for (let i = 0; i < 25 && (await focused()) !== label; i++) await page.keyboard.press('Tab');
+      expect(await focused()).toBe(label);
+    };
+    await tabTo('Search problem types');
+    await page.keyboard.type('overflow');
+    await tabTo('Type of problem');
+    await page.keyboard.press('ArrowDown');
+    await tabTo('What is the problem?');
+    await page.keyboard.type('Typed without a mouse');
+    await tabTo('Send report');
+    await page.keyboard.press('Enter');
+    const outcome = shadow(page).locator('[part="outcome"]');
+    await expect.poll(() => outcome.textContent()).toMatch(/Received: report number/);
+    const ticket = await ticketByNumber(/([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!);
+    expect(ticket).toMatchObject({ category: 'sanitation.bin_overflow', description: 'Typed without a mouse' });
+    expect(await page.evaluate(() => document.querySelector('civicloop-report')!.shadowRoot!.activeElement?.getAttribute('part'))).toBe('outcome');
+    mkdirSync(artifacts, { recursive: true });
+    await page.getByRole('button', { name: 'Report another problem' }).focus();
+    await page.screenshot({ path: path.join(artifacts, 'widget-mobile-submitted.png'), fullPage: true });
+    await page.keyboard.press('Enter');
+    await page.screenshot({ path: path.join(artifacts, 'widget-mobile-form.png'), fullPage: true });
+    expect(await violations(page)).toEqual([]);
+  });
+
+  it('refuses bad photos in the widget with a clear message and stores nothing', async () => {
+    const tenant = await gw.createTenant('BAD');
+    await gw.services.tenants.updatePolicy(tenant.id, { allowedOrigins: [host.origin] });
+    const page = await open(portal({ lang: 'en', data: { 'publishable-key': tenant.publishableKey, 'token-url': '' } }), { permissions: [] });
+    const input = page.getByLabel('Photos (up to 3)');
+    const error = shadow(page).locator('[part="photo-error"]');
+    await input.setInputFiles({ name: 'notes.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('these are my notes, not a photo\n'.repeat(40)) });
+    await expect.poll(() => error.textContent()).toBe('notes.jpg: This is not a photo (JPEG, PNG or WebP only).');
+    const huge = Buffer.concat([photo, Buffer.alloc(20 * 1024 * 1024 - photo.length)]);
+    await input.setInputFiles({ name: 'huge.jpg', mimeType: 'image/jpeg', buffer: huge });
+    await expect.poll(() => error.textContent()).toBe('huge.jpg: The photo is larger than 10 MB; choose another.');
+    await input.setInputFiles({ name: 'cut.jpg', mimeType: 'image/jpeg', buffer: photo.subarray(0, Math.floor(photo.length / 2)) });
+    await expect.poll(() => error.textContent()).toBe('cut.jpg: The photo file is incomplete (maybe damaged); take it again.');
+    expect(await shadow(page).locator('.thumbs img').count()).toBe(0);
+    const mediaDir = path.join(gw.config.dataDir, 'media', tenant.id);
+    expect(existsSync(mediaDir) ? readdirSync(mediaDir) : []).toEqual([]);
+    const listed = await api(gw.url, 'GET', '/v1/tickets', { auth: tenant.secretKey });
+    expect(listed.body.items).toEqual([]);
+    expect(await violations(page)).toEqual([]);
+  });
+
+  it('opens as a floating button in zh-CN by default: a modal dialog that keeps focus and gives it back', async () => {
+    const page = await open(portal({ data: { mode: 'floating' } }));
+    const launcher = page.getByRole('button', { name: '随手拍 · 报事' });
+    await launcher.click();
+    const dialog = shadow(page).locator('dialog');
+    await expect.poll(() => dialog.evaluate((d: HTMLDialogElement) => d.open && d.matches(':modal'))).toBe(true);
+    for (let i = 0; i < 30; i++) {
+      await page.keyboard.press('Tab');
+      const inside = await page.evaluate(() => {
+        const root = document.querySelector('civicloop-report')!.shadowRoot!;
+        const active = root.activeElement;
+        // Focus may rest on the browser's own UI between cycles; it never lands on the page.
+        return active ? root.querySelector('dialog')!.contains(active) : document.activeElement === document.body || document.activeElement?.tagName === 'CIVICLOOP-REPORT';
+      });
+      expect(inside).toBe(true);
+    }
+    await page.keyboard.press('Escape');
+    await expect.poll(() => dialog.evaluate((d: HTMLDialogElement) => d.open)).toBe(false);
+    expect(await page.evaluate(() => document.querySelector('civicloop-report')!.shadowRoot!.activeElement?.getAttribute('part'))).toBe('launcher');
+    expect(await violations(page)).toEqual([]);
+  });
+});

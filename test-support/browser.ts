@@ -1,0 +1,47 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+/** Debian's Chromium, headless, quiet: nothing is downloaded, nothing phones home. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+export type Handler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
+
+/** A tiny web server standing in for a host platform (a property-management portal). */
+export async function serveHost(routes: Record<string, Handler>): Promise<{ url: string; origin: string; close(): Promise<void> }> {
+  const server = createServer((request, response) => {
+    const route = routes[new URL(request.url ?? '/', 'http://x').pathname];
+    if (!route) {
+      response.writeHead(404).end();
+      return;
+    }
+    Promise.resolve(route(request, response)).catch((error: unknown) => response.writeHead(500).end(String(error)));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: `${origin}/`,
+    origin,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+export const send = (type: string, body: string | Buffer) => (_: IncomingMessage, response: ServerResponse) => {
+  response.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
+};
+
+/**
+ * Collects Content-Security-Policy violations: a script (allowed by the page's CSP, served from
+ * its own origin) records them, and the test reads them back.
+ */
+export const CSP_RECORDER = `window.__violations = [];
+document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));`;
+
+export function violations(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { __violations: string[] }).__violations);
+}
