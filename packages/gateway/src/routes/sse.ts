@@ -41,9 +41,9 @@ export interface RedisStreamOptions {
 export async function serveRedisStream(request: FastifyRequest, reply: FastifyReply, services: Services, streams: EventStreams, hub: StreamHub, options: RedisStreamOptions): Promise<void> {
   reply.hijack();
   const raw = reply.raw;
+  // Headers set before the hijack (CORS for an allowed origin) would otherwise be lost.
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) raw.setHeader(name, value);
   raw.writeHead(200, {
-    // Headers set before the hijack (CORS for an allowed origin) would otherwise be lost.
-    ...reply.getHeaders(),
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
     connection: 'keep-alive',
