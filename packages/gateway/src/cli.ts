@@ -5,7 +5,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CivicLoopError } from '@civicloop/model';
 import { SETTINGS, loadConfig } from './config.js';
-import { demoToken, seedDemo } from './demo.js';
+import { demoToken, seedDemo, type DemoTenant } from './demo.js';
+import { freePort } from './redis/embedded-redis.js';
 import { startGateway } from './server.js';
 
 const HELP = `civicloop-gateway [start] [--demo]
@@ -16,6 +17,9 @@ own redis-server with AOF on and data under DATA_DIR (default ./.data).
   --demo       create the demo tenant (once) and print its keys, tokens and URLs
   --simulate   with --demo: also run examples/fleet-simulator against it (vehicles and
                badge wearers in Tianhe, Guangzhou, working the tickets residents report)
+
+With --demo it also serves examples/property-portal (a residents' portal that embeds the report
+widget with one script tag) on DEMO_PORTAL_PORT.
   --help       this text
 
 Environment:
@@ -54,7 +58,12 @@ async function main(): Promise<void> {
       : `  Redis:     ${config.redisUrl}`,
   ];
   const demo = values.demo ? await seedDemo(gateway.services, config.dataDir) : undefined;
+  const portalPort = demo ? config.demoPortalPort || (await freePort()) : 0;
   if (demo) {
+    // The portal's pages call the API from the browser: its origins must be allowed.
+    const origins = [`http://127.0.0.1:${portalPort}`, `http://localhost:${portalPort}`];
+    const { policy } = (await gateway.services.tenants.context(demo.tenantId))!.tenant;
+    await gateway.services.tenants.updatePolicy(demo.tenantId, { allowedOrigins: [...new Set([...policy.allowedOrigins, ...origins])] });
     const dispatcher = await demoToken(demo, 'd-wang', 'dispatcher');
     const resident = await demoToken(demo, 'resident-001', 'citizen');
     lines.push(
@@ -74,11 +83,24 @@ async function main(): Promise<void> {
   }
   lines.push('', 'Ctrl-C stops the gateway (in-flight requests finish first).', '');
   process.stdout.write(lines.join('\n'));
+  if (demo) startPortal(gateway.url, demo, portalPort);
   if (values.simulate && demo && gateway.mqtt) {
     startSimulator(gateway.url, `mqtt://127.0.0.1:${gateway.mqtt.tcpPort}`, demo.secretKey);
   } else if (values.simulate) {
     process.stderr.write('--simulate needs --demo and MQTT_ENABLED=true.\n');
   }
+}
+
+/** Serves the property-portal example (the widget embedded in a residents' portal) beside the gateway. */
+function startPortal(url: string, demo: DemoTenant, port: number): void {
+  const script = path.resolve('examples/property-portal/dist/main.js');
+  if (!existsSync(script)) {
+    process.stderr.write(`property portal: ${script} not found; run from the repository root after npm run build.\n`);
+    return;
+  }
+  const env = { ...process.env, CIVICLOOP_URL: url, CIVICLOOP_SECRET_KEY: demo.secretKey, CIVICLOOP_PUBLISHABLE_KEY: demo.publishableKey, PORTAL_PORT: String(port) };
+  const child = spawn(process.execPath, [script], { stdio: 'inherit', env });
+  process.once('exit', () => child.kill('SIGTERM'));
 }
 
 /** Runs the fleet simulator example beside the gateway; it is an example, so it is optional. */

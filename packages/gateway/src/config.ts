@@ -7,6 +7,7 @@ import { CivicLoopError } from '@civicloop/model';
  */
 export interface GatewayConfig {
   port: number;
+  demoPortalPort: number;
   host: string;
   redisUrl: string | undefined;
   redisCluster: boolean;
@@ -118,6 +119,7 @@ export const SETTINGS = [
   setting({ key: 'mediaDir', env: 'MEDIA_DIR', default: undefined, parse: text, doc: 'Where uploaded photos are stored on local disk. Unset: DATA_DIR/media.' }),
   setting({ key: 'mediaMaxBytes', env: 'MEDIA_MAX_BYTES', default: '10485760', parse: integer(1024, 100 * 1048576), doc: 'Largest photo upload accepted.' }),
   setting({ key: 'rateLimitPerKey', env: 'RATE_LIMIT_PER_KEY', default: '6000', parse: integer(0, 10_000_000), doc: 'Requests a minute one key or token subject may make to one gateway (0: no limit).' }),
+  setting({ key: 'demoPortalPort', env: 'DEMO_PORTAL_PORT', default: '8090', parse: integer(0, 65535), doc: 'With --demo: port of the example property portal that embeds the widget (0 picks a free one).' }),
   setting({ key: 'rateLimitPerAddress', env: 'RATE_LIMIT_PER_ADDRESS', default: '3000', parse: integer(0, 10_000_000), doc: 'Requests a minute one client address may make to one gateway (0: no limit).' }),
 ] as const;
 

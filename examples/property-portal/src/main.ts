@@ -1,0 +1,27 @@
+import { startPortal } from './portal.js';
+
+// Started by `npm start` (the gateway's --demo) with the demo tenant's keys, or by hand.
+const required = (name: string) => {
+  const value = process.env[name];
+  if (!value) {
+    process.stderr.write(`property-portal: set ${name} (the gateway's --demo prints it).\n`);
+    process.exit(1);
+  }
+  return value;
+};
+
+const port = Number(process.env.PORTAL_PORT ?? 8090);
+try {
+  const portal = await startPortal({
+    gatewayUrl: required('CIVICLOOP_URL'),
+    secretKey: required('CIVICLOOP_SECRET_KEY'),
+    publishableKey: required('CIVICLOOP_PUBLISHABLE_KEY'),
+    port,
+    host: process.env.PORTAL_HOST ?? '127.0.0.1',
+  });
+  process.stdout.write(`Property portal (widget demo): ${portal.url}\n`);
+} catch (error) {
+  const code = (error as NodeJS.ErrnoException).code;
+  process.stderr.write(code === 'EADDRINUSE' ? `property-portal: port ${port} is taken; set DEMO_PORTAL_PORT (or PORTAL_PORT when run by hand) to a free port.\n` : `property-portal: ${String(error)}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { CivicLoop } from '@civicloop/sdk';
+import { startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
+import { launchChromium } from '../../../test-support/browser.js';
+import { startPortal, type RunningPortal } from './portal.js';
+
+let gw: TestGateway;
+let portal: RunningPortal;
+let browser: Browser;
+
+beforeAll(async () => {
+  gw = await startTestGateway();
+  portal = await startPortal({ gatewayUrl: gw.url, secretKey: gw.tenant.secretKey, publishableKey: gw.tenant.publishableKey });
+  await gw.services.tenants.updatePolicy(gw.tenant.id, { allowedOrigins: [new URL(portal.url).origin] });
+  browser = await launchChromium();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await portal?.close();
+  await gw?.close();
+});
+
+describe('examples/property-portal', { timeout: 60_000 }, () => {
+  it('signs tokens only for a signed-in resident, and the token is accepted by the gateway', async () => {
+    expect((await fetch(`${portal.url}civicloop/token`)).status).toBe(401);
+    const login = await fetch(`${portal.url}login`, { method: 'POST', body: new URLSearchParams({ flat: '3-2-1201' }), redirect: 'manual' });
+    expect(login.status).toBe(303);
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const forged = cookie.replace('3-2-1201', '9-9-9999');
+    expect((await fetch(`${portal.url}civicloop/token`, { headers: { cookie: forged } })).status).toBe(401);
+    const { token } = (await (await fetch(`${portal.url}civicloop/token`, { headers: { cookie } })).json()) as { token: string };
+    const me = await new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token }).me();
+    expect(me.actor).toMatchObject({ sub: 'sunny-gardens:3-2-1201', role: 'citizen' });
+  });
+
+  it('embeds the widget with one script tag under its strict CSP header: a signed-in resident reports a problem', async () => {
+    const context = await browser.newContext({ permissions: ['geolocation'], geolocation: { latitude: 23.134, longitude: 113.325, accuracy: 15 } });
+    const page = await context.newPage();
+    const cspErrors: string[] = [];
+    page.on('console', (message) => {
+      if (/Content.Security.Policy/i.test(message.text())) cspErrors.push(message.text());
+    });
+    const response = await page.goto(portal.url);
+    expect(response!.headers()['content-security-policy']).toContain("script-src 'self'");
+    await page.getByLabel('房号 Flat').fill('3-2-1201');
+    await page.getByRole('button', { name: '登录 Sign in' }).click();
+    await page.getByLabel('问题类型', { exact: true }).selectOption('municipal.street_light');
+    await page.getByLabel('问题描述').fill('3 栋门口路灯不亮');
+    await expect.poll(() => page.locator('civicloop-report').getByText(/已定位/).count()).toBe(1);
+    await page.getByRole('button', { name: '提交' }).click();
+    const outcome = page.locator('civicloop-report [part="outcome"]');
+    await expect.poll(() => outcome.textContent()).toMatch(/已受理，编号/);
+    const number = /([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!;
+    const ticket = await new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey }).tickets.getByNumber(number);
+    expect(ticket).toMatchObject({ category: 'municipal.street_light', reporter: { sub: 'sunny-gardens:3-2-1201', name: 'Flat 3-2-1201' }, channel: 'widget' });
+    expect(cspErrors).toEqual([]);
+    await context.close();
+  });
+});

@@ -1,0 +1,136 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { signToken } from '@civicloop/sdk';
+
+export interface PortalOptions {
+  /** Where browsers reach the CivicLoop gateway (the widget script and API). */
+  gatewayUrl: string;
+  /** The tenant secret key: stays on this server, signs resident tokens. */
+  secretKey: string;
+  publishableKey: string;
+  port?: number;
+  host?: string;
+  /** The estate's location: reports without a device fix are placed here. */
+  estate?: { lat: number; lon: number };
+}
+
+export interface RunningPortal {
+  url: string;
+  close(): Promise<void>;
+}
+
+const SESSION_COOKIE = 'sg_session';
+const RESIDENT_TOKEN_TTL_SECONDS = 600;
+const css = readFileSync(new URL('../src/public/portal.css', import.meta.url));
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * Sunny Gardens (阳光花园), a fictional property-management portal. Residents sign in with
+ * their flat number; the page embeds the CivicLoop widget with one script tag, and the server
+ * signs each resident's CivicLoop token, so the secret key never reaches a browser.
+ */
+export async function startPortal(options: PortalOptions): Promise<RunningPortal> {
+  const gateway = options.gatewayUrl.replace(/\/+$/, '');
+  const estate = options.estate ?? { lat: 23.1335, lon: 113.3242 };
+  // Session cookies are signed with a key that lives only as long as this process.
+  const cookieKey = randomBytes(32);
+  const sign = (value: string) => `${value}.${createHmac('sha256', cookieKey).update(value).digest('base64url')}`;
+  const verify = (cookie: string | undefined) => {
+    const raw = cookie?.split(/;\s*/).find((part) => part.startsWith(`${SESSION_COOKIE}=`))?.slice(SESSION_COOKIE.length + 1);
+    const at = raw?.lastIndexOf('.') ?? -1;
+    if (!raw || at < 0) return undefined;
+    const value = decodeURIComponent(raw.slice(0, at));
+    const expected = Buffer.from(sign(value).slice(value.length + 1));
+    const given = Buffer.from(raw.slice(at + 1));
+    return expected.length === given.length && timingSafeEqual(expected, given) ? value : undefined;
+  };
+
+  const csp = [
+    "default-src 'none'",
+    `script-src 'self' ${gateway}`,
+    `connect-src 'self' ${gateway}`,
+    `img-src 'self' ${gateway} blob:`,
+    "style-src 'self'",
+    "form-action 'self'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+
+  function page(flat: string | undefined): string {
+    const widget = flat
+      ? `<script src="${gateway}/widget/loader.js" data-publishable-key="${escapeHtml(options.publishableKey)}" data-token-url="/civicloop/token" data-default-location="${estate.lat},${estate.lon}" async></script>`
+      : '<p>请先登录，再报事。Sign in to report a problem.</p>';
+    const account = flat
+      ? `<form class="login" method="post" action="/logout"><span>${escapeHtml(flat)}</span><button>退出 Sign out</button></form>`
+      : '<form class="login" method="post" action="/login"><label for="flat">房号 Flat</label><input id="flat" name="flat" required pattern="[0-9A-Za-z-]{1,12}" placeholder="3-2-1201"><button>登录 Sign in</button></form>';
+    return `<!doctype html>
+<html lang="zh-CN">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>阳光花园业主服务 Sunny Gardens residents</title><link rel="stylesheet" href="/portal.css"></head>
+<body>
+<header><h1>阳光花园 · 业主服务 Sunny Gardens</h1>${account}</header>
+<main>
+<section><h2>物业公告 Notices</h2><p>本周六上午 9:00-11:00 二期停水检修。Water off in phase 2 on Saturday 9-11.</p>
+<p>发现垃圾满溢、路灯不亮、井盖缺失？在右侧随手拍，街道会派人处理，并告诉您进度。</p></section>
+<section><h2>随手拍 Report a problem</h2>${widget}</section>
+</main>
+</body></html>`;
+  }
+
+  async function readForm(request: IncomingMessage): Promise<URLSearchParams> {
+    let body = '';
+    for await (const chunk of request) {
+      body += chunk;
+      if (body.length > 4096) break;
+    }
+    return new URLSearchParams(body);
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://portal');
+    const flat = verify(request.headers.cookie);
+    if (request.method === 'GET' && url.pathname === '/') {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, 'cache-control': 'no-store' }).end(page(flat));
+    } else if (request.method === 'GET' && url.pathname === '/portal.css') {
+      response.writeHead(200, { 'content-type': 'text/css; charset=utf-8' }).end(css);
+    } else if (request.method === 'POST' && url.pathname === '/login') {
+      const given = (await readForm(request)).get('flat') ?? '';
+      if (!/^[0-9A-Za-z-]{1,12}$/.test(given)) {
+        response.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('Flat number: letters, digits and dashes, at most 12.');
+        return;
+      }
+      response.writeHead(303, { location: '/', 'set-cookie': `${SESSION_COOKIE}=${encodeURIComponent(given)}.${sign(given).slice(given.length + 1)}; HttpOnly; SameSite=Lax; Path=/` }).end();
+    } else if (request.method === 'POST' && url.pathname === '/logout') {
+      response.writeHead(303, { location: '/', 'set-cookie': `${SESSION_COOKIE}=; Max-Age=0; Path=/` }).end();
+    } else if (request.method === 'GET' && url.pathname === '/civicloop/token') {
+      // The widget's token-url: the signed-in resident's identity, signed with the tenant secret.
+      if (!flat) {
+        response.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'sign in first' }));
+        return;
+      }
+      const token = await signToken({ secretKey: options.secretKey, sub: `sunny-gardens:${flat}`, role: 'citizen', name: `Flat ${flat}`, ttlSeconds: RESIDENT_TOKEN_TTL_SECONDS });
+      response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ token }));
+    } else {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+    }
+  }
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
+      response.end(String(error));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}/`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
