@@ -19,7 +19,7 @@ try {
     port,
     host: process.env.PORTAL_HOST ?? '127.0.0.1',
   });
-  process.stdout.write(`Property portal (widget demo): ${portal.url}\n`);
+  process.stdout.write(`Property portal with the report widget: ${portal.url} (sign in with any flat number, e.g. 3-2-1201)\n`);
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;
   process.stderr.write(code === 'EADDRINUSE' ? `property-portal: port ${port} is taken; set DEMO_PORTAL_PORT (or PORTAL_PORT when run by hand) to a free port.\n` : `property-portal: ${String(error)}\n`);

@@ -115,13 +115,17 @@ export function myReports(ctx: MyReportsContext) {
     );
   }
 
-  async function render(ticket: Ticket): Promise<void> {
+  async function draw(ticket: Ticket) {
     const history = await ctx.session.resident.tickets.history(ticket.id);
-    const item = await card(ticket, history);
+    return { ticket, history, item: await card(ticket, history) };
+  }
+
+  async function render(ticket: Ticket): Promise<void> {
+    const entry = await draw(ticket);
     const previous = shown.get(ticket.id);
-    if (previous) previous.item.replaceWith(item);
-    else list.prepend(item);
-    shown.set(ticket.id, { ticket, history, item });
+    if (previous) previous.item.replaceWith(entry.item);
+    else list.prepend(entry.item);
+    shown.set(ticket.id, entry);
   }
 
   async function reload(id: string): Promise<void> {
@@ -138,10 +142,11 @@ export function myReports(ctx: MyReportsContext) {
     try {
       if (reopenAtOrBelow === undefined) reopenAtOrBelow = (await ctx.session.resident.me()).tenant.policy.reopenOnRatingAtOrBelow;
       const page = await ctx.session.resident.tickets.list({ limit: PAGE });
-      list.replaceChildren();
+      // Built first, swapped in at once: no half-drawn list, and the histories load in parallel.
+      const drawn = await Promise.all(page.items.map(draw));
       shown.clear();
-      // Oldest first, each prepended: the newest ends on top.
-      for (const ticket of [...page.items].reverse()) await render(ticket);
+      for (const entry of drawn) shown.set(entry.ticket.id, entry);
+      list.replaceChildren(...drawn.map((entry) => entry.item));
       message.textContent = page.items.length ? '' : t('mineEmpty');
     } catch (error) {
       message.textContent = t('error', { e: error instanceof Error ? error.message : String(error) });
