@@ -30,8 +30,8 @@ import { fleetRoutes } from './routes/fleet.js';
 import { mediaRoutes } from './routes/media.js';
 import { residentRoutes } from './routes/residents.js';
 import { widgetAssetRoutes } from './routes/widget-assets.js';
-import { LocalDiskMediaStore, type MediaStore } from './media/media-store.js';
-import path from 'node:path';
+import { mediaStoreFor } from './media/configured-store.js';
+import type { MediaStore } from './media/media-store.js';
 
 export interface AppOptions {
   config: GatewayConfig;
@@ -151,7 +151,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   await app.register(deviceRoutes, { services });
   await app.register(fleetRoutes, { services, ticketService, streams, hub });
   await app.register(residentRoutes, { services });
-  await app.register(mediaRoutes, { services, store: options.mediaStore ?? new LocalDiskMediaStore(config.mediaDir ?? path.join(config.dataDir, 'media')) });
+  await app.register(mediaRoutes, { services, store: options.mediaStore ?? mediaStoreFor(config) });
   await app.register(widgetAssetRoutes);
   app.get('/v1/openapi.json', { config: { access: { kind: 'none' } }, schema: { hide: true } }, async () => app.swagger());
 

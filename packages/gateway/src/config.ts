@@ -36,6 +36,12 @@ export interface GatewayConfig {
   dispatchRadiusMeters: number;
   mediaDir: string | undefined;
   mediaMaxBytes: number;
+  mediaS3Endpoint: string | undefined;
+  mediaS3Bucket: string | undefined;
+  mediaS3Region: string;
+  mediaS3AccessKeyId: string | undefined;
+  mediaS3SecretAccessKey: string | undefined;
+  mediaS3PathStyle: boolean;
   rateLimitPerKey: number;
   rateLimitPerAddress: number;
 }
@@ -118,6 +124,12 @@ export const SETTINGS = [
   setting({ key: 'dispatchRadiusMeters', env: 'DISPATCH_RADIUS_METERS', default: '3000', parse: integer(10, 100000), doc: 'Default search radius for the nearest on-duty worker.' }),
   setting({ key: 'mediaDir', env: 'MEDIA_DIR', default: undefined, parse: text, doc: 'Where uploaded photos are stored on local disk. Unset: DATA_DIR/media.' }),
   setting({ key: 'mediaMaxBytes', env: 'MEDIA_MAX_BYTES', default: '10485760', parse: integer(1024, 100 * 1048576), doc: 'Largest photo upload accepted.' }),
+  setting({ key: 'mediaS3Endpoint', env: 'MEDIA_S3_ENDPOINT', default: undefined, parse: url, doc: 'Store photos in an S3-compatible bucket at this endpoint (AWS S3, MinIO, Aliyun OSS, Tencent COS) instead of on local disk. Needs MEDIA_S3_BUCKET and the two key variables.' }),
+  setting({ key: 'mediaS3Bucket', env: 'MEDIA_S3_BUCKET', default: undefined, parse: text, doc: 'Bucket for photos when MEDIA_S3_ENDPOINT is set.' }),
+  setting({ key: 'mediaS3Region', env: 'MEDIA_S3_REGION', default: 'us-east-1', parse: text, doc: 'Region used to sign S3 requests.' }),
+  setting({ key: 'mediaS3AccessKeyId', env: 'MEDIA_S3_ACCESS_KEY_ID', default: undefined, parse: text, doc: 'Access key id for the photo bucket.' }),
+  setting({ key: 'mediaS3SecretAccessKey', env: 'MEDIA_S3_SECRET_ACCESS_KEY', default: undefined, parse: text, doc: 'Secret access key for the photo bucket.' }),
+  setting({ key: 'mediaS3PathStyle', env: 'MEDIA_S3_PATH_STYLE', default: 'true', parse: boolean, doc: 'Address objects as endpoint/bucket/key (MinIO and most self-hosted stores); false for bucket.endpoint/key (AWS virtual-hosted style).' }),
   setting({ key: 'rateLimitPerKey', env: 'RATE_LIMIT_PER_KEY', default: '6000', parse: integer(0, 10_000_000), doc: 'Requests a minute one key or token subject may make to one gateway (0: no limit).' }),
   setting({ key: 'demoPortalPort', env: 'DEMO_PORTAL_PORT', default: '8090', parse: integer(0, 65535), doc: 'With --demo: port of the example property portal that embeds the widget (0 picks a free one).' }),
   setting({ key: 'rateLimitPerAddress', env: 'RATE_LIMIT_PER_ADDRESS', default: '3000', parse: integer(0, 10_000_000), doc: 'Requests a minute one client address may make to one gateway (0: no limit).' }),
@@ -132,6 +144,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   const result = { ...(config as unknown as GatewayConfig), ...overrides };
   result.dataDir = path.resolve(result.dataDir);
+  if (result.mediaS3Endpoint) {
+    for (const [value, name] of [[result.mediaS3Bucket, 'MEDIA_S3_BUCKET'], [result.mediaS3AccessKeyId, 'MEDIA_S3_ACCESS_KEY_ID'], [result.mediaS3SecretAccessKey, 'MEDIA_S3_SECRET_ACCESS_KEY']] as const) {
+      if (!value) throw new CivicLoopError('CL_ERR_CONFIG', `MEDIA_S3_ENDPOINT is set but ${name} is not; set ${name}, or unset MEDIA_S3_ENDPOINT to keep photos on local disk.`);
+    }
+  }
   if (result.arrivalExitMeters < result.arrivalEnterMeters) {
     throw new CivicLoopError('CL_ERR_CONFIG', `ARRIVAL_EXIT_METERS (${result.arrivalExitMeters}) must be at least ARRIVAL_ENTER_METERS (${result.arrivalEnterMeters}); raise ARRIVAL_EXIT_METERS.`);
   }
