@@ -128,7 +128,7 @@ const en: Messages = {
   afterPhotos: 'After the fix',
   statusChanged: 'Report {n}: {s}',
   rate: 'Are you satisfied with how it was handled?',
-  ratingValue: '{r} stars',
+  ratingValue: '{r} out of 5',
   comment: 'Comment (optional)',
   rateSubmit: 'Send rating',
   reopenRule: 'A rating of {r} or less sends it back for more work.',

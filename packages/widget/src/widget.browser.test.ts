@@ -198,12 +198,49 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     expect(await live.locator('img').getAttribute('src')).toBe(`${gw.url}/v1/media/${after.ref.slice('media:'.length)}`);
     await expect.poll(() => live.locator('img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
 
-    await live.getByLabel('5 stars').check();
+    await live.getByLabel('5 out of 5').check();
     await live.getByLabel('Comment (optional)').fill('Quick and tidy');
     await live.getByRole('button', { name: 'Send rating' }).click();
     await expect.poll(() => announcer(page).textContent()).toBe('Thank you for your rating.');
     expect((await secret().tickets.get(ticket.id)).feedback).toMatchObject({ rating: 5, comment: 'Quick and tidy', by: { sub: RESIDENT } });
+
+    // Unsatisfied: under the tenant's rule (default: 2 or less reopens) a low rating sends it back.
+    const second = await resident.tickets.create({ category: 'sanitation.bin_overflow', description: 'Not fixed properly', location: ESTATE });
+    await dispatcher.tickets.dispatch(second.id, { unitId: 'sanitation', assigneeId: 'w-1' });
+    await worker.tickets.accept(second.id);
+    await worker.tickets.arrive(second.id);
+    await worker.tickets.resolve(second.id, { photos: [{ ref: after.ref }] });
+    await supervisor.tickets.verify(second.id, { outcome: 'pass' });
+    const unhappy = shadow(page).locator(`[data-ticket="${second.id}"]`);
+    await expect.poll(() => unhappy.getByText('A rating of 2 or less sends it back for more work.').count()).toBe(1);
+    await unhappy.getByLabel('1 out of 5').check();
+    await unhappy.getByRole('button', { name: 'Send rating' }).click();
+    await expect.poll(() => unhappy.locator('[part="status"]').textContent()).toBe('Dispatched');
+    expect((await secret().tickets.get(second.id)).reopenCount).toBe(1);
     expect(await violations(page)).toEqual([]);
+  });
+
+  it('gives a browser without a host login an anonymous identity: its reports are listed there and in no other browser', async () => {
+    const anonymousPage = portal({ lang: 'en', data: { 'token-url': '' } });
+    const page = await open(anonymousPage, { permissions: [] });
+    await fillReport(page, 'Reported without an account');
+    await page.getByLabel('Address').fill('Bus stop by the east gate');
+    await page.getByRole('button', { name: 'Send report' }).click();
+    const outcome = shadow(page).locator('[part="outcome"]');
+    await expect.poll(() => outcome.textContent()).toMatch(/Received: report number/);
+    const number = /([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!;
+    expect((await ticketByNumber(number)).reporter.sub).toMatch(/^anon:/);
+    await page.reload();
+    await page.getByRole('tab', { name: 'My reports' }).click();
+    await expect.poll(() => shadow(page).locator('[part="ticket"] h3').allTextContents()).toEqual([`Overflowing bin · ${number}`]);
+    expect(await violations(page)).toEqual([]);
+    await context!.close();
+
+    // Another browser: no identity yet, so nothing to list (and no identity is made just to look).
+    const other = await open(anonymousPage, { permissions: [] });
+    await other.getByRole('tab', { name: 'My reports' }).click();
+    await expect.poll(() => shadow(other).getByText('No reports yet.').count()).toBe(1);
+    expect(await other.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('civicloop:resident:')))).toEqual([]);
   });
 
   it('completes a report with the keyboard only (npm import), on a phone-sized screen', async () => {
