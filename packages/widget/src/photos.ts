@@ -2,13 +2,14 @@
  * Photos are checked and recompressed in the browser before they leave it: the long side goes
  * down to 1600 px, the result is a fresh JPEG (which carries no EXIF, so no GPS trail or device
  * serial), and damaged or non-image files are refused with a reason the resident understands.
+ * A HEIC photo the browser cannot decode goes up as it is, and the gateway converts it.
  */
 export const MAX_PHOTO_BYTES = 10 * 1024 * 1024;
 export const MAX_PHOTOS = 3;
 export const LONG_SIDE = 1600;
 const QUALITY = 0.85;
 
-export type PhotoProblem = 'photoTooLarge' | 'photoNotImage' | 'photoHeic' | 'photoTruncated' | 'photoUndecodable';
+export type PhotoProblem = 'photoTooLarge' | 'photoNotImage' | 'photoTruncated' | 'photoUndecodable';
 
 export class PhotoError extends Error {
   constructor(readonly problem: PhotoProblem) {
@@ -67,12 +68,13 @@ export async function preparePhoto(file: Blob): Promise<Blob> {
   if (file.size > MAX_PHOTO_BYTES) throw new PhotoError('photoTooLarge');
   const format = sniff(new Uint8Array(await file.slice(0, 16).arrayBuffer()));
   if (!format) throw new PhotoError('photoNotImage');
-  if (format === 'heic') throw new PhotoError('photoHeic');
   if (!(await isComplete(file, format))) throw new PhotoError('photoTruncated');
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
   } catch {
+    // Most browsers cannot decode HEIC (Safari can): the gateway converts it, EXIF stripped there.
+    if (format === 'heic') return file;
     throw new PhotoError('photoUndecodable');
   }
   try {

@@ -40,7 +40,8 @@ function rememberCategory(code: string): void {
 export function reportForm(ctx: ReportFormContext): HTMLElement {
   const { t } = ctx;
   const ids = { search: uid('cl-search'), category: uid('cl-category'), file: uid('cl-file'), address: uid('cl-address'), description: uid('cl-desc'), contact: uid('cl-contact'), anonymous: uid('cl-anon'), locStatus: uid('cl-loc') };
-  const photos: { blob: Blob; url: string }[] = [];
+  // `url` is a preview; undefined for a photo the browser cannot draw (HEIC, converted upstream).
+  const photos: { blob: Blob; name: string; url: string | undefined }[] = [];
   let fix: Fix | undefined;
   let catalogue: CategoryCatalogue | undefined;
 
@@ -115,8 +116,7 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
       }
       try {
         const blob = await preparePhoto(file);
-        const photo = { blob, url: URL.createObjectURL(blob) };
-        photos.push(photo);
+        photos.push({ blob, name: file.name, url: blob === file ? undefined : URL.createObjectURL(blob) });
       } catch (error) {
         photoError.textContent = `${file.name}: ${t(error instanceof PhotoError ? error.problem : 'photoUndecodable')}`;
       }
@@ -130,7 +130,7 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
         h(
           'li',
           {},
-          h('img', { src: photo.url, alt: `${t('photos')} ${index + 1}` }),
+          photo.url ? h('img', { src: photo.url, alt: `${t('photos')} ${index + 1}` }) : h('span', { class: 'file', title: photo.name }, photo.name),
           h('button', { type: 'button', 'aria-label': `${t('photoRemove')} ${index + 1}`, onclick: () => removePhoto(index) }, '×'),
         ),
       ),
@@ -139,7 +139,7 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
 
   function removePhoto(index: number): void {
     const [removed] = photos.splice(index, 1);
-    if (removed) URL.revokeObjectURL(removed.url);
+    if (removed?.url) URL.revokeObjectURL(removed.url);
     renderThumbs();
     fileInput.focus();
   }
@@ -207,7 +207,7 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
   }
 
   function reset(): void {
-    for (const photo of photos.splice(0)) URL.revokeObjectURL(photo.url);
+    for (const photo of photos.splice(0)) if (photo.url) URL.revokeObjectURL(photo.url);
     renderThumbs();
     form.reset();
     fillCategories();

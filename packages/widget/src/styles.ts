@@ -26,7 +26,8 @@ button:disabled{opacity:.6;cursor:progress}
 .error{color:var(--civicloop-danger);font-size:.95rem;margin:6px 0}
 .thumbs{display:flex;gap:8px;flex-wrap:wrap;margin:8px 0;padding:0;list-style:none}
 .thumbs li{position:relative}
-.thumbs img{width:84px;height:84px;object-fit:cover;border-radius:6px;display:block}
+.thumbs img,.thumbs .file{width:84px;height:84px;object-fit:cover;border-radius:6px;display:block}
+.thumbs .file{background:#e8eefb;font-size:.75rem;padding:28px 4px 0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;text-align:center}
 .thumbs button{position:absolute;top:2px;right:2px;padding:0 6px;line-height:1.4}
 .actions{margin-top:16px;display:flex;gap:8px;flex-wrap:wrap}
 .done{font-size:1.05rem;font-weight:600}

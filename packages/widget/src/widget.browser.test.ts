@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -119,6 +119,23 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     const meta = await sharp(stored).metadata();
     expect(Math.max(meta.width!, meta.height!)).toBe(1600);
     expect(meta.exif).toBeUndefined();
+    expect(await violations(page)).toEqual([]);
+  });
+
+  it('sends a HEIC photo the browser cannot draw as it is; the gateway stores it as a JPEG without EXIF', async () => {
+    const heic = readFileSync(path.join(here, '..', '..', 'gateway', 'src', 'media', 'fixtures', 'phone-photo.heic'));
+    const page = await open(portal({ lang: 'en' }), { permissions: ['geolocation'], geolocation: { latitude: 23.1291, longitude: 113.2644, accuracy: 12 } });
+    await fillReport(page, 'Photo straight from an iPhone');
+    await page.getByLabel('Photos (up to 3)').setInputFiles({ name: 'IMG_0042.HEIC', mimeType: 'image/heic', buffer: heic });
+    await expect.poll(() => shadow(page).locator('.thumbs .file').textContent()).toBe('IMG_0042.HEIC');
+    await expect.poll(() => shadow(page).getByText(/Located/).count()).toBe(1);
+    await page.getByRole('button', { name: 'Send report' }).click();
+    const outcome = shadow(page).locator('[part="outcome"]');
+    await expect.poll(() => outcome.textContent()).toMatch(/Received: report number/);
+    const ticket = await ticketByNumber(/([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!);
+    const stored = Buffer.from(await (await fetch(secret().media.url(ticket.photos[0]!.ref))).arrayBuffer());
+    const meta = await sharp(stored).metadata();
+    expect([meta.format, meta.width, meta.height, meta.exif]).toEqual(['jpeg', 1024, 768, undefined]);
     expect(await violations(page)).toEqual([]);
   });
 
@@ -284,7 +301,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     const input = page.getByLabel('Photos (up to 3)');
     const error = shadow(page).locator('[part="photo-error"]');
     await input.setInputFiles({ name: 'notes.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('these are my notes, not a photo\n'.repeat(40)) });
-    await expect.poll(() => error.textContent()).toBe('notes.jpg: This is not a photo (JPEG, PNG or WebP only).');
+    await expect.poll(() => error.textContent()).toBe('notes.jpg: This is not a photo (JPEG, PNG, WebP or HEIC).');
     const huge = Buffer.concat([photo, Buffer.alloc(20 * 1024 * 1024 - photo.length)]);
     await input.setInputFiles({ name: 'huge.jpg', mimeType: 'image/jpeg', buffer: huge });
     await expect.poll(() => error.textContent()).toBe('huge.jpg: The photo is larger than 10 MB; choose another.');

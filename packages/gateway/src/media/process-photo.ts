@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { CivicLoopError } from '@civicloop/model';
+import { decodeHeic } from './heic.js';
 import { sniffImage, type ImageType } from './sniff.js';
 
 export interface ProcessedPhoto {
@@ -17,6 +18,7 @@ export interface ProcessedPhoto {
 /** Longest side kept on the server; the widget already sends 1600 px. */
 const MAX_SIDE = 2560;
 const THUMB_SIDE = 320;
+const MAX_INPUT_PIXELS = 100_000_000;
 
 /**
  * Checks an upload is a real image by its bytes, decodes it fully (a truncated file fails
@@ -32,17 +34,16 @@ export async function processPhoto(input: Buffer): Promise<ProcessedPhoto> {
   let height: number;
   let thumbnail: Buffer;
   try {
-    const upright = sharp(input, { failOn: 'truncated', limitInputPixels: 100_000_000 }).rotate().resize({ width: MAX_SIDE, height: MAX_SIDE, fit: 'inside', withoutEnlargement: true });
+    // HEIC arrives as pixels (decoded beside sharp) and leaves as JPEG, like every other photo.
+    const source = type === 'heic' ? (await heicAsSharp(input)).removeAlpha() : sharp(input, { failOn: 'truncated', limitInputPixels: MAX_INPUT_PIXELS }).rotate();
+    const upright = source.resize({ width: MAX_SIDE, height: MAX_SIDE, fit: 'inside', withoutEnlargement: true });
     const encoded = ext === 'png' ? upright.png() : ext === 'webp' ? upright.webp({ quality: 85 }) : upright.jpeg({ quality: 85, mozjpeg: true });
     const { data, info } = await encoded.toBuffer({ resolveWithObject: true });
     bytes = data;
     width = info.width;
     height = info.height;
     thumbnail = await sharp(data).resize({ width: THUMB_SIDE, height: THUMB_SIDE, fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 75 }).toBuffer();
-  } catch (error) {
-    if (type === 'heic' && /heif|compression format|unsupported/i.test(String(error))) {
-      throw new CivicLoopError('CL_ERR_MEDIA_TYPE', 'This HEIC photo (HEVC) cannot be decoded on this server; send it as JPEG (the report widget converts photos in the browser).');
-    }
+  } catch {
     throw new CivicLoopError('CL_ERR_MEDIA_CORRUPT');
   }
   return {
@@ -55,4 +56,9 @@ export async function processPhoto(input: Buffer): Promise<ProcessedPhoto> {
     height,
     thumbnail,
   };
+}
+
+async function heicAsSharp(input: Buffer): Promise<sharp.Sharp> {
+  const { width, height, data } = await decodeHeic(input, MAX_INPUT_PIXELS);
+  return sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels: 4 } });
 }

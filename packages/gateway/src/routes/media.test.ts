@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,6 +53,20 @@ describe('POST /v1/media', () => {
 
     const ticket = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, photos: [{ ref: res.body.ref }] } });
     expect(ticket.body.photos).toEqual([{ ref: res.body.ref }]);
+  });
+
+  it('turns a phone\'s HEIC photo into a JPEG without its EXIF; a cut-off HEIC is refused', async () => {
+    // Made once with Debian's heif-enc (libheif, x265) from a JPEG carrying the same EXIF as above.
+    const heic = readFileSync(new URL('../media/fixtures/phone-photo.heic', import.meta.url));
+    expect(heic.includes(Buffer.from('CivicLoopTestCam'))).toBe(true);
+    const res = await upload(heic, 'IMG_0002.HEIC');
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body).toMatchObject({ contentType: 'image/jpeg', width: 1024, height: 768 });
+    const stored = Buffer.from(await (await fetch(gw.url + res.body.url)).arrayBuffer());
+    expect((await sharp(stored).metadata()).exif).toBeUndefined();
+    expect(stored.includes(Buffer.from('CivicLoopTestCam'))).toBe(false);
+    const cut = await upload(heic.subarray(0, Math.floor(heic.length * 0.6)), 'cut.heic');
+    expect([cut.status, cut.body.error.code]).toEqual([422, 'CL_ERR_MEDIA_CORRUPT']);
   });
 
   it('accepts PNG and WebP by their bytes', async () => {
