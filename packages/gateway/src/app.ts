@@ -24,6 +24,9 @@ import { DirectoryStore } from './store/directory-store.js';
 import { TenantStore } from './store/tenant-store.js';
 import { TicketStore } from './store/ticket-store.js';
 import { TicketService } from './tickets/ticket-service.js';
+import { Router } from './tickets/router.js';
+import { ZoneStore } from './store/zone-store.js';
+import { zoneRoutes } from './routes/zones.js';
 import { DeviceStore } from './telemetry/device-store.js';
 import { deviceRoutes } from './routes/devices.js';
 import { fleetRoutes } from './routes/fleet.js';
@@ -62,16 +65,19 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   const { config, redis } = options;
   defineCommitScript(redis);
   defineCreateScript(redis);
+  const directory = new DirectoryStore(redis);
   const services: Services = {
     config,
     redis,
     tickets: new TicketStore(redis, { streamMaxLen: config.streamMaxLen, idempotencyTtlSeconds: config.idempotencyTtlSeconds }),
     tenants: new TenantStore(redis, new Sealer(options.masterKey), config.authCacheTtlMs),
-    directory: new DirectoryStore(redis),
+    directory,
+    zones: new ZoneStore(redis, directory, config.authCacheTtlMs),
     devices: new DeviceStore(redis),
     now: options.now ?? (() => new Date()),
   };
   const ticketService = new TicketService(services);
+  ticketService.useRouter(new Router(services, services.zones));
   const streams = new EventStreams();
   const hub = new StreamHub(redis, config.sseHeartbeatMs);
 
@@ -131,6 +137,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
         { name: 'realtime' },
         { name: 'catalogue' },
         { name: 'directory' },
+        { name: 'zones', description: 'Areas and the units responsible in them: automatic routing of new tickets' },
         { name: 'tenants' },
         { name: 'devices', description: 'Vehicles and badges that publish telemetry over MQTT' },
         { name: 'fleet', description: 'Live positions, tracks, attendance' },
@@ -147,6 +154,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   await app.register(commandRoutes, { ticketService });
   await app.register(eventRoutes, { services, streams, hub });
   await app.register(directoryRoutes, { services });
+  await app.register(zoneRoutes, { services });
   await app.register(tenantRoutes, { services });
   await app.register(deviceRoutes, { services });
   await app.register(fleetRoutes, { services, ticketService, streams, hub });

@@ -4,6 +4,7 @@ import type { GatewayConfig } from './config.js';
 import type { DirectoryStore } from './store/directory-store.js';
 import type { TenantStore } from './store/tenant-store.js';
 import type { TicketStore } from './store/ticket-store.js';
+import type { ZoneStore } from './store/zone-store.js';
 import type { DeviceStore } from './telemetry/device-store.js';
 import type { RunningTelemetry } from './telemetry/broker.js';
 
@@ -14,6 +15,7 @@ export interface Services {
   tickets: TicketStore;
   tenants: TenantStore;
   directory: DirectoryStore;
+  zones: ZoneStore;
   devices: DeviceStore;
   /** The MQTT side, once started (absent when MQTT_ENABLED=false or before it listens). */
   telemetry?: RunningTelemetry;

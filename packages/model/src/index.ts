@@ -11,4 +11,5 @@ export * from './schemas/ticket.js';
 export * from './schemas/commands.js';
 export * from './schemas/admin.js';
 export * from './schemas/queries.js';
+export * from './schemas/zones.js';
 export * from './telemetry/index.js';

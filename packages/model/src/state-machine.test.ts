@@ -147,6 +147,8 @@ const commandArb: fc.Arbitrary<TicketCommand> = fc.oneof(
   fc.record({ type: fc.constant('reject' as const), reason: fc.constantFrom('invalid' as const, 'void' as const) }),
   fc.record({ type: fc.constant('merge' as const), into: fc.constantFrom('tk_1', 'tk_9') }),
   fc.constant({ type: 'cancel' as const }),
+  fc.record({ type: fc.constant('request_extension' as const), minutes: fc.constantFrom(60, 1440), reason: fc.constant('parts on order') }),
+  fc.record({ type: fc.constant('review_extension' as const), approve: fc.boolean() }),
   fc.record({ type: fc.constant('reopen' as const), reason: fc.constant('came back') }),
   fc.record({ type: fc.constant('feedback' as const), rating: fc.integer({ min: 1, max: 5 }) }),
 );
@@ -213,7 +215,7 @@ describe('state machine properties', () => {
     expect(allowedCommands(t, dispatcher).sort()).toEqual(['dispatch', 'merge', 'reject']);
     expect(allowedCommands(t, reporter)).toEqual(['cancel']);
     const assigned = step(t, { type: 'dispatch', unitId: 'u-clean', assigneeId: 'w-1' }, dispatcher, 1);
-    expect(allowedCommands(assigned, worker).sort()).toEqual(['accept', 'return']);
+    expect(allowedCommands(assigned, worker).sort()).toEqual(['accept', 'request_extension', 'return']);
     expect(allowedCommands(assigned, otherWorker)).toEqual([]);
   });
 });

@@ -39,6 +39,8 @@ const MANAGERS: readonly Role[] = ['dispatcher', 'admin', 'service'];
 const FIELD_STAFF: readonly Role[] = ['worker', 'admin', 'service'];
 const VERIFIERS: readonly Role[] = ['supervisor', 'admin', 'service'];
 const REOPENERS: readonly Role[] = ['supervisor', 'dispatcher', 'admin', 'service'];
+const EXTENSION_DECIDERS: readonly Role[] = ['dispatcher', 'supervisor', 'admin', 'service'];
+const UNDER_WAY: readonly TicketStatus[] = ['dispatched', 'accepted', 'on_site', 'rework'];
 const ANY_PERSON: readonly Role[] = ['citizen', 'steward', 'dispatcher', 'worker', 'supervisor', 'admin', 'service'];
 
 const forbidden = (why: string) => new CivicLoopError('CL_ERR_FORBIDDEN', why);
@@ -205,6 +207,34 @@ const RULES: { [K in CommandName]: Rule<K> } = {
       patch: { ...reopenPatch(t, now) },
       data: { reason: c.reason },
     }),
+  },
+  request_extension: {
+    from: UNDER_WAY,
+    roles: ['worker', ...MANAGERS],
+    may: (t, a) => mustBeAssignee(t, a) ?? (t.extension?.status === 'pending' ? new CivicLoopError('CL_ERR_EXTENSION_PENDING') : undefined),
+    apply: (t, c, a, now) => ({
+      to: t.status,
+      type: 'extension_requested',
+      patch: { extension: { status: 'pending', minutes: c.minutes, reason: c.reason, requestedAt: now.toISOString(), requestedBy: actorOf(a) } },
+      data: { minutes: c.minutes, reason: c.reason },
+    }),
+  },
+  review_extension: {
+    from: UNDER_WAY,
+    roles: EXTENSION_DECIDERS,
+    may: (t) => (t.extension?.status === 'pending' ? undefined : new CivicLoopError('CL_ERR_NO_EXTENSION_PENDING')),
+    apply: (t, c, a, now) => {
+      const request = t.extension!;
+      const decided = { ...request, status: c.approve ? ('approved' as const) : ('refused' as const), decidedAt: now.toISOString(), decidedBy: actorOf(a) };
+      // Only the resolve deadline moves: responding and arriving were due long before.
+      const sla = c.approve && t.sla ? { ...t.sla, resolveBy: new Date(Date.parse(t.sla.resolveBy) + request.minutes * 60_000).toISOString() } : t.sla;
+      return {
+        to: t.status,
+        type: c.approve ? 'extension_approved' : 'extension_refused',
+        patch: { extension: decided, ...(sla ? { sla } : {}) },
+        data: { minutes: request.minutes, ...(sla ? { resolveBy: sla.resolveBy } : {}) },
+      };
+    },
   },
   feedback: {
     from: ['closed'],

@@ -24,6 +24,7 @@ import { subscribe, subscribeTo, type SubscribeOptions, type Subscription } from
 import { Media } from './media.js';
 import { PagePromise, type Page } from './pagination.js';
 import { Residents } from './residents.js';
+import { Zones } from './zones.js';
 import { Transport, type RequestOptions, type TransportOptions } from './transport.js';
 
 export type CivicLoopOptions = TransportOptions;
@@ -113,6 +114,13 @@ export class Tickets {
   }
   reopen(id: string, body: CommandBodies['reopen'], options?: RequestOptions) {
     return this.command(id, 'reopen', body, options);
+  }
+  /** The assigned worker asks for more time (at most ten days); a dispatcher reviews it. */
+  requestExtension(id: string, body: CommandBodies['request_extension'], options?: RequestOptions) {
+    return this.command(id, 'request_extension', body, options);
+  }
+  reviewExtension(id: string, body: CommandBodies['review_extension'], options?: RequestOptions) {
+    return this.command(id, 'review_extension', body, options);
   }
   feedback(id: string, body: CommandBodies['feedback'], options?: RequestOptions) {
     return this.command(id, 'feedback', body, options);
@@ -232,6 +240,7 @@ export class CivicLoop {
   readonly fleet: Fleet;
   readonly media: Media;
   readonly residents: Residents;
+  readonly zones: Zones;
   private readonly transport: Transport;
 
   constructor(options: CivicLoopOptions) {
@@ -244,6 +253,7 @@ export class CivicLoop {
     this.fleet = new Fleet(this.transport);
     this.media = new Media(this.transport);
     this.residents = new Residents(this.transport);
+    this.zones = new Zones(this.transport);
   }
 
   categories(options?: RequestOptions): Promise<CategoryCatalogue> {

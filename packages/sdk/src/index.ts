@@ -2,6 +2,7 @@ export { CivicLoop, Tickets, Units, StaffDirectory, Devices, Fleet, type CivicLo
 export { PagePromise, type Page } from './pagination.js';
 export { Media, type UploadedPhoto } from './media.js';
 export { Residents, type AnonymousResident } from './residents.js';
+export { Zones } from './zones.js';
 export { signToken, type SignTokenOptions } from '@civicloop/model';
 export { SseParser, type SseMessage } from './sse.js';
 export type { SubscribeOptions, Subscription, StreamOptions } from './events.js';
@@ -20,4 +21,7 @@ export type {
   Unit,
   Staff,
   TokenRole,
+  Zone,
+  CreateZoneInput,
+  UpdateZoneInput,
 } from '@civicloop/model';

@@ -16,6 +16,8 @@ function buildTenantKeys(tenantId: string) {
     sequence: `${base}seq`,
     idempotency: (key: string) => `${base}idem:${key}`,
     units: `${base}units`,
+    /** Zones (GeoJSON areas with their responsible units), JSON by id. */
+    zones: `${base}zones`,
     staff: `${base}staff`,
     devices: `${base}devices`,
     /** Device id -> hash of its current MQTT secret (to revoke it on rotation). */

@@ -20,6 +20,8 @@ const SUMMARIES: Record<CommandName, string> = {
   cancel: 'The reporter withdraws a report before it is dispatched',
   reopen: 'Reopen a closed ticket and dispatch it again',
   feedback: 'The reporter rates the outcome 1-5 (a low rating may reopen, per tenant rule)',
+  request_extension: 'The assigned worker (or a dispatcher) asks for more time to resolve, with a reason',
+  review_extension: 'A dispatcher or supervisor approves (the resolve deadline moves) or refuses a pending extension',
 };
 
 /** One route per command, all through the same state machine and atomic commit. */

@@ -16,6 +16,7 @@ import type { Services } from '../services.js';
 import { newTicketId, type TicketWrite } from '../store/ticket-store.js';
 import { assertSameRequest, type IdempotencyScope } from './idempotency.js';
 import { mustSee } from './visibility.js';
+import type { Router } from './router.js';
 
 export interface CommandOutcome {
   ticket: Ticket;
@@ -28,11 +29,15 @@ function actorOf(principal: Principal) {
   return actor;
 }
 
+/** The actor of automatic dispatches, as it appears in ticket histories. */
+export const ROUTER_SUB = 'system:router';
+
 export type CommittedListener = (tenantId: string, ticket: Ticket, event: TicketEvent) => Promise<void>;
 
 /** Creating tickets and running commands on them: the state machine plus the store. */
 export class TicketService {
   private readonly listeners: CommittedListener[] = [];
+  private router: Router | undefined;
 
   constructor(private readonly services: Services) {}
 
@@ -42,6 +47,11 @@ export class TicketService {
    */
   onCommitted(listener: CommittedListener): void {
     this.listeners.push(listener);
+  }
+
+  /** Routes each new ticket by zone and category (see Router); without one, all wait for a dispatcher. */
+  useRouter(router: Router): void {
+    this.router = router;
   }
 
   private async tenant(tenantId: string) {
@@ -61,7 +71,25 @@ export class TicketService {
     const outcome = await tickets.create(tenant.id, { before: undefined, after: ticket, event }, { prefix: `${tenant.code}-${day}-`, day }, idem);
     if (outcome.kind === 'replay') return { ticket: await this.replay(principal, outcome.record, idem!), replayed: true };
     ticket.number = outcome.number;
-    return { ticket, replayed: false };
+    return { ticket: (await this.autoRoute(tenant.id, ticket)) ?? ticket, replayed: false };
+  }
+
+  /**
+   * Dispatches a new ticket where its zone's rule says, as the routing service. The report is
+   * already stored: a routing failure is logged and the ticket waits in the dispatcher queue.
+   */
+  private async autoRoute(tenantId: string, ticket: Ticket): Promise<Ticket | undefined> {
+    if (!this.router) return undefined;
+    try {
+      const route = await this.router.route(tenantId, ticket);
+      if (!route) return undefined;
+      const principal: Principal = { tenantId, sub: ROUTER_SUB, role: 'service', name: 'Automatic routing', via: 'secret_key' };
+      const body = { unitId: route.unitId, ...(route.assigneeId ? { assigneeId: route.assigneeId } : {}), note: `Routed by zone ${route.zone.name} (${route.zone.id})` };
+      return (await this.apply(principal, ticket.id, 'dispatch', body, undefined)).ticket;
+    } catch (error) {
+      this.services.log?.warn({ err: error, ticket: ticket.id }, 'automatic routing failed; the ticket waits in the dispatcher queue');
+      return undefined;
+    }
   }
 
   private async replay(principal: Principal, record: { fp: string; ticketId: string }, idem: IdempotencyScope): Promise<Ticket> {

@@ -37,6 +37,19 @@ export const CancelBody = Type.Object({ ...optionalNote }, strict);
 export const ReopenBody = Type.Object({ ...optionalNote, reason: Type.String({ minLength: 1, maxLength: 500 }) }, strict);
 
 /** Every command a ticket accepts after it was reported, by name, with its request body schema. */
+/** Hotline practice: a case may be extended once, by at most ten days. */
+export const MAX_EXTENSION_MINUTES = 10 * 24 * 60;
+
+export const RequestExtensionBody = Type.Object(
+  {
+    ...optionalNote,
+    minutes: Type.Integer({ minimum: 1, maximum: MAX_EXTENSION_MINUTES, description: 'how much later the resolve deadline should be' }),
+    reason: Type.String({ minLength: 1, maxLength: 500 }),
+  },
+  strict,
+);
+export const ReviewExtensionBody = Type.Object({ ...optionalNote, approve: Type.Boolean() }, strict);
+
 export const COMMAND_BODIES = {
   dispatch: DispatchBody,
   reassign: ReassignBody,
@@ -51,6 +64,8 @@ export const COMMAND_BODIES = {
   cancel: CancelBody,
   reopen: ReopenBody,
   feedback: FeedbackBody,
+  request_extension: RequestExtensionBody,
+  review_extension: ReviewExtensionBody,
 } as const;
 
 export type CommandName = keyof typeof COMMAND_BODIES;

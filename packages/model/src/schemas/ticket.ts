@@ -55,6 +55,18 @@ export const Feedback = Type.Object({
 });
 export type Feedback = Static<typeof Feedback>;
 
+/** A request for more time to resolve, and the dispatcher's decision on it. */
+export const Extension = Type.Object({
+  status: StringEnum(['pending', 'approved', 'refused'] as const),
+  minutes: Type.Integer({ minimum: 1 }),
+  reason: Type.String(),
+  requestedAt: Timestamp,
+  requestedBy: Actor,
+  decidedAt: Type.Optional(Timestamp),
+  decidedBy: Type.Optional(Actor),
+});
+export type Extension = Static<typeof Extension>;
+
 export const Ticket = Type.Object({
   id: Type.String({ description: 'Opaque id' }),
   number: Type.String({ description: 'Human-readable number for phone callbacks: TENANTCODE-YYYYMMDD-NNNN' }),
@@ -74,6 +86,7 @@ export const Ticket = Type.Object({
   unitId: Type.Optional(Type.String()),
   assigneeId: Type.Optional(Type.String()),
   sla: Type.Optional(Sla),
+  extension: Type.Optional(Extension),
   overdue: Type.Optional(Type.Boolean({ description: 'computed on read: past resolveBy and not yet resolved' })),
   reworkCount: Type.Integer({ minimum: 0 }),
   reopenCount: Type.Integer({ minimum: 0 }),
@@ -108,6 +121,9 @@ export const EVENT_TYPES = [
   'cancelled',
   'reopened',
   'feedback_recorded',
+  'extension_requested',
+  'extension_approved',
+  'extension_refused',
 ] as const;
 export type TicketEventType = (typeof EVENT_TYPES)[number];
 export const TicketEventType = StringEnum(EVENT_TYPES);

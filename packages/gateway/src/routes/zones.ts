@@ -1,0 +1,42 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { CivicLoopError, CreateZoneInput, UpdateZoneInput, Zone } from '@civicloop/model';
+import { ADMINS, STAFF, type Services } from '../services.js';
+import { errorResponses, security } from './shared-schemas.js';
+
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const read = { kind: 'roles', roles: STAFF } as const;
+const write = { kind: 'roles', roles: ADMINS } as const;
+const tags = ['zones'];
+
+/** Zones: GeoJSON areas (streets, villages, grid cells) and the unit responsible per category. */
+export const zoneRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  const { zones } = services;
+
+  app.get('/v1/zones', { config: { access: read }, schema: { tags, summary: 'List zones', security, response: { 200: Type.Object({ items: Type.Array(Zone) }), ...errorResponses } } }, async (request) => ({
+    items: await zones.list(request.principal.tenantId),
+  }));
+  app.get('/v1/zones/:id', { config: { access: read }, schema: { tags, summary: 'One zone', security, params: IdParams, response: { 200: Zone, ...errorResponses } } }, async (request) => {
+    const zone = await zones.get(request.principal.tenantId, request.params.id);
+    if (!zone) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No zone ${request.params.id} in this tenant.`);
+    return zone;
+  });
+  app.post(
+    '/v1/zones',
+    { config: { access: write }, schema: { tags, summary: 'Create a zone (GeoJSON Polygon or MultiPolygon) with its routing rules', security, body: CreateZoneInput, response: { 201: Zone, ...errorResponses } } },
+    async (request, reply) => reply.code(201).send(await zones.create(request.principal.tenantId, request.body, services.now())),
+  );
+  app.patch(
+    '/v1/zones/:id',
+    { config: { access: write }, schema: { tags, summary: 'Change a zone: its name, outline, parent or routing rules', security, params: IdParams, body: UpdateZoneInput, response: { 200: Zone, ...errorResponses } } },
+    async (request) => zones.update(request.principal.tenantId, request.params.id, request.body, services.now()),
+  );
+  app.delete(
+    '/v1/zones/:id',
+    { config: { access: write }, schema: { tags, summary: 'Delete a zone that is nobody\'s parent', security, params: IdParams, response: { 204: Type.Null(), ...errorResponses } } },
+    async (request, reply) => {
+      await zones.remove(request.principal.tenantId, request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+};

@@ -1,0 +1,142 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CivicLoop } from '@civicloop/sdk';
+import { nativeTopic, signToken, type ZoneGeometry } from '@civicloop/model';
+import { BIN_REPORT, api, snapshotRedis, startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
+
+// A street office's area, with a village inside it; both in Tianhe. [lon, lat] as GeoJSON has it.
+const square = (west: number, south: number, east: number, north: number): ZoneGeometry => ({
+  type: 'Polygon',
+  coordinates: [[[west, south], [east, south], [east, north], [west, north], [west, south]]],
+});
+const STREET = square(113.30, 23.10, 113.36, 23.16);
+const VILLAGE = square(113.32, 23.12, 113.33, 23.13);
+const IN_VILLAGE = { lat: 23.125, lon: 113.325 };
+const IN_STREET_ONLY = { lat: 23.145, lon: 113.345 };
+const OUTSIDE = { lat: 23.2, lon: 113.5 };
+
+let gw: TestGateway;
+let admin: CivicLoop;
+const clients: MqttClient[] = [];
+const as = async (sub: string, role: 'dispatcher' | 'worker' | 'supervisor', unitId?: string) =>
+  new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await signToken({ secretKey: gw.tenant.secretKey, sub, role, ...(unitId ? { unitId } : {}) }) });
+
+beforeAll(async () => {
+  gw = await startTestGateway({}, { telemetry: true });
+  admin = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+  await admin.units.create({ id: 'village-crew', name: 'Village sanitation crew' });
+  await admin.zones.create({ id: 'linhe', name: 'Linhe street', type: 'street', geometry: STREET, routes: [{ categories: ['sanitation.*'], unitId: 'sanitation' }, { categories: ['*'], unitId: 'municipal' }] });
+  await admin.zones.create({ id: 'shipai', name: 'Shipai village', type: 'village', parentId: 'linhe', geometry: VILLAGE, routes: [{ categories: ['sanitation.bin_overflow'], unitId: 'village-crew' }] });
+});
+afterAll(async () => {
+  for (const client of clients) client.end(true);
+  await gw?.close();
+});
+
+describe('routing new tickets by zone and category', () => {
+  it('sends a report to the unit of the most specific zone whose rule matches, and records why', async () => {
+    const inVillage = await admin.tickets.create({ ...BIN_REPORT, location: IN_VILLAGE });
+    expect(inVillage).toMatchObject({ status: 'dispatched', unitId: 'village-crew' });
+    expect(inVillage.sla?.resolveBy).toBeDefined();
+    const [, routed] = await admin.tickets.history(inVillage.id);
+    expect(routed).toMatchObject({ type: 'dispatched', actor: { sub: 'system:router', role: 'service' }, note: 'Routed by zone Shipai village (shipai)' });
+
+    // The village has no rule for litter: its street's group rule applies.
+    const litter = await admin.tickets.create({ ...BIN_REPORT, category: 'sanitation.scattered_litter', location: IN_VILLAGE });
+    expect(litter).toMatchObject({ status: 'dispatched', unitId: 'sanitation' });
+    // Nor for a street light, anywhere in the street: the catch-all rule.
+    const light = await admin.tickets.create({ ...BIN_REPORT, category: 'municipal.street_light', location: IN_STREET_ONLY });
+    expect(light).toMatchObject({ status: 'dispatched', unitId: 'municipal' });
+    // The same overflowing bin outside the village goes to the street's sanitation unit.
+    expect(await admin.tickets.create({ ...BIN_REPORT, location: IN_STREET_ONLY })).toMatchObject({ status: 'dispatched', unitId: 'sanitation' });
+  });
+
+  it('leaves a report outside every zone in the dispatcher queue', async () => {
+    const outside = await admin.tickets.create({ ...BIN_REPORT, location: OUTSIDE });
+    expect(outside.status).toBe('reported');
+    const queue = await admin.tickets.list({ status: 'reported' }).toArray();
+    expect(queue.map((t) => t.id)).toContain(outside.id);
+  });
+
+  it('assigns the nearest checked-in worker of the routed unit with the skills, whose badge gets the assignment', async () => {
+    const res = await api(gw.url, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name: 'Li', staffId: 'w-1', unitId: 'sanitation', skills: ['cleaning'] } });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, { username: res.body.credential.username, password: res.body.credential.password, reconnectPeriod: 0 });
+    clients.push(client);
+    const id = res.body.device.id as string;
+    await client.publishAsync(nativeTopic(gw.tenant.id, 'badge', id, 'position'), JSON.stringify({ ts: Date.now(), lat: 23.146, lon: 113.345 }), { qos: 1 });
+    await client.publishAsync(nativeTopic(gw.tenant.id, 'badge', id, 'event'), JSON.stringify({ type: 'check_in', ts: Date.now() }), { qos: 1 });
+    await client.subscribeAsync(nativeTopic(gw.tenant.id, 'badge', id, 'cmd'), { qos: 1 });
+    const command = new Promise<Record<string, unknown>>((resolve) => client.once('message', (_t, payload) => resolve(JSON.parse(payload.toString()))));
+
+    const ticket = await admin.tickets.create({ ...BIN_REPORT, location: IN_STREET_ONLY });
+    expect(ticket).toMatchObject({ status: 'dispatched', unitId: 'sanitation', assigneeId: 'w-1' });
+    expect(await command).toMatchObject({ type: 'assignment', ticketId: ticket.id });
+  });
+
+  it('refuses a bad zone with a clear code and writes nothing', async () => {
+    const before = await snapshotRedis(gw.redis.client);
+    const open = { type: 'Polygon', coordinates: [[[113.3, 23.1], [113.31, 23.1], [113.31, 23.11], [113.3, 23.11]]] };
+    const cases: [unknown, string][] = [
+      [{ id: 'z1', name: 'Open ring', type: 'grid', geometry: open }, 'CL_ERR_VALIDATION'],
+      [{ id: 'z2', name: 'Nowhere', type: 'grid', geometry: square(113.3, 23.1, 113.31, 23.11), routes: [{ categories: ['*'], unitId: 'no-such-unit' }] }, 'CL_ERR_UNKNOWN_UNIT'],
+      [{ id: 'z3', name: 'Bad code', type: 'grid', geometry: square(113.3, 23.1, 113.31, 23.11), routes: [{ categories: ['sanitation.no_such'], unitId: 'sanitation' }] }, 'CL_ERR_UNKNOWN_CATEGORY'],
+      [{ id: 'z4', name: 'Orphan', type: 'grid', parentId: 'nope', geometry: square(113.3, 23.1, 113.31, 23.11) }, 'CL_ERR_NOT_FOUND'],
+      [{ id: 'z5', name: 'Lat 91', type: 'grid', geometry: square(113.3, 23.1, 113.31, 91) }, 'CL_ERR_VALIDATION'],
+      [{ id: 'linhe', name: 'Again', type: 'street', geometry: STREET }, 'CL_ERR_ALREADY_EXISTS'],
+    ];
+    for (const [body, code] of cases) {
+      const res = await api(gw.url, 'POST', '/v1/zones', { auth: gw.tenant.secretKey, body });
+      expect(res.body.error?.code, JSON.stringify(body)).toBe(code);
+    }
+    const asWorker = await api(gw.url, 'POST', '/v1/zones', { auth: await gw.tenant.token('w-1', 'worker'), body: cases[1]![0] });
+    expect(asWorker.body.error.code).toBe('CL_ERR_FORBIDDEN');
+    expect((await api(gw.url, 'DELETE', '/v1/zones/linhe', { auth: gw.tenant.secretKey })).body.error.code).toBe('CL_ERR_VALIDATION');
+    expect(await snapshotRedis(gw.redis.client)).toEqual(before);
+  });
+});
+
+describe('returning a ticket that is not ours, and asking for more time', () => {
+  it('a unit returns a ticket with a reason: it waits in the queue, unassigned, for a dispatcher', async () => {
+    const ticket = await admin.tickets.create({ ...BIN_REPORT, location: IN_VILLAGE });
+    const crew = await as('v-1', 'worker', 'village-crew');
+    const claimed = await crew.tickets.accept(ticket.id);
+    expect(claimed.ticket).toMatchObject({ status: 'accepted', assigneeId: 'v-1' });
+    const returned = await crew.tickets.return(ticket.id, { reason: 'Inside the market: the market company cleans it' });
+    expect(returned.ticket).toMatchObject({ status: 'reported' });
+    expect(returned.ticket.unitId).toBeUndefined();
+    expect(returned.ticket.sla).toBeUndefined();
+    expect(returned.event).toMatchObject({ type: 'returned', data: { reason: 'Inside the market: the market company cleans it', unitId: 'village-crew' } });
+    const dispatcher = await as('d-1', 'dispatcher');
+    expect((await dispatcher.tickets.dispatch(ticket.id, { unitId: 'sanitation' })).ticket).toMatchObject({ status: 'dispatched', unitId: 'sanitation' });
+  });
+
+  it('a worker asks for an extension; a dispatcher approves one (the deadline moves) and refuses another', async () => {
+    const dispatcher = await as('d-1', 'dispatcher');
+    const worker = await as('w-2', 'worker', 'sanitation');
+    const ticket = await admin.tickets.create({ ...BIN_REPORT, location: OUTSIDE });
+    const dispatched = (await dispatcher.tickets.dispatch(ticket.id, { unitId: 'sanitation', assigneeId: 'w-2' })).ticket;
+    await worker.tickets.accept(ticket.id);
+
+    const asked = await worker.tickets.requestExtension(ticket.id, { minutes: 120, reason: 'Replacement bin arrives this afternoon' });
+    expect(asked.ticket.extension).toMatchObject({ status: 'pending', minutes: 120, requestedBy: { sub: 'w-2' } });
+    expect(asked.ticket.status).toBe('accepted');
+    await expect(worker.tickets.requestExtension(ticket.id, { minutes: 60, reason: 'again' })).rejects.toMatchObject({ code: 'CL_ERR_EXTENSION_PENDING' });
+    await expect(worker.tickets.reviewExtension(ticket.id, { approve: true })).rejects.toMatchObject({ code: 'CL_ERR_FORBIDDEN' });
+
+    const approved = await dispatcher.tickets.reviewExtension(ticket.id, { approve: true, note: 'fine' });
+    expect(approved.event).toMatchObject({ type: 'extension_approved', data: { minutes: 120 } });
+    expect(Date.parse(approved.ticket.sla!.resolveBy) - Date.parse(dispatched.sla!.resolveBy)).toBe(120 * 60_000);
+    expect(approved.ticket.sla!.respondBy).toBe(dispatched.sla!.respondBy);
+    expect(approved.ticket.extension).toMatchObject({ status: 'approved', decidedBy: { sub: 'd-1' } });
+
+    await worker.tickets.requestExtension(ticket.id, { minutes: 600, reason: 'Still waiting' });
+    const refused = await dispatcher.tickets.reviewExtension(ticket.id, { approve: false, note: 'Use the spare bin' });
+    expect(refused.event?.type).toBe('extension_refused');
+    expect(refused.ticket.sla!.resolveBy).toBe(approved.ticket.sla!.resolveBy);
+    await expect(dispatcher.tickets.reviewExtension(ticket.id, { approve: true })).rejects.toMatchObject({ code: 'CL_ERR_NO_EXTENSION_PENDING' });
+    await expect(worker.tickets.requestExtension(ticket.id, { minutes: 20_000, reason: 'Too long' })).rejects.toMatchObject({ code: 'CL_ERR_VALIDATION' });
+
+    const other = await as('w-1', 'worker', 'sanitation');
+    await expect(other.tickets.requestExtension(ticket.id, { minutes: 60, reason: 'not mine' })).rejects.toMatchObject({ code: 'CL_ERR_FORBIDDEN' });
+  });
+});

@@ -1,0 +1,26 @@
+import type { CreateZoneInput, UpdateZoneInput, Zone } from '@civicloop/model';
+import type { RequestOptions, Transport } from './transport.js';
+
+const enc = encodeURIComponent;
+const withOptions = (options?: RequestOptions) => (options ? { options } : {});
+
+/** Zones and their routing rules: a new ticket inside a zone goes to the unit its rule names. */
+export class Zones {
+  constructor(private readonly transport: Transport) {}
+
+  async list(options?: RequestOptions): Promise<Zone[]> {
+    return (await this.transport.request<{ items: Zone[] }>({ method: 'GET', path: '/v1/zones', ...withOptions(options) })).items;
+  }
+  get(id: string, options?: RequestOptions): Promise<Zone> {
+    return this.transport.request({ method: 'GET', path: `/v1/zones/${enc(id)}`, ...withOptions(options) });
+  }
+  create(input: CreateZoneInput, options?: RequestOptions): Promise<Zone> {
+    return this.transport.request({ method: 'POST', path: '/v1/zones', body: input, ...withOptions(options) });
+  }
+  update(id: string, patch: UpdateZoneInput, options?: RequestOptions): Promise<Zone> {
+    return this.transport.request({ method: 'PATCH', path: `/v1/zones/${enc(id)}`, body: patch, ...withOptions(options) });
+  }
+  async remove(id: string, options?: RequestOptions): Promise<void> {
+    await this.transport.request({ method: 'DELETE', path: `/v1/zones/${enc(id)}`, ...withOptions(options) });
+  }
+}
