@@ -52,8 +52,8 @@ export interface TestGateway extends GatewayApp {
 let codeCounter = 0;
 
 /** A real gateway listening on a free port over a private Redis; one per test file. */
-export async function startTestGateway(overrides: Partial<GatewayConfig> = {}, options: { telemetry?: boolean } = {}): Promise<TestGateway> {
-  const redis = await startTestRedis();
+export async function startTestGateway(overrides: Partial<GatewayConfig> = {}, options: { telemetry?: boolean; /** Share this Redis (left running on close), as several gateways or a restart do. */ redis?: TestRedis } = {}): Promise<TestGateway> {
+  const redis = options.redis ?? (await startTestRedis());
   const dataDir = mkdtempSync(path.join(tmpdir(), 'civicloop-gateway-'));
   // Rate limits off unless a test turns them on: suites send bursts from one address.
   const config = loadConfig({}, { port: 0, redisUrl: redis.url, logLevel: 'silent', dataDir, rateLimitPerKey: 0, rateLimitPerAddress: 0, ...overrides });
@@ -94,7 +94,7 @@ export async function startTestGateway(overrides: Partial<GatewayConfig> = {}, o
     async close() {
       await gateway.app.close();
       client.disconnect();
-      await redis.stop();
+      if (!options.redis) await redis.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -27,6 +27,9 @@ import { TicketService } from './tickets/ticket-service.js';
 import { Router } from './tickets/router.js';
 import { ZoneStore } from './store/zone-store.js';
 import { zoneRoutes } from './routes/zones.js';
+import { webhookRoutes } from './routes/webhooks.js';
+import { WebhookDeliveryLoop } from './webhooks/delivery-loop.js';
+import { WebhookStore } from './webhooks/webhook-store.js';
 import { DeviceStore } from './telemetry/device-store.js';
 import { deviceRoutes } from './routes/devices.js';
 import { fleetRoutes } from './routes/fleet.js';
@@ -66,11 +69,13 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   defineCommitScript(redis);
   defineCreateScript(redis);
   const directory = new DirectoryStore(redis);
+  const sealer = new Sealer(options.masterKey);
+  const webhooks = new WebhookStore(redis, sealer, config.webhookAllowPrivateTargets);
   const services: Services = {
     config,
     redis,
     tickets: new TicketStore(redis, { streamMaxLen: config.streamMaxLen, idempotencyTtlSeconds: config.idempotencyTtlSeconds }),
-    tenants: new TenantStore(redis, new Sealer(options.masterKey), config.authCacheTtlMs),
+    tenants: new TenantStore(redis, sealer, config.authCacheTtlMs),
     directory,
     zones: new ZoneStore(redis, directory, config.authCacheTtlMs),
     devices: new DeviceStore(redis),
@@ -112,7 +117,9 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
     streams.closeAll();
     hub.closeAll();
   });
+  const deliveries = config.webhooksEnabled ? new WebhookDeliveryLoop(redis, webhooks, config, app.log, services.now) : undefined;
   app.addHook('onClose', async () => {
+    await deliveries?.stop();
     await services.telemetry?.close();
     delete services.telemetry;
   });
@@ -137,6 +144,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
         { name: 'realtime' },
         { name: 'catalogue' },
         { name: 'directory' },
+        { name: 'webhooks', description: 'Signed HTTP callbacks for ticket events, retried until delivered' },
         { name: 'zones', description: 'Areas and the units responsible in them: automatic routing of new tickets' },
         { name: 'tenants' },
         { name: 'devices', description: 'Vehicles and badges that publish telemetry over MQTT' },
@@ -155,6 +163,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   await app.register(eventRoutes, { services, streams, hub });
   await app.register(directoryRoutes, { services });
   await app.register(zoneRoutes, { services });
+  await app.register(webhookRoutes, { services, store: webhooks });
   await app.register(tenantRoutes, { services });
   await app.register(deviceRoutes, { services });
   await app.register(fleetRoutes, { services, ticketService, streams, hub });
@@ -164,5 +173,6 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   app.get('/v1/openapi.json', { config: { access: { kind: 'none' } }, schema: { hide: true } }, async () => app.swagger());
 
   await app.ready();
+  deliveries?.start();
   return { app, services, streams, hub, ticketService };
 }

@@ -8,6 +8,12 @@ import { CivicLoopError } from '@civicloop/model';
 export interface GatewayConfig {
   port: number;
   demoPortalPort: number;
+  webhooksEnabled: boolean;
+  webhookPollMs: number;
+  webhookTimeoutMs: number;
+  webhookRetryBaseMs: number;
+  webhookMaxAttempts: number;
+  webhookAllowPrivateTargets: boolean;
   host: string;
   redisUrl: string | undefined;
   redisCluster: boolean;
@@ -131,6 +137,12 @@ export const SETTINGS = [
   setting({ key: 'mediaS3SecretAccessKey', env: 'MEDIA_S3_SECRET_ACCESS_KEY', default: undefined, parse: text, doc: 'Secret access key for the photo bucket.' }),
   setting({ key: 'mediaS3PathStyle', env: 'MEDIA_S3_PATH_STYLE', default: 'true', parse: boolean, doc: 'Address objects as endpoint/bucket/key (MinIO and most self-hosted stores); false for bucket.endpoint/key (AWS virtual-hosted style).' }),
   setting({ key: 'rateLimitPerKey', env: 'RATE_LIMIT_PER_KEY', default: '6000', parse: integer(0, 10_000_000), doc: 'Requests a minute one key or token subject may make to one gateway (0: no limit).' }),
+  setting({ key: 'webhooksEnabled', env: 'WEBHOOKS_ENABLED', default: 'true', parse: boolean, doc: 'Run the webhook delivery loop in this gateway (any number of gateways may; work is claimed atomically).' }),
+  setting({ key: 'webhookPollMs', env: 'WEBHOOK_POLL_MS', default: '500', parse: integer(10, 60_000), doc: 'How often the webhook loop looks for new events and due retries.' }),
+  setting({ key: 'webhookTimeoutMs', env: 'WEBHOOK_TIMEOUT_MS', default: '10000', parse: integer(100, 120_000), doc: 'How long a webhook endpoint has to answer; a delivery in flight is left to another gateway after twice this.' }),
+  setting({ key: 'webhookRetryBaseMs', env: 'WEBHOOK_RETRY_BASE_MS', default: '10000', parse: integer(10, 3_600_000), doc: 'Wait before the first retry of a failed delivery; doubles with each attempt (with jitter), up to an hour.' }),
+  setting({ key: 'webhookMaxAttempts', env: 'WEBHOOK_MAX_ATTEMPTS', default: '12', parse: integer(1, 100), doc: 'Attempts before a delivery is marked failed.' }),
+  setting({ key: 'webhookAllowPrivateTargets', env: 'WEBHOOK_ALLOW_PRIVATE_TARGETS', default: 'false', parse: boolean, doc: 'Allow webhook URLs on loopback and private networks (refused by default, against request forgery).' }),
   setting({ key: 'demoPortalPort', env: 'DEMO_PORTAL_PORT', default: '8090', parse: integer(0, 65535), doc: 'With --demo: port of the example property portal that embeds the widget (0 picks a free one).' }),
   setting({ key: 'rateLimitPerAddress', env: 'RATE_LIMIT_PER_ADDRESS', default: '3000', parse: integer(0, 10_000_000), doc: 'Requests a minute one client address may make to one gateway (0: no limit).' }),
 ] as const;

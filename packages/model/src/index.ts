@@ -12,4 +12,5 @@ export * from './schemas/commands.js';
 export * from './schemas/admin.js';
 export * from './schemas/queries.js';
 export * from './schemas/zones.js';
+export * from './schemas/webhooks.js';
 export * from './telemetry/index.js';

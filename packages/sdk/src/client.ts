@@ -25,6 +25,7 @@ import { Media } from './media.js';
 import { PagePromise, type Page } from './pagination.js';
 import { Residents } from './residents.js';
 import { Zones } from './zones.js';
+import { Webhooks } from './webhooks.js';
 import { Transport, type RequestOptions, type TransportOptions } from './transport.js';
 
 export type CivicLoopOptions = TransportOptions;
@@ -241,6 +242,7 @@ export class CivicLoop {
   readonly media: Media;
   readonly residents: Residents;
   readonly zones: Zones;
+  readonly webhooks: Webhooks;
   private readonly transport: Transport;
 
   constructor(options: CivicLoopOptions) {
@@ -254,6 +256,7 @@ export class CivicLoop {
     this.media = new Media(this.transport);
     this.residents = new Residents(this.transport);
     this.zones = new Zones(this.transport);
+    this.webhooks = new Webhooks(this.transport);
   }
 
   categories(options?: RequestOptions): Promise<CategoryCatalogue> {

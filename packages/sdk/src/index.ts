@@ -3,6 +3,7 @@ export { PagePromise, type Page } from './pagination.js';
 export { Media, type UploadedPhoto } from './media.js';
 export { Residents, type AnonymousResident } from './residents.js';
 export { Zones } from './zones.js';
+export { Webhooks, WebhookSignatureError, verifyWebhook, type VerifyWebhookOptions } from './webhooks.js';
 export { signToken, type SignTokenOptions } from '@civicloop/model';
 export { SseParser, type SseMessage } from './sse.js';
 export type { SubscribeOptions, Subscription, StreamOptions } from './events.js';
@@ -24,4 +25,8 @@ export type {
   Zone,
   CreateZoneInput,
   UpdateZoneInput,
+  Webhook,
+  CreatedWebhook,
+  WebhookDelivery,
+  WebhookPayload,
 } from '@civicloop/model';

@@ -16,6 +16,14 @@ function buildTenantKeys(tenantId: string) {
     sequence: `${base}seq`,
     idempotency: (key: string) => `${base}idem:${key}`,
     units: `${base}units`,
+    /** Webhook endpoints, JSON by id; their signing secrets, sealed, in a hash of their own. */
+    webhooks: `${base}webhooks`,
+    webhookSecrets: `${base}webhooks:secret`,
+    /** Deliveries waiting for their next attempt, scored by when (ms). */
+    webhookDue: `${base}webhooks:due`,
+    webhookDelivery: (id: string) => `${base}whd:${id}`,
+    /** An endpoint's recent delivery ids, newest first. */
+    webhookLog: (webhookId: string) => `${base}whlog:${webhookId}`,
     /** Zones (GeoJSON areas with their responsible units), JSON by id. */
     zones: `${base}zones`,
     staff: `${base}staff`,
@@ -80,4 +88,6 @@ export const globalKeys = {
   apiKey: (hash: string) => `${PREFIX}apikey:${hash}`,
   tenantCodes: `${PREFIX}tenantcodes`,
   tenants: `${PREFIX}tenants`,
+  /** Tenants with webhook endpoints: the ones whose event streams the delivery loop reads. */
+  webhookTenants: `${PREFIX}webhook-tenants`,
 };

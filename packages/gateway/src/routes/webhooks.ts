@@ -1,0 +1,58 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { CivicLoopError, CreatedWebhook, CreateWebhookInput, UpdateWebhookInput, Webhook, WebhookDelivery } from '@civicloop/model';
+import { ADMINS, type Services } from '../services.js';
+import type { WebhookStore } from '../webhooks/webhook-store.js';
+import { errorResponses, security } from './shared-schemas.js';
+
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const access = { kind: 'roles', roles: ADMINS } as const;
+const tags = ['webhooks'];
+
+/** Webhook endpoints of a tenant (admins and server keys) and their delivery log. */
+export const webhookRoutes: FastifyPluginAsyncTypebox<{ services: Services; store: WebhookStore }> = async (app, { services, store }) => {
+  const mustExist = async (tenantId: string, id: string) => {
+    const webhook = await store.get(tenantId, id);
+    if (!webhook) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No webhook ${id} in this tenant.`);
+    return webhook;
+  };
+
+  app.post(
+    '/v1/webhooks',
+    { config: { access }, schema: { tags, summary: 'Register an endpoint for ticket events; the signing secret is returned once', security, body: CreateWebhookInput, response: { 201: CreatedWebhook, ...errorResponses } } },
+    async (request, reply) => reply.code(201).send(await store.create(request.principal.tenantId, request.body, services.now())),
+  );
+  app.get('/v1/webhooks', { config: { access }, schema: { tags, summary: 'List endpoints', security, response: { 200: Type.Object({ items: Type.Array(Webhook) }), ...errorResponses } } }, async (request) => ({
+    items: await store.list(request.principal.tenantId),
+  }));
+  app.get('/v1/webhooks/:id', { config: { access }, schema: { tags, summary: 'One endpoint', security, params: IdParams, response: { 200: Webhook, ...errorResponses } } }, async (request) =>
+    mustExist(request.principal.tenantId, request.params.id),
+  );
+  app.patch(
+    '/v1/webhooks/:id',
+    { config: { access }, schema: { tags, summary: 'Change an endpoint\'s URL or events, or pause it (active: false; its deliveries wait)', security, params: IdParams, body: UpdateWebhookInput, response: { 200: Webhook, ...errorResponses } } },
+    async (request) => store.update(request.principal.tenantId, request.params.id, request.body, services.now()),
+  );
+  app.delete('/v1/webhooks/:id', { config: { access }, schema: { tags, summary: 'Remove an endpoint', security, params: IdParams, response: { 204: Type.Null(), ...errorResponses } } }, async (request, reply) => {
+    await store.remove(request.principal.tenantId, request.params.id);
+    return reply.code(204).send(null);
+  });
+  app.get(
+    '/v1/webhooks/:id/deliveries',
+    {
+      config: { access },
+      schema: {
+        tags,
+        summary: 'Recent deliveries to an endpoint, newest first, with every attempt',
+        security,
+        params: IdParams,
+        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })) }),
+        response: { 200: Type.Object({ items: Type.Array(WebhookDelivery) }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      await mustExist(request.principal.tenantId, request.params.id);
+      return { items: await store.deliveries(request.principal.tenantId, request.params.id, request.query.limit ?? 50) };
+    },
+  );
+};

@@ -1,0 +1,187 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis, Cluster, ClientContext, Result } from 'ioredis';
+import type { TicketEvent, Webhook, WebhookPayload } from '@civicloop/model';
+import type { GatewayConfig } from '../config.js';
+import { globalKeys, tenantKeys } from '../redis/keys.js';
+import { signPayload, SIGNATURE_HEADER } from './signature.js';
+import { checkTargetResolves } from './targets.js';
+import { WEBHOOK_GROUP, WebhookStore } from './webhook-store.js';
+
+type Client = Redis | Cluster;
+type Log = { warn(obj: object, msg: string): void };
+
+/** Creates a delivery once: its id is derived from the event and the endpoint, so a re-read stream entry adds nothing. */
+const ENQUEUE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'payload', ARGV[1], 'webhookId', ARGV[2], 'type', ARGV[3], 'createdAt', ARGV[4], 'state', 'pending', 'attempts', '[]', 'nextAttemptAt', ARGV[4])
+redis.call('ZADD', KEYS[2], 'NX', ARGV[5], ARGV[6])
+redis.call('LPUSH', KEYS[3], ARGV[6])
+redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[7]) - 1)
+return 1
+`;
+
+/** Takes due deliveries by pushing their time past a lease: two gateways never take the same one, and one that dies mid-delivery leaves it to be taken again. */
+const CLAIM = `
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], id) end
+return ids
+`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
+    civicloopWebhookEnqueue(numKeys: number, ...args: (string | number)[]): Result<number, Context>;
+    civicloopWebhookClaim(numKeys: number, ...args: (string | number)[]): Result<string[], Context>;
+  }
+}
+
+const BATCH = 100;
+const KEEP_FINISHED_SECONDS = 7 * 86_400;
+const MAX_BACKOFF_MS = 3_600_000;
+
+type Entry = [id: string, fields: string[]];
+
+function subscribed(webhook: Webhook, type: string): boolean {
+  return webhook.active && (webhook.events.includes('*') || webhook.events.includes(`ticket.${type}` as never));
+}
+
+/**
+ * Webhook deliveries, at least once. New ticket events are read from the tenant's event stream
+ * through a consumer group (an entry is acknowledged only once its deliveries exist, and entries
+ * a dead gateway had read are claimed back), each becomes one delivery per subscribed endpoint,
+ * stored in Redis with its schedule, and due deliveries are leased, POSTed with a signature and
+ * retried with growing, jittered waits. Any number of gateways can run this.
+ */
+export class WebhookDeliveryLoop {
+  private readonly consumer = `gw-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private timer: NodeJS.Timeout | undefined;
+  private tick: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly redis: Client,
+    private readonly store: WebhookStore,
+    private readonly config: Pick<GatewayConfig, 'webhookPollMs' | 'webhookTimeoutMs' | 'webhookRetryBaseMs' | 'webhookMaxAttempts' | 'webhookAllowPrivateTargets'>,
+    private readonly log: Log,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    redis.defineCommand('civicloopWebhookEnqueue', { lua: ENQUEUE });
+    redis.defineCommand('civicloopWebhookClaim', { lua: CLAIM });
+  }
+
+  start(): void {
+    const loop = () => {
+      if (this.stopped) return;
+      this.tick = this.runOnce()
+        .catch((error: unknown) => this.log.warn({ err: error }, 'webhook loop failed; retrying'))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(loop, this.config.webhookPollMs);
+        });
+    };
+    loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.tick;
+  }
+
+  /** One pass over every tenant with webhooks: new events into deliveries, then due deliveries out. */
+  async runOnce(): Promise<void> {
+    for (const tenantId of await this.redis.smembers(globalKeys.webhookTenants)) {
+      if (this.stopped) return;
+      await this.fanOut(tenantId);
+      await this.deliverDue(tenantId);
+    }
+  }
+
+  private get leaseMs(): number {
+    return this.config.webhookTimeoutMs * 2;
+  }
+
+  private async fanOut(tenantId: string): Promise<void> {
+    const keys = tenantKeys(tenantId);
+    // Entries another (dead) gateway read but never acknowledged, then new ones.
+    const claimed = ((await this.redis.call('XAUTOCLAIM', keys.events, WEBHOOK_GROUP, this.consumer, this.leaseMs, '0-0', 'COUNT', BATCH)) as [string, Entry[]])[1] ?? [];
+    const fresh = ((await this.redis.call('XREADGROUP', 'GROUP', WEBHOOK_GROUP, this.consumer, 'COUNT', BATCH, 'STREAMS', keys.events, '>')) as [string, Entry[]][] | null)?.[0]?.[1] ?? [];
+    const entries = [...claimed, ...fresh].filter((entry): entry is Entry => Array.isArray(entry?.[1]));
+    if (entries.length === 0) return;
+    const webhooks = await this.store.list(tenantId);
+    const nowMs = this.now().getTime();
+    for (const [streamId, fields] of entries) {
+      const field = (name: string) => fields[fields.indexOf(name) + 1];
+      const raw = field('e');
+      if (raw) {
+        const event = JSON.parse(raw) as TicketEvent;
+        for (const webhook of webhooks.filter((w) => subscribed(w, event.type))) {
+          const id = `${streamId}.${webhook.id}`;
+          const payload: WebhookPayload = { id, type: `ticket.${event.type}`, createdAt: event.at, data: { streamId, ticketNumber: field('n') ?? '', event } };
+          await this.redis.civicloopWebhookEnqueue(3, keys.webhookDelivery(id), keys.webhookDue, keys.webhookLog(webhook.id), JSON.stringify(payload), webhook.id, payload.type, new Date(nowMs).toISOString(), nowMs, id, WebhookStore.LOG_KEEP);
+        }
+      }
+      await this.redis.xack(keys.events, WEBHOOK_GROUP, streamId);
+    }
+  }
+
+  private async deliverDue(tenantId: string): Promise<void> {
+    const keys = tenantKeys(tenantId);
+    const nowMs = this.now().getTime();
+    const ids = await this.redis.civicloopWebhookClaim(1, keys.webhookDue, nowMs, nowMs + this.leaseMs, BATCH);
+    await Promise.all(ids.map((id) => this.deliver(tenantId, id)));
+  }
+
+  private async deliver(tenantId: string, id: string): Promise<void> {
+    const keys = tenantKeys(tenantId);
+    const record = await this.redis.hgetall(keys.webhookDelivery(id));
+    if (!record.payload || record.state !== 'pending') {
+      await this.redis.zrem(keys.webhookDue, id);
+      return;
+    }
+    const attempts = JSON.parse(record.attempts ?? '[]') as { at: string; status: number | null; error?: string; durationMs: number }[];
+    const webhook = await this.store.get(tenantId, record.webhookId!);
+    const secret = webhook && (await this.store.secret(tenantId, webhook.id));
+    if (!webhook || !secret) return this.finish(tenantId, id, attempts, 'failed');
+    // A paused endpoint keeps its deliveries: they wait, leased forward, until it is active again.
+    if (!webhook.active) return;
+
+    const started = this.now();
+    let status: number | null = null;
+    let error: string | undefined;
+    try {
+      await checkTargetResolves(webhook.url, this.config.webhookAllowPrivateTargets);
+      const response = await fetch(webhook.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'CivicLoop-Webhooks/1',
+          'civicloop-delivery': id,
+          [SIGNATURE_HEADER]: signPayload(secret, record.payload, Math.floor(started.getTime() / 1000)),
+        },
+        body: record.payload,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.config.webhookTimeoutMs),
+      });
+      status = response.status;
+      await response.arrayBuffer().catch(() => undefined);
+    } catch (failure) {
+      error = failure instanceof Error ? failure.message : String(failure);
+    }
+    attempts.push({ at: started.toISOString(), status, ...(error ? { error: error.slice(0, 300) } : {}), durationMs: Date.now() - started.getTime() });
+    if (status !== null && status >= 200 && status < 300) return this.finish(tenantId, id, attempts, 'delivered');
+    if (attempts.length >= this.config.webhookMaxAttempts) return this.finish(tenantId, id, attempts, 'failed');
+    const wait = Math.min(MAX_BACKOFF_MS, this.config.webhookRetryBaseMs * 2 ** (attempts.length - 1)) * (0.5 + Math.random() / 2);
+    const next = this.now().getTime() + Math.round(wait);
+    await this.redis.multi().hset(keys.webhookDelivery(id), 'attempts', JSON.stringify(attempts), 'nextAttemptAt', new Date(next).toISOString()).zadd(keys.webhookDue, next, id).exec();
+  }
+
+  private async finish(tenantId: string, id: string, attempts: unknown[], state: 'delivered' | 'failed'): Promise<void> {
+    const keys = tenantKeys(tenantId);
+    await this.redis
+      .multi()
+      .hset(keys.webhookDelivery(id), 'state', state, 'attempts', JSON.stringify(attempts))
+      .hdel(keys.webhookDelivery(id), 'nextAttemptAt')
+      .expire(keys.webhookDelivery(id), KEEP_FINISHED_SECONDS)
+      .zrem(keys.webhookDue, id)
+      .exec();
+  }
+}
