@@ -28,6 +28,7 @@ import { Router } from './tickets/router.js';
 import { ZoneStore } from './store/zone-store.js';
 import { zoneRoutes } from './routes/zones.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { intakeRoutes } from './routes/intake.js';
 import { WebhookDeliveryLoop } from './webhooks/delivery-loop.js';
 import { WebhookStore } from './webhooks/webhook-store.js';
 import { DeviceStore } from './telemetry/device-store.js';
@@ -144,6 +145,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
         { name: 'realtime' },
         { name: 'catalogue' },
         { name: 'directory' },
+        { name: 'intake', description: 'Cases from other channels: hotline imports' },
         { name: 'webhooks', description: 'Signed HTTP callbacks for ticket events, retried until delivered' },
         { name: 'zones', description: 'Areas and the units responsible in them: automatic routing of new tickets' },
         { name: 'tenants' },
@@ -164,6 +166,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   await app.register(directoryRoutes, { services });
   await app.register(zoneRoutes, { services });
   await app.register(webhookRoutes, { services, store: webhooks });
+  await app.register(intakeRoutes, { services, ticketService });
   await app.register(tenantRoutes, { services });
   await app.register(deviceRoutes, { services });
   await app.register(fleetRoutes, { services, ticketService, streams, hub });

@@ -13,4 +13,5 @@ export * from './schemas/admin.js';
 export * from './schemas/queries.js';
 export * from './schemas/zones.js';
 export * from './schemas/webhooks.js';
+export * from './schemas/intake.js';
 export * from './telemetry/index.js';

@@ -26,6 +26,7 @@ import { PagePromise, type Page } from './pagination.js';
 import { Residents } from './residents.js';
 import { Zones } from './zones.js';
 import { Webhooks } from './webhooks.js';
+import { Intake } from './intake.js';
 import { Transport, type RequestOptions, type TransportOptions } from './transport.js';
 
 export type CivicLoopOptions = TransportOptions;
@@ -243,6 +244,7 @@ export class CivicLoop {
   readonly residents: Residents;
   readonly zones: Zones;
   readonly webhooks: Webhooks;
+  readonly intake: Intake;
   private readonly transport: Transport;
 
   constructor(options: CivicLoopOptions) {
@@ -257,6 +259,7 @@ export class CivicLoop {
     this.residents = new Residents(this.transport);
     this.zones = new Zones(this.transport);
     this.webhooks = new Webhooks(this.transport);
+    this.intake = new Intake(this.transport);
   }
 
   categories(options?: RequestOptions): Promise<CategoryCatalogue> {

@@ -3,6 +3,7 @@ export { PagePromise, type Page } from './pagination.js';
 export { Media, type UploadedPhoto } from './media.js';
 export { Residents, type AnonymousResident } from './residents.js';
 export { Zones } from './zones.js';
+export { Intake } from './intake.js';
 export { Webhooks, WebhookSignatureError, verifyWebhook, type VerifyWebhookOptions } from './webhooks.js';
 export { signToken, type SignTokenOptions } from '@civicloop/model';
 export { SseParser, type SseMessage } from './sse.js';
@@ -29,4 +30,6 @@ export type {
   CreatedWebhook,
   WebhookDelivery,
   WebhookPayload,
+  HotlineRecord,
+  HotlineImportResult,
 } from '@civicloop/model';

@@ -140,9 +140,9 @@ export class Transport {
     let attempt = 0;
     for (;;) {
       const extra: Record<string, string> = {};
-      // A FormData body (uploads) sets its own multipart content type, boundary included.
-      const multipart = typeof FormData !== 'undefined' && body instanceof FormData;
-      if (body !== undefined && !multipart) extra['content-type'] = 'application/json';
+      // A FormData body (uploads) or a Blob (a CSV file) goes as is, with its own content type.
+      const raw = (typeof FormData !== 'undefined' && body instanceof FormData) || (typeof Blob !== 'undefined' && body instanceof Blob);
+      if (body !== undefined && !raw) extra['content-type'] = 'application/json';
       if (idempotencyKey) extra['idempotency-key'] = idempotencyKey;
       let retryAfter: number | undefined;
       let failure: CivicLoopApiError;
@@ -152,7 +152,7 @@ export class Transport {
         const response = await this.fetchImpl(url, {
           method,
           headers: await this.headers(extra),
-          ...(body !== undefined ? { body: multipart ? (body as FormData) : JSON.stringify(body) } : {}),
+          ...(body !== undefined ? { body: raw ? (body as FormData | Blob) : JSON.stringify(body) } : {}),
           signal,
         });
         const requestId = response.headers.get('x-request-id') ?? undefined;

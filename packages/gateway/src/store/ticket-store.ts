@@ -84,7 +84,7 @@ export class TicketStore {
    * Writes a new ticket: allocates its number (TENANT-YYYYMMDD-NNNN), stores it, its first event,
    * its indexes and the stream entry, atomically, unless the idempotency key was used before.
    */
-  async create(tenantId: string, write: TicketWrite, numbering: { prefix: string; day: string }, idem?: { key: string; fp: string }): Promise<CreateOutcome> {
+  async create(tenantId: string, write: TicketWrite, numbering: { prefix: string; day: string }, idem?: { key: string; fp: string; ttlSeconds?: number }): Promise<CreateOutcome> {
     const keys = this.keys(tenantId);
     const { after, event } = write;
     const eventJson = JSON.stringify(event);
@@ -110,7 +110,7 @@ export class TicketStore {
       event: eventJson,
       parties: partiesOf(after),
       streamMaxLen: this.options.streamMaxLen,
-      ...(idem ? { idempotency: { value: idempotencyRecord(idem, after.id), ttlMs: this.options.idempotencyTtlSeconds * 1000 } } : {}),
+      ...(idem ? { idempotency: { value: idempotencyRecord(idem, after.id), ttlMs: (idem.ttlSeconds ?? this.options.idempotencyTtlSeconds) * 1000 } } : {}),
       score,
     });
     if (result.kind === 'replay') return { kind: 'replay', record: JSON.parse(result.value) as IdempotencyRecord };

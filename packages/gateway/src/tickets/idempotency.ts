@@ -8,6 +8,8 @@ export interface IdempotencyScope {
   key: string;
   /** Fingerprint of the request, to refuse the same key for a different request. */
   fp: string;
+  /** How long the key is remembered, when not IDEMPOTENCY_TTL_SECONDS (imports: for good). */
+  ttlSeconds?: number;
 }
 
 export function idempotencyScope(principal: Principal, header: string | string[] | undefined, operation: string, body: unknown): IdempotencyScope | undefined {
