@@ -1,4 +1,5 @@
 import type {
+  LikelyDuplicate,
   CategoryCatalogue,
   CommandBodies,
   CommandName,
@@ -69,6 +70,11 @@ export class Tickets {
         ...(options ? { options } : {}),
       }),
     );
+  }
+
+  /** Open tickets of the same category nearby and recent: what this one may duplicate (staff). */
+  async likelyDuplicates(id: string, options?: RequestOptions): Promise<LikelyDuplicate[]> {
+    return (await this.transport.request<{ items: LikelyDuplicate[] }>({ method: 'GET', path: `/v1/tickets/${enc(id)}/likely-duplicates`, ...(options ? { options } : {}) })).items;
   }
 
   async history(id: string, options?: RequestOptions): Promise<TicketEvent[]> {

@@ -7,7 +7,7 @@ import type { ClientContext, Cluster, Redis, Result } from 'ioredis';
  *
  * KEYS: sequence, numbers, ticket, history, events, idempotency ('' slot unused when none), indexes...
  * ARGV: day, prefix, ticketId, doc, event, parties, streamMaxLen, idempotency value ('' = none),
- *       idempotency ttl ms, index score, then one member per index key (all the ticket id).
+ *       idempotency ttl ms, then one score per index key.
  * Returns {'ok', number, streamId} or {'replay', stored idempotency value}.
  */
 const LUA = `
@@ -21,7 +21,7 @@ local number = ARGV[2] .. string.format('%04d', n)
 redis.call('HSET', KEYS[2], number, ARGV[3])
 redis.call('HSET', KEYS[3], 'doc', ARGV[4], 'v', '1', 'number', number)
 redis.call('RPUSH', KEYS[4], ARGV[5])
-for k = 7, #KEYS do redis.call('ZADD', KEYS[k], ARGV[10], ARGV[3]) end
+for k = 7, #KEYS do redis.call('ZADD', KEYS[k], ARGV[k + 3], ARGV[3]) end
 local streamId = redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[7], '*', 'e', ARGV[5], 'n', number, 'p', ARGV[6])
 if idem ~= '' then redis.call('SET', KEYS[6], idem, 'PX', ARGV[9]) end
 return {'ok', number, streamId}
@@ -38,7 +38,9 @@ export function defineCreateScript(redis: Redis | Cluster): void {
 }
 
 export interface CreateArgs {
-  keys: { sequence: string; numbers: string; ticket: string; history: string; events: string; idempotency: string; indexes: string[] };
+  keys: { sequence: string; numbers: string; ticket: string; history: string; events: string; idempotency: string };
+  /** Index key -> the ticket's score in it. */
+  indexes: Map<string, number>;
   day: string;
   prefix: string;
   ticketId: string;
@@ -47,20 +49,19 @@ export interface CreateArgs {
   parties: string;
   streamMaxLen: number;
   idempotency?: { value: string; ttlMs: number };
-  score: number;
 }
 
 export async function createTicketRecord(redis: Redis | Cluster, args: CreateArgs): Promise<{ kind: 'ok'; number: string } | { kind: 'replay'; value: string }> {
   const { keys } = args;
   const reply = await redis.civicloopCreate(
-    6 + keys.indexes.length,
+    6 + args.indexes.size,
     keys.sequence,
     keys.numbers,
     keys.ticket,
     keys.history,
     keys.events,
     keys.idempotency,
-    ...keys.indexes,
+    ...args.indexes.keys(),
     args.day,
     args.prefix,
     args.ticketId,
@@ -70,7 +71,7 @@ export async function createTicketRecord(redis: Redis | Cluster, args: CreateArg
     String(args.streamMaxLen),
     args.idempotency?.value ?? '',
     String(args.idempotency?.ttlMs ?? 0),
-    String(args.score),
+    ...[...args.indexes.values()].map(String),
   );
   if (reply[0] === 'replay') return { kind: 'replay', value: reply[1] ?? '' };
   return { kind: 'ok', number: reply[1] ?? '' };

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { CreateTicketInput, ListTicketsQuery, Ticket, TicketHistory, TicketPage } from '@civicloop/model';
-import { PEOPLE, type Services } from '../services.js';
+import { CreateTicketInput, LikelyDuplicate, ListTicketsQuery, Ticket, TicketHistory, TicketPage } from '@civicloop/model';
+import { PEOPLE, STAFF, type Services } from '../services.js';
 import { idempotencyScope } from '../tickets/idempotency.js';
 import { listTickets } from '../tickets/list-tickets.js';
 import type { TicketService } from '../tickets/ticket-service.js';
@@ -87,4 +87,21 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
     async (request) => ({ items: await ticketService.history(request.principal, request.params.id) }),
   );
 
+  app.get(
+    '/v1/tickets/:id/likely-duplicates',
+    {
+      config: { access: { kind: 'roles', roles: STAFF } },
+      schema: {
+        tags: ['tickets'],
+        summary: 'Open tickets of the same category nearby and recent (DUPLICATE_RADIUS_METERS, DUPLICATE_WINDOW_HOURS): candidates to merge this one into',
+        security,
+        params: TicketParams,
+        response: { 200: Type.Object({ items: Type.Array(LikelyDuplicate) }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const ticket = await ticketService.get(request.principal, request.params.id);
+      return { items: await ticketService.likelyDuplicates(request.principal.tenantId, ticket) };
+    },
+  );
 };

@@ -89,9 +89,6 @@ export class TicketStore {
     const { after, event } = write;
     const eventJson = JSON.stringify(event);
     const membership = indexMembership(keys, after);
-    const score = Date.parse(after.createdAt);
-    // A new ticket is indexed by creation time only (no deadline yet): one score fits all.
-    if ([...membership.values()].some((s) => s !== score)) throw new Error('a new ticket must not carry a deadline');
     const result = await createTicketRecord(this.redis, {
       keys: {
         sequence: keys.sequence,
@@ -101,8 +98,8 @@ export class TicketStore {
         events: keys.events,
         // Declared even when unused, so the script's keys are always the same shape.
         idempotency: keys.idempotency(idem?.key ?? '-'),
-        indexes: [...membership.keys()],
       },
+      indexes: membership,
       day: numbering.day,
       prefix: numbering.prefix,
       ticketId: after.id,
@@ -111,7 +108,6 @@ export class TicketStore {
       parties: partiesOf(after),
       streamMaxLen: this.options.streamMaxLen,
       ...(idem ? { idempotency: { value: idempotencyRecord(idem, after.id), ttlMs: (idem.ttlSeconds ?? this.options.idempotencyTtlSeconds) * 1000 } } : {}),
-      score,
     });
     if (result.kind === 'replay') return { kind: 'replay', record: JSON.parse(result.value) as IdempotencyRecord };
     return { kind: 'written', number: result.number };

@@ -11,9 +11,16 @@ const square = (west: number, south: number, east: number, north: number): ZoneG
 });
 const STREET = square(113.30, 23.10, 113.36, 23.16);
 const VILLAGE = square(113.32, 23.12, 113.33, 23.13);
-const IN_VILLAGE = { lat: 23.125, lon: 113.325 };
-const IN_STREET_ONLY = { lat: 23.145, lon: 113.345 };
-const OUTSIDE = { lat: 23.2, lon: 113.5 };
+// Each report at its own spot, more than DUPLICATE_RADIUS_METERS (150 m) from the others, so that
+// none is a likely duplicate of another (those wait for a dispatcher; tested below).
+let spots = 0;
+const spread = (point: { lat: number; lon: number }) => ({ lat: point.lat, lon: point.lon + 0.0018 * (spots++ % 5) });
+const VILLAGE_POINT = { lat: 23.121, lon: 113.3205 };
+const STREET_POINT = { lat: 23.145, lon: 113.345 };
+const OUTSIDE_POINT = { lat: 23.2, lon: 113.5 };
+const IN_VILLAGE = () => spread({ ...VILLAGE_POINT, lat: VILLAGE_POINT.lat + 0.0018 * Math.floor(spots / 5) });
+const IN_STREET_ONLY = () => spread({ ...STREET_POINT, lat: STREET_POINT.lat + 0.0018 * Math.floor(spots / 5) });
+const OUTSIDE = () => spread({ ...OUTSIDE_POINT, lat: OUTSIDE_POINT.lat + 0.0018 * Math.floor(spots / 5) });
 
 let gw: TestGateway;
 let admin: CivicLoop;
@@ -35,24 +42,24 @@ afterAll(async () => {
 
 describe('routing new tickets by zone and category', () => {
   it('sends a report to the unit of the most specific zone whose rule matches, and records why', async () => {
-    const inVillage = await admin.tickets.create({ ...BIN_REPORT, location: IN_VILLAGE });
+    const inVillage = await admin.tickets.create({ ...BIN_REPORT, location: IN_VILLAGE() });
     expect(inVillage).toMatchObject({ status: 'dispatched', unitId: 'village-crew' });
     expect(inVillage.sla?.resolveBy).toBeDefined();
     const [, routed] = await admin.tickets.history(inVillage.id);
     expect(routed).toMatchObject({ type: 'dispatched', actor: { sub: 'system:router', role: 'service' }, note: 'Routed by zone Shipai village (shipai)' });
 
     // The village has no rule for litter: its street's group rule applies.
-    const litter = await admin.tickets.create({ ...BIN_REPORT, category: 'sanitation.scattered_litter', location: IN_VILLAGE });
+    const litter = await admin.tickets.create({ ...BIN_REPORT, category: 'sanitation.scattered_litter', location: IN_VILLAGE() });
     expect(litter).toMatchObject({ status: 'dispatched', unitId: 'sanitation' });
     // Nor for a street light, anywhere in the street: the catch-all rule.
-    const light = await admin.tickets.create({ ...BIN_REPORT, category: 'municipal.street_light', location: IN_STREET_ONLY });
+    const light = await admin.tickets.create({ ...BIN_REPORT, category: 'municipal.street_light', location: IN_STREET_ONLY() });
     expect(light).toMatchObject({ status: 'dispatched', unitId: 'municipal' });
     // The same overflowing bin outside the village goes to the street's sanitation unit.
-    expect(await admin.tickets.create({ ...BIN_REPORT, location: IN_STREET_ONLY })).toMatchObject({ status: 'dispatched', unitId: 'sanitation' });
+    expect(await admin.tickets.create({ ...BIN_REPORT, location: IN_STREET_ONLY() })).toMatchObject({ status: 'dispatched', unitId: 'sanitation' });
   });
 
   it('leaves a report outside every zone in the dispatcher queue', async () => {
-    const outside = await admin.tickets.create({ ...BIN_REPORT, location: OUTSIDE });
+    const outside = await admin.tickets.create({ ...BIN_REPORT, location: OUTSIDE() });
     expect(outside.status).toBe('reported');
     const queue = await admin.tickets.list({ status: 'reported' }).toArray();
     expect(queue.map((t) => t.id)).toContain(outside.id);
@@ -68,7 +75,7 @@ describe('routing new tickets by zone and category', () => {
     await client.subscribeAsync(nativeTopic(gw.tenant.id, 'badge', id, 'cmd'), { qos: 1 });
     const command = new Promise<Record<string, unknown>>((resolve) => client.once('message', (_t, payload) => resolve(JSON.parse(payload.toString()))));
 
-    const ticket = await admin.tickets.create({ ...BIN_REPORT, location: IN_STREET_ONLY });
+    const ticket = await admin.tickets.create({ ...BIN_REPORT, location: IN_STREET_ONLY() });
     expect(ticket).toMatchObject({ status: 'dispatched', unitId: 'sanitation', assigneeId: 'w-1' });
     expect(await command).toMatchObject({ type: 'assignment', ticketId: ticket.id });
   });
@@ -97,7 +104,7 @@ describe('routing new tickets by zone and category', () => {
 
 describe('returning a ticket that is not ours, and asking for more time', () => {
   it('a unit returns a ticket with a reason: it waits in the queue, unassigned, for a dispatcher', async () => {
-    const ticket = await admin.tickets.create({ ...BIN_REPORT, location: IN_VILLAGE });
+    const ticket = await admin.tickets.create({ ...BIN_REPORT, location: IN_VILLAGE() });
     const crew = await as('v-1', 'worker', 'village-crew');
     const claimed = await crew.tickets.accept(ticket.id);
     expect(claimed.ticket).toMatchObject({ status: 'accepted', assigneeId: 'v-1' });
@@ -113,7 +120,7 @@ describe('returning a ticket that is not ours, and asking for more time', () => 
   it('a worker asks for an extension; a dispatcher approves one (the deadline moves) and refuses another', async () => {
     const dispatcher = await as('d-1', 'dispatcher');
     const worker = await as('w-2', 'worker', 'sanitation');
-    const ticket = await admin.tickets.create({ ...BIN_REPORT, location: OUTSIDE });
+    const ticket = await admin.tickets.create({ ...BIN_REPORT, location: OUTSIDE() });
     const dispatched = (await dispatcher.tickets.dispatch(ticket.id, { unitId: 'sanitation', assigneeId: 'w-2' })).ticket;
     await worker.tickets.accept(ticket.id);
 
@@ -138,5 +145,55 @@ describe('returning a ticket that is not ours, and asking for more time', () => 
 
     const other = await as('w-1', 'worker', 'sanitation');
     await expect(other.tickets.requestExtension(ticket.id, { minutes: 60, reason: 'not mine' })).rejects.toMatchObject({ code: 'CL_ERR_FORBIDDEN' });
+  });
+});
+
+describe('likely duplicates', () => {
+  it('flags a report near an open ticket of the same category, holds it for a dispatcher, who merges it', async () => {
+    const place = { lat: 23.155, lon: 113.305 };
+    const metersEast = (m: number) => ({ lat: place.lat, lon: place.lon + m / (111_320 * Math.cos((place.lat * Math.PI) / 180)) });
+    const first = await admin.tickets.create({ ...BIN_REPORT, location: place });
+    expect(first).toMatchObject({ status: 'dispatched', unitId: 'sanitation' });
+    expect(first.likelyDuplicates).toBeUndefined();
+
+    // A resident reports the same bin 40 m away: held, and the resident is not shown other people's tickets.
+    const residentToken = await gw.tenant.token('resident-dup', 'citizen');
+    const resident = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: residentToken });
+    const second = await resident.tickets.create({ ...BIN_REPORT, location: metersEast(40) });
+    expect(second.status).toBe('reported');
+    expect(second).not.toHaveProperty('likelyDuplicates');
+
+    // A server sees them, nearest first; another category at the same spot is not a duplicate.
+    const third = await admin.tickets.create({ ...BIN_REPORT, location: metersEast(10) });
+    expect(third.status).toBe('reported');
+    expect(third.likelyDuplicates!.map((d) => [d.id, d.status])).toEqual([
+      [first.id, 'dispatched'],
+      [second.id, 'reported'],
+    ]);
+    expect(third.likelyDuplicates![0]!.distanceMeters).toBeGreaterThanOrEqual(9);
+    expect(third.likelyDuplicates![0]!.distanceMeters).toBeLessThanOrEqual(11);
+    const light = await admin.tickets.create({ ...BIN_REPORT, category: 'municipal.street_light', location: metersEast(10) });
+    expect(light.likelyDuplicates).toBeUndefined();
+    expect(light.status).toBe('dispatched');
+
+    // The dispatcher finds them from the queue and merges: the resident now follows the original.
+    const dispatcher = await as('d-1', 'dispatcher');
+    expect((await dispatcher.tickets.likelyDuplicates(second.id)).map((d) => d.id)).toEqual([third.id, first.id]);
+    const merged = await dispatcher.tickets.merge(second.id, { into: first.id });
+    expect(merged.ticket).toMatchObject({ status: 'duplicate', duplicateOf: first.id });
+    expect((await resident.tickets.get(first.id)).followers).toContain('resident-dup');
+    expect((await resident.tickets.list().toArray()).map((t) => t.id).sort()).toEqual([first.id, second.id].sort());
+    await dispatcher.tickets.merge(third.id, { into: first.id });
+
+    // Once the original is closed, the same spot starts afresh.
+    const worker = await as('w-1', 'worker', 'sanitation');
+    await dispatcher.tickets.reassign(first.id, { unitId: 'sanitation', assigneeId: 'w-1' });
+    await worker.tickets.accept(first.id);
+    await worker.tickets.arrive(first.id);
+    await worker.tickets.resolve(first.id, { photos: [{ ref: 'media/after.jpg' }] });
+    await (await as('s-1', 'supervisor')).tickets.verify(first.id, { outcome: 'pass' });
+    const later = await admin.tickets.create({ ...BIN_REPORT, location: place });
+    expect(later.likelyDuplicates).toBeUndefined();
+    expect(later.status).toBe('dispatched');
   });
 });

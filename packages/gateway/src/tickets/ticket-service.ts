@@ -7,6 +7,7 @@ import {
   type CommandBodies,
   type CommandName,
   type CreateTicketInput,
+  type LikelyDuplicate,
   type Principal,
   type Ticket,
   type TicketCommand,
@@ -71,7 +72,24 @@ export class TicketService {
     const outcome = await tickets.create(tenant.id, { before: undefined, after: ticket, event }, { prefix: `${tenant.code}-${day}-`, day }, idem);
     if (outcome.kind === 'replay') return { ticket: await this.replay(principal, outcome.record, idem!), replayed: true };
     ticket.number = outcome.number;
+    // A likely duplicate is not routed: a dispatcher decides whether to merge it first.
+    const duplicates = await this.likelyDuplicates(tenant.id, ticket);
+    if (duplicates.length > 0) return { ticket: { ...ticket, likelyDuplicates: duplicates }, replayed: false };
     return { ticket: (await this.autoRoute(tenant.id, ticket)) ?? ticket, replayed: false };
+  }
+
+  /** Open tickets of the same category within DUPLICATE_RADIUS_METERS, reported within DUPLICATE_WINDOW_HOURS. */
+  async likelyDuplicates(tenantId: string, ticket: Ticket): Promise<LikelyDuplicate[]> {
+    const { config, redis, tickets } = this.services;
+    if (config.duplicateRadiusMeters === 0) return [];
+    const near = (await redis.call('GEOSEARCH', tickets.keys(tenantId).index.openNear(ticket.category), 'FROMLONLAT', ticket.location.lon, ticket.location.lat, 'BYRADIUS', config.duplicateRadiusMeters, 'm', 'ASC', 'COUNT', 20, 'WITHDIST')) as [string, string][];
+    const others = near.filter(([id]) => id !== ticket.id);
+    if (others.length === 0) return [];
+    const since = Date.parse(ticket.createdAt) - config.duplicateWindowHours * 3_600_000;
+    const found = await tickets.getMany(tenantId, others.map(([id]) => id));
+    return found.flatMap((other, i) =>
+      other && Date.parse(other.createdAt) >= since ? [{ id: other.id, number: other.number, status: other.status, distanceMeters: Math.round(Number(others[i]![1])), createdAt: other.createdAt }] : [],
+    );
   }
 
   /**

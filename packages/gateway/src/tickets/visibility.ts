@@ -15,6 +15,11 @@ export function mustSee(principal: Principal, ticket: Ticket | undefined, id: st
 
 /** What a reporter's name and contact look like to someone who is not staff-side. */
 export function redactFor(principal: Principal, ticket: Ticket): Ticket {
+  // Other people's reports are not a citizen's business, not even as "likely duplicates".
+  if ((principal.role === 'citizen' || principal.role === 'public') && ticket.likelyDuplicates) {
+    const { likelyDuplicates: _d, ...rest } = ticket;
+    return rest;
+  }
   if (principal.role === 'worker' && ticket.anonymous) {
     const { contact: _c, name: _n, ...reporter } = ticket.reporter;
     return { ...ticket, reporter };

@@ -67,6 +67,16 @@ export const Extension = Type.Object({
 });
 export type Extension = Static<typeof Extension>;
 
+/** An open ticket of the same category, close by and recent: probably the same problem. */
+export const LikelyDuplicate = Type.Object({
+  id: Type.String(),
+  number: Type.String(),
+  status: TicketStatus,
+  distanceMeters: Type.Integer({ minimum: 0 }),
+  createdAt: Timestamp,
+});
+export type LikelyDuplicate = Static<typeof LikelyDuplicate>;
+
 export const Ticket = Type.Object({
   id: Type.String({ description: 'Opaque id' }),
   number: Type.String({ description: 'Human-readable number for phone callbacks: TENANTCODE-YYYYMMDD-NNNN' }),
@@ -88,6 +98,7 @@ export const Ticket = Type.Object({
   sla: Type.Optional(Sla),
   extension: Type.Optional(Extension),
   overdue: Type.Optional(Type.Boolean({ description: 'computed on read: past resolveBy and not yet resolved' })),
+  likelyDuplicates: Type.Optional(Type.Array(LikelyDuplicate, { description: 'in the create response only, for staff: open tickets of the category nearby and recent; such a report waits for a dispatcher to merge it or route it' })),
   reworkCount: Type.Integer({ minimum: 0 }),
   reopenCount: Type.Integer({ minimum: 0 }),
   duplicateOf: Type.Optional(Type.String()),
