@@ -52,13 +52,13 @@ export interface TestGateway extends GatewayApp {
 let codeCounter = 0;
 
 /** A real gateway listening on a free port over a private Redis; one per test file. */
-export async function startTestGateway(overrides: Partial<GatewayConfig> = {}, options: { telemetry?: boolean; /** Share this Redis (left running on close), as several gateways or a restart do. */ redis?: TestRedis } = {}): Promise<TestGateway> {
+export async function startTestGateway(overrides: Partial<GatewayConfig> = {}, options: { telemetry?: boolean; /** Share this Redis (left running on close), as several gateways or a restart do. */ redis?: TestRedis; /** The gateway's clock. */ now?: () => Date } = {}): Promise<TestGateway> {
   const redis = options.redis ?? (await startTestRedis());
   const dataDir = mkdtempSync(path.join(tmpdir(), 'civicloop-gateway-'));
   // Rate limits off unless a test turns them on: suites send bursts from one address.
   const config = loadConfig({}, { port: 0, redisUrl: redis.url, logLevel: 'silent', dataDir, rateLimitPerKey: 0, rateLimitPerAddress: 0, ...overrides });
   const client = await connectRedis({ url: redis.url, cluster: false });
-  const gateway = await buildApp({ config, redis: client, masterKey: 'test-master-key', logger: false });
+  const gateway = await buildApp({ config, redis: client, masterKey: 'test-master-key', logger: false, ...(options.now ? { now: options.now } : {}) });
   await gateway.app.listen({ port: 0, host: '127.0.0.1' });
   const telemetry = options.telemetry ? await attachTelemetry(gateway, { ...config, mqttPort: 0, mqttWsPort: 0, host: '127.0.0.1' }) : undefined;
   const address = gateway.app.server.address();

@@ -30,6 +30,7 @@ import { zoneRoutes } from './routes/zones.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { intakeRoutes } from './routes/intake.js';
 import { WebhookDeliveryLoop } from './webhooks/delivery-loop.js';
+import { DeadlineScheduler } from './tickets/deadline-scheduler.js';
 import { WebhookStore } from './webhooks/webhook-store.js';
 import { DeviceStore } from './telemetry/device-store.js';
 import { deviceRoutes } from './routes/devices.js';
@@ -60,6 +61,8 @@ export interface GatewayApp {
   /** The shared stream readers behind every SSE response. */
   hub: StreamHub;
   ticketService: TicketService;
+  /** Deadline warnings and escalations (running unless SCHEDULER_ENABLED=false; runOnce for tests). */
+  scheduler: DeadlineScheduler;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -119,8 +122,10 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
     hub.closeAll();
   });
   const deliveries = config.webhooksEnabled ? new WebhookDeliveryLoop(redis, webhooks, config, app.log, services.now) : undefined;
+  const scheduler = new DeadlineScheduler(services, app.log);
   app.addHook('onClose', async () => {
     await deliveries?.stop();
+    await scheduler.stop();
     await services.telemetry?.close();
     delete services.telemetry;
   });
@@ -177,5 +182,6 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
 
   await app.ready();
   deliveries?.start();
-  return { app, services, streams, hub, ticketService };
+  if (config.schedulerEnabled) scheduler.start();
+  return { app, services, streams, hub, ticketService, scheduler };
 }

@@ -8,6 +8,8 @@ import { CivicLoopError } from '@civicloop/model';
 export interface GatewayConfig {
   port: number;
   demoPortalPort: number;
+  schedulerEnabled: boolean;
+  schedulerPollMs: number;
   duplicateRadiusMeters: number;
   duplicateWindowHours: number;
   webhooksEnabled: boolean;
@@ -139,6 +141,8 @@ export const SETTINGS = [
   setting({ key: 'mediaS3SecretAccessKey', env: 'MEDIA_S3_SECRET_ACCESS_KEY', default: undefined, parse: text, doc: 'Secret access key for the photo bucket.' }),
   setting({ key: 'mediaS3PathStyle', env: 'MEDIA_S3_PATH_STYLE', default: 'true', parse: boolean, doc: 'Address objects as endpoint/bucket/key (MinIO and most self-hosted stores); false for bucket.endpoint/key (AWS virtual-hosted style).' }),
   setting({ key: 'rateLimitPerKey', env: 'RATE_LIMIT_PER_KEY', default: '6000', parse: integer(0, 10_000_000), doc: 'Requests a minute one key or token subject may make to one gateway (0: no limit).' }),
+  setting({ key: 'schedulerEnabled', env: 'SCHEDULER_ENABLED', default: 'true', parse: boolean, doc: 'Run the deadline scheduler (warnings and escalations) in this gateway; any number of gateways may, work is claimed atomically.' }),
+  setting({ key: 'schedulerPollMs', env: 'SCHEDULER_POLL_MS', default: '1000', parse: integer(10, 60_000), doc: 'How often the deadline scheduler looks for due warnings and escalations.' }),
   setting({ key: 'duplicateRadiusMeters', env: 'DUPLICATE_RADIUS_METERS', default: '150', parse: integer(0, 10_000), doc: 'A new report this close to an open ticket of the same category is flagged as a likely duplicate (0: never).' }),
   setting({ key: 'duplicateWindowHours', env: 'DUPLICATE_WINDOW_HOURS', default: '72', parse: integer(1, 24 * 365), doc: 'Only open tickets reported within this many hours count as likely duplicates.' }),
   setting({ key: 'webhooksEnabled', env: 'WEBHOOKS_ENABLED', default: 'true', parse: boolean, doc: 'Run the webhook delivery loop in this gateway (any number of gateways may; work is claimed atomically).' }),

@@ -3,6 +3,7 @@ export * from './categories.js';
 export * from './calendar.js';
 export * from './token.js';
 export * from './state-machine.js';
+export * from './timers.js';
 export * from './schemas/common.js';
 export * from './schemas/string-enum.js';
 export * from './schemas/principal.js';

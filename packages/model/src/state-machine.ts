@@ -1,6 +1,7 @@
 import { calendarDay } from './calendar.js';
 import { CivicLoopError } from './errors.js';
 import { findCategory, slaDeadlines } from './categories.js';
+import { stepReached } from './timers.js';
 import { DEFAULT_TENANT_POLICY, type TenantPolicy } from './schemas/admin.js';
 import type { Actor, Role } from './schemas/principal.js';
 import type { CommandName, CreateTicketInput, TicketCommand } from './schemas/commands.js';
@@ -70,6 +71,9 @@ function dispatchPatch(ticket: Ticket, unitId: string, assigneeId: string | unde
     dispatchedAt: now.toISOString(),
     acceptedAt: undefined,
     arrivedAt: undefined,
+    // A new dispatch starts new deadlines: nothing of them has been warned about yet.
+    timers: undefined,
+    escalationLevel: undefined,
   };
 }
 
@@ -106,7 +110,7 @@ const RULES: { [K in CommandName]: Rule<K> } = {
     apply: (t, c) => ({
       to: 'reported',
       type: 'returned',
-      patch: { unitId: undefined, assigneeId: undefined, sla: undefined, dispatchedAt: undefined, acceptedAt: undefined },
+      patch: { unitId: undefined, assigneeId: undefined, sla: undefined, dispatchedAt: undefined, acceptedAt: undefined, timers: undefined, escalationLevel: undefined },
       data: { reason: c.reason, unitId: t.unitId ?? null },
     }),
   },
@@ -228,10 +232,12 @@ const RULES: { [K in CommandName]: Rule<K> } = {
       const decided = { ...request, status: c.approve ? ('approved' as const) : ('refused' as const), decidedAt: now.toISOString(), decidedBy: actorOf(a) };
       // Only the resolve deadline moves: responding and arriving were due long before.
       const sla = c.approve && t.sla ? { ...t.sla, resolveBy: new Date(Date.parse(t.sla.resolveBy) + request.minutes * 60_000).toISOString() } : t.sla;
+      // The moved deadline is watched afresh, from the steps already behind it under the new time.
+      const timers = c.approve && sla && t.timers ? { ...t.timers, resolve: stepReached({ ...t, sla }, 'resolve', now.getTime()) } : t.timers;
       return {
         to: t.status,
         type: c.approve ? 'extension_approved' : 'extension_refused',
-        patch: { extension: decided, ...(sla ? { sla } : {}) },
+        patch: { extension: decided, ...(sla ? { sla } : {}), timers },
         data: { minutes: request.minutes, ...(sla ? { resolveBy: sla.resolveBy } : {}) },
       };
     },
@@ -272,6 +278,8 @@ function reopenPatch(t: Ticket, now: Date): Partial<Ticket> {
     acceptedAt: undefined,
     arrivedAt: undefined,
     dispatchedAt: now.toISOString(),
+    timers: undefined,
+    escalationLevel: undefined,
     ...(category ? { sla: slaDeadlines(category, t.priority, now) } : {}),
   };
 }

@@ -63,6 +63,8 @@ function buildTenantKeys(tenantId: string) {
       party: (sub: string) => `${base}idx:party:${sub}`,
       /** Open work by resolve deadline, for overdue queries and escalation. */
       due: `${base}idx:due`,
+      /** Each watched ticket by the time its next deadline warning or escalation falls due. */
+      timers: `${base}idx:timers`,
       /** Where the open tickets of a category are (a GEO set): likely duplicates of a new report. */
       openNear: (c: string) => `${base}idx:near:${c}`,
     },

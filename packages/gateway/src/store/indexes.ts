@@ -1,4 +1,4 @@
-import { OPEN_WORK_STATUSES, TERMINAL_STATUSES, type Ticket } from '@civicloop/model';
+import { OPEN_WORK_STATUSES, TERMINAL_STATUSES, nextMilestone, type Ticket } from '@civicloop/model';
 import { geohashScore } from '../redis/geohash.js';
 import type { TenantKeys } from '../redis/keys.js';
 
@@ -16,6 +16,8 @@ export function indexMembership(keys: TenantKeys, ticket: Ticket): Map<string, n
   for (const follower of ticket.followers) out.set(keys.index.party(follower), created);
   if (ticket.unitId) out.set(keys.index.unit(ticket.unitId), created);
   if (ticket.assigneeId) out.set(keys.index.assignee(ticket.assigneeId), created);
+  const milestone = nextMilestone(ticket);
+  if (milestone) out.set(keys.index.timers, milestone.at);
   if (!TERMINAL_STATUSES.includes(ticket.status)) out.set(keys.index.openNear(ticket.category), geohashScore(ticket.location.lon, ticket.location.lat));
   if (ticket.sla && OPEN_WORK_STATUSES.includes(ticket.status) && ticket.status !== 'resolved') {
     out.set(keys.index.due, Date.parse(ticket.sla.resolveBy));

@@ -97,6 +97,13 @@ export const Ticket = Type.Object({
   assigneeId: Type.Optional(Type.String()),
   sla: Type.Optional(Sla),
   extension: Type.Optional(Extension),
+  timers: Type.Optional(
+    Type.Object(
+      { respond: Type.Optional(Type.Integer()), arrive: Type.Optional(Type.Integer()), resolve: Type.Optional(Type.Integer()) },
+      { description: 'per deadline, the highest step (percent of its span) already warned or escalated in this dispatch' },
+    ),
+  ),
+  escalationLevel: Type.Optional(Type.Integer({ minimum: 1, description: 'highest escalation (督办) level reached: 1 at a breach, 2 at 150 %, 3 at 200 %' })),
   overdue: Type.Optional(Type.Boolean({ description: 'computed on read: past resolveBy and not yet resolved' })),
   likelyDuplicates: Type.Optional(Type.Array(LikelyDuplicate, { description: 'in the create response only, for staff: open tickets of the category nearby and recent; such a report waits for a dispatcher to merge it or route it' })),
   reworkCount: Type.Integer({ minimum: 0 }),
@@ -135,6 +142,8 @@ export const EVENT_TYPES = [
   'extension_requested',
   'extension_approved',
   'extension_refused',
+  'deadline_warning',
+  'escalated',
 ] as const;
 export type TicketEventType = (typeof EVENT_TYPES)[number];
 export const TicketEventType = StringEnum(EVENT_TYPES);

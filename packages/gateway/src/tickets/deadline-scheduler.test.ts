@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CivicLoop } from '@civicloop/sdk';
+import { BIN_REPORT, startTestGateway, startTestRedis, type TestGateway, type TestRedis } from '../../../../test-support/gateway-harness.js';
+
+// One injected clock for two gateways on one Redis; their schedulers are driven pass by pass.
+let clock = Date.parse('2026-11-23T01:00:00Z');
+const now = () => new Date(clock);
+const MINUTE = 60_000;
+
+let redis: TestRedis;
+let a: TestGateway;
+let b: TestGateway;
+beforeAll(async () => {
+  redis = await startTestRedis();
+  a = await startTestGateway({ schedulerEnabled: false }, { redis, now });
+  b = await startTestGateway({ schedulerEnabled: false }, { redis, now });
+});
+afterAll(async () => {
+  await a?.close();
+  await b?.close();
+  await redis?.stop();
+});
+
+const timeline = async (client: CivicLoop, id: string) =>
+  (await client.tickets.history(id))
+    .filter((e) => e.type === 'deadline_warning' || e.type === 'escalated')
+    .map((e) => [e.type, e.data?.deadline, e.data?.percent, e.data?.level ?? null]);
+
+/** Both schedulers race over the same due work at the same instant. */
+async function bothPassAt(at: number) {
+  clock = at;
+  const [x, y] = await Promise.all([a.scheduler.runOnce(), b.scheduler.runOnce()]);
+  return x + y;
+}
+
+describe('time limits and escalation', () => {
+  it('warns at 50 % and 75 %, escalates at the breach and further steps, once each with two schedulers', async () => {
+    const server = new CivicLoop({ baseUrl: a.url, apiKey: a.tenant.secretKey });
+    const worker = new CivicLoop({ baseUrl: a.url, apiKey: a.tenant.publishableKey, token: await a.tenant.token('w-1', 'worker', { unitId: 'sanitation' }) });
+    const ticket = await server.tickets.create(BIN_REPORT);
+    const dispatched = (await server.tickets.dispatch(ticket.id, { unitId: 'sanitation', assigneeId: 'w-1' })).ticket;
+    const t0 = Date.parse(dispatched.dispatchedAt!);
+    const at = (deadline: 'respond' | 'arrive' | 'resolve', percent: number) => t0 + ((Date.parse(dispatched.sla![`${deadline}By`]) - t0) * percent) / 100;
+    // The category's limits: respond within 30 min, arrive within 1 h, resolve within 3 h.
+    expect([at('respond', 100), at('arrive', 100), at('resolve', 100)].map((t) => (t - t0) / MINUTE)).toEqual([30, 60, 180]);
+
+    expect(await bothPassAt(at('respond', 50) - 1)).toBe(0);
+    expect(await bothPassAt(at('respond', 50))).toBe(1);
+    expect(await bothPassAt(at('respond', 75))).toBe(1);
+    // 30 min: the response deadline is breached and the arrival one half gone, in the same pass.
+    expect(await bothPassAt(at('respond', 100))).toBe(2);
+    expect(await bothPassAt(at('respond', 100) + MINUTE)).toBe(0);
+    clock = at('respond', 100) + 2 * MINUTE;
+    await worker.tickets.accept(ticket.id);
+    // Accepted: no more about responding; arriving and resolving go on.
+    expect(await bothPassAt(at('respond', 150))).toBe(1);
+    expect(await timeline(server, ticket.id)).toEqual([
+      ['deadline_warning', 'respond', 50, null],
+      ['deadline_warning', 'respond', 75, null],
+      ['escalated', 'respond', 100, 1],
+      ['deadline_warning', 'arrive', 50, null],
+      ['deadline_warning', 'arrive', 75, null],
+    ]);
+
+    // The gateways stop for hours; a new one finds the schedule in Redis and records only the
+    // worst of what it missed for each deadline.
+    await a.close();
+    const c = await startTestGateway({ schedulerEnabled: false }, { redis, now });
+    try {
+      clock = at('resolve', 200) + MINUTE;
+      expect(await c.scheduler.runOnce()).toBe(2);
+      const later = new CivicLoop({ baseUrl: c.url, apiKey: a.tenant.secretKey });
+      expect((await timeline(later, ticket.id)).slice(5)).toEqual([
+        ['escalated', 'arrive', 200, 3],
+        ['escalated', 'resolve', 200, 3],
+      ]);
+      const final = await later.tickets.get(ticket.id);
+      expect(final).toMatchObject({ escalationLevel: 3, overdue: true, timers: { respond: 100, arrive: 200, resolve: 200 } });
+      const escalation = (await later.tickets.history(ticket.id)).find((e) => e.type === 'escalated' && e.data?.deadline === 'resolve')!;
+      expect(escalation.actor).toMatchObject({ sub: 'system:scheduler', role: 'service' });
+      expect(escalation.data).toMatchObject({ overdueMinutes: 181 });
+      expect(await c.scheduler.runOnce()).toBe(0);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('an approved extension moves the resolve milestones; a resolved ticket is no longer watched', async () => {
+    clock = Date.parse('2026-11-24T01:00:00Z');
+    const server = new CivicLoop({ baseUrl: b.url, apiKey: b.tenant.secretKey });
+    const worker = new CivicLoop({ baseUrl: b.url, apiKey: b.tenant.publishableKey, token: await b.tenant.token('w-2', 'worker', { unitId: 'sanitation' }) });
+    const ticket = await server.tickets.create({ ...BIN_REPORT, location: { lat: 23.2, lon: 113.4 } });
+    await server.tickets.dispatch(ticket.id, { unitId: 'sanitation', assigneeId: 'w-2' });
+    await worker.tickets.accept(ticket.id);
+    clock += 5 * MINUTE;
+    await worker.tickets.arrive(ticket.id);
+    // 150 min into a 180 min limit: 75 % warned.
+    clock = Date.parse('2026-11-24T01:00:00Z') + 150 * MINUTE;
+    await b.scheduler.runOnce();
+    expect((await timeline(server, ticket.id)).filter(([, d]) => d === 'resolve')).toEqual([['deadline_warning', 'resolve', 75, null]]);
+    await worker.tickets.requestExtension(ticket.id, { minutes: 180, reason: 'Waiting for a new bin' });
+    await server.tickets.reviewExtension(ticket.id, { approve: true });
+    // The deadline is now 6 h after dispatch, watched afresh: no breach at the old time, but the
+    // new span's 50 % (3 h) and 75 % (4.5 h).
+    clock = Date.parse('2026-11-24T01:00:00Z') + 181 * MINUTE;
+    expect(await b.scheduler.runOnce()).toBe(1);
+    clock = Date.parse('2026-11-24T01:00:00Z') + 270 * MINUTE;
+    expect(await b.scheduler.runOnce()).toBe(1);
+    expect((await timeline(server, ticket.id)).filter(([, d]) => d === 'resolve')).toEqual([
+      ['deadline_warning', 'resolve', 75, null],
+      ['deadline_warning', 'resolve', 50, null],
+      ['deadline_warning', 'resolve', 75, null],
+    ]);
+    await worker.tickets.resolve(ticket.id, { photos: [{ ref: 'media/after.jpg' }] });
+    clock = Date.parse('2026-11-24T01:00:00Z') + 24 * 60 * MINUTE;
+    expect(await b.scheduler.runOnce()).toBe(0);
+  });
+});

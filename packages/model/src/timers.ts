@@ -1,0 +1,95 @@
+import type { Actor } from './schemas/principal.js';
+import type { Ticket, TicketEvent } from './schemas/ticket.js';
+
+/**
+ * Time limits. Each deadline of a dispatched ticket (respond = accept, arrive, resolve) is
+ * watched from the dispatch time: warnings at 50 % and 75 % of its span, an escalation (督办) at
+ * 100 %, and further escalation levels at 150 % and 200 %. Pure functions of the ticket and the
+ * time: the gateway's scheduler keeps the next milestone of every ticket in a sorted set and asks
+ * these what is due.
+ */
+export const DEADLINE_KINDS = ['respond', 'arrive', 'resolve'] as const;
+export type DeadlineKind = (typeof DEADLINE_KINDS)[number];
+export const TIMER_STEPS = [50, 75, 100, 150, 200] as const;
+
+export const SCHEDULER_ACTOR: Actor = { sub: 'system:scheduler', role: 'service', name: 'Time limits' };
+
+const UNDER_WAY = ['dispatched', 'accepted', 'on_site', 'rework'];
+
+/** Deadlines still to be met: respond until accepted, arrive until on site, resolve until resolved. */
+function pending(ticket: Ticket): DeadlineKind[] {
+  if (!ticket.sla || !ticket.dispatchedAt || !UNDER_WAY.includes(ticket.status)) return [];
+  const out: DeadlineKind[] = [];
+  if (ticket.status === 'dispatched' && !ticket.acceptedAt) out.push('respond');
+  if ((ticket.status === 'dispatched' || ticket.status === 'accepted') && !ticket.arrivedAt) out.push('arrive');
+  out.push('resolve');
+  return out;
+}
+
+function stepTime(ticket: Ticket, kind: DeadlineKind, step: number): number {
+  const start = Date.parse(ticket.dispatchedAt!);
+  const end = Date.parse(ticket.sla![`${kind}By`]);
+  return start + ((end - start) * step) / 100;
+}
+
+/** The highest step of a deadline already reached at `now` (0 when none). */
+export function stepReached(ticket: Ticket, kind: DeadlineKind, now: number): number {
+  let reached = 0;
+  for (const step of TIMER_STEPS) if (stepTime(ticket, kind, step) <= now) reached = step;
+  return reached;
+}
+
+/** When the ticket's next warning or escalation falls due, or undefined when nothing is watched. */
+export function nextMilestone(ticket: Ticket): { at: number; deadline: DeadlineKind; step: number } | undefined {
+  let next: { at: number; deadline: DeadlineKind; step: number } | undefined;
+  for (const kind of pending(ticket)) {
+    const done = ticket.timers?.[kind] ?? 0;
+    const step = TIMER_STEPS.find((s) => s > done);
+    if (step === undefined) continue;
+    const at = stepTime(ticket, kind, step);
+    if (!next || at < next.at) next = { at, deadline: kind, step };
+  }
+  return next;
+}
+
+/**
+ * The event for the most serious milestone due now, with the ticket as it becomes, or undefined
+ * when nothing is due. Steps passed while nobody watched (a stopped gateway) are not replayed one
+ * by one: the highest one reached is recorded once.
+ */
+export function applyDueMilestone(ticket: Ticket, now: Date): { ticket: Ticket; event: TicketEvent } | undefined {
+  let due: { deadline: DeadlineKind; step: number } | undefined;
+  for (const kind of pending(ticket)) {
+    const step = stepReached(ticket, kind, now.getTime());
+    if (step > (ticket.timers?.[kind] ?? 0) && (!due || step > due.step)) due = { deadline: kind, step };
+  }
+  if (!due) return undefined;
+  const at = now.toISOString();
+  const version = ticket.version + 1;
+  const escalation = due.step >= 100 ? 1 + (due.step - 100) / 50 : undefined;
+  const dueAt = ticket.sla![`${due.deadline}By`];
+  const next: Ticket = Object.assign({}, ticket, {
+    version,
+    updatedAt: at,
+    overdue: undefined,
+    timers: { ...ticket.timers, [due.deadline]: due.step },
+    ...(escalation ? { escalationLevel: Math.max(ticket.escalationLevel ?? 0, escalation) } : {}),
+  });
+  const event: TicketEvent = {
+    id: `${ticket.id}:${version}`,
+    ticketId: ticket.id,
+    version,
+    type: escalation ? 'escalated' : 'deadline_warning',
+    from: ticket.status,
+    to: ticket.status,
+    actor: SCHEDULER_ACTOR,
+    at,
+    data: {
+      deadline: due.deadline,
+      percent: due.step,
+      dueAt,
+      ...(escalation ? { level: escalation, overdueMinutes: Math.max(0, Math.round((now.getTime() - Date.parse(dueAt)) / 60_000)) } : {}),
+    },
+  };
+  return { ticket: next, event };
+}
