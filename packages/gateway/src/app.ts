@@ -29,6 +29,7 @@ import { ZoneStore } from './store/zone-store.js';
 import { zoneRoutes } from './routes/zones.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { intakeRoutes } from './routes/intake.js';
+import { open311Routes } from './routes/open311.js';
 import { WebhookDeliveryLoop } from './webhooks/delivery-loop.js';
 import { DeadlineScheduler } from './tickets/deadline-scheduler.js';
 import { WebhookStore } from './webhooks/webhook-store.js';
@@ -172,6 +173,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   await app.register(zoneRoutes, { services });
   await app.register(webhookRoutes, { services, store: webhooks });
   await app.register(intakeRoutes, { services, ticketService });
+  await app.register(open311Routes, { services, ticketService, prefix: '/open311/v2' });
   await app.register(tenantRoutes, { services });
   await app.register(deviceRoutes, { services });
   await app.register(fleetRoutes, { services, ticketService, streams, hub });

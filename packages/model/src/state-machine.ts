@@ -381,7 +381,8 @@ export interface NewTicketIdentity {
 
 /** Channels a caller may claim for a report; residents cannot pose as a hotline import, say. */
 const CHANNELS_BY_ROLE: Partial<Record<Role, readonly Channel[]>> = {
-  public: ['widget'],
+  // A publishable key serves browsers (the widget) and residents' apps (Open311 clients among them).
+  public: ['widget', 'app'],
   citizen: ['widget', 'app'],
   steward: ['patrol', 'app'],
   worker: ['patrol', 'app'],

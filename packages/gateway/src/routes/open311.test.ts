@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CivicLoop } from '@civicloop/sdk';
+import { BIN_REPORT, snapshotRedis, startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
+import { open311Time } from './open311.js';
+
+// The field lists of GeoReport v2 (wiki.open311.org/GeoReport_v2).
+const SERVICE_FIELDS = ['service_code', 'service_name', 'description', 'metadata', 'type', 'keywords', 'group'].sort();
+const REQUEST_FIELDS = [
+  'service_request_id', 'status', 'status_notes', 'service_name', 'service_code', 'description', 'agency_responsible', 'service_notice',
+  'requested_datetime', 'updated_datetime', 'expected_datetime', 'address', 'address_id', 'zipcode', 'lat', 'long', 'media_url',
+].sort();
+const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/;
+
+let gw: TestGateway;
+let base: string;
+let jurisdiction: string;
+beforeAll(async () => {
+  gw = await startTestGateway();
+  base = `${gw.url}/open311/v2`;
+  jurisdiction = gw.tenant.code;
+});
+afterAll(async () => gw?.close());
+
+const get = async (path: string) => {
+  const response = await fetch(`${base}${path}`);
+  return { status: response.status, body: (await response.json()) as any };
+};
+const post = async (fields: Record<string, string>) => {
+  const response = await fetch(`${base}/requests.json`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
+  return { status: response.status, body: (await response.json()) as any };
+};
+const expectError = (res: { status: number; body: any }, status: number) => {
+  expect(res.status).toBe(status);
+  expect(Array.isArray(res.body)).toBe(true);
+  expect(res.body).toEqual([{ code: status, description: expect.any(String) }]);
+};
+
+describe('Open311 GeoReport v2', () => {
+  it('discovery and services: bare arrays, string codes, the spec\'s fields', async () => {
+    const discovery = await get('/discovery.json');
+    expect(discovery.body.endpoints[0]).toMatchObject({ specification: 'http://wiki.open311.org/GeoReport_v2', type: 'production', formats: ['application/json'] });
+    const services = await get(`/services.json?jurisdiction_id=${jurisdiction}`);
+    expect(Array.isArray(services.body)).toBe(true);
+    expect(services.body.length).toBeGreaterThan(40);
+    for (const service of services.body) {
+      expect(Object.keys(service).sort()).toEqual(SERVICE_FIELDS);
+      expect(typeof service.service_code).toBe('string');
+      expect(service.type).toBe('realtime');
+    }
+    const definition = await get(`/services/sanitation.bin_overflow.json?jurisdiction_id=${jurisdiction}`);
+    expect(definition.body).toEqual({ service_code: 'sanitation.bin_overflow', attributes: [] });
+    expectError(await get(`/services/no.such.json?jurisdiction_id=${jurisdiction}`), 404);
+  });
+
+  it('POST requests.json (form-encoded, api_key) creates a ticket and answers with its id; GET finds it as the spec lists it', async () => {
+    const created = await post({
+      jurisdiction_id: jurisdiction,
+      api_key: gw.tenant.publishableKey,
+      service_code: 'sanitation.bin_overflow',
+      lat: '23.1291',
+      long: '113.2644',
+      address_string: 'Bus stop, Tianhe Road',
+      description: 'Bin overflowing',
+      first_name: 'Ada',
+      last_name: 'Lee',
+      email: 'ada@example.org',
+      account_id: 'acc-7',
+      media_url: 'https://photos.example.org/bin.jpg',
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(200);
+    expect(created.body).toEqual([{ service_request_id: expect.stringMatching(/^[A-Z0-9]+-\d{8}-\d{4}$/), service_notice: '', account_id: 'acc-7' }]);
+    const id = created.body[0].service_request_id as string;
+
+    const one = await get(`/requests/${id}.json?jurisdiction_id=${jurisdiction}`);
+    expect(Array.isArray(one.body)).toBe(true);
+    const [request] = one.body;
+    expect(Object.keys(request).sort()).toEqual(REQUEST_FIELDS);
+    expect(request).toMatchObject({ service_request_id: id, status: 'open', service_code: 'sanitation.bin_overflow', service_name: 'Overflowing bin', description: 'Bin overflowing', address: 'Bus stop, Tianhe Road', lat: 23.1291, long: 113.2644, media_url: 'https://photos.example.org/bin.jpg' });
+    expect(request.requested_datetime).toMatch(DATETIME);
+    expect(request.requested_datetime.endsWith('+08:00')).toBe(true);
+    // No reporter data in public reads.
+    expect(JSON.stringify(one.body)).not.toMatch(/Ada|ada@example/);
+
+    // Closed once the loop completes: status and status_notes follow.
+    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+    const ticket = await server.tickets.getByNumber(id);
+    await server.tickets.reject(ticket.id, { reason: 'invalid', note: 'Not a bin' });
+    const closed = (await get(`/requests.json?jurisdiction_id=${jurisdiction}&service_request_id=${id}`)).body[0];
+    expect(closed).toMatchObject({ status: 'closed', status_notes: 'Not accepted. (invalid)', expected_datetime: null });
+  });
+
+  it('GET requests.json filters by service_code, status and dates, newest first, within 90 days by default', async () => {
+    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+    const light = await server.tickets.create({ ...BIN_REPORT, category: 'municipal.street_light', location: { lat: 23.2, lon: 113.2 } });
+    const all = (await get(`/requests.json?jurisdiction_id=${jurisdiction}`)).body as { service_request_id: string; service_code: string; status: string }[];
+    expect(all[0]!.service_request_id).toBe(light.number);
+    expect((await get(`/requests.json?jurisdiction_id=${jurisdiction}&service_code=municipal.street_light`)).body.map((r: any) => r.service_request_id)).toEqual([light.number]);
+    expect((await get(`/requests.json?jurisdiction_id=${jurisdiction}&status=closed`)).body.every((r: any) => r.status === 'closed')).toBe(true);
+    expect((await get(`/requests.json?jurisdiction_id=${jurisdiction}&status=open`)).body.map((r: any) => r.service_request_id)).toContain(light.number);
+    expect((await get(`/requests.json?jurisdiction_id=${jurisdiction}&end_date=2020-01-01T00:00:00Z`)).body).toEqual([]);
+    expectError(await get(`/requests.json?jurisdiction_id=${jurisdiction}&start_date=yesterday`), 400);
+  });
+
+  it('errors as the spec says: 403 bad api_key, 404 missing, 400 otherwise; nothing written', async () => {
+    const other = await gw.createTenant('OTH');
+    const before = await snapshotRedis(gw.redis.client);
+    const form = { jurisdiction_id: jurisdiction, api_key: gw.tenant.publishableKey, service_code: 'sanitation.bin_overflow', lat: '23.1', long: '113.3', description: 'x' };
+    expectError(await post({ ...form, api_key: 'cl_pk_wrong.key' }), 403);
+    expectError(await post({ ...form, api_key: '' }), 403);
+    expectError(await post({ ...form, api_key: other.publishableKey }), 403);
+    expectError(await post({ ...form, service_code: 'nope' }), 400);
+    expectError(await post({ ...form, lat: '91' }), 400);
+    const { lat: _lat, long: _long, ...noPlace } = form;
+    expectError(await post({ ...noPlace, address_string: 'Somewhere' }), 400);
+    expectError(await post({ ...form, description: 'x'.repeat(4001) }), 400);
+    expectError(await get(`/requests/NOPE-20200101-0001.json?jurisdiction_id=${jurisdiction}`), 404);
+    expectError(await get('/requests.json'), 400);
+    expectError(await get('/services.json?jurisdiction_id=NOWHERE'), 404);
+    expectError(await get(`/services.xml?jurisdiction_id=${jurisdiction}`), 400);
+    expectError(await get(`/tokens/abc.json?jurisdiction_id=${jurisdiction}`), 404);
+    expectError(await get('/no/such/thing'), 404);
+    expect(await snapshotRedis(gw.redis.client)).toEqual(before);
+  });
+
+  it('writes times in the jurisdiction\'s zone with an offset and no fractions', () => {
+    expect(open311Time('2026-11-22T01:02:03.456Z', 'Asia/Shanghai')).toBe('2026-11-22T09:02:03+08:00');
+    expect(open311Time('2026-07-01T12:00:00.000Z', 'America/New_York')).toBe('2026-07-01T08:00:00-04:00');
+    expect(open311Time('2026-01-15T12:00:00.000Z', 'UTC')).toBe('2026-01-15T12:00:00+00:00');
+    expect(open311Time(undefined, 'UTC')).toBeNull();
+  });
+});
