@@ -258,13 +258,14 @@ const RULES: { [K in CommandName]: Rule<K> } = {
         at: now.toISOString(),
         by: a,
         sameDay: t.closedAt ? sameCalendarDay(new Date(t.closedAt), now, policy.timeZone) : false,
+        via: c.via ?? (a.role === 'citizen' || a.role === 'public' ? 'app' : 'phone'),
       };
       const reopens = policy.reopenOnRatingAtOrBelow !== null && c.rating <= policy.reopenOnRatingAtOrBelow;
       return {
         to: reopens ? 'dispatched' : 'closed',
         type: 'feedback_recorded',
         patch: reopens ? { feedback, ...reopenPatch(t, now) } : { feedback },
-        data: { rating: c.rating, sameDay: feedback.sameDay, reopened: reopens },
+        data: { rating: c.rating, sameDay: feedback.sameDay, reopened: reopens, via: feedback.via },
       };
     },
   },

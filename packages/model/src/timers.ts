@@ -2,7 +2,7 @@ import type { Actor } from './schemas/principal.js';
 import type { Ticket, TicketEvent } from './schemas/ticket.js';
 
 /**
- * Time limits. Each deadline of a dispatched ticket (respond = accept, arrive, resolve) is
+ * Time limits and follow-up. Each deadline of a dispatched ticket (respond = accept, arrive, resolve) is
  * watched from the dispatch time: warnings at 50 % and 75 % of its span, an escalation (督办) at
  * 100 %, and further escalation levels at 150 % and 200 %. Pure functions of the ticket and the
  * time: the gateway's scheduler keeps the next milestone of every ticket in a sorted set and asks
@@ -39,8 +39,20 @@ export function stepReached(ticket: Ticket, kind: DeadlineKind, now: number): nu
   return reached;
 }
 
-/** When the ticket's next warning or escalation falls due, or undefined when nothing is watched. */
-export function nextMilestone(ticket: Ticket): { at: number; deadline: DeadlineKind; step: number } | undefined {
+/** A closed ticket whose reporter has not been asked yet, nor has answered since the close. */
+function followUpDue(ticket: Ticket): number | undefined {
+  if (ticket.status !== 'closed' || !ticket.closedAt) return undefined;
+  if (ticket.followUpRequestedAt && ticket.followUpRequestedAt >= ticket.closedAt) return undefined;
+  if (ticket.feedback && ticket.feedback.at >= ticket.closedAt) return undefined;
+  // A public (anonymous browser) reporter cannot be reached; nobody to ask.
+  if (ticket.reporter.role === 'public') return undefined;
+  return Date.parse(ticket.closedAt);
+}
+
+/** When the ticket's next warning, escalation or follow-up falls due, or undefined when nothing is watched. */
+export function nextMilestone(ticket: Ticket): { at: number; deadline: DeadlineKind | 'followup'; step: number } | undefined {
+  const followUp = followUpDue(ticket);
+  if (followUp !== undefined) return { at: followUp, deadline: 'followup', step: 0 };
   let next: { at: number; deadline: DeadlineKind; step: number } | undefined;
   for (const kind of pending(ticket)) {
     const done = ticket.timers?.[kind] ?? 0;
@@ -58,6 +70,8 @@ export function nextMilestone(ticket: Ticket): { at: number; deadline: DeadlineK
  * by one: the highest one reached is recorded once.
  */
 export function applyDueMilestone(ticket: Ticket, now: Date): { ticket: Ticket; event: TicketEvent } | undefined {
+  const followUp = followUpDue(ticket);
+  if (followUp !== undefined) return followUp <= now.getTime() ? requestFollowUp(ticket, now) : undefined;
   let due: { deadline: DeadlineKind; step: number } | undefined;
   for (const kind of pending(ticket)) {
     const step = stepReached(ticket, kind, now.getTime());
@@ -92,4 +106,28 @@ export function applyDueMilestone(ticket: Ticket, now: Date): { ticket: Ticket; 
     },
   };
   return { ticket: next, event };
+}
+
+/**
+ * The follow-up (回访) after a close: one event asking the reporter to rate the outcome. Their
+ * app or the widget shows the rating form on it; a hotline agent calls those without one and
+ * records the answer as feedback (via phone).
+ */
+function requestFollowUp(ticket: Ticket, now: Date): { ticket: Ticket; event: TicketEvent } {
+  const at = now.toISOString();
+  const version = ticket.version + 1;
+  return {
+    ticket: Object.assign({}, ticket, { version, updatedAt: at, overdue: undefined, followUpRequestedAt: at }),
+    event: {
+      id: `${ticket.id}:${version}`,
+      ticketId: ticket.id,
+      version,
+      type: 'followup_requested',
+      from: ticket.status,
+      to: ticket.status,
+      actor: SCHEDULER_ACTOR,
+      at,
+      data: { reporter: ticket.reporter.sub, ...(ticket.reporter.contact ? { callBack: true } : {}) },
+    },
+  };
 }

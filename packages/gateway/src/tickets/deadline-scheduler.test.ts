@@ -116,3 +116,37 @@ describe('time limits and escalation', () => {
     expect(await b.scheduler.runOnce()).toBe(0);
   });
 });
+
+describe('follow-up after close', () => {
+  it('asks the reporter once when a ticket closes; a hotline agent records the answer by phone', async () => {
+    clock = Date.parse('2026-11-25T02:00:00Z');
+    const server = new CivicLoop({ baseUrl: b.url, apiKey: b.tenant.secretKey });
+    const token = (sub: string, role: 'citizen' | 'worker' | 'supervisor' | 'dispatcher') => b.tenant.token(sub, role, role === 'worker' ? { unitId: 'sanitation' } : {});
+    const resident = new CivicLoop({ baseUrl: b.url, apiKey: b.tenant.publishableKey, token: await token('resident-77', 'citizen') });
+    const worker = new CivicLoop({ baseUrl: b.url, apiKey: b.tenant.publishableKey, token: await token('w-1', 'worker') });
+    const supervisor = new CivicLoop({ baseUrl: b.url, apiKey: b.tenant.publishableKey, token: await token('s-1', 'supervisor') });
+    const agent = new CivicLoop({ baseUrl: b.url, apiKey: b.tenant.publishableKey, token: await token('agent-12345', 'dispatcher') });
+    const ticket = await resident.tickets.create({ ...BIN_REPORT, location: { lat: 23.3, lon: 113.45 }, contact: '138****1234' });
+    await server.tickets.dispatch(ticket.id, { unitId: 'sanitation', assigneeId: 'w-1' });
+    await worker.tickets.accept(ticket.id);
+    await worker.tickets.arrive(ticket.id);
+    await worker.tickets.resolve(ticket.id, { photos: [{ ref: 'media/after.jpg' }] });
+    expect(await b.scheduler.runOnce()).toBe(0);
+    await supervisor.tickets.verify(ticket.id, { outcome: 'pass' });
+
+    clock += 1000;
+    expect(await b.scheduler.runOnce()).toBe(1);
+    clock += 60_000;
+    expect(await b.scheduler.runOnce()).toBe(0);
+    const asked = (await server.tickets.history(ticket.id)).at(-1)!;
+    expect(asked).toMatchObject({ type: 'followup_requested', actor: { sub: 'system:scheduler' }, data: { reporter: 'resident-77', callBack: true } });
+
+    // The resident does not answer in the app; the hotline calls them the same afternoon.
+    clock += 3 * 60 * MINUTE;
+    const recorded = await agent.tickets.feedback(ticket.id, { rating: 4, comment: 'Happy, by phone', via: 'phone' });
+    expect(recorded.ticket.feedback).toMatchObject({ rating: 4, via: 'phone', sameDay: true, by: { sub: 'agent-12345', role: 'dispatcher' } });
+    clock += 24 * 60 * MINUTE;
+    expect(await b.scheduler.runOnce()).toBe(0);
+    expect((await resident.tickets.history(ticket.id)).filter((e) => e.type === 'followup_requested')).toHaveLength(1);
+  });
+});

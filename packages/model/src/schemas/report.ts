@@ -34,10 +34,13 @@ export const CreateTicketInput = TypeObject(
 );
 export type CreateTicketInput = Static<typeof CreateTicketInput>;
 
+export const FOLLOW_UP_MEANS = ['app', 'phone', 'sms', 'visit'] as const;
+
 export const FeedbackBody = TypeObject(
   {
     rating: Integer({ minimum: 1, maximum: 5 }),
     comment: Optional(TypeString({ maxLength: 1000 })),
+    via: Optional(StringEnum(FOLLOW_UP_MEANS, { description: 'how the reporter was asked: app (default for the reporter themselves) or, recorded by a hotline agent, phone, sms or visit' })),
     expectedVersion: Optional(Integer({ minimum: 1 })),
   },
   strict,

@@ -52,6 +52,7 @@ export const Feedback = Type.Object({
   at: Timestamp,
   by: Actor,
   sameDay: Type.Boolean({ description: 'recorded on the same calendar day (tenant time zone) as the close' }),
+  via: Type.Optional(Type.String({ description: 'app, phone, sms or visit' })),
 });
 export type Feedback = Static<typeof Feedback>;
 
@@ -103,6 +104,7 @@ export const Ticket = Type.Object({
       { description: 'per deadline, the highest step (percent of its span) already warned or escalated in this dispatch' },
     ),
   ),
+  followUpRequestedAt: Type.Optional(Timestamp),
   escalationLevel: Type.Optional(Type.Integer({ minimum: 1, description: 'highest escalation (督办) level reached: 1 at a breach, 2 at 150 %, 3 at 200 %' })),
   overdue: Type.Optional(Type.Boolean({ description: 'computed on read: past resolveBy and not yet resolved' })),
   likelyDuplicates: Type.Optional(Type.Array(LikelyDuplicate, { description: 'in the create response only, for staff: open tickets of the category nearby and recent; such a report waits for a dispatcher to merge it or route it' })),
@@ -144,6 +146,7 @@ export const EVENT_TYPES = [
   'extension_refused',
   'deadline_warning',
   'escalated',
+  'followup_requested',
 ] as const;
 export type TicketEventType = (typeof EVENT_TYPES)[number];
 export const TicketEventType = StringEnum(EVENT_TYPES);
