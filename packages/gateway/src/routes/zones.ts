@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { CivicLoopError, CreateZoneInput, UpdateZoneInput, Zone } from '@civicloop/model';
+import { CivicLoopError, CreateZoneInput, UpdateZoneInput, Zone, isIsoWeek, planInspectionRound } from '@civicloop/model';
 import { ADMINS, STAFF, type Services } from '../services.js';
+
+const INSPECTORS = ['supervisor', 'dispatcher', 'admin', 'service'] as const;
 import { errorResponses, security } from './shared-schemas.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -30,6 +32,36 @@ export const zoneRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
     '/v1/zones/:id',
     { config: { access: write }, schema: { tags, summary: 'Change a zone: its name, outline, parent or routing rules', security, params: IdParams, body: UpdateZoneInput, response: { 200: Zone, ...errorResponses } } },
     async (request) => zones.update(request.principal.tenantId, request.params.id, request.body, services.now()),
+  );
+  app.get(
+    '/v1/inspections/round',
+    {
+      config: { access: { kind: 'roles', roles: INSPECTORS } },
+      schema: {
+        tags,
+        summary: 'The inspection round of a week: per district, its must-check central zone and three villages drawn at random, reproducible from the seed',
+        security,
+        querystring: Type.Object({
+          week: Type.String({ pattern: '^\\d{4}-W\\d{2}$', description: 'ISO week, e.g. 2026-W47' }),
+          seed: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'default: the tenant id; give the recorded seed to re-draw a past round' })),
+          villages: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, default: 3 })),
+        }),
+        response: {
+          200: Type.Object({
+            week: Type.String(),
+            seed: Type.String(),
+            districts: Type.Array(Type.Object({ districtId: Type.String(), mustCheck: Type.Union([Type.String(), Type.Null()]), villages: Type.Array(Type.String()) })),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { week, seed, villages } = request.query;
+      if (!isIsoWeek(week)) throw new CivicLoopError('CL_ERR_VALIDATION', `week ${week} is not an ISO week such as 2026-W47.`);
+      const all = await zones.list(request.principal.tenantId);
+      return planInspectionRound(all, week, seed ?? request.principal.tenantId, villages ?? 3);
+    },
   );
   app.delete(
     '/v1/zones/:id',

@@ -59,7 +59,7 @@ export class ZoneStore {
   async create(tenantId: string, input: CreateZoneInput, now: Date): Promise<Zone> {
     await this.check(tenantId, input.id, input);
     const at = now.toISOString();
-    const zone: Zone = { id: input.id, name: input.name, type: input.type, geometry: input.geometry, routes: input.routes ?? [], createdAt: at, updatedAt: at, ...(input.parentId ? { parentId: input.parentId } : {}) };
+    const zone: Zone = { id: input.id, name: input.name, type: input.type, geometry: input.geometry, routes: input.routes ?? [], createdAt: at, updatedAt: at, ...(input.parentId ? { parentId: input.parentId } : {}), ...(input.mustCheck ? { mustCheck: true } : {}) };
     await this.records.insert(tenantId, zone);
     this.cache.delete(tenantId);
     return zone;

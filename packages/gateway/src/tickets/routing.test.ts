@@ -197,3 +197,21 @@ describe('likely duplicates', () => {
     expect(later.status).toBe('dispatched');
   });
 });
+
+describe('inspection rounds', () => {
+  it('draws the week\'s round from the tenant\'s zones, the same again for the same seed', async () => {
+    await admin.zones.create({ id: 'tianhe', name: 'Tianhe district', type: 'district', geometry: square(113.2, 23.0, 113.5, 23.3) });
+    await admin.zones.update('linhe', { parentId: 'tianhe' });
+    await admin.zones.create({ id: 'tiyu-west', name: 'Tiyu West village', type: 'village', parentId: 'linhe', geometry: square(113.31, 23.13, 113.315, 23.135) });
+    await admin.zones.create({ id: 'sports-centre', name: 'Sports centre', type: 'other', parentId: 'tianhe', mustCheck: true, geometry: square(113.33, 23.14, 113.335, 23.145) });
+    const round = (await api(gw.url, 'GET', '/v1/inspections/round?week=2026-W47&seed=audit', { auth: await gw.tenant.token('s-1', 'supervisor') })).body;
+    expect(round).toMatchObject({ week: '2026-W47', seed: 'audit', districts: [{ districtId: 'tianhe', mustCheck: 'sports-centre' }] });
+    expect([...round.districts[0].villages].sort()).toEqual(['shipai', 'tiyu-west']);
+    const again = (await api(gw.url, 'GET', '/v1/inspections/round?week=2026-W47&seed=audit', { auth: await gw.tenant.token('s-2', 'supervisor') })).body;
+    expect(again).toEqual(round);
+    const bad = await api(gw.url, 'GET', '/v1/inspections/round?week=2026-47', { auth: gw.tenant.secretKey });
+    expect(bad.body.error.code).toBe('CL_ERR_VALIDATION');
+    const worker = await api(gw.url, 'GET', '/v1/inspections/round?week=2026-W47', { auth: await gw.tenant.token('w-1', 'worker') });
+    expect(worker.body.error.code).toBe('CL_ERR_FORBIDDEN');
+  });
+});
