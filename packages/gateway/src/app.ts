@@ -30,6 +30,8 @@ import { zoneRoutes } from './routes/zones.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { intakeRoutes } from './routes/intake.js';
 import { open311Routes } from './routes/open311.js';
+import { statsRoutes } from './routes/stats.js';
+import { StatsProjector } from './stats/stats-projector.js';
 import { WebhookDeliveryLoop } from './webhooks/delivery-loop.js';
 import { DeadlineScheduler } from './tickets/deadline-scheduler.js';
 import { WebhookStore } from './webhooks/webhook-store.js';
@@ -64,6 +66,8 @@ export interface GatewayApp {
   ticketService: TicketService;
   /** Deadline warnings and escalations (running unless SCHEDULER_ENABLED=false; runOnce for tests). */
   scheduler: DeadlineScheduler;
+  /** The KPI counters' projector (runs with the scheduler; GET /v1/stats also catches up first). */
+  stats: StatsProjector;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -124,9 +128,11 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   });
   const deliveries = config.webhooksEnabled ? new WebhookDeliveryLoop(redis, webhooks, config, app.log, services.now) : undefined;
   const scheduler = new DeadlineScheduler(services, app.log);
+  const stats = new StatsProjector(services, app.log);
   app.addHook('onClose', async () => {
     await deliveries?.stop();
     await scheduler.stop();
+    await stats.stop();
     await services.telemetry?.close();
     delete services.telemetry;
   });
@@ -174,6 +180,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   await app.register(webhookRoutes, { services, store: webhooks });
   await app.register(intakeRoutes, { services, ticketService });
   await app.register(open311Routes, { services, ticketService, prefix: '/open311/v2' });
+  await app.register(statsRoutes, { services, projector: stats });
   await app.register(tenantRoutes, { services });
   await app.register(deviceRoutes, { services });
   await app.register(fleetRoutes, { services, ticketService, streams, hub });
@@ -184,6 +191,9 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
 
   await app.ready();
   deliveries?.start();
-  if (config.schedulerEnabled) scheduler.start();
-  return { app, services, streams, hub, ticketService, scheduler };
+  if (config.schedulerEnabled) {
+    scheduler.start();
+    stats.start(config.schedulerPollMs);
+  }
+  return { app, services, streams, hub, ticketService, scheduler, stats };
 }

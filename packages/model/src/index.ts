@@ -16,4 +16,5 @@ export * from './schemas/queries.js';
 export * from './schemas/zones.js';
 export * from './schemas/webhooks.js';
 export * from './schemas/intake.js';
+export * from './schemas/stats.js';
 export * from './telemetry/index.js';

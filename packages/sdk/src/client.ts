@@ -1,5 +1,6 @@
 import type {
   LikelyDuplicate,
+  StatsResult,
   CategoryCatalogue,
   CommandBodies,
   CommandName,
@@ -283,6 +284,11 @@ export class CivicLoop {
   async rotateKey(kind: 'secret' | 'publishable', options?: RequestOptions): Promise<string> {
     const result = await this.transport.request<{ key: string }>({ method: 'POST', path: '/v1/keys/rotate', body: { kind }, ...(options ? { options } : {}) });
     return result.key;
+  }
+
+  /** KPIs of the tickets reported from one day to another (YYYY-MM-DD), in total or by a dimension. */
+  stats(query: { from: string; to: string; by?: 'category' | 'channel' | 'unit' | 'zone' | 'day' }, options?: RequestOptions): Promise<StatsResult> {
+    return this.transport.request({ method: 'GET', path: '/v1/stats', query, ...(options ? { options } : {}) });
   }
 
   /** Live ticket events; reconnects and resumes by itself. */

@@ -32,4 +32,6 @@ export type {
   WebhookPayload,
   HotlineRecord,
   HotlineImportResult,
+  StatsResult,
+  StatGroup,
 } from '@civicloop/model';

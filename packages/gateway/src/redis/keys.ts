@@ -24,6 +24,13 @@ function buildTenantKeys(tenantId: string) {
     webhookDelivery: (id: string) => `${base}whd:${id}`,
     /** An endpoint's recent delivery ids, newest first. */
     webhookLog: (webhookId: string) => `${base}whlog:${webhookId}`,
+    /** Statistics: counters per report day, each ticket's attribution, and how far the stream was counted. */
+    stats: {
+      day: (day: string) => `${base}stats:day:${day}`,
+      ticket: (id: string) => `${base}stats:tk:${id}`,
+      cursor: `${base}stats:cursor`,
+      lock: `${base}stats:lock`,
+    },
     /** Zones (GeoJSON areas with their responsible units), JSON by id. */
     zones: `${base}zones`,
     staff: `${base}staff`,

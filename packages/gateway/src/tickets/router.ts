@@ -23,6 +23,16 @@ function roughArea(geometry: ZoneGeometry): number {
   return Math.abs(area) / 2;
 }
 
+/** The zones that contain a point, the smallest (most specific) first. */
+export async function containingZones(zones: ZoneStore, tenantId: string, at: { lat: number; lon: number }): Promise<Zone[]> {
+  const point: [number, number] = [at.lon, at.lat];
+  return (await zones.all(tenantId))
+    .filter((zone) => booleanPointInPolygon(point, zone.geometry))
+    .map((zone) => ({ zone, area: roughArea(zone.geometry) }))
+    .sort((a, b) => a.area - b.area)
+    .map(({ zone }) => zone);
+}
+
 /** The route of a zone for a category: an exact code beats a whole group, which beats "*". */
 function matchRoute(zone: Zone, category: string): string | undefined {
   const group = `${category.split('.')[0]}.*`;
@@ -46,13 +56,8 @@ export class Router {
   ) {}
 
   async route(tenantId: string, ticket: Ticket): Promise<Route | undefined> {
-    const point: [number, number] = [ticket.location.lon, ticket.location.lat];
-    const containing = (await this.zones.all(tenantId))
-      .filter((zone) => booleanPointInPolygon(point, zone.geometry))
-      .map((zone) => ({ zone, area: roughArea(zone.geometry) }))
-      .sort((a, b) => a.area - b.area);
     let route: Route | undefined;
-    for (const { zone } of containing) {
+    for (const zone of await containingZones(this.zones, tenantId, ticket.location)) {
       const unitId = matchRoute(zone, ticket.category);
       if (unitId) {
         route = { unitId, zone: { id: zone.id, name: zone.name } };

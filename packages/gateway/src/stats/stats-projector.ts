@@ -1,0 +1,161 @@
+import { randomBytes } from 'node:crypto';
+import type { ClientContext, Result } from 'ioredis';
+import type { TicketEvent } from '@civicloop/model';
+import { globalKeys, tenantKeys } from '../redis/keys.js';
+import type { Services } from '../services.js';
+import { containingZones } from '../tickets/router.js';
+import { applyEvent, difference, newAttribution, type Attribution } from './attribution.js';
+
+/**
+ * Applies a batch only if the cursor is still where the batch started: two projectors never count
+ * one event twice. KEYS: cursor, attribution keys..., bucket keys... ARGV: expected cursor, new
+ * cursor, attribution count, attributions (JSON)..., then per bucket: field count, field, delta...
+ */
+const APPLY = `
+if (redis.call('GET', KEYS[1]) or '0-0') ~= ARGV[1] then return 0 end
+local n = tonumber(ARGV[3])
+for i = 1, n do redis.call('SET', KEYS[1 + i], ARGV[3 + i]) end
+local a = 4 + n
+for b = 2 + n, #KEYS do
+  local fields = tonumber(ARGV[a])
+  for f = 1, fields do redis.call('HINCRBY', KEYS[b], ARGV[a + f * 2 - 1], ARGV[a + f * 2]) end
+  a = a + 1 + fields * 2
+end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
+    civicloopStatsApply(numKeys: number, ...args: (string | number)[]): Result<number, Context>;
+  }
+}
+
+const BATCH = 500;
+const LOCK_MS = 15_000;
+
+/**
+ * Keeps the statistics incrementally: it reads each tenant's event stream in order from a cursor
+ * and turns every event into counter changes in per-day hashes (by the day a ticket was
+ * reported), through each ticket's attribution. A batch and the cursor move together, in one
+ * script, so no event is counted twice or skipped, across restarts and gateways. A short lock lets
+ * one gateway at a time do a tenant's work; the cursor check makes even an overlap harmless.
+ */
+export class StatsProjector {
+  private readonly me = `${process.pid}-${randomBytes(3).toString('hex')}`;
+  private timer: NodeJS.Timeout | undefined;
+  private pass: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly services: Services,
+    private readonly log: { warn(obj: object, msg: string): void },
+  ) {
+    services.redis.defineCommand('civicloopStatsApply', { lua: APPLY });
+  }
+
+  start(pollMs: number): void {
+    const loop = () => {
+      if (this.stopped) return;
+      this.pass = this.runOnce()
+        .then(() => undefined)
+        .catch((error: unknown) => this.log.warn({ err: error }, 'statistics pass failed; retrying'))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(loop, pollMs);
+        });
+    };
+    loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.pass;
+  }
+
+  /** Catches every tenant up with its stream; returns how many events were counted. */
+  async runOnce(): Promise<number> {
+    let counted = 0;
+    for (const tenantId of await this.services.redis.smembers(globalKeys.tenants)) counted += await this.catchUp(tenantId);
+    return counted;
+  }
+
+  async catchUp(tenantId: string): Promise<number> {
+    const { redis } = this.services;
+    const keys = tenantKeys(tenantId);
+    const locked = await redis.set(keys.stats.lock, this.me, 'PX', LOCK_MS, 'NX');
+    if (!locked && (await redis.get(keys.stats.lock)) !== this.me) return 0;
+    let counted = 0;
+    try {
+      for (;;) {
+        const n = await this.batch(tenantId);
+        counted += n;
+        if (n < BATCH) return counted;
+        await redis.pexpire(keys.stats.lock, LOCK_MS);
+      }
+    } finally {
+      // Released only if still ours.
+      if ((await redis.get(keys.stats.lock)) === this.me) await redis.del(keys.stats.lock);
+    }
+  }
+
+  private async batch(tenantId: string): Promise<number> {
+    const { redis, tickets, zones, tenants } = this.services;
+    const keys = tenantKeys(tenantId);
+    const cursor = (await redis.get(keys.stats.cursor)) ?? '0-0';
+    const entries = (await redis.xrange(keys.events, `(${cursor}`, '+', 'COUNT', BATCH)) as [string, string[]][];
+    if (entries.length === 0) return 0;
+    const timeZone = (await tenants.context(tenantId))?.tenant.policy.timeZone ?? 'Asia/Shanghai';
+    const events = entries.flatMap(([, fields]) => {
+      const raw = fields[fields.indexOf('e') + 1];
+      return raw && fields.includes('e') ? [JSON.parse(raw) as TicketEvent] : [];
+    });
+    const ids = [...new Set(events.map((e) => e.ticketId))];
+    const stored = await redis.mget(...ids.map((id) => keys.stats.ticket(id)));
+    const attributions = new Map<string, Attribution>();
+    ids.forEach((id, i) => stored[i] && attributions.set(id, JSON.parse(stored[i]!) as Attribution));
+    const originals = new Map(ids.map((id) => [id, attributions.get(id)]));
+    // Tickets first seen in this batch: their document gives the report day, category and place.
+    const unseen = ids.filter((id) => !attributions.has(id));
+    const docs = await tickets.getMany(tenantId, unseen);
+
+    for (const event of events) {
+      let current = attributions.get(event.ticketId);
+      if (!current) {
+        const doc = docs[unseen.indexOf(event.ticketId)];
+        // A ticket whose report was trimmed from the stream before it was counted: skipped.
+        if (!doc || event.type !== 'reported') continue;
+        const zone = (await containingZones(zones, tenantId, doc.location))[0]?.id;
+        current = newAttribution(doc, zone, timeZone);
+        attributions.set(event.ticketId, current);
+        continue;
+      }
+      attributions.set(event.ticketId, applyEvent(current, event));
+    }
+
+    const changed = [...attributions.entries()].filter(([id, a]) => originals.get(id) !== a);
+    const buckets = new Map<string, Map<string, number>>();
+    for (const [id, after] of changed) {
+      const fields = buckets.get(after.day) ?? new Map<string, number>();
+      for (const [field, change] of difference(originals.get(id), after)) fields.set(field, (fields.get(field) ?? 0) + change);
+      buckets.set(after.day, fields);
+    }
+    const bucketArgs: (string | number)[] = [];
+    for (const fields of buckets.values()) {
+      const nonZero = [...fields].filter(([, change]) => change !== 0);
+      bucketArgs.push(nonZero.length, ...nonZero.flat());
+    }
+    const applied = await redis.civicloopStatsApply(
+      1 + changed.length + buckets.size,
+      keys.stats.cursor,
+      ...changed.map(([id]) => keys.stats.ticket(id)),
+      ...[...buckets.keys()].map((day) => keys.stats.day(day)),
+      cursor,
+      entries.at(-1)![0],
+      changed.length,
+      ...changed.map(([, a]) => JSON.stringify(a)),
+      ...bucketArgs,
+    );
+    return applied ? entries.length : 0;
+  }
+}

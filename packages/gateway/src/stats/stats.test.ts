@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CivicLoop } from '@civicloop/sdk';
+import { BIN_REPORT, api, startTestGateway, startTestRedis, type TestGateway, type TestRedis } from '../../../../test-support/gateway-harness.js';
+
+// 09:00 on 23 November 2026 in the tenant's zone (Asia/Shanghai, UTC+8).
+const START = Date.parse('2026-11-23T01:00:00Z');
+const MINUTE = 60_000;
+let clock = START;
+const at = (minutes: number) => {
+  clock = START + minutes * MINUTE;
+};
+
+let redis: TestRedis;
+let a: TestGateway;
+let b: TestGateway;
+beforeAll(async () => {
+  redis = await startTestRedis();
+  a = await startTestGateway({ schedulerEnabled: false }, { redis, now: () => new Date(clock) });
+  b = await startTestGateway({ schedulerEnabled: false }, { redis, now: () => new Date(clock) });
+});
+afterAll(async () => {
+  await a?.close();
+  await b?.close();
+  await redis?.stop();
+});
+
+describe('KPIs on a fixed dataset', () => {
+  it('match the figures worked out by hand, counted once with two gateways', async () => {
+    const server = new CivicLoop({ baseUrl: a.url, apiKey: a.tenant.secretKey });
+    const as = async (sub: string, role: 'worker' | 'supervisor', unitId?: string) =>
+      new CivicLoop({ baseUrl: a.url, apiKey: a.tenant.publishableKey, token: await a.tenant.token(sub, role, unitId ? { unitId } : {}) });
+    const sweeper = await as('w-1', 'worker', 'sanitation');
+    const electrician = await as('w-3', 'worker', 'municipal');
+    const supervisor = await as('s-1', 'supervisor');
+    const place = (n: number) => ({ lat: 23.1 + n * 0.01, lon: 113.3 });
+
+    // T1: overflowing bin (respond 30 min, resolve 3 h): accepted and resolved in time, closed, rated 5 the same day.
+    at(0);
+    const t1 = await server.tickets.create({ ...BIN_REPORT, location: place(1) });
+    await server.tickets.dispatch(t1.id, { unitId: 'sanitation', assigneeId: 'w-1' });
+    at(10);
+    await sweeper.tickets.accept(t1.id);
+    at(20);
+    await sweeper.tickets.arrive(t1.id);
+    at(100);
+    await sweeper.tickets.resolve(t1.id, { photos: [{ ref: 'media/a.jpg' }] });
+    at(110);
+    await supervisor.tickets.verify(t1.id, { outcome: 'pass' });
+    at(120);
+    await server.tickets.feedback(t1.id, { rating: 5 });
+
+    // T2: accepted late (45 min after dispatch) and resolved late (245 min), closed, rated 2 the next day: reopened.
+    at(5);
+    const t2 = await server.tickets.create({ ...BIN_REPORT, location: place(2) });
+    await server.tickets.dispatch(t2.id, { unitId: 'sanitation', assigneeId: 'w-1' });
+    at(50);
+    await sweeper.tickets.accept(t2.id);
+    at(60);
+    await sweeper.tickets.arrive(t2.id);
+    at(250);
+    await sweeper.tickets.resolve(t2.id, { photos: [{ ref: 'media/b.jpg' }] });
+    at(260);
+    await supervisor.tickets.verify(t2.id, { outcome: 'pass' });
+
+    // T3: a street light (respond 2 h), accepted in time, not resolved yet.
+    at(10);
+    const t3 = await server.tickets.create({ ...BIN_REPORT, category: 'municipal.street_light', location: place(3) });
+    await server.tickets.dispatch(t3.id, { unitId: 'municipal', assigneeId: 'w-3' });
+    at(20);
+    await electrician.tickets.accept(t3.id);
+
+    // T4: reported, still waiting in the queue.
+    at(15);
+    await server.tickets.create({ ...BIN_REPORT, location: place(4) });
+
+    // Counted concurrently by both gateways' projectors, then T2's rating the next morning.
+    await Promise.all([a.stats.runOnce(), b.stats.runOnce(), a.stats.runOnce(), b.stats.runOnce()]);
+    at(24 * 60);
+    await server.tickets.feedback(t2.id, { rating: 2 });
+    await Promise.all([a.stats.runOnce(), b.stats.runOnce()]);
+
+    // By hand: 4 reported; responded 3, in time 2; resolved 2 of 4, in time 1 of 2; rated 2,
+    // satisfied 1; closed 2, rated the same day 1; handling 100 and 245 min, so the median falls
+    // in the bucket up to 120 min and the 90th percentile in the one up to 360 min.
+    const total = await server.stats({ from: '2026-11-23', to: '2026-11-23' });
+    expect(total.groups).toEqual([
+      {
+        key: 'all',
+        created: 4,
+        byState: { reported: 1, dispatched: 1, accepted: 1, closed: 1 },
+        onTimeResponseRate: 0.6667,
+        completionRate: 0.5,
+        onTimeCompletionRate: 0.5,
+        satisfactionRate: 0.5,
+        sameDayFollowUpRate: 0.5,
+        handlingMinutes: { median: 120, p90: 360 },
+      },
+    ]);
+
+    const byUnit = await server.stats({ from: '2026-11-23', to: '2026-11-23', by: 'unit' });
+    expect(byUnit.groups.map((g) => [g.key, g.created, g.byState, g.onTimeResponseRate, g.completionRate])).toEqual([
+      ['-', 1, { reported: 1 }, null, 0],
+      ['municipal', 1, { accepted: 1 }, 1, 0],
+      ['sanitation', 2, { dispatched: 1, closed: 1 }, 0.5, 1],
+    ]);
+    const byCategory = await server.stats({ from: '2026-11-23', to: '2026-11-23', by: 'category' });
+    expect(byCategory.groups.map((g) => [g.key, g.created])).toEqual([
+      ['municipal.street_light', 1],
+      ['sanitation.bin_overflow', 3],
+    ]);
+    const byDay = await server.stats({ from: '2026-11-22', to: '2026-11-24', by: 'day' });
+    expect(byDay.groups.map((g) => [g.key, g.created])).toEqual([['2026-11-23', 4]]);
+    expect((await server.stats({ from: '2026-11-24', to: '2026-11-30' })).groups).toEqual([]);
+
+    const csv = await api(a.url, 'GET', '/v1/stats?from=2026-11-23&to=2026-11-23&by=unit&format=csv', { auth: a.tenant.secretKey });
+    expect(csv.headers.get('content-type')).toContain('text/csv');
+    const lines = (csv.body as string).trim().split('\n');
+    expect(lines[0]).toMatch(/^unit,created,reported,dispatched,.*,handling_minutes_p90$/);
+    expect(lines.slice(1).map((l) => l.split(',').slice(0, 2).join(','))).toEqual(['-,1', 'municipal,1', 'sanitation,2']);
+  });
+
+  it('refuses a bad range and a worker', async () => {
+    const bad = await api(a.url, 'GET', '/v1/stats?from=2026-11-30&to=2026-11-01', { auth: a.tenant.secretKey });
+    expect(bad.body.error.code).toBe('CL_ERR_VALIDATION');
+    const long = await api(a.url, 'GET', '/v1/stats?from=2024-01-01&to=2026-01-01', { auth: a.tenant.secretKey });
+    expect(long.body.error.code).toBe('CL_ERR_VALIDATION');
+    const worker = await api(a.url, 'GET', '/v1/stats?from=2026-11-01&to=2026-11-30', { auth: await a.tenant.token('w-1', 'worker') });
+    expect(worker.body.error.code).toBe('CL_ERR_FORBIDDEN');
+  });
+});

@@ -1,0 +1,24 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+const Rate = Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], { description: 'null when there is nothing to divide by' });
+
+export const STAT_DIMENSIONS = ['category', 'channel', 'unit', 'zone', 'day'] as const;
+
+export const StatGroup = Type.Object({
+  key: Type.String({ description: 'the group (a unit id, zone id, category, channel or YYYY-MM-DD); "all" without by; "-" for none (no unit yet, outside every zone)' }),
+  created: Type.Integer({ description: 'tickets reported in the range' }),
+  byState: Type.Record(Type.String(), Type.Integer(), { description: 'their current states' }),
+  onTimeResponseRate: Rate,
+  completionRate: Rate,
+  onTimeCompletionRate: Rate,
+  satisfactionRate: Rate,
+  sameDayFollowUpRate: Rate,
+  handlingMinutes: Type.Object(
+    { median: Type.Union([Type.Integer(), Type.Null()]), p90: Type.Union([Type.Integer(), Type.Null()]) },
+    { description: 'report to first resolve: the upper bound of the histogram bucket the median and the 90th percentile fall in' },
+  ),
+});
+export type StatGroup = Static<typeof StatGroup>;
+
+export const StatsResult = Type.Object({ from: Type.String(), to: Type.String(), by: Type.Union([Type.String(), Type.Null()]), groups: Type.Array(StatGroup) });
+export type StatsResult = Static<typeof StatsResult>;
