@@ -31,14 +31,4 @@ export function around(centre: Point, meters: number, random: () => number): Poi
   return { lat: centre.lat + (r * Math.cos(theta)) / 111_320, lon: centre.lon + (r * Math.sin(theta)) / (111_320 * Math.cos(rad(centre.lat))) };
 }
 
-/** mulberry32: small, fast, reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '@civicloop/model';

@@ -37,8 +37,8 @@ function hash(text: string): number {
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
-/** mulberry32: a seeded generator of floats in [0, 1). */
-function generator(seed: number): () => number {
+/** mulberry32: a seeded generator of floats in [0, 1), small, fast and reproducible. */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -80,7 +80,7 @@ export function planInspectionRound(zones: InspectableZone[], week: string, seed
   const sorted = [...zones].sort((a, b) => a.id.localeCompare(b.id));
   const weekNumber = Number(week.slice(0, 4)) * 53 + Number(week.slice(6));
   const districts = sorted.filter((z) => z.type === 'district').map((district) => {
-    const random = generator(hash(`${seed}\n${week}\n${district.id}`));
+    const random = seededRandom(hash(`${seed}\n${week}\n${district.id}`));
     const inDistrict = sorted.filter((z) => districtOf(z) === district.id);
     const central = inDistrict.filter((z) => z.mustCheck);
     const villages = inDistrict.filter((z) => z.type === 'village').map((z) => z.id);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ClientContext, Result } from 'ioredis';
 import type { TicketEvent } from '@civicloop/model';
+import { PollingLoop } from '../background.js';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
 import type { Services } from '../services.js';
 import { containingZones } from '../tickets/router.js';
@@ -43,34 +44,22 @@ const LOCK_MS = 15_000;
  */
 export class StatsProjector {
   private readonly me = `${process.pid}-${randomBytes(3).toString('hex')}`;
-  private timer: NodeJS.Timeout | undefined;
-  private pass: Promise<void> | undefined;
-  private stopped = false;
+  private readonly loop: PollingLoop;
 
   constructor(
     private readonly services: Services,
-    private readonly log: { warn(obj: object, msg: string): void },
+    log: { warn(obj: object, msg: string): void },
   ) {
     services.redis.defineCommand('civicloopStatsApply', { lua: APPLY });
+    this.loop = new PollingLoop('statistics pass', () => this.runOnce(), log);
   }
 
   start(pollMs: number): void {
-    const loop = () => {
-      if (this.stopped) return;
-      this.pass = this.runOnce()
-        .then(() => undefined)
-        .catch((error: unknown) => this.log.warn({ err: error }, 'statistics pass failed; retrying'))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(loop, pollMs);
-        });
-    };
-    loop();
+    this.loop.start(pollMs);
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.pass;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Catches every tenant up with its stream; returns how many events were counted. */

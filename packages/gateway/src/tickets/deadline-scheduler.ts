@@ -1,16 +1,11 @@
 import type { Redis, Cluster, ClientContext, Result } from 'ioredis';
 import { applyDueMilestone, nextMilestone } from '@civicloop/model';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
+import { PollingLoop } from '../background.js';
+import { claimDue, defineLeaseClaim } from '../redis/lease-claim.js';
 import type { Services } from '../services.js';
 
 type Client = Redis | Cluster;
-
-/** Due tickets, leased: their score moves past the lease so no other scheduler takes them meanwhile. */
-const CLAIM = `
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
-for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], id) end
-return ids
-`;
 
 /** Puts a claimed ticket back at its true next time, unless a commit has rescheduled it meanwhile. */
 const SETTLE = `
@@ -21,7 +16,6 @@ return 1
 
 declare module 'ioredis' {
   interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
-    civicloopTimersClaim(numKeys: number, ...args: (string | number)[]): Result<string[], Context>;
     civicloopTimersSettle(numKeys: number, ...args: (string | number)[]): Result<number, Context>;
   }
 }
@@ -37,16 +31,15 @@ const LEASE_MS = 30_000;
  * ticket write it once, and one that dies leaves its claims to be taken after the lease.
  */
 export class DeadlineScheduler {
-  private timer: NodeJS.Timeout | undefined;
-  private pass: Promise<void> | undefined;
-  private stopped = false;
+  private readonly loop: PollingLoop;
 
   constructor(
     private readonly services: Services,
-    private readonly log: { warn(obj: object, msg: string): void },
+    log: { warn(obj: object, msg: string): void },
   ) {
-    services.redis.defineCommand('civicloopTimersClaim', { lua: CLAIM });
+    defineLeaseClaim(services.redis);
     services.redis.defineCommand('civicloopTimersSettle', { lua: SETTLE });
+    this.loop = new PollingLoop('deadline scheduler pass', () => this.runOnce(), log);
   }
 
   private get redis(): Client {
@@ -54,22 +47,11 @@ export class DeadlineScheduler {
   }
 
   start(): void {
-    const loop = () => {
-      if (this.stopped) return;
-      this.pass = this.runOnce()
-        .then(() => undefined)
-        .catch((error: unknown) => this.log.warn({ err: error }, 'deadline scheduler pass failed; retrying'))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(loop, this.services.config.schedulerPollMs);
-        });
-    };
-    loop();
+    this.loop.start(this.services.config.schedulerPollMs);
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.pass;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One pass over every tenant; returns how many warnings and escalations were written. */
@@ -79,7 +61,7 @@ export class DeadlineScheduler {
       const key = tenantKeys(tenantId).index.timers;
       const now = this.services.now().getTime();
       const lease = now + LEASE_MS;
-      const ids = await this.redis.civicloopTimersClaim(1, key, now, lease, BATCH);
+      const ids = await claimDue(this.redis, key, now, lease, BATCH);
       for (const id of ids) written += await this.fire(tenantId, id, lease);
     }
     return written;

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { Redis, Cluster, ClientContext, Result } from 'ioredis';
 import type { TicketEvent, Webhook, WebhookPayload } from '@civicloop/model';
 import type { GatewayConfig } from '../config.js';
+import { PollingLoop } from '../background.js';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
+import { claimDue, defineLeaseClaim } from '../redis/lease-claim.js';
 import { signPayload, SIGNATURE_HEADER } from './signature.js';
 import { checkTargetResolves } from './targets.js';
 import { WEBHOOK_GROUP, WebhookStore } from './webhook-store.js';
@@ -20,17 +22,9 @@ redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[7]) - 1)
 return 1
 `;
 
-/** Takes due deliveries by pushing their time past a lease: two gateways never take the same one, and one that dies mid-delivery leaves it to be taken again. */
-const CLAIM = `
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
-for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], id) end
-return ids
-`;
-
 declare module 'ioredis' {
   interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
     civicloopWebhookEnqueue(numKeys: number, ...args: (string | number)[]): Result<number, Context>;
-    civicloopWebhookClaim(numKeys: number, ...args: (string | number)[]): Result<string[], Context>;
   }
 }
 
@@ -53,37 +47,29 @@ function subscribed(webhook: Webhook, type: string): boolean {
  */
 export class WebhookDeliveryLoop {
   private readonly consumer = `gw-${process.pid}-${randomBytes(3).toString('hex')}`;
-  private timer: NodeJS.Timeout | undefined;
-  private tick: Promise<void> | undefined;
+  private readonly loop: PollingLoop;
   private stopped = false;
 
   constructor(
     private readonly redis: Client,
     private readonly store: WebhookStore,
     private readonly config: Pick<GatewayConfig, 'webhookPollMs' | 'webhookTimeoutMs' | 'webhookRetryBaseMs' | 'webhookMaxAttempts' | 'webhookAllowPrivateTargets'>,
-    private readonly log: Log,
+    log: Log,
     private readonly now: () => Date = () => new Date(),
   ) {
     redis.defineCommand('civicloopWebhookEnqueue', { lua: ENQUEUE });
-    redis.defineCommand('civicloopWebhookClaim', { lua: CLAIM });
+    defineLeaseClaim(redis);
+    this.loop = new PollingLoop('webhook pass', () => this.runOnce(), log);
   }
 
   start(): void {
-    const loop = () => {
-      if (this.stopped) return;
-      this.tick = this.runOnce()
-        .catch((error: unknown) => this.log.warn({ err: error }, 'webhook loop failed; retrying'))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(loop, this.config.webhookPollMs);
-        });
-    };
-    loop();
+    this.loop.start(this.config.webhookPollMs);
   }
 
   async stop(): Promise<void> {
+    // Ends a pass between tenants rather than after all of them.
     this.stopped = true;
-    clearTimeout(this.timer);
-    await this.tick;
+    await this.loop.stop();
   }
 
   /** One pass over every tenant with webhooks: new events into deliveries, then due deliveries out. */
@@ -126,7 +112,7 @@ export class WebhookDeliveryLoop {
   private async deliverDue(tenantId: string): Promise<void> {
     const keys = tenantKeys(tenantId);
     const nowMs = this.now().getTime();
-    const ids = await this.redis.civicloopWebhookClaim(1, keys.webhookDue, nowMs, nowMs + this.leaseMs, BATCH);
+    const ids = await claimDue(this.redis, keys.webhookDue, nowMs, nowMs + this.leaseMs, BATCH);
     await Promise.all(ids.map((id) => this.deliver(tenantId, id)));
   }
 
