@@ -180,7 +180,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   await app.register(webhookRoutes, { services, store: webhooks });
   await app.register(intakeRoutes, { services, ticketService });
   await app.register(open311Routes, { services, ticketService, prefix: '/open311/v2' });
-  await app.register(statsRoutes, { services, projector: stats });
+  await app.register(statsRoutes, { services, projector: stats, ticketService });
   await app.register(tenantRoutes, { services });
   await app.register(deviceRoutes, { services });
   await app.register(fleetRoutes, { services, ticketService, streams, hub });

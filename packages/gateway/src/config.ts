@@ -8,6 +8,10 @@ import { CivicLoopError } from '@civicloop/model';
 export interface GatewayConfig {
   port: number;
   demoPortalPort: number;
+  blackSpotThreshold: number;
+  blackSpotWindowDays: number;
+  blackSpotQuietDays: number;
+  blackSpotEscalateDays: number;
   schedulerEnabled: boolean;
   schedulerPollMs: number;
   duplicateRadiusMeters: number;
@@ -143,6 +147,10 @@ export const SETTINGS = [
   setting({ key: 'rateLimitPerKey', env: 'RATE_LIMIT_PER_KEY', default: '6000', parse: integer(0, 10_000_000), doc: 'Requests a minute one key or token subject may make to one gateway (0: no limit).' }),
   setting({ key: 'schedulerEnabled', env: 'SCHEDULER_ENABLED', default: 'true', parse: boolean, doc: 'Run the deadline scheduler (warnings and escalations) in this gateway; any number of gateways may, work is claimed atomically.' }),
   setting({ key: 'schedulerPollMs', env: 'SCHEDULER_POLL_MS', default: '1000', parse: integer(10, 60_000), doc: 'How often the deadline scheduler looks for due warnings and escalations.' }),
+  setting({ key: 'blackSpotThreshold', env: 'BLACKSPOT_THRESHOLD', default: '5', parse: integer(2, 10_000), doc: 'This many tickets in one grid cell (about 220 m) within BLACKSPOT_WINDOW_DAYS code the place as a black spot.' }),
+  setting({ key: 'blackSpotWindowDays', env: 'BLACKSPOT_WINDOW_DAYS', default: '30', parse: integer(1, 365), doc: 'The window black spots are counted over.' }),
+  setting({ key: 'blackSpotQuietDays', env: 'BLACKSPOT_QUIET_DAYS', default: '30', parse: integer(1, 365), doc: 'A black spot closes out only after this many days without a new ticket in its cell, and a passing re-inspection.' }),
+  setting({ key: 'blackSpotEscalateDays', env: 'BLACKSPOT_ESCALATE_DAYS', default: '90', parse: integer(1, 3650), doc: 'A black spot still open after this many days is escalated.' }),
   setting({ key: 'duplicateRadiusMeters', env: 'DUPLICATE_RADIUS_METERS', default: '150', parse: integer(0, 10_000), doc: 'A new report this close to an open ticket of the same category is flagged as a likely duplicate (0: never).' }),
   setting({ key: 'duplicateWindowHours', env: 'DUPLICATE_WINDOW_HOURS', default: '72', parse: integer(1, 24 * 365), doc: 'Only open tickets reported within this many hours count as likely duplicates.' }),
   setting({ key: 'webhooksEnabled', env: 'WEBHOOKS_ENABLED', default: 'true', parse: boolean, doc: 'Run the webhook delivery loop in this gateway (any number of gateways may; work is claimed atomically).' }),

@@ -17,4 +17,5 @@ export * from './schemas/zones.js';
 export * from './schemas/webhooks.js';
 export * from './schemas/intake.js';
 export * from './schemas/stats.js';
+export * from './schemas/blackspots.js';
 export * from './telemetry/index.js';

@@ -30,7 +30,13 @@ function buildTenantKeys(tenantId: string) {
       ticket: (id: string) => `${base}stats:tk:${id}`,
       cursor: `${base}stats:cursor`,
       lock: `${base}stats:lock`,
+      /** Tickets reported per grid cell on a day: what black spots are found from. */
+      cells: (day: string) => `${base}stats:cells:${day}`,
     },
+    /** Black spots by code (JSON); open ones by cell; the code sequence per month. */
+    blackSpots: `${base}blackspots`,
+    openBlackSpots: `${base}blackspots:open`,
+    blackSpotSequence: `${base}blackspots:seq`,
     /** Zones (GeoJSON areas with their responsible units), JSON by id. */
     zones: `${base}zones`,
     staff: `${base}staff`,

@@ -1,17 +1,21 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Services } from '../services.js';
+import type { TicketService } from '../tickets/ticket-service.js';
 import type { StatsProjector } from '../stats/stats-projector.js';
-import { STAT_DIMENSIONS, StatsResult } from '@civicloop/model';
+import { BlackSpot, BlackSpotInspectionInput, STAT_DIMENSIONS, StatsResult } from '@civicloop/model';
 import { queryStats, statsAsCsv } from '../stats/stats-query.js';
 import { errorResponses, security } from './shared-schemas.js';
 
 /** GET /v1/stats: KPIs of the tickets reported in a date range, from incrementally kept counters. */
-export const statsRoutes: FastifyPluginAsyncTypebox<{ services: Services; projector: StatsProjector }> = async (app, { services, projector }) => {
+export const statsRoutes: FastifyPluginAsyncTypebox<{ services: Services; projector: StatsProjector; ticketService: TicketService }> = async (app, { services, projector, ticketService }) => {
+  const readers = { kind: 'roles', roles: ['steward', 'dispatcher', 'supervisor', 'admin', 'service'] } as const;
+  const Code = Type.Object({ code: Type.String({ minLength: 1, maxLength: 40 }) });
+
   app.get(
     '/v1/stats',
     {
-      config: { access: { kind: 'roles', roles: ['steward', 'dispatcher', 'supervisor', 'admin', 'service'] } },
+      config: { access: readers },
       schema: {
         tags: ['operations'],
         summary: 'KPIs of the tickets reported from one day to another (tenant time zone), in total or by unit, zone, category, channel or day; format=csv for a spreadsheet',
@@ -37,6 +41,40 @@ export const statsRoutes: FastifyPluginAsyncTypebox<{ services: Services; projec
           .send(statsAsCsv(groups, by ?? 'total') as never);
       }
       return { from, to, by: by ?? null, groups };
+    },
+  );
+
+  app.get(
+    '/v1/blackspots',
+    {
+      config: { access: readers },
+      schema: { tags: ['operations'], summary: 'Black spots: places that keep producing tickets, coded and tracked until closed out', security, querystring: Type.Object({ status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')])) }), response: { 200: Type.Object({ items: Type.Array(BlackSpot) }), ...errorResponses } },
+    },
+    async (request) => {
+      await projector.catchUp(request.principal.tenantId);
+      return { items: await projector.blackSpots.list(request.principal.tenantId, request.query.status) };
+    },
+  );
+  app.get('/v1/blackspots/:code', { config: { access: readers }, schema: { tags: ['operations'], summary: 'One black spot with its inspections', security, params: Code, response: { 200: BlackSpot, ...errorResponses } } }, async (request) => {
+    await projector.catchUp(request.principal.tenantId);
+    return projector.blackSpots.one(request.principal.tenantId, request.params.code);
+  });
+  app.post(
+    '/v1/blackspots/:code/inspections',
+    {
+      config: { access: { kind: 'roles', roles: ['supervisor', 'admin', 'service'] } },
+      schema: {
+        tags: ['operations'],
+        summary: 'Record a re-inspection: a failed one opens a finding ticket (channel inspection); a passed one after the quiet period closes the spot out',
+        security,
+        params: Code,
+        body: BlackSpotInspectionInput,
+        response: { 200: Type.Object({ spot: BlackSpot, closed: Type.Boolean(), reason: Type.Optional(Type.String()) }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      await projector.catchUp(request.principal.tenantId);
+      return projector.blackSpots.inspect(request.principal, request.params.code, request.body, ticketService);
     },
   );
 };

@@ -6,6 +6,7 @@ import { globalKeys, tenantKeys } from '../redis/keys.js';
 import type { Services } from '../services.js';
 import { containingZones } from '../tickets/router.js';
 import { applyEvent, difference, newAttribution, type Attribution } from './attribution.js';
+import { BlackSpots, cellOf } from './black-spots.js';
 
 /**
  * Applies a batch only if the cursor is still where the batch started: two projectors never count
@@ -46,11 +47,14 @@ export class StatsProjector {
   private readonly me = `${process.pid}-${randomBytes(3).toString('hex')}`;
   private readonly loop: PollingLoop;
 
+  readonly blackSpots: BlackSpots;
+
   constructor(
     private readonly services: Services,
     log: { warn(obj: object, msg: string): void },
   ) {
     services.redis.defineCommand('civicloopStatsApply', { lua: APPLY });
+    this.blackSpots = new BlackSpots(services);
     this.loop = new PollingLoop('statistics pass', () => this.runOnce(), log);
   }
 
@@ -65,7 +69,10 @@ export class StatsProjector {
   /** Catches every tenant up with its stream; returns how many events were counted. */
   async runOnce(): Promise<number> {
     let counted = 0;
-    for (const tenantId of await this.services.redis.smembers(globalKeys.tenants)) counted += await this.catchUp(tenantId);
+    for (const tenantId of await this.services.redis.smembers(globalKeys.tenants)) {
+      counted += await this.catchUp(tenantId);
+      await this.blackSpots.escalateOld(tenantId, this.services.now());
+    }
     return counted;
   }
 
@@ -108,6 +115,7 @@ export class StatsProjector {
     const unseen = ids.filter((id) => !attributions.has(id));
     const docs = await tickets.getMany(tenantId, unseen);
 
+    const reportedCells: { cell: string; day: string; at: string }[] = [];
     for (const event of events) {
       let current = attributions.get(event.ticketId);
       if (!current) {
@@ -117,18 +125,24 @@ export class StatsProjector {
         const zone = (await containingZones(zones, tenantId, doc.location))[0]?.id;
         current = newAttribution(doc, zone, timeZone);
         attributions.set(event.ticketId, current);
+        reportedCells.push({ cell: cellOf(doc.location), day: current.day, at: doc.createdAt });
         continue;
       }
       attributions.set(event.ticketId, applyEvent(current, event));
     }
 
     const changed = [...attributions.entries()].filter(([id, a]) => originals.get(id) !== a);
+    // Counter changes by hash key: the report day's KPI counters, and its reports per grid cell.
     const buckets = new Map<string, Map<string, number>>();
+    const add = (key: string, field: string, change: number) => {
+      const fields = buckets.get(key) ?? new Map<string, number>();
+      fields.set(field, (fields.get(field) ?? 0) + change);
+      buckets.set(key, fields);
+    };
     for (const [id, after] of changed) {
-      const fields = buckets.get(after.day) ?? new Map<string, number>();
-      for (const [field, change] of difference(originals.get(id), after)) fields.set(field, (fields.get(field) ?? 0) + change);
-      buckets.set(after.day, fields);
+      for (const [field, change] of difference(originals.get(id), after)) add(keys.stats.day(after.day), field, change);
     }
+    for (const { cell, day } of reportedCells) add(keys.stats.cells(day), cell, 1);
     const bucketArgs: (string | number)[] = [];
     for (const fields of buckets.values()) {
       const nonZero = [...fields].filter(([, change]) => change !== 0);
@@ -138,13 +152,20 @@ export class StatsProjector {
       1 + changed.length + buckets.size,
       keys.stats.cursor,
       ...changed.map(([id]) => keys.stats.ticket(id)),
-      ...[...buckets.keys()].map((day) => keys.stats.day(day)),
+      ...buckets.keys(),
       cursor,
       entries.at(-1)![0],
       changed.length,
       ...changed.map(([, a]) => JSON.stringify(a)),
       ...bucketArgs,
     );
-    return applied ? entries.length : 0;
+    if (!applied) return 0;
+    const reports = new Map<string, { count: number; at: string }>();
+    for (const { cell, at } of reportedCells) {
+      const seen = reports.get(cell);
+      reports.set(cell, { count: (seen?.count ?? 0) + 1, at: seen && seen.at > at ? seen.at : at });
+    }
+    if (reports.size > 0) await this.blackSpots.noteReports(tenantId, reports);
+    return entries.length;
   }
 }
