@@ -3,7 +3,8 @@ import { Type } from '@sinclair/typebox';
 import type { Services } from '../services.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 import type { StatsProjector } from '../stats/stats-projector.js';
-import { BlackSpot, BlackSpotInspectionInput, STAT_DIMENSIONS, StatsResult } from '@civicloop/model';
+import { BlackSpot, BlackSpotInspectionInput, STAT_DIMENSIONS, StatsResult, ZoneType } from '@civicloop/model';
+import { monthlyRanking, rankingAsCsv } from '../stats/ranking.js';
 import { queryStats, statsAsCsv } from '../stats/stats-query.js';
 import { errorResponses, security } from './shared-schemas.js';
 
@@ -75,6 +76,40 @@ export const statsRoutes: FastifyPluginAsyncTypebox<{ services: Services; projec
     async (request) => {
       await projector.catchUp(request.principal.tenantId);
       return projector.blackSpots.inspect(request.principal, request.params.code, request.body, ticketService);
+    },
+  );
+
+  const Ranked = Type.Object({
+    zoneId: Type.String(),
+    name: Type.String(),
+    score: Type.Number({ description: '0-100, higher is better (docs/operations.md#monthly-ranking)' }),
+    tickets: Type.Integer(),
+    onTimeCompletionRate: Type.Union([Type.Number(), Type.Null()]),
+    satisfactionRate: Type.Union([Type.Number(), Type.Null()]),
+    completionRate: Type.Union([Type.Number(), Type.Null()]),
+    openBlackSpots: Type.Integer(),
+  });
+  app.get(
+    '/v1/rankings/monthly',
+    {
+      config: { access: readers },
+      schema: {
+        tags: ['operations'],
+        summary: 'The monthly ranking of the zones of a type (villages, roads, markets, parks, toilets...) by composite score, best and worst first; format=csv for the full report',
+        security,
+        querystring: Type.Object({ month: Type.String({ pattern: '^\\d{4}-\\d{2}$' }), type: ZoneType, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 5 })), format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')])) }),
+        response: { 200: Type.Object({ month: Type.String(), type: Type.String(), best: Type.Array(Ranked), worst: Type.Array(Ranked), zones: Type.Integer() }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { month, type, limit = 5, format } = request.query;
+      const tenantId = request.principal.tenantId;
+      await projector.catchUp(tenantId);
+      const ranked = await monthlyRanking(services, tenantId, month, type, await projector.blackSpots.list(tenantId, 'open'));
+      if (format === 'csv') {
+        return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="civicloop-ranking-${type}-${month}.csv"`).send(rankingAsCsv(ranked) as never);
+      }
+      return { month, type, best: ranked.slice(0, limit), worst: [...ranked].reverse().slice(0, limit), zones: ranked.length };
     },
   );
 };
