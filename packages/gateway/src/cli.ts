@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CivicLoopError } from '@civicloop/model';
 import { SETTINGS, loadConfig } from './config.js';
-import { demoToken, seedDemo, type DemoTenant } from './demo.js';
+import { demoToken, seedDemo } from './demo.js';
 import { freePort } from './redis/embedded-redis.js';
 import { startGateway } from './server.js';
 
@@ -19,7 +19,8 @@ own redis-server with AOF on and data under DATA_DIR (default ./.data).
                badge wearers in Tianhe, Guangzhou, working the tickets residents report)
 
 With --demo it also serves examples/property-portal (a residents' portal that embeds the report
-widget with one script tag) on DEMO_PORTAL_PORT.
+widget with one script tag) on DEMO_PORTAL_PORT, and examples/dispatcher-console (the command
+centre's live board, map and KPIs) on DEMO_CONSOLE_PORT.
   --help       this text
 
 Environment:
@@ -59,9 +60,10 @@ async function main(): Promise<void> {
   ];
   const demo = values.demo ? await seedDemo(gateway.services, config.dataDir) : undefined;
   const portalPort = demo ? config.demoPortalPort || (await freePort()) : 0;
+  const consolePort = demo ? config.demoConsolePort || (await freePort()) : 0;
   if (demo) {
-    // The portal's pages call the API from the browser: its origins must be allowed.
-    const origins = [`http://127.0.0.1:${portalPort}`, `http://localhost:${portalPort}`];
+    // The portal's and the console's pages call the API from the browser: their origins must be allowed.
+    const origins = [portalPort, consolePort].flatMap((port) => [`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
     const { policy } = (await gateway.services.tenants.context(demo.tenantId))!.tenant;
     await gateway.services.tenants.updatePolicy(demo.tenantId, { allowedOrigins: [...new Set([...policy.allowedOrigins, ...origins])] });
     const dispatcher = await demoToken(demo, 'd-wang', 'dispatcher');
@@ -83,7 +85,11 @@ async function main(): Promise<void> {
   }
   lines.push('', 'Ctrl-C stops the gateway (in-flight requests finish first).', '');
   process.stdout.write(lines.join('\n'));
-  if (demo) startPortal(gateway.url, demo, portalPort);
+  if (demo) {
+    const keys = { CIVICLOOP_URL: gateway.url, CIVICLOOP_SECRET_KEY: demo.secretKey, CIVICLOOP_PUBLISHABLE_KEY: demo.publishableKey };
+    startExample('examples/property-portal/dist/main.js', { ...keys, PORTAL_PORT: String(portalPort) });
+    startExample('examples/dispatcher-console/dist/main.js', { ...keys, CONSOLE_PORT: String(consolePort) });
+  }
   if (values.simulate && demo && gateway.mqtt) {
     startSimulator(gateway.url, `mqtt://127.0.0.1:${gateway.mqtt.tcpPort}`, demo.secretKey);
   } else if (values.simulate) {
@@ -91,15 +97,14 @@ async function main(): Promise<void> {
   }
 }
 
-/** Serves the property-portal example (the widget embedded in a residents' portal) beside the gateway. */
-function startPortal(url: string, demo: DemoTenant, port: number): void {
-  const script = path.resolve('examples/property-portal/dist/main.js');
+/** Serves an example beside the gateway (they print their own URL once listening); examples are optional. */
+function startExample(relativeScript: string, env: Record<string, string>): void {
+  const script = path.resolve(relativeScript);
   if (!existsSync(script)) {
-    process.stderr.write(`property portal: ${script} not found; run from the repository root after npm run build.\n`);
+    process.stderr.write(`${script} not found; run from the repository root after npm run build.\n`);
     return;
   }
-  const env = { ...process.env, CIVICLOOP_URL: url, CIVICLOOP_SECRET_KEY: demo.secretKey, CIVICLOOP_PUBLISHABLE_KEY: demo.publishableKey, PORTAL_PORT: String(port) };
-  const child = spawn(process.execPath, [script], { stdio: 'inherit', env });
+  const child = spawn(process.execPath, [script], { stdio: 'inherit', env: { ...process.env, ...env } });
   process.once('exit', () => child.kill('SIGTERM'));
 }
 

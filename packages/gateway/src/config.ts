@@ -8,6 +8,7 @@ import { CivicLoopError } from '@civicloop/model';
 export interface GatewayConfig {
   port: number;
   demoPortalPort: number;
+  demoConsolePort: number;
   blackSpotThreshold: number;
   blackSpotWindowDays: number;
   blackSpotQuietDays: number;
@@ -160,6 +161,7 @@ export const SETTINGS = [
   setting({ key: 'webhookMaxAttempts', env: 'WEBHOOK_MAX_ATTEMPTS', default: '12', parse: integer(1, 100), doc: 'Attempts before a delivery is marked failed.' }),
   setting({ key: 'webhookAllowPrivateTargets', env: 'WEBHOOK_ALLOW_PRIVATE_TARGETS', default: 'false', parse: boolean, doc: 'Allow webhook URLs on loopback and private networks (refused by default, against request forgery).' }),
   setting({ key: 'demoPortalPort', env: 'DEMO_PORTAL_PORT', default: '8090', parse: integer(0, 65535), doc: 'With --demo: port of the example property portal that embeds the widget (0 picks a free one).' }),
+  setting({ key: 'demoConsolePort', env: 'DEMO_CONSOLE_PORT', default: '8091', parse: integer(0, 65535), doc: 'With --demo: port of the example dispatcher console (0 picks a free one).' }),
   setting({ key: 'rateLimitPerAddress', env: 'RATE_LIMIT_PER_ADDRESS', default: '3000', parse: integer(0, 10_000_000), doc: 'Requests a minute one client address may make to one gateway (0: no limit).' }),
 ] as const;
 

@@ -1,4 +1,5 @@
 import type {
+  BlackSpot,
   LikelyDuplicate,
   StatsResult,
   CategoryCatalogue,
@@ -289,6 +290,11 @@ export class CivicLoop {
   /** KPIs of the tickets reported from one day to another (YYYY-MM-DD), in total or by a dimension. */
   stats(query: { from: string; to: string; by?: 'category' | 'channel' | 'unit' | 'zone' | 'day' }, options?: RequestOptions): Promise<StatsResult> {
     return this.transport.request({ method: 'GET', path: '/v1/stats', query, ...(options ? { options } : {}) });
+  }
+
+  /** Black spots: places that keep producing tickets (open, closed or all). */
+  async blackSpots(query: { status?: 'open' | 'closed' } = {}, options?: RequestOptions): Promise<BlackSpot[]> {
+    return (await this.transport.request<{ items: BlackSpot[] }>({ method: 'GET', path: '/v1/blackspots', query, ...(options ? { options } : {}) })).items;
   }
 
   /** Live ticket events; reconnects and resumes by itself. */

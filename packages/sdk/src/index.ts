@@ -34,4 +34,5 @@ export type {
   HotlineImportResult,
   StatsResult,
   StatGroup,
+  BlackSpot,
 } from '@civicloop/model';

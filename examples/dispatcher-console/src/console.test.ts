@@ -1,0 +1,59 @@
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { CivicLoop } from '@civicloop/sdk';
+import { BIN_REPORT, startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
+import { launchChromium } from '../../../test-support/browser.js';
+import { startConsole } from './console.js';
+
+const publicDir = new URL('../dist/public/', import.meta.url);
+let gw: TestGateway;
+let consoleServer: Awaited<ReturnType<typeof startConsole>>;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(new URL('console.js', publicDir))) throw new Error('examples/dispatcher-console/dist is missing: run npm run build first (npm test does).');
+  gw = await startTestGateway();
+  consoleServer = await startConsole({ gatewayUrl: gw.url, secretKey: gw.tenant.secretKey, publishableKey: gw.tenant.publishableKey, publicDir });
+  await gw.services.tenants.updatePolicy(gw.tenant.id, { allowedOrigins: [new URL(consoleServer.url).origin] });
+  browser = await launchChromium();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await consoleServer?.close();
+  await gw?.close();
+});
+
+describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
+  it('shows the board with countdowns, moves a ticket live, and draws KPIs, chart, map and black spots under a strict CSP', async () => {
+    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+    await server.zones.create({ id: 'tianhe', name: 'Tianhe', type: 'district', geometry: { type: 'Polygon', coordinates: [[[113.2, 23.0], [113.5, 23.0], [113.5, 23.3], [113.2, 23.3], [113.2, 23.0]]] } });
+    const waiting = await server.tickets.create(BIN_REPORT);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const cspErrors: string[] = [];
+    page.on('console', (message) => {
+      if (/Content.Security.Policy/i.test(message.text())) cspErrors.push(message.text());
+    });
+    await page.goto(consoleServer.url);
+    await page.locator('body[data-ready="true"]').waitFor();
+
+    const card = page.locator(`[data-ticket="${waiting.id}"]`);
+    expect(await card.locator('xpath=ancestor::div[@data-state]').getAttribute('data-state')).toBe('reported');
+    expect(await card.locator('.countdown').textContent()).toBe('not dispatched');
+    expect(await page.locator('[data-kpi="Reported today"] .value').textContent()).toBe('1');
+    expect(await page.locator('#map path.zone').count()).toBe(1);
+    expect(await page.locator('#chart rect.bar').count()).toBe(7);
+    expect(await page.locator('#blackspots').textContent()).toContain('No open black spots.');
+
+    // Dispatched from elsewhere: the card moves to its column by itself, with the time left.
+    await server.tickets.dispatch(waiting.id, { unitId: 'sanitation', assigneeId: 'w-1' });
+    await expect.poll(() => page.locator(`[data-state="dispatched"] [data-ticket="${waiting.id}"]`).count()).toBe(1);
+    expect(await page.locator(`[data-ticket="${waiting.id}"] .countdown`).textContent()).toMatch(/^(2h 59m|3h 0m) left$/);
+    const another = await server.tickets.create({ ...BIN_REPORT, location: { lat: 23.2, lon: 113.4 } });
+    await expect.poll(() => page.locator(`[data-state="reported"] [data-ticket="${another.id}"]`).count()).toBe(1);
+    await expect.poll(() => page.locator('[data-kpi="Reported today"] .value').textContent()).toBe('2');
+    expect(cspErrors).toEqual([]);
+    await context.close();
+  });
+});

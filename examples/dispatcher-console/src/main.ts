@@ -1,0 +1,21 @@
+import { startConsole } from './console.js';
+
+// Started by `npm start` (the gateway's --demo) with the demo tenant's keys, or by hand.
+const required = (name: string) => {
+  const value = process.env[name];
+  if (!value) {
+    process.stderr.write(`dispatcher-console: set ${name} (the gateway's --demo prints it).\n`);
+    process.exit(1);
+  }
+  return value;
+};
+
+const port = Number(process.env.CONSOLE_PORT ?? 8091);
+try {
+  const console = await startConsole({ gatewayUrl: required('CIVICLOOP_URL'), secretKey: required('CIVICLOOP_SECRET_KEY'), publishableKey: required('CIVICLOOP_PUBLISHABLE_KEY'), port, host: process.env.CONSOLE_HOST ?? '127.0.0.1' });
+  process.stdout.write(`Dispatcher console: ${console.url}\n`);
+} catch (error) {
+  const code = (error as NodeJS.ErrnoException).code;
+  process.stderr.write(code === 'EADDRINUSE' ? `dispatcher-console: port ${port} is taken; set DEMO_CONSOLE_PORT (or CONSOLE_PORT when run by hand) to a free port.\n` : `dispatcher-console: ${String(error)}\n`);
+  process.exit(1);
+}
