@@ -33,6 +33,8 @@ function actorOf(principal: Principal) {
 /** The actor of automatic dispatches, as it appears in ticket histories. */
 export const ROUTER_SUB = 'system:router';
 
+const MAX_DUPLICATES = 20;
+
 export type CommittedListener = (tenantId: string, ticket: Ticket, event: TicketEvent) => Promise<void>;
 
 /** Creating tickets and running commands on them: the state machine plus the store. */
@@ -69,21 +71,30 @@ export class TicketService {
     const day = calendarDay(now, tenant.policy.timeZone);
     const id = newTicketId();
     const { ticket, event } = createTicket(input, actorOf(principal), { id, number: '', tenantId: tenant.id }, now);
+    // Looked up alongside the write (one round trip for both); a failed look-up only means no flag.
+    const nearby = this.likelyDuplicates(tenant.id, ticket).catch((error: unknown) => {
+      this.services.log?.warn({ err: error, ticket: id }, 'likely-duplicate search failed');
+      return [] as LikelyDuplicate[];
+    });
     const outcome = await tickets.create(tenant.id, { before: undefined, after: ticket, event }, { prefix: `${tenant.code}-${day}-`, day }, idem);
     if (outcome.kind === 'replay') return { ticket: await this.replay(principal, outcome.record, idem!), replayed: true };
     ticket.number = outcome.number;
     // A likely duplicate is not routed: a dispatcher decides whether to merge it first.
-    const duplicates = await this.likelyDuplicates(tenant.id, ticket);
+    const duplicates = await nearby;
     if (duplicates.length > 0) return { ticket: { ...ticket, likelyDuplicates: duplicates }, replayed: false };
     return { ticket: (await this.autoRoute(tenant.id, ticket)) ?? ticket, replayed: false };
   }
 
-  /** Open tickets of the same category within DUPLICATE_RADIUS_METERS, reported within DUPLICATE_WINDOW_HOURS. */
+  /**
+   * Open tickets of the same category within DUPLICATE_RADIUS_METERS, reported within
+   * DUPLICATE_WINDOW_HOURS, nearest first. At most 20 are looked at, taken as Redis finds them
+   * (ANY): a spot with thousands of open reports must not make every new report slower.
+   */
   async likelyDuplicates(tenantId: string, ticket: Ticket): Promise<LikelyDuplicate[]> {
     const { config, redis, tickets } = this.services;
     if (config.duplicateRadiusMeters === 0) return [];
-    const near = (await redis.call('GEOSEARCH', tickets.keys(tenantId).index.openNear(ticket.category), 'FROMLONLAT', ticket.location.lon, ticket.location.lat, 'BYRADIUS', config.duplicateRadiusMeters, 'm', 'ASC', 'COUNT', 20, 'WITHDIST')) as [string, string][];
-    const others = near.filter(([id]) => id !== ticket.id);
+    const near = (await redis.call('GEOSEARCH', tickets.keys(tenantId).index.openNear(ticket.category), 'FROMLONLAT', ticket.location.lon, ticket.location.lat, 'BYRADIUS', config.duplicateRadiusMeters, 'm', 'COUNT', MAX_DUPLICATES, 'ANY', 'WITHDIST')) as [string, string][];
+    const others = near.filter(([id]) => id !== ticket.id).sort((a, b) => Number(a[1]) - Number(b[1]));
     if (others.length === 0) return [];
     const since = Date.parse(ticket.createdAt) - config.duplicateWindowHours * 3_600_000;
     const found = await tickets.getMany(tenantId, others.map(([id]) => id));
