@@ -50,6 +50,12 @@ describe('black spots', () => {
     const finding = await server.tickets.get(failed.spot.inspections[0].findingTicketId);
     expect(finding).toMatchObject({ channel: 'inspection', externalId: `blackspot:${opened!.code}`, description: 'Bins still overflowing at dusk' });
 
+    // A finding of an inspection round in the spot's cell is linked to it too.
+    const roundFinding = await new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: supervisor }).tickets.create({ ...BIN_REPORT, channel: 'inspection', location: nearMarket(2) });
+    expect(roundFinding.externalId).toBe(`blackspot:${opened!.code}`);
+    const elsewhere = await new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: supervisor }).tickets.create({ ...BIN_REPORT, channel: 'inspection', location: { lat: 23.3, lon: 113.5 } });
+    expect(elsewhere.externalId).toBeUndefined();
+
     // A passing inspection too soon after the last ticket does not close it out.
     clock += 10 * DAY;
     const early = (await api(gw.url, 'POST', `/v1/blackspots/${opened!.code}/inspections`, { auth: supervisor, body: { passed: true } })).body;

@@ -18,6 +18,7 @@ import { newTicketId, type TicketWrite } from '../store/ticket-store.js';
 import { assertSameRequest, type IdempotencyScope } from './idempotency.js';
 import { mustSee } from './visibility.js';
 import type { Router } from './router.js';
+import { cellOf } from '../stats/black-spots.js';
 
 export interface CommandOutcome {
   ticket: Ticket;
@@ -70,7 +71,7 @@ export class TicketService {
     const now = this.services.now();
     const day = calendarDay(now, tenant.policy.timeZone);
     const id = newTicketId();
-    const { ticket, event } = createTicket(input, actorOf(principal), { id, number: '', tenantId: tenant.id }, now);
+    const { ticket, event } = createTicket(await this.linkToBlackSpot(tenant.id, input), actorOf(principal), { id, number: '', tenantId: tenant.id }, now);
     // Looked up alongside the write (one round trip for both); a failed look-up only means no flag.
     const nearby = this.likelyDuplicates(tenant.id, ticket).catch((error: unknown) => {
       this.services.log?.warn({ err: error, ticket: id }, 'likely-duplicate search failed');
@@ -83,6 +84,13 @@ export class TicketService {
     const duplicates = await nearby;
     if (duplicates.length > 0) return { ticket: { ...ticket, likelyDuplicates: duplicates }, replayed: false };
     return { ticket: (await this.autoRoute(tenant.id, ticket)) ?? ticket, replayed: false };
+  }
+
+  /** An inspection finding inside an open black spot's cell is linked to the spot (its externalId). */
+  private async linkToBlackSpot(tenantId: string, input: CreateTicketInput): Promise<CreateTicketInput> {
+    if (input.channel !== 'inspection' || input.externalId) return input;
+    const code = await this.services.redis.hget(this.services.tickets.keys(tenantId).openBlackSpots, cellOf(input.location));
+    return code ? { ...input, externalId: `blackspot:${code}` } : input;
   }
 
   /**
