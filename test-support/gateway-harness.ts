@@ -55,8 +55,10 @@ let codeCounter = 0;
 export async function startTestGateway(overrides: Partial<GatewayConfig> = {}, options: { telemetry?: boolean; /** Share this Redis (left running on close), as several gateways or a restart do. */ redis?: TestRedis; /** The gateway's clock. */ now?: () => Date } = {}): Promise<TestGateway> {
   const redis = options.redis ?? (await startTestRedis());
   const dataDir = mkdtempSync(path.join(tmpdir(), 'civicloop-gateway-'));
-  // Rate limits off unless a test turns them on: suites send bursts from one address.
-  const config = loadConfig({}, { port: 0, redisUrl: redis.url, logLevel: 'silent', dataDir, rateLimitPerKey: 0, rateLimitPerAddress: 0, ...overrides });
+  // Rate limits off unless a test turns them on: suites send bursts from one address. The
+  // scheduler and statistics loops off too, so that nothing writes behind a test's back (tests
+  // that are about them run a pass themselves, or turn them on).
+  const config = loadConfig({}, { port: 0, redisUrl: redis.url, logLevel: 'silent', dataDir, rateLimitPerKey: 0, rateLimitPerAddress: 0, schedulerEnabled: false, ...overrides });
   const client = await connectRedis({ url: redis.url, cluster: false });
   const gateway = await buildApp({ config, redis: client, masterKey: 'test-master-key', logger: false, ...(options.now ? { now: options.now } : {}) });
   await gateway.app.listen({ port: 0, host: '127.0.0.1' });

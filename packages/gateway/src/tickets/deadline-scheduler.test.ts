@@ -150,3 +150,32 @@ describe('follow-up after close', () => {
     expect((await resident.tickets.history(ticket.id)).filter((e) => e.type === 'followup_requested')).toHaveLength(1);
   });
 });
+
+describe('the scheduler loop', () => {
+  it('runs by itself in a gateway: a closed ticket\'s reporter is asked without anyone calling it', async () => {
+    const live = await startTestGateway({ schedulerEnabled: true, schedulerPollMs: 50 });
+    try {
+      const server = new CivicLoop({ baseUrl: live.url, apiKey: live.tenant.secretKey });
+      const resident = new CivicLoop({ baseUrl: live.url, apiKey: live.tenant.publishableKey, token: await live.tenant.token('resident-9', 'citizen') });
+      const ticket = await resident.tickets.create(BIN_REPORT);
+      await server.tickets.reject(ticket.id, { reason: 'void' });
+      const other = await resident.tickets.create({ ...BIN_REPORT, location: { lat: 23.3, lon: 113.3 } });
+      await server.tickets.dispatch(other.id, { unitId: 'sanitation', assigneeId: 'w-1' });
+      await server.tickets.accept(other.id);
+      await server.tickets.arrive(other.id);
+      await server.tickets.resolve(other.id, { photos: [{ ref: 'media/a.jpg' }] });
+      await server.tickets.verify(other.id, { outcome: 'pass' });
+      const deadline = Date.now() + 5000;
+      let types: string[] = [];
+      while (Date.now() < deadline && !types.includes('followup_requested')) {
+        await new Promise((r) => setTimeout(r, 50));
+        types = (await server.tickets.history(other.id)).map((e) => e.type);
+      }
+      expect(types.at(-1)).toBe('followup_requested');
+      // A rejected report is not followed up.
+      expect((await server.tickets.history(ticket.id)).map((e) => e.type)).not.toContain('followup_requested');
+    } finally {
+      await live.close();
+    }
+  });
+});
