@@ -129,3 +129,18 @@ describe('Open311 GeoReport v2', () => {
     expect(open311Time(undefined, 'UTC')).toBeNull();
   });
 });
+
+describe('Open311 rate limit', () => {
+  it('limits each client address, answering 429 in the spec\'s error format', async () => {
+    const limited = await startTestGateway({ rateLimitPerAddress: 3 });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await fetch(`${limited.url}/open311/v2/services.json?jurisdiction_id=${limited.tenant.code}`)).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      const body = await (await fetch(`${limited.url}/open311/v2/discovery.json`)).json();
+      expect(body).toEqual([{ code: 429, description: expect.stringMatching(/requests a minute/) }]);
+    } finally {
+      await limited.close();
+    }
+  });
+});

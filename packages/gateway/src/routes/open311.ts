@@ -14,6 +14,7 @@ import type { Services } from '../services.js';
 import { listTickets } from '../tickets/list-tickets.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 import { toCivicLoopError } from '../http/error-handler.js';
+import { RateLimiter } from '../http/rate-limit.js';
 
 /**
  * Open311 GeoReport v2 (wiki.open311.org/GeoReport_v2), JSON format, at /open311/v2. The
@@ -24,7 +25,7 @@ import { toCivicLoopError } from '../http/error-handler.js';
  */
 class Open311Error extends Error {
   constructor(
-    readonly status: 400 | 403 | 404,
+    readonly status: 400 | 403 | 404 | 429,
     message: string,
   ) {
     super(message);
@@ -105,6 +106,16 @@ function requestOf(ticket: Ticket, tenant: Tenant, unitName: string | undefined)
 export const open311Routes: FastifyPluginAsync<{ services: Services; ticketService: TicketService }> = async (app: FastifyInstance, { services, ticketService }) => {
   // Open311 clients post forms, not JSON.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))));
+
+  // Open311 reads need no key, so only the per-address limit can hold a client back.
+  const limiter = new RateLimiter(0, services.config.rateLimitPerAddress);
+  app.addHook('onRequest', async (request) => {
+    try {
+      limiter.check('', request.ip);
+    } catch (error) {
+      throw new Open311Error(429, (error as Error).message);
+    }
+  });
 
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof Open311Error) return reply.code(error.status).send([{ code: error.status, description: error.message }]);
