@@ -9,6 +9,12 @@ import { isNetworkError, sendReport } from './reporting.js';
 import { Session } from './session.js';
 import { applyStyles } from './styles.js';
 
+/** An error as the page is told of it: its message, and its CL_ERR_* code when it has one. */
+function errorDetail(error: unknown): CivicLoopReportEvents['civicloop-error'] {
+  const code = (error as { code?: unknown } | null)?.code;
+  return { message: error instanceof Error ? error.message : String(error), ...(typeof code === 'string' ? { code } : {}) };
+}
+
 /** What the element tells the page, as bubbling, composed CustomEvents. */
 export interface CivicLoopReportEvents {
   'civicloop-submitted': { ticket: Ticket };
@@ -105,7 +111,7 @@ export class CivicLoopReport extends HTMLElement {
           void this.#mine?.refresh();
         } else {
           this.#announce(t('queuedFailed', { e: result.error.message }));
-          this.#emit('civicloop-error', { message: result.error.message, ...((result.error as { code?: string }).code ? { code: (result.error as { code?: string }).code! } : {}) });
+          this.#emit('civicloop-error', errorDetail(result.error));
         }
       },
     );
@@ -183,7 +189,7 @@ export class CivicLoopReport extends HTMLElement {
       return ticket;
     } catch (error) {
       if (isNetworkError(error)) return queue();
-      this.#emit('civicloop-error', { message: error instanceof Error ? error.message : String(error), ...((error as { code?: string }).code ? { code: (error as { code?: string }).code! } : {}) });
+      this.#emit('civicloop-error', errorDetail(error));
       throw error;
     }
   }

@@ -27,13 +27,16 @@ function widgetDist(): string | undefined {
  */
 export const widgetAssetRoutes: FastifyPluginAsync = async (app) => {
   const dist = widgetDist();
+  // Read once per process: every portal visit fetches these, and they change only with a build.
+  const cache = new Map<string, Buffer>();
   app.get<{ Params: { file: string } }>('/widget/:file', { config: { access: { kind: 'none' } }, schema: { hide: true } }, async (request, reply) => {
     const type = FILES[request.params.file];
     if (!type) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No widget file ${request.params.file}; the embed script is /widget/loader.js.`);
     let body: Buffer;
     try {
       if (!dist) throw new Error('not installed');
-      body = await readFile(path.join(dist, request.params.file));
+      body = cache.get(request.params.file) ?? (await readFile(path.join(dist, request.params.file)));
+      cache.set(request.params.file, body);
     } catch {
       throw new CivicLoopError('CL_ERR_NOT_FOUND', 'The widget is not built; run npm run build (it builds packages/widget).');
     }

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { ClientContext, Result } from 'ioredis';
-import type { TicketEvent } from '@civicloop/model';
 import { PollingLoop } from '../background.js';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
 import type { Services } from '../services.js';
+import { streamEntryToEvent } from '../store/ticket-store.js';
 import { containingZones } from '../tickets/router.js';
 import { applyEvent, difference, newAttribution, type Attribution } from './attribution.js';
 import { BlackSpots, cellOf } from './black-spots.js';
@@ -102,9 +102,9 @@ export class StatsProjector {
     const entries = (await redis.xrange(keys.events, `(${cursor}`, '+', 'COUNT', BATCH)) as [string, string[]][];
     if (entries.length === 0) return 0;
     const timeZone = (await tenants.context(tenantId))?.tenant.policy.timeZone ?? 'Asia/Shanghai';
-    const events = entries.flatMap(([, fields]) => {
-      const raw = fields[fields.indexOf('e') + 1];
-      return raw && fields.includes('e') ? [JSON.parse(raw) as TicketEvent] : [];
+    const events = entries.flatMap(([id, fields]) => {
+      const entry = streamEntryToEvent(id, fields);
+      return entry ? [entry.event.event] : [];
     });
     const ids = [...new Set(events.map((e) => e.ticketId))];
     const stored = await redis.mget(...ids.map((id) => keys.stats.ticket(id)));

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis, Cluster, ClientContext, Result } from 'ioredis';
-import type { TicketEvent, Webhook, WebhookPayload } from '@civicloop/model';
+import type { Webhook, WebhookPayload } from '@civicloop/model';
 import type { GatewayConfig } from '../config.js';
 import { PollingLoop } from '../background.js';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
+import { streamEntryToEvent } from '../store/ticket-store.js';
 import { claimDue, defineLeaseClaim } from '../redis/lease-claim.js';
 import { signPayload, SIGNATURE_HEADER } from './signature.js';
 import { checkTargetResolves } from './targets.js';
@@ -94,19 +95,20 @@ export class WebhookDeliveryLoop {
     if (entries.length === 0) return;
     const webhooks = await this.store.list(tenantId);
     const nowMs = this.now().getTime();
+    // Every delivery of the batch is stored (one round trip), then the batch is acknowledged.
+    const enqueued: Promise<number>[] = [];
     for (const [streamId, fields] of entries) {
-      const field = (name: string) => fields[fields.indexOf(name) + 1];
-      const raw = field('e');
-      if (raw) {
-        const event = JSON.parse(raw) as TicketEvent;
-        for (const webhook of webhooks.filter((w) => subscribed(w, event.type))) {
-          const id = `${streamId}.${webhook.id}`;
-          const payload: WebhookPayload = { id, type: `ticket.${event.type}`, createdAt: event.at, data: { streamId, ticketNumber: field('n') ?? '', event } };
-          await this.redis.civicloopWebhookEnqueue(3, keys.webhookDelivery(id), keys.webhookDue, keys.webhookLog(webhook.id), JSON.stringify(payload), webhook.id, payload.type, new Date(nowMs).toISOString(), nowMs, id, WebhookStore.LOG_KEEP);
-        }
+      const entry = streamEntryToEvent(streamId, fields);
+      if (!entry) continue;
+      const { event, ticketNumber } = entry.event;
+      for (const webhook of webhooks.filter((w) => subscribed(w, event.type))) {
+        const id = `${streamId}.${webhook.id}`;
+        const payload: WebhookPayload = { id, type: `ticket.${event.type}`, createdAt: event.at, data: { streamId, ticketNumber, event } };
+        enqueued.push(this.redis.civicloopWebhookEnqueue(3, keys.webhookDelivery(id), keys.webhookDue, keys.webhookLog(webhook.id), JSON.stringify(payload), webhook.id, payload.type, new Date(nowMs).toISOString(), nowMs, id, WebhookStore.LOG_KEEP));
       }
-      await this.redis.xack(keys.events, WEBHOOK_GROUP, streamId);
     }
+    await Promise.all(enqueued);
+    await this.redis.xack(keys.events, WEBHOOK_GROUP, ...entries.map(([streamId]) => streamId));
   }
 
   private async deliverDue(tenantId: string): Promise<void> {
