@@ -459,7 +459,8 @@ export function createTicket(input: CreateTicketInput, actor: Actor, identity: N
     actor: actorOf(actor),
     at,
     photos: ticket.photos.length > 0 ? ticket.photos : undefined,
-    data: { category: ticket.category, channel, priority: ticket.priority },
+    // Enough to count the report (statistics, black spots) from the event stream alone.
+    data: { category: ticket.category, channel, priority: ticket.priority, location: { lat: ticket.location.lat, lon: ticket.location.lon } },
   });
   return { ticket, event };
 }

@@ -30,11 +30,13 @@ function buildTenantKeys(tenantId: string) {
       ticket: (id: string) => `${base}stats:tk:${id}`,
       cursor: `${base}stats:cursor`,
       lock: `${base}stats:lock`,
-      /** Tickets reported per grid cell on a day: what black spots are found from. */
-      cells: (day: string) => `${base}stats:cells:${day}`,
+      /** Tickets reported in one grid cell, by report day (pruned to the window): what black spots are found from. */
+      cellDays: (cell: string) => `${base}stats:cell:${cell}`,
     },
     /** Black spots by code (JSON); open ones by cell; the code sequence per month. */
     blackSpots: `${base}blackspots`,
+    /** What changes on a black spot behind its record: `<code>:n` tickets since coded, `<code>:at` the last one, `<code>:esc` when escalated. */
+    blackSpotActivity: `${base}blackspots:activity`,
     openBlackSpots: `${base}blackspots:open`,
     blackSpotSequence: `${base}blackspots:seq`,
     /** Zones (GeoJSON areas with their responsible units), JSON by id. */

@@ -33,7 +33,10 @@ export const HANDLING_BUCKETS = [15, 30, 60, 120, 180, 240, 360, 480, 720, 1440,
 
 export const NONE = '-';
 
-export function newAttribution(ticket: Ticket, zone: string | undefined, timeZone: string): Attribution {
+/** What counting a new report needs: its time, category, channel, priority and place. */
+export type ReportFacts = Pick<Ticket, 'createdAt' | 'category' | 'channel' | 'priority'> & { location: { lat: number; lon: number } };
+
+export function newAttribution(ticket: ReportFacts, zone: string | undefined, timeZone: string): Attribution {
   return {
     day: calendarDay(new Date(ticket.createdAt), timeZone),
     createdAt: ticket.createdAt,

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
 import type { BlackSpot } from '@civicloop/model';
 import { BIN_REPORT, api, startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
-import { cellOf } from './black-spots.js';
+import { BlackSpots, cellOf } from './black-spots.js';
+import { tenantKeys } from '../redis/keys.js';
 
 const DAY = 86_400_000;
 let clock = Date.parse('2026-09-01T02:00:00Z');
@@ -78,6 +79,35 @@ describe('black spots', () => {
     expect(await spots(supervisor, '?status=open')).toEqual([]);
     const again = await api(gw.url, 'POST', `/v1/blackspots/${opened!.code}/inspections`, { auth: supervisor, body: { passed: true } });
     expect(again.body.error.code).toBe('CL_ERR_INVALID_TRANSITION');
+  });
+
+  it('keeps a cell\'s counts for the window only, and escalates a spot once even from two gateways at once', async () => {
+    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+    const PIER = { lat: 23.1012, lon: 113.2507 };
+    const cellKey = tenantKeys(gw.tenant.id).stats.cellDays(cellOf(PIER));
+    // Three reports, then 40 days later two more: the old three are outside the window.
+    for (let i = 0; i < 3; i++) await server.tickets.create({ ...BIN_REPORT, location: PIER });
+    await gw.stats.runOnce();
+    expect(Object.values(await gw.redis.client.hgetall(cellKey)).map(Number)).toEqual([3]);
+    const ttl = await gw.redis.client.pttl(cellKey);
+    expect(ttl).toBeGreaterThan(30 * DAY);
+    expect(ttl).toBeLessThanOrEqual(31 * DAY);
+    clock += 40 * DAY;
+    for (let i = 0; i < 2; i++) await server.tickets.create({ ...BIN_REPORT, location: PIER });
+    await gw.stats.runOnce();
+    expect(Object.values(await gw.redis.client.hgetall(cellKey)).map(Number)).toEqual([2]);
+    expect((await spots(gw.tenant.secretKey, '?status=open')).filter((s) => s.cell === cellOf(PIER))).toEqual([]);
+
+    // Three more make five within 30 days: coded.
+    for (let i = 0; i < 3; i++) await server.tickets.create({ ...BIN_REPORT, location: PIER });
+    const [spot] = (await spots(gw.tenant.secretKey, '?status=open')).filter((s) => s.cell === cellOf(PIER));
+    expect(spot).toMatchObject({ ticketsWhenOpened: 5, ticketsSince: 0 });
+
+    clock += 91 * DAY;
+    const [a, b] = [new BlackSpots(gw.services), new BlackSpots(gw.services)];
+    const escalated = await Promise.all([a.escalateOld(gw.tenant.id, new Date(clock)), b.escalateOld(gw.tenant.id, new Date(clock))]);
+    expect(escalated[0]! + escalated[1]!).toBe(1);
+    expect((await api(gw.url, 'GET', `/v1/blackspots/${spot!.code}`, { auth: gw.tenant.secretKey })).body.escalatedAt).toBe(new Date(clock).toISOString());
   });
 
   it('refuses bad inspections with a clear code', async () => {

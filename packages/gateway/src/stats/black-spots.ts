@@ -18,21 +18,62 @@ function cellCenter(cell: string): { lat: number; lon: number } {
   return { lat: round((row + 0.5) * CELL_DEGREES), lon: round((column + 0.5) * CELL_DEGREES) };
 }
 
-/** Codes a black spot once per cell: the open-spot slot and the record land together or not at all. */
-const OPEN = `
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
-local n = redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
-local code = ARGV[3] .. string.format('%03d', n)
-redis.call('HSET', KEYS[1], ARGV[1], code)
-local doc = string.gsub(ARGV[4], '__CODE__', code)
-redis.call('HSET', KEYS[2], code, doc)
-return code
+/**
+ * Notes one counted batch's reports, all cells in one call. A cell with an open spot adds to the
+ * spot's activity (count and newest ticket, kept beside the record so an inspection rewriting the
+ * record cannot lose them). Otherwise the cell's days outside the window are pruned, the rest
+ * summed, and at the threshold the cell is coded: slot, record and activity land together.
+ *
+ * KEYS: open spots by cell, records, code sequence, activity, then one day-count hash per cell.
+ * ARGV: threshold, cell key ttl ms, code prefix, then per cell: cell, count, at, first day of
+ * its window, month, record template ("__CODE__" and "__TOTAL__" filled in here).
+ */
+const NOTE = `
+local threshold = tonumber(ARGV[1])
+local opened = {}
+for c = 5, #KEYS do
+  local a = 4 + (c - 5) * 6
+  local cell, count, at, firstDay, month = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+  local cellKey = KEYS[c]
+  redis.call('PEXPIRE', cellKey, ARGV[2])
+  local code = redis.call('HGET', KEYS[1], cell)
+  if code then
+    redis.call('HINCRBY', KEYS[4], code .. ':n', count)
+    local last = redis.call('HGET', KEYS[4], code .. ':at')
+    if (not last) or last < at then redis.call('HSET', KEYS[4], code .. ':at', at) end
+  else
+    local days = redis.call('HGETALL', cellKey)
+    local total = 0
+    for i = 1, #days, 2 do
+      if days[i] < firstDay then redis.call('HDEL', cellKey, days[i]) else total = total + tonumber(days[i + 1]) end
+    end
+    if total >= threshold then
+      local n = redis.call('HINCRBY', KEYS[3], month, 1)
+      code = ARGV[3] .. month .. '-' .. string.format('%03d', n)
+      redis.call('HSET', KEYS[1], cell, code)
+      local doc = string.gsub(string.gsub(ARGV[a + 5], '__CODE__', code), '"__TOTAL__"', tostring(total))
+      redis.call('HSET', KEYS[2], code, doc)
+      redis.call('HSET', KEYS[4], code .. ':n', 0, code .. ':at', at)
+      opened[#opened + 1] = code
+    end
+  end
+end
+return opened
 `;
 
 declare module 'ioredis' {
   interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
-    civicloopBlackSpotOpen(numKeys: number, ...args: (string | number)[]): Result<string | number, Context>;
+    civicloopBlackSpotNote(numKeys: number, ...args: (string | number)[]): Result<string[], Context>;
   }
+}
+
+/** The record as stored: what only an opening or an inspection changes. */
+type StoredBlackSpot = Omit<BlackSpot, 'ticketsSince' | 'lastTicketAt' | 'escalatedAt'>;
+
+const activityFields = (code: string) => [`${code}:n`, `${code}:at`, `${code}:esc`] as const;
+
+function withActivity(stored: StoredBlackSpot, [since, lastAt, escalatedAt]: (string | null | undefined)[]): BlackSpot {
+  return { ...stored, ticketsSince: Number(since ?? 0), lastTicketAt: lastAt ?? stored.openedAt, ...(escalatedAt ? { escalatedAt } : {}) };
 }
 
 /**
@@ -43,20 +84,27 @@ declare module 'ioredis' {
  */
 export class BlackSpots {
   constructor(private readonly services: Services) {
-    services.redis.defineCommand('civicloopBlackSpotOpen', { lua: OPEN });
+    services.redis.defineCommand('civicloopBlackSpotNote', { lua: NOTE });
   }
 
   private async get(tenantId: string, code: string): Promise<BlackSpot | undefined> {
-    const raw = await this.services.redis.hget(tenantKeys(tenantId).blackSpots, code);
-    return raw ? (JSON.parse(raw) as BlackSpot) : undefined;
+    const keys = tenantKeys(tenantId);
+    const [raw, activity] = await Promise.all([this.services.redis.hget(keys.blackSpots, code), this.services.redis.hmget(keys.blackSpotActivity, ...activityFields(code))]);
+    return raw ? withActivity(JSON.parse(raw) as StoredBlackSpot, activity) : undefined;
   }
 
   private async put(tenantId: string, spot: BlackSpot): Promise<void> {
-    await this.services.redis.hset(tenantKeys(tenantId).blackSpots, spot.code, JSON.stringify(spot));
+    const { ticketsSince: _n, lastTicketAt: _at, escalatedAt: _esc, ...stored } = spot;
+    await this.services.redis.hset(tenantKeys(tenantId).blackSpots, spot.code, JSON.stringify(stored));
   }
 
   async list(tenantId: string, status?: 'open' | 'closed'): Promise<BlackSpot[]> {
-    const all = (await this.services.redis.hvals(tenantKeys(tenantId).blackSpots)).map((raw) => JSON.parse(raw) as BlackSpot);
+    const keys = tenantKeys(tenantId);
+    const [records, activity] = await Promise.all([this.services.redis.hvals(keys.blackSpots), this.services.redis.hgetall(keys.blackSpotActivity)]);
+    const all = records.map((raw) => {
+      const stored = JSON.parse(raw) as StoredBlackSpot;
+      return withActivity(stored, activityFields(stored.code).map((field) => activity[field]));
+    });
     return all.filter((s) => !status || s.status === status).sort((a, b) => a.code.localeCompare(b.code));
   }
 
@@ -73,31 +121,38 @@ export class BlackSpots {
     const context = await this.services.tenants.context(tenantId);
     if (!context) return;
     const { tenant } = context;
-    for (const [cell, { count, at }] of reports) {
-      const openCode = await redis.hget(keys.openBlackSpots, cell);
-      if (openCode) {
-        const spot = await this.get(tenantId, openCode);
-        if (spot) await this.put(tenantId, { ...spot, ticketsSince: spot.ticketsSince + count, lastTicketAt: at > spot.lastTicketAt ? at : spot.lastTicketAt });
-        continue;
+    // A batch's reports mostly share a minute: their window and month are worked out once.
+    const windows = new Map<string, { firstDay: string; month: string }>();
+    const windowOf = (at: string) => {
+      const minute = at.slice(0, 16);
+      let window = windows.get(minute);
+      if (!window) {
+        const end = Date.parse(at);
+        window = { firstDay: calendarDay(new Date(end - (config.blackSpotWindowDays - 1) * DAY_MS), tenant.policy.timeZone), month: calendarDay(new Date(end), tenant.policy.timeZone).slice(0, 6) };
+        windows.set(minute, window);
       }
-      const end = Date.parse(at);
-      const days = Array.from({ length: config.blackSpotWindowDays }, (_, i) => calendarDay(new Date(end - i * DAY_MS), tenant.policy.timeZone));
-      const counts = await Promise.all(days.map((day) => redis.hget(keys.stats.cells(day), cell)));
-      const total = counts.reduce((sum, n) => sum + Number(n ?? 0), 0);
-      if (total < config.blackSpotThreshold) continue;
-      const month = calendarDay(new Date(end), tenant.policy.timeZone).slice(0, 6);
-      const spot: BlackSpot = { code: '__CODE__', cell, center: cellCenter(cell), status: 'open', openedAt: at, ticketsWhenOpened: total, ticketsSince: 0, lastTicketAt: at, inspections: [] };
-      await redis.civicloopBlackSpotOpen(3, keys.openBlackSpots, keys.blackSpots, keys.blackSpotSequence, cell, month, `BS-${tenant.code}-${month}-`, JSON.stringify(spot));
+      return window;
+    };
+    const cellKeys: string[] = [];
+    const args: (string | number)[] = [];
+    for (const [cell, { count, at }] of reports) {
+      const { firstDay, month } = windowOf(at);
+      const template = { code: '__CODE__', cell, center: cellCenter(cell), status: 'open', openedAt: at, ticketsWhenOpened: '__TOTAL__', inspections: [] };
+      cellKeys.push(keys.stats.cellDays(cell));
+      args.push(cell, count, at, firstDay, month, JSON.stringify(template));
     }
+    // A cell's counts are needed for the window only (and a day of slack for late counting).
+    const ttlMs = (config.blackSpotWindowDays + 1) * DAY_MS;
+    await redis.civicloopBlackSpotNote(4 + cellKeys.length, keys.openBlackSpots, keys.blackSpots, keys.blackSpotSequence, keys.blackSpotActivity, ...cellKeys, config.blackSpotThreshold, ttlMs, `BS-${tenant.code}-`, ...args);
   }
 
-  /** Spots open longer than BLACKSPOT_ESCALATE_DAYS are escalated, once. */
+  /** Spots open longer than BLACKSPOT_ESCALATE_DAYS are escalated, once (HSETNX: once across gateways too). */
   async escalateOld(tenantId: string, now: Date): Promise<number> {
     let escalated = 0;
+    const activity = tenantKeys(tenantId).blackSpotActivity;
     for (const spot of await this.list(tenantId, 'open')) {
       if (spot.escalatedAt || Date.parse(spot.openedAt) > now.getTime() - this.services.config.blackSpotEscalateDays * DAY_MS) continue;
-      await this.put(tenantId, { ...spot, escalatedAt: now.toISOString() });
-      escalated++;
+      escalated += await this.services.redis.hsetnx(activity, `${spot.code}:esc`, now.toISOString());
     }
     return escalated;
   }

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import type { TicketEvent } from '@civicloop/model';
 import type { ClientContext, Result } from 'ioredis';
 import { PollingLoop } from '../background.js';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
 import type { Services } from '../services.js';
 import { streamEntryToEvent } from '../store/ticket-store.js';
 import { containingZones } from '../tickets/router.js';
-import { applyEvent, difference, newAttribution, type Attribution } from './attribution.js';
+import { applyEvent, difference, newAttribution, type Attribution, type ReportFacts } from './attribution.js';
 import { BlackSpots, cellOf } from './black-spots.js';
 
 /**
@@ -34,6 +35,13 @@ declare module 'ioredis' {
 }
 
 const BATCH = 500;
+
+/** What a report event says about its ticket, when it says enough to count it (events since report events carry the place). */
+function reportOf(event: TicketEvent): ReportFacts | undefined {
+  const data = (event.data ?? {}) as Partial<Pick<ReportFacts, 'category' | 'channel' | 'priority' | 'location'>>;
+  if (!data.category || !data.channel || !data.priority || !data.location) return undefined;
+  return { createdAt: event.at, category: data.category, channel: data.channel, priority: data.priority, location: data.location };
+}
 const LOCK_MS = 15_000;
 
 /**
@@ -111,21 +119,25 @@ export class StatsProjector {
     const attributions = new Map<string, Attribution>();
     ids.forEach((id, i) => stored[i] && attributions.set(id, JSON.parse(stored[i]!) as Attribution));
     const originals = new Map(ids.map((id) => [id, attributions.get(id)]));
-    // Tickets first seen in this batch: their document gives the report day, category and place.
+    // A ticket first seen in this batch is counted from its report event, which carries the
+    // category, channel, priority and place; only an event without them needs the document.
     const unseen = ids.filter((id) => !attributions.has(id));
-    const docs = await tickets.getMany(tenantId, unseen);
+    const facts = new Map<string, ReportFacts | undefined>(events.flatMap((event) => (event.type === 'reported' && !attributions.has(event.ticketId) ? [[event.ticketId, reportOf(event)] as const] : [])));
+    const missing = unseen.filter((id) => !facts.get(id));
+    const docs = await tickets.getMany(tenantId, missing);
+    missing.forEach((id, i) => docs[i] && facts.set(id, docs[i]));
 
     const reportedCells: { cell: string; day: string; at: string }[] = [];
     for (const event of events) {
       let current = attributions.get(event.ticketId);
       if (!current) {
-        const doc = docs[unseen.indexOf(event.ticketId)];
+        const report = facts.get(event.ticketId);
         // A ticket whose report was trimmed from the stream before it was counted: skipped.
-        if (!doc || event.type !== 'reported') continue;
-        const zone = (await containingZones(zones, tenantId, doc.location))[0]?.id;
-        current = newAttribution(doc, zone, timeZone);
+        if (!report || event.type !== 'reported') continue;
+        const zone = (await containingZones(zones, tenantId, report.location))[0]?.id;
+        current = newAttribution(report, zone, timeZone);
         attributions.set(event.ticketId, current);
-        reportedCells.push({ cell: cellOf(doc.location), day: current.day, at: doc.createdAt });
+        reportedCells.push({ cell: cellOf(report.location), day: current.day, at: report.createdAt });
         continue;
       }
       attributions.set(event.ticketId, applyEvent(current, event));
@@ -142,7 +154,7 @@ export class StatsProjector {
     for (const [id, after] of changed) {
       for (const [field, change] of difference(originals.get(id), after)) add(keys.stats.day(after.day), field, change);
     }
-    for (const { cell, day } of reportedCells) add(keys.stats.cells(day), cell, 1);
+    for (const { cell, day } of reportedCells) add(keys.stats.cellDays(cell), day, 1);
     const bucketArgs: (string | number)[] = [];
     for (const fields of buckets.values()) {
       const nonZero = [...fields].filter(([, change]) => change !== 0);

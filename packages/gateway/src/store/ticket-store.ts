@@ -28,7 +28,12 @@ export interface IdempotencyRecord {
 }
 
 type Replay = { kind: 'replay'; record: IdempotencyRecord };
-export type CreateOutcome = { kind: 'written'; number: string } | Replay;
+/** A place-and-category neighbour found while writing a new ticket, nearest first. */
+export interface NearTicket {
+  id: string;
+  distanceMeters: number;
+}
+export type CreateOutcome = { kind: 'written'; number: string; near: NearTicket[] } | Replay;
 export type ApplyOutcome = { kind: 'written' } | Replay;
 
 export interface TicketStoreOptions {
@@ -83,8 +88,15 @@ export class TicketStore {
   /**
    * Writes a new ticket: allocates its number (TENANT-YYYYMMDD-NNNN), stores it, its first event,
    * its indexes and the stream entry, atomically, unless the idempotency key was used before.
+   * With `nearSearch`, also answers which open tickets of the category were already that close.
    */
-  async create(tenantId: string, write: TicketWrite, numbering: { prefix: string; day: string }, idem?: { key: string; fp: string; ttlSeconds?: number }): Promise<CreateOutcome> {
+  async create(
+    tenantId: string,
+    write: TicketWrite,
+    numbering: { prefix: string; day: string },
+    idem?: { key: string; fp: string; ttlSeconds?: number },
+    nearSearch?: { radiusMeters: number; count: number },
+  ): Promise<CreateOutcome> {
     const keys = this.keys(tenantId);
     const { after, event } = write;
     const eventJson = JSON.stringify(event);
@@ -98,6 +110,7 @@ export class TicketStore {
         events: keys.events,
         // Declared even when unused, so the script's keys are always the same shape.
         idempotency: keys.idempotency(idem?.key ?? '-'),
+        openNear: keys.index.openNear(after.category),
       },
       indexes: membership,
       day: numbering.day,
@@ -108,9 +121,10 @@ export class TicketStore {
       parties: partiesOf(after),
       streamMaxLen: this.options.streamMaxLen,
       ...(idem ? { idempotency: { value: idempotencyRecord(idem, after.id), ttlMs: (idem.ttlSeconds ?? this.options.idempotencyTtlSeconds) * 1000 } } : {}),
+      ...(nearSearch ? { nearSearch: { ...nearSearch, lon: after.location.lon, lat: after.location.lat } } : {}),
     });
     if (result.kind === 'replay') return { kind: 'replay', record: JSON.parse(result.value) as IdempotencyRecord };
-    return { kind: 'written', number: result.number };
+    return { kind: 'written', number: result.number, near: result.near.sort((a, b) => a.distanceMeters - b.distanceMeters) };
   }
 
   /**

@@ -14,7 +14,7 @@ import {
   type TicketEvent,
 } from '@civicloop/model';
 import type { Services } from '../services.js';
-import { newTicketId, type TicketWrite } from '../store/ticket-store.js';
+import { newTicketId, type NearTicket, type TicketWrite } from '../store/ticket-store.js';
 import { assertSameRequest, type IdempotencyScope } from './idempotency.js';
 import { mustSee } from './visibility.js';
 import type { Router } from './router.js';
@@ -72,16 +72,17 @@ export class TicketService {
     const day = calendarDay(now, tenant.policy.timeZone);
     const id = newTicketId();
     const { ticket, event } = createTicket(await this.linkToBlackSpot(tenant.id, input), actorOf(principal), { id, number: '', tenantId: tenant.id }, now);
-    // Looked up alongside the write (one round trip for both); a failed look-up only means no flag.
-    const nearby = this.likelyDuplicates(tenant.id, ticket).catch((error: unknown) => {
-      this.services.log?.warn({ err: error, ticket: id }, 'likely-duplicate search failed');
-      return [] as LikelyDuplicate[];
-    });
-    const outcome = await tickets.create(tenant.id, { before: undefined, after: ticket, event }, { prefix: `${tenant.code}-${day}-`, day }, idem);
+    const { duplicateRadiusMeters } = this.services.config;
+    const nearSearch = duplicateRadiusMeters > 0 ? { radiusMeters: duplicateRadiusMeters, count: MAX_DUPLICATES } : undefined;
+    const outcome = await tickets.create(tenant.id, { before: undefined, after: ticket, event }, { prefix: `${tenant.code}-${day}-`, day }, idem, nearSearch);
     if (outcome.kind === 'replay') return { ticket: await this.replay(principal, outcome.record, idem!), replayed: true };
     ticket.number = outcome.number;
-    // A likely duplicate is not routed: a dispatcher decides whether to merge it first.
-    const duplicates = await nearby;
+    // A likely duplicate is not routed: a dispatcher decides whether to merge it first. The report
+    // is stored either way; a failed look-up of its neighbours only means no flag.
+    const duplicates = await this.describeDuplicates(tenant.id, ticket, outcome.near).catch((error: unknown) => {
+      this.services.log?.warn({ err: error, ticket: id }, 'likely-duplicate look-up failed');
+      return [] as LikelyDuplicate[];
+    });
     if (duplicates.length > 0) return { ticket: { ...ticket, likelyDuplicates: duplicates }, replayed: false };
     return { ticket: (await this.autoRoute(tenant.id, ticket)) ?? ticket, replayed: false };
   }
@@ -101,13 +102,19 @@ export class TicketService {
   async likelyDuplicates(tenantId: string, ticket: Ticket): Promise<LikelyDuplicate[]> {
     const { config, redis, tickets } = this.services;
     if (config.duplicateRadiusMeters === 0) return [];
-    const near = (await redis.call('GEOSEARCH', tickets.keys(tenantId).index.openNear(ticket.category), 'FROMLONLAT', ticket.location.lon, ticket.location.lat, 'BYRADIUS', config.duplicateRadiusMeters, 'm', 'COUNT', MAX_DUPLICATES, 'ANY', 'WITHDIST')) as [string, string][];
-    const others = near.filter(([id]) => id !== ticket.id).sort((a, b) => Number(a[1]) - Number(b[1]));
+    const found = (await redis.call('GEOSEARCH', tickets.keys(tenantId).index.openNear(ticket.category), 'FROMLONLAT', ticket.location.lon, ticket.location.lat, 'BYRADIUS', config.duplicateRadiusMeters, 'm', 'COUNT', MAX_DUPLICATES, 'ANY', 'WITHDIST')) as [string, string][];
+    const near = found.map(([id, distance]) => ({ id, distanceMeters: Number(distance) })).sort((a, b) => a.distanceMeters - b.distanceMeters);
+    return this.describeDuplicates(tenantId, ticket, near);
+  }
+
+  /** The neighbours (nearest first) that were reported within DUPLICATE_WINDOW_HOURS of the ticket. */
+  private async describeDuplicates(tenantId: string, ticket: Ticket, near: NearTicket[]): Promise<LikelyDuplicate[]> {
+    const others = near.filter(({ id }) => id !== ticket.id);
     if (others.length === 0) return [];
-    const since = Date.parse(ticket.createdAt) - config.duplicateWindowHours * 3_600_000;
-    const found = await tickets.getMany(tenantId, others.map(([id]) => id));
+    const since = Date.parse(ticket.createdAt) - this.services.config.duplicateWindowHours * 3_600_000;
+    const found = await this.services.tickets.getMany(tenantId, others.map(({ id }) => id));
     return found.flatMap((other, i) =>
-      other && Date.parse(other.createdAt) >= since ? [{ id: other.id, number: other.number, status: other.status, distanceMeters: Math.round(Number(others[i]![1])), createdAt: other.createdAt }] : [],
+      other && Date.parse(other.createdAt) >= since ? [{ id: other.id, number: other.number, status: other.status, distanceMeters: Math.round(others[i]!.distanceMeters), createdAt: other.createdAt }] : [],
     );
   }
 
