@@ -29,6 +29,8 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
     const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
     await server.zones.create({ id: 'tianhe', name: 'Tianhe', type: 'district', geometry: { type: 'Polygon', coordinates: [[[113.2, 23.0], [113.5, 23.0], [113.5, 23.3], [113.2, 23.3], [113.2, 23.0]]] } });
     const waiting = await server.tickets.create(BIN_REPORT);
+    // Today's roster is sampled (three workers, none checked in); there are no vehicles.
+    expect(await gw.stats.workforce.sample(gw.tenant.id, new Date())).toBe(true);
     const context = await browser.newContext();
     const page = await context.newPage();
     const cspErrors: string[] = [];
@@ -42,6 +44,8 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
     expect(await card.locator('xpath=ancestor::div[@data-state]').getAttribute('data-state')).toBe('reported');
     expect(await card.locator('.countdown').textContent()).toBe('not dispatched');
     expect(await page.locator('[data-kpi="Reported today"] .value').textContent()).toBe('1');
+    expect(await page.locator('[data-kpi="Attendance"] .value').textContent()).toBe('0%');
+    expect(await page.locator('[data-kpi="Vehicles online"] .value').textContent()).toBe('–');
     expect(await page.locator('#map path.zone').count()).toBe(1);
     expect(await page.locator('#chart rect.bar').count()).toBe(7);
     expect(await page.locator('#blackspots').textContent()).toContain('No open black spots.');

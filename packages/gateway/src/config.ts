@@ -15,6 +15,7 @@ export interface GatewayConfig {
   blackSpotEscalateDays: number;
   schedulerEnabled: boolean;
   schedulerPollMs: number;
+  fleetSampleSeconds: number;
   duplicateRadiusMeters: number;
   duplicateWindowHours: number;
   webhooksEnabled: boolean;
@@ -148,6 +149,7 @@ export const SETTINGS = [
   setting({ key: 'rateLimitPerKey', env: 'RATE_LIMIT_PER_KEY', default: '6000', parse: integer(0, 10_000_000), doc: 'Requests a minute one key or token subject may make to one gateway (0: no limit).' }),
   setting({ key: 'schedulerEnabled', env: 'SCHEDULER_ENABLED', default: 'true', parse: boolean, doc: 'Run the deadline scheduler (warnings and escalations) in this gateway; any number of gateways may, work is claimed atomically.' }),
   setting({ key: 'schedulerPollMs', env: 'SCHEDULER_POLL_MS', default: '1000', parse: integer(10, 60_000), doc: 'How often the deadline scheduler looks for due warnings and escalations.' }),
+  setting({ key: 'fleetSampleSeconds', env: 'FLEET_SAMPLE_SECONDS', default: '300', parse: integer(10, 3600), doc: 'How often the statistics loop samples which vehicles are online (the vehicle online rate is the share of samples that found a vehicle online) and who is on duty.' }),
   setting({ key: 'blackSpotThreshold', env: 'BLACKSPOT_THRESHOLD', default: '5', parse: integer(2, 10_000), doc: 'This many tickets in one grid cell (about 220 m) within BLACKSPOT_WINDOW_DAYS code the place as a black spot.' }),
   setting({ key: 'blackSpotWindowDays', env: 'BLACKSPOT_WINDOW_DAYS', default: '30', parse: integer(1, 365), doc: 'The window black spots are counted over.' }),
   setting({ key: 'blackSpotQuietDays', env: 'BLACKSPOT_QUIET_DAYS', default: '30', parse: integer(1, 365), doc: 'A black spot closes out only after this many days without a new ticket in its cell, and a passing re-inspection.' }),

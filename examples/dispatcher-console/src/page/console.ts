@@ -77,6 +77,8 @@ async function drawKpis(): Promise<void> {
     ['Completion', percent(day?.completionRate ?? null)],
     ['On time', percent(day?.onTimeCompletionRate ?? null)],
     ['Satisfaction', percent(day?.satisfactionRate ?? null)],
+    ['Attendance', percent(day?.attendanceCoverage ?? null)],
+    ['Vehicles online', percent(day?.vehicleOnlineRate ?? null)],
   ];
   document.getElementById('kpis')!.replaceChildren(...cards.map(([label, value]) => el('div', { class: 'kpi', 'data-kpi': label }, el('div', { class: 'value' }, value), el('div', { class: 'label' }, label))));
   const week = (await client.stats({ from: daysAgo(6), to: today(), by: 'day' })).groups;

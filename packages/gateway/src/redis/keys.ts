@@ -32,6 +32,12 @@ function buildTenantKeys(tenantId: string) {
       lock: `${base}stats:lock`,
       /** Tickets reported in one grid cell, by report day (pruned to the window): what black spots are found from. */
       cellDays: (cell: string) => `${base}stats:cell:${cell}`,
+      /** Attendance and vehicle counters of a day, by unit (see stats/workforce.ts). */
+      workforce: (day: string) => `${base}stats:workforce:${day}`,
+      /** Workers already counted present on a day (unit|staff id). */
+      present: (day: string) => `${base}stats:present:${day}`,
+      /** Claimed by the gateway that takes a workforce sample slot. */
+      sampleSlot: (slot: number) => `${base}stats:sample:${slot}`,
     },
     /** Black spots by code (JSON); open ones by cell; the code sequence per month. */
     blackSpots: `${base}blackspots`,

@@ -8,6 +8,7 @@ import { streamEntryToEvent } from '../store/ticket-store.js';
 import { containingZones } from '../tickets/router.js';
 import { applyEvent, difference, newAttribution, type Attribution, type ReportFacts } from './attribution.js';
 import { BlackSpots, cellOf } from './black-spots.js';
+import { WorkforceStats } from './workforce.js';
 
 /**
  * Applies a batch only if the cursor is still where the batch started: two projectors never count
@@ -56,6 +57,7 @@ export class StatsProjector {
   private readonly loop: PollingLoop;
 
   readonly blackSpots: BlackSpots;
+  readonly workforce: WorkforceStats;
 
   constructor(
     private readonly services: Services,
@@ -63,6 +65,7 @@ export class StatsProjector {
   ) {
     services.redis.defineCommand('civicloopStatsApply', { lua: APPLY });
     this.blackSpots = new BlackSpots(services);
+    this.workforce = new WorkforceStats(services);
     this.loop = new PollingLoop('statistics pass', () => this.runOnce(), log);
   }
 
@@ -79,7 +82,9 @@ export class StatsProjector {
     let counted = 0;
     for (const tenantId of await this.services.redis.smembers(globalKeys.tenants)) {
       counted += await this.catchUp(tenantId);
-      await this.blackSpots.escalateOld(tenantId, this.services.now());
+      const now = this.services.now();
+      await this.blackSpots.escalateOld(tenantId, now);
+      await this.workforce.sample(tenantId, now);
     }
     return counted;
   }

@@ -2,6 +2,7 @@ import type { Redis, Cluster } from 'ioredis';
 import { CivicLoopError, STAT_DIMENSIONS, TICKET_STATUSES, type StatGroup } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
 import { HANDLING_BUCKETS } from './attribution.js';
+import { readWorkforceField } from './workforce.js';
 
 export type StatDimension = (typeof STAT_DIMENSIONS)[number];
 
@@ -39,15 +40,17 @@ export async function queryStats(redis: Redis | Cluster, tenantId: string, range
   const keys = tenantKeys(tenantId);
   const pipeline = redis.pipeline();
   for (const day of days) pipeline.hgetall(keys.stats.day(day));
+  for (const day of days) pipeline.hgetall(keys.stats.workforce(day));
   const replies = (await pipeline.exec()) ?? [];
+  for (const [error] of replies) if (error) throw error;
   const groups = new Map<string, Map<string, number>>();
-  replies.forEach(([error, hash], i) => {
-    if (error) throw error;
+  const dayKey = (day: string) => `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6)}`;
+  replies.slice(0, days.length).forEach(([, hash], i) => {
     for (const [field, value] of Object.entries(hash as Record<string, string>)) {
       const [dimension, measure] = field.split('|') as [string, string];
       let group: string | undefined;
       if (!by) group = dimension === 'all' ? 'all' : undefined;
-      else if (by === 'day') group = dimension === 'all' ? `${days[i]!.slice(0, 4)}-${days[i]!.slice(4, 6)}-${days[i]!.slice(6)}` : undefined;
+      else if (by === 'day') group = dimension === 'all' ? dayKey(days[i]!) : undefined;
       else if (dimension.startsWith(`${by}=`)) group = dimension.slice(by.length + 1);
       if (group === undefined) continue;
       const sums = groups.get(group) ?? new Map<string, number>();
@@ -55,8 +58,25 @@ export async function queryStats(redis: Redis | Cluster, tenantId: string, range
       groups.set(group, sums);
     }
   });
+  // Attendance and vehicles are kept by day and unit: totals, by unit and by day only.
+  const workforce = new Map<string, Map<string, number>>();
+  if (!by || by === 'unit' || by === 'day') {
+    replies.slice(days.length).forEach(([, hash], i) => {
+      for (const [field, value] of Object.entries(hash as Record<string, string>)) {
+        const read = readWorkforceField(field);
+        if (!read) continue;
+        const group = !by ? 'all' : by === 'unit' ? read.unit : dayKey(days[i]!);
+        const sums = workforce.get(group) ?? new Map<string, number>();
+        sums.set(read.measure, (sums.get(read.measure) ?? 0) + Number(value));
+        workforce.set(group, sums);
+      }
+    });
+  }
+  for (const group of workforce.keys()) if (!groups.has(group)) groups.set(group, new Map());
   return [...groups.entries()]
     .map(([key, sums]) => {
+      const people = workforce.get(key);
+      const staffed = (measure: string) => people?.get(measure) ?? 0;
       const get = (measure: string) => sums.get(measure) ?? 0;
       const byState = Object.fromEntries(TICKET_STATUSES.map((s) => [s, get(`state:${s}`)]).filter(([, n]) => n !== 0));
       const histogram = HANDLING_BUCKETS.map((_, i) => get(`handling:${i}`));
@@ -70,17 +90,19 @@ export async function queryStats(redis: Redis | Cluster, tenantId: string, range
         satisfactionRate: ratio(get('satisfied'), get('rated')),
         sameDayFollowUpRate: ratio(get('sameDay'), get('closed')),
         handlingMinutes: { median: percentile(histogram, 0.5), p90: percentile(histogram, 0.9) },
+        attendanceCoverage: ratio(staffed('present'), staffed('roster')),
+        vehicleOnlineRate: ratio(staffed('vehiclesOnline'), staffed('vehicleSamples')),
       };
     })
-    .filter((g) => g.created > 0)
+    .filter((g) => g.created > 0 || g.attendanceCoverage !== null || g.vehicleOnlineRate !== null)
     .sort((a, b) => a.key.localeCompare(b.key));
 }
 
 export function statsAsCsv(groups: StatGroup[], by: string): string {
-  const header = [by, 'created', ...TICKET_STATUSES, 'on_time_response_rate', 'completion_rate', 'on_time_completion_rate', 'satisfaction_rate', 'same_day_follow_up_rate', 'handling_minutes_median', 'handling_minutes_p90'];
+  const header = [by, 'created', ...TICKET_STATUSES, 'on_time_response_rate', 'completion_rate', 'on_time_completion_rate', 'satisfaction_rate', 'same_day_follow_up_rate', 'handling_minutes_median', 'handling_minutes_p90', 'attendance_coverage', 'vehicle_online_rate'];
   const cell = (value: string | number | null) => (value === null ? '' : /[",\n]/.test(String(value)) ? `"${String(value).replaceAll('"', '""')}"` : String(value));
   const rows = groups.map((g) =>
-    [g.key, g.created, ...TICKET_STATUSES.map((s) => g.byState[s] ?? 0), g.onTimeResponseRate, g.completionRate, g.onTimeCompletionRate, g.satisfactionRate, g.sameDayFollowUpRate, g.handlingMinutes.median, g.handlingMinutes.p90].map(cell).join(','),
+    [g.key, g.created, ...TICKET_STATUSES.map((s) => g.byState[s] ?? 0), g.onTimeResponseRate, g.completionRate, g.onTimeCompletionRate, g.satisfactionRate, g.sameDayFollowUpRate, g.handlingMinutes.median, g.handlingMinutes.p90, g.attendanceCoverage, g.vehicleOnlineRate].map(cell).join(','),
   );
   return `${[header.join(','), ...rows].join('\n')}\n`;
 }

@@ -81,7 +81,8 @@ describe('KPIs on a fixed dataset', () => {
 
     // By hand: 4 reported; responded 3, in time 2; resolved 2 of 4, in time 1 of 2; rated 2,
     // satisfied 1; closed 2, rated the same day 1; handling 100 and 245 min, so the median falls
-    // in the bucket up to 120 min and the 90th percentile in the one up to 360 min.
+    // in the bucket up to 120 min and the 90th percentile in the one up to 360 min. No badge
+    // checked in: attendance 0 of the 3 rostered workers; no vehicles: no online rate.
     const total = await server.stats({ from: '2026-11-23', to: '2026-11-23' });
     expect(total.groups).toEqual([
       {
@@ -94,6 +95,8 @@ describe('KPIs on a fixed dataset', () => {
         satisfactionRate: 0.5,
         sameDayFollowUpRate: 0.5,
         handlingMinutes: { median: 120, p90: 360 },
+        attendanceCoverage: 0,
+        vehicleOnlineRate: null,
       },
     ]);
 
@@ -109,13 +112,17 @@ describe('KPIs on a fixed dataset', () => {
       ['sanitation.bin_overflow', 3],
     ]);
     const byDay = await server.stats({ from: '2026-11-22', to: '2026-11-24', by: 'day' });
-    expect(byDay.groups.map((g) => [g.key, g.created])).toEqual([['2026-11-23', 4]]);
-    expect((await server.stats({ from: '2026-11-24', to: '2026-11-30' })).groups).toEqual([]);
+    // The 24th has no reports, only the roster sampled at the second pass (nobody checked in).
+    expect(byDay.groups.map((g) => [g.key, g.created, g.attendanceCoverage])).toEqual([
+      ['2026-11-23', 4, 0],
+      ['2026-11-24', 0, 0],
+    ]);
+    expect((await server.stats({ from: '2026-11-25', to: '2026-11-30' })).groups).toEqual([]);
 
     const csv = await api(a.url, 'GET', '/v1/stats?from=2026-11-23&to=2026-11-23&by=unit&format=csv', { auth: a.tenant.secretKey });
     expect(csv.headers.get('content-type')).toContain('text/csv');
     const lines = (csv.body as string).trim().split('\n');
-    expect(lines[0]).toMatch(/^unit,created,reported,dispatched,.*,handling_minutes_p90$/);
+    expect(lines[0]).toMatch(/^unit,created,reported,dispatched,.*,handling_minutes_p90,attendance_coverage,vehicle_online_rate$/);
     expect(lines.slice(1).map((l) => l.split(',').slice(0, 2).join(','))).toEqual(['-,1', 'municipal,1', 'sanitation,2']);
   });
 

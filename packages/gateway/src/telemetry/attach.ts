@@ -15,7 +15,7 @@ export async function attachTelemetry(gateway: GatewayApp, config: GatewayConfig
     services,
     devices: services.devices,
     writer,
-    badgeEvents: new BadgeEventHandler(services, ticketService),
+    badgeEvents: new BadgeEventHandler(services, ticketService, gateway.stats.workforce),
     config,
     log: app.log,
     hooks: {

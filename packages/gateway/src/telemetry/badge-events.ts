@@ -3,6 +3,7 @@ import { calendarDay } from '@civicloop/model';
 import type { Services } from '../services.js';
 import { tenantKeys } from '../redis/keys.js';
 import type { TicketService } from '../tickets/ticket-service.js';
+import type { WorkforceStats } from '../stats/workforce.js';
 
 export interface Shift {
   deviceId: string;
@@ -17,6 +18,7 @@ export class BadgeEventHandler {
   constructor(
     private readonly services: Services,
     private readonly tickets: TicketService,
+    private readonly workforce: WorkforceStats,
   ) {}
 
   async handle(tenantId: string, device: Device, event: BadgeEvent, record: PositionRecord | undefined): Promise<{ ticket?: Ticket }> {
@@ -25,6 +27,7 @@ export class BadgeEventHandler {
     await redis.xadd(keys.deviceEvents, 'MAXLEN', '~', '100000', '*', 'd', device.id, 'e', JSON.stringify(event));
     if (event.type === 'check_in') {
       await redis.hset(keys.onDuty, device.id, String(event.ts));
+      await this.workforce.checkedIn(tenantId, device.staffId, new Date(event.ts));
       return {};
     }
     if (event.type === 'check_out') {

@@ -17,6 +17,12 @@ export const StatGroup = Type.Object({
     { median: Type.Union([Type.Integer(), Type.Null()]), p90: Type.Union([Type.Integer(), Type.Null()]) },
     { description: 'report to first resolve: the upper bound of the histogram bucket the median and the 90th percentile fall in' },
   ),
+  attendanceCoverage: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
+    description: 'worker-days present / worker-days on the roster (active workers of the unit), over the range; null by zone, category or channel, and where no day was sampled',
+  }),
+  vehicleOnlineRate: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
+    description: 'samples that found a vehicle online / vehicle samples (every FLEET_SAMPLE_SECONDS, enabled vehicles); null by zone, category or channel, and without vehicles',
+  }),
 });
 export type StatGroup = Static<typeof StatGroup>;
 

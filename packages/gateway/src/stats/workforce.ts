@@ -1,0 +1,138 @@
+import type { ClientContext, Result } from 'ioredis';
+import { calendarDay, type Staff } from '@civicloop/model';
+import { tenantKeys } from '../redis/keys.js';
+import type { Services } from '../services.js';
+import { NONE } from './attribution.js';
+
+/**
+ * Marks workers present on a day, each once: a member new to the day's set adds one to its
+ * unit's `present` counter, and the unit's roster is raised to at least that.
+ * KEYS: day's counters, day's present set. ARGV: set ttl ms, then per worker: unit, staff id.
+ */
+const MARK_PRESENT = `
+for i = 2, #ARGV, 2 do
+  if redis.call('SADD', KEYS[2], ARGV[i] .. '|' .. ARGV[i + 1]) == 1 then
+    local present = redis.call('HINCRBY', KEYS[1], 'present|' .. ARGV[i], 1)
+    local roster = tonumber(redis.call('HGET', KEYS[1], 'roster|' .. ARGV[i]) or '0')
+    if roster < present then redis.call('HSET', KEYS[1], 'roster|' .. ARGV[i], present) end
+  end
+end
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return 1
+`;
+
+/**
+ * One sample of the day: each unit's roster is raised to its current number of workers (so it
+ * is the largest the unit had that day), and each unit's vehicles are counted, online or not.
+ * KEYS: day's counters. ARGV: roster pair count, (unit, workers)..., then (unit, vehicles, online)...
+ */
+const SAMPLE = `
+local pairs = tonumber(ARGV[1])
+for i = 2, 1 + pairs * 2, 2 do
+  local roster = tonumber(redis.call('HGET', KEYS[1], 'roster|' .. ARGV[i]) or '0')
+  if roster < tonumber(ARGV[i + 1]) then redis.call('HSET', KEYS[1], 'roster|' .. ARGV[i], ARGV[i + 1]) end
+end
+for i = 2 + pairs * 2, #ARGV, 3 do
+  redis.call('HINCRBY', KEYS[1], 'vehicleSamples|' .. ARGV[i], ARGV[i + 1])
+  redis.call('HINCRBY', KEYS[1], 'vehiclesOnline|' .. ARGV[i], ARGV[i + 2])
+end
+return 1
+`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
+    civicloopMarkPresent(numKeys: number, ...args: (string | number)[]): Result<number, Context>;
+    civicloopWorkforceSample(numKeys: number, ...args: (string | number)[]): Result<number, Context>;
+  }
+}
+
+const DAY_MS = 86_400_000;
+
+/** Workers counted for attendance: active staff with the worker role and a unit. */
+const rostered = (person: Staff | undefined): person is Staff & { unitId: string } => !!person && person.active && person.role === 'worker' && !!person.unitId;
+
+/**
+ * Attendance coverage and vehicle online rate, kept per day and unit (tenant time zone) in
+ * `stats:workforce:<day>`: workers present (checked in that day, or on duty at a sample), the
+ * roster (the most workers the unit had that day), and vehicle samples taken every
+ * FLEET_SAMPLE_SECONDS with how many of them found the vehicle online.
+ */
+export class WorkforceStats {
+  constructor(private readonly services: Services) {
+    services.redis.defineCommand('civicloopMarkPresent', { lua: MARK_PRESENT });
+    services.redis.defineCommand('civicloopWorkforceSample', { lua: SAMPLE });
+  }
+
+  private async dayOf(tenantId: string, at: Date): Promise<string> {
+    const context = await this.services.tenants.context(tenantId);
+    return calendarDay(at, context?.tenant.policy.timeZone ?? 'Asia/Shanghai');
+  }
+
+  /** A badge checked in: its wearer, when a rostered worker, is present on the day of the check-in. */
+  async checkedIn(tenantId: string, staffId: string | undefined, at: Date): Promise<void> {
+    if (!staffId) return;
+    const person = await this.services.directory.getStaff(tenantId, staffId);
+    if (!rostered(person)) return;
+    await this.markPresent(tenantId, await this.dayOf(tenantId, at), [[person.unitId, person.id]]);
+  }
+
+  private async markPresent(tenantId: string, day: string, workers: [unit: string, staffId: string][]): Promise<void> {
+    if (workers.length === 0) return;
+    const keys = tenantKeys(tenantId);
+    // The set only has to recognise a second check-in on the same day.
+    await this.services.redis.civicloopMarkPresent(2, keys.stats.workforce(day), keys.stats.present(day), 2 * DAY_MS, ...workers.flat());
+  }
+
+  /**
+   * Takes the sample of the FLEET_SAMPLE_SECONDS slot `at` falls in, unless a gateway already
+   * took it (each slot is claimed atomically). Returns whether this call took it.
+   */
+  async sample(tenantId: string, at: Date): Promise<boolean> {
+    const { redis, config, directory, devices } = this.services;
+    const keys = tenantKeys(tenantId);
+    const slotMs = config.fleetSampleSeconds * 1000;
+    const slot = Math.floor(at.getTime() / slotMs);
+    if ((await redis.set(keys.stats.sampleSlot(slot), '1', 'PX', 2 * slotMs, 'NX')) !== 'OK') return false;
+    const day = await this.dayOf(tenantId, at);
+    const [staff, allDevices, onDuty] = await Promise.all([directory.listStaff(tenantId), devices.list(tenantId), redis.hkeys(keys.onDuty)]);
+    const workers = staff.filter(rostered);
+    const roster = new Map<string, number>();
+    for (const person of workers) roster.set(person.unitId, (roster.get(person.unitId) ?? 0) + 1);
+
+    // Someone still on duty from a shift that began on an earlier day is present today too.
+    const byStaffId = new Map(workers.map((person) => [person.id, person]));
+    const wearers = new Map(allDevices.map((device) => [device.id, device.staffId]));
+    const present = onDuty.flatMap((deviceId) => {
+      const person = byStaffId.get(wearers.get(deviceId) ?? '');
+      return person ? [[person.unitId, person.id] as [string, string]] : [];
+    });
+
+    const vehicles = allDevices.filter((device) => device.kind === 'vehicle' && !device.disabled);
+    const online = vehicles.length ? await Promise.all(vehicles.map((v) => redis.hget(keys.deviceState(v.id), 'online'))) : [];
+    const fleet = new Map<string, [samples: number, online: number]>();
+    vehicles.forEach((vehicle, i) => {
+      const unit = vehicle.unitId ?? NONE;
+      const [samples, up] = fleet.get(unit) ?? [0, 0];
+      fleet.set(unit, [samples + 1, up + (online[i] === '1' ? 1 : 0)]);
+    });
+    await redis.civicloopWorkforceSample(1, keys.stats.workforce(day), roster.size, ...[...roster].flat(), ...[...fleet].flatMap(([unit, [samples, up]]) => [unit, samples, up]));
+    await this.markPresent(tenantId, day, present);
+    return true;
+  }
+}
+
+export interface WorkforceSums {
+  present: number;
+  roster: number;
+  vehicleSamples: number;
+  vehiclesOnline: number;
+}
+
+/** The measures a workforce hash field counts, by field name prefix. */
+export const WORKFORCE_MEASURES = ['present', 'roster', 'vehicleSamples', 'vehiclesOnline'] as const;
+
+export function readWorkforceField(field: string): { measure: keyof WorkforceSums; unit: string } | undefined {
+  const [measure, unit] = field.split('|') as [string, string | undefined];
+  return unit !== undefined && (WORKFORCE_MEASURES as readonly string[]).includes(measure) ? { measure: measure as keyof WorkforceSums, unit } : undefined;
+}
+
