@@ -4,6 +4,8 @@ export * from './calendar.js';
 export * from './token.js';
 export * from './state-machine.js';
 export * from './timers.js';
+export * from './deadlines.js';
+export * from './working-time.js';
 export * from './inspections.js';
 export * from './schemas/common.js';
 export * from './schemas/string-enum.js';

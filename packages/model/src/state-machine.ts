@@ -1,6 +1,7 @@
 import { calendarDay } from './calendar.js';
 import { CivicLoopError } from './errors.js';
-import { findCategory, slaDeadlines } from './categories.js';
+import { findCategory } from './categories.js';
+import { deadlinesFor, extendResolveDeadline, type DeadlinePolicy } from './deadlines.js';
 import { stepReached } from './timers.js';
 import { DEFAULT_TENANT_POLICY, type TenantPolicy } from './schemas/admin.js';
 import type { Actor, Role } from './schemas/principal.js';
@@ -8,6 +9,7 @@ import type { CommandName, CreateTicketInput, TicketCommand } from './schemas/co
 import {
   OPEN_WORK_STATUSES,
   type Channel,
+  type Sla,
   type Ticket,
   type TicketEvent,
   type TicketEventType,
@@ -59,7 +61,7 @@ function mustBeReporterOrManager(ticket: Ticket, actor: Actor): CivicLoopError |
   return forbidden('Only the reporter (or a dispatcher recording a phone follow-up) may do this.');
 }
 
-function dispatchPatch(ticket: Ticket, unitId: string, assigneeId: string | undefined, priority: Ticket['priority'], now: Date): Partial<Ticket> {
+function dispatchPatch(ticket: Ticket, unitId: string, assigneeId: string | undefined, priority: Ticket['priority'], now: Date, policy: DeadlinePolicy): Partial<Ticket> {
   const category = findCategory(ticket.category);
   // Categories are checked at create; an unknown one here means stored data predates the catalogue.
   if (!category) throw new CivicLoopError('CL_ERR_UNKNOWN_CATEGORY', `Category ${ticket.category} is no longer in the catalogue; reassign a current category.`);
@@ -67,7 +69,7 @@ function dispatchPatch(ticket: Ticket, unitId: string, assigneeId: string | unde
     unitId,
     assigneeId,
     priority,
-    sla: slaDeadlines(category, priority, now),
+    sla: deadlinesFor(category, priority, now, policy),
     dispatchedAt: now.toISOString(),
     acceptedAt: undefined,
     arrivedAt: undefined,
@@ -75,6 +77,11 @@ function dispatchPatch(ticket: Ticket, unitId: string, assigneeId: string | unde
     timers: undefined,
     escalationLevel: undefined,
   };
+}
+
+/** The deadlines an event records (what the statistics count on time against), without the steps. */
+function deadlinesOnly(sla: Sla | undefined): Pick<Sla, 'respondBy' | 'arriveBy' | 'resolveBy'> | null {
+  return sla ? { respondBy: sla.respondBy, arriveBy: sla.arriveBy, resolveBy: sla.resolveBy } : null;
 }
 
 function sameCalendarDay(a: Date, b: Date, timeZone: string): boolean {
@@ -85,12 +92,10 @@ const RULES: { [K in CommandName]: Rule<K> } = {
   dispatch: {
     from: ['reported'],
     roles: MANAGERS,
-    apply: (t, c, _a, now) => ({
-      to: 'dispatched',
-      type: 'dispatched',
-      patch: dispatchPatch(t, c.unitId, c.assigneeId, c.priority ?? t.priority, now),
-      data: { unitId: c.unitId, assigneeId: c.assigneeId ?? null, priority: c.priority ?? t.priority },
-    }),
+    apply: (t, c, _a, now, policy) => {
+      const patch = dispatchPatch(t, c.unitId, c.assigneeId, c.priority ?? t.priority, now, policy);
+      return { to: 'dispatched', type: 'dispatched', patch, data: { unitId: c.unitId, assigneeId: c.assigneeId ?? null, priority: c.priority ?? t.priority, sla: deadlinesOnly(patch.sla) } };
+    },
   },
   reassign: {
     from: ['dispatched', 'accepted', 'on_site', 'rework'],
@@ -205,12 +210,10 @@ const RULES: { [K in CommandName]: Rule<K> } = {
   reopen: {
     from: ['closed'],
     roles: REOPENERS,
-    apply: (t, c, _a, now) => ({
-      to: 'dispatched',
-      type: 'reopened',
-      patch: { ...reopenPatch(t, now) },
-      data: { reason: c.reason },
-    }),
+    apply: (t, c, _a, now, policy) => {
+      const patch = reopenPatch(t, now, policy);
+      return { to: 'dispatched', type: 'reopened', patch, data: { reason: c.reason, sla: deadlinesOnly(patch.sla) } };
+    },
   },
   request_extension: {
     from: UNDER_WAY,
@@ -227,11 +230,11 @@ const RULES: { [K in CommandName]: Rule<K> } = {
     from: UNDER_WAY,
     roles: EXTENSION_DECIDERS,
     may: (t) => (t.extension?.status === 'pending' ? undefined : new CivicLoopError('CL_ERR_NO_EXTENSION_PENDING')),
-    apply: (t, c, a, now) => {
+    apply: (t, c, a, now, policy) => {
       const request = t.extension!;
       const decided = { ...request, status: c.approve ? ('approved' as const) : ('refused' as const), decidedAt: now.toISOString(), decidedBy: actorOf(a) };
       // Only the resolve deadline moves: responding and arriving were due long before.
-      const sla = c.approve && t.sla ? { ...t.sla, resolveBy: new Date(Date.parse(t.sla.resolveBy) + request.minutes * 60_000).toISOString() } : t.sla;
+      const sla = c.approve && t.sla ? extendResolveDeadline(t.sla, new Date(t.dispatchedAt ?? now), request.minutes, policy) : t.sla;
       // The moved deadline is watched afresh, from the steps already behind it under the new time.
       const timers = c.approve && sla && t.timers ? { ...t.timers, resolve: stepReached({ ...t, sla }, 'resolve', now.getTime()) } : t.timers;
       return {
@@ -261,17 +264,18 @@ const RULES: { [K in CommandName]: Rule<K> } = {
         via: c.via ?? (a.role === 'citizen' || a.role === 'public' ? 'app' : 'phone'),
       };
       const reopens = policy.reopenOnRatingAtOrBelow !== null && c.rating <= policy.reopenOnRatingAtOrBelow;
+      const reopened = reopens ? reopenPatch(t, now, policy) : undefined;
       return {
         to: reopens ? 'dispatched' : 'closed',
         type: 'feedback_recorded',
-        patch: reopens ? { feedback, ...reopenPatch(t, now) } : { feedback },
-        data: { rating: c.rating, sameDay: feedback.sameDay, reopened: reopens, via: feedback.via },
+        patch: { feedback, ...reopened },
+        data: { rating: c.rating, sameDay: feedback.sameDay, reopened: reopens, via: feedback.via, ...(reopened ? { sla: deadlinesOnly(reopened.sla) } : {}) },
       };
     },
   },
 };
 
-function reopenPatch(t: Ticket, now: Date): Partial<Ticket> {
+function reopenPatch(t: Ticket, now: Date, policy: DeadlinePolicy): Partial<Ticket> {
   const category = findCategory(t.category);
   return {
     reopenCount: t.reopenCount + 1,
@@ -281,7 +285,7 @@ function reopenPatch(t: Ticket, now: Date): Partial<Ticket> {
     dispatchedAt: now.toISOString(),
     timers: undefined,
     escalationLevel: undefined,
-    ...(category ? { sla: slaDeadlines(category, t.priority, now) } : {}),
+    ...(category ? { sla: deadlinesFor(category, t.priority, now, policy) } : {}),
   };
 }
 

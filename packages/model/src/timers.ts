@@ -4,7 +4,8 @@ import type { Ticket, TicketEvent } from './schemas/ticket.js';
 /**
  * Time limits and follow-up. Each deadline of a dispatched ticket (respond = accept, arrive, resolve) is
  * watched from the dispatch time: warnings at 50 % and 75 % of its span, an escalation (督办) at
- * 100 %, and further escalation levels at 150 % and 200 %. Pure functions of the ticket and the
+ * 100 %, and further escalation levels at 150 % and 200 % (of its working time, for deadlines
+ * counted in working hours). Pure functions of the ticket and the
  * time: the gateway's scheduler keeps the next milestone of every ticket in a sorted set and asks
  * these what is due.
  */
@@ -27,6 +28,10 @@ function pending(ticket: Ticket): DeadlineKind[] {
 }
 
 function stepTime(ticket: Ticket, kind: DeadlineKind, step: number): number {
+  // Counted in working hours, the steps were worked out at dispatch (a straight line would
+  // put the 50 % warning in the night).
+  const worked = ticket.sla!.steps?.[kind][TIMER_STEPS.indexOf(step as (typeof TIMER_STEPS)[number])];
+  if (worked) return Date.parse(worked);
   const start = Date.parse(ticket.dispatchedAt!);
   const end = Date.parse(ticket.sla![`${kind}By`]);
   return start + ((end - start) * step) / 100;

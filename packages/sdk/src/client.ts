@@ -22,6 +22,7 @@ import type {
   DeviceKind,
   RegisteredDevice,
   UpdateDeviceInput,
+  UpdateTenantPolicyInput,
 } from '@civicloop/model';
 import { subscribe, subscribeTo, type SubscribeOptions, type Subscription } from './events.js';
 import { Media } from './media.js';
@@ -285,6 +286,11 @@ export class CivicLoop {
   async rotateKey(kind: 'secret' | 'publishable', options?: RequestOptions): Promise<string> {
     const result = await this.transport.request<{ key: string }>({ method: 'POST', path: '/v1/keys/rotate', body: { kind }, ...(options ? { options } : {}) });
     return result.key;
+  }
+
+  /** Changes the tenant's rules (admin or secret key): web origins, time zone, reopen threshold, working hours. */
+  updatePolicy(patch: UpdateTenantPolicyInput, options?: RequestOptions): Promise<Tenant> {
+    return this.transport.request({ method: 'PATCH', path: '/v1/tenant/policy', body: patch, ...(options ? { options } : {}) });
   }
 
   /** KPIs of the tickets reported from one day to another (YYYY-MM-DD), in total or by a dimension. */

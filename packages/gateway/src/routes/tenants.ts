@@ -44,7 +44,7 @@ export const tenantRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       config: { access: { kind: 'roles', roles: ['admin', 'service'] } },
       schema: {
         tags: ['tenants'],
-        summary: 'Change the tenant\'s rules: allowed web origins, time zone, low-rating reopen threshold',
+        summary: 'Change the tenant\'s rules: allowed web origins, time zone, low-rating reopen threshold, working hours and holidays for deadlines',
         security: [{ bearer: [] }],
         body: UpdateTenantPolicyInput,
         response: { 200: Tenant, ...errorResponses },

@@ -49,7 +49,13 @@ export function newAttribution(ticket: ReportFacts, zone: string | undefined, ti
   };
 }
 
-function deadlinesFrom(a: Attribution, priority: Priority, at: string): Pick<Attribution, 'respondBy' | 'resolveBy'> {
+/**
+ * The deadlines an event set: as the event records them (counted the tenant's way, in working
+ * hours or not), or for events from before they did, worked out around the clock.
+ */
+function deadlinesFrom(a: Attribution, priority: Priority, at: string, recorded: unknown): Pick<Attribution, 'respondBy' | 'resolveBy'> {
+  const given = recorded as { respondBy?: unknown; resolveBy?: unknown } | null | undefined;
+  if (typeof given?.respondBy === 'string' && typeof given.resolveBy === 'string') return { respondBy: given.respondBy, resolveBy: given.resolveBy };
   const category = findCategory(a.category);
   if (!category) return {};
   const sla = slaDeadlines(category, priority, new Date(at));
@@ -65,7 +71,7 @@ export function applyEvent(before: Attribution, event: TicketEvent): Attribution
       a.unit = String(data.unitId ?? NONE);
       a.priority = (data.priority as Priority | undefined) ?? a.priority;
       a.dispatched = true;
-      Object.assign(a, deadlinesFrom(a, a.priority, event.at));
+      Object.assign(a, deadlinesFrom(a, a.priority, event.at, data.sla));
       break;
     case 'reassigned':
       a.unit = String(data.unitId ?? a.unit);
@@ -76,7 +82,7 @@ export function applyEvent(before: Attribution, event: TicketEvent): Attribution
       delete a.resolveBy;
       break;
     case 'reopened':
-      Object.assign(a, deadlinesFrom(a, a.priority, event.at));
+      Object.assign(a, deadlinesFrom(a, a.priority, event.at, data.sla));
       break;
     case 'extension_approved':
       if (typeof data.resolveBy === 'string') a.resolveBy = data.resolveBy;
@@ -104,7 +110,7 @@ export function applyEvent(before: Attribution, event: TicketEvent): Attribution
         a.satisfied = Number(data.rating) >= 4;
         a.sameDay = data.sameDay === true;
       }
-      if (data.reopened === true) Object.assign(a, deadlinesFrom(a, a.priority, event.at));
+      if (data.reopened === true) Object.assign(a, deadlinesFrom(a, a.priority, event.at, data.sla));
       break;
     default:
       break;

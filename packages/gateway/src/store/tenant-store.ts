@@ -5,6 +5,7 @@ import {
   DEFAULT_TENANT_POLICY,
   type CreateTenantInput,
   type Tenant,
+  type TenantPolicy,
   type TenantKeys as IssuedKeys,
   deriveTokenKey,
   tokenKeyId,
@@ -14,6 +15,20 @@ import { globalKeys, tenantKeys } from '../redis/keys.js';
 import { TtlCache } from './ttl-cache.js';
 
 type Client = Redis | Cluster;
+
+/** What the policy schema cannot say: a zone Intl knows, and working hours that have any hours. */
+function checkPolicy(policy: TenantPolicy): void {
+  const invalid = (message: string) => new CivicLoopError('CL_ERR_VALIDATION', message);
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: policy.timeZone });
+  } catch {
+    throw invalid(`timeZone "${policy.timeZone}" is not an IANA time zone; use one like Asia/Shanghai.`);
+  }
+  const hours = policy.workingHours;
+  if (!hours) return;
+  if (hours.end <= hours.start) throw invalid(`workingHours.end (${hours.end}) must be after workingHours.start (${hours.start}).`);
+  if (hours.days.length === 0 && !hours.workdays?.length) throw invalid('workingHours.days is empty: name the working weekdays (1 = Monday ... 7 = Sunday).');
+}
 
 export interface ApiKeyRecord {
   id: string;
@@ -52,6 +67,7 @@ export class TenantStore {
   }
 
   async create(input: CreateTenantInput, now = new Date()): Promise<IssuedKeys> {
+    checkPolicy({ ...DEFAULT_TENANT_POLICY, ...input.policy });
     const id = `t_${randomBytes(5).toString('hex')}`;
     const claimed = await this.redis.hsetnx(globalKeys.tenantCodes, input.code, id);
     if (!claimed) throw new CivicLoopError('CL_ERR_TENANT_CODE_TAKEN', `Tenant code ${input.code} is taken; pick another code.`);
@@ -149,6 +165,7 @@ export class TenantStore {
     if (!raw) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No tenant ${tenantId}.`);
     const tenant = JSON.parse(raw) as Tenant;
     tenant.policy = { ...DEFAULT_TENANT_POLICY, ...tenant.policy, ...patch };
+    checkPolicy(tenant.policy);
     await this.redis.set(key, JSON.stringify(tenant));
     this.tenantCache.delete(tenantId);
     return tenant;

@@ -179,3 +179,53 @@ describe('the scheduler loop', () => {
     }
   });
 });
+
+describe('deadlines in working hours', () => {
+  it('refuses a bad calendar, then counts a Friday-evening dispatch into Monday: no warnings over the weekend, on time by the recorded deadline', async () => {
+    const server = new CivicLoop({ baseUrl: b.url, apiKey: b.tenant.secretKey });
+    const worker = new CivicLoop({ baseUrl: b.url, apiKey: b.tenant.publishableKey, token: await b.tenant.token('w-1', 'worker', { unitId: 'sanitation' }) });
+    const stored = async () => (await b.redis.client.get(`cl:{${b.tenant.id}}:tenant`))!;
+    const before = await stored();
+    for (const bad of [
+      { workingHours: { days: [1, 2, 3, 4, 5], start: '18:00', end: '09:00' } },
+      { workingHours: { days: [1, 8], start: '09:00', end: '18:00' } },
+      { workingHours: { days: [1], start: '9am', end: '18:00' } },
+      { timeZone: 'Mars/Olympus_Mons' },
+    ]) {
+      await expect(server.updatePolicy(bad as never)).rejects.toMatchObject({ code: 'CL_ERR_VALIDATION' });
+    }
+    expect(await stored()).toBe(before);
+
+    const office = { days: [1, 2, 3, 4, 5], start: '09:00', end: '18:00', holidays: ['2026-12-25'] };
+    expect((await server.updatePolicy({ workingHours: office })).policy.workingHours).toEqual(office);
+    try {
+      // Friday 27 November, 17:00 in Shanghai. Overflowing bin: resolve within 3 working hours.
+      clock = Date.parse('2026-11-27T17:00:00+08:00');
+      const ticket = await server.tickets.create({ ...BIN_REPORT, location: { lat: 23.05, lon: 113.15 } });
+      const { ticket: dispatched } = await server.tickets.dispatch(ticket.id, { unitId: 'sanitation', assigneeId: 'w-1' });
+      expect(dispatched.sla).toMatchObject({ countedIn: 'working_hours', resolveBy: new Date('2026-11-30T11:00:00+08:00').toISOString() });
+      clock += 10 * MINUTE;
+      await worker.tickets.accept(ticket.id);
+      await worker.tickets.arrive(ticket.id);
+      const resolveTimeline = async () => (await timeline(server, ticket.id)).filter(([, d]) => d === 'resolve');
+
+      // Saturday noon: around the clock this would be far past the breach; in working hours nothing is due.
+      clock = Date.parse('2026-11-28T12:00:00+08:00');
+      await b.scheduler.runOnce();
+      expect(await resolveTimeline()).toEqual([]);
+      // Monday 09:30: half of the three working hours is gone (one on Friday, half an hour now).
+      clock = Date.parse('2026-11-30T09:30:00+08:00');
+      await b.scheduler.runOnce();
+      expect(await resolveTimeline()).toEqual([['deadline_warning', 'resolve', 50, null]]);
+
+      // Resolved Monday 10:30: on time against the recorded deadline (around the clock it was due Friday 20:00).
+      clock = Date.parse('2026-11-30T10:30:00+08:00');
+      await worker.tickets.resolve(ticket.id, { photos: [{ ref: 'media/after.jpg' }] });
+      await b.stats.catchUp(b.tenant.id);
+      const [day] = (await server.stats({ from: '2026-11-27', to: '2026-11-27' })).groups;
+      expect(day).toMatchObject({ created: 1, completionRate: 1, onTimeCompletionRate: 1 });
+    } finally {
+      await server.updatePolicy({ workingHours: null });
+    }
+  });
+});

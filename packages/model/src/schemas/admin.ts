@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Timestamp } from './common.js';
 import { StringEnum } from './string-enum.js';
+import { Priority } from './report.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -80,6 +81,28 @@ export const UpdateStaffInput = Type.Object(
 );
 export type UpdateStaffInput = Static<typeof UpdateStaffInput>;
 
+const IsoDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD' });
+const clockTime = (description: string) => Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description });
+
+/** The tenant's working calendar: deadlines of the priorities it covers count only these hours. */
+export const WorkingHours = Type.Object(
+  {
+    days: Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), { uniqueItems: true, maxItems: 7, description: 'working weekdays, 1 = Monday ... 7 = Sunday' }),
+    start: clockTime('opening time, HH:MM (24-hour, tenant time zone)'),
+    end: clockTime('closing time, HH:MM, after start'),
+    holidays: Type.Optional(Type.Array(IsoDate, { maxItems: 1000, description: 'public holidays: no working hours that day' })),
+    workdays: Type.Optional(Type.Array(IsoDate, { maxItems: 1000, description: 'make-up working days (调休): worked although they fall on a non-working weekday' })),
+    clockTimeFor: Type.Optional(
+      Type.Array(Priority, {
+        uniqueItems: true,
+        description: 'priorities whose deadlines still run around the clock (default: urgent)',
+      }),
+    ),
+  },
+  strict,
+);
+export type WorkingHours = Static<typeof WorkingHours>;
+
 export const TenantPolicy = Type.Object({
   reopenOnRatingAtOrBelow: Type.Union([Type.Integer({ minimum: 1, maximum: 5 }), Type.Null()], {
     description: 'a rating at or below this reopens the ticket; null never reopens',
@@ -89,6 +112,11 @@ export const TenantPolicy = Type.Object({
     maxItems: 100,
     description: 'Web origins (scheme://host[:port]) whose pages may call the API from a browser; none by default',
   }),
+  workingHours: Type.Optional(
+    Type.Union([WorkingHours, Type.Null()], {
+      description: 'count deadlines in these working hours and holidays; null or absent: around the clock',
+    }),
+  ),
 });
 export type TenantPolicy = Static<typeof TenantPolicy>;
 

@@ -36,6 +36,13 @@ export const Sla = Type.Object({
   respondBy: Timestamp,
   arriveBy: Timestamp,
   resolveBy: Timestamp,
+  countedIn: Type.Optional(Type.Literal('working_hours', { description: "present when the deadlines count the tenant's working hours and holidays; absent: around the clock" })),
+  steps: Type.Optional(
+    Type.Object(
+      { respond: Type.Array(Timestamp), arrive: Type.Array(Timestamp), resolve: Type.Array(Timestamp) },
+      { description: 'in working hours: when 50, 75, 100, 150 and 200 % of each deadline\'s working time are reached (warnings and escalations)' },
+    ),
+  ),
 });
 export type Sla = Static<typeof Sla>;
 
