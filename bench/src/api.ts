@@ -3,10 +3,12 @@
  * create, get, list and a transition, beside a bare fastify + one HSET baseline measured in the
  * same run. Each measure alternates with its own baseline run for BENCH_ROUNDS rounds and reports
  * the median of the per-round ratios: on a noisy machine neighbouring runs compare fairly, and
- * one disturbed round does not decide the figure. BENCH_SECONDS, BENCH_CONNECTIONS change load.
+ * one disturbed round does not decide the figure. Also prints the CPU time per request of the
+ * server process and of redis-server (from /proc), for each side. BENCH_SECONDS, BENCH_CONNECTIONS
+ * change load.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,11 +39,23 @@ interface Figure {
   p99: number;
   non2xx: number;
   errors: number;
+  /** CPU time per request of the server process and of redis-server, in µs. */
+  serverUs: number;
+  redisUs: number;
 }
 
-async function load(options: autocannon.Options): Promise<Figure> {
+/** User + system CPU time of a process so far, in ms (from /proc; clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+let redisPid = 0;
+async function load(options: autocannon.Options, serverPid: number): Promise<Figure> {
+  const [server0, redis0] = [cpuMs(serverPid), cpuMs(redisPid)];
   const result = await autocannon({ connections, duration: seconds, ...options });
-  return { rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+  const perRequest = (ms: number) => (1000 * ms) / Math.max(1, result.requests.total);
+  return { rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, serverUs: perRequest(cpuMs(serverPid) - server0), redisUs: perRequest(cpuMs(redisPid) - redis0) };
 }
 
 async function json(url: string, init: RequestInit & { body?: string }) {
@@ -52,6 +66,7 @@ async function json(url: string, init: RequestInit & { body?: string }) {
 
 const dir = mkdtempSync(path.join(tmpdir(), 'civicloop-bench-'));
 const redis = await startRedisServer({ dir, appendOnly: true });
+redisPid = redis.pid;
 const children: ChildProcess[] = [];
 try {
   const gatewayPort = await freePort();
@@ -73,6 +88,7 @@ try {
   children.push(
     await startProcess(process.execPath, ['--import', 'tsx', path.join(here, 'baseline-server.ts')], { REDIS_URL: redis.url, PORT: String(baselinePort) }, 'ready'),
   );
+  const [gatewayPid, baselinePid] = [children[0]!.pid!, children[1]!.pid!];
   const gw = `http://127.0.0.1:${gatewayPort}`;
   const tenant = await json(`${gw}/v1/tenants`, { method: 'POST', headers: { authorization: `Bearer ${operatorToken}` }, body: JSON.stringify({ code: 'BENCH', name: 'Bench' }) });
   const auth = { authorization: `Bearer ${tenant.secretKey}`, 'content-type': 'application/json' };
@@ -106,26 +122,26 @@ try {
     pool.push(ticket.id);
   }
 
-  const baselineRun = () => load({ url: `http://127.0.0.1:${baselinePort}/hset`, method: 'POST', headers: { 'content-type': 'application/json' }, body: report });
+  const baselineRun = () => load({ url: `http://127.0.0.1:${baselinePort}/hset`, method: 'POST', headers: { 'content-type': 'application/json' }, body: report }, baselinePid);
   // Warm both servers up so neither pays for JIT in its measured run.
-  await load({ url: `http://127.0.0.1:${baselinePort}/hset`, method: 'POST', headers: { 'content-type': 'application/json' }, body: report, duration: 2 });
-  await load({ url: `${gw}/v1/tickets/${pool[0]}`, headers: auth, duration: 2 });
+  await load({ url: `http://127.0.0.1:${baselinePort}/hset`, method: 'POST', headers: { 'content-type': 'application/json' }, body: report, duration: 2 }, baselinePid);
+  await load({ url: `${gw}/v1/tickets/${pool[0]}`, headers: auth, duration: 2 }, gatewayPid);
 
   // Each measure runs right after its own baseline run: on a noisy machine a ratio of two
   // neighbouring runs is steadier than a ratio against one distant baseline.
   let turn = 0;
   const scenarios: [string, () => Promise<Figure>][] = [
-    ['create', () => load({ url: `${gw}/v1/tickets`, requests: [{ method: 'POST', headers: auth, setupRequest: (request) => ({ ...request, body: spreadReport() }) }] })],
+    ['create', () => load({ url: `${gw}/v1/tickets`, requests: [{ method: 'POST', headers: auth, setupRequest: (request) => ({ ...request, body: spreadReport() }) }] }, gatewayPid)],
     [
       'create with Idempotency-Key',
       () =>
         load({
           url: `${gw}/v1/tickets`,
           requests: [{ method: 'POST', setupRequest: (request) => ({ ...request, body: spreadReport(), headers: { ...auth, 'idempotency-key': `bench-${turn++}-${Date.now()}` } }) }],
-        }),
+        }, gatewayPid),
     ],
-    ['get', () => load({ url: `${gw}/v1/tickets/${pool[0]}`, headers: auth })],
-    ['list', () => load({ url: `${gw}/v1/tickets?status=dispatched&limit=20`, headers: auth })],
+    ['get', () => load({ url: `${gw}/v1/tickets/${pool[0]}`, headers: auth }, gatewayPid)],
+    ['list', () => load({ url: `${gw}/v1/tickets?status=dispatched&limit=20`, headers: auth }, gatewayPid)],
     [
       'transition',
       () =>
@@ -143,7 +159,7 @@ try {
               },
             },
           ],
-        }),
+        }, gatewayPid),
     ],
   ];
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -164,9 +180,11 @@ try {
     const p99 = median(runs.map((r) => r.figure.p99));
     const baseP99 = median(runs.map((r) => r.baseline.p99));
     const problems = runs.reduce((n, r) => n + r.figure.non2xx + r.figure.errors, 0);
+    const cpu = (pick: (f: Figure) => number, of: 'figure' | 'baseline') => median(runs.map((r) => pick(r[of]))).toFixed(0);
     console.log(
       `${name}: ${rps.toFixed(0)} req/s, p99 ${p99} ms; baseline ${base.toFixed(0)} req/s, p99 ${baseP99} ms; ratios per round ${ratios.map((r) => r.toFixed(2)).join(' ')}${problems ? `; ${problems} non-2xx or errors` : ''}`,
     );
+    console.log(`  CPU per request: gateway ${cpu((f) => f.serverUs, 'figure')} µs, its redis-server ${cpu((f) => f.redisUs, 'figure')} µs; baseline ${cpu((f) => f.serverUs, 'baseline')} µs, its redis-server ${cpu((f) => f.redisUs, 'baseline')} µs`);
     summary.push(`${name}: ${rps.toFixed(0)} req/s, baseline ${base.toFixed(0)} req/s, ratio ${median(ratios).toFixed(2)}`);
   }
   console.log(`\n${summary.join('\n')}`);
