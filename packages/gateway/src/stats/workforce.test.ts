@@ -48,8 +48,9 @@ describe('attendance coverage and vehicle online rate', () => {
       w3: await device('badge', 'Badge 3', { staffId: 'w-3', unitId: 'municipal', skills: ['road'] }),
       s9: await device('badge', 'Badge S', { staffId: 's-9', unitId: 'sanitation', skills: [] }),
     };
-    const trucks = [1, 2, 3].map((n) => device('vehicle', `Truck ${n}`, { unitId: 'sanitation', plate: `粤A-0000${n}` }));
-    const [t1, t2] = await Promise.all(trucks);
+    const t1 = await device('vehicle', 'Truck 1', { unitId: 'sanitation', plate: '粤A-00001' });
+    const t2 = await device('vehicle', 'Truck 2', { unitId: 'sanitation', plate: '粤A-00002' });
+    await device('vehicle', 'Truck 3', { unitId: 'sanitation', plate: '粤A-00003' });
     const parked = await device('vehicle', 'Truck 4 (disabled)', { unitId: 'sanitation' });
     await api(gw.url, 'PATCH', `/v1/devices/${parked.id}`, { auth: gw.tenant.secretKey, body: { disabled: true } });
     const checkIn = async (badge: { publish: typeof t1.publish }, ts: number) => badge.publish('event', { type: 'check_in', ts });
