@@ -36,14 +36,14 @@ declare module 'ioredis' {
 }
 
 const BATCH = 500;
+const LOCK_MS = 15_000;
 
-/** What a report event says about its ticket, when it says enough to count it (events since report events carry the place). */
+/** What a report event says about its ticket, when it says enough to count it; older report events, without the place, do not. */
 function reportOf(event: TicketEvent): ReportFacts | undefined {
   const data = (event.data ?? {}) as Partial<Pick<ReportFacts, 'category' | 'channel' | 'priority' | 'location'>>;
   if (!data.category || !data.channel || !data.priority || !data.location) return undefined;
   return { createdAt: event.at, category: data.category, channel: data.channel, priority: data.priority, location: data.location };
 }
-const LOCK_MS = 15_000;
 
 /**
  * Keeps the statistics incrementally: it reads each tenant's event stream in order from a cursor
