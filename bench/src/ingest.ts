@@ -9,6 +9,7 @@
  *      BENCH_ROUNDS (5) rounds; the figure is the median of the per-round ratios.
  *   2. Nearest-worker dispatch with 100,000 live, checked-in workers (BENCH_WORKERS): p50/p99 of
  *      findNearestWorker, beside a bare GEOSEARCH ... COUNT 1.
+ *      Also prints the CPU time per message of the gateway, redis-server and the bare broker.
  *   3. Memory with 10,000 connected devices (BENCH_CONNECTIONS): gateway RSS growth beside the
  *      bare broker's.
  */
@@ -67,6 +68,12 @@ function publish(job: object): Promise<PublisherResult> {
   });
 }
 
+/** User + system CPU time of a process so far, in ms (from /proc; clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 const pct = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))]!;
 const json = async (url: string, init: RequestInit = {}) => {
@@ -122,6 +129,8 @@ try {
   /** Runs one load and waits until the target has processed all of it; msg/s counts to that moment. */
   async function run(target: 'gateway' | 'bare', qos: 0 | 1) {
     const url = target === 'gateway' ? `mqtt://127.0.0.1:${mqttPort}` : `mqtt://127.0.0.1:${barePort}`;
+    const pid = target === 'gateway' ? gatewayProcess.pid! : bareProcess.pid!;
+    const [cpu0, redisCpu0] = [cpuMs(pid), cpuMs(redisServer.pid)];
     const count = target === 'gateway' ? async () => ((await counters()).positionsStored as number) + ((await counters()).duplicates as number) : bareCount;
     const before = await count();
     const started = performance.now();
@@ -133,7 +142,8 @@ try {
       done = await count();
     }
     const seconds = (performance.now() - started) / 1000;
-    return { rate: (done - before) / seconds, processed: done - before, result };
+    const perMessage = (ms: number) => (1000 * ms) / Math.max(1, done - before);
+    return { rate: (done - before) / seconds, processed: done - before, result, brokerUs: perMessage(cpuMs(pid) - cpu0), redisUs: perMessage(cpuMs(redisServer.pid) - redisCpu0) };
   }
 
   const clearDedup = async () => {
@@ -162,6 +172,8 @@ try {
       ? `, publish-to-stored p50 ${median(rounds.map((r) => r.gateway.result.p50)).toFixed(1)} ms p99 ${median(rounds.map((r) => r.gateway.result.p99)).toFixed(1)} ms (bare publish-to-PUBACK p50 ${median(rounds.map((r) => r.bare.result.p50)).toFixed(1)} ms p99 ${median(rounds.map((r) => r.bare.result.p99)).toFixed(1)} ms)`
       : '';
     console.log(`${label}: ${rate.toFixed(0)} stored msg/s of ${total} per run${lat}; bare aedes ${bareRate.toFixed(0)} msg/s; ratios per round ${ratios.map((r) => r.toFixed(2)).join(' ')}`);
+    const cpu = (pick: (r: (typeof rounds)[number]) => number) => median(rounds.map(pick)).toFixed(1);
+    console.log(`  CPU per message: gateway ${cpu((r) => r.gateway.brokerUs)} µs, redis-server ${cpu((r) => r.gateway.redisUs)} µs; bare aedes ${cpu((r) => r.bare.brokerUs)} µs`);
     summary.push(`${label}: ${rate.toFixed(0)} msg/s, baseline ${bareRate.toFixed(0)} msg/s, ratio ${median(ratios).toFixed(2)}`);
   }
 

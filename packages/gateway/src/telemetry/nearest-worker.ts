@@ -1,4 +1,4 @@
-import type { Redis, Cluster } from 'ioredis';
+import type { ClientContext, Cluster, Redis, Result } from 'ioredis';
 import type { Device } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
 
@@ -20,41 +20,66 @@ export interface NearestQuery {
 }
 
 /** First search radius; each further ring is four times wider, up to the query's radius. */
-const FIRST_RING_METERS = 250;
+const FIRST_RING_METERS = 100;
 
 /**
- * The nearest badge wearer who is checked in, enabled and has the skills, by GEOSEARCH on the
- * tenant's live badge positions. GEOSEARCH examines every member inside its radius, so the
- * search starts with a small circle and widens it only when that holds nobody suitable: in a
- * dense district the first ring answers, whatever the tenant's size. Within a ring, candidates
- * are read nearest first in growing pages.
+ * The whole search in one script, so a dispatch waits for one round trip however many rings and
+ * pages it takes. Rings: GEOSEARCH examines every member inside its radius, so the search starts
+ * with a small circle and widens it only when that holds nobody suitable; within a ring,
+ * candidates are read nearest first in growing pages.
+ *
+ * KEYS: live badge positions, on-duty badges, device records.
+ * ARGV: lon, lat, radius m, first ring m, unit ('' = any), then the skills every match must have.
+ * Returns {device JSON, distance} or nil.
  */
-export async function findNearestWorker(redis: Client, tenantId: string, query: NearestQuery): Promise<WorkerCandidate | undefined> {
-  for (let radius = Math.min(FIRST_RING_METERS, query.radiusMeters); ; radius = Math.min(radius * 4, query.radiusMeters)) {
-    const found = await searchRing(redis, tenantId, query, radius);
-    if (found || radius >= query.radiusMeters) return found;
+const LUA = `
+local lon, lat, maxRadius, unit = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[5]
+local function suitable(raw)
+  local d = cjson.decode(raw)
+  if d.disabled == true or type(d.staffId) ~= 'string' then return false end
+  if unit ~= '' and d.unitId ~= unit then return false end
+  local has = {}
+  for _, skill in ipairs(d.skills or {}) do has[skill] = true end
+  for i = 6, #ARGV do if not has[ARGV[i]] then return false end end
+  return true
+end
+local radius = math.min(tonumber(ARGV[4]), maxRadius)
+while true do
+  local seen, count = 0, 16
+  while true do
+    local found = redis.call('GEOSEARCH', KEYS[1], 'FROMLONLAT', lon, lat, 'BYRADIUS', radius, 'm', 'ASC', 'COUNT', count, 'WITHDIST')
+    for i = seen + 1, #found do
+      local id = found[i][1]
+      if redis.call('HEXISTS', KEYS[2], id) == 1 then
+        local raw = redis.call('HGET', KEYS[3], id)
+        if raw and suitable(raw) then return {raw, found[i][2]} end
+      end
+    end
+    if #found < count then break end
+    seen, count = #found, count * 8
+  end
+  if radius >= maxRadius then return nil end
+  radius = math.min(radius * 4, maxRadius)
+end
+`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
+    civicloopNearestWorker(numKeys: number, ...args: (string | number)[]): Result<[string, string] | null, Context>;
   }
 }
 
-async function searchRing(redis: Client, tenantId: string, query: NearestQuery, radiusMeters: number): Promise<WorkerCandidate | undefined> {
-  const keys = tenantKeys(tenantId);
-  let seen = 0;
-  for (let count = 16; ; count *= 8) {
-    const found = (await redis.call('GEOSEARCH', keys.live('badge'), 'FROMLONLAT', query.lon, query.lat, 'BYRADIUS', radiusMeters, 'm', 'ASC', 'COUNT', count, 'WITHDIST')) as [string, string][];
-    const fresh = found.slice(seen);
-    if (fresh.length > 0) {
-      const ids = fresh.map(([id]) => id);
-      const [onDuty, records] = await Promise.all([redis.hmget(keys.onDuty, ...ids), redis.hmget(keys.devices, ...ids)]);
-      for (let i = 0; i < fresh.length; i++) {
-        if (onDuty[i] === null || !records[i]) continue;
-        const device = JSON.parse(records[i]!) as Device;
-        if (device.disabled || !device.staffId) continue;
-        if (query.unitId && device.unitId !== query.unitId) continue;
-        if (!query.skills.every((skill) => device.skills.includes(skill))) continue;
-        return { device, staffId: device.staffId, distanceMeters: Number(fresh[i]![1]) };
-      }
-    }
-    if (found.length < count) return undefined;
-    seen = found.length;
+const defined = new WeakSet<Client>();
+
+/** The nearest badge wearer who is checked in, enabled and has the skills (and is of the unit, when given). */
+export async function findNearestWorker(redis: Client, tenantId: string, query: NearestQuery): Promise<WorkerCandidate | undefined> {
+  if (!defined.has(redis)) {
+    redis.defineCommand('civicloopNearestWorker', { lua: LUA });
+    defined.add(redis);
   }
+  const keys = tenantKeys(tenantId);
+  const found = await redis.civicloopNearestWorker(3, keys.live('badge'), keys.onDuty, keys.devices, query.lon, query.lat, query.radiusMeters, FIRST_RING_METERS, query.unitId ?? '', ...query.skills);
+  if (!found) return undefined;
+  const device = JSON.parse(found[0]) as Device;
+  return { device, staffId: device.staffId!, distanceMeters: Number(found[1]) };
 }
