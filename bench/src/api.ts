@@ -8,11 +8,12 @@
  * change load.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { cpuMs } from './process-cpu.js';
 import { freePort, startRedisServer } from '@civicloop/gateway';
 import { CATEGORIES } from '@civicloop/model';
 
@@ -42,12 +43,6 @@ interface Figure {
   /** CPU time per request of the server process and of redis-server, in µs. */
   serverUs: number;
   redisUs: number;
-}
-
-/** User + system CPU time of a process so far, in ms (from /proc; clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 let redisPid = 0;
