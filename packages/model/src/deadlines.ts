@@ -8,19 +8,24 @@ import { addWorkingMinutes, workingMinutesBetween } from './working-time.js';
 /** What of a tenant's policy decides how deadlines are counted. */
 export type DeadlinePolicy = Pick<TenantPolicy, 'timeZone' | 'workingHours'>;
 
+/** A policy that keeps working hours. */
+type WorkingPolicy = DeadlinePolicy & { workingHours: NonNullable<TenantPolicy['workingHours']> };
+
 const DEFAULT_CLOCK_TIME_PRIORITIES: Priority[] = ['urgent'];
 
 /** Whether a priority's deadlines count working hours under this policy. */
-function countsWorkingHours(policy: DeadlinePolicy | undefined, priority: Priority): policy is DeadlinePolicy & { workingHours: NonNullable<TenantPolicy['workingHours']> } {
+function countsWorkingHours(policy: DeadlinePolicy | undefined, priority: Priority): policy is WorkingPolicy {
   const hours = policy?.workingHours;
   return !!hours && !(hours.clockTimeFor ?? DEFAULT_CLOCK_TIME_PRIORITIES).includes(priority);
 }
 
-function workingSla(from: Date, spans: Record<DeadlineKind, number>, policy: DeadlinePolicy & { workingHours: NonNullable<TenantPolicy['workingHours']> }): Sla {
-  const at = (minutes: number) => addWorkingMinutes(from, minutes, policy.workingHours, policy.timeZone).toISOString();
-  const steps = Object.fromEntries(DEADLINE_KINDS.map((kind) => [kind, TIMER_STEPS.map((step) => at((spans[kind] * step) / 100))])) as Record<DeadlineKind, string[]>;
-  return { respondBy: at(spans.respond), arriveBy: at(spans.arrive), resolveBy: at(spans.resolve), countedIn: 'working_hours', steps };
+/** When each warning and escalation step of a `span`-minute deadline falls, in working time from `from`. */
+function workingSteps(from: Date, span: number, policy: WorkingPolicy): string[] {
+  return TIMER_STEPS.map((step) => addWorkingMinutes(from, (span * step) / 100, policy.workingHours, policy.timeZone).toISOString());
 }
+
+/** The 100 % step is the deadline itself. */
+const deadlineOf = (steps: string[]) => steps[TIMER_STEPS.indexOf(100)]!;
 
 /**
  * Deadlines of a ticket dispatched (or reopened) at `from`: the category's minutes times the
@@ -30,8 +35,8 @@ function workingSla(from: Date, spans: Record<DeadlineKind, number>, policy: Dea
 export function deadlinesFor(category: Category, priority: Priority, from: Date, policy?: DeadlinePolicy): Sla {
   if (!countsWorkingHours(policy, priority)) return slaDeadlines(category, priority, from);
   const factor = PRIORITY_SLA_FACTOR[priority];
-  const span = (minutes: number) => Math.round(minutes * factor);
-  return workingSla(from, { respond: span(category.sla.respond), arrive: span(category.sla.arrive), resolve: span(category.sla.resolve) }, policy);
+  const steps = Object.fromEntries(DEADLINE_KINDS.map((kind) => [kind, workingSteps(from, Math.round(category.sla[kind] * factor), policy)])) as Record<DeadlineKind, string[]>;
+  return { respondBy: deadlineOf(steps.respond), arriveBy: deadlineOf(steps.arrive), resolveBy: deadlineOf(steps.resolve), countedIn: 'working_hours', steps };
 }
 
 /**
@@ -43,9 +48,8 @@ export function extendResolveDeadline(sla: Sla, from: Date, minutes: number, pol
     const { countedIn: _c, steps: _s, ...clock } = sla;
     return { ...clock, resolveBy: new Date(Date.parse(sla.resolveBy) + minutes * 60_000).toISOString() };
   }
-  const hours = { ...policy, workingHours: policy.workingHours };
-  const spanOf = (by: string) => Math.round(workingMinutesBetween(from, new Date(by), hours.workingHours, hours.timeZone));
-  const extended = workingSla(from, { respond: spanOf(sla.respondBy), arrive: spanOf(sla.arriveBy), resolve: spanOf(sla.resolveBy) + minutes }, hours);
-  // Responding and arriving keep their exact times: only the resolve deadline moves.
-  return { ...extended, respondBy: sla.respondBy, arriveBy: sla.arriveBy, steps: { ...extended.steps!, respond: sla.steps!.respond, arrive: sla.steps!.arrive } };
+  // Only the resolve deadline moves: its working span grows by `minutes`, from the same start.
+  const span = Math.round(workingMinutesBetween(from, new Date(sla.resolveBy), policy.workingHours, policy.timeZone)) + minutes;
+  const resolve = workingSteps(from, span, { ...policy, workingHours: policy.workingHours });
+  return { ...sla, resolveBy: deadlineOf(resolve), steps: { ...sla.steps!, resolve } };
 }

@@ -82,9 +82,10 @@ export class StatsProjector {
     let counted = 0;
     for (const tenantId of await this.services.redis.smembers(globalKeys.tenants)) {
       counted += await this.catchUp(tenantId);
+      // Periodic work rides on the workforce sample's claim: once per FLEET_SAMPLE_SECONDS slot
+      // across gateways, not on every pass. Escalating spots open for months needs no more.
       const now = this.services.now();
-      await this.blackSpots.escalateOld(tenantId, now);
-      await this.workforce.sample(tenantId, now);
+      if (await this.workforce.sample(tenantId, now)) await this.blackSpots.escalateOld(tenantId, now);
     }
     return counted;
   }

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
 import { BIN_REPORT, api, startTestGateway, startTestRedis, type TestGateway, type TestRedis } from '../../../../test-support/gateway-harness.js';
+import { tenantKeys } from '../redis/keys.js';
+import { cellOf } from './black-spots.js';
 
 // 09:00 on 23 November 2026 in the tenant's zone (Asia/Shanghai, UTC+8).
 const START = Date.parse('2026-11-23T01:00:00Z');
@@ -124,6 +126,27 @@ describe('KPIs on a fixed dataset', () => {
     const lines = (csv.body as string).trim().split('\n');
     expect(lines[0]).toMatch(/^unit,created,reported,dispatched,.*,handling_minutes_p90,attendance_coverage,vehicle_online_rate$/);
     expect(lines.slice(1).map((l) => l.split(',').slice(0, 2).join(','))).toEqual(['-,1', 'municipal,1', 'sanitation,2']);
+  });
+
+  it('counts a report whose event predates events carrying the place, from the ticket itself', async () => {
+    const server = new CivicLoop({ baseUrl: a.url, apiKey: a.tenant.secretKey });
+    const keys = tenantKeys(a.tenant.id);
+    await a.stats.runOnce();
+    clock = Date.parse('2027-01-10T02:00:00Z');
+    const spot = { lat: 23.21, lon: 113.41 };
+    const ticket = await server.tickets.create({ ...BIN_REPORT, location: spot });
+    // Replace the stream entry with one as older gateways wrote it: no place in the event.
+    const [id, fields] = ((await redis.client.xrevrange(keys.events, '+', '-', 'COUNT', 1)) as [string, string[]][])[0]!;
+    const event = JSON.parse(fields[1]!);
+    expect(event).toMatchObject({ ticketId: ticket.id, type: 'reported', data: { location: spot } });
+    delete event.data.location;
+    await redis.client.xdel(keys.events, id);
+    await redis.client.xadd(keys.events, '*', 'e', JSON.stringify(event), ...fields.slice(2));
+
+    await a.stats.runOnce();
+    const [day] = (await server.stats({ from: '2027-01-10', to: '2027-01-10' })).groups;
+    expect(day).toMatchObject({ key: 'all', created: 1, byState: { reported: 1 } });
+    expect(await redis.client.hget(keys.stats.cellDays(cellOf(spot)), '20270110')).toBe('1');
   });
 
   it('refuses a bad range and a worker', async () => {
