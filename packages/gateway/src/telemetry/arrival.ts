@@ -18,8 +18,13 @@ export class ArrivalDetector {
     private readonly config: Pick<GatewayConfig, 'arrivalEnterMeters' | 'arrivalExitMeters' | 'arrivalDwellSeconds'>,
   ) {}
 
+  /** Only a worker's badge can bring a worker to a ticket. */
+  watches(device: Device): device is Device & { staffId: string } {
+    return device.kind === 'badge' && !!device.staffId;
+  }
+
   async onPositions(tenantId: string, device: Device, records: PositionRecord[]): Promise<void> {
-    if (device.kind !== 'badge' || !device.staffId) return;
+    if (!this.watches(device)) return;
     const fixes = records.filter((r) => r.valid).sort((a, b) => a.fixTime - b.fixTime);
     if (fixes.length === 0) return;
     const keys = tenantKeys(tenantId);

@@ -19,9 +19,13 @@ export async function attachTelemetry(gateway: GatewayApp, config: GatewayConfig
     config,
     log: app.log,
     hooks: {
-      onPositions: async (tenantId, device, records) => {
-        await arrivals.onPositions(tenantId, device, records);
-        await hooks.onPositions?.(tenantId, device, records);
+      onPositions: (tenantId, device, records) => {
+        const watched = arrivals.watches(device);
+        if (!watched && !hooks.onPositions) return;
+        return (async () => {
+          if (watched) await arrivals.onPositions(tenantId, device, records);
+          await hooks.onPositions?.(tenantId, device, records);
+        })();
       },
     },
   });

@@ -3,12 +3,12 @@ import type { Server as HttpServer } from 'node:http';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import aedesServerFactory from 'aedes-server-factory';
 import type { FastifyBaseLogger } from 'fastify';
-import { CivicLoopError, DEFAULT_DECODE_LIMITS, decodeTelemetry, nativeTopic, ownTracksTopic, parseTopic, type BadgeCommand, type Device, type PositionRecord } from '@civicloop/model';
+import { CivicLoopError, DEFAULT_DECODE_LIMITS, decodeTelemetry, nativeTopic, ownTracksTopic, parseTopic, type BadgeCommand, type Device, type ParsedTopic, type PositionRecord } from '@civicloop/model';
 import type { GatewayConfig } from '../config.js';
 import type { Services } from '../services.js';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
 import type { BadgeEventHandler } from './badge-events.js';
-import { TenantCounters } from './counters.js';
+import { TenantCounters, type TelemetryCounters } from './counters.js';
 import type { DeviceStore } from './device-store.js';
 import type { PositionWriter } from './position-writer.js';
 
@@ -17,10 +17,17 @@ interface DeviceSession {
   device: Device;
   /** How the device named itself at CONNECT: OwnTracks topics carry it. */
   username: string;
+  counters: TelemetryCounters;
+  /** The last topic published to and what it was found to be: a device keeps to one or two topics. */
+  lastTopic?: { name: string; topic: ParsedTopic; allowed: true } | undefined;
 }
 
 /** Hooks other parts of the gateway attach to telemetry (arrival detection, live map). */
 export interface TelemetryHooks {
+  /**
+   * Called with each device's stored positions, one call at a time per device. Returning nothing
+   * (rather than a promise) says there was nothing to do, and the broker keeps no queue for it.
+   */
   onPositions?: (tenantId: string, device: Device, records: PositionRecord[]) => Promise<void> | void;
 }
 
@@ -95,7 +102,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
             counters.of(result.login.tenantId).refusedConnects++;
             return callback(denied('username is not the device of this secret', 4), false);
           }
-          (client as Client & { civicloop?: DeviceSession }).civicloop = { tenantId: result.login.tenantId, device: result.device, username: username ?? result.device.id };
+          (client as Client & { civicloop?: DeviceSession }).civicloop = { tenantId: result.login.tenantId, device: result.device, username: username ?? result.device.id, counters: counters.of(result.login.tenantId) };
           callback(null, true);
         },
         (error: unknown) => callback(Object.assign(error instanceof Error ? error : new Error(String(error)), { returnCode: 3 }) as AuthenticateError, false),
@@ -130,8 +137,19 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
     const hook = hooks?.onPositions;
     if (!hook) return;
     const key = `${tenantId}/${device.id}`;
-    const run: Promise<void> = (deviceQueues.get(key) ?? Promise.resolve())
-      .then(() => hook(tenantId, device, records))
+    const previous = deviceQueues.get(key);
+    let started: Promise<void> | void;
+    if (previous) started = previous.then(() => hook(tenantId, device, records));
+    else {
+      try {
+        started = hook(tenantId, device, records);
+      } catch (error) {
+        started = Promise.reject(error);
+      }
+      // Most positions set nothing off (a vehicle's, a badge with no job): no queue for those.
+      if (!started) return;
+    }
+    const run: Promise<void> = started
       .catch((error: unknown) => log.warn({ err: error, device: device.id }, 'position hook failed'))
       .finally(() => {
         if (deviceQueues.get(key) === run) deviceQueues.delete(key);
@@ -142,21 +160,29 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
     while (deviceQueues.size > 0) await Promise.all([...deviceQueues.values()]);
   };
 
+  /** What a topic is and whether this device may publish to it; remembered for its next publish. */
+  function judgeTopic(session: DeviceSession, name: string): { topic: ParsedTopic; allowed: true } | { topic: undefined; allowed: false } {
+    const { tenantId, device } = session;
+    const topic = parseTopic(name);
+    const allowed =
+      topic &&
+      (topic.format === 'thingsboard' ||
+        (topic.format === 'native' && topic.tenantId === tenantId && topic.kind === device.kind && topic.deviceId === device.id) ||
+        (topic.format === 'owntracks' && (topic.user === session.username || topic.user === device.id)));
+    if (!allowed) return { topic: undefined, allowed: false };
+    session.lastTopic = { name, topic, allowed: true };
+    return session.lastTopic;
+  }
+
   async function handlePublish(session: DeviceSession | undefined, packet: PublishPacket): Promise<void> {
     // The gateway's own commands (broker.publish) arrive here without a session.
     if (!session) {
       if (packet.topic.endsWith('/cmd')) return;
       throw new Error('publish without an authenticated device');
     }
-    const { tenantId, device } = session;
-    const counted = counters.of(tenantId);
+    const { tenantId, device, counters: counted } = session;
     counted.messages++;
-    const topic = parseTopic(packet.topic);
-    const allowed =
-      topic &&
-      (topic.format === 'thingsboard' ||
-        (topic.format === 'native' && topic.tenantId === tenantId && topic.kind === device.kind && topic.deviceId === device.id) ||
-        (topic.format === 'owntracks' && (topic.user === session.username || topic.user === device.id)));
+    const { topic, allowed } = session.lastTopic?.name === packet.topic ? session.lastTopic : judgeTopic(session, packet.topic);
     if (!allowed) {
       counted.deniedPublishes++;
       // MQTT 3.1.1 has no negative PUBACK: an unauthorised publish closes the connection.

@@ -5,37 +5,40 @@ import { tenantKeys } from '../redis/keys.js';
 type Client = Redis | Cluster;
 
 /**
- * Stores a tenant's batch of positions in one script. Per record: skip it if this fix time was
- * already stored for the device (QoS 1 and batch uploads redeliver); else append it to the
- * device's capped track. Per device, once per batch: if its newest valid fix in the batch is
+ * Stores a tenant's batch of positions in one script, device by device. Per record: skip it if
+ * this fix time was already stored for the device (QoS 1 and batch uploads redeliver); else
+ * append it to the device's capped track. Then, if the device's newest valid fix of the batch is
  * newer than the stored one, move it on the live map, in its last state and onto the tenant's
- * position stream (what the live map's SSE reads); mark it seen. Returns 1 (stored) or 0 (duplicate) per record.
+ * position stream (what the live map's SSE reads); mark it seen. Returns 1 (stored) or
+ * 0 (duplicate) per record, device by device in the order given.
  *
- * KEYS: lastSeen, positions, then per record: seen, track; then per device: state, live.
- * ARGV: trackMaxLen, seenKeep, recordCount, now, then per record: fixTime, json;
- *       then per device: deviceId, newest valid fixTime ('' if none), lon, lat, json.
+ * KEYS: lastSeen, positions, then per device: seen, track, state, live.
+ * ARGV: trackMaxLen, seenKeep, now, then per device: deviceId, record count, position of its
+ *       newest valid record among them (1-based, 0 = none), that record's lon, lat, then per
+ *       record: fixTime, json.
  */
 const LUA = `
-local trackMax, seenKeep, records, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local trackMax, seenKeep, now = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local out = {}
-for r = 1, records do
-  local seen, track = KEYS[1 + r * 2], KEYS[2 + r * 2]
-  local fix, json = ARGV[3 + r * 2], ARGV[4 + r * 2]
-  if redis.call('ZADD', seen, 'NX', fix, fix) == 0 then
-    out[r] = 0
-  else
-    -- Trim now and then, not on every write: the set only has to remember recent fixes.
-    if tonumber(fix) % 64 == 0 then redis.call('ZREMRANGEBYRANK', seen, 0, -seenKeep - 1) end
-    redis.call('XADD', track, 'MAXLEN', '~', trackMax, '*', 'p', json)
-    out[r] = 1
+local a = 4
+for k = 3, #KEYS, 4 do
+  local seen, track, state, live = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
+  local id, count, newest, lon, lat = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), ARGV[a + 3], ARGV[a + 4]
+  a = a + 5
+  for r = 0, count - 1 do
+    local fix, json = ARGV[a + r * 2], ARGV[a + r * 2 + 1]
+    if redis.call('ZADD', seen, 'NX', fix, fix) == 0 then
+      out[#out + 1] = 0
+    else
+      -- Trim now and then, not on every write: the set only has to remember recent fixes.
+      if tonumber(fix) % 64 == 0 then redis.call('ZREMRANGEBYRANK', seen, 0, -seenKeep - 1) end
+      redis.call('XADD', track, 'MAXLEN', '~', trackMax, '*', 'p', json)
+      out[#out + 1] = 1
+    end
   end
-end
-local k = 3 + records * 2
-local a = 5 + records * 2
-while k <= #KEYS do
-  local state, live = KEYS[k], KEYS[k + 1]
-  local id, fix, lon, lat, json = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
-  if fix ~= '' and tonumber(fix) > tonumber(redis.call('HGET', state, 'fixTime') or '0') then
+  local fix = newest > 0 and ARGV[a + (newest - 1) * 2] or nil
+  if fix and tonumber(fix) > tonumber(redis.call('HGET', state, 'fixTime') or '0') then
+    local json = ARGV[a + (newest - 1) * 2 + 1]
     redis.call('GEOADD', live, lon, lat, id)
     redis.call('HSET', state, 'fixTime', fix, 'position', json, 'lastSeen', now, 'online', '1')
     -- The live map wants where each device is now, not every fix of the batch.
@@ -44,8 +47,7 @@ while k <= #KEYS do
     redis.call('HSET', state, 'lastSeen', now, 'online', '1')
   end
   redis.call('ZADD', KEYS[1], now, id)
-  k = k + 2
-  a = a + 5
+  a = a + count * 2
 end
 return out
 `;
@@ -62,6 +64,17 @@ export interface PositionWriterOptions {
   seenKeep: number;
   /** Records that make a batch write at once rather than at the end of this event-loop turn. */
   maxBatch: number;
+}
+
+interface DeviceRecords {
+  kind: string;
+  /** fixTime, json of each record, in arrival order. */
+  fixes: string[];
+  /** Where each record stands in the whole batch. */
+  slots: number[];
+  /** Index of the newest valid record among this device's, -1 if none. */
+  newest: number;
+  newestRecord?: PositionRecord;
 }
 
 interface Pending {
@@ -118,38 +131,35 @@ export class PositionWriter {
 
   private async writeTenant(tenantId: string, pendings: Pending[]): Promise<void> {
     const keys = tenantKeys(tenantId);
-    const recordKeys: string[] = [];
-    const recordArgs: string[] = [];
-    // Per device: its kind, and its newest valid record of the batch with that record's JSON.
-    const newest = new Map<string, { kind: string; best?: { record: PositionRecord; json: string } }>();
-    let count = 0;
+    // The batch's records by device; `slots` says where each record's answer goes in the batch.
+    const devices = new Map<string, DeviceRecords>();
+    let slot = 0;
     for (const { records } of pendings) {
       for (const r of records) {
-        const json = JSON.stringify(r);
-        recordKeys.push(keys.seenFixes(r.deviceId), keys.track(r.deviceId));
-        recordArgs.push(String(r.fixTime), json);
-        count++;
-        let device = newest.get(r.deviceId);
-        if (!device) newest.set(r.deviceId, (device = { kind: r.kind }));
-        if (r.valid && (!device.best || r.fixTime > device.best.record.fixTime)) device.best = { record: r, json };
+        let device = devices.get(r.deviceId);
+        if (!device) devices.set(r.deviceId, (device = { kind: r.kind, fixes: [], slots: [], newest: -1 }));
+        if (r.valid && (device.newest < 0 || r.fixTime > device.newestRecord!.fixTime)) {
+          device.newest = device.slots.length;
+          device.newestRecord = r;
+        }
+        device.slots.push(slot++);
+        device.fixes.push(String(r.fixTime), JSON.stringify(r));
       }
     }
-    const deviceKeys: string[] = [];
-    const deviceArgs: string[] = [];
-    for (const [deviceId, { kind, best }] of newest) {
-      deviceKeys.push(keys.deviceState(deviceId), keys.live(kind));
-      const r = best?.record;
-      deviceArgs.push(deviceId, r ? String(r.fixTime) : '', r ? String(r.lon) : '', r ? String(r.lat) : '', best?.json ?? '');
+    const scriptKeys = [keys.lastSeen, keys.positions];
+    const args = [String(this.options.trackMaxLen), String(this.options.seenKeep), String(Date.now())];
+    for (const [deviceId, { kind, fixes, slots, newest, newestRecord }] of devices) {
+      scriptKeys.push(keys.seenFixes(deviceId), keys.track(deviceId), keys.deviceState(deviceId), keys.live(kind));
+      args.push(deviceId, String(slots.length), String(newest + 1), newestRecord ? String(newestRecord.lon) : '', newestRecord ? String(newestRecord.lat) : '');
+      for (const value of fixes) args.push(value);
     }
-    const now = String(Date.now());
-    const scriptKeys = [keys.lastSeen, keys.positions, ...recordKeys, ...deviceKeys];
-    const args = [String(this.options.trackMaxLen), String(this.options.seenKeep), String(count), now, ...recordArgs, ...deviceArgs];
     try {
-      const stored = await this.redis.civicloopPositions(scriptKeys.length, ...scriptKeys, ...args);
+      const reply = await this.redis.civicloopPositions(scriptKeys.length, ...scriptKeys, ...args);
+      const stored = new Array<boolean>(slot);
       let at = 0;
-      for (const pending of pendings) {
-        pending.resolve(pending.records.map(() => stored[at++] === 1));
-      }
+      for (const { slots } of devices.values()) for (const s of slots) stored[s] = reply[at++] === 1;
+      at = 0;
+      for (const pending of pendings) pending.resolve(pending.records.map(() => stored[at++]!));
     } catch (error) {
       for (const pending of pendings) pending.reject(error);
     }
