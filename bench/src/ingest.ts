@@ -3,9 +3,11 @@
  * measured in the same run.
  *
  *   1. K devices (BENCH_DEVICES, 50) in a separate process publish M positions each
- *      (BENCH_MESSAGES, 400) at full speed, QoS 1 (INFLIGHT 20 unacknowledged per device) and
+ *      (BENCH_MESSAGES, 1000) at full speed, QoS 1 (INFLIGHT 20 unacknowledged per device) and
  *      QoS 0: stored msg/s and publish-to-stored latency (PUBACK means stored), beside the bare
- *      broker's msg/s and publish-to-PUBACK latency. Bare and gateway runs alternate for
+ *      broker's msg/s and publish-to-PUBACK latency. The clock starts when the publisher has
+ *      connected its devices and begins to publish (its start-up is not load), and stops when
+ *      the target has processed the last message. Bare and gateway runs alternate for
  *      BENCH_ROUNDS (5) rounds; the figure is the median of the per-round ratios.
  *   2. Nearest-worker dispatch with 100,000 live, checked-in workers (BENCH_WORKERS): p50/p99 of
  *      findNearestWorker, beside a bare GEOSEARCH ... COUNT 1.
@@ -27,7 +29,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const DEVICES = env('BENCH_DEVICES', 50);
-const MESSAGES = env('BENCH_MESSAGES', 400);
+const MESSAGES = env('BENCH_MESSAGES', 1000);
 const INFLIGHT = env('INFLIGHT', 20);
 const WORKERS = env('BENCH_WORKERS', 100_000);
 const CONNECTIONS = env('BENCH_CONNECTIONS', 10_000);
@@ -60,12 +62,17 @@ function jobFile(job: object): string {
   return file;
 }
 
-function publish(job: object): Promise<PublisherResult> {
+/** Runs a publisher; `startedAt` is when its devices were connected and began to publish. */
+function publish(job: object): Promise<PublisherResult & { startedAt: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'publisher.ts')], { env: { ...process.env, JOB_FILE: jobFile(job) }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!)) : reject(new Error(`publisher exited with ${code}`))));
+    let startedAt = 0;
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (!startedAt && out.includes('publishing')) startedAt = performance.now();
+    });
+    child.once('exit', (code) => (code === 0 ? resolve({ ...JSON.parse(out.trim().split('\n').at(-1)!), startedAt }) : reject(new Error(`publisher exited with ${code}`))));
   });
 }
 
@@ -128,7 +135,6 @@ try {
     const [cpu0, redisCpu0] = [cpuMs(pid), cpuMs(redisServer.pid)];
     const count = target === 'gateway' ? async () => ((await counters()).positionsStored as number) + ((await counters()).duplicates as number) : bareCount;
     const before = await count();
-    const started = performance.now();
     const result = await publish({ url, devices, messagesPerDevice: MESSAGES, qos, inflight: INFLIGHT });
     let done = await count();
     const deadline = Date.now() + 60_000;
@@ -136,7 +142,7 @@ try {
       await new Promise((r) => setTimeout(r, 20));
       done = await count();
     }
-    const seconds = (performance.now() - started) / 1000;
+    const seconds = (performance.now() - result.startedAt) / 1000;
     const perMessage = (ms: number) => (1000 * ms) / Math.max(1, done - before);
     return { rate: (done - before) / seconds, processed: done - before, result, brokerUs: perMessage(cpuMs(pid) - cpu0), redisUs: perMessage(cpuMs(redisServer.pid) - redisCpu0) };
   }

@@ -1,6 +1,7 @@
 // The load for bench:ingest, in its own process: K devices, each publishing positions as fast
 // as it may (QoS 1: up to INFLIGHT unacknowledged at a time; QoS 0: as the socket drains).
-// Prints one JSON line: how many were sent, how long it took, and PUBACK latencies (QoS 1).
+// Prints `publishing` when the load starts, then one JSON line: how many were sent, how long it
+// took, and PUBACK latencies (QoS 1).
 import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 
@@ -30,6 +31,8 @@ if (job.holdOnly) {
 } else {
   const latencies: number[] = [];
   const base = Date.now() - job.messagesPerDevice - 60_000;
+  // Tells the bench the load starts now: starting this process and connecting are not load.
+  process.stdout.write('publishing\n');
   const started = performance.now();
   await Promise.all(
     clients.map(async (client, d) => {
