@@ -52,6 +52,8 @@ interface PublisherResult {
   elapsedMs: number;
   p50: number;
   p99: number;
+  /** The publisher's own CPU time per message, µs. */
+  cpuUsPerMessage: number;
 }
 
 let jobs = 0;
@@ -174,7 +176,9 @@ try {
       : '';
     console.log(`${label}: ${rate.toFixed(0)} stored msg/s of ${total} per run${lat}; bare aedes ${bareRate.toFixed(0)} msg/s; ratios per round ${ratios.map((r) => r.toFixed(2)).join(' ')}`);
     const cpu = (pick: (r: (typeof rounds)[number]) => number) => median(rounds.map(pick)).toFixed(1);
-    console.log(`  CPU per message: gateway ${cpu((r) => r.gateway.brokerUs)} µs, redis-server ${cpu((r) => r.gateway.redisUs)} µs; bare aedes ${cpu((r) => r.bare.brokerUs)} µs`);
+    console.log(
+      `  CPU per message: gateway ${cpu((r) => r.gateway.brokerUs)} µs, redis-server ${cpu((r) => r.gateway.redisUs)} µs; bare aedes ${cpu((r) => r.bare.brokerUs)} µs; the publisher ${cpu((r) => r.gateway.result.cpuUsPerMessage)} µs against the gateway, ${cpu((r) => r.bare.result.cpuUsPerMessage)} µs against bare aedes`,
+    );
     summary.push(`${label}: ${rate.toFixed(0)} msg/s, baseline ${bareRate.toFixed(0)} msg/s, ratio ${median(ratios).toFixed(2)}`);
   }
 

@@ -1,7 +1,7 @@
 // The load for bench:ingest, in its own process: K devices, each publishing positions as fast
 // as it may (QoS 1: up to INFLIGHT unacknowledged at a time; QoS 0: as the socket drains).
 // Prints `publishing` when the load starts, then one JSON line: how many were sent, how long it
-// took, and PUBACK latencies (QoS 1).
+// took, PUBACK latencies (QoS 1) and its own CPU time per message.
 import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 
@@ -34,6 +34,7 @@ if (job.holdOnly) {
   // Tells the bench the load starts now: starting this process and connecting are not load.
   process.stdout.write('publishing\n');
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   await Promise.all(
     clients.map(async (client, d) => {
       const topic = job.devices[d]!.topic;
@@ -53,9 +54,11 @@ if (job.holdOnly) {
     }),
   );
   const elapsedMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuUsPerMessage = (cpu.user + cpu.system) / Math.max(1, clients.length * job.messagesPerDevice);
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
-  process.stdout.write(`${JSON.stringify({ sent: clients.length * job.messagesPerDevice, elapsedMs, p50: pct(0.5), p99: pct(0.99) })}\n`);
+  process.stdout.write(`${JSON.stringify({ sent: clients.length * job.messagesPerDevice, elapsedMs, p50: pct(0.5), p99: pct(0.99), cpuUsPerMessage })}\n`);
   await Promise.all(clients.map((c) => c.endAsync()));
   process.exit(0);
 }
