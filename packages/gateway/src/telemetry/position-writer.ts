@@ -67,14 +67,11 @@ export interface PositionWriterOptions {
 }
 
 interface DeviceRecords {
-  kind: string;
-  /** fixTime, json of each record, in arrival order. */
-  fixes: string[];
+  records: PositionRecord[];
   /** Where each record stands in the whole batch. */
   slots: number[];
-  /** Index of the newest valid record among this device's, -1 if none. */
+  /** Index of the newest valid record, -1 if none. */
   newest: number;
-  newestRecord?: PositionRecord;
 }
 
 interface Pending {
@@ -137,27 +134,25 @@ export class PositionWriter {
     for (const { records } of pendings) {
       for (const r of records) {
         let device = devices.get(r.deviceId);
-        if (!device) devices.set(r.deviceId, (device = { kind: r.kind, fixes: [], slots: [], newest: -1 }));
-        if (r.valid && (device.newest < 0 || r.fixTime > device.newestRecord!.fixTime)) {
-          device.newest = device.slots.length;
-          device.newestRecord = r;
-        }
+        if (!device) devices.set(r.deviceId, (device = { records: [], slots: [], newest: -1 }));
+        if (r.valid && (device.newest < 0 || r.fixTime > device.records[device.newest]!.fixTime)) device.newest = device.records.length;
+        device.records.push(r);
         device.slots.push(slot++);
-        device.fixes.push(String(r.fixTime), JSON.stringify(r));
       }
     }
     const scriptKeys = [keys.lastSeen, keys.positions];
     const args = [String(this.options.trackMaxLen), String(this.options.seenKeep), String(Date.now())];
-    for (const [deviceId, { kind, fixes, slots, newest, newestRecord }] of devices) {
-      scriptKeys.push(keys.seenFixes(deviceId), keys.track(deviceId), keys.deviceState(deviceId), keys.live(kind));
-      args.push(deviceId, String(slots.length), String(newest + 1), newestRecord ? String(newestRecord.lon) : '', newestRecord ? String(newestRecord.lat) : '');
-      for (const value of fixes) args.push(value);
+    for (const [deviceId, { records, newest }] of devices) {
+      const latest = newest >= 0 ? records[newest] : undefined;
+      scriptKeys.push(keys.seenFixes(deviceId), keys.track(deviceId), keys.deviceState(deviceId), keys.live(records[0]!.kind));
+      args.push(deviceId, String(records.length), String(newest + 1), latest ? String(latest.lon) : '', latest ? String(latest.lat) : '');
+      for (const r of records) args.push(String(r.fixTime), JSON.stringify(r));
     }
     try {
       const reply = await this.redis.civicloopPositions(scriptKeys.length, ...scriptKeys, ...args);
       const stored = new Array<boolean>(slot);
       let at = 0;
-      for (const { slots } of devices.values()) for (const s of slots) stored[s] = reply[at++] === 1;
+      for (const { slots } of devices.values()) for (const place of slots) stored[place] = reply[at++] === 1;
       at = 0;
       for (const pending of pendings) pending.resolve(pending.records.map(() => stored[at++]!));
     } catch (error) {
