@@ -4,8 +4,9 @@
  * same run. Each measure alternates with its own baseline run for BENCH_ROUNDS rounds and reports
  * the median of the per-round ratios: on a noisy machine neighbouring runs compare fairly, and
  * one disturbed round does not decide the figure. Also prints the CPU time per request of the
- * server process and of redis-server (from /proc), for each side. BENCH_SECONDS, BENCH_CONNECTIONS
- * change load.
+ * server process, of redis-server (from /proc) and of autocannon itself, for each side, and a
+ * "create floor": a bare route making only the Redis writes a create needs (create-floor-server.ts),
+ * the most a create could reach on this machine. BENCH_SECONDS, BENCH_CONNECTIONS change load.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -40,17 +41,27 @@ interface Figure {
   p99: number;
   non2xx: number;
   errors: number;
-  /** CPU time per request of the server process and of redis-server, in µs. */
+  /** CPU time per request of the server process, of redis-server and of autocannon (this process), in µs. */
   serverUs: number;
   redisUs: number;
+  loadUs: number;
 }
 
 let redisPid = 0;
 async function load(options: autocannon.Options, serverPid: number): Promise<Figure> {
-  const [server0, redis0] = [cpuMs(serverPid), cpuMs(redisPid)];
+  const [server0, redis0, load0] = [cpuMs(serverPid), cpuMs(redisPid), process.cpuUsage()];
   const result = await autocannon({ connections, duration: seconds, ...options });
+  const load = process.cpuUsage(load0);
   const perRequest = (ms: number) => (1000 * ms) / Math.max(1, result.requests.total);
-  return { rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, serverUs: perRequest(cpuMs(serverPid) - server0), redisUs: perRequest(cpuMs(redisPid) - redis0) };
+  return {
+    rps: result.requests.average,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    serverUs: perRequest(cpuMs(serverPid) - server0),
+    redisUs: perRequest(cpuMs(redisPid) - redis0),
+    loadUs: perRequest((load.user + load.system) / 1000),
+  };
 }
 
 async function json(url: string, init: RequestInit & { body?: string }) {
@@ -66,6 +77,7 @@ const children: ChildProcess[] = [];
 try {
   const gatewayPort = await freePort();
   const baselinePort = await freePort();
+  const floorPort = await freePort();
   const operatorToken = 'bench-operator-token';
   children.push(
     await startProcess(process.execPath, [path.join(root, 'packages/gateway/dist/cli.js'), 'start'], {
@@ -83,7 +95,10 @@ try {
   children.push(
     await startProcess(process.execPath, ['--import', 'tsx', path.join(here, 'baseline-server.ts')], { REDIS_URL: redis.url, PORT: String(baselinePort) }, 'ready'),
   );
-  const [gatewayPid, baselinePid] = [children[0]!.pid!, children[1]!.pid!];
+  children.push(
+    await startProcess(process.execPath, ['--import', 'tsx', path.join(here, 'create-floor-server.ts')], { REDIS_URL: redis.url, PORT: String(floorPort) }, 'ready'),
+  );
+  const [gatewayPid, baselinePid, floorPid] = [children[0]!.pid!, children[1]!.pid!, children[2]!.pid!];
   const gw = `http://127.0.0.1:${gatewayPort}`;
   const tenant = await json(`${gw}/v1/tenants`, { method: 'POST', headers: { authorization: `Bearer ${operatorToken}` }, body: JSON.stringify({ code: 'BENCH', name: 'Bench' }) });
   const auth = { authorization: `Bearer ${tenant.secretKey}`, 'content-type': 'application/json' };
@@ -117,7 +132,16 @@ try {
     pool.push(ticket.id);
   }
 
-  const baselineRun = () => load({ url: `http://127.0.0.1:${baselinePort}/hset`, method: 'POST', headers: { 'content-type': 'application/json' }, body: report }, baselinePid);
+  // A measure whose requests are built one by one (new reports, a round-robin of tickets) has its
+  // baseline run built one by one too: autocannon then spends the same on both sides of the ratio
+  // from the two cores they share, and the ratio is what the server adds, not the load generator.
+  const baselineRun = (freshBodies: boolean) =>
+    load(
+      freshBodies
+        ? { url: `http://127.0.0.1:${baselinePort}/hset`, requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, setupRequest: (request) => ({ ...request, body: spreadReport() }) }] }
+        : { url: `http://127.0.0.1:${baselinePort}/hset`, method: 'POST', headers: { 'content-type': 'application/json' }, body: report },
+      baselinePid,
+    );
   // Warm both servers up so neither pays for JIT in its measured run.
   await load({ url: `http://127.0.0.1:${baselinePort}/hset`, method: 'POST', headers: { 'content-type': 'application/json' }, body: report, duration: 2 }, baselinePid);
   await load({ url: `${gw}/v1/tickets/${pool[0]}`, headers: auth, duration: 2 }, gatewayPid);
@@ -125,21 +149,41 @@ try {
   // Each measure runs right after its own baseline run: on a noisy machine a ratio of two
   // neighbouring runs is steadier than a ratio against one distant baseline.
   let turn = 0;
-  const scenarios: [string, () => Promise<Figure>][] = [
-    ['create', () => load({ url: `${gw}/v1/tickets`, requests: [{ method: 'POST', headers: auth, setupRequest: (request) => ({ ...request, body: spreadReport() }) }] }, gatewayPid)],
-    [
-      'create with Idempotency-Key',
-      () =>
+  interface Scenario {
+    name: string;
+    run: () => Promise<Figure>;
+    /** The process answering, if not the gateway. */
+    server?: string;
+    /** Its requests are built one by one, so its baseline's are too. */
+    builtOneByOne?: boolean;
+  }
+  const scenarios: Scenario[] = [
+    {
+      name: 'create',
+      builtOneByOne: true,
+      run: () => load({ url: `${gw}/v1/tickets`, requests: [{ method: 'POST', headers: auth, setupRequest: (request) => ({ ...request, body: spreadReport() }) }] }, gatewayPid),
+    },
+    {
+      name: 'create floor (only the writes a create needs)',
+      server: 'floor route',
+      builtOneByOne: true,
+      run: () => load({ url: `http://127.0.0.1:${floorPort}/tickets`, requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, setupRequest: (request) => ({ ...request, body: spreadReport() }) }] }, floorPid),
+    },
+    {
+      name: 'create with Idempotency-Key',
+      builtOneByOne: true,
+      run: () =>
         load({
           url: `${gw}/v1/tickets`,
           requests: [{ method: 'POST', setupRequest: (request) => ({ ...request, body: spreadReport(), headers: { ...auth, 'idempotency-key': `bench-${turn++}-${Date.now()}` } }) }],
         }, gatewayPid),
-    ],
-    ['get', () => load({ url: `${gw}/v1/tickets/${pool[0]}`, headers: auth }, gatewayPid)],
-    ['list', () => load({ url: `${gw}/v1/tickets?status=dispatched&limit=20`, headers: auth }, gatewayPid)],
-    [
-      'transition',
-      () =>
+    },
+    { name: 'get', run: () => load({ url: `${gw}/v1/tickets/${pool[0]}`, headers: auth }, gatewayPid) },
+    { name: 'list', run: () => load({ url: `${gw}/v1/tickets?status=dispatched&limit=20`, headers: auth }, gatewayPid) },
+    {
+      name: 'transition',
+      builtOneByOne: true,
+      run: () =>
         load({
           url: gw,
           requests: [
@@ -155,20 +199,20 @@ try {
             },
           ],
         }, gatewayPid),
-    ],
+    },
   ];
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-  const results: { name: string; runs: { figure: Figure; baseline: Figure }[] }[] = scenarios.map(([name]) => ({ name, runs: [] }));
+  const results: { name: string; server: string; runs: { figure: Figure; baseline: Figure }[] }[] = scenarios.map(({ name, server }) => ({ name, server: server ?? 'gateway', runs: [] }));
   for (let round = 0; round < rounds; round++) {
-    for (const [index, [, run]] of scenarios.entries()) {
-      const baseline = await baselineRun();
+    for (const [index, { run, builtOneByOne }] of scenarios.entries()) {
+      const baseline = await baselineRun(builtOneByOne ?? false);
       results[index]!.runs.push({ baseline, figure: await run() });
     }
   }
 
   console.log(`\nload: ${connections} connections, ${seconds} s per run, ${rounds} rounds; gateway and baseline (bare fastify + one HSET) each in their own process on one redis-server (AOF everysec)`);
   const summary: string[] = [];
-  for (const { name, runs } of results) {
+  for (const { name, server, runs } of results) {
     const ratios = runs.map((r) => r.figure.rps / r.baseline.rps);
     const rps = median(runs.map((r) => r.figure.rps));
     const base = median(runs.map((r) => r.baseline.rps));
@@ -179,7 +223,9 @@ try {
     console.log(
       `${name}: ${rps.toFixed(0)} req/s, p99 ${p99} ms; baseline ${base.toFixed(0)} req/s, p99 ${baseP99} ms; ratios per round ${ratios.map((r) => r.toFixed(2)).join(' ')}${problems ? `; ${problems} non-2xx or errors` : ''}`,
     );
-    console.log(`  CPU per request: gateway ${cpu((f) => f.serverUs, 'figure')} µs, its redis-server ${cpu((f) => f.redisUs, 'figure')} µs; baseline ${cpu((f) => f.serverUs, 'baseline')} µs, its redis-server ${cpu((f) => f.redisUs, 'baseline')} µs`);
+    console.log(
+      `  CPU per request: ${server} ${cpu((f) => f.serverUs, 'figure')} µs, its redis-server ${cpu((f) => f.redisUs, 'figure')} µs, autocannon ${cpu((f) => f.loadUs, 'figure')} µs; baseline ${cpu((f) => f.serverUs, 'baseline')} µs, its redis-server ${cpu((f) => f.redisUs, 'baseline')} µs, autocannon ${cpu((f) => f.loadUs, 'baseline')} µs`,
+    );
     summary.push(`${name}: ${rps.toFixed(0)} req/s, baseline ${base.toFixed(0)} req/s, ratio ${median(ratios).toFixed(2)}`);
   }
   console.log(`\n${summary.join('\n')}`);
