@@ -8,7 +8,9 @@
  *      broker's msg/s and publish-to-PUBACK latency. The clock starts when the publisher has
  *      connected its devices and begins to publish (its start-up is not load), and stops when
  *      the target has processed the last message. Bare and gateway runs alternate for
- *      BENCH_ROUNDS (5) rounds; the figure is the median of the per-round ratios.
+ *      BENCH_ROUNDS (5) rounds; the figure is the median of the per-round ratios. Each round also
+ *      runs the floor (ingest-floor-broker.ts): aedes with only the writes ingestion needs, the
+ *      most the gateway could reach here.
  *   2. Nearest-worker dispatch with 100,000 live, checked-in workers (BENCH_WORKERS): p50/p99 of
  *      findNearestWorker, beside a bare GEOSEARCH ... COUNT 1.
  *      Also prints the CPU time per message of the gateway, redis-server and the bare broker.
@@ -106,6 +108,9 @@ try {
   children.push(gatewayProcess);
   const bareProcess = await start(['--import', 'tsx', path.join(here, 'bare-broker.ts')], { PORT: String(barePort), STATS_PORT: String(bareStatsPort) }, 'ready');
   children.push(bareProcess);
+  const [floorPort, floorStatsPort] = await Promise.all([freePort(), freePort()]);
+  const floorProcess = await start(['--import', 'tsx', path.join(here, 'ingest-floor-broker.ts')], { REDIS_URL: redisServer.url, PORT: String(floorPort), STATS_PORT: String(floorStatsPort) }, 'ready');
+  children.push(floorProcess);
   const gw = `http://127.0.0.1:${httpPort}`;
   const tenant = await json(`${gw}/v1/tenants`, { method: 'POST', headers: { authorization: 'Bearer bench-op' }, body: JSON.stringify({ code: 'INGEST', name: 'Ingest bench' }) });
   const auth = { authorization: `Bearer ${tenant.secretKey}` };
@@ -127,15 +132,17 @@ try {
   // ---- 1. throughput and latency ----
   const devices = await registerMany(DEVICES, 'load-');
   const counters = () => json(`${gw}/v1/telemetry/counters`, { headers: auth });
-  const bareCount = async () => (await json(`http://127.0.0.1:${bareStatsPort}/`)).published as number;
+  const countAt = (statsPort: number) => async () => (await json(`http://127.0.0.1:${statsPort}/`)).published as number;
   const total = DEVICES * MESSAGES;
 
   /** Runs one load and waits until the target has processed all of it; msg/s counts to that moment. */
-  async function run(target: 'gateway' | 'bare', qos: 0 | 1) {
-    const url = target === 'gateway' ? `mqtt://127.0.0.1:${mqttPort}` : `mqtt://127.0.0.1:${barePort}`;
-    const pid = target === 'gateway' ? gatewayProcess.pid! : bareProcess.pid!;
+  async function run(target: 'gateway' | 'bare' | 'floor', qos: 0 | 1) {
+    const port = { gateway: mqttPort, bare: barePort, floor: floorPort }[target];
+    const url = `mqtt://127.0.0.1:${port}`;
+    const pid = { gateway: gatewayProcess, bare: bareProcess, floor: floorProcess }[target].pid!;
     const [cpu0, redisCpu0] = [cpuMs(pid), cpuMs(redisServer.pid)];
-    const count = target === 'gateway' ? async () => ((await counters()).positionsStored as number) + ((await counters()).duplicates as number) : bareCount;
+    const count =
+      target === 'gateway' ? async () => ((await counters()).positionsStored as number) + ((await counters()).duplicates as number) : countAt(target === 'bare' ? bareStatsPort : floorStatsPort);
     const before = await count();
     const result = await publish({ url, devices, messagesPerDevice: MESSAGES, qos, inflight: INFLIGHT });
     let done = await count();
@@ -157,15 +164,17 @@ try {
   };
   await run('bare', 1); // warm-up of both brokers' code paths
   await run('gateway', 1);
+  await run('floor', 1);
   await clearDedup();
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   for (const qos of [1, 0] as const) {
-    const rounds: { bare: Awaited<ReturnType<typeof run>>; gateway: Awaited<ReturnType<typeof run>> }[] = [];
+    const rounds: { bare: Awaited<ReturnType<typeof run>>; gateway: Awaited<ReturnType<typeof run>>; floor: Awaited<ReturnType<typeof run>> }[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const bare = await run('bare', qos);
       const gateway = await run('gateway', qos);
+      const floor = await run('floor', qos);
       await clearDedup();
-      rounds.push({ bare, gateway });
+      rounds.push({ bare, gateway, floor });
     }
     const ratios = rounds.map((r) => r.gateway.rate / r.bare.rate);
     const rate = median(rounds.map((r) => r.gateway.rate));
@@ -180,6 +189,12 @@ try {
       `  CPU per message: gateway ${cpu((r) => r.gateway.brokerUs)} µs, redis-server ${cpu((r) => r.gateway.redisUs)} µs; bare aedes ${cpu((r) => r.bare.brokerUs)} µs; the publisher ${cpu((r) => r.gateway.result.cpuUsPerMessage)} µs against the gateway, ${cpu((r) => r.bare.result.cpuUsPerMessage)} µs against bare aedes`,
     );
     summary.push(`${label}: ${rate.toFixed(0)} msg/s, baseline ${bareRate.toFixed(0)} msg/s, ratio ${median(ratios).toFixed(2)}`);
+    const floorRatios = rounds.map((r) => r.floor.rate / r.bare.rate);
+    const floorRate = median(rounds.map((r) => r.floor.rate));
+    const floorLabel = `ingest floor QoS ${qos} (only the writes ingestion needs)`;
+    console.log(`${floorLabel}: ${floorRate.toFixed(0)} stored msg/s; ratios per round ${floorRatios.map((r) => r.toFixed(2)).join(' ')}`);
+    console.log(`  CPU per message: floor broker ${cpu((r) => r.floor.brokerUs)} µs, redis-server ${cpu((r) => r.floor.redisUs)} µs; the publisher ${cpu((r) => r.floor.result.cpuUsPerMessage)} µs`);
+    summary.push(`${floorLabel}: ${floorRate.toFixed(0)} msg/s, baseline ${bareRate.toFixed(0)} msg/s, ratio ${median(floorRatios).toFixed(2)}`);
   }
 
   // ---- 2. nearest worker among 100,000 ----
