@@ -6,7 +6,7 @@
  * one disturbed round does not decide the figure. Also prints the CPU time per request of the
  * server process, of redis-server (from /proc) and of autocannon itself, for each side, and a
  * "create floor": a bare route making only the Redis writes a create needs (create-floor-server.ts),
- * the most a create could reach on this machine. BENCH_SECONDS, BENCH_CONNECTIONS change load.
+ * the most a create making those writes could reach. BENCH_SECONDS, BENCH_CONNECTIONS change load.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -3,7 +3,8 @@
 // move the device on the live map, keep its last fix), written the way the gateway writes: one
 // script per event-loop turn for all the turn's messages, PUBACK after it. No authentication, no
 // topic check, no counters, no offline index, no live-map stream, no arrival hooks: whatever
-// ratio this reaches, the gateway cannot beat it. Answers GET / with how many it stored.
+// ratio this reaches, a gateway that makes these writes and more cannot beat it. Answers GET /
+// with how many it stored.
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { Aedes } from 'aedes';

@@ -10,7 +10,7 @@
  *      the target has processed the last message. Bare and gateway runs alternate for
  *      BENCH_ROUNDS (5) rounds; the figure is the median of the per-round ratios. Each round also
  *      runs the floor (ingest-floor-broker.ts): aedes with only the writes ingestion needs, the
- *      most the gateway could reach here.
+ *      most a gateway making those writes could reach.
  *   2. Nearest-worker dispatch with 100,000 live, checked-in workers (BENCH_WORKERS): p50/p99 of
  *      findNearestWorker, beside a bare GEOSEARCH ... COUNT 1.
  *      Also prints the CPU time per message of the gateway, redis-server and the bare broker.
