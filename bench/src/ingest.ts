@@ -137,12 +137,14 @@ try {
 
   /** Runs one load and waits until the target has processed all of it; msg/s counts to that moment. */
   async function run(target: 'gateway' | 'bare' | 'floor', qos: 0 | 1) {
-    const port = { gateway: mqttPort, bare: barePort, floor: floorPort }[target];
-    const url = `mqtt://127.0.0.1:${port}`;
+    const url = `mqtt://127.0.0.1:${{ gateway: mqttPort, bare: barePort, floor: floorPort }[target]}`;
     const pid = { gateway: gatewayProcess, bare: bareProcess, floor: floorProcess }[target].pid!;
     const [cpu0, redisCpu0] = [cpuMs(pid), cpuMs(redisServer.pid)];
-    const count =
-      target === 'gateway' ? async () => ((await counters()).positionsStored as number) + ((await counters()).duplicates as number) : countAt(target === 'bare' ? bareStatsPort : floorStatsPort);
+    const count = {
+      gateway: async () => ((await counters()).positionsStored as number) + ((await counters()).duplicates as number),
+      bare: countAt(bareStatsPort),
+      floor: countAt(floorStatsPort),
+    }[target];
     const before = await count();
     const result = await publish({ url, devices, messagesPerDevice: MESSAGES, qos, inflight: INFLIGHT });
     let done = await count();
