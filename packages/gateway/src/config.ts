@@ -45,6 +45,9 @@ export interface GatewayConfig {
   mqttEnabled: boolean;
   deviceOfflineSeconds: number;
   telemetryMaxPayloadBytes: number;
+  mqttPreAuthMaxBytes: number;
+  mqttConnectTimeoutMs: number;
+  mqttMaxPendingPerAddress: number;
   trackMaxLen: number;
   arrivalEnterMeters: number;
   arrivalExitMeters: number;
@@ -133,6 +136,9 @@ export const SETTINGS = [
   setting({ key: 'mqttWsPort', env: 'MQTT_WS_PORT', default: '8083', parse: integer(0, 65535), doc: 'MQTT over WebSocket port (0 picks a free one).' }),
   setting({ key: 'deviceOfflineSeconds', env: 'DEVICE_OFFLINE_SECONDS', default: '600', parse: integer(10, 86400), doc: 'A device that sent nothing for this long is marked offline.' }),
   setting({ key: 'telemetryMaxPayloadBytes', env: 'TELEMETRY_MAX_PAYLOAD_BYTES', default: '16384', parse: integer(256, 1048576), doc: 'Largest telemetry message accepted; larger ones are dropped and counted.' }),
+  setting({ key: 'mqttPreAuthMaxBytes', env: 'MQTT_PREAUTH_MAX_BYTES', default: '8192', parse: integer(512, 1048576), doc: 'Bytes an MQTT client may send before it has authenticated (its CONNECT, with will and credentials); a connection announcing or sending more is closed at once.' }),
+  setting({ key: 'mqttConnectTimeoutMs', env: 'MQTT_CONNECT_TIMEOUT_MS', default: '10000', parse: integer(100, 120_000), doc: 'An MQTT connection that has not authenticated within this time is closed.' }),
+  setting({ key: 'mqttMaxPendingPerAddress', env: 'MQTT_MAX_PENDING_PER_ADDRESS', default: '32', parse: integer(0, 100_000), doc: 'Connections one address may hold open before they authenticate; more are closed at once (0: no cap). Raise it when many devices share one address (carrier NAT).' }),
   setting({ key: 'trackMaxLen', env: 'TRACK_MAXLEN', default: '20000', parse: integer(100, 10_000_000), doc: 'Approximate number of positions kept per device track.' }),
   setting({ key: 'arrivalEnterMeters', env: 'ARRIVAL_ENTER_METERS', default: '30', parse: integer(1, 5000), doc: 'A worker this close to an accepted ticket starts counting as arriving.' }),
   setting({ key: 'arrivalExitMeters', env: 'ARRIVAL_EXIT_METERS', default: '60', parse: integer(1, 10000), doc: 'Only leaving beyond this distance resets arrival (hysteresis against GPS jitter); at least ARRIVAL_ENTER_METERS.' }),

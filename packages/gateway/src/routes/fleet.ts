@@ -36,6 +36,8 @@ function feature(record: PositionRecord, device: Device | undefined, online: boo
 }
 
 /** The live map, tracks, attendance and nearest-worker dispatch. */
+const Tally = Type.Object({ count: Type.Integer(), lastReason: Type.String(), lastAt: Type.Union([Type.String(), Type.Null()]) });
+
 export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticketService: TicketService; streams: EventStreams; hub: StreamHub }> = async (app, { services, ticketService, streams, hub }) => {
   const { redis } = services;
 
@@ -74,20 +76,36 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticket
         summary: 'A device\'s last state: online, last message, last fix, battery',
         security,
         params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
-        response: { 200: Type.Object({ deviceId: Type.String(), online: Type.Boolean(), lastSeen: Type.Union([Type.String(), Type.Null()]), onDutySince: Type.Union([Type.String(), Type.Null()]), position: Type.Union([GeoJson, Type.Null()]) }), ...errorResponses },
+        response: {
+          200: Type.Object({
+            deviceId: Type.String(),
+            online: Type.Boolean(),
+            lastSeen: Type.Union([Type.String(), Type.Null()]),
+            onDutySince: Type.Union([Type.String(), Type.Null()]),
+            position: Type.Union([GeoJson, Type.Null()]),
+            refused: Type.Union([Tally, Type.Null()], { description: 'messages the gateway acknowledged and refused (bad values, topics the device may not use), with the latest reason' }),
+            ignored: Type.Union([Tally, Type.Null()], { description: 'well-formed messages acknowledged and set aside as unused (OwnTracks waypoints, readings without a position...)' }),
+          }),
+          ...errorResponses,
+        },
       },
     },
     async (request) => {
       const { tenantId } = request.principal;
       const device = await services.devices.mustGet(tenantId, request.params.id);
       const keys = tenantKeys(tenantId);
-      const [[position, online, lastSeen], onDuty] = await Promise.all([redis.hmget(keys.deviceState(device.id), 'position', 'online', 'lastSeen'), redis.hget(keys.onDuty, device.id)]);
+      const fields = ['position', 'online', 'lastSeen', 'refused', 'lastRefusedReason', 'lastRefusedAt', 'ignored', 'lastIgnoredReason', 'lastIgnoredAt'] as const;
+      const [values, onDuty] = await Promise.all([redis.hmget(keys.deviceState(device.id), ...fields), redis.hget(keys.onDuty, device.id)]);
+      const state = Object.fromEntries(fields.map((f, i) => [f, values[i] ?? null])) as Record<(typeof fields)[number], string | null>;
+      const tally = (count: string | null, reason: string | null, at: string | null) => (count ? { count: Number(count), lastReason: reason ?? '', lastAt: at ? new Date(Number(at)).toISOString() : null } : null);
       return {
         deviceId: device.id,
-        online: online === '1',
-        lastSeen: lastSeen ? new Date(Number(lastSeen)).toISOString() : null,
+        online: state.online === '1',
+        lastSeen: state.lastSeen ? new Date(Number(state.lastSeen)).toISOString() : null,
         onDutySince: onDuty ? new Date(Number(onDuty)).toISOString() : null,
-        position: position ? feature(JSON.parse(position) as PositionRecord, device, online === '1') : null,
+        position: state.position ? feature(JSON.parse(state.position) as PositionRecord, device, state.online === '1') : null,
+        refused: tally(state.refused, state.lastRefusedReason, state.lastRefusedAt),
+        ignored: tally(state.ignored, state.lastIgnoredReason, state.lastIgnoredAt),
       };
     },
   );

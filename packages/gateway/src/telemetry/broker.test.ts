@@ -89,19 +89,32 @@ describe('device registry and CONNECT', () => {
 });
 
 describe('spoofing', () => {
-  it('disconnects a device publishing to another device\'s topic, storing nothing', async () => {
+  it('acknowledges and drops a publish to another device\'s topic, storing nothing and staying connected', async () => {
     const a = await register({ kind: 'badge', name: 'A' });
     const b = await register({ kind: 'badge', name: 'B' });
     const client = await connect(tcpUrl, a.credential.username, a.credential.password);
-    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
-    client.publish(nativeTopic(gw.tenant.id, 'badge', b.device.id, 'position'), JSON.stringify({ ts: Date.now(), lat: 23, lon: 113 }), { qos: 1 });
-    await closed;
-    expect(await state(b.device.id)).toEqual({});
+    const listener = await connect(tcpUrl, b.credential.username, b.credential.password);
+    await listener.subscribeAsync(nativeTopic(gw.tenant.id, 'badge', b.device.id, 'cmd'), { qos: 1 });
+    const heard: string[] = [];
+    listener.on('message', (topic) => heard.push(topic));
+    const before = (await api(gw.url, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body;
+    // Spoofed position, a forged command to B, and another tenant's topic: each is PUBACKed (the
+    // promise resolves) and dropped.
+    await publish(client, nativeTopic(gw.tenant.id, 'badge', b.device.id, 'position'), { ts: Date.now(), lat: 23, lon: 113 });
+    await publish(client, nativeTopic(gw.tenant.id, 'badge', b.device.id, 'cmd'), { type: 'report_location' });
     const other = await gw.createTenant('S');
-    const again = await connect(tcpUrl, a.credential.username, a.credential.password);
-    const closedAgain = new Promise<void>((resolve) => again.once('close', () => resolve()));
-    again.publish(nativeTopic(other.id, 'badge', a.device.id, 'position'), JSON.stringify({ ts: Date.now(), lat: 23, lon: 113 }), { qos: 1 });
-    await closedAgain;
+    await publish(client, nativeTopic(other.id, 'badge', a.device.id, 'position'), { ts: Date.now(), lat: 23, lon: 113 });
+    await publish(client, '$SYS/broker/whatever', 'x');
+    expect(await state(b.device.id)).toEqual({});
+    expect(client.connected).toBe(true);
+    // The device's own publishes still go through on the same connection.
+    const ts = Date.now() - 50;
+    await publish(client, nativeTopic(gw.tenant.id, 'badge', a.device.id, 'position'), { ts, lat: 23.1, lon: 113.2 });
+    expect(Number((await state(a.device.id)).fixTime)).toBe(ts);
+    const after = (await api(gw.url, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body;
+    expect(after.deniedPublishes - before.deniedPublishes).toBe(4);
+    expect((await state(a.device.id)).lastRefusedReason).toBe('denied_topic');
+    expect(heard).toEqual([]);
   });
 
   it('answers SUBACK 0x80 to a subscription outside the device\'s own command topic', async () => {
@@ -149,7 +162,10 @@ describe('bad input', () => {
     for (const [topic, payload] of payloads) await publish(noisy, topic, payload);
     await publish(quiet, nativeTopic(gw.tenant.id, 'badge', good.device.id, 'position'), { ts: now, lat: 23.1, lon: 113.2 });
 
-    expect(await state(bad.device.id)).toEqual({});
+    // Nothing stored for the noisy device but its own tally of refusals, shown in its state.
+    expect(Object.keys(await state(bad.device.id)).sort()).toEqual(['lastRefusedAt', 'lastRefusedReason', 'refused']);
+    const shown = await api(gw.url, 'GET', `/v1/devices/${bad.device.id}/state`, { auth: gw.tenant.secretKey });
+    expect(shown.body).toMatchObject({ position: null, refused: { count: payloads.length, lastReason: 'schema' } });
     expect(await gw.redis.client.exists(`cl:{${gw.tenant.id}}:track:${bad.device.id}`)).toBe(0);
     expect(Number((await state(good.device.id)).fixTime)).toBe(now);
     const after = (await api(gw.url, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body;

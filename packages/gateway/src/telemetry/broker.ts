@@ -1,26 +1,16 @@
-import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
-import type { Server as HttpServer } from 'node:http';
-import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
-import aedesServerFactory from 'aedes-server-factory';
+import { Aedes, type AuthenticateError, type Client, type Subscription } from 'aedes';
 import type { FastifyBaseLogger } from 'fastify';
-import { CivicLoopError, DEFAULT_DECODE_LIMITS, decodeTelemetry, nativeTopic, ownTracksTopic, parseTopic, type BadgeCommand, type Device, type ParsedTopic, type PositionRecord } from '@civicloop/model';
+import { DEFAULT_DECODE_LIMITS, nativeTopic, ownTracksTopic, type BadgeCommand, type Device, type PositionRecord } from '@civicloop/model';
 import type { GatewayConfig } from '../config.js';
 import type { Services } from '../services.js';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
 import type { BadgeEventHandler } from './badge-events.js';
-import { TenantCounters, type TelemetryCounters } from './counters.js';
+import { GuardedConnection } from './connection-guard.js';
+import { TenantCounters } from './counters.js';
 import type { DeviceStore } from './device-store.js';
+import { startMqttListeners } from './listeners.js';
 import type { PositionWriter } from './position-writer.js';
-
-interface DeviceSession {
-  tenantId: string;
-  device: Device;
-  /** How the device named itself at CONNECT: OwnTracks topics carry it. */
-  username: string;
-  counters: TelemetryCounters;
-  /** The last topic published to and what it was found to be: a device keeps to one or two topics. */
-  lastTopic?: { name: string; topic: ParsedTopic; allowed: true } | undefined;
-}
+import { PublishHandler, type DeviceSession } from './publish-handler.js';
 
 /** Hooks other parts of the gateway attach to telemetry (arrival detection, live map). */
 export interface TelemetryHooks {
@@ -36,7 +26,7 @@ export interface TelemetryOptions {
   devices: DeviceStore;
   writer: PositionWriter;
   badgeEvents: BadgeEventHandler;
-  config: Pick<GatewayConfig, 'mqttPort' | 'mqttWsPort' | 'host' | 'deviceOfflineSeconds' | 'telemetryMaxPayloadBytes'>;
+  config: Pick<GatewayConfig, 'mqttPort' | 'mqttWsPort' | 'host' | 'deviceOfflineSeconds' | 'telemetryMaxPayloadBytes' | 'mqttPreAuthMaxBytes' | 'mqttConnectTimeoutMs' | 'mqttMaxPendingPerAddress'>;
   log: FastifyBaseLogger;
   hooks?: TelemetryHooks;
 }
@@ -57,20 +47,6 @@ export interface RunningTelemetry {
 
 const denied = (message: string, returnCode: 4 | 5): AuthenticateError => Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 
-function listen(server: TcpServer | HttpServer, port: number, host: string, variable: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException) => {
-      reject(error.code === 'EADDRINUSE' ? new CivicLoopError('CL_ERR_PORT_IN_USE', `Port ${port} on ${host} is taken; set ${variable} to a free port (for example ${variable}=${port + 1}).`) : error);
-    };
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      const address = server.address();
-      resolve(typeof address === 'object' && address ? address.port : port);
-    });
-  });
-}
-
 /**
  * The embedded MQTT broker. Devices authenticate with their own credentials, may publish only
  * under their own topics and subscribe only to their own command topic. Telemetry is decoded and
@@ -88,6 +64,8 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
     // Telemetry is written to Redis, not queued for offline subscribers: keep aedes' own queues small.
     concurrency: 1000,
     maxClientsIdLength: 128,
+    // The listeners hold their own, stricter deadline until the client has authenticated.
+    connectTimeout: config.mqttConnectTimeoutMs,
     authenticate: (client, username, password, callback) => {
       const secret = password && password.length > 0 ? password.toString() : (username ?? '');
       devices.login(secret).then(
@@ -103,6 +81,8 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
             return callback(denied('username is not the device of this secret', 4), false);
           }
           (client as Client & { civicloop?: DeviceSession }).civicloop = { tenantId: result.login.tenantId, device: result.device, username: username ?? result.device.id, counters: counters.of(result.login.tenantId) };
+          // From here the connection is held to the post-authentication limits (connection-guard).
+          if (client.conn instanceof GuardedConnection) client.conn.markAuthenticated();
           callback(null, true);
         },
         (error: unknown) => callback(Object.assign(error instanceof Error ? error : new Error(String(error)), { returnCode: 3 }) as AuthenticateError, false),
@@ -110,7 +90,9 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
     },
     authorizePublish: (client, packet, callback) => {
       const session = sessionOf(client);
-      handlePublish(session, packet).then(
+      // The gateway's own commands (broker.publish) and last wills arrive here without a session.
+      if (!session) return callback(packet.topic.endsWith('/cmd') ? null : new Error('publish without an authenticated device'));
+      publishes.handle(session, packet).then(
         () => callback(null),
         (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
       );
@@ -160,65 +142,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
     while (deviceQueues.size > 0) await Promise.all([...deviceQueues.values()]);
   };
 
-  /** What a topic is and whether this device may publish to it; remembered for its next publish. */
-  function judgeTopic(session: DeviceSession, name: string): { topic: ParsedTopic; allowed: true } | { topic: undefined; allowed: false } {
-    const { tenantId, device } = session;
-    const topic = parseTopic(name);
-    const allowed =
-      topic &&
-      (topic.format === 'thingsboard' ||
-        (topic.format === 'native' && topic.tenantId === tenantId && topic.kind === device.kind && topic.deviceId === device.id) ||
-        (topic.format === 'owntracks' && (topic.user === session.username || topic.user === device.id)));
-    if (!allowed) return { topic: undefined, allowed: false };
-    session.lastTopic = { name, topic, allowed: true };
-    return session.lastTopic;
-  }
-
-  async function handlePublish(session: DeviceSession | undefined, packet: PublishPacket): Promise<void> {
-    // The gateway's own commands (broker.publish) arrive here without a session.
-    if (!session) {
-      if (packet.topic.endsWith('/cmd')) return;
-      throw new Error('publish without an authenticated device');
-    }
-    const { tenantId, device, counters: counted } = session;
-    counted.messages++;
-    const { topic, allowed } = session.lastTopic?.name === packet.topic ? session.lastTopic : judgeTopic(session, packet.topic);
-    if (!allowed) {
-      counted.deniedPublishes++;
-      // MQTT 3.1.1 has no negative PUBACK: an unauthorised publish closes the connection.
-      throw new Error(`device ${device.id} may not publish to ${packet.topic}`);
-    }
-    // Devices never leave retained messages behind on the broker.
-    packet.retain = false;
-    const decoded = decodeTelemetry(topic, packet.payload as Buffer, device, Date.now(), limits);
-    switch (decoded.type) {
-      case 'rejected':
-        // Acknowledged and dropped: sending the same bytes again would not make them valid.
-        counted.reject(decoded.reason);
-        log.debug({ device: device.id, topic: packet.topic, reason: decoded.reason, detail: decoded.detail }, 'telemetry rejected');
-        return;
-      case 'positions': {
-        const stored = await writer.write(tenantId, decoded.records);
-        const fresh = decoded.records.filter((_, i) => stored[i]);
-        counted.positionsStored += fresh.length;
-        counted.duplicates += decoded.records.length - fresh.length;
-        if (fresh.length > 0) afterStored(tenantId, device, fresh);
-        return;
-      }
-      case 'event': {
-        if (decoded.record) {
-          const [stored] = await writer.write(tenantId, [decoded.record]);
-          if (stored) afterStored(tenantId, device, [decoded.record]);
-        }
-        counted.events++;
-        await badgeEvents.handle(tenantId, device, decoded.event, decoded.record);
-        return;
-      }
-      case 'status':
-        await services.redis.hset(tenantKeys(tenantId).deviceState(device.id), 'online', decoded.state === 'online' ? '1' : '0', 'lastSeen', String(Date.now()));
-        return;
-    }
-  }
+  const publishes = new PublishHandler({ services, writer, badgeEvents, limits, log, afterStored });
 
   broker.on('client', (client) => {
     const session = sessionOf(client);
@@ -237,15 +161,18 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
   });
   broker.on('clientError', (client, error) => log.debug({ client: client?.id, err: error.message }, 'mqtt client error'));
 
-  const tcp = createTcpServer(broker.handle);
-  const ws = aedesServerFactory.createServer(broker, { ws: true }) as HttpServer;
-  let tcpPort: number;
-  let wsPort: number;
+  let listeners: Awaited<ReturnType<typeof startMqttListeners>>;
   try {
-    tcpPort = await listen(tcp, config.mqttPort, config.host, 'MQTT_PORT');
-    wsPort = await listen(ws, config.mqttWsPort, config.host, 'MQTT_WS_PORT');
+    listeners = await startMqttListeners(broker, {
+      host: config.host,
+      tcpPort: config.mqttPort,
+      wsPort: config.mqttWsPort,
+      connectTimeoutMs: config.mqttConnectTimeoutMs,
+      maxPendingPerAddress: config.mqttMaxPendingPerAddress,
+      counters,
+      limits: { preAuthMaxBytes: config.mqttPreAuthMaxBytes, maxPayloadBytes: config.telemetryMaxPayloadBytes, maxControlBytes: 64 * 1024, maxTopicBytes: 1024 },
+    });
   } catch (error) {
-    tcp.close();
     await new Promise<void>((resolve) => broker.close(() => resolve()));
     throw error;
   }
@@ -273,8 +200,8 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
   return {
     broker,
     counters,
-    tcpPort,
-    wsPort,
+    tcpPort: listeners.tcpPort,
+    wsPort: listeners.wsPort,
     sendCommand: (tenantId, device, command) =>
       new Promise((resolve, reject) =>
         broker.publish({ cmd: 'publish', topic: nativeTopic(tenantId, device.kind, device.id, 'cmd'), payload: Buffer.from(JSON.stringify(command)), qos: 1, retain: false, dup: false }, (error) => (error ? reject(error) : resolve())),
@@ -286,7 +213,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
       writer.flush();
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await settled();
-      await Promise.all([new Promise<void>((r) => tcp.close(() => r())), new Promise<void>((r) => ws.close(() => r()))]);
+      await listeners.close();
     },
   };
 }

@@ -1,6 +1,12 @@
-import type { TelemetryRejection } from '@civicloop/model';
+import type { TelemetryIgnored, TelemetryRejection } from '@civicloop/model';
 
-/** What the broker accepted and refused for one tenant, by reason. */
+/**
+ * Why a publish was refused, from the decoder's reasons and the broker's own: a topic the
+ * device may not publish to, a message the store cannot hold, or one a later step refused.
+ */
+export type RefusalReason = TelemetryRejection | 'denied_topic' | 'unstorable' | 'refused_by_loop' | 'decoder_error';
+
+/** What the broker accepted, set aside and refused for one tenant, by reason. */
 export class TelemetryCounters {
   connections = 0;
   refusedConnects = 0;
@@ -10,10 +16,15 @@ export class TelemetryCounters {
   events = 0;
   deniedPublishes = 0;
   deniedSubscriptions = 0;
-  rejected: Partial<Record<TelemetryRejection, number>> = {};
+  rejected: Partial<Record<RefusalReason, number>> = {};
+  ignored: Partial<Record<TelemetryIgnored, number>> = {};
 
-  reject(reason: TelemetryRejection): void {
+  reject(reason: RefusalReason): void {
     this.rejected[reason] = (this.rejected[reason] ?? 0) + 1;
+  }
+
+  ignore(reason: TelemetryIgnored): void {
+    this.ignored[reason] = (this.ignored[reason] ?? 0) + 1;
   }
 
   snapshot() {
@@ -27,6 +38,7 @@ export class TelemetryCounters {
       deniedPublishes: this.deniedPublishes,
       deniedSubscriptions: this.deniedSubscriptions,
       rejected: { ...this.rejected },
+      ignored: { ...this.ignored },
     };
   }
 }
@@ -39,6 +51,11 @@ export class TenantCounters {
   private readonly byTenant = new Map<string, TelemetryCounters>();
   /** CONNECTs refused before any tenant was known (unknown credential). */
   unattributedRefusedConnects = 0;
+  /**
+   * Connections the listeners closed themselves: too slow to authenticate, too many pending from
+   * one address, a packet over its limit, not CONNECT first, or not MQTT at all.
+   */
+  readonly closedByGuard = { tooLarge: 0, timedOut: 0, tooManyPending: 0, notConnectFirst: 0, malformed: 0 };
 
   of(tenantId: string): TelemetryCounters {
     let counters = this.byTenant.get(tenantId);

@@ -1,5 +1,6 @@
 import type { Redis, Cluster, ClientContext, Result } from 'ioredis';
 import type { PositionRecord } from '@civicloop/model';
+import { isScriptFault } from '../redis/errors.js';
 import { tenantKeys } from '../redis/keys.js';
 
 type Client = Redis | Cluster;
@@ -56,6 +57,11 @@ declare module 'ioredis' {
   interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
     civicloopPositions(numKeys: number, ...args: string[]): Result<number[], Context>;
   }
+}
+
+/** The store refused these records themselves (a script error on them alone): resending cannot help. */
+export class UnstorableRecordError extends Error {
+  override readonly name = 'UnstorableRecordError';
 }
 
 export interface PositionWriterOptions {
@@ -156,7 +162,17 @@ export class PositionWriter {
       at = 0;
       for (const pending of pendings) pending.resolve(pending.records.map(() => stored[at++]!));
     } catch (error) {
-      for (const pending of pendings) pending.reject(error);
+      if (!isScriptFault(error)) {
+        for (const pending of pendings) pending.reject(error);
+        return;
+      }
+      // One caller's records broke the script for the whole batch: write each caller's alone, so
+      // the others are stored and only the culprit is told its records cannot be stored.
+      if (pendings.length > 1) {
+        await Promise.all(pendings.map((pending) => this.writeTenant(tenantId, [pending])));
+        return;
+      }
+      pendings[0]!.reject(new UnstorableRecordError(`the store refused these positions: ${(error as Error).message}`));
     }
   }
 }

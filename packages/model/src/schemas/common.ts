@@ -2,6 +2,17 @@
 // only the builders it uses, not all of TypeBox's type system.
 import { Array as TypeArray, Number as TypeNumber, Object as TypeObject, Optional, String as TypeString, type Static } from '@sinclair/typebox';
 
+/**
+ * The highest latitude CivicLoop takes, north or south: what Redis GEO indexes and web maps
+ * draw (±85.05112878°). No city lies beyond it; a point there is a device or client fault.
+ */
+export const MAX_LATITUDE = 85.05112878;
+
+/** WGS-84 latitude in degrees, within what the live map and the geo indexes can hold. */
+export const Latitude = (options: { description?: string } = {}) => TypeNumber({ minimum: -MAX_LATITUDE, maximum: MAX_LATITUDE, ...options });
+/** WGS-84 longitude in degrees. */
+export const Longitude = (options: { description?: string } = {}) => TypeNumber({ minimum: -180, maximum: 180, ...options });
+
 /** ISO 8601 timestamp with zone, as every time in the API is written. */
 export const Timestamp = TypeString({ format: 'date-time', description: 'ISO 8601 date-time with zone' });
 
@@ -9,8 +20,8 @@ export const Id = TypeString({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-
 
 export const GeoPoint = TypeObject(
   {
-    lat: TypeNumber({ minimum: -90, maximum: 90, description: 'WGS-84 latitude, degrees' }),
-    lon: TypeNumber({ minimum: -180, maximum: 180, description: 'WGS-84 longitude, degrees' }),
+    lat: Latitude({ description: 'WGS-84 latitude, degrees' }),
+    lon: Longitude({ description: 'WGS-84 longitude, degrees' }),
     accuracy: Optional(TypeNumber({ minimum: 0, maximum: 100000, description: 'metres, 68 % radius' })),
   },
   { additionalProperties: false },
@@ -19,8 +30,8 @@ export type GeoPoint = Static<typeof GeoPoint>;
 
 export const Location = TypeObject(
   {
-    lat: TypeNumber({ minimum: -90, maximum: 90 }),
-    lon: TypeNumber({ minimum: -180, maximum: 180 }),
+    lat: Latitude(),
+    lon: Longitude(),
     accuracy: Optional(TypeNumber({ minimum: 0, maximum: 100000, description: 'metres' })),
     address: Optional(TypeString({ maxLength: 300 })),
   },

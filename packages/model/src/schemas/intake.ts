@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Timestamp } from './common.js';
+import { Latitude, Longitude, Timestamp } from './common.js';
 import { Priority } from './report.js';
 import { StringEnum } from './string-enum.js';
 
@@ -18,8 +18,8 @@ export const HotlineRecord = Type.Object(
     externalId: Type.String({ minLength: 1, maxLength: 128, description: 'The hotline\'s own case number: a repeated one is not imported twice' }),
     category: Type.String({ minLength: 1, maxLength: 64, description: 'A code from GET /v1/categories' }),
     description: Type.String({ minLength: 1, maxLength: 4000 }),
-    lat: Type.Number({ minimum: -90, maximum: 90 }),
-    lon: Type.Number({ minimum: -180, maximum: 180 }),
+    lat: Latitude(),
+    lon: Longitude(),
     address: Type.Optional(Type.String({ maxLength: 300 })),
     receivedAt: Type.Optional(Timestamp),
     callerName: Type.Optional(Type.String({ maxLength: 100 })),

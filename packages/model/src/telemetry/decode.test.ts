@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeTelemetry } from './decode.js';
 import { nativeTopic, ownTracksTopic, parseTopic } from './topics.js';
@@ -15,7 +16,8 @@ describe('topics', () => {
     expect(parseTopic('owntracks/alice/phone')).toEqual({ format: 'owntracks', user: 'alice', device: 'phone', channel: 'location' });
     expect(parseTopic(ownTracksTopic('alice', 'phone', 'event'))).toMatchObject({ channel: 'event' });
     expect(parseTopic('v1/devices/me/telemetry')).toEqual({ format: 'thingsboard', channel: 'telemetry' });
-    for (const bad of ['civicloop/t_1/trucks/v-1/position', 'civicloop/t_1/badges/b-7/secret', 'civicloop//badges/b-7/position', 'owntracks/alice', 'owntracks/a/b/c/d', '$SYS/x', 'a/b']) {
+    expect(parseTopic('owntracks/alice/phone/waypoints')).toEqual({ format: 'owntracks', user: 'alice', device: 'phone', channel: 'other', subtopic: 'waypoints' });
+    for (const bad of ['civicloop/t_1/trucks/v-1/position', 'civicloop/t_1/badges/b-7/secret', 'civicloop//badges/b-7/position', 'owntracks/alice', 'owntracks/a/b/', 'owntracks/a/b/c/d', '$SYS/x', 'a/b']) {
       expect(parseTopic(bad), bad).toBeUndefined();
     }
   });
@@ -50,7 +52,32 @@ describe('decodeTelemetry', () => {
     expect(withTs.type === 'positions' && withTs.records[0]).toMatchObject({ fixTime: NOW - 2000, course: 45 });
     const batch = decode(tb, [{ ts: NOW - 3000, values: { latitude: 23.1, longitude: 113.3 } }, { ts: NOW - 2000, values: { latitude: 23.2, longitude: 113.4 } }]);
     expect(batch.type === 'positions' && batch.records.map((r) => r.fixTime)).toEqual([NOW - 3000, NOW - 2000]);
-    expect(decode(tb, { temperature: 21 })).toMatchObject({ type: 'rejected', reason: 'no_position' });
+    expect(decode(tb, { temperature: 21 })).toMatchObject({ type: 'ignored', reason: 'no_position' });
+  });
+
+  it('takes what ThingsBoard allows: object and array values, and [{k: v}, {k: v}] as one reading', () => {
+    const tb = parseTopic('v1/devices/me/telemetry');
+    const nested = decode(tb, { latitude: 23.1, longitude: 113.3, engine: { rpm: 900, temps: [80, 81] }, tags: ['a', 'b'], ok: true, note: null });
+    expect(nested.type === 'positions' && nested.records[0]).toMatchObject({ lat: 23.1, lon: 113.3, fixTime: NOW });
+    const split = decode(tb, [{ latitude: 23.1 }, { longitude: 113.3 }, { batteryLevel: 40 }]);
+    expect(split.type === 'positions' && split.records).toEqual([expect.objectContaining({ lat: 23.1, lon: 113.3, battery: 40, fixTime: NOW })]);
+    const timed = decode(tb, { ts: NOW - 1000, values: { latitude: 23.1, longitude: 113.3, extra: { deep: [1, { x: 2 }] } } });
+    expect(timed.type).toBe('positions');
+    expect(decode(tb, [{ latitude: 23.1 }])).toMatchObject({ type: 'rejected', reason: 'schema' });
+    expect(decode(tb, { latitude: 23.1, longitude: 113.3, batteryLevel: 140 })).toMatchObject({ type: 'rejected', reason: 'out_of_range' });
+  });
+
+  it('takes what OwnTracks allows: batt -1, transitions without lat/lon, and its other message types set aside', () => {
+    const tst = Math.floor(NOW / 1000) - 5;
+    const unknownBattery = decode(parseTopic('owntracks/b-7/phone'), { _type: 'location', lat: 23.1, lon: 113.3, tst, batt: -1 });
+    expect(unknownBattery.type === 'positions' && unknownBattery.records[0]!.battery).toBeUndefined();
+    expect(decode(parseTopic('owntracks/b-7/phone/event'), { _type: 'transition', tst, wtst: tst - 100, acc: 10, event: 'leave', desc: 'beacon', t: 'b' })).toMatchObject({ type: 'ignored', reason: 'no_position' });
+    for (const sub of ['waypoint', 'waypoints', 'status', 'info', 'step', 'beacon', 'dump']) {
+      expect(decode(parseTopic(`owntracks/b-7/phone/${sub}`), { _type: sub, anything: [1, 2] }), sub).toMatchObject({ type: 'ignored', reason: 'unused_topic' });
+    }
+    expect(decode(parseTopic('owntracks/b-7/phone'), { _type: 'card', name: 'Li' })).toMatchObject({ type: 'ignored', reason: 'unused_type' });
+    expect(decode(parseTopic('owntracks/b-7/phone'), { _type: 'encrypted', data: 'abc' })).toMatchObject({ type: 'ignored', reason: 'encrypted' });
+    expect(decode(parseTopic('owntracks/b-7/phone'), { lat: 1, lon: 2 })).toMatchObject({ type: 'rejected', reason: 'schema' });
   });
 
   it('decodes badge events, with their fix when they carry one', () => {
@@ -76,5 +103,62 @@ describe('decodeTelemetry', () => {
     for (const [payload, reason] of cases) expect(decode(native, payload), JSON.stringify(payload).slice(0, 60)).toMatchObject({ type: 'rejected', reason });
     expect(decode(parseTopic('civicloop/t_1/badges/b-7/cmd'), {})).toMatchObject({ reason: 'not_publishable' });
     expect(decode(parseTopic('v1/devices/me/telemetry'), { latitude: 'north', longitude: 1 })).toMatchObject({ reason: 'schema' });
+  });
+
+  it('refuses fix times no Date can hold and points no map can draw, without throwing', () => {
+    const huge = [1e300, 8.64e15 + 1, Number.MAX_SAFE_INTEGER, 2 ** 60];
+    for (const ts of huge) expect(decode(native, { ts, lat: 23, lon: 113 }), String(ts)).toMatchObject({ type: 'rejected' });
+    expect(decode(native, `{"ts": 1e400, "lat": 23, "lon": 113}`)).toMatchObject({ type: 'rejected' });
+    expect(decode(parseTopic('owntracks/b-7/phone'), { _type: 'location', lat: 23, lon: 113, tst: 1e300 })).toMatchObject({ type: 'rejected' });
+    expect(decode(parseTopic('v1/devices/me/telemetry'), { ts: 2 ** 62, values: { latitude: 23, longitude: 113 } })).toMatchObject({ type: 'rejected' });
+    expect(decode(native, { ts: NOW, lat: 89.5, lon: 113 })).toMatchObject({ type: 'rejected', reason: 'schema' });
+    expect(decode(parseTopic('owntracks/b-7/phone'), { _type: 'location', lat: 89.5, lon: 113, tst: Math.floor(NOW / 1000) })).toMatchObject({ type: 'rejected', reason: 'out_of_range' });
+  });
+
+  it('never throws, whatever JSON arrives on whichever topic', () => {
+    const topics = [
+      native,
+      parseTopic('civicloop/t_1/badges/b-7/event')!,
+      parseTopic('civicloop/t_1/badges/b-7/status')!,
+      parseTopic('owntracks/b-7/phone')!,
+      parseTopic('owntracks/b-7/phone/event')!,
+      parseTopic('owntracks/b-7/phone/waypoint')!,
+      parseTopic('v1/devices/me/telemetry')!,
+    ];
+    // Values shaped like each format, with hostile numbers and types in every field.
+    const hostileNumber = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(1e300, -1e300, 2 ** 53, 8.64e15 + 1, -0, NOW, Math.floor(NOW / 1000), -1, 91, 181));
+    const anyValue = fc.oneof(hostileNumber, fc.string(), fc.boolean(), fc.constant(null), fc.jsonValue({ maxDepth: 3 }));
+    // Mostly plausible coordinates and times, so that the other fields get looked at too.
+    const coord = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(23.1, 113.3, 0, -45.5) }, { weight: 1, arbitrary: anyValue });
+    const time = fc.oneof(fc.constantFrom(NOW, NOW - 1000, Math.floor(NOW / 1000), 8.64e15 + 1, 2 ** 53 - 1, 1e21), anyValue);
+    const shaped = fc.oneof(
+      fc.record({ ts: time, lat: coord, lon: coord, speed: anyValue, battery: anyValue, valid: anyValue }, { requiredKeys: ['lat', 'lon'] }),
+      fc.record({ type: fc.oneof(fc.constantFrom('sos', 'check_in', 'fall'), fc.string()), ts: time, lat: coord, lon: coord, note: anyValue }, { requiredKeys: [] }),
+      fc.record({ _type: fc.oneof(fc.constantFrom('location', 'transition', 'lwt', 'waypoint', 'encrypted'), fc.string()), lat: coord, lon: coord, tst: time, batt: anyValue, created_at: time, event: fc.oneof(fc.constant('enter'), anyValue), desc: anyValue }, { requiredKeys: [] }),
+      fc.record({ ts: time, values: fc.record({ latitude: coord, longitude: coord, speed: anyValue, heading: anyValue, batteryLevel: anyValue, x: anyValue }, { requiredKeys: [] }) }, { requiredKeys: [] }),
+      fc.array(fc.record({ latitude: coord, longitude: coord, ts: time, speed: anyValue }, { requiredKeys: [] }), { maxLength: 5 }),
+      fc.jsonValue(),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...topics), shaped, (topic, value) => {
+        const result = decodeTelemetry(topic, JSON.stringify(value) ?? 'null', badge, NOW);
+        expect(['positions', 'event', 'status', 'ignored', 'rejected']).toContain(result.type);
+        if (result.type === 'positions') {
+          for (const r of result.records) {
+            expect(Number.isFinite(r.lat) && Math.abs(r.lat) <= 85.05112878 && Math.abs(r.lon) <= 180).toBe(true);
+            expect(new Date(r.fixTime).toISOString()).toMatch(/^\d{4}-/);
+          }
+        }
+      }),
+      { numRuns: 3000 },
+    );
+    // And bytes that are not even text.
+    fc.assert(
+      fc.property(fc.constantFrom(...topics), fc.uint8Array({ maxLength: 256 }), (topic, bytes) => {
+        // Refused, or set aside unread on a topic whose messages are not used at all.
+        expect(decodeTelemetry(topic, bytes, badge, NOW).type).toBe(topic.format === 'owntracks' && topic.channel === 'other' ? 'ignored' : 'rejected');
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Timestamp } from '../schemas/common.js';
+import { Latitude, Longitude, Timestamp } from '../schemas/common.js';
 import { StringEnum } from '../schemas/string-enum.js';
 
 export const DEVICE_KINDS = ['vehicle', 'badge'] as const;
@@ -57,8 +57,8 @@ export type DeviceCredential = Static<typeof DeviceCredential>;
 export const RegisteredDevice = Type.Object({ device: Device, credential: DeviceCredential });
 export type RegisteredDevice = Static<typeof RegisteredDevice>;
 
-const lat = Type.Number({ minimum: -90, maximum: 90 });
-const lon = Type.Number({ minimum: -180, maximum: 180 });
+const lat = Latitude();
+const lon = Longitude();
 
 /** Native position payload on civicloop/{tenant}/{vehicles|badges}/{id}/position. */
 export const NativePosition = Type.Object(

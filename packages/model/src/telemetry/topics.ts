@@ -8,6 +8,8 @@ export type NativeChannel = 'position' | 'event' | 'status' | 'cmd';
 export type ParsedTopic =
   | { format: 'native'; tenantId: string; kind: DeviceKind; deviceId: string; channel: NativeChannel }
   | { format: 'owntracks'; user: string; device: string; channel: 'location' | 'event' | 'cmd' }
+  /** The app's other sub-topics (waypoint, waypoints, status, info, step, beacon, dump...). */
+  | { format: 'owntracks'; user: string; device: string; channel: 'other'; subtopic: string }
   | { format: 'thingsboard'; channel: 'telemetry' };
 
 const PLURAL: Record<string, DeviceKind> = { vehicles: 'vehicle', badges: 'badge' };
@@ -35,6 +37,7 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
   if (parts[0] === 'owntracks' && (parts.length === 3 || parts.length === 4) && parts[1] && parts[2]) {
     if (parts.length === 3) return { format: 'owntracks', user: parts[1], device: parts[2], channel: 'location' };
     if (parts[3] === 'event' || parts[3] === 'cmd') return { format: 'owntracks', user: parts[1], device: parts[2], channel: parts[3] };
+    if (parts[3]) return { format: 'owntracks', user: parts[1], device: parts[2], channel: 'other', subtopic: parts[3] };
   }
   return undefined;
 }

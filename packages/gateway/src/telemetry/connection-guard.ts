@@ -1,0 +1,228 @@
+import { Duplex } from 'node:stream';
+import { OVERSIZED_MARKER } from './publish-handler.js';
+
+export interface GuardLimits {
+  /** Bytes a client may send before it has authenticated: its CONNECT and anything queued behind it. */
+  preAuthMaxBytes: number;
+  /** Largest PUBLISH payload once authenticated; a larger body is discarded as it streams in. */
+  maxPayloadBytes: number;
+  /** Largest other packet (SUBSCRIBE, ...) once authenticated. */
+  maxControlBytes: number;
+  /** Longest topic name accepted in an oversized PUBLISH (the part that is kept). */
+  maxTopicBytes: number;
+}
+
+export type GuardViolation = 'too_large' | 'not_connect_first' | 'malformed';
+
+const PUBLISH = 3;
+const CONNECT = 1;
+
+type State =
+  | { at: 'header'; bytes: number[] }
+  | { at: 'pass'; left: number }
+  | { at: 'keep'; fixed: number; length: number; kept: number[]; need: number }
+  | { at: 'skip'; left: number };
+
+function encodeLength(length: number): Buffer {
+  const out: number[] = [];
+  do {
+    let byte = length % 128;
+    length = Math.floor(length / 128);
+    if (length > 0) byte |= 0x80;
+    out.push(byte);
+  } while (length > 0);
+  return Buffer.from(out);
+}
+
+/**
+ * Sits between a client's socket (TCP, or a WebSocket stream) and the broker, reading MQTT's
+ * fixed headers as the bytes stream past, so that memory stays bounded whatever a client
+ * announces:
+ *
+ * - before it has authenticated, a client may send at most `preAuthMaxBytes` in all, and its
+ *   first packet must be CONNECT: a connection announcing a 250 MB packet is closed at its
+ *   second byte, not after the gateway has buffered what it sends;
+ * - once authenticated, a PUBLISH whose payload exceeds `maxPayloadBytes` is not buffered: its
+ *   topic and packet id are kept, its body is discarded as it arrives, and the broker receives
+ *   the same PUBLISH with a short marker as payload. The broker then acknowledges and refuses
+ *   it like any other bad message, so a device resending it after a reconnect is not locked out;
+ * - any other packet over `maxControlBytes` closes the connection.
+ *
+ * Everything else passes through unchanged, slice by slice, without copying.
+ */
+export class GuardedConnection extends Duplex {
+  private state: State = { at: 'header', bytes: [] };
+  private authenticated = false;
+  private sawFirstPacket = false;
+  private preAuthBytes = 0;
+
+  constructor(
+    readonly inner: Duplex,
+    private readonly limits: GuardLimits,
+    private readonly onViolation: (violation: GuardViolation) => void,
+  ) {
+    super({ allowHalfOpen: false });
+    inner.on('data', (chunk: Buffer) => this.scan(chunk));
+    inner.once('end', () => this.push(null));
+    inner.on('error', (error: Error) => this.destroy(error));
+    inner.once('close', () => this.destroy());
+  }
+
+  /** The broker accepted the client's CONNECT: from now on the post-authentication limits apply. */
+  markAuthenticated(): void {
+    if (this.authenticated) return;
+    this.authenticated = true;
+    this.emit('authenticated');
+  }
+
+  get isAuthenticated(): boolean {
+    return this.authenticated;
+  }
+
+  override _read(): void {
+    this.inner.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.inner.write(chunk)) callback();
+    else this.inner.once('drain', () => callback());
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
+    this._write(chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk)), 'binary', callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.inner.end();
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.inner.destroy();
+    callback(error);
+  }
+
+  private violate(violation: GuardViolation): void {
+    this.onViolation(violation);
+    this.destroy();
+  }
+
+  private forward(bytes: Buffer): void {
+    if (!this.push(bytes)) this.inner.pause();
+  }
+
+  private scan(chunk: Buffer): void {
+    if (this.destroyed) return;
+    if (!this.authenticated) {
+      this.preAuthBytes += chunk.length;
+      if (this.preAuthBytes > this.limits.preAuthMaxBytes) return this.violate('too_large');
+    }
+    let offset = 0;
+    while (offset < chunk.length && !this.destroyed) {
+      const state = this.state;
+      switch (state.at) {
+        case 'header': {
+          const byte = chunk[offset++]!;
+          state.bytes.push(byte);
+          // Fixed header: one byte of type and flags, then the remaining length in 1-4 bytes.
+          if (state.bytes.length === 1) break;
+          if ((byte & 0x80) !== 0) {
+            // At most four length bytes: a fourth that says "more follows" is not MQTT.
+            if (state.bytes.length === 5) return this.violate('malformed');
+            break;
+          }
+          this.packetStart(state.bytes);
+          break;
+        }
+        case 'pass': {
+          const take = Math.min(state.left, chunk.length - offset);
+          this.forward(chunk.subarray(offset, offset + take));
+          offset += take;
+          state.left -= take;
+          if (state.left === 0) this.state = { at: 'header', bytes: [] };
+          break;
+        }
+        case 'keep': {
+          const take = Math.min(state.need - state.kept.length, chunk.length - offset);
+          for (let i = 0; i < take; i++) state.kept.push(chunk[offset + i]!);
+          offset += take;
+          if (state.kept.length === 2) {
+            // The topic length is known: keep the topic and, with QoS 1 or 2, the packet id.
+            const topicLength = (state.kept[0]! << 8) | state.kept[1]!;
+            if (topicLength === 0) return this.violate('malformed');
+            if (topicLength > this.limits.maxTopicBytes) return this.violate('too_large');
+            state.need = 2 + topicLength + (((state.fixed >> 1) & 3) > 0 ? 2 : 0);
+            if (state.need > state.length) return this.violate('malformed');
+          }
+          if (state.kept.length === state.need && state.need > 2) this.emitOversized(state);
+          break;
+        }
+        case 'skip': {
+          const take = Math.min(state.left, chunk.length - offset);
+          offset += take;
+          state.left -= take;
+          if (state.left === 0) this.state = { at: 'header', bytes: [] };
+          break;
+        }
+      }
+    }
+  }
+
+  private packetStart(header: number[]): void {
+    const fixed = header[0]!;
+    let length = 0;
+    for (let i = header.length - 1; i >= 1; i--) length = length * 128 + (header[i]! & 0x7f);
+    const type = fixed >> 4;
+    if (!this.sawFirstPacket) {
+      this.sawFirstPacket = true;
+      if (type !== CONNECT) return this.violate('not_connect_first');
+    }
+    if (!this.authenticated) {
+      if (length > this.limits.preAuthMaxBytes) return this.violate('too_large');
+    } else if (type === PUBLISH && length > this.limits.maxPayloadBytes + this.limits.maxTopicBytes + 4) {
+      this.state = { at: 'keep', fixed, length, kept: [], need: 2 };
+      return;
+    } else if (type !== PUBLISH && length > this.limits.maxControlBytes) {
+      return this.violate('too_large');
+    }
+    this.forward(Buffer.from(header));
+    this.state = length === 0 ? { at: 'header', bytes: [] } : { at: 'pass', left: length };
+  }
+
+  /** The PUBLISH as the broker will see it: same topic, flags and id, a marker for a payload. */
+  private emitOversized(state: Extract<State, { at: 'keep' }>): void {
+    const payloadBytes = state.length - state.need;
+    const body = Buffer.concat([Buffer.from(state.kept), OVERSIZED_MARKER, Buffer.from(String(payloadBytes))]);
+    this.forward(Buffer.concat([Buffer.from([state.fixed]), encodeLength(body.length), body]));
+    this.state = payloadBytes === 0 ? { at: 'header', bytes: [] } : { at: 'skip', left: payloadBytes };
+  }
+}
+
+/**
+ * How many connections from each address have not authenticated yet. A cap per address keeps
+ * one host from holding thousands of half-open connections (each with its buffers and timers).
+ */
+export class PendingConnections {
+  private readonly byAddress = new Map<string, number>();
+
+  constructor(private readonly maxPerAddress: number) {}
+
+  /** Counts a new connection in; false when the address already has its quota pending. */
+  admit(address: string): boolean {
+    const count = this.byAddress.get(address) ?? 0;
+    if (this.maxPerAddress > 0 && count >= this.maxPerAddress) return false;
+    this.byAddress.set(address, count + 1);
+    return true;
+  }
+
+  /** The connection authenticated or closed: it no longer counts. */
+  release(address: string): void {
+    const count = (this.byAddress.get(address) ?? 1) - 1;
+    if (count <= 0) this.byAddress.delete(address);
+    else this.byAddress.set(address, count);
+  }
+
+  pending(address: string): number {
+    return this.byAddress.get(address) ?? 0;
+  }
+}
