@@ -4,11 +4,12 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Redis, Cluster } from 'ioredis';
 import type { LoggerOptions } from 'pino';
+import { CivicLoopError } from '@civicloop/model';
 import type { GatewayConfig } from './config.js';
 import { Sealer } from './auth/secrets.js';
 import { installAuth } from './http/auth-hook.js';
 import { installCors } from './http/cors.js';
-import { installErrorHandling } from './http/error-handler.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandling } from './http/error-handler.js';
 import { validatorCompiler } from './http/validation.js';
 import { defineCommitScript } from './redis/commit-script.js';
 import { defineCreateScript } from './redis/create-script.js';
@@ -95,8 +96,11 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   const streams = new EventStreams();
   const hub = new StreamHub(redis, config.sseHeartbeatMs);
 
+  let servicesForErrors: Services | undefined;
   const app = Fastify({
     logger: options.logger ?? { level: config.logLevel },
+    frameworkErrors: frameworkErrors(() => servicesForErrors),
+    clientErrorHandler,
     bodyLimit: config.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
     genReqId: (request) => {
@@ -105,18 +109,24 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
     },
     // In-flight requests finish during shutdown; idle keep-alive sockets are closed at once.
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // Requests that still arrive while shutting down get CL_ERR_SHUTTING_DOWN (below), a
+    // catalogue error with Retry-After and CORS, rather than fastify's bare 503.
+    return503OnClosing: false,
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   services.log = app.log;
+  servicesForErrors = services;
   app.setValidatorCompiler(validatorCompiler());
   installErrorHandling(app);
-  installCors(app);
-  installAuth(app, services);
   // While shutting down, a response that was in flight closes its connection after it is sent,
   // so a drained keep-alive connection does not hold the shutdown open until the grace timeout.
   let closing = false;
+  app.addHook('onRequest', async () => {
+    if (closing) throw new CivicLoopError('CL_ERR_SHUTTING_DOWN');
+  });
+  installCors(app, services);
+  installAuth(app, services);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (closing) reply.header('connection', 'close');

@@ -49,9 +49,12 @@ describe('rate limits', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await api(gw.url, 'GET', '/v1/units', { auth: tenant.secretKey })).status);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
-    const limited = await api(gw.url, 'GET', '/v1/units', { auth: tenant.secretKey });
+    await gw.services.tenants.updatePolicy(tenant.id, { allowedOrigins: [PORTAL] });
+    const limited = await api(gw.url, 'GET', '/v1/units', { auth: tenant.secretKey, headers: { origin: PORTAL } });
     expect(limited.body.error.code).toBe('CL_ERR_RATE_LIMITED');
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    // A page may read the refusal and its Retry-After.
+    expect(limited.headers.get('access-control-allow-origin')).toBe(PORTAL);
     // Another key from the same address still has room, until the address limit.
     const other = await gw.createTenant('M');
     const more: number[] = [];

@@ -1,10 +1,17 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { CivicLoopError } from '@civicloop/model';
+import { isRedisUnavailable } from '../redis/errors.js';
+import type { Services } from '../services.js';
+import { addErrorCors } from './cors.js';
 
 interface ValidationIssue {
   path: string;
   message: string;
 }
+
+/** Seconds a client is asked to wait after CL_ERR_UNAVAILABLE: a failover or restart takes a few. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
 
 function describeValidation(error: FastifyError): CivicLoopError {
   const issues: ValidationIssue[] = (error.validation ?? []).map((v) => {
@@ -32,14 +39,34 @@ export function toCivicLoopError(error: FastifyError | Error): CivicLoopError {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new CivicLoopError('CL_ERR_BAD_JSON');
+    case 'FST_ERR_BAD_URL':
+      return new CivicLoopError('CL_ERR_VALIDATION', 'The URL is not validly percent-encoded (e.g. a lone "%"); encode it with encodeURIComponent.');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new CivicLoopError('CL_ERR_VALIDATION', 'A path parameter is longer than any id the API uses (100 characters); check the URL.');
+    case 'FST_ERR_ASYNC_CONSTRAINT':
+      return new CivicLoopError('CL_ERR_INTERNAL');
     default:
       break;
   }
+  // Redis unreachable, failing over, resharding or restarted: retry shortly (before the generic
+  // 400 test below, since some of its errors carry a status of their own).
+  if (isRedisUnavailable(error)) return new CivicLoopError('CL_ERR_UNAVAILABLE');
   if (error instanceof SyntaxError || fastifyError.statusCode === 400) return new CivicLoopError('CL_ERR_BAD_JSON');
-  if (/ECONNREFUSED|Connection is closed|MaxRetriesPerRequest|ETIMEDOUT|CLUSTERDOWN/.test(error.message)) {
-    return new CivicLoopError('CL_ERR_UNAVAILABLE');
-  }
   return new CivicLoopError('CL_ERR_INTERNAL');
+}
+
+/** The Retry-After a catalogue error asks for, if any. */
+export function retryAfterOf(error: CivicLoopError): string | undefined {
+  if (error.code === 'CL_ERR_RATE_LIMITED') return String((error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds ?? 60);
+  if (error.code === 'CL_ERR_UNAVAILABLE' || error.code === 'CL_ERR_SHUTTING_DOWN') return String(UNAVAILABLE_RETRY_AFTER_SECONDS);
+  return undefined;
+}
+
+/** Sends a catalogue error as `{ error }`, with Retry-After where it applies. */
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: CivicLoopError): FastifyReply {
+  const retryAfter = retryAfterOf(error);
+  if (retryAfter) reply.header('retry-after', retryAfter);
+  return reply.code(error.status).send({ error: error.toBody(request.id) });
 }
 
 export function installErrorHandling(app: FastifyInstance): void {
@@ -48,12 +75,43 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (mapped.code === 'CL_ERR_INTERNAL' || mapped.code === 'CL_ERR_UNAVAILABLE') {
       request.log.error({ err: error }, 'request failed');
     }
-    if (mapped.code === 'CL_ERR_RATE_LIMITED') reply.header('retry-after', String((mapped.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds ?? 60));
-    if (mapped.code === 'CL_ERR_UNAVAILABLE') reply.header('retry-after', '1');
-    return reply.code(mapped.status).send({ error: mapped.toBody(request.id) });
+    return sendError(request, reply, mapped);
   });
-  app.setNotFoundHandler((request, reply) => {
-    const error = new CivicLoopError('CL_ERR_ROUTE_NOT_FOUND', `No route ${request.method} ${request.url}; see GET /v1/openapi.json.`);
-    return reply.code(404).send({ error: error.toBody(request.id) });
-  });
+  app.setNotFoundHandler((request, reply) => sendError(request, reply, new CivicLoopError('CL_ERR_ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.slice(0, 200)}; see GET /v1/openapi.json.`)));
+}
+
+/**
+ * fastify's own refusals before any route runs (a URL that is not validly percent-encoded, a
+ * path parameter over maxParamLength): a catalogue error like any other, with CORS headers for a
+ * page that may read it, and in Open311's format under /open311.
+ */
+export function frameworkErrors(services: () => Services | undefined): NonNullable<FastifyServerOptions['frameworkErrors']> {
+  return (error, request, reply) => {
+    const mapped = toCivicLoopError(error as FastifyError);
+    const send = () => {
+      if (request.url.startsWith('/open311/')) return (reply as FastifyReply).code(mapped.status).send([{ code: mapped.status, description: mapped.message }]);
+      return sendError(request, reply as FastifyReply, mapped);
+    };
+    const known = services();
+    if (!known) return void send();
+    addErrorCors(request, reply as FastifyReply, known).then(send, send);
+  };
+}
+
+/**
+ * Requests Node cannot even parse (malformed HTTP, headers over the limit) are answered with a
+ * catalogue error body too. No CORS headers: the request's Origin cannot be read.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const refusal = tooLarge
+    ? new CivicLoopError('CL_ERR_PAYLOAD_TOO_LARGE', 'The request headers are larger than the gateway accepts; send fewer or shorter headers (cookies).')
+    : new CivicLoopError('CL_ERR_VALIDATION', 'The request is not valid HTTP/1.1.');
+  const status = tooLarge ? 431 : 400;
+  const body = JSON.stringify({ error: refusal.toBody() });
+  socket.end(`HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
