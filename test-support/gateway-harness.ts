@@ -7,18 +7,23 @@ import { attachTelemetry, buildApp, connectRedis, loadConfig, startRedisServer, 
 
 export interface TestRedis {
   url: string;
+  /** Where its AOF and RDB files are, to start it again on the same data. */
+  dir: string;
   client: Redis;
   server: RunningRedis;
   stop(): Promise<void>;
 }
 
 /** A private redis-server on a free port, with its data in a temp directory. */
-export async function startTestRedis(): Promise<TestRedis> {
+export async function startTestRedis(options: { appendOnly?: boolean } = {}): Promise<TestRedis> {
   const dir = mkdtempSync(path.join(tmpdir(), 'civicloop-redis-'));
-  const server = await startRedisServer({ dir });
+  const server = await startRedisServer({ dir, ...(options.appendOnly ? { appendOnly: true } : {}) });
   const client = new Redis(server.url);
+  // Tests stop and kill servers on purpose; the client reconnects or is discarded.
+  client.on('error', () => undefined);
   return {
     url: server.url,
+    dir,
     client,
     server,
     async stop() {

@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Cluster, Redis } from 'ioredis';
+import { CivicLoopError } from '@civicloop/model';
+import { Sealer } from './auth/secrets.js';
+import { globalKeys, tenantKeys } from './redis/keys.js';
 
 /** The configured master key, or one generated once into the data directory (mode 0600). */
 export function resolveMasterKey(configured: string | undefined, dataDir: string): { key: string; source: string } {
@@ -11,4 +15,30 @@ export function resolveMasterKey(configured: string | undefined, dataDir: string
   const key = randomBytes(32).toString('base64url');
   writeFileSync(file, `${key}\n`, { mode: 0o600 });
   return { key, source: file };
+}
+
+/**
+ * Opens one sealed secret of every tenant (its token-signing keys and webhook secrets) with the
+ * master key, so that a gateway started with the wrong key says so at once, naming the variable,
+ * instead of answering 500 on the first request that needs a secret.
+ */
+export async function assertMasterKeyOpens(redis: Redis | Cluster, masterKey: { key: string; source: string }): Promise<void> {
+  const sealer = new Sealer(masterKey.key);
+  const tenants = await redis.smembers(globalKeys.tenants);
+  for (const tenantId of tenants) {
+    const keys = tenantKeys(tenantId);
+    const [records, webhookSecrets] = await Promise.all([redis.hvals(keys.apiKeys), redis.hvals(keys.webhookSecrets)]);
+    const sealed = [...records.map((raw) => (JSON.parse(raw) as { tokenKey?: string; revokedAt?: string })).filter((r) => r.tokenKey && !r.revokedAt).map((r) => r.tokenKey!), ...webhookSecrets];
+    for (const secret of sealed) {
+      try {
+        sealer.open(secret);
+      } catch {
+        const where = masterKey.source === 'CIVICLOOP_MASTER_KEY' ? 'CIVICLOOP_MASTER_KEY' : `the key in ${masterKey.source} (CIVICLOOP_MASTER_KEY is unset)`;
+        throw new CivicLoopError(
+          'CL_ERR_CONFIG',
+          `${where} cannot decrypt the secrets stored for tenant ${tenantId}: this Redis was sealed with another master key. Set CIVICLOOP_MASTER_KEY to the key this Redis was written with.`,
+        );
+      }
+    }
+  }
 }

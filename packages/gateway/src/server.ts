@@ -1,12 +1,10 @@
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Redis, Cluster } from 'ioredis';
 import { CivicLoopError } from '@civicloop/model';
 import { buildApp, type GatewayApp } from './app.js';
 import { loadConfig, type GatewayConfig } from './config.js';
-import { resolveMasterKey } from './master-key.js';
+import { assertMasterKeyOpens, resolveMasterKey } from './master-key.js';
 import { connectRedis } from './redis/connect.js';
-import { pingRedis, startRedisServer, type RunningRedis } from './redis/embedded-redis.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded-supervisor.js';
 import { attachTelemetry } from './telemetry/attach.js';
 import type { RunningTelemetry } from './telemetry/broker.js';
 
@@ -15,41 +13,9 @@ export interface RunningGateway extends GatewayApp {
   /** MQTT listeners, when MQTT_ENABLED. */
   mqtt?: { tcpPort: number; wsPort: number };
   config: GatewayConfig;
-  /** Present when the gateway started its own redis-server. */
-  embeddedRedis?: { url: string; dir: string; reused: boolean };
+  /** Present when the gateway runs its own redis-server (supervised: restarted if it dies). */
+  embeddedRedis?: EmbeddedRedis;
   close(): Promise<void>;
-}
-
-interface EmbeddedState {
-  port: number;
-  pid: number;
-}
-
-/**
- * Starts (or reuses, after an unclean exit) the redis-server under DATA_DIR/redis. Its state
- * file lets a restarted gateway find a still-running server instead of fighting it for the AOF.
- */
-async function embeddedRedis(config: GatewayConfig, log: (line: string) => void): Promise<{ url: string; dir: string; reused: boolean; running?: RunningRedis }> {
-  const dir = path.join(config.dataDir, 'redis');
-  const stateFile = path.join(dir, 'embedded.json');
-  if (existsSync(stateFile)) {
-    const state = JSON.parse(readFileSync(stateFile, 'utf8')) as EmbeddedState;
-    let alive = false;
-    try {
-      process.kill(state.pid, 0);
-      alive = true;
-    } catch {
-      alive = false;
-    }
-    if (alive && (await pingRedis(state.port))) {
-      log(`reusing the embedded redis-server still running on 127.0.0.1:${state.port} (pid ${state.pid})`);
-      return { url: `redis://127.0.0.1:${state.port}`, dir, reused: true };
-    }
-  }
-  const running = await startRedisServer({ dir, port: config.embeddedRedisPort || undefined, appendOnly: true });
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(stateFile, JSON.stringify({ port: running.port, pid: running.pid } satisfies EmbeddedState));
-  return { url: running.url, dir, reused: false, running };
 }
 
 export interface StartOptions {
@@ -62,15 +28,22 @@ export interface StartOptions {
 export async function startGateway(options: StartOptions = {}): Promise<RunningGateway> {
   const config = options.config ?? loadConfig();
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  let embedded: Awaited<ReturnType<typeof embeddedRedis>> | undefined;
+  let embedded: EmbeddedRedis | undefined;
   let redis: Redis | Cluster;
   if (config.redisUrl) {
     redis = await connectRedis({ url: config.redisUrl, cluster: config.redisCluster });
   } else {
-    embedded = await embeddedRedis(config, log);
+    embedded = await startEmbeddedRedis(config, log);
     redis = await connectRedis({ url: embedded.url, cluster: false, source: 'the embedded redis-server (unset DATA_DIR or REDIS_URL)' });
   }
   const master = resolveMasterKey(config.masterKey, config.dataDir);
+  try {
+    await assertMasterKeyOpens(redis, master);
+  } catch (error) {
+    redis.disconnect();
+    await embedded?.stop();
+    throw error;
+  }
   const gateway = await buildApp({ config, redis, masterKey: master.key, ...(options.logger !== undefined ? { logger: options.logger as boolean } : {}) });
 
   try {
@@ -78,7 +51,7 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
   } catch (error) {
     await gateway.app.close();
     redis.disconnect();
-    await embedded?.running?.stop();
+    await embedded?.stop();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new CivicLoopError('CL_ERR_PORT_IN_USE', `Port ${config.port} on ${config.host} is taken; set PORT to a free port (for example PORT=${config.port + 1}).`);
     }
@@ -91,7 +64,7 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
     } catch (error) {
       await gateway.app.close();
       redis.disconnect();
-      await embedded?.running?.stop();
+      await embedded?.stop();
       throw error;
     }
   }
@@ -106,10 +79,7 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
       await gateway.app.close();
       clearTimeout(grace);
       await redis.quit().catch(() => redis.disconnect());
-      if (embedded?.running) {
-        await embedded.running.stop();
-        writeFileSync(path.join(embedded.dir, 'embedded.json'), '{}');
-      }
+      await embedded?.stop();
     })());
 
   return {
@@ -117,7 +87,7 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
     url,
     config,
     ...(telemetry ? { mqtt: { tcpPort: telemetry.tcpPort, wsPort: telemetry.wsPort } } : {}),
-    ...(embedded ? { embeddedRedis: { url: embedded.url, dir: embedded.dir, reused: embedded.reused } } : {}),
+    ...(embedded ? { embeddedRedis: embedded } : {}),
     close,
   };
 }

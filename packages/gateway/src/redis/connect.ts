@@ -1,6 +1,9 @@
 import { Redis, Cluster } from 'ioredis';
 import { CivicLoopError } from '@civicloop/model';
 
+const RECONNECT_MAX_DELAY_MS = 500;
+const MAX_RETRIES_PER_REQUEST = 2;
+
 export interface RedisConnectOptions {
   url: string;
   cluster: boolean;
@@ -15,14 +18,18 @@ export interface RedisConnectOptions {
 export async function connectRedis(options: RedisConnectOptions): Promise<Redis | Cluster> {
   const source = options.source ?? 'REDIS_URL';
   // Commands issued in the same tick share one round trip: the main lever on throughput.
-  const common = { enableAutoPipelining: true, maxRetriesPerRequest: 3, lazyConnect: true } as const;
+  // While Redis is unreachable a command fails at once (503 CL_ERR_UNAVAILABLE, which clients
+  // retry after Retry-After) instead of waiting in an offline queue: requests must not pile up
+  // behind an outage. Reconnection keeps trying every half second at most.
+  const reconnect = (times: number) => Math.min(times * 50, RECONNECT_MAX_DELAY_MS);
+  const common = { enableAutoPipelining: true, enableOfflineQueue: false, maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST, lazyConnect: true, retryStrategy: reconnect } as const;
   const client = options.cluster
     ? new Cluster(
         options.url.split(',').map((part) => {
           const u = new URL(part.trim());
           return { host: u.hostname, port: Number(u.port || 6379) };
         }),
-        { ...common, redisOptions: { maxRetriesPerRequest: 3 } },
+        { enableAutoPipelining: true, enableOfflineQueue: false, lazyConnect: true, clusterRetryStrategy: reconnect, redisOptions: { maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST } },
       )
     : new Redis(options.url, common);
   let lastError: unknown;

@@ -1,0 +1,174 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ReplyError } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CivicLoop } from '@civicloop/sdk';
+import { BIN_REPORT, api, startTestGateway, startTestRedis } from '../../../../test-support/gateway-harness.js';
+import { loadConfig } from '../config.js';
+import { toCivicLoopError } from '../http/error-handler.js';
+import { startGateway } from '../server.js';
+import { startRedisServer } from './embedded-redis.js';
+import { isRedisUnavailable } from './errors.js';
+
+const dirs: string[] = [];
+const tempDir = (prefix: string) => {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+const quiet = { log: () => undefined, logger: false };
+const PORTAL = 'https://portal.example.org';
+
+async function poll<T>(what: () => Promise<T>, until: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await what();
+    if (until(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('Redis failures answer 503 CL_ERR_UNAVAILABLE with Retry-After, never 500', () => {
+  it('classifies every kind of Redis failure as unavailable, and a bug as internal', () => {
+    const replies = [
+      'CLUSTERDOWN The cluster is down',
+      'TRYAGAIN Multiple keys request during rehashing of slot',
+      'MOVED 3999 127.0.0.1:6381',
+      'ASK 3999 127.0.0.1:6381',
+      'NOSCRIPT No matching script. Please use EVAL.',
+      'LOADING Redis is loading the dataset in memory',
+      'READONLY You can\'t write against a read only replica.',
+      'MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to \'no\'.',
+      'OOM command not allowed when used memory > \'maxmemory\'.',
+      'BUSY Redis is busy running a script.',
+    ];
+    for (const message of replies) expect(toCivicLoopError(new ReplyError(message)).code, message).toBe('CL_ERR_UNAVAILABLE');
+    const clientSide = [
+      Object.assign(new Error('Reached the max retries per request limit (which is 3). Refer to "maxRetriesPerRequest" option for details.'), { name: 'MaxRetriesPerRequestError' }),
+      Object.assign(new Error('Failed to refresh slots cache.'), { name: 'ClusterAllFailedError' }),
+      new Error('Connection is closed.'),
+      new Error('connect ECONNREFUSED 127.0.0.1:6379'),
+      Object.assign(new Error('Too many Cluster redirections. Last error: Error: Connection is closed.'), { lastNodeError: new Error('Connection is closed.') }),
+    ];
+    for (const error of clientSide) expect(isRedisUnavailable(error), error.message).toBe(true);
+    expect(toCivicLoopError(new ReplyError('ERR user_script:1: Script attempted to access nonexistent global variable')).code).toBe('CL_ERR_INTERNAL');
+    expect(toCivicLoopError(new TypeError('x is undefined')).code).toBe('CL_ERR_INTERNAL');
+  });
+
+  it('answers 503 with Retry-After (and CORS for an allowed page) while Redis is down, and the SDK carries a create across the outage', async () => {
+    // With its AOF, so that what was written before the outage is there after it.
+    const redis = await startTestRedis({ appendOnly: true });
+    const gw = await startTestGateway({}, { redis });
+    try {
+      await gw.services.tenants.updatePolicy(gw.tenant.id, { allowedOrigins: [PORTAL] });
+      // Warm the auth cache, so the refusal comes from the ticket write, not the key lookup.
+      expect((await api(gw.url, 'GET', '/v1/tickets', { auth: gw.tenant.secretKey })).status).toBe(200);
+      const port = redis.server.port;
+      await redis.server.stop();
+      const down = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT, headers: { origin: PORTAL } });
+      expect(down.status).toBe(503);
+      expect(down.body.error).toMatchObject({ code: 'CL_ERR_UNAVAILABLE', retryable: true });
+      expect(Number(down.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(down.headers.get('access-control-allow-origin')).toBe(PORTAL);
+      const health = await api(gw.url, 'GET', '/v1/health');
+      expect(health.status).toBe(503);
+
+      // A create sent during the outage succeeds once Redis is back, exactly once.
+      const sdk = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey, maxRetries: 8, retryBaseDelayMs: 200, retryMaxDelayMs: 1500 });
+      const pending = sdk.tickets.create(BIN_REPORT, { idempotencyKey: 'created-during-an-outage' });
+      await new Promise((r) => setTimeout(r, 700));
+      const restarted = await startRedisServer({ dir: redis.dir, port, appendOnly: true });
+      const ticket = await pending;
+      expect(ticket.number).toMatch(/-0001$/);
+      const list = await sdk.tickets.list({ limit: 50 });
+      expect(list.items.filter((t) => t.id === ticket.id)).toHaveLength(1);
+      await gw.close();
+      await restarted.stop();
+    } finally {
+      await gw.close();
+      redis.client.disconnect();
+      rmSync(redis.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers 503 when its Redis is demoted to a replica (READONLY), and runs again after a SCRIPT FLUSH (NOSCRIPT)', async () => {
+    const gw = await startTestGateway();
+    const other = await startTestRedis();
+    try {
+      const created = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT });
+      expect(created.status).toBe(201);
+      // The scripts the gateway loaded are gone, as after a restart without persistence.
+      await gw.redis.client.script('FLUSH');
+      expect((await api(gw.url, 'POST', `/v1/tickets/${created.body.id}/dispatch`, { auth: gw.tenant.secretKey, body: { unitId: 'sanitation' } })).status).toBe(200);
+      expect((await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT })).status).toBe(201);
+      // A failover demoted this server: writes are refused with READONLY.
+      await gw.redis.client.replicaof('127.0.0.1', other.server.port);
+      const refused = await poll(
+        () => api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT }),
+        (r) => r.status !== 201,
+      );
+      expect(refused.status).toBe(503);
+      expect(refused.body.error.code).toBe('CL_ERR_UNAVAILABLE');
+      await gw.redis.client.replicaof('NO', 'ONE');
+    } finally {
+      await gw.close();
+      await other.stop();
+    }
+  });
+});
+
+describe('the embedded redis-server is supervised', () => {
+  it('is started again (same data, same AOF) when it dies, and health recovers without a gateway restart', async () => {
+    const dataDir = tempDir('civicloop-supervised-');
+    const lines: string[] = [];
+    const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', MQTT_ENABLED: 'false', LOG_LEVEL: 'silent', CIVICLOOP_OPERATOR_TOKEN: 'op' });
+    const gw = await startGateway({ config, log: (line) => lines.push(line), logger: false });
+    try {
+      const tenant = await api(gw.url, 'POST', '/v1/tenants', { auth: 'op', body: { code: 'SUP', name: 'Supervised' } });
+      const created = await api(gw.url, 'POST', '/v1/tickets', { auth: tenant.body.secretKey, body: BIN_REPORT });
+      expect(created.status).toBe(201);
+      // AOF everysec: give the write its fsync, then kill the server without warning.
+      await new Promise((r) => setTimeout(r, 1500));
+      const firstPid = gw.embeddedRedis!.pid;
+      process.kill(firstPid, 'SIGKILL');
+      const health = await poll(
+        () => api(gw.url, 'GET', '/v1/health'),
+        (r) => r.status === 200 && gw.embeddedRedis!.restarts === 1,
+      );
+      expect(health.status).toBe(200);
+      expect(gw.embeddedRedis!.pid).not.toBe(firstPid);
+      expect(lines.some((l) => l.includes(`redis-server (pid ${firstPid}) exited`))).toBe(true);
+      const fetched = await api(gw.url, 'GET', `/v1/tickets/${created.body.id}`, { auth: tenant.body.secretKey });
+      expect(fetched.body.number).toBe(created.body.number);
+      expect((await api(gw.url, 'POST', '/v1/tickets', { auth: tenant.body.secretKey, body: BIN_REPORT })).status).toBe(201);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('the master key', () => {
+  it('refuses to start, naming CIVICLOOP_MASTER_KEY, when it cannot decrypt the stored secrets', async () => {
+    const redis = await startTestRedis();
+    const env = { REDIS_URL: redis.url, PORT: '0', MQTT_ENABLED: 'false', LOG_LEVEL: 'silent', DATA_DIR: tempDir('civicloop-master-'), CIVICLOOP_OPERATOR_TOKEN: 'op' };
+    try {
+      const first = await startGateway({ config: loadConfig({ ...env, CIVICLOOP_MASTER_KEY: 'the-right-key' }), ...quiet });
+      await api(first.url, 'POST', '/v1/tenants', { auth: 'op', body: { code: 'MK', name: 'Master key' } });
+      await first.close();
+      await expect(startGateway({ config: loadConfig({ ...env, CIVICLOOP_MASTER_KEY: 'a-wrong-key' }), ...quiet })).rejects.toMatchObject({
+        code: 'CL_ERR_CONFIG',
+        message: expect.stringContaining('CIVICLOOP_MASTER_KEY'),
+      });
+      // Nothing was changed by the refused start: the right key still works.
+      const again = await startGateway({ config: loadConfig({ ...env, CIVICLOOP_MASTER_KEY: 'the-right-key' }), ...quiet });
+      expect((await api(again.url, 'GET', '/v1/health')).status).toBe(200);
+      await again.close();
+    } finally {
+      await redis.stop();
+    }
+  });
+});
