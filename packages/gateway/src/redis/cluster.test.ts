@@ -16,7 +16,7 @@ let url: string;
 beforeAll(async () => {
   cluster = await startTestCluster();
   client = (await connectRedis({ url: cluster.urls.join(','), cluster: true })) as Cluster;
-  const config = loadConfig({}, { port: 0, redisUrl: cluster.urls.join(','), redisCluster: true, logLevel: 'silent' });
+  const config = loadConfig({}, { port: 0, redisUrl: cluster.urls.join(','), redisCluster: true, logLevel: 'silent', schedulerEnabled: false });
   gateway = await buildApp({ config, redis: client, masterKey: 'cluster-test', logger: false });
   await gateway.app.listen({ port: 0, host: '127.0.0.1' });
   url = `http://127.0.0.1:${(gateway.app.server.address() as { port: number }).port}`;
@@ -72,6 +72,57 @@ describe('on Redis Cluster', () => {
       expect(closed.items.map((t) => t.id)).toEqual([a.id]);
       expect((await server.tickets.history(a.id)).map((e) => e.type)).toEqual(['reported', 'dispatched', 'accepted', 'arrived', 'resolved', 'verified', 'follower_added']);
       expect((await server.tickets.get(b.id)).status).toBe('duplicate');
+    }
+  });
+
+  it('serves concurrent load from two gateways without a request failing because of how commands are batched (ioredis#2109)', async () => {
+    // A second gateway on the same cluster, with its own connection.
+    const secondClient = (await connectRedis({ url: cluster.urls.join(','), cluster: true })) as Cluster;
+    const second = await buildApp({ config: loadConfig({}, { port: 0, redisUrl: cluster.urls.join(','), redisCluster: true, logLevel: 'silent', schedulerEnabled: false }), redis: secondClient, masterKey: 'cluster-test', logger: false });
+    await second.app.listen({ port: 0, host: '127.0.0.1' });
+    const secondUrl = `http://127.0.0.1:${(second.app.server.address() as { port: number }).port}`;
+    try {
+      // Tenants whose keys live on every master, so each batch mixes slots of several nodes.
+      const tenants: Awaited<ReturnType<typeof gateway.services.tenants.create>>[] = [];
+      const nodes = new Set<string>();
+      for (let i = 0; nodes.size < 3 || tenants.length < 6; i++) {
+        const issued = await gateway.services.tenants.create({ code: `LD${i}`, name: `Load ${i}` });
+        await gateway.services.directory.createUnit(issued.tenant.id, { id: 'u', name: 'U' });
+        const slot = Number(await client.cluster('KEYSLOT', tenantKeys(issued.tenant.id).tenant));
+        const owner = (client.slots[slot] ?? []).join(',');
+        nodes.add(owner);
+        tenants.push(issued);
+      }
+      const failures: string[] = [];
+      const created: string[][] = tenants.map(() => []);
+      // No retries: any failed request shows.
+      const clients = tenants.flatMap((t) => [url, secondUrl].map((base) => ({ t, sdk: new CivicLoop({ baseUrl: base, apiKey: t.secretKey, maxRetries: 0 }) })));
+      await Promise.all(
+        clients.map(async ({ t, sdk }) => {
+          const index = tenants.indexOf(t);
+          await Promise.all(
+            Array.from({ length: 25 }, async (_, n) => {
+              try {
+                const ticket = await sdk.tickets.create({ ...BIN_REPORT, location: { lat: 23.1 + n / 1000, lon: 113.3 } });
+                created[index]!.push(ticket.id);
+                await sdk.tickets.dispatch(ticket.id, { unitId: 'u' });
+                await sdk.tickets.get(ticket.id);
+              } catch (error) {
+                failures.push(`${(error as { code?: string }).code}: ${(error as Error).message}`);
+              }
+            }),
+          );
+        }),
+      );
+      expect(failures).toEqual([]);
+      for (const [i, t] of tenants.entries()) {
+        const sdk = new CivicLoop({ baseUrl: url, apiKey: t.secretKey });
+        const page = await sdk.tickets.list({ status: 'dispatched', limit: 100 });
+        expect(page.items.map((x) => x.id).sort()).toEqual(created[i]!.sort());
+      }
+    } finally {
+      await second.app.close();
+      secondClient.disconnect();
     }
   });
 

@@ -1,4 +1,5 @@
 import type { ClientContext, Cluster, Redis, Result } from 'ioredis';
+import { defineScript } from './define-script.js';
 
 /**
  * One Lua script performs every write to existing tickets (new ones have create-script.ts), so a write is all-or-nothing and version checks
@@ -87,7 +88,7 @@ declare module 'ioredis' {
 }
 
 export function defineCommitScript(redis: Client): void {
-  redis.defineCommand('civicloopCommit', { lua: LUA });
+  defineScript(redis, 'civicloopCommit', LUA);
 }
 
 /** Encodes a plan with key names into the script's KEYS and op list, and runs it. */

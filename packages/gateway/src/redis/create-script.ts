@@ -1,4 +1,5 @@
 import type { ClientContext, Cluster, Redis, Result } from 'ioredis';
+import { defineScript } from './define-script.js';
 
 /**
  * The write for a new ticket, the most frequent write of all, as a script of its own: fixed
@@ -41,7 +42,7 @@ declare module 'ioredis' {
 }
 
 export function defineCreateScript(redis: Redis | Cluster): void {
-  redis.defineCommand('civicloopCreate', { lua: LUA });
+  defineScript(redis, 'civicloopCreate', LUA);
 }
 
 export interface CreateArgs {

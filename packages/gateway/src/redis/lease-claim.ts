@@ -1,4 +1,5 @@
 import type { Redis, Cluster, ClientContext, Result } from 'ioredis';
+import { defineScript } from './define-script.js';
 
 /**
  * Takes what is due in a sorted set scored by time, by moving each member's score to the end of
@@ -19,7 +20,7 @@ declare module 'ioredis' {
 }
 
 export function defineLeaseClaim(redis: Redis | Cluster): void {
-  redis.defineCommand('civicloopLeaseClaim', { lua: CLAIM });
+  defineScript(redis, 'civicloopLeaseClaim', CLAIM);
 }
 
 /** Members of `key` due at `now` (at most `limit`), now leased until `leaseUntil`. */

@@ -3,6 +3,7 @@ import { CivicLoopError, calendarDay, type Actor, type BlackSpot, type BlackSpot
 import { tenantKeys } from '../redis/keys.js';
 import type { Services } from '../services.js';
 import type { TicketService } from '../tickets/ticket-service.js';
+import { defineScript } from '../redis/define-script.js';
 
 /** Grid cells of 0.002 degrees: about 220 m north to south, 200 m east to west at Guangzhou. */
 const CELL_DEGREES = 0.002;
@@ -84,7 +85,7 @@ function withActivity(stored: StoredBlackSpot, [since, lastAt, escalatedAt]: (st
  */
 export class BlackSpots {
   constructor(private readonly services: Services) {
-    services.redis.defineCommand('civicloopBlackSpotNote', { lua: NOTE });
+    defineScript(services.redis, 'civicloopBlackSpotNote', NOTE);
   }
 
   private async get(tenantId: string, code: string): Promise<BlackSpot | undefined> {

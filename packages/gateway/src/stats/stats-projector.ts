@@ -9,6 +9,7 @@ import { containingZones } from '../tickets/router.js';
 import { applyEvent, difference, newAttribution, type Attribution, type ReportFacts } from './attribution.js';
 import { BlackSpots, cellOf } from './black-spots.js';
 import { WorkforceStats } from './workforce.js';
+import { defineScript } from '../redis/define-script.js';
 
 /**
  * Applies a batch only if the cursor is still where the batch started: two projectors never count
@@ -63,7 +64,7 @@ export class StatsProjector {
     private readonly services: Services,
     log: { warn(obj: object, msg: string): void },
   ) {
-    services.redis.defineCommand('civicloopStatsApply', { lua: APPLY });
+    defineScript(services.redis, 'civicloopStatsApply', APPLY);
     this.blackSpots = new BlackSpots(services);
     this.workforce = new WorkforceStats(services);
     this.loop = new PollingLoop('statistics pass', () => this.runOnce(), log);

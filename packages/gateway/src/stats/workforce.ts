@@ -3,6 +3,7 @@ import { calendarDay, type Staff } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
 import type { Services } from '../services.js';
 import { NONE } from './attribution.js';
+import { defineScript } from '../redis/define-script.js';
 
 /**
  * Marks workers present on a day, each once: a member new to the day's set adds one to its
@@ -59,8 +60,8 @@ const rostered = (person: Staff | undefined): person is Staff & { unitId: string
  */
 export class WorkforceStats {
   constructor(private readonly services: Services) {
-    services.redis.defineCommand('civicloopMarkPresent', { lua: MARK_PRESENT });
-    services.redis.defineCommand('civicloopWorkforceSample', { lua: SAMPLE });
+    defineScript(services.redis, 'civicloopMarkPresent', MARK_PRESENT);
+    defineScript(services.redis, 'civicloopWorkforceSample', SAMPLE);
   }
 
   private async dayOf(tenantId: string, at: Date): Promise<string> {

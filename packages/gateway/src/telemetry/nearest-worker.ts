@@ -1,6 +1,7 @@
 import type { ClientContext, Cluster, Redis, Result } from 'ioredis';
 import type { Device } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
+import { defineScript } from '../redis/define-script.js';
 
 type Client = Redis | Cluster;
 
@@ -74,7 +75,7 @@ const defined = new WeakSet<Client>();
 /** The nearest badge wearer who is checked in, enabled and has the skills (and is of the unit, when given). */
 export async function findNearestWorker(redis: Client, tenantId: string, query: NearestQuery): Promise<WorkerCandidate | undefined> {
   if (!defined.has(redis)) {
-    redis.defineCommand('civicloopNearestWorker', { lua: LUA });
+    defineScript(redis, 'civicloopNearestWorker', LUA);
     defined.add(redis);
   }
   const keys = tenantKeys(tenantId);

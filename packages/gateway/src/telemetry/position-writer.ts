@@ -2,6 +2,7 @@ import type { Redis, Cluster, ClientContext, Result } from 'ioredis';
 import type { PositionRecord } from '@civicloop/model';
 import { isScriptFault } from '../redis/errors.js';
 import { tenantKeys } from '../redis/keys.js';
+import { defineScript } from '../redis/define-script.js';
 
 type Client = Redis | Cluster;
 
@@ -101,7 +102,7 @@ export class PositionWriter {
     private readonly redis: Client,
     private readonly options: PositionWriterOptions,
   ) {
-    redis.defineCommand('civicloopPositions', { lua: LUA });
+    defineScript(redis, 'civicloopPositions', LUA);
   }
 
   /** Resolves once the records are in Redis, with true for each one stored and false for a duplicate. */

@@ -4,6 +4,7 @@ import { globalKeys, tenantKeys } from '../redis/keys.js';
 import { PollingLoop } from '../background.js';
 import { claimDue, defineLeaseClaim } from '../redis/lease-claim.js';
 import type { Services } from '../services.js';
+import { defineScript } from '../redis/define-script.js';
 
 type Client = Redis | Cluster;
 
@@ -38,7 +39,7 @@ export class DeadlineScheduler {
     log: { warn(obj: object, msg: string): void },
   ) {
     defineLeaseClaim(services.redis);
-    services.redis.defineCommand('civicloopTimersSettle', { lua: SETTLE });
+    defineScript(services.redis, 'civicloopTimersSettle', SETTLE);
     this.loop = new PollingLoop('deadline scheduler pass', () => this.runOnce(), log);
   }
 

@@ -9,6 +9,7 @@ import { claimDue, defineLeaseClaim } from '../redis/lease-claim.js';
 import { signPayload, SIGNATURE_HEADER } from './signature.js';
 import { checkTargetResolves } from './targets.js';
 import { WEBHOOK_GROUP, WebhookStore } from './webhook-store.js';
+import { defineScript } from '../redis/define-script.js';
 
 type Client = Redis | Cluster;
 type Log = { warn(obj: object, msg: string): void };
@@ -58,7 +59,7 @@ export class WebhookDeliveryLoop {
     log: Log,
     private readonly now: () => Date = () => new Date(),
   ) {
-    redis.defineCommand('civicloopWebhookEnqueue', { lua: ENQUEUE });
+    defineScript(redis, 'civicloopWebhookEnqueue', ENQUEUE);
     defineLeaseClaim(redis);
     this.loop = new PollingLoop('webhook pass', () => this.runOnce(), log);
   }
