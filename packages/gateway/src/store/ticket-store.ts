@@ -130,11 +130,17 @@ export class TicketStore {
   /**
    * Applies state-machine results to stored tickets, each only if it is still at the version it
    * was read at. Several writes (a merge touches two tickets) land together or not at all.
+   * `read` are tickets the decision depended on without being written (the original of a merge
+   * whose reporter cannot follow it): they too must still be at the version that was read, or
+   * nothing is written.
    */
-  async apply(tenantId: string, writes: TicketWrite[], idem?: { key: string; fp: string }): Promise<ApplyOutcome> {
+  async apply(tenantId: string, writes: TicketWrite[], idem?: { key: string; fp: string }, read: Ticket[] = []): Promise<ApplyOutcome> {
     const keys = this.keys(tenantId);
     const plan = this.planWrites(keys, writes, idem);
-    plan.checks = writes.map((w) => ({ key: keys.ticket(w.after.id), version: w.before ? w.before.version : null }));
+    plan.checks = [
+      ...writes.map((w) => ({ key: keys.ticket(w.after.id), version: w.before ? w.before.version : null })),
+      ...read.map((t) => ({ key: keys.ticket(t.id), version: t.version })),
+    ];
     return this.run(plan);
   }
 

@@ -175,6 +175,8 @@ export class TicketService {
     const result = applyCommand(ticket, command, actor, now, { policy: tenant.policy });
     if (!result.ok) throw result.error;
     const writes: TicketWrite[] = [{ before: ticket, after: result.ticket, event: result.event }];
+    // Tickets the decision read but does not write: checked at their version in the same commit.
+    const read: Ticket[] = [];
 
     if (command.type === 'merge') {
       const original = await tickets.get(tenant.id, command.into);
@@ -186,10 +188,13 @@ export class TicketService {
         writes.push({ before: original, after: follow.ticket, event: follow.event });
       } else if (['rejected', 'duplicate', 'cancelled'].includes(original.status)) {
         throw new CivicLoopError('CL_ERR_DUPLICATE_TARGET');
+      } else {
+        // Not written, but merged into: it must not have become a duplicate itself meanwhile.
+        read.push(original);
       }
     }
 
-    const outcome = await tickets.apply(tenant.id, writes, idem);
+    const outcome = await tickets.apply(tenant.id, writes, idem, read);
     if (outcome.kind === 'replay') return { ticket: await this.replay(principal, outcome.record, idem!), event: null, replayed: true };
     for (const listener of this.listeners) {
       await listener(tenant.id, result.ticket, result.event).catch((error: unknown) => this.services.log?.warn({ err: error, ticket: id }, 'after-command listener failed'));
