@@ -10,6 +10,7 @@ import { Sealer } from './auth/secrets.js';
 import { installAuth } from './http/auth-hook.js';
 import { installCors } from './http/cors.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandling } from './http/error-handler.js';
+import { installIdempotentReplay } from './http/idempotent-replay.js';
 import { validatorCompiler } from './http/validation.js';
 import { defineCommitScript } from './redis/commit-script.js';
 import { defineCreateScript } from './redis/create-script.js';
@@ -127,6 +128,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   });
   installCors(app, services);
   installAuth(app, services);
+  const idempotency = installIdempotentReplay(app, services, sealer);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (closing) reply.header('connection', 'close');
@@ -148,6 +150,15 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   });
 
   await app.register(swagger, {
+    // Each POST says how it honours a repeated Idempotency-Key (http/idempotent-replay.ts).
+    transformObject: (documentObject) => {
+      const document = 'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject;
+      for (const [path, operations] of Object.entries(document.paths ?? {})) {
+        const post = (operations as Record<string, Record<string, unknown>>).post;
+        if (post) post['x-civicloop-idempotency'] = idempotency.get(`POST ${path}`) ?? 'replay';
+      }
+      return document;
+    },
     openapi: {
       openapi: '3.1.0',
       info: {

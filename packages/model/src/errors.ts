@@ -42,6 +42,7 @@ export const ERRORS = {
   CL_ERR_VERSION_CONFLICT: define(409, 'The ticket changed while this command was applied; read it again and decide whether the command still applies.'),
   CL_ERR_DUPLICATE_TARGET: define(422, 'A ticket cannot be merged into itself or into a ticket that is itself closed out as a duplicate, rejected or cancelled.'),
   CL_ERR_IDEMPOTENCY_KEY_REUSED: define(422, 'This Idempotency-Key was already used for a different request; use a new key for a new request.'),
+  CL_ERR_IDEMPOTENCY_IN_PROGRESS: define(409, 'A request with this Idempotency-Key is still being processed; wait a moment and send it again to get its result.', true),
   CL_ERR_IDEMPOTENCY_KEY_INVALID: define(400, 'Idempotency-Key must be 8 to 128 characters of letters, digits, "-", "_", ":" or ".".'),
   CL_ERR_NOT_FOUND: define(404, 'No such resource in this tenant; check the id.'),
   CL_ERR_ROUTE_NOT_FOUND: define(404, 'No such route; see GET /v1/openapi.json for the routes.'),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -36,7 +37,9 @@ export class LocalDiskMediaStore implements MediaStore {
   async put(key: string, bytes: Uint8Array): Promise<void> {
     const file = this.file(key);
     await mkdir(path.dirname(file), { recursive: true });
-    const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    // A name of its own per write: uploads of the same photo at the same moment each write their
+    // own temporary file, and the renames all land the same bytes.
+    const temp = `${file}.${randomUUID()}.tmp`;
     await writeFile(temp, bytes);
     await rename(temp, file);
   }

@@ -15,6 +15,8 @@ function buildTenantKeys(tenantId: string) {
     numbers: `${base}numbers`,
     sequence: `${base}seq`,
     idempotency: (key: string) => `${base}idem:${key}`,
+    /** A POST's stored response, replayed for a repeated Idempotency-Key (http/idempotent-replay.ts). */
+    replay: (key: string) => `${base}idemr:${key}`,
     units: `${base}units`,
     /** Webhook endpoints, JSON by id; their signing secrets, sealed, in a hash of their own. */
     webhooks: `${base}webhooks`,
@@ -115,4 +117,6 @@ export const globalKeys = {
   tenants: `${PREFIX}tenants`,
   /** Tenants with webhook endpoints: the ones whose event streams the delivery loop reads. */
   webhookTenants: `${PREFIX}webhook-tenants`,
+  /** The operator's POST responses, replayed for a repeated Idempotency-Key. */
+  operatorReplay: (key: string) => `${PREFIX}idemr:operator:${key}`,
 };

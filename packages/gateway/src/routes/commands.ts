@@ -30,7 +30,7 @@ export const commandRoutes: FastifyPluginAsyncTypebox<{ ticketService: TicketSer
     app.post(
       `/v1/tickets/:id/${name}`,
       {
-        config: { access: { kind: 'roles', roles: PEOPLE } },
+        config: { access: { kind: 'roles', roles: PEOPLE }, idempotency: 'native' },
         schema: {
           tags: ['commands'],
           summary: SUMMARIES[name],

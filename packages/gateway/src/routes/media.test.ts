@@ -92,6 +92,16 @@ describe('POST /v1/media', () => {
     expect(listMedia()).toEqual(before);
   });
 
+  it('lets many uploads of the same photo at the same moment all succeed, storing it once', async () => {
+    const same = await sharp({ create: { width: 800, height: 600, channels: 3, background: { r: 200, g: 30, b: 90 } } }).jpeg().toBuffer();
+    const results = await Promise.all(Array.from({ length: 12 }, () => upload(same, 'same.jpg')));
+    expect(results.map((r) => r.status)).toEqual(Array(12).fill(201));
+    expect(new Set(results.map((r) => r.body.ref)).size).toBe(1);
+    const name = results[0]!.body.ref.split('/').pop() as string;
+    expect(listMedia().filter((f) => f.endsWith(name))).toHaveLength(1);
+    expect(listMedia().filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
   it('makes path traversal impossible', async () => {
     for (const attempt of ['/v1/media/..%2F..%2Fetc/passwd', '/v1/media/t_0000000000/..%2F..%2F..%2Fetc%2Fpasswd', `/v1/media/${gw.tenant.id}/..%2Fmaster.key`, '/v1/media/t_0000000000/%2e%2e']) {
       const res = await fetch(gw.url + attempt);

@@ -28,7 +28,8 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<{ services: Services; store:
   app.post(
     '/v1/media',
     {
-      config: { access: { kind: 'roles', roles: ['public', ...PEOPLE] } },
+      // The stored name is the photo's hash: the same upload gives the same answer and writes nothing new.
+      config: { access: { kind: 'roles', roles: ['public', ...PEOPLE] }, idempotency: 'content' },
       schema: {
         tags: ['media'],
         summary: 'Upload a photo (JPEG, PNG, WebP or HEIC by content, at most MEDIA_MAX_BYTES); EXIF is stripped, a thumbnail made',

@@ -24,7 +24,7 @@ export const IdempotencyHeaders = Type.Object({
 
 export const CommandResult = Type.Object({
   ticket: Ticket,
-  event: Type.Union([TicketEvent, Type.Null()], { description: 'null when this answers a replayed Idempotency-Key' }),
+  event: Type.Union([TicketEvent, Type.Null()], { description: 'null only when a repeated Idempotency-Key finds the command done but its first answer lost (the gateway stopped in between); a repeated key otherwise gets the first answer again' }),
 });
 
 export const security: { [scheme: string]: string[] }[] = [{ bearer: [] }, { publishableKey: [] }];

@@ -12,7 +12,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
   app.post(
     '/v1/tickets',
     {
-      config: { access: { kind: 'roles', roles: ['public', ...PEOPLE] } },
+      config: { access: { kind: 'roles', roles: ['public', ...PEOPLE] }, idempotency: 'native' },
       schema: {
         tags: ['tickets'],
         summary: 'Report a problem (create a ticket in state reported)',
