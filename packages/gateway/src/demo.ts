@@ -44,7 +44,8 @@ export async function seedDemo(services: Services, dataDir: string): Promise<Dem
     const publishableKey = await services.tenants.rotate(existing.id, 'publishable');
     demo = { tenantId: existing.id, code: DEMO_CODE, secretKey, publishableKey };
   } else {
-    const created = await services.tenants.create({ code: DEMO_CODE, name: 'Demo district 演示街道' });
+    // The demo publishes its public-category tickets, so that Open311 reads show something.
+    const created = await services.tenants.create({ code: DEMO_CODE, name: 'Demo district 演示街道', policy: { publicReads: true } });
     demo = {
       tenantId: created.tenant.id,
       code: DEMO_CODE,

@@ -80,8 +80,15 @@ const ROWS: Row[] = [
   ['hygiene.rodents', 'hygiene', '鼠患', 'Rodents', 'normal', 2 * H, 1 * D, 3 * D, ['disinfection']],
   ['hygiene.mosquito_breeding', 'hygiene', '积水孳生蚊虫', 'Mosquito breeding water', 'normal', 2 * H, 1 * D, 2 * D, ['disinfection']],
   ['other.worker_sos', 'other', '作业人员求救', 'Worker SOS (badge alarm)', 'urgent', 5, 20, 2 * H, []],
+  ['other.personal', 'other', '个人事项', 'Personal matter', 'normal', 2 * H, 1 * D, 5 * D, []],
   ['other.other', 'other', '其他', 'Other', 'normal', 2 * H, 1 * D, 5 * D, []],
 ];
+
+/**
+ * Categories whose tickets concern a person rather than a place: a worker's SOS, a resident's
+ * personal matter. They are private unless a tenant says otherwise (policy.categoryVisibility).
+ */
+const PRIVATE_BY_DEFAULT = new Set(['other.worker_sos', 'other.personal']);
 
 const toCategory = ([code, group, zh, en, defaultPriority, respond, arrive, resolve, skills]: Row): Category => ({
   code,
@@ -90,6 +97,7 @@ const toCategory = ([code, group, zh, en, defaultPriority, respond, arrive, reso
   defaultPriority,
   sla: { respond, arrive, resolve },
   skills,
+  private: PRIVATE_BY_DEFAULT.has(code),
 });
 
 export const CATEGORIES: readonly Category[] = ROWS.map(toCategory);

@@ -7,6 +7,7 @@ export * from './timers.js';
 export * from './deadlines.js';
 export * from './working-time.js';
 export * from './inspections.js';
+export * from './visibility.js';
 export * from './schemas/common.js';
 export * from './schemas/string-enum.js';
 export * from './schemas/principal.js';

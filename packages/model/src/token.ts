@@ -14,6 +14,25 @@ export interface SignTokenOptions {
   now?: Date;
 }
 
+/** Allowed skew between the signer's clock and the gateway's for `iat`. */
+export const TOKEN_CLOCK_SKEW_SECONDS = 60;
+
+/** Subjects the gateway gives its own principals; a token may not claim one of them. */
+const RESERVED_SUBJECTS = new Set(['public', 'open311']);
+const RESERVED_PREFIXES = ['key:', 'system:', 'device:', 'anon:'];
+
+/**
+ * Why a token subject would collide with a principal of the gateway's own (a publishable key
+ * acts as "public", a secret key as "key:<id>", automatic routing as "system:router", a badge's SOS
+ * as "device:<id>", an anonymous browser as "anon:<random>"), or undefined when it is free. A
+ * resident called "public" must not see every anonymous report.
+ */
+export function reservedSubject(sub: string): string | undefined {
+  if (RESERVED_SUBJECTS.has(sub)) return `sub "${sub}" is the name of a built-in principal`;
+  const prefix = RESERVED_PREFIXES.find((p) => sub.startsWith(p));
+  return prefix ? `subjects starting with "${prefix}" belong to the gateway's own principals` : undefined;
+}
+
 export const SECRET_KEY_PREFIX = 'cl_sk_';
 export const PUBLISHABLE_KEY_PREFIX = 'cl_pk_';
 /** Domain separation: the token key is derived from, never equal to, the API secret. */
@@ -56,6 +75,8 @@ export async function tokenKeyId(tokenKey: Uint8Array<ArrayBuffer>): Promise<str
  */
 export async function signToken(options: SignTokenOptions): Promise<string> {
   const { secretKey, ...claims } = options;
+  const reserved = reservedSubject(options.sub);
+  if (reserved) throw new TypeError(`signToken: ${reserved}; use your own id for the person.`);
   const tenantId = secretKey.startsWith(SECRET_KEY_PREFIX) ? tenantOfKey(secretKey) : undefined;
   if (!tenantId) throw new TypeError('signToken: secretKey must be the tenant secret key (cl_sk_<tenant>.<secret>).');
   return signWithTokenKey({ ...claims, tokenKey: await deriveTokenKey(secretKey), tenantId });
@@ -65,6 +86,8 @@ export interface SignWithTokenKeyOptions extends Omit<SignTokenOptions, 'secretK
   /** The derived token key (deriveTokenKey), for a signer that holds it rather than the secret. */
   tokenKey: Uint8Array<ArrayBuffer>;
   tenantId: string;
+  /** The gateway's own anonymous-resident tokens (sub anon:...) carry `anon: true`. */
+  anonymous?: boolean;
 }
 
 /** The signing itself: what signToken does once it has derived the key from the secret. */
@@ -75,6 +98,7 @@ export async function signWithTokenKey(options: SignWithTokenKeyOptions): Promis
   const claims: Record<string, unknown> = { iss: tenantId, sub: options.sub, role: options.role, iat, exp: iat + (options.ttlSeconds ?? 900) };
   if (options.name) claims.name = options.name;
   if (options.unitId) claims.unit = options.unitId;
+  if (options.anonymous) claims.anon = true;
   const signingInput = `${base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid }))}.${base64url(JSON.stringify(claims))}`;
   return `${signingInput}.${base64url(await hmac(tokenKey, signingInput))}`;
 }

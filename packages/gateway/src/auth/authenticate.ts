@@ -1,6 +1,6 @@
 import { errors as joseErrors, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { Value } from '@sinclair/typebox/value';
-import { CivicLoopError, TokenClaims, type Principal } from '@civicloop/model';
+import { CivicLoopError, TOKEN_CLOCK_SKEW_SECONDS, TokenClaims, reservedSubject, type Principal } from '@civicloop/model';
 import type { TenantStore } from '../store/tenant-store.js';
 import { PUBLISHABLE_KEY_PREFIX, SECRET_KEY_PREFIX } from './secrets.js';
 
@@ -69,6 +69,12 @@ async function principalForToken(token: string, tenants: TenantStore, tokenMaxTt
     throw invalidToken(error instanceof Error ? error.message : 'signature does not verify');
   }
   if (!Value.Check(TokenClaims, payload)) throw invalidToken('its claims are missing or of the wrong type (sub, role, iat, exp)');
+  if (payload.iat > Math.floor(Date.now() / 1000) + TOKEN_CLOCK_SKEW_SECONDS) {
+    throw invalidToken(`it was issued in the future (iat ${payload.iat}); check the signing server's clock`);
+  }
+  const reserved = reservedSubject(payload.sub);
+  // The gateway's own anonymous-resident tokens are the one exception, and say so.
+  if (reserved && !(payload.sub.startsWith('anon:') && payload.anon === true)) throw invalidToken(reserved);
   if (payload.exp - payload.iat > tokenMaxTtlSeconds) {
     throw new CivicLoopError('CL_ERR_TOKEN_TOO_LONG_LIVED', `The token lives ${payload.exp - payload.iat} s; the gateway accepts at most ${tokenMaxTtlSeconds} s (TOKEN_MAX_TTL_SECONDS).`);
   }

@@ -29,7 +29,7 @@ export const residentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
     const key = context?.tokenKeys.values().next().value;
     if (!key) throw new CivicLoopError('CL_ERR_INVALID_KEY', 'The tenant has no secret key to sign tokens with; rotate one with POST /v1/keys/rotate.');
     const now = services.now();
-    const token = await signWithTokenKey({ tokenKey: new Uint8Array(key), tenantId, sub: residentId, role: 'citizen', ttlSeconds: TOKEN_TTL_SECONDS, now });
+    const token = await signWithTokenKey({ tokenKey: new Uint8Array(key), tenantId, sub: residentId, role: 'citizen', ttlSeconds: TOKEN_TTL_SECONDS, now, anonymous: true });
     return { token, expiresAt: new Date((Math.floor(now.getTime() / 1000) + TOKEN_TTL_SECONDS) * 1000).toISOString() };
   }
 

@@ -3,6 +3,7 @@ import type { Redis, Cluster } from 'ioredis';
 import {
   CivicLoopError,
   findCategory,
+  reservedSubject,
   type CreateStaffInput,
   type CreateUnitInput,
   type Staff,
@@ -60,6 +61,9 @@ export class DirectoryStore {
   }
 
   async createStaff(tenantId: string, input: CreateStaffInput, now = new Date()): Promise<Staff> {
+    // A staff id is the sub of that person's tokens: it may not be a built-in principal's.
+    const reserved = input.id ? reservedSubject(input.id) : undefined;
+    if (reserved) throw new CivicLoopError('CL_ERR_VALIDATION', `Staff id ${input.id}: ${reserved}; pick another id.`);
     await this.mustHaveUnit(tenantId, input.unitId);
     const at = now.toISOString();
     return this.staff.insert(tenantId, {

@@ -8,6 +8,7 @@ import {
   type TenantPolicy,
   type TenantKeys as IssuedKeys,
   deriveTokenKey,
+  findCategory,
   tokenKeyId,
 } from '@civicloop/model';
 import { generateApiKey, hashApiKey, type KeyKind, type Sealer } from '../auth/secrets.js';
@@ -24,6 +25,8 @@ function checkPolicy(policy: TenantPolicy): void {
   } catch {
     throw invalid(`timeZone "${policy.timeZone}" is not an IANA time zone; use one like Asia/Shanghai.`);
   }
+  const unknown = Object.keys(policy.categoryVisibility ?? {}).filter((code) => !findCategory(code));
+  if (unknown.length > 0) throw invalid(`categoryVisibility names categories that do not exist: ${unknown.slice(0, 5).join(', ')}; list them with GET /v1/categories.`);
   const hours = policy.workingHours;
   if (!hours) return;
   if (hours.end <= hours.start) throw invalid(`workingHours.end (${hours.end}) must be after workingHours.start (${hours.start}).`);

@@ -117,10 +117,16 @@ export const TenantPolicy = Type.Object({
       description: 'count deadlines in these working hours and holidays; null or absent: around the clock',
     }),
   ),
+  publicReads: Type.Boolean({
+    description: 'publish tickets to readers without credentials (Open311 GET requests, photo URLs): only tickets of public categories, never their reporters; false by default',
+  }),
+  categoryVisibility: Type.Record(Type.String({ pattern: '^[a-z0-9_.]+$', maxLength: 64 }), StringEnum(['public', 'private'] as const), {
+    description: 'per category code, public or private, overriding the catalogue default (a worker\'s SOS and personal matters are private by default); a private ticket\'s text, place and photos are never shown without credentials',
+  }),
 });
 export type TenantPolicy = Static<typeof TenantPolicy>;
 
-export const DEFAULT_TENANT_POLICY: TenantPolicy = { reopenOnRatingAtOrBelow: 2, timeZone: 'Asia/Shanghai', allowedOrigins: [] };
+export const DEFAULT_TENANT_POLICY: TenantPolicy = { reopenOnRatingAtOrBelow: 2, timeZone: 'Asia/Shanghai', allowedOrigins: [], publicReads: false, categoryVisibility: {} };
 
 export const UpdateTenantPolicyInput = Type.Partial(TenantPolicy, { additionalProperties: false });
 export type UpdateTenantPolicyInput = Static<typeof UpdateTenantPolicyInput>;
@@ -138,7 +144,8 @@ export const CreateTenantInput = Type.Object(
   {
     code: Type.String({ minLength: 2, maxLength: 8, pattern: '^[A-Z][A-Z0-9]+$' }),
     name: Type.String({ minLength: 1, maxLength: 100 }),
-    policy: Type.Optional(Type.Partial(TenantPolicy)),
+    // Unknown policy fields are refused, as PATCH /v1/tenant/policy refuses them.
+    policy: Type.Optional(Type.Partial(TenantPolicy, { additionalProperties: false })),
   },
   strict,
 );

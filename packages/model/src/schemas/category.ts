@@ -26,6 +26,7 @@ export const Category = Type.Object({
   defaultPriority: Priority,
   sla: SlaMinutes,
   skills: Type.Array(Type.String(), { description: 'skills a worker needs to handle it' }),
+  private: Type.Boolean({ description: 'its tickets are never shown to readers without credentials (a tenant may change this in policy.categoryVisibility)' }),
 });
 export type Category = Static<typeof Category>;
 

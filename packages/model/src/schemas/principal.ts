@@ -40,6 +40,7 @@ export const TokenClaims = Type.Object({
   role: TokenRole,
   name: Type.Optional(Type.String({ maxLength: 100 })),
   unit: Type.Optional(Type.String({ maxLength: 64 })),
+  anon: Type.Optional(Type.Boolean({ description: 'set by the gateway on the tokens of anonymous residents (sub anon:...)' })),
   iat: Type.Integer(),
   exp: Type.Integer(),
 });
