@@ -63,7 +63,7 @@ export async function startTestGateway(overrides: Partial<GatewayConfig> = {}, o
   // Rate limits off unless a test turns them on: suites send bursts from one address. The
   // scheduler and statistics loops off too, so that nothing writes behind a test's back (tests
   // that are about them run a pass themselves, or turn them on).
-  const config = loadConfig({}, { port: 0, redisUrl: redis.url, logLevel: 'silent', dataDir, rateLimitPerKey: 0, rateLimitPerAddress: 0, schedulerEnabled: false, ...overrides });
+  const config = loadConfig({}, { port: 0, redisUrl: redis.url, logLevel: 'silent', dataDir, rateLimitPerKey: 0, rateLimitPerAddress: 0, rateLimitAuthFailuresPerAddress: 0, rateLimitKeylessPerAddress: 0, schedulerEnabled: false, ...overrides });
   const client = await connectRedis({ url: redis.url, cluster: false });
   const gateway = await buildApp({ config, redis: client, masterKey: 'test-master-key', logger: false, ...(options.now ? { now: options.now } : {}) });
   await gateway.app.listen({ port: 0, host: '127.0.0.1' });

@@ -11,6 +11,7 @@ import { installAuth } from './http/auth-hook.js';
 import { installCors } from './http/cors.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandling } from './http/error-handler.js';
 import { installIdempotentReplay } from './http/idempotent-replay.js';
+import { AddressLimits } from './http/address-limits.js';
 import { validatorCompiler } from './http/validation.js';
 import { defineCommitScript } from './redis/commit-script.js';
 import { defineCreateScript } from './redis/create-script.js';
@@ -90,6 +91,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
     directory,
     zones: new ZoneStore(redis, directory, config.authCacheTtlMs),
     devices: new DeviceStore(redis),
+    addressLimits: new AddressLimits(redis, { authFailuresPerMinute: config.rateLimitAuthFailuresPerAddress, keylessPerMinute: config.rateLimitKeylessPerAddress }),
     now: options.now ?? (() => new Date()),
   };
   const ticketService = new TicketService(services);
@@ -103,6 +105,8 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
     frameworkErrors: frameworkErrors(() => servicesForErrors),
     clientErrorHandler,
     bodyLimit: config.bodyLimitBytes,
+    // fastify takes a hop count too, though its types do not say so.
+    trustProxy: config.trustProxy as boolean | string,
     requestIdHeader: 'x-request-id',
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
@@ -119,7 +123,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   services.log = app.log;
   servicesForErrors = services;
   app.setValidatorCompiler(validatorCompiler());
-  installErrorHandling(app);
+  installErrorHandling(app, services);
   // While shutting down, a response that was in flight closes its connection after it is sent,
   // so a drained keep-alive connection does not hold the shutdown open until the grace timeout.
   let closing = false;

@@ -63,6 +63,9 @@ export interface GatewayConfig {
   mediaS3PathStyle: boolean;
   rateLimitPerKey: number;
   rateLimitPerAddress: number;
+  rateLimitAuthFailuresPerAddress: number;
+  rateLimitKeylessPerAddress: number;
+  trustProxy: boolean | number | string;
 }
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -94,6 +97,15 @@ const url: Parser<string> = (raw, name) => {
     }
   }
   return raw;
+};
+
+/** fastify's trustProxy: false, true (trust every hop), a hop count, or addresses / CIDRs. */
+const trustProxy: Parser<boolean | number | string> = (raw, name) => {
+  if (/^(true|false)$/i.test(raw)) return raw.toLowerCase() === 'true';
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const parts = raw.split(',').map((p) => p.trim());
+  if (parts.every((p) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(p) || ['loopback', 'linklocal', 'uniquelocal'].includes(p))) return parts.join(',');
+  throw new CivicLoopError('CL_ERR_CONFIG', `${name}="${raw}" is not false, true, a number of proxy hops, or a list of proxy addresses (10.0.0.0/8,127.0.0.1); change ${name}.`);
 };
 
 const logLevel: Parser<string> = (raw, name) => {
@@ -170,6 +182,9 @@ export const SETTINGS = [
   setting({ key: 'webhookAllowPrivateTargets', env: 'WEBHOOK_ALLOW_PRIVATE_TARGETS', default: 'false', parse: boolean, doc: 'Allow webhook URLs on loopback and private networks (refused by default, against request forgery).' }),
   setting({ key: 'demoPortalPort', env: 'DEMO_PORTAL_PORT', default: '8090', parse: integer(0, 65535), doc: 'With --demo: port of the example property portal that embeds the widget (0 picks a free one).' }),
   setting({ key: 'demoConsolePort', env: 'DEMO_CONSOLE_PORT', default: '8091', parse: integer(0, 65535), doc: 'With --demo: port of the example dispatcher console (0 picks a free one).' }),
+  setting({ key: 'rateLimitAuthFailuresPerAddress', env: 'RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS', default: '60', parse: integer(0, 10_000_000), doc: 'Failed authentications a minute one client address may make (HTTP 401s, refused MQTT CONNECTs, bad Open311 api_keys), counted in Redis across gateways; past it the address gets 429 until the minute ends (0: no limit).' }),
+  setting({ key: 'rateLimitKeylessPerAddress', env: 'RATE_LIMIT_KEYLESS_PER_ADDRESS', default: '1200', parse: integer(0, 10_000_000), doc: 'Requests a minute one client address may make to routes that need no key (Open311, photos, the OpenAPI document, widget files), counted in Redis across gateways (0: no limit).' }),
+  setting({ key: 'trustProxy', env: 'TRUST_PROXY', default: 'false', parse: trustProxy, doc: 'Behind a load balancer or reverse proxy: true (trust X-Forwarded-For from any hop), a number of hops, or the proxies\' addresses / CIDRs (10.0.0.0/8,127.0.0.1). Per-address limits then count the client, not the proxy. Leave false when clients connect directly, or any client could pick its address.' }),
   setting({ key: 'rateLimitPerAddress', env: 'RATE_LIMIT_PER_ADDRESS', default: '3000', parse: integer(0, 10_000_000), doc: 'Requests a minute one client address may make to one gateway (0: no limit).' }),
 ] as const;
 

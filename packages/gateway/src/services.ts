@@ -7,6 +7,7 @@ import type { TicketStore } from './store/ticket-store.js';
 import type { ZoneStore } from './store/zone-store.js';
 import type { DeviceStore } from './telemetry/device-store.js';
 import type { RunningTelemetry } from './telemetry/broker.js';
+import type { AddressLimits } from './http/address-limits.js';
 
 /** What route handlers share; built once per app. */
 export interface Services {
@@ -17,6 +18,8 @@ export interface Services {
   directory: DirectoryStore;
   zones: ZoneStore;
   devices: DeviceStore;
+  /** Per-address limits shared by all gateways (failed authentications, keyless routes). */
+  addressLimits: AddressLimits;
   /** The MQTT side, once started (absent when MQTT_ENABLED=false or before it listens). */
   telemetry?: RunningTelemetry;
   log?: import('fastify').FastifyBaseLogger;

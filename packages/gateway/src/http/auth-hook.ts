@@ -16,9 +16,17 @@ function sameSecret(a: string, b: string): boolean {
 export function installAuth(app: FastifyInstance, services: Services): void {
   app.decorateRequest('principal', null as unknown as Principal);
   const limiter = new RateLimiter(services.config.rateLimitPerKey, services.config.rateLimitPerAddress);
+  const shared = services.addressLimits;
   app.addHook('onRequest', async (request, reply) => {
     const access = request.routeOptions.config.access;
-    if (!access || access.kind === 'none') return;
+    // Health checks come from load balancers, often from one address, all the time.
+    if (request.routeOptions.url === '/v1/health') return;
+    // An address past its failed-authentication limit is refused from memory, before any lookup.
+    shared.assertNotBlocked(request.ip);
+    if (!access || access.kind === 'none') {
+      await shared.countKeyless(request.ip);
+      return;
+    }
     if (access.kind === 'operator') {
       const expected = services.config.operatorToken;
       if (!expected) throw new CivicLoopError('CL_ERR_OPERATOR_DISABLED');
@@ -40,4 +48,5 @@ export function installAuth(app: FastifyInstance, services: Services): void {
     requireRole(principal, access.roles);
     await checkOrigin(request, reply, services);
   });
+
 }

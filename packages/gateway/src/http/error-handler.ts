@@ -62,6 +62,15 @@ export function retryAfterOf(error: CivicLoopError): string | undefined {
   return undefined;
 }
 
+/** A failed authentication, or CL_ERR_RATE_LIMITED when the address is past its limit of them. */
+export async function limitedAfterFailure(services: Services, request: FastifyRequest, failure: CivicLoopError): Promise<CivicLoopError> {
+  const wait = await services.addressLimits.noteAuthFailure(request.ip).catch((error: unknown) => {
+    request.log.warn({ err: error }, 'could not count a failed authentication');
+    return undefined;
+  });
+  return wait === undefined ? failure : new CivicLoopError('CL_ERR_RATE_LIMITED', `Too many failed authentications from this address; wait ${wait} s.`, { retryAfterSeconds: wait });
+}
+
 /** Sends a catalogue error as `{ error }`, with Retry-After where it applies. */
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: CivicLoopError): FastifyReply {
   const retryAfter = retryAfterOf(error);
@@ -69,9 +78,12 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: C
   return reply.code(error.status).send({ error: error.toBody(request.id) });
 }
 
-export function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const mapped = toCivicLoopError(error);
+export function installErrorHandling(app: FastifyInstance, services: Services): void {
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    let mapped = toCivicLoopError(error);
+    // Every 401, whatever refused it (a key, a token, the operator token, a route's own check),
+    // counts against the client's address in Redis, so the limit holds across gateways.
+    if (mapped.status === 401) mapped = await limitedAfterFailure(services, request, mapped);
     if (mapped.code === 'CL_ERR_INTERNAL' || mapped.code === 'CL_ERR_UNAVAILABLE') {
       request.log.error({ err: error }, 'request failed');
     }

@@ -132,7 +132,7 @@ describe('Open311 GeoReport v2', () => {
 
 describe('Open311 rate limit', () => {
   it('limits each client address, answering 429 in the spec\'s error format', async () => {
-    const limited = await startTestGateway({ rateLimitPerAddress: 3 });
+    const limited = await startTestGateway({ rateLimitKeylessPerAddress: 3 });
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 4; i++) statuses.push((await fetch(`${limited.url}/open311/v2/services.json?jurisdiction_id=${limited.tenant.code}`)).status);

@@ -13,8 +13,7 @@ import { authenticate } from '../auth/authenticate.js';
 import type { Services } from '../services.js';
 import { listTickets } from '../tickets/list-tickets.js';
 import type { TicketService } from '../tickets/ticket-service.js';
-import { toCivicLoopError } from '../http/error-handler.js';
-import { RateLimiter } from '../http/rate-limit.js';
+import { retryAfterOf, toCivicLoopError } from '../http/error-handler.js';
 
 /**
  * Open311 GeoReport v2 (wiki.open311.org/GeoReport_v2), JSON format, at /open311/v2. The
@@ -107,20 +106,15 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
   // Open311 clients post forms, not JSON.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))));
 
-  // Open311 reads need no key, so only the per-address limit can hold a client back.
-  const limiter = new RateLimiter(0, services.config.rateLimitPerAddress);
-  app.addHook('onRequest', async (request) => {
-    try {
-      limiter.check('', request.ip);
-    } catch (error) {
-      throw new Open311Error(429, (error as Error).message);
-    }
-  });
+  // Open311 routes need no key: the gateway's shared per-address limit for keyless routes
+  // (RATE_LIMIT_KEYLESS_PER_ADDRESS) holds them, and a 429 comes in Open311's format below.
 
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof Open311Error) return reply.code(error.status).send([{ code: error.status, description: error.message }]);
     const mapped = toCivicLoopError(error as Error);
-    const status = mapped.status === 404 ? 404 : mapped.status === 401 || mapped.status === 403 ? 403 : mapped.status >= 500 ? mapped.status : 400;
+    const retryAfter = retryAfterOf(mapped);
+    if (retryAfter) reply.header('retry-after', retryAfter);
+    const status = mapped.status === 404 || mapped.status === 429 ? mapped.status : mapped.status === 401 || mapped.status === 403 ? 403 : mapped.status >= 500 ? mapped.status : 400;
     if (status >= 500) request.log.error({ err: error }, 'open311 request failed');
     return reply.code(status).send([{ code: status, description: mapped.message }]);
   });
@@ -174,6 +168,9 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
     try {
       principal = await authenticate({ authorization: `Bearer ${form.api_key}` }, services.tenants, services.config.tokenMaxTtlSeconds);
     } catch {
+      // A failed authentication like any other: it counts against the address.
+      const wait = await services.addressLimits.noteAuthFailure(request.ip);
+      if (wait !== undefined) throw new Open311Error(429, `Too many failed authentications from this address; wait ${wait} s.`);
       throw new Open311Error(403, 'api_key is not valid.');
     }
     if (principal.tenantId !== tenant.id) throw new Open311Error(403, 'api_key belongs to another jurisdiction.');

@@ -67,16 +67,22 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
     // The listeners hold their own, stricter deadline until the client has authenticated.
     connectTimeout: config.mqttConnectTimeoutMs,
     authenticate: (client, username, password, callback) => {
+      const address = client.conn instanceof GuardedConnection ? client.conn.address : undefined;
+      // An address past its failed-authentication limit is refused without a lookup.
+      if (address && services.addressLimits.isBlocked(address)) return callback(denied('too many failed logins from this address', 5), false);
       const secret = password && password.length > 0 ? password.toString() : (username ?? '');
+      const failed = () => (address ? services.addressLimits.noteAuthFailure(address).catch(() => undefined) : undefined);
       devices.login(secret).then(
         (result) => {
           if ('refused' in result) {
+            void failed();
             if ('tenantId' in result && result.tenantId) counters.of(result.tenantId).refusedConnects++;
             else counters.unattributedRefusedConnects++;
             return callback(result.refused === 'disabled' ? denied('device disabled', 5) : denied('bad credentials', 4), false);
           }
           // Username + password clients must name the device the secret belongs to.
           if (password && password.length > 0 && username !== result.device.id) {
+            void failed();
             counters.of(result.login.tenantId).refusedConnects++;
             return callback(denied('username is not the device of this secret', 4), false);
           }

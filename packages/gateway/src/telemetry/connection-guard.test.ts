@@ -19,7 +19,7 @@ const pingreq = mqttPacket.generate({ cmd: 'pingreq' });
 async function run(bytes: Buffer, chunks: number[], options: { authenticated?: boolean } = {}) {
   const inner = new PassThrough();
   const violations: GuardViolation[] = [];
-  const guard = new GuardedConnection(inner, LIMITS, (v) => violations.push(v));
+  const guard = new GuardedConnection(inner, '127.0.0.1', LIMITS, (v) => violations.push(v));
   const out: Buffer[] = [];
   guard.on('data', (chunk: Buffer) => out.push(chunk));
   const closed = new Promise<void>((resolve) => guard.once('close', () => resolve()));

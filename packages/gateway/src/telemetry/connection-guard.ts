@@ -58,6 +58,8 @@ export class GuardedConnection extends Duplex {
 
   constructor(
     readonly inner: Duplex,
+    /** The client's address, for limits kept per address. */
+    readonly address: string,
     private readonly limits: GuardLimits,
     private readonly onViolation: (violation: GuardViolation) => void,
   ) {

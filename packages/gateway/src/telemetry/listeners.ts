@@ -82,8 +82,8 @@ export async function startMqttListeners(broker: Aedes, options: ListenerOptions
     return slot;
   }
 
-  function guard(stream: Duplex, slot: PendingSlot, request?: IncomingMessage): void {
-    const connection = new GuardedConnection(stream, limits, (violation: GuardViolation) => {
+  function guard(stream: Duplex, address: string, slot: PendingSlot, request?: IncomingMessage): void {
+    const connection = new GuardedConnection(stream, address, limits, (violation: GuardViolation) => {
       if (violation === 'too_large') tally.tooLarge++;
       else if (violation === 'not_connect_first') tally.notConnectFirst++;
       else tally.malformed++;
@@ -95,7 +95,7 @@ export async function startMqttListeners(broker: Aedes, options: ListenerOptions
 
   const tcp = createTcpServer((socket) => {
     const slot = admit(socket);
-    if (slot) guard(socket, slot);
+    if (slot) guard(socket, socket.remoteAddress ?? 'unknown', slot);
   });
 
   // WebSocket: the HTTP upgrade and the WebSocket frames are bounded too. ws holds a whole
@@ -111,7 +111,7 @@ export async function startMqttListeners(broker: Aedes, options: ListenerOptions
   wss.on('connection', (socket, request) => {
     const slot = (request.socket as Socket & { [slotOf]?: PendingSlot })[slotOf];
     if (!slot) return socket.terminate();
-    guard(createWebSocketStream(socket), slot, request);
+    guard(createWebSocketStream(socket), request.socket.remoteAddress ?? 'unknown', slot, request);
   });
   wss.on('error', () => undefined);
 

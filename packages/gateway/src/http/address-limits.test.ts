@@ -1,0 +1,75 @@
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, startTestGateway, startTestRedis, type TestGateway, type TestRedis } from '../../../../test-support/gateway-harness.js';
+
+// Two gateways on one Redis, behind a proxy that says who the client is.
+let redis: TestRedis;
+let one: TestGateway;
+let two: TestGateway;
+const LIMITS = { rateLimitAuthFailuresPerAddress: 6, rateLimitKeylessPerAddress: 10, trustProxy: true };
+beforeAll(async () => {
+  redis = await startTestRedis();
+  one = await startTestGateway(LIMITS, { redis, telemetry: true });
+  two = await startTestGateway(LIMITS, { redis });
+});
+afterAll(async () => {
+  await one?.close();
+  await two?.close();
+  await redis?.stop();
+});
+
+const from = (address: string) => ({ 'x-forwarded-for': address });
+
+describe('per-address limits shared by every gateway', () => {
+  it('counts failed authentications across gateways, then answers 429 with Retry-After until the minute ends', async () => {
+    const attacker = from('203.0.113.7');
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const gateway = i % 2 === 0 ? one : two;
+      statuses.push((await api(gateway.url, 'GET', '/v1/tickets', { auth: `cl_sk_${one.tenant.id}.guess-${i}`, headers: attacker })).status);
+    }
+    // Six failures in all (three on each gateway), then refused on both, even with a good key.
+    expect(statuses.slice(0, 6)).toEqual([401, 401, 401, 401, 401, 401]);
+    expect(statuses.slice(6)).toEqual([429, 429]);
+    const good = await api(one.url, 'GET', '/v1/tickets', { auth: one.tenant.secretKey, headers: attacker });
+    expect(good.status).toBe(429);
+    expect(good.body.error.code).toBe('CL_ERR_RATE_LIMITED');
+    expect(Number(good.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Another client is not held back (TRUST_PROXY makes X-Forwarded-For the client address).
+    expect((await api(two.url, 'GET', '/v1/tickets', { auth: one.tenant.secretKey, headers: from('198.51.100.2') })).status).toBe(200);
+  });
+
+  it('counts refused MQTT logins against the address too', async () => {
+    // Straight to the broker: the address is the socket's, 127.0.0.1.
+    for (let i = 0; i < 6; i++) {
+      await mqtt.connectAsync(`mqtt://127.0.0.1:${one.telemetry!.tcpPort}`, { username: 'nobody', password: `cl_dk_wrong${i}`, reconnectPeriod: 0, connectTimeout: 2000 }).then(
+        (client) => client.end(true),
+        () => undefined,
+      );
+    }
+    const device = await api(one.url, 'POST', '/v1/devices', { auth: one.tenant.secretKey, body: { kind: 'vehicle', name: 'Truck' }, headers: from('192.0.2.10') });
+    const refused = await mqtt.connectAsync(`mqtt://127.0.0.1:${one.telemetry!.tcpPort}`, { username: device.body.credential.username, password: device.body.credential.password, reconnectPeriod: 0 }).then(
+      () => undefined,
+      (error: { code?: number }) => error,
+    );
+    expect(refused?.code).toBe(5);
+    // The count is shared: on the other gateway, that address's next failure is already past the limit.
+    const next = await api(two.url, 'GET', '/v1/units', { auth: `cl_sk_${one.tenant.id}.guess`, headers: from('127.0.0.1') });
+    expect(next.body.error.code).toBe('CL_ERR_RATE_LIMITED');
+  });
+
+  it('limits keyless routes per address across gateways, Open311 answering in its own format', async () => {
+    const reader = from('203.0.113.99');
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const gateway = i % 2 === 0 ? one : two;
+      const res = await fetch(`${gateway.url}/open311/v2/services.json?jurisdiction_id=${one.tenant.code}`, { headers: reader });
+      statuses.push(res.status);
+      if (res.status === 429) expect(await res.json()).toEqual([{ code: 429, description: expect.stringContaining('without a key') }]);
+    }
+    expect(statuses.filter((s) => s === 200)).toHaveLength(10);
+    expect(statuses.slice(10)).toEqual([429, 429]);
+    // Health checks are never limited.
+    for (let i = 0; i < 3; i++) expect((await api(one.url, 'GET', '/v1/health', { headers: reader })).status).toBe(200);
+  });
+});
