@@ -12,6 +12,7 @@ import { installCors } from './http/cors.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandling } from './http/error-handler.js';
 import { installIdempotentReplay } from './http/idempotent-replay.js';
 import { AddressLimits } from './http/address-limits.js';
+import { MediaUrls } from './media/media-urls.js';
 import { validatorCompiler } from './http/validation.js';
 import { defineCommitScript } from './redis/commit-script.js';
 import { defineCreateScript } from './redis/create-script.js';
@@ -32,7 +33,7 @@ import { ZoneStore } from './store/zone-store.js';
 import { zoneRoutes } from './routes/zones.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { intakeRoutes } from './routes/intake.js';
-import { open311Routes } from './routes/open311.js';
+import { open311Routes } from './routes/open311/index.js';
 import { statsRoutes } from './routes/stats.js';
 import { StatsProjector } from './stats/stats-projector.js';
 import { WebhookDeliveryLoop } from './webhooks/delivery-loop.js';
@@ -91,6 +92,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
     directory,
     zones: new ZoneStore(redis, directory, config.authCacheTtlMs),
     devices: new DeviceStore(redis),
+    mediaUrls: new MediaUrls(options.masterKey),
     addressLimits: new AddressLimits(redis, { authFailuresPerMinute: config.rateLimitAuthFailuresPerAddress, keylessPerMinute: config.rateLimitKeylessPerAddress }),
     now: options.now ?? (() => new Date()),
   };
@@ -198,7 +200,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   await app.register(healthRoutes, { services });
   await app.register(catalogueRoutes);
   await app.register(ticketRoutes, { services, ticketService });
-  await app.register(commandRoutes, { ticketService });
+  await app.register(commandRoutes, { services, ticketService });
   await app.register(eventRoutes, { services, streams, hub });
   await app.register(directoryRoutes, { services });
   await app.register(zoneRoutes, { services });

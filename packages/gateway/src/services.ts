@@ -8,6 +8,7 @@ import type { ZoneStore } from './store/zone-store.js';
 import type { DeviceStore } from './telemetry/device-store.js';
 import type { RunningTelemetry } from './telemetry/broker.js';
 import type { AddressLimits } from './http/address-limits.js';
+import type { MediaUrls } from './media/media-urls.js';
 
 /** What route handlers share; built once per app. */
 export interface Services {
@@ -18,6 +19,8 @@ export interface Services {
   directory: DirectoryStore;
   zones: ZoneStore;
   devices: DeviceStore;
+  /** Signs links to stored photos for readers who may see them. */
+  mediaUrls: MediaUrls;
   /** Per-address limits shared by all gateways (failed authentications, keyless routes). */
   addressLimits: AddressLimits;
   /** The MQTT side, once started (absent when MQTT_ENABLED=false or before it listens). */

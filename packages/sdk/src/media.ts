@@ -23,8 +23,13 @@ export class Media {
     return this.transport.request({ method: 'POST', path: '/v1/media', body: form, ...(options ? { options } : {}) });
   }
 
-  /** The absolute URL of a photo reference (`media:<tenant>/<name>`) or of an upload's path. */
-  url(refOrPath: string): string {
+  /**
+   * The absolute URL of a photo: pass a ticket's photo (its signed `url` is used: a stored photo
+   * of a ticket that is not published needs it), an upload's path, or a bare reference
+   * (`media:<tenant>/<name>`, which works without credentials only for published tickets).
+   */
+  url(photo: string | { ref: string; url?: string | undefined }): string {
+    const refOrPath = typeof photo === 'string' ? photo : (photo.url ?? photo.ref);
     const path = refOrPath.startsWith('media:') ? `/v1/media/${refOrPath.slice('media:'.length)}` : refOrPath;
     return /^https?:\/\//.test(path) ? path : this.transport.options.baseUrl + path;
   }

@@ -107,7 +107,7 @@ export function myReports(ctx: MyReportsContext) {
             'div',
             {},
             h('p', { class: 'meta' }, t('afterPhotos')),
-            h('ul', { class: 'thumbs' }, ticket.afterPhotos.map((photo, index) => h('li', {}, h('img', { src: ctx.session.public.media.url(photo.ref), alt: `${t('afterPhotos')} ${index + 1}`, loading: 'lazy' })))),
+            h('ul', { class: 'thumbs' }, ticket.afterPhotos.map((photo, index) => h('li', {}, h('img', { src: ctx.session.public.media.url(photo), alt: `${t('afterPhotos')} ${index + 1}`, loading: 'lazy' })))),
           )
         : '',
       ticket.status === 'closed' && !rated ? ratingForm(ticket) : '',

@@ -17,6 +17,8 @@ function buildTenantKeys(tenantId: string) {
     idempotency: (key: string) => `${base}idem:${key}`,
     /** A POST's stored response, replayed for a repeated Idempotency-Key (http/idempotent-replay.ts). */
     replay: (key: string) => `${base}idemr:${key}`,
+    /** The tickets a stored photo (by its content hash) is attached to: who may see it without credentials. */
+    photoTickets: (sha: string) => `${base}photo:${sha}`,
     units: `${base}units`,
     /** Webhook endpoints, JSON by id; their signing secrets, sealed, in a hash of their own. */
     webhooks: `${base}webhooks`,

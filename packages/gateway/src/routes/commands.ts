@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { COMMAND_BODIES, COMMAND_NAMES, type CommandName } from '@civicloop/model';
-import { PEOPLE } from '../services.js';
+import { PEOPLE, type Services } from '../services.js';
 import { idempotencyScope } from '../tickets/idempotency.js';
 import type { TicketService } from '../tickets/ticket-service.js';
-import { redactFor } from '../tickets/visibility.js';
+import { redactFor, showEvent } from '../tickets/visibility.js';
 import { CommandResult, IdempotencyHeaders, TicketParams, errorResponses, security } from './shared-schemas.js';
 
 const SUMMARIES: Record<CommandName, string> = {
@@ -25,7 +25,7 @@ const SUMMARIES: Record<CommandName, string> = {
 };
 
 /** One route per command, all through the same state machine and atomic commit. */
-export const commandRoutes: FastifyPluginAsyncTypebox<{ ticketService: TicketService }> = async (app, { ticketService }) => {
+export const commandRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticketService: TicketService }> = async (app, { services, ticketService }) => {
   for (const name of COMMAND_NAMES) {
     app.post(
       `/v1/tickets/:id/${name}`,
@@ -46,7 +46,7 @@ export const commandRoutes: FastifyPluginAsyncTypebox<{ ticketService: TicketSer
         const idem = idempotencyScope(request.principal, request.headers['idempotency-key'], `${name}:${request.params.id}`, request.body);
         const outcome = await ticketService.run(request.principal, request.params.id, name, request.body as never, idem);
         if (outcome.replayed) reply.header('idempotent-replayed', 'true');
-        return { ticket: redactFor(request.principal, outcome.ticket), event: outcome.event };
+        return { ticket: redactFor(request.principal, outcome.ticket, services.mediaUrls, services.now()), event: outcome.event && showEvent(outcome.event, services.mediaUrls, services.now()) };
       },
     );
   }

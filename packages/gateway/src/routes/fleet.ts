@@ -6,6 +6,7 @@ import { tenantKeys } from '../redis/keys.js';
 import type { Shift } from '../telemetry/badge-events.js';
 import { findNearestWorker } from '../telemetry/nearest-worker.js';
 import { idempotencyScope } from '../tickets/idempotency.js';
+import { redactFor } from '../tickets/visibility.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 import { errorResponses, security, TicketParams } from './shared-schemas.js';
 import { serveRedisStream, type EventStreams } from './sse.js';
@@ -220,7 +221,7 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticket
       const idem = idempotencyScope(principal, request.headers['idempotency-key'], `dispatch-nearest:${ticket.id}`, request.body);
       const outcome = await ticketService.run(principal, ticket.id, 'dispatch', { unitId, assigneeId: candidate.staffId, ...(request.body.note ? { note: request.body.note } : {}) }, idem);
       if (outcome.replayed) reply.header('idempotent-replayed', 'true');
-      return { ticket: outcome.ticket, event: outcome.event, worker: { staffId: candidate.staffId, deviceId: candidate.device.id, distanceMeters: Math.round(candidate.distanceMeters) } };
+      return { ticket: redactFor(principal, outcome.ticket, services.mediaUrls, services.now()), event: outcome.event, worker: { staffId: candidate.staffId, deviceId: candidate.device.id, distanceMeters: Math.round(candidate.distanceMeters) } };
     },
   );
 

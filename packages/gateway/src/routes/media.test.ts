@@ -52,7 +52,7 @@ describe('POST /v1/media', () => {
     expect(listMedia().filter((f) => f.endsWith('.jpg'))).toHaveLength(2);
 
     const ticket = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, photos: [{ ref: res.body.ref }] } });
-    expect(ticket.body.photos).toEqual([{ ref: res.body.ref }]);
+    expect(ticket.body.photos).toEqual([{ ref: res.body.ref, url: expect.stringMatching(/^\/v1\/media\/.+\?exp=\d+&sig=/) }]);
   });
 
   it('turns a phone\'s HEIC photo into a JPEG without its EXIF; a cut-off HEIC is refused', async () => {
@@ -100,6 +100,39 @@ describe('POST /v1/media', () => {
     const name = results[0]!.body.ref.split('/').pop() as string;
     expect(listMedia().filter((f) => f.endsWith(name))).toHaveLength(1);
     expect(listMedia().filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('serves a private ticket\'s photo only with credentials: its signed link, the secret key or a staff token', async () => {
+    const own = await sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 9, g: 9, b: 90 } } }).jpeg().toBuffer();
+    const uploaded = (await upload(own, 'private.jpg')).body;
+    const key = uploaded.ref.slice('media:'.length);
+    const plain = `${gw.url}/v1/media/${key}`;
+    const status = async (url: string, headers: Record<string, string> = {}) => (await fetch(url, { headers })).status;
+    const personal = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, category: 'other.personal', photos: [{ ref: uploaded.ref }] } });
+    const signed = personal.body.photos[0].url as string;
+    expect(signed).toMatch(/\?exp=\d+&sig=/);
+    // Whether or not the tenant publishes, a private ticket's photo needs credentials.
+    for (const publicReads of [false, true]) {
+      await gw.services.tenants.updatePolicy(gw.tenant.id, { publicReads });
+      expect(await status(plain), `publicReads ${publicReads}`).toBe(404);
+    }
+    expect(await status(gw.url + signed)).toBe(200);
+    expect(await status(gw.url + signed.replace(/sig=./, 'sig=A'))).toBe(404);
+    expect(await status(`${plain}?exp=${Math.floor(Date.now() / 1000) - 10}&sig=${new URL(gw.url + signed).searchParams.get('sig')}`)).toBe(404);
+    expect(await status(plain, { authorization: `Bearer ${gw.tenant.secretKey}` })).toBe(200);
+    expect(await status(plain, { authorization: `Bearer ${await gw.tenant.token('d-1', 'dispatcher')}` })).toBe(200);
+    expect(await status(plain, { authorization: `Bearer ${await gw.tenant.token('someone', 'citizen')}`, 'x-civicloop-key': gw.tenant.publishableKey })).toBe(404);
+    const other = await gw.createTenant('MED');
+    expect(await status(plain, { authorization: `Bearer ${other.secretKey}` })).toBe(404);
+    // The reporter reads the ticket and gets a link of their own.
+    const history = await api(gw.url, 'GET', `/v1/tickets/${personal.body.id}`, { auth: gw.tenant.secretKey });
+    expect(await status(gw.url + history.body.photos[0].url)).toBe(200);
+
+    // The same photo on a public-category ticket of a publishing tenant is public.
+    await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, photos: [{ ref: uploaded.ref }] } });
+    expect(await status(plain)).toBe(200);
+    await gw.services.tenants.updatePolicy(gw.tenant.id, { publicReads: false });
+    expect(await status(plain)).toBe(404);
   });
 
   it('makes path traversal impossible', async () => {

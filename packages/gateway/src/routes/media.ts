@@ -1,7 +1,9 @@
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { CivicLoopError } from '@civicloop/model';
+import { CivicLoopError, isPublished, isStaff } from '@civicloop/model';
+import type { FastifyRequest } from 'fastify';
+import { authenticate } from '../auth/authenticate.js';
 import { assertKey, KEY_PATTERN, type MediaStore } from '../media/media-store.js';
 import { processPhoto } from '../media/process-photo.js';
 import { PEOPLE, type Services } from '../services.js';
@@ -9,8 +11,8 @@ import { errorResponses, security } from './shared-schemas.js';
 
 const UploadedPhoto = Type.Object({
   ref: Type.String({ description: 'Put this in a ticket\'s photos[].ref' }),
-  url: Type.String(),
-  thumbnailUrl: Type.String(),
+  url: Type.String({ description: 'a link signed for the uploader, valid one to two hours' }),
+  thumbnailUrl: Type.String({ description: 'the same for the thumbnail' }),
   contentType: Type.String(),
   width: Type.Integer(),
   height: Type.Integer(),
@@ -63,8 +65,9 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<{ services: Services; store:
       }
       return reply.code(201).send({
         ref: `media:${key}`,
-        url: `/v1/media/${key}`,
-        thumbnailUrl: `/v1/media/${thumbKey}`,
+        // Signed links: the photo is not public, at least until it belongs to a published ticket.
+        url: services.mediaUrls.sign(key, services.now()),
+        thumbnailUrl: services.mediaUrls.sign(thumbKey, services.now()),
         contentType: photo.contentType,
         width: photo.width,
         height: photo.height,
@@ -79,25 +82,49 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<{ services: Services; store:
       config: { access: { kind: 'none' } },
       schema: {
         tags: ['media'],
-        summary: 'A stored photo or thumbnail; the URL (a content hash) is the capability, as with pre-signed object URLs',
+        summary: 'A stored photo or thumbnail: without credentials only when it belongs to a published ticket; otherwise with the signed link tickets carry (photos[].url), or the tenant\'s secret key or a staff token',
         params: Type.Object({ tenantId: Type.String({ maxLength: 20 }), name: Type.String({ maxLength: 90 }) }),
+        querystring: Type.Object({ exp: Type.Optional(Type.String({ maxLength: 12 })), sig: Type.Optional(Type.String({ maxLength: 64 })) }),
         response: { 200: { description: 'the image', type: 'string' }, ...errorResponses },
       },
     },
     async (request, reply) => {
       const key = `${request.params.tenantId}/${request.params.name}`;
-      if (!KEY_PATTERN.test(key)) throw new CivicLoopError('CL_ERR_NOT_FOUND', 'No such photo.');
+      const notFound = () => new CivicLoopError('CL_ERR_NOT_FOUND', 'No such photo, or not without credentials: use the signed link in the ticket (photos[].url).');
+      if (!KEY_PATTERN.test(key)) throw notFound();
       assertKey(key);
+      const access = await mayRead(request, request.params, request.query, key);
+      if (!access) throw notFound();
       const found = await store.get(key);
-      if (!found) throw new CivicLoopError('CL_ERR_NOT_FOUND', 'No such photo.');
+      if (!found) throw notFound();
       const ext = key.slice(key.lastIndexOf('.') + 1);
       reply.header('content-type', ext === 'png' ? 'image/png' : ext === 'webp' ? 'image/webp' : 'image/jpeg');
       reply.header('content-length', String(found.size));
-      reply.header('cache-control', 'public, max-age=31536000, immutable');
+      // Published photos may be cached by anyone, briefly (a ticket can be made private later);
+      // others only by the reader's own browser, for as long as the link is valid.
+      reply.header('cache-control', access === 'public' ? 'public, max-age=300' : 'private, max-age=3600');
       reply.header('x-content-type-options', 'nosniff');
       return reply.send(found.stream);
     },
   );
+
+  /**
+   * Who may fetch a stored photo: anyone when it belongs to a ticket the tenant publishes; a
+   * holder of a valid signed link; the tenant's servers and staff. A citizen gets signed links
+   * in the tickets they may see. Everyone else is told there is no such photo.
+   */
+  async function mayRead(request: FastifyRequest, { tenantId, name }: { tenantId: string; name: string }, link: { exp?: string | undefined; sig?: string | undefined }, key: string): Promise<'public' | 'private' | undefined> {
+    if (services.mediaUrls.verify(key, link.exp, link.sig, services.now())) return 'private';
+    if (request.headers.authorization || request.headers['x-civicloop-key']) {
+      const principal = await authenticate({ authorization: request.headers.authorization, publishableKey: request.headers['x-civicloop-key'] as string | undefined }, services.tenants, services.config.tokenMaxTtlSeconds);
+      if (principal.tenantId === tenantId && isStaff(principal.role)) return 'private';
+    }
+    const context = await services.tenants.context(tenantId);
+    if (!context?.tenant.policy.publicReads) return undefined;
+    const ids = await services.redis.smembers(services.tickets.keys(tenantId).photoTickets(name.split('.')[0]!));
+    const tickets = await services.tickets.getMany(tenantId, ids.slice(0, 50));
+    return tickets.some((ticket) => ticket && isPublished(ticket, context.tenant.policy)) ? 'public' : undefined;
+  }
 };
 
 function mapMultipartError(error: unknown): CivicLoopError {

@@ -5,7 +5,7 @@ import { PEOPLE, STAFF, type Services } from '../services.js';
 import { idempotencyScope } from '../tickets/idempotency.js';
 import { listTickets } from '../tickets/list-tickets.js';
 import type { TicketService } from '../tickets/ticket-service.js';
-import { redactFor } from '../tickets/visibility.js';
+import { redactFor, showEvent } from '../tickets/visibility.js';
 import { IdempotencyHeaders, TicketParams, errorResponses, security } from './shared-schemas.js';
 
 export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticketService: TicketService }> = async (app, { services, ticketService }) => {
@@ -26,7 +26,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
       const idem = idempotencyScope(request.principal, request.headers['idempotency-key'], 'create', request.body);
       const { ticket, replayed } = await ticketService.create(request.principal, request.body, idem);
       if (replayed) reply.header('idempotent-replayed', 'true');
-      return reply.code(201).send(redactFor(request.principal, ticket));
+      return reply.code(201).send(redactFor(request.principal, ticket, services.mediaUrls, services.now()));
     },
   );
 
@@ -44,7 +44,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
     },
     async (request) => {
       const page = await listTickets(services.tickets, request.principal, request.query, services.now());
-      return { ...page, items: page.items.map((t) => redactFor(request.principal, t)) };
+      return { ...page, items: page.items.map((t) => redactFor(request.principal, t, services.mediaUrls, services.now())) };
     },
   );
 
@@ -54,7 +54,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
       config: { access: { kind: 'roles', roles: PEOPLE } },
       schema: { tags: ['tickets'], summary: 'Get a ticket', security, params: TicketParams, response: { 200: Ticket, ...errorResponses } },
     },
-    async (request) => redactFor(request.principal, await ticketService.get(request.principal, request.params.id)),
+    async (request) => redactFor(request.principal, await ticketService.get(request.principal, request.params.id), services.mediaUrls, services.now()),
   );
 
   app.get(
@@ -69,7 +69,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
         response: { 200: Ticket, ...errorResponses },
       },
     },
-    async (request) => redactFor(request.principal, await ticketService.byNumber(request.principal, request.params.number)),
+    async (request) => redactFor(request.principal, await ticketService.byNumber(request.principal, request.params.number), services.mediaUrls, services.now()),
   );
 
   app.get(
@@ -84,7 +84,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
         response: { 200: TicketHistory, ...errorResponses },
       },
     },
-    async (request) => ({ items: await ticketService.history(request.principal, request.params.id) }),
+    async (request) => ({ items: (await ticketService.history(request.principal, request.params.id)).map((e) => showEvent(e, services.mediaUrls, services.now())) }),
   );
 
   app.get(

@@ -19,6 +19,7 @@ import { assertSameRequest, type IdempotencyScope } from './idempotency.js';
 import { mustSee } from './visibility.js';
 import type { Router } from './router.js';
 import { cellOf } from '../stats/black-spots.js';
+import { MediaUrls } from '../media/media-urls.js';
 
 export interface CommandOutcome {
   ticket: Ticket;
@@ -77,6 +78,7 @@ export class TicketService {
     const outcome = await tickets.create(tenant.id, { before: undefined, after: ticket, event }, { prefix: `${tenant.code}-${day}-`, day }, idem, nearSearch);
     if (outcome.kind === 'replay') return { ticket: await this.replay(principal, outcome.record, idem!), replayed: true };
     ticket.number = outcome.number;
+    await this.notePhotos(tenant.id, ticket.id, ticket.photos);
     // A likely duplicate is not routed: a dispatcher decides whether to merge it first. The report
     // is stored either way; a failed look-up of its neighbours only means no flag.
     const duplicates = await this.describeDuplicates(tenant.id, ticket, outcome.near).catch((error: unknown) => {
@@ -196,10 +198,23 @@ export class TicketService {
 
     const outcome = await tickets.apply(tenant.id, writes, idem, read);
     if (outcome.kind === 'replay') return { ticket: await this.replay(principal, outcome.record, idem!), event: null, replayed: true };
+    await this.notePhotos(tenant.id, id, result.event.photos ?? []);
     for (const listener of this.listeners) {
       await listener(tenant.id, result.ticket, result.event).catch((error: unknown) => this.services.log?.warn({ err: error, ticket: id }, 'after-command listener failed'));
     }
     return { ticket: result.ticket, event: result.event, replayed: false };
+  }
+
+  /**
+   * Which tickets each stored photo belongs to, so that a keyless request for a photo is answered
+   * only when one of them is published. Written after the ticket: should it fail, the photo is
+   * simply not public (it fails closed), and the ticket's readers still get signed links.
+   */
+  private async notePhotos(tenantId: string, ticketId: string, photos: { ref: string }[]): Promise<void> {
+    const hashes = photos.map((p) => MediaUrls.keyOf(p.ref)?.split('/')[1]?.split('.')[0]).filter((h): h is string => Boolean(h));
+    if (hashes.length === 0) return;
+    const keys = this.services.tickets.keys(tenantId);
+    await Promise.all(hashes.map((hash) => this.services.redis.sadd(keys.photoTickets(hash), ticketId))).catch((error: unknown) => this.services.log?.warn({ err: error, ticket: ticketId }, 'could not note which ticket a photo belongs to'));
   }
 
   async history(principal: Principal, id: string): Promise<TicketEvent[]> {

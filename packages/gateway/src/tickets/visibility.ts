@@ -1,4 +1,5 @@
-import { CivicLoopError, type Principal, type Ticket } from '@civicloop/model';
+import { CivicLoopError, type Principal, type Ticket, type TicketEvent } from '@civicloop/model';
+import type { MediaUrls } from '../media/media-urls.js';
 
 /** Citizens see what they reported or follow; staff and servers see the tenant's tickets. */
 export function canSee(principal: Principal, ticket: Ticket): boolean {
@@ -13,16 +14,26 @@ export function mustSee(principal: Principal, ticket: Ticket | undefined, id: st
   return ticket;
 }
 
-/** What a reporter's name and contact look like to someone who is not staff-side. */
-export function redactFor(principal: Principal, ticket: Ticket): Ticket {
+/**
+ * A ticket as a reader with credentials sees it: a reporter's name and contact hidden from those
+ * who are not staff-side, and its stored photos with links signed for this reader.
+ */
+export function redactFor(principal: Principal, ticket: Ticket, media?: MediaUrls, now = new Date()): Ticket {
+  let shown = ticket;
   // Other people's reports are not a citizen's business, not even as "likely duplicates".
-  if ((principal.role === 'citizen' || principal.role === 'public') && ticket.likelyDuplicates) {
-    const { likelyDuplicates: _d, ...rest } = ticket;
-    return rest;
+  if ((principal.role === 'citizen' || principal.role === 'public') && shown.likelyDuplicates) {
+    const { likelyDuplicates: _d, ...rest } = shown;
+    shown = rest;
   }
-  if (principal.role === 'worker' && ticket.anonymous) {
-    const { contact: _c, name: _n, ...reporter } = ticket.reporter;
-    return { ...ticket, reporter };
+  if (principal.role === 'worker' && shown.anonymous) {
+    const { contact: _c, name: _n, ...reporter } = shown.reporter;
+    shown = { ...shown, reporter };
   }
-  return ticket;
+  if (media && (shown.photos.length > 0 || shown.afterPhotos.length > 0)) shown = { ...shown, photos: media.show(shown.photos, now), afterPhotos: media.show(shown.afterPhotos, now) };
+  return shown;
+}
+
+/** An event with its stored photos' links signed for the reader. */
+export function showEvent(event: TicketEvent, media: MediaUrls, now = new Date()): TicketEvent {
+  return event.photos?.length ? { ...event, photos: media.show(event.photos, now) } : event;
 }

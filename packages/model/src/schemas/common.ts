@@ -51,4 +51,18 @@ export type PhotoRef = Static<typeof PhotoRef>;
 
 export const Photos = TypeArray(PhotoRef, { maxItems: 9 });
 
+/**
+ * A photo as the API shows it: its reference and, for a photo the gateway stores, `url`, a link
+ * signed for the reader that works without credentials for an hour or two (an <img> cannot send
+ * a token).
+ */
+export const ShownPhoto = TypeObject(
+  {
+    ...PhotoRef.properties,
+    url: Optional(TypeString({ description: 'signed link to the stored photo, valid for one to two hours; present only for photos stored by this gateway' })),
+  },
+  { additionalProperties: false },
+);
+export type ShownPhoto = Static<typeof ShownPhoto>;
+
 export const Note = TypeString({ maxLength: 2000 });

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Actor } from './principal.js';
-import { Location, Note, PhotoRef, Timestamp } from './common.js';
+import { Location, Note, ShownPhoto, Timestamp } from './common.js';
 import { Priority } from './category.js';
 import { StringEnum } from './string-enum.js';
 
@@ -96,8 +96,8 @@ export const Ticket = Type.Object({
   channel: Channel,
   description: Type.String(),
   location: Location,
-  photos: Type.Array(PhotoRef, { description: 'Photos taken when reporting' }),
-  afterPhotos: Type.Array(PhotoRef, { description: 'Photos of the fix, from the latest resolve' }),
+  photos: Type.Array(ShownPhoto, { description: 'Photos taken when reporting' }),
+  afterPhotos: Type.Array(ShownPhoto, { description: 'Photos of the fix, from the latest resolve' }),
   reporter: Reporter,
   anonymous: Type.Boolean(),
   followers: Type.Array(Type.String(), { description: 'subs of reporters who follow this ticket (merged duplicates)' }),
@@ -168,7 +168,7 @@ export const TicketEvent = Type.Object({
   actor: Actor,
   at: Timestamp,
   note: Type.Optional(Note),
-  photos: Type.Optional(Type.Array(PhotoRef)),
+  photos: Type.Optional(Type.Array(ShownPhoto)),
   data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
 });
 export type TicketEvent = Static<typeof TicketEvent>;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
-import { BIN_REPORT, snapshotRedis, startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
-import { open311Time } from './open311.js';
+import { BIN_REPORT, api, snapshotRedis, startTestGateway, type TestGateway } from '../../../../../test-support/gateway-harness.js';
+import { open311Time } from './index.js';
 
 // The field lists of GeoReport v2 (wiki.open311.org/GeoReport_v2).
 const SERVICE_FIELDS = ['service_code', 'service_name', 'description', 'metadata', 'type', 'keywords', 'group'].sort();
@@ -18,6 +18,8 @@ beforeAll(async () => {
   gw = await startTestGateway();
   base = `${gw.url}/open311/v2`;
   jurisdiction = gw.tenant.code;
+  // This tenant publishes its public-category tickets.
+  await gw.services.tenants.updatePolicy(gw.tenant.id, { publicReads: true });
 });
 afterAll(async () => gw?.close());
 
@@ -25,7 +27,7 @@ const get = async (path: string) => {
   const response = await fetch(`${base}${path}`);
   return { status: response.status, body: (await response.json()) as any };
 };
-const post = async (fields: Record<string, string>) => {
+const post = async (fields: Record<string, string> | [string, string][]) => {
   const response = await fetch(`${base}/requests.json`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
   return { status: response.status, body: (await response.json()) as any };
 };
@@ -108,7 +110,7 @@ describe('Open311 GeoReport v2', () => {
     expectError(await post({ ...form, api_key: 'cl_pk_wrong.key' }), 403);
     expectError(await post({ ...form, api_key: '' }), 403);
     expectError(await post({ ...form, api_key: other.publishableKey }), 403);
-    expectError(await post({ ...form, service_code: 'nope' }), 400);
+    expectError(await post({ ...form, service_code: 'nope' }), 404);
     expectError(await post({ ...form, lat: '91' }), 400);
     const { lat: _lat, long: _long, ...noPlace } = form;
     expectError(await post({ ...noPlace, address_string: 'Somewhere' }), 400);
@@ -127,6 +129,96 @@ describe('Open311 GeoReport v2', () => {
     expect(open311Time('2026-07-01T12:00:00.000Z', 'America/New_York')).toBe('2026-07-01T08:00:00-04:00');
     expect(open311Time('2026-01-15T12:00:00.000Z', 'UTC')).toBe('2026-01-15T12:00:00+00:00');
     expect(open311Time(undefined, 'UTC')).toBeNull();
+  });
+});
+
+describe('Open311 input as clients send it', () => {
+  const form = () => ({ jurisdiction_id: jurisdiction, api_key: gw.tenant.publishableKey, service_code: 'sanitation.bin_overflow', lat: '23.13', long: '113.33', description: 'Input case' });
+
+  it('treats empty parameters as absent, and never stores a request at 0,0', async () => {
+    const before = await snapshotRedis(gw.redis.client);
+    expectError(await post({ ...form(), lat: '', long: '' }), 400);
+    expectError(await post({ ...form(), lat: ' ', long: '113.3' }), 400);
+    expectError(await post({ ...form(), lat: '0x10', long: '113.3' }), 400);
+    expectError(await post({ ...form(), service_code: '' }), 400);
+    expect(await snapshotRedis(gw.redis.client)).toEqual(before);
+    const created = await post({ ...form(), media_url: '', first_name: '', email: '' });
+    expect(created.status).toBe(200);
+    const [shown] = (await get(`/requests/${created.body[0].service_request_id}.json?jurisdiction_id=${jurisdiction}&status=`)).body;
+    expect(shown).toMatchObject({ lat: 23.13, long: 113.33, media_url: null });
+    // Empty filters are no filters.
+    const all = await get(`/requests.json?jurisdiction_id=${jurisdiction}&service_code=&status=&start_date=&end_date=`);
+    expect(all.status).toBe(200);
+    expect(all.body.map((r: any) => r.service_request_id)).toContain(created.body[0].service_request_id);
+  });
+
+  it('takes repeated service_code and status lists with spaces or capitals; refuses conflicting repeats', async () => {
+    const light = await post({ ...form(), service_code: 'municipal.street_light' });
+    const bin = await post(form());
+    const ids = [light.body[0].service_request_id, bin.body[0].service_request_id];
+    const both = await get(`/requests.json?jurisdiction_id=${jurisdiction}&service_code=municipal.street_light&service_code=sanitation.bin_overflow&status=Open,%20CLOSED`);
+    expect(both.status).toBe(200);
+    expect(both.body.map((r: any) => r.service_request_id)).toEqual(expect.arrayContaining(ids));
+    expect(new Set(both.body.map((r: any) => r.service_code))).toEqual(new Set(['municipal.street_light', 'sanitation.bin_overflow']));
+    const open = await get(`/requests.json?jurisdiction_id=${jurisdiction}&status=%20OPEN%20`);
+    expect(open.body.every((r: any) => r.status === 'open')).toBe(true);
+    expectError(await get(`/requests.json?jurisdiction_id=${jurisdiction}&status=pending`), 400);
+    expectError(await get(`/requests.json?jurisdiction_id=${jurisdiction}&jurisdiction_id=OTHER`), 400);
+    expect((await get(`/requests.json?jurisdiction_id=${jurisdiction}&jurisdiction_id=${jurisdiction}`)).status).toBe(200);
+    expectError(await post([...Object.entries(form()), ['lat', '1']]), 400);
+  });
+
+  it('reads an unencoded + in a time as +, and refuses times out of range or the wrong way round with 400', async () => {
+    const plus = await get(`/requests.json?jurisdiction_id=${jurisdiction}&start_date=2020-01-01T00:00:00+08:00`);
+    expect(plus.status).toBe(200);
+    expect(plus.body.length).toBeGreaterThan(0);
+    for (const bad of ['2026-13-45T00:00:00Z', '+275760-09-13T00:00:01Z', '99999-01-01', 'yesterday', '2026-11-22T09:00:00 0800x']) {
+      expectError(await get(`/requests.json?jurisdiction_id=${jurisdiction}&end_date=${encodeURIComponent(bad)}`), 400);
+    }
+    expectError(await get(`/requests.json?jurisdiction_id=${jurisdiction}&start_date=2026-02-01T00:00:00Z&end_date=2026-01-01T00:00:00Z`), 400);
+  });
+
+  it('answers 404 for an unknown service_code everywhere, and a bad URL or long id in its own format', async () => {
+    expectError(await get(`/services/sanitation.unicorns.json?jurisdiction_id=${jurisdiction}`), 404);
+    expectError(await get(`/requests.json?jurisdiction_id=${jurisdiction}&service_code=sanitation.unicorns`), 404);
+    expectError(await post({ ...form(), service_code: 'sanitation.unicorns' }), 404);
+    expectError(await get(`/requests/${'9'.repeat(300)}.json?jurisdiction_id=${jurisdiction}`), 400);
+    expectError(await get(`/requests/%E0%A4%A.json?jurisdiction_id=${jurisdiction}`), 400);
+  });
+
+  it('answers media_url absolute, served without credentials for a published ticket', async () => {
+    const photo = await (await import('sharp')).default({ create: { width: 32, height: 32, channels: 3, background: '#123456' } }).jpeg().toBuffer();
+    const body = new FormData();
+    body.append('file', new Blob([new Uint8Array(photo)], { type: 'image/jpeg' }), 'p.jpg');
+    const uploaded = (await (await fetch(`${gw.url}/v1/media`, { method: 'POST', headers: { authorization: `Bearer ${gw.tenant.secretKey}` }, body })).json()) as { ref: string };
+    const ticket = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, photos: [{ ref: uploaded.ref }] } });
+    const [shown] = (await get(`/requests/${ticket.body.number}.json?jurisdiction_id=${jurisdiction}`)).body;
+    expect(shown.media_url).toBe(`${gw.url}/v1/media/${uploaded.ref.slice('media:'.length)}`);
+    const image = await fetch(shown.media_url);
+    expect(image.status).toBe(200);
+    expect(image.headers.get('content-type')).toBe('image/jpeg');
+  });
+});
+
+describe('what Open311 shows without credentials', () => {
+  it('shows nothing of a tenant that does not publish, and never a private ticket\'s text, place or photos', async () => {
+    const closed = await gw.createTenant('PRIV');
+    expectError(await get(`/requests.json?jurisdiction_id=${closed.code}`), 403);
+    expect((await get(`/services.json?jurisdiction_id=${closed.code}`)).status).toBe(200);
+
+    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+    const personal = await server.tickets.create({ ...BIN_REPORT, category: 'other.personal', description: 'My neighbour at flat 1201', location: { lat: 23.141, lon: 113.341, address: 'Flat 1201, Block 3' } });
+    const noisy = await server.tickets.create({ ...BIN_REPORT, category: 'order.noise', description: 'Loud bar' });
+    const all = JSON.stringify((await get(`/requests.json?jurisdiction_id=${jurisdiction}`)).body);
+    expect(all).not.toContain(personal.number);
+    expect(all).not.toMatch(/flat 1201|Block 3/i);
+    expect(all).toContain(noisy.number);
+    expectError(await get(`/requests/${personal.number}.json?jurisdiction_id=${jurisdiction}`), 404);
+    expect((await get(`/requests.json?jurisdiction_id=${jurisdiction}&service_request_id=${personal.number}`)).body).toEqual([]);
+    // The tenant makes noise complaints private: they disappear from public reads at once.
+    await gw.services.tenants.updatePolicy(gw.tenant.id, { categoryVisibility: { 'order.noise': 'private' } });
+    expectError(await get(`/requests/${noisy.number}.json?jurisdiction_id=${jurisdiction}`), 404);
+    await gw.services.tenants.updatePolicy(gw.tenant.id, { categoryVisibility: {} });
   });
 });
 

@@ -1,0 +1,76 @@
+import { CATEGORY_GROUPS, TERMINAL_STATUSES, findCategory, type Tenant, type Ticket } from '@civicloop/model';
+import { MediaUrls } from '../../media/media-urls.js';
+
+/** "2026-11-22T09:05:00+08:00": the spec's format, in the tenant's time zone. */
+export function open311Time(iso: string | undefined, timeZone: string): string | null {
+  if (!iso) return null;
+  const date = new Date(iso);
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+      .formatToParts(date)
+      .map((p) => [p.type, p.value]),
+  );
+  const local = Date.UTC(+parts.year!, +parts.month! - 1, +parts.day!, +parts.hour!, +parts.minute!, +parts.second!);
+  const offsetMinutes = Math.round((local - Math.floor(date.getTime() / 1000) * 1000) / 60_000);
+  const sign = offsetMinutes < 0 ? '-' : '+';
+  const abs = Math.abs(offsetMinutes);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+const STATUS_NOTES: Record<Ticket['status'], string> = {
+  reported: 'Received; waiting to be assigned.',
+  dispatched: 'Assigned to the responsible unit.',
+  accepted: 'A worker has taken it on.',
+  on_site: 'A worker is on site.',
+  resolved: 'Fixed; waiting for the check.',
+  rework: 'The check found more to do; the worker is back on it.',
+  closed: 'Fixed and checked.',
+  rejected: 'Not accepted.',
+  duplicate: 'A duplicate of another request, which is followed instead.',
+  cancelled: 'Withdrawn by the reporter.',
+};
+
+export function serviceOf(code: string, language: 'en' | 'zh-CN' = 'en') {
+  const category = findCategory(code);
+  const group = CATEGORY_GROUPS.find((g) => g.code === category?.group);
+  return {
+    service_code: code,
+    service_name: category?.name[language] ?? code,
+    description: category ? `${category.name.en} (${category.name['zh-CN']})` : code,
+    metadata: false,
+    type: 'realtime',
+    keywords: category ? [category.name.en.toLowerCase(), category.name['zh-CN']].join(',') : '',
+    group: group?.name.en ?? '',
+  };
+}
+
+/**
+ * A ticket as an Open311 request. Only published tickets get here (never a reporter's data);
+ * `media_url` is absolute, as the spec wants, and a stored photo of a published ticket is
+ * served without credentials.
+ */
+export function requestOf(ticket: Ticket, tenant: Tenant, unitName: string | undefined, baseUrl: string) {
+  const closed = TERMINAL_STATUSES.includes(ticket.status);
+  const photo = ticket.photos[0]?.ref;
+  return {
+    service_request_id: ticket.number,
+    status: closed ? 'closed' : 'open',
+    status_notes: ticket.status === 'rejected' && ticket.rejection ? `${STATUS_NOTES.rejected} (${ticket.rejection.reason})` : STATUS_NOTES[ticket.status],
+    service_name: serviceOf(ticket.category).service_name,
+    service_code: ticket.category,
+    description: ticket.description,
+    agency_responsible: unitName ?? null,
+    service_notice: null,
+    requested_datetime: open311Time(ticket.createdAt, tenant.policy.timeZone),
+    updated_datetime: open311Time(ticket.updatedAt, tenant.policy.timeZone),
+    expected_datetime: closed ? null : open311Time(ticket.sla?.resolveBy, tenant.policy.timeZone),
+    address: ticket.location.address ?? null,
+    address_id: null,
+    zipcode: null,
+    lat: ticket.location.lat,
+    long: ticket.location.lon,
+    media_url: photo && /^https?:\/\//.test(photo) ? photo : photo && MediaUrls.keyOf(photo) ? `${baseUrl}/v1/media/${MediaUrls.keyOf(photo)}` : null,
+  };
+}
+

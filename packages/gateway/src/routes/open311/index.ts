@@ -1,0 +1,207 @@
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { CivicLoopError, TERMINAL_STATUSES, categoryCatalogue, findCategory, isPublished, type Principal, type Tenant, type Ticket } from '@civicloop/model';
+import { authenticate } from '../../auth/authenticate.js';
+import { retryAfterOf, toCivicLoopError } from '../../http/error-handler.js';
+import type { Services } from '../../services.js';
+import { listTickets } from '../../tickets/list-tickets.js';
+import type { TicketService } from '../../tickets/ticket-service.js';
+import { requestOf, serviceOf } from './format.js';
+import { Open311Error, Params } from './params.js';
+
+export { open311Time } from './format.js';
+
+/**
+ * Open311 GeoReport v2 (wiki.open311.org/GeoReport_v2), JSON format, at /open311/v2. The
+ * jurisdiction is the tenant, named by its code (jurisdiction_id). Creating a request needs an
+ * api_key (the tenant's publishable or secret key). Reading requests needs none, so it shows
+ * only what the tenant publishes (policy.publicReads, and only tickets of public categories),
+ * never reporter data. Responses follow the spec to the letter: bare arrays, string ids, ISO 8601
+ * times with a zone offset and no fractions, and errors as [{code, description}]: 404 for a
+ * missing resource (an unknown service_code too), 403 for a bad api_key, 400 otherwise.
+ */
+const DEFAULT_WINDOW_DAYS = 90;
+const MAX_REQUESTS = 1000;
+
+export const open311Routes: FastifyPluginAsync<{ services: Services; ticketService: TicketService }> = async (app: FastifyInstance, { services, ticketService }) => {
+  // Open311 clients post forms, not JSON. Kept as URLSearchParams: a parameter may repeat.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => done(null, new URLSearchParams(body as string)));
+
+  // Open311 routes need no key: the gateway's shared per-address limit for keyless routes
+  // (RATE_LIMIT_KEYLESS_PER_ADDRESS) holds them, and a 429 comes in Open311's format below.
+  app.setErrorHandler((error, request, reply) => {
+    if (error instanceof Open311Error) return reply.code(error.status).send([{ code: error.status, description: error.message }]);
+    const mapped = toCivicLoopError(error as Error);
+    const retryAfter = retryAfterOf(mapped);
+    if (retryAfter) reply.header('retry-after', retryAfter);
+    const status = mapped.status === 404 || mapped.status === 429 ? mapped.status : mapped.status === 401 || mapped.status === 403 ? 403 : mapped.status >= 500 ? mapped.status : 400;
+    if (status >= 500) request.log.error({ err: error }, 'open311 request failed');
+    return reply.code(status).send([{ code: status, description: mapped.message }]);
+  });
+  app.setNotFoundHandler((request, reply) => reply.code(404).send([{ code: 404, description: `No Open311 resource ${request.method} ${request.url.slice(0, 200)}; start at /open311/v2/discovery.json.` }]));
+
+  const publicRoute = { config: { access: { kind: 'none' as const } }, schema: { hide: true } };
+  const paramsOf = (request: FastifyRequest) => new Params(request.query, request.body instanceof URLSearchParams ? request.body : undefined);
+  const baseUrl = (request: FastifyRequest) => services.config.publicUrl ?? `${request.protocol}://${request.host}`;
+
+  async function jurisdiction(params: Params): Promise<Tenant> {
+    const code = params.one('jurisdiction_id');
+    if (!code) throw new Open311Error(400, 'jurisdiction_id is required: the code of the city or district (the tenant code).');
+    const tenant = await services.tenants.findByCode(code.toUpperCase());
+    if (!tenant) throw new Open311Error(404, `No jurisdiction ${code.slice(0, 40)}.`);
+    return tenant;
+  }
+
+  /** Reads show only what the tenant chose to publish. */
+  async function publishingJurisdiction(params: Params): Promise<Tenant> {
+    const tenant = await jurisdiction(params);
+    if (!tenant.policy.publicReads) throw new Open311Error(403, `Jurisdiction ${tenant.code} does not publish its requests; ask it for access through its own channels.`);
+    return tenant;
+  }
+
+  function json(format: string): void {
+    if (format !== 'json') throw new Open311Error(400, `Format ${format.slice(0, 20)} is not served; use .json.`);
+  }
+
+  function knownService(code: string): void {
+    if (!findCategory(code)) throw new Open311Error(404, `No service ${code.slice(0, 64)}; list them with services.json.`);
+  }
+
+  app.get<{ Params: { format: string } }>('/discovery.:format', publicRoute, async (request) => {
+    json(request.params.format);
+    const base = `${baseUrl(request)}/open311/v2`;
+    return {
+      changeset: '2026-11-22T00:00:00Z',
+      contact: 'Your city service desk; see the CivicLoop tenant for details.',
+      key_service: 'Ask the operator of this CivicLoop tenant for an api_key (its publishable key).',
+      endpoints: [{ specification: 'http://wiki.open311.org/GeoReport_v2', url: base, changeset: '2026-11-22T00:00:00Z', type: 'production', formats: ['application/json'] }],
+    };
+  });
+
+  app.get<{ Params: { format: string } }>('/services.:format', publicRoute, async (request) => {
+    json(request.params.format);
+    await jurisdiction(paramsOf(request));
+    return categoryCatalogue().categories.map((c) => serviceOf(c.code));
+  });
+
+  app.get<{ Params: { code: string; format: string } }>('/services/:code.:format', publicRoute, async (request) => {
+    json(request.params.format);
+    await jurisdiction(paramsOf(request));
+    knownService(request.params.code);
+    // Our categories take no extra questions: the definition has no attributes.
+    return { service_code: request.params.code, attributes: [] };
+  });
+
+  app.post<{ Params: { format: string } }>('/requests.:format', publicRoute, async (request) => {
+    json(request.params.format);
+    const params = paramsOf(request);
+    const tenant = await jurisdiction(params);
+    const apiKey = params.one('api_key');
+    if (!apiKey) throw new Open311Error(403, 'api_key is required to post a request.');
+    let principal: Principal;
+    try {
+      principal = await authenticate({ authorization: `Bearer ${apiKey}` }, services.tenants, services.config.tokenMaxTtlSeconds);
+    } catch {
+      // A failed authentication like any other: it counts against the address.
+      const wait = await services.addressLimits.noteAuthFailure(request.ip);
+      if (wait !== undefined) throw new Open311Error(429, `Too many failed authentications from this address; wait ${wait} s.`);
+      throw new Open311Error(403, 'api_key is not valid.');
+    }
+    if (principal.tenantId !== tenant.id) throw new Open311Error(403, 'api_key belongs to another jurisdiction.');
+    const serviceCode = params.one('service_code');
+    if (!serviceCode) throw new Open311Error(400, 'service_code is required.');
+    knownService(serviceCode);
+    // An empty lat or long is absent: a request is never stored at 0,0.
+    const lat = params.number('lat', -90, 90);
+    const lon = params.number('long', -180, 180);
+    if (lat === undefined || lon === undefined) throw new Open311Error(400, 'lat and long are required (WGS-84 degrees); address_string alone cannot be located here.');
+    const description = params.one('description') ?? '';
+    if (description.length > 4000) throw new Open311Error(400, 'description is longer than 4000 characters.');
+    const mediaUrl = params.one('media_url');
+    if (mediaUrl && !/^https:\/\/[^\s]{1,500}$/.test(mediaUrl)) throw new Open311Error(400, 'media_url must be an absolute https URL.');
+    const name = [params.one('first_name'), params.one('last_name')].filter(Boolean).join(' ');
+    const contact = params.one('phone') ?? params.one('email');
+    const address = params.one('address_string');
+    const accountId = params.one('account_id');
+    const { ticket } = await ticketService.create(
+      principal,
+      {
+        category: serviceCode,
+        description: description || serviceOf(serviceCode).service_name,
+        location: { lat, lon, ...(address ? { address: address.slice(0, 300) } : {}) },
+        channel: 'app',
+        ...(name ? { reporterName: name.slice(0, 100) } : {}),
+        ...(contact ? { contact: contact.slice(0, 100) } : {}),
+        ...(mediaUrl ? { photos: [{ ref: mediaUrl }] } : {}),
+      },
+      undefined,
+    );
+    return [{ service_request_id: ticket.number, service_notice: '', ...(accountId ? { account_id: accountId } : {}) }];
+  });
+
+  async function unitNames(tenantId: string): Promise<Map<string, string>> {
+    return new Map((await services.directory.listUnits(tenantId)).map((u) => [u.id, u.name]));
+  }
+
+  /** Reads act as the gateway itself, then keep only what the tenant publishes. */
+  const reader = (tenant: Tenant): Principal => ({ tenantId: tenant.id, sub: 'open311', role: 'service', via: 'secret_key' });
+
+  app.get<{ Params: { format: string } }>('/requests.:format', publicRoute, async (request) => {
+    json(request.params.format);
+    const params = paramsOf(request);
+    const tenant = await publishingJurisdiction(params);
+    const published = (t: Ticket | undefined): t is Ticket => t !== undefined && isPublished(t, tenant.policy);
+    const units = await unitNames(tenant.id);
+    const shown = (tickets: Ticket[]) => tickets.map((t) => requestOf(t, tenant, t.unitId ? units.get(t.unitId) : undefined, baseUrl(request)));
+    const numbers = params.many('service_request_id');
+    if (numbers) {
+      const found: Ticket[] = [];
+      for (const number of numbers.slice(0, MAX_REQUESTS)) {
+        const ticket = await ticketService.byNumber(reader(tenant), number).catch(() => undefined);
+        if (published(ticket)) found.push(ticket);
+      }
+      return shown(found);
+    }
+    const end = params.time('end_date') ?? services.now();
+    const start = params.time('start_date') ?? new Date(end.getTime() - DEFAULT_WINDOW_DAYS * 86_400_000);
+    if (start > end) throw new Open311Error(400, 'start_date is after end_date.');
+    const statuses = params.many('status')?.map((s) => s.toLowerCase());
+    if (statuses?.some((s) => s !== 'open' && s !== 'closed')) throw new Open311Error(400, 'status is open, closed, or both (open,closed).');
+    const codes = params.many('service_code');
+    for (const code of codes ?? []) knownService(code);
+    const wanted = (t: Ticket) => {
+      if (!published(t)) return false;
+      if (codes && !codes.includes(t.category)) return false;
+      return !statuses || statuses.includes(TERMINAL_STATUSES.includes(t.status) ? 'closed' : 'open');
+    };
+    const out: Ticket[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 20 && out.length < MAX_REQUESTS; page++) {
+      const result = await listTickets(services.tickets, reader(tenant), { createdFrom: start.toISOString(), createdTo: end.toISOString(), limit: 200, ...(codes?.length === 1 ? { category: codes[0]! } : {}), ...(cursor ? { cursor } : {}) }, services.now());
+      out.push(...result.items.filter(wanted));
+      if (!result.nextCursor) break;
+      cursor = result.nextCursor;
+    }
+    return shown(out.slice(0, MAX_REQUESTS));
+  });
+
+  app.get<{ Params: { id: string; format: string } }>('/requests/:id.:format', publicRoute, async (request) => {
+    json(request.params.format);
+    const tenant = await publishingJurisdiction(paramsOf(request));
+    let ticket: Ticket | undefined;
+    try {
+      ticket = await ticketService.byNumber(reader(tenant), request.params.id);
+    } catch (error) {
+      if (!(error instanceof CivicLoopError && error.status === 404)) throw error;
+    }
+    // A private ticket is not there for a reader without credentials.
+    if (!ticket || !isPublished(ticket, tenant.policy)) throw new Open311Error(404, `No request ${request.params.id.slice(0, 40)}.`);
+    return [requestOf(ticket, tenant, ticket.unitId ? (await unitNames(tenant.id)).get(ticket.unitId) : undefined, baseUrl(request))];
+  });
+
+  app.get<{ Params: { token: string; format: string } }>('/tokens/:token.:format', publicRoute, async (request) => {
+    json(request.params.format);
+    await jurisdiction(paramsOf(request));
+    // Requests are created at once and answered with their id, so no token is ever pending.
+    throw new Open311Error(404, `No pending token ${request.params.token.slice(0, 40)}: requests here get their service_request_id immediately.`);
+  });
+};
