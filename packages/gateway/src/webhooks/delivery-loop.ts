@@ -7,7 +7,7 @@ import { globalKeys, tenantKeys } from '../redis/keys.js';
 import { streamEntryToEvent } from '../store/ticket-store.js';
 import { claimDue, defineLeaseClaim } from '../redis/lease-claim.js';
 import { signPayload, SIGNATURE_HEADER } from './signature.js';
-import { checkTargetResolves } from './targets.js';
+import { postWebhook } from './post-webhook.js';
 import { WEBHOOK_GROUP, WebhookStore } from './webhook-store.js';
 import { defineScript } from '../redis/define-script.js';
 
@@ -137,9 +137,8 @@ export class WebhookDeliveryLoop {
     let status: number | null = null;
     let error: string | undefined;
     try {
-      await checkTargetResolves(webhook.url, this.config.webhookAllowPrivateTargets);
-      const response = await fetch(webhook.url, {
-        method: 'POST',
+      status = await postWebhook({
+        url: webhook.url,
         headers: {
           'content-type': 'application/json',
           'user-agent': 'CivicLoop-Webhooks/1',
@@ -147,11 +146,9 @@ export class WebhookDeliveryLoop {
           [SIGNATURE_HEADER]: signPayload(secret, record.payload, Math.floor(started.getTime() / 1000)),
         },
         body: record.payload,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.config.webhookTimeoutMs),
+        timeoutMs: this.config.webhookTimeoutMs,
+        allowPrivate: this.config.webhookAllowPrivateTargets,
       });
-      status = response.status;
-      await response.arrayBuffer().catch(() => undefined);
     } catch (failure) {
       error = failure instanceof Error ? failure.message : String(failure);
     }
