@@ -64,6 +64,7 @@ export const ERRORS = {
   CL_ERR_CONFIG: define(500, 'The gateway configuration is invalid; the message names the variable to change.'),
   CL_ERR_PORT_IN_USE: define(500, 'A port the gateway needs is taken; the message names the variable that changes it.'),
   CL_ERR_REDIS_SERVER_MISSING: define(500, 'redis-server is not installed; install it (apt-get install -y redis-server) or set REDIS_URL to an existing Redis.'),
+  CL_ERR_TOKEN_UNAVAILABLE: define(0, 'No token could be had from getToken (or the token URL): the user\'s session has ended or the sign-in service refused; sign the user in again.'),
   CL_ERR_NETWORK: define(0, 'The gateway could not be reached; check baseUrl and the network.', true),
   CL_ERR_TIMEOUT: define(0, 'The request took longer than timeoutMs; raise timeoutMs or retry.', true),
   CL_ERR_ABORTED: define(0, 'The request was aborted by its AbortSignal.'),

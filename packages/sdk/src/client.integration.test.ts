@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN_REPORT, startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
 import { CivicLoop } from './client.js';
-import { AuthenticationError, ConflictError, InvalidRequestError } from './errors.js';
+import { AuthenticationError, ConflictError, ConnectionError, InvalidRequestError } from './errors.js';
 import { signToken } from '@civicloop/model';
 
 let gw: TestGateway;
@@ -141,6 +141,55 @@ describe('the whole loop through the SDK against a real gateway and Redis', () =
   });
 });
 
+describe('what the SDK tells apart', () => {
+  it('reports a failing getToken as an authentication failure, not as the network, and does not retry it', async () => {
+    let calls = 0;
+    const expired = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, retryBaseDelayMs: 1, token: () => {
+      calls++;
+      throw new Error('the portal session expired');
+    } });
+    const refused = await expired.tickets.get('tk_whatever').catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(AuthenticationError);
+    expect(refused).toMatchObject({ code: 'CL_ERR_TOKEN_UNAVAILABLE', status: 0, retryable: false });
+    expect(refused).not.toBeInstanceOf(ConnectionError);
+    expect(calls).toBe(1);
+    const empty = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: async () => '' });
+    await expect(empty.tickets.get('tk_whatever')).rejects.toMatchObject({ code: 'CL_ERR_TOKEN_UNAVAILABLE' });
+    // A getToken that knows it could not reach its own server says so, and is retried like a network failure.
+    let offlineCalls = 0;
+    const offline = new CivicLoop({ baseUrl: gw.url, maxRetries: 2, retryBaseDelayMs: 1, token: () => {
+      offlineCalls++;
+      throw new ConnectionError({ code: 'CL_ERR_NETWORK', message: 'portal unreachable', status: 0, retryable: true });
+    } });
+    await expect(offline.tickets.get('tk_whatever')).rejects.toBeInstanceOf(ConnectionError);
+    expect(offlineCalls).toBe(3);
+    // The event stream stops with the same error instead of retrying forever.
+    const subscription = expired.subscribe();
+    await expect(subscription[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: 'CL_ERR_TOKEN_UNAVAILABLE' });
+  });
+
+  it('subscribe() misses nothing when the connection drops before the first event arrives', async () => {
+    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey, retryBaseDelayMs: 10 });
+    const states: string[] = [];
+    const subscription = server.subscribe({ onOpen: () => states.push('open'), onDisconnect: () => states.push('down') });
+    const received: string[] = [];
+    const consumer = (async () => {
+      for await (const event of subscription) {
+        received.push(event.event.ticketId);
+        break;
+      }
+    })();
+    for (let i = 0; i < 250 && !states.includes('open'); i++) await new Promise((r) => setTimeout(r, 20));
+    // Open, nothing received yet: the stream drops, and a ticket is reported before it is back.
+    gw.streams.closeAll();
+    const missed = await server.tickets.create(BIN_REPORT);
+    await consumer;
+    subscription.close();
+    expect(received).toEqual([missed.id]);
+    expect(states.slice(0, 3)).toEqual(['open', 'down', 'open']);
+  });
+});
+
 describe('photos and anonymous residents through the SDK', () => {
   it('uploads a photo with a resident token and files a report that carries it', async () => {
     const { default: sharp } = await import('sharp');
@@ -149,11 +198,14 @@ describe('photos and anonymous residents through the SDK', () => {
     const photo = await resident.media.upload(new Blob([new Uint8Array(jpeg)], { type: 'image/jpeg' }), 'bin.jpg');
     expect(photo).toMatchObject({ contentType: 'image/jpeg', width: 64, height: 48 });
     expect(photo.ref).toMatch(/^media:/);
-    const served = await fetch(resident.media.url(photo.ref));
+    // The upload's own link is signed for the uploader; the bare reference needs credentials.
+    const served = await fetch(resident.media.url(photo.url));
     expect(served.status).toBe(200);
     expect(Buffer.from(await served.arrayBuffer()).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+    expect((await fetch(resident.media.url(photo.ref))).status).toBe(404);
     const ticket = await resident.tickets.create({ ...BIN_REPORT, photos: [{ ref: photo.ref }] });
-    expect(ticket.photos).toEqual([{ ref: photo.ref }]);
+    expect(ticket.photos).toEqual([{ ref: photo.ref, url: expect.stringContaining('sig=') }]);
+    expect((await fetch(resident.media.url(ticket.photos[0]!))).status).toBe(200);
   });
 
   it('refuses a file that is not an image with a typed error', async () => {

@@ -18,6 +18,10 @@ export interface SubscribeOptions {
   onReset?: () => void;
   /** Called after each reconnect, with the id it resumed from. */
   onReconnect?: (lastEventId: string | undefined) => void;
+  /** Called each time the stream is open (live): first connection and every reconnection. */
+  onOpen?: () => void;
+  /** Called each time the stream drops or a connection attempt fails, before it retries. */
+  onDisconnect?: (error: unknown) => void;
 }
 
 /** A live subscription: iterate it with `for await`; `lastEventId` is where a resume would continue. */
@@ -63,6 +67,7 @@ export function subscribeTo<T>(transport: Transport, stream: StreamOptions, opti
           throw errorFromResponse(response.status, body?.error, response.headers.get('x-request-id') ?? undefined);
         }
         attempt = 0;
+        options.onOpen?.();
         const parser = new SseParser();
         const decoder = new TextDecoder();
         const reader = response.body.getReader();
@@ -71,14 +76,18 @@ export function subscribeTo<T>(transport: Transport, stream: StreamOptions, opti
           if (done) break;
           for (const message of parser.push(decoder.decode(value, { stream: true }))) {
             if (message.retry !== undefined) serverRetryMs = message.retry;
+            // Every id moves the resume point, the one the gateway sends first included: a
+            // stream that drops before its first event resumes from where it began.
+            if (message.id !== undefined) lastEventId = message.id;
             if (message.event === 'reset') options.onReset?.();
             if (message.event !== stream.event) continue;
-            if (message.id !== undefined) lastEventId = message.id;
             yield JSON.parse(message.data) as T;
           }
         }
+        if (!controller.signal.aborted) options.onDisconnect?.(new Error('the event stream ended'));
       } catch (error) {
         if (controller.signal.aborted) return;
+        options.onDisconnect?.(error);
         if (FATAL.some((kind) => error instanceof kind)) throw error;
         if (error instanceof CivicLoopApiError && !error.retryable && error.status < 500 && error.status !== 0) throw error;
       }

@@ -15,6 +15,7 @@ export class SseParser {
   private event = '';
   private id: string | undefined;
   private retry: number | undefined;
+  private sawId = false;
 
   push(chunk: string): SseMessage[] {
     this.buffer += chunk;
@@ -25,7 +26,9 @@ export class SseParser {
       const width = this.buffer.startsWith('\r\n', newline) ? 2 : 1;
       this.buffer = this.buffer.slice(newline + width);
       if (line === '') {
-        if (this.data.length > 0 || this.retry !== undefined) {
+        // A block with only an id still moves the resume point (WHATWG: the last event ID is set
+        // on dispatch even when there is no data).
+        if (this.data.length > 0 || this.retry !== undefined || this.sawId) {
           const message: SseMessage = { event: this.event || 'message', data: this.data.join('\n') };
           if (this.id !== undefined) message.id = this.id;
           if (this.retry !== undefined) message.retry = this.retry;
@@ -34,6 +37,7 @@ export class SseParser {
         this.data = [];
         this.event = '';
         this.retry = undefined;
+        this.sawId = false;
         continue;
       }
       if (line.startsWith(':')) continue;
@@ -43,7 +47,10 @@ export class SseParser {
       if (value.startsWith(' ')) value = value.slice(1);
       if (field === 'data') this.data.push(value);
       else if (field === 'event') this.event = value;
-      else if (field === 'id' && !value.includes('\0')) this.id = value;
+      else if (field === 'id' && !value.includes('\0')) {
+        this.id = value;
+        this.sawId = true;
+      }
       else if (field === 'retry' && /^\d+$/.test(value)) this.retry = Number(value);
     }
     return out;

@@ -1,4 +1,4 @@
-import { AbortError, CivicLoopApiError, ConnectionError, TimeoutError, errorFromResponse } from './errors.js';
+import { AbortError, AuthenticationError, CivicLoopApiError, ConnectionError, TimeoutError, errorFromResponse } from './errors.js';
 
 export interface TransportOptions {
   baseUrl: string;
@@ -121,8 +121,26 @@ export class Transport {
     const { apiKey, token } = this.options;
     if (apiKey?.startsWith('cl_pk_')) headers['x-civicloop-key'] = apiKey;
     else if (apiKey) headers.authorization = `Bearer ${apiKey}`;
-    if (token) headers.authorization = `Bearer ${typeof token === 'function' ? await token() : token}`;
+    if (token) headers.authorization = `Bearer ${typeof token === 'function' ? await this.freshToken(token) : token}`;
     return headers;
+  }
+
+  /**
+   * A token from the host's getToken. Its failure is an authentication failure (the session
+   * ended, the sign-in service refused), never a network error to retry or queue: the user must
+   * sign in again. A getToken that knows better may throw a CivicLoopApiError itself, e.g. a
+   * ConnectionError when it could not reach its own server.
+   */
+  private async freshToken(getToken: () => string | Promise<string>): Promise<string> {
+    let token: unknown;
+    try {
+      token = await getToken();
+    } catch (error) {
+      if (error instanceof CivicLoopApiError) throw error;
+      throw new AuthenticationError({ code: 'CL_ERR_TOKEN_UNAVAILABLE', message: `getToken failed (${(error as Error)?.message ?? String(error)}); sign the user in again.`, status: 0 }, { cause: error });
+    }
+    if (typeof token !== 'string' || token === '') throw new AuthenticationError({ code: 'CL_ERR_TOKEN_UNAVAILABLE', message: 'getToken returned no token; sign the user in again.', status: 0 });
+    return token;
   }
 
   url(path: string, query?: Request['query']): string {

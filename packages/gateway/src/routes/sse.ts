@@ -69,7 +69,9 @@ export async function serveRedisStream(request: FastifyRequest, reply: FastifyRe
     raw.write(chunk);
     if (raw.writableLength > 4 * 1024 * 1024) stop();
   };
-  send('retry: 2000\n\n');
+  // The first frame names where this stream begins: a client whose connection drops before the
+  // first event resumes from here (Last-Event-ID) and misses nothing.
+  send(`id: ${options.cursor}\nretry: 2000\n\n`);
   if (options.preface) send(options.preface);
   heartbeat = setInterval(() => send(': keep-alive\n\n'), services.config.sseHeartbeatMs);
   try {
