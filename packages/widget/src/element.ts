@@ -5,7 +5,7 @@ import { parsePoint } from './location.js';
 import { myReports } from './my-reports.js';
 import { Outbox, type QueuedReport } from './outbox.js';
 import { reportForm } from './report-form.js';
-import { isNetworkError, sendReport } from './reporting.js';
+import { ReportRefused, isNetworkError, isSignedOut, sendReport } from './reporting.js';
 import { Session } from './session.js';
 import { applyStyles } from './styles.js';
 
@@ -22,6 +22,8 @@ export interface CivicLoopReportEvents {
   'civicloop-sent': { key: string; number: string };
   'civicloop-status': { ticket: Ticket };
   'civicloop-error': { message: string; code?: string };
+  /** The resident's session ended (their token cannot be renewed): the page should sign them in again. */
+  'civicloop-signin-required': { message: string };
 }
 
 /**
@@ -95,15 +97,28 @@ export class CivicLoopReport extends HTMLElement {
     this.#dialog?.close();
   }
 
-  /** Sends reports queued while offline. Runs by itself on load and when the browser is back online. */
+  /**
+   * Sends reports queued while offline, those of the resident signed in now and no one else's.
+   * Runs by itself on load and when the browser is back online.
+   */
   async flush(): Promise<void> {
     const session = this.#session;
     if (!session || !this.#outbox) return;
     const t = translator(this.language);
-    await this.#outbox.flush(
-      async (item) => (await sendReport(session, item)).number,
-      isNetworkError,
-      (result) => {
+    // Nothing queued: do not ask for a token (nor make an anonymous identity) for nothing.
+    if (!(await this.#outbox.hasAny())) return;
+    let current: Awaited<ReturnType<Session['current']>>;
+    try {
+      current = await session.current();
+    } catch {
+      // Offline or signed out: the queue waits for its owner.
+      return;
+    }
+    await this.#outbox.flush({
+      owner: current.owner,
+      send: async (item) => (await sendReport(current.client, item)).number,
+      keepAndStop: (error) => isNetworkError(error) || isSignedOut(error),
+      onResult: (result) => {
         if ('number' in result) {
           this.#announce(t('queuedSent', { n: result.number }));
           this.#emit('civicloop-sent', { key: result.item.key, number: result.number });
@@ -114,7 +129,7 @@ export class CivicLoopReport extends HTMLElement {
           this.#emit('civicloop-error', errorDetail(result.error));
         }
       },
-    );
+    });
   }
 
   private render(): void {
@@ -175,23 +190,46 @@ export class CivicLoopReport extends HTMLElement {
     return h('div', {}, h('div', { role: 'tablist', 'aria-label': t('title') }, tabs), panels);
   }
 
-  async #submit(item: QueuedReport): Promise<Ticket | 'queued'> {
-    const queue = async () => {
-      await this.#outbox!.add(item);
-      this.#emit('civicloop-queued', { key: item.key });
+  /**
+   * Sends a report now, or queues it when offline for the resident who wrote it. A resident whose
+   * token cannot be had (the session ended) is asked to sign in again: that is not "offline", and
+   * the report is not queued, since it could not be told whose it is.
+   */
+  async #submit(draft: Omit<QueuedReport, 'owner'>): Promise<Ticket | 'queued'> {
+    const session = this.#session!;
+    const t = translator(this.language);
+    const queue = async (owner: string | undefined) => {
+      if (!owner) return this.#signInRequired(t);
+      await this.#outbox!.add({ ...draft, owner });
+      this.#emit('civicloop-queued', { key: draft.key });
       return 'queued' as const;
     };
-    if (!navigator.onLine) return queue();
+    if (!navigator.onLine) return queue(session.knownOwner());
+    let current: Awaited<ReturnType<Session['current']>>;
     try {
-      const ticket = await sendReport(this.#session!, item);
+      current = await session.current();
+    } catch (error) {
+      if (isNetworkError(error)) return queue(session.knownOwner());
+      if (isSignedOut(error)) return this.#signInRequired(t);
+      throw error;
+    }
+    try {
+      const ticket = await sendReport(current.client, { ...draft, owner: current.owner });
       this.#emit('civicloop-submitted', { ticket });
       this.#listen();
       return ticket;
     } catch (error) {
-      if (isNetworkError(error)) return queue();
+      if (isNetworkError(error)) return queue(current.owner);
+      if (isSignedOut(error)) return this.#signInRequired(t);
       this.#emit('civicloop-error', errorDetail(error));
       throw error;
     }
+  }
+
+  #signInRequired(t: Translate): never {
+    const message = t('signIn');
+    this.#emit('civicloop-signin-required', { message });
+    throw new ReportRefused(message);
   }
 
   /** Live updates of the resident's reports over SSE; the SDK resumes after every drop. */

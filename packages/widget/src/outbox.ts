@@ -6,6 +6,11 @@ export interface QueuedReport {
   /** Also the Idempotency-Key of its create: however often it is sent, one ticket results. */
   key: string;
   publishableKey: string;
+  /**
+   * Who wrote it: the tenant and subject of the resident's token (`<tenant>|<sub>`; for a browser
+   * without a login, its anonymous identity). It is sent only under that same identity.
+   */
+  owner: string;
   input: Omit<CreateTicketInput, 'photos'>;
   photos: Blob[];
   savedAt: string;
@@ -13,9 +18,20 @@ export interface QueuedReport {
 
 export type FlushResult = { item: QueuedReport; number: string } | { item: QueuedReport; error: Error };
 
+export interface FlushOptions {
+  /** Whose reports may be sent now; nothing is sent when no one is signed in. */
+  owner: string;
+  send: (item: QueuedReport) => Promise<string>;
+  /** An error after which the round stops and the report stays queued (offline, signed out). */
+  keepAndStop: (error: unknown) => boolean;
+  onResult: (result: FlushResult) => void;
+}
+
 /**
- * The offline queue. Flushing is serialised across tabs with the Web Locks API and within a tab
- * by a promise; the idempotency key makes even an overlapping send harmless.
+ * The offline queue. Each report belongs to the resident who wrote it and is sent only while
+ * that resident is signed in: on a shared browser, a report left by one resident whose session
+ * ended is never filed under the next one. Flushing is serialised across tabs with the Web Locks
+ * API and within a tab by a promise; the idempotency key makes even an overlapping send harmless.
  */
 export class Outbox {
   private readonly store: UseStore;
@@ -29,26 +45,33 @@ export class Outbox {
     return set(item.key, item, this.store);
   }
 
-  async pending(): Promise<QueuedReport[]> {
+  /** Whether any report is queued in this browser for this tenant, whoever wrote it. */
+  async hasAny(): Promise<boolean> {
+    return (await values<QueuedReport>(this.store)).some((item) => item.publishableKey === this.publishableKey);
+  }
+
+  /** The owner's queued reports, oldest first. Reports saved by earlier versions without an owner are never sent. */
+  async pending(owner: string): Promise<QueuedReport[]> {
     const all = await values<QueuedReport>(this.store);
-    return all.filter((item) => item.publishableKey === this.publishableKey).sort((a, b) => a.savedAt.localeCompare(b.savedAt));
+    return all.filter((item) => item.publishableKey === this.publishableKey && item.owner === owner).sort((a, b) => a.savedAt.localeCompare(b.savedAt));
   }
 
   /**
-   * Sends each queued report; one that arrives is removed, one the gateway refuses is removed
-   * and reported (it would be refused again), and a network failure stops the round.
+   * Sends each of the owner's queued reports; one that arrives is removed, one the gateway refuses
+   * is removed and reported (it would be refused again), and a failure that may pass (offline,
+   * signed out) stops the round with the report kept.
    */
-  flush(send: (item: QueuedReport) => Promise<string>, isNetworkError: (error: unknown) => boolean, onResult: (result: FlushResult) => void): Promise<void> {
+  flush(options: FlushOptions): Promise<void> {
     const round = async () => {
-      for (const item of await this.pending()) {
+      for (const item of await this.pending(options.owner)) {
         try {
-          const number = await send(item);
+          const number = await options.send(item);
           await del(item.key, this.store);
-          onResult({ item, number });
+          options.onResult({ item, number });
         } catch (error) {
-          if (isNetworkError(error)) return;
+          if (options.keepAndStop(error)) return;
           await del(item.key, this.store);
-          onResult({ item, error: error instanceof Error ? error : new Error(String(error)) });
+          options.onResult({ item, error: error instanceof Error ? error : new Error(String(error)) });
         }
       }
     };

@@ -5,6 +5,7 @@ import { h, uid } from './dom.js';
 import type { Language, MessageKey, Translate } from './i18n.js';
 import { locate, type Fix } from './location.js';
 import type { QueuedReport } from './outbox.js';
+import { ReportRefused } from './reporting.js';
 import { MAX_PHOTOS, PhotoError, preparePhoto } from './photos.js';
 
 export interface ReportFormContext {
@@ -15,7 +16,7 @@ export interface ReportFormContext {
   fallbackPoint: { lat: number; lon: number } | undefined;
   catalogue: () => Promise<CategoryCatalogue>;
   /** Sends now, or queues when offline; resolves with the ticket, or 'queued'. */
-  submit: (item: QueuedReport) => Promise<Ticket | 'queued'>;
+  submit: (item: Omit<QueuedReport, 'owner'>) => Promise<Ticket | 'queued'>;
   announce: (text: string) => void;
 }
 
@@ -187,12 +188,13 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     submitButton.disabled = true;
     submitButton.textContent = t('submitting');
     try {
-      const item: QueuedReport = { key: `widget-${crypto.randomUUID()}`, publishableKey: ctx.publishableKey, input, photos: photos.map((p) => p.blob), savedAt: new Date().toISOString() };
+      const item: Omit<QueuedReport, 'owner'> = { key: `widget-${crypto.randomUUID()}`, publishableKey: ctx.publishableKey, input, photos: photos.map((p) => p.blob), savedAt: new Date().toISOString() };
       const outcome = await ctx.submit(item);
       rememberCategory(input.category);
       showOutcome(outcome === 'queued' ? t('queued') : t('submitted', { n: outcome.number }));
     } catch (error) {
-      formError.textContent = t('error', { e: error instanceof Error ? error.message : String(error) });
+      // The draft stays in the form: nothing the resident wrote is lost.
+      formError.textContent = error instanceof ReportRefused ? error.message : t('error', { e: error instanceof Error ? error.message : String(error) });
     } finally {
       submitButton.disabled = false;
       submitButton.textContent = t('submit');

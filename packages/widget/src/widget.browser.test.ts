@@ -49,6 +49,8 @@ async function open(html: string, options: BrowserContextOptions = {}): Promise<
   return page;
 }
 let pageHtml = '';
+let signedIn: string | null = RESIDENT;
+let tokenRequests = 0;
 
 const shadow = (page: Page) => page.locator('civicloop-report');
 const announcer = (page: Page) => shadow(page).locator('[part="announcer"]');
@@ -80,8 +82,14 @@ beforeAll(async () => {
     '/csp.js': send('text/javascript', CSP_RECORDER),
     '/app.js': send('text/javascript', Buffer.from(app.outputFiles[0]!.contents)),
     // The host platform signs its logged-in resident's identity on its own server.
+    // Whoever is signed in on the portal right now (null: nobody, the session ended).
     '/token': async (_request, response) => {
-      const token = await signToken({ secretKey: gw.tenant.secretKey, sub: RESIDENT, role: 'citizen', ttlSeconds: 600 });
+      tokenRequests++;
+      if (!signedIn) {
+        response.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not signed in' }));
+        return;
+      }
+      const token = await signToken({ secretKey: gw.tenant.secretKey, sub: signedIn, role: 'citizen', ttlSeconds: 600 });
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token }));
     },
   });
@@ -91,7 +99,21 @@ beforeAll(async () => {
 afterEach(async () => {
   await context?.close();
   context = undefined;
+  signedIn = RESIDENT;
 });
+
+/** The widget's offline queue in this browser: who each queued report belongs to. */
+const queuedOwners = (page: Page) =>
+  page.evaluate(
+    () =>
+      new Promise<string[]>((resolve) => {
+        const request = indexedDB.open('civicloop-widget');
+        request.onsuccess = () => {
+          const all = request.result.transaction('outbox').objectStore('outbox').getAll();
+          all.onsuccess = () => resolve((all.result as { owner: string }[]).map((item) => item.owner));
+        };
+      }),
+  );
 
 afterAll(async () => {
   await browser?.close();
@@ -115,7 +137,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     expect(ticket).toMatchObject({ category: 'sanitation.bin_overflow', channel: 'widget', description: 'Bin overflowing by gate 2', reporter: { sub: RESIDENT, role: 'citizen' } });
     expect(ticket.location).toMatchObject({ lat: 23.1291, lon: 113.2644, accuracy: 12 });
     expect(ticket.photos).toHaveLength(1);
-    const stored = Buffer.from(await (await fetch(new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey }).media.url(ticket.photos[0]!.ref))).arrayBuffer());
+    const stored = Buffer.from(await (await fetch(new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey }).media.url(ticket.photos[0]!))).arrayBuffer());
     const meta = await sharp(stored).metadata();
     expect(Math.max(meta.width!, meta.height!)).toBe(1600);
     expect(meta.exif).toBeUndefined();
@@ -133,7 +155,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     const outcome = shadow(page).locator('[part="outcome"]');
     await expect.poll(() => outcome.textContent()).toMatch(/Received: report number/);
     const ticket = await ticketByNumber(/([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!);
-    const stored = Buffer.from(await (await fetch(secret().media.url(ticket.photos[0]!.ref))).arrayBuffer());
+    const stored = Buffer.from(await (await fetch(secret().media.url(ticket.photos[0]!))).arrayBuffer());
     const meta = await sharp(stored).metadata();
     expect([meta.format, meta.width, meta.height, meta.exif]).toEqual(['jpeg', 1024, 768, undefined]);
     expect(await violations(page)).toEqual([]);
@@ -189,6 +211,55 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     expect(await violations(page)).toEqual([]);
   });
 
+  it('never files a report one resident wrote before their session ended under the next resident who signs in on that browser', async () => {
+    const alice = `resident-alice-${Date.now()}`;
+    const bob = `resident-bob-${Date.now()}`;
+    const mine = async (sub: string) => (await new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await signToken({ secretKey: gw.tenant.secretKey, sub, role: 'citizen' }) }).tickets.list().toArray()).map((t) => t.description);
+    const geo = { permissions: ['geolocation'], geolocation: { latitude: 23.13, longitude: 113.32, accuracy: 20 } };
+    // Alice is signed in, writes a report, and the network drops as she sends it.
+    signedIn = alice;
+    tokenRequests = 0;
+    const page = await open(portal({ lang: 'en' }), geo);
+    await expect.poll(() => shadow(page).getByText(/Located/).count()).toBe(1);
+    await expect.poll(() => tokenRequests).toBeGreaterThan(0);
+    await fillReport(page, 'Alice: stair light out');
+    await context!.setOffline(true);
+    await page.getByRole('button', { name: 'Send report' }).click();
+    await expect.poll(() => shadow(page).locator('[part="outcome"]').textContent()).toMatch(/You are offline/);
+    expect(await queuedOwners(page)).toEqual([`${gw.tenant.id}|${alice}`]);
+
+    // Her session ends; Bob signs in on the same browser and the network is back.
+    signedIn = bob;
+    await context!.setOffline(false);
+    await page.reload();
+    await expect.poll(() => shadow(page).getByText(/Located/).count()).toBe(1);
+    await page.evaluate(() => (document.querySelector('civicloop-report') as unknown as { flush(): Promise<void> }).flush());
+    expect(await mine(bob)).toEqual([]);
+    expect(await countByText('Alice: stair light out')).toBe(0);
+    expect(await queuedOwners(page)).toEqual([`${gw.tenant.id}|${alice}`]);
+
+    // Nobody signed in: a report asks for a sign-in, is not queued as "offline", and stays in the form.
+    signedIn = null;
+    await page.reload();
+    await expect.poll(() => shadow(page).getByText(/Located/).count()).toBe(1);
+    await fillReport(page, 'Written while signed out');
+    const signInAsked = page.evaluate(() => new Promise<string>((resolve) => document.addEventListener('civicloop-signin-required', (e) => resolve((e as CustomEvent<{ message: string }>).detail.message), { once: true })));
+    await page.getByRole('button', { name: 'Send report' }).click();
+    expect(await signInAsked).toMatch(/sign in again/);
+    await expect.poll(() => shadow(page).locator('[part="error"]').textContent()).toMatch(/Your session has ended/);
+    expect(await page.getByLabel('What is the problem?').inputValue()).toBe('Written while signed out');
+    expect(await queuedOwners(page)).toEqual([`${gw.tenant.id}|${alice}`]);
+    expect(await countByText('Written while signed out')).toBe(0);
+
+    // Alice signs in again: her report goes out, under her name, once.
+    signedIn = alice;
+    await page.reload();
+    await expect.poll(() => announcer(page).textContent(), { timeout: 20_000 }).toMatch(/Your saved report was sent: number/);
+    expect(await mine(alice)).toEqual(['Alice: stair light out']);
+    expect(await mine(bob)).toEqual([]);
+    expect(await queuedOwners(page)).toEqual([]);
+  });
+
   it('shows my reports, a status change pushed live, then the rating after close', async () => {
     const resident = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await signToken({ secretKey: gw.tenant.secretKey, sub: RESIDENT, role: 'citizen' }) });
     const ticket = await resident.tickets.create({ category: 'sanitation.bin_overflow', description: 'Follow me live', location: ESTATE });
@@ -212,7 +283,8 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     const live = shadow(page).locator(`[data-ticket="${ticket.id}"]`);
     await expect.poll(() => live.locator('[part="status"]').textContent()).toBe('Closed');
     await expect.poll(() => live.locator('.timeline li.reached').count()).toBe(5);
-    expect(await live.locator('img').getAttribute('src')).toBe(`${gw.url}/v1/media/${after.ref.slice('media:'.length)}`);
+    // The after-photo of the resident's own ticket comes with a link signed for them (the ticket is not published).
+    expect(await live.locator('img').getAttribute('src')).toMatch(new RegExp(`^${gw.url}/v1/media/${after.ref.slice('media:'.length)}\\?exp=\\d+&sig=`));
     await expect.poll(() => live.locator('img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
 
     await live.getByLabel('5 out of 5').check();
