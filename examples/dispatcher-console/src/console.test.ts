@@ -60,4 +60,38 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
     expect(cspErrors).toEqual([]);
     await context.close();
   });
+
+  it('renews its token before it expires, and says plainly when it is not live', async () => {
+    let signedIn = true;
+    const shortLived = await startConsole({ gatewayUrl: gw.url, secretKey: gw.tenant.secretKey, publishableKey: gw.tenant.publishableKey, publicDir, tokenTtlSeconds: 3, signedIn: () => signedIn });
+    await gw.services.tenants.updatePolicy(gw.tenant.id, { allowedOrigins: [new URL(consoleServer.url).origin, new URL(shortLived.url).origin] });
+    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(shortLived.url);
+      await page.locator('body[data-ready="true"]').waitFor();
+      const badge = page.locator('#live');
+      await expect.poll(() => badge.getAttribute('data-state')).toBe('live');
+      expect(await badge.textContent()).toMatch(/^Live/);
+      // Well past the first token's three seconds, the board still follows new reports.
+      await page.waitForFunction(() => performance.now() > 4500);
+      const later = await server.tickets.create({ ...BIN_REPORT, location: { lat: 23.21, lon: 113.41 } });
+      await expect.poll(() => page.locator(`[data-ticket="${later.id}"]`).count(), { timeout: 15_000 }).toBe(1);
+      // The streams drop: the header says so, then live again once they are back.
+      gw.streams.closeAll();
+      await expect.poll(() => badge.getAttribute('data-state')).toBe('reconnecting');
+      expect(await badge.textContent()).toMatch(/Not live: reconnecting/);
+      await expect.poll(() => badge.getAttribute('data-state'), { timeout: 15_000 }).toBe('live');
+      // The operator's sign-in ends: the next renewal is refused and the console says to sign in.
+      signedIn = false;
+      await page.waitForFunction(() => performance.now() > 9000);
+      gw.streams.closeAll();
+      await expect.poll(() => badge.getAttribute('data-state'), { timeout: 15_000 }).toBe('signed-out');
+      expect(await badge.textContent()).toMatch(/sign in again/);
+    } finally {
+      await context.close();
+      await shortLived.close();
+    }
+  });
 });

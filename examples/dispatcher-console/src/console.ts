@@ -15,9 +15,11 @@ export interface ConsoleOptions {
   dispatcher?: string;
   /** Where the built page is (console.js, console.css). Default: public/ beside this file in dist. */
   publicDir?: URL;
+  /** Lifetime of the dispatcher tokens the page gets; it renews them before they expire. Default 3600 s. */
+  tokenTtlSeconds?: number;
+  /** Whether the operator is still signed in (behind the command centre's SSO); default always. */
+  signedIn?: () => boolean;
 }
-
-const TOKEN_TTL_SECONDS = 3600;
 
 /**
  * The dispatcher console's small server: the page, its script and styles, and a dispatcher token
@@ -31,7 +33,7 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
   const page = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>CivicLoop dispatch</title><link rel="stylesheet" href="/console.css"><script type="module" src="/console.js"></script></head>
-<body><header><h1>CivicLoop dispatch 调度台</h1><span id="clock" aria-live="off"></span></header>
+<body><header><h1>CivicLoop dispatch 调度台</h1><span id="live" role="status" data-state="connecting">Connecting… 连接中</span><span id="clock" aria-live="off"></span></header>
 <main>
 <section id="kpis" aria-label="Today"></section>
 <section id="board" aria-label="Open tickets by state"><h2>Open tickets</h2></section>
@@ -47,8 +49,15 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
     } else if (path === '/console.css') {
       response.writeHead(200, { 'content-type': 'text/css; charset=utf-8' }).end(publicFile('console.css'));
     } else if (path === '/config.json') {
-      const token = await signToken({ secretKey: options.secretKey, sub: options.dispatcher ?? 'console-dispatcher', role: 'dispatcher', name: 'Dispatch console', ttlSeconds: TOKEN_TTL_SECONDS });
-      response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ gatewayUrl: gateway, publishableKey: options.publishableKey, token }));
+      response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ gatewayUrl: gateway, publishableKey: options.publishableKey }));
+    } else if (path === '/token.json') {
+      // The page asks again before its token expires; a signed-out operator gets a 401.
+      if (options.signedIn && !options.signedIn()) {
+        response.writeHead(401, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ error: 'signed out' }));
+        return;
+      }
+      const token = await signToken({ secretKey: options.secretKey, sub: options.dispatcher ?? 'console-dispatcher', role: 'dispatcher', name: 'Dispatch console', ttlSeconds: options.tokenTtlSeconds ?? 3600 });
+      response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ token }));
     } else {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
     }

@@ -1,4 +1,4 @@
-import { CivicLoop, type GeoJsonFeature, type Ticket } from '@civicloop/sdk';
+import { AuthenticationError, CivicLoop, type GeoJsonFeature, type Ticket } from '@civicloop/sdk';
 
 // The dispatcher's console: everything through the SDK, live over its event streams.
 const STATES = ['reported', 'dispatched', 'accepted', 'on_site', 'resolved', 'rework'] as const;
@@ -19,8 +19,44 @@ function svg(tag: string, attrs: Attrs = {}, ...children: Node[]): SVGElement {
   return node;
 }
 
-const config = (await (await fetch('/config.json')).json()) as { gatewayUrl: string; publishableKey: string; token: string };
-const client = new CivicLoop({ baseUrl: config.gatewayUrl, apiKey: config.publishableKey, token: config.token });
+const config = (await (await fetch('/config.json')).json()) as { gatewayUrl: string; publishableKey: string };
+
+// ---- Sign-in: a dispatcher token from the console's server, renewed before it expires ---------
+let held: { token: string; exp: number; lifetime: number } | undefined;
+async function token(): Promise<string> {
+  const now = Date.now() / 1000;
+  // Renewed once two thirds of its life are gone, so a slow request never carries an expired one.
+  if (held && held.exp - now > held.lifetime / 3) return held.token;
+  const response = await fetch('/token.json', { cache: 'no-store' });
+  if (!response.ok) throw new Error(`the console's sign-in answered ${response.status}`);
+  const fresh = ((await response.json()) as { token: string }).token;
+  const claims = JSON.parse(atob(fresh.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { iat: number; exp: number };
+  held = { token: fresh, exp: claims.exp, lifetime: claims.exp - claims.iat };
+  return fresh;
+}
+const client = new CivicLoop({ baseUrl: config.gatewayUrl, apiKey: config.publishableKey, token });
+
+// ---- Live or not: said plainly, in the header --------------------------------------------------
+const liveBadge = document.getElementById('live')!;
+const LIVE_TEXT = { live: 'Live 实时', reconnecting: 'Not live: reconnecting… 未连接，重连中', 'signed-out': 'Not live: sign in again 未连接：请重新登录' } as const;
+const streamsUp = new Set<string>();
+function showLive(state: keyof typeof LIVE_TEXT): void {
+  if (liveBadge.dataset.state === state) return;
+  liveBadge.dataset.state = state;
+  liveBadge.textContent = LIVE_TEXT[state];
+}
+function streamState(name: string) {
+  return {
+    onOpen: () => {
+      streamsUp.add(name);
+      if (streamsUp.size === 2) showLive('live');
+    },
+    onDisconnect: (error: unknown) => {
+      streamsUp.delete(name);
+      showLive(error instanceof AuthenticationError ? 'signed-out' : 'reconnecting');
+    },
+  };
+}
 const tickets = new Map<string, Ticket>();
 const today = () => new Date().toLocaleDateString('en-CA', { timeZone: 'Asia/Shanghai' });
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toLocaleDateString('en-CA', { timeZone: 'Asia/Shanghai' });
@@ -152,7 +188,7 @@ const refreshKpisSoon = () => {
 };
 
 async function followTickets(): Promise<void> {
-  for await (const { event } of client.subscribe()) {
+  for await (const { event } of client.subscribe(streamState('tickets'))) {
     const ticket = await client.tickets.get(event.ticketId);
     if ((STATES as readonly string[]).includes(ticket.status)) tickets.set(ticket.id, ticket);
     else tickets.delete(ticket.id);
@@ -163,7 +199,7 @@ async function followTickets(): Promise<void> {
 }
 
 async function followFleet(): Promise<void> {
-  for await (const feature of client.fleet.positions({ throttleMs: 2000 })) {
+  for await (const feature of client.fleet.positions({ throttleMs: 2000 }, streamState('fleet'))) {
     fleet.set(String((feature.properties as { deviceId: string }).deviceId), feature);
     drawMap();
   }
@@ -177,6 +213,7 @@ setInterval(() => {
 await loadBoard();
 await Promise.all([drawKpis(), loadMap(), drawBlackSpots()]);
 document.body.dataset.ready = 'true';
-void followTickets();
-void followFleet().catch(() => undefined);
+// A stream stops only when it cannot authenticate: then the console says it is not live.
+void followTickets().catch(() => showLive('signed-out'));
+void followFleet().catch(() => showLive('signed-out'));
 setInterval(() => void drawBlackSpots().catch(() => undefined), 60_000);
