@@ -73,8 +73,10 @@ export function installIdempotentReplay(app: FastifyInstance, services: Services
     const claim = request.replayClaim;
     if (!claim) return payload;
     request.replayClaim = undefined;
-    if (reply.statusCode >= 500 || (typeof payload !== 'string' && !Buffer.isBuffer(payload))) {
-      // Nothing is known to have happened: the key is free for the retry to run again.
+    if (reply.statusCode >= 300 || (typeof payload !== 'string' && !Buffer.isBuffer(payload))) {
+      // A refusal writes nothing, not even its answer; and after a 5xx nothing is known to have
+      // happened. Either way the key is free again, and the same request gets the same refusal
+      // (or, once the cause is gone, runs).
       await services.redis.del(claim.key).catch(() => undefined);
       return payload;
     }
