@@ -15,9 +15,9 @@ export interface TestRedis {
 }
 
 /** A private redis-server on a free port, with its data in a temp directory. */
-export async function startTestRedis(options: { appendOnly?: boolean } = {}): Promise<TestRedis> {
+export async function startTestRedis(options: { appendOnly?: boolean; /** Allow DEBUG DIGEST (a hash of the whole dataset) from loopback. */ digest?: boolean } = {}): Promise<TestRedis> {
   const dir = mkdtempSync(path.join(tmpdir(), 'civicloop-redis-'));
-  const server = await startRedisServer({ dir, ...(options.appendOnly ? { appendOnly: true } : {}) });
+  const server = await startRedisServer({ dir, ...(options.appendOnly ? { appendOnly: true } : {}), ...(options.digest ? { extraArgs: ['--enable-debug-command', 'local'] } : {}) });
   const client = new Redis(server.url);
   // Tests stop and kill servers on purpose; the client reconnects or is discarded.
   client.on('error', () => undefined);
@@ -105,6 +105,11 @@ export async function startTestGateway(overrides: Partial<GatewayConfig> = {}, o
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** One hash of every key and value in Redis (DEBUG DIGEST): equal digests mean nothing was written. */
+export async function digestRedis(client: Redis): Promise<string> {
+  return (await client.call('DEBUG', 'DIGEST')) as string;
 }
 
 /** Every key in Redis with its serialized value: equal snapshots mean nothing was written. */
