@@ -16,8 +16,12 @@
  *      Also prints the CPU time per message of the gateway, redis-server and the bare broker.
  *   3. Memory with 10,000 connected devices (BENCH_CONNECTIONS): gateway RSS growth beside the
  *      bare broker's.
+ *   4. Memory before authentication: BENCH_PREAUTH_CONNECTIONS (20) connections announcing 256 MB
+ *      CONNECT packets and streaming bytes for BENCH_PREAUTH_SECONDS (4): the gateway's peak RSS
+ *      growth beside its idle RSS (and a bare aedes, which has no such limit, for comparison).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -104,6 +108,8 @@ try {
     CIVICLOOP_MASTER_KEY: 'bench-master',
     RATE_LIMIT_PER_KEY: '0',
     RATE_LIMIT_PER_ADDRESS: '0',
+    // Every simulated device connects from 127.0.0.1, as devices behind one carrier NAT would.
+    MQTT_MAX_PENDING_PER_ADDRESS: '0',
   }, 'Ctrl-C');
   children.push(gatewayProcess);
   const bareProcess = await start(['--import', 'tsx', path.join(here, 'bare-broker.ts')], { PORT: String(barePort), STATS_PORT: String(bareStatsPort) }, 'ready');
@@ -248,6 +254,7 @@ try {
       MQTT_WS_PORT: String(freshWs),
       LOG_LEVEL: 'warn',
       CIVICLOOP_MASTER_KEY: 'bench-master',
+      MQTT_MAX_PENDING_PER_ADDRESS: '0',
     }, 'Ctrl-C');
     const freshBareBroker = await start(['--import', 'tsx', path.join(here, 'bare-broker.ts')], { PORT: String(freshBare), STATS_PORT: String(freshBareStats) }, 'ready');
     children.push(freshGateway, freshBareBroker);
@@ -273,6 +280,51 @@ try {
       `memory with ${CONNECTIONS} connected devices: gateway RSS ${mb(gatewayMemory.after)} MB (+${mb(growth)} MB, ${(growth / CONNECTIONS / 1024).toFixed(1)} KB per device); bare aedes RSS ${mb(bareMemory.after)} MB (+${mb(bareGrowth)} MB)`,
     );
     summary.push(`memory per connected device: ${(growth / CONNECTIONS / 1024).toFixed(1)} KB, baseline ${(bareGrowth / CONNECTIONS / 1024).toFixed(1)} KB, ratio ${(growth / bareGrowth).toFixed(2)}`);
+
+    // ---- 4. memory before authentication: connections announcing huge packets ----
+    const attackers = env('BENCH_PREAUTH_CONNECTIONS', 20);
+    const seconds = env('BENCH_PREAUTH_SECONDS', 4);
+    const flood = async (pid: number, port: number) => {
+      const idle = rssOf(pid);
+      let peak = idle;
+      let connections = 0;
+      const until = Date.now() + seconds * 1000;
+      const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 50);
+      // Each attacker announces a 256 MB CONNECT and streams bytes as fast as the socket takes
+      // them, and connects again whenever it is closed.
+      const attacker = async () => {
+        while (Date.now() < until) {
+          connections++;
+          await new Promise<void>((resolve) => {
+            const socket = connect(port, '127.0.0.1');
+            const chunk = Buffer.alloc(64 * 1024, 0x41);
+            const pump = () => {
+              while (Date.now() < until && socket.writable && socket.write(chunk));
+              if (Date.now() >= until) socket.destroy();
+            };
+            socket.once('connect', () => {
+              socket.write(Buffer.from([0x10, 0xff, 0xff, 0xff, 0x7f]));
+              pump();
+            });
+            socket.on('drain', pump);
+            socket.on('error', () => undefined);
+            socket.once('close', () => resolve());
+            setTimeout(() => socket.destroy(), Math.max(0, until - Date.now()));
+          });
+        }
+      };
+      await Promise.all(Array.from({ length: attackers }, attacker));
+      clearInterval(sampler);
+      await new Promise((r) => setTimeout(r, 500));
+      return { idle, peak, connections, after: rssOf(pid) };
+    };
+    const gatewayFlood = await flood(freshGateway.pid!, freshMqtt);
+    const bareFlood = await flood(freshBareBroker.pid!, freshBare);
+    const growthMb = (gatewayFlood.peak - gatewayFlood.idle) / 1048576;
+    console.log(
+      `memory before authentication: ${attackers} connections announcing 256 MB packets for ${seconds} s (${gatewayFlood.connections} connections made): gateway RSS idle ${mb(gatewayFlood.idle)} MB, peak ${mb(gatewayFlood.peak)} MB (+${growthMb.toFixed(1)} MB); bare aedes (no limit) idle ${mb(bareFlood.idle)} MB, peak ${mb(bareFlood.peak)} MB (+${((bareFlood.peak - bareFlood.idle) / 1048576).toFixed(0)} MB)`,
+    );
+    summary.push(`pre-auth RSS growth, ${attackers} connections announcing 256 MB: ${growthMb.toFixed(1)} MB, baseline idle RSS ${mb(gatewayFlood.idle)} MB, ratio ${(growthMb / (gatewayFlood.idle / 1048576)).toFixed(2)}`);
   }
   console.log(`\n${summary.join('\n')}`);
 } finally {

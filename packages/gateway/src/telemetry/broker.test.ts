@@ -175,6 +175,18 @@ describe('bad input', () => {
     expect(noisy.connected).toBe(true);
   });
 
+  it('loses none of the QoS 0 messages a device sends just before it disconnects', async () => {
+    const { device, credential } = await register({ kind: 'vehicle', name: 'Burst then leave' });
+    const client = await connect(tcpUrl, credential.username, credential.password);
+    const topic = nativeTopic(gw.tenant.id, 'vehicle', device.id, 'position');
+    const base = Date.now() - 60_000;
+    await Promise.all(Array.from({ length: 5000 }, (_, i) => publish(client, topic, { ts: base + i, lat: 23.1, lon: 113.2 }, 0)));
+    await client.endAsync();
+    const track = tenantKeys(gw.tenant.id).track(device.id);
+    for (let i = 0; i < 200 && (await gw.redis.client.xlen(track)) < 5000; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await gw.redis.client.xlen(track)).toBe(5000);
+  });
+
   it('stores a redelivered fix once', async () => {
     const { device, credential } = await register({ kind: 'vehicle', name: 'Twice' });
     const client = await connect(tcpUrl, credential.username, credential.password);

@@ -65,9 +65,13 @@ export class GuardedConnection extends Duplex {
   ) {
     super({ allowHalfOpen: false });
     inner.on('data', (chunk: Buffer) => this.scan(chunk));
+    // The client finished sending: what it sent is still read to the end (a device that sends
+    // QoS 0 messages and disconnects loses none of them); then the broker closes the connection.
     inner.once('end', () => this.push(null));
     inner.on('error', (error: Error) => this.destroy(error));
-    inner.once('close', () => this.destroy());
+    inner.once('close', () => {
+      if (!this.readableEnded && !this.destroyed) this.push(null);
+    });
   }
 
   /** The broker accepted the client's CONNECT: from now on the post-authentication limits apply. */
@@ -178,6 +182,9 @@ export class GuardedConnection extends Duplex {
     if (!this.sawFirstPacket) {
       this.sawFirstPacket = true;
       if (type !== CONNECT) return this.violate('not_connect_first');
+      if (length > this.limits.preAuthMaxBytes) return this.violate('too_large');
+      // Only now is the connection worth a broker client: one that announces a CONNECT it may send.
+      this.emit('connect-announced');
     }
     if (!this.authenticated) {
       if (length > this.limits.preAuthMaxBytes) return this.violate('too_large');

@@ -90,7 +90,9 @@ export async function startMqttListeners(broker: Aedes, options: ListenerOptions
     });
     connection.once('authenticated', () => slot.release());
     connection.once('close', () => slot.release());
-    broker.handle(connection, request as never);
+    // The broker gets the connection once its first bytes announce an acceptable CONNECT: a flood
+    // of connections that never do costs no broker client at all.
+    connection.once('connect-announced', () => broker.handle(connection, request as never));
   }
 
   const tcp = createTcpServer((socket) => {
