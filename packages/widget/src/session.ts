@@ -80,11 +80,11 @@ export class Session {
     return this.hostIdentity || Boolean(this.stored());
   }
 
-  async token(): Promise<string> {
+  async token(options: { fresh?: boolean } = {}): Promise<string> {
     const s = this.source();
     if (s.token) return s.token;
     const now = Date.now() / 1000;
-    if (this.cached && this.cached.exp - RENEW_BEFORE_SECONDS > now) return this.cached.token;
+    if (!options.fresh && this.cached && this.cached.exp - RENEW_BEFORE_SECONDS > now) return this.cached.token;
     const token = s.getToken ? await s.getToken() : s.tokenUrl ? await this.fetchHostToken(s.tokenUrl) : await this.anonymousToken();
     this.cached = { token, exp: claimsOf(token).exp ?? 0 };
     return token;
@@ -99,7 +99,9 @@ export class Session {
   async current(): Promise<{ owner: string; client: CivicLoop }> {
     let token: string;
     try {
-      token = await this.token();
+      // Asked afresh from the host, not from the cache: whoever is signed in on the portal at this
+      // moment (another resident may have signed in since the cached token was fetched).
+      token = await this.token({ fresh: this.hostIdentity });
     } catch (error) {
       if (error instanceof AuthenticationError || error instanceof ConnectionError) throw error;
       throw signedOut(`Could not get a resident token (${(error as Error)?.message ?? String(error)}); sign in again.`, error);
