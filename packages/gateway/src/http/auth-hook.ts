@@ -48,5 +48,4 @@ export function installAuth(app: FastifyInstance, services: Services): void {
     requireRole(principal, access.roles);
     await checkOrigin(request, reply, services);
   });
-
 }

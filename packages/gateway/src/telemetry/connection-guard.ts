@@ -114,9 +114,14 @@ export class GuardedConnection extends Duplex {
   }
 
   private forward(bytes: Buffer): void {
-    if (!this.push(bytes)) this.inner.pause();
+    if (bytes.length > 0 && !this.push(bytes)) this.inner.pause();
   }
 
+  /**
+   * Reads the chunk packet by packet. Packets that pass unchanged are forwarded as one slice of
+   * the chunk per run (one push per chunk in the steady state, not two per packet); a header is
+   * forwarded only once its packet is judged, so a refused one never reaches the broker.
+   */
   private scan(chunk: Buffer): void {
     if (this.destroyed) return;
     if (!this.authenticated) {
@@ -124,10 +129,19 @@ export class GuardedConnection extends Duplex {
       if (this.preAuthBytes > this.limits.preAuthMaxBytes) return this.violate('too_large');
     }
     let offset = 0;
+    /** Where the run of bytes to forward unchanged began in this chunk (-1: no run). */
+    let run = -1;
+    /** Where the header being read began in this chunk (-1: in an earlier chunk). */
+    let headerAt = this.state.at === 'header' && this.state.bytes.length > 0 ? -1 : 0;
+    const flush = (end: number) => {
+      if (run >= 0) this.forward(chunk.subarray(run, end));
+      run = -1;
+    };
     while (offset < chunk.length && !this.destroyed) {
       const state = this.state;
       switch (state.at) {
         case 'header': {
+          if (state.bytes.length === 0) headerAt = offset;
           const byte = chunk[offset++]!;
           state.bytes.push(byte);
           // Fixed header: one byte of type and flags, then the remaining length in 1-4 bytes.
@@ -137,12 +151,24 @@ export class GuardedConnection extends Duplex {
             if (state.bytes.length === 5) return this.violate('malformed');
             break;
           }
-          this.packetStart(state.bytes);
+          const verdict = this.packetStart(state.bytes);
+          if (verdict === 'refused') return;
+          if (verdict === 'keep') {
+            flush(headerAt >= 0 ? headerAt : 0);
+            break;
+          }
+          // Passed: the header joins the run. Its first bytes, if an earlier chunk held them, go first.
+          if (headerAt < 0) {
+            this.forward(Buffer.from(state.bytes.slice(0, state.bytes.length - offset)));
+            run = 0;
+          } else if (run < 0) run = headerAt;
+          const length = verdict.length;
+          this.state = length === 0 ? { at: 'header', bytes: [] } : { at: 'pass', left: length };
           break;
         }
         case 'pass': {
           const take = Math.min(state.left, chunk.length - offset);
-          this.forward(chunk.subarray(offset, offset + take));
+          if (run < 0) run = offset;
           offset += take;
           state.left -= take;
           if (state.left === 0) this.state = { at: 'header', bytes: [] };
@@ -172,30 +198,38 @@ export class GuardedConnection extends Duplex {
         }
       }
     }
+    if (this.destroyed) return;
+    // A header cut off by the chunk's end waits (in state.bytes) until its packet is judged.
+    flush(this.state.at === 'header' && this.state.bytes.length > 0 ? headerAt : chunk.length);
   }
 
-  private packetStart(header: number[]): void {
+  /** Judges a packet by its fixed header: refused (the connection is closed), kept (oversized PUBLISH) or passed. */
+  private packetStart(header: number[]): 'refused' | 'keep' | { length: number } {
     const fixed = header[0]!;
     let length = 0;
     for (let i = header.length - 1; i >= 1; i--) length = length * 128 + (header[i]! & 0x7f);
     const type = fixed >> 4;
     if (!this.sawFirstPacket) {
       this.sawFirstPacket = true;
-      if (type !== CONNECT) return this.violate('not_connect_first');
-      if (length > this.limits.preAuthMaxBytes) return this.violate('too_large');
+      if (type !== CONNECT) return this.refuse('not_connect_first');
+      if (length > this.limits.preAuthMaxBytes) return this.refuse('too_large');
       // Only now is the connection worth a broker client: one that announces a CONNECT it may send.
       this.emit('connect-announced');
     }
     if (!this.authenticated) {
-      if (length > this.limits.preAuthMaxBytes) return this.violate('too_large');
+      if (length > this.limits.preAuthMaxBytes) return this.refuse('too_large');
     } else if (type === PUBLISH && length > this.limits.maxPayloadBytes + this.limits.maxTopicBytes + 4) {
       this.state = { at: 'keep', fixed, length, kept: [], need: 2 };
-      return;
+      return 'keep';
     } else if (type !== PUBLISH && length > this.limits.maxControlBytes) {
-      return this.violate('too_large');
+      return this.refuse('too_large');
     }
-    this.forward(Buffer.from(header));
-    this.state = length === 0 ? { at: 'header', bytes: [] } : { at: 'pass', left: length };
+    return { length };
+  }
+
+  private refuse(violation: GuardViolation): 'refused' {
+    this.violate(violation);
+    return 'refused';
   }
 
   /** The PUBLISH as the broker will see it: same topic, flags and id, a marker for a payload. */
