@@ -318,8 +318,21 @@ try {
       await new Promise((r) => setTimeout(r, 500));
       return { idle, peak, connections, after: rssOf(pid) };
     };
-    const gatewayFlood = await flood(freshGateway.pid!, freshMqtt);
-    const bareFlood = await flood(freshBareBroker.pid!, freshBare);
+    // On processes of their own again: an idle RSS not inflated by the 10,000 devices above.
+    for (const child of children.splice(0)) child.kill('SIGTERM');
+    const [floodHttp, floodMqtt, floodWs, floodBare, floodBareStats] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const floodGateway = await start([path.join(root, 'packages/gateway/dist/cli.js'), 'start'], {
+      REDIS_URL: redisServer.url,
+      PORT: String(floodHttp),
+      MQTT_PORT: String(floodMqtt),
+      MQTT_WS_PORT: String(floodWs),
+      LOG_LEVEL: 'warn',
+      CIVICLOOP_MASTER_KEY: 'bench-master',
+    }, 'Ctrl-C');
+    const floodBareBroker = await start(['--import', 'tsx', path.join(here, 'bare-broker.ts')], { PORT: String(floodBare), STATS_PORT: String(floodBareStats) }, 'ready');
+    children.push(floodGateway, floodBareBroker);
+    const gatewayFlood = await flood(floodGateway.pid!, floodMqtt);
+    const bareFlood = await flood(floodBareBroker.pid!, floodBare);
     const growthMb = (gatewayFlood.peak - gatewayFlood.idle) / 1048576;
     console.log(
       `memory before authentication: ${attackers} connections announcing 256 MB packets for ${seconds} s (${gatewayFlood.connections} connections made): gateway RSS idle ${mb(gatewayFlood.idle)} MB, peak ${mb(gatewayFlood.peak)} MB (+${growthMb.toFixed(1)} MB); bare aedes (no limit) idle ${mb(bareFlood.idle)} MB, peak ${mb(bareFlood.peak)} MB (+${((bareFlood.peak - bareFlood.idle) / 1048576).toFixed(0)} MB)`,
