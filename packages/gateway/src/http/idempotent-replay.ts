@@ -24,14 +24,15 @@ declare module 'fastify' {
     idempotency?: IdempotencyKind;
   }
   interface FastifyRequest {
-    replayClaim?: { key: string; fp: string };
+    replayClaim?: { key: string; fp: string; native: boolean };
   }
 }
 
 /** A claim for a request in progress lives this long: a gateway that died mid-request frees the key then. */
 const PENDING_MS = 60_000;
 
-type Stored = { s: 'pending'; fp: string } | { s: 'done'; fp: string; status: number; type: string; body: string };
+/** A stored answer; `sealed` when it may hold a secret shown once (not for tickets and commands). */
+type Stored = { s: 'pending'; fp: string } | { s: 'done'; fp: string; status: number; type: string; body: string; sealed: boolean };
 
 /** `/v1/tickets/:id/merge` as OpenAPI writes it: `/v1/tickets/{id}/merge`. */
 export const openApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
@@ -57,10 +58,13 @@ export function installIdempotentReplay(app: FastifyInstance, services: Services
     const principal = request.principal ?? { tenantId: '-', sub: 'operator', role: 'service', via: 'secret_key' as const };
     const scope = idempotencyScope(principal, header, `${request.routeOptions.url}:${JSON.stringify(request.params)}`, request.body)!;
     const key = storageKey(request, scope.key);
-    // One command claims the key or returns what holds it: two copies of a request cannot both run.
-    const previous = (await services.redis.call('SET', key, JSON.stringify({ s: 'pending', fp: scope.fp } satisfies Stored), 'PX', String(PENDING_MS), 'NX', 'GET')) as string | null;
+    // A native write keeps two copies from both running by itself, atomically: no claim needed,
+    // only a look for its first answer. Otherwise one command claims the key or returns what
+    // holds it, so two copies of a request cannot both run.
+    const native = kind === 'native';
+    const previous = native ? await services.redis.get(key) : ((await services.redis.call('SET', key, JSON.stringify({ s: 'pending', fp: scope.fp } satisfies Stored), 'PX', String(PENDING_MS), 'NX', 'GET')) as string | null);
     if (previous === null) {
-      request.replayClaim = { key, fp: scope.fp };
+      request.replayClaim = { key, fp: scope.fp, native };
       return;
     }
     const stored = JSON.parse(previous) as Stored;
@@ -77,12 +81,19 @@ export function installIdempotentReplay(app: FastifyInstance, services: Services
       // A refusal writes nothing, not even its answer; and after a 5xx nothing is known to have
       // happened. Either way the key is free again, and the same request gets the same refusal
       // (or, once the cause is gone, runs).
-      await services.redis.del(claim.key).catch(() => undefined);
+      if (!claim.native) await services.redis.del(claim.key).catch(() => undefined);
       return payload;
     }
-    const body = sealer.seal(Buffer.isBuffer(payload) ? payload : Buffer.from(payload));
-    const stored: Stored = { s: 'done', fp: claim.fp, status: reply.statusCode, type: String(reply.getHeader('content-type') ?? 'application/json'), body };
-    await services.redis.set(claim.key, JSON.stringify(stored), 'PX', services.config.idempotencyTtlSeconds * 1000);
+    // A copy that the native write answered with the ticket as it now is: the first answer stands.
+    if (claim.native && reply.getHeader('idempotent-replayed')) return payload;
+    const text = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
+    // Tickets and commands hold no secret shown once: stored as they are, saving the sealing.
+    const body = claim.native ? text.toString() : sealer.seal(text);
+    const stored: Stored = { s: 'done', fp: claim.fp, status: reply.statusCode, type: String(reply.getHeader('content-type') ?? 'application/json'), body, sealed: !claim.native };
+    const ttl = services.config.idempotencyTtlSeconds * 1000;
+    // A native answer is stored only if no copy stored one first; a claimed one replaces its claim.
+    if (claim.native) await services.redis.set(claim.key, JSON.stringify(stored), 'PX', ttl, 'NX');
+    else await services.redis.set(claim.key, JSON.stringify(stored), 'PX', ttl);
     return payload;
   });
   return kinds;
@@ -90,5 +101,5 @@ export function installIdempotentReplay(app: FastifyInstance, services: Services
 
 function sendStored(reply: FastifyReply, stored: Extract<Stored, { s: 'done' }>, sealer: Sealer): FastifyReply {
   // Sealed at rest: a response may hold a secret shown once (a device password, a new key).
-  return reply.code(stored.status).header('content-type', stored.type).header('idempotent-replayed', 'true').send(sealer.open(stored.body));
+  return reply.code(stored.status).header('content-type', stored.type).header('idempotent-replayed', 'true').send(stored.sealed ? sealer.open(stored.body) : stored.body);
 }
