@@ -8,9 +8,9 @@ import { idempotencyScope } from '../tickets/idempotency.js';
 /**
  * How a POST honours the retry contract (docs/api.md#retries-and-idempotency-key):
  * - `replay`: this module stores the first response for the key and replays it;
- * - `native`: the same, and the route's own atomic write also remembers the key (tickets,
- *   commands): should the gateway stop between the write and storing its answer, the retry
- *   still does nothing twice, and answers with the ticket as it now is;
+ * - `native`: the route's own atomic write remembers the key (tickets, commands), so a copy never
+ *   acts twice; this module stores the first answer and, when the write says a copy was a
+ *   repeat, answers with it (or, if it was lost, with what the route says: the ticket as it now is);
  * - `content`: the result depends only on the request's content, and repeating it writes nothing
  *   new (photo uploads are stored by content hash);
  * - `none`: not idempotent; the SDK never retries it by itself.
@@ -30,9 +30,24 @@ declare module 'fastify' {
 
 /** A claim for a request in progress lives this long: a gateway that died mid-request frees the key then. */
 const PENDING_MS = 60_000;
+const PENDING = 'pending';
 
-/** A stored answer; `sealed` when it may hold a secret shown once (not for tickets and commands). */
-type Stored = { s: 'pending'; fp: string } | { s: 'done'; fp: string; status: number; type: string; body: string; sealed: boolean };
+/**
+ * What is stored under a key, framed as lines rather than JSON so that an answer (itself JSON)
+ * is not escaped again: `pending\n<fp>`, or `done\n<fp>\n<status>\n<content type>\n<sealed 0|1>\n<body>`.
+ */
+type Stored = { pending: true; fp: string } | { pending: false; fp: string; status: number; type: string; sealed: boolean; body: string };
+
+function frame(stored: Stored): string {
+  return stored.pending ? `${PENDING}\n${stored.fp}` : `done\n${stored.fp}\n${stored.status}\n${stored.type}\n${stored.sealed ? 1 : 0}\n${stored.body}`;
+}
+
+function unframe(raw: string): Stored {
+  const [state, fp = '', status = '', type = '', sealed = ''] = raw.split('\n', 5);
+  if (state === PENDING) return { pending: true, fp };
+  const header = `${state}\n${fp}\n${status}\n${type}\n${sealed}\n`;
+  return { pending: false, fp, status: Number(status), type, sealed: sealed === '1', body: raw.slice(header.length) };
+}
 
 /** `/v1/tickets/:id/merge` as OpenAPI writes it: `/v1/tickets/{id}/merge`. */
 export const openApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
@@ -58,18 +73,21 @@ export function installIdempotentReplay(app: FastifyInstance, services: Services
     const principal = request.principal ?? { tenantId: '-', sub: 'operator', role: 'service', via: 'secret_key' as const };
     const scope = idempotencyScope(principal, header, `${request.routeOptions.url}:${JSON.stringify(request.params)}`, request.body)!;
     const key = storageKey(request, scope.key);
-    // A native write keeps two copies from both running by itself, atomically: no claim needed,
-    // only a look for its first answer. Otherwise one command claims the key or returns what
-    // holds it, so two copies of a request cannot both run.
-    const native = kind === 'native';
-    const previous = native ? await services.redis.get(key) : ((await services.redis.call('SET', key, JSON.stringify({ s: 'pending', fp: scope.fp } satisfies Stored), 'PX', String(PENDING_MS), 'NX', 'GET')) as string | null);
-    if (previous === null) {
-      request.replayClaim = { key, fp: scope.fp, native };
+    // A native write tells by itself whether this is a repeat (and refuses a reused key): nothing
+    // to look up before it runs.
+    if (kind === 'native') {
+      request.replayClaim = { key, fp: scope.fp, native: true };
       return;
     }
-    const stored = JSON.parse(previous) as Stored;
+    // One command claims the key or returns what holds it: two copies of a request cannot both run.
+    const previous = (await services.redis.call('SET', key, frame({ pending: true, fp: scope.fp }), 'PX', String(PENDING_MS), 'NX', 'GET')) as string | null;
+    if (previous === null) {
+      request.replayClaim = { key, fp: scope.fp, native: false };
+      return;
+    }
+    const stored = unframe(previous);
     if (stored.fp !== scope.fp) throw new CivicLoopError('CL_ERR_IDEMPOTENCY_KEY_REUSED');
-    if (stored.s === 'pending') throw new CivicLoopError('CL_ERR_IDEMPOTENCY_IN_PROGRESS');
+    if (stored.pending) throw new CivicLoopError('CL_ERR_IDEMPOTENCY_IN_PROGRESS');
     return sendStored(reply, stored, sealer);
   });
 
@@ -77,29 +95,42 @@ export function installIdempotentReplay(app: FastifyInstance, services: Services
     const claim = request.replayClaim;
     if (!claim) return payload;
     request.replayClaim = undefined;
+    if (claim.native) return nativeAnswer(claim, reply, payload);
     if (reply.statusCode >= 300 || (typeof payload !== 'string' && !Buffer.isBuffer(payload))) {
       // A refusal writes nothing, not even its answer; and after a 5xx nothing is known to have
       // happened. Either way the key is free again, and the same request gets the same refusal
       // (or, once the cause is gone, runs).
-      if (!claim.native) await services.redis.del(claim.key).catch(() => undefined);
+      await services.redis.del(claim.key).catch(() => undefined);
       return payload;
     }
-    // A copy that the native write answered with the ticket as it now is: the first answer stands.
-    if (claim.native && reply.getHeader('idempotent-replayed')) return payload;
-    const text = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
-    // Tickets and commands hold no secret shown once: stored as they are, saving the sealing.
-    const body = claim.native ? text.toString() : sealer.seal(text);
-    const stored: Stored = { s: 'done', fp: claim.fp, status: reply.statusCode, type: String(reply.getHeader('content-type') ?? 'application/json'), body, sealed: !claim.native };
-    const ttl = services.config.idempotencyTtlSeconds * 1000;
-    // A native answer is stored only if no copy stored one first; a claimed one replaces its claim.
-    if (claim.native) await services.redis.set(claim.key, JSON.stringify(stored), 'PX', ttl, 'NX');
-    else await services.redis.set(claim.key, JSON.stringify(stored), 'PX', ttl);
+    const body = sealer.seal(Buffer.isBuffer(payload) ? payload : Buffer.from(payload));
+    await services.redis.set(claim.key, frame({ pending: false, fp: claim.fp, status: reply.statusCode, type: contentType(reply), sealed: true, body }), 'PX', services.config.idempotencyTtlSeconds * 1000);
     return payload;
   });
+
+  /**
+   * A native route's answer: a repeat (the write said so) is answered with the first answer when
+   * it is stored; a first run's success is stored, unsealed (tickets hold no secret shown once),
+   * unless a copy stored one first.
+   */
+  async function nativeAnswer(claim: { key: string; fp: string }, reply: FastifyReply, payload: unknown): Promise<unknown> {
+    if (reply.getHeader('idempotent-replayed')) {
+      const raw = await services.redis.get(claim.key);
+      const stored = raw ? unframe(raw) : undefined;
+      if (!stored || stored.pending || stored.fp !== claim.fp) return payload;
+      reply.code(stored.status);
+      return stored.body;
+    }
+    if (reply.statusCode >= 300 || typeof payload !== 'string') return payload;
+    await services.redis.set(claim.key, frame({ pending: false, fp: claim.fp, status: reply.statusCode, type: contentType(reply), sealed: false, body: payload }), 'PX', services.config.idempotencyTtlSeconds * 1000, 'NX');
+    return payload;
+  }
   return kinds;
 }
 
-function sendStored(reply: FastifyReply, stored: Extract<Stored, { s: 'done' }>, sealer: Sealer): FastifyReply {
+const contentType = (reply: FastifyReply) => String(reply.getHeader('content-type') ?? 'application/json');
+
+function sendStored(reply: FastifyReply, stored: Extract<Stored, { pending: false }>, sealer: Sealer): FastifyReply {
   // Sealed at rest: a response may hold a secret shown once (a device password, a new key).
   return reply.code(stored.status).header('content-type', stored.type).header('idempotent-replayed', 'true').send(stored.sealed ? sealer.open(stored.body) : stored.body);
 }
