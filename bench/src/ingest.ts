@@ -241,23 +241,29 @@ try {
     redis.disconnect();
   }
 
+  /** Ends the processes running so far and starts a fresh gateway and a fresh bare broker. */
+  async function freshPair(extraEnv: Record<string, string>) {
+    for (const child of children.splice(0)) child.kill('SIGTERM');
+    const [http, mqttPort, ws, barePort, bareStats] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const gateway = await start([path.join(root, 'packages/gateway/dist/cli.js'), 'start'], {
+      REDIS_URL: redisServer.url,
+      PORT: String(http),
+      MQTT_PORT: String(mqttPort),
+      MQTT_WS_PORT: String(ws),
+      LOG_LEVEL: 'warn',
+      CIVICLOOP_MASTER_KEY: 'bench-master',
+      ...extraEnv,
+    }, 'Ctrl-C');
+    const bare = await start(['--import', 'tsx', path.join(here, 'bare-broker.ts')], { PORT: String(barePort), STATS_PORT: String(bareStats) }, 'ready');
+    children.push(gateway, bare);
+    return { gateway, mqttPort, bare, barePort };
+  }
+
   // ---- 3. memory with 10,000 connected devices ----
   {
     const many = await registerMany(CONNECTIONS, 'conn-');
     // Fresh processes: the ones above carry the heap of the throughput runs.
-    for (const child of children.splice(0)) child.kill('SIGTERM');
-    const [freshHttp, freshMqtt, freshWs, freshBare, freshBareStats] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-    const freshGateway = await start([path.join(root, 'packages/gateway/dist/cli.js'), 'start'], {
-      REDIS_URL: redisServer.url,
-      PORT: String(freshHttp),
-      MQTT_PORT: String(freshMqtt),
-      MQTT_WS_PORT: String(freshWs),
-      LOG_LEVEL: 'warn',
-      CIVICLOOP_MASTER_KEY: 'bench-master',
-      MQTT_MAX_PENDING_PER_ADDRESS: '0',
-    }, 'Ctrl-C');
-    const freshBareBroker = await start(['--import', 'tsx', path.join(here, 'bare-broker.ts')], { PORT: String(freshBare), STATS_PORT: String(freshBareStats) }, 'ready');
-    children.push(freshGateway, freshBareBroker);
+    const { gateway: freshGateway, mqttPort: freshMqtt, bare: freshBareBroker, barePort: freshBare } = await freshPair({ MQTT_MAX_PENDING_PER_ADDRESS: '0' });
     const measure = async (pid: number, url: string) => {
       const before = rssOf(pid);
       const holder = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'publisher.ts')], { env: { ...process.env, JOB_FILE: jobFile({ url, devices: many, messagesPerDevice: 0, qos: 1, inflight: 1, holdOnly: true }) }, stdio: ['pipe', 'pipe', 'inherit'] });
@@ -319,18 +325,7 @@ try {
       return { idle, peak, connections, after: rssOf(pid) };
     };
     // On processes of their own again: an idle RSS not inflated by the 10,000 devices above.
-    for (const child of children.splice(0)) child.kill('SIGTERM');
-    const [floodHttp, floodMqtt, floodWs, floodBare, floodBareStats] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-    const floodGateway = await start([path.join(root, 'packages/gateway/dist/cli.js'), 'start'], {
-      REDIS_URL: redisServer.url,
-      PORT: String(floodHttp),
-      MQTT_PORT: String(floodMqtt),
-      MQTT_WS_PORT: String(floodWs),
-      LOG_LEVEL: 'warn',
-      CIVICLOOP_MASTER_KEY: 'bench-master',
-    }, 'Ctrl-C');
-    const floodBareBroker = await start(['--import', 'tsx', path.join(here, 'bare-broker.ts')], { PORT: String(floodBare), STATS_PORT: String(floodBareStats) }, 'ready');
-    children.push(floodGateway, floodBareBroker);
+    const { gateway: floodGateway, mqttPort: floodMqtt, bare: floodBareBroker, barePort: floodBare } = await freshPair({});
     const gatewayFlood = await flood(floodGateway.pid!, floodMqtt);
     const bareFlood = await flood(floodBareBroker.pid!, floodBare);
     const growthMb = (gatewayFlood.peak - gatewayFlood.idle) / 1048576;
