@@ -40,7 +40,8 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
   app.setNotFoundHandler((request, reply) => reply.code(404).send([{ code: 404, description: `No Open311 resource ${request.method} ${request.url.slice(0, 200)}; start at /open311/v2/discovery.json.` }]));
 
   const publicRoute = { config: { access: { kind: 'none' as const } }, schema: { hide: true } };
-  const paramsOf = (request: FastifyRequest) => new Params(request.query, request.body instanceof URLSearchParams ? request.body : undefined);
+  // A form (the spec's way), or a JSON object from a lenient client: read alike.
+  const paramsOf = (request: FastifyRequest) => new Params(request.query, request.body instanceof URLSearchParams || (typeof request.body === 'object' && request.body !== null && !Array.isArray(request.body)) ? request.body : undefined);
   const baseUrl = (request: FastifyRequest) => services.config.publicUrl ?? `${request.protocol}://${request.host}`;
 
   async function jurisdiction(params: Params): Promise<Tenant> {

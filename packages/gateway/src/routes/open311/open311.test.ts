@@ -236,3 +236,15 @@ describe('Open311 rate limit', () => {
     }
   });
 });
+
+describe('Open311 from a lenient client', () => {
+  it('reads a JSON body like a form', async () => {
+    const response = await fetch(`${base}/requests.json`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jurisdiction_id: jurisdiction, api_key: gw.tenant.publishableKey, service_code: 'sanitation.bin_overflow', lat: '23.13', long: '113.33', description: 'Sent as JSON' }),
+    });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { service_request_id: string }[])[0]!.service_request_id).toMatch(/-\d{4}$/);
+  });
+});
