@@ -58,6 +58,27 @@ describe('per-address limits shared by every gateway', () => {
     expect(next.body.error.code).toBe('CL_ERR_RATE_LIMITED');
   });
 
+  it('counts bad Open311 api_keys too, answering 429 with Retry-After in the spec\'s error format', async () => {
+    const guesser = { ...from('203.0.113.51'), 'content-type': 'application/x-www-form-urlencoded' };
+    const post = (gateway: TestGateway, apiKey: string) =>
+      fetch(`${gateway.url}/open311/v2/requests.json`, {
+        method: 'POST',
+        headers: guesser,
+        body: new URLSearchParams({ jurisdiction_id: one.tenant.code, api_key: apiKey, service_code: 'sanitation.bin_overflow', lat: '23.13', long: '113.33' }).toString(),
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await post(i % 2 === 0 ? one : two, `cl_pk_${one.tenant.id}.guess-${i}`)).status);
+    expect(statuses).toEqual([403, 403, 403, 403, 403, 403]);
+    const refused = await post(two, one.tenant.publishableKey);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await refused.json()).toEqual([{ code: 429, description: expect.stringContaining('failed authentications') }]);
+    // The count is one for the whole API: the JSON API refuses that address too, and on the other
+    // gateway its next failure is already past the limit.
+    expect((await api(two.url, 'GET', '/v1/units', { auth: one.tenant.secretKey, headers: from('203.0.113.51') })).status).toBe(429);
+    expect((await api(one.url, 'GET', '/v1/units', { auth: `cl_sk_${one.tenant.id}.guess`, headers: from('203.0.113.51') })).body.error.code).toBe('CL_ERR_RATE_LIMITED');
+  });
+
   it('limits keyless routes per address across gateways, Open311 answering in its own format', async () => {
     const reader = from('203.0.113.99');
     const statuses: number[] = [];

@@ -63,6 +63,7 @@ describe('Redis failures answer 503 CL_ERR_UNAVAILABLE with Retry-After, never 5
     // With its AOF, so that what was written before the outage is there after it.
     const redis = await startTestRedis({ appendOnly: true });
     const gw = await startTestGateway({}, { redis });
+    let restarted: Awaited<ReturnType<typeof startRedisServer>> | undefined;
     try {
       await gw.services.tenants.updatePolicy(gw.tenant.id, { allowedOrigins: [PORTAL] });
       // Warm the auth cache, so the refusal comes from the ticket write, not the key lookup.
@@ -76,20 +77,24 @@ describe('Redis failures answer 503 CL_ERR_UNAVAILABLE with Retry-After, never 5
       expect(down.headers.get('access-control-allow-origin')).toBe(PORTAL);
       const health = await api(gw.url, 'GET', '/v1/health');
       expect(health.status).toBe(503);
+      // Open311 says the same in its own error format.
+      const open311 = await fetch(`${gw.url}/open311/v2/services.json?jurisdiction_id=${gw.tenant.code}`);
+      expect(open311.status).toBe(503);
+      expect(Number(open311.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await open311.json()).toEqual([{ code: 503, description: expect.any(String) }]);
 
       // A create sent during the outage succeeds once Redis is back, exactly once.
       const sdk = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey, maxRetries: 8, retryBaseDelayMs: 200, retryMaxDelayMs: 1500 });
       const pending = sdk.tickets.create(BIN_REPORT, { idempotencyKey: 'created-during-an-outage' });
       await new Promise((r) => setTimeout(r, 700));
-      const restarted = await startRedisServer({ dir: redis.dir, port, appendOnly: true });
+      restarted = await startRedisServer({ dir: redis.dir, port, appendOnly: true });
       const ticket = await pending;
       expect(ticket.number).toMatch(/-0001$/);
       const list = await sdk.tickets.list({ limit: 50 });
       expect(list.items.filter((t) => t.id === ticket.id)).toHaveLength(1);
-      await gw.close();
-      await restarted.stop();
     } finally {
       await gw.close();
+      await restarted?.stop();
       redis.client.disconnect();
       rmSync(redis.dir, { recursive: true, force: true });
     }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { CivicLoopError, TERMINAL_STATUSES, categoryCatalogue, findCategory, isPublished, type Principal, type Tenant, type Ticket } from '@civicloop/model';
 import { authenticate } from '../../auth/authenticate.js';
-import { retryAfterOf, toCivicLoopError } from '../../http/error-handler.js';
+import { limitedAfterFailure, retryAfterOf, toCivicLoopError } from '../../http/error-handler.js';
 import type { Services } from '../../services.js';
 import { listTickets } from '../../tickets/list-tickets.js';
 import type { TicketService } from '../../tickets/ticket-service.js';
@@ -101,10 +101,13 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
     let principal: Principal;
     try {
       principal = await authenticate({ authorization: `Bearer ${apiKey}` }, services.tenants, services.config.tokenMaxTtlSeconds);
-    } catch {
-      // A failed authentication like any other: it counts against the address.
-      const wait = await services.addressLimits.noteAuthFailure(request.ip);
-      if (wait !== undefined) throw new Open311Error(429, `Too many failed authentications from this address; wait ${wait} s.`);
+    } catch (error) {
+      // Only a refused key is the client's fault (Redis down is a 503, said as such).
+      if (!(error instanceof CivicLoopError && error.status === 401)) throw error;
+      // A failed authentication like any other: it counts against the address, and past the
+      // limit the answer is the same CL_ERR_RATE_LIMITED (429, Retry-After) as everywhere else.
+      const limited = await limitedAfterFailure(services, request, error);
+      if (limited.code === 'CL_ERR_RATE_LIMITED') throw limited;
       throw new Open311Error(403, 'api_key is not valid.');
     }
     if (principal.tenantId !== tenant.id) throw new Open311Error(403, 'api_key belongs to another jurisdiction.');

@@ -5,7 +5,7 @@
  */
 export class Open311Error extends Error {
   constructor(
-    readonly status: 400 | 403 | 404 | 429,
+    readonly status: 400 | 403 | 404,
     message: string,
   ) {
     super(message);
