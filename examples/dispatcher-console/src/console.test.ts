@@ -83,9 +83,27 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
       await expect.poll(() => badge.getAttribute('data-state')).toBe('reconnecting');
       expect(await badge.textContent()).toMatch(/Not live: reconnecting/);
       await expect.poll(() => badge.getAttribute('data-state'), { timeout: 15_000 }).toBe('live');
+      // The console's own server is out of reach when the token is due: not live, yet not signed
+      // out either, and live again once the server answers.
+      let unreachable = 0;
+      await page.route('**/token.json', (route) => {
+        unreachable++;
+        return route.abort('connectionrefused');
+      });
+      const due = await page.evaluate(() => performance.now() + 3500);
+      await page.waitForFunction((at) => performance.now() > at, due);
+      gw.streams.closeAll();
+      await expect.poll(() => badge.getAttribute('data-state')).toBe('reconnecting');
+      // It keeps trying: each of its two streams asks more than once (a stream told "signed out"
+      // would stop at its first refusal).
+      await expect.poll(() => unreachable, { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
+      expect(await badge.getAttribute('data-state')).toBe('reconnecting');
+      await page.unroute('**/token.json');
+      await expect.poll(() => badge.getAttribute('data-state'), { timeout: 15_000 }).toBe('live');
       // The operator's sign-in ends: the next renewal is refused and the console says to sign in.
       signedIn = false;
-      await page.waitForFunction(() => performance.now() > 9000);
+      const expired = await page.evaluate(() => performance.now() + 3500);
+      await page.waitForFunction((at) => performance.now() > at, expired);
       gw.streams.closeAll();
       await expect.poll(() => badge.getAttribute('data-state'), { timeout: 15_000 }).toBe('signed-out');
       expect(await badge.textContent()).toMatch(/sign in again/);
