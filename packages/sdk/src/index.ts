@@ -8,7 +8,7 @@ export { Webhooks, WebhookSignatureError, verifyWebhook, type VerifyWebhookOptio
 export { signToken, type SignTokenOptions } from '@civicloop/model';
 export { SseParser, type SseMessage } from './sse.js';
 export type { SubscribeOptions, Subscription, StreamOptions } from './events.js';
-export { DEFAULTS, NON_IDEMPOTENT_OPERATIONS, newIdempotencyKey, type RequestOptions, type TransportOptions } from './transport.js';
+export { DEFAULTS, newIdempotencyKey, type RequestOptions, type TransportOptions } from './transport.js';
 export * from './errors.js';
 export type {
   Ticket,

@@ -44,15 +44,6 @@ export const DEFAULTS = {
 
 const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
 
-/**
- * POST operations the gateway marks `x-civicloop-idempotency: none` in its OpenAPI document: they
- * cannot replay a first result, so the SDK never sends them twice by itself. Every other POST
- * carries an Idempotency-Key, kept across retries. A test keeps this list equal to the document's.
- */
-export const NON_IDEMPOTENT_OPERATIONS: readonly string[] = [];
-
-const nonIdempotent = NON_IDEMPOTENT_OPERATIONS.map((operation) => new RegExp(`^${operation.replace(/^POST /, '').replace(/\{[^}]+\}/g, '[^/]+')}$`));
-
 export function newIdempotencyKey(): string {
   return `sdk-${globalThis.crypto.randomUUID()}`;
 }
@@ -164,7 +155,6 @@ export class Transport {
     const idempotencyKey = method === 'POST' ? (options.idempotencyKey ?? newIdempotencyKey()) : undefined;
     const url = this.url(path, query);
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
-    const maxRetries = method === 'POST' && nonIdempotent.some((pattern) => pattern.test(path)) ? 0 : this.options.maxRetries;
     let attempt = 0;
     for (;;) {
       const extra: Record<string, string> = {};
@@ -211,7 +201,7 @@ export class Transport {
           );
         }
       }
-      if (attempt >= maxRetries) throw failure;
+      if (attempt >= this.options.maxRetries) throw failure;
       try {
         await sleep(this.delay(attempt, retryAfter), options.signal);
       } catch (error) {

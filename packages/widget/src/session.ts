@@ -1,3 +1,4 @@
+import { tenantOfKey } from '@civicloop/model/report';
 import { AuthenticationError, CivicLoop, ConnectionError } from '@civicloop/sdk';
 
 export interface SessionSource {
@@ -123,7 +124,7 @@ export class Session {
     if (held && (claimsOf(held).exp ?? 0) > now) return ownerOf(held);
     if (this.hostIdentity) return undefined;
     const anonymous = this.stored();
-    const tenant = /^cl_pk_([^.]+)\./.exec(s.publishableKey)?.[1];
+    const tenant = tenantOfKey(s.publishableKey);
     return anonymous && tenant ? `${tenant}|${anonymous.residentId}` : undefined;
   }
 

@@ -12,12 +12,11 @@ import { idempotencyScope } from '../tickets/idempotency.js';
  *   acts twice; this module stores the first answer and, when the write says a copy was a
  *   repeat, answers with it (or, if it was lost, with what the route says: the ticket as it now is);
  * - `content`: the result depends only on the request's content, and repeating it writes nothing
- *   new (photo uploads are stored by content hash);
- * - `none`: not idempotent; the SDK never retries it by itself.
- * A POST route that says nothing is `replay`. The OpenAPI document carries each operation's kind
- * as `x-civicloop-idempotency`.
+ *   new (photo uploads are stored by content hash).
+ * Every POST is one of these, so the SDK may retry any of them. A POST route that says nothing is
+ * `replay`. The OpenAPI document carries each operation's kind as `x-civicloop-idempotency`.
  */
-export type IdempotencyKind = 'native' | 'replay' | 'content' | 'none';
+export type IdempotencyKind = 'native' | 'replay' | 'content';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -67,7 +66,7 @@ export function installIdempotentReplay(app: FastifyInstance, services: Services
 
   app.addHook('preHandler', async (request, reply) => {
     const kind = request.routeOptions.config.idempotency;
-    if (request.method !== 'POST' || (kind !== 'replay' && kind !== 'native')) return;
+    if (request.method !== 'POST' || kind === 'content') return;
     const header = request.headers['idempotency-key'];
     if (header === undefined) return;
     const principal = request.principal ?? { tenantId: '-', sub: 'operator', role: 'service', via: 'secret_key' as const };

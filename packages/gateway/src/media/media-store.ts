@@ -18,6 +18,11 @@ export interface MediaStore {
 
 export const KEY_PATTERN = /^t_[0-9a-f]{10}\/[0-9a-f]{64}(\.thumb)?\.(jpg|png|webp)$/;
 
+/** The content hash a key is named by: a photo and its thumbnail share it. */
+export function photoHashOf(key: string): string {
+  return key.slice(key.indexOf('/') + 1, key.indexOf('.'));
+}
+
 export function assertKey(key: string): void {
   if (!KEY_PATTERN.test(key)) throw new Error(`invalid media key ${JSON.stringify(key)}`);
 }

@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { CivicLoopError, isPublished, isStaff } from '@civicloop/model';
 import type { FastifyRequest } from 'fastify';
 import { authenticate } from '../auth/authenticate.js';
-import { assertKey, KEY_PATTERN, type MediaStore } from '../media/media-store.js';
+import { assertKey, KEY_PATTERN, photoHashOf, type MediaStore } from '../media/media-store.js';
 import { processPhoto } from '../media/process-photo.js';
 import { PEOPLE, type Services } from '../services.js';
 import { errorResponses, security } from './shared-schemas.js';
@@ -93,7 +93,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<{ services: Services; store:
       const notFound = () => new CivicLoopError('CL_ERR_NOT_FOUND', 'No such photo, or not without credentials: use the signed link in the ticket (photos[].url).');
       if (!KEY_PATTERN.test(key)) throw notFound();
       assertKey(key);
-      const access = await mayRead(request, request.params, request.query, key);
+      const access = await mayRead(request, request.params.tenantId, key, request.query);
       if (!access) throw notFound();
       const found = await store.get(key);
       if (!found) throw notFound();
@@ -113,7 +113,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<{ services: Services; store:
    * holder of a valid signed link; the tenant's servers and staff. A citizen gets signed links
    * in the tickets they may see. Everyone else is told there is no such photo.
    */
-  async function mayRead(request: FastifyRequest, { tenantId, name }: { tenantId: string; name: string }, link: { exp?: string | undefined; sig?: string | undefined }, key: string): Promise<'public' | 'private' | undefined> {
+  async function mayRead(request: FastifyRequest, tenantId: string, key: string, link: { exp?: string | undefined; sig?: string | undefined }): Promise<'public' | 'private' | undefined> {
     if (services.mediaUrls.verify(key, link.exp, link.sig, services.now())) return 'private';
     if (request.headers.authorization || request.headers['x-civicloop-key']) {
       const principal = await authenticate({ authorization: request.headers.authorization, publishableKey: request.headers['x-civicloop-key'] as string | undefined }, services.tenants, services.config.tokenMaxTtlSeconds);
@@ -121,7 +121,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<{ services: Services; store:
     }
     const context = await services.tenants.context(tenantId);
     if (!context?.tenant.policy.publicReads) return undefined;
-    const ids = await services.redis.smembers(services.tickets.keys(tenantId).photoTickets(name.split('.')[0]!));
+    const ids = await services.redis.smembers(services.tickets.keys(tenantId).photoTickets(photoHashOf(key)));
     const tickets = await services.tickets.getMany(tenantId, ids.slice(0, 50));
     return tickets.some((ticket) => ticket && isPublished(ticket, context.tenant.policy)) ? 'public' : undefined;
   }

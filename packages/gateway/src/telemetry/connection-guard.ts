@@ -81,10 +81,6 @@ export class GuardedConnection extends Duplex {
     this.emit('authenticated');
   }
 
-  get isAuthenticated(): boolean {
-    return this.authenticated;
-  }
-
   override _read(): void {
     this.inner.resume();
   }

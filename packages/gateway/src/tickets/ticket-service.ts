@@ -19,6 +19,7 @@ import { assertSameRequest, type IdempotencyScope } from './idempotency.js';
 import { mustSee } from './visibility.js';
 import type { Router } from './router.js';
 import { cellOf } from '../stats/black-spots.js';
+import { photoHashOf } from '../media/media-store.js';
 import { MediaUrls } from '../media/media-urls.js';
 
 export interface CommandOutcome {
@@ -211,7 +212,10 @@ export class TicketService {
    * simply not public (it fails closed), and the ticket's readers still get signed links.
    */
   private async notePhotos(tenantId: string, ticketId: string, photos: { ref: string }[]): Promise<void> {
-    const hashes = photos.map((p) => MediaUrls.keyOf(p.ref)?.split('/')[1]?.split('.')[0]).filter((h): h is string => Boolean(h));
+    const hashes = photos.flatMap((p) => {
+      const key = MediaUrls.keyOf(p.ref);
+      return key ? [photoHashOf(key)] : [];
+    });
     if (hashes.length === 0) return;
     const keys = this.services.tickets.keys(tenantId);
     await Promise.all(hashes.map((hash) => this.services.redis.sadd(keys.photoTickets(hash), ticketId))).catch((error: unknown) => this.services.log?.warn({ err: error, ticket: ticketId }, 'could not note which ticket a photo belongs to'));

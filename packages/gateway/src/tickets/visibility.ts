@@ -18,7 +18,7 @@ export function mustSee(principal: Principal, ticket: Ticket | undefined, id: st
  * A ticket as a reader with credentials sees it: a reporter's name and contact hidden from those
  * who are not staff-side, and its stored photos with links signed for this reader.
  */
-export function redactFor(principal: Principal, ticket: Ticket, media?: MediaUrls, now = new Date()): Ticket {
+export function redactFor(principal: Principal, ticket: Ticket, media: MediaUrls, now: Date): Ticket {
   let shown = ticket;
   // Other people's reports are not a citizen's business, not even as "likely duplicates".
   if ((principal.role === 'citizen' || principal.role === 'public') && shown.likelyDuplicates) {
@@ -29,11 +29,11 @@ export function redactFor(principal: Principal, ticket: Ticket, media?: MediaUrl
     const { contact: _c, name: _n, ...reporter } = shown.reporter;
     shown = { ...shown, reporter };
   }
-  if (media && (shown.photos.length > 0 || shown.afterPhotos.length > 0)) shown = { ...shown, photos: media.show(shown.photos, now), afterPhotos: media.show(shown.afterPhotos, now) };
+  if (shown.photos.length > 0 || shown.afterPhotos.length > 0) shown = { ...shown, photos: media.show(shown.photos, now), afterPhotos: media.show(shown.afterPhotos, now) };
   return shown;
 }
 
 /** An event with its stored photos' links signed for the reader. */
-export function showEvent(event: TicketEvent, media: MediaUrls, now = new Date()): TicketEvent {
+export function showEvent(event: TicketEvent, media: MediaUrls, now: Date): TicketEvent {
   return event.photos?.length ? { ...event, photos: media.show(event.photos, now) } : event;
 }
