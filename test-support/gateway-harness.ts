@@ -49,7 +49,7 @@ export interface TestGateway extends GatewayApp {
   /** A tenant with units `sanitation` and `municipal` and staff w-1, w-2 (sanitation), w-3 (municipal). */
   tenant: TestTenant;
   createTenant(code: string): Promise<TestTenant>;
-  /** The MQTT broker, when started with { telemetry: true }. */
+  /** Telemetry (the MQTT broker, the JT/T 808 listener), when started with { telemetry: true }. */
   telemetry?: RunningTelemetry;
   close(): Promise<void>;
 }
@@ -67,7 +67,8 @@ export async function startTestGateway(overrides: Partial<GatewayConfig> = {}, o
   const client = await connectRedis({ url: redis.url, cluster: false });
   const gateway = await buildApp({ config, redis: client, masterKey: 'test-master-key', logger: false, ...(options.now ? { now: options.now } : {}) });
   await gateway.app.listen({ port: 0, host: '127.0.0.1' });
-  const telemetry = options.telemetry ? await attachTelemetry(gateway, { ...config, mqttPort: 0, mqttWsPort: 0, host: '127.0.0.1' }) : undefined;
+  // Free ports for every listener: JT/T 808 too, unless a test turns it off.
+  const telemetry = options.telemetry ? await attachTelemetry(gateway, { ...config, mqttPort: 0, mqttWsPort: 0, jt808Port: overrides.jt808Port ?? 0, host: '127.0.0.1' }) : undefined;
   const address = gateway.app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 

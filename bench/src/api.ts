@@ -86,6 +86,7 @@ try {
       LOG_LEVEL: 'warn',
       CIVICLOOP_OPERATOR_TOKEN: operatorToken,
       MQTT_ENABLED: 'false',
+      JT808_PORT: 'false',
       // The benchmark drives one key from one address far past any sensible limit.
       RATE_LIMIT_PER_KEY: '0',
       RATE_LIMIT_PER_ADDRESS: '0',

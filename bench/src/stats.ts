@@ -28,7 +28,7 @@ const start = Date.parse('2026-10-01T00:00:00Z');
 let clock = start;
 const config = loadConfig(
   {},
-  { port: 0, redisUrl: redisServer.url, logLevel: 'silent', rateLimitPerKey: 0, rateLimitPerAddress: 0, mqttEnabled: false, schedulerEnabled: false, webhooksEnabled: false, duplicateRadiusMeters: 0, streamMaxLen: 2 * LARGE, dataDir: dir },
+  { port: 0, redisUrl: redisServer.url, logLevel: 'silent', rateLimitPerKey: 0, rateLimitPerAddress: 0, mqttEnabled: false, jt808Port: false, schedulerEnabled: false, webhooksEnabled: false, duplicateRadiusMeters: 0, streamMaxLen: 2 * LARGE, dataDir: dir },
 );
 const gateway = await buildApp({ config, redis, masterKey: 'bench', logger: false, now: () => new Date(clock) });
 await gateway.app.listen({ port: 0, host: '127.0.0.1' });

@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     `  OpenAPI:   ${gateway.url}/v1/openapi.json`,
     `  Health:    ${gateway.url}/v1/health`,
     gateway.mqtt ? `  MQTT:      mqtt://${config.host}:${gateway.mqtt.tcpPort} and ws://${config.host}:${gateway.mqtt.wsPort} (devices: POST /v1/devices)` : '  MQTT:      disabled (MQTT_ENABLED=false)',
+    gateway.jt808Port !== undefined ? `  JT/T 808:  tcp://${config.host}:${gateway.jt808Port} (terminals: POST /v1/devices with protocol "jt808")` : '  JT/T 808:  disabled (JT808_PORT=0)',
     gateway.embeddedRedis
       ? `  Redis:     embedded ${gateway.embeddedRedis.url} (AOF on, data in ${gateway.embeddedRedis.dir})`
       : `  Redis:     ${config.redisUrl}`,

@@ -48,6 +48,11 @@ export interface GatewayConfig {
   mqttPreAuthMaxBytes: number;
   mqttConnectTimeoutMs: number;
   mqttMaxPendingPerAddress: number;
+  /** false: no JT/T 808 listener. Programmatically 0 picks a free port; from the environment 0 means off. */
+  jt808Port: number | false;
+  jt808AuthTimeoutMs: number;
+  jt808IdleSeconds: number;
+  jt808MaxMessageBytes: number;
   trackMaxLen: number;
   arrivalEnterMeters: number;
   arrivalExitMeters: number;
@@ -87,6 +92,12 @@ const boolean: Parser<boolean> = (raw, name) => {
 };
 
 const text: Parser<string> = (raw) => raw;
+
+/** A port, or off: 0, false, no and off turn the listener off. */
+const portOrOff: Parser<number | false> = (raw, name) => {
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  return integer(1, 65535)(raw, name);
+};
 
 const url: Parser<string> = (raw, name) => {
   for (const part of raw.split(',')) {
@@ -150,6 +161,10 @@ export const SETTINGS = [
   setting({ key: 'telemetryMaxPayloadBytes', env: 'TELEMETRY_MAX_PAYLOAD_BYTES', default: '16384', parse: integer(256, 1048576), doc: 'Largest telemetry message accepted; larger ones are dropped and counted.' }),
   setting({ key: 'mqttPreAuthMaxBytes', env: 'MQTT_PREAUTH_MAX_BYTES', default: '8192', parse: integer(512, 1048576), doc: 'Bytes an MQTT client may send before it has authenticated (its CONNECT, with will and credentials); a connection announcing or sending more is closed at once.' }),
   setting({ key: 'mqttConnectTimeoutMs', env: 'MQTT_CONNECT_TIMEOUT_MS', default: '10000', parse: integer(100, 120_000), doc: 'An MQTT connection that has not authenticated within this time is closed.' }),
+  setting({ key: 'jt808Port', env: 'JT808_PORT', default: '6808', parse: portOrOff, doc: 'TCP port for JT/T 808 terminals (vehicle GPS terminals, work badges); 0 or false turns the listener off.' }),
+  setting({ key: 'jt808AuthTimeoutMs', env: 'JT808_AUTH_TIMEOUT_MS', default: '30000', parse: integer(100, 600_000), doc: 'A JT/T 808 connection that has not authenticated (0x0102) within this time is closed; registering (0x0100) does not extend it.' }),
+  setting({ key: 'jt808IdleSeconds', env: 'JT808_IDLE_SECONDS', default: '300', parse: integer(10, 86_400), doc: 'A JT/T 808 terminal that sends nothing, not even a heartbeat, for this long is disconnected.' }),
+  setting({ key: 'jt808MaxMessageBytes', env: 'JT808_MAX_MESSAGE_BYTES', default: '65536', parse: integer(1024, 1048576), doc: 'Largest JT/T 808 message accepted, after its sub-packages are put together; a connection holds at most this much of an unfinished message.' }),
   setting({ key: 'mqttMaxPendingPerAddress', env: 'MQTT_MAX_PENDING_PER_ADDRESS', default: '32', parse: integer(0, 100_000), doc: 'Connections one address may hold open before they authenticate; more are closed at once (0: no cap). Raise it when many devices share one address (carrier NAT).' }),
   setting({ key: 'trackMaxLen', env: 'TRACK_MAXLEN', default: '20000', parse: integer(100, 10_000_000), doc: 'Approximate number of positions kept per device track.' }),
   setting({ key: 'arrivalEnterMeters', env: 'ARRIVAL_ENTER_METERS', default: '30', parse: integer(1, 5000), doc: 'A worker this close to an accepted ticket starts counting as arriving.' }),

@@ -7,5 +7,5 @@ export { tenantKeys, globalKeys } from './redis/keys.js';
 export { seedDemo, demoToken, type DemoTenant } from './demo.js';
 export type { Services } from './services.js';
 export { attachTelemetry } from './telemetry/attach.js';
-export type { RunningTelemetry, TelemetryHooks } from './telemetry/broker.js';
+export type { RunningTelemetry, TelemetryHooks } from './telemetry/start.js';
 export { findNearestWorker, type NearestQuery, type WorkerCandidate } from './telemetry/nearest-worker.js';

@@ -16,7 +16,7 @@ const quiet = { log: () => undefined, logger: false };
 
 describe('startGateway with REDIS_URL unset', () => {
   it('runs its own redis-server with AOF under DATA_DIR, and tickets survive a restart', async () => {
-    const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', MQTT_PORT: '0', MQTT_WS_PORT: '0', LOG_LEVEL: 'silent' });
+    const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', MQTT_PORT: '0', MQTT_WS_PORT: '0', JT808_PORT: 'false', LOG_LEVEL: 'silent' });
     const first = await startGateway({ config, ...quiet });
     expect(first.embeddedRedis?.dir).toBe(path.join(dataDir, 'redis'));
     const demo = await seedDemo(first.services, dataDir);
@@ -41,7 +41,7 @@ describe('startGateway with REDIS_URL unset', () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
-    const config = loadConfig({ DATA_DIR: dataDir, PORT: String(port), MQTT_PORT: '0', MQTT_WS_PORT: '0', LOG_LEVEL: 'silent' });
+    const config = loadConfig({ DATA_DIR: dataDir, PORT: String(port), MQTT_PORT: '0', MQTT_WS_PORT: '0', JT808_PORT: 'false', LOG_LEVEL: 'silent' });
     await expect(startGateway({ config, ...quiet })).rejects.toMatchObject({
       code: 'CL_ERR_PORT_IN_USE',
       message: expect.stringMatching(new RegExp(`Port ${port}.*PORT`)),
@@ -56,13 +56,13 @@ describe('startGateway with REDIS_URL unset', () => {
   });
 
   it('says which variable to fix when Redis is unreachable', async () => {
-    const config = loadConfig({ REDIS_URL: 'redis://127.0.0.1:1', PORT: '0', MQTT_PORT: '0', MQTT_WS_PORT: '0', LOG_LEVEL: 'silent' });
+    const config = loadConfig({ REDIS_URL: 'redis://127.0.0.1:1', PORT: '0', MQTT_PORT: '0', MQTT_WS_PORT: '0', JT808_PORT: 'false', LOG_LEVEL: 'silent' });
     await expect(startGateway({ config, ...quiet })).rejects.toMatchObject({ code: 'CL_ERR_CONFIG', message: expect.stringContaining('REDIS_URL') });
   });
 
   it('drains in-flight requests on shutdown and refuses new ones', async () => {
     const redis = await startTestRedis();
-    const config = loadConfig({ REDIS_URL: redis.url, PORT: '0', MQTT_PORT: '0', MQTT_WS_PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: dataDir, CIVICLOOP_MASTER_KEY: 'k' });
+    const config = loadConfig({ REDIS_URL: redis.url, PORT: '0', MQTT_PORT: '0', MQTT_WS_PORT: '0', JT808_PORT: 'false', LOG_LEVEL: 'silent', DATA_DIR: dataDir, CIVICLOOP_MASTER_KEY: 'k' });
     const gateway = await startGateway({ config, ...quiet });
     const demo = await seedDemo(gateway.services, path.join(dataDir, 'drain'));
     // Hold Redis writes so the create below is still in flight when shutdown starts.

@@ -6,12 +6,14 @@ import { assertMasterKeyOpens, resolveMasterKey } from './master-key.js';
 import { connectRedis } from './redis/connect.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded-supervisor.js';
 import { attachTelemetry } from './telemetry/attach.js';
-import type { RunningTelemetry } from './telemetry/broker.js';
+import type { RunningTelemetry } from './telemetry/start.js';
 
 export interface RunningGateway extends GatewayApp {
   url: string;
   /** MQTT listeners, when MQTT_ENABLED. */
   mqtt?: { tcpPort: number; wsPort: number };
+  /** The JT/T 808 listener's port, unless JT808_PORT is off. */
+  jt808Port?: number;
   config: GatewayConfig;
   /** Present when the gateway runs its own redis-server (supervised: restarted if it dies). */
   embeddedRedis?: EmbeddedRedis;
@@ -57,16 +59,15 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
     }
     throw error;
   }
-  let telemetry: RunningTelemetry | undefined;
-  if (config.mqttEnabled) {
-    try {
-      telemetry = await attachTelemetry(gateway, config);
-    } catch (error) {
-      await gateway.app.close();
-      redis.disconnect();
-      await embedded?.stop();
-      throw error;
-    }
+  // Telemetry always runs (the OsmAnd HTTP route feeds its pipeline); its listeners follow MQTT_ENABLED and JT808_PORT.
+  let telemetry: RunningTelemetry;
+  try {
+    telemetry = await attachTelemetry(gateway, config);
+  } catch (error) {
+    await gateway.app.close();
+    redis.disconnect();
+    await embedded?.stop();
+    throw error;
   }
   const address = gateway.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -86,7 +87,8 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
     ...gateway,
     url,
     config,
-    ...(telemetry ? { mqtt: { tcpPort: telemetry.tcpPort, wsPort: telemetry.wsPort } } : {}),
+    ...(telemetry.tcpPort !== undefined && telemetry.wsPort !== undefined ? { mqtt: { tcpPort: telemetry.tcpPort, wsPort: telemetry.wsPort } } : {}),
+    ...(telemetry.jt808Port !== undefined ? { jt808Port: telemetry.jt808Port } : {}),
     ...(embedded ? { embeddedRedis: embedded } : {}),
     close,
   };

@@ -6,7 +6,7 @@ import type { TenantStore } from './store/tenant-store.js';
 import type { TicketStore } from './store/ticket-store.js';
 import type { ZoneStore } from './store/zone-store.js';
 import type { DeviceStore } from './telemetry/device-store.js';
-import type { RunningTelemetry } from './telemetry/broker.js';
+import type { RunningTelemetry } from './telemetry/start.js';
 import type { AddressLimits } from './http/address-limits.js';
 import type { MediaUrls } from './media/media-urls.js';
 

@@ -130,7 +130,7 @@ describe('the embedded redis-server is supervised', () => {
   it('is started again (same data, same AOF) when it dies, and health recovers without a gateway restart', async () => {
     const dataDir = tempDir('civicloop-supervised-');
     const lines: string[] = [];
-    const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', MQTT_ENABLED: 'false', LOG_LEVEL: 'silent', CIVICLOOP_OPERATOR_TOKEN: 'op' });
+    const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', MQTT_ENABLED: 'false', JT808_PORT: 'false', LOG_LEVEL: 'silent', CIVICLOOP_OPERATOR_TOKEN: 'op' });
     const gw = await startGateway({ config, log: (line) => lines.push(line), logger: false });
     try {
       const tenant = await api(gw.url, 'POST', '/v1/tenants', { auth: 'op', body: { code: 'SUP', name: 'Supervised' } });
@@ -159,7 +159,7 @@ describe('the embedded redis-server is supervised', () => {
 describe('the master key', () => {
   it('refuses to start, naming CIVICLOOP_MASTER_KEY, when it cannot decrypt the stored secrets', async () => {
     const redis = await startTestRedis();
-    const env = { REDIS_URL: redis.url, PORT: '0', MQTT_ENABLED: 'false', LOG_LEVEL: 'silent', DATA_DIR: tempDir('civicloop-master-'), CIVICLOOP_OPERATOR_TOKEN: 'op' };
+    const env = { REDIS_URL: redis.url, PORT: '0', MQTT_ENABLED: 'false', JT808_PORT: 'false', LOG_LEVEL: 'silent', DATA_DIR: tempDir('civicloop-master-'), CIVICLOOP_OPERATOR_TOKEN: 'op' };
     try {
       const first = await startGateway({ config: loadConfig({ ...env, CIVICLOOP_MASTER_KEY: 'the-right-key' }), ...quiet });
       await api(first.url, 'POST', '/v1/tenants', { auth: 'op', body: { code: 'MK', name: 'Master key' } });

@@ -64,11 +64,16 @@ function buildTenantKeys(tenantId: string) {
     seenFixes: (id: string) => `${base}seen:${id}`,
     /** Devices by last message time, for the offline sweep. */
     lastSeen: `${base}lastseen`,
-    deviceEvents: `${base}devevents`,
+    /** Marks an alert as written (device, type, alarm, time), so a redelivered message raises it once. */
+    alertSeen: (id: string) => `${base}alertseen:${id}`,
     /** Badges whose wearer is checked in: device id -> check-in time. */
     onDuty: `${base}onduty`,
     /** Staff id -> the badge they wear, so an assignment reaches their badge. */
     badgeOf: `${base}badgeof`,
+    /** Commands waiting for a JT/T 808 terminal to confirm them (0x0001), oldest last: sent again when it reconnects. */
+    jt808Outbox: (deviceId: string) => `${base}jt808:outbox:${deviceId}`,
+    /** Staff id -> the vehicle they drive, so an assignment shows on its screen too. */
+    vehicleOf: `${base}vehicleof`,
     /** Recent stored positions of every device, for the live map's event stream. */
     positions: `${base}positions`,
     /** Arrival detection state of a ticket: when its worker came within the enter distance. */
@@ -113,6 +118,10 @@ export function tenantKeys(tenantId: string): TenantKeys {
 export const globalKeys = {
   /** Device credential hash -> { tenantId, deviceId }: what an MQTT CONNECT is checked against. */
   deviceCredential: (hash: string) => `${PREFIX}devcred:${hash}`,
+  /** JT/T 808 terminal number -> { tenantId, deviceId }: what a terminal's header names it by. */
+  jt808Terminal: (terminalId: string) => `${PREFIX}jt808:${terminalId}`,
+  /** Set when a terminal has registered over JT/T 808 and been given its code; rotating the device's credential clears it. */
+  jt808Registered: (terminalId: string) => `${PREFIX}jt808reg:${terminalId}`,
   /** API key hash -> { tenantId, keyId, kind }: the one lookup that cannot know the tenant first. */
   apiKey: (hash: string) => `${PREFIX}apikey:${hash}`,
   tenantCodes: `${PREFIX}tenantcodes`,

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CivicLoopError, CreateDeviceInput, Device, RegisteredDevice, UpdateDeviceInput } from '@civicloop/model';
-import { ADMINS, STAFF, type Services } from '../services.js';
+import { ADMINS, MANAGERS_AND_SERVERS, STAFF, type Services } from '../services.js';
+import { CrsQuery, pointIn } from './crs-output.js';
 import { errorResponses, security } from './shared-schemas.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -51,6 +52,51 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     '/v1/devices/:id/credentials',
     { config: { access: write }, schema: { tags, summary: 'Issue a new MQTT password and revoke the old one (refused from the next CONNECT)', security, params: IdParams, response: { 200: RegisteredDevice, ...errorResponses } } },
     async (request) => devices.rotate(request.principal.tenantId, request.params.id, services.now()),
+  );
+
+  app.post(
+    '/v1/devices/:id/locate',
+    {
+      config: { access: { kind: 'roles', roles: MANAGERS_AND_SERVERS } },
+      schema: {
+        tags,
+        summary: 'Ask a JT/T 808 terminal where it is now (0x8201) and wait for its answer (0x0201); the answer is stored like any position',
+        security,
+        params: IdParams,
+        querystring: CrsQuery,
+        response: {
+          200: Type.Object({
+            lat: Type.Number(),
+            lon: Type.Number(),
+            crs: Type.String({ description: 'the system lat/lon are given in: ?crs, else wgs84' }),
+            fixTime: Type.String({ format: 'date-time' }),
+            valid: Type.Boolean(),
+            speedKmh: Type.Optional(Type.Number()),
+            course: Type.Optional(Type.Number()),
+            altitude: Type.Optional(Type.Number()),
+            alarms: Type.Array(Type.String()),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { tenantId } = request.principal;
+      const device = await devices.mustGet(tenantId, request.params.id);
+      if (!services.telemetry) throw new CivicLoopError('CL_ERR_DEVICE_UNREACHABLE', 'Telemetry is not running on this gateway.');
+      const record = await services.telemetry.locate(tenantId, device);
+      const crs = request.query.crs ?? 'wgs84';
+      return {
+        ...pointIn(record, crs),
+        crs,
+        fixTime: new Date(record.fixTime).toISOString(),
+        valid: record.valid,
+        ...(record.speedKmh !== undefined ? { speedKmh: record.speedKmh } : {}),
+        ...(record.course !== undefined ? { course: record.course } : {}),
+        ...(record.altitude !== undefined ? { altitude: record.altitude } : {}),
+        alarms: record.alarms,
+      };
+    },
   );
 
   app.get(

@@ -1,21 +1,24 @@
 import type { GatewayApp } from '../app.js';
 import type { GatewayConfig } from '../config.js';
-import { BadgeEventHandler } from './badge-events.js';
-import { startTelemetry, type RunningTelemetry, type TelemetryHooks } from './broker.js';
-import { PositionWriter } from './position-writer.js';
 import { ArrivalDetector } from './arrival.js';
 import { assignmentCommand } from './assignment.js';
+import { BadgeEventHandler } from './badge-events.js';
+import { DeviceAlerts } from './device-alerts.js';
+import { PositionWriter } from './position-writer.js';
+import { startTelemetry, type RunningTelemetry, type TelemetryHooks } from './start.js';
 
-/** Starts the MQTT side of a built gateway and makes it reachable from the HTTP routes. */
+/** Starts telemetry (the pipeline and the listeners) for a built gateway and makes it reachable from the HTTP routes. */
 export async function attachTelemetry(gateway: GatewayApp, config: GatewayConfig, hooks: TelemetryHooks = {}): Promise<RunningTelemetry> {
   const { services, ticketService, app } = gateway;
   const writer = new PositionWriter(services.redis, { trackMaxLen: config.trackMaxLen, seenKeep: 1000, maxBatch: 512 });
   const arrivals = new ArrivalDetector(services, ticketService, config);
+  const alerts = new DeviceAlerts(services, ticketService, app.log);
   const telemetry = await startTelemetry({
     services,
     devices: services.devices,
     writer,
-    badgeEvents: new BadgeEventHandler(services, ticketService, gateway.stats.workforce),
+    alerts,
+    badgeEvents: new BadgeEventHandler(services, alerts, gateway.stats.workforce),
     config,
     log: app.log,
     hooks: {
@@ -29,11 +32,12 @@ export async function attachTelemetry(gateway: GatewayApp, config: GatewayConfig
       },
     },
   });
-  // Whoever is given a ticket hears about it on their badge.
+  // Whoever is given a ticket hears about it on their badge, and on the screen of the vehicle they drive.
   ticketService.onCommitted(async (tenantId, ticket, event) => {
     if (!['dispatched', 'reassigned', 'reopened'].includes(event.type) || !ticket.assigneeId) return;
-    const badge = await services.devices.badgeOf(tenantId, ticket.assigneeId);
-    if (badge && !badge.disabled) await services.telemetry?.sendCommand(tenantId, badge, assignmentCommand(ticket));
+    for (const device of await services.devices.devicesOf(tenantId, ticket.assigneeId)) {
+      if (!device.disabled) await services.telemetry?.sendCommand(tenantId, device, assignmentCommand(ticket));
+    }
   });
   // buildApp's onClose hook closes it with the HTTP app, before Redis goes away.
   services.telemetry = telemetry;

@@ -1,8 +1,8 @@
-import type { BadgeEvent, Device, PositionRecord, Principal, Ticket } from '@civicloop/model';
+import type { BadgeEvent, Device, PositionRecord, Ticket } from '@civicloop/model';
 import { calendarDay } from '@civicloop/model';
 import type { Services } from '../services.js';
 import { tenantKeys } from '../redis/keys.js';
-import type { TicketService } from '../tickets/ticket-service.js';
+import type { DeviceAlerts } from './device-alerts.js';
 import type { WorkforceStats } from '../stats/workforce.js';
 
 export interface Shift {
@@ -13,18 +13,20 @@ export interface Shift {
   end: number;
 }
 
-/** What a badge event changes: attendance for check-in/out, an urgent ticket for an SOS. */
+/**
+ * What a badge event changes: attendance for check-in and check-out; an SOS, a fall or a low
+ * battery is an alert (device-alerts.ts), which for an SOS or a fall opens an urgent ticket.
+ */
 export class BadgeEventHandler {
   constructor(
     private readonly services: Services,
-    private readonly tickets: TicketService,
+    private readonly alerts: DeviceAlerts,
     private readonly workforce: WorkforceStats,
   ) {}
 
   async handle(tenantId: string, device: Device, event: BadgeEvent, record: PositionRecord | undefined): Promise<{ ticket?: Ticket }> {
     const keys = tenantKeys(tenantId);
     const { redis } = this.services;
-    await redis.xadd(keys.deviceEvents, 'MAXLEN', '~', '100000', '*', 'd', device.id, 'e', JSON.stringify(event));
     if (event.type === 'check_in') {
       await redis.hset(keys.onDuty, device.id, String(event.ts));
       await this.workforce.checkedIn(tenantId, device.staffId, new Date(event.ts));
@@ -40,33 +42,12 @@ export class BadgeEventHandler {
       await redis.hdel(keys.onDuty, device.id);
       return {};
     }
-    if (event.type === 'sos') return { ticket: await this.sos(tenantId, device, event, record) };
-    return {};
-  }
-
-  /** An SOS becomes an urgent ticket at the badge's position (or its last known one). */
-  private async sos(tenantId: string, device: Device, event: BadgeEvent, record: PositionRecord | undefined): Promise<Ticket | undefined> {
-    let lat = record?.lat;
-    let lon = record?.lon;
-    if (lat === undefined || lon === undefined) {
-      const last = await this.services.redis.hget(tenantKeys(tenantId).deviceState(device.id), 'position');
-      if (last) ({ lat, lon } = JSON.parse(last) as PositionRecord);
-    }
-    if (lat === undefined || lon === undefined) return undefined;
-    const principal: Principal = { tenantId, sub: `device:${device.id}`, role: 'service', name: device.name, via: 'secret_key' };
-    const { ticket } = await this.tickets.create(
-      principal,
-      {
-        category: 'other.worker_sos',
-        description: `SOS from badge ${device.name}${device.staffId ? ` (worn by ${device.staffId})` : ''}${event.note ? `: ${event.note}` : ''}`,
-        location: { lat, lon },
-        channel: 'device',
-        priority: 'urgent',
-        externalId: `sos:${device.id}:${event.ts}`,
-      },
-      // The same SOS redelivered (QoS 1) must not open a second ticket.
-      { key: `sos:${device.id}:${event.ts}`, fp: `sos:${device.id}:${event.ts}` },
-    );
-    return ticket;
+    const battery = event.battery ?? record?.battery;
+    const ticket = await this.alerts.raise(tenantId, device, event.type, event.ts, {
+      ...(record ? { position: { lat: record.lat, lon: record.lon } } : {}),
+      ...(battery !== undefined ? { battery } : {}),
+      ...(event.note ? { note: event.note } : {}),
+    });
+    return ticket ? { ticket } : {};
   }
 }

@@ -4,7 +4,7 @@ import type { TelemetryIgnored, TelemetryRejection } from '@civicloop/model';
  * Why a publish was refused, from the decoder's reasons and the broker's own: a topic the
  * device may not publish to, a message the store cannot hold, or one a later step refused.
  */
-export type RefusalReason = TelemetryRejection | 'denied_topic' | 'unstorable' | 'refused_by_loop' | 'decoder_error';
+export type RefusalReason = TelemetryRejection | 'denied_topic' | 'unstorable' | 'refused_by_loop' | 'decoder_error' | 'bad_frame' | 'not_authenticated';
 
 /** What the broker accepted, set aside and refused for one tenant, by reason. */
 export class TelemetryCounters {
@@ -56,6 +56,12 @@ export class TenantCounters {
    * one address, a packet over its limit, not CONNECT first, or not MQTT at all.
    */
   readonly closedByGuard = { tooLarge: 0, timedOut: 0, tooManyPending: 0, notConnectFirst: 0, malformed: 0 };
+  /**
+   * JT/T 808 frames and terminals refused before any tenant was known: frames that are not JT/T
+   * 808 (bad escape, checksum, header, or over the size limit), messages from terminals that have
+   * not authenticated, registrations and authentications refused, idle or slow connections closed.
+   */
+  readonly jt808Unattributed = { badFrames: 0, unauthenticated: 0, refusedRegistrations: 0, refusedAuthentications: 0, timedOut: 0, tooLarge: 0 };
 
   of(tenantId: string): TelemetryCounters {
     let counters = this.byTenant.get(tenantId);

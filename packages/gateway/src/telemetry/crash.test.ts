@@ -33,6 +33,7 @@ beforeAll(async () => {
     PORT: String(await freePort()),
     MQTT_PORT: String(await freePort()),
     MQTT_WS_PORT: String(await freePort()),
+    JT808_PORT: 'false',
     LOG_LEVEL: 'warn',
     CIVICLOOP_OPERATOR_TOKEN: 'crash-operator',
     CIVICLOOP_MASTER_KEY: 'crash-master',

@@ -3,6 +3,7 @@ import type { Redis, Cluster } from 'ioredis';
 import { CivicLoopError, type CreateDeviceInput, type Device, type RegisteredDevice, type UpdateDeviceInput } from '@civicloop/model';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
 import { RecordHash } from '../store/record-hash.js';
+import { normalizeTerminal } from './jt808/message.js';
 
 type Client = Redis | Cluster;
 
@@ -28,10 +29,35 @@ export class DeviceStore {
 
   async register(tenantId: string, input: CreateDeviceInput, now = new Date()): Promise<RegisteredDevice> {
     const at = now.toISOString();
-    const device = await this.records.insert(tenantId, {
-      id: input.id ?? `${input.kind === 'badge' ? 'b' : 'v'}_${randomBytes(5).toString('hex')}`,
+    const protocol = input.protocol ?? 'mqtt';
+    if (protocol === 'jt808' && !input.terminalId) throw new CivicLoopError('CL_ERR_VALIDATION', 'A jt808 device needs terminalId: the terminal number its JT/T 808 header carries.', { issues: [{ path: '/terminalId', message: 'required when protocol is jt808' }] });
+    if (protocol !== 'jt808' && input.terminalId) throw new CivicLoopError('CL_ERR_VALIDATION', 'terminalId is for JT/T 808 terminals; send protocol: "jt808" with it.', { issues: [{ path: '/protocol', message: 'must be jt808 when terminalId is given' }] });
+    const id = input.id ?? `${input.kind === 'badge' ? 'b' : 'v'}_${randomBytes(5).toString('hex')}`;
+    const terminal = input.terminalId ? normalizeTerminal(input.terminalId) : undefined;
+    // A terminal number names one device across all tenants: its frames carry nothing else.
+    if (terminal && (await this.redis.set(globalKeys.jt808Terminal(terminal), JSON.stringify({ tenantId, deviceId: id } satisfies DeviceLogin), 'NX')) === null) {
+      throw new CivicLoopError('CL_ERR_TERMINAL_TAKEN', `Terminal number ${input.terminalId} is already registered to a device.`);
+    }
+    let device: Device;
+    try {
+      device = await this.insert(tenantId, input, id, at);
+    } catch (error) {
+      if (terminal) await this.redis.del(globalKeys.jt808Terminal(terminal));
+      throw error;
+    }
+    if (device.staffId) await this.redis.hset(device.kind === 'badge' ? tenantKeys(tenantId).badgeOf : tenantKeys(tenantId).vehicleOf, device.staffId, device.id);
+    const password = await this.issueSecret(tenantId, device.id);
+    return { device, credential: { username: device.id, password } };
+  }
+
+  private insert(tenantId: string, input: CreateDeviceInput, id: string, at: string): Promise<Device> {
+    return this.records.insert(tenantId, {
+      id,
       kind: input.kind,
       name: input.name,
+      ...(input.protocol && input.protocol !== 'mqtt' ? { protocol: input.protocol } : {}),
+      ...(input.terminalId ? { terminalId: input.terminalId } : {}),
+      ...(input.crs && input.crs !== 'wgs84' ? { crs: input.crs } : {}),
       skills: input.skills ?? [],
       disabled: false,
       credentialIssuedAt: at,
@@ -41,9 +67,36 @@ export class DeviceStore {
       ...(input.staffId ? { staffId: input.staffId } : {}),
       ...(input.plate ? { plate: input.plate } : {}),
     });
-    if (device.kind === 'badge' && device.staffId) await this.redis.hset(tenantKeys(tenantId).badgeOf, device.staffId, device.id);
-    const password = await this.issueSecret(tenantId, device.id);
-    return { device, credential: { username: device.id, password } };
+  }
+
+  /** The JT/T 808 device a terminal number (leading zeros ignored) belongs to. */
+  async byTerminal(terminal: string): Promise<{ tenantId: string; device: Device } | undefined> {
+    const raw = await this.redis.get(globalKeys.jt808Terminal(normalizeTerminal(terminal)));
+    if (!raw) return undefined;
+    const { tenantId, deviceId } = JSON.parse(raw) as DeviceLogin;
+    const device = await this.get(tenantId, deviceId);
+    return device ? { tenantId, device } : undefined;
+  }
+
+  /**
+   * A terminal's JT/T 808 registration (0x0100): the first one after the device was registered
+   * over HTTP (or its credential rotated) gets a fresh authentication code, which is the device's
+   * secret from then on; any later one gets nothing, so knowing a terminal number is not enough
+   * to take over its device.
+   */
+  async registerTerminal(tenantId: string, deviceId: string, terminal: string, now = new Date()): Promise<string | undefined> {
+    const claimed = await this.redis.set(globalKeys.jt808Registered(normalizeTerminal(terminal)), now.toISOString(), 'NX');
+    if (claimed === null) return undefined;
+    await this.records.patch(tenantId, deviceId, { credentialIssuedAt: now.toISOString() }, now);
+    return this.issueSecret(tenantId, deviceId);
+  }
+
+  /** Staff id -> the devices whose wearer or driver they are: their badge, the vehicle they drive. */
+  async devicesOf(tenantId: string, staffId: string): Promise<Device[]> {
+    const keys = tenantKeys(tenantId);
+    const ids = await Promise.all([this.redis.hget(keys.badgeOf, staffId), this.redis.hget(keys.vehicleOf, staffId)]);
+    const found = await Promise.all(ids.filter((id): id is string => !!id).map((id) => this.get(tenantId, id)));
+    return found.filter((d): d is Device => !!d);
   }
 
   /** The badge a staff member wears, if any. */
@@ -56,6 +109,8 @@ export class DeviceStore {
   async rotate(tenantId: string, deviceId: string, now = new Date()): Promise<RegisteredDevice> {
     const device = await this.records.patch(tenantId, deviceId, { credentialIssuedAt: now.toISOString() }, now);
     const password = await this.issueSecret(tenantId, deviceId);
+    // A JT/T 808 terminal may register afresh and be given its own new code.
+    if (device.terminalId) await this.redis.del(globalKeys.jt808Registered(normalizeTerminal(device.terminalId)));
     return { device, credential: { username: device.id, password } };
   }
 
@@ -72,10 +127,11 @@ export class DeviceStore {
   async update(tenantId: string, deviceId: string, patch: UpdateDeviceInput, now = new Date()): Promise<Device> {
     const before = await this.mustGet(tenantId, deviceId);
     const device = await this.records.patch(tenantId, deviceId, patch, now);
-    if (device.kind === 'badge' && before.staffId !== device.staffId) {
+    if (before.staffId !== device.staffId) {
       const keys = tenantKeys(tenantId);
-      if (before.staffId) await this.redis.hdel(keys.badgeOf, before.staffId);
-      if (device.staffId) await this.redis.hset(keys.badgeOf, device.staffId, device.id);
+      const wornOrDriven = device.kind === 'badge' ? keys.badgeOf : keys.vehicleOf;
+      if (before.staffId) await this.redis.hdel(wornOrDriven, before.staffId);
+      if (device.staffId) await this.redis.hset(wornOrDriven, device.staffId, device.id);
     }
     return device;
   }

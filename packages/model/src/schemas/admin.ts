@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Timestamp } from './common.js';
+import { CRS_NAMES, Timestamp } from './common.js';
 import { StringEnum } from './string-enum.js';
 import { Priority } from './report.js';
 
@@ -120,6 +120,12 @@ export const TenantPolicy = Type.Object({
   publicReads: Type.Boolean({
     description: 'publish tickets to readers without credentials (Open311 GET requests, photo URLs): only tickets of public categories, never their reporters; false by default',
   }),
+  defaultCrs: Type.Optional(
+    StringEnum(CRS_NAMES, { description: 'the coordinate system of points that do not name theirs (reports, zones, hotline rows); wgs84 when absent' }),
+  ),
+  fallOpensTicket: Type.Optional(
+    Type.Boolean({ description: "a badge's fall opens an urgent ticket at its position, as an SOS does; true when absent" }),
+  ),
   categoryVisibility: Type.Record(Type.String({ pattern: '^[a-z0-9_.]+$', maxLength: 64 }), StringEnum(['public', 'private'] as const), {
     description: 'per category code, public or private, overriding the catalogue default (a worker\'s SOS and personal matters are private by default); a private ticket\'s text, place and photos are never shown without credentials',
   }),

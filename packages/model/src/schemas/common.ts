@@ -1,6 +1,7 @@
 // Named builders rather than the `Type` namespace: a browser bundle (the widget) then carries
 // only the builders it uses, not all of TypeBox's type system.
 import { Array as TypeArray, Number as TypeNumber, Object as TypeObject, Optional, String as TypeString, type Static } from '@sinclair/typebox';
+import { StringEnum } from './string-enum.js';
 
 /**
  * The highest latitude CivicLoop takes, north or south: what Redis GEO indexes and web maps
@@ -18,11 +19,23 @@ export const Timestamp = TypeString({ format: 'date-time', description: 'ISO 860
 
 export const Id = TypeString({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_:.-]+$' });
 
+/**
+ * The coordinate systems points arrive in. GPS receivers, JT/T 808 terminals and browsers give
+ * WGS-84; Chinese maps (AMap, Tencent, WeChat's \`wx.getLocation({type:'gcj02'})\`) give GCJ-02,
+ * Baidu gives BD-09. Inside, CivicLoop keeps everything in WGS-84.
+ */
+export const CRS_NAMES = ['wgs84', 'gcj02', 'bd09'] as const;
+export type CrsName = (typeof CRS_NAMES)[number];
+export const Crs = StringEnum(CRS_NAMES, {
+  description: 'coordinate system of lat/lon: wgs84 (GPS, browsers), gcj02 (AMap, Tencent, WeChat), bd09 (Baidu); absent: the tenant\'s policy.defaultCrs',
+});
+
 export const GeoPoint = TypeObject(
   {
     lat: Latitude({ description: 'WGS-84 latitude, degrees' }),
     lon: Longitude({ description: 'WGS-84 longitude, degrees' }),
     accuracy: Optional(TypeNumber({ minimum: 0, maximum: 100000, description: 'metres, 68 % radius' })),
+    crs: Optional(Crs),
   },
   { additionalProperties: false },
 );
@@ -34,10 +47,18 @@ export const Location = TypeObject(
     lon: Longitude(),
     accuracy: Optional(TypeNumber({ minimum: 0, maximum: 100000, description: 'metres' })),
     address: Optional(TypeString({ maxLength: 300 })),
+    crs: Optional(Crs),
   },
-  { additionalProperties: false, description: 'Where the problem is. lat/lon are required; address helps the worker.' },
+  { additionalProperties: false, description: 'Where the problem is. lat/lon are required; address helps the worker; crs says which coordinate system lat/lon are in (absent: the tenant\'s default).' },
 );
 export type Location = Static<typeof Location>;
+
+/** A point as it was received, before it was brought to WGS-84: what the reporter's map showed. */
+export const ReceivedPoint = TypeObject(
+  { lat: TypeNumber(), lon: TypeNumber(), crs: Crs },
+  { additionalProperties: false, description: 'the point as received, in the system it came in; present only when that was not WGS-84' },
+);
+export type ReceivedPoint = Static<typeof ReceivedPoint>;
 
 export const PhotoRef = TypeObject(
   {

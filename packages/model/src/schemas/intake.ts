@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Latitude, Longitude, Timestamp } from './common.js';
+import { Crs, Latitude, Longitude, Timestamp } from './common.js';
 import { Priority } from './report.js';
 import { StringEnum } from './string-enum.js';
 
@@ -20,6 +20,7 @@ export const HotlineRecord = Type.Object(
     description: Type.String({ minLength: 1, maxLength: 4000 }),
     lat: Latitude(),
     lon: Longitude(),
+    crs: Type.Optional(Crs),
     address: Type.Optional(Type.String({ maxLength: 300 })),
     receivedAt: Type.Optional(Timestamp),
     callerName: Type.Optional(Type.String({ maxLength: 100 })),

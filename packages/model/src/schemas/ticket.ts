@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Actor } from './principal.js';
-import { Location, Note, ShownPhoto, Timestamp } from './common.js';
+import { Location, Note, ReceivedPoint, ShownPhoto, Timestamp } from './common.js';
 import { Priority } from './category.js';
 import { StringEnum } from './string-enum.js';
 
@@ -96,6 +96,7 @@ export const Ticket = Type.Object({
   channel: Channel,
   description: Type.String(),
   location: Location,
+  reportedLocation: Type.Optional(ReceivedPoint),
   photos: Type.Array(ShownPhoto, { description: 'Photos taken when reporting' }),
   afterPhotos: Type.Array(ShownPhoto, { description: 'Photos of the fix, from the latest resolve' }),
   reporter: Reporter,

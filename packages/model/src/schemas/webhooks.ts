@@ -2,11 +2,12 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Timestamp } from './common.js';
 import { EVENT_TYPES, TicketEvent } from './ticket.js';
 import { StringEnum } from './string-enum.js';
+import { DEVICE_ALERT_TYPES, DeviceAlert } from '../telemetry/schemas.js';
 
 const strict = { additionalProperties: false } as const;
 
-/** What an endpoint may subscribe to: "ticket.<event type>" or "*". */
-export const WEBHOOK_EVENT_TYPES = ['*', ...EVENT_TYPES.map((type) => `ticket.${type}` as const)] as const;
+/** What an endpoint may subscribe to: "ticket.<event type>", "device.<alert type>" or "*". */
+export const WEBHOOK_EVENT_TYPES = ['*', ...EVENT_TYPES.map((type) => `ticket.${type}` as const), ...DEVICE_ALERT_TYPES.map((type) => `device.${type}` as const)] as const;
 export const WebhookEventType = StringEnum(WEBHOOK_EVENT_TYPES);
 
 export const CreateWebhookInput = Type.Object(
@@ -39,9 +40,12 @@ export type CreatedWebhook = Static<typeof CreatedWebhook>;
 /** The body of every delivery. */
 export const WebhookPayload = Type.Object({
   id: Type.String({ description: 'Delivery id: the same on every retry of this delivery' }),
-  type: Type.String({ description: 'ticket.<event type>' }),
+  type: Type.String({ description: 'ticket.<event type> or device.<alert type>' }),
   createdAt: Timestamp,
-  data: Type.Object({ streamId: Type.String(), ticketNumber: Type.String(), event: TicketEvent }),
+  data: Type.Union([
+    Type.Object({ streamId: Type.String(), ticketNumber: Type.String(), event: TicketEvent }),
+    Type.Object({ streamId: Type.String(), alert: DeviceAlert }, { description: 'device.<alert type>: an SOS, fall, low battery or vehicle alarm' }),
+  ]),
 });
 export type WebhookPayload = Static<typeof WebhookPayload>;
 

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Timestamp } from './common.js';
+import { Crs, Timestamp } from './common.js';
 import { StringEnum } from './string-enum.js';
 
 const strict = { additionalProperties: false } as const;
@@ -43,6 +43,7 @@ export const CreateZoneInput = Type.Object(
     parentId: Type.Optional(ZoneId),
     mustCheck: Type.Optional(Type.Boolean({ description: 'a central zone every weekly inspection round includes' })),
     geometry: ZoneGeometry,
+    crs: Type.Optional(Crs),
     routes: Type.Optional(Type.Array(ZoneRoute, { maxItems: 100, description: 'which unit is responsible for which categories here; the most specific zone with a matching route wins' })),
   },
   strict,
@@ -59,6 +60,7 @@ export const Zone = Type.Object({
   parentId: Type.Optional(Type.String()),
   mustCheck: Type.Optional(Type.Boolean()),
   geometry: ZoneGeometry,
+  drawnIn: Type.Optional(Crs),
   routes: Type.Array(ZoneRoute),
   createdAt: Timestamp,
   updatedAt: Timestamp,

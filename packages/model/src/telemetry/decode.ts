@@ -4,7 +4,7 @@ import { DEFAULT_DECODE_LIMITS, ignore, parseJson, reject, type DecodeLimits, ty
 import { decodeThingsBoard } from './decode-thingsboard.js';
 import type { ParsedTopic } from './topics.js';
 
-export { DEFAULT_DECODE_LIMITS, type DecodeLimits, type DecodedTelemetry, type TelemetryIgnored, type TelemetryRejection } from './decode-shared.js';
+export { DEFAULT_DECODE_LIMITS, mapCheck, positionRecord, timeCheck, type DecodeLimits, type DecodedTelemetry, type RecordFields, type TelemetryIgnored, type TelemetryRejection } from './decode-shared.js';
 
 /**
  * Turns one MQTT message from a device into what the gateway stores (position records, every

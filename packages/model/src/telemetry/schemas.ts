@@ -1,17 +1,31 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Latitude, Longitude, Timestamp } from '../schemas/common.js';
+import { Crs, Latitude, Longitude, ReceivedPoint, Timestamp } from '../schemas/common.js';
 import { StringEnum } from '../schemas/string-enum.js';
 
 export const DEVICE_KINDS = ['vehicle', 'badge'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 export const DeviceKind = StringEnum(DEVICE_KINDS);
 
+/**
+ * How a device reaches the gateway. `mqtt` devices log in with their secret (MQTT, or HTTP for
+ * Traccar Client / OsmAnd); `jt808` terminals are known by their terminal number and get an
+ * authentication code when they register over JT/T 808.
+ */
+export const DEVICE_PROTOCOLS = ['mqtt', 'jt808'] as const;
+export type DeviceProtocol = (typeof DEVICE_PROTOCOLS)[number];
+
+/** A JT/T 808 terminal number: up to 12 digits (2013) or 20 (2019), as its header carries it in BCD. */
+export const TerminalId = Type.String({ pattern: '^[0-9]{1,20}$', description: 'jt808: the terminal number (phone number) its header carries, digits only' });
+
 export const Device = Type.Object({
   id: Type.String({ description: 'Also the MQTT username of the device' }),
   kind: DeviceKind,
   name: Type.String(),
+  protocol: Type.Optional(StringEnum(DEVICE_PROTOCOLS, { description: 'mqtt when absent' })),
+  terminalId: Type.Optional(TerminalId),
+  crs: Type.Optional(Crs),
   unitId: Type.Optional(Type.String()),
-  staffId: Type.Optional(Type.String({ description: 'badge: the staff member who wears it' })),
+  staffId: Type.Optional(Type.String({ description: 'badge: the staff member who wears it; vehicle: its driver, whose assignments its screen shows' })),
   skills: Type.Array(Type.String(), { description: "badge: the wearer's skills" }),
   plate: Type.Optional(Type.String({ description: 'vehicle: licence plate' })),
   disabled: Type.Boolean(),
@@ -26,6 +40,11 @@ export const CreateDeviceInput = Type.Object(
     id: Type.Optional(Type.String({ minLength: 1, maxLength: 48, pattern: '^[A-Za-z0-9_-]+$' })),
     kind: DeviceKind,
     name: Type.String({ minLength: 1, maxLength: 100 }),
+    protocol: Type.Optional(StringEnum(DEVICE_PROTOCOLS, { description: 'mqtt (the default): MQTT or HTTP with the device secret; jt808: a JT/T 808 terminal, which needs terminalId' })),
+    terminalId: Type.Optional(TerminalId),
+    crs: Type.Optional(
+      StringEnum(['wgs84', 'gcj02', 'bd09'] as const, { description: 'the system of the points this device sends (a phone app may send GCJ-02); wgs84 when absent, as GPS receivers and JT/T 808 report' }),
+    ),
     unitId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     staffId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     skills: Type.Optional(Type.Array(Type.String({ maxLength: 40 }), { maxItems: 50 })),
@@ -42,6 +61,7 @@ export const UpdateDeviceInput = Type.Object(
     staffId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     skills: Type.Optional(Type.Array(Type.String({ maxLength: 40 }), { maxItems: 50 })),
     plate: Type.Optional(Type.String({ maxLength: 20 })),
+    crs: Type.Optional(StringEnum(['wgs84', 'gcj02', 'bd09'] as const)),
     disabled: Type.Optional(Type.Boolean({ description: 'a disabled device is refused at its next CONNECT and disconnected now' })),
   },
   { additionalProperties: false },
@@ -50,7 +70,7 @@ export type UpdateDeviceInput = Static<typeof UpdateDeviceInput>;
 
 export const DeviceCredential = Type.Object({
   username: Type.String({ description: 'MQTT username: the device id' }),
-  password: Type.String({ description: 'Shown once. MQTT password; ThingsBoard-style clients send it as the username with no password' }),
+  password: Type.String({ description: 'Shown once. MQTT password; ThingsBoard-style clients send it as the username with no password. A jt808 terminal is given its own authentication code when it registers' }),
 });
 export type DeviceCredential = Static<typeof DeviceCredential>;
 
@@ -117,7 +137,7 @@ export const BadgeCommand = Type.Union([
 ]);
 export type BadgeCommand = Static<typeof BadgeCommand>;
 
-export const POSITION_SOURCES = ['native', 'owntracks', 'thingsboard'] as const;
+export const POSITION_SOURCES = ['native', 'owntracks', 'thingsboard', 'jt808', 'osmand'] as const;
 export type PositionSource = (typeof POSITION_SOURCES)[number];
 
 /**
@@ -142,5 +162,32 @@ export const PositionRecord = Type.Object({
   alarms: Type.Array(Type.String()),
   source: StringEnum(POSITION_SOURCES),
   key: Type.String({ description: 'deviceId:fixTime, for de-duplication' }),
+  received: Type.Optional(ReceivedPoint),
+  /** Format-specific readings a terminal adds (JT/T 808 mileage, fuel, signal, satellites...). */
+  extra: Type.Optional(Type.Record(Type.String(), Type.Number())),
 });
 export type PositionRecord = Static<typeof PositionRecord>;
+
+/**
+ * What a device raises that someone should see now: an SOS, a fall, a low battery, or a
+ * vehicle alarm (JT/T 808 alarm bits, a tracker's alarm). On the tenant's event stream
+ * (`event: device`), its webhooks (`device.<type>`) and the console.
+ */
+export const DEVICE_ALERT_TYPES = ['sos', 'fall', 'low_battery', 'alarm'] as const;
+export type DeviceAlertType = (typeof DEVICE_ALERT_TYPES)[number];
+export const DeviceAlert = Type.Object({
+  type: StringEnum(DEVICE_ALERT_TYPES),
+  alarm: Type.Optional(Type.String({ description: 'type alarm: which one (overspeed, fatigue, power_off, collision...)' })),
+  deviceId: Type.String(),
+  deviceKind: DeviceKind,
+  deviceName: Type.String(),
+  staffId: Type.Optional(Type.String()),
+  unitId: Type.Optional(Type.String()),
+  at: Timestamp,
+  lat: Type.Optional(Type.Number()),
+  lon: Type.Optional(Type.Number()),
+  battery: Type.Optional(Type.Number()),
+  ticketId: Type.Optional(Type.String({ description: 'the urgent ticket it opened (an SOS, a fall)' })),
+  ticketNumber: Type.Optional(Type.String()),
+});
+export type DeviceAlert = Static<typeof DeviceAlert>;

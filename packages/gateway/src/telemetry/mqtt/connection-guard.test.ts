@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import { GuardedConnection, PendingConnections, type GuardLimits, type GuardViolation } from './connection-guard.js';
-import { OVERSIZED_MARKER } from './publish-handler.js';
+import { OVERSIZED_MARKER } from './authorize-publish.js';
 
 const LIMITS: GuardLimits = { preAuthMaxBytes: 4096, maxPayloadBytes: 1024, maxControlBytes: 2048, maxTopicBytes: 256 };
 

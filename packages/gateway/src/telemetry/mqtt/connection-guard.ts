@@ -1,5 +1,5 @@
 import { Duplex } from 'node:stream';
-import { OVERSIZED_MARKER } from './publish-handler.js';
+import { OVERSIZED_MARKER } from './authorize-publish.js';
 
 export interface GuardLimits {
   /** Bytes a client may send before it has authenticated: its CONNECT and anything queued behind it. */

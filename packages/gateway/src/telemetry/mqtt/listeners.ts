@@ -5,7 +5,7 @@ import type { Aedes } from 'aedes';
 import { CivicLoopError } from '@civicloop/model';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { GuardedConnection, PendingConnections, type GuardLimits, type GuardViolation } from './connection-guard.js';
-import type { TenantCounters } from './counters.js';
+import type { TenantCounters } from '../counters.js';
 
 export interface ListenerOptions {
   host: string;

@@ -1,0 +1,155 @@
+import type { ClientContext, Result } from 'ioredis';
+import type { FastifyBaseLogger } from 'fastify';
+import type { DeviceAlert, DeviceAlertType, Device, PositionRecord, Principal, Ticket } from '@civicloop/model';
+import { defineScript } from '../redis/define-script.js';
+import { tenantKeys } from '../redis/keys.js';
+import type { Services } from '../services.js';
+import type { TicketService } from '../tickets/ticket-service.js';
+
+/**
+ * Writes an alert once: the marker (device, type, alarm, time) is set with the stream entry in
+ * one step, so a redelivered message neither loses nor repeats it.
+ * KEYS: marker, events. ARGV: marker ttl seconds, stream max length, alert json.
+ */
+const RAISE = `
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) == false then return 0 end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'a', ARGV[3])
+return 1
+`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
+    civicloopRaiseAlert(numKeys: number, ...args: string[]): Result<number, Context>;
+  }
+}
+
+const MARKER_TTL_SECONDS = 7 * 86_400;
+
+/** The alert an alarm name raises: the three a badge knows by name, any other is a vehicle alarm. */
+export function alertTypeOf(alarm: string): DeviceAlertType {
+  return alarm === 'sos' || alarm === 'fall' || alarm === 'low_battery' ? alarm : 'alarm';
+}
+
+export interface AlertDetails {
+  /** Where the device was (WGS-84); absent: its last known position. */
+  position?: { lat: number; lon: number };
+  battery?: number;
+  note?: string;
+}
+
+interface ActiveAlarms {
+  /** Fix time of the newest record they were read from. */
+  at: number;
+  alarms: string[];
+}
+
+/**
+ * What devices raise that someone should see now. An SOS (and a fall, unless the tenant's
+ * policy says otherwise) opens an urgent ticket at the device's position; every alert goes on
+ * the tenant's event stream, which feeds SSE (`event: device`), webhooks (`device.<type>`) and
+ * the console.
+ *
+ * Terminals such as JT/T 808 ones keep an alarm bit set in every report for as long as the alarm
+ * lasts: only an alarm that was not set in the device's previous report raises an alert.
+ */
+export class DeviceAlerts {
+  /** Each device's alarms in its newest report, read from Redis the first time a device is seen. */
+  private readonly active = new Map<string, ActiveAlarms>();
+
+  constructor(
+    private readonly services: Services,
+    private readonly tickets: TicketService,
+    private readonly log: FastifyBaseLogger,
+  ) {
+    defineScript(services.redis, 'civicloopRaiseAlert', RAISE);
+  }
+
+  /** Alarms newly set in a device's fresh records (in fix-time order) raise their alerts. */
+  async onPositions(tenantId: string, device: Device, records: PositionRecord[]): Promise<void> {
+    const key = `${tenantId}/${device.id}`;
+    let known = this.active.get(key);
+    if (!known) {
+      // Most devices never raise an alarm: they are not looked up until one does.
+      if (!records.some((r) => r.alarms.length > 0)) return;
+      const raw = await this.services.redis.hget(tenantKeys(tenantId).deviceState(device.id), 'alarms');
+      known = raw ? (JSON.parse(raw) as ActiveAlarms) : { at: 0, alarms: [] };
+      this.active.set(key, known);
+    }
+    if (known.alarms.length === 0 && !records.some((r) => r.alarms.length > 0)) return;
+    // Blind-area uploads bring older fixes: only what is newer than the last report counts.
+    const newer = records.filter((r) => r.fixTime > known.at).sort((a, b) => a.fixTime - b.fixTime);
+    if (newer.length === 0) return;
+    let previous = new Set(known.alarms);
+    for (const record of newer) {
+      for (const alarm of record.alarms) {
+        if (!previous.has(alarm)) await this.raise(tenantId, device, alarm, record.fixTime, { position: record, ...(record.battery !== undefined ? { battery: record.battery } : {}) });
+      }
+      previous = new Set(record.alarms);
+    }
+    const last = newer[newer.length - 1]!;
+    const next: ActiveAlarms = { at: last.fixTime, alarms: last.alarms };
+    await this.services.redis.hset(tenantKeys(tenantId).deviceState(device.id), 'alarms', JSON.stringify(next));
+    this.active.set(key, next);
+  }
+
+  /**
+   * Raises one alert: opens its urgent ticket first (idempotent by device and time), then writes
+   * the alert once. `at` is the device's time of the alarm, epoch ms.
+   */
+  async raise(tenantId: string, device: Device, alarm: string, at: number, details: AlertDetails = {}): Promise<Ticket | undefined> {
+    const { position, battery, note } = details;
+    const type = alertTypeOf(alarm);
+    const ticket = type === 'sos' || (type === 'fall' && (await this.fallOpensTicket(tenantId))) ? await this.openTicket(tenantId, device, type, at, position, note) : undefined;
+    const alert: DeviceAlert = {
+      type,
+      ...(type === 'alarm' ? { alarm } : {}),
+      deviceId: device.id,
+      deviceKind: device.kind,
+      deviceName: device.name,
+      ...(device.staffId ? { staffId: device.staffId } : {}),
+      ...(device.unitId ? { unitId: device.unitId } : {}),
+      at: new Date(at).toISOString(),
+      ...(position ? { lat: position.lat, lon: position.lon } : {}),
+      ...(battery !== undefined ? { battery } : {}),
+      ...(ticket ? { ticketId: ticket.id, ticketNumber: ticket.number } : {}),
+    };
+    const keys = tenantKeys(tenantId);
+    await this.services.redis.civicloopRaiseAlert(2, keys.alertSeen(`${device.id}:${alarm}:${at}`), keys.events, String(MARKER_TTL_SECONDS), String(this.services.config.streamMaxLen), JSON.stringify(alert));
+    this.log.info({ device: device.id, alert: type, alarm }, 'device alert');
+    return ticket;
+  }
+
+  private async fallOpensTicket(tenantId: string): Promise<boolean> {
+    const context = await this.services.tenants.context(tenantId);
+    return context?.tenant.policy.fallOpensTicket !== false;
+  }
+
+  /** An urgent ticket at the device's position (or its last known one); none when it never had one. */
+  private async openTicket(tenantId: string, device: Device, type: 'sos' | 'fall', at: number, position: { lat: number; lon: number } | undefined, note: string | undefined): Promise<Ticket | undefined> {
+    let point = position;
+    if (!point) {
+      const last = await this.services.redis.hget(tenantKeys(tenantId).deviceState(device.id), 'position');
+      if (last) point = JSON.parse(last) as PositionRecord;
+    }
+    if (!point) return undefined;
+    const principal: Principal = { tenantId, sub: `device:${device.id}`, role: 'service', name: device.name, via: 'secret_key' };
+    const what = type === 'sos' ? 'SOS' : 'Fall detected';
+    const worn = device.staffId ? ` (${device.kind === 'badge' ? 'worn' : 'driven'} by ${device.staffId})` : '';
+    // The same alarm redelivered (QoS 1, a terminal resending) must not open a second ticket;
+    // `sos:` keys stay as they were before falls opened tickets too.
+    const key = `${type}:${device.id}:${at}`;
+    const { ticket } = await this.tickets.create(
+      principal,
+      {
+        category: 'other.worker_sos',
+        description: `${what} from ${device.kind} ${device.name}${worn}${note ? `: ${note}` : ''}`,
+        location: { lat: point.lat, lon: point.lon, crs: 'wgs84' },
+        channel: 'device',
+        priority: 'urgent',
+        externalId: key,
+      },
+      { key, fp: key },
+    );
+    return ticket;
+  }
+}

@@ -1,0 +1,309 @@
+import type { Socket } from 'node:net';
+import type { FastifyBaseLogger } from 'fastify';
+import { DEFAULT_DECODE_LIMITS, type PositionRecord } from '@civicloop/model';
+import type { IngestOutcome, TelemetrySource } from '../pipeline.js';
+import { FrameSplitter, frame, unframe } from './frame.js';
+import { decodeBatch, decodeLocation } from './location.js';
+import { MESSAGE_IDS, RESULT, buildMessage, generalResponse, parseMessage, timeAnswer, type Header, type Message } from './message.js';
+import type { Jt808Context } from './listener.js';
+
+/** The largest escaped frame: a full 1023-byte body and the longest header, every byte escaped. */
+const MAX_FRAME_BYTES = 2 * (1023 + 21 + 1);
+/** Split messages one connection may be putting together at once. */
+const MAX_OPEN_SPLITS = 4;
+/** Location queries one connection may have waiting for their answers. */
+const MAX_OPEN_QUERIES = 8;
+
+interface Split {
+  total: number;
+  /** Grew past JT808_MAX_MESSAGE_BYTES: its remaining parts are answered with a failure. */
+  refused: boolean;
+  parts: Map<number, Buffer>;
+  serials: number[];
+  bytes: number;
+}
+
+interface OpenQuery {
+  resolve(record: PositionRecord): void;
+  reject(error: Error): void;
+}
+
+/**
+ * One terminal's TCP connection. Frames are handled one at a time, in order (the socket is paused
+ * while one is handled), so a terminal that sends faster than its positions are stored waits,
+ * and what a connection holds stays bounded: one unfinished frame, a few unfinished split
+ * messages of at most JT808_MAX_MESSAGE_BYTES, a few open location queries.
+ */
+export class Jt808Connection {
+  /** Set once the terminal has authenticated (0x0102). */
+  source: TelemetrySource | undefined;
+  /** The header version and terminal number to answer with: the terminal's own. */
+  private peer: Pick<Header, 'version' | 'terminal' | 'protocolVersion'> | undefined;
+  private serial = 0;
+  private readonly splitter = new FrameSplitter(MAX_FRAME_BYTES);
+  private readonly splits = new Map<number, Split>();
+  private readonly queries = new Map<number, OpenQuery>();
+  /** Platform serial -> outbox entry id, for the terminal's 0x0001 confirmations. */
+  private readonly sentCommands = new Map<number, string>();
+  private queue: Promise<void> = Promise.resolve();
+  private authTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  closed = false;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly context: Jt808Context,
+    private readonly log: FastifyBaseLogger,
+  ) {
+    this.authTimer = setTimeout(() => {
+      this.context.counters.jt808Unattributed.timedOut++;
+      this.close();
+    }, context.config.jt808AuthTimeoutMs);
+    this.touch();
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (error) => log.debug({ err: error.message }, 'jt808 socket error'));
+    socket.on('close', () => this.onClose());
+  }
+
+  /** The header version the terminal speaks, and is answered in. */
+  get version(): 2013 | 2019 {
+    return this.peer?.version ?? 2013;
+  }
+
+  get address(): string | undefined {
+    return this.socket.remoteAddress;
+  }
+
+  private touch(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.context.counters.jt808Unattributed.timedOut++;
+      this.close();
+    }, this.context.config.jt808IdleSeconds * 1000);
+  }
+
+  private onData(chunk: Buffer): void {
+    this.touch();
+    const { frames, tooLong } = this.splitter.push(chunk);
+    if (tooLong > 0) this.countBadFrame(tooLong, 'a frame longer than any JT/T 808 frame');
+    if (frames.length === 0) return;
+    this.socket.pause();
+    this.queue = this.queue
+      .then(async () => {
+        for (const escaped of frames) {
+          if (this.closed) return;
+          await this.onFrame(escaped);
+        }
+      })
+      .catch((error: unknown) => {
+        // Storing failed (Redis unreachable): no answer was sent for the message, so the terminal
+        // sends it again; close, as the MQTT side does, so it reconnects and does so soon.
+        this.log.warn({ err: error, terminal: this.peer?.terminal }, 'jt808 message not stored; closing so the terminal resends');
+        this.close();
+      })
+      .finally(() => {
+        if (!this.closed) this.socket.resume();
+      });
+  }
+
+  private countBadFrame(count: number, detail: string): void {
+    if (this.source) for (let i = 0; i < count; i++) this.source.counters.reject('bad_frame');
+    else this.context.counters.jt808Unattributed.badFrames += count;
+    this.log.debug({ terminal: this.peer?.terminal, detail }, 'jt808 frame refused');
+  }
+
+  private async onFrame(escaped: Buffer): Promise<void> {
+    const unframed = unframe(escaped);
+    if (!unframed.ok) return this.countBadFrame(1, unframed.fault);
+    const parsed = parseMessage(unframed.message);
+    if (!parsed.ok) return this.countBadFrame(1, parsed.fault);
+    const { header } = parsed.message;
+    if (this.peer && this.peer.terminal !== header.terminal) return this.countBadFrame(1, `terminal ${header.terminal} on the connection of ${this.peer.terminal}`);
+    this.peer ??= { version: header.version, terminal: header.terminal, ...(header.protocolVersion !== undefined ? { protocolVersion: header.protocolVersion } : {}) };
+    if (header.encryption !== 0) return this.answer(header, RESULT.notSupported);
+    if (!header.part) return this.onMessage(parsed.message, [header.serial]);
+    const whole = this.join(parsed.message);
+    if (whole) await this.onMessage(whole.message, whole.serials);
+  }
+
+  /** Puts a split message together; the whole of it once its last part is in. */
+  private join({ header, body }: Message): { message: Message; serials: number[] } | undefined {
+    const part = header.part!;
+    let split = this.splits.get(header.id);
+    // A first part, or a different total, starts a new message of this id.
+    if (!split || split.total !== part.total || (part.index === 1 && split.refused)) {
+      if (!split && this.splits.size >= MAX_OPEN_SPLITS) this.splits.delete(this.splits.keys().next().value!);
+      split = { total: part.total, parts: new Map(), serials: [], bytes: 0, refused: false };
+      this.splits.set(header.id, split);
+    }
+    if (split.refused) {
+      void this.answer(header, RESULT.failure);
+      return undefined;
+    }
+    if (!split.parts.has(part.index)) {
+      split.bytes += body.length;
+      if (split.bytes > this.context.config.jt808MaxMessageBytes) {
+        // The rest of this message is refused as it comes, without being kept.
+        split.parts.clear();
+        split.refused = true;
+        if (this.source) this.source.counters.reject('too_large');
+        else this.context.counters.jt808Unattributed.tooLarge++;
+        void this.answer(header, RESULT.failure);
+        return undefined;
+      }
+      split.parts.set(part.index, body);
+    }
+    split.serials.push(header.serial);
+    if (split.parts.size < split.total) return undefined;
+    this.splits.delete(header.id);
+    const ordered = [...split.parts.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => b);
+    const { part: _part, ...whole } = header;
+    return { message: { header: { ...whole, serial: split.serials[0]! }, body: Buffer.concat(ordered) }, serials: split.serials };
+  }
+
+  /** A whole message; `serials` are those of its parts, each answered once it is handled. */
+  private async onMessage(message: Message, serials: number[]): Promise<void> {
+    const { header, body } = message;
+    const answerAll = (result: number) => Promise.all(serials.map((serial) => this.answer({ ...header, serial }, result))).then(() => undefined);
+    switch (header.id) {
+      case MESSAGE_IDS.register:
+        return this.context.register(this, header);
+      case MESSAGE_IDS.authenticate:
+        return this.context.authenticate(this, header, body);
+      case MESSAGE_IDS.terminalResponse:
+        return this.onTerminalResponse(body);
+    }
+    const source = this.source;
+    if (!source) {
+      // A terminal that believes it is still authenticated (after our restart) is told to do it again.
+      this.context.counters.jt808Unattributed.unauthenticated++;
+      return answerAll(RESULT.failure);
+    }
+    switch (header.id) {
+      case MESSAGE_IDS.heartbeat:
+        await this.context.pipeline.ingest(source, { type: 'status', state: 'online' });
+        return answerAll(RESULT.ok);
+      case MESSAGE_IDS.logout:
+        await this.context.pipeline.ingest(source, { type: 'status', state: 'offline' });
+        await answerAll(RESULT.ok);
+        return this.close();
+      case MESSAGE_IDS.timeQuery:
+        await this.send(MESSAGE_IDS.timeAnswer, timeAnswer(new Date()));
+        return;
+      case MESSAGE_IDS.location:
+        return answerAll(await this.storeLocations(source, [body]));
+      case MESSAGE_IDS.batchLocation: {
+        const batch = decodeBatch(body);
+        if (!batch.ok) {
+          await this.context.pipeline.refuse(source, 'schema', batch.detail);
+          return answerAll(RESULT.messageError);
+        }
+        return answerAll(await this.storeLocations(source, batch.items));
+      }
+      case MESSAGE_IDS.locationAnswer: {
+        const replySerial = body.length >= 2 ? body.readUInt16BE(0) : -1;
+        const location = decodeLocation(body.subarray(2), source.device, Date.now(), DEFAULT_DECODE_LIMITS);
+        // An answer is itself a position: stored like any other (the platform does not answer
+        // it), before whoever asked is told.
+        await this.storeLocations(source, [body.subarray(2)]);
+        const query = this.queries.get(replySerial);
+        this.queries.delete(replySerial);
+        if (location.ok) query?.resolve(location.record);
+        else query?.reject(new Error(location.detail));
+        return;
+      }
+      default:
+        source.counters.messages++;
+        source.counters.ignore('unused_type');
+        return answerAll(RESULT.notSupported);
+    }
+  }
+
+  /** Stores location bodies through the pipeline; the result to answer with. */
+  private async storeLocations(source: TelemetrySource, bodies: Buffer[]): Promise<number> {
+    const now = Date.now();
+    const records: PositionRecord[] = [];
+    for (const body of bodies) {
+      const location = decodeLocation(body, source.device, now, DEFAULT_DECODE_LIMITS);
+      if (location.ok) records.push(location.record);
+      else {
+        await this.context.pipeline.refuse(source, location.reason, location.detail);
+      }
+    }
+    if (records.length === 0) return RESULT.messageError;
+    const outcome: IngestOutcome = await this.context.pipeline.ingest(source, { type: 'positions', records });
+    return outcome.type === 'accepted' ? RESULT.ok : RESULT.messageError;
+  }
+
+  private async onTerminalResponse(body: Buffer): Promise<void> {
+    if (body.length < 5) return;
+    const replySerial = body.readUInt16BE(0);
+    const entry = this.sentCommands.get(replySerial);
+    if (!entry || !this.source) return;
+    this.sentCommands.delete(replySerial);
+    // Any answer means the terminal has the message (a failure result will not change by resending).
+    await this.context.confirmCommand(this.source, entry);
+  }
+
+  /** Sends a platform message; resolves with its serial once written to the socket. */
+  send(id: number, body: Uint8Array): Promise<number> {
+    const peer = this.peer;
+    if (!peer || this.closed) return Promise.resolve(-1);
+    const serial = this.serial;
+    this.serial = (this.serial + 1) & 0xffff;
+    const bytes = frame(buildMessage(id, peer, serial, body));
+    return new Promise((resolve) => this.socket.write(bytes, () => resolve(serial)));
+  }
+
+  answer(header: Header, result: number): Promise<void> {
+    return this.send(MESSAGE_IDS.platformResponse, generalResponse(header.serial, header.id, result)).then(() => undefined);
+  }
+
+  /** Sends a command from the outbox, remembering it until the terminal confirms it. */
+  async sendCommand(id: number, body: Uint8Array, entryId: string): Promise<void> {
+    const serial = await this.send(id, body);
+    if (serial >= 0) this.sentCommands.set(serial, entryId);
+  }
+
+  /** Asks the terminal where it is (0x8201); resolves with its 0x0201 answer. */
+  async locate(timeoutMs: number): Promise<PositionRecord> {
+    if (this.queries.size >= MAX_OPEN_QUERIES) throw new Error('too many location queries waiting for this terminal');
+    const serial = await this.send(MESSAGE_IDS.locationQuery, Buffer.alloc(0));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.queries.delete(serial);
+        reject(new Error('timeout'));
+      }, timeoutMs);
+      this.queries.set(serial, {
+        resolve: (record) => {
+          clearTimeout(timer);
+          resolve(record);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+    });
+  }
+
+  authenticated(source: TelemetrySource): void {
+    this.source = source;
+    clearTimeout(this.authTimer);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.destroy();
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    clearTimeout(this.authTimer);
+    clearTimeout(this.idleTimer);
+    for (const query of this.queries.values()) query.reject(new Error('the terminal disconnected'));
+    this.queries.clear();
+    this.context.closed(this);
+  }
+}

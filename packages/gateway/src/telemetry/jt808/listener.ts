@@ -1,0 +1,207 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:net';
+import type { FastifyBaseLogger } from 'fastify';
+import { CivicLoopError, type BadgeCommand, type Device, type PositionRecord } from '@civicloop/model';
+import type { GatewayConfig } from '../../config.js';
+import { tenantKeys } from '../../redis/keys.js';
+import type { Services } from '../../services.js';
+import type { TenantCounters } from '../counters.js';
+import type { DeviceStore } from '../device-store.js';
+import type { TelemetryPipeline, TelemetrySource } from '../pipeline.js';
+import { Jt808Connection } from './connection.js';
+import { MESSAGE_IDS, REGISTER_RESULT, RESULT, authCodeOf, normalizeTerminal, registerAnswer, textMessage, type Header } from './message.js';
+
+type Jt808Config = Pick<GatewayConfig, 'host' | 'jt808AuthTimeoutMs' | 'jt808IdleSeconds' | 'jt808MaxMessageBytes'> & { port: number };
+
+export interface Jt808Options {
+  services: Services;
+  devices: DeviceStore;
+  pipeline: TelemetryPipeline;
+  counters: TenantCounters;
+  config: Jt808Config;
+  log: FastifyBaseLogger;
+}
+
+/** What a connection asks of the listener: the registry, the pipeline, the outbox. */
+export interface Jt808Context {
+  config: Jt808Config;
+  counters: TenantCounters;
+  pipeline: TelemetryPipeline;
+  register(connection: Jt808Connection, header: Header): Promise<void>;
+  authenticate(connection: Jt808Connection, header: Header, body: Buffer): Promise<void>;
+  confirmCommand(source: TelemetrySource, entryId: string): Promise<void>;
+  closed(connection: Jt808Connection): void;
+}
+
+export interface RunningJt808 {
+  port: number;
+  /** Sends a command as a 0x8300 text message, kept in the device's outbox until the terminal confirms it. */
+  sendCommand(tenantId: string, device: Device, command: BadgeCommand): Promise<void>;
+  locate(tenantId: string, device: Device, timeoutMs?: number): Promise<PositionRecord>;
+  disconnect(tenantId: string, deviceId: string): boolean;
+  close(): Promise<void>;
+}
+
+interface OutboxEntry {
+  id: string;
+  text: string;
+  urgent: boolean;
+}
+
+/** How many unconfirmed commands a terminal's outbox keeps; older ones are dropped. */
+const OUTBOX_KEEP = 50;
+const DEFAULT_LOCATE_TIMEOUT_MS = 10_000;
+
+/** What a terminal's screen shows (and its TTS reads) for an assignment. */
+export function commandText(command: Extract<BadgeCommand, { type: 'assignment' }>): string {
+  const where = command.location.address ? ` 地址:${command.location.address}` : '';
+  const by = command.resolveBy ? ` 限时:${new Date(command.resolveBy).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false })}` : '';
+  return `派单 ${command.number} ${command.description}${where}${by}`;
+}
+
+/**
+ * The JT/T 808 listener: a way into the telemetry pipeline for vehicle terminals and badges that
+ * speak JT/T 808 over TCP. A terminal registered over HTTP (protocol jt808, its terminal number)
+ * registers once over JT/T 808 (0x0100) and is given its authentication code (0x8100); it then
+ * authenticates (0x0102) at every connection. Positions are answered (0x8001) only once stored.
+ */
+export async function startJt808Listener(options: Jt808Options): Promise<RunningJt808> {
+  const { services, devices, pipeline, counters, config, log } = options;
+  const { redis, addressLimits } = services;
+  const connections = new Set<Jt808Connection>();
+  const sessions = new Map<string, Jt808Connection>();
+  const sessionKey = (tenantId: string, deviceId: string) => `${tenantId}/${deviceId}`;
+
+  const deliver = (connection: Jt808Connection, entry: OutboxEntry) => connection.sendCommand(MESSAGE_IDS.text, textMessage(connection.version, entry.text, entry.urgent), entry.id);
+
+  const context: Jt808Context = {
+    config,
+    counters,
+    pipeline,
+    async register(connection, header) {
+      const terminal = normalizeTerminal(header.terminal);
+      const found = await devices.byTerminal(terminal);
+      if (!found || found.device.disabled) {
+        counters.jt808Unattributed.refusedRegistrations++;
+        if (connection.address) await addressLimits.noteAuthFailure(connection.address).catch(() => undefined);
+        await connection.send(MESSAGE_IDS.registerAnswer, registerAnswer(header.serial, REGISTER_RESULT.noSuchTerminal));
+        return;
+      }
+      const code = await devices.registerTerminal(found.tenantId, found.device.id, terminal);
+      if (!code) {
+        // Registered before: the terminal must use the code it was given. Rotating the device's
+        // credential over HTTP lets it register afresh (a terminal that lost its code).
+        counters.of(found.tenantId).refusedConnects++;
+        await connection.send(MESSAGE_IDS.registerAnswer, registerAnswer(header.serial, REGISTER_RESULT.terminalRegistered));
+        return;
+      }
+      await connection.send(MESSAGE_IDS.registerAnswer, registerAnswer(header.serial, REGISTER_RESULT.ok, code));
+    },
+    async authenticate(connection, header, body) {
+      const address = connection.address;
+      if (address && addressLimits.isBlocked(address)) {
+        counters.jt808Unattributed.refusedAuthentications++;
+        await connection.answer(header, RESULT.failure);
+        return connection.close();
+      }
+      const code = authCodeOf(header, body);
+      const result = code ? await devices.login(code) : ({ refused: 'unknown' } as const);
+      const terminal = normalizeTerminal(header.terminal);
+      if ('refused' in result || result.device.protocol !== 'jt808' || normalizeTerminal(result.device.terminalId ?? '') !== terminal) {
+        if ('login' in result) counters.of(result.login.tenantId).refusedConnects++;
+        else if ('tenantId' in result && result.tenantId) counters.of(result.tenantId).refusedConnects++;
+        else counters.jt808Unattributed.refusedAuthentications++;
+        if (address) await addressLimits.noteAuthFailure(address).catch(() => undefined);
+        return connection.answer(header, RESULT.failure);
+      }
+      const { tenantId } = result.login;
+      const source: TelemetrySource = { tenantId, device: result.device, counters: counters.of(tenantId) };
+      connection.authenticated(source);
+      source.counters.connections++;
+      const key = sessionKey(tenantId, result.device.id);
+      // A terminal that connects again replaces its older connection.
+      const older = sessions.get(key);
+      if (older && older !== connection) older.close();
+      sessions.set(key, connection);
+      await connection.answer(header, RESULT.ok);
+      await pipeline.ingest(source, { type: 'status', state: 'online' });
+      // Commands it has not confirmed yet, oldest first.
+      const waiting = await redis.lrange(tenantKeys(tenantId).jt808Outbox(result.device.id), 0, -1);
+      for (const raw of waiting.reverse()) await deliver(connection, JSON.parse(raw) as OutboxEntry);
+    },
+    async confirmCommand(source, entryId) {
+      const key = tenantKeys(source.tenantId).jt808Outbox(source.device.id);
+      for (const raw of await redis.lrange(key, 0, -1)) {
+        if ((JSON.parse(raw) as OutboxEntry).id === entryId) await redis.lrem(key, 1, raw);
+      }
+    },
+    closed(connection) {
+      connections.delete(connection);
+      const source = connection.source;
+      if (!source) return;
+      const key = sessionKey(source.tenantId, source.device.id);
+      if (sessions.get(key) !== connection) return;
+      sessions.delete(key);
+      void redis.hset(tenantKeys(source.tenantId).deviceState(source.device.id), 'online', '0').catch(() => undefined);
+    },
+  };
+
+  const server: Server = createServer((socket) => {
+    if (socket.remoteAddress && addressLimits.isBlocked(socket.remoteAddress)) {
+      counters.jt808Unattributed.refusedAuthentications++;
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
+    connections.add(new Jt808Connection(socket, context, log));
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new CivicLoopError('CL_ERR_PORT_IN_USE', `Port ${config.port} on ${config.host} is taken; set JT808_PORT to a free port (for example JT808_PORT=${config.port + 1}), or JT808_PORT=0 to turn the JT/T 808 listener off.`) : error),
+    );
+    server.listen(config.port, config.host, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : config.port);
+    });
+  });
+
+  const connected = (tenantId: string, device: Device): Jt808Connection => {
+    const connection = sessions.get(sessionKey(tenantId, device.id));
+    if (!connection || connection.closed) throw new CivicLoopError('CL_ERR_DEVICE_UNREACHABLE', `Terminal ${device.id} is not connected to this gateway's JT/T 808 listener; ask again when it is online.`);
+    return connection;
+  };
+
+  return {
+    port,
+    async sendCommand(tenantId, device, command) {
+      if (command.type === 'report_location') {
+        await connected(tenantId, device).locate(DEFAULT_LOCATE_TIMEOUT_MS);
+        return;
+      }
+      const entry: OutboxEntry = { id: randomUUID(), text: commandText(command), urgent: command.priority === 'urgent' };
+      const key = tenantKeys(tenantId).jt808Outbox(device.id);
+      // Kept until the terminal confirms it, so a terminal that is away gets it when it is back.
+      await redis.multi().lpush(key, JSON.stringify(entry)).ltrim(key, 0, OUTBOX_KEEP - 1).exec();
+      const connection = sessions.get(sessionKey(tenantId, device.id));
+      if (connection && !connection.closed) await deliver(connection, entry);
+    },
+    async locate(tenantId, device, timeoutMs = DEFAULT_LOCATE_TIMEOUT_MS) {
+      try {
+        return await connected(tenantId, device).locate(timeoutMs);
+      } catch (error) {
+        if (error instanceof CivicLoopError) throw error;
+        throw new CivicLoopError('CL_ERR_DEVICE_TIMEOUT', `Terminal ${device.id} did not answer the location query: ${(error as Error).message}.`);
+      }
+    },
+    disconnect(tenantId, deviceId) {
+      const connection = sessions.get(sessionKey(tenantId, deviceId));
+      connection?.close();
+      return connection !== undefined;
+    },
+    async close() {
+      const closing = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const connection of connections) connection.close();
+      await closing;
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import type { AuthenticateError, Client } from 'aedes';
+import type { Services } from '../../services.js';
+import type { TenantCounters } from '../counters.js';
+import type { DeviceStore } from '../device-store.js';
+import type { DeviceSession } from './authorize-publish.js';
+import { GuardedConnection } from './connection-guard.js';
+
+const denied = (message: string, returnCode: 4 | 5): AuthenticateError => Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+
+export type SessionClient = Client & { civicloop?: DeviceSession };
+
+/** The device an authenticated client is, if it is one (the gateway's own publishes have none). */
+export const sessionOf = (client: Client | null): DeviceSession | undefined => (client as SessionClient | null)?.civicloop;
+
+/**
+ * aedes' authenticate: a device logs in with its own secret, as the password with its id as the
+ * username, or (ThingsBoard-style) as the username with no password. CONNACK 4 for bad
+ * credentials, 5 for a disabled device or an address past its failed-login limit.
+ */
+export function authenticateDevices(services: Services, devices: DeviceStore, counters: TenantCounters) {
+  return (client: Client, username: string | undefined, password: Buffer | undefined, callback: (error: AuthenticateError | null, success: boolean | null) => void): void => {
+    const address = client.conn instanceof GuardedConnection ? client.conn.address : undefined;
+    // An address past its failed-authentication limit is refused without a lookup.
+    if (address && services.addressLimits.isBlocked(address)) return callback(denied('too many failed logins from this address', 5), false);
+    const secret = password && password.length > 0 ? password.toString() : (username ?? '');
+    const failed = () => (address ? services.addressLimits.noteAuthFailure(address).catch(() => undefined) : undefined);
+    devices.login(secret).then(
+      (result) => {
+        if ('refused' in result) {
+          void failed();
+          if ('tenantId' in result && result.tenantId) counters.of(result.tenantId).refusedConnects++;
+          else counters.unattributedRefusedConnects++;
+          return callback(result.refused === 'disabled' ? denied('device disabled', 5) : denied('bad credentials', 4), false);
+        }
+        // Username + password clients must name the device the secret belongs to.
+        if (password && password.length > 0 && username !== result.device.id) {
+          void failed();
+          counters.of(result.login.tenantId).refusedConnects++;
+          return callback(denied('username is not the device of this secret', 4), false);
+        }
+        (client as SessionClient).civicloop = { tenantId: result.login.tenantId, device: result.device, username: username ?? result.device.id, counters: counters.of(result.login.tenantId) };
+        // From here the connection is held to the post-authentication limits (connection-guard).
+        if (client.conn instanceof GuardedConnection) client.conn.markAuthenticated();
+        callback(null, true);
+      },
+      (error: unknown) => callback(Object.assign(error instanceof Error ? error : new Error(String(error)), { returnCode: 3 }) as AuthenticateError, false),
+    );
+  };
+}

@@ -1,0 +1,119 @@
+import type { Aedes } from 'aedes';
+import type { FastifyBaseLogger } from 'fastify';
+import { CivicLoopError, type BadgeCommand, type Device, type PositionRecord } from '@civicloop/model';
+import { PollingLoop } from '../background.js';
+import type { GatewayConfig } from '../config.js';
+import type { Services } from '../services.js';
+import type { BadgeEventHandler } from './badge-events.js';
+import { TenantCounters } from './counters.js';
+import type { DeviceAlerts } from './device-alerts.js';
+import type { DeviceStore } from './device-store.js';
+import { startJt808Listener, type RunningJt808 } from './jt808/listener.js';
+import { startMqttBroker, type RunningMqtt } from './mqtt/broker.js';
+import { OfflineSweep } from './offline-sweep.js';
+import { TelemetryPipeline } from './pipeline.js';
+import type { PositionWriter } from './position-writer.js';
+
+/** Hooks other parts of the gateway attach to telemetry (arrival detection, live map). */
+export interface TelemetryHooks {
+  /**
+   * Called with each device's stored positions, one call at a time per device. Returning nothing
+   * (rather than a promise) says there was nothing to do, and no queue is kept for it.
+   */
+  onPositions?: (tenantId: string, device: Device, records: PositionRecord[]) => Promise<void> | void;
+}
+
+export type TelemetryConfig = Pick<
+  GatewayConfig,
+  'mqttEnabled' | 'mqttPort' | 'mqttWsPort' | 'host' | 'deviceOfflineSeconds' | 'telemetryMaxPayloadBytes' | 'mqttPreAuthMaxBytes' | 'mqttConnectTimeoutMs' | 'mqttMaxPendingPerAddress' | 'jt808Port' | 'jt808AuthTimeoutMs' | 'jt808IdleSeconds' | 'jt808MaxMessageBytes'
+>;
+
+export interface TelemetryOptions {
+  services: Services;
+  devices: DeviceStore;
+  writer: PositionWriter;
+  badgeEvents: BadgeEventHandler;
+  alerts: DeviceAlerts;
+  config: TelemetryConfig;
+  log: FastifyBaseLogger;
+  hooks?: TelemetryHooks;
+}
+
+export interface RunningTelemetry {
+  /** Every way in hands its decoded messages to this (the OsmAnd HTTP route too). */
+  pipeline: TelemetryPipeline;
+  counters: TenantCounters;
+  /** The embedded MQTT broker, unless MQTT_ENABLED=false. */
+  broker?: Aedes;
+  tcpPort?: number;
+  wsPort?: number;
+  /** The JT/T 808 listener's port, unless JT808_PORT is off. */
+  jt808Port?: number;
+  /** Sends a command to a device the way it understands: a JT/T 808 text message, or the MQTT cmd topic (QoS 1). */
+  sendCommand(tenantId: string, device: Device, command: BadgeCommand): Promise<void>;
+  /** Asks a JT/T 808 terminal where it is (0x8201) and waits for its answer. */
+  locate(tenantId: string, device: Device, timeoutMs?: number): Promise<PositionRecord>;
+  /** Resolves when what stored positions set off (arrival detection) has finished. */
+  settled(): Promise<void>;
+  /** Closes a device's live connection, if it is connected to this gateway. */
+  disconnect(tenantId: string, deviceId: string): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Telemetry: the one pipeline and the ways into it that listen on their own ports (the
+ * embedded MQTT broker, the JT/T 808 listener), and the sweep that marks quiet devices offline.
+ */
+export async function startTelemetry(options: TelemetryOptions): Promise<RunningTelemetry> {
+  const { services, devices, writer, badgeEvents, alerts, config, log, hooks } = options;
+  const counters = new TenantCounters();
+  const pipeline = new TelemetryPipeline({ services, writer, badgeEvents, alerts, log, ...(hooks?.onPositions ? { onPositions: hooks.onPositions } : {}) });
+
+  let mqtt: RunningMqtt | undefined;
+  let jt808: RunningJt808 | undefined;
+  const closeAll = async () => {
+    await mqtt?.close();
+    await jt808?.close();
+  };
+  try {
+    if (config.mqttEnabled) mqtt = await startMqttBroker({ services, devices, pipeline, counters, config, log });
+    if (config.jt808Port !== false) jt808 = await startJt808Listener({ services, devices, pipeline, counters, config: { ...config, port: config.jt808Port }, log });
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+
+  const sweep = new PollingLoop('offline sweep', () => offline.run(), log);
+  const offline = new OfflineSweep(services.redis, config.deviceOfflineSeconds);
+  sweep.start(Math.min(30_000, config.deviceOfflineSeconds * 500));
+
+  return {
+    pipeline,
+    counters,
+    ...(mqtt ? { broker: mqtt.broker, tcpPort: mqtt.tcpPort, wsPort: mqtt.wsPort } : {}),
+    ...(jt808 ? { jt808Port: jt808.port } : {}),
+    sendCommand: async (tenantId, device, command) => {
+      if (device.protocol === 'jt808') {
+        if (!jt808) throw new CivicLoopError('CL_ERR_DEVICE_UNREACHABLE', `Device ${device.id} is a JT/T 808 terminal and the JT/T 808 listener is off (JT808_PORT).`);
+        return jt808.sendCommand(tenantId, device, command);
+      }
+      if (!mqtt) throw new CivicLoopError('CL_ERR_DEVICE_UNREACHABLE', `Device ${device.id} takes commands over MQTT, which is off (MQTT_ENABLED).`);
+      return mqtt.sendCommand(tenantId, device, command);
+    },
+    locate: (tenantId, device, timeoutMs) => {
+      if (device.protocol !== 'jt808' || !jt808) throw new CivicLoopError('CL_ERR_DEVICE_UNREACHABLE', `Device ${device.id} cannot be asked where it is: location queries go to JT/T 808 terminals on this gateway's listener.`);
+      return jt808.locate(tenantId, device, timeoutMs);
+    },
+    disconnect: (tenantId, deviceId) => {
+      mqtt?.disconnect(tenantId, deviceId);
+      jt808?.disconnect(tenantId, deviceId);
+    },
+    settled: () => pipeline.settled(),
+    close: async () => {
+      await sweep.stop();
+      writer.flush();
+      await closeAll();
+      await pipeline.settled();
+    },
+  };
+}
