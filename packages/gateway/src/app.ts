@@ -34,6 +34,7 @@ import { zoneRoutes } from './routes/zones.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { intakeRoutes } from './routes/intake.js';
 import { open311Routes } from './routes/open311/index.js';
+import { osmAndRoutes } from './routes/osmand.js';
 import { statsRoutes } from './routes/stats.js';
 import { StatsProjector } from './stats/stats-projector.js';
 import { WebhookDeliveryLoop } from './webhooks/delivery-loop.js';
@@ -210,6 +211,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   await app.register(statsRoutes, { services, projector: stats, ticketService });
   await app.register(tenantRoutes, { services });
   await app.register(deviceRoutes, { services });
+  await app.register(osmAndRoutes, { services });
   await app.register(fleetRoutes, { services, ticketService, streams, hub });
   await app.register(residentRoutes, { services });
   await app.register(mediaRoutes, { services, store: options.mediaStore ?? mediaStoreFor(config) });

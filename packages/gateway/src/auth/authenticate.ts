@@ -43,9 +43,10 @@ export async function authenticate(credentials: Credentials, tenants: TenantStor
 async function principalForKey(key: string, tenants: TenantStore): Promise<Principal> {
   const lookup = await tenants.lookupKey(key);
   if (!lookup) throw new CivicLoopError('CL_ERR_INVALID_KEY');
+  const crs = lookup.crs ? { crs: lookup.crs } : {};
   return lookup.kind === 'secret'
-    ? { tenantId: lookup.tenantId, sub: `key:${lookup.keyId}`, role: 'service', via: 'secret_key' }
-    : { tenantId: lookup.tenantId, sub: 'public', role: 'public', via: 'publishable_key' };
+    ? { tenantId: lookup.tenantId, sub: `key:${lookup.keyId}`, role: 'service', via: 'secret_key', ...crs }
+    : { tenantId: lookup.tenantId, sub: 'public', role: 'public', via: 'publishable_key', ...crs };
 }
 
 async function principalForToken(token: string, tenants: TenantStore, tokenMaxTtlSeconds: number): Promise<Principal> {

@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { nativeTopic } from '@civicloop/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN_REPORT, api, snapshotRedis, startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
+import { Jt808Terminal, locationBody } from '../../../../test-support/jt808-terminal.js';
 
 /**
  * One contract for retries: every POST either replays its first result for a repeated
@@ -56,6 +57,19 @@ async function ticketIn(state: string): Promise<string> {
 
 /** A real request for each POST operation of the document, made ready just before it is sent. */
 const REQUESTS: Record<string, () => Promise<Send>> = {
+  '/v1/devices/{id}/locate': async () => {
+    const terminalId = String(13900000000 + (Date.now() % 1_000_000));
+    const registered = await post('/v1/devices', { kind: 'vehicle', name: 'Locatable truck', protocol: 'jt808', terminalId }, gw.tenant.secretKey);
+    const terminal = new Jt808Terminal(terminalId);
+    await terminal.connect(gw.telemetry!.jt808Port!);
+    const { code } = await terminal.register();
+    expect(await terminal.authenticate(code!)).toBe(0);
+    // The terminal answers the one query that reaches it (the repeat is replayed, never sent).
+    void terminal.next((m) => m.id === 0x8201, 30_000).then((query) => {
+      terminal.send(0x0201, Buffer.concat([Buffer.from([query.serial >> 8, query.serial & 0xff]), locationBody({ lat: 23.14, lon: 113.31, time: Date.now() - 1000 })]));
+    });
+    return { path: `/v1/devices/${registered.body.device.id}/locate`, auth: gw.tenant.secretKey };
+  },
   '/v1/tickets': async () => ({ path: '/v1/tickets', body: BIN_REPORT, auth: gw.tenant.secretKey }),
   '/v1/tickets/{id}/dispatch': async () => ({ path: `/v1/tickets/${await ticketIn('reported')}/dispatch`, body: { unitId: 'sanitation' }, auth: as('dispatcher') }),
   '/v1/tickets/{id}/reassign': async () => ({ path: `/v1/tickets/${await ticketIn('dispatched')}/reassign`, body: { unitId: 'sanitation', assigneeId: 'w-2' }, auth: as('dispatcher') }),

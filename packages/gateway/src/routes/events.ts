@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CivicLoopError, type Principal } from '@civicloop/model';
 import { PEOPLE, type Services } from '../services.js';
-import { streamEntryToEvent } from '../store/ticket-store.js';
+import { streamEntryToAlert, streamEntryToEvent } from '../store/ticket-store.js';
 import { errorResponses, security } from './shared-schemas.js';
 import { EventStreams, serveRedisStream } from './sse.js';
 import { compareStreamIds, latestStreamId, type StreamHub } from './stream-hub.js';
@@ -23,14 +23,14 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
       config: { access: { kind: 'roles', roles: PEOPLE } },
       schema: {
         tags: ['realtime'],
-        summary: 'Server-sent events of the tenant\'s ticket events (citizens: their own tickets), resumable with Last-Event-ID',
+        summary: 'Server-sent events of the tenant\'s ticket events (citizens: their own tickets) and device alerts (staff), resumable with Last-Event-ID',
         security,
         headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ maxLength: 45 })) }),
         querystring: Type.Object({
           lastEventId: Type.Optional(Type.String({ maxLength: 45, description: 'same as the Last-Event-ID header, for clients that cannot set headers' })),
         }),
         response: {
-          200: { description: 'text/event-stream: `event: ticket` frames whose data is a StreamEvent; `event: reset` when events after Last-Event-ID were trimmed', type: 'string' },
+          200: { description: 'text/event-stream: `event: ticket` frames whose data is a StreamEvent; `event: device` frames ({ streamId, alert: DeviceAlert }: SOS, fall, low battery, vehicle alarms; staff only); `event: reset` when events after Last-Event-ID were trimmed', type: 'string' },
           ...errorResponses,
         },
       },
@@ -56,6 +56,9 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
         cursor,
         ...(trimmed ? { preface: `event: reset\ndata: ${JSON.stringify({ reason: 'trimmed', message: 'Events after your Last-Event-ID were trimmed; reload the tickets you show.' })}\n\n` } : {}),
         frame: (id, fields) => {
+          // Device alerts (SOS, fall, low battery, vehicle alarms) are for staff, not residents.
+          const alert = streamEntryToAlert(fields);
+          if (alert) return principal.role === 'citizen' ? undefined : `id: ${id}\nevent: device\ndata: ${JSON.stringify({ streamId: id, alert })}\n\n`;
           const decoded = streamEntryToEvent(id, fields);
           if (!decoded) return undefined;
           if (principal.role === 'citizen' && !decoded.parties.includes(principal.sub)) return undefined;

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { CivicLoopError, DeviceKind, Ticket, TicketEvent, calendarDay, findCategory, type Device, type PositionRecord } from '@civicloop/model';
+import { CivicLoopError, DeviceKind, Ticket, TicketEvent, calendarDay, findCategory, type CrsName, type Device, type PositionRecord } from '@civicloop/model';
+import { CrsQuery, pointIn } from './crs-output.js';
 import { MANAGERS_AND_SERVERS, STAFF, type Services } from '../services.js';
 import { tenantKeys } from '../redis/keys.js';
 import type { Shift } from '../telemetry/badge-events.js';
@@ -16,10 +17,12 @@ const GeoJson = Type.Record(Type.String(), Type.Unknown(), { description: 'a Geo
 const read = { kind: 'roles', roles: STAFF } as const;
 const tags = ['fleet'];
 
-function feature(record: PositionRecord, device: Device | undefined, online: boolean) {
+/** A position as a GeoJSON point feature, in `crs` (WGS-84 when absent). */
+function feature(record: PositionRecord, device: Device | undefined, online: boolean, crs: CrsName | undefined) {
+  const point = crs ? pointIn(record, crs) : record;
   return {
     type: 'Feature',
-    geometry: { type: 'Point', coordinates: [record.lon, record.lat] },
+    geometry: { type: 'Point', coordinates: [point.lon, point.lat] },
     properties: {
       deviceId: record.deviceId,
       kind: record.kind,
@@ -46,7 +49,7 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticket
     '/v1/fleet',
     {
       config: { access: read },
-      schema: { tags, summary: 'Live positions as a GeoJSON FeatureCollection of points', security, querystring: Type.Object({ kind: Type.Optional(DeviceKind) }), response: { 200: GeoJson, ...errorResponses } },
+      schema: { tags, summary: 'Live positions as a GeoJSON FeatureCollection of points', security, querystring: Type.Object({ kind: Type.Optional(DeviceKind), ...CrsQuery.properties }), response: { 200: GeoJson, ...errorResponses } },
     },
     async (request) => {
       const keys = tenantKeys(request.principal.tenantId);
@@ -61,7 +64,7 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticket
         for (let i = 0; i < ids.length; i++) {
           const [position, online] = (states?.[i]?.[1] ?? []) as [string | null, string | null];
           if (!position) continue;
-          features.push(feature(JSON.parse(position) as PositionRecord, records[i] ? (JSON.parse(records[i]!) as Device) : undefined, online === '1'));
+          features.push(feature(JSON.parse(position) as PositionRecord, records[i] ? (JSON.parse(records[i]!) as Device) : undefined, online === '1', request.query.crs));
         }
       }
       return { type: 'FeatureCollection', features };
@@ -77,6 +80,7 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticket
         summary: 'A device\'s last state: online, last message, last fix, battery',
         security,
         params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+        querystring: CrsQuery,
         response: {
           200: Type.Object({
             deviceId: Type.String(),
@@ -104,7 +108,7 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticket
         online: state.online === '1',
         lastSeen: state.lastSeen ? new Date(Number(state.lastSeen)).toISOString() : null,
         onDutySince: onDuty ? new Date(Number(onDuty)).toISOString() : null,
-        position: state.position ? feature(JSON.parse(state.position) as PositionRecord, device, state.online === '1') : null,
+        position: state.position ? feature(JSON.parse(state.position) as PositionRecord, device, state.online === '1', request.query.crs) : null,
         refused: tally(state.refused, state.lastRefusedReason, state.lastRefusedAt),
         ignored: tally(state.ignored, state.lastIgnoredReason, state.lastIgnoredAt),
       };
@@ -120,7 +124,7 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticket
         summary: 'A device\'s track for a time range as a GeoJSON LineString (times per vertex in properties)',
         security,
         params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
-        querystring: Type.Object({ from: Type.String({ format: 'date-time' }), to: Type.String({ format: 'date-time' }) }),
+        querystring: Type.Object({ from: Type.String({ format: 'date-time' }), to: Type.String({ format: 'date-time' }), ...CrsQuery.properties }),
         response: { 200: GeoJson, ...errorResponses },
       },
     },
@@ -139,7 +143,7 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticket
         .sort((a, b) => a.fixTime - b.fixTime);
       return {
         type: 'Feature',
-        geometry: { type: 'LineString', coordinates: fixes.map((r) => [r.lon, r.lat]) },
+        geometry: { type: 'LineString', coordinates: fixes.map((r) => (request.query.crs ? pointIn(r, request.query.crs) : r)).map((p) => [p.lon, p.lat]) },
         properties: { deviceId: device.id, name: device.name, times: fixes.map((r) => new Date(r.fixTime).toISOString()), speedsKmh: fixes.map((r) => r.speedKmh ?? null) },
       };
     },
@@ -233,7 +237,7 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticket
         tags,
         summary: 'Server-sent events of stored positions (event: position, data: a GeoJSON point feature), at most one per device per throttleMs',
         security,
-        querystring: Type.Object({ throttleMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60000, default: 1000 })), kind: Type.Optional(DeviceKind) }),
+        querystring: Type.Object({ throttleMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60000, default: 1000 })), kind: Type.Optional(DeviceKind), ...CrsQuery.properties }),
         response: { 200: { description: 'text/event-stream', type: 'string' }, ...errorResponses },
       },
     },
@@ -251,7 +255,7 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticket
           const now = Date.now();
           if (now - (lastSent.get(record.deviceId) ?? 0) < throttleMs) return undefined;
           lastSent.set(record.deviceId, now);
-          return `id: ${id}\nevent: position\ndata: ${JSON.stringify(feature(record, undefined, true))}\n\n`;
+          return `id: ${id}\nevent: position\ndata: ${JSON.stringify(feature(record, undefined, true, request.query.crs))}\n\n`;
         },
       });
     },

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { Actor, CivicLoopError, CreateTenantInput, Tenant, TenantKeys, UpdateTenantPolicyInput } from '@civicloop/model';
+import { Actor, CivicLoopError, CRS_NAMES, CreateTenantInput, StringEnum, Tenant, TenantKeys, UpdateTenantPolicyInput } from '@civicloop/model';
 import { PEOPLE, type Services } from '../services.js';
 import { errorResponses, security } from './shared-schemas.js';
 
@@ -28,13 +28,19 @@ export const tenantRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         tags: ['tenants'],
         summary: 'Issue a new key of a kind and revoke the previous ones (secret key only). Tokens signed with a revoked secret stop verifying.',
         security: [{ bearer: [] }],
-        body: Type.Object({ kind: Type.Union([Type.Literal('secret'), Type.Literal('publishable')]) }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            kind: Type.Union([Type.Literal('secret'), Type.Literal('publishable')]),
+            defaultCrs: Type.Optional(StringEnum(CRS_NAMES, { description: 'the coordinate system of points sent with the new key that do not name theirs (an app on a Chinese map: gcj02); absent: the tenant policy decides' })),
+          },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Object({ key: Type.String({ description: 'shown once' }) }), ...errorResponses },
       },
     },
     async (request) => {
       if (request.principal.via !== 'secret_key') throw new CivicLoopError('CL_ERR_FORBIDDEN', 'Only the secret key may rotate keys.');
-      return { key: await services.tenants.rotate(request.principal.tenantId, request.body.kind, services.now()) };
+      return { key: await services.tenants.rotate(request.principal.tenantId, request.body.kind, services.now(), request.body.defaultCrs) };
     },
   );
 

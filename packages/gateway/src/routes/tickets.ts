@@ -6,6 +6,7 @@ import { idempotencyScope } from '../tickets/idempotency.js';
 import { listTickets } from '../tickets/list-tickets.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 import { redactFor, showEvent } from '../tickets/visibility.js';
+import { CrsQuery, ticketIn } from './crs-output.js';
 import { IdempotencyHeaders, TicketParams, errorResponses, security } from './shared-schemas.js';
 
 export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticketService: TicketService }> = async (app, { services, ticketService }) => {
@@ -44,7 +45,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
     },
     async (request) => {
       const page = await listTickets(services.tickets, request.principal, request.query, services.now());
-      return { ...page, items: page.items.map((t) => redactFor(request.principal, t, services.mediaUrls, services.now())) };
+      return { ...page, items: page.items.map((t) => ticketIn(redactFor(request.principal, t, services.mediaUrls, services.now()), request.query.crs)) };
     },
   );
 
@@ -52,9 +53,9 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
     '/v1/tickets/:id',
     {
       config: { access: { kind: 'roles', roles: PEOPLE } },
-      schema: { tags: ['tickets'], summary: 'Get a ticket', security, params: TicketParams, response: { 200: Ticket, ...errorResponses } },
+      schema: { tags: ['tickets'], summary: 'Get a ticket (its location in WGS-84, or in ?crs)', security, params: TicketParams, querystring: CrsQuery, response: { 200: Ticket, ...errorResponses } },
     },
-    async (request) => redactFor(request.principal, await ticketService.get(request.principal, request.params.id), services.mediaUrls, services.now()),
+    async (request) => ticketIn(redactFor(request.principal, await ticketService.get(request.principal, request.params.id), services.mediaUrls, services.now()), request.query.crs),
   );
 
   app.get(
@@ -66,10 +67,11 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
         summary: 'Find a ticket by its human-readable number (for phone callbacks)',
         security,
         params: Type.Object({ number: Type.String({ minLength: 1, maxLength: 40 }) }),
+        querystring: CrsQuery,
         response: { 200: Ticket, ...errorResponses },
       },
     },
-    async (request) => redactFor(request.principal, await ticketService.byNumber(request.principal, request.params.number), services.mediaUrls, services.now()),
+    async (request) => ticketIn(redactFor(request.principal, await ticketService.byNumber(request.principal, request.params.number), services.mediaUrls, services.now()), request.query.crs),
   );
 
   app.get(

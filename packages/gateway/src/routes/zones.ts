@@ -1,10 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { CivicLoopError, CreateZoneInput, UpdateZoneInput, Zone, isIsoWeek, planInspectionRound } from '@civicloop/model';
+import { CivicLoopError, CreateZoneInput, UpdateZoneInput, Zone, isIsoWeek, planInspectionRound, type CrsName } from '@civicloop/model';
+import type { Principal } from '@civicloop/model';
+import { shapeFromWgs84, shapeToWgs84 } from '../geometry/crs.js';
+import { defaultCrsFor } from '../geometry/placement.js';
 import { ADMINS, STAFF, type Services } from '../services.js';
+import { CrsQuery } from './crs-output.js';
+import { errorResponses, security } from './shared-schemas.js';
 
 const INSPECTORS = ['supervisor', 'dispatcher', 'admin', 'service'] as const;
-import { errorResponses, security } from './shared-schemas.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const read = { kind: 'roles', roles: STAFF } as const;
@@ -15,23 +19,43 @@ const tags = ['zones'];
 export const zoneRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   const { zones } = services;
 
-  app.get('/v1/zones', { config: { access: read }, schema: { tags, summary: 'List zones', security, response: { 200: Type.Object({ items: Type.Array(Zone) }), ...errorResponses } } }, async (request) => ({
-    items: await zones.list(request.principal.tenantId),
+  /** The system a zone's outline was sent in: its own crs, else the key's or the tenant's default. */
+  const drawnIn = async (principal: Principal, crs: CrsName | undefined): Promise<CrsName> => {
+    if (crs) return crs;
+    const context = await services.tenants.context(principal.tenantId);
+    return defaultCrsFor(principal, context?.tenant.policy ?? {});
+  };
+  const shown = (zone: Zone, crs: CrsName | undefined): Zone => (crs && crs !== 'wgs84' ? { ...zone, geometry: shapeFromWgs84(zone.geometry, crs) } : zone);
+
+  app.get('/v1/zones', { config: { access: read }, schema: { tags, summary: 'List zones (outlines in WGS-84, or in ?crs)', security, querystring: CrsQuery, response: { 200: Type.Object({ items: Type.Array(Zone) }), ...errorResponses } } }, async (request) => ({
+    items: (await zones.list(request.principal.tenantId)).map((zone) => shown(zone, request.query.crs)),
   }));
-  app.get('/v1/zones/:id', { config: { access: read }, schema: { tags, summary: 'One zone', security, params: IdParams, response: { 200: Zone, ...errorResponses } } }, async (request) => {
+  app.get('/v1/zones/:id', { config: { access: read }, schema: { tags, summary: 'One zone (outline in WGS-84, or in ?crs)', security, params: IdParams, querystring: CrsQuery, response: { 200: Zone, ...errorResponses } } }, async (request) => {
     const zone = await zones.get(request.principal.tenantId, request.params.id);
     if (!zone) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No zone ${request.params.id} in this tenant.`);
-    return zone;
+    return shown(zone, request.query.crs);
   });
   app.post(
     '/v1/zones',
     { config: { access: write }, schema: { tags, summary: 'Create a zone (GeoJSON Polygon or MultiPolygon) with its routing rules', security, body: CreateZoneInput, response: { 201: Zone, ...errorResponses } } },
-    async (request, reply) => reply.code(201).send(await zones.create(request.principal.tenantId, request.body, services.now())),
+    async (request, reply) => {
+      const { crs, ...input } = request.body;
+      const system = await drawnIn(request.principal, crs);
+      return reply.code(201).send(await zones.create(request.principal.tenantId, { ...input, geometry: shapeToWgs84(input.geometry, system) }, services.now(), system));
+    },
   );
   app.patch(
     '/v1/zones/:id',
     { config: { access: write }, schema: { tags, summary: 'Change a zone: its name, outline, parent or routing rules', security, params: IdParams, body: UpdateZoneInput, response: { 200: Zone, ...errorResponses } } },
-    async (request) => zones.update(request.principal.tenantId, request.params.id, request.body, services.now()),
+    async (request) => {
+      const { crs, ...patch } = request.body;
+      if (!patch.geometry) {
+        if (crs) throw new CivicLoopError('CL_ERR_VALIDATION', 'crs says which system geometry is drawn in; send it with geometry.', { issues: [{ path: '/crs', message: 'only with geometry' }] });
+        return zones.update(request.principal.tenantId, request.params.id, patch, services.now());
+      }
+      const system = await drawnIn(request.principal, crs);
+      return zones.update(request.principal.tenantId, request.params.id, { ...patch, geometry: shapeToWgs84(patch.geometry, system), drawnIn: system === 'wgs84' ? undefined : system }, services.now());
+    },
   );
   app.get(
     '/v1/inspections/round',

@@ -10,6 +10,7 @@ import {
   deriveTokenKey,
   findCategory,
   tokenKeyId,
+  type CrsName,
 } from '@civicloop/model';
 import { generateApiKey, hashApiKey, type KeyKind, type Sealer } from '../auth/secrets.js';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
@@ -39,6 +40,7 @@ export interface ApiKeyRecord {
   hash: string;
   /** Sealed token-signing key (secret keys only). */
   tokenKey?: string;
+  defaultCrs?: CrsName;
   createdAt: string;
   revokedAt?: string;
 }
@@ -47,6 +49,8 @@ export interface KeyLookup {
   tenantId: string;
   keyId: string;
   kind: KeyKind;
+  /** The coordinate system points sent with this key are in, when they do not say. */
+  crs?: CrsName;
 }
 
 export interface TenantContext {
@@ -95,10 +99,10 @@ export class TenantStore {
   }
 
   /** Issues a new key of the kind and revokes the tenant's previous keys of that kind. */
-  async rotate(tenantId: string, kind: KeyKind, now = new Date()): Promise<string> {
+  async rotate(tenantId: string, kind: KeyKind, now = new Date(), defaultCrs?: CrsName): Promise<string> {
     const keys = tenantKeys(tenantId);
     const existing = await this.listKeys(tenantId);
-    const fresh = await this.issueKey(tenantId, kind, now);
+    const fresh = await this.issueKey(tenantId, kind, now, defaultCrs);
     for (const record of existing.filter((r) => r.kind === kind && !r.revokedAt)) {
       record.revokedAt = now.toISOString();
       await this.redis.hset(keys.apiKeys, record.id, JSON.stringify(record));
@@ -114,17 +118,18 @@ export class TenantStore {
     return all.map((raw) => JSON.parse(raw) as ApiKeyRecord);
   }
 
-  private async issueKey(tenantId: string, kind: KeyKind, now: Date): Promise<string> {
+  private async issueKey(tenantId: string, kind: KeyKind, now: Date, defaultCrs?: CrsName): Promise<string> {
     const key = generateApiKey(kind, tenantId);
     const record: ApiKeyRecord = {
       id: `k_${randomBytes(6).toString('hex')}`,
       kind,
       hash: hashApiKey(key),
       createdAt: now.toISOString(),
+      ...(defaultCrs && defaultCrs !== 'wgs84' ? { defaultCrs } : {}),
     };
     if (kind === 'secret') record.tokenKey = this.sealer.seal(Buffer.from(await deriveTokenKey(key)));
     await this.redis.hset(tenantKeys(tenantId).apiKeys, record.id, JSON.stringify(record));
-    const lookup: KeyLookup = { tenantId, keyId: record.id, kind };
+    const lookup: KeyLookup = { tenantId, keyId: record.id, kind, ...(record.defaultCrs ? { crs: record.defaultCrs } : {}) };
     await this.redis.set(globalKeys.apiKey(record.hash), JSON.stringify(lookup));
     return key;
   }

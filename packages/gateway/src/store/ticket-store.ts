@@ -3,6 +3,7 @@ import type { Redis, Cluster } from 'ioredis';
 import {
   CivicLoopError,
   isOverdue,
+  type DeviceAlert,
   type StreamEvent,
   type Ticket,
   type TicketEvent,
@@ -209,6 +210,11 @@ function withComputed(ticket: Ticket, number: string, now: Date): Ticket {
 }
 
 /** Decodes a tenant stream entry into what SSE clients receive. */
+/** A device alert on the tenant's event stream (written by telemetry/device-alerts.ts), if the entry is one. */
+export function streamEntryToAlert(fields: string[]): DeviceAlert | undefined {
+  return fields[0] === 'a' && fields[1] ? (JSON.parse(fields[1]) as DeviceAlert) : undefined;
+}
+
 export function streamEntryToEvent(id: string, fields: string[]): { event: StreamEvent; parties: string[] } | undefined {
   const map = new Map<string, string>();
   for (let i = 0; i < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);

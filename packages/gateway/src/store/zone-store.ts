@@ -1,5 +1,5 @@
 import type { Redis, Cluster } from 'ioredis';
-import { CivicLoopError, findCategory, type CreateZoneInput, type UpdateZoneInput, type Zone, type ZoneGeometry } from '@civicloop/model';
+import { CivicLoopError, findCategory, type CreateZoneInput, type CrsName, type UpdateZoneInput, type Zone, type ZoneGeometry } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
 import type { DirectoryStore } from './directory-store.js';
 import { RecordHash } from './record-hash.js';
@@ -56,16 +56,28 @@ export class ZoneStore {
     }
   }
 
-  async create(tenantId: string, input: CreateZoneInput, now: Date): Promise<Zone> {
+  /** `input.geometry` is WGS-84 by now; `drawnIn` records the system it was drawn in. */
+  async create(tenantId: string, input: Omit<CreateZoneInput, 'crs'>, now: Date, drawnIn: CrsName = 'wgs84'): Promise<Zone> {
     await this.check(tenantId, input.id, input);
     const at = now.toISOString();
-    const zone: Zone = { id: input.id, name: input.name, type: input.type, geometry: input.geometry, routes: input.routes ?? [], createdAt: at, updatedAt: at, ...(input.parentId ? { parentId: input.parentId } : {}), ...(input.mustCheck ? { mustCheck: true } : {}) };
+    const zone: Zone = {
+      id: input.id,
+      name: input.name,
+      type: input.type,
+      geometry: input.geometry,
+      ...(drawnIn !== 'wgs84' ? { drawnIn } : {}),
+      routes: input.routes ?? [],
+      createdAt: at,
+      updatedAt: at,
+      ...(input.parentId ? { parentId: input.parentId } : {}),
+      ...(input.mustCheck ? { mustCheck: true } : {}),
+    };
     await this.records.insert(tenantId, zone);
     this.cache.delete(tenantId);
     return zone;
   }
 
-  async update(tenantId: string, id: string, patch: UpdateZoneInput, now: Date): Promise<Zone> {
+  async update(tenantId: string, id: string, patch: Omit<UpdateZoneInput, 'crs'> & { drawnIn?: CrsName }, now: Date): Promise<Zone> {
     await this.check(tenantId, id, patch);
     const zone = await this.records.patch(tenantId, id, patch, now);
     this.cache.delete(tenantId);

@@ -50,7 +50,7 @@ export async function importHotline(tickets: TicketService, principal: Principal
     const input = {
       category: row.category,
       description: row.description,
-      location: { lat: row.lat, lon: row.lon, ...(row.address ? { address: row.address } : {}) },
+      location: { lat: row.lat, lon: row.lon, ...(row.crs ? { crs: row.crs } : {}), ...(row.address ? { address: row.address } : {}) },
       channel: 'hotline' as const,
       externalId: `${row.source}:${row.externalId}`,
       ...(row.priority ? { priority: row.priority } : {}),

@@ -19,6 +19,7 @@ import { assertSameRequest, type IdempotencyScope } from './idempotency.js';
 import { mustSee } from './visibility.js';
 import type { Router } from './router.js';
 import { cellOf } from '../stats/black-spots.js';
+import { defaultCrsFor, placeLocation } from '../geometry/placement.js';
 import { photoHashOf } from '../media/media-store.js';
 import { MediaUrls } from '../media/media-urls.js';
 
@@ -29,7 +30,7 @@ export interface CommandOutcome {
 }
 
 function actorOf(principal: Principal) {
-  const { tenantId: _t, via: _v, ...actor } = principal;
+  const { tenantId: _t, via: _v, crs: _c, ...actor } = principal;
   return actor;
 }
 
@@ -73,7 +74,11 @@ export class TicketService {
     const now = this.services.now();
     const day = calendarDay(now, tenant.policy.timeZone);
     const id = newTicketId();
-    const { ticket, event } = createTicket(await this.linkToBlackSpot(tenant.id, input), actorOf(principal), { id, number: '', tenantId: tenant.id }, now);
+    // Everything inside is WGS-84; the point as the reporter's map gave it is kept beside it.
+    const placed = placeLocation(input.location, defaultCrsFor(principal, tenant.policy));
+    const wgs84: CreateTicketInput = { ...input, location: placed.location };
+    const { ticket, event } = createTicket(await this.linkToBlackSpot(tenant.id, wgs84), actorOf(principal), { id, number: '', tenantId: tenant.id }, now);
+    if (placed.received) ticket.reportedLocation = placed.received;
     const { duplicateRadiusMeters } = this.services.config;
     const nearSearch = duplicateRadiusMeters > 0 ? { radiusMeters: duplicateRadiusMeters, count: MAX_DUPLICATES } : undefined;
     const outcome = await tickets.create(tenant.id, { before: undefined, after: ticket, event }, { prefix: `${tenant.code}-${day}-`, day }, idem, nearSearch);

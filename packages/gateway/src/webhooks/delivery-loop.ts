@@ -4,7 +4,7 @@ import type { Webhook, WebhookPayload } from '@civicloop/model';
 import type { GatewayConfig } from '../config.js';
 import { PollingLoop } from '../background.js';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
-import { streamEntryToEvent } from '../store/ticket-store.js';
+import { streamEntryToAlert, streamEntryToEvent } from '../store/ticket-store.js';
 import { claimDue, defineLeaseClaim } from '../redis/lease-claim.js';
 import { signPayload, SIGNATURE_HEADER } from './signature.js';
 import { postWebhook } from './post-webhook.js';
@@ -36,8 +36,9 @@ const MAX_BACKOFF_MS = 3_600_000;
 
 type Entry = [id: string, fields: string[]];
 
+/** Whether an endpoint takes a delivery of this type ("ticket.<event>" or "device.<alert>"). */
 function subscribed(webhook: Webhook, type: string): boolean {
-  return webhook.active && (webhook.events.includes('*') || webhook.events.includes(`ticket.${type}` as never));
+  return webhook.active && (webhook.events.includes('*') || webhook.events.includes(type as never));
 }
 
 /**
@@ -99,17 +100,28 @@ export class WebhookDeliveryLoop {
     // Every delivery of the batch is stored (one round trip), then the batch is acknowledged.
     const enqueued: Promise<number>[] = [];
     for (const [streamId, fields] of entries) {
-      const entry = streamEntryToEvent(streamId, fields);
-      if (!entry) continue;
-      const { event, ticketNumber } = entry.event;
-      for (const webhook of webhooks.filter((w) => subscribed(w, event.type))) {
-        const id = `${streamId}.${webhook.id}`;
-        const payload: WebhookPayload = { id, type: `ticket.${event.type}`, createdAt: event.at, data: { streamId, ticketNumber, event } };
+      for (const [webhook, payload] of this.payloadsOf(streamId, fields, webhooks)) {
+        const id = payload.id;
         enqueued.push(this.redis.civicloopWebhookEnqueue(3, keys.webhookDelivery(id), keys.webhookDue, keys.webhookLog(webhook.id), JSON.stringify(payload), webhook.id, payload.type, new Date(nowMs).toISOString(), nowMs, id, WebhookStore.LOG_KEEP));
       }
     }
     await Promise.all(enqueued);
     await this.redis.xack(keys.events, WEBHOOK_GROUP, ...entries.map(([streamId]) => streamId));
+  }
+
+  /** The deliveries one stream entry makes: a ticket event or a device alert, to each endpoint that takes its type. */
+  private payloadsOf(streamId: string, fields: string[], webhooks: Webhook[]): [Webhook, WebhookPayload][] {
+    const alert = streamEntryToAlert(fields);
+    const entry = alert ? undefined : streamEntryToEvent(streamId, fields);
+    const type = alert ? `device.${alert.type}` : entry ? `ticket.${entry.event.event.type}` : undefined;
+    if (!type) return [];
+    return webhooks
+      .filter((w) => subscribed(w, type))
+      .map((webhook) => {
+        const id = `${streamId}.${webhook.id}`;
+        const data: WebhookPayload['data'] = alert ? { streamId, alert } : { streamId, ticketNumber: entry!.event.ticketNumber, event: entry!.event.event };
+        return [webhook, { id, type, createdAt: alert ? alert.at : entry!.event.event.at, data }];
+      });
   }
 
   private async deliverDue(tenantId: string): Promise<void> {

@@ -26,6 +26,7 @@ export const Id = TypeString({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-
  */
 export const CRS_NAMES = ['wgs84', 'gcj02', 'bd09'] as const;
 export type CrsName = (typeof CRS_NAMES)[number];
+export const isCrsName = (value: unknown): value is CrsName => typeof value === 'string' && (CRS_NAMES as readonly string[]).includes(value);
 export const Crs = StringEnum(CRS_NAMES, {
   description: 'coordinate system of lat/lon: wgs84 (GPS, browsers), gcj02 (AMap, Tencent, WeChat), bd09 (Baidu); absent: the tenant\'s policy.defaultCrs',
 });

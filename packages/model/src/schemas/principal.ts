@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { StringEnum } from './string-enum.js';
+import type { CrsName } from './common.js';
 
 /** Roles a signed token may carry. */
 export const TOKEN_ROLES = ['citizen', 'steward', 'dispatcher', 'worker', 'supervisor', 'admin'] as const;
@@ -31,6 +32,8 @@ export interface Principal extends Actor {
   tenantId: string;
   /** How the caller authenticated. */
   via: 'secret_key' | 'publishable_key' | 'token';
+  /** The coordinate system the caller's API key says its points are in, when its key names one. */
+  crs?: CrsName;
 }
 
 /** Claims of a CivicLoop token (a compact JWS, HS256, signed with a key derived from the tenant secret). */

@@ -32,3 +32,4 @@ export function decodeTelemetry(topic: ParsedTopic, payload: Uint8Array | string
 }
 
 export type { DeviceRef };
+export { decodeOsmAnd, alarmName } from './decode-osmand.js';

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { CivicLoopError, TERMINAL_STATUSES, categoryCatalogue, findCategory, isPublished, type Principal, type Tenant, type Ticket } from '@civicloop/model';
+import { CivicLoopError, TERMINAL_STATUSES, categoryCatalogue, findCategory, isPublished, type Principal, type Tenant, type Ticket, CRS_NAMES, isCrsName } from '@civicloop/model';
 import { authenticate } from '../../auth/authenticate.js';
 import { limitedAfterFailure, retryAfterOf, toCivicLoopError } from '../../http/error-handler.js';
 import type { Services } from '../../services.js';
@@ -118,6 +118,9 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
     const lat = params.number('lat', -90, 90);
     const lon = params.number('long', -180, 180);
     if (lat === undefined || lon === undefined) throw new Open311Error(400, 'lat and long are required (WGS-84 degrees); address_string alone cannot be located here.');
+    // GeoReport v2 says WGS-84; a client on a Chinese map may say otherwise with crs (our extension).
+    const crs = params.one('crs') ?? 'wgs84';
+    if (!isCrsName(crs)) throw new Open311Error(400, `crs must be one of ${CRS_NAMES.join(', ')}.`);
     const description = params.one('description') ?? '';
     if (description.length > 4000) throw new Open311Error(400, 'description is longer than 4000 characters.');
     const mediaUrl = params.one('media_url');
@@ -131,7 +134,7 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
       {
         category: serviceCode,
         description: description || serviceOf(serviceCode).service_name,
-        location: { lat, lon, ...(address ? { address: address.slice(0, 300) } : {}) },
+        location: { lat, lon, crs, ...(address ? { address: address.slice(0, 300) } : {}) },
         channel: 'app',
         ...(name ? { reporterName: name.slice(0, 100) } : {}),
         ...(contact ? { contact: contact.slice(0, 100) } : {}),
