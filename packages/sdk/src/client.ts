@@ -23,8 +23,10 @@ import type {
   RegisteredDevice,
   UpdateDeviceInput,
   UpdateTenantPolicyInput,
+  CrsName,
+  LocatedPosition,
 } from '@civicloop/model';
-import { subscribe, subscribeTo, type SubscribeOptions, type Subscription } from './events.js';
+import { subscribe, subscribeAll, subscribeTo, type RealtimeMessage, type SubscribeOptions, type Subscription } from './events.js';
 import { Media } from './media.js';
 import { PagePromise, type Page } from './pagination.js';
 import { Residents } from './residents.js';
@@ -43,6 +45,9 @@ export interface CommandResult {
 
 type ListQuery = Omit<ListTicketsQuery, 'status' | 'cursor'> & { status?: string | string[] };
 
+/** `?crs=` for a read that takes one, when asked for. */
+const crsQuery = (options: { crs?: CrsName } | undefined) => (options?.crs ? { query: { crs: options.crs } } : {});
+
 const enc = encodeURIComponent;
 
 /** Tickets: report, read, list, and every command of the loop. */
@@ -54,12 +59,13 @@ export class Tickets {
     return this.transport.request({ method: 'POST', path: '/v1/tickets', body: input, ...(options ? { options } : {}) });
   }
 
-  get(id: string, options?: RequestOptions): Promise<Ticket> {
-    return this.transport.request({ method: 'GET', path: `/v1/tickets/${enc(id)}`, ...(options ? { options } : {}) });
+  /** A ticket; `crs` gives its location in that system (gcj02 for AMap/Tencent/WeChat maps, bd09 for Baidu). */
+  get(id: string, options?: RequestOptions & { crs?: CrsName }): Promise<Ticket> {
+    return this.transport.request({ method: 'GET', path: `/v1/tickets/${enc(id)}`, ...crsQuery(options), ...(options ? { options } : {}) });
   }
 
-  getByNumber(number: string, options?: RequestOptions): Promise<Ticket> {
-    return this.transport.request({ method: 'GET', path: `/v1/tickets/by-number/${enc(number)}`, ...(options ? { options } : {}) });
+  getByNumber(number: string, options?: RequestOptions & { crs?: CrsName }): Promise<Ticket> {
+    return this.transport.request({ method: 'GET', path: `/v1/tickets/by-number/${enc(number)}`, ...crsQuery(options), ...(options ? { options } : {}) });
   }
 
   /** `await` for one page, or `for await (const t of client.tickets.list(...))` for all. */
@@ -188,26 +194,30 @@ export class Devices {
   rotateCredential(id: string, options?: RequestOptions): Promise<RegisteredDevice> {
     return this.transport.request({ method: 'POST', path: `/v1/devices/${enc(id)}/credentials`, ...(options ? { options } : {}) });
   }
-  state(id: string, options?: RequestOptions): Promise<DeviceState> {
-    return this.transport.request({ method: 'GET', path: `/v1/devices/${enc(id)}/state`, ...(options ? { options } : {}) });
+  state(id: string, options?: RequestOptions & { crs?: CrsName }): Promise<DeviceState> {
+    return this.transport.request({ method: 'GET', path: `/v1/devices/${enc(id)}/state`, ...crsQuery(options), ...(options ? { options } : {}) });
   }
-  track(id: string, range: { from: Date | string; to: Date | string }, options?: RequestOptions): Promise<GeoJsonFeature> {
+  track(id: string, range: { from: Date | string; to: Date | string; crs?: CrsName }, options?: RequestOptions): Promise<GeoJsonFeature> {
     const iso = (d: Date | string) => (typeof d === 'string' ? d : d.toISOString());
-    return this.transport.request({ method: 'GET', path: `/v1/devices/${enc(id)}/track`, query: { from: iso(range.from), to: iso(range.to) }, ...(options ? { options } : {}) });
+    return this.transport.request({ method: 'GET', path: `/v1/devices/${enc(id)}/track`, query: { from: iso(range.from), to: iso(range.to), ...(range.crs ? { crs: range.crs } : {}) }, ...(options ? { options } : {}) });
+  }
+  /** Asks a JT/T 808 terminal where it is now and waits for its answer (CL_ERR_DEVICE_UNREACHABLE when it is not connected). */
+  locate(id: string, options?: RequestOptions & { crs?: CrsName }): Promise<LocatedPosition> {
+    return this.transport.request({ method: 'POST', path: `/v1/devices/${enc(id)}/locate`, ...crsQuery(options), ...(options ? { options } : {}) });
   }
 }
 
 /** The live map and attendance. */
 export class Fleet {
   constructor(private readonly transport: Transport) {}
-  live(query: { kind?: DeviceKind } = {}, options?: RequestOptions): Promise<GeoJsonFeatureCollection> {
+  live(query: { kind?: DeviceKind; crs?: CrsName } = {}, options?: RequestOptions): Promise<GeoJsonFeatureCollection> {
     return this.transport.request({ method: 'GET', path: '/v1/fleet', query, ...(options ? { options } : {}) });
   }
   attendance(day: string, options?: RequestOptions): Promise<Attendance> {
     return this.transport.request({ method: 'GET', path: '/v1/attendance', query: { day }, ...(options ? { options } : {}) });
   }
   /** Stored positions as they arrive, at most one per device per throttleMs; resumes by itself. */
-  positions(query: { throttleMs?: number; kind?: DeviceKind } = {}, options?: SubscribeOptions): Subscription<GeoJsonFeature> {
+  positions(query: { throttleMs?: number; kind?: DeviceKind; crs?: CrsName } = {}, options?: SubscribeOptions): Subscription<GeoJsonFeature> {
     const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
     return subscribeTo<GeoJsonFeature>(this.transport, { path: `/v1/fleet/events${params.size ? `?${params}` : ''}`, event: 'position' }, options);
   }
@@ -283,8 +293,9 @@ export class CivicLoop {
    * Issues a new key of a kind and revokes the previous ones (secret key only). The new key is
    * returned once; tokens signed with a revoked secret stop verifying.
    */
-  async rotateKey(kind: 'secret' | 'publishable', options?: RequestOptions): Promise<string> {
-    const result = await this.transport.request<{ key: string }>({ method: 'POST', path: '/v1/keys/rotate', body: { kind }, ...(options ? { options } : {}) });
+  async rotateKey(kind: 'secret' | 'publishable', options?: RequestOptions & { defaultCrs?: CrsName }): Promise<string> {
+    const body = { kind, ...(options?.defaultCrs ? { defaultCrs: options.defaultCrs } : {}) };
+    const result = await this.transport.request<{ key: string }>({ method: 'POST', path: '/v1/keys/rotate', body, ...(options ? { options } : {}) });
     return result.key;
   }
 
@@ -306,5 +317,13 @@ export class CivicLoop {
   /** Live ticket events; reconnects and resumes by itself. */
   subscribe(options?: SubscribeOptions): Subscription {
     return subscribe(this.transport, options);
+  }
+
+  /**
+   * Live ticket events and device alerts (SOS, fall, low battery, vehicle alarms; staff only) on
+   * one resumable stream, each tagged with its kind.
+   */
+  subscribeAll(options?: SubscribeOptions): Subscription<RealtimeMessage> {
+    return subscribeAll(this.transport, options);
   }
 }

@@ -1,4 +1,4 @@
-import type { StreamEvent } from '@civicloop/model';
+import type { DeviceAlert, StreamEvent } from '@civicloop/model';
 import { AuthenticationError, CivicLoopApiError, NotFoundError, PermissionDeniedError, errorFromResponse } from './errors.js';
 import { SseParser } from './sse.js';
 import type { Transport } from './transport.js';
@@ -6,9 +6,14 @@ import type { Transport } from './transport.js';
 export interface StreamOptions {
   /** The SSE route, e.g. /v1/events or /v1/fleet/events?throttleMs=2000. */
   path: string;
-  /** The SSE event name to yield (others are ignored). */
-  event: string;
+  /** The SSE event name(s) to yield (others are ignored). */
+  event: string | readonly string[];
+  /** Turns a frame's event name and data into what is yielded; by default its data. */
+  map?: (event: string, data: unknown) => unknown;
 }
+
+/** What /v1/events carries: ticket events, and device alerts for staff. */
+export type RealtimeMessage = { kind: 'ticket'; event: StreamEvent } | { kind: 'device'; streamId: string; alert: DeviceAlert };
 
 export interface SubscribeOptions {
   /** Resume after this event (its streamId); without it the stream starts with new events. */
@@ -38,6 +43,19 @@ const FATAL = [AuthenticationError, PermissionDeniedError, NotFoundError];
  */
 export function subscribe(transport: Transport, options: SubscribeOptions = {}): Subscription {
   return subscribeTo<StreamEvent>(transport, { path: '/v1/events', event: 'ticket' }, options);
+}
+
+/** Ticket events and device alerts on one resumable stream (GET /v1/events). */
+export function subscribeAll(transport: Transport, options: SubscribeOptions = {}): Subscription<RealtimeMessage> {
+  return subscribeTo<RealtimeMessage>(
+    transport,
+    {
+      path: '/v1/events',
+      event: ['ticket', 'device'],
+      map: (event, data) => (event === 'ticket' ? { kind: 'ticket', event: data as StreamEvent } : { kind: 'device', ...(data as { streamId: string; alert: DeviceAlert }) }),
+    },
+    options,
+  );
 }
 
 /** Any of the gateway's SSE routes, with the same reconnect-and-resume behaviour. */
@@ -80,8 +98,9 @@ export function subscribeTo<T>(transport: Transport, stream: StreamOptions, opti
             // stream that drops before its first event resumes from where it began.
             if (message.id !== undefined) lastEventId = message.id;
             if (message.event === 'reset') options.onReset?.();
-            if (message.event !== stream.event) continue;
-            yield JSON.parse(message.data) as T;
+            if (typeof stream.event === 'string' ? message.event !== stream.event : !stream.event.includes(message.event)) continue;
+            const data: unknown = JSON.parse(message.data);
+            yield (stream.map ? stream.map(message.event, data) : data) as T;
           }
         }
         if (!controller.signal.aborted) options.onDisconnect?.(new Error('the event stream ended'));

@@ -7,10 +7,16 @@ export { Intake } from './intake.js';
 export { Webhooks, WebhookSignatureError, verifyWebhook, type VerifyWebhookOptions } from './webhooks.js';
 export { signToken, type SignTokenOptions } from '@civicloop/model';
 export { SseParser, type SseMessage } from './sse.js';
-export type { SubscribeOptions, Subscription, StreamOptions } from './events.js';
+export type { SubscribeOptions, Subscription, StreamOptions, RealtimeMessage } from './events.js';
 export { DEFAULTS, newIdempotencyKey, type RequestOptions, type TransportOptions } from './transport.js';
 export * from './errors.js';
 export type {
+  CrsName,
+  Location,
+  ReceivedPoint,
+  DeviceAlert,
+  DeviceAlertType,
+  LocatedPosition,
   Ticket,
   TicketEvent,
   TicketStatus,

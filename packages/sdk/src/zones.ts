@@ -1,4 +1,4 @@
-import type { CreateZoneInput, UpdateZoneInput, Zone } from '@civicloop/model';
+import type { CreateZoneInput, CrsName, UpdateZoneInput, Zone } from '@civicloop/model';
 import type { RequestOptions, Transport } from './transport.js';
 
 const enc = encodeURIComponent;
@@ -8,11 +8,12 @@ const withOptions = (options?: RequestOptions) => (options ? { options } : {});
 export class Zones {
   constructor(private readonly transport: Transport) {}
 
-  async list(options?: RequestOptions): Promise<Zone[]> {
-    return (await this.transport.request<{ items: Zone[] }>({ method: 'GET', path: '/v1/zones', ...withOptions(options) })).items;
+  /** Zones; `crs` gives their outlines in that system (for a Chinese basemap). */
+  async list(options?: RequestOptions & { crs?: CrsName }): Promise<Zone[]> {
+    return (await this.transport.request<{ items: Zone[] }>({ method: 'GET', path: '/v1/zones', ...(options?.crs ? { query: { crs: options.crs } } : {}), ...withOptions(options) })).items;
   }
-  get(id: string, options?: RequestOptions): Promise<Zone> {
-    return this.transport.request({ method: 'GET', path: `/v1/zones/${enc(id)}`, ...withOptions(options) });
+  get(id: string, options?: RequestOptions & { crs?: CrsName }): Promise<Zone> {
+    return this.transport.request({ method: 'GET', path: `/v1/zones/${enc(id)}`, ...(options?.crs ? { query: { crs: options.crs } } : {}), ...withOptions(options) });
   }
   create(input: CreateZoneInput, options?: RequestOptions): Promise<Zone> {
     return this.transport.request({ method: 'POST', path: '/v1/zones', body: input, ...withOptions(options) });

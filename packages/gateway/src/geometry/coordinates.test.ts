@@ -124,7 +124,7 @@ describe('points from Chinese maps', () => {
     const form = new URLSearchParams({ jurisdiction_id: gw.tenant.code, api_key: gw.tenant.secretKey, service_code: 'sanitation.dead_animal', lat: String(gcj.lat), long: String(gcj.lon), crs: 'gcj02', description: 'Dead bird' });
     const posted = await fetch(`${gw.url}/open311/v2/requests.json`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
     expect(posted.status, await posted.clone().text()).toBe(200);
-    const [{ service_request_id: id }] = (await posted.json()) as { service_request_id: string }[];
+    const [{ service_request_id: id }] = (await posted.json()) as [{ service_request_id: string }];
     const open311Ticket = await api(gw.url, 'GET', `/v1/tickets/by-number/${id}`, { auth: gw.tenant.secretKey });
     expect(distanceMeters(open311Ticket.body.location, SITE)).toBeLessThan(2);
     const bad = await fetch(`${gw.url}/open311/v2/requests.json`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...Object.fromEntries(form), crs: 'mars' }) });

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { CivicLoopError, CreateDeviceInput, Device, RegisteredDevice, UpdateDeviceInput } from '@civicloop/model';
+import { CivicLoopError, CreateDeviceInput, Device, LocatedPosition, RegisteredDevice, UpdateDeviceInput } from '@civicloop/model';
 import { ADMINS, MANAGERS_AND_SERVERS, STAFF, type Services } from '../services.js';
 import { CrsQuery, pointIn } from './crs-output.js';
 import { errorResponses, security } from './shared-schemas.js';
@@ -65,17 +65,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         params: IdParams,
         querystring: CrsQuery,
         response: {
-          200: Type.Object({
-            lat: Type.Number(),
-            lon: Type.Number(),
-            crs: Type.String({ description: 'the system lat/lon are given in: ?crs, else wgs84' }),
-            fixTime: Type.String({ format: 'date-time' }),
-            valid: Type.Boolean(),
-            speedKmh: Type.Optional(Type.Number()),
-            course: Type.Optional(Type.Number()),
-            altitude: Type.Optional(Type.Number()),
-            alarms: Type.Array(Type.String()),
-          }),
+          200: LocatedPosition,
           ...errorResponses,
         },
       },

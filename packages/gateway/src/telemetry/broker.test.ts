@@ -219,7 +219,7 @@ describe('mosquitto_sub as a badge', () => {
     subscriber.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => subscriber.once('exit', resolve));
     // Give it time to subscribe, then dispatch to the badge's wearer.
-    for (let i = 0; i < 50 && gw.telemetry!.broker.connectedClients === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 50 && gw.telemetry!.broker!.connectedClients === 0; i++) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 200));
     const ticket = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { category: 'sanitation.bin_overflow', description: 'bin', location: { lat: 23.1, lon: 113.2 } } });
     await api(gw.url, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, { auth: gw.tenant.secretKey, body: { unitId: 'sanitation', assigneeId: 'w-2' } });

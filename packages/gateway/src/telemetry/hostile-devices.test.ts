@@ -18,7 +18,7 @@ const open: MqttClient[] = [];
 
 beforeAll(async () => {
   gw = await startTestGateway({ mqttConnectTimeoutMs: CONNECT_TIMEOUT_MS, mqttMaxPendingPerAddress: MAX_PENDING, mqttPreAuthMaxBytes: 4096 }, { telemetry: true });
-  tcpPort = gw.telemetry!.tcpPort;
+  tcpPort = gw.telemetry!.tcpPort!;
 });
 afterAll(async () => {
   for (const client of open) client.end(true);

@@ -168,6 +168,20 @@ export const PositionRecord = Type.Object({
 });
 export type PositionRecord = Static<typeof PositionRecord>;
 
+/** Where a JT/T 808 terminal said it was when asked (POST /v1/devices/{id}/locate). */
+export const LocatedPosition = Type.Object({
+  lat: Type.Number(),
+  lon: Type.Number(),
+  crs: Type.String({ description: 'the system lat/lon are given in: ?crs, else wgs84' }),
+  fixTime: Timestamp,
+  valid: Type.Boolean(),
+  speedKmh: Type.Optional(Type.Number()),
+  course: Type.Optional(Type.Number()),
+  altitude: Type.Optional(Type.Number()),
+  alarms: Type.Array(Type.String()),
+});
+export type LocatedPosition = Static<typeof LocatedPosition>;
+
 /**
  * What a device raises that someone should see now: an SOS, a fall, a low battery, or a
  * vehicle alarm (JT/T 808 alarm bits, a tracker's alarm). On the tenant's event stream

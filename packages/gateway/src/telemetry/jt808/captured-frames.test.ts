@@ -84,7 +84,7 @@ describe('JT/T 808 frames captured from real terminals', () => {
   it('refuses a frame whose checksum or escape is wrong, and cuts a stream at its flags', () => {
     const good = hex('7E0102000E013511221122000661757468656E7469636174696F6E3F7E');
     const badChecksum = Buffer.from(good);
-    badChecksum[badChecksum.length - 2] ^= 0xff;
+    badChecksum[badChecksum.length - 2] = badChecksum[badChecksum.length - 2]! ^ 0xff;
     expect(unframe(badChecksum.subarray(1, -1))).toEqual({ ok: false, fault: 'bad_checksum' });
     expect(unframe(Buffer.from([0x7d, 0x05, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]))).toEqual({ ok: false, fault: 'bad_escape' });
     // Our own framing escapes 0x7e and 0x7d and round-trips.

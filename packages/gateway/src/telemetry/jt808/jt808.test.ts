@@ -104,7 +104,7 @@ describe('JT/T 808 terminals', () => {
     // A wrong checksum: no answer, counted.
     const good = terminal.message(0x0200, Buffer.alloc(28)).bytes;
     const corrupt = Buffer.from(good);
-    corrupt[corrupt.length - 2] ^= 0x55;
+    corrupt[corrupt.length - 2] = corrupt[corrupt.length - 2]! ^ 0x55;
     terminal.write(corrupt);
     // Not JT/T 808 at all, and a frame longer than any JT/T 808 frame.
     terminal.write(Buffer.from('GET / HTTP/1.1\r\n\r\n'));
