@@ -3,7 +3,7 @@ import { CreateTicketInput } from '@civicloop/model/report';
 import type { CategoryCatalogue, Ticket } from '@civicloop/sdk';
 import { h, uid } from './dom.js';
 import type { Language, MessageKey, Translate } from './i18n.js';
-import { locate, type Fix } from './location.js';
+import { locate, type ConfiguredPoint, type Fix } from './location.js';
 import type { QueuedReport } from './outbox.js';
 import { ReportRefused } from './reporting.js';
 import { MAX_PHOTOS, PhotoError, preparePhoto } from './photos.js';
@@ -13,7 +13,7 @@ export interface ReportFormContext {
   language: Language;
   publishableKey: string;
   /** The `default-location` attribute: where a report without a device fix is placed. */
-  fallbackPoint: { lat: number; lon: number } | undefined;
+  fallbackPoint: ConfiguredPoint | undefined;
   catalogue: () => Promise<CategoryCatalogue>;
   /** Sends now, or queues when offline; resolves with the ticket, or 'queued'. */
   submit: (item: Omit<QueuedReport, 'owner'>) => Promise<Ticket | 'queued'>;
@@ -178,7 +178,8 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     const input = {
       category: category.value,
       description: description.value.trim(),
-      location: { lat: point.lat, lon: point.lon, accuracy: point.accuracy, ...(addressText ? { address: addressText } : {}) },
+      // The device's fix says it is WGS-84; the estate's configured point says its system if it has one.
+      location: { lat: point.lat, lon: point.lon, accuracy: point.accuracy, ...(point.crs ? { crs: point.crs } : {}), ...(addressText ? { address: addressText } : {}) },
       channel: 'widget' as const,
       ...(contact.value.trim() ? { contact: contact.value.trim() } : {}),
       ...(anonymous.checked ? { anonymous: true } : {}),

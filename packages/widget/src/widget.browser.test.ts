@@ -176,6 +176,41 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     expect(await violations(page)).toEqual([]);
   });
 
+  it('says its fix is WGS-84, so a tenant whose maps are GCJ-02 stores it unmoved; an estate point marked gcj02 is converted', async () => {
+    await api(gw.url, 'PATCH', '/v1/tenant/policy', { auth: gw.tenant.secretKey, body: { defaultCrs: 'gcj02' } });
+    try {
+      const located = await open(portal({ lang: 'en' }), { permissions: ['geolocation'], geolocation: { latitude: 23.1291, longitude: 113.2644, accuracy: 9 } });
+      await expect.poll(() => shadow(located).getByText('Located (within about 9 m)').count()).toBe(1);
+      await fillReport(located, 'Bin by the metro exit');
+      await located.getByRole('button', { name: 'Send report' }).click();
+      const outcome = shadow(located).locator('[part="outcome"]');
+      await expect.poll(() => outcome.textContent()).toMatch(/Received: report number/);
+      const fromGps = await ticketByNumber(/([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!);
+      // Read as GCJ-02 it would have moved ~600 m; the widget said wgs84, so it did not.
+      expect(fromGps.location).toMatchObject({ lat: 23.1291, lon: 113.2644, accuracy: 9 });
+      expect(fromGps.reportedLocation).toBeUndefined();
+      await context?.close();
+      context = undefined;
+
+      // The estate's point read off an AMap page, marked so; no GPS, so the report lands there.
+      const gcjEstate = { lat: 23.126423, lon: 113.26973 };
+      const denied = await open(portal({ lang: 'en', data: { 'default-location': `${gcjEstate.lat},${gcjEstate.lon},gcj02` } }), { permissions: [] });
+      await expect.poll(() => shadow(denied).getByText('Your location is not available; enter the address.').count()).toBe(1);
+      await fillReport(denied, 'Bin by the estate gate');
+      await denied.getByLabel('Address').fill('Gate 1');
+      await denied.getByRole('button', { name: 'Send report' }).click();
+      const deniedOutcome = shadow(denied).locator('[part="outcome"]');
+      await expect.poll(() => deniedOutcome.textContent()).toMatch(/Received: report number/);
+      const fromEstate = await ticketByNumber(/([A-Z0-9]+-\d{8}-\d{4})/.exec((await deniedOutcome.textContent()) ?? '')![1]!);
+      expect(fromEstate.reportedLocation).toEqual({ ...gcjEstate, crs: 'gcj02' });
+      expect(fromEstate.location.lat).toBeCloseTo(23.1291, 3);
+      expect(fromEstate.location.lon).toBeCloseTo(113.2644, 3);
+      expect(await violations(denied)).toEqual([]);
+    } finally {
+      await api(gw.url, 'PATCH', '/v1/tenant/policy', { auth: gw.tenant.secretKey, body: { defaultCrs: 'wgs84' } });
+    }
+  });
+
   it('queues a report made offline in IndexedDB and sends it exactly once when back online', async () => {
     const description = `Offline report ${Date.now()}`;
     const page = await open(portal({ lang: 'en' }), { permissions: ['geolocation'], geolocation: { latitude: 23.13, longitude: 113.32, accuracy: 20 } });
