@@ -13,7 +13,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   if (!existsSync(new URL('console.js', publicDir))) throw new Error('examples/dispatcher-console/dist is missing: run npm run build first (npm test does).');
-  gw = await startTestGateway();
+  gw = await startTestGateway({}, { telemetry: true });
   consoleServer = await startConsole({ gatewayUrl: gw.url, secretKey: gw.tenant.secretKey, publishableKey: gw.tenant.publishableKey, publicDir });
   await gw.services.tenants.updatePolicy(gw.tenant.id, { allowedOrigins: [new URL(consoleServer.url).origin] });
   browser = await launchChromium();
@@ -110,6 +110,49 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
     } finally {
       await context.close();
       await shortLived.close();
+    }
+  });
+
+  it('shows device alarms in their own panel as they happen, and draws the map in the tenant\'s display system', async () => {
+    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+    const badge = await server.devices.register({ kind: 'badge', name: 'Badge 17', staffId: 'w-17' });
+    const truck = await server.devices.register({ kind: 'vehicle', name: 'Truck 粤A-12345' });
+    // A city whose maps are AMap: the console reads every point in GCJ-02.
+    await server.updatePolicy({ defaultCrs: 'gcj02' });
+    const context = await browser.newContext();
+    try {
+      const wgs84 = { lat: 23.1291, lon: 113.2644 };
+      const reported = await server.tickets.create({ ...BIN_REPORT, location: { ...wgs84, crs: 'wgs84' } });
+      const page = await context.newPage();
+      await page.goto(consoleServer.url);
+      await page.locator('body[data-ready="true"]').waitFor();
+      expect(await page.locator('#map [data-crs]').getAttribute('data-crs')).toBe('gcj02');
+      const [lon, lat] = (await page.locator(`#map circle[data-ticket-dot="${reported.id}"]`).getAttribute('data-lonlat'))!.split(',').map(Number);
+      // GCJ-02 shows Guangzhou's centre ~600 m from where GPS puts it.
+      expect(lat).toBeCloseTo(23.126423, 4);
+      expect(lon).toBeCloseTo(113.26973, 4);
+      expect(await page.locator('#alerts').textContent()).toContain('No alarms since the console opened.');
+      await expect.poll(() => page.locator('#live').getAttribute('data-state')).toBe('live');
+
+      const at = Math.floor(Date.now() / 1000) - 1;
+      const sos = await fetch(`${gw.url}/v1/osmand?key=${badge.credential.password}&id=${badge.device.id}&lat=23.12&lon=113.25&timestamp=${at}&alarm=sos`, { method: 'POST' });
+      expect(sos.status).toBe(200);
+      const overspeed = await fetch(`${gw.url}/v1/osmand?key=${truck.credential.password}&id=${truck.device.id}&lat=23.13&lon=113.26&timestamp=${at}&alarm=overspeed&speed=60`, { method: 'POST' });
+      expect(overspeed.status).toBe(200);
+
+      const sosItem = page.locator(`#alerts [data-alert="sos"][data-device="${badge.device.id}"]`);
+      await expect.poll(() => sosItem.count()).toBe(1);
+      expect(await sosItem.textContent()).toMatch(/^SOS 求救 Badge 17 \(w-17\) .* → [A-Z0-9]+-\d{8}-\d{4}$/);
+      const alarmItem = page.locator(`#alerts [data-alert="alarm"][data-device="${truck.device.id}"]`);
+      await expect.poll(() => alarmItem.count()).toBe(1);
+      expect(await alarmItem.textContent()).toContain('Alarm 报警: overspeed Truck 粤A-12345');
+      // The SOS opened an urgent ticket: it is on the board too.
+      const number = /([A-Z0-9]+-\d{8}-\d{4})$/.exec((await sosItem.textContent())!)![1]!;
+      const sosTicket = await server.tickets.getByNumber(number);
+      await expect.poll(() => page.locator(`[data-state="reported"] [data-ticket="${sosTicket.id}"]`).count()).toBe(1);
+    } finally {
+      await context.close();
+      await server.updatePolicy({ defaultCrs: 'wgs84' });
     }
   });
 });

@@ -37,7 +37,7 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
 <main>
 <section id="kpis" aria-label="Today"></section>
 <section id="board" aria-label="Open tickets by state"><h2>Open tickets</h2></section>
-<section id="side"><div id="map"><h2>Fleet and tickets</h2></div><div id="chart"><h2>Reported, last 7 days</h2></div><div id="blackspots"><h2>Black spots</h2></div></section>
+<section id="side"><div id="alerts" aria-live="polite"><h2>Alarms 报警</h2></div><div id="map"><h2>Fleet and tickets</h2></div><div id="chart"><h2>Reported, last 7 days</h2></div><div id="blackspots"><h2>Black spots</h2></div></section>
 </main></body></html>`;
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {

@@ -1,4 +1,4 @@
-import { AuthenticationError, CivicLoop, ConnectionError, type GeoJsonFeature, type Ticket } from '@civicloop/sdk';
+import { AuthenticationError, CivicLoop, ConnectionError, type CrsName, type DeviceAlert, type GeoJsonFeature, type Ticket } from '@civicloop/sdk';
 
 // The dispatcher's console: everything through the SDK, live over its event streams.
 const STATES = ['reported', 'dispatched', 'accepted', 'on_site', 'resolved', 'rework'] as const;
@@ -65,6 +65,11 @@ function streamState(name: string) {
   };
 }
 const tickets = new Map<string, Ticket>();
+// Every point the console draws is read in the tenant's display system (policy.defaultCrs), so a
+// map drawn over Chinese (GCJ-02, BD-09) tiles puts them where its streets are.
+const me = await client.me();
+const displayCrs: CrsName = me.tenant.policy.defaultCrs ?? 'wgs84';
+const CRS_LABEL: Record<CrsName, string> = { wgs84: 'WGS-84 (GPS)', gcj02: 'GCJ-02 (AMap, Tencent, WeChat)', bd09: 'BD-09 (Baidu)' };
 const today = () => new Date().toLocaleDateString('en-CA', { timeZone: 'Asia/Shanghai' });
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toLocaleDateString('en-CA', { timeZone: 'Asia/Shanghai' });
 
@@ -106,7 +111,7 @@ function drawBoard(): void {
 }
 
 async function loadBoard(): Promise<void> {
-  for await (const ticket of client.tickets.list({ status: STATES.join(','), limit: 200 })) tickets.set(ticket.id, ticket);
+  for await (const ticket of client.tickets.list({ status: STATES.join(','), limit: 200, crs: displayCrs })) tickets.set(ticket.id, ticket);
   drawBoard();
 }
 
@@ -159,19 +164,19 @@ function drawMap(): void {
   for (const ring of zonesOutline) map.append(svg('path', { class: 'zone', d: `M${ring.map((p) => xy(p).join(',')).join('L')}Z` }));
   for (const t of tickets.values()) {
     const [x, y] = xy([t.location.lon, t.location.lat]);
-    map.append(svg('circle', { class: 'ticket-dot', cx: x, cy: y, r: 3 }));
+    map.append(svg('circle', { class: 'ticket-dot', cx: x, cy: y, r: 3, 'data-ticket-dot': t.id, 'data-lonlat': `${t.location.lon},${t.location.lat}` }));
   }
   for (const f of fleet.values()) {
     const [x, y] = xy(pointOf(f));
     const kind = (f.properties as { kind?: string }).kind;
     map.append(kind === 'vehicle' ? svg('rect', { class: 'vehicle', x: x - 3, y: y - 3, width: 6, height: 6 }) : svg('circle', { class: 'badge', cx: x, cy: y, r: 3 }));
   }
-  box.replaceChildren(el('h2', {}, 'Fleet and tickets'), map);
+  box.replaceChildren(el('h2', {}, 'Fleet and tickets'), map, el('p', { class: 'muted', 'data-crs': displayCrs }, `Coordinates: ${CRS_LABEL[displayCrs]}`));
 }
 
 async function loadMap(): Promise<void> {
-  zonesOutline = (await client.zones.list()).flatMap((z) => (z.geometry.type === 'Polygon' ? [z.geometry.coordinates[0]!] : z.geometry.coordinates.map((p) => p[0]!))) as [number, number][][];
-  for (const feature of (await client.fleet.live()).features) fleet.set(String((feature.properties as { deviceId: string }).deviceId), feature);
+  zonesOutline = (await client.zones.list({ crs: displayCrs })).flatMap((z) => (z.geometry.type === 'Polygon' ? [z.geometry.coordinates[0]!] : z.geometry.coordinates.map((p) => p[0]!))) as [number, number][][];
+  for (const feature of (await client.fleet.live({ crs: displayCrs })).features) fleet.set(String((feature.properties as { deviceId: string }).deviceId), feature);
   drawMap();
 }
 
@@ -194,9 +199,43 @@ const refreshKpisSoon = () => {
   kpiTimer = window.setTimeout(() => void drawKpis().catch(() => undefined), 500);
 };
 
-async function followTickets(): Promise<void> {
-  for await (const { event } of client.subscribe(streamState('tickets'))) {
-    const ticket = await client.tickets.get(event.ticketId);
+// ---- Alarms: SOS, falls, low batteries and vehicle alarms, newest first -------------------------
+const ALERT_LABEL: Record<DeviceAlert['type'], string> = { sos: 'SOS 求救', fall: 'Fall 跌倒', low_battery: 'Low battery 低电量', alarm: 'Alarm 报警' };
+const alerts: DeviceAlert[] = [];
+const MAX_ALERTS_SHOWN = 20;
+function drawAlerts(): void {
+  const box = document.getElementById('alerts')!;
+  const time = (iso: string) => new Date(iso).toLocaleTimeString('zh-CN', { timeZone: 'Asia/Shanghai' });
+  box.replaceChildren(
+    el('h2', {}, 'Alarms 报警'),
+    alerts.length === 0
+      ? el('p', { class: 'muted' }, 'No alarms since the console opened.')
+      : el(
+          'ol',
+          {},
+          ...alerts.map((a) =>
+            el(
+              'li',
+              { class: `alert alert-${a.type}`, 'data-alert': a.type, 'data-device': a.deviceId },
+              el('strong', {}, a.type === 'alarm' && a.alarm ? `${ALERT_LABEL.alarm}: ${a.alarm.replace(/_/g, ' ')}` : ALERT_LABEL[a.type]),
+              ` ${a.deviceName}${a.staffId ? ` (${a.staffId})` : ''} ${time(a.at)}`,
+              ...(a.battery !== undefined ? [` ${a.battery}%`] : []),
+              ...(a.ticketNumber ? [el('span', { class: 'alert-ticket' }, ` → ${a.ticketNumber}`)] : []),
+            ),
+          ),
+        ),
+  );
+}
+
+async function followTicketsAndAlerts(): Promise<void> {
+  for await (const message of client.subscribeAll(streamState('tickets'))) {
+    if (message.kind === 'device') {
+      alerts.unshift(message.alert);
+      alerts.length = Math.min(alerts.length, MAX_ALERTS_SHOWN);
+      drawAlerts();
+      continue;
+    }
+    const ticket = await client.tickets.get(message.event.event.ticketId, { crs: displayCrs });
     if ((STATES as readonly string[]).includes(ticket.status)) tickets.set(ticket.id, ticket);
     else tickets.delete(ticket.id);
     drawBoard();
@@ -206,7 +245,7 @@ async function followTickets(): Promise<void> {
 }
 
 async function followFleet(): Promise<void> {
-  for await (const feature of client.fleet.positions({ throttleMs: 2000 }, streamState('fleet'))) {
+  for await (const feature of client.fleet.positions({ throttleMs: 2000, crs: displayCrs }, streamState('fleet'))) {
     fleet.set(String((feature.properties as { deviceId: string }).deviceId), feature);
     drawMap();
   }
@@ -218,9 +257,10 @@ setInterval(() => {
 }, 1000);
 
 await loadBoard();
+drawAlerts();
 await Promise.all([drawKpis(), loadMap(), drawBlackSpots()]);
 document.body.dataset.ready = 'true';
 // A stream stops only when it cannot authenticate: then the console says it is not live.
-void followTickets().catch(() => showLive('signed-out'));
+void followTicketsAndAlerts().catch(() => showLive('signed-out'));
 void followFleet().catch(() => showLive('signed-out'));
 setInterval(() => void drawBlackSpots().catch(() => undefined), 60_000);
