@@ -102,4 +102,30 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     },
     async (request) => services.telemetry?.counters.of(request.principal.tenantId).snapshot() ?? {},
   );
+
+  app.get(
+    '/v1/telemetry/unattributed',
+    {
+      config: { access: { kind: 'operator' } },
+      schema: {
+        tags,
+        summary: 'What this gateway refused before any tenant was known (unknown credentials, strangers\' bytes, unauthenticated terminals), since it started (operator token)',
+        security: [{ bearer: [] }],
+        response: {
+          200: Type.Object({
+            mqtt: Type.Object({ refusedConnects: Type.Integer(), closedByGuard: Type.Record(Type.String(), Type.Integer()) }),
+            jt808: Type.Record(Type.String(), Type.Integer()),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async () => {
+      const counters = services.telemetry?.counters;
+      return {
+        mqtt: { refusedConnects: counters?.unattributedRefusedConnects ?? 0, closedByGuard: { ...(counters?.closedByGuard ?? {}) } },
+        jt808: { ...(counters?.jt808Unattributed ?? {}) },
+      };
+    },
+  );
 };
