@@ -1,30 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
 import { api, startTestRedis, type TestRedis } from '../../../../test-support/gateway-harness.js';
+import { startGatewayProcess } from '../../../../test-support/gateway-process.js';
 import { freePort } from '../redis/embedded-redis.js';
 import { tenantKeys } from '../redis/keys.js';
 
-const cli = fileURLToPath(new URL('../cli.ts', import.meta.url));
 let redis: TestRedis;
 let child: ChildProcess | undefined;
 let env: Record<string, string>;
-
-/** The gateway in a process of its own, so the test can kill it without warning. */
-function startGatewayProcess(): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', cli, 'start'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('Ctrl-C')) resolve(proc);
-    });
-    proc.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    proc.once('exit', (code) => reject(new Error(`gateway exited with ${code}: ${out}`)));
-  });
-}
 
 beforeAll(async () => {
   redis = await startTestRedis();
@@ -38,7 +23,7 @@ beforeAll(async () => {
     CIVICLOOP_OPERATOR_TOKEN: 'crash-operator',
     CIVICLOOP_MASTER_KEY: 'crash-master',
   };
-  child = await startGatewayProcess();
+  child = await startGatewayProcess(env);
 });
 afterAll(async () => {
   child?.kill('SIGKILL');
@@ -74,7 +59,7 @@ describe('a gateway killed with QoS 1 publishes in flight', () => {
     for (const ts of acked) ackedBeforeKill.add(ts);
     expect(ackedBeforeKill.size).toBeLessThan(total);
     await new Promise((r) => setTimeout(r, 300));
-    child = await startGatewayProcess();
+    child = await startGatewayProcess(env);
     await Promise.all(all);
     client.end(true);
 
