@@ -156,6 +156,11 @@ export class Jt808Terminal {
   /** Sends a message; resolves with its serial. */
   send(id: number, body: Buffer = Buffer.alloc(0), part?: { total: number; index: number }): number {
     const { bytes, serial } = this.message(id, body, part);
+    // Messages sent in the same turn leave in one write, as a terminal's TCP stack coalesces them.
+    if (this.socket.writableCorked === 0) {
+      this.socket.cork();
+      process.nextTick(() => this.socket.uncork());
+    }
     this.socket.write(bytes);
     return serial;
   }

@@ -10,7 +10,9 @@
  *      the target has processed the last message. Bare and gateway runs alternate for
  *      BENCH_ROUNDS (5) rounds; the figure is the median of the per-round ratios. Each round also
  *      runs the floor (ingest-floor-broker.ts): aedes with only the writes ingestion needs, the
- *      most a gateway making those writes could reach.
+ *      most a gateway making those writes could reach, and (QoS 1 rounds) the same load from K
+ *      JT/T 808 terminals over TCP (jt808-publisher.ts): 0x0200 reports, up to INFLIGHT
+ *      unanswered, each answered (0x8001) once stored.
  *   2. Nearest-worker dispatch with 100,000 live, checked-in workers (BENCH_WORKERS): p50/p99 of
  *      findNearestWorker, beside a bare GEOSEARCH ... COUNT 1.
  *      Also prints the CPU time per message of the gateway, redis-server and the bare broker.
@@ -30,6 +32,7 @@ import { Redis } from 'ioredis';
 import { cpuMs } from './process-cpu.js';
 import { nativeTopic } from '@civicloop/model';
 import { findNearestWorker, freePort, startRedisServer, tenantKeys } from '@civicloop/gateway';
+import { Jt808Terminal } from '../../test-support/jt808-terminal.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -71,9 +74,9 @@ function jobFile(job: object): string {
 }
 
 /** Runs a publisher; `startedAt` is when its devices were connected and began to publish. */
-function publish(job: object): Promise<PublisherResult & { startedAt: number }> {
+function publish(job: object, script = 'publisher.ts'): Promise<PublisherResult & { startedAt: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'publisher.ts')], { env: { ...process.env, JOB_FILE: jobFile(job) }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, script)], { env: { ...process.env, JOB_FILE: jobFile(job) }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     let startedAt = 0;
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -97,12 +100,13 @@ const redisServer = await startRedisServer({ dir, appendOnly: true });
 const children: ChildProcess[] = [];
 const summary: string[] = [];
 try {
-  const [httpPort, mqttPort, wsPort, barePort, bareStatsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [httpPort, mqttPort, wsPort, barePort, bareStatsPort, jt808Port] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
   const gatewayProcess = await start([...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), path.join(root, 'packages/gateway/dist/cli.js'), 'start'], {
     REDIS_URL: redisServer.url,
     PORT: String(httpPort),
     MQTT_PORT: String(mqttPort),
     MQTT_WS_PORT: String(wsPort),
+    JT808_PORT: String(jt808Port),
     LOG_LEVEL: 'warn',
     CIVICLOOP_OPERATOR_TOKEN: 'bench-op',
     CIVICLOOP_MASTER_KEY: 'bench-master',
@@ -137,22 +141,39 @@ try {
 
   // ---- 1. throughput and latency ----
   const devices = await registerMany(DEVICES, 'load-');
+  // As many JT/T 808 terminals, registered over HTTP and then by their own 0x0100 (which gives the code).
+  const terminals: { deviceId: string; terminalId: string; code: string }[] = [];
+  for (let i = 0; i < DEVICES; i++) {
+    const terminalId = String(13900000000 + i).padStart(12, '0');
+    const registered = await json(`${gw}/v1/devices`, { method: 'POST', headers: auth, body: JSON.stringify({ id: `jt-${i}`, kind: 'vehicle', name: `Bench truck ${i}`, protocol: 'jt808', terminalId }) });
+    const terminal = new Jt808Terminal(terminalId);
+    await terminal.connect(jt808Port);
+    const { result, code } = await terminal.register();
+    terminal.close();
+    if (result !== 0 || !code) throw new Error(`terminal ${terminalId} registration answered ${result}`);
+    terminals.push({ deviceId: registered.device.id, terminalId, code });
+  }
   const counters = () => json(`${gw}/v1/telemetry/counters`, { headers: auth });
   const countAt = (statsPort: number) => async () => (await json(`http://127.0.0.1:${statsPort}/`)).published as number;
   const total = DEVICES * MESSAGES;
 
   /** Runs one load and waits until the target has processed all of it; msg/s counts to that moment. */
-  async function run(target: 'gateway' | 'bare' | 'floor', qos: 0 | 1) {
-    const url = `mqtt://127.0.0.1:${{ gateway: mqttPort, bare: barePort, floor: floorPort }[target]}`;
-    const pid = { gateway: gatewayProcess, bare: bareProcess, floor: floorProcess }[target].pid!;
+  async function run(target: 'gateway' | 'bare' | 'floor' | 'jt808', qos: 0 | 1) {
+    const url = `mqtt://127.0.0.1:${{ gateway: mqttPort, bare: barePort, floor: floorPort, jt808: jt808Port }[target]}`;
+    const pid = { gateway: gatewayProcess, bare: bareProcess, floor: floorProcess, jt808: gatewayProcess }[target].pid!;
     const [cpu0, redisCpu0] = [cpuMs(pid), cpuMs(redisServer.pid)];
     const count = {
       gateway: async () => ((await counters()).positionsStored as number) + ((await counters()).duplicates as number),
+      jt808: async () => ((await counters()).positionsStored as number) + ((await counters()).duplicates as number),
       bare: countAt(bareStatsPort),
       floor: countAt(floorStatsPort),
     }[target];
     const before = await count();
-    const result = await publish({ url, devices, messagesPerDevice: MESSAGES, qos, inflight: INFLIGHT });
+    const result =
+      target === 'jt808'
+        ? await publish({ port: jt808Port, terminals, messagesPerTerminal: MESSAGES, inflight: INFLIGHT, firstFix: Math.floor(Date.now() / 1000) * 1000 - MESSAGES * 1000 - 120_000 }, 'jt808-publisher.ts')
+        : await publish({ url, devices, messagesPerDevice: MESSAGES, qos, inflight: INFLIGHT });
+    if ('refused' in result && result.refused) throw new Error(`${result.refused} JT/T 808 reports were not answered "stored"`);
     let done = await count();
     const deadline = Date.now() + 60_000;
     while (done - before < result.sent && Date.now() < deadline) {
@@ -167,22 +188,26 @@ try {
   const clearDedup = async () => {
     // Every run repeats the same fix times: forget them, so each run stores rather than skips.
     const redis = new Redis(redisServer.url);
-    for (const d of devices) await redis.del(tenantKeys(tenantId).seenFixes(d.username));
+    for (const id of [...devices.map((d) => d.username), ...terminals.map((t) => t.deviceId)]) await redis.del(tenantKeys(tenantId).seenFixes(id));
     redis.disconnect();
   };
   await run('bare', 1); // warm-up of both brokers' code paths
   await run('gateway', 1);
   await run('floor', 1);
+  await run('jt808', 1);
   await clearDedup();
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   for (const qos of [1, 0] as const) {
-    const rounds: { bare: Awaited<ReturnType<typeof run>>; gateway: Awaited<ReturnType<typeof run>>; floor: Awaited<ReturnType<typeof run>> }[] = [];
+    type Run = Awaited<ReturnType<typeof run>>;
+    const rounds: { bare: Run; gateway: Run; floor: Run; jt808?: Run }[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const bare = await run('bare', qos);
       const gateway = await run('gateway', qos);
       const floor = await run('floor', qos);
+      // JT/T 808 has no fire-and-forget mode: every report is answered, as MQTT QoS 1.
+      const jt808 = qos === 1 ? await run('jt808', qos) : undefined;
       await clearDedup();
-      rounds.push({ bare, gateway, floor });
+      rounds.push({ bare, gateway, floor, ...(jt808 ? { jt808 } : {}) });
     }
     const ratios = rounds.map((r) => r.gateway.rate / r.bare.rate);
     const rate = median(rounds.map((r) => r.gateway.rate));
@@ -203,6 +228,21 @@ try {
     console.log(`${floorLabel}: ${floorRate.toFixed(0)} stored msg/s; ratios per round ${floorRatios.map((r) => r.toFixed(2)).join(' ')}`);
     console.log(`  CPU per message: floor broker ${cpu((r) => r.floor.brokerUs)} µs, redis-server ${cpu((r) => r.floor.redisUs)} µs; the publisher ${cpu((r) => r.floor.result.cpuUsPerMessage)} µs`);
     summary.push(`${floorLabel}: ${floorRate.toFixed(0)} msg/s, baseline ${bareRate.toFixed(0)} msg/s, ratio ${median(floorRatios).toFixed(2)}`);
+    // How close the gateway comes to the floor, round by round (both against the same bare broker).
+    const toFloor = rounds.map((r) => r.gateway.rate / r.floor.rate);
+    summary.push(`ingest QoS ${qos} against its floor: ${rate.toFixed(0)} msg/s, baseline ${floorRate.toFixed(0)} msg/s, ratio ${median(toFloor).toFixed(2)}`);
+    if (qos === 1) {
+      const jt = rounds.map((r) => r.jt808!);
+      const jtRate = median(jt.map((r) => r.rate));
+      const jtToMqtt = rounds.map((r) => r.jt808!.rate / r.gateway.rate);
+      const jtToBare = rounds.map((r) => r.jt808!.rate / r.bare.rate);
+      console.log(
+        `ingest JT/T 808 (${DEVICES} terminals, ${INFLIGHT} unanswered each): ${jtRate.toFixed(0)} stored msg/s of ${total} per run, report-to-answer p50 ${median(jt.map((r) => r.result.p50)).toFixed(1)} ms p99 ${median(jt.map((r) => r.result.p99)).toFixed(1)} ms; against MQTT QoS 1 ratios per round ${jtToMqtt.map((r) => r.toFixed(2)).join(' ')}; against bare aedes ${jtToBare.map((r) => r.toFixed(2)).join(' ')}`,
+      );
+      console.log(`  CPU per message: gateway ${cpu((r) => r.jt808!.brokerUs)} µs, redis-server ${cpu((r) => r.jt808!.redisUs)} µs; the terminals ${cpu((r) => r.jt808!.result.cpuUsPerMessage)} µs`);
+      summary.push(`ingest JT/T 808: ${jtRate.toFixed(0)} msg/s, baseline MQTT QoS 1 ${rate.toFixed(0)} msg/s, ratio ${median(jtToMqtt).toFixed(2)}`);
+      summary.push(`ingest JT/T 808 against bare aedes: ${jtRate.toFixed(0)} msg/s, baseline ${bareRate.toFixed(0)} msg/s, ratio ${median(jtToBare).toFixed(2)}`);
+    }
   }
 
   // ---- 2. nearest worker among 100,000 ----
@@ -250,6 +290,7 @@ try {
       PORT: String(http),
       MQTT_PORT: String(mqttPort),
       MQTT_WS_PORT: String(ws),
+      JT808_PORT: 'false',
       LOG_LEVEL: 'warn',
       CIVICLOOP_MASTER_KEY: 'bench-master',
       ...extraEnv,

@@ -55,6 +55,8 @@ interface ActiveAlarms {
 export class DeviceAlerts {
   /** Each device's alarms in its newest report, read from Redis the first time a device is seen. */
   private readonly active = new Map<string, ActiveAlarms>();
+  /** The call each device's next one waits for. */
+  private readonly inOrder = new Map<string, Promise<void>>();
 
   constructor(
     private readonly services: Services,
@@ -64,12 +66,29 @@ export class DeviceAlerts {
     defineScript(services.redis, 'civicloopRaiseAlert', RAISE);
   }
 
-  /** Alarms newly set in a device's fresh records (in fix-time order) raise their alerts. */
+  /**
+   * Alarms newly set in a device's fresh records (in fix-time order) raise their alerts. One
+   * device's calls run one after another: a terminal with several reports in flight (JT/T 808,
+   * MQTT QoS 1) must not have the same onset raised by two of them.
+   */
   async onPositions(tenantId: string, device: Device, records: PositionRecord[]): Promise<void> {
     const key = `${tenantId}/${device.id}`;
+    const anyAlarm = records.some((r) => r.alarms.length > 0);
+    const known = this.active.get(key);
+    // Most devices never raise an alarm: nothing to look up or wait for.
+    if (!anyAlarm && !this.inOrder.has(key) && (!known || known.alarms.length === 0)) return;
+    const run = (this.inOrder.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => this.watch(key, tenantId, device, records));
+    this.inOrder.set(key, run);
+    try {
+      await run;
+    } finally {
+      if (this.inOrder.get(key) === run) this.inOrder.delete(key);
+    }
+  }
+
+  private async watch(key: string, tenantId: string, device: Device, records: PositionRecord[]): Promise<void> {
     let known = this.active.get(key);
     if (!known) {
-      // Most devices never raise an alarm: they are not looked up until one does.
       if (!records.some((r) => r.alarms.length > 0)) return;
       const raw = await this.services.redis.hget(tenantKeys(tenantId).deviceState(device.id), 'alarms');
       known = raw ? (JSON.parse(raw) as ActiveAlarms) : { at: 0, alarms: [] };

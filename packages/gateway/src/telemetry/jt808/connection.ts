@@ -13,6 +13,13 @@ const MAX_FRAME_BYTES = 2 * (1023 + 21 + 1);
 const MAX_OPEN_SPLITS = 4;
 /** Location queries one connection may have waiting for their answers. */
 const MAX_OPEN_QUERIES = 8;
+/**
+ * Location reports one connection may have being stored at once. Terminals send reports without
+ * waiting for each answer (a blind-area backlog comes as fast as TCP takes it); storing them
+ * together lets the position writer batch them with other connections', as MQTT QoS 1 does with
+ * its in-flight window.
+ */
+const MAX_REPORTS_IN_FLIGHT = 32;
 
 interface Split {
   total: number;
@@ -29,10 +36,13 @@ interface OpenQuery {
 }
 
 /**
- * One terminal's TCP connection. Frames are handled one at a time, in order (the socket is paused
- * while one is handled), so a terminal that sends faster than its positions are stored waits,
- * and what a connection holds stays bounded: one unfinished frame, a few unfinished split
- * messages of at most JT808_MAX_MESSAGE_BYTES, a few open location queries.
+ * One terminal's TCP connection. Frames are taken in order (the socket is paused while a chunk's
+ * frames are taken). Location reports (0x0200, 0x0704) from an authenticated terminal are stored
+ * concurrently, up to MAX_REPORTS_IN_FLIGHT, each answered once stored; any other message waits
+ * until those are done, and holds back what follows it. So a terminal that sends faster than its
+ * positions are stored waits, and what a connection holds stays bounded: one unfinished frame,
+ * a few unfinished split messages of at most JT808_MAX_MESSAGE_BYTES, a few open location
+ * queries, and the reports in flight.
  */
 export class Jt808Connection {
   /** Set once the terminal has authenticated (0x0102). */
@@ -46,6 +56,7 @@ export class Jt808Connection {
   /** Platform serial -> outbox entry id, for the terminal's 0x0001 confirmations. */
   private readonly sentCommands = new Map<number, string>();
   private queue: Promise<void> = Promise.resolve();
+  private readonly reportsInFlight = new Set<Promise<void>>();
   private authTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   closed = false;
@@ -95,15 +106,20 @@ export class Jt808Connection {
           await this.onFrame(escaped);
         }
       })
-      .catch((error: unknown) => {
-        // Storing failed (Redis unreachable): no answer was sent for the message, so the terminal
-        // sends it again; close, as the MQTT side does, so it reconnects and does so soon.
-        this.log.warn({ err: error, terminal: this.peer?.terminal }, 'jt808 message not stored; closing so the terminal resends');
-        this.close();
-      })
+      .catch((error: unknown) => this.notStored(error))
       .finally(() => {
         if (!this.closed) this.socket.resume();
       });
+  }
+
+  /**
+   * Storing failed (Redis unreachable): no answer was sent for the message, so the terminal sends
+   * it again; close, as the MQTT side does, so it reconnects and does so soon.
+   */
+  private notStored(error: unknown): void {
+    if (this.closed) return;
+    this.log.warn({ err: error, terminal: this.peer?.terminal }, 'jt808 message not stored; closing so the terminal resends');
+    this.close();
   }
 
   private countBadFrame(count: number, detail: string): void {
@@ -121,9 +137,24 @@ export class Jt808Connection {
     if (this.peer && this.peer.terminal !== header.terminal) return this.countBadFrame(1, `terminal ${header.terminal} on the connection of ${this.peer.terminal}`);
     this.peer ??= { version: header.version, terminal: header.terminal, ...(header.protocolVersion !== undefined ? { protocolVersion: header.protocolVersion } : {}) };
     if (header.encryption !== 0) return this.answer(header, RESULT.notSupported);
-    if (!header.part) return this.onMessage(parsed.message, [header.serial]);
+    if (!header.part) return this.dispatch(parsed.message, [header.serial]);
     const whole = this.join(parsed.message);
-    if (whole) await this.onMessage(whole.message, whole.serials);
+    if (whole) await this.dispatch(whole.message, whole.serials);
+  }
+
+  /** A report is stored alongside the others in flight; anything else waits for them first. */
+  private async dispatch(message: Message, serials: number[]): Promise<void> {
+    const { id } = message.header;
+    if (this.source && (id === MESSAGE_IDS.location || id === MESSAGE_IDS.batchLocation)) {
+      const storing: Promise<void> = this.onMessage(message, serials)
+        .catch((error: unknown) => this.notStored(error))
+        .finally(() => this.reportsInFlight.delete(storing));
+      this.reportsInFlight.add(storing);
+      if (this.reportsInFlight.size >= MAX_REPORTS_IN_FLIGHT) await Promise.race(this.reportsInFlight);
+      return;
+    }
+    await Promise.all(this.reportsInFlight);
+    await this.onMessage(message, serials);
   }
 
   /** Puts a split message together; the whole of it once its last part is in. */
@@ -252,6 +283,11 @@ export class Jt808Connection {
     const serial = this.serial;
     this.serial = (this.serial + 1) & 0xffff;
     const bytes = frame(buildMessage(id, peer, serial, body));
+    // Answers to reports stored in one batch are written in the same turn: one write for all.
+    if (this.socket.writableCorked === 0) {
+      this.socket.cork();
+      process.nextTick(() => this.socket.uncork());
+    }
     return new Promise((resolve) => this.socket.write(bytes, () => resolve(serial)));
   }
 
