@@ -39,14 +39,21 @@ export function unframe(escaped: Uint8Array): { ok: true; message: Buffer } | { 
 /** A whole frame for header + body: checksum appended, escaped, between flags. */
 export function frame(message: Uint8Array): Buffer {
   const check = xorChecksum(message);
-  const out: number[] = [FLAG];
-  for (const byte of [...message, check]) {
-    if (byte === FLAG) out.push(ESCAPE, 0x02);
-    else if (byte === ESCAPE) out.push(ESCAPE, 0x01);
-    else out.push(byte);
-  }
-  out.push(FLAG);
-  return Buffer.from(out);
+  const escapes = (byte: number) => (byte === FLAG || byte === ESCAPE ? 1 : 0);
+  let length = message.length + 3 + escapes(check);
+  for (let i = 0; i < message.length; i++) length += escapes(message[i]!);
+  const out = Buffer.allocUnsafe(length);
+  let n = 0;
+  out[n++] = FLAG;
+  const put = (byte: number) => {
+    if (byte === FLAG) (out[n++] = ESCAPE), (out[n++] = 0x02);
+    else if (byte === ESCAPE) (out[n++] = ESCAPE), (out[n++] = 0x01);
+    else out[n++] = byte;
+  };
+  for (let i = 0; i < message.length; i++) put(message[i]!);
+  put(check);
+  out[n] = FLAG;
+  return out;
 }
 
 /**
