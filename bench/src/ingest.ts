@@ -154,17 +154,21 @@ try {
     terminals.push({ deviceId: registered.device.id, terminalId, code });
   }
   const counters = () => json(`${gw}/v1/telemetry/counters`, { headers: auth });
+  /** Messages the gateway has processed, whichever way they came: stored or recognised as resent. */
+  const processedByGateway = async () => {
+    const { positionsStored, duplicates } = await counters();
+    return (positionsStored as number) + (duplicates as number);
+  };
   const countAt = (statsPort: number) => async () => (await json(`http://127.0.0.1:${statsPort}/`)).published as number;
   const total = DEVICES * MESSAGES;
 
   /** Runs one load and waits until the target has processed all of it; msg/s counts to that moment. */
   async function run(target: 'gateway' | 'bare' | 'floor' | 'jt808', qos: 0 | 1) {
-    const url = `mqtt://127.0.0.1:${{ gateway: mqttPort, bare: barePort, floor: floorPort, jt808: jt808Port }[target]}`;
     const pid = { gateway: gatewayProcess, bare: bareProcess, floor: floorProcess, jt808: gatewayProcess }[target].pid!;
     const [cpu0, redisCpu0] = [cpuMs(pid), cpuMs(redisServer.pid)];
     const count = {
-      gateway: async () => ((await counters()).positionsStored as number) + ((await counters()).duplicates as number),
-      jt808: async () => ((await counters()).positionsStored as number) + ((await counters()).duplicates as number),
+      gateway: processedByGateway,
+      jt808: processedByGateway,
       bare: countAt(bareStatsPort),
       floor: countAt(floorStatsPort),
     }[target];
@@ -172,7 +176,7 @@ try {
     const result =
       target === 'jt808'
         ? await publish({ port: jt808Port, terminals, messagesPerTerminal: MESSAGES, inflight: INFLIGHT, firstFix: Math.floor(Date.now() / 1000) * 1000 - MESSAGES * 1000 - 120_000 }, 'jt808-publisher.ts')
-        : await publish({ url, devices, messagesPerDevice: MESSAGES, qos, inflight: INFLIGHT });
+        : await publish({ url: `mqtt://127.0.0.1:${{ gateway: mqttPort, bare: barePort, floor: floorPort }[target]}`, devices, messagesPerDevice: MESSAGES, qos, inflight: INFLIGHT });
     if ('refused' in result && result.refused) throw new Error(`${result.refused} JT/T 808 reports were not answered "stored"`);
     let done = await count();
     const deadline = Date.now() + 60_000;

@@ -27,6 +27,7 @@ import type {
   LocatedPosition,
 } from '@civicloop/model';
 import { subscribe, subscribeAll, subscribeTo, type RealtimeMessage, type SubscribeOptions, type Subscription } from './events.js';
+import { crsQuery } from './crs.js';
 import { Media } from './media.js';
 import { PagePromise, type Page } from './pagination.js';
 import { Residents } from './residents.js';
@@ -44,9 +45,6 @@ export interface CommandResult {
 }
 
 type ListQuery = Omit<ListTicketsQuery, 'status' | 'cursor'> & { status?: string | string[] };
-
-/** `?crs=` for a read that takes one, when asked for. */
-const crsQuery = (options: { crs?: CrsName } | undefined) => (options?.crs ? { query: { crs: options.crs } } : {});
 
 const enc = encodeURIComponent;
 

@@ -1,4 +1,5 @@
 import type { CreateZoneInput, CrsName, UpdateZoneInput, Zone } from '@civicloop/model';
+import { crsQuery } from './crs.js';
 import type { RequestOptions, Transport } from './transport.js';
 
 const enc = encodeURIComponent;
@@ -10,10 +11,10 @@ export class Zones {
 
   /** Zones; `crs` gives their outlines in that system (for a Chinese basemap). */
   async list(options?: RequestOptions & { crs?: CrsName }): Promise<Zone[]> {
-    return (await this.transport.request<{ items: Zone[] }>({ method: 'GET', path: '/v1/zones', ...(options?.crs ? { query: { crs: options.crs } } : {}), ...withOptions(options) })).items;
+    return (await this.transport.request<{ items: Zone[] }>({ method: 'GET', path: '/v1/zones', ...crsQuery(options), ...withOptions(options) })).items;
   }
   get(id: string, options?: RequestOptions & { crs?: CrsName }): Promise<Zone> {
-    return this.transport.request({ method: 'GET', path: `/v1/zones/${enc(id)}`, ...(options?.crs ? { query: { crs: options.crs } } : {}), ...withOptions(options) });
+    return this.transport.request({ method: 'GET', path: `/v1/zones/${enc(id)}`, ...crsQuery(options), ...withOptions(options) });
   }
   create(input: CreateZoneInput, options?: RequestOptions): Promise<Zone> {
     return this.transport.request({ method: 'POST', path: '/v1/zones', body: input, ...withOptions(options) });

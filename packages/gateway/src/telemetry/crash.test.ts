@@ -1,42 +1,24 @@
-import type { ChildProcess } from 'node:child_process';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
-import { api, startTestRedis, type TestRedis } from '../../../../test-support/gateway-harness.js';
-import { startGatewayProcess } from '../../../../test-support/gateway-process.js';
-import { freePort } from '../redis/embedded-redis.js';
+import { api } from '../../../../test-support/gateway-harness.js';
+import { CrashableGateway } from '../../../../test-support/gateway-process.js';
 import { tenantKeys } from '../redis/keys.js';
 
-let redis: TestRedis;
-let child: ChildProcess | undefined;
-let env: Record<string, string>;
+let gateway: CrashableGateway;
 
 beforeAll(async () => {
-  redis = await startTestRedis();
-  env = {
-    REDIS_URL: redis.url,
-    PORT: String(await freePort()),
-    MQTT_PORT: String(await freePort()),
-    MQTT_WS_PORT: String(await freePort()),
-    JT808_PORT: 'false',
-    LOG_LEVEL: 'warn',
-    CIVICLOOP_OPERATOR_TOKEN: 'crash-operator',
-    CIVICLOOP_MASTER_KEY: 'crash-master',
-  };
-  child = await startGatewayProcess(env);
+  gateway = await CrashableGateway.start();
 });
-afterAll(async () => {
-  child?.kill('SIGKILL');
-  await redis?.stop();
-});
+afterAll(async () => gateway?.stop());
 
 describe('a gateway killed with QoS 1 publishes in flight', () => {
   it('has every acknowledged message in Redis after restart, none twice', async () => {
-    const url = `http://127.0.0.1:${env.PORT}`;
+    const url = gateway.url;
     const tenant = await api(url, 'POST', '/v1/tenants', { auth: 'crash-operator', body: { code: 'CRASH', name: 'Crash' } });
     const device = await api(url, 'POST', '/v1/devices', { auth: tenant.body.secretKey, body: { kind: 'vehicle', name: 'Crash truck' } });
     const { username, password } = device.body.credential;
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${env.MQTT_PORT}`, { username, password, clientId: 'crash-truck', clean: false, reconnectPeriod: 100, connectTimeout: 2000 });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gateway.env.MQTT_PORT}`, { username, password, clientId: 'crash-truck', clean: false, reconnectPeriod: 100, connectTimeout: 2000 });
 
     const total = 1500;
     const acked = new Set<number>();
@@ -55,16 +37,16 @@ describe('a gateway killed with QoS 1 publishes in flight', () => {
     );
     // Kill once some, but not all, are acknowledged.
     while (acked.size < 200) await new Promise((r) => setTimeout(r, 5));
-    child!.kill('SIGKILL');
+    const exited = gateway.kill();
     for (const ts of acked) ackedBeforeKill.add(ts);
     expect(ackedBeforeKill.size).toBeLessThan(total);
-    await new Promise((r) => setTimeout(r, 300));
-    child = await startGatewayProcess(env);
+    await exited;
+    await gateway.restart();
     await Promise.all(all);
     client.end(true);
 
     const keys = tenantKeys(tenant.body.tenant.id);
-    const entries = await redis.client.xrange(keys.track(device.body.device.id), '-', '+');
+    const entries = await gateway.redis.client.xrange(keys.track(device.body.device.id), '-', '+');
     const stored = entries.map(([, fields]) => JSON.parse(fields[1]!).fixTime as number);
     expect(new Set(stored).size).toBe(stored.length);
     for (const ts of ackedBeforeKill) expect(stored).toContain(ts);

@@ -1,33 +1,15 @@
-import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startTestRedis, type TestRedis } from '../../../../../test-support/gateway-harness.js';
-import { startGatewayProcess } from '../../../../../test-support/gateway-process.js';
+import { api } from '../../../../../test-support/gateway-harness.js';
+import { CrashableGateway } from '../../../../../test-support/gateway-process.js';
 import { Jt808Terminal, locationBody, type Fix } from '../../../../../test-support/jt808-terminal.js';
-import { freePort } from '../../redis/embedded-redis.js';
 import { tenantKeys } from '../../redis/keys.js';
 
-let redis: TestRedis;
-let child: ChildProcess | undefined;
-let env: Record<string, string>;
+let gateway: CrashableGateway;
 
 beforeAll(async () => {
-  redis = await startTestRedis();
-  env = {
-    REDIS_URL: redis.url,
-    PORT: String(await freePort()),
-    MQTT_PORT: String(await freePort()),
-    MQTT_WS_PORT: String(await freePort()),
-    JT808_PORT: String(await freePort()),
-    LOG_LEVEL: 'warn',
-    CIVICLOOP_OPERATOR_TOKEN: 'crash-operator',
-    CIVICLOOP_MASTER_KEY: 'crash-master',
-  };
-  child = await startGatewayProcess(env);
+  gateway = await CrashableGateway.start({ jt808: true });
 });
-afterAll(async () => {
-  child?.kill('SIGKILL');
-  await redis?.stop();
-});
+afterAll(async () => gateway?.stop());
 
 const word = (n: number) => Buffer.from([(n >> 8) & 0xff, n & 0xff]);
 /** A 0x0704 body: count, type (1: blind-area data), then each location with its length. */
@@ -35,8 +17,8 @@ const batchBody = (fixes: Fix[]) => Buffer.concat([word(fixes.length), Buffer.fr
 
 describe('a gateway killed while a JT/T 808 terminal uploads its blind-area data', () => {
   it('has every position it answered (0x8001) in Redis after restart and the terminal\'s resend, none twice', { timeout: 60_000 }, async () => {
-    const url = `http://127.0.0.1:${env.PORT}`;
-    const port = Number(env.JT808_PORT);
+    const url = gateway.url;
+    const port = Number(gateway.env.JT808_PORT);
     const tenant = await api(url, 'POST', '/v1/tenants', { auth: 'crash-operator', body: { code: 'JTCR', name: 'JT crash' } });
     const terminalId = '013800138000';
     const device = await api(url, 'POST', '/v1/devices', { auth: tenant.body.secretKey, body: { kind: 'vehicle', name: 'Crash truck', protocol: 'jt808', terminalId } });
@@ -68,14 +50,13 @@ describe('a gateway killed while a JT/T 808 terminal uploads its blind-area data
       collectAnswers();
       await new Promise((r) => setTimeout(r, 2));
     }
-    child!.kill('SIGKILL');
-    await new Promise<void>((resolve) => child!.once('exit', () => resolve()));
+    await gateway.kill();
     collectAnswers();
     const answeredBeforeKill = new Set(answered);
     expect(answeredBeforeKill.size).toBeGreaterThan(0);
     expect(answeredBeforeKill.size).toBeLessThan(batches);
 
-    child = await startGatewayProcess(env);
+    await gateway.restart();
     terminal.close();
     await terminal.connect(port);
     // The auth code it was given survives the restart (it is in Redis).
@@ -89,7 +70,7 @@ describe('a gateway killed while a JT/T 808 terminal uploads its blind-area data
     expect(answered.size).toBe(batches);
     terminal.close();
 
-    const entries = await redis.client.xrange(tenantKeys(tenant.body.tenant.id).track(device.body.device.id), '-', '+');
+    const entries = await gateway.redis.client.xrange(tenantKeys(tenant.body.tenant.id).track(device.body.device.id), '-', '+');
     const stored = entries.map(([, fields]) => JSON.parse(fields[1]!).fixTime as number);
     expect(new Set(stored).size).toBe(stored.length);
     for (const b of answeredBeforeKill) for (const t of fixTimesOf(b)) expect(stored).toContain(t);
