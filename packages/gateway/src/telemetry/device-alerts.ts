@@ -71,12 +71,16 @@ export class DeviceAlerts {
    * device's calls run one after another: a terminal with several reports in flight (JT/T 808,
    * MQTT QoS 1) must not have the same onset raised by two of them.
    */
-  async onPositions(tenantId: string, device: Device, records: PositionRecord[]): Promise<void> {
+  onPositions(tenantId: string, device: Device, records: PositionRecord[]): Promise<void> | undefined {
     const key = `${tenantId}/${device.id}`;
     const anyAlarm = records.some((r) => r.alarms.length > 0);
     const known = this.active.get(key);
-    // Most devices never raise an alarm: nothing to look up or wait for.
-    if (!anyAlarm && !this.inOrder.has(key) && (!known || known.alarms.length === 0)) return;
+    // Most devices never raise an alarm: nothing to look up or wait for, and no promise made.
+    if (!anyAlarm && !this.inOrder.has(key) && (!known || known.alarms.length === 0)) return undefined;
+    return this.inTurn(key, tenantId, device, records);
+  }
+
+  private async inTurn(key: string, tenantId: string, device: Device, records: PositionRecord[]): Promise<void> {
     const run = (this.inOrder.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => this.watch(key, tenantId, device, records));
     this.inOrder.set(key, run);
     try {

@@ -82,11 +82,12 @@ export class TelemetryPipeline {
       if (!(error instanceof UnstorableRecordError)) throw error;
       return this.refuse(source, 'unstorable', error.message);
     }
-    const fresh = records.filter((_, i) => stored[i]);
+    const fresh = stored.includes(false) ? records.filter((_, i) => stored[i]) : records;
     source.counters.positionsStored += fresh.length;
     source.counters.duplicates += records.length - fresh.length;
     // Alarms are acted on before the acknowledgement: an SOS must not be lost with a crash.
-    if (watchAlarms) await this.options.alerts.onPositions(source.tenantId, source.device, fresh);
+    const alerting = watchAlarms ? this.options.alerts.onPositions(source.tenantId, source.device, fresh) : undefined;
+    if (alerting) await alerting;
     if (fresh.length > 0) this.afterStored(source.tenantId, source.device, fresh);
     return { type: 'accepted', stored: fresh.length, duplicates: records.length - fresh.length };
   }

@@ -1,4 +1,5 @@
-import { PassThrough } from 'node:stream';
+import { once } from 'node:events';
+import { Duplex, PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +44,39 @@ async function run(bytes: Buffer, chunks: number[], options: { authenticated?: b
 }
 
 describe('GuardedConnection', () => {
+  it('writes what the broker sends straight to the client stream, keeping its backpressure, and nothing once closed', async () => {
+    const written: Buffer[] = [];
+    let release: (() => void) | undefined;
+    const inner = new Duplex({
+      read() {},
+      writableHighWaterMark: 8,
+      write(chunk: Buffer, _encoding, callback) {
+        written.push(chunk);
+        release = () => callback();
+      },
+    });
+    const guard = new GuardedConnection(inner, '127.0.0.1', LIMITS, () => undefined);
+    // Past the client stream's high-water mark: the broker is told to wait, and hears 'drain' here.
+    expect(guard.write(Buffer.alloc(16, 1))).toBe(false);
+    expect(written).toEqual([Buffer.alloc(16, 1)]);
+    const drained = once(guard, 'drain');
+    release!();
+    await drained;
+    // mqtt-packet corks around each packet: the cork is the client stream's own.
+    guard.cork();
+    expect(inner.writableCorked).toBe(1);
+    guard.write(Buffer.from('ab'));
+    expect(written).toHaveLength(1);
+    guard.uncork();
+    expect(inner.writableCorked).toBe(0);
+    expect(written).toHaveLength(2);
+    release!();
+    guard.destroy();
+    const refused = await new Promise<Error | null | undefined>((resolve) => guard.write(Buffer.from('late'), (error) => resolve(error)));
+    expect((refused as NodeJS.ErrnoException | undefined)?.code).toBe('ERR_STREAM_DESTROYED');
+    expect(written).toHaveLength(2);
+  });
+
   it('passes a well-behaved client through byte for byte, however the bytes are chunked', async () => {
     const stream = Buffer.concat([connect, publish(Buffer.from('{"ts":1,"lat":23,"lon":113}')), pingreq, publish(Buffer.alloc(1000, 0x41), 0), publish(Buffer.alloc(0))]);
     await fc.assert(

@@ -69,6 +69,8 @@ export class GuardedConnection extends Duplex {
     // QoS 0 messages and disconnects loses none of them); then the broker closes the connection.
     inner.once('end', () => this.push(null));
     inner.on('error', (error: Error) => this.destroy(error));
+    // The broker waits for 'drain' here when a write (made straight to the inner stream) returns false.
+    inner.on('drain', () => this.emit('drain'));
     inner.once('close', () => {
       if (!this.readableEnded && !this.destroyed) this.push(null);
     });
@@ -83,6 +85,25 @@ export class GuardedConnection extends Duplex {
 
   override _read(): void {
     this.inner.resume();
+  }
+
+  /**
+   * What the broker writes goes straight to the client's stream: the guard only reads. Going
+   * through this Duplex's own writable side as well would buffer every PUBACK twice (mqtt-packet
+   * corks each packet and uncorks on the next tick). The writable side still handles end() and
+   * writes after the connection is closed, which then fail as streams do.
+   */
+  override write(chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
+    if (this.destroyed || this.writableEnded) return super.write(chunk, encoding as BufferEncoding, callback as (error?: Error | null) => void);
+    return this.inner.write(chunk, encoding as BufferEncoding, callback as (error?: Error | null) => void);
+  }
+
+  override cork(): void {
+    this.inner.cork();
+  }
+
+  override uncork(): void {
+    this.inner.uncork();
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
