@@ -88,7 +88,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   const services: Services = {
     config,
     redis,
-    tickets: new TicketStore(redis, { streamMaxLen: config.streamMaxLen, idempotencyTtlSeconds: config.idempotencyTtlSeconds }),
+    tickets: new TicketStore(redis, { streamMaxLen: config.streamMaxLen, idempotencyTtlSeconds: config.idempotencyTtlSeconds, replicaWait: { replicas: config.redisWaitReplicas, timeoutMs: config.redisWaitTimeoutMs } }),
     tenants: new TenantStore(redis, sealer, config.authCacheTtlMs),
     directory,
     zones: new ZoneStore(redis, directory, config.authCacheTtlMs),

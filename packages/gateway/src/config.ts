@@ -27,6 +27,8 @@ export interface GatewayConfig {
   host: string;
   redisUrl: string | undefined;
   redisCluster: boolean;
+  redisWaitReplicas: number;
+  redisWaitTimeoutMs: number;
   embeddedRedisPort: number;
   dataDir: string;
   logLevel: string;
@@ -141,6 +143,8 @@ export const SETTINGS = [
   setting({ key: 'host', env: 'HOST', default: '127.0.0.1', parse: text, doc: 'Address to listen on; 0.0.0.0 to accept connections from other machines.' }),
   setting({ key: 'redisUrl', env: 'REDIS_URL', default: undefined, parse: url, doc: 'Redis to use. Unset: the gateway starts its own redis-server (AOF on) with data under DATA_DIR/redis.' }),
   setting({ key: 'redisCluster', env: 'REDIS_CLUSTER', default: 'false', parse: boolean, doc: 'Treat REDIS_URL as a comma-separated list of Redis Cluster seed nodes.' }),
+  setting({ key: 'redisWaitReplicas', env: 'REDIS_WAIT_REPLICAS', default: '0', parse: integer(0, 16), doc: 'Replicas that must confirm a ticket write or a batch of stored positions (Redis WAIT) before the gateway answers it (HTTP) or acknowledges it (MQTT PUBACK, JT/T 808 0x8001). 0: answer once the primary has it. Each such write then takes one more round trip to a replica (see docs/scaling.md for the measured cost).' }),
+  setting({ key: 'redisWaitTimeoutMs', env: 'REDIS_WAIT_TIMEOUT_MS', default: '1000', parse: integer(1, 60_000), doc: 'How long a write waits for REDIS_WAIT_REPLICAS replicas; past it the request fails with CL_ERR_NOT_REPLICATED (the write stays on the primary) and a device message goes unacknowledged.' }),
   setting({ key: 'embeddedRedisPort', env: 'EMBEDDED_REDIS_PORT', default: '0', parse: integer(0, 65535), doc: 'Port of the embedded redis-server when REDIS_URL is unset (0 picks a free one; it listens on 127.0.0.1 only).' }),
   setting({ key: 'dataDir', env: 'DATA_DIR', default: '.data', parse: text, doc: 'Directory for the embedded Redis, the generated master key and the demo tenant file (relative to the working directory).' }),
   setting({ key: 'logLevel', env: 'LOG_LEVEL', default: 'info', parse: logLevel, doc: 'pino log level.' }),

@@ -12,6 +12,7 @@ import { commit, type CommitPlan } from '../redis/commit-script.js';
 import { tenantKeys, type TenantKeys } from '../redis/keys.js';
 import { indexDiff, indexMembership } from './indexes.js';
 import { createTicketRecord } from '../redis/create-script.js';
+import { waitForReplicas, type ReplicaWait } from '../redis/wait-replicas.js';
 
 type Client = Redis | Cluster;
 
@@ -40,6 +41,8 @@ export type ApplyOutcome = { kind: 'written' } | Replay;
 export interface TicketStoreOptions {
   streamMaxLen: number;
   idempotencyTtlSeconds: number;
+  /** REDIS_WAIT_REPLICAS: a write (or its replay) answers only once replicas have it. */
+  replicaWait?: ReplicaWait;
 }
 
 /** 122 random bits; randomUUID draws from a pooled entropy buffer, so it is cheap per call. */
@@ -124,6 +127,8 @@ export class TicketStore {
       ...(idem ? { idempotency: { value: idempotencyRecord(idem, after.id), ttlMs: (idem.ttlSeconds ?? this.options.idempotencyTtlSeconds) * 1000 } } : {}),
       ...(nearSearch ? { nearSearch: { ...nearSearch, lon: after.location.lon, lat: after.location.lat } } : {}),
     });
+    // A replay waits too: the first answer may have been CL_ERR_NOT_REPLICATED.
+    await waitForReplicas(this.redis, keys.events, this.options.replicaWait);
     if (result.kind === 'replay') return { kind: 'replay', record: JSON.parse(result.value) as IdempotencyRecord };
     return { kind: 'written', number: result.number, near: result.near.sort((a, b) => a.distanceMeters - b.distanceMeters) };
   }
@@ -142,7 +147,7 @@ export class TicketStore {
       ...writes.map((w) => ({ key: keys.ticket(w.after.id), version: w.before ? w.before.version : null })),
       ...read.map((t) => ({ key: keys.ticket(t.id), version: t.version })),
     ];
-    return this.run(plan);
+    return this.run(plan, keys.events);
   }
 
   private planWrites(keys: TenantKeys, writes: TicketWrite[], idem?: { key: string; fp: string }): CommitPlan {
@@ -161,8 +166,10 @@ export class TicketStore {
     return plan;
   }
 
-  private async run(plan: CommitPlan): Promise<ApplyOutcome> {
+  /** `routingKey`: any key of the plan's tenant, to find its primary for REDIS_WAIT_REPLICAS. */
+  private async run(plan: CommitPlan, routingKey: string): Promise<ApplyOutcome> {
     const result = await commit(this.redis, plan);
+    if (result.kind !== 'conflict') await waitForReplicas(this.redis, routingKey, this.options.replicaWait);
     if (result.kind === 'replay') return { kind: 'replay', record: JSON.parse(result.value) as IdempotencyRecord };
     if (result.kind === 'conflict') {
       throw new CivicLoopError(

@@ -3,6 +3,7 @@ import type { PositionRecord } from '@civicloop/model';
 import { isScriptFault } from '../redis/errors.js';
 import { tenantKeys } from '../redis/keys.js';
 import { defineScript } from '../redis/define-script.js';
+import { waitForReplicas, type ReplicaWait } from '../redis/wait-replicas.js';
 
 type Client = Redis | Cluster;
 
@@ -71,6 +72,8 @@ export interface PositionWriterOptions {
   seenKeep: number;
   /** Records that make a batch write at once rather than at the end of this event-loop turn. */
   maxBatch: number;
+  /** REDIS_WAIT_REPLICAS: a batch counts as stored (and is acknowledged) only once replicas have it. */
+  replicaWait?: ReplicaWait;
 }
 
 interface DeviceRecords {
@@ -157,6 +160,7 @@ export class PositionWriter {
     }
     try {
       const reply = await this.redis.civicloopPositions(scriptKeys.length, ...scriptKeys, ...args);
+      await waitForReplicas(this.redis, keys.lastSeen, this.options.replicaWait);
       const stored = new Array<boolean>(slot);
       let at = 0;
       for (const { slots } of devices.values()) for (const place of slots) stored[place] = reply[at++] === 1;

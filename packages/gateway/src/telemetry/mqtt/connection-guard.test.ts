@@ -72,7 +72,7 @@ describe('GuardedConnection', () => {
     expect(written).toHaveLength(2);
     release!();
     guard.destroy();
-    const refused = await new Promise<Error | null | undefined>((resolve) => guard.write(Buffer.from('late'), (error) => resolve(error)));
+    const refused = await new Promise<Error | null | undefined>((resolve) => guard.write(Buffer.from('late'), (error: Error | null | undefined) => resolve(error)));
     expect((refused as NodeJS.ErrnoException | undefined)?.code).toBe('ERR_STREAM_DESTROYED');
     expect(written).toHaveLength(2);
   });
