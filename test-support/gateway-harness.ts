@@ -154,36 +154,64 @@ export async function api(url: string, method: string, pathname: string, options
   return { status: response.status, headers: response.headers, body: json };
 }
 
+export interface TestClusterNode {
+  port: number;
+  url: string;
+  /** The running server; replaced when the node is restarted. */
+  server: RunningRedis;
+}
+
 export interface TestCluster {
   urls: string[];
+  nodes: TestClusterNode[];
+  /** Kills a node at once (SIGKILL), as a crashed machine would go. */
+  kill(node: TestClusterNode): void;
+  /** Starts a killed node again on its port and data: it rejoins the cluster (a former master as a replica). */
+  restart(node: TestClusterNode): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Three masters in cluster mode on free ports, slots assigned by `redis-cli --cluster create`. */
-export async function startTestCluster(): Promise<TestCluster> {
+/**
+ * Three masters in cluster mode on free ports, slots assigned by `redis-cli --cluster create`;
+ * with `replicas`, that many replicas per master. `nodeTimeoutMs` is how long a node may be
+ * silent before the others fail it over.
+ */
+export async function startTestCluster(options: { replicas?: number; nodeTimeoutMs?: number } = {}): Promise<TestCluster> {
   const { spawnSync } = await import('node:child_process');
-  const servers: RunningRedis[] = [];
+  const replicas = options.replicas ?? 0;
+  const nodes: TestClusterNode[] = [];
   const dirs: string[] = [];
-  for (let i = 0; i < 3; i++) {
+  const argsFor = (dir: string) => ['--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, 'nodes.conf'), '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 5000)];
+  for (let i = 0; i < 3 * (1 + replicas); i++) {
     const dir = mkdtempSync(path.join(tmpdir(), 'civicloop-cluster-'));
     dirs.push(dir);
-    servers.push(await startRedisServer({ dir, extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, 'nodes.conf'), '--cluster-node-timeout', '5000'] }));
+    const server = await startRedisServer({ dir, extraArgs: argsFor(dir) });
+    nodes.push({ port: server.port, url: server.url, server });
   }
-  const created = spawnSync('redis-cli', ['--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-yes'], { encoding: 'utf8' });
+  const created = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'], { encoding: 'utf8' });
   if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
-  // Wait until every node agrees the cluster is up.
-  for (const server of servers) {
-    const probe = new Redis(server.url);
-    for (let i = 0; i < 200; i++) {
-      if ((await probe.cluster('INFO')).includes('cluster_state:ok')) break;
+  // Wait until every node agrees the cluster is up, and every replica has synchronised.
+  for (const node of nodes) {
+    const probe = new Redis(node.url);
+    for (let i = 0; i < 400; i++) {
+      const [info, replication] = await Promise.all([probe.cluster('INFO'), probe.info('replication')]);
+      if (info.includes('cluster_state:ok') && (!replication.includes('role:slave') || replication.includes('master_link_status:up'))) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     probe.disconnect();
   }
   return {
-    urls: servers.map((s) => s.url),
+    urls: nodes.map((n) => n.url),
+    nodes,
+    kill(node) {
+      node.server.process.kill('SIGKILL');
+    },
+    async restart(node) {
+      const dir = dirs[nodes.indexOf(node)]!;
+      node.server = await startRedisServer({ dir, port: node.port, extraArgs: argsFor(dir) });
+    },
     async stop() {
-      await Promise.all(servers.map((s) => s.stop()));
+      await Promise.all(nodes.map((n) => n.server.stop()));
       for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     },
   };
