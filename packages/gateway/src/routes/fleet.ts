@@ -12,6 +12,7 @@ import type { TicketService } from '../tickets/ticket-service.js';
 import { errorResponses, security, TicketParams } from './shared-schemas.js';
 import { serveRedisStream, type EventStreams } from './sse.js';
 import { latestStreamId, type StreamHub } from './stream-hub.js';
+import { readPipeline } from '../redis/read-pipeline.js';
 
 const GeoJson = Type.Record(Type.String(), Type.Unknown(), { description: 'a GeoJSON object (RFC 7946)' });
 const read = { kind: 'roles', roles: STAFF } as const;
@@ -58,7 +59,7 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticket
       for (const kind of kinds) {
         const ids = await redis.zrange(keys.live(kind), 0, -1);
         if (ids.length === 0) continue;
-        const pipeline = redis.pipeline();
+        const pipeline = readPipeline(redis);
         for (const id of ids) pipeline.hmget(keys.deviceState(id), 'position', 'online');
         const [states, records] = await Promise.all([pipeline.exec(), redis.hmget(keys.devices, ...ids)]);
         for (let i = 0; i < ids.length; i++) {

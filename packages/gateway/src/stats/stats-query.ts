@@ -3,6 +3,7 @@ import { CivicLoopError, STAT_DIMENSIONS, TICKET_STATUSES, type StatGroup } from
 import { tenantKeys } from '../redis/keys.js';
 import { HANDLING_BUCKETS } from './attribution.js';
 import { readWorkforceField } from './workforce.js';
+import { readPipeline } from '../redis/read-pipeline.js';
 
 export type StatDimension = (typeof STAT_DIMENSIONS)[number];
 
@@ -38,7 +39,7 @@ function percentile(histogram: number[], share: number): number | null {
 export async function queryStats(redis: Redis | Cluster, tenantId: string, range: { from: string; to: string }, by?: StatDimension): Promise<StatGroup[]> {
   const days = daysBetween(range.from, range.to);
   const keys = tenantKeys(tenantId);
-  const pipeline = redis.pipeline();
+  const pipeline = readPipeline(redis);
   for (const day of days) pipeline.hgetall(keys.stats.day(day));
   for (const day of days) pipeline.hgetall(keys.stats.workforce(day));
   const replies = (await pipeline.exec()) ?? [];

@@ -13,6 +13,7 @@ import { tenantKeys, type TenantKeys } from '../redis/keys.js';
 import { indexDiff, indexMembership } from './indexes.js';
 import { createTicketRecord } from '../redis/create-script.js';
 import { waitForReplicas, type ReplicaWait } from '../redis/wait-replicas.js';
+import { readPipeline } from '../redis/read-pipeline.js';
 
 type Client = Redis | Cluster;
 
@@ -69,7 +70,7 @@ export class TicketStore {
   async getMany(tenantId: string, ids: string[], now = new Date()): Promise<(Ticket | undefined)[]> {
     if (ids.length === 0) return [];
     const keys = this.keys(tenantId);
-    const pipeline = this.redis.pipeline();
+    const pipeline = readPipeline(this.redis);
     for (const id of ids) pipeline.hmget(keys.ticket(id), 'doc', 'number');
     const replies = (await pipeline.exec()) ?? [];
     return replies.map(([error, reply]) => {
@@ -190,7 +191,7 @@ export class TicketStore {
   }
 
   async cardinalities(keys: string[]): Promise<number[]> {
-    const pipeline = this.redis.pipeline();
+    const pipeline = readPipeline(this.redis);
     for (const key of keys) pipeline.zcard(key);
     const replies = (await pipeline.exec()) ?? [];
     return replies.map(([error, n]) => {

@@ -5,6 +5,7 @@ import type { Sealer } from '../auth/secrets.js';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
 import { RecordHash } from '../store/record-hash.js';
 import { checkTargetUrl } from './targets.js';
+import { readPipeline } from '../redis/read-pipeline.js';
 
 type Client = Redis | Cluster;
 
@@ -70,7 +71,7 @@ export class WebhookStore {
   async deliveries(tenantId: string, webhookId: string, limit: number): Promise<WebhookDelivery[]> {
     const keys = tenantKeys(tenantId);
     const ids = await this.redis.lrange(keys.webhookLog(webhookId), 0, limit - 1);
-    const pipeline = this.redis.pipeline();
+    const pipeline = readPipeline(this.redis);
     for (const id of ids) pipeline.hgetall(keys.webhookDelivery(id));
     const rows = (await pipeline.exec()) ?? [];
     return rows.flatMap(([error, row], i) => {
