@@ -72,6 +72,8 @@ function buildTenantKeys(tenantId: string) {
     badgeOf: `${base}badgeof`,
     /** Commands waiting for a JT/T 808 terminal to confirm them (0x0001), oldest last: sent again when it reconnects. */
     jt808Outbox: (deviceId: string) => `${base}jt808:outbox:${deviceId}`,
+    /** Commands waiting for an MQTT device to acknowledge them (PUBACK), oldest last: sent again when it is back, on any gateway. */
+    mqttOutbox: (deviceId: string) => `${base}mqtt:outbox:${deviceId}`,
     /** Staff id -> the vehicle they drive, so an assignment shows on its screen too. */
     vehicleOf: `${base}vehicleof`,
     /** Recent stored positions of every device, for the live map's event stream. */
@@ -124,6 +126,8 @@ export const globalKeys = {
   jt808Registered: (terminalId: string) => `${PREFIX}jt808reg:${terminalId}`,
   /** API key hash -> { tenantId, keyId, kind }: the one lookup that cannot know the tenant first. */
   apiKey: (hash: string) => `${PREFIX}apikey:${hash}`,
+  /** Pub/sub channel: "a device has a new command", so the gateway holding its connection sends it. */
+  deviceCommands: `${PREFIX}device-commands`,
   tenantCodes: `${PREFIX}tenantcodes`,
   tenants: `${PREFIX}tenants`,
   /** Tenants with webhook endpoints: the ones whose event streams the delivery loop reads. */

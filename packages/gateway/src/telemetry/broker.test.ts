@@ -260,6 +260,6 @@ describe('badges close the loop', () => {
     await client.subscribeAsync(nativeTopic(gw.tenant.id, 'badge', device.id, 'cmd'), { qos: 1 });
     const received = new Promise<string>((resolve) => client.once('message', (_topic, payload) => resolve(payload.toString())));
     await gw.telemetry!.sendCommand(gw.tenant.id, device as never, { type: 'report_location' });
-    expect(JSON.parse(await received)).toEqual({ type: 'report_location' });
+    expect(JSON.parse(await received)).toEqual({ type: 'report_location', commandId: expect.any(String) });
   });
 });

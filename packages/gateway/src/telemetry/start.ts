@@ -8,6 +8,8 @@ import type { BadgeEventHandler } from './badge-events.js';
 import { TenantCounters } from './counters.js';
 import type { DeviceAlerts } from './device-alerts.js';
 import type { DeviceStore } from './device-store.js';
+import { CommandBus } from './commands/bus.js';
+import { DeviceOutbox } from './commands/outbox.js';
 import { startJt808Listener, type RunningJt808 } from './jt808/listener.js';
 import { startMqttBroker, type RunningMqtt } from './mqtt/broker.js';
 import { OfflineSweep } from './offline-sweep.js';
@@ -49,7 +51,11 @@ export interface RunningTelemetry {
   wsPort?: number;
   /** The JT/T 808 listener's port, unless JT808_PORT is off. */
   jt808Port?: number;
-  /** Sends a command to a device the way it understands: a JT/T 808 text message, or the MQTT cmd topic (QoS 1). */
+  /**
+   * Gives a device a command: kept in its outbox until the device confirms it, and sent by the
+   * gateway holding its connection (this one or another, told over Redis pub/sub), now or when
+   * it connects again. A JT/T 808 location query is asked of a terminal connected here instead.
+   */
   sendCommand(tenantId: string, device: Device, command: BadgeCommand): Promise<void>;
   /** Asks a JT/T 808 terminal where it is (0x8201) and waits for its answer. */
   locate(tenantId: string, device: Device, timeoutMs?: number): Promise<PositionRecord>;
@@ -69,15 +75,24 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
   const counters = new TenantCounters();
   const pipeline = new TelemetryPipeline({ services, writer, badgeEvents, alerts, log, ...(hooks?.onPositions ? { onPositions: hooks.onPositions } : {}) });
 
+  const outbox = new DeviceOutbox(services.redis);
+  const bus = new CommandBus(services.redis, log);
   let mqtt: RunningMqtt | undefined;
   let jt808: RunningJt808 | undefined;
   const closeAll = async () => {
+    bus.close();
     await mqtt?.close();
     await jt808?.close();
   };
+  /** Sends what waits for the device, if it is connected to this gateway (either way in). */
+  const deliverHere = (tenantId: string, deviceId: string) => {
+    mqtt?.deliverWaiting(tenantId, deviceId);
+    jt808?.deliverWaiting(tenantId, deviceId).catch((error: unknown) => log.warn({ err: error, device: deviceId }, 'could not send waiting commands'));
+  };
   try {
-    if (config.mqttEnabled) mqtt = await startMqttBroker({ services, devices, pipeline, counters, config, log });
-    if (config.jt808Port !== false) jt808 = await startJt808Listener({ services, devices, pipeline, counters, config: { ...config, port: config.jt808Port }, log });
+    if (config.mqttEnabled) mqtt = await startMqttBroker({ services, devices, pipeline, counters, outbox, config, log });
+    if (config.jt808Port !== false) jt808 = await startJt808Listener({ services, devices, pipeline, counters, outbox, config: { ...config, port: config.jt808Port }, log });
+    await bus.start(deliverHere);
   } catch (error) {
     await closeAll();
     throw error;
@@ -93,12 +108,17 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
     ...(mqtt ? { broker: mqtt.broker, tcpPort: mqtt.tcpPort, wsPort: mqtt.wsPort } : {}),
     ...(jt808 ? { jt808Port: jt808.port } : {}),
     sendCommand: async (tenantId, device, command) => {
-      if (device.protocol === 'jt808') {
+      // A JT/T 808 location query is a question to a connected terminal (0x8201), not a command that waits.
+      if (device.protocol === 'jt808' && command.type === 'report_location') {
         if (!jt808) throw new CivicLoopError('CL_ERR_DEVICE_UNREACHABLE', `Device ${device.id} is a JT/T 808 terminal and the JT/T 808 listener is off (JT808_PORT).`);
-        return jt808.sendCommand(tenantId, device, command);
+        await jt808.locate(tenantId, device);
+        return;
       }
-      if (!mqtt) throw new CivicLoopError('CL_ERR_DEVICE_UNREACHABLE', `Device ${device.id} takes commands over MQTT, which is off (MQTT_ENABLED).`);
-      return mqtt.sendCommand(tenantId, device, command);
+      // Into the device's outbox, where it waits until the device confirms it; then sent by this
+      // gateway if it holds the device's connection, and by whichever other gateway does.
+      await outbox.push(tenantId, device, command);
+      deliverHere(tenantId, device.id);
+      await bus.notify(tenantId, device.id);
     },
     locate: (tenantId, device, timeoutMs) => {
       if (device.protocol !== 'jt808' || !jt808) throw new CivicLoopError('CL_ERR_DEVICE_UNREACHABLE', `Device ${device.id} cannot be asked where it is: location queries go to JT/T 808 terminals on this gateway's listener.`);

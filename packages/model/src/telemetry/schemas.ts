@@ -132,8 +132,9 @@ export const BadgeCommand = Type.Union([
     location: Type.Object({ lat, lon, address: Type.Optional(Type.String()) }),
     priority: Type.String(),
     resolveBy: Type.Optional(Timestamp),
+    commandId: Type.Optional(Type.String({ description: 'set on what a device receives: the same id on a command sent again' })),
   }),
-  Type.Object({ type: Type.Literal('report_location') }),
+  Type.Object({ type: Type.Literal('report_location'), commandId: Type.Optional(Type.String()) }),
 ]);
 export type BadgeCommand = Static<typeof BadgeCommand>;
 

@@ -55,6 +55,8 @@ export class Jt808Connection {
   private readonly queries = new Map<number, OpenQuery>();
   /** Platform serial -> outbox entry id, for the terminal's 0x0001 confirmations. */
   private readonly sentCommands = new Map<number, string>();
+  /** Outbox entries being written now, before their serial is known. */
+  private readonly sendingCommands = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
   private readonly reportsInFlight = new Set<Promise<void>>();
   private authTimer: NodeJS.Timeout | undefined;
@@ -295,10 +297,23 @@ export class Jt808Connection {
     return this.send(MESSAGE_IDS.platformResponse, generalResponse(header.serial, header.id, result)).then(() => undefined);
   }
 
+  /** Whether this connection has sent the outbox entry and waits for the terminal to confirm it. */
+  hasSent(entryId: string): boolean {
+    if (this.sendingCommands.has(entryId)) return true;
+    for (const sent of this.sentCommands.values()) if (sent === entryId) return true;
+    return false;
+  }
+
   /** Sends a command from the outbox, remembering it until the terminal confirms it. */
   async sendCommand(id: number, body: Uint8Array, entryId: string): Promise<void> {
-    const serial = await this.send(id, body);
-    if (serial >= 0) this.sentCommands.set(serial, entryId);
+    // Marked before the write: two deliveries of the same outbox at once must not both send it.
+    this.sendingCommands.add(entryId);
+    try {
+      const serial = await this.send(id, body);
+      if (serial >= 0) this.sentCommands.set(serial, entryId);
+    } finally {
+      this.sendingCommands.delete(entryId);
+    }
   }
 
   /** Asks the terminal where it is (0x8201); resolves with its 0x0201 answer. */

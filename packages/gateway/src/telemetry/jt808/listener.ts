@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 import { CivicLoopError, type BadgeCommand, type Device, type PositionRecord } from '@civicloop/model';
@@ -7,6 +6,7 @@ import { tenantKeys } from '../../redis/keys.js';
 import type { Services } from '../../services.js';
 import type { TenantCounters } from '../counters.js';
 import type { DeviceStore } from '../device-store.js';
+import type { DeviceOutbox, OutboxEntry } from '../commands/outbox.js';
 import type { TelemetryPipeline, TelemetrySource } from '../pipeline.js';
 import { Jt808Connection } from './connection.js';
 import { MESSAGE_IDS, REGISTER_RESULT, RESULT, authCodeOf, normalizeTerminal, registerAnswer, textMessage, type Header } from './message.js';
@@ -20,6 +20,8 @@ export interface Jt808Options {
   counters: TenantCounters;
   config: Jt808Config;
   log: FastifyBaseLogger;
+  /** Where commands wait until the terminal confirms them. */
+  outbox: DeviceOutbox;
 }
 
 /** What a connection asks of the listener: the registry, the pipeline, the outbox. */
@@ -35,21 +37,13 @@ export interface Jt808Context {
 
 export interface RunningJt808 {
   port: number;
-  /** Sends a command as a 0x8300 text message, kept in the device's outbox until the terminal confirms it. */
-  sendCommand(tenantId: string, device: Device, command: BadgeCommand): Promise<void>;
+  /** Sends what waits in the terminal's outbox as 0x8300 text messages, if it is connected here; false if it is not. */
+  deliverWaiting(tenantId: string, deviceId: string): Promise<boolean>;
   locate(tenantId: string, device: Device, timeoutMs?: number): Promise<PositionRecord>;
   disconnect(tenantId: string, deviceId: string): boolean;
   close(): Promise<void>;
 }
 
-interface OutboxEntry {
-  id: string;
-  text: string;
-  urgent: boolean;
-}
-
-/** How many unconfirmed commands a terminal's outbox keeps; older ones are dropped. */
-const OUTBOX_KEEP = 50;
 const DEFAULT_LOCATE_TIMEOUT_MS = 10_000;
 
 /** What a terminal's screen shows (and its TTS reads) for an assignment. */
@@ -66,13 +60,23 @@ export function commandText(command: Extract<BadgeCommand, { type: 'assignment' 
  * authenticates (0x0102) at every connection. Positions are answered (0x8001) only once stored.
  */
 export async function startJt808Listener(options: Jt808Options): Promise<RunningJt808> {
-  const { services, devices, pipeline, counters, config, log } = options;
+  const { services, devices, pipeline, counters, config, log, outbox } = options;
   const { redis, addressLimits } = services;
   const connections = new Set<Jt808Connection>();
   const sessions = new Map<string, Jt808Connection>();
   const sessionKey = (tenantId: string, deviceId: string) => `${tenantId}/${deviceId}`;
 
-  const deliver = (connection: Jt808Connection, entry: OutboxEntry) => connection.sendCommand(MESSAGE_IDS.text, textMessage(connection.version, entry.text, entry.urgent), entry.id);
+  const deliver = (connection: Jt808Connection, entry: OutboxEntry & { command: { type: 'assignment' } }) =>
+    connection.sendCommand(MESSAGE_IDS.text, textMessage(connection.version, commandText(entry.command), entry.command.priority === 'urgent'), entry.id);
+  /** Sends the terminal what waits for it, oldest first, except what this connection has already sent and awaits confirmation of. */
+  const sendWaiting = async (connection: Jt808Connection, source: TelemetrySource) => {
+    for (const entry of await outbox.waiting(source.tenantId, source.device)) {
+      if (connection.closed || connection.hasSent(entry.id)) continue;
+      // Only assignments wait in an outbox; a location query is asked of a connected terminal.
+      if (entry.command.type === 'assignment') await deliver(connection, entry as OutboxEntry & { command: { type: 'assignment' } });
+      else await outbox.confirm(source.tenantId, source.device, entry.id);
+    }
+  };
 
   const context: Jt808Context = {
     config,
@@ -126,14 +130,10 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
       await connection.answer(header, RESULT.ok);
       await pipeline.ingest(source, { type: 'status', state: 'online' });
       // Commands it has not confirmed yet, oldest first.
-      const waiting = await redis.lrange(tenantKeys(tenantId).jt808Outbox(result.device.id), 0, -1);
-      for (const raw of waiting.reverse()) await deliver(connection, JSON.parse(raw) as OutboxEntry);
+      await sendWaiting(connection, source);
     },
     async confirmCommand(source, entryId) {
-      const key = tenantKeys(source.tenantId).jt808Outbox(source.device.id);
-      for (const raw of await redis.lrange(key, 0, -1)) {
-        if ((JSON.parse(raw) as OutboxEntry).id === entryId) await redis.lrem(key, 1, raw);
-      }
+      await outbox.confirm(source.tenantId, source.device, entryId);
     },
     closed(connection) {
       connections.delete(connection);
@@ -173,17 +173,11 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
 
   return {
     port,
-    async sendCommand(tenantId, device, command) {
-      if (command.type === 'report_location') {
-        await connected(tenantId, device).locate(DEFAULT_LOCATE_TIMEOUT_MS);
-        return;
-      }
-      const entry: OutboxEntry = { id: randomUUID(), text: commandText(command), urgent: command.priority === 'urgent' };
-      const key = tenantKeys(tenantId).jt808Outbox(device.id);
-      // Kept until the terminal confirms it, so a terminal that is away gets it when it is back.
-      await redis.multi().lpush(key, JSON.stringify(entry)).ltrim(key, 0, OUTBOX_KEEP - 1).exec();
-      const connection = sessions.get(sessionKey(tenantId, device.id));
-      if (connection && !connection.closed) await deliver(connection, entry);
+    async deliverWaiting(tenantId, deviceId) {
+      const connection = sessions.get(sessionKey(tenantId, deviceId));
+      if (!connection || connection.closed || !connection.source) return false;
+      await sendWaiting(connection, connection.source);
+      return true;
     },
     async locate(tenantId, device, timeoutMs = DEFAULT_LOCATE_TIMEOUT_MS) {
       try {

@@ -1,14 +1,16 @@
 import { Aedes, type Client } from 'aedes';
 import type { FastifyBaseLogger } from 'fastify';
-import { DEFAULT_DECODE_LIMITS, nativeTopic, type BadgeCommand, type Device } from '@civicloop/model';
+import { DEFAULT_DECODE_LIMITS } from '@civicloop/model';
 import type { GatewayConfig } from '../../config.js';
 import type { Services } from '../../services.js';
 import type { TenantCounters } from '../counters.js';
 import type { DeviceStore } from '../device-store.js';
+import type { DeviceOutbox } from '../commands/outbox.js';
 import type { TelemetryPipeline } from '../pipeline.js';
 import { authenticateDevices, sessionOf } from './authenticate.js';
 import { AuthorizePublish } from './authorize-publish.js';
 import { authorizeSubscribe } from './authorize-subscribe.js';
+import { MqttCommandDelivery } from './command-delivery.js';
 import { startMqttListeners } from './listeners.js';
 
 export interface MqttOptions {
@@ -16,6 +18,8 @@ export interface MqttOptions {
   devices: DeviceStore;
   pipeline: TelemetryPipeline;
   counters: TenantCounters;
+  /** Where commands wait until the device acknowledges them. */
+  outbox: DeviceOutbox;
   config: Pick<GatewayConfig, 'mqttPort' | 'mqttWsPort' | 'host' | 'telemetryMaxPayloadBytes' | 'mqttPreAuthMaxBytes' | 'mqttConnectTimeoutMs' | 'mqttMaxPendingPerAddress'>;
   log: FastifyBaseLogger;
 }
@@ -24,8 +28,8 @@ export interface RunningMqtt {
   broker: Aedes;
   tcpPort: number;
   wsPort: number;
-  /** Publishes a command on the device's cmd topic (QoS 1). */
-  sendCommand(tenantId: string, device: Device, command: BadgeCommand): Promise<void>;
+  /** Sends what waits in the device's outbox on its cmd topic, if it is connected here; false if it is not. */
+  deliverWaiting(tenantId: string, deviceId: string): boolean;
   /** Closes a device's connection, if it holds one here. */
   disconnect(tenantId: string, deviceId: string): boolean;
   close(): Promise<void>;
@@ -39,7 +43,7 @@ export interface RunningMqtt {
  * is in Redis.
  */
 export async function startMqttBroker(options: MqttOptions): Promise<RunningMqtt> {
-  const { services, devices, pipeline, counters, config, log } = options;
+  const { services, devices, pipeline, counters, outbox, config, log } = options;
   const sessions = new Map<string, Client>();
   const publishes = new AuthorizePublish(pipeline, { ...DEFAULT_DECODE_LIMITS, maxPayloadBytes: config.telemetryMaxPayloadBytes }, log);
 
@@ -52,8 +56,9 @@ export async function startMqttBroker(options: MqttOptions): Promise<RunningMqtt
     authenticate: authenticateDevices(services, devices, counters),
     authorizePublish: (client, packet, callback) => {
       const session = sessionOf(client);
-      // The gateway's own commands (broker.publish) and last wills arrive here without a session.
-      if (!session) return callback(packet.topic.endsWith('/cmd') ? null : new Error('publish without an authenticated device'));
+      // Only last wills arrive here without a session (commands are written to the device's own
+      // connection, command-delivery.ts, and do not pass through the broker): they are refused.
+      if (!session) return callback(new Error('publish without an authenticated device'));
       publishes.handle(session, packet).then(
         () => callback(null),
         (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
@@ -61,6 +66,8 @@ export async function startMqttBroker(options: MqttOptions): Promise<RunningMqtt
     },
     authorizeSubscribe: authorizeSubscribe(counters),
   });
+
+  const commands = new MqttCommandDelivery(broker, outbox, log);
 
   broker.on('client', (client) => {
     const session = sessionOf(client);
@@ -99,10 +106,12 @@ export async function startMqttBroker(options: MqttOptions): Promise<RunningMqtt
     broker,
     tcpPort: listeners.tcpPort,
     wsPort: listeners.wsPort,
-    sendCommand: (tenantId, device, command) =>
-      new Promise((resolve, reject) =>
-        broker.publish({ cmd: 'publish', topic: nativeTopic(tenantId, device.kind, device.id, 'cmd'), payload: Buffer.from(JSON.stringify(command)), qos: 1, retain: false, dup: false }, (error) => (error ? reject(error) : resolve())),
-      ),
+    deliverWaiting: (tenantId, deviceId) => {
+      const client = sessions.get(`${tenantId}/${deviceId}`);
+      if (!client) return false;
+      commands.deliver(client);
+      return true;
+    },
     disconnect: (tenantId, deviceId) => {
       const client = sessions.get(`${tenantId}/${deviceId}`);
       client?.close();

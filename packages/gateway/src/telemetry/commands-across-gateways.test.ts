@@ -1,0 +1,112 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nativeTopic } from '@civicloop/model';
+import { BIN_REPORT, api, startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
+import { Jt808Terminal } from '../../../../test-support/jt808-terminal.js';
+import { tenantKeys } from '../redis/keys.js';
+
+// Two gateways on one Redis, as behind a load balancer: a device connected to one is given a
+// command through the other.
+let first: TestGateway;
+let second: TestGateway;
+const clients: MqttClient[] = [];
+const terminals: Jt808Terminal[] = [];
+
+beforeAll(async () => {
+  first = await startTestGateway({}, { telemetry: true });
+  second = await startTestGateway({}, { telemetry: true, redis: first.redis });
+});
+afterAll(async () => {
+  for (const client of clients) client.end(true);
+  for (const terminal of terminals) terminal.close();
+  await second?.close();
+  await first?.close();
+});
+
+/** Dispatches a new ticket to w-1 through `gateway`; resolves with its number. */
+async function dispatchToW1(gateway: TestGateway): Promise<string> {
+  const ticket = await api(gateway.url, 'POST', '/v1/tickets', { auth: first.tenant.secretKey, body: BIN_REPORT });
+  expect(ticket.status).toBe(201);
+  const dispatched = await api(gateway.url, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, { auth: first.tenant.secretKey, body: { unitId: 'sanitation', assigneeId: 'w-1' } });
+  expect(dispatched.status, JSON.stringify(dispatched.body)).toBe(200);
+  return ticket.body.number as string;
+}
+
+describe('commands across gateways', () => {
+  it("reach a badge on the other gateway, wait while it is away, and come once when it is back on either", async () => {
+    const registered = await api(first.url, 'POST', '/v1/devices', { auth: first.tenant.secretKey, body: { kind: 'badge', name: 'Badge of w-1', staffId: 'w-1', unitId: 'sanitation' } });
+    expect(registered.status).toBe(201);
+    const { device, credential } = registered.body as { device: { id: string }; credential: { username: string; password: string } };
+    const topic = nativeTopic(first.tenant.id, 'badge', device.id, 'cmd');
+    const received: { number: string; commandId: string }[] = [];
+    const connectTo = async (gateway: TestGateway) => {
+      const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gateway.telemetry!.tcpPort}`, { username: credential.username, password: credential.password, clientId: `badge-${device.id}`, clean: false, reconnectPeriod: 0 });
+      clients.push(client);
+      client.on('message', (_topic, payload) => received.push(JSON.parse(payload.toString()) as { number: string; commandId: string }));
+      await client.subscribeAsync(topic, { qos: 1 });
+      return client;
+    };
+    const outbox = tenantKeys(first.tenant.id).mqttOutbox(device.id);
+
+    // Connected to the second gateway, given the command through the first.
+    let badge = await connectTo(second);
+    const one = await dispatchToW1(first);
+    await expect.poll(() => received.map((r) => r.number)).toEqual([one]);
+    await expect.poll(() => first.redis.client.llen(outbox)).toBe(0);
+
+    // Away: the command waits; back on the first gateway, it comes, once.
+    await badge.endAsync();
+    const two = await dispatchToW1(second);
+    expect(await first.redis.client.llen(outbox)).toBe(1);
+    badge = await connectTo(first);
+    await expect.poll(() => received.map((r) => r.number)).toEqual([one, two]);
+    await expect.poll(() => first.redis.client.llen(outbox)).toBe(0);
+
+    // Sent but not acknowledged when the badge went away (its PUBACK withheld): back on the same
+    // gateway with its persistent session, it gets the command once, from the outbox, and not a
+    // second time from the broker's own session store.
+    await badge.endAsync();
+    const silent = await mqtt.connectAsync(`mqtt://127.0.0.1:${second.telemetry!.tcpPort}`, { username: credential.username, password: credential.password, clientId: `badge-${device.id}`, clean: false, reconnectPeriod: 0 });
+    clients.push(silent);
+    silent.handleMessage = () => undefined;
+    const withheld: string[] = [];
+    silent.on('message', (_topic, payload) => withheld.push((JSON.parse(payload.toString()) as { number: string }).number));
+    await silent.subscribeAsync(topic, { qos: 1 });
+    const four = await dispatchToW1(first);
+    await expect.poll(() => withheld).toEqual([four]);
+    silent.end(true);
+    expect(await first.redis.client.llen(outbox)).toBe(1);
+    badge = await connectTo(second);
+    await expect.poll(() => received.map((r) => r.number)).toEqual([one, two, four]);
+    await expect.poll(() => first.redis.client.llen(outbox)).toBe(0);
+
+    // A last one through the second gateway: it arrives after the others, and nothing came twice.
+    const five = await dispatchToW1(second);
+    await expect.poll(() => received.map((r) => r.number)).toEqual([one, two, four, five]);
+    expect(new Set(received.map((r) => r.commandId)).size).toBe(4);
+    await badge.endAsync();
+  });
+
+  it('reach a JT/T 808 terminal on the other gateway as a 0x8300 text', async () => {
+    await first.services.directory.createStaff(first.tenant.id, { id: 'w-9', name: 'Driver', role: 'worker', unitId: 'sanitation' });
+    const terminalId = '13800138009';
+    const registered = await api(first.url, 'POST', '/v1/devices', { auth: first.tenant.secretKey, body: { kind: 'vehicle', name: 'Truck 9', protocol: 'jt808', terminalId, staffId: 'w-9' } });
+    expect(registered.status).toBe(201);
+    const terminal = new Jt808Terminal(terminalId);
+    terminals.push(terminal);
+    await terminal.connect(second.telemetry!.jt808Port!);
+    const { code } = await terminal.register();
+    expect(await terminal.authenticate(code!)).toBe(0);
+
+    const ticket = await api(first.url, 'POST', '/v1/tickets', { auth: first.tenant.secretKey, body: BIN_REPORT });
+    await api(first.url, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, { auth: first.tenant.secretKey, body: { unitId: 'sanitation', assigneeId: 'w-9' } });
+    const text = await terminal.next((m) => m.id === 0x8300);
+    const outbox = tenantKeys(first.tenant.id).jt808Outbox(registered.body.device.id);
+    expect(await first.redis.client.llen(outbox)).toBe(1);
+    // Confirmed (0x0001 answering the text), it leaves the outbox.
+    terminal.send(0x0001, Buffer.from([(text.serial >> 8) & 0xff, text.serial & 0xff, 0x83, 0x00, 0]));
+    await expect.poll(() => first.redis.client.llen(outbox)).toBe(0);
+    // Sent by the gateway holding the terminal only, once: no second text is left unread.
+    expect(terminal.received.filter((m) => m.id === 0x8300)).toHaveLength(0);
+  });
+});

@@ -1,0 +1,48 @@
+import { randomUUID } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import type { BadgeCommand, Device } from '@civicloop/model';
+import { tenantKeys } from '../../redis/keys.js';
+
+/** A command waiting for its device: `id` goes with it (MQTT `commandId`), so the device's confirmation finds it. */
+export interface OutboxEntry {
+  id: string;
+  command: BadgeCommand;
+}
+
+/** How many unconfirmed commands a device's outbox keeps; older ones are dropped. */
+export const OUTBOX_KEEP = 50;
+
+/**
+ * Each device's commands, kept in Redis until the device confirms them (an MQTT PUBACK, a JT/T
+ * 808 general response 0x0001): whichever gateway holds the device's connection, now or when it
+ * comes back, reads them from here. A Redis list per device, newest first, in the tenant's slot.
+ */
+export class DeviceOutbox {
+  constructor(private readonly redis: Redis | Cluster) {}
+
+  private key(tenantId: string, device: Pick<Device, 'id' | 'protocol'>): string {
+    const keys = tenantKeys(tenantId);
+    return device.protocol === 'jt808' ? keys.jt808Outbox(device.id) : keys.mqttOutbox(device.id);
+  }
+
+  async push(tenantId: string, device: Pick<Device, 'id' | 'protocol'>, command: BadgeCommand): Promise<OutboxEntry> {
+    const entry: OutboxEntry = { id: randomUUID(), command };
+    const key = this.key(tenantId, device);
+    await this.redis.multi().lpush(key, JSON.stringify(entry)).ltrim(key, 0, OUTBOX_KEEP - 1).exec();
+    return entry;
+  }
+
+  /** What waits for the device, oldest first. */
+  async waiting(tenantId: string, device: Pick<Device, 'id' | 'protocol'>): Promise<OutboxEntry[]> {
+    const raw = await this.redis.lrange(this.key(tenantId, device), 0, -1);
+    return raw.reverse().map((entry) => JSON.parse(entry) as OutboxEntry);
+  }
+
+  /** The device confirmed this command: it is not sent again. */
+  async confirm(tenantId: string, device: Pick<Device, 'id' | 'protocol'>, entryId: string): Promise<void> {
+    const key = this.key(tenantId, device);
+    for (const raw of await this.redis.lrange(key, 0, -1)) {
+      if ((JSON.parse(raw) as OutboxEntry).id === entryId) await this.redis.lrem(key, 1, raw);
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import type { Aedes, Client, PublishPacket } from 'aedes';
+import type { FastifyBaseLogger } from 'fastify';
+import { nativeTopic } from '@civicloop/model';
+import type { DeviceOutbox } from '../commands/outbox.js';
+import { sessionOf } from './authenticate.js';
+
+/**
+ * Sends MQTT devices the commands waiting in their outboxes, on their cmd topic at QoS 1, with
+ * the outbox entry's id as `commandId` in the payload:
+ *
+ * - when a command is given (here or, through the command bus, on another gateway), if the
+ *   device is connected here and subscribed to its cmd topic;
+ * - when a device subscribes to its cmd topic, or connects with a persistent session that
+ *   already holds that subscription.
+ *
+ * A command leaves the outbox when the device acknowledges it (PUBACK). A device with a clean
+ * session has, as MQTT says, nothing kept for it across connections: its command leaves the
+ * outbox once written to it. Commands are sent from the outbox only, never from aedes' own
+ * session store: what aedes kept for a device that went away is dropped, so a device that comes
+ * back (here or on another gateway) is sent each command once, from the outbox.
+ */
+export class MqttCommandDelivery {
+  /** Per connection, the outbox entries sent on it and not yet acknowledged. */
+  private readonly sent = new WeakMap<Client, Set<string>>();
+
+  constructor(
+    private readonly broker: Aedes,
+    private readonly outbox: DeviceOutbox,
+    private readonly log: FastifyBaseLogger,
+  ) {
+    broker.on('clientReady', (client) => this.deliver(client));
+    broker.on('subscribe', (subscriptions, client) => {
+      const session = sessionOf(client);
+      if (session && subscriptions.some((s) => s.topic === cmdTopic(client))) this.deliver(client);
+    });
+    broker.on('ack', (packet, client) => this.acknowledged(packet as PublishPacket | undefined, client));
+    broker.on('clientDisconnect', (client) => void this.forgetSessionCopies(client));
+  }
+
+  /** Sends the client what waits for its device, except what it was sent and has not acknowledged yet. */
+  deliver(client: Client): void {
+    void this.send(client).catch((error: unknown) => this.log.warn({ err: error, client: client.id }, 'could not send waiting commands'));
+  }
+
+  private async send(client: Client): Promise<void> {
+    const session = sessionOf(client);
+    const topic = cmdTopic(client);
+    // aedes keeps a client's subscriptions (a persistent session's restored ones too) on the client; its types do not say so.
+    const subscriptions = (client as Client & { subscriptions: Record<string, unknown> }).subscriptions;
+    if (!session || !topic || !subscriptions[topic]) return;
+    const sent = this.sent.get(client) ?? new Set<string>();
+    this.sent.set(client, sent);
+    for (const entry of await this.outbox.waiting(session.tenantId, session.device)) {
+      if (client.closed || sent.has(entry.id)) continue;
+      sent.add(entry.id);
+      const payload = Buffer.from(JSON.stringify({ ...entry.command, commandId: entry.id }));
+      const written = await new Promise<boolean>((resolve) => client.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (error?: Error) => resolve(!error)));
+      if (written && client.clean) await this.outbox.confirm(session.tenantId, session.device, entry.id);
+    }
+  }
+
+  private acknowledged(packet: PublishPacket | undefined, client: Client): void {
+    const session = sessionOf(client);
+    // aedes reports the acknowledged packet only for persistent sessions (clean ones were confirmed when written).
+    if (!session || !packet || packet.topic !== cmdTopic(client)) return;
+    let commandId: unknown;
+    try {
+      commandId = (JSON.parse(Buffer.from(packet.payload as Buffer).toString()) as { commandId?: unknown }).commandId;
+    } catch {
+      return;
+    }
+    if (typeof commandId !== 'string') return;
+    this.sent.get(client)?.delete(commandId);
+    void this.outbox.confirm(session.tenantId, session.device, commandId).catch((error: unknown) => this.log.warn({ err: error }, 'could not confirm a command'));
+  }
+
+  /** Drops the cmd packets aedes keeps for a persistent session that went away: the outbox sends them again. */
+  private async forgetSessionCopies(client: Client): Promise<void> {
+    const topic = cmdTopic(client);
+    if (client.clean || !topic) return;
+    const persistence = (this.broker as unknown as { persistence: unknown }).persistence as {
+      outgoingStream(client: Client): AsyncIterable<PublishPacket>;
+      outgoingClearMessageId(client: Client, packet: PublishPacket): Promise<unknown>;
+    };
+    try {
+      for await (const packet of persistence.outgoingStream(client)) if (packet.topic === topic) await persistence.outgoingClearMessageId(client, packet);
+    } catch (error) {
+      this.log.warn({ err: error, client: client.id }, 'could not drop a session copy of a command');
+    }
+  }
+}
+
+function cmdTopic(client: Client): string | undefined {
+  const session = sessionOf(client);
+  return session ? nativeTopic(session.tenantId, session.device.kind, session.device.id, 'cmd') : undefined;
+}
