@@ -5,6 +5,9 @@ import { BIN_REPORT, startTestCluster, type TestCluster } from '../../../../test
 import { buildApp, type GatewayApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { connectRedis } from './connect.js';
+import { attachTelemetry } from '../telemetry/attach.js';
+import mqtt from 'mqtt';
+import { nativeTopic } from '@civicloop/model';
 import { tenantKeys } from './keys.js';
 
 // The same code on a three-master Redis Cluster: every multi-key script must stay in one slot.
@@ -123,6 +126,41 @@ describe('on Redis Cluster', () => {
     } finally {
       await second.app.close();
       secondClient.disconnect();
+    }
+  });
+
+  it('sends an assignment given through one gateway to a badge connected to the other (the command notice crosses the cluster)', async () => {
+    const started: { app: GatewayApp; client: Cluster; url: string; mqttPort: number }[] = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        const redis = (await connectRedis({ url: cluster.urls.join(','), cluster: true })) as Cluster;
+        const config = loadConfig({}, { port: 0, redisUrl: cluster.urls.join(','), redisCluster: true, logLevel: 'silent', schedulerEnabled: false, mqttPort: 0, mqttWsPort: 0, jt808Port: false, host: '127.0.0.1' });
+        const app = await buildApp({ config, redis, masterKey: 'cluster-test', logger: false });
+        await app.app.listen({ port: 0, host: '127.0.0.1' });
+        const telemetry = await attachTelemetry(app, config);
+        started.push({ app, client: redis, url: `http://127.0.0.1:${(app.app.server.address() as { port: number }).port}`, mqttPort: telemetry.tcpPort! });
+      }
+      const [first, second] = started as [(typeof started)[number], (typeof started)[number]];
+      const issued = await first.app.services.tenants.create({ code: 'CMDS', name: 'Commands tenant' });
+      await first.app.services.directory.createUnit(issued.tenant.id, { id: 'sanitation', name: 'Sanitation' });
+      await first.app.services.directory.createStaff(issued.tenant.id, { id: 'w-1', name: 'W', role: 'worker', unitId: 'sanitation' });
+      const sdk = new CivicLoop({ baseUrl: first.url, apiKey: issued.secretKey });
+      const { device, credential } = await sdk.devices.register({ kind: 'badge', name: 'Badge of w-1', staffId: 'w-1', unitId: 'sanitation' });
+      const badge = await mqtt.connectAsync(`mqtt://127.0.0.1:${second.mqttPort}`, { username: credential.username, password: credential.password, reconnectPeriod: 0 });
+      try {
+        const received = new Promise<{ ticketId: string }>((resolve) => badge.once('message', (_topic, payload) => resolve(JSON.parse(payload.toString()) as { ticketId: string })));
+        await badge.subscribeAsync(nativeTopic(issued.tenant.id, 'badge', device.id, 'cmd'), { qos: 1 });
+        const ticket = await sdk.tickets.create(BIN_REPORT);
+        await sdk.tickets.dispatch(ticket.id, { unitId: 'sanitation', assigneeId: 'w-1' });
+        expect((await received).ticketId).toBe(ticket.id);
+      } finally {
+        await badge.endAsync();
+      }
+    } finally {
+      for (const g of started) {
+        await g.app.app.close();
+        g.client.disconnect();
+      }
     }
   });
 
