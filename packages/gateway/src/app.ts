@@ -35,6 +35,7 @@ import { webhookRoutes } from './routes/webhooks.js';
 import { intakeRoutes } from './routes/intake.js';
 import { open311Routes } from './routes/open311/index.js';
 import { osmAndRoutes } from './routes/osmand.js';
+import { brokerHookRoutes } from './routes/broker-hooks.js';
 import { statsRoutes } from './routes/stats.js';
 import { StatsProjector } from './stats/stats-projector.js';
 import { WebhookDeliveryLoop } from './webhooks/delivery-loop.js';
@@ -191,6 +192,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
         { name: 'tenants' },
         { name: 'devices', description: 'Vehicles and badges that publish telemetry over MQTT' },
         { name: 'fleet', description: 'Live positions, tracks, attendance' },
+        { name: 'broker hooks', description: 'Authentication and authorization for devices on an external MQTT broker (EMQX)' },
         { name: 'media', description: 'Photo evidence' },
         { name: 'residents', description: 'Identities for residents without a login' },
         { name: 'operations' },
@@ -212,6 +214,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   await app.register(tenantRoutes, { services });
   await app.register(deviceRoutes, { services });
   await app.register(osmAndRoutes, { services });
+  await app.register(brokerHookRoutes, { services });
   await app.register(fleetRoutes, { services, ticketService, streams, hub });
   await app.register(residentRoutes, { services });
   await app.register(mediaRoutes, { services, store: options.mediaStore ?? mediaStoreFor(config) });

@@ -34,6 +34,7 @@ export interface GatewayConfig {
   logLevel: string;
   masterKey: string | undefined;
   operatorToken: string | undefined;
+  brokerHookToken: string | undefined;
   bodyLimitBytes: number;
   idempotencyTtlSeconds: number;
   tokenMaxTtlSeconds: number;
@@ -150,6 +151,7 @@ export const SETTINGS = [
   setting({ key: 'logLevel', env: 'LOG_LEVEL', default: 'info', parse: logLevel, doc: 'pino log level.' }),
   setting({ key: 'masterKey', env: 'CIVICLOOP_MASTER_KEY', default: undefined, parse: text, doc: 'Encrypts token-signing keys at rest. Unset: generated once into DATA_DIR/master.key. Set it in production and keep it out of Redis backups.' }),
   setting({ key: 'operatorToken', env: 'CIVICLOOP_OPERATOR_TOKEN', default: undefined, parse: text, doc: 'Bearer token for tenant administration (POST /v1/tenants) and the gateway-wide refusal counters (GET /v1/telemetry/unattributed). Unset: those routes are disabled.' }),
+  setting({ key: 'brokerHookToken', env: 'BROKER_HOOK_TOKEN', default: undefined, parse: text, doc: 'Bearer token an external MQTT broker (EMQX) sends with its HTTP authentication and authorization calls (POST /v1/broker/emqx/authenticate and /authorize). Unset: those routes are disabled.' }),
   setting({ key: 'bodyLimitBytes', env: 'BODY_LIMIT_BYTES', default: '1048576', parse: integer(1024, 50 * 1048576), doc: 'Largest JSON request body accepted.' }),
   setting({ key: 'idempotencyTtlSeconds', env: 'IDEMPOTENCY_TTL_SECONDS', default: '86400', parse: integer(60, 30 * 86400), doc: 'How long an Idempotency-Key is remembered.' }),
   setting({ key: 'tokenMaxTtlSeconds', env: 'TOKEN_MAX_TTL_SECONDS', default: '3600', parse: integer(60, 7 * 86400), doc: 'Longest token lifetime (exp - iat) accepted.' }),

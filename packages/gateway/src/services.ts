@@ -34,6 +34,8 @@ export interface Services {
 export type Access =
   | { kind: 'none' }
   | { kind: 'operator' }
+  /** An external MQTT broker's authentication and authorization calls (Bearer BROKER_HOOK_TOKEN). */
+  | { kind: 'broker' }
   | { kind: 'roles'; roles: readonly Role[] };
 
 declare module 'fastify' {

@@ -55,6 +55,7 @@ export const ERRORS = {
   CL_ERR_PUBLISHABLE_KEY_SCOPE: define(403, 'A publishable key can only create reports and read the catalogue; use the secret key on the server, or add a resident token.'),
   CL_ERR_ORIGIN_NOT_ALLOWED: define(403, 'This web page\'s origin may not call the API for this tenant; add it to the tenant\'s allowedOrigins.'),
   CL_ERR_OPERATOR_DISABLED: define(403, 'Tenant administration is disabled; set CIVICLOOP_OPERATOR_TOKEN on the gateway to enable it.'),
+  CL_ERR_BROKER_HOOKS_DISABLED: define(403, 'The broker hooks are disabled; set BROKER_HOOK_TOKEN on the gateway and send it as a Bearer token from the broker.'),
   CL_ERR_ALREADY_EXISTS: define(409, 'A record with this id already exists; pick another id, or change the existing one with PATCH.'),
   CL_ERR_TENANT_CODE_TAKEN: define(409, 'A tenant with this code already exists; pick another code.'),
   CL_ERR_DEVICE_UNREACHABLE: define(409, 'The device cannot be reached that way right now (not connected to this gateway, or its protocol cannot carry this); the message says which.'),

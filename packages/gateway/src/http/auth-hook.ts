@@ -27,6 +27,13 @@ export function installAuth(app: FastifyInstance, services: Services): void {
       await shared.countKeyless(request.ip);
       return;
     }
+    if (access.kind === 'broker') {
+      const expected = services.config.brokerHookToken;
+      if (!expected) throw new CivicLoopError('CL_ERR_BROKER_HOOKS_DISABLED');
+      const given = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
+      if (!sameSecret(given, expected)) throw new CivicLoopError('CL_ERR_UNAUTHENTICATED', 'The broker hooks need Authorization: Bearer <BROKER_HOOK_TOKEN>; set that header in the broker\'s HTTP authentication and authorization settings.');
+      return;
+    }
     if (access.kind === 'operator') {
       const expected = services.config.operatorToken;
       if (!expected) throw new CivicLoopError('CL_ERR_OPERATOR_DISABLED');

@@ -71,6 +71,17 @@ function drop(packet: PublishPacket): void {
 /** What a topic is, if this device may publish to it; remembered for the device's next publish. */
 function judgeTopic(session: DeviceSession, name: string): ParsedTopic | undefined {
   if (session.lastTopic?.name === name) return session.lastTopic.topic;
+  const topic = ownTopic(session, name);
+  if (topic) session.lastTopic = { name, topic };
+  return topic;
+}
+
+/**
+ * What a topic is, if it is one of the device's own: its native topics, OwnTracks topics under
+ * the name it logged in with (or its id), ThingsBoard's `v1/devices/me/...`. The embedded broker
+ * and an external one's authorization hook (routes/broker-hooks.ts) both ask this.
+ */
+export function ownTopic(session: Pick<DeviceSession, 'tenantId' | 'device' | 'username'>, name: string): ParsedTopic | undefined {
   const { tenantId, device } = session;
   const topic = parseTopic(name);
   const allowed =
@@ -78,7 +89,5 @@ function judgeTopic(session: DeviceSession, name: string): ParsedTopic | undefin
     (topic.format === 'thingsboard' ||
       (topic.format === 'native' && topic.tenantId === tenantId && topic.kind === device.kind && topic.deviceId === device.id) ||
       (topic.format === 'owntracks' && (topic.user === session.username || topic.user === device.id)));
-  if (!allowed) return undefined;
-  session.lastTopic = { name, topic };
-  return topic;
+  return allowed ? topic : undefined;
 }

@@ -5,7 +5,7 @@ import type { DeviceSession } from './authorize-publish.js';
 import { sessionOf } from './authenticate.js';
 
 /** The only topics a device may subscribe to: its own command topics, native and OwnTracks. */
-export function ownCommandTopics(session: DeviceSession): string[] {
+export function ownCommandTopics(session: Pick<DeviceSession, 'tenantId' | 'device' | 'username'>): string[] {
   const { tenantId, device, username } = session;
   return [nativeTopic(tenantId, device.kind, device.id, 'cmd'), ownTracksTopic(username, device.id, 'cmd'), ownTracksTopic(device.id, device.id, 'cmd')];
 }

@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nativeTopic } from '@civicloop/model';
+import { api, startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
+
+// The request bodies EMQX sends are the templates configured in it (docs/scaling.md gives these
+// two), with its ${...} placeholders filled in; answers are read as EMQX 5 reads them.
+const AUTHENTICATE_TEMPLATE = '{"clientid": "${clientid}", "username": "${username}", "password": "${password}"}';
+const AUTHORIZE_TEMPLATE = '{"tenant": "${client_attrs.civicloop_tenant}", "device": "${client_attrs.civicloop_device}", "username": "${username}", "topic": "${topic}", "action": "${action}"}';
+const fill = (template: string, values: Record<string, string>) => template.replace(/\$\{([\w.]+)\}/g, (_, name: string) => JSON.stringify(values[name] ?? '').slice(1, -1));
+
+let gw: TestGateway;
+let disabledHooks: TestGateway;
+const TOKEN = 'emqx-hook-token';
+
+beforeAll(async () => {
+  gw = await startTestGateway({ brokerHookToken: TOKEN }, { telemetry: true });
+  disabledHooks = await startTestGateway({}, { redis: gw.redis });
+});
+afterAll(async () => {
+  await disabledHooks?.close();
+  await gw?.close();
+});
+
+async function emqx(path: 'authenticate' | 'authorize', values: Record<string, string>, token = TOKEN, gateway = gw) {
+  const response = await fetch(`${gateway.url}/v1/broker/emqx/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: fill(path === 'authenticate' ? AUTHENTICATE_TEMPLATE : AUTHORIZE_TEMPLATE, values),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+describe('EMQX HTTP authentication and authorization', () => {
+  it('lets a device log in with its own credentials and keep to its own topics', async () => {
+    const registered = await api(gw.url, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name: 'Badge 1' } });
+    const other = await api(gw.url, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name: 'Badge 2' } });
+    const { device, credential } = registered.body as { device: { id: string }; credential: { username: string; password: string } };
+
+    const login = await emqx('authenticate', { clientid: 'badge-1', username: credential.username, password: credential.password });
+    expect(login).toEqual({ status: 200, body: { result: 'allow', is_superuser: false, client_attrs: { civicloop_tenant: gw.tenant.id, civicloop_device: device.id } } });
+    // ThingsBoard style: the secret as username, no password.
+    expect((await emqx('authenticate', { clientid: 'badge-1', username: credential.password, password: '' })).body.result).toBe('allow');
+    expect((await emqx('authenticate', { clientid: 'badge-1', username: credential.username, password: 'cl_dk_wrong' })).body).toEqual({ result: 'deny', is_superuser: false });
+    // Another device's secret under this device's name.
+    expect((await emqx('authenticate', { clientid: 'x', username: credential.username, password: other.body.credential.password })).body.result).toBe('deny');
+
+    const attrs = login.body.client_attrs as Record<string, string>;
+    const ask = (topic: string, action: string) => emqx('authorize', { 'client_attrs.civicloop_tenant': attrs.civicloop_tenant!, 'client_attrs.civicloop_device': attrs.civicloop_device!, username: credential.username, topic, action });
+    const own = (channel: 'position' | 'cmd') => nativeTopic(gw.tenant.id, 'badge', device.id, channel);
+    expect((await ask(own('position'), 'publish')).body).toEqual({ result: 'allow' });
+    expect((await ask(`owntracks/${credential.username}/phone`, 'publish')).body).toEqual({ result: 'allow' });
+    expect((await ask(own('cmd'), 'subscribe')).body).toEqual({ result: 'allow' });
+    expect((await ask(own('cmd'), 'publish')).body).toEqual({ result: 'deny' });
+    expect((await ask(nativeTopic(gw.tenant.id, 'badge', other.body.device.id, 'position'), 'publish')).body).toEqual({ result: 'deny' });
+    expect((await ask(nativeTopic(gw.tenant.id, 'badge', other.body.device.id, 'cmd'), 'subscribe')).body).toEqual({ result: 'deny' });
+    expect((await ask(`civicloop/${gw.tenant.id}/#`, 'subscribe')).body).toEqual({ result: 'deny' });
+    const counters = (await api(gw.url, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body;
+    // A secret no device has belongs to no tenant: only the other device's secret counts here.
+    expect(counters).toMatchObject({ deniedPublishes: 2, deniedSubscriptions: 2, refusedConnects: 1 });
+
+    // Disabled over the HTTP API: refused at the next login, and its topics closed at once.
+    expect((await api(gw.url, 'PATCH', `/v1/devices/${device.id}`, { auth: gw.tenant.secretKey, body: { disabled: true } })).status).toBe(200);
+    expect((await emqx('authenticate', { clientid: 'badge-1', username: credential.username, password: credential.password })).body.result).toBe('deny');
+    expect((await ask(own('position'), 'publish')).body).toEqual({ result: 'deny' });
+  });
+
+  it('answers only the broker: a wrong token is refused, and the hooks are off without BROKER_HOOK_TOKEN', async () => {
+    const wrong = await emqx('authenticate', { clientid: 'c', username: 'u', password: 'p' }, 'not-the-token');
+    expect(wrong.status).toBe(401);
+    expect((wrong.body.error as { code: string }).code).toBe('CL_ERR_UNAUTHENTICATED');
+    const off = await emqx('authenticate', { clientid: 'c', username: 'u', password: 'p' }, TOKEN, disabledHooks);
+    expect(off.status).toBe(403);
+    expect((off.body.error as { code: string }).code).toBe('CL_ERR_BROKER_HOOKS_DISABLED');
+  });
+});

@@ -1,0 +1,104 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { Services } from '../services.js';
+import { ownTopic } from '../telemetry/mqtt/authorize-publish.js';
+import { ownCommandTopics } from '../telemetry/mqtt/authorize-subscribe.js';
+import { errorResponses } from './shared-schemas.js';
+
+const tags = ['broker hooks'];
+/** The client attributes the authentication answer sets, for the authorization request to send back. */
+const TENANT_ATTRIBUTE = 'civicloop_tenant';
+const DEVICE_ATTRIBUTE = 'civicloop_device';
+
+/**
+ * EMQX's HTTP authentication and authorization (EMQX 5, "HTTP Server" authenticator and
+ * authorizer), so that devices connecting to an EMQX cluster log in with their own CivicLoop
+ * credentials and keep to their own topics, as on the embedded broker:
+ *
+ * - authentication: a device's secret as password with its id as username, or (ThingsBoard-style)
+ *   as username alone; the answer sets client attributes naming its tenant and device (EMQX
+ *   5.7+), which the authorization request template sends back;
+ * - authorization: publishing to its own topics (native, OwnTracks, ThingsBoard; never a command
+ *   topic) and subscribing to its own command topics only.
+ *
+ * Answers are 200 with `{ "result": "allow" | "deny" }`, as EMQX reads them. The routes need
+ * `Authorization: Bearer <BROKER_HOOK_TOKEN>` (a header set in EMQX's settings).
+ */
+export const brokerHookRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  const { devices } = services;
+  const counters = () => services.telemetry?.counters;
+
+  app.post(
+    '/v1/broker/emqx/authenticate',
+    {
+      config: { access: { kind: 'broker' } },
+      schema: {
+        tags,
+        summary: 'EMQX HTTP authentication: may this device connect? (Bearer BROKER_HOOK_TOKEN)',
+        security: [{ bearer: [] }],
+        body: Type.Object({ username: Type.Optional(Type.String({ maxLength: 512 })), password: Type.Optional(Type.String({ maxLength: 512 })), clientid: Type.Optional(Type.String({ maxLength: 512 })) }),
+        response: {
+          200: Type.Object({ result: Type.Union([Type.Literal('allow'), Type.Literal('deny')]), is_superuser: Type.Boolean(), client_attrs: Type.Optional(Type.Record(Type.String(), Type.String())) }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { username = '', password = '' } = request.body;
+      const deny = { result: 'deny' as const, is_superuser: false };
+      const result = await devices.login(password || username);
+      const tally = counters();
+      if ('refused' in result) {
+        if (tally && result.tenantId) tally.of(result.tenantId).refusedConnects++;
+        else if (tally) tally.unattributedRefusedConnects++;
+        return deny;
+      }
+      // Username + password clients must name the device the secret belongs to.
+      if (password && username !== result.device.id) {
+        if (tally) tally.of(result.login.tenantId).refusedConnects++;
+        return deny;
+      }
+      return { result: 'allow' as const, is_superuser: false, client_attrs: { [TENANT_ATTRIBUTE]: result.login.tenantId, [DEVICE_ATTRIBUTE]: result.device.id } };
+    },
+  );
+
+  app.post(
+    '/v1/broker/emqx/authorize',
+    {
+      config: { access: { kind: 'broker' } },
+      schema: {
+        tags,
+        summary: 'EMQX HTTP authorization: may this device publish or subscribe to this topic? (Bearer BROKER_HOOK_TOKEN)',
+        security: [{ bearer: [] }],
+        body: Type.Object({
+          tenant: Type.String({ maxLength: 128, description: '${client_attrs.civicloop_tenant}' }),
+          device: Type.String({ maxLength: 128, description: '${client_attrs.civicloop_device}' }),
+          username: Type.Optional(Type.String({ maxLength: 512 })),
+          topic: Type.String({ maxLength: 1024 }),
+          action: Type.String({ maxLength: 32, description: 'publish or subscribe' }),
+        }),
+        response: { 200: Type.Object({ result: Type.Union([Type.Literal('allow'), Type.Literal('deny')]) }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { tenant, device: deviceId, username, topic, action } = request.body;
+      const device = tenant && deviceId ? await devices.get(tenant, deviceId) : undefined;
+      if (!device || device.disabled) return { result: 'deny' as const };
+      const session = { tenantId: tenant, device, username: username ?? device.id };
+      const tally = counters()?.of(tenant);
+      if (action === 'subscribe') {
+        if (ownCommandTopics(session).includes(topic)) return { result: 'allow' as const };
+        if (tally) tally.deniedSubscriptions++;
+        return { result: 'deny' as const };
+      }
+      if (action === 'publish') {
+        const own = ownTopic(session, topic);
+        // A command topic carries commands to the device; the device does not publish there.
+        if (own && own.channel !== 'cmd') return { result: 'allow' as const };
+        if (tally) tally.deniedPublishes++;
+        return { result: 'deny' as const };
+      }
+      return { result: 'deny' as const };
+    },
+  );
+};
