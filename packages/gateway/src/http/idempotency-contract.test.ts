@@ -18,7 +18,7 @@ let photo: Buffer;
 
 beforeAll(async () => {
   // No background loops: they would write between the two sends.
-  gw = await startTestGateway({ operatorToken: 'operator-token', webhooksEnabled: false }, { telemetry: true });
+  gw = await startTestGateway({ operatorToken: 'operator-token', brokerHookToken: 'broker-token', webhooksEnabled: false }, { telemetry: true });
   doc = (await api(gw.url, 'GET', '/v1/openapi.json')).body;
   tokens = {
     dispatcher: await gw.tenant.token('disp-1', 'dispatcher'),
@@ -116,6 +116,11 @@ const REQUESTS: Record<string, () => Promise<Send>> = {
     const device = await post('/v1/devices', { kind: 'vehicle', name: 'Truck' }, gw.tenant.secretKey);
     return { path: `/v1/devices/${device.body.device.id}/credentials`, auth: gw.tenant.secretKey };
   },
+  '/v1/broker/emqx/authenticate': async () => {
+    const device = await post('/v1/devices', { kind: 'badge', name: 'Badge on EMQX' }, gw.tenant.secretKey);
+    return { path: '/v1/broker/emqx/authenticate', body: { clientid: 'c', username: device.body.credential.username, password: device.body.credential.password }, auth: 'broker-token' };
+  },
+  '/v1/broker/emqx/authorize': async () => ({ path: '/v1/broker/emqx/authorize', body: { tenant: gw.tenant.id, device: 'no-such-device', username: 'u', topic: 't', action: 'publish' }, auth: 'broker-token' }),
   '/v1/residents/anonymous': async () => ({ path: '/v1/residents/anonymous', key: gw.tenant.publishableKey }),
   '/v1/residents/anonymous/token': async () => {
     const identity = (await api(gw.url, 'POST', '/v1/residents/anonymous', { key: gw.tenant.publishableKey })).body;

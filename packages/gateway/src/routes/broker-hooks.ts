@@ -31,7 +31,8 @@ export const brokerHookRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
   app.post(
     '/v1/broker/emqx/authenticate',
     {
-      config: { access: { kind: 'broker' } },
+      // A decision on the registry as it is: asking again writes nothing (counters are in memory).
+      config: { access: { kind: 'broker' }, idempotency: 'content' },
       schema: {
         tags,
         summary: 'EMQX HTTP authentication: may this device connect? (Bearer BROKER_HOOK_TOKEN)',
@@ -65,7 +66,8 @@ export const brokerHookRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
   app.post(
     '/v1/broker/emqx/authorize',
     {
-      config: { access: { kind: 'broker' } },
+      // A decision on the registry as it is: asking again writes nothing (counters are in memory).
+      config: { access: { kind: 'broker' }, idempotency: 'content' },
       schema: {
         tags,
         summary: 'EMQX HTTP authorization: may this device publish or subscribe to this topic? (Bearer BROKER_HOOK_TOKEN)',
