@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import { signToken, type TokenRole } from '@civicloop/model';
 import { attachTelemetry, buildApp, connectRedis, loadConfig, startRedisServer, type GatewayApp, type GatewayConfig, type RunningRedis, type RunningTelemetry } from '@civicloop/gateway';
 
@@ -213,6 +213,38 @@ export async function startTestCluster(options: { replicas?: number; nodeTimeout
     async stop() {
       await Promise.all(nodes.map((n) => n.server.stop()));
       for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ClusterGateway {
+  app: GatewayApp;
+  /** Its own connection to the cluster. */
+  client: Cluster;
+  url: string;
+  telemetry?: RunningTelemetry;
+  close(): Promise<void>;
+}
+
+/**
+ * A gateway over a test cluster, on a free port, with its own cluster connection: several of them
+ * (same master key) serve the same tenants, as gateways behind a load balancer do. With
+ * `telemetry`, its MQTT broker listens on a free port too (JT/T 808 off).
+ */
+export async function startClusterGateway(cluster: TestCluster, overrides: Partial<GatewayConfig> = {}, options: { telemetry?: boolean } = {}): Promise<ClusterGateway> {
+  const client = (await connectRedis({ url: cluster.urls.join(','), cluster: true })) as Cluster;
+  const config = loadConfig({}, { port: 0, redisUrl: cluster.urls.join(','), redisCluster: true, logLevel: 'silent', schedulerEnabled: false, rateLimitPerKey: 0, rateLimitPerAddress: 0, ...overrides });
+  const app = await buildApp({ config, redis: client, masterKey: 'cluster-test', logger: false });
+  await app.app.listen({ port: 0, host: '127.0.0.1' });
+  const telemetry = options.telemetry ? await attachTelemetry(app, { ...config, mqttPort: 0, mqttWsPort: 0, jt808Port: false, host: '127.0.0.1' }) : undefined;
+  return {
+    app,
+    client,
+    url: `http://127.0.0.1:${(app.app.server.address() as { port: number }).port}`,
+    ...(telemetry ? { telemetry } : {}),
+    async close() {
+      await app.app.close();
+      client.disconnect();
     },
   };
 }

@@ -12,6 +12,20 @@ function sameSecret(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
+/** The routes a fixed token opens, the setting it comes from, and what to say when it is unset or wrong. */
+const FIXED_TOKENS = {
+  operator: { setting: 'operatorToken', disabled: 'CL_ERR_OPERATOR_DISABLED', wrong: 'Tenant administration needs Authorization: Bearer <CIVICLOOP_OPERATOR_TOKEN>.' },
+  broker: { setting: 'brokerHookToken', disabled: 'CL_ERR_BROKER_HOOKS_DISABLED', wrong: "The broker hooks need Authorization: Bearer <BROKER_HOOK_TOKEN>; set that header in the broker's HTTP authentication and authorization settings." },
+} as const;
+
+function checkFixedToken(kind: keyof typeof FIXED_TOKENS, authorization: string | undefined, services: Services): void {
+  const { setting, disabled, wrong } = FIXED_TOKENS[kind];
+  const expected = services.config[setting];
+  if (!expected) throw new CivicLoopError(disabled);
+  const given = /^Bearer\s+(.+)$/i.exec(authorization ?? '')?.[1] ?? '';
+  if (!sameSecret(given, expected)) throw new CivicLoopError('CL_ERR_UNAUTHENTICATED', wrong);
+}
+
 /** Resolves the principal of every request whose route asks for it, before the body is read. */
 export function installAuth(app: FastifyInstance, services: Services): void {
   app.decorateRequest('principal', null as unknown as Principal);
@@ -27,18 +41,8 @@ export function installAuth(app: FastifyInstance, services: Services): void {
       await shared.countKeyless(request.ip);
       return;
     }
-    if (access.kind === 'broker') {
-      const expected = services.config.brokerHookToken;
-      if (!expected) throw new CivicLoopError('CL_ERR_BROKER_HOOKS_DISABLED');
-      const given = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
-      if (!sameSecret(given, expected)) throw new CivicLoopError('CL_ERR_UNAUTHENTICATED', 'The broker hooks need Authorization: Bearer <BROKER_HOOK_TOKEN>; set that header in the broker\'s HTTP authentication and authorization settings.');
-      return;
-    }
-    if (access.kind === 'operator') {
-      const expected = services.config.operatorToken;
-      if (!expected) throw new CivicLoopError('CL_ERR_OPERATOR_DISABLED');
-      const given = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
-      if (!sameSecret(given, expected)) throw new CivicLoopError('CL_ERR_UNAUTHENTICATED', 'Tenant administration needs Authorization: Bearer <CIVICLOOP_OPERATOR_TOKEN>.');
+    if (access.kind === 'operator' || access.kind === 'broker') {
+      checkFixedToken(access.kind, request.headers.authorization, services);
       return;
     }
     const principal = await authenticate(

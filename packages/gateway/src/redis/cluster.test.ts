@@ -1,32 +1,26 @@
 import type { Cluster } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CivicLoop, signToken } from '@civicloop/sdk';
-import { BIN_REPORT, startTestCluster, type TestCluster } from '../../../../test-support/gateway-harness.js';
-import { buildApp, type GatewayApp } from '../app.js';
-import { loadConfig } from '../config.js';
-import { connectRedis } from './connect.js';
-import { attachTelemetry } from '../telemetry/attach.js';
 import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
+import { CivicLoop, signToken } from '@civicloop/sdk';
+import { BIN_REPORT, startClusterGateway, startTestCluster, type ClusterGateway, type TestCluster } from '../../../../test-support/gateway-harness.js';
+import type { GatewayApp } from '../app.js';
 import { tenantKeys } from './keys.js';
 
 // The same code on a three-master Redis Cluster: every multi-key script must stay in one slot.
 let cluster: TestCluster;
+let started: ClusterGateway;
 let gateway: GatewayApp;
 let client: Cluster;
 let url: string;
 
 beforeAll(async () => {
   cluster = await startTestCluster();
-  client = (await connectRedis({ url: cluster.urls.join(','), cluster: true })) as Cluster;
-  const config = loadConfig({}, { port: 0, redisUrl: cluster.urls.join(','), redisCluster: true, logLevel: 'silent', schedulerEnabled: false });
-  gateway = await buildApp({ config, redis: client, masterKey: 'cluster-test', logger: false });
-  await gateway.app.listen({ port: 0, host: '127.0.0.1' });
-  url = `http://127.0.0.1:${(gateway.app.server.address() as { port: number }).port}`;
+  started = await startClusterGateway(cluster);
+  ({ app: gateway, client, url } = started);
 });
 afterAll(async () => {
-  await gateway?.app.close();
-  client?.disconnect();
+  await started?.close();
   await cluster?.stop();
 });
 
@@ -80,10 +74,8 @@ describe('on Redis Cluster', () => {
 
   it('serves concurrent load from two gateways without a request failing because of how commands are batched (ioredis#2109)', async () => {
     // A second gateway on the same cluster, with its own connection.
-    const secondClient = (await connectRedis({ url: cluster.urls.join(','), cluster: true })) as Cluster;
-    const second = await buildApp({ config: loadConfig({}, { port: 0, redisUrl: cluster.urls.join(','), redisCluster: true, logLevel: 'silent', schedulerEnabled: false }), redis: secondClient, masterKey: 'cluster-test', logger: false });
-    await second.app.listen({ port: 0, host: '127.0.0.1' });
-    const secondUrl = `http://127.0.0.1:${(second.app.server.address() as { port: number }).port}`;
+    const second = await startClusterGateway(cluster);
+    const secondUrl = second.url;
     try {
       // Tenants whose keys live on every master, so each batch mixes slots of several nodes.
       const tenants: Awaited<ReturnType<typeof gateway.services.tenants.create>>[] = [];
@@ -124,29 +116,21 @@ describe('on Redis Cluster', () => {
         expect(page.items.map((x) => x.id).sort()).toEqual(created[i]!.sort());
       }
     } finally {
-      await second.app.close();
-      secondClient.disconnect();
+      await second.close();
     }
   });
 
   it('sends an assignment given through one gateway to a badge connected to the other (the command notice crosses the cluster)', async () => {
-    const started: { app: GatewayApp; client: Cluster; url: string; mqttPort: number }[] = [];
+    const pair: ClusterGateway[] = [];
     try {
-      for (let i = 0; i < 2; i++) {
-        const redis = (await connectRedis({ url: cluster.urls.join(','), cluster: true })) as Cluster;
-        const config = loadConfig({}, { port: 0, redisUrl: cluster.urls.join(','), redisCluster: true, logLevel: 'silent', schedulerEnabled: false, mqttPort: 0, mqttWsPort: 0, jt808Port: false, host: '127.0.0.1' });
-        const app = await buildApp({ config, redis, masterKey: 'cluster-test', logger: false });
-        await app.app.listen({ port: 0, host: '127.0.0.1' });
-        const telemetry = await attachTelemetry(app, config);
-        started.push({ app, client: redis, url: `http://127.0.0.1:${(app.app.server.address() as { port: number }).port}`, mqttPort: telemetry.tcpPort! });
-      }
-      const [first, second] = started as [(typeof started)[number], (typeof started)[number]];
+      for (let i = 0; i < 2; i++) pair.push(await startClusterGateway(cluster, {}, { telemetry: true }));
+      const [first, second] = pair as [ClusterGateway, ClusterGateway];
       const issued = await first.app.services.tenants.create({ code: 'CMDS', name: 'Commands tenant' });
       await first.app.services.directory.createUnit(issued.tenant.id, { id: 'sanitation', name: 'Sanitation' });
       await first.app.services.directory.createStaff(issued.tenant.id, { id: 'w-1', name: 'W', role: 'worker', unitId: 'sanitation' });
       const sdk = new CivicLoop({ baseUrl: first.url, apiKey: issued.secretKey });
       const { device, credential } = await sdk.devices.register({ kind: 'badge', name: 'Badge of w-1', staffId: 'w-1', unitId: 'sanitation' });
-      const badge = await mqtt.connectAsync(`mqtt://127.0.0.1:${second.mqttPort}`, { username: credential.username, password: credential.password, reconnectPeriod: 0 });
+      const badge = await mqtt.connectAsync(`mqtt://127.0.0.1:${second.telemetry!.tcpPort}`, { username: credential.username, password: credential.password, reconnectPeriod: 0 });
       try {
         const received = new Promise<{ ticketId: string }>((resolve) => badge.once('message', (_topic, payload) => resolve(JSON.parse(payload.toString()) as { ticketId: string })));
         await badge.subscribeAsync(nativeTopic(issued.tenant.id, 'badge', device.id, 'cmd'), { qos: 1 });
@@ -157,10 +141,7 @@ describe('on Redis Cluster', () => {
         await badge.endAsync();
       }
     } finally {
-      for (const g of started) {
-        await g.app.app.close();
-        g.client.disconnect();
-      }
+      for (const g of pair) await g.close();
     }
   });
 

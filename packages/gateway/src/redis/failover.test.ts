@@ -1,11 +1,7 @@
-import type { Cluster } from 'ioredis';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
-import { BIN_REPORT, startTestCluster, type TestCluster, type TestClusterNode } from '../../../../test-support/gateway-harness.js';
-import { buildApp, type GatewayApp } from '../app.js';
-import { loadConfig } from '../config.js';
-import { connectRedis } from './connect.js';
+import { BIN_REPORT, startClusterGateway, startTestCluster, type ClusterGateway, type TestCluster, type TestClusterNode } from '../../../../test-support/gateway-harness.js';
 import { tenantKeys } from './keys.js';
 
 // A 3-master, 3-replica Redis Cluster (node timeout 2 s), two gateways, and the master holding a
@@ -14,7 +10,7 @@ import { tenantKeys } from './keys.js';
 // replica has taken over, as a supervisor would: with one replica per master the promoted master
 // has none until then, and its writes' answers wait for one.
 let cluster: TestCluster;
-let gateways: { app: GatewayApp; client: Cluster; url: string }[] = [];
+let gateways: ClusterGateway[] = [];
 
 beforeAll(async () => {
   cluster = await startTestCluster({ replicas: 1, nodeTimeoutMs: 2000 });
@@ -25,20 +21,11 @@ afterAll(async () => {
 });
 
 async function startGateways(redisWaitReplicas: number): Promise<void> {
-  for (let i = 0; i < 2; i++) {
-    const client = (await connectRedis({ url: cluster.urls.join(','), cluster: true })) as Cluster;
-    const config = loadConfig({}, { port: 0, redisUrl: cluster.urls.join(','), redisCluster: true, logLevel: 'silent', schedulerEnabled: false, redisWaitReplicas, redisWaitTimeoutMs: 500, rateLimitPerKey: 0, rateLimitPerAddress: 0 });
-    const app = await buildApp({ config, redis: client, masterKey: 'failover-test', logger: false });
-    await app.app.listen({ port: 0, host: '127.0.0.1' });
-    gateways.push({ app, client, url: `http://127.0.0.1:${(app.app.server.address() as { port: number }).port}` });
-  }
+  for (let i = 0; i < 2; i++) gateways.push(await startClusterGateway(cluster, { redisWaitReplicas, redisWaitTimeoutMs: 500 }));
 }
 
 async function closeGateways(): Promise<void> {
-  for (const g of gateways) {
-    await g.app.app.close();
-    g.client.disconnect();
-  }
+  for (const g of gateways) await g.close();
   gateways = [];
 }
 

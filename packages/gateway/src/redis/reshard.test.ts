@@ -1,11 +1,7 @@
-import type { Cluster } from 'ioredis';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
-import { BIN_REPORT, startTestCluster, type TestCluster } from '../../../../test-support/gateway-harness.js';
-import { buildApp, type GatewayApp } from '../app.js';
-import { loadConfig } from '../config.js';
-import { connectRedis } from './connect.js';
+import { BIN_REPORT, startClusterGateway, startTestCluster, type ClusterGateway, type TestCluster } from '../../../../test-support/gateway-harness.js';
 import { tenantKeys } from './keys.js';
 
 // A tenant's slot moved from one master to another (CLUSTER SETSLOT IMPORTING / MIGRATING, then
@@ -13,29 +9,22 @@ import { tenantKeys } from './keys.js';
 // created and read. Mid-move a script finds some of its keys gone (TRYAGAIN) or all of them
 // (ASK); the gateway must retry those itself: the clients here do not retry at all.
 let cluster: TestCluster;
-let gateway: GatewayApp;
-let client: Cluster;
-let url: string;
+let started: ClusterGateway;
 
 beforeAll(async () => {
   cluster = await startTestCluster();
-  client = (await connectRedis({ url: cluster.urls.join(','), cluster: true })) as Cluster;
-  const config = loadConfig({}, { port: 0, redisUrl: cluster.urls.join(','), redisCluster: true, logLevel: 'silent', schedulerEnabled: false, rateLimitPerKey: 0, rateLimitPerAddress: 0 });
-  gateway = await buildApp({ config, redis: client, masterKey: 'reshard-test', logger: false });
-  await gateway.app.listen({ port: 0, host: '127.0.0.1' });
-  url = `http://127.0.0.1:${(gateway.app.server.address() as { port: number }).port}`;
+  started = await startClusterGateway(cluster);
 }, 60_000);
 afterAll(async () => {
-  await gateway?.app.close();
-  client?.disconnect();
+  await started?.close();
   await cluster?.stop();
 });
 
 describe("resharding a tenant's slot under load", () => {
   it('answers every create, read and command while the slot moves, and loses nothing', async () => {
-    const issued = await gateway.services.tenants.create({ code: 'RESHARD', name: 'Reshard tenant' });
-    await gateway.services.directory.createUnit(issued.tenant.id, { id: 'sanitation', name: 'Sanitation' });
-    const slot = Number(await client.cluster('KEYSLOT', tenantKeys(issued.tenant.id).tenant));
+    const issued = await started.app.services.tenants.create({ code: 'RESHARD', name: 'Reshard tenant' });
+    await started.app.services.directory.createUnit(issued.tenant.id, { id: 'sanitation', name: 'Sanitation' });
+    const slot = Number(await started.client.cluster('KEYSLOT', tenantKeys(issued.tenant.id).tenant));
     const nodes = await Promise.all(
       cluster.nodes.map(async (node) => {
         const probe = new Redis(node.url);
@@ -48,7 +37,7 @@ describe("resharding a tenant's slot under load", () => {
     const source = nodes.find((n) => n.node.port === ownerPort)!;
     const target = nodes.find((n) => n !== source)!;
 
-    const sdk = new CivicLoop({ baseUrl: url, apiKey: issued.secretKey, maxRetries: 0, timeoutMs: 10_000 });
+    const sdk = new CivicLoop({ baseUrl: started.url, apiKey: issued.secretKey, maxRetries: 0, timeoutMs: 10_000 });
     const created: string[] = [];
     const failures: unknown[] = [];
     let stop = false;

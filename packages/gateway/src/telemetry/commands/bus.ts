@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
 import { globalKeys } from '../../redis/keys.js';
@@ -12,21 +13,23 @@ import { globalKeys } from '../../redis/keys.js';
  */
 export class CommandBus {
   private subscriber: Redis | Cluster | undefined;
+  /** Names this gateway's notices: the gateway that gave a command has already sent it if it could. */
+  private readonly id = randomUUID();
 
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly log: FastifyBaseLogger,
   ) {}
 
-  /** Listens for notices; `onNotice` is called for every device told about, on every gateway. */
+  /** Listens for notices; `onNotice` is called for every device other gateways tell about. */
   async start(onNotice: (tenantId: string, deviceId: string) => void): Promise<void> {
     const subscriber = this.redis.duplicate();
     this.subscriber = subscriber;
     subscriber.on('error', (error: Error) => this.log.debug({ err: error.message }, 'command notice subscriber'));
     subscriber.on('message', (_channel: string, message: string) => {
       try {
-        const { tenantId, deviceId } = JSON.parse(message) as { tenantId: string; deviceId: string };
-        onNotice(tenantId, deviceId);
+        const { from, tenantId, deviceId } = JSON.parse(message) as { from: string; tenantId: string; deviceId: string };
+        if (from !== this.id) onNotice(tenantId, deviceId);
       } catch (error) {
         this.log.warn({ err: error }, 'unreadable command notice');
       }
@@ -36,7 +39,7 @@ export class CommandBus {
   }
 
   async notify(tenantId: string, deviceId: string): Promise<void> {
-    await this.redis.publish(globalKeys.deviceCommands, JSON.stringify({ tenantId, deviceId }));
+    await this.redis.publish(globalKeys.deviceCommands, JSON.stringify({ from: this.id, tenantId, deviceId }));
   }
 
   close(): void {
