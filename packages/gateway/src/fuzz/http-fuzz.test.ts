@@ -92,6 +92,11 @@ async function send(request: Sent): Promise<{ status: number; text: string; type
 
 /** Percent-encodes every byte: works for any string, lone surrogates included. */
 const encodeBytes = (text: string) => [...Buffer.from(text, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+/**
+ * A query value as text. String() throws on objects whose toString or valueOf is not a function
+ * (anyJson makes `{"toString": 1}`), so anything but a string or number goes as its JSON.
+ */
+const queryText = (value: unknown) => (typeof value === 'string' ? value : typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? 'null'));
 /** A header value as raw bytes (UTF-8 read as Latin-1, as a careless client sends it), minus CR/LF. */
 const headerBytes = (text: string) => Buffer.from(text.replace(/[\r\n\0]/g, ''), 'utf8').toString('latin1').trim() || 'x';
 
@@ -107,7 +112,7 @@ function requestArbitrary(method: string, template: string, operation: Operation
       { weight: 1, arbitrary: fc.constantFrom('%', '%zz', '..', '.%2e', 'a%00b', '%E0%A4%A', 'x'.repeat(300)) },
     );
   const query = fc.tuple(
-    fc.subarray(queryParams).chain((chosen) => fc.tuple(...chosen.map((p) => fc.tuple(fc.constant(p.name), fc.oneof(hostileText, hostile(p.schema).map(String)))))),
+    fc.subarray(queryParams).chain((chosen) => fc.tuple(...chosen.map((p) => fc.tuple(fc.constant(p.name), fc.oneof(hostileText, hostile(p.schema).map(queryText)))))),
     fc.option(fc.tuple(hostileText, hostileText), { nil: undefined }),
   );
   const body: fc.Arbitrary<{ text?: string; type?: string }> = !['POST', 'PATCH'].includes(method)
