@@ -46,6 +46,15 @@ export interface GatewayConfig {
   mqttPort: number;
   mqttWsPort: number;
   mqttEnabled: boolean;
+  mqttBrokerUrl: string | undefined;
+  mqttBrokerUsername: string | undefined;
+  mqttBrokerPassword: string | undefined;
+  mqttBrokerClientId: string | undefined;
+  mqttBrokerShareGroup: string;
+  mqttBrokerSubscribers: number;
+  mqttBrokerSessionExpirySeconds: number;
+  mqttBrokerDynsec: boolean;
+  mqttBrokerDynsecTimeoutMs: number;
   deviceOfflineSeconds: number;
   telemetryMaxPayloadBytes: number;
   mqttPreAuthMaxBytes: number;
@@ -113,6 +122,27 @@ const url: Parser<string> = (raw, name) => {
   return raw;
 };
 
+const brokerUrl: Parser<string> = (raw, name) => {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new CivicLoopError('CL_ERR_CONFIG', `${name}="${raw}" is not a URL (e.g. mqtt://127.0.0.1:1883); change ${name}.`);
+  }
+  if (!['mqtt:', 'mqtts:', 'ws:', 'wss:'].includes(parsed.protocol)) throw new CivicLoopError('CL_ERR_CONFIG', `${name}="${raw}" is not an MQTT URL: use mqtt://, mqtts://, ws:// or wss://; change ${name}.`);
+  return raw;
+};
+
+/** MQTT client ids and share names may not hold the topic wildcards or separators the broker would misread. */
+const brokerClientId: Parser<string> = (raw, name) => {
+  if (!/^[A-Za-z0-9_.-]{1,100}$/.test(raw)) throw new CivicLoopError('CL_ERR_CONFIG', `${name}="${raw}" may hold only letters, digits, _ . and - (at most 100); change ${name}.`);
+  return raw;
+};
+const brokerShareGroup: Parser<string> = (raw, name) => {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(raw)) throw new CivicLoopError('CL_ERR_CONFIG', `${name}="${raw}" may hold only letters, digits, _ and - (no /, + or #); change ${name}.`);
+  return raw;
+};
+
 /** fastify's trustProxy: false, true (trust every hop), a hop count, or addresses / CIDRs. */
 const trustProxy: Parser<boolean | number | string> = (raw, name) => {
   if (/^(true|false)$/i.test(raw)) return raw.toLowerCase() === 'true';
@@ -161,6 +191,15 @@ export const SETTINGS = [
   setting({ key: 'sseHeartbeatMs', env: 'SSE_HEARTBEAT_MS', default: '15000', parse: integer(100, 600_000), doc: 'Interval of SSE keep-alive comments (and of blocking stream reads).' }),
   setting({ key: 'publicUrl', env: 'PUBLIC_URL', default: undefined, parse: url, doc: 'URL clients reach the gateway at, for printed links. Unset: http://HOST:PORT.' }),
   setting({ key: 'mqttEnabled', env: 'MQTT_ENABLED', default: 'true', parse: boolean, doc: 'Run the embedded MQTT broker for vehicle and badge telemetry.' }),
+  setting({ key: 'mqttBrokerUrl', env: 'MQTT_BROKER_URL', default: undefined, parse: brokerUrl, doc: 'An external MQTT 5 broker (cluster) the devices connect to, e.g. mqtt://broker:1883: the gateway then runs no broker of its own (MQTT_ENABLED, MQTT_PORT and MQTT_WS_PORT are ignored), takes the devices\' native-topic messages from it through a shared subscription and sends their commands through it. See docs/scaling.md.' }),
+  setting({ key: 'mqttBrokerUsername', env: 'MQTT_BROKER_USERNAME', default: undefined, parse: text, doc: 'The gateway\'s own account on the external broker (MQTT_BROKER_URL).' }),
+  setting({ key: 'mqttBrokerPassword', env: 'MQTT_BROKER_PASSWORD', default: undefined, parse: text, doc: 'Password of MQTT_BROKER_USERNAME.' }),
+  setting({ key: 'mqttBrokerClientId', env: 'MQTT_BROKER_CLIENT_ID', default: undefined, parse: brokerClientId, doc: 'This gateway\'s MQTT client id on the external broker (its connections add -1, -2...). Give each gateway its own, the same across restarts: the broker keeps the gateway\'s session, and resends what the gateway had not acknowledged when it comes back under the same id. Unset: civicloop-<host name>-<PORT>.' }),
+  setting({ key: 'mqttBrokerShareGroup', env: 'MQTT_BROKER_SHARE_GROUP', default: 'civicloop', parse: brokerShareGroup, doc: 'The shared subscription group ($share/<group>/...) the gateways subscribe in: the broker gives each message to one member of the group.' }),
+  setting({ key: 'mqttBrokerSubscribers', env: 'MQTT_BROKER_SUBSCRIBERS', default: '4', parse: integer(1, 64), doc: 'Connections each gateway subscribes with. A connection takes its next message only after it has stored and acknowledged the one before (the QoS 1 guarantee), so several connections keep Redis busy.' }),
+  setting({ key: 'mqttBrokerSessionExpirySeconds', env: 'MQTT_BROKER_SESSION_EXPIRY_SECONDS', default: '86400', parse: integer(0, 4_294_967_294), doc: 'How long the broker keeps a gateway\'s session (its subscription and the messages given to it and not yet acknowledged) after the gateway goes away. A gateway that does not come back within it loses those messages to the broker\'s expiry.' }),
+  setting({ key: 'mqttBrokerDynsec', env: 'MQTT_BROKER_DYNSEC', default: 'false', parse: boolean, doc: 'The external broker is mosquitto 2 with its dynamic security plugin: registering, disabling, enabling and rotating a device over the HTTP API creates, disables, enables and re-passwords its account there, with a role that allows only its own topics. MQTT_BROKER_USERNAME must be a dynamic security admin.' }),
+  setting({ key: 'mqttBrokerDynsecTimeoutMs', env: 'MQTT_BROKER_DYNSEC_TIMEOUT_MS', default: '5000', parse: integer(100, 120_000), doc: 'How long a device registration, rotation or (dis)abling waits for mosquitto\'s dynamic security plugin to answer; past it the request fails with CL_ERR_BROKER_UNAVAILABLE, to be retried.' }),
   setting({ key: 'mqttPort', env: 'MQTT_PORT', default: '1883', parse: integer(0, 65535), doc: 'MQTT over TCP port (0 picks a free one).' }),
   setting({ key: 'mqttWsPort', env: 'MQTT_WS_PORT', default: '8083', parse: integer(0, 65535), doc: 'MQTT over WebSocket port (0 picks a free one).' }),
   setting({ key: 'deviceOfflineSeconds', env: 'DEVICE_OFFLINE_SECONDS', default: '600', parse: integer(10, 86400), doc: 'A device that sent nothing for this long is marked offline.' }),
@@ -222,6 +261,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     for (const [value, name] of [[result.mediaS3Bucket, 'MEDIA_S3_BUCKET'], [result.mediaS3AccessKeyId, 'MEDIA_S3_ACCESS_KEY_ID'], [result.mediaS3SecretAccessKey, 'MEDIA_S3_SECRET_ACCESS_KEY']] as const) {
       if (!value) throw new CivicLoopError('CL_ERR_CONFIG', `MEDIA_S3_ENDPOINT is set but ${name} is not; set ${name}, or unset MEDIA_S3_ENDPOINT to keep photos on local disk.`);
     }
+  }
+  if (result.mqttBrokerDynsec && !result.mqttBrokerUrl) {
+    throw new CivicLoopError('CL_ERR_CONFIG', 'MQTT_BROKER_DYNSEC is true but MQTT_BROKER_URL is not set; set MQTT_BROKER_URL to the mosquitto broker, or unset MQTT_BROKER_DYNSEC.');
   }
   if (result.arrivalExitMeters < result.arrivalEnterMeters) {
     throw new CivicLoopError('CL_ERR_CONFIG', `ARRIVAL_EXIT_METERS (${result.arrivalExitMeters}) must be at least ARRIVAL_ENTER_METERS (${result.arrivalEnterMeters}); raise ARRIVAL_EXIT_METERS.`);

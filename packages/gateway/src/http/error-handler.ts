@@ -58,7 +58,7 @@ export function toCivicLoopError(error: FastifyError | Error): CivicLoopError {
 /** The Retry-After a catalogue error asks for, if any. */
 export function retryAfterOf(error: CivicLoopError): string | undefined {
   if (error.code === 'CL_ERR_RATE_LIMITED') return String((error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds ?? 60);
-  if (error.code === 'CL_ERR_UNAVAILABLE' || error.code === 'CL_ERR_SHUTTING_DOWN' || error.code === 'CL_ERR_NOT_REPLICATED') return String(UNAVAILABLE_RETRY_AFTER_SECONDS);
+  if (error.code === 'CL_ERR_UNAVAILABLE' || error.code === 'CL_ERR_SHUTTING_DOWN' || error.code === 'CL_ERR_NOT_REPLICATED' || error.code === 'CL_ERR_BROKER_UNAVAILABLE') return String(UNAVAILABLE_RETRY_AFTER_SECONDS);
   return undefined;
 }
 

@@ -74,6 +74,8 @@ function buildTenantKeys(tenantId: string) {
     jt808Outbox: (deviceId: string) => `${base}jt808:outbox:${deviceId}`,
     /** Commands waiting for an MQTT device to acknowledge them (PUBACK), oldest last: sent again when it is back, on any gateway. */
     mqttOutbox: (deviceId: string) => `${base}mqtt:outbox:${deviceId}`,
+    /** Set (with a TTL) by the gateway publishing an outbox entry to an external broker, so that no other publishes it too. */
+    commandClaim: (entryId: string) => `${base}cmdclaim:${entryId}`,
     /** Staff id -> the vehicle they drive, so an assignment shows on its screen too. */
     vehicleOf: `${base}vehicleof`,
     /** Recent stored positions of every device, for the live map's event stream. */

@@ -4,7 +4,7 @@ import type { TelemetryIgnored, TelemetryRejection } from '@civicloop/model';
  * Why a publish was refused, from the decoder's reasons and the broker's own: a topic the
  * device may not publish to, a message the store cannot hold, or one a later step refused.
  */
-export type RefusalReason = TelemetryRejection | 'denied_topic' | 'unstorable' | 'refused_by_loop' | 'decoder_error' | 'bad_frame' | 'not_authenticated';
+export type RefusalReason = TelemetryRejection | 'denied_topic' | 'unstorable' | 'refused_by_loop' | 'decoder_error' | 'bad_frame' | 'not_authenticated' | 'device_disabled';
 
 /** What the broker accepted, set aside and refused for one tenant, by reason. */
 export class TelemetryCounters {
@@ -62,6 +62,12 @@ export class TenantCounters {
    * not authenticated, registrations and authentications refused, idle or slow connections closed.
    */
   readonly jt808Unattributed = { badFrames: 0, unauthenticated: 0, refusedRegistrations: 0, refusedAuthentications: 0, timedOut: 0, tooLarge: 0 };
+  /**
+   * Messages taken from an external broker (MQTT_BROKER_URL) that name no device: a topic that is
+   * not a native device topic, or a native topic of a device the registry does not know. Both mean
+   * the broker let through what its rules should have refused.
+   */
+  readonly externalUnattributed = { notNative: 0, unknownDevice: 0 };
 
   of(tenantId: string): TelemetryCounters {
     let counters = this.byTenant.get(tenantId);

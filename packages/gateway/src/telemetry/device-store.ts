@@ -3,6 +3,7 @@ import type { Redis, Cluster } from 'ioredis';
 import { CivicLoopError, type CreateDeviceInput, type Device, type RegisteredDevice, type UpdateDeviceInput } from '@civicloop/model';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
 import { RecordHash } from '../store/record-hash.js';
+import { hasBrokerAccount, type DeviceAccounts } from './device-accounts.js';
 import { normalizeTerminal } from './jt808/message.js';
 
 type Client = Redis | Cluster;
@@ -15,16 +16,30 @@ export interface DeviceLogin {
 }
 
 const hash = (secret: string) => createHash('sha256').update(secret).digest('hex');
+const newSecret = () => `${DEVICE_SECRET_PREFIX}${randomBytes(24).toString('base64url')}`;
 
 /**
  * Vehicles and badges, and their MQTT credentials: a random secret shown once, stored as a
  * hash, looked up afresh at every CONNECT so that disabling or rotating bites immediately.
+ * With an external broker that keeps accounts of its own (mosquitto's dynamic security), each
+ * change is made there first: a broker that refuses leaves the device as it was.
  */
 export class DeviceStore {
   private readonly records: RecordHash<Device>;
+  private accounts: DeviceAccounts | undefined;
 
   constructor(private readonly redis: Client) {
     this.records = new RecordHash(redis, (t) => tenantKeys(t).devices, 'Device');
+  }
+
+  /** Keeps device accounts in an external broker from now on (MQTT_BROKER_DYNSEC). */
+  useAccounts(accounts: DeviceAccounts | undefined): void {
+    this.accounts = accounts;
+  }
+
+  private credential(tenantId: string, device: Device, password: string): RegisteredDevice['credential'] {
+    const username = this.accounts && hasBrokerAccount(device) ? this.accounts.username(tenantId, device.id) : device.id;
+    return { username, password };
   }
 
   async register(tenantId: string, input: CreateDeviceInput, now = new Date()): Promise<RegisteredDevice> {
@@ -45,9 +60,20 @@ export class DeviceStore {
       if (terminal) await this.redis.del(globalKeys.jt808Terminal(terminal));
       throw error;
     }
+    // The record exists but has no secret yet, so nothing can log in as it until the broker has its account.
+    const secret = newSecret();
+    if (this.accounts && hasBrokerAccount(device)) {
+      try {
+        await this.accounts.create(tenantId, device, secret);
+      } catch (error) {
+        await this.redis.hdel(tenantKeys(tenantId).devices, device.id);
+        await this.accounts.remove(tenantId, device.id).catch(() => undefined);
+        throw error;
+      }
+    }
     if (device.staffId) await this.redis.hset(device.kind === 'badge' ? tenantKeys(tenantId).badgeOf : tenantKeys(tenantId).vehicleOf, device.staffId, device.id);
-    const password = await this.issueSecret(tenantId, device.id);
-    return { device, credential: { username: device.id, password } };
+    await this.storeSecret(tenantId, device.id, secret);
+    return { device, credential: this.credential(tenantId, device, secret) };
   }
 
   private insert(tenantId: string, input: CreateDeviceInput, id: string, at: string): Promise<Device> {
@@ -88,7 +114,9 @@ export class DeviceStore {
     const claimed = await this.redis.set(globalKeys.jt808Registered(normalizeTerminal(terminal)), now.toISOString(), 'NX');
     if (claimed === null) return undefined;
     await this.records.patch(tenantId, deviceId, { credentialIssuedAt: now.toISOString() }, now);
-    return this.issueSecret(tenantId, deviceId);
+    const secret = newSecret();
+    await this.storeSecret(tenantId, deviceId, secret);
+    return secret;
   }
 
   /** Staff id -> the devices whose wearer or driver they are: their badge, the vehicle they drive. */
@@ -107,25 +135,36 @@ export class DeviceStore {
 
   /** Issues a new secret and revokes the old one; a client still connected with it is not affected until it reconnects. */
   async rotate(tenantId: string, deviceId: string, now = new Date()): Promise<RegisteredDevice> {
+    const secret = newSecret();
+    const current = await this.mustGet(tenantId, deviceId);
+    if (this.accounts && hasBrokerAccount(current)) await this.accounts.setSecret(tenantId, current, secret);
     const device = await this.records.patch(tenantId, deviceId, { credentialIssuedAt: now.toISOString() }, now);
-    const password = await this.issueSecret(tenantId, deviceId);
+    await this.storeSecret(tenantId, deviceId, secret);
     // A JT/T 808 terminal may register afresh and be given its own new code.
     if (device.terminalId) await this.redis.del(globalKeys.jt808Registered(normalizeTerminal(device.terminalId)));
-    return { device, credential: { username: device.id, password } };
+    return { device, credential: this.credential(tenantId, device, secret) };
   }
 
-  private async issueSecret(tenantId: string, deviceId: string): Promise<string> {
-    const secret = `${DEVICE_SECRET_PREFIX}${randomBytes(24).toString('base64url')}`;
+  private async storeSecret(tenantId: string, deviceId: string, secret: string): Promise<void> {
     const credentialKey = tenantKeys(tenantId).deviceCredentials;
     const previous = await this.redis.hget(credentialKey, deviceId);
     await this.redis.set(globalKeys.deviceCredential(hash(secret)), JSON.stringify({ tenantId, deviceId } satisfies DeviceLogin));
     await this.redis.hset(credentialKey, deviceId, hash(secret));
     if (previous) await this.redis.del(globalKeys.deviceCredential(previous));
-    return secret;
   }
 
   async update(tenantId: string, deviceId: string, patch: UpdateDeviceInput, now = new Date()): Promise<Device> {
     const before = await this.mustGet(tenantId, deviceId);
+    const accounts = this.accounts && hasBrokerAccount(before) && patch.disabled !== undefined && patch.disabled !== before.disabled ? this.accounts : undefined;
+    if (accounts) {
+      try {
+        await accounts.setDisabled(tenantId, before, patch.disabled!);
+      } catch (error) {
+        // A broker that answered too late may still make the change: ask it to undo it, after it.
+        await accounts.setDisabled(tenantId, before, before.disabled).catch(() => undefined);
+        throw error;
+      }
+    }
     const device = await this.records.patch(tenantId, deviceId, patch, now);
     if (before.staffId !== device.staffId) {
       const keys = tenantKeys(tenantId);

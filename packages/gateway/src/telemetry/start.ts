@@ -10,6 +10,7 @@ import type { DeviceAlerts } from './device-alerts.js';
 import type { DeviceStore } from './device-store.js';
 import { CommandBus } from './commands/bus.js';
 import { DeviceOutbox } from './commands/outbox.js';
+import { startExternalBroker, type ExternalBrokerConfig, type RunningExternalBroker } from './external/start.js';
 import { startJt808Listener, type RunningJt808 } from './jt808/listener.js';
 import { startMqttBroker, type RunningMqtt } from './mqtt/broker.js';
 import { OfflineSweep } from './offline-sweep.js';
@@ -27,8 +28,9 @@ export interface TelemetryHooks {
 
 export type TelemetryConfig = Pick<
   GatewayConfig,
-  'mqttEnabled' | 'mqttPort' | 'mqttWsPort' | 'host' | 'deviceOfflineSeconds' | 'telemetryMaxPayloadBytes' | 'mqttPreAuthMaxBytes' | 'mqttConnectTimeoutMs' | 'mqttMaxPendingPerAddress' | 'jt808Port' | 'jt808AuthTimeoutMs' | 'jt808IdleSeconds' | 'jt808MaxMessageBytes'
->;
+  'mqttEnabled' | 'mqttPort' | 'mqttWsPort' | 'host' | 'deviceOfflineSeconds' | 'telemetryMaxPayloadBytes' | 'mqttPreAuthMaxBytes' | 'mqttConnectTimeoutMs' | 'mqttMaxPendingPerAddress' | 'jt808Port' | 'jt808AuthTimeoutMs' | 'jt808IdleSeconds' | 'jt808MaxMessageBytes' | 'mqttBrokerUrl'
+> &
+  Omit<ExternalBrokerConfig, 'mqttBrokerUrl'>;
 
 export interface TelemetryOptions {
   services: Services;
@@ -45,8 +47,10 @@ export interface RunningTelemetry {
   /** Every way in hands its decoded messages to this (the OsmAnd HTTP route too). */
   pipeline: TelemetryPipeline;
   counters: TenantCounters;
-  /** The embedded MQTT broker, unless MQTT_ENABLED=false. */
+  /** The embedded MQTT broker, unless MQTT_ENABLED=false or MQTT_BROKER_URL is set. */
   broker?: Aedes;
+  /** With an external broker (MQTT_BROKER_URL): this gateway's client id there (its connections add -1, -2... and -control). */
+  externalBroker?: string;
   tcpPort?: number;
   wsPort?: number;
   /** The JT/T 808 listener's port, unless JT808_PORT is off. */
@@ -78,19 +82,27 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
   const outbox = new DeviceOutbox(services.redis);
   const bus = new CommandBus(services.redis, log);
   let mqtt: RunningMqtt | undefined;
+  let external: RunningExternalBroker | undefined;
   let jt808: RunningJt808 | undefined;
   const closeAll = async () => {
     bus.close();
     await mqtt?.close();
+    await external?.close();
     await jt808?.close();
   };
-  /** Sends what waits for the device, if it is connected to this gateway (either way in). */
+  /**
+   * Sends what waits for the device, if it is connected to this gateway (either way in). An
+   * external broker is not asked here: any gateway can publish to it, so the gateway that gives
+   * a command publishes it, and the others, told by the bus, would only publish it again.
+   */
   const deliverHere = (tenantId: string, deviceId: string) => {
     mqtt?.deliverWaiting(tenantId, deviceId);
     jt808?.deliverWaiting(tenantId, deviceId).catch((error: unknown) => log.warn({ err: error, device: deviceId }, 'could not send waiting commands'));
   };
   try {
-    if (config.mqttEnabled) mqtt = await startMqttBroker({ services, devices, pipeline, counters, outbox, config, log });
+    const { mqttBrokerUrl } = config;
+    if (mqttBrokerUrl) external = await startExternalBroker({ services, devices, pipeline, counters, outbox, config: { ...config, mqttBrokerUrl }, log });
+    else if (config.mqttEnabled) mqtt = await startMqttBroker({ services, devices, pipeline, counters, outbox, config, log });
     if (config.jt808Port !== false) jt808 = await startJt808Listener({ services, devices, pipeline, counters, outbox, config: { ...config, port: config.jt808Port }, log });
     await bus.start(deliverHere);
   } catch (error) {
@@ -107,6 +119,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
     counters,
     ...(mqtt ? { broker: mqtt.broker, tcpPort: mqtt.tcpPort, wsPort: mqtt.wsPort } : {}),
     ...(jt808 ? { jt808Port: jt808.port } : {}),
+    ...(external ? { externalBroker: external.clientId } : {}),
     sendCommand: async (tenantId, device, command) => {
       // A JT/T 808 location query is a question to a connected terminal (0x8201), not a command that waits.
       if (device.protocol === 'jt808' && command.type === 'report_location') {
@@ -117,6 +130,10 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
       // Into the device's outbox, where it waits until the device confirms it; then sent by this
       // gateway if it holds the device's connection, and by whichever other gateway does.
       await outbox.push(tenantId, device, command);
+      if (external && device.protocol !== 'jt808') {
+        external.sendWaiting(tenantId, device);
+        return;
+      }
       deliverHere(tenantId, device.id);
       await bus.notify(tenantId, device.id);
     },
@@ -126,6 +143,8 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
     },
     disconnect: (tenantId, deviceId) => {
       mqtt?.disconnect(tenantId, deviceId);
+      // The broker closed the device's connection itself (mosquitto: disableClient); its next message is judged afresh.
+      external?.forget(tenantId, deviceId);
       jt808?.disconnect(tenantId, deviceId);
     },
     settled: () => pipeline.settled(),

@@ -1,0 +1,216 @@
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nativeTopic } from '@civicloop/model';
+import { BIN_REPORT, api, startTestGateway, type TestGateway } from '../../../../../test-support/gateway-harness.js';
+import { startTestMosquitto, type TestMosquitto } from '../../../../../test-support/mosquitto.js';
+import { tenantKeys } from '../../redis/keys.js';
+
+// Two gateways in external-broker mode on one Redis and a real mosquitto 2 with its dynamic
+// security plugin: devices connect to mosquitto with the accounts the gateways made there.
+let broker: TestMosquitto;
+let first: TestGateway;
+let second: TestGateway;
+const clients: MqttClient[] = [];
+
+const externalMode = (clientId: string) => ({
+  mqttBrokerUrl: broker.url,
+  mqttBrokerUsername: broker.admin.username,
+  mqttBrokerPassword: broker.admin.password,
+  mqttBrokerClientId: clientId,
+  mqttBrokerDynsec: true,
+  mqttBrokerSubscribers: 2,
+  mqttBrokerDynsecTimeoutMs: 1000,
+  jt808Port: false as const,
+});
+
+beforeAll(async () => {
+  broker = await startTestMosquitto();
+  first = await startTestGateway(externalMode('gw-first'), { telemetry: true });
+  second = await startTestGateway(externalMode('gw-second'), { telemetry: true, redis: first.redis });
+}, 30_000);
+afterAll(async () => {
+  for (const client of clients) client.end(true);
+  await second?.close();
+  await first?.close();
+  await broker?.stop();
+});
+
+interface Registered {
+  device: { id: string };
+  credential: { username: string; password: string };
+}
+
+async function register(body: Record<string, unknown>): Promise<Registered> {
+  const response = await api(first.url, 'POST', '/v1/devices', { auth: first.tenant.secretKey, body });
+  expect(response.status, JSON.stringify(response.body)).toBe(201);
+  return response.body as Registered;
+}
+
+/**
+ * A device's MQTT 5 connection to mosquitto (MQTT 5, so that refusals come with reason codes).
+ * `onMessage` listens from the start: a persistent session's queued messages come right after CONNACK.
+ */
+function connectDevice(credential: { username: string; password: string }, extra: IClientOptions = {}, onMessage?: (topic: string, payload: Buffer) => void): Promise<MqttClient> {
+  const client = mqtt.connect(broker.url, { protocolVersion: 5, username: credential.username, password: credential.password, reconnectPeriod: 0, ...extra });
+  clients.push(client);
+  if (onMessage) client.on('message', onMessage);
+  return new Promise((resolve, reject) => {
+    client.once('connect', () => resolve(client));
+    client.once('error', (error) => {
+      client.end(true);
+      reject(error);
+    });
+  });
+}
+
+/** The reason code mosquitto refused a CONNECT with, or 0 if it let the device in. */
+async function connectCode(credential: { username: string; password: string }): Promise<number> {
+  try {
+    (await connectDevice(credential)).end(true);
+    return 0;
+  } catch (error) {
+    return (error as { code?: number }).code ?? -1;
+  }
+}
+
+const trackLength = (deviceId: string) => first.redis.client.xlen(tenantKeys(first.tenant.id).track(deviceId));
+const position = (ts: number, n = 0) => JSON.stringify({ ts, lat: 23.1291 + n * 1e-5, lon: 113.2644 });
+
+describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DYNSEC)', () => {
+  it('registers a device in mosquitto, stores what it publishes, and leaves a spoofed topic to the broker to refuse', async () => {
+    const { device, credential } = await register({ kind: 'vehicle', name: 'Truck 1' });
+    const victim = await register({ kind: 'vehicle', name: 'Truck 2' });
+    // The broker's account name carries the tenant: two tenants' "truck-1" never collide there.
+    expect(credential.username).toBe(`${first.tenant.id}.${device.id}`);
+
+    const truck = await connectDevice(credential);
+    await truck.publishAsync(nativeTopic(first.tenant.id, 'vehicle', device.id, 'position'), position(Date.now()), { qos: 1 });
+    await expect.poll(() => trackLength(device.id)).toBe(1);
+
+    // Another device's topics, and its own command topic: refused by mosquitto (135, not authorized).
+    await expect(truck.publishAsync(nativeTopic(first.tenant.id, 'vehicle', victim.device.id, 'position'), position(Date.now()), { qos: 1 })).rejects.toMatchObject({ code: 135 });
+    await expect(truck.publishAsync(nativeTopic(first.tenant.id, 'vehicle', device.id, 'cmd'), '{}', { qos: 1 })).rejects.toMatchObject({ code: 135 });
+    const granted = await truck.subscribeAsync(nativeTopic(first.tenant.id, 'vehicle', victim.device.id, 'cmd'), { qos: 1 }).catch((error: { packet?: { granted?: number[] } }) => error.packet?.granted);
+    expect(granted).toEqual([135]);
+    // A second good message is stored: the refused ones never reached a gateway.
+    await truck.publishAsync(nativeTopic(first.tenant.id, 'vehicle', device.id, 'position'), position(Date.now() + 1), { qos: 1 });
+    await expect.poll(() => trackLength(device.id)).toBe(2);
+    expect(await trackLength(victim.device.id)).toBe(0);
+
+    expect(await connectCode({ username: credential.username, password: 'not-the-secret' })).toBe(135);
+    expect(await connectCode({ username: `${first.tenant.id}.${victim.device.id}`, password: credential.password })).toBe(135);
+  });
+
+  it('disables, enables and rotates the device in the broker when the HTTP API does', async () => {
+    const { device, credential } = await register({ kind: 'badge', name: 'Badge 9' });
+    const badge = await connectDevice(credential);
+    const closed = new Promise<void>((resolve) => badge.once('close', () => resolve()));
+
+    const disabled = await api(second.url, 'PATCH', `/v1/devices/${device.id}`, { auth: first.tenant.secretKey, body: { disabled: true } });
+    expect(disabled.status).toBe(200);
+    await closed; // mosquitto closes its connection at once
+    expect(await connectCode(credential)).toBe(135);
+
+    expect((await api(first.url, 'PATCH', `/v1/devices/${device.id}`, { auth: first.tenant.secretKey, body: { disabled: false } })).status).toBe(200);
+    expect(await connectCode(credential)).toBe(0);
+
+    const rotated = await api(first.url, 'POST', `/v1/devices/${device.id}/credentials`, { auth: first.tenant.secretKey });
+    expect(rotated.status).toBe(200);
+    const fresh = (rotated.body as Registered).credential;
+    expect(fresh.username).toBe(credential.username);
+    expect(await connectCode(credential)).toBe(135);
+    expect(await connectCode(fresh)).toBe(0);
+  });
+
+  it('sends commands through the broker: to a connected badge, queued for one away on a persistent session, and when a clean-session badge says it is online', async () => {
+    const { device, credential } = await register({ kind: 'badge', name: 'Badge of w-1', staffId: 'w-1', unitId: 'sanitation' });
+    const cmd = nativeTopic(first.tenant.id, 'badge', device.id, 'cmd');
+    const outbox = tenantKeys(first.tenant.id).mqttOutbox(device.id);
+    const received: { number: string; commandId: string }[] = [];
+    const persistent = { clientId: `badge-${device.id}`, clean: false, properties: { sessionExpiryInterval: 3600 } };
+    const onMessage = (_topic: string, payload: Buffer) => received.push(JSON.parse(payload.toString()) as { number: string; commandId: string });
+    const dispatch = async (gateway: TestGateway) => {
+      const ticket = await api(gateway.url, 'POST', '/v1/tickets', { auth: first.tenant.secretKey, body: BIN_REPORT });
+      const dispatched = await api(gateway.url, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, { auth: first.tenant.secretKey, body: { unitId: 'sanitation', assigneeId: 'w-1' } });
+      expect(dispatched.status, JSON.stringify(dispatched.body)).toBe(200);
+      return ticket.body.number as string;
+    };
+
+    let badge = await connectDevice(credential, persistent, onMessage);
+    await badge.subscribeAsync(cmd, { qos: 1 });
+    const one = await dispatch(second);
+    await expect.poll(() => received.map((r) => r.number)).toEqual([one]);
+    expect(received[0]!.commandId).toMatch(/^[0-9a-f-]{36}$/);
+    await expect.poll(() => first.redis.client.llen(outbox)).toBe(0);
+
+    // Away with its persistent session: mosquitto keeps the command for it, and it leaves the outbox.
+    await badge.endAsync();
+    const two = await dispatch(first);
+    await expect.poll(() => first.redis.client.llen(outbox)).toBe(0);
+    badge = await connectDevice(credential, persistent, onMessage);
+    await expect.poll(() => received.map((r) => r.number)).toEqual([one, two]);
+    await badge.endAsync();
+
+    // Away with a clean session: nobody subscribed (PUBACK 16), so the command waits in the
+    // outbox until the badge connects, subscribes and says it is online.
+    const cleanSession = { clientId: `badge-${device.id}`, clean: true };
+    (await connectDevice(credential, cleanSession)).end(true);
+    const three = await dispatch(second);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await first.redis.client.llen(outbox)).toBe(1);
+    badge = await connectDevice(credential, cleanSession, onMessage);
+    await badge.subscribeAsync(cmd, { qos: 1 });
+    await badge.publishAsync(nativeTopic(first.tenant.id, 'badge', device.id, 'status'), JSON.stringify({ state: 'online' }), { qos: 1 });
+    await expect.poll(() => received.map((r) => r.number)).toEqual([one, two, three]);
+    await expect.poll(() => first.redis.client.llen(outbox)).toBe(0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(received).toHaveLength(3);
+  });
+
+  it('splits one shared subscription between the gateways, and stores each message once', async () => {
+    const { device, credential } = await register({ kind: 'vehicle', name: 'Truck 3' });
+    const before = [first, second].map((g) => g.telemetry!.counters.of(first.tenant.id).positionsStored);
+    const truck = await connectDevice(credential);
+    const topic = nativeTopic(first.tenant.id, 'vehicle', device.id, 'position');
+    const start = Date.now() - 60_000;
+    await Promise.all(Array.from({ length: 300 }, (_, i) => truck.publishAsync(topic, position(start + i * 100, i), { qos: 1 })));
+    await expect.poll(() => trackLength(device.id), { timeout: 15_000 }).toBe(300);
+    const stored = [first, second].map((g, i) => g.telemetry!.counters.of(first.tenant.id).positionsStored - before[i]!);
+    expect(stored[0]! + stored[1]!).toBe(300);
+    expect(stored[0]).toBeGreaterThan(0);
+    expect(stored[1]).toBeGreaterThan(0);
+    expect(first.telemetry!.counters.of(first.tenant.id).duplicates + second.telemetry!.counters.of(first.tenant.id).duplicates).toBe(0);
+  });
+
+  it('answers CL_ERR_BROKER_UNAVAILABLE and leaves the device as it was when the broker does not take the change', async () => {
+    const { device, credential } = await register({ kind: 'badge', name: 'Badge 12' });
+    const listed = async () => ((await api(first.url, 'GET', '/v1/devices', { auth: first.tenant.secretKey })).body as { items: { id: string }[] }).items.map((d) => d.id).sort();
+    const devicesBefore = await listed();
+    const credentialsBefore = await first.redis.client.hgetall(tenantKeys(first.tenant.id).deviceCredentials);
+    broker.pause();
+    try {
+      const refused = await api(first.url, 'POST', '/v1/devices', { auth: first.tenant.secretKey, body: { kind: 'badge', name: 'Never', id: 'never-1' } });
+      expect(refused.status).toBe(503);
+      expect(refused.body.error.code).toBe('CL_ERR_BROKER_UNAVAILABLE');
+      const rotation = await api(first.url, 'POST', `/v1/devices/${device.id}/credentials`, { auth: first.tenant.secretKey });
+      expect(rotation.body.error.code).toBe('CL_ERR_BROKER_UNAVAILABLE');
+      const disabling = await api(first.url, 'PATCH', `/v1/devices/${device.id}`, { auth: first.tenant.secretKey, body: { disabled: true } });
+      expect(disabling.body.error.code).toBe('CL_ERR_BROKER_UNAVAILABLE');
+    } finally {
+      broker.resume();
+    }
+    expect(await listed()).toEqual(devicesBefore);
+    expect(await first.redis.client.hgetall(tenantKeys(first.tenant.id).deviceCredentials)).toEqual(credentialsBefore);
+    expect(((await api(first.url, 'GET', `/v1/devices/${device.id}`, { auth: first.tenant.secretKey })).body as { disabled: boolean }).disabled).toBe(false);
+    // Once mosquitto answers again it works through what it was sent, in order: the half-made
+    // account is removed after it was made, and the device is enabled again after it was disabled.
+    await expect.poll(() => broker.dynsec('getClient', `${first.tenant.id}.never-1`), { timeout: 10_000 }).toContain('Client not found');
+    await expect.poll(() => broker.dynsec('getClient', credential.username), { timeout: 10_000 }).not.toContain('Disabled');
+    // A rotation it answered too late has taken effect there (the old secret no longer works):
+    // the request was answered 503 to be retried, and the retry makes both sides agree again.
+    const retried = await api(first.url, 'POST', `/v1/devices/${device.id}/credentials`, { auth: first.tenant.secretKey });
+    expect(retried.status).toBe(200);
+    expect(await connectCode((retried.body as Registered).credential)).toBe(0);
+    expect(await connectCode(credential)).toBe(135);
+  }, 30_000);
+});

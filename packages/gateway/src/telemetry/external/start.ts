@@ -1,0 +1,167 @@
+import { hostname } from 'node:os';
+import type { FastifyBaseLogger } from 'fastify';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { CivicLoopError, DEFAULT_DECODE_LIMITS, type Device } from '@civicloop/model';
+import type { GatewayConfig } from '../../config.js';
+import type { Services } from '../../services.js';
+import type { DeviceOutbox } from '../commands/outbox.js';
+import type { TenantCounters } from '../counters.js';
+import type { DeviceStore } from '../device-store.js';
+import type { TelemetryPipeline } from '../pipeline.js';
+import { ExternalCommandSender } from './command-sender.js';
+import { MosquittoDeviceAccounts } from './mosquitto-accounts.js';
+import { DynsecClient } from './mosquitto-dynsec.js';
+import { ExternalSubscriber, sharedTopics } from './subscriber.js';
+
+export type ExternalBrokerConfig = Pick<
+  GatewayConfig,
+  'port' | 'mqttBrokerUsername' | 'mqttBrokerPassword' | 'mqttBrokerClientId' | 'mqttBrokerShareGroup' | 'mqttBrokerSubscribers' | 'mqttBrokerSessionExpirySeconds' | 'mqttBrokerDynsec' | 'mqttBrokerDynsecTimeoutMs' | 'telemetryMaxPayloadBytes' | 'authCacheTtlMs'
+> & { mqttBrokerUrl: string };
+
+export interface ExternalBrokerOptions {
+  services: Services;
+  devices: DeviceStore;
+  pipeline: TelemetryPipeline;
+  counters: TenantCounters;
+  outbox: DeviceOutbox;
+  config: ExternalBrokerConfig;
+  log: FastifyBaseLogger;
+}
+
+export interface RunningExternalBroker {
+  /** The client id its connections are named after. */
+  clientId: string;
+  /** Publishes what waits in an MQTT device's outbox to the broker. */
+  sendWaiting(tenantId: string, device: Device): void;
+  /** A device changed over the HTTP API: its record is read afresh for its next message. */
+  forget(tenantId: string, deviceId: string): void;
+  close(): Promise<void>;
+}
+
+/** How long the first connection to the broker may take before the gateway gives up starting. */
+const CONNECT_TIMEOUT_MS = 15_000;
+
+/**
+ * External-broker mode (MQTT_BROKER_URL): no broker of the gateway's own. Devices connect to the
+ * broker; the gateway holds `MQTT_BROKER_SUBSCRIBERS` MQTT 5 connections in the shared
+ * subscription group `$share/<MQTT_BROKER_SHARE_GROUP>/...`, so every message goes to one
+ * connection of one gateway, and one more connection that publishes commands and, with
+ * MQTT_BROKER_DYNSEC, manages device accounts in mosquitto's dynamic security plugin.
+ *
+ * Each QoS 1 message is acknowledged to the broker only once it is stored (mqtt.js'
+ * customHandleAcks): the subscribers keep persistent sessions under stable client ids, so what a
+ * gateway had been given and had not acknowledged when it died is sent to it again when it comes
+ * back, and stored once (positions are de-duplicated by device and fix time).
+ */
+export async function startExternalBroker(options: ExternalBrokerOptions): Promise<RunningExternalBroker> {
+  const { services, devices, pipeline, counters, outbox, config, log } = options;
+  const base = config.mqttBrokerClientId ?? `civicloop-${hostname().replace(/[^A-Za-z0-9_.-]/g, '-')}-${config.port}`;
+  const clients: MqttClient[] = [];
+  let sender: ExternalCommandSender | undefined;
+  let dynsec: DynsecClient | undefined;
+  const closeAll = async () => {
+    dynsec?.close();
+    devices.useAccounts(undefined);
+    await Promise.all(clients.map((c) => c.endAsync().catch(() => undefined)));
+  };
+
+  const subscriber = new ExternalSubscriber({
+    pipeline,
+    devices,
+    counters,
+    limits: { ...DEFAULT_DECODE_LIMITS, maxPayloadBytes: config.telemetryMaxPayloadBytes },
+    log,
+    deviceCacheMs: config.authCacheTtlMs,
+    onOnline: (tenantId, device) => sender?.deliver(tenantId, device),
+  });
+
+  try {
+    const control = await connect(config, { clientId: `${base}-control`, clean: true }, log);
+    clients.push(control);
+    sender = new ExternalCommandSender(control, services.redis, outbox, log);
+    if (config.mqttBrokerDynsec) {
+      if (!config.mqttBrokerUsername) throw new CivicLoopError('CL_ERR_CONFIG', 'MQTT_BROKER_DYNSEC is true but MQTT_BROKER_USERNAME is not set: the gateway manages device accounts as a dynamic security admin; set MQTT_BROKER_USERNAME and MQTT_BROKER_PASSWORD.');
+      dynsec = await DynsecClient.attach(control, config.mqttBrokerDynsecTimeoutMs);
+      await MosquittoDeviceAccounts.grantGateway(dynsec, config.mqttBrokerUsername);
+      devices.useAccounts(new MosquittoDeviceAccounts(dynsec));
+    }
+    for (let i = 1; i <= config.mqttBrokerSubscribers; i++) {
+      let subscription: MqttClient | undefined;
+      subscription = await connect(
+        config,
+        {
+          clientId: `${base}-${i}`,
+          clean: false,
+          properties: { sessionExpiryInterval: config.mqttBrokerSessionExpirySeconds },
+          customHandleAcks: (topic, payload, _packet, done) => {
+            subscriber.handle(topic, payload).then(
+              () => done(0),
+              (error: unknown) => {
+                // Not stored: not acknowledged. Dropping the connection makes the broker send it
+                // again on the next one (MQTT 5 resends unacknowledged messages only on reconnect).
+                log.warn({ err: error, topic }, 'could not store a message from the MQTT broker; reconnecting so that it is sent again');
+                subscription?.stream.destroy();
+                done(error instanceof Error ? error : new Error(String(error)));
+              },
+            );
+          },
+        },
+        log,
+      );
+      const connected = subscription;
+      clients.push(connected);
+      await subscribe(connected, config.mqttBrokerShareGroup);
+      // A broker that lost the session (restarted without persistence, or the session expired) needs the subscription again.
+      connected.on('connect', (connack) => {
+        if (!connack.sessionPresent) subscribe(connected, config.mqttBrokerShareGroup).catch((error: unknown) => log.error({ err: error }, 'could not subscribe again on the MQTT broker'));
+      });
+    }
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+  log.info({ clientId: base, subscribers: config.mqttBrokerSubscribers, group: config.mqttBrokerShareGroup, dynsec: config.mqttBrokerDynsec }, 'consuming telemetry from the external MQTT broker');
+
+  return {
+    clientId: base,
+    sendWaiting: (tenantId, device) => sender?.deliver(tenantId, device),
+    forget: (tenantId, deviceId) => subscriber.forget(tenantId, deviceId),
+    close: closeAll,
+  };
+}
+
+async function subscribe(client: MqttClient, group: string): Promise<void> {
+  const granted = await client.subscribeAsync(sharedTopics(group), { qos: 1 });
+  const refused = granted.filter((g) => g.qos >= 0x80);
+  if (refused.length > 0) {
+    throw new CivicLoopError('CL_ERR_CONFIG', `The MQTT broker refused the subscription to ${refused.map((g) => g.topic).join(', ')}: give MQTT_BROKER_USERNAME the right to subscribe to civicloop/# (shared subscriptions need MQTT 5).`);
+  }
+}
+
+/** One connection to the broker, connected; a refusal or no answer names the variable to change. */
+function connect(config: ExternalBrokerConfig, extra: IClientOptions, log: FastifyBaseLogger): Promise<MqttClient> {
+  const client = mqtt.connect(config.mqttBrokerUrl, {
+    protocolVersion: 5,
+    reconnectPeriod: 1000,
+    connectTimeout: 10_000,
+    ...(config.mqttBrokerUsername ? { username: config.mqttBrokerUsername } : {}),
+    ...(config.mqttBrokerPassword ? { password: config.mqttBrokerPassword } : {}),
+    ...extra,
+  });
+  return new Promise((resolve, reject) => {
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      client.end(true);
+      reject(new CivicLoopError('CL_ERR_CONFIG', `Could not connect to the MQTT broker at MQTT_BROKER_URL=${config.mqttBrokerUrl} as ${extra.clientId}: ${why}. Check MQTT_BROKER_URL, MQTT_BROKER_USERNAME and MQTT_BROKER_PASSWORD.`));
+    };
+    const timer = setTimeout(() => fail(`no answer within ${CONNECT_TIMEOUT_MS} ms`), CONNECT_TIMEOUT_MS);
+    client.once('connect', () => {
+      clearTimeout(timer);
+      client.off('error', onFirstError);
+      client.on('error', (error) => log.warn({ err: error, clientId: extra.clientId }, 'MQTT broker connection error'));
+      resolve(client);
+    });
+    const onFirstError = (error: Error) => fail(error.message);
+    client.once('error', onFirstError);
+  });
+}
