@@ -65,7 +65,7 @@ export const ERRORS = {
   CL_ERR_RATE_LIMITED: define(429, 'Too many requests; wait for Retry-After seconds and send again.', true),
   CL_ERR_UNAVAILABLE: define(503, 'The gateway cannot reach its store right now; retry after a short wait.', true),
   CL_ERR_NOT_REPLICATED: define(503, 'The write was made on the Redis primary, but fewer replicas than REDIS_WAIT_REPLICAS confirmed it within REDIS_WAIT_TIMEOUT_MS, so a failover now could lose it; retry with the same Idempotency-Key, which answers once it is replicated.', true),
-  CL_ERR_BROKER_UNAVAILABLE: define(503, 'The external MQTT broker (MQTT_BROKER_URL) did not take the change to the device\'s account there; the device was left as it was: retry after a short wait.', true),
+  CL_ERR_BROKER_UNAVAILABLE: define(503, 'The external MQTT broker (MQTT_BROKER_URL) did not confirm the change to the device\'s account there; the gateway\'s registry was left as it was: retry after a short wait, and the retry brings the broker and the registry back in step.', true),
   CL_ERR_SHUTTING_DOWN: define(503, 'The gateway is shutting down; retry against another instance or after restart.', true),
   CL_ERR_INTERNAL: define(500, 'Unexpected gateway error; retry, and report it with the request id if it persists.', true),
   CL_ERR_CONFIG: define(500, 'The gateway configuration is invalid; the message names the variable to change.'),
