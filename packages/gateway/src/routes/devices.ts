@@ -109,12 +109,16 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       config: { access: { kind: 'operator' } },
       schema: {
         tags,
-        summary: 'What this gateway refused before any tenant was known (unknown credentials, strangers\' bytes, unauthenticated terminals), since it started (operator token)',
+        summary: 'What this gateway refused before any tenant was known (unknown credentials, strangers\' bytes, unauthenticated terminals, external-broker messages naming no known device), since it started (operator token)',
         security: [{ bearer: [] }],
         response: {
           200: Type.Object({
             mqtt: Type.Object({ refusedConnects: Type.Integer(), closedByGuard: Type.Record(Type.String(), Type.Integer()) }),
             jt808: Type.Record(Type.String(), Type.Integer()),
+            externalBroker: Type.Object(
+              { notNative: Type.Integer(), unknownDevice: Type.Integer() },
+              { description: 'Messages taken from the external broker (MQTT_BROKER_URL) that named no known device: its rules let through what they should refuse' },
+            ),
           }),
           ...errorResponses,
         },
@@ -125,6 +129,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       return {
         mqtt: { refusedConnects: counters?.unattributedRefusedConnects ?? 0, closedByGuard: { ...(counters?.closedByGuard ?? {}) } },
         jt808: { ...(counters?.jt808Unattributed ?? {}) },
+        externalBroker: { notNative: counters?.externalUnattributed.notNative ?? 0, unknownDevice: counters?.externalUnattributed.unknownDevice ?? 0 },
       };
     },
   );

@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
 import { BIN_REPORT, api, startTestGateway, type TestGateway } from '../../../../../test-support/gateway-harness.js';
 import { startTestMosquitto, type TestMosquitto } from '../../../../../test-support/mosquitto.js';
+import { loadConfig } from '../../config.js';
 import { tenantKeys } from '../../redis/keys.js';
+import { startGateway } from '../../server.js';
 
 // Two gateways in external-broker mode on one Redis and a real mosquitto 2 with its dynamic
 // security plugin: devices connect to mosquitto with the accounts the gateways made there.
@@ -213,4 +215,38 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
     expect(await connectCode((retried.body as Registered).credential)).toBe(0);
     expect(await connectCode(credential)).toBe(135);
   }, 30_000);
+
+  it('counts, and stores nothing of, what a broker with lax rules lets through', async () => {
+    // An account allowed every civicloop/ topic: the broker's rules, not the gateway, would be at fault.
+    broker.dynsec('createRole', 'lax');
+    broker.dynsec('addRoleACL', 'lax', 'publishClientSend', 'civicloop/#', 'allow');
+    broker.dynsec('createClient', 'lax', '-p', 'lax-password');
+    broker.dynsec('addClientRole', 'lax', 'lax');
+    const { device } = await register({ kind: 'vehicle', name: 'Truck 4' });
+    const unattributed = () => [first, second].reduce((sum, g) => ({ notNative: sum.notNative + g.telemetry!.counters.externalUnattributed.notNative, unknownDevice: sum.unknownDevice + g.telemetry!.counters.externalUnattributed.unknownDevice }), { notNative: 0, unknownDevice: 0 });
+    const denied = () => first.telemetry!.counters.of(first.tenant.id).deniedPublishes + second.telemetry!.counters.of(first.tenant.id).deniedPublishes;
+    const before = { ...unattributed(), denied: denied() };
+    const lax = await connectDevice({ username: 'lax', password: 'lax-password' });
+    const now = position(Date.now());
+    await lax.publishAsync(`civicloop/${first.tenant.id}/things/${device.id}/position`, now, { qos: 1 }); // not a native topic
+    await lax.publishAsync(nativeTopic(first.tenant.id, 'vehicle', 'no-such-device', 'position'), now, { qos: 1 });
+    await lax.publishAsync(nativeTopic(first.tenant.id, 'badge', device.id, 'position'), now, { qos: 1 }); // a vehicle named as a badge
+    await expect.poll(() => ({ ...unattributed(), denied: denied() })).toEqual({ notNative: before.notNative + 1, unknownDevice: before.unknownDevice + 1, denied: before.denied + 1 });
+    expect(await trackLength(device.id)).toBe(0);
+    expect(await trackLength('no-such-device')).toBe(0);
+  });
+
+  it('names the variable to change when the broker settings are wrong, and starts no gateway', async () => {
+    expect(() => loadConfig({ MQTT_BROKER_URL: 'http://127.0.0.1:1883' })).toThrow(/MQTT_BROKER_URL="http:\/\/127.0.0.1:1883" is not an MQTT URL/);
+    expect(() => loadConfig({ MQTT_BROKER_DYNSEC: 'true' })).toThrow(/MQTT_BROKER_URL is not set/);
+    expect(() => loadConfig({ MQTT_BROKER_SHARE_GROUP: 'a/b' })).toThrow(/MQTT_BROKER_SHARE_GROUP/);
+    expect(() => loadConfig({ MQTT_BROKER_CLIENT_ID: 'gw#1' })).toThrow(/MQTT_BROKER_CLIENT_ID/);
+    const base = { REDIS_URL: first.redis.url, PORT: '0', JT808_PORT: 'false', LOG_LEVEL: 'silent', MQTT_BROKER_URL: broker.url, MQTT_BROKER_CLIENT_ID: 'gw-misconfigured', CIVICLOOP_MASTER_KEY: 'test-master-key' };
+    const quiet = { log: () => undefined, logger: false };
+    await expect(startGateway({ config: loadConfig({ ...base, MQTT_BROKER_USERNAME: broker.admin.username, MQTT_BROKER_PASSWORD: 'wrong' }), ...quiet })).rejects.toMatchObject({ code: 'CL_ERR_CONFIG', message: expect.stringContaining('MQTT_BROKER_PASSWORD') });
+    // An account that may not subscribe to the devices' topics (no role at all).
+    broker.dynsec('createClient', 'plain', '-p', 'plain-password');
+    await expect(startGateway({ config: loadConfig({ ...base, MQTT_BROKER_USERNAME: 'plain', MQTT_BROKER_PASSWORD: 'plain-password' }), ...quiet })).rejects.toMatchObject({ code: 'CL_ERR_CONFIG', message: expect.stringContaining('refused the subscription') });
+    await expect(startGateway({ config: loadConfig({ ...base, MQTT_BROKER_USERNAME: 'plain', MQTT_BROKER_PASSWORD: 'plain-password', MQTT_BROKER_DYNSEC: 'true' }), ...quiet })).rejects.toMatchObject({ code: 'CL_ERR_CONFIG', message: expect.stringContaining('dynamic security admin') });
+  });
 });

@@ -131,10 +131,19 @@ export async function startExternalBroker(options: ExternalBrokerOptions): Promi
 }
 
 async function subscribe(client: MqttClient, group: string): Promise<void> {
-  const granted = await client.subscribeAsync(sharedTopics(group), { qos: 1 });
-  const refused = granted.filter((g) => g.qos >= 0x80);
+  const topics = sharedTopics(group);
+  // mqtt.js rejects when the SUBACK refuses a topic (reason code 0x80 or more), with the SUBACK on the error.
+  const codes = await client.subscribeAsync(topics, { qos: 1 }).then(
+    (granted) => granted.map((g) => g.qos),
+    (error: unknown) => {
+      const granted = (error as { packet?: { granted?: number[] } }).packet?.granted;
+      if (!granted) throw error;
+      return granted;
+    },
+  );
+  const refused = topics.filter((_, i) => (codes[i] ?? 0x80) >= 0x80);
   if (refused.length > 0) {
-    throw new CivicLoopError('CL_ERR_CONFIG', `The MQTT broker refused the subscription to ${refused.map((g) => g.topic).join(', ')}: give MQTT_BROKER_USERNAME the right to subscribe to civicloop/# (shared subscriptions need MQTT 5).`);
+    throw new CivicLoopError('CL_ERR_CONFIG', `The MQTT broker refused the subscription to ${refused.join(', ')}: give MQTT_BROKER_USERNAME the right to subscribe to civicloop/# (shared subscriptions need MQTT 5).`);
   }
 }
 
