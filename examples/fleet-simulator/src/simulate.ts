@@ -86,7 +86,7 @@ export async function runSimulation(options: SimulationOptions): Promise<{ stop:
     const credential = registered.has(id)
       ? (await admin.devices.rotateCredential(id)).credential
       : (await admin.devices.register({ id, kind, name, unitId, skills: kind === 'badge' ? SIMULATOR_SKILLS : [], ...extra })).credential;
-    const client = connectDevice({ url: options.mqttUrl, tenantId: (await admin.me()).tenant.id, kind, deviceId: id, password: credential.password, mqtt: { reconnectPeriod: 1000 } });
+    const client = connectDevice({ url: options.mqttUrl, tenantId: (await admin.me()).tenant.id, kind, deviceId: id, username: credential.username, password: credential.password, mqtt: { reconnectPeriod: 1000 } });
     client.on('error', fail(`device ${id}`));
     await client.ready();
     return client;

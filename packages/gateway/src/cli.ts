@@ -95,10 +95,12 @@ async function main(): Promise<void> {
     startExample('examples/property-portal/dist/main.js', { ...keys, PORTAL_PORT: String(portalPort) });
     startExample('examples/dispatcher-console/dist/main.js', { ...keys, CONSOLE_PORT: String(consolePort) });
   }
-  if (values.simulate && demo && gateway.mqtt) {
-    startSimulator(gateway.url, `mqtt://127.0.0.1:${gateway.mqtt.tcpPort}`, demo.secretKey);
+  // The simulator's devices connect where devices connect: the embedded broker, or the external one.
+  const deviceBroker = config.mqttBrokerUrl ?? (gateway.mqtt ? `mqtt://127.0.0.1:${gateway.mqtt.tcpPort}` : undefined);
+  if (values.simulate && demo && deviceBroker) {
+    startSimulator(gateway.url, deviceBroker, demo.secretKey);
   } else if (values.simulate) {
-    process.stderr.write('--simulate needs --demo and MQTT_ENABLED=true.\n');
+    process.stderr.write('--simulate needs --demo, and MQTT_ENABLED=true or MQTT_BROKER_URL.\n');
   }
 }
 

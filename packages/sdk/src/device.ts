@@ -6,8 +6,14 @@ export interface DeviceClientOptions {
   url: string;
   tenantId: string;
   kind: DeviceKind;
-  /** The device id (its MQTT username). */
+  /** The device id. */
   deviceId: string;
+  /**
+   * The MQTT username: `credential.username` as POST /v1/devices returned it. Default: the device
+   * id, which is what the gateway's own broker takes; on an external broker whose accounts the
+   * gateway manages (mosquitto, MQTT_BROKER_DYNSEC) it is `<tenant>.<device>`.
+   */
+  username?: string;
   /** The password POST /v1/devices returned. */
   password: string;
   /** Messages kept while offline; the oldest are dropped beyond this. Default 10 000. */
@@ -85,7 +91,7 @@ export type DeviceClientEvents = {
 
 /**
  * A vehicle or badge as an MQTT client: publishes positions and events (QoS 1; each promise
- * resolves when the gateway has stored it), keeps what it could not send while offline and
+ * resolves when the gateway has stored it, or, on an external broker, when the broker has it), keeps what it could not send while offline and
  * sends it in order on reconnect, and emits the commands its badge receives.
  */
 export class DeviceClient extends Emitter<DeviceClientEvents> {
@@ -101,7 +107,7 @@ export class DeviceClient extends Emitter<DeviceClientEvents> {
     this.client = mqtt.connect(options.url, {
       protocolVersion: 4,
       clientId: `${options.kind}-${options.deviceId}`,
-      username: options.deviceId,
+      username: options.username ?? options.deviceId,
       password: options.password,
       clean: false,
       reconnectPeriod: 1000,
