@@ -3,16 +3,23 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
-/** The gateway's built CLI (`civicloop-gateway`), found through the installed package. */
+/**
+ * The gateway's built CLI (`civicloop-gateway`): dist/cli.js of the installed package. Found from
+ * the package's root, since a loader that maps the package to its sources (tsx with the
+ * repository's tsconfig paths) resolves its entry into src/.
+ */
 export function gatewayCli(): string {
-  const entry = createRequire(import.meta.url).resolve('@civicloop/gateway');
-  return path.join(path.dirname(entry), 'cli.js');
+  let dir = path.dirname(createRequire(import.meta.url).resolve('@civicloop/gateway'));
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return path.join(dir, 'dist', 'cli.js');
 }
 
 export interface GatewayProcess {
   name: string;
   url: string;
   env: Record<string, string>;
+  /** Its process id (a new one after restart()). */
+  pid(): number;
   /** Everything it printed so far (the last 64 kB). */
   output(): string;
   /** Kills it (SIGKILL by default: no warning, as a crashed machine) and resolves once it has exited. */
@@ -65,6 +72,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
     name: options.name,
     url: `http://127.0.0.1:${options.env.PORT}`,
     env: options.env,
+    pid: () => child.pid!,
     output: () => printed,
     async kill(signal = 'SIGKILL') {
       const done = exited();

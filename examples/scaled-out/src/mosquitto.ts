@@ -13,6 +13,7 @@ export const DYNSEC_PLUGIN = ['/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_secur
 export interface RunningMosquitto {
   url: string;
   port: number;
+  pid: number;
   /** The dynamic security admin, which the gateways use as their broker account. */
   admin: { username: string; password: string };
   /** mosquitto's own log. */
@@ -75,6 +76,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Ru
   return {
     url: `mqtt://127.0.0.1:${port}`,
     port,
+    pid: child.pid!,
     admin,
     logFile,
     dynsec: (...args) => {

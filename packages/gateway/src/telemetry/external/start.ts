@@ -11,6 +11,7 @@ import type { TelemetryPipeline } from '../pipeline.js';
 import { ExternalCommandSender } from './command-sender.js';
 import { MosquittoDeviceAccounts } from './mosquitto-accounts.js';
 import { DynsecClient } from './mosquitto-dynsec.js';
+import { pipelinedAcks } from './pipelined-acks.js';
 import { ExternalSubscriber, sharedTopics } from './subscriber.js';
 
 export type ExternalBrokerConfig = Pick<
@@ -48,8 +49,8 @@ const CONNECT_TIMEOUT_MS = 15_000;
  * connection of one gateway, and one more connection that publishes commands and, with
  * MQTT_BROKER_DYNSEC, manages device accounts in mosquitto's dynamic security plugin.
  *
- * Each QoS 1 message is acknowledged to the broker only once it is stored (mqtt.js'
- * customHandleAcks): the subscribers keep persistent sessions under stable client ids, so what a
+ * Each QoS 1 message is acknowledged to the broker only once it is stored, in order, while each
+ * connection stores several at once (pipelined-acks.ts): the subscribers keep persistent sessions under stable client ids, so what a
  * gateway had been given and had not acknowledged when it died is sent to it again when it comes
  * back, and stored once (positions are de-duplicated by device and fix time).
  */
@@ -87,28 +88,25 @@ export async function startExternalBroker(options: ExternalBrokerOptions): Promi
     }
     for (let i = 1; i <= config.mqttBrokerSubscribers; i++) {
       let subscription: MqttClient | undefined;
-      subscription = await connect(
-        config,
-        {
-          clientId: `${base}-${i}`,
-          clean: false,
-          properties: { sessionExpiryInterval: config.mqttBrokerSessionExpirySeconds },
-          customHandleAcks: (topic, payload, _packet, done) => {
-            subscriber.handle(topic, payload).then(
-              () => done(0),
-              (error: unknown) => {
-                // Not stored: not acknowledged. Dropping the connection makes the broker send it
-                // again on the next one (MQTT 5 resends unacknowledged messages only on reconnect).
-                log.warn({ err: error, topic }, 'could not store a message from the MQTT broker; reconnecting so that it is sent again');
-                subscription?.stream.destroy();
-                done(error instanceof Error ? error : new Error(String(error)));
-              },
-            );
-          },
+      const acks = pipelinedAcks(
+        (topic, payload) => subscriber.handle(topic, payload),
+        (error) => {
+          // Not stored: not acknowledged. Dropping the connection makes the broker send it (and
+          // what came after it) again on the next one: MQTT 5 resends only on reconnect.
+          log.warn({ err: error }, 'could not store a message from the MQTT broker; reconnecting so that it is sent again');
+          subscription?.stream.destroy();
         },
-        log,
       );
-      const connected = subscription;
+      await connect(
+        config,
+        { clientId: `${base}-${i}`, clean: false, properties: { sessionExpiryInterval: config.mqttBrokerSessionExpirySeconds }, customHandleAcks: acks.customHandleAcks },
+        log,
+        (client) => {
+          subscription = client;
+          acks.attach(client);
+        },
+      );
+      const connected = subscription!;
       clients.push(connected);
       await subscribe(connected, config.mqttBrokerShareGroup);
       // A broker that lost the session (restarted without persistence, or the session expired) needs the subscription again.
@@ -147,9 +145,13 @@ async function subscribe(client: MqttClient, group: string): Promise<void> {
   }
 }
 
-/** One connection to the broker, connected; a refusal or no answer names the variable to change. */
-function connect(config: ExternalBrokerConfig, extra: IClientOptions, log: FastifyBaseLogger): Promise<MqttClient> {
+/**
+ * One connection to the broker, connected; a refusal or no answer names the variable to change.
+ * `prepare` runs before the first CONNECT: a persistent session's messages may follow the CONNACK at once.
+ */
+function connect(config: ExternalBrokerConfig, extra: IClientOptions, log: FastifyBaseLogger, prepare?: (client: MqttClient) => void): Promise<MqttClient> {
   const client = mqtt.connect(config.mqttBrokerUrl, {
+    manualConnect: true,
     protocolVersion: 5,
     reconnectPeriod: 1000,
     connectTimeout: 10_000,
@@ -157,7 +159,8 @@ function connect(config: ExternalBrokerConfig, extra: IClientOptions, log: Fasti
     ...(config.mqttBrokerPassword ? { password: config.mqttBrokerPassword } : {}),
     ...extra,
   });
-  return new Promise((resolve, reject) => {
+  prepare?.(client);
+  const connected = new Promise<MqttClient>((resolve, reject) => {
     const fail = (why: string) => {
       clearTimeout(timer);
       client.end(true);
@@ -173,4 +176,6 @@ function connect(config: ExternalBrokerConfig, extra: IClientOptions, log: Fasti
     const onFirstError = (error: Error) => fail(error.message);
     client.once('error', onFirstError);
   });
+  client.connect();
+  return connected;
 }
