@@ -122,6 +122,13 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
     expect(fresh.username).toBe(credential.username);
     expect(await connectCode(credential)).toBe(135);
     expect(await connectCode(fresh)).toBe(0);
+
+    // A device with no account in the broker (registered before the gateway managed it) gets one when rotated.
+    broker.dynsec('deleteClient', fresh.username);
+    expect(await connectCode(fresh)).toBe(135);
+    const given = await api(first.url, 'POST', `/v1/devices/${device.id}/credentials`, { auth: first.tenant.secretKey });
+    expect(given.status).toBe(200);
+    expect(await connectCode((given.body as Registered).credential)).toBe(0);
   });
 
   it('sends commands through the broker: to a connected badge, queued for one away on a persistent session, and when a clean-session badge says it is online', async () => {
