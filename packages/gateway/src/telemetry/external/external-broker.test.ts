@@ -176,6 +176,23 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
     expect(received).toHaveLength(3);
   });
 
+  it('publishes each command once when two gateways send the same outbox at once', async () => {
+    const { device, credential } = await register({ kind: 'badge', name: 'Badge 20' });
+    const received: string[] = [];
+    const badge = await connectDevice(credential, { clientId: `badge-${device.id}`, clean: false, properties: { sessionExpiryInterval: 600 } }, (_topic, payload) => received.push((JSON.parse(payload.toString()) as { commandId: string }).commandId));
+    await badge.subscribeAsync(nativeTopic(first.tenant.id, 'badge', device.id, 'cmd'), { qos: 1 });
+    const record = (await first.services.devices.get(first.tenant.id, device.id))!;
+    // Each gateway pushes one command and at once publishes what waits: both see both entries.
+    await Promise.all([
+      first.telemetry!.sendCommand(first.tenant.id, record, { type: 'report_location' }),
+      second.telemetry!.sendCommand(first.tenant.id, record, { type: 'report_location' }),
+    ]);
+    await expect.poll(() => first.redis.client.llen(tenantKeys(first.tenant.id).mqttOutbox(device.id))).toBe(0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(received).toHaveLength(2);
+    expect(new Set(received).size).toBe(2);
+  });
+
   it('splits one shared subscription between the gateways, and stores each message once', async () => {
     const { device, credential } = await register({ kind: 'vehicle', name: 'Truck 3' });
     const before = [first, second].map((g) => g.telemetry!.counters.of(first.tenant.id).positionsStored);
