@@ -92,4 +92,30 @@ describe('a gateway killed while it consumes from the external broker', () => {
     const fixes = (await redis.client.xrange(track, '-', '+')).map(([, fields]) => fields.join(' '));
     expect(new Set(fixes).size).toBe(TOTAL);
   });
+
+  it('hands over when it stops instead: it leaves the group, and the others store everything without it coming back', { timeout: 60_000 }, async () => {
+    const leaver = await startTestGateway(
+      { mqttBrokerUrl: broker.url, mqttBrokerUsername: broker.admin.username, mqttBrokerPassword: broker.admin.password, mqttBrokerClientId: 'leaver', mqttBrokerSubscribers: 1, mqttBrokerDynsec: true, jt808Port: false },
+      { telemetry: true, redis },
+    );
+    const registered = await api(survivor.url, 'POST', '/v1/devices', { auth: survivor.tenant.secretKey, body: { kind: 'vehicle', name: 'Truck during a rolling restart' } });
+    const { device: truck, credential } = registered.body as { device: { id: string }; credential: { username: string; password: string } };
+    const track = tenantKeys(survivor.tenant.id).track(truck.id);
+    const publisher = await mqtt.connectAsync(broker.url, { protocolVersion: 5, username: credential.username, password: credential.password, reconnectPeriod: 0 });
+    const topic = nativeTopic(survivor.tenant.id, 'vehicle', truck.id, 'position');
+    const start = Date.now() - 600_000;
+    let stopped: Promise<void> | undefined;
+    for (let i = 0; i < TOTAL; i += 20) {
+      await Promise.all(Array.from({ length: 20 }, (_, j) => publisher.publishAsync(topic, JSON.stringify({ ts: start + (i + j) * 100, lat: 23.13 + (i + j) * 1e-6, lon: 113.26 }), { qos: 1 })));
+      if (!stopped && i >= TOTAL / 3) stopped = leaver.close();
+    }
+    await stopped;
+    const stoppedCounters = leaver.telemetry!.counters.of(survivor.tenant.id).positionsStored;
+    // Everything, without the stopped gateway coming back: nothing was left waiting in its session.
+    await expect.poll(() => redis.client.xlen(track), { timeout: 20_000 }).toBe(TOTAL);
+    expect(stoppedCounters).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await redis.client.xlen(track)).toBe(TOTAL);
+    publisher.end(true);
+  });
 });

@@ -21,12 +21,34 @@ type SendPacket = (packet: { cmd: string; messageId?: number }, cb?: (error?: Er
 export function pipelinedAcks(store: (topic: string, payload: Buffer) => Promise<void>, onFailure: (error: unknown) => void): {
   customHandleAcks: NonNullable<IClientOptions['customHandleAcks']>;
   attach(client: MqttClient): void;
+  /**
+   * Waits until no message has come for `quietMs` and every message that came is acknowledged:
+   * true then; false if a message was withheld (not stored) or `maxMs` passed first. What a
+   * connection waits for before it leaves.
+   */
+  settle(quietMs: number, maxMs: number): Promise<boolean>;
 } {
   const storing = new Map<number, Promise<boolean>>();
   /** Resolves once every PUBACK queued so far on this connection is sent; false once one was withheld. */
   let tail: Promise<boolean> = Promise.resolve(true);
+  let lastMessageAt = 0;
   return {
+    async settle(quietMs, maxMs) {
+      const deadline = Date.now() + maxMs;
+      const sleep = (ms: number) => new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), Math.max(0, ms)));
+      for (;;) {
+        const waited = tail;
+        const acknowledged = await Promise.race([waited, sleep(deadline - Date.now())]);
+        // Past the deadline with a store still running, or a message withheld: not everything was acknowledged.
+        if (acknowledged !== true) return false;
+        const quietFor = Date.now() - lastMessageAt;
+        if (quietFor >= quietMs && waited === tail) return true;
+        if (Date.now() >= deadline) return false;
+        await sleep(Math.max(10, Math.min(quietMs - quietFor, deadline - Date.now())));
+      }
+    },
     customHandleAcks: (topic, payload, packet, done) => {
+      lastMessageAt = Date.now();
       const stored = store(topic, payload).then(
         () => true,
         (error: unknown) => {

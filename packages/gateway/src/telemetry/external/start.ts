@@ -58,11 +58,13 @@ export async function startExternalBroker(options: ExternalBrokerOptions): Promi
   const { services, devices, pipeline, counters, outbox, config, log } = options;
   const base = config.mqttBrokerClientId ?? `civicloop-${hostname().replace(/[^A-Za-z0-9_.-]/g, '-')}-${config.port}`;
   const clients: MqttClient[] = [];
+  const subscribers: { client: MqttClient; acks: ReturnType<typeof pipelinedAcks> }[] = [];
   let sender: ExternalCommandSender | undefined;
   let dynsec: DynsecClient | undefined;
   const closeAll = async () => {
     dynsec?.close();
     devices.useAccounts(undefined);
+    await Promise.all(subscribers.map((s) => leaveGroup(s.client, s.acks, config.mqttBrokerShareGroup).catch(() => undefined)));
     await Promise.all(clients.map((c) => c.endAsync().catch(() => undefined)));
   };
 
@@ -107,6 +109,7 @@ export async function startExternalBroker(options: ExternalBrokerOptions): Promi
         },
       );
       const connected = subscription!;
+      subscribers.push({ client: connected, acks });
       clients.push(connected);
       await subscribe(connected, config.mqttBrokerShareGroup);
       // A broker that lost the session (restarted without persistence, or the session expired) needs the subscription again.
@@ -127,6 +130,26 @@ export async function startExternalBroker(options: ExternalBrokerOptions): Promi
     close: closeAll,
   };
 }
+
+/**
+ * A gateway that stops leaves the shared subscription cleanly: it unsubscribes (the broker gives
+ * it nothing new), stores and acknowledges what it was already given, and ends its session
+ * (DISCONNECT with session expiry 0), so that the broker gives every later message to the other
+ * gateways instead of queueing the stopped one's share for its return. A gateway that could not
+ * store everything it was given in time (Redis away) keeps its session, and so does one that dies
+ * without stopping: their messages wait for them under their client id.
+ */
+async function leaveGroup(client: MqttClient, acks: ReturnType<typeof pipelinedAcks>, group: string): Promise<void> {
+  if (!client.connected) return;
+  await client.unsubscribeAsync(sharedTopics(group));
+  // Ending the session drops what it still holds: only when everything given was acknowledged.
+  const acknowledged = await acks.settle(LEAVE_QUIET_MS, LEAVE_MAX_MS);
+  await client.endAsync(false, acknowledged ? { properties: { sessionExpiryInterval: 0 } } : {});
+}
+
+/** How long a leaving connection waits for the broker to stop sending (no message for this long), and at most. */
+const LEAVE_QUIET_MS = 200;
+const LEAVE_MAX_MS = 10_000;
 
 async function subscribe(client: MqttClient, group: string): Promise<void> {
   const topics = sharedTopics(group);
