@@ -34,7 +34,7 @@ afterAll(async () => {
   await broker?.stop();
 });
 
-describe('a gateway killed while it consumes from the external broker', () => {
+describe('a gateway that goes away while it consumes from the external broker', () => {
   it('loses nothing: what it had been given and not acknowledged comes back to it under its client id, stored once', { timeout: 90_000 }, async () => {
     const env = {
       REDIS_URL: redis.url,
