@@ -24,12 +24,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { cpuMs } from './process-cpu.js';
+import { jobFile, runPublisher, type PublisherResult } from './run-publisher.js';
 import { nativeTopic } from '@civicloop/model';
 import { findNearestWorker, freePort, startRedisServer, tenantKeys } from '@civicloop/gateway';
 import { Jt808Terminal } from '../../test-support/jt808-terminal.js';
@@ -56,36 +57,7 @@ function start(args: string[], extraEnv: Record<string, string>, ready: string):
   });
 }
 
-interface PublisherResult {
-  sent: number;
-  elapsedMs: number;
-  p50: number;
-  p99: number;
-  /** The publisher's own CPU time per message, µs. */
-  cpuUsPerMessage: number;
-}
-
-let jobs = 0;
-/** The job goes through a file: thousands of credentials do not fit in an environment variable. */
-function jobFile(job: object): string {
-  const file = path.join(dir, `job-${jobs++}.json`);
-  writeFileSync(file, JSON.stringify(job));
-  return file;
-}
-
-/** Runs a publisher; `startedAt` is when its devices were connected and began to publish. */
-function publish(job: object, script = 'publisher.ts'): Promise<PublisherResult & { startedAt: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, script)], { env: { ...process.env, JOB_FILE: jobFile(job) }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    let startedAt = 0;
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (!startedAt && out.includes('publishing')) startedAt = performance.now();
-    });
-    child.once('exit', (code) => (code === 0 ? resolve({ ...JSON.parse(out.trim().split('\n').at(-1)!), startedAt }) : reject(new Error(`publisher exited with ${code}`))));
-  });
-}
+const publish = (job: object, script?: string) => runPublisher<PublisherResult & { refused?: number }>(dir, job, script);
 
 const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 const pct = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))]!;
@@ -311,7 +283,7 @@ try {
     const { gateway: freshGateway, mqttPort: freshMqtt, bare: freshBareBroker, barePort: freshBare } = await freshPair({ MQTT_MAX_PENDING_PER_ADDRESS: '0' });
     const measure = async (pid: number, url: string) => {
       const before = rssOf(pid);
-      const holder = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'publisher.ts')], { env: { ...process.env, JOB_FILE: jobFile({ url, devices: many, messagesPerDevice: 0, qos: 1, inflight: 1, holdOnly: true }) }, stdio: ['pipe', 'pipe', 'inherit'] });
+      const holder = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'publisher.ts')], { env: { ...process.env, JOB_FILE: jobFile(dir, { url, devices: many, messagesPerDevice: 0, qos: 1, inflight: 1, holdOnly: true }) }, stdio: ['pipe', 'pipe', 'inherit'] });
       await new Promise<void>((resolve, reject) => {
         holder.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('connected') && resolve());
         holder.once('exit', (code) => reject(new Error(`holder exited with ${code}`)));

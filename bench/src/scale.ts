@@ -14,16 +14,15 @@
  * For each load it prints the CPU time each component spent per message or per create (gateway
  * processes, mosquitto, the Redis nodes, the publisher), so that an operator can size a city.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { nativeTopic } from '@civicloop/model';
 import { freePort, startRedisServer } from '@civicloop/gateway';
 import { startGatewayProcess, startLayout, type GatewayProcess } from '@civicloop/example-scaled-out/layout';
 import { cpuMs } from './process-cpu.js';
+import { runPublisher } from './run-publisher.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const DEVICES = env('BENCH_DEVICES', 50);
@@ -33,7 +32,6 @@ const ROUNDS = env('BENCH_ROUNDS', 3);
 const SECONDS = env('BENCH_SECONDS', 5);
 const CONNECTIONS = env('BENCH_CONNECTIONS', 32);
 const REPLICAS = env('BENCH_REPLICAS', 1);
-const here = path.dirname(fileURLToPath(import.meta.url));
 
 const dir = mkdtempSync(path.join(tmpdir(), 'civicloop-bench-scale-'));
 const json = async (url: string, init: RequestInit = {}) => {
@@ -69,22 +67,6 @@ async function prepare(name: string, gateways: GatewayProcess[], brokerUrl: stri
 const cpuOf = (side: Side) => Object.fromEntries(Object.entries(side.components()).map(([component, pids]) => [component, pids.reduce((sum, pid) => sum + cpuMs(pid), 0)]));
 const perUnit = (before: Record<string, number>, after: Record<string, number>, units: number) => Object.fromEntries(Object.keys(after).map((k) => [k, (1000 * (after[k]! - before[k]!)) / Math.max(1, units)]));
 
-let jobs = 0;
-function publish(job: object): Promise<{ sent: number; startedAt: number; cpuUsPerMessage: number }> {
-  const file = path.join(dir, `job-${jobs++}.json`);
-  writeFileSync(file, JSON.stringify(job));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'publisher.ts')], { env: { ...process.env, JOB_FILE: file }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    let startedAt = 0;
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (!startedAt && out.includes('publishing')) startedAt = performance.now();
-    });
-    child.once('exit', (code) => (code === 0 ? resolve({ ...JSON.parse(out.trim().split('\n').at(-1)!), startedAt }) : reject(new Error(`publisher exited with ${code}`))));
-  });
-}
-
 async function ingest(side: Side) {
   const processed = async () => {
     let sum = 0;
@@ -96,7 +78,7 @@ async function ingest(side: Side) {
   };
   const before = await processed();
   const cpu0 = cpuOf(side);
-  const result = await publish({ url: side.brokerUrl, devices: side.devices, messagesPerDevice: MESSAGES, qos: 1, inflight: INFLIGHT });
+  const result = await runPublisher(dir, { url: side.brokerUrl, devices: side.devices, messagesPerDevice: MESSAGES, qos: 1, inflight: INFLIGHT });
   const deadline = Date.now() + 120_000;
   let done = await processed();
   while (done - before < result.sent && Date.now() < deadline) {

@@ -93,7 +93,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
     tenants: new TenantStore(redis, sealer, config.authCacheTtlMs),
     directory,
     zones: new ZoneStore(redis, directory, config.authCacheTtlMs),
-    devices: new DeviceStore(redis),
+    devices: new DeviceStore(redis, { brokerAccounts: config.mqttBrokerDynsec }),
     mediaUrls: new MediaUrls(options.masterKey),
     addressLimits: new AddressLimits(redis, { authFailuresPerMinute: config.rateLimitAuthFailuresPerAddress, keylessPerMinute: config.rateLimitKeylessPerAddress }),
     now: options.now ?? (() => new Date()),

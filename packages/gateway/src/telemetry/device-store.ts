@@ -28,18 +28,32 @@ export class DeviceStore {
   private readonly records: RecordHash<Device>;
   private accounts: DeviceAccounts | undefined;
 
-  constructor(private readonly redis: Client) {
+  /** `brokerAccounts`: MQTT devices have accounts in an external broker (MQTT_BROKER_DYNSEC), kept through useAccounts(). */
+  constructor(
+    private readonly redis: Client,
+    private readonly options: { brokerAccounts?: boolean } = {},
+  ) {
     this.records = new RecordHash(redis, (t) => tenantKeys(t).devices, 'Device');
   }
 
-  /** Keeps device accounts in an external broker from now on (MQTT_BROKER_DYNSEC). */
+  /** Keeps device accounts in the external broker from now on; undefined while the gateway is not connected to it. */
   useAccounts(accounts: DeviceAccounts | undefined): void {
     this.accounts = accounts;
   }
 
-  private credential(tenantId: string, device: Device, password: string): RegisteredDevice['credential'] {
-    const username = this.accounts && hasBrokerAccount(device) ? this.accounts.username(tenantId, device.id) : device.id;
-    return { username, password };
+  /**
+   * Where this device's broker account is kept, if it has one. With MQTT_BROKER_DYNSEC, before
+   * the gateway has connected to the broker (or after it has stopped) a change that needs the
+   * account is refused rather than made in the registry alone.
+   */
+  private accountsFor(device: Pick<Device, 'protocol'>): DeviceAccounts | undefined {
+    if (!this.options.brokerAccounts || !hasBrokerAccount(device)) return undefined;
+    if (!this.accounts) throw new CivicLoopError('CL_ERR_BROKER_UNAVAILABLE', 'The gateway is not connected to the MQTT broker (MQTT_BROKER_URL) now, so the device\'s account there cannot be changed.');
+    return this.accounts;
+  }
+
+  private credential(tenantId: string, device: Device, password: string, accounts: DeviceAccounts | undefined): RegisteredDevice['credential'] {
+    return { username: accounts ? accounts.username(tenantId, device.id) : device.id, password };
   }
 
   async register(tenantId: string, input: CreateDeviceInput, now = new Date()): Promise<RegisteredDevice> {
@@ -62,18 +76,18 @@ export class DeviceStore {
     }
     // The record exists but has no secret yet, so nothing can log in as it until the broker has its account.
     const secret = newSecret();
-    if (this.accounts && hasBrokerAccount(device)) {
-      try {
-        await this.accounts.create(tenantId, device, secret);
-      } catch (error) {
-        await this.redis.hdel(tenantKeys(tenantId).devices, device.id);
-        await this.accounts.remove(tenantId, device.id).catch(() => undefined);
-        throw error;
-      }
+    let accounts: DeviceAccounts | undefined;
+    try {
+      accounts = this.accountsFor(device);
+      await accounts?.create(tenantId, device, secret);
+    } catch (error) {
+      await this.redis.hdel(tenantKeys(tenantId).devices, device.id);
+      await accounts?.remove(tenantId, device.id).catch(() => undefined);
+      throw error;
     }
     if (device.staffId) await this.redis.hset(device.kind === 'badge' ? tenantKeys(tenantId).badgeOf : tenantKeys(tenantId).vehicleOf, device.staffId, device.id);
     await this.storeSecret(tenantId, device.id, secret);
-    return { device, credential: this.credential(tenantId, device, secret) };
+    return { device, credential: this.credential(tenantId, device, secret, accounts) };
   }
 
   private insert(tenantId: string, input: CreateDeviceInput, id: string, at: string): Promise<Device> {
@@ -137,12 +151,13 @@ export class DeviceStore {
   async rotate(tenantId: string, deviceId: string, now = new Date()): Promise<RegisteredDevice> {
     const secret = newSecret();
     const current = await this.mustGet(tenantId, deviceId);
-    if (this.accounts && hasBrokerAccount(current)) await this.accounts.setSecret(tenantId, current, secret);
+    const accounts = this.accountsFor(current);
+    await accounts?.setSecret(tenantId, current, secret);
     const device = await this.records.patch(tenantId, deviceId, { credentialIssuedAt: now.toISOString() }, now);
     await this.storeSecret(tenantId, deviceId, secret);
     // A JT/T 808 terminal may register afresh and be given its own new code.
     if (device.terminalId) await this.redis.del(globalKeys.jt808Registered(normalizeTerminal(device.terminalId)));
-    return { device, credential: this.credential(tenantId, device, secret) };
+    return { device, credential: this.credential(tenantId, device, secret, accounts) };
   }
 
   private async storeSecret(tenantId: string, deviceId: string, secret: string): Promise<void> {
@@ -155,7 +170,7 @@ export class DeviceStore {
 
   async update(tenantId: string, deviceId: string, patch: UpdateDeviceInput, now = new Date()): Promise<Device> {
     const before = await this.mustGet(tenantId, deviceId);
-    const accounts = this.accounts && hasBrokerAccount(before) && patch.disabled !== undefined && patch.disabled !== before.disabled ? this.accounts : undefined;
+    const accounts = patch.disabled !== undefined && patch.disabled !== before.disabled ? this.accountsFor(before) : undefined;
     if (accounts) {
       try {
         await accounts.setDisabled(tenantId, before, patch.disabled!);

@@ -260,6 +260,22 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
     expect(await trackLength('no-such-device')).toBe(0);
   });
 
+  it('refuses to register a device while the gateway is not connected to the broker that keeps its account', async () => {
+    // HTTP listens before telemetry starts, and goes on for a moment after it stops.
+    const unattached = await startTestGateway(externalMode('gw-unattached'), { redis: first.redis });
+    try {
+      const refused = await api(unattached.url, 'POST', '/v1/devices', { auth: unattached.tenant.secretKey, body: { kind: 'badge', name: 'Too early', id: 'too-early' } });
+      expect(refused.status).toBe(503);
+      expect(refused.body.error.code).toBe('CL_ERR_BROKER_UNAVAILABLE');
+      expect(await unattached.services.devices.get(unattached.tenant.id, 'too-early')).toBeUndefined();
+      // A JT/T 808 terminal has no broker account: it registers as always.
+      const terminal = await api(unattached.url, 'POST', '/v1/devices', { auth: unattached.tenant.secretKey, body: { kind: 'vehicle', name: 'Truck', protocol: 'jt808', terminalId: '13900009999' } });
+      expect(terminal.status).toBe(201);
+    } finally {
+      await unattached.close();
+    }
+  });
+
   it('names the variable to change when the broker settings are wrong, and starts no gateway', async () => {
     expect(() => loadConfig({ MQTT_BROKER_URL: 'http://127.0.0.1:1883' })).toThrow(/MQTT_BROKER_URL="http:\/\/127.0.0.1:1883" is not an MQTT URL/);
     expect(() => loadConfig({ MQTT_BROKER_DYNSEC: 'true' })).toThrow(/MQTT_BROKER_URL is not set/);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { CivicLoopError } from '@civicloop/model';
+import { subscribeOrExplain } from './subscribe.js';
 
 /** Where mosquitto's dynamic security plugin takes its commands, and where it answers. */
 export const DYNSEC_TOPIC = '$CONTROL/dynamic-security/v1';
@@ -46,12 +47,7 @@ export class DynsecClient {
 
   /** Subscribes to the plugin's answers on `client`; refused unless the account is a dynamic security admin. */
   static async attach(client: MqttClient, timeoutMs = 5000): Promise<DynsecClient> {
-    const granted = await client.subscribeAsync(DYNSEC_RESPONSE_TOPIC, { qos: 1 }).catch((error: unknown) => {
-      throw new CivicLoopError('CL_ERR_CONFIG', `The MQTT broker refused MQTT_BROKER_USERNAME a subscription to ${DYNSEC_RESPONSE_TOPIC} (${error instanceof Error ? error.message : String(error)}): with MQTT_BROKER_DYNSEC=true that account must have the dynamic security admin role.`);
-    });
-    if (granted.some((g) => g.qos >= 0x80)) {
-      throw new CivicLoopError('CL_ERR_CONFIG', `The MQTT broker refused MQTT_BROKER_USERNAME a subscription to ${DYNSEC_RESPONSE_TOPIC}: with MQTT_BROKER_DYNSEC=true that account must have the dynamic security admin role.`);
-    }
+    await subscribeOrExplain(client, [DYNSEC_RESPONSE_TOPIC], () => `The MQTT broker refused MQTT_BROKER_USERNAME a subscription to ${DYNSEC_RESPONSE_TOPIC}: with MQTT_BROKER_DYNSEC=true that account must have the dynamic security admin role.`);
     return new DynsecClient(client, timeoutMs);
   }
 

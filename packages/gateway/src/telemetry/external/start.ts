@@ -12,6 +12,7 @@ import { ExternalCommandSender } from './command-sender.js';
 import { MosquittoDeviceAccounts } from './mosquitto-accounts.js';
 import { DynsecClient } from './mosquitto-dynsec.js';
 import { pipelinedAcks } from './pipelined-acks.js';
+import { subscribeOrExplain } from './subscribe.js';
 import { ExternalSubscriber, sharedTopics } from './subscriber.js';
 
 export type ExternalBrokerConfig = Pick<
@@ -151,21 +152,8 @@ async function leaveGroup(client: MqttClient, acks: ReturnType<typeof pipelinedA
 const LEAVE_QUIET_MS = 200;
 const LEAVE_MAX_MS = 10_000;
 
-async function subscribe(client: MqttClient, group: string): Promise<void> {
-  const topics = sharedTopics(group);
-  // mqtt.js rejects when the SUBACK refuses a topic (reason code 0x80 or more), with the SUBACK on the error.
-  const codes = await client.subscribeAsync(topics, { qos: 1 }).then(
-    (granted) => granted.map((g) => g.qos),
-    (error: unknown) => {
-      const granted = (error as { packet?: { granted?: number[] } }).packet?.granted;
-      if (!granted) throw error;
-      return granted;
-    },
-  );
-  const refused = topics.filter((_, i) => (codes[i] ?? 0x80) >= 0x80);
-  if (refused.length > 0) {
-    throw new CivicLoopError('CL_ERR_CONFIG', `The MQTT broker refused the subscription to ${refused.join(', ')}: give MQTT_BROKER_USERNAME the right to subscribe to civicloop/# (shared subscriptions need MQTT 5).`);
-  }
+function subscribe(client: MqttClient, group: string): Promise<void> {
+  return subscribeOrExplain(client, sharedTopics(group), (refused) => `The MQTT broker refused the subscription to ${refused.join(', ')}: give MQTT_BROKER_USERNAME the right to subscribe to civicloop/# (shared subscriptions need MQTT 5).`);
 }
 
 /**
