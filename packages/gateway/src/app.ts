@@ -44,6 +44,7 @@ import { WebhookStore } from './webhooks/webhook-store.js';
 import { DeviceStore } from './telemetry/device-store.js';
 import { deviceRoutes } from './routes/devices.js';
 import { fleetRoutes } from './routes/fleet.js';
+import { nearestWorkerRoutes } from './routes/nearest-workers.js';
 import { mediaRoutes } from './routes/media.js';
 import { residentRoutes } from './routes/residents.js';
 import { widgetAssetRoutes } from './routes/widget-assets.js';
@@ -215,7 +216,8 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   await app.register(deviceRoutes, { services });
   await app.register(osmAndRoutes, { services });
   await app.register(brokerHookRoutes, { services });
-  await app.register(fleetRoutes, { services, ticketService, streams, hub });
+  await app.register(fleetRoutes, { services, streams, hub });
+  await app.register(nearestWorkerRoutes, { services, ticketService });
   await app.register(residentRoutes, { services });
   await app.register(mediaRoutes, { services, store: options.mediaStore ?? mediaStoreFor(config) });
   await app.register(widgetAssetRoutes);

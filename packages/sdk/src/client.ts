@@ -48,6 +48,17 @@ type ListQuery = Omit<ListTicketsQuery, 'status' | 'cursor'> & { status?: string
 
 const enc = encodeURIComponent;
 
+/** A worker suggested for a ticket: checked in, with the category's skills, this far away. */
+export interface WorkerSuggestion {
+  staffId: string;
+  /** From the staff directory; null when the wearer has no staff record. */
+  name: string | null;
+  /** The badge's unit, else the staff record's; null when neither has one. */
+  unitId: string | null;
+  deviceId: string;
+  distanceMeters: number;
+}
+
 /** Tickets: report, read, list, and every command of the loop. */
 export class Tickets {
   constructor(private readonly transport: Transport) {}
@@ -139,6 +150,15 @@ export class Tickets {
   }
   feedback(id: string, body: CommandBodies['feedback'], options?: RequestOptions) {
     return this.command(id, 'feedback', body, options);
+  }
+
+  /**
+   * The checked-in workers nearest the ticket whose skills cover its category, nearest first,
+   * with their unit and distance: what a dispatcher chooses from before `dispatch`.
+   */
+  async nearestWorkers(id: string, query: { limit?: number; radiusMeters?: number } = {}, options?: RequestOptions): Promise<WorkerSuggestion[]> {
+    const found = await this.transport.request<{ items: WorkerSuggestion[] }>({ method: 'GET', path: `/v1/tickets/${enc(id)}/nearest-workers`, query: { limit: query.limit, radiusMeters: query.radiusMeters }, ...(options ? { options } : {}) });
+    return found.items;
   }
 
   /** Dispatches to the nearest checked-in worker with the category's skills; their badge is told. */

@@ -1,15 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { CivicLoopError, DeviceKind, Ticket, TicketEvent, calendarDay, findCategory, type CrsName, type Device, type PositionRecord } from '@civicloop/model';
+import { CivicLoopError, DeviceKind, calendarDay, type CrsName, type Device, type PositionRecord } from '@civicloop/model';
 import { CrsQuery, pointIn } from './crs-output.js';
-import { MANAGERS_AND_SERVERS, STAFF, type Services } from '../services.js';
+import { STAFF, type Services } from '../services.js';
 import { tenantKeys } from '../redis/keys.js';
 import type { Shift } from '../telemetry/badge-events.js';
-import { findNearestWorker } from '../telemetry/nearest-worker.js';
-import { idempotencyScope } from '../tickets/idempotency.js';
-import { redactFor } from '../tickets/visibility.js';
-import type { TicketService } from '../tickets/ticket-service.js';
-import { errorResponses, security, TicketParams } from './shared-schemas.js';
+import { errorResponses, security } from './shared-schemas.js';
 import { serveRedisStream, type EventStreams } from './sse.js';
 import { latestStreamId, type StreamHub } from './stream-hub.js';
 import { readPipeline } from '../redis/read-pipeline.js';
@@ -40,10 +36,10 @@ function feature(record: PositionRecord, device: Device | undefined, online: boo
   };
 }
 
-/** The live map, tracks, attendance and nearest-worker dispatch. */
 const Tally = Type.Object({ count: Type.Integer(), lastReason: Type.String(), lastAt: Type.Union([Type.String(), Type.Null()]) });
 
-export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticketService: TicketService; streams: EventStreams; hub: StreamHub }> = async (app, { services, ticketService, streams, hub }) => {
+/** The live map, tracks and attendance. */
+export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; streams: EventStreams; hub: StreamHub }> = async (app, { services, streams, hub }) => {
   const { redis } = services;
 
   app.get(
@@ -192,41 +188,6 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticket
         onDuty,
         coverage,
       };
-    },
-  );
-
-  app.post(
-    '/v1/tickets/:id/dispatch-nearest',
-    {
-      config: { access: { kind: 'roles', roles: MANAGERS_AND_SERVERS } },
-      schema: {
-        tags: ['commands'],
-        summary: 'Dispatch to the nearest checked-in worker whose skills match the category, within a radius; their badge receives the assignment',
-        security,
-        params: TicketParams,
-        body: Type.Object({ radiusMeters: Type.Optional(Type.Integer({ minimum: 10, maximum: 100000 })), note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }),
-        response: {
-          200: Type.Object({ ticket: Ticket, event: Type.Union([TicketEvent, Type.Null()]), worker: Type.Object({ staffId: Type.String(), deviceId: Type.String(), distanceMeters: Type.Number() }) }),
-          ...errorResponses,
-        },
-      },
-    },
-    async (request, reply) => {
-      const { principal } = request;
-      const ticket = await ticketService.get(principal, request.params.id);
-      const category = findCategory(ticket.category);
-      const radiusMeters = request.body.radiusMeters ?? services.config.dispatchRadiusMeters;
-      const candidate = await findNearestWorker(redis, principal.tenantId, { lat: ticket.location.lat, lon: ticket.location.lon, radiusMeters, skills: category?.skills ?? [] });
-      if (!candidate) {
-        throw new CivicLoopError('CL_ERR_NO_WORKER_NEARBY', `No checked-in worker with skills [${(category?.skills ?? []).join(', ')}] within ${radiusMeters} m; widen radiusMeters or dispatch by hand.`);
-      }
-      const staff = await services.directory.getStaff(principal.tenantId, candidate.staffId);
-      const unitId = candidate.device.unitId ?? staff?.unitId;
-      if (!unitId) throw new CivicLoopError('CL_ERR_UNKNOWN_UNIT', `Worker ${candidate.staffId} has no unit; set unitId on their badge or staff record.`);
-      const idem = idempotencyScope(principal, request.headers['idempotency-key'], `dispatch-nearest:${ticket.id}`, request.body);
-      const outcome = await ticketService.run(principal, ticket.id, 'dispatch', { unitId, assigneeId: candidate.staffId, ...(request.body.note ? { note: request.body.note } : {}) }, idem);
-      if (outcome.replayed) reply.header('idempotent-replayed', 'true');
-      return { ticket: redactFor(principal, outcome.ticket, services.mediaUrls, services.now()), event: outcome.event, worker: { staffId: candidate.staffId, deviceId: candidate.device.id, distanceMeters: Math.round(candidate.distanceMeters) } };
     },
   );
 

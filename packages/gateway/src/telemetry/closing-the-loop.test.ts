@@ -41,6 +41,18 @@ describe('dispatch to the nearest on-duty worker', () => {
     const command = new Promise<Record<string, unknown>>((resolve) => onDuty.client.once('message', (_t, payload) => resolve(JSON.parse(payload.toString()))));
 
     const ticket = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, location: SITE } });
+    // A dispatcher first sees the suggestions: only the checked-in worker with the skills, with
+    // name, unit and distance (the off-duty one and the road crew are not suggested).
+    const dispatcher = await gw.tenant.token('d-1', 'dispatcher');
+    const suggested = await api(gw.url, 'GET', `/v1/tickets/${ticket.body.id}/nearest-workers?radiusMeters=1000&limit=5`, { auth: dispatcher });
+    expect(suggested.status, JSON.stringify(suggested.body)).toBe(200);
+    expect(suggested.body).toMatchObject({ radiusMeters: 1000, skills: ['cleaning'] });
+    expect(suggested.body.items).toHaveLength(1);
+    expect(suggested.body.items[0]).toMatchObject({ staffId: 'w-1', unitId: 'sanitation', deviceId: onDuty.id });
+    expect(Math.abs(suggested.body.items[0].distanceMeters - 400)).toBeLessThanOrEqual(2);
+    const worker = await gw.tenant.token('w-1', 'worker', { unitId: 'sanitation' });
+    expect((await api(gw.url, 'GET', `/v1/tickets/${ticket.body.id}/nearest-workers`, { auth: worker })).body.error.code).toBe('CL_ERR_FORBIDDEN');
+    expect((await api(gw.url, 'GET', `/v1/tickets/${ticket.body.id}/nearest-workers?limit=0`, { auth: dispatcher })).body.error.code).toBe('CL_ERR_VALIDATION');
     const dispatched = await api(gw.url, 'POST', `/v1/tickets/${ticket.body.id}/dispatch-nearest`, { auth: gw.tenant.secretKey, body: { radiusMeters: 1000 } });
     expect(dispatched.status, JSON.stringify(dispatched.body)).toBe(200);
     expect(dispatched.body.worker).toMatchObject({ staffId: 'w-1', deviceId: onDuty.id });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRedis, type TestRedis } from '../../../../test-support/gateway-harness.js';
 import { tenantKeys } from '../redis/keys.js';
-import { findNearestWorker } from './nearest-worker.js';
+import { findNearestWorker, findNearestWorkers } from './nearest-worker.js';
 
 const SITE = { lat: 23.1291, lon: 113.2644 };
 const north = (meters: number) => ({ lat: SITE.lat + meters / 111_320, lon: SITE.lon });
@@ -68,5 +68,22 @@ describe('findNearestWorker', () => {
     // Within the first page and ring, the nearest suitable one wins.
     await place([{ id: 'b', meters: 200 }, { id: 'a', meters: 100 }]);
     expect((await nearest())?.device.id).toBe('a');
+  });
+
+  it('suggests up to a number of suitable wearers nearest first, widening the rings until it has them or reaches the radius', async () => {
+    await place([
+      { id: 'near', meters: 50 },
+      { id: 'unsuitable', meters: 60, skills: ['road'] },
+      { id: 'middle', meters: 300 },
+      { id: 'far', meters: 2500 },
+      { id: 'beyond', meters: 4000 },
+    ]);
+    const three = await findNearestWorkers(redis.client, TENANT, { ...SITE, radiusMeters: 3000, skills: ['cleaning'] }, 3);
+    expect(three.map((c) => c.device.id)).toEqual(['near', 'middle', 'far']);
+    expect(three.map((c) => Math.round(c.distanceMeters / 10) * 10)).toEqual([50, 300, 2500]);
+    // Fewer than asked within the radius: what there is.
+    const all = await findNearestWorkers(redis.client, TENANT, { ...SITE, radiusMeters: 3000, skills: ['cleaning'] }, 10);
+    expect(all.map((c) => c.device.id)).toEqual(['near', 'middle', 'far']);
+    expect(await findNearestWorkers(redis.client, TENANT, { ...SITE, radiusMeters: 3000, skills: ['lifting'] }, 5)).toEqual([]);
   });
 });
