@@ -42,7 +42,9 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
 
     const card = page.locator(`[data-ticket="${waiting.id}"]`);
     expect(await card.locator('xpath=ancestor::div[@data-state]').getAttribute('data-state')).toBe('reported');
-    expect(await card.locator('.countdown').textContent()).toBe('not dispatched');
+    expect(await card.locator('.countdown').textContent()).toBe('Not dispatched 待派');
+    expect(await card.locator('.category').textContent()).toBe('垃圾桶满溢 Overflowing bin');
+    expect(await card.locator('.age').textContent()).toBe('age 0m');
     expect(await page.locator('[data-kpi="Reported today"] .value').textContent()).toBe('1');
     expect(await page.locator('[data-kpi="Attendance"] .value').textContent()).toBe('0%');
     expect(await page.locator('[data-kpi="Vehicles online"] .value').textContent()).toBe('–');
@@ -50,10 +52,11 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
     expect(await page.locator('#chart rect.bar').count()).toBe(7);
     expect(await page.locator('#blackspots').textContent()).toContain('No open black spots.');
 
-    // Dispatched from elsewhere: the card moves to its column by itself, with the time left.
+    // Dispatched from elsewhere: the card moves to its column by itself, with the deadline it must
+    // meet next (accepting within 30 minutes), not the resolve deadline hours away.
     await server.tickets.dispatch(waiting.id, { unitId: 'sanitation', assigneeId: 'w-1' });
     await expect.poll(() => page.locator(`[data-state="dispatched"] [data-ticket="${waiting.id}"]`).count()).toBe(1);
-    expect(await page.locator(`[data-ticket="${waiting.id}"] .countdown`).textContent()).toMatch(/^(2h 59m|3h 0m) left$/);
+    expect(await page.locator(`[data-ticket="${waiting.id}"] .countdown`).textContent()).toMatch(/^Respond 响应: (29m|30m) left$/);
     const another = await server.tickets.create({ ...BIN_REPORT, location: { lat: 23.2, lon: 113.4 } });
     await expect.poll(() => page.locator(`[data-state="reported"] [data-ticket="${another.id}"]`).count()).toBe(1);
     await expect.poll(() => page.locator('[data-kpi="Reported today"] .value').textContent()).toBe('2');

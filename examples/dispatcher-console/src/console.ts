@@ -3,6 +3,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { signToken } from '@civicloop/sdk';
 
+export interface ConsoleOperator {
+  sub: string;
+  role: 'dispatcher' | 'supervisor' | 'admin';
+  name?: string;
+}
+
 export interface ConsoleOptions {
   /** Where browsers reach the CivicLoop gateway. */
   gatewayUrl: string;
@@ -11,8 +17,12 @@ export interface ConsoleOptions {
   publishableKey: string;
   port?: number;
   host?: string;
-  /** Who the console acts as (a dispatcher's staff id). */
-  dispatcher?: string;
+  /**
+   * Who the console acts as: a staff id, the role the command centre gave them and a name. A
+   * dispatcher dispatches, merges, rejects and records follow-ups; verifying takes a supervisor
+   * (or admin), as the ticket state machine says. Default: a dispatcher, "console-dispatcher".
+   */
+  operator?: ConsoleOperator;
   /** Where the built page is (console.js, console.css). Default: public/ beside this file in dist. */
   publicDir?: URL;
   /** Lifetime of the dispatcher tokens the page gets; it renews them before they expire. Default 3600 s. */
@@ -22,22 +32,22 @@ export interface ConsoleOptions {
 }
 
 /**
- * The dispatcher console's small server: the page, its script and styles, and a dispatcher token
+ * The command centre console's small server: the page, its script and styles, and a dispatcher token
  * for the page. It has no login of its own; put it behind the command centre's single sign-on.
  */
 export async function startConsole(options: ConsoleOptions): Promise<{ url: string; close(): Promise<void> }> {
   const gateway = options.gatewayUrl.replace(/\/+$/, '');
   const publicDir = options.publicDir ?? new URL('./public/', import.meta.url);
   const publicFile = (name: string) => readFileSync(new URL(name, publicDir));
-  const csp = ["default-src 'none'", "script-src 'self'", `connect-src 'self' ${gateway}`, "img-src 'self' data:", "style-src 'self'", "base-uri 'none'", "frame-ancestors 'none'"].join('; ');
+  const csp = ["default-src 'none'", "script-src 'self'", `connect-src 'self' ${gateway}`, `img-src 'self' data: https: ${gateway}`, "style-src 'self'", "base-uri 'none'", "frame-ancestors 'none'"].join('; ');
   const page = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>CivicLoop dispatch</title><link rel="stylesheet" href="/console.css"><script type="module" src="/console.js"></script></head>
-<body><header><h1>CivicLoop dispatch 调度台</h1><span id="live" role="status" data-state="connecting">Connecting… 连接中</span><span id="clock" aria-live="off"></span></header>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>CivicLoop command centre 指挥中心</title><link rel="stylesheet" href="/console.css"><script type="module" src="/console.js"></script></head>
+<body><header><h1>CivicLoop command centre 指挥中心</h1><span id="operator"></span><span id="live" role="status" data-state="connecting">Connecting… 连接中</span><span id="clock" aria-live="off"></span></header>
 <main>
-<section id="kpis" aria-label="Today"></section>
-<section id="board" aria-label="Open tickets by state"><h2>Open tickets</h2></section>
-<section id="side"><div id="alerts" aria-live="polite"><h2>Alarms 报警</h2></div><div id="map"><h2>Fleet and tickets</h2></div><div id="chart"><h2>Reported, last 7 days</h2></div><div id="blackspots"><h2>Black spots</h2></div></section>
+<section id="kpis" aria-label="Today 今日"></section>
+<section id="board" aria-labelledby="board-title"><h2 id="board-title">Open tickets 在办案件 <span id="shown"></span></h2><form id="filters" role="search" aria-label="Find and filter 查找筛选"></form><div id="columns"></div></section>
+<aside id="side" aria-label="Alarms, follow-ups, map and figures"><section id="alerts" aria-live="polite"><h2>Alarms 报警</h2></section><section id="followups"><h2>Follow-ups to call 待回访</h2></section><section id="map"><h2>Fleet and tickets 车辆人员与案件</h2></section><section id="chart"><h2>Reported per day 近7日上报</h2></section><section id="blackspots"><h2>Black spots 黑点</h2></section></aside>
 </main></body></html>`;
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -56,7 +66,8 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
         response.writeHead(401, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ error: 'signed out' }));
         return;
       }
-      const token = await signToken({ secretKey: options.secretKey, sub: options.dispatcher ?? 'console-dispatcher', role: 'dispatcher', name: 'Dispatch console', ttlSeconds: options.tokenTtlSeconds ?? 3600 });
+      const operator = options.operator ?? { sub: 'console-dispatcher', role: 'dispatcher', name: 'Dispatch console' };
+      const token = await signToken({ secretKey: options.secretKey, sub: operator.sub, role: operator.role, ...(operator.name ? { name: operator.name } : {}), ttlSeconds: options.tokenTtlSeconds ?? 3600 });
       response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ token }));
     } else {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');

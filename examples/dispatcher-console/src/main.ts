@@ -11,8 +11,15 @@ const required = (name: string) => {
 };
 
 const port = Number(process.env.CONSOLE_PORT ?? 8091);
+// Who the console acts as; behind the command centre's sign-in this comes from the operator's account.
+const role = process.env.CONSOLE_ROLE ?? 'dispatcher';
+if (role !== 'dispatcher' && role !== 'supervisor' && role !== 'admin') {
+  process.stderr.write(`dispatcher-console: CONSOLE_ROLE must be dispatcher, supervisor or admin, not ${role}.\n`);
+  process.exit(1);
+}
+const operator = { sub: process.env.CONSOLE_OPERATOR ?? 'console-dispatcher', role, ...(process.env.CONSOLE_OPERATOR_NAME ? { name: process.env.CONSOLE_OPERATOR_NAME } : {}) } as const;
 try {
-  const console = await startConsole({ gatewayUrl: required('CIVICLOOP_URL'), secretKey: required('CIVICLOOP_SECRET_KEY'), publishableKey: required('CIVICLOOP_PUBLISHABLE_KEY'), port, host: process.env.CONSOLE_HOST ?? '127.0.0.1' });
+  const console = await startConsole({ gatewayUrl: required('CIVICLOOP_URL'), secretKey: required('CIVICLOOP_SECRET_KEY'), publishableKey: required('CIVICLOOP_PUBLISHABLE_KEY'), port, host: process.env.CONSOLE_HOST ?? '127.0.0.1', operator });
   process.stdout.write(`Dispatcher console: ${console.url}\n`);
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;

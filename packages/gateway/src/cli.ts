@@ -93,7 +93,9 @@ async function main(): Promise<void> {
   if (demo) {
     const keys = { CIVICLOOP_URL: gateway.url, CIVICLOOP_SECRET_KEY: demo.secretKey, CIVICLOOP_PUBLISHABLE_KEY: demo.publishableKey };
     startExample('examples/property-portal/dist/main.js', { ...keys, PORTAL_PORT: String(portalPort) });
-    startExample('examples/dispatcher-console/dist/main.js', { ...keys, CONSOLE_PORT: String(consolePort) });
+    // The demo's console acts as a command-centre lead (admin), so every step, verifying included,
+    // can be tried from one page; behind a city's sign-in each operator has their own role.
+    startExample('examples/dispatcher-console/dist/main.js', { ...keys, CONSOLE_PORT: String(consolePort), CONSOLE_ROLE: 'admin', CONSOLE_OPERATOR: 'demo-lead', CONSOLE_OPERATOR_NAME: '值班长 Demo lead' });
   }
   // The simulator's devices connect where devices connect: the embedded broker, or the external one.
   const deviceBroker = config.mqttBrokerUrl ?? (gateway.mqtt ? `mqtt://127.0.0.1:${gateway.mqtt.tcpPort}` : undefined);

@@ -20,6 +20,8 @@ export type {
   Ticket,
   TicketEvent,
   TicketStatus,
+  Actor,
+  LikelyDuplicate,
   StreamEvent,
   CreateTicketInput,
   CommandName,

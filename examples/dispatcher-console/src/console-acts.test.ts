@@ -1,0 +1,212 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import mqtt, { type MqttClient } from 'mqtt';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { nativeTopic } from '@civicloop/model';
+import { CivicLoop, signToken } from '@civicloop/sdk';
+import { BIN_REPORT, startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
+import { launchChromium } from '../../../test-support/browser.js';
+import { startConsole } from './console.js';
+
+// The command centre acting through its console in Chromium: a dispatcher dispatches to a
+// suggested nearby worker, merges a duplicate, sees a refused command explained, finds tickets;
+// a supervisor verifies with before and after photos; the dispatcher records the phone follow-up.
+const publicDir = new URL('../dist/public/', import.meta.url);
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+// Screenshots for docs/images when UPDATE_SCREENSHOTS=1; otherwise beside the test results.
+const shots = process.env.UPDATE_SCREENSHOTS === '1' ? new URL('../../../docs/images/', import.meta.url) : new URL('../../../.test-results/screenshots/', import.meta.url);
+const SITE = { lat: 23.1291, lon: 113.2644 };
+const metersNorth = (m: number) => ({ lat: SITE.lat + m / 111_320, lon: SITE.lon });
+
+let gw: TestGateway;
+let browser: Browser;
+let badge: MqttClient | undefined;
+const closers: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(new URL('console.js', publicDir))) throw new Error('examples/dispatcher-console/dist is missing: run npm run build first (npm test does).');
+  mkdirSync(shots, { recursive: true });
+  gw = await startTestGateway({}, { telemetry: true });
+  browser = await launchChromium();
+}, 60_000);
+afterAll(async () => {
+  badge?.end(true);
+  for (const close of closers) await close();
+  await browser?.close();
+  await gw?.close();
+});
+
+async function consoleAs(operator: { sub: string; role: 'dispatcher' | 'supervisor'; name: string }): Promise<Page> {
+  const server = await startConsole({ gatewayUrl: gw.url, secretKey: gw.tenant.secretKey, publishableKey: gw.tenant.publishableKey, publicDir, operator });
+  closers.push(server.close);
+  const { policy } = (await gw.services.tenants.context(gw.tenant.id))!.tenant;
+  await gw.services.tenants.updatePolicy(gw.tenant.id, { allowedOrigins: [...policy.allowedOrigins, new URL(server.url).origin] });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+  closers.push(() => context.close());
+  const page = await context.newPage();
+  await page.goto(server.url);
+  await page.locator('body[data-ready="true"]').waitFor();
+  return page;
+}
+
+/** axe-core's WCAG A/AA rules over the page as it stands; run through the debugger, so the page's CSP stays strict. */
+async function accessibilityViolations(page: Page): Promise<string[]> {
+  await page.evaluate(axeSource);
+  const found = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    return (await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })).violations;
+  });
+  return found.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+const card = (page: Page, id: string) => page.locator(`#columns [data-ticket="${id}"]`);
+const stateOf = (page: Page, id: string) => card(page, id).locator('xpath=ancestor::div[@data-state]').getAttribute('data-state');
+const dialog = (page: Page) => page.locator('dialog#detail');
+async function closeDetail(page: Page): Promise<void> {
+  await page.locator('dialog#detail button.close').click();
+  await expect.poll(() => dialog(page).getAttribute('open')).toBeNull();
+}
+
+describe('the command centre acts from its console', { timeout: 120_000 }, () => {
+  it('dispatches to a suggested worker, merges a duplicate, verifies with photos and records the phone follow-up', async () => {
+    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+    // Worker One is checked in 400 m from the site, wearing a badge with the cleaning skill.
+    const registered = await server.devices.register({ kind: 'badge', name: 'Badge 1', staffId: 'w-1', unitId: 'sanitation', skills: ['cleaning'] });
+    badge = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, { username: registered.credential.username, password: registered.credential.password, reconnectPeriod: 0 });
+    await badge.publishAsync(nativeTopic(gw.tenant.id, 'badge', registered.device.id, 'position'), JSON.stringify({ ts: Date.now(), ...metersNorth(400) }), { qos: 1 });
+    await badge.publishAsync(nativeTopic(gw.tenant.id, 'badge', registered.device.id, 'event'), JSON.stringify({ type: 'check_in', ts: Date.now() }), { qos: 1 });
+
+    const resident = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await signToken({ secretKey: gw.tenant.secretKey, sub: 'resident-9', role: 'citizen' }) });
+    const jpeg = (colour: string) => sharp({ create: { width: 320, height: 240, channels: 3, background: colour } }).jpeg().toBuffer();
+    const before = await resident.media.upload(new Blob([new Uint8Array(await jpeg('#8a6d3b'))], { type: 'image/jpeg' }), 'bin.jpg');
+    const first = await resident.tickets.create({ ...BIN_REPORT, description: 'Bin overflowing at the east gate', location: SITE, photos: [{ ref: before.ref }] });
+    const neighbour = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await signToken({ secretKey: gw.tenant.secretKey, sub: 'resident-10', role: 'citizen' }) });
+    const again = await neighbour.tickets.create({ ...BIN_REPORT, description: 'Rubbish all round the bin by the gate', location: metersNorth(20) });
+
+    const desk = await consoleAs({ sub: 'd-1', role: 'dispatcher', name: '王调度 Wang' });
+    expect(await desk.locator('#operator').textContent()).toBe('王调度 Wang · dispatcher');
+    expect(await stateOf(desk, first.id)).toBe('reported');
+    expect(await accessibilityViolations(desk)).toEqual([]);
+    await desk.screenshot({ path: new URL('console-board.png', shots).pathname });
+
+    // Open the first report by keyboard; the suggestion names the worker and the distance.
+    await card(desk, first.id).locator('button').focus();
+    await desk.keyboard.press('Enter');
+    await expect.poll(() => dialog(desk).getAttribute('open')).toBe('');
+    expect(await desk.locator('#detail-title').textContent()).toBe(`${first.number} 垃圾桶满溢 Overflowing bin`);
+    const suggestion = desk.locator('[data-action="dispatch"] [data-suggestion="w-1"]');
+    await suggestion.waitFor();
+    expect(await suggestion.textContent()).toMatch(/^Dispatch to Worker One sanitation · (399|400|401) m$/);
+    await expect.poll(() => desk.locator('[data-photos="before"] img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    expect(await accessibilityViolations(desk)).toEqual([]);
+    await desk.locator('[data-action="dispatch"]').scrollIntoViewIfNeeded();
+    await dialog(desk).screenshot({ path: new URL('console-dispatch.png', shots).pathname });
+    await suggestion.locator('button').click();
+    await expect.poll(() => desk.locator('#detail .status').textContent()).toBe(`Dispatched 已派遣: ${first.number}`);
+    expect(await server.tickets.get(first.id)).toMatchObject({ status: 'dispatched', unitId: 'sanitation', assigneeId: 'w-1' });
+    await expect.poll(() => stateOf(desk, first.id)).toBe('dispatched');
+    expect(await card(desk, first.id).locator('.countdown').textContent()).toMatch(/^Respond 响应: (29|30)m left$/);
+    await desk.keyboard.press('Escape');
+    await expect.poll(() => dialog(desk).getAttribute('open')).toBeNull();
+
+    // The second report is the same bin: side by side with the first, merged into it.
+    await card(desk, again.id).locator('button').click();
+    const pair = desk.locator(`[data-duplicate="${first.id}"]`);
+    await pair.waitFor();
+    expect(await pair.locator(`[data-side="${again.id}"]`).textContent()).toContain('Rubbish all round the bin by the gate');
+    expect(await pair.locator(`[data-side="${first.id}"]`).textContent()).toContain('Bin overflowing at the east gate');
+    expect(await pair.locator(`[data-side="${first.id}"]`).textContent()).toMatch(/(19|20|21) m away/);
+    await pair.scrollIntoViewIfNeeded();
+    await dialog(desk).screenshot({ path: new URL('console-merge.png', shots).pathname });
+    await pair.locator(`[data-merge-into="${first.id}"]`).click();
+    await expect.poll(() => desk.locator('#detail .status').textContent()).toBe(`Merged into ${first.number} 已合并: ${again.number}`);
+    await expect.poll(() => card(desk, again.id).count()).toBe(0);
+    expect(await server.tickets.get(again.id)).toMatchObject({ status: 'duplicate', duplicateOf: first.id });
+    expect((await server.tickets.get(first.id)).followers).toContain('resident-10');
+    await closeDetail(desk);
+
+    // A command someone else's beat: the console says why, with the code, and changes nothing.
+    const third = await resident.tickets.create({ ...BIN_REPORT, description: 'Litter by the bus stop', location: { lat: 23.14, lon: 113.28 } });
+    await expect.poll(() => card(desk, third.id).count()).toBe(1);
+    await card(desk, third.id).locator('button').click();
+    const unit = desk.locator('[data-action="dispatch"] select[name="unitId"]');
+    await unit.selectOption('sanitation');
+    // The console redraws an open ticket when it changes; holding that redraw back leaves the
+    // dispatcher a stale form to send, as a slow network would.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await desk.route(`**/v1/tickets/${third.id}/history`, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await server.tickets.dispatch(third.id, { unitId: 'municipal' });
+    await desk.locator('[data-action="dispatch"] button[type="submit"]').click();
+    await expect.poll(() => desk.locator('#detail .error').textContent()).toMatch(/\(CL_ERR_VERSION_CONFLICT\)$/);
+    expect(await server.tickets.get(third.id)).toMatchObject({ status: 'dispatched', unitId: 'municipal', version: 2 });
+    release(); // and every later request for it goes straight through
+    // Then the dialog shows the ticket as it now is: dispatched, so reassigning is what is offered.
+    await expect.poll(() => desk.locator('[data-action="reassign"]').count()).toBe(1);
+    expect(await desk.locator('[data-action="dispatch"]').count()).toBe(0);
+    await closeDetail(desk);
+
+    // Filters: by unit, and only what is overdue (nothing yet).
+    await desk.selectOption('#filter-unit', 'municipal');
+    await expect.poll(() => desk.locator('#columns [data-ticket]').count()).toBe(1);
+    expect(await desk.locator('#shown').textContent()).toBe('1 of 2 open shown 筛选显示');
+    await desk.check('#filter-overdueOnly');
+    await expect.poll(() => desk.locator('#columns [data-ticket]').count()).toBe(0);
+    await desk.click('#filters button[type="reset"]');
+    await expect.poll(() => desk.locator('#columns [data-ticket]').count()).toBe(2);
+
+    // The worker fixes it with an after-photo; the supervisor verifies from their console.
+    const worker = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await gw.tenant.token('w-1', 'worker', { unitId: 'sanitation' }) });
+    const after = await worker.media.upload(new Blob([new Uint8Array(await jpeg('#3a7d44'))], { type: 'image/jpeg' }), 'after.jpg');
+    await worker.tickets.accept(first.id);
+    await worker.tickets.arrive(first.id);
+    await worker.tickets.resolve(first.id, { photos: [{ ref: after.ref }], note: 'Emptied and swept' });
+    await expect.poll(() => stateOf(desk, first.id)).toBe('resolved');
+    // A dispatcher may not verify: no verify control on their console.
+    await card(desk, first.id).locator('button').click();
+    await desk.locator('#detail-title').waitFor();
+    await expect.poll(() => desk.locator('#detail .history li').count()).toBe(6);
+    expect(await desk.locator('[data-action="verify"]').count()).toBe(0);
+    await closeDetail(desk);
+
+    const lead = await consoleAs({ sub: 's-1', role: 'supervisor', name: '赵主任 Zhao' });
+    await card(lead, first.id).locator('button').click();
+    for (const side of ['before', 'after']) await expect.poll(() => lead.locator(`[data-photos="${side}"] img`).evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    expect(await lead.locator('[data-action="dispatch"]').count()).toBe(0);
+    expect(await accessibilityViolations(lead)).toEqual([]);
+    await lead.locator('[data-action="verify"]').scrollIntoViewIfNeeded();
+    await dialog(lead).screenshot({ path: new URL('console-verify.png', shots).pathname });
+    await lead.locator('[data-action="verify"] input[name="note"]').fill('Clean, bin emptied');
+    await lead.locator('[data-outcome="pass"]').click();
+    await expect.poll(() => lead.locator('#detail .status').textContent()).toBe(`Verified and closed 核查通过: ${first.number}`);
+    expect(await server.tickets.get(first.id)).toMatchObject({ status: 'closed' });
+    await expect.poll(() => card(desk, first.id).count()).toBe(0);
+
+    // The dispatcher phones the reporter and records what they said.
+    const due = desk.locator(`#followups [data-followup="${first.id}"]`);
+    await expect.poll(() => due.count(), { timeout: 10_000 }).toBe(1);
+    await due.click();
+    await desk.locator('[data-action="feedback"] select[name="rating"]').selectOption('4');
+    await desk.locator('[data-action="feedback"] input[name="comment"]').fill('Quick, but the bin smells');
+    await desk.locator('[data-action="feedback"] button[type="submit"]').click();
+    await expect.poll(() => desk.locator('#detail .status').textContent()).toBe(`Follow-up recorded 已记录回访: ${first.number}`);
+    expect((await server.tickets.get(first.id)).feedback).toMatchObject({ rating: 4, via: 'phone', comment: 'Quick, but the bin smells', by: { sub: 'd-1', role: 'dispatcher' } });
+    await expect.poll(() => desk.locator(`#followups [data-followup="${first.id}"]`).count()).toBe(0);
+    await closeDetail(desk);
+
+    // A hotline caller quotes the number of a closed ticket: found, with its rating.
+    await desk.fill('#filter-text', first.number.toLowerCase());
+    await desk.press('#filter-text', 'Enter');
+    await expect.poll(() => desk.locator('#detail-title').textContent()).toBe(`${first.number} 垃圾桶满溢 Overflowing bin`);
+    expect(await desk.locator('#detail .facts').textContent()).toContain('4/5 (phone): Quick, but the bin smells');
+    await closeDetail(desk);
+    await desk.fill('#filter-text', 'NOPE-20260101-0001');
+    await desk.press('#filter-text', 'Enter');
+    await expect.poll(() => desk.locator('#find-result').textContent()).toMatch(/^NOPE-20260101-0001: .*\(CL_ERR_NOT_FOUND\)$/);
+  });
+});

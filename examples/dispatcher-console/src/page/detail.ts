@@ -1,0 +1,151 @@
+import { allowedCommands } from '@civicloop/model';
+import type { CommandResult, LikelyDuplicate, Ticket, TicketEvent } from '@civicloop/sdk';
+import { actionsFor } from './actions.js';
+import { explain, type ConsoleContext } from './context.js';
+import { DEADLINE_LABEL, span, type DeadlineKind } from './deadlines.js';
+import { el } from './dom.js';
+import { CHANNEL_LABEL, clockTime, EVENT_LABEL, PRIORITY_LABEL, STATE_LABEL } from './labels.js';
+
+type Photo = Ticket['photos'][number];
+
+function photoStrip(ctx: ConsoleContext, label: string, photos: readonly Photo[], kind: string): HTMLElement {
+  // A stored photo by its signed link on the gateway, an https reference as it is; nothing else.
+  const shown = photos.flatMap((p) => (p.url ? [ctx.client.media.url(p)] : p.ref.startsWith('https://') ? [p.ref] : []));
+  return el(
+    'figure',
+    { class: 'photos', 'data-photos': kind },
+    el('figcaption', {}, label),
+    ...(shown.length === 0 ? [el('p', { class: 'muted' }, 'None 无')] : shown.map((src, i) => el('img', { src, alt: `${label} ${i + 1}` }))),
+  );
+}
+
+/** Respond, arrive and resolve: when each is due, and whether it was met, is open or is breached. */
+function deadlines(ticket: Ticket, now: number): HTMLElement {
+  if (!ticket.sla) return el('p', { class: 'muted' }, 'Deadlines start when it is dispatched. 派遣后开始计时。');
+  const met: Record<DeadlineKind, string | undefined> = { respond: ticket.acceptedAt, arrive: ticket.arrivedAt, resolve: ticket.resolvedAt ?? ticket.closedAt };
+  const due: Record<DeadlineKind, string> = { respond: ticket.sla.respondBy, arrive: ticket.sla.arriveBy, resolve: ticket.sla.resolveBy };
+  const rows = (['respond', 'arrive', 'resolve'] as const).map((kind) => {
+    const at = Date.parse(due[kind]);
+    const doneAt = met[kind] && ticket.status !== 'rework' ? Date.parse(met[kind]!) : undefined;
+    const state = doneAt !== undefined ? (doneAt <= at ? 'Met 按时' : `Met late by ${span(doneAt - at)} 超时完成`) : at < now ? `Overdue ${span(now - at)} 已超时` : `${span(at - now)} left 剩余`;
+    return el('tr', { 'data-deadline': kind, class: doneAt === undefined && at < now ? 'breached' : undefined }, el('th', { scope: 'row' }, DEADLINE_LABEL[kind]), el('td', {}, clockTime(due[kind])), el('td', {}, state));
+  });
+  return el('table', { class: 'deadlines' }, el('caption', {}, 'Deadlines 时限'), ...rows);
+}
+
+function history(events: readonly TicketEvent[]): HTMLElement {
+  return el(
+    'ol',
+    { class: 'history', 'aria-label': 'History 处理过程' },
+    ...events.map((e) => el('li', {}, el('time', { datetime: e.at }, clockTime(e.at)), ` ${EVENT_LABEL[e.type]} · ${e.actor.name ?? e.actor.sub}${e.note ? `: ${e.note}` : ''}`)),
+  );
+}
+
+/**
+ * One ticket, opened from the board or found by number: photos, deadlines, likely duplicates side
+ * by side, history, and the actions the signed-in person may take. A modal dialog, so the keyboard
+ * stays in it and Escape closes it.
+ */
+export class TicketDetail {
+  private readonly dialog: HTMLDialogElement;
+  private readonly body = el('div', { class: 'detail-body' });
+  private readonly status = el('p', { role: 'status', class: 'status' });
+  private readonly error = el('p', { role: 'alert', class: 'error' });
+  private current: string | undefined;
+
+  constructor(private readonly ctx: ConsoleContext) {
+    const close = el('button', { type: 'button', class: 'close', 'aria-label': 'Close 关闭' }, '×');
+    close.addEventListener('click', () => this.dialog.close());
+    this.dialog = el('dialog', { id: 'detail', 'aria-labelledby': 'detail-title' }, close, this.status, this.error, this.body);
+    this.dialog.addEventListener('close', () => {
+      this.current = undefined;
+    });
+    document.body.append(this.dialog);
+  }
+
+  get openTicketId(): string | undefined {
+    return this.current;
+  }
+
+  async show(id: string): Promise<void> {
+    this.current = id;
+    this.status.textContent = '';
+    this.error.textContent = '';
+    if (!this.dialog.open) this.dialog.showModal();
+    await this.draw(id);
+  }
+
+  /** A newer version arrived live while the dialog shows it: redraw, keep the messages. */
+  async refresh(id: string): Promise<void> {
+    if (this.current === id) await this.draw(id);
+  }
+
+  private async draw(id: string): Promise<void> {
+    const { client } = this.ctx;
+    try {
+      const [ticket, events] = await Promise.all([client.tickets.get(id, { crs: this.ctx.displayCrs }), client.tickets.history(id)]);
+      const dupes = allowedCommands(ticket, this.ctx.actor).includes('merge') ? await client.tickets.likelyDuplicates(id) : [];
+      if (this.current !== id) return;
+      this.body.replaceChildren(...this.sections(ticket, events, await this.duplicates(ticket, dupes)));
+      this.body.dataset.version = String(ticket.version);
+    } catch (error) {
+      this.error.textContent = explain(error);
+    }
+  }
+
+  private sections(ticket: Ticket, events: TicketEvent[], duplicates: HTMLElement | undefined): HTMLElement[] {
+    const { categoryName, units } = this.ctx;
+    const unitName = units.find((u) => u.id === ticket.unitId)?.name ?? ticket.unitId;
+    const facts: [string, string][] = [
+      ['State 状态', STATE_LABEL[ticket.status]],
+      ['Reported 上报', `${clockTime(ticket.createdAt)} · ${CHANNEL_LABEL[ticket.channel]}`],
+      ['Priority 优先级', PRIORITY_LABEL[ticket.priority]],
+      ...(unitName ? [['Unit 单位', unitName] as [string, string]] : []),
+      ...(ticket.assigneeId ? [['Worker 处置人', this.ctx.staff.find((s) => s.id === ticket.assigneeId)?.name ?? ticket.assigneeId] as [string, string]] : []),
+      ['Where 位置', ticket.location.address ?? `${ticket.location.lat.toFixed(5)}, ${ticket.location.lon.toFixed(5)}`],
+      ...(ticket.feedback ? [['Rating 评价', `${ticket.feedback.rating}/5 (${ticket.feedback.via ?? 'app'})${ticket.feedback.comment ? `: ${ticket.feedback.comment}` : ''}`] as [string, string]] : []),
+    ];
+    const run = (label: string, command: () => Promise<CommandResult>) => this.run(label, command);
+    const actions = actionsFor(ticket, this.ctx, run);
+    return [
+      el('h2', { id: 'detail-title' }, `${ticket.number} ${categoryName(ticket.category)}`),
+      el('p', { class: 'description' }, ticket.description),
+      el('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])),
+      el('div', { class: 'photo-pair' }, photoStrip(this.ctx, 'Reported 上报照片', ticket.photos, 'before'), photoStrip(this.ctx, 'After 处置后照片', ticket.afterPhotos, 'after')),
+      deadlines(ticket, Date.now()),
+      ...(duplicates ? [duplicates] : []),
+      el('div', { class: 'actions' }, ...(actions.length ? actions : [el('p', { class: 'muted' }, 'Nothing for you to do on this ticket now. 当前无可执行操作。')])),
+      el('h3', {}, 'History 处理过程'),
+      history(events),
+    ];
+  }
+
+  /** Likely duplicates, each beside this report, with a button to merge this one into it. */
+  private async duplicates(ticket: Ticket, found: LikelyDuplicate[]): Promise<HTMLElement | undefined> {
+    if (found.length === 0) return undefined;
+    const others = await Promise.all(found.map((d) => this.ctx.client.tickets.get(d.id, { crs: this.ctx.displayCrs })));
+    const side = (t: Ticket, note: string) =>
+      el('div', { class: 'side', 'data-side': t.id }, el('h4', {}, `${t.number} · ${STATE_LABEL[t.status]}`), el('p', {}, t.description), el('p', { class: 'muted' }, note), photoStrip(this.ctx, 'Photos 照片', t.photos, t.id === ticket.id ? 'this' : 'other'));
+    const pairs = found.map((d, i) => {
+      const other = others[i]!;
+      const merge = el('button', { type: 'button', 'data-merge-into': other.id }, `Merge this into ${other.number} 合并到 ${other.number}`);
+      merge.addEventListener('click', () => void this.run(`Merged into ${other.number} 已合并`, () => this.ctx.client.tickets.merge(ticket.id, { into: other.id, expectedVersion: ticket.version })));
+      return el('div', { class: 'pair', 'data-duplicate': other.id }, side(ticket, `This report · ${clockTime(ticket.createdAt)}`), side(other, `${d.distanceMeters} m away · ${clockTime(other.createdAt)}`), merge);
+    });
+    return el('section', { class: 'duplicates', 'aria-label': 'Likely duplicates 疑似重复' }, el('h3', {}, `Likely duplicates 疑似重复 (${found.length})`), ...pairs);
+  }
+
+  private async run(label: string, command: () => Promise<CommandResult>): Promise<void> {
+    this.error.textContent = '';
+    this.status.textContent = 'Sending… 提交中';
+    try {
+      const { ticket } = await command();
+      this.status.textContent = `${label}: ${ticket.number}`;
+      this.ctx.changed(ticket);
+      await this.draw(ticket.id);
+    } catch (error) {
+      this.status.textContent = '';
+      this.error.textContent = explain(error);
+    }
+  }
+}

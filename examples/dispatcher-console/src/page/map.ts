@@ -1,0 +1,68 @@
+import type { CrsName, GeoJsonFeature, Ticket } from '@civicloop/sdk';
+import { el, svg } from './dom.js';
+
+const CRS_LABEL: Record<CrsName, string> = { wgs84: 'WGS-84 (GPS)', gcj02: 'GCJ-02 (AMap, Tencent, WeChat)', bd09: 'BD-09 (Baidu)' };
+const pointOf = (f: GeoJsonFeature) => f.geometry.coordinates as unknown as [number, number];
+
+/**
+ * The district outline (zones), the fleet and the shown tickets, drawn without tiles. Changes
+ * are coalesced into one redraw per animation frame, however many positions arrive.
+ */
+export class OutlineMap {
+  readonly fleet = new Map<string, GeoJsonFeature>();
+  private outline: [number, number][][] = [];
+  private tickets: readonly Ticket[] = [];
+  private pending = false;
+
+  constructor(private readonly displayCrs: CrsName) {}
+
+  setZones(rings: [number, number][][]): void {
+    this.outline = rings;
+    this.schedule();
+  }
+  setTickets(tickets: readonly Ticket[]): void {
+    this.tickets = tickets;
+    this.schedule();
+  }
+  moveDevice(feature: GeoJsonFeature): void {
+    this.fleet.set(String((feature.properties as { deviceId: string }).deviceId), feature);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.pending) return;
+    this.pending = true;
+    requestAnimationFrame(() => {
+      this.pending = false;
+      this.draw();
+    });
+  }
+
+  draw(): void {
+    const points: [number, number][] = [...this.outline.flat(), ...[...this.fleet.values()].map(pointOf), ...this.tickets.map((t): [number, number] => [t.location.lon, t.location.lat])];
+    const box = document.getElementById('map')!;
+    const title = el('h2', {}, 'Fleet and tickets 车辆人员与案件');
+    if (points.length === 0) {
+      box.replaceChildren(title, el('p', { class: 'muted' }, 'No zones, devices or tickets yet.'));
+      return;
+    }
+    const lons = points.map((p) => p[0]);
+    const lats = points.map((p) => p[1]);
+    const [west, east, south, north] = [Math.min(...lons), Math.max(...lons), Math.min(...lats), Math.max(...lats)];
+    const scale = 300 / Math.max(east - west, north - south, 1e-4);
+    const xy = ([lon, lat]: [number, number]) => [10 + (lon - west) * scale, 10 + (north - lat) * scale] as const;
+    const map = svg('svg', { viewBox: `0 0 320 ${20 + (north - south) * scale}`, role: 'img', 'aria-label': `Zones, ${this.fleet.size} devices and ${this.tickets.length} open tickets` });
+    for (const ring of this.outline) map.append(svg('path', { class: 'zone', d: `M${ring.map((p) => xy(p).join(',')).join('L')}Z` }));
+    for (const t of this.tickets) {
+      const [x, y] = xy([t.location.lon, t.location.lat]);
+      map.append(svg('circle', { class: 'ticket-dot', cx: x, cy: y, r: 3, 'data-ticket-dot': t.id, 'data-lonlat': `${t.location.lon},${t.location.lat}` }));
+    }
+    for (const f of this.fleet.values()) {
+      const [x, y] = xy(pointOf(f));
+      const kind = (f.properties as { kind?: string }).kind;
+      map.append(kind === 'vehicle' ? svg('rect', { class: 'vehicle', x: x - 3, y: y - 3, width: 6, height: 6 }) : svg('circle', { class: 'badge', cx: x, cy: y, r: 3 }));
+    }
+    const legend = el('p', { class: 'legend' }, el('span', { class: 'key key-ticket' }, 'Ticket 案件'), el('span', { class: 'key key-vehicle' }, 'Vehicle 车辆'), el('span', { class: 'key key-badge' }, 'Worker 人员'));
+    box.replaceChildren(title, map, legend, el('p', { class: 'muted', 'data-crs': this.displayCrs }, `Coordinates: ${CRS_LABEL[this.displayCrs]}`));
+  }
+}

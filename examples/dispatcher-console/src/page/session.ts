@@ -1,0 +1,23 @@
+import { ConnectionError } from '@civicloop/sdk';
+
+// Sign-in: a token from the console's server, renewed before it expires.
+let held: { token: string; exp: number; lifetime: number } | undefined;
+
+export async function token(): Promise<string> {
+  const now = Date.now() / 1000;
+  // Renewed once two thirds of its life are gone, so a slow request never carries an expired one.
+  if (held && held.exp - now > held.lifetime / 3) return held.token;
+  let response: Response;
+  try {
+    response = await fetch('/token.json', { cache: 'no-store' });
+  } catch (error) {
+    // The console's own server is out of reach: not live for now, but not signed out (the SDK
+    // retries a ConnectionError; any other getToken failure means "sign in again").
+    throw new ConnectionError({ code: 'CL_ERR_NETWORK', message: 'the console\'s sign-in could not be reached', status: 0, retryable: true }, { cause: error });
+  }
+  if (!response.ok) throw new Error(`the console's sign-in answered ${response.status}`);
+  const fresh = ((await response.json()) as { token: string }).token;
+  const claims = JSON.parse(atob(fresh.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { iat: number; exp: number };
+  held = { token: fresh, exp: claims.exp, lifetime: claims.exp - claims.iat };
+  return fresh;
+}
