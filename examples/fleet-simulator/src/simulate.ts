@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import { CATEGORIES, type BadgeCommand, type CreateTicketInput, type DeviceKind } from '@civicloop/model';
 import { CivicLoop, signToken } from '@civicloop/sdk';
 import { connectDevice, type DeviceClient } from '@civicloop/sdk/device';
@@ -48,7 +49,9 @@ interface Worker {
   beat: Point;
   at: Point;
   patrolTarget: Point;
-  job?: { ticketId: string; site: Point; state: 'walking' | 'waiting' | 'resolving' };
+  job?: { ticketId: string; number: string; site: Point; state: 'walking' | 'waiting' | 'resolving' };
+  /** Assignments that came while busy, taken in turn. */
+  queue: BadgeCommand[];
 }
 
 const VEHICLE_KMH = 18;
@@ -106,7 +109,7 @@ export async function runSimulation(options: SimulationOptions): Promise<{ stop:
     const client = await device(badgeId, 'badge', `Badge of ${staffId}`, { staffId });
     const beat = BEATS[i % BEATS.length]!;
     const api = new CivicLoop({ baseUrl: options.baseUrl, token: () => signToken({ secretKey: options.secretKey, sub: staffId, role: 'worker', unitId }) });
-    const worker: Worker = { staffId, badgeId, client, api, beat, at: around(beat, 300, random), patrolTarget: around(beat, 400, random) };
+    const worker: Worker = { staffId, badgeId, client, api, beat, at: around(beat, 300, random), patrolTarget: around(beat, 400, random), queue: [] };
     client.on('command', (command) => onCommand(worker, command));
     await client.publishPosition({ ...worker.at, accuracy: 8 });
     await client.publishEvent({ type: 'check_in', ...worker.at });
@@ -115,12 +118,32 @@ export async function runSimulation(options: SimulationOptions): Promise<{ stop:
   log(`simulator: ${vehicles.length} vehicles and ${workers.length} badge wearers on duty in Tianhe`);
 
   function onCommand(worker: Worker, command: BadgeCommand): void {
-    if (command.type !== 'assignment' || worker.job) return;
+    if (command.type !== 'assignment') return;
     stats.assignments++;
-    worker.job = { ticketId: command.ticketId, site: { lat: command.location.lat, lon: command.location.lon }, state: 'walking' };
-    log(`simulator: ${worker.staffId} takes ${command.number} (${command.category})`);
-    worker.api.tickets.accept(command.ticketId).catch(fail(`accept ${command.number}`));
+    if (worker.job?.ticketId === command.ticketId || worker.queue.some((c) => c.type === 'assignment' && c.ticketId === command.ticketId)) return;
+    worker.queue.push(command);
+    if (!worker.job) takeNext(worker);
   }
+
+  /** Starts the next assignment still dispatched to this worker, accepting it. */
+  function takeNext(worker: Worker): void {
+    const command = worker.queue.shift();
+    if (!command || command.type !== 'assignment') return;
+    worker.job = { ticketId: command.ticketId, number: command.number, site: { lat: command.location.lat, lon: command.location.lon }, state: 'walking' };
+    log(`simulator: ${worker.staffId} takes ${command.number} (${command.category})`);
+    worker.api.tickets.accept(command.ticketId).catch((error: unknown) => {
+      // Reassigned or withdrawn meanwhile: not this worker's job any more.
+      worker.job = undefined;
+      if ((error as { code?: string }).code !== 'CL_ERR_INVALID_TRANSITION' && (error as { code?: string }).code !== 'CL_ERR_FORBIDDEN') fail(`accept ${command.number}`)(error);
+      takeNext(worker);
+    });
+  }
+
+  // The after-photo every simulated fix uploads: a real JPEG, stored by the gateway like any other.
+  const afterPhoto = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#4f8a5b' } })
+    .composite([{ input: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="640" height="480"><rect x="120" y="90" width="400" height="300" rx="24" fill="#e8efe6"/><rect x="250" y="170" width="140" height="170" rx="10" fill="#2f5d3a"/></svg>') }])
+    .jpeg({ quality: 70 })
+    .toBuffer();
 
   const perTick = (kmh: number) => ((kmh * 1000) / 3600) * (tickMs / 1000) * speedup;
 
@@ -138,14 +161,17 @@ export async function runSimulation(options: SimulationOptions): Promise<{ stop:
       const ticket = await worker.api.tickets.get(job.ticketId);
       if (ticket.status === 'on_site') {
         job.state = 'resolving';
-        await worker.api.tickets.resolve(job.ticketId, { photos: [{ ref: `sim://after/${job.ticketId}.jpg`, caption: 'after' }], note: 'Cleared' });
+        const photo = await worker.api.media.upload(new Blob([new Uint8Array(afterPhoto)], { type: 'image/jpeg' }), `after-${ticket.number}.jpg`);
+        await worker.api.tickets.resolve(job.ticketId, { photos: [{ ref: photo.ref, caption: 'after' }], note: 'Cleared' });
         stats.resolved++;
         log(`simulator: ${worker.staffId} resolved ${ticket.number}`);
         const verified = await supervisor.tickets.verify(job.ticketId, { outcome: 'pass' });
         if (verified.ticket.status === 'closed') stats.verified++;
         worker.job = undefined;
+        takeNext(worker);
       } else if (ticket.status !== 'accepted') {
         worker.job = undefined;
+        takeNext(worker);
       }
     }
     await worker.client.publishPosition({ ...worker.at, accuracy: 6 + random() * 6, speed: job?.state === 'waiting' ? 0 : WALK_KMH });
@@ -167,7 +193,9 @@ export async function runSimulation(options: SimulationOptions): Promise<{ stop:
     const report: CreateTicketInput = { category, description: 'Reported by a simulated resident', location: around(beat, 250, random), channel: 'sdk' };
     const ticket = await admin.tickets.create(report);
     stats.reports++;
-    await admin.tickets.dispatchNearest(ticket.id, { radiusMeters: 5000 }).catch(fail(`dispatch ${ticket.number}`));
+    // Where the tenant's zones route the category the report is dispatched already; else the
+    // simulated dispatcher sends the nearest worker.
+    if (ticket.status === 'reported') await admin.tickets.dispatchNearest(ticket.id, { radiusMeters: 5000 }).catch(fail(`dispatch ${ticket.number}`));
   }
 
   let tick = 0;

@@ -33,7 +33,7 @@ export interface GatewayProcess {
 export interface GatewayProcessOptions {
   name: string;
   env: Record<string, string>;
-  /** After `start`: --demo, --simulate. */
+  /** After `start`: --demo, --no-simulate. */
   args?: string[];
   /** Each line it prints, as it prints it. */
   echo?: (line: string) => void;

@@ -83,7 +83,7 @@ export async function startLayout(options: LayoutOptions): Promise<RunningLayout
         ...(first && options.demo ? { DEMO_PORTAL_PORT: String(options.ports?.portal ?? 0), DEMO_CONSOLE_PORT: String(options.ports?.console ?? 0) } : {}),
         ...options.gatewayEnv,
       };
-      const args = first && options.demo ? ['--demo', ...(options.simulate ? ['--simulate'] : [])] : [];
+      const args = first && options.demo ? ['--demo', ...(options.simulate ? [] : ['--no-simulate'])] : [];
       // One after the other: the first seeds the demo tenant the others then serve too.
       gateways.push(await startGatewayProcess({ name, env, args, ...(options.echo ? { echo: (line: string) => options.echo!(name, line) } : {}) }));
     }

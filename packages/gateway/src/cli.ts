@@ -14,13 +14,16 @@ const HELP = `civicloop-gateway [start] [--demo]
 Starts the CivicLoop gateway (HTTP API on PORT, default 8080). With REDIS_URL unset it runs its
 own redis-server with AOF on and data under DATA_DIR (default ./.data).
 
-  --demo       create the demo tenant (once) and print its keys, tokens and URLs
-  --simulate   with --demo: also run examples/fleet-simulator against it (vehicles and
-               badge wearers in Tianhe, Guangzhou, working the tickets residents report)
+  --demo         create the demo tenant (once, with its units, staff and the Tianhe zone that
+                 routes reports) and print its keys, tokens and URLs
+  --no-simulate  with --demo: do not run examples/fleet-simulator (by default it runs against
+                 the demo: vehicles and badge wearers in Tianhe, Guangzhou, who work every
+                 ticket dispatched to them, so a report made in the portal is routed,
+                 worked, verified and closed by itself)
 
 With --demo it also serves examples/property-portal (a residents' portal that embeds the report
 widget with one script tag) on DEMO_PORTAL_PORT, and examples/dispatcher-console (the command
-centre's live board, map and KPIs) on DEMO_CONSOLE_PORT.
+centre's live board that acts on tickets) on DEMO_CONSOLE_PORT.
   --help       this text
 
 Environment:
@@ -28,7 +31,7 @@ ${SETTINGS.map((s) => `  ${s.env.padEnd(26)} ${s.default === undefined ? '(unset
 `;
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ options: { demo: { type: 'boolean' }, simulate: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ options: { demo: { type: 'boolean' }, simulate: { type: 'boolean', default: true }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, allowNegative: true });
   if (values.help || (positionals[0] && positionals[0] !== 'start')) {
     process.stdout.write(HELP);
     return;
@@ -101,8 +104,8 @@ async function main(): Promise<void> {
   const deviceBroker = config.mqttBrokerUrl ?? (gateway.mqtt ? `mqtt://127.0.0.1:${gateway.mqtt.tcpPort}` : undefined);
   if (values.simulate && demo && deviceBroker) {
     startSimulator(gateway.url, deviceBroker, demo.secretKey);
-  } else if (values.simulate) {
-    process.stderr.write('--simulate needs --demo, and MQTT_ENABLED=true or MQTT_BROKER_URL.\n');
+  } else if (values.simulate && demo) {
+    process.stderr.write('No fleet simulator: it needs MQTT_ENABLED=true or MQTT_BROKER_URL; reports stay with the units until someone works them.\n');
   }
 }
 
@@ -121,10 +124,11 @@ function startExample(relativeScript: string, env: Record<string, string>): void
 function startSimulator(url: string, mqttUrl: string, secretKey: string): void {
   const script = path.resolve('examples/fleet-simulator/dist/main.js');
   if (!existsSync(script)) {
-    process.stderr.write(`--simulate: ${script} not found; run it from the repository root after npm run build.\n`);
+    process.stderr.write(`fleet simulator: ${script} not found; run it from the repository root after npm run build.\n`);
     return;
   }
-  const child = spawn(process.execPath, [script], { stdio: 'inherit', env: { ...process.env, CIVICLOOP_URL: url, MQTT_URL: mqttUrl, CIVICLOOP_SECRET_KEY: secretKey } });
+  // Its workers join the demo's sanitation unit, the unit the demo zone routes street reports to.
+  const child = spawn(process.execPath, [script], { stdio: 'inherit', env: { ...process.env, CIVICLOOP_URL: url, MQTT_URL: mqttUrl, CIVICLOOP_SECRET_KEY: secretKey, UNIT_ID: 'sanitation' } });
   process.once('exit', () => child.kill('SIGTERM'));
   process.stdout.write(`Fleet simulator running (pid ${child.pid}): watch ${url}/v1/fleet and the event stream.\n`);
 }

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { signToken, type TokenRole } from '@civicloop/model';
+import { signToken, type CreateZoneInput, type TokenRole } from '@civicloop/model';
 import type { Services } from './services.js';
 
 export interface DemoTenant {
@@ -28,6 +28,30 @@ const STAFF = [
 ] as const;
 
 /**
+ * The demo district: central Tianhe, where the property portal's estate is and the fleet
+ * simulator's workers patrol, with who answers for what, so a resident's report is routed to a
+ * unit and dispatched to its nearest checked-in worker at once.
+ */
+const DEMO_ZONE: Omit<CreateZoneInput, 'crs'> = {
+  id: 'tianhe-demo',
+  name: '天河区演示片区 Tianhe demo area',
+  type: 'district',
+  geometry: { type: 'Polygon', coordinates: [[[113.3, 23.09], [113.36, 23.09], [113.36, 23.16], [113.3, 23.16], [113.3, 23.09]]] },
+  routes: [
+    { categories: ['sanitation.*', 'order.*'], unitId: 'sanitation' },
+    { categories: ['municipal.*'], unitId: 'municipal' },
+    { categories: ['greenery.*'], unitId: 'greenery' },
+    { categories: ['gas.*'], unitId: 'gas' },
+  ],
+};
+
+/** The demo zone, created when missing (a demo tenant from an earlier version has none). */
+async function seedDemoZone(services: Services, tenantId: string): Promise<void> {
+  if (await services.zones.get(tenantId, DEMO_ZONE.id)) return;
+  await services.zones.create(tenantId, DEMO_ZONE, services.now());
+}
+
+/**
  * Creates the demo tenant once (with units and staff) and keeps its keys in DATA_DIR, so every
  * start can print working keys; keys are otherwise only ever shown once.
  */
@@ -35,7 +59,10 @@ export async function seedDemo(services: Services, dataDir: string): Promise<Dem
   const file = path.join(dataDir, 'demo-tenant.json');
   const saved = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as DemoTenant) : undefined;
   const existing = await services.tenants.findByCode(DEMO_CODE);
-  if (saved && existing && saved.tenantId === existing.id && (await services.tenants.lookupKey(saved.secretKey))) return saved;
+  if (saved && existing && saved.tenantId === existing.id && (await services.tenants.lookupKey(saved.secretKey))) {
+    await seedDemoZone(services, saved.tenantId);
+    return saved;
+  }
 
   let demo: DemoTenant;
   if (existing) {
@@ -55,6 +82,7 @@ export async function seedDemo(services: Services, dataDir: string): Promise<Dem
     for (const unit of UNITS) await services.directory.createUnit(demo.tenantId, unit);
     for (const person of STAFF) await services.directory.createStaff(demo.tenantId, { ...person, skills: [...person.skills] });
   }
+  await seedDemoZone(services, demo.tenantId);
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, JSON.stringify(demo, null, 2), { mode: 0o600 });
   return demo;

@@ -22,6 +22,9 @@ describe('startGateway with REDIS_URL unset', () => {
     const demo = await seedDemo(first.services, dataDir);
     const created = await api(first.url, 'POST', '/v1/tickets', { auth: demo.secretKey, body: BIN_REPORT });
     expect(created.status).toBe(201);
+    // The demo zone routes a street report in central Tianhe to the sanitation unit at once.
+    const routed = await api(first.url, 'POST', '/v1/tickets', { auth: demo.secretKey, body: { ...BIN_REPORT, location: { lat: 23.1335, lon: 113.3242 } } });
+    expect(routed.body).toMatchObject({ status: 'dispatched', unitId: 'sanitation' });
     const appendOnly = await first.services.redis.config('GET', 'appendonly');
     expect(appendOnly).toEqual(['appendonly', 'yes']);
     await first.close();
@@ -31,6 +34,11 @@ describe('startGateway with REDIS_URL unset', () => {
     expect(second.embeddedRedis?.reused).toBe(false);
     const again = await seedDemo(second.services, dataDir);
     expect(again.secretKey).toBe(demo.secretKey);
+    // A demo tenant made before it had a zone gets one at the next start; one that has it keeps it.
+    await second.services.zones.remove(demo.tenantId, 'tianhe-demo');
+    await seedDemo(second.services, dataDir);
+    await seedDemo(second.services, dataDir);
+    expect((await second.services.zones.list(demo.tenantId)).map((z) => z.id)).toEqual(['tianhe-demo']);
     const fetched = await api(second.url, 'GET', `/v1/tickets/${created.body.id}`, { auth: demo.secretKey });
     expect(fetched.body.number).toBe(created.body.number);
     await second.close();
