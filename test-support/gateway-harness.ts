@@ -132,7 +132,7 @@ export const BIN_REPORT = {
   category: 'sanitation.bin_overflow',
   description: 'The bin at the bus stop is overflowing',
   location: { lat: 23.1291, lon: 113.2644, accuracy: 12, address: 'Tianhe Rd bus stop' },
-  photos: [{ ref: 'media/before-1.jpg' }],
+  photos: [{ ref: 'https://photos.example.org/before-1.jpg' }],
 };
 
 export async function api(url: string, method: string, pathname: string, options: { auth?: string; key?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string } = {}) {

@@ -110,7 +110,7 @@ try {
     category: 'sanitation.bin_overflow',
     description: 'The bin at the bus stop is overflowing again',
     location: { lat: 23.1291, lon: 113.2644, accuracy: 10, address: 'Tianhe Rd' },
-    photos: [{ ref: 'media/before.jpg' }],
+    photos: [{ ref: 'https://photos.example.org/before.jpg' }],
   });
   // Created reports are spread as real ones are: over the district (0.5 degrees square) and over
   // every category, so that only now and then is one a likely duplicate of an open one.
@@ -122,7 +122,7 @@ try {
       category: codes[i % codes.length],
       description: 'The bin at the bus stop is overflowing again',
       location: { lat: 22.9 + Math.random() * 0.5, lon: 113.1 + Math.random() * 0.5, accuracy: 10, address: 'Tianhe Rd' },
-      photos: [{ ref: 'media/before.jpg' }],
+      photos: [{ ref: 'https://photos.example.org/before.jpg' }],
     });
   };
   const POOL = 1000;

@@ -21,7 +21,7 @@ const VARIANTS = ['nostore', 'noredis', 'noop-script', 'full'] as const;
 const dir = mkdtempSync(path.join(tmpdir(), 'civicloop-bench-breakdown-'));
 const redisServer = await startRedisServer({ dir, appendOnly: true });
 const stats = new Redis(redisServer.url);
-const body = JSON.stringify({ category: 'sanitation.bin_overflow', description: 'The bin at the bus stop is overflowing again', location: { lat: 23.1291, lon: 113.2644 }, photos: [{ ref: 'media/before.jpg' }] });
+const body = JSON.stringify({ category: 'sanitation.bin_overflow', description: 'The bin at the bus stop is overflowing again', location: { lat: 23.1291, lon: 113.2644 }, photos: [{ ref: 'https://photos.example.org/before.jpg' }] });
 const rates = new Map<string, number>();
 let usecPerCreate = 0;
 try {

@@ -45,7 +45,7 @@ try {
   children.push(await startGateway({ ...common, PORT: String(plainPort) }), await startGateway({ ...common, PORT: String(waitingPort), REDIS_WAIT_REPLICAS: '1' }));
   const created = await fetch(`http://127.0.0.1:${plainPort}/v1/tenants`, { method: 'POST', headers: { authorization: 'Bearer bench-operator-token', 'content-type': 'application/json' }, body: JSON.stringify({ code: 'WAIT', name: 'Replica wait bench' }) });
   const tenant = (await created.json()) as { secretKey: string };
-  const body = JSON.stringify({ category: 'sanitation.bin_overflow', description: 'The bin at the bus stop is overflowing again', location: { lat: 23.1291, lon: 113.2644, accuracy: 10 }, photos: [{ ref: 'media/before.jpg' }] });
+  const body = JSON.stringify({ category: 'sanitation.bin_overflow', description: 'The bin at the bus stop is overflowing again', location: { lat: 23.1291, lon: 113.2644, accuracy: 10 }, photos: [{ ref: 'https://photos.example.org/before.jpg' }] });
   const run = async (port: number) => {
     const result = await autocannon({ url: `http://127.0.0.1:${port}/v1/tickets`, method: 'POST', headers: { authorization: `Bearer ${tenant.secretKey}`, 'content-type': 'application/json' }, body, connections, duration: seconds });
     if (result.non2xx > 0 || result.errors > 0) throw new Error(`port ${port}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);

@@ -55,7 +55,7 @@ async function loadTenant(code: string, count: number) {
         );
         if (i % 3 === 0) {
           await gateway.ticketService.run(principal, ticket.id, 'dispatch', { unitId: 'sanitation' }, undefined);
-          await gateway.ticketService.run(principal, ticket.id, 'resolve', { photos: [{ ref: 'media/bench.jpg' }] }, undefined).catch(() => undefined);
+          await gateway.ticketService.run(principal, ticket.id, 'resolve', { photos: [{ ref: 'https://photos.example.org/bench.jpg' }] }, undefined).catch(() => undefined);
         }
         if (i > 0 && i % 100_000 === 0) await gateway.stats.catchUp(tenantId);
       }

@@ -49,6 +49,7 @@ import { mediaRoutes } from './routes/media.js';
 import { residentRoutes } from './routes/residents.js';
 import { widgetAssetRoutes } from './routes/widget-assets.js';
 import { mediaStoreFor } from './media/configured-store.js';
+import { PhotoRefs } from './tickets/photo-refs.js';
 import type { MediaStore } from './media/media-store.js';
 
 export interface AppOptions {
@@ -99,7 +100,8 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
     addressLimits: new AddressLimits(redis, { authFailuresPerMinute: config.rateLimitAuthFailuresPerAddress, keylessPerMinute: config.rateLimitKeylessPerAddress }),
     now: options.now ?? (() => new Date()),
   };
-  const ticketService = new TicketService(services);
+  const mediaStore = options.mediaStore ?? mediaStoreFor(config);
+  const ticketService = new TicketService(services, new PhotoRefs(mediaStore));
   ticketService.useRouter(new Router(services, services.zones));
   const streams = new EventStreams();
   const hub = new StreamHub(redis, config.sseHeartbeatMs);
@@ -219,7 +221,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   await app.register(fleetRoutes, { services, streams, hub });
   await app.register(nearestWorkerRoutes, { services, ticketService });
   await app.register(residentRoutes, { services });
-  await app.register(mediaRoutes, { services, store: options.mediaStore ?? mediaStoreFor(config) });
+  await app.register(mediaRoutes, { services, store: mediaStore });
   await app.register(widgetAssetRoutes);
   app.get('/v1/openapi.json', { config: { access: { kind: 'none' } }, schema: { hide: true } }, async () => app.swagger());
 

@@ -30,6 +30,7 @@ export const ERRORS = {
   CL_ERR_UNKNOWN_STAFF: define(422, 'The staff member does not exist or is inactive in this tenant; check GET /v1/staff.'),
   CL_ERR_STAFF_NOT_IN_UNIT: define(422, 'The assignee does not belong to the unit the ticket is dispatched to; pick a member of that unit.'),
   CL_ERR_NO_WORKER_NEARBY: define(422, 'No checked-in worker with the needed skills is within the radius; widen radiusMeters or dispatch to a unit by hand.'),
+  CL_ERR_PHOTO_REF: define(422, 'A photo reference is neither a photo this gateway stored for this tenant (the ref POST /v1/media returned) nor an https URL; upload the photo first and send its ref.'),
   CL_ERR_MEDIA_TYPE: define(415, 'The file is not a JPEG, PNG, WebP or HEIC image (judged by its bytes, not its name); send a photo.'),
   CL_ERR_MEDIA_CORRUPT: define(422, 'The image could not be decoded (truncated or damaged); take or export the photo again.'),
   CL_ERR_MEDIA_MISSING: define(400, 'Send the photo as multipart/form-data in a field named file.'),

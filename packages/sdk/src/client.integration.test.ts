@@ -28,17 +28,17 @@ describe('the whole loop through the SDK against a real gateway and Redis', () =
       ['dispatched', () => dispatcher.tickets.dispatch(reported.id, { unitId: 'sanitation', assigneeId: 'w-1', note: 'nearest crew' })],
       ['accepted', () => worker.tickets.accept(reported.id)],
       ['on_site', () => worker.tickets.arrive(reported.id)],
-      ['resolved', () => worker.tickets.resolve(reported.id, { photos: [{ ref: 'media/after-1.jpg' }], note: 'emptied' })],
+      ['resolved', () => worker.tickets.resolve(reported.id, { photos: [{ ref: 'https://photos.example.org/after-1.jpg' }], note: 'emptied' })],
       ['rework', () => supervisor.tickets.verify(reported.id, { outcome: 'fail', note: 'litter left behind the bin' })],
       ['on_site', () => worker.tickets.rework(reported.id)],
-      ['resolved', () => worker.tickets.resolve(reported.id, { photos: [{ ref: 'media/after-2.jpg' }] })],
+      ['resolved', () => worker.tickets.resolve(reported.id, { photos: [{ ref: 'https://photos.example.org/after-2.jpg' }] })],
       ['closed', () => supervisor.tickets.verify(reported.id, { outcome: 'pass' })],
       ['closed', () => resident.tickets.feedback(reported.id, { rating: 5, comment: 'fast and clean' })],
     ];
     for (const [expected, run] of steps) expect((await run()).ticket.status).toBe(expected);
 
     const final = await resident.tickets.get(reported.id);
-    expect(final).toMatchObject({ status: 'closed', reworkCount: 1, afterPhotos: [{ ref: 'media/after-2.jpg' }], feedback: { rating: 5, sameDay: true } });
+    expect(final).toMatchObject({ status: 'closed', reworkCount: 1, afterPhotos: [{ ref: 'https://photos.example.org/after-2.jpg' }], feedback: { rating: 5, sameDay: true } });
     expect(final.sla?.resolveBy).toBeDefined();
 
     const history = await resident.tickets.history(reported.id);

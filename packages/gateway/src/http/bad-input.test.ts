@@ -69,7 +69,7 @@ describe('bad input is refused with a CL_ERR code and writes nothing', () => {
 
   it('a state transition the ticket is not in a state for', async () => {
     const res = await refusedUnchanged('CL_ERR_INVALID_TRANSITION', 409, () =>
-      api(gw.url, 'POST', `/v1/tickets/${reportedId}/resolve`, { auth: gw.tenant.secretKey, body: { photos: [{ ref: 'media/x.jpg' }] } }),
+      api(gw.url, 'POST', `/v1/tickets/${reportedId}/resolve`, { auth: gw.tenant.secretKey, body: { photos: [{ ref: 'https://photos.example.org/x.jpg' }] } }),
     );
     expect(res.body.error.details).toMatchObject({ status: 'reported', command: 'resolve' });
   });

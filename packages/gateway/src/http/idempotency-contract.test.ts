@@ -40,10 +40,10 @@ async function ticketIn(state: string): Promise<string> {
     ['dispatch', { unitId: 'sanitation', assigneeId: 'w-1' }, as('dispatcher')],
     ['accept', {}, as('worker')],
     ['arrive', {}, as('worker')],
-    ['resolve', { photos: [{ ref: 'media/after.jpg' }] }, as('worker')],
+    ['resolve', { photos: [{ ref: 'https://photos.example.org/after.jpg' }] }, as('worker')],
     ['verify', { outcome: 'fail', note: 'not yet' }, as('supervisor')],
     ['rework', {}, as('worker')],
-    ['resolve', { photos: [{ ref: 'media/after-2.jpg' }] }, as('worker')],
+    ['resolve', { photos: [{ ref: 'https://photos.example.org/after-2.jpg' }] }, as('worker')],
     ['verify', { outcome: 'pass' }, as('supervisor')],
   ];
   const stopAt: Record<string, number> = { reported: 0, dispatched: 1, accepted: 2, extension: 2, on_site: 3, resolved: 4, rework: 5, closed: 8 };
@@ -76,7 +76,7 @@ const REQUESTS: Record<string, () => Promise<Send>> = {
   '/v1/tickets/{id}/return': async () => ({ path: `/v1/tickets/${await ticketIn('dispatched')}/return`, body: { reason: 'not ours' }, auth: as('worker') }),
   '/v1/tickets/{id}/accept': async () => ({ path: `/v1/tickets/${await ticketIn('dispatched')}/accept`, body: {}, auth: as('worker') }),
   '/v1/tickets/{id}/arrive': async () => ({ path: `/v1/tickets/${await ticketIn('accepted')}/arrive`, body: {}, auth: as('worker') }),
-  '/v1/tickets/{id}/resolve': async () => ({ path: `/v1/tickets/${await ticketIn('on_site')}/resolve`, body: { photos: [{ ref: 'media/x.jpg' }] }, auth: as('worker') }),
+  '/v1/tickets/{id}/resolve': async () => ({ path: `/v1/tickets/${await ticketIn('on_site')}/resolve`, body: { photos: [{ ref: 'https://photos.example.org/x.jpg' }] }, auth: as('worker') }),
   '/v1/tickets/{id}/verify': async () => ({ path: `/v1/tickets/${await ticketIn('resolved')}/verify`, body: { outcome: 'pass' }, auth: as('supervisor') }),
   '/v1/tickets/{id}/rework': async () => ({ path: `/v1/tickets/${await ticketIn('rework')}/rework`, body: {}, auth: as('worker') }),
   '/v1/tickets/{id}/reject': async () => ({ path: `/v1/tickets/${await ticketIn('reported')}/reject`, body: { reason: 'void' }, auth: as('dispatcher') }),

@@ -57,7 +57,7 @@ describe('on Redis Cluster', () => {
       await server.tickets.dispatch(a.id, { unitId: 'sanitation', assigneeId: 'w-1' });
       await worker.tickets.accept(a.id);
       await worker.tickets.arrive(a.id);
-      await worker.tickets.resolve(a.id, { photos: [{ ref: 'after.jpg' }] });
+      await worker.tickets.resolve(a.id, { photos: [{ ref: 'https://photos.example.org/after.jpg' }] });
       await server.tickets.verify(a.id, { outcome: 'pass' });
       const b = await server.tickets.create(BIN_REPORT);
       await server.tickets.merge(b.id, { into: a.id });

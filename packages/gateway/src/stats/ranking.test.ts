@@ -33,7 +33,7 @@ describe('monthly ranking', () => {
       await worker.tickets.accept(created.id);
       await worker.tickets.arrive(created.id);
       at(t + resolveAfter);
-      await worker.tickets.resolve(created.id, { photos: [{ ref: 'media/x.jpg' }] });
+      await worker.tickets.resolve(created.id, { photos: [{ ref: 'https://photos.example.org/x.jpg' }] });
       await supervisor.tickets.verify(created.id, { outcome: 'pass' });
       if (rating) await server.tickets.feedback(created.id, { rating });
     };

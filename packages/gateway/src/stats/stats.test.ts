@@ -45,7 +45,7 @@ describe('KPIs on a fixed dataset', () => {
     at(20);
     await sweeper.tickets.arrive(t1.id);
     at(100);
-    await sweeper.tickets.resolve(t1.id, { photos: [{ ref: 'media/a.jpg' }] });
+    await sweeper.tickets.resolve(t1.id, { photos: [{ ref: 'https://photos.example.org/a.jpg' }] });
     at(110);
     await supervisor.tickets.verify(t1.id, { outcome: 'pass' });
     at(120);
@@ -60,7 +60,7 @@ describe('KPIs on a fixed dataset', () => {
     at(60);
     await sweeper.tickets.arrive(t2.id);
     at(250);
-    await sweeper.tickets.resolve(t2.id, { photos: [{ ref: 'media/b.jpg' }] });
+    await sweeper.tickets.resolve(t2.id, { photos: [{ ref: 'https://photos.example.org/b.jpg' }] });
     at(260);
     await supervisor.tickets.verify(t2.id, { outcome: 'pass' });
 

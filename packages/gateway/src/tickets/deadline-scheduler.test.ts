@@ -111,7 +111,7 @@ describe('time limits and escalation', () => {
       ['deadline_warning', 'resolve', 50, null],
       ['deadline_warning', 'resolve', 75, null],
     ]);
-    await worker.tickets.resolve(ticket.id, { photos: [{ ref: 'media/after.jpg' }] });
+    await worker.tickets.resolve(ticket.id, { photos: [{ ref: 'https://photos.example.org/after.jpg' }] });
     clock = Date.parse('2026-11-24T01:00:00Z') + 24 * 60 * MINUTE;
     expect(await b.scheduler.runOnce()).toBe(0);
   });
@@ -130,7 +130,7 @@ describe('follow-up after close', () => {
     await server.tickets.dispatch(ticket.id, { unitId: 'sanitation', assigneeId: 'w-1' });
     await worker.tickets.accept(ticket.id);
     await worker.tickets.arrive(ticket.id);
-    await worker.tickets.resolve(ticket.id, { photos: [{ ref: 'media/after.jpg' }] });
+    await worker.tickets.resolve(ticket.id, { photos: [{ ref: 'https://photos.example.org/after.jpg' }] });
     expect(await b.scheduler.runOnce()).toBe(0);
     await supervisor.tickets.verify(ticket.id, { outcome: 'pass' });
 
@@ -163,7 +163,7 @@ describe('the scheduler loop', () => {
       await server.tickets.dispatch(other.id, { unitId: 'sanitation', assigneeId: 'w-1' });
       await server.tickets.accept(other.id);
       await server.tickets.arrive(other.id);
-      await server.tickets.resolve(other.id, { photos: [{ ref: 'media/a.jpg' }] });
+      await server.tickets.resolve(other.id, { photos: [{ ref: 'https://photos.example.org/a.jpg' }] });
       await server.tickets.verify(other.id, { outcome: 'pass' });
       const deadline = Date.now() + 5000;
       let types: string[] = [];
@@ -220,7 +220,7 @@ describe('deadlines in working hours', () => {
 
       // Resolved Monday 10:30: on time against the recorded deadline (around the clock it was due Friday 20:00).
       clock = Date.parse('2026-11-30T10:30:00+08:00');
-      await worker.tickets.resolve(ticket.id, { photos: [{ ref: 'media/after.jpg' }] });
+      await worker.tickets.resolve(ticket.id, { photos: [{ ref: 'https://photos.example.org/after.jpg' }] });
       await b.stats.catchUp(b.tenant.id);
       const [day] = (await server.stats({ from: '2026-11-27', to: '2026-11-27' })).groups;
       expect(day).toMatchObject({ created: 1, completionRate: 1, onTimeCompletionRate: 1 });

@@ -190,7 +190,7 @@ describe('likely duplicates', () => {
     await dispatcher.tickets.reassign(first.id, { unitId: 'sanitation', assigneeId: 'w-1' });
     await worker.tickets.accept(first.id);
     await worker.tickets.arrive(first.id);
-    await worker.tickets.resolve(first.id, { photos: [{ ref: 'media/after.jpg' }] });
+    await worker.tickets.resolve(first.id, { photos: [{ ref: 'https://photos.example.org/after.jpg' }] });
     await (await as('s-1', 'supervisor')).tickets.verify(first.id, { outcome: 'pass' });
     const later = await admin.tickets.create({ ...BIN_REPORT, location: place });
     expect(later.likelyDuplicates).toBeUndefined();

@@ -14,6 +14,7 @@ import {
   type TicketEvent,
 } from '@civicloop/model';
 import type { Services } from '../services.js';
+import type { PhotoRefs } from './photo-refs.js';
 import { newTicketId, type NearTicket, type TicketWrite } from '../store/ticket-store.js';
 import { assertSameRequest, type IdempotencyScope } from './idempotency.js';
 import { mustSee } from './visibility.js';
@@ -46,7 +47,10 @@ export class TicketService {
   private readonly listeners: CommittedListener[] = [];
   private router: Router | undefined;
 
-  constructor(private readonly services: Services) {}
+  constructor(
+    private readonly services: Services,
+    private readonly photoRefs: PhotoRefs,
+  ) {}
 
   /**
    * Called after each committed command (not for replays). A failing listener is logged by the
@@ -71,6 +75,7 @@ export class TicketService {
     const { tickets } = this.services;
     // No look-up first: the commit script itself answers a used key with its first result.
     const tenant = await this.tenant(principal.tenantId);
+    await this.photoRefs.check(tenant.id, input.photos, 'photos');
     const now = this.services.now();
     const day = calendarDay(now, tenant.policy.timeZone);
     const id = newTicketId();
@@ -178,6 +183,7 @@ export class TicketService {
     if (command.type === 'dispatch' || command.type === 'reassign') {
       await directory.checkAssignment(tenant.id, command.unitId, command.assigneeId);
     }
+    if (command.type === 'resolve' || command.type === 'verify') await this.photoRefs.check(tenant.id, command.photos, 'photos');
     const now = this.services.now();
     const actor = actorOf(principal);
     const result = applyCommand(ticket, command, actor, now, { policy: tenant.policy });
