@@ -50,7 +50,7 @@ describe('examples/property-portal', { timeout: 60_000 }, () => {
     await expect.poll(() => page.locator('civicloop-report').getByText(/已定位/).count()).toBe(1);
     await page.getByRole('button', { name: '提交' }).click();
     const outcome = page.locator('civicloop-report [part="outcome"]');
-    await expect.poll(() => outcome.textContent()).toMatch(/已受理，编号/);
+    await expect.poll(() => outcome.textContent()).toMatch(/已上报，编号/);
     const number = /([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!;
     const ticket = await new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey }).tickets.getByNumber(number);
     expect(ticket).toMatchObject({ category: 'municipal.street_light', reporter: { sub: 'sunny-gardens:3-2-1201', name: 'Flat 3-2-1201' }, channel: 'widget' });

@@ -1,3 +1,4 @@
+import { errorText } from './error-text.js';
 import type { CategoryCatalogue, Ticket } from '@civicloop/sdk';
 import { h, uid } from './dom.js';
 import { pickLanguage, translator, type Language, type Translate } from './i18n.js';
@@ -125,7 +126,7 @@ export class CivicLoopReport extends HTMLElement {
           this.#listen();
           void this.#mine?.refresh();
         } else {
-          this.#announce(t('queuedFailed', { e: result.error.message }));
+          this.#announce(t('queuedFailed', { e: errorText(result.error, this.language) }));
           this.#emit('civicloop-error', errorDetail(result.error));
         }
       },

@@ -1,3 +1,4 @@
+import { errorText } from './error-text.js';
 import { Check } from '@sinclair/typebox/value';
 import { FeedbackBody } from '@civicloop/model/report';
 import type { CategoryCatalogue, StreamEvent, Ticket, TicketEvent, TicketStatus } from '@civicloop/sdk';
@@ -36,7 +37,8 @@ export function myReports(ctx: MyReportsContext) {
   let reopenAtOrBelow: number | null | undefined;
 
   function time(iso: string): string {
-    return new Date(iso).toLocaleString(ctx.language, { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+    // Chinese style in zh-CN ("12月2日 14:05"), 24-hour in both.
+    return new Date(iso).toLocaleString(ctx.language, { month: ctx.language === 'zh-CN' ? 'long' : 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
   }
 
   function timeline(ticket: Ticket, history: TicketEvent[]): HTMLElement {
@@ -84,7 +86,7 @@ export function myReports(ctx: MyReportsContext) {
         ctx.announce(result.ticket.status === 'closed' ? t('rated') : t('reopened'));
         await reload(ticket.id);
       } catch (failure) {
-        error.textContent = t('error', { e: failure instanceof Error ? failure.message : String(failure) });
+        error.textContent = t('error', { e: errorText(failure, ctx.language) });
         button.disabled = false;
       }
     }
@@ -149,7 +151,7 @@ export function myReports(ctx: MyReportsContext) {
       list.replaceChildren(...drawn.map((entry) => entry.item));
       message.textContent = page.items.length ? '' : t('mineEmpty');
     } catch (error) {
-      message.textContent = t('error', { e: error instanceof Error ? error.message : String(error) });
+      message.textContent = t('error', { e: errorText(error, ctx.language) });
     }
   }
 

@@ -1,3 +1,4 @@
+import { errorText } from './error-text.js';
 import { Check } from '@sinclair/typebox/value';
 import { CreateTicketInput } from '@civicloop/model/report';
 import type { CategoryCatalogue, Ticket } from '@civicloop/sdk';
@@ -195,7 +196,7 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
       showOutcome(outcome === 'queued' ? t('queued') : t('submitted', { n: outcome.number }));
     } catch (error) {
       // The draft stays in the form: nothing the resident wrote is lost.
-      formError.textContent = error instanceof ReportRefused ? error.message : t('error', { e: error instanceof Error ? error.message : String(error) });
+      formError.textContent = error instanceof ReportRefused ? error.message : t('error', { e: errorText(error, ctx.language) });
     } finally {
       submitButton.disabled = false;
       submitButton.textContent = t('submit');
@@ -224,7 +225,7 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
       fillCategories();
     },
     (error: unknown) => {
-      formError.textContent = t('error', { e: error instanceof Error ? error.message : String(error) });
+      formError.textContent = t('error', { e: errorText(error, ctx.language) });
     },
   );
   void findLocation();

@@ -130,7 +130,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     await expect.poll(() => shadow(page).locator('.thumbs img').count()).toBe(1);
     await page.getByRole('button', { name: 'Send report' }).click();
     const outcome = shadow(page).locator('[part="outcome"]');
-    await expect.poll(() => outcome.textContent()).toMatch(/Received: report number/);
+    await expect.poll(() => outcome.textContent()).toMatch(/Sent: report number/);
     const number = /([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!;
 
     const ticket = await ticketByNumber(number);
@@ -153,7 +153,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     await expect.poll(() => shadow(page).getByText(/Located/).count()).toBe(1);
     await page.getByRole('button', { name: 'Send report' }).click();
     const outcome = shadow(page).locator('[part="outcome"]');
-    await expect.poll(() => outcome.textContent()).toMatch(/Received: report number/);
+    await expect.poll(() => outcome.textContent()).toMatch(/Sent: report number/);
     const ticket = await ticketByNumber(/([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!);
     const stored = Buffer.from(await (await fetch(secret().media.url(ticket.photos[0]!))).arrayBuffer());
     const meta = await sharp(stored).metadata();
@@ -170,7 +170,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     await page.getByLabel('Address').fill('Building 3, entrance 2');
     await page.getByRole('button', { name: 'Send report' }).click();
     const outcome = shadow(page).locator('[part="outcome"]');
-    await expect.poll(() => outcome.textContent()).toMatch(/Received: report number/);
+    await expect.poll(() => outcome.textContent()).toMatch(/Sent: report number/);
     const ticket = await ticketByNumber(/([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!);
     expect(ticket.location).toEqual({ ...ESTATE, accuracy: 500, address: 'Building 3, entrance 2' });
     expect(await violations(page)).toEqual([]);
@@ -184,7 +184,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
       await fillReport(located, 'Bin by the metro exit');
       await located.getByRole('button', { name: 'Send report' }).click();
       const outcome = shadow(located).locator('[part="outcome"]');
-      await expect.poll(() => outcome.textContent()).toMatch(/Received: report number/);
+      await expect.poll(() => outcome.textContent()).toMatch(/Sent: report number/);
       const fromGps = await ticketByNumber(/([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!);
       // Read as GCJ-02 it would have moved ~600 m; the widget said wgs84, so it did not.
       expect(fromGps.location).toMatchObject({ lat: 23.1291, lon: 113.2644, accuracy: 9 });
@@ -200,7 +200,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
       await denied.getByLabel('Address').fill('Gate 1');
       await denied.getByRole('button', { name: 'Send report' }).click();
       const deniedOutcome = shadow(denied).locator('[part="outcome"]');
-      await expect.poll(() => deniedOutcome.textContent()).toMatch(/Received: report number/);
+      await expect.poll(() => deniedOutcome.textContent()).toMatch(/Sent: report number/);
       const fromEstate = await ticketByNumber(/([A-Z0-9]+-\d{8}-\d{4})/.exec((await deniedOutcome.textContent()) ?? '')![1]!);
       expect(fromEstate.reportedLocation).toEqual({ ...gcjEstate, crs: 'gcj02' });
       expect(fromEstate.location.lat).toBeCloseTo(23.1291, 3);
@@ -351,7 +351,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     await page.getByLabel('Address').fill('Bus stop by the east gate');
     await page.getByRole('button', { name: 'Send report' }).click();
     const outcome = shadow(page).locator('[part="outcome"]');
-    await expect.poll(() => outcome.textContent()).toMatch(/Received: report number/);
+    await expect.poll(() => outcome.textContent()).toMatch(/Sent: report number/);
     const number = /([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!;
     expect((await ticketByNumber(number)).reporter.sub).toMatch(/^anon:/);
     await page.reload();
@@ -389,7 +389,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     await tabTo('Send report');
     await page.keyboard.press('Enter');
     const outcome = shadow(page).locator('[part="outcome"]');
-    await expect.poll(() => outcome.textContent()).toMatch(/Received: report number/);
+    await expect.poll(() => outcome.textContent()).toMatch(/Sent: report number/);
     const ticket = await ticketByNumber(/([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!);
     expect(ticket).toMatchObject({ category: 'sanitation.bin_overflow', description: 'Typed without a mouse' });
     expect(await page.evaluate(() => document.querySelector('civicloop-report')!.shadowRoot!.activeElement?.getAttribute('part'))).toBe('outcome');
