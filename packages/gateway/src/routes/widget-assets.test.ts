@@ -1,7 +1,22 @@
+import { request } from 'node:http';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
 
 let gw: TestGateway;
+
+/** A raw GET, so the body is what went over the wire (fetch would decompress it). */
+function rawGet(path: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${gw.url}${path}`, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 beforeAll(async () => {
   gw = await startTestGateway();
 });
@@ -27,5 +42,33 @@ describe('GET /widget/{file}', () => {
       expect(response.status).toBe(404);
       expect((await response.json()).error.code).toBe('CL_ERR_NOT_FOUND');
     }
+  });
+
+  it('sends brotli or gzip as the browser accepts, with a strong ETag that answers 304 when unchanged', async () => {
+    const plain = await rawGet('/widget/civicloop-widget.js', { 'accept-encoding': 'identity' });
+    expect(plain.status).toBe(200);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.headers.vary).toBe('Accept-Encoding');
+    const etag = plain.headers.etag as string;
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
+
+    const br = await rawGet('/widget/civicloop-widget.js', { 'accept-encoding': 'gzip, deflate, br, zstd' });
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(brotliDecompressSync(br.body).equals(plain.body)).toBe(true);
+    const gzip = await rawGet('/widget/civicloop-widget.js', { 'accept-encoding': 'gzip;q=1, br;q=0' });
+    expect(gzip.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(gzip.body).equals(plain.body)).toBe(true);
+    // What goes over the wire holds the widget's budget (25 KB gzipped), and brotli is smaller still.
+    expect(gzip.body.length).toBeLessThan(25 * 1024);
+    expect(br.body.length).toBeLessThan(gzip.body.length);
+    expect(br.headers.etag).toBe(etag);
+    expect((await rawGet('/widget/civicloop-widget.js', { 'accept-encoding': 'br;q=0, gzip;q=0' })).headers['content-encoding']).toBeUndefined();
+
+    const again = await rawGet('/widget/civicloop-widget.js', { 'accept-encoding': 'br', 'if-none-match': etag });
+    expect(again.status).toBe(304);
+    expect(again.body.length).toBe(0);
+    expect(again.headers.etag).toBe(etag);
+    expect((await rawGet('/widget/civicloop-widget.js', { 'if-none-match': '"something-else"' })).status).toBe(200);
+    expect((await rawGet('/widget/loader.js', { 'if-none-match': etag })).status).toBe(200);
   });
 });

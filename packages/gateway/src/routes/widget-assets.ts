@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import { CivicLoopError } from '@civicloop/model';
+import { chooseCoding, encodeAsset, notModified, type EncodedAsset } from '../http/encoded-asset.js';
 
 // Only these names are served: nothing a request says can reach another file.
 const FILES: Record<string, string> = {
@@ -27,25 +28,32 @@ function widgetDist(): string | undefined {
  */
 export const widgetAssetRoutes: FastifyPluginAsync = async (app) => {
   const dist = widgetDist();
-  // Read once per process: every portal visit fetches these, and they change only with a build.
-  const cache = new Map<string, Buffer>();
+  // Read and compressed once per process: every portal visit fetches these, and they change only with a build.
+  const cache = new Map<string, EncodedAsset>();
   app.get<{ Params: { file: string } }>('/widget/:file', { config: { access: { kind: 'none' } }, schema: { hide: true } }, async (request, reply) => {
     const type = FILES[request.params.file];
     if (!type) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No widget file ${request.params.file}; the embed script is /widget/loader.js.`);
-    let body: Buffer;
-    try {
-      if (!dist) throw new Error('not installed');
-      body = cache.get(request.params.file) ?? (await readFile(path.join(dist, request.params.file)));
-      cache.set(request.params.file, body);
-    } catch {
-      throw new CivicLoopError('CL_ERR_NOT_FOUND', 'The widget is not built; run npm run build (it builds packages/widget).');
+    let asset = cache.get(request.params.file);
+    if (!asset) {
+      try {
+        if (!dist) throw new Error('not installed');
+        asset = encodeAsset(await readFile(path.join(dist, request.params.file)));
+      } catch {
+        throw new CivicLoopError('CL_ERR_NOT_FOUND', 'The widget is not built; run npm run build (it builds packages/widget).');
+      }
+      cache.set(request.params.file, asset);
     }
-    return reply
-      .header('content-type', type)
+    reply
       .header('cache-control', 'public, max-age=300')
+      .header('etag', asset.etag)
+      .header('vary', 'Accept-Encoding')
       .header('access-control-allow-origin', '*')
       .header('cross-origin-resource-policy', 'cross-origin')
-      .header('x-content-type-options', 'nosniff')
-      .send(body);
+      .header('x-content-type-options', 'nosniff');
+    // After five minutes a browser asks again with If-None-Match; unchanged, it gets no body.
+    if (notModified(request.headers['if-none-match'], asset.etag)) return reply.code(304).send();
+    const coding = chooseCoding(request.headers['accept-encoding']);
+    if (coding !== 'identity') reply.header('content-encoding', coding);
+    return reply.header('content-type', type).send(asset[coding]);
   });
 };
