@@ -1,7 +1,22 @@
-// Bundles the browser side (src/page) into dist/public/console.js: one file, no inline script.
+// Bundles the browser side (src/page) into dist/public: console.js, and the chunks it loads later
+// (the ticket actions, with the state machine and schemas, come with the first ticket opened).
+// No inline script.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 
+rmSync('dist/public', { recursive: true, force: true });
 mkdirSync('dist/public', { recursive: true });
-await build({ entryPoints: ['src/page/console.ts'], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: true, sourcemap: true, outfile: 'dist/public/console.js', logLevel: 'warning' });
+await build({
+  entryPoints: { console: 'src/page/console.ts' },
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  minify: true,
+  sourcemap: true,
+  outdir: 'dist/public',
+  chunkNames: 'chunks/[name]-[hash]',
+  logLevel: 'warning',
+});
 copyFileSync('src/public/console.css', 'dist/public/console.css');

@@ -209,4 +209,30 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     await desk.press('#filter-text', 'Enter');
     await expect.poll(() => desk.locator('#find-result').textContent()).toMatch(/^NOPE-20260101-0001: .*\(CL_ERR_NOT_FOUND\)$/);
   });
+
+  it('draws the 100 most urgent cards of a column and says how many more there are', async () => {
+    const busy = await gw.createTenant('Q');
+    const server = await startConsole({ gatewayUrl: gw.url, secretKey: busy.secretKey, publishableKey: busy.publishableKey, publicDir });
+    closers.push(server.close);
+    await gw.services.tenants.updatePolicy(busy.id, { allowedOrigins: [new URL(server.url).origin] });
+    const sdk = new CivicLoop({ baseUrl: gw.url, apiKey: busy.secretKey });
+    const created = [];
+    for (let i = 0; i < 105; i++) created.push(await sdk.tickets.create({ ...BIN_REPORT, description: `Report ${i}`, location: { lat: 23.0 + i * 0.01, lon: 113.0 } }));
+    const context = await browser.newContext();
+    closers.push(() => context.close());
+    const page = await context.newPage();
+    await page.goto(server.url);
+    await page.locator('body[data-ready="true"]').waitFor();
+    const queue = page.locator('#columns [data-state="reported"]');
+    expect(await queue.locator('[data-ticket]').count()).toBe(100);
+    expect(await queue.locator('.count').textContent()).toBe('105');
+    expect(await queue.locator('.more').textContent()).toBe('+5 more: narrow with the filters 更多请筛选');
+    // Queued tickets have no deadline yet: the oldest come first, so the newest five wait below.
+    expect(await queue.locator(`[data-ticket="${created[104]!.id}"]`).count()).toBe(0);
+    expect(await queue.locator('[data-ticket]').first().getAttribute('data-ticket')).toBe(created[0]!.id);
+    // Narrowed by the search, the one asked for is drawn.
+    await page.fill('#filter-text', 'Report 104');
+    await expect.poll(() => queue.locator('[data-ticket]').count()).toBe(1);
+    expect(await queue.locator('.more').isHidden()).toBe(true);
+  });
 });

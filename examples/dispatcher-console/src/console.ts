@@ -1,7 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { signToken } from '@civicloop/sdk';
+
+/** A chunk the entry script loads: `/chunks/<name>-<hash>.js` (or its map), nothing else. */
+const CHUNK = /^\/chunks\/[A-Za-z0-9_-]{1,80}\.js(\.map)?$/;
+
+const attribute = (value: string) => value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export interface ConsoleOperator {
   sub: string;
@@ -40,35 +45,42 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
   const publicDir = options.publicDir ?? new URL('./public/', import.meta.url);
   const publicFile = (name: string) => readFileSync(new URL(name, publicDir));
   const csp = ["default-src 'none'", "script-src 'self'", `connect-src 'self' ${gateway}`, `img-src 'self' data: https: ${gateway}`, "style-src 'self'", "base-uri 'none'", "frame-ancestors 'none'"].join('; ');
-  const page = `<!doctype html>
+  // The page carries its first token, so it can ask the gateway at once; it renews from /token.json.
+  const page = (token: string | undefined) => `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>CivicLoop command centre 指挥中心</title><link rel="stylesheet" href="/console.css"><script type="module" src="/console.js"></script></head>
-<body><header><h1>CivicLoop command centre 指挥中心</h1><span id="operator"></span><span id="live" role="status" data-state="connecting">Connecting… 连接中</span><span id="clock" aria-live="off"></span></header>
+<title>CivicLoop command centre 指挥中心</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/console.css"><script type="module" src="/console.js"></script></head>
+<body data-gateway-url="${attribute(gateway)}" data-publishable-key="${attribute(options.publishableKey)}"${token ? ` data-token="${attribute(token)}"` : ''}><header><h1>CivicLoop command centre 指挥中心</h1><span id="operator"></span><span id="live" role="status" data-state="connecting">Connecting… 连接中</span><span id="clock" aria-live="off"></span></header>
 <main>
 <section id="kpis" aria-label="Today 今日"></section>
 <section id="board" aria-labelledby="board-title"><h2 id="board-title">Open tickets 在办案件 <span id="shown"></span></h2><form id="filters" role="search" aria-label="Find and filter 查找筛选"></form><div id="columns"></div></section>
 <aside id="side" aria-label="Alarms, follow-ups, map and figures"><section id="alerts" aria-live="polite"><h2>Alarms 报警</h2></section><section id="followups"><h2>Follow-ups to call 待回访</h2></section><section id="map"><h2>Fleet and tickets 车辆人员与案件</h2></section><section id="chart"><h2>Reported per day 近7日上报</h2></section><section id="blackspots"><h2>Black spots 黑点</h2></section></aside>
 </main></body></html>`;
 
+  const isSignedIn = () => !options.signedIn || options.signedIn();
+  const operator = options.operator ?? { sub: 'console-dispatcher', role: 'dispatcher', name: 'Dispatch console' };
+  const operatorToken = () => signToken({ secretKey: options.secretKey, sub: operator.sub, role: operator.role, ...(operator.name ? { name: operator.name } : {}), ttlSeconds: options.tokenTtlSeconds ?? 3600 });
+
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = new URL(request.url ?? '/', 'http://console').pathname;
     if (path === '/') {
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, 'cache-control': 'no-store' }).end(page);
-    } else if (path === '/console.js' || path === '/console.js.map') {
-      response.writeHead(200, { 'content-type': path.endsWith('.map') ? 'application/json' : 'text/javascript; charset=utf-8' }).end(publicFile(path.slice(1)));
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, 'cache-control': 'no-store' }).end(page(isSignedIn() ? await operatorToken() : undefined));
+    } else if (path === '/console.js' || path === '/console.js.map' || CHUNK.test(path)) {
+      // Built files only: the entry and the chunks esbuild names by their content hash.
+      const file = new URL(path.slice(1), publicDir);
+      if (!existsSync(file)) {
+        response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+        return;
+      }
+      response.writeHead(200, { 'content-type': path.endsWith('.map') ? 'application/json' : 'text/javascript; charset=utf-8', 'cache-control': path.startsWith('/chunks/') ? 'public, max-age=31536000, immutable' : 'no-cache' }).end(readFileSync(file));
     } else if (path === '/console.css') {
       response.writeHead(200, { 'content-type': 'text/css; charset=utf-8' }).end(publicFile('console.css'));
-    } else if (path === '/config.json') {
-      response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ gatewayUrl: gateway, publishableKey: options.publishableKey }));
     } else if (path === '/token.json') {
       // The page asks again before its token expires; a signed-out operator gets a 401.
-      if (options.signedIn && !options.signedIn()) {
+      if (!isSignedIn()) {
         response.writeHead(401, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ error: 'signed out' }));
         return;
       }
-      const operator = options.operator ?? { sub: 'console-dispatcher', role: 'dispatcher', name: 'Dispatch console' };
-      const token = await signToken({ secretKey: options.secretKey, sub: operator.sub, role: operator.role, ...(operator.name ? { name: operator.name } : {}), ttlSeconds: options.tokenTtlSeconds ?? 3600 });
-      response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ token }));
+      response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ token: await operatorToken() }));
     } else {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
     }

@@ -5,7 +5,8 @@ export { Residents, type AnonymousResident } from './residents.js';
 export { Zones } from './zones.js';
 export { Intake } from './intake.js';
 export { Webhooks, WebhookSignatureError, verifyWebhook, type VerifyWebhookOptions } from './webhooks.js';
-export { signToken, type SignTokenOptions } from '@civicloop/model';
+// From the model's small token entry: a browser bundle of the SDK does not carry every schema.
+export { signToken, type SignTokenOptions } from '@civicloop/model/token';
 export { SseParser, type SseMessage } from './sse.js';
 export type { SubscribeOptions, Subscription, StreamOptions, RealtimeMessage } from './events.js';
 export { DEFAULTS, newIdempotencyKey, type RequestOptions, type TransportOptions } from './transport.js';

@@ -1,5 +1,5 @@
 import { allowedCommands, REJECT_REASONS, type CommandName } from '@civicloop/model';
-import type { CommandResult, Ticket } from '@civicloop/sdk';
+import type { Actor, CommandResult, Ticket } from '@civicloop/sdk';
 import { explain, type ConsoleContext } from './context.js';
 import { el } from './dom.js';
 import { REJECT_LABEL } from './labels.js';
@@ -11,7 +11,7 @@ type Run = (label: string, command: () => Promise<CommandResult>) => Promise<voi
  * allowedCommands for their role), each sending one command through the SDK.
  */
 export function actionsFor(ticket: Ticket, ctx: ConsoleContext, run: Run): HTMLElement[] {
-  const allowed = new Set<CommandName>(allowedCommands(ticket, ctx.actor));
+  const allowed = allowedFor(ticket, ctx.actor);
   const parts: HTMLElement[] = [];
   if (allowed.has('dispatch')) parts.push(dispatchForm(ticket, ctx, run, 'dispatch'));
   if (allowed.has('reassign')) parts.push(dispatchForm(ticket, ctx, run, 'reassign'));
@@ -21,6 +21,11 @@ export function actionsFor(ticket: Ticket, ctx: ConsoleContext, run: Run): HTMLE
   if (allowed.has('reject')) parts.push(rejectForm(ticket, ctx, run));
   if (allowed.has('feedback')) parts.push(followUpForm(ticket, ctx, run));
   return parts;
+}
+
+/** The commands this person may send on this ticket now (the gateway checks each again). */
+export function allowedFor(ticket: Ticket, actor: Actor): Set<CommandName> {
+  return new Set<CommandName>(allowedCommands(ticket, actor));
 }
 
 let formCount = 0;

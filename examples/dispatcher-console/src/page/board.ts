@@ -7,7 +7,15 @@ interface Card {
   item: HTMLLIElement;
   version: number;
   ticket: Ticket;
+  countdown: HTMLElement;
+  age: HTMLElement;
 }
+
+/**
+ * Cards drawn per column, most urgent first. A city's queue can hold thousands of open tickets;
+ * a column says how many more there are, and the filters narrow it down.
+ */
+export const MAX_CARDS_PER_COLUMN = 100;
 
 /**
  * The board of open tickets by state. Cards are kept by ticket id and changed in place: a new
@@ -18,6 +26,7 @@ export class Board {
   private readonly cards = new Map<string, Card>();
   private readonly lists = new Map<OpenState, HTMLOListElement>();
   private readonly counts = new Map<OpenState, HTMLElement>();
+  private readonly more = new Map<OpenState, HTMLElement>();
 
   constructor(
     root: HTMLElement,
@@ -27,36 +36,45 @@ export class Board {
     for (const state of OPEN_STATES) {
       const count = el('span', { class: 'count' }, '0');
       const list = el('ol', { 'aria-label': STATE_LABEL[state] });
-      root.append(el('div', { class: 'column', 'data-state': state }, el('h3', {}, STATE_LABEL[state], ' ', count), list));
+      const more = el('p', { class: 'more muted', hidden: true });
+      root.append(el('div', { class: 'column', 'data-state': state }, el('h3', {}, STATE_LABEL[state], ' ', count), list, more));
       this.lists.set(state, list);
       this.counts.set(state, count);
+      this.more.set(state, more);
     }
   }
 
-  /** Shows exactly `shown` (the filtered open tickets), each in its state's column, most urgent first. */
+  /** Shows `shown` (the filtered open tickets), each in its state's column, most urgent first, at most MAX_CARDS_PER_COLUMN each. */
   render(shown: readonly Ticket[], now: number): void {
-    const keep = new Set(shown.map((t) => t.id));
-    for (const [id, card] of this.cards) {
-      if (!keep.has(id)) {
-        card.item.remove();
-        this.cards.delete(id);
-      }
-    }
-    const urgency = (t: Ticket) => nextDeadline(t, now)?.at ?? Date.parse(t.createdAt);
+    const urgency = new Map(shown.map((t) => [t.id, nextDeadline(t, now)?.at ?? Date.parse(t.createdAt)]));
+    const drawn = new Set<string>();
+    const columns = new Map<OpenState, Ticket[]>(OPEN_STATES.map((state) => [state, []]));
+    for (const ticket of shown) columns.get(ticket.status as OpenState)?.push(ticket);
     for (const state of OPEN_STATES) {
-      const inState = shown.filter((t) => t.status === state).sort((a, b) => urgency(a) - urgency(b));
+      const inState = columns.get(state)!.sort((a, b) => urgency.get(a.id)! - urgency.get(b.id)!);
+      const visible = inState.slice(0, MAX_CARDS_PER_COLUMN);
+      for (const ticket of visible) drawn.add(ticket.id);
       const list = this.lists.get(state)!;
-      inState.forEach((ticket, index) => {
+      visible.forEach((ticket, index) => {
         const card = this.card(ticket, now);
         if (list.children[index] !== card.item) list.insertBefore(card.item, list.children[index] ?? null);
       });
       setText(this.counts.get(state)!, String(inState.length));
+      const more = this.more.get(state)!;
+      more.hidden = inState.length <= visible.length;
+      setText(more, more.hidden ? '' : `+${inState.length - visible.length} more: narrow with the filters 更多请筛选`);
+    }
+    for (const [id, card] of this.cards) {
+      if (!drawn.has(id)) {
+        card.item.remove();
+        this.cards.delete(id);
+      }
     }
   }
 
-  /** Once a second: ages and countdowns, text only. */
+  /** Ages and countdowns, text only. */
   tick(now: number): void {
-    for (const { item, ticket } of this.cards.values()) this.fillTimes(item, ticket, now);
+    for (const card of this.cards.values()) this.fillTimes(card, now);
   }
 
   private card(ticket: Ticket, now: number): Card {
@@ -74,17 +92,17 @@ export class Board {
     );
     open.addEventListener('click', () => this.open(ticket.id));
     const item = el('li', { class: `card priority-${ticket.priority}`, 'data-ticket': ticket.id }, open);
-    this.fillTimes(item, ticket, now);
+    const card: Card = { item, version: ticket.version, ticket, countdown: open.querySelector('.countdown')!, age: open.querySelector('.age')! };
+    this.fillTimes(card, now);
     if (known) known.item.replaceWith(item);
-    const card = { item, version: ticket.version, ticket };
     this.cards.set(ticket.id, card);
     return card;
   }
 
-  private fillTimes(item: HTMLLIElement, ticket: Ticket, now: number): void {
+  private fillTimes({ item, ticket, countdown, age }: Card, now: number): void {
     const due = deadlineText(ticket, now);
-    item.classList.toggle('overdue', due.breached);
-    setText(item.querySelector('.countdown')!, due.text);
-    setText(item.querySelector('.age')!, ageText(ticket.createdAt, now));
+    if (item.classList.contains('overdue') !== due.breached) item.classList.toggle('overdue', due.breached);
+    setText(countdown, due.text);
+    setText(age, ageText(ticket.createdAt, now));
   }
 }

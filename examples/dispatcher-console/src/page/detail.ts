@@ -1,6 +1,4 @@
-import { allowedCommands } from '@civicloop/model';
 import type { CommandResult, LikelyDuplicate, Ticket, TicketEvent } from '@civicloop/sdk';
-import { actionsFor } from './actions.js';
 import { explain, type ConsoleContext } from './context.js';
 import { DEADLINE_LABEL, span, type DeadlineKind } from './deadlines.js';
 import { el } from './dom.js';
@@ -83,17 +81,19 @@ export class TicketDetail {
   private async draw(id: string): Promise<void> {
     const { client } = this.ctx;
     try {
-      const [ticket, events] = await Promise.all([client.tickets.get(id, { crs: this.ctx.displayCrs }), client.tickets.history(id)]);
-      const dupes = allowedCommands(ticket, this.ctx.actor).includes('merge') ? await client.tickets.likelyDuplicates(id) : [];
+      // The actions (and the state machine and schemas they need) load with the first ticket
+      // opened, not with the board: the page a dispatcher waits for stays small.
+      const [ticket, events, actions] = await Promise.all([client.tickets.get(id, { crs: this.ctx.displayCrs }), client.tickets.history(id), import('./actions.js')]);
+      const dupes = actions.allowedFor(ticket, this.ctx.actor).has('merge') ? await client.tickets.likelyDuplicates(id) : [];
       if (this.current !== id) return;
-      this.body.replaceChildren(...this.sections(ticket, events, await this.duplicates(ticket, dupes)));
+      this.body.replaceChildren(...this.sections(ticket, events, await this.duplicates(ticket, dupes), actions.actionsFor));
       this.body.dataset.version = String(ticket.version);
     } catch (error) {
       this.error.textContent = explain(error);
     }
   }
 
-  private sections(ticket: Ticket, events: TicketEvent[], duplicates: HTMLElement | undefined): HTMLElement[] {
+  private sections(ticket: Ticket, events: TicketEvent[], duplicates: HTMLElement | undefined, actionsFor: typeof import('./actions.js').actionsFor): HTMLElement[] {
     const { categoryName, units } = this.ctx;
     const unitName = units.find((u) => u.id === ticket.unitId)?.name ?? ticket.unitId;
     const facts: [string, string][] = [

@@ -2,11 +2,28 @@ import { ConnectionError } from '@civicloop/sdk';
 
 // Sign-in: a token from the console's server, renewed before it expires.
 let held: { token: string; exp: number; lifetime: number } | undefined;
+let asking: Promise<string> | undefined;
 
-export async function token(): Promise<string> {
+function hold(fresh: string): string {
+  const claims = JSON.parse(atob(fresh.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { iat: number; exp: number };
+  held = { token: fresh, exp: claims.exp, lifetime: claims.exp - claims.iat };
+  return fresh;
+}
+// The first token comes with the page.
+if (document.body.dataset.token) hold(document.body.dataset.token);
+
+/** The current token; the requests that need one while it is being fetched share one fetch. */
+export function token(): Promise<string> {
   const now = Date.now() / 1000;
   // Renewed once two thirds of its life are gone, so a slow request never carries an expired one.
-  if (held && held.exp - now > held.lifetime / 3) return held.token;
+  if (held && held.exp - now > held.lifetime / 3) return Promise.resolve(held.token);
+  asking ??= fetchToken().finally(() => {
+    asking = undefined;
+  });
+  return asking;
+}
+
+async function fetchToken(): Promise<string> {
   let response: Response;
   try {
     response = await fetch('/token.json', { cache: 'no-store' });
@@ -16,8 +33,5 @@ export async function token(): Promise<string> {
     throw new ConnectionError({ code: 'CL_ERR_NETWORK', message: 'the console\'s sign-in could not be reached', status: 0, retryable: true }, { cause: error });
   }
   if (!response.ok) throw new Error(`the console's sign-in answered ${response.status}`);
-  const fresh = ((await response.json()) as { token: string }).token;
-  const claims = JSON.parse(atob(fresh.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { iat: number; exp: number };
-  held = { token: fresh, exp: claims.exp, lifetime: claims.exp - claims.iat };
-  return fresh;
+  return hold(((await response.json()) as { token: string }).token);
 }
