@@ -42,8 +42,14 @@ const ticket = await resident.tickets.create({
 });
 console.log(`reported   ${ticket.number} (${ticket.id})`);
 
-const { ticket: dispatched } = await dispatcher.tickets.dispatch(ticket.id, { unitId: 'sanitation', assigneeId: 'w-li' });
-console.log(`dispatched resolve by ${dispatched.sla?.resolveBy}`);
+// Where the tenant's zones name a unit for the place and category (the demo's do), the report is
+// dispatched at once, to the nearest checked-in worker if any; the dispatcher then reassigns it
+// to Li. Elsewhere it waits in the queue for the dispatcher.
+const { ticket: dispatched } =
+  ticket.status === 'dispatched'
+    ? await dispatcher.tickets.reassign(ticket.id, { unitId: 'sanitation', assigneeId: 'w-li', note: 'Li is on this street today' })
+    : await dispatcher.tickets.dispatch(ticket.id, { unitId: 'sanitation', assigneeId: 'w-li' });
+console.log(`${ticket.status === 'dispatched' ? 'routed' : 'dispatched'} ${ticket.status === 'dispatched' ? `to ${ticket.unitId}, reassigned to w-li` : 'to w-li'}, resolve by ${dispatched.sla?.resolveBy}`);
 await worker.tickets.accept(ticket.id);
 await worker.tickets.arrive(ticket.id);
 await worker.tickets.resolve(ticket.id, { photos: [{ ref: 'https://example.org/photos/after-1.jpg' }], note: 'Emptied the bin' });
