@@ -46,6 +46,7 @@ export class CivicLoopReport extends HTMLElement {
   #launcher: HTMLButtonElement | undefined;
   #announcer = h('p', { class: 'sr', role: 'status', 'aria-live': 'polite', part: 'announcer' });
   #mine: ReturnType<typeof myReports> | undefined;
+  #showMine: ((ticketId: string) => void) | undefined;
   #onOnline = () => void this.flush();
 
   constructor() {
@@ -147,6 +148,7 @@ export class CivicLoopReport extends HTMLElement {
       catalogue,
       announce,
       submit: (item) => this.#submit(item),
+      follow: (ticketId) => this.#showMine?.(ticketId),
     });
     this.#mine = myReports({ t, language: this.language, session, catalogue, announce, onStatus: (ticket) => this.#emit('civicloop-status', { ticket }) });
     const panel = h('div', { class: 'panel', part: 'panel' }, this.#tabs(t, form, this.#mine.element), this.#announcer);
@@ -188,6 +190,11 @@ export class CivicLoopReport extends HTMLElement {
       if (step) select((index + step + tabs.length) % tabs.length, true);
     };
     select(this.getAttribute('view') === 'mine' ? 1 : 0);
+    // "Follow it" after a report: My reports, with that report in focus once it is drawn.
+    this.#showMine = (ticketId) => {
+      select(1, true);
+      void this.#mine?.focus(ticketId);
+    };
     return h('div', {}, h('div', { role: 'tablist', 'aria-label': t('title') }, tabs), panels);
   }
 

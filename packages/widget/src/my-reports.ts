@@ -98,23 +98,58 @@ export function myReports(ctx: MyReportsContext) {
     const category = catalogue?.categories.find((c) => c.code === ticket.category)?.name[ctx.language] ?? ticket.category;
     const rated = ticket.feedback && ticket.closedAt && ticket.feedback.at >= ticket.closedAt;
     const headingId = uid('cl-ticket');
+    const place = ticket.location.address ?? `${ticket.location.lat.toFixed(5)}, ${ticket.location.lon.toFixed(5)}`;
+    const workerNote = [...history].reverse().find((event) => event.type === 'resolved')?.note;
+    const open = !['closed', 'rejected', 'duplicate', 'cancelled'].includes(ticket.status);
     return h(
       'li',
       { class: 'ticket', part: 'ticket', 'aria-labelledby': headingId, 'data-ticket': ticket.id },
-      h('h3', { id: headingId }, `${category} · ${ticket.number}`),
+      h('h3', { id: headingId, tabindex: -1 }, `${category} · ${ticket.number}`),
       h('p', { class: 'meta' }, h('span', { class: 'badge', part: 'status' }, t(`status_${ticket.status}` as MessageKey)), ' ', time(ticket.createdAt)),
+      h('p', { part: 'description' }, ticket.description),
+      h('p', { class: 'meta', part: 'place' }, `${t('place')}：${place}`),
+      open && ticket.sla ? h('p', { class: 'meta', part: 'due' }, t('dueBy', { time: time(ticket.sla.resolveBy) })) : '',
+      ticket.photos.length ? photoList(t('yourPhotos'), ticket.photos, 'photos') : '',
       STEPS.some(([, statuses]) => statuses.includes(ticket.status)) ? timeline(ticket, history) : '',
-      ticket.afterPhotos.length
-        ? h(
-            'div',
-            {},
-            h('p', { class: 'meta' }, t('afterPhotos')),
-            h('ul', { class: 'thumbs' }, ticket.afterPhotos.map((photo, index) => h('li', {}, h('img', { src: ctx.session.public.media.url(photo), alt: `${t('afterPhotos')} ${index + 1}`, loading: 'lazy' })))),
-          )
-        : '',
+      workerNote ? h('p', { part: 'worker-note' }, `${t('workerNote')}：${workerNote}`) : '',
+      ticket.status === 'reported' && ticket.reporter.sub === ctx.session.subject() ? withdrawButton(ticket) : '',
+      ticket.afterPhotos.length ? photoList(t('afterPhotos'), ticket.afterPhotos, 'after-photos') : '',
       ticket.status === 'closed' && !rated ? ratingForm(ticket) : '',
-      rated ? h('p', { class: 'meta' }, t('ratingValue', { r: ticket.feedback!.rating })) : '',
+      rated ? h('p', { class: 'meta', part: 'your-rating' }, t('yourRating', { r: ticket.feedback!.rating }), ticket.feedback!.comment ? `：${ticket.feedback!.comment}` : '') : '',
     );
+  }
+
+  function photoList(label: string, photos: Ticket['photos'], part: string): HTMLElement {
+    return h(
+      'div',
+      { part },
+      h('p', { class: 'meta' }, label),
+      h('ul', { class: 'thumbs' }, photos.map((photo, index) => h('li', {}, h('img', { src: ctx.session.public.media.url(photo), alt: `${label} ${index + 1}`, loading: 'lazy' })))),
+    );
+  }
+
+  /** 撤销: the reporter withdraws a report nobody has been sent to yet; a second press confirms. */
+  function withdrawButton(ticket: Ticket): HTMLElement {
+    const error = h('p', { class: 'error', role: 'alert' });
+    const button = h('button', { type: 'button', part: 'withdraw' }, t('withdraw')) as HTMLButtonElement;
+    let armed = false;
+    button.onclick = async () => {
+      if (!armed) {
+        armed = true;
+        button.textContent = t('withdrawConfirm');
+        return;
+      }
+      button.disabled = true;
+      try {
+        await ctx.session.resident.tickets.cancel(ticket.id, { expectedVersion: ticket.version });
+        ctx.announce(t('withdrawn', { n: ticket.number }));
+        await reload(ticket.id);
+      } catch (failure) {
+        error.textContent = t('error', { e: errorText(failure, ctx.language) });
+        button.disabled = false;
+      }
+    };
+    return h('div', { class: 'actions' }, button, error);
   }
 
   async function draw(ticket: Ticket) {
@@ -134,8 +169,20 @@ export function myReports(ctx: MyReportsContext) {
     await render(await ctx.session.resident.tickets.get(id));
   }
 
+  let loading: Promise<void> = Promise.resolve();
   /** Loads the newest page of the resident's reports. */
-  async function refresh(): Promise<void> {
+  function refresh(): Promise<void> {
+    loading = load();
+    return loading;
+  }
+
+  /** Once the list is drawn, moves focus to one report (after "follow it"). */
+  async function focus(ticketId: string): Promise<void> {
+    await loading;
+    shown.get(ticketId)?.item.querySelector<HTMLElement>('h3')?.focus();
+  }
+
+  async function load(): Promise<void> {
     if (!ctx.session.hasIdentity()) {
       message.textContent = t('mineEmpty');
       return;
@@ -168,5 +215,5 @@ export function myReports(ctx: MyReportsContext) {
     if (message.textContent === t('mineEmpty')) message.textContent = '';
   }
 
-  return { element, refresh, applyEvent };
+  return { element, refresh, applyEvent, focus };
 }

@@ -19,6 +19,8 @@ export interface ReportFormContext {
   /** Sends now, or queues when offline; resolves with the ticket, or 'queued'. */
   submit: (item: Omit<QueuedReport, 'owner'>) => Promise<Ticket | 'queued'>;
   announce: (text: string) => void;
+  /** Shows the resident's reports with this one in focus. */
+  follow: (ticketId: string) => void;
 }
 
 const RECENT_KEY = 'civicloop:recent-categories';
@@ -193,7 +195,8 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
       const item: Omit<QueuedReport, 'owner'> = { key: `widget-${crypto.randomUUID()}`, publishableKey: ctx.publishableKey, input, photos: photos.map((p) => p.blob), savedAt: new Date().toISOString() };
       const outcome = await ctx.submit(item);
       rememberCategory(input.category);
-      showOutcome(outcome === 'queued' ? t('queued') : t('submitted', { n: outcome.number }));
+      if (outcome === 'queued') showOutcome(t('queued'));
+      else showOutcome(t('submitted', { n: outcome.number }), expectedBy(outcome), outcome.id);
     } catch (error) {
       // The draft stays in the form: nothing the resident wrote is lost.
       formError.textContent = error instanceof ReportRefused ? error.message : t('error', { e: errorText(error, ctx.language) });
@@ -203,10 +206,23 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     }
   }
 
-  function showOutcome(text: string): void {
+  /** When it should be dealt with: its deadline once dispatched, else the category's usual time. */
+  function expectedBy(ticket: Ticket): string {
+    if (ticket.sla) return t('expectedBy', { time: new Date(ticket.sla.resolveBy).toLocaleString(ctx.language, { month: ctx.language === 'zh-CN' ? 'long' : 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }) });
+    const minutes = catalogue?.categories.find((c) => c.code === ticket.category)?.sla.resolve;
+    if (!minutes) return '';
+    return minutes >= 1440 ? t('expectedDays', { d: Math.round(minutes / 1440) }) : t('expectedHours', { h: Math.max(1, Math.round(minutes / 60)) });
+  }
+
+  function showOutcome(text: string, expected = '', ticketId?: string): void {
     const again = h('button', { type: 'button', part: 'submit', onclick: () => reset() }, t('newReport' satisfies MessageKey));
-    container.replaceChildren(h('p', { class: 'done', role: 'status', part: 'outcome', tabindex: -1 }, text), h('div', { class: 'actions' }, again));
-    ctx.announce(text);
+    const follow = ticketId ? h('button', { type: 'button', class: 'primary', part: 'follow', onclick: () => ctx.follow(ticketId) }, t('followIt')) : '';
+    container.replaceChildren(
+      h('p', { class: 'done', role: 'status', part: 'outcome', tabindex: -1 }, text),
+      expected ? h('p', { class: 'hint', part: 'expected' }, expected) : '',
+      h('div', { class: 'actions' }, follow, again),
+    );
+    ctx.announce(expected ? `${text} ${expected}` : text);
     (container.firstElementChild as HTMLElement).focus();
   }
 

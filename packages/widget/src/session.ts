@@ -76,6 +76,12 @@ export class Session {
     return Boolean(s.token || s.tokenUrl || s.getToken);
   }
 
+  /** The subject of the token last used, if any: whose reports "My reports" shows. */
+  subject(): string | undefined {
+    const held = this.source().token ?? this.cached?.token;
+    return held ? claimsOf(held).sub : undefined;
+  }
+
   /** Whether there is anyone whose reports could be listed (no anonymous identity is made for that). */
   hasIdentity(): boolean {
     return this.hostIdentity || Boolean(this.stored());

@@ -327,6 +327,9 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     await live.getByRole('button', { name: 'Send rating' }).click();
     await expect.poll(() => announcer(page).textContent()).toBe('Thank you for your rating.');
     expect((await secret().tickets.get(ticket.id)).feedback).toMatchObject({ rating: 5, comment: 'Quick and tidy', by: { sub: RESIDENT } });
+    // The card keeps what the resident said, and the worker's note.
+    await expect.poll(() => live.locator('[part="your-rating"]').textContent()).toBe('Your rating: 5 out of 5：Quick and tidy');
+    expect(await live.locator('[part="description"]').textContent()).toBe('Follow me live');
 
     // Unsatisfied: under the tenant's rule (default: 2 or less reopens) a low rating sends it back.
     const second = await resident.tickets.create({ category: 'sanitation.bin_overflow', description: 'Not fixed properly', location: ESTATE });
@@ -441,6 +444,47 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     await page.keyboard.press('Escape');
     await expect.poll(() => dialog.evaluate((d: HTMLDialogElement) => d.open)).toBe(false);
     expect(await page.evaluate(() => document.querySelector('civicloop-report')!.shadowRoot!.activeElement?.getAttribute('part'))).toBe('launcher');
+    expect(await violations(page)).toEqual([]);
+  });
+
+  it('after sending says when to expect it and follows it; My reports shows the report and withdraws it before dispatch', async () => {
+    const page = await open(portal({ lang: 'en' }), { permissions: ['geolocation'], geolocation: { latitude: ESTATE.lat, longitude: ESTATE.lon, accuracy: 10 } });
+    await expect.poll(() => shadow(page).getByText('Located (within about 10 m)').count()).toBe(1);
+    await fillReport(page, 'Bin lid broken at gate 5');
+    await page.getByRole('button', { name: 'Send report' }).click();
+    const outcome = shadow(page).locator('[part="outcome"]');
+    await expect.poll(() => outcome.textContent()).toMatch(/Sent: report number/);
+    const number = /([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!;
+    // Not dispatched yet (this tenant routes nothing): the category's usual time, 3 hours for a bin.
+    expect(await shadow(page).locator('[part="expected"]').textContent()).toBe('Problems of this kind are usually dealt with within 3 hours of dispatch.');
+    await shadow(page).getByRole('button', { name: 'Follow it' }).click();
+    const ticket = await ticketByNumber(number);
+    const card = shadow(page).locator(`[data-ticket="${ticket.id}"]`);
+    await expect.poll(() => card.locator('h3').evaluate((heading) => heading === (heading.getRootNode() as ShadowRoot).activeElement)).toBe(true);
+    expect(await card.locator('[part="description"]').textContent()).toBe('Bin lid broken at gate 5');
+    expect(await card.locator('[part="place"]').textContent()).toBe(`Place：${ESTATE.lat.toFixed(5)}, ${ESTATE.lon.toFixed(5)}`);
+
+    // Withdrawn before anyone was sent: two presses, then the ticket is cancelled.
+    await card.getByRole('button', { name: 'Withdraw this report' }).click();
+    expect((await ticketByNumber(number)).status).toBe('reported');
+    await card.getByRole('button', { name: 'Yes, withdraw it' }).click();
+    // Announced by the widget, or by the live update if that lands after it: either way, said.
+    await expect.poll(() => announcer(page).textContent()).toMatch(new RegExp(`^Report ${number}( is withdrawn\\.|: Cancelled)$`));
+    expect((await ticketByNumber(number)).status).toBe('cancelled');
+    await expect.poll(() => shadow(page).locator(`[data-ticket="${ticket.id}"] [part="status"]`).textContent()).toBe('Cancelled');
+    expect(await shadow(page).locator(`[data-ticket="${ticket.id}"] [part="withdraw"]`).count()).toBe(0);
+
+    // Once dispatched, the card gives its deadline and offers no withdrawal.
+    const resident = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await signToken({ secretKey: gw.tenant.secretKey, sub: RESIDENT, role: 'citizen' }) });
+    const other = await resident.tickets.create({ category: 'sanitation.bin_overflow', description: 'Second bin', location: { lat: 23.2, lon: 113.4 } });
+    const { ticket: dispatched } = await (await staff('d-1', 'dispatcher')).tickets.dispatch(other.id, { unitId: 'sanitation' });
+    await page.reload();
+    await shadow(page).getByRole('tab', { name: 'My reports' }).click();
+    const second = shadow(page).locator(`[data-ticket="${other.id}"]`);
+    await expect.poll(() => second.locator('[part="due"]').count()).toBe(1);
+    expect(await second.locator('[part="due"]').textContent()).toMatch(/^To be dealt with by /);
+    expect(dispatched.sla).toBeDefined();
+    expect(await second.locator('[part="withdraw"]').count()).toBe(0);
     expect(await violations(page)).toEqual([]);
   });
 });
