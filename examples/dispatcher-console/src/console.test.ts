@@ -145,14 +145,28 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
 
       const sosItem = page.locator(`#alerts [data-alert="sos"][data-device="${badge.device.id}"]`);
       await expect.poll(() => sosItem.count()).toBe(1);
+      // Sound was off: nothing sounded. The SOS and the vehicle alarm sound once the operator turns it on.
+      expect(await page.locator('#alerts').getAttribute('data-sounded')).toBeNull();
       expect(await sosItem.textContent()).toMatch(/^SOS 求救 Badge 17 \(w-17\) .* → [A-Z0-9]+-\d{8}-\d{4}$/);
       const alarmItem = page.locator(`#alerts [data-alert="alarm"][data-device="${truck.device.id}"]`);
       await expect.poll(() => alarmItem.count()).toBe(1);
-      expect(await alarmItem.textContent()).toContain('Alarm 报警: overspeed Truck 粤A-12345');
+      await page.check('#alarm-sound');
+      // The truck's overspeed ends, then starts again: a new alarm, which sounds.
+      const calm = await fetch(`${gw.url}/v1/osmand?key=${truck.credential.password}&id=${truck.device.id}&lat=23.13&lon=113.26&timestamp=${at + 1}&speed=30`, { method: 'POST' });
+      expect(calm.status).toBe(200);
+      const again = await fetch(`${gw.url}/v1/osmand?key=${truck.credential.password}&id=${truck.device.id}&lat=23.13&lon=113.27&timestamp=${at + 2}&alarm=overspeed&speed=61`, { method: 'POST' });
+      expect(again.status).toBe(200);
+      await expect.poll(() => page.locator(`#alerts [data-alert="alarm"][data-device="${truck.device.id}"]`).count()).toBe(2);
+      await expect.poll(() => page.locator('#alerts').getAttribute('data-sounded')).toBe('1');
+      expect(await alarmItem.last().textContent()).toContain('Alarm 报警: overspeed Truck 粤A-12345');
       // The SOS opened an urgent ticket: it is on the board too.
       const number = /([A-Z0-9]+-\d{8}-\d{4})$/.exec((await sosItem.textContent())!)![1]!;
       const sosTicket = await server.tickets.getByNumber(number);
       await expect.poll(() => page.locator(`[data-state="reported"] [data-ticket="${sosTicket.id}"]`).count()).toBe(1);
+      // The sound choice is kept in this browser.
+      await page.reload();
+      await page.locator('body[data-ready="true"]').waitFor();
+      expect(await page.isChecked('#alarm-sound')).toBe(true);
     } finally {
       await context.close();
       await server.updatePolicy({ defaultCrs: 'wgs84' });
