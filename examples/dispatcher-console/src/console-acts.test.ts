@@ -235,4 +235,47 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     await expect.poll(() => queue.locator('[data-ticket]').count()).toBe(1);
     expect(await queue.locator('.more').isHidden()).toBe(true);
   });
+
+  it('decides an extension request, returns a ticket to the queue and rejects a report with a reason', async () => {
+    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+    const worker = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await gw.tenant.token('w-2', 'worker', { unitId: 'sanitation' }) });
+    const slow = await server.tickets.create({ ...BIN_REPORT, description: 'Bin needs a new lid', location: { lat: 23.3, lon: 113.6 } });
+    await server.tickets.dispatch(slow.id, { unitId: 'sanitation', assigneeId: 'w-2' });
+    await worker.tickets.accept(slow.id);
+    await worker.tickets.requestExtension(slow.id, { minutes: 120, reason: 'Lid on order' });
+    const before = Date.parse((await server.tickets.get(slow.id)).sla!.resolveBy);
+    const stray = await server.tickets.create({ ...BIN_REPORT, description: 'Test report, please ignore', location: { lat: 23.35, lon: 113.65 } });
+
+    const desk = await consoleAs({ sub: 'd-2', role: 'dispatcher', name: 'Dispatcher Two' });
+    const slowCard = card(desk, slow.id);
+    expect(await slowCard.locator('.flag').textContent()).toBe('Extension asked 申请延期');
+    await slowCard.locator('button').click();
+    const asked = desk.locator('[data-action="review_extension"]');
+    await asked.waitFor();
+    expect(await asked.textContent()).toContain('w-2 asks for 2 h more: Lid on order');
+    await asked.locator('[data-decide="approve"]').click();
+    await expect.poll(() => desk.locator('#detail .status').textContent()).toBe(`Extension approved 已同意延期: ${slow.number}`);
+    const approved = await server.tickets.get(slow.id);
+    expect(approved.extension).toMatchObject({ status: 'approved', decidedBy: { sub: 'd-2' } });
+    expect(Date.parse(approved.sla!.resolveBy) - before).toBe(120 * 60_000);
+    await expect.poll(() => desk.locator('[data-action="review_extension"]').count()).toBe(0);
+
+    // Not for this unit after all: back to the queue, with the reason.
+    await desk.locator('[data-action="return"] input[name="reason"]').fill('Belongs to the park management');
+    await desk.locator('[data-action="return"] button[type="submit"]').click();
+    await expect.poll(() => desk.locator('#detail .status').textContent()).toBe(`Returned 已退回: ${slow.number}`);
+    expect(await server.tickets.get(slow.id)).toMatchObject({ status: 'reported' });
+    await expect.poll(() => stateOf(desk, slow.id)).toBe('reported');
+    await closeDetail(desk);
+
+    // A report that is not a real problem: rejected with the reason and a note to the reporter.
+    await card(desk, stray.id).locator('button').click();
+    await expect.poll(() => desk.locator('#detail-title').textContent()).toBe(`${stray.number} 垃圾桶满溢 Overflowing bin`);
+    await desk.locator('[data-action="reject"] select[name="reason"]').selectOption('invalid');
+    await desk.locator('[data-action="reject"] input[name="note"]').fill('A test report');
+    await desk.locator('[data-action="reject"] button[type="submit"]').click();
+    await expect.poll(() => desk.locator('#detail .status').textContent()).toBe(`Rejected 已驳回: ${stray.number}`);
+    expect(await server.tickets.get(stray.id)).toMatchObject({ status: 'rejected', rejection: { reason: 'invalid', note: 'A test report' } });
+    await expect.poll(() => card(desk, stray.id).count()).toBe(0);
+  });
 });

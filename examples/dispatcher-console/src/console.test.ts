@@ -163,10 +163,12 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
       const number = /([A-Z0-9]+-\d{8}-\d{4})$/.exec((await sosItem.textContent())!)![1]!;
       const sosTicket = await server.tickets.getByNumber(number);
       await expect.poll(() => page.locator(`[data-state="reported"] [data-ticket="${sosTicket.id}"]`).count()).toBe(1);
-      // The sound choice is kept in this browser.
-      await page.reload();
-      await page.locator('body[data-ready="true"]').waitFor();
-      expect(await page.isChecked('#alarm-sound')).toBe(true);
+      // The sound choice is kept in this browser: a page opened later has it on.
+      await page.close();
+      const later = await context.newPage();
+      await later.goto(consoleServer.url);
+      await later.locator('body[data-ready="true"]').waitFor();
+      expect(await later.isChecked('#alarm-sound')).toBe(true);
     } finally {
       await context.close();
       await server.updatePolicy({ defaultCrs: 'wgs84' });

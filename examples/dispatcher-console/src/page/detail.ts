@@ -69,18 +69,32 @@ export class TicketDetail {
     this.current = id;
     this.status.textContent = '';
     this.error.textContent = '';
+    // Another ticket's controls must never be left under this one's title while it loads.
+    if (this.body.dataset.ticket !== id) {
+      this.body.replaceChildren(el('p', { class: 'muted' }, 'Loading… 加载中'));
+      delete this.body.dataset.ticket;
+      delete this.body.dataset.version;
+    }
     if (!this.dialog.open) this.dialog.showModal();
     await this.draw(id);
   }
 
-  /** A newer version arrived live while the dialog shows it: redraw, keep the messages. */
+  /**
+   * An event about the ticket the dialog shows: redraw it if it changed, keeping the messages.
+   * An event for the version already shown (the stream can repeat what the page read) changes
+   * nothing, so a form the operator is filling in is not wiped.
+   */
   async refresh(id: string): Promise<void> {
-    if (this.current === id) await this.draw(id);
+    if (this.current === id) await this.draw(id, true);
   }
 
-  private async draw(id: string): Promise<void> {
+  private async draw(id: string, onlyIfChanged = false): Promise<void> {
     const { client } = this.ctx;
     try {
+      if (onlyIfChanged && this.body.dataset.ticket === id) {
+        const latest = await client.tickets.get(id, { crs: this.ctx.displayCrs });
+        if (String(latest.version) === this.body.dataset.version) return;
+      }
       // The actions (and the state machine and schemas they need) load with the first ticket
       // opened, not with the board: the page a dispatcher waits for stays small.
       const [ticket, events, actions] = await Promise.all([client.tickets.get(id, { crs: this.ctx.displayCrs }), client.tickets.history(id), import('./actions.js')]);
@@ -88,6 +102,7 @@ export class TicketDetail {
       if (this.current !== id) return;
       this.body.replaceChildren(...this.sections(ticket, events, await this.duplicates(ticket, dupes), actions.actionsFor));
       this.body.dataset.version = String(ticket.version);
+      this.body.dataset.ticket = ticket.id;
     } catch (error) {
       this.error.textContent = explain(error);
     }
