@@ -65,7 +65,8 @@ export async function startTestGateway(overrides: Partial<GatewayConfig> = {}, o
   // that are about them run a pass themselves, or turn them on).
   const config = loadConfig({}, { port: 0, redisUrl: redis.url, logLevel: 'silent', dataDir, rateLimitPerKey: 0, rateLimitPerAddress: 0, rateLimitAuthFailuresPerAddress: 0, rateLimitKeylessPerAddress: 0, schedulerEnabled: false, ...overrides });
   const client = await connectRedis({ url: redis.url, cluster: false });
-  const gateway = await buildApp({ config, redis: client, masterKey: 'test-master-key', logger: false, ...(options.now ? { now: options.now } : {}) });
+  // TEST_GATEWAY_LOG=1 prints the gateway's errors (a 500's cause) while a test runs.
+  const gateway = await buildApp({ config, redis: client, masterKey: 'test-master-key', logger: process.env.TEST_GATEWAY_LOG ? { level: 'error' } : false, ...(options.now ? { now: options.now } : {}) });
   await gateway.app.listen({ port: 0, host: '127.0.0.1' });
   // Free ports for every listener: JT/T 808 too, unless a test turns it off.
   const telemetry = options.telemetry ? await attachTelemetry(gateway, { ...config, mqttPort: 0, mqttWsPort: 0, jt808Port: overrides.jt808Port ?? 0, host: '127.0.0.1' }) : undefined;

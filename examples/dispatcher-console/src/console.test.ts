@@ -174,4 +174,19 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
       await server.updatePolicy({ defaultCrs: 'wgs84' });
     }
   });
+
+  it('still shows the board and stays live when a side panel cannot load, and says why', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.route('**/v1/stats?**', (route) => route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ error: { code: 'CL_ERR_INTERNAL', message: 'Unexpected gateway error; retry, and report it with the request id if it persists.', retryable: false } }) }));
+      await page.goto(consoleServer.url);
+      await page.locator('body[data-ready="true"]').waitFor();
+      expect(await page.locator('#kpis .error').textContent()).toBe('Unexpected gateway error; retry, and report it with the request id if it persists. (CL_ERR_INTERNAL)');
+      expect(await page.locator('#columns [data-state="reported"]').count()).toBe(1);
+      await expect.poll(() => page.locator('#live').getAttribute('data-state')).toBe('live');
+    } finally {
+      await context.close();
+    }
+  });
 });

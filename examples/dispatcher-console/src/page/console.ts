@@ -203,7 +203,15 @@ setInterval(() => {
 setInterval(() => board.tick(Date.now()), 10_000);
 
 let openCount!: (count: number) => void;
-const sidePanels = Promise.all([drawBlackSpots(client), drawFollowUps(), drawKpis(client, new Promise<number>((resolve) => (openCount = resolve)), me.tenant.policy.timeZone)]);
+// A panel that cannot load says why, with the code; the board still shows and stays live.
+const orSay = (panel: string, title: string) => (error: unknown) => {
+  document.getElementById(panel)!.replaceChildren(el('h2', {}, title), el('p', { class: 'error' }, explain(error)));
+};
+const sidePanels = Promise.all([
+  drawBlackSpots(client).catch(orSay('blackspots', 'Black spots 黑点')),
+  drawFollowUps().catch(orSay('followups', 'Follow-ups to call 待回访')),
+  drawKpis(client, new Promise<number>((resolve) => (openCount = resolve)), me.tenant.policy.timeZone).catch(orSay('kpis', 'Today 今日')),
+]);
 for (const ticket of (await openTickets).flat()) tickets.set(ticket.id, ticket);
 openCount(tickets.size);
 map.setZones([...zones.values()].flatMap((z) => z.rings.map((polygon) => polygon[0]!)));

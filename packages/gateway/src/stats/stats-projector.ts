@@ -122,7 +122,8 @@ export class StatsProjector {
       return entry ? [entry.event.event] : [];
     });
     const ids = [...new Set(events.map((e) => e.ticketId))];
-    const stored = await redis.mget(...ids.map((id) => keys.stats.ticket(id)));
+    // A batch may hold only device alerts, which share the tenant's stream: nothing to read then.
+    const stored = ids.length > 0 ? await redis.mget(...ids.map((id) => keys.stats.ticket(id))) : [];
     const attributions = new Map<string, Attribution>();
     ids.forEach((id, i) => stored[i] && attributions.set(id, JSON.parse(stored[i]!) as Attribution));
     const originals = new Map(ids.map((id) => [id, attributions.get(id)]));

@@ -149,6 +149,21 @@ describe('KPIs on a fixed dataset', () => {
     expect(await redis.client.hget(keys.stats.cellDays(cellOf(spot)), '20270110')).toBe('1');
   });
 
+  it('passes over a batch of device alerts alone (they share the tenant\'s stream) and counts what follows', async () => {
+    const fresh = await a.createTenant('S');
+    const server = new CivicLoop({ baseUrl: a.url, apiKey: fresh.secretKey });
+    const keys = tenantKeys(fresh.id);
+    // An SOS before any ticket: the projector's first batch holds no ticket event at all.
+    await redis.client.xadd(keys.events, '*', 'a', JSON.stringify({ type: 'sos', deviceId: 'b_1', deviceName: 'Badge 1', at: new Date(clock).toISOString() }));
+    await a.stats.runOnce();
+    expect(await redis.client.get(keys.stats.cursor)).not.toBeNull();
+    clock = Date.parse('2027-01-11T02:00:00Z');
+    await server.tickets.create({ ...BIN_REPORT, location: { lat: 23.22, lon: 113.42 } });
+    await a.stats.runOnce();
+    const [day] = (await server.stats({ from: '2027-01-11', to: '2027-01-11' })).groups;
+    expect(day).toMatchObject({ key: 'all', created: 1 });
+  });
+
   it('refuses a bad range and a worker', async () => {
     const bad = await api(a.url, 'GET', '/v1/stats?from=2026-11-30&to=2026-11-01', { auth: a.tenant.secretKey });
     expect(bad.body.error.code).toBe('CL_ERR_VALIDATION');
