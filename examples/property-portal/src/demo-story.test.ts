@@ -7,6 +7,7 @@ import { seedDemo, type DemoTenant } from '@civicloop/gateway';
 import { CivicLoop } from '@civicloop/sdk';
 import { startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
 import { launchChromium } from '../../../test-support/browser.js';
+import { reportInPortal } from '../../../test-support/portal.js';
 import { runSimulation } from '../../fleet-simulator/src/simulate.js';
 import { startPortal, type RunningPortal } from './portal.js';
 
@@ -42,15 +43,7 @@ describe('the demo tells the whole story', { timeout: 120_000 }, () => {
     const context = await browser.newContext({ permissions: ['geolocation'], geolocation: { latitude: 23.1335, longitude: 113.3242, accuracy: 15 } });
     const page = await context.newPage();
     await page.goto(portal.url);
-    await page.getByLabel('房号 Flat').fill('5-1-802');
-    await page.getByRole('button', { name: '登录 Sign in' }).click();
-    await page.getByLabel('问题类型', { exact: true }).selectOption('sanitation.bin_overflow');
-    await page.getByLabel('问题描述').fill('8 栋旁垃圾桶满了');
-    await expect.poll(() => page.locator('civicloop-report').getByText(/已定位/).count()).toBe(1);
-    await page.getByRole('button', { name: '提交' }).click();
-    const outcome = page.locator('civicloop-report [part="outcome"]');
-    await expect.poll(() => outcome.textContent()).toMatch(/编号/);
-    const number = /([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!;
+    const number = await reportInPortal(page, { flat: '5-1-802', category: 'sanitation.bin_overflow', description: '8 栋旁垃圾桶满了' });
     await context.close();
 
     const server = new CivicLoop({ baseUrl: gw.url, apiKey: demo.secretKey });

@@ -3,6 +3,7 @@ import type { Browser } from 'playwright-core';
 import { CivicLoop } from '@civicloop/sdk';
 import { startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
 import { launchChromium } from '../../../test-support/browser.js';
+import { reportInPortal } from '../../../test-support/portal.js';
 import { startPortal, type RunningPortal } from './portal.js';
 
 let gw: TestGateway;
@@ -43,15 +44,7 @@ describe('examples/property-portal', { timeout: 60_000 }, () => {
     });
     const response = await page.goto(portal.url);
     expect(response!.headers()['content-security-policy']).toContain("script-src 'self'");
-    await page.getByLabel('房号 Flat').fill('3-2-1201');
-    await page.getByRole('button', { name: '登录 Sign in' }).click();
-    await page.getByLabel('问题类型', { exact: true }).selectOption('municipal.street_light');
-    await page.getByLabel('问题描述').fill('3 栋门口路灯不亮');
-    await expect.poll(() => page.locator('civicloop-report').getByText(/已定位/).count()).toBe(1);
-    await page.getByRole('button', { name: '提交' }).click();
-    const outcome = page.locator('civicloop-report [part="outcome"]');
-    await expect.poll(() => outcome.textContent()).toMatch(/已上报，编号/);
-    const number = /([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!;
+    const number = await reportInPortal(page, { flat: '3-2-1201', category: 'municipal.street_light', description: '3 栋门口路灯不亮' });
     const ticket = await new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey }).tickets.getByNumber(number);
     expect(ticket).toMatchObject({ category: 'municipal.street_light', reporter: { sub: 'sunny-gardens:3-2-1201', name: 'Flat 3-2-1201' }, channel: 'widget' });
     expect(cspErrors).toEqual([]);

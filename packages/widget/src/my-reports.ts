@@ -3,7 +3,7 @@ import { Check } from '@sinclair/typebox/value';
 import { FeedbackBody } from '@civicloop/model/report';
 import type { CategoryCatalogue, StreamEvent, Ticket, TicketEvent, TicketStatus } from '@civicloop/sdk';
 import { h, uid } from './dom.js';
-import type { Language, MessageKey, Translate } from './i18n.js';
+import { readableTime, type Language, type MessageKey, type Translate } from './i18n.js';
 import type { Session } from './session.js';
 
 export interface MyReportsContext {
@@ -36,10 +36,7 @@ export function myReports(ctx: MyReportsContext) {
   const shown = new Map<string, { ticket: Ticket; history: TicketEvent[]; item: HTMLLIElement }>();
   let reopenAtOrBelow: number | null | undefined;
 
-  function time(iso: string): string {
-    // Chinese style in zh-CN ("12月2日 14:05"), 24-hour in both.
-    return new Date(iso).toLocaleString(ctx.language, { month: ctx.language === 'zh-CN' ? 'long' : 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-  }
+  const time = (iso: string) => readableTime(iso, ctx.language);
 
   function timeline(ticket: Ticket, history: TicketEvent[]): HTMLElement {
     const reached = stepOf(ticket.status);

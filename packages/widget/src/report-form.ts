@@ -3,7 +3,7 @@ import { Check } from '@sinclair/typebox/value';
 import { CreateTicketInput } from '@civicloop/model/report';
 import type { CategoryCatalogue, Ticket } from '@civicloop/sdk';
 import { h, uid } from './dom.js';
-import type { Language, MessageKey, Translate } from './i18n.js';
+import { readableTime, type Language, type MessageKey, type Translate } from './i18n.js';
 import { locate, type ConfiguredPoint, type Fix } from './location.js';
 import type { QueuedReport } from './outbox.js';
 import { ReportRefused } from './reporting.js';
@@ -208,7 +208,7 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
 
   /** When it should be dealt with: its deadline once dispatched, else the category's usual time. */
   function expectedBy(ticket: Ticket): string {
-    if (ticket.sla) return t('expectedBy', { time: new Date(ticket.sla.resolveBy).toLocaleString(ctx.language, { month: ctx.language === 'zh-CN' ? 'long' : 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }) });
+    if (ticket.sla) return t('expectedBy', { time: readableTime(ticket.sla.resolveBy, ctx.language) });
     const minutes = catalogue?.categories.find((c) => c.code === ticket.category)?.sla.resolve;
     if (!minutes) return '';
     return minutes >= 1440 ? t('expectedDays', { d: Math.round(minutes / 1440) }) : t('expectedHours', { h: Math.max(1, Math.round(minutes / 60)) });

@@ -91,13 +91,14 @@ export class TicketDetail {
   private async draw(id: string, onlyIfChanged = false): Promise<void> {
     const { client } = this.ctx;
     try {
-      if (onlyIfChanged && this.body.dataset.ticket === id) {
-        const latest = await client.tickets.get(id, { crs: this.ctx.displayCrs });
-        if (String(latest.version) === this.body.dataset.version) return;
-      }
       // The actions (and the state machine and schemas they need) load with the first ticket
       // opened, not with the board: the page a dispatcher waits for stays small.
-      const [ticket, events, actions] = await Promise.all([client.tickets.get(id, { crs: this.ctx.displayCrs }), client.tickets.history(id), import('./actions.js')]);
+      const rest = () => Promise.all([client.tickets.history(id), import('./actions.js')]);
+      // Opening asks for everything at once; a refresh reads the history only if the ticket changed.
+      const early = onlyIfChanged ? undefined : rest();
+      const ticket = await client.tickets.get(id, { crs: this.ctx.displayCrs });
+      if (onlyIfChanged && this.body.dataset.ticket === id && String(ticket.version) === this.body.dataset.version) return;
+      const [events, actions] = await (early ?? rest());
       const dupes = actions.allowedFor(ticket, this.ctx.actor).has('merge') ? await client.tickets.likelyDuplicates(id) : [];
       if (this.current !== id) return;
       this.body.replaceChildren(...this.sections(ticket, events, await this.duplicates(ticket, dupes), actions.actionsFor));
