@@ -17,12 +17,12 @@ export interface LayoutOptions {
   gateways?: number;
   /** Replicas per Redis master (three masters). Default 1. */
   replicas?: number;
-  /** The first gateway seeds the demo tenant and serves the property portal and the dispatcher console. */
+  /** The first gateway seeds the demo tenant and serves the property portal, the dispatcher console and the worker app. */
   demo?: boolean;
   /** With demo: the first gateway also runs the fleet simulator, its vehicles and badges on the broker. */
   simulate?: boolean;
   /** Ports; any left out is a free one. */
-  ports?: { gateways?: number[]; mqtt?: number; portal?: number; console?: number };
+  ports?: { gateways?: number[]; mqtt?: number; portal?: number; console?: number; workerApp?: number };
   /** Each line a gateway prints. */
   echo?: (gateway: string, line: string) => void;
   /** More settings for every gateway (MQTT_BROKER_SUBSCRIBERS, LOG_LEVEL...). */
@@ -80,7 +80,7 @@ export async function startLayout(options: LayoutOptions): Promise<RunningLayout
         CIVICLOOP_MASTER_KEY: masterKey,
         CIVICLOOP_OPERATOR_TOKEN: operatorToken,
         LOG_LEVEL: 'warn',
-        ...(first && options.demo ? { DEMO_PORTAL_PORT: String(options.ports?.portal ?? 0), DEMO_CONSOLE_PORT: String(options.ports?.console ?? 0) } : {}),
+        ...(first && options.demo ? { DEMO_PORTAL_PORT: String(options.ports?.portal ?? 0), DEMO_CONSOLE_PORT: String(options.ports?.console ?? 0), DEMO_WORKER_APP_PORT: String(options.ports?.workerApp ?? 0) } : {}),
         ...options.gatewayEnv,
       };
       const args = first && options.demo ? ['--demo', ...(options.simulate ? [] : ['--no-simulate'])] : [];

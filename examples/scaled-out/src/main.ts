@@ -5,7 +5,7 @@ import { startLayout } from './layout.js';
  * `npm run cluster`: the scaled-out layout with the demo, on this machine. Everything it writes
  * goes under .data/cluster/ and is started afresh each time. Ports: PORT (8080) and PORT_2 (8081)
  * for the gateways, MQTT_PORT (1883) for mosquitto, DEMO_PORTAL_PORT (8090) and
- * DEMO_CONSOLE_PORT (8091) for the demo pages. `-- --simulate` also runs the fleet simulator.
+ * DEMO_CONSOLE_PORT (8091) and DEMO_WORKER_APP_PORT (8092) for the demo pages. `-- --simulate` also runs the fleet simulator.
  */
 const port = (name: string, fallback: number) => {
   const raw = process.env[name];
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     dir,
     demo: true,
     simulate: process.argv.includes('--simulate'),
-    ports: { gateways: [port('PORT', 8080), port('PORT_2', 8081)], mqtt: port('MQTT_PORT', 1883), portal: port('DEMO_PORTAL_PORT', 8090), console: port('DEMO_CONSOLE_PORT', 8091) },
+    ports: { gateways: [port('PORT', 8080), port('PORT_2', 8081)], mqtt: port('MQTT_PORT', 1883), portal: port('DEMO_PORTAL_PORT', 8090), console: port('DEMO_CONSOLE_PORT', 8091), workerApp: port('DEMO_WORKER_APP_PORT', 8092) },
     echo: (gateway, line) => process.stdout.write(`[${gateway}] ${line}\n`),
   });
   const [first, second] = layout.gateways;

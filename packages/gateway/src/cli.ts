@@ -22,8 +22,9 @@ own redis-server with AOF on and data under DATA_DIR (default ./.data).
                  worked, verified and closed by itself)
 
 With --demo it also serves examples/property-portal (a residents' portal that embeds the report
-widget with one script tag) on DEMO_PORTAL_PORT, and examples/dispatcher-console (the command
-centre's live board that acts on tickets) on DEMO_CONSOLE_PORT.
+widget with one script tag) on DEMO_PORTAL_PORT, examples/dispatcher-console (the command
+centre's live board that acts on tickets) on DEMO_CONSOLE_PORT, and examples/worker-app (the field
+workers' phone app) on DEMO_WORKER_APP_PORT.
   --help       this text
 
 Environment:
@@ -69,9 +70,10 @@ async function main(): Promise<void> {
   const demo = values.demo ? await seedDemo(gateway.services, config.dataDir) : undefined;
   const portalPort = demo ? config.demoPortalPort || (await freePort()) : 0;
   const consolePort = demo ? config.demoConsolePort || (await freePort()) : 0;
+  const workerAppPort = demo ? config.demoWorkerAppPort || (await freePort()) : 0;
   if (demo) {
-    // The portal's and the console's pages call the API from the browser: their origins must be allowed.
-    const origins = [portalPort, consolePort].flatMap((port) => [`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
+    // The portal's, the console's and the worker app's pages call the API from the browser: their origins must be allowed.
+    const origins = [portalPort, consolePort, workerAppPort].flatMap((port) => [`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
     const { policy } = (await gateway.services.tenants.context(demo.tenantId))!.tenant;
     await gateway.services.tenants.updatePolicy(demo.tenantId, { allowedOrigins: [...new Set([...policy.allowedOrigins, ...origins])] });
     const dispatcher = await demoToken(demo, 'd-wang', 'dispatcher');
@@ -99,6 +101,8 @@ async function main(): Promise<void> {
     // The demo's console acts as a command-centre lead (admin), so every step, verifying included,
     // can be tried from one page; behind a city's sign-in each operator has their own role.
     startExample('examples/dispatcher-console/dist/main.js', { ...keys, CONSOLE_PORT: String(consolePort), CONSOLE_ROLE: 'admin', CONSOLE_OPERATOR: 'demo-lead', CONSOLE_OPERATOR_NAME: '值班长 Demo lead' });
+    // Phones connect as badges over MQTT on WebSocket: the embedded broker's, when it runs.
+    startExample('examples/worker-app/dist/main.js', { ...keys, WORKER_APP_PORT: String(workerAppPort), ...(gateway.mqtt ? { DEVICE_WS_URL: `ws://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${gateway.mqtt.wsPort}` } : {}) });
   }
   // The simulator's devices connect where devices connect: the embedded broker, or the external one.
   const deviceBroker = config.mqttBrokerUrl ?? (gateway.mqtt ? `mqtt://127.0.0.1:${gateway.mqtt.tcpPort}` : undefined);

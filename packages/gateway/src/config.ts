@@ -9,6 +9,7 @@ export interface GatewayConfig {
   port: number;
   demoPortalPort: number;
   demoConsolePort: number;
+  demoWorkerAppPort: number;
   blackSpotThreshold: number;
   blackSpotWindowDays: number;
   blackSpotQuietDays: number;
@@ -242,6 +243,7 @@ export const SETTINGS = [
   setting({ key: 'webhookAllowPrivateTargets', env: 'WEBHOOK_ALLOW_PRIVATE_TARGETS', default: 'false', parse: boolean, doc: 'Allow webhook URLs on loopback and private networks (refused by default, against request forgery).' }),
   setting({ key: 'demoPortalPort', env: 'DEMO_PORTAL_PORT', default: '8090', parse: integer(0, 65535), doc: 'With --demo: port of the example property portal that embeds the widget (0 picks a free one).' }),
   setting({ key: 'demoConsolePort', env: 'DEMO_CONSOLE_PORT', default: '8091', parse: integer(0, 65535), doc: 'With --demo: port of the example dispatcher console (0 picks a free one).' }),
+  setting({ key: 'demoWorkerAppPort', env: 'DEMO_WORKER_APP_PORT', default: '8092', parse: integer(0, 65535), doc: 'With --demo: port of the example worker app, the field workers\' phone app (0 picks a free one).' }),
   setting({ key: 'rateLimitAuthFailuresPerAddress', env: 'RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS', default: '60', parse: integer(0, 10_000_000), doc: 'Failed authentications a minute one client address may make (HTTP 401s, refused MQTT CONNECTs, bad Open311 api_keys), counted in Redis across gateways; past it the address gets 429 until the minute ends (0: no limit).' }),
   setting({ key: 'rateLimitKeylessPerAddress', env: 'RATE_LIMIT_KEYLESS_PER_ADDRESS', default: '1200', parse: integer(0, 10_000_000), doc: 'Requests a minute one client address may make to routes that need no key (Open311, photos, the OpenAPI document, widget files), counted in Redis across gateways (0: no limit).' }),
   setting({ key: 'trustProxy', env: 'TRUST_PROXY', default: 'false', parse: trustProxy, doc: 'Behind a load balancer or reverse proxy: true (trust X-Forwarded-For from any hop), a number of hops, or the proxies\' addresses / CIDRs (10.0.0.0/8,127.0.0.1). Per-address limits then count the client, not the proxy. Leave false when clients connect directly, or any client could pick its address.' }),

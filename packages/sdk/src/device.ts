@@ -112,7 +112,8 @@ export class DeviceClient extends Emitter<DeviceClientEvents> {
       clean: false,
       reconnectPeriod: 1000,
       // Let the gateway mark the device offline at once if the connection drops.
-      will: { topic: topic('status'), payload: Buffer.from(JSON.stringify({ state: 'offline' })), qos: 1, retain: false },
+      // A string, not a Buffer: browsers have no Buffer, and this client runs in a worker's phone app too.
+      will: { topic: topic('status'), payload: JSON.stringify({ state: 'offline' }), qos: 1, retain: false },
       ...options.mqtt,
     });
     this.client.on('connect', () => {

@@ -1,0 +1,251 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CivicLoop, type Ticket } from '@civicloop/sdk';
+import { BIN_REPORT, startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
+import { CHROMIUM, launchChromium } from '../../../test-support/browser.js';
+import { startWorkerApp } from './server.js';
+
+// A worker on a phone (Chromium with a phone's viewport, touch and position) against a real
+// gateway: jobs accepted, arrived at and resolved with a camera photo while offline, sent once
+// back online; the phone as the worker's badge, so arriving happens by itself.
+const publicDir = new URL('../dist/public/', import.meta.url);
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const shots = process.env.UPDATE_SCREENSHOTS === '1' ? new URL('../../../docs/images/', import.meta.url) : new URL('../../../.test-results/screenshots/', import.meta.url);
+const SITE = { lat: 23.1291, lon: 113.2644 };
+const metersNorth = (m: number) => ({ latitude: SITE.lat + m / 111_320, longitude: SITE.lon });
+const PHONE = { viewport: { width: 412, height: 860 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' };
+
+let gw: TestGateway;
+let browser: Browser;
+let server: CivicLoop;
+let appUrl: string;
+const closers: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(new URL('app.js', publicDir))) throw new Error('examples/worker-app/dist is missing: run npm run build first (npm test does).');
+  mkdirSync(shots, { recursive: true });
+  // Arrival as soon as the phone is on site: the dwell time is the subject of the gateway's own tests.
+  gw = await startTestGateway({ arrivalDwellSeconds: 0 }, { telemetry: true });
+  browser = await launchChromium();
+  server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+  await server.staff.create({ id: 'w-phone', name: '李师傅 Li', role: 'worker', unitId: 'sanitation', skills: ['cleaning'] });
+  const app = await startWorkerApp({ gatewayUrl: gw.url, secretKey: gw.tenant.secretKey, publishableKey: gw.tenant.publishableKey, deviceUrl: `ws://127.0.0.1:${gw.telemetry!.wsPort}`, publicDir });
+  closers.push(app.close);
+  appUrl = app.url;
+  const { policy } = (await gw.services.tenants.context(gw.tenant.id))!.tenant;
+  await gw.services.tenants.updatePolicy(gw.tenant.id, { allowedOrigins: [...policy.allowedOrigins, new URL(app.url).origin] });
+}, 60_000);
+afterAll(async () => {
+  for (const close of closers) await close();
+  await browser?.close();
+  await gw?.close();
+});
+
+/** A phone signed in as the worker (the demo sign-in), with the app ready and its service worker in control. */
+async function phone(position = metersNorth(2_000), options: { persistent?: boolean } = {}): Promise<{ context: BrowserContext; page: Page }> {
+  const settings = { ...PHONE, geolocation: { ...position, accuracy: 8 }, permissions: ['geolocation'] };
+  let context: BrowserContext;
+  if (options.persistent) {
+    // A profile on disk, as a phone's browser has: Chromium offers to install apps only outside incognito.
+    const profile = mkdtempSync(path.join(tmpdir(), 'civicloop-phone-'));
+    const persistent = await chromium.launchPersistentContext(profile, { ...CHROMIUM, ...settings });
+    closers.push(async () => {
+      await persistent.close();
+      rmSync(profile, { recursive: true, force: true });
+    });
+    context = persistent;
+  } else {
+    const incognito = await browser.newContext(settings);
+    closers.push(() => incognito.close());
+    context = incognito;
+  }
+  const page = context.pages()[0] ?? (await context.newPage());
+  await page.goto(appUrl);
+  await page.waitForURL(/\/sign-in$/);
+  await page.locator('button[value="w-phone"]').click();
+  await page.locator('body[data-ready="true"]').waitFor();
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  return { context, page };
+}
+
+async function dispatchedJob(description: string): Promise<Ticket> {
+  const photo = await server.media.upload(new Blob([new Uint8Array(await sharp({ create: { width: 320, height: 240, channels: 3, background: '#7a6a4f' } }).jpeg().toBuffer())], { type: 'image/jpeg' }), 'bin.jpg');
+  const ticket = await server.tickets.create({ ...BIN_REPORT, description, location: { ...SITE, address: '天河路 385 号东门' }, photos: [{ ref: photo.ref }] });
+  await server.tickets.dispatch(ticket.id, { unitId: 'sanitation', assigneeId: 'w-phone' });
+  return ticket;
+}
+
+/** A camera photo as phones write it: large, with EXIF (camera model, GPS) that must not leave the phone. */
+async function cameraPhoto(): Promise<Buffer> {
+  return sharp({ create: { width: 2400, height: 1800, channels: 3, background: '#3f7a4a' } })
+    .jpeg()
+    .withExif({ IFD0: { Make: 'PhoneMaker', Model: 'Secret Model 7' } })
+    .toBuffer();
+}
+
+async function accessibilityViolations(page: Page): Promise<string[]> {
+  await page.evaluate(axeSource);
+  const found = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    return (await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })).violations;
+  });
+  return found.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+const job = (page: Page, id: string) => page.locator(`#jobs button.job[data-ticket="${id}"]`);
+const sectionOf = (page: Page, id: string) => job(page, id).locator('xpath=ancestor::section[@data-state]').getAttribute('data-state');
+const eventTypes = async (id: string) => (await server.tickets.history(id)).map((e) => e.type);
+
+describe('the worker app on a phone', { timeout: 120_000 }, () => {
+  it('accepts, arrives and resolves with a camera photo while offline, and sends each once when back online', async () => {
+    const ticket = await dispatchedJob('垃圾桶满溢，东门');
+    const { context, page } = await phone();
+    expect(await page.locator('#who').textContent()).toBe('李师傅 Li');
+    await expect.poll(() => sectionOf(page, ticket.id)).toBe('dispatched');
+    expect(await job(page, ticket.id).textContent()).toContain('垃圾桶满溢');
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await page.screenshot({ path: new URL('worker-app-jobs.png', shots).pathname });
+
+    // No network from here. The app opens all the same: its shell from the service worker, the
+    // jobs as last read from IndexedDB.
+    await context.setOffline(true);
+    await page.reload();
+    await page.locator('body[data-ready="true"]').waitFor();
+    expect(await page.locator('#net').getAttribute('data-state')).toBe('offline');
+    await job(page, ticket.id).click();
+    expect(await page.locator('#job-title').textContent()).toContain(ticket.number);
+    expect(await page.locator('#job .place').textContent()).toBe('天河路 385 号东门');
+    // The reporter's photo too: fetched while online, kept by the service worker.
+    await expect.poll(() => page.locator('#job .photos img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(320);
+    expect(await page.locator('#job a.button').first().getAttribute('href')).toBe(`geo:${SITE.lat},${SITE.lon}?q=${SITE.lat},${SITE.lon}(${encodeURIComponent(ticket.number)})`);
+    await page.locator('#job button[data-command="accept"]').click();
+    await expect.poll(() => page.locator('#job .state').getAttribute('data-status')).toBe('accepted');
+    await page.locator('#job button[data-command="arrive"]').click();
+    await expect.poll(() => page.locator('#job .state').getAttribute('data-status')).toBe('on_site');
+
+    // Resolve needs the after-photo: refused without one, then taken with the camera.
+    await page.locator('#job button[data-command="resolve"]').click();
+    expect(await page.locator('#job .problem').textContent()).toBe('办结需要一张处置后照片。');
+    await page.locator('#job input[type="file"]').setInputFiles({ name: 'IMG_0001.jpg', mimeType: 'image/jpeg', buffer: await cameraPhoto() });
+    await expect.poll(() => page.locator('#job img.preview').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(1600);
+    await page.locator('#job textarea[name="note"]').fill('已清运，桶周边已冲洗');
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await page.locator('#job form.resolve').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: new URL('worker-app-resolve.png', shots).pathname });
+    await page.locator('#job button[data-command="resolve"]').click();
+    await expect.poll(() => page.locator('#outbox').textContent()).toBe('3 项操作待发送');
+    expect(await page.locator('#job').isHidden()).toBe(true);
+    expect(await job(page, ticket.id).count()).toBe(0);
+    await page.screenshot({ path: new URL('worker-app-offline.png', shots).pathname });
+    // Nothing reached the gateway while offline.
+    expect((await server.tickets.get(ticket.id)).status).toBe('dispatched');
+
+    // Closed and opened again while still offline: the actions are still on the phone.
+    await page.reload();
+    await page.locator('body[data-ready="true"]').waitFor();
+    expect(await page.locator('#outbox').textContent()).toBe('3 项操作待发送');
+
+    // Back online: sent in order, once.
+    await context.setOffline(false);
+    await expect.poll(async () => (await server.tickets.get(ticket.id)).status, { timeout: 30_000 }).toBe('resolved');
+    await expect.poll(() => page.locator('#outbox').isHidden()).toBe(true);
+    const resolved = await server.tickets.get(ticket.id);
+    expect(resolved.afterPhotos).toHaveLength(1);
+    expect(await eventTypes(ticket.id)).toEqual(['reported', 'dispatched', 'accepted', 'arrived', 'resolved']);
+    const resolveEvent = (await server.tickets.history(ticket.id)).find((e) => e.type === 'resolved')!;
+    expect(resolveEvent.note).toBe('已清运，桶周边已冲洗');
+    // What was stored is the phone's recompressed JPEG: 1600 px on the long side, no EXIF.
+    const stored = await fetch(server.media.url(resolved.afterPhotos[0]!));
+    const meta = await sharp(Buffer.from(await stored.arrayBuffer())).metadata();
+    expect({ width: meta.width, format: meta.format, exif: meta.exif }).toEqual({ width: 1600, format: 'jpeg', exif: undefined });
+
+    // Opened again online: nothing is sent a second time.
+    await page.reload();
+    await page.locator('body[data-ready="true"]').waitFor();
+    expect(await page.locator('#outbox').isHidden()).toBe(true);
+    expect(await eventTypes(ticket.id)).toEqual(['reported', 'dispatched', 'accepted', 'arrived', 'resolved']);
+  });
+
+  it('is the worker\'s badge: checked in, suggested for a job nearby, told of it, and on site by itself', async () => {
+    const { context, page } = await phone(metersNorth(400));
+    await page.locator('#duty-toggle').click();
+    // Checked in and placed 400 m away through the gateway's MQTT, like a badge.
+    await expect.poll(async () => (await server.devices.state('phone-w-phone')).onDutySince, { timeout: 15_000 }).not.toBeNull();
+    await expect.poll(async () => (await server.devices.state('phone-w-phone')).position !== null, { timeout: 15_000 }).toBe(true);
+    expect(await page.locator('#duty [data-duty]').getAttribute('data-duty')).toBe('on-duty');
+    const device = await server.devices.get('phone-w-phone');
+    expect(device).toMatchObject({ kind: 'badge', staffId: 'w-phone', unitId: 'sanitation', skills: ['cleaning'] });
+
+    const photo = await server.media.upload(new Blob([new Uint8Array(await sharp({ create: { width: 200, height: 150, channels: 3, background: '#555' } }).jpeg().toBuffer())], { type: 'image/jpeg' }), 'b.jpg');
+    const ticket = await server.tickets.create({ ...BIN_REPORT, description: '路边垃圾堆放', location: SITE, photos: [{ ref: photo.ref }] });
+    const suggested = await server.tickets.nearestWorkers(ticket.id);
+    expect(suggested.map((s) => s.staffId)).toEqual(['w-phone']);
+    expect(suggested[0]!.distanceMeters).toBeGreaterThan(390);
+    expect(suggested[0]!.distanceMeters).toBeLessThan(410);
+
+    // From the dispatch (what notifies the worker) to closed.
+    const started = Date.now();
+    await server.tickets.dispatch(ticket.id, { unitId: 'sanitation', assigneeId: 'w-phone' });
+    await expect.poll(() => page.locator('#notice').textContent(), { timeout: 15_000 }).toBe(`新工单：垃圾桶满溢 ${ticket.number}`);
+    await job(page, ticket.id).click();
+    await page.locator('#job button[data-command="accept"]').click();
+    await expect.poll(() => page.locator('#job .state').getAttribute('data-status')).toBe('accepted');
+    // The worker walks to the site: the phone's position makes the gateway mark the arrival.
+    await context.setGeolocation({ ...metersNorth(5), accuracy: 5 });
+    await expect.poll(async () => (await server.tickets.get(ticket.id)).status, { timeout: 15_000 }).toBe('on_site');
+    const arrived = (await server.tickets.history(ticket.id)).find((e) => e.type === 'arrived')!;
+    expect(arrived.data).toMatchObject({ automatic: true });
+    // The app shows it without being asked: the resolve form is there.
+    await page.locator('#job form.resolve').waitFor({ timeout: 15_000 });
+    await page.locator('#job input[type="file"]').setInputFiles({ name: 'IMG_0002.jpg', mimeType: 'image/jpeg', buffer: await cameraPhoto() });
+    await expect.poll(() => page.locator('#job img.preview').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(1600);
+    await page.locator('#job button[data-command="resolve"]').click();
+    await expect.poll(async () => (await server.tickets.get(ticket.id)).status, { timeout: 15_000 }).toBe('resolved');
+    await server.tickets.verify(ticket.id, { outcome: 'pass' });
+    const seconds = (Date.now() - started) / 1000;
+    expect((await server.tickets.get(ticket.id)).status).toBe('closed');
+    expect(await eventTypes(ticket.id)).toEqual(['reported', 'dispatched', 'accepted', 'arrived', 'resolved', 'verified']);
+    // The figure for docs/worker-app.md (a script's taps; a person reads and walks too).
+    console.log(`worker app: dispatch to closed in ${seconds.toFixed(1)} s, 4 taps on the phone (open, accept, photo, resolve)`);
+
+    // Checked out: the badge says so and the gateway no longer counts the worker on duty.
+    await page.locator('#duty-toggle').click();
+    await expect.poll(async () => (await server.devices.state('phone-w-phone')).onDutySince, { timeout: 15_000 }).toBeNull();
+  });
+});
+
+describe('the worker app as an app', { timeout: 120_000 }, () => {
+  it('is installable, speaks English on request, and says plainly when the gateway refuses what was done offline', async () => {
+    const { context, page } = await phone(undefined, { persistent: true });
+    // Chromium's own installability check: manifest, icons, service worker.
+    const cdp = await context.newCDPSession(page);
+    expect(((await cdp.send('Page.getInstallabilityErrors')) as { installabilityErrors: unknown[] }).installabilityErrors).toEqual([]);
+
+    await page.locator('#lang').click();
+    expect(await page.locator('#title').textContent()).toBe('My jobs');
+    expect(await page.locator('html').getAttribute('lang')).toBe('en');
+
+    // Accepted offline, but meanwhile the dispatcher gave the job to someone else.
+    const ticket = await dispatchedJob('Bags left by the kiosk');
+    await page.reload();
+    await page.locator('body[data-ready="true"]').waitFor();
+    await context.setOffline(true);
+    await job(page, ticket.id).click();
+    await page.locator('#job button[data-command="accept"]').click();
+    await page.locator('#job button[data-command="arrive"]').click();
+    await expect.poll(() => page.locator('#outbox').textContent()).toBe('2 actions waiting to be sent');
+    await server.tickets.reassign(ticket.id, { unitId: 'sanitation', assigneeId: 'w-1' });
+    await context.setOffline(false);
+    await expect.poll(() => page.locator('#notice').textContent(), { timeout: 15_000 }).toMatch(new RegExp(`^${ticket.number}: Not accepted: .*\\(CL_ERR_FORBIDDEN\\)$`));
+    await expect.poll(() => page.locator('#outbox').isHidden()).toBe(true);
+    // Nothing was done in the worker's name, and the job is no longer on their phone.
+    expect(await eventTypes(ticket.id)).toEqual(['reported', 'dispatched', 'reassigned']);
+    await expect.poll(() => job(page, ticket.id).count()).toBe(0);
+    expect(await accessibilityViolations(page)).toEqual([]);
+  });
+});
