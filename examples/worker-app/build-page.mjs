@@ -9,8 +9,9 @@ import sharp from 'sharp';
 const out = 'dist/public';
 rmSync(out, { recursive: true, force: true });
 mkdirSync(`${out}/icons`, { recursive: true });
-await build({
+const app = await build({
   entryPoints: { app: 'src/page/app.ts' },
+  metafile: true,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -22,6 +23,10 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   logLevel: 'warning',
 });
+// The chunks app.js imports before it runs: the page asks for them beside it (modulepreload),
+// not one round trip after it.
+const preload = app.metafile.outputs[`${out}/app.js`].imports.filter((i) => i.kind === 'import-statement').map((i) => `/${i.path.slice(out.length + 1)}`);
+writeFileSync(`${out}/preload.json`, JSON.stringify(preload));
 copyFileSync('src/public/app.css', `${out}/app.css`);
 copyFileSync('src/public/icon.svg', `${out}/icons/icon.svg`);
 for (const size of [192, 512]) await sharp('src/public/icon.svg', { density: 300 }).resize(size, size).png().toFile(`${out}/icons/icon-${size}.png`);
@@ -54,9 +59,9 @@ writeFileSync(
 
 // What the service worker keeps: the shell and every built file but source maps; its version is
 // their content, so a new build replaces the old cache.
-const files = ['/', ...readdirSync(out, { recursive: true }).map(String).filter((f) => !f.endsWith('.map') && !f.endsWith('/') && /\.(js|css|webmanifest|png|svg)$/.test(f)).map((f) => `/${f}`)].sort();
+const files = ['/shell', ...readdirSync(out, { recursive: true }).map(String).filter((f) => !f.endsWith('.map') && !f.endsWith('/') && /\.(js|css|webmanifest|png|svg)$/.test(f)).map((f) => `/${f}`)].sort();
 const version = createHash('sha256');
-for (const file of files.slice(1)) version.update(file).update(readFileSync(`${out}${file}`));
+for (const file of files.filter((f) => f !== '/shell')) version.update(file).update(readFileSync(`${out}${file}`));
 await build({
   entryPoints: { sw: 'src/page/sw.ts' },
   bundle: true,

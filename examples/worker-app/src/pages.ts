@@ -8,13 +8,16 @@ const HEAD = `<meta charset="utf-8"><meta name="viewport" content="width=device-
 <link rel="apple-touch-icon" href="/icons/icon-192.png"><link rel="stylesheet" href="/app.css">`;
 
 /**
- * The app shell: the same for every worker, so the service worker can keep it and the app opens
- * with no network. Where the gateway and the device broker are comes with it.
+ * The app shell. Where the gateway and the device broker are comes with it; so does, when served
+ * to a signed-in worker, what their first screen shows.
  */
-export function appShell(config: { gatewayUrl: string; publishableKey: string; deviceUrl: string | undefined; tenantId: string }): string {
+export function appShell(config: { gatewayUrl: string; publishableKey: string; deviceUrl: string | undefined; tenantId: string; preload: string[] }, bootstrapJson?: string): string {
   const data = [`data-gateway-url="${attribute(config.gatewayUrl)}"`, `data-publishable-key="${attribute(config.publishableKey)}"`, `data-tenant-id="${attribute(config.tenantId)}"`, ...(config.deviceUrl ? [`data-device-url="${attribute(config.deviceUrl)}"`] : [])].join(' ');
+  // The signed-in worker's first screen comes with the page (served fresh, never kept); the
+  // service worker keeps the same page without it (/shell) for opening offline.
+  const bootstrap = bootstrapJson ? `<script type="application/json" id="bootstrap">${bootstrapJson}</script>` : '';
   return `<!doctype html>
-<html lang="zh-CN"><head>${HEAD}<title>我的工单 · CivicLoop</title><script type="module" src="/app.js"></script></head>
+<html lang="zh-CN"><head>${HEAD}<title>我的工单 · CivicLoop</title><link rel="preconnect" href="${attribute(config.gatewayUrl)}" crossorigin><script type="module" src="/app.js"></script>${config.preload.map((chunk) => `<link rel="modulepreload" href="${attribute(chunk)}">`).join('')}</head>
 <body ${data}>
 <header><h1 id="title">我的工单</h1><span id="who"></span><span id="net" role="status"></span>
 <button type="button" id="lang" lang="en">English</button></header>
@@ -23,7 +26,7 @@ export function appShell(config: { gatewayUrl: string; publishableKey: string; d
 <main id="jobs" aria-labelledby="title"><p class="muted" id="loading">加载中… Loading…</p></main>
 <section id="job" hidden aria-labelledby="job-title"></section>
 <p id="outbox" role="status" hidden></p>
-</body></html>`;
+${bootstrap}</body></html>`;
 }
 
 /** The demo's sign-in: choose who you are. Behind a city's identity provider this page is not served. */

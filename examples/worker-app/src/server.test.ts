@@ -52,11 +52,35 @@ describe('the worker app server', () => {
     expect((await fetch(new URL('/session.json', app.url))).status).toBe(401);
   });
 
-  it('serves the shell for every worker alike with a strict CSP, and nothing outside its files', async () => {
-    const shell = await fetch(app.url);
+  it('serves a signed-in worker their first screen with the page, never kept, safely embedded', async () => {
+    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+    const hostile = '</script><script>alert(1)</script><!-- \u2028';
+    const ticket = await server.tickets.create({ category: 'sanitation.bin_overflow', description: hostile, location: { lat: 23.13, lon: 113.32 } });
+    await server.tickets.dispatch(ticket.id, { unitId: 'sanitation', assigneeId: 'w-1' });
+    const signedIn = await signIn('w-1', { 'sec-fetch-site': 'same-origin' });
+    const page = await fetch(app.url, { headers: { cookie: cookieOf(signedIn) }, redirect: 'manual' });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    const html = await page.text();
+    expect(html).not.toContain(gw.tenant.secretKey);
+    // One script element of data; the description cannot close it.
+    expect(html.match(/<script/g)).toHaveLength(2);
+    const embedded = JSON.parse(/<script type="application\/json" id="bootstrap">(.*?)<\/script>/s.exec(html)![1]!) as { worker: { id: string }; jobs: { id: string; description: string }[]; tenant: { timeZone: string; names: Record<string, { en: string }> } };
+    expect(embedded.worker.id).toBe('w-1');
+    expect(embedded.jobs.find((j) => j.id === ticket.id)?.description).toBe(hostile);
+    expect(embedded.tenant).toMatchObject({ timeZone: 'Asia/Shanghai' });
+    expect(embedded.tenant.names['sanitation.bin_overflow']?.en).toBe('Overflowing bin');
+    // Nobody signed in: straight to the sign-in.
+    expect((await fetch(app.url, { redirect: 'manual' })).headers.get('location')).toBe('/sign-in');
+  });
+
+  it('serves the shell kept for offline without anyone\'s data, with a strict CSP, and nothing outside its files', async () => {
+    const shell = await fetch(new URL('/shell', app.url));
     expect(shell.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(shell.headers.get('content-security-policy')).toContain('connect-src \'self\' ' + gw.url + ' ws://127.0.0.1:1');
-    expect(await shell.text()).not.toContain(gw.tenant.secretKey);
+    const text = await shell.text();
+    expect(text).not.toContain(gw.tenant.secretKey);
+    expect(text).not.toContain('id="bootstrap"');
     for (const path of ['/../package.json', '/chunks/../../server.js', '/dist/public/app.js', '/server.js']) expect((await fetch(new URL(path, app.url))).status).toBe(404);
     const manifest = (await (await fetch(new URL('/manifest.webmanifest', app.url))).json()) as { icons: { src: string }[] };
     for (const icon of manifest.icons) expect((await fetch(new URL(icon.src, app.url))).status).toBe(200);

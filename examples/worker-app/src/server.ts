@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { CivicLoop, NotFoundError, signToken, type Staff } from '@civicloop/sdk';
 import { tenantOfKey } from '@civicloop/model';
 import { demoSignIn } from './demo-sign-in.js';
+import { bootstrapper, embedJson } from './bootstrap.js';
+import { compressed } from './compressed.js';
 import { appShell, signInPage } from './pages.js';
 
 export interface WorkerAppOptions {
@@ -80,9 +82,17 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<{ url: 
   };
   const connectTo = [gateway, ...(options.deviceUrl ? [new URL(options.deviceUrl).origin.replace(/^http/, 'ws')] : [])].join(' ');
   const csp = ["default-src 'none'", "script-src 'self'", `connect-src 'self' ${connectTo}`, `img-src 'self' data: blob: https: ${gateway}`, "style-src 'self'", "manifest-src 'self'", "worker-src 'self'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'"].join('; ');
-  const html = (response: ServerResponse, body: string): void => {
-    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, 'cache-control': 'no-cache' }).end(body);
+  // Compressed when the browser takes it: on a slow phone network the bytes are the wait.
+  const send = (request: IncomingMessage, response: ServerResponse, headers: Record<string, string>, body: Buffer | string, keep?: string) => {
+    const { bytes, encoding } = compressed(request, Buffer.from(body), keep);
+    response.writeHead(200, { ...headers, ...(encoding ? { 'content-encoding': encoding } : {}), vary: 'Accept-Encoding' }).end(bytes);
   };
+  const html = (request: IncomingMessage, response: ServerResponse, body: string, cache = 'no-cache'): void => send(request, response, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, 'cache-control': cache }, body);
+  const preloadFile = new URL('preload.json', publicDir);
+  const preload = existsSync(preloadFile) ? (JSON.parse(readFileSync(preloadFile, 'utf8')) as string[]) : [];
+  const shellConfig = { gatewayUrl: gateway, publishableKey: options.publishableKey, deviceUrl: options.deviceUrl, tenantId, preload };
+  const workerToken = (worker: Staff) => signToken({ secretKey: options.secretKey, sub: worker.id, role: 'worker', name: worker.name, ...(worker.unitId ? { unitId: worker.unitId } : {}), ttlSeconds: options.tokenTtlSeconds ?? 3600 });
+  const bootstrap = bootstrapper(gateway, options.publishableKey, server);
 
   /** POSTs come from the app's own pages only: a form or script on another site cannot sign anyone in or take a badge. */
   const sameOrigin = (request: IncomingMessage) => {
@@ -96,19 +106,24 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<{ url: 
     const path = new URL(request.url ?? '/', 'http://worker-app').pathname;
     const method = request.method ?? 'GET';
     if (method === 'GET' && (path === '/' || path === '/index.html')) {
-      // The same shell for everyone (the service worker keeps it): who is signed in comes from /session.json.
-      html(response, appShell({ gatewayUrl: gateway, publishableKey: options.publishableKey, deviceUrl: options.deviceUrl, tenantId }));
+      // The worker's page with their first screen in it; nobody signed in: the sign-in, at once.
+      const worker = await workerNamed(await identify(request));
+      if (!worker && demo) return void response.writeHead(303, { location: '/sign-in', 'cache-control': 'no-store' }).end();
+      const first = worker ? await bootstrap(await workerToken(worker), worker) : undefined;
+      html(request, response, appShell(shellConfig, first ? embedJson(first) : undefined), 'no-store');
+    } else if (method === 'GET' && path === '/shell') {
+      // The page without anyone's data: what the service worker keeps to open the app offline.
+      html(request, response, appShell(shellConfig), 'no-cache');
     } else if (method === 'GET' && (STATIC[path] || CHUNK.test(path))) {
       const file = new URL(path.slice(1), publicDir);
       if (!existsSync(file)) return void response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
       const type = STATIC[path]?.type ?? (path.endsWith('.map') ? 'application/json' : 'text/javascript; charset=utf-8');
-      response.writeHead(200, { 'content-type': type, 'cache-control': path.startsWith('/chunks/') ? 'public, max-age=31536000, immutable' : 'no-cache' }).end(readFileSync(file));
+      send(request, response, { 'content-type': type, 'cache-control': path.startsWith('/chunks/') ? 'public, max-age=31536000, immutable' : 'no-cache' }, readFileSync(file), file.href);
     } else if (method === 'GET' && path === '/session.json') {
       const sub = await identify(request);
       const worker = await workerNamed(sub);
       if (!worker) return json(response, 401, { error: sub ? `${sub} is not an active worker in the staff directory` : 'not signed in', signIn: demo ? '/sign-in' : undefined });
-      const token = await signToken({ secretKey: options.secretKey, sub: worker.id, role: 'worker', name: worker.name, ...(worker.unitId ? { unitId: worker.unitId } : {}), ttlSeconds: options.tokenTtlSeconds ?? 3600 });
-      json(response, 200, { token, worker: { id: worker.id, name: worker.name, unitId: worker.unitId ?? null, skills: worker.skills } });
+      json(response, 200, { token: await workerToken(worker), worker: { id: worker.id, name: worker.name, unitId: worker.unitId ?? null, skills: worker.skills } });
     } else if (method === 'POST' && path === '/phone-badge') {
       if (!sameOrigin(request)) return json(response, 403, { error: 'cross-site request refused' });
       const worker = await workerNamed(await identify(request));
@@ -116,7 +131,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<{ url: 
       if (!options.deviceUrl) return json(response, 404, { error: 'this worker app has no device connection configured (deviceUrl)' });
       json(response, 200, await provisionPhone(worker));
     } else if (demo && method === 'GET' && path === '/sign-in') {
-      html(response, signInPage((await staffList()).filter((s) => s.active && s.role === 'worker')));
+      html(request, response, signInPage((await staffList()).filter((s) => s.active && s.role === 'worker')));
     } else if (demo && method === 'POST' && path === '/sign-in') {
       if (!sameOrigin(request)) return json(response, 403, { error: 'cross-site request refused' });
       const sub = new URLSearchParams(await body(request)).get('staff') ?? '';

@@ -3,9 +3,8 @@ import { PhoneBadge, type BadgeState } from './badge.js';
 import { h } from './dom.js';
 import { currentLanguage, setLanguage, statusWord, t } from './i18n.js';
 import { ALREADY_DONE, isWorking, predictedStatus, WORKING_STATES } from './jobs.js';
-import { renderJob } from './job-view.js';
 import { JobCache, Outbox, type JobCommand, type QueuedAction, type SendOutcome } from './outbox.js';
-import { refreshSession, rememberedWorker, SignedOut, token, type Worker } from './session.js';
+import { adopt, refreshSession, rememberedWorker, SignedOut, token, type Worker } from './session.js';
 
 // The worker's phone app: everything through the SDK; actions go through the outbox, so taking
 // one is the same online and offline, and each reaches the gateway once.
@@ -78,6 +77,9 @@ function drawList(): void {
   list.replaceChildren(...sections);
 }
 
+let jobView: typeof import('./job-view.js') | undefined;
+const loadJobView = async () => (jobView ??= await import('./job-view.js'));
+
 function open(id: string | undefined): void {
   openJob = id;
   const job = id ? jobs.get(id) : undefined;
@@ -90,7 +92,12 @@ function open(id: string | undefined): void {
   }
   list.hidden = true;
   detail.hidden = false;
-  renderJob(detail, job, predictedStatus(job, queued), queued.filter((a) => a.ticketId === id), { categoryName, photoUrl: (photo) => client.media.url(photo), timeZone: tenant.timeZone, arrivalMeters: tenant.arrivalMeters, act, back: () => open(undefined) });
+  if (!jobView) {
+    // The job screen (and the photo checks) load after the list is up; a tap before then waits for them.
+    void loadJobView().then(() => openJob === id && open(id));
+    return;
+  }
+  jobView.renderJob(detail, job, predictedStatus(job, queued), queued.filter((a) => a.ticketId === id), { categoryName, photoUrl: (photo) => client.media.url(photo), timeZone: tenant.timeZone, arrivalMeters: tenant.arrivalMeters, act, back: () => open(undefined) });
   detail.querySelector('h2')?.setAttribute('tabindex', '-1');
   (detail.querySelector('h2') as HTMLElement | null)?.focus();
 }
@@ -193,10 +200,15 @@ async function loadJobs(): Promise<void> {
     client.tickets.list({ assigneeId: me.id, status: [...WORKING_STATES], limit: 200 }),
     me.unitId ? client.tickets.list({ unitId: me.unitId, status: 'dispatched', limit: 200 }) : Promise.resolve({ items: [] as Ticket[] }),
   ]);
-  const fresh = [...assigned.items, ...claimable.items.filter((ticket) => !ticket.assigneeId)];
+  await adoptJobs([...assigned.items, ...claimable.items.filter((ticket) => !ticket.assigneeId)]);
+}
+
+/** The worker's jobs as the gateway listed them now. */
+async function adoptJobs(fresh: Ticket[]): Promise<void> {
   // Jobs with actions still on the phone stay, whatever the list says.
   for (const [id] of jobs) if (!queued.some((a) => a.ticketId === id)) jobs.delete(id);
   for (const ticket of fresh) keep(ticket);
+  // Synchronously up to here: the jobs are in place before anything is drawn.
   await cache.write(me.id, [...jobs.values()]);
   // Loaded now, the jobs' photos are kept by the service worker for when there is no network on site.
   for (const job of jobs.values()) for (const photo of job.photos) new Image().src = client.media.url(photo);
@@ -272,35 +284,66 @@ navigator.serviceWorker?.addEventListener('message', (message: MessageEvent<{ op
 });
 
 let badge: PhoneBadge | undefined;
-try {
-  me = await refreshSession();
-} catch (error) {
-  const remembered = rememberedWorker();
-  if (error instanceof SignedOut || !remembered) {
-    location.assign('/sign-in');
-    throw error;
+// Served online, the page brings the worker's first screen (session, names, jobs); opened offline
+// from the service worker it does not, and the app starts from what it kept.
+const bootstrap = JSON.parse(document.getElementById('bootstrap')?.textContent ?? 'null') as { token: string; worker: Worker; tenant?: Tenant; jobs?: Ticket[] } | null;
+if (bootstrap) {
+  me = adopt(bootstrap.token, bootstrap.worker);
+  if (bootstrap.tenant) {
+    tenant = { ...tenant, ...bootstrap.tenant };
+    localStorage.setItem(TENANT_KEY, JSON.stringify(tenant));
   }
-  me = remembered;
+} else {
+  try {
+    me = await refreshSession();
+  } catch (error) {
+    const remembered = rememberedWorker();
+    if (error instanceof SignedOut || !remembered) {
+      if (error instanceof SignedOut && error.signIn) location.assign(error.signIn);
+      else list.replaceChildren(h('p', { role: 'alert' }, t(error instanceof SignedOut ? 'signedOut' : 'offline')));
+      throw error;
+    }
+    me = remembered;
+  }
 }
 drawChrome();
-queued = await outbox.pending(me.id);
-for (const ticket of (await cache.read(me.id)) ?? []) jobs.set(ticket.id, ticket);
+// The jobs that came with the page are fresher than those kept on the phone, which are read only
+// when the page came without them (opened offline). IndexedDB is slow to open on a slow phone
+// (0.4 s measured on a fresh profile with the CPU throttled 4x): the jobs that came are drawn
+// at once, and drawn again as the actions still on the phone would leave them once those are read.
+const pending = outbox.pending(me.id);
+if (bootstrap?.jobs) {
+  for (const ticket of bootstrap.jobs) keep(ticket);
+  void pending.then((waiting) => {
+    queued = waiting;
+    void adoptJobs(bootstrap.jobs!);
+    redraw();
+  });
+} else {
+  const [waiting, kept] = await Promise.all([pending, cache.read(me.id)]);
+  queued = waiting;
+  for (const ticket of kept ?? []) jobs.set(ticket.id, ticket);
+}
 redraw();
 if (deviceUrl) {
   badge = new PhoneBadge(me.id, (state) => drawDuty(badge, state));
   void badge.resume().catch(() => undefined);
 }
-try {
-  await Promise.all([loadTenant(), loadJobs()]);
-} catch {
-  // Offline: the jobs as last read, and the outbox sends when the phone is back.
+if (!bootstrap?.jobs) {
+  try {
+    await Promise.all([bootstrap?.tenant ? undefined : loadTenant(), loadJobs()]);
+  } catch {
+    // Offline: the jobs as last read, and the outbox sends when the phone is back.
+  }
 }
 const wanted = new URLSearchParams(location.search).get('job');
 if (wanted) open(wanted);
 else redraw();
-// Interactive: the jobs are drawn and every control answers (bench/src/worker-app.ts measures to here).
+// Interactive: the jobs are drawn and answer a tap (bench/src/worker-app.ts measures to here; the
+// job screen's code follows at once).
 performance.mark('worker-app-ready');
 document.body.dataset.ready = 'true';
+void loadJobView().catch(() => undefined);
 void flush();
 setInterval(() => void flush(), 30_000);
 void listen();

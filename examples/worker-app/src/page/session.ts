@@ -12,7 +12,17 @@ const REMEMBERED = 'civicloop-worker-me';
 let held: { token: string; exp: number; lifetime: number } | undefined;
 let asking: Promise<Worker> | undefined;
 
-export class SignedOut extends Error {}
+export class SignedOut extends Error {
+  /** Where to sign in, when the app's server has its own sign-in page. */
+  constructor(readonly signIn: string | undefined) {
+    super('signed out');
+  }
+}
+
+/** The session that came with the page (its first token and the worker). */
+export function adopt(token: string, worker: Worker): Worker {
+  return remember(token, worker);
+}
 
 function remember(token: string, worker: Worker): Worker {
   const claims = JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { iat: number; exp: number };
@@ -34,7 +44,8 @@ export function refreshSession(): Promise<Worker> {
     if (response.status === 401) {
       localStorage.removeItem(REMEMBERED);
       held = undefined;
-      throw new SignedOut('signed out');
+      const answer = (await response.json().catch(() => ({}))) as { signIn?: string };
+      throw new SignedOut(answer.signIn);
     }
     if (!response.ok) throw new ConnectionError({ code: 'CL_ERR_NETWORK', message: `the worker app's server answered ${response.status}`, status: 0, retryable: true });
     const session = (await response.json()) as { token: string; worker: Worker };

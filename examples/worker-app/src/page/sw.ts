@@ -73,15 +73,9 @@ scope.addEventListener('fetch', (event) => {
   if (event.request.method === 'GET' && event.request.destination === 'image' && url.origin !== scope.location.origin) return event.respondWith(photo(event.request));
   if (event.request.method !== 'GET' || url.origin !== scope.location.origin || NETWORK_ONLY.has(url.pathname)) return;
   if (event.request.mode === 'navigate' || url.pathname === '/') {
-    // The shell: the newest when online, the kept one when not.
-    event.respondWith(
-      fetch(event.request)
-        .then((response) => {
-          if (response.ok && url.pathname === '/') void caches.open(CACHE).then((cache) => cache.put('/', response.clone()));
-          return response;
-        })
-        .catch(async () => (await caches.match('/', { ignoreSearch: true })) ?? Response.error()),
-    );
+    // The page from the server when online (it brings the worker's jobs; it is never kept here);
+    // offline, the kept shell without anyone's data, and the app starts from what it kept itself.
+    event.respondWith(fetch(event.request).catch(async () => (await caches.match('/shell')) ?? Response.error()));
     return;
   }
   event.respondWith(caches.match(event.request, { ignoreSearch: true }).then((kept) => kept ?? fetch(event.request)));
