@@ -18,6 +18,9 @@ export default defineConfig({
   test: {
     include: ['packages/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts', 'docs/**/*.test.ts', 'test-support/**/*.test.ts'],
     testTimeout: 30_000,
+    // Polls wait on a browser or a gateway that shares two cores with the whole suite: 1 s (the
+    // default) is too short there, and a poll that succeeds returns at once anyway.
+    expect: { poll: { timeout: 10_000 } },
     hookTimeout: 60_000,
     pool: 'forks',
     globalSetup: ['test-support/global-setup.ts'],

@@ -172,7 +172,15 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<{ url: 
     http.once('error', reject);
     http.listen(options.port ?? 0, host, resolve);
   });
-  return { url: `http://${host}:${(http.address() as AddressInfo).port}/`, close: () => new Promise((resolve) => http.close(() => resolve())) };
+  return {
+    url: `http://${host}:${(http.address() as AddressInfo).port}/`,
+    close: () =>
+      new Promise((resolve) => {
+        http.close(() => resolve());
+        // A phone's browser keeps its connections open: closing means closing those too.
+        http.closeAllConnections();
+      }),
+  };
 }
 
 /** A small form body (the sign-in's one field). */

@@ -41,7 +41,8 @@ beforeAll(async () => {
   await gw.services.tenants.updatePolicy(gw.tenant.id, { allowedOrigins: [...policy.allowedOrigins, new URL(app.url).origin] });
 }, 60_000);
 afterAll(async () => {
-  for (const close of closers) await close();
+  // The phones first, then the app's server they were using.
+  for (const close of closers.reverse()) await close();
   await browser?.close();
   await gw?.close();
 });
@@ -195,7 +196,9 @@ describe('the worker app on a phone', { timeout: 120_000 }, () => {
     await job(page, ticket.id).click();
     await page.locator('#job button[data-command="accept"]').click();
     await expect.poll(() => page.locator('#job .state').getAttribute('data-status')).toBe('accepted');
-    // The worker walks to the site: the phone's position makes the gateway mark the arrival.
+    // Once the gateway has the acceptance (the page shows it as soon as it is taken), the worker
+    // walks to the site: the phone's position makes the gateway mark the arrival.
+    await expect.poll(async () => (await server.tickets.get(ticket.id)).status).toBe('accepted');
     await context.setGeolocation({ ...metersNorth(5), accuracy: 5 });
     await expect.poll(async () => (await server.tickets.get(ticket.id)).status, { timeout: 15_000 }).toBe('on_site');
     const arrived = (await server.tickets.history(ticket.id)).find((e) => e.type === 'arrived')!;

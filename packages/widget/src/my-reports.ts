@@ -157,8 +157,13 @@ export function myReports(ctx: MyReportsContext) {
   async function render(ticket: Ticket): Promise<void> {
     const entry = await draw(ticket);
     const previous = shown.get(ticket.id);
-    if (previous) previous.item.replaceWith(entry.item);
-    else list.prepend(entry.item);
+    if (previous) {
+      // A live update redraws the card; focus inside it (after "Follow it", say) stays on the card.
+      const root = previous.item.getRootNode() as Document | ShadowRoot;
+      const hadFocus = !!root.activeElement && previous.item.contains(root.activeElement);
+      previous.item.replaceWith(entry.item);
+      if (hadFocus) entry.item.querySelector<HTMLElement>('h3')?.focus();
+    } else list.prepend(entry.item);
     shown.set(ticket.id, entry);
   }
 

@@ -175,9 +175,10 @@ async function flush(): Promise<void> {
   if (!me || !navigator.onLine) return;
   await outbox.flush(me.id, send, mayPass, (result) => {
     if ('error' in result) {
+      // Said in the banner with the job's number (the job may have left the screen), and under the job when it is open.
       const why = explain(result.error);
       notice(`${result.action.ticketNumber}: ${t('refused', { why })}`);
-      say(t('refused', { why }));
+      if (openJob === result.action.ticketId) say(t('refused', { why }));
     } else if (result.outcome === 'already') say(t('alreadyDone', { what: statusWord(jobs.get(result.action.ticketId)?.status ?? 'on_site') }));
     else say(t('done'));
   }).catch((error: unknown) => {
