@@ -45,6 +45,7 @@ import { DeviceStore } from './telemetry/device-store.js';
 import { deviceRoutes } from './routes/devices.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { nearestWorkerRoutes } from './routes/nearest-workers.js';
+import { followingRoutes } from './routes/following.js';
 import { mediaRoutes } from './routes/media.js';
 import { residentRoutes } from './routes/residents.js';
 import { widgetAssetRoutes } from './routes/widget-assets.js';
@@ -220,6 +221,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   await app.register(brokerHookRoutes, { services });
   await app.register(fleetRoutes, { services, streams, hub });
   await app.register(nearestWorkerRoutes, { services, ticketService });
+  await app.register(followingRoutes, { services, ticketService });
   await app.register(residentRoutes, { services });
   await app.register(mediaRoutes, { services, store: mediaStore });
   await app.register(widgetAssetRoutes);

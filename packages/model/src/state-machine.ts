@@ -470,10 +470,10 @@ export function createTicket(input: CreateTicketInput, actor: Actor, identity: N
 }
 
 /**
- * The original's side of a merge: the duplicate's reporter starts following the original, so
- * they are told how it ends.
+ * A new follower of a ticket, told how it ends: the duplicate's reporter on the original's side of
+ * a merge (`duplicateId`), or a resident who chose to follow a report instead of filing it again.
  */
-export function addFollower(original: Ticket, follower: string, duplicateId: string, actor: Actor, now: Date): TransitionResult {
+export function addFollower(original: Ticket, follower: string, duplicateId: string | undefined, actor: Actor, now: Date): TransitionResult {
   if (original.id === duplicateId || ['rejected', 'duplicate', 'cancelled'].includes(original.status)) {
     return { ok: false, error: new CivicLoopError('CL_ERR_DUPLICATE_TARGET') };
   }
@@ -490,7 +490,7 @@ export function addFollower(original: Ticket, follower: string, duplicateId: str
     to: original.status,
     actor: actorOf(actor),
     at,
-    data: { duplicateId, follower },
+    data: duplicateId ? { duplicateId, follower } : { follower },
   };
   return { ok: true, ticket, event };
 }

@@ -59,6 +59,20 @@ export interface WorkerSuggestion {
   distanceMeters: number;
 }
 
+/** Someone's open report near a point, as a resident is shown it: no reporter, no photos. */
+export interface NearbyReport {
+  id: string;
+  number: string;
+  status: Ticket['status'];
+  category: string;
+  /** Its first 140 characters. */
+  description: string;
+  distanceMeters: number;
+  createdAt: string;
+  /** The asker reported or follows it already. */
+  mine: boolean;
+}
+
 /** Tickets: report, read, list, and every command of the loop. */
 export class Tickets {
   constructor(private readonly transport: Transport) {}
@@ -98,6 +112,19 @@ export class Tickets {
   async history(id: string, options?: RequestOptions): Promise<TicketEvent[]> {
     const page = await this.transport.request<{ items: TicketEvent[] }>({ method: 'GET', path: `/v1/tickets/${enc(id)}/history`, ...(options ? { options } : {}) });
     return page.items;
+  }
+
+  /**
+   * Open reports of a category near a point, nearest first: before sending a report, what the
+   * resident may follow instead (residents see only reports the tenant publishes, and their own).
+   */
+  async nearby(query: { category: string; lat: number; lon: number; crs?: CrsName; limit?: number }, options?: RequestOptions): Promise<NearbyReport[]> {
+    return (await this.transport.request<{ items: NearbyReport[] }>({ method: 'GET', path: '/v1/tickets/nearby', query: { category: query.category, lat: query.lat, lon: query.lon, crs: query.crs, limit: query.limit }, ...(options ? { options } : {}) })).items;
+  }
+
+  /** A resident follows a report instead of filing it again; it shows among their reports. Following twice changes nothing. */
+  follow(id: string, body: { note?: string } = {}, options?: RequestOptions): Promise<CommandResult> {
+    return this.transport.request({ method: 'POST', path: `/v1/tickets/${enc(id)}/follow`, body, ...(options ? { options } : {}) });
   }
 
   /** Runs any command by name; the named methods below are shorthands. */

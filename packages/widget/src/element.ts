@@ -149,6 +149,15 @@ export class CivicLoopReport extends HTMLElement {
       announce,
       submit: (item) => this.#submit(item),
       follow: (ticketId) => this.#showMine?.(ticketId),
+      nearby: (category, point) => session.resident.tickets.nearby({ category, ...point }),
+      followInstead: async (ticketId) => {
+        // As whoever is signed in now, like a report.
+        const { client } = await session.current();
+        const { ticket } = await client.tickets.follow(ticketId);
+        this.#listen();
+        void this.#mine?.refresh();
+        return ticket.number;
+      },
     });
     this.#mine = myReports({ t, language: this.language, session, catalogue, announce, onStatus: (ticket) => this.#emit('civicloop-status', { ticket }) });
     const panel = h('div', { class: 'panel', part: 'panel' }, this.#tabs(t, form, this.#mine.element), this.#announcer);

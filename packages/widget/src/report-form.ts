@@ -1,7 +1,7 @@
 import { errorText } from './error-text.js';
 import { Check } from '@sinclair/typebox/value';
 import { CreateTicketInput } from '@civicloop/model/report';
-import type { CategoryCatalogue, Ticket } from '@civicloop/sdk';
+import type { CategoryCatalogue, NearbyReport, Ticket } from '@civicloop/sdk';
 import { h, uid } from './dom.js';
 import { readableTime, type Language, type MessageKey, type Translate } from './i18n.js';
 import { locate, type ConfiguredPoint, type Fix } from './location.js';
@@ -21,6 +21,10 @@ export interface ReportFormContext {
   announce: (text: string) => void;
   /** Shows the resident's reports with this one in focus. */
   follow: (ticketId: string) => void;
+  /** Open reports of the category near the point that the resident may follow instead (none when they cannot be asked). */
+  nearby: (category: string, point: { lat: number; lon: number; crs?: 'wgs84' | 'gcj02' | 'bd09' }) => Promise<NearbyReport[]>;
+  /** Follows one of them instead of reporting; resolves with its number. */
+  followInstead: (ticketId: string) => Promise<string>;
 }
 
 const RECENT_KEY = 'civicloop:recent-categories';
@@ -50,12 +54,13 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
   let catalogue: CategoryCatalogue | undefined;
 
   const search = h('input', { id: ids.search, type: 'search', part: 'input', autocomplete: 'off', oninput: () => fillCategories() });
-  const category = h('select', { id: ids.category, size: 7, required: true, part: 'input category', 'aria-describedby': `${ids.category}-err` });
+  const category = h('select', { id: ids.category, size: 7, required: true, part: 'input category', 'aria-describedby': `${ids.category}-err`, onchange: () => void offerNearby() });
   const categoryError = h('p', { id: `${ids.category}-err`, class: 'error', hidden: true });
   const fileInput = h('input', { id: ids.file, type: 'file', accept: 'image/jpeg,image/png,image/webp,image/heic,image/*', capture: 'environment', multiple: true, part: 'input', onchange: () => addPhotos() });
   const thumbs = h('ul', { class: 'thumbs', 'aria-label': t('photosChosen') });
   const photoError = h('p', { class: 'error', role: 'alert', part: 'photo-error' });
-  const locStatus = h('p', { id: ids.locStatus, class: 'hint', role: 'status' }, t('locating'));
+  const locStatus = h('p', { id: ids.locStatus, class: 'hint', role: 'status' }, t('locateOnStart'));
+  const nearbyList = h('section', { part: 'nearby', hidden: true, 'aria-live': 'polite' });
   const address = h('input', { id: ids.address, type: 'text', maxlength: 300, placeholder: t('addressHint'), autocomplete: 'street-address', part: 'input', 'aria-describedby': ids.locStatus });
   const description = h('textarea', { id: ids.description, required: true, maxlength: 4000, part: 'input' });
   const contact = h('input', { id: ids.contact, type: 'tel', maxlength: 100, autocomplete: 'tel', part: 'input' });
@@ -66,7 +71,8 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
 
   const form = h(
     'form',
-    { part: 'form', novalidate: true, onsubmit: (event: Event) => onSubmit(event) },
+    // The location is asked for once the resident starts a report, not when the page opens.
+    { part: 'form', novalidate: true, onsubmit: (event: Event) => onSubmit(event), onfocusin: () => startLocating() },
     h('label', { for: ids.search }, t('categorySearch')),
     search,
     h('label', { for: ids.category }, t('category')),
@@ -77,6 +83,7 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     thumbs,
     photoError,
     h('fieldset', {}, h('legend', {}, t('location')), locStatus, retryLocation, h('label', { for: ids.address }, t('address')), address),
+    nearbyList,
     h('label', { for: ids.description }, t('description')),
     description,
     h('label', { for: ids.contact }, t('contact')),
@@ -148,6 +155,11 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     fileInput.focus();
   }
 
+  let locating: Promise<void> | undefined;
+  function startLocating(): void {
+    locating ??= findLocation();
+  }
+
   async function findLocation(): Promise<void> {
     locStatus.textContent = t('locating');
     retryLocation.hidden = true;
@@ -155,12 +167,49 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
       fix = await locate();
       locStatus.textContent = t('located', { m: fix.accuracy });
       address.required = false;
+      void offerNearby();
     } catch {
       fix = undefined;
       locStatus.textContent = t('locationDenied');
       address.required = true;
       retryLocation.hidden = false;
     }
+  }
+
+  /**
+   * "Is it one of these?": once the category and the place are known, the open reports of that
+   * category nearby, each with a button to follow it instead of reporting it again.
+   */
+  let asked = '';
+  async function offerNearby(): Promise<void> {
+    const point = fix ?? ctx.fallbackPoint;
+    const question = point && category.value ? `${category.value}|${point.lat}|${point.lon}` : '';
+    if (question === asked) return;
+    asked = question;
+    if (!question || !point) return void (nearbyList.hidden = true);
+    const found = await ctx.nearby(category.value, { lat: point.lat, lon: point.lon, ...(point.crs ? { crs: point.crs } : {}) }).catch(() => [] as NearbyReport[]);
+    // Only the answer to the latest question is shown.
+    if (asked !== question) return;
+    const others = found.filter((report) => !report.mine);
+    nearbyList.hidden = others.length === 0;
+    nearbyList.replaceChildren(
+      h('h3', {}, t('nearbyTitle')),
+      h('p', { class: 'hint' }, t('nearbyHint')),
+      h('ul', { class: 'nearby' }, others.map((report) => {
+        const button = h('button', { type: 'button', part: 'follow-instead', 'data-ticket': report.id }, t('nearbyFollow'));
+        button.onclick = async () => {
+          button.disabled = true;
+          try {
+            const number = await ctx.followInstead(report.id);
+            showOutcome(t('nearbyFollowed', { n: number }), '', report.id);
+          } catch (error) {
+            formError.textContent = t('error', { e: errorText(error, ctx.language) });
+            button.disabled = false;
+          }
+        };
+        return h('li', { 'data-nearby': report.id }, h('p', {}, t('nearbyItem', { d: report.description, m: report.distanceMeters, s: t(`status_${report.status}` as MessageKey) })), button);
+      })),
+    );
   }
 
   function fail(field: HTMLElement, message: string): void {
@@ -230,6 +279,8 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     for (const photo of photos.splice(0)) if (photo.url) URL.revokeObjectURL(photo.url);
     renderThumbs();
     form.reset();
+    asked = '';
+    nearbyList.hidden = true;
     fillCategories();
     container.replaceChildren(form);
     search.focus();
@@ -244,6 +295,5 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
       formError.textContent = t('error', { e: errorText(error, ctx.language) });
     },
   );
-  void findLocation();
   return container;
 }

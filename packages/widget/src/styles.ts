@@ -24,6 +24,11 @@ button:disabled{opacity:.6;cursor:progress}
 :focus-visible{outline:3px solid var(--civicloop-accent);outline-offset:2px}
 .hint{color:var(--civicloop-muted);font-size:.9rem;margin:4px 0}
 .error{color:var(--civicloop-danger);font-size:.95rem;margin:6px 0}
+[part="nearby"]{background:#fff8e1;border:1px solid #e0c36a;border-radius:8px;padding:8px 12px;margin:12px 0}
+[part="nearby"] h3{font-size:1rem;margin:0 0 4px}
+.nearby{list-style:none;margin:0;padding:0}
+.nearby li{display:flex;gap:8px;align-items:center;justify-content:space-between;border-top:1px solid #ecd9a0;padding:6px 0}
+.nearby p{margin:0}
 .thumbs{display:flex;gap:8px;flex-wrap:wrap;margin:8px 0;padding:0;list-style:none}
 .thumbs li{position:relative}
 .thumbs img,.thumbs .file{width:84px;height:84px;object-fit:cover;border-radius:6px;display:block}

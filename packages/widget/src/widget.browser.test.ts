@@ -53,6 +53,8 @@ let signedIn: string | null = RESIDENT;
 let tokenRequests = 0;
 
 const shadow = (page: Page) => page.locator('civicloop-report');
+/** The resident starts a report (focus in the form): only then is the location asked for. */
+const startReport = (page: Page) => shadow(page).locator('input[type="search"]').first().focus();
 const announcer = (page: Page) => shadow(page).locator('[part="announcer"]');
 
 async function fillReport(page: Page, description: string) {
@@ -124,6 +126,7 @@ afterAll(async () => {
 describe('<civicloop-report> in Chromium against the real gateway', { timeout: 60_000 }, () => {
   it('files a report with geolocation and a photo: the ticket has the photo (EXIF gone, 1600 px), the location and the resident', async () => {
     const page = await open(portal({ lang: 'en' }), { permissions: ['geolocation'], geolocation: { latitude: 23.1291, longitude: 113.2644, accuracy: 12 } });
+    await startReport(page);
     await expect.poll(() => shadow(page).getByText('Located (within about 12 m)').count()).toBe(1);
     await fillReport(page, 'Bin overflowing by gate 2');
     await page.getByLabel('Photos (up to 3)').setInputFiles({ name: 'bin.jpg', mimeType: 'image/jpeg', buffer: photo });
@@ -150,6 +153,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     await fillReport(page, 'Photo straight from an iPhone');
     await page.getByLabel('Photos (up to 3)').setInputFiles({ name: 'IMG_0042.HEIC', mimeType: 'image/heic', buffer: heic });
     await expect.poll(() => shadow(page).locator('.thumbs .file').textContent()).toBe('IMG_0042.HEIC');
+    await startReport(page);
     await expect.poll(() => shadow(page).getByText(/Located/).count()).toBe(1);
     await page.getByRole('button', { name: 'Send report' }).click();
     const outcome = shadow(page).locator('[part="outcome"]');
@@ -163,6 +167,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
 
   it('falls back to the address and the estate location when geolocation is denied', async () => {
     const page = await open(portal({ lang: 'en' }), { permissions: [] });
+    await startReport(page);
     await expect.poll(() => shadow(page).getByText('Your location is not available; enter the address.').count()).toBe(1);
     await fillReport(page, 'Bin overflowing, no GPS');
     await page.getByRole('button', { name: 'Send report' }).click();
@@ -180,6 +185,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     await api(gw.url, 'PATCH', '/v1/tenant/policy', { auth: gw.tenant.secretKey, body: { defaultCrs: 'gcj02' } });
     try {
       const located = await open(portal({ lang: 'en' }), { permissions: ['geolocation'], geolocation: { latitude: 23.1291, longitude: 113.2644, accuracy: 9 } });
+      await startReport(located);
       await expect.poll(() => shadow(located).getByText('Located (within about 9 m)').count()).toBe(1);
       await fillReport(located, 'Bin by the metro exit');
       await located.getByRole('button', { name: 'Send report' }).click();
@@ -195,6 +201,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
       // The estate's point read off an AMap page, marked so; no GPS, so the report lands there.
       const gcjEstate = { lat: 23.126423, lon: 113.26973 };
       const denied = await open(portal({ lang: 'en', data: { 'default-location': `${gcjEstate.lat},${gcjEstate.lon},gcj02` } }), { permissions: [] });
+      await startReport(denied);
       await expect.poll(() => shadow(denied).getByText('Your location is not available; enter the address.').count()).toBe(1);
       await fillReport(denied, 'Bin by the estate gate');
       await denied.getByLabel('Address').fill('Gate 1');
@@ -214,6 +221,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
   it('queues a report made offline in IndexedDB and sends it exactly once when back online', async () => {
     const description = `Offline report ${Date.now()}`;
     const page = await open(portal({ lang: 'en' }), { permissions: ['geolocation'], geolocation: { latitude: 23.13, longitude: 113.32, accuracy: 20 } });
+    await startReport(page);
     await expect.poll(() => shadow(page).getByText(/Located/).count()).toBe(1);
     await fillReport(page, description);
     await page.getByLabel('Photos (up to 3)').setInputFiles({ name: 'bin.jpg', mimeType: 'image/jpeg', buffer: photo });
@@ -239,6 +247,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     // Another online event and a reload: the queue is empty, nothing is sent again.
     await page.evaluate(() => dispatchEvent(new Event('online')));
     await page.reload();
+    await startReport(page);
     await expect.poll(() => shadow(page).getByText(/Located/).count()).toBe(1);
     expect(await countByText(description)).toBe(1);
     const [ticket] = await secret().tickets.list({ q: description }).toArray();
@@ -255,6 +264,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     signedIn = alice;
     tokenRequests = 0;
     const page = await open(portal({ lang: 'en' }), geo);
+    await startReport(page);
     await expect.poll(() => shadow(page).getByText(/Located/).count()).toBe(1);
     await expect.poll(() => tokenRequests).toBeGreaterThan(0);
     await fillReport(page, 'Alice: stair light out');
@@ -267,6 +277,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     signedIn = bob;
     await context!.setOffline(false);
     await page.reload();
+    await startReport(page);
     await expect.poll(() => shadow(page).getByText(/Located/).count()).toBe(1);
     await page.evaluate(() => (document.querySelector('civicloop-report') as unknown as { flush(): Promise<void> }).flush());
     expect(await mine(bob)).toEqual([]);
@@ -276,6 +287,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     // Nobody signed in: a report asks for a sign-in, is not queued as "offline", and stays in the form.
     signedIn = null;
     await page.reload();
+    await startReport(page);
     await expect.poll(() => shadow(page).getByText(/Located/).count()).toBe(1);
     await fillReport(page, 'Written while signed out');
     const signInAsked = page.evaluate(() => new Promise<string>((resolve) => document.addEventListener('civicloop-signin-required', (e) => resolve((e as CustomEvent<{ message: string }>).detail.message), { once: true })));
@@ -372,6 +384,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
 
   it('completes a report with the keyboard only (npm import), on a phone-sized screen', async () => {
     const page = await open(portal({ lang: 'en', module: true }), { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, permissions: ['geolocation'], geolocation: { latitude: 23.1291, longitude: 113.2644, accuracy: 8 } });
+    await startReport(page);
     await expect.poll(() => shadow(page).getByText(/Located/).count()).toBe(1);
     await expect.poll(() => shadow(page).locator('option').count()).toBeGreaterThan(40);
     // Tab until the named control has focus; everything below is key presses.
@@ -449,6 +462,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
 
   it('after sending says when to expect it and follows it; My reports shows the report and withdraws it before dispatch', async () => {
     const page = await open(portal({ lang: 'en' }), { permissions: ['geolocation'], geolocation: { latitude: ESTATE.lat, longitude: ESTATE.lon, accuracy: 10 } });
+    await startReport(page);
     await expect.poll(() => shadow(page).getByText('Located (within about 10 m)').count()).toBe(1);
     await fillReport(page, 'Bin lid broken at gate 5');
     await page.getByRole('button', { name: 'Send report' }).click();
@@ -486,5 +500,42 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     expect(dispatched.sla).toBeDefined();
     expect(await second.locator('[part="withdraw"]').count()).toBe(0);
     expect(await violations(page)).toEqual([]);
+  });
+  it('asks for the location only once the resident starts, then offers the same problem reported nearby to follow instead', async () => {
+    // Reports of this kind nearby: one by a neighbour (shown), one far away and one of another kind (not).
+    await gw.services.tenants.updatePolicy(gw.tenant.id, { publicReads: true });
+    try {
+      const neighbour = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await signToken({ secretKey: gw.tenant.secretKey, sub: 'resident-2002', role: 'citizen' }) });
+      const existing = await neighbour.tickets.create({ category: 'sanitation.scattered_litter', description: 'Litter all over the lawn by block 3', location: { lat: ESTATE.lat + 30 / 111_320, lon: ESTATE.lon } });
+      await neighbour.tickets.create({ category: 'sanitation.scattered_litter', description: 'Litter by the far gate', location: { lat: ESTATE.lat + 0.05, lon: ESTATE.lon } });
+      const before = (await secret().tickets.list({ category: 'sanitation.scattered_litter' })).items.length;
+
+      const page = await open(portal({ lang: 'en' }), { permissions: ['geolocation'], geolocation: { latitude: ESTATE.lat, longitude: ESTATE.lon, accuracy: 10 } });
+      const status = shadow(page).getByText('Your location is found when you start the report.');
+      await status.waitFor();
+      // Nothing asked yet: the page has not touched the position.
+      expect(await shadow(page).getByText(/Located/).count()).toBe(0);
+      await startReport(page);
+      await expect.poll(() => shadow(page).getByText('Located (within about 10 m)').count()).toBe(1);
+      await page.getByLabel('Type of problem').selectOption('sanitation.scattered_litter');
+      const offered = shadow(page).locator('[part="nearby"]');
+      await expect.poll(() => offered.isVisible()).toBe(true);
+      expect(await offered.locator('h3').textContent()).toBe('Already reported nearby: is it one of these?');
+      expect(await offered.locator('[data-nearby]').evaluateAll((items) => items.map((item) => item.getAttribute('data-nearby')))).toEqual([existing.id]);
+      expect(await offered.locator(`[data-nearby="${existing.id}"] p`).textContent()).toBe('Litter all over the lawn by block 3, 30 m away, Reported');
+      await offered.scrollIntoViewIfNeeded();
+      // For docs/widget.md when UPDATE_SCREENSHOTS=1.
+      if (process.env.UPDATE_SCREENSHOTS === '1') await page.screenshot({ path: path.join(here, '..', '..', '..', 'docs', 'images', 'widget-nearby.png') });
+      await offered.locator(`[data-nearby="${existing.id}"] button`).click();
+      await expect.poll(() => shadow(page).locator('[part="outcome"]').textContent()).toBe(`You follow report ${existing.number}: you will hear how it goes.`);
+      // No new report; the resident follows the neighbour's, and finds it among their reports.
+      expect((await secret().tickets.list({ category: 'sanitation.scattered_litter' })).items).toHaveLength(before);
+      expect((await secret().tickets.get(existing.id)).followers).toEqual([RESIDENT]);
+      await shadow(page).getByRole('button', { name: 'Follow it' }).click();
+      await expect.poll(() => shadow(page).locator(`[data-ticket="${existing.id}"] [part="description"]`).textContent()).toBe('Litter all over the lawn by block 3');
+      expect(await violations(page)).toEqual([]);
+    } finally {
+      await gw.services.tenants.updatePolicy(gw.tenant.id, { publicReads: false });
+    }
   });
 });

@@ -86,6 +86,11 @@ const REQUESTS: Record<string, () => Promise<Send>> = {
   '/v1/tickets/{id}/feedback': async () => ({ path: `/v1/tickets/${await ticketIn('closed')}/feedback`, body: { rating: 4 }, auth: gw.tenant.secretKey }),
   '/v1/tickets/{id}/request_extension': async () => ({ path: `/v1/tickets/${await ticketIn('accepted')}/request_extension`, body: { minutes: 120, reason: 'parts on order' }, auth: as('worker') }),
   '/v1/tickets/{id}/review_extension': async () => ({ path: `/v1/tickets/${await ticketIn('extension')}/review_extension`, body: { approve: true }, auth: as('dispatcher') }),
+  '/v1/tickets/{id}/follow': async () => {
+    // Residents follow reports the tenant publishes.
+    await gw.services.tenants.updatePolicy(gw.tenant.id, { publicReads: true });
+    return { path: `/v1/tickets/${await ticketIn('reported')}/follow`, body: { note: 'Still there this morning' }, auth: await gw.tenant.token('resident-follows', 'citizen') };
+  },
   '/v1/tickets/{id}/dispatch-nearest': async () => {
     // A worker on duty nearby: their badge checks in at the bin.
     const badge = (await post('/v1/devices', { kind: 'badge', name: 'Nearby badge', staffId: 'w-2', unitId: 'sanitation', skills: ['cleaning'] }, gw.tenant.secretKey)).body;

@@ -30,7 +30,8 @@ export interface CommandOutcome {
   replayed: boolean;
 }
 
-function actorOf(principal: Principal) {
+/** Who acted, as ticket events record it: the principal without how it signed in. */
+export function actorOf(principal: Principal) {
   const { tenantId: _t, via: _v, crs: _c, ...actor } = principal;
   return actor;
 }
@@ -149,7 +150,8 @@ export class TicketService {
     }
   }
 
-  private async replay(principal: Principal, record: { fp: string; ticketId: string }, idem: IdempotencyScope): Promise<Ticket> {
+  /** The ticket an Idempotency-Key already wrote, for a replayed request (the same request, or CL_ERR_IDEMPOTENCY_MISMATCH). */
+  async replay(principal: Principal, record: { fp: string; ticketId: string }, idem: IdempotencyScope): Promise<Ticket> {
     assertSameRequest(idem, record.fp);
     const ticket = await this.services.tickets.get(principal.tenantId, record.ticketId, this.services.now());
     if (!ticket) throw new CivicLoopError('CL_ERR_NOT_FOUND', 'The ticket this Idempotency-Key created no longer exists.');
