@@ -278,4 +278,22 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     expect(await server.tickets.get(stray.id)).toMatchObject({ status: 'rejected', rejection: { reason: 'invalid', note: 'A test report' } });
     await expect.poll(() => card(desk, stray.id).count()).toBe(0);
   });
+  it('marks a card the reporter chased (催办), live', async () => {
+    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+    // Dispatched two days ago by the gateway's clock: overdue now.
+    const realNow = gw.services.now;
+    gw.services.now = () => new Date(Date.now() - 48 * 3_600_000);
+    let late;
+    try {
+      late = await server.tickets.create({ ...BIN_REPORT, description: 'Bin by the school never emptied', location: { lat: 23.15, lon: 113.3 } });
+      await server.tickets.dispatch(late.id, { unitId: 'sanitation' });
+    } finally {
+      gw.services.now = realNow;
+    }
+    const desk = await consoleAs({ sub: 'd-3', role: 'dispatcher', name: '赵调度 Zhao' });
+    await expect.poll(() => stateOf(desk, late.id)).toBe('dispatched');
+    expect(await card(desk, late.id).locator('[data-urged]').count()).toBe(0);
+    await server.tickets.urge(late.id, { note: 'Called the hotline: still full' });
+    await expect.poll(() => card(desk, late.id).locator('[data-urged]').textContent()).toBe('Chased 催办 ×1');
+  });
 });

@@ -250,5 +250,19 @@ describe('the worker app as an app', { timeout: 120_000 }, () => {
     expect(await eventTypes(ticket.id)).toEqual(['reported', 'dispatched', 'reassigned']);
     await expect.poll(() => job(page, ticket.id).count()).toBe(0);
     expect(await accessibilityViolations(page)).toEqual([]);
+
+    // A job of theirs, overdue (dispatched two days ago by the gateway's clock), chased by its
+    // reporter: the worker is told on the spot.
+    const realNow = gw.services.now;
+    gw.services.now = () => new Date(Date.now() - 48 * 3_600_000);
+    let late: Ticket;
+    try {
+      late = await dispatchedJob('Bin by the school gate');
+    } finally {
+      gw.services.now = realNow;
+    }
+    await expect.poll(() => page.locator('#notice').textContent()).toBe(`New job: Overflowing bin ${late.number}`);
+    await server.tickets.urge(late.id);
+    await expect.poll(() => page.locator('#notice').textContent()).toBe(`Chased by the reporter: Overflowing bin ${late.number}`);
   });
 });

@@ -39,6 +39,8 @@ export const ERRORS = {
   CL_ERR_INVALID_TRANSITION: define(409, 'The ticket is not in a state that allows this command; read the ticket and its allowed commands first.'),
   CL_ERR_EXTENSION_PENDING: define(409, 'An extension request for this ticket is already waiting for a decision; review it before asking again.'),
   CL_ERR_NO_EXTENSION_PENDING: define(409, 'There is no extension request waiting on this ticket; nothing to approve or refuse.'),
+  CL_ERR_NOT_OVERDUE: define(409, 'The report is not past its resolve deadline; it can be chased (urge) only once it is overdue.'),
+  CL_ERR_URGED_RECENTLY: define(409, 'The report was chased less than 12 hours ago; the responsible unit has been told, try again later.'),
   CL_ERR_ALREADY_RATED: define(409, 'Feedback was already recorded for this ticket; a ticket is rated once per closing.'),
   CL_ERR_VERSION_CONFLICT: define(409, 'The ticket changed while this command was applied; read it again and decide whether the command still applies.'),
   CL_ERR_DUPLICATE_TARGET: define(422, 'A ticket cannot be merged into itself or into a ticket that is itself closed out as a duplicate, rejected or cancelled.'),

@@ -24,6 +24,12 @@ function newTicket(category = 'sanitation.bin_overflow'): Ticket {
   ).ticket;
 }
 
+function addFollowerOk(ticket: Ticket, follower: string): Ticket {
+  const result = addFollower(ticket, follower, undefined, dispatcher, T0);
+  if (!result.ok) throw result.error;
+  return result.ticket;
+}
+
 function step(ticket: Ticket, command: TicketCommand, actor: Actor, minutes: number): Ticket {
   const result = applyCommand(ticket, command, actor, new Date(T0.getTime() + minutes * 60_000));
   if (!result.ok) throw result.error;
@@ -49,6 +55,37 @@ describe('the closed loop', () => {
     expect(t.status).toBe('closed');
     expect(t.feedback).toMatchObject({ rating: 5, sameDay: true });
     expect(t.version).toBe(10);
+  });
+
+  it('lets the reporter or a follower chase (urge) an overdue report, once in 12 hours, and nobody else', () => {
+    let t = newTicket();
+    t = step(t, { type: 'dispatch', unitId: 'u-clean', assigneeId: 'w-1' }, dispatcher, 1);
+    t = addFollowerOk(t, 'resident-2');
+    const codeOf = (ticket: Ticket, actor: Actor, minutes: number) => {
+      const result = applyCommand(ticket, { type: 'urge' }, actor, new Date(T0.getTime() + minutes * 60_000));
+      return result.ok ? 'ok' : result.error.code;
+    };
+    // Resolve by T0 + 181 min: not before.
+    expect(codeOf(t, reporter, 180)).toBe('CL_ERR_NOT_OVERDUE');
+    expect(allowedCommands(t, reporter, new Date(T0.getTime() + 180 * 60_000))).not.toContain('urge');
+    expect(allowedCommands(t, reporter, new Date(T0.getTime() + 200 * 60_000))).toContain('urge');
+    expect(codeOf(t, { sub: 'stranger', role: 'citizen' }, 200)).toBe('CL_ERR_FORBIDDEN');
+    expect(codeOf(t, worker, 200)).toBe('CL_ERR_FORBIDDEN');
+    const first = applyCommand(t, { type: 'urge', note: '还是满的' }, reporter, new Date(T0.getTime() + 200 * 60_000));
+    if (!first.ok) throw first.error;
+    expect(first.event).toMatchObject({ type: 'urged', from: 'dispatched', to: 'dispatched', note: '还是满的', data: { count: 1, unitId: 'u-clean', assigneeId: 'w-1' } });
+    t = first.ticket;
+    expect(t).toMatchObject({ status: 'dispatched', urgeCount: 1, urgedAt: new Date(T0.getTime() + 200 * 60_000).toISOString() });
+    // Pressing again at once, even as a follower, adds nothing; 12 hours later it counts again.
+    expect(codeOf(t, { sub: 'resident-2', role: 'citizen' }, 200 + 11 * 60)).toBe('CL_ERR_URGED_RECENTLY');
+    t = step(t, { type: 'urge' }, { sub: 'resident-2', role: 'citizen' }, 200 + 12 * 60);
+    expect(t.urgeCount).toBe(2);
+    // A dispatcher may take a chase by phone; a resolved report is no longer chased.
+    t = step(t, { type: 'accept' }, worker, 200 + 12 * 60 + 1);
+    t = step(t, { type: 'arrive' }, worker, 200 + 12 * 60 + 2);
+    expect(codeOf(t, dispatcher, 200 + 24 * 60 + 3)).toBe('ok');
+    t = step(t, { type: 'resolve', photos: [photo] }, worker, 200 + 24 * 60 + 4);
+    expect(codeOf(t, reporter, 200 + 48 * 60)).toBe('CL_ERR_INVALID_TRANSITION');
   });
 
   it('refuses resolve without an after-photo', () => {
@@ -212,10 +249,10 @@ describe('state machine properties', () => {
 
   it('offers as allowed exactly the commands whose state and role checks pass', () => {
     const t = newTicket();
-    expect(allowedCommands(t, dispatcher).sort()).toEqual(['dispatch', 'merge', 'reject']);
-    expect(allowedCommands(t, reporter)).toEqual(['cancel']);
+    expect(allowedCommands(t, dispatcher, T0).sort()).toEqual(['dispatch', 'merge', 'reject']);
+    expect(allowedCommands(t, reporter, T0)).toEqual(['cancel']);
     const assigned = step(t, { type: 'dispatch', unitId: 'u-clean', assigneeId: 'w-1' }, dispatcher, 1);
-    expect(allowedCommands(assigned, worker).sort()).toEqual(['accept', 'request_extension', 'return']);
-    expect(allowedCommands(assigned, otherWorker)).toEqual([]);
+    expect(allowedCommands(assigned, worker, T0).sort()).toEqual(['accept', 'request_extension', 'return']);
+    expect(allowedCommands(assigned, otherWorker, T0)).toEqual([]);
   });
 });

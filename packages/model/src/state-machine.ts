@@ -31,8 +31,8 @@ interface Rule<K extends CommandName> {
   from: readonly TicketStatus[];
   /** Roles that may issue the command at all. */
   roles: readonly Role[];
-  /** Whether this actor may act on this ticket (assignee, reporter); needs no command body. */
-  may?: (ticket: Ticket, actor: Actor) => CivicLoopError | undefined;
+  /** Whether this actor may act on this ticket now (assignee, reporter, overdue); needs no command body. */
+  may?: (ticket: Ticket, actor: Actor, now: Date) => CivicLoopError | undefined;
   /** What the command body must carry (photos, a reason). */
   check?: (ticket: Ticket, command: Extract<TicketCommand, { type: K }>) => CivicLoopError | undefined;
   apply: (ticket: Ticket, command: Extract<TicketCommand, { type: K }>, actor: Actor, now: Date, policy: TenantPolicy) => Change;
@@ -47,6 +47,9 @@ const UNDER_WAY: readonly TicketStatus[] = ['dispatched', 'accepted', 'on_site',
 const ANY_PERSON: readonly Role[] = ['citizen', 'steward', 'dispatcher', 'worker', 'supervisor', 'admin', 'service'];
 
 const forbidden = (why: string) => new CivicLoopError('CL_ERR_FORBIDDEN', why);
+/** A report is chased (催办) at most once in this long: the unit was told, and pressing again adds nothing. */
+export const URGE_INTERVAL_HOURS = 12;
+const URGERS: readonly Role[] = ['citizen', 'dispatcher', 'admin', 'service'];
 
 /** Server keys and admins act for anyone; a worker acts only on what is assigned to them. */
 function mustBeAssignee(ticket: Ticket, actor: Actor): CivicLoopError | undefined {
@@ -245,6 +248,23 @@ const RULES: { [K in CommandName]: Rule<K> } = {
       };
     },
   },
+  urge: {
+    from: UNDER_WAY,
+    roles: URGERS,
+    may: (t, a, now) => {
+      const denied = mustBeReporterOrManager(t, a);
+      if (denied) return denied;
+      if (!isOverdue(t, now)) return new CivicLoopError('CL_ERR_NOT_OVERDUE', `Report ${t.number} is not past its deadline${t.sla ? ` (${t.sla.resolveBy})` : ''}; it can be chased once it is.`);
+      if (t.urgedAt && now.getTime() - Date.parse(t.urgedAt) < URGE_INTERVAL_HOURS * 3_600_000) {
+        return new CivicLoopError('CL_ERR_URGED_RECENTLY', `Report ${t.number} was chased at ${t.urgedAt}; it can be chased again ${URGE_INTERVAL_HOURS} hours after that.`, { urgedAt: t.urgedAt });
+      }
+      return undefined;
+    },
+    apply: (t, _c, _a, now) => {
+      const count = (t.urgeCount ?? 0) + 1;
+      return { to: t.status, type: 'urged', patch: { urgeCount: count, urgedAt: now.toISOString() }, data: { count, unitId: t.unitId ?? null, assigneeId: t.assigneeId ?? null } };
+    },
+  },
   feedback: {
     from: ['closed'],
     roles: ANY_PERSON,
@@ -332,7 +352,7 @@ export function applyCommand(
       ),
     };
   }
-  const denied = rule.may?.(ticket, actor) ?? rule.check?.(ticket, command as never);
+  const denied = rule.may?.(ticket, actor, now) ?? rule.check?.(ticket, command as never);
   if (denied) return { ok: false, error: denied };
 
   let change: Change;
@@ -370,11 +390,11 @@ export function applyCommandOrThrow(ticket: Ticket, command: TicketCommand, acto
   return result;
 }
 
-/** Commands this actor may issue on this ticket now (body checks aside); a UI shows these as buttons. */
-export function allowedCommands(ticket: Ticket, actor: Actor): CommandName[] {
+/** Commands this actor may issue on this ticket at `now` (body checks aside); a UI shows these as buttons. */
+export function allowedCommands(ticket: Ticket, actor: Actor, now: Date): CommandName[] {
   return (Object.keys(RULES) as CommandName[]).filter((name) => {
     const rule = RULES[name] as Rule<CommandName>;
-    return rule.from.includes(ticket.status) && rule.roles.includes(actor.role) && !rule.may?.(ticket, actor);
+    return rule.from.includes(ticket.status) && rule.roles.includes(actor.role) && !rule.may?.(ticket, actor, now);
   });
 }
 

@@ -178,6 +178,10 @@ export class Tickets {
   feedback(id: string, body: CommandBodies['feedback'], options?: RequestOptions) {
     return this.command(id, 'feedback', body, options);
   }
+  /** 催办: the reporter or a follower (or a dispatcher for them) presses an overdue report, at most once in 12 hours. */
+  urge(id: string, body: CommandBodies['urge'] = {}, options?: RequestOptions) {
+    return this.command(id, 'urge', body, options);
+  }
 
   /**
    * The checked-in workers nearest the ticket whose skills cover its category, nearest first,

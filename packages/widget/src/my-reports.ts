@@ -26,6 +26,8 @@ const STEPS: [MessageKey, TicketStatus[]][] = [
 const stepOf = (status: TicketStatus) => STEPS.findIndex(([, statuses]) => statuses.includes(status));
 
 const PAGE = 20;
+/** URGE_INTERVAL_HOURS of the state machine (which this bundle does not carry). */
+const URGE_INTERVAL_MS = 12 * 3_600_000;
 
 /** The resident's own reports, each with its timeline, after-photos and, once closed, the rating. */
 export function myReports(ctx: MyReportsContext) {
@@ -105,7 +107,9 @@ export function myReports(ctx: MyReportsContext) {
       h('p', { class: 'meta' }, h('span', { class: 'badge', part: 'status' }, t(`status_${ticket.status}` as MessageKey)), ' ', time(ticket.createdAt)),
       h('p', { part: 'description' }, ticket.description),
       h('p', { class: 'meta', part: 'place' }, `${t('place')}：${place}`),
-      open && ticket.sla ? h('p', { class: 'meta', part: 'due' }, t('dueBy', { time: time(ticket.sla.resolveBy) })) : '',
+      open && ticket.sla ? h('p', { class: ticket.overdue ? 'meta late' : 'meta', part: 'due' }, t('dueBy', { time: time(ticket.sla.resolveBy) }), ticket.overdue ? ` · ${t('overdue')}` : '') : '',
+      ticket.urgedAt && open ? h('p', { class: 'meta', part: 'urged' }, t('urged', { time: time(ticket.urgedAt) })) : '',
+      mayUrge(ticket) ? urgeButton(ticket) : '',
       ticket.photos.length ? photoList(t('yourPhotos'), ticket.photos, 'photos') : '',
       STEPS.some(([, statuses]) => statuses.includes(ticket.status)) ? timeline(ticket, history) : '',
       workerNote ? h('p', { part: 'worker-note' }, `${t('workerNote')}：${workerNote}`) : '',
@@ -123,6 +127,30 @@ export function myReports(ctx: MyReportsContext) {
       h('p', { class: 'meta' }, label),
       h('ul', { class: 'thumbs' }, photos.map((photo, index) => h('li', {}, h('img', { src: ctx.session.public.media.url(photo), alt: `${label} ${index + 1}`, loading: 'lazy' })))),
     );
+  }
+
+  /** 催办 is offered on an overdue report under way, once in 12 hours (the gateway checks again). */
+  function mayUrge(ticket: Ticket): boolean {
+    if (!ticket.overdue || !['dispatched', 'accepted', 'on_site', 'rework'].includes(ticket.status)) return false;
+    return !ticket.urgedAt || Date.now() - Date.parse(ticket.urgedAt) >= URGE_INTERVAL_MS;
+  }
+
+  /** 催办: the resident presses an overdue report; the unit and the worker are told. */
+  function urgeButton(ticket: Ticket): HTMLElement {
+    const error = h('p', { class: 'error', role: 'alert' });
+    const button = h('button', { type: 'button', part: 'urge' }, t('urge')) as HTMLButtonElement;
+    button.onclick = async () => {
+      button.disabled = true;
+      try {
+        await ctx.session.resident.tickets.urge(ticket.id);
+        ctx.announce(t('urgedNow', { n: ticket.number }));
+        await reload(ticket.id);
+      } catch (failure) {
+        error.textContent = t('error', { e: errorText(failure, ctx.language) });
+        button.disabled = false;
+      }
+    };
+    return h('div', { class: 'actions' }, button, error);
   }
 
   /** 撤销: the reporter withdraws a report nobody has been sent to yet; a second press confirms. */

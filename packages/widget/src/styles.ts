@@ -41,6 +41,7 @@ button:disabled{opacity:.6;cursor:progress}
 .ticket{border:1px solid #d7dbe3;border-radius:8px;padding:10px 12px;margin-bottom:10px}
 .ticket h3{font-size:1rem;margin:0}
 .meta{color:var(--civicloop-muted);font-size:.9rem}
+.meta.late{color:#a4161a;font-weight:600}
 .badge{display:inline-block;font-size:.85rem;padding:1px 8px;border-radius:999px;background:#e8eefb;color:#123c73}
 .timeline{list-style:none;display:flex;gap:6px;padding:0;margin:10px 0;flex-wrap:wrap}
 .timeline li{flex:1 1 0;min-width:64px;border-top:4px solid #d7dbe3;padding-top:4px;font-size:.85rem;color:var(--civicloop-muted)}

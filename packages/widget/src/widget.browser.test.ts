@@ -538,4 +538,30 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
       await gw.services.tenants.updatePolicy(gw.tenant.id, { publicReads: false });
     }
   });
+  it('lets the resident chase (催办) their overdue report once, and says so', async () => {
+    // Reported and dispatched two days ago (the gateway's clock set back meanwhile): overdue now.
+    const realNow = gw.services.now;
+    gw.services.now = () => new Date(Date.now() - 48 * 3_600_000);
+    let ticket: Ticket;
+    try {
+      const resident = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await signToken({ secretKey: gw.tenant.secretKey, sub: RESIDENT, role: 'citizen' }) });
+      ticket = await resident.tickets.create({ category: 'sanitation.bin_overflow', description: 'Bin by block 7 never emptied', location: ESTATE });
+      await (await staff('d-1', 'dispatcher')).tickets.dispatch(ticket.id, { unitId: 'sanitation' });
+    } finally {
+      gw.services.now = realNow;
+    }
+    const page = await open(portal({ lang: 'zh-CN' }));
+    await page.getByRole('tab', { name: '我的报事' }).click();
+    const card = shadow(page).locator(`[data-ticket="${ticket.id}"]`);
+    await expect.poll(() => card.locator('[part="due"]').textContent()).toMatch(/ · 已超期$/);
+    await card.locator('[part="urge"]').click();
+    await expect.poll(() => card.locator('[part="urged"]').textContent()).toMatch(/^已催办（.+），处理单位已收到。$/);
+    expect(await announcer(page).textContent()).toBe(`已催办报事 ${ticket.number}，处理单位已收到。`);
+    // Once: the button is gone, and the gateway holds one chase.
+    expect(await card.locator('[part="urge"]').count()).toBe(0);
+    const stored = await secret().tickets.get(ticket.id);
+    expect(stored).toMatchObject({ status: 'dispatched', urgeCount: 1 });
+    expect((await secret().tickets.history(ticket.id)).filter((e) => e.type === 'urged')).toHaveLength(1);
+    expect(await violations(page)).toEqual([]);
+  });
 });

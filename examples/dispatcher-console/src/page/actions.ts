@@ -25,7 +25,7 @@ export function actionsFor(ticket: Ticket, ctx: ConsoleContext, run: Run): HTMLE
 
 /** The commands this person may send on this ticket now (the gateway checks each again). */
 export function allowedFor(ticket: Ticket, actor: Actor): Set<CommandName> {
-  return new Set<CommandName>(allowedCommands(ticket, actor));
+  return new Set<CommandName>(allowedCommands(ticket, actor, new Date()));
 }
 
 let formCount = 0;

@@ -89,6 +89,7 @@ export class Board {
       el('span', { class: 'countdown' }),
       ...(ticket.escalationLevel ? [el('span', { class: 'escalation' }, `督办 ${ticket.escalationLevel}`)] : []),
       ...(ticket.extension?.status === 'pending' ? [el('span', { class: 'flag' }, 'Extension asked 申请延期')] : []),
+      ...(ticket.urgeCount ? [el('span', { class: 'flag urged', 'data-urged': String(ticket.urgeCount) }, `Chased 催办 ×${ticket.urgeCount}`)] : []),
     );
     open.addEventListener('click', () => this.open(ticket.id));
     const item = el('li', { class: `card priority-${ticket.priority}`, 'data-ticket': ticket.id }, open);

@@ -59,6 +59,7 @@ export const EVENT_LABEL: Record<TicketEvent['type'], string> = {
   deadline_warning: 'Deadline warning 预警',
   escalated: 'Escalated 督办',
   followup_requested: 'Follow-up due 待回访',
+  urged: 'Chased by the reporter 居民催办',
 };
 
 /** Category names from the tenant's catalogue: "垃圾桶满溢 Overflowing bin", the code if unknown. */

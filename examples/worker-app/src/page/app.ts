@@ -224,13 +224,14 @@ async function listen(): Promise<void> {
     if (!ticket) continue;
     const isNew = !jobs.has(ticket.id) && ticket.assigneeId === me.id;
     keep(ticket);
-    if (isNew || event.type === 'rework_requested') announce(ticket);
+    if (isNew || event.type === 'rework_requested') announce(ticket, 'newJob');
+    else if (event.type === 'urged' && ticket.assigneeId === me.id) announce(ticket, 'urgedJob');
     redraw();
   }
 }
 
-function announce(ticket: Ticket): void {
-  const text = t('newJob', { what: `${categoryName(ticket.category)} ${ticket.number}` });
+function announce(ticket: Ticket, what: 'newJob' | 'urgedJob'): void {
+  const text = t(what, { what: `${categoryName(ticket.category)} ${ticket.number}` });
   notice(text);
   navigator.vibrate?.([200, 100, 200]);
   // A system notification too when the worker allowed them (asked when checking in); tapping it opens the job.

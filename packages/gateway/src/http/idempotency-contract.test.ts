@@ -86,6 +86,16 @@ const REQUESTS: Record<string, () => Promise<Send>> = {
   '/v1/tickets/{id}/feedback': async () => ({ path: `/v1/tickets/${await ticketIn('closed')}/feedback`, body: { rating: 4 }, auth: gw.tenant.secretKey }),
   '/v1/tickets/{id}/request_extension': async () => ({ path: `/v1/tickets/${await ticketIn('accepted')}/request_extension`, body: { minutes: 120, reason: 'parts on order' }, auth: as('worker') }),
   '/v1/tickets/{id}/review_extension': async () => ({ path: `/v1/tickets/${await ticketIn('extension')}/review_extension`, body: { approve: true }, auth: as('dispatcher') }),
+  '/v1/tickets/{id}/urge': async () => {
+    // Overdue: dispatched two days ago (the gateway's clock set back while it is), chased now.
+    const realNow = gw.services.now;
+    gw.services.now = () => new Date(Date.now() - 48 * 3_600_000);
+    try {
+      return { path: `/v1/tickets/${await ticketIn('dispatched')}/urge`, body: {}, auth: gw.tenant.secretKey };
+    } finally {
+      gw.services.now = realNow;
+    }
+  },
   '/v1/tickets/{id}/follow': async () => {
     // Residents follow reports the tenant publishes.
     await gw.services.tenants.updatePolicy(gw.tenant.id, { publicReads: true });

@@ -49,6 +49,8 @@ export const RequestExtensionBody = Type.Object(
   strict,
 );
 export const ReviewExtensionBody = Type.Object({ ...optionalNote, approve: Type.Boolean() }, strict);
+/** 催办: the reporter (or a dispatcher taking a hotline chase) presses an overdue report. */
+export const UrgeBody = Type.Object({ ...optionalNote }, strict);
 
 export const COMMAND_BODIES = {
   dispatch: DispatchBody,
@@ -66,6 +68,7 @@ export const COMMAND_BODIES = {
   feedback: FeedbackBody,
   request_extension: RequestExtensionBody,
   review_extension: ReviewExtensionBody,
+  urge: UrgeBody,
 } as const;
 
 export type CommandName = keyof typeof COMMAND_BODIES;

@@ -117,6 +117,8 @@ export const Ticket = Type.Object({
   overdue: Type.Optional(Type.Boolean({ description: 'computed on read: past resolveBy and not yet resolved' })),
   likelyDuplicates: Type.Optional(Type.Array(LikelyDuplicate, { description: 'in the create response only, for staff: open tickets of the category nearby and recent; such a report waits for a dispatcher to merge it or route it' })),
   reworkCount: Type.Integer({ minimum: 0 }),
+  urgeCount: Type.Optional(Type.Integer({ minimum: 1, description: 'how often the reporter (or the hotline for them) chased (催办) it while overdue' })),
+  urgedAt: Type.Optional(Timestamp),
   reopenCount: Type.Integer({ minimum: 0 }),
   duplicateOf: Type.Optional(Type.String()),
   rejection: Type.Optional(Type.Object({ reason: RejectReason, note: Type.Optional(Type.String()) })),
@@ -155,6 +157,7 @@ export const EVENT_TYPES = [
   'deadline_warning',
   'escalated',
   'followup_requested',
+  'urged',
 ] as const;
 export type TicketEventType = (typeof EVENT_TYPES)[number];
 export const TicketEventType = StringEnum(EVENT_TYPES);
