@@ -176,13 +176,13 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
 
     const lead = await consoleAs({ sub: 's-1', role: 'supervisor', name: '赵主任 Zhao' });
     await card(lead, first.id).locator('button').click();
-    for (const side of ['before', 'after']) await expect.poll(() => lead.locator(`[data-photos="${side}"] img`).evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    for (const side of ['before', 'after']) await expect.poll(() => lead.locator(`#detail [data-photos="${side}"] img`).evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
     expect(await lead.locator('[data-action="dispatch"]').count()).toBe(0);
     expect(await accessibilityViolations(lead)).toEqual([]);
     await lead.locator('[data-action="verify"]').scrollIntoViewIfNeeded();
     await dialog(lead).screenshot({ path: new URL('console-verify.png', shots).pathname });
     await lead.locator('[data-action="verify"] input[name="note"]').fill('Clean, bin emptied');
-    await lead.locator('[data-outcome="pass"]').click();
+    await lead.locator('[data-action="verify"] [data-outcome="pass"]').click();
     await expect.poll(() => lead.locator('#detail .status').textContent()).toBe(`Verified and closed 核查通过: ${first.number}`);
     expect(await server.tickets.get(first.id)).toMatchObject({ status: 'closed' });
     await expect.poll(() => card(desk, first.id).count()).toBe(0);
@@ -295,5 +295,48 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     expect(await card(desk, late.id).locator('[data-urged]').count()).toBe(0);
     await server.tickets.urge(late.id, { note: 'Called the hotline: still full' });
     await expect.poll(() => card(desk, late.id).locator('[data-urged]').textContent()).toBe('Chased 催办 ×1');
+  });
+  it("gives a supervisor the verify queue: resolved tickets longest waiting first, photos side by side, pass or fail on the row", async () => {
+    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+    const worker = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await gw.tenant.token('w-2', 'worker', { unitId: 'sanitation' }) });
+    const jpeg = (colour: string) => sharp({ create: { width: 240, height: 180, channels: 3, background: colour } }).jpeg().toBuffer();
+    const resolved: string[] = [];
+    for (const [i, description] of ['Litter by the kiosk', 'Bin lid broken'].entries()) {
+      const before = await server.media.upload(new Blob([new Uint8Array(await jpeg(i ? '#6b4f2a' : '#4f6b2a'))], { type: 'image/jpeg' }), 'before.jpg');
+      const after = await server.media.upload(new Blob([new Uint8Array(await jpeg(i ? '#2a6b4f' : '#2a4f6b'))], { type: 'image/jpeg' }), 'after.jpg');
+      const t = await server.tickets.create({ ...BIN_REPORT, description, location: metersNorth(3000 + i * 100), photos: [{ ref: before.ref }] });
+      await server.tickets.dispatch(t.id, { unitId: 'sanitation', assigneeId: 'w-2' });
+      await worker.tickets.accept(t.id);
+      await worker.tickets.arrive(t.id);
+      await worker.tickets.resolve(t.id, { photos: [{ ref: after.ref }], note: 'Done' });
+      resolved.push(t.id);
+    }
+    // A dispatcher has no queue: verifying is not theirs.
+    const desk = await consoleAs({ sub: 'd-4', role: 'dispatcher', name: '钱调度 Qian' });
+    expect(await desk.locator('#verify').isHidden()).toBe(true);
+
+    const lead = await consoleAs({ sub: 's-2', role: 'supervisor', name: '孙主任 Sun' });
+    const queue = lead.locator('#verify');
+    const rows = () => queue.locator('[data-verify]').evaluateAll((items) => items.map((item) => item.getAttribute('data-verify')));
+    // Longest waiting first (other tests' resolved tickets may wait too).
+    await expect.poll(async () => (await rows()).filter((id) => resolved.includes(id!))).toEqual(resolved);
+    const row = (id: string) => queue.locator(`[data-verify="${id}"]`);
+    for (const side of ['before', 'after']) await expect.poll(() => row(resolved[0]!).locator(`[data-photos="${side}"] img`).evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    expect(await accessibilityViolations(lead)).toEqual([]);
+    await queue.scrollIntoViewIfNeeded();
+    await queue.screenshot({ path: new URL('console-verify-queue.png', shots).pathname });
+
+    // Failing needs a note; with one, the ticket goes back for rework and leaves the queue.
+    await row(resolved[0]!).locator('[data-outcome="fail"]').click();
+    expect(await row(resolved[0]!).locator('.status').textContent()).toBe('Say what is still wrong before sending it back. 退回返工请填写核查意见。');
+    expect((await server.tickets.get(resolved[0]!)).status).toBe('resolved');
+    await row(resolved[0]!).locator('input[name="note"]').fill('Litter still behind the kiosk');
+    await row(resolved[0]!).locator('[data-outcome="fail"]').click();
+    await expect.poll(() => row(resolved[0]!).count()).toBe(0);
+    expect(await server.tickets.get(resolved[0]!)).toMatchObject({ status: 'rework', reworkCount: 1 });
+    await row(resolved[1]!).locator('[data-outcome="pass"]').click();
+    await expect.poll(() => row(resolved[1]!).count()).toBe(0);
+    expect((await server.tickets.get(resolved[1]!)).status).toBe('closed');
+    expect((await server.tickets.history(resolved[1]!)).at(-1)).toMatchObject({ type: 'verified', actor: { sub: 's-2', role: 'supervisor' } });
   });
 });

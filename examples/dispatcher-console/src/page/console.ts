@@ -10,6 +10,7 @@ import { drawKpis } from './kpis.js';
 import { categoryNamer, CHANNEL_LABEL, clockTime, OPEN_STATES, STATE_LABEL, useTimeZone } from './labels.js';
 import { OutlineMap } from './map.js';
 import { token } from './session.js';
+import { VERIFIES, VerifyQueue } from './verify-queue.js';
 
 // The command centre's console: everything through the SDK, live over its event streams.
 // Where the gateway is comes with the page itself (one round trip fewer before anything shows).
@@ -67,10 +68,15 @@ const shown = () => [...tickets.values()].filter((t) => matches(t, filter, zones
 const ctx: ConsoleContext = { client, actor: me.actor, displayCrs, categoryName, units, staff, changed: (ticket) => take(ticket) };
 const detail = new TicketDetail(ctx);
 const board = new Board(document.getElementById('columns')!, categoryName, (id) => void detail.show(id));
+// Supervisors (and admins) get the verify queue above the board; others have nothing to verify.
+const verifyRoot = document.getElementById('verify')!;
+const verifyQueue = VERIFIES.has(me.actor.role) ? new VerifyQueue(verifyRoot, ctx, (id) => void detail.show(id)) : undefined;
+verifyRoot.hidden = !verifyQueue;
 
 function redraw(): void {
   const visible = shown();
   board.render(visible, Date.now());
+  verifyQueue?.render(tickets.values());
   map.setTickets(visible);
   document.getElementById('shown')!.textContent = filterIsEmpty() ? `${tickets.size} open 在办` : `${visible.length} of ${tickets.size} open shown 筛选显示`;
 }

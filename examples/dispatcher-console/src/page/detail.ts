@@ -4,9 +4,10 @@ import { DEADLINE_LABEL, span, type DeadlineKind } from './deadlines.js';
 import { el } from './dom.js';
 import { CHANNEL_LABEL, clockTime, EVENT_LABEL, PRIORITY_LABEL, STATE_LABEL } from './labels.js';
 
+/** A ticket photo as the gateway shows it (a signed link for stored ones). */
 type Photo = Ticket['photos'][number];
 
-function photoStrip(ctx: ConsoleContext, label: string, photos: readonly Photo[], kind: string): HTMLElement {
+export function photoStrip(ctx: ConsoleContext, label: string, photos: readonly Photo[], kind: string): HTMLElement {
   // A stored photo by its signed link on the gateway, an https reference as it is; nothing else.
   const shown = photos.flatMap((p) => (p.url ? [ctx.client.media.url(p)] : p.ref.startsWith('https://') ? [p.ref] : []));
   return el(
