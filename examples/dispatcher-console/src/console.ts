@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { signToken } from '@civicloop/sdk';
+import { OidcSignIn, type OidcOptions } from './oidc.js';
 
 /** A chunk the entry script loads: `/chunks/<name>-<hash>.js` (or its map), nothing else. */
 const CHUNK = /^\/chunks\/[A-Za-z0-9_-]{1,80}\.js(\.map)?$/;
@@ -34,11 +35,20 @@ export interface ConsoleOptions {
   tokenTtlSeconds?: number;
   /** Whether the operator is still signed in (behind the command centre's SSO); default always. */
   signedIn?: () => boolean;
+  /**
+   * Sign staff in with the city's identity provider (OpenID Connect) instead of a fixed operator:
+   * each person's id, name and role come from it, and their session is renewed with it. `operator`
+   * and `signedIn` are then not used. See docs/console.md.
+   */
+  oidc?: OidcOptions;
+  /** Where browsers reach this console (the identity provider sends them back under it). Default: its own address. */
+  publicUrl?: string;
 }
 
 /**
- * The command centre console's small server: the page, its script and styles, and a dispatcher token
- * for the page. It has no login of its own; put it behind the command centre's single sign-on.
+ * The command centre console's small server: the page, its script and styles, and a token for the
+ * page. Staff sign in with the city's identity provider when `oidc` is set; otherwise it acts as
+ * one fixed operator, and belongs behind the command centre's single sign-on.
  */
 export async function startConsole(options: ConsoleOptions): Promise<{ url: string; close(): Promise<void> }> {
   const gateway = options.gatewayUrl.replace(/\/+$/, '');
@@ -46,10 +56,10 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
   const publicFile = (name: string) => readFileSync(new URL(name, publicDir));
   const csp = ["default-src 'none'", "script-src 'self'", `connect-src 'self' ${gateway}`, `img-src 'self' data: https: ${gateway}`, "style-src 'self'", "base-uri 'none'", "frame-ancestors 'none'"].join('; ');
   // The page carries its first token, so it can ask the gateway at once; it renews from /token.json.
-  const page = (token: string | undefined) => `<!doctype html>
+  const page = (token: string | undefined, signOut: boolean) => `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>CivicLoop command centre 指挥中心</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/console.css"><script type="module" src="/console.js"></script></head>
-<body data-gateway-url="${attribute(gateway)}" data-publishable-key="${attribute(options.publishableKey)}"${token ? ` data-token="${attribute(token)}"` : ''}><header><h1>CivicLoop command centre 指挥中心</h1><span id="operator"></span><span id="live" role="status" data-state="connecting">Connecting… 连接中</span><span id="clock" aria-live="off"></span></header>
+<body data-gateway-url="${attribute(gateway)}" data-publishable-key="${attribute(options.publishableKey)}"${token ? ` data-token="${attribute(token)}"` : ''}><header><h1>CivicLoop command centre 指挥中心</h1><span id="operator"></span>${signOut ? '<form method="post" action="/oidc/logout"><button type="submit" class="sign-out">Sign out 退出</button></form>' : ''}<span id="live" role="status" data-state="connecting">Connecting… 连接中</span><span id="clock" aria-live="off"></span></header>
 <main>
 <section id="kpis" aria-label="Today 今日"></section>
 <section id="verify" aria-labelledby="verify-title" hidden></section>
@@ -57,14 +67,32 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
 <aside id="side" aria-label="Alarms, follow-ups, map and figures"><section id="alerts" aria-live="polite"><h2>Alarms 报警</h2></section><section id="followups"><h2>Follow-ups to call 待回访</h2></section><section id="map"><h2>Fleet and tickets 车辆人员与案件</h2></section><section id="chart"><h2>Reported per day 近7日上报</h2></section><section id="blackspots"><h2>Black spots 黑点</h2></section></aside>
 </main></body></html>`;
 
-  const isSignedIn = () => !options.signedIn || options.signedIn();
-  const operator = options.operator ?? { sub: 'console-dispatcher', role: 'dispatcher', name: 'Dispatch console' };
-  const operatorToken = () => signToken({ secretKey: options.secretKey, sub: operator.sub, role: operator.role, ...(operator.name ? { name: operator.name } : {}), ttlSeconds: options.tokenTtlSeconds ?? 3600 });
+  const fixed = options.operator ?? { sub: 'console-dispatcher', role: 'dispatcher', name: 'Dispatch console' };
+  let sso: OidcSignIn | undefined;
+  /** Who is at this browser: the identity provider's session, else the configured operator while signed in. */
+  const operatorOf = async (request: IncomingMessage): Promise<ConsoleOperator | undefined> => {
+    if (sso) return sso.operatorOf(request);
+    return !options.signedIn || options.signedIn() ? fixed : undefined;
+  };
+  const operatorToken = (operator: ConsoleOperator) => signToken({ secretKey: options.secretKey, sub: operator.sub, role: operator.role, ...(operator.name ? { name: operator.name } : {}), ttlSeconds: options.tokenTtlSeconds ?? 3600 });
+  /** POSTs from this console's own pages only. */
+  const sameOrigin = (request: IncomingMessage) => (request.headers['sec-fetch-site'] ? request.headers['sec-fetch-site'] === 'same-origin' : !request.headers.origin || new URL(request.headers.origin).host === request.headers.host);
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = new URL(request.url ?? '/', 'http://console').pathname;
+    // Until the identity provider has been read nobody is let in, least of all as the fixed operator.
+    if (options.oidc && !sso) return void response.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' }).end('starting');
+    if (sso && path === '/oidc/login') return sso.login(response);
+    if (sso && path === '/oidc/callback') return sso.callback(request, response);
+    if (sso && path === '/oidc/logout' && request.method === 'POST') {
+      if (!sameOrigin(request)) return void response.writeHead(403, { 'content-type': 'text/plain' }).end('cross-site request refused');
+      return sso.signOut(request, response);
+    }
     if (path === '/') {
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, 'cache-control': 'no-store' }).end(page(isSignedIn() ? await operatorToken() : undefined));
+      const operator = await operatorOf(request);
+      // With single sign-on, nobody signed in goes to the identity provider first.
+      if (sso && !operator) return void response.writeHead(302, { location: '/oidc/login', 'cache-control': 'no-store' }).end();
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, 'cache-control': 'no-store' }).end(page(operator ? await operatorToken(operator) : undefined, !!sso));
     } else if (path === '/console.js' || path === '/console.js.map' || CHUNK.test(path)) {
       // Built files only: the entry and the chunks esbuild names by their content hash.
       const file = new URL(path.slice(1), publicDir);
@@ -77,11 +105,12 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
       response.writeHead(200, { 'content-type': 'text/css; charset=utf-8' }).end(publicFile('console.css'));
     } else if (path === '/token.json') {
       // The page asks again before its token expires; a signed-out operator gets a 401.
-      if (!isSignedIn()) {
+      const operator = await operatorOf(request);
+      if (!operator) {
         response.writeHead(401, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ error: 'signed out' }));
         return;
       }
-      response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ token: await operatorToken() }));
+      response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ token: await operatorToken(operator) }));
     } else {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
     }
@@ -94,5 +123,14 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
   });
-  return { url: `http://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}/`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  const url = `http://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}/`;
+  if (options.oidc) {
+    try {
+      sso = await OidcSignIn.discover(options.oidc, options.publicUrl ?? url);
+    } catch (error) {
+      server.close();
+      throw new Error(`dispatcher-console: the identity provider ${options.oidc.issuer} could not be read (oidc.issuer): ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return { url, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }

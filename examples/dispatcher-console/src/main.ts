@@ -18,8 +18,19 @@ if (role !== 'dispatcher' && role !== 'supervisor' && role !== 'admin') {
   process.exit(1);
 }
 const operator = { sub: process.env.CONSOLE_OPERATOR ?? 'console-dispatcher', role, ...(process.env.CONSOLE_OPERATOR_NAME ? { name: process.env.CONSOLE_OPERATOR_NAME } : {}) } as const;
+// With OIDC_ISSUER set, staff sign in with the city's identity provider instead (docs/console.md).
+const oidc = process.env.OIDC_ISSUER
+  ? {
+      issuer: process.env.OIDC_ISSUER,
+      clientId: required('OIDC_CLIENT_ID'),
+      clientSecret: required('OIDC_CLIENT_SECRET'),
+      ...(process.env.OIDC_ROLE_CLAIM ? { roleClaim: process.env.OIDC_ROLE_CLAIM } : {}),
+      ...(process.env.OIDC_SCOPE ? { scope: process.env.OIDC_SCOPE } : {}),
+      allowHttp: process.env.OIDC_ALLOW_HTTP === 'true',
+    }
+  : undefined;
 try {
-  const console = await startConsole({ gatewayUrl: required('CIVICLOOP_URL'), secretKey: required('CIVICLOOP_SECRET_KEY'), publishableKey: required('CIVICLOOP_PUBLISHABLE_KEY'), port, host: process.env.CONSOLE_HOST ?? '127.0.0.1', operator });
+  const console = await startConsole({ gatewayUrl: required('CIVICLOOP_URL'), secretKey: required('CIVICLOOP_SECRET_KEY'), publishableKey: required('CIVICLOOP_PUBLISHABLE_KEY'), port, host: process.env.CONSOLE_HOST ?? '127.0.0.1', operator, ...(oidc ? { oidc } : {}), ...(process.env.CONSOLE_PUBLIC_URL ? { publicUrl: process.env.CONSOLE_PUBLIC_URL } : {}) });
   process.stdout.write(`Dispatcher console: ${console.url}\n`);
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;
