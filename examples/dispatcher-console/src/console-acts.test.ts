@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import mqtt, { type MqttClient } from 'mqtt';
 import sharp from 'sharp';
+import jsQR from 'jsqr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { nativeTopic } from '@civicloop/model';
@@ -38,7 +39,7 @@ afterAll(async () => {
   await gw?.close();
 });
 
-async function consoleAs(operator: { sub: string; role: 'dispatcher' | 'supervisor'; name: string }): Promise<Page> {
+async function consoleAs(operator: { sub: string; role: 'dispatcher' | 'supervisor' | 'admin'; name: string }): Promise<Page> {
   const server = await startConsole({ gatewayUrl: gw.url, secretKey: gw.tenant.secretKey, publishableKey: gw.tenant.publishableKey, publicDir, operator });
   closers.push(server.close);
   const { policy } = (await gw.services.tenants.context(gw.tenant.id))!.tenant;
@@ -338,5 +339,53 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     await expect.poll(() => row(resolved[1]!).count()).toBe(0);
     expect((await server.tickets.get(resolved[1]!)).status).toBe('closed');
     expect((await server.tickets.history(resolved[1]!)).at(-1)).toMatchObject({ type: 'verified', actor: { sub: 's-2', role: 'supervisor' } });
+  });
+  it('lets an admin register a device, shows its secret once with a QR code to set it up from, rotates and disables it', async () => {
+    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+    const desk = await consoleAs({ sub: 'd-5', role: 'dispatcher', name: '周调度 Zhou' });
+    expect(await desk.locator('#devices').isHidden()).toBe(true);
+    const admin = await consoleAs({ sub: 'a-1', role: 'admin', name: '吴管理 Wu' });
+    const devices = admin.locator('#devices');
+    await devices.locator('form.register').waitFor();
+    // A name is needed.
+    await devices.locator('form.register button[type="submit"]').click();
+    expect(await devices.locator('.status').textContent()).toBe('Give the device a name. 请填写设备名称。');
+    await devices.locator('#device-name').fill('Badge for Worker Three');
+    await devices.locator('#device-staff').selectOption('w-3');
+    await devices.locator('#device-unit').selectOption('municipal');
+    await devices.locator('form.register button[type="submit"]').click();
+    const secret = devices.locator('.secret');
+    await secret.locator('img.qr').waitFor();
+    const password = (await secret.locator('[data-password]').textContent())!;
+    const [registered] = (await server.devices.list()).filter((d) => d.name === 'Badge for Worker Three');
+    expect(registered).toMatchObject({ kind: 'badge', staffId: 'w-3', unitId: 'municipal', skills: ['road'], disabled: false });
+    // The QR code holds what the device is set up from, the secret included.
+    await expect.poll(() => secret.locator('img.qr').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    const readQr = async () => {
+      const { data, info } = await sharp(await secret.locator('img.qr').screenshot()).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+      return JSON.parse(jsQR(new Uint8ClampedArray(data), info.width, info.height)!.data) as Record<string, string>;
+    };
+    expect(await readQr()).toEqual({ civicloop: 'device', gateway: gw.url, tenantId: gw.tenant.id, deviceId: registered!.id, kind: 'badge', username: registered!.id, password, osmand: `${gw.url}/v1/osmand?id=${registered!.id}&key=${encodeURIComponent(password)}` });
+    expect(await accessibilityViolations(admin)).toEqual([]);
+    await devices.scrollIntoViewIfNeeded();
+    await devices.screenshot({ path: new URL('console-devices.png', shots).pathname });
+    // The secret works (a phone posting a position with it), and is gone from the page once done.
+    expect((await fetch(`${gw.url}/v1/osmand?id=${registered!.id}&key=${encodeURIComponent(password)}&lat=23.13&lon=113.32&timestamp=${Math.floor(Date.now() / 1000)}`)).status).toBe(200);
+    await secret.locator('button.close-secret').click();
+    expect(await devices.locator('[data-password]').count()).toBe(0);
+
+    // A new secret: the old one stops working.
+    await devices.locator(`[data-rotate="${registered!.id}"]`).click();
+    await secret.locator('[data-password]').waitFor();
+    const rotated = (await secret.locator('[data-password]').textContent())!;
+    expect(rotated).not.toBe(password);
+    expect((await fetch(`${gw.url}/v1/osmand?id=${registered!.id}&key=${encodeURIComponent(password)}&lat=23.13&lon=113.32`)).status).toBe(401);
+    // Disabled: refused even with the current secret; enabled again.
+    await devices.locator(`[data-toggle="${registered!.id}"]`).click();
+    await expect.poll(() => devices.locator(`[data-device="${registered!.id}"] [data-state]`).getAttribute('data-state')).toBe('disabled');
+    expect((await server.devices.get(registered!.id)).disabled).toBe(true);
+    expect((await fetch(`${gw.url}/v1/osmand?id=${registered!.id}&key=${encodeURIComponent(rotated)}&lat=23.13&lon=113.32`)).status).toBe(403);
+    await devices.locator(`[data-toggle="${registered!.id}"]`).click();
+    await expect.poll(() => devices.locator(`[data-device="${registered!.id}"] [data-state]`).getAttribute('data-state')).toBe('enabled');
   });
 });

@@ -232,4 +232,12 @@ performance.mark('console-ready');
 // A stream stops only when it cannot authenticate: then the console says it is not live.
 void followTicketsAndAlerts().catch(() => showLive('signed-out'));
 void followFleet().catch(() => showLive('signed-out'));
+// Admins manage the devices below the board; the page (and its QR code maker) loads after the board.
+if (me.actor.role === 'admin') {
+  const devicesRoot = document.getElementById('devices')!;
+  devicesRoot.hidden = false;
+  void import('./devices-admin.js')
+    .then(({ DevicesAdmin }) => new DevicesAdmin(devicesRoot, ctx, gatewayUrl, me.tenant.id).draw())
+    .catch(orSay('devices', 'Devices 设备管理'));
+}
 setInterval(() => void drawBlackSpots(client).catch(() => undefined), 60_000);
