@@ -388,4 +388,38 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     await devices.locator(`[data-toggle="${registered!.id}"]`).click();
     await expect.poll(() => devices.locator(`[data-device="${registered!.id}"] [data-state]`).getAttribute('data-state')).toBe('enabled');
   });
+  it('lets an admin add a unit and a person to the directory and take a person out of service', async () => {
+    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+    const admin = await consoleAs({ sub: 'a-2', role: 'admin', name: '郑管理 Zheng' });
+    const directory = admin.locator('#directory');
+    await directory.locator('[data-unit="sanitation"]').waitFor();
+    await directory.locator('#unit-id').fill('parks');
+    await directory.locator('#unit-name').fill('Parks 园林');
+    await directory.locator('#unit-categories').fill('greenery.fallen_tree, greenery.dangerous_branch');
+    await directory.locator('form.register').first().locator('button[type="submit"]').click();
+    await directory.locator('[data-unit="parks"]').waitFor();
+    expect(await server.units.list()).toContainEqual(expect.objectContaining({ id: 'parks', name: 'Parks 园林', categories: ['greenery.fallen_tree', 'greenery.dangerous_branch'], active: true }));
+
+    // The new unit is offered at once for the new person.
+    await directory.locator('#staff-name').click();
+    await directory.locator('#staff-id').fill('w-zhao');
+    await directory.locator('#staff-name').fill('赵师傅 Zhao');
+    await directory.locator('#staff-unit').selectOption('parks');
+    await directory.locator('#staff-skills').fill('pruning mowing');
+    await directory.locator('form.register').nth(1).locator('button[type="submit"]').click();
+    await directory.locator('[data-staff="w-zhao"]').waitFor();
+    expect((await server.staff.list()).find((p) => p.id === 'w-zhao')).toMatchObject({ name: '赵师傅 Zhao', role: 'worker', unitId: 'parks', skills: ['pruning', 'mowing'], active: true });
+    // A second person with the same id is refused, with the code.
+    await directory.locator('#staff-id').fill('w-zhao');
+    await directory.locator('#staff-name').fill('Someone else');
+    await directory.locator('form.register').nth(1).locator('button[type="submit"]').click();
+    await expect.poll(() => directory.locator('.status').textContent()).toMatch(/\(CL_ERR_ALREADY_EXISTS\)$/);
+    expect(await accessibilityViolations(admin)).toEqual([]);
+
+    // Out of service: no longer dispatched to.
+    await directory.locator('[data-toggle-staff="w-zhao"]').click();
+    await expect.poll(() => directory.locator('[data-staff="w-zhao"] [data-state]').getAttribute('data-state')).toBe('inactive');
+    const ticket = await server.tickets.create({ ...BIN_REPORT, location: metersNorth(5000) });
+    await expect(server.tickets.dispatch(ticket.id, { unitId: 'parks', assigneeId: 'w-zhao' })).rejects.toMatchObject({ code: 'CL_ERR_UNKNOWN_STAFF' });
+  });
 });

@@ -65,6 +65,7 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
 <section id="verify" aria-labelledby="verify-title" hidden></section>
 <section id="board" aria-labelledby="board-title"><h2 id="board-title">Open tickets 在办案件 <span id="shown"></span></h2><form id="filters" role="search" aria-label="Find and filter 查找筛选"></form><div id="columns"></div></section>
 <aside id="side" aria-label="Alarms, follow-ups, map and figures"><section id="alerts" aria-live="polite"><h2>Alarms 报警</h2></section><section id="followups"><h2>Follow-ups to call 待回访</h2></section><section id="map"><h2>Fleet and tickets 车辆人员与案件</h2></section><section id="chart"><h2>Reported per day 近7日上报</h2></section><section id="blackspots"><h2>Black spots 黑点</h2></section></aside>
+<section id="directory" aria-labelledby="directory-title" hidden></section>
 <section id="devices" aria-labelledby="devices-title" hidden></section>
 </main></body></html>`;
 

@@ -232,10 +232,15 @@ performance.mark('console-ready');
 // A stream stops only when it cannot authenticate: then the console says it is not live.
 void followTicketsAndAlerts().catch(() => showLive('signed-out'));
 void followFleet().catch(() => showLive('signed-out'));
-// Admins manage the devices below the board; the page (and its QR code maker) loads after the board.
+// Admins manage units, staff and devices below the board; those pages (and the QR code maker)
+// load after the board.
 if (me.actor.role === 'admin') {
+  const directoryRoot = document.getElementById('directory')!;
   const devicesRoot = document.getElementById('devices')!;
-  devicesRoot.hidden = false;
+  directoryRoot.hidden = devicesRoot.hidden = false;
+  void import('./directory-admin.js')
+    .then(({ DirectoryAdmin }) => new DirectoryAdmin(directoryRoot, ctx).draw())
+    .catch(orSay('directory', 'Units and staff 单位与人员'));
   void import('./devices-admin.js')
     .then(({ DevicesAdmin }) => new DevicesAdmin(devicesRoot, ctx, gatewayUrl, me.tenant.id).draw())
     .catch(orSay('devices', 'Devices 设备管理'));
