@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdirSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 import sharp from 'sharp';
 import jsQR from 'jsqr';
@@ -8,14 +7,13 @@ import type { Browser, Page } from 'playwright-core';
 import { nativeTopic } from '@civicloop/model';
 import { CivicLoop, signToken } from '@civicloop/sdk';
 import { BIN_REPORT, startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
-import { launchChromium } from '../../../test-support/browser.js';
+import { launchChromium, accessibilityViolations } from '../../../test-support/browser.js';
 import { startConsole } from './console.js';
 
 // The command centre acting through its console in Chromium: a dispatcher dispatches to a
 // suggested nearby worker, merges a duplicate, sees a refused command explained, finds tickets;
 // a supervisor verifies with before and after photos; the dispatcher records the phone follow-up.
 const publicDir = new URL('../dist/public/', import.meta.url);
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 // Screenshots for docs/images when UPDATE_SCREENSHOTS=1; otherwise beside the test results.
 const shots = process.env.UPDATE_SCREENSHOTS === '1' ? new URL('../../../docs/images/', import.meta.url) : new URL('../../../.test-results/screenshots/', import.meta.url);
 const SITE = { lat: 23.1291, lon: 113.2644 };
@@ -50,16 +48,6 @@ async function consoleAs(operator: { sub: string; role: 'dispatcher' | 'supervis
   await page.goto(server.url);
   await page.locator('body[data-ready="true"]').waitFor();
   return page;
-}
-
-/** axe-core's WCAG A/AA rules over the page as it stands; run through the debugger, so the page's CSP stays strict. */
-async function accessibilityViolations(page: Page): Promise<string[]> {
-  await page.evaluate(axeSource);
-  const found = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe;
-    return (await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })).violations;
-  });
-  return found.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 const card = (page: Page, id: string) => page.locator(`#columns [data-ticket="${id}"]`);

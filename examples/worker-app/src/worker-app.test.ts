@@ -1,20 +1,18 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { CivicLoop, type Ticket } from '@civicloop/sdk';
 import { BIN_REPORT, startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
-import { CHROMIUM, launchChromium } from '../../../test-support/browser.js';
+import { CHROMIUM, launchChromium, accessibilityViolations } from '../../../test-support/browser.js';
 import { startWorkerApp } from './server.js';
 
 // A worker on a phone (Chromium with a phone's viewport, touch and position) against a real
 // gateway: jobs accepted, arrived at and resolved with a camera photo while offline, sent once
 // back online; the phone as the worker's badge, so arriving happens by itself.
 const publicDir = new URL('../dist/public/', import.meta.url);
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const shots = process.env.UPDATE_SCREENSHOTS === '1' ? new URL('../../../docs/images/', import.meta.url) : new URL('../../../.test-results/screenshots/', import.meta.url);
 const SITE = { lat: 23.1291, lon: 113.2644 };
 const metersNorth = (m: number) => ({ latitude: SITE.lat + m / 111_320, longitude: SITE.lon });
@@ -87,15 +85,6 @@ async function cameraPhoto(): Promise<Buffer> {
     .jpeg()
     .withExif({ IFD0: { Make: 'PhoneMaker', Model: 'Secret Model 7' } })
     .toBuffer();
-}
-
-async function accessibilityViolations(page: Page): Promise<string[]> {
-  await page.evaluate(axeSource);
-  const found = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe;
-    return (await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })).violations;
-  });
-  return found.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 const job = (page: Page, id: string) => page.locator(`#jobs button.job[data-ticket="${id}"]`);

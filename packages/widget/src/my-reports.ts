@@ -135,15 +135,25 @@ export function myReports(ctx: MyReportsContext) {
     return !ticket.urgedAt || Date.now() - Date.parse(ticket.urgedAt) >= URGE_INTERVAL_MS;
   }
 
-  /** 催办: the resident presses an overdue report; the unit and the worker are told. */
-  function urgeButton(ticket: Ticket): HTMLElement {
+  /**
+   * A button that sends one command on a report, then says so and shows the report as it now is;
+   * a refusal is said under it in the resident's words. With `confirm`, the first press only
+   * arms it (its text changes) and the second sends.
+   */
+  function commandButton(ticket: Ticket, part: string, label: MessageKey, send: () => Promise<unknown>, done: MessageKey, confirm?: MessageKey): HTMLElement {
     const error = h('p', { class: 'error', role: 'alert' });
-    const button = h('button', { type: 'button', part: 'urge' }, t('urge')) as HTMLButtonElement;
+    const button = h('button', { type: 'button', part }, t(label)) as HTMLButtonElement;
+    let armed = !confirm;
     button.onclick = async () => {
+      if (!armed) {
+        armed = true;
+        button.textContent = t(confirm!);
+        return;
+      }
       button.disabled = true;
       try {
-        await ctx.session.resident.tickets.urge(ticket.id);
-        ctx.announce(t('urgedNow', { n: ticket.number }));
+        await send();
+        ctx.announce(t(done, { n: ticket.number }));
         await reload(ticket.id);
       } catch (failure) {
         error.textContent = t('error', { e: errorText(failure, ctx.language) });
@@ -153,29 +163,11 @@ export function myReports(ctx: MyReportsContext) {
     return h('div', { class: 'actions' }, button, error);
   }
 
+  /** 催办: the resident presses an overdue report; the unit and the worker are told. */
+  const urgeButton = (ticket: Ticket) => commandButton(ticket, 'urge', 'urge', () => ctx.session.resident.tickets.urge(ticket.id), 'urgedNow');
+
   /** 撤销: the reporter withdraws a report nobody has been sent to yet; a second press confirms. */
-  function withdrawButton(ticket: Ticket): HTMLElement {
-    const error = h('p', { class: 'error', role: 'alert' });
-    const button = h('button', { type: 'button', part: 'withdraw' }, t('withdraw')) as HTMLButtonElement;
-    let armed = false;
-    button.onclick = async () => {
-      if (!armed) {
-        armed = true;
-        button.textContent = t('withdrawConfirm');
-        return;
-      }
-      button.disabled = true;
-      try {
-        await ctx.session.resident.tickets.cancel(ticket.id, { expectedVersion: ticket.version });
-        ctx.announce(t('withdrawn', { n: ticket.number }));
-        await reload(ticket.id);
-      } catch (failure) {
-        error.textContent = t('error', { e: errorText(failure, ctx.language) });
-        button.disabled = false;
-      }
-    };
-    return h('div', { class: 'actions' }, button, error);
-  }
+  const withdrawButton = (ticket: Ticket) => commandButton(ticket, 'withdraw', 'withdraw', () => ctx.session.resident.tickets.cancel(ticket.id, { expectedVersion: ticket.version }), 'withdrawn', 'withdrawConfirm');
 
   async function draw(ticket: Ticket) {
     const history = await ctx.session.resident.tickets.history(ticket.id);
