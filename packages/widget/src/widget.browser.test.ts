@@ -556,7 +556,8 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     await expect.poll(() => card.locator('[part="due"]').textContent()).toMatch(/ · 已超期$/);
     await card.locator('[part="urge"]').click();
     await expect.poll(() => card.locator('[part="urged"]').textContent()).toMatch(/^已催办（.+），处理单位已收到。$/);
-    expect(await announcer(page).textContent()).toBe(`已催办报事 ${ticket.number}，处理单位已收到。`);
+    // The live stream can redraw the card before the SDK call returns and the announcement is made.
+    await expect.poll(() => announcer(page).textContent()).toBe(`已催办报事 ${ticket.number}，处理单位已收到。`);
     // Once: the button is gone, and the gateway holds one chase.
     expect(await card.locator('[part="urge"]').count()).toBe(0);
     const stored = await secret().tickets.get(ticket.id);
