@@ -14,6 +14,11 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch(CHROMIUM);
 }
 
+/** The same, with WebGL on the CPU (SwiftShader), for pages that draw MapLibre maps. */
+export function launchChromiumWithWebGL(): Promise<Browser> {
+  return chromium.launch({ ...CHROMIUM, args: [...CHROMIUM.args, '--use-angle=swiftshader', '--enable-unsafe-swiftshader'] });
+}
+
 export type Handler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
 
 /** A tiny web server standing in for a host platform (a property-management portal). */

@@ -3,6 +3,8 @@
 // No inline script.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 
 rmSync('dist/public', { recursive: true, force: true });
 mkdirSync('dist/public', { recursive: true });
@@ -20,3 +22,7 @@ await build({
   logLevel: 'warning',
 });
 copyFileSync('src/public/console.css', 'dist/public/console.css');
+// MapLibre's stylesheet and worker, served by the console when a map style is configured.
+const maplibreDir = new URL('dist/', pathToFileURL(createRequire(import.meta.url).resolve('maplibre-gl/package.json')));
+copyFileSync(new URL('maplibre-gl.css', maplibreDir), 'dist/public/maplibre-gl.css');
+copyFileSync(new URL('maplibre-gl-worker.mjs', maplibreDir), 'dist/public/maplibre-gl-worker.mjs');

@@ -43,6 +43,53 @@ export interface ConsoleOptions {
   oidc?: OidcOptions;
   /** Where browsers reach this console (the identity provider sends them back under it). Default: its own address. */
   publicUrl?: string;
+  /**
+   * The map's tiles. Without it the console draws the district outline. Tiles must be drawn in
+   * the tenant's display system (policy.defaultCrs): GCJ-02 for AMap or Tencent tiles.
+   */
+  map?: ConsoleMapOptions;
+}
+
+export interface ConsoleMapOptions {
+  /** A MapLibre style document (vector or raster) the browser loads. */
+  styleUrl?: string;
+  /** Or raster tiles by template, `https://tiles.example/{z}/{x}/{y}.png`: the console makes the style. */
+  tileUrl?: string;
+  /** Credit shown on the map for `tileUrl` tiles (a style document carries its own). */
+  attribution?: string;
+  /** Highest zoom `tileUrl` serves. Default 19. */
+  maxZoom?: number;
+  /**
+   * Origins the style's tiles, glyphs and sprites come from, when not the style's own (the page's
+   * Content-Security-Policy allows only these). The origins of `styleUrl` and `tileUrl` are always allowed.
+   */
+  origins?: string[];
+}
+
+/** The MapLibre style for raster tiles given by template. */
+export function rasterStyle(map: ConsoleMapOptions & { tileUrl: string }): object {
+  return {
+    version: 8,
+    sources: { tiles: { type: 'raster', tiles: [map.tileUrl], tileSize: 256, maxzoom: map.maxZoom ?? 19, ...(map.attribution ? { attribution: map.attribution } : {}) } },
+    layers: [{ id: 'tiles', type: 'raster', source: 'tiles' }],
+  };
+}
+
+/** The origins the page may fetch map parts from; a malformed URL is refused by name. */
+function mapOrigins(map: ConsoleMapOptions | undefined): string[] {
+  if (!map) return [];
+  if (map.styleUrl && map.tileUrl) throw new Error('dispatcher-console: set map.styleUrl or map.tileUrl, not both');
+  if (!map.styleUrl && !map.tileUrl) throw new Error('dispatcher-console: map needs styleUrl or tileUrl');
+  const origin = (name: string, value: string) => {
+    try {
+      const url = new URL(value.replace(/\{[a-z]\}/g, '0'));
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('not http(s)');
+      return url.origin;
+    } catch {
+      throw new Error(`dispatcher-console: ${name} is not an http(s) URL: ${value}`);
+    }
+  };
+  return [...new Set([...(map.styleUrl ? [origin('map.styleUrl', map.styleUrl)] : []), ...(map.tileUrl ? [origin('map.tileUrl', map.tileUrl)] : []), ...(map.origins ?? []).map((o, i) => origin(`map.origins[${i}]`, o))])];
 }
 
 /**
@@ -54,12 +101,15 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
   const gateway = options.gatewayUrl.replace(/\/+$/, '');
   const publicDir = options.publicDir ?? new URL('./public/', import.meta.url);
   const publicFile = (name: string) => readFileSync(new URL(name, publicDir));
-  const csp = ["default-src 'none'", "script-src 'self'", `connect-src 'self' ${gateway}`, `img-src 'self' data: https: ${gateway}`, "style-src 'self'", "base-uri 'none'", "frame-ancestors 'none'"].join('; ');
+  const tileOrigins = mapOrigins(options.map).join(' ');
+  // MapLibre's worker comes from this console (worker-src 'self'); tiles, glyphs and sprites from the map's origins.
+  const csp = ["default-src 'none'", "script-src 'self'", "worker-src 'self'", `connect-src 'self' ${gateway} ${tileOrigins}`.trimEnd(), `img-src 'self' data: blob: https: ${gateway} ${tileOrigins}`.trimEnd(), "style-src 'self'", "base-uri 'none'", "frame-ancestors 'none'"].join('; ');
+  const mapStyle = options.map?.styleUrl ?? (options.map?.tileUrl ? '/map-style.json' : undefined);
   // The page carries its first token, so it can ask the gateway at once; it renews from /token.json.
   const page = (token: string | undefined, signOut: boolean) => `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>CivicLoop command centre 指挥中心</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/console.css"><script type="module" src="/console.js"></script></head>
-<body data-gateway-url="${attribute(gateway)}" data-publishable-key="${attribute(options.publishableKey)}"${token ? ` data-token="${attribute(token)}"` : ''}><header><h1>CivicLoop command centre 指挥中心</h1><span id="operator"></span>${signOut ? '<form method="post" action="/oidc/logout"><button type="submit" class="sign-out">Sign out 退出</button></form>' : ''}<span id="live" role="status" data-state="connecting">Connecting… 连接中</span><span id="clock" aria-live="off"></span></header>
+<title>CivicLoop command centre 指挥中心</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/console.css">${mapStyle ? '<link rel="stylesheet" href="/maplibre-gl.css">' : ''}<script type="module" src="/console.js"></script></head>
+<body data-gateway-url="${attribute(gateway)}" data-publishable-key="${attribute(options.publishableKey)}"${mapStyle ? ` data-map-style="${attribute(mapStyle)}"` : ''}${token ? ` data-token="${attribute(token)}"` : ''}><header><h1>CivicLoop command centre 指挥中心</h1><span id="operator"></span>${signOut ? '<form method="post" action="/oidc/logout"><button type="submit" class="sign-out">Sign out 退出</button></form>' : ''}<span id="live" role="status" data-state="connecting">Connecting… 连接中</span><span id="clock" aria-live="off"></span></header>
 <main>
 <section id="kpis" aria-label="Today 今日"></section>
 <section id="verify" aria-labelledby="verify-title" hidden></section>
@@ -103,8 +153,13 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
         return;
       }
       response.writeHead(200, { 'content-type': path.endsWith('.map') ? 'application/json' : 'text/javascript; charset=utf-8', 'cache-control': path.startsWith('/chunks/') ? 'public, max-age=31536000, immutable' : 'no-cache' }).end(readFileSync(file));
-    } else if (path === '/console.css') {
-      response.writeHead(200, { 'content-type': 'text/css; charset=utf-8' }).end(publicFile('console.css'));
+    } else if (path === '/console.css' || path === '/maplibre-gl.css') {
+      response.writeHead(200, { 'content-type': 'text/css; charset=utf-8' }).end(publicFile(path.slice(1)));
+    } else if (path === '/maplibre-gl-worker.mjs') {
+      // MapLibre's worker, same origin as the page so the CSP needs no blob: workers.
+      response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }).end(publicFile('maplibre-gl-worker.mjs'));
+    } else if (path === '/map-style.json' && options.map?.tileUrl) {
+      response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache' }).end(JSON.stringify(rasterStyle({ ...options.map, tileUrl: options.map.tileUrl })));
     } else if (path === '/token.json') {
       // The page asks again before its token expires; a signed-out operator gets a 401.
       const operator = await operatorOf(request);

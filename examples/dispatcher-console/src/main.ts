@@ -29,8 +29,17 @@ const oidc = process.env.OIDC_ISSUER
       allowHttp: process.env.OIDC_ALLOW_HTTP === 'true',
     }
   : undefined;
+// With map tiles configured the console draws a MapLibre map; without, the district outline (docs/console.md).
+const map = process.env.CONSOLE_MAP_STYLE_URL || process.env.CONSOLE_MAP_TILE_URL
+  ? {
+      ...(process.env.CONSOLE_MAP_STYLE_URL ? { styleUrl: process.env.CONSOLE_MAP_STYLE_URL } : {}),
+      ...(process.env.CONSOLE_MAP_TILE_URL ? { tileUrl: process.env.CONSOLE_MAP_TILE_URL } : {}),
+      ...(process.env.CONSOLE_MAP_ATTRIBUTION ? { attribution: process.env.CONSOLE_MAP_ATTRIBUTION } : {}),
+      ...(process.env.CONSOLE_MAP_ORIGINS ? { origins: process.env.CONSOLE_MAP_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean) } : {}),
+    }
+  : undefined;
 try {
-  const console = await startConsole({ gatewayUrl: required('CIVICLOOP_URL'), secretKey: required('CIVICLOOP_SECRET_KEY'), publishableKey: required('CIVICLOOP_PUBLISHABLE_KEY'), port, host: process.env.CONSOLE_HOST ?? '127.0.0.1', operator, ...(oidc ? { oidc } : {}), ...(process.env.CONSOLE_PUBLIC_URL ? { publicUrl: process.env.CONSOLE_PUBLIC_URL } : {}) });
+  const console = await startConsole({ gatewayUrl: required('CIVICLOOP_URL'), secretKey: required('CIVICLOOP_SECRET_KEY'), publishableKey: required('CIVICLOOP_PUBLISHABLE_KEY'), port, host: process.env.CONSOLE_HOST ?? '127.0.0.1', operator, ...(oidc ? { oidc } : {}), ...(map ? { map } : {}), ...(process.env.CONSOLE_PUBLIC_URL ? { publicUrl: process.env.CONSOLE_PUBLIC_URL } : {}) });
   process.stdout.write(`Dispatcher console: ${console.url}\n`);
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;

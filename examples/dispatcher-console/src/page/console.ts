@@ -8,7 +8,7 @@ import { el } from './dom.js';
 import { matches, NO_FILTER, type BoardFilter, type ZoneShape } from './filters.js';
 import { drawKpis } from './kpis.js';
 import { categoryNamer, CHANNEL_LABEL, clockTime, OPEN_STATES, STATE_LABEL, useTimeZone } from './labels.js';
-import { OutlineMap } from './map.js';
+import { MapWhenReady, OutlineMap, type ConsoleMap, type ZoneOutline } from './map.js';
 import { token } from './session.js';
 import { VERIFIES, VerifyQueue } from './verify-queue.js';
 
@@ -60,13 +60,13 @@ const zones = new Map<string, ZoneShape>(
 );
 
 const tickets = new Map<string, Ticket>();
-const map = new OutlineMap(displayCrs);
 const alerts = new AlertPanel();
 let filter: BoardFilter = { ...NO_FILTER };
 const shown = () => [...tickets.values()].filter((t) => matches(t, filter, zones, Date.now()));
 
 const ctx: ConsoleContext = { client, actor: me.actor, displayCrs, categoryName, units, staff, changed: (ticket) => take(ticket) };
 const detail = new TicketDetail(ctx);
+const map = new MapWhenReady(startMap());
 const board = new Board(document.getElementById('columns')!, categoryName, (id) => void detail.show(id));
 // Supervisors (and admins) get the verify queue above the board; others have nothing to verify.
 const verifyRoot = document.getElementById('verify')!;
@@ -87,6 +87,19 @@ function take(ticket: Ticket): void {
   redraw();
   refreshKpisSoon();
   if (ticket.status === 'closed') refreshFollowUpsSoon();
+}
+
+// ---- The map: the command centre's tiles when configured, else the district outline -------------
+async function startMap(): Promise<ConsoleMap> {
+  const styleUrl = document.body.dataset.mapStyle;
+  if (!styleUrl) return new OutlineMap(displayCrs);
+  try {
+    // MapLibre (and its worker) load only when there are tiles to draw; the board does not wait for them.
+    const { TiledMap } = await import('./tiled-map.js');
+    return await TiledMap.start(styleUrl, displayCrs, (id) => void detail.show(id));
+  } catch (error) {
+    return new OutlineMap(displayCrs, `The tiled map could not start (${error instanceof Error ? error.message : String(error)}); showing the outline. 地图无法加载，显示轮廓图。`);
+  }
 }
 
 // ---- Find and filter -------------------------------------------------------------------------
@@ -220,8 +233,8 @@ const sidePanels = Promise.all([
 ]);
 for (const ticket of (await openTickets).flat()) tickets.set(ticket.id, ticket);
 openCount(tickets.size);
-map.setZones([...zones.values()].flatMap((z) => z.rings.map((polygon) => polygon[0]!)));
-for (const feature of (await fleetNow).features) map.fleet.set(String((feature.properties as { deviceId: string }).deviceId), feature);
+map.setZones(zoneList.map((zone): ZoneOutline => ({ id: zone.id, name: zone.name, rings: zones.get(zone.id)!.rings })));
+for (const feature of (await fleetNow).features) map.moveDevice(feature);
 redraw();
 map.draw();
 alerts.draw();

@@ -1,23 +1,42 @@
 import type { CrsName, GeoJsonFeature, Ticket } from '@civicloop/sdk';
 import { el, svg } from './dom.js';
 
-const CRS_LABEL: Record<CrsName, string> = { wgs84: 'WGS-84 (GPS)', gcj02: 'GCJ-02 (AMap, Tencent, WeChat)', bd09: 'BD-09 (Baidu)' };
+export const CRS_LABEL: Record<CrsName, string> = { wgs84: 'WGS-84 (GPS)', gcj02: 'GCJ-02 (AMap, Tencent, WeChat)', bd09: 'BD-09 (Baidu)' };
+
+/** A zone as the map draws it: its polygons (outer ring first), in the display system. */
+export interface ZoneOutline {
+  id: string;
+  name: string;
+  rings: [number, number][][][];
+}
+
+/** What the console asks of a map: the outline below, or the tiled map when tiles are configured. */
+export interface ConsoleMap {
+  readonly fleet: Map<string, GeoJsonFeature>;
+  setZones(zones: readonly ZoneOutline[]): void;
+  setTickets(tickets: readonly Ticket[]): void;
+  moveDevice(feature: GeoJsonFeature): void;
+  draw(): void;
+}
+
 const pointOf = (f: GeoJsonFeature) => f.geometry.coordinates as unknown as [number, number];
 
 /**
- * The district outline (zones), the fleet and the shown tickets, drawn without tiles. Changes
- * are coalesced into one redraw per animation frame, however many positions arrive.
+ * The district outline (zones), the fleet and the shown tickets, drawn without tiles: what the
+ * console shows when no map style is configured, or when the tiled map cannot start (no WebGL,
+ * style unreachable). Changes are coalesced into one redraw per animation frame, however many
+ * positions arrive.
  */
-export class OutlineMap {
+export class OutlineMap implements ConsoleMap {
   readonly fleet = new Map<string, GeoJsonFeature>();
   private outline: [number, number][][] = [];
   private tickets: readonly Ticket[] = [];
   private pending = false;
 
-  constructor(private readonly displayCrs: CrsName) {}
+  constructor(private readonly displayCrs: CrsName, private readonly note?: string) {}
 
-  setZones(rings: [number, number][][]): void {
-    this.outline = rings;
+  setZones(zones: readonly ZoneOutline[]): void {
+    this.outline = zones.flatMap((zone) => zone.rings.map((polygon) => polygon[0]!));
     this.schedule();
   }
   setTickets(tickets: readonly Ticket[]): void {
@@ -43,7 +62,7 @@ export class OutlineMap {
     const box = document.getElementById('map')!;
     const title = el('h2', {}, 'Fleet and tickets 车辆人员与案件');
     if (points.length === 0) {
-      box.replaceChildren(title, el('p', { class: 'muted' }, 'No zones, devices or tickets yet.'));
+      box.replaceChildren(title, el('p', { class: 'muted' }, 'No zones, devices or tickets yet.'), ...(this.note ? [el('p', { class: 'muted', 'data-map-fallback': '' }, this.note)] : []));
       return;
     }
     const lons = points.map((p) => p[0]);
@@ -63,6 +82,42 @@ export class OutlineMap {
       map.append(kind === 'vehicle' ? svg('rect', { class: 'vehicle', x: x - 3, y: y - 3, width: 6, height: 6 }) : svg('circle', { class: 'badge', cx: x, cy: y, r: 3 }));
     }
     const legend = el('p', { class: 'legend' }, el('span', { class: 'key key-ticket' }, 'Ticket 案件'), el('span', { class: 'key key-vehicle' }, 'Vehicle 车辆'), el('span', { class: 'key key-badge' }, 'Worker 人员'));
-    box.replaceChildren(title, map, legend, el('p', { class: 'muted', 'data-crs': this.displayCrs }, `Coordinates: ${CRS_LABEL[this.displayCrs]}`));
+    box.replaceChildren(title, map, legend, el('p', { class: 'muted', 'data-crs': this.displayCrs }, `Coordinates: ${CRS_LABEL[this.displayCrs]}`), ...(this.note ? [el('p', { class: 'muted', 'data-map-fallback': '' }, this.note)] : []));
+  }
+}
+
+/**
+ * Stands in for a map still starting (MapLibre loading, the style being fetched), so the board
+ * does not wait for it: it keeps what it is given and hands it all over once the map is there.
+ */
+export class MapWhenReady implements ConsoleMap {
+  readonly fleet = new Map<string, GeoJsonFeature>();
+  private zones: readonly ZoneOutline[] = [];
+  private tickets: readonly Ticket[] = [];
+  private target: ConsoleMap | undefined;
+
+  constructor(ready: Promise<ConsoleMap>) {
+    void ready.then((target) => {
+      for (const [id, feature] of this.fleet) target.fleet.set(id, feature);
+      target.setZones(this.zones);
+      target.setTickets(this.tickets);
+      this.target = target;
+      target.draw();
+    });
+  }
+  setZones(zones: readonly ZoneOutline[]): void {
+    this.zones = zones;
+    this.target?.setZones(zones);
+  }
+  setTickets(tickets: readonly Ticket[]): void {
+    this.tickets = tickets;
+    this.target?.setTickets(tickets);
+  }
+  moveDevice(feature: GeoJsonFeature): void {
+    this.fleet.set(String((feature.properties as { deviceId: string }).deviceId), feature);
+    this.target?.moveDevice(feature);
+  }
+  draw(): void {
+    this.target?.draw();
   }
 }
