@@ -6,7 +6,6 @@ import { CRS_LABEL, type ConsoleMap, type ZoneOutline } from './map.js';
 type Collection = { type: 'FeatureCollection'; features: GeoJSON.Feature[] };
 const collection = (features: GeoJSON.Feature[]): Collection => ({ type: 'FeatureCollection', features });
 
-const TICKET_COLOUR = '#a4161a';
 const VEHICLE_COLOUR = '#1f7a4d';
 const BADGE_COLOUR = '#c76b00';
 
