@@ -10,6 +10,7 @@ export default defineConfig({
       '@civicloop/sdk/device': fileURLToPath(new URL('./packages/sdk/src/device.ts', import.meta.url)),
       '@civicloop/model/report': fileURLToPath(new URL('./packages/model/src/report.ts', import.meta.url)),
       '@civicloop/model/token': fileURLToPath(new URL('./packages/model/src/token.ts', import.meta.url)),
+      '@civicloop/model/crs': fileURLToPath(new URL('./packages/model/src/crs.ts', import.meta.url)),
       '@civicloop/model': src('model'),
       '@civicloop/sdk': src('sdk'),
       '@civicloop/gateway': src('gateway'),

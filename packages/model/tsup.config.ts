@@ -1,8 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // report and token are what browsers import: small entries without the schemas' TypeBox.
-  entry: ['src/index.ts', 'src/report.ts', 'src/token.ts'],
+  // report, token and crs are what browsers import: small entries without the schemas' TypeBox.
+  entry: ['src/index.ts', 'src/report.ts', 'src/token.ts', 'src/crs.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

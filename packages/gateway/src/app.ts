@@ -46,6 +46,7 @@ import { deviceRoutes } from './routes/devices.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { nearestWorkerRoutes } from './routes/nearest-workers.js';
 import { followingRoutes } from './routes/following.js';
+import { geocodeRoutes } from './routes/geocode.js';
 import { mediaRoutes } from './routes/media.js';
 import { residentRoutes } from './routes/residents.js';
 import { widgetAssetRoutes } from './routes/widget-assets.js';
@@ -198,6 +199,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
         { name: 'fleet', description: 'Live positions, tracks, attendance' },
         { name: 'broker hooks', description: 'Authentication and authorization for devices on an external MQTT broker (EMQX)' },
         { name: 'media', description: 'Photo evidence' },
+        { name: 'geocode', description: 'Addresses for points, from the configured geocoder' },
         { name: 'residents', description: 'Identities for residents without a login' },
         { name: 'operations' },
       ],
@@ -222,6 +224,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   await app.register(fleetRoutes, { services, streams, hub });
   await app.register(nearestWorkerRoutes, { services, ticketService });
   await app.register(followingRoutes, { services, ticketService });
+  await app.register(geocodeRoutes, { services });
   await app.register(residentRoutes, { services });
   await app.register(mediaRoutes, { services, store: mediaStore });
   await app.register(widgetAssetRoutes);

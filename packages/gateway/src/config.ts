@@ -79,6 +79,11 @@ export interface GatewayConfig {
   mediaS3AccessKeyId: string | undefined;
   mediaS3SecretAccessKey: string | undefined;
   mediaS3PathStyle: boolean;
+  geocoder: 'none' | 'nominatim' | 'amap';
+  geocoderUrl: string | undefined;
+  geocoderKey: string | undefined;
+  geocoderTimeoutMs: number;
+  geocoderCacheSeconds: number;
   rateLimitPerKey: number;
   rateLimitPerAddress: number;
   rateLimitAuthFailuresPerAddress: number;
@@ -153,6 +158,11 @@ const trustProxy: Parser<boolean | number | string> = (raw, name) => {
   throw new CivicLoopError('CL_ERR_CONFIG', `${name}="${raw}" is not false, true, a number of proxy hops, or a list of proxy addresses (10.0.0.0/8,127.0.0.1); change ${name}.`);
 };
 
+const geocoderName: Parser<'none' | 'nominatim' | 'amap'> = (raw, name) => {
+  if (raw !== 'none' && raw !== 'nominatim' && raw !== 'amap') throw new CivicLoopError('CL_ERR_CONFIG', `${name}="${raw}" is not a geocoder: use none, nominatim or amap; change ${name}.`);
+  return raw;
+};
+
 const logLevel: Parser<string> = (raw, name) => {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)) {
     throw new CivicLoopError('CL_ERR_CONFIG', `${name}="${raw}" is not a log level (fatal, error, warn, info, debug, trace, silent).`);
@@ -225,6 +235,11 @@ export const SETTINGS = [
   setting({ key: 'mediaS3AccessKeyId', env: 'MEDIA_S3_ACCESS_KEY_ID', default: undefined, parse: text, doc: 'Access key id for the photo bucket.' }),
   setting({ key: 'mediaS3SecretAccessKey', env: 'MEDIA_S3_SECRET_ACCESS_KEY', default: undefined, parse: text, doc: 'Secret access key for the photo bucket.' }),
   setting({ key: 'mediaS3PathStyle', env: 'MEDIA_S3_PATH_STYLE', default: 'true', parse: boolean, doc: 'Address objects as endpoint/bucket/key (MinIO and most self-hosted stores); false for bucket.endpoint/key (AWS virtual-hosted style).' }),
+  setting({ key: 'geocoder', env: 'GEOCODER', default: 'none', parse: geocoderName, doc: 'Who turns a point into an address for the report widget\'s pin (GET /v1/geocode/reverse): none, nominatim (OpenStreetMap\'s Nominatim or a server of your own) or amap (AMap\'s web service, needs GEOCODER_KEY). See docs/api.md#reverse-geocoding.' }),
+  setting({ key: 'geocoderUrl', env: 'GEOCODER_URL', default: undefined, parse: url, doc: 'Where the geocoder is. Unset: https://nominatim.openstreetmap.org for nominatim, https://restapi.amap.com for amap.' }),
+  setting({ key: 'geocoderKey', env: 'GEOCODER_KEY', default: undefined, parse: text, doc: 'The geocoder\'s key (AMap\'s web-service key); stays on the gateway.' }),
+  setting({ key: 'geocoderTimeoutMs', env: 'GEOCODER_TIMEOUT_MS', default: '3000', parse: integer(100, 60_000), doc: 'How long the gateway waits for the geocoder before answering CL_ERR_GEOCODER_UNAVAILABLE.' }),
+  setting({ key: 'geocoderCacheSeconds', env: 'GEOCODER_CACHE_SECONDS', default: '604800', parse: integer(0, 365 * 86_400), doc: 'How long an address found for a point (rounded to about 10 m) is kept in Redis and answered again without asking the geocoder (0: not kept). Nominatim\'s usage policy asks for caching.' }),
   setting({ key: 'rateLimitPerKey', env: 'RATE_LIMIT_PER_KEY', default: '6000', parse: integer(0, 10_000_000), doc: 'Requests a minute one key or token subject may make to one gateway (0: no limit).' }),
   setting({ key: 'schedulerEnabled', env: 'SCHEDULER_ENABLED', default: 'true', parse: boolean, doc: 'Run the deadline scheduler (warnings and escalations) in this gateway; any number of gateways may, work is claimed atomically.' }),
   setting({ key: 'schedulerPollMs', env: 'SCHEDULER_POLL_MS', default: '1000', parse: integer(10, 60_000), doc: 'How often the deadline scheduler looks for due warnings and escalations.' }),
@@ -266,6 +281,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   if (result.mqttBrokerDynsec && !result.mqttBrokerUrl) {
     throw new CivicLoopError('CL_ERR_CONFIG', 'MQTT_BROKER_DYNSEC is true but MQTT_BROKER_URL is not set; set MQTT_BROKER_URL to the mosquitto broker, or unset MQTT_BROKER_DYNSEC.');
+  }
+  if (result.geocoder === 'amap' && !result.geocoderKey) {
+    throw new CivicLoopError('CL_ERR_CONFIG', 'GEOCODER=amap needs GEOCODER_KEY (the AMap web-service key); set GEOCODER_KEY, or set GEOCODER to none.');
   }
   if (result.arrivalExitMeters < result.arrivalEnterMeters) {
     throw new CivicLoopError('CL_ERR_CONFIG', `ARRIVAL_EXIT_METERS (${result.arrivalExitMeters}) must be at least ARRIVAL_ENTER_METERS (${result.arrivalEnterMeters}); raise ARRIVAL_EXIT_METERS.`);

@@ -62,6 +62,8 @@ export const ERRORS = {
   CL_ERR_ALREADY_EXISTS: define(409, 'A record with this id already exists; pick another id, or change the existing one with PATCH.'),
   CL_ERR_TENANT_CODE_TAKEN: define(409, 'A tenant with this code already exists; pick another code.'),
   CL_ERR_DEVICE_UNREACHABLE: define(409, 'The device cannot be reached that way right now (not connected to this gateway, or its protocol cannot carry this); the message says which.'),
+  CL_ERR_GEOCODER_OFF: define(404, 'No geocoder is configured on this gateway (GEOCODER is none): addresses are not looked up; type the address instead.'),
+  CL_ERR_GEOCODER_UNAVAILABLE: define(502, 'The geocoder (GEOCODER, GEOCODER_URL) did not answer in time or refused the request; the message says which. Try again later, or type the address.', true),
   CL_ERR_DEVICE_TIMEOUT: define(504, 'The device did not answer in time; it may be out of coverage. Try again later.', true),
   CL_ERR_TERMINAL_TAKEN: define(409, 'This JT/T 808 terminal number is already registered to a device (a number names one device across all tenants); check the number.'),
   CL_ERR_TELEMETRY_REFUSED: define(400, 'The device message was refused; the message says which field or value to fix.'),

@@ -339,6 +339,16 @@ export class CivicLoop {
   }
 
   /**
+   * The address at a point, from the gateway's geocoder (GEOCODER): null where it knows none;
+   * CL_ERR_GEOCODER_OFF when none is configured. Without `crs` the tenant's default system applies.
+   */
+  async reverseGeocode(point: { lat: number; lon: number; crs?: CrsName }, options?: RequestOptions & { language?: 'zh-CN' | 'en' }): Promise<string | null> {
+    const { language, ...requestOptions } = options ?? {};
+    const answer = await this.transport.request<{ address: string | null }>({ method: 'GET', path: '/v1/geocode/reverse', query: { lat: point.lat, lon: point.lon, crs: point.crs, language }, ...(options ? { options: requestOptions } : {}) });
+    return answer.address;
+  }
+
+  /**
    * Issues a new key of a kind and revokes the previous ones (secret key only). The new key is
    * returned once; tokens signed with a revoked secret stop verifying.
    */

@@ -134,6 +134,8 @@ export const globalKeys = {
   tenants: `${PREFIX}tenants`,
   /** Tenants with webhook endpoints: the ones whose event streams the delivery loop reads. */
   webhookTenants: `${PREFIX}webhook-tenants`,
+  /** An address the geocoder found for a point (rounded to 4 decimals, about 10 m), in one language. */
+  geocoded: (provider: string, language: string, lat: string, lon: string) => `${PREFIX}geocode:${provider}:${language}:${lat},${lon}`,
   /** The operator's POST responses, replayed for a repeated Idempotency-Key. */
   operatorReplay: (key: string) => `${PREFIX}idemr:operator:${key}`,
 };
