@@ -3,6 +3,8 @@ import type { CategoryCatalogue, Ticket } from '@civicloop/sdk';
 import { h, uid } from './dom.js';
 import { pickLanguage, translator, type Language, type Translate } from './i18n.js';
 import { parsePoint } from './location.js';
+import { isCrsName } from '@civicloop/model/report';
+import type { MapTiles } from './pin-map.js';
 import { myReports } from './my-reports.js';
 import { Outbox, type QueuedReport } from './outbox.js';
 import { reportForm } from './report-form.js';
@@ -134,6 +136,19 @@ export class CivicLoopReport extends HTMLElement {
     });
   }
 
+  /** map-tiles (a raster template), map-attribution and map-crs (the tiles' system, wgs84 when absent). */
+  #tiles(): MapTiles | undefined {
+    const url = this.getAttribute('map-tiles');
+    if (!url) return undefined;
+    const crs = (this.getAttribute('map-crs') ?? 'wgs84').toLowerCase();
+    if (!isCrsName(crs)) {
+      this.#emit('civicloop-error', { message: `map-crs="${crs}" is not wgs84, gcj02 or bd09; the map is not shown.` });
+      return undefined;
+    }
+    const attribution = this.getAttribute('map-attribution');
+    return { url, crs, ...(attribution ? { attribution } : {}) };
+  }
+
   private render(): void {
     const session = this.#session!;
     const t = translator(this.language);
@@ -150,6 +165,8 @@ export class CivicLoopReport extends HTMLElement {
       submit: (item) => this.#submit(item),
       follow: (ticketId) => this.#showMine?.(ticketId),
       nearby: (category, point) => session.resident.tickets.nearby({ category, ...point }),
+      tiles: this.#tiles(),
+      reverseGeocode: (point) => session.resident.reverseGeocode(point, { language: this.language }),
       followInstead: async (ticketId) => {
         // As whoever is signed in now, like a report.
         const { client } = await session.current();

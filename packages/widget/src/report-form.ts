@@ -8,6 +8,7 @@ import { locate, type ConfiguredPoint, type Fix } from './location.js';
 import type { QueuedReport } from './outbox.js';
 import { ReportRefused } from './reporting.js';
 import { MAX_PHOTOS, PhotoError, preparePhoto } from './photos.js';
+import type { MapTiles, PinMap, PinnedPoint } from './pin-map.js';
 
 export interface ReportFormContext {
   t: Translate;
@@ -25,6 +26,10 @@ export interface ReportFormContext {
   nearby: (category: string, point: { lat: number; lon: number; crs?: 'wgs84' | 'gcj02' | 'bd09' }) => Promise<NearbyReport[]>;
   /** Follows one of them instead of reporting; resolves with its number. */
   followInstead: (ticketId: string) => Promise<string>;
+  /** The `map-tiles` attributes: with them the place is shown on a small map with a movable pin. */
+  tiles: MapTiles | undefined;
+  /** The address at a point from the gateway's geocoder (null: none known); rejects with CL_ERR_GEOCODER_OFF when there is none. */
+  reverseGeocode: (point: { lat: number; lon: number; crs: 'wgs84' | 'gcj02' | 'bd09' }) => Promise<string | null>;
 }
 
 const RECENT_KEY = 'civicloop:recent-categories';
@@ -51,6 +56,9 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
   // `url` is a preview; undefined for a photo the browser cannot draw (HEIC, converted upstream).
   const photos: { blob: Blob; name: string; url: string | undefined }[] = [];
   let fix: Fix | undefined;
+  /** Where the resident put the pin by moving the map; it wins over the device's fix. */
+  let pinned: PinnedPoint | undefined;
+  let pin: PinMap | undefined;
   let catalogue: CategoryCatalogue | undefined;
 
   const search = h('input', { id: ids.search, type: 'search', part: 'input', autocomplete: 'off', oninput: () => fillCategories() });
@@ -68,6 +76,8 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
   const formError = h('p', { class: 'error', role: 'alert', part: 'error' });
   const submitButton = h('button', { type: 'submit', class: 'primary', part: 'submit' }, t('submit'));
   const retryLocation = h('button', { type: 'button', hidden: true, onclick: () => findLocation() }, t('locationRetry'));
+  const mapBox = h('div', { class: 'map-box', hidden: true });
+  const mapHint = h('p', { class: 'hint', hidden: true }, t('mapHint'));
 
   const form = h(
     'form',
@@ -82,7 +92,7 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     fileInput,
     thumbs,
     photoError,
-    h('fieldset', {}, h('legend', {}, t('location')), locStatus, retryLocation, h('label', { for: ids.address }, t('address')), address),
+    h('fieldset', {}, h('legend', {}, t('location')), locStatus, retryLocation, mapBox, mapHint, h('label', { for: ids.address }, t('address')), address),
     nearbyList,
     h('label', { for: ids.description }, t('description')),
     description,
@@ -168,11 +178,61 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
       locStatus.textContent = t('located', { m: fix.accuracy });
       address.required = false;
       void offerNearby();
+      if (!pinned) {
+        void lookUpAddress(fix);
+        void showMap(fix);
+      }
     } catch {
       fix = undefined;
-      locStatus.textContent = t('locationDenied');
-      address.required = true;
+      address.required = !pinned;
       retryLocation.hidden = false;
+      // No fix: the map opens on the estate's point, and the resident moves it to the problem.
+      if (ctx.tiles && ctx.fallbackPoint && !pinned) {
+        locStatus.textContent = t('locationDeniedMap');
+        void showMap(ctx.fallbackPoint);
+      } else {
+        locStatus.textContent = t('locationDenied');
+      }
+    }
+  }
+
+  /** The small map with its pin, when tiles are configured; MapLibre-free and loaded only now (Leaflet, its own chunk). */
+  async function showMap(point: { lat: number; lon: number; crs?: 'wgs84' | 'gcj02' | 'bd09' }): Promise<void> {
+    if (!ctx.tiles) return;
+    if (pin) return pin.moveTo(point);
+    mapBox.hidden = mapHint.hidden = false;
+    try {
+      const { pinMap } = await import('./pin-map.js');
+      pin ??= pinMap(mapBox, point, ctx.tiles, t('mapLabel'), (moved) => {
+        pinned = moved;
+        locStatus.textContent = t('pinMoved');
+        address.required = false;
+        address.removeAttribute('aria-invalid');
+        void offerNearby();
+        void lookUpAddress(moved);
+      });
+    } catch {
+      // The map could not load (offline, say): the text fields work as without one.
+      mapBox.hidden = mapHint.hidden = true;
+    }
+  }
+
+  /**
+   * The address under the point, from the gateway's geocoder, into the address field, unless the
+   * resident typed one of their own. Quietly nothing when no geocoder is configured or it fails.
+   */
+  let autoAddress = '';
+  let lookups = 0;
+  let geocoderOff = false;
+  async function lookUpAddress(point: { lat: number; lon: number; crs?: 'wgs84' | 'gcj02' | 'bd09' }): Promise<void> {
+    if (geocoderOff || (address.value.trim() && address.value !== autoAddress)) return;
+    const asked = ++lookups;
+    try {
+      const found = await ctx.reverseGeocode({ lat: point.lat, lon: point.lon, crs: point.crs ?? 'wgs84' });
+      if (asked !== lookups || !found || (address.value.trim() && address.value !== autoAddress)) return;
+      address.value = autoAddress = found;
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'CL_ERR_GEOCODER_OFF') geocoderOff = true;
     }
   }
 
@@ -182,7 +242,7 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
    */
   let asked = '';
   async function offerNearby(): Promise<void> {
-    const point = fix ?? ctx.fallbackPoint;
+    const point = pinned ?? fix ?? ctx.fallbackPoint;
     const question = point && category.value ? `${category.value}|${point.lat}|${point.lon}` : '';
     if (question === asked) return;
     asked = question;
@@ -225,12 +285,12 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     const addressText = address.value.trim();
     if (!category.value) return fail(category, t('invalid', { f: t('category') }));
     if (!description.value.trim()) return fail(description, t('invalid', { f: t('description') }));
-    const point = fix ?? (addressText && ctx.fallbackPoint ? { ...ctx.fallbackPoint, accuracy: FALLBACK_ACCURACY_M } : undefined);
+    const point = pinned ?? fix ?? (addressText && ctx.fallbackPoint ? { ...ctx.fallbackPoint, accuracy: FALLBACK_ACCURACY_M } : undefined);
     if (!point) return fail(address, t('needLocation'));
     const input = {
       category: category.value,
       description: description.value.trim(),
-      // The device's fix says it is WGS-84; the estate's configured point says its system if it has one.
+      // The device's fix says it is WGS-84, the pin says the tiles' system; the estate's configured point says its system if it has one.
       location: { lat: point.lat, lon: point.lon, accuracy: point.accuracy, ...(point.crs ? { crs: point.crs } : {}), ...(addressText ? { address: addressText } : {}) },
       channel: 'widget' as const,
       ...(contact.value.trim() ? { contact: contact.value.trim() } : {}),
@@ -280,6 +340,13 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     renderThumbs();
     form.reset();
     asked = '';
+    pinned = undefined;
+    autoAddress = '';
+    if (fix) {
+      pin?.moveTo(fix);
+      locStatus.textContent = t('located', { m: fix.accuracy });
+      void lookUpAddress(fix);
+    }
     nearbyList.hidden = true;
     fillCategories();
     container.replaceChildren(form);

@@ -14,6 +14,12 @@ h2{font-size:1.15rem;margin:0 0 12px}
 [role=tab][aria-selected=true]{color:var(--civicloop-fg);border-bottom-color:var(--civicloop-accent);font-weight:600}
 label,legend{display:block;font-weight:600;margin:12px 0 4px}
 fieldset{border:0;padding:0;margin:0}
+.map-box{position:relative;height:220px;margin:8px 0;border-radius:8px;overflow:hidden;border:1px solid #b8bfcc}
+.map-box[hidden]{display:none}
+.pin-map{height:100%;font:inherit}
+.pin-map:focus-visible{outline:3px solid var(--civicloop-accent);outline-offset:-3px}
+.pin{position:absolute;left:50%;top:50%;width:26px;height:26px;margin:-30px 0 0 -13px;border-radius:50% 50% 50% 0;background:var(--civicloop-danger);border:2px solid #fff;transform:rotate(-45deg);z-index:1000;pointer-events:none;box-shadow:0 1px 4px rgba(0,0,0,.4)}
+.pin::after{content:"";position:absolute;left:7px;top:7px;width:8px;height:8px;border-radius:50%;background:#fff}
 input[type=text],input[type=search],input[type=tel],select,textarea{width:100%;font:inherit;padding:8px;border:1px solid #b8bfcc;border-radius:6px;background:#fff;color:inherit}
 textarea{min-height:84px;resize:vertical}
 .check{display:flex;gap:8px;align-items:flex-start;font-weight:400}

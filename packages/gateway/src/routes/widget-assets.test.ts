@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUDGETS } from '@civicloop/widget/budgets';
 import { startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
 
 let gw: TestGateway;
@@ -58,9 +59,14 @@ describe('GET /widget/{file}', () => {
     const gzip = await rawGet('/widget/civicloop-widget.js', { 'accept-encoding': 'gzip;q=1, br;q=0' });
     expect(gzip.headers['content-encoding']).toBe('gzip');
     expect(gunzipSync(gzip.body).equals(plain.body)).toBe(true);
-    // What goes over the wire holds the widget's budget (25 KB gzipped), and brotli is smaller still.
-    expect(gzip.body.length).toBeLessThan(25 * 1024);
+    // What goes over the wire holds the widget's budget (27 KB gzipped), and brotli is smaller still.
+    expect(gzip.body.length).toBeLessThan(BUDGETS['civicloop-widget.js']);
     expect(br.body.length).toBeLessThan(gzip.body.length);
+    // The resident's small map comes as a file of its own, within its budget too.
+    const pinMap = await rawGet('/widget/civicloop-pin-map.js', { 'accept-encoding': 'gzip' });
+    expect(pinMap.status).toBe(200);
+    expect(pinMap.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(pinMap.body.length).toBeLessThan(BUDGETS['civicloop-pin-map.js']);
     expect(br.headers.etag).toBe(etag);
     expect((await rawGet('/widget/civicloop-widget.js', { 'accept-encoding': 'br;q=0, gzip;q=0' })).headers['content-encoding']).toBeUndefined();
 

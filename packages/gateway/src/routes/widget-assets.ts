@@ -11,6 +11,9 @@ const FILES: Record<string, string> = {
   'civicloop-widget.js': 'text/javascript; charset=utf-8',
   'loader.js.map': 'application/json',
   'civicloop-widget.js.map': 'application/json',
+  // The resident's small map (Leaflet), imported by the widget only when map-tiles is set.
+  'civicloop-pin-map.js': 'text/javascript; charset=utf-8',
+  'civicloop-pin-map.js.map': 'application/json',
 };
 
 function widgetDist(): string | undefined {
