@@ -5,7 +5,7 @@ import { CivicLoop } from '@civicloop/sdk';
 import { BIN_REPORT, startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
 import { accessibilityViolations, launchChromiumWithWebGL } from '../../../test-support/browser.js';
 import { serveTiles } from '../../../test-support/tiles.js';
-import { startConsole, type ConsoleMapOptions } from './console.js';
+import { startConsole, type ConsoleMapOptions, type ConsoleOperator } from './console.js';
 
 const publicDir = new URL('../dist/public/', import.meta.url);
 let gw: TestGateway;
@@ -28,8 +28,8 @@ afterAll(async () => {
 });
 
 /** A console with this map configuration, opened in a fresh page; CSP complaints are collected. */
-async function openConsole(map: ConsoleMapOptions): Promise<{ page: Page; csp: string[]; close(): Promise<void> }> {
-  const consoleServer = await startConsole({ gatewayUrl: gw.url, secretKey: gw.tenant.secretKey, publishableKey: gw.tenant.publishableKey, publicDir, map });
+async function openConsole(map: ConsoleMapOptions, operator?: ConsoleOperator): Promise<{ page: Page; csp: string[]; close(): Promise<void> }> {
+  const consoleServer = await startConsole({ gatewayUrl: gw.url, secretKey: gw.tenant.secretKey, publishableKey: gw.tenant.publishableKey, publicDir, map, ...(operator ? { operator } : {}) });
   await gw.services.tenants.updatePolicy(gw.tenant.id, { allowedOrigins: [new URL(consoleServer.url).origin] });
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
   const page = await context.newPage();
@@ -130,5 +130,94 @@ describe('the console map over the command centre\'s own tiles (MapLibre)', { ti
   it('refuses a map configuration it cannot serve, naming the option', async () => {
     await expect(startConsole({ gatewayUrl: gw.url, secretKey: gw.tenant.secretKey, publishableKey: gw.tenant.publishableKey, publicDir, map: { tileUrl: 'tiles/{z}/{x}/{y}.png' } })).rejects.toThrow('dispatcher-console: map.tileUrl is not an http(s) URL: tiles/{z}/{x}/{y}.png');
     await expect(startConsole({ gatewayUrl: gw.url, secretKey: gw.tenant.secretKey, publishableKey: gw.tenant.publishableKey, publicDir, map: { styleUrl: tiles.styleUrl, tileUrl: tiles.tileUrl } })).rejects.toThrow('dispatcher-console: set map.styleUrl or map.tileUrl, not both');
+  });
+
+  it('lets an admin add zones from a GeoJSON file (in GCJ-02) and by drawing on the map, refuses what cannot be a zone, and removes one', async () => {
+    // Two villages as a GIS department would export them, read off AMap (GCJ-02).
+    const square = (lon: number, lat: number) => [[[lon, lat], [lon + 0.01, lat], [lon + 0.01, lat + 0.01], [lon, lat + 0.01], [lon, lat]]];
+    const villages = { type: 'FeatureCollection', features: [
+      { type: 'Feature', id: 'liede', properties: { name: '猎德村' }, geometry: { type: 'Polygon', coordinates: square(113.33, 23.12) } },
+      { type: 'Feature', properties: { id: 'xian', name: '冼村' }, geometry: { type: 'Polygon', coordinates: square(113.315, 23.125) } },
+    ] };
+    const { page, csp, close } = await openConsole({ tileUrl: tiles.tileUrl }, { sub: 'a-1', role: 'admin', name: '吴管理 Wu' });
+    try {
+      const admin = page.locator('#zones-admin');
+      const rows = admin.locator('tr[data-zone]');
+      await expect.poll(() => rows.count()).toBe(1);
+      const status = admin.locator('.status');
+
+      // A file that is not zones: said plainly, nothing saved.
+      await page.setInputFiles('#zone-file', { name: 'roads.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify({ type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates: [[113.3, 23.1], [113.4, 23.2]] } })) });
+      await expect.poll(() => status.textContent()).toBe('roads.geojson: The feature is a LineString; a zone needs a Polygon or MultiPolygon.');
+
+      // The villages, routed to sanitation for its categories.
+      await page.selectOption('#zone-crs', 'gcj02');
+      await page.setInputFiles('#zone-file', { name: 'villages.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify(villages)) });
+      await expect.poll(() => admin.locator('[data-outline]').textContent()).toBe('villages.geojson: 2 outlines read 已读取 (猎德村, 冼村)');
+      await page.selectOption('#zone-type', 'village');
+      await page.selectOption('#zone-unit', 'sanitation');
+      await page.fill('#zone-categories', 'sanitation.*');
+      await admin.getByRole('button', { name: 'Save zone 保存区域' }).click();
+      await expect.poll(() => status.textContent()).toBe('Saved 已保存: 猎德村, 冼村');
+      await expect.poll(() => rows.count()).toBe(3);
+      expect(await admin.locator('tr[data-zone="liede"] td').first().textContent()).toBe('Village 村');
+      const liede = await server.zones.get('liede');
+      expect(liede).toMatchObject({ name: '猎德村', type: 'village', drawnIn: 'gcj02', routes: [{ unitId: 'sanitation', categories: ['sanitation.*'] }] });
+      // Stored in WGS-84: the GCJ-02 corner moved back by Guangzhou's few hundred metres.
+      expect(liede.geometry.coordinates[0]![0]![0]).not.toBeCloseTo(113.33, 3);
+      // It routes at once: a bin reported (by GPS) inside Liede goes to sanitation; the map draws the new zones.
+      const insideGcj = { lat: 23.125, lon: 113.335 };
+      const inside = await server.tickets.create({ category: 'sanitation.bin_overflow', description: 'Bin in Liede', location: { ...insideGcj, crs: 'gcj02' } });
+      expect(inside.unitId).toBe('sanitation');
+      await expect.poll(() => page.locator('#map').getAttribute('data-zones')).toBe('3');
+
+      // The same file again: the gateway refuses the first (its id is taken), and the console says which.
+      await page.setInputFiles('#zone-file', { name: 'villages.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify(villages)) });
+      await admin.getByRole('button', { name: 'Save zone 保存区域' }).click();
+      await expect.poll(() => status.textContent()).toMatch(/^Not saved 未保存: 猎德村 \(liede\): .+ \(CL_ERR_ALREADY_EXISTS\)$/);
+      expect(await rows.count()).toBe(3);
+      await page.locator('#zone-file').setInputFiles([]);
+
+      // A park drawn on the map: four clicks, finish, save.
+      await admin.getByRole('button', { name: 'Draw on the map 在地图上绘制' }).click();
+      const canvas = (await page.locator('#map canvas.maplibregl-canvas').boundingBox())!;
+      for (const [dx, dy] of [[0.3, 0.3], [0.45, 0.3], [0.45, 0.45], [0.3, 0.45]] as const) {
+        await page.mouse.click(canvas.x + canvas.width * dx, canvas.y + canvas.height * dy);
+      }
+      await expect.poll(() => page.locator('#map').getAttribute('data-drawn-points')).toBe('4');
+      await admin.getByRole('button', { name: 'Finish shape 完成' }).click();
+      expect(await admin.locator('[data-outline]').textContent()).toBe('Drawn outline 已绘制: 4 corners (WGS-84 (GPS))');
+      await page.fill('#zone-id', 'park-1');
+      await page.fill('#zone-name', 'Riverside park 滨江公园');
+      await page.selectOption('#zone-type', 'park');
+      await admin.getByRole('button', { name: 'Save zone 保存区域' }).click();
+      await expect.poll(() => status.textContent()).toBe('Saved 已保存: Riverside park 滨江公园');
+      const park = await server.zones.get('park-1');
+      expect(park.geometry.type).toBe('Polygon');
+      const ring = park.geometry.coordinates[0] as [number, number][];
+      expect(ring).toHaveLength(5);
+      expect(ring[4]).toEqual(ring[0]);
+      // Inside the district the map framed.
+      for (const [lon, lat] of ring) {
+        expect(lon).toBeGreaterThan(113.29);
+        expect(lon).toBeLessThan(113.37);
+        expect(lat).toBeGreaterThan(23.09);
+        expect(lat).toBeLessThan(23.17);
+      }
+      if (process.env.UPDATE_SCREENSHOTS === '1') await admin.screenshot({ path: new URL('../../../docs/images/console-zones.png', import.meta.url).pathname });
+      expect(await accessibilityViolations(page)).toEqual([]);
+
+      // Removed with a second press.
+      const remove = admin.locator('[data-remove-zone="park-1"]');
+      await remove.click();
+      expect(await remove.textContent()).toBe('Press again to remove 再按一次删除');
+      await remove.click();
+      await expect.poll(() => status.textContent()).toBe('Removed 已删除: Riverside park 滨江公园');
+      await expect(server.zones.get('park-1')).rejects.toMatchObject({ code: 'CL_ERR_NOT_FOUND' });
+      expect(csp).toEqual([]);
+    } finally {
+      for (const id of ['liede', 'xian', 'park-1']) await server.zones.remove(id).catch(() => undefined);
+      await close();
+    }
   });
 });

@@ -117,6 +117,7 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
 <aside id="side" aria-label="Alarms, follow-ups, map and figures"><section id="alerts" aria-live="polite"><h2>Alarms 报警</h2></section><section id="followups"><h2>Follow-ups to call 待回访</h2></section><section id="map"><h2>Fleet and tickets 车辆人员与案件</h2></section><section id="chart"><h2>Reported per day 近7日上报</h2></section><section id="blackspots"><h2>Black spots 黑点</h2></section></aside>
 <section id="directory" aria-labelledby="directory-title" hidden></section>
 <section id="devices" aria-labelledby="devices-title" hidden></section>
+<section id="zones-admin" aria-labelledby="zones-admin-title" hidden></section>
 </main></body></html>`;
 
   const fixed = options.operator ?? { sub: 'console-dispatcher', role: 'dispatcher', name: 'Dispatch console' };

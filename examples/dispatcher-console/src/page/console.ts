@@ -1,4 +1,4 @@
-import { AuthenticationError, CivicLoop, type Ticket } from '@civicloop/sdk';
+import { AuthenticationError, CivicLoop, type Ticket, type Zone } from '@civicloop/sdk';
 import { AlertPanel } from './alerts.js';
 import { drawBlackSpots } from './blackspots.js';
 import { Board } from './board.js';
@@ -55,9 +55,19 @@ const zoneList = await client.zones.list({ crs: displayCrs });
 useTimeZone(me.tenant.policy.timeZone);
 document.getElementById('operator')!.textContent = `${me.actor.name ?? me.actor.sub} · ${me.actor.role}`;
 const categoryName = categoryNamer(catalogue);
-const zones = new Map<string, ZoneShape>(
-  zoneList.map((zone) => [zone.id, { id: zone.id, rings: (zone.geometry.type === 'Polygon' ? [zone.geometry.coordinates] : zone.geometry.coordinates) as [number, number][][][] }]),
-);
+const zones = new Map<string, ZoneShape>();
+/** The zones as they are now (at start, and after the admin changes them): the map and the zone filter follow. */
+function showZones(list: readonly Zone[]): void {
+  zones.clear();
+  for (const zone of list) zones.set(zone.id, { id: zone.id, rings: (zone.geometry.type === 'Polygon' ? [zone.geometry.coordinates] : zone.geometry.coordinates) as [number, number][][][] });
+  map.setZones(list.map((zone): ZoneOutline => ({ id: zone.id, name: zone.name, rings: zones.get(zone.id)!.rings })));
+  const zoneFilter = document.getElementById('filter-zone') as HTMLSelectElement | null;
+  if (zoneFilter) {
+    const chosen = zoneFilter.value;
+    zoneFilter.replaceChildren(el('option', { value: '' }, 'Any 全部'), ...list.map((z) => el('option', { value: z.id }, z.name)));
+    zoneFilter.value = list.some((z) => z.id === chosen) ? chosen : '';
+  }
+}
 
 const tickets = new Map<string, Ticket>();
 const alerts = new AlertPanel();
@@ -233,7 +243,7 @@ const sidePanels = Promise.all([
 ]);
 for (const ticket of (await openTickets).flat()) tickets.set(ticket.id, ticket);
 openCount(tickets.size);
-map.setZones(zoneList.map((zone): ZoneOutline => ({ id: zone.id, name: zone.name, rings: zones.get(zone.id)!.rings })));
+showZones(zoneList);
 for (const feature of (await fleetNow).features) map.moveDevice(feature);
 redraw();
 map.draw();
@@ -257,5 +267,10 @@ if (me.actor.role === 'admin') {
   void import('./devices-admin.js')
     .then(({ DevicesAdmin }) => new DevicesAdmin(devicesRoot, ctx, gatewayUrl, me.tenant.id).draw())
     .catch(orSay('devices', 'Devices 设备管理'));
+  const zonesRoot = document.getElementById('zones-admin')!;
+  zonesRoot.hidden = false;
+  void import('./zones-admin.js')
+    .then(({ ZonesAdmin }) => new ZonesAdmin(zonesRoot, ctx, map, showZones).draw())
+    .catch(orSay('zones-admin', 'Zones 区域管理'));
 }
 setInterval(() => void drawBlackSpots(client).catch(() => undefined), 60_000);

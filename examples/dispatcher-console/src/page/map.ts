@@ -120,4 +120,23 @@ export class MapWhenReady implements ConsoleMap {
   draw(): void {
     this.target?.draw();
   }
+  /** The map itself once it has started (the admin's zone drawing needs the tiled one). */
+  current(): ConsoleMap | undefined {
+    return this.target;
+  }
 }
+
+/** A shape being drawn on the map, point by point (clicks on the map add them). */
+export interface Drawing {
+  undo(): void;
+  /** The closed outer ring in the display system, or undefined with fewer than three points; drawing ends. */
+  finish(): [number, number][] | undefined;
+  cancel(): void;
+}
+
+/** A map that can be drawn on: the tiled one (the outline has no real geography to click). */
+export interface DrawableMap extends ConsoleMap {
+  startDrawing(onChange: (points: number) => void): Drawing;
+}
+
+export const isDrawable = (map: ConsoleMap | undefined): map is DrawableMap => !!map && 'startDrawing' in map;

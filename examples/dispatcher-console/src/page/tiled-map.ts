@@ -1,7 +1,7 @@
 import type { CrsName, GeoJsonFeature, Ticket } from '@civicloop/sdk';
 import { Map as MapLibre, Marker, NavigationControl, AttributionControl, setWorkerUrl, type GeoJSONSource, type MapGeoJSONFeature } from 'maplibre-gl';
 import { el } from './dom.js';
-import { CRS_LABEL, type ConsoleMap, type ZoneOutline } from './map.js';
+import { CRS_LABEL, type DrawableMap, type Drawing, type ZoneOutline } from './map.js';
 
 type Collection = { type: 'FeatureCollection'; features: GeoJSON.Feature[] };
 const collection = (features: GeoJSON.Feature[]): Collection => ({ type: 'FeatureCollection', features });
@@ -15,7 +15,7 @@ const BADGE_COLOUR = '#c76b00';
  * for screen readers, click to open or zoom in); the fleet is drawn in WebGL. Points arrive in
  * the tenant's display system, which is the system the configured tiles are drawn in.
  */
-export class TiledMap implements ConsoleMap {
+export class TiledMap implements DrawableMap {
   readonly fleet = new Map<string, GeoJsonFeature>();
   private tickets: readonly Ticket[] = [];
   private zones: readonly ZoneOutline[] = [];
@@ -94,12 +94,59 @@ export class TiledMap implements ConsoleMap {
   draw(): void {
     const zoneFeatures = this.zones.map((zone): GeoJSON.Feature => ({ type: 'Feature', properties: { id: zone.id, name: zone.name }, geometry: { type: 'MultiPolygon', coordinates: zone.rings } }));
     (this.map.getSource('zones') as GeoJSONSource).setData(collection(zoneFeatures));
+    this.box.dataset.zones = String(this.zones.length);
     (this.map.getSource('fleet') as GeoJSONSource).setData(collection([...this.fleet.values()] as unknown as GeoJSON.Feature[]));
     this.box.dataset.fleet = String(this.fleet.size);
     const ticketFeatures = this.tickets.map((t): GeoJSON.Feature => ({ type: 'Feature', properties: { id: t.id, number: t.number, category: t.category, status: t.status }, geometry: { type: 'Point', coordinates: [t.location.lon, t.location.lat] } }));
     (this.map.getSource('tickets') as GeoJSONSource).setData(collection(ticketFeatures));
     this.box.dataset.tickets = String(this.tickets.length);
     if (!this.fitted) this.fitToContent();
+  }
+
+  /** The admin draws a zone: each click on the map adds a corner; the shape so far is shown. */
+  startDrawing(onChange: (points: number) => void): Drawing {
+    const map = this.map;
+    const points: [number, number][] = [];
+    if (!map.getSource('draft')) {
+      map.addSource('draft', { type: 'geojson', data: collection([]) });
+      map.addLayer({ id: 'draft-fill', type: 'fill', source: 'draft', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#c76b00', 'fill-opacity': 0.15 } });
+      map.addLayer({ id: 'draft-line', type: 'line', source: 'draft', paint: { 'line-color': '#c76b00', 'line-width': 2, 'line-dasharray': [2, 1] } });
+      map.addLayer({ id: 'draft-points', type: 'circle', source: 'draft', filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': 4, 'circle-color': '#c76b00' } });
+    }
+    const show = () => {
+      const corners = points.map((p): GeoJSON.Feature => ({ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: p } }));
+      const shape: GeoJSON.Feature[] = points.length >= 3 ? [{ type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[...points, points[0]!]] } }] : points.length === 2 ? [{ type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates: points } }] : [];
+      (map.getSource('draft') as GeoJSONSource).setData(collection([...shape, ...corners]));
+      this.box.dataset.drawnPoints = String(points.length);
+      onChange(points.length);
+    };
+    const click = (event: { lngLat: { lng: number; lat: number } }) => {
+      points.push([Number(event.lngLat.lng.toFixed(7)), Number(event.lngLat.lat.toFixed(7))]);
+      show();
+    };
+    map.on('click', click);
+    map.getCanvas().classList.add('drawing');
+    map.doubleClickZoom.disable();
+    const stop = () => {
+      map.off('click', click);
+      map.getCanvas().classList.remove('drawing');
+      map.doubleClickZoom.enable();
+      points.length = 0;
+      show();
+    };
+    show();
+    return {
+      undo: () => {
+        points.pop();
+        show();
+      },
+      finish: () => {
+        const ring = points.length >= 3 ? [...points, points[0]!] : undefined;
+        if (ring) stop();
+        return ring;
+      },
+      cancel: stop,
+    };
   }
 
   /** The first time there is something to show, the map frames the zones (or else the points). */

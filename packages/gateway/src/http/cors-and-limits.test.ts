@@ -15,6 +15,8 @@ describe('CORS', () => {
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe(PORTAL);
     expect(preflight.headers.get('access-control-allow-headers')).toContain('x-civicloop-key');
+    // Every method the API has, DELETE included (an admin page removing a zone or a webhook).
+    expect(preflight.headers.get('access-control-allow-methods')!.split(', ').sort()).toEqual(['DELETE', 'GET', 'OPTIONS', 'PATCH', 'POST']);
 
     const refused = await api(gw.url, 'GET', '/v1/categories', { key: gw.tenant.publishableKey, headers: { origin: PORTAL } });
     expect(refused.status).toBe(403);

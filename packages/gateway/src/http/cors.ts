@@ -18,7 +18,7 @@ export function installCors(app: FastifyInstance, services: Services): void {
     if (!origin || request.method !== 'OPTIONS') return;
     reply
       .header('access-control-allow-origin', origin)
-      .header('access-control-allow-methods', 'GET, POST, PATCH, OPTIONS')
+      .header('access-control-allow-methods', 'GET, POST, PATCH, DELETE, OPTIONS')
       .header('access-control-allow-headers', ALLOWED_HEADERS)
       .header('access-control-max-age', '600')
       .header('vary', 'Origin')
