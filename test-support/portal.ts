@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import type { Page } from 'playwright-core';
+import { chooseCategory } from './widget.js';
 
 /**
  * Signs a resident in on examples/property-portal and reports through its embedded widget (zh-CN,
@@ -8,7 +9,7 @@ import type { Page } from 'playwright-core';
 export async function reportInPortal(page: Page, report: { flat: string; category: string; description: string }): Promise<string> {
   await page.getByLabel('房号 Flat').fill(report.flat);
   await page.getByRole('button', { name: '登录 Sign in' }).click();
-  await page.getByLabel('问题类型', { exact: true }).selectOption(report.category);
+  await chooseCategory(page, report.category);
   await page.getByLabel('问题描述').fill(report.description);
   await expect.poll(() => page.locator('civicloop-report').getByText(/已定位/).count()).toBe(1);
   await page.getByRole('button', { name: '提交' }).click();

@@ -162,7 +162,7 @@ export class CivicLoopReport extends HTMLElement {
       fallbackPoint: parsePoint(this.getAttribute('default-location')),
       catalogue,
       announce,
-      submit: (item) => this.#submit(item),
+      submit: (item, onUpload) => this.#submit(item, onUpload),
       follow: (ticketId) => this.#showMine?.(ticketId),
       nearby: (category, point) => session.resident.tickets.nearby({ category, ...point }),
       tiles: this.#tiles(),
@@ -229,7 +229,7 @@ export class CivicLoopReport extends HTMLElement {
    * token cannot be had (the session ended) is asked to sign in again: that is not "offline", and
    * the report is not queued, since it could not be told whose it is.
    */
-  async #submit(draft: Omit<QueuedReport, 'owner'>): Promise<Ticket | 'queued'> {
+  async #submit(draft: Omit<QueuedReport, 'owner'>, onUpload?: (uploaded: number, total: number) => void): Promise<Ticket | 'queued'> {
     const session = this.#session!;
     const t = translator(this.language);
     const queue = async (owner: string | undefined) => {
@@ -248,7 +248,7 @@ export class CivicLoopReport extends HTMLElement {
       throw error;
     }
     try {
-      const ticket = await sendReport(current.client, { ...draft, owner: current.owner });
+      const ticket = await sendReport(current.client, { ...draft, owner: current.owner }, onUpload);
       this.#emit('civicloop-submitted', { ticket });
       this.#listen();
       return ticket;

@@ -8,6 +8,7 @@ import { locate, type ConfiguredPoint, type Fix } from './location.js';
 import type { QueuedReport } from './outbox.js';
 import { ReportRefused } from './reporting.js';
 import { MAX_PHOTOS, PhotoError, preparePhoto } from './photos.js';
+import { categoryPicker } from './category-picker.js';
 import type { MapTiles, PinMap, PinnedPoint } from './pin-map.js';
 
 export interface ReportFormContext {
@@ -17,8 +18,8 @@ export interface ReportFormContext {
   /** The `default-location` attribute: where a report without a device fix is placed. */
   fallbackPoint: ConfiguredPoint | undefined;
   catalogue: () => Promise<CategoryCatalogue>;
-  /** Sends now, or queues when offline; resolves with the ticket, or 'queued'. */
-  submit: (item: Omit<QueuedReport, 'owner'>) => Promise<Ticket | 'queued'>;
+  /** Sends now, or queues when offline; resolves with the ticket, or 'queued'. Photos uploaded so far are reported as they go. */
+  submit: (item: Omit<QueuedReport, 'owner'>, onUpload: (uploaded: number, total: number) => void) => Promise<Ticket | 'queued'>;
   announce: (text: string) => void;
   /** Shows the resident's reports with this one in focus. */
   follow: (ticketId: string) => void;
@@ -52,7 +53,7 @@ function rememberCategory(code: string): void {
 /** The report form: category, photos, location, description, contact, anonymity, submit. */
 export function reportForm(ctx: ReportFormContext): HTMLElement {
   const { t } = ctx;
-  const ids = { search: uid('cl-search'), category: uid('cl-category'), file: uid('cl-file'), address: uid('cl-address'), description: uid('cl-desc'), contact: uid('cl-contact'), anonymous: uid('cl-anon'), locStatus: uid('cl-loc') };
+  const ids = { file: uid('cl-file'), photoHint: uid('cl-photo-hint'), address: uid('cl-address'), description: uid('cl-desc'), contact: uid('cl-contact'), anonymous: uid('cl-anon'), locStatus: uid('cl-loc') };
   // `url` is a preview; undefined for a photo the browser cannot draw (HEIC, converted upstream).
   const photos: { blob: Blob; name: string; url: string | undefined }[] = [];
   let fix: Fix | undefined;
@@ -61,15 +62,32 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
   let pin: PinMap | undefined;
   let catalogue: CategoryCatalogue | undefined;
 
-  const search = h('input', { id: ids.search, type: 'search', part: 'input', autocomplete: 'off', oninput: () => fillCategories() });
-  const category = h('select', { id: ids.category, size: 7, required: true, part: 'input category', 'aria-describedby': `${ids.category}-err`, onchange: () => void offerNearby() });
-  const categoryError = h('p', { id: `${ids.category}-err`, class: 'error', hidden: true });
-  const fileInput = h('input', { id: ids.file, type: 'file', accept: 'image/jpeg,image/png,image/webp,image/heic,image/*', capture: 'environment', multiple: true, part: 'input', onchange: () => addPhotos() });
+  const category = categoryPicker({
+    t,
+    language: ctx.language,
+    onChange: () => {
+      if (formError.textContent === t('invalid', { f: t('category') })) formError.textContent = '';
+      void offerNearby();
+    },
+  });
+  // The camera first, as a large tile (the input itself stays focusable, visually hidden under it).
+  const fileInput = h('input', { id: ids.file, type: 'file', class: 'sr', accept: 'image/jpeg,image/png,image/webp,image/heic,image/*', capture: 'environment', multiple: true, part: 'input', 'aria-describedby': ids.photoHint, onchange: () => addPhotos() });
+  const cameraIcon = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  cameraIcon.setAttribute('viewBox', '0 0 24 24');
+  cameraIcon.setAttribute('aria-hidden', 'true');
+  cameraIcon.setAttribute('class', 'icon');
+  const cameraPath = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+  cameraPath.setAttribute('d', 'M4 8h3l2-3h6l2 3h3v11H4zM12 16a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7z');
+  cameraIcon.append(cameraPath);
+  const photoTile = h('div', { class: 'photo-tile', part: 'photo-tile' }, fileInput, h('label', { for: ids.file }, cameraIcon, h('span', {}, t('photos'))), h('p', { id: ids.photoHint, class: 'hint' }, t('photoTileHint')));
+  const progress = h('progress', { part: 'progress', hidden: true, max: 1, value: 0, 'aria-label': t('uploading', { n: 0, total: 0 }) });
+  const progressText = h('p', { class: 'hint', role: 'status', hidden: true });
   const thumbs = h('ul', { class: 'thumbs', 'aria-label': t('photosChosen') });
   const photoError = h('p', { class: 'error', role: 'alert', part: 'photo-error' });
   const locStatus = h('p', { id: ids.locStatus, class: 'hint', role: 'status' }, t('locateOnStart'));
   const nearbyList = h('section', { part: 'nearby', hidden: true, 'aria-live': 'polite' });
   const address = h('input', { id: ids.address, type: 'text', maxlength: 300, placeholder: t('addressHint'), autocomplete: 'street-address', part: 'input', 'aria-describedby': ids.locStatus });
+  const addressRequired = h('span', { class: 'req', 'aria-hidden': 'true', hidden: true }, ' *');
   const description = h('textarea', { id: ids.description, required: true, maxlength: 4000, part: 'input' });
   const contact = h('input', { id: ids.contact, type: 'tel', maxlength: 100, autocomplete: 'tel', part: 'input' });
   const anonymous = h('input', { id: ids.anonymous, type: 'checkbox' });
@@ -83,48 +101,24 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     'form',
     // The location is asked for once the resident starts a report, not when the page opens.
     { part: 'form', novalidate: true, onsubmit: (event: Event) => onSubmit(event), onfocusin: () => startLocating() },
-    h('label', { for: ids.search }, t('categorySearch')),
-    search,
-    h('label', { for: ids.category }, t('category')),
-    category,
-    categoryError,
-    h('label', { for: ids.file }, t('photos')),
-    fileInput,
+    h('p', { class: 'hint' }, h('span', { class: 'req', 'aria-hidden': 'true' }, '* '), t('requiredNote')),
+    photoTile,
     thumbs,
     photoError,
-    h('fieldset', {}, h('legend', {}, t('location')), locStatus, retryLocation, mapBox, mapHint, h('label', { for: ids.address }, t('address')), address),
+    category.element,
+    h('fieldset', {}, h('legend', {}, t('location')), locStatus, retryLocation, mapBox, mapHint, h('label', { for: ids.address }, t('address'), addressRequired), address),
     nearbyList,
-    h('label', { for: ids.description }, t('description')),
+    h('label', { for: ids.description }, t('description'), h('span', { class: 'req', 'aria-hidden': 'true' }, ' *')),
     description,
     h('label', { for: ids.contact }, t('contact')),
     contact,
     h('label', { class: 'check', for: ids.anonymous }, anonymous, t('anonymous')),
     formError,
+    progress,
+    progressText,
     h('div', { class: 'actions' }, submitButton),
   );
   const container = h('div', {}, form);
-
-  function categoryName(code: string): string {
-    const found = catalogue?.categories.find((c) => c.code === code);
-    return found ? found.name[ctx.language] : code;
-  }
-
-  function fillCategories(): void {
-    if (!catalogue) return;
-    const needle = search.value.trim().toLowerCase();
-    const chosen = category.value;
-    const matches = catalogue.categories.filter((c) => !needle || c.code.includes(needle) || c.name['zh-CN'].toLowerCase().includes(needle) || c.name.en.toLowerCase().includes(needle));
-    const groups: HTMLOptGroupElement[] = [];
-    const recent = recentCategories().filter((code) => matches.some((c) => c.code === code));
-    if (recent.length) groups.push(h('optgroup', { label: t('categoryRecent') }, recent.map((code) => h('option', { value: code }, categoryName(code)))));
-    for (const group of catalogue.groups) {
-      const members = matches.filter((c) => c.group === group.code && !recent.includes(c.code));
-      if (members.length) groups.push(h('optgroup', { label: group.name[ctx.language] }, members.map((c) => h('option', { value: c.code }, c.name[ctx.language]))));
-    }
-    category.replaceChildren(...groups);
-    if (!matches.length) category.append(h('option', { disabled: true, value: '' }, t('categoryNone')));
-    if (chosen && matches.some((c) => c.code === chosen)) category.value = chosen;
-  }
 
   async function addPhotos(): Promise<void> {
     photoError.textContent = '';
@@ -165,6 +159,12 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     fileInput.focus();
   }
 
+  /** Without a place from the device or the pin, the address must be typed: marked required. */
+  function needAddress(on: boolean): void {
+    address.required = on;
+    addressRequired.hidden = !on;
+  }
+
   let locating: Promise<void> | undefined;
   function startLocating(): void {
     locating ??= findLocation();
@@ -176,7 +176,7 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     try {
       fix = await locate();
       locStatus.textContent = t('located', { m: fix.accuracy });
-      address.required = false;
+      needAddress(false);
       void offerNearby();
       if (!pinned) {
         void lookUpAddress(fix);
@@ -184,7 +184,7 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
       }
     } catch {
       fix = undefined;
-      address.required = !pinned;
+      needAddress(!pinned);
       retryLocation.hidden = false;
       // No fix: the map opens on the estate's point, and the resident moves it to the problem.
       if (ctx.tiles && ctx.fallbackPoint && !pinned) {
@@ -206,7 +206,7 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
       pin ??= pinMap(mapBox, point, ctx.tiles, t('mapLabel'), (moved) => {
         pinned = moved;
         locStatus.textContent = t('pinMoved');
-        address.required = false;
+        needAddress(false);
         address.removeAttribute('aria-invalid');
         void offerNearby();
         void lookUpAddress(moved);
@@ -243,11 +243,11 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
   let asked = '';
   async function offerNearby(): Promise<void> {
     const point = pinned ?? fix ?? ctx.fallbackPoint;
-    const question = point && category.value ? `${category.value}|${point.lat}|${point.lon}` : '';
+    const question = point && category.value() ? `${category.value()}|${point.lat}|${point.lon}` : '';
     if (question === asked) return;
     asked = question;
     if (!question || !point) return void (nearbyList.hidden = true);
-    const found = await ctx.nearby(category.value, { lat: point.lat, lon: point.lon, ...(point.crs ? { crs: point.crs } : {}) }).catch(() => [] as NearbyReport[]);
+    const found = await ctx.nearby(category.value(), { lat: point.lat, lon: point.lon, ...(point.crs ? { crs: point.crs } : {}) }).catch(() => [] as NearbyReport[]);
     // Only the answer to the latest question is shown.
     if (asked !== question) return;
     const others = found.filter((report) => !report.mine);
@@ -281,14 +281,18 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
   async function onSubmit(event: Event): Promise<void> {
     event.preventDefault();
     formError.textContent = '';
-    for (const field of [category, description, address]) field.removeAttribute('aria-invalid');
+    for (const field of [description, address]) field.removeAttribute('aria-invalid');
+    category.invalid(false);
     const addressText = address.value.trim();
-    if (!category.value) return fail(category, t('invalid', { f: t('category') }));
+    if (!category.value()) {
+      formError.textContent = t('invalid', { f: t('category') });
+      return category.invalid(true);
+    }
     if (!description.value.trim()) return fail(description, t('invalid', { f: t('description') }));
     const point = pinned ?? fix ?? (addressText && ctx.fallbackPoint ? { ...ctx.fallbackPoint, accuracy: FALLBACK_ACCURACY_M } : undefined);
     if (!point) return fail(address, t('needLocation'));
     const input = {
-      category: category.value,
+      category: category.value(),
       description: description.value.trim(),
       // The device's fix says it is WGS-84, the pin says the tiles' system; the estate's configured point says its system if it has one.
       location: { lat: point.lat, lon: point.lon, accuracy: point.accuracy, ...(point.crs ? { crs: point.crs } : {}), ...(addressText ? { address: addressText } : {}) },
@@ -302,7 +306,7 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     submitButton.textContent = t('submitting');
     try {
       const item: Omit<QueuedReport, 'owner'> = { key: `widget-${crypto.randomUUID()}`, publishableKey: ctx.publishableKey, input, photos: photos.map((p) => p.blob), savedAt: new Date().toISOString() };
-      const outcome = await ctx.submit(item);
+      const outcome = await ctx.submit(item, (uploaded, total) => showProgress(uploaded, total));
       rememberCategory(input.category);
       if (outcome === 'queued') showOutcome(t('queued'));
       else showOutcome(t('submitted', { n: outcome.number }), expectedBy(outcome), outcome.id);
@@ -312,7 +316,19 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     } finally {
       submitButton.disabled = false;
       submitButton.textContent = t('submit');
+      progress.hidden = progressText.hidden = true;
     }
+  }
+
+  /** Photos go up one by one before the report: how many are up (whole photos, not bytes). */
+  function showProgress(uploaded: number, total: number): void {
+    if (total === 0) return;
+    progress.hidden = progressText.hidden = false;
+    progress.max = total;
+    progress.value = uploaded;
+    const text = uploaded < total ? t('uploading', { n: uploaded + 1, total }) : t('uploaded', { total });
+    progress.setAttribute('aria-label', text);
+    progressText.textContent = text;
   }
 
   /** When it should be dealt with: its deadline once dispatched, else the category's usual time. */
@@ -348,15 +364,17 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
       void lookUpAddress(fix);
     }
     nearbyList.hidden = true;
-    fillCategories();
+    // The type just used now leads the list.
+    if (catalogue) category.fill(catalogue, recentCategories());
+    category.reset();
     container.replaceChildren(form);
-    search.focus();
+    fileInput.focus();
   }
 
   ctx.catalogue().then(
     (loaded) => {
       catalogue = loaded;
-      fillCategories();
+      category.fill(loaded, recentCategories());
     },
     (error: unknown) => {
       formError.textContent = t('error', { e: errorText(error, ctx.language) });

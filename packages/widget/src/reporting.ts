@@ -21,11 +21,13 @@ export function isSignedOut(error: unknown): boolean {
  * client that acts as exactly one resident. Sent again after a failure, the photos land on the
  * same content-addressed names and the key returns the ticket the first attempt made.
  */
-export async function sendReport(client: CivicLoop, item: QueuedReport): Promise<Ticket> {
+export async function sendReport(client: CivicLoop, item: QueuedReport, onUpload?: (uploaded: number, total: number) => void): Promise<Ticket> {
   const photos = [];
+  onUpload?.(0, item.photos.length);
   for (const [index, blob] of item.photos.entries()) {
     const uploaded = await client.media.upload(blob, `photo-${index + 1}.jpg`);
     photos.push({ ref: uploaded.ref });
+    onUpload?.(index + 1, item.photos.length);
   }
   return client.tickets.create({ ...item.input, ...(photos.length ? { photos } : {}) }, { idempotencyKey: item.key });
 }

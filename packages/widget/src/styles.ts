@@ -35,6 +35,28 @@ button:disabled{opacity:.6;cursor:progress}
 .nearby{list-style:none;margin:0;padding:0}
 .nearby li{display:flex;gap:8px;align-items:center;justify-content:space-between;border-top:1px solid #ecd9a0;padding:6px 0}
 .nearby p{margin:0}
+.req{color:var(--civicloop-danger);font-weight:700}
+.req[hidden]{display:none}
+.icon{width:24px;height:24px;flex:none;fill:none;stroke:currentColor;stroke-width:1.8;stroke-linecap:round;stroke-linejoin:round}
+.photo-tile{position:relative;margin:8px 0}
+.photo-tile label{display:flex;flex-direction:column;align-items:center;justify-content:center;gap:6px;min-height:132px;margin:0;border:2px dashed #9aa6bb;border-radius:var(--civicloop-radius);background:#f4f7fc;color:var(--civicloop-accent);cursor:pointer;text-align:center;padding:12px}
+.photo-tile .icon{width:44px;height:44px}
+.photo-tile:focus-within label{outline:3px solid var(--civicloop-accent);outline-offset:2px}
+.categories{margin-top:8px}
+.groups{display:grid;grid-template-columns:repeat(auto-fill,minmax(140px,1fr));gap:8px;margin-top:8px}
+.group{border:1px solid #d7dbe3;border-radius:8px;background:#fff}
+.group[open]{grid-column:1/-1}
+.group[hidden]{display:none}
+.group summary{display:flex;align-items:center;gap:8px;padding:10px;cursor:pointer;font-weight:600;list-style:none;color:var(--civicloop-fg)}
+.group summary::-webkit-details-marker{display:none}
+.group .count{color:var(--civicloop-muted);font-weight:400;margin-left:auto}
+.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(130px,1fr));gap:6px;padding:0 8px 8px}
+.tile{position:relative;display:flex;align-items:center;margin:0;padding:10px;border:1px solid #b8bfcc;border-radius:6px;font-weight:400;cursor:pointer;min-height:44px}
+.tile[hidden]{display:none}
+.tile input{position:absolute;opacity:0;width:1px;height:1px}
+.tile:has(input:checked){border:2px solid var(--civicloop-accent);background:#e8f1fc;font-weight:600}
+.tile:has(input:focus-visible){outline:3px solid var(--civicloop-accent);outline-offset:2px}
+progress{width:100%;height:10px;margin-top:8px}
 .thumbs{display:flex;gap:8px;flex-wrap:wrap;margin:8px 0;padding:0;list-style:none}
 .thumbs li{position:relative}
 .thumbs img,.thumbs .file{width:84px;height:84px;object-fit:cover;border-radius:6px;display:block}

@@ -10,6 +10,7 @@ import { fromWgs84 } from '@civicloop/model/crs';
 import { startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
 import { accessibilityViolations, CSP_RECORDER, launchChromium, send, serveHost, violations } from '../../../test-support/browser.js';
 import { serveTiles } from '../../../test-support/tiles.js';
+import { chooseCategory } from '../../../test-support/widget.js';
 
 // The resident's small map: real Chromium, the widget as shipped (dist/), a real gateway whose
 // geocoder is a stand-in speaking Nominatim's documented format, and tiles served by the test.
@@ -89,6 +90,7 @@ const shadow = (page: Page) => page.locator('civicloop-report');
 async function dragPin(page: Page, from: { lat: number; lon: number }, to: { lat: number; lon: number }): Promise<void> {
   const a = pixels(fromWgs84(from.lat, from.lon, 'gcj02'), 17);
   const b = pixels(fromWgs84(to.lat, to.lon, 'gcj02'), 17);
+  await shadow(page).locator('[part="map"]').scrollIntoViewIfNeeded();
   const box = (await shadow(page).locator('[part="map"]').boundingBox())!;
   // Grab the map on the side it moves away from, and pull it the other way.
   const start = { x: box.x + box.width / 2 + (b.x > a.x ? box.width / 2 - 10 : 0), y: box.y + box.height / 2 + (b.y > a.y ? box.height / 2 - 10 : -(box.height / 2 - 10)) };
@@ -113,13 +115,13 @@ describe('<civicloop-report> with a map: the pin', { timeout: 90_000 }, () => {
       // Our tiles, not anyone else's; the address of where the phone is, looked up by the gateway.
       await expect.poll(() => tiles.requested.length).toBeGreaterThan(0);
       expect(tiles.requested.every((tile) => tile.startsWith('/tiles/17/'))).toBe(true);
-      const address = page.getByLabel('Address', { exact: true });
+      const address = page.getByLabel(/^Address( \*)?$/);
       await expect.poll(() => address.inputValue()).toBe('Huacheng Avenue, Tianhe District, Guangzhou');
       expect(nominatim.asked[0]).toMatchObject({ language: 'en' });
       expect(nominatim.asked[0]!.lat).toBeCloseTo(PHONE.lat, 5);
 
       // 300 m from the neighbour's report: not offered.
-      await page.getByLabel('Type of problem').selectOption('sanitation.scattered_litter');
+      await chooseCategory(page, 'sanitation.scattered_litter');
       const offered = shadow(page).locator('[part="nearby"]');
       expect(await offered.isVisible()).toBe(false);
 
@@ -144,7 +146,7 @@ describe('<civicloop-report> with a map: the pin', { timeout: 90_000 }, () => {
       // A different problem 100 m north of the phone: reported where the pin was put.
       await shadow(page).getByRole('button', { name: 'Report another problem' }).click();
       await shadow(page).locator('input[type="search"]').first().focus();
-      await page.getByLabel('Type of problem').selectOption('sanitation.bin_overflow');
+      await chooseCategory(page, 'sanitation.bin_overflow');
       const north = { lat: PHONE.lat + 100 / 111_320, lon: PHONE.lon };
       await dragPin(page, PHONE, north);
       await expect.poll(() => shadow(page).getByText('Placed where the pin is.').count()).toBe(1);

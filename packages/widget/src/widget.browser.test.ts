@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
 import { signToken, type Ticket } from '@civicloop/model';
 import { api, startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
-import { CSP_RECORDER, launchChromium, send, serveHost, violations } from '../../../test-support/browser.js';
+import { accessibilityViolations, CSP_RECORDER, launchChromium, send, serveHost, violations } from '../../../test-support/browser.js';
+import { chooseCategory } from '../../../test-support/widget.js';
 
 // Real Chromium against the real gateway, the widget as shipped (dist/, built by npm test).
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -58,7 +59,7 @@ const startReport = (page: Page) => shadow(page).locator('input[type="search"]')
 const announcer = (page: Page) => shadow(page).locator('[part="announcer"]');
 
 async function fillReport(page: Page, description: string) {
-  await page.getByLabel('Type of problem').selectOption('sanitation.bin_overflow');
+  await chooseCategory(page, 'sanitation.bin_overflow');
   await page.getByLabel('What is the problem?').fill(description);
 }
 
@@ -131,10 +132,20 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     await fillReport(page, 'Bin overflowing by gate 2');
     await page.getByLabel('Photos (up to 3)').setInputFiles({ name: 'bin.jpg', mimeType: 'image/jpeg', buffer: photo });
     await expect.poll(() => shadow(page).locator('.thumbs img').count()).toBe(1);
+    // The upload's progress as it is said while the photo goes up, collected as it changes.
+    await page.evaluate(() => {
+      const root = document.querySelector('civicloop-report')!.shadowRoot!;
+      const said: string[] = ((window as unknown as { progressSaid: string[] }).progressSaid = []);
+      new MutationObserver(() => {
+        const label = root.querySelector('[part="progress"]')?.getAttribute('aria-label');
+        if (label && said.at(-1) !== label) said.push(label);
+      }).observe(root, { subtree: true, attributes: true, attributeFilter: ['aria-label'] });
+    });
     await page.getByRole('button', { name: 'Send report' }).click();
     const outcome = shadow(page).locator('[part="outcome"]');
     await expect.poll(() => outcome.textContent()).toMatch(/Sent: report number/);
     const number = /([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!;
+    expect(await page.evaluate(() => (window as unknown as { progressSaid: string[] }).progressSaid)).toEqual(['Uploading photo 1 of 1…', 'Photos uploaded (1), sending the report…']);
 
     const ticket = await ticketByNumber(number);
     expect(ticket).toMatchObject({ category: 'sanitation.bin_overflow', channel: 'widget', description: 'Bin overflowing by gate 2', reporter: { sub: RESIDENT, role: 'citizen' } });
@@ -386,7 +397,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     const page = await open(portal({ lang: 'en', module: true }), { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, permissions: ['geolocation'], geolocation: { latitude: 23.1291, longitude: 113.2644, accuracy: 8 } });
     await startReport(page);
     await expect.poll(() => shadow(page).getByText(/Located/).count()).toBe(1);
-    await expect.poll(() => shadow(page).locator('option').count()).toBeGreaterThan(40);
+    await expect.poll(() => shadow(page).locator('input[name="category"]').count()).toBeGreaterThan(40);
     // Tab until the named control has focus; everything below is key presses.
     const focused = () => page.evaluate(() => {
       const active = document.querySelector('civicloop-report')!.shadowRoot!.activeElement as HTMLInputElement | null;
@@ -398,9 +409,11 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     };
     await tabTo('Search problem types');
     await page.keyboard.type('overflow');
-    await tabTo('Type of problem');
-    await page.keyboard.press('ArrowDown');
-    await tabTo('What is the problem?');
+    // The search opens the group it matches; the one type left is the next stop, chosen with Space.
+    await tabTo('Overflowing bin');
+    await page.keyboard.press('Space');
+    // The label's text carries the required mark.
+    await tabTo('What is the problem? *');
     await page.keyboard.type('Typed without a mouse');
     await tabTo('Send report');
     await page.keyboard.press('Enter');
@@ -517,7 +530,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
       expect(await shadow(page).getByText(/Located/).count()).toBe(0);
       await startReport(page);
       await expect.poll(() => shadow(page).getByText('Located (within about 10 m)').count()).toBe(1);
-      await page.getByLabel('Type of problem').selectOption('sanitation.scattered_litter');
+      await chooseCategory(page, 'sanitation.scattered_litter');
       const offered = shadow(page).locator('[part="nearby"]');
       await expect.poll(() => offered.isVisible()).toBe(true);
       expect(await offered.locator('h3').textContent()).toBe('Already reported nearby: is it one of these?');
@@ -563,6 +576,52 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     const stored = await secret().tickets.get(ticket.id);
     expect(stored).toMatchObject({ status: 'dispatched', urgeCount: 1 });
     expect((await secret().tickets.history(ticket.id)).filter((e) => e.type === 'urged')).toHaveLength(1);
+    expect(await violations(page)).toEqual([]);
+  });
+  it('starts with the camera, offers the types of problem as a grid of groups with icons, searches them in Chinese, and puts the type used last first', async () => {
+    const page = await open(portal({ lang: 'zh-CN' }), { permissions: ['geolocation'], geolocation: { latitude: ESTATE.lat, longitude: ESTATE.lon, accuracy: 10 }, viewport: { width: 390, height: 844 } });
+    const widget = shadow(page);
+    // Photo first: the large camera tile is the form's first control.
+    const first = widget.locator('form input, form select, form textarea, form summary').first();
+    expect(await first.getAttribute('type')).toBe('file');
+    expect(await widget.locator('[part="photo-tile"] label').textContent()).toBe('照片（最多 3 张）');
+    // Eight groups, each a tile with its icon and how many types it holds; closed until chosen.
+    const groups = widget.locator('[part="categories"] details');
+    await expect.poll(() => groups.count()).toBe(8);
+    expect(await groups.first().locator('summary').textContent()).toBe('环境卫生 12');
+    expect(await groups.first().locator('summary svg[aria-hidden="true"]').count()).toBe(1);
+    expect(await widget.locator('[part="categories"] details[open]').count()).toBe(0);
+    // Required marks: the type, the description (and the address only when there is no place).
+    expect(await widget.locator('[part="categories"] legend').textContent()).toBe('问题类型 *');
+    expect(await widget.getByLabel('问题描述').getAttribute('required')).toBe('');
+    // Search in Chinese: only the types whose name holds it, in the groups that have them, opened.
+    await widget.getByLabel('搜索问题类型').fill('垃圾');
+    const shownTypes = () => widget.locator('.tile:visible input').evaluateAll((inputs) => inputs.map((i) => (i as HTMLInputElement).value));
+    const found = await shownTypes();
+    expect(found.length).toBeGreaterThan(1);
+    expect(found.every((code) => code.startsWith('sanitation.'))).toBe(true);
+    expect(await widget.locator('[part="categories"] details[open]').evaluateAll((ds) => ds.map((d) => d.getAttribute('data-group')))).toEqual(['sanitation']);
+    await widget.getByLabel('搜索问题类型').fill('没有这种问题');
+    await expect.poll(() => widget.getByText('没有匹配的问题类型').isVisible()).toBe(true);
+    await widget.getByLabel('搜索问题类型').fill('');
+    // Sending without a type says so and puts focus on the choice.
+    await widget.getByLabel('问题描述').fill('路灯不亮');
+    await widget.getByRole('button', { name: '提交' }).click();
+    await expect.poll(() => widget.locator('[part="error"]').textContent()).toBe('请检查：问题类型');
+    expect(await widget.locator('[part="categories"]').getAttribute('aria-invalid')).toBe('true');
+    await chooseCategory(page, 'municipal.street_light');
+    expect(await widget.locator('[part="error"]').textContent()).toBe('');
+    expect(await widget.locator('[part="categories"]').getAttribute('aria-invalid')).toBeNull();
+    if (process.env.UPDATE_SCREENSHOTS === '1') await page.screenshot({ path: path.join(here, '..', '..', '..', 'docs', 'images', 'widget-form.png'), fullPage: true });
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await widget.getByRole('button', { name: '提交' }).click();
+    await expect.poll(() => widget.locator('[part="outcome"]').textContent()).toMatch(/^已上报，编号/);
+    // The next report: the type just used leads, in "recently used", already open.
+    await widget.getByRole('button', { name: '再报一件' }).click();
+    const recent = widget.locator('details[data-group="recent"]');
+    expect(await recent.getAttribute('open')).toBe('');
+    expect(await recent.locator('summary').textContent()).toBe('最近使用 1');
+    expect(await recent.locator('input').evaluateAll((inputs) => inputs.map((i) => (i as HTMLInputElement).value))).toEqual(['municipal.street_light']);
     expect(await violations(page)).toEqual([]);
   });
 });
