@@ -189,4 +189,36 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
       await context.close();
     }
   });
+
+  it('sends who is signed in and the tenant\'s lists with the page, so nothing in them can break out of their script element', async () => {
+    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+    // A name that would close the element and run a script, were it pasted as it is.
+    const hostile = await server.staff.create({ name: '</script><script>alert(1)</script>', role: 'steward' });
+    try {
+      const html = await (await fetch(consoleServer.url)).text();
+      const embedded = /<script type="application\/json" id="bootstrap">(.*?)<\/script>/s.exec(html);
+      expect(embedded).not.toBeNull();
+      expect(html).not.toContain('<script>alert(1)');
+      const data = JSON.parse(embedded![1]!) as { me: { actor: { sub: string; role: string } }; catalogue: { categories: unknown[] }; units: { id: string }[]; staff: { id: string; name: string }[] };
+      expect(data.me.actor).toMatchObject({ sub: 'console-dispatcher', role: 'dispatcher' });
+      expect(data.catalogue.categories.length).toBeGreaterThan(40);
+      expect(data.units.map((u) => u.id)).toContain('sanitation');
+      expect(data.staff.find((s) => s.id === hostile.id)?.name).toBe('</script><script>alert(1)</script>');
+      // The page runs on it: the operator is shown without asking the gateway who they are.
+      const context = await browser.newContext();
+      try {
+        const page = await context.newPage();
+        const asked: string[] = [];
+        page.on('request', (request) => asked.push(new URL(request.url()).pathname));
+        await page.goto(consoleServer.url);
+        await page.locator('body[data-ready="true"]').waitFor();
+        expect(await page.locator('#operator').textContent()).toBe('Dispatch console · dispatcher');
+        expect(asked.filter((p) => ['/v1/me', '/v1/categories', '/v1/units', '/v1/staff'].includes(p))).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    } finally {
+      await server.staff.update(hostile.id, { active: false });
+    }
+  });
 });

@@ -9,7 +9,7 @@ import { matches, NO_FILTER, type BoardFilter, type ZoneShape } from './filters.
 import { drawKpis } from './kpis.js';
 import { categoryNamer, CHANNEL_LABEL, clockTime, OPEN_STATES, STATE_LABEL, useTimeZone } from './labels.js';
 import { MapWhenReady, OutlineMap, type ConsoleMap, type ZoneOutline } from './map.js';
-import { token } from './session.js';
+import { readBootstrap, token } from './session.js';
 import { VERIFIES, VerifyQueue } from './verify-queue.js';
 
 // The command centre's console: everything through the SDK, live over its event streams.
@@ -42,7 +42,10 @@ const streamState = (name: string) => ({
 // Chinese (GCJ-02, BD-09) tiles puts them where its streets are.
 // Everything that can load at once does: on a slow phone-class CPU and network the page waits
 // for the longest chain, not the sum. Only what is drawn in the display system waits for it.
-const [me, catalogue, units, staff] = await Promise.all([client.me(), client.categories(), client.units.list(), client.staff.list()]);
+// Who and the lists come with the page (the console's server read them with the same token);
+// asked here only when it could not.
+const embedded = readBootstrap();
+const [me, catalogue, units, staff] = embedded ? [embedded.me, embedded.catalogue, embedded.units, embedded.staff] : await Promise.all([client.me(), client.categories(), client.units.list(), client.staff.list()]);
 const displayCrs = me.tenant.policy.defaultCrs ?? 'wgs84';
 const openTickets = Promise.all(OPEN_STATES.map(async (status) => {
   // One page chain per state, side by side, rather than one chain through every open ticket.
@@ -51,7 +54,7 @@ const openTickets = Promise.all(OPEN_STATES.map(async (status) => {
   return found;
 }));
 const fleetNow = client.fleet.live({ crs: displayCrs });
-const zoneList = await client.zones.list({ crs: displayCrs });
+const zoneList = client.zones.list({ crs: displayCrs });
 useTimeZone(me.tenant.policy.timeZone);
 document.getElementById('operator')!.textContent = `${me.actor.name ?? me.actor.sub} · ${me.actor.role}`;
 const categoryName = categoryNamer(catalogue);
@@ -77,6 +80,18 @@ const shown = () => [...tickets.values()].filter((t) => matches(t, filter, zones
 const ctx: ConsoleContext = { client, actor: me.actor, displayCrs, categoryName, units, staff, changed: (ticket) => take(ticket) };
 const detail = new TicketDetail(ctx);
 const map = new MapWhenReady(startMap());
+
+// The side panels load beside the tickets, not after them: the page is ready when the slower is.
+let openCount!: (count: number) => void;
+// A panel that cannot load says why, with the code; the board still shows and stays live.
+const orSay = (panel: string, title: string) => (error: unknown) => {
+  document.getElementById(panel)!.replaceChildren(el('h2', {}, title), el('p', { class: 'error' }, explain(error)));
+};
+const sidePanels = Promise.all([
+  drawBlackSpots(client).catch(orSay('blackspots', 'Black spots 黑点')),
+  drawFollowUps().catch(orSay('followups', 'Follow-ups to call 待回访')),
+  drawKpis(client, new Promise<number>((resolve) => (openCount = resolve)), me.tenant.policy.timeZone).catch(orSay('kpis', 'Today 今日')),
+]);
 const board = new Board(document.getElementById('columns')!, categoryName, (id) => void detail.show(id));
 // Supervisors (and admins) get the verify queue above the board; others have nothing to verify.
 const verifyRoot = document.getElementById('verify')!;
@@ -125,7 +140,8 @@ const found = el('p', { id: 'find-result', role: 'status' });
 form.append(
   el('div', { class: 'field' }, el('label', { for: search.id }, 'Number or text 编号或内容'), search),
   select('unit', 'Unit 单位', units.map((u) => [u.id, u.name])),
-  select('zone', 'Zone 区域', zoneList.map((z) => [z.id, z.name])),
+  // Its zones come with showZones, once they are read.
+  select('zone', 'Zone 区域', []),
   select('category', 'Category 类别', catalogue.categories.map((c) => [c.code, categoryName(c.code)])),
   select('channel', 'Channel 来源', Object.entries(CHANNEL_LABEL)),
   select('state', 'State 状态', OPEN_STATES.map((s) => [s, STATE_LABEL[s]])),
@@ -225,25 +241,17 @@ async function followFleet(): Promise<void> {
 // The clock each second; the cards' ages and countdowns, which read in minutes, every ten seconds
 // (text only): with thousands of cards, rewriting them every second would keep a phone busy.
 const clock = document.getElementById('clock')!;
-const clockFormat = new Intl.DateTimeFormat('zh-CN', { timeZone: me.tenant.policy.timeZone, hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+// Made at the first tick, not while the page starts: a formatter costs tens of milliseconds on a slow phone.
+let clockFormat: Intl.DateTimeFormat | undefined;
 setInterval(() => {
+  clockFormat ??= new Intl.DateTimeFormat('zh-CN', { timeZone: me.tenant.policy.timeZone, hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
   clock.textContent = clockFormat.format(new Date());
 }, 1000);
 setInterval(() => board.tick(Date.now()), 10_000);
 
-let openCount!: (count: number) => void;
-// A panel that cannot load says why, with the code; the board still shows and stays live.
-const orSay = (panel: string, title: string) => (error: unknown) => {
-  document.getElementById(panel)!.replaceChildren(el('h2', {}, title), el('p', { class: 'error' }, explain(error)));
-};
-const sidePanels = Promise.all([
-  drawBlackSpots(client).catch(orSay('blackspots', 'Black spots 黑点')),
-  drawFollowUps().catch(orSay('followups', 'Follow-ups to call 待回访')),
-  drawKpis(client, new Promise<number>((resolve) => (openCount = resolve)), me.tenant.policy.timeZone).catch(orSay('kpis', 'Today 今日')),
-]);
 for (const ticket of (await openTickets).flat()) tickets.set(ticket.id, ticket);
 openCount(tickets.size);
-showZones(zoneList);
+showZones(await zoneList);
 for (const feature of (await fleetNow).features) map.moveDevice(feature);
 redraw();
 map.draw();

@@ -70,24 +70,26 @@ export function categoryNamer(catalogue: CategoryCatalogue): (code: string) => s
 
 // Intl formatters are costly to make (locale data, time zone rules): made once per zone, reused.
 let timeZone = 'Asia/Shanghai';
-let clockFormat = new Intl.DateTimeFormat('zh-CN', { timeZone, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false });
-let dayFormat = new Intl.DateTimeFormat('zh-CN', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+// Made when first used (after the data has arrived), not when the page starts.
+let clockFormat: Intl.DateTimeFormat | undefined;
+let dayFormat: Intl.DateTimeFormat | undefined;
 
 /** The tenant's time zone (policy.timeZone): every time the console shows is in it. */
 export function useTimeZone(zone: string): void {
   if (zone === timeZone) return;
   timeZone = zone;
-  clockFormat = new Intl.DateTimeFormat('zh-CN', { timeZone, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false });
-  dayFormat = new Intl.DateTimeFormat('zh-CN', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+  clockFormat = dayFormat = undefined;
 }
 
 /** Times as the command centre reads them: the tenant's zone, 24-hour, "12/02 14:05". */
 export function clockTime(iso: string): string {
+  clockFormat ??= new Intl.DateTimeFormat('zh-CN', { timeZone, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false });
   return clockFormat.format(new Date(iso));
 }
 
 /** A calendar day in the tenant's zone, "2026-12-02", as the stats API takes it. */
 export function dayOf(ms: number): string {
+  dayFormat ??= new Intl.DateTimeFormat('zh-CN', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
   const parts = dayFormat.formatToParts(new Date(ms));
   const part = (type: string) => parts.find((p) => p.type === type)!.value;
   return `${part('year')}-${part('month')}-${part('day')}`;

@@ -1,4 +1,4 @@
-import { ConnectionError } from '@civicloop/sdk';
+import { ConnectionError, type CivicLoop, type Staff, type Unit } from '@civicloop/sdk';
 
 // Sign-in: a token from the console's server, renewed before it expires.
 let held: { token: string; exp: number; lifetime: number } | undefined;
@@ -34,4 +34,23 @@ async function fetchToken(): Promise<string> {
   }
   if (!response.ok) throw new Error(`the console's sign-in answered ${response.status}`);
   return hold(((await response.json()) as { token: string }).token);
+}
+
+/** What the console's server read for this page with the page's own token (see console.ts's bootstrap). */
+export interface ConsoleBootstrap {
+  me: Awaited<ReturnType<CivicLoop['me']>>;
+  catalogue: Awaited<ReturnType<CivicLoop['categories']>>;
+  units: Unit[];
+  staff: Staff[];
+}
+
+/** The lists that came with the page, or undefined when the server could not read them (the page asks itself). */
+export function readBootstrap(): ConsoleBootstrap | undefined {
+  const script = document.getElementById('bootstrap');
+  if (!script?.textContent) return undefined;
+  try {
+    return JSON.parse(script.textContent) as ConsoleBootstrap;
+  } catch {
+    return undefined;
+  }
 }
