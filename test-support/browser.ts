@@ -51,6 +51,15 @@ export const send = (type: string, body: string | Buffer) => (_: IncomingMessage
 export const CSP_RECORDER = `window.__violations = [];
 document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));`;
 
+/** The page's console messages about its Content-Security-Policy, collected from now on (for pages without the recorder script). */
+export function cspComplaints(page: Page): string[] {
+  const complaints: string[] = [];
+  page.on('console', (message) => {
+    if (/Content.Security.Policy/i.test(message.text())) complaints.push(message.text());
+  });
+  return complaints;
+}
+
 export function violations(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as unknown as { __violations: string[] }).__violations);
 }

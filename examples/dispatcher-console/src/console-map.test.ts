@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { CivicLoop } from '@civicloop/sdk';
 import { BIN_REPORT, startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
-import { accessibilityViolations, launchChromiumWithWebGL } from '../../../test-support/browser.js';
+import { accessibilityViolations, cspComplaints, launchChromiumWithWebGL } from '../../../test-support/browser.js';
 import { serveTiles } from '../../../test-support/tiles.js';
 import { startConsole, type ConsoleMapOptions, type ConsoleOperator } from './console.js';
 
@@ -33,10 +33,7 @@ async function openConsole(map: ConsoleMapOptions, operator?: ConsoleOperator): 
   await gw.services.tenants.updatePolicy(gw.tenant.id, { allowedOrigins: [new URL(consoleServer.url).origin] });
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
   const page = await context.newPage();
-  const csp: string[] = [];
-  page.on('console', (message) => {
-    if (/Content.Security.Policy/i.test(message.text())) csp.push(message.text());
-  });
+  const csp = cspComplaints(page);
   await page.goto(consoleServer.url);
   await page.locator('body[data-ready="true"]').waitFor();
   return { page, csp, close: async () => { await context.close(); await consoleServer.close(); } };

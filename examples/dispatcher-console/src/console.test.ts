@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { CivicLoop } from '@civicloop/sdk';
 import { BIN_REPORT, startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
-import { launchChromium } from '../../../test-support/browser.js';
+import { cspComplaints, launchChromium } from '../../../test-support/browser.js';
 import { startConsole } from './console.js';
 
 const publicDir = new URL('../dist/public/', import.meta.url);
@@ -33,10 +33,7 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
     expect(await gw.stats.workforce.sample(gw.tenant.id, new Date())).toBe(true);
     const context = await browser.newContext();
     const page = await context.newPage();
-    const cspErrors: string[] = [];
-    page.on('console', (message) => {
-      if (/Content.Security.Policy/i.test(message.text())) cspErrors.push(message.text());
-    });
+    const cspErrors = cspComplaints(page);
     await page.goto(consoleServer.url);
     await page.locator('body[data-ready="true"]').waitFor();
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { CivicLoop } from '@civicloop/sdk';
 import { startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
-import { launchChromium } from '../../../test-support/browser.js';
+import { cspComplaints, launchChromium } from '../../../test-support/browser.js';
 import { reportInPortal } from '../../../test-support/portal.js';
 import { startPortal, type RunningPortal } from './portal.js';
 
@@ -38,10 +38,7 @@ describe('examples/property-portal', { timeout: 60_000 }, () => {
   it('embeds the widget with one script tag under its strict CSP header: a signed-in resident reports a problem', async () => {
     const context = await browser.newContext({ permissions: ['geolocation'], geolocation: { latitude: 23.134, longitude: 113.325, accuracy: 15 } });
     const page = await context.newPage();
-    const cspErrors: string[] = [];
-    page.on('console', (message) => {
-      if (/Content.Security.Policy/i.test(message.text())) cspErrors.push(message.text());
-    });
+    const cspErrors = cspComplaints(page);
     const response = await page.goto(portal.url);
     expect(response!.headers()['content-security-policy']).toContain("script-src 'self'");
     const number = await reportInPortal(page, { flat: '3-2-1201', category: 'municipal.street_light', description: '3 栋门口路灯不亮' });

@@ -1,8 +1,6 @@
 import type { CategoryCatalogue } from '@civicloop/sdk';
-import { h, uid } from './dom.js';
+import { h, lineIcon, uid } from './dom.js';
 import type { Language, Translate } from './i18n.js';
-
-const SVG = 'http://www.w3.org/2000/svg';
 
 /** One line drawing per group (24 px, stroked): decoration beside the group's name, hidden from screen readers. */
 const GROUP_ICONS: Record<string, string> = {
@@ -17,16 +15,7 @@ const GROUP_ICONS: Record<string, string> = {
   other: 'M5 12h.01M12 12h.01M19 12h.01',
 };
 
-function icon(group: string): SVGElement {
-  const drawing = document.createElementNS(SVG, 'svg');
-  drawing.setAttribute('viewBox', '0 0 24 24');
-  drawing.setAttribute('aria-hidden', 'true');
-  drawing.setAttribute('class', 'icon');
-  const path = document.createElementNS(SVG, 'path');
-  path.setAttribute('d', GROUP_ICONS[group] ?? GROUP_ICONS.other!);
-  drawing.append(path);
-  return drawing;
-}
+const icon = (group: string) => lineIcon(GROUP_ICONS[group] ?? GROUP_ICONS.other!);
 
 export interface CategoryPicker {
   element: HTMLElement;

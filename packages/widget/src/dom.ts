@@ -21,3 +21,15 @@ let counter = 0;
 export function uid(prefix: string): string {
   return `${prefix}-${++counter}`;
 }
+
+/** A 24 px stroked line drawing (a path's `d`), decoration only: hidden from screen readers. */
+export function lineIcon(d: string): SVGElement {
+  const drawing = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  drawing.setAttribute('viewBox', '0 0 24 24');
+  drawing.setAttribute('aria-hidden', 'true');
+  drawing.setAttribute('class', 'icon');
+  const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+  path.setAttribute('d', d);
+  drawing.append(path);
+  return drawing;
+}

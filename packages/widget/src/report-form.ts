@@ -2,7 +2,7 @@ import { errorText } from './error-text.js';
 import { Check } from '@sinclair/typebox/value';
 import { CreateTicketInput } from '@civicloop/model/report';
 import type { CategoryCatalogue, NearbyReport, Ticket } from '@civicloop/sdk';
-import { h, uid } from './dom.js';
+import { h, lineIcon, uid } from './dom.js';
 import { readableTime, type Language, type MessageKey, type Translate } from './i18n.js';
 import { locate, type ConfiguredPoint, type Fix } from './location.js';
 import type { QueuedReport } from './outbox.js';
@@ -72,13 +72,7 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
   });
   // The camera first, as a large tile (the input itself stays focusable, visually hidden under it).
   const fileInput = h('input', { id: ids.file, type: 'file', class: 'sr', accept: 'image/jpeg,image/png,image/webp,image/heic,image/*', capture: 'environment', multiple: true, part: 'input', 'aria-describedby': ids.photoHint, onchange: () => addPhotos() });
-  const cameraIcon = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-  cameraIcon.setAttribute('viewBox', '0 0 24 24');
-  cameraIcon.setAttribute('aria-hidden', 'true');
-  cameraIcon.setAttribute('class', 'icon');
-  const cameraPath = document.createElementNS('http://www.w3.org/2000/svg', 'path');
-  cameraPath.setAttribute('d', 'M4 8h3l2-3h6l2 3h3v11H4zM12 16a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7z');
-  cameraIcon.append(cameraPath);
+  const cameraIcon = lineIcon('M4 8h3l2-3h6l2 3h3v11H4zM12 16a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7z');
   const photoTile = h('div', { class: 'photo-tile', part: 'photo-tile' }, fileInput, h('label', { for: ids.file }, cameraIcon, h('span', {}, t('photos'))), h('p', { id: ids.photoHint, class: 'hint' }, t('photoTileHint')));
   const progress = h('progress', { part: 'progress', hidden: true, max: 1, value: 0, 'aria-label': t('uploading', { n: 0, total: 0 }) });
   const progressText = h('p', { class: 'hint', role: 'status', hidden: true });
@@ -196,7 +190,7 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     }
   }
 
-  /** The small map with its pin, when tiles are configured; MapLibre-free and loaded only now (Leaflet, its own chunk). */
+  /** The small map with its pin, when tiles are configured: Leaflet, in a file of its own, loaded only now. */
   async function showMap(point: { lat: number; lon: number; crs?: 'wgs84' | 'gcj02' | 'bd09' }): Promise<void> {
     if (!ctx.tiles) return;
     if (pin) return pin.moveTo(point);

@@ -61,9 +61,10 @@ const categoryName = categoryNamer(catalogue);
 const zones = new Map<string, ZoneShape>();
 /** The zones as they are now (at start, and after the admin changes them): the map and the zone filter follow. */
 function showZones(list: readonly Zone[]): void {
+  const outlines = list.map((zone): ZoneOutline => ({ id: zone.id, name: zone.name, rings: (zone.geometry.type === 'Polygon' ? [zone.geometry.coordinates] : zone.geometry.coordinates) as [number, number][][][] }));
   zones.clear();
-  for (const zone of list) zones.set(zone.id, { id: zone.id, rings: (zone.geometry.type === 'Polygon' ? [zone.geometry.coordinates] : zone.geometry.coordinates) as [number, number][][][] });
-  map.setZones(list.map((zone): ZoneOutline => ({ id: zone.id, name: zone.name, rings: zones.get(zone.id)!.rings })));
+  for (const outline of outlines) zones.set(outline.id, outline);
+  map.setZones(outlines);
   const zoneFilter = document.getElementById('filter-zone') as HTMLSelectElement | null;
   if (zoneFilter) {
     const chosen = zoneFilter.value;
@@ -263,8 +264,8 @@ performance.mark('console-ready');
 // A stream stops only when it cannot authenticate: then the console says it is not live.
 void followTicketsAndAlerts().catch(() => showLive('signed-out'));
 void followFleet().catch(() => showLive('signed-out'));
-// Admins manage units, staff and devices below the board; those pages (and the QR code maker)
-// load after the board.
+// Admins manage units, staff, devices and zones below the board; those pages (and the QR code
+// maker) load after the board.
 if (me.actor.role === 'admin') {
   const directoryRoot = document.getElementById('directory')!;
   const devicesRoot = document.getElementById('devices')!;

@@ -19,24 +19,21 @@ export interface ConsoleMap {
   draw(): void;
 }
 
-const pointOf = (f: GeoJsonFeature) => f.geometry.coordinates as unknown as [number, number];
+export const pointOf = (f: GeoJsonFeature) => f.geometry.coordinates as unknown as [number, number];
+const deviceIdOf = (f: GeoJsonFeature) => String((f.properties as { deviceId: string }).deviceId);
 
 /**
- * The district outline (zones), the fleet and the shown tickets, drawn without tiles: what the
- * console shows when no map style is configured, or when the tiled map cannot start (no WebGL,
- * style unreachable). Changes are coalesced into one redraw per animation frame, however many
- * positions arrive.
+ * What both maps keep (the zones, the fleet by device, the shown tickets) and how they redraw:
+ * changes are coalesced into one draw per animation frame, however many positions arrive.
  */
-export class OutlineMap implements ConsoleMap {
+export abstract class FrameMap implements ConsoleMap {
   readonly fleet = new Map<string, GeoJsonFeature>();
-  private outline: [number, number][][] = [];
-  private tickets: readonly Ticket[] = [];
+  protected zones: readonly ZoneOutline[] = [];
+  protected tickets: readonly Ticket[] = [];
   private pending = false;
 
-  constructor(private readonly displayCrs: CrsName, private readonly note?: string) {}
-
   setZones(zones: readonly ZoneOutline[]): void {
-    this.outline = zones.flatMap((zone) => zone.rings.map((polygon) => polygon[0]!));
+    this.zones = zones;
     this.schedule();
   }
   setTickets(tickets: readonly Ticket[]): void {
@@ -44,7 +41,7 @@ export class OutlineMap implements ConsoleMap {
     this.schedule();
   }
   moveDevice(feature: GeoJsonFeature): void {
-    this.fleet.set(String((feature.properties as { deviceId: string }).deviceId), feature);
+    this.fleet.set(deviceIdOf(feature), feature);
     this.schedule();
   }
 
@@ -57,8 +54,22 @@ export class OutlineMap implements ConsoleMap {
     });
   }
 
+  abstract draw(): void;
+}
+
+/**
+ * The district outline (zones), the fleet and the shown tickets, drawn without tiles: what the
+ * console shows when no map style is configured, or when the tiled map cannot start (no WebGL,
+ * style unreachable).
+ */
+export class OutlineMap extends FrameMap {
+  constructor(private readonly displayCrs: CrsName, private readonly note?: string) {
+    super();
+  }
+
   draw(): void {
-    const points: [number, number][] = [...this.outline.flat(), ...[...this.fleet.values()].map(pointOf), ...this.tickets.map((t): [number, number] => [t.location.lon, t.location.lat])];
+    const outline = this.zones.flatMap((zone) => zone.rings.map((polygon) => polygon[0]!));
+    const points: [number, number][] = [...outline.flat(), ...[...this.fleet.values()].map(pointOf), ...this.tickets.map((t): [number, number] => [t.location.lon, t.location.lat])];
     const box = document.getElementById('map')!;
     const title = el('h2', {}, 'Fleet and tickets 车辆人员与案件');
     if (points.length === 0) {
@@ -71,7 +82,7 @@ export class OutlineMap implements ConsoleMap {
     const scale = 300 / Math.max(east - west, north - south, 1e-4);
     const xy = ([lon, lat]: [number, number]) => [10 + (lon - west) * scale, 10 + (north - lat) * scale] as const;
     const map = svg('svg', { viewBox: `0 0 320 ${20 + (north - south) * scale}`, role: 'img', 'aria-label': `Zones, ${this.fleet.size} devices and ${this.tickets.length} open tickets` });
-    for (const ring of this.outline) map.append(svg('path', { class: 'zone', d: `M${ring.map((p) => xy(p).join(',')).join('L')}Z` }));
+    for (const ring of outline) map.append(svg('path', { class: 'zone', d: `M${ring.map((p) => xy(p).join(',')).join('L')}Z` }));
     for (const t of this.tickets) {
       const [x, y] = xy([t.location.lon, t.location.lat]);
       map.append(svg('circle', { class: 'ticket-dot', cx: x, cy: y, r: 3, 'data-ticket-dot': t.id, 'data-lonlat': `${t.location.lon},${t.location.lat}` }));
@@ -114,7 +125,7 @@ export class MapWhenReady implements ConsoleMap {
     this.target?.setTickets(tickets);
   }
   moveDevice(feature: GeoJsonFeature): void {
-    this.fleet.set(String((feature.properties as { deviceId: string }).deviceId), feature);
+    this.fleet.set(deviceIdOf(feature), feature);
     this.target?.moveDevice(feature);
   }
   draw(): void {

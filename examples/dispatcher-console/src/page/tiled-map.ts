@@ -1,7 +1,7 @@
-import type { CrsName, GeoJsonFeature, Ticket } from '@civicloop/sdk';
+import type { CrsName } from '@civicloop/sdk';
 import { Map as MapLibre, Marker, NavigationControl, AttributionControl, setWorkerUrl, type GeoJSONSource, type MapGeoJSONFeature } from 'maplibre-gl';
 import { el } from './dom.js';
-import { CRS_LABEL, type DrawableMap, type Drawing, type ZoneOutline } from './map.js';
+import { CRS_LABEL, FrameMap, pointOf, type DrawableMap, type Drawing } from './map.js';
 
 type Collection = { type: 'FeatureCollection'; features: GeoJSON.Feature[] };
 const collection = (features: GeoJSON.Feature[]): Collection => ({ type: 'FeatureCollection', features });
@@ -15,19 +15,17 @@ const BADGE_COLOUR = '#c76b00';
  * for screen readers, click to open or zoom in); the fleet is drawn in WebGL. Points arrive in
  * the tenant's display system, which is the system the configured tiles are drawn in.
  */
-export class TiledMap implements DrawableMap {
-  readonly fleet = new Map<string, GeoJsonFeature>();
-  private tickets: readonly Ticket[] = [];
-  private zones: readonly ZoneOutline[] = [];
+export class TiledMap extends FrameMap implements DrawableMap {
   private readonly markers = new Map<string, Marker>();
-  private pending = false;
   private fitted = false;
 
   private constructor(
     private readonly map: MapLibre,
     private readonly box: HTMLElement,
     private readonly open: (ticketId: string) => void,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Resolves once the style has loaded; rejects (no WebGL, style unreachable) so the caller falls back to the outline. */
   static async start(styleUrl: string, displayCrs: CrsName, open: (ticketId: string) => void): Promise<TiledMap> {
@@ -65,29 +63,6 @@ export class TiledMap implements DrawableMap {
     map.on('moveend', () => this.syncMarkers());
     map.on('sourcedata', (event) => {
       if (event.sourceId === 'tickets' && event.isSourceLoaded) this.syncMarkers();
-    });
-  }
-
-  setZones(zones: readonly ZoneOutline[]): void {
-    this.zones = zones;
-    this.schedule();
-  }
-  setTickets(tickets: readonly Ticket[]): void {
-    this.tickets = tickets;
-    this.schedule();
-  }
-  moveDevice(feature: GeoJsonFeature): void {
-    this.fleet.set(String((feature.properties as { deviceId: string }).deviceId), feature);
-    this.schedule();
-  }
-
-  /** However many positions and changes arrive, the sources are set once per animation frame. */
-  private schedule(): void {
-    if (this.pending) return;
-    this.pending = true;
-    requestAnimationFrame(() => {
-      this.pending = false;
-      this.draw();
     });
   }
 
@@ -153,7 +128,7 @@ export class TiledMap implements DrawableMap {
   private fitToContent(): void {
     const points: [number, number][] = this.zones.length
       ? this.zones.flatMap((z) => z.rings.flatMap((polygon) => polygon[0] ?? []))
-      : [...this.tickets.map((t): [number, number] => [t.location.lon, t.location.lat]), ...[...this.fleet.values()].map((f) => f.geometry.coordinates as unknown as [number, number])];
+      : [...this.tickets.map((t): [number, number] => [t.location.lon, t.location.lat]), ...[...this.fleet.values()].map(pointOf)];
     if (points.length === 0) return;
     this.fitted = true;
     const lons = points.map((p) => p[0]);

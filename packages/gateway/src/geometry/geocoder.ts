@@ -64,13 +64,13 @@ export class Geocoder {
   }
 
   /** The address at a WGS-84 point, or null where the provider knows none. */
-  async reverse(lat: number, lon: number, language: AddressLanguage): Promise<{ address: string | null; cached: boolean }> {
+  async reverse(lat: number, lon: number, language: AddressLanguage): Promise<string | null> {
     if (!this.lookup) throw new CivicLoopError('CL_ERR_GEOCODER_OFF', 'No geocoder is configured (GEOCODER=none); set GEOCODER to nominatim or amap to look addresses up.');
     const key = globalKeys.geocoded(this.config.geocoder, language, lat.toFixed(4), lon.toFixed(4));
     if (this.config.geocoderCacheSeconds > 0) {
       const kept = await this.redis.get(key);
       // Kept as JSON so that "nothing there" is remembered too.
-      if (kept !== null) return { address: JSON.parse(kept) as string | null, cached: true };
+      if (kept !== null) return JSON.parse(kept) as string | null;
     }
     let address: string | undefined;
     try {
@@ -80,6 +80,6 @@ export class Geocoder {
       throw new CivicLoopError('CL_ERR_GEOCODER_UNAVAILABLE', `The geocoder (GEOCODER=${this.config.geocoder}) ${why}; try again later, or type the address.`);
     }
     if (this.config.geocoderCacheSeconds > 0) await this.redis.set(key, JSON.stringify(address ?? null), 'EX', this.config.geocoderCacheSeconds);
-    return { address: address ?? null, cached: false };
+    return address ?? null;
   }
 }

@@ -35,9 +35,9 @@ export const geocodeRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
       const fallback = tenant ? defaultCrsFor(request.principal, tenant.policy) : 'wgs84';
       const { lat, lon, crs } = request.query;
       const point = placeLocation({ lat, lon, ...(crs ? { crs } : {}) }, fallback).location;
-      const found = await geocoder.reverse(point.lat, point.lon, request.query.language ?? 'zh-CN');
+      const address = await geocoder.reverse(point.lat, point.lon, request.query.language ?? 'zh-CN');
       reply.header('cache-control', 'private, max-age=3600');
-      return { address: found.address };
+      return { address };
     },
   );
 };
