@@ -172,50 +172,95 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
     }
   });
 
-  it('still shows the board and stays live when a side panel cannot load, and says why', async () => {
+  it('reads its first screen itself when its server does not, and still shows the board and stays live when a side panel cannot load, saying why', async () => {
+    // A console whose server does not read the first screen (it cannot reach the gateway): the page reads it.
+    const selfReading = await startConsole({ gatewayUrl: gw.url, secretKey: gw.tenant.secretKey, publishableKey: gw.tenant.publishableKey, publicDir, firstScreen: false });
+    await gw.services.tenants.updatePolicy(gw.tenant.id, { allowedOrigins: [new URL(consoleServer.url).origin, new URL(selfReading.url).origin] });
     const context = await browser.newContext();
     try {
       const page = await context.newPage();
+      const asked: string[] = [];
+      page.on('request', (request) => asked.push(new URL(request.url()).pathname));
       await page.route('**/v1/stats?**', (route) => route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ error: { code: 'CL_ERR_INTERNAL', message: 'Unexpected gateway error; retry, and report it with the request id if it persists.', retryable: false } }) }));
-      await page.goto(consoleServer.url);
+      await page.goto(selfReading.url);
       await page.locator('body[data-ready="true"]').waitFor();
+      expect(asked).not.toContain('/first-screen.json');
+      expect(asked).toEqual(expect.arrayContaining(['/v1/me', '/v1/events/position', '/v1/tickets', '/v1/fleet', '/v1/zones', '/v1/blackspots', '/v1/stats']));
       expect(await page.locator('#kpis .error').textContent()).toBe('Unexpected gateway error; retry, and report it with the request id if it persists. (CL_ERR_INTERNAL)');
       expect(await page.locator('#columns [data-state="reported"]').count()).toBe(1);
       await expect.poll(() => page.locator('#live').getAttribute('data-state')).toBe('live');
     } finally {
       await context.close();
+      await selfReading.close();
+      await gw.services.tenants.updatePolicy(gw.tenant.id, { allowedOrigins: [new URL(consoleServer.url).origin] });
     }
   });
 
-  it('sends who is signed in and the tenant\'s lists with the page, so nothing in them can break out of their script element', async () => {
+  it('misses nothing that changes between its server reading the first screen and the page going live', async () => {
     const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
-    // A name that would close the element and run a script, were it pasted as it is.
-    const hostile = await server.staff.create({ name: '</script><script>alert(1)</script>', role: 'steward' });
+    const context = await browser.newContext();
     try {
-      const html = await (await fetch(consoleServer.url)).text();
-      const embedded = /<script type="application\/json" id="bootstrap">(.*?)<\/script>/s.exec(html);
-      expect(embedded).not.toBeNull();
-      expect(html).not.toContain('<script>alert(1)');
-      const data = JSON.parse(embedded![1]!) as { me: { actor: { sub: string; role: string } }; catalogue: { categories: unknown[] }; units: { id: string }[]; staff: { id: string; name: string }[] };
+      const page = await context.newPage();
+      // The page's script is held back until its first screen has been read and then a report has
+      // been made: the first screen does not show it.
+      const firstScreen = page.waitForResponse((response) => response.url().endsWith('/first-screen.json'));
+      let madeMeanwhile: { id: string } | undefined;
+      await page.route('**/console.js', async (route) => {
+        await firstScreen;
+        madeMeanwhile ??= await server.tickets.create({ ...BIN_REPORT, description: 'Reported while the console was loading' });
+        await route.continue();
+      });
+      await page.goto(consoleServer.url);
+      await page.locator('body[data-ready="true"]').waitFor();
+      expect(madeMeanwhile).toBeDefined();
+      expect((await (await firstScreen).json()).open.map((t: { id: string }) => t.id)).not.toContain(madeMeanwhile!.id);
+      await expect.poll(() => page.locator(`#columns [data-ticket="${madeMeanwhile!.id}"]`).count()).toBe(1);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('reads its first screen on its server while the page loads, so the page asks the gateway nothing before the board is drawn', async () => {
+    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const asked: string[] = [];
+      page.on('request', (request) => asked.push(new URL(request.url()).pathname));
+      const firstScreen = page.waitForResponse((response) => response.url().endsWith('/first-screen.json'));
+      await page.goto(consoleServer.url);
+      await page.locator('body[data-ready="true"]').waitFor();
+      // Asked once: the page's own request takes the preloaded answer.
+      expect(asked.filter((p) => p === '/first-screen.json')).toEqual(['/first-screen.json']);
+      expect(asked.filter((p) => p.startsWith('/v1/') && p !== '/v1/events' && p !== '/v1/fleet/events')).toEqual([]);
+      const response = await firstScreen;
+      expect(response.headers()['cache-control']).toBe('no-store');
+      const data = (await response.json()) as { me: { actor: { sub: string; role: string } }; catalogue: { categories: unknown[] }; units: { id: string }[]; lastEventId: string; open: { id: string; status: string }[]; zones: unknown[]; fleet: { type: string }; figures: { value: { days: string[] } }; blackSpots: { value: unknown[] }; recentlyClosed: { value: unknown[] } };
       expect(data.me.actor).toMatchObject({ sub: 'console-dispatcher', role: 'dispatcher' });
       expect(data.catalogue.categories.length).toBeGreaterThan(40);
       expect(data.units.map((u) => u.id)).toContain('sanitation');
-      expect(data.staff.find((s) => s.id === hostile.id)?.name).toBe('</script><script>alert(1)</script>');
-      // The page runs on it: the operator is shown without asking the gateway who they are.
-      const context = await browser.newContext();
-      try {
-        const page = await context.newPage();
-        const asked: string[] = [];
-        page.on('request', (request) => asked.push(new URL(request.url()).pathname));
-        await page.goto(consoleServer.url);
-        await page.locator('body[data-ready="true"]').waitFor();
-        expect(await page.locator('#operator').textContent()).toBe('Dispatch console · dispatcher');
-        expect(asked.filter((p) => ['/v1/me', '/v1/categories', '/v1/units', '/v1/staff'].includes(p))).toEqual([]);
-      } finally {
-        await context.close();
-      }
+      expect(data.lastEventId).toMatch(/^\d+-\d+$/);
+      const reported = await server.tickets.list({ status: 'reported', limit: 200 });
+      expect(data.open.filter((t) => t.status === 'reported').map((t) => t.id).sort()).toEqual(reported.items.map((t) => t.id).sort());
+      expect(data.fleet.type).toBe('FeatureCollection');
+      expect(data.figures.value.days).toHaveLength(7);
+      expect(Array.isArray(data.blackSpots.value) && Array.isArray(data.recentlyClosed.value)).toBe(true);
+      // The page runs on it: the operator is shown, every reported ticket is on the board.
+      expect(await page.locator('#operator').textContent()).toBe('Dispatch console · dispatcher');
+      expect(await page.locator('#columns [data-state="reported"] [data-ticket]').count()).toBe(Math.min(100, reported.items.length));
     } finally {
-      await server.staff.update(hostile.id, { active: false });
+      await context.close();
+    }
+  });
+
+  it('refuses the first screen to a browser that is not signed in', async () => {
+    const signedOut = await startConsole({ gatewayUrl: gw.url, secretKey: gw.tenant.secretKey, publishableKey: gw.tenant.publishableKey, publicDir, signedIn: () => false });
+    try {
+      const response = await fetch(new URL('/first-screen.json', signedOut.url));
+      expect(response.status).toBe(401);
+      expect(await response.json()).toEqual({ error: 'signed out' });
+    } finally {
+      await signedOut.close();
     }
   });
 });

@@ -2,13 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CivicLoop, signToken } from '@civicloop/sdk';
+import { readFirstScreen } from './first-screen.js';
 import { OidcSignIn, type OidcOptions } from './oidc.js';
 
 /** A chunk the entry script loads: `/chunks/<name>-<hash>.js` (or its map), nothing else. */
 const CHUNK = /^\/chunks\/[A-Za-z0-9_-]{1,80}\.js(\.map)?$/;
-
-/** JSON inside a <script type="application/json">: nothing in it can close the element or start markup. */
-const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 
 const attribute = (value: string) => value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -44,6 +42,13 @@ export interface ConsoleOptions {
    * and `signedIn` are then not used. See docs/console.md.
    */
   oidc?: OidcOptions;
+  /**
+   * Read the page's first screen (the tickets, fleet, zones, figures) on this server and send it
+   * with the page, so the board draws without waiting for requests of its own. Turn it off when
+   * this server cannot reach the gateway at `gatewayUrl` (the page then reads it itself).
+   * Default true.
+   */
+  firstScreen?: boolean;
   /** Where browsers reach this console (the identity provider sends them back under it). Default: its own address. */
   publicUrl?: string;
   /**
@@ -108,24 +113,25 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
   // MapLibre's worker comes from this console (worker-src 'self'); tiles, glyphs and sprites from the map's origins.
   const csp = ["default-src 'none'", "script-src 'self'", "worker-src 'self'", `connect-src 'self' ${gateway} ${tileOrigins}`.trimEnd(), `img-src 'self' data: blob: https: ${gateway} ${tileOrigins}`.trimEnd(), "style-src 'self'", "base-uri 'none'", "frame-ancestors 'none'"].join('; ');
   const mapStyle = options.map?.styleUrl ?? (options.map?.tileUrl ? '/map-style.json' : undefined);
-  // The page carries its first token, so it can ask the gateway at once; it renews from /token.json.
   /**
-   * Who is signed in and the tenant's lists (categories, units, staff), read with the page's own
-   * token and sent with the page: the page starts on the tickets at once instead of after a round
-   * trip. Nothing (the page asks itself) when the gateway does not answer within a second.
+   * The page's first screen (who is signed in, the tenant's lists, the open tickets, the fleet,
+   * zones and side panels), read with the operator's token. The page names it as a preload, so
+   * it is read while the page's script loads and starts, on the same origin (no CORS preflight),
+   * and the board draws without a gateway request of its own. Undefined (the page then reads it
+   * itself) when the gateway does not answer in time.
    */
-  const bootstrap = async (token: string): Promise<string> => {
-    const client = new CivicLoop({ baseUrl: gateway, apiKey: options.publishableKey, token, maxRetries: 0, timeoutMs: 1000 });
+  const readFirstScreenFor = async (token: string): Promise<string | undefined> => {
+    const client = new CivicLoop({ baseUrl: gateway, apiKey: options.publishableKey, token, maxRetries: 0, timeoutMs: 3000 });
     try {
-      const [me, catalogue, units, staff] = await Promise.all([client.me(), client.categories(), client.units.list(), client.staff.list()]);
-      return `<script type="application/json" id="bootstrap">${scriptJson({ me, catalogue, units, staff })}</script>`;
+      return JSON.stringify(await readFirstScreen(client));
     } catch {
-      return '';
+      return undefined;
     }
   };
-  const page = (token: string | undefined, signOut: boolean, embedded = '') => `<!doctype html>
+  const firstScreenPreload = options.firstScreen === false ? '' : '<link rel="preload" href="/first-screen.json" as="fetch" crossorigin>';
+  const page = (token: string | undefined, signOut: boolean) => `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>CivicLoop command centre 指挥中心</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/console.css">${mapStyle ? '<link rel="stylesheet" href="/maplibre-gl.css">' : ''}<script type="module" src="/console.js"></script></head>
+<title>CivicLoop command centre 指挥中心</title><link rel="icon" href="data:,">${firstScreenPreload}<link rel="stylesheet" href="/console.css">${mapStyle ? '<link rel="stylesheet" href="/maplibre-gl.css">' : ''}<script type="module" src="/console.js"></script></head>
 <body data-gateway-url="${attribute(gateway)}" data-publishable-key="${attribute(options.publishableKey)}"${mapStyle ? ` data-map-style="${attribute(mapStyle)}"` : ''}${token ? ` data-token="${attribute(token)}"` : ''}><header><h1>CivicLoop command centre 指挥中心</h1><span id="operator"></span>${signOut ? '<form method="post" action="/oidc/logout"><button type="submit" class="sign-out">Sign out 退出</button></form>' : ''}<span id="live" role="status" data-state="connecting">Connecting… 连接中</span><span id="clock" aria-live="off"></span></header>
 <main>
 <section id="kpis" aria-label="Today 今日"></section>
@@ -135,7 +141,7 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
 <section id="directory" aria-labelledby="directory-title" hidden></section>
 <section id="devices" aria-labelledby="devices-title" hidden></section>
 <section id="zones-admin" aria-labelledby="zones-admin-title" hidden></section>
-</main>${embedded}</body></html>`;
+</main></body></html>`;
 
   const fixed = options.operator ?? { sub: 'console-dispatcher', role: 'dispatcher', name: 'Dispatch console' };
   let sso: OidcSignIn | undefined;
@@ -163,7 +169,7 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
       // With single sign-on, nobody signed in goes to the identity provider first.
       if (sso && !operator) return void response.writeHead(302, { location: '/oidc/login', 'cache-control': 'no-store' }).end();
       const token = operator ? await operatorToken(operator) : undefined;
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, 'cache-control': 'no-store' }).end(page(token, !!sso, token ? await bootstrap(token) : ''));
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, 'cache-control': 'no-store' }).end(page(token, !!sso));
     } else if (path === '/console.js' || path === '/console.js.map' || CHUNK.test(path)) {
       // Built files only: the entry and the chunks esbuild names by their content hash.
       const file = new URL(path.slice(1), publicDir);
@@ -179,6 +185,13 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
       response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }).end(publicFile('maplibre-gl-worker.mjs'));
     } else if (path === '/map-style.json' && options.map?.tileUrl) {
       response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache' }).end(JSON.stringify(rasterStyle({ ...options.map, tileUrl: options.map.tileUrl })));
+    } else if (path === '/first-screen.json' && options.firstScreen !== false) {
+      // 204 when it cannot be read now: the page then reads it from the gateway itself.
+      const operator = await operatorOf(request);
+      if (!operator) return void response.writeHead(401, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ error: 'signed out' }));
+      const body = await readFirstScreenFor(await operatorToken(operator));
+      if (body === undefined) return void response.writeHead(204, { 'cache-control': 'no-store' }).end();
+      response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body);
     } else if (path === '/token.json') {
       // The page asks again before its token expires; a signed-out operator gets a 401.
       const operator = await operatorOf(request);

@@ -39,7 +39,7 @@ const map = process.env.CONSOLE_MAP_STYLE_URL || process.env.CONSOLE_MAP_TILE_UR
     }
   : undefined;
 try {
-  const console = await startConsole({ gatewayUrl: required('CIVICLOOP_URL'), secretKey: required('CIVICLOOP_SECRET_KEY'), publishableKey: required('CIVICLOOP_PUBLISHABLE_KEY'), port, host: process.env.CONSOLE_HOST ?? '127.0.0.1', operator, ...(oidc ? { oidc } : {}), ...(map ? { map } : {}), ...(process.env.CONSOLE_PUBLIC_URL ? { publicUrl: process.env.CONSOLE_PUBLIC_URL } : {}) });
+  const console = await startConsole({ gatewayUrl: required('CIVICLOOP_URL'), secretKey: required('CIVICLOOP_SECRET_KEY'), publishableKey: required('CIVICLOOP_PUBLISHABLE_KEY'), port, host: process.env.CONSOLE_HOST ?? '127.0.0.1', operator, ...(oidc ? { oidc } : {}), ...(map ? { map } : {}), ...(process.env.CONSOLE_PUBLIC_URL ? { publicUrl: process.env.CONSOLE_PUBLIC_URL } : {}), firstScreen: process.env.CONSOLE_FIRST_SCREEN !== 'false' });
   process.stdout.write(`Dispatcher console: ${console.url}\n`);
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;

@@ -373,6 +373,14 @@ export class CivicLoop {
     return (await this.transport.request<{ items: BlackSpot[] }>({ method: 'GET', path: '/v1/blackspots', query, ...(options ? { options } : {}) })).items;
   }
 
+  /**
+   * Where the tenant's event stream is now. Read it before reading what you show, then subscribe
+   * with `{ lastEventId }`: every change after this moment arrives, none is missed in between.
+   */
+  async eventPosition(options?: RequestOptions): Promise<string> {
+    return (await this.transport.request<{ lastEventId: string }>({ method: 'GET', path: '/v1/events/position', ...(options ? { options } : {}) })).lastEventId;
+  }
+
   /** Live ticket events; reconnects and resumes by itself. */
   subscribe(options?: SubscribeOptions): Subscription {
     return subscribe(this.transport, options);

@@ -1,9 +1,8 @@
-import type { CivicLoop } from '@civicloop/sdk';
+import type { BlackSpot } from '@civicloop/sdk';
 import { el } from './dom.js';
 
 /** Cells where problems keep coming back (黑点), open ones. */
-export async function drawBlackSpots(client: CivicLoop): Promise<void> {
-  const spots = await client.blackSpots({ status: 'open' });
+export function drawBlackSpots(spots: BlackSpot[]): void {
   document.getElementById('blackspots')!.replaceChildren(
     el('h2', {}, 'Black spots 黑点'),
     spots.length === 0

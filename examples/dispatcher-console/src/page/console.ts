@@ -1,4 +1,5 @@
 import { AuthenticationError, CivicLoop, type Ticket, type Zone } from '@civicloop/sdk';
+import { displayCrsOf, readFigures, readFirstScreen, readRecentlyClosed, type Panel } from '../first-screen.js';
 import { AlertPanel } from './alerts.js';
 import { drawBlackSpots } from './blackspots.js';
 import { Board } from './board.js';
@@ -9,7 +10,7 @@ import { matches, NO_FILTER, type BoardFilter, type ZoneShape } from './filters.
 import { drawKpis } from './kpis.js';
 import { categoryNamer, CHANNEL_LABEL, clockTime, OPEN_STATES, STATE_LABEL, useTimeZone } from './labels.js';
 import { MapWhenReady, OutlineMap, type ConsoleMap, type ZoneOutline } from './map.js';
-import { readBootstrap, token } from './session.js';
+import { serverFirstScreen, token } from './session.js';
 import { VERIFIES, VerifyQueue } from './verify-queue.js';
 
 // The command centre's console: everything through the SDK, live over its event streams.
@@ -37,24 +38,14 @@ const streamState = (name: string) => ({
   },
 });
 
-// ---- Who is signed in, and the tenant's lists --------------------------------------------------
+// ---- What the first screen shows -------------------------------------------------------------
 // Every point is read in the tenant's display system (policy.defaultCrs), so a map drawn over
-// Chinese (GCJ-02, BD-09) tiles puts them where its streets are.
-// Everything that can load at once does: on a slow phone-class CPU and network the page waits
-// for the longest chain, not the sum. Only what is drawn in the display system waits for it.
-// Who and the lists come with the page (the console's server read them with the same token);
-// asked here only when it could not.
-const embedded = readBootstrap();
-const [me, catalogue, units, staff] = embedded ? [embedded.me, embedded.catalogue, embedded.units, embedded.staff] : await Promise.all([client.me(), client.categories(), client.units.list(), client.staff.list()]);
-const displayCrs = me.tenant.policy.defaultCrs ?? 'wgs84';
-const openTickets = Promise.all(OPEN_STATES.map(async (status) => {
-  // One page chain per state, side by side, rather than one chain through every open ticket.
-  const found: Ticket[] = [];
-  for await (const ticket of client.tickets.list({ status, limit: 200, crs: displayCrs })) found.push(ticket);
-  return found;
-}));
-const fleetNow = client.fleet.live({ crs: displayCrs });
-const zoneList = client.zones.list({ crs: displayCrs });
+// Chinese (GCJ-02, BD-09) tiles puts them where its streets are. The console's server reads it all
+// while this script loads (the page preloads it, same origin, no CORS preflight): nothing waits
+// for a gateway request before the board draws. Read here, the same way, only when it could not.
+const first = (await serverFirstScreen()) ?? (await readFirstScreen(client));
+const { me, catalogue, units, staff } = first;
+const displayCrs = displayCrsOf(me);
 useTimeZone(me.tenant.policy.timeZone);
 document.getElementById('operator')!.textContent = `${me.actor.name ?? me.actor.sub} · ${me.actor.role}`;
 const categoryName = categoryNamer(catalogue);
@@ -82,17 +73,16 @@ const ctx: ConsoleContext = { client, actor: me.actor, displayCrs, categoryName,
 const detail = new TicketDetail(ctx);
 const map = new MapWhenReady(startMap());
 
-// The side panels load beside the tickets, not after them: the page is ready when the slower is.
-let openCount!: (count: number) => void;
 // A panel that cannot load says why, with the code; the board still shows and stays live.
-const orSay = (panel: string, title: string) => (error: unknown) => {
-  document.getElementById(panel)!.replaceChildren(el('h2', {}, title), el('p', { class: 'error' }, explain(error)));
+const say = (panel: string, title: string, reason: string) => {
+  document.getElementById(panel)!.replaceChildren(el('h2', {}, title), el('p', { class: 'error' }, reason));
 };
-const sidePanels = Promise.all([
-  drawBlackSpots(client).catch(orSay('blackspots', 'Black spots 黑点')),
-  drawFollowUps().catch(orSay('followups', 'Follow-ups to call 待回访')),
-  drawKpis(client, new Promise<number>((resolve) => (openCount = resolve)), me.tenant.policy.timeZone).catch(orSay('kpis', 'Today 今日')),
-]);
+const orSay = (panel: string, title: string) => (error: unknown) => say(panel, title, explain(error));
+/** A side panel read with the first screen: drawn, or its reason in its place. */
+function drawPanel<T>(read: Panel<T>, draw: (value: T) => void, panel: string, title: string): void {
+  if ('value' in read) draw(read.value);
+  else say(panel, title, read.error);
+}
 const board = new Board(document.getElementById('columns')!, categoryName, (id) => void detail.show(id));
 // Supervisors (and admins) get the verify queue above the board; others have nothing to verify.
 const verifyRoot = document.getElementById('verify')!;
@@ -190,9 +180,8 @@ form.addEventListener('submit', (event) => {
 });
 
 // ---- Follow-ups: closed tickets whose reporter has not rated yet, to phone -----------------------
-async function drawFollowUps(): Promise<void> {
-  const page = await client.tickets.list({ status: 'closed', limit: 50, crs: displayCrs });
-  const due = page.items.filter((t) => !t.feedback || (t.closedAt !== undefined && t.feedback.at < t.closedAt));
+function drawFollowUps(recentlyClosed: Ticket[]): void {
+  const due = recentlyClosed.filter((t) => !t.feedback || (t.closedAt !== undefined && t.feedback.at < t.closedAt));
   const box = document.getElementById('followups')!;
   box.replaceChildren(
     el('h2', {}, `Follow-ups to call 待回访 (${due.length})`),
@@ -218,11 +207,12 @@ const later = (work: () => Promise<void>, ms: number) => {
     timer = window.setTimeout(() => void work().catch(() => undefined), ms);
   };
 };
-const refreshKpisSoon = later(() => drawKpis(client, Promise.resolve(tickets.size), me.tenant.policy.timeZone), 500);
-const refreshFollowUpsSoon = later(drawFollowUps, 500);
+const refreshKpisSoon = later(async () => drawKpis(await readFigures(client, me.tenant.policy.timeZone), tickets.size, me.tenant.policy.timeZone), 500);
+const refreshFollowUpsSoon = later(async () => drawFollowUps(await readRecentlyClosed(client, displayCrs)), 500);
 
 async function followTicketsAndAlerts(): Promise<void> {
-  for await (const message of client.subscribeAll(streamState('tickets'))) {
+  // From where the first screen was read: what changed since then (while the page loaded) comes too.
+  for await (const message of client.subscribeAll({ ...streamState('tickets'), lastEventId: first.lastEventId })) {
     if (message.kind === 'device') {
       alerts.add(message.alert);
       continue;
@@ -250,14 +240,15 @@ setInterval(() => {
 }, 1000);
 setInterval(() => board.tick(Date.now()), 10_000);
 
-for (const ticket of (await openTickets).flat()) tickets.set(ticket.id, ticket);
-openCount(tickets.size);
-showZones(await zoneList);
-for (const feature of (await fleetNow).features) map.moveDevice(feature);
+for (const ticket of first.open) tickets.set(ticket.id, ticket);
+showZones(first.zones);
+for (const feature of first.fleet.features) map.moveDevice(feature);
 redraw();
 map.draw();
 alerts.draw();
-await sidePanels;
+drawPanel(first.figures, (figures) => drawKpis(figures, tickets.size, me.tenant.policy.timeZone), 'kpis', 'Today 今日');
+drawPanel(first.blackSpots, drawBlackSpots, 'blackspots', 'Black spots 黑点');
+drawPanel(first.recentlyClosed, drawFollowUps, 'followups', 'Follow-ups to call 待回访');
 document.body.dataset.ready = 'true';
 // The moment the board, map, figures and side panels are drawn: what bench:console measures.
 performance.mark('console-ready');
@@ -282,4 +273,4 @@ if (me.actor.role === 'admin') {
     .then(({ ZonesAdmin }) => new ZonesAdmin(zonesRoot, ctx, map, showZones).draw())
     .catch(orSay('zones-admin', 'Zones 区域管理'));
 }
-setInterval(() => void drawBlackSpots(client).catch(() => undefined), 60_000);
+setInterval(() => void client.blackSpots({ status: 'open' }).then(drawBlackSpots, () => undefined), 60_000);

@@ -12,8 +12,4 @@ export interface ConsoleContext {
   changed: (ticket: Ticket) => void;
 }
 
-/** An SDK error as a person reads it: the message, then the stable code to quote. */
-export function explain(error: unknown): string {
-  if (error && typeof error === 'object' && 'code' in error && error instanceof Error) return `${error.message} (${String((error as { code: unknown }).code)})`;
-  return error instanceof Error ? error.message : String(error);
-}
+export { explain } from '../first-screen.js';

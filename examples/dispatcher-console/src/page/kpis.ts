@@ -1,16 +1,13 @@
-import type { CivicLoop } from '@civicloop/sdk';
+import type { Figures } from '../first-screen.js';
 import { el, svg } from './dom.js';
-import { dayOf } from './labels.js';
 
 const percent = (rate: number | null) => (rate === null ? '–' : `${Math.round(rate * 100)}%`);
 
-/** Today's figures, each saying over what period it is counted, and the last seven days' reports. */
-export async function drawKpis(client: CivicLoop, openNowSoon: Promise<number>, timeZone: string): Promise<void> {
-  const now = Date.now();
-  const today = dayOf(now);
-  const days = Array.from({ length: 7 }, (_, i) => dayOf(now - (6 - i) * 86_400_000));
-  // Both asked at once; "open now" is the board's own count, once the board has loaded.
-  const [todayStats, weekStats, openNow] = await Promise.all([client.stats({ from: today, to: today }), client.stats({ from: days[0]!, to: today, by: 'day' }), openNowSoon]);
+/**
+ * Today's figures, each saying over what period it is counted, and the last seven days' reports.
+ * "Open now" is the board's own count.
+ */
+export function drawKpis({ today, days, todayStats, weekStats }: Figures, openNow: number, timeZone: string): void {
   const [day] = todayStats.groups;
   const cards: [string, string, string][] = [
     ['Reported today', '今日上报', String(day?.created ?? 0)],

@@ -1,8 +1,7 @@
 import type { CategoryCatalogue, Ticket, TicketEvent } from '@civicloop/sdk';
 
 // What people read: every code the API returns shown in Chinese and English.
-export const OPEN_STATES = ['reported', 'dispatched', 'accepted', 'on_site', 'resolved', 'rework'] as const;
-export type OpenState = (typeof OPEN_STATES)[number];
+export { OPEN_STATES, type OpenState } from '../first-screen.js';
 
 export const STATE_LABEL: Record<Ticket['status'], string> = {
   reported: 'Queue 待派',
@@ -72,25 +71,16 @@ export function categoryNamer(catalogue: CategoryCatalogue): (code: string) => s
 let timeZone = 'Asia/Shanghai';
 // Made when first used (after the data has arrived), not when the page starts.
 let clockFormat: Intl.DateTimeFormat | undefined;
-let dayFormat: Intl.DateTimeFormat | undefined;
 
 /** The tenant's time zone (policy.timeZone): every time the console shows is in it. */
 export function useTimeZone(zone: string): void {
   if (zone === timeZone) return;
   timeZone = zone;
-  clockFormat = dayFormat = undefined;
+  clockFormat = undefined;
 }
 
 /** Times as the command centre reads them: the tenant's zone, 24-hour, "12/02 14:05". */
 export function clockTime(iso: string): string {
   clockFormat ??= new Intl.DateTimeFormat('zh-CN', { timeZone, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false });
   return clockFormat.format(new Date(iso));
-}
-
-/** A calendar day in the tenant's zone, "2026-12-02", as the stats API takes it. */
-export function dayOf(ms: number): string {
-  dayFormat ??= new Intl.DateTimeFormat('zh-CN', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
-  const parts = dayFormat.formatToParts(new Date(ms));
-  const part = (type: string) => parts.find((p) => p.type === type)!.value;
-  return `${part('year')}-${part('month')}-${part('day')}`;
 }

@@ -1,4 +1,5 @@
-import { ConnectionError, type CivicLoop, type Staff, type Unit } from '@civicloop/sdk';
+import { ConnectionError } from '@civicloop/sdk';
+import type { FirstScreen } from '../first-screen.js';
 
 // Sign-in: a token from the console's server, renewed before it expires.
 let held: { token: string; exp: number; lifetime: number } | undefined;
@@ -36,20 +37,16 @@ async function fetchToken(): Promise<string> {
   return hold(((await response.json()) as { token: string }).token);
 }
 
-/** What the console's server read for this page with the page's own token (see console.ts's bootstrap). */
-export interface ConsoleBootstrap {
-  me: Awaited<ReturnType<CivicLoop['me']>>;
-  catalogue: Awaited<ReturnType<CivicLoop['categories']>>;
-  units: Unit[];
-  staff: Staff[];
-}
-
-/** The lists that came with the page, or undefined when the server could not read them (the page asks itself). */
-export function readBootstrap(): ConsoleBootstrap | undefined {
-  const script = document.getElementById('bootstrap');
-  if (!script?.textContent) return undefined;
+/**
+ * The first screen the console's server reads for this page (named in the page as a preload, so
+ * it is on its way before this script runs), or undefined when the server does not read it or
+ * could not (the page then reads it from the gateway itself).
+ */
+export async function serverFirstScreen(): Promise<FirstScreen | undefined> {
+  if (!document.querySelector('link[rel="preload"][href="/first-screen.json"]')) return undefined;
   try {
-    return JSON.parse(script.textContent) as ConsoleBootstrap;
+    const response = await fetch('/first-screen.json');
+    return response.status === 200 ? ((await response.json()) as FirstScreen) : undefined;
   } catch {
     return undefined;
   }

@@ -107,6 +107,28 @@ describe('GET /v1/events', () => {
     expect(gw.streams.size).toBe(0);
   });
 
+  it('answers the stream position, from which a subscriber receives exactly what happened after it', async () => {
+    const earlier = await createTicket();
+    const position = await api(gw.url, 'GET', '/v1/events/position', { auth: gw.tenant.secretKey });
+    expect(position.status).toBe(200);
+    expect(position.body.lastEventId).toMatch(/^\d+-\d+$/);
+    // Made after the position was read but before anyone subscribed (as while a page loads).
+    const later = [await createTicket(), await createTicket()];
+    const stream = open(gw.tenant.secretKey, position.body.lastEventId);
+    await stream.ready;
+    await until(() => stream.received.length >= 2, 'the two later events');
+    await new Promise((r) => setTimeout(r, 300));
+    stream.close();
+    await stream.done;
+    expect(stream.received.map((e) => e.ticketId)).toEqual(later);
+    expect(stream.received.map((e) => e.ticketId)).not.toContain(earlier);
+  });
+
+  it('refuses the stream position without credentials', async () => {
+    const res = await api(gw.url, 'GET', '/v1/events/position', {});
+    expect(res.status).toBe(401);
+  });
+
   it('refuses a malformed Last-Event-ID', async () => {
     const res = await api(gw.url, 'GET', '/v1/events', { auth: gw.tenant.secretKey, headers: { 'last-event-id': 'yesterday' } });
     expect(res.status).toBe(400);

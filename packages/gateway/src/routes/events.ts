@@ -17,6 +17,25 @@ const STREAM_ID = /^\d{1,20}(-\d{1,20})?$/;
  * exactly after the last event it saw, wherever the gateway that serves it runs.
  */
 export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; streams: EventStreams; hub: StreamHub }> = async (app, { services, streams, hub }) => {
+  // Read this before reading what you show, then subscribe from it: nothing that changes in
+  // between is missed (a list then a watch from its position, as Kubernetes clients do).
+  app.get(
+    '/v1/events/position',
+    {
+      config: { access: { kind: 'roles', roles: PEOPLE } },
+      schema: {
+        tags: ['realtime'],
+        summary: 'Where the tenant\'s event stream is now: subscribe to /v1/events with this Last-Event-ID to receive every event after this moment',
+        security,
+        response: {
+          200: Type.Object({ lastEventId: Type.String({ description: 'the id of the newest event so far (0-0 when there is none)' }) }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => ({ lastEventId: await latestStreamId(services.redis, services.tickets.keys(request.principal.tenantId).events) }),
+  );
+
   app.get(
     '/v1/events',
     {
