@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { CivicLoop } from '@civicloop/sdk';
@@ -203,7 +203,7 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
       const page = await context.newPage();
       // The page's script is held back until its first screen has been read and then a report has
       // been made: the first screen does not show it.
-      const firstScreen = page.waitForResponse((response) => response.url().endsWith('/first-screen.json'));
+      const firstScreen = page.waitForResponse((response) => new URL(response.url()).pathname === '/first-screen.json');
       let madeMeanwhile: { id: string } | undefined;
       await page.route('**/console.js', async (route) => {
         await firstScreen;
@@ -227,11 +227,17 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
       const page = await context.newPage();
       const asked: string[] = [];
       page.on('request', (request) => asked.push(new URL(request.url()).pathname));
-      const firstScreen = page.waitForResponse((response) => response.url().endsWith('/first-screen.json'));
+      const firstScreen = page.waitForResponse((response) => new URL(response.url()).pathname === '/first-screen.json');
       await page.goto(consoleServer.url);
       await page.locator('body[data-ready="true"]').waitFor();
-      // Asked once: the page's own request takes the preloaded answer.
+      // Asked once: the page's own request takes the preloaded answer, which the server began
+      // reading when it sent the page (the id in its URL).
       expect(asked.filter((p) => p === '/first-screen.json')).toEqual(['/first-screen.json']);
+      expect(await page.locator('link[rel="preload"]').getAttribute('href')).toMatch(/^\/first-screen\.json\?read=[0-9a-f-]{36}$/);
+      // The chunks console.js imports are asked for beside it, not after it.
+      const imported = [...readFileSync(new URL('console.js', publicDir), 'utf8').matchAll(/from"\.(\/chunks\/[^"]+\.js)"/g)].map((m) => m[1]);
+      expect(imported.length).toBeGreaterThan(0);
+      expect((await page.locator('link[rel="modulepreload"]').evaluateAll((links) => links.map((l) => l.getAttribute('href')))).sort()).toEqual([...new Set(imported)].sort());
       expect(asked.filter((p) => p.startsWith('/v1/') && p !== '/v1/events' && p !== '/v1/fleet/events')).toEqual([]);
       const response = await firstScreen;
       expect(response.headers()['cache-control']).toBe('no-store');

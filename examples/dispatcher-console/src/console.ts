@@ -1,9 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CivicLoop, signToken } from '@civicloop/sdk';
 import { readFirstScreen } from './first-screen.js';
 import { OidcSignIn, type OidcOptions } from './oidc.js';
+
+/** How long a first screen read for a page just sent waits for the page to ask for it. */
+const READ_AHEAD_MS = 30_000;
+/** First screens read ahead at most at once (each holds the open tickets until asked for). */
+const READ_AHEAD_MAX = 100;
 
 /** A chunk the entry script loads: `/chunks/<name>-<hash>.js` (or its map), nothing else. */
 const CHUNK = /^\/chunks\/[A-Za-z0-9_-]{1,80}\.js(\.map)?$/;
@@ -128,10 +134,35 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
       return undefined;
     }
   };
-  const firstScreenPreload = options.firstScreen === false ? '' : '<link rel="preload" href="/first-screen.json" as="fetch" crossorigin>';
-  const page = (token: string | undefined, signOut: boolean) => `<!doctype html>
+  /**
+   * First screens being read for pages just sent, by the id their preload link carries: the read
+   * starts with the page, not when the browser has parsed enough of it to ask. Each is taken
+   * once by the same operator, or dropped after READ_AHEAD_MS; at most READ_AHEAD_MAX at a time
+   * (beyond that the browser's request reads it).
+   */
+  const readAhead = new Map<string, { sub: string; body: Promise<string | undefined>; timer: NodeJS.Timeout }>();
+  const startReadAhead = (operator: ConsoleOperator, token: string): string | undefined => {
+    if (options.firstScreen === false || readAhead.size >= READ_AHEAD_MAX) return undefined;
+    const id = randomUUID();
+    const timer = setTimeout(() => readAhead.delete(id), READ_AHEAD_MS);
+    timer.unref();
+    readAhead.set(id, { sub: operator.sub, body: readFirstScreenFor(token), timer });
+    return id;
+  };
+  const takeReadAhead = (id: string | null, operator: ConsoleOperator): Promise<string | undefined> | undefined => {
+    const entry = id ? readAhead.get(id) : undefined;
+    if (!entry || entry.sub !== operator.sub) return undefined;
+    readAhead.delete(id!);
+    clearTimeout(entry.timer);
+    return entry.body;
+  };
+  // The chunks console.js imports before it runs, asked for beside it (written by build-page.mjs).
+  const preloadFile = new URL('preload.json', publicDir);
+  const chunks = existsSync(preloadFile) ? (JSON.parse(readFileSync(preloadFile, 'utf8')) as string[]) : [];
+  const modulePreloads = chunks.map((chunk) => `<link rel="modulepreload" href="${attribute(chunk)}">`).join('');
+  const page = (token: string | undefined, signOut: boolean, readId: string | undefined) => `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>CivicLoop command centre 指挥中心</title><link rel="icon" href="data:,">${firstScreenPreload}<link rel="stylesheet" href="/console.css">${mapStyle ? '<link rel="stylesheet" href="/maplibre-gl.css">' : ''}<script type="module" src="/console.js"></script></head>
+<title>CivicLoop command centre 指挥中心</title><link rel="icon" href="data:,">${options.firstScreen === false ? '' : `<link rel="preload" href="/first-screen.json${readId ? `?read=${readId}` : ''}" as="fetch" crossorigin>`}<link rel="stylesheet" href="/console.css">${mapStyle ? '<link rel="stylesheet" href="/maplibre-gl.css">' : ''}<script type="module" src="/console.js"></script>${modulePreloads}</head>
 <body data-gateway-url="${attribute(gateway)}" data-publishable-key="${attribute(options.publishableKey)}"${mapStyle ? ` data-map-style="${attribute(mapStyle)}"` : ''}${token ? ` data-token="${attribute(token)}"` : ''}><header><h1>CivicLoop command centre 指挥中心</h1><span id="operator"></span>${signOut ? '<form method="post" action="/oidc/logout"><button type="submit" class="sign-out">Sign out 退出</button></form>' : ''}<span id="live" role="status" data-state="connecting">Connecting… 连接中</span><span id="clock" aria-live="off"></span></header>
 <main>
 <section id="kpis" aria-label="Today 今日"></section>
@@ -169,7 +200,8 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
       // With single sign-on, nobody signed in goes to the identity provider first.
       if (sso && !operator) return void response.writeHead(302, { location: '/oidc/login', 'cache-control': 'no-store' }).end();
       const token = operator ? await operatorToken(operator) : undefined;
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, 'cache-control': 'no-store' }).end(page(token, !!sso));
+      const readId = operator && token ? startReadAhead(operator, token) : undefined;
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, 'cache-control': 'no-store' }).end(page(token, !!sso, readId));
     } else if (path === '/console.js' || path === '/console.js.map' || CHUNK.test(path)) {
       // Built files only: the entry and the chunks esbuild names by their content hash.
       const file = new URL(path.slice(1), publicDir);
@@ -189,7 +221,7 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
       // 204 when it cannot be read now: the page then reads it from the gateway itself.
       const operator = await operatorOf(request);
       if (!operator) return void response.writeHead(401, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ error: 'signed out' }));
-      const body = await readFirstScreenFor(await operatorToken(operator));
+      const body = await (takeReadAhead(new URL(request.url ?? '/', 'http://console').searchParams.get('read'), operator) ?? readFirstScreenFor(await operatorToken(operator)));
       if (body === undefined) return void response.writeHead(204, { 'cache-control': 'no-store' }).end();
       response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body);
     } else if (path === '/token.json') {
@@ -221,5 +253,13 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
       throw new Error(`dispatcher-console: the identity provider ${options.oidc.issuer} could not be read (oidc.issuer): ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  return { url, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url,
+    close: () =>
+      new Promise((resolve) => {
+        for (const entry of readAhead.values()) clearTimeout(entry.timer);
+        readAhead.clear();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -7,6 +7,24 @@ import type { BlackSpot, CivicLoop, GeoJsonFeatureCollection, StatsResult, Ticke
 export const OPEN_STATES = ['reported', 'dispatched', 'accepted', 'on_site', 'resolved', 'rework'] as const;
 export type OpenState = (typeof OPEN_STATES)[number];
 
+const BOARD_KEYS = ['id', 'number', 'version', 'status', 'category', 'priority', 'channel', 'description', 'unitId', 'assigneeId', 'sla', 'extension', 'urgeCount', 'escalationLevel', 'createdAt', 'updatedAt', 'resolvedAt', 'photos', 'afterPhotos'] as const;
+
+/**
+ * What the board, the map, the filters and the verify queue read of a ticket. The first screen
+ * sends only this for its open tickets (thousands of them must cross into a slow phone-class
+ * page quickly); a ticket's dialog reads the ticket whole.
+ */
+export type BoardTicket = Pick<Ticket, (typeof BOARD_KEYS)[number]> & { location: Pick<Ticket['location'], 'lat' | 'lon' | 'address'> };
+
+/** A ticket as the board reads it: those fields the ticket has, nothing else. */
+export function boardTicket(ticket: Ticket): BoardTicket {
+  const picked: Record<string, unknown> = {};
+  for (const key of BOARD_KEYS) if (ticket[key] !== undefined) picked[key] = ticket[key];
+  const { lat, lon, address } = ticket.location;
+  picked.location = address === undefined ? { lat, lon } : { lat, lon, address };
+  return picked as BoardTicket;
+}
+
 /** The KPI cards' figures: today, and the last seven days by day, in the tenant's time zone. */
 export interface Figures {
   today: string;
@@ -26,8 +44,8 @@ export interface FirstScreen {
    * so whatever changed while the page was read and loaded still reaches it.
    */
   lastEventId: string;
-  /** Open tickets, every state, in the display system. */
-  open: Ticket[];
+  /** Open tickets, every state, in the display system, as the board reads them. */
+  open: BoardTicket[];
   fleet: GeoJsonFeatureCollection;
   zones: Zone[];
   // The side panels: each that cannot be read says why in its place, the rest of the page shows.
@@ -70,11 +88,11 @@ export async function readFigures(client: CivicLoop, timeZone: string, now = Dat
 }
 
 /** Every open ticket: one page chain per state, side by side, rather than one chain through them all. */
-export async function readOpenTickets(client: CivicLoop, crs: ReturnType<typeof displayCrsOf>): Promise<Ticket[]> {
+export async function readOpenTickets(client: CivicLoop, crs: ReturnType<typeof displayCrsOf>): Promise<BoardTicket[]> {
   const perState = await Promise.all(
     OPEN_STATES.map(async (status) => {
-      const found: Ticket[] = [];
-      for await (const ticket of client.tickets.list({ status, limit: 200, crs })) found.push(ticket);
+      const found: BoardTicket[] = [];
+      for await (const ticket of client.tickets.list({ status, limit: 200, crs })) found.push(boardTicket(ticket));
       return found;
     }),
   );

@@ -1,4 +1,4 @@
-import type { Ticket } from '@civicloop/sdk';
+import type { BoardTicket } from '../first-screen.js';
 import { ageText, deadlineText, nextDeadline } from './deadlines.js';
 import { el, setText } from './dom.js';
 import { OPEN_STATES, STATE_LABEL, type OpenState } from './labels.js';
@@ -6,7 +6,7 @@ import { OPEN_STATES, STATE_LABEL, type OpenState } from './labels.js';
 interface Card {
   item: HTMLLIElement;
   version: number;
-  ticket: Ticket;
+  ticket: BoardTicket;
   countdown: HTMLElement;
   age: HTMLElement;
 }
@@ -45,10 +45,10 @@ export class Board {
   }
 
   /** Shows `shown` (the filtered open tickets), each in its state's column, most urgent first, at most MAX_CARDS_PER_COLUMN each. */
-  render(shown: readonly Ticket[], now: number): void {
+  render(shown: readonly BoardTicket[], now: number): void {
     const urgency = new Map(shown.map((t) => [t.id, nextDeadline(t, now)?.at ?? Date.parse(t.createdAt)]));
     const drawn = new Set<string>();
-    const columns = new Map<OpenState, Ticket[]>(OPEN_STATES.map((state) => [state, []]));
+    const columns = new Map<OpenState, BoardTicket[]>(OPEN_STATES.map((state) => [state, []]));
     for (const ticket of shown) columns.get(ticket.status as OpenState)?.push(ticket);
     for (const state of OPEN_STATES) {
       const inState = columns.get(state)!.sort((a, b) => urgency.get(a.id)! - urgency.get(b.id)!);
@@ -77,7 +77,7 @@ export class Board {
     for (const card of this.cards.values()) this.fillTimes(card, now);
   }
 
-  private card(ticket: Ticket, now: number): Card {
+  private card(ticket: BoardTicket, now: number): Card {
     const known = this.cards.get(ticket.id);
     if (known && known.version === ticket.version) return known;
     const open = el(

@@ -1,5 +1,5 @@
 import { AuthenticationError, CivicLoop, type Ticket, type Zone } from '@civicloop/sdk';
-import { displayCrsOf, readFigures, readFirstScreen, readRecentlyClosed, type Panel } from '../first-screen.js';
+import { displayCrsOf, readFigures, readFirstScreen, readRecentlyClosed, type BoardTicket, type Panel } from '../first-screen.js';
 import { AlertPanel } from './alerts.js';
 import { drawBlackSpots } from './blackspots.js';
 import { Board } from './board.js';
@@ -64,7 +64,7 @@ function showZones(list: readonly Zone[]): void {
   }
 }
 
-const tickets = new Map<string, Ticket>();
+const tickets = new Map<string, BoardTicket>();
 const alerts = new AlertPanel();
 let filter: BoardFilter = { ...NO_FILTER };
 const shown = () => [...tickets.values()].filter((t) => matches(t, filter, zones, Date.now()));

@@ -1,4 +1,4 @@
-import type { Ticket } from '@civicloop/sdk';
+import type { BoardTicket } from '../first-screen.js';
 import { nextDeadline } from './deadlines.js';
 
 /** What the dispatcher narrowed the board to; empty strings mean "any". */
@@ -35,11 +35,11 @@ export function inZone(point: [number, number], zone: ZoneShape): boolean {
 }
 
 /** Whether a ticket is overdue on the deadline it has still to meet. */
-export function isOverdue(ticket: Ticket, now: number): boolean {
+export function isOverdue(ticket: BoardTicket, now: number): boolean {
   return nextDeadline(ticket, now)?.breached ?? false;
 }
 
-export function matches(ticket: Ticket, filter: BoardFilter, zones: ReadonlyMap<string, ZoneShape>, now: number): boolean {
+export function matches(ticket: BoardTicket, filter: BoardFilter, zones: ReadonlyMap<string, ZoneShape>, now: number): boolean {
   const text = filter.text.trim().toLowerCase();
   if (text && !ticket.number.toLowerCase().includes(text) && !ticket.description.toLowerCase().includes(text) && !(ticket.location.address ?? '').toLowerCase().includes(text)) return false;
   if (filter.unit && ticket.unitId !== filter.unit) return false;

@@ -1,4 +1,5 @@
-import type { CrsName, GeoJsonFeature, Ticket } from '@civicloop/sdk';
+import type { CrsName, GeoJsonFeature } from '@civicloop/sdk';
+import type { BoardTicket } from '../first-screen.js';
 import { el, svg } from './dom.js';
 
 export const CRS_LABEL: Record<CrsName, string> = { wgs84: 'WGS-84 (GPS)', gcj02: 'GCJ-02 (AMap, Tencent, WeChat)', bd09: 'BD-09 (Baidu)' };
@@ -14,7 +15,7 @@ export interface ZoneOutline {
 export interface ConsoleMap {
   readonly fleet: Map<string, GeoJsonFeature>;
   setZones(zones: readonly ZoneOutline[]): void;
-  setTickets(tickets: readonly Ticket[]): void;
+  setTickets(tickets: readonly BoardTicket[]): void;
   moveDevice(feature: GeoJsonFeature): void;
   draw(): void;
 }
@@ -29,14 +30,14 @@ const deviceIdOf = (f: GeoJsonFeature) => String((f.properties as { deviceId: st
 export abstract class FrameMap implements ConsoleMap {
   readonly fleet = new Map<string, GeoJsonFeature>();
   protected zones: readonly ZoneOutline[] = [];
-  protected tickets: readonly Ticket[] = [];
+  protected tickets: readonly BoardTicket[] = [];
   private pending = false;
 
   setZones(zones: readonly ZoneOutline[]): void {
     this.zones = zones;
     this.schedule();
   }
-  setTickets(tickets: readonly Ticket[]): void {
+  setTickets(tickets: readonly BoardTicket[]): void {
     this.tickets = tickets;
     this.schedule();
   }
@@ -104,7 +105,7 @@ export class OutlineMap extends FrameMap {
 export class MapWhenReady implements ConsoleMap {
   readonly fleet = new Map<string, GeoJsonFeature>();
   private zones: readonly ZoneOutline[] = [];
-  private tickets: readonly Ticket[] = [];
+  private tickets: readonly BoardTicket[] = [];
   private target: ConsoleMap | undefined;
 
   constructor(ready: Promise<ConsoleMap>) {
@@ -120,7 +121,7 @@ export class MapWhenReady implements ConsoleMap {
     this.zones = zones;
     this.target?.setZones(zones);
   }
-  setTickets(tickets: readonly Ticket[]): void {
+  setTickets(tickets: readonly BoardTicket[]): void {
     this.tickets = tickets;
     this.target?.setTickets(tickets);
   }

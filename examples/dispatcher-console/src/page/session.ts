@@ -43,9 +43,11 @@ async function fetchToken(): Promise<string> {
  * could not (the page then reads it from the gateway itself).
  */
 export async function serverFirstScreen(): Promise<FirstScreen | undefined> {
-  if (!document.querySelector('link[rel="preload"][href="/first-screen.json"]')) return undefined;
+  // Its URL carries the id of the read the server started with the page.
+  const preload = document.querySelector<HTMLLinkElement>('link[rel="preload"][href^="/first-screen.json"]');
+  if (!preload) return undefined;
   try {
-    const response = await fetch('/first-screen.json');
+    const response = await fetch(preload.getAttribute('href')!);
     return response.status === 200 ? ((await response.json()) as FirstScreen) : undefined;
   } catch {
     return undefined;

@@ -1,4 +1,4 @@
-import type { Ticket } from '@civicloop/sdk';
+import type { BoardTicket } from '../first-screen.js';
 import { explain, type ConsoleContext } from './context.js';
 import { span } from './deadlines.js';
 import { photoStrip } from './detail.js';
@@ -22,7 +22,7 @@ export class VerifyQueue {
     private readonly open: (id: string) => void,
   ) {}
 
-  render(tickets: Iterable<Ticket>): void {
+  render(tickets: Iterable<BoardTicket>): void {
     const waiting = [...tickets].filter((t) => t.status === 'resolved').sort((a, b) => (a.resolvedAt ?? a.updatedAt).localeCompare(b.resolvedAt ?? b.updatedAt));
     const key = waiting.map((t) => `${t.id}@${t.version}`).join(',');
     if (key === this.drawn) return;
@@ -33,7 +33,7 @@ export class VerifyQueue {
     );
   }
 
-  private row(ticket: Ticket): HTMLElement {
+  private row(ticket: BoardTicket): HTMLElement {
     const note = el('input', { id: `verify-note-${ticket.id}`, name: 'note', maxlength: 2000 });
     const status = el('p', { class: 'status', role: 'status' });
     const pass = el('button', { type: 'button', 'data-outcome': 'pass' }, 'Pass: close 通过结案');
