@@ -1,7 +1,22 @@
+import { spawnSync } from 'node:child_process';
 import { ensureDebianProgram, ensureRedisServer } from '@civicloop/gateway';
 
+/** Whether Perl can load these modules, installing Debian's packages for them when it cannot and we are root. */
+function ensurePerlModules(modules: Record<string, string>): boolean {
+  const loads = () => spawnSync('perl', [...Object.keys(modules).map((m) => `-M${m}`), '-e1'], { stdio: 'ignore' }).status === 0;
+  if (loads()) return true;
+  if (process.getuid?.() !== 0) return false;
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  process.stderr.write(`Perl modules ${Object.keys(modules).join(', ')} are missing; installing Debian packages ${Object.values(modules).join(', ')} with apt-get ...\n`);
+  const update = spawnSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  if (update.status !== 0) return false;
+  spawnSync('apt-get', ['install', '-y', '-qq', ...new Set(Object.values(modules))], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  return loads();
+}
+
 /**
- * Runs once before any test file: finds redis-server, mosquitto_pub, mosquitto and chromium, installing them on a
+ * Runs once before any test file: finds redis-server, mosquitto_pub, mosquitto, chromium and Perl's LWP and
+ * XML::Simple, installing them on a
  * fresh Debian machine (as root) so that parallel test files never race each other into apt-get.
  */
 export default function setup(): void {
@@ -17,5 +32,9 @@ export default function setup(): void {
   // The widget tests drive Debian's Chromium through playwright-core (no browser download).
   if (!ensureDebianProgram('chromium', 'chromium')) {
     throw new Error('chromium is missing: install Debian package chromium (the widget tests run in it).');
+  }
+  // The Open311 XML test runs a client built as FixMyStreet's is: Perl, LWP and XML::Simple.
+  if (!ensurePerlModules({ 'LWP::UserAgent': 'libwww-perl', 'XML::Simple': 'libxml-simple-perl' })) {
+    throw new Error('Perl with LWP and XML::Simple is missing: install Debian packages libwww-perl and libxml-simple-perl (the Open311 XML client test uses them).');
   }
 }

@@ -33,7 +33,7 @@ import { ZoneStore } from './store/zone-store.js';
 import { zoneRoutes } from './routes/zones.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { intakeRoutes } from './routes/intake.js';
-import { open311Routes } from './routes/open311/index.js';
+import { open311Routes, sendOpen311FrameworkError } from './routes/open311/index.js';
 import { osmAndRoutes } from './routes/osmand.js';
 import { brokerHookRoutes } from './routes/broker-hooks.js';
 import { statsRoutes } from './routes/stats.js';
@@ -111,7 +111,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   let servicesForErrors: Services | undefined;
   const app = Fastify({
     logger: options.logger ?? { level: config.logLevel },
-    frameworkErrors: frameworkErrors(() => servicesForErrors),
+    frameworkErrors: frameworkErrors(() => servicesForErrors, { '/open311/': sendOpen311FrameworkError }),
     clientErrorHandler,
     bodyLimit: config.bodyLimitBytes,
     // fastify takes a hop count too, though its types do not say so.

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN_REPORT, api, digestRedis, startTestGateway, startTestRedis, type TestGateway, type TestRedis } from '../../../../test-support/gateway-harness.js';
 import { hostile, hostileText, type Hints, type Schema } from '../../../../test-support/fuzz.js';
+import { readOpen311Xml } from '../../../../test-support/open311-xml.js';
 import { CATEGORIES } from '@civicloop/model';
 
 /**
@@ -157,10 +158,18 @@ async function judge(request: Sent, errorFormat: 'civicloop' | 'open311'): Promi
   statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
   const what = `${request.method} ${request.path.slice(0, 200)} -> ${response.status} ${response.text.slice(0, 300)}`;
   expect(response.status, what).toBeLessThan(500);
+  // Open311 in XML: every answer, whatever was stored or asked, is a document a client can parse.
+  const askedXml = errorFormat === 'open311' && !request.path.split('?', 1)[0]!.endsWith('.json');
+  if (askedXml) expect(() => readOpen311Xml(response.text), what).not.toThrow();
   if (response.status >= 400) {
-    const body = JSON.parse(response.text) as { error?: { code?: string } } | { code: number; description: string }[];
-    if (errorFormat === 'open311') expect(body, what).toEqual([{ code: response.status, description: expect.any(String) }]);
-    else expect((body as { error?: { code?: string } }).error?.code, what).toMatch(/^CL_ERR_[A-Z_]+$/);
+    if (errorFormat === 'open311') {
+      // In the format the URL asks for: JSON for .json, otherwise XML (the spec's default).
+      const body = askedXml ? readOpen311Xml(response.text).body : JSON.parse(response.text);
+      expect(body, what).toEqual([{ code: askedXml ? String(response.status) : response.status, description: expect.any(String) }]);
+    } else {
+      const body = JSON.parse(response.text) as { error?: { code?: string } };
+      expect(body.error?.code, what).toMatch(/^CL_ERR_[A-Z_]+$/);
+    }
     expect(await digestRedis(redis.client), `a refused request wrote to Redis: ${what}`).toBe(before);
   }
 }
@@ -195,7 +204,8 @@ describe('HTTP fuzz', () => {
     const param = fc.oneof(hostileText, fc.constantFrom('', ' ', 'json', gw.tenant.code, 'sanitation.bin_overflow', 'open, CLOSED', '2026-11-22T09:00:00 08:00', '23.1', '0'));
     const names = ['jurisdiction_id', 'service_code', 'status', 'start_date', 'end_date', 'service_request_id', 'lat', 'long', 'api_key', 'description', 'media_url', 'address_string', 'first_name', 'email', 'account_id', 'attribute[x]'];
     const pairs = fc.array(fc.tuple(fc.constantFrom(...names), param), { maxLength: 8 });
-    const template = fc.constantFrom('/discovery.json', '/services.json', '/services/{x}.json', '/requests.json', '/requests/{x}.json', '/tokens/{x}.json', '/services.xml', '/nowhere');
+    const calls = ['/discovery', '/services', '/services/{x}', '/requests', '/requests/{x}', '/tokens/{x}'];
+    const template = fc.constantFrom(...calls.map((c) => `${c}.json`), ...calls.map((c) => `${c}.xml`), '/services.yaml', '/nowhere');
     const request = fc.tuple(template, hostileText, pairs, fc.boolean(), fc.boolean()).map(([path, x, list, isPost, withKey]) => {
       const search = new URLSearchParams(list);
       if (withKey) search.set('api_key', gw.tenant.publishableKey);

@@ -95,13 +95,17 @@ export function installErrorHandling(app: FastifyInstance, services: Services): 
 /**
  * fastify's own refusals before any route runs (a URL that is not validly percent-encoded, a
  * path parameter over maxParamLength): a catalogue error like any other, with CORS headers for a
- * page that may read it, and in Open311's format under /open311.
+ * page that may read it, or in the format of the API whose prefix the URL starts with (Open311's
+ * under /open311/, given by the composition root so this layer does not import routes).
  */
-export function frameworkErrors(services: () => Services | undefined): NonNullable<FastifyServerOptions['frameworkErrors']> {
+export type PrefixErrorSender = (error: CivicLoopError, request: FastifyRequest, reply: FastifyReply) => unknown;
+
+export function frameworkErrors(services: () => Services | undefined, byPrefix: Readonly<Record<string, PrefixErrorSender>> = {}): NonNullable<FastifyServerOptions['frameworkErrors']> {
   return (error, request, reply) => {
     const mapped = toCivicLoopError(error as FastifyError);
     const send = () => {
-      if (request.url.startsWith('/open311/')) return (reply as FastifyReply).code(mapped.status).send([{ code: mapped.status, description: mapped.message }]);
+      const prefix = Object.keys(byPrefix).find((p) => request.url.startsWith(p));
+      if (prefix) return byPrefix[prefix]!(mapped, request, reply as FastifyReply);
       return sendError(request, reply as FastifyReply, mapped);
     };
     const known = services();

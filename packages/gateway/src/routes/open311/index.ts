@@ -5,19 +5,23 @@ import { limitedAfterFailure, retryAfterOf, toCivicLoopError } from '../../http/
 import type { Services } from '../../services.js';
 import { listTickets } from '../../tickets/list-tickets.js';
 import type { TicketService } from '../../tickets/ticket-service.js';
+import { OPEN311_MEDIA_TYPES, answer, formatAsked, servedFormat } from './answer.js';
 import { requestOf, serviceOf } from './format.js';
 import { Open311Error, Params } from './params.js';
 
 export { open311Time } from './format.js';
+export { sendOpen311FrameworkError } from './answer.js';
 
 /**
- * Open311 GeoReport v2 (wiki.open311.org/GeoReport_v2), JSON format, at /open311/v2. The
+ * Open311 GeoReport v2 (wiki.open311.org/GeoReport_v2), XML and JSON, at /open311/v2. The
  * jurisdiction is the tenant, named by its code (jurisdiction_id). Creating a request needs an
  * api_key (the tenant's publishable or secret key). Reading requests needs none, so it shows
  * only what the tenant publishes (policy.publicReads, and only tickets of public categories),
  * never reporter data. Responses follow the spec to the letter: bare arrays, string ids, ISO 8601
- * times with a zone offset and no fractions, and errors as [{code, description}]: 404 for a
- * missing resource (an unknown service_code too), 403 for a bad api_key, 400 otherwise.
+ * times with a zone offset and no fractions, and errors as [{code, description}] (in XML
+ * <errors><error>) in the format the URL asks for: 404 for a missing resource (an unknown
+ * service_code too), 403 for a bad api_key, 400 otherwise. The reads answer any origin (CORS),
+ * as they show only what the tenant publishes.
  */
 const DEFAULT_WINDOW_DAYS = 90;
 const MAX_REQUESTS = 1000;
@@ -28,16 +32,24 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
 
   // Open311 routes need no key: the gateway's shared per-address limit for keyless routes
   // (RATE_LIMIT_KEYLESS_PER_ADDRESS) holds them, and a 429 comes in Open311's format below.
+  // Reads are public: a browser dashboard on any origin may use them (errors included).
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method === 'GET' || request.method === 'HEAD') reply.header('access-control-allow-origin', '*').header('access-control-expose-headers', 'retry-after');
+  });
+
   app.setErrorHandler((error, request, reply) => {
-    if (error instanceof Open311Error) return reply.code(error.status).send([{ code: error.status, description: error.message }]);
+    const format = formatAsked(request.url);
+    if (error instanceof Open311Error) return answer(reply.code(error.status), format, 'errors', [{ code: error.status, description: error.message }]);
     const mapped = toCivicLoopError(error as Error);
     const retryAfter = retryAfterOf(mapped);
     if (retryAfter) reply.header('retry-after', retryAfter);
     const status = mapped.status === 404 || mapped.status === 429 ? mapped.status : mapped.status === 401 || mapped.status === 403 ? 403 : mapped.status >= 500 ? mapped.status : 400;
     if (status >= 500) request.log.error({ err: error }, 'open311 request failed');
-    return reply.code(status).send([{ code: status, description: mapped.message }]);
+    return answer(reply.code(status), format, 'errors', [{ code: status, description: mapped.message }]);
   });
-  app.setNotFoundHandler((request, reply) => reply.code(404).send([{ code: 404, description: `No Open311 resource ${request.method} ${request.url.slice(0, 200)}; start at /open311/v2/discovery.json.` }]));
+  app.setNotFoundHandler((request, reply) =>
+    answer(reply.code(404), formatAsked(request.url), 'errors', [{ code: 404, description: `No Open311 resource ${request.method} ${request.url.slice(0, 200)}; start at /open311/v2/discovery.xml.` }]),
+  );
 
   const publicRoute = { config: { access: { kind: 'none' as const } }, schema: { hide: true } };
   // A form (the spec's way), or a JSON object from a lenient client: read alike.
@@ -59,41 +71,37 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
     return tenant;
   }
 
-  function json(format: string): void {
-    if (format !== 'json') throw new Open311Error(400, `Format ${format.slice(0, 20)} is not served; use .json.`);
-  }
-
   function knownService(code: string): void {
     if (!findCategory(code)) throw new Open311Error(404, `No service ${code.slice(0, 64)}; list them with services.json.`);
   }
 
-  app.get<{ Params: { format: string } }>('/discovery.:format', publicRoute, async (request) => {
-    json(request.params.format);
+  app.get<{ Params: { format: string } }>('/discovery.:format', publicRoute, async (request, reply) => {
+    const format = servedFormat(request.params.format);
     const base = `${baseUrl(request)}/open311/v2`;
-    return {
+    return answer(reply, format, 'discovery', {
       changeset: '2026-11-22T00:00:00Z',
       contact: 'Your city service desk; see the CivicLoop tenant for details.',
       key_service: 'Ask the operator of this CivicLoop tenant for an api_key (its publishable key).',
-      endpoints: [{ specification: 'http://wiki.open311.org/GeoReport_v2', url: base, changeset: '2026-11-22T00:00:00Z', type: 'production', formats: ['application/json'] }],
-    };
+      endpoints: [{ specification: 'http://wiki.open311.org/GeoReport_v2', url: base, changeset: '2026-11-22T00:00:00Z', type: 'production', formats: [...OPEN311_MEDIA_TYPES] }],
+    });
   });
 
-  app.get<{ Params: { format: string } }>('/services.:format', publicRoute, async (request) => {
-    json(request.params.format);
+  app.get<{ Params: { format: string } }>('/services.:format', publicRoute, async (request, reply) => {
+    const format = servedFormat(request.params.format);
     await jurisdiction(paramsOf(request));
-    return categoryCatalogue().categories.map((c) => serviceOf(c.code));
+    return answer(reply, format, 'services', categoryCatalogue().categories.map((c) => serviceOf(c.code)));
   });
 
-  app.get<{ Params: { code: string; format: string } }>('/services/:code.:format', publicRoute, async (request) => {
-    json(request.params.format);
+  app.get<{ Params: { code: string; format: string } }>('/services/:code.:format', publicRoute, async (request, reply) => {
+    const format = servedFormat(request.params.format);
     await jurisdiction(paramsOf(request));
     knownService(request.params.code);
     // Our categories take no extra questions: the definition has no attributes.
-    return { service_code: request.params.code, attributes: [] };
+    return answer(reply, format, 'service_definition', { service_code: request.params.code, attributes: [] });
   });
 
-  app.post<{ Params: { format: string } }>('/requests.:format', publicRoute, async (request) => {
-    json(request.params.format);
+  app.post<{ Params: { format: string } }>('/requests.:format', publicRoute, async (request, reply) => {
+    const format = servedFormat(request.params.format);
     const params = paramsOf(request);
     const tenant = await jurisdiction(params);
     const apiKey = params.one('api_key');
@@ -142,7 +150,7 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
       },
       undefined,
     );
-    return [{ service_request_id: ticket.number, service_notice: '', ...(accountId ? { account_id: accountId } : {}) }];
+    return answer(reply, format, 'service_requests', [{ service_request_id: ticket.number, service_notice: '', ...(accountId ? { account_id: accountId } : {}) }]);
   });
 
   async function unitNames(tenantId: string): Promise<Map<string, string>> {
@@ -152,8 +160,8 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
   /** Reads act as the gateway itself, then keep only what the tenant publishes. */
   const reader = (tenant: Tenant): Principal => ({ tenantId: tenant.id, sub: 'open311', role: 'service', via: 'secret_key' });
 
-  app.get<{ Params: { format: string } }>('/requests.:format', publicRoute, async (request) => {
-    json(request.params.format);
+  app.get<{ Params: { format: string } }>('/requests.:format', publicRoute, async (request, reply) => {
+    const format = servedFormat(request.params.format);
     const params = paramsOf(request);
     const tenant = await publishingJurisdiction(params);
     const published = (t: Ticket | undefined): t is Ticket => t !== undefined && isPublished(t, tenant.policy);
@@ -166,7 +174,7 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
         const ticket = await ticketService.byNumber(reader(tenant), number).catch(() => undefined);
         if (published(ticket)) found.push(ticket);
       }
-      return shown(found);
+      return answer(reply, format, 'service_requests', shown(found));
     }
     const end = params.time('end_date') ?? services.now();
     const start = params.time('start_date') ?? new Date(end.getTime() - DEFAULT_WINDOW_DAYS * 86_400_000);
@@ -188,11 +196,11 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
       if (!result.nextCursor) break;
       cursor = result.nextCursor;
     }
-    return shown(out.slice(0, MAX_REQUESTS));
+    return answer(reply, format, 'service_requests', shown(out.slice(0, MAX_REQUESTS)));
   });
 
-  app.get<{ Params: { id: string; format: string } }>('/requests/:id.:format', publicRoute, async (request) => {
-    json(request.params.format);
+  app.get<{ Params: { id: string; format: string } }>('/requests/:id.:format', publicRoute, async (request, reply) => {
+    const format = servedFormat(request.params.format);
     const tenant = await publishingJurisdiction(paramsOf(request));
     let ticket: Ticket | undefined;
     try {
@@ -202,11 +210,11 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
     }
     // A private ticket is not there for a reader without credentials.
     if (!ticket || !isPublished(ticket, tenant.policy)) throw new Open311Error(404, `No request ${request.params.id.slice(0, 40)}.`);
-    return [requestOf(ticket, tenant, ticket.unitId ? (await unitNames(tenant.id)).get(ticket.unitId) : undefined, baseUrl(request))];
+    return answer(reply, format, 'service_requests', [requestOf(ticket, tenant, ticket.unitId ? (await unitNames(tenant.id)).get(ticket.unitId) : undefined, baseUrl(request))]);
   });
 
   app.get<{ Params: { token: string; format: string } }>('/tokens/:token.:format', publicRoute, async (request) => {
-    json(request.params.format);
+    servedFormat(request.params.format);
     await jurisdiction(paramsOf(request));
     // Requests are created at once and answered with their id, so no token is ever pending.
     throw new Open311Error(404, `No pending token ${request.params.token.slice(0, 40)}: requests here get their service_request_id immediately.`);

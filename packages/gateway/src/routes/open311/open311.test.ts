@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
 import { BIN_REPORT, api, snapshotRedis, startTestGateway, type TestGateway } from '../../../../../test-support/gateway-harness.js';
+import { asXmlText, readOpen311Xml } from '../../../../../test-support/open311-xml.js';
 import { open311Time } from './index.js';
 
 // The field lists of GeoReport v2 (wiki.open311.org/GeoReport_v2).
@@ -36,11 +37,25 @@ const expectError = (res: { status: number; body: any }, status: number) => {
   expect(Array.isArray(res.body)).toBe(true);
   expect(res.body).toEqual([{ code: status, description: expect.any(String) }]);
 };
+/** An XML answer: its content type and declaration as the spec requires, then read. */
+const readXml = async (response: Response) => {
+  const text = await response.text();
+  expect(response.headers.get('content-type'), text).toBe('text/xml; charset=utf-8');
+  const document = readOpen311Xml(text);
+  expect(document.declaration).toBe('<?xml version="1.0" encoding="UTF-8"?>');
+  return { status: response.status, text, ...document };
+};
+const getXml = async (path: string, init?: RequestInit) => readXml(await fetch(`${base}${path}`, init));
+const expectXmlError = (res: { status: number; root: string; body: unknown }, status: number) => {
+  expect(res.status).toBe(status);
+  expect(res.root).toBe('errors');
+  expect(res.body).toEqual([{ code: String(status), description: expect.any(String) }]);
+};
 
 describe('Open311 GeoReport v2', () => {
   it('discovery and services: bare arrays, string codes, the spec\'s fields', async () => {
     const discovery = await get('/discovery.json');
-    expect(discovery.body.endpoints[0]).toMatchObject({ specification: 'http://wiki.open311.org/GeoReport_v2', type: 'production', formats: ['application/json'] });
+    expect(discovery.body.endpoints[0]).toMatchObject({ specification: 'http://wiki.open311.org/GeoReport_v2', type: 'production', formats: ['text/xml', 'application/json'] });
     const services = await get(`/services.json?jurisdiction_id=${jurisdiction}`);
     expect(Array.isArray(services.body)).toBe(true);
     expect(services.body.length).toBeGreaterThan(40);
@@ -118,9 +133,9 @@ describe('Open311 GeoReport v2', () => {
     expectError(await get(`/requests/NOPE-20200101-0001.json?jurisdiction_id=${jurisdiction}`), 404);
     expectError(await get('/requests.json'), 400);
     expectError(await get('/services.json?jurisdiction_id=NOWHERE'), 404);
-    expectError(await get(`/services.xml?jurisdiction_id=${jurisdiction}`), 400);
+    expectXmlError(await getXml(`/services.yaml?jurisdiction_id=${jurisdiction}`), 400);
     expectError(await get(`/tokens/abc.json?jurisdiction_id=${jurisdiction}`), 404);
-    expectError(await get('/no/such/thing'), 404);
+    expectError(await get('/no/such/thing.json'), 404);
     expect(await snapshotRedis(gw.redis.client)).toEqual(before);
   });
 
@@ -246,5 +261,98 @@ describe('Open311 from a lenient client', () => {
     });
     expect(response.status).toBe(200);
     expect(((await response.json()) as { service_request_id: string }[])[0]!.service_request_id).toMatch(/-\d{4}$/);
+  });
+});
+
+describe('Open311 in XML, the format the spec requires', () => {
+  // The order of the spec's own examples (wiki.open311.org/GeoReport_v2).
+  const SPEC_SERVICE_ORDER = ['service_code', 'service_name', 'description', 'metadata', 'type', 'keywords', 'group'];
+  const SPEC_REQUEST_ORDER = [
+    'service_request_id', 'status', 'status_notes', 'service_name', 'service_code', 'description', 'agency_responsible', 'service_notice',
+    'requested_datetime', 'updated_datetime', 'expected_datetime', 'address', 'address_id', 'zipcode', 'lat', 'long', 'media_url',
+  ];
+  const postXml = (fields: Record<string, string>) =>
+    getXml('/requests.xml', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body: new URLSearchParams(fields) });
+  const form = () => ({ jurisdiction_id: jurisdiction, api_key: gw.tenant.publishableKey, service_code: 'sanitation.bin_overflow', lat: '23.1291', long: '113.2644', description: 'Sent for XML' });
+
+  it('answers every call in XML with the spec\'s elements and the same content as its JSON', async () => {
+    const created = await postXml({ ...form(), account_id: 'acc-xml', address_string: 'Tianhe Road' });
+    expect(created.status, created.text).toBe(200);
+    expect(created.root).toBe('service_requests');
+    expect(created.body).toEqual([{ service_request_id: expect.stringMatching(/-\d{4}$/), service_notice: '', account_id: 'acc-xml' }]);
+    const id = (created.body as { service_request_id: string }[])[0]!.service_request_id;
+
+    const calls: [string, string][] = [
+      ['/discovery', 'discovery'],
+      [`/services?jurisdiction_id=${jurisdiction}`, 'services'],
+      [`/services/sanitation.bin_overflow?jurisdiction_id=${jurisdiction}`, 'service_definition'],
+      [`/requests?jurisdiction_id=${jurisdiction}&service_request_id=${id}`, 'service_requests'],
+      [`/requests/${id}?jurisdiction_id=${jurisdiction}`, 'service_requests'],
+    ];
+    for (const [call, root] of calls) {
+      const [path, query] = call.split('?');
+      const xml = await getXml(`${path}.xml${query ? `?${query}` : ''}`);
+      const json = await get(`${path}.json${query ? `?${query}` : ''}`);
+      expect(xml.status, xml.text).toBe(200);
+      expect(xml.root, call).toBe(root);
+      expect(xml.body, call).toEqual(asXmlText(json.body));
+    }
+    const discovery = (await getXml('/discovery.xml')).body as { endpoints: { formats: string[]; url: string }[] };
+    expect(discovery.endpoints[0]!.formats).toEqual(['text/xml', 'application/json']);
+    expect(discovery.endpoints[0]!.url).toBe(base);
+    const services = (await getXml(`/services.xml?jurisdiction_id=${jurisdiction}`)).body as Record<string, string>[];
+    expect(services.length).toBeGreaterThan(40);
+    for (const service of services) expect(Object.keys(service)).toEqual(SPEC_SERVICE_ORDER);
+    const [request] = (await getXml(`/requests/${id}.xml?jurisdiction_id=${jurisdiction}`)).body as Record<string, string>[];
+    expect(Object.keys(request!)).toEqual(SPEC_REQUEST_ORDER);
+    expect(request).toMatchObject({ service_request_id: id, status: 'open', lat: '23.1291', long: '113.2644', address: 'Tianhe Road', address_id: '', zipcode: '' });
+  });
+
+  it('sends errors in the format the URL asks for, XML when it names none; a refusal writes nothing', async () => {
+    const before = await snapshotRedis(gw.redis.client);
+    expectXmlError(await postXml({ ...form(), api_key: 'cl_pk_wrong.key' }), 403);
+    expectXmlError(await postXml({ ...form(), service_code: 'nope' }), 404);
+    expectXmlError(await postXml({ ...form(), lat: '' }), 400);
+    expectXmlError(await getXml(`/requests/NOPE-20200101-0001.xml?jurisdiction_id=${jurisdiction}`), 404);
+    expectXmlError(await getXml('/services.xml'), 400);
+    expectXmlError(await getXml(`/services.csv?jurisdiction_id=${jurisdiction}`), 400);
+    expectXmlError(await getXml(`/tokens/abc.xml?jurisdiction_id=${jurisdiction}`), 404);
+    expectXmlError(await getXml('/no/such/thing'), 404);
+    expectXmlError(await getXml(`/requests/%E0%A4%A.xml?jurisdiction_id=${jurisdiction}`), 400);
+    // The same mistakes asked for in JSON answer in JSON.
+    expectError(await get(`/requests/NOPE-20200101-0001.json?jurisdiction_id=${jurisdiction}`), 404);
+    expectError(await get('/no/such/thing.json'), 404);
+    expect(await snapshotRedis(gw.redis.client)).toEqual(before);
+  });
+
+  it('carries any text a resident writes in a document every client can parse', async () => {
+    const description = 'Bin <overflowing> & "smelly" ]]> 垃圾桶满了 \u0001\u001f end';
+    const created = await postXml({ ...form(), description });
+    expect(created.status, created.text).toBe(200);
+    const id = (created.body as { service_request_id: string }[])[0]!.service_request_id;
+    const [asJson] = (await get(`/requests/${id}.json?jurisdiction_id=${jurisdiction}`)).body;
+    expect(asJson.description).toBe(description);
+    const xml = await getXml(`/requests/${id}.xml?jurisdiction_id=${jurisdiction}`);
+    expect(xml.text).toContain('Bin &lt;overflowing&gt; &amp; "smelly" ]]&gt;');
+    // XML 1.0 cannot carry C0 control characters: they arrive as U+FFFD, the rest unchanged.
+    expect((xml.body as { description: string }[])[0]!.description).toBe('Bin <overflowing> & "smelly" ]]> 垃圾桶满了 \uFFFD\uFFFD end');
+  });
+
+  it('lets a browser dashboard on any origin read the public calls, and no more', async () => {
+    const origin = { headers: { origin: 'https://dashboard.example.org' } };
+    for (const path of [`/services.xml?jurisdiction_id=${jurisdiction}`, `/requests.json?jurisdiction_id=${jurisdiction}`, '/discovery.json']) {
+      const response = await fetch(`${base}${path}`, origin);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    }
+    // A refusal too, so the page can say why.
+    const closed = await gw.createTenant('CORS');
+    const refused = await fetch(`${base}/requests.xml?jurisdiction_id=${closed.code}`, origin);
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('access-control-allow-origin')).toBe('*');
+    // Posting a request is not a public read.
+    const posted = await fetch(`${base}/requests.xml`, { method: 'POST', headers: { ...origin.headers, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form()) });
+    expect(posted.status).toBe(200);
+    expect(posted.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
