@@ -21,6 +21,8 @@ import { CATEGORIES } from '@civicloop/model';
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+/** BENCH_ONLY=create,list runs only the measures whose names start with one of these. */
+const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 
@@ -125,6 +127,40 @@ try {
       photos: [{ ref: 'https://photos.example.org/before.jpg' }],
     });
   };
+  // The tenant's own categories with extra questions: ten added beside the built-in ones (copies
+  // of the first ten, which the other creates keep using unchanged), each asking a required
+  // choice, a number and a date-time, so a report carries its category as reported and three
+  // answers checked against it.
+  const asked = CATEGORIES.slice(0, 10).map((c, i) => ({ code: `${c.group}.asked_${i}`, category: c }));
+  for (const { code, category } of asked) {
+    await json(`${gw}/v1/categories/${code}`, {
+      method: 'PUT',
+      headers: auth,
+      body: JSON.stringify({
+        group: category.group,
+        name: category.name,
+        defaultPriority: category.defaultPriority,
+        sla: category.sla,
+        skills: category.skills,
+        private: category.private,
+        questions: [
+          { code: 'size', datatype: 'singlevaluelist', required: true, order: 1, description: { 'zh-CN': '多大？', en: 'How big?' }, values: [{ key: 'small', name: { 'zh-CN': '小', en: 'Small' } }, { key: 'large', name: { 'zh-CN': '大', en: 'Large' } }] },
+          { code: 'count', datatype: 'number', required: false, order: 2, description: { 'zh-CN': '几处？', en: 'How many?' } },
+          { code: 'seen_at', datatype: 'datetime', required: false, order: 3, description: { 'zh-CN': '何时？', en: 'When?' } },
+        ],
+      }),
+    });
+  }
+  const questionReport = () => {
+    const i = reportNumber++;
+    return JSON.stringify({
+      category: asked[i % asked.length]!.code,
+      description: 'The bin at the bus stop is overflowing again',
+      location: { lat: 22.9 + Math.random() * 0.5, lon: 113.1 + Math.random() * 0.5, accuracy: 10, address: 'Tianhe Rd' },
+      photos: [{ ref: 'https://photos.example.org/before.jpg' }],
+      answers: { size: i % 2 ? 'small' : 'large', count: 1 + (i % 5), seen_at: '2026-12-03T09:30:00+08:00' },
+    });
+  };
   const POOL = 1000;
   const pool: string[] = [];
   for (let i = 0; i < POOL; i++) {
@@ -165,6 +201,11 @@ try {
       run: () => load({ url: `${gw}/v1/tickets`, requests: [{ method: 'POST', headers: auth, setupRequest: (request) => ({ ...request, body: spreadReport() }) }] }, gatewayPid),
     },
     {
+      name: 'create with questions (the tenant\'s categories, three answers)',
+      builtOneByOne: true,
+      run: () => load({ url: `${gw}/v1/tickets`, requests: [{ method: 'POST', headers: auth, setupRequest: (request) => ({ ...request, body: questionReport() }) }] }, gatewayPid),
+    },
+    {
       name: 'create floor (only the writes a create needs)',
       server: 'floor route',
       builtOneByOne: true,
@@ -202,6 +243,7 @@ try {
         }, gatewayPid),
     },
   ];
+  if (only) scenarios.splice(0, scenarios.length, ...scenarios.filter((scenario) => only.some((prefix) => scenario.name.startsWith(prefix))));
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   const results: { name: string; server: string; runs: { figure: Figure; baseline: Figure }[] }[] = scenarios.map(({ name, server }) => ({ name, server: server ?? 'gateway', runs: [] }));
   for (let round = 0; round < rounds; round++) {

@@ -410,4 +410,30 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     const ticket = await server.tickets.create({ ...BIN_REPORT, location: metersNorth(5000) });
     await expect(server.tickets.dispatch(ticket.id, { unitId: 'parks', assigneeId: 'w-zhao' })).rejects.toMatchObject({ code: 'CL_ERR_UNKNOWN_STAFF' });
   });
+
+  it("shows a report's answers to its category's questions, and the category as it was reported", async () => {
+    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+    await server.catalogue.define('municipal.broken_bench', {
+      group: 'municipal',
+      name: { 'zh-CN': '座椅损坏', en: 'Broken bench' },
+      defaultPriority: 'normal',
+      sla: { respond: 120, arrive: 1440, resolve: 4320 },
+      skills: ['repair'],
+      private: false,
+      questions: [
+        { code: 'material', datatype: 'singlevaluelist', required: true, order: 1, description: { 'zh-CN': '材质', en: 'Material' }, values: [{ key: 'wood', name: { 'zh-CN': '木', en: 'Wood' } }, { key: 'stone', name: { 'zh-CN': '石', en: 'Stone' } }] },
+        { code: 'seats', datatype: 'number', required: false, order: 2, description: { 'zh-CN': '座位数', en: 'Seats' } },
+      ],
+    });
+    const ticket = await server.tickets.create({ category: 'municipal.broken_bench', description: 'Bench split in two', location: metersNorth(6000), answers: { material: 'wood', seats: 3 } });
+    // Renamed after the report: the ticket keeps the name it was reported under.
+    await server.catalogue.change('municipal.broken_bench', { name: { 'zh-CN': '公共座椅', en: 'Public seating' } });
+    const desk = await consoleAs({ sub: 'd-9', role: 'dispatcher', name: '林调度 Lin' });
+    await card(desk, ticket.id).locator('button').click();
+    await expect.poll(() => dialog(desk).locator('#detail-title').textContent()).toBe(`${ticket.number} 座椅损坏 Broken bench`);
+    const answers = dialog(desk).locator('dl.answers');
+    expect(await answers.locator('dt').allTextContents()).toEqual(['材质 Material', '座位数 Seats']);
+    expect(await answers.locator('dd').allTextContents()).toEqual(['木 Wood', '3']);
+    expect(await accessibilityViolations(desk)).toEqual([]);
+  });
 });

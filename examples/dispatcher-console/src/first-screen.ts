@@ -36,7 +36,8 @@ export interface Figures {
 
 export interface FirstScreen {
   me: Awaited<ReturnType<CivicLoop['me']>>;
-  catalogue: Awaited<ReturnType<CivicLoop['categories']>>;
+  /** The tenant's categories, disabled ones too: their tickets are still on the board. */
+  catalogue: Awaited<ReturnType<CivicLoop['catalogue']['list']>>;
   units: Awaited<ReturnType<CivicLoop['units']['list']>>;
   staff: Awaited<ReturnType<CivicLoop['staff']['list']>>;
   /**
@@ -109,7 +110,7 @@ export async function readRecentlyClosed(client: CivicLoop, crs: ReturnType<type
  * and time zone are the tenant's); then the stream position, then the rest side by side.
  */
 export async function readFirstScreen(client: CivicLoop): Promise<FirstScreen> {
-  const [me, catalogue, units, staff, lastEventId] = await Promise.all([client.me(), client.categories(), client.units.list(), client.staff.list(), client.eventPosition()]);
+  const [me, catalogue, units, staff, lastEventId] = await Promise.all([client.me(), client.catalogue.list({ all: true }), client.units.list(), client.staff.list(), client.eventPosition()]);
   const crs = displayCrsOf(me);
   const [open, fleet, zones, blackSpots, recentlyClosed, figures] = await Promise.all([
     readOpenTickets(client, crs),

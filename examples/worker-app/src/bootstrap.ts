@@ -20,7 +20,7 @@ export function bootstrapper(gatewayUrl: string, publishableKey: string, tenantC
   let tenant: { at: number; value: Promise<Bootstrap['tenant']> } | undefined;
   const tenantInfo = () => {
     if (!tenant || Date.now() - tenant.at > 60_000) {
-      const value = Promise.all([tenantClient.me(), tenantClient.categories()]).then(([me, catalogue]) => ({
+      const value = Promise.all([tenantClient.me(), tenantClient.catalogue.list({ all: true })]).then(([me, catalogue]) => ({
         timeZone: me.tenant.policy.timeZone ?? 'Asia/Shanghai',
         names: Object.fromEntries(catalogue.categories.map((c) => [c.code, c.name])),
       }));

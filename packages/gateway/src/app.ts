@@ -24,6 +24,7 @@ import { StreamHub } from './routes/stream-hub.js';
 import { healthRoutes, tenantRoutes } from './routes/tenants.js';
 import { ticketRoutes } from './routes/tickets.js';
 import type { Services } from './services.js';
+import { CategoryStore } from './store/category-store.js';
 import { DirectoryStore } from './store/directory-store.js';
 import { TenantStore } from './store/tenant-store.js';
 import { TicketStore } from './store/ticket-store.js';
@@ -87,16 +88,18 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   const { config, redis } = options;
   defineCommitScript(redis);
   defineCreateScript(redis);
-  const directory = new DirectoryStore(redis);
+  const categories = new CategoryStore(redis, config.authCacheTtlMs);
+  const directory = new DirectoryStore(redis, categories);
   const sealer = new Sealer(options.masterKey);
   const webhooks = new WebhookStore(redis, sealer, config.webhookAllowPrivateTargets);
   const services: Services = {
     config,
     redis,
     tickets: new TicketStore(redis, { streamMaxLen: config.streamMaxLen, idempotencyTtlSeconds: config.idempotencyTtlSeconds, replicaWait: { replicas: config.redisWaitReplicas, timeoutMs: config.redisWaitTimeoutMs } }),
-    tenants: new TenantStore(redis, sealer, config.authCacheTtlMs),
+    tenants: new TenantStore(redis, sealer, config.authCacheTtlMs, categories),
+    categories,
     directory,
-    zones: new ZoneStore(redis, directory, config.authCacheTtlMs),
+    zones: new ZoneStore(redis, directory, categories, config.authCacheTtlMs),
     devices: new DeviceStore(redis, { brokerAccounts: config.mqttBrokerDynsec }),
     mediaUrls: new MediaUrls(options.masterKey),
     addressLimits: new AddressLimits(redis, { authFailuresPerMinute: config.rateLimitAuthFailuresPerAddress, keylessPerMinute: config.rateLimitKeylessPerAddress }),
@@ -207,7 +210,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   });
 
   await app.register(healthRoutes, { services });
-  await app.register(catalogueRoutes);
+  await app.register(catalogueRoutes, { services });
   await app.register(ticketRoutes, { services, ticketService });
   await app.register(commandRoutes, { services, ticketService });
   await app.register(eventRoutes, { services, streams, hub });

@@ -1,6 +1,7 @@
 import type { Redis, Cluster } from 'ioredis';
 import { CivicLoopError, type Principal, type Role } from '@civicloop/model';
 import type { GatewayConfig } from './config.js';
+import type { CategoryStore } from './store/category-store.js';
 import type { DirectoryStore } from './store/directory-store.js';
 import type { TenantStore } from './store/tenant-store.js';
 import type { TicketStore } from './store/ticket-store.js';
@@ -16,6 +17,8 @@ export interface Services {
   redis: Redis | Cluster;
   tickets: TicketStore;
   tenants: TenantStore;
+  /** Each tenant's catalogue of categories (the built-in list with the tenant's own definitions). */
+  categories: CategoryStore;
   directory: DirectoryStore;
   zones: ZoneStore;
   devices: DeviceStore;

@@ -26,6 +26,8 @@ export const ERRORS = {
   CL_ERR_UNSUPPORTED_MEDIA_TYPE: define(415, 'Send the body as application/json.'),
   CL_ERR_PAYLOAD_TOO_LARGE: define(413, 'The request body is larger than the gateway accepts (BODY_LIMIT_BYTES); shorten the text or upload photos separately.'),
   CL_ERR_UNKNOWN_CATEGORY: define(422, 'The category code is not in the catalogue; list valid codes with GET /v1/categories.'),
+  CL_ERR_ANSWER_INVALID: define(422, "An answer to the category's extra questions is missing, not asked, or not of the kind its question takes; see details.question and the category's questions in GET /v1/categories."),
+  CL_ERR_CATEGORY_CHANGED: define(409, 'The category changed while this change was made; read it again (GET /v1/categories?all=true) and decide whether the change still applies.'),
   CL_ERR_UNKNOWN_UNIT: define(422, 'The unit does not exist in this tenant; create it with POST /v1/units or pick one from GET /v1/units.'),
   CL_ERR_UNKNOWN_STAFF: define(422, 'The staff member does not exist or is inactive in this tenant; check GET /v1/staff.'),
   CL_ERR_STAFF_NOT_IN_UNIT: define(422, 'The assignee does not belong to the unit the ticket is dispatched to; pick a member of that unit.'),

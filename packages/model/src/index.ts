@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './categories.js';
+export * from './catalogue.js';
 export * from './calendar.js';
 export * from './token.js';
 export * from './state-machine.js';

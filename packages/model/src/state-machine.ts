@@ -1,6 +1,7 @@
 import { calendarDay } from './calendar.js';
 import { CivicLoopError } from './errors.js';
 import { findCategory } from './categories.js';
+import { categoryOf, checkAnswers, type CategoryLookup } from './catalogue.js';
 import { deadlinesFor, extendResolveDeadline, type DeadlinePolicy } from './deadlines.js';
 import { stepReached } from './timers.js';
 import { DEFAULT_TENANT_POLICY, type TenantPolicy } from './schemas/admin.js';
@@ -65,7 +66,7 @@ function mustBeReporterOrManager(ticket: Ticket, actor: Actor): CivicLoopError |
 }
 
 function dispatchPatch(ticket: Ticket, unitId: string, assigneeId: string | undefined, priority: Ticket['priority'], now: Date, policy: DeadlinePolicy): Partial<Ticket> {
-  const category = findCategory(ticket.category);
+  const category = categoryOf(ticket);
   // Categories are checked at create; an unknown one here means stored data predates the catalogue.
   if (!category) throw new CivicLoopError('CL_ERR_UNKNOWN_CATEGORY', `Category ${ticket.category} is no longer in the catalogue; reassign a current category.`);
   return {
@@ -296,7 +297,7 @@ const RULES: { [K in CommandName]: Rule<K> } = {
 };
 
 function reopenPatch(t: Ticket, now: Date, policy: DeadlinePolicy): Partial<Ticket> {
-  const category = findCategory(t.category);
+  const category = categoryOf(t);
   return {
     reopenCount: t.reopenCount + 1,
     closedAt: undefined,
@@ -431,14 +432,25 @@ function defaultChannel(role: Role): Channel {
   }
 }
 
-/** Builds a new ticket in state `reported` and its first event. Pure, like applyCommand. */
-export function createTicket(input: CreateTicketInput, actor: Actor, identity: NewTicketIdentity, now: Date): { ticket: Ticket; event: TicketEvent } {
-  const category = findCategory(input.category);
+/**
+ * Builds a new ticket in state `reported` and its first event. Pure, like applyCommand. The
+ * category comes from `lookup` (the tenant's catalogue; the built-in list by default); a ticket of
+ * a category the tenant defined keeps that definition as it was (categoryAsReported), and its
+ * answers are checked against the category's questions.
+ */
+export function createTicket(input: CreateTicketInput, actor: Actor, identity: NewTicketIdentity, now: Date, lookup: CategoryLookup = findCategory): { ticket: Ticket; event: TicketEvent } {
+  const category = lookup(input.category);
   if (!category) {
     throw new CivicLoopError('CL_ERR_UNKNOWN_CATEGORY', `Unknown category "${input.category}"; list valid codes with GET /v1/categories.`, {
       category: input.category,
     });
   }
+  if (category.disabled) {
+    throw new CivicLoopError('CL_ERR_UNKNOWN_CATEGORY', `Category "${input.category}" is no longer taken by this tenant; list the current ones with GET /v1/categories.`, {
+      category: input.category,
+    });
+  }
+  const answers = checkAnswers(category, input.answers);
   const channel = input.channel ?? defaultChannel(actor.role);
   const allowedChannels = CHANNELS_BY_ROLE[actor.role];
   if (allowedChannels && !allowedChannels.includes(channel)) {
@@ -458,6 +470,8 @@ export function createTicket(input: CreateTicketInput, actor: Actor, identity: N
     version: 1,
     status: 'reported' as const,
     category: category.code,
+    ...(category.version !== undefined ? { categoryAsReported: category } : {}),
+    ...(answers ? { answers } : {}),
     priority: input.priority ?? category.defaultPriority,
     channel,
     description: input.description,

@@ -1,19 +1,27 @@
 import { findCategory } from './categories.js';
+import type { CategoryLookup } from './catalogue.js';
 import type { TenantPolicy } from './schemas/admin.js';
+import type { Category } from './schemas/category.js';
 
-/** Whether a category's tickets are public or private in a tenant: its policy, else the catalogue. */
-export function categoryVisibility(code: string, policy: Pick<TenantPolicy, 'categoryVisibility'>): 'public' | 'private' {
+/**
+ * Whether a category's tickets are public or private in a tenant: its policy, else the category
+ * (the tenant's current definition from `current`, the built-in list by default). A category
+ * nobody knows is private: nothing is shown by mistake.
+ */
+export function categoryVisibility(code: string, policy: Pick<TenantPolicy, 'categoryVisibility'>, current: CategoryLookup = findCategory): 'public' | 'private' {
   const chosen = policy.categoryVisibility?.[code];
   if (chosen) return chosen;
-  const category = findCategory(code);
-  // A category the catalogue does not know is treated as private: nothing is shown by mistake.
+  const category = current(code);
   return category && !category.private ? 'public' : 'private';
 }
 
 /**
  * Whether a ticket may be shown to a reader without credentials (Open311 reads, photo URLs):
- * only when the tenant publishes at all, and only tickets of its public categories.
+ * only when the tenant publishes at all, and only tickets of its public categories. A ticket is
+ * private when its category is private now or was when it was reported.
  */
-export function isPublished(ticket: { category: string }, policy: Pick<TenantPolicy, 'publicReads' | 'categoryVisibility'>): boolean {
-  return policy.publicReads === true && categoryVisibility(ticket.category, policy) === 'public';
+export function isPublished(ticket: { category: string; categoryAsReported?: Category | undefined }, policy: Pick<TenantPolicy, 'publicReads' | 'categoryVisibility'>, current: CategoryLookup = findCategory): boolean {
+  if (policy.publicReads !== true) return false;
+  if (policy.categoryVisibility?.[ticket.category]) return policy.categoryVisibility[ticket.category] === 'public';
+  return categoryVisibility(ticket.category, policy, current) === 'public' && ticket.categoryAsReported?.private !== true;
 }

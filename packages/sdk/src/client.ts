@@ -34,6 +34,7 @@ import { Residents } from './residents.js';
 import { Zones } from './zones.js';
 import { Webhooks } from './webhooks.js';
 import { Intake } from './intake.js';
+import { Catalogue } from './catalogue.js';
 import { Transport, type RequestOptions, type TransportOptions } from './transport.js';
 
 export type CivicLoopOptions = TransportOptions;
@@ -305,6 +306,8 @@ export class StaffDirectory {
 export class CivicLoop {
   readonly tickets: Tickets;
   readonly units: Units;
+  /** The tenant's categories (and, for admins, defining and changing them). */
+  readonly catalogue: Catalogue;
   readonly staff: StaffDirectory;
   readonly devices: Devices;
   readonly fleet: Fleet;
@@ -320,6 +323,7 @@ export class CivicLoop {
     this.transport = new Transport(options);
     this.tickets = new Tickets(this.transport);
     this.units = new Units(this.transport);
+    this.catalogue = new Catalogue(this.transport);
     this.staff = new StaffDirectory(this.transport);
     this.devices = new Devices(this.transport);
     this.fleet = new Fleet(this.transport);

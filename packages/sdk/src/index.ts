@@ -4,6 +4,7 @@ export { Media, type UploadedPhoto } from './media.js';
 export { Residents, type AnonymousResident } from './residents.js';
 export { Zones } from './zones.js';
 export { Intake } from './intake.js';
+export { Catalogue } from './catalogue.js';
 export { Webhooks, WebhookSignatureError, verifyWebhook, type VerifyWebhookOptions } from './webhooks.js';
 // From the model's small token entry: a browser bundle of the SDK does not carry every schema.
 export { signToken, type SignTokenOptions } from '@civicloop/model/token';
@@ -29,6 +30,11 @@ export type {
   CommandBodies,
   Category,
   CategoryCatalogue,
+  CategoryDefinition,
+  CategoryChange,
+  Question,
+  QuestionDatatype,
+  Answers,
   Unit,
   Staff,
   TokenRole,

@@ -16,6 +16,7 @@ const ZH_CN: Record<string, string> = {
   CL_ERR_MEDIA_CORRUPT: '照片无法读取，请重新拍摄。',
   CL_ERR_PHOTO_REF: '照片没有上传成功，请删除后重新添加。',
   CL_ERR_UNKNOWN_CATEGORY: '这个问题类型已停用，请重新选择。',
+  CL_ERR_ANSWER_INVALID: '补充问题有一项没有回答或答案不符合要求，请检查后重试。',
   CL_ERR_ALREADY_RATED: '您已经评价过这件报事。',
   CL_ERR_NOT_OVERDUE: '这件报事还没有超过处理期限，超期后才能催办。',
   CL_ERR_URGED_RECENTLY: '这件报事刚催办过，处理单位已收到，12 小时后可再次催办。',

@@ -94,7 +94,8 @@ export function myReports(ctx: MyReportsContext) {
 
   async function card(ticket: Ticket, history: TicketEvent[]): Promise<HTMLLIElement> {
     const catalogue = await ctx.catalogue().catch(() => undefined);
-    const category = catalogue?.categories.find((c) => c.code === ticket.category)?.name[ctx.language] ?? ticket.category;
+    // The type as it was reported (the tenant may have renamed or retired it since).
+    const category = ticket.categoryAsReported?.name[ctx.language] ?? catalogue?.categories.find((c) => c.code === ticket.category)?.name[ctx.language] ?? ticket.category;
     const rated = ticket.feedback && ticket.closedAt && ticket.feedback.at >= ticket.closedAt;
     const headingId = uid('cl-ticket');
     const place = ticket.location.address ?? `${ticket.location.lat.toFixed(5)}, ${ticket.location.lon.toFixed(5)}`;

@@ -9,6 +9,7 @@ import type { QueuedReport } from './outbox.js';
 import { ReportRefused } from './reporting.js';
 import { MAX_PHOTOS, PhotoError, preparePhoto } from './photos.js';
 import { categoryPicker } from './category-picker.js';
+import { questionFields } from './questions.js';
 import type { MapTiles, PinMap, PinnedPoint } from './pin-map.js';
 
 export interface ReportFormContext {
@@ -62,11 +63,14 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
   let pin: PinMap | undefined;
   let catalogue: CategoryCatalogue | undefined;
 
+  const questions = questionFields({ t, language: ctx.language });
   const category = categoryPicker({
     t,
     language: ctx.language,
     onChange: () => {
       if (formError.textContent === t('invalid', { f: t('category') })) formError.textContent = '';
+      // The chosen type's own questions, asked right below it.
+      questions.show(catalogue?.categories.find((c) => c.code === category.value()));
       void offerNearby();
     },
   });
@@ -100,6 +104,7 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     thumbs,
     photoError,
     category.element,
+    questions.element,
     h('fieldset', {}, h('legend', {}, t('location')), locStatus, retryLocation, mapBox, mapHint, h('label', { for: ids.address }, t('address'), addressRequired), address),
     nearbyList,
     h('label', { for: ids.description }, t('description'), h('span', { class: 'req', 'aria-hidden': 'true' }, ' *')),
@@ -282,6 +287,11 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
       formError.textContent = t('invalid', { f: t('category') });
       return category.invalid(true);
     }
+    const answered = questions.answers();
+    if ('missing' in answered) {
+      formError.textContent = t('invalid', { f: answered.missing });
+      return;
+    }
     if (!description.value.trim()) return fail(description, t('invalid', { f: t('description') }));
     const point = pinned ?? fix ?? (addressText && ctx.fallbackPoint ? { ...ctx.fallbackPoint, accuracy: FALLBACK_ACCURACY_M } : undefined);
     if (!point) return fail(address, t('needLocation'));
@@ -293,6 +303,7 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
       channel: 'widget' as const,
       ...(contact.value.trim() ? { contact: contact.value.trim() } : {}),
       ...(anonymous.checked ? { anonymous: true } : {}),
+      ...(answered.answers ? { answers: answered.answers } : {}),
     };
     // The schema the gateway enforces, checked here too (Value.Check: no eval under a strict CSP).
     if (!Check(CreateTicketInput, { ...input, photos: photos.map(() => ({ ref: 'pending' })) })) return fail(description, t('invalid', { f: t('description') }));
@@ -361,6 +372,7 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     // The type just used now leads the list.
     if (catalogue) category.fill(catalogue, recentCategories());
     category.reset();
+    questions.show(undefined);
     container.replaceChildren(form);
     fileInput.focus();
   }

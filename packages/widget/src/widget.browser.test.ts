@@ -624,4 +624,48 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     expect(await recent.locator('input').evaluateAll((inputs) => inputs.map((i) => (i as HTMLInputElement).value))).toEqual(['municipal.street_light']);
     expect(await violations(page)).toEqual([]);
   });
+
+  it("asks the chosen type's own questions, refuses a report without a required answer, and sends the answers", async () => {
+    // Last in this file: the tenant's catalogue gains a type the tests above do not expect.
+    await secret().catalogue.define('other.stray_dog', {
+      group: 'other',
+      name: { 'zh-CN': '流浪狗', en: 'Stray dog' },
+      defaultPriority: 'high',
+      sla: { respond: 30, arrive: 120, resolve: 480 },
+      skills: [],
+      private: false,
+      questions: [
+        { code: 'size', datatype: 'singlevaluelist', required: true, order: 1, description: { 'zh-CN': '狗有多大？', en: 'How big is the dog?' }, values: [{ key: 'small', name: { 'zh-CN': '小', en: 'Small' } }, { key: 'big', name: { 'zh-CN': '大', en: 'Big' } }] },
+        { code: 'count', datatype: 'number', required: false, order: 2, description: { 'zh-CN': '有几只？', en: 'How many?' }, help: { 'zh-CN': '估计即可', en: 'A guess will do' } },
+        { code: 'behaviour', datatype: 'multivaluelist', required: false, order: 3, description: { 'zh-CN': '它在做什么？', en: 'What is it doing?' }, values: [{ key: 'barking', name: { 'zh-CN': '吠叫', en: 'Barking' } }, { key: 'biting', name: { 'zh-CN': '咬人', en: 'Biting' } }] },
+      ],
+    });
+    const page = await open(portal({ lang: 'en' }), { permissions: ['geolocation'], geolocation: { latitude: ESTATE.lat, longitude: ESTATE.lon, accuracy: 10 } });
+    const widget = shadow(page);
+    const questions = widget.locator('[part="questions"]');
+    await chooseCategory(page, 'sanitation.bin_overflow');
+    expect(await questions.isHidden()).toBe(true);
+    await chooseCategory(page, 'other.stray_dog');
+    await expect.poll(() => questions.isVisible()).toBe(true);
+    // In their order, labelled, the help beside its question, the required one marked.
+    expect(await questions.locator('label, legend').allTextContents()).toEqual(['A few more questions', 'How big is the dog? *', 'How many?', 'What is it doing?', 'Barking', 'Biting']);
+    expect(await widget.getByLabel('How many?').getAttribute('aria-describedby')).toBeTruthy();
+    expect(await widget.getByText('A guess will do').isVisible()).toBe(true);
+    await page.getByLabel('What is the problem?').fill('A dog by the playground');
+    await page.getByRole('button', { name: 'Send report' }).click();
+    await expect.poll(() => widget.locator('[part="error"]').textContent()).toBe('Please check: How big is the dog?');
+    expect(await widget.getByLabel('How big is the dog?').getAttribute('aria-invalid')).toBe('true');
+    await widget.getByLabel('How big is the dog?').selectOption('big');
+    await widget.getByLabel('How many?').fill('2');
+    await widget.getByLabel('Biting').check();
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Send report' }).click();
+    const outcome = widget.locator('[part="outcome"]');
+    await expect.poll(() => outcome.textContent()).toMatch(/Sent: report number/);
+    const number = /([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!;
+    const ticket = await ticketByNumber(number);
+    expect(ticket).toMatchObject({ category: 'other.stray_dog', answers: { size: 'big', count: 2, behaviour: ['biting'] } });
+    expect(ticket.categoryAsReported?.name.en).toBe('Stray dog');
+    expect(await violations(page)).toEqual([]);
+  });
 });

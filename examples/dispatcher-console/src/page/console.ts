@@ -49,6 +49,7 @@ const displayCrs = displayCrsOf(me);
 useTimeZone(me.tenant.policy.timeZone);
 document.getElementById('operator')!.textContent = `${me.actor.name ?? me.actor.sub} · ${me.actor.role}`;
 const categoryName = categoryNamer(catalogue);
+const categoriesByCode = new Map(catalogue.categories.map((c) => [c.code, c]));
 const zones = new Map<string, ZoneShape>();
 /** The zones as they are now (at start, and after the admin changes them): the map and the zone filter follow. */
 function showZones(list: readonly Zone[]): void {
@@ -69,7 +70,7 @@ const alerts = new AlertPanel();
 let filter: BoardFilter = { ...NO_FILTER };
 const shown = () => [...tickets.values()].filter((t) => matches(t, filter, zones, Date.now()));
 
-const ctx: ConsoleContext = { client, actor: me.actor, displayCrs, categoryName, units, staff, changed: (ticket) => take(ticket) };
+const ctx: ConsoleContext = { client, actor: me.actor, displayCrs, categoryName, categoryOf: (code) => categoriesByCode.get(code), units, staff, changed: (ticket) => take(ticket) };
 const detail = new TicketDetail(ctx);
 const map = new MapWhenReady(startMap());
 

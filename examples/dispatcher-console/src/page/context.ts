@@ -1,4 +1,4 @@
-import type { Actor, CivicLoop, CrsName, Staff, Ticket, Unit } from '@civicloop/sdk';
+import type { Actor, Category, CivicLoop, CrsName, Staff, Ticket, Unit } from '@civicloop/sdk';
 
 /** What every part of the page shares: the client, who is signed in, and the tenant's lists. */
 export interface ConsoleContext {
@@ -6,6 +6,8 @@ export interface ConsoleContext {
   actor: Actor;
   displayCrs: CrsName;
   categoryName: (code: string) => string;
+  /** The tenant's category now (disabled ones included), for its questions. */
+  categoryOf: (code: string) => Category | undefined;
   units: Unit[];
   staff: Staff[];
   /** A command changed a ticket: the board, the map and the detail show the new version. */

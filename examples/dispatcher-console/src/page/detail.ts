@@ -1,4 +1,4 @@
-import type { CommandResult, LikelyDuplicate, Ticket, TicketEvent } from '@civicloop/sdk';
+import type { Category, CommandResult, LikelyDuplicate, Ticket, TicketEvent } from '@civicloop/sdk';
 import { explain, type ConsoleContext } from './context.js';
 import { DEADLINE_LABEL, span, type DeadlineKind } from './deadlines.js';
 import { el } from './dom.js';
@@ -19,6 +19,22 @@ export function photoStrip(ctx: ConsoleContext, label: string, photos: readonly 
 }
 
 /** Respond, arrive and resolve: when each is due, and whether it was met, is open or is breached. */
+/** The reporter's answers to the category's questions, each beside its question, choices by name. */
+function answersOf(ticket: Ticket, category: Category | undefined): HTMLElement[] {
+  if (!ticket.answers) return [];
+  const questions = category?.questions ?? [];
+  const rows = Object.entries(ticket.answers).flatMap(([code, value]) => {
+    const question = questions.find((q) => q.code === code);
+    const named = (key: string) => {
+      const choice = question?.values?.find((v) => v.key === key);
+      return choice ? `${choice.name['zh-CN']} ${choice.name.en}` : key;
+    };
+    const text = Array.isArray(value) ? value.map(named).join(', ') : question?.datatype === 'datetime' ? clockTime(String(value)) : question?.datatype === 'singlevaluelist' ? named(String(value)) : String(value);
+    return [el('dt', {}, question ? `${question.description['zh-CN']} ${question.description.en}` : code), el('dd', { 'data-answer': code }, text)];
+  });
+  return [el('h3', {}, 'Answers 补充信息'), el('dl', { class: 'facts answers' }, ...rows)];
+}
+
 function deadlines(ticket: Ticket, now: number): HTMLElement {
   if (!ticket.sla) return el('p', { class: 'muted' }, 'Deadlines start when it is dispatched. 派遣后开始计时。');
   const met: Record<DeadlineKind, string | undefined> = { respond: ticket.acceptedAt, arrive: ticket.arrivedAt, resolve: ticket.resolvedAt ?? ticket.closedAt };
@@ -112,6 +128,9 @@ export class TicketDetail {
 
   private sections(ticket: Ticket, events: TicketEvent[], duplicates: HTMLElement | undefined, actionsFor: typeof import('./actions.js').actionsFor): HTMLElement[] {
     const { categoryName, units } = this.ctx;
+    // The category as the ticket was reported under it (a tenant may have changed it since).
+    const category = ticket.categoryAsReported ?? this.ctx.categoryOf(ticket.category);
+    const title = ticket.categoryAsReported ? `${ticket.categoryAsReported.name['zh-CN']} ${ticket.categoryAsReported.name.en}` : categoryName(ticket.category);
     const unitName = units.find((u) => u.id === ticket.unitId)?.name ?? ticket.unitId;
     const facts: [string, string][] = [
       ['State 状态', STATE_LABEL[ticket.status]],
@@ -125,9 +144,10 @@ export class TicketDetail {
     const run = (label: string, command: () => Promise<CommandResult>) => this.run(label, command);
     const actions = actionsFor(ticket, this.ctx, run);
     return [
-      el('h2', { id: 'detail-title' }, `${ticket.number} ${categoryName(ticket.category)}`),
+      el('h2', { id: 'detail-title' }, `${ticket.number} ${title}`),
       el('p', { class: 'description' }, ticket.description),
       el('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])),
+      ...answersOf(ticket, category),
       el('div', { class: 'photo-pair' }, photoStrip(this.ctx, 'Reported 上报照片', ticket.photos, 'before'), photoStrip(this.ctx, 'After 处置后照片', ticket.afterPhotos, 'after')),
       deadlines(ticket, Date.now()),
       ...(duplicates ? [duplicates] : []),

@@ -30,10 +30,11 @@ if ('serviceWorker' in navigator) void navigator.serviceWorker.register('/sw.js'
 type Tenant = { timeZone: string; arrivalMeters: number; names: Record<string, { 'zh-CN': string; en: string }> };
 const TENANT_KEY = 'civicloop-worker-tenant';
 let tenant: Tenant = JSON.parse(localStorage.getItem(TENANT_KEY) ?? 'null') ?? { timeZone: 'Asia/Shanghai', arrivalMeters: 30, names: {} };
-const categoryName = (code: string) => tenant.names[code]?.[currentLanguage()] ?? code;
+/** A job's category by name: as it was reported (a tenant may have renamed it since), else the tenant's. */
+const categoryName = (job: Pick<Ticket, 'category' | 'categoryAsReported'>) => job.categoryAsReported?.name[currentLanguage()] ?? tenant.names[job.category]?.[currentLanguage()] ?? job.category;
 
 async function loadTenant(): Promise<void> {
-  const [who, catalogue] = await Promise.all([client.me(), client.categories()]);
+  const [who, catalogue] = await Promise.all([client.me(), client.catalogue.list({ all: true })]);
   tenant = { timeZone: who.tenant.policy.timeZone ?? 'Asia/Shanghai', arrivalMeters: tenant.arrivalMeters, names: Object.fromEntries((catalogue as CategoryCatalogue).categories.map((c) => [c.code, c.name])) };
   localStorage.setItem(TENANT_KEY, JSON.stringify(tenant));
 }
@@ -67,7 +68,7 @@ function drawList(): void {
       mine.length
         ? h('ul', {}, ...mine.map((job) => {
             const waiting = queued.filter((a) => a.ticketId === job.id).length;
-            const item = h('button', { type: 'button', class: 'job', 'data-ticket': job.id }, h('strong', {}, categoryName(job.category)), h('span', {}, job.description.slice(0, 80)), h('small', {}, job.number, waiting ? ` · ${waiting} ${t('pending')}` : ''));
+            const item = h('button', { type: 'button', class: 'job', 'data-ticket': job.id }, h('strong', {}, categoryName(job)), h('span', {}, job.description.slice(0, 80)), h('small', {}, job.number, waiting ? ` · ${waiting} ${t('pending')}` : ''));
             item.addEventListener('click', () => open(job.id));
             return h('li', {}, item);
           }))
@@ -231,7 +232,7 @@ async function listen(): Promise<void> {
 }
 
 function announce(ticket: Ticket, what: 'newJob' | 'urgedJob'): void {
-  const text = t(what, { what: `${categoryName(ticket.category)} ${ticket.number}` });
+  const text = t(what, { what: `${categoryName(ticket)} ${ticket.number}` });
   notice(text);
   navigator.vibrate?.([200, 100, 200]);
   // A system notification too when the worker allowed them (asked when checking in); tapping it opens the job.

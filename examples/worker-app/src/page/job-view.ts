@@ -5,7 +5,7 @@ import { statusWord, t, when, type Words } from './i18n.js';
 import type { JobCommand, QueuedAction } from './outbox.js';
 
 export interface JobViewContext {
-  categoryName: (code: string) => string;
+  categoryName: (job: Pick<Ticket, 'category' | 'categoryAsReported'>) => string;
   /** Where a ticket's photo is (the SDK's media.url). */
   photoUrl: (photo: Ticket['photos'][number]) => string;
   timeZone: string;
@@ -35,14 +35,14 @@ export function renderJob(section: HTMLElement, ticket: Ticket, status: Ticket['
   const place = ticket.location.address;
   const parts: (Node | undefined)[] = [
     h('button', { type: 'button', class: 'back' }, `← ${t('back')}`),
-    h('h2', { id: 'job-title' }, `${context.categoryName(ticket.category)} `, h('small', {}, ticket.number)),
+    h('h2', { id: 'job-title' }, `${context.categoryName(ticket)} `, h('small', {}, ticket.number)),
     h('p', { class: 'state', 'data-status': status, 'data-waiting': String(queued.length) }, statusWord(status), queued.length ? h('span', { class: 'pending' }, ` · ${queued.length} ${t('pending')}`) : undefined),
     ticket.description ? h('p', { class: 'description' }, ticket.description) : undefined,
     place ? h('p', { class: 'place' }, place) : undefined,
     h('p', { class: 'muted' }, t('reported', { at: when(ticket.createdAt, context.timeZone) })),
     due ? h('p', { class: late ? 'due late' : 'due' }, t('due', { at: when(due, context.timeZone) }), late ? ` · ${t('breached')}` : '') : undefined,
     ticket.extension?.status === 'pending' ? h('p', { class: 'muted' }, t('extensionPending')) : undefined,
-    ticket.photos.length ? h('div', { class: 'photos' }, ...ticket.photos.map((photo) => h('img', { src: context.photoUrl(photo), alt: ticket.description ? ticket.description.slice(0, 80) : context.categoryName(ticket.category), loading: 'lazy' }))) : undefined,
+    ticket.photos.length ? h('div', { class: 'photos' }, ...ticket.photos.map((photo) => h('img', { src: context.photoUrl(photo), alt: ticket.description ? ticket.description.slice(0, 80) : context.categoryName(ticket), loading: 'lazy' }))) : undefined,
     h('p', { class: 'navigate' }, h('a', { class: 'button', href: links.geo }, t('navigate')), ' ', h('a', { class: 'button secondary', href: links.amap, target: '_blank', rel: 'noopener' }, t('navigateAmap'))),
     h('div', { class: 'actions' }, ...actionsFor(ticket, status, context)),
     h('p', { class: 'result', role: 'status' }),

@@ -20,6 +20,8 @@ function buildTenantKeys(tenantId: string) {
     /** The tickets a stored photo (by its content hash) is attached to: who may see it without credentials. */
     photoTickets: (sha: string) => `${base}photo:${sha}`,
     units: `${base}units`,
+    /** The tenant's own category definitions: c:<code> -> JSON, v:<code> -> its version. */
+    categories: `${base}categories`,
     /** Webhook endpoints, JSON by id; their signing secrets, sealed, in a hash of their own. */
     webhooks: `${base}webhooks`,
     webhookSecrets: `${base}webhooks:secret`,

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { CivicLoopError, Ticket, TicketEvent, findCategory, type Principal, type Ticket as TicketShape } from '@civicloop/model';
+import { CivicLoopError, Ticket, TicketEvent, categoryOf, type Principal, type Ticket as TicketShape } from '@civicloop/model';
 import { MANAGERS_AND_SERVERS, type Services } from '../services.js';
 import { findNearestWorkers, type NearestQuery } from '../telemetry/nearest-worker.js';
 import { idempotencyScope } from '../tickets/idempotency.js';
@@ -27,7 +27,7 @@ export const nearestWorkerRoutes: FastifyPluginAsyncTypebox<{ services: Services
     lat: ticket.location.lat,
     lon: ticket.location.lon,
     radiusMeters: radiusMeters ?? services.config.dispatchRadiusMeters,
-    skills: findCategory(ticket.category)?.skills ?? [],
+    skills: categoryOf(ticket)?.skills ?? [],
   });
   const unitOf = async (principal: Principal, staffId: string, deviceUnit: string | undefined) => {
     const staff = await services.directory.getStaff(principal.tenantId, staffId);

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { Redis, Cluster } from 'ioredis';
 import {
   CivicLoopError,
-  findCategory,
   reservedSubject,
   type CreateStaffInput,
   type CreateUnitInput,
@@ -12,12 +11,15 @@ import {
   type UpdateUnitInput,
 } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
+import type { CategoryStore } from './category-store.js';
 import { RecordHash } from './record-hash.js';
 
 type Client = Redis | Cluster;
 
-function checkCategories(codes: string[] | undefined): void {
-  const unknown = (codes ?? []).filter((code) => !findCategory(code));
+async function checkCategories(categories: CategoryStore, tenantId: string, codes: string[] | undefined): Promise<void> {
+  if (!codes?.length) return;
+  const find = await categories.lookup(tenantId);
+  const unknown = codes.filter((code) => !find(code));
   if (unknown.length > 0) {
     throw new CivicLoopError('CL_ERR_UNKNOWN_CATEGORY', `Unknown category codes: ${unknown.join(', ')}; list valid codes with GET /v1/categories.`, { unknown });
   }
@@ -28,13 +30,16 @@ export class DirectoryStore {
   private readonly units: RecordHash<Unit>;
   private readonly staff: RecordHash<Staff>;
 
-  constructor(redis: Client) {
+  constructor(
+    redis: Client,
+    private readonly categories: CategoryStore,
+  ) {
     this.units = new RecordHash(redis, (t) => tenantKeys(t).units, 'Unit');
     this.staff = new RecordHash(redis, (t) => tenantKeys(t).staff, 'Staff member');
   }
 
   async createUnit(tenantId: string, input: CreateUnitInput, now = new Date()): Promise<Unit> {
-    checkCategories(input.categories);
+    await checkCategories(this.categories, tenantId, input.categories);
     const at = now.toISOString();
     return this.units.insert(tenantId, {
       id: input.id ?? `u_${randomBytes(5).toString('hex')}`,
@@ -48,7 +53,7 @@ export class DirectoryStore {
   }
 
   async updateUnit(tenantId: string, id: string, patch: UpdateUnitInput, now = new Date()): Promise<Unit> {
-    checkCategories(patch.categories);
+    await checkCategories(this.categories, tenantId, patch.categories);
     return this.units.patch(tenantId, id, patch, now);
   }
 

@@ -9,24 +9,26 @@ import {
   type TenantKeys as IssuedKeys,
   deriveTokenKey,
   findCategory,
+  type CategoryLookup,
   tokenKeyId,
   type CrsName,
 } from '@civicloop/model';
 import { generateApiKey, hashApiKey, type KeyKind, type Sealer } from '../auth/secrets.js';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
+import type { CategoryStore } from './category-store.js';
 import { TtlCache } from './ttl-cache.js';
 
 type Client = Redis | Cluster;
 
 /** What the policy schema cannot say: a zone Intl knows, and working hours that have any hours. */
-function checkPolicy(policy: TenantPolicy): void {
+function checkPolicy(policy: TenantPolicy, find: CategoryLookup = findCategory): void {
   const invalid = (message: string) => new CivicLoopError('CL_ERR_VALIDATION', message);
   try {
     new Intl.DateTimeFormat('en', { timeZone: policy.timeZone });
   } catch {
     throw invalid(`timeZone "${policy.timeZone}" is not an IANA time zone; use one like Asia/Shanghai.`);
   }
-  const unknown = Object.keys(policy.categoryVisibility ?? {}).filter((code) => !findCategory(code));
+  const unknown = Object.keys(policy.categoryVisibility ?? {}).filter((code) => !find(code));
   if (unknown.length > 0) throw invalid(`categoryVisibility names categories that do not exist: ${unknown.slice(0, 5).join(', ')}; list them with GET /v1/categories.`);
   const hours = policy.workingHours;
   if (!hours) return;
@@ -68,6 +70,7 @@ export class TenantStore {
     private readonly redis: Client,
     private readonly sealer: Sealer,
     cacheTtlMs: number,
+    private readonly categories: CategoryStore,
   ) {
     this.keyCache = new TtlCache(cacheTtlMs);
     this.tenantCache = new TtlCache(cacheTtlMs);
@@ -173,7 +176,7 @@ export class TenantStore {
     if (!raw) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No tenant ${tenantId}.`);
     const tenant = JSON.parse(raw) as Tenant;
     tenant.policy = { ...DEFAULT_TENANT_POLICY, ...tenant.policy, ...patch };
-    checkPolicy(tenant.policy);
+    checkPolicy(tenant.policy, await this.categories.lookup(tenantId));
     await this.redis.set(key, JSON.stringify(tenant));
     this.tenantCache.delete(tenantId);
     return tenant;

@@ -1,8 +1,9 @@
 import type { Redis, Cluster } from 'ioredis';
-import { CivicLoopError, findCategory, type CreateZoneInput, type CrsName, type UpdateZoneInput, type Zone, type ZoneGeometry } from '@civicloop/model';
+import { CivicLoopError, type CategoryLookup, type CreateZoneInput, type CrsName, type UpdateZoneInput, type Zone, type ZoneGeometry } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
 import type { DirectoryStore } from './directory-store.js';
 import { RecordHash } from './record-hash.js';
+import type { CategoryStore } from './category-store.js';
 import { TtlCache } from './ttl-cache.js';
 
 type Client = Redis | Cluster;
@@ -22,8 +23,8 @@ function checkGeometry(id: string, geometry: ZoneGeometry): void {
   );
 }
 
-function checkCategoryPatterns(codes: string[]): void {
-  const unknown = codes.filter((code) => code !== '*' && !code.endsWith('.*') && !findCategory(code));
+function checkCategoryPatterns(codes: string[], find: CategoryLookup): void {
+  const unknown = codes.filter((code) => code !== '*' && !code.endsWith('.*') && !find(code));
   if (unknown.length) throw new CivicLoopError('CL_ERR_UNKNOWN_CATEGORY', `Unknown category codes in routes: ${unknown.join(', ')}; list valid codes with GET /v1/categories.`, { unknown });
 }
 
@@ -36,6 +37,7 @@ export class ZoneStore {
   constructor(
     private readonly redis: Client,
     private readonly directory: DirectoryStore,
+    private readonly categories: CategoryStore,
     cacheTtlMs: number,
   ) {
     this.records = new RecordHash(redis, (t) => tenantKeys(t).zones, 'Zone');
@@ -48,8 +50,9 @@ export class ZoneStore {
       if (zone.parentId === id) throw invalid(`Zone ${id} cannot be its own parent.`);
       if (!(await this.records.get(tenantId, zone.parentId))) throw new CivicLoopError('CL_ERR_NOT_FOUND', `Parent zone ${zone.parentId} does not exist; create it first.`);
     }
+    const find = zone.routes?.length ? await this.categories.lookup(tenantId) : undefined;
     for (const route of zone.routes ?? []) {
-      checkCategoryPatterns(route.categories);
+      checkCategoryPatterns(route.categories, find!);
       if (!(await this.directory.getUnit(tenantId, route.unitId))) {
         throw new CivicLoopError('CL_ERR_UNKNOWN_UNIT', `Unit ${route.unitId} (in a route of zone ${id}) does not exist; create it with POST /v1/units.`);
       }

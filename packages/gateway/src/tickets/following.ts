@@ -45,12 +45,12 @@ export class Following {
     const near = found.map(([id, distance]) => ({ id, distanceMeters: Math.round(Number(distance)) })).sort((a, b) => a.distanceMeters - b.distanceMeters);
     const since = this.services.now().getTime() - config.duplicateWindowHours * 3_600_000;
     const staff = principal.role !== 'citizen' && principal.role !== 'public';
-    const tickets = await store.getMany(tenant.id, near.map((n) => n.id));
+    const [tickets, catalogue] = await Promise.all([store.getMany(tenant.id, near.map((n) => n.id)), this.services.categories.catalogue(tenant.id)]);
     return tickets
       .flatMap((ticket, i) => {
         if (!ticket || !FOLLOWABLE.includes(ticket.status) || Date.parse(ticket.createdAt) < since) return [];
         const mine = canSee(principal, ticket) && !staff;
-        if (!staff && !mine && !isPublished(ticket, tenant.policy)) return [];
+        if (!staff && !mine && !isPublished(ticket, tenant.policy, catalogue.find)) return [];
         return [{ id: ticket.id, number: ticket.number, status: ticket.status, category: ticket.category, description: ticket.description.slice(0, 140), distanceMeters: near[i]!.distanceMeters, createdAt: ticket.createdAt, mine }];
       })
       .slice(0, query.limit ?? 5);
@@ -65,7 +65,7 @@ export class Following {
     const tenant = (await this.services.tenants.context(principal.tenantId))?.tenant;
     const store = this.services.tickets;
     const ticket = tenant ? await store.get(tenant.id, id) : undefined;
-    if (!tenant || !ticket || !(canSee(principal, ticket) || isPublished(ticket, tenant.policy))) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No ticket ${id} visible to you in this tenant.`);
+    if (!tenant || !ticket || !(canSee(principal, ticket) || isPublished(ticket, tenant.policy, (await this.services.categories.catalogue(tenant.id)).find))) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No ticket ${id} visible to you in this tenant.`);
     if (ticket.reporter.sub === principal.sub || ticket.followers.includes(principal.sub)) return { ticket, event: null, replayed: false };
     if (!FOLLOWABLE.includes(ticket.status)) {
       throw new CivicLoopError('CL_ERR_INVALID_TRANSITION', `Report ${ticket.number} is ${ticket.status}: only an open report can be followed; report the problem again if it is back.`, { status: ticket.status, command: 'follow', allowedFrom: FOLLOWABLE });

@@ -1,5 +1,5 @@
 import { booleanPointInPolygon } from '@turf/boolean-point-in-polygon';
-import { findCategory, type Ticket, type Zone, type ZoneGeometry } from '@civicloop/model';
+import { categoryOf, type Ticket, type Zone, type ZoneGeometry } from '@civicloop/model';
 import type { Services } from '../services.js';
 import type { ZoneStore } from '../store/zone-store.js';
 import { findNearestWorker } from '../telemetry/nearest-worker.js';
@@ -67,7 +67,7 @@ export class Router {
     if (!route) return undefined;
     const unit = await this.services.directory.getUnit(tenantId, route.unitId);
     if (!unit?.active) return undefined;
-    const skills = findCategory(ticket.category)?.skills ?? [];
+    const skills = categoryOf(ticket)?.skills ?? [];
     const worker = await findNearestWorker(this.services.redis, tenantId, { lat: ticket.location.lat, lon: ticket.location.lon, radiusMeters: this.services.config.dispatchRadiusMeters, skills, unitId: route.unitId });
     return worker ? { ...route, assigneeId: worker.staffId } : route;
   }

@@ -75,7 +75,7 @@ export class TicketService {
   async create(principal: Principal, input: CreateTicketInput, idem: IdempotencyScope | undefined): Promise<{ ticket: Ticket; replayed: boolean }> {
     const { tickets } = this.services;
     // No look-up first: the commit script itself answers a used key with its first result.
-    const tenant = await this.tenant(principal.tenantId);
+    const [tenant, catalogue] = await Promise.all([this.tenant(principal.tenantId), this.services.categories.catalogue(principal.tenantId)]);
     await this.photoRefs.check(tenant.id, input.photos, 'photos');
     const now = this.services.now();
     const day = calendarDay(now, tenant.policy.timeZone);
@@ -83,7 +83,7 @@ export class TicketService {
     // Everything inside is WGS-84; the point as the reporter's map gave it is kept beside it.
     const placed = placeLocation(input.location, defaultCrsFor(principal, tenant.policy));
     const wgs84: CreateTicketInput = { ...input, location: placed.location };
-    const { ticket, event } = createTicket(await this.linkToBlackSpot(tenant.id, wgs84), actorOf(principal), { id, number: '', tenantId: tenant.id }, now);
+    const { ticket, event } = createTicket(await this.linkToBlackSpot(tenant.id, wgs84), actorOf(principal), { id, number: '', tenantId: tenant.id }, now, catalogue.find);
     if (placed.received) ticket.reportedLocation = placed.received;
     const { duplicateRadiusMeters } = this.services.config;
     const nearSearch = duplicateRadiusMeters > 0 ? { radiusMeters: duplicateRadiusMeters, count: MAX_DUPLICATES } : undefined;

@@ -7,7 +7,7 @@ import { RejectReason } from './ticket.js';
 const strict = { additionalProperties: false } as const;
 const optionalNote = { note: Type.Optional(Note), expectedVersion: Type.Optional(Type.Integer({ minimum: 1, description: 'fail with CL_ERR_VERSION_CONFLICT unless the ticket is at this version' })) };
 
-export { CreateTicketInput, FeedbackBody } from './report.js';
+export { Answers, CreateTicketInput, FeedbackBody } from './report.js';
 
 export const DispatchBody = Type.Object(
   {

@@ -3,7 +3,7 @@
  * own, built from TypeBox's named builders, so the widget validates with the very schemas the
  * gateway enforces (Value.Check, no eval) without shipping the rest of the model.
  */
-import { Boolean as TypeBoolean, Integer, Object as TypeObject, Optional, String as TypeString, type Static } from '@sinclair/typebox';
+import { Array as TypeArray, Boolean as TypeBoolean, Integer, Number as TypeNumber, Object as TypeObject, Optional, String as TypeString, Union, type Static, type TRecord, type TString } from '@sinclair/typebox';
 import { Location, Photos } from './common.js';
 import { StringEnum } from './string-enum.js';
 
@@ -17,6 +17,23 @@ export const CHANNELS = ['widget', 'app', 'sdk', 'patrol', 'hotline', 'inspectio
 export type Channel = (typeof CHANNELS)[number];
 export const Channel = StringEnum(CHANNELS);
 
+/**
+ * Answers to the category's extra questions, by question code: text, a number or a date-time for
+ * one answer (a number may come as its text, as forms send it), a list for a multiple choice.
+ * Checked against the questions when the report is made.
+ */
+const Answer = Union([TypeString({ maxLength: 4000 }), TypeNumber(), TypeArray(TypeString({ maxLength: 40 }), { maxItems: 100 })]);
+// An object whose every property is an answer, written without TypeBox's Record builder: that
+// builder brings its template-literal parser into the widget (about 4 KB). Value.Check checks
+// the answers and their count; the gateway's ajv checks the codes too (propertyNames).
+export const Answers = TypeObject({}, {
+  additionalProperties: Answer,
+  propertyNames: { pattern: '^[a-z0-9_]{1,40}$' },
+  maxProperties: 30,
+  description: "answers to the category's questions, by question code",
+}) as unknown as TRecord<TString, typeof Answer>;
+export type Answers = Static<typeof Answers>;
+
 export const CreateTicketInput = TypeObject(
   {
     category: TypeString({ minLength: 1, maxLength: 64, description: 'A code from GET /v1/categories' }),
@@ -29,6 +46,7 @@ export const CreateTicketInput = TypeObject(
     reporterName: Optional(TypeString({ maxLength: 100 })),
     anonymous: Optional(TypeBoolean({ description: 'Hide the reporter from workers' })),
     externalId: Optional(TypeString({ maxLength: 128, description: 'Id in the system the report came from (hotline record)' })),
+    answers: Optional(Answers),
   },
   strict,
 );

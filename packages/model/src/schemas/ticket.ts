@@ -1,7 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Actor } from './principal.js';
 import { Location, Note, ReceivedPoint, ShownPhoto, Timestamp } from './common.js';
-import { Priority } from './category.js';
+import { Category, Priority } from './category.js';
+import { Answers } from './report.js';
 import { StringEnum } from './string-enum.js';
 
 export const TICKET_STATUSES = [
@@ -92,6 +93,8 @@ export const Ticket = Type.Object({
   version: Type.Integer({ minimum: 1, description: 'Increases by one with every event' }),
   status: TicketStatus,
   category: Type.String(),
+  categoryAsReported: Type.Optional(Category),
+  answers: Type.Optional(Answers),
   priority: Priority,
   channel: Channel,
   description: Type.String(),

@@ -1,4 +1,4 @@
-import { CATEGORY_GROUPS, TERMINAL_STATUSES, findCategory, type Tenant, type Ticket } from '@civicloop/model';
+import { CATEGORY_GROUPS, TERMINAL_STATUSES, categoryOf, type Category, type Tenant, type Ticket } from '@civicloop/model';
 import { MediaUrls } from '../../media/media-urls.js';
 
 /** "2026-11-22T09:05:00+08:00": the spec's format, in the tenant's time zone. */
@@ -31,17 +31,36 @@ const STATUS_NOTES: Record<Ticket['status'], string> = {
   cancelled: 'Withdrawn by the reporter.',
 };
 
-export function serviceOf(code: string, language: 'en' | 'zh-CN' = 'en') {
-  const category = findCategory(code);
-  const group = CATEGORY_GROUPS.find((g) => g.code === category?.group);
+/** A category as an Open311 service; metadata is true when it asks extra questions. */
+export function serviceOf(category: Category, language: 'en' | 'zh-CN' = 'en') {
+  const group = CATEGORY_GROUPS.find((g) => g.code === category.group);
   return {
-    service_code: code,
-    service_name: category?.name[language] ?? code,
-    description: category ? `${category.name.en} (${category.name['zh-CN']})` : code,
-    metadata: false,
+    service_code: category.code,
+    service_name: category.name[language],
+    description: `${category.name.en} (${category.name['zh-CN']})`,
+    metadata: (category.questions?.length ?? 0) > 0,
     type: 'realtime',
-    keywords: category ? [category.name.en.toLowerCase(), category.name['zh-CN']].join(',') : '',
+    keywords: [category.name.en.toLowerCase(), category.name['zh-CN']].join(','),
     group: group?.name.en ?? '',
+  };
+}
+
+/** A category's extra questions as the service definition's attributes, in their order. */
+export function definitionOf(category: Category) {
+  return {
+    service_code: category.code,
+    attributes: [...(category.questions ?? [])]
+      .sort((a, b) => a.order - b.order)
+      .map((q) => ({
+        variable: true,
+        code: q.code,
+        datatype: q.datatype,
+        required: q.required,
+        datatype_description: q.help?.en || null,
+        order: q.order,
+        description: q.description.en,
+        ...(q.values ? { values: q.values.map((v) => ({ key: v.key, name: v.name.en })) } : {}),
+      })),
   };
 }
 
@@ -57,7 +76,7 @@ export function requestOf(ticket: Ticket, tenant: Tenant, unitName: string | und
     service_request_id: ticket.number,
     status: closed ? 'closed' : 'open',
     status_notes: ticket.status === 'rejected' && ticket.rejection ? `${STATUS_NOTES.rejected} (${ticket.rejection.reason})` : STATUS_NOTES[ticket.status],
-    service_name: serviceOf(ticket.category).service_name,
+    service_name: categoryOf(ticket)?.name.en ?? ticket.category,
     service_code: ticket.category,
     description: ticket.description,
     agency_responsible: unitName ?? null,

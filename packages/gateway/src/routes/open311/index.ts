@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { CivicLoopError, TERMINAL_STATUSES, categoryCatalogue, findCategory, isPublished, type Principal, type Tenant, type Ticket, CRS_NAMES, isCrsName } from '@civicloop/model';
+import { CivicLoopError, TERMINAL_STATUSES, isPublished, type Answers, type Category, type Principal, type Tenant, type Ticket, CRS_NAMES, isCrsName } from '@civicloop/model';
 import { authenticate } from '../../auth/authenticate.js';
 import { limitedAfterFailure, retryAfterOf, toCivicLoopError } from '../../http/error-handler.js';
 import type { Services } from '../../services.js';
 import { listTickets } from '../../tickets/list-tickets.js';
 import type { TicketService } from '../../tickets/ticket-service.js';
 import { OPEN311_MEDIA_TYPES, answer, formatAsked, servedFormat } from './answer.js';
-import { requestOf, serviceOf } from './format.js';
+import { definitionOf, requestOf, serviceOf } from './format.js';
 import { Open311Error, Params } from './params.js';
 
 export { open311Time } from './format.js';
@@ -71,8 +71,28 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
     return tenant;
   }
 
-  function knownService(code: string): void {
-    if (!findCategory(code)) throw new Open311Error(404, `No service ${code.slice(0, 64)}; list them with services.json.`);
+  /** A service the jurisdiction takes reports of now (a disabled category is not one). */
+  async function knownService(tenant: Tenant, code: string): Promise<Category> {
+    const category = (await services.categories.catalogue(tenant.id)).find(code);
+    if (!category || category.disabled) throw new Open311Error(404, `No service ${code.slice(0, 64)}; list them with services.json.`);
+    return category;
+  }
+
+  /**
+   * The answers to the service's attributes: attribute[code]=value, a list repeated or as
+   * attribute[code][]. Attributes the service does not ask are ignored, as clients add their own.
+   */
+  function answersOf(params: Params, category: Category): Answers | undefined {
+    const given = params.attributes();
+    const answers: Answers = {};
+    for (const question of category.questions ?? []) {
+      const values = given.get(question.code);
+      if (!values) continue;
+      if (question.datatype === 'multivaluelist') answers[question.code] = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+      else if (new Set(values).size > 1) throw new Open311Error(400, `attribute[${question.code}] was given more than once with different values; it takes one.`);
+      else answers[question.code] = values[0]!;
+    }
+    return Object.keys(answers).length > 0 ? answers : undefined;
   }
 
   app.get<{ Params: { format: string } }>('/discovery.:format', publicRoute, async (request, reply) => {
@@ -88,16 +108,16 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
 
   app.get<{ Params: { format: string } }>('/services.:format', publicRoute, async (request, reply) => {
     const format = servedFormat(request.params.format);
-    await jurisdiction(paramsOf(request));
-    return answer(reply, format, 'services', categoryCatalogue().categories.map((c) => serviceOf(c.code)));
+    const tenant = await jurisdiction(paramsOf(request));
+    const catalogue = (await services.categories.catalogue(tenant.id)).catalogue();
+    return answer(reply, format, 'services', catalogue.categories.map((c) => serviceOf(c)));
   });
 
   app.get<{ Params: { code: string; format: string } }>('/services/:code.:format', publicRoute, async (request, reply) => {
     const format = servedFormat(request.params.format);
-    await jurisdiction(paramsOf(request));
-    knownService(request.params.code);
-    // Our categories take no extra questions: the definition has no attributes.
-    return answer(reply, format, 'service_definition', { service_code: request.params.code, attributes: [] });
+    const tenant = await jurisdiction(paramsOf(request));
+    // The category's extra questions, as attributes (none: an empty list).
+    return answer(reply, format, 'service_definition', definitionOf(await knownService(tenant, request.params.code)));
   });
 
   app.post<{ Params: { format: string } }>('/requests.:format', publicRoute, async (request, reply) => {
@@ -121,7 +141,7 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
     if (principal.tenantId !== tenant.id) throw new Open311Error(403, 'api_key belongs to another jurisdiction.');
     const serviceCode = params.one('service_code');
     if (!serviceCode) throw new Open311Error(400, 'service_code is required.');
-    knownService(serviceCode);
+    const category = await knownService(tenant, serviceCode);
     // An empty lat or long is absent: a request is never stored at 0,0.
     const lat = params.number('lat', -90, 90);
     const lon = params.number('long', -180, 180);
@@ -137,16 +157,18 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
     const contact = params.one('phone') ?? params.one('email');
     const address = params.one('address_string');
     const accountId = params.one('account_id');
+    const answers = answersOf(params, category);
     const { ticket } = await ticketService.create(
       principal,
       {
         category: serviceCode,
-        description: description || serviceOf(serviceCode).service_name,
+        description: description || category.name.en,
         location: { lat, lon, crs, ...(address ? { address: address.slice(0, 300) } : {}) },
         channel: 'app',
         ...(name ? { reporterName: name.slice(0, 100) } : {}),
         ...(contact ? { contact: contact.slice(0, 100) } : {}),
         ...(mediaUrl ? { photos: [{ ref: mediaUrl }] } : {}),
+        ...(answers ? { answers } : {}),
       },
       undefined,
     );
@@ -164,7 +186,8 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
     const format = servedFormat(request.params.format);
     const params = paramsOf(request);
     const tenant = await publishingJurisdiction(params);
-    const published = (t: Ticket | undefined): t is Ticket => t !== undefined && isPublished(t, tenant.policy);
+    const catalogue = await services.categories.catalogue(tenant.id);
+    const published = (t: Ticket | undefined): t is Ticket => t !== undefined && isPublished(t, tenant.policy, catalogue.find);
     const units = await unitNames(tenant.id);
     const shown = (tickets: Ticket[]) => tickets.map((t) => requestOf(t, tenant, t.unitId ? units.get(t.unitId) : undefined, baseUrl(request)));
     const numbers = params.many('service_request_id');
@@ -182,7 +205,7 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
     const statuses = params.many('status')?.map((s) => s.toLowerCase());
     if (statuses?.some((s) => s !== 'open' && s !== 'closed')) throw new Open311Error(400, 'status is open, closed, or both (open,closed).');
     const codes = params.many('service_code');
-    for (const code of codes ?? []) knownService(code);
+    for (const code of codes ?? []) if (!catalogue.find(code)) throw new Open311Error(404, `No service ${code.slice(0, 64)}; list them with services.json.`);
     const wanted = (t: Ticket) => {
       if (!published(t)) return false;
       if (codes && !codes.includes(t.category)) return false;
@@ -209,7 +232,7 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
       if (!(error instanceof CivicLoopError && error.status === 404)) throw error;
     }
     // A private ticket is not there for a reader without credentials.
-    if (!ticket || !isPublished(ticket, tenant.policy)) throw new Open311Error(404, `No request ${request.params.id.slice(0, 40)}.`);
+    if (!ticket || !isPublished(ticket, tenant.policy, (await services.categories.catalogue(tenant.id)).find)) throw new Open311Error(404, `No request ${request.params.id.slice(0, 40)}.`);
     return answer(reply, format, 'service_requests', [requestOf(ticket, tenant, ticket.unitId ? (await unitNames(tenant.id)).get(ticket.unitId) : undefined, baseUrl(request))]);
   });
 

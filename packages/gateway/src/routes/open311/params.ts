@@ -47,6 +47,19 @@ export class Params {
     return list && list.length > 0 ? [...new Set(list)] : undefined;
   }
 
+  /**
+   * The answers to a service's attributes, `attribute[code]=value` as the spec sends them (and
+   * `attribute[code][]=value`, as PHP-style clients send lists), every value given per code.
+   */
+  attributes(): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const [name, list] of this.values) {
+      const code = /^attribute\[([^\]]{1,60})\](\[\])?$/.exec(name)?.[1];
+      if (code) out.set(code, [...(out.get(code) ?? []), ...list]);
+    }
+    return out;
+  }
+
   /** A date-time: ISO 8601 with a zone; a "+" sent unencoded (and so read as a space) is restored. */
   time(name: string): Date | undefined {
     const raw = this.one(name);
