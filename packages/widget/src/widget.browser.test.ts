@@ -29,12 +29,12 @@ const staff = async (sub: string, role: 'dispatcher' | 'worker' | 'supervisor', 
   new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await signToken({ secretKey: gw.tenant.secretKey, sub, role, ...(unitId ? { unitId } : {}) }) });
 
 /** The portal page: a strict CSP meta tag, the violation recorder, and the one-line embed. */
-function portal(options: { lang?: string; data?: Record<string, string>; module?: boolean } = {}): string {
-  const csp = `default-src 'none'; script-src 'self' ${gw.url}; connect-src 'self' ${gw.url}; img-src ${gw.url} blob:; style-src 'self'; base-uri 'none'; form-action 'none'`;
+function portal(options: { lang?: string; data?: Record<string, string>; module?: boolean; /** More CSP directives or sources. */ scriptSrc?: string; extraCsp?: string; /** The embed itself, instead of the loader or the npm import. */ embed?: string } = {}): string {
+  const csp = `default-src 'none'; script-src 'self' ${gw.url}${options.scriptSrc ? ` ${options.scriptSrc}` : ''}; connect-src 'self' ${gw.url}; img-src ${gw.url} blob:; style-src 'self'; base-uri 'none'; form-action 'none'${options.extraCsp ? `; ${options.extraCsp}` : ''}`;
   const data = { 'publishable-key': gw.tenant.publishableKey, 'default-location': `${ESTATE.lat},${ESTATE.lon}`, 'token-url': '/token', ...options.data };
-  const embed = options.module
+  const embed = options.embed ?? (options.module
     ? `<civicloop-report ${Object.entries({ ...data, gateway: gw.url }).map(([k, v]) => `${k}="${v}"`).join(' ')}></civicloop-report><script type="module" src="/app.js"></script>`
-    : `<script src="${gw.url}/widget/loader.js" ${Object.entries(data).map(([k, v]) => `data-${k}="${v}"`).join(' ')} async></script>`;
+    : `<script src="${gw.url}/widget/loader.js" ${Object.entries(data).map(([k, v]) => `data-${k}="${v}"`).join(' ')} async></script>`);
   return `<!doctype html><html${options.lang ? ` lang="${options.lang}"` : ''}><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -667,5 +667,43 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     expect(ticket).toMatchObject({ category: 'other.stray_dog', answers: { size: 'big', count: 2, behaviour: ['biting'] } });
     expect(ticket.categoryAsReported?.name.en).toBe('Stray dog');
     expect(await violations(page)).toEqual([]);
+  });
+
+  it('loads through its loader on a page that enforces Trusted Types, with the one policy it names', async () => {
+    const page = await open(portal({ lang: 'en', extraCsp: "require-trusted-types-for 'script'; trusted-types civicloop-widget" }), { permissions: ['geolocation'], geolocation: { latitude: ESTATE.lat, longitude: ESTATE.lon, accuracy: 10 } });
+    await fillReport(page, 'Filed under Trusted Types');
+    await page.getByRole('button', { name: 'Send report' }).click();
+    await expect.poll(() => shadow(page).locator('[part="outcome"]').textContent()).toMatch(/Sent: report number/);
+    expect(await page.evaluate(() => (window as unknown as { trustedTypes: { getPolicyNames?: () => string[] } }).trustedTypes !== undefined)).toBe(true);
+    expect(await violations(page)).toEqual([]);
+    // A page whose CSP does not allow the policy gets no widget (and the browser reports why).
+    await context?.close();
+    const refused = await open(portal({ lang: 'en', extraCsp: "require-trusted-types-for 'script'; trusted-types other-policy" }));
+    await expect.poll(async () => (await violations(refused)).some((v) => v.startsWith('trusted-types'))).toBe(true);
+    expect(await shadow(refused).locator('form').count()).toBe(0);
+  });
+
+  it('runs from a CDN-style URL as a plain module script, no bundler, no gateway-served loader', async () => {
+    const files = (name: string) => async (_request: unknown, response: import('node:http').ServerResponse) => {
+      // As unpkg and jsDelivr serve a package's files: with CORS, as module scripts need.
+      response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'access-control-allow-origin': '*' }).end(readFileSync(path.join(dist, name)));
+    };
+    const cdn = await serveHost({
+      '/npm/@civicloop/widget@0.1.0/dist/civicloop-widget.js': files('civicloop-widget.js'),
+      '/npm/@civicloop/widget@0.1.0/dist/civicloop-pin-map.js': files('civicloop-pin-map.js'),
+    });
+    try {
+      const element = `<civicloop-report publishable-key="${gw.tenant.publishableKey}" gateway="${gw.url}" token-url="/token" default-location="${ESTATE.lat},${ESTATE.lon}"></civicloop-report>`;
+      const page = await open(portal({ lang: 'en', scriptSrc: cdn.origin, embed: `${element}<script type="module" src="${cdn.origin}/npm/@civicloop/widget@0.1.0/dist/civicloop-widget.js"></script>` }), { permissions: ['geolocation'], geolocation: { latitude: ESTATE.lat, longitude: ESTATE.lon, accuracy: 10 } });
+      await fillReport(page, 'Filed from the CDN build');
+      await page.getByRole('button', { name: 'Send report' }).click();
+      const outcome = shadow(page).locator('[part="outcome"]');
+      await expect.poll(() => outcome.textContent()).toMatch(/Sent: report number/);
+      const number = /([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!;
+      expect((await ticketByNumber(number)).description).toBe('Filed from the CDN build');
+      expect(await violations(page)).toEqual([]);
+    } finally {
+      await cdn.close();
+    }
   });
 });

@@ -134,21 +134,21 @@ describe("each tenant's catalogue", () => {
     expect((await report({ ...LEAF_REPORT, answers: { size: 'large' } })).status).toBe(201);
   });
 
-  it('loses no change when admins change one category at once, and refuses a stale expectedVersion', async () => {
+  it('loses no change when sixteen admins change one category at once, and refuses a stale expectedVersion', async () => {
     const start = (await categories(admin, '?all=true')).find((c) => c.code === 'municipal.street_light');
     expect(start?.version).toBeUndefined();
-    const changes = Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? { skills: [`electrical_${i}`] } : { sla: { respond: 60 + i, arrive: 600, resolve: 2000 + i } }));
+    const changes = Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? { skills: [`electrical_${i}`] } : { sla: { respond: 60 + i, arrive: 600, resolve: 2000 + i } }));
     const answers = await Promise.all(changes.map((change) => patch('municipal.street_light', change)));
     expect(answers.map((a) => a.status)).toEqual(changes.map(() => 200));
-    expect(new Set(answers.map((a) => a.body.version))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7, 8]));
-    const last = answers.find((a) => a.body.version === 8)!.body;
+    expect(new Set(answers.map((a) => a.body.version))).toEqual(new Set(changes.map((_, i) => i + 1)));
+    const last = answers.find((a) => a.body.version === 16)!.body;
     // The last change was made on top of all the others: it holds one skills change and one SLA change.
-    expect(last.skills[0]).toMatch(/^electrical_\d$/);
+    expect(last.skills[0]).toMatch(/^electrical_\d+$/);
     expect(last.sla.resolve).toBeGreaterThan(2000);
     const stale = await patch('municipal.street_light', { name: { 'zh-CN': '路灯', en: 'Lamp' }, expectedVersion: 3 });
     expect(stale.status).toBe(409);
     expect(stale.body.error.code).toBe('CL_ERR_CATEGORY_CHANGED');
-    expect((await patch('municipal.street_light', { name: { 'zh-CN': '路灯', en: 'Lamp' }, expectedVersion: 8 })).body.version).toBe(9);
+    expect((await patch('municipal.street_light', { name: { 'zh-CN': '路灯', en: 'Lamp' }, expectedVersion: 16 })).body.version).toBe(17);
   });
 
   it('refuses definitions that cannot work, and anyone but an admin, writing nothing', async () => {

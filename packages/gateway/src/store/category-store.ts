@@ -35,8 +35,15 @@ declare module 'ioredis' {
   }
 }
 
-/** How often a change retries on a category that moved on while it was being made. */
-const CHANGE_ATTEMPTS = 5;
+/**
+ * How often a change is made again on a category that moved on while it was being made. Each
+ * lost attempt means another change landed, so this many only fails when more than this many
+ * changes of one category arrive at once.
+ */
+const CHANGE_ATTEMPTS = 32;
+
+/** A few milliseconds at random between attempts, so writers that collided do not collide again. */
+const jitter = () => new Promise((resolve) => setTimeout(resolve, 1 + Math.random() * 9));
 
 /**
  * Each tenant's catalogue: the built-in categories with the tenant's own definitions (added,
@@ -78,6 +85,7 @@ export class CategoryStore {
       const current = (await this.fresh(tenantId)).find(code);
       const written = await this.write(tenantId, code, current?.version ?? 0, definition);
       if (written) return written;
+      await jitter();
     }
     throw new CivicLoopError('CL_ERR_CATEGORY_CHANGED', `Category ${code} kept changing while it was being defined; try again.`);
   }
@@ -96,6 +104,7 @@ export class CategoryStore {
       const written = await this.write(tenantId, code, version, definition);
       if (written) return written;
       if (change.expectedVersion !== undefined) throw new CivicLoopError('CL_ERR_CATEGORY_CHANGED', `Category ${code} changed meanwhile; read it again and retry.`);
+      await jitter();
     }
     throw new CivicLoopError('CL_ERR_CATEGORY_CHANGED', `Category ${code} kept changing while it was being changed; try again.`);
   }
