@@ -215,4 +215,25 @@ describe("each tenant's catalogue", () => {
     expect(after.map((s) => s.service_code)).not.toContain('sanitation.leaf_litter');
     await patch('sanitation.leaf_litter', { disabled: false });
   });
+
+  it('shows a ticket without credentials only while its category is public now and was when reported', async () => {
+    await gw.services.tenants.updatePolicy(gw.tenant.id, { publicReads: true, categoryVisibility: {} });
+    const open311 = async (number: string) => (await fetch(`${gw.url}/open311/v2/requests/${number}.json?jurisdiction_id=${gw.tenant.code}`)).status;
+    const define = (isPrivate: boolean) => put('sanitation.lost_item', { ...LEAVES, name: { 'zh-CN': '遗失物品', en: 'Lost item' }, questions: undefined, private: isPrivate });
+    expect((await define(false)).status).toBe(200);
+    const reportedPublic = (await report({ ...BIN_REPORT, category: 'sanitation.lost_item' })).body;
+    expect(await open311(reportedPublic.number)).toBe(200);
+    // Made private: the earlier ticket is hidden at once.
+    await define(true);
+    expect(await open311(reportedPublic.number)).toBe(404);
+    const reportedPrivate = (await report({ ...BIN_REPORT, category: 'sanitation.lost_item' })).body;
+    // Made public again: the ticket reported while it was private stays hidden, the other shows.
+    await define(false);
+    expect(await open311(reportedPublic.number)).toBe(200);
+    expect(await open311(reportedPrivate.number)).toBe(404);
+    // The tenant's policy, when it names the category, decides.
+    await gw.services.tenants.updatePolicy(gw.tenant.id, { categoryVisibility: { 'sanitation.lost_item': 'public' } });
+    expect(await open311(reportedPrivate.number)).toBe(200);
+    await gw.services.tenants.updatePolicy(gw.tenant.id, { publicReads: false, categoryVisibility: {} });
+  });
 });
