@@ -11,6 +11,7 @@ import { installAuth } from './http/auth-hook.js';
 import { installCors } from './http/cors.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandling } from './http/error-handler.js';
 import { installIdempotentReplay } from './http/idempotent-replay.js';
+import { finishOpenApiDocument } from './http/openapi-document.js';
 import { AddressLimits } from './http/address-limits.js';
 import { MediaUrls } from './media/media-urls.js';
 import { validatorCompiler } from './http/validation.js';
@@ -166,6 +167,8 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   });
 
   await app.register(swagger, {
+    // Schemas added with addSchema keep their $id as their name under components.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     // Each POST says how it honours a repeated Idempotency-Key (http/idempotent-replay.ts).
     transformObject: (documentObject) => {
       const document = 'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject;
@@ -173,7 +176,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
         const post = (operations as Record<string, Record<string, unknown>>).post;
         if (post) post['x-civicloop-idempotency'] = idempotency.get(`POST ${path}`) ?? 'replay';
       }
-      return document;
+      return finishOpenApiDocument(document, { serverUrl: config.publicUrl ?? '/' });
     },
     openapi: {
       openapi: '3.1.0',
@@ -181,6 +184,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
         title: 'CivicLoop API',
         version: '1.0.0',
         description: 'Closed-loop city-service tickets: report, dispatch, fix, verify, follow up. Errors carry stable CL_ERR_* codes.',
+        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       },
       components: {
         securitySchemes: {
@@ -189,22 +193,22 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
         },
       },
       tags: [
-        { name: 'tickets' },
+        { name: 'tickets', description: 'Reports: create, read, list, find by number, nearby, follow' },
         { name: 'commands', description: 'State transitions; each appends one event to the history' },
-        { name: 'realtime' },
-        { name: 'catalogue' },
-        { name: 'directory' },
+        { name: 'realtime', description: 'Server-sent events of ticket events and device alerts, resumable' },
+        { name: 'catalogue', description: "The tenant's categories: built in, its own, their extra questions" },
+        { name: 'directory', description: 'Units and staff' },
         { name: 'intake', description: 'Cases from other channels: hotline imports' },
         { name: 'webhooks', description: 'Signed HTTP callbacks for ticket events, retried until delivered' },
         { name: 'zones', description: 'Areas and the units responsible in them: automatic routing of new tickets' },
-        { name: 'tenants' },
+        { name: 'tenants', description: 'Tenants, their keys and policy, and who is calling' },
         { name: 'devices', description: 'Vehicles and badges that publish telemetry over MQTT' },
         { name: 'fleet', description: 'Live positions, tracks, attendance' },
         { name: 'broker hooks', description: 'Authentication and authorization for devices on an external MQTT broker (EMQX)' },
         { name: 'media', description: 'Photo evidence' },
         { name: 'geocode', description: 'Addresses for points, from the configured geocoder' },
         { name: 'residents', description: 'Identities for residents without a login' },
-        { name: 'operations' },
+        { name: 'operations', description: 'Health, statistics, black spots, rankings' },
       ],
     },
   });

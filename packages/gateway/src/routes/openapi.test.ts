@@ -22,7 +22,8 @@ describe('GET /v1/openapi.json', () => {
     }
     for (const command of COMMAND_NAMES) expect(paths).toContain(`/v1/tickets/{id}/${command}`);
     const create = res.body.paths['/v1/tickets'].post;
-    expect(create.requestBody.content['application/json'].schema.required).toEqual(expect.arrayContaining(['category', 'description', 'location']));
+    expect(create.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/CreateTicketInput' });
+    expect(res.body.components.schemas.CreateTicketInput.required).toEqual(expect.arrayContaining(['category', 'description', 'location']));
     expect(create.responses['422']).toBeDefined();
   });
 });

@@ -11,6 +11,7 @@ export const errorResponses = {
   413: ErrorResponse,
   415: ErrorResponse,
   422: ErrorResponse,
+  429: ErrorResponse,
   503: ErrorResponse,
 };
 

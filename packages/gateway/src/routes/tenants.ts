@@ -87,7 +87,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       schema: {
         tags: ['operations'],
         summary: 'Liveness and Redis reachability',
-        response: { 200: Type.Object({ status: Type.Literal('ok'), redis: Type.Literal('up') }), 503: errorResponses[503] },
+        response: { 200: Type.Object({ status: Type.Literal('ok'), redis: Type.Literal('up') }), 429: errorResponses[429], 503: errorResponses[503] },
       },
     },
     async () => {

@@ -1,0 +1,217 @@
+import {
+  Category,
+  CategoryCatalogue,
+  CreateTicketInput,
+  Device,
+  ErrorResponse,
+  Location,
+  Question,
+  Staff,
+  Ticket,
+  TicketEvent,
+  Unit,
+  Webhook,
+  Zone,
+} from '@civicloop/model';
+import { CommandResult } from '../routes/shared-schemas.js';
+
+/**
+ * The OpenAPI document as generators and linters want it (redocly's recommended rules): every
+ * operation named, the shared shapes once under components and referred to by $ref (the same
+ * Ticket was written out in every answer: 5 MB), uploads and event streams described as what they
+ * are, tuples in JSON Schema 2020-12's words. Applied to what @fastify/swagger generates from the
+ * routes' own schemas, so the routes keep one definition each.
+ */
+
+/** Every operation's name: a new route needs one here (the OpenAPI test fails without it). */
+export const OPERATION_IDS: Readonly<Record<string, string>> = {
+  'GET /v1/health': 'getHealth',
+  'GET /v1/categories': 'listCategories',
+  'PUT /v1/categories/{code}': 'defineCategory',
+  'PATCH /v1/categories/{code}': 'changeCategory',
+  'POST /v1/tickets': 'createTicket',
+  'GET /v1/tickets': 'listTickets',
+  'GET /v1/tickets/{id}': 'getTicket',
+  'GET /v1/tickets/by-number/{number}': 'getTicketByNumber',
+  'GET /v1/tickets/{id}/history': 'getTicketHistory',
+  'GET /v1/tickets/{id}/likely-duplicates': 'getLikelyDuplicates',
+  'GET /v1/tickets/nearby': 'listNearbyTickets',
+  'POST /v1/tickets/{id}/follow': 'followTicket',
+  'GET /v1/tickets/{id}/nearest-workers': 'listNearestWorkers',
+  'POST /v1/tickets/{id}/dispatch-nearest': 'dispatchTicketToNearest',
+  'GET /v1/events/position': 'getEventPosition',
+  'GET /v1/events': 'streamEvents',
+  'GET /v1/units': 'listUnits',
+  'POST /v1/units': 'createUnit',
+  'PATCH /v1/units/{id}': 'updateUnit',
+  'GET /v1/staff': 'listStaff',
+  'POST /v1/staff': 'createStaff',
+  'PATCH /v1/staff/{id}': 'updateStaff',
+  'GET /v1/zones': 'listZones',
+  'POST /v1/zones': 'createZone',
+  'GET /v1/zones/{id}': 'getZone',
+  'PATCH /v1/zones/{id}': 'updateZone',
+  'DELETE /v1/zones/{id}': 'deleteZone',
+  'GET /v1/inspections/round': 'getInspectionRound',
+  'POST /v1/webhooks': 'createWebhook',
+  'GET /v1/webhooks': 'listWebhooks',
+  'GET /v1/webhooks/{id}': 'getWebhook',
+  'PATCH /v1/webhooks/{id}': 'updateWebhook',
+  'DELETE /v1/webhooks/{id}': 'deleteWebhook',
+  'GET /v1/webhooks/{id}/deliveries': 'listWebhookDeliveries',
+  'POST /v1/intake/hotline': 'importHotlineCases',
+  'GET /v1/stats': 'getStats',
+  'GET /v1/blackspots': 'listBlackSpots',
+  'GET /v1/blackspots/{code}': 'getBlackSpot',
+  'POST /v1/blackspots/{code}/inspections': 'recordBlackSpotInspection',
+  'GET /v1/rankings/monthly': 'getMonthlyRanking',
+  'POST /v1/tenants': 'createTenant',
+  'POST /v1/keys/rotate': 'rotateKey',
+  'PATCH /v1/tenant/policy': 'updateTenantPolicy',
+  'GET /v1/me': 'getMe',
+  'POST /v1/devices': 'registerDevice',
+  'GET /v1/devices': 'listDevices',
+  'GET /v1/devices/{id}': 'getDevice',
+  'PATCH /v1/devices/{id}': 'updateDevice',
+  'POST /v1/devices/{id}/credentials': 'rotateDeviceCredentials',
+  'POST /v1/devices/{id}/locate': 'locateDevice',
+  'GET /v1/devices/{id}/state': 'getDeviceState',
+  'GET /v1/devices/{id}/track': 'getDeviceTrack',
+  'GET /v1/telemetry/counters': 'getTelemetryCounters',
+  'GET /v1/telemetry/unattributed': 'getUnattributedTelemetry',
+  'POST /v1/broker/emqx/authenticate': 'emqxAuthenticate',
+  'POST /v1/broker/emqx/authorize': 'emqxAuthorize',
+  'GET /v1/fleet': 'getFleet',
+  'GET /v1/attendance': 'getAttendance',
+  'GET /v1/fleet/events': 'streamFleetPositions',
+  'GET /v1/geocode/reverse': 'reverseGeocode',
+  'POST /v1/residents/anonymous': 'createAnonymousResident',
+  'POST /v1/residents/anonymous/token': 'getAnonymousResidentToken',
+  'POST /v1/media': 'uploadPhoto',
+  'GET /v1/media/{tenantId}/{name}': 'getPhoto',
+};
+
+/** Shapes many operations share, by the name they get under components.schemas (largest first). */
+const SHARED: readonly [string, unknown][] = [
+  ['Ticket', Ticket],
+  ['CategoryCatalogue', CategoryCatalogue],
+  ['Category', Category],
+  ['CreateTicketInput', CreateTicketInput],
+  ['CommandResult', CommandResult],
+  ['TicketEvent', TicketEvent],
+  ['Zone', Zone],
+  ['Device', Device],
+  ['Webhook', Webhook],
+  ['Staff', Staff],
+  ['Unit', Unit],
+  ['Question', Question],
+  ['Location', Location],
+  ['ErrorResponse', ErrorResponse],
+];
+
+/** Routes anyone may call: no credentials. */
+const PUBLIC_OPERATIONS = new Set(['GET /v1/health', 'GET /v1/media/{tenantId}/{name}']);
+/** Routes that answer with server-sent events. */
+const EVENT_STREAMS = new Set(['GET /v1/events', 'GET /v1/fleet/events']);
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type Operation = { operationId?: string; security?: unknown; requestBody?: { content?: Record<string, unknown> }; responses?: Record<string, { content?: Record<string, { schema?: Json }>; description?: string }> };
+
+/** JSON with object keys sorted: two schemas are the same shape when these are equal. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Draft-07 tuples (items as a list, additionalItems) in 2020-12's words: prefixItems, items: false. */
+function tuplesToPrefixItems(node: Json): Json {
+  if (Array.isArray(node)) return node.map(tuplesToPrefixItems);
+  if (!node || typeof node !== 'object') return node;
+  const out: { [key: string]: Json } = {};
+  for (const [key, value] of Object.entries(node)) out[key] = tuplesToPrefixItems(value);
+  if (Array.isArray(out.items)) {
+    out.prefixItems = out.items;
+    out.items = false;
+    delete out.additionalItems;
+  }
+  return out;
+}
+
+/** As @fastify/swagger writes a schema into the document: `const: x` becomes `enum: [x]`. */
+function asSwaggerWrites(node: Json): Json {
+  if (Array.isArray(node)) return node.map(asSwaggerWrites);
+  if (!node || typeof node !== 'object') return node;
+  const out: { [key: string]: Json } = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key === 'const') out.enum = [value];
+    // A Record of anything: patternProperties "^(.*)$" is written as additionalProperties.
+    else if (key === 'patternProperties' && value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 1 && '^(.*)$' in value) out.additionalProperties = asSwaggerWrites(value['^(.*)$']!);
+    else out[key] = asSwaggerWrites(value);
+  }
+  return out;
+}
+
+/** Replaces every copy of a shared shape with a $ref to its one definition. */
+function referToShared(node: Json, byShape: Map<string, string>, inside: string | undefined): Json {
+  if (Array.isArray(node)) return node.map((n) => referToShared(n, byShape, inside));
+  if (!node || typeof node !== 'object') return node;
+  const name = byShape.get(canonical(node));
+  if (name && name !== inside) return { $ref: `#/components/schemas/${name}` };
+  const out: { [key: string]: Json } = {};
+  for (const [key, value] of Object.entries(node)) out[key] = referToShared(value, byShape, inside);
+  return out;
+}
+
+export function finishOpenApiDocument<T extends { paths?: unknown; components?: unknown }>(document: T, options: { serverUrl: string }): T {
+  const shared = SHARED.map(([name, schema]) => [name, tuplesToPrefixItems(asSwaggerWrites(JSON.parse(JSON.stringify(schema)) as Json))] as const);
+  const byShape = new Map(shared.map(([name, schema]) => [canonical(schema), name]));
+  const paths = tuplesToPrefixItems(JSON.parse(JSON.stringify(document.paths ?? {})) as Json) as Record<string, Record<string, Operation>>;
+  for (const [path, operations] of Object.entries(paths)) {
+    for (const [method, operation] of Object.entries(operations)) {
+      const key = `${method.toUpperCase()} ${path}`;
+      const operationId = OPERATION_IDS[key];
+      if (operationId) operation.operationId = operationId;
+      if (PUBLIC_OPERATIONS.has(key)) operation.security = [];
+      if (EVENT_STREAMS.has(key) && operation.responses?.['200']) {
+        const ok = operation.responses['200'];
+        operation.responses['200'] = { description: ok.description ?? 'Server-sent events', content: { 'text/event-stream': { schema: { type: 'string', description: ok.description ?? '' } } } };
+      }
+    }
+  }
+  const media = paths['/v1/media']?.post;
+  if (media) {
+    media.requestBody = {
+      content: {
+        'multipart/form-data': {
+          schema: {
+            type: 'object',
+            required: ['file'],
+            properties: { file: { type: 'string', format: 'binary', contentMediaType: 'application/octet-stream', description: 'the photo: JPEG, PNG, WebP or HEIC, at most MEDIA_MAX_BYTES' } },
+          },
+        },
+      },
+    };
+  }
+  const components = (document.components ?? {}) as { schemas?: Record<string, Json> };
+  const schemas: Record<string, Json> = { ...(components.schemas ?? {}) };
+  // A shared shape's own definition refers to the smaller shared shapes inside it.
+  for (const [name, schema] of shared) schemas[name] = referToShared(schema, byShape, name);
+  const referred = referToShared(paths as unknown as Json, byShape, undefined);
+  // Schemas fastify knows (addSchema) that no operation refers to are left out.
+  const text = JSON.stringify([referred, schemas]);
+  for (const name of Object.keys(schemas)) if (!SHARED.some(([n]) => n === name) && !text.includes(`"#/components/schemas/${name}"`)) delete schemas[name];
+  return {
+    ...document,
+    servers: [{ url: options.serverUrl, description: 'this gateway' }],
+    security: [{ bearer: [] }, { publishableKey: [] }],
+    paths: referred,
+    components: { ...components, schemas },
+  };
+}
