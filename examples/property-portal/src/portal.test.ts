@@ -4,6 +4,9 @@ import { CivicLoop } from '@civicloop/sdk';
 import { startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
 import { cspComplaints, launchChromium } from '../../../test-support/browser.js';
 import { reportInPortal } from '../../../test-support/portal.js';
+import { chooseCategory } from '../../../test-support/widget.js';
+import jsQR from 'jsqr';
+import sharp from 'sharp';
 import { startPortal, type RunningPortal } from './portal.js';
 
 let gw: TestGateway;
@@ -44,6 +47,40 @@ describe('examples/property-portal', { timeout: 60_000 }, () => {
     const number = await reportInPortal(page, { flat: '3-2-1201', category: 'municipal.street_light', description: '3 栋门口路灯不亮' });
     const ticket = await new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey }).tickets.getByNumber(number);
     expect(ticket).toMatchObject({ category: 'municipal.street_light', reporter: { sub: 'sunny-gardens:3-2-1201', name: 'Flat 3-2-1201' }, channel: 'widget' });
+    expect(cspErrors).toEqual([]);
+    await context.close();
+  });
+
+  it('prints a sheet of report codes; one scanned opens the page, through sign-in, with its place preset', async () => {
+    const sheet = await fetch(`${portal.url}codes`);
+    expect(sheet.status).toBe(200);
+    const html = await sheet.text();
+    const svgs = [...html.matchAll(/<svg[\s\S]*?<\/svg>/g)].map((m) => m[0]);
+    expect(svgs).toHaveLength(5);
+    expect(html).toContain('3 栋大堂 Building 3 lobby');
+    // What a phone's camera reads from the fourth code (Building 3).
+    const { data, info } = await sharp(Buffer.from(svgs[3]!), { density: 300 }).flatten({ background: '#fff' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const scanned = jsQR(new Uint8ClampedArray(data), info.width, info.height)!.data;
+    expect(new URL(scanned).origin).toBe(new URL(portal.url).origin);
+    expect(new URL(scanned).searchParams.get('cl-place-name')).toBe('3 栋大堂 Building 3 lobby');
+
+    // No geolocation permission: the place comes from the code alone.
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const cspErrors = cspComplaints(page);
+    await page.goto(scanned);
+    await page.getByLabel('房号 Flat').fill('3-1-0801');
+    await page.getByRole('button', { name: '登录 Sign in' }).click();
+    const widget = page.locator('civicloop-report');
+    await expect.poll(() => widget.getByText('地点来自您扫描的二维码：3 栋大堂 Building 3 lobby').count()).toBe(1);
+    await chooseCategory(page, 'municipal.street_light');
+    await page.getByLabel('问题描述').fill('大堂灯不亮');
+    await page.getByRole('button', { name: '提交' }).click();
+    const outcome = widget.locator('[part="outcome"]');
+    await expect.poll(() => outcome.textContent()).toMatch(/已上报，编号/);
+    const number = /([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!;
+    const ticket = await new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey }).tickets.getByNumber(number);
+    expect(ticket.location).toMatchObject({ lat: 23.1337, lon: 113.3246, address: '3 栋大堂 Building 3 lobby' });
     expect(cspErrors).toEqual([]);
     await context.close();
   });

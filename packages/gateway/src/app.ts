@@ -37,6 +37,7 @@ import { webhookRoutes } from './routes/webhooks.js';
 import { intakeRoutes } from './routes/intake.js';
 import { open311Routes, sendOpen311FrameworkError } from './routes/open311/index.js';
 import { osmAndRoutes } from './routes/osmand.js';
+import { entryCodeRoutes } from './routes/entry-codes.js';
 import { brokerHookRoutes } from './routes/broker-hooks.js';
 import { statsRoutes } from './routes/stats.js';
 import { StatsProjector } from './stats/stats-projector.js';
@@ -206,6 +207,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
         { name: 'fleet', description: 'Live positions, tracks, attendance' },
         { name: 'broker hooks', description: 'Authentication and authorization for devices on an external MQTT broker (EMQX)' },
         { name: 'media', description: 'Photo evidence' },
+        { name: 'entry codes', description: 'Printable QR codes that open the report with a place preset' },
         { name: 'geocode', description: 'Addresses for points, from the configured geocoder' },
         { name: 'residents', description: 'Identities for residents without a login' },
         { name: 'operations', description: 'Health, statistics, black spots, rankings' },
@@ -215,6 +217,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
 
   await app.register(healthRoutes, { services });
   await app.register(catalogueRoutes, { services });
+  await app.register(entryCodeRoutes, { services });
   await app.register(ticketRoutes, { services, ticketService });
   await app.register(commandRoutes, { services, ticketService });
   await app.register(eventRoutes, { services, streams, hub });

@@ -2,7 +2,7 @@ import { errorText } from './error-text.js';
 import type { CategoryCatalogue, Ticket } from '@civicloop/sdk';
 import { h, uid } from './dom.js';
 import { pickLanguage, translator, type Language, type Translate } from './i18n.js';
-import { parsePoint } from './location.js';
+import { parsePoint, placeFromPage } from './location.js';
 import { isCrsName } from '@civicloop/model/report';
 import type { MapTiles } from './pin-map.js';
 import { myReports } from './my-reports.js';
@@ -160,6 +160,7 @@ export class CivicLoopReport extends HTMLElement {
       language: this.language,
       publishableKey: this.getAttribute('publishable-key')!,
       fallbackPoint: parsePoint(this.getAttribute('default-location')),
+      presetPlace: placeFromPage(location.search),
       catalogue,
       announce,
       submit: (item, onUpload) => this.#submit(item, onUpload),

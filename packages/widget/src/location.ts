@@ -32,6 +32,17 @@ export function locate(timeoutMs = 15_000): Promise<Fix> {
  * "23.13,113.32" or "23.13,113.32,gcj02" (the `default-location` attribute: an estate's point as
  * read off whichever map) as a point, or undefined when malformed.
  */
+/**
+ * A place a printed QR entry code put in the page's address (`cl-place=lat,lon[,crs]` and
+ * `cl-place-name`): the report starts there, and the device is not asked where it is.
+ */
+export function placeFromPage(search: string): (ConfiguredPoint & { name: string }) | undefined {
+  const params = new URLSearchParams(search);
+  const point = parsePoint(params.get('cl-place'));
+  const name = (params.get('cl-place-name') ?? '').trim().slice(0, 300);
+  return point && name ? { ...point, name } : undefined;
+}
+
 export function parsePoint(text: string | null): ConfiguredPoint | undefined {
   const raw = (text ?? '').split(',').map((part) => part.trim());
   const crs = raw.length === 3 ? raw.pop()!.toLowerCase() : undefined;

@@ -18,6 +18,8 @@ export interface ReportFormContext {
   publishableKey: string;
   /** The `default-location` attribute: where a report without a device fix is placed. */
   fallbackPoint: ConfiguredPoint | undefined;
+  /** The place a scanned QR entry code names: the report starts there, without asking the device. */
+  presetPlace: (ConfiguredPoint & { name: string }) | undefined;
   catalogue: () => Promise<CategoryCatalogue>;
   /** Sends now, or queues when offline; resolves with the ticket, or 'queued'. Photos uploaded so far are reported as they go. */
   submit: (item: Omit<QueuedReport, 'owner'>, onUpload: (uploaded: number, total: number) => void) => Promise<Ticket | 'queued'>;
@@ -38,6 +40,8 @@ const RECENT_KEY = 'civicloop:recent-categories';
 const RECENT_MAX = 5;
 /** Accuracy recorded for a report placed at the estate's point rather than a device fix. */
 const FALLBACK_ACCURACY_M = 500;
+/** How near a QR entry code's place is taken to be: the code hangs at the place it names. */
+const CODE_ACCURACY_M = 10;
 
 function recentCategories(): string[] {
   try {
@@ -166,7 +170,16 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
 
   let locating: Promise<void> | undefined;
   function startLocating(): void {
-    locating ??= findLocation();
+    locating ??= ctx.presetPlace ? Promise.resolve() : findLocation();
+  }
+
+  /** A QR entry code's place: pinned from the start, its name as the address. */
+  function usePresetPlace(place: ConfiguredPoint & { name: string }): void {
+    pinned = { lat: place.lat, lon: place.lon, crs: place.crs ?? 'wgs84', accuracy: CODE_ACCURACY_M };
+    address.value = autoAddress = place.name;
+    locStatus.textContent = t('placeFromCode', { p: place.name });
+    needAddress(false);
+    void showMap(place);
   }
 
   async function findLocation(): Promise<void> {
@@ -363,7 +376,9 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     asked = '';
     pinned = undefined;
     autoAddress = '';
-    if (fix) {
+    // The next report from a scanned code starts at the same place.
+    if (ctx.presetPlace) usePresetPlace(ctx.presetPlace);
+    else if (fix) {
       pin?.moveTo(fix);
       locStatus.textContent = t('located', { m: fix.accuracy });
       void lookUpAddress(fix);
@@ -377,6 +392,7 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     fileInput.focus();
   }
 
+  if (ctx.presetPlace) usePresetPlace(ctx.presetPlace);
   ctx.catalogue().then(
     (loaded) => {
       catalogue = loaded;

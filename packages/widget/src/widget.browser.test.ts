@@ -706,4 +706,35 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
       await cdn.close();
     }
   });
+
+  it('starts the report at the place a scanned QR entry code names, without asking the device', async () => {
+    // The page address a code from GET /v1/entry-codes/report.png opens (its own test decodes one).
+    pageHtml = portal({ lang: 'en' });
+    context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${host.url}?estate=sunny&cl-place=23.13412,113.32501,gcj02&cl-place-name=${encodeURIComponent('Building 3, Sunny Gardens')}`);
+    const asked: string[] = [];
+    await page.exposeFunction('geolocationAsked', () => asked.push('asked'));
+    await page.evaluate(() => {
+      const original = navigator.geolocation.getCurrentPosition.bind(navigator.geolocation);
+      navigator.geolocation.getCurrentPosition = (...args: Parameters<Geolocation['getCurrentPosition']>) => {
+        void (window as unknown as { geolocationAsked: () => void }).geolocationAsked();
+        original(...args);
+      };
+    });
+    const widget = shadow(page);
+    await expect.poll(() => widget.getByText('The place is from the code you scanned: Building 3, Sunny Gardens').count()).toBe(1);
+    expect(await widget.getByLabel('Address').inputValue()).toBe('Building 3, Sunny Gardens');
+    await fillReport(page, 'Lift out of order at building 3');
+    await page.getByRole('button', { name: 'Send report' }).click();
+    const outcome = widget.locator('[part="outcome"]');
+    await expect.poll(() => outcome.textContent()).toMatch(/Sent: report number/);
+    const number = /([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!;
+    const ticket = await ticketByNumber(number);
+    // Sent as the code gave it (GCJ-02), stored in WGS-84 with the point as received beside it.
+    expect(ticket.reportedLocation).toEqual({ lat: 23.13412, lon: 113.32501, crs: 'gcj02' });
+    expect(ticket.location).toMatchObject({ address: 'Building 3, Sunny Gardens', accuracy: 10 });
+    expect(asked).toEqual([]);
+    expect(await violations(page)).toEqual([]);
+  });
 });

@@ -89,6 +89,7 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'POST /v1/residents/anonymous/token': 'getAnonymousResidentToken',
   'POST /v1/media': 'uploadPhoto',
   'GET /v1/media/{tenantId}/{name}': 'getPhoto',
+  'GET /v1/entry-codes/report.{format}': 'getReportEntryCode',
 };
 
 /** Shapes many operations share, by the name they get under components.schemas (largest first). */
