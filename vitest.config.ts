@@ -8,6 +8,7 @@ export default defineConfig({
     // Tests run against the sources, so a change is tested without rebuilding dist/.
     alias: {
       '@civicloop/sdk/device': fileURLToPath(new URL('./packages/sdk/src/device.ts', import.meta.url)),
+      '@civicloop/sdk/wechat': fileURLToPath(new URL('./packages/sdk/src/wechat.ts', import.meta.url)),
       '@civicloop/model/report': fileURLToPath(new URL('./packages/model/src/report.ts', import.meta.url)),
       '@civicloop/model/token': fileURLToPath(new URL('./packages/model/src/token.ts', import.meta.url)),
       '@civicloop/model/crs': fileURLToPath(new URL('./packages/model/src/crs.ts', import.meta.url)),

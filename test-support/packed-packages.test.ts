@@ -58,9 +58,10 @@ import { findCategory, TenantCatalogue } from '@civicloop/model';
 import { signToken as signAlone } from '@civicloop/model/token';
 import { CreateTicketInput } from '@civicloop/model/report';
 import { toWgs84 } from '@civicloop/model/crs';
+import { WechatCivicLoop } from '@civicloop/sdk/wechat';
 const token = await signToken({ secretKey: 'cl_sk_t_0123456789.abcdefghijklmnopqrstuvwxyz012345', sub: 'flat-1', role: 'citizen' });
 const client = new CivicLoop({ baseUrl: 'http://127.0.0.1:9', apiKey: 'cl_pk_x' });
-console.log(JSON.stringify({ client: typeof client.tickets.create, token: token.split('.').length, alone: typeof signAlone, error: typeof InvalidRequestError, bin: findCategory('sanitation.bin_overflow').name.en, catalogue: new TenantCatalogue([]).catalogue().categories.length, schema: CreateTicketInput.type, crs: typeof toWgs84 }));
+console.log(JSON.stringify({ client: typeof client.tickets.create, token: token.split('.').length, alone: typeof signAlone, error: typeof InvalidRequestError, bin: findCategory('sanitation.bin_overflow').name.en, catalogue: new TenantCatalogue([]).catalogue().categories.length, schema: CreateTicketInput.type, crs: typeof toWgs84, wechat: typeof WechatCivicLoop }));
 `,
     );
     writeFileSync(
@@ -69,13 +70,14 @@ console.log(JSON.stringify({ client: typeof client.tickets.create, token: token.
 const { findCategory } = require('@civicloop/model');
 const { signToken } = require('@civicloop/model/token');
 const { CreateTicketInput } = require('@civicloop/model/report');
-console.log(JSON.stringify({ client: typeof new CivicLoop({ baseUrl: 'http://127.0.0.1:9', apiKey: 'cl_pk_x' }).tickets.list, bin: findCategory('sanitation.bin_overflow').name.en, token: typeof signToken, schema: CreateTicketInput.type }));
+const { wechatFetch } = require('@civicloop/sdk/wechat');
+console.log(JSON.stringify({ wechat: typeof wechatFetch, client: typeof new CivicLoop({ baseUrl: 'http://127.0.0.1:9', apiKey: 'cl_pk_x' }).tickets.list, bin: findCategory('sanitation.bin_overflow').name.en, token: typeof signToken, schema: CreateTicketInput.type }));
 `,
     );
     const esm = JSON.parse((await run('node', ['esm.mjs'])).stdout);
-    expect(esm).toEqual({ client: 'function', token: 3, alone: 'function', error: 'function', bin: 'Overflowing bin', catalogue: 52, schema: 'object', crs: 'function' });
+    expect(esm).toEqual({ client: 'function', token: 3, alone: 'function', error: 'function', bin: 'Overflowing bin', catalogue: 52, schema: 'object', crs: 'function', wechat: 'function' });
     const cjs = JSON.parse((await run('node', ['cjs.cjs'])).stdout);
-    expect(cjs).toEqual({ client: 'function', bin: 'Overflowing bin', token: 'function', schema: 'object' });
+    expect(cjs).toEqual({ wechat: 'function', client: 'function', bin: 'Overflowing bin', token: 'function', schema: 'object' });
 
     // mqtt is an optional peer: not installed with the SDK, named when the device client needs it.
     expect(existsSync(path.join(consumer, 'node_modules', 'mqtt'))).toBe(false);
@@ -103,6 +105,8 @@ import { toWgs84 } from '@civicloop/model/crs';
 import { preparePhoto } from '@civicloop/widget/photos';
 import '@civicloop/widget';
 import type { DeviceClient } from '@civicloop/sdk/device';
+import { WechatCivicLoop, type WxLike } from '@civicloop/sdk/wechat';
+export const wechat = (wx: WxLike) => new WechatCivicLoop(wx, { baseUrl: 'https://g', apiKey: 'cl_pk_x' });
 export type Device = DeviceClient;
 `;
     writeFileSync(path.join(consumer, 'use.mts'), `${imports}${use}`);

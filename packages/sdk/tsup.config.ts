@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/device.ts'],
+  entry: ['src/index.ts', 'src/device.ts', 'src/wechat.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

@@ -82,6 +82,7 @@ export const ERRORS = {
   CL_ERR_NETWORK: define(0, 'The gateway could not be reached; check baseUrl and the network.', true),
   CL_ERR_TIMEOUT: define(0, 'The request took longer than timeoutMs; raise timeoutMs or retry.', true),
   CL_ERR_ABORTED: define(0, 'The request was aborted by its AbortSignal.'),
+  CL_ERR_RUNTIME_UNSUPPORTED: define(0, 'This runtime cannot send the request (a WeChat mini-program\'s wx.request has no PATCH); make the change from a server or the console.'),
   CL_ERR_WEBHOOK_SIGNATURE: define(0, 'A webhook delivery failed verification (verifyWebhook): wrong secret, altered body or an old timestamp; answer it with 400 and do not act on it.'),
 } as const satisfies Record<string, ErrorDefinition>;
 

@@ -316,7 +316,8 @@ export class CivicLoop {
   readonly zones: Zones;
   readonly webhooks: Webhooks;
   readonly intake: Intake;
-  private readonly transport: Transport;
+  /** Shared with adapters for other runtimes (@civicloop/sdk/wechat). */
+  protected readonly transport: Transport;
 
   constructor(options: CivicLoopOptions) {
     if (!options.apiKey && !options.token) throw new TypeError('CivicLoop: pass apiKey (secret or publishable key) and/or token.');

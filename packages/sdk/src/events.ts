@@ -1,4 +1,5 @@
 import type { DeviceAlert, StreamEvent } from '@civicloop/model';
+import { webRuntime } from './runtime.js';
 import { AuthenticationError, CivicLoopApiError, NotFoundError, PermissionDeniedError, errorFromResponse } from './errors.js';
 import { SseParser } from './sse.js';
 import type { Transport } from './transport.js';
@@ -60,7 +61,8 @@ export function subscribeAll(transport: Transport, options: SubscribeOptions = {
 
 /** Any of the gateway's SSE routes, with the same reconnect-and-resume behaviour. */
 export function subscribeTo<T>(transport: Transport, stream: StreamOptions, options: SubscribeOptions = {}): Subscription<T> {
-  const controller = new AbortController();
+  const runtime = transport.options.runtime ?? webRuntime;
+  const controller = runtime.abortController();
   options.signal?.addEventListener('abort', () => controller.abort(options.signal!.reason), { once: true });
   let lastEventId = options.lastEventId;
   let serverRetryMs: number | undefined;
@@ -73,7 +75,7 @@ export function subscribeTo<T>(transport: Transport, stream: StreamOptions, opti
       first = false;
       try {
         const headers = await transport.headers({ accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) });
-        const response = await (transport.options.fetch ?? globalThis.fetch)(transport.options.baseUrl + stream.path, { headers, signal: controller.signal });
+        const response = await (transport.options.fetch ?? globalThis.fetch)(transport.options.baseUrl + stream.path, { headers, signal: controller.signal as AbortSignal });
         if (!response.ok || !response.body) {
           const text = await response.text().catch(() => '');
           let body: { error?: never } | undefined;
@@ -87,12 +89,12 @@ export function subscribeTo<T>(transport: Transport, stream: StreamOptions, opti
         attempt = 0;
         options.onOpen?.();
         const parser = new SseParser();
-        const decoder = new TextDecoder();
+        const decode = runtime.utf8Decoder();
         const reader = response.body.getReader();
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
-          for (const message of parser.push(decoder.decode(value, { stream: true }))) {
+          for (const message of parser.push(decode(value))) {
             if (message.retry !== undefined) serverRetryMs = message.retry;
             // Every id moves the resume point, the one the gateway sends first included: a
             // stream that drops before its first event resumes from where it began.

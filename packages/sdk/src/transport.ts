@@ -1,3 +1,4 @@
+import { webRuntime, withQuery, type Runtime } from './runtime.js';
 import { AbortError, AuthenticationError, CivicLoopApiError, ConnectionError, TimeoutError, errorFromResponse } from './errors.js';
 
 export interface TransportOptions {
@@ -16,6 +17,8 @@ export interface TransportOptions {
   retryMaxDelayMs?: number;
   /** fetch implementation. Default globalThis.fetch. */
   fetch?: typeof fetch;
+  /** For adapters to runtimes without web APIs (@civicloop/sdk/wechat): stand-ins for crypto.randomUUID, AbortController and TextDecoder. */
+  runtime?: Runtime;
   /** Extra headers on every request. */
   headers?: Record<string, string>;
 }
@@ -44,8 +47,8 @@ export const DEFAULTS = {
 
 const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
 
-export function newIdempotencyKey(): string {
-  return `sdk-${globalThis.crypto.randomUUID()}`;
+export function newIdempotencyKey(runtime: Runtime = webRuntime): string {
+  return `sdk-${runtime.randomId()}`;
 }
 
 function retryAfterMs(header: string | null): number | undefined {
@@ -71,7 +74,9 @@ function anySignal(signals: AbortSignal[]): AbortSignal {
   return controller.signal;
 }
 
-function timeoutSignal(ms: number): AbortSignal {
+/** A signal that aborts after ms; none where the runtime has no AbortSignal (its fetch keeps time itself). */
+function timeoutSignal(ms: number): AbortSignal | undefined {
+  if (typeof AbortSignal === 'undefined') return undefined;
   if (typeof AbortSignal.timeout === 'function') return AbortSignal.timeout(ms);
   const controller = new AbortController();
   setTimeout(() => controller.abort(new DOMException('The operation timed out.', 'TimeoutError')), ms);
@@ -135,11 +140,7 @@ export class Transport {
   }
 
   url(path: string, query?: Request['query']): string {
-    const url = new URL(this.options.baseUrl + path);
-    for (const [key, value] of Object.entries(query ?? {})) {
-      if (value !== undefined) url.searchParams.set(key, String(value));
-    }
-    return url.toString();
+    return withQuery(this.options.baseUrl + path, query);
   }
 
   /** Backoff before retry number `attempt` (0-based): full jitter, or what Retry-After asks. */
@@ -152,7 +153,7 @@ export class Transport {
   async request<T>(request: Request): Promise<T> {
     const { method, path, query, body, options = {} } = request;
     // Every POST carries a key, and the same key on every retry, so a retry never acts twice.
-    const idempotencyKey = method === 'POST' ? (options.idempotencyKey ?? newIdempotencyKey()) : undefined;
+    const idempotencyKey = method === 'POST' ? (options.idempotencyKey ?? newIdempotencyKey(this.options.runtime)) : undefined;
     const url = this.url(path, query);
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
     let attempt = 0;
@@ -165,14 +166,16 @@ export class Transport {
       let retryAfter: number | undefined;
       let failure: CivicLoopApiError;
       const timeout = timeoutSignal(timeoutMs);
-      const signal = options.signal ? anySignal([options.signal, timeout]) : timeout;
+      const signal = options.signal && timeout ? anySignal([options.signal, timeout]) : (options.signal ?? timeout);
       try {
         const response = await this.fetchImpl(url, {
           method,
           headers: await this.headers(extra),
           ...(body !== undefined ? { body: raw ? (body as FormData | Blob) : JSON.stringify(body) } : {}),
-          signal,
-        });
+          ...(signal ? { signal } : {}),
+          // For a fetch that keeps time itself (a mini-program's, which has no AbortSignal).
+          timeoutMs,
+        } as RequestInit);
         const requestId = response.headers.get('x-request-id') ?? undefined;
         const text = await response.text();
         let parsed: unknown;
@@ -192,7 +195,7 @@ export class Transport {
           failure = error;
         } else if (options.signal?.aborted) {
           throw new AbortError({ code: 'CL_ERR_ABORTED', message: 'The request was aborted by its AbortSignal.', status: 0 }, { cause: error });
-        } else if (timeout.aborted) {
+        } else if (timeout?.aborted || (error as { name?: unknown } | undefined)?.name === 'TimeoutError') {
           failure = new TimeoutError({ code: 'CL_ERR_TIMEOUT', message: `No response within ${timeoutMs} ms (timeoutMs).`, status: 0, retryable: true }, { cause: error });
         } else {
           failure = new ConnectionError(

@@ -1,0 +1,73 @@
+import type { Runtime, SignalLike } from './runtime.js';
+
+/**
+ * The SDK's runtime needs met without web APIs, for the WeChat mini-program runtime (and any
+ * other small one): there is no crypto.randomUUID, no AbortController and no TextDecoder there.
+ * Only the adapters that need it import this.
+ */
+
+/** An id unique enough for idempotency keys: crypto.randomUUID, else getRandomValues, else Math.random. */
+export function randomId(): string {
+  const crypto = (globalThis as { crypto?: { randomUUID?: () => string; getRandomValues?: (bytes: Uint8Array) => Uint8Array } }).crypto;
+  if (crypto?.randomUUID) return crypto.randomUUID();
+  const bytes = new Uint8Array(16);
+  if (crypto?.getRandomValues) crypto.getRandomValues(bytes);
+  // Keys only need to differ from each other, not to be secret: a weaker source still does that.
+  else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** An AbortController where the runtime has one; otherwise one that does the same for the SDK's own use. */
+export function abortController(): { signal: SignalLike; abort(reason?: unknown): void } {
+  if (typeof AbortController === 'function') return new AbortController() as unknown as { signal: SignalLike; abort(reason?: unknown): void };
+  const listeners = new Set<() => void>();
+  const signal = {
+    aborted: false,
+    reason: undefined as unknown,
+    addEventListener: (_type: 'abort', listener: () => void) => void listeners.add(listener),
+    removeEventListener: (_type: 'abort', listener: () => void) => void listeners.delete(listener),
+  };
+  return {
+    signal,
+    abort(reason?: unknown) {
+      if (signal.aborted) return;
+      signal.aborted = true;
+      signal.reason = reason ?? new Error('aborted');
+      for (const listener of [...listeners]) listener();
+      listeners.clear();
+    },
+  };
+}
+
+/**
+ * UTF-8 bytes to text as they arrive: TextDecoder with { stream: true } where the runtime has it,
+ * else a decoder that keeps a character split between chunks until its last byte comes.
+ */
+export function utf8Decoder(): (bytes: Uint8Array) => string {
+  if (typeof TextDecoder === 'function') {
+    const decoder = new TextDecoder();
+    return (bytes) => decoder.decode(bytes, { stream: true });
+  }
+  let pending: number[] = [];
+  return (bytes) => {
+    const all = pending.length ? [...pending, ...bytes] : [...bytes];
+    pending = [];
+    let out = '';
+    let i = 0;
+    while (i < all.length) {
+      const first = all[i]!;
+      const length = first < 0x80 ? 1 : first >= 0xf0 ? 4 : first >= 0xe0 ? 3 : first >= 0xc0 ? 2 : 1;
+      if (i + length > all.length) {
+        pending = all.slice(i);
+        break;
+      }
+      let code = length === 1 ? (first < 0x80 ? first : 0xfffd) : first & (0xff >> (length + 1));
+      for (let k = 1; k < length; k++) code = (code << 6) | (all[i + k]! & 0x3f);
+      out += String.fromCodePoint(code);
+      i += length;
+    }
+    return out;
+  };
+}
+
+export const portableRuntime: Runtime = { randomId, abortController, utf8Decoder };
