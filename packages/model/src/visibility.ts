@@ -17,11 +17,11 @@ export function categoryVisibility(code: string, policy: Pick<TenantPolicy, 'cat
 
 /**
  * Whether a ticket may be shown to a reader without credentials (Open311 reads, photo URLs):
- * only when the tenant publishes at all, and only tickets of its public categories. A ticket is
- * private when its category is private now or was when it was reported.
+ * only when the tenant publishes at all, and only tickets of its public categories. Unless the
+ * policy names the category, a ticket is private when its category is private now or was when
+ * it was reported.
  */
 export function isPublished(ticket: { category: string; categoryAsReported?: Category | undefined }, policy: Pick<TenantPolicy, 'publicReads' | 'categoryVisibility'>, current: CategoryLookup = findCategory): boolean {
-  if (policy.publicReads !== true) return false;
-  if (policy.categoryVisibility?.[ticket.category]) return policy.categoryVisibility[ticket.category] === 'public';
-  return categoryVisibility(ticket.category, policy, current) === 'public' && ticket.categoryAsReported?.private !== true;
+  if (policy.publicReads !== true || categoryVisibility(ticket.category, policy, current) !== 'public') return false;
+  return policy.categoryVisibility?.[ticket.category] !== undefined || ticket.categoryAsReported?.private !== true;
 }

@@ -64,6 +64,13 @@ describe('@civicloop/sdk/wechat in a mini-program-like runtime', () => {
         } catch (error) {
           refused = { kind: error.constructor.name, code: error.code, status: error.status };
         }
+        // A refused stream: its JSON error arrives in chunks and is read as text from them.
+        let streamRefused;
+        try {
+          await new WechatCivicLoop(wx, { baseUrl, apiKey: publishableKey, token: 'not.a.token' }).subscribe()[Symbol.asyncIterator]().next();
+        } catch (error) {
+          streamRefused = { kind: error.constructor.name, code: error.code };
+        }
         let patched;
         try {
           await resident.units.update('sanitation', { name: 'x' });
@@ -71,6 +78,7 @@ describe('@civicloop/sdk/wechat in a mini-program-like runtime', () => {
           patched = { kind: error.constructor.name, code: error.code };
         }
         return {
+          streamRefused,
           patched,
           photo: { ref: photo.ref.startsWith('media:'), type: photo.contentType },
           ticket: { status: ticket.status, crs: ticket.reportedLocation.crs, photos: ticket.photos.length },
@@ -85,6 +93,7 @@ describe('@civicloop/sdk/wechat in a mini-program-like runtime', () => {
     expect(result).toEqual({
       // wx.request has no PATCH: refused at once, nothing sent.
       patched: { kind: 'InvalidRequestError', code: 'CL_ERR_RUNTIME_UNSUPPORTED' },
+      streamRefused: { kind: 'AuthenticationError', code: expect.stringMatching(/^CL_ERR_TOKEN_/) },
       photo: { ref: true, type: 'image/jpeg' },
       ticket: { status: 'reported', crs: 'gcj02', photos: 1 },
       event: { type: 'dispatched', number: true, note: '请尽快处理垃圾桶 🗑️' },

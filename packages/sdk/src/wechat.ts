@@ -72,17 +72,6 @@ function failure(errMsg: string): Error {
   return error;
 }
 
-/** Bytes to UTF-8 text without TextDecoder (the runtime may not have one). */
-function utf8(bytes: Uint8Array[]): string {
-  let escaped = '';
-  for (const chunk of bytes) for (const byte of chunk) escaped += `%${byte.toString(16).padStart(2, '0')}`;
-  try {
-    return decodeURIComponent(escaped);
-  } catch {
-    return '';
-  }
-}
-
 /**
  * fetch, as far as the SDK uses it, over wx.request. A request that asks for text/event-stream
  * is made with enableChunked, and its body read chunk by chunk as WeChat hands them over.
@@ -143,11 +132,12 @@ export function wechatFetch(wx: WxLike) {
           headers: headerReader(responseHeader),
           body: { getReader: () => reader },
           text: async () => {
-            const all: Uint8Array[] = [];
+            const decode = portableRuntime.utf8Decoder();
+            let text = '';
             for (;;) {
               const { done, value } = await reader.read();
-              if (done) return utf8(all);
-              all.push(value!);
+              if (done) return text;
+              text += decode(value!);
             }
           },
         });

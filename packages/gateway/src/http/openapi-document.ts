@@ -18,9 +18,10 @@ import { CommandResult } from '../routes/shared-schemas.js';
 /**
  * The OpenAPI document as generators and linters want it (redocly's recommended rules): every
  * operation named, the shared shapes once under components and referred to by $ref (the same
- * Ticket was written out in every answer: 5 MB), uploads and event streams described as what they
- * are, tuples in JSON Schema 2020-12's words. Applied to what @fastify/swagger generates from the
- * routes' own schemas, so the routes keep one definition each.
+ * Ticket was written out in every answer: 5 MB), the photo upload described as a file part,
+ * tuples in JSON Schema 2020-12's words. Applied to what @fastify/swagger generates from the
+ * routes' own schemas, so the routes keep one definition each; which routes need no credentials
+ * and which answer text/event-stream the routes say themselves (`security`, `produces`).
  */
 
 /** Every operation's name: a new route needs one here (the OpenAPI test fails without it). */
@@ -110,13 +111,9 @@ const SHARED: readonly [string, unknown][] = [
   ['ErrorResponse', ErrorResponse],
 ];
 
-/** Routes anyone may call: no credentials. */
-const PUBLIC_OPERATIONS = new Set(['GET /v1/health', 'GET /v1/media/{tenantId}/{name}']);
-/** Routes that answer with server-sent events. */
-const EVENT_STREAMS = new Set(['GET /v1/events', 'GET /v1/fleet/events']);
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type Operation = { operationId?: string; security?: unknown; requestBody?: { content?: Record<string, unknown> }; responses?: Record<string, { content?: Record<string, { schema?: Json }>; description?: string }> };
+type Operation = { operationId?: string; requestBody?: { content?: Record<string, unknown> } };
 
 /** JSON with object keys sorted: two schemas are the same shape when these are equal. */
 function canonical(value: unknown): string {
@@ -179,11 +176,6 @@ export function finishOpenApiDocument<T extends { paths?: unknown; components?: 
       const key = `${method.toUpperCase()} ${path}`;
       const operationId = OPERATION_IDS[key];
       if (operationId) operation.operationId = operationId;
-      if (PUBLIC_OPERATIONS.has(key)) operation.security = [];
-      if (EVENT_STREAMS.has(key) && operation.responses?.['200']) {
-        const ok = operation.responses['200'];
-        operation.responses['200'] = { description: ok.description ?? 'Server-sent events', content: { 'text/event-stream': { schema: { type: 'string', description: ok.description ?? '' } } } };
-      }
     }
   }
   const media = paths['/v1/media']?.post;

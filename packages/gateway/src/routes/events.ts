@@ -48,6 +48,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
         querystring: Type.Object({
           lastEventId: Type.Optional(Type.String({ maxLength: 45, description: 'same as the Last-Event-ID header, for clients that cannot set headers' })),
         }),
+        produces: ['text/event-stream'],
         response: {
           200: { description: 'text/event-stream: `event: ticket` frames whose data is a StreamEvent; `event: device` frames ({ streamId, alert: DeviceAlert }: SOS, fall, low battery, vehicle alarms; staff only); `event: reset` when events after Last-Event-ID were trimmed', type: 'string' },
           ...errorResponses,

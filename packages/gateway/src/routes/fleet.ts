@@ -200,6 +200,7 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
         summary: 'Server-sent events of stored positions (event: position, data: a GeoJSON point feature), at most one per device per throttleMs',
         security,
         querystring: Type.Object({ throttleMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60000, default: 1000 })), kind: Type.Optional(DeviceKind), ...CrsQuery.properties }),
+        produces: ['text/event-stream'],
         response: { 200: { description: 'text/event-stream', type: 'string' }, ...errorResponses },
       },
     },

@@ -84,6 +84,8 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<{ services: Services; store:
         tags: ['media'],
         summary: 'A stored photo or thumbnail: without credentials only when it belongs to a published ticket; otherwise with the signed link tickets carry (photos[].url), or the tenant\'s secret key or a staff token',
         params: Type.Object({ tenantId: Type.String({ maxLength: 20 }), name: Type.String({ maxLength: 90 }) }),
+        // No credentials (a published ticket's photo, or a signed link), or the secret key or a staff token.
+        security: [{}, { bearer: [] }],
         querystring: Type.Object({ exp: Type.Optional(Type.String({ maxLength: 12 })), sig: Type.Optional(Type.String({ maxLength: 64 })) }),
         response: { 200: { description: 'the image', type: 'string' }, ...errorResponses },
       },

@@ -87,6 +87,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       schema: {
         tags: ['operations'],
         summary: 'Liveness and Redis reachability',
+        security: [],
         response: { 200: Type.Object({ status: Type.Literal('ok'), redis: Type.Literal('up') }), 429: errorResponses[429], 503: errorResponses[503] },
       },
     },

@@ -176,7 +176,8 @@ export class TenantStore {
     if (!raw) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No tenant ${tenantId}.`);
     const tenant = JSON.parse(raw) as Tenant;
     tenant.policy = { ...DEFAULT_TENANT_POLICY, ...tenant.policy, ...patch };
-    checkPolicy(tenant.policy, await this.categories.lookup(tenantId));
+    // The tenant's own categories are read only when the policy names categories.
+    checkPolicy(tenant.policy, Object.keys(tenant.policy.categoryVisibility ?? {}).length > 0 ? await this.categories.lookup(tenantId) : findCategory);
     await this.redis.set(key, JSON.stringify(tenant));
     this.tenantCache.delete(tenantId);
     return tenant;
