@@ -7,8 +7,10 @@ import { fileURLToPath } from 'node:url';
 // the pin map's hand-off and the address lookup, following and chasing (催办), the category grid
 // with icons, the camera tile, required marks and upload progress (25.3 -> 27.3 KB). The map itself
 // is its own file, fetched only when a map is configured and a report started. 29 KB since issue
-// 16: each tenant's category questions asked in the form (27.3 -> 28.5 KB).
-export const BUDGETS = { 'loader.js': 2 * 1024, 'civicloop-widget.js': 29 * 1024, 'civicloop-pin-map.js': 52 * 1024 };
+// 16: each tenant's category questions asked in the form (27.3 -> 28.5 KB). 30 KB since the SDK
+// client gained its partners namespace (28.9 -> 29.0 KB): the widget bundles the whole client,
+// admin namespaces it never calls included (a resident-only client would cut that).
+export const BUDGETS = { 'loader.js': 2 * 1024, 'civicloop-widget.js': 30 * 1024, 'civicloop-pin-map.js': 52 * 1024 };
 
 export function measure(distDir = fileURLToPath(new URL('./dist/', import.meta.url))) {
   return Object.entries(BUDGETS).map(([file, budget]) => {

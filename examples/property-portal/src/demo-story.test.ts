@@ -23,7 +23,7 @@ const dataDir = mkdtempSync(path.join(tmpdir(), 'civicloop-demo-story-'));
 beforeAll(async () => {
   gw = await startTestGateway({ arrivalDwellSeconds: 2 }, { telemetry: true });
   demo = await seedDemo(gw.services, dataDir);
-  portal = await startPortal({ gatewayUrl: gw.url, secretKey: demo.secretKey, publishableKey: demo.publishableKey });
+  portal = await startPortal({ gatewayUrl: gw.url, secretKey: demo.partner!.secretKey, publishableKey: demo.partner!.publishableKey });
   await gw.services.tenants.updatePolicy(demo.tenantId, { allowedOrigins: [new URL(portal.url).origin] });
   browser = await launchChromium();
 }, 60_000);

@@ -1,6 +1,7 @@
 import { startPortal } from './portal.js';
 
-// Started by `npm start` (the gateway's --demo) with the demo tenant's keys, or by hand.
+// Started by `npm start` (the gateway's --demo) with the demo partner's keys, or by hand with a
+// partner's keys (POST /v1/partners with the tenant's secret key makes them).
 const required = (name: string) => {
   const value = process.env[name];
   if (!value) {
@@ -14,8 +15,8 @@ const port = Number(process.env.PORTAL_PORT ?? 8090);
 try {
   const portal = await startPortal({
     gatewayUrl: required('CIVICLOOP_URL'),
-    secretKey: required('CIVICLOOP_SECRET_KEY'),
-    publishableKey: required('CIVICLOOP_PUBLISHABLE_KEY'),
+    secretKey: required('CIVICLOOP_PARTNER_SECRET_KEY'),
+    publishableKey: required('CIVICLOOP_PARTNER_PUBLISHABLE_KEY'),
     port,
     host: process.env.PORTAL_HOST ?? '127.0.0.1',
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { CivicLoop } from '@civicloop/sdk';
+import { CivicLoop, type PartnerKeys } from '@civicloop/sdk';
 import { startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
 import { cspComplaints, launchChromium } from '../../../test-support/browser.js';
 import { reportInPortal } from '../../../test-support/portal.js';
@@ -12,10 +12,13 @@ import { startPortal, type RunningPortal } from './portal.js';
 let gw: TestGateway;
 let portal: RunningPortal;
 let browser: Browser;
+let partner: PartnerKeys;
 
 beforeAll(async () => {
   gw = await startTestGateway();
-  portal = await startPortal({ gatewayUrl: gw.url, secretKey: gw.tenant.secretKey, publishableKey: gw.tenant.publishableKey });
+  // The portal is a partner of the district: the district makes it one and hands it its keys.
+  partner = await new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey }).partners.create({ name: 'Sunny Gardens Property' });
+  portal = await startPortal({ gatewayUrl: gw.url, secretKey: partner.secretKey, publishableKey: partner.publishableKey });
   await gw.services.tenants.updatePolicy(gw.tenant.id, { allowedOrigins: [new URL(portal.url).origin] });
   browser = await launchChromium();
 }, 60_000);
@@ -34,8 +37,11 @@ describe('examples/property-portal', { timeout: 60_000 }, () => {
     const forged = cookie.replace('3-2-1201', '9-9-9999');
     expect((await fetch(`${portal.url}civicloop/token`, { headers: { cookie: forged } })).status).toBe(401);
     const { token } = (await (await fetch(`${portal.url}civicloop/token`, { headers: { cookie } })).json()) as { token: string };
-    const me = await new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token }).me();
-    expect(me.actor).toMatchObject({ sub: 'sunny-gardens:3-2-1201', role: 'citizen' });
+    const me = await new CivicLoop({ baseUrl: gw.url, apiKey: partner.publishableKey, token }).me();
+    expect(me.actor).toMatchObject({ sub: `partner:${partner.partner.id}:3-2-1201`, role: 'citizen' });
+    expect(me.partner?.id).toBe(partner.partner.id);
+    // The portal's token is good for its own residents only: with the district's page key it is refused.
+    await expect(new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token }).me()).rejects.toMatchObject({ code: 'CL_ERR_TOKEN_INVALID' });
   });
 
   it('embeds the widget with one script tag under its strict CSP header: a signed-in resident reports a problem', async () => {
@@ -46,7 +52,9 @@ describe('examples/property-portal', { timeout: 60_000 }, () => {
     expect(response!.headers()['content-security-policy']).toContain("script-src 'self'");
     const number = await reportInPortal(page, { flat: '3-2-1201', category: 'municipal.street_light', description: '3 栋门口路灯不亮' });
     const ticket = await new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey }).tickets.getByNumber(number);
-    expect(ticket).toMatchObject({ category: 'municipal.street_light', reporter: { sub: 'sunny-gardens:3-2-1201', name: 'Flat 3-2-1201' }, channel: 'widget' });
+    expect(ticket).toMatchObject({ category: 'municipal.street_light', reporter: { sub: `partner:${partner.partner.id}:3-2-1201`, name: 'Flat 3-2-1201' }, channel: 'widget', partnerId: partner.partner.id });
+    // The portal's server reads it with its partner key, as its estate office would.
+    expect((await new CivicLoop({ baseUrl: gw.url, apiKey: partner.secretKey }).tickets.getByNumber(number)).id).toBe(ticket.id);
     expect(cspErrors).toEqual([]);
     await context.close();
   });

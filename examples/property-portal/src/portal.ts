@@ -7,8 +7,12 @@ import { signToken } from '@civicloop/sdk';
 export interface PortalOptions {
   /** Where browsers reach the CivicLoop gateway (the widget script and API). */
   gatewayUrl: string;
-  /** The tenant secret key: stays on this server, signs resident tokens. */
+  /**
+   * The portal's partner secret key (POST /v1/partners, made by the district): stays on this
+   * server, signs its residents' tokens, and can do nothing for anyone else's residents.
+   */
   secretKey: string;
+  /** The partner's publishable key: in the page, for the widget. */
   publishableKey: string;
   port?: number;
   host?: string;
@@ -36,7 +40,8 @@ const keptPlace = (from: URLSearchParams) => new URLSearchParams(PLACE_PARAMS.fl
 /**
  * Sunny Gardens (阳光花园), a fictional property-management portal. Residents sign in with
  * their flat number; the page embeds the CivicLoop widget with one script tag, and the server
- * signs each resident's CivicLoop token, so the secret key never reaches a browser.
+ * signs each resident's CivicLoop token, so the secret key never reaches a browser. It is a
+ * partner of the district's tenant (docs/partners.md): its keys reach its own residents only.
  */
 export async function startPortal(options: PortalOptions): Promise<RunningPortal> {
   const gateway = options.gatewayUrl.replace(/\/+$/, '');
@@ -151,12 +156,14 @@ export async function startPortal(options: PortalOptions): Promise<RunningPortal
     } else if (request.method === 'POST' && url.pathname === '/logout') {
       response.writeHead(303, { location: '/', 'set-cookie': `${SESSION_COOKIE}=; Max-Age=0; Path=/` }).end();
     } else if (request.method === 'GET' && url.pathname === '/civicloop/token') {
-      // The widget's token-url: the signed-in resident's identity, signed with the tenant secret.
+      // The widget's token-url: the signed-in resident's identity, signed with the partner secret.
+      // The flat number is the portal's own id for them; the gateway keeps it in this partner's
+      // namespace (partner:<id>:3-2-1201), so another platform's flat 3-2-1201 is someone else.
       if (!flat) {
         response.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'sign in first' }));
         return;
       }
-      const token = await signToken({ secretKey: options.secretKey, sub: `sunny-gardens:${flat}`, role: 'citizen', name: `Flat ${flat}`, ttlSeconds: RESIDENT_TOKEN_TTL_SECONDS });
+      const token = await signToken({ secretKey: options.secretKey, sub: flat, role: 'citizen', name: `Flat ${flat}`, ttlSeconds: RESIDENT_TOKEN_TTL_SECONDS });
       response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ token }));
     } else {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');

@@ -34,6 +34,8 @@ import { Router } from './tickets/router.js';
 import { ZoneStore } from './store/zone-store.js';
 import { zoneRoutes } from './routes/zones.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { partnerRoutes } from './routes/partners.js';
+import { PartnerStore } from './store/partner-store.js';
 import { intakeRoutes } from './routes/intake.js';
 import { open311Routes, sendOpen311FrameworkError } from './routes/open311/index.js';
 import { osmAndRoutes } from './routes/osmand.js';
@@ -94,14 +96,17 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   const directory = new DirectoryStore(redis, categories);
   const sealer = new Sealer(options.masterKey);
   const webhooks = new WebhookStore(redis, sealer, config.webhookAllowPrivateTargets);
+  const tenants = new TenantStore(redis, sealer, config.authCacheTtlMs, categories);
+  const zones = new ZoneStore(redis, directory, categories, config.authCacheTtlMs);
   const services: Services = {
     config,
     redis,
     tickets: new TicketStore(redis, { streamMaxLen: config.streamMaxLen, idempotencyTtlSeconds: config.idempotencyTtlSeconds, replicaWait: { replicas: config.redisWaitReplicas, timeoutMs: config.redisWaitTimeoutMs } }),
-    tenants: new TenantStore(redis, sealer, config.authCacheTtlMs, categories),
+    tenants,
     categories,
     directory,
-    zones: new ZoneStore(redis, directory, categories, config.authCacheTtlMs),
+    zones,
+    partners: new PartnerStore(redis, tenants, zones, webhooks),
     devices: new DeviceStore(redis, { brokerAccounts: config.mqttBrokerDynsec }),
     mediaUrls: new MediaUrls(options.masterKey),
     addressLimits: new AddressLimits(redis, { authFailuresPerMinute: config.rateLimitAuthFailuresPerAddress, keylessPerMinute: config.rateLimitKeylessPerAddress }),
@@ -201,6 +206,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
         { name: 'directory', description: 'Units and staff' },
         { name: 'intake', description: 'Cases from other channels: hotline imports' },
         { name: 'webhooks', description: 'Signed HTTP callbacks for ticket events, retried until delivered' },
+        { name: 'partners', description: "Property platforms inside a tenant: their own keys, their own residents' tickets, events, webhooks and estates" },
         { name: 'zones', description: 'Areas and the units responsible in them: automatic routing of new tickets' },
         { name: 'tenants', description: 'Tenants, their keys and policy, and who is calling' },
         { name: 'devices', description: 'Vehicles and badges that publish telemetry over MQTT' },
@@ -224,6 +230,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   await app.register(directoryRoutes, { services });
   await app.register(zoneRoutes, { services });
   await app.register(webhookRoutes, { services, store: webhooks });
+  await app.register(partnerRoutes, { services, partners: services.partners });
   await app.register(intakeRoutes, { services, ticketService });
   await app.register(open311Routes, { services, ticketService, prefix: '/open311/v2' });
   await app.register(statsRoutes, { services, projector: stats, ticketService });

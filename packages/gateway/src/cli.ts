@@ -84,6 +84,7 @@ async function main(): Promise<void> {
       `  Secret key (servers only):  ${demo.secretKey}`,
       `  Publishable key (browsers): ${demo.publishableKey}`,
       `  Dispatcher token (1 h):     ${dispatcher}`,
+      `  The property portal is partner ${demo.partner!.id} (its own keys in the same file; docs/partners.md)`,
       `  Resident token (1 h):       ${resident}`,
       '',
       'Try it:',
@@ -97,7 +98,8 @@ async function main(): Promise<void> {
   process.stdout.write(lines.join('\n'));
   if (demo) {
     const keys = { CIVICLOOP_URL: gateway.url, CIVICLOOP_SECRET_KEY: demo.secretKey, CIVICLOOP_PUBLISHABLE_KEY: demo.publishableKey };
-    startExample('examples/property-portal/dist/main.js', { ...keys, PORTAL_PORT: String(portalPort) });
+    // The portal is a partner of the district: it gets the partner's keys, not the tenant's.
+    startExample('examples/property-portal/dist/main.js', { CIVICLOOP_URL: gateway.url, CIVICLOOP_PARTNER_SECRET_KEY: demo.partner!.secretKey, CIVICLOOP_PARTNER_PUBLISHABLE_KEY: demo.partner!.publishableKey, PORTAL_PORT: String(portalPort) });
     // The demo's console acts as a command-centre lead (admin), so every step, verifying included,
     // can be tried from one page; behind a city's sign-in each operator has their own role.
     startExample('examples/dispatcher-console/dist/main.js', { ...keys, CONSOLE_PORT: String(consolePort), CONSOLE_ROLE: 'admin', CONSOLE_OPERATOR: 'demo-lead', CONSOLE_OPERATOR_NAME: '值班长 Demo lead' });

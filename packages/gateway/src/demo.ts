@@ -8,6 +8,8 @@ export interface DemoTenant {
   code: string;
   secretKey: string;
   publishableKey: string;
+  /** The property portal's partner (Sunny Gardens) and its keys. */
+  partner?: { id: string; secretKey: string; publishableKey: string };
 }
 
 const DEMO_CODE = 'DEMO';
@@ -45,10 +47,34 @@ const DEMO_ZONE: Omit<CreateZoneInput, 'crs'> = {
   ],
 };
 
-/** The demo zone, created when missing (a demo tenant from an earlier version has none). */
-async function seedDemoZone(services: Services, tenantId: string): Promise<void> {
-  if (await services.zones.get(tenantId, DEMO_ZONE.id)) return;
-  await services.zones.create(tenantId, DEMO_ZONE, services.now());
+/** The property portal's estate, inside the demo area: the zone its partner lists. */
+const ESTATE_ZONE: Omit<CreateZoneInput, 'crs'> = {
+  id: 'sunny-gardens',
+  name: '阳光花园 Sunny Gardens',
+  type: 'community',
+  parentId: DEMO_ZONE.id,
+  geometry: { type: 'Polygon', coordinates: [[[113.3225, 23.1322], [113.326, 23.1322], [113.326, 23.1345], [113.3225, 23.1345], [113.3225, 23.1322]]] },
+};
+const PARTNER_NAME = '阳光花园物业 Sunny Gardens Property';
+
+/** The demo zones, created when missing (a demo tenant from an earlier version has none). */
+async function seedDemoZones(services: Services, tenantId: string): Promise<void> {
+  for (const zone of [DEMO_ZONE, ESTATE_ZONE]) if (!(await services.zones.get(tenantId, zone.id))) await services.zones.create(tenantId, zone, services.now());
+}
+
+/**
+ * The property portal is a partner of the demo district: created once, and given fresh keys when
+ * the saved ones no longer work (keys are only ever shown once).
+ */
+async function seedDemoPartner(services: Services, demo: DemoTenant): Promise<DemoTenant['partner']> {
+  if (demo.partner && (await services.tenants.lookupKey(demo.partner.secretKey)) && (await services.tenants.lookupKey(demo.partner.publishableKey))) return demo.partner;
+  const existing = (await services.partners.list(demo.tenantId)).find((p) => p.name === PARTNER_NAME && !p.disabledAt);
+  if (existing) {
+    const now = services.now();
+    return { id: existing.id, secretKey: await services.partners.rotate(demo.tenantId, existing.id, 'secret', now), publishableKey: await services.partners.rotate(demo.tenantId, existing.id, 'publishable', now) };
+  }
+  const created = await services.partners.create(demo.tenantId, { name: PARTNER_NAME, zones: [ESTATE_ZONE.id] }, services.now());
+  return { id: created.partner.id, secretKey: created.secretKey, publishableKey: created.publishableKey };
 }
 
 /**
@@ -60,8 +86,10 @@ export async function seedDemo(services: Services, dataDir: string): Promise<Dem
   const saved = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as DemoTenant) : undefined;
   const existing = await services.tenants.findByCode(DEMO_CODE);
   if (saved && existing && saved.tenantId === existing.id && (await services.tenants.lookupKey(saved.secretKey))) {
-    await seedDemoZone(services, saved.tenantId);
-    return saved;
+    await seedDemoZones(services, saved.tenantId);
+    const partner = await seedDemoPartner(services, saved);
+    if (partner === saved.partner) return saved;
+    return save(file, dataDir, { ...saved, partner });
   }
 
   let demo: DemoTenant;
@@ -82,7 +110,11 @@ export async function seedDemo(services: Services, dataDir: string): Promise<Dem
     for (const unit of UNITS) await services.directory.createUnit(demo.tenantId, unit);
     for (const person of STAFF) await services.directory.createStaff(demo.tenantId, { ...person, skills: [...person.skills] });
   }
-  await seedDemoZone(services, demo.tenantId);
+  await seedDemoZones(services, demo.tenantId);
+  return save(file, dataDir, { ...demo, partner: await seedDemoPartner(services, demo) });
+}
+
+function save(file: string, dataDir: string, demo: DemoTenant): DemoTenant {
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, JSON.stringify(demo, null, 2), { mode: 0o600 });
   return demo;

@@ -34,11 +34,22 @@ describe('startGateway with REDIS_URL unset', () => {
     expect(second.embeddedRedis?.reused).toBe(false);
     const again = await seedDemo(second.services, dataDir);
     expect(again.secretKey).toBe(demo.secretKey);
-    // A demo tenant made before it had a zone gets one at the next start; one that has it keeps it.
+    // The portal's partner keeps its keys across starts, and lists its estate only.
+    expect(again.partner).toEqual(demo.partner);
+    const estates = await api(second.url, 'GET', '/v1/zones', { auth: demo.partner!.secretKey });
+    expect(estates.body.items.map((z: { id: string }) => z.id)).toEqual(['sunny-gardens']);
+    // A demo tenant made before it had zones gets them at the next start; one that has them keeps them.
+    await second.services.zones.remove(demo.tenantId, 'sunny-gardens');
     await second.services.zones.remove(demo.tenantId, 'tianhe-demo');
     await seedDemo(second.services, dataDir);
     await seedDemo(second.services, dataDir);
-    expect((await second.services.zones.list(demo.tenantId)).map((z) => z.id)).toEqual(['tianhe-demo']);
+    expect((await second.services.zones.list(demo.tenantId)).map((z) => z.id)).toEqual(['sunny-gardens', 'tianhe-demo']);
+    // A demo partner whose saved keys were lost gets fresh ones, and stays one partner.
+    await second.services.partners.rotate(demo.tenantId, demo.partner!.id, 'secret', new Date());
+    const renewed = await seedDemo(second.services, dataDir);
+    expect(renewed.partner!.id).toBe(demo.partner!.id);
+    expect(renewed.partner!.secretKey).not.toBe(demo.partner!.secretKey);
+    expect((await second.services.partners.list(demo.tenantId)).filter((p) => !p.disabledAt)).toHaveLength(1);
     const fetched = await api(second.url, 'GET', `/v1/tickets/${created.body.id}`, { auth: demo.secretKey });
     expect(fetched.body.number).toBe(created.body.number);
     await second.close();

@@ -6,6 +6,7 @@ import type { DirectoryStore } from './store/directory-store.js';
 import type { TenantStore } from './store/tenant-store.js';
 import type { TicketStore } from './store/ticket-store.js';
 import type { ZoneStore } from './store/zone-store.js';
+import type { PartnerStore } from './store/partner-store.js';
 import type { DeviceStore } from './telemetry/device-store.js';
 import type { RunningTelemetry } from './telemetry/start.js';
 import type { AddressLimits } from './http/address-limits.js';
@@ -21,6 +22,8 @@ export interface Services {
   categories: CategoryStore;
   directory: DirectoryStore;
   zones: ZoneStore;
+  /** Property platforms inside a tenant, with keys of their own (docs/partners.md). */
+  partners: PartnerStore;
   devices: DeviceStore;
   /** Signs links to stored photos for readers who may see them. */
   mediaUrls: MediaUrls;
@@ -54,9 +57,12 @@ export const STAFF: readonly Role[] = ['steward', 'dispatcher', 'worker', 'super
 export const PEOPLE: readonly Role[] = ['citizen', ...STAFF];
 export const ADMINS: readonly Role[] = ['admin', 'service'];
 export const MANAGERS_AND_SERVERS: readonly Role[] = ['dispatcher', 'admin', 'service'];
+/** People and a partner's server: the reads a partner may make about its own residents (scoped by visibility). */
+export const PEOPLE_AND_PARTNERS: readonly Role[] = [...PEOPLE, 'partner'];
 
 export function requireRole(principal: Principal, roles: readonly Role[]): void {
   if (roles.includes(principal.role)) return;
   if (principal.role === 'public') throw new CivicLoopError('CL_ERR_PUBLISHABLE_KEY_SCOPE');
+  if (principal.role === 'partner') throw new CivicLoopError('CL_ERR_PARTNER_SCOPE');
   throw new CivicLoopError('CL_ERR_FORBIDDEN', `Role ${principal.role} may not do this; allowed: ${roles.join(', ')}.`);
 }

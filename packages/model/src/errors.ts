@@ -58,6 +58,7 @@ export const ERRORS = {
   CL_ERR_TOKEN_TOO_LONG_LIVED: define(401, 'The token lives longer than the gateway allows (TOKEN_MAX_TTL_SECONDS); sign it with a shorter ttl.'),
   CL_ERR_FORBIDDEN: define(403, 'The caller\'s role may not do this; use a principal with the required role.'),
   CL_ERR_PUBLISHABLE_KEY_SCOPE: define(403, 'A publishable key can only create reports and read the catalogue; use the secret key on the server, or add a resident token.'),
+  CL_ERR_PARTNER_SCOPE: define(403, "A partner's keys reach only its own residents' tickets, events, webhooks and estates; to act for a resident, sign their token (role citizen) with the partner secret key."),
   CL_ERR_ORIGIN_NOT_ALLOWED: define(403, 'This web page\'s origin may not call the API for this tenant; add it to the tenant\'s allowedOrigins.'),
   CL_ERR_OPERATOR_DISABLED: define(403, 'Tenant administration is disabled; set CIVICLOOP_OPERATOR_TOKEN on the gateway to enable it.'),
   CL_ERR_BROKER_HOOKS_DISABLED: define(403, 'The broker hooks are disabled; set BROKER_HOOK_TOKEN on the gateway and send it as a Bearer token from the broker.'),

@@ -16,6 +16,7 @@ export * from './schemas/category.js';
 export * from './schemas/ticket.js';
 export * from './schemas/commands.js';
 export * from './schemas/admin.js';
+export * from './schemas/partners.js';
 export * from './schemas/queries.js';
 export * from './schemas/zones.js';
 export * from './schemas/webhooks.js';

@@ -19,12 +19,13 @@ export const TOKEN_CLOCK_SKEW_SECONDS = 60;
 
 /** Subjects the gateway gives its own principals; a token may not claim one of them. */
 const RESERVED_SUBJECTS = new Set(['public', 'open311']);
-const RESERVED_PREFIXES = ['key:', 'system:', 'device:', 'anon:'];
+const RESERVED_PREFIXES = ['key:', 'system:', 'device:', 'anon:', 'partner:'];
 
 /**
  * Why a token subject would collide with a principal of the gateway's own (a publishable key
  * acts as "public", a secret key as "key:<id>", automatic routing as "system:router", a badge's SOS
- * as "device:<id>", an anonymous browser as "anon:<random>"), or undefined when it is free. A
+ * as "device:<id>", an anonymous browser as "anon:<random>", a partner's server as "partner:<id>"
+ * and its residents as "partner:<id>:<their sub>"), or undefined when it is free. A
  * resident called "public" must not see every anonymous report.
  */
 export function reservedSubject(sub: string): string | undefined {

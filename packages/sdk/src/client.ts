@@ -17,6 +17,7 @@ import type {
   UpdateUnitInput,
   Actor,
   Tenant,
+  Partner,
   CreateDeviceInput,
   Device,
   DeviceKind,
@@ -33,6 +34,7 @@ import { PagePromise, type Page } from './pagination.js';
 import { Residents } from './residents.js';
 import { Zones } from './zones.js';
 import { Webhooks } from './webhooks.js';
+import { Partners } from './partners.js';
 import { Intake } from './intake.js';
 import { Catalogue } from './catalogue.js';
 import { Transport, type RequestOptions, type TransportOptions } from './transport.js';
@@ -315,6 +317,8 @@ export class CivicLoop {
   readonly residents: Residents;
   readonly zones: Zones;
   readonly webhooks: Webhooks;
+  /** Property platforms inside the tenant, with keys of their own. */
+  readonly partners: Partners;
   readonly intake: Intake;
   /** Shared with adapters for other runtimes (@civicloop/sdk/wechat). */
   protected readonly transport: Transport;
@@ -332,6 +336,7 @@ export class CivicLoop {
     this.residents = new Residents(this.transport);
     this.zones = new Zones(this.transport);
     this.webhooks = new Webhooks(this.transport);
+    this.partners = new Partners(this.transport);
     this.intake = new Intake(this.transport);
   }
 
@@ -339,7 +344,8 @@ export class CivicLoop {
     return this.transport.request({ method: 'GET', path: '/v1/categories', ...(options ? { options } : {}) });
   }
 
-  me(options?: RequestOptions): Promise<{ actor: Actor; tenant: Tenant; via: string }> {
+  /** Who the credentials act as; `partner` when they are a partner's (its keys, or a token it signed). */
+  me(options?: RequestOptions): Promise<{ actor: Actor; tenant: Tenant; via: string; partner?: Partner }> {
     return this.transport.request({ method: 'GET', path: '/v1/me', ...(options ? { options } : {}) });
   }
 

@@ -5,6 +5,7 @@ export { Residents, type AnonymousResident } from './residents.js';
 export { Zones } from './zones.js';
 export { Intake } from './intake.js';
 export { Catalogue } from './catalogue.js';
+export { Partners } from './partners.js';
 export { Webhooks, WebhookSignatureError, verifyWebhook, type VerifyWebhookOptions } from './webhooks.js';
 // From the model's small token entry: a browser bundle of the SDK does not carry every schema.
 export { signToken, type SignTokenOptions } from '@civicloop/model/token';
@@ -50,4 +51,8 @@ export type {
   StatsResult,
   StatGroup,
   BlackSpot,
+  Partner,
+  PartnerKeys,
+  CreatePartnerInput,
+  UpdatePartnerInput,
 } from '@civicloop/model';

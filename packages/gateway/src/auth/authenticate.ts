@@ -3,6 +3,7 @@ import { Value } from '@sinclair/typebox/value';
 import { CivicLoopError, TOKEN_CLOCK_SKEW_SECONDS, TokenClaims, reservedSubject, type Principal } from '@civicloop/model';
 import type { TenantStore } from '../store/tenant-store.js';
 import { PUBLISHABLE_KEY_PREFIX, SECRET_KEY_PREFIX } from './secrets.js';
+import { partnerSubject, residentOfPartner } from './partner-scope.js';
 
 export interface Credentials {
   authorization?: string | undefined;
@@ -37,6 +38,10 @@ export async function authenticate(credentials: Credentials, tenants: TenantStor
   if (keyPrincipal && keyPrincipal.tenantId !== principal.tenantId) {
     throw invalidToken('it was issued by a different tenant than the publishable key');
   }
+  // A page showing one partner's publishable key speaks for that partner's residents only.
+  if (keyPrincipal && keyPrincipal.partnerId !== principal.partnerId) {
+    throw invalidToken(keyPrincipal.partnerId ? "it was not signed with the secret key of the partner whose publishable key came with it" : "it was signed by a partner, but the publishable key is the tenant's; send the partner's publishable key");
+  }
   return principal;
 }
 
@@ -44,6 +49,12 @@ async function principalForKey(key: string, tenants: TenantStore): Promise<Princ
   const lookup = await tenants.lookupKey(key);
   if (!lookup) throw new CivicLoopError('CL_ERR_INVALID_KEY');
   const crs = lookup.crs ? { crs: lookup.crs } : {};
+  if (lookup.partnerId) {
+    const partner = { partnerId: lookup.partnerId };
+    return lookup.kind === 'secret'
+      ? { tenantId: lookup.tenantId, sub: partnerSubject(lookup.partnerId), role: 'partner', via: 'secret_key', ...crs, ...partner }
+      : { tenantId: lookup.tenantId, sub: 'public', role: 'public', via: 'publishable_key', ...crs, ...partner };
+  }
   return lookup.kind === 'secret'
     ? { tenantId: lookup.tenantId, sub: `key:${lookup.keyId}`, role: 'service', via: 'secret_key', ...crs }
     : { tenantId: lookup.tenantId, sub: 'public', role: 'public', via: 'publishable_key', ...crs };
@@ -61,7 +72,7 @@ async function principalForToken(token: string, tenants: TenantStore, tokenMaxTt
   if (!kid || !issuer) throw invalidToken('it has no kid header or no iss claim');
   const context = await tenants.context(issuer);
   const key = context?.tokenKeys.get(kid);
-  if (!key) throw invalidToken('its key id is unknown or was rotated out');
+  if (!context || !key) throw invalidToken('its key id is unknown or was rotated out');
   let payload: unknown;
   try {
     ({ payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer, requiredClaims: ['exp', 'iat', 'sub'] }));
@@ -79,7 +90,13 @@ async function principalForToken(token: string, tenants: TenantStore, tokenMaxTt
   if (payload.exp - payload.iat > tokenMaxTtlSeconds) {
     throw new CivicLoopError('CL_ERR_TOKEN_TOO_LONG_LIVED', `The token lives ${payload.exp - payload.iat} s; the gateway accepts at most ${tokenMaxTtlSeconds} s (TOKEN_MAX_TTL_SECONDS).`);
   }
-  const principal: Principal = { tenantId: issuer, sub: payload.sub, role: payload.role, via: 'token' };
+  const partnerId = context.partnerOfKid.get(kid);
+  if (partnerId && payload.role !== 'citizen') {
+    throw new CivicLoopError('CL_ERR_PARTNER_SCOPE', `A partner's secret key signs resident tokens (role citizen) only, not ${payload.role}; staff tokens are signed with the tenant's secret key.`);
+  }
+  // A partner's residents live in its namespace: two platforms' "flat-1201" are two people.
+  const sub = partnerId ? residentOfPartner(partnerId, payload.sub) : payload.sub;
+  const principal: Principal = { tenantId: issuer, sub, role: payload.role, via: 'token', ...(partnerId ? { partnerId } : {}) };
   if (payload.name) principal.name = payload.name;
   if (payload.unit) principal.unitId = payload.unit;
   return principal;

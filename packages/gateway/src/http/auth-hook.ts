@@ -55,7 +55,7 @@ export function installAuth(app: FastifyInstance, services: Services): void {
     );
     request.principal = principal;
     // Counted before the role check, so refused requests count too.
-    limiter.check(principal.role === 'service' || principal.role === 'public' ? `${principal.tenantId}:${principal.role}:${request.headers.authorization ?? request.headers['x-civicloop-key']}` : `${principal.tenantId}:${principal.sub}`, request.ip);
+    limiter.check(principal.role === 'service' || principal.role === 'partner' || principal.role === 'public' ? `${principal.tenantId}:${principal.role}:${request.headers.authorization ?? request.headers['x-civicloop-key']}` : `${principal.tenantId}:${principal.sub}`, request.ip);
     requireRole(principal, access.roles);
     await checkOrigin(request, reply, services);
   });

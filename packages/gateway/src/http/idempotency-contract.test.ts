@@ -117,6 +117,12 @@ const REQUESTS: Record<string, () => Promise<Send>> = {
     auth: gw.tenant.secretKey,
   }),
   '/v1/webhooks': async () => ({ path: '/v1/webhooks', body: { url: 'https://hooks.example.org/civicloop' }, auth: gw.tenant.secretKey }),
+  '/v1/partners': async () => ({ path: '/v1/partners', body: { name: 'Idempotent Property' }, auth: gw.tenant.secretKey }),
+  // A partner of its own, rotating its publishable key with its own secret key.
+  '/v1/partners/{id}/keys/rotate': async () => {
+    const partner = (await post('/v1/partners', { name: 'Rotating Property' }, gw.tenant.secretKey)).body;
+    return { path: `/v1/partners/${partner.partner.id}/keys/rotate`, body: { kind: 'publishable' }, auth: partner.secretKey };
+  },
   '/v1/intake/hotline': async () => ({
     path: '/v1/intake/hotline',
     body: { records: [{ source: '12345', externalId: `H-${Date.now()}`, category: 'sanitation.bin_overflow', description: 'Bin full', lat: 23.12, lon: 113.32 }] },

@@ -9,6 +9,8 @@ function buildTenantKeys(tenantId: string) {
   return {
     tenant: `${base}tenant`,
     apiKeys: `${base}keys`,
+    /** Partners (property platforms) of the tenant, JSON by id; their keys are in apiKeys with a partnerId. */
+    partners: `${base}partners`,
     ticket: (id: string) => `${base}ticket:${id}`,
     history: (id: string) => `${base}history:${id}`,
     events: `${base}events`,

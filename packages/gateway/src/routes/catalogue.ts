@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { Category, CategoryCatalogue, CategoryChange, CategoryDefinition, isStaff } from '@civicloop/model';
-import { ADMINS, PEOPLE, type Services } from '../services.js';
+import { ADMINS, PEOPLE_AND_PARTNERS, type Services } from '../services.js';
 import { errorResponses, security } from './shared-schemas.js';
 
 const tags = ['catalogue'];
@@ -16,7 +16,7 @@ export const catalogueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
   app.get(
     '/v1/categories',
     {
-      config: { access: { kind: 'roles', roles: ['public', ...PEOPLE] } },
+      config: { access: { kind: 'roles', roles: ['public', ...PEOPLE_AND_PARTNERS] } },
       schema: {
         tags,
         summary: "The tenant's problem categories in groups: names in zh-CN and en, default priority, SLA minutes, skills, extra questions",

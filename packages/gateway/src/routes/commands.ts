@@ -47,7 +47,7 @@ export const commandRoutes: FastifyPluginAsyncTypebox<{ services: Services; tick
         const idem = idempotencyScope(request.principal, request.headers['idempotency-key'], `${name}:${request.params.id}`, request.body);
         const outcome = await ticketService.run(request.principal, request.params.id, name, request.body as never, idem);
         if (outcome.replayed) reply.header('idempotent-replayed', 'true');
-        return { ticket: redactFor(request.principal, outcome.ticket, services.mediaUrls, services.now()), event: outcome.event && showEvent(outcome.event, services.mediaUrls, services.now()) };
+        return { ticket: redactFor(request.principal, outcome.ticket, services.mediaUrls, services.now()), event: outcome.event && showEvent(request.principal, outcome.event, services.mediaUrls, services.now()) };
       },
     );
   }

@@ -28,7 +28,7 @@ export const entryCodeRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
   app.get(
     '/v1/entry-codes/report.:format',
     {
-      config: { access: { kind: 'roles', roles: MANAGERS_AND_SERVERS } },
+      config: { access: { kind: 'roles', roles: [...MANAGERS_AND_SERVERS, 'partner'] } },
       schema: {
         tags: ['entry codes'],
         summary: 'A QR code (SVG or PNG) that opens the report widget on a page with a place preset',

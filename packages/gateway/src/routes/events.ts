@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { CivicLoopError, type Principal } from '@civicloop/model';
-import { PEOPLE, type Services } from '../services.js';
+import { CivicLoopError, isStaff, type Principal } from '@civicloop/model';
+import { redactEvent } from '../tickets/visibility.js';
+import { PEOPLE_AND_PARTNERS, type Services } from '../services.js';
 import { streamEntryToAlert, streamEntryToEvent } from '../store/ticket-store.js';
 import { errorResponses, security } from './shared-schemas.js';
 import { EventStreams, serveRedisStream } from './sse.js';
@@ -22,7 +23,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
   app.get(
     '/v1/events/position',
     {
-      config: { access: { kind: 'roles', roles: PEOPLE } },
+      config: { access: { kind: 'roles', roles: PEOPLE_AND_PARTNERS } },
       schema: {
         tags: ['realtime'],
         summary: 'Where the tenant\'s event stream is now: subscribe to /v1/events with this Last-Event-ID to receive every event after this moment',
@@ -39,7 +40,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
   app.get(
     '/v1/events',
     {
-      config: { access: { kind: 'roles', roles: PEOPLE } },
+      config: { access: { kind: 'roles', roles: PEOPLE_AND_PARTNERS } },
       schema: {
         tags: ['realtime'],
         summary: 'Server-sent events of the tenant\'s ticket events (citizens: their own tickets) and device alerts (staff), resumable with Last-Event-ID',
@@ -78,11 +79,13 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
         frame: (id, fields) => {
           // Device alerts (SOS, fall, low battery, vehicle alarms) are for staff, not residents.
           const alert = streamEntryToAlert(fields);
-          if (alert) return principal.role === 'citizen' ? undefined : `id: ${id}\nevent: device\ndata: ${JSON.stringify({ streamId: id, alert })}\n\n`;
+          if (alert) return isStaff(principal.role) ? `id: ${id}\nevent: device\ndata: ${JSON.stringify({ streamId: id, alert })}\n\n` : undefined;
           const decoded = streamEntryToEvent(id, fields);
           if (!decoded) return undefined;
-          if (principal.role === 'citizen' && !decoded.parties.includes(principal.sub)) return undefined;
-          return `id: ${id}\nevent: ticket\ndata: ${JSON.stringify(decoded.event)}\n\n`;
+          // Residents hear of their own tickets, a partner's server of its residents' (its subject is among the parties).
+          if (!isStaff(principal.role) && !decoded.parties.includes(principal.sub)) return undefined;
+          const event = { ...decoded.event, event: redactEvent(principal, decoded.event.event) };
+          return `id: ${id}\nevent: ticket\ndata: ${JSON.stringify(event)}\n\n`;
         },
       });
     },

@@ -4,7 +4,7 @@ import { CRS_NAMES, Latitude, Longitude, StringEnum, Ticket, TicketEvent, Ticket
 import { PEOPLE, type Services } from '../services.js';
 import { Following } from '../tickets/following.js';
 import { idempotencyScope } from '../tickets/idempotency.js';
-import { redactFor } from '../tickets/visibility.js';
+import { redactEvent, redactFor } from '../tickets/visibility.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 import { errorResponses, security, TicketParams } from './shared-schemas.js';
 
@@ -68,7 +68,7 @@ export const followingRoutes: FastifyPluginAsyncTypebox<{ services: Services; ti
       const idem = idempotencyScope(principal, request.headers['idempotency-key'], `follow:${request.params.id}`, request.body ?? {});
       const outcome = await following.follow(principal, request.params.id, request.body?.note, idem);
       if (outcome.replayed) reply.header('idempotent-replayed', 'true');
-      return { ticket: redactFor(principal, outcome.ticket, services.mediaUrls, services.now()), event: outcome.event };
+      return { ticket: redactFor(principal, outcome.ticket, services.mediaUrls, services.now()), event: outcome.event && redactEvent(principal, outcome.event) };
     },
   );
 };

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CivicLoopError, signWithTokenKey } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
+import { signingKeyFor } from '../store/tenant-store.js';
 import type { Services } from '../services.js';
 import { errorResponses } from './shared-schemas.js';
 
@@ -24,10 +25,11 @@ const AnonymousIdentity = Type.Object({
  * with the tenant's token key, exactly like tokens a host platform signs.
  */
 export const residentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
-  async function tokenFor(tenantId: string, residentId: string) {
+  /** Signed with the key of whoever's publishable key asked: the tenant's, or a partner's (so the resident is that partner's). */
+  async function tokenFor(tenantId: string, partnerId: string | undefined, residentId: string) {
     const context = await services.tenants.context(tenantId);
-    const key = context?.tokenKeys.values().next().value;
-    if (!key) throw new CivicLoopError('CL_ERR_INVALID_KEY', 'The tenant has no secret key to sign tokens with; rotate one with POST /v1/keys/rotate.');
+    const key = context && signingKeyFor(context, partnerId);
+    if (!key) throw new CivicLoopError('CL_ERR_INVALID_KEY', partnerId ? "The partner has no secret key to sign tokens with; rotate one with POST /v1/partners/{id}/keys/rotate." : 'The tenant has no secret key to sign tokens with; rotate one with POST /v1/keys/rotate.');
     const now = services.now();
     const token = await signWithTokenKey({ tokenKey: new Uint8Array(key), tenantId, sub: residentId, role: 'citizen', ttlSeconds: TOKEN_TTL_SECONDS, now, anonymous: true });
     return { token, expiresAt: new Date((Math.floor(now.getTime() / 1000) + TOKEN_TTL_SECONDS) * 1000).toISOString() };
@@ -49,7 +51,7 @@ export const residentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
       const residentId = `anon:${randomBytes(12).toString('base64url')}`;
       const deviceSecret = randomBytes(24).toString('base64url');
       await services.redis.set(tenantKeys(tenantId).anonymousResident(residentId), hash(deviceSecret).toString('hex'), 'EX', DEVICE_TTL_SECONDS);
-      return reply.code(201).send({ residentId, deviceSecret, ...(await tokenFor(tenantId, residentId)) });
+      return reply.code(201).send({ residentId, deviceSecret, ...(await tokenFor(tenantId, request.principal.partnerId, residentId)) });
     },
   );
 
@@ -74,7 +76,7 @@ export const residentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
         throw new CivicLoopError('CL_ERR_TOKEN_INVALID', 'This anonymous identity is unknown or its secret does not match; start a new one with POST /v1/residents/anonymous.');
       }
       await services.redis.expire(key, DEVICE_TTL_SECONDS);
-      return { residentId: request.body.residentId, ...(await tokenFor(tenantId, request.body.residentId)) };
+      return { residentId: request.body.residentId, ...(await tokenFor(tenantId, request.principal.partnerId, request.body.residentId)) };
     },
   );
 };

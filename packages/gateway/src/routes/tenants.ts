@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { Actor, CivicLoopError, CRS_NAMES, CreateTenantInput, StringEnum, Tenant, TenantKeys, UpdateTenantPolicyInput } from '@civicloop/model';
-import { PEOPLE, type Services } from '../services.js';
+import { Actor, CivicLoopError, CRS_NAMES, CreateTenantInput, Partner, StringEnum, Tenant, TenantKeys, UpdateTenantPolicyInput } from '@civicloop/model';
+import { PEOPLE_AND_PARTNERS, type Services } from '../services.js';
 import { errorResponses, security } from './shared-schemas.js';
 
 export const tenantRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
@@ -62,19 +62,21 @@ export const tenantRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
   app.get(
     '/v1/me',
     {
-      config: { access: { kind: 'roles', roles: ['public', ...PEOPLE] } },
+      config: { access: { kind: 'roles', roles: ['public', ...PEOPLE_AND_PARTNERS] } },
       schema: {
         tags: ['tenants'],
         summary: 'Who the credentials act as, and their tenant',
         security,
-        response: { 200: Type.Object({ actor: Actor, tenant: Tenant, via: Type.String() }), ...errorResponses },
+        response: { 200: Type.Object({ actor: Actor, tenant: Tenant, via: Type.String(), partner: Type.Optional(Partner) }), ...errorResponses },
       },
     },
     async (request) => {
-      const { tenantId, via, ...actor } = request.principal;
+      const { tenantId, via, crs: _crs, partnerId, ...actor } = request.principal;
       const context = await services.tenants.context(tenantId);
       if (!context) throw new CivicLoopError('CL_ERR_INVALID_KEY');
-      return { actor, tenant: context.tenant, via };
+      // Whoever holds a partner's key or token learns which partner it speaks for.
+      const partner = partnerId ? await services.partners.get(tenantId, partnerId) : undefined;
+      return { actor, tenant: context.tenant, via, ...(partner ? { partner } : {}) };
     },
   );
 };

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CreateTicketInput, LikelyDuplicate, ListTicketsQuery, Ticket, TicketHistory, TicketPage } from '@civicloop/model';
-import { PEOPLE, STAFF, type Services } from '../services.js';
+import { PEOPLE, PEOPLE_AND_PARTNERS, STAFF, type Services } from '../services.js';
 import { idempotencyScope } from '../tickets/idempotency.js';
 import { listTickets } from '../tickets/list-tickets.js';
 import type { TicketService } from '../tickets/ticket-service.js';
@@ -34,7 +34,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
   app.get(
     '/v1/tickets',
     {
-      config: { access: { kind: 'roles', roles: PEOPLE } },
+      config: { access: { kind: 'roles', roles: PEOPLE_AND_PARTNERS } },
       schema: {
         tags: ['tickets'],
         summary: 'List tickets, newest first, with filters and cursor pagination',
@@ -52,7 +52,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
   app.get(
     '/v1/tickets/:id',
     {
-      config: { access: { kind: 'roles', roles: PEOPLE } },
+      config: { access: { kind: 'roles', roles: PEOPLE_AND_PARTNERS } },
       schema: { tags: ['tickets'], summary: 'Get a ticket (its location in WGS-84, or in ?crs)', security, params: TicketParams, querystring: CrsQuery, response: { 200: Ticket, ...errorResponses } },
     },
     async (request) => ticketIn(redactFor(request.principal, await ticketService.get(request.principal, request.params.id), services.mediaUrls, services.now()), request.query.crs),
@@ -61,7 +61,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
   app.get(
     '/v1/tickets/by-number/:number',
     {
-      config: { access: { kind: 'roles', roles: PEOPLE } },
+      config: { access: { kind: 'roles', roles: PEOPLE_AND_PARTNERS } },
       schema: {
         tags: ['tickets'],
         summary: 'Find a ticket by its human-readable number (for phone callbacks)',
@@ -77,7 +77,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
   app.get(
     '/v1/tickets/:id/history',
     {
-      config: { access: { kind: 'roles', roles: PEOPLE } },
+      config: { access: { kind: 'roles', roles: PEOPLE_AND_PARTNERS } },
       schema: {
         tags: ['tickets'],
         summary: 'Every event of a ticket, oldest first, with actor and time',
@@ -86,7 +86,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
         response: { 200: TicketHistory, ...errorResponses },
       },
     },
-    async (request) => ({ items: (await ticketService.history(request.principal, request.params.id)).map((e) => showEvent(e, services.mediaUrls, services.now())) }),
+    async (request) => ({ items: (await ticketService.history(request.principal, request.params.id)).map((e) => showEvent(request.principal, e, services.mediaUrls, services.now())) }),
   );
 
   app.get(

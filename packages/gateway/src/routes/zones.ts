@@ -11,7 +11,7 @@ import { errorResponses, security } from './shared-schemas.js';
 const INSPECTORS = ['supervisor', 'dispatcher', 'admin', 'service'] as const;
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
-const read = { kind: 'roles', roles: STAFF } as const;
+const read = { kind: 'roles', roles: [...STAFF, 'partner'] } as const;
 const write = { kind: 'roles', roles: ADMINS } as const;
 const tags = ['zones'];
 
@@ -25,14 +25,21 @@ export const zoneRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
     const context = await services.tenants.context(principal.tenantId);
     return defaultCrsFor(principal, context?.tenant.policy ?? {});
   };
+  /** The zones a reader may list: all for staff, a partner's estates for a partner's server. */
+  const readable = async (principal: Principal): Promise<((zone: Zone) => boolean)> => {
+    if (principal.role !== 'partner') return () => true;
+    const estates = new Set((await services.partners.active(principal.tenantId, principal.partnerId ?? '')).zones);
+    return (zone) => estates.has(zone.id);
+  };
   const shown = (zone: Zone, crs: CrsName | undefined): Zone => (crs && crs !== 'wgs84' ? { ...zone, geometry: shapeFromWgs84(zone.geometry, crs) } : zone);
 
-  app.get('/v1/zones', { config: { access: read }, schema: { tags, summary: 'List zones (outlines in WGS-84, or in ?crs)', security, querystring: CrsQuery, response: { 200: Type.Object({ items: Type.Array(Zone) }), ...errorResponses } } }, async (request) => ({
-    items: (await zones.list(request.principal.tenantId)).map((zone) => shown(zone, request.query.crs)),
-  }));
+  app.get('/v1/zones', { config: { access: read }, schema: { tags, summary: "List zones (outlines in WGS-84, or in ?crs); a partner's server: its estates", security, querystring: CrsQuery, response: { 200: Type.Object({ items: Type.Array(Zone) }), ...errorResponses } } }, async (request) => {
+    const mayRead = await readable(request.principal);
+    return { items: (await zones.list(request.principal.tenantId)).filter(mayRead).map((zone) => shown(zone, request.query.crs)) };
+  });
   app.get('/v1/zones/:id', { config: { access: read }, schema: { tags, summary: 'One zone (outline in WGS-84, or in ?crs)', security, params: IdParams, querystring: CrsQuery, response: { 200: Zone, ...errorResponses } } }, async (request) => {
     const zone = await zones.get(request.principal.tenantId, request.params.id);
-    if (!zone) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No zone ${request.params.id} in this tenant.`);
+    if (!zone || !(await readable(request.principal))(zone)) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No zone ${request.params.id} in this tenant.`);
     return shown(zone, request.query.crs);
   });
   app.post(

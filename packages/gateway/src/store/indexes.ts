@@ -1,6 +1,17 @@
 import { OPEN_WORK_STATUSES, TERMINAL_STATUSES, nextMilestone, type Ticket } from '@civicloop/model';
 import { geohashScore } from '../redis/geohash.js';
 import type { TenantKeys } from '../redis/keys.js';
+import { partnerOfSubject, partnerSubject } from '../auth/partner-scope.js';
+
+/** The partners a ticket concerns: the one it was reported through, and those of residents following it. */
+export function partnersOf(ticket: Ticket): Set<string> {
+  const partners = new Set<string>(ticket.partnerId ? [ticket.partnerId] : []);
+  for (const follower of ticket.followers) {
+    const partnerId = partnerOfSubject(follower);
+    if (partnerId) partners.add(partnerId);
+  }
+  return partners;
+}
 
 /** The sorted sets a ticket belongs to, with its score in each (creation time; deadline for `due`; place for `openNear`). */
 export function indexMembership(keys: TenantKeys, ticket: Ticket): Map<string, number> {
@@ -14,6 +25,8 @@ export function indexMembership(keys: TenantKeys, ticket: Ticket): Map<string, n
   // Only people list "their" tickets; a server key or an anonymous browser has no such view.
   if (ticket.reporter.role !== 'service' && ticket.reporter.role !== 'public') out.set(keys.index.party(ticket.reporter.sub), created);
   for (const follower of ticket.followers) out.set(keys.index.party(follower), created);
+  // A partner's server lists what its residents reported or follow (and its own anonymous reports).
+  for (const partnerId of partnersOf(ticket)) out.set(keys.index.party(partnerSubject(partnerId)), created);
   if (ticket.unitId) out.set(keys.index.unit(ticket.unitId), created);
   if (ticket.assigneeId) out.set(keys.index.assignee(ticket.assigneeId), created);
   const milestone = nextMilestone(ticket);

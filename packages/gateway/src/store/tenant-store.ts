@@ -43,6 +43,8 @@ export interface ApiKeyRecord {
   /** Sealed token-signing key (secret keys only). */
   tokenKey?: string;
   defaultCrs?: CrsName;
+  /** A partner's key (its own secret or publishable key): rotated and revoked apart from the tenant's. */
+  partnerId?: string;
   createdAt: string;
   revokedAt?: string;
 }
@@ -53,12 +55,21 @@ export interface KeyLookup {
   kind: KeyKind;
   /** The coordinate system points sent with this key are in, when they do not say. */
   crs?: CrsName;
+  partnerId?: string;
 }
 
 export interface TenantContext {
   tenant: Tenant;
   /** Token-signing keys by their kid (tokenKeyId), opened from their sealed form. */
   tokenKeys: Map<string, Buffer>;
+  /** The partner whose secret a token key comes from, by kid; tenant keys are not in it. */
+  partnerOfKid: Map<string, string>;
+}
+
+/** A key that signs tokens for the tenant itself (no partner) or for one partner. */
+export function signingKeyFor(context: TenantContext, partnerId: string | undefined): Buffer | undefined {
+  for (const [kid, key] of context.tokenKeys) if (context.partnerOfKid.get(kid) === partnerId) return key;
+  return undefined;
 }
 
 /** Tenants and their keys. Lookups that every request makes are cached for authCacheTtlMs. */
@@ -101,19 +112,39 @@ export class TenantStore {
     }
   }
 
-  /** Issues a new key of the kind and revokes the tenant's previous keys of that kind. */
-  async rotate(tenantId: string, kind: KeyKind, now = new Date(), defaultCrs?: CrsName): Promise<string> {
-    const keys = tenantKeys(tenantId);
+  /**
+   * Issues a new key of the kind and revokes the previous keys of that kind: the tenant's own
+   * (no partnerId), or one partner's, never another's.
+   */
+  async rotate(tenantId: string, kind: KeyKind, now = new Date(), defaultCrs?: CrsName, partnerId?: string): Promise<string> {
     const existing = await this.listKeys(tenantId);
-    const fresh = await this.issueKey(tenantId, kind, now, defaultCrs);
-    for (const record of existing.filter((r) => r.kind === kind && !r.revokedAt)) {
+    const fresh = await this.issueKey(tenantId, kind, now, defaultCrs, partnerId);
+    await this.revoke(tenantId, existing.filter((r) => r.kind === kind && r.partnerId === partnerId), now);
+    return fresh;
+  }
+
+  /** A partner's first secret and publishable keys. */
+  async issuePartnerKeys(tenantId: string, partnerId: string, now: Date, defaultCrs?: CrsName): Promise<{ secretKey: string; publishableKey: string }> {
+    const secretKey = await this.issueKey(tenantId, 'secret', now, defaultCrs, partnerId);
+    const publishableKey = await this.issueKey(tenantId, 'publishable', now, defaultCrs, partnerId);
+    this.tenantCache.delete(tenantId);
+    return { secretKey, publishableKey };
+  }
+
+  /** Revokes every key of a partner: its servers, pages and residents' tokens stop working. */
+  async revokePartnerKeys(tenantId: string, partnerId: string, now: Date): Promise<void> {
+    await this.revoke(tenantId, (await this.listKeys(tenantId)).filter((r) => r.partnerId === partnerId), now);
+  }
+
+  private async revoke(tenantId: string, records: ApiKeyRecord[], now: Date): Promise<void> {
+    const keys = tenantKeys(tenantId);
+    for (const record of records.filter((r) => !r.revokedAt)) {
       record.revokedAt = now.toISOString();
       await this.redis.hset(keys.apiKeys, record.id, JSON.stringify(record));
       await this.redis.del(globalKeys.apiKey(record.hash));
       this.keyCache.deleteWhere((entry) => entry.hash === record.hash);
     }
     this.tenantCache.delete(tenantId);
-    return fresh;
   }
 
   async listKeys(tenantId: string): Promise<ApiKeyRecord[]> {
@@ -121,7 +152,7 @@ export class TenantStore {
     return all.map((raw) => JSON.parse(raw) as ApiKeyRecord);
   }
 
-  private async issueKey(tenantId: string, kind: KeyKind, now: Date, defaultCrs?: CrsName): Promise<string> {
+  private async issueKey(tenantId: string, kind: KeyKind, now: Date, defaultCrs?: CrsName, partnerId?: string): Promise<string> {
     const key = generateApiKey(kind, tenantId);
     const record: ApiKeyRecord = {
       id: `k_${randomBytes(6).toString('hex')}`,
@@ -129,10 +160,11 @@ export class TenantStore {
       hash: hashApiKey(key),
       createdAt: now.toISOString(),
       ...(defaultCrs && defaultCrs !== 'wgs84' ? { defaultCrs } : {}),
+      ...(partnerId ? { partnerId } : {}),
     };
     if (kind === 'secret') record.tokenKey = this.sealer.seal(Buffer.from(await deriveTokenKey(key)));
     await this.redis.hset(tenantKeys(tenantId).apiKeys, record.id, JSON.stringify(record));
-    const lookup: KeyLookup = { tenantId, keyId: record.id, kind, ...(record.defaultCrs ? { crs: record.defaultCrs } : {}) };
+    const lookup: KeyLookup = { tenantId, keyId: record.id, kind, ...(record.defaultCrs ? { crs: record.defaultCrs } : {}), ...(partnerId ? { partnerId } : {}) };
     await this.redis.set(globalKeys.apiKey(record.hash), JSON.stringify(lookup));
     return key;
   }
@@ -157,14 +189,17 @@ export class TenantStore {
     let context: TenantContext | null = null;
     if (raw) {
       const tokenKeys = new Map<string, Buffer>();
+      const partnerOfKid = new Map<string, string>();
       for (const record of keyRecords.map((r) => JSON.parse(r) as ApiKeyRecord)) {
         if (!record.tokenKey || record.revokedAt) continue;
         const tokenKey = this.sealer.open(record.tokenKey);
-        tokenKeys.set(await tokenKeyId(new Uint8Array(tokenKey)), tokenKey);
+        const kid = await tokenKeyId(new Uint8Array(tokenKey));
+        tokenKeys.set(kid, tokenKey);
+        if (record.partnerId) partnerOfKid.set(kid, record.partnerId);
       }
       const tenant = JSON.parse(raw) as Tenant;
       tenant.policy = { ...DEFAULT_TENANT_POLICY, ...tenant.policy };
-      context = { tenant, tokenKeys };
+      context = { tenant, tokenKeys, partnerOfKid };
     }
     this.tenantCache.set(tenantId, context);
     return context ?? undefined;

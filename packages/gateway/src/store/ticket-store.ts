@@ -10,7 +10,8 @@ import {
 } from '@civicloop/model';
 import { commit, type CommitPlan } from '../redis/commit-script.js';
 import { tenantKeys, type TenantKeys } from '../redis/keys.js';
-import { indexDiff, indexMembership } from './indexes.js';
+import { indexDiff, indexMembership, partnersOf } from './indexes.js';
+import { partnerSubject } from '../auth/partner-scope.js';
 import { createTicketRecord } from '../redis/create-script.js';
 import { waitForReplicas, type ReplicaWait } from '../redis/wait-replicas.js';
 import { readPipeline } from '../redis/read-pipeline.js';
@@ -201,9 +202,9 @@ export class TicketStore {
   }
 }
 
-/** Who may see a ticket's stream events: the stream entry carries them for citizen filtering. */
+/** Who may see a ticket's stream events: the stream entry carries them for citizen and partner filtering. */
 function partiesOf(ticket: Ticket): string {
-  return JSON.stringify([ticket.reporter.sub, ...ticket.followers]);
+  return JSON.stringify([ticket.reporter.sub, ...ticket.followers, ...[...partnersOf(ticket)].map(partnerSubject)]);
 }
 
 function idempotencyRecord(idem: { fp: string }, ticketId: string): string {

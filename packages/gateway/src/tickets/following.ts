@@ -1,4 +1,4 @@
-import { CivicLoopError, OPEN_WORK_STATUSES, addFollower, isPublished, type CrsName, type Principal, type TicketStatus } from '@civicloop/model';
+import { CivicLoopError, OPEN_WORK_STATUSES, addFollower, isPublished, isStaff, type CrsName, type Principal, type TicketStatus } from '@civicloop/model';
 import type { Services } from '../services.js';
 import { defaultCrsFor, placeLocation } from '../geometry/placement.js';
 import type { IdempotencyScope } from './idempotency.js';
@@ -44,7 +44,7 @@ export class Following {
     const found = (await redis.call('GEOSEARCH', store.keys(tenant.id).index.openNear(query.category), 'FROMLONLAT', point.lon, point.lat, 'BYRADIUS', config.duplicateRadiusMeters, 'm', 'COUNT', LOOKED_AT, 'ANY', 'WITHDIST')) as [string, string][];
     const near = found.map(([id, distance]) => ({ id, distanceMeters: Math.round(Number(distance)) })).sort((a, b) => a.distanceMeters - b.distanceMeters);
     const since = this.services.now().getTime() - config.duplicateWindowHours * 3_600_000;
-    const staff = principal.role !== 'citizen' && principal.role !== 'public';
+    const staff = isStaff(principal.role);
     const [tickets, catalogue] = await Promise.all([store.getMany(tenant.id, near.map((n) => n.id)), this.services.categories.catalogue(tenant.id)]);
     return tickets
       .flatMap((ticket, i) => {

@@ -44,7 +44,8 @@ export async function listTickets(store: TicketStore, principal: Principal, quer
   const limit = query.limit ?? 50;
 
   const candidates: string[] = [];
-  if (principal.role === 'citizen') candidates.push(keys.index.party(principal.sub));
+  // A partner's server has its own party index (partnerSubject), as a resident has theirs.
+  if (principal.role === 'citizen' || principal.role === 'partner') candidates.push(keys.index.party(principal.sub));
   if (statuses?.length === 1) candidates.push(keys.index.status(statuses[0]!));
   if (query.category) candidates.push(keys.index.category(query.category));
   if (query.unitId) candidates.push(keys.index.unit(query.unitId));

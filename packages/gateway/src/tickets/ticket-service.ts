@@ -32,7 +32,7 @@ export interface CommandOutcome {
 
 /** Who acted, as ticket events record it: the principal without how it signed in. */
 export function actorOf(principal: Principal) {
-  const { tenantId: _t, via: _v, crs: _c, ...actor } = principal;
+  const { tenantId: _t, via: _v, crs: _c, partnerId: _p, ...actor } = principal;
   return actor;
 }
 
@@ -85,6 +85,8 @@ export class TicketService {
     const wgs84: CreateTicketInput = { ...input, location: placed.location };
     const { ticket, event } = createTicket(await this.linkToBlackSpot(tenant.id, wgs84), actorOf(principal), { id, number: '', tenantId: tenant.id }, now, catalogue.find);
     if (placed.received) ticket.reportedLocation = placed.received;
+    // Reported through a partner (its resident, its publishable key): its server sees and hears of it.
+    if (principal.partnerId) ticket.partnerId = principal.partnerId;
     const { duplicateRadiusMeters } = this.services.config;
     const nearSearch = duplicateRadiusMeters > 0 ? { radiusMeters: duplicateRadiusMeters, count: MAX_DUPLICATES } : undefined;
     const outcome = await tickets.create(tenant.id, { before: undefined, after: ticket, event }, { prefix: `${tenant.code}-${day}-`, day }, idem, nearSearch);

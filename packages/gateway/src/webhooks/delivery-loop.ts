@@ -7,6 +7,8 @@ import { globalKeys, tenantKeys } from '../redis/keys.js';
 import { streamEntryToAlert, streamEntryToEvent } from '../store/ticket-store.js';
 import { claimDue, defineLeaseClaim } from '../redis/lease-claim.js';
 import { signPayload, SIGNATURE_HEADER } from './signature.js';
+import { partnerPrincipal, partnerSubject } from '../auth/partner-scope.js';
+import { redactEvent } from '../tickets/visibility.js';
 import { postWebhook } from './post-webhook.js';
 import { WEBHOOK_GROUP, WebhookStore } from './webhook-store.js';
 import { defineScript } from '../redis/define-script.js';
@@ -100,7 +102,7 @@ export class WebhookDeliveryLoop {
     // Every delivery of the batch is stored (one round trip), then the batch is acknowledged.
     const enqueued: Promise<number>[] = [];
     for (const [streamId, fields] of entries) {
-      for (const [webhook, payload] of this.payloadsOf(streamId, fields, webhooks)) {
+      for (const [webhook, payload] of this.payloadsOf(tenantId, streamId, fields, webhooks)) {
         const id = payload.id;
         enqueued.push(this.redis.civicloopWebhookEnqueue(3, keys.webhookDelivery(id), keys.webhookDue, keys.webhookLog(webhook.id), JSON.stringify(payload), webhook.id, payload.type, new Date(nowMs).toISOString(), nowMs, id, WebhookStore.LOG_KEEP));
       }
@@ -110,16 +112,18 @@ export class WebhookDeliveryLoop {
   }
 
   /** The deliveries one stream entry makes: a ticket event or a device alert, to each endpoint that takes its type. */
-  private payloadsOf(streamId: string, fields: string[], webhooks: Webhook[]): [Webhook, WebhookPayload][] {
+  private payloadsOf(tenantId: string, streamId: string, fields: string[], webhooks: Webhook[]): [Webhook, WebhookPayload][] {
     const alert = streamEntryToAlert(fields);
     const entry = alert ? undefined : streamEntryToEvent(streamId, fields);
     const type = alert ? `device.${alert.type}` : entry ? `ticket.${entry.event.event.type}` : undefined;
     if (!type) return [];
     return webhooks
-      .filter((w) => subscribed(w, type))
+      .filter((w) => subscribed(w, type) && (!w.partnerId || (entry !== undefined && entry.parties.includes(partnerSubject(w.partnerId)))))
       .map((webhook) => {
         const id = `${streamId}.${webhook.id}`;
-        const data: WebhookPayload['data'] = alert ? { streamId, alert } : { streamId, ticketNumber: entry!.event.ticketNumber, event: entry!.event.event };
+        // A partner's endpoint hears of its residents' tickets only, and of nobody else's residents in them.
+        const event = entry && webhook.partnerId ? redactEvent(partnerPrincipal(tenantId, webhook.partnerId), entry.event.event) : entry?.event.event;
+        const data: WebhookPayload['data'] = alert ? { streamId, alert } : { streamId, ticketNumber: entry!.event.ticketNumber, event: event! };
         return [webhook, { id, type, createdAt: alert ? alert.at : entry!.event.event.at, data }];
       });
   }

@@ -25,7 +25,8 @@ export class WebhookStore {
     this.records = new RecordHash(redis, (t) => tenantKeys(t).webhooks, 'Webhook');
   }
 
-  async create(tenantId: string, input: CreateWebhookInput, now: Date): Promise<CreatedWebhook> {
+  /** `partnerId`: registered by a partner, so it is sent only what concerns that partner's residents. */
+  async create(tenantId: string, input: CreateWebhookInput, now: Date, partnerId?: string): Promise<CreatedWebhook> {
     checkTargetUrl(input.url, this.allowPrivateTargets);
     const keys = tenantKeys(tenantId);
     // Deliveries start with the events after registration: the group starts at the stream's end.
@@ -35,7 +36,7 @@ export class WebhookStore {
       if (!String(error).includes('BUSYGROUP')) throw error;
     }
     const at = now.toISOString();
-    const webhook: Webhook = { id: `wh_${randomBytes(6).toString('hex')}`, url: input.url, events: input.events ?? ['*'], active: true, createdAt: at, updatedAt: at, ...(input.description ? { description: input.description } : {}) };
+    const webhook: Webhook = { id: `wh_${randomBytes(6).toString('hex')}`, url: input.url, events: input.events ?? ['*'], active: true, ...(partnerId ? { partnerId } : {}), createdAt: at, updatedAt: at, ...(input.description ? { description: input.description } : {}) };
     const secret = `whsec_${randomBytes(24).toString('base64url')}`;
     await this.redis.hset(keys.webhookSecrets, webhook.id, this.sealer.seal(Buffer.from(secret)));
     await this.records.insert(tenantId, webhook);

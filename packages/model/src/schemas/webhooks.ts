@@ -29,6 +29,7 @@ export const Webhook = Type.Object({
   events: Type.Array(WebhookEventType),
   description: Type.Optional(Type.String()),
   active: Type.Boolean(),
+  partnerId: Type.Optional(Type.String({ description: 'set when a partner registered it: it receives only events of that partner\'s residents\' tickets' })),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
