@@ -19,6 +19,8 @@ try {
     publishableKey: required('CIVICLOOP_PARTNER_PUBLISHABLE_KEY'),
     port,
     host: process.env.PORTAL_HOST ?? '127.0.0.1',
+    // Its mini-program's sign-in (POST /wechat/session), when it has one.
+    ...(process.env.WECHAT_APPID && process.env.WECHAT_APPSECRET ? { wechat: { appId: process.env.WECHAT_APPID, appSecret: process.env.WECHAT_APPSECRET } } : {}),
   });
   process.stdout.write(`Property portal with the report widget: ${portal.url} (sign in with any flat number, e.g. 3-2-1201)\n`);
 } catch (error) {

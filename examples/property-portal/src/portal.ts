@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { signToken } from '@civicloop/sdk';
+import { exchangeLoginCode, type WechatLogin } from './wechat-session.js';
 
 export interface PortalOptions {
   /** Where browsers reach the CivicLoop gateway (the widget script and API). */
@@ -20,6 +21,8 @@ export interface PortalOptions {
   estate?: { lat: number; lon: number };
   /** Places on the estate that get a printed QR entry code (the sheet at /codes). */
   places?: { name: string; lat: number; lon: number }[];
+  /** The estate's WeChat mini-program: its residents sign in at POST /wechat/session. Off when absent. */
+  wechat?: WechatLogin;
 }
 
 export interface RunningPortal {
@@ -124,14 +127,16 @@ export async function startPortal(options: PortalOptions): Promise<RunningPortal
 </body></html>`;
   }
 
-  async function readForm(request: IncomingMessage): Promise<URLSearchParams> {
+  /** A small request body (a sign-in form, a login code); anything past 4 KB is not read. */
+  async function readBody(request: IncomingMessage): Promise<string> {
     let body = '';
     for await (const chunk of request) {
       body += chunk;
       if (body.length > 4096) break;
     }
-    return new URLSearchParams(body);
+    return body;
   }
+  const readForm = async (request: IncomingMessage) => new URLSearchParams(await readBody(request));
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://portal');
@@ -155,6 +160,20 @@ export async function startPortal(options: PortalOptions): Promise<RunningPortal
       response.writeHead(303, { location: place ? `/?${place}` : '/', 'set-cookie': `${SESSION_COOKIE}=${encodeURIComponent(given)}.${sign(given).slice(given.length + 1)}; HttpOnly; SameSite=Lax; Path=/` }).end();
     } else if (request.method === 'POST' && url.pathname === '/logout') {
       response.writeHead(303, { location: '/', 'set-cookie': `${SESSION_COOKIE}=; Max-Age=0; Path=/` }).end();
+    } else if (request.method === 'POST' && url.pathname === '/wechat/session') {
+      // The mini-program's sign-in (examples/wechat-miniprogram): a wx.login code for a resident token.
+      if (!options.wechat) {
+        response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'this portal has no mini-program (set WECHAT_APPID and WECHAT_APPSECRET)' }));
+        return;
+      }
+      let code: unknown;
+      try {
+        code = (JSON.parse(await readBody(request)) as { code?: unknown } | null)?.code;
+      } catch {
+        code = undefined;
+      }
+      const answer = await exchangeLoginCode(options.wechat, options.secretKey, code);
+      response.writeHead(answer.status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(answer.body));
     } else if (request.method === 'GET' && url.pathname === '/civicloop/token') {
       // The widget's token-url: the signed-in resident's identity, signed with the partner secret.
       // The flat number is the portal's own id for them; the gateway keeps it in this partner's

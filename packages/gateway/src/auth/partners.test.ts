@@ -143,7 +143,7 @@ describe('partners: keys of their own', () => {
     const form = new URLSearchParams({ jurisdiction_id: gw.tenant.code, api_key: b.keys.secretKey, service_code: 'sanitation.bin_overflow', lat: '23.1291', long: '113.3244', description: 'Posted by an Open311 client of B' });
     const posted = await fetch(`${gw.url}/open311/v2/requests.json`, { method: 'POST', body: form });
     expect(posted.status).toBe(200);
-    const [{ service_request_id: number }] = (await posted.json()) as { service_request_id: string }[];
+    const [{ service_request_id: number }] = (await posted.json()) as [{ service_request_id: string }];
     const seen = await api(gw.url, 'GET', `/v1/tickets/by-number/${number}`, { auth: b.keys.secretKey });
     expect(seen.status).toBe(200);
     expect(seen.body.partnerId).toBe(b.id);
