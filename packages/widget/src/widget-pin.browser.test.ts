@@ -141,7 +141,9 @@ describe('<civicloop-report> with a map: the pin', { timeout: 90_000 }, () => {
       // It is the same problem: the resident follows it instead.
       await offered.locator(`[data-nearby="${litter.id}"] button`).click();
       await expect.poll(() => shadow(page).locator('[part="outcome"]').textContent()).toBe(`You follow report ${litter.number}: you will hear how it goes.`);
-      expect((await neighbour.tickets.get(litter.id)).followers).toEqual([RESIDENT]);
+      // Staff see who follows; the reporter sees that nobody of theirs does (other residents are not theirs to know).
+      expect((await new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey }).tickets.get(litter.id)).followers).toEqual([RESIDENT]);
+      expect((await neighbour.tickets.get(litter.id)).followers).toEqual([]);
 
       // A different problem 100 m north of the phone: reported where the pin was put.
       await shadow(page).getByRole('button', { name: 'Report another problem' }).click();
