@@ -51,8 +51,9 @@ export async function listTickets(store: TicketStore, principal: Principal, quer
   if (query.unitId) candidates.push(keys.index.unit(query.unitId));
   if (query.assigneeId) candidates.push(keys.index.assignee(query.assigneeId));
   if (query.channel) candidates.push(keys.index.channel(query.channel));
-  let source = keys.index.all;
-  if (candidates.length > 0) {
+  let source = candidates[0] ?? keys.index.all;
+  // Only a choice between indexes needs their sizes: one filter (or none) costs no round trip.
+  if (candidates.length > 1) {
     const sizes = await store.cardinalities(candidates);
     source = candidates[sizes.indexOf(Math.min(...sizes))]!;
   }
