@@ -15,8 +15,7 @@ import { finishOpenApiDocument } from './http/openapi-document.js';
 import { AddressLimits } from './http/address-limits.js';
 import { MediaUrls } from './media/media-urls.js';
 import { validatorCompiler } from './http/validation.js';
-import { defineCommitScript } from './redis/commit-script.js';
-import { defineCreateScript } from './redis/create-script.js';
+import { registerScripts } from './redis/scripts/index.js';
 import { catalogueRoutes } from './routes/catalogue.js';
 import { commandRoutes } from './routes/commands.js';
 import { directoryRoutes } from './routes/directory.js';
@@ -90,8 +89,7 @@ const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 /** Builds the HTTP API around a Redis connection; listening and shutdown are the caller's. */
 export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   const { config, redis } = options;
-  defineCommitScript(redis);
-  defineCreateScript(redis);
+  registerScripts(redis);
   const categories = new CategoryStore(redis, config.authCacheTtlMs);
   const directory = new DirectoryStore(redis, categories);
   const sealer = new Sealer(options.masterKey);

@@ -1,29 +1,9 @@
-import type { Redis, Cluster, ClientContext, Result } from 'ioredis';
-import { defineScript } from './define-script.js';
+import type { Redis, Cluster } from 'ioredis';
 
 /**
- * Takes what is due in a sorted set scored by time, by moving each member's score to the end of
- * a lease in the same script: no other process takes it meanwhile, and if the taker dies the
- * member becomes due again when the lease runs out. The taker sets the real next time (or removes
- * the member) when done.
+ * Members of `key` due at `now` (at most `limit`), now leased until `leaseUntil`: the script
+ * redis/scripts/lease-claim.ts, registered with the others (registerScripts).
  */
-const CLAIM = `
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
-for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], id) end
-return ids
-`;
-
-declare module 'ioredis' {
-  interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
-    civicloopLeaseClaim(numKeys: number, ...args: (string | number)[]): Result<string[], Context>;
-  }
-}
-
-export function defineLeaseClaim(redis: Redis | Cluster): void {
-  defineScript(redis, 'civicloopLeaseClaim', CLAIM);
-}
-
-/** Members of `key` due at `now` (at most `limit`), now leased until `leaseUntil`. */
 export function claimDue(redis: Redis | Cluster, key: string, now: number, leaseUntil: number, limit: number): Promise<string[]> {
   return redis.civicloopLeaseClaim(1, key, now, leaseUntil, limit);
 }

@@ -1,9 +1,8 @@
-import type { ClientContext, Result } from 'ioredis';
 import { CivicLoopError, calendarDay, type Actor, type BlackSpot, type BlackSpotInspectionInput, type Principal } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
 import type { Services } from '../services.js';
 import type { TicketService } from '../tickets/ticket-service.js';
-import { defineScript } from '../redis/define-script.js';
+import { registerScripts } from '../redis/scripts/index.js';
 
 /** Grid cells of 0.002 degrees: about 220 m north to south, 200 m east to west at Guangzhou. */
 const CELL_DEGREES = 0.002;
@@ -17,55 +16,6 @@ function cellCenter(cell: string): { lat: number; lon: number } {
   const [row, column] = cell.split(':').map(Number) as [number, number];
   const round = (n: number) => Math.round(n * 1e6) / 1e6;
   return { lat: round((row + 0.5) * CELL_DEGREES), lon: round((column + 0.5) * CELL_DEGREES) };
-}
-
-/**
- * Notes one counted batch's reports, all cells in one call. A cell with an open spot adds to the
- * spot's activity (count and newest ticket, kept beside the record so an inspection rewriting the
- * record cannot lose them). Otherwise the cell's days outside the window are pruned, the rest
- * summed, and at the threshold the cell is coded: slot, record and activity land together.
- *
- * KEYS: open spots by cell, records, code sequence, activity, then one day-count hash per cell.
- * ARGV: threshold, cell key ttl ms, code prefix, then per cell: cell, count, at, first day of
- * its window, month, record template ("__CODE__" and "__TOTAL__" filled in here).
- */
-const NOTE = `
-local threshold = tonumber(ARGV[1])
-local opened = {}
-for c = 5, #KEYS do
-  local a = 4 + (c - 5) * 6
-  local cell, count, at, firstDay, month = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
-  local cellKey = KEYS[c]
-  redis.call('PEXPIRE', cellKey, ARGV[2])
-  local code = redis.call('HGET', KEYS[1], cell)
-  if code then
-    redis.call('HINCRBY', KEYS[4], code .. ':n', count)
-    local last = redis.call('HGET', KEYS[4], code .. ':at')
-    if (not last) or last < at then redis.call('HSET', KEYS[4], code .. ':at', at) end
-  else
-    local days = redis.call('HGETALL', cellKey)
-    local total = 0
-    for i = 1, #days, 2 do
-      if days[i] < firstDay then redis.call('HDEL', cellKey, days[i]) else total = total + tonumber(days[i + 1]) end
-    end
-    if total >= threshold then
-      local n = redis.call('HINCRBY', KEYS[3], month, 1)
-      code = ARGV[3] .. month .. '-' .. string.format('%03d', n)
-      redis.call('HSET', KEYS[1], cell, code)
-      local doc = string.gsub(string.gsub(ARGV[a + 5], '__CODE__', code), '"__TOTAL__"', tostring(total))
-      redis.call('HSET', KEYS[2], code, doc)
-      redis.call('HSET', KEYS[4], code .. ':n', 0, code .. ':at', at)
-      opened[#opened + 1] = code
-    end
-  end
-end
-return opened
-`;
-
-declare module 'ioredis' {
-  interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
-    civicloopBlackSpotNote(numKeys: number, ...args: (string | number)[]): Result<string[], Context>;
-  }
 }
 
 /** The record as stored: what only an opening or an inspection changes. */
@@ -85,7 +35,7 @@ function withActivity(stored: StoredBlackSpot, [since, lastAt, escalatedAt]: (st
  */
 export class BlackSpots {
   constructor(private readonly services: Services) {
-    defineScript(services.redis, 'civicloopBlackSpotNote', NOTE);
+    registerScripts(services.redis);
   }
 
   private async get(tenantId: string, code: string): Promise<BlackSpot | undefined> {

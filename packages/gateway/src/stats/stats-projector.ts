@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { TicketEvent } from '@civicloop/model';
-import type { ClientContext, Result } from 'ioredis';
 import { PollingLoop } from '../background.js';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
 import type { Services } from '../services.js';
@@ -9,32 +8,7 @@ import { containingZones } from '../tickets/router.js';
 import { applyEvent, difference, newAttribution, type Attribution, type ReportFacts } from './attribution.js';
 import { BlackSpots, cellOf } from './black-spots.js';
 import { WorkforceStats } from './workforce.js';
-import { defineScript } from '../redis/define-script.js';
-
-/**
- * Applies a batch only if the cursor is still where the batch started: two projectors never count
- * one event twice. KEYS: cursor, attribution keys..., bucket keys... ARGV: expected cursor, new
- * cursor, attribution count, attributions (JSON)..., then per bucket: field count, field, delta...
- */
-const APPLY = `
-if (redis.call('GET', KEYS[1]) or '0-0') ~= ARGV[1] then return 0 end
-local n = tonumber(ARGV[3])
-for i = 1, n do redis.call('SET', KEYS[1 + i], ARGV[3 + i]) end
-local a = 4 + n
-for b = 2 + n, #KEYS do
-  local fields = tonumber(ARGV[a])
-  for f = 1, fields do redis.call('HINCRBY', KEYS[b], ARGV[a + f * 2 - 1], ARGV[a + f * 2]) end
-  a = a + 1 + fields * 2
-end
-redis.call('SET', KEYS[1], ARGV[2])
-return 1
-`;
-
-declare module 'ioredis' {
-  interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
-    civicloopStatsApply(numKeys: number, ...args: (string | number)[]): Result<number, Context>;
-  }
-}
+import { registerScripts } from '../redis/scripts/index.js';
 
 const BATCH = 500;
 const LOCK_MS = 15_000;
@@ -64,7 +38,7 @@ export class StatsProjector {
     private readonly services: Services,
     log: { warn(obj: object, msg: string): void },
   ) {
-    defineScript(services.redis, 'civicloopStatsApply', APPLY);
+    registerScripts(services.redis);
     this.blackSpots = new BlackSpots(services);
     this.workforce = new WorkforceStats(services);
     this.loop = new PollingLoop('statistics pass', () => this.runOnce(), log);

@@ -1,51 +1,8 @@
-import type { ClientContext, Result } from 'ioredis';
 import { calendarDay, type Staff } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
 import type { Services } from '../services.js';
 import { NONE } from './attribution.js';
-import { defineScript } from '../redis/define-script.js';
-
-/**
- * Marks workers present on a day, each once: a member new to the day's set adds one to its
- * unit's `present` counter, and the unit's roster is raised to at least that.
- * KEYS: day's counters, day's present set. ARGV: set ttl ms, then per worker: unit, staff id.
- */
-const MARK_PRESENT = `
-for i = 2, #ARGV, 2 do
-  if redis.call('SADD', KEYS[2], ARGV[i] .. '|' .. ARGV[i + 1]) == 1 then
-    local present = redis.call('HINCRBY', KEYS[1], 'present|' .. ARGV[i], 1)
-    local roster = tonumber(redis.call('HGET', KEYS[1], 'roster|' .. ARGV[i]) or '0')
-    if roster < present then redis.call('HSET', KEYS[1], 'roster|' .. ARGV[i], present) end
-  end
-end
-redis.call('PEXPIRE', KEYS[2], ARGV[1])
-return 1
-`;
-
-/**
- * One sample of the day: each unit's roster is raised to its current number of workers (so it
- * is the largest the unit had that day), and each unit's vehicles are counted, online or not.
- * KEYS: day's counters. ARGV: roster pair count, (unit, workers)..., then (unit, vehicles, online)...
- */
-const SAMPLE = `
-local pairs = tonumber(ARGV[1])
-for i = 2, 1 + pairs * 2, 2 do
-  local roster = tonumber(redis.call('HGET', KEYS[1], 'roster|' .. ARGV[i]) or '0')
-  if roster < tonumber(ARGV[i + 1]) then redis.call('HSET', KEYS[1], 'roster|' .. ARGV[i], ARGV[i + 1]) end
-end
-for i = 2 + pairs * 2, #ARGV, 3 do
-  redis.call('HINCRBY', KEYS[1], 'vehicleSamples|' .. ARGV[i], ARGV[i + 1])
-  redis.call('HINCRBY', KEYS[1], 'vehiclesOnline|' .. ARGV[i], ARGV[i + 2])
-end
-return 1
-`;
-
-declare module 'ioredis' {
-  interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
-    civicloopMarkPresent(numKeys: number, ...args: (string | number)[]): Result<number, Context>;
-    civicloopWorkforceSample(numKeys: number, ...args: (string | number)[]): Result<number, Context>;
-  }
-}
+import { registerScripts } from '../redis/scripts/index.js';
 
 const DAY_MS = 86_400_000;
 
@@ -60,8 +17,7 @@ const rostered = (person: Staff | undefined): person is Staff & { unitId: string
  */
 export class WorkforceStats {
   constructor(private readonly services: Services) {
-    defineScript(services.redis, 'civicloopMarkPresent', MARK_PRESENT);
-    defineScript(services.redis, 'civicloopWorkforceSample', SAMPLE);
+    registerScripts(services.redis);
   }
 
   private async dayOf(tenantId: string, at: Date): Promise<string> {

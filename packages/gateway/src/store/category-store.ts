@@ -1,4 +1,4 @@
-import type { Redis, Cluster, ClientContext, Result } from 'ioredis';
+import type { Redis, Cluster } from 'ioredis';
 import {
   CivicLoopError,
   TenantCatalogue,
@@ -9,31 +9,11 @@ import {
   type CategoryDefinition,
   type CategoryLookup,
 } from '@civicloop/model';
-import { defineScript } from '../redis/define-script.js';
+import { registerScripts } from '../redis/scripts/index.js';
 import { tenantKeys } from '../redis/keys.js';
 import { TtlCache } from './ttl-cache.js';
 
 type Client = Redis | Cluster;
-
-/**
- * Writes one category's definition if it is still at the version the writer read, so two admins
- * changing the same category at once cannot lose one change to the other.
- *
- * KEYS: the tenant's categories hash. ARGV: code, expected version (0: never defined), JSON.
- * Returns the new version, or -1 when the category has moved on.
- */
-const WRITE_LUA = `
-local current = tonumber(redis.call('HGET', KEYS[1], 'v:' .. ARGV[1]) or '0')
-if current ~= tonumber(ARGV[2]) then return -1 end
-redis.call('HSET', KEYS[1], 'c:' .. ARGV[1], ARGV[3], 'v:' .. ARGV[1], current + 1)
-return current + 1
-`;
-
-declare module 'ioredis' {
-  interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
-    civicloopWriteCategory(numKeys: 1, key: string, code: string, expectedVersion: string, json: string): Result<number, Context>;
-  }
-}
 
 /**
  * How often a change is made again on a category that moved on while it was being made. Each
@@ -58,7 +38,7 @@ export class CategoryStore {
     cacheTtlMs: number,
   ) {
     this.cache = new TtlCache(cacheTtlMs);
-    defineScript(redis, 'civicloopWriteCategory', WRITE_LUA);
+    registerScripts(redis);
   }
 
   async catalogue(tenantId: string): Promise<TenantCatalogue> {

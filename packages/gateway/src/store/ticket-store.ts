@@ -13,6 +13,7 @@ import { tenantKeys, type TenantKeys } from '../redis/keys.js';
 import { indexDiff, indexMembership, partnersOf } from './indexes.js';
 import { partnerSubject } from '../auth/partner-scope.js';
 import { createTicketRecord } from '../redis/create-script.js';
+import { registerScripts } from '../redis/scripts/index.js';
 import { waitForReplicas, type ReplicaWait } from '../redis/wait-replicas.js';
 import { readPipeline } from '../redis/read-pipeline.js';
 
@@ -57,7 +58,10 @@ export class TicketStore {
   constructor(
     private readonly redis: Client,
     private readonly options: TicketStoreOptions,
-  ) {}
+  ) {
+    // Its writes are the commit and create scripts.
+    registerScripts(redis);
+  }
 
   keys(tenantId: string): TenantKeys {
     return tenantKeys(tenantId);

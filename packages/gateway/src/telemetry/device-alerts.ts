@@ -1,27 +1,9 @@
-import type { ClientContext, Result } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DeviceAlert, DeviceAlertType, Device, PositionRecord, Principal, Ticket } from '@civicloop/model';
-import { defineScript } from '../redis/define-script.js';
+import { registerScripts } from '../redis/scripts/index.js';
 import { tenantKeys } from '../redis/keys.js';
 import type { Services } from '../services.js';
 import type { TicketService } from '../tickets/ticket-service.js';
-
-/**
- * Writes an alert once: the marker (device, type, alarm, time) is set with the stream entry in
- * one step, so a redelivered message neither loses nor repeats it.
- * KEYS: marker, events. ARGV: marker ttl seconds, stream max length, alert json.
- */
-const RAISE = `
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) == false then return 0 end
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'a', ARGV[3])
-return 1
-`;
-
-declare module 'ioredis' {
-  interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
-    civicloopRaiseAlert(numKeys: number, ...args: string[]): Result<number, Context>;
-  }
-}
 
 const MARKER_TTL_SECONDS = 7 * 86_400;
 
@@ -63,7 +45,7 @@ export class DeviceAlerts {
     private readonly tickets: TicketService,
     private readonly log: FastifyBaseLogger,
   ) {
-    defineScript(services.redis, 'civicloopRaiseAlert', RAISE);
+    registerScripts(services.redis);
   }
 
   /**

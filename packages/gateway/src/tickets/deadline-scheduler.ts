@@ -1,25 +1,12 @@
-import type { Redis, Cluster, ClientContext, Result } from 'ioredis';
+import type { Redis, Cluster } from 'ioredis';
 import { applyDueMilestone, nextMilestone } from '@civicloop/model';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
 import { PollingLoop } from '../background.js';
-import { claimDue, defineLeaseClaim } from '../redis/lease-claim.js';
+import { claimDue } from '../redis/lease-claim.js';
 import type { Services } from '../services.js';
-import { defineScript } from '../redis/define-script.js';
+import { registerScripts } from '../redis/scripts/index.js';
 
 type Client = Redis | Cluster;
-
-/** Puts a claimed ticket back at its true next time, unless a commit has rescheduled it meanwhile. */
-const SETTLE = `
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
-if ARGV[3] == '' then redis.call('ZREM', KEYS[1], ARGV[1]) else redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1]) end
-return 1
-`;
-
-declare module 'ioredis' {
-  interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
-    civicloopTimersSettle(numKeys: number, ...args: (string | number)[]): Result<number, Context>;
-  }
-}
 
 const BATCH = 200;
 const LEASE_MS = 30_000;
@@ -38,8 +25,7 @@ export class DeadlineScheduler {
     private readonly services: Services,
     log: { warn(obj: object, msg: string): void },
   ) {
-    defineLeaseClaim(services.redis);
-    defineScript(services.redis, 'civicloopTimersSettle', SETTLE);
+    registerScripts(services.redis);
     this.loop = new PollingLoop('deadline scheduler pass', () => this.runOnce(), log);
   }
 

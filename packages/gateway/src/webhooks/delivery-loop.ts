@@ -1,36 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis, Cluster, ClientContext, Result } from 'ioredis';
+import type { Redis, Cluster } from 'ioredis';
 import type { Webhook, WebhookPayload } from '@civicloop/model';
 import type { GatewayConfig } from '../config.js';
 import { PollingLoop } from '../background.js';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
 import { streamEntryToAlert, streamEntryToEvent } from '../store/ticket-store.js';
-import { claimDue, defineLeaseClaim } from '../redis/lease-claim.js';
+import { claimDue } from '../redis/lease-claim.js';
 import { signPayload, SIGNATURE_HEADER } from './signature.js';
 import { partnerPrincipal, partnerSubject } from '../auth/partner-scope.js';
 import { redactEvent } from '../tickets/visibility.js';
 import { postWebhook } from './post-webhook.js';
 import { WEBHOOK_GROUP, WebhookStore } from './webhook-store.js';
-import { defineScript } from '../redis/define-script.js';
+import { registerScripts } from '../redis/scripts/index.js';
 
 type Client = Redis | Cluster;
 type Log = { warn(obj: object, msg: string): void };
-
-/** Creates a delivery once: its id is derived from the event and the endpoint, so a re-read stream entry adds nothing. */
-const ENQUEUE = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'payload', ARGV[1], 'webhookId', ARGV[2], 'type', ARGV[3], 'createdAt', ARGV[4], 'state', 'pending', 'attempts', '[]', 'nextAttemptAt', ARGV[4])
-redis.call('ZADD', KEYS[2], 'NX', ARGV[5], ARGV[6])
-redis.call('LPUSH', KEYS[3], ARGV[6])
-redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[7]) - 1)
-return 1
-`;
-
-declare module 'ioredis' {
-  interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
-    civicloopWebhookEnqueue(numKeys: number, ...args: (string | number)[]): Result<number, Context>;
-  }
-}
 
 const BATCH = 100;
 const KEEP_FINISHED_SECONDS = 7 * 86_400;
@@ -62,8 +46,7 @@ export class WebhookDeliveryLoop {
     log: Log,
     private readonly now: () => Date = () => new Date(),
   ) {
-    defineScript(redis, 'civicloopWebhookEnqueue', ENQUEUE);
-    defineLeaseClaim(redis);
+    registerScripts(redis);
     this.loop = new PollingLoop('webhook pass', () => this.runOnce(), log);
   }
 

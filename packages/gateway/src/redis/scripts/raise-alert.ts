@@ -1,0 +1,22 @@
+import type { ClientContext, Result } from 'ioredis';
+import type { RedisScript } from './script.js';
+
+/**
+ * Writes an alert once: the marker (device, type, alarm, time) is set with the stream entry in
+ * one step, so a redelivered message neither loses nor repeats it.
+ * KEYS: marker, events. ARGV: marker ttl seconds, stream max length, alert json.
+ */
+export const raiseAlert: RedisScript = {
+  name: 'civicloopRaiseAlert',
+  lua: `
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) == false then return 0 end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'a', ARGV[3])
+return 1
+`,
+};
+
+declare module 'ioredis' {
+  interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
+    civicloopRaiseAlert(numKeys: number, ...args: string[]): Result<number, Context>;
+  }
+}
