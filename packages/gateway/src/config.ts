@@ -1,96 +1,6 @@
 import path from 'node:path';
 import { CivicLoopError } from '@civicloop/model';
 
-/**
- * Every setting of the gateway, read from the environment once at start-up. Each entry names its
- * variable, default and meaning; docs/configuration.md lists them and a test keeps the two equal.
- */
-export interface GatewayConfig {
-  port: number;
-  demoPortalPort: number;
-  demoConsolePort: number;
-  demoWorkerAppPort: number;
-  blackSpotThreshold: number;
-  blackSpotWindowDays: number;
-  blackSpotQuietDays: number;
-  blackSpotEscalateDays: number;
-  schedulerEnabled: boolean;
-  schedulerPollMs: number;
-  fleetSampleSeconds: number;
-  duplicateRadiusMeters: number;
-  duplicateWindowHours: number;
-  webhooksEnabled: boolean;
-  webhookPollMs: number;
-  webhookTimeoutMs: number;
-  webhookRetryBaseMs: number;
-  webhookMaxAttempts: number;
-  webhookAllowPrivateTargets: boolean;
-  host: string;
-  redisUrl: string | undefined;
-  redisCluster: boolean;
-  redisWaitReplicas: number;
-  redisWaitTimeoutMs: number;
-  embeddedRedisPort: number;
-  dataDir: string;
-  logLevel: string;
-  masterKey: string | undefined;
-  operatorToken: string | undefined;
-  brokerHookToken: string | undefined;
-  bodyLimitBytes: number;
-  idempotencyTtlSeconds: number;
-  tokenMaxTtlSeconds: number;
-  authCacheTtlMs: number;
-  streamMaxLen: number;
-  shutdownGraceMs: number;
-  sseHeartbeatMs: number;
-  publicUrl: string | undefined;
-  mqttPort: number;
-  mqttWsPort: number;
-  mqttEnabled: boolean;
-  mqttBrokerUrl: string | undefined;
-  mqttBrokerUsername: string | undefined;
-  mqttBrokerPassword: string | undefined;
-  mqttBrokerClientId: string | undefined;
-  mqttBrokerShareGroup: string;
-  mqttBrokerSubscribers: number;
-  mqttBrokerSessionExpirySeconds: number;
-  mqttBrokerDynsec: boolean;
-  mqttBrokerDynsecTimeoutMs: number;
-  deviceOfflineSeconds: number;
-  telemetryMaxPayloadBytes: number;
-  mqttPreAuthMaxBytes: number;
-  mqttConnectTimeoutMs: number;
-  mqttMaxPendingPerAddress: number;
-  /** false: no JT/T 808 listener. Programmatically 0 picks a free port; from the environment 0 means off. */
-  jt808Port: number | false;
-  jt808AuthTimeoutMs: number;
-  jt808IdleSeconds: number;
-  jt808MaxMessageBytes: number;
-  trackMaxLen: number;
-  arrivalEnterMeters: number;
-  arrivalExitMeters: number;
-  arrivalDwellSeconds: number;
-  dispatchRadiusMeters: number;
-  mediaDir: string | undefined;
-  mediaMaxBytes: number;
-  mediaS3Endpoint: string | undefined;
-  mediaS3Bucket: string | undefined;
-  mediaS3Region: string;
-  mediaS3AccessKeyId: string | undefined;
-  mediaS3SecretAccessKey: string | undefined;
-  mediaS3PathStyle: boolean;
-  geocoder: 'none' | 'nominatim' | 'amap';
-  geocoderUrl: string | undefined;
-  geocoderKey: string | undefined;
-  geocoderTimeoutMs: number;
-  geocoderCacheSeconds: number;
-  rateLimitPerKey: number;
-  rateLimitPerAddress: number;
-  rateLimitAuthFailuresPerAddress: number;
-  rateLimitKeylessPerAddress: number;
-  trustProxy: boolean | number | string;
-}
-
 type Parser<T> = (raw: string, name: string) => T;
 
 const integer =
@@ -170,15 +80,8 @@ const logLevel: Parser<string> = (raw, name) => {
   return raw;
 };
 
-interface Setting<K extends keyof GatewayConfig> {
-  key: K;
-  env: string;
-  default: string | undefined;
-  parse: Parser<NonNullable<GatewayConfig[K]>>;
-  doc: string;
-}
-
-const setting = <K extends keyof GatewayConfig>(s: Setting<K>) => s;
+/** One setting: the config key, its variable, its default (unset: undefined), how it is read and what it does. */
+const setting = <const K extends string, T, const D extends string | undefined>(s: { key: K; env: string; default: D; parse: Parser<T>; doc: string }) => s;
 
 export const SETTINGS = [
   setting({ key: 'port', env: 'PORT', default: '8080', parse: integer(0, 65535), doc: 'HTTP port (0 picks a free one).' }),
@@ -264,6 +167,16 @@ export const SETTINGS = [
   setting({ key: 'trustProxy', env: 'TRUST_PROXY', default: 'false', parse: trustProxy, doc: 'Behind a load balancer or reverse proxy: true (trust X-Forwarded-For from any hop), a number of hops, or the proxies\' addresses / CIDRs (10.0.0.0/8,127.0.0.1). Per-address limits then count the client, not the proxy. Leave false when clients connect directly, or any client could pick its address.' }),
   setting({ key: 'rateLimitPerAddress', env: 'RATE_LIMIT_PER_ADDRESS', default: '3000', parse: integer(0, 10_000_000), doc: 'Requests a minute one client address may make to one gateway (0: no limit).' }),
 ] as const;
+
+type Setting = (typeof SETTINGS)[number];
+
+/**
+ * Every setting of the gateway, read from the environment once at start-up: derived from
+ * SETTINGS, so a setting is written once (its key, variable, default, parser and meaning);
+ * docs/configuration.md lists them and a test keeps the two equal. A setting without a default is
+ * undefined when its variable is unset.
+ */
+export type GatewayConfig = { -readonly [S in Setting as S['key']]: S['default'] extends string ? ReturnType<S['parse']> : ReturnType<S['parse']> | undefined };
 
 /** Parses and validates the whole configuration; the first bad variable is named in the error. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<GatewayConfig> = {}): GatewayConfig {
