@@ -33,7 +33,7 @@ import { cpuMs } from './process-cpu.js';
 import { jobFile, runPublisher, type PublisherResult } from './run-publisher.js';
 import { nativeTopic } from '@civicloop/model';
 import { findNearestWorker, freePort, startRedisServer, tenantKeys } from '@civicloop/gateway';
-import { Jt808Terminal } from '../../test-support/jt808-terminal.js';
+import { Jt808Terminal } from '@civicloop/test-support/jt808-terminal.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');

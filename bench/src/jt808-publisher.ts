@@ -7,7 +7,7 @@
 // The terminal is the test suite's simulator (test-support/jt808-terminal.ts), written from the
 // standard rather than from the gateway's codec.
 import { readFileSync } from 'node:fs';
-import { Jt808Terminal } from '../../test-support/jt808-terminal.js';
+import { Jt808Terminal } from '@civicloop/test-support/jt808-terminal.js';
 
 interface Job {
   port: number;

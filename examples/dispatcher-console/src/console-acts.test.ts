@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { nativeTopic } from '@civicloop/model';
 import { CivicLoop, signToken } from '@civicloop/sdk';
-import { BIN_REPORT, startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
-import { launchChromium, accessibilityViolations } from '../../../test-support/browser.js';
+import { BIN_REPORT, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { launchChromium, accessibilityViolations } from '@civicloop/test-support/browser.js';
 import { startConsole } from './console.js';
 
 // The command centre acting through its console in Chromium: a dispatcher dispatches to a

@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { CivicLoop } from '@civicloop/sdk';
-import { BIN_REPORT, startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
-import { accessibilityViolations, cspComplaints, launchChromiumWithWebGL } from '../../../test-support/browser.js';
-import { serveTiles } from '../../../test-support/tiles.js';
+import { BIN_REPORT, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { accessibilityViolations, cspComplaints, launchChromiumWithWebGL } from '@civicloop/test-support/browser.js';
+import { serveTiles } from '@civicloop/test-support/tiles.js';
 import { startConsole, type ConsoleMapOptions, type ConsoleOperator } from './console.js';
 
 const publicDir = new URL('../dist/public/', import.meta.url);

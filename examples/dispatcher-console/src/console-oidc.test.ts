@@ -5,8 +5,8 @@ import Provider from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { CivicLoop } from '@civicloop/sdk';
-import { BIN_REPORT, startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
-import { launchChromium } from '../../../test-support/browser.js';
+import { BIN_REPORT, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { launchChromium } from '@civicloop/test-support/browser.js';
 import { startConsole } from './console.js';
 
 // Staff sign in to the console with a real OpenID Connect provider (node-oidc-provider, with its

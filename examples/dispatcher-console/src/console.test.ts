@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { CivicLoop } from '@civicloop/sdk';
-import { BIN_REPORT, startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
-import { cspComplaints, launchChromium } from '../../../test-support/browser.js';
+import { BIN_REPORT, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { cspComplaints, launchChromium } from '@civicloop/test-support/browser.js';
 import { startConsole } from './console.js';
 
 const publicDir = new URL('../dist/public/', import.meta.url);

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { seedDemo, type DemoTenant } from '@civicloop/gateway';
 import { CivicLoop } from '@civicloop/sdk';
-import { startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
-import { launchChromium } from '../../../test-support/browser.js';
-import { reportInPortal } from '../../../test-support/portal.js';
+import { startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { launchChromium } from '@civicloop/test-support/browser.js';
+import { reportInPortal } from '@civicloop/test-support/portal.js';
 import { runSimulation } from '../../fleet-simulator/src/simulate.js';
 import { startPortal, type RunningPortal } from './portal.js';
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { CivicLoop, type PartnerKeys } from '@civicloop/sdk';
-import { startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
-import { cspComplaints, launchChromium } from '../../../test-support/browser.js';
-import { reportInPortal } from '../../../test-support/portal.js';
-import { chooseCategory } from '../../../test-support/widget.js';
+import { startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { cspComplaints, launchChromium } from '@civicloop/test-support/browser.js';
+import { reportInPortal } from '@civicloop/test-support/portal.js';
+import { chooseCategory } from '@civicloop/test-support/widget.js';
 import jsQR from 'jsqr';
 import sharp from 'sharp';
 import { startPortal, type RunningPortal } from './portal.js';

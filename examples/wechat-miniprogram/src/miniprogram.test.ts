@@ -11,9 +11,9 @@ import { setupServer } from 'msw/node';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PartnerKeys, TenantKeys, Ticket } from '@civicloop/model';
-import { api } from '../../../test-support/gateway-harness.js';
-import { CrashableGateway } from '../../../test-support/gateway-process.js';
-import { wxRuntime } from '../../../test-support/wx-runtime.js';
+import { api } from '@civicloop/test-support/gateway-harness.js';
+import { CrashableGateway } from '@civicloop/test-support/gateway-process.js';
+import { wxRuntime } from '@civicloop/test-support/wx-runtime.js';
 import { startPortal, type RunningPortal } from '../../property-portal/src/portal.js';
 
 /**

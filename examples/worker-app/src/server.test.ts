@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
-import { startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
+import { startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { WORKER_COOKIE } from './demo-sign-in.js';
 import { startWorkerApp } from './server.js';
 

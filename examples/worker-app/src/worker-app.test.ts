@@ -5,8 +5,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { CivicLoop, type Ticket } from '@civicloop/sdk';
-import { BIN_REPORT, startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
-import { CHROMIUM, launchChromium, accessibilityViolations } from '../../../test-support/browser.js';
+import { BIN_REPORT, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { CHROMIUM, launchChromium, accessibilityViolations } from '@civicloop/test-support/browser.js';
 import { startWorkerApp } from './server.js';
 
 // A worker on a phone (Chromium with a phone's viewport, touch and position) against a real

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { BIN_REPORT, api, startTestRedis } from '../../../test-support/gateway-harness.js';
+import { BIN_REPORT, api, startTestRedis } from '@civicloop/test-support/gateway-harness.js';
 import { loadConfig } from './config.js';
 import { seedDemo } from './demo.js';
 import { startGateway } from './server.js';

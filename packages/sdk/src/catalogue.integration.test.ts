@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
+import { startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { CivicLoop } from './client.js';
 import { ConflictError, InvalidRequestError, PermissionDeniedError } from './errors.js';
 import { signToken, type CategoryDefinition } from './index.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN_REPORT, startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
+import { BIN_REPORT, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { CivicLoop } from './client.js';
 import { AuthenticationError, ConflictError, ConnectionError, InvalidRequestError } from './errors.js';
 import { signToken } from '@civicloop/model';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken, type RealtimeMessage } from './index.js';
-import { startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
+import { startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { CivicLoop } from './client.js';
 import { ConflictError } from './errors.js';
 

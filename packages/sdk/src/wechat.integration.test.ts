@@ -7,8 +7,8 @@ import { build } from 'esbuild';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop, signToken } from './index.js';
-import { startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
-import { wxRuntime } from '../../../test-support/wx-runtime.js';
+import { startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { wxRuntime } from '@civicloop/test-support/wx-runtime.js';
 
 // @civicloop/sdk/wechat as a mini-program runs it: the built package bundled as a mini-program's
 // npm build does, evaluated in a JavaScript context that has what the mini-program runtime has

@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
 import { signToken } from '@civicloop/model';
 import { fromWgs84 } from '@civicloop/model/crs';
-import { startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
-import { accessibilityViolations, CSP_RECORDER, launchChromium, send, serveHost, violations } from '../../../test-support/browser.js';
-import { serveTiles } from '../../../test-support/tiles.js';
-import { chooseCategory } from '../../../test-support/widget.js';
+import { startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { accessibilityViolations, CSP_RECORDER, launchChromium, send, serveHost, violations } from '@civicloop/test-support/browser.js';
+import { serveTiles } from '@civicloop/test-support/tiles.js';
+import { chooseCategory } from '@civicloop/test-support/widget.js';
 
 // The resident's small map: real Chromium, the widget as shipped (dist/), a real gateway whose
 // geocoder is a stand-in speaking Nominatim's documented format, and tiles served by the test.

@@ -7,9 +7,9 @@ import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playw
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
 import { signToken, type Ticket } from '@civicloop/model';
-import { api, startTestGateway, type TestGateway } from '../../../test-support/gateway-harness.js';
-import { accessibilityViolations, CSP_RECORDER, launchChromium, send, serveHost, violations } from '../../../test-support/browser.js';
-import { chooseCategory } from '../../../test-support/widget.js';
+import { api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { accessibilityViolations, CSP_RECORDER, launchChromium, send, serveHost, violations } from '@civicloop/test-support/browser.js';
+import { chooseCategory } from '@civicloop/test-support/widget.js';
 
 // Real Chromium against the real gateway, the widget as shipped (dist/, built by npm test).
 const here = path.dirname(fileURLToPath(import.meta.url));

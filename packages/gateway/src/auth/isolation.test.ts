@@ -1,6 +1,6 @@
 import { signToken } from '@civicloop/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN_REPORT, api, startTestGateway, type TestGateway, type TestTenant } from '../../../../test-support/gateway-harness.js';
+import { BIN_REPORT, api, startTestGateway, type TestGateway, type TestTenant } from '@civicloop/test-support/gateway-harness.js';
 
 let gw: TestGateway;
 let other: TestTenant;

@@ -2,9 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SseParser } from '../../../sdk/src/sse.js';
-import { BIN_REPORT, api, startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
-import { twoPartners, type PartnerFixture } from '../../../../test-support/partners.js';
-import { sampleOf, type Schema } from '../../../../test-support/schema-sample.js';
+import { BIN_REPORT, api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { twoPartners, type PartnerFixture } from '@civicloop/test-support/partners.js';
+import { sampleOf, type Schema } from '@civicloop/test-support/schema-sample.js';
 
 /**
  * One partner (property platform) must not see, act on or hear of anything of another's

@@ -1,8 +1,8 @@
 import { signToken } from '@civicloop/model';
 import { CivicLoop } from '@civicloop/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN_REPORT, api, startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
-import { twoPartners, type PartnerFixture } from '../../../../test-support/partners.js';
+import { BIN_REPORT, api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { twoPartners, type PartnerFixture } from '@civicloop/test-support/partners.js';
 
 let gw: TestGateway;
 let a: PartnerFixture;

@@ -1,9 +1,9 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN_REPORT, api, digestRedis, startTestGateway, startTestRedis, type TestGateway, type TestRedis } from '../../../../test-support/gateway-harness.js';
-import { hostile, hostileText, type Hints, type Schema } from '../../../../test-support/fuzz.js';
-import { readOpen311Xml } from '../../../../test-support/open311-xml.js';
+import { BIN_REPORT, api, digestRedis, startTestGateway, startTestRedis, type TestGateway, type TestRedis } from '@civicloop/test-support/gateway-harness.js';
+import { hostile, hostileText, type Hints, type Schema } from '@civicloop/test-support/fuzz.js';
+import { readOpen311Xml } from '@civicloop/test-support/open311-xml.js';
 import { CATEGORIES } from '@civicloop/model';
 
 /**

@@ -3,8 +3,8 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
-import { api, digestRedis, startTestGateway, startTestRedis, type TestGateway, type TestRedis } from '../../../../test-support/gateway-harness.js';
-import { HOSTILE_NUMBERS, HOSTILE_STRINGS, anyJson } from '../../../../test-support/fuzz.js';
+import { api, digestRedis, startTestGateway, startTestRedis, type TestGateway, type TestRedis } from '@civicloop/test-support/gateway-harness.js';
+import { HOSTILE_NUMBERS, HOSTILE_STRINGS, anyJson } from '@civicloop/test-support/fuzz.js';
 
 /**
  * Every telemetry topic and format, with hostile payloads, from an authenticated device with a

@@ -2,8 +2,8 @@ import mqtt from 'mqtt';
 import sharp from 'sharp';
 import { nativeTopic } from '@civicloop/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN_REPORT, api, snapshotRedis, startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
-import { Jt808Terminal, locationBody } from '../../../../test-support/jt808-terminal.js';
+import { BIN_REPORT, api, snapshotRedis, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { Jt808Terminal, locationBody } from '@civicloop/test-support/jt808-terminal.js';
 
 /**
  * One contract for retries: every POST either replays its first result for a repeated

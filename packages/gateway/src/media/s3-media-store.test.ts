@@ -6,7 +6,7 @@ import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.js';
 import { freePort } from '../redis/embedded-redis.js';
-import { startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
+import { startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 
 // s3rver: a real S3-API server (signature checks included) on a free port, data in a temp dir.
 let s3: { close(): Promise<void> };

@@ -3,7 +3,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
 import { CivicLoop, signToken } from '@civicloop/sdk';
-import { BIN_REPORT, startClusterGateway, startTestCluster, type ClusterGateway, type TestCluster } from '../../../../test-support/gateway-harness.js';
+import { BIN_REPORT, startClusterGateway, startTestCluster, type ClusterGateway, type TestCluster } from '@civicloop/test-support/gateway-harness.js';
 import type { GatewayApp } from '../app.js';
 import { tenantKeys } from './keys.js';
 

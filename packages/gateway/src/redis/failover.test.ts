@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
-import { BIN_REPORT, startClusterGateway, startTestCluster, type ClusterGateway, type TestCluster, type TestClusterNode } from '../../../../test-support/gateway-harness.js';
+import { BIN_REPORT, startClusterGateway, startTestCluster, type ClusterGateway, type TestCluster, type TestClusterNode } from '@civicloop/test-support/gateway-harness.js';
 import { tenantKeys } from './keys.js';
 
 // A 3-master, 3-replica Redis Cluster (node timeout 2 s), two gateways, and the master holding a

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ReplyError } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
-import { BIN_REPORT, api, startTestGateway, startTestRedis } from '../../../../test-support/gateway-harness.js';
+import { BIN_REPORT, api, startTestGateway, startTestRedis } from '@civicloop/test-support/gateway-harness.js';
 import { loadConfig } from '../config.js';
 import { toCivicLoopError } from '../http/error-handler.js';
 import { startGateway } from '../server.js';

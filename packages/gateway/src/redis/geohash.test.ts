@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRedis, type TestRedis } from '../../../../test-support/gateway-harness.js';
+import { startTestRedis, type TestRedis } from '@civicloop/test-support/gateway-harness.js';
 import { geohashScore } from './geohash.js';
 
 let redis: TestRedis;

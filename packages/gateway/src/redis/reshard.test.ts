@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
-import { BIN_REPORT, startClusterGateway, startTestCluster, type ClusterGateway, type TestCluster } from '../../../../test-support/gateway-harness.js';
+import { BIN_REPORT, startClusterGateway, startTestCluster, type ClusterGateway, type TestCluster } from '@civicloop/test-support/gateway-harness.js';
 import { tenantKeys } from './keys.js';
 
 // A tenant's slot moved from one master to another (CLUSTER SETSLOT IMPORTING / MIGRATING, then

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
-import { api, startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
+import { api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 
 // The request bodies EMQX sends are the templates configured in it (docs/scaling.md gives these
 // two), with its ${...} placeholders filled in; answers are read as EMQX 5 reads them.

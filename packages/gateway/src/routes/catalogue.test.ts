@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CategoryDefinition } from '@civicloop/model';
-import { BIN_REPORT, api, snapshotRedis, startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
-import { readOpen311Xml } from '../../../../test-support/open311-xml.js';
+import { BIN_REPORT, api, snapshotRedis, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { readOpen311Xml } from '@civicloop/test-support/open311-xml.js';
 
 let gw: TestGateway;
 let admin: string;

@@ -1,7 +1,7 @@
 import jsQR from 'jsqr';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, snapshotRedis, startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
+import { api, snapshotRedis, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { entryUrl } from './entry-codes.js';
 
 let gw: TestGateway;

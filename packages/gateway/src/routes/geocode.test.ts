@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop, signToken } from '@civicloop/sdk';
 import { fromWgs84 } from '@civicloop/model/crs';
 import { loadConfig } from '../config.js';
-import { startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
+import { startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 
 // msw pins the providers' HTTP APIs (Nominatim, AMap), which cannot be run here, in the formats
 // their documentation gives; the gateway in front of them is real. Requests to the test gateway pass.

@@ -7,7 +7,7 @@ import openapiTS, { astToString } from 'openapi-typescript';
 import sharp from 'sharp';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
+import { api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 
 // A client generated from the OpenAPI document alone (openapi-typescript's types, openapi-fetch
 // at run time), type-checked, then driving the whole loop against a real gateway: photos

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
+import { api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { OPERATION_IDS } from '../http/openapi-document.js';
 
 const exec = promisify(execFile);

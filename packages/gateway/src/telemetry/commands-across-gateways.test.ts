@@ -1,8 +1,8 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
-import { BIN_REPORT, api, startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
-import { Jt808Terminal } from '../../../../test-support/jt808-terminal.js';
+import { BIN_REPORT, api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { Jt808Terminal } from '@civicloop/test-support/jt808-terminal.js';
 import { tenantKeys } from '../redis/keys.js';
 
 // Two gateways on one Redis, as behind a load balancer: a device connected to one is given a

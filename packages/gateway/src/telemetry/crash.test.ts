@@ -1,8 +1,8 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
-import { api } from '../../../../test-support/gateway-harness.js';
-import { CrashableGateway } from '../../../../test-support/gateway-process.js';
+import { api } from '@civicloop/test-support/gateway-harness.js';
+import { CrashableGateway } from '@civicloop/test-support/gateway-process.js';
 import { tenantKeys } from '../redis/keys.js';
 
 let gateway: CrashableGateway;

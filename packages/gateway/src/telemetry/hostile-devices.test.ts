@@ -7,7 +7,7 @@ import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
-import { api, startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
+import { api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 
 // Tight limits so the test can reach them quickly; the defaults are documented in configuration.md.
 const CONNECT_TIMEOUT_MS = 400;

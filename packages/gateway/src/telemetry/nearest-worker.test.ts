@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRedis, type TestRedis } from '../../../../test-support/gateway-harness.js';
+import { startTestRedis, type TestRedis } from '@civicloop/test-support/gateway-harness.js';
 import { tenantKeys } from '../redis/keys.js';
 import { findNearestWorker, findNearestWorkers } from './nearest-worker.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PositionRecord } from '@civicloop/model';
-import { startTestRedis, type TestRedis } from '../../../../test-support/gateway-harness.js';
+import { startTestRedis, type TestRedis } from '@civicloop/test-support/gateway-harness.js';
 import { tenantKeys } from '../redis/keys.js';
 import { PositionWriter } from './position-writer.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop, NotFoundError, PermissionDeniedError, ConflictError, signToken } from '@civicloop/sdk';
 import { fromWgs84 } from '../geometry/crs.js';
-import { BIN_REPORT, startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
+import { BIN_REPORT, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 
 // "Is it one of these?" and following a report instead of filing it again, against a real gateway.
 let gw: TestGateway;

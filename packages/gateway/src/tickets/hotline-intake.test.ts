@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
 import type { HotlineRecord } from '@civicloop/model';
-import { api, startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
+import { api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 
 let gw: TestGateway;
 let dispatcher: CivicLoop;

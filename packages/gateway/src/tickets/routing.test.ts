@@ -2,7 +2,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
 import { nativeTopic, signToken, type ZoneGeometry } from '@civicloop/model';
-import { BIN_REPORT, api, snapshotRedis, startTestGateway, type TestGateway } from '../../../../test-support/gateway-harness.js';
+import { BIN_REPORT, api, snapshotRedis, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 
 // A street office's area, with a village inside it; both in Tianhe. [lon, lat] as GeoJSON has it.
 const square = (west: number, south: number, east: number, north: number): ZoneGeometry => ({

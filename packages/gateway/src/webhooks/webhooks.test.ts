@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop, WebhookSignatureError, verifyWebhook } from '@civicloop/sdk';
-import { BIN_REPORT, api, snapshotRedis, startTestGateway, startTestRedis, type TestGateway, type TestRedis } from '../../../../test-support/gateway-harness.js';
+import { BIN_REPORT, api, snapshotRedis, startTestGateway, startTestRedis, type TestGateway, type TestRedis } from '@civicloop/test-support/gateway-harness.js';
 
 // Fast retries for the test; the defaults are in docs/configuration.md.
 const FAST = { webhookAllowPrivateTargets: true, webhookPollMs: 40, webhookRetryBaseMs: 100, webhookTimeoutMs: 1000 };

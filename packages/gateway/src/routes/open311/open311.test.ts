@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
-import { BIN_REPORT, api, snapshotRedis, startTestGateway, type TestGateway } from '../../../../../test-support/gateway-harness.js';
-import { asXmlText, readOpen311Xml } from '../../../../../test-support/open311-xml.js';
+import { BIN_REPORT, api, snapshotRedis, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { asXmlText, readOpen311Xml } from '@civicloop/test-support/open311-xml.js';
 import { open311Time } from './index.js';
 
 // The field lists of GeoReport v2 (wiki.open311.org/GeoReport_v2).

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../../../../../test-support/gateway-harness.js';
+import { startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 
 const run = promisify(execFile);
 const CLIENT = fileURLToPath(new URL('./xml-simple-client.pl', import.meta.url));

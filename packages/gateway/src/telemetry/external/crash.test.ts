@@ -3,9 +3,9 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
 import { freePort } from '@civicloop/gateway';
-import { api, startTestGateway, startTestRedis, type TestGateway, type TestRedis } from '../../../../../test-support/gateway-harness.js';
-import { startGatewayProcess } from '../../../../../test-support/gateway-process.js';
-import { startTestMosquitto, type TestMosquitto } from '../../../../../test-support/mosquitto.js';
+import { api, startTestGateway, startTestRedis, type TestGateway, type TestRedis } from '@civicloop/test-support/gateway-harness.js';
+import { startGatewayProcess } from '@civicloop/test-support/gateway-process.js';
+import { startTestMosquitto, type TestMosquitto } from '@civicloop/test-support/mosquitto.js';
 import { tenantKeys } from '../../redis/keys.js';
 
 // Two gateways share mosquitto's shared subscription; one of them, a process of its own, is

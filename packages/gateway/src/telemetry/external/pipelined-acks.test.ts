@@ -1,6 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestMosquitto, type TestMosquitto } from '../../../../../test-support/mosquitto.js';
+import { startTestMosquitto, type TestMosquitto } from '@civicloop/test-support/mosquitto.js';
 import { pipelinedAcks } from './pipelined-acks.js';
 
 // Against a real mosquitto: what it sends again after a reconnect is exactly what was not acknowledged.

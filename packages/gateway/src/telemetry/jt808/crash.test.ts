@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api } from '../../../../../test-support/gateway-harness.js';
-import { CrashableGateway } from '../../../../../test-support/gateway-process.js';
-import { Jt808Terminal, locationBody, type Fix } from '../../../../../test-support/jt808-terminal.js';
+import { api } from '@civicloop/test-support/gateway-harness.js';
+import { CrashableGateway } from '@civicloop/test-support/gateway-process.js';
+import { Jt808Terminal, locationBody, type Fix } from '@civicloop/test-support/jt808-terminal.js';
 import { tenantKeys } from '../../redis/keys.js';
 
 let gateway: CrashableGateway;

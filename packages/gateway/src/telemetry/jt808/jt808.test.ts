@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import iconv from 'iconv-lite';
-import { api, BIN_REPORT, startTestGateway, type TestGateway } from '../../../../../test-support/gateway-harness.js';
-import { Jt808Terminal } from '../../../../../test-support/jt808-terminal.js';
+import { api, BIN_REPORT, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { Jt808Terminal } from '@civicloop/test-support/jt808-terminal.js';
 import { tenantKeys } from '../../redis/keys.js';
 
 let gw: TestGateway;
@@ -137,7 +137,7 @@ describe('JT/T 808 terminals', () => {
     const { device, terminal } = await onlineTerminal(2019);
     const time = Date.now() - 600_000;
     const word = (n: number) => Buffer.from([(n >> 8) & 0xff, n & 0xff]);
-    const { locationBody } = await import('../../../../../test-support/jt808-terminal.js');
+    const { locationBody } = await import('@civicloop/test-support/jt808-terminal.js');
     const items = [0, 1, 2, 3].map((i) => locationBody({ lat: 23.1 + i / 100, lon: 113.3, time: time + i * 1000 }));
     const body = Buffer.concat([word(items.length), Buffer.from([1]), ...items.flatMap((item) => [word(item.length), item])]);
     const half = Math.ceil(body.length / 2);
@@ -179,7 +179,7 @@ describe('JT/T 808 terminals', () => {
     const { device, terminal } = await onlineTerminal(2019);
     const asked = api(gw.url, 'POST', `/v1/devices/${device.id}/locate`, { auth: gw.tenant.secretKey });
     const query = await terminal.next((m) => m.id === 0x8201);
-    const { locationBody } = await import('../../../../../test-support/jt808-terminal.js');
+    const { locationBody } = await import('@civicloop/test-support/jt808-terminal.js');
     const time = Date.now() - 2000;
     terminal.send(0x0201, Buffer.concat([Buffer.from([(query.serial >> 8) & 0xff, query.serial & 0xff]), locationBody({ lat: 23.14, lon: 113.31, time })]));
     const answer = await asked;
