@@ -26,6 +26,15 @@ interface Deferred {
   reject(error: Error): void;
 }
 
+/** The message ids a client has acknowledged (PUBACK written to its socket), in order: what to wait on instead of a pause. */
+function pubacksOf(client: MqttClient): number[] {
+  const sent: number[] = [];
+  client.on('packetsend', (packet) => {
+    if (packet.cmd === 'puback' && packet.messageId !== undefined) sent.push(packet.messageId);
+  });
+  return sent;
+}
+
 /** A subscriber on a persistent session whose stores the test settles by hand. */
 function subscriber(clientId: string, seen: Deferred[], onFailure: (client: MqttClient) => void): Promise<MqttClient> {
   let client: MqttClient;
@@ -57,9 +66,11 @@ describe('pipelined acknowledgements', () => {
     // All six are being stored at once: none had to wait for the one before.
     await expect.poll(() => seen.map((s) => s.text)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
     // 1 and 2 stored (out of order), 3 fails, 4 to 6 stored: only 1 and 2 may be acknowledged.
+    const firstAcks = pubacksOf(first);
     seen[1]!.resolve();
     seen[0]!.resolve();
-    await new Promise((r) => setTimeout(r, 200));
+    // 1 and 2 acknowledged and out of the client's buffer (the failure below destroys the socket).
+    await expect.poll(() => firstAcks.length === 2 && first.stream.writableLength === 0).toBe(true);
     const closed = new Promise<void>((resolve) => first.once('close', () => resolve()));
     seen[3]!.resolve();
     seen[4]!.resolve();
@@ -72,9 +83,10 @@ describe('pipelined acknowledgements', () => {
     // Back on the same session: mosquitto sends 3 to 6 again, not 1 and 2.
     const again: Deferred[] = [];
     const second = await subscriber('acks-sub', again, () => undefined);
+    const secondAcks = pubacksOf(second);
     await expect.poll(() => again.map((s) => s.text)).toEqual(['m3', 'm4', 'm5', 'm6']);
     for (const s of again) s.resolve();
-    await new Promise((r) => setTimeout(r, 200));
+    await expect.poll(() => secondAcks.length === 4 && second.stream.writableLength === 0).toBe(true);
     second.end(true);
 
     // All acknowledged now: a third connection is sent nothing.
