@@ -59,4 +59,4 @@ function civicloop() {
   return client;
 }
 
-module.exports = { configure, civicloop, token };
+module.exports = { configure, civicloop };

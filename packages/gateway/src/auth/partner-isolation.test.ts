@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SseParser } from '../../../sdk/src/sse.js';
 import { BIN_REPORT, api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { twoPartners, type PartnerFixture } from '@civicloop/test-support/partners.js';
+import { listenToEvents } from '@civicloop/test-support/event-stream.js';
 import { sampleOf, type Schema } from '@civicloop/test-support/schema-sample.js';
 
 /**
@@ -118,43 +118,6 @@ describe("a partner cannot reach another partner's residents", () => {
   });
 });
 
-interface Heard {
-  ticketId: string;
-  type: string;
-  actor: string;
-}
-
-/** A raw SSE reader: ticket events as they come. */
-function listen(credential: { auth?: string; key?: string }) {
-  const controller = new AbortController();
-  const heard: Heard[] = [];
-  const headers: Record<string, string> = { accept: 'text/event-stream' };
-  if (credential.auth) headers.authorization = `Bearer ${credential.auth}`;
-  if (credential.key) headers['x-civicloop-key'] = credential.key;
-  const opened = fetch(`${gw.url}/v1/events`, { headers, signal: controller.signal });
-  const done = (async () => {
-    const response = await opened;
-    expect(response.status).toBe(200);
-    const parser = new SseParser();
-    const reader = response.body!.getReader();
-    const decoder = new TextDecoder();
-    try {
-      for (;;) {
-        const { value, done: end } = await reader.read();
-        if (end) break;
-        for (const message of parser.push(decoder.decode(value, { stream: true }))) {
-          if (message.event !== 'ticket') continue;
-          const data = JSON.parse(message.data);
-          heard.push({ ticketId: data.event.ticketId, type: data.event.type, actor: data.event.actor.sub });
-        }
-      }
-    } catch (error) {
-      if (!controller.signal.aborted) throw error;
-    }
-  })();
-  return { heard, opened, close: () => controller.abort(), done };
-}
-
 async function receiver() {
   const bodies: { data: { event: { ticketId: string; type: string; actor: { sub: string } } } }[] = [];
   const server: Server = createServer((request, response) => {
@@ -176,20 +139,21 @@ describe('events and webhooks reach only their own partner', () => {
       for (const [auth, hook] of [[a.keys.secretKey, hooks.a], [b.keys.secretKey, hooks.b], [gw.tenant.secretKey, hooks.tenant]] as const) {
         expect((await api(gw.url, 'POST', '/v1/webhooks', { auth, body: { url: hook.url, events: ['ticket.dispatched', 'ticket.reported'] } })).status).toBe(201);
       }
+      const listen = (credential: { auth: string; key?: string }) => listenToEvents(gw.url, credential);
       const streams = { aServer: listen({ auth: a.keys.secretKey }), bServer: listen({ auth: b.keys.secretKey }), bResident: listen({ auth: b.resident, key: b.keys.publishableKey }), tenant: listen({ auth: gw.tenant.secretKey }) };
-      await Promise.all(Object.values(streams).map((s) => s.opened));
+      await Promise.all(Object.values(streams).map((s) => s.ready));
       const dispatcher = await gw.tenant.token('disp-1', 'dispatcher');
       // A's ticket moves first, then B's: a stream that would show A's event shows it before B's.
       expect((await api(gw.url, 'POST', `/v1/tickets/${a.ticket.id}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation' } })).status).toBe(200);
       expect((await api(gw.url, 'POST', `/v1/tickets/${b.ticket.id}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation' } })).status).toBe(200);
-      await expect.poll(() => streams.bServer.heard.length).toBeGreaterThan(0);
-      await expect.poll(() => streams.bResident.heard.length).toBeGreaterThan(0);
-      await expect.poll(() => streams.aServer.heard.length).toBeGreaterThan(0);
-      await expect.poll(() => streams.tenant.heard.length).toBeGreaterThan(1);
-      expect(streams.bServer.heard.map((h) => h.ticketId)).toEqual([b.ticket.id]);
-      expect(streams.bResident.heard.map((h) => h.ticketId)).toEqual([b.ticket.id]);
-      expect(streams.aServer.heard.map((h) => h.ticketId)).toEqual([a.ticket.id]);
-      expect(streams.tenant.heard.map((h) => h.ticketId)).toEqual([a.ticket.id, b.ticket.id]);
+      await expect.poll(() => streams.bServer.received.length).toBeGreaterThan(0);
+      await expect.poll(() => streams.bResident.received.length).toBeGreaterThan(0);
+      await expect.poll(() => streams.aServer.received.length).toBeGreaterThan(0);
+      await expect.poll(() => streams.tenant.received.length).toBeGreaterThan(1);
+      expect(streams.bServer.received.map((h) => h.ticketId)).toEqual([b.ticket.id]);
+      expect(streams.bResident.received.map((h) => h.ticketId)).toEqual([b.ticket.id]);
+      expect(streams.aServer.received.map((h) => h.ticketId)).toEqual([a.ticket.id]);
+      expect(streams.tenant.received.map((h) => h.ticketId)).toEqual([a.ticket.id, b.ticket.id]);
       for (const s of Object.values(streams)) s.close();
 
       await expect.poll(() => hooks.b.bodies.length).toBeGreaterThan(0);

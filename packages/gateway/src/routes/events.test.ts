@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SseParser } from '../../../sdk/src/sse.js';
 import { BIN_REPORT, api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { listenToEvents } from '@civicloop/test-support/event-stream.js';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -8,44 +8,8 @@ beforeAll(async () => {
 });
 afterAll(async () => gw?.close());
 
-interface Received {
-  id: string;
-  ticketId: string;
-  type: string;
-}
-
-/** A raw SSE reader over fetch: collects `ticket` events until told to stop. */
-function open(auth: string, lastEventId?: string) {
-  const controller = new AbortController();
-  const received: Received[] = [];
-  const messages: string[] = [];
-  const ready = fetch(`${gw.url}/v1/events`, {
-    headers: { authorization: `Bearer ${auth}`, accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
-    signal: controller.signal,
-  });
-  const done = (async () => {
-    const response = await ready;
-    expect(response.headers.get('content-type')).toContain('text/event-stream');
-    const parser = new SseParser();
-    const reader = response.body!.getReader();
-    const decoder = new TextDecoder();
-    try {
-      for (;;) {
-        const { value, done: end } = await reader.read();
-        if (end) break;
-        for (const message of parser.push(decoder.decode(value, { stream: true }))) {
-          messages.push(message.event);
-          if (message.event !== 'ticket') continue;
-          const data = JSON.parse(message.data);
-          received.push({ id: message.id!, ticketId: data.event.ticketId, type: data.event.type });
-        }
-      }
-    } catch (error) {
-      if (!controller.signal.aborted) throw error;
-    }
-  })();
-  return { received, messages, ready, close: () => controller.abort(), done };
-}
+/** A raw reader of the tenant's event stream, with the gateway's key or a token. */
+const open = (auth: string, lastEventId?: string) => listenToEvents(gw.url, { auth, ...(lastEventId ? { lastEventId } : {}) });
 
 async function until(check: () => boolean, what: string, ms = 5000) {
   const start = Date.now();
