@@ -1,10 +1,27 @@
 /**
+ * The gateway's folders, lowest first: each may import only those before it (docs/architecture.md
+ * says what each holds). The files at the top of src/ (app, server, cli, demo, attach-telemetry,
+ * index) put the gateway together and sit above them all.
+ */
+const GATEWAY_LAYERS = ['redis', 'geometry', 'auth', 'media', 'store', 'core', 'stats', 'tickets', 'telemetry', 'webhooks', 'http', 'routes'];
+
+/** One rule per folder: nothing in it imports a folder above it, or the composition files. */
+const layerRules = GATEWAY_LAYERS.map((folder, index) => ({
+  name: `layer-${folder}`,
+  severity: 'error',
+  comment: `packages/gateway/src/${folder} may import only ${GATEWAY_LAYERS.slice(0, index).join(', ') || 'no other folder'} (the layers below it).`,
+  from: { path: `^packages/gateway/src/${folder}/`, pathNot: '\\.test\\.ts$' },
+  to: { path: `^packages/gateway/src/(${[...GATEWAY_LAYERS.slice(index + 1), '[^/]+\\.ts$'].join('|')})` },
+}));
+
+/**
  * Which way the code may depend (dependency-cruiser; checked by test-support/dependency-rules.test.ts,
- * which also checks that the gateway's folders form no new cycle).
+ * which also checks that the gateway's folders form no cycle).
  * @type {import('dependency-cruiser').IConfiguration}
  */
 module.exports = {
   forbidden: [
+    ...layerRules,
     {
       name: 'no-circular',
       severity: 'error',

@@ -5,14 +5,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Redis, Cluster } from 'ioredis';
 import type { LoggerOptions } from 'pino';
 import { CivicLoopError } from '@civicloop/model';
-import type { GatewayConfig } from './config.js';
+import type { GatewayConfig } from './core/config.js';
 import { Sealer } from './auth/secrets.js';
 import { installAuth } from './http/auth-hook.js';
 import { installCors } from './http/cors.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandling } from './http/error-handler.js';
 import { installIdempotentReplay } from './http/idempotent-replay.js';
-import { finishOpenApiDocument } from './http/openapi-document.js';
-import { AddressLimits } from './http/address-limits.js';
+import { finishOpenApiDocument } from './routes/openapi-document.js';
+import { AddressLimits } from './store/address-limits.js';
 import { MediaUrls } from './media/media-urls.js';
 import { validatorCompiler } from './http/validation.js';
 import { registerScripts } from './redis/scripts/index.js';
@@ -23,7 +23,8 @@ import { EventStreams, eventRoutes } from './routes/events.js';
 import { StreamHub } from './routes/stream-hub.js';
 import { healthRoutes, tenantRoutes } from './routes/tenants.js';
 import { ticketRoutes } from './routes/tickets.js';
-import type { Services } from './services.js';
+import type { Services } from './core/services.js';
+import type { ServicesWithTelemetry } from './telemetry/start.js';
 import { CategoryStore } from './store/category-store.js';
 import { DirectoryStore } from './store/directory-store.js';
 import { TenantStore } from './store/tenant-store.js';
@@ -44,8 +45,8 @@ import { statsRoutes } from './routes/stats.js';
 import { StatsProjector } from './stats/stats-projector.js';
 import { WebhookDeliveryLoop } from './webhooks/delivery-loop.js';
 import { DeadlineScheduler } from './tickets/deadline-scheduler.js';
-import { WebhookStore } from './webhooks/webhook-store.js';
-import { DeviceStore } from './telemetry/device-store.js';
+import { WebhookStore } from './store/webhook-store.js';
+import { DeviceStore } from './store/device-store.js';
 import { deviceRoutes } from './routes/devices.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { nearestWorkerRoutes } from './routes/nearest-workers.js';
@@ -72,7 +73,7 @@ export interface AppOptions {
 
 export interface GatewayApp {
   app: FastifyInstance;
-  services: Services;
+  services: ServicesWithTelemetry;
   /** Open SSE responses (closed on shutdown; tests close them to simulate a dropped connection). */
   streams: EventStreams;
   /** The shared stream readers behind every SSE response. */
@@ -96,7 +97,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   const webhooks = new WebhookStore(redis, sealer, config.webhookAllowPrivateTargets);
   const tenants = new TenantStore(redis, sealer, config.authCacheTtlMs, categories);
   const zones = new ZoneStore(redis, directory, categories, config.authCacheTtlMs);
-  const services: Services = {
+  const services: ServicesWithTelemetry = {
     config,
     redis,
     tickets: new TicketStore(redis, { streamMaxLen: config.streamMaxLen, idempotencyTtlSeconds: config.idempotencyTtlSeconds, replicaWait: { replicas: config.redisWaitReplicas, timeoutMs: config.redisWaitTimeoutMs } }),

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CivicLoopError } from '@civicloop/model';
-import { SETTINGS, loadConfig } from './config.js';
+import { SETTINGS, loadConfig } from './core/config.js';
 import { demoToken, seedDemo } from './demo.js';
 import { freePort } from './redis/embedded-redis.js';
 import { startGateway } from './server.js';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { signToken, type CreateZoneInput, type TokenRole } from '@civicloop/model';
-import type { Services } from './services.js';
+import type { Services } from './core/services.js';
 
 export interface DemoTenant {
   tenantId: string;

@@ -1,11 +1,11 @@
 export { buildApp, type AppOptions, type GatewayApp } from './app.js';
-export { loadConfig, SETTINGS, type GatewayConfig } from './config.js';
+export { loadConfig, SETTINGS, type GatewayConfig } from './core/config.js';
 export { startGateway, type RunningGateway, type StartOptions } from './server.js';
 export { connectRedis } from './redis/connect.js';
 export { startRedisServer, ensureRedisServer, ensureDebianProgram, findProgram, findRedisServer, freePort, type RunningRedis } from './redis/embedded-redis.js';
 export { tenantKeys, globalKeys } from './redis/keys.js';
 export { seedDemo, demoToken, type DemoTenant } from './demo.js';
-export type { Services } from './services.js';
-export { attachTelemetry } from './telemetry/attach.js';
+export type { Services } from './core/services.js';
+export { attachTelemetry } from './attach-telemetry.js';
 export type { RunningTelemetry, TelemetryHooks } from './telemetry/start.js';
-export { findNearestWorker, type NearestQuery, type WorkerCandidate } from './telemetry/nearest-worker.js';
+export { findNearestWorker, type NearestQuery, type WorkerCandidate } from './store/nearest-worker.js';

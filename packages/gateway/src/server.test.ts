@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { BIN_REPORT, api, startTestRedis } from '@civicloop/test-support/gateway-harness.js';
-import { loadConfig } from './config.js';
+import { loadConfig } from './core/config.js';
 import { seedDemo } from './demo.js';
 import { startGateway } from './server.js';
 

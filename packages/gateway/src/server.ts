@@ -1,11 +1,11 @@
 import type { Redis, Cluster } from 'ioredis';
 import { CivicLoopError } from '@civicloop/model';
 import { buildApp, type GatewayApp } from './app.js';
-import { loadConfig, type GatewayConfig } from './config.js';
-import { assertMasterKeyOpens, resolveMasterKey } from './master-key.js';
+import { loadConfig, type GatewayConfig } from './core/config.js';
+import { assertMasterKeyOpens, resolveMasterKey } from './core/master-key.js';
 import { connectRedis } from './redis/connect.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded-supervisor.js';
-import { attachTelemetry } from './telemetry/attach.js';
+import { attachTelemetry } from './attach-telemetry.js';
 import type { RunningTelemetry } from './telemetry/start.js';
 
 export interface RunningGateway extends GatewayApp {

@@ -3,7 +3,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
 import { BIN_REPORT, api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
-import { distanceMeters } from '../telemetry/geo.js';
+import { distanceMeters } from './distance.js';
 
 /**
  * The same place as three maps give it. The GCJ-02 and BD-09 points are computed with gcoord

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { distanceMeters } from '../telemetry/geo.js';
+import { distanceMeters } from './distance.js';
 import { fromWgs84, toWgs84 } from './crs.js';
 
 const GUANGZHOU = { lat: 23.1291, lon: 113.2644 };

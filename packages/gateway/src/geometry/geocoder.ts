@@ -1,7 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { CivicLoopError } from '@civicloop/model';
 import { fromWgs84 } from '@civicloop/model/crs';
-import type { GatewayConfig } from '../config.js';
 import { globalKeys } from '../redis/keys.js';
 
 export type AddressLanguage = 'zh-CN' | 'en';
@@ -49,6 +48,15 @@ const amap = (base: string, key: string): Lookup => async (lat, lon, _language, 
   return typeof address === 'string' && address ? address : undefined;
 };
 
+/** The GEOCODER* settings (docs/configuration.md). */
+export interface GeocoderSettings {
+  geocoder: 'none' | 'nominatim' | 'amap';
+  geocoderUrl?: string | undefined;
+  geocoderKey?: string | undefined;
+  geocoderTimeoutMs: number;
+  geocoderCacheSeconds: number;
+}
+
 /**
  * Reverse geocoding for the widget's pin: the configured provider asked from the gateway (so its
  * key stays here and browsers need no new CSP origin), answers kept in Redis per point (about
@@ -57,7 +65,7 @@ const amap = (base: string, key: string): Lookup => async (lat, lon, _language, 
 export class Geocoder {
   private readonly lookup: Lookup | undefined;
 
-  constructor(private readonly config: Pick<GatewayConfig, 'geocoder' | 'geocoderUrl' | 'geocoderKey' | 'geocoderTimeoutMs' | 'geocoderCacheSeconds'>, private readonly redis: Redis | Cluster) {
+  constructor(private readonly config: GeocoderSettings, private readonly redis: Redis | Cluster) {
     if (config.geocoder === 'nominatim') this.lookup = nominatim(config.geocoderUrl ?? DEFAULT_URL.nominatim);
     // loadConfig has made sure AMap has its key.
     if (config.geocoder === 'amap') this.lookup = amap(config.geocoderUrl ?? DEFAULT_URL.amap, config.geocoderKey ?? '');

@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { CivicLoopError, type Principal } from '@civicloop/model';
-import { authenticate } from '../auth/authenticate.js';
-import { requireRole, type Services } from '../services.js';
+import { authenticate } from './authenticate.js';
+import { requireRole, type Services } from '../core/services.js';
 import { checkOrigin } from './cors.js';
 import { RateLimiter } from './rate-limit.js';
 

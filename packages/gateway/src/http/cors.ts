@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
 import { CivicLoopError, tenantOfKey } from '@civicloop/model';
-import type { Services } from '../services.js';
+import type { Services } from '../core/services.js';
 
 const ALLOWED_HEADERS = 'authorization, content-type, idempotency-key, x-civicloop-key, last-event-id, x-request-id';
 const EXPOSED_HEADERS = 'x-request-id, idempotent-replayed, retry-after';

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { CivicLoopError } from '@civicloop/model';
 import { isRedisUnavailable } from '../redis/errors.js';
-import type { Services } from '../services.js';
+import type { Services } from '../core/services.js';
 import { addErrorCors } from './cors.js';
 
 interface ValidationIssue {

@@ -2,8 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CivicLoopError } from '@civicloop/model';
 import type { Sealer } from '../auth/secrets.js';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
-import type { Services } from '../services.js';
-import { idempotencyScope } from '../tickets/idempotency.js';
+import type { Services } from '../core/services.js';
+import { idempotencyScope } from '../core/idempotency.js';
 
 /**
  * How a POST honours the retry contract (docs/api.md#retries-and-idempotency-key):

@@ -4,7 +4,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../config.js';
+import { loadConfig } from '../core/config.js';
 import { freePort } from '../redis/embedded-redis.js';
 import { startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 

@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { GatewayConfig } from '../config.js';
 import { pingRedis, startRedisServer, type RunningRedis } from './embedded-redis.js';
 
 interface EmbeddedState {
@@ -40,7 +39,14 @@ const RESTART_BACKOFF_MS = [100, 250, 500, 1000, 2000, 5000];
  * it, and its Redis client reconnects by itself, so health recovers without a restart. A state
  * file lets a restarted gateway find a still-running server instead of fighting it for the AOF.
  */
-export async function startEmbeddedRedis(config: GatewayConfig, log: (line: string) => void): Promise<EmbeddedRedis> {
+/** Where the embedded server keeps its data and on which port it listens (DATA_DIR, EMBEDDED_REDIS_PORT). */
+export interface EmbeddedRedisOptions {
+  dataDir: string;
+  /** 0 or unset: a free port. */
+  embeddedRedisPort?: number | undefined;
+}
+
+export async function startEmbeddedRedis(config: EmbeddedRedisOptions, log: (line: string) => void): Promise<EmbeddedRedis> {
   const dir = path.join(config.dataDir, 'redis');
   const stateFile = path.join(dir, 'embedded.json');
   const remember = (state: EmbeddedState | Record<string, never>) => {

@@ -5,7 +5,7 @@ import { ReplyError } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
 import { BIN_REPORT, api, startTestGateway, startTestRedis } from '@civicloop/test-support/gateway-harness.js';
-import { loadConfig } from '../config.js';
+import { loadConfig } from '../core/config.js';
 import { toCivicLoopError } from '../http/error-handler.js';
 import { startGateway } from '../server.js';
 import { startRedisServer } from './embedded-redis.js';

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { Services } from '../services.js';
+import type { ServicesWithTelemetry } from '../telemetry/start.js';
 import { ownTopic } from '../telemetry/mqtt/authorize-publish.js';
 import { ownCommandTopics } from '../telemetry/mqtt/authorize-subscribe.js';
 import { errorResponses } from './shared-schemas.js';
@@ -24,7 +24,7 @@ const DEVICE_ATTRIBUTE = 'civicloop_device';
  * Answers are 200 with `{ "result": "allow" | "deny" }`, as EMQX reads them. The routes need
  * `Authorization: Bearer <BROKER_HOOK_TOKEN>` (a header set in EMQX's settings).
  */
-export const brokerHookRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const brokerHookRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTelemetry }> = async (app, { services }) => {
   const { devices } = services;
   const counters = () => services.telemetry?.counters;
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { Category, CategoryCatalogue, CategoryChange, CategoryDefinition, isStaff } from '@civicloop/model';
-import { ADMINS, PEOPLE_AND_PARTNERS, type Services } from '../services.js';
+import { ADMINS, PEOPLE_AND_PARTNERS, type Services } from '../core/services.js';
 import { errorResponses, security } from './shared-schemas.js';
 
 const tags = ['catalogue'];

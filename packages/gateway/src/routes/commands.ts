@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { COMMAND_BODIES, COMMAND_NAMES, type CommandName } from '@civicloop/model';
-import { PEOPLE, type Services } from '../services.js';
-import { idempotencyScope } from '../tickets/idempotency.js';
+import { PEOPLE, type Services } from '../core/services.js';
+import { idempotencyScope } from '../core/idempotency.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 import { redactFor, showEvent } from '../tickets/visibility.js';
 import { CommandResult, IdempotencyHeaders, TicketParams, errorResponses, security } from './shared-schemas.js';

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CivicLoopError, CreateDeviceInput, Device, LocatedPosition, RegisteredDevice, UpdateDeviceInput } from '@civicloop/model';
-import { ADMINS, MANAGERS_AND_SERVERS, STAFF, type Services } from '../services.js';
+import { ADMINS, MANAGERS_AND_SERVERS, STAFF } from '../core/services.js';
+import type { ServicesWithTelemetry } from '../telemetry/start.js';
 import { CrsQuery, pointIn } from './crs-output.js';
 import { errorResponses, security } from './shared-schemas.js';
 
@@ -10,7 +11,7 @@ const read = { kind: 'roles', roles: STAFF } as const;
 const write = { kind: 'roles', roles: ADMINS } as const;
 
 /** The device registry: admins register vehicles and badges and manage their MQTT credentials. */
-export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTelemetry }> = async (app, { services }) => {
   const { devices } = services;
   const tags = ['devices'];
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CreateStaffInput, CreateUnitInput, Staff, Unit, UpdateStaffInput, UpdateUnitInput } from '@civicloop/model';
-import { ADMINS, STAFF, type Services } from '../services.js';
+import { ADMINS, STAFF, type Services } from '../core/services.js';
 import { errorResponses, security } from './shared-schemas.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });

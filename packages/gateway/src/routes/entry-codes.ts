@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import QRCode from 'qrcode';
 import { CRS_NAMES, CivicLoopError, Latitude, Longitude, StringEnum } from '@civicloop/model';
-import { MANAGERS_AND_SERVERS, type Services } from '../services.js';
+import { MANAGERS_AND_SERVERS, type Services } from '../core/services.js';
 import { errorResponses, security } from './shared-schemas.js';
 
 /**

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CivicLoopError, isStaff, type Principal } from '@civicloop/model';
 import { redactEvent } from '../tickets/visibility.js';
-import { PEOPLE_AND_PARTNERS, type Services } from '../services.js';
+import { PEOPLE_AND_PARTNERS, type Services } from '../core/services.js';
 import { streamEntryToAlert, streamEntryToEvent } from '../store/ticket-store.js';
 import { errorResponses, security } from './shared-schemas.js';
 import { EventStreams, serveRedisStream } from './sse.js';

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CivicLoopError, DeviceKind, calendarDay, type CrsName, type Device, type PositionRecord } from '@civicloop/model';
 import { CrsQuery, pointIn } from './crs-output.js';
-import { STAFF, type Services } from '../services.js';
+import { STAFF, type Services } from '../core/services.js';
 import { tenantKeys } from '../redis/keys.js';
 import type { Shift } from '../telemetry/badge-events.js';
 import { errorResponses, security } from './shared-schemas.js';

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CRS_NAMES, Latitude, Longitude, StringEnum, Ticket, TicketEvent, TicketStatus } from '@civicloop/model';
-import { PEOPLE, type Services } from '../services.js';
+import { PEOPLE, type Services } from '../core/services.js';
 import { Following } from '../tickets/following.js';
-import { idempotencyScope } from '../tickets/idempotency.js';
+import { idempotencyScope } from '../core/idempotency.js';
 import { redactEvent, redactFor } from '../tickets/visibility.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 import { errorResponses, security, TicketParams } from './shared-schemas.js';

@@ -3,7 +3,7 @@ import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop, signToken } from '@civicloop/sdk';
 import { fromWgs84 } from '@civicloop/model/crs';
-import { loadConfig } from '../config.js';
+import { loadConfig } from '../core/config.js';
 import { startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 
 // msw pins the providers' HTTP APIs (Nominatim, AMap), which cannot be run here, in the formats

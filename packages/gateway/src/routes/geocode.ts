@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { CRS_NAMES, Latitude, Longitude, StringEnum } from '@civicloop/model';
 import { Geocoder } from '../geometry/geocoder.js';
 import { defaultCrsFor, placeLocation } from '../geometry/placement.js';
-import { PEOPLE, type Services } from '../services.js';
+import { PEOPLE, type Services } from '../core/services.js';
 import { errorResponses, security } from './shared-schemas.js';
 
 /** GET /v1/geocode/reverse: the address at a point, for the widget's pin (GEOCODER). */

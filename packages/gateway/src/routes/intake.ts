@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { HotlineImportResult, HotlineRecord } from '@civicloop/model';
-import { MANAGERS_AND_SERVERS, type Services } from '../services.js';
+import { MANAGERS_AND_SERVERS, type Services } from '../core/services.js';
 import { importHotline, MAX_ROWS, rowsFromCsv } from '../tickets/hotline-intake.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 import { errorResponses, security } from './shared-schemas.js';

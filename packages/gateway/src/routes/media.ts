@@ -3,10 +3,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CivicLoopError, isPublished, isStaff } from '@civicloop/model';
 import type { FastifyRequest } from 'fastify';
-import { authenticate } from '../auth/authenticate.js';
+import { authenticate } from '../http/authenticate.js';
 import { assertKey, KEY_PATTERN, photoHashOf, type MediaStore } from '../media/media-store.js';
 import { processPhoto } from '../media/process-photo.js';
-import { PEOPLE, type Services } from '../services.js';
+import { PEOPLE, type Services } from '../core/services.js';
 import { errorResponses, security } from './shared-schemas.js';
 
 const UploadedPhoto = Type.Object({

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CivicLoopError, Ticket, TicketEvent, categoryOf, type Principal, type Ticket as TicketShape } from '@civicloop/model';
-import { MANAGERS_AND_SERVERS, type Services } from '../services.js';
-import { findNearestWorkers, type NearestQuery } from '../telemetry/nearest-worker.js';
-import { idempotencyScope } from '../tickets/idempotency.js';
+import { MANAGERS_AND_SERVERS, type Services } from '../core/services.js';
+import { findNearestWorkers, type NearestQuery } from '../store/nearest-worker.js';
+import { idempotencyScope } from '../core/idempotency.js';
 import { redactFor } from '../tickets/visibility.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 import { errorResponses, security, TicketParams } from './shared-schemas.js';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
-import { OPERATION_IDS } from '../http/openapi-document.js';
+import { OPERATION_IDS } from './openapi-document.js';
 
 const exec = promisify(execFile);
 const root = fileURLToPath(new URL('../../../../', import.meta.url));

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { CivicLoopError, DEFAULT_DECODE_LIMITS, decodeOsmAnd } from '@civicloop/model';
-import type { Services } from '../services.js';
+import type { ServicesWithTelemetry } from '../telemetry/start.js';
 import { errorResponses } from './shared-schemas.js';
 
 const SECRET_PREFIX = 'cl_dk_';
@@ -40,7 +40,7 @@ function fieldsOf(request: FastifyRequest): Record<string, unknown> {
  * request is authenticated as its device; the answer is 200 once the position is stored, so the
  * app keeps positions it could not deliver and sends them again.
  */
-export const osmAndRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const osmAndRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTelemetry }> = async (app, { services }) => {
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_request, body, done) => done(null, new URLSearchParams(body as string)));
 
   const handler = async (request: FastifyRequest): Promise<string> => {

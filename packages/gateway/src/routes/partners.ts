@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CivicLoopError, CreatePartnerInput, Partner, PartnerKeys, UpdatePartnerInput, type Principal } from '@civicloop/model';
-import { ADMINS, type Services } from '../services.js';
+import { ADMINS, type Services } from '../core/services.js';
 import type { PartnerStore } from '../store/partner-store.js';
 import { errorResponses, security } from './shared-schemas.js';
 

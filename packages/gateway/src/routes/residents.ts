@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { CivicLoopError, signWithTokenKey } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
 import { signingKeyFor } from '../store/tenant-store.js';
-import type { Services } from '../services.js';
+import type { Services } from '../core/services.js';
 import { errorResponses } from './shared-schemas.js';
 
 const TOKEN_TTL_SECONDS = 900;

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Services } from '../services.js';
+import type { Services } from '../core/services.js';
 import type { StreamHub } from './stream-hub.js';
 
 /** Open SSE responses, so that shutdown can end them instead of waiting on them forever. */

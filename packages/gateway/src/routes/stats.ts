@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { Services } from '../services.js';
+import type { Services } from '../core/services.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 import type { StatsProjector } from '../stats/stats-projector.js';
 import { BlackSpot, BlackSpotInspectionInput, STAT_DIMENSIONS, StatsResult, ZoneType } from '@civicloop/model';

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { Actor, CivicLoopError, CRS_NAMES, CreateTenantInput, Partner, StringEnum, Tenant, TenantKeys, UpdateTenantPolicyInput } from '@civicloop/model';
-import { PEOPLE_AND_PARTNERS, type Services } from '../services.js';
+import { PEOPLE_AND_PARTNERS, type Services } from '../core/services.js';
 import { errorResponses, security } from './shared-schemas.js';
 
 export const tenantRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {

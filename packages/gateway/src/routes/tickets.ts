@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CreateTicketInput, LikelyDuplicate, ListTicketsQuery, Ticket, TicketHistory, TicketPage } from '@civicloop/model';
-import { PEOPLE, PEOPLE_AND_PARTNERS, STAFF, type Services } from '../services.js';
-import { idempotencyScope } from '../tickets/idempotency.js';
+import { PEOPLE, PEOPLE_AND_PARTNERS, STAFF, type Services } from '../core/services.js';
+import { idempotencyScope } from '../core/idempotency.js';
 import { listTickets } from '../tickets/list-tickets.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 import { redactFor, showEvent } from '../tickets/visibility.js';

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CivicLoopError, CreatedWebhook, CreateWebhookInput, UpdateWebhookInput, Webhook, WebhookDelivery, type Principal } from '@civicloop/model';
-import { ADMINS, type Services } from '../services.js';
-import type { WebhookStore } from '../webhooks/webhook-store.js';
+import { ADMINS, type Services } from '../core/services.js';
+import type { WebhookStore } from '../store/webhook-store.js';
 import { errorResponses, security } from './shared-schemas.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });

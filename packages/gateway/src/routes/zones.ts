@@ -4,7 +4,7 @@ import { CivicLoopError, CreateZoneInput, UpdateZoneInput, Zone, isIsoWeek, plan
 import type { Principal } from '@civicloop/model';
 import { shapeFromWgs84, shapeToWgs84 } from '../geometry/crs.js';
 import { defaultCrsFor } from '../geometry/placement.js';
-import { ADMINS, STAFF, type Services } from '../services.js';
+import { ADMINS, STAFF, type Services } from '../core/services.js';
 import { CrsQuery } from './crs-output.js';
 import { errorResponses, security } from './shared-schemas.js';
 

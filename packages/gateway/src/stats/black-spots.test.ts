@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
 import type { BlackSpot } from '@civicloop/model';
 import { BIN_REPORT, api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
-import { BlackSpots, cellOf } from './black-spots.js';
+import { BlackSpots } from './black-spots.js';
+import { cellOf } from '../geometry/grid-cells.js';
 import { tenantKeys } from '../redis/keys.js';
 
 const DAY = 86_400_000;

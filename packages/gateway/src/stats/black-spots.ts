@@ -1,21 +1,15 @@
-import { CivicLoopError, calendarDay, type Actor, type BlackSpot, type BlackSpotInspectionInput, type Principal } from '@civicloop/model';
+import { CivicLoopError, calendarDay, type Actor, type BlackSpot, type BlackSpotInspectionInput, type CreateTicketInput, type Principal, type Ticket } from '@civicloop/model';
+import { cellCenter } from '../geometry/grid-cells.js';
 import { tenantKeys } from '../redis/keys.js';
-import type { Services } from '../services.js';
-import type { TicketService } from '../tickets/ticket-service.js';
+import type { Services } from '../core/services.js';
 import { registerScripts } from '../redis/scripts/index.js';
 
 /** Grid cells of 0.002 degrees: about 220 m north to south, 200 m east to west at Guangzhou. */
-const CELL_DEGREES = 0.002;
 const DAY_MS = 86_400_000;
 
-export function cellOf(at: { lat: number; lon: number }): string {
-  return `${Math.floor(at.lat / CELL_DEGREES)}:${Math.floor(at.lon / CELL_DEGREES)}`;
-}
-
-function cellCenter(cell: string): { lat: number; lon: number } {
-  const [row, column] = cell.split(':').map(Number) as [number, number];
-  const round = (n: number) => Math.round(n * 1e6) / 1e6;
-  return { lat: round((row + 0.5) * CELL_DEGREES), lon: round((column + 0.5) * CELL_DEGREES) };
+/** What opens a failed inspection's finding ticket (the ticket service; stats sit below tickets, so not named here). */
+export interface FindingTickets {
+  create(principal: Principal, input: CreateTicketInput, idem: undefined): Promise<{ ticket: Ticket }>;
 }
 
 /** The record as stored: what only an opening or an inspection changes. */
@@ -112,7 +106,7 @@ export class BlackSpots {
    * A re-inspection. Failed: its finding becomes a ticket (channel inspection, linked to the spot
    * by its externalId). Passed after the quiet period: the spot is closed out.
    */
-  async inspect(principal: Principal, code: string, input: BlackSpotInspectionInput, tickets: TicketService): Promise<{ spot: BlackSpot; closed: boolean; reason?: string }> {
+  async inspect(principal: Principal, code: string, input: BlackSpotInspectionInput, tickets: FindingTickets): Promise<{ spot: BlackSpot; closed: boolean; reason?: string }> {
     const spot = await this.one(principal.tenantId, code);
     if (spot.status === 'closed') throw new CivicLoopError('CL_ERR_INVALID_TRANSITION', `Black spot ${code} is already closed out.`);
     const now = this.services.now();

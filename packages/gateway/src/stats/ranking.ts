@@ -1,6 +1,6 @@
 import { booleanPointInPolygon } from '@turf/boolean-point-in-polygon';
 import { CivicLoopError, type BlackSpot, type StatGroup, type Zone } from '@civicloop/model';
-import type { Services } from '../services.js';
+import type { Services } from '../core/services.js';
 import { queryStats } from './stats-query.js';
 
 export interface RankedZone {

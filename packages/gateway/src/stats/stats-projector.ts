@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { TicketEvent } from '@civicloop/model';
-import { PollingLoop } from '../background.js';
+import { PollingLoop } from '../core/polling-loop.js';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
-import type { Services } from '../services.js';
+import type { Services } from '../core/services.js';
 import { streamEntryToEvent } from '../store/ticket-store.js';
-import { containingZones } from '../tickets/router.js';
+import { cellOf } from '../geometry/grid-cells.js';
+import { zonesContaining } from '../geometry/zone-lookup.js';
 import { applyEvent, difference, newAttribution, type Attribution, type ReportFacts } from './attribution.js';
-import { BlackSpots, cellOf } from './black-spots.js';
+import { BlackSpots } from './black-spots.js';
 import { WorkforceStats } from './workforce.js';
 import { registerScripts } from '../redis/scripts/index.js';
 
@@ -116,7 +117,7 @@ export class StatsProjector {
         const report = facts.get(event.ticketId);
         // A ticket whose report was trimmed from the stream before it was counted: skipped.
         if (!report || event.type !== 'reported') continue;
-        const zone = (await containingZones(zones, tenantId, report.location))[0]?.id;
+        const zone = zonesContaining(await zones.all(tenantId), report.location)[0]?.id;
         current = newAttribution(report, zone, timeZone);
         attributions.set(event.ticketId, current);
         reportedCells.push({ cell: cellOf(report.location), day: current.day, at: report.createdAt });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
 import { BIN_REPORT, api, startTestGateway, startTestRedis, type TestGateway, type TestRedis } from '@civicloop/test-support/gateway-harness.js';
 import { tenantKeys } from '../redis/keys.js';
-import { cellOf } from './black-spots.js';
+import { cellOf } from '../geometry/grid-cells.js';
 
 // 09:00 on 23 November 2026 in the tenant's zone (Asia/Shanghai, UTC+8).
 const START = Date.parse('2026-11-23T01:00:00Z');

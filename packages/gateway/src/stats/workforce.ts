@@ -1,6 +1,6 @@
 import { calendarDay, type Staff } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
-import type { Services } from '../services.js';
+import type { Services } from '../core/services.js';
 import { NONE } from './attribution.js';
 import { registerScripts } from '../redis/scripts/index.js';
 

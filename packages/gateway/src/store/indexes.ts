@@ -1,5 +1,5 @@
 import { OPEN_WORK_STATUSES, TERMINAL_STATUSES, nextMilestone, type Ticket } from '@civicloop/model';
-import { geohashScore } from '../redis/geohash.js';
+import { geohashScore } from '../geometry/geohash.js';
 import type { TenantKeys } from '../redis/keys.js';
 import { partnerOfSubject, partnerSubject } from '../auth/partner-scope.js';
 

@@ -5,7 +5,7 @@ import { tenantKeys } from '../redis/keys.js';
 import { RecordHash } from './record-hash.js';
 import type { TenantStore } from './tenant-store.js';
 import type { ZoneStore } from './zone-store.js';
-import type { WebhookStore } from '../webhooks/webhook-store.js';
+import type { WebhookStore } from './webhook-store.js';
 
 type Client = Redis | Cluster;
 

@@ -1,9 +1,9 @@
 import { CivicLoopError, type Device, type PositionRecord, type Principal } from '@civicloop/model';
-import type { GatewayConfig } from '../config.js';
-import type { Services } from '../services.js';
+import type { GatewayConfig } from '../core/config.js';
+import type { Services } from '../core/services.js';
 import { tenantKeys } from '../redis/keys.js';
 import type { TicketService } from '../tickets/ticket-service.js';
-import { distanceMeters } from './geo.js';
+import { distanceMeters } from '../geometry/distance.js';
 
 /**
  * Moves an accepted ticket to on_site when its worker's badge comes within the enter distance

@@ -1,6 +1,6 @@
 import type { BadgeEvent, Device, PositionRecord, Ticket } from '@civicloop/model';
 import { calendarDay } from '@civicloop/model';
-import type { Services } from '../services.js';
+import type { Services } from '../core/services.js';
 import { tenantKeys } from '../redis/keys.js';
 import type { DeviceAlerts } from './device-alerts.js';
 import type { WorkforceStats } from '../stats/workforce.js';

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { DeviceAlert, DeviceAlertType, Device, PositionRecord, Principal, Ticket } from '@civicloop/model';
 import { registerScripts } from '../redis/scripts/index.js';
 import { tenantKeys } from '../redis/keys.js';
-import type { Services } from '../services.js';
+import type { Services } from '../core/services.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 
 const MARKER_TTL_SECONDS = 7 * 86_400;

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { CivicLoopError, type DecodedTelemetry, type Device, type PositionRecord, type TelemetryIgnored } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
-import type { Services } from '../services.js';
+import type { Services } from '../core/services.js';
 import type { BadgeEventHandler } from './badge-events.js';
 import type { RefusalReason, TelemetryCounters } from './counters.js';
 import type { DeviceAlerts } from './device-alerts.js';

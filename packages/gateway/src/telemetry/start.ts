@@ -1,13 +1,13 @@
 import type { Aedes } from 'aedes';
 import type { FastifyBaseLogger } from 'fastify';
 import { CivicLoopError, type BadgeCommand, type Device, type PositionRecord } from '@civicloop/model';
-import { PollingLoop } from '../background.js';
-import type { GatewayConfig } from '../config.js';
-import type { Services } from '../services.js';
+import { PollingLoop } from '../core/polling-loop.js';
+import type { GatewayConfig } from '../core/config.js';
+import type { Services } from '../core/services.js';
 import type { BadgeEventHandler } from './badge-events.js';
 import { TenantCounters } from './counters.js';
 import type { DeviceAlerts } from './device-alerts.js';
-import type { DeviceStore } from './device-store.js';
+import type { DeviceStore } from '../store/device-store.js';
 import { CommandBus } from './commands/bus.js';
 import { DeviceOutbox } from './commands/outbox.js';
 import { startExternalBroker, type ExternalBrokerConfig, type RunningExternalBroker } from './external/start.js';
@@ -41,6 +41,15 @@ export interface TelemetryOptions {
   config: TelemetryConfig;
   log: FastifyBaseLogger;
   hooks?: TelemetryHooks;
+}
+
+/**
+ * The shared services with telemetry beside them, as the gateway's HTTP routes see them:
+ * telemetry sits above the shared core (it uses it), so the core's Services cannot name it.
+ */
+export interface ServicesWithTelemetry extends Services {
+  /** Telemetry, once started (absent when MQTT_ENABLED=false or before it listens). */
+  telemetry?: RunningTelemetry;
 }
 
 export interface RunningTelemetry {

@@ -1,9 +1,9 @@
 import type { Redis, Cluster } from 'ioredis';
 import { applyDueMilestone, nextMilestone } from '@civicloop/model';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
-import { PollingLoop } from '../background.js';
+import { PollingLoop } from '../core/polling-loop.js';
 import { claimDue } from '../redis/lease-claim.js';
-import type { Services } from '../services.js';
+import type { Services } from '../core/services.js';
 import { registerScripts } from '../redis/scripts/index.js';
 
 type Client = Redis | Cluster;

@@ -1,7 +1,7 @@
 import { CivicLoopError, OPEN_WORK_STATUSES, addFollower, isPublished, isStaff, type CrsName, type Principal, type TicketStatus } from '@civicloop/model';
-import type { Services } from '../services.js';
+import type { Services } from '../core/services.js';
 import { defaultCrsFor, placeLocation } from '../geometry/placement.js';
-import type { IdempotencyScope } from './idempotency.js';
+import type { IdempotencyScope } from '../core/idempotency.js';
 import { actorOf, type CommandOutcome, type TicketService } from './ticket-service.js';
 import { canSee } from './visibility.js';
 

@@ -1,8 +1,8 @@
-import { booleanPointInPolygon } from '@turf/boolean-point-in-polygon';
-import { categoryOf, type Ticket, type Zone, type ZoneGeometry } from '@civicloop/model';
-import type { Services } from '../services.js';
+import { categoryOf, type Ticket, type Zone } from '@civicloop/model';
+import { zonesContaining } from '../geometry/zone-lookup.js';
+import type { Services } from '../core/services.js';
 import type { ZoneStore } from '../store/zone-store.js';
-import { findNearestWorker } from '../telemetry/nearest-worker.js';
+import { findNearestWorker } from '../store/nearest-worker.js';
 
 export interface Route {
   unitId: string;
@@ -10,27 +10,6 @@ export interface Route {
   assigneeId?: string;
   /** The zone whose rule chose the unit. */
   zone: Pick<Zone, 'id' | 'name'>;
-}
-
-/** Planar area of a geometry in square degrees: only used to order nested zones, smallest first. */
-function roughArea(geometry: ZoneGeometry): number {
-  const polygons = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates;
-  let area = 0;
-  for (const [outer] of polygons) {
-    if (!outer) continue;
-    for (let i = 0; i < outer.length - 1; i++) area += outer[i]![0] * outer[i + 1]![1] - outer[i + 1]![0] * outer[i]![1];
-  }
-  return Math.abs(area) / 2;
-}
-
-/** The zones that contain a point, the smallest (most specific) first. */
-export async function containingZones(zones: ZoneStore, tenantId: string, at: { lat: number; lon: number }): Promise<Zone[]> {
-  const point: [number, number] = [at.lon, at.lat];
-  return (await zones.all(tenantId))
-    .filter((zone) => booleanPointInPolygon(point, zone.geometry))
-    .map((zone) => ({ zone, area: roughArea(zone.geometry) }))
-    .sort((a, b) => a.area - b.area)
-    .map(({ zone }) => zone);
 }
 
 /** The route of a zone for a category: an exact code beats a whole group, which beats "*". */
@@ -57,7 +36,7 @@ export class Router {
 
   async route(tenantId: string, ticket: Ticket): Promise<Route | undefined> {
     let route: Route | undefined;
-    for (const zone of await containingZones(this.zones, tenantId, ticket.location)) {
+    for (const zone of zonesContaining(await this.zones.all(tenantId), ticket.location)) {
       const unitId = matchRoute(zone, ticket.category);
       if (unitId) {
         route = { unitId, zone: { id: zone.id, name: zone.name } };

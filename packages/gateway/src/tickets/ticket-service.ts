@@ -13,13 +13,13 @@ import {
   type TicketCommand,
   type TicketEvent,
 } from '@civicloop/model';
-import type { Services } from '../services.js';
+import type { Services } from '../core/services.js';
 import type { PhotoRefs } from './photo-refs.js';
 import { newTicketId, type NearTicket, type TicketWrite } from '../store/ticket-store.js';
-import { assertSameRequest, type IdempotencyScope } from './idempotency.js';
+import { assertSameRequest, type IdempotencyScope } from '../core/idempotency.js';
 import { mustSee } from './visibility.js';
 import type { Router } from './router.js';
-import { cellOf } from '../stats/black-spots.js';
+import { cellOf } from '../geometry/grid-cells.js';
 import { defaultCrsFor, placeLocation } from '../geometry/placement.js';
 import { photoHashOf } from '../media/media-store.js';
 import { MediaUrls } from '../media/media-urls.js';

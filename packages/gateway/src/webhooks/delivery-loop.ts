@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis, Cluster } from 'ioredis';
 import type { Webhook, WebhookPayload } from '@civicloop/model';
-import type { GatewayConfig } from '../config.js';
-import { PollingLoop } from '../background.js';
+import type { GatewayConfig } from '../core/config.js';
+import { PollingLoop } from '../core/polling-loop.js';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
 import { streamEntryToAlert, streamEntryToEvent } from '../store/ticket-store.js';
 import { claimDue } from '../redis/lease-claim.js';
@@ -10,7 +10,7 @@ import { signPayload, SIGNATURE_HEADER } from './signature.js';
 import { partnerPrincipal, partnerSubject } from '../auth/partner-scope.js';
 import { redactEvent } from '../tickets/visibility.js';
 import { postWebhook } from './post-webhook.js';
-import { WEBHOOK_GROUP, WebhookStore } from './webhook-store.js';
+import { WEBHOOK_GROUP, WebhookStore } from '../store/webhook-store.js';
 import { registerScripts } from '../redis/scripts/index.js';
 
 type Client = Redis | Cluster;

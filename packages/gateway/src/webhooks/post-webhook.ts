@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
-import { isPrivateAddress, publicOnlyLookup, type Lookup } from './targets.js';
+import { isPrivateAddress, publicOnlyLookup, type Lookup } from '../store/webhook-targets.js';
 
 export interface WebhookPost {
   url: string;

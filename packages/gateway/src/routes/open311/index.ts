@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { CivicLoopError, TERMINAL_STATUSES, isPublished, type Answers, type Category, type Principal, type Tenant, type Ticket, CRS_NAMES, isCrsName } from '@civicloop/model';
-import { authenticate } from '../../auth/authenticate.js';
+import { authenticate } from '../../http/authenticate.js';
 import { limitedAfterFailure, retryAfterOf, toCivicLoopError } from '../../http/error-handler.js';
-import type { Services } from '../../services.js';
+import type { Services } from '../../core/services.js';
 import { listTickets } from '../../tickets/list-tickets.js';
 import type { TicketService } from '../../tickets/ticket-service.js';
 import { OPEN311_MEDIA_TYPES, answer, formatAsked, servedFormat } from './answer.js';

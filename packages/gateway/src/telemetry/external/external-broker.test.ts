@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
 import { BIN_REPORT, api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { startTestMosquitto, type TestMosquitto } from '@civicloop/test-support/mosquitto.js';
-import { loadConfig } from '../../config.js';
+import { loadConfig } from '../../core/config.js';
 import { tenantKeys } from '../../redis/keys.js';
 import { startGateway } from '../../server.js';
 

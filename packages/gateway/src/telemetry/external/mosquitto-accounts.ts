@@ -1,5 +1,5 @@
 import { CivicLoopError, nativeTopic, type Device } from '@civicloop/model';
-import type { DeviceAccounts } from '../device-accounts.js';
+import type { DeviceAccounts } from '../../store/device-accounts.js';
 import type { DynsecClient, DynsecCommand, DynsecResponse } from './mosquitto-dynsec.js';
 
 /** The role every gateway gives its own broker account: it publishes commands and reads native topics. */

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { decodeTelemetry, parseTopic, type DecodeLimits, type Device } from '@civicloop/model';
 import { TtlCache } from '../../store/ttl-cache.js';
 import type { TenantCounters } from '../counters.js';
-import type { DeviceStore } from '../device-store.js';
+import type { DeviceStore } from '../../store/device-store.js';
 import type { TelemetryPipeline, TelemetrySource } from '../pipeline.js';
 
 /** The native topics devices publish to, under the shared subscription's group. */

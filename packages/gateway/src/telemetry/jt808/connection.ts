@@ -5,7 +5,22 @@ import type { IngestOutcome, TelemetrySource } from '../pipeline.js';
 import { FrameSplitter, frame, unframe } from './frame.js';
 import { decodeBatch, decodeLocation } from './location.js';
 import { MESSAGE_IDS, RESULT, buildMessage, generalResponse, parseMessage, timeAnswer, type Header, type Message } from './message.js';
-import type { Jt808Context } from './listener.js';
+import type { GatewayConfig } from '../../core/config.js';
+import type { TenantCounters } from '../counters.js';
+import type { TelemetryPipeline } from '../pipeline.js';
+
+export type Jt808Config = Pick<GatewayConfig, 'host' | 'jt808AuthTimeoutMs' | 'jt808IdleSeconds' | 'jt808MaxMessageBytes'> & { port: number };
+
+/** What a connection asks of its listener (registration, authentication, the pipeline). */
+export interface Jt808Context {
+  config: Jt808Config;
+  counters: TenantCounters;
+  pipeline: TelemetryPipeline;
+  register(connection: Jt808Connection, header: Header): Promise<void>;
+  authenticate(connection: Jt808Connection, header: Header, body: Buffer): Promise<void>;
+  confirmCommand(source: TelemetrySource, entryId: string): Promise<void>;
+  closed(connection: Jt808Connection): void;
+}
 
 /** The largest escaped frame: a full 1023-byte body and the longest header, every byte escaped. */
 const MAX_FRAME_BYTES = 2 * (1023 + 21 + 1);

@@ -1,17 +1,16 @@
 import { createServer, type Server } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 import { CivicLoopError, type BadgeCommand, type Device, type PositionRecord } from '@civicloop/model';
-import type { GatewayConfig } from '../../config.js';
 import { tenantKeys } from '../../redis/keys.js';
-import type { Services } from '../../services.js';
+import type { Services } from '../../core/services.js';
 import type { TenantCounters } from '../counters.js';
-import type { DeviceStore } from '../device-store.js';
+import type { DeviceStore } from '../../store/device-store.js';
 import type { DeviceOutbox, OutboxEntry } from '../commands/outbox.js';
 import type { TelemetryPipeline, TelemetrySource } from '../pipeline.js';
-import { Jt808Connection } from './connection.js';
-import { MESSAGE_IDS, REGISTER_RESULT, RESULT, authCodeOf, normalizeTerminal, registerAnswer, textMessage, type Header } from './message.js';
+import { Jt808Connection, type Jt808Config, type Jt808Context } from './connection.js';
+import { normalizeTerminal } from '../../store/device-store.js';
+import { MESSAGE_IDS, REGISTER_RESULT, RESULT, authCodeOf, registerAnswer, textMessage } from './message.js';
 
-type Jt808Config = Pick<GatewayConfig, 'host' | 'jt808AuthTimeoutMs' | 'jt808IdleSeconds' | 'jt808MaxMessageBytes'> & { port: number };
 
 export interface Jt808Options {
   services: Services;
@@ -25,16 +24,6 @@ export interface Jt808Options {
 }
 
 /** What a connection asks of the listener: the registry, the pipeline, the outbox. */
-export interface Jt808Context {
-  config: Jt808Config;
-  counters: TenantCounters;
-  pipeline: TelemetryPipeline;
-  register(connection: Jt808Connection, header: Header): Promise<void>;
-  authenticate(connection: Jt808Connection, header: Header, body: Buffer): Promise<void>;
-  confirmCommand(source: TelemetrySource, entryId: string): Promise<void>;
-  closed(connection: Jt808Connection): void;
-}
-
 export interface RunningJt808 {
   port: number;
   /** Sends what waits in the terminal's outbox as 0x8300 text messages, if it is connected here; false if it is not. */

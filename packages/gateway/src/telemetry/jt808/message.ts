@@ -50,11 +50,6 @@ export const REGISTER_RESULT = { ok: 0, vehicleRegistered: 1, noSuchVehicle: 2, 
 
 export type ParseFault = 'bad_header' | 'bad_length';
 
-/** A terminal number without its BCD padding: what registration over HTTP is matched on. */
-export function normalizeTerminal(digits: string): string {
-  return digits.replace(/^0+(?=\d)/, '');
-}
-
 export function readBcd(bytes: Uint8Array): string | undefined {
   let out = '';
   for (const byte of bytes) {

@@ -1,7 +1,7 @@
 import type { AuthenticateError, Client } from 'aedes';
-import type { Services } from '../../services.js';
+import type { Services } from '../../core/services.js';
 import type { TenantCounters } from '../counters.js';
-import type { DeviceStore } from '../device-store.js';
+import type { DeviceStore } from '../../store/device-store.js';
 import type { DeviceSession } from './authorize-publish.js';
 import { GuardedConnection } from './connection-guard.js';
 

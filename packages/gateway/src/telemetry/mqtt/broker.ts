@@ -1,10 +1,10 @@
 import { Aedes, type Client } from 'aedes';
 import type { FastifyBaseLogger } from 'fastify';
 import { DEFAULT_DECODE_LIMITS } from '@civicloop/model';
-import type { GatewayConfig } from '../../config.js';
-import type { Services } from '../../services.js';
+import type { GatewayConfig } from '../../core/config.js';
+import type { Services } from '../../core/services.js';
 import type { TenantCounters } from '../counters.js';
-import type { DeviceStore } from '../device-store.js';
+import type { DeviceStore } from '../../store/device-store.js';
 import type { DeviceOutbox } from '../commands/outbox.js';
 import type { TelemetryPipeline } from '../pipeline.js';
 import { authenticateDevices, sessionOf } from './authenticate.js';

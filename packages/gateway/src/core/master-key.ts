@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
 import { CivicLoopError } from '@civicloop/model';
-import { Sealer } from './auth/secrets.js';
-import { globalKeys, tenantKeys } from './redis/keys.js';
+import { Sealer } from '../auth/secrets.js';
+import { globalKeys, tenantKeys } from '../redis/keys.js';
 
 /** The configured master key, or one generated once into the data directory (mode 0600). */
 export function resolveMasterKey(configured: string | undefined, dataDir: string): { key: string; source: string } {

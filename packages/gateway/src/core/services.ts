@@ -1,16 +1,15 @@
 import type { Redis, Cluster } from 'ioredis';
 import { CivicLoopError, type Principal, type Role } from '@civicloop/model';
 import type { GatewayConfig } from './config.js';
-import type { CategoryStore } from './store/category-store.js';
-import type { DirectoryStore } from './store/directory-store.js';
-import type { TenantStore } from './store/tenant-store.js';
-import type { TicketStore } from './store/ticket-store.js';
-import type { ZoneStore } from './store/zone-store.js';
-import type { PartnerStore } from './store/partner-store.js';
-import type { DeviceStore } from './telemetry/device-store.js';
-import type { RunningTelemetry } from './telemetry/start.js';
-import type { AddressLimits } from './http/address-limits.js';
-import type { MediaUrls } from './media/media-urls.js';
+import type { CategoryStore } from '../store/category-store.js';
+import type { DirectoryStore } from '../store/directory-store.js';
+import type { TenantStore } from '../store/tenant-store.js';
+import type { TicketStore } from '../store/ticket-store.js';
+import type { ZoneStore } from '../store/zone-store.js';
+import type { PartnerStore } from '../store/partner-store.js';
+import type { DeviceStore } from '../store/device-store.js';
+import type { AddressLimits } from '../store/address-limits.js';
+import type { MediaUrls } from '../media/media-urls.js';
 
 /** What route handlers share; built once per app. */
 export interface Services {
@@ -29,8 +28,6 @@ export interface Services {
   mediaUrls: MediaUrls;
   /** Per-address limits shared by all gateways (failed authentications, keyless routes). */
   addressLimits: AddressLimits;
-  /** The MQTT side, once started (absent when MQTT_ENABLED=false or before it listens). */
-  telemetry?: RunningTelemetry;
   log?: import('fastify').FastifyBaseLogger;
   /** Injected so tests can move time; the gateway uses the wall clock. */
   now: () => Date;

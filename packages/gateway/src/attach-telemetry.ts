@@ -1,11 +1,11 @@
-import type { GatewayApp } from '../app.js';
-import type { GatewayConfig } from '../config.js';
-import { ArrivalDetector } from './arrival.js';
-import { assignmentCommand } from './assignment.js';
-import { BadgeEventHandler } from './badge-events.js';
-import { DeviceAlerts } from './device-alerts.js';
-import { PositionWriter } from './position-writer.js';
-import { startTelemetry, type RunningTelemetry, type TelemetryHooks } from './start.js';
+import type { GatewayApp } from './app.js';
+import type { GatewayConfig } from './core/config.js';
+import { ArrivalDetector } from './telemetry/arrival.js';
+import { assignmentCommand } from './telemetry/assignment.js';
+import { BadgeEventHandler } from './telemetry/badge-events.js';
+import { DeviceAlerts } from './telemetry/device-alerts.js';
+import { PositionWriter } from './telemetry/position-writer.js';
+import { startTelemetry, type RunningTelemetry, type TelemetryHooks } from './telemetry/start.js';
 
 /** Starts telemetry (the pipeline and the listeners) for a built gateway and makes it reachable from the HTTP routes. */
 export async function attachTelemetry(gateway: GatewayApp, config: GatewayConfig, hooks: TelemetryHooks = {}): Promise<RunningTelemetry> {

@@ -13,7 +13,7 @@ import {
   Webhook,
   Zone,
 } from '@civicloop/model';
-import { CommandResult } from '../routes/shared-schemas.js';
+import { CommandResult } from './shared-schemas.js';
 
 /**
  * The OpenAPI document as generators and linters want it (redocly's recommended rules): every

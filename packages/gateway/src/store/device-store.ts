@@ -2,9 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Redis, Cluster } from 'ioredis';
 import { CivicLoopError, type CreateDeviceInput, type Device, type RegisteredDevice, type UpdateDeviceInput } from '@civicloop/model';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
-import { RecordHash } from '../store/record-hash.js';
+import { RecordHash } from './record-hash.js';
 import { hasBrokerAccount, type DeviceAccounts } from './device-accounts.js';
-import { normalizeTerminal } from './jt808/message.js';
+
+/** A terminal number without its BCD padding: what registration over HTTP is matched on. */
+export function normalizeTerminal(digits: string): string {
+  return digits.replace(/^0+(?=\d)/, '');
+}
 
 type Client = Redis | Cluster;
 

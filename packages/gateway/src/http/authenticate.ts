@@ -2,8 +2,8 @@ import { errors as joseErrors, decodeJwt, decodeProtectedHeader, jwtVerify } fro
 import { Value } from '@sinclair/typebox/value';
 import { CivicLoopError, TOKEN_CLOCK_SKEW_SECONDS, TokenClaims, reservedSubject, type Principal } from '@civicloop/model';
 import type { TenantStore } from '../store/tenant-store.js';
-import { PUBLISHABLE_KEY_PREFIX, SECRET_KEY_PREFIX } from './secrets.js';
-import { partnerSubject, residentOfPartner } from './partner-scope.js';
+import { PUBLISHABLE_KEY_PREFIX, SECRET_KEY_PREFIX } from '../auth/secrets.js';
+import { partnerSubject, residentOfPartner } from '../auth/partner-scope.js';
 
 export interface Credentials {
   authorization?: string | undefined;

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postWebhook } from './post-webhook.js';
-import { isPrivateAddress, type Lookup } from './targets.js';
+import { postWebhook } from '../webhooks/post-webhook.js';
+import { isPrivateAddress, type Lookup } from './webhook-targets.js';
 
 let server: Server;
 let port: number;

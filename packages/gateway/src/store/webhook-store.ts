@@ -3,8 +3,8 @@ import type { Redis, Cluster } from 'ioredis';
 import { CivicLoopError, type CreatedWebhook, type CreateWebhookInput, type UpdateWebhookInput, type Webhook, type WebhookDelivery } from '@civicloop/model';
 import type { Sealer } from '../auth/secrets.js';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
-import { RecordHash } from '../store/record-hash.js';
-import { checkTargetUrl } from './targets.js';
+import { RecordHash } from './record-hash.js';
+import { checkTargetUrl } from './webhook-targets.js';
 import { readPipeline } from '../redis/read-pipeline.js';
 
 type Client = Redis | Cluster;
