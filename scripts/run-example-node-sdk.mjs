@@ -7,7 +7,10 @@ import path from 'node:path';
 import { loadConfig, seedDemo, startGateway } from '@civicloop/gateway';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'civicloop-example-'));
-const gateway = await startGateway({ config: loadConfig({ DATA_DIR: dataDir, PORT: '0', MQTT_PORT: '0', MQTT_WS_PORT: '0', JT808_PORT: 'false', LOG_LEVEL: 'warn' }), log: () => {} });
+const gateway = await startGateway({
+  config: loadConfig({ DATA_DIR: dataDir, PORT: '0', MQTT_PORT: '0', MQTT_WS_PORT: '0', JT808_PORT: 'false', LOG_LEVEL: 'warn' }),
+  log: () => {},
+});
 let code = 1;
 try {
   const demo = await seedDemo(gateway.services, dataDir);

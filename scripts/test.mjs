@@ -1,4 +1,4 @@
-// The whole test suite, as `npm test` and .ci/run run it: build every package, type-check the
+// The whole test suite, as `npm test` and .ci/run run it: format and lint (Biome), build every package, type-check the
 // repository, run vitest (real redis-server, real HTTP), then build and run examples/node-sdk
 // against a real gateway. Ends with one summary line: "tests: N passed, M failed".
 import { spawnSync } from 'node:child_process';
@@ -19,6 +19,7 @@ const step = (label, command, args) => {
   return ok;
 };
 
+step('format and lint (biome)', 'npx', ['biome', 'ci', '--error-on-warnings', '.']);
 if (step('build (turbo)', 'npx', ['turbo', 'run', 'build', '--output-logs=errors-only']) && step('type-check', 'npx', ['tsc', '-p', 'tsconfig.json'])) {
   mkdirSync('.test-results', { recursive: true });
   const vitestOk = run('vitest', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=.test-results/vitest.json']);

@@ -18,7 +18,9 @@ interface Cruised {
 }
 
 async function cruise(): Promise<Cruised> {
-  const { stdout } = await run('npx', ['depcruise', ...SOURCES, '--config', '.dependency-cruiser.cjs', '--output-type', 'json'], { maxBuffer: 256 * 1024 * 1024 });
+  const { stdout } = await run('npx', ['depcruise', ...SOURCES, '--config', '.dependency-cruiser.cjs', '--output-type', 'json'], {
+    maxBuffer: 256 * 1024 * 1024,
+  });
   return JSON.parse(stdout) as Cruised;
 }
 
@@ -51,7 +53,7 @@ function cyclicFolderEdges(edges: Map<string, Set<string>>): string[] {
   const reach = (from: string) => {
     const seen = new Set<string>([from]);
     const stack = [from];
-    while (stack.length) for (const next of edges.get(stack.pop()!) ?? []) if (!seen.has(next)) (seen.add(next), stack.push(next));
+    while (stack.length) for (const next of edges.get(stack.pop()!) ?? []) if (!seen.has(next)) seen.add(next), stack.push(next);
     return seen;
   };
   const out: string[] = [];
@@ -72,7 +74,12 @@ describe('the dependency rules', () => {
   });
 
   it('would see a loop between folders', () => {
-    const edges = new Map([['store', new Set(['redis'])], ['redis', new Set(['core'])], ['core', new Set(['store'])], ['routes', new Set(['store'])]]);
+    const edges = new Map([
+      ['store', new Set(['redis'])],
+      ['redis', new Set(['core'])],
+      ['core', new Set(['store'])],
+      ['routes', new Set(['store'])],
+    ]);
     expect(cyclicFolderEdges(edges)).toEqual(['core -> store', 'redis -> core', 'store -> redis']);
   });
 });

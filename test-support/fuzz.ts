@@ -65,7 +65,8 @@ export const anyJson: fc.Arbitrary<unknown> = fc.oneof(
 function stringFor(schema: Schema): fc.Arbitrary<string> {
   const max = Math.min(schema.maxLength ?? 60, 200);
   const min = schema.minLength ?? 0;
-  if (schema.format === 'date-time') return fc.date({ min: new Date('2020-01-01'), max: new Date('2030-01-01'), noInvalidDate: true }).map((d) => d.toISOString());
+  if (schema.format === 'date-time')
+    return fc.date({ min: new Date('2020-01-01'), max: new Date('2030-01-01'), noInvalidDate: true }).map((d) => d.toISOString());
   if (schema.format === 'uri') return fc.constantFrom('https://hooks.example.org/x', 'https://example.com/a?b=c');
   if (schema.pattern) {
     try {
@@ -105,13 +106,19 @@ export function valid(schema: Schema, depth = 0, hints: Hints = {}): fc.Arbitrar
       return fc.constant(null);
     case 'array':
       if (depth > 4) return fc.constant([]);
-      return fc.array(valid(schema.items ?? {}, depth + 1, hints), { minLength: schema.minItems ?? 0, maxLength: Math.max(schema.minItems ?? 0, Math.min(schema.maxItems ?? 3, 3)) });
+      return fc.array(valid(schema.items ?? {}, depth + 1, hints), {
+        minLength: schema.minItems ?? 0,
+        maxLength: Math.max(schema.minItems ?? 0, Math.min(schema.maxItems ?? 3, 3)),
+      });
     case 'object': {
       if (depth > 4) return fc.constant({});
       const properties = schema.properties ?? {};
       const required = new Set(schema.required ?? []);
-      const field = (k: string, s: Schema) => (hints[k] ? fc.oneof({ weight: 4, arbitrary: hints[k]! }, { weight: 1, arbitrary: valid(s, depth + 1, hints) }) : valid(s, depth + 1, hints));
-      return fc.record(Object.fromEntries(Object.entries(properties).map(([k, s]) => [k, field(k, s)])), { requiredKeys: [...required].filter((k) => k in properties) });
+      const field = (k: string, s: Schema) =>
+        hints[k] ? fc.oneof({ weight: 4, arbitrary: hints[k]! }, { weight: 1, arbitrary: valid(s, depth + 1, hints) }) : valid(s, depth + 1, hints);
+      return fc.record(Object.fromEntries(Object.entries(properties).map(([k, s]) => [k, field(k, s)])), {
+        requiredKeys: [...required].filter((k) => k in properties),
+      });
     }
     default:
       return anyJson;
@@ -125,7 +132,10 @@ export function hostile(schema: Schema, hints: Hints = {}): fc.Arbitrary<unknown
   return fc.oneof(
     { weight: 3, arbitrary: fc.tuple(good, fc.nat(), broken).map(([value, pick, replacement]) => breakOne(value, pick, replacement)) },
     { weight: 3, arbitrary: good },
-    { weight: 1, arbitrary: fc.tuple(good, hostileString, anyJson).map(([value, key, extra]) => (isObject(value) ? { ...value, [key || 'unknown']: extra } : value)) },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(good, hostileString, anyJson).map(([value, key, extra]) => (isObject(value) ? { ...value, [key || 'unknown']: extra } : value)),
+    },
     { weight: 1, arbitrary: anyJson },
   );
 }

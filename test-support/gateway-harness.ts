@@ -3,7 +3,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis, type Cluster } from 'ioredis';
 import { signToken, type TokenRole } from '@civicloop/model';
-import { attachTelemetry, buildApp, connectRedis, loadConfig, startRedisServer, type GatewayApp, type GatewayConfig, type RunningRedis, type RunningTelemetry } from '@civicloop/gateway';
+import {
+  attachTelemetry,
+  buildApp,
+  connectRedis,
+  loadConfig,
+  startRedisServer,
+  type GatewayApp,
+  type GatewayConfig,
+  type RunningRedis,
+  type RunningTelemetry,
+} from '@civicloop/gateway';
 
 export interface TestRedis {
   url: string;
@@ -15,9 +25,15 @@ export interface TestRedis {
 }
 
 /** A private redis-server on a free port, with its data in a temp directory. */
-export async function startTestRedis(options: { appendOnly?: boolean; /** Allow DEBUG DIGEST (a hash of the whole dataset) from loopback. */ digest?: boolean } = {}): Promise<TestRedis> {
+export async function startTestRedis(
+  options: { appendOnly?: boolean /** Allow DEBUG DIGEST (a hash of the whole dataset) from loopback. */; digest?: boolean } = {},
+): Promise<TestRedis> {
   const dir = mkdtempSync(path.join(tmpdir(), 'civicloop-redis-'));
-  const server = await startRedisServer({ dir, ...(options.appendOnly ? { appendOnly: true } : {}), ...(options.digest ? { extraArgs: ['--enable-debug-command', 'local'] } : {}) });
+  const server = await startRedisServer({
+    dir,
+    ...(options.appendOnly ? { appendOnly: true } : {}),
+    ...(options.digest ? { extraArgs: ['--enable-debug-command', 'local'] } : {}),
+  });
   const client = new Redis(server.url);
   // Tests stop and kill servers on purpose; the client reconnects or is discarded.
   client.on('error', () => undefined);
@@ -57,19 +73,48 @@ export interface TestGateway extends GatewayApp {
 let codeCounter = 0;
 
 /** A real gateway listening on a free port over a private Redis; one per test file. */
-export async function startTestGateway(overrides: Partial<GatewayConfig> = {}, options: { telemetry?: boolean; /** Share this Redis (left running on close), as several gateways or a restart do. */ redis?: TestRedis; /** The gateway's clock. */ now?: () => Date } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  overrides: Partial<GatewayConfig> = {},
+  options: {
+    telemetry?: boolean /** Share this Redis (left running on close), as several gateways or a restart do. */;
+    redis?: TestRedis /** The gateway's clock. */;
+    now?: () => Date;
+  } = {},
+): Promise<TestGateway> {
   const redis = options.redis ?? (await startTestRedis());
   const dataDir = mkdtempSync(path.join(tmpdir(), 'civicloop-gateway-'));
   // Rate limits off unless a test turns them on: suites send bursts from one address. The
   // scheduler and statistics loops off too, so that nothing writes behind a test's back (tests
   // that are about them run a pass themselves, or turn them on).
-  const config = loadConfig({}, { port: 0, redisUrl: redis.url, logLevel: 'silent', dataDir, rateLimitPerKey: 0, rateLimitPerAddress: 0, rateLimitAuthFailuresPerAddress: 0, rateLimitKeylessPerAddress: 0, schedulerEnabled: false, ...overrides });
+  const config = loadConfig(
+    {},
+    {
+      port: 0,
+      redisUrl: redis.url,
+      logLevel: 'silent',
+      dataDir,
+      rateLimitPerKey: 0,
+      rateLimitPerAddress: 0,
+      rateLimitAuthFailuresPerAddress: 0,
+      rateLimitKeylessPerAddress: 0,
+      schedulerEnabled: false,
+      ...overrides,
+    },
+  );
   const client = await connectRedis({ url: redis.url, cluster: false });
   // TEST_GATEWAY_LOG=1 prints the gateway's errors (a 500's cause) while a test runs.
-  const gateway = await buildApp({ config, redis: client, masterKey: 'test-master-key', logger: process.env.TEST_GATEWAY_LOG ? { level: 'error' } : false, ...(options.now ? { now: options.now } : {}) });
+  const gateway = await buildApp({
+    config,
+    redis: client,
+    masterKey: 'test-master-key',
+    logger: process.env.TEST_GATEWAY_LOG ? { level: 'error' } : false,
+    ...(options.now ? { now: options.now } : {}),
+  });
   await gateway.app.listen({ port: 0, host: '127.0.0.1' });
   // Free ports for every listener: JT/T 808 too, unless a test turns it off.
-  const telemetry = options.telemetry ? await attachTelemetry(gateway, { ...config, mqttPort: 0, mqttWsPort: 0, jt808Port: overrides.jt808Port ?? 0, host: '127.0.0.1' }) : undefined;
+  const telemetry = options.telemetry
+    ? await attachTelemetry(gateway, { ...config, mqttPort: 0, mqttWsPort: 0, jt808Port: overrides.jt808Port ?? 0, host: '127.0.0.1' })
+    : undefined;
   const address = gateway.app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 
@@ -136,7 +181,12 @@ export const BIN_REPORT = {
   photos: [{ ref: 'https://photos.example.org/before-1.jpg' }],
 };
 
-export async function api(url: string, method: string, pathname: string, options: { auth?: string; key?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string } = {}) {
+export async function api(
+  url: string,
+  method: string,
+  pathname: string,
+  options: { auth?: string; key?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string } = {},
+) {
   const headers: Record<string, string> = { ...options.headers };
   if (options.auth) headers.authorization = `Bearer ${options.auth}`;
   if (options.key) headers['x-civicloop-key'] = options.key;
@@ -182,14 +232,25 @@ export async function startTestCluster(options: { replicas?: number; nodeTimeout
   const replicas = options.replicas ?? 0;
   const nodes: TestClusterNode[] = [];
   const dirs: string[] = [];
-  const argsFor = (dir: string) => ['--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, 'nodes.conf'), '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 5000)];
+  const argsFor = (dir: string) => [
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    path.join(dir, 'nodes.conf'),
+    '--cluster-node-timeout',
+    String(options.nodeTimeoutMs ?? 5000),
+  ];
   for (let i = 0; i < 3 * (1 + replicas); i++) {
     const dir = mkdtempSync(path.join(tmpdir(), 'civicloop-cluster-'));
     dirs.push(dir);
     const server = await startRedisServer({ dir, extraArgs: argsFor(dir) });
     nodes.push({ port: server.port, url: server.url, server });
   }
-  const created = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'], { encoding: 'utf8' });
+  const created = spawnSync(
+    'redis-cli',
+    ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'],
+    { encoding: 'utf8' },
+  );
   if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
   // Wait until every node agrees the cluster is up, and every replica has synchronised.
   for (const node of nodes) {
@@ -232,9 +293,25 @@ export interface ClusterGateway {
  * (same master key) serve the same tenants, as gateways behind a load balancer do. With
  * `telemetry`, its MQTT broker listens on a free port too (JT/T 808 off).
  */
-export async function startClusterGateway(cluster: TestCluster, overrides: Partial<GatewayConfig> = {}, options: { telemetry?: boolean } = {}): Promise<ClusterGateway> {
+export async function startClusterGateway(
+  cluster: TestCluster,
+  overrides: Partial<GatewayConfig> = {},
+  options: { telemetry?: boolean } = {},
+): Promise<ClusterGateway> {
   const client = (await connectRedis({ url: cluster.urls.join(','), cluster: true })) as Cluster;
-  const config = loadConfig({}, { port: 0, redisUrl: cluster.urls.join(','), redisCluster: true, logLevel: 'silent', schedulerEnabled: false, rateLimitPerKey: 0, rateLimitPerAddress: 0, ...overrides });
+  const config = loadConfig(
+    {},
+    {
+      port: 0,
+      redisUrl: cluster.urls.join(','),
+      redisCluster: true,
+      logLevel: 'silent',
+      schedulerEnabled: false,
+      rateLimitPerKey: 0,
+      rateLimitPerAddress: 0,
+      ...overrides,
+    },
+  );
   const app = await buildApp({ config, redis: client, masterKey: 'cluster-test', logger: false });
   await app.app.listen({ port: 0, host: '127.0.0.1' });
   const telemetry = options.telemetry ? await attachTelemetry(app, { ...config, mqttPort: 0, mqttWsPort: 0, jt808Port: false, host: '127.0.0.1' }) : undefined;

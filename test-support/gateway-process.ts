@@ -54,7 +54,9 @@ export class CrashableGateway {
 
   /** SIGKILL, no warning; resolves once the process has exited. */
   kill(): Promise<void> {
-    const exited = new Promise<void>((resolve) => (this.child.exitCode !== null || this.child.signalCode !== null ? resolve() : this.child.once('exit', () => resolve())));
+    const exited = new Promise<void>((resolve) =>
+      this.child.exitCode !== null || this.child.signalCode !== null ? resolve() : this.child.once('exit', () => resolve()),
+    );
     this.child.kill('SIGKILL');
     return exited;
   }

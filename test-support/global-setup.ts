@@ -7,7 +7,9 @@ function ensurePerlModules(modules: Record<string, string>): boolean {
   if (loads()) return true;
   if (process.getuid?.() !== 0) return false;
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  process.stderr.write(`Perl modules ${Object.keys(modules).join(', ')} are missing; installing Debian packages ${Object.values(modules).join(', ')} with apt-get ...\n`);
+  process.stderr.write(
+    `Perl modules ${Object.keys(modules).join(', ')} are missing; installing Debian packages ${Object.values(modules).join(', ')} with apt-get ...\n`,
+  );
   const update = spawnSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'], env });
   if (update.status !== 0) return false;
   spawnSync('apt-get', ['install', '-y', '-qq', ...new Set(Object.values(modules))], { stdio: ['ignore', 'ignore', 'inherit'], env });
@@ -35,6 +37,8 @@ export default function setup(): void {
   }
   // The Open311 XML test runs a client built as FixMyStreet's is: Perl, LWP and XML::Simple.
   if (!ensurePerlModules({ 'LWP::UserAgent': 'libwww-perl', 'XML::Simple': 'libxml-simple-perl' })) {
-    throw new Error('Perl with LWP and XML::Simple is missing: install Debian packages libwww-perl and libxml-simple-perl (the Open311 XML client test uses them).');
+    throw new Error(
+      'Perl with LWP and XML::Simple is missing: install Debian packages libwww-perl and libxml-simple-perl (the Open311 XML client test uses them).',
+    );
   }
 }

@@ -110,7 +110,12 @@ export class Jt808Terminal {
       const attributes = data.readUInt16BE(2);
       const is2019 = (attributes & 0x4000) !== 0;
       const headerLength = is2019 ? 17 : 12;
-      const message: PlatformMessage = { id: data.readUInt16BE(0), serial: data.readUInt16BE(headerLength - 2), body: data.subarray(headerLength), version: is2019 ? 2019 : 2013 };
+      const message: PlatformMessage = {
+        id: data.readUInt16BE(0),
+        serial: data.readUInt16BE(headerLength - 2),
+        body: data.subarray(headerLength),
+        version: is2019 ? 2019 : 2013,
+      };
       this.received.push(message);
       for (const waiter of [...this.waiters]) {
         if (waiter.test(message)) {
@@ -180,8 +185,26 @@ export class Jt808Terminal {
     const plateBytes = Buffer.from(plate.replace('粤', ''), 'latin1');
     const body =
       this.version === 2019
-        ? Buffer.concat([word(44), word(100), Buffer.alloc(11, 0x41), Buffer.alloc(30, 0x42), Buffer.alloc(30, 0x43), Buffer.from([1]), Buffer.from([0xd4, 0xc1]), plateBytes])
-        : Buffer.concat([word(44), word(100), Buffer.alloc(5, 0x41), Buffer.alloc(20, 0x42), Buffer.alloc(7, 0x43), Buffer.from([1]), Buffer.from([0xd4, 0xc1]), plateBytes]);
+        ? Buffer.concat([
+            word(44),
+            word(100),
+            Buffer.alloc(11, 0x41),
+            Buffer.alloc(30, 0x42),
+            Buffer.alloc(30, 0x43),
+            Buffer.from([1]),
+            Buffer.from([0xd4, 0xc1]),
+            plateBytes,
+          ])
+        : Buffer.concat([
+            word(44),
+            word(100),
+            Buffer.alloc(5, 0x41),
+            Buffer.alloc(20, 0x42),
+            Buffer.alloc(7, 0x43),
+            Buffer.from([1]),
+            Buffer.from([0xd4, 0xc1]),
+            plateBytes,
+          ]);
     const serial = this.send(0x0100, body);
     const reply = await this.next((m) => m.id === 0x8100 && m.body.readUInt16BE(0) === serial);
     const result = reply.body[2]!;
@@ -191,7 +214,10 @@ export class Jt808Terminal {
   /** Authenticates (0x0102) with a code; the 0x8001 result. */
   async authenticate(code: string): Promise<number> {
     const codeBytes = Buffer.from(code, 'latin1');
-    const body = this.version === 2019 ? Buffer.concat([Buffer.from([codeBytes.length]), codeBytes, Buffer.from('860000000000001', 'latin1'), Buffer.alloc(20, 0x30)]) : codeBytes;
+    const body =
+      this.version === 2019
+        ? Buffer.concat([Buffer.from([codeBytes.length]), codeBytes, Buffer.from('860000000000001', 'latin1'), Buffer.alloc(20, 0x30)])
+        : codeBytes;
     return this.answerTo(this.send(0x0102, body));
   }
 

@@ -18,7 +18,13 @@ const PACKAGES = ['model', 'sdk', 'widget'] as const;
 let dir: string;
 let consumer: string;
 const tarballs: Record<string, string> = {};
-const run = (command: string, args: string[], cwd = consumer) => exec(command, args, { cwd, timeout: 240_000, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' } });
+const run = (command: string, args: string[], cwd = consumer) =>
+  exec(command, args, {
+    cwd,
+    timeout: 240_000,
+    maxBuffer: 16 * 1024 * 1024,
+    env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' },
+  });
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'civicloop-packed-'));
@@ -43,8 +49,14 @@ describe('the published packages, installed on their own', { timeout: 240_000 },
       const { stdout } = await run('tar', ['-tzf', tarballs[name]!]);
       const files = stdout.split('\n').filter(Boolean);
       expect(files, name).toEqual(expect.arrayContaining(['package/README.md', 'package/LICENSE', 'package/package.json']));
-      expect(files.some((f) => f.includes('/src/') || f.endsWith('.test.ts') || f.includes('node_modules')), name).toBe(false);
-      const manifest = JSON.parse((await run('tar', ['-xzOf', tarballs[name]!, 'package/package.json'])).stdout) as { engines?: { node?: string }; license?: string };
+      expect(
+        files.some((f) => f.includes('/src/') || f.endsWith('.test.ts') || f.includes('node_modules')),
+        name,
+      ).toBe(false);
+      const manifest = JSON.parse((await run('tar', ['-xzOf', tarballs[name]!, 'package/package.json'])).stdout) as {
+        engines?: { node?: string };
+        license?: string;
+      };
       expect(manifest.engines?.node, name).toBe('>=20.10');
       expect(manifest.license, name).toBe('Apache-2.0');
     }
@@ -75,14 +87,27 @@ console.log(JSON.stringify({ wechat: typeof wechatFetch, client: typeof new Civi
 `,
     );
     const esm = JSON.parse((await run('node', ['esm.mjs'])).stdout);
-    expect(esm).toEqual({ client: 'function', token: 3, alone: 'function', error: 'function', bin: 'Overflowing bin', catalogue: 52, schema: 'object', crs: 'function', wechat: 'function' });
+    expect(esm).toEqual({
+      client: 'function',
+      token: 3,
+      alone: 'function',
+      error: 'function',
+      bin: 'Overflowing bin',
+      catalogue: 52,
+      schema: 'object',
+      crs: 'function',
+      wechat: 'function',
+    });
     const cjs = JSON.parse((await run('node', ['cjs.cjs'])).stdout);
     expect(cjs).toEqual({ wechat: 'function', client: 'function', bin: 'Overflowing bin', token: 'function', schema: 'object' });
 
     // mqtt is an optional peer: not installed with the SDK, named when the device client needs it.
     expect(existsSync(path.join(consumer, 'node_modules', 'mqtt'))).toBe(false);
     writeFileSync(path.join(consumer, 'device.mjs'), "const { DeviceClient } = await import('@civicloop/sdk/device'); console.log(typeof DeviceClient);\n");
-    const missing = await run('node', ['device.mjs']).then(() => undefined, (e: { stderr: string }) => e.stderr);
+    const missing = await run('node', ['device.mjs']).then(
+      () => undefined,
+      (e: { stderr: string }) => e.stderr,
+    );
     expect(missing).toMatch(/Cannot find package 'mqtt'/);
     await run('npm', ['install', '--ignore-scripts', '--no-package-lock', 'mqtt@^5']);
     expect((await run('node', ['device.mjs'])).stdout.trim()).toBe('function');
@@ -110,9 +135,25 @@ export const wechat = (wx: WxLike) => new WechatCivicLoop(wx, { baseUrl: 'https:
 export type Device = DeviceClient;
 `;
     writeFileSync(path.join(consumer, 'use.mts'), `${imports}${use}`);
-    writeFileSync(path.join(consumer, 'use-cjs.cts'), `${imports}${use}`.replace("import '@civicloop/widget';\n", '').replace("import { preparePhoto } from '@civicloop/widget/photos';\n", 'const preparePhoto = undefined;\n'));
+    writeFileSync(
+      path.join(consumer, 'use-cjs.cts'),
+      `${imports}${use}`
+        .replace("import '@civicloop/widget';\n", '')
+        .replace("import { preparePhoto } from '@civicloop/widget/photos';\n", 'const preparePhoto = undefined;\n'),
+    );
     writeFileSync(path.join(consumer, 'use.ts'), `${imports}${use}`);
-    const common = ['--noEmit', '--strict', '--target', 'es2022', '--lib', 'es2022,dom,dom.iterable', '--types', 'node', '--typeRoots', path.join(root, 'node_modules', '@types')];
+    const common = [
+      '--noEmit',
+      '--strict',
+      '--target',
+      'es2022',
+      '--lib',
+      'es2022,dom,dom.iterable',
+      '--types',
+      'node',
+      '--typeRoots',
+      path.join(root, 'node_modules', '@types'),
+    ];
     const check = async (label: string, args: string[]) => {
       const result = await run(tsc, [...common, ...args]).then(
         () => '',

@@ -11,7 +11,14 @@ export async function reportInPortal(page: Page, report: { flat: string; categor
   await page.getByRole('button', { name: '登录 Sign in' }).click();
   await chooseCategory(page, report.category);
   await page.getByLabel('问题描述').fill(report.description);
-  await expect.poll(() => page.locator('civicloop-report').getByText(/已定位/).count()).toBe(1);
+  await expect
+    .poll(() =>
+      page
+        .locator('civicloop-report')
+        .getByText(/已定位/)
+        .count(),
+    )
+    .toBe(1);
   await page.getByRole('button', { name: '提交' }).click();
   const outcome = page.locator('civicloop-report [part="outcome"]');
   await expect.poll(() => outcome.textContent()).toMatch(/已上报，编号/);

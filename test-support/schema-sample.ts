@@ -24,7 +24,9 @@ export function sampleOf(schema: Schema | undefined, components: Record<string, 
       return out;
     }
     case 'array': {
-      const items = Array.isArray(schema.prefixItems) ? (schema.prefixItems as Schema[]) : Array.from({ length: Number(schema.minItems ?? 0) }, () => schema.items as Schema);
+      const items = Array.isArray(schema.prefixItems)
+        ? (schema.prefixItems as Schema[])
+        : Array.from({ length: Number(schema.minItems ?? 0) }, () => schema.items as Schema);
       return items.map((item) => sampleOf(item, components, depth + 1));
     }
     case 'integer':

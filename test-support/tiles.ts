@@ -9,7 +9,15 @@ import sharp from 'sharp';
  */
 export async function serveTiles(): Promise<{ origin: string; styleUrl: string; tileUrl: string; requested: string[]; close(): Promise<void> }> {
   const tile = await sharp({ create: { width: 256, height: 256, channels: 3, background: { r: 232, g: 238, b: 226 } } })
-    .composite([{ input: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256"><path d="M0 128H256M128 0V256" stroke="#b8c2b0" stroke-width="6"/></svg>'), top: 0, left: 0 }])
+    .composite([
+      {
+        input: Buffer.from(
+          '<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256"><path d="M0 128H256M128 0V256" stroke="#b8c2b0" stroke-width="6"/></svg>',
+        ),
+        top: 0,
+        left: 0,
+      },
+    ])
     .png()
     .toBuffer();
   const requested: string[] = [];
@@ -21,7 +29,11 @@ export async function serveTiles(): Promise<{ origin: string; styleUrl: string; 
       requested.push(path);
       response.writeHead(200, { ...cors, 'content-type': 'image/png' }).end(tile);
     } else if (path === '/style.json') {
-      const style = { version: 8, sources: { streets: { type: 'raster', tiles: [`${origin}/tiles/{z}/{x}/{y}.png`], tileSize: 256, maxzoom: 19, attribution: 'Test tiles' } }, layers: [{ id: 'streets', type: 'raster', source: 'streets' }] };
+      const style = {
+        version: 8,
+        sources: { streets: { type: 'raster', tiles: [`${origin}/tiles/{z}/{x}/{y}.png`], tileSize: 256, maxzoom: 19, attribution: 'Test tiles' } },
+        layers: [{ id: 'streets', type: 'raster', source: 'streets' }],
+      };
       response.writeHead(200, { ...cors, 'content-type': 'application/json' }).end(JSON.stringify(style));
     } else {
       response.writeHead(404, cors).end();
@@ -29,5 +41,11 @@ export async function serveTiles(): Promise<{ origin: string; styleUrl: string; 
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { origin, styleUrl: `${origin}/style.json`, tileUrl: `${origin}/tiles/{z}/{x}/{y}.png`, requested, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    origin,
+    styleUrl: `${origin}/style.json`,
+    tileUrl: `${origin}/tiles/{z}/{x}/{y}.png`,
+    requested,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }

@@ -21,7 +21,8 @@ export interface WxCall {
 }
 
 type Header = Record<string, string>;
-const headerOf = (message: IncomingMessage): Header => Object.fromEntries(Object.entries(message.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v ?? '')]));
+const headerOf = (message: IncomingMessage): Header =>
+  Object.fromEntries(Object.entries(message.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v ?? '')]));
 const toArrayBuffer = (buffer: Buffer) => buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer;
 
 export function wxRuntime() {
@@ -51,30 +52,34 @@ export function wxRuntime() {
         options.fail?.({ errMsg: `request:fail ${errMsg}` });
       };
       const body = options.data === undefined ? undefined : typeof options.data === 'string' ? options.data : JSON.stringify(options.data);
-      const request = httpRequest(options.url, { method, headers: { ...header, ...(body !== undefined ? { 'content-length': Buffer.byteLength(body) } : {}) } }, (response) => {
-        const responseHeader = headerOf(response);
-        for (const listener of headersListeners) listener({ header: responseHeader, statusCode: response.statusCode ?? 0 });
-        const parts: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => {
-          if (options.enableChunked) for (const listener of chunkListeners) listener({ data: toArrayBuffer(chunk) });
-          else parts.push(chunk);
-        });
-        response.on('end', () => {
-          if (settled) return;
-          settled = true;
-          const all = Buffer.concat(parts);
-          let data: unknown = options.responseType === 'arraybuffer' ? toArrayBuffer(all) : all.toString('utf8');
-          if ((options.dataType ?? 'json') === 'json' && typeof data === 'string') {
-            try {
-              data = JSON.parse(data);
-            } catch {
-              // WeChat leaves text that is not JSON as it is.
+      const request = httpRequest(
+        options.url,
+        { method, headers: { ...header, ...(body !== undefined ? { 'content-length': Buffer.byteLength(body) } : {}) } },
+        (response) => {
+          const responseHeader = headerOf(response);
+          for (const listener of headersListeners) listener({ header: responseHeader, statusCode: response.statusCode ?? 0 });
+          const parts: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => {
+            if (options.enableChunked) for (const listener of chunkListeners) listener({ data: toArrayBuffer(chunk) });
+            else parts.push(chunk);
+          });
+          response.on('end', () => {
+            if (settled) return;
+            settled = true;
+            const all = Buffer.concat(parts);
+            let data: unknown = options.responseType === 'arraybuffer' ? toArrayBuffer(all) : all.toString('utf8');
+            if ((options.dataType ?? 'json') === 'json' && typeof data === 'string') {
+              try {
+                data = JSON.parse(data);
+              } catch {
+                // WeChat leaves text that is not JSON as it is.
+              }
             }
-          }
-          options.success?.({ data, statusCode: response.statusCode ?? 0, header: responseHeader });
-        });
-        response.on('error', (error) => fail(error.message));
-      });
+            options.success?.({ data, statusCode: response.statusCode ?? 0, header: responseHeader });
+          });
+          response.on('error', (error) => fail(error.message));
+        },
+      );
       if (options.timeout) request.setTimeout(options.timeout, () => (request.destroy(), fail('timeout')));
       request.on('error', (error) => fail(error.message));
       if (body !== undefined) request.write(body);
@@ -89,26 +94,43 @@ export function wxRuntime() {
       };
     },
 
-    uploadFile(options: { url: string; filePath: string; name: string; header?: Header; formData?: Record<string, string>; timeout?: number; success?: (result: { data: string; statusCode: number }) => void; fail?: (error: { errMsg: string }) => void }) {
+    uploadFile(options: {
+      url: string;
+      filePath: string;
+      name: string;
+      header?: Header;
+      formData?: Record<string, string>;
+      timeout?: number;
+      success?: (result: { data: string; statusCode: number }) => void;
+      fail?: (error: { errMsg: string }) => void;
+    }) {
       const header = options.header ?? {};
       calls.push({ api: 'uploadFile', url: options.url, method: 'POST', header });
       const boundary = `----wxupload${randomBytes(8).toString('hex')}`;
       const file = readFileSync(options.filePath);
-      const fields = Object.entries(options.formData ?? {}).map(([k, v]) => `--${boundary}\r\ncontent-disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join('');
+      const fields = Object.entries(options.formData ?? {})
+        .map(([k, v]) => `--${boundary}\r\ncontent-disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
+        .join('');
       const body = Buffer.concat([
-        Buffer.from(`${fields}--${boundary}\r\ncontent-disposition: form-data; name="${options.name}"; filename="${path.basename(options.filePath)}"\r\ncontent-type: application/octet-stream\r\n\r\n`),
+        Buffer.from(
+          `${fields}--${boundary}\r\ncontent-disposition: form-data; name="${options.name}"; filename="${path.basename(options.filePath)}"\r\ncontent-type: application/octet-stream\r\n\r\n`,
+        ),
         file,
         Buffer.from(`\r\n--${boundary}--\r\n`),
       ]);
       let settled = false;
-      const request = httpRequest(options.url, { method: 'POST', headers: { ...header, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': body.length } }, (response) => {
-        const parts: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => parts.push(chunk));
-        response.on('end', () => {
-          settled = true;
-          options.success?.({ data: Buffer.concat(parts).toString('utf8'), statusCode: response.statusCode ?? 0 });
-        });
-      });
+      const request = httpRequest(
+        options.url,
+        { method: 'POST', headers: { ...header, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': body.length } },
+        (response) => {
+          const parts: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => parts.push(chunk));
+          response.on('end', () => {
+            settled = true;
+            options.success?.({ data: Buffer.concat(parts).toString('utf8'), statusCode: response.statusCode ?? 0 });
+          });
+        },
+      );
       const fail = (errMsg: string) => {
         if (settled) return;
         settled = true;

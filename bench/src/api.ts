@@ -22,7 +22,9 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 /** BENCH_ONLY=create,list runs only the measures whose names start with one of these. */
-const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+const only = process.env.BENCH_ONLY?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 
@@ -82,28 +84,47 @@ try {
   const floorPort = await freePort();
   const operatorToken = 'bench-operator-token';
   children.push(
-    await startProcess(process.execPath, [path.join(root, 'packages/gateway/dist/cli.js'), 'start'], {
-      REDIS_URL: redis.url,
-      PORT: String(gatewayPort),
-      LOG_LEVEL: 'warn',
-      CIVICLOOP_OPERATOR_TOKEN: operatorToken,
-      MQTT_ENABLED: 'false',
-      JT808_PORT: 'false',
-      // The benchmark drives one key from one address far past any sensible limit.
-      RATE_LIMIT_PER_KEY: '0',
-      RATE_LIMIT_PER_ADDRESS: '0',
-      CIVICLOOP_MASTER_KEY: 'bench-master-key',
-    }, 'listening on'),
+    await startProcess(
+      process.execPath,
+      [path.join(root, 'packages/gateway/dist/cli.js'), 'start'],
+      {
+        REDIS_URL: redis.url,
+        PORT: String(gatewayPort),
+        LOG_LEVEL: 'warn',
+        CIVICLOOP_OPERATOR_TOKEN: operatorToken,
+        MQTT_ENABLED: 'false',
+        JT808_PORT: 'false',
+        // The benchmark drives one key from one address far past any sensible limit.
+        RATE_LIMIT_PER_KEY: '0',
+        RATE_LIMIT_PER_ADDRESS: '0',
+        CIVICLOOP_MASTER_KEY: 'bench-master-key',
+      },
+      'listening on',
+    ),
   );
   children.push(
-    await startProcess(process.execPath, ['--import', 'tsx', path.join(here, 'baseline-server.ts')], { REDIS_URL: redis.url, PORT: String(baselinePort) }, 'ready'),
+    await startProcess(
+      process.execPath,
+      ['--import', 'tsx', path.join(here, 'baseline-server.ts')],
+      { REDIS_URL: redis.url, PORT: String(baselinePort) },
+      'ready',
+    ),
   );
   children.push(
-    await startProcess(process.execPath, ['--import', 'tsx', path.join(here, 'create-floor-server.ts')], { REDIS_URL: redis.url, PORT: String(floorPort) }, 'ready'),
+    await startProcess(
+      process.execPath,
+      ['--import', 'tsx', path.join(here, 'create-floor-server.ts')],
+      { REDIS_URL: redis.url, PORT: String(floorPort) },
+      'ready',
+    ),
   );
   const [gatewayPid, baselinePid, floorPid] = [children[0]!.pid!, children[1]!.pid!, children[2]!.pid!];
   const gw = `http://127.0.0.1:${gatewayPort}`;
-  const tenant = await json(`${gw}/v1/tenants`, { method: 'POST', headers: { authorization: `Bearer ${operatorToken}` }, body: JSON.stringify({ code: 'BENCH', name: 'Bench' }) });
+  const tenant = await json(`${gw}/v1/tenants`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${operatorToken}` },
+    body: JSON.stringify({ code: 'BENCH', name: 'Bench' }),
+  });
   const auth = { authorization: `Bearer ${tenant.secretKey}`, 'content-type': 'application/json' };
   await json(`${gw}/v1/units`, { method: 'POST', headers: auth, body: JSON.stringify({ id: 'u1', name: 'Unit 1' }) });
   await json(`${gw}/v1/units`, { method: 'POST', headers: auth, body: JSON.stringify({ id: 'u2', name: 'Unit 2' }) });
@@ -144,7 +165,17 @@ try {
         skills: category.skills,
         private: category.private,
         questions: [
-          { code: 'size', datatype: 'singlevaluelist', required: true, order: 1, description: { 'zh-CN': '多大？', en: 'How big?' }, values: [{ key: 'small', name: { 'zh-CN': '小', en: 'Small' } }, { key: 'large', name: { 'zh-CN': '大', en: 'Large' } }] },
+          {
+            code: 'size',
+            datatype: 'singlevaluelist',
+            required: true,
+            order: 1,
+            description: { 'zh-CN': '多大？', en: 'How big?' },
+            values: [
+              { key: 'small', name: { 'zh-CN': '小', en: 'Small' } },
+              { key: 'large', name: { 'zh-CN': '大', en: 'Large' } },
+            ],
+          },
           { code: 'count', datatype: 'number', required: false, order: 2, description: { 'zh-CN': '几处？', en: 'How many?' } },
           { code: 'seen_at', datatype: 'datetime', required: false, order: 3, description: { 'zh-CN': '何时？', en: 'When?' } },
         ],
@@ -175,12 +206,18 @@ try {
   const baselineRun = (freshBodies: boolean) =>
     load(
       freshBodies
-        ? { url: `http://127.0.0.1:${baselinePort}/hset`, requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, setupRequest: (request) => ({ ...request, body: spreadReport() }) }] }
+        ? {
+            url: `http://127.0.0.1:${baselinePort}/hset`,
+            requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, setupRequest: (request) => ({ ...request, body: spreadReport() }) }],
+          }
         : { url: `http://127.0.0.1:${baselinePort}/hset`, method: 'POST', headers: { 'content-type': 'application/json' }, body: report },
       baselinePid,
     );
   // Warm both servers up so neither pays for JIT in its measured run.
-  await load({ url: `http://127.0.0.1:${baselinePort}/hset`, method: 'POST', headers: { 'content-type': 'application/json' }, body: report, duration: 2 }, baselinePid);
+  await load(
+    { url: `http://127.0.0.1:${baselinePort}/hset`, method: 'POST', headers: { 'content-type': 'application/json' }, body: report, duration: 2 },
+    baselinePid,
+  );
   await load({ url: `${gw}/v1/tickets/${pool[0]}`, headers: auth, duration: 2 }, gatewayPid);
 
   // Each measure runs right after its own baseline run: on a noisy machine a ratio of two
@@ -198,27 +235,50 @@ try {
     {
       name: 'create',
       builtOneByOne: true,
-      run: () => load({ url: `${gw}/v1/tickets`, requests: [{ method: 'POST', headers: auth, setupRequest: (request) => ({ ...request, body: spreadReport() }) }] }, gatewayPid),
+      run: () =>
+        load(
+          { url: `${gw}/v1/tickets`, requests: [{ method: 'POST', headers: auth, setupRequest: (request) => ({ ...request, body: spreadReport() }) }] },
+          gatewayPid,
+        ),
     },
     {
-      name: 'create with questions (the tenant\'s categories, three answers)',
+      name: "create with questions (the tenant's categories, three answers)",
       builtOneByOne: true,
-      run: () => load({ url: `${gw}/v1/tickets`, requests: [{ method: 'POST', headers: auth, setupRequest: (request) => ({ ...request, body: questionReport() }) }] }, gatewayPid),
+      run: () =>
+        load(
+          { url: `${gw}/v1/tickets`, requests: [{ method: 'POST', headers: auth, setupRequest: (request) => ({ ...request, body: questionReport() }) }] },
+          gatewayPid,
+        ),
     },
     {
       name: 'create floor (only the writes a create needs)',
       server: 'floor route',
       builtOneByOne: true,
-      run: () => load({ url: `http://127.0.0.1:${floorPort}/tickets`, requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, setupRequest: (request) => ({ ...request, body: spreadReport() }) }] }, floorPid),
+      run: () =>
+        load(
+          {
+            url: `http://127.0.0.1:${floorPort}/tickets`,
+            requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, setupRequest: (request) => ({ ...request, body: spreadReport() }) }],
+          },
+          floorPid,
+        ),
     },
     {
       name: 'create with Idempotency-Key',
       builtOneByOne: true,
       run: () =>
-        load({
-          url: `${gw}/v1/tickets`,
-          requests: [{ method: 'POST', setupRequest: (request) => ({ ...request, body: spreadReport(), headers: { ...auth, 'idempotency-key': `bench-${turn++}-${Date.now()}` } }) }],
-        }, gatewayPid),
+        load(
+          {
+            url: `${gw}/v1/tickets`,
+            requests: [
+              {
+                method: 'POST',
+                setupRequest: (request) => ({ ...request, body: spreadReport(), headers: { ...auth, 'idempotency-key': `bench-${turn++}-${Date.now()}` } }),
+              },
+            ],
+          },
+          gatewayPid,
+        ),
     },
     { name: 'get', run: () => load({ url: `${gw}/v1/tickets/${pool[0]}`, headers: auth }, gatewayPid) },
     { name: 'list', run: () => load({ url: `${gw}/v1/tickets?status=dispatched&limit=20`, headers: auth }, gatewayPid) },
@@ -226,26 +286,37 @@ try {
       name: 'transition',
       builtOneByOne: true,
       run: () =>
-        load({
-          url: gw,
-          requests: [
-            {
-              method: 'POST',
-              headers: auth,
-              // Round-robin over a pool far larger than the connection count: no two in-flight
-              // requests touch one ticket, so every reassign should win its compare-and-set.
-              setupRequest: (request) => {
-                const i = turn++;
-                return { ...request, path: `/v1/tickets/${pool[i % POOL]}/reassign`, body: JSON.stringify({ unitId: Math.floor(i / POOL) % 2 ? 'u1' : 'u2' }) };
+        load(
+          {
+            url: gw,
+            requests: [
+              {
+                method: 'POST',
+                headers: auth,
+                // Round-robin over a pool far larger than the connection count: no two in-flight
+                // requests touch one ticket, so every reassign should win its compare-and-set.
+                setupRequest: (request) => {
+                  const i = turn++;
+                  return {
+                    ...request,
+                    path: `/v1/tickets/${pool[i % POOL]}/reassign`,
+                    body: JSON.stringify({ unitId: Math.floor(i / POOL) % 2 ? 'u1' : 'u2' }),
+                  };
+                },
               },
-            },
-          ],
-        }, gatewayPid),
+            ],
+          },
+          gatewayPid,
+        ),
     },
   ];
   if (only) scenarios.splice(0, scenarios.length, ...scenarios.filter((scenario) => only.some((prefix) => scenario.name.startsWith(prefix))));
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-  const results: { name: string; server: string; runs: { figure: Figure; baseline: Figure }[] }[] = scenarios.map(({ name, server }) => ({ name, server: server ?? 'gateway', runs: [] }));
+  const results: { name: string; server: string; runs: { figure: Figure; baseline: Figure }[] }[] = scenarios.map(({ name, server }) => ({
+    name,
+    server: server ?? 'gateway',
+    runs: [],
+  }));
   for (let round = 0; round < rounds; round++) {
     for (const [index, { run, builtOneByOne }] of scenarios.entries()) {
       const baseline = await baselineRun(builtOneByOne ?? false);
@@ -253,7 +324,9 @@ try {
     }
   }
 
-  console.log(`\nload: ${connections} connections, ${seconds} s per run, ${rounds} rounds; gateway and baseline (bare fastify + one HSET) each in their own process on one redis-server (AOF everysec)`);
+  console.log(
+    `\nload: ${connections} connections, ${seconds} s per run, ${rounds} rounds; gateway and baseline (bare fastify + one HSET) each in their own process on one redis-server (AOF everysec)`,
+  );
   const summary: string[] = [];
   for (const { name, server, runs } of results) {
     const ratios = runs.map((r) => r.figure.rps / r.baseline.rps);

@@ -11,4 +11,8 @@ broker.on('publish', (_packet, client) => {
 });
 const port = Number(process.env.PORT);
 createServer(broker.handle).listen(port, '127.0.0.1');
-createHttpServer((_req, res) => res.end(JSON.stringify({ published, rss: process.memoryUsage().rss }))).listen(Number(process.env.STATS_PORT), '127.0.0.1', () => process.stdout.write('ready\n'));
+createHttpServer((_req, res) => res.end(JSON.stringify({ published, rss: process.memoryUsage().rss }))).listen(
+  Number(process.env.STATS_PORT),
+  '127.0.0.1',
+  () => process.stdout.write('ready\n'),
+);

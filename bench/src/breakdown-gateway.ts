@@ -5,7 +5,10 @@ import { buildApp, connectRedis, loadConfig } from '@civicloop/gateway';
 
 const variant = process.argv[2] ?? 'full';
 const redis = await connectRedis({ url: process.env.REDIS_URL!, cluster: false });
-const config = loadConfig({}, { port: 0, redisUrl: process.env.REDIS_URL, logLevel: 'silent', rateLimitPerKey: 0, rateLimitPerAddress: 0, mqttEnabled: false, jt808Port: false });
+const config = loadConfig(
+  {},
+  { port: 0, redisUrl: process.env.REDIS_URL, logLevel: 'silent', rateLimitPerKey: 0, rateLimitPerAddress: 0, mqttEnabled: false, jt808Port: false },
+);
 const gateway = await buildApp({ config, redis, masterKey: 'bench', logger: false });
 const issued = await gateway.services.tenants.create({ code: `B${Math.random().toString(36).slice(2, 7).toUpperCase()}`, name: 'Breakdown' });
 const patchable = redis as unknown as Record<string, unknown>;

@@ -23,16 +23,52 @@ const idleSeconds = Number(process.env.BENCH_IDLE_SECONDS ?? 10);
 const THROTTLE = 4;
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'civicloop-bench-console-'));
-const gateway = await startGateway({ config: loadConfig({ DATA_DIR: dataDir, PORT: '0', MQTT_ENABLED: 'false', JT808_PORT: 'false', LOG_LEVEL: 'silent', RATE_LIMIT_PER_KEY: '0', RATE_LIMIT_PER_ADDRESS: '0' }), log: () => undefined, logger: false });
+const gateway = await startGateway({
+  config: loadConfig({
+    DATA_DIR: dataDir,
+    PORT: '0',
+    MQTT_ENABLED: 'false',
+    JT808_PORT: 'false',
+    LOG_LEVEL: 'silent',
+    RATE_LIMIT_PER_KEY: '0',
+    RATE_LIMIT_PER_ADDRESS: '0',
+  }),
+  log: () => undefined,
+  logger: false,
+});
 const consoles: { close(): Promise<void> }[] = [];
 
 /** A tenant with `count` open tickets spread over Tianhe, half of them dispatched, and its console. */
 async function tenantWith(code: string, count: number): Promise<string> {
   const { tenant, secretKey, publishableKey } = await gateway.services.tenants.create({ code, name: `Bench ${code}` });
   await gateway.services.directory.createUnit(tenant.id, { id: 'sanitation', name: 'Sanitation', categories: ['sanitation.bin_overflow'] });
-  await gateway.services.zones.create(tenant.id, { id: 'tianhe', name: 'Tianhe', type: 'district', geometry: { type: 'Polygon', coordinates: [[[113.3, 23.09], [113.36, 23.09], [113.36, 23.16], [113.3, 23.16], [113.3, 23.09]]] } }, new Date());
+  await gateway.services.zones.create(
+    tenant.id,
+    {
+      id: 'tianhe',
+      name: 'Tianhe',
+      type: 'district',
+      geometry: {
+        type: 'Polygon',
+        coordinates: [
+          [
+            [113.3, 23.09],
+            [113.36, 23.09],
+            [113.36, 23.16],
+            [113.3, 23.16],
+            [113.3, 23.09],
+          ],
+        ],
+      },
+    },
+    new Date(),
+  );
   const post = async (route: string, body: unknown) => {
-    const response = await fetch(`${gateway.url}${route}`, { method: 'POST', headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(`${gateway.url}${route}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     if (!response.ok) throw new Error(`${route}: ${response.status} ${await response.text()}`);
     return (await response.json()) as { id: string };
   };
@@ -42,7 +78,11 @@ async function tenantWith(code: string, count: number): Promise<string> {
     Array.from({ length: 16 }, async () => {
       while (next < count) {
         const i = next++;
-        const ticket = await post('/v1/tickets', { category: categories[i % categories.length], description: `Bench report ${i}`, location: { lat: 23.09 + ((i * 7919) % 7000) / 100_000, lon: 113.3 + ((i * 104_729) % 6000) / 100_000 } });
+        const ticket = await post('/v1/tickets', {
+          category: categories[i % categories.length],
+          description: `Bench report ${i}`,
+          location: { lat: 23.09 + ((i * 7919) % 7000) / 100_000, lon: 113.3 + ((i * 104_729) % 6000) / 100_000 },
+        });
         if (i % 2 === 0) await post(`/v1/tickets/${ticket.id}/dispatch`, { unitId: 'sanitation' });
       }
     }),
@@ -70,7 +110,7 @@ async function measure(browser: Browser, url: string): Promise<Sample> {
   const firstRenderMs = await page.evaluate(() => performance.getEntriesByName('console-ready')[0]!.startTime);
   const cards = await page.locator('#columns [data-ticket]').count();
   await page.waitForTimeout(2000);
-  const taskSeconds = async () => ((await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0);
+  const taskSeconds = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0;
   const before = await taskSeconds();
   const started = Date.now();
   await page.waitForTimeout(idleSeconds * 1000);
@@ -85,21 +125,30 @@ try {
   const seedStarted = Date.now();
   const [few, many] = [await tenantWith('FEW', fewTickets), await tenantWith('MANY', manyTickets)];
   console.log(`seeded ${fewTickets} and ${manyTickets} open tickets in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s`);
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
   const samples = { few: [] as Sample[], many: [] as Sample[] };
   for (let round = 1; round <= rounds; round++) {
     // Alternating, so a busy moment on this machine falls on both sides alike.
     samples.few.push(await measure(browser, few));
     samples.many.push(await measure(browser, many));
     const [f, m] = [samples.few.at(-1)!, samples.many.at(-1)!];
-    console.log(`round ${round}: ${m.cards} cards ${m.firstRenderMs.toFixed(0)} ms ${m.idleCpuPercent.toFixed(2)} % idle CPU; ${f.cards} cards ${f.firstRenderMs.toFixed(0)} ms ${f.idleCpuPercent.toFixed(2)} %`);
+    console.log(
+      `round ${round}: ${m.cards} cards ${m.firstRenderMs.toFixed(0)} ms ${m.idleCpuPercent.toFixed(2)} % idle CPU; ${f.cards} cards ${f.firstRenderMs.toFixed(0)} ms ${f.idleCpuPercent.toFixed(2)} %`,
+    );
   }
   await browser.close();
   const render = { many: median(samples.many.map((s) => s.firstRenderMs)), few: median(samples.few.map((s) => s.firstRenderMs)) };
   const idle = { many: median(samples.many.map((s) => s.idleCpuPercent)), few: median(samples.few.map((s) => s.idleCpuPercent)) };
   console.log('');
-  console.log(`console first render (${THROTTLE}x CPU throttle): ${render.many.toFixed(0)} ms with ${manyTickets} open tickets, baseline ${render.few.toFixed(0)} ms with ${fewTickets}, ratio ${(render.many / render.few).toFixed(2)} (target under 1000 ms: ${render.many < 1000 ? 'met' : 'not met'})`);
-  console.log(`console idle CPU (${THROTTLE}x CPU throttle): ${idle.many.toFixed(2)} % with ${manyTickets} open tickets, baseline ${idle.few.toFixed(2)} % with ${fewTickets}, ratio ${(idle.many / Math.max(idle.few, 0.01)).toFixed(2)} (target under 5 %: ${idle.many < 5 ? 'met' : 'not met'})`);
+  console.log(
+    `console first render (${THROTTLE}x CPU throttle): ${render.many.toFixed(0)} ms with ${manyTickets} open tickets, baseline ${render.few.toFixed(0)} ms with ${fewTickets}, ratio ${(render.many / render.few).toFixed(2)} (target under 1000 ms: ${render.many < 1000 ? 'met' : 'not met'})`,
+  );
+  console.log(
+    `console idle CPU (${THROTTLE}x CPU throttle): ${idle.many.toFixed(2)} % with ${manyTickets} open tickets, baseline ${idle.few.toFixed(2)} % with ${fewTickets}, ratio ${(idle.many / Math.max(idle.few, 0.01)).toFixed(2)} (target under 5 %: ${idle.many < 5 ? 'met' : 'not met'})`,
+  );
 } finally {
   for (const server of consoles) await server.close();
   await gateway.close();

@@ -21,13 +21,21 @@ const VARIANTS = ['nostore', 'noredis', 'noop-script', 'full'] as const;
 const dir = mkdtempSync(path.join(tmpdir(), 'civicloop-bench-breakdown-'));
 const redisServer = await startRedisServer({ dir, appendOnly: true });
 const stats = new Redis(redisServer.url);
-const body = JSON.stringify({ category: 'sanitation.bin_overflow', description: 'The bin at the bus stop is overflowing again', location: { lat: 23.1291, lon: 113.2644 }, photos: [{ ref: 'https://photos.example.org/before.jpg' }] });
+const body = JSON.stringify({
+  category: 'sanitation.bin_overflow',
+  description: 'The bin at the bus stop is overflowing again',
+  location: { lat: 23.1291, lon: 113.2644 },
+  photos: [{ ref: 'https://photos.example.org/before.jpg' }],
+});
 const rates = new Map<string, number>();
 let usecPerCreate = 0;
 try {
   for (const variant of VARIANTS) {
     const port = await freePort();
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'breakdown-gateway.ts'), variant], { env: { ...process.env, REDIS_URL: redisServer.url, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'breakdown-gateway.ts'), variant], {
+      env: { ...process.env, REDIS_URL: redisServer.url, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const secretKey = await new Promise<string>((resolve, reject) => {
       child.stdout!.on('data', (chunk: Buffer) => {
         const ready = /ready (\S+)/.exec(chunk.toString());
@@ -35,7 +43,13 @@ try {
       });
       child.once('exit', (code) => reject(new Error(`${variant} gateway exited with ${code}`)));
     });
-    const options = { url: `http://127.0.0.1:${port}/v1/tickets`, method: 'POST' as const, headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/json' }, body, connections };
+    const options = {
+      url: `http://127.0.0.1:${port}/v1/tickets`,
+      method: 'POST' as const,
+      headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/json' },
+      body,
+      connections,
+    };
     await autocannon({ ...options, duration: 2 });
     await stats.config('RESETSTAT');
     const result = await autocannon({ ...options, duration: seconds });
@@ -46,9 +60,13 @@ try {
     await new Promise((r) => child.once('exit', r));
   }
   const baseline = rates.get('nostore')!;
-  console.log(`\nload: ${connections} connections, ${seconds} s per variant; the real create script uses ${usecPerCreate.toFixed(1)} µs of Redis CPU per ticket`);
+  console.log(
+    `\nload: ${connections} connections, ${seconds} s per variant; the real create script uses ${usecPerCreate.toFixed(1)} µs of Redis CPU per ticket`,
+  );
   for (const variant of VARIANTS) {
-    console.log(`create ${variant}: ${rates.get(variant)!.toFixed(0)} req/s, baseline ${baseline.toFixed(0)} req/s, ratio ${(rates.get(variant)! / baseline).toFixed(2)}`);
+    console.log(
+      `create ${variant}: ${rates.get(variant)!.toFixed(0)} req/s, baseline ${baseline.toFixed(0)} req/s, ratio ${(rates.get(variant)! / baseline).toFixed(2)}`,
+    );
   }
 } finally {
   stats.disconnect();

@@ -32,7 +32,13 @@ app.post('/tickets', async (request) => {
   const at = new Date(now).toISOString();
   const day = at.slice(0, 10).replaceAll('-', '');
   const ticket = { id, status: 'reported', version: 1, channel: 'api', createdAt: at, updatedAt: at, ...report };
-  const event = JSON.stringify({ ticketId: id, type: 'reported', at, actor: { role: 'service', sub: 'bench' }, data: { category: report.category, location: report.location } });
+  const event = JSON.stringify({
+    ticketId: id,
+    type: 'reported',
+    at,
+    actor: { role: 'service', sub: 'bench' },
+    data: { category: report.category, location: report.location },
+  });
   const number = await floorCreate(
     9,
     key('sequence'),

@@ -87,4 +87,8 @@ const broker = await Aedes.createBroker({
   },
 });
 createServer(broker.handle).listen(Number(process.env.PORT), '127.0.0.1');
-createHttpServer((_req, res) => res.end(JSON.stringify({ published: stored, rss: process.memoryUsage().rss }))).listen(Number(process.env.STATS_PORT), '127.0.0.1', () => process.stdout.write('ready\n'));
+createHttpServer((_req, res) => res.end(JSON.stringify({ published: stored, rss: process.memoryUsage().rss }))).listen(
+  Number(process.env.STATS_PORT),
+  '127.0.0.1',
+  () => process.stdout.write('ready\n'),
+);

@@ -72,29 +72,56 @@ const redisServer = await startRedisServer({ dir, appendOnly: true });
 const children: ChildProcess[] = [];
 const summary: string[] = [];
 try {
-  const [httpPort, mqttPort, wsPort, barePort, bareStatsPort, jt808Port] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
-  const gatewayProcess = await start([...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), path.join(root, 'packages/gateway/dist/cli.js'), 'start'], {
-    REDIS_URL: redisServer.url,
-    PORT: String(httpPort),
-    MQTT_PORT: String(mqttPort),
-    MQTT_WS_PORT: String(wsPort),
-    JT808_PORT: String(jt808Port),
-    LOG_LEVEL: 'warn',
-    CIVICLOOP_OPERATOR_TOKEN: 'bench-op',
-    CIVICLOOP_MASTER_KEY: 'bench-master',
-    RATE_LIMIT_PER_KEY: '0',
-    RATE_LIMIT_PER_ADDRESS: '0',
-    // Every simulated device connects from 127.0.0.1, as devices behind one carrier NAT would.
-    MQTT_MAX_PENDING_PER_ADDRESS: '0',
-  }, 'Ctrl-C');
+  const [httpPort, mqttPort, wsPort, barePort, bareStatsPort, jt808Port] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
+  const gatewayProcess = await start(
+    [
+      ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
+      path.join(root, 'packages/gateway/dist/cli.js'),
+      'start',
+    ],
+    {
+      REDIS_URL: redisServer.url,
+      PORT: String(httpPort),
+      MQTT_PORT: String(mqttPort),
+      MQTT_WS_PORT: String(wsPort),
+      JT808_PORT: String(jt808Port),
+      LOG_LEVEL: 'warn',
+      CIVICLOOP_OPERATOR_TOKEN: 'bench-op',
+      CIVICLOOP_MASTER_KEY: 'bench-master',
+      RATE_LIMIT_PER_KEY: '0',
+      RATE_LIMIT_PER_ADDRESS: '0',
+      // Every simulated device connects from 127.0.0.1, as devices behind one carrier NAT would.
+      MQTT_MAX_PENDING_PER_ADDRESS: '0',
+    },
+    'Ctrl-C',
+  );
   children.push(gatewayProcess);
-  const bareProcess = await start(['--import', 'tsx', path.join(here, 'bare-broker.ts')], { PORT: String(barePort), STATS_PORT: String(bareStatsPort) }, 'ready');
+  const bareProcess = await start(
+    ['--import', 'tsx', path.join(here, 'bare-broker.ts')],
+    { PORT: String(barePort), STATS_PORT: String(bareStatsPort) },
+    'ready',
+  );
   children.push(bareProcess);
   const [floorPort, floorStatsPort] = await Promise.all([freePort(), freePort()]);
-  const floorProcess = await start(['--import', 'tsx', path.join(here, 'ingest-floor-broker.ts')], { REDIS_URL: redisServer.url, PORT: String(floorPort), STATS_PORT: String(floorStatsPort) }, 'ready');
+  const floorProcess = await start(
+    ['--import', 'tsx', path.join(here, 'ingest-floor-broker.ts')],
+    { REDIS_URL: redisServer.url, PORT: String(floorPort), STATS_PORT: String(floorStatsPort) },
+    'ready',
+  );
   children.push(floorProcess);
   const gw = `http://127.0.0.1:${httpPort}`;
-  const tenant = await json(`${gw}/v1/tenants`, { method: 'POST', headers: { authorization: 'Bearer bench-op' }, body: JSON.stringify({ code: 'INGEST', name: 'Ingest bench' }) });
+  const tenant = await json(`${gw}/v1/tenants`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer bench-op' },
+    body: JSON.stringify({ code: 'INGEST', name: 'Ingest bench' }),
+  });
   const auth = { authorization: `Bearer ${tenant.secretKey}` };
   const tenantId: string = tenant.tenant.id;
 
@@ -103,10 +130,20 @@ try {
     for (let i = 0; i < count; i += 100) {
       const batch = await Promise.all(
         Array.from({ length: Math.min(100, count - i) }, (_, j) =>
-          json(`${gw}/v1/devices`, { method: 'POST', headers: auth, body: JSON.stringify({ id: `${prefix}${i + j}`, kind: 'vehicle', name: `Bench ${i + j}` }) }),
+          json(`${gw}/v1/devices`, {
+            method: 'POST',
+            headers: auth,
+            body: JSON.stringify({ id: `${prefix}${i + j}`, kind: 'vehicle', name: `Bench ${i + j}` }),
+          }),
         ),
       );
-      out.push(...batch.map((r) => ({ username: r.credential.username, password: r.credential.password, topic: nativeTopic(tenantId, 'vehicle', r.device.id, 'position') })));
+      out.push(
+        ...batch.map((r) => ({
+          username: r.credential.username,
+          password: r.credential.password,
+          topic: nativeTopic(tenantId, 'vehicle', r.device.id, 'position'),
+        })),
+      );
     }
     return out;
   };
@@ -117,7 +154,11 @@ try {
   const terminals: { deviceId: string; terminalId: string; code: string }[] = [];
   for (let i = 0; i < DEVICES; i++) {
     const terminalId = String(13900000000 + i).padStart(12, '0');
-    const registered = await json(`${gw}/v1/devices`, { method: 'POST', headers: auth, body: JSON.stringify({ id: `jt-${i}`, kind: 'vehicle', name: `Bench truck ${i}`, protocol: 'jt808', terminalId }) });
+    const registered = await json(`${gw}/v1/devices`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ id: `jt-${i}`, kind: 'vehicle', name: `Bench truck ${i}`, protocol: 'jt808', terminalId }),
+    });
     const terminal = new Jt808Terminal(terminalId);
     await terminal.connect(jt808Port);
     const { result, code } = await terminal.register();
@@ -147,8 +188,23 @@ try {
     const before = await count();
     const result =
       target === 'jt808'
-        ? await publish({ port: jt808Port, terminals, messagesPerTerminal: MESSAGES, inflight: INFLIGHT, firstFix: Math.floor(Date.now() / 1000) * 1000 - MESSAGES * 1000 - 120_000 }, 'jt808-publisher.ts')
-        : await publish({ url: `mqtt://127.0.0.1:${{ gateway: mqttPort, bare: barePort, floor: floorPort }[target]}`, devices, messagesPerDevice: MESSAGES, qos, inflight: INFLIGHT });
+        ? await publish(
+            {
+              port: jt808Port,
+              terminals,
+              messagesPerTerminal: MESSAGES,
+              inflight: INFLIGHT,
+              firstFix: Math.floor(Date.now() / 1000) * 1000 - MESSAGES * 1000 - 120_000,
+            },
+            'jt808-publisher.ts',
+          )
+        : await publish({
+            url: `mqtt://127.0.0.1:${{ gateway: mqttPort, bare: barePort, floor: floorPort }[target]}`,
+            devices,
+            messagesPerDevice: MESSAGES,
+            qos,
+            inflight: INFLIGHT,
+          });
     if ('refused' in result && result.refused) throw new Error(`${result.refused} JT/T 808 reports were not answered "stored"`);
     let done = await count();
     const deadline = Date.now() + 60_000;
@@ -158,7 +214,13 @@ try {
     }
     const seconds = (performance.now() - result.startedAt) / 1000;
     const perMessage = (ms: number) => (1000 * ms) / Math.max(1, done - before);
-    return { rate: (done - before) / seconds, processed: done - before, result, brokerUs: perMessage(cpuMs(pid) - cpu0), redisUs: perMessage(cpuMs(redisServer.pid) - redisCpu0) };
+    return {
+      rate: (done - before) / seconds,
+      processed: done - before,
+      result,
+      brokerUs: perMessage(cpuMs(pid) - cpu0),
+      redisUs: perMessage(cpuMs(redisServer.pid) - redisCpu0),
+    };
   }
 
   const clearDedup = async () => {
@@ -189,10 +251,13 @@ try {
     const rate = median(rounds.map((r) => r.gateway.rate));
     const bareRate = median(rounds.map((r) => r.bare.rate));
     const label = `ingest QoS ${qos}`;
-    const lat = qos === 1
-      ? `, publish-to-stored p50 ${median(rounds.map((r) => r.gateway.result.p50)).toFixed(1)} ms p99 ${median(rounds.map((r) => r.gateway.result.p99)).toFixed(1)} ms (bare publish-to-PUBACK p50 ${median(rounds.map((r) => r.bare.result.p50)).toFixed(1)} ms p99 ${median(rounds.map((r) => r.bare.result.p99)).toFixed(1)} ms)`
-      : '';
-    console.log(`${label}: ${rate.toFixed(0)} stored msg/s of ${total} per run${lat}; bare aedes ${bareRate.toFixed(0)} msg/s; ratios per round ${ratios.map((r) => r.toFixed(2)).join(' ')}`);
+    const lat =
+      qos === 1
+        ? `, publish-to-stored p50 ${median(rounds.map((r) => r.gateway.result.p50)).toFixed(1)} ms p99 ${median(rounds.map((r) => r.gateway.result.p99)).toFixed(1)} ms (bare publish-to-PUBACK p50 ${median(rounds.map((r) => r.bare.result.p50)).toFixed(1)} ms p99 ${median(rounds.map((r) => r.bare.result.p99)).toFixed(1)} ms)`
+        : '';
+    console.log(
+      `${label}: ${rate.toFixed(0)} stored msg/s of ${total} per run${lat}; bare aedes ${bareRate.toFixed(0)} msg/s; ratios per round ${ratios.map((r) => r.toFixed(2)).join(' ')}`,
+    );
     const cpu = (pick: (r: (typeof rounds)[number]) => number) => median(rounds.map(pick)).toFixed(1);
     console.log(
       `  CPU per message: gateway ${cpu((r) => r.gateway.brokerUs)} µs, redis-server ${cpu((r) => r.gateway.redisUs)} µs; bare aedes ${cpu((r) => r.bare.brokerUs)} µs; the publisher ${cpu((r) => r.gateway.result.cpuUsPerMessage)} µs against the gateway, ${cpu((r) => r.bare.result.cpuUsPerMessage)} µs against bare aedes`,
@@ -202,7 +267,9 @@ try {
     const floorRate = median(rounds.map((r) => r.floor.rate));
     const floorLabel = `ingest floor QoS ${qos} (only the writes ingestion needs)`;
     console.log(`${floorLabel}: ${floorRate.toFixed(0)} stored msg/s; ratios per round ${floorRatios.map((r) => r.toFixed(2)).join(' ')}`);
-    console.log(`  CPU per message: floor broker ${cpu((r) => r.floor.brokerUs)} µs, redis-server ${cpu((r) => r.floor.redisUs)} µs; the publisher ${cpu((r) => r.floor.result.cpuUsPerMessage)} µs`);
+    console.log(
+      `  CPU per message: floor broker ${cpu((r) => r.floor.brokerUs)} µs, redis-server ${cpu((r) => r.floor.redisUs)} µs; the publisher ${cpu((r) => r.floor.result.cpuUsPerMessage)} µs`,
+    );
     summary.push(`${floorLabel}: ${floorRate.toFixed(0)} msg/s, baseline ${bareRate.toFixed(0)} msg/s, ratio ${median(floorRatios).toFixed(2)}`);
     // How close the gateway comes to the floor, round by round (both against the same bare broker).
     const toFloor = rounds.map((r) => r.gateway.rate / r.floor.rate);
@@ -215,9 +282,13 @@ try {
       console.log(
         `ingest JT/T 808 (${DEVICES} terminals, ${INFLIGHT} unanswered each): ${jtRate.toFixed(0)} stored msg/s of ${total} per run, report-to-answer p50 ${median(jt.map((r) => r.result.p50)).toFixed(1)} ms p99 ${median(jt.map((r) => r.result.p99)).toFixed(1)} ms; against MQTT QoS 1 ratios per round ${jtToMqtt.map((r) => r.toFixed(2)).join(' ')}; against bare aedes ${jtToBare.map((r) => r.toFixed(2)).join(' ')}`,
       );
-      console.log(`  CPU per message: gateway ${cpu((r) => r.jt808!.brokerUs)} µs, redis-server ${cpu((r) => r.jt808!.redisUs)} µs; the terminals ${cpu((r) => r.jt808!.result.cpuUsPerMessage)} µs`);
+      console.log(
+        `  CPU per message: gateway ${cpu((r) => r.jt808!.brokerUs)} µs, redis-server ${cpu((r) => r.jt808!.redisUs)} µs; the terminals ${cpu((r) => r.jt808!.result.cpuUsPerMessage)} µs`,
+      );
       summary.push(`ingest JT/T 808: ${jtRate.toFixed(0)} msg/s, baseline MQTT QoS 1 ${rate.toFixed(0)} msg/s, ratio ${median(jtToMqtt).toFixed(2)}`);
-      summary.push(`ingest JT/T 808 against bare aedes: ${jtRate.toFixed(0)} msg/s, baseline ${bareRate.toFixed(0)} msg/s, ratio ${median(jtToBare).toFixed(2)}`);
+      summary.push(
+        `ingest JT/T 808 against bare aedes: ${jtRate.toFixed(0)} msg/s, baseline ${bareRate.toFixed(0)} msg/s, ratio ${median(jtToBare).toFixed(2)}`,
+      );
     }
   }
 
@@ -231,9 +302,24 @@ try {
       for (let j = i; j < Math.min(WORKERS, i + 5000); j++) {
         const id = `w${j}`;
         const skills = j % 2 === 0 ? ['cleaning'] : ['road'];
-        pipeline.hset(keys.devices, id, JSON.stringify({ id, kind: 'badge', name: id, staffId: `s${j}`, unitId: 'u', skills, disabled: false, credentialIssuedAt: now, createdAt: now, updatedAt: now }));
+        pipeline.hset(
+          keys.devices,
+          id,
+          JSON.stringify({
+            id,
+            kind: 'badge',
+            name: id,
+            staffId: `s${j}`,
+            unitId: 'u',
+            skills,
+            disabled: false,
+            credentialIssuedAt: now,
+            createdAt: now,
+            updatedAt: now,
+          }),
+        );
         pipeline.hset(keys.onDuty, id, String(Date.now()));
-        pipeline.geoadd(keys.live('badge'), 113.30 + Math.random() * 0.06, 23.09 + Math.random() * 0.07, id);
+        pipeline.geoadd(keys.live('badge'), 113.3 + Math.random() * 0.06, 23.09 + Math.random() * 0.07, id);
       }
       await pipeline.exec();
     }
@@ -252,8 +338,12 @@ try {
         nearest.push(t2 - t1);
       }
     }
-    console.log(`nearest worker among ${WORKERS} live workers: p50 ${pct(nearest, 0.5).toFixed(2)} ms p99 ${pct(nearest, 0.99).toFixed(2)} ms (target p99 < 5 ms); bare GEOSEARCH COUNT 1 p50 ${pct(bare, 0.5).toFixed(2)} ms p99 ${pct(bare, 0.99).toFixed(2)} ms`);
-    summary.push(`nearest worker p99: ${pct(nearest, 0.99).toFixed(2)} ms, baseline ${pct(bare, 0.99).toFixed(2)} ms, ratio ${(pct(nearest, 0.99) / pct(bare, 0.99)).toFixed(2)}`);
+    console.log(
+      `nearest worker among ${WORKERS} live workers: p50 ${pct(nearest, 0.5).toFixed(2)} ms p99 ${pct(nearest, 0.99).toFixed(2)} ms (target p99 < 5 ms); bare GEOSEARCH COUNT 1 p50 ${pct(bare, 0.5).toFixed(2)} ms p99 ${pct(bare, 0.99).toFixed(2)} ms`,
+    );
+    summary.push(
+      `nearest worker p99: ${pct(nearest, 0.99).toFixed(2)} ms, baseline ${pct(bare, 0.99).toFixed(2)} ms, ratio ${(pct(nearest, 0.99) / pct(bare, 0.99)).toFixed(2)}`,
+    );
     redis.disconnect();
   }
 
@@ -261,16 +351,20 @@ try {
   async function freshPair(extraEnv: Record<string, string>) {
     for (const child of children.splice(0)) child.kill('SIGTERM');
     const [http, mqttPort, ws, barePort, bareStats] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-    const gateway = await start([path.join(root, 'packages/gateway/dist/cli.js'), 'start'], {
-      REDIS_URL: redisServer.url,
-      PORT: String(http),
-      MQTT_PORT: String(mqttPort),
-      MQTT_WS_PORT: String(ws),
-      JT808_PORT: 'false',
-      LOG_LEVEL: 'warn',
-      CIVICLOOP_MASTER_KEY: 'bench-master',
-      ...extraEnv,
-    }, 'Ctrl-C');
+    const gateway = await start(
+      [path.join(root, 'packages/gateway/dist/cli.js'), 'start'],
+      {
+        REDIS_URL: redisServer.url,
+        PORT: String(http),
+        MQTT_PORT: String(mqttPort),
+        MQTT_WS_PORT: String(ws),
+        JT808_PORT: 'false',
+        LOG_LEVEL: 'warn',
+        CIVICLOOP_MASTER_KEY: 'bench-master',
+        ...extraEnv,
+      },
+      'Ctrl-C',
+    );
     const bare = await start(['--import', 'tsx', path.join(here, 'bare-broker.ts')], { PORT: String(barePort), STATS_PORT: String(bareStats) }, 'ready');
     children.push(gateway, bare);
     return { gateway, mqttPort, bare, barePort };
@@ -283,7 +377,10 @@ try {
     const { gateway: freshGateway, mqttPort: freshMqtt, bare: freshBareBroker, barePort: freshBare } = await freshPair({ MQTT_MAX_PENDING_PER_ADDRESS: '0' });
     const measure = async (pid: number, url: string) => {
       const before = rssOf(pid);
-      const holder = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'publisher.ts')], { env: { ...process.env, JOB_FILE: jobFile(dir, { url, devices: many, messagesPerDevice: 0, qos: 1, inflight: 1, holdOnly: true }) }, stdio: ['pipe', 'pipe', 'inherit'] });
+      const holder = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'publisher.ts')], {
+        env: { ...process.env, JOB_FILE: jobFile(dir, { url, devices: many, messagesPerDevice: 0, qos: 1, inflight: 1, holdOnly: true }) },
+        stdio: ['pipe', 'pipe', 'inherit'],
+      });
       await new Promise<void>((resolve, reject) => {
         holder.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('connected') && resolve());
         holder.once('exit', (code) => reject(new Error(`holder exited with ${code}`)));
@@ -302,7 +399,9 @@ try {
     console.log(
       `memory with ${CONNECTIONS} connected devices: gateway RSS ${mb(gatewayMemory.after)} MB (+${mb(growth)} MB, ${(growth / CONNECTIONS / 1024).toFixed(1)} KB per device); bare aedes RSS ${mb(bareMemory.after)} MB (+${mb(bareGrowth)} MB)`,
     );
-    summary.push(`memory per connected device: ${(growth / CONNECTIONS / 1024).toFixed(1)} KB, baseline ${(bareGrowth / CONNECTIONS / 1024).toFixed(1)} KB, ratio ${(growth / bareGrowth).toFixed(2)}`);
+    summary.push(
+      `memory per connected device: ${(growth / CONNECTIONS / 1024).toFixed(1)} KB, baseline ${(bareGrowth / CONNECTIONS / 1024).toFixed(1)} KB, ratio ${(growth / bareGrowth).toFixed(2)}`,
+    );
 
     // ---- 4. memory before authentication: connections announcing huge packets ----
     const attackers = env('BENCH_PREAUTH_CONNECTIONS', 20);
@@ -349,7 +448,9 @@ try {
     console.log(
       `memory before authentication: ${attackers} connections announcing 256 MB packets for ${seconds} s (${gatewayFlood.connections} connections made): gateway RSS idle ${mb(gatewayFlood.idle)} MB, peak ${mb(gatewayFlood.peak)} MB (+${growthMb.toFixed(1)} MB); bare aedes (no limit) idle ${mb(bareFlood.idle)} MB, peak ${mb(bareFlood.peak)} MB (+${((bareFlood.peak - bareFlood.idle) / 1048576).toFixed(0)} MB)`,
     );
-    summary.push(`pre-auth RSS growth, ${attackers} connections announcing 256 MB: ${growthMb.toFixed(1)} MB, baseline idle RSS ${mb(gatewayFlood.idle)} MB, ratio ${(growthMb / (gatewayFlood.idle / 1048576)).toFixed(2)}`);
+    summary.push(
+      `pre-auth RSS growth, ${attackers} connections announcing 256 MB: ${growthMb.toFixed(1)} MB, baseline idle RSS ${mb(gatewayFlood.idle)} MB, ratio ${(growthMb / (gatewayFlood.idle / 1048576)).toFixed(2)}`,
+    );
   }
   console.log(`\n${summary.join('\n')}`);
 } finally {

@@ -42,7 +42,10 @@ await Promise.all(
         while (next < job.messagesPerTerminal) {
           const i = next++;
           const t = performance.now();
-          const answer = await terminal.answerTo(terminal.report({ lat: 23.1 + (i % 1000) * 1e-5, lon: 113.3, time: job.firstFix + i * 1000, speedKmh: 20 }), 30_000);
+          const answer = await terminal.answerTo(
+            terminal.report({ lat: 23.1 + (i % 1000) * 1e-5, lon: 113.3, time: job.firstFix + i * 1000, speedKmh: 20 }),
+            30_000,
+          );
           if (answer !== 0) refused++;
           latencies.push(performance.now() - t);
         }
@@ -55,6 +58,8 @@ const cpu = process.cpuUsage(cpuBefore);
 const sent = terminals.length * job.messagesPerTerminal;
 latencies.sort((a, b) => a - b);
 const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
-process.stdout.write(`${JSON.stringify({ sent, refused, elapsedMs, p50: pct(0.5), p99: pct(0.99), cpuUsPerMessage: (cpu.user + cpu.system) / Math.max(1, sent) })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ sent, refused, elapsedMs, p50: pct(0.5), p99: pct(0.99), cpuUsPerMessage: (cpu.user + cpu.system) / Math.max(1, sent) })}\n`,
+);
 for (const terminal of terminals) terminal.close();
 process.exit(0);

@@ -20,7 +20,9 @@ const clients: MqttClient[] = [];
 for (let i = 0; i < job.devices.length; i += 200) {
   clients.push(
     ...(await Promise.all(
-      job.devices.slice(i, i + 200).map((d) => mqtt.connectAsync(job.url, { username: d.username, password: d.password, protocolVersion: 4, reconnectPeriod: 0, keepalive: 600 })),
+      job.devices
+        .slice(i, i + 200)
+        .map((d) => mqtt.connectAsync(job.url, { username: d.username, password: d.password, protocolVersion: 4, reconnectPeriod: 0, keepalive: 600 })),
     )),
   );
 }

@@ -22,7 +22,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 function startGateway(env: Record<string, string>): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'packages/gateway/dist/cli.js'), 'start'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [path.join(root, 'packages/gateway/dist/cli.js'), 'start'], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
@@ -41,13 +44,41 @@ try {
   while (!(await probe.info('replication')).includes('master_link_status:up')) await new Promise((r) => setTimeout(r, 50));
   probe.disconnect();
   const [plainPort, waitingPort] = await Promise.all([freePort(), freePort()]);
-  const common = { REDIS_URL: primary.url, LOG_LEVEL: 'warn', CIVICLOOP_OPERATOR_TOKEN: 'bench-operator-token', CIVICLOOP_MASTER_KEY: 'bench-master-key', MQTT_ENABLED: 'false', JT808_PORT: 'false', RATE_LIMIT_PER_KEY: '0', RATE_LIMIT_PER_ADDRESS: '0' };
-  children.push(await startGateway({ ...common, PORT: String(plainPort) }), await startGateway({ ...common, PORT: String(waitingPort), REDIS_WAIT_REPLICAS: '1' }));
-  const created = await fetch(`http://127.0.0.1:${plainPort}/v1/tenants`, { method: 'POST', headers: { authorization: 'Bearer bench-operator-token', 'content-type': 'application/json' }, body: JSON.stringify({ code: 'WAIT', name: 'Replica wait bench' }) });
+  const common = {
+    REDIS_URL: primary.url,
+    LOG_LEVEL: 'warn',
+    CIVICLOOP_OPERATOR_TOKEN: 'bench-operator-token',
+    CIVICLOOP_MASTER_KEY: 'bench-master-key',
+    MQTT_ENABLED: 'false',
+    JT808_PORT: 'false',
+    RATE_LIMIT_PER_KEY: '0',
+    RATE_LIMIT_PER_ADDRESS: '0',
+  };
+  children.push(
+    await startGateway({ ...common, PORT: String(plainPort) }),
+    await startGateway({ ...common, PORT: String(waitingPort), REDIS_WAIT_REPLICAS: '1' }),
+  );
+  const created = await fetch(`http://127.0.0.1:${plainPort}/v1/tenants`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer bench-operator-token', 'content-type': 'application/json' },
+    body: JSON.stringify({ code: 'WAIT', name: 'Replica wait bench' }),
+  });
   const tenant = (await created.json()) as { secretKey: string };
-  const body = JSON.stringify({ category: 'sanitation.bin_overflow', description: 'The bin at the bus stop is overflowing again', location: { lat: 23.1291, lon: 113.2644, accuracy: 10 }, photos: [{ ref: 'https://photos.example.org/before.jpg' }] });
+  const body = JSON.stringify({
+    category: 'sanitation.bin_overflow',
+    description: 'The bin at the bus stop is overflowing again',
+    location: { lat: 23.1291, lon: 113.2644, accuracy: 10 },
+    photos: [{ ref: 'https://photos.example.org/before.jpg' }],
+  });
   const run = async (port: number) => {
-    const result = await autocannon({ url: `http://127.0.0.1:${port}/v1/tickets`, method: 'POST', headers: { authorization: `Bearer ${tenant.secretKey}`, 'content-type': 'application/json' }, body, connections, duration: seconds });
+    const result = await autocannon({
+      url: `http://127.0.0.1:${port}/v1/tickets`,
+      method: 'POST',
+      headers: { authorization: `Bearer ${tenant.secretKey}`, 'content-type': 'application/json' },
+      body,
+      connections,
+      duration: seconds,
+    });
     if (result.non2xx > 0 || result.errors > 0) throw new Error(`port ${port}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
     return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
   };
@@ -58,9 +89,13 @@ try {
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   const pick = (side: 'plain' | 'waiting', field: 'rps' | 'p50' | 'p99') => median(sides.map((s) => s[side][field]));
   const ratios = sides.map((s) => s.waiting.rps / s.plain.rps);
-  console.log(`create, ${connections} connections, ${rounds} rounds of ${seconds} s: REDIS_WAIT_REPLICAS=1 ${pick('waiting', 'rps').toFixed(0)} req/s p50 ${pick('waiting', 'p50')} ms p99 ${pick('waiting', 'p99')} ms; REDIS_WAIT_REPLICAS=0 ${pick('plain', 'rps').toFixed(0)} req/s p50 ${pick('plain', 'p50')} ms p99 ${pick('plain', 'p99')} ms; ratios per round ${ratios.map((r) => r.toFixed(2)).join(' ')}`);
+  console.log(
+    `create, ${connections} connections, ${rounds} rounds of ${seconds} s: REDIS_WAIT_REPLICAS=1 ${pick('waiting', 'rps').toFixed(0)} req/s p50 ${pick('waiting', 'p50')} ms p99 ${pick('waiting', 'p99')} ms; REDIS_WAIT_REPLICAS=0 ${pick('plain', 'rps').toFixed(0)} req/s p50 ${pick('plain', 'p50')} ms p99 ${pick('plain', 'p99')} ms; ratios per round ${ratios.map((r) => r.toFixed(2)).join(' ')}`,
+  );
   console.log('');
-  console.log(`create with REDIS_WAIT_REPLICAS=1: ${pick('waiting', 'rps').toFixed(0)} req/s, baseline ${pick('plain', 'rps').toFixed(0)} req/s, ratio ${median(ratios).toFixed(2)}`);
+  console.log(
+    `create with REDIS_WAIT_REPLICAS=1: ${pick('waiting', 'rps').toFixed(0)} req/s, baseline ${pick('plain', 'rps').toFixed(0)} req/s, ratio ${median(ratios).toFixed(2)}`,
+  );
 } finally {
   for (const child of children) child.kill('SIGTERM');
   await replica.stop();

@@ -28,13 +28,18 @@ export function jobFile(dir: string, job: object): string {
  */
 export function runPublisher<T = PublisherResult>(dir: string, job: object, script = 'publisher.ts'): Promise<T & { startedAt: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, script)], { env: { ...process.env, JOB_FILE: jobFile(dir, job) }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, script)], {
+      env: { ...process.env, JOB_FILE: jobFile(dir, job) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     let startedAt = 0;
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       if (!startedAt && out.includes('publishing')) startedAt = performance.now();
     });
-    child.once('exit', (code) => (code === 0 ? resolve({ ...JSON.parse(out.trim().split('\n').at(-1)!), startedAt }) : reject(new Error(`${script} exited with ${code}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve({ ...JSON.parse(out.trim().split('\n').at(-1)!), startedAt }) : reject(new Error(`${script} exited with ${code}`)),
+    );
   });
 }

@@ -52,20 +52,40 @@ interface Side {
   components(): Record<string, number[]>;
 }
 
-async function prepare(name: string, gateways: GatewayProcess[], brokerUrl: string, operatorToken: string, components: () => Record<string, number[]>): Promise<Side> {
-  const tenant = await json(`${gateways[0]!.url}/v1/tenants`, { method: 'POST', headers: { authorization: `Bearer ${operatorToken}` }, body: JSON.stringify({ code: name.slice(0, 8).toUpperCase(), name: `Scale bench ${name}` }) });
+async function prepare(
+  name: string,
+  gateways: GatewayProcess[],
+  brokerUrl: string,
+  operatorToken: string,
+  components: () => Record<string, number[]>,
+): Promise<Side> {
+  const tenant = await json(`${gateways[0]!.url}/v1/tenants`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${operatorToken}` },
+    body: JSON.stringify({ code: name.slice(0, 8).toUpperCase(), name: `Scale bench ${name}` }),
+  });
   const auth = { authorization: `Bearer ${tenant.secretKey}` };
   const devices: Side['devices'] = [];
   for (let i = 0; i < DEVICES; i++) {
-    const registered = await json(`${gateways[i % gateways.length]!.url}/v1/devices`, { method: 'POST', headers: auth, body: JSON.stringify({ id: `load-${i}`, kind: 'vehicle', name: `Bench ${i}` }) });
-    devices.push({ username: registered.credential.username, password: registered.credential.password, topic: nativeTopic(tenant.tenant.id, 'vehicle', registered.device.id, 'position') });
+    const registered = await json(`${gateways[i % gateways.length]!.url}/v1/devices`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ id: `load-${i}`, kind: 'vehicle', name: `Bench ${i}` }),
+    });
+    devices.push({
+      username: registered.credential.username,
+      password: registered.credential.password,
+      topic: nativeTopic(tenant.tenant.id, 'vehicle', registered.device.id, 'position'),
+    });
   }
   return { name, gateways, brokerUrl, secretKey: tenant.secretKey, devices, components };
 }
 
 /** CPU ms of every component so far. */
-const cpuOf = (side: Side) => Object.fromEntries(Object.entries(side.components()).map(([component, pids]) => [component, pids.reduce((sum, pid) => sum + cpuMs(pid), 0)]));
-const perUnit = (before: Record<string, number>, after: Record<string, number>, units: number) => Object.fromEntries(Object.keys(after).map((k) => [k, (1000 * (after[k]! - before[k]!)) / Math.max(1, units)]));
+const cpuOf = (side: Side) =>
+  Object.fromEntries(Object.entries(side.components()).map(([component, pids]) => [component, pids.reduce((sum, pid) => sum + cpuMs(pid), 0)]));
+const perUnit = (before: Record<string, number>, after: Record<string, number>, units: number) =>
+  Object.fromEntries(Object.keys(after).map((k) => [k, (1000 * (after[k]! - before[k]!)) / Math.max(1, units)]));
 
 async function ingest(side: Side) {
   const processed = async () => {
@@ -90,16 +110,33 @@ async function ingest(side: Side) {
   return { rate, cpu: { ...perUnit(cpu0, cpuOf(side), done - before), publisher: result.cpuUsPerMessage } };
 }
 
-const REPORT = JSON.stringify({ category: 'sanitation.bin_overflow', description: 'The bin at the bus stop is overflowing again', location: { lat: 23.1291, lon: 113.2644, accuracy: 10 } });
+const REPORT = JSON.stringify({
+  category: 'sanitation.bin_overflow',
+  description: 'The bin at the bus stop is overflowing again',
+  location: { lat: 23.1291, lon: 113.2644, accuracy: 10 },
+});
 async function create(side: Side) {
   const cpu0 = cpuOf(side);
   const each = Math.max(1, Math.floor(CONNECTIONS / side.gateways.length));
   const results = await Promise.all(
-    side.gateways.map((gateway) => autocannon({ url: `${gateway.url}/v1/tickets`, method: 'POST', headers: { authorization: `Bearer ${side.secretKey}`, 'content-type': 'application/json' }, body: REPORT, connections: each, duration: SECONDS })),
+    side.gateways.map((gateway) =>
+      autocannon({
+        url: `${gateway.url}/v1/tickets`,
+        method: 'POST',
+        headers: { authorization: `Bearer ${side.secretKey}`, 'content-type': 'application/json' },
+        body: REPORT,
+        connections: each,
+        duration: SECONDS,
+      }),
+    ),
   );
   for (const r of results) if (r.non2xx > 0 || r.errors > 0) throw new Error(`${side.name}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
   const total = results.reduce((sum, r) => sum + r.requests.total, 0);
-  return { rate: results.reduce((sum, r) => sum + r.requests.average, 0), p50: median(results.map((r) => r.latency.p50)), cpu: perUnit(cpu0, cpuOf(side), total) };
+  return {
+    rate: results.reduce((sum, r) => sum + r.requests.average, 0),
+    p50: median(results.map((r) => r.latency.p50)),
+    cpu: perUnit(cpu0, cpuOf(side), total),
+  };
 }
 
 const stops: (() => Promise<void>)[] = [];
@@ -111,12 +148,33 @@ try {
   const mqttPort = await freePort();
   const one = await startGatewayProcess({
     name: 'single',
-    env: { PORT: String(await freePort()), REDIS_URL: single.url, MQTT_PORT: String(mqttPort), MQTT_WS_PORT: String(await freePort()), JT808_PORT: 'false', LOG_LEVEL: 'warn', CIVICLOOP_OPERATOR_TOKEN: singleOperator, CIVICLOOP_MASTER_KEY: 'bench-master', RATE_LIMIT_PER_KEY: '0', RATE_LIMIT_PER_ADDRESS: '0', MQTT_MAX_PENDING_PER_ADDRESS: '0', DATA_DIR: path.join(dir, 'single') },
+    env: {
+      PORT: String(await freePort()),
+      REDIS_URL: single.url,
+      MQTT_PORT: String(mqttPort),
+      MQTT_WS_PORT: String(await freePort()),
+      JT808_PORT: 'false',
+      LOG_LEVEL: 'warn',
+      CIVICLOOP_OPERATOR_TOKEN: singleOperator,
+      CIVICLOOP_MASTER_KEY: 'bench-master',
+      RATE_LIMIT_PER_KEY: '0',
+      RATE_LIMIT_PER_ADDRESS: '0',
+      MQTT_MAX_PENDING_PER_ADDRESS: '0',
+      DATA_DIR: path.join(dir, 'single'),
+    },
   });
   stops.push(() => one.stop());
   const singleSide = await prepare('single', [one], `mqtt://127.0.0.1:${mqttPort}`, singleOperator, () => ({ gateway: [one.pid()], redis: [single.pid] }));
 
-  const layout = await startLayout({ dir: path.join(dir, 'layout'), replicas: REPLICAS, gatewayEnv: { RATE_LIMIT_PER_KEY: '0', RATE_LIMIT_PER_ADDRESS: '0', ...(process.env.MQTT_BROKER_SUBSCRIBERS ? { MQTT_BROKER_SUBSCRIBERS: process.env.MQTT_BROKER_SUBSCRIBERS } : {}) } });
+  const layout = await startLayout({
+    dir: path.join(dir, 'layout'),
+    replicas: REPLICAS,
+    gatewayEnv: {
+      RATE_LIMIT_PER_KEY: '0',
+      RATE_LIMIT_PER_ADDRESS: '0',
+      ...(process.env.MQTT_BROKER_SUBSCRIBERS ? { MQTT_BROKER_SUBSCRIBERS: process.env.MQTT_BROKER_SUBSCRIBERS } : {}),
+    },
+  });
   stops.push(() => layout.stop());
   const scaledSide = await prepare('scaled', layout.gateways, layout.broker.url, layout.operatorToken, () => ({
     gateways: layout.gateways.map((g) => g.pid()),
@@ -127,7 +185,12 @@ try {
   // Warm-up of both sides' code paths.
   await ingest(singleSide);
   await ingest(scaledSide);
-  const rounds: { single: Awaited<ReturnType<typeof ingest>>; scaled: Awaited<ReturnType<typeof ingest>>; singleCreate: Awaited<ReturnType<typeof create>>; scaledCreate: Awaited<ReturnType<typeof create>> }[] = [];
+  const rounds: {
+    single: Awaited<ReturnType<typeof ingest>>;
+    scaled: Awaited<ReturnType<typeof ingest>>;
+    singleCreate: Awaited<ReturnType<typeof create>>;
+    scaledCreate: Awaited<ReturnType<typeof create>>;
+  }[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const single = await ingest(singleSide);
     const scaled = await ingest(scaledSide);
@@ -138,7 +201,7 @@ try {
 
   const cpuLine = (pick: (r: (typeof rounds)[number]) => Record<string, number>, unit: string) => {
     const keys = Object.keys(pick(rounds[0]!));
-    return keys.map((k) => `${k} ${median(rounds.map((r) => pick(r)[k]!)).toFixed(1)} µs`).join(', ') + ` per ${unit}`;
+    return `${keys.map((k) => `${k} ${median(rounds.map((r) => pick(r)[k]!)).toFixed(1)} µs`).join(', ')} per ${unit}`;
   };
   const ingestRatios = rounds.map((r) => r.scaled.rate / r.single.rate);
   const createRatios = rounds.map((r) => r.scaledCreate.rate / r.singleCreate.rate);
@@ -146,10 +209,14 @@ try {
   const singleIngest = median(rounds.map((r) => r.single.rate));
   const scaledCreate = median(rounds.map((r) => r.scaledCreate.rate));
   const singleCreate = median(rounds.map((r) => r.singleCreate.rate));
-  console.log(`ingest QoS 1, ${DEVICES} devices x ${MESSAGES} positions, ${ROUNDS} rounds: two gateways on mosquitto and a Redis Cluster (${REPLICAS} replica per master) ${scaledIngest.toFixed(0)} stored msg/s; one gateway with its embedded broker ${singleIngest.toFixed(0)} msg/s; ratios per round ${ingestRatios.map((r) => r.toFixed(2)).join(' ')}`);
+  console.log(
+    `ingest QoS 1, ${DEVICES} devices x ${MESSAGES} positions, ${ROUNDS} rounds: two gateways on mosquitto and a Redis Cluster (${REPLICAS} replica per master) ${scaledIngest.toFixed(0)} stored msg/s; one gateway with its embedded broker ${singleIngest.toFixed(0)} msg/s; ratios per round ${ingestRatios.map((r) => r.toFixed(2)).join(' ')}`,
+  );
   console.log(`  CPU, scaled out: ${cpuLine((r) => r.scaled.cpu, 'message')}`);
   console.log(`  CPU, one gateway: ${cpuLine((r) => r.single.cpu, 'message')}`);
-  console.log(`create, ${CONNECTIONS} connections for ${SECONDS} s: two gateways ${scaledCreate.toFixed(0)} req/s (p50 ${median(rounds.map((r) => r.scaledCreate.p50))} ms); one gateway ${singleCreate.toFixed(0)} req/s (p50 ${median(rounds.map((r) => r.singleCreate.p50))} ms); ratios per round ${createRatios.map((r) => r.toFixed(2)).join(' ')}`);
+  console.log(
+    `create, ${CONNECTIONS} connections for ${SECONDS} s: two gateways ${scaledCreate.toFixed(0)} req/s (p50 ${median(rounds.map((r) => r.scaledCreate.p50))} ms); one gateway ${singleCreate.toFixed(0)} req/s (p50 ${median(rounds.map((r) => r.singleCreate.p50))} ms); ratios per round ${createRatios.map((r) => r.toFixed(2)).join(' ')}`,
+  );
   console.log(`  CPU, scaled out: ${cpuLine((r) => r.scaledCreate.cpu, 'create')}`);
   console.log(`  CPU, one gateway: ${cpuLine((r) => r.singleCreate.cpu, 'create')}`);
   console.log('');

@@ -28,7 +28,20 @@ const start = Date.parse('2026-10-01T00:00:00Z');
 let clock = start;
 const config = loadConfig(
   {},
-  { port: 0, redisUrl: redisServer.url, logLevel: 'silent', rateLimitPerKey: 0, rateLimitPerAddress: 0, mqttEnabled: false, jt808Port: false, schedulerEnabled: false, webhooksEnabled: false, duplicateRadiusMeters: 0, streamMaxLen: 2 * LARGE, dataDir: dir },
+  {
+    port: 0,
+    redisUrl: redisServer.url,
+    logLevel: 'silent',
+    rateLimitPerKey: 0,
+    rateLimitPerAddress: 0,
+    mqttEnabled: false,
+    jt808Port: false,
+    schedulerEnabled: false,
+    webhooksEnabled: false,
+    duplicateRadiusMeters: 0,
+    streamMaxLen: 2 * LARGE,
+    dataDir: dir,
+  },
 );
 const gateway = await buildApp({ config, redis, masterKey: 'bench', logger: false, now: () => new Date(clock) });
 await gateway.app.listen({ port: 0, host: '127.0.0.1' });
@@ -50,12 +63,18 @@ async function loadTenant(code: string, count: number) {
         clock = start + Math.floor((i / count) * DAYS * 86_400_000);
         const { ticket } = await gateway.ticketService.create(
           principal,
-          { category: categories[i % categories.length]!, description: `Bench ticket ${i}`, location: { lat: 23.1 + (i % 1000) * 1e-4, lon: 113.3 + (i % 997) * 1e-4 } },
+          {
+            category: categories[i % categories.length]!,
+            description: `Bench ticket ${i}`,
+            location: { lat: 23.1 + (i % 1000) * 1e-4, lon: 113.3 + (i % 997) * 1e-4 },
+          },
           undefined,
         );
         if (i % 3 === 0) {
           await gateway.ticketService.run(principal, ticket.id, 'dispatch', { unitId: 'sanitation' }, undefined);
-          await gateway.ticketService.run(principal, ticket.id, 'resolve', { photos: [{ ref: 'https://photos.example.org/bench.jpg' }] }, undefined).catch(() => undefined);
+          await gateway.ticketService
+            .run(principal, ticket.id, 'resolve', { photos: [{ ref: 'https://photos.example.org/bench.jpg' }] }, undefined)
+            .catch(() => undefined);
         }
         if (i > 0 && i % 100_000 === 0) await gateway.stats.catchUp(tenantId);
       }
@@ -96,10 +115,14 @@ try {
   smallRuns.sort((a, b) => a - b);
   largeRuns.sort((a, b) => a - b);
   const memory = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
-  console.log(`\nGET /v1/stats over 30 days (totals, by unit, by category, by day), ${smallRuns.length} queries per tenant; Redis holds ${(memory / 2 ** 20).toFixed(0)} MB`);
+  console.log(
+    `\nGET /v1/stats over 30 days (totals, by unit, by category, by day), ${smallRuns.length} queries per tenant; Redis holds ${(memory / 2 ** 20).toFixed(0)} MB`,
+  );
   console.log(`  ${SMALL} tickets: p50 ${pct(smallRuns, 0.5).toFixed(2)} ms, p99 ${pct(smallRuns, 0.99).toFixed(2)} ms`);
   console.log(`  ${LARGE} tickets: p50 ${pct(largeRuns, 0.5).toFixed(2)} ms, p99 ${pct(largeRuns, 0.99).toFixed(2)} ms`);
-  console.log(`stats p50: ${pct(largeRuns, 0.5).toFixed(2)} ms with ${LARGE} tickets, baseline ${pct(smallRuns, 0.5).toFixed(2)} ms with ${SMALL} tickets, ratio ${(pct(largeRuns, 0.5) / pct(smallRuns, 0.5)).toFixed(2)}`);
+  console.log(
+    `stats p50: ${pct(largeRuns, 0.5).toFixed(2)} ms with ${LARGE} tickets, baseline ${pct(smallRuns, 0.5).toFixed(2)} ms with ${SMALL} tickets, ratio ${(pct(largeRuns, 0.5) / pct(smallRuns, 0.5)).toFixed(2)}`,
+  );
 } finally {
   await gateway.app.close();
   redis.disconnect();

@@ -25,24 +25,49 @@ const THROTTLE = 4;
 const SLOW_4G = { offline: false, latency: 562.5, downloadThroughput: (1.6 * 1024 * 1024 * 0.9) / 8, uploadThroughput: (750 * 1024 * 0.9) / 8 };
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'civicloop-bench-worker-app-'));
-const gateway = await startGateway({ config: loadConfig({ DATA_DIR: dataDir, PORT: '0', MQTT_ENABLED: 'false', JT808_PORT: 'false', LOG_LEVEL: 'silent', RATE_LIMIT_PER_KEY: '0', RATE_LIMIT_PER_ADDRESS: '0' }), log: () => undefined, logger: false });
+const gateway = await startGateway({
+  config: loadConfig({
+    DATA_DIR: dataDir,
+    PORT: '0',
+    MQTT_ENABLED: 'false',
+    JT808_PORT: 'false',
+    LOG_LEVEL: 'silent',
+    RATE_LIMIT_PER_KEY: '0',
+    RATE_LIMIT_PER_ADDRESS: '0',
+  }),
+  log: () => undefined,
+  logger: false,
+});
 
 const { tenant, secretKey, publishableKey } = await gateway.services.tenants.create({ code: 'WAPP', name: 'Bench worker app' });
 await gateway.services.directory.createUnit(tenant.id, { id: 'sanitation', name: 'Sanitation', categories: ['sanitation.bin_overflow'] });
 await gateway.services.directory.createStaff(tenant.id, { id: 'w-bench', name: '李师傅 Li', role: 'worker', unitId: 'sanitation', skills: ['cleaning'] });
 const post = async (route: string, body: unknown) => {
-  const response = await fetch(`${gateway.url}${route}`, { method: 'POST', headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`${gateway.url}${route}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   if (!response.ok) throw new Error(`${route}: ${response.status} ${await response.text()}`);
   return (await response.json()) as { id: string };
 };
 for (let i = 0; i < jobs; i++) {
-  const ticket = await post('/v1/tickets', { category: 'sanitation.bin_overflow', description: `Bench job ${i}: bin overflowing by the gate`, location: { lat: 23.12 + i / 10_000, lon: 113.32 + i / 10_000, address: `天河路 ${100 + i} 号` } });
+  const ticket = await post('/v1/tickets', {
+    category: 'sanitation.bin_overflow',
+    description: `Bench job ${i}: bin overflowing by the gate`,
+    location: { lat: 23.12 + i / 10_000, lon: 113.32 + i / 10_000, address: `天河路 ${100 + i} 号` },
+  });
   await post(`/v1/tickets/${ticket.id}/dispatch`, { unitId: 'sanitation', assigneeId: 'w-bench' });
 }
 const app = await startWorkerApp({ gatewayUrl: gateway.url, secretKey, publishableKey });
 await gateway.services.tenants.updatePolicy(tenant.id, { allowedOrigins: [new URL(app.url).origin] });
 // The demo sign-in's cookie, as the sign-in page would set it.
-const signedIn = await fetch(new URL('/sign-in', app.url), { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' }, body: 'staff=w-bench' });
+const signedIn = await fetch(new URL('/sign-in', app.url), {
+  method: 'POST',
+  redirect: 'manual',
+  headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' },
+  body: 'staff=w-bench',
+});
 const [name, value] = signedIn.headers.get('set-cookie')!.split(';')[0]!.split('=') as [string, string];
 
 interface Sample {
@@ -53,7 +78,15 @@ interface Sample {
 async function measure(throttled: boolean): Promise<Sample> {
   const profile = mkdtempSync(path.join(tmpdir(), 'civicloop-bench-phone-'));
   // A profile on disk, as a phone's browser has (IndexedDB is opened fresh there on a first visit).
-  const context = await chromium.launchPersistentContext(profile, { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ARGS, viewport: { width: 412, height: 860 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ARGS,
+    viewport: { width: 412, height: 860 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    locale: 'zh-CN',
+  });
   try {
     await context.addCookies([{ name, value, url: app.url }]);
     const page = context.pages()[0] ?? (await context.newPage());
@@ -73,7 +106,15 @@ async function measure(throttled: boolean): Promise<Sample> {
   }
 }
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 try {
@@ -88,7 +129,9 @@ try {
   const slow = samples.slow.map((s) => s.firstMs);
   const first = { slow: median(slow), fast: median(samples.fast.map((s) => s.firstMs)) };
   console.log('');
-  console.log(`worker app interactive, first visit (slow 4G, ${THROTTLE}x CPU, ${jobs} jobs): ${first.slow.toFixed(0)} ms (range ${Math.min(...slow).toFixed(0)}-${Math.max(...slow).toFixed(0)}), baseline ${first.fast.toFixed(0)} ms unthrottled, ratio ${(first.slow / first.fast).toFixed(2)} (target under 2000 ms: ${first.slow < 2000 ? 'met' : 'not met'})`);
+  console.log(
+    `worker app interactive, first visit (slow 4G, ${THROTTLE}x CPU, ${jobs} jobs): ${first.slow.toFixed(0)} ms (range ${Math.min(...slow).toFixed(0)}-${Math.max(...slow).toFixed(0)}), baseline ${first.fast.toFixed(0)} ms unthrottled, ratio ${(first.slow / first.fast).toFixed(2)} (target under 2000 ms: ${first.slow < 2000 ? 'met' : 'not met'})`,
+  );
 } finally {
   await app.close();
   await gateway.close();

@@ -24,7 +24,9 @@ const page = await build({
 });
 // The chunks console.js imports before it runs: the page asks for them beside it (modulepreload),
 // not one round trip after it.
-const preload = page.metafile.outputs['dist/public/console.js'].imports.filter((i) => i.kind === 'import-statement').map((i) => `/${i.path.slice('dist/public/'.length)}`);
+const preload = page.metafile.outputs['dist/public/console.js'].imports
+  .filter((i) => i.kind === 'import-statement')
+  .map((i) => `/${i.path.slice('dist/public/'.length)}`);
 writeFileSync('dist/public/preload.json', JSON.stringify(preload));
 copyFileSync('src/public/console.css', 'dist/public/console.css');
 // MapLibre's stylesheet and worker, served by the console when a map style is configured.

@@ -59,7 +59,13 @@ writeFileSync(
 
 // What the service worker keeps: the shell and every built file but source maps; its version is
 // their content, so a new build replaces the old cache.
-const files = ['/shell', ...readdirSync(out, { recursive: true }).map(String).filter((f) => !f.endsWith('.map') && !f.endsWith('/') && /\.(js|css|webmanifest|png|svg)$/.test(f)).map((f) => `/${f}`)].sort();
+const files = [
+  '/shell',
+  ...readdirSync(out, { recursive: true })
+    .map(String)
+    .filter((f) => !f.endsWith('.map') && !f.endsWith('/') && /\.(js|css|webmanifest|png|svg)$/.test(f))
+    .map((f) => `/${f}`),
+].sort();
 const version = createHash('sha256');
 for (const file of files.filter((f) => f !== '/shell')) version.update(file).update(readFileSync(`${out}${file}`));
 await build({

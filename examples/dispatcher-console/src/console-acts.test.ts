@@ -15,7 +15,8 @@ import { startConsole } from './console.js';
 // a supervisor verifies with before and after photos; the dispatcher records the phone follow-up.
 const publicDir = new URL('../dist/public/', import.meta.url);
 // Screenshots for docs/images when UPDATE_SCREENSHOTS=1; otherwise beside the test results.
-const shots = process.env.UPDATE_SCREENSHOTS === '1' ? new URL('../../../docs/images/', import.meta.url) : new URL('../../../.test-results/screenshots/', import.meta.url);
+const shots =
+  process.env.UPDATE_SCREENSHOTS === '1' ? new URL('../../../docs/images/', import.meta.url) : new URL('../../../.test-results/screenshots/', import.meta.url);
 const SITE = { lat: 23.1291, lon: 113.2644 };
 const metersNorth = (m: number) => ({ lat: SITE.lat + m / 111_320, lon: SITE.lon });
 
@@ -63,15 +64,39 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
     // Worker One is checked in 400 m from the site, wearing a badge with the cleaning skill.
     const registered = await server.devices.register({ kind: 'badge', name: 'Badge 1', staffId: 'w-1', unitId: 'sanitation', skills: ['cleaning'] });
-    badge = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, { username: registered.credential.username, password: registered.credential.password, reconnectPeriod: 0 });
-    await badge.publishAsync(nativeTopic(gw.tenant.id, 'badge', registered.device.id, 'position'), JSON.stringify({ ts: Date.now(), ...metersNorth(400) }), { qos: 1 });
-    await badge.publishAsync(nativeTopic(gw.tenant.id, 'badge', registered.device.id, 'event'), JSON.stringify({ type: 'check_in', ts: Date.now() }), { qos: 1 });
+    badge = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, {
+      username: registered.credential.username,
+      password: registered.credential.password,
+      reconnectPeriod: 0,
+    });
+    await badge.publishAsync(nativeTopic(gw.tenant.id, 'badge', registered.device.id, 'position'), JSON.stringify({ ts: Date.now(), ...metersNorth(400) }), {
+      qos: 1,
+    });
+    await badge.publishAsync(nativeTopic(gw.tenant.id, 'badge', registered.device.id, 'event'), JSON.stringify({ type: 'check_in', ts: Date.now() }), {
+      qos: 1,
+    });
 
-    const resident = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await signToken({ secretKey: gw.tenant.secretKey, sub: 'resident-9', role: 'citizen' }) });
-    const jpeg = (colour: string) => sharp({ create: { width: 320, height: 240, channels: 3, background: colour } }).jpeg().toBuffer();
+    const resident = new CivicLoop({
+      baseUrl: gw.url,
+      apiKey: gw.tenant.publishableKey,
+      token: await signToken({ secretKey: gw.tenant.secretKey, sub: 'resident-9', role: 'citizen' }),
+    });
+    const jpeg = (colour: string) =>
+      sharp({ create: { width: 320, height: 240, channels: 3, background: colour } })
+        .jpeg()
+        .toBuffer();
     const before = await resident.media.upload(new Blob([new Uint8Array(await jpeg('#8a6d3b'))], { type: 'image/jpeg' }), 'bin.jpg');
-    const first = await resident.tickets.create({ ...BIN_REPORT, description: 'Bin overflowing at the east gate', location: SITE, photos: [{ ref: before.ref }] });
-    const neighbour = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await signToken({ secretKey: gw.tenant.secretKey, sub: 'resident-10', role: 'citizen' }) });
+    const first = await resident.tickets.create({
+      ...BIN_REPORT,
+      description: 'Bin overflowing at the east gate',
+      location: SITE,
+      photos: [{ ref: before.ref }],
+    });
+    const neighbour = new CivicLoop({
+      baseUrl: gw.url,
+      apiKey: gw.tenant.publishableKey,
+      token: await signToken({ secretKey: gw.tenant.secretKey, sub: 'resident-10', role: 'citizen' }),
+    });
     const again = await neighbour.tickets.create({ ...BIN_REPORT, description: 'Rubbish all round the bin by the gate', location: metersNorth(20) });
 
     const desk = await consoleAs({ sub: 'd-1', role: 'dispatcher', name: '王调度 Wang' });
@@ -150,7 +175,11 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     await expect.poll(() => desk.locator('#columns [data-ticket]').count()).toBe(2);
 
     // The worker fixes it with an after-photo; the supervisor verifies from their console.
-    const worker = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await gw.tenant.token('w-1', 'worker', { unitId: 'sanitation' }) });
+    const worker = new CivicLoop({
+      baseUrl: gw.url,
+      apiKey: gw.tenant.publishableKey,
+      token: await gw.tenant.token('w-1', 'worker', { unitId: 'sanitation' }),
+    });
     const after = await worker.media.upload(new Blob([new Uint8Array(await jpeg('#3a7d44'))], { type: 'image/jpeg' }), 'after.jpg');
     await worker.tickets.accept(first.id);
     await worker.tickets.arrive(first.id);
@@ -165,7 +194,10 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
 
     const lead = await consoleAs({ sub: 's-1', role: 'supervisor', name: '赵主任 Zhao' });
     await card(lead, first.id).locator('button').click();
-    for (const side of ['before', 'after']) await expect.poll(() => lead.locator(`#detail [data-photos="${side}"] img`).evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    for (const side of ['before', 'after'])
+      await expect
+        .poll(() => lead.locator(`#detail [data-photos="${side}"] img`).evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0))
+        .toBe(true);
     expect(await lead.locator('[data-action="dispatch"]').count()).toBe(0);
     expect(await accessibilityViolations(lead)).toEqual([]);
     await lead.locator('[data-action="verify"]').scrollIntoViewIfNeeded();
@@ -184,7 +216,12 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     await desk.locator('[data-action="feedback"] input[name="comment"]').fill('Quick, but the bin smells');
     await desk.locator('[data-action="feedback"] button[type="submit"]').click();
     await expect.poll(() => desk.locator('#detail .status').textContent()).toBe(`Follow-up recorded 已记录回访: ${first.number}`);
-    expect((await server.tickets.get(first.id)).feedback).toMatchObject({ rating: 4, via: 'phone', comment: 'Quick, but the bin smells', by: { sub: 'd-1', role: 'dispatcher' } });
+    expect((await server.tickets.get(first.id)).feedback).toMatchObject({
+      rating: 4,
+      via: 'phone',
+      comment: 'Quick, but the bin smells',
+      by: { sub: 'd-1', role: 'dispatcher' },
+    });
     await expect.poll(() => desk.locator(`#followups [data-followup="${first.id}"]`).count()).toBe(0);
     await closeDetail(desk);
 
@@ -206,7 +243,8 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     await gw.services.tenants.updatePolicy(busy.id, { allowedOrigins: [new URL(server.url).origin] });
     const sdk = new CivicLoop({ baseUrl: gw.url, apiKey: busy.secretKey });
     const created = [];
-    for (let i = 0; i < 105; i++) created.push(await sdk.tickets.create({ ...BIN_REPORT, description: `Report ${i}`, location: { lat: 23.0 + i * 0.01, lon: 113.0 } }));
+    for (let i = 0; i < 105; i++)
+      created.push(await sdk.tickets.create({ ...BIN_REPORT, description: `Report ${i}`, location: { lat: 23.0 + i * 0.01, lon: 113.0 } }));
     const context = await browser.newContext();
     closers.push(() => context.close());
     const page = await context.newPage();
@@ -227,7 +265,11 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
 
   it('decides an extension request, returns a ticket to the queue and rejects a report with a reason', async () => {
     const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
-    const worker = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await gw.tenant.token('w-2', 'worker', { unitId: 'sanitation' }) });
+    const worker = new CivicLoop({
+      baseUrl: gw.url,
+      apiKey: gw.tenant.publishableKey,
+      token: await gw.tenant.token('w-2', 'worker', { unitId: 'sanitation' }),
+    });
     const slow = await server.tickets.create({ ...BIN_REPORT, description: 'Bin needs a new lid', location: { lat: 23.3, lon: 113.6 } });
     await server.tickets.dispatch(slow.id, { unitId: 'sanitation', assigneeId: 'w-2' });
     await worker.tickets.accept(slow.id);
@@ -285,10 +327,17 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     await server.tickets.urge(late.id, { note: 'Called the hotline: still full' });
     await expect.poll(() => card(desk, late.id).locator('[data-urged]').textContent()).toBe('Chased 催办 ×1');
   });
-  it("gives a supervisor the verify queue: resolved tickets longest waiting first, photos side by side, pass or fail on the row", async () => {
+  it('gives a supervisor the verify queue: resolved tickets longest waiting first, photos side by side, pass or fail on the row', async () => {
     const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
-    const worker = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await gw.tenant.token('w-2', 'worker', { unitId: 'sanitation' }) });
-    const jpeg = (colour: string) => sharp({ create: { width: 240, height: 180, channels: 3, background: colour } }).jpeg().toBuffer();
+    const worker = new CivicLoop({
+      baseUrl: gw.url,
+      apiKey: gw.tenant.publishableKey,
+      token: await gw.tenant.token('w-2', 'worker', { unitId: 'sanitation' }),
+    });
+    const jpeg = (colour: string) =>
+      sharp({ create: { width: 240, height: 180, channels: 3, background: colour } })
+        .jpeg()
+        .toBuffer();
     const resolved: string[] = [];
     for (const [i, description] of ['Litter by the kiosk', 'Bin lid broken'].entries()) {
       const before = await server.media.upload(new Blob([new Uint8Array(await jpeg(i ? '#6b4f2a' : '#4f6b2a'))], { type: 'image/jpeg' }), 'before.jpg');
@@ -310,7 +359,14 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     // Longest waiting first (other tests' resolved tickets may wait too).
     await expect.poll(async () => (await rows()).filter((id) => resolved.includes(id!))).toEqual(resolved);
     const row = (id: string) => queue.locator(`[data-verify="${id}"]`);
-    for (const side of ['before', 'after']) await expect.poll(() => row(resolved[0]!).locator(`[data-photos="${side}"] img`).evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    for (const side of ['before', 'after'])
+      await expect
+        .poll(() =>
+          row(resolved[0]!)
+            .locator(`[data-photos="${side}"] img`)
+            .evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0),
+        )
+        .toBe(true);
     expect(await accessibilityViolations(lead)).toEqual([]);
     await queue.scrollIntoViewIfNeeded();
     await queue.screenshot({ path: new URL('console-verify-queue.png', shots).pathname });
@@ -350,15 +406,33 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     // The QR code holds what the device is set up from, the secret included.
     await expect.poll(() => secret.locator('img.qr').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
     const readQr = async () => {
-      const { data, info } = await sharp(await secret.locator('img.qr').screenshot()).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+      const { data, info } = await sharp(await secret.locator('img.qr').screenshot())
+        .ensureAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       return JSON.parse(jsQR(new Uint8ClampedArray(data), info.width, info.height)!.data) as Record<string, string>;
     };
-    expect(await readQr()).toEqual({ civicloop: 'device', gateway: gw.url, tenantId: gw.tenant.id, deviceId: registered!.id, kind: 'badge', username: registered!.id, password, osmand: `${gw.url}/v1/osmand?id=${registered!.id}&key=${encodeURIComponent(password)}` });
+    expect(await readQr()).toEqual({
+      civicloop: 'device',
+      gateway: gw.url,
+      tenantId: gw.tenant.id,
+      deviceId: registered!.id,
+      kind: 'badge',
+      username: registered!.id,
+      password,
+      osmand: `${gw.url}/v1/osmand?id=${registered!.id}&key=${encodeURIComponent(password)}`,
+    });
     expect(await accessibilityViolations(admin)).toEqual([]);
     await devices.scrollIntoViewIfNeeded();
     await devices.screenshot({ path: new URL('console-devices.png', shots).pathname });
     // The secret works (a phone posting a position with it), and is gone from the page once done.
-    expect((await fetch(`${gw.url}/v1/osmand?id=${registered!.id}&key=${encodeURIComponent(password)}&lat=23.13&lon=113.32&timestamp=${Math.floor(Date.now() / 1000)}`)).status).toBe(200);
+    expect(
+      (
+        await fetch(
+          `${gw.url}/v1/osmand?id=${registered!.id}&key=${encodeURIComponent(password)}&lat=23.13&lon=113.32&timestamp=${Math.floor(Date.now() / 1000)}`,
+        )
+      ).status,
+    ).toBe(200);
     await secret.locator('button.close-secret').click();
     expect(await devices.locator('[data-password]').count()).toBe(0);
 
@@ -386,7 +460,9 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     await directory.locator('#unit-categories').fill('greenery.fallen_tree, greenery.dangerous_branch');
     await directory.locator('form.register').first().locator('button[type="submit"]').click();
     await directory.locator('[data-unit="parks"]').waitFor();
-    expect(await server.units.list()).toContainEqual(expect.objectContaining({ id: 'parks', name: 'Parks 园林', categories: ['greenery.fallen_tree', 'greenery.dangerous_branch'], active: true }));
+    expect(await server.units.list()).toContainEqual(
+      expect.objectContaining({ id: 'parks', name: 'Parks 园林', categories: ['greenery.fallen_tree', 'greenery.dangerous_branch'], active: true }),
+    );
 
     // The new unit is offered at once for the new person.
     await directory.locator('#staff-name').click();
@@ -396,7 +472,13 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     await directory.locator('#staff-skills').fill('pruning mowing');
     await directory.locator('form.register').nth(1).locator('button[type="submit"]').click();
     await directory.locator('[data-staff="w-zhao"]').waitFor();
-    expect((await server.staff.list()).find((p) => p.id === 'w-zhao')).toMatchObject({ name: '赵师傅 Zhao', role: 'worker', unitId: 'parks', skills: ['pruning', 'mowing'], active: true });
+    expect((await server.staff.list()).find((p) => p.id === 'w-zhao')).toMatchObject({
+      name: '赵师傅 Zhao',
+      role: 'worker',
+      unitId: 'parks',
+      skills: ['pruning', 'mowing'],
+      active: true,
+    });
     // A second person with the same id is refused, with the code.
     await directory.locator('#staff-id').fill('w-zhao');
     await directory.locator('#staff-name').fill('Someone else');
@@ -421,11 +503,26 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
       skills: ['repair'],
       private: false,
       questions: [
-        { code: 'material', datatype: 'singlevaluelist', required: true, order: 1, description: { 'zh-CN': '材质', en: 'Material' }, values: [{ key: 'wood', name: { 'zh-CN': '木', en: 'Wood' } }, { key: 'stone', name: { 'zh-CN': '石', en: 'Stone' } }] },
+        {
+          code: 'material',
+          datatype: 'singlevaluelist',
+          required: true,
+          order: 1,
+          description: { 'zh-CN': '材质', en: 'Material' },
+          values: [
+            { key: 'wood', name: { 'zh-CN': '木', en: 'Wood' } },
+            { key: 'stone', name: { 'zh-CN': '石', en: 'Stone' } },
+          ],
+        },
         { code: 'seats', datatype: 'number', required: false, order: 2, description: { 'zh-CN': '座位数', en: 'Seats' } },
       ],
     });
-    const ticket = await server.tickets.create({ category: 'municipal.broken_bench', description: 'Bench split in two', location: metersNorth(6000), answers: { material: 'wood', seats: 3 } });
+    const ticket = await server.tickets.create({
+      category: 'municipal.broken_bench',
+      description: 'Bench split in two',
+      location: metersNorth(6000),
+      answers: { material: 'wood', seats: 3 },
+    });
     // Renamed after the report: the ticket keeps the name it was reported under.
     await server.catalogue.change('municipal.broken_bench', { name: { 'zh-CN': '公共座椅', en: 'Public seating' } });
     const desk = await consoleAs({ sub: 'd-9', role: 'dispatcher', name: '林调度 Lin' });

@@ -14,12 +14,29 @@ let browser: Browser;
 let server: CivicLoop;
 
 beforeAll(async () => {
-  if (!existsSync(new URL('maplibre-gl-worker.mjs', publicDir))) throw new Error('examples/dispatcher-console/dist is missing: run npm run build first (npm test does).');
+  if (!existsSync(new URL('maplibre-gl-worker.mjs', publicDir)))
+    throw new Error('examples/dispatcher-console/dist is missing: run npm run build first (npm test does).');
   gw = await startTestGateway({}, { telemetry: true });
   tiles = await serveTiles();
   browser = await launchChromiumWithWebGL();
   server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
-  await server.zones.create({ id: 'tianhe', name: 'Tianhe', type: 'district', geometry: { type: 'Polygon', coordinates: [[[113.30, 23.10], [113.36, 23.10], [113.36, 23.16], [113.30, 23.16], [113.30, 23.10]]] } });
+  await server.zones.create({
+    id: 'tianhe',
+    name: 'Tianhe',
+    type: 'district',
+    geometry: {
+      type: 'Polygon',
+      coordinates: [
+        [
+          [113.3, 23.1],
+          [113.36, 23.1],
+          [113.36, 23.16],
+          [113.3, 23.16],
+          [113.3, 23.1],
+        ],
+      ],
+    },
+  });
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
@@ -29,21 +46,39 @@ afterAll(async () => {
 
 /** A console with this map configuration, opened in a fresh page; CSP complaints are collected. */
 async function openConsole(map: ConsoleMapOptions, operator?: ConsoleOperator): Promise<{ page: Page; csp: string[]; close(): Promise<void> }> {
-  const consoleServer = await startConsole({ gatewayUrl: gw.url, secretKey: gw.tenant.secretKey, publishableKey: gw.tenant.publishableKey, publicDir, map, ...(operator ? { operator } : {}) });
+  const consoleServer = await startConsole({
+    gatewayUrl: gw.url,
+    secretKey: gw.tenant.secretKey,
+    publishableKey: gw.tenant.publishableKey,
+    publicDir,
+    map,
+    ...(operator ? { operator } : {}),
+  });
   await gw.services.tenants.updatePolicy(gw.tenant.id, { allowedOrigins: [new URL(consoleServer.url).origin] });
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
   const page = await context.newPage();
   const csp = cspComplaints(page);
   await page.goto(consoleServer.url);
   await page.locator('body[data-ready="true"]').waitFor();
-  return { page, csp, close: async () => { await context.close(); await consoleServer.close(); } };
+  return {
+    page,
+    csp,
+    close: async () => {
+      await context.close();
+      await consoleServer.close();
+    },
+  };
 }
 
-describe('the console map over the command centre\'s own tiles (MapLibre)', { timeout: 90_000 }, () => {
+describe("the console map over the command centre's own tiles (MapLibre)", { timeout: 90_000 }, () => {
   it('draws zones, clusters the tickets, zooms into a cluster and opens a ticket from the map, under its strict CSP', async () => {
     // Four reports on one corner, one across the district: at the district's zoom the four are one cluster.
-    const corner = await Promise.all([0, 1, 2, 3].map((i) => server.tickets.create({ ...BIN_REPORT, description: `Bin ${i} by the market`, location: { lat: 23.1200 + i * 0.0003, lon: 113.3200 + i * 0.0003 } })));
-    const apart = await server.tickets.create({ ...BIN_REPORT, description: 'Bin by the river', location: { lat: 23.1550, lon: 113.3550 } });
+    const corner = await Promise.all(
+      [0, 1, 2, 3].map((i) =>
+        server.tickets.create({ ...BIN_REPORT, description: `Bin ${i} by the market`, location: { lat: 23.12 + i * 0.0003, lon: 113.32 + i * 0.0003 } }),
+      ),
+    );
+    const apart = await server.tickets.create({ ...BIN_REPORT, description: 'Bin by the river', location: { lat: 23.155, lon: 113.355 } });
     const tilesBefore = tiles.requested.length;
     const { page, csp, close } = await openConsole({ styleUrl: tiles.styleUrl });
     try {
@@ -57,17 +92,27 @@ describe('the console map over the command centre\'s own tiles (MapLibre)', { ti
       expect(await cluster.getAttribute('aria-label')).toBe('4 tickets here: zoom in 此处4件，放大');
       expect(await map.locator(`button[data-map-ticket="${apart.id}"]`).count()).toBe(1);
       expect(await map.locator('.legend').textContent()).toBe('Ticket 案件Several, zoom in 多个Vehicle 车辆Worker 人员Zone 区域');
-      if (process.env.UPDATE_SCREENSHOTS === '1') await page.locator('#map').screenshot({ path: new URL('../../../docs/images/console-map.png', import.meta.url).pathname });
+      if (process.env.UPDATE_SCREENSHOTS === '1')
+        await page.locator('#map').screenshot({ path: new URL('../../../docs/images/console-map.png', import.meta.url).pathname });
 
       // Into the cluster: its four tickets, each a button of its own.
       // Into the cluster (and any cluster it splits into) until its four tickets are buttons of their own.
       const shownTickets = () => map.locator('button.map-ticket').evaluateAll((buttons) => buttons.map((b) => b.getAttribute('data-map-ticket')));
       await cluster.click();
-      await expect.poll(async () => {
-        const shown = await shownTickets();
-        if (!corner.every((t) => shown.includes(t.id)) && (await cluster.count()) > 0) await cluster.first().click().catch(() => undefined);
-        return corner.filter((t) => shown.includes(t.id)).length;
-      }, { timeout: 20_000, interval: 1000 }).toBe(corner.length);
+      await expect
+        .poll(
+          async () => {
+            const shown = await shownTickets();
+            if (!corner.every((t) => shown.includes(t.id)) && (await cluster.count()) > 0)
+              await cluster
+                .first()
+                .click()
+                .catch(() => undefined);
+            return corner.filter((t) => shown.includes(t.id)).length;
+          },
+          { timeout: 20_000, interval: 1000 },
+        )
+        .toBe(corner.length);
       // Keyboard: a ticket on the map opens with Enter, in the same detail dialog the board opens.
       await map.locator(`button[data-map-ticket="${corner[2]!.id}"]`).focus();
       await page.keyboard.press('Enter');
@@ -80,7 +125,10 @@ describe('the console map over the command centre\'s own tiles (MapLibre)', { ti
       await expect.poll(() => map.locator(`button[data-map-ticket="${late.id}"]`).count()).toBe(1);
       // A truck reports its position: it joins the fleet layer live.
       const truck = await server.devices.register({ kind: 'vehicle', name: 'Truck 粤A-54321' });
-      const fix = await fetch(`${gw.url}/v1/osmand?key=${truck.credential.password}&id=${truck.device.id}&lat=23.13&lon=113.33&timestamp=${Math.floor(Date.now() / 1000) - 1}`, { method: 'POST' });
+      const fix = await fetch(
+        `${gw.url}/v1/osmand?key=${truck.credential.password}&id=${truck.device.id}&lat=23.13&lon=113.33&timestamp=${Math.floor(Date.now() / 1000) - 1}`,
+        { method: 'POST' },
+      );
       expect(fix.status).toBe(200);
       await expect.poll(() => map.getAttribute('data-fleet')).toBe('1');
       expect(csp).toEqual([]);
@@ -90,7 +138,7 @@ describe('the console map over the command centre\'s own tiles (MapLibre)', { ti
     }
   });
 
-  it('makes the style itself from a raster tile template, and shows points in the tenant\'s display system', async () => {
+  it("makes the style itself from a raster tile template, and shows points in the tenant's display system", async () => {
     await server.updatePolicy({ defaultCrs: 'gcj02' });
     const tilesBefore = tiles.requested.length;
     const { page, csp, close } = await openConsole({ tileUrl: tiles.tileUrl, attribution: '© Test tiles' });
@@ -125,17 +173,44 @@ describe('the console map over the command centre\'s own tiles (MapLibre)', { ti
   });
 
   it('refuses a map configuration it cannot serve, naming the option', async () => {
-    await expect(startConsole({ gatewayUrl: gw.url, secretKey: gw.tenant.secretKey, publishableKey: gw.tenant.publishableKey, publicDir, map: { tileUrl: 'tiles/{z}/{x}/{y}.png' } })).rejects.toThrow('dispatcher-console: map.tileUrl is not an http(s) URL: tiles/{z}/{x}/{y}.png');
-    await expect(startConsole({ gatewayUrl: gw.url, secretKey: gw.tenant.secretKey, publishableKey: gw.tenant.publishableKey, publicDir, map: { styleUrl: tiles.styleUrl, tileUrl: tiles.tileUrl } })).rejects.toThrow('dispatcher-console: set map.styleUrl or map.tileUrl, not both');
+    await expect(
+      startConsole({
+        gatewayUrl: gw.url,
+        secretKey: gw.tenant.secretKey,
+        publishableKey: gw.tenant.publishableKey,
+        publicDir,
+        map: { tileUrl: 'tiles/{z}/{x}/{y}.png' },
+      }),
+    ).rejects.toThrow('dispatcher-console: map.tileUrl is not an http(s) URL: tiles/{z}/{x}/{y}.png');
+    await expect(
+      startConsole({
+        gatewayUrl: gw.url,
+        secretKey: gw.tenant.secretKey,
+        publishableKey: gw.tenant.publishableKey,
+        publicDir,
+        map: { styleUrl: tiles.styleUrl, tileUrl: tiles.tileUrl },
+      }),
+    ).rejects.toThrow('dispatcher-console: set map.styleUrl or map.tileUrl, not both');
   });
 
   it('lets an admin add zones from a GeoJSON file (in GCJ-02) and by drawing on the map, refuses what cannot be a zone, and removes one', async () => {
     // Two villages as a GIS department would export them, read off AMap (GCJ-02).
-    const square = (lon: number, lat: number) => [[[lon, lat], [lon + 0.01, lat], [lon + 0.01, lat + 0.01], [lon, lat + 0.01], [lon, lat]]];
-    const villages = { type: 'FeatureCollection', features: [
-      { type: 'Feature', id: 'liede', properties: { name: '猎德村' }, geometry: { type: 'Polygon', coordinates: square(113.33, 23.12) } },
-      { type: 'Feature', properties: { id: 'xian', name: '冼村' }, geometry: { type: 'Polygon', coordinates: square(113.315, 23.125) } },
-    ] };
+    const square = (lon: number, lat: number) => [
+      [
+        [lon, lat],
+        [lon + 0.01, lat],
+        [lon + 0.01, lat + 0.01],
+        [lon, lat + 0.01],
+        [lon, lat],
+      ],
+    ];
+    const villages = {
+      type: 'FeatureCollection',
+      features: [
+        { type: 'Feature', id: 'liede', properties: { name: '猎德村' }, geometry: { type: 'Polygon', coordinates: square(113.33, 23.12) } },
+        { type: 'Feature', properties: { id: 'xian', name: '冼村' }, geometry: { type: 'Polygon', coordinates: square(113.315, 23.125) } },
+      ],
+    };
     const { page, csp, close } = await openConsole({ tileUrl: tiles.tileUrl }, { sub: 'a-1', role: 'admin', name: '吴管理 Wu' });
     try {
       const admin = page.locator('#zones-admin');
@@ -144,7 +219,23 @@ describe('the console map over the command centre\'s own tiles (MapLibre)', { ti
       const status = admin.locator('.status');
 
       // A file that is not zones: said plainly, nothing saved.
-      await page.setInputFiles('#zone-file', { name: 'roads.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify({ type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates: [[113.3, 23.1], [113.4, 23.2]] } })) });
+      await page.setInputFiles('#zone-file', {
+        name: 'roads.geojson',
+        mimeType: 'application/geo+json',
+        buffer: Buffer.from(
+          JSON.stringify({
+            type: 'Feature',
+            properties: {},
+            geometry: {
+              type: 'LineString',
+              coordinates: [
+                [113.3, 23.1],
+                [113.4, 23.2],
+              ],
+            },
+          }),
+        ),
+      });
       await expect.poll(() => status.textContent()).toBe('roads.geojson: The feature is a LineString; a zone needs a Polygon or MultiPolygon.');
 
       // The villages, routed to sanitation for its categories.
@@ -164,7 +255,11 @@ describe('the console map over the command centre\'s own tiles (MapLibre)', { ti
       expect(liede.geometry.coordinates[0]![0]![0]).not.toBeCloseTo(113.33, 3);
       // It routes at once: a bin reported (by GPS) inside Liede goes to sanitation; the map draws the new zones.
       const insideGcj = { lat: 23.125, lon: 113.335 };
-      const inside = await server.tickets.create({ category: 'sanitation.bin_overflow', description: 'Bin in Liede', location: { ...insideGcj, crs: 'gcj02' } });
+      const inside = await server.tickets.create({
+        category: 'sanitation.bin_overflow',
+        description: 'Bin in Liede',
+        location: { ...insideGcj, crs: 'gcj02' },
+      });
       expect(inside.unitId).toBe('sanitation');
       await expect.poll(() => page.locator('#map').getAttribute('data-zones')).toBe('3');
 
@@ -178,7 +273,12 @@ describe('the console map over the command centre\'s own tiles (MapLibre)', { ti
       // A park drawn on the map: four clicks, finish, save.
       await admin.getByRole('button', { name: 'Draw on the map 在地图上绘制' }).click();
       const canvas = (await page.locator('#map canvas.maplibregl-canvas').boundingBox())!;
-      for (const [dx, dy] of [[0.3, 0.3], [0.45, 0.3], [0.45, 0.45], [0.3, 0.45]] as const) {
+      for (const [dx, dy] of [
+        [0.3, 0.3],
+        [0.45, 0.3],
+        [0.45, 0.45],
+        [0.3, 0.45],
+      ] as const) {
         await page.mouse.click(canvas.x + canvas.width * dx, canvas.y + canvas.height * dy);
       }
       await expect.poll(() => page.locator('#map').getAttribute('data-drawn-points')).toBe('4');

@@ -42,7 +42,15 @@ beforeAll(async () => {
   const idpPort = await freePort();
   issuer = `http://127.0.0.1:${idpPort}`;
   const provider = new Provider(issuer, {
-    clients: [{ client_id: 'civicloop-console', client_secret: 'console-secret-for-tests', redirect_uris: [`http://127.0.0.1:${consolePort}/oidc/callback`], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] }],
+    clients: [
+      {
+        client_id: 'civicloop-console',
+        client_secret: 'console-secret-for-tests',
+        redirect_uris: [`http://127.0.0.1:${consolePort}/oidc/callback`],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+      },
+    ],
     claims: { openid: ['sub'], profile: ['name'], civicloop: ['civicloop_role'] },
     scopes: ['openid', 'offline_access', 'profile', 'civicloop'],
     // Someone removed from the directory has no account: the provider refuses to renew their session.

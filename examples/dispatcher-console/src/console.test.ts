@@ -27,7 +27,23 @@ afterAll(async () => {
 describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
   it('shows the board with countdowns, moves a ticket live, and draws KPIs, chart, map and black spots under a strict CSP', async () => {
     const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
-    await server.zones.create({ id: 'tianhe', name: 'Tianhe', type: 'district', geometry: { type: 'Polygon', coordinates: [[[113.2, 23.0], [113.5, 23.0], [113.5, 23.3], [113.2, 23.3], [113.2, 23.0]]] } });
+    await server.zones.create({
+      id: 'tianhe',
+      name: 'Tianhe',
+      type: 'district',
+      geometry: {
+        type: 'Polygon',
+        coordinates: [
+          [
+            [113.2, 23.0],
+            [113.5, 23.0],
+            [113.5, 23.3],
+            [113.2, 23.3],
+            [113.2, 23.0],
+          ],
+        ],
+      },
+    });
     const waiting = await server.tickets.create(BIN_REPORT);
     // Today's roster is sampled (three workers, none checked in); there are no vehicles.
     expect(await gw.stats.workforce.sample(gw.tenant.id, new Date())).toBe(true);
@@ -63,7 +79,14 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
 
   it('renews its token before it expires, and says plainly when it is not live', async () => {
     let signedIn = true;
-    const shortLived = await startConsole({ gatewayUrl: gw.url, secretKey: gw.tenant.secretKey, publishableKey: gw.tenant.publishableKey, publicDir, tokenTtlSeconds: 3, signedIn: () => signedIn });
+    const shortLived = await startConsole({
+      gatewayUrl: gw.url,
+      secretKey: gw.tenant.secretKey,
+      publishableKey: gw.tenant.publishableKey,
+      publicDir,
+      tokenTtlSeconds: 3,
+      signedIn: () => signedIn,
+    });
     await gw.services.tenants.updatePolicy(gw.tenant.id, { allowedOrigins: [new URL(consoleServer.url).origin, new URL(shortLived.url).origin] });
     const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
     const context = await browser.newContext();
@@ -113,7 +136,7 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
     }
   });
 
-  it('shows device alarms in their own panel as they happen, and draws the map in the tenant\'s display system', async () => {
+  it("shows device alarms in their own panel as they happen, and draws the map in the tenant's display system", async () => {
     const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
     const badge = await server.devices.register({ kind: 'badge', name: 'Badge 17', staffId: 'w-17' });
     const truck = await server.devices.register({ kind: 'vehicle', name: 'Truck 粤A-12345' });
@@ -135,9 +158,14 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
       await expect.poll(() => page.locator('#live').getAttribute('data-state')).toBe('live');
 
       const at = Math.floor(Date.now() / 1000) - 1;
-      const sos = await fetch(`${gw.url}/v1/osmand?key=${badge.credential.password}&id=${badge.device.id}&lat=23.12&lon=113.25&timestamp=${at}&alarm=sos`, { method: 'POST' });
+      const sos = await fetch(`${gw.url}/v1/osmand?key=${badge.credential.password}&id=${badge.device.id}&lat=23.12&lon=113.25&timestamp=${at}&alarm=sos`, {
+        method: 'POST',
+      });
       expect(sos.status).toBe(200);
-      const overspeed = await fetch(`${gw.url}/v1/osmand?key=${truck.credential.password}&id=${truck.device.id}&lat=23.13&lon=113.26&timestamp=${at}&alarm=overspeed&speed=60`, { method: 'POST' });
+      const overspeed = await fetch(
+        `${gw.url}/v1/osmand?key=${truck.credential.password}&id=${truck.device.id}&lat=23.13&lon=113.26&timestamp=${at}&alarm=overspeed&speed=60`,
+        { method: 'POST' },
+      );
       expect(overspeed.status).toBe(200);
 
       const sosItem = page.locator(`#alerts [data-alert="sos"][data-device="${badge.device.id}"]`);
@@ -149,9 +177,14 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
       await expect.poll(() => alarmItem.count()).toBe(1);
       await page.check('#alarm-sound');
       // The truck's overspeed ends, then starts again: a new alarm, which sounds.
-      const calm = await fetch(`${gw.url}/v1/osmand?key=${truck.credential.password}&id=${truck.device.id}&lat=23.13&lon=113.26&timestamp=${at + 1}&speed=30`, { method: 'POST' });
+      const calm = await fetch(`${gw.url}/v1/osmand?key=${truck.credential.password}&id=${truck.device.id}&lat=23.13&lon=113.26&timestamp=${at + 1}&speed=30`, {
+        method: 'POST',
+      });
       expect(calm.status).toBe(200);
-      const again = await fetch(`${gw.url}/v1/osmand?key=${truck.credential.password}&id=${truck.device.id}&lat=23.13&lon=113.27&timestamp=${at + 2}&alarm=overspeed&speed=61`, { method: 'POST' });
+      const again = await fetch(
+        `${gw.url}/v1/osmand?key=${truck.credential.password}&id=${truck.device.id}&lat=23.13&lon=113.27&timestamp=${at + 2}&alarm=overspeed&speed=61`,
+        { method: 'POST' },
+      );
       expect(again.status).toBe(200);
       await expect.poll(() => page.locator(`#alerts [data-alert="alarm"][data-device="${truck.device.id}"]`).count()).toBe(2);
       await expect.poll(() => page.locator('#alerts').getAttribute('data-sounded')).toBe('1');
@@ -174,19 +207,35 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
 
   it('reads its first screen itself when its server does not, and still shows the board and stays live when a side panel cannot load, saying why', async () => {
     // A console whose server does not read the first screen (it cannot reach the gateway): the page reads it.
-    const selfReading = await startConsole({ gatewayUrl: gw.url, secretKey: gw.tenant.secretKey, publishableKey: gw.tenant.publishableKey, publicDir, firstScreen: false });
+    const selfReading = await startConsole({
+      gatewayUrl: gw.url,
+      secretKey: gw.tenant.secretKey,
+      publishableKey: gw.tenant.publishableKey,
+      publicDir,
+      firstScreen: false,
+    });
     await gw.services.tenants.updatePolicy(gw.tenant.id, { allowedOrigins: [new URL(consoleServer.url).origin, new URL(selfReading.url).origin] });
     const context = await browser.newContext();
     try {
       const page = await context.newPage();
       const asked: string[] = [];
       page.on('request', (request) => asked.push(new URL(request.url()).pathname));
-      await page.route('**/v1/stats?**', (route) => route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ error: { code: 'CL_ERR_INTERNAL', message: 'Unexpected gateway error; retry, and report it with the request id if it persists.', retryable: false } }) }));
+      await page.route('**/v1/stats?**', (route) =>
+        route.fulfill({
+          status: 500,
+          contentType: 'application/json',
+          body: JSON.stringify({
+            error: { code: 'CL_ERR_INTERNAL', message: 'Unexpected gateway error; retry, and report it with the request id if it persists.', retryable: false },
+          }),
+        }),
+      );
       await page.goto(selfReading.url);
       await page.locator('body[data-ready="true"]').waitFor();
       expect(asked).not.toContain('/first-screen.json');
       expect(asked).toEqual(expect.arrayContaining(['/v1/me', '/v1/events/position', '/v1/tickets', '/v1/fleet', '/v1/zones', '/v1/blackspots', '/v1/stats']));
-      expect(await page.locator('#kpis .error').textContent()).toBe('Unexpected gateway error; retry, and report it with the request id if it persists. (CL_ERR_INTERNAL)');
+      expect(await page.locator('#kpis .error').textContent()).toBe(
+        'Unexpected gateway error; retry, and report it with the request id if it persists. (CL_ERR_INTERNAL)',
+      );
       expect(await page.locator('#columns [data-state="reported"]').count()).toBe(1);
       await expect.poll(() => page.locator('#live').getAttribute('data-state')).toBe('live');
     } finally {
@@ -237,17 +286,35 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
       // The chunks console.js imports are asked for beside it, not after it.
       const imported = [...readFileSync(new URL('console.js', publicDir), 'utf8').matchAll(/from"\.(\/chunks\/[^"]+\.js)"/g)].map((m) => m[1]);
       expect(imported.length).toBeGreaterThan(0);
-      expect((await page.locator('link[rel="modulepreload"]').evaluateAll((links) => links.map((l) => l.getAttribute('href')))).sort()).toEqual([...new Set(imported)].sort());
+      expect((await page.locator('link[rel="modulepreload"]').evaluateAll((links) => links.map((l) => l.getAttribute('href')))).sort()).toEqual(
+        [...new Set(imported)].sort(),
+      );
       expect(asked.filter((p) => p.startsWith('/v1/') && p !== '/v1/events' && p !== '/v1/fleet/events')).toEqual([]);
       const response = await firstScreen;
       expect(response.headers()['cache-control']).toBe('no-store');
-      const data = (await response.json()) as { me: { actor: { sub: string; role: string } }; catalogue: { categories: unknown[] }; units: { id: string }[]; lastEventId: string; open: { id: string; status: string }[]; zones: unknown[]; fleet: { type: string }; figures: { value: { days: string[] } }; blackSpots: { value: unknown[] }; recentlyClosed: { value: unknown[] } };
+      const data = (await response.json()) as {
+        me: { actor: { sub: string; role: string } };
+        catalogue: { categories: unknown[] };
+        units: { id: string }[];
+        lastEventId: string;
+        open: { id: string; status: string }[];
+        zones: unknown[];
+        fleet: { type: string };
+        figures: { value: { days: string[] } };
+        blackSpots: { value: unknown[] };
+        recentlyClosed: { value: unknown[] };
+      };
       expect(data.me.actor).toMatchObject({ sub: 'console-dispatcher', role: 'dispatcher' });
       expect(data.catalogue.categories.length).toBeGreaterThan(40);
       expect(data.units.map((u) => u.id)).toContain('sanitation');
       expect(data.lastEventId).toMatch(/^\d+-\d+$/);
       const reported = await server.tickets.list({ status: 'reported', limit: 200 });
-      expect(data.open.filter((t) => t.status === 'reported').map((t) => t.id).sort()).toEqual(reported.items.map((t) => t.id).sort());
+      expect(
+        data.open
+          .filter((t) => t.status === 'reported')
+          .map((t) => t.id)
+          .sort(),
+      ).toEqual(reported.items.map((t) => t.id).sort());
       expect(data.fleet.type).toBe('FeatureCollection');
       expect(data.figures.value.days).toHaveLength(7);
       expect(Array.isArray(data.blackSpots.value) && Array.isArray(data.recentlyClosed.value)).toBe(true);
@@ -260,7 +327,13 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
   });
 
   it('refuses the first screen to a browser that is not signed in', async () => {
-    const signedOut = await startConsole({ gatewayUrl: gw.url, secretKey: gw.tenant.secretKey, publishableKey: gw.tenant.publishableKey, publicDir, signedIn: () => false });
+    const signedOut = await startConsole({
+      gatewayUrl: gw.url,
+      secretKey: gw.tenant.secretKey,
+      publishableKey: gw.tenant.publishableKey,
+      publicDir,
+      signedIn: () => false,
+    });
     try {
       const response = await fetch(new URL('/first-screen.json', signedOut.url));
       expect(response.status).toBe(401);

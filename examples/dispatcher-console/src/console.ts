@@ -84,7 +84,9 @@ export interface ConsoleMapOptions {
 export function rasterStyle(map: ConsoleMapOptions & { tileUrl: string }): object {
   return {
     version: 8,
-    sources: { tiles: { type: 'raster', tiles: [map.tileUrl], tileSize: 256, maxzoom: map.maxZoom ?? 19, ...(map.attribution ? { attribution: map.attribution } : {}) } },
+    sources: {
+      tiles: { type: 'raster', tiles: [map.tileUrl], tileSize: 256, maxzoom: map.maxZoom ?? 19, ...(map.attribution ? { attribution: map.attribution } : {}) },
+    },
     layers: [{ id: 'tiles', type: 'raster', source: 'tiles' }],
   };
 }
@@ -103,7 +105,13 @@ function mapOrigins(map: ConsoleMapOptions | undefined): string[] {
       throw new Error(`dispatcher-console: ${name} is not an http(s) URL: ${value}`);
     }
   };
-  return [...new Set([...(map.styleUrl ? [origin('map.styleUrl', map.styleUrl)] : []), ...(map.tileUrl ? [origin('map.tileUrl', map.tileUrl)] : []), ...(map.origins ?? []).map((o, i) => origin(`map.origins[${i}]`, o))])];
+  return [
+    ...new Set([
+      ...(map.styleUrl ? [origin('map.styleUrl', map.styleUrl)] : []),
+      ...(map.tileUrl ? [origin('map.tileUrl', map.tileUrl)] : []),
+      ...(map.origins ?? []).map((o, i) => origin(`map.origins[${i}]`, o)),
+    ]),
+  ];
 }
 
 /**
@@ -117,7 +125,16 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
   const publicFile = (name: string) => readFileSync(new URL(name, publicDir));
   const tileOrigins = mapOrigins(options.map).join(' ');
   // MapLibre's worker comes from this console (worker-src 'self'); tiles, glyphs and sprites from the map's origins.
-  const csp = ["default-src 'none'", "script-src 'self'", "worker-src 'self'", `connect-src 'self' ${gateway} ${tileOrigins}`.trimEnd(), `img-src 'self' data: blob: https: ${gateway} ${tileOrigins}`.trimEnd(), "style-src 'self'", "base-uri 'none'", "frame-ancestors 'none'"].join('; ');
+  const csp = [
+    "default-src 'none'",
+    "script-src 'self'",
+    "worker-src 'self'",
+    `connect-src 'self' ${gateway} ${tileOrigins}`.trimEnd(),
+    `img-src 'self' data: blob: https: ${gateway} ${tileOrigins}`.trimEnd(),
+    "style-src 'self'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
   const mapStyle = options.map?.styleUrl ?? (options.map?.tileUrl ? '/map-style.json' : undefined);
   /**
    * The page's first screen (who is signed in, the tenant's lists, the open tickets, the fleet,
@@ -181,9 +198,19 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
     if (sso) return sso.operatorOf(request);
     return !options.signedIn || options.signedIn() ? fixed : undefined;
   };
-  const operatorToken = (operator: ConsoleOperator) => signToken({ secretKey: options.secretKey, sub: operator.sub, role: operator.role, ...(operator.name ? { name: operator.name } : {}), ttlSeconds: options.tokenTtlSeconds ?? 3600 });
+  const operatorToken = (operator: ConsoleOperator) =>
+    signToken({
+      secretKey: options.secretKey,
+      sub: operator.sub,
+      role: operator.role,
+      ...(operator.name ? { name: operator.name } : {}),
+      ttlSeconds: options.tokenTtlSeconds ?? 3600,
+    });
   /** POSTs from this console's own pages only. */
-  const sameOrigin = (request: IncomingMessage) => (request.headers['sec-fetch-site'] ? request.headers['sec-fetch-site'] === 'same-origin' : !request.headers.origin || new URL(request.headers.origin).host === request.headers.host);
+  const sameOrigin = (request: IncomingMessage) =>
+    request.headers['sec-fetch-site']
+      ? request.headers['sec-fetch-site'] === 'same-origin'
+      : !request.headers.origin || new URL(request.headers.origin).host === request.headers.host;
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = new URL(request.url ?? '/', 'http://console').pathname;
@@ -201,7 +228,9 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
       if (sso && !operator) return void response.writeHead(302, { location: '/oidc/login', 'cache-control': 'no-store' }).end();
       const token = operator ? await operatorToken(operator) : undefined;
       const readId = operator && token ? startReadAhead(operator, token) : undefined;
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, 'cache-control': 'no-store' }).end(page(token, !!sso, readId));
+      response
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, 'cache-control': 'no-store' })
+        .end(page(token, !!sso, readId));
     } else if (path === '/console.js' || path === '/console.js.map' || CHUNK.test(path)) {
       // Built files only: the entry and the chunks esbuild names by their content hash.
       const file = new URL(path.slice(1), publicDir);
@@ -209,19 +238,28 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
         response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
         return;
       }
-      response.writeHead(200, { 'content-type': path.endsWith('.map') ? 'application/json' : 'text/javascript; charset=utf-8', 'cache-control': path.startsWith('/chunks/') ? 'public, max-age=31536000, immutable' : 'no-cache' }).end(readFileSync(file));
+      response
+        .writeHead(200, {
+          'content-type': path.endsWith('.map') ? 'application/json' : 'text/javascript; charset=utf-8',
+          'cache-control': path.startsWith('/chunks/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+        })
+        .end(readFileSync(file));
     } else if (path === '/console.css' || path === '/maplibre-gl.css') {
       response.writeHead(200, { 'content-type': 'text/css; charset=utf-8' }).end(publicFile(path.slice(1)));
     } else if (path === '/maplibre-gl-worker.mjs') {
       // MapLibre's worker, same origin as the page so the CSP needs no blob: workers.
       response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }).end(publicFile('maplibre-gl-worker.mjs'));
     } else if (path === '/map-style.json' && options.map?.tileUrl) {
-      response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache' }).end(JSON.stringify(rasterStyle({ ...options.map, tileUrl: options.map.tileUrl })));
+      response
+        .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache' })
+        .end(JSON.stringify(rasterStyle({ ...options.map, tileUrl: options.map.tileUrl })));
     } else if (path === '/first-screen.json' && options.firstScreen !== false) {
       // 204 when it cannot be read now: the page then reads it from the gateway itself.
       const operator = await operatorOf(request);
-      if (!operator) return void response.writeHead(401, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ error: 'signed out' }));
-      const body = await (takeReadAhead(new URL(request.url ?? '/', 'http://console').searchParams.get('read'), operator) ?? readFirstScreenFor(await operatorToken(operator)));
+      if (!operator)
+        return void response.writeHead(401, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ error: 'signed out' }));
+      const body = await (takeReadAhead(new URL(request.url ?? '/', 'http://console').searchParams.get('read'), operator) ??
+        readFirstScreenFor(await operatorToken(operator)));
       if (body === undefined) return void response.writeHead(204, { 'cache-control': 'no-store' }).end();
       response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body);
     } else if (path === '/token.json') {
@@ -231,7 +269,9 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
         response.writeHead(401, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ error: 'signed out' }));
         return;
       }
-      response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ token: await operatorToken(operator) }));
+      response
+        .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+        .end(JSON.stringify({ token: await operatorToken(operator) }));
     } else {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
     }
@@ -250,7 +290,9 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
       sso = await OidcSignIn.discover(options.oidc, options.publicUrl ?? url);
     } catch (error) {
       server.close();
-      throw new Error(`dispatcher-console: the identity provider ${options.oidc.issuer} could not be read (oidc.issuer): ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(
+        `dispatcher-console: the identity provider ${options.oidc.issuer} could not be read (oidc.issuer): ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
   return {

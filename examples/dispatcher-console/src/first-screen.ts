@@ -7,7 +7,27 @@ import type { BlackSpot, CivicLoop, GeoJsonFeatureCollection, StatsResult, Ticke
 export const OPEN_STATES = ['reported', 'dispatched', 'accepted', 'on_site', 'resolved', 'rework'] as const;
 export type OpenState = (typeof OPEN_STATES)[number];
 
-const BOARD_KEYS = ['id', 'number', 'version', 'status', 'category', 'priority', 'channel', 'description', 'unitId', 'assigneeId', 'sla', 'extension', 'urgeCount', 'escalationLevel', 'createdAt', 'updatedAt', 'resolvedAt', 'photos', 'afterPhotos'] as const;
+const BOARD_KEYS = [
+  'id',
+  'number',
+  'version',
+  'status',
+  'category',
+  'priority',
+  'channel',
+  'description',
+  'unitId',
+  'assigneeId',
+  'sla',
+  'extension',
+  'urgeCount',
+  'escalationLevel',
+  'createdAt',
+  'updatedAt',
+  'resolvedAt',
+  'photos',
+  'afterPhotos',
+] as const;
 
 /**
  * What the board, the map, the filters and the verify queue read of a ticket. The first screen
@@ -65,7 +85,11 @@ export function explain(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-const panel = <T>(read: Promise<T>): Promise<Panel<T>> => read.then((value) => ({ value }), (error: unknown) => ({ error: explain(error) }));
+const panel = <T>(read: Promise<T>): Promise<Panel<T>> =>
+  read.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error: explain(error) }),
+  );
 
 /** The tenant's display system: every point the console shows is in it. */
 export const displayCrsOf = (me: FirstScreen['me']) => me.tenant.policy.defaultCrs ?? 'wgs84';
@@ -74,7 +98,10 @@ const dayFormats = new Map<string, Intl.DateTimeFormat>();
 /** A calendar day in a time zone, "2026-12-02", as the stats API takes it. */
 export function dayIn(timeZone: string, ms: number): string {
   let format = dayFormats.get(timeZone);
-  if (!format) dayFormats.set(timeZone, (format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })));
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormats.set(timeZone, format);
+  }
   const parts = format.formatToParts(new Date(ms));
   const part = (type: string) => parts.find((p) => p.type === type)!.value;
   return `${part('year')}-${part('month')}-${part('day')}`;
@@ -110,7 +137,13 @@ export async function readRecentlyClosed(client: CivicLoop, crs: ReturnType<type
  * and time zone are the tenant's); then the stream position, then the rest side by side.
  */
 export async function readFirstScreen(client: CivicLoop): Promise<FirstScreen> {
-  const [me, catalogue, units, staff, lastEventId] = await Promise.all([client.me(), client.catalogue.list({ all: true }), client.units.list(), client.staff.list(), client.eventPosition()]);
+  const [me, catalogue, units, staff, lastEventId] = await Promise.all([
+    client.me(),
+    client.catalogue.list({ all: true }),
+    client.units.list(),
+    client.staff.list(),
+    client.eventPosition(),
+  ]);
   const crs = displayCrsOf(me);
   const [open, fleet, zones, blackSpots, recentlyClosed, figures] = await Promise.all([
     readOpenTickets(client, crs),

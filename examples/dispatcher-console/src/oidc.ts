@@ -37,7 +37,11 @@ const STATE_COOKIE = 'cl_console_login';
 /** A login not finished in this time starts again. */
 const FLOW_TTL_MS = 10 * 60_000;
 
-const cookieOf = (request: IncomingMessage, name: string) => (request.headers.cookie ?? '').split(/;\s*/).find((c) => c.startsWith(`${name}=`))?.slice(name.length + 1);
+const cookieOf = (request: IncomingMessage, name: string) =>
+  (request.headers.cookie ?? '')
+    .split(/;\s*/)
+    .find((c) => c.startsWith(`${name}=`))
+    ?.slice(name.length + 1);
 
 /**
  * Staff sign-in with the city's identity provider over OpenID Connect: authorization code with
@@ -63,7 +67,13 @@ export class OidcSignIn {
 
   /** Reads the provider's discovery document; `consoleUrl` is where the console is reached (its callback is under it). */
   static async discover(options: OidcOptions, consoleUrl: string): Promise<OidcSignIn> {
-    const config = await oidc.discovery(new URL(options.issuer), options.clientId, options.clientSecret, undefined, options.allowHttp ? { execute: [oidc.allowInsecureRequests] } : undefined);
+    const config = await oidc.discovery(
+      new URL(options.issuer),
+      options.clientId,
+      options.clientSecret,
+      undefined,
+      options.allowHttp ? { execute: [oidc.allowInsecureRequests] } : undefined,
+    );
     return new OidcSignIn(config, options, new URL('/oidc/callback', consoleUrl).href);
   }
 
@@ -82,7 +92,13 @@ export class OidcSignIn {
       // A refresh token (offline_access) is issued only on consent.
       prompt: 'consent',
     });
-    response.writeHead(302, { location: url.href, 'set-cookie': `${STATE_COOKIE}=${state}; Path=/oidc; HttpOnly; SameSite=Lax; Max-Age=600`, 'cache-control': 'no-store' }).end();
+    response
+      .writeHead(302, {
+        location: url.href,
+        'set-cookie': `${STATE_COOKIE}=${state}; Path=/oidc; HttpOnly; SameSite=Lax; Max-Age=600`,
+        'cache-control': 'no-store',
+      })
+      .end();
   }
 
   /** The provider sends the browser back here: the code becomes a session, or the reason it cannot. */
@@ -91,7 +107,8 @@ export class OidcSignIn {
     const state = current.searchParams.get('state') ?? '';
     const flow = this.flows.get(state);
     // The login must have started in this browser, from this server, not long ago.
-    if (!flow || cookieOf(request, STATE_COOKIE) !== state || Date.now() - flow.at > FLOW_TTL_MS) return refuse(response, 400, 'This sign-in was not started here or took too long; start again.');
+    if (!flow || cookieOf(request, STATE_COOKIE) !== state || Date.now() - flow.at > FLOW_TTL_MS)
+      return refuse(response, 400, 'This sign-in was not started here or took too long; start again.');
     this.flows.delete(state);
     let tokens;
     try {
@@ -111,7 +128,12 @@ export class OidcSignIn {
       }
     }
     const role = claims[this.roleClaim];
-    if (typeof role !== 'string' || !ROLES.includes(role)) return refuse(response, 403, `Your account has no console role (claim ${this.roleClaim}: dispatcher, supervisor or admin); ask the command centre's administrator.`);
+    if (typeof role !== 'string' || !ROLES.includes(role))
+      return refuse(
+        response,
+        403,
+        `Your account has no console role (claim ${this.roleClaim}: dispatcher, supervisor or admin); ask the command centre's administrator.`,
+      );
     const id = randomBytes(24).toString('base64url');
     this.sessions.set(id, {
       operator: { sub: idClaims.sub, role: role as ConsoleRole, ...(typeof claims.name === 'string' ? { name: claims.name } : {}) },
@@ -119,7 +141,11 @@ export class OidcSignIn {
       expiresAt: Date.now() + (tokens.expires_in ?? 300) * 1000,
     });
     response
-      .writeHead(302, { location: '/', 'set-cookie': [`${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax`, `${STATE_COOKIE}=; Path=/oidc; Max-Age=0`], 'cache-control': 'no-store' })
+      .writeHead(302, {
+        location: '/',
+        'set-cookie': [`${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax`, `${STATE_COOKIE}=; Path=/oidc; Max-Age=0`],
+        'cache-control': 'no-store',
+      })
       .end();
   }
 

@@ -16,8 +16,8 @@ export const PLACES = {
   huachengSquare: { lat: 23.1196, lon: 113.3246 },
   zhujiangNewTown: { lat: 23.1189, lon: 113.3226 },
   cantonTower: { lat: 23.1066, lon: 113.3245 },
-  liedeBridge: { lat: 23.1175, lon: 113.3420 },
-  tianheNorthRd: { lat: 23.1430, lon: 113.3230 },
+  liedeBridge: { lat: 23.1175, lon: 113.342 },
+  tianheNorthRd: { lat: 23.143, lon: 113.323 },
 } as const satisfies Record<string, Point>;
 
 const P = PLACES;

@@ -11,7 +11,7 @@ import { runSimulation } from './simulate.js';
 
 const secretKey = process.env.CIVICLOOP_SECRET_KEY;
 if (!secretKey) {
-  console.error('Set CIVICLOOP_SECRET_KEY (the gateway prints the demo tenant\'s).');
+  console.error("Set CIVICLOOP_SECRET_KEY (the gateway prints the demo tenant's).");
   process.exit(2);
 }
 const number = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);

@@ -72,14 +72,21 @@ export async function runSimulation(options: SimulationOptions): Promise<{ stop:
   const unitId = options.unitId ?? 'sim-sanitation';
   const stats: SimulationStats = { positions: 0, reports: 0, assignments: 0, resolved: 0, verified: 0, errors: 0 };
   const admin = new CivicLoop({ baseUrl: options.baseUrl, apiKey: options.secretKey });
-  const supervisor = new CivicLoop({ baseUrl: options.baseUrl, token: () => signToken({ secretKey: options.secretKey, sub: 'sim-supervisor', role: 'supervisor' }) });
+  const supervisor = new CivicLoop({
+    baseUrl: options.baseUrl,
+    token: () => signToken({ secretKey: options.secretKey, sub: 'sim-supervisor', role: 'supervisor' }),
+  });
   const fail = (what: string) => (error: unknown) => {
     stats.errors++;
     log(`simulator: ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
   };
 
   if (!(await admin.units.list()).some((u) => u.id === unitId)) {
-    await admin.units.create({ id: unitId, name: 'Simulated sanitation crew', categories: CATEGORIES.filter((c) => c.group === 'sanitation').map((c) => c.code) });
+    await admin.units.create({
+      id: unitId,
+      name: 'Simulated sanitation crew',
+      categories: CATEGORIES.filter((c) => c.group === 'sanitation').map((c) => c.code),
+    });
   }
   const staff = new Set((await admin.staff.list()).map((s) => s.id));
   const registered = new Map((await admin.devices.list()).map((d) => [d.id, d]));
@@ -89,7 +96,15 @@ export async function runSimulation(options: SimulationOptions): Promise<{ stop:
     const credential = registered.has(id)
       ? (await admin.devices.rotateCredential(id)).credential
       : (await admin.devices.register({ id, kind, name, unitId, skills: kind === 'badge' ? SIMULATOR_SKILLS : [], ...extra })).credential;
-    const client = connectDevice({ url: options.mqttUrl, tenantId: (await admin.me()).tenant.id, kind, deviceId: id, username: credential.username, password: credential.password, mqtt: { reconnectPeriod: 1000 } });
+    const client = connectDevice({
+      url: options.mqttUrl,
+      tenantId: (await admin.me()).tenant.id,
+      kind,
+      deviceId: id,
+      username: credential.username,
+      password: credential.password,
+      mqtt: { reconnectPeriod: 1000 },
+    });
     client.on('error', fail(`device ${id}`));
     await client.ready();
     return client;
@@ -98,7 +113,13 @@ export async function runSimulation(options: SimulationOptions): Promise<{ stop:
   const vehicles: Vehicle[] = [];
   for (let i = 0; i < (options.vehicles ?? 3); i++) {
     const route = ROUTES[i % ROUTES.length]!;
-    vehicles.push({ id: `sim-truck-${i + 1}`, client: await device(`sim-truck-${i + 1}`, 'vehicle', `Sweeper ${i + 1}`, { plate: `粤A·S${1000 + i}` }), route, leg: 1, at: { ...route[0]! } });
+    vehicles.push({
+      id: `sim-truck-${i + 1}`,
+      client: await device(`sim-truck-${i + 1}`, 'vehicle', `Sweeper ${i + 1}`, { plate: `粤A·S${1000 + i}` }),
+      route,
+      leg: 1,
+      at: { ...route[0]! },
+    });
   }
 
   const workers: Worker[] = [];
@@ -128,20 +149,27 @@ export async function runSimulation(options: SimulationOptions): Promise<{ stop:
   /** Starts the next assignment still dispatched to this worker, accepting it. */
   function takeNext(worker: Worker): void {
     const command = worker.queue.shift();
-    if (!command || command.type !== 'assignment') return;
+    if (command?.type !== 'assignment') return;
     worker.job = { ticketId: command.ticketId, number: command.number, site: { lat: command.location.lat, lon: command.location.lon }, state: 'walking' };
     log(`simulator: ${worker.staffId} takes ${command.number} (${command.category})`);
     worker.api.tickets.accept(command.ticketId).catch((error: unknown) => {
       // Reassigned or withdrawn meanwhile: not this worker's job any more.
       worker.job = undefined;
-      if ((error as { code?: string }).code !== 'CL_ERR_INVALID_TRANSITION' && (error as { code?: string }).code !== 'CL_ERR_FORBIDDEN') fail(`accept ${command.number}`)(error);
+      if ((error as { code?: string }).code !== 'CL_ERR_INVALID_TRANSITION' && (error as { code?: string }).code !== 'CL_ERR_FORBIDDEN')
+        fail(`accept ${command.number}`)(error);
       takeNext(worker);
     });
   }
 
   // The after-photo every simulated fix uploads: a real JPEG, stored by the gateway like any other.
   const afterPhoto = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#4f8a5b' } })
-    .composite([{ input: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="640" height="480"><rect x="120" y="90" width="400" height="300" rx="24" fill="#e8efe6"/><rect x="250" y="170" width="140" height="170" rx="10" fill="#2f5d3a"/></svg>') }])
+    .composite([
+      {
+        input: Buffer.from(
+          '<svg xmlns="http://www.w3.org/2000/svg" width="640" height="480"><rect x="120" y="90" width="400" height="300" rx="24" fill="#e8efe6"/><rect x="250" y="170" width="140" height="170" rx="10" fill="#2f5d3a"/></svg>',
+        ),
+      },
+    ])
     .jpeg({ quality: 70 })
     .toBuffer();
 
@@ -206,7 +234,10 @@ export async function runSimulation(options: SimulationOptions): Promise<{ stop:
     // One step at a time: a slow step delays the next instead of piling up.
     current = current.then(async () => {
       tick++;
-      await Promise.all([...vehicles.map((v) => stepVehicle(v).catch(fail(`vehicle ${v.id}`))), ...workers.map((w) => stepWorker(w).catch(fail(`worker ${w.staffId}`)))]);
+      await Promise.all([
+        ...vehicles.map((v) => stepVehicle(v).catch(fail(`vehicle ${v.id}`))),
+        ...workers.map((w) => stepWorker(w).catch(fail(`worker ${w.staffId}`))),
+      ]);
       const every = options.reportEveryTicks ?? 20;
       if (every > 0 && tick % every === 1) await reportSomething().catch(fail('report'));
     });

@@ -49,7 +49,9 @@ const { ticket: dispatched } =
   ticket.status === 'dispatched'
     ? await dispatcher.tickets.reassign(ticket.id, { unitId: 'sanitation', assigneeId: 'w-li', note: 'Li is on this street today' })
     : await dispatcher.tickets.dispatch(ticket.id, { unitId: 'sanitation', assigneeId: 'w-li' });
-console.log(`${ticket.status === 'dispatched' ? 'routed' : 'dispatched'} ${ticket.status === 'dispatched' ? `to ${ticket.unitId}, reassigned to w-li` : 'to w-li'}, resolve by ${dispatched.sla?.resolveBy}`);
+console.log(
+  `${ticket.status === 'dispatched' ? 'routed' : 'dispatched'} ${ticket.status === 'dispatched' ? `to ${ticket.unitId}, reassigned to w-li` : 'to w-li'}, resolve by ${dispatched.sla?.resolveBy}`,
+);
 await worker.tickets.accept(ticket.id);
 await worker.tickets.arrive(ticket.id);
 await worker.tickets.resolve(ticket.id, { photos: [{ ref: 'https://example.org/photos/after-1.jpg' }], note: 'Emptied the bin' });

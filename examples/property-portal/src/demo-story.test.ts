@@ -38,7 +38,18 @@ afterAll(async () => {
 describe('the demo tells the whole story', { timeout: 120_000 }, () => {
   it('a report made in the portal is routed, dispatched to the nearest simulated worker, worked, verified and closed by itself', async () => {
     // The demo's zone routes street reports to its sanitation unit, which the simulator's workers join (as npm start runs it).
-    simulation = await runSimulation({ baseUrl: gw.url, mqttUrl: `mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, secretKey: demo.secretKey, unitId: 'sanitation', vehicles: 1, workers: 3, tickMs: 100, speedup: 100, reportEveryTicks: 0, log: () => undefined });
+    simulation = await runSimulation({
+      baseUrl: gw.url,
+      mqttUrl: `mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`,
+      secretKey: demo.secretKey,
+      unitId: 'sanitation',
+      vehicles: 1,
+      workers: 3,
+      tickMs: 100,
+      speedup: 100,
+      reportEveryTicks: 0,
+      log: () => undefined,
+    });
 
     const context = await browser.newContext({ permissions: ['geolocation'], geolocation: { latitude: 23.1335, longitude: 113.3242, accuracy: 15 } });
     const page = await context.newPage();

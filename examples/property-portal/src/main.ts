@@ -20,11 +20,17 @@ try {
     port,
     host: process.env.PORTAL_HOST ?? '127.0.0.1',
     // Its mini-program's sign-in (POST /wechat/session), when it has one.
-    ...(process.env.WECHAT_APPID && process.env.WECHAT_APPSECRET ? { wechat: { appId: process.env.WECHAT_APPID, appSecret: process.env.WECHAT_APPSECRET } } : {}),
+    ...(process.env.WECHAT_APPID && process.env.WECHAT_APPSECRET
+      ? { wechat: { appId: process.env.WECHAT_APPID, appSecret: process.env.WECHAT_APPSECRET } }
+      : {}),
   });
   process.stdout.write(`Property portal with the report widget: ${portal.url} (sign in with any flat number, e.g. 3-2-1201)\n`);
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;
-  process.stderr.write(code === 'EADDRINUSE' ? `property-portal: port ${port} is taken; set DEMO_PORTAL_PORT (or PORTAL_PORT when run by hand) to a free port.\n` : `property-portal: ${String(error)}\n`);
+  process.stderr.write(
+    code === 'EADDRINUSE'
+      ? `property-portal: port ${port} is taken; set DEMO_PORTAL_PORT (or PORTAL_PORT when run by hand) to a free port.\n`
+      : `property-portal: ${String(error)}\n`,
+  );
   process.exit(1);
 }

@@ -52,7 +52,12 @@ describe('examples/property-portal', { timeout: 60_000 }, () => {
     expect(response!.headers()['content-security-policy']).toContain("script-src 'self'");
     const number = await reportInPortal(page, { flat: '3-2-1201', category: 'municipal.street_light', description: '3 栋门口路灯不亮' });
     const ticket = await new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey }).tickets.getByNumber(number);
-    expect(ticket).toMatchObject({ category: 'municipal.street_light', reporter: { sub: `partner:${partner.partner.id}:3-2-1201`, name: 'Flat 3-2-1201' }, channel: 'widget', partnerId: partner.partner.id });
+    expect(ticket).toMatchObject({
+      category: 'municipal.street_light',
+      reporter: { sub: `partner:${partner.partner.id}:3-2-1201`, name: 'Flat 3-2-1201' },
+      channel: 'widget',
+      partnerId: partner.partner.id,
+    });
     // The portal's server reads it with its partner key, as its estate office would.
     expect((await new CivicLoop({ baseUrl: gw.url, apiKey: partner.secretKey }).tickets.getByNumber(number)).id).toBe(ticket.id);
     expect(cspErrors).toEqual([]);
@@ -67,7 +72,11 @@ describe('examples/property-portal', { timeout: 60_000 }, () => {
     expect(svgs).toHaveLength(5);
     expect(html).toContain('3 栋大堂 Building 3 lobby');
     // What a phone's camera reads from the fourth code (Building 3).
-    const { data, info } = await sharp(Buffer.from(svgs[3]!), { density: 300 }).flatten({ background: '#fff' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(Buffer.from(svgs[3]!), { density: 300 })
+      .flatten({ background: '#fff' })
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     const scanned = jsQR(new Uint8ClampedArray(data), info.width, info.height)!.data;
     expect(new URL(scanned).origin).toBe(new URL(portal.url).origin);
     expect(new URL(scanned).searchParams.get('cl-place-name')).toBe('3 栋大堂 Building 3 lobby');

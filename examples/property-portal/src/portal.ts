@@ -38,7 +38,8 @@ const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.char
 
 /** The place a scanned entry code put in the address, kept through signing in. */
 const PLACE_PARAMS = ['cl-place', 'cl-place-name'] as const;
-const keptPlace = (from: URLSearchParams) => new URLSearchParams(PLACE_PARAMS.flatMap((name) => (from.get(name) ? [[name, from.get(name)!.slice(0, 300)]] : [])));
+const keptPlace = (from: URLSearchParams) =>
+  new URLSearchParams(PLACE_PARAMS.flatMap((name) => (from.get(name) ? [[name, from.get(name)!.slice(0, 300)]] : [])));
 
 /**
  * Sunny Gardens (阳光花园), a fictional property-management portal. Residents sign in with
@@ -62,7 +63,10 @@ export async function startPortal(options: PortalOptions): Promise<RunningPortal
   const cookieKey = randomBytes(32);
   const sign = (value: string) => `${value}.${createHmac('sha256', cookieKey).update(value).digest('base64url')}`;
   const verify = (cookie: string | undefined) => {
-    const raw = cookie?.split(/;\s*/).find((part) => part.startsWith(`${SESSION_COOKIE}=`))?.slice(SESSION_COOKIE.length + 1);
+    const raw = cookie
+      ?.split(/;\s*/)
+      .find((part) => part.startsWith(`${SESSION_COOKIE}=`))
+      ?.slice(SESSION_COOKIE.length + 1);
     const at = raw?.lastIndexOf('.') ?? -1;
     if (!raw || at < 0) return undefined;
     const value = decodeURIComponent(raw.slice(0, at));
@@ -113,7 +117,8 @@ export async function startPortal(options: PortalOptions): Promise<RunningPortal
       places.map(async (place) => {
         const query = new URLSearchParams({ page: publicUrl, lat: String(place.lat), lon: String(place.lon), name: place.name });
         const answer = await fetch(`${gateway}/v1/entry-codes/report.svg?${query}`, { headers: { authorization: `Bearer ${options.secretKey}` } });
-        if (!answer.ok) return `<figure class="code"><p>无法生成 Could not make this code (${answer.status})</p><figcaption>${escapeHtml(place.name)}</figcaption></figure>`;
+        if (!answer.ok)
+          return `<figure class="code"><p>无法生成 Could not make this code (${answer.status})</p><figcaption>${escapeHtml(place.name)}</figcaption></figure>`;
         return `<figure class="code">${await answer.text()}<figcaption>${escapeHtml(place.name)}<br>扫码报事 Scan to report a problem here</figcaption></figure>`;
       }),
     );
@@ -142,9 +147,13 @@ export async function startPortal(options: PortalOptions): Promise<RunningPortal
     const url = new URL(request.url ?? '/', 'http://portal');
     const flat = verify(request.headers.cookie);
     if (request.method === 'GET' && url.pathname === '/codes') {
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, 'cache-control': 'no-store' }).end(await codeSheet());
+      response
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, 'cache-control': 'no-store' })
+        .end(await codeSheet());
     } else if (request.method === 'GET' && url.pathname === '/') {
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, 'cache-control': 'no-store' }).end(page(flat, keptPlace(url.searchParams)));
+      response
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, 'cache-control': 'no-store' })
+        .end(page(flat, keptPlace(url.searchParams)));
     } else if (request.method === 'GET' && url.pathname === '/portal.css') {
       response.writeHead(200, { 'content-type': 'text/css; charset=utf-8' }).end(css);
     } else if (request.method === 'POST' && url.pathname === '/login') {
@@ -157,13 +166,20 @@ export async function startPortal(options: PortalOptions): Promise<RunningPortal
       // Back to the page, with the place of the code the resident scanned, if any (a path on this
       // site only: nothing here can send the browser elsewhere).
       const place = keptPlace(form).toString();
-      response.writeHead(303, { location: place ? `/?${place}` : '/', 'set-cookie': `${SESSION_COOKIE}=${encodeURIComponent(given)}.${sign(given).slice(given.length + 1)}; HttpOnly; SameSite=Lax; Path=/` }).end();
+      response
+        .writeHead(303, {
+          location: place ? `/?${place}` : '/',
+          'set-cookie': `${SESSION_COOKIE}=${encodeURIComponent(given)}.${sign(given).slice(given.length + 1)}; HttpOnly; SameSite=Lax; Path=/`,
+        })
+        .end();
     } else if (request.method === 'POST' && url.pathname === '/logout') {
       response.writeHead(303, { location: '/', 'set-cookie': `${SESSION_COOKIE}=; Max-Age=0; Path=/` }).end();
     } else if (request.method === 'POST' && url.pathname === '/wechat/session') {
       // The mini-program's sign-in (examples/wechat-miniprogram): a wx.login code for a resident token.
       if (!options.wechat) {
-        response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'this portal has no mini-program (set WECHAT_APPID and WECHAT_APPSECRET)' }));
+        response
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: 'this portal has no mini-program (set WECHAT_APPID and WECHAT_APPSECRET)' }));
         return;
       }
       let code: unknown;

@@ -9,7 +9,9 @@ export interface WechatLogin {
 }
 
 /** What the mini-program is answered: a resident token, or why not and whether to try again. */
-export type SessionAnswer = { status: 200; body: { token: string; expiresAt: string } } | { status: 400 | 401 | 502 | 503; body: { error: string; errcode?: number } };
+export type SessionAnswer =
+  | { status: 200; body: { token: string; expiresAt: string } }
+  | { status: 400 | 401 | 502 | 503; body: { error: string; errcode?: number } };
 
 const TOKEN_TTL_SECONDS = 600;
 // Codes are short strings from wx.login; anything else is refused before WeChat is asked.
@@ -29,7 +31,9 @@ export async function exchangeLoginCode(login: WechatLogin, secretKey: string, c
   const query = new URLSearchParams({ appid: login.appId, secret: login.appSecret, js_code: code, grant_type: 'authorization_code' });
   let answer: { openid?: unknown; errcode?: unknown; errmsg?: unknown };
   try {
-    const response = await fetch(`${(login.apiBase ?? 'https://api.weixin.qq.com').replace(/\/+$/, '')}/sns/jscode2session?${query}`, { signal: AbortSignal.timeout(5000) });
+    const response = await fetch(`${(login.apiBase ?? 'https://api.weixin.qq.com').replace(/\/+$/, '')}/sns/jscode2session?${query}`, {
+      signal: AbortSignal.timeout(5000),
+    });
     if (!response.ok) return { status: 502, body: { error: `WeChat answered HTTP ${response.status}` } };
     answer = JSON.parse(await response.text()) as typeof answer;
   } catch (error) {

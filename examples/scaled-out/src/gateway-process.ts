@@ -51,7 +51,11 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
 
   const launch = () =>
     new Promise<void>((resolve, reject) => {
-      child = spawn(process.execPath, [cli, 'start', ...(options.args ?? [])], { cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(process.execPath, [cli, 'start', ...(options.args ?? [])], {
+        cwd,
+        env: { ...process.env, ...options.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let pending = '';
       const take = (chunk: Buffer) => {
         printed = (printed + chunk.toString()).slice(-65_536);

@@ -28,9 +28,15 @@ afterAll(async () => {
 }, 60_000);
 
 describe('the scaled-out layout (npm run cluster)', () => {
-  it('runs the loop across both gateways: a badge on mosquitto is stored once and given its assignment, whichever gateway acts', { timeout: 60_000 }, async () => {
+  it('runs the loop across both gateways: a badge on mosquitto is stored once and given its assignment, whichever gateway acts', {
+    timeout: 60_000,
+  }, async () => {
     const [one, two] = layout.gateways;
-    const created = await fetch(`${one!.url}/v1/tenants`, { method: 'POST', headers: { authorization: `Bearer ${layout.operatorToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ code: 'LAYOUT', name: 'Layout test' }) });
+    const created = await fetch(`${one!.url}/v1/tenants`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${layout.operatorToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ code: 'LAYOUT', name: 'Layout test' }),
+    });
     expect(created.status).toBe(201);
     const { tenant, secretKey } = (await created.json()) as { tenant: { id: string }; secretKey: string };
     const throughOne = new CivicLoop({ baseUrl: one!.url, apiKey: secretKey });
@@ -42,7 +48,15 @@ describe('the scaled-out layout (npm run cluster)', () => {
 
     // The SDK's device client, on mosquitto with the account a gateway made there.
     const commands: BadgeCommand[] = [];
-    const badge = connectDevice({ url: layout.broker.url, tenantId: tenant.id, kind: 'badge', deviceId: device.id, username: credential.username, password: credential.password, mqtt: { reconnectPeriod: 500 } });
+    const badge = connectDevice({
+      url: layout.broker.url,
+      tenantId: tenant.id,
+      kind: 'badge',
+      deviceId: device.id,
+      username: credential.username,
+      password: credential.password,
+      mqtt: { reconnectPeriod: 500 },
+    });
     devices.push(badge);
     badge.on('command', (command) => commands.push(command));
     await badge.ready();
@@ -52,14 +66,25 @@ describe('the scaled-out layout (npm run cluster)', () => {
     await expect.poll(() => redis.xlen(track), { timeout: 20_000 }).toBe(200);
     // Split between the gateways by mosquitto, each message stored by one of them.
     const stored = await Promise.all(
-      [one!, two!].map(async (gateway) => ((await (await fetch(`${gateway.url}/v1/telemetry/counters`, { headers: { authorization: `Bearer ${secretKey}` } })).json()) as { positionsStored?: number }).positionsStored ?? 0),
+      [one!, two!].map(
+        async (gateway) =>
+          (
+            (await (await fetch(`${gateway.url}/v1/telemetry/counters`, { headers: { authorization: `Bearer ${secretKey}` } })).json()) as {
+              positionsStored?: number;
+            }
+          ).positionsStored ?? 0,
+      ),
     );
     expect(stored[0]! + stored[1]!).toBe(200);
     expect(stored[0]).toBeGreaterThan(0);
     expect(stored[1]).toBeGreaterThan(0);
 
     // Reported through one gateway, dispatched through the other: the assignment reaches the badge through mosquitto.
-    const ticket = await throughOne.tickets.create({ category: 'sanitation.bin_overflow', description: 'Bin overflowing', location: { lat: 23.1291, lon: 113.2644 } });
+    const ticket = await throughOne.tickets.create({
+      category: 'sanitation.bin_overflow',
+      description: 'Bin overflowing',
+      location: { lat: 23.1291, lon: 113.2644 },
+    });
     await throughTwo.tickets.dispatch(ticket.id, { unitId: 'sanitation', assigneeId: 'w-1' });
     await expect.poll(() => commands.map((c) => (c as { number?: string }).number), { timeout: 10_000 }).toContain(ticket.number);
     expect(await redis.xlen(track)).toBe(200);

@@ -80,7 +80,13 @@ export async function startLayout(options: LayoutOptions): Promise<RunningLayout
         CIVICLOOP_MASTER_KEY: masterKey,
         CIVICLOOP_OPERATOR_TOKEN: operatorToken,
         LOG_LEVEL: 'warn',
-        ...(first && options.demo ? { DEMO_PORTAL_PORT: String(options.ports?.portal ?? 0), DEMO_CONSOLE_PORT: String(options.ports?.console ?? 0), DEMO_WORKER_APP_PORT: String(options.ports?.workerApp ?? 0) } : {}),
+        ...(first && options.demo
+          ? {
+              DEMO_PORTAL_PORT: String(options.ports?.portal ?? 0),
+              DEMO_CONSOLE_PORT: String(options.ports?.console ?? 0),
+              DEMO_WORKER_APP_PORT: String(options.ports?.workerApp ?? 0),
+            }
+          : {}),
         ...options.gatewayEnv,
       };
       const args = first && options.demo ? ['--demo', ...(options.simulate ? [] : ['--no-simulate'])] : [];

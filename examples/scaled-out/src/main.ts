@@ -24,7 +24,13 @@ async function main(): Promise<void> {
     dir,
     demo: true,
     simulate: process.argv.includes('--simulate'),
-    ports: { gateways: [port('PORT', 8080), port('PORT_2', 8081)], mqtt: port('MQTT_PORT', 1883), portal: port('DEMO_PORTAL_PORT', 8090), console: port('DEMO_CONSOLE_PORT', 8091), workerApp: port('DEMO_WORKER_APP_PORT', 8092) },
+    ports: {
+      gateways: [port('PORT', 8080), port('PORT_2', 8081)],
+      mqtt: port('MQTT_PORT', 1883),
+      portal: port('DEMO_PORTAL_PORT', 8090),
+      console: port('DEMO_CONSOLE_PORT', 8091),
+      workerApp: port('DEMO_WORKER_APP_PORT', 8092),
+    },
     echo: (gateway, line) => process.stdout.write(`[${gateway}] ${line}\n`),
   });
   const [first, second] = layout.gateways;

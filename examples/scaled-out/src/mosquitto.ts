@@ -8,7 +8,11 @@ import { freePort } from '@civicloop/gateway';
 
 /** Where Debian's mosquitto package puts the broker and its dynamic security plugin. */
 const MOSQUITTO = ['/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto'].find((p) => existsSync(p)) ?? 'mosquitto';
-export const DYNSEC_PLUGIN = ['/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so', '/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so', '/usr/lib/mosquitto_dynamic_security.so'].find((p) => existsSync(p));
+export const DYNSEC_PLUGIN = [
+  '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so',
+  '/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so',
+  '/usr/lib/mosquitto_dynamic_security.so',
+].find((p) => existsSync(p));
 
 export interface RunningMosquitto {
   url: string;
@@ -80,7 +84,9 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Ru
     admin,
     logFile,
     dynsec: (...args) => {
-      const run = spawnSync('mosquitto_ctrl', ['-h', '127.0.0.1', '-p', String(port), '-u', admin.username, '-P', admin.password, 'dynsec', ...args], { encoding: 'utf8' });
+      const run = spawnSync('mosquitto_ctrl', ['-h', '127.0.0.1', '-p', String(port), '-u', admin.username, '-P', admin.password, 'dynsec', ...args], {
+        encoding: 'utf8',
+      });
       return `${run.stdout}${run.stderr}`;
     },
     pause: () => void child.kill('SIGSTOP'),

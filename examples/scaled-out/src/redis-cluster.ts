@@ -34,9 +34,25 @@ export async function startRedisCluster(options: RedisClusterOptions): Promise<R
       const dir = path.join(options.dir, `node-${i + 1}`);
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
-      nodes.push(await startRedisServer({ dir, extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, 'nodes.conf'), '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 5000)] }));
+      nodes.push(
+        await startRedisServer({
+          dir,
+          extraArgs: [
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            path.join(dir, 'nodes.conf'),
+            '--cluster-node-timeout',
+            String(options.nodeTimeoutMs ?? 5000),
+          ],
+        }),
+      );
     }
-    const created = spawnSync(redisCli, ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'], { encoding: 'utf8' });
+    const created = spawnSync(
+      redisCli,
+      ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'],
+      { encoding: 'utf8' },
+    );
     if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
     // Until every node agrees the cluster is up and every replica has synchronised.
     for (const node of nodes) {

@@ -47,7 +47,8 @@ const wechatApi = setupServer(
     const query = new URL(request.url).searchParams;
     code2Session.push(query);
     const answer = (body: object) => new HttpResponse(JSON.stringify(body), { headers: { 'content-type': 'text/plain' } });
-    if (query.get('appid') !== APP.appId || query.get('secret') !== APP.appSecret || query.get('grant_type') !== 'authorization_code') return answer({ errcode: 40013, errmsg: 'invalid appid' });
+    if (query.get('appid') !== APP.appId || query.get('secret') !== APP.appSecret || query.get('grant_type') !== 'authorization_code')
+      return answer({ errcode: 40013, errmsg: 'invalid appid' });
     const code = query.get('js_code')!;
     if (code === 'code-busy') return answer({ errcode: -1, errmsg: 'system error' });
     const openid = OPENIDS[code];
@@ -70,7 +71,12 @@ beforeAll(async () => {
   portal = await startPortal({ gatewayUrl: gateway.url, secretKey: partner.secretKey, publishableKey: partner.publishableKey, wechat: APP });
   dir = mkdtempSync(path.join(tmpdir(), 'civicloop-mp-'));
   photoPath = path.join(dir, 'wxfile-tmp-photo.jpg');
-  writeFileSync(photoPath, await sharp({ create: { width: 640, height: 480, channels: 3, background: '#5a7' } }).jpeg().toBuffer());
+  writeFileSync(
+    photoPath,
+    await sharp({ create: { width: 640, height: 480, channels: 3, background: '#5a7' } })
+      .jpeg()
+      .toBuffer(),
+  );
 
   // A DOM for the components, and wx as a phone has it, before the tool injects its own stand-ins.
   const dom = new JSDOM('<!doctype html><html><head></head><body></body></html>');
@@ -78,9 +84,16 @@ beforeAll(async () => {
   (globalThis as Record<string, unknown>).wx = {
     ...runtime.wx,
     login: ({ success }: { success: (r: object) => void }) => setTimeout(() => success({ code: nextLoginCode, errMsg: 'login:ok' }), 0),
-    chooseMedia: ({ success }: { success: (r: object) => void }) => setTimeout(() => success({ type: 'image', tempFiles: [{ tempFilePath: photoPath, size: 1000, fileType: 'image' }], errMsg: 'chooseMedia:ok' }), 0),
+    chooseMedia: ({ success }: { success: (r: object) => void }) =>
+      setTimeout(() => success({ type: 'image', tempFiles: [{ tempFilePath: photoPath, size: 1000, fileType: 'image' }], errMsg: 'chooseMedia:ok' }), 0),
     getLocation: (options: { type?: string; success: (r: object) => void; fail: (e: object) => void }) =>
-      setTimeout(() => (options.type === 'gcj02' ? options.success({ ...phone, speed: -1, altitude: 0, errMsg: 'getLocation:ok' }) : options.fail({ errMsg: 'getLocation:fail the test phone answers gcj02 only' })), 0),
+      setTimeout(
+        () =>
+          options.type === 'gcj02'
+            ? options.success({ ...phone, speed: -1, altitude: 0, errMsg: 'getLocation:ok' })
+            : options.fail({ errMsg: 'getLocation:fail the test phone answers gcj02 only' }),
+        0,
+      ),
   };
   simulate = requireHere('miniprogram-simulate');
   session = requireHere(path.join(root, 'lib/session.js'));
@@ -151,13 +164,25 @@ describe('examples/wechat-miniprogram', { timeout: 60_000 }, () => {
 
   it('a scanned entry code opens the report at its place: no location asked', async () => {
     await api(gateway.url, 'PATCH', '/v1/tenant/policy', { auth: tenant.secretKey, body: { allowedOrigins: ['https://portal.sunny-gardens.example'] } });
-    const query = new URLSearchParams({ page: 'https://portal.sunny-gardens.example/mp/report', lat: '23.13351', lon: '113.32419', crs: 'gcj02', name: '3 栋大堂 Building 3 lobby', size: '400' });
+    const query = new URLSearchParams({
+      page: 'https://portal.sunny-gardens.example/mp/report',
+      lat: '23.13351',
+      lon: '113.32419',
+      crs: 'gcj02',
+      name: '3 栋大堂 Building 3 lobby',
+      size: '400',
+    });
     const png = await fetch(`${gateway.url}/v1/entry-codes/report.png?${query}`, { headers: { authorization: `Bearer ${partner.secretKey}` } });
     expect(png.status).toBe(200);
-    const { data, info } = await sharp(Buffer.from(await png.arrayBuffer())).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(Buffer.from(await png.arrayBuffer()))
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     const scanned = jsQR(new Uint8ClampedArray(data), info.width, info.height)!.data;
     // WeChat opens the page registered for that address with it in options.q.
-    const { placeFrom } = requireHere(path.join(root, 'lib/place.js')) as { placeFrom(options: object): { lat: number; lon: number; crs: string; name: string } | null };
+    const { placeFrom } = requireHere(path.join(root, 'lib/place.js')) as {
+      placeFrom(options: object): { lat: number; lon: number; crs: string; name: string } | null;
+    };
     const place = placeFrom({ q: encodeURIComponent(scanned) });
     expect(place).toEqual({ lat: 23.13351, lon: 113.32419, crs: 'gcj02', name: '3 栋大堂 Building 3 lobby' });
     expect(placeFrom({ q: encodeURIComponent('https://portal.sunny-gardens.example/mp/report?cl-place=91,113') })).toBeNull();
@@ -165,7 +190,11 @@ describe('examples/wechat-miniprogram', { timeout: 60_000 }, () => {
     const report = render('civicloop-report', { place });
     await expect.poll(() => report.data.categoryNames.length).toBeGreaterThan(10);
     expect(report.data.location).toMatchObject({ source: 'code', name: '3 栋大堂 Building 3 lobby' });
-    change(report, '.category', report.data.categories.findIndex((c: { code: string }) => c.code === 'municipal.street_light'));
+    change(
+      report,
+      '.category',
+      report.data.categories.findIndex((c: { code: string }) => c.code === 'municipal.street_light'),
+    );
     tap(report, '.submit');
     await expect.poll(() => report.data.done?.number ?? report.data.error).toMatch(/^WXMP-/);
     const ticket = await asTenant(report.data.done.number);
@@ -185,7 +214,17 @@ describe('examples/wechat-miniprogram', { timeout: 60_000 }, () => {
         skills: [],
         private: true,
         questions: [
-          { code: 'building', datatype: 'singlevaluelist', required: true, order: 1, description: { 'zh-CN': '哪一栋？', en: 'Which building?' }, values: [{ key: 'b1', name: { 'zh-CN': '1 栋', en: 'Building 1' } }, { key: 'b3', name: { 'zh-CN': '3 栋', en: 'Building 3' } }] },
+          {
+            code: 'building',
+            datatype: 'singlevaluelist',
+            required: true,
+            order: 1,
+            description: { 'zh-CN': '哪一栋？', en: 'Which building?' },
+            values: [
+              { key: 'b1', name: { 'zh-CN': '1 栋', en: 'Building 1' } },
+              { key: 'b3', name: { 'zh-CN': '3 栋', en: 'Building 3' } },
+            ],
+          },
           { code: 'trapped', datatype: 'number', required: false, order: 2, description: { 'zh-CN': '有几人被困？', en: 'How many people are stuck?' } },
         ],
       },
@@ -193,7 +232,11 @@ describe('examples/wechat-miniprogram', { timeout: 60_000 }, () => {
     expect(defined.status).toBe(200);
     const report = render('civicloop-report', { place: { lat: 23.1335, lon: 113.3242, crs: 'gcj02', name: '3 栋 Building 3' } });
     await expect.poll(() => report.data.categories.some((c: { code: string }) => c.code === 'property.lift_fault')).toBe(true);
-    change(report, '.category', report.data.categories.findIndex((c: { code: string }) => c.code === 'property.lift_fault'));
+    change(
+      report,
+      '.category',
+      report.data.categories.findIndex((c: { code: string }) => c.code === 'property.lift_fault'),
+    );
     await expect.poll(() => report.data.questions.length).toBe(2);
     expect(report.dom.textContent).toContain('哪一栋？');
     tap(report, '.submit');

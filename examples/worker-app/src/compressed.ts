@@ -24,5 +24,7 @@ export function compressed(request: IncomingMessage, body: Buffer, keep?: string
     }
     return br ? { bytes: forms.br, encoding: 'br' } : { bytes: forms.gzip, encoding: 'gzip' };
   }
-  return br ? { bytes: brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 5 } }), encoding: 'br' } : { bytes: gzipSync(body, { level: 6 }), encoding: 'gzip' };
+  return br
+    ? { bytes: brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 5 } }), encoding: 'br' }
+    : { bytes: gzipSync(body, { level: 6 }), encoding: 'gzip' };
 }

@@ -25,7 +25,10 @@ export function demoSignIn(secretKey: string, secure: boolean): DemoSignIn {
     cookieFor: (sub) => `${WORKER_COOKIE}=${encodeURIComponent(sub)}.${sign(sub)}; ${attributes}`,
     clearCookie: `${WORKER_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`,
     workerOf(request) {
-      const raw = (request.headers.cookie ?? '').split(/;\s*/).find((part) => part.startsWith(`${WORKER_COOKIE}=`))?.slice(WORKER_COOKIE.length + 1);
+      const raw = (request.headers.cookie ?? '')
+        .split(/;\s*/)
+        .find((part) => part.startsWith(`${WORKER_COOKIE}=`))
+        ?.slice(WORKER_COOKIE.length + 1);
       if (!raw) return undefined;
       const dot = raw.lastIndexOf('.');
       if (dot <= 0) return undefined;

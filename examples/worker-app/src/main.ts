@@ -23,6 +23,10 @@ try {
   process.stdout.write(`Worker app (open on a phone, or a narrow window): ${app.url}\n`);
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;
-  process.stderr.write(code === 'EADDRINUSE' ? `worker-app: port ${port} is taken; set DEMO_WORKER_APP_PORT (or WORKER_APP_PORT when run by hand) to a free port.\n` : `worker-app: ${String(error)}\n`);
+  process.stderr.write(
+    code === 'EADDRINUSE'
+      ? `worker-app: port ${port} is taken; set DEMO_WORKER_APP_PORT (or WORKER_APP_PORT when run by hand) to a free port.\n`
+      : `worker-app: ${String(error)}\n`,
+  );
   process.exit(1);
 }

@@ -11,8 +11,16 @@ const HEAD = `<meta charset="utf-8"><meta name="viewport" content="width=device-
  * The app shell. Where the gateway and the device broker are comes with it; so does, when served
  * to a signed-in worker, what their first screen shows.
  */
-export function appShell(config: { gatewayUrl: string; publishableKey: string; deviceUrl: string | undefined; tenantId: string; preload: string[] }, bootstrapJson?: string): string {
-  const data = [`data-gateway-url="${attribute(config.gatewayUrl)}"`, `data-publishable-key="${attribute(config.publishableKey)}"`, `data-tenant-id="${attribute(config.tenantId)}"`, ...(config.deviceUrl ? [`data-device-url="${attribute(config.deviceUrl)}"`] : [])].join(' ');
+export function appShell(
+  config: { gatewayUrl: string; publishableKey: string; deviceUrl: string | undefined; tenantId: string; preload: string[] },
+  bootstrapJson?: string,
+): string {
+  const data = [
+    `data-gateway-url="${attribute(config.gatewayUrl)}"`,
+    `data-publishable-key="${attribute(config.publishableKey)}"`,
+    `data-tenant-id="${attribute(config.tenantId)}"`,
+    ...(config.deviceUrl ? [`data-device-url="${attribute(config.deviceUrl)}"`] : []),
+  ].join(' ');
   // The signed-in worker's first screen comes with the page (served fresh, never kept); the
   // service worker keeps the same page without it (/shell) for opening offline.
   const bootstrap = bootstrapJson ? `<script type="application/json" id="bootstrap">${bootstrapJson}</script>` : '';
@@ -32,7 +40,12 @@ ${bootstrap}</body></html>`;
 /** The demo's sign-in: choose who you are. Behind a city's identity provider this page is not served. */
 export function signInPage(workers: Staff[]): string {
   const buttons = workers.length
-    ? workers.map((w) => `<li><button name="staff" value="${attribute(w.id)}">${text(w.name)} <small>${text(w.id)}${w.unitId ? ` · ${text(w.unitId)}` : ''}</small></button></li>`).join('')
+    ? workers
+        .map(
+          (w) =>
+            `<li><button name="staff" value="${attribute(w.id)}">${text(w.name)} <small>${text(w.id)}${w.unitId ? ` · ${text(w.unitId)}` : ''}</small></button></li>`,
+        )
+        .join('')
     : '<li>No workers in the staff directory yet. 人员名录中还没有作业人员。</li>';
   return `<!doctype html>
 <html lang="zh-CN"><head>${HEAD}<title>登录 Sign in · CivicLoop</title></head>

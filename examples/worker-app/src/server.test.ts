@@ -11,7 +11,13 @@ let app: { url: string; close(): Promise<void> };
 beforeAll(async () => {
   gw = await startTestGateway();
   await new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey }).staff.create({ id: 'd-desk', name: 'Desk', role: 'dispatcher' });
-  app = await startWorkerApp({ gatewayUrl: gw.url, secretKey: gw.tenant.secretKey, publishableKey: gw.tenant.publishableKey, deviceUrl: 'ws://127.0.0.1:1', publicDir: new URL('../dist/public/', import.meta.url) });
+  app = await startWorkerApp({
+    gatewayUrl: gw.url,
+    secretKey: gw.tenant.secretKey,
+    publishableKey: gw.tenant.publishableKey,
+    deviceUrl: 'ws://127.0.0.1:1',
+    publicDir: new URL('../dist/public/', import.meta.url),
+  });
 });
 afterAll(async () => {
   await app?.close();
@@ -19,7 +25,12 @@ afterAll(async () => {
 });
 
 const signIn = (staff: string, headers: Record<string, string> = {}) =>
-  fetch(new URL('/sign-in', app.url), { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams({ staff }) });
+  fetch(new URL('/sign-in', app.url), {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams({ staff }),
+  });
 const cookieOf = (response: Response) => response.headers.get('set-cookie')?.split(';')[0] ?? '';
 
 describe('the worker app server', () => {
@@ -65,7 +76,11 @@ describe('the worker app server', () => {
     expect(html).not.toContain(gw.tenant.secretKey);
     // One script element of data; the description cannot close it.
     expect(html.match(/<script/g)).toHaveLength(2);
-    const embedded = JSON.parse(/<script type="application\/json" id="bootstrap">(.*?)<\/script>/s.exec(html)![1]!) as { worker: { id: string }; jobs: { id: string; description: string }[]; tenant: { timeZone: string; names: Record<string, { en: string }> } };
+    const embedded = JSON.parse(/<script type="application\/json" id="bootstrap">(.*?)<\/script>/s.exec(html)![1]!) as {
+      worker: { id: string };
+      jobs: { id: string; description: string }[];
+      tenant: { timeZone: string; names: Record<string, { en: string }> };
+    };
     expect(embedded.worker.id).toBe('w-1');
     expect(embedded.jobs.find((j) => j.id === ticket.id)?.description).toBe(hostile);
     expect(embedded.tenant).toMatchObject({ timeZone: 'Asia/Shanghai' });
@@ -74,14 +89,15 @@ describe('the worker app server', () => {
     expect((await fetch(app.url, { redirect: 'manual' })).headers.get('location')).toBe('/sign-in');
   });
 
-  it('serves the shell kept for offline without anyone\'s data, with a strict CSP, and nothing outside its files', async () => {
+  it("serves the shell kept for offline without anyone's data, with a strict CSP, and nothing outside its files", async () => {
     const shell = await fetch(new URL('/shell', app.url));
     expect(shell.headers.get('content-security-policy')).toContain("script-src 'self'");
-    expect(shell.headers.get('content-security-policy')).toContain('connect-src \'self\' ' + gw.url + ' ws://127.0.0.1:1');
+    expect(shell.headers.get('content-security-policy')).toContain(`connect-src 'self' ${gw.url} ws://127.0.0.1:1`);
     const text = await shell.text();
     expect(text).not.toContain(gw.tenant.secretKey);
     expect(text).not.toContain('id="bootstrap"');
-    for (const path of ['/../package.json', '/chunks/../../server.js', '/dist/public/app.js', '/server.js']) expect((await fetch(new URL(path, app.url))).status).toBe(404);
+    for (const path of ['/../package.json', '/chunks/../../server.js', '/dist/public/app.js', '/server.js'])
+      expect((await fetch(new URL(path, app.url))).status).toBe(404);
     const manifest = (await (await fetch(new URL('/manifest.webmanifest', app.url))).json()) as { icons: { src: string }[] };
     for (const icon of manifest.icons) expect((await fetch(new URL(icon.src, app.url))).status).toBe(200);
   });

@@ -81,17 +81,37 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<{ url: 
     response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
   };
   const connectTo = [gateway, ...(options.deviceUrl ? [new URL(options.deviceUrl).origin.replace(/^http/, 'ws')] : [])].join(' ');
-  const csp = ["default-src 'none'", "script-src 'self'", `connect-src 'self' ${connectTo}`, `img-src 'self' data: blob: https: ${gateway}`, "style-src 'self'", "manifest-src 'self'", "worker-src 'self'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'"].join('; ');
+  const csp = [
+    "default-src 'none'",
+    "script-src 'self'",
+    `connect-src 'self' ${connectTo}`,
+    `img-src 'self' data: blob: https: ${gateway}`,
+    "style-src 'self'",
+    "manifest-src 'self'",
+    "worker-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
   // Compressed when the browser takes it: on a slow phone network the bytes are the wait.
   const send = (request: IncomingMessage, response: ServerResponse, headers: Record<string, string>, body: Buffer | string, keep?: string) => {
     const { bytes, encoding } = compressed(request, Buffer.from(body), keep);
     response.writeHead(200, { ...headers, ...(encoding ? { 'content-encoding': encoding } : {}), vary: 'Accept-Encoding' }).end(bytes);
   };
-  const html = (request: IncomingMessage, response: ServerResponse, body: string, cache = 'no-cache'): void => send(request, response, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, 'cache-control': cache }, body);
+  const html = (request: IncomingMessage, response: ServerResponse, body: string, cache = 'no-cache'): void =>
+    send(request, response, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, 'cache-control': cache }, body);
   const preloadFile = new URL('preload.json', publicDir);
   const preload = existsSync(preloadFile) ? (JSON.parse(readFileSync(preloadFile, 'utf8')) as string[]) : [];
   const shellConfig = { gatewayUrl: gateway, publishableKey: options.publishableKey, deviceUrl: options.deviceUrl, tenantId, preload };
-  const workerToken = (worker: Staff) => signToken({ secretKey: options.secretKey, sub: worker.id, role: 'worker', name: worker.name, ...(worker.unitId ? { unitId: worker.unitId } : {}), ttlSeconds: options.tokenTtlSeconds ?? 3600 });
+  const workerToken = (worker: Staff) =>
+    signToken({
+      secretKey: options.secretKey,
+      sub: worker.id,
+      role: 'worker',
+      name: worker.name,
+      ...(worker.unitId ? { unitId: worker.unitId } : {}),
+      ttlSeconds: options.tokenTtlSeconds ?? 3600,
+    });
   const bootstrap = bootstrapper(gateway, options.publishableKey, server);
 
   /** POSTs come from the app's own pages only: a form or script on another site cannot sign anyone in or take a badge. */
@@ -118,12 +138,25 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<{ url: 
       const file = new URL(path.slice(1), publicDir);
       if (!existsSync(file)) return void response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
       const type = STATIC[path]?.type ?? (path.endsWith('.map') ? 'application/json' : 'text/javascript; charset=utf-8');
-      send(request, response, { 'content-type': type, 'cache-control': path.startsWith('/chunks/') ? 'public, max-age=31536000, immutable' : 'no-cache' }, readFileSync(file), file.href);
+      send(
+        request,
+        response,
+        { 'content-type': type, 'cache-control': path.startsWith('/chunks/') ? 'public, max-age=31536000, immutable' : 'no-cache' },
+        readFileSync(file),
+        file.href,
+      );
     } else if (method === 'GET' && path === '/session.json') {
       const sub = await identify(request);
       const worker = await workerNamed(sub);
-      if (!worker) return json(response, 401, { error: sub ? `${sub} is not an active worker in the staff directory` : 'not signed in', signIn: demo ? '/sign-in' : undefined });
-      json(response, 200, { token: await workerToken(worker), worker: { id: worker.id, name: worker.name, unitId: worker.unitId ?? null, skills: worker.skills } });
+      if (!worker)
+        return json(response, 401, {
+          error: sub ? `${sub} is not an active worker in the staff directory` : 'not signed in',
+          signIn: demo ? '/sign-in' : undefined,
+        });
+      json(response, 200, {
+        token: await workerToken(worker),
+        worker: { id: worker.id, name: worker.name, unitId: worker.unitId ?? null, skills: worker.skills },
+      });
     } else if (method === 'POST' && path === '/phone-badge') {
       if (!sameOrigin(request)) return json(response, 403, { error: 'cross-site request refused' });
       const worker = await workerNamed(await identify(request));
@@ -157,9 +190,22 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<{ url: 
       registered = await server.devices.rotateCredential(id);
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
-      registered = await server.devices.register({ id, kind: 'badge', name: `Phone · ${worker.name}`.slice(0, 100), staffId: worker.id, ...(worker.unitId ? { unitId: worker.unitId } : {}), skills: worker.skills });
+      registered = await server.devices.register({
+        id,
+        kind: 'badge',
+        name: `Phone · ${worker.name}`.slice(0, 100),
+        staffId: worker.id,
+        ...(worker.unitId ? { unitId: worker.unitId } : {}),
+        skills: worker.skills,
+      });
     }
-    return { deviceId: registered.device.id, tenantId, username: registered.credential.username, password: registered.credential.password, url: options.deviceUrl };
+    return {
+      deviceId: registered.device.id,
+      tenantId,
+      username: registered.credential.username,
+      password: registered.credential.password,
+      url: options.deviceUrl,
+    };
   }
 
   const http = createServer((request, response) => {

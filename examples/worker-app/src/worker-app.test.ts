@@ -13,7 +13,8 @@ import { startWorkerApp } from './server.js';
 // gateway: jobs accepted, arrived at and resolved with a camera photo while offline, sent once
 // back online; the phone as the worker's badge, so arriving happens by itself.
 const publicDir = new URL('../dist/public/', import.meta.url);
-const shots = process.env.UPDATE_SCREENSHOTS === '1' ? new URL('../../../docs/images/', import.meta.url) : new URL('../../../.test-results/screenshots/', import.meta.url);
+const shots =
+  process.env.UPDATE_SCREENSHOTS === '1' ? new URL('../../../docs/images/', import.meta.url) : new URL('../../../.test-results/screenshots/', import.meta.url);
 const SITE = { lat: 23.1291, lon: 113.2644 };
 const metersNorth = (m: number) => ({ latitude: SITE.lat + m / 111_320, longitude: SITE.lon });
 const PHONE = { viewport: { width: 412, height: 860 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' };
@@ -32,7 +33,13 @@ beforeAll(async () => {
   browser = await launchChromium();
   server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
   await server.staff.create({ id: 'w-phone', name: '李师傅 Li', role: 'worker', unitId: 'sanitation', skills: ['cleaning'] });
-  const app = await startWorkerApp({ gatewayUrl: gw.url, secretKey: gw.tenant.secretKey, publishableKey: gw.tenant.publishableKey, deviceUrl: `ws://127.0.0.1:${gw.telemetry!.wsPort}`, publicDir });
+  const app = await startWorkerApp({
+    gatewayUrl: gw.url,
+    secretKey: gw.tenant.secretKey,
+    publishableKey: gw.tenant.publishableKey,
+    deviceUrl: `ws://127.0.0.1:${gw.telemetry!.wsPort}`,
+    publicDir,
+  });
   closers.push(app.close);
   appUrl = app.url;
   const { policy } = (await gw.services.tenants.context(gw.tenant.id))!.tenant;
@@ -73,7 +80,19 @@ async function phone(position = metersNorth(2_000), options: { persistent?: bool
 }
 
 async function dispatchedJob(description: string): Promise<Ticket> {
-  const photo = await server.media.upload(new Blob([new Uint8Array(await sharp({ create: { width: 320, height: 240, channels: 3, background: '#7a6a4f' } }).jpeg().toBuffer())], { type: 'image/jpeg' }), 'bin.jpg');
+  const photo = await server.media.upload(
+    new Blob(
+      [
+        new Uint8Array(
+          await sharp({ create: { width: 320, height: 240, channels: 3, background: '#7a6a4f' } })
+            .jpeg()
+            .toBuffer(),
+        ),
+      ],
+      { type: 'image/jpeg' },
+    ),
+    'bin.jpg',
+  );
   const ticket = await server.tickets.create({ ...BIN_REPORT, description, location: { ...SITE, address: '天河路 385 号东门' }, photos: [{ ref: photo.ref }] });
   await server.tickets.dispatch(ticket.id, { unitId: 'sanitation', assigneeId: 'w-phone' });
   return ticket;
@@ -112,7 +131,9 @@ describe('the worker app on a phone', { timeout: 120_000 }, () => {
     expect(await page.locator('#job .place').textContent()).toBe('天河路 385 号东门');
     // The reporter's photo too: fetched while online, kept by the service worker.
     await expect.poll(() => page.locator('#job .photos img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(320);
-    expect(await page.locator('#job a.button').first().getAttribute('href')).toBe(`geo:${SITE.lat},${SITE.lon}?q=${SITE.lat},${SITE.lon}(${encodeURIComponent(ticket.number)})`);
+    expect(await page.locator('#job a.button').first().getAttribute('href')).toBe(
+      `geo:${SITE.lat},${SITE.lon}?q=${SITE.lat},${SITE.lon}(${encodeURIComponent(ticket.number)})`,
+    );
     await page.locator('#job button[data-command="accept"]').click();
     await expect.poll(() => page.locator('#job .state').getAttribute('data-status')).toBe('accepted');
     await page.locator('#job button[data-command="arrive"]').click();
@@ -161,7 +182,7 @@ describe('the worker app on a phone', { timeout: 120_000 }, () => {
     expect(await eventTypes(ticket.id)).toEqual(['reported', 'dispatched', 'accepted', 'arrived', 'resolved']);
   });
 
-  it('is the worker\'s badge: checked in, suggested for a job nearby, told of it, and on site by itself', async () => {
+  it("is the worker's badge: checked in, suggested for a job nearby, told of it, and on site by itself", async () => {
     const { context, page } = await phone(metersNorth(400));
     await page.locator('#duty-toggle').click();
     // Checked in and placed 400 m away through the gateway's MQTT, like a badge.
@@ -171,7 +192,19 @@ describe('the worker app on a phone', { timeout: 120_000 }, () => {
     const device = await server.devices.get('phone-w-phone');
     expect(device).toMatchObject({ kind: 'badge', staffId: 'w-phone', unitId: 'sanitation', skills: ['cleaning'] });
 
-    const photo = await server.media.upload(new Blob([new Uint8Array(await sharp({ create: { width: 200, height: 150, channels: 3, background: '#555' } }).jpeg().toBuffer())], { type: 'image/jpeg' }), 'b.jpg');
+    const photo = await server.media.upload(
+      new Blob(
+        [
+          new Uint8Array(
+            await sharp({ create: { width: 200, height: 150, channels: 3, background: '#555' } })
+              .jpeg()
+              .toBuffer(),
+          ),
+        ],
+        { type: 'image/jpeg' },
+      ),
+      'b.jpg',
+    );
     const ticket = await server.tickets.create({ ...BIN_REPORT, description: '路边垃圾堆放', location: SITE, photos: [{ ref: photo.ref }] });
     const suggested = await server.tickets.nearestWorkers(ticket.id);
     expect(suggested.map((s) => s.staffId)).toEqual(['w-phone']);
@@ -233,7 +266,9 @@ describe('the worker app as an app', { timeout: 120_000 }, () => {
     await expect.poll(() => page.locator('#outbox').textContent()).toBe('2 actions waiting to be sent');
     await server.tickets.reassign(ticket.id, { unitId: 'sanitation', assigneeId: 'w-1' });
     await context.setOffline(false);
-    await expect.poll(() => page.locator('#notice').textContent(), { timeout: 15_000 }).toMatch(new RegExp(`^${ticket.number}: Not accepted: .*\\(CL_ERR_FORBIDDEN\\)$`));
+    await expect
+      .poll(() => page.locator('#notice').textContent(), { timeout: 15_000 })
+      .toMatch(new RegExp(`^${ticket.number}: Not accepted: .*\\(CL_ERR_FORBIDDEN\\)$`));
     await expect.poll(() => page.locator('#outbox').isHidden()).toBe(true);
     // Nothing was done in the worker's name, and the job is no longer on their phone.
     expect(await eventTypes(ticket.id)).toEqual(['reported', 'dispatched', 'reassigned']);

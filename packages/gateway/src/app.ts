@@ -100,7 +100,11 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   const services: ServicesWithTelemetry = {
     config,
     redis,
-    tickets: new TicketStore(redis, { streamMaxLen: config.streamMaxLen, idempotencyTtlSeconds: config.idempotencyTtlSeconds, replicaWait: { replicas: config.redisWaitReplicas, timeoutMs: config.redisWaitTimeoutMs } }),
+    tickets: new TicketStore(redis, {
+      streamMaxLen: config.streamMaxLen,
+      idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+      replicaWait: { replicas: config.redisWaitReplicas, timeoutMs: config.redisWaitTimeoutMs },
+    }),
     tenants,
     categories,
     directory,
@@ -108,7 +112,10 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
     partners: new PartnerStore(redis, tenants, zones, webhooks),
     devices: new DeviceStore(redis, { brokerAccounts: config.mqttBrokerDynsec }),
     mediaUrls: new MediaUrls(options.masterKey),
-    addressLimits: new AddressLimits(redis, { authFailuresPerMinute: config.rateLimitAuthFailuresPerAddress, keylessPerMinute: config.rateLimitKeylessPerAddress }),
+    addressLimits: new AddressLimits(redis, {
+      authFailuresPerMinute: config.rateLimitAuthFailuresPerAddress,
+      keylessPerMinute: config.rateLimitKeylessPerAddress,
+    }),
     now: options.now ?? (() => new Date()),
   };
   const mediaStore = options.mediaStore ?? mediaStoreFor(config);

@@ -10,7 +10,12 @@ import { startTelemetry, type RunningTelemetry, type TelemetryHooks } from './te
 /** Starts telemetry (the pipeline and the listeners) for a built gateway and makes it reachable from the HTTP routes. */
 export async function attachTelemetry(gateway: GatewayApp, config: GatewayConfig, hooks: TelemetryHooks = {}): Promise<RunningTelemetry> {
   const { services, ticketService, app } = gateway;
-  const writer = new PositionWriter(services.redis, { trackMaxLen: config.trackMaxLen, seenKeep: 1000, maxBatch: 512, replicaWait: { replicas: config.redisWaitReplicas, timeoutMs: config.redisWaitTimeoutMs } });
+  const writer = new PositionWriter(services.redis, {
+    trackMaxLen: config.trackMaxLen,
+    seenKeep: 1000,
+    maxBatch: 512,
+    replicaWait: { replicas: config.redisWaitReplicas, timeoutMs: config.redisWaitTimeoutMs },
+  });
   const arrivals = new ArrivalDetector(services, ticketService, config);
   const alerts = new DeviceAlerts(services, ticketService, app.log);
   const telemetry = await startTelemetry({

@@ -32,7 +32,11 @@ ${SETTINGS.map((s) => `  ${s.env.padEnd(26)} ${s.default === undefined ? '(unset
 `;
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ options: { demo: { type: 'boolean' }, simulate: { type: 'boolean', default: true }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, allowNegative: true });
+  const { values, positionals } = parseArgs({
+    options: { demo: { type: 'boolean' }, simulate: { type: 'boolean', default: true }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+    allowNegative: true,
+  });
   if (values.help || (positionals[0] && positionals[0] !== 'start')) {
     process.stdout.write(HELP);
     return;
@@ -62,7 +66,9 @@ async function main(): Promise<void> {
       : gateway.mqtt
         ? `  MQTT:      mqtt://${config.host}:${gateway.mqtt.tcpPort} and ws://${config.host}:${gateway.mqtt.wsPort} (devices: POST /v1/devices)`
         : '  MQTT:      disabled (MQTT_ENABLED=false)',
-    gateway.jt808Port !== undefined ? `  JT/T 808:  tcp://${config.host}:${gateway.jt808Port} (terminals: POST /v1/devices with protocol "jt808")` : '  JT/T 808:  disabled (JT808_PORT=0)',
+    gateway.jt808Port !== undefined
+      ? `  JT/T 808:  tcp://${config.host}:${gateway.jt808Port} (terminals: POST /v1/devices with protocol "jt808")`
+      : '  JT/T 808:  disabled (JT808_PORT=0)',
     gateway.embeddedRedis
       ? `  Redis:     embedded ${gateway.embeddedRedis.url} (AOF on, data in ${gateway.embeddedRedis.dir})`
       : `  Redis:     ${config.redisUrl}`,
@@ -99,12 +105,27 @@ async function main(): Promise<void> {
   if (demo) {
     const keys = { CIVICLOOP_URL: gateway.url, CIVICLOOP_SECRET_KEY: demo.secretKey, CIVICLOOP_PUBLISHABLE_KEY: demo.publishableKey };
     // The portal is a partner of the district: it gets the partner's keys, not the tenant's.
-    startExample('examples/property-portal/dist/main.js', { CIVICLOOP_URL: gateway.url, CIVICLOOP_PARTNER_SECRET_KEY: demo.partner!.secretKey, CIVICLOOP_PARTNER_PUBLISHABLE_KEY: demo.partner!.publishableKey, PORTAL_PORT: String(portalPort) });
+    startExample('examples/property-portal/dist/main.js', {
+      CIVICLOOP_URL: gateway.url,
+      CIVICLOOP_PARTNER_SECRET_KEY: demo.partner!.secretKey,
+      CIVICLOOP_PARTNER_PUBLISHABLE_KEY: demo.partner!.publishableKey,
+      PORTAL_PORT: String(portalPort),
+    });
     // The demo's console acts as a command-centre lead (admin), so every step, verifying included,
     // can be tried from one page; behind a city's sign-in each operator has their own role.
-    startExample('examples/dispatcher-console/dist/main.js', { ...keys, CONSOLE_PORT: String(consolePort), CONSOLE_ROLE: 'admin', CONSOLE_OPERATOR: 'demo-lead', CONSOLE_OPERATOR_NAME: '值班长 Demo lead' });
+    startExample('examples/dispatcher-console/dist/main.js', {
+      ...keys,
+      CONSOLE_PORT: String(consolePort),
+      CONSOLE_ROLE: 'admin',
+      CONSOLE_OPERATOR: 'demo-lead',
+      CONSOLE_OPERATOR_NAME: '值班长 Demo lead',
+    });
     // Phones connect as badges over MQTT on WebSocket: the embedded broker's, when it runs.
-    startExample('examples/worker-app/dist/main.js', { ...keys, WORKER_APP_PORT: String(workerAppPort), ...(gateway.mqtt ? { DEVICE_WS_URL: `ws://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${gateway.mqtt.wsPort}` } : {}) });
+    startExample('examples/worker-app/dist/main.js', {
+      ...keys,
+      WORKER_APP_PORT: String(workerAppPort),
+      ...(gateway.mqtt ? { DEVICE_WS_URL: `ws://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${gateway.mqtt.wsPort}` } : {}),
+    });
   }
   // The simulator's devices connect where devices connect: the embedded broker, or the external one.
   const deviceBroker = config.mqttBrokerUrl ?? (gateway.mqtt ? `mqtt://127.0.0.1:${gateway.mqtt.tcpPort}` : undefined);
@@ -134,7 +155,10 @@ function startSimulator(url: string, mqttUrl: string, secretKey: string): void {
     return;
   }
   // Its workers join the demo's sanitation unit, the unit the demo zone routes street reports to.
-  const child = spawn(process.execPath, [script], { stdio: 'inherit', env: { ...process.env, CIVICLOOP_URL: url, MQTT_URL: mqttUrl, CIVICLOOP_SECRET_KEY: secretKey, UNIT_ID: 'sanitation' } });
+  const child = spawn(process.execPath, [script], {
+    stdio: 'inherit',
+    env: { ...process.env, CIVICLOOP_URL: url, MQTT_URL: mqttUrl, CIVICLOOP_SECRET_KEY: secretKey, UNIT_ID: 'sanitation' },
+  });
   process.once('exit', () => child.kill('SIGTERM'));
   process.stdout.write(`Fleet simulator running (pid ${child.pid}): watch ${url}/v1/fleet and the event stream.\n`);
 }

@@ -15,8 +15,22 @@ export interface DemoTenant {
 const DEMO_CODE = 'DEMO';
 
 const UNITS = [
-  { id: 'sanitation', name: '天河环卫所 Tianhe Sanitation Station', categories: ['sanitation.street_dirty', 'sanitation.bin_overflow', 'sanitation.scattered_litter', 'sanitation.missed_collection', 'sanitation.public_toilet'] },
-  { id: 'municipal', name: '市政维护中心 Municipal Maintenance', categories: ['municipal.road_damage', 'municipal.manhole_missing', 'municipal.street_light', 'municipal.drainage'] },
+  {
+    id: 'sanitation',
+    name: '天河环卫所 Tianhe Sanitation Station',
+    categories: [
+      'sanitation.street_dirty',
+      'sanitation.bin_overflow',
+      'sanitation.scattered_litter',
+      'sanitation.missed_collection',
+      'sanitation.public_toilet',
+    ],
+  },
+  {
+    id: 'municipal',
+    name: '市政维护中心 Municipal Maintenance',
+    categories: ['municipal.road_damage', 'municipal.manhole_missing', 'municipal.street_light', 'municipal.drainage'],
+  },
   { id: 'greenery', name: '园林绿化队 Greenery Team', categories: ['greenery.fallen_tree', 'greenery.dangerous_branch', 'greenery.green_belt_damage'] },
   { id: 'gas', name: '燃气安全中队 Gas Safety Squad', categories: ['gas.leak', 'gas.cylinder_delivery', 'gas.pipeline_damage'] },
 ];
@@ -38,7 +52,18 @@ const DEMO_ZONE: Omit<CreateZoneInput, 'crs'> = {
   id: 'tianhe-demo',
   name: '天河区演示片区 Tianhe demo area',
   type: 'district',
-  geometry: { type: 'Polygon', coordinates: [[[113.3, 23.09], [113.36, 23.09], [113.36, 23.16], [113.3, 23.16], [113.3, 23.09]]] },
+  geometry: {
+    type: 'Polygon',
+    coordinates: [
+      [
+        [113.3, 23.09],
+        [113.36, 23.09],
+        [113.36, 23.16],
+        [113.3, 23.16],
+        [113.3, 23.09],
+      ],
+    ],
+  },
   routes: [
     { categories: ['sanitation.*', 'order.*'], unitId: 'sanitation' },
     { categories: ['municipal.*'], unitId: 'municipal' },
@@ -53,7 +78,18 @@ const ESTATE_ZONE: Omit<CreateZoneInput, 'crs'> = {
   name: '阳光花园 Sunny Gardens',
   type: 'community',
   parentId: DEMO_ZONE.id,
-  geometry: { type: 'Polygon', coordinates: [[[113.3225, 23.1322], [113.326, 23.1322], [113.326, 23.1345], [113.3225, 23.1345], [113.3225, 23.1322]]] },
+  geometry: {
+    type: 'Polygon',
+    coordinates: [
+      [
+        [113.3225, 23.1322],
+        [113.326, 23.1322],
+        [113.326, 23.1345],
+        [113.3225, 23.1345],
+        [113.3225, 23.1322],
+      ],
+    ],
+  },
 };
 const PARTNER_NAME = '阳光花园物业 Sunny Gardens Property';
 
@@ -67,11 +103,16 @@ async function seedDemoZones(services: Services, tenantId: string): Promise<void
  * the saved ones no longer work (keys are only ever shown once).
  */
 async function seedDemoPartner(services: Services, demo: DemoTenant): Promise<DemoTenant['partner']> {
-  if (demo.partner && (await services.tenants.lookupKey(demo.partner.secretKey)) && (await services.tenants.lookupKey(demo.partner.publishableKey))) return demo.partner;
+  if (demo.partner && (await services.tenants.lookupKey(demo.partner.secretKey)) && (await services.tenants.lookupKey(demo.partner.publishableKey)))
+    return demo.partner;
   const existing = (await services.partners.list(demo.tenantId)).find((p) => p.name === PARTNER_NAME && !p.disabledAt);
   if (existing) {
     const now = services.now();
-    return { id: existing.id, secretKey: await services.partners.rotate(demo.tenantId, existing.id, 'secret', now), publishableKey: await services.partners.rotate(demo.tenantId, existing.id, 'publishable', now) };
+    return {
+      id: existing.id,
+      secretKey: await services.partners.rotate(demo.tenantId, existing.id, 'secret', now),
+      publishableKey: await services.partners.rotate(demo.tenantId, existing.id, 'publishable', now),
+    };
   }
   const created = await services.partners.create(demo.tenantId, { name: PARTNER_NAME, zones: [ESTATE_ZONE.id] }, services.now());
   return { id: created.partner.id, secretKey: created.secretKey, publishableKey: created.publishableKey };

@@ -81,7 +81,16 @@ describe('startGateway with REDIS_URL unset', () => {
 
   it('drains in-flight requests on shutdown and refuses new ones', async () => {
     const redis = await startTestRedis();
-    const config = loadConfig({ REDIS_URL: redis.url, PORT: '0', MQTT_PORT: '0', MQTT_WS_PORT: '0', JT808_PORT: 'false', LOG_LEVEL: 'silent', DATA_DIR: dataDir, CIVICLOOP_MASTER_KEY: 'k' });
+    const config = loadConfig({
+      REDIS_URL: redis.url,
+      PORT: '0',
+      MQTT_PORT: '0',
+      MQTT_WS_PORT: '0',
+      JT808_PORT: 'false',
+      LOG_LEVEL: 'silent',
+      DATA_DIR: dataDir,
+      CIVICLOOP_MASTER_KEY: 'k',
+    });
     const gateway = await startGateway({ config, ...quiet });
     const demo = await seedDemo(gateway.services, path.join(dataDir, 'drain'));
     // Hold Redis writes so the create below is still in flight when shutdown starts.

@@ -55,7 +55,10 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
     redis.disconnect();
     await embedded?.stop();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new CivicLoopError('CL_ERR_PORT_IN_USE', `Port ${config.port} on ${config.host} is taken; set PORT to a free port (for example PORT=${config.port + 1}).`);
+      throw new CivicLoopError(
+        'CL_ERR_PORT_IN_USE',
+        `Port ${config.port} on ${config.host} is taken; set PORT to a free port (for example PORT=${config.port + 1}).`,
+      );
     }
     throw error;
   }

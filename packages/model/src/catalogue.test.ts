@@ -9,8 +9,28 @@ const ASKING: Category = {
   ...BIN,
   version: 2,
   questions: [
-    { code: 'size', datatype: 'singlevaluelist', required: true, order: 1, description: { 'zh-CN': '多大', en: 'How big' }, values: [{ key: 's', name: { 'zh-CN': '小', en: 'S' } }, { key: 'l', name: { 'zh-CN': '大', en: 'L' } }] },
-    { code: 'tags', datatype: 'multivaluelist', required: false, order: 2, description: { 'zh-CN': '标签', en: 'Tags' }, values: [{ key: 'a', name: { 'zh-CN': '甲', en: 'A' } }, { key: 'b', name: { 'zh-CN': '乙', en: 'B' } }] },
+    {
+      code: 'size',
+      datatype: 'singlevaluelist',
+      required: true,
+      order: 1,
+      description: { 'zh-CN': '多大', en: 'How big' },
+      values: [
+        { key: 's', name: { 'zh-CN': '小', en: 'S' } },
+        { key: 'l', name: { 'zh-CN': '大', en: 'L' } },
+      ],
+    },
+    {
+      code: 'tags',
+      datatype: 'multivaluelist',
+      required: false,
+      order: 2,
+      description: { 'zh-CN': '标签', en: 'Tags' },
+      values: [
+        { key: 'a', name: { 'zh-CN': '甲', en: 'A' } },
+        { key: 'b', name: { 'zh-CN': '乙', en: 'B' } },
+      ],
+    },
     { code: 'n', datatype: 'number', required: false, order: 3, description: { 'zh-CN': '数', en: 'N' } },
     { code: 'at', datatype: 'datetime', required: false, order: 4, description: { 'zh-CN': '时', en: 'At' } },
     { code: 'note', datatype: 'string', required: false, order: 5, description: { 'zh-CN': '注', en: 'Note' } },
@@ -27,7 +47,12 @@ const codeOf = (fn: () => unknown) => {
 
 describe('checkAnswers', () => {
   it('keeps each answer in the form its question takes and leaves empty ones out', () => {
-    expect(checkAnswers(ASKING, { size: 'l', tags: 'a', n: ' 2.5 ', at: '2026-12-03T09:30:00+08:00', note: '' })).toEqual({ size: 'l', tags: ['a'], n: 2.5, at: '2026-12-03T01:30:00.000Z' });
+    expect(checkAnswers(ASKING, { size: 'l', tags: 'a', n: ' 2.5 ', at: '2026-12-03T09:30:00+08:00', note: '' })).toEqual({
+      size: 'l',
+      tags: ['a'],
+      n: 2.5,
+      at: '2026-12-03T01:30:00.000Z',
+    });
     expect(checkAnswers(ASKING, { size: 's', tags: ['b', 'a', 'b'], n: 0 })).toEqual({ size: 's', tags: ['b', 'a'], n: 0 });
     expect(checkAnswers(BIN, undefined)).toBeUndefined();
     expect(checkAnswers(BIN, {})).toBeUndefined();
@@ -48,7 +73,7 @@ describe('checkAnswers', () => {
 });
 
 describe('TenantCatalogue', () => {
-  it('puts the tenant\'s definitions in place of the built-in ones, its new ones after, and hides disabled ones unless asked', () => {
+  it("puts the tenant's definitions in place of the built-in ones, its new ones after, and hides disabled ones unless asked", () => {
     const added: Category = { ...BIN, code: 'sanitation.leaves', version: 1 };
     const off: Category = { ...findCategory('gas.leak')!, disabled: true, version: 1 };
     const catalogue = new TenantCatalogue([added, ASKING, off]);
@@ -77,8 +102,32 @@ describe('category definitions', () => {
     expect(codeOf(() => checkCategoryDefinition('sanitation.bin_overflow', definition))).toBe('none');
     expect(codeOf(() => checkCategoryDefinition('leaves', definition))).toMatch(/^CL_ERR_VALIDATION/);
     expect(codeOf(() => checkCategoryDefinition('sanitation.leaves', { ...definition, group: 'parks' }))).toMatch(/^CL_ERR_VALIDATION/);
-    expect(codeOf(() => checkCategoryDefinition('sanitation.leaves', { ...definition, questions: [ASKING.questions![0]!, ASKING.questions![0]!] }))).toBe('CL_ERR_VALIDATION size');
-    expect(codeOf(() => checkCategoryDefinition('sanitation.leaves', { ...definition, questions: [{ ...ASKING.questions![2]!, values: [{ key: 'x', name: { 'zh-CN': 'x', en: 'x' } }] }] }))).toBe('CL_ERR_VALIDATION n');
-    expect(codeOf(() => checkCategoryDefinition('sanitation.leaves', { ...definition, questions: [{ ...ASKING.questions![0]!, values: [{ key: 's', name: { 'zh-CN': 'x', en: 'x' } }, { key: 's', name: { 'zh-CN': 'y', en: 'y' } }] }] }))).toBe('CL_ERR_VALIDATION size');
+    expect(codeOf(() => checkCategoryDefinition('sanitation.leaves', { ...definition, questions: [ASKING.questions![0]!, ASKING.questions![0]!] }))).toBe(
+      'CL_ERR_VALIDATION size',
+    );
+    expect(
+      codeOf(() =>
+        checkCategoryDefinition('sanitation.leaves', {
+          ...definition,
+          questions: [{ ...ASKING.questions![2]!, values: [{ key: 'x', name: { 'zh-CN': 'x', en: 'x' } }] }],
+        }),
+      ),
+    ).toBe('CL_ERR_VALIDATION n');
+    expect(
+      codeOf(() =>
+        checkCategoryDefinition('sanitation.leaves', {
+          ...definition,
+          questions: [
+            {
+              ...ASKING.questions![0]!,
+              values: [
+                { key: 's', name: { 'zh-CN': 'x', en: 'x' } },
+                { key: 's', name: { 'zh-CN': 'y', en: 'y' } },
+              ],
+            },
+          ],
+        }),
+      ),
+    ).toBe('CL_ERR_VALIDATION size');
   });
 });

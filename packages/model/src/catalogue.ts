@@ -90,7 +90,16 @@ function instantOf(text: string): number {
   if (!m) return Number.NaN;
   const [year, month, day, hour, minute, second = '0', offsetHours = '0', offsetMinutes = '0'] = m.slice(1).map((v) => v ?? undefined) as string[];
   const daysInMonth = new Date(Date.UTC(Number(year), Number(month), 0)).getUTCDate();
-  const fits = Number(month) >= 1 && Number(month) <= 12 && Number(day) >= 1 && Number(day) <= daysInMonth && Number(hour) <= 23 && Number(minute) <= 59 && Number(second) <= 59 && Number(offsetHours) <= 23 && Number(offsetMinutes) <= 59;
+  const fits =
+    Number(month) >= 1 &&
+    Number(month) <= 12 &&
+    Number(day) >= 1 &&
+    Number(day) <= daysInMonth &&
+    Number(hour) <= 23 &&
+    Number(minute) <= 59 &&
+    Number(second) <= 59 &&
+    Number(offsetHours) <= 23 &&
+    Number(offsetMinutes) <= 59;
   return fits ? Date.parse(text) : Number.NaN;
 }
 const NUMBER_TEXT = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
@@ -98,7 +107,8 @@ const NUMBER_TEXT = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 const badAnswer = (message: string, details: Record<string, unknown>) => new CivicLoopError('CL_ERR_ANSWER_INVALID', message, details);
 
 function answerTo(question: Question, given: string | number | string[], category: string): string | number | string[] | undefined {
-  const wrong = (expected: string) => badAnswer(`The answer to ${question.code} (${question.description.en}) must be ${expected}.`, { question: question.code, category });
+  const wrong = (expected: string) =>
+    badAnswer(`The answer to ${question.code} (${question.description.en}) must be ${expected}.`, { question: question.code, category });
   const keys = question.values?.map((v) => v.key) ?? [];
   switch (question.datatype) {
     case 'string':
@@ -149,7 +159,9 @@ export function checkAnswers(category: Category, answers: Answers | undefined): 
     const question = byCode.get(code);
     if (!question) {
       throw badAnswer(
-        questions.length > 0 ? `Category ${category.code} asks no question ${code}; it asks ${questions.map((q) => q.code).join(', ')}.` : `Category ${category.code} asks no questions; send no answers.`,
+        questions.length > 0
+          ? `Category ${category.code} asks no question ${code}; it asks ${questions.map((q) => q.code).join(', ')}.`
+          : `Category ${category.code} asks no questions; send no answers.`,
         { question: code, category: category.code },
       );
     }
@@ -158,7 +170,10 @@ export function checkAnswers(category: Category, answers: Answers | undefined): 
   }
   const missing = questions.filter((q) => q.required && out[q.code] === undefined);
   if (missing.length > 0) {
-    throw badAnswer(`Category ${category.code} needs an answer to ${missing.map((q) => `${q.code} (${q.description.en})`).join(', ')}.`, { question: missing[0]!.code, category: category.code });
+    throw badAnswer(`Category ${category.code} needs an answer to ${missing.map((q) => `${q.code} (${q.description.en})`).join(', ')}.`, {
+      question: missing[0]!.code,
+      category: category.code,
+    });
   }
   return Object.keys(out).length > 0 ? out : undefined;
 }

@@ -35,7 +35,10 @@ const deadlineOf = (steps: string[]) => steps[TIMER_STEPS.indexOf(100)]!;
 export function deadlinesFor(category: Category, priority: Priority, from: Date, policy?: DeadlinePolicy): Sla {
   if (!countsWorkingHours(policy, priority)) return slaDeadlines(category, priority, from);
   const factor = PRIORITY_SLA_FACTOR[priority];
-  const steps = Object.fromEntries(DEADLINE_KINDS.map((kind) => [kind, workingSteps(from, Math.round(category.sla[kind] * factor), policy)])) as Record<DeadlineKind, string[]>;
+  const steps = Object.fromEntries(DEADLINE_KINDS.map((kind) => [kind, workingSteps(from, Math.round(category.sla[kind] * factor), policy)])) as Record<
+    DeadlineKind,
+    string[]
+  >;
   return { respondBy: deadlineOf(steps.respond), arriveBy: deadlineOf(steps.arrive), resolveBy: deadlineOf(steps.resolve), countedIn: 'working_hours', steps };
 }
 

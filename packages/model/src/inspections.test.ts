@@ -30,7 +30,9 @@ describe('planInspectionRound', () => {
   it('is reproducible from the seed, whatever order the zones come in, and differs by week and seed', () => {
     const again = planInspectionRound([...zones].reverse(), '2026-W47', 'seed-1');
     expect(again).toEqual(planInspectionRound(zones, '2026-W47', 'seed-1'));
-    const weeks = Array.from({ length: 20 }, (_, i) => planInspectionRound(zones, `2026-W${String(i + 1).padStart(2, '0')}`, 'seed-1').districts[0]!.villages.join());
+    const weeks = Array.from({ length: 20 }, (_, i) =>
+      planInspectionRound(zones, `2026-W${String(i + 1).padStart(2, '0')}`, 'seed-1').districts[0]!.villages.join(),
+    );
     expect(new Set(weeks).size).toBeGreaterThan(5);
     const seeds = Array.from({ length: 20 }, (_, i) => planInspectionRound(zones, '2026-W47', `seed-${i}`).districts[0]!.villages.join());
     expect(new Set(seeds).size).toBeGreaterThan(5);

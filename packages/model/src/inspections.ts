@@ -71,7 +71,11 @@ export function planInspectionRound(zones: InspectableZone[], week: string, seed
   const byId = new Map(zones.map((z) => [z.id, z]));
   const districtOf = (zone: InspectableZone): string | undefined => {
     const seen = new Set<string>();
-    for (let current: InspectableZone | undefined = zone; current && !seen.has(current.id); current = current.parentId ? byId.get(current.parentId) : undefined) {
+    for (
+      let current: InspectableZone | undefined = zone;
+      current && !seen.has(current.id);
+      current = current.parentId ? byId.get(current.parentId) : undefined
+    ) {
       if (current.type === 'district') return current.id;
       seen.add(current.id);
     }
@@ -79,16 +83,18 @@ export function planInspectionRound(zones: InspectableZone[], week: string, seed
   };
   const sorted = [...zones].sort((a, b) => a.id.localeCompare(b.id));
   const weekNumber = Number(week.slice(0, 4)) * 53 + Number(week.slice(6));
-  const districts = sorted.filter((z) => z.type === 'district').map((district) => {
-    const random = seededRandom(hash(`${seed}\n${week}\n${district.id}`));
-    const inDistrict = sorted.filter((z) => districtOf(z) === district.id);
-    const central = inDistrict.filter((z) => z.mustCheck);
-    const villages = inDistrict.filter((z) => z.type === 'village').map((z) => z.id);
-    return {
-      districtId: district.id,
-      mustCheck: central.length ? central[weekNumber % central.length]!.id : null,
-      villages: draw(villages, villagesPerDistrict, random),
-    };
-  });
+  const districts = sorted
+    .filter((z) => z.type === 'district')
+    .map((district) => {
+      const random = seededRandom(hash(`${seed}\n${week}\n${district.id}`));
+      const inDistrict = sorted.filter((z) => districtOf(z) === district.id);
+      const central = inDistrict.filter((z) => z.mustCheck);
+      const villages = inDistrict.filter((z) => z.type === 'village').map((z) => z.id);
+      return {
+        districtId: district.id,
+        mustCheck: central.length ? central[weekNumber % central.length]!.id : null,
+        villages: draw(villages, villagesPerDistrict, random),
+      };
+    });
   return { week, seed, districts };
 }

@@ -73,7 +73,13 @@ describe('the closed loop', () => {
     expect(codeOf(t, worker, 200)).toBe('CL_ERR_FORBIDDEN');
     const first = applyCommand(t, { type: 'urge', note: '还是满的' }, reporter, new Date(T0.getTime() + 200 * 60_000));
     if (!first.ok) throw first.error;
-    expect(first.event).toMatchObject({ type: 'urged', from: 'dispatched', to: 'dispatched', note: '还是满的', data: { count: 1, unitId: 'u-clean', assigneeId: 'w-1' } });
+    expect(first.event).toMatchObject({
+      type: 'urged',
+      from: 'dispatched',
+      to: 'dispatched',
+      note: '还是满的',
+      data: { count: 1, unitId: 'u-clean', assigneeId: 'w-1' },
+    });
     t = first.ticket;
     expect(t).toMatchObject({ status: 'dispatched', urgeCount: 1, urgedAt: new Date(T0.getTime() + 200 * 60_000).toISOString() });
     // Pressing again at once, even as a follower, adds nothing; 12 hours later it counts again.

@@ -7,24 +7,14 @@ import { stepReached } from './timers.js';
 import { DEFAULT_TENANT_POLICY, type TenantPolicy } from './schemas/admin.js';
 import type { Actor, Role } from './schemas/principal.js';
 import type { CommandName, CreateTicketInput, TicketCommand } from './schemas/commands.js';
-import {
-  OPEN_WORK_STATUSES,
-  type Channel,
-  type Sla,
-  type Ticket,
-  type TicketEvent,
-  type TicketEventType,
-  type TicketStatus,
-} from './schemas/ticket.js';
+import { OPEN_WORK_STATUSES, type Channel, type Sla, type Ticket, type TicketEvent, type TicketEventType, type TicketStatus } from './schemas/ticket.js';
 
 export interface TransitionContext {
   /** Tenant rules (feedback reopen threshold, time zone). Defaults to DEFAULT_TENANT_POLICY. */
   policy?: TenantPolicy;
 }
 
-export type TransitionResult =
-  | { ok: true; ticket: Ticket; event: TicketEvent }
-  | { ok: false; error: CivicLoopError };
+export type TransitionResult = { ok: true; ticket: Ticket; event: TicketEvent } | { ok: false; error: CivicLoopError };
 
 type Change = { to: TicketStatus; type: TicketEventType; patch: Partial<Ticket>; data?: Record<string, unknown> };
 
@@ -65,7 +55,14 @@ function mustBeReporterOrManager(ticket: Ticket, actor: Actor): CivicLoopError |
   return forbidden('Only the reporter (or a dispatcher recording a phone follow-up) may do this.');
 }
 
-function dispatchPatch(ticket: Ticket, unitId: string, assigneeId: string | undefined, priority: Ticket['priority'], now: Date, policy: DeadlinePolicy): Partial<Ticket> {
+function dispatchPatch(
+  ticket: Ticket,
+  unitId: string,
+  assigneeId: string | undefined,
+  priority: Ticket['priority'],
+  now: Date,
+  policy: DeadlinePolicy,
+): Partial<Ticket> {
   const category = categoryOf(ticket);
   // Categories are checked at create; an unknown one here means stored data predates the catalogue.
   if (!category) throw new CivicLoopError('CL_ERR_UNKNOWN_CATEGORY', `Category ${ticket.category} is no longer in the catalogue; reassign a current category.`);
@@ -98,7 +95,12 @@ const RULES: { [K in CommandName]: Rule<K> } = {
     roles: MANAGERS,
     apply: (t, c, _a, now, policy) => {
       const patch = dispatchPatch(t, c.unitId, c.assigneeId, c.priority ?? t.priority, now, policy);
-      return { to: 'dispatched', type: 'dispatched', patch, data: { unitId: c.unitId, assigneeId: c.assigneeId ?? null, priority: c.priority ?? t.priority, sla: deadlinesOnly(patch.sla) } };
+      return {
+        to: 'dispatched',
+        type: 'dispatched',
+        patch,
+        data: { unitId: c.unitId, assigneeId: c.assigneeId ?? null, priority: c.priority ?? t.priority, sla: deadlinesOnly(patch.sla) },
+      };
     },
   },
   reassign: {
@@ -119,7 +121,15 @@ const RULES: { [K in CommandName]: Rule<K> } = {
     apply: (t, c) => ({
       to: 'reported',
       type: 'returned',
-      patch: { unitId: undefined, assigneeId: undefined, sla: undefined, dispatchedAt: undefined, acceptedAt: undefined, timers: undefined, escalationLevel: undefined },
+      patch: {
+        unitId: undefined,
+        assigneeId: undefined,
+        sla: undefined,
+        dispatchedAt: undefined,
+        acceptedAt: undefined,
+        timers: undefined,
+        escalationLevel: undefined,
+      },
       data: { reason: c.reason, unitId: t.unitId ?? null },
     }),
   },
@@ -128,7 +138,9 @@ const RULES: { [K in CommandName]: Rule<K> } = {
     roles: FIELD_STAFF,
     may: (t, a) => {
       if (a.role !== 'worker') {
-        return t.assigneeId ? undefined : new CivicLoopError('CL_ERR_VALIDATION', 'The ticket has no assignee; reassign it to a worker before accepting on their behalf.');
+        return t.assigneeId
+          ? undefined
+          : new CivicLoopError('CL_ERR_VALIDATION', 'The ticket has no assignee; reassign it to a worker before accepting on their behalf.');
       }
       // An unassigned ticket may be claimed by any worker of the unit it was dispatched to.
       if (!t.assigneeId) return a.unitId === t.unitId ? undefined : forbidden('Only a worker of the dispatched unit may claim this ticket.');
@@ -206,9 +218,7 @@ const RULES: { [K in CommandName]: Rule<K> } = {
     from: ['reported'],
     roles: ANY_PERSON,
     may: (t, a) =>
-      a.role === 'admin' || a.role === 'service' || a.sub === t.reporter.sub
-        ? undefined
-        : forbidden('Only the reporter may cancel their report.'),
+      a.role === 'admin' || a.role === 'service' || a.sub === t.reporter.sub ? undefined : forbidden('Only the reporter may cancel their report.'),
     apply: (_t, _c, _a, now) => ({ to: 'cancelled', type: 'cancelled', patch: { closedAt: now.toISOString() } }),
   },
   reopen: {
@@ -255,15 +265,28 @@ const RULES: { [K in CommandName]: Rule<K> } = {
     may: (t, a, now) => {
       const denied = mustBeReporterOrManager(t, a);
       if (denied) return denied;
-      if (!isOverdue(t, now)) return new CivicLoopError('CL_ERR_NOT_OVERDUE', `Report ${t.number} is not past its deadline${t.sla ? ` (${t.sla.resolveBy})` : ''}; it can be chased once it is.`);
+      if (!isOverdue(t, now))
+        return new CivicLoopError(
+          'CL_ERR_NOT_OVERDUE',
+          `Report ${t.number} is not past its deadline${t.sla ? ` (${t.sla.resolveBy})` : ''}; it can be chased once it is.`,
+        );
       if (t.urgedAt && now.getTime() - Date.parse(t.urgedAt) < URGE_INTERVAL_HOURS * 3_600_000) {
-        return new CivicLoopError('CL_ERR_URGED_RECENTLY', `Report ${t.number} was chased at ${t.urgedAt}; it can be chased again ${URGE_INTERVAL_HOURS} hours after that.`, { urgedAt: t.urgedAt });
+        return new CivicLoopError(
+          'CL_ERR_URGED_RECENTLY',
+          `Report ${t.number} was chased at ${t.urgedAt}; it can be chased again ${URGE_INTERVAL_HOURS} hours after that.`,
+          { urgedAt: t.urgedAt },
+        );
       }
       return undefined;
     },
     apply: (t, _c, _a, now) => {
       const count = (t.urgeCount ?? 0) + 1;
-      return { to: t.status, type: 'urged', patch: { urgeCount: count, urgedAt: now.toISOString() }, data: { count, unitId: t.unitId ?? null, assigneeId: t.assigneeId ?? null } };
+      return {
+        to: t.status,
+        type: 'urged',
+        patch: { urgeCount: count, urgedAt: now.toISOString() },
+        data: { count, unitId: t.unitId ?? null, assigneeId: t.assigneeId ?? null },
+      };
     },
   },
   feedback: {
@@ -323,13 +346,7 @@ function actorOf(actor: Actor): Actor {
  * ticket and the event that records the step, or the error that refuses it. Pure: no I/O, no
  * clock, no randomness, so the gateway, the SDK and tests all get the same answer.
  */
-export function applyCommand(
-  ticket: Ticket,
-  command: TicketCommand,
-  actor: Actor,
-  now: Date,
-  context: TransitionContext = {},
-): TransitionResult {
+export function applyCommand(ticket: Ticket, command: TicketCommand, actor: Actor, now: Date, context: TransitionContext = {}): TransitionResult {
   const rule = RULES[command.type] as Rule<CommandName> | undefined;
   if (!rule) return { ok: false, error: new CivicLoopError('CL_ERR_INVALID_TRANSITION', `Unknown command "${String(command.type)}".`) };
   if (!rule.roles.includes(actor.role)) {
@@ -368,7 +385,7 @@ export function applyCommand(
   // Cleared fields stay as undefined rather than being deleted: JSON omits them all the same, and
   // objects that never lose a key stay fast. Object.assign, not spreads: several times faster here.
   const next: Ticket = Object.assign({}, ticket, change.patch, { status: change.to, version, updatedAt: at, overdue: undefined });
-  const event: TicketEvent = ({
+  const event: TicketEvent = {
     id: `${ticket.id}:${version}`,
     ticketId: ticket.id,
     version,
@@ -380,7 +397,7 @@ export function applyCommand(
     note: 'note' in command && command.note ? command.note : undefined,
     photos: 'photos' in command && command.photos && command.photos.length > 0 ? command.photos : undefined,
     data: change.data,
-  });
+  };
   return { ok: true, ticket: next, event };
 }
 
@@ -438,7 +455,13 @@ function defaultChannel(role: Role): Channel {
  * a category the tenant defined keeps that definition as it was (categoryAsReported), and its
  * answers are checked against the category's questions.
  */
-export function createTicket(input: CreateTicketInput, actor: Actor, identity: NewTicketIdentity, now: Date, lookup: CategoryLookup = findCategory): { ticket: Ticket; event: TicketEvent } {
+export function createTicket(
+  input: CreateTicketInput,
+  actor: Actor,
+  identity: NewTicketIdentity,
+  now: Date,
+  lookup: CategoryLookup = findCategory,
+): { ticket: Ticket; event: TicketEvent } {
   const category = lookup(input.category);
   if (!category) {
     throw new CivicLoopError('CL_ERR_UNKNOWN_CATEGORY', `Unknown category "${input.category}"; list valid codes with GET /v1/categories.`, {
@@ -446,9 +469,13 @@ export function createTicket(input: CreateTicketInput, actor: Actor, identity: N
     });
   }
   if (category.disabled) {
-    throw new CivicLoopError('CL_ERR_UNKNOWN_CATEGORY', `Category "${input.category}" is no longer taken by this tenant; list the current ones with GET /v1/categories.`, {
-      category: input.category,
-    });
+    throw new CivicLoopError(
+      'CL_ERR_UNKNOWN_CATEGORY',
+      `Category "${input.category}" is no longer taken by this tenant; list the current ones with GET /v1/categories.`,
+      {
+        category: input.category,
+      },
+    );
   }
   const answers = checkAnswers(category, input.answers);
   const channel = input.channel ?? defaultChannel(actor.role);
@@ -457,13 +484,13 @@ export function createTicket(input: CreateTicketInput, actor: Actor, identity: N
     throw new CivicLoopError('CL_ERR_FORBIDDEN', `Role ${actor.role} may report through ${allowedChannels.join(' or ')} only, not ${channel}.`);
   }
   const at = now.toISOString();
-  const reporter = ({
+  const reporter = {
     sub: actor.sub,
     role: actor.role,
     name: input.reporterName ?? actor.name,
     contact: input.contact,
-  });
-  const ticket: Ticket = ({
+  };
+  const ticket: Ticket = {
     id: identity.id,
     number: identity.number,
     tenantId: identity.tenantId,
@@ -486,8 +513,8 @@ export function createTicket(input: CreateTicketInput, actor: Actor, identity: N
     externalId: input.externalId,
     createdAt: at,
     updatedAt: at,
-  });
-  const event: TicketEvent = ({
+  };
+  const event: TicketEvent = {
     id: `${identity.id}:1`,
     ticketId: identity.id,
     version: 1,
@@ -499,7 +526,7 @@ export function createTicket(input: CreateTicketInput, actor: Actor, identity: N
     photos: ticket.photos.length > 0 ? ticket.photos : undefined,
     // Enough to count the report (statistics, black spots) from the event stream alone.
     data: { category: ticket.category, channel, priority: ticket.priority, location: { lat: ticket.location.lat, lon: ticket.location.lon } },
-  });
+  };
   return { ticket, event };
 }
 

@@ -8,7 +8,11 @@ import type { Category } from './schemas/category.js';
  * (the tenant's current definition from `current`, the built-in list by default). A category
  * nobody knows is private: nothing is shown by mistake.
  */
-export function categoryVisibility(code: string, policy: Pick<TenantPolicy, 'categoryVisibility'>, current: CategoryLookup = findCategory): 'public' | 'private' {
+export function categoryVisibility(
+  code: string,
+  policy: Pick<TenantPolicy, 'categoryVisibility'>,
+  current: CategoryLookup = findCategory,
+): 'public' | 'private' {
   const chosen = policy.categoryVisibility?.[code];
   if (chosen) return chosen;
   const category = current(code);
@@ -21,7 +25,11 @@ export function categoryVisibility(code: string, policy: Pick<TenantPolicy, 'cat
  * policy names the category, a ticket is private when its category is private now or was when
  * it was reported.
  */
-export function isPublished(ticket: { category: string; categoryAsReported?: Category | undefined }, policy: Pick<TenantPolicy, 'publicReads' | 'categoryVisibility'>, current: CategoryLookup = findCategory): boolean {
+export function isPublished(
+  ticket: { category: string; categoryAsReported?: Category | undefined },
+  policy: Pick<TenantPolicy, 'publicReads' | 'categoryVisibility'>,
+  current: CategoryLookup = findCategory,
+): boolean {
   if (policy.publicReads !== true || categoryVisibility(ticket.category, policy, current) !== 'public') return false;
   return policy.categoryVisibility?.[ticket.category] !== undefined || ticket.categoryAsReported?.private !== true;
 }

@@ -61,9 +61,16 @@ describe('deadlines in working hours', () => {
   const policy: TenantPolicy = { ...DEFAULT_TENANT_POLICY, workingHours: OFFICE };
   const service = { sub: 'svc', role: 'service' as const };
   const report = (priority?: 'urgent') =>
-    createTicket({ category: 'sanitation.bin_overflow', description: 'Bin overflowing', location: { lat: 23.1, lon: 113.3 }, ...(priority ? { priority } : {}) }, service, { id: 't1', number: 'T-1', tenantId: 'x' }, new Date('2026-11-20T16:00:00+08:00')).ticket;
+    createTicket(
+      { category: 'sanitation.bin_overflow', description: 'Bin overflowing', location: { lat: 23.1, lon: 113.3 }, ...(priority ? { priority } : {}) },
+      service,
+      { id: 't1', number: 'T-1', tenantId: 'x' },
+      new Date('2026-11-20T16:00:00+08:00'),
+    ).ticket;
   const dispatch = (priority?: 'urgent') => {
-    const result = applyCommand(report(priority), { type: 'dispatch', unitId: 'u1', assigneeId: 'w-1' }, service, new Date('2026-11-20T17:00:00+08:00'), { policy });
+    const result = applyCommand(report(priority), { type: 'dispatch', unitId: 'u1', assigneeId: 'w-1' }, service, new Date('2026-11-20T17:00:00+08:00'), {
+      policy,
+    });
     if (!result.ok) throw result.error;
     return result;
   };
@@ -79,32 +86,55 @@ describe('deadlines in working hours', () => {
     });
     // 50 % of three working hours is Monday 09:30 (an hour on Friday, half an hour on Monday), not Friday 18:30.
     expect(ticket.sla!.steps!.resolve).toEqual(
-      ['2026-11-23T09:30:00+08:00', '2026-11-23T10:15:00+08:00', '2026-11-23T11:00:00+08:00', '2026-11-23T12:30:00+08:00', '2026-11-23T14:00:00+08:00'].map((t) => new Date(t).toISOString()),
+      ['2026-11-23T09:30:00+08:00', '2026-11-23T10:15:00+08:00', '2026-11-23T11:00:00+08:00', '2026-11-23T12:30:00+08:00', '2026-11-23T14:00:00+08:00'].map(
+        (t) => new Date(t).toISOString(),
+      ),
     );
     expect(event.data?.sla).toEqual({ respondBy: ticket.sla!.respondBy, arriveBy: ticket.sla!.arriveBy, resolveBy: ticket.sla!.resolveBy });
     // The weekend passes without a resolve escalation; Monday 11:00 is the breach.
     const accepted = applyCommand(ticket, { type: 'accept' }, { sub: 'w-1', role: 'worker', unitId: 'u1' }, new Date('2026-11-20T17:10:00+08:00'), { policy });
     if (!accepted.ok) throw accepted.error;
-    const arrived = applyCommand(accepted.ticket, { type: 'arrive' }, { sub: 'w-1', role: 'worker', unitId: 'u1' }, new Date('2026-11-20T17:20:00+08:00'), { policy });
+    const arrived = applyCommand(accepted.ticket, { type: 'arrive' }, { sub: 'w-1', role: 'worker', unitId: 'u1' }, new Date('2026-11-20T17:20:00+08:00'), {
+      policy,
+    });
     if (!arrived.ok) throw arrived.error;
     expect(nextMilestone(arrived.ticket)).toMatchObject({ deadline: 'resolve', step: 50, at: Date.parse('2026-11-23T09:30:00+08:00') });
     expect(applyDueMilestone(arrived.ticket, new Date('2026-11-22T12:00:00+08:00'))).toBeUndefined();
     const warned = applyDueMilestone(arrived.ticket, new Date('2026-11-23T09:30:00+08:00'));
     expect(warned?.event.data).toMatchObject({ deadline: 'resolve', percent: 50 });
     expect(applyDueMilestone(warned!.ticket, new Date('2026-11-23T10:59:00+08:00'))?.event.data).toMatchObject({ percent: 75 });
-    expect(applyDueMilestone(warned!.ticket, new Date('2026-11-23T11:00:00+08:00'))?.event).toMatchObject({ type: 'escalated', data: { percent: 100, level: 1 } });
+    expect(applyDueMilestone(warned!.ticket, new Date('2026-11-23T11:00:00+08:00'))?.event).toMatchObject({
+      type: 'escalated',
+      data: { percent: 100, level: 1 },
+    });
   });
 
   it('keeps urgent tickets on the clock, and extends in working minutes', () => {
     expect(dispatch('urgent').ticket.sla!.countedIn).toBeUndefined();
     const { ticket } = dispatch();
     const worker = { sub: 'w-1', role: 'worker' as const, unitId: 'u1' };
-    const asked = applyCommand(ticket, { type: 'request_extension', minutes: 540, reason: 'Waiting for a new bin' }, worker, new Date('2026-11-20T17:15:00+08:00'), { policy });
+    const asked = applyCommand(
+      ticket,
+      { type: 'request_extension', minutes: 540, reason: 'Waiting for a new bin' },
+      worker,
+      new Date('2026-11-20T17:15:00+08:00'),
+      { policy },
+    );
     if (!asked.ok) throw asked.error;
-    const approved = applyCommand(asked.ticket, { type: 'review_extension', approve: true }, { sub: 'd-1', role: 'dispatcher' }, new Date('2026-11-20T17:20:00+08:00'), { policy });
+    const approved = applyCommand(
+      asked.ticket,
+      { type: 'review_extension', approve: true },
+      { sub: 'd-1', role: 'dispatcher' },
+      new Date('2026-11-20T17:20:00+08:00'),
+      { policy },
+    );
     if (!approved.ok) throw approved.error;
     // One more working day: Monday 11:00 becomes Tuesday 11:00; respond and arrive stay.
-    expect(approved.ticket.sla).toMatchObject({ resolveBy: new Date('2026-11-24T11:00:00+08:00').toISOString(), respondBy: ticket.sla!.respondBy, arriveBy: ticket.sla!.arriveBy });
+    expect(approved.ticket.sla).toMatchObject({
+      resolveBy: new Date('2026-11-24T11:00:00+08:00').toISOString(),
+      respondBy: ticket.sla!.respondBy,
+      arriveBy: ticket.sla!.arriveBy,
+    });
     expect(approved.ticket.sla!.steps!.resolve[2]).toBe(approved.ticket.sla!.resolveBy);
     expect(approved.ticket.sla!.steps!.respond).toEqual(ticket.sla!.steps!.respond);
   });

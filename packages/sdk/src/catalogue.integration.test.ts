@@ -22,7 +22,17 @@ const POTHOLE: CategoryDefinition = {
   private: false,
   questions: [
     { code: 'depth_cm', datatype: 'number', required: true, order: 1, description: { 'zh-CN': '深度（厘米）', en: 'Depth (cm)' } },
-    { code: 'lane', datatype: 'singlevaluelist', required: false, order: 2, description: { 'zh-CN': '位置', en: 'Where' }, values: [{ key: 'road', name: { 'zh-CN': '车道', en: 'Road' } }, { key: 'cycle', name: { 'zh-CN': '非机动车道', en: 'Cycle lane' } }] },
+    {
+      code: 'lane',
+      datatype: 'singlevaluelist',
+      required: false,
+      order: 2,
+      description: { 'zh-CN': '位置', en: 'Where' },
+      values: [
+        { key: 'road', name: { 'zh-CN': '车道', en: 'Road' } },
+        { key: 'cycle', name: { 'zh-CN': '非机动车道', en: 'Cycle lane' } },
+      ],
+    },
   ],
 };
 
@@ -30,15 +40,26 @@ describe('the catalogue through the SDK', () => {
   it('defines and changes a category, reports under it with answers, and raises typed errors', async () => {
     const defined = await admin.catalogue.define('municipal.pothole', POTHOLE);
     expect(defined).toMatchObject({ code: 'municipal.pothole', version: 1 });
-    const resident = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: () => signToken({ secretKey: gw.tenant.secretKey, sub: 'flat-5', role: 'citizen' }) });
+    const resident = new CivicLoop({
+      baseUrl: gw.url,
+      apiKey: gw.tenant.publishableKey,
+      token: () => signToken({ secretKey: gw.tenant.secretKey, sub: 'flat-5', role: 'citizen' }),
+    });
     const listed = await resident.catalogue.list();
     expect(listed.categories.find((c) => c.code === 'municipal.pothole')?.questions?.map((q) => q.code)).toEqual(['depth_cm', 'lane']);
 
-    const ticket = await resident.tickets.create({ category: 'municipal.pothole', description: 'Deep hole', location: { lat: 23.13, lon: 113.32 }, answers: { depth_cm: 12, lane: 'cycle' } });
+    const ticket = await resident.tickets.create({
+      category: 'municipal.pothole',
+      description: 'Deep hole',
+      location: { lat: 23.13, lon: 113.32 },
+      answers: { depth_cm: 12, lane: 'cycle' },
+    });
     expect(ticket.answers).toEqual({ depth_cm: 12, lane: 'cycle' });
     expect(ticket.categoryAsReported?.name.en).toBe('Pothole');
 
-    const missing = await resident.tickets.create({ category: 'municipal.pothole', description: 'Deep hole', location: { lat: 23.13, lon: 113.32 } }).catch((e: unknown) => e);
+    const missing = await resident.tickets
+      .create({ category: 'municipal.pothole', description: 'Deep hole', location: { lat: 23.13, lon: 113.32 } })
+      .catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(InvalidRequestError);
     expect(missing).toMatchObject({ code: 'CL_ERR_ANSWER_INVALID', status: 422 });
 

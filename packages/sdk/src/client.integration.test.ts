@@ -6,7 +6,11 @@ import { signToken } from '@civicloop/model';
 
 let gw: TestGateway;
 const as = async (sub: string, role: Parameters<typeof signToken>[0]['role'], unitId?: string) =>
-  new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await signToken({ secretKey: gw.tenant.secretKey, sub, role, ...(unitId ? { unitId } : {}) }) });
+  new CivicLoop({
+    baseUrl: gw.url,
+    apiKey: gw.tenant.publishableKey,
+    token: await signToken({ secretKey: gw.tenant.secretKey, sub, role, ...(unitId ? { unitId } : {}) }),
+  });
 
 beforeAll(async () => {
   gw = await startTestGateway();
@@ -38,7 +42,12 @@ describe('the whole loop through the SDK against a real gateway and Redis', () =
     for (const [expected, run] of steps) expect((await run()).ticket.status).toBe(expected);
 
     const final = await resident.tickets.get(reported.id);
-    expect(final).toMatchObject({ status: 'closed', reworkCount: 1, afterPhotos: [{ ref: 'https://photos.example.org/after-2.jpg' }], feedback: { rating: 5, sameDay: true } });
+    expect(final).toMatchObject({
+      status: 'closed',
+      reworkCount: 1,
+      afterPhotos: [{ ref: 'https://photos.example.org/after-2.jpg' }],
+      feedback: { rating: 5, sameDay: true },
+    });
     expect(final.sla?.resolveBy).toBeDefined();
 
     const history = await resident.tickets.history(reported.id);
@@ -144,10 +153,15 @@ describe('the whole loop through the SDK against a real gateway and Redis', () =
 describe('what the SDK tells apart', () => {
   it('reports a failing getToken as an authentication failure, not as the network, and does not retry it', async () => {
     let calls = 0;
-    const expired = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, retryBaseDelayMs: 1, token: () => {
-      calls++;
-      throw new Error('the portal session expired');
-    } });
+    const expired = new CivicLoop({
+      baseUrl: gw.url,
+      apiKey: gw.tenant.publishableKey,
+      retryBaseDelayMs: 1,
+      token: () => {
+        calls++;
+        throw new Error('the portal session expired');
+      },
+    });
     const refused = await expired.tickets.get('tk_whatever').catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(AuthenticationError);
     expect(refused).toMatchObject({ code: 'CL_ERR_TOKEN_UNAVAILABLE', status: 0, retryable: false });
@@ -157,10 +171,15 @@ describe('what the SDK tells apart', () => {
     await expect(empty.tickets.get('tk_whatever')).rejects.toMatchObject({ code: 'CL_ERR_TOKEN_UNAVAILABLE' });
     // A getToken that knows it could not reach its own server says so, and is retried like a network failure.
     let offlineCalls = 0;
-    const offline = new CivicLoop({ baseUrl: gw.url, maxRetries: 2, retryBaseDelayMs: 1, token: () => {
-      offlineCalls++;
-      throw new ConnectionError({ code: 'CL_ERR_NETWORK', message: 'portal unreachable', status: 0, retryable: true });
-    } });
+    const offline = new CivicLoop({
+      baseUrl: gw.url,
+      maxRetries: 2,
+      retryBaseDelayMs: 1,
+      token: () => {
+        offlineCalls++;
+        throw new ConnectionError({ code: 'CL_ERR_NETWORK', message: 'portal unreachable', status: 0, retryable: true });
+      },
+    });
     await expect(offline.tickets.get('tk_whatever')).rejects.toBeInstanceOf(ConnectionError);
     expect(offlineCalls).toBe(3);
     // The event stream stops with the same error instead of retrying forever.
@@ -193,7 +212,9 @@ describe('what the SDK tells apart', () => {
 describe('photos and anonymous residents through the SDK', () => {
   it('uploads a photo with a resident token and files a report that carries it', async () => {
     const { default: sharp } = await import('sharp');
-    const jpeg = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3a7' } }).jpeg().toBuffer();
+    const jpeg = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3a7' } })
+      .jpeg()
+      .toBuffer();
     const resident = await as('resident-media', 'citizen');
     const photo = await resident.media.upload(new Blob([new Uint8Array(jpeg)], { type: 'image/jpeg' }), 'bin.jpg');
     expect(photo).toMatchObject({ contentType: 'image/jpeg', width: 64, height: 48 });
@@ -223,6 +244,8 @@ describe('photos and anonymous residents through the SDK', () => {
     const later = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: renewed.token });
     const listed = await later.tickets.list().toArray();
     expect(listed.map((t) => t.id)).toEqual([mine.id]);
-    await expect(browser.residents.renewAnonymous({ residentId: identity.residentId, deviceSecret: 'x'.repeat(32) })).rejects.toBeInstanceOf(AuthenticationError);
+    await expect(browser.residents.renewAnonymous({ residentId: identity.residentId, deviceSecret: 'x'.repeat(32) })).rejects.toBeInstanceOf(
+      AuthenticationError,
+    );
   });
 });

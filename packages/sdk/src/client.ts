@@ -109,11 +109,21 @@ export class Tickets {
 
   /** Open tickets of the same category nearby and recent: what this one may duplicate (staff). */
   async likelyDuplicates(id: string, options?: RequestOptions): Promise<LikelyDuplicate[]> {
-    return (await this.transport.request<{ items: LikelyDuplicate[] }>({ method: 'GET', path: `/v1/tickets/${enc(id)}/likely-duplicates`, ...(options ? { options } : {}) })).items;
+    return (
+      await this.transport.request<{ items: LikelyDuplicate[] }>({
+        method: 'GET',
+        path: `/v1/tickets/${enc(id)}/likely-duplicates`,
+        ...(options ? { options } : {}),
+      })
+    ).items;
   }
 
   async history(id: string, options?: RequestOptions): Promise<TicketEvent[]> {
-    const page = await this.transport.request<{ items: TicketEvent[] }>({ method: 'GET', path: `/v1/tickets/${enc(id)}/history`, ...(options ? { options } : {}) });
+    const page = await this.transport.request<{ items: TicketEvent[] }>({
+      method: 'GET',
+      path: `/v1/tickets/${enc(id)}/history`,
+      ...(options ? { options } : {}),
+    });
     return page.items;
   }
 
@@ -122,7 +132,14 @@ export class Tickets {
    * resident may follow instead (residents see only reports the tenant publishes, and their own).
    */
   async nearby(query: { category: string; lat: number; lon: number; crs?: CrsName; limit?: number }, options?: RequestOptions): Promise<NearbyReport[]> {
-    return (await this.transport.request<{ items: NearbyReport[] }>({ method: 'GET', path: '/v1/tickets/nearby', query: { category: query.category, lat: query.lat, lon: query.lon, crs: query.crs, limit: query.limit }, ...(options ? { options } : {}) })).items;
+    return (
+      await this.transport.request<{ items: NearbyReport[] }>({
+        method: 'GET',
+        path: '/v1/tickets/nearby',
+        query: { category: query.category, lat: query.lat, lon: query.lon, crs: query.crs, limit: query.limit },
+        ...(options ? { options } : {}),
+      })
+    ).items;
   }
 
   /** A resident follows a report instead of filing it again; it shows among their reports. Following twice changes nothing. */
@@ -191,12 +208,21 @@ export class Tickets {
    * with their unit and distance: what a dispatcher chooses from before `dispatch`.
    */
   async nearestWorkers(id: string, query: { limit?: number; radiusMeters?: number } = {}, options?: RequestOptions): Promise<WorkerSuggestion[]> {
-    const found = await this.transport.request<{ items: WorkerSuggestion[] }>({ method: 'GET', path: `/v1/tickets/${enc(id)}/nearest-workers`, query: { limit: query.limit, radiusMeters: query.radiusMeters }, ...(options ? { options } : {}) });
+    const found = await this.transport.request<{ items: WorkerSuggestion[] }>({
+      method: 'GET',
+      path: `/v1/tickets/${enc(id)}/nearest-workers`,
+      query: { limit: query.limit, radiusMeters: query.radiusMeters },
+      ...(options ? { options } : {}),
+    });
     return found.items;
   }
 
   /** Dispatches to the nearest checked-in worker with the category's skills; their badge is told. */
-  dispatchNearest(id: string, body: { radiusMeters?: number; note?: string } = {}, options?: RequestOptions): Promise<CommandResult & { worker: { staffId: string; deviceId: string; distanceMeters: number } }> {
+  dispatchNearest(
+    id: string,
+    body: { radiusMeters?: number; note?: string } = {},
+    options?: RequestOptions,
+  ): Promise<CommandResult & { worker: { staffId: string; deviceId: string; distanceMeters: number } }> {
     return this.transport.request({ method: 'POST', path: `/v1/tickets/${enc(id)}/dispatch-nearest`, body, ...(options ? { options } : {}) });
   }
 }
@@ -251,7 +277,12 @@ export class Devices {
   }
   track(id: string, range: { from: Date | string; to: Date | string; crs?: CrsName }, options?: RequestOptions): Promise<GeoJsonFeature> {
     const iso = (d: Date | string) => (typeof d === 'string' ? d : d.toISOString());
-    return this.transport.request({ method: 'GET', path: `/v1/devices/${enc(id)}/track`, query: { from: iso(range.from), to: iso(range.to), ...(range.crs ? { crs: range.crs } : {}) }, ...(options ? { options } : {}) });
+    return this.transport.request({
+      method: 'GET',
+      path: `/v1/devices/${enc(id)}/track`,
+      query: { from: iso(range.from), to: iso(range.to), ...(range.crs ? { crs: range.crs } : {}) },
+      ...(options ? { options } : {}),
+    });
   }
   /** Asks a JT/T 808 terminal where it is now and waits for its answer (CL_ERR_DEVICE_UNREACHABLE when it is not connected). */
   locate(id: string, options?: RequestOptions & { crs?: CrsName }): Promise<LocatedPosition> {
@@ -270,7 +301,11 @@ export class Fleet {
   }
   /** Stored positions as they arrive, at most one per device per throttleMs; resumes by itself. */
   positions(query: { throttleMs?: number; kind?: DeviceKind; crs?: CrsName } = {}, options?: SubscribeOptions): Subscription<GeoJsonFeature> {
-    const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+    const params = new URLSearchParams(
+      Object.entries(query)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, String(v)]),
+    );
     return subscribeTo<GeoJsonFeature>(this.transport, { path: `/v1/fleet/events${params.size ? `?${params}` : ''}`, event: 'position' }, options);
   }
 }
@@ -355,7 +390,12 @@ export class CivicLoop {
    */
   async reverseGeocode(point: { lat: number; lon: number; crs?: CrsName }, options?: RequestOptions & { language?: 'zh-CN' | 'en' }): Promise<string | null> {
     const { language, ...requestOptions } = options ?? {};
-    const answer = await this.transport.request<{ address: string | null }>({ method: 'GET', path: '/v1/geocode/reverse', query: { lat: point.lat, lon: point.lon, crs: point.crs, language }, ...(options ? { options: requestOptions } : {}) });
+    const answer = await this.transport.request<{ address: string | null }>({
+      method: 'GET',
+      path: '/v1/geocode/reverse',
+      query: { lat: point.lat, lon: point.lon, crs: point.crs, language },
+      ...(options ? { options: requestOptions } : {}),
+    });
     return answer.address;
   }
 

@@ -48,7 +48,13 @@ describe('coordinate systems through the SDK', () => {
       [GCJ02.lon - d, GCJ02.lat + d],
       [GCJ02.lon - d, GCJ02.lat - d],
     ];
-    const zone = await admin.zones.create({ id: 'amap-drawn', name: 'Drawn on AMap', type: 'grid', geometry: { type: 'Polygon', coordinates: [ring] }, crs: 'gcj02' });
+    const zone = await admin.zones.create({
+      id: 'amap-drawn',
+      name: 'Drawn on AMap',
+      type: 'grid',
+      geometry: { type: 'Polygon', coordinates: [ring] },
+      crs: 'gcj02',
+    });
     const [lon0, lat0] = (zone.geometry as { coordinates: number[][][] }).coordinates[0]![0]!;
     expect(metresBetween({ lat: lat0!, lon: lon0! }, { lat: ring[0]![1]!, lon: ring[0]![0]! })).toBeGreaterThan(300);
     const asDrawn = await admin.zones.get(zone.id, { crs: 'gcj02' });
@@ -67,7 +73,11 @@ describe('coordinate systems through the SDK', () => {
 
 describe('device alerts through the SDK', () => {
   it('subscribeAll() yields a phone SOS as a device alert beside the ticket it opens', async () => {
-    const dispatcher = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await signToken({ secretKey: gw.tenant.secretKey, sub: 'disp-9', role: 'dispatcher' }) });
+    const dispatcher = new CivicLoop({
+      baseUrl: gw.url,
+      apiKey: gw.tenant.publishableKey,
+      token: await signToken({ secretKey: gw.tenant.secretKey, sub: 'disp-9', role: 'dispatcher' }),
+    });
     const { device, credential } = await admin.devices.register({ kind: 'badge', name: 'Phone of w-9', staffId: 'w-9' });
     const subscription = dispatcher.subscribeAll();
     const seen: RealtimeMessage[] = [];
@@ -80,7 +90,10 @@ describe('device alerts through the SDK', () => {
     // Let the stream open before the alarm is raised (it starts with new events).
     for (let i = 0; i < 250 && gw.streams.size === 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(gw.streams.size).toBe(1);
-    const sos = await fetch(`${gw.url}/v1/osmand?key=${credential.password}&id=${device.id}&lat=23.12&lon=113.25&timestamp=${Math.floor(Date.now() / 1000) - 1}&alarm=sos`, { method: 'POST' });
+    const sos = await fetch(
+      `${gw.url}/v1/osmand?key=${credential.password}&id=${device.id}&lat=23.12&lon=113.25&timestamp=${Math.floor(Date.now() / 1000) - 1}&alarm=sos`,
+      { method: 'POST' },
+    );
     expect(sos.status).toBe(200);
     await collected;
     subscription.close();

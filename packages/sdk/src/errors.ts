@@ -9,7 +9,10 @@ export class CivicLoopApiError extends Error {
   readonly details?: unknown;
   readonly requestId?: string;
 
-  constructor(body: { code: string; message: string; status: number; retryable?: boolean; details?: unknown; requestId?: string }, options?: { cause?: unknown }) {
+  constructor(
+    body: { code: string; message: string; status: number; retryable?: boolean; details?: unknown; requestId?: string },
+    options?: { cause?: unknown },
+  ) {
     super(body.message, options);
     this.name = new.target.name;
     this.code = body.code;
@@ -48,7 +51,7 @@ export function errorFromResponse(status: number, body: Partial<ErrorBody> | und
     status,
     retryable: body?.retryable ?? false,
     details: body?.details,
-    ...(body?.requestId ?? requestId ? { requestId: body?.requestId ?? requestId } : {}),
+    ...((body?.requestId ?? requestId) ? { requestId: body?.requestId ?? requestId } : {}),
   };
   if (status === 401) return new AuthenticationError(payload);
   if (status === 403) return new PermissionDeniedError(payload);

@@ -53,7 +53,8 @@ export function subscribeAll(transport: Transport, options: SubscribeOptions = {
     {
       path: '/v1/events',
       event: ['ticket', 'device'],
-      map: (event, data) => (event === 'ticket' ? { kind: 'ticket', event: data as StreamEvent } : { kind: 'device', ...(data as { streamId: string; alert: DeviceAlert }) }),
+      map: (event, data) =>
+        event === 'ticket' ? { kind: 'ticket', event: data as StreamEvent } : { kind: 'device', ...(data as { streamId: string; alert: DeviceAlert }) },
     },
     options,
   );
@@ -75,7 +76,10 @@ export function subscribeTo<T>(transport: Transport, stream: StreamOptions, opti
       first = false;
       try {
         const headers = await transport.headers({ accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) });
-        const response = await (transport.options.fetch ?? globalThis.fetch)(transport.options.baseUrl + stream.path, { headers, signal: controller.signal as AbortSignal });
+        const response = await (transport.options.fetch ?? globalThis.fetch)(transport.options.baseUrl + stream.path, {
+          headers,
+          signal: controller.signal as AbortSignal,
+        });
         if (!response.ok || !response.body) {
           const text = await response.text().catch(() => '');
           let body: { error?: never } | undefined;

@@ -1,4 +1,19 @@
-export { CivicLoop, Tickets, Units, StaffDirectory, Devices, Fleet, type CivicLoopOptions, type CommandResult, type WorkerSuggestion, type NearbyReport, type GeoJsonFeature, type GeoJsonFeatureCollection, type Attendance, type DeviceState } from './client.js';
+export {
+  CivicLoop,
+  Tickets,
+  Units,
+  StaffDirectory,
+  Devices,
+  Fleet,
+  type CivicLoopOptions,
+  type CommandResult,
+  type WorkerSuggestion,
+  type NearbyReport,
+  type GeoJsonFeature,
+  type GeoJsonFeatureCollection,
+  type Attendance,
+  type DeviceState,
+} from './client.js';
 export { PagePromise, type Page } from './pagination.js';
 export { Media, type UploadedPhoto } from './media.js';
 export { Residents, type AnonymousResident } from './residents.js';

@@ -13,9 +13,11 @@ export class PagePromise<T> implements PromiseLike<Page<T>>, AsyncIterable<T> {
   constructor(private readonly fetchPage: (cursor: string | undefined) => Promise<Page<T>>) {}
 
   private firstPage(): Promise<Page<T>> {
-    return (this.first ??= this.fetchPage(undefined));
+    this.first ??= this.fetchPage(undefined);
+    return this.first;
   }
 
+  // biome-ignore lint/suspicious/noThenProperty: a list call is awaited for its first page, so it is a thenable on purpose
   then<R1 = Page<T>, R2 = never>(
     onFulfilled?: ((value: Page<T>) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,

@@ -30,6 +30,8 @@ export class Partners {
   }
   /** A new key of the kind; the partner's previous keys of that kind stop working. Returns the key (shown once). */
   async rotateKey(id: string, kind: 'secret' | 'publishable', options?: RequestOptions): Promise<string> {
-    return (await this.transport.request<{ key: string }>({ method: 'POST', path: `/v1/partners/${enc(id)}/keys/rotate`, body: { kind }, ...withOptions(options) })).key;
+    return (
+      await this.transport.request<{ key: string }>({ method: 'POST', path: `/v1/partners/${enc(id)}/keys/rotate`, body: { kind }, ...withOptions(options) })
+    ).key;
   }
 }

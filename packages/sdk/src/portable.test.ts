@@ -35,7 +35,9 @@ describe('the SDK on a runtime without web APIs', () => {
   });
 
   it('builds query strings without URL', () => {
-    expect(withQuery('https://g/v1/tickets', { status: 'open', q: '垃圾 桶&x', limit: 20, skip: undefined })).toBe('https://g/v1/tickets?status=open&q=%E5%9E%83%E5%9C%BE%20%E6%A1%B6%26x&limit=20');
+    expect(withQuery('https://g/v1/tickets', { status: 'open', q: '垃圾 桶&x', limit: 20, skip: undefined })).toBe(
+      'https://g/v1/tickets?status=open&q=%E5%9E%83%E5%9C%BE%20%E6%A1%B6%26x&limit=20',
+    );
     expect(withQuery('https://g/v1/x?a=1', { b: true })).toBe('https://g/v1/x?a=1&b=true');
     expect(withQuery('https://g/v1/x', {})).toBe('https://g/v1/x');
   });

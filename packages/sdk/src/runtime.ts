@@ -30,6 +30,8 @@ export const webRuntime: Runtime = {
 
 /** Path plus query, without URL: each name and value percent-encoded. */
 export function withQuery(base: string, query: Record<string, string | number | boolean | undefined> | undefined): string {
-  const pairs = Object.entries(query ?? {}).filter(([, value]) => value !== undefined).map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`);
+  const pairs = Object.entries(query ?? {})
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`);
   return pairs.length === 0 ? base : `${base}${base.includes('?') ? '&' : '?'}${pairs.join('&')}`;
 }

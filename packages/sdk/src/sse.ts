@@ -20,8 +20,7 @@ export class SseParser {
   push(chunk: string): SseMessage[] {
     this.buffer += chunk;
     const out: SseMessage[] = [];
-    let newline: number;
-    while ((newline = this.buffer.search(/\r\n|\r|\n/)) >= 0) {
+    for (let newline = this.buffer.search(/\r\n|\r|\n/); newline >= 0; newline = this.buffer.search(/\r\n|\r|\n/)) {
       const line = this.buffer.slice(0, newline);
       const width = this.buffer.startsWith('\r\n', newline) ? 2 : 1;
       this.buffer = this.buffer.slice(newline + width);
@@ -50,8 +49,7 @@ export class SseParser {
       else if (field === 'id' && !value.includes('\0')) {
         this.id = value;
         this.sawId = true;
-      }
-      else if (field === 'retry' && /^\d+$/.test(value)) this.retry = Number(value);
+      } else if (field === 'retry' && /^\d+$/.test(value)) this.retry = Number(value);
     }
     return out;
   }

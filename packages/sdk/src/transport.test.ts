@@ -12,7 +12,9 @@ afterEach(() => server.resetHandlers());
 afterAll(() => server.close());
 
 const client = (overrides = {}) => new CivicLoop({ baseUrl: BASE, apiKey: 'cl_sk_t_x.secret', retryBaseDelayMs: 1, maxRetries: 3, ...overrides });
-const errorBody = (code: string, status: number, retryable = false) => ({ error: { code, message: `${code} happened`, status, retryable, requestId: 'req-1' } });
+const errorBody = (code: string, status: number, retryable = false) => ({
+  error: { code, message: `${code} happened`, status, retryable, requestId: 'req-1' },
+});
 const ticket = { id: 'tk_1', number: 'T-20261121-0001', status: 'reported' };
 const report = { category: 'sanitation.bin_overflow', description: 'bin', location: { lat: 23.1, lon: 113.2 } };
 
@@ -65,7 +67,9 @@ describe('retries', () => {
         return HttpResponse.json(errorBody('CL_ERR_VERSION_CONFLICT', 409, false), { status: 409 });
       }),
     );
-    const error = await client().tickets.accept('tk_1').catch((e) => e);
+    const error = await client()
+      .tickets.accept('tk_1')
+      .catch((e) => e);
     expect(error).toBeInstanceOf(ConflictError);
     expect(error.code).toBe('CL_ERR_VERSION_CONFLICT');
     expect(calls).toBe(1);
@@ -79,7 +83,9 @@ describe('retries', () => {
         return HttpResponse.json(errorBody('CL_ERR_INTERNAL', 500, true), { status: 500 });
       }),
     );
-    const error = await client({ maxRetries: 2 }).tickets.get('tk_1').catch((e) => e);
+    const error = await client({ maxRetries: 2 })
+      .tickets.get('tk_1')
+      .catch((e) => e);
     expect(error).toBeInstanceOf(ServerError);
     expect(error.requestId).toBe('req-1');
     expect(calls).toBe(3);
@@ -94,7 +100,9 @@ describe('retries', () => {
       }),
       http.get(`${BASE}/v1/tickets/nope`, () => HttpResponse.json(errorBody('CL_ERR_NOT_FOUND', 404), { status: 404 })),
     );
-    const error = await client().tickets.create(report).catch((e) => e);
+    const error = await client()
+      .tickets.create(report)
+      .catch((e) => e);
     expect(error).toBeInstanceOf(InvalidRequestError);
     expect(error.code).toBe('CL_ERR_UNKNOWN_CATEGORY');
     expect(calls).toBe(1);
@@ -111,7 +119,11 @@ describe('retries', () => {
   });
 
   it('throws a RateLimitError when 429s never stop', async () => {
-    server.use(http.get(`${BASE}/v1/tickets/tk_1`, () => HttpResponse.json(errorBody('CL_ERR_RATE_LIMITED', 429, true), { status: 429, headers: { 'retry-after': '0' } })));
+    server.use(
+      http.get(`${BASE}/v1/tickets/tk_1`, () =>
+        HttpResponse.json(errorBody('CL_ERR_RATE_LIMITED', 429, true), { status: 429, headers: { 'retry-after': '0' } }),
+      ),
+    );
     await expect(client({ maxRetries: 1 }).tickets.get('tk_1')).rejects.toBeInstanceOf(RateLimitError);
   });
 });
@@ -132,7 +144,9 @@ describe('timeouts and cancellation', () => {
 
   it('throws TimeoutError when every attempt is too slow', async () => {
     server.use(http.get(`${BASE}/v1/tickets/tk_1`, async () => (await delay(300), HttpResponse.json(ticket))));
-    const error = await client({ timeoutMs: 50, maxRetries: 1 }).tickets.get('tk_1').catch((e) => e);
+    const error = await client({ timeoutMs: 50, maxRetries: 1 })
+      .tickets.get('tk_1')
+      .catch((e) => e);
     expect(error).toBeInstanceOf(TimeoutError);
     expect(error.code).toBe('CL_ERR_TIMEOUT');
   });
@@ -142,14 +156,18 @@ describe('timeouts and cancellation', () => {
     server.use(http.get(`${BASE}/v1/tickets/tk_1`, async () => (calls++, await delay(1000), HttpResponse.json(ticket))));
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
-    const error = await client().tickets.get('tk_1', { signal: controller.signal }).catch((e) => e);
+    const error = await client()
+      .tickets.get('tk_1', { signal: controller.signal })
+      .catch((e) => e);
     expect(error).toBeInstanceOf(AbortError);
     expect(calls).toBe(1);
   });
 
   it('reports an unreachable gateway as a ConnectionError after retries', async () => {
     server.use(http.get(`${BASE}/v1/categories`, () => HttpResponse.error()));
-    const error = await client({ maxRetries: 1 }).categories().catch((e) => e);
+    const error = await client({ maxRetries: 1 })
+      .categories()
+      .catch((e) => e);
     expect(error).toBeInstanceOf(ConnectionError);
     expect(error.code).toBe('CL_ERR_NETWORK');
   });

@@ -133,9 +133,13 @@ export class Transport {
       token = await getToken();
     } catch (error) {
       if (error instanceof CivicLoopApiError) throw error;
-      throw new AuthenticationError({ code: 'CL_ERR_TOKEN_UNAVAILABLE', message: `getToken failed (${(error as Error)?.message ?? String(error)}); sign the user in again.`, status: 0 }, { cause: error });
+      throw new AuthenticationError(
+        { code: 'CL_ERR_TOKEN_UNAVAILABLE', message: `getToken failed (${(error as Error)?.message ?? String(error)}); sign the user in again.`, status: 0 },
+        { cause: error },
+      );
     }
-    if (typeof token !== 'string' || token === '') throw new AuthenticationError({ code: 'CL_ERR_TOKEN_UNAVAILABLE', message: 'getToken returned no token; sign the user in again.', status: 0 });
+    if (typeof token !== 'string' || token === '')
+      throw new AuthenticationError({ code: 'CL_ERR_TOKEN_UNAVAILABLE', message: 'getToken returned no token; sign the user in again.', status: 0 });
     return token;
   }
 
@@ -196,7 +200,10 @@ export class Transport {
         } else if (options.signal?.aborted) {
           throw new AbortError({ code: 'CL_ERR_ABORTED', message: 'The request was aborted by its AbortSignal.', status: 0 }, { cause: error });
         } else if (timeout?.aborted || (error as { name?: unknown } | undefined)?.name === 'TimeoutError') {
-          failure = new TimeoutError({ code: 'CL_ERR_TIMEOUT', message: `No response within ${timeoutMs} ms (timeoutMs).`, status: 0, retryable: true }, { cause: error });
+          failure = new TimeoutError(
+            { code: 'CL_ERR_TIMEOUT', message: `No response within ${timeoutMs} ms (timeoutMs).`, status: 0, retryable: true },
+            { cause: error },
+          );
         } else {
           failure = new ConnectionError(
             { code: 'CL_ERR_NETWORK', message: `Could not reach ${this.options.baseUrl}: ${(error as Error)?.message ?? error}`, status: 0, retryable: true },

@@ -25,7 +25,9 @@ export class Webhooks {
     await this.transport.request({ method: 'DELETE', path: `/v1/webhooks/${enc(id)}`, ...withOptions(options) });
   }
   async deliveries(id: string, query: { limit?: number } = {}, options?: RequestOptions): Promise<WebhookDelivery[]> {
-    return (await this.transport.request<{ items: WebhookDelivery[] }>({ method: 'GET', path: `/v1/webhooks/${enc(id)}/deliveries`, query, ...withOptions(options) })).items;
+    return (
+      await this.transport.request<{ items: WebhookDelivery[] }>({ method: 'GET', path: `/v1/webhooks/${enc(id)}/deliveries`, query, ...withOptions(options) })
+    ).items;
   }
 }
 
@@ -69,7 +71,8 @@ export async function verifyWebhook(options: VerifyWebhookOptions): Promise<Webh
   const parts = (options.signature ?? '').split(',').map((part) => part.trim().split('='));
   const timestamp = Number(parts.find(([k]) => k === 't')?.[1]);
   const macs = parts.filter(([k]) => k === 'v1').map(([, v]) => v ?? '');
-  if (!Number.isInteger(timestamp) || macs.length === 0) throw new WebhookSignatureError('No CivicLoop-Signature header, or not in the form t=<seconds>,v1=<hex>.');
+  if (!Number.isInteger(timestamp) || macs.length === 0)
+    throw new WebhookSignatureError('No CivicLoop-Signature header, or not in the form t=<seconds>,v1=<hex>.');
   const age = Math.abs((options.now ?? new Date()).getTime() / 1000 - timestamp);
   if (age > (options.toleranceSeconds ?? 300)) throw new WebhookSignatureError(`The signature is ${Math.round(age)} s old; replayed or the clocks differ.`);
   const key = await globalThis.crypto.subtle.importKey('raw', new TextEncoder().encode(options.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);

@@ -23,7 +23,16 @@ let sdkSource: string;
 beforeAll(async () => {
   gw = await startTestGateway();
   dir = mkdtempSync(path.join(tmpdir(), 'civicloop-wechat-'));
-  const bundled = await build({ entryPoints: [dist], bundle: true, format: 'iife', globalName: 'civicloopSdk', platform: 'neutral', target: 'es2020', write: false, logLevel: 'silent' });
+  const bundled = await build({
+    entryPoints: [dist],
+    bundle: true,
+    format: 'iife',
+    globalName: 'civicloopSdk',
+    platform: 'neutral',
+    target: 'es2020',
+    write: false,
+    logLevel: 'silent',
+  });
   sdkSource = bundled.outputFiles[0]!.text;
 });
 afterAll(async () => {
@@ -32,14 +41,32 @@ afterAll(async () => {
 });
 
 describe('@civicloop/sdk/wechat in a mini-program-like runtime', () => {
-  it('has none of the web APIs the SDK otherwise uses, and still reports with a photo, follows its ticket live and reads errors', { timeout: 60_000 }, async () => {
+  it('has none of the web APIs the SDK otherwise uses, and still reports with a photo, follows its ticket live and reads errors', {
+    timeout: 60_000,
+  }, async () => {
     const { wx, calls } = wxRuntime();
     const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
     const photoPath = path.join(dir, 'tmp_photo.jpg');
-    writeFileSync(photoPath, await sharp({ create: { width: 80, height: 60, channels: 3, background: '#2a6' } }).jpeg().toBuffer());
+    writeFileSync(
+      photoPath,
+      await sharp({ create: { width: 80, height: 60, channels: 3, background: '#2a6' } })
+        .jpeg()
+        .toBuffer(),
+    );
     const token = await signToken({ secretKey: gw.tenant.secretKey, sub: 'wx-openid-o6_bmjrPTlm6_2sgVt7hMZOPfL2M', role: 'citizen' });
-    const context = vm.createContext({ wx, console, setTimeout, clearTimeout, dispatch: (id: string) => server.tickets.dispatch(id, { unitId: 'sanitation', note: '请尽快处理垃圾桶 🗑️' }) });
-    expect(vm.runInContext('[typeof fetch, typeof URL, typeof FormData, typeof AbortController, typeof AbortSignal, typeof TextDecoder, typeof crypto, typeof ReadableStream, typeof Blob]', context)).toEqual(Array(9).fill('undefined'));
+    const context = vm.createContext({
+      wx,
+      console,
+      setTimeout,
+      clearTimeout,
+      dispatch: (id: string) => server.tickets.dispatch(id, { unitId: 'sanitation', note: '请尽快处理垃圾桶 🗑️' }),
+    });
+    expect(
+      vm.runInContext(
+        '[typeof fetch, typeof URL, typeof FormData, typeof AbortController, typeof AbortSignal, typeof TextDecoder, typeof crypto, typeof ReadableStream, typeof Blob]',
+        context,
+      ),
+    ).toEqual(Array(9).fill('undefined'));
     vm.runInContext(sdkSource, context);
     const run = vm.runInContext(
       `(async ({ baseUrl, publishableKey, token, photoPath }) => {

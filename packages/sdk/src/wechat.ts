@@ -83,7 +83,14 @@ export function wechatFetch(wx: WxLike) {
       const method = (init.method ?? 'GET') as 'GET';
       // wx.request sends no PATCH: the calls that need it (changing units, staff, zones, categories,
       // devices, webhooks, the policy) are for staff and servers, not for a mini-program.
-      if ((method as string) === 'PATCH') return reject(new InvalidRequestError({ code: 'CL_ERR_RUNTIME_UNSUPPORTED', message: `wx.request cannot send PATCH (${url}); make this change from a server or the console.`, status: 0 }));
+      if ((method as string) === 'PATCH')
+        return reject(
+          new InvalidRequestError({
+            code: 'CL_ERR_RUNTIME_UNSUPPORTED',
+            message: `wx.request cannot send PATCH (${url}); make this change from a server or the console.`,
+            status: 0,
+          }),
+        );
       const data = typeof init.body === 'string' ? init.body : undefined;
       const timeout = init.timeoutMs;
       if (header.accept !== 'text/event-stream') {
@@ -98,7 +105,13 @@ export function wechatFetch(wx: WxLike) {
           responseType: 'text',
           success: (result) => {
             const text = typeof result.data === 'string' ? result.data : JSON.stringify(result.data);
-            resolve({ ok: result.statusCode >= 200 && result.statusCode < 300, status: result.statusCode, headers: headerReader(result.header), text: async () => text, body: null });
+            resolve({
+              ok: result.statusCode >= 200 && result.statusCode < 300,
+              status: result.statusCode,
+              headers: headerReader(result.header),
+              text: async () => text,
+              body: null,
+            });
           },
           fail: (error) => reject(failure(error.errMsg)),
         });
@@ -192,11 +205,22 @@ export class WechatCivicLoop extends CivicLoop {
     delete header['content-type'];
     const timeout = options.timeoutMs ?? this.transport.options.timeoutMs;
     const { statusCode, data } = await new Promise<{ statusCode: number; data: string }>((resolve, reject) => {
-      this.wx.uploadFile({ url: `${this.transport.options.baseUrl}/v1/media`, filePath, name: 'file', header, timeout, success: resolve, fail: (error) => reject(failure(error.errMsg)) });
+      this.wx.uploadFile({
+        url: `${this.transport.options.baseUrl}/v1/media`,
+        filePath,
+        name: 'file',
+        header,
+        timeout,
+        success: resolve,
+        fail: (error) => reject(failure(error.errMsg)),
+      });
     }).catch((error: Error) => {
       throw error.name === 'TimeoutError'
         ? new TimeoutError({ code: 'CL_ERR_TIMEOUT', message: `No response within ${timeout} ms (timeoutMs).`, status: 0, retryable: true }, { cause: error })
-        : new ConnectionError({ code: 'CL_ERR_NETWORK', message: `Could not reach ${this.transport.options.baseUrl}: ${error.message}`, status: 0, retryable: true }, { cause: error });
+        : new ConnectionError(
+            { code: 'CL_ERR_NETWORK', message: `Could not reach ${this.transport.options.baseUrl}: ${error.message}`, status: 0, retryable: true },
+            { cause: error },
+          );
     });
     let parsed: unknown;
     try {

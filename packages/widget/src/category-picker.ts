@@ -65,7 +65,12 @@ export function categoryPicker(options: { t: Translate; language: Language; onCh
   const radios = () => [...groups.querySelectorAll<HTMLInputElement>('input[type=radio]')];
 
   function tile(code: string, name: string): HTMLElement {
-    return h('label', { class: 'tile', 'data-category': code }, h('input', { type: 'radio', name: 'category', value: code, required: true }), h('span', {}, name));
+    return h(
+      'label',
+      { class: 'tile', 'data-category': code },
+      h('input', { type: 'radio', name: 'category', value: code, required: true }),
+      h('span', {}, name),
+    );
   }
 
   function group(code: string, title: string, members: { code: string; name: string }[], open: boolean): HTMLElement {
@@ -73,7 +78,11 @@ export function categoryPicker(options: { t: Translate; language: Language; onCh
       'details',
       { class: 'group', 'data-group': code, ...(open ? { open: true } : {}) },
       h('summary', {}, icon(code), h('span', {}, title), h('span', { class: 'count' }, ` ${members.length}`)),
-      h('div', { class: 'tiles' }, members.map((m) => tile(m.code, m.name))),
+      h(
+        'div',
+        { class: 'tiles' },
+        members.map((m) => tile(m.code, m.name)),
+      ),
     );
   }
 
@@ -104,9 +113,20 @@ export function categoryPicker(options: { t: Translate; language: Language; onCh
       const nameOf = (code: string) => catalogue.categories.find((c) => c.code === code)?.name[language] ?? code;
       const recentHere = recent.filter((code) => names.has(code));
       groups.replaceChildren(
-        ...(recentHere.length ? [group('recent', t('categoryRecent'), recentHere.map((code) => ({ code, name: nameOf(code) })), true)] : []),
+        ...(recentHere.length
+          ? [
+              group(
+                'recent',
+                t('categoryRecent'),
+                recentHere.map((code) => ({ code, name: nameOf(code) })),
+                true,
+              ),
+            ]
+          : []),
         ...catalogue.groups.map((g) => {
-          const members = catalogue.categories.filter((c) => c.group === g.code && !recentHere.includes(c.code)).map((c) => ({ code: c.code, name: c.name[language] }));
+          const members = catalogue.categories
+            .filter((c) => c.group === g.code && !recentHere.includes(c.code))
+            .map((c) => ({ code: c.code, name: c.name[language] }));
           return members.length ? group(g.code, g.name[language], members, false) : '';
         }),
       );

@@ -4,7 +4,11 @@ type Child = Node | string | false | null | undefined;
 const PROPERTIES = new Set(['value', 'checked', 'disabled', 'hidden', 'required', 'multiple', 'selected', 'textContent']);
 
 /** createElement with attributes, listeners (`onclick`) and children: no innerHTML, so no injection. */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, unknown> = {}, ...children: (Child | Child[])[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Record<string, unknown> = {},
+  ...children: (Child | Child[])[]
+): HTMLElementTagNameMap[K] {
   const element = document.createElement(tag);
   for (const [name, value] of Object.entries(props)) {
     if (value === undefined || value === null || value === false) continue;

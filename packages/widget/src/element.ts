@@ -65,7 +65,9 @@ export class CivicLoopReport extends HTMLElement {
     const gateway = this.getAttribute('gateway');
     applyStyles(this.#root, this.getAttribute('nonce'));
     if (!publishableKey || !gateway) {
-      this.#root.replaceChildren(h('p', { class: 'error', role: 'alert' }, '<civicloop-report> needs the publishable-key and gateway attributes (see docs/widget.md).'));
+      this.#root.replaceChildren(
+        h('p', { class: 'error', role: 'alert' }, '<civicloop-report> needs the publishable-key and gateway attributes (see docs/widget.md).'),
+      );
       return;
     }
     this.#session ??= new Session(() => ({
@@ -181,11 +183,20 @@ export class CivicLoopReport extends HTMLElement {
     const panel = h('div', { class: 'panel', part: 'panel' }, this.#tabs(t, form, this.#mine.element), this.#announcer);
     if (this.getAttribute('mode') === 'floating') {
       const titleId = uid('cl-title');
-      this.#launcher = h('button', { type: 'button', class: 'launcher primary', part: 'launcher', 'aria-haspopup': 'dialog', onclick: () => this.open() }, t('launcher'));
+      this.#launcher = h(
+        'button',
+        { type: 'button', class: 'launcher primary', part: 'launcher', 'aria-haspopup': 'dialog', onclick: () => this.open() },
+        t('launcher'),
+      );
       this.#dialog = h(
         'dialog',
         { part: 'dialog', 'aria-labelledby': titleId, onclose: () => this.#launcher?.focus() },
-        h('div', { class: 'dialog-head' }, h('h2', { id: titleId }, t('title')), h('button', { type: 'button', part: 'close', onclick: () => this.close() }, t('close'))),
+        h(
+          'div',
+          { class: 'dialog-head' },
+          h('h2', { id: titleId }, t('title')),
+          h('button', { type: 'button', part: 'close', onclick: () => this.close() }, t('close')),
+        ),
         panel,
       );
       this.#root.replaceChildren(this.#launcher, this.#dialog);
@@ -201,7 +212,21 @@ export class CivicLoopReport extends HTMLElement {
       { label: t('tabMine'), panel: mine, id: uid('cl-tab') },
     ];
     const panels = views.map((view) => h('div', { role: 'tabpanel', id: `${view.id}-panel`, 'aria-labelledby': view.id, part: 'tabpanel' }, view.panel));
-    const tabs = views.map((view, index) => h('button', { type: 'button', role: 'tab', id: view.id, 'aria-controls': `${view.id}-panel`, part: 'tab', onclick: () => select(index), onkeydown: (event: KeyboardEvent) => onKey(event, index) }, view.label));
+    const tabs = views.map((view, index) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          role: 'tab',
+          id: view.id,
+          'aria-controls': `${view.id}-panel`,
+          part: 'tab',
+          onclick: () => select(index),
+          onkeydown: (event: KeyboardEvent) => onKey(event, index),
+        },
+        view.label,
+      ),
+    );
     const select = (index: number, focus = false) => {
       tabs.forEach((tab, i) => {
         tab.setAttribute('aria-selected', String(i === index));

@@ -223,5 +223,11 @@ export function translator(language: Language): Translate {
 
 /** A time as residents read it: "12月2日 14:05" in zh-CN, "Dec 2, 14:05" in en, 24-hour in both. */
 export function readableTime(iso: string, language: Language): string {
-  return new Date(iso).toLocaleString(language, { month: language === 'zh-CN' ? 'long' : 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  return new Date(iso).toLocaleString(language, {
+    month: language === 'zh-CN' ? 'long' : 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  });
 }

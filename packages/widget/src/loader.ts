@@ -21,19 +21,28 @@
   // Under Trusted Types (require-trusted-types-for 'script') a script's src takes only a
   // TrustedScriptURL: the policy "civicloop-widget" makes one, for this one URL and no other.
   // Pages that enforce Trusted Types allow it with: trusted-types civicloop-widget.
-  const trustedTypes = (window as unknown as { trustedTypes?: { createPolicy(name: string, rules: { createScriptURL(url: string): string }): { createScriptURL(url: string): unknown } } }).trustedTypes;
+  const trustedTypes = (
+    window as unknown as {
+      trustedTypes?: { createPolicy(name: string, rules: { createScriptURL(url: string): string }): { createScriptURL(url: string): unknown } };
+    }
+  ).trustedTypes;
   let src: unknown = widgetUrl;
   if (trustedTypes) {
     try {
-      src = trustedTypes.createPolicy('civicloop-widget', {
-        createScriptURL: (url) => {
-          if (url !== widgetUrl) throw new TypeError(`civicloop-widget: only ${widgetUrl} may be loaded, not ${url}`);
-          return url;
-        },
-      }).createScriptURL(widgetUrl);
+      src = trustedTypes
+        .createPolicy('civicloop-widget', {
+          createScriptURL: (url) => {
+            if (url !== widgetUrl) throw new TypeError(`civicloop-widget: only ${widgetUrl} may be loaded, not ${url}`);
+            return url;
+          },
+        })
+        .createScriptURL(widgetUrl);
     } catch (error) {
       // The page's CSP does not allow the policy (or a second loader made it already).
-      console.error('civicloop-widget: the Trusted Types policy "civicloop-widget" could not be made; add it to the page\'s CSP (trusted-types civicloop-widget).', error);
+      console.error(
+        'civicloop-widget: the Trusted Types policy "civicloop-widget" could not be made; add it to the page\'s CSP (trusted-types civicloop-widget).',
+        error,
+      );
     }
   }
   (module as unknown as { src: unknown }).src = src;

@@ -48,7 +48,12 @@ export function myReports(ctx: MyReportsContext) {
       STEPS.map(([label, statuses], index) => {
         const at = [...history].reverse().find((event) => statuses.includes(event.to))?.at;
         const done = reached >= index;
-        return h('li', { class: done ? 'reached' : '', 'aria-current': reached === index ? 'step' : false }, t(label), at && done ? h('div', {}, time(at)) : '');
+        return h(
+          'li',
+          { class: done ? 'reached' : '', 'aria-current': reached === index ? 'step' : false },
+          t(label),
+          at && done ? h('div', {}, time(at)) : '',
+        );
       }),
     );
   }
@@ -95,7 +100,8 @@ export function myReports(ctx: MyReportsContext) {
   async function card(ticket: Ticket, history: TicketEvent[]): Promise<HTMLLIElement> {
     const catalogue = await ctx.catalogue().catch(() => undefined);
     // The type as it was reported (the tenant may have renamed or retired it since).
-    const category = ticket.categoryAsReported?.name[ctx.language] ?? catalogue?.categories.find((c) => c.code === ticket.category)?.name[ctx.language] ?? ticket.category;
+    const category =
+      ticket.categoryAsReported?.name[ctx.language] ?? catalogue?.categories.find((c) => c.code === ticket.category)?.name[ctx.language] ?? ticket.category;
     const rated = ticket.feedback && ticket.closedAt && ticket.feedback.at >= ticket.closedAt;
     const headingId = uid('cl-ticket');
     const place = ticket.location.address ?? `${ticket.location.lat.toFixed(5)}, ${ticket.location.lon.toFixed(5)}`;
@@ -108,7 +114,14 @@ export function myReports(ctx: MyReportsContext) {
       h('p', { class: 'meta' }, h('span', { class: 'badge', part: 'status' }, t(`status_${ticket.status}` as MessageKey)), ' ', time(ticket.createdAt)),
       h('p', { part: 'description' }, ticket.description),
       h('p', { class: 'meta', part: 'place' }, `${t('place')}：${place}`),
-      open && ticket.sla ? h('p', { class: ticket.overdue ? 'meta late' : 'meta', part: 'due' }, t('dueBy', { time: time(ticket.sla.resolveBy) }), ticket.overdue ? ` · ${t('overdue')}` : '') : '',
+      open && ticket.sla
+        ? h(
+            'p',
+            { class: ticket.overdue ? 'meta late' : 'meta', part: 'due' },
+            t('dueBy', { time: time(ticket.sla.resolveBy) }),
+            ticket.overdue ? ` · ${t('overdue')}` : '',
+          )
+        : '',
       ticket.urgedAt && open ? h('p', { class: 'meta', part: 'urged' }, t('urged', { time: time(ticket.urgedAt) })) : '',
       mayUrge(ticket) ? urgeButton(ticket) : '',
       ticket.photos.length ? photoList(t('yourPhotos'), ticket.photos, 'photos') : '',
@@ -117,7 +130,14 @@ export function myReports(ctx: MyReportsContext) {
       ticket.status === 'reported' && ticket.reporter.sub === ctx.session.subject() ? withdrawButton(ticket) : '',
       ticket.afterPhotos.length ? photoList(t('afterPhotos'), ticket.afterPhotos, 'after-photos') : '',
       ticket.status === 'closed' && !rated ? ratingForm(ticket) : '',
-      rated ? h('p', { class: 'meta', part: 'your-rating' }, t('yourRating', { r: ticket.feedback!.rating }), ticket.feedback!.comment ? `：${ticket.feedback!.comment}` : '') : '',
+      rated
+        ? h(
+            'p',
+            { class: 'meta', part: 'your-rating' },
+            t('yourRating', { r: ticket.feedback!.rating }),
+            ticket.feedback!.comment ? `：${ticket.feedback!.comment}` : '',
+          )
+        : '',
     );
   }
 
@@ -126,7 +146,11 @@ export function myReports(ctx: MyReportsContext) {
       'div',
       { part },
       h('p', { class: 'meta' }, label),
-      h('ul', { class: 'thumbs' }, photos.map((photo, index) => h('li', {}, h('img', { src: ctx.session.public.media.url(photo), alt: `${label} ${index + 1}`, loading: 'lazy' })))),
+      h(
+        'ul',
+        { class: 'thumbs' },
+        photos.map((photo, index) => h('li', {}, h('img', { src: ctx.session.public.media.url(photo), alt: `${label} ${index + 1}`, loading: 'lazy' }))),
+      ),
     );
   }
 
@@ -168,7 +192,15 @@ export function myReports(ctx: MyReportsContext) {
   const urgeButton = (ticket: Ticket) => commandButton(ticket, 'urge', 'urge', () => ctx.session.resident.tickets.urge(ticket.id), 'urgedNow');
 
   /** 撤销: the reporter withdraws a report nobody has been sent to yet; a second press confirms. */
-  const withdrawButton = (ticket: Ticket) => commandButton(ticket, 'withdraw', 'withdraw', () => ctx.session.resident.tickets.cancel(ticket.id, { expectedVersion: ticket.version }), 'withdrawn', 'withdrawConfirm');
+  const withdrawButton = (ticket: Ticket) =>
+    commandButton(
+      ticket,
+      'withdraw',
+      'withdraw',
+      () => ctx.session.resident.tickets.cancel(ticket.id, { expectedVersion: ticket.version }),
+      'withdrawn',
+      'withdrawConfirm',
+    );
 
   async function draw(ticket: Ticket) {
     const history = await ctx.session.resident.tickets.history(ticket.id);

@@ -75,7 +75,8 @@ export class Outbox {
         }
       }
     };
-    const locked = (): Promise<void> => (navigator.locks ? navigator.locks.request(`civicloop-outbox:${this.publishableKey}`, round).then(() => undefined) : round());
+    const locked = (): Promise<void> =>
+      navigator.locks ? navigator.locks.request(`civicloop-outbox:${this.publishableKey}`, round).then(() => undefined) : round();
     this.running ??= locked().finally(() => {
       this.running = undefined;
     });

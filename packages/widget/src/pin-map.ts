@@ -46,7 +46,13 @@ function inTiles(point: { lat: number; lon: number; crs?: CrsName }, crs: CrsNam
  * as <img>, no workers and no eval, so the host page's strict CSP needs only the tiles' origin in
  * img-src. Its stylesheet is adopted into the shadow root like the widget's own.
  */
-export function pinMap(box: HTMLElement, start: { lat: number; lon: number; crs?: CrsName }, tiles: MapTiles, label: string, onMove: (point: PinnedPoint) => void): PinMap {
+export function pinMap(
+  box: HTMLElement,
+  start: { lat: number; lon: number; crs?: CrsName },
+  tiles: MapTiles,
+  label: string,
+  onMove: (point: PinnedPoint) => void,
+): PinMap {
   const root = box.getRootNode();
   if (root instanceof ShadowRoot) {
     adopted ??= (() => {
@@ -67,7 +73,16 @@ export function pinMap(box: HTMLElement, start: { lat: number; lon: number; crs?
   marker.setAttribute('aria-hidden', 'true');
   box.replaceChildren(canvas, marker);
   const centre = inTiles(start, tiles.crs);
-  const map: LeafletMap = leafletMap(canvas, { center: [centre.lat, centre.lon], zoom: START_ZOOM, attributionControl: false, keyboard: true, inertia: false, scrollWheelZoom: 'center', touchZoom: 'center', doubleClickZoom: 'center' });
+  const map: LeafletMap = leafletMap(canvas, {
+    center: [centre.lat, centre.lon],
+    zoom: START_ZOOM,
+    attributionControl: false,
+    keyboard: true,
+    inertia: false,
+    scrollWheelZoom: 'center',
+    touchZoom: 'center',
+    doubleClickZoom: 'center',
+  });
   tileLayer(tiles.url, { maxZoom: 19, ...(tiles.attribution ? { attribution: tiles.attribution } : {}) }).addTo(map);
   control.attribution({ prefix: false }).addTo(map);
   // Moves made by moveTo are not the resident's: they do not place the pin. (No inertia: the pin

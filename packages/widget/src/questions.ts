@@ -53,12 +53,23 @@ export function questionFields(options: { t: Translate; language: Language }): Q
         return { node: group, asked: { question, focusable: boxes[0] ?? group, read: () => boxes.filter((b) => b.checked).map((b) => b.value) } };
       }
       case 'singlevaluelist': {
-        const select = h('select', common, h('option', { value: '' }, t('questionChoose')), ...(question.values ?? []).map((v) => h('option', { value: v.key }, v.name[language])));
-        return { node: h('div', {}, h('label', { for: id }, question.description[language], mark), select, help), asked: { question, focusable: select, read: () => select.value } };
+        const select = h(
+          'select',
+          common,
+          h('option', { value: '' }, t('questionChoose')),
+          ...(question.values ?? []).map((v) => h('option', { value: v.key }, v.name[language])),
+        );
+        return {
+          node: h('div', {}, h('label', { for: id }, question.description[language], mark), select, help),
+          asked: { question, focusable: select, read: () => select.value },
+        };
       }
       case 'text': {
         const area = h('textarea', { ...common, maxlength: 4000 });
-        return { node: h('div', {}, h('label', { for: id }, question.description[language], mark), area, help), asked: { question, focusable: area, read: () => area.value.trim() } };
+        return {
+          node: h('div', {}, h('label', { for: id }, question.description[language], mark), area, help),
+          asked: { question, focusable: area, read: () => area.value.trim() },
+        };
       }
       case 'number': {
         const input = h('input', { ...common, type: 'text', inputmode: 'decimal', maxlength: 30 });
@@ -73,7 +84,10 @@ export function questionFields(options: { t: Translate; language: Language }): Q
       }
       default: {
         const input = h('input', { ...common, type: 'text', maxlength: 1000 });
-        return { node: h('div', {}, h('label', { for: id }, question.description[language], mark), input, help), asked: { question, focusable: input, read: () => input.value.trim() } };
+        return {
+          node: h('div', {}, h('label', { for: id }, question.description[language], mark), input, help),
+          asked: { question, focusable: input, read: () => input.value.trim() },
+        };
       }
     }
   }

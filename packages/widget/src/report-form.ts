@@ -58,7 +58,15 @@ function rememberCategory(code: string): void {
 /** The report form: category, photos, location, description, contact, anonymity, submit. */
 export function reportForm(ctx: ReportFormContext): HTMLElement {
   const { t } = ctx;
-  const ids = { file: uid('cl-file'), photoHint: uid('cl-photo-hint'), address: uid('cl-address'), description: uid('cl-desc'), contact: uid('cl-contact'), anonymous: uid('cl-anon'), locStatus: uid('cl-loc') };
+  const ids = {
+    file: uid('cl-file'),
+    photoHint: uid('cl-photo-hint'),
+    address: uid('cl-address'),
+    description: uid('cl-desc'),
+    contact: uid('cl-contact'),
+    anonymous: uid('cl-anon'),
+    locStatus: uid('cl-loc'),
+  };
   // `url` is a preview; undefined for a photo the browser cannot draw (HEIC, converted upstream).
   const photos: { blob: Blob; name: string; url: string | undefined }[] = [];
   let fix: Fix | undefined;
@@ -79,16 +87,40 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     },
   });
   // The camera first, as a large tile (the input itself stays focusable, visually hidden under it).
-  const fileInput = h('input', { id: ids.file, type: 'file', class: 'sr', accept: 'image/jpeg,image/png,image/webp,image/heic,image/*', capture: 'environment', multiple: true, part: 'input', 'aria-describedby': ids.photoHint, onchange: () => addPhotos() });
+  const fileInput = h('input', {
+    id: ids.file,
+    type: 'file',
+    class: 'sr',
+    accept: 'image/jpeg,image/png,image/webp,image/heic,image/*',
+    capture: 'environment',
+    multiple: true,
+    part: 'input',
+    'aria-describedby': ids.photoHint,
+    onchange: () => addPhotos(),
+  });
   const cameraIcon = lineIcon('M4 8h3l2-3h6l2 3h3v11H4zM12 16a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7z');
-  const photoTile = h('div', { class: 'photo-tile', part: 'photo-tile' }, fileInput, h('label', { for: ids.file }, cameraIcon, h('span', {}, t('photos'))), h('p', { id: ids.photoHint, class: 'hint' }, t('photoTileHint')));
+  const photoTile = h(
+    'div',
+    { class: 'photo-tile', part: 'photo-tile' },
+    fileInput,
+    h('label', { for: ids.file }, cameraIcon, h('span', {}, t('photos'))),
+    h('p', { id: ids.photoHint, class: 'hint' }, t('photoTileHint')),
+  );
   const progress = h('progress', { part: 'progress', hidden: true, max: 1, value: 0, 'aria-label': t('uploading', { n: 0, total: 0 }) });
   const progressText = h('p', { class: 'hint', role: 'status', hidden: true });
   const thumbs = h('ul', { class: 'thumbs', 'aria-label': t('photosChosen') });
   const photoError = h('p', { class: 'error', role: 'alert', part: 'photo-error' });
   const locStatus = h('p', { id: ids.locStatus, class: 'hint', role: 'status' }, t('locateOnStart'));
   const nearbyList = h('section', { part: 'nearby', hidden: true, 'aria-live': 'polite' });
-  const address = h('input', { id: ids.address, type: 'text', maxlength: 300, placeholder: t('addressHint'), autocomplete: 'street-address', part: 'input', 'aria-describedby': ids.locStatus });
+  const address = h('input', {
+    id: ids.address,
+    type: 'text',
+    maxlength: 300,
+    placeholder: t('addressHint'),
+    autocomplete: 'street-address',
+    part: 'input',
+    'aria-describedby': ids.locStatus,
+  });
   const addressRequired = h('span', { class: 'req', 'aria-hidden': 'true', hidden: true }, ' *');
   const description = h('textarea', { id: ids.description, required: true, maxlength: 4000, part: 'input' });
   const contact = h('input', { id: ids.contact, type: 'tel', maxlength: 100, autocomplete: 'tel', part: 'input' });
@@ -109,7 +141,17 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     photoError,
     category.element,
     questions.element,
-    h('fieldset', {}, h('legend', {}, t('location')), locStatus, retryLocation, mapBox, mapHint, h('label', { for: ids.address }, t('address'), addressRequired), address),
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, t('location')),
+      locStatus,
+      retryLocation,
+      mapBox,
+      mapHint,
+      h('label', { for: ids.address }, t('address'), addressRequired),
+      address,
+    ),
     nearbyList,
     h('label', { for: ids.description }, t('description'), h('span', { class: 'req', 'aria-hidden': 'true' }, ' *')),
     description,
@@ -168,6 +210,7 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     addressRequired.hidden = !on;
   }
 
+  // biome-ignore lint/correctness/noUnusedVariables: read by `??=` so that a second start does not look again
   let locating: Promise<void> | undefined;
   function startLocating(): void {
     locating ??= ctx.presetPlace ? Promise.resolve() : findLocation();
@@ -258,8 +301,13 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     const question = point && category.value() ? `${category.value()}|${point.lat}|${point.lon}` : '';
     if (question === asked) return;
     asked = question;
-    if (!question || !point) return void (nearbyList.hidden = true);
-    const found = await ctx.nearby(category.value(), { lat: point.lat, lon: point.lon, ...(point.crs ? { crs: point.crs } : {}) }).catch(() => [] as NearbyReport[]);
+    if (!question || !point) {
+      nearbyList.hidden = true;
+      return;
+    }
+    const found = await ctx
+      .nearby(category.value(), { lat: point.lat, lon: point.lon, ...(point.crs ? { crs: point.crs } : {}) })
+      .catch(() => [] as NearbyReport[]);
     // Only the answer to the latest question is shown.
     if (asked !== question) return;
     const others = found.filter((report) => !report.mine);
@@ -267,20 +315,29 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     nearbyList.replaceChildren(
       h('h3', {}, t('nearbyTitle')),
       h('p', { class: 'hint' }, t('nearbyHint')),
-      h('ul', { class: 'nearby' }, others.map((report) => {
-        const button = h('button', { type: 'button', part: 'follow-instead', 'data-ticket': report.id }, t('nearbyFollow'));
-        button.onclick = async () => {
-          button.disabled = true;
-          try {
-            const number = await ctx.followInstead(report.id);
-            showOutcome(t('nearbyFollowed', { n: number }), '', report.id);
-          } catch (error) {
-            formError.textContent = t('error', { e: errorText(error, ctx.language) });
-            button.disabled = false;
-          }
-        };
-        return h('li', { 'data-nearby': report.id }, h('p', {}, t('nearbyItem', { d: report.description, m: report.distanceMeters, s: t(`status_${report.status}` as MessageKey) })), button);
-      })),
+      h(
+        'ul',
+        { class: 'nearby' },
+        others.map((report) => {
+          const button = h('button', { type: 'button', part: 'follow-instead', 'data-ticket': report.id }, t('nearbyFollow'));
+          button.onclick = async () => {
+            button.disabled = true;
+            try {
+              const number = await ctx.followInstead(report.id);
+              showOutcome(t('nearbyFollowed', { n: number }), '', report.id);
+            } catch (error) {
+              formError.textContent = t('error', { e: errorText(error, ctx.language) });
+              button.disabled = false;
+            }
+          };
+          return h(
+            'li',
+            { 'data-nearby': report.id },
+            h('p', {}, t('nearbyItem', { d: report.description, m: report.distanceMeters, s: t(`status_${report.status}` as MessageKey) })),
+            button,
+          );
+        }),
+      ),
     );
   }
 
@@ -312,18 +369,31 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
       category: category.value(),
       description: description.value.trim(),
       // The device's fix says it is WGS-84, the pin says the tiles' system; the estate's configured point says its system if it has one.
-      location: { lat: point.lat, lon: point.lon, accuracy: point.accuracy, ...(point.crs ? { crs: point.crs } : {}), ...(addressText ? { address: addressText } : {}) },
+      location: {
+        lat: point.lat,
+        lon: point.lon,
+        accuracy: point.accuracy,
+        ...(point.crs ? { crs: point.crs } : {}),
+        ...(addressText ? { address: addressText } : {}),
+      },
       channel: 'widget' as const,
       ...(contact.value.trim() ? { contact: contact.value.trim() } : {}),
       ...(anonymous.checked ? { anonymous: true } : {}),
       ...(answered.answers ? { answers: answered.answers } : {}),
     };
     // The schema the gateway enforces, checked here too (Value.Check: no eval under a strict CSP).
-    if (!Check(CreateTicketInput, { ...input, photos: photos.map(() => ({ ref: 'pending' })) })) return fail(description, t('invalid', { f: t('description') }));
+    if (!Check(CreateTicketInput, { ...input, photos: photos.map(() => ({ ref: 'pending' })) }))
+      return fail(description, t('invalid', { f: t('description') }));
     submitButton.disabled = true;
     submitButton.textContent = t('submitting');
     try {
-      const item: Omit<QueuedReport, 'owner'> = { key: `widget-${crypto.randomUUID()}`, publishableKey: ctx.publishableKey, input, photos: photos.map((p) => p.blob), savedAt: new Date().toISOString() };
+      const item: Omit<QueuedReport, 'owner'> = {
+        key: `widget-${crypto.randomUUID()}`,
+        publishableKey: ctx.publishableKey,
+        input,
+        photos: photos.map((p) => p.blob),
+        savedAt: new Date().toISOString(),
+      };
       const outcome = await ctx.submit(item, (uploaded, total) => showProgress(uploaded, total));
       rememberCategory(input.category);
       if (outcome === 'queued') showOutcome(t('queued'));

@@ -39,7 +39,8 @@ export function ownerOf(token: string): string | undefined {
   return iss && sub ? `${iss}|${sub}` : undefined;
 }
 
-const signedOut = (message: string, cause?: unknown) => new AuthenticationError({ code: 'CL_ERR_TOKEN_UNAVAILABLE', message, status: 0 }, cause === undefined ? undefined : { cause });
+const signedOut = (message: string, cause?: unknown) =>
+  new AuthenticationError({ code: 'CL_ERR_TOKEN_UNAVAILABLE', message, status: 0 }, cause === undefined ? undefined : { cause });
 
 /**
  * Who the widget acts for. The host platform's identity when it gives one (token attribute,

@@ -35,7 +35,13 @@ async function serveNominatim(): Promise<typeof nominatim> {
     const lon = Number(url.searchParams.get('lon'));
     asked.push({ lat, lon, language: url.searchParams.get('accept-language') ?? '' });
     const nearLitter = Math.abs(lat - LITTER.lat) < 0.0003 && Math.abs(lon - LITTER.lon) < 0.0003;
-    const body = { place_id: 7, osm_type: 'way', lat: String(lat), lon: String(lon), display_name: nearLitter ? 'Block 3, Sunny Gardens, Tianhe District, Guangzhou' : 'Huacheng Avenue, Tianhe District, Guangzhou' };
+    const body = {
+      place_id: 7,
+      osm_type: 'way',
+      lat: String(lat),
+      lon: String(lon),
+      display_name: nearLitter ? 'Block 3, Sunny Gardens, Tianhe District, Guangzhou' : 'Huacheng Avenue, Tianhe District, Guangzhou',
+    };
     response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -53,12 +59,20 @@ let pageHtml = '';
 /** A portal whose map is AMap-style GCJ-02 tiles (ours, served locally), under a strict CSP that allows just them. */
 function portal(): string {
   const csp = `default-src 'none'; script-src 'self' ${gw.url}; connect-src 'self' ${gw.url}; img-src ${gw.url} ${tiles.origin} blob:; style-src 'self'; base-uri 'none'; form-action 'none'`;
-  const data = { 'publishable-key': gw.tenant.publishableKey, 'token-url': '/token', 'map-tiles': tiles.tileUrl, 'map-attribution': '© Test tiles', 'map-crs': 'gcj02' };
+  const data = {
+    'publishable-key': gw.tenant.publishableKey,
+    'token-url': '/token',
+    'map-tiles': tiles.tileUrl,
+    'map-attribution': '© Test tiles',
+    'map-crs': 'gcj02',
+  };
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <script src="/csp.js"></script><title>Sunny Gardens</title></head>
-<body><h1>Sunny Gardens residents</h1><script src="${gw.url}/widget/loader.js" ${Object.entries(data).map(([k, v]) => `data-${k}="${v}"`).join(' ')} async></script></body></html>`;
+<body><h1>Sunny Gardens residents</h1><script src="${gw.url}/widget/loader.js" ${Object.entries(data)
+    .map(([k, v]) => `data-${k}="${v}"`)
+    .join(' ')} async></script></body></html>`;
 }
 
 beforeAll(async () => {
@@ -93,7 +107,10 @@ async function dragPin(page: Page, from: { lat: number; lon: number }, to: { lat
   await shadow(page).locator('[part="map"]').scrollIntoViewIfNeeded();
   const box = (await shadow(page).locator('[part="map"]').boundingBox())!;
   // Grab the map on the side it moves away from, and pull it the other way.
-  const start = { x: box.x + box.width / 2 + (b.x > a.x ? box.width / 2 - 10 : 0), y: box.y + box.height / 2 + (b.y > a.y ? box.height / 2 - 10 : -(box.height / 2 - 10)) };
+  const start = {
+    x: box.x + box.width / 2 + (b.x > a.x ? box.width / 2 - 10 : 0),
+    y: box.y + box.height / 2 + (b.y > a.y ? box.height / 2 - 10 : -(box.height / 2 - 10)),
+  };
   await page.mouse.move(start.x, start.y);
   await page.mouse.down();
   for (let step = 1; step <= 10; step++) await page.mouse.move(start.x - ((b.x - a.x) * step) / 10, start.y - ((b.y - a.y) * step) / 10);
@@ -102,10 +119,22 @@ async function dragPin(page: Page, from: { lat: number; lon: number }, to: { lat
 
 describe('<civicloop-report> with a map: the pin', { timeout: 90_000 }, () => {
   it('shows the fix on the map, reports with the pin moved (GCJ-02 tiles), and offers the report under the moved pin to follow instead', async () => {
-    const neighbour = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await signToken({ secretKey: gw.tenant.secretKey, sub: 'resident-4004', role: 'citizen' }) });
-    const litter = await neighbour.tickets.create({ category: 'sanitation.scattered_litter', description: 'Litter all over the lawn by block 3', location: { ...LITTER, crs: 'wgs84' } });
+    const neighbour = new CivicLoop({
+      baseUrl: gw.url,
+      apiKey: gw.tenant.publishableKey,
+      token: await signToken({ secretKey: gw.tenant.secretKey, sub: 'resident-4004', role: 'citizen' }),
+    });
+    const litter = await neighbour.tickets.create({
+      category: 'sanitation.scattered_litter',
+      description: 'Litter all over the lawn by block 3',
+      location: { ...LITTER, crs: 'wgs84' },
+    });
     pageHtml = portal();
-    const context = await browser.newContext({ permissions: ['geolocation'], geolocation: { latitude: PHONE.lat, longitude: PHONE.lon, accuracy: 12 }, viewport: { width: 480, height: 900 } });
+    const context = await browser.newContext({
+      permissions: ['geolocation'],
+      geolocation: { latitude: PHONE.lat, longitude: PHONE.lon, accuracy: 12 },
+      viewport: { width: 480, height: 900 },
+    });
     try {
       const page = await context.newPage();
       await page.goto(host.url);
@@ -135,7 +164,8 @@ describe('<civicloop-report> with a map: the pin', { timeout: 90_000 }, () => {
       expect(distance).toBeLessThan(15);
       // The address follows the pin.
       await expect.poll(() => address.inputValue()).toBe('Block 3, Sunny Gardens, Tianhe District, Guangzhou');
-      if (process.env.UPDATE_SCREENSHOTS === '1') await page.screenshot({ path: path.join(here, '..', '..', '..', 'docs', 'images', 'widget-pin.png'), fullPage: true });
+      if (process.env.UPDATE_SCREENSHOTS === '1')
+        await page.screenshot({ path: path.join(here, '..', '..', '..', 'docs', 'images', 'widget-pin.png'), fullPage: true });
       expect(await accessibilityViolations(page)).toEqual([]);
 
       // It is the same problem: the resident follows it instead.

@@ -26,15 +26,34 @@ let photo: Buffer;
 
 const secret = () => new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
 const staff = async (sub: string, role: 'dispatcher' | 'worker' | 'supervisor', unitId?: string) =>
-  new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await signToken({ secretKey: gw.tenant.secretKey, sub, role, ...(unitId ? { unitId } : {}) }) });
+  new CivicLoop({
+    baseUrl: gw.url,
+    apiKey: gw.tenant.publishableKey,
+    token: await signToken({ secretKey: gw.tenant.secretKey, sub, role, ...(unitId ? { unitId } : {}) }),
+  });
 
 /** The portal page: a strict CSP meta tag, the violation recorder, and the one-line embed. */
-function portal(options: { lang?: string; data?: Record<string, string>; module?: boolean; /** More CSP directives or sources. */ scriptSrc?: string; extraCsp?: string; /** The embed itself, instead of the loader or the npm import. */ embed?: string } = {}): string {
+function portal(
+  options: {
+    lang?: string;
+    data?: Record<string, string>;
+    module?: boolean /** More CSP directives or sources. */;
+    scriptSrc?: string;
+    extraCsp?: string /** The embed itself, instead of the loader or the npm import. */;
+    embed?: string;
+  } = {},
+): string {
   const csp = `default-src 'none'; script-src 'self' ${gw.url}${options.scriptSrc ? ` ${options.scriptSrc}` : ''}; connect-src 'self' ${gw.url}; img-src ${gw.url} blob:; style-src 'self'; base-uri 'none'; form-action 'none'${options.extraCsp ? `; ${options.extraCsp}` : ''}`;
   const data = { 'publishable-key': gw.tenant.publishableKey, 'default-location': `${ESTATE.lat},${ESTATE.lon}`, 'token-url': '/token', ...options.data };
-  const embed = options.embed ?? (options.module
-    ? `<civicloop-report ${Object.entries({ ...data, gateway: gw.url }).map(([k, v]) => `${k}="${v}"`).join(' ')}></civicloop-report><script type="module" src="/app.js"></script>`
-    : `<script src="${gw.url}/widget/loader.js" ${Object.entries(data).map(([k, v]) => `data-${k}="${v}"`).join(' ')} async></script>`);
+  const embed =
+    options.embed ??
+    (options.module
+      ? `<civicloop-report ${Object.entries({ ...data, gateway: gw.url })
+          .map(([k, v]) => `${k}="${v}"`)
+          .join(' ')}></civicloop-report><script type="module" src="/app.js"></script>`
+      : `<script src="${gw.url}/widget/loader.js" ${Object.entries(data)
+          .map(([k, v]) => `data-${k}="${v}"`)
+          .join(' ')} async></script>`);
   return `<!doctype html><html${options.lang ? ` lang="${options.lang}"` : ''}><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -79,7 +98,14 @@ beforeAll(async () => {
     .jpeg()
     .withExif({ IFD0: { Make: 'PhoneCo', Model: 'Camera 9' }, IFD3: { GPSLatitudeRef: 'N' } })
     .toBuffer();
-  const app = await build({ stdin: { contents: "import '@civicloop/widget';", resolveDir: here, loader: 'ts' }, bundle: true, format: 'esm', write: false, minify: true, logLevel: 'silent' });
+  const app = await build({
+    stdin: { contents: "import '@civicloop/widget';", resolveDir: here, loader: 'ts' },
+    bundle: true,
+    format: 'esm',
+    write: false,
+    minify: true,
+    logLevel: 'silent',
+  });
   host = await serveHost({
     '/': (_request, response) => send('text/html; charset=utf-8', pageHtml)(_request, response),
     '/csp.js': send('text/javascript', CSP_RECORDER),
@@ -135,7 +161,8 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     // The upload's progress as it is said while the photo goes up, collected as it changes.
     await page.evaluate(() => {
       const root = document.querySelector('civicloop-report')!.shadowRoot!;
-      const said: string[] = ((window as unknown as { progressSaid: string[] }).progressSaid = []);
+      const said: string[] = [];
+      (window as unknown as { progressSaid: string[] }).progressSaid = said;
       new MutationObserver(() => {
         const label = root.querySelector('[part="progress"]')?.getAttribute('aria-label');
         if (label && said.at(-1) !== label) said.push(label);
@@ -145,10 +172,18 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     const outcome = shadow(page).locator('[part="outcome"]');
     await expect.poll(() => outcome.textContent()).toMatch(/Sent: report number/);
     const number = /([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!;
-    expect(await page.evaluate(() => (window as unknown as { progressSaid: string[] }).progressSaid)).toEqual(['Uploading photo 1 of 1…', 'Photos uploaded (1), sending the report…']);
+    expect(await page.evaluate(() => (window as unknown as { progressSaid: string[] }).progressSaid)).toEqual([
+      'Uploading photo 1 of 1…',
+      'Photos uploaded (1), sending the report…',
+    ]);
 
     const ticket = await ticketByNumber(number);
-    expect(ticket).toMatchObject({ category: 'sanitation.bin_overflow', channel: 'widget', description: 'Bin overflowing by gate 2', reporter: { sub: RESIDENT, role: 'citizen' } });
+    expect(ticket).toMatchObject({
+      category: 'sanitation.bin_overflow',
+      channel: 'widget',
+      description: 'Bin overflowing by gate 2',
+      reporter: { sub: RESIDENT, role: 'citizen' },
+    });
     expect(ticket.location).toMatchObject({ lat: 23.1291, lon: 113.2644, accuracy: 12 });
     expect(ticket.photos).toHaveLength(1);
     const stored = Buffer.from(await (await fetch(new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey }).media.url(ticket.photos[0]!))).arrayBuffer());
@@ -165,7 +200,13 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     await page.getByLabel('Photos (up to 3)').setInputFiles({ name: 'IMG_0042.HEIC', mimeType: 'image/heic', buffer: heic });
     await expect.poll(() => shadow(page).locator('.thumbs .file').textContent()).toBe('IMG_0042.HEIC');
     await startReport(page);
-    await expect.poll(() => shadow(page).getByText(/Located/).count()).toBe(1);
+    await expect
+      .poll(() =>
+        shadow(page)
+          .getByText(/Located/)
+          .count(),
+      )
+      .toBe(1);
     await page.getByRole('button', { name: 'Send report' }).click();
     const outcome = shadow(page).locator('[part="outcome"]');
     await expect.poll(() => outcome.textContent()).toMatch(/Sent: report number/);
@@ -195,7 +236,10 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
   it('says its fix is WGS-84, so a tenant whose maps are GCJ-02 stores it unmoved; an estate point marked gcj02 is converted', async () => {
     await api(gw.url, 'PATCH', '/v1/tenant/policy', { auth: gw.tenant.secretKey, body: { defaultCrs: 'gcj02' } });
     try {
-      const located = await open(portal({ lang: 'en' }), { permissions: ['geolocation'], geolocation: { latitude: 23.1291, longitude: 113.2644, accuracy: 9 } });
+      const located = await open(portal({ lang: 'en' }), {
+        permissions: ['geolocation'],
+        geolocation: { latitude: 23.1291, longitude: 113.2644, accuracy: 9 },
+      });
       await startReport(located);
       await expect.poll(() => shadow(located).getByText('Located (within about 9 m)').count()).toBe(1);
       await fillReport(located, 'Bin by the metro exit');
@@ -233,7 +277,13 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     const description = `Offline report ${Date.now()}`;
     const page = await open(portal({ lang: 'en' }), { permissions: ['geolocation'], geolocation: { latitude: 23.13, longitude: 113.32, accuracy: 20 } });
     await startReport(page);
-    await expect.poll(() => shadow(page).getByText(/Located/).count()).toBe(1);
+    await expect
+      .poll(() =>
+        shadow(page)
+          .getByText(/Located/)
+          .count(),
+      )
+      .toBe(1);
     await fillReport(page, description);
     await page.getByLabel('Photos (up to 3)').setInputFiles({ name: 'bin.jpg', mimeType: 'image/jpeg', buffer: photo });
     await expect.poll(() => shadow(page).locator('.thumbs img').count()).toBe(1);
@@ -259,7 +309,13 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     await page.evaluate(() => dispatchEvent(new Event('online')));
     await page.reload();
     await startReport(page);
-    await expect.poll(() => shadow(page).getByText(/Located/).count()).toBe(1);
+    await expect
+      .poll(() =>
+        shadow(page)
+          .getByText(/Located/)
+          .count(),
+      )
+      .toBe(1);
     expect(await countByText(description)).toBe(1);
     const [ticket] = await secret().tickets.list({ q: description }).toArray();
     expect(ticket!.photos).toHaveLength(1);
@@ -269,14 +325,29 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
   it('never files a report one resident wrote before their session ended under the next resident who signs in on that browser', async () => {
     const alice = `resident-alice-${Date.now()}`;
     const bob = `resident-bob-${Date.now()}`;
-    const mine = async (sub: string) => (await new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await signToken({ secretKey: gw.tenant.secretKey, sub, role: 'citizen' }) }).tickets.list().toArray()).map((t) => t.description);
+    const mine = async (sub: string) =>
+      (
+        await new CivicLoop({
+          baseUrl: gw.url,
+          apiKey: gw.tenant.publishableKey,
+          token: await signToken({ secretKey: gw.tenant.secretKey, sub, role: 'citizen' }),
+        }).tickets
+          .list()
+          .toArray()
+      ).map((t) => t.description);
     const geo = { permissions: ['geolocation'], geolocation: { latitude: 23.13, longitude: 113.32, accuracy: 20 } };
     // Alice is signed in, writes a report, and the network drops as she sends it.
     signedIn = alice;
     tokenRequests = 0;
     const page = await open(portal({ lang: 'en' }), geo);
     await startReport(page);
-    await expect.poll(() => shadow(page).getByText(/Located/).count()).toBe(1);
+    await expect
+      .poll(() =>
+        shadow(page)
+          .getByText(/Located/)
+          .count(),
+      )
+      .toBe(1);
     await expect.poll(() => tokenRequests).toBeGreaterThan(0);
     await fillReport(page, 'Alice: stair light out');
     await context!.setOffline(true);
@@ -289,7 +360,13 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     await context!.setOffline(false);
     await page.reload();
     await startReport(page);
-    await expect.poll(() => shadow(page).getByText(/Located/).count()).toBe(1);
+    await expect
+      .poll(() =>
+        shadow(page)
+          .getByText(/Located/)
+          .count(),
+      )
+      .toBe(1);
     await page.evaluate(() => (document.querySelector('civicloop-report') as unknown as { flush(): Promise<void> }).flush());
     expect(await mine(bob)).toEqual([]);
     expect(await countByText('Alice: stair light out')).toBe(0);
@@ -299,9 +376,20 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     signedIn = null;
     await page.reload();
     await startReport(page);
-    await expect.poll(() => shadow(page).getByText(/Located/).count()).toBe(1);
+    await expect
+      .poll(() =>
+        shadow(page)
+          .getByText(/Located/)
+          .count(),
+      )
+      .toBe(1);
     await fillReport(page, 'Written while signed out');
-    const signInAsked = page.evaluate(() => new Promise<string>((resolve) => document.addEventListener('civicloop-signin-required', (e) => resolve((e as CustomEvent<{ message: string }>).detail.message), { once: true })));
+    const signInAsked = page.evaluate(
+      () =>
+        new Promise<string>((resolve) =>
+          document.addEventListener('civicloop-signin-required', (e) => resolve((e as CustomEvent<{ message: string }>).detail.message), { once: true }),
+        ),
+    );
     await page.getByRole('button', { name: 'Send report' }).click();
     expect(await signInAsked).toMatch(/sign in again/);
     await expect.poll(() => shadow(page).locator('[part="error"]').textContent()).toMatch(/Your session has ended/);
@@ -319,7 +407,11 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
   });
 
   it('shows my reports, a status change pushed live, then the rating after close', async () => {
-    const resident = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await signToken({ secretKey: gw.tenant.secretKey, sub: RESIDENT, role: 'citizen' }) });
+    const resident = new CivicLoop({
+      baseUrl: gw.url,
+      apiKey: gw.tenant.publishableKey,
+      token: await signToken({ secretKey: gw.tenant.secretKey, sub: RESIDENT, role: 'citizen' }),
+    });
     const ticket = await resident.tickets.create({ category: 'sanitation.bin_overflow', description: 'Follow me live', location: ESTATE });
     const page = await open(portal({ lang: 'en' }));
     await page.getByRole('tab', { name: 'My reports' }).click();
@@ -394,15 +486,29 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
   });
 
   it('completes a report with the keyboard only (npm import), on a phone-sized screen', async () => {
-    const page = await open(portal({ lang: 'en', module: true }), { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, permissions: ['geolocation'], geolocation: { latitude: 23.1291, longitude: 113.2644, accuracy: 8 } });
+    const page = await open(portal({ lang: 'en', module: true }), {
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+      permissions: ['geolocation'],
+      geolocation: { latitude: 23.1291, longitude: 113.2644, accuracy: 8 },
+    });
     await startReport(page);
-    await expect.poll(() => shadow(page).getByText(/Located/).count()).toBe(1);
+    await expect
+      .poll(() =>
+        shadow(page)
+          .getByText(/Located/)
+          .count(),
+      )
+      .toBe(1);
     await expect.poll(() => shadow(page).locator('input[name="category"]').count()).toBeGreaterThan(40);
     // Tab until the named control has focus; everything below is key presses.
-    const focused = () => page.evaluate(() => {
-      const active = document.querySelector('civicloop-report')!.shadowRoot!.activeElement as HTMLInputElement | null;
-      return active ? (active.labels?.[0]?.textContent ?? active.textContent ?? '') : '';
-    });
+    const focused = () =>
+      page.evaluate(() => {
+        const active = document.querySelector('civicloop-report')!.shadowRoot!.activeElement as HTMLInputElement | null;
+        return active ? (active.labels?.[0]?.textContent ?? active.textContent ?? '') : '';
+      });
     const tabTo = async (label: string) => {
       for (let i = 0; i < 25 && (await focused()) !== label; i++) await page.keyboard.press('Tab');
       expect(await focused()).toBe(label);
@@ -463,7 +569,9 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
         const root = document.querySelector('civicloop-report')!.shadowRoot!;
         const active = root.activeElement;
         // Focus may rest on the browser's own UI between cycles; it never lands on the page.
-        return active ? root.querySelector('dialog')!.contains(active) : document.activeElement === document.body || document.activeElement?.tagName === 'CIVICLOOP-REPORT';
+        return active
+          ? root.querySelector('dialog')!.contains(active)
+          : document.activeElement === document.body || document.activeElement?.tagName === 'CIVICLOOP-REPORT';
       });
       expect(inside).toBe(true);
     }
@@ -474,7 +582,10 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
   });
 
   it('after sending says when to expect it and follows it; My reports shows the report and withdraws it before dispatch', async () => {
-    const page = await open(portal({ lang: 'en' }), { permissions: ['geolocation'], geolocation: { latitude: ESTATE.lat, longitude: ESTATE.lon, accuracy: 10 } });
+    const page = await open(portal({ lang: 'en' }), {
+      permissions: ['geolocation'],
+      geolocation: { latitude: ESTATE.lat, longitude: ESTATE.lon, accuracy: 10 },
+    });
     await startReport(page);
     await expect.poll(() => shadow(page).getByText('Located (within about 10 m)').count()).toBe(1);
     await fillReport(page, 'Bin lid broken at gate 5');
@@ -502,7 +613,11 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     expect(await shadow(page).locator(`[data-ticket="${ticket.id}"] [part="withdraw"]`).count()).toBe(0);
 
     // Once dispatched, the card gives its deadline and offers no withdrawal.
-    const resident = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await signToken({ secretKey: gw.tenant.secretKey, sub: RESIDENT, role: 'citizen' }) });
+    const resident = new CivicLoop({
+      baseUrl: gw.url,
+      apiKey: gw.tenant.publishableKey,
+      token: await signToken({ secretKey: gw.tenant.secretKey, sub: RESIDENT, role: 'citizen' }),
+    });
     const other = await resident.tickets.create({ category: 'sanitation.bin_overflow', description: 'Second bin', location: { lat: 23.2, lon: 113.4 } });
     const { ticket: dispatched } = await (await staff('d-1', 'dispatcher')).tickets.dispatch(other.id, { unitId: 'sanitation' });
     await page.reload();
@@ -518,16 +633,35 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     // Reports of this kind nearby: one by a neighbour (shown), one far away and one of another kind (not).
     await gw.services.tenants.updatePolicy(gw.tenant.id, { publicReads: true });
     try {
-      const neighbour = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await signToken({ secretKey: gw.tenant.secretKey, sub: 'resident-2002', role: 'citizen' }) });
-      const existing = await neighbour.tickets.create({ category: 'sanitation.scattered_litter', description: 'Litter all over the lawn by block 3', location: { lat: ESTATE.lat + 30 / 111_320, lon: ESTATE.lon } });
-      await neighbour.tickets.create({ category: 'sanitation.scattered_litter', description: 'Litter by the far gate', location: { lat: ESTATE.lat + 0.05, lon: ESTATE.lon } });
+      const neighbour = new CivicLoop({
+        baseUrl: gw.url,
+        apiKey: gw.tenant.publishableKey,
+        token: await signToken({ secretKey: gw.tenant.secretKey, sub: 'resident-2002', role: 'citizen' }),
+      });
+      const existing = await neighbour.tickets.create({
+        category: 'sanitation.scattered_litter',
+        description: 'Litter all over the lawn by block 3',
+        location: { lat: ESTATE.lat + 30 / 111_320, lon: ESTATE.lon },
+      });
+      await neighbour.tickets.create({
+        category: 'sanitation.scattered_litter',
+        description: 'Litter by the far gate',
+        location: { lat: ESTATE.lat + 0.05, lon: ESTATE.lon },
+      });
       const before = (await secret().tickets.list({ category: 'sanitation.scattered_litter' })).items.length;
 
-      const page = await open(portal({ lang: 'en' }), { permissions: ['geolocation'], geolocation: { latitude: ESTATE.lat, longitude: ESTATE.lon, accuracy: 10 } });
+      const page = await open(portal({ lang: 'en' }), {
+        permissions: ['geolocation'],
+        geolocation: { latitude: ESTATE.lat, longitude: ESTATE.lon, accuracy: 10 },
+      });
       const status = shadow(page).getByText('Your location is found when you start the report.');
       await status.waitFor();
       // Nothing asked yet: the page has not touched the position.
-      expect(await shadow(page).getByText(/Located/).count()).toBe(0);
+      expect(
+        await shadow(page)
+          .getByText(/Located/)
+          .count(),
+      ).toBe(0);
       await startReport(page);
       await expect.poll(() => shadow(page).getByText('Located (within about 10 m)').count()).toBe(1);
       await chooseCategory(page, 'sanitation.scattered_litter');
@@ -545,7 +679,9 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
       expect((await secret().tickets.list({ category: 'sanitation.scattered_litter' })).items).toHaveLength(before);
       expect((await secret().tickets.get(existing.id)).followers).toEqual([RESIDENT]);
       await shadow(page).getByRole('button', { name: 'Follow it' }).click();
-      await expect.poll(() => shadow(page).locator(`[data-ticket="${existing.id}"] [part="description"]`).textContent()).toBe('Litter all over the lawn by block 3');
+      await expect
+        .poll(() => shadow(page).locator(`[data-ticket="${existing.id}"] [part="description"]`).textContent())
+        .toBe('Litter all over the lawn by block 3');
       expect(await violations(page)).toEqual([]);
     } finally {
       await gw.services.tenants.updatePolicy(gw.tenant.id, { publicReads: false });
@@ -557,7 +693,11 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     gw.services.now = () => new Date(Date.now() - 48 * 3_600_000);
     let ticket: Ticket;
     try {
-      const resident = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await signToken({ secretKey: gw.tenant.secretKey, sub: RESIDENT, role: 'citizen' }) });
+      const resident = new CivicLoop({
+        baseUrl: gw.url,
+        apiKey: gw.tenant.publishableKey,
+        token: await signToken({ secretKey: gw.tenant.secretKey, sub: RESIDENT, role: 'citizen' }),
+      });
       ticket = await resident.tickets.create({ category: 'sanitation.bin_overflow', description: 'Bin by block 7 never emptied', location: ESTATE });
       await (await staff('d-1', 'dispatcher')).tickets.dispatch(ticket.id, { unitId: 'sanitation' });
     } finally {
@@ -579,7 +719,11 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     expect(await violations(page)).toEqual([]);
   });
   it('starts with the camera, offers the types of problem as a grid of groups with icons, searches them in Chinese, and puts the type used last first', async () => {
-    const page = await open(portal({ lang: 'zh-CN' }), { permissions: ['geolocation'], geolocation: { latitude: ESTATE.lat, longitude: ESTATE.lon, accuracy: 10 }, viewport: { width: 390, height: 844 } });
+    const page = await open(portal({ lang: 'zh-CN' }), {
+      permissions: ['geolocation'],
+      geolocation: { latitude: ESTATE.lat, longitude: ESTATE.lon, accuracy: 10 },
+      viewport: { width: 390, height: 844 },
+    });
     const widget = shadow(page);
     // Photo first: the large camera tile is the form's first control.
     const first = widget.locator('form input, form select, form textarea, form summary').first();
@@ -612,7 +756,8 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     await chooseCategory(page, 'municipal.street_light');
     expect(await widget.locator('[part="error"]').textContent()).toBe('');
     expect(await widget.locator('[part="categories"]').getAttribute('aria-invalid')).toBeNull();
-    if (process.env.UPDATE_SCREENSHOTS === '1') await page.screenshot({ path: path.join(here, '..', '..', '..', 'docs', 'images', 'widget-form.png'), fullPage: true });
+    if (process.env.UPDATE_SCREENSHOTS === '1')
+      await page.screenshot({ path: path.join(here, '..', '..', '..', 'docs', 'images', 'widget-form.png'), fullPage: true });
     expect(await accessibilityViolations(page)).toEqual([]);
     await widget.getByRole('button', { name: '提交' }).click();
     await expect.poll(() => widget.locator('[part="outcome"]').textContent()).toMatch(/^已上报，编号/);
@@ -635,12 +780,42 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
       skills: [],
       private: false,
       questions: [
-        { code: 'size', datatype: 'singlevaluelist', required: true, order: 1, description: { 'zh-CN': '狗有多大？', en: 'How big is the dog?' }, values: [{ key: 'small', name: { 'zh-CN': '小', en: 'Small' } }, { key: 'big', name: { 'zh-CN': '大', en: 'Big' } }] },
-        { code: 'count', datatype: 'number', required: false, order: 2, description: { 'zh-CN': '有几只？', en: 'How many?' }, help: { 'zh-CN': '估计即可', en: 'A guess will do' } },
-        { code: 'behaviour', datatype: 'multivaluelist', required: false, order: 3, description: { 'zh-CN': '它在做什么？', en: 'What is it doing?' }, values: [{ key: 'barking', name: { 'zh-CN': '吠叫', en: 'Barking' } }, { key: 'biting', name: { 'zh-CN': '咬人', en: 'Biting' } }] },
+        {
+          code: 'size',
+          datatype: 'singlevaluelist',
+          required: true,
+          order: 1,
+          description: { 'zh-CN': '狗有多大？', en: 'How big is the dog?' },
+          values: [
+            { key: 'small', name: { 'zh-CN': '小', en: 'Small' } },
+            { key: 'big', name: { 'zh-CN': '大', en: 'Big' } },
+          ],
+        },
+        {
+          code: 'count',
+          datatype: 'number',
+          required: false,
+          order: 2,
+          description: { 'zh-CN': '有几只？', en: 'How many?' },
+          help: { 'zh-CN': '估计即可', en: 'A guess will do' },
+        },
+        {
+          code: 'behaviour',
+          datatype: 'multivaluelist',
+          required: false,
+          order: 3,
+          description: { 'zh-CN': '它在做什么？', en: 'What is it doing?' },
+          values: [
+            { key: 'barking', name: { 'zh-CN': '吠叫', en: 'Barking' } },
+            { key: 'biting', name: { 'zh-CN': '咬人', en: 'Biting' } },
+          ],
+        },
       ],
     });
-    const page = await open(portal({ lang: 'en' }), { permissions: ['geolocation'], geolocation: { latitude: ESTATE.lat, longitude: ESTATE.lon, accuracy: 10 } });
+    const page = await open(portal({ lang: 'en' }), {
+      permissions: ['geolocation'],
+      geolocation: { latitude: ESTATE.lat, longitude: ESTATE.lon, accuracy: 10 },
+    });
     const widget = shadow(page);
     const questions = widget.locator('[part="questions"]');
     await chooseCategory(page, 'sanitation.bin_overflow');
@@ -648,7 +823,14 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     await chooseCategory(page, 'other.stray_dog');
     await expect.poll(() => questions.isVisible()).toBe(true);
     // In their order, labelled, the help beside its question, the required one marked.
-    expect(await questions.locator('label, legend').allTextContents()).toEqual(['A few more questions', 'How big is the dog? *', 'How many?', 'What is it doing?', 'Barking', 'Biting']);
+    expect(await questions.locator('label, legend').allTextContents()).toEqual([
+      'A few more questions',
+      'How big is the dog? *',
+      'How many?',
+      'What is it doing?',
+      'Barking',
+      'Biting',
+    ]);
     expect(await widget.getByLabel('How many?').getAttribute('aria-describedby')).toBeTruthy();
     expect(await widget.getByText('A guess will do').isVisible()).toBe(true);
     await page.getByLabel('What is the problem?').fill('A dog by the playground');
@@ -670,7 +852,10 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
   });
 
   it('loads through its loader on a page that enforces Trusted Types, with the one policy it names', async () => {
-    const page = await open(portal({ lang: 'en', extraCsp: "require-trusted-types-for 'script'; trusted-types civicloop-widget" }), { permissions: ['geolocation'], geolocation: { latitude: ESTATE.lat, longitude: ESTATE.lon, accuracy: 10 } });
+    const page = await open(portal({ lang: 'en', extraCsp: "require-trusted-types-for 'script'; trusted-types civicloop-widget" }), {
+      permissions: ['geolocation'],
+      geolocation: { latitude: ESTATE.lat, longitude: ESTATE.lon, accuracy: 10 },
+    });
     await fillReport(page, 'Filed under Trusted Types');
     await page.getByRole('button', { name: 'Send report' }).click();
     await expect.poll(() => shadow(page).locator('[part="outcome"]').textContent()).toMatch(/Sent: report number/);
@@ -686,7 +871,9 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
   it('runs from a CDN-style URL as a plain module script, no bundler, no gateway-served loader', async () => {
     const files = (name: string) => async (_request: unknown, response: import('node:http').ServerResponse) => {
       // As unpkg and jsDelivr serve a package's files: with CORS, as module scripts need.
-      response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'access-control-allow-origin': '*' }).end(readFileSync(path.join(dist, name)));
+      response
+        .writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'access-control-allow-origin': '*' })
+        .end(readFileSync(path.join(dist, name)));
     };
     const cdn = await serveHost({
       '/npm/@civicloop/widget@0.1.0/dist/civicloop-widget.js': files('civicloop-widget.js'),
@@ -694,7 +881,14 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     });
     try {
       const element = `<civicloop-report publishable-key="${gw.tenant.publishableKey}" gateway="${gw.url}" token-url="/token" default-location="${ESTATE.lat},${ESTATE.lon}"></civicloop-report>`;
-      const page = await open(portal({ lang: 'en', scriptSrc: cdn.origin, embed: `${element}<script type="module" src="${cdn.origin}/npm/@civicloop/widget@0.1.0/dist/civicloop-widget.js"></script>` }), { permissions: ['geolocation'], geolocation: { latitude: ESTATE.lat, longitude: ESTATE.lon, accuracy: 10 } });
+      const page = await open(
+        portal({
+          lang: 'en',
+          scriptSrc: cdn.origin,
+          embed: `${element}<script type="module" src="${cdn.origin}/npm/@civicloop/widget@0.1.0/dist/civicloop-widget.js"></script>`,
+        }),
+        { permissions: ['geolocation'], geolocation: { latitude: ESTATE.lat, longitude: ESTATE.lon, accuracy: 10 } },
+      );
       await fillReport(page, 'Filed from the CDN build');
       await page.getByRole('button', { name: 'Send report' }).click();
       const outcome = shadow(page).locator('[part="outcome"]');

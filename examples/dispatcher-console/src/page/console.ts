@@ -20,7 +20,11 @@ const client = new CivicLoop({ baseUrl: gatewayUrl, apiKey: publishableKey, toke
 
 // ---- Live or not: said plainly, in the header --------------------------------------------------
 const liveBadge = document.getElementById('live')!;
-const LIVE_TEXT = { live: 'Live 实时', reconnecting: 'Not live: reconnecting… 未连接，重连中', 'signed-out': 'Not live: sign in again 未连接：请重新登录' } as const;
+const LIVE_TEXT = {
+  live: 'Live 实时',
+  reconnecting: 'Not live: reconnecting… 未连接，重连中',
+  'signed-out': 'Not live: sign in again 未连接：请重新登录',
+} as const;
 const streamsUp = new Set<string>();
 function showLive(state: keyof typeof LIVE_TEXT): void {
   if (liveBadge.dataset.state === state) return;
@@ -53,7 +57,13 @@ const categoriesByCode = new Map(catalogue.categories.map((c) => [c.code, c]));
 const zones = new Map<string, ZoneShape>();
 /** The zones as they are now (at start, and after the admin changes them): the map and the zone filter follow. */
 function showZones(list: readonly Zone[]): void {
-  const outlines = list.map((zone): ZoneOutline => ({ id: zone.id, name: zone.name, rings: (zone.geometry.type === 'Polygon' ? [zone.geometry.coordinates] : zone.geometry.coordinates) as [number, number][][][] }));
+  const outlines = list.map(
+    (zone): ZoneOutline => ({
+      id: zone.id,
+      name: zone.name,
+      rings: (zone.geometry.type === 'Polygon' ? [zone.geometry.coordinates] : zone.geometry.coordinates) as [number, number][][][],
+    }),
+  );
   zones.clear();
   for (const outline of outlines) zones.set(outline.id, outline);
   map.setZones(outlines);
@@ -70,7 +80,16 @@ const alerts = new AlertPanel();
 let filter: BoardFilter = { ...NO_FILTER };
 const shown = () => [...tickets.values()].filter((t) => matches(t, filter, zones, Date.now()));
 
-const ctx: ConsoleContext = { client, actor: me.actor, displayCrs, categoryName, categoryOf: (code) => categoriesByCode.get(code), units, staff, changed: (ticket) => take(ticket) };
+const ctx: ConsoleContext = {
+  client,
+  actor: me.actor,
+  displayCrs,
+  categoryName,
+  categoryOf: (code) => categoriesByCode.get(code),
+  units,
+  staff,
+  changed: (ticket) => take(ticket),
+};
 const detail = new TicketDetail(ctx);
 const map = new MapWhenReady(startMap());
 
@@ -115,7 +134,10 @@ async function startMap(): Promise<ConsoleMap> {
     const { TiledMap } = await import('./tiled-map.js');
     return await TiledMap.start(styleUrl, displayCrs, (id) => void detail.show(id));
   } catch (error) {
-    return new OutlineMap(displayCrs, `The tiled map could not start (${error instanceof Error ? error.message : String(error)}); showing the outline. 地图无法加载，显示轮廓图。`);
+    return new OutlineMap(
+      displayCrs,
+      `The tiled map could not start (${error instanceof Error ? error.message : String(error)}); showing the outline. 地图无法加载，显示轮廓图。`,
+    );
   }
 }
 
@@ -123,7 +145,12 @@ async function startMap(): Promise<ConsoleMap> {
 const filterIsEmpty = () => JSON.stringify(filter) === JSON.stringify(NO_FILTER);
 const form = document.getElementById('filters') as HTMLFormElement;
 const select = (name: keyof BoardFilter, label: string, options: [string, string][]) => {
-  const control = el('select', { id: `filter-${name}`, name }, el('option', { value: '' }, 'Any 全部'), ...options.map(([value, text]) => el('option', { value }, text)));
+  const control = el(
+    'select',
+    { id: `filter-${name}`, name },
+    el('option', { value: '' }, 'Any 全部'),
+    ...options.map(([value, text]) => el('option', { value }, text)),
+  );
   return el('div', { class: 'field' }, el('label', { for: control.id }, label), control);
 };
 const search = el('input', { id: 'filter-text', name: 'text', type: 'search', placeholder: 'DEMO-20261202-0001', autocomplete: 'off' });
@@ -131,12 +158,24 @@ const overdue = el('input', { id: 'filter-overdueOnly', name: 'overdueOnly', typ
 const found = el('p', { id: 'find-result', role: 'status' });
 form.append(
   el('div', { class: 'field' }, el('label', { for: search.id }, 'Number or text 编号或内容'), search),
-  select('unit', 'Unit 单位', units.map((u) => [u.id, u.name])),
+  select(
+    'unit',
+    'Unit 单位',
+    units.map((u) => [u.id, u.name]),
+  ),
   // Its zones come with showZones, once they are read.
   select('zone', 'Zone 区域', []),
-  select('category', 'Category 类别', catalogue.categories.map((c) => [c.code, categoryName(c.code)])),
+  select(
+    'category',
+    'Category 类别',
+    catalogue.categories.map((c) => [c.code, categoryName(c.code)]),
+  ),
   select('channel', 'Channel 来源', Object.entries(CHANNEL_LABEL)),
-  select('state', 'State 状态', OPEN_STATES.map((s) => [s, STATE_LABEL[s]])),
+  select(
+    'state',
+    'State 状态',
+    OPEN_STATES.map((s) => [s, STATE_LABEL[s]]),
+  ),
   el('div', { class: 'field check' }, overdue, el('label', { for: overdue.id }, 'Overdue only 仅超时')),
   el('button', { type: 'reset' }, 'Clear 清除'),
   el('button', { type: 'submit' }, 'Find number 按编号查找'),
@@ -145,7 +184,15 @@ form.append(
 const readFilter = (): BoardFilter => {
   const data = new FormData(form);
   const text = (name: string) => String(data.get(name) ?? '');
-  return { text: text('text'), unit: text('unit'), zone: text('zone'), category: text('category'), channel: text('channel'), state: text('state'), overdueOnly: overdue.checked };
+  return {
+    text: text('text'),
+    unit: text('unit'),
+    zone: text('zone'),
+    category: text('category'),
+    channel: text('channel'),
+    state: text('state'),
+    overdueOnly: overdue.checked,
+  };
 };
 form.addEventListener('input', () => {
   filter = readFilter();
@@ -236,7 +283,13 @@ const clock = document.getElementById('clock')!;
 // Made at the first tick, not while the page starts: a formatter costs tens of milliseconds on a slow phone.
 let clockFormat: Intl.DateTimeFormat | undefined;
 setInterval(() => {
-  clockFormat ??= new Intl.DateTimeFormat('zh-CN', { timeZone: me.tenant.policy.timeZone, hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  clockFormat ??= new Intl.DateTimeFormat('zh-CN', {
+    timeZone: me.tenant.policy.timeZone,
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hour12: false,
+  });
   clock.textContent = clockFormat.format(new Date());
 }, 1000);
 setInterval(() => board.tick(Date.now()), 10_000);
@@ -270,8 +323,6 @@ if (me.actor.role === 'admin') {
     .catch(orSay('devices', 'Devices 设备管理'));
   const zonesRoot = document.getElementById('zones-admin')!;
   zonesRoot.hidden = false;
-  void import('./zones-admin.js')
-    .then(({ ZonesAdmin }) => new ZonesAdmin(zonesRoot, ctx, map, showZones).draw())
-    .catch(orSay('zones-admin', 'Zones 区域管理'));
+  void import('./zones-admin.js').then(({ ZonesAdmin }) => new ZonesAdmin(zonesRoot, ctx, map, showZones).draw()).catch(orSay('zones-admin', 'Zones 区域管理'));
 }
 setInterval(() => void client.blackSpots({ status: 'open' }).then(drawBlackSpots, () => undefined), 60_000);

@@ -14,7 +14,10 @@ describe('the deadline a card shows', () => {
     // Accepted: responding is done; arriving is next.
     expect(deadlineText({ status: 'accepted', sla }, NOW)).toEqual({ text: 'Arrive 到场: 30m left', breached: false });
     expect(deadlineText({ status: 'on_site', sla }, NOW)).toEqual({ text: 'Resolve 办结: 2h 30m left', breached: false });
-    expect(deadlineText({ status: 'rework', sla: { ...sla, resolveBy: at(-61) } }, NOW)).toEqual({ text: 'Resolve 办结: overdue 1h 1m 已超时', breached: true });
+    expect(deadlineText({ status: 'rework', sla: { ...sla, resolveBy: at(-61) } }, NOW)).toEqual({
+      text: 'Resolve 办结: overdue 1h 1m 已超时',
+      breached: true,
+    });
   });
 
   it('says what a ticket without a running deadline is waiting for', () => {
@@ -32,8 +35,40 @@ describe('the deadline a card shows', () => {
 });
 
 describe('board filters', () => {
-  const square = { id: 'z', rings: [[[[113.2, 23.0], [113.3, 23.0], [113.3, 23.1], [113.2, 23.1], [113.2, 23.0]], [[113.24, 23.04], [113.26, 23.04], [113.26, 23.06], [113.24, 23.06], [113.24, 23.04]]]] as [number, number][][][] };
-  const ticket = (over: Partial<Ticket>): Ticket => ({ id: 't', number: 'DEMO-20261202-0007', status: 'dispatched', category: 'sanitation.bin_overflow', channel: 'widget', description: 'Bin full by the gate', location: { lat: 23.02, lon: 113.22 }, unitId: 'sanitation', sla, ...over }) as Ticket;
+  const square = {
+    id: 'z',
+    rings: [
+      [
+        [
+          [113.2, 23.0],
+          [113.3, 23.0],
+          [113.3, 23.1],
+          [113.2, 23.1],
+          [113.2, 23.0],
+        ],
+        [
+          [113.24, 23.04],
+          [113.26, 23.04],
+          [113.26, 23.06],
+          [113.24, 23.06],
+          [113.24, 23.04],
+        ],
+      ],
+    ] as [number, number][][][],
+  };
+  const ticket = (over: Partial<Ticket>): Ticket =>
+    ({
+      id: 't',
+      number: 'DEMO-20261202-0007',
+      status: 'dispatched',
+      category: 'sanitation.bin_overflow',
+      channel: 'widget',
+      description: 'Bin full by the gate',
+      location: { lat: 23.02, lon: 113.22 },
+      unitId: 'sanitation',
+      sla,
+      ...over,
+    }) as Ticket;
 
   it('finds by number or text, unit, category, channel, state, overdue and zone (holes excluded)', () => {
     const zones = new Map([['z', square]]);

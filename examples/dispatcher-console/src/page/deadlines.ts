@@ -51,7 +51,9 @@ export function deadlineText(ticket: Pick<Ticket, 'status' | 'sla'>, now: number
   const next = nextDeadline(ticket, now);
   if (!next) return { text: 'No deadline', breached: false };
   const label = DEADLINE_LABEL[next.kind];
-  return next.breached ? { text: `${label}: overdue ${span(next.left)} 已超时`, breached: true } : { text: `${label}: ${span(next.left)} left`, breached: false };
+  return next.breached
+    ? { text: `${label}: overdue ${span(next.left)} 已超时`, breached: true }
+    : { text: `${label}: ${span(next.left)} left`, breached: false };
 }
 
 /** How long a ticket has been in the system: "in queue 1h 5m". */

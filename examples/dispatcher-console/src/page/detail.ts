@@ -29,7 +29,13 @@ function answersOf(ticket: Ticket, category: Category | undefined): HTMLElement[
       const choice = question?.values?.find((v) => v.key === key);
       return choice ? `${choice.name['zh-CN']} ${choice.name.en}` : key;
     };
-    const text = Array.isArray(value) ? value.map(named).join(', ') : question?.datatype === 'datetime' ? clockTime(String(value)) : question?.datatype === 'singlevaluelist' ? named(String(value)) : String(value);
+    const text = Array.isArray(value)
+      ? value.map(named).join(', ')
+      : question?.datatype === 'datetime'
+        ? clockTime(String(value))
+        : question?.datatype === 'singlevaluelist'
+          ? named(String(value))
+          : String(value);
     return [el('dt', {}, question ? `${question.description['zh-CN']} ${question.description.en}` : code), el('dd', { 'data-answer': code }, text)];
   });
   return [el('h3', {}, 'Answers 补充信息'), el('dl', { class: 'facts answers' }, ...rows)];
@@ -42,8 +48,21 @@ function deadlines(ticket: Ticket, now: number): HTMLElement {
   const rows = (['respond', 'arrive', 'resolve'] as const).map((kind) => {
     const at = Date.parse(due[kind]);
     const doneAt = met[kind] && ticket.status !== 'rework' ? Date.parse(met[kind]!) : undefined;
-    const state = doneAt !== undefined ? (doneAt <= at ? 'Met 按时' : `Met late by ${span(doneAt - at)} 超时完成`) : at < now ? `Overdue ${span(now - at)} 已超时` : `${span(at - now)} left 剩余`;
-    return el('tr', { 'data-deadline': kind, class: doneAt === undefined && at < now ? 'breached' : undefined }, el('th', { scope: 'row' }, DEADLINE_LABEL[kind]), el('td', {}, clockTime(due[kind])), el('td', {}, state));
+    const state =
+      doneAt !== undefined
+        ? doneAt <= at
+          ? 'Met 按时'
+          : `Met late by ${span(doneAt - at)} 超时完成`
+        : at < now
+          ? `Overdue ${span(now - at)} 已超时`
+          : `${span(at - now)} left 剩余`;
+    return el(
+      'tr',
+      { 'data-deadline': kind, class: doneAt === undefined && at < now ? 'breached' : undefined },
+      el('th', { scope: 'row' }, DEADLINE_LABEL[kind]),
+      el('td', {}, clockTime(due[kind])),
+      el('td', {}, state),
+    );
   });
   return el('table', { class: 'deadlines' }, el('caption', {}, 'Deadlines 时限'), ...rows);
 }
@@ -52,7 +71,9 @@ function history(events: readonly TicketEvent[]): HTMLElement {
   return el(
     'ol',
     { class: 'history', 'aria-label': 'History 处理过程' },
-    ...events.map((e) => el('li', {}, el('time', { datetime: e.at }, clockTime(e.at)), ` ${EVENT_LABEL[e.type]} · ${e.actor.name ?? e.actor.sub}${e.note ? `: ${e.note}` : ''}`)),
+    ...events.map((e) =>
+      el('li', {}, el('time', { datetime: e.at }, clockTime(e.at)), ` ${EVENT_LABEL[e.type]} · ${e.actor.name ?? e.actor.sub}${e.note ? `: ${e.note}` : ''}`),
+    ),
   );
 }
 
@@ -126,7 +147,12 @@ export class TicketDetail {
     }
   }
 
-  private sections(ticket: Ticket, events: TicketEvent[], duplicates: HTMLElement | undefined, actionsFor: typeof import('./actions.js').actionsFor): HTMLElement[] {
+  private sections(
+    ticket: Ticket,
+    events: TicketEvent[],
+    duplicates: HTMLElement | undefined,
+    actionsFor: typeof import('./actions.js').actionsFor,
+  ): HTMLElement[] {
     const { categoryName, units } = this.ctx;
     // The category as the ticket was reported under it (a tenant may have changed it since).
     const category = ticket.categoryAsReported ?? this.ctx.categoryOf(ticket.category);
@@ -139,7 +165,14 @@ export class TicketDetail {
       ...(unitName ? [['Unit 单位', unitName] as [string, string]] : []),
       ...(ticket.assigneeId ? [['Worker 处置人', this.ctx.staff.find((s) => s.id === ticket.assigneeId)?.name ?? ticket.assigneeId] as [string, string]] : []),
       ['Where 位置', ticket.location.address ?? `${ticket.location.lat.toFixed(5)}, ${ticket.location.lon.toFixed(5)}`],
-      ...(ticket.feedback ? [['Rating 评价', `${ticket.feedback.rating}/5 (${ticket.feedback.via ?? 'app'})${ticket.feedback.comment ? `: ${ticket.feedback.comment}` : ''}`] as [string, string]] : []),
+      ...(ticket.feedback
+        ? [
+            [
+              'Rating 评价',
+              `${ticket.feedback.rating}/5 (${ticket.feedback.via ?? 'app'})${ticket.feedback.comment ? `: ${ticket.feedback.comment}` : ''}`,
+            ] as [string, string],
+          ]
+        : []),
     ];
     const run = (label: string, command: () => Promise<CommandResult>) => this.run(label, command);
     const actions = actionsFor(ticket, this.ctx, run);
@@ -148,10 +181,19 @@ export class TicketDetail {
       el('p', { class: 'description' }, ticket.description),
       el('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])),
       ...answersOf(ticket, category),
-      el('div', { class: 'photo-pair' }, photoStrip(this.ctx, 'Reported 上报照片', ticket.photos, 'before'), photoStrip(this.ctx, 'After 处置后照片', ticket.afterPhotos, 'after')),
+      el(
+        'div',
+        { class: 'photo-pair' },
+        photoStrip(this.ctx, 'Reported 上报照片', ticket.photos, 'before'),
+        photoStrip(this.ctx, 'After 处置后照片', ticket.afterPhotos, 'after'),
+      ),
       deadlines(ticket, Date.now()),
       ...(duplicates ? [duplicates] : []),
-      el('div', { class: 'actions' }, ...(actions.length ? actions : [el('p', { class: 'muted' }, 'Nothing for you to do on this ticket now. 当前无可执行操作。')])),
+      el(
+        'div',
+        { class: 'actions' },
+        ...(actions.length ? actions : [el('p', { class: 'muted' }, 'Nothing for you to do on this ticket now. 当前无可执行操作。')]),
+      ),
       el('h3', {}, 'History 处理过程'),
       history(events),
     ];
@@ -162,14 +204,38 @@ export class TicketDetail {
     if (found.length === 0) return undefined;
     const others = await Promise.all(found.map((d) => this.ctx.client.tickets.get(d.id, { crs: this.ctx.displayCrs })));
     const side = (t: Ticket, note: string) =>
-      el('div', { class: 'side', 'data-side': t.id }, el('h4', {}, `${t.number} · ${STATE_LABEL[t.status]}`), el('p', {}, t.description), el('p', { class: 'muted' }, note), photoStrip(this.ctx, 'Photos 照片', t.photos, t.id === ticket.id ? 'this' : 'other'));
+      el(
+        'div',
+        { class: 'side', 'data-side': t.id },
+        el('h4', {}, `${t.number} · ${STATE_LABEL[t.status]}`),
+        el('p', {}, t.description),
+        el('p', { class: 'muted' }, note),
+        photoStrip(this.ctx, 'Photos 照片', t.photos, t.id === ticket.id ? 'this' : 'other'),
+      );
     const pairs = found.map((d, i) => {
       const other = others[i]!;
       const merge = el('button', { type: 'button', 'data-merge-into': other.id }, `Merge this into ${other.number} 合并到 ${other.number}`);
-      merge.addEventListener('click', () => void this.run(`Merged into ${other.number} 已合并`, () => this.ctx.client.tickets.merge(ticket.id, { into: other.id, expectedVersion: ticket.version })));
-      return el('div', { class: 'pair', 'data-duplicate': other.id }, side(ticket, `This report · ${clockTime(ticket.createdAt)}`), side(other, `${d.distanceMeters} m away · ${clockTime(other.createdAt)}`), merge);
+      merge.addEventListener(
+        'click',
+        () =>
+          void this.run(`Merged into ${other.number} 已合并`, () =>
+            this.ctx.client.tickets.merge(ticket.id, { into: other.id, expectedVersion: ticket.version }),
+          ),
+      );
+      return el(
+        'div',
+        { class: 'pair', 'data-duplicate': other.id },
+        side(ticket, `This report · ${clockTime(ticket.createdAt)}`),
+        side(other, `${d.distanceMeters} m away · ${clockTime(other.createdAt)}`),
+        merge,
+      );
     });
-    return el('section', { class: 'duplicates', 'aria-label': 'Likely duplicates 疑似重复' }, el('h3', {}, `Likely duplicates 疑似重复 (${found.length})`), ...pairs);
+    return el(
+      'section',
+      { class: 'duplicates', 'aria-label': 'Likely duplicates 疑似重复' },
+      el('h3', {}, `Likely duplicates 疑似重复 (${found.length})`),
+      ...pairs,
+    );
   }
 
   private async run(label: string, command: () => Promise<CommandResult>): Promise<void> {

@@ -39,10 +39,25 @@ export class DevicesAdmin {
   ) {}
 
   async draw(): Promise<void> {
-    const kind = el('select', { id: 'device-kind', name: 'kind' }, el('option', { value: 'badge' }, 'Badge 工牌'), el('option', { value: 'vehicle' }, 'Vehicle 车辆'));
+    const kind = el(
+      'select',
+      { id: 'device-kind', name: 'kind' },
+      el('option', { value: 'badge' }, 'Badge 工牌'),
+      el('option', { value: 'vehicle' }, 'Vehicle 车辆'),
+    );
     const name = el('input', { id: 'device-name', name: 'name', required: true, maxlength: 100 });
-    const staff = el('select', { id: 'device-staff', name: 'staffId' }, el('option', { value: '' }, 'Nobody 无'), ...this.ctx.staff.map((s) => el('option', { value: s.id }, `${s.name} (${s.id})`)));
-    const unit = el('select', { id: 'device-unit', name: 'unitId' }, el('option', { value: '' }, 'None 无'), ...this.ctx.units.map((u) => el('option', { value: u.id }, u.name)));
+    const staff = el(
+      'select',
+      { id: 'device-staff', name: 'staffId' },
+      el('option', { value: '' }, 'Nobody 无'),
+      ...this.ctx.staff.map((s) => el('option', { value: s.id }, `${s.name} (${s.id})`)),
+    );
+    const unit = el(
+      'select',
+      { id: 'device-unit', name: 'unitId' },
+      el('option', { value: '' }, 'None 无'),
+      ...this.ctx.units.map((u) => el('option', { value: u.id }, u.name)),
+    );
     const plate = el('input', { id: 'device-plate', name: 'plate', maxlength: 20 });
     const form = el(
       'form',
@@ -81,7 +96,16 @@ export class DevicesAdmin {
       form,
       this.status,
       this.secret,
-      el('table', { class: 'devices' }, el('thead', {}, el('tr', {}, ...['Device 设备', 'Kind 类型', 'Wearer 佩戴人', 'Unit 单位', 'State 状态', 'Actions 操作'].map((h) => el('th', { scope: 'col' }, h)))), this.list),
+      el(
+        'table',
+        { class: 'devices' },
+        el(
+          'thead',
+          {},
+          el('tr', {}, ...['Device 设备', 'Kind 类型', 'Wearer 佩戴人', 'Unit 单位', 'State 状态', 'Actions 操作'].map((h) => el('th', { scope: 'col' }, h))),
+        ),
+        this.list,
+      ),
     );
     await this.refresh();
   }
@@ -93,13 +117,18 @@ export class DevicesAdmin {
 
   private row(device: Device): HTMLElement {
     const rotate = el('button', { type: 'button', 'data-rotate': device.id }, 'New secret 更换密钥');
-    rotate.addEventListener('click', () => void this.act(async () => this.showSecret(await this.ctx.client.devices.rotateCredential(device.id), 'New secret 已更换密钥')));
+    rotate.addEventListener(
+      'click',
+      () => void this.act(async () => this.showSecret(await this.ctx.client.devices.rotateCredential(device.id), 'New secret 已更换密钥')),
+    );
     const toggle = el('button', { type: 'button', 'data-toggle': device.id }, device.disabled ? 'Enable 启用' : 'Disable 停用');
-    toggle.addEventListener('click', () =>
-      void this.act(async () => {
-        await this.ctx.client.devices.update(device.id, { disabled: !device.disabled });
-        this.status.textContent = `${device.name}: ${device.disabled ? 'enabled 已启用' : 'disabled 已停用'}`;
-      }),
+    toggle.addEventListener(
+      'click',
+      () =>
+        void this.act(async () => {
+          await this.ctx.client.devices.update(device.id, { disabled: !device.disabled });
+          this.status.textContent = `${device.name}: ${device.disabled ? 'enabled 已启用' : 'disabled 已停用'}`;
+        }),
     );
     const wearer = device.staffId ? (this.ctx.staff.find((s) => s.id === device.staffId)?.name ?? device.staffId) : '';
     return el(
@@ -127,7 +156,11 @@ export class DevicesAdmin {
   /** The secret once, with its QR code; closing it removes it from the page. */
   private async showSecret(registered: RegisteredDevice, title: string): Promise<void> {
     const payload = JSON.stringify(provisioning(this.gatewayUrl, this.tenantId, registered));
-    const qr = el('img', { class: 'qr', alt: `QR code to set up ${registered.device.name} 设备配置二维码`, src: await QRCode.toDataURL(payload, { errorCorrectionLevel: 'M', margin: 2, scale: 6 }) });
+    const qr = el('img', {
+      class: 'qr',
+      alt: `QR code to set up ${registered.device.name} 设备配置二维码`,
+      src: await QRCode.toDataURL(payload, { errorCorrectionLevel: 'M', margin: 2, scale: 6 }),
+    });
     const close = el('button', { type: 'button', class: 'close-secret' }, 'Done: hide the secret 完成并隐藏');
     close.addEventListener('click', () => {
       this.secret.replaceChildren();
@@ -136,7 +169,14 @@ export class DevicesAdmin {
     this.secret.replaceChildren(
       el('h3', {}, `${title}: ${registered.device.name} (${registered.device.id})`),
       el('p', {}, 'Shown this once: set the device up now, from the QR code or these values. 仅显示一次，请立即配置设备。'),
-      el('dl', {}, el('dt', {}, 'Username 用户名'), el('dd', { 'data-username': '' }, registered.credential.username), el('dt', {}, 'Secret 密钥'), el('dd', { 'data-password': '' }, registered.credential.password)),
+      el(
+        'dl',
+        {},
+        el('dt', {}, 'Username 用户名'),
+        el('dd', { 'data-username': '' }, registered.credential.username),
+        el('dt', {}, 'Secret 密钥'),
+        el('dd', { 'data-password': '' }, registered.credential.password),
+      ),
       qr,
       close,
     );

@@ -41,7 +41,13 @@ export function isOverdue(ticket: BoardTicket, now: number): boolean {
 
 export function matches(ticket: BoardTicket, filter: BoardFilter, zones: ReadonlyMap<string, ZoneShape>, now: number): boolean {
   const text = filter.text.trim().toLowerCase();
-  if (text && !ticket.number.toLowerCase().includes(text) && !ticket.description.toLowerCase().includes(text) && !(ticket.location.address ?? '').toLowerCase().includes(text)) return false;
+  if (
+    text &&
+    !ticket.number.toLowerCase().includes(text) &&
+    !ticket.description.toLowerCase().includes(text) &&
+    !(ticket.location.address ?? '').toLowerCase().includes(text)
+  )
+    return false;
   if (filter.unit && ticket.unitId !== filter.unit) return false;
   if (filter.category && ticket.category !== filter.category) return false;
   if (filter.channel && ticket.channel !== filter.channel) return false;

@@ -18,14 +18,22 @@ export function drawKpis({ today, days, todayStats, weekStats }: Figures, openNo
     ['Attendance', '今日出勤率', percent(day?.attendanceCoverage ?? null)],
     ['Vehicles online', '今日车辆在线率', percent(day?.vehicleOnlineRate ?? null)],
   ];
-  document.getElementById('kpis')!.replaceChildren(
-    el('h2', {}, `Today 今日 · ${today} (${timeZone}); open now is live`),
-    ...cards.map(([label, zh, value]) => el('div', { class: 'kpi', 'data-kpi': label }, el('div', { class: 'value' }, value), el('div', { class: 'label' }, `${label} ${zh}`))),
-  );
+  document
+    .getElementById('kpis')!
+    .replaceChildren(
+      el('h2', {}, `Today 今日 · ${today} (${timeZone}); open now is live`),
+      ...cards.map(([label, zh, value]) =>
+        el('div', { class: 'kpi', 'data-kpi': label }, el('div', { class: 'value' }, value), el('div', { class: 'label' }, `${label} ${zh}`)),
+      ),
+    );
   const week = weekStats.groups;
   const byDay = new Map(week.map((g) => [g.key, g.created]));
   const most = Math.max(1, ...days.map((d) => byDay.get(d) ?? 0));
-  const chart = svg('svg', { viewBox: '0 0 350 120', role: 'img', 'aria-label': `Tickets reported per day, ${days[0]} to ${today}: ${days.map((d) => `${d.slice(5)} ${byDay.get(d) ?? 0}`).join(', ')}` });
+  const chart = svg('svg', {
+    viewBox: '0 0 350 120',
+    role: 'img',
+    'aria-label': `Tickets reported per day, ${days[0]} to ${today}: ${days.map((d) => `${d.slice(5)} ${byDay.get(d) ?? 0}`).join(', ')}`,
+  });
   days.forEach((d, i) => {
     const h = ((byDay.get(d) ?? 0) / most) * 90;
     chart.append(svg('rect', { class: 'bar', x: 10 + i * 48, y: 100 - h, width: 36, height: h }));

@@ -64,17 +64,28 @@ export abstract class FrameMap implements ConsoleMap {
  * style unreachable).
  */
 export class OutlineMap extends FrameMap {
-  constructor(private readonly displayCrs: CrsName, private readonly note?: string) {
+  constructor(
+    private readonly displayCrs: CrsName,
+    private readonly note?: string,
+  ) {
     super();
   }
 
   draw(): void {
     const outline = this.zones.flatMap((zone) => zone.rings.map((polygon) => polygon[0]!));
-    const points: [number, number][] = [...outline.flat(), ...[...this.fleet.values()].map(pointOf), ...this.tickets.map((t): [number, number] => [t.location.lon, t.location.lat])];
+    const points: [number, number][] = [
+      ...outline.flat(),
+      ...[...this.fleet.values()].map(pointOf),
+      ...this.tickets.map((t): [number, number] => [t.location.lon, t.location.lat]),
+    ];
     const box = document.getElementById('map')!;
     const title = el('h2', {}, 'Fleet and tickets 车辆人员与案件');
     if (points.length === 0) {
-      box.replaceChildren(title, el('p', { class: 'muted' }, 'No zones, devices or tickets yet.'), ...(this.note ? [el('p', { class: 'muted', 'data-map-fallback': '' }, this.note)] : []));
+      box.replaceChildren(
+        title,
+        el('p', { class: 'muted' }, 'No zones, devices or tickets yet.'),
+        ...(this.note ? [el('p', { class: 'muted', 'data-map-fallback': '' }, this.note)] : []),
+      );
       return;
     }
     const lons = points.map((p) => p[0]);
@@ -82,7 +93,11 @@ export class OutlineMap extends FrameMap {
     const [west, east, south, north] = [Math.min(...lons), Math.max(...lons), Math.min(...lats), Math.max(...lats)];
     const scale = 300 / Math.max(east - west, north - south, 1e-4);
     const xy = ([lon, lat]: [number, number]) => [10 + (lon - west) * scale, 10 + (north - lat) * scale] as const;
-    const map = svg('svg', { viewBox: `0 0 320 ${20 + (north - south) * scale}`, role: 'img', 'aria-label': `Zones, ${this.fleet.size} devices and ${this.tickets.length} open tickets` });
+    const map = svg('svg', {
+      viewBox: `0 0 320 ${20 + (north - south) * scale}`,
+      role: 'img',
+      'aria-label': `Zones, ${this.fleet.size} devices and ${this.tickets.length} open tickets`,
+    });
     for (const ring of outline) map.append(svg('path', { class: 'zone', d: `M${ring.map((p) => xy(p).join(',')).join('L')}Z` }));
     for (const t of this.tickets) {
       const [x, y] = xy([t.location.lon, t.location.lat]);
@@ -91,10 +106,24 @@ export class OutlineMap extends FrameMap {
     for (const f of this.fleet.values()) {
       const [x, y] = xy(pointOf(f));
       const kind = (f.properties as { kind?: string }).kind;
-      map.append(kind === 'vehicle' ? svg('rect', { class: 'vehicle', x: x - 3, y: y - 3, width: 6, height: 6 }) : svg('circle', { class: 'badge', cx: x, cy: y, r: 3 }));
+      map.append(
+        kind === 'vehicle' ? svg('rect', { class: 'vehicle', x: x - 3, y: y - 3, width: 6, height: 6 }) : svg('circle', { class: 'badge', cx: x, cy: y, r: 3 }),
+      );
     }
-    const legend = el('p', { class: 'legend' }, el('span', { class: 'key key-ticket' }, 'Ticket 案件'), el('span', { class: 'key key-vehicle' }, 'Vehicle 车辆'), el('span', { class: 'key key-badge' }, 'Worker 人员'));
-    box.replaceChildren(title, map, legend, el('p', { class: 'muted', 'data-crs': this.displayCrs }, `Coordinates: ${CRS_LABEL[this.displayCrs]}`), ...(this.note ? [el('p', { class: 'muted', 'data-map-fallback': '' }, this.note)] : []));
+    const legend = el(
+      'p',
+      { class: 'legend' },
+      el('span', { class: 'key key-ticket' }, 'Ticket 案件'),
+      el('span', { class: 'key key-vehicle' }, 'Vehicle 车辆'),
+      el('span', { class: 'key key-badge' }, 'Worker 人员'),
+    );
+    box.replaceChildren(
+      title,
+      map,
+      legend,
+      el('p', { class: 'muted', 'data-crs': this.displayCrs }, `Coordinates: ${CRS_LABEL[this.displayCrs]}`),
+      ...(this.note ? [el('p', { class: 'muted', 'data-map-fallback': '' }, this.note)] : []),
+    );
   }
 }
 

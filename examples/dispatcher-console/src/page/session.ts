@@ -31,7 +31,7 @@ async function fetchToken(): Promise<string> {
   } catch (error) {
     // The console's own server is out of reach: not live for now, but not signed out (the SDK
     // retries a ConnectionError; any other getToken failure means "sign in again").
-    throw new ConnectionError({ code: 'CL_ERR_NETWORK', message: 'the console\'s sign-in could not be reached', status: 0, retryable: true }, { cause: error });
+    throw new ConnectionError({ code: 'CL_ERR_NETWORK', message: "the console's sign-in could not be reached", status: 0, retryable: true }, { cause: error });
   }
   if (!response.ok) throw new Error(`the console's sign-in answered ${response.status}`);
   return hold(((await response.json()) as { token: string }).token);

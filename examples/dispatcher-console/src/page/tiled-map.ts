@@ -33,9 +33,29 @@ export class TiledMap extends FrameMap implements DrawableMap {
     setWorkerUrl(new URL('/maplibre-gl-worker.mjs', location.href).href);
     const box = document.getElementById('map')!;
     const canvasBox = el('div', { class: 'tiled-map', role: 'region', 'aria-label': 'Map of zones, fleet and tickets 地图' });
-    const legend = el('p', { class: 'legend' }, el('span', { class: 'key key-ticket' }, 'Ticket 案件'), el('span', { class: 'key key-cluster' }, 'Several, zoom in 多个'), el('span', { class: 'key key-vehicle' }, 'Vehicle 车辆'), el('span', { class: 'key key-badge' }, 'Worker 人员'), el('span', { class: 'key key-zone' }, 'Zone 区域'));
-    box.replaceChildren(el('h2', {}, 'Fleet and tickets 车辆人员与案件'), canvasBox, legend, el('p', { class: 'muted', 'data-crs': displayCrs }, `Coordinates: ${CRS_LABEL[displayCrs]}`));
-    const map = new MapLibre({ container: canvasBox, style: styleUrl, center: [113.32, 23.13], zoom: 11, attributionControl: false, cooperativeGestures: false });
+    const legend = el(
+      'p',
+      { class: 'legend' },
+      el('span', { class: 'key key-ticket' }, 'Ticket 案件'),
+      el('span', { class: 'key key-cluster' }, 'Several, zoom in 多个'),
+      el('span', { class: 'key key-vehicle' }, 'Vehicle 车辆'),
+      el('span', { class: 'key key-badge' }, 'Worker 人员'),
+      el('span', { class: 'key key-zone' }, 'Zone 区域'),
+    );
+    box.replaceChildren(
+      el('h2', {}, 'Fleet and tickets 车辆人员与案件'),
+      canvasBox,
+      legend,
+      el('p', { class: 'muted', 'data-crs': displayCrs }, `Coordinates: ${CRS_LABEL[displayCrs]}`),
+    );
+    const map = new MapLibre({
+      container: canvasBox,
+      style: styleUrl,
+      center: [113.32, 23.13],
+      zoom: 11,
+      attributionControl: false,
+      cooperativeGestures: false,
+    });
     map.addControl(new NavigationControl({ showCompass: false }), 'top-right');
     map.addControl(new AttributionControl({ compact: true }));
     await new Promise<void>((resolve, reject) => {
@@ -53,9 +73,27 @@ export class TiledMap extends FrameMap implements DrawableMap {
     map.addLayer({ id: 'zones-fill', type: 'fill', source: 'zones', paint: { 'fill-color': '#1d4ed8', 'fill-opacity': 0.06 } });
     map.addLayer({ id: 'zones-line', type: 'line', source: 'zones', paint: { 'line-color': '#1d4ed8', 'line-width': 1.5 } });
     map.addSource('fleet', { type: 'geojson', data: collection([]), cluster: true, clusterRadius: 40, clusterMaxZoom: 15 });
-    map.addLayer({ id: 'fleet-clusters', type: 'circle', source: 'fleet', filter: ['has', 'point_count'], paint: { 'circle-color': VEHICLE_COLOUR, 'circle-opacity': 0.5, 'circle-radius': ['step', ['get', 'point_count'], 10, 10, 14, 50, 18] } });
-    map.addLayer({ id: 'fleet-vehicles', type: 'circle', source: 'fleet', filter: ['all', ['!', ['has', 'point_count']], ['==', ['get', 'kind'], 'vehicle']], paint: { 'circle-color': VEHICLE_COLOUR, 'circle-radius': 5, 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } });
-    map.addLayer({ id: 'fleet-badges', type: 'circle', source: 'fleet', filter: ['all', ['!', ['has', 'point_count']], ['!=', ['get', 'kind'], 'vehicle']], paint: { 'circle-color': BADGE_COLOUR, 'circle-radius': 4, 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } });
+    map.addLayer({
+      id: 'fleet-clusters',
+      type: 'circle',
+      source: 'fleet',
+      filter: ['has', 'point_count'],
+      paint: { 'circle-color': VEHICLE_COLOUR, 'circle-opacity': 0.5, 'circle-radius': ['step', ['get', 'point_count'], 10, 10, 14, 50, 18] },
+    });
+    map.addLayer({
+      id: 'fleet-vehicles',
+      type: 'circle',
+      source: 'fleet',
+      filter: ['all', ['!', ['has', 'point_count']], ['==', ['get', 'kind'], 'vehicle']],
+      paint: { 'circle-color': VEHICLE_COLOUR, 'circle-radius': 5, 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 },
+    });
+    map.addLayer({
+      id: 'fleet-badges',
+      type: 'circle',
+      source: 'fleet',
+      filter: ['all', ['!', ['has', 'point_count']], ['!=', ['get', 'kind'], 'vehicle']],
+      paint: { 'circle-color': BADGE_COLOUR, 'circle-radius': 4, 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 },
+    });
     // Tickets are clustered by MapLibre but drawn as HTML buttons (see syncMarkers); this invisible
     // layer is what says which clusters and tickets are drawn at the zoom shown.
     map.addSource('tickets', { type: 'geojson', data: collection([]), cluster: true, clusterRadius: 44, clusterMaxZoom: 16 });
@@ -67,12 +105,24 @@ export class TiledMap extends FrameMap implements DrawableMap {
   }
 
   draw(): void {
-    const zoneFeatures = this.zones.map((zone): GeoJSON.Feature => ({ type: 'Feature', properties: { id: zone.id, name: zone.name }, geometry: { type: 'MultiPolygon', coordinates: zone.rings } }));
+    const zoneFeatures = this.zones.map(
+      (zone): GeoJSON.Feature => ({
+        type: 'Feature',
+        properties: { id: zone.id, name: zone.name },
+        geometry: { type: 'MultiPolygon', coordinates: zone.rings },
+      }),
+    );
     (this.map.getSource('zones') as GeoJSONSource).setData(collection(zoneFeatures));
     this.box.dataset.zones = String(this.zones.length);
     (this.map.getSource('fleet') as GeoJSONSource).setData(collection([...this.fleet.values()] as unknown as GeoJSON.Feature[]));
     this.box.dataset.fleet = String(this.fleet.size);
-    const ticketFeatures = this.tickets.map((t): GeoJSON.Feature => ({ type: 'Feature', properties: { id: t.id, number: t.number, category: t.category, status: t.status }, geometry: { type: 'Point', coordinates: [t.location.lon, t.location.lat] } }));
+    const ticketFeatures = this.tickets.map(
+      (t): GeoJSON.Feature => ({
+        type: 'Feature',
+        properties: { id: t.id, number: t.number, category: t.category, status: t.status },
+        geometry: { type: 'Point', coordinates: [t.location.lon, t.location.lat] },
+      }),
+    );
     (this.map.getSource('tickets') as GeoJSONSource).setData(collection(ticketFeatures));
     this.box.dataset.tickets = String(this.tickets.length);
     if (!this.fitted) this.fitToContent();
@@ -84,13 +134,30 @@ export class TiledMap extends FrameMap implements DrawableMap {
     const points: [number, number][] = [];
     if (!map.getSource('draft')) {
       map.addSource('draft', { type: 'geojson', data: collection([]) });
-      map.addLayer({ id: 'draft-fill', type: 'fill', source: 'draft', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#c76b00', 'fill-opacity': 0.15 } });
+      map.addLayer({
+        id: 'draft-fill',
+        type: 'fill',
+        source: 'draft',
+        filter: ['==', ['geometry-type'], 'Polygon'],
+        paint: { 'fill-color': '#c76b00', 'fill-opacity': 0.15 },
+      });
       map.addLayer({ id: 'draft-line', type: 'line', source: 'draft', paint: { 'line-color': '#c76b00', 'line-width': 2, 'line-dasharray': [2, 1] } });
-      map.addLayer({ id: 'draft-points', type: 'circle', source: 'draft', filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': 4, 'circle-color': '#c76b00' } });
+      map.addLayer({
+        id: 'draft-points',
+        type: 'circle',
+        source: 'draft',
+        filter: ['==', ['geometry-type'], 'Point'],
+        paint: { 'circle-radius': 4, 'circle-color': '#c76b00' },
+      });
     }
     const show = () => {
       const corners = points.map((p): GeoJSON.Feature => ({ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: p } }));
-      const shape: GeoJSON.Feature[] = points.length >= 3 ? [{ type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[...points, points[0]!]] } }] : points.length === 2 ? [{ type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates: points } }] : [];
+      const shape: GeoJSON.Feature[] =
+        points.length >= 3
+          ? [{ type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[...points, points[0]!]] } }]
+          : points.length === 2
+            ? [{ type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates: points } }]
+            : [];
       (map.getSource('draft') as GeoJSONSource).setData(collection([...shape, ...corners]));
       this.box.dataset.drawnPoints = String(points.length);
       onChange(points.length);
@@ -133,7 +200,13 @@ export class TiledMap extends FrameMap implements DrawableMap {
     this.fitted = true;
     const lons = points.map((p) => p[0]);
     const lats = points.map((p) => p[1]);
-    this.map.fitBounds([[Math.min(...lons), Math.min(...lats)], [Math.max(...lons), Math.max(...lats)]], { padding: 24, maxZoom: 16, animate: false });
+    this.map.fitBounds(
+      [
+        [Math.min(...lons), Math.min(...lats)],
+        [Math.max(...lons), Math.max(...lats)],
+      ],
+      { padding: 24, maxZoom: 16, animate: false },
+    );
   }
 
   /** One HTML button per ticket or cluster in view; kept, not rebuilt, when it stays. */
@@ -163,7 +236,16 @@ export class TiledMap extends FrameMap implements DrawableMap {
   private button(feature: MapGeoJSONFeature): HTMLElement {
     const p = feature.properties as { cluster_id?: number; point_count?: number; id?: string; number?: string; status?: string };
     if (p.cluster_id !== undefined) {
-      const button = el('button', { type: 'button', class: 'map-cluster', 'data-cluster': p.point_count, 'aria-label': `${p.point_count} tickets here: zoom in 此处${p.point_count}件，放大` }, String(p.point_count));
+      const button = el(
+        'button',
+        {
+          type: 'button',
+          class: 'map-cluster',
+          'data-cluster': p.point_count,
+          'aria-label': `${p.point_count} tickets here: zoom in 此处${p.point_count}件，放大`,
+        },
+        String(p.point_count),
+      );
       button.addEventListener('click', async (event) => {
         event.stopPropagation();
         const source = this.map.getSource('tickets') as GeoJSONSource;
@@ -173,7 +255,13 @@ export class TiledMap extends FrameMap implements DrawableMap {
       return button;
     }
     const [lon, lat] = (feature.geometry as GeoJSON.Point).coordinates as [number, number];
-    const button = el('button', { type: 'button', class: 'map-ticket', 'data-map-ticket': p.id, 'data-lonlat': `${lon},${lat}`, 'aria-label': `Open ticket ${p.number} 打开案件` });
+    const button = el('button', {
+      type: 'button',
+      class: 'map-ticket',
+      'data-map-ticket': p.id,
+      'data-lonlat': `${lon},${lat}`,
+      'aria-label': `Open ticket ${p.number} 打开案件`,
+    });
     button.addEventListener('click', (event) => {
       event.stopPropagation();
       this.open(p.id!);

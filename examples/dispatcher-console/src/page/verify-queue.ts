@@ -23,13 +23,17 @@ export class VerifyQueue {
   ) {}
 
   render(tickets: Iterable<BoardTicket>): void {
-    const waiting = [...tickets].filter((t) => t.status === 'resolved').sort((a, b) => (a.resolvedAt ?? a.updatedAt).localeCompare(b.resolvedAt ?? b.updatedAt));
+    const waiting = [...tickets]
+      .filter((t) => t.status === 'resolved')
+      .sort((a, b) => (a.resolvedAt ?? a.updatedAt).localeCompare(b.resolvedAt ?? b.updatedAt));
     const key = waiting.map((t) => `${t.id}@${t.version}`).join(',');
     if (key === this.drawn) return;
     this.drawn = key;
     this.root.replaceChildren(
       el('h2', { id: 'verify-title' }, `Verify queue 待核查 (${waiting.length})`),
-      waiting.length === 0 ? el('p', { class: 'muted' }, 'Nothing waits for verification. 暂无待核查案件。') : el('ol', { class: 'verify-list' }, ...waiting.map((t) => this.row(t))),
+      waiting.length === 0
+        ? el('p', { class: 'muted' }, 'Nothing waits for verification. 暂无待核查案件。')
+        : el('ol', { class: 'verify-list' }, ...waiting.map((t) => this.row(t))),
     );
   }
 
@@ -48,7 +52,11 @@ export class VerifyQueue {
       }
       pass.disabled = fail.disabled = true;
       try {
-        const { ticket: next } = await this.ctx.client.tickets.verify(ticket.id, { outcome, ...(note.value.trim() ? { note: note.value.trim() } : {}), expectedVersion: ticket.version });
+        const { ticket: next } = await this.ctx.client.tickets.verify(ticket.id, {
+          outcome,
+          ...(note.value.trim() ? { note: note.value.trim() } : {}),
+          expectedVersion: ticket.version,
+        });
         this.ctx.changed(next);
       } catch (error) {
         status.textContent = explain(error);
@@ -63,7 +71,12 @@ export class VerifyQueue {
       { 'data-verify': ticket.id },
       el('h3', {}, number, ` ${this.ctx.categoryName(ticket.category)}${waited}`),
       el('p', {}, ticket.description),
-      el('div', { class: 'photo-pair' }, photoStrip(this.ctx, 'Reported 上报照片', ticket.photos, 'before'), photoStrip(this.ctx, 'After 处置后照片', ticket.afterPhotos, 'after')),
+      el(
+        'div',
+        { class: 'photo-pair' },
+        photoStrip(this.ctx, 'Reported 上报照片', ticket.photos, 'before'),
+        photoStrip(this.ctx, 'After 处置后照片', ticket.afterPhotos, 'after'),
+      ),
       el('div', { class: 'field' }, el('label', { for: note.id }, 'Note 核查意见 (needed to fail 不通过必填)'), note),
       el('div', { class: 'buttons' }, pass, fail),
       status,

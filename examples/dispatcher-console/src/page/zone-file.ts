@@ -17,7 +17,8 @@ const isObject = (value: unknown): value is Json => typeof value === 'object' &&
 
 function geometryOf(value: unknown, where: string): ZoneGeometry {
   if (!isObject(value)) throw new ZoneFileError(`${where} has no geometry.`);
-  if (value.type !== 'Polygon' && value.type !== 'MultiPolygon') throw new ZoneFileError(`${where} is a ${String(value.type)}; a zone needs a Polygon or MultiPolygon.`);
+  if (value.type !== 'Polygon' && value.type !== 'MultiPolygon')
+    throw new ZoneFileError(`${where} is a ${String(value.type)}; a zone needs a Polygon or MultiPolygon.`);
   if (!Array.isArray(value.coordinates)) throw new ZoneFileError(`${where} has no coordinates.`);
   // The gateway checks every ring and position; here only the shape of the document.
   return { type: value.type, coordinates: value.coordinates } as ZoneGeometry;

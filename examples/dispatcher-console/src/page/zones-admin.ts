@@ -4,9 +4,24 @@ import { el } from './dom.js';
 import { CRS_LABEL, isDrawable, type Drawing, type MapWhenReady } from './map.js';
 import { ZoneFileError, zonesFromGeoJson, type ZoneShapeFromFile } from './zone-file.js';
 
-const TYPE_LABEL: Record<(typeof ZONE_TYPES)[number], string> = { district: 'District 区', street: 'Street office 街道', community: 'Community 社区', village: 'Village 村', grid: 'Grid 网格', road: 'Road 道路', market: 'Market 市场', park: 'Park 公园', toilet: 'Toilet 公厕', other: 'Other 其他' };
+const TYPE_LABEL: Record<(typeof ZONE_TYPES)[number], string> = {
+  district: 'District 区',
+  street: 'Street office 街道',
+  community: 'Community 社区',
+  village: 'Village 村',
+  grid: 'Grid 网格',
+  road: 'Road 道路',
+  market: 'Market 市场',
+  park: 'Park 公园',
+  toilet: 'Toilet 公厕',
+  other: 'Other 其他',
+};
 const field = (label: string, control: HTMLElement) => el('div', { class: 'field' }, el('label', { for: control.id }, label), control);
-const words = (text: string) => text.split(/[\s,，、]+/).map((w) => w.trim()).filter(Boolean);
+const words = (text: string) =>
+  text
+    .split(/[\s,，、]+/)
+    .map((w) => w.trim())
+    .filter(Boolean);
 
 /**
  * The admin's zones (区域管理): the areas tickets are routed by, each with the unit responsible
@@ -35,7 +50,16 @@ export class ZonesAdmin {
       el('h2', { id: 'zones-admin-title' }, 'Zones 区域管理'),
       this.status,
       this.form(),
-      el('table', { class: 'directory', 'data-table': 'zones' }, el('thead', {}, el('tr', {}, ...['Zone 区域', 'Type 类型', 'Responsible 责任单位', 'Within 上级', 'Actions 操作'].map((h) => el('th', { scope: 'col' }, h)))), this.rows),
+      el(
+        'table',
+        { class: 'directory', 'data-table': 'zones' },
+        el(
+          'thead',
+          {},
+          el('tr', {}, ...['Zone 区域', 'Type 类型', 'Responsible 责任单位', 'Within 上级', 'Actions 操作'].map((h) => el('th', { scope: 'col' }, h))),
+        ),
+        this.rows,
+      ),
     );
     await this.refresh();
   }
@@ -43,9 +67,17 @@ export class ZonesAdmin {
   private form(): HTMLElement {
     const id = el('input', { id: 'zone-id', name: 'id', maxlength: 64, placeholder: 'liede-village', pattern: '[A-Za-z0-9_.-]+' });
     const name = el('input', { id: 'zone-name', name: 'name', maxlength: 100 });
-    const type = el('select', { id: 'zone-type', name: 'type' }, ...ZONE_TYPES.map((t) => el('option', { value: t, selected: t === 'community' }, TYPE_LABEL[t])));
+    const type = el(
+      'select',
+      { id: 'zone-type', name: 'type' },
+      ...ZONE_TYPES.map((t) => el('option', { value: t, selected: t === 'community' }, TYPE_LABEL[t])),
+    );
     const categories = el('input', { id: 'zone-categories', name: 'categories', value: '*', placeholder: '* or sanitation.* greenery.fallen_tree' });
-    const crs = el('select', { id: 'zone-crs', name: 'crs' }, ...(Object.keys(CRS_LABEL) as CrsName[]).map((c) => el('option', { value: c, selected: c === this.ctx.displayCrs }, CRS_LABEL[c])));
+    const crs = el(
+      'select',
+      { id: 'zone-crs', name: 'crs' },
+      ...(Object.keys(CRS_LABEL) as CrsName[]).map((c) => el('option', { value: c, selected: c === this.ctx.displayCrs }, CRS_LABEL[c])),
+    );
     const file = el('input', { id: 'zone-file', name: 'file', type: 'file', accept: '.geojson,.json,application/geo+json,application/json' });
     const outline = el('p', { class: 'muted', 'data-outline': '' }, 'No outline yet: upload a GeoJSON file or draw on the map. 尚无边界。');
     const drawButton = el('button', { type: 'button', 'data-draw': '' }, 'Draw on the map 在地图上绘制');
@@ -78,7 +110,8 @@ export class ZonesAdmin {
     drawButton.addEventListener('click', () => {
       const live = this.map.current();
       if (!isDrawable(live)) {
-        this.status.textContent = 'Drawing needs the tiled map (map tiles configured and WebGL); upload a GeoJSON file instead. 绘制需要瓦片地图，请上传 GeoJSON。';
+        this.status.textContent =
+          'Drawing needs the tiled map (map tiles configured and WebGL); upload a GeoJSON file instead. 绘制需要瓦片地图，请上传 GeoJSON。';
         return;
       }
       this.drawing = live.startDrawing((points) => {
@@ -136,7 +169,15 @@ export class ZonesAdmin {
           const zoneId = shape.id ?? (many ? `${id.value.trim() || 'zone'}-${index + 1}` : id.value.trim());
           const zoneName = shape.name ?? (many ? `${name.value.trim() || zoneId} ${index + 1}` : name.value.trim());
           try {
-            await this.ctx.client.zones.create({ id: zoneId, name: zoneName, type: type.value as Zone['type'], geometry: shape.geometry as ZoneGeometry, crs: pending.crs, routes, ...(this.parent.value ? { parentId: this.parent.value } : {}) });
+            await this.ctx.client.zones.create({
+              id: zoneId,
+              name: zoneName,
+              type: type.value as Zone['type'],
+              geometry: shape.geometry as ZoneGeometry,
+              crs: pending.crs,
+              routes,
+              ...(this.parent.value ? { parentId: this.parent.value } : {}),
+            });
             saved.push(zoneName);
           } catch (error) {
             // Zones are saved one by one: say exactly which were, and why this one was not.

@@ -1,4 +1,15 @@
-import { AuthenticationError, CivicLoop, ConflictError, ConnectionError, RateLimitError, ServerError, TimeoutError, type CategoryCatalogue, type StreamEvent, type Ticket } from '@civicloop/sdk';
+import {
+  AuthenticationError,
+  CivicLoop,
+  ConflictError,
+  ConnectionError,
+  RateLimitError,
+  ServerError,
+  TimeoutError,
+  type CategoryCatalogue,
+  type StreamEvent,
+  type Ticket,
+} from '@civicloop/sdk';
 import { PhoneBadge, type BadgeState } from './badge.js';
 import { h } from './dom.js';
 import { currentLanguage, setLanguage, statusWord, t } from './i18n.js';
@@ -31,11 +42,16 @@ type Tenant = { timeZone: string; arrivalMeters: number; names: Record<string, {
 const TENANT_KEY = 'civicloop-worker-tenant';
 let tenant: Tenant = JSON.parse(localStorage.getItem(TENANT_KEY) ?? 'null') ?? { timeZone: 'Asia/Shanghai', arrivalMeters: 30, names: {} };
 /** A job's category by name: as it was reported (a tenant may have renamed it since), else the tenant's. */
-const categoryName = (job: Pick<Ticket, 'category' | 'categoryAsReported'>) => job.categoryAsReported?.name[currentLanguage()] ?? tenant.names[job.category]?.[currentLanguage()] ?? job.category;
+const categoryName = (job: Pick<Ticket, 'category' | 'categoryAsReported'>) =>
+  job.categoryAsReported?.name[currentLanguage()] ?? tenant.names[job.category]?.[currentLanguage()] ?? job.category;
 
 async function loadTenant(): Promise<void> {
   const [who, catalogue] = await Promise.all([client.me(), client.catalogue.list({ all: true })]);
-  tenant = { timeZone: who.tenant.policy.timeZone ?? 'Asia/Shanghai', arrivalMeters: tenant.arrivalMeters, names: Object.fromEntries((catalogue as CategoryCatalogue).categories.map((c) => [c.code, c.name])) };
+  tenant = {
+    timeZone: who.tenant.policy.timeZone ?? 'Asia/Shanghai',
+    arrivalMeters: tenant.arrivalMeters,
+    names: Object.fromEntries((catalogue as CategoryCatalogue).categories.map((c) => [c.code, c.name])),
+  };
   localStorage.setItem(TENANT_KEY, JSON.stringify(tenant));
 }
 
@@ -59,19 +75,31 @@ function notice(text: string): void {
 // ---- The list: my jobs by state, as they will be once the phone's actions are sent ---------------
 function drawList(): void {
   const sections = WORKING_STATES.map((state) => {
-    const mine = [...jobs.values()].filter((job) => predictedStatus(job, queued) === state).sort((a, b) => (a.sla?.resolveBy ?? a.createdAt).localeCompare(b.sla?.resolveBy ?? b.createdAt));
+    const mine = [...jobs.values()]
+      .filter((job) => predictedStatus(job, queued) === state)
+      .sort((a, b) => (a.sla?.resolveBy ?? a.createdAt).localeCompare(b.sla?.resolveBy ?? b.createdAt));
     const title = { dispatched: t('sectionNew'), accepted: t('sectionAccepted'), on_site: t('sectionOnSite'), rework: t('sectionRework') }[state];
     return h(
       'section',
       { 'data-state': state, 'aria-labelledby': `list-${state}` },
       h('h2', { id: `list-${state}` }, `${title} (${mine.length})`),
       mine.length
-        ? h('ul', {}, ...mine.map((job) => {
-            const waiting = queued.filter((a) => a.ticketId === job.id).length;
-            const item = h('button', { type: 'button', class: 'job', 'data-ticket': job.id }, h('strong', {}, categoryName(job)), h('span', {}, job.description.slice(0, 80)), h('small', {}, job.number, waiting ? ` · ${waiting} ${t('pending')}` : ''));
-            item.addEventListener('click', () => open(job.id));
-            return h('li', {}, item);
-          }))
+        ? h(
+            'ul',
+            {},
+            ...mine.map((job) => {
+              const waiting = queued.filter((a) => a.ticketId === job.id).length;
+              const item = h(
+                'button',
+                { type: 'button', class: 'job', 'data-ticket': job.id },
+                h('strong', {}, categoryName(job)),
+                h('span', {}, job.description.slice(0, 80)),
+                h('small', {}, job.number, waiting ? ` · ${waiting} ${t('pending')}` : ''),
+              );
+              item.addEventListener('click', () => open(job.id));
+              return h('li', {}, item);
+            }),
+          )
         : h('p', { class: 'muted' }, t('none')),
     );
   });
@@ -98,7 +126,20 @@ function open(id: string | undefined): void {
     void loadJobView().then(() => openJob === id && open(id));
     return;
   }
-  jobView.renderJob(detail, job, predictedStatus(job, queued), queued.filter((a) => a.ticketId === id), { categoryName, photoUrl: (photo) => client.media.url(photo), timeZone: tenant.timeZone, arrivalMeters: tenant.arrivalMeters, act, back: () => open(undefined) });
+  jobView.renderJob(
+    detail,
+    job,
+    predictedStatus(job, queued),
+    queued.filter((a) => a.ticketId === id),
+    {
+      categoryName,
+      photoUrl: (photo) => client.media.url(photo),
+      timeZone: tenant.timeZone,
+      arrivalMeters: tenant.arrivalMeters,
+      act,
+      back: () => open(undefined),
+    },
+  );
   detail.querySelector('h2')?.setAttribute('tabindex', '-1');
   (detail.querySelector('h2') as HTMLElement | null)?.focus();
 }
@@ -144,7 +185,13 @@ async function act(ticket: Ticket, command: JobCommand, body: Record<string, unk
 /** An error as a person reads it: the gateway's message, then its stable code to quote. */
 const explain = (error: Error) => ('code' in error && typeof error.code === 'string' ? `${error.message} (${error.code})` : error.message);
 
-const mayPass = (error: unknown) => error instanceof ConnectionError || error instanceof TimeoutError || error instanceof RateLimitError || error instanceof ServerError || error instanceof AuthenticationError || error instanceof SignedOut;
+const mayPass = (error: unknown) =>
+  error instanceof ConnectionError ||
+  error instanceof TimeoutError ||
+  error instanceof RateLimitError ||
+  error instanceof ServerError ||
+  error instanceof AuthenticationError ||
+  error instanceof SignedOut;
 
 async function send(action: QueuedAction): Promise<SendOutcome> {
   let body = action.body;
@@ -174,17 +221,19 @@ async function send(action: QueuedAction): Promise<SendOutcome> {
 
 async function flush(): Promise<void> {
   if (!me || !navigator.onLine) return;
-  await outbox.flush(me.id, send, mayPass, (result) => {
-    if ('error' in result) {
-      // Said in the banner with the job's number (the job may have left the screen), and under the job when it is open.
-      const why = explain(result.error);
-      notice(`${result.action.ticketNumber}: ${t('refused', { why })}`);
-      if (openJob === result.action.ticketId) say(t('refused', { why }));
-    } else if (result.outcome === 'already') say(t('alreadyDone', { what: statusWord(jobs.get(result.action.ticketId)?.status ?? 'on_site') }));
-    else say(t('done'));
-  }).catch((error: unknown) => {
-    if (error instanceof SignedOut) signedOut = true;
-  });
+  await outbox
+    .flush(me.id, send, mayPass, (result) => {
+      if ('error' in result) {
+        // Said in the banner with the job's number (the job may have left the screen), and under the job when it is open.
+        const why = explain(result.error);
+        notice(`${result.action.ticketNumber}: ${t('refused', { why })}`);
+        if (openJob === result.action.ticketId) say(t('refused', { why }));
+      } else if (result.outcome === 'already') say(t('alreadyDone', { what: statusWord(jobs.get(result.action.ticketId)?.status ?? 'on_site') }));
+      else say(t('done'));
+    })
+    .catch((error: unknown) => {
+      if (error instanceof SignedOut) signedOut = true;
+    });
   queued = await outbox.pending(me.id);
   redraw();
   void cache.write(me.id, [...jobs.values()]);
@@ -218,8 +267,15 @@ async function adoptJobs(fresh: Ticket[]): Promise<void> {
 
 // ---- Live: a job dispatched to me is announced; a change to one of mine is shown ----------------
 async function listen(): Promise<void> {
-  for await (const { event } of client.subscribe({ onOpen: () => void loadJobs().then(redraw).catch(() => undefined) }) as AsyncIterable<StreamEvent>) {
-    const toMe = (event.type === 'dispatched' || event.type === 'reassigned' || event.type === 'reopened' || event.type === 'rework_requested') && (event.data?.assigneeId === me.id || jobs.has(event.ticketId));
+  for await (const { event } of client.subscribe({
+    onOpen: () =>
+      void loadJobs()
+        .then(redraw)
+        .catch(() => undefined),
+  }) as AsyncIterable<StreamEvent>) {
+    const toMe =
+      (event.type === 'dispatched' || event.type === 'reassigned' || event.type === 'reopened' || event.type === 'rework_requested') &&
+      (event.data?.assigneeId === me.id || jobs.has(event.ticketId));
     if (!toMe && !jobs.has(event.ticketId)) continue;
     const ticket = await client.tickets.get(event.ticketId).catch(() => undefined);
     if (!ticket) continue;
@@ -237,7 +293,9 @@ function announce(ticket: Ticket, what: 'newJob' | 'urgedJob'): void {
   navigator.vibrate?.([200, 100, 200]);
   // A system notification too when the worker allowed them (asked when checking in); tapping it opens the job.
   if ('Notification' in window && Notification.permission === 'granted') {
-    void navigator.serviceWorker?.ready.then((registration) => registration.showNotification(t('title'), { body: text, tag: ticket.id, data: { ticket: ticket.id } })).catch(() => undefined);
+    void navigator.serviceWorker?.ready
+      .then((registration) => registration.showNotification(t('title'), { body: text, tag: ticket.id, data: { ticket: ticket.id } }))
+      .catch(() => undefined);
   }
 }
 
@@ -278,7 +336,10 @@ $('lang').addEventListener('click', () => {
 });
 window.addEventListener('online', () => {
   showNetwork();
-  void flush().then(() => loadJobs()).then(redraw).catch(() => undefined);
+  void flush()
+    .then(() => loadJobs())
+    .then(redraw)
+    .catch(() => undefined);
 });
 window.addEventListener('offline', showNetwork);
 // A notification tapped while the app is open: show that job.
@@ -289,7 +350,12 @@ navigator.serviceWorker?.addEventListener('message', (message: MessageEvent<{ op
 let badge: PhoneBadge | undefined;
 // Served online, the page brings the worker's first screen (session, names, jobs); opened offline
 // from the service worker it does not, and the app starts from what it kept.
-const bootstrap = JSON.parse(document.getElementById('bootstrap')?.textContent ?? 'null') as { token: string; worker: Worker; tenant?: Tenant; jobs?: Ticket[] } | null;
+const bootstrap = JSON.parse(document.getElementById('bootstrap')?.textContent ?? 'null') as {
+  token: string;
+  worker: Worker;
+  tenant?: Tenant;
+  jobs?: Ticket[];
+} | null;
 if (bootstrap) {
   me = adopt(bootstrap.token, bootstrap.worker);
   if (bootstrap.tenant) {

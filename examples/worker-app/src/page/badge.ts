@@ -70,7 +70,16 @@ export class PhoneBadge {
       return this.client;
     }
     const [credential, { connectDevice }] = await Promise.all([this.credential(), import('@civicloop/sdk/device')]);
-    const client = connectDevice({ url: credential.url, tenantId: credential.tenantId, kind: 'badge', deviceId: credential.deviceId, username: credential.username, password: credential.password, bufferLimit: 2000, mqtt: { reconnectPeriod: 3000 } });
+    const client = connectDevice({
+      url: credential.url,
+      tenantId: credential.tenantId,
+      kind: 'badge',
+      deviceId: credential.deviceId,
+      username: credential.username,
+      password: credential.password,
+      bufferLimit: 2000,
+      mqtt: { reconnectPeriod: 3000 },
+    });
     client.on('error', (error) => {
       // The credential was rotated (the worker signed in on another phone) or the badge removed:
       // ask for a fresh one, once; after that the error stands until the app is reopened.

@@ -159,7 +159,14 @@ export function when(iso: string, timeZone: string): string {
   const id = `${language}|${timeZone}`;
   let format = formats.get(id);
   if (!format) {
-    format = new Intl.DateTimeFormat(language, { timeZone, month: language === 'en' ? 'short' : 'long', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false });
+    format = new Intl.DateTimeFormat(language, {
+      timeZone,
+      month: language === 'en' ? 'short' : 'long',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      hour12: false,
+    });
     formats.set(id, format);
   }
   return format.format(new Date(iso));

@@ -31,19 +31,43 @@ export function navigationLinks(ticket: Ticket): { geo: string; amap: string } {
 export function renderJob(section: HTMLElement, ticket: Ticket, status: Ticket['status'], queued: QueuedAction[], context: JobViewContext): void {
   const links = navigationLinks(ticket);
   const due = ticket.sla?.resolveBy;
-  const late = due !== undefined && Date.parse(due) < Date.now() && (status === 'accepted' || status === 'on_site' || status === 'dispatched' || status === 'rework');
+  const late =
+    due !== undefined && Date.parse(due) < Date.now() && (status === 'accepted' || status === 'on_site' || status === 'dispatched' || status === 'rework');
   const place = ticket.location.address;
   const parts: (Node | undefined)[] = [
     h('button', { type: 'button', class: 'back' }, `← ${t('back')}`),
     h('h2', { id: 'job-title' }, `${context.categoryName(ticket)} `, h('small', {}, ticket.number)),
-    h('p', { class: 'state', 'data-status': status, 'data-waiting': String(queued.length) }, statusWord(status), queued.length ? h('span', { class: 'pending' }, ` · ${queued.length} ${t('pending')}`) : undefined),
+    h(
+      'p',
+      { class: 'state', 'data-status': status, 'data-waiting': String(queued.length) },
+      statusWord(status),
+      queued.length ? h('span', { class: 'pending' }, ` · ${queued.length} ${t('pending')}`) : undefined,
+    ),
     ticket.description ? h('p', { class: 'description' }, ticket.description) : undefined,
     place ? h('p', { class: 'place' }, place) : undefined,
     h('p', { class: 'muted' }, t('reported', { at: when(ticket.createdAt, context.timeZone) })),
     due ? h('p', { class: late ? 'due late' : 'due' }, t('due', { at: when(due, context.timeZone) }), late ? ` · ${t('breached')}` : '') : undefined,
     ticket.extension?.status === 'pending' ? h('p', { class: 'muted' }, t('extensionPending')) : undefined,
-    ticket.photos.length ? h('div', { class: 'photos' }, ...ticket.photos.map((photo) => h('img', { src: context.photoUrl(photo), alt: ticket.description ? ticket.description.slice(0, 80) : context.categoryName(ticket), loading: 'lazy' }))) : undefined,
-    h('p', { class: 'navigate' }, h('a', { class: 'button', href: links.geo }, t('navigate')), ' ', h('a', { class: 'button secondary', href: links.amap, target: '_blank', rel: 'noopener' }, t('navigateAmap'))),
+    ticket.photos.length
+      ? h(
+          'div',
+          { class: 'photos' },
+          ...ticket.photos.map((photo) =>
+            h('img', {
+              src: context.photoUrl(photo),
+              alt: ticket.description ? ticket.description.slice(0, 80) : context.categoryName(ticket),
+              loading: 'lazy',
+            }),
+          ),
+        )
+      : undefined,
+    h(
+      'p',
+      { class: 'navigate' },
+      h('a', { class: 'button', href: links.geo }, t('navigate')),
+      ' ',
+      h('a', { class: 'button secondary', href: links.amap, target: '_blank', rel: 'noopener' }, t('navigateAmap')),
+    ),
     h('div', { class: 'actions' }, ...actionsFor(ticket, status, context)),
     h('p', { class: 'result', role: 'status' }),
   ];
@@ -62,7 +86,12 @@ function actionsFor(ticket: Ticket, status: Ticket['status'], context: JobViewCo
     case 'dispatched':
       return [button('accept', 'accept'), reasonForm('returnJob', 'return', ticket, context, false)];
     case 'accepted':
-      return [button('arrive', 'arrive'), h('p', { class: 'muted' }, t('arriveAuto', { m: context.arrivalMeters })), ...more, reasonForm('returnJob', 'return', ticket, context, false)];
+      return [
+        button('arrive', 'arrive'),
+        h('p', { class: 'muted' }, t('arriveAuto', { m: context.arrivalMeters })),
+        ...more,
+        reasonForm('returnJob', 'return', ticket, context, false),
+      ];
     case 'on_site':
       return [resolveForm(ticket, context), ...more];
     case 'rework':

@@ -52,7 +52,12 @@ export class Outbox {
     if (await get(action.key, this.store)) await set(action.key, action, this.store);
   }
 
-  flush(owner: string, send: (action: QueuedAction) => Promise<SendOutcome>, keepAndStop: (error: unknown) => boolean, onResult: (result: ActionResult) => void): Promise<void> {
+  flush(
+    owner: string,
+    send: (action: QueuedAction) => Promise<SendOutcome>,
+    keepAndStop: (error: unknown) => boolean,
+    onResult: (result: ActionResult) => void,
+  ): Promise<void> {
     const round = async () => {
       const refusedJobs = new Map<string, Error>();
       for (const action of await this.pending(owner)) {

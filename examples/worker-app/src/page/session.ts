@@ -39,7 +39,10 @@ export function refreshSession(): Promise<Worker> {
       response = await fetch('/session.json', { cache: 'no-store', credentials: 'same-origin' });
     } catch (error) {
       // Offline: not signed out. The SDK retries a ConnectionError; the outbox keeps its items.
-      throw new ConnectionError({ code: 'CL_ERR_NETWORK', message: 'the worker app\'s server could not be reached', status: 0, retryable: true }, { cause: error });
+      throw new ConnectionError(
+        { code: 'CL_ERR_NETWORK', message: "the worker app's server could not be reached", status: 0, retryable: true },
+        { cause: error },
+      );
     }
     if (response.status === 401) {
       localStorage.removeItem(REMEMBERED);
@@ -47,7 +50,8 @@ export function refreshSession(): Promise<Worker> {
       const answer = (await response.json().catch(() => ({}))) as { signIn?: string };
       throw new SignedOut(answer.signIn);
     }
-    if (!response.ok) throw new ConnectionError({ code: 'CL_ERR_NETWORK', message: `the worker app's server answered ${response.status}`, status: 0, retryable: true });
+    if (!response.ok)
+      throw new ConnectionError({ code: 'CL_ERR_NETWORK', message: `the worker app's server answered ${response.status}`, status: 0, retryable: true });
     const session = (await response.json()) as { token: string; worker: Worker };
     return remember(session.token, session.worker);
   })().finally(() => {

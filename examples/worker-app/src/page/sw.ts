@@ -34,14 +34,21 @@ const CACHE = `civicloop-worker-${__VERSION__}`;
 const NETWORK_ONLY = new Set(['/session.json', '/sign-in', '/sign-out', '/phone-badge']);
 
 scope.addEventListener('install', (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(__PRECACHE__)).then(() => scope.skipWaiting()));
+  event.waitUntil(
+    caches
+      .open(CACHE)
+      .then((cache) => cache.addAll(__PRECACHE__))
+      .then(() => scope.skipWaiting()),
+  );
 });
 
 scope.addEventListener('activate', (event) => {
   event.waitUntil(
     caches
       .keys()
-      .then((names) => Promise.all(names.filter((name) => name.startsWith('civicloop-worker-') && name !== CACHE && name !== PHOTOS).map((name) => caches.delete(name))))
+      .then((names) =>
+        Promise.all(names.filter((name) => name.startsWith('civicloop-worker-') && name !== CACHE && name !== PHOTOS).map((name) => caches.delete(name))),
+      )
       .then(() => scope.clients.claim()),
   );
 });
@@ -70,7 +77,8 @@ async function photo(request: Request): Promise<Response> {
 
 scope.addEventListener('fetch', (event) => {
   const url = new URL(event.request.url);
-  if (event.request.method === 'GET' && event.request.destination === 'image' && url.origin !== scope.location.origin) return event.respondWith(photo(event.request));
+  if (event.request.method === 'GET' && event.request.destination === 'image' && url.origin !== scope.location.origin)
+    return event.respondWith(photo(event.request));
   if (event.request.method !== 'GET' || url.origin !== scope.location.origin || NETWORK_ONLY.has(url.pathname)) return;
   if (event.request.mode === 'navigate' || url.pathname === '/') {
     // The page from the server when online (it brings the worker's jobs; it is never kept here);

@@ -36,7 +36,7 @@ describe('tenant isolation', () => {
     expect(still.body.status).toBe('reported');
   });
 
-  it('a token claiming tenant A but signed with B\'s secret is refused', async () => {
+  it("a token claiming tenant A but signed with B's secret is refused", async () => {
     // Forge: B's secret key with A's tenant id swapped in, so iss says A.
     const disguised = `cl_sk_${gw.tenant.id}.${other.secretKey.split('.')[1]}`;
     const token = await signToken({ secretKey: disguised, sub: 'mallory', role: 'admin' });

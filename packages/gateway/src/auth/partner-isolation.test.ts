@@ -32,20 +32,26 @@ interface Operation {
 
 /** Every operation of the API document, plus the routes it does not list (Open311, stored photos). */
 async function everyOperation(): Promise<Operation[]> {
-  const doc = (await api(gw.url, 'GET', '/v1/openapi.json')).body as { paths: Record<string, Record<string, Schema>>; components: { schemas: Record<string, Schema> } };
+  const doc = (await api(gw.url, 'GET', '/v1/openapi.json')).body as {
+    paths: Record<string, Record<string, Schema>>;
+    components: { schemas: Record<string, Schema> };
+  };
   const out: Operation[] = [];
   for (const [path, operations] of Object.entries(doc.paths)) {
     for (const [method, operation] of Object.entries(operations)) {
       if (!['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
       const content = ((operation.requestBody as Schema | undefined)?.content ?? {}) as Record<string, { schema?: Schema }>;
       const body = content['application/json'] ? sampleOf(content['application/json'].schema, doc.components.schemas) : undefined;
-      const produces = Object.values((operation.responses ?? {}) as Record<string, { content?: Record<string, unknown> }>).some((r) => r.content && 'text/event-stream' in r.content);
+      const produces = Object.values((operation.responses ?? {}) as Record<string, { content?: Record<string, unknown> }>).some(
+        (r) => r.content && 'text/event-stream' in r.content,
+      );
       out.push({ method: method.toUpperCase(), path, ...(body !== undefined ? { body } : {}), stream: produces });
     }
   }
   const photo = a.ticket.photos[0]!.url ?? '';
   const photoPath = new URL(photo, gw.url).pathname;
-  for (const path of ['/open311/v2/requests.json', `/open311/v2/requests/${a.ticket.number}.json`, '/open311/v2/requests.xml', photoPath]) out.push({ method: 'GET', path, stream: false });
+  for (const path of ['/open311/v2/requests.json', `/open311/v2/requests/${a.ticket.number}.json`, '/open311/v2/requests.xml', photoPath])
+    out.push({ method: 'GET', path, stream: false });
   return out;
 }
 
@@ -76,7 +82,7 @@ async function stateOfA() {
 }
 
 describe("a partner cannot reach another partner's residents", () => {
-  it('on every route, with each of its keys and its resident\'s token', async () => {
+  it("on every route, with each of its keys and its resident's token", async () => {
     const operations = await everyOperation();
     expect(operations.length).toBeGreaterThan(90);
     const before = await stateOfA();
@@ -129,18 +135,33 @@ async function receiver() {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, bodies, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    bodies,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 describe('events and webhooks reach only their own partner', () => {
-  it('the event stream and webhooks carry A\'s events to A and B\'s to B, and the tenant hears both', async () => {
+  it("the event stream and webhooks carry A's events to A and B's to B, and the tenant hears both", async () => {
     const hooks = { a: await receiver(), b: await receiver(), tenant: await receiver() };
     try {
-      for (const [auth, hook] of [[a.keys.secretKey, hooks.a], [b.keys.secretKey, hooks.b], [gw.tenant.secretKey, hooks.tenant]] as const) {
-        expect((await api(gw.url, 'POST', '/v1/webhooks', { auth, body: { url: hook.url, events: ['ticket.dispatched', 'ticket.reported'] } })).status).toBe(201);
+      for (const [auth, hook] of [
+        [a.keys.secretKey, hooks.a],
+        [b.keys.secretKey, hooks.b],
+        [gw.tenant.secretKey, hooks.tenant],
+      ] as const) {
+        expect((await api(gw.url, 'POST', '/v1/webhooks', { auth, body: { url: hook.url, events: ['ticket.dispatched', 'ticket.reported'] } })).status).toBe(
+          201,
+        );
       }
       const listen = (credential: { auth: string; key?: string }) => listenToEvents(gw.url, credential);
-      const streams = { aServer: listen({ auth: a.keys.secretKey }), bServer: listen({ auth: b.keys.secretKey }), bResident: listen({ auth: b.resident, key: b.keys.publishableKey }), tenant: listen({ auth: gw.tenant.secretKey }) };
+      const streams = {
+        aServer: listen({ auth: a.keys.secretKey }),
+        bServer: listen({ auth: b.keys.secretKey }),
+        bResident: listen({ auth: b.resident, key: b.keys.publishableKey }),
+        tenant: listen({ auth: gw.tenant.secretKey }),
+      };
       await Promise.all(Object.values(streams).map((s) => s.ready));
       const dispatcher = await gw.tenant.token('disp-1', 'dispatcher');
       // A's ticket moves first, then B's: a stream that would show A's event shows it before B's.
@@ -166,7 +187,11 @@ describe('events and webhooks reach only their own partner', () => {
       // B cannot read, change or remove A's endpoint.
       const list = await api(gw.url, 'GET', '/v1/webhooks', { auth: b.keys.secretKey });
       expect(list.body.items.every((w: { partnerId?: string }) => w.partnerId === b.id)).toBe(true);
-      for (const [method, body] of [['GET', undefined], ['PATCH', { active: false }], ['DELETE', undefined]] as const) {
+      for (const [method, body] of [
+        ['GET', undefined],
+        ['PATCH', { active: false }],
+        ['DELETE', undefined],
+      ] as const) {
         expect((await api(gw.url, method, `/v1/webhooks/${hookOfA.id}`, { auth: b.keys.secretKey, ...(body ? { body } : {}) })).status).toBe(404);
       }
       expect((await api(gw.url, 'GET', `/v1/webhooks/${hookOfA.id}`, { auth: a.keys.secretKey })).body.active).toBe(true);
@@ -177,7 +202,11 @@ describe('events and webhooks reach only their own partner', () => {
 
   it("a report merged across partners: B's resident follows A's ticket without learning who A's resident is", async () => {
     const dispatcher = await gw.tenant.token('disp-1', 'dispatcher');
-    const fresh = await api(gw.url, 'POST', '/v1/tickets', { auth: a.resident, key: a.keys.publishableKey, body: { ...BIN_REPORT, contact: '13911112222', reporterName: 'Li Ming', channel: 'widget' } });
+    const fresh = await api(gw.url, 'POST', '/v1/tickets', {
+      auth: a.resident,
+      key: a.keys.publishableKey,
+      body: { ...BIN_REPORT, contact: '13911112222', reporterName: 'Li Ming', channel: 'widget' },
+    });
     const duplicate = await api(gw.url, 'POST', '/v1/tickets', { auth: b.resident, key: b.keys.publishableKey, body: { ...BIN_REPORT, channel: 'widget' } });
     const merged = await api(gw.url, 'POST', `/v1/tickets/${duplicate.body.id}/merge`, { auth: dispatcher, body: { into: fresh.body.id } });
     expect(merged.status).toBe(200);

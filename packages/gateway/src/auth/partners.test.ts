@@ -16,7 +16,7 @@ afterAll(async () => gw?.close());
 const ids = (body: { items: { id: string }[] }) => body.items.map((t) => t.id);
 
 describe('partners: keys of their own', () => {
-  it("two platforms' \"flat-1201\" are two residents: each sees its own report only", async () => {
+  it('two platforms\' "flat-1201" are two residents: each sees its own report only', async () => {
     expect(a.ticket.reporter.sub).toBe(`partner:${a.id}:flat-1201`);
     expect(b.ticket.reporter.sub).toBe(`partner:${b.id}:flat-1201`);
     expect(a.ticket.partnerId).toBe(a.id);
@@ -62,7 +62,26 @@ describe('partners: keys of their own', () => {
       ['PATCH', `/v1/partners/${a.id}`, { zones: [a.zoneId, b.zoneId] }],
       ['DELETE', `/v1/partners/${b.id}`, undefined],
       ['POST', `/v1/tickets/${a.ticket.id}/dispatch`, { unitId: 'sanitation' }],
-      ['POST', '/v1/zones', { id: 'x', name: 'x', type: 'grid', geometry: { type: 'Polygon', coordinates: [[[113, 23], [113.1, 23], [113.1, 23.1], [113, 23]]] } }],
+      [
+        'POST',
+        '/v1/zones',
+        {
+          id: 'x',
+          name: 'x',
+          type: 'grid',
+          geometry: {
+            type: 'Polygon',
+            coordinates: [
+              [
+                [113, 23],
+                [113.1, 23],
+                [113.1, 23.1],
+                [113, 23],
+              ],
+            ],
+          },
+        },
+      ],
       ['GET', '/v1/staff', undefined],
       ['POST', '/v1/tickets', BIN_REPORT],
     ];
@@ -85,7 +104,12 @@ describe('partners: keys of their own', () => {
     await expect(signToken({ secretKey: gw.tenant.secretKey, sub: `partner:${a.id}:flat-1201`, role: 'citizen' })).rejects.toThrow(/partner:/);
     // Signed by hand, past the SDK's check: the gateway refuses the reserved subject too.
     const { signWithTokenKey, deriveTokenKey } = await import('@civicloop/model');
-    const forged = await signWithTokenKey({ tokenKey: await deriveTokenKey(gw.tenant.secretKey), tenantId: gw.tenant.id, sub: `partner:${a.id}:flat-1201`, role: 'citizen' });
+    const forged = await signWithTokenKey({
+      tokenKey: await deriveTokenKey(gw.tenant.secretKey),
+      tenantId: gw.tenant.id,
+      sub: `partner:${a.id}:flat-1201`,
+      role: 'citizen',
+    });
     expect((await api(gw.url, 'GET', '/v1/tickets', { auth: forged })).status).toBe(401);
     const tenantResident = await gw.tenant.token('flat-9', 'citizen');
     const mixed = await api(gw.url, 'GET', '/v1/tickets', { auth: tenantResident, key: a.keys.publishableKey });
@@ -113,7 +137,7 @@ describe('partners: keys of their own', () => {
     expect((await api(gw.url, 'GET', `/v1/partners/${a.id}`, { auth: gw.tenant.secretKey })).body.zones).toEqual([a.zoneId]);
   });
 
-  it('knows who it is (GET /v1/me) and reads its own record, not another partner\'s', async () => {
+  it("knows who it is (GET /v1/me) and reads its own record, not another partner's", async () => {
     const me = await api(gw.url, 'GET', '/v1/me', { auth: a.resident, key: a.keys.publishableKey });
     expect(me.body.actor).toMatchObject({ sub: `partner:${a.id}:flat-1201`, role: 'citizen' });
     expect(me.body.partner).toMatchObject({ id: a.id, name: 'Sunny Gardens Property' });
@@ -126,7 +150,11 @@ describe('partners: keys of their own', () => {
   it("anonymous residents through a partner's publishable key are that partner's", async () => {
     const started = await api(gw.url, 'POST', '/v1/residents/anonymous', { key: a.keys.publishableKey });
     expect(started.status).toBe(201);
-    const report = await api(gw.url, 'POST', '/v1/tickets', { auth: started.body.token, key: a.keys.publishableKey, body: { ...BIN_REPORT, channel: 'widget' } });
+    const report = await api(gw.url, 'POST', '/v1/tickets', {
+      auth: started.body.token,
+      key: a.keys.publishableKey,
+      body: { ...BIN_REPORT, channel: 'widget' },
+    });
     expect(report.status).toBe(201);
     expect(report.body.partnerId).toBe(a.id);
     expect(report.body.reporter.sub).toBe(`partner:${a.id}:${started.body.residentId}`);
@@ -140,7 +168,14 @@ describe('partners: keys of their own', () => {
   });
 
   it('posts Open311 requests with its key (they are its own) and prints entry codes for its pages', async () => {
-    const form = new URLSearchParams({ jurisdiction_id: gw.tenant.code, api_key: b.keys.secretKey, service_code: 'sanitation.bin_overflow', lat: '23.1291', long: '113.3244', description: 'Posted by an Open311 client of B' });
+    const form = new URLSearchParams({
+      jurisdiction_id: gw.tenant.code,
+      api_key: b.keys.secretKey,
+      service_code: 'sanitation.bin_overflow',
+      lat: '23.1291',
+      long: '113.3244',
+      description: 'Posted by an Open311 client of B',
+    });
     const posted = await fetch(`${gw.url}/open311/v2/requests.json`, { method: 'POST', body: form });
     expect(posted.status).toBe(200);
     const [{ service_request_id: number }] = (await posted.json()) as [{ service_request_id: string }];
@@ -150,13 +185,20 @@ describe('partners: keys of their own', () => {
     expect((await api(gw.url, 'GET', `/v1/tickets/by-number/${number}`, { auth: a.keys.secretKey })).status).toBe(404);
 
     await gw.services.tenants.updatePolicy(gw.tenant.id, { allowedOrigins: ['https://portal.sunny.example'] });
-    const code = await fetch(`${gw.url}/v1/entry-codes/report.svg?${new URLSearchParams({ page: 'https://portal.sunny.example/report', lat: '23.1291', lon: '113.2644', name: 'Building 3' })}`, { headers: { authorization: `Bearer ${a.keys.secretKey}` } });
+    const code = await fetch(
+      `${gw.url}/v1/entry-codes/report.svg?${new URLSearchParams({ page: 'https://portal.sunny.example/report', lat: '23.1291', lon: '113.2644', name: 'Building 3' })}`,
+      { headers: { authorization: `Bearer ${a.keys.secretKey}` } },
+    );
     expect(code.status).toBe(200);
     expect(await code.text()).toContain('<svg');
   });
 
-  it('the SDK works unchanged with a partner\'s keys', async () => {
-    const client = new CivicLoop({ baseUrl: gw.url, apiKey: a.keys.publishableKey, token: () => signToken({ secretKey: a.keys.secretKey, sub: 'flat-808', role: 'citizen' }) });
+  it("the SDK works unchanged with a partner's keys", async () => {
+    const client = new CivicLoop({
+      baseUrl: gw.url,
+      apiKey: a.keys.publishableKey,
+      token: () => signToken({ secretKey: a.keys.secretKey, sub: 'flat-808', role: 'citizen' }),
+    });
     const ticket = await client.tickets.create({ ...BIN_REPORT, channel: 'widget' });
     expect(ticket.partnerId).toBe(a.id);
     expect((await client.tickets.list()).items.map((t) => t.id)).toEqual([ticket.id]);
@@ -164,7 +206,7 @@ describe('partners: keys of their own', () => {
     expect((await server.tickets.get(ticket.id)).id).toBe(ticket.id);
   });
 
-  it('rotates its own keys: its old keys and tokens stop, nobody else\'s do', async () => {
+  it("rotates its own keys: its old keys and tokens stop, nobody else's do", async () => {
     const fresh = await api(gw.url, 'POST', '/v1/partners', { auth: gw.tenant.secretKey, body: { name: 'Rotating Property' } });
     const { partner, secretKey, publishableKey } = fresh.body;
     const oldToken = await signToken({ secretKey, sub: 'flat-1', role: 'citizen' });
@@ -178,7 +220,8 @@ describe('partners: keys of their own', () => {
     expect((await api(gw.url, 'GET', '/v1/tickets', { auth: newToken })).status).toBe(200);
     // The publishable key was not touched; the tenant's and the other partners' keys all still work.
     expect((await api(gw.url, 'POST', '/v1/residents/anonymous', { key: publishableKey })).status).toBe(201);
-    for (const key of [gw.tenant.secretKey, a.keys.secretKey, b.keys.secretKey]) expect((await api(gw.url, 'GET', '/v1/tickets', { auth: key })).status).toBe(200);
+    for (const key of [gw.tenant.secretKey, a.keys.secretKey, b.keys.secretKey])
+      expect((await api(gw.url, 'GET', '/v1/tickets', { auth: key })).status).toBe(200);
     expect((await api(gw.url, 'GET', '/v1/tickets', { auth: a.resident })).status).toBe(200);
     // And a tenant rotation leaves partners' keys alone.
     const tenantRotation = await api(gw.url, 'POST', '/v1/keys/rotate', { auth: gw.tenant.secretKey, body: { kind: 'publishable' } });
@@ -198,7 +241,11 @@ describe('partners: keys of their own', () => {
     const disabled = await api(gw.url, 'DELETE', `/v1/partners/${fresh.partner.id}`, { auth: gw.tenant.secretKey });
     expect(disabled.status).toBe(200);
     expect(disabled.body.disabledAt).toEqual(expect.any(String));
-    for (const [auth, key] of [[fresh.secretKey, undefined], [resident, undefined], [undefined, fresh.publishableKey]] as const) {
+    for (const [auth, key] of [
+      [fresh.secretKey, undefined],
+      [resident, undefined],
+      [undefined, fresh.publishableKey],
+    ] as const) {
       const res = await api(gw.url, 'GET', '/v1/tickets', { ...(auth ? { auth } : {}), ...(key ? { key } : {}) });
       expect(res.status).toBe(401);
     }

@@ -28,7 +28,13 @@ export async function assertMasterKeyOpens(redis: Redis | Cluster, masterKey: { 
   for (const tenantId of tenants) {
     const keys = tenantKeys(tenantId);
     const [records, webhookSecrets] = await Promise.all([redis.hvals(keys.apiKeys), redis.hvals(keys.webhookSecrets)]);
-    const sealed = [...records.map((raw) => (JSON.parse(raw) as { tokenKey?: string; revokedAt?: string })).filter((r) => r.tokenKey && !r.revokedAt).map((r) => r.tokenKey!), ...webhookSecrets];
+    const sealed = [
+      ...records
+        .map((raw) => JSON.parse(raw) as { tokenKey?: string; revokedAt?: string })
+        .filter((r) => r.tokenKey && !r.revokedAt)
+        .map((r) => r.tokenKey!),
+      ...webhookSecrets,
+    ];
     for (const secret of sealed) {
       try {
         sealer.open(secret);

@@ -47,7 +47,25 @@ beforeAll(async () => {
   // Real ids, so that some requests get past "not found" into the handlers.
   const ticket = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT });
   const device = await api(gw.url, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name: 'Fuzz badge', staffId: 'w-1' } });
-  const zone = await api(gw.url, 'POST', '/v1/zones', { auth: gw.tenant.secretKey, body: { id: 'fuzz-zone', name: 'Zone', type: 'community', geometry: { type: 'Polygon', coordinates: [[[113.2, 23.1], [113.3, 23.1], [113.3, 23.2], [113.2, 23.1]]] } } });
+  const zone = await api(gw.url, 'POST', '/v1/zones', {
+    auth: gw.tenant.secretKey,
+    body: {
+      id: 'fuzz-zone',
+      name: 'Zone',
+      type: 'community',
+      geometry: {
+        type: 'Polygon',
+        coordinates: [
+          [
+            [113.2, 23.1],
+            [113.3, 23.1],
+            [113.3, 23.2],
+            [113.2, 23.1],
+          ],
+        ],
+      },
+    },
+  });
   const webhook = await api(gw.url, 'POST', '/v1/webhooks', { auth: gw.tenant.secretKey, body: { url: 'https://hooks.example.org/fuzz' } });
   hints = {
     category: fc.constantFrom(...CATEGORIES.map((c) => c.code)),
@@ -83,7 +101,12 @@ interface Sent {
 
 async function send(request: Sent): Promise<{ status: number; text: string; type: string }> {
   const controller = new AbortController();
-  const response = await fetch(gw.url + request.path, { method: request.method, headers: request.headers, signal: controller.signal, ...(request.body !== undefined ? { body: request.body } : {}) });
+  const response = await fetch(gw.url + request.path, {
+    method: request.method,
+    headers: request.headers,
+    signal: controller.signal,
+    ...(request.body !== undefined ? { body: request.body } : {}),
+  });
   const type = response.headers.get('content-type') ?? '';
   // An event stream that opened does not end by itself: its status and type say enough.
   if (type.startsWith('text/event-stream')) {
@@ -101,7 +124,10 @@ const encodeBytes = (text: string) => [...Buffer.from(text, 'utf8')].map((b) => 
  */
 const queryText = (value: unknown) => (typeof value === 'string' ? value : typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? 'null'));
 /** A header value as raw bytes (UTF-8 read as Latin-1, as a careless client sends it), minus CR/LF. */
-const headerBytes = (text: string) => Buffer.from(text.replace(/[\r\n\0]/g, ''), 'utf8').toString('latin1').trim() || 'x';
+const headerBytes = (text: string) =>
+  Buffer.from(text.replace(/[\r\n\0]/g, ''), 'utf8')
+    .toString('latin1')
+    .trim() || 'x';
 
 function requestArbitrary(method: string, template: string, operation: Operation): fc.Arbitrary<Sent> {
   const pathParams = (operation.parameters ?? []).filter((p) => p.in === 'path');
@@ -115,28 +141,56 @@ function requestArbitrary(method: string, template: string, operation: Operation
       { weight: 1, arbitrary: fc.constantFrom('%', '%zz', '..', '.%2e', 'a%00b', '%E0%A4%A', 'x'.repeat(300)) },
     );
   const query = fc.tuple(
-    fc.subarray(queryParams).chain((chosen) => fc.tuple(...chosen.map((p) => fc.tuple(fc.constant(p.name), fc.oneof(hostileText, hostile(p.schema).map(queryText)))))),
+    fc
+      .subarray(queryParams)
+      .chain((chosen) => fc.tuple(...chosen.map((p) => fc.tuple(fc.constant(p.name), fc.oneof(hostileText, hostile(p.schema).map(queryText)))))),
     fc.option(fc.tuple(hostileText, hostileText), { nil: undefined }),
   );
   const body: fc.Arbitrary<{ text?: string; type?: string }> = !['POST', 'PATCH'].includes(method)
     ? fc.constant({})
     : fc.oneof(
-        { weight: 4, arbitrary: hostile(jsonBody ?? { type: 'object' }, hints).map((value) => ({ text: JSON.stringify(value) ?? 'null', type: 'application/json' })) },
-        { weight: 1, arbitrary: fc.constantFrom('{"a":', '', '[', 'null', '"x"', '{"__proto__":{"admin":true}}', '\u0000', '{"a":1,"a":2}').map((text) => ({ text, type: 'application/json' })) },
-        { weight: 1, arbitrary: fc.tuple(fc.string({ maxLength: 50 }), fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1', 'image/jpeg')).map(([text, type]) => ({ text, type })) },
+        {
+          weight: 4,
+          arbitrary: hostile(jsonBody ?? { type: 'object' }, hints).map((value) => ({ text: JSON.stringify(value) ?? 'null', type: 'application/json' })),
+        },
+        {
+          weight: 1,
+          arbitrary: fc
+            .constantFrom('{"a":', '', '[', 'null', '"x"', '{"__proto__":{"admin":true}}', '\u0000', '{"a":1,"a":2}')
+            .map((text) => ({ text, type: 'application/json' })),
+        },
+        {
+          weight: 1,
+          arbitrary: fc
+            .tuple(
+              fc.string({ maxLength: 50 }),
+              fc.constantFrom(
+                'text/plain',
+                'application/x-www-form-urlencoded',
+                'multipart/form-data; boundary=x',
+                'application/json; charset=latin1',
+                'image/jpeg',
+              ),
+            )
+            .map(([text, type]) => ({ text, type })),
+        },
       );
   // Present now and then: a header that refuses every request (an Origin not allowed) would
   // keep the fuzz from ever reaching validation and the handlers.
-  const sometimes = <T>(arbitrary: fc.Arbitrary<T>, weight: number) => fc.oneof({ weight: 10 - weight, arbitrary: fc.constant(undefined) }, { weight, arbitrary });
+  const sometimes = <T>(arbitrary: fc.Arbitrary<T>, weight: number) =>
+    fc.oneof({ weight: 10 - weight, arbitrary: fc.constant(undefined) }, { weight, arbitrary });
   const headers = fc.record({
-    creds: fc.oneof({ weight: 5, arbitrary: fc.constant('admin') }, { weight: 1, arbitrary: fc.constantFrom('citizen', 'publishable', 'none', 'garbage', 'operator') }),
+    creds: fc.oneof(
+      { weight: 5, arbitrary: fc.constant('admin') },
+      { weight: 1, arbitrary: fc.constantFrom('citizen', 'publishable', 'none', 'garbage', 'operator') },
+    ),
     idempotency: sometimes(fc.oneof(hostileText, fc.uuid()), 3),
     lastEventId: sometimes(hostileText, 2),
     origin: sometimes(fc.constantFrom('https://evil.example', 'null', 'http://127.0.0.1'), 1),
   });
   return fc.tuple(fc.tuple(...pathParams.map((p) => segment(p.name))), query, body, headers).map(([segments, [pairs, extra], bodyParts, h]) => {
     let path = template;
-    pathParams.forEach((p, i) => (path = path.replace(`{${p.name}}`, segments[i]!)));
+    for (const [i, p] of pathParams.entries()) path = path.replace(`{${p.name}}`, segments[i]!);
     const search = new URLSearchParams();
     for (const [name, value] of pairs) search.append(name, value);
     if (extra) search.append(extra[0], extra[1]);
@@ -184,7 +238,9 @@ async function goodClientServed(): Promise<void> {
 
 describe('HTTP fuzz', () => {
   it('every route of the OpenAPI document, with hostile input', { timeout: BUDGET_MS + 120_000 }, async () => {
-    const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ path, method: method.toUpperCase(), op })));
+    const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({ path, method: method.toUpperCase(), op })),
+    );
     expect(operations.length).toBeGreaterThan(60);
     const perOperation = Math.floor((BUDGET_MS * 0.8) / operations.length);
     for (const { path, method, op } of operations) {
@@ -203,8 +259,28 @@ describe('HTTP fuzz', () => {
 
   it('Open311, with hostile parameters and forms, answering in its own error format', { timeout: BUDGET_MS + 60_000 }, async () => {
     await gw.services.tenants.updatePolicy(gw.tenant.id, { publicReads: true });
-    const param = fc.oneof(hostileText, fc.constantFrom('', ' ', 'json', gw.tenant.code, 'sanitation.bin_overflow', 'open, CLOSED', '2026-11-22T09:00:00 08:00', '23.1', '0'));
-    const names = ['jurisdiction_id', 'service_code', 'status', 'start_date', 'end_date', 'service_request_id', 'lat', 'long', 'api_key', 'description', 'media_url', 'address_string', 'first_name', 'email', 'account_id', 'attribute[x]'];
+    const param = fc.oneof(
+      hostileText,
+      fc.constantFrom('', ' ', 'json', gw.tenant.code, 'sanitation.bin_overflow', 'open, CLOSED', '2026-11-22T09:00:00 08:00', '23.1', '0'),
+    );
+    const names = [
+      'jurisdiction_id',
+      'service_code',
+      'status',
+      'start_date',
+      'end_date',
+      'service_request_id',
+      'lat',
+      'long',
+      'api_key',
+      'description',
+      'media_url',
+      'address_string',
+      'first_name',
+      'email',
+      'account_id',
+      'attribute[x]',
+    ];
     const pairs = fc.array(fc.tuple(fc.constantFrom(...names), param), { maxLength: 8 });
     const calls = ['/discovery', '/services', '/services/{x}', '/requests', '/requests/{x}', '/tokens/{x}'];
     const template = fc.constantFrom(...calls.map((c) => `${c}.json`), ...calls.map((c) => `${c}.xml`), '/services.yaml', '/nowhere');
@@ -218,7 +294,10 @@ describe('HTTP fuzz', () => {
       } else if ([...search].length > 0) sent.path += `?${search.toString()}`;
       return sent;
     });
-    await fc.assert(fc.asyncProperty(request, (r) => judge(r, 'open311')), { numRuns: 400, interruptAfterTimeLimit: BUDGET_MS / 4, markInterruptAsFailure: false });
+    await fc.assert(
+      fc.asyncProperty(request, (r) => judge(r, 'open311')),
+      { numRuns: 400, interruptAfterTimeLimit: BUDGET_MS / 4, markInterruptAsFailure: false },
+    );
     await goodClientServed();
   });
 });

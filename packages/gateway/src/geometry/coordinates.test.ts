@@ -31,7 +31,16 @@ const clients: MqttClient[] = [];
 beforeAll(async () => {
   gw = await startTestGateway({ arrivalEnterMeters: 30, arrivalExitMeters: 60, arrivalDwellSeconds: 0 }, { telemetry: true });
   // A zone drawn in WGS-84: about 220 m either side of the site, so a point 600 m off lands outside it.
-  const zone = await api(gw.url, 'POST', '/v1/zones', { auth: gw.tenant.secretKey, body: { id: 'tianhe-bus-stop', name: 'Bus stop', type: 'grid', geometry: { type: 'Polygon', coordinates: square(SITE, 0.002) }, routes: [{ categories: ['sanitation.*'], unitId: 'sanitation' }] } });
+  const zone = await api(gw.url, 'POST', '/v1/zones', {
+    auth: gw.tenant.secretKey,
+    body: {
+      id: 'tianhe-bus-stop',
+      name: 'Bus stop',
+      type: 'grid',
+      geometry: { type: 'Polygon', coordinates: square(SITE, 0.002) },
+      routes: [{ categories: ['sanitation.*'], unitId: 'sanitation' }],
+    },
+  });
   expect(zone.status, JSON.stringify(zone.body)).toBe(201);
 });
 afterAll(async () => {
@@ -39,7 +48,8 @@ afterAll(async () => {
   await gw?.close();
 });
 
-const report = (location: Record<string, unknown>, extra: Record<string, unknown> = {}, auth = gw.tenant.secretKey) => api(gw.url, 'POST', '/v1/tickets', { auth, body: { ...BIN_REPORT, location, ...extra } });
+const report = (location: Record<string, unknown>, extra: Record<string, unknown> = {}, auth = gw.tenant.secretKey) =>
+  api(gw.url, 'POST', '/v1/tickets', { auth, body: { ...BIN_REPORT, location, ...extra } });
 
 describe('points from Chinese maps', () => {
   it('a GCJ-02 and a BD-09 report of the same spot land in the WGS-84 zone, go to its unit and find each other', async () => {
@@ -83,7 +93,17 @@ describe('points from Chinese maps', () => {
   it('a zone drawn in GCJ-02 holds the WGS-84 points it should, and is shown back as drawn', async () => {
     const center = { lat: 23.2, lon: 113.3 };
     const drawn = square(as(center, 'GCJ02'), 0.001);
-    const created = await api(gw.url, 'POST', '/v1/zones', { auth: gw.tenant.secretKey, body: { id: 'gcj-drawn', name: 'Drawn on AMap', type: 'grid', crs: 'gcj02', geometry: { type: 'Polygon', coordinates: drawn }, routes: [{ categories: ['*'], unitId: 'municipal' }] } });
+    const created = await api(gw.url, 'POST', '/v1/zones', {
+      auth: gw.tenant.secretKey,
+      body: {
+        id: 'gcj-drawn',
+        name: 'Drawn on AMap',
+        type: 'grid',
+        crs: 'gcj02',
+        geometry: { type: 'Polygon', coordinates: drawn },
+        routes: [{ categories: ['*'], unitId: 'municipal' }],
+      },
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect(created.body.drawnIn).toBe('gcj02');
     // A WGS-84 report at the centre is inside; at the GCJ-02 numbers taken as WGS-84 it would not be.
@@ -91,7 +111,8 @@ describe('points from Chinese maps', () => {
     expect(inside.status, JSON.stringify(inside.body)).toBe(201);
     expect(inside.body.unitId).toBe('municipal');
     const shown = await api(gw.url, 'GET', '/v1/zones/gcj-drawn?crs=gcj02', { auth: gw.tenant.secretKey });
-    for (const [i, [lon, lat]] of shown.body.geometry.coordinates[0].entries()) expect(distanceMeters({ lat, lon }, { lat: drawn[0]![i]![1], lon: drawn[0]![i]![0] })).toBeLessThan(2);
+    for (const [i, [lon, lat]] of shown.body.geometry.coordinates[0].entries())
+      expect(distanceMeters({ lat, lon }, { lat: drawn[0]![i]![1], lon: drawn[0]![i]![0] })).toBeLessThan(2);
     const stored = await api(gw.url, 'GET', '/v1/zones/gcj-drawn', { auth: gw.tenant.secretKey });
     const [lon0, lat0] = stored.body.geometry.coordinates[0][0];
     expect(distanceMeters({ lat: lat0, lon: lon0 }, { lat: center.lat - 0.001, lon: center.lon - 0.001 })).toBeLessThan(150);
@@ -105,7 +126,10 @@ describe('points from Chinese maps', () => {
     const rotated = await api(gw.url, 'POST', '/v1/keys/rotate', { auth: gw.tenant.secretKey, body: { kind: 'publishable', defaultCrs: 'gcj02' } });
     expect(rotated.status, JSON.stringify(rotated.body)).toBe(200);
     await api(gw.url, 'PATCH', '/v1/tenant/policy', { auth: gw.tenant.secretKey, body: { allowedOrigins: [] } });
-    const viaKey = await api(gw.url, 'POST', '/v1/tickets', { key: rotated.body.key, body: { ...BIN_REPORT, category: 'sanitation.bulky_waste', location: gcj } });
+    const viaKey = await api(gw.url, 'POST', '/v1/tickets', {
+      key: rotated.body.key,
+      body: { ...BIN_REPORT, category: 'sanitation.bulky_waste', location: gcj },
+    });
     expect(viaKey.status, JSON.stringify(viaKey.body)).toBe(201);
     expect(distanceMeters(viaKey.body.location, SITE)).toBeLessThan(2);
     // The tenant's default applies to points that do not say, from callers whose key does not.
@@ -114,27 +138,53 @@ describe('points from Chinese maps', () => {
     const viaTenant = await report(bd, { category: 'sanitation.construction_waste' });
     expect(distanceMeters(viaTenant.body.location, SITE)).toBeLessThan(2);
     // Hotline rows name theirs (or take the tenant's).
-    const hotline = await api(gw.url, 'POST', '/v1/intake/hotline', { auth: gw.tenant.secretKey, body: { records: [{ source: '12345', externalId: 'H-CRS-1', category: 'sanitation.public_toilet', description: 'Dirty toilet', ...gcj, crs: 'gcj02' }] } });
+    const hotline = await api(gw.url, 'POST', '/v1/intake/hotline', {
+      auth: gw.tenant.secretKey,
+      body: { records: [{ source: '12345', externalId: 'H-CRS-1', category: 'sanitation.public_toilet', description: 'Dirty toilet', ...gcj, crs: 'gcj02' }] },
+    });
     expect(hotline.status, JSON.stringify(hotline.body)).toBe(200);
     expect(hotline.body.created, JSON.stringify(hotline.body)).toHaveLength(1);
     const imported = await api(gw.url, 'GET', `/v1/tickets/${hotline.body.created[0].id}`, { auth: gw.tenant.secretKey });
     expect(distanceMeters(imported.body.location, SITE)).toBeLessThan(2);
     await api(gw.url, 'PATCH', '/v1/tenant/policy', { auth: gw.tenant.secretKey, body: { defaultCrs: 'wgs84' } });
     // Open311 is WGS-84 by its spec, whatever the tenant's default; crs= says otherwise.
-    const form = new URLSearchParams({ jurisdiction_id: gw.tenant.code, api_key: gw.tenant.secretKey, service_code: 'sanitation.dead_animal', lat: String(gcj.lat), long: String(gcj.lon), crs: 'gcj02', description: 'Dead bird' });
-    const posted = await fetch(`${gw.url}/open311/v2/requests.json`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+    const form = new URLSearchParams({
+      jurisdiction_id: gw.tenant.code,
+      api_key: gw.tenant.secretKey,
+      service_code: 'sanitation.dead_animal',
+      lat: String(gcj.lat),
+      long: String(gcj.lon),
+      crs: 'gcj02',
+      description: 'Dead bird',
+    });
+    const posted = await fetch(`${gw.url}/open311/v2/requests.json`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form,
+    });
     expect(posted.status, await posted.clone().text()).toBe(200);
     const [{ service_request_id: id }] = (await posted.json()) as [{ service_request_id: string }];
     const open311Ticket = await api(gw.url, 'GET', `/v1/tickets/by-number/${id}`, { auth: gw.tenant.secretKey });
     expect(distanceMeters(open311Ticket.body.location, SITE)).toBeLessThan(2);
-    const bad = await fetch(`${gw.url}/open311/v2/requests.json`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...Object.fromEntries(form), crs: 'mars' }) });
+    const bad = await fetch(`${gw.url}/open311/v2/requests.json`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ ...Object.fromEntries(form), crs: 'mars' }),
+    });
     expect(bad.status).toBe(400);
   });
 
   it('a badge that reports GCJ-02 arrives on site', async () => {
-    const registered = await api(gw.url, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name: 'WeChat badge', staffId: 'w-2', unitId: 'sanitation', crs: 'gcj02' } });
+    const registered = await api(gw.url, 'POST', '/v1/devices', {
+      auth: gw.tenant.secretKey,
+      body: { kind: 'badge', name: 'WeChat badge', staffId: 'w-2', unitId: 'sanitation', crs: 'gcj02' },
+    });
     expect(registered.status).toBe(201);
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, { username: registered.body.credential.username, password: registered.body.credential.password, reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, {
+      username: registered.body.credential.username,
+      password: registered.body.credential.password,
+      reconnectPeriod: 0,
+    });
     clients.push(client);
     const dispatcher = await gw.tenant.token('d', 'dispatcher');
     const worker = await gw.tenant.token('w-2', 'worker', { unitId: 'sanitation' });
@@ -145,7 +195,9 @@ describe('points from Chinese maps', () => {
     const here = as(SITE, 'GCJ02');
     const t0 = Date.now() - 10_000;
     for (const i of [0, 1]) {
-      await client.publishAsync(nativeTopic(gw.tenant.id, 'badge', registered.body.device.id, 'position'), JSON.stringify({ ts: t0 + i * 5000, ...here }), { qos: 1 });
+      await client.publishAsync(nativeTopic(gw.tenant.id, 'badge', registered.body.device.id, 'position'), JSON.stringify({ ts: t0 + i * 5000, ...here }), {
+        qos: 1,
+      });
     }
     await gw.telemetry!.settled();
     expect((await api(gw.url, 'GET', `/v1/tickets/${ticket.body.id}`, { auth: gw.tenant.secretKey })).body.status).toBe('on_site');

@@ -28,7 +28,11 @@ describe('coordinate systems', () => {
   });
 
   it('leaves points outside China as they are, as GCJ-02 itself does', () => {
-    for (const point of [{ lat: 51.5074, lon: -0.1278 }, { lat: -33.8688, lon: 151.2093 }, { lat: 40.7128, lon: -74.006 }]) {
+    for (const point of [
+      { lat: 51.5074, lon: -0.1278 },
+      { lat: -33.8688, lon: 151.2093 },
+      { lat: 40.7128, lon: -74.006 },
+    ]) {
       for (const crs of ['gcj02', 'bd09'] as const) {
         expect(fromWgs84(point.lat, point.lon, crs)).toEqual(point);
         expect(toWgs84(point.lat, point.lon, crs)).toEqual(point);
@@ -36,9 +40,16 @@ describe('coordinate systems', () => {
     }
   });
 
-  it('ends on points at the edge of the China box, where gcoord\'s own inverse never returns', () => {
+  it("ends on points at the edge of the China box, where gcoord's own inverse never returns", () => {
     // gcoord's GCJ02ToWGS84 loops forever on [72.004, 30]: ours caps its steps.
-    for (const [lon, lat] of [[72.004, 30], [72.0039, 30], [137.8347, 40], [100, 55.8271], [100, 0.8293], [137.83, 55.82]] as const) {
+    for (const [lon, lat] of [
+      [72.004, 30],
+      [72.0039, 30],
+      [137.8347, 40],
+      [100, 55.8271],
+      [100, 0.8293],
+      [137.83, 55.82],
+    ] as const) {
       for (const crs of ['gcj02', 'bd09'] as const) {
         const back = toWgs84(lat, lon, crs);
         expect(Number.isFinite(back.lat) && Number.isFinite(back.lon)).toBe(true);

@@ -12,7 +12,11 @@ function mapShape<G extends ZoneShape>(geometry: G, convert: (lat: number, lon: 
       const p = convert(lat, lon);
       return [p.lon, p.lat];
     });
-  return (geometry.type === 'Polygon' ? { type: 'Polygon', coordinates: geometry.coordinates.map(ring) } : { type: 'MultiPolygon', coordinates: geometry.coordinates.map((polygon) => polygon.map(ring)) }) as G;
+  return (
+    geometry.type === 'Polygon'
+      ? { type: 'Polygon', coordinates: geometry.coordinates.map(ring) }
+      : { type: 'MultiPolygon', coordinates: geometry.coordinates.map((polygon) => polygon.map(ring)) }
+  ) as G;
 }
 
 /** A zone outline drawn in `crs` brought to WGS-84, vertex by vertex (a ring stays closed: equal points map to equal points). */

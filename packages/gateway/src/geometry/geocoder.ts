@@ -24,29 +24,36 @@ async function getJson(url: URL, signal: AbortSignal, headers: Record<string, st
  * in, `display_name` out; `error` ("Unable to geocode") where it knows nothing. Its usage policy
  * wants an identifying User-Agent, which this sends, and caching, which the caller does.
  */
-const nominatim = (base: string): Lookup => async (lat, lon, language, signal) => {
-  const url = new URL('reverse', base.endsWith('/') ? base : `${base}/`);
-  url.search = new URLSearchParams({ format: 'jsonv2', lat: String(lat), lon: String(lon), zoom: '18', 'accept-language': language }).toString();
-  const body = (await getJson(url, signal, { 'user-agent': 'CivicLoop gateway (https://github.com/civicloop)' })) as { display_name?: unknown; error?: unknown };
-  if (typeof body.display_name === 'string' && body.display_name) return body.display_name;
-  if (body.error !== undefined) return undefined;
-  throw new ProviderRefused('answered without display_name or error');
-};
+const nominatim =
+  (base: string): Lookup =>
+  async (lat, lon, language, signal) => {
+    const url = new URL('reverse', base.endsWith('/') ? base : `${base}/`);
+    url.search = new URLSearchParams({ format: 'jsonv2', lat: String(lat), lon: String(lon), zoom: '18', 'accept-language': language }).toString();
+    const body = (await getJson(url, signal, { 'user-agent': 'CivicLoop gateway (https://github.com/civicloop)' })) as {
+      display_name?: unknown;
+      error?: unknown;
+    };
+    if (typeof body.display_name === 'string' && body.display_name) return body.display_name;
+    if (body.error !== undefined) return undefined;
+    throw new ProviderRefused('answered without display_name or error');
+  };
 
 /**
  * AMap's reverse geocoding web service (https://lbs.amap.com/api/webservice/guide/api/georegeo):
  * GCJ-02 "lon,lat" in, `regeocode.formatted_address` out (an empty array where it knows nothing);
  * `status` "0" with `info` when it refuses (a bad key, a spent quota). It answers in Chinese.
  */
-const amap = (base: string, key: string): Lookup => async (lat, lon, _language, signal) => {
-  const gcj = fromWgs84(lat, lon, 'gcj02');
-  const url = new URL('v3/geocode/regeo', base.endsWith('/') ? base : `${base}/`);
-  url.search = new URLSearchParams({ key, location: `${gcj.lon.toFixed(6)},${gcj.lat.toFixed(6)}`, extensions: 'base', output: 'JSON' }).toString();
-  const body = (await getJson(url, signal)) as { status?: unknown; info?: unknown; regeocode?: { formatted_address?: unknown } };
-  if (body.status !== '1') throw new ProviderRefused(`refused: ${typeof body.info === 'string' ? body.info : 'status ' + String(body.status)}`);
-  const address = body.regeocode?.formatted_address;
-  return typeof address === 'string' && address ? address : undefined;
-};
+const amap =
+  (base: string, key: string): Lookup =>
+  async (lat, lon, _language, signal) => {
+    const gcj = fromWgs84(lat, lon, 'gcj02');
+    const url = new URL('v3/geocode/regeo', base.endsWith('/') ? base : `${base}/`);
+    url.search = new URLSearchParams({ key, location: `${gcj.lon.toFixed(6)},${gcj.lat.toFixed(6)}`, extensions: 'base', output: 'JSON' }).toString();
+    const body = (await getJson(url, signal)) as { status?: unknown; info?: unknown; regeocode?: { formatted_address?: unknown } };
+    if (body.status !== '1') throw new ProviderRefused(`refused: ${typeof body.info === 'string' ? body.info : `status ${String(body.status)}`}`);
+    const address = body.regeocode?.formatted_address;
+    return typeof address === 'string' && address ? address : undefined;
+  };
 
 /** The GEOCODER* settings (docs/configuration.md). */
 export interface GeocoderSettings {
@@ -65,7 +72,10 @@ export interface GeocoderSettings {
 export class Geocoder {
   private readonly lookup: Lookup | undefined;
 
-  constructor(private readonly config: GeocoderSettings, private readonly redis: Redis | Cluster) {
+  constructor(
+    private readonly config: GeocoderSettings,
+    private readonly redis: Redis | Cluster,
+  ) {
     if (config.geocoder === 'nominatim') this.lookup = nominatim(config.geocoderUrl ?? DEFAULT_URL.nominatim);
     // loadConfig has made sure AMap has its key.
     if (config.geocoder === 'amap') this.lookup = amap(config.geocoderUrl ?? DEFAULT_URL.amap, config.geocoderKey ?? '');
@@ -73,7 +83,8 @@ export class Geocoder {
 
   /** The address at a WGS-84 point, or null where the provider knows none. */
   async reverse(lat: number, lon: number, language: AddressLanguage): Promise<string | null> {
-    if (!this.lookup) throw new CivicLoopError('CL_ERR_GEOCODER_OFF', 'No geocoder is configured (GEOCODER=none); set GEOCODER to nominatim or amap to look addresses up.');
+    if (!this.lookup)
+      throw new CivicLoopError('CL_ERR_GEOCODER_OFF', 'No geocoder is configured (GEOCODER=none); set GEOCODER to nominatim or amap to look addresses up.');
     const key = globalKeys.geocoded(this.config.geocoder, language, lat.toFixed(4), lon.toFixed(4));
     if (this.config.geocoderCacheSeconds > 0) {
       const kept = await this.redis.get(key);
@@ -84,7 +95,12 @@ export class Geocoder {
     try {
       address = await this.lookup(lat, lon, language, AbortSignal.timeout(this.config.geocoderTimeoutMs));
     } catch (error) {
-      const why = error instanceof ProviderRefused ? error.message : error instanceof Error && error.name === 'TimeoutError' ? `did not answer within GEOCODER_TIMEOUT_MS (${this.config.geocoderTimeoutMs} ms)` : `could not be reached (${error instanceof Error ? error.message : String(error)})`;
+      const why =
+        error instanceof ProviderRefused
+          ? error.message
+          : error instanceof Error && error.name === 'TimeoutError'
+            ? `did not answer within GEOCODER_TIMEOUT_MS (${this.config.geocoderTimeoutMs} ms)`
+            : `could not be reached (${error instanceof Error ? error.message : String(error)})`;
       throw new CivicLoopError('CL_ERR_GEOCODER_UNAVAILABLE', `The geocoder (GEOCODER=${this.config.geocoder}) ${why}; try again later, or type the address.`);
     }
     if (this.config.geocoderCacheSeconds > 0) await this.redis.set(key, JSON.stringify(address ?? null), 'EX', this.config.geocoderCacheSeconds);

@@ -14,7 +14,10 @@ export function defaultCrsFor(principal: Pick<Principal, 'crs'> | undefined, pol
  * duplicates, black spots, arrival, nearest worker), and the point as received when it was in
  * another system: what the reporter's map showed.
  */
-export function placeLocation<L extends { lat: number; lon: number; crs?: CrsName | undefined }>(location: L, fallback: CrsName): { location: Omit<L, 'crs'>; received?: ReceivedPoint } {
+export function placeLocation<L extends { lat: number; lon: number; crs?: CrsName | undefined }>(
+  location: L,
+  fallback: CrsName,
+): { location: Omit<L, 'crs'>; received?: ReceivedPoint } {
   const { crs: given, ...rest } = location;
   const crs = given ?? fallback;
   if (crs === 'wgs84') return { location: rest };

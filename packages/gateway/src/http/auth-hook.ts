@@ -14,8 +14,16 @@ function sameSecret(a: string, b: string): boolean {
 
 /** The routes a fixed token opens, the setting it comes from, and what to say when it is unset or wrong. */
 const FIXED_TOKENS = {
-  operator: { setting: 'operatorToken', disabled: 'CL_ERR_OPERATOR_DISABLED', wrong: 'Tenant administration needs Authorization: Bearer <CIVICLOOP_OPERATOR_TOKEN>.' },
-  broker: { setting: 'brokerHookToken', disabled: 'CL_ERR_BROKER_HOOKS_DISABLED', wrong: "The broker hooks need Authorization: Bearer <BROKER_HOOK_TOKEN>; set that header in the broker's HTTP authentication and authorization settings." },
+  operator: {
+    setting: 'operatorToken',
+    disabled: 'CL_ERR_OPERATOR_DISABLED',
+    wrong: 'Tenant administration needs Authorization: Bearer <CIVICLOOP_OPERATOR_TOKEN>.',
+  },
+  broker: {
+    setting: 'brokerHookToken',
+    disabled: 'CL_ERR_BROKER_HOOKS_DISABLED',
+    wrong: "The broker hooks need Authorization: Bearer <BROKER_HOOK_TOKEN>; set that header in the broker's HTTP authentication and authorization settings.",
+  },
 } as const;
 
 function checkFixedToken(kind: keyof typeof FIXED_TOKENS, authorization: string | undefined, services: Services): void {
@@ -55,7 +63,12 @@ export function installAuth(app: FastifyInstance, services: Services): void {
     );
     request.principal = principal;
     // Counted before the role check, so refused requests count too.
-    limiter.check(principal.role === 'service' || principal.role === 'partner' || principal.role === 'public' ? `${principal.tenantId}:${principal.role}:${request.headers.authorization ?? request.headers['x-civicloop-key']}` : `${principal.tenantId}:${principal.sub}`, request.ip);
+    limiter.check(
+      principal.role === 'service' || principal.role === 'partner' || principal.role === 'public'
+        ? `${principal.tenantId}:${principal.role}:${request.headers.authorization ?? request.headers['x-civicloop-key']}`
+        : `${principal.tenantId}:${principal.sub}`,
+      request.ip,
+    );
     requireRole(principal, access.roles);
     await checkOrigin(request, reply, services);
   });

@@ -28,7 +28,10 @@ export async function authenticate(credentials: Credentials, tenants: TenantStor
   }
   const keyPrincipal = publishable ? await principalForKey(publishable, tenants) : undefined;
   if (keyPrincipal && keyPrincipal.via !== 'publishable_key') {
-    throw new CivicLoopError('CL_ERR_INVALID_KEY', 'X-CivicLoop-Key takes the publishable key only; send the secret key as Authorization: Bearer, and only from servers.');
+    throw new CivicLoopError(
+      'CL_ERR_INVALID_KEY',
+      'X-CivicLoop-Key takes the publishable key only; send the secret key as Authorization: Bearer, and only from servers.',
+    );
   }
   if (!bearer) {
     if (keyPrincipal) return keyPrincipal;
@@ -40,7 +43,11 @@ export async function authenticate(credentials: Credentials, tenants: TenantStor
   }
   // A page showing one partner's publishable key speaks for that partner's residents only.
   if (keyPrincipal && keyPrincipal.partnerId !== principal.partnerId) {
-    throw invalidToken(keyPrincipal.partnerId ? "it was not signed with the secret key of the partner whose publishable key came with it" : "it was signed by a partner, but the publishable key is the tenant's; send the partner's publishable key");
+    throw invalidToken(
+      keyPrincipal.partnerId
+        ? 'it was not signed with the secret key of the partner whose publishable key came with it'
+        : "it was signed by a partner, but the publishable key is the tenant's; send the partner's publishable key",
+    );
   }
   return principal;
 }
@@ -88,11 +95,17 @@ async function principalForToken(token: string, tenants: TenantStore, tokenMaxTt
   // The gateway's own anonymous-resident tokens are the one exception, and say so.
   if (reserved && !(payload.sub.startsWith('anon:') && payload.anon === true)) throw invalidToken(reserved);
   if (payload.exp - payload.iat > tokenMaxTtlSeconds) {
-    throw new CivicLoopError('CL_ERR_TOKEN_TOO_LONG_LIVED', `The token lives ${payload.exp - payload.iat} s; the gateway accepts at most ${tokenMaxTtlSeconds} s (TOKEN_MAX_TTL_SECONDS).`);
+    throw new CivicLoopError(
+      'CL_ERR_TOKEN_TOO_LONG_LIVED',
+      `The token lives ${payload.exp - payload.iat} s; the gateway accepts at most ${tokenMaxTtlSeconds} s (TOKEN_MAX_TTL_SECONDS).`,
+    );
   }
   const partnerId = context.partnerOfKid.get(kid);
   if (partnerId && payload.role !== 'citizen') {
-    throw new CivicLoopError('CL_ERR_PARTNER_SCOPE', `A partner's secret key signs resident tokens (role citizen) only, not ${payload.role}; staff tokens are signed with the tenant's secret key.`);
+    throw new CivicLoopError(
+      'CL_ERR_PARTNER_SCOPE',
+      `A partner's secret key signs resident tokens (role citizen) only, not ${payload.role}; staff tokens are signed with the tenant's secret key.`,
+    );
   }
   // A partner's residents live in its namespace: two platforms' "flat-1201" are two people.
   const sub = partnerId ? residentOfPartner(partnerId, payload.sub) : payload.sub;

@@ -83,7 +83,9 @@ describe('bad input is refused with a CL_ERR code and writes nothing', () => {
   });
 
   it('dispatch to a unit that does not exist, or to someone outside the unit', async () => {
-    await refusedUnchanged('CL_ERR_UNKNOWN_UNIT', 422, () => api(gw.url, 'POST', `/v1/tickets/${reportedId}/dispatch`, { auth: dispatcher, body: { unitId: 'nope' } }));
+    await refusedUnchanged('CL_ERR_UNKNOWN_UNIT', 422, () =>
+      api(gw.url, 'POST', `/v1/tickets/${reportedId}/dispatch`, { auth: dispatcher, body: { unitId: 'nope' } }),
+    );
     await refusedUnchanged('CL_ERR_STAFF_NOT_IN_UNIT', 422, () =>
       api(gw.url, 'POST', `/v1/tickets/${reportedId}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation', assigneeId: 'w-3' } }),
     );

@@ -10,8 +10,11 @@ afterAll(async () => gw?.close());
 const PORTAL = 'https://portal.example.org';
 
 describe('CORS', () => {
-  it('answers preflights, and lets a page call only from the tenant\'s allowed origins', async () => {
-    const preflight = await fetch(`${gw.url}/v1/tickets`, { method: 'OPTIONS', headers: { origin: PORTAL, 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-civicloop-key, content-type' } });
+  it("answers preflights, and lets a page call only from the tenant's allowed origins", async () => {
+    const preflight = await fetch(`${gw.url}/v1/tickets`, {
+      method: 'OPTIONS',
+      headers: { origin: PORTAL, 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-civicloop-key, content-type' },
+    });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe(PORTAL);
     expect(preflight.headers.get('access-control-allow-headers')).toContain('x-civicloop-key');
@@ -33,7 +36,10 @@ describe('CORS', () => {
 
     // The event stream is written past fastify's reply; it must carry the CORS headers all the same.
     const controller = new AbortController();
-    const stream = await fetch(`${gw.url}/v1/events`, { headers: { authorization: `Bearer ${gw.tenant.secretKey}`, origin: PORTAL, accept: 'text/event-stream' }, signal: controller.signal });
+    const stream = await fetch(`${gw.url}/v1/events`, {
+      headers: { authorization: `Bearer ${gw.tenant.secretKey}`, origin: PORTAL, accept: 'text/event-stream' },
+      signal: controller.signal,
+    });
     expect(stream.headers.get('content-type')).toContain('text/event-stream');
     expect(stream.headers.get('access-control-allow-origin')).toBe(PORTAL);
     controller.abort();

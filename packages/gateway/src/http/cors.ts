@@ -84,7 +84,10 @@ export async function checkOrigin(request: FastifyRequest, reply: FastifyReply, 
   const context = await services.tenants.context(request.principal.tenantId);
   const allowed = context?.tenant.policy.allowedOrigins ?? [];
   if (!allowed.includes(origin)) {
-    throw new CivicLoopError('CL_ERR_ORIGIN_NOT_ALLOWED', `Origin ${origin} is not among this tenant's allowed origins; add it with PATCH /v1/tenant/policy { allowedOrigins }.`);
+    throw new CivicLoopError(
+      'CL_ERR_ORIGIN_NOT_ALLOWED',
+      `Origin ${origin} is not among this tenant's allowed origins; add it with PATCH /v1/tenant/policy { allowedOrigins }.`,
+    );
   }
   allow(reply, origin);
 }

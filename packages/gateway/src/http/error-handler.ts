@@ -22,7 +22,10 @@ function describeValidation(error: FastifyError): CivicLoopError {
     return { path: base || '/', message: v.message ?? 'is invalid' };
   });
   const part = error.validationContext ?? 'body';
-  const summary = issues.slice(0, 5).map((i) => `${part}${i.path} ${i.message}`).join('; ');
+  const summary = issues
+    .slice(0, 5)
+    .map((i) => `${part}${i.path} ${i.message}`)
+    .join('; ');
   return new CivicLoopError('CL_ERR_VALIDATION', `Invalid request: ${summary}.`, { part, issues });
 }
 
@@ -58,7 +61,13 @@ export function toCivicLoopError(error: FastifyError | Error): CivicLoopError {
 /** The Retry-After a catalogue error asks for, if any. */
 export function retryAfterOf(error: CivicLoopError): string | undefined {
   if (error.code === 'CL_ERR_RATE_LIMITED') return String((error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds ?? 60);
-  if (error.code === 'CL_ERR_UNAVAILABLE' || error.code === 'CL_ERR_SHUTTING_DOWN' || error.code === 'CL_ERR_NOT_REPLICATED' || error.code === 'CL_ERR_BROKER_UNAVAILABLE') return String(UNAVAILABLE_RETRY_AFTER_SECONDS);
+  if (
+    error.code === 'CL_ERR_UNAVAILABLE' ||
+    error.code === 'CL_ERR_SHUTTING_DOWN' ||
+    error.code === 'CL_ERR_NOT_REPLICATED' ||
+    error.code === 'CL_ERR_BROKER_UNAVAILABLE'
+  )
+    return String(UNAVAILABLE_RETRY_AFTER_SECONDS);
   return undefined;
 }
 
@@ -68,7 +77,9 @@ export async function limitedAfterFailure(services: Services, request: FastifyRe
     request.log.warn({ err: error }, 'could not count a failed authentication');
     return undefined;
   });
-  return wait === undefined ? failure : new CivicLoopError('CL_ERR_RATE_LIMITED', `Too many failed authentications from this address; wait ${wait} s.`, { retryAfterSeconds: wait });
+  return wait === undefined
+    ? failure
+    : new CivicLoopError('CL_ERR_RATE_LIMITED', `Too many failed authentications from this address; wait ${wait} s.`, { retryAfterSeconds: wait });
 }
 
 /** Sends a catalogue error as `{ error }`, with Retry-After where it applies. */
@@ -89,7 +100,13 @@ export function installErrorHandling(app: FastifyInstance, services: Services): 
     }
     return sendError(request, reply, mapped);
   });
-  app.setNotFoundHandler((request, reply) => sendError(request, reply, new CivicLoopError('CL_ERR_ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.slice(0, 200)}; see GET /v1/openapi.json.`)));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      request,
+      reply,
+      new CivicLoopError('CL_ERR_ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.slice(0, 200)}; see GET /v1/openapi.json.`),
+    ),
+  );
 }
 
 /**
@@ -100,7 +117,10 @@ export function installErrorHandling(app: FastifyInstance, services: Services): 
  */
 export type PrefixErrorSender = (error: CivicLoopError, request: FastifyRequest, reply: FastifyReply) => unknown;
 
-export function frameworkErrors(services: () => Services | undefined, byPrefix: Readonly<Record<string, PrefixErrorSender>> = {}): NonNullable<FastifyServerOptions['frameworkErrors']> {
+export function frameworkErrors(
+  services: () => Services | undefined,
+  byPrefix: Readonly<Record<string, PrefixErrorSender>> = {},
+): NonNullable<FastifyServerOptions['frameworkErrors']> {
   return (error, request, reply) => {
     const mapped = toCivicLoopError(error as FastifyError);
     const send = () => {
@@ -129,5 +149,7 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
     : new CivicLoopError('CL_ERR_VALIDATION', 'The request is not valid HTTP/1.1.');
   const status = tooLarge ? 431 : 400;
   const body = JSON.stringify({ error: refusal.toBody() });
-  socket.end(`HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -11,7 +11,7 @@ afterAll(async () => gw?.close());
 const PORTAL = 'https://portal.example.org';
 
 describe('error responses a browser can read', () => {
-  it('lets an allowed page read every error: 401, 403, 404, 429, fastify\'s own, each with a CL_ERR code', async () => {
+  it("lets an allowed page read every error: 401, 403, 404, 429, fastify's own, each with a CL_ERR code", async () => {
     const tenant = await gw.createTenant('E');
     await gw.services.tenants.updatePolicy(tenant.id, { allowedOrigins: [PORTAL] });
     const fromPortal = { origin: PORTAL };
@@ -23,13 +23,38 @@ describe('error responses a browser can read', () => {
     const cases: [string, Promise<{ status: number; headers: Headers; body: any }>, number, string][] = [
       ['no credentials', api(gw.url, 'GET', '/v1/tickets', { headers: fromPortal }), 401, 'CL_ERR_UNAUTHENTICATED'],
       ['an unknown key of the tenant', api(gw.url, 'GET', '/v1/tickets', { key: `cl_pk_${tenant.id}.nope`, headers: fromPortal }), 401, 'CL_ERR_INVALID_KEY'],
-      ['a token altered after signing', api(gw.url, 'GET', '/v1/tickets', { auth: tampered, key: tenant.publishableKey, headers: fromPortal }), 401, 'CL_ERR_TOKEN_INVALID'],
+      [
+        'a token altered after signing',
+        api(gw.url, 'GET', '/v1/tickets', { auth: tampered, key: tenant.publishableKey, headers: fromPortal }),
+        401,
+        'CL_ERR_TOKEN_INVALID',
+      ],
       ['a role that may not', api(gw.url, 'GET', '/v1/units', { auth: resident, key: tenant.publishableKey, headers: fromPortal }), 403, 'CL_ERR_FORBIDDEN'],
-      ['no such ticket', api(gw.url, 'GET', '/v1/tickets/tk_nope', { auth: resident, key: tenant.publishableKey, headers: fromPortal }), 404, 'CL_ERR_NOT_FOUND'],
+      [
+        'no such ticket',
+        api(gw.url, 'GET', '/v1/tickets/tk_nope', { auth: resident, key: tenant.publishableKey, headers: fromPortal }),
+        404,
+        'CL_ERR_NOT_FOUND',
+      ],
       ['no such route', api(gw.url, 'GET', '/v1/nowhere', { headers: fromPortal }), 404, 'CL_ERR_ROUTE_NOT_FOUND'],
-      ['a URL that is not validly encoded', api(gw.url, 'GET', '/v1/tickets/%E0%A4%A', { auth: resident, key: tenant.publishableKey, headers: fromPortal }), 400, 'CL_ERR_VALIDATION'],
-      ['an over-long path parameter', api(gw.url, 'GET', `/v1/tickets/${'x'.repeat(300)}`, { auth: resident, key: tenant.publishableKey, headers: fromPortal }), 400, 'CL_ERR_VALIDATION'],
-      ['a bad query', api(gw.url, 'GET', '/v1/tickets?limit=lots', { auth: resident, key: tenant.publishableKey, headers: fromPortal }), 400, 'CL_ERR_VALIDATION'],
+      [
+        'a URL that is not validly encoded',
+        api(gw.url, 'GET', '/v1/tickets/%E0%A4%A', { auth: resident, key: tenant.publishableKey, headers: fromPortal }),
+        400,
+        'CL_ERR_VALIDATION',
+      ],
+      [
+        'an over-long path parameter',
+        api(gw.url, 'GET', `/v1/tickets/${'x'.repeat(300)}`, { auth: resident, key: tenant.publishableKey, headers: fromPortal }),
+        400,
+        'CL_ERR_VALIDATION',
+      ],
+      [
+        'a bad query',
+        api(gw.url, 'GET', '/v1/tickets?limit=lots', { auth: resident, key: tenant.publishableKey, headers: fromPortal }),
+        400,
+        'CL_ERR_VALIDATION',
+      ],
     ];
     for (const [what, response, status, code] of cases) {
       const res = await response;
@@ -42,7 +67,11 @@ describe('error responses a browser can read', () => {
     const evil = await api(gw.url, 'GET', '/v1/tickets/tk_nope', { auth: resident, key: tenant.publishableKey, headers: { origin: 'https://evil.example' } });
     expect(evil.body.error.code).toBe('CL_ERR_ORIGIN_NOT_ALLOWED');
     expect(evil.headers.get('access-control-allow-origin')).toBeNull();
-    const evilBadUrl = await api(gw.url, 'GET', '/v1/tickets/%E0%A4%A', { auth: resident, key: tenant.publishableKey, headers: { origin: 'https://evil.example' } });
+    const evilBadUrl = await api(gw.url, 'GET', '/v1/tickets/%E0%A4%A', {
+      auth: resident,
+      key: tenant.publishableKey,
+      headers: { origin: 'https://evil.example' },
+    });
     expect(evilBadUrl.status).toBe(400);
     expect(evilBadUrl.headers.get('access-control-allow-origin')).toBeNull();
   });
@@ -58,5 +87,4 @@ describe('error responses a browser can read', () => {
     expect(raw).toMatch(/^HTTP\/1.1 400/);
     expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)).error.code).toBe('CL_ERR_VALIDATION');
   });
-
 });

@@ -25,7 +25,9 @@ beforeAll(async () => {
     supervisor: await gw.tenant.token('sup-1', 'supervisor'),
     worker: await gw.tenant.token('w-1', 'worker', { unitId: 'sanitation' }),
   };
-  photo = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3a7' } }).jpeg().toBuffer();
+  photo = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3a7' } })
+    .jpeg()
+    .toBuffer();
 });
 afterAll(async () => gw?.close());
 
@@ -65,27 +67,56 @@ const REQUESTS: Record<string, () => Promise<Send>> = {
     const { code } = await terminal.register();
     expect(await terminal.authenticate(code!)).toBe(0);
     // The terminal answers the one query that reaches it (the repeat is replayed, never sent).
-    void terminal.next((m) => m.id === 0x8201, 30_000).then((query) => {
-      terminal.send(0x0201, Buffer.concat([Buffer.from([query.serial >> 8, query.serial & 0xff]), locationBody({ lat: 23.14, lon: 113.31, time: Date.now() - 1000 })]));
-    });
+    void terminal
+      .next((m) => m.id === 0x8201, 30_000)
+      .then((query) => {
+        terminal.send(
+          0x0201,
+          Buffer.concat([Buffer.from([query.serial >> 8, query.serial & 0xff]), locationBody({ lat: 23.14, lon: 113.31, time: Date.now() - 1000 })]),
+        );
+      });
     return { path: `/v1/devices/${registered.body.device.id}/locate`, auth: gw.tenant.secretKey };
   },
   '/v1/tickets': async () => ({ path: '/v1/tickets', body: BIN_REPORT, auth: gw.tenant.secretKey }),
-  '/v1/tickets/{id}/dispatch': async () => ({ path: `/v1/tickets/${await ticketIn('reported')}/dispatch`, body: { unitId: 'sanitation' }, auth: as('dispatcher') }),
-  '/v1/tickets/{id}/reassign': async () => ({ path: `/v1/tickets/${await ticketIn('dispatched')}/reassign`, body: { unitId: 'sanitation', assigneeId: 'w-2' }, auth: as('dispatcher') }),
+  '/v1/tickets/{id}/dispatch': async () => ({
+    path: `/v1/tickets/${await ticketIn('reported')}/dispatch`,
+    body: { unitId: 'sanitation' },
+    auth: as('dispatcher'),
+  }),
+  '/v1/tickets/{id}/reassign': async () => ({
+    path: `/v1/tickets/${await ticketIn('dispatched')}/reassign`,
+    body: { unitId: 'sanitation', assigneeId: 'w-2' },
+    auth: as('dispatcher'),
+  }),
   '/v1/tickets/{id}/return': async () => ({ path: `/v1/tickets/${await ticketIn('dispatched')}/return`, body: { reason: 'not ours' }, auth: as('worker') }),
   '/v1/tickets/{id}/accept': async () => ({ path: `/v1/tickets/${await ticketIn('dispatched')}/accept`, body: {}, auth: as('worker') }),
   '/v1/tickets/{id}/arrive': async () => ({ path: `/v1/tickets/${await ticketIn('accepted')}/arrive`, body: {}, auth: as('worker') }),
-  '/v1/tickets/{id}/resolve': async () => ({ path: `/v1/tickets/${await ticketIn('on_site')}/resolve`, body: { photos: [{ ref: 'https://photos.example.org/x.jpg' }] }, auth: as('worker') }),
+  '/v1/tickets/{id}/resolve': async () => ({
+    path: `/v1/tickets/${await ticketIn('on_site')}/resolve`,
+    body: { photos: [{ ref: 'https://photos.example.org/x.jpg' }] },
+    auth: as('worker'),
+  }),
   '/v1/tickets/{id}/verify': async () => ({ path: `/v1/tickets/${await ticketIn('resolved')}/verify`, body: { outcome: 'pass' }, auth: as('supervisor') }),
   '/v1/tickets/{id}/rework': async () => ({ path: `/v1/tickets/${await ticketIn('rework')}/rework`, body: {}, auth: as('worker') }),
   '/v1/tickets/{id}/reject': async () => ({ path: `/v1/tickets/${await ticketIn('reported')}/reject`, body: { reason: 'void' }, auth: as('dispatcher') }),
-  '/v1/tickets/{id}/merge': async () => ({ path: `/v1/tickets/${await ticketIn('reported')}/merge`, body: { into: await ticketIn('reported') }, auth: as('dispatcher') }),
+  '/v1/tickets/{id}/merge': async () => ({
+    path: `/v1/tickets/${await ticketIn('reported')}/merge`,
+    body: { into: await ticketIn('reported') },
+    auth: as('dispatcher'),
+  }),
   '/v1/tickets/{id}/cancel': async () => ({ path: `/v1/tickets/${await ticketIn('reported')}/cancel`, body: {}, auth: gw.tenant.secretKey }),
   '/v1/tickets/{id}/reopen': async () => ({ path: `/v1/tickets/${await ticketIn('closed')}/reopen`, body: { reason: 'came back' }, auth: as('supervisor') }),
   '/v1/tickets/{id}/feedback': async () => ({ path: `/v1/tickets/${await ticketIn('closed')}/feedback`, body: { rating: 4 }, auth: gw.tenant.secretKey }),
-  '/v1/tickets/{id}/request_extension': async () => ({ path: `/v1/tickets/${await ticketIn('accepted')}/request_extension`, body: { minutes: 120, reason: 'parts on order' }, auth: as('worker') }),
-  '/v1/tickets/{id}/review_extension': async () => ({ path: `/v1/tickets/${await ticketIn('extension')}/review_extension`, body: { approve: true }, auth: as('dispatcher') }),
+  '/v1/tickets/{id}/request_extension': async () => ({
+    path: `/v1/tickets/${await ticketIn('accepted')}/request_extension`,
+    body: { minutes: 120, reason: 'parts on order' },
+    auth: as('worker'),
+  }),
+  '/v1/tickets/{id}/review_extension': async () => ({
+    path: `/v1/tickets/${await ticketIn('extension')}/review_extension`,
+    body: { approve: true },
+    auth: as('dispatcher'),
+  }),
   '/v1/tickets/{id}/urge': async () => {
     // Overdue: dispatched two days ago (the gateway's clock set back while it is), chased now.
     const realNow = gw.services.now;
@@ -99,13 +130,27 @@ const REQUESTS: Record<string, () => Promise<Send>> = {
   '/v1/tickets/{id}/follow': async () => {
     // Residents follow reports the tenant publishes.
     await gw.services.tenants.updatePolicy(gw.tenant.id, { publicReads: true });
-    return { path: `/v1/tickets/${await ticketIn('reported')}/follow`, body: { note: 'Still there this morning' }, auth: await gw.tenant.token('resident-follows', 'citizen') };
+    return {
+      path: `/v1/tickets/${await ticketIn('reported')}/follow`,
+      body: { note: 'Still there this morning' },
+      auth: await gw.tenant.token('resident-follows', 'citizen'),
+    };
   },
   '/v1/tickets/{id}/dispatch-nearest': async () => {
     // A worker on duty nearby: their badge checks in at the bin.
-    const badge = (await post('/v1/devices', { kind: 'badge', name: 'Nearby badge', staffId: 'w-2', unitId: 'sanitation', skills: ['cleaning'] }, gw.tenant.secretKey)).body;
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, { username: badge.credential.username, password: badge.credential.password, reconnectPeriod: 0 });
-    await client.publishAsync(nativeTopic(gw.tenant.id, 'badge', badge.device.id, 'event'), JSON.stringify({ type: 'check_in', ts: Date.now() - 1000, lat: BIN_REPORT.location.lat, lon: BIN_REPORT.location.lon }), { qos: 1 });
+    const badge = (
+      await post('/v1/devices', { kind: 'badge', name: 'Nearby badge', staffId: 'w-2', unitId: 'sanitation', skills: ['cleaning'] }, gw.tenant.secretKey)
+    ).body;
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, {
+      username: badge.credential.username,
+      password: badge.credential.password,
+      reconnectPeriod: 0,
+    });
+    await client.publishAsync(
+      nativeTopic(gw.tenant.id, 'badge', badge.device.id, 'event'),
+      JSON.stringify({ type: 'check_in', ts: Date.now() - 1000, lat: BIN_REPORT.location.lat, lon: BIN_REPORT.location.lon }),
+      { qos: 1 },
+    );
     await client.endAsync();
     return { path: `/v1/tickets/${await ticketIn('reported')}/dispatch-nearest`, body: {}, auth: as('dispatcher') };
   },
@@ -113,7 +158,22 @@ const REQUESTS: Record<string, () => Promise<Send>> = {
   '/v1/staff': async () => ({ path: '/v1/staff', body: { name: 'New worker', role: 'worker', unitId: 'sanitation' }, auth: gw.tenant.secretKey }),
   '/v1/zones': async () => ({
     path: '/v1/zones',
-    body: { id: `zone-${Date.now()}`, name: 'Block', type: 'community', geometry: { type: 'Polygon', coordinates: [[[113.3, 23.1], [113.31, 23.1], [113.31, 23.11], [113.3, 23.1]]] } },
+    body: {
+      id: `zone-${Date.now()}`,
+      name: 'Block',
+      type: 'community',
+      geometry: {
+        type: 'Polygon',
+        coordinates: [
+          [
+            [113.3, 23.1],
+            [113.31, 23.1],
+            [113.31, 23.11],
+            [113.3, 23.1],
+          ],
+        ],
+      },
+    },
     auth: gw.tenant.secretKey,
   }),
   '/v1/webhooks': async () => ({ path: '/v1/webhooks', body: { url: 'https://hooks.example.org/civicloop' }, auth: gw.tenant.secretKey }),
@@ -125,10 +185,16 @@ const REQUESTS: Record<string, () => Promise<Send>> = {
   },
   '/v1/intake/hotline': async () => ({
     path: '/v1/intake/hotline',
-    body: { records: [{ source: '12345', externalId: `H-${Date.now()}`, category: 'sanitation.bin_overflow', description: 'Bin full', lat: 23.12, lon: 113.32 }] },
+    body: {
+      records: [{ source: '12345', externalId: `H-${Date.now()}`, category: 'sanitation.bin_overflow', description: 'Bin full', lat: 23.12, lon: 113.32 }],
+    },
     auth: gw.tenant.secretKey,
   }),
-  '/v1/blackspots/{code}/inspections': async () => ({ path: '/v1/blackspots/BS-NOWHERE-202601-001/inspections', body: { passed: true }, auth: as('supervisor') }),
+  '/v1/blackspots/{code}/inspections': async () => ({
+    path: '/v1/blackspots/BS-NOWHERE-202601-001/inspections',
+    body: { passed: true },
+    auth: as('supervisor'),
+  }),
   '/v1/tenants': async () => ({ path: '/v1/tenants', body: { code: `ID${Date.now() % 100000}`, name: 'Idempotent tenant' }, auth: 'operator-token' }),
   // A tenant of its own: the rotation revokes its publishable key.
   '/v1/keys/rotate': async () => ({ path: '/v1/keys/rotate', body: { kind: 'publishable' }, auth: (await gw.createTenant('ROT')).secretKey }),
@@ -139,13 +205,25 @@ const REQUESTS: Record<string, () => Promise<Send>> = {
   },
   '/v1/broker/emqx/authenticate': async () => {
     const device = await post('/v1/devices', { kind: 'badge', name: 'Badge on EMQX' }, gw.tenant.secretKey);
-    return { path: '/v1/broker/emqx/authenticate', body: { clientid: 'c', username: device.body.credential.username, password: device.body.credential.password }, auth: 'broker-token' };
+    return {
+      path: '/v1/broker/emqx/authenticate',
+      body: { clientid: 'c', username: device.body.credential.username, password: device.body.credential.password },
+      auth: 'broker-token',
+    };
   },
-  '/v1/broker/emqx/authorize': async () => ({ path: '/v1/broker/emqx/authorize', body: { tenant: gw.tenant.id, device: 'no-such-device', username: 'u', topic: 't', action: 'publish' }, auth: 'broker-token' }),
+  '/v1/broker/emqx/authorize': async () => ({
+    path: '/v1/broker/emqx/authorize',
+    body: { tenant: gw.tenant.id, device: 'no-such-device', username: 'u', topic: 't', action: 'publish' },
+    auth: 'broker-token',
+  }),
   '/v1/residents/anonymous': async () => ({ path: '/v1/residents/anonymous', key: gw.tenant.publishableKey }),
   '/v1/residents/anonymous/token': async () => {
     const identity = (await api(gw.url, 'POST', '/v1/residents/anonymous', { key: gw.tenant.publishableKey })).body;
-    return { path: '/v1/residents/anonymous/token', body: { residentId: identity.residentId, deviceSecret: identity.deviceSecret }, key: gw.tenant.publishableKey };
+    return {
+      path: '/v1/residents/anonymous/token',
+      body: { residentId: identity.residentId, deviceSecret: identity.deviceSecret },
+      key: gw.tenant.publishableKey,
+    };
   },
   '/v1/media': async () => ({
     path: '/v1/media',
@@ -160,7 +238,8 @@ const REQUESTS: Record<string, () => Promise<Send>> = {
 
 /** The same request with one harmless field changed: a different request for the same key. */
 function vary(body: Record<string, unknown>): Record<string, unknown> {
-  for (const field of ['description', 'name', 'deviceSecret', 'url']) if (typeof body[field] === 'string') return { ...body, [field]: `${body[field] as string}-again` };
+  for (const field of ['description', 'name', 'deviceSecret', 'url'])
+    if (typeof body[field] === 'string') return { ...body, [field]: `${body[field] as string}-again` };
   if (Array.isArray(body.records)) return { ...body, records: (body.records as Record<string, unknown>[]).map((r) => ({ ...r, description: 'Another case' })) };
   if (body.kind === 'publishable') return { ...body, kind: 'secret' };
   if (typeof body.rating === 'number') return { ...body, rating: body.rating === 5 ? 4 : 5 };
@@ -221,8 +300,12 @@ describe('the retry contract of every POST', () => {
     const request = { path: '/v1/devices', body: { kind: 'badge', name: 'Badge sent twice at once' }, auth: gw.tenant.secretKey };
     const [a, b] = await Promise.all([send(request, key), send(request, key)]);
     const statuses = [a.status, b.status].sort();
-    expect([[201, 201], [201, 409]]).toContainEqual(statuses);
-    if (statuses[1] === 409) expect([a, b].find((r) => r.status === 409)!.body.error).toMatchObject({ code: 'CL_ERR_IDEMPOTENCY_IN_PROGRESS', retryable: true });
+    expect([
+      [201, 201],
+      [201, 409],
+    ]).toContainEqual(statuses);
+    if (statuses[1] === 409)
+      expect([a, b].find((r) => r.status === 409)!.body.error).toMatchObject({ code: 'CL_ERR_IDEMPOTENCY_IN_PROGRESS', retryable: true });
     const again = await send(request, key);
     expect(again.body).toEqual([a, b].find((r) => r.status === 201)!.body);
     const devices = (await api(gw.url, 'GET', '/v1/devices', { auth: gw.tenant.secretKey })).body.items as { name: string }[];

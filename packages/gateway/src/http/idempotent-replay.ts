@@ -103,7 +103,12 @@ export function installIdempotentReplay(app: FastifyInstance, services: Services
       return payload;
     }
     const body = sealer.seal(Buffer.isBuffer(payload) ? payload : Buffer.from(payload));
-    await services.redis.set(claim.key, frame({ pending: false, fp: claim.fp, status: reply.statusCode, type: contentType(reply), sealed: true, body }), 'PX', services.config.idempotencyTtlSeconds * 1000);
+    await services.redis.set(
+      claim.key,
+      frame({ pending: false, fp: claim.fp, status: reply.statusCode, type: contentType(reply), sealed: true, body }),
+      'PX',
+      services.config.idempotencyTtlSeconds * 1000,
+    );
     return payload;
   });
 
@@ -121,7 +126,13 @@ export function installIdempotentReplay(app: FastifyInstance, services: Services
       return stored.body;
     }
     if (reply.statusCode >= 300 || typeof payload !== 'string') return payload;
-    await services.redis.set(claim.key, frame({ pending: false, fp: claim.fp, status: reply.statusCode, type: contentType(reply), sealed: false, body: payload }), 'PX', services.config.idempotencyTtlSeconds * 1000, 'NX');
+    await services.redis.set(
+      claim.key,
+      frame({ pending: false, fp: claim.fp, status: reply.statusCode, type: contentType(reply), sealed: false, body: payload }),
+      'PX',
+      services.config.idempotencyTtlSeconds * 1000,
+      'NX',
+    );
     return payload;
   }
   return kinds;
@@ -131,5 +142,9 @@ const contentType = (reply: FastifyReply) => String(reply.getHeader('content-typ
 
 function sendStored(reply: FastifyReply, stored: Extract<Stored, { pending: false }>, sealer: Sealer): FastifyReply {
   // Sealed at rest: a response may hold a secret shown once (a device password, a new key).
-  return reply.code(stored.status).header('content-type', stored.type).header('idempotent-replayed', 'true').send(stored.sealed ? sealer.open(stored.body) : stored.body);
+  return reply
+    .code(stored.status)
+    .header('content-type', stored.type)
+    .header('idempotent-replayed', 'true')
+    .send(stored.sealed ? sealer.open(stored.body) : stored.body);
 }

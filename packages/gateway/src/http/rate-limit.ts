@@ -23,12 +23,19 @@ export class RateLimiter {
       this.counts = new Map();
     }
     const retryAfter = Math.ceil(((window + 1) * 60_000 - now) / 1000);
-    for (const [key, limit] of [[`c:${credential}`, this.perCredential], [`a:${address}`, this.perAddress]] as const) {
+    for (const [key, limit] of [
+      [`c:${credential}`, this.perCredential],
+      [`a:${address}`, this.perAddress],
+    ] as const) {
       if (limit <= 0) continue;
       const count = (this.counts.get(key) ?? 0) + 1;
       this.counts.set(key, count);
       if (count > limit) {
-        throw new CivicLoopError('CL_ERR_RATE_LIMITED', `More than ${limit} requests a minute from this ${key.startsWith('c:') ? 'key or user' : 'address'}; wait ${retryAfter} s.`, { retryAfterSeconds: retryAfter });
+        throw new CivicLoopError(
+          'CL_ERR_RATE_LIMITED',
+          `More than ${limit} requests a minute from this ${key.startsWith('c:') ? 'key or user' : 'address'}; wait ${retryAfter} s.`,
+          { retryAfterSeconds: retryAfter },
+        );
       }
     }
   }

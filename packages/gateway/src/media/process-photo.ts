@@ -35,7 +35,8 @@ export async function processPhoto(input: Buffer): Promise<ProcessedPhoto> {
   let thumbnail: Buffer;
   try {
     // HEIC arrives as pixels (decoded beside sharp) and leaves as JPEG, like every other photo.
-    const source = type === 'heic' ? (await heicAsSharp(input)).removeAlpha() : sharp(input, { failOn: 'truncated', limitInputPixels: MAX_INPUT_PIXELS }).rotate();
+    const source =
+      type === 'heic' ? (await heicAsSharp(input)).removeAlpha() : sharp(input, { failOn: 'truncated', limitInputPixels: MAX_INPUT_PIXELS }).rotate();
     const upright = source.resize({ width: MAX_SIDE, height: MAX_SIDE, fit: 'inside', withoutEnlargement: true });
     const encoded = ext === 'png' ? upright.png() : ext === 'webp' ? upright.webp({ quality: 85 }) : upright.jpeg({ quality: 85, mozjpeg: true });
     const { data, info } = await encoded.toBuffer({ resolveWithObject: true });

@@ -13,7 +13,13 @@ let s3: { close(): Promise<void> };
 let s3Url: string;
 let s3Dir: string;
 let gw: TestGateway;
-const S3_SETTINGS = { mediaS3Bucket: 'civicloop-photos', mediaS3AccessKeyId: 'S3RVER', mediaS3SecretAccessKey: 'S3RVER', mediaS3PathStyle: true, mediaS3Region: 'us-east-1' };
+const S3_SETTINGS = {
+  mediaS3Bucket: 'civicloop-photos',
+  mediaS3AccessKeyId: 'S3RVER',
+  mediaS3SecretAccessKey: 'S3RVER',
+  mediaS3PathStyle: true,
+  mediaS3Region: 'us-east-1',
+};
 
 beforeAll(async () => {
   s3Dir = mkdtempSync(path.join(tmpdir(), 'civicloop-s3-'));
@@ -39,7 +45,9 @@ async function upload(bytes: Buffer, target: TestGateway = gw) {
 
 describe('photos in an S3-compatible bucket (MEDIA_S3_*)', () => {
   it('stores the photo and its thumbnail in the bucket and serves them through the gateway', async () => {
-    const photo = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#48a' } }).jpeg().toBuffer();
+    const photo = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#48a' } })
+      .jpeg()
+      .toBuffer();
     const uploaded = await upload(photo);
     expect(uploaded.status).toBe(201);
     for (const url of [uploaded.body.url, uploaded.body.thumbnailUrl]) {
@@ -58,7 +66,9 @@ describe('photos in an S3-compatible bucket (MEDIA_S3_*)', () => {
   it('names the variable to fix when the bucket refuses the credentials', async () => {
     const wrong = await startTestGateway({ mediaS3Endpoint: s3Url, ...S3_SETTINGS, mediaS3AccessKeyId: 'NOT-A-KEY' });
     try {
-      const photo = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#a84' } }).jpeg().toBuffer();
+      const photo = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#a84' } })
+        .jpeg()
+        .toBuffer();
       const refused = await upload(photo, wrong);
       expect(refused.status).toBe(503);
       expect(refused.body.error?.code).toBe('CL_ERR_UNAVAILABLE');

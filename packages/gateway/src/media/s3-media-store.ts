@@ -35,12 +35,20 @@ export class S3MediaStore implements MediaStore {
     try {
       return await this.client.fetch(this.base + key, init);
     } catch (error) {
-      throw new CivicLoopError('CL_ERR_UNAVAILABLE', `The media store at ${this.options.endpoint} cannot be reached (${(error as Error).message}); check MEDIA_S3_ENDPOINT.`);
+      throw new CivicLoopError(
+        'CL_ERR_UNAVAILABLE',
+        `The media store at ${this.options.endpoint} cannot be reached (${(error as Error).message}); check MEDIA_S3_ENDPOINT.`,
+      );
     }
   }
 
   private refused(operation: string, key: string, response: Response): CivicLoopError {
-    const hint = response.status === 403 ? 'check MEDIA_S3_ACCESS_KEY_ID and MEDIA_S3_SECRET_ACCESS_KEY' : response.status === 404 ? 'check MEDIA_S3_BUCKET' : 'see the store\'s logs';
+    const hint =
+      response.status === 403
+        ? 'check MEDIA_S3_ACCESS_KEY_ID and MEDIA_S3_SECRET_ACCESS_KEY'
+        : response.status === 404
+          ? 'check MEDIA_S3_BUCKET'
+          : "see the store's logs";
     return new CivicLoopError('CL_ERR_UNAVAILABLE', `The media store refused ${operation} ${key} with HTTP ${response.status}; ${hint}.`);
   }
 

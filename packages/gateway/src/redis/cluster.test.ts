@@ -67,7 +67,15 @@ describe('on Redis Cluster', () => {
       expect(seen).toEqual(['reported', 'dispatched', 'accepted', 'arrived', 'resolved', 'verified', 'reported', 'merged', 'follower_added']);
       const closed = await server.tickets.list({ status: 'closed' });
       expect(closed.items.map((t) => t.id)).toEqual([a.id]);
-      expect((await server.tickets.history(a.id)).map((e) => e.type)).toEqual(['reported', 'dispatched', 'accepted', 'arrived', 'resolved', 'verified', 'follower_added']);
+      expect((await server.tickets.history(a.id)).map((e) => e.type)).toEqual([
+        'reported',
+        'dispatched',
+        'accepted',
+        'arrived',
+        'resolved',
+        'verified',
+        'follower_added',
+      ]);
       expect((await server.tickets.get(b.id)).status).toBe('duplicate');
     }
   });
@@ -91,7 +99,9 @@ describe('on Redis Cluster', () => {
       const failures: string[] = [];
       const created: string[][] = tenants.map(() => []);
       // No retries: any failed request shows.
-      const clients = tenants.flatMap((t) => [url, secondUrl].map((base) => ({ t, sdk: new CivicLoop({ baseUrl: base, apiKey: t.secretKey, maxRetries: 0 }) })));
+      const clients = tenants.flatMap((t) =>
+        [url, secondUrl].map((base) => ({ t, sdk: new CivicLoop({ baseUrl: base, apiKey: t.secretKey, maxRetries: 0 }) })),
+      );
       await Promise.all(
         clients.map(async ({ t, sdk }) => {
           const index = tenants.indexOf(t);
@@ -130,9 +140,15 @@ describe('on Redis Cluster', () => {
       await first.app.services.directory.createStaff(issued.tenant.id, { id: 'w-1', name: 'W', role: 'worker', unitId: 'sanitation' });
       const sdk = new CivicLoop({ baseUrl: first.url, apiKey: issued.secretKey });
       const { device, credential } = await sdk.devices.register({ kind: 'badge', name: 'Badge of w-1', staffId: 'w-1', unitId: 'sanitation' });
-      const badge = await mqtt.connectAsync(`mqtt://127.0.0.1:${second.telemetry!.tcpPort}`, { username: credential.username, password: credential.password, reconnectPeriod: 0 });
+      const badge = await mqtt.connectAsync(`mqtt://127.0.0.1:${second.telemetry!.tcpPort}`, {
+        username: credential.username,
+        password: credential.password,
+        reconnectPeriod: 0,
+      });
       try {
-        const received = new Promise<{ ticketId: string }>((resolve) => badge.once('message', (_topic, payload) => resolve(JSON.parse(payload.toString()) as { ticketId: string })));
+        const received = new Promise<{ ticketId: string }>((resolve) =>
+          badge.once('message', (_topic, payload) => resolve(JSON.parse(payload.toString()) as { ticketId: string })),
+        );
         await badge.subscribeAsync(nativeTopic(issued.tenant.id, 'badge', device.id, 'cmd'), { qos: 1 });
         const ticket = await sdk.tickets.create(BIN_REPORT);
         await sdk.tickets.dispatch(ticket.id, { unitId: 'sanitation', assigneeId: 'w-1' });

@@ -10,10 +10,7 @@ export interface CommitPlan {
   xadd?: { key: string; maxLen: number; fields: string[] }[];
 }
 
-export type CommitResult =
-  | { kind: 'ok' }
-  | { kind: 'replay'; value: string }
-  | { kind: 'conflict'; key: string; version: string };
+export type CommitResult = { kind: 'ok' } | { kind: 'replay'; value: string } | { kind: 'conflict'; key: string; version: string };
 
 type Client = Redis | Cluster;
 

@@ -22,7 +22,13 @@ export async function connectRedis(options: RedisConnectOptions): Promise<Redis 
   // retry after Retry-After) instead of waiting in an offline queue: requests must not pile up
   // behind an outage. Reconnection keeps trying every half second at most.
   const reconnect = (times: number) => Math.min(times * 50, RECONNECT_MAX_DELAY_MS);
-  const common = { enableAutoPipelining: true, enableOfflineQueue: false, maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST, lazyConnect: true, retryStrategy: reconnect } as const;
+  const common = {
+    enableAutoPipelining: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
+    lazyConnect: true,
+    retryStrategy: reconnect,
+  } as const;
   const client = options.cluster
     ? new Cluster(
         options.url.split(',').map((part) => {
@@ -33,7 +39,13 @@ export async function connectRedis(options: RedisConnectOptions): Promise<Redis 
         // pipeline again whole, with ASKING, to the importing node, which answers the keys it has
         // not received yet as missing (a ticket read mid-resharding came back 404;
         // redis/reshard.test.ts). Each command is redirected on its own instead.
-        { enableAutoPipelining: false, enableOfflineQueue: false, lazyConnect: true, clusterRetryStrategy: reconnect, redisOptions: { maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST } },
+        {
+          enableAutoPipelining: false,
+          enableOfflineQueue: false,
+          lazyConnect: true,
+          clusterRetryStrategy: reconnect,
+          redisOptions: { maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST },
+        },
       )
     : new Redis(options.url, common);
   let lastError: unknown;

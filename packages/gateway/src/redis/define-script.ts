@@ -13,7 +13,8 @@ import { Cluster, type Redis } from 'ioredis';
 export function defineScript(redis: Redis | Cluster, name: string, lua: string): void {
   redis.defineCommand(name, { lua });
   if (redis instanceof Cluster) {
-    const ignored = (redis.options.autoPipeliningIgnoredCommands ??= []);
+    redis.options.autoPipeliningIgnoredCommands ??= [];
+    const ignored = redis.options.autoPipeliningIgnoredCommands;
     if (!ignored.includes(name)) ignored.push(name);
   }
 }

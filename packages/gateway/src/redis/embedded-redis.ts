@@ -30,7 +30,11 @@ const isRoot = () => typeof process.getuid === 'function' && process.getuid() ==
  * Finds a program, installing its Debian package when it is missing and we are root with
  * apt-get (a fresh machine). Returns undefined when that is not possible.
  */
-export function ensureDebianProgram(program: string, pkg: string, log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): string | undefined {
+export function ensureDebianProgram(
+  program: string,
+  pkg: string,
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): string | undefined {
   const found = findProgram(program);
   if (found) return found;
   const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
@@ -53,7 +57,7 @@ export function ensureRedisServer(log?: (line: string) => void): string {
     'CL_ERR_REDIS_SERVER_MISSING',
     isRoot()
       ? 'redis-server is not installed and apt-get could not install it; install Redis 7 yourself, or set REDIS_URL to an existing Redis.'
-      : 'redis-server is not installed; run `sudo apt-get install -y redis-server` (or your platform\'s package), or set REDIS_URL to an existing Redis.',
+      : "redis-server is not installed; run `sudo apt-get install -y redis-server` (or your platform's package), or set REDIS_URL to an existing Redis.",
   );
 }
 
@@ -112,14 +116,22 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Run
   const port = options.port ?? (await freePort());
   mkdirSync(options.dir, { recursive: true });
   const args = [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--dir', options.dir,
-    '--save', '',
-    '--appendonly', options.appendOnly ? 'yes' : 'no',
-    '--appendfsync', 'everysec',
-    '--daemonize', 'no',
-    '--loglevel', 'warning',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    options.dir,
+    '--save',
+    '',
+    '--appendonly',
+    options.appendOnly ? 'yes' : 'no',
+    '--appendfsync',
+    'everysec',
+    '--daemonize',
+    'no',
+    '--loglevel',
+    'warning',
     ...(options.extraArgs ?? []),
   ];
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -136,7 +148,10 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Run
       const taken = /Address already in use/i.test(output);
       fail(
         taken
-          ? new CivicLoopError('CL_ERR_PORT_IN_USE', `Port ${port} for the embedded redis-server is taken; set EMBEDDED_REDIS_PORT to a free port or set REDIS_URL.`)
+          ? new CivicLoopError(
+              'CL_ERR_PORT_IN_USE',
+              `Port ${port} for the embedded redis-server is taken; set EMBEDDED_REDIS_PORT to a free port or set REDIS_URL.`,
+            )
           : new Error(`redis-server exited with code ${code}:\n${output}`),
       );
     };

@@ -1,7 +1,14 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
-import { BIN_REPORT, startClusterGateway, startTestCluster, type ClusterGateway, type TestCluster, type TestClusterNode } from '@civicloop/test-support/gateway-harness.js';
+import {
+  BIN_REPORT,
+  startClusterGateway,
+  startTestCluster,
+  type ClusterGateway,
+  type TestCluster,
+  type TestClusterNode,
+} from '@civicloop/test-support/gateway-harness.js';
 import { tenantKeys } from './keys.js';
 
 // A 3-master, 3-replica Redis Cluster (node timeout 2 s), two gateways, and the master holding a
@@ -56,7 +63,15 @@ describe.each([1, 0])('a Redis master killed during creates, REDIS_WAIT_REPLICAS
     const failures: unknown[] = [];
     let stop = false;
     let next = 0;
-    const client = (gateway: number) => new CivicLoop({ baseUrl: gateways[gateway]!.url, apiKey: issued.secretKey, maxRetries: 60, retryBaseDelayMs: 100, retryMaxDelayMs: 500, timeoutMs: 5000 });
+    const client = (gateway: number) =>
+      new CivicLoop({
+        baseUrl: gateways[gateway]!.url,
+        apiKey: issued.secretKey,
+        maxRetries: 60,
+        retryBaseDelayMs: 100,
+        retryMaxDelayMs: 500,
+        timeoutMs: 5000,
+      });
     const worker = async (gateway: number) => {
       const sdk = client(gateway);
       while (!stop) {

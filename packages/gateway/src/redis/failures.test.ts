@@ -41,18 +41,22 @@ describe('Redis failures answer 503 CL_ERR_UNAVAILABLE with Retry-After, never 5
       'ASK 3999 127.0.0.1:6381',
       'NOSCRIPT No matching script. Please use EVAL.',
       'LOADING Redis is loading the dataset in memory',
-      'READONLY You can\'t write against a read only replica.',
-      'MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to \'no\'.',
-      'OOM command not allowed when used memory > \'maxmemory\'.',
+      "READONLY You can't write against a read only replica.",
+      "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+      "OOM command not allowed when used memory > 'maxmemory'.",
       'BUSY Redis is busy running a script.',
     ];
     for (const message of replies) expect(toCivicLoopError(new ReplyError(message)).code, message).toBe('CL_ERR_UNAVAILABLE');
     const clientSide = [
-      Object.assign(new Error('Reached the max retries per request limit (which is 3). Refer to "maxRetriesPerRequest" option for details.'), { name: 'MaxRetriesPerRequestError' }),
+      Object.assign(new Error('Reached the max retries per request limit (which is 3). Refer to "maxRetriesPerRequest" option for details.'), {
+        name: 'MaxRetriesPerRequestError',
+      }),
       Object.assign(new Error('Failed to refresh slots cache.'), { name: 'ClusterAllFailedError' }),
       new Error('Connection is closed.'),
       new Error('connect ECONNREFUSED 127.0.0.1:6379'),
-      Object.assign(new Error('Too many Cluster redirections. Last error: Error: Connection is closed.'), { lastNodeError: new Error('Connection is closed.') }),
+      Object.assign(new Error('Too many Cluster redirections. Last error: Error: Connection is closed.'), {
+        lastNodeError: new Error('Connection is closed.'),
+      }),
     ];
     for (const error of clientSide) expect(isRedisUnavailable(error), error.message).toBe(true);
     expect(toCivicLoopError(new ReplyError('ERR user_script:1: Script attempted to access nonexistent global variable')).code).toBe('CL_ERR_INTERNAL');
@@ -108,7 +112,9 @@ describe('Redis failures answer 503 CL_ERR_UNAVAILABLE with Retry-After, never 5
       expect(created.status).toBe(201);
       // The scripts the gateway loaded are gone, as after a restart without persistence.
       await gw.redis.client.script('FLUSH');
-      expect((await api(gw.url, 'POST', `/v1/tickets/${created.body.id}/dispatch`, { auth: gw.tenant.secretKey, body: { unitId: 'sanitation' } })).status).toBe(200);
+      expect((await api(gw.url, 'POST', `/v1/tickets/${created.body.id}/dispatch`, { auth: gw.tenant.secretKey, body: { unitId: 'sanitation' } })).status).toBe(
+        200,
+      );
       expect((await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT })).status).toBe(201);
       // A failover demoted this server: writes are refused with READONLY.
       await gw.redis.client.replicaof('127.0.0.1', other.server.port);
@@ -130,7 +136,14 @@ describe('the embedded redis-server is supervised', () => {
   it('is started again (same data, same AOF) when it dies, and health recovers without a gateway restart', async () => {
     const dataDir = tempDir('civicloop-supervised-');
     const lines: string[] = [];
-    const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', MQTT_ENABLED: 'false', JT808_PORT: 'false', LOG_LEVEL: 'silent', CIVICLOOP_OPERATOR_TOKEN: 'op' });
+    const config = loadConfig({
+      DATA_DIR: dataDir,
+      PORT: '0',
+      MQTT_ENABLED: 'false',
+      JT808_PORT: 'false',
+      LOG_LEVEL: 'silent',
+      CIVICLOOP_OPERATOR_TOKEN: 'op',
+    });
     const gw = await startGateway({ config, log: (line) => lines.push(line), logger: false });
     try {
       const tenant = await api(gw.url, 'POST', '/v1/tenants', { auth: 'op', body: { code: 'SUP', name: 'Supervised' } });
@@ -159,7 +172,15 @@ describe('the embedded redis-server is supervised', () => {
 describe('the master key', () => {
   it('refuses to start, naming CIVICLOOP_MASTER_KEY, when it cannot decrypt the stored secrets', async () => {
     const redis = await startTestRedis();
-    const env = { REDIS_URL: redis.url, PORT: '0', MQTT_ENABLED: 'false', JT808_PORT: 'false', LOG_LEVEL: 'silent', DATA_DIR: tempDir('civicloop-master-'), CIVICLOOP_OPERATOR_TOKEN: 'op' };
+    const env = {
+      REDIS_URL: redis.url,
+      PORT: '0',
+      MQTT_ENABLED: 'false',
+      JT808_PORT: 'false',
+      LOG_LEVEL: 'silent',
+      DATA_DIR: tempDir('civicloop-master-'),
+      CIVICLOOP_OPERATOR_TOKEN: 'op',
+    };
     try {
       const first = await startGateway({ config: loadConfig({ ...env, CIVICLOOP_MASTER_KEY: 'the-right-key' }), ...quiet });
       await api(first.url, 'POST', '/v1/tenants', { auth: 'op', body: { code: 'MK', name: 'Master key' } });

@@ -17,7 +17,15 @@ export function readPipeline(redis: Redis | Cluster): Pipeline {
   const recorder: Pipeline = new Proxy({} as Pipeline, {
     get(_target, name) {
       if (name === 'exec') {
-        return () => Promise.all(calls.map((call) => call().then((reply): [null, unknown] => [null, reply], (error: Error): [Error, null] => [error, null])));
+        return () =>
+          Promise.all(
+            calls.map((call) =>
+              call().then(
+                (reply): [null, unknown] => [null, reply],
+                (error: Error): [Error, null] => [error, null],
+              ),
+            ),
+          );
       }
       // Not a thenable: awaiting the recorder itself is a mistake, not a way to run it.
       if (name === 'then' || typeof name !== 'string') return undefined;

@@ -60,7 +60,9 @@ describe('REDIS_WAIT_REPLICAS', () => {
     // The write itself stays on the primary: Redis cannot take it back.
     expect(await primary.client.xlen(keys.events)).toBe(2);
     // A transition is held to the same rule.
-    const held = await sdk.tickets.dispatch(first.id, { unitId: 'sanitation', assigneeId: 'w-1' }, { idempotencyKey: 'wait-replicas-2' }).catch((error: unknown) => error);
+    const held = await sdk.tickets
+      .dispatch(first.id, { unitId: 'sanitation', assigneeId: 'w-1' }, { idempotencyKey: 'wait-replicas-2' })
+      .catch((error: unknown) => error);
     expect(held).toBeInstanceOf(CivicLoopApiError);
     expect(held).toMatchObject({ code: 'CL_ERR_NOT_REPLICATED', status: 503, retryable: true });
     process.kill(replica.pid, 'SIGCONT');
@@ -79,7 +81,19 @@ describe('REDIS_WAIT_REPLICAS', () => {
 
   it('does not count a batch of positions as stored until the replica has it', async () => {
     const writer = new PositionWriter(primary.client, { trackMaxLen: 100, seenKeep: 100, maxBatch: 512, replicaWait: { replicas: 1, timeoutMs: 300 } });
-    const fix = (fixTime: number): PositionRecord => ({ deviceId: 'truck-1', kind: 'vehicle', fixTime, deviceTime: fixTime, serverTime: fixTime, valid: true, lat: 23.1, lon: 113.3, alarms: [], source: 'native', key: `truck-1:${fixTime}` });
+    const fix = (fixTime: number): PositionRecord => ({
+      deviceId: 'truck-1',
+      kind: 'vehicle',
+      fixTime,
+      deviceTime: fixTime,
+      serverTime: fixTime,
+      valid: true,
+      lat: 23.1,
+      lon: 113.3,
+      alarms: [],
+      source: 'native',
+      key: `truck-1:${fixTime}`,
+    });
     const now = Date.now();
     process.kill(replica.pid, 'SIGSTOP');
     await expect(writer.write(gateway.tenant.id, [fix(now - 2000)])).rejects.toMatchObject({ code: 'CL_ERR_NOT_REPLICATED' });

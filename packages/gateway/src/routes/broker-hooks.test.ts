@@ -4,9 +4,13 @@ import { api, startTestGateway, type TestGateway } from '@civicloop/test-support
 
 // The request bodies EMQX sends are the templates configured in it (docs/scaling.md gives these
 // two), with its ${...} placeholders filled in; answers are read as EMQX 5 reads them.
+// biome-ignore lint/suspicious/noTemplateCurlyInString: EMQX's own template, placeholders and all
 const AUTHENTICATE_TEMPLATE = '{"clientid": "${clientid}", "username": "${username}", "password": "${password}"}';
-const AUTHORIZE_TEMPLATE = '{"tenant": "${client_attrs.civicloop_tenant}", "device": "${client_attrs.civicloop_device}", "username": "${username}", "topic": "${topic}", "action": "${action}"}';
-const fill = (template: string, values: Record<string, string>) => template.replace(/\$\{([\w.]+)\}/g, (_, name: string) => JSON.stringify(values[name] ?? '').slice(1, -1));
+const AUTHORIZE_TEMPLATE =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: EMQX's own template, placeholders and all
+  '{"tenant": "${client_attrs.civicloop_tenant}", "device": "${client_attrs.civicloop_device}", "username": "${username}", "topic": "${topic}", "action": "${action}"}';
+const fill = (template: string, values: Record<string, string>) =>
+  template.replace(/\$\{([\w.]+)\}/g, (_, name: string) => JSON.stringify(values[name] ?? '').slice(1, -1));
 
 let gw: TestGateway;
 let disabledHooks: TestGateway;
@@ -37,15 +41,28 @@ describe('EMQX HTTP authentication and authorization', () => {
     const { device, credential } = registered.body as { device: { id: string }; credential: { username: string; password: string } };
 
     const login = await emqx('authenticate', { clientid: 'badge-1', username: credential.username, password: credential.password });
-    expect(login).toEqual({ status: 200, body: { result: 'allow', is_superuser: false, client_attrs: { civicloop_tenant: gw.tenant.id, civicloop_device: device.id } } });
+    expect(login).toEqual({
+      status: 200,
+      body: { result: 'allow', is_superuser: false, client_attrs: { civicloop_tenant: gw.tenant.id, civicloop_device: device.id } },
+    });
     // ThingsBoard style: the secret as username, no password.
     expect((await emqx('authenticate', { clientid: 'badge-1', username: credential.password, password: '' })).body.result).toBe('allow');
-    expect((await emqx('authenticate', { clientid: 'badge-1', username: credential.username, password: 'cl_dk_wrong' })).body).toEqual({ result: 'deny', is_superuser: false });
+    expect((await emqx('authenticate', { clientid: 'badge-1', username: credential.username, password: 'cl_dk_wrong' })).body).toEqual({
+      result: 'deny',
+      is_superuser: false,
+    });
     // Another device's secret under this device's name.
     expect((await emqx('authenticate', { clientid: 'x', username: credential.username, password: other.body.credential.password })).body.result).toBe('deny');
 
     const attrs = login.body.client_attrs as Record<string, string>;
-    const ask = (topic: string, action: string) => emqx('authorize', { 'client_attrs.civicloop_tenant': attrs.civicloop_tenant!, 'client_attrs.civicloop_device': attrs.civicloop_device!, username: credential.username, topic, action });
+    const ask = (topic: string, action: string) =>
+      emqx('authorize', {
+        'client_attrs.civicloop_tenant': attrs.civicloop_tenant!,
+        'client_attrs.civicloop_device': attrs.civicloop_device!,
+        username: credential.username,
+        topic,
+        action,
+      });
     const own = (channel: 'position' | 'cmd') => nativeTopic(gw.tenant.id, 'badge', device.id, channel);
     expect((await ask(own('position'), 'publish')).body).toEqual({ result: 'allow' });
     expect((await ask(`owntracks/${credential.username}/phone`, 'publish')).body).toEqual({ result: 'allow' });

@@ -37,9 +37,17 @@ export const brokerHookRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWit
         tags,
         summary: 'EMQX HTTP authentication: may this device connect? (Bearer BROKER_HOOK_TOKEN)',
         security: [{ bearer: [] }],
-        body: Type.Object({ username: Type.Optional(Type.String({ maxLength: 512 })), password: Type.Optional(Type.String({ maxLength: 512 })), clientid: Type.Optional(Type.String({ maxLength: 512 })) }),
+        body: Type.Object({
+          username: Type.Optional(Type.String({ maxLength: 512 })),
+          password: Type.Optional(Type.String({ maxLength: 512 })),
+          clientid: Type.Optional(Type.String({ maxLength: 512 })),
+        }),
         response: {
-          200: Type.Object({ result: Type.Union([Type.Literal('allow'), Type.Literal('deny')]), is_superuser: Type.Boolean(), client_attrs: Type.Optional(Type.Record(Type.String(), Type.String())) }),
+          200: Type.Object({
+            result: Type.Union([Type.Literal('allow'), Type.Literal('deny')]),
+            is_superuser: Type.Boolean(),
+            client_attrs: Type.Optional(Type.Record(Type.String(), Type.String())),
+          }),
           ...errorResponses,
         },
       },
@@ -59,7 +67,11 @@ export const brokerHookRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWit
         if (tally) tally.of(result.login.tenantId).refusedConnects++;
         return deny;
       }
-      return { result: 'allow' as const, is_superuser: false, client_attrs: { [TENANT_ATTRIBUTE]: result.login.tenantId, [DEVICE_ATTRIBUTE]: result.device.id } };
+      return {
+        result: 'allow' as const,
+        is_superuser: false,
+        client_attrs: { [TENANT_ATTRIBUTE]: result.login.tenantId, [DEVICE_ATTRIBUTE]: result.device.id },
+      };
     },
   );
 
@@ -73,7 +85,9 @@ export const brokerHookRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWit
         summary: 'EMQX HTTP authorization: may this device publish or subscribe to this topic? (Bearer BROKER_HOOK_TOKEN)',
         security: [{ bearer: [] }],
         body: Type.Object({
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: EMQX's placeholder, named as EMQX spells it
           tenant: Type.String({ maxLength: 128, description: '${client_attrs.civicloop_tenant}' }),
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: EMQX's placeholder, named as EMQX spells it
           device: Type.String({ maxLength: 128, description: '${client_attrs.civicloop_device}' }),
           username: Type.Optional(Type.String({ maxLength: 512 })),
           topic: Type.String({ maxLength: 1024 }),

@@ -23,9 +23,36 @@ const LEAVES: CategoryDefinition = {
   skills: ['cleaning'],
   private: false,
   questions: [
-    { code: 'size', datatype: 'singlevaluelist', required: true, order: 1, description: { 'zh-CN': '有多少？', en: 'How much is there?' }, values: [{ key: 'small', name: { 'zh-CN': '少量', en: 'A little' } }, { key: 'large', name: { 'zh-CN': '大量', en: 'A lot' } }] },
-    { code: 'hazards', datatype: 'multivaluelist', required: false, order: 3, description: { 'zh-CN': '有无危险物？', en: 'Anything dangerous in it?' }, values: [{ key: 'glass', name: { 'zh-CN': '玻璃', en: 'Glass' } }, { key: 'sharp', name: { 'zh-CN': '尖锐物', en: 'Sharp objects' } }] },
-    { code: 'bags', datatype: 'number', required: false, order: 2, description: { 'zh-CN': '大约几袋？', en: 'About how many bags?' }, help: { 'zh-CN': '估计即可', en: 'A guess will do' } },
+    {
+      code: 'size',
+      datatype: 'singlevaluelist',
+      required: true,
+      order: 1,
+      description: { 'zh-CN': '有多少？', en: 'How much is there?' },
+      values: [
+        { key: 'small', name: { 'zh-CN': '少量', en: 'A little' } },
+        { key: 'large', name: { 'zh-CN': '大量', en: 'A lot' } },
+      ],
+    },
+    {
+      code: 'hazards',
+      datatype: 'multivaluelist',
+      required: false,
+      order: 3,
+      description: { 'zh-CN': '有无危险物？', en: 'Anything dangerous in it?' },
+      values: [
+        { key: 'glass', name: { 'zh-CN': '玻璃', en: 'Glass' } },
+        { key: 'sharp', name: { 'zh-CN': '尖锐物', en: 'Sharp objects' } },
+      ],
+    },
+    {
+      code: 'bags',
+      datatype: 'number',
+      required: false,
+      order: 2,
+      description: { 'zh-CN': '大约几袋？', en: 'About how many bags?' },
+      help: { 'zh-CN': '估计即可', en: 'A guess will do' },
+    },
     { code: 'seen_at', datatype: 'datetime', required: false, order: 4, description: { 'zh-CN': '何时看到？', en: 'When did you see it?' } },
   ],
 };
@@ -34,7 +61,14 @@ const LEAF_REPORT = { ...BIN_REPORT, category: 'sanitation.leaf_litter', descrip
 const put = (code: string, body: unknown, auth = admin) => api(gw.url, 'PUT', `/v1/categories/${code}`, { auth, body });
 const patch = (code: string, body: unknown, auth = admin) => api(gw.url, 'PATCH', `/v1/categories/${code}`, { auth, body });
 const report = (body: unknown, auth = resident) => api(gw.url, 'POST', '/v1/tickets', { auth, body });
-const categories = async (auth: string, query = '') => (await api(gw.url, 'GET', `/v1/categories${query}`, { auth })).body.categories as { code: string; name: { en: string }; disabled?: boolean; version?: number; sla: { resolve: number } }[];
+const categories = async (auth: string, query = '') =>
+  (await api(gw.url, 'GET', `/v1/categories${query}`, { auth })).body.categories as {
+    code: string;
+    name: { en: string };
+    disabled?: boolean;
+    version?: number;
+    sla: { resolve: number };
+  }[];
 
 describe("each tenant's catalogue", () => {
   it('adds a category with extra questions, for this tenant only', async () => {
@@ -50,12 +84,19 @@ describe("each tenant's catalogue", () => {
     expect((await categories(await other.token('a', 'admin'))).map((c) => c.code)).not.toContain('sanitation.leaf_litter');
     expect((await report(LEAF_REPORT, await other.token('r', 'citizen'))).body.error.code).toBe('CL_ERR_UNKNOWN_CATEGORY');
     // Units, zones and the policy can name it.
-    expect((await api(gw.url, 'POST', '/v1/units', { auth: admin, body: { id: 'leaves', name: 'Leaf crew', categories: ['sanitation.leaf_litter'] } })).status).toBe(201);
-    expect((await api(gw.url, 'PATCH', '/v1/tenant/policy', { auth: admin, body: { categoryVisibility: { 'sanitation.leaf_litter': 'public' } } })).status).toBe(200);
+    expect(
+      (await api(gw.url, 'POST', '/v1/units', { auth: admin, body: { id: 'leaves', name: 'Leaf crew', categories: ['sanitation.leaf_litter'] } })).status,
+    ).toBe(201);
+    expect(
+      (await api(gw.url, 'PATCH', '/v1/tenant/policy', { auth: admin, body: { categoryVisibility: { 'sanitation.leaf_litter': 'public' } } })).status,
+    ).toBe(200);
   });
 
   it('takes reports that answer its questions, in the form each question takes, and keeps the category as reported', async () => {
-    const made = await report({ ...LEAF_REPORT, answers: { size: 'large', bags: '3', hazards: ['glass', 'sharp', 'glass'], seen_at: '2026-12-03T09:30:00+08:00' } });
+    const made = await report({
+      ...LEAF_REPORT,
+      answers: { size: 'large', bags: '3', hazards: ['glass', 'sharp', 'glass'], seen_at: '2026-12-03T09:30:00+08:00' },
+    });
     expect(made.status, JSON.stringify(made.body)).toBe(201);
     expect(made.body.answers).toEqual({ size: 'large', bags: 3, hazards: ['glass', 'sharp'], seen_at: '2026-12-03T01:30:00.000Z' });
     expect(made.body.categoryAsReported).toMatchObject({ code: 'sanitation.leaf_litter', version: 1, name: LEAVES.name });
@@ -137,7 +178,9 @@ describe("each tenant's catalogue", () => {
   it('loses no change when sixteen admins change one category at once, and refuses a stale expectedVersion', async () => {
     const start = (await categories(admin, '?all=true')).find((c) => c.code === 'municipal.street_light');
     expect(start?.version).toBeUndefined();
-    const changes = Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? { skills: [`electrical_${i}`] } : { sla: { respond: 60 + i, arrive: 600, resolve: 2000 + i } }));
+    const changes = Array.from({ length: 16 }, (_, i) =>
+      i % 2 === 0 ? { skills: [`electrical_${i}`] } : { sla: { respond: 60 + i, arrive: 600, resolve: 2000 + i } },
+    );
     const answers = await Promise.all(changes.map((change) => patch('municipal.street_light', change)));
     expect(answers.map((a) => a.status)).toEqual(changes.map(() => 200));
     expect(new Set(answers.map((a) => a.body.version))).toEqual(new Set(changes.map((_, i) => i + 1)));
@@ -179,24 +222,73 @@ describe("each tenant's catalogue", () => {
   it('shows the questions to Open311 clients as attributes and takes their answers as attribute[code]', async () => {
     const base = `${gw.url}/open311/v2`;
     const code = gw.tenant.code;
-    const services = readOpen311Xml(await (await fetch(`${base}/services.xml?jurisdiction_id=${code}`)).text()).body as { service_code: string; metadata: string; service_name: string }[];
+    const services = readOpen311Xml(await (await fetch(`${base}/services.xml?jurisdiction_id=${code}`)).text()).body as {
+      service_code: string;
+      metadata: string;
+      service_name: string;
+    }[];
     expect(services.find((s) => s.service_code === 'sanitation.leaf_litter')).toMatchObject({ metadata: 'true', service_name: 'Leaves' });
     expect(services.find((s) => s.service_code === 'sanitation.dead_animal')).toMatchObject({ metadata: 'false' });
     const definition = await (await fetch(`${base}/services/sanitation.leaf_litter.json?jurisdiction_id=${code}`)).json();
     expect(definition).toEqual({
       service_code: 'sanitation.leaf_litter',
       attributes: [
-        { variable: true, code: 'size', datatype: 'singlevaluelist', required: true, datatype_description: null, order: 1, description: 'How much is there?', values: [{ key: 'small', name: 'A little' }, { key: 'large', name: 'A lot' }] },
-        { variable: true, code: 'bags', datatype: 'number', required: false, datatype_description: 'A guess will do', order: 2, description: 'About how many bags?' },
-        { variable: true, code: 'hazards', datatype: 'multivaluelist', required: false, datatype_description: null, order: 3, description: 'Anything dangerous in it?', values: [{ key: 'glass', name: 'Glass' }, { key: 'sharp', name: 'Sharp objects' }] },
+        {
+          variable: true,
+          code: 'size',
+          datatype: 'singlevaluelist',
+          required: true,
+          datatype_description: null,
+          order: 1,
+          description: 'How much is there?',
+          values: [
+            { key: 'small', name: 'A little' },
+            { key: 'large', name: 'A lot' },
+          ],
+        },
+        {
+          variable: true,
+          code: 'bags',
+          datatype: 'number',
+          required: false,
+          datatype_description: 'A guess will do',
+          order: 2,
+          description: 'About how many bags?',
+        },
+        {
+          variable: true,
+          code: 'hazards',
+          datatype: 'multivaluelist',
+          required: false,
+          datatype_description: null,
+          order: 3,
+          description: 'Anything dangerous in it?',
+          values: [
+            { key: 'glass', name: 'Glass' },
+            { key: 'sharp', name: 'Sharp objects' },
+          ],
+        },
         { variable: true, code: 'seen_at', datatype: 'datetime', required: false, datatype_description: null, order: 4, description: 'When did you see it?' },
       ],
     });
     const xml = readOpen311Xml(await (await fetch(`${base}/services/sanitation.leaf_litter.xml?jurisdiction_id=${code}`)).text());
     expect(xml.root).toBe('service_definition');
-    expect((xml.body as { attributes: { values?: unknown[] }[] }).attributes[0]!.values).toEqual([{ key: 'small', name: 'A little' }, { key: 'large', name: 'A lot' }]);
+    expect((xml.body as { attributes: { values?: unknown[] }[] }).attributes[0]!.values).toEqual([
+      { key: 'small', name: 'A little' },
+      { key: 'large', name: 'A lot' },
+    ]);
 
-    const form = new URLSearchParams({ jurisdiction_id: code, api_key: gw.tenant.publishableKey, service_code: 'sanitation.leaf_litter', lat: '23.13', long: '113.33', description: 'Leaves', 'attribute[size]': 'large', 'attribute[bags]': '4', 'attribute[fms_extra_note]': 'ignored' });
+    const form = new URLSearchParams({
+      jurisdiction_id: code,
+      api_key: gw.tenant.publishableKey,
+      service_code: 'sanitation.leaf_litter',
+      lat: '23.13',
+      long: '113.33',
+      description: 'Leaves',
+      'attribute[size]': 'large',
+      'attribute[bags]': '4',
+      'attribute[fms_extra_note]': 'ignored',
+    });
     form.append('attribute[hazards][]', 'glass');
     form.append('attribute[hazards][]', 'sharp');
     const posted = await fetch(`${base}/requests.json`, { method: 'POST', body: form });
@@ -205,7 +297,13 @@ describe("each tenant's catalogue", () => {
     const stored = (await api(gw.url, 'GET', `/v1/tickets/by-number/${service_request_id}`, { auth: dispatcher })).body;
     expect(stored.answers).toEqual({ size: 'large', bags: 4, hazards: ['glass', 'sharp'] });
 
-    const missing = new URLSearchParams({ jurisdiction_id: code, api_key: gw.tenant.publishableKey, service_code: 'sanitation.leaf_litter', lat: '23.13', long: '113.33' });
+    const missing = new URLSearchParams({
+      jurisdiction_id: code,
+      api_key: gw.tenant.publishableKey,
+      service_code: 'sanitation.leaf_litter',
+      lat: '23.13',
+      long: '113.33',
+    });
     const refused = readOpen311Xml(await (await fetch(`${base}/requests.xml`, { method: 'POST', body: missing })).text());
     expect(refused.body).toEqual([{ code: '400', description: expect.stringMatching(/size/) }]);
 
@@ -219,7 +317,8 @@ describe("each tenant's catalogue", () => {
   it('shows a ticket without credentials only while its category is public now and was when reported', async () => {
     await gw.services.tenants.updatePolicy(gw.tenant.id, { publicReads: true, categoryVisibility: {} });
     const open311 = async (number: string) => (await fetch(`${gw.url}/open311/v2/requests/${number}.json?jurisdiction_id=${gw.tenant.code}`)).status;
-    const define = (isPrivate: boolean) => put('sanitation.lost_item', { ...LEAVES, name: { 'zh-CN': '遗失物品', en: 'Lost item' }, questions: undefined, private: isPrivate });
+    const define = (isPrivate: boolean) =>
+      put('sanitation.lost_item', { ...LEAVES, name: { 'zh-CN': '遗失物品', en: 'Lost item' }, questions: undefined, private: isPrivate });
     expect((await define(false)).status).toBe(200);
     const reportedPublic = (await report({ ...BIN_REPORT, category: 'sanitation.lost_item' })).body;
     expect(await open311(reportedPublic.number)).toBe(200);

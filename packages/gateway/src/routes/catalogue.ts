@@ -39,7 +39,8 @@ export const catalogueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
       config: { access: write },
       schema: {
         tags,
-        summary: "Define a category: a new one, or the tenant's own version of a built-in one (names, group, priority, deadlines, skills, privacy, questions, disabled)",
+        summary:
+          "Define a category: a new one, or the tenant's own version of a built-in one (names, group, priority, deadlines, skills, privacy, questions, disabled)",
         security,
         params: CodeParams,
         body: CategoryDefinition,

@@ -9,7 +9,7 @@ import { CommandResult, IdempotencyHeaders, TicketParams, errorResponses, securi
 const SUMMARIES: Record<CommandName, string> = {
   dispatch: 'Dispatch a reported ticket to a unit (and optionally a worker); sets SLA deadlines',
   reassign: 'Move a ticket in progress to another unit or worker',
-  return: 'Return a dispatched ticket that is not the unit\'s responsibility, with a reason',
+  return: "Return a dispatched ticket that is not the unit's responsibility, with a reason",
   accept: 'The assigned worker accepts the job',
   arrive: 'The worker is on site',
   resolve: 'The worker reports the fix, with at least one after-photo',
@@ -22,7 +22,7 @@ const SUMMARIES: Record<CommandName, string> = {
   feedback: 'The reporter rates the outcome 1-5 (a low rating may reopen, per tenant rule)',
   request_extension: 'The assigned worker (or a dispatcher) asks for more time to resolve, with a reason',
   review_extension: 'A dispatcher or supervisor approves (the resolve deadline moves) or refuses a pending extension',
-  urge: "催办: the reporter or a follower (or a dispatcher taking a hotline chase) presses an overdue report; at most once in 12 hours; the unit and the assigned worker are told on the event stream",
+  urge: '催办: the reporter or a follower (or a dispatcher taking a hotline chase) presses an overdue report; at most once in 12 hours; the unit and the assigned worker are told on the event stream',
 };
 
 /** One route per command, all through the same state machine and atomic commit. */
@@ -47,7 +47,10 @@ export const commandRoutes: FastifyPluginAsyncTypebox<{ services: Services; tick
         const idem = idempotencyScope(request.principal, request.headers['idempotency-key'], `${name}:${request.params.id}`, request.body);
         const outcome = await ticketService.run(request.principal, request.params.id, name, request.body as never, idem);
         if (outcome.replayed) reply.header('idempotent-replayed', 'true');
-        return { ticket: redactFor(request.principal, outcome.ticket, services.mediaUrls, services.now()), event: outcome.event && showEvent(request.principal, outcome.event, services.mediaUrls, services.now()) };
+        return {
+          ticket: redactFor(request.principal, outcome.ticket, services.mediaUrls, services.now()),
+          event: outcome.event && showEvent(request.principal, outcome.event, services.mediaUrls, services.now()),
+        };
       },
     );
   }

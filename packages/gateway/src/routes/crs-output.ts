@@ -4,7 +4,9 @@ import { fromWgs84 } from '../geometry/crs.js';
 
 /** `?crs=` on reads: the system to give points in, for a basemap that draws in it. */
 export const CrsQuery = Type.Object({
-  crs: Type.Optional(StringEnum(CRS_NAMES, { description: 'give points in this coordinate system (gcj02 for AMap/Tencent/WeChat maps, bd09 for Baidu); wgs84 when absent' })),
+  crs: Type.Optional(
+    StringEnum(CRS_NAMES, { description: 'give points in this coordinate system (gcj02 for AMap/Tencent/WeChat maps, bd09 for Baidu); wgs84 when absent' }),
+  ),
 });
 
 /** A ticket with its location as `crs` draws it (and saying so); as stored when WGS-84 is asked for. */

@@ -17,7 +17,16 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTel
 
   app.post(
     '/v1/devices',
-    { config: { access: write }, schema: { tags, summary: 'Register a vehicle or badge; its MQTT password is returned once', security, body: CreateDeviceInput, response: { 201: RegisteredDevice, ...errorResponses } } },
+    {
+      config: { access: write },
+      schema: {
+        tags,
+        summary: 'Register a vehicle or badge; its MQTT password is returned once',
+        security,
+        body: CreateDeviceInput,
+        response: { 201: RegisteredDevice, ...errorResponses },
+      },
+    },
     async (request, reply) => {
       const { tenantId } = request.principal;
       if (request.body.unitId && !(await services.directory.getUnit(tenantId, request.body.unitId))) {
@@ -27,17 +36,36 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTel
     },
   );
 
-  app.get('/v1/devices', { config: { access: read }, schema: { tags, summary: 'List devices', security, response: { 200: Type.Object({ items: Type.Array(Device) }), ...errorResponses } } }, async (request) => ({
-    items: await devices.list(request.principal.tenantId),
-  }));
+  app.get(
+    '/v1/devices',
+    {
+      config: { access: read },
+      schema: { tags, summary: 'List devices', security, response: { 200: Type.Object({ items: Type.Array(Device) }), ...errorResponses } },
+    },
+    async (request) => ({
+      items: await devices.list(request.principal.tenantId),
+    }),
+  );
 
-  app.get('/v1/devices/:id', { config: { access: read }, schema: { tags, summary: 'Get a device', security, params: IdParams, response: { 200: Device, ...errorResponses } } }, async (request) =>
-    devices.mustGet(request.principal.tenantId, request.params.id),
+  app.get(
+    '/v1/devices/:id',
+    { config: { access: read }, schema: { tags, summary: 'Get a device', security, params: IdParams, response: { 200: Device, ...errorResponses } } },
+    async (request) => devices.mustGet(request.principal.tenantId, request.params.id),
   );
 
   app.patch(
     '/v1/devices/:id',
-    { config: { access: write }, schema: { tags, summary: 'Update a device; disabling it also closes its connection', security, params: IdParams, body: UpdateDeviceInput, response: { 200: Device, ...errorResponses } } },
+    {
+      config: { access: write },
+      schema: {
+        tags,
+        summary: 'Update a device; disabling it also closes its connection',
+        security,
+        params: IdParams,
+        body: UpdateDeviceInput,
+        response: { 200: Device, ...errorResponses },
+      },
+    },
     async (request) => {
       const { tenantId } = request.principal;
       if (request.body.unitId && !(await services.directory.getUnit(tenantId, request.body.unitId))) {
@@ -51,7 +79,16 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTel
 
   app.post(
     '/v1/devices/:id/credentials',
-    { config: { access: write }, schema: { tags, summary: 'Issue a new MQTT password and revoke the old one (refused from the next CONNECT)', security, params: IdParams, response: { 200: RegisteredDevice, ...errorResponses } } },
+    {
+      config: { access: write },
+      schema: {
+        tags,
+        summary: 'Issue a new MQTT password and revoke the old one (refused from the next CONNECT)',
+        security,
+        params: IdParams,
+        response: { 200: RegisteredDevice, ...errorResponses },
+      },
+    },
     async (request) => devices.rotate(request.principal.tenantId, request.params.id, services.now()),
   );
 
@@ -96,7 +133,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTel
       config: { access: write },
       schema: {
         tags,
-        summary: 'What this gateway\'s broker accepted and refused for this tenant\'s devices since it started, by reason',
+        summary: "What this gateway's broker accepted and refused for this tenant's devices since it started, by reason",
         security,
         response: { 200: Type.Record(Type.String(), Type.Unknown()), ...errorResponses },
       },
@@ -110,7 +147,8 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTel
       config: { access: { kind: 'operator' } },
       schema: {
         tags,
-        summary: 'What this gateway refused before any tenant was known (unknown credentials, strangers\' bytes, unauthenticated terminals, external-broker messages naming no known device), since it started (operator token)',
+        summary:
+          "What this gateway refused before any tenant was known (unknown credentials, strangers' bytes, unauthenticated terminals, external-broker messages naming no known device), since it started (operator token)",
         security: [{ bearer: [] }],
         response: {
           200: Type.Object({
@@ -118,7 +156,10 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTel
             jt808: Type.Record(Type.String(), Type.Integer()),
             externalBroker: Type.Object(
               { notNative: Type.Integer(), unknownDevice: Type.Integer() },
-              { description: 'Messages taken from the external broker (MQTT_BROKER_URL) that named no known device: its rules let through what they should refuse' },
+              {
+                description:
+                  'Messages taken from the external broker (MQTT_BROKER_URL) that named no known device: its rules let through what they should refuse',
+              },
             ),
           }),
           ...errorResponses,

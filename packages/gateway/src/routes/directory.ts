@@ -13,23 +13,67 @@ export const directoryRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
   const { directory } = services;
   const tags = ['directory'];
 
-  app.get('/v1/units', { config: { access: read }, schema: { tags, summary: 'List units', security, response: { 200: Type.Object({ items: Type.Array(Unit) }), ...errorResponses } } }, async (request) => ({
-    items: await directory.listUnits(request.principal.tenantId),
-  }));
-  app.post('/v1/units', { config: { access: write }, schema: { tags, summary: 'Create a unit', security, body: CreateUnitInput, response: { 201: Unit, ...errorResponses } } }, async (request, reply) =>
-    reply.code(201).send(await directory.createUnit(request.principal.tenantId, request.body, services.now())),
+  app.get(
+    '/v1/units',
+    {
+      config: { access: read },
+      schema: { tags, summary: 'List units', security, response: { 200: Type.Object({ items: Type.Array(Unit) }), ...errorResponses } },
+    },
+    async (request) => ({
+      items: await directory.listUnits(request.principal.tenantId),
+    }),
   );
-  app.patch('/v1/units/:id', { config: { access: write }, schema: { tags, summary: 'Update or deactivate a unit', security, params: IdParams, body: UpdateUnitInput, response: { 200: Unit, ...errorResponses } } }, async (request) =>
-    directory.updateUnit(request.principal.tenantId, request.params.id, request.body, services.now()),
+  app.post(
+    '/v1/units',
+    { config: { access: write }, schema: { tags, summary: 'Create a unit', security, body: CreateUnitInput, response: { 201: Unit, ...errorResponses } } },
+    async (request, reply) => reply.code(201).send(await directory.createUnit(request.principal.tenantId, request.body, services.now())),
+  );
+  app.patch(
+    '/v1/units/:id',
+    {
+      config: { access: write },
+      schema: { tags, summary: 'Update or deactivate a unit', security, params: IdParams, body: UpdateUnitInput, response: { 200: Unit, ...errorResponses } },
+    },
+    async (request) => directory.updateUnit(request.principal.tenantId, request.params.id, request.body, services.now()),
   );
 
-  app.get('/v1/staff', { config: { access: read }, schema: { tags, summary: 'List staff', security, response: { 200: Type.Object({ items: Type.Array(Staff) }), ...errorResponses } } }, async (request) => ({
-    items: await directory.listStaff(request.principal.tenantId),
-  }));
-  app.post('/v1/staff', { config: { access: write }, schema: { tags, summary: 'Add a staff member (their id is the sub of their tokens)', security, body: CreateStaffInput, response: { 201: Staff, ...errorResponses } } }, async (request, reply) =>
-    reply.code(201).send(await directory.createStaff(request.principal.tenantId, request.body, services.now())),
+  app.get(
+    '/v1/staff',
+    {
+      config: { access: read },
+      schema: { tags, summary: 'List staff', security, response: { 200: Type.Object({ items: Type.Array(Staff) }), ...errorResponses } },
+    },
+    async (request) => ({
+      items: await directory.listStaff(request.principal.tenantId),
+    }),
   );
-  app.patch('/v1/staff/:id', { config: { access: write }, schema: { tags, summary: 'Update or deactivate a staff member', security, params: IdParams, body: UpdateStaffInput, response: { 200: Staff, ...errorResponses } } }, async (request) =>
-    directory.updateStaff(request.principal.tenantId, request.params.id, request.body, services.now()),
+  app.post(
+    '/v1/staff',
+    {
+      config: { access: write },
+      schema: {
+        tags,
+        summary: 'Add a staff member (their id is the sub of their tokens)',
+        security,
+        body: CreateStaffInput,
+        response: { 201: Staff, ...errorResponses },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await directory.createStaff(request.principal.tenantId, request.body, services.now())),
+  );
+  app.patch(
+    '/v1/staff/:id',
+    {
+      config: { access: write },
+      schema: {
+        tags,
+        summary: 'Update or deactivate a staff member',
+        security,
+        params: IdParams,
+        body: UpdateStaffInput,
+        response: { 200: Staff, ...errorResponses },
+      },
+    },
+    async (request) => directory.updateStaff(request.principal.tenantId, request.params.id, request.body, services.now()),
   );
 };

@@ -26,14 +26,18 @@ describe('QR entry codes', () => {
     const expected = entryUrl(place.page, { lat: 23.1335, lon: 113.3242, crs: 'gcj02', name: place.name });
     expect(new URL(expected).searchParams.get('cl-place')).toBe('23.1335,113.3242,gcj02');
     expect(new URL(expected).searchParams.get('estate')).toBe('sunny');
-    const png = await fetch(`${gw.url}/v1/entry-codes/report.png?${query({ ...place, size: '400' })}`, { headers: { authorization: `Bearer ${gw.tenant.secretKey}` } });
+    const png = await fetch(`${gw.url}/v1/entry-codes/report.png?${query({ ...place, size: '400' })}`, {
+      headers: { authorization: `Bearer ${gw.tenant.secretKey}` },
+    });
     expect(png.status).toBe(200);
     expect(png.headers.get('content-type')).toBe('image/png');
     const pngBytes = Buffer.from(await png.arrayBuffer());
     expect((await sharp(pngBytes).metadata()).width).toBe(400);
     expect(await read(pngBytes)).toBe(expected);
 
-    const svg = await fetch(`${gw.url}/v1/entry-codes/report.svg?${query(place)}`, { headers: { authorization: `Bearer ${await gw.tenant.token('a-1', 'admin')}` } });
+    const svg = await fetch(`${gw.url}/v1/entry-codes/report.svg?${query(place)}`, {
+      headers: { authorization: `Bearer ${await gw.tenant.token('a-1', 'admin')}` },
+    });
     expect(svg.status).toBe(200);
     expect(svg.headers.get('content-type')).toBe('image/svg+xml; charset=utf-8');
     const text = await svg.text();
@@ -41,7 +45,7 @@ describe('QR entry codes', () => {
     expect(await read(await sharp(Buffer.from(text), { density: 300 }).png().toBuffer())).toBe(expected);
   });
 
-  it('prints codes only for pages on the tenant\'s allowed origins, only for staff who manage, writing nothing', async () => {
+  it("prints codes only for pages on the tenant's allowed origins, only for staff who manage, writing nothing", async () => {
     const before = await snapshotRedis(gw.redis.client);
     const as = (auth: string, q: Record<string, string>) => api(gw.url, 'GET', `/v1/entry-codes/report.svg?${query(q)}`, { auth });
     const elsewhere = await as(gw.tenant.secretKey, { ...place, page: 'https://phishing.example.net/report' });

@@ -36,11 +36,19 @@ export const entryCodeRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
         params: Type.Object({ format: StringEnum(['svg', 'png'] as const) }),
         querystring: Type.Object(
           {
-            page: Type.String({ minLength: 8, maxLength: 500, description: "the page that embeds the widget: an absolute URL on one of the tenant's allowedOrigins" }),
+            page: Type.String({
+              minLength: 8,
+              maxLength: 500,
+              description: "the page that embeds the widget: an absolute URL on one of the tenant's allowedOrigins",
+            }),
             lat: Latitude(),
             lon: Longitude(),
             crs: Type.Optional(StringEnum(CRS_NAMES, { description: "the point's coordinate system (kept in the code; the widget sends it with the report)" })),
-            name: Type.String({ minLength: 1, maxLength: 100, description: 'what the place is called, shown as the report\'s address: "Building 3, Sunny Gardens"' }),
+            name: Type.String({
+              minLength: 1,
+              maxLength: 100,
+              description: 'what the place is called, shown as the report\'s address: "Building 3, Sunny Gardens"',
+            }),
             size: Type.Optional(Type.Integer({ minimum: 128, maximum: 2048, default: 512, description: 'PNG width and height in pixels' })),
           },
           { additionalProperties: false },
@@ -54,11 +62,16 @@ export const entryCodeRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
       try {
         origin = new URL(page).origin;
       } catch {
-        throw new CivicLoopError('CL_ERR_VALIDATION', 'page must be an absolute URL, such as https://portal.example.com/report.', { issues: [{ path: '/page', message: 'not an absolute URL' }] });
+        throw new CivicLoopError('CL_ERR_VALIDATION', 'page must be an absolute URL, such as https://portal.example.com/report.', {
+          issues: [{ path: '/page', message: 'not an absolute URL' }],
+        });
       }
       const tenant = (await services.tenants.context(request.principal.tenantId))?.tenant;
       if (!tenant?.policy.allowedOrigins.includes(origin)) {
-        throw new CivicLoopError('CL_ERR_ORIGIN_NOT_ALLOWED', `The page's origin ${origin} is not among this tenant's allowed origins; add it with PATCH /v1/tenant/policy { allowedOrigins } first.`);
+        throw new CivicLoopError(
+          'CL_ERR_ORIGIN_NOT_ALLOWED',
+          `The page's origin ${origin} is not among this tenant's allowed origins; add it with PATCH /v1/tenant/policy { allowedOrigins } first.`,
+        );
       }
       const text = entryUrl(page, { lat, lon, crs, name });
       reply.header('cache-control', 'private, max-age=300');
@@ -67,7 +80,9 @@ export const entryCodeRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
       }
       const svg = await QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
       // Named for screen readers and for whoever prints a sheet of them.
-      return reply.type('image/svg+xml; charset=utf-8').send(svg.replace(/<svg([^>]*)>/, `<svg$1 role="img" aria-label="${escapeXml(name)}"><title>${escapeXml(name)}</title>`));
+      return reply
+        .type('image/svg+xml; charset=utf-8')
+        .send(svg.replace(/<svg([^>]*)>/, `<svg$1 role="img" aria-label="${escapeXml(name)}"><title>${escapeXml(name)}</title>`));
     },
   );
 };

@@ -17,7 +17,10 @@ const STREAM_ID = /^\d{1,20}(-\d{1,20})?$/;
  * position in the tenant's Redis stream, so a client reconnecting with Last-Event-ID continues
  * exactly after the last event it saw, wherever the gateway that serves it runs.
  */
-export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; streams: EventStreams; hub: StreamHub }> = async (app, { services, streams, hub }) => {
+export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; streams: EventStreams; hub: StreamHub }> = async (
+  app,
+  { services, streams, hub },
+) => {
   // Read this before reading what you show, then subscribe from it: nothing that changes in
   // between is missed (a list then a watch from its position, as Kubernetes clients do).
   app.get(
@@ -26,7 +29,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
       config: { access: { kind: 'roles', roles: PEOPLE_AND_PARTNERS } },
       schema: {
         tags: ['realtime'],
-        summary: 'Where the tenant\'s event stream is now: subscribe to /v1/events with this Last-Event-ID to receive every event after this moment',
+        summary: "Where the tenant's event stream is now: subscribe to /v1/events with this Last-Event-ID to receive every event after this moment",
         security,
         response: {
           200: Type.Object({ lastEventId: Type.String({ description: 'the id of the newest event so far (0-0 when there is none)' }) }),
@@ -43,7 +46,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
       config: { access: { kind: 'roles', roles: PEOPLE_AND_PARTNERS } },
       schema: {
         tags: ['realtime'],
-        summary: 'Server-sent events of the tenant\'s ticket events (citizens: their own tickets) and device alerts (staff), resumable with Last-Event-ID',
+        summary: "Server-sent events of the tenant's ticket events (citizens: their own tickets) and device alerts (staff), resumable with Last-Event-ID",
         security,
         headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ maxLength: 45 })) }),
         querystring: Type.Object({
@@ -51,7 +54,11 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
         }),
         produces: ['text/event-stream'],
         response: {
-          200: { description: 'text/event-stream: `event: ticket` frames whose data is a StreamEvent; `event: device` frames ({ streamId, alert: DeviceAlert }: SOS, fall, low battery, vehicle alarms; staff only); `event: reset` when events after Last-Event-ID were trimmed', type: 'string' },
+          200: {
+            description:
+              'text/event-stream: `event: ticket` frames whose data is a StreamEvent; `event: device` frames ({ streamId, alert: DeviceAlert }: SOS, fall, low battery, vehicle alarms; staff only); `event: reset` when events after Last-Event-ID were trimmed',
+            type: 'string',
+          },
           ...errorResponses,
         },
       },
@@ -75,7 +82,11 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
       await serveRedisStream(request, reply, services, streams, hub, {
         key,
         cursor,
-        ...(trimmed ? { preface: `event: reset\ndata: ${JSON.stringify({ reason: 'trimmed', message: 'Events after your Last-Event-ID were trimmed; reload the tickets you show.' })}\n\n` } : {}),
+        ...(trimmed
+          ? {
+              preface: `event: reset\ndata: ${JSON.stringify({ reason: 'trimmed', message: 'Events after your Last-Event-ID were trimmed; reload the tickets you show.' })}\n\n`,
+            }
+          : {}),
         frame: (id, fields) => {
           // Device alerts (SOS, fall, low battery, vehicle alarms) are for staff, not residents.
           const alert = streamEntryToAlert(fields);

@@ -39,14 +39,23 @@ function feature(record: PositionRecord, device: Device | undefined, online: boo
 const Tally = Type.Object({ count: Type.Integer(), lastReason: Type.String(), lastAt: Type.Union([Type.String(), Type.Null()]) });
 
 /** The live map, tracks and attendance. */
-export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; streams: EventStreams; hub: StreamHub }> = async (app, { services, streams, hub }) => {
+export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; streams: EventStreams; hub: StreamHub }> = async (
+  app,
+  { services, streams, hub },
+) => {
   const { redis } = services;
 
   app.get(
     '/v1/fleet',
     {
       config: { access: read },
-      schema: { tags, summary: 'Live positions as a GeoJSON FeatureCollection of points', security, querystring: Type.Object({ kind: Type.Optional(DeviceKind), ...CrsQuery.properties }), response: { 200: GeoJson, ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'Live positions as a GeoJSON FeatureCollection of points',
+        security,
+        querystring: Type.Object({ kind: Type.Optional(DeviceKind), ...CrsQuery.properties }),
+        response: { 200: GeoJson, ...errorResponses },
+      },
     },
     async (request) => {
       const keys = tenantKeys(request.principal.tenantId);
@@ -61,7 +70,9 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
         for (let i = 0; i < ids.length; i++) {
           const [position, online] = (states?.[i]?.[1] ?? []) as [string | null, string | null];
           if (!position) continue;
-          features.push(feature(JSON.parse(position) as PositionRecord, records[i] ? (JSON.parse(records[i]!) as Device) : undefined, online === '1', request.query.crs));
+          features.push(
+            feature(JSON.parse(position) as PositionRecord, records[i] ? (JSON.parse(records[i]!) as Device) : undefined, online === '1', request.query.crs),
+          );
         }
       }
       return { type: 'FeatureCollection', features };
@@ -74,7 +85,7 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
       config: { access: read },
       schema: {
         tags,
-        summary: 'A device\'s last state: online, last message, last fix, battery',
+        summary: "A device's last state: online, last message, last fix, battery",
         security,
         params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
         querystring: CrsQuery,
@@ -85,8 +96,12 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
             lastSeen: Type.Union([Type.String(), Type.Null()]),
             onDutySince: Type.Union([Type.String(), Type.Null()]),
             position: Type.Union([GeoJson, Type.Null()]),
-            refused: Type.Union([Tally, Type.Null()], { description: 'messages the gateway acknowledged and refused (bad values, topics the device may not use), with the latest reason' }),
-            ignored: Type.Union([Tally, Type.Null()], { description: 'well-formed messages acknowledged and set aside as unused (OwnTracks waypoints, readings without a position...)' }),
+            refused: Type.Union([Tally, Type.Null()], {
+              description: 'messages the gateway acknowledged and refused (bad values, topics the device may not use), with the latest reason',
+            }),
+            ignored: Type.Union([Tally, Type.Null()], {
+              description: 'well-formed messages acknowledged and set aside as unused (OwnTracks waypoints, readings without a position...)',
+            }),
           }),
           ...errorResponses,
         },
@@ -96,10 +111,21 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
       const { tenantId } = request.principal;
       const device = await services.devices.mustGet(tenantId, request.params.id);
       const keys = tenantKeys(tenantId);
-      const fields = ['position', 'online', 'lastSeen', 'refused', 'lastRefusedReason', 'lastRefusedAt', 'ignored', 'lastIgnoredReason', 'lastIgnoredAt'] as const;
+      const fields = [
+        'position',
+        'online',
+        'lastSeen',
+        'refused',
+        'lastRefusedReason',
+        'lastRefusedAt',
+        'ignored',
+        'lastIgnoredReason',
+        'lastIgnoredAt',
+      ] as const;
       const [values, onDuty] = await Promise.all([redis.hmget(keys.deviceState(device.id), ...fields), redis.hget(keys.onDuty, device.id)]);
       const state = Object.fromEntries(fields.map((f, i) => [f, values[i] ?? null])) as Record<(typeof fields)[number], string | null>;
-      const tally = (count: string | null, reason: string | null, at: string | null) => (count ? { count: Number(count), lastReason: reason ?? '', lastAt: at ? new Date(Number(at)).toISOString() : null } : null);
+      const tally = (count: string | null, reason: string | null, at: string | null) =>
+        count ? { count: Number(count), lastReason: reason ?? '', lastAt: at ? new Date(Number(at)).toISOString() : null } : null;
       return {
         deviceId: device.id,
         online: state.online === '1',
@@ -118,7 +144,7 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
       config: { access: read },
       schema: {
         tags,
-        summary: 'A device\'s track for a time range as a GeoJSON LineString (times per vertex in properties)',
+        summary: "A device's track for a time range as a GeoJSON LineString (times per vertex in properties)",
         security,
         params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
         querystring: Type.Object({ from: Type.String({ format: 'date-time' }), to: Type.String({ format: 'date-time' }), ...CrsQuery.properties }),
@@ -141,7 +167,12 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
       return {
         type: 'Feature',
         geometry: { type: 'LineString', coordinates: fixes.map((r) => (request.query.crs ? pointIn(r, request.query.crs) : r)).map((p) => [p.lon, p.lat]) },
-        properties: { deviceId: device.id, name: device.name, times: fixes.map((r) => new Date(r.fixTime).toISOString()), speedsKmh: fixes.map((r) => r.speedKmh ?? null) },
+        properties: {
+          deviceId: device.id,
+          name: device.name,
+          times: fixes.map((r) => new Date(r.fixTime).toISOString()),
+          speedsKmh: fixes.map((r) => r.speedKmh ?? null),
+        },
       };
     },
   );
@@ -164,27 +195,46 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
       const context = await services.tenants.context(tenantId);
       const timeZone = context?.tenant.policy.timeZone ?? 'Asia/Shanghai';
       const day = request.query.day.replaceAll('-', '');
-      const [shiftRows, onDutyMap, devices, staff] = await Promise.all([redis.lrange(keys.shifts(day), 0, -1), redis.hgetall(keys.onDuty), services.devices.list(tenantId), services.directory.listStaff(tenantId)]);
+      const [shiftRows, onDutyMap, devices, staff] = await Promise.all([
+        redis.lrange(keys.shifts(day), 0, -1),
+        redis.hgetall(keys.onDuty),
+        services.devices.list(tenantId),
+        services.directory.listStaff(tenantId),
+      ]);
       const shifts = shiftRows.map((row) => JSON.parse(row) as Shift);
       const byId = new Map(devices.map((d) => [d.id, d]));
       const onDuty = Object.entries(onDutyMap)
         .filter(([, since]) => calendarDay(new Date(Number(since)), timeZone) <= day)
-        .map(([deviceId, since]) => ({ deviceId, staffId: byId.get(deviceId)?.staffId ?? null, unitId: byId.get(deviceId)?.unitId ?? null, since: new Date(Number(since)).toISOString() }));
+        .map(([deviceId, since]) => ({
+          deviceId,
+          staffId: byId.get(deviceId)?.staffId ?? null,
+          unitId: byId.get(deviceId)?.unitId ?? null,
+          since: new Date(Number(since)).toISOString(),
+        }));
       const present = new Map<string, Set<string>>();
-      for (const entry of [...shifts.map((s) => ({ staffId: s.staffId, unitId: s.unitId })), ...onDuty.map((o) => ({ staffId: o.staffId ?? undefined, unitId: o.unitId ?? undefined }))]) {
+      for (const entry of [
+        ...shifts.map((s) => ({ staffId: s.staffId, unitId: s.unitId })),
+        ...onDuty.map((o) => ({ staffId: o.staffId ?? undefined, unitId: o.unitId ?? undefined })),
+      ]) {
         if (!entry.staffId || !entry.unitId) continue;
         if (!present.has(entry.unitId)) present.set(entry.unitId, new Set());
         present.get(entry.unitId)!.add(entry.staffId);
       }
       const workersByUnit = new Map<string, number>();
-      for (const person of staff) if (person.active && person.role === 'worker' && person.unitId) workersByUnit.set(person.unitId, (workersByUnit.get(person.unitId) ?? 0) + 1);
+      for (const person of staff)
+        if (person.active && person.role === 'worker' && person.unitId) workersByUnit.set(person.unitId, (workersByUnit.get(person.unitId) ?? 0) + 1);
       const coverage = [...workersByUnit.entries()].map(([unitId, workers]) => {
         const count = present.get(unitId)?.size ?? 0;
         return { unitId, workers, present: count, coverage: workers ? count / workers : 0 };
       });
       return {
         day: request.query.day,
-        shifts: shifts.map((s) => ({ ...s, start: new Date(s.start).toISOString(), end: new Date(s.end).toISOString(), minutes: Math.round((s.end - s.start) / 60_000) })),
+        shifts: shifts.map((s) => ({
+          ...s,
+          start: new Date(s.start).toISOString(),
+          end: new Date(s.end).toISOString(),
+          minutes: Math.round((s.end - s.start) / 60_000),
+        })),
         onDuty,
         coverage,
       };
@@ -199,7 +249,11 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
         tags,
         summary: 'Server-sent events of stored positions (event: position, data: a GeoJSON point feature), at most one per device per throttleMs',
         security,
-        querystring: Type.Object({ throttleMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60000, default: 1000 })), kind: Type.Optional(DeviceKind), ...CrsQuery.properties }),
+        querystring: Type.Object({
+          throttleMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60000, default: 1000 })),
+          kind: Type.Optional(DeviceKind),
+          ...CrsQuery.properties,
+        }),
         produces: ['text/event-stream'],
         response: { 200: { description: 'text/event-stream', type: 'string' }, ...errorResponses },
       },

@@ -56,10 +56,16 @@ export const followingRoutes: FastifyPluginAsyncTypebox<{ services: Services; ti
       schema: {
         tags: ['tickets'],
         summary: 'Follow a report instead of filing it again: it shows among your reports and you are told how it ends',
-        description: 'For residents, on a report they can see (their own, or one the tenant publishes) that is not closed. Following twice changes nothing (event null).',
+        description:
+          'For residents, on a report they can see (their own, or one the tenant publishes) that is not closed. Following twice changes nothing (event null).',
         security,
         params: TicketParams,
-        body: Type.Optional(Type.Object({ note: Type.Optional(Type.String({ maxLength: 500, description: "the resident's word on it (\"still there, worse today\"), kept on the event" })) }, { additionalProperties: false })),
+        body: Type.Optional(
+          Type.Object(
+            { note: Type.Optional(Type.String({ maxLength: 500, description: 'the resident\'s word on it ("still there, worse today"), kept on the event' })) },
+            { additionalProperties: false },
+          ),
+        ),
         response: { 200: Type.Object({ ticket: Ticket, event: Type.Union([TicketEvent, Type.Null()]) }), ...errorResponses },
       },
     },
@@ -68,7 +74,10 @@ export const followingRoutes: FastifyPluginAsyncTypebox<{ services: Services; ti
       const idem = idempotencyScope(principal, request.headers['idempotency-key'], `follow:${request.params.id}`, request.body ?? {});
       const outcome = await following.follow(principal, request.params.id, request.body?.note, idem);
       if (outcome.replayed) reply.header('idempotent-replayed', 'true');
-      return { ticket: redactFor(principal, outcome.ticket, services.mediaUrls, services.now()), event: outcome.event && redactEvent(principal, outcome.event) };
+      return {
+        ticket: redactFor(principal, outcome.ticket, services.mediaUrls, services.now()),
+        event: outcome.event && redactEvent(principal, outcome.event),
+      };
     },
   );
 };

@@ -21,7 +21,12 @@ const TOWER_GCJ = fromWgs84(TOWER.lat, TOWER.lon, 'gcj02');
 
 /** A resident's client; it does not retry, so a failure is seen as the gateway answered it. */
 async function resident(gw: TestGateway): Promise<CivicLoop> {
-  return new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await signToken({ secretKey: gw.tenant.secretKey, sub: 'resident-1', role: 'citizen' }), maxRetries: 0 });
+  return new CivicLoop({
+    baseUrl: gw.url,
+    apiKey: gw.tenant.publishableKey,
+    token: await signToken({ secretKey: gw.tenant.secretKey, sub: 'resident-1', role: 'citizen' }),
+    maxRetries: 0,
+  });
 }
 
 describe('GET /v1/geocode/reverse', { timeout: 60_000 }, () => {
@@ -46,13 +51,25 @@ describe('GET /v1/geocode/reverse', { timeout: 60_000 }, () => {
         if (answer === 'error') return new HttpResponse('overloaded', { status: 503 });
         if (answer === 'slow') await delay(2000);
         if (answer === 'nothing') return HttpResponse.json({ error: 'Unable to geocode' });
-        return HttpResponse.json({ place_id: 1, licence: 'Data © OpenStreetMap contributors, ODbL 1.0.', osm_type: 'way', lat: String(TOWER.lat), lon: String(TOWER.lon), category: 'tourism', type: 'attraction', display_name: 'Canton Tower, Yuejiang West Road, Haizhu District, Guangzhou, 510310, China', address: { city: 'Guangzhou' } });
+        return HttpResponse.json({
+          place_id: 1,
+          licence: 'Data © OpenStreetMap contributors, ODbL 1.0.',
+          osm_type: 'way',
+          lat: String(TOWER.lat),
+          lon: String(TOWER.lon),
+          category: 'tourism',
+          type: 'attraction',
+          display_name: 'Canton Tower, Yuejiang West Road, Haizhu District, Guangzhou, 510310, China',
+          address: { city: 'Guangzhou' },
+        });
       }),
     );
     try {
       const client = await resident(gw);
       // The widget's pin on a GCJ-02 map: the gateway brings it to WGS-84 before asking.
-      expect(await client.reverseGeocode({ lat: TOWER_GCJ.lat, lon: TOWER_GCJ.lon, crs: 'gcj02' }, { language: 'en' })).toBe('Canton Tower, Yuejiang West Road, Haizhu District, Guangzhou, 510310, China');
+      expect(await client.reverseGeocode({ lat: TOWER_GCJ.lat, lon: TOWER_GCJ.lon, crs: 'gcj02' }, { language: 'en' })).toBe(
+        'Canton Tower, Yuejiang West Road, Haizhu District, Guangzhou, 510310, China',
+      );
       expect(asked).toHaveLength(1);
       const query = Object.fromEntries(asked[0]!.searchParams);
       expect(query).toMatchObject({ format: 'jsonv2', 'accept-language': 'en' });
@@ -60,7 +77,9 @@ describe('GET /v1/geocode/reverse', { timeout: 60_000 }, () => {
       expect(Number(query.lon)).toBeCloseTo(TOWER.lon, 5);
       expect(agents[0]).toMatch(/^CivicLoop gateway/);
       // The same point again (within about 10 m): answered from Redis, Nominatim not asked.
-      expect(await client.reverseGeocode({ lat: TOWER.lat + 0.00001, lon: TOWER.lon, crs: 'wgs84' }, { language: 'en' })).toBe('Canton Tower, Yuejiang West Road, Haizhu District, Guangzhou, 510310, China');
+      expect(await client.reverseGeocode({ lat: TOWER.lat + 0.00001, lon: TOWER.lon, crs: 'wgs84' }, { language: 'en' })).toBe(
+        'Canton Tower, Yuejiang West Road, Haizhu District, Guangzhou, 510310, China',
+      );
       expect(asked).toHaveLength(1);
       // Nowhere (the sea): null, remembered too.
       answer = 'nothing';
@@ -69,11 +88,21 @@ describe('GET /v1/geocode/reverse', { timeout: 60_000 }, () => {
       expect(asked).toHaveLength(2);
       // Nominatim down or slow: a retryable error that names the setting; nothing kept.
       answer = 'error';
-      await expect(client.reverseGeocode({ lat: 23.2, lon: 113.2, crs: 'wgs84' })).rejects.toMatchObject({ code: 'CL_ERR_GEOCODER_UNAVAILABLE', status: 502, retryable: true, message: 'The geocoder (GEOCODER=nominatim) answered HTTP 503; try again later, or type the address.' });
+      await expect(client.reverseGeocode({ lat: 23.2, lon: 113.2, crs: 'wgs84' })).rejects.toMatchObject({
+        code: 'CL_ERR_GEOCODER_UNAVAILABLE',
+        status: 502,
+        retryable: true,
+        message: 'The geocoder (GEOCODER=nominatim) answered HTTP 503; try again later, or type the address.',
+      });
       answer = 'slow';
-      await expect(client.reverseGeocode({ lat: 23.2, lon: 113.2, crs: 'wgs84' })).rejects.toMatchObject({ code: 'CL_ERR_GEOCODER_UNAVAILABLE', message: 'The geocoder (GEOCODER=nominatim) did not answer within GEOCODER_TIMEOUT_MS (300 ms); try again later, or type the address.' });
+      await expect(client.reverseGeocode({ lat: 23.2, lon: 113.2, crs: 'wgs84' })).rejects.toMatchObject({
+        code: 'CL_ERR_GEOCODER_UNAVAILABLE',
+        message: 'The geocoder (GEOCODER=nominatim) did not answer within GEOCODER_TIMEOUT_MS (300 ms); try again later, or type the address.',
+      });
       answer = 'found';
-      expect(await client.reverseGeocode({ lat: 23.2, lon: 113.2, crs: 'wgs84' })).toBe('Canton Tower, Yuejiang West Road, Haizhu District, Guangzhou, 510310, China');
+      expect(await client.reverseGeocode({ lat: 23.2, lon: 113.2, crs: 'wgs84' })).toBe(
+        'Canton Tower, Yuejiang West Road, Haizhu District, Guangzhou, 510310, China',
+      );
       // A point out of range is refused by the schema, before any provider is asked.
       const before = asked.length;
       await expect(client.reverseGeocode({ lat: 91, lon: 113.2 })).rejects.toMatchObject({ code: 'CL_ERR_VALIDATION' });
@@ -83,7 +112,7 @@ describe('GET /v1/geocode/reverse', { timeout: 60_000 }, () => {
     }
   });
 
-  it('asks AMap in GCJ-02 with the gateway\'s key, and passes on its refusal', async () => {
+  it("asks AMap in GCJ-02 with the gateway's key, and passes on its refusal", async () => {
     const gw = await startTestGateway({ geocoder: 'amap', geocoderUrl: AMAP, geocoderKey: 'amap-web-key' });
     const asked: URL[] = [];
     let refuse = false;
@@ -91,7 +120,12 @@ describe('GET /v1/geocode/reverse', { timeout: 60_000 }, () => {
       http.get(`${AMAP}/v3/geocode/regeo`, ({ request }) => {
         asked.push(new URL(request.url));
         if (refuse) return HttpResponse.json({ status: '0', info: 'INVALID_USER_KEY', infocode: '10001' });
-        return HttpResponse.json({ status: '1', info: 'OK', infocode: '10000', regeocode: { formatted_address: '广东省广州市海珠区阅江西路222号广州塔', addressComponent: { city: '广州市', district: '海珠区' } } });
+        return HttpResponse.json({
+          status: '1',
+          info: 'OK',
+          infocode: '10000',
+          regeocode: { formatted_address: '广东省广州市海珠区阅江西路222号广州塔', addressComponent: { city: '广州市', district: '海珠区' } },
+        });
       }),
     );
     try {
@@ -104,7 +138,10 @@ describe('GET /v1/geocode/reverse', { timeout: 60_000 }, () => {
       expect(lat).toBeCloseTo(TOWER_GCJ.lat, 5);
       expect(lon).toBeCloseTo(TOWER_GCJ.lon, 5);
       refuse = true;
-      await expect(client.reverseGeocode({ lat: 23.3, lon: 113.3, crs: 'wgs84' })).rejects.toMatchObject({ code: 'CL_ERR_GEOCODER_UNAVAILABLE', message: 'The geocoder (GEOCODER=amap) refused: INVALID_USER_KEY; try again later, or type the address.' });
+      await expect(client.reverseGeocode({ lat: 23.3, lon: 113.3, crs: 'wgs84' })).rejects.toMatchObject({
+        code: 'CL_ERR_GEOCODER_UNAVAILABLE',
+        message: 'The geocoder (GEOCODER=amap) refused: INVALID_USER_KEY; try again later, or type the address.',
+      });
     } finally {
       await gw.close();
     }
@@ -112,7 +149,14 @@ describe('GET /v1/geocode/reverse', { timeout: 60_000 }, () => {
 
   it('will not start with an unknown geocoder, or AMap without its key, naming the variable', () => {
     expect(() => loadConfig({ GEOCODER: 'google' })).toThrow('GEOCODER="google" is not a geocoder: use none, nominatim or amap; change GEOCODER.');
-    expect(() => loadConfig({ GEOCODER: 'amap' })).toThrow('GEOCODER=amap needs GEOCODER_KEY (the AMap web-service key); set GEOCODER_KEY, or set GEOCODER to none.');
-    expect(loadConfig({ GEOCODER: 'amap', GEOCODER_KEY: 'k' })).toMatchObject({ geocoder: 'amap', geocoderKey: 'k', geocoderTimeoutMs: 3000, geocoderCacheSeconds: 604800 });
+    expect(() => loadConfig({ GEOCODER: 'amap' })).toThrow(
+      'GEOCODER=amap needs GEOCODER_KEY (the AMap web-service key); set GEOCODER_KEY, or set GEOCODER to none.',
+    );
+    expect(loadConfig({ GEOCODER: 'amap', GEOCODER_KEY: 'k' })).toMatchObject({
+      geocoder: 'amap',
+      geocoderKey: 'k',
+      geocoderTimeoutMs: 3000,
+      geocoderCacheSeconds: 604800,
+    });
   });
 });

@@ -16,14 +16,17 @@ export const geocodeRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
       schema: {
         tags: ['geocode'],
         summary: 'The address at a point, from the geocoder the gateway is configured with (GEOCODER)',
-        description: 'The provider is asked by the gateway (its key stays there); answers are kept per point (about 10 m) and language for GEOCODER_CACHE_SECONDS. address is null where the provider knows none. CL_ERR_GEOCODER_OFF when no geocoder is configured.',
+        description:
+          'The provider is asked by the gateway (its key stays there); answers are kept per point (about 10 m) and language for GEOCODER_CACHE_SECONDS. address is null where the provider knows none. CL_ERR_GEOCODER_OFF when no geocoder is configured.',
         security,
         querystring: Type.Object(
           {
             lat: Latitude(),
             lon: Longitude(),
             crs: Type.Optional(StringEnum(CRS_NAMES, { description: "the point's coordinate system; the tenant's default when absent" })),
-            language: Type.Optional(StringEnum(['zh-CN', 'en'] as const, { description: 'the language asked of the provider, zh-CN when absent (AMap answers in Chinese only)' })),
+            language: Type.Optional(
+              StringEnum(['zh-CN', 'en'] as const, { description: 'the language asked of the provider, zh-CN when absent (AMap answers in Chinese only)' }),
+            ),
           },
           { additionalProperties: false },
         ),

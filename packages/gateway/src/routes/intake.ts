@@ -19,7 +19,10 @@ export const intakeRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
         summary: `Import 12345 / 12319 hotline cases (JSON {records} or text/csv, at most ${MAX_ROWS}); good rows become tickets, repeated case numbers are skipped, bad rows are reported one by one`,
         security,
         // Rows are checked one by one (HotlineRecord), so that one bad row does not refuse the batch.
-        body: Type.Union([Type.Object({ records: Type.Array(Type.Unknown(), { maxItems: MAX_ROWS }) }, { additionalProperties: false }), Type.String({ description: 'text/csv with a header row' })]),
+        body: Type.Union([
+          Type.Object({ records: Type.Array(Type.Unknown(), { maxItems: MAX_ROWS }) }, { additionalProperties: false }),
+          Type.String({ description: 'text/csv with a header row' }),
+        ]),
         response: { 200: HotlineImportResult, ...errorResponses },
       },
     },

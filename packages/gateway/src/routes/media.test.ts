@@ -55,7 +55,7 @@ describe('POST /v1/media', () => {
     expect(ticket.body.photos).toEqual([{ ref: res.body.ref, url: expect.stringMatching(/^\/v1\/media\/.+\?exp=\d+&sig=/) }]);
   });
 
-  it('turns a phone\'s HEIC photo into a JPEG without its EXIF; a cut-off HEIC is refused', async () => {
+  it("turns a phone's HEIC photo into a JPEG without its EXIF; a cut-off HEIC is refused", async () => {
     // Made once with Debian's heif-enc (libheif, x265) from a JPEG carrying the same EXIF as above.
     const heic = readFileSync(new URL('../media/fixtures/phone-photo.heic', import.meta.url));
     expect(heic.includes(Buffer.from('CivicLoopTestCam'))).toBe(true);
@@ -70,8 +70,12 @@ describe('POST /v1/media', () => {
   });
 
   it('accepts PNG and WebP by their bytes', async () => {
-    const png = await sharp({ create: { width: 40, height: 30, channels: 4, background: '#ff000080' } }).png().toBuffer();
-    const webp = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#0000ff' } }).webp().toBuffer();
+    const png = await sharp({ create: { width: 40, height: 30, channels: 4, background: '#ff000080' } })
+      .png()
+      .toBuffer();
+    const webp = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#0000ff' } })
+      .webp()
+      .toBuffer();
     expect((await upload(png, 'no-extension')).body.contentType).toBe('image/png');
     expect((await upload(webp, 'photo.jpg')).body.contentType).toBe('image/webp');
   });
@@ -93,7 +97,9 @@ describe('POST /v1/media', () => {
   });
 
   it('lets many uploads of the same photo at the same moment all succeed, storing it once', async () => {
-    const same = await sharp({ create: { width: 800, height: 600, channels: 3, background: { r: 200, g: 30, b: 90 } } }).jpeg().toBuffer();
+    const same = await sharp({ create: { width: 800, height: 600, channels: 3, background: { r: 200, g: 30, b: 90 } } })
+      .jpeg()
+      .toBuffer();
     const results = await Promise.all(Array.from({ length: 12 }, () => upload(same, 'same.jpg')));
     expect(results.map((r) => r.status)).toEqual(Array(12).fill(201));
     expect(new Set(results.map((r) => r.body.ref)).size).toBe(1);
@@ -102,13 +108,18 @@ describe('POST /v1/media', () => {
     expect(listMedia().filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
-  it('serves a private ticket\'s photo only with credentials: its signed link, the secret key or a staff token', async () => {
-    const own = await sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 9, g: 9, b: 90 } } }).jpeg().toBuffer();
+  it("serves a private ticket's photo only with credentials: its signed link, the secret key or a staff token", async () => {
+    const own = await sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 9, g: 9, b: 90 } } })
+      .jpeg()
+      .toBuffer();
     const uploaded = (await upload(own, 'private.jpg')).body;
     const key = uploaded.ref.slice('media:'.length);
     const plain = `${gw.url}/v1/media/${key}`;
     const status = async (url: string, headers: Record<string, string> = {}) => (await fetch(url, { headers })).status;
-    const personal = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, category: 'other.personal', photos: [{ ref: uploaded.ref }] } });
+    const personal = await api(gw.url, 'POST', '/v1/tickets', {
+      auth: gw.tenant.secretKey,
+      body: { ...BIN_REPORT, category: 'other.personal', photos: [{ ref: uploaded.ref }] },
+    });
     const signed = personal.body.photos[0].url as string;
     expect(signed).toMatch(/\?exp=\d+&sig=/);
     // Whether or not the tenant publishes, a private ticket's photo needs credentials.
@@ -121,7 +132,9 @@ describe('POST /v1/media', () => {
     expect(await status(`${plain}?exp=${Math.floor(Date.now() / 1000) - 10}&sig=${new URL(gw.url + signed).searchParams.get('sig')}`)).toBe(404);
     expect(await status(plain, { authorization: `Bearer ${gw.tenant.secretKey}` })).toBe(200);
     expect(await status(plain, { authorization: `Bearer ${await gw.tenant.token('d-1', 'dispatcher')}` })).toBe(200);
-    expect(await status(plain, { authorization: `Bearer ${await gw.tenant.token('someone', 'citizen')}`, 'x-civicloop-key': gw.tenant.publishableKey })).toBe(404);
+    expect(await status(plain, { authorization: `Bearer ${await gw.tenant.token('someone', 'citizen')}`, 'x-civicloop-key': gw.tenant.publishableKey })).toBe(
+      404,
+    );
     const other = await gw.createTenant('MED');
     expect(await status(plain, { authorization: `Bearer ${other.secretKey}` })).toBe(404);
     // The reporter reads the ticket and gets a link of their own.
@@ -136,7 +149,12 @@ describe('POST /v1/media', () => {
   });
 
   it('makes path traversal impossible', async () => {
-    for (const attempt of ['/v1/media/..%2F..%2Fetc/passwd', '/v1/media/t_0000000000/..%2F..%2F..%2Fetc%2Fpasswd', `/v1/media/${gw.tenant.id}/..%2Fmaster.key`, '/v1/media/t_0000000000/%2e%2e']) {
+    for (const attempt of [
+      '/v1/media/..%2F..%2Fetc/passwd',
+      '/v1/media/t_0000000000/..%2F..%2F..%2Fetc%2Fpasswd',
+      `/v1/media/${gw.tenant.id}/..%2Fmaster.key`,
+      '/v1/media/t_0000000000/%2e%2e',
+    ]) {
       const res = await fetch(gw.url + attempt);
       expect(res.status, attempt).toBe(404);
       expect(await res.text()).not.toContain('root:');

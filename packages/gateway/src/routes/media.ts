@@ -10,7 +10,7 @@ import { PEOPLE, type Services } from '../core/services.js';
 import { errorResponses, security } from './shared-schemas.js';
 
 const UploadedPhoto = Type.Object({
-  ref: Type.String({ description: 'Put this in a ticket\'s photos[].ref' }),
+  ref: Type.String({ description: "Put this in a ticket's photos[].ref" }),
   url: Type.String({ description: 'a link signed for the uploader, valid one to two hours' }),
   thumbnailUrl: Type.String({ description: 'the same for the thumbnail' }),
   contentType: Type.String(),
@@ -47,7 +47,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<{ services: Services; store:
       } catch (error) {
         throw mapMultipartError(error);
       }
-      if (!file || file.fieldname !== 'file') throw new CivicLoopError('CL_ERR_MEDIA_MISSING');
+      if (file?.fieldname !== 'file') throw new CivicLoopError('CL_ERR_MEDIA_MISSING');
       let input: Buffer;
       try {
         input = await file.toBuffer();
@@ -82,7 +82,8 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<{ services: Services; store:
       config: { access: { kind: 'none' } },
       schema: {
         tags: ['media'],
-        summary: 'A stored photo or thumbnail: without credentials only when it belongs to a published ticket; otherwise with the signed link tickets carry (photos[].url), or the tenant\'s secret key or a staff token',
+        summary:
+          "A stored photo or thumbnail: without credentials only when it belongs to a published ticket; otherwise with the signed link tickets carry (photos[].url), or the tenant's secret key or a staff token",
         params: Type.Object({ tenantId: Type.String({ maxLength: 20 }), name: Type.String({ maxLength: 90 }) }),
         // No credentials (a published ticket's photo, or a signed link), or the secret key or a staff token.
         security: [{}, { bearer: [] }],
@@ -92,7 +93,8 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<{ services: Services; store:
     },
     async (request, reply) => {
       const key = `${request.params.tenantId}/${request.params.name}`;
-      const notFound = () => new CivicLoopError('CL_ERR_NOT_FOUND', 'No such photo, or not without credentials: use the signed link in the ticket (photos[].url).');
+      const notFound = () =>
+        new CivicLoopError('CL_ERR_NOT_FOUND', 'No such photo, or not without credentials: use the signed link in the ticket (photos[].url).');
       if (!KEY_PATTERN.test(key)) throw notFound();
       assertKey(key);
       const access = await mayRead(request, request.params.tenantId, key, request.query);
@@ -115,10 +117,19 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<{ services: Services; store:
    * holder of a valid signed link; the tenant's servers and staff. A citizen gets signed links
    * in the tickets they may see. Everyone else is told there is no such photo.
    */
-  async function mayRead(request: FastifyRequest, tenantId: string, key: string, link: { exp?: string | undefined; sig?: string | undefined }): Promise<'public' | 'private' | undefined> {
+  async function mayRead(
+    request: FastifyRequest,
+    tenantId: string,
+    key: string,
+    link: { exp?: string | undefined; sig?: string | undefined },
+  ): Promise<'public' | 'private' | undefined> {
     if (services.mediaUrls.verify(key, link.exp, link.sig, services.now())) return 'private';
     if (request.headers.authorization || request.headers['x-civicloop-key']) {
-      const principal = await authenticate({ authorization: request.headers.authorization, publishableKey: request.headers['x-civicloop-key'] as string | undefined }, services.tenants, services.config.tokenMaxTtlSeconds);
+      const principal = await authenticate(
+        { authorization: request.headers.authorization, publishableKey: request.headers['x-civicloop-key'] as string | undefined },
+        services.tenants,
+        services.config.tokenMaxTtlSeconds,
+      );
       if (principal.tenantId === tenantId && isStaff(principal.role)) return 'private';
     }
     const context = await services.tenants.context(tenantId);
@@ -131,7 +142,8 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<{ services: Services; store:
 
 function mapMultipartError(error: unknown): CivicLoopError {
   const code = (error as { code?: string }).code;
-  if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_PARTS_LIMIT' || code === 'FST_FILES_LIMIT') return new CivicLoopError('CL_ERR_PAYLOAD_TOO_LARGE', 'The photo is larger than MEDIA_MAX_BYTES allows (10 MB by default); send a smaller photo.');
+  if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_PARTS_LIMIT' || code === 'FST_FILES_LIMIT')
+    return new CivicLoopError('CL_ERR_PAYLOAD_TOO_LARGE', 'The photo is larger than MEDIA_MAX_BYTES allows (10 MB by default); send a smaller photo.');
   if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') return new CivicLoopError('CL_ERR_MEDIA_MISSING');
   return new CivicLoopError('CL_ERR_MEDIA_MISSING', `The upload could not be read as multipart/form-data: ${(error as Error).message}`);
 }

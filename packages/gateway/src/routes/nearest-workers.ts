@@ -12,7 +12,9 @@ const RadiusMeters = Type.Integer({ minimum: 10, maximum: 100000, description: '
 const Suggestion = Type.Object({
   staffId: Type.String(),
   name: Type.Union([Type.String(), Type.Null()], { description: 'from the staff directory; null when the wearer has no staff record' }),
-  unitId: Type.Union([Type.String(), Type.Null()], { description: "the badge's unit, else the staff record's; null: neither has one, so the worker cannot be dispatched to" }),
+  unitId: Type.Union([Type.String(), Type.Null()], {
+    description: "the badge's unit, else the staff record's; null: neither has one, so the worker cannot be dispatched to",
+  }),
   deviceId: Type.String(),
   distanceMeters: Type.Integer({ minimum: 0, description: "from the ticket's location to the badge's last position" }),
 });
@@ -21,7 +23,10 @@ const Suggestion = Type.Object({
  * Nearest-worker dispatch: the checked-in badge wearers nearest a ticket whose skills match its
  * category, as suggestions for a dispatcher or as a one-step dispatch to the nearest of them.
  */
-export const nearestWorkerRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticketService: TicketService }> = async (app, { services, ticketService }) => {
+export const nearestWorkerRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticketService: TicketService }> = async (
+  app,
+  { services, ticketService },
+) => {
   const { redis } = services;
   const nearestTo = (ticket: TicketShape, radiusMeters: number | undefined): NearestQuery => ({
     lat: ticket.location.lat,
@@ -43,7 +48,10 @@ export const nearestWorkerRoutes: FastifyPluginAsyncTypebox<{ services: Services
         summary: "Checked-in workers nearest the ticket whose skills match its category, nearest first: a dispatcher's suggestions",
         security,
         params: TicketParams,
-        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, default: 5 })), radiusMeters: Type.Optional(RadiusMeters) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, default: 5 })), radiusMeters: Type.Optional(RadiusMeters) },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Object({ items: Type.Array(Suggestion), radiusMeters: Type.Integer(), skills: Type.Array(Type.String()) }), ...errorResponses },
       },
     },
@@ -52,7 +60,14 @@ export const nearestWorkerRoutes: FastifyPluginAsyncTypebox<{ services: Services
       const ticket = await ticketService.get(principal, request.params.id);
       const query = nearestTo(ticket, request.query.radiusMeters);
       const found = await findNearestWorkers(redis, principal.tenantId, query, request.query.limit ?? 5);
-      const items = await Promise.all(found.map(async (c) => ({ staffId: c.staffId, ...(await unitOf(principal, c.staffId, c.device.unitId)), deviceId: c.device.id, distanceMeters: Math.round(c.distanceMeters) })));
+      const items = await Promise.all(
+        found.map(async (c) => ({
+          staffId: c.staffId,
+          ...(await unitOf(principal, c.staffId, c.device.unitId)),
+          deviceId: c.device.id,
+          distanceMeters: Math.round(c.distanceMeters),
+        })),
+      );
       return { items, radiusMeters: query.radiusMeters, skills: [...query.skills] };
     },
   );
@@ -66,9 +81,16 @@ export const nearestWorkerRoutes: FastifyPluginAsyncTypebox<{ services: Services
         summary: 'Dispatch to the nearest checked-in worker whose skills match the category, within a radius; their badge receives the assignment',
         security,
         params: TicketParams,
-        body: Type.Object({ radiusMeters: Type.Optional(RadiusMeters), note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }),
+        body: Type.Object(
+          { radiusMeters: Type.Optional(RadiusMeters), note: Type.Optional(Type.String({ maxLength: 2000 })) },
+          { additionalProperties: false },
+        ),
         response: {
-          200: Type.Object({ ticket: Ticket, event: Type.Union([TicketEvent, Type.Null()]), worker: Type.Object({ staffId: Type.String(), deviceId: Type.String(), distanceMeters: Type.Number() }) }),
+          200: Type.Object({
+            ticket: Ticket,
+            event: Type.Union([TicketEvent, Type.Null()]),
+            worker: Type.Object({ staffId: Type.String(), deviceId: Type.String(), distanceMeters: Type.Number() }),
+          }),
           ...errorResponses,
         },
       },
@@ -79,15 +101,27 @@ export const nearestWorkerRoutes: FastifyPluginAsyncTypebox<{ services: Services
       const query = nearestTo(ticket, request.body.radiusMeters);
       const [candidate] = await findNearestWorkers(redis, principal.tenantId, query, 1);
       if (!candidate) {
-        throw new CivicLoopError('CL_ERR_NO_WORKER_NEARBY', `No checked-in worker with skills [${query.skills.join(', ')}] within ${query.radiusMeters} m; widen radiusMeters or dispatch by hand.`);
+        throw new CivicLoopError(
+          'CL_ERR_NO_WORKER_NEARBY',
+          `No checked-in worker with skills [${query.skills.join(', ')}] within ${query.radiusMeters} m; widen radiusMeters or dispatch by hand.`,
+        );
       }
       const { unitId } = await unitOf(principal, candidate.staffId, candidate.device.unitId);
       if (!unitId) throw new CivicLoopError('CL_ERR_UNKNOWN_UNIT', `Worker ${candidate.staffId} has no unit; set unitId on their badge or staff record.`);
       const idem = idempotencyScope(principal, request.headers['idempotency-key'], `dispatch-nearest:${ticket.id}`, request.body);
-      const outcome = await ticketService.run(principal, ticket.id, 'dispatch', { unitId, assigneeId: candidate.staffId, ...(request.body.note ? { note: request.body.note } : {}) }, idem);
+      const outcome = await ticketService.run(
+        principal,
+        ticket.id,
+        'dispatch',
+        { unitId, assigneeId: candidate.staffId, ...(request.body.note ? { note: request.body.note } : {}) },
+        idem,
+      );
       if (outcome.replayed) reply.header('idempotent-replayed', 'true');
-      return { ticket: redactFor(principal, outcome.ticket, services.mediaUrls, services.now()), event: outcome.event, worker: { staffId: candidate.staffId, deviceId: candidate.device.id, distanceMeters: Math.round(candidate.distanceMeters) } };
+      return {
+        ticket: redactFor(principal, outcome.ticket, services.mediaUrls, services.now()),
+        event: outcome.event,
+        worker: { staffId: candidate.staffId, deviceId: candidate.device.id, distanceMeters: Math.round(candidate.distanceMeters) },
+      };
     },
   );
-
 };

@@ -91,15 +91,44 @@ describe('a client generated from the OpenAPI document', () => {
     writeFileSync(path.join(dir, 'civicloop.ts'), astToString(ast));
     writeFileSync(path.join(dir, 'client.ts'), CLIENT);
     const tsc = path.join(root, 'node_modules', '.bin', 'tsc');
-    const checked = await exec(tsc, ['--noEmit', '--strict', '--target', 'es2022', '--module', 'esnext', '--moduleResolution', 'bundler', '--lib', 'es2022,dom', '--types', 'node', '--skipLibCheck', 'client.ts'], { cwd: dir, timeout: 120_000 }).then(
+    const checked = await exec(
+      tsc,
+      [
+        '--noEmit',
+        '--strict',
+        '--target',
+        'es2022',
+        '--module',
+        'esnext',
+        '--moduleResolution',
+        'bundler',
+        '--lib',
+        'es2022,dom',
+        '--types',
+        'node',
+        '--skipLibCheck',
+        'client.ts',
+      ],
+      { cwd: dir, timeout: 120_000 },
+    ).then(
       () => '',
       (error: { stdout: string }) => error.stdout,
     );
     expect(checked).toBe('');
 
     const photo = path.join(dir, 'photo.jpg');
-    writeFileSync(photo, await sharp({ create: { width: 64, height: 48, channels: 3, background: '#7a5' } }).jpeg().toBuffer());
-    const tokens = await Promise.all([gw.tenant.token('resident-77', 'citizen'), gw.tenant.token('disp-7', 'dispatcher'), gw.tenant.token('w-1', 'worker', { unitId: 'sanitation' }), gw.tenant.token('sup-7', 'supervisor')]);
+    writeFileSync(
+      photo,
+      await sharp({ create: { width: 64, height: 48, channels: 3, background: '#7a5' } })
+        .jpeg()
+        .toBuffer(),
+    );
+    const tokens = await Promise.all([
+      gw.tenant.token('resident-77', 'citizen'),
+      gw.tenant.token('disp-7', 'dispatcher'),
+      gw.tenant.token('w-1', 'worker', { unitId: 'sanitation' }),
+      gw.tenant.token('sup-7', 'supervisor'),
+    ]);
     const { stdout } = await exec(path.join(root, 'node_modules', '.bin', 'tsx'), ['client.ts', gw.url, ...tokens, photo], { cwd: dir, timeout: 120_000 });
     const result = JSON.parse(stdout);
     expect(result).toEqual({

@@ -117,7 +117,6 @@ const SHARED: readonly [string, unknown][] = [
   ['ErrorResponse', ErrorResponse],
 ];
 
-
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Operation = { operationId?: string; requestBody?: { content?: Record<string, unknown> } };
 
@@ -156,7 +155,8 @@ function asSwaggerWrites(node: Json): Json {
   for (const [key, value] of Object.entries(node)) {
     if (key === 'const') out.enum = [value];
     // A Record of anything: patternProperties "^(.*)$" is written as additionalProperties.
-    else if (key === 'patternProperties' && value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 1 && '^(.*)$' in value) out.additionalProperties = asSwaggerWrites(value['^(.*)$']!);
+    else if (key === 'patternProperties' && value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 1 && '^(.*)$' in value)
+      out.additionalProperties = asSwaggerWrites(value['^(.*)$']!);
     else out[key] = asSwaggerWrites(value);
   }
   return out;
@@ -192,7 +192,14 @@ export function finishOpenApiDocument<T extends { paths?: unknown; components?: 
           schema: {
             type: 'object',
             required: ['file'],
-            properties: { file: { type: 'string', format: 'binary', contentMediaType: 'application/octet-stream', description: 'the photo: JPEG, PNG, WebP or HEIC, at most MEDIA_MAX_BYTES' } },
+            properties: {
+              file: {
+                type: 'string',
+                format: 'binary',
+                contentMediaType: 'application/octet-stream',
+                description: 'the photo: JPEG, PNG, WebP or HEIC, at most MEDIA_MAX_BYTES',
+              },
+            },
           },
         },
       },

@@ -17,7 +17,16 @@ describe('GET /v1/openapi.json', () => {
     await expect(SwaggerParser.validate(document)).resolves.toBeTruthy();
     expect(res.body.openapi).toBe('3.1.0');
     const paths = Object.keys(res.body.paths);
-    for (const expected of ['/v1/tickets', '/v1/tickets/{id}', '/v1/tickets/{id}/history', '/v1/events', '/v1/categories', '/v1/units', '/v1/staff', '/v1/tenants']) {
+    for (const expected of [
+      '/v1/tickets',
+      '/v1/tickets/{id}',
+      '/v1/tickets/{id}/history',
+      '/v1/events',
+      '/v1/categories',
+      '/v1/units',
+      '/v1/staff',
+      '/v1/tenants',
+    ]) {
       expect(paths).toContain(expected);
     }
     for (const command of COMMAND_NAMES) expect(paths).toContain(`/v1/tickets/{id}/${command}`);

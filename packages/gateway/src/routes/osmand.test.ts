@@ -20,7 +20,22 @@ async function phone(body: Record<string, unknown> = {}) {
 const state = (id: string) => gw.redis.client.hgetall(tenantKeys(gw.tenant.id).deviceState(id));
 
 /** The request Traccar Client for Android makes (ProtocolFormatter.formatRequest): a POST with the position in the query and no body. */
-function traccarClientUrl(serverUrl: string, p: { id: string; time: number; lat: number; lon: number; speedKnots: number; bearing: number; altitude: number; accuracy: number; batt: number; alarm?: string; charging?: boolean }) {
+function traccarClientUrl(
+  serverUrl: string,
+  p: {
+    id: string;
+    time: number;
+    lat: number;
+    lon: number;
+    speedKnots: number;
+    bearing: number;
+    altitude: number;
+    accuracy: number;
+    batt: number;
+    alarm?: string;
+    charging?: boolean;
+  },
+) {
   const url = new URL(serverUrl);
   const q = url.searchParams;
   q.append('id', p.id);
@@ -41,30 +56,61 @@ describe('OsmAnd / Traccar Client over HTTP', () => {
   it('stores a position sent as Traccar Client sends it (key in the server URL, device id as identifier, speed in knots)', async () => {
     const { device, credential } = await phone({ staffId: 'w-2' });
     const time = Date.now() - 3000;
-    const url = traccarClientUrl(`${gw.url}/v1/osmand?key=${credential.password}`, { id: device.id, time, lat: 23.1291, lon: 113.2644, speedKnots: 10, bearing: 45.5, altitude: 21.3, accuracy: 8.0, batt: 76.0, charging: true });
+    const url = traccarClientUrl(`${gw.url}/v1/osmand?key=${credential.password}`, {
+      id: device.id,
+      time,
+      lat: 23.1291,
+      lon: 113.2644,
+      speedKnots: 10,
+      bearing: 45.5,
+      altitude: 21.3,
+      accuracy: 8.0,
+      batt: 76.0,
+      charging: true,
+    });
     const res = await fetch(url, { method: 'POST' });
     expect(res.status, await res.clone().text()).toBe(200);
     const stored = await state(device.id);
     expect(Number(stored.fixTime)).toBe(Math.floor(time / 1000) * 1000);
-    expect(JSON.parse(stored.position!)).toMatchObject({ lat: 23.1291, lon: 113.2644, speedKmh: 18.52, course: 45.5, altitude: 21.3, accuracy: 8, battery: 76, source: 'osmand' });
+    expect(JSON.parse(stored.position!)).toMatchObject({
+      lat: 23.1291,
+      lon: 113.2644,
+      speedKmh: 18.52,
+      course: 45.5,
+      altitude: 21.3,
+      accuracy: 8,
+      battery: 76,
+      source: 'osmand',
+    });
     // The app retries what it did not get a 200 for: the same position is not stored twice.
     expect((await fetch(url, { method: 'POST' })).status).toBe(200);
     expect(await gw.redis.client.xlen(tenantKeys(gw.tenant.id).track(device.id))).toBe(1);
   });
 
-  it('takes GET, the secret as the identifier, a form body, and Traccar Client\'s JSON', async () => {
+  it("takes GET, the secret as the identifier, a form body, and Traccar Client's JSON", async () => {
     const { device, credential } = await phone();
     const base = Date.now() - 60_000;
     const get = await fetch(`${gw.url}/v1/osmand?id=${credential.password}&lat=23.1&lon=113.2&timestamp=${new Date(base).toISOString()}`);
     expect(get.status).toBe(200);
-    const form = await fetch(`${gw.url}/v1/osmand`, { method: 'POST', headers: { authorization: `Bearer ${credential.password}`, 'content-type': 'application/x-www-form-urlencoded' }, body: `id=${device.id}&lat=23.2&lon=113.3&timestamp=${base + 1000}` });
+    const form = await fetch(`${gw.url}/v1/osmand`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${credential.password}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `id=${device.id}&lat=23.2&lon=113.3&timestamp=${base + 1000}`,
+    });
     expect(form.status).toBe(200);
     const json = await fetch(`${gw.url}/v1/osmand?key=${credential.password}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
         device_id: device.id,
-        location: { timestamp: new Date(base + 2000).toISOString(), coords: { latitude: 23.3, longitude: 113.4, speed: 5, heading: 90, accuracy: 12, altitude: 30 }, is_moving: true, odometer: 1000, battery: { level: 0.5, is_charging: false }, activity: { type: 'walking' } },
+        location: {
+          timestamp: new Date(base + 2000).toISOString(),
+          coords: { latitude: 23.3, longitude: 113.4, speed: 5, heading: 90, accuracy: 12, altitude: 30 },
+          is_moving: true,
+          odometer: 1000,
+          battery: { level: 0.5, is_charging: false },
+          activity: { type: 'walking' },
+        },
       }),
     });
     expect(json.status, await json.clone().text()).toBe(200);
@@ -75,7 +121,7 @@ describe('OsmAnd / Traccar Client over HTTP', () => {
     expect(records[2]).toMatchObject({ speedKmh: 18, course: 90, battery: 50 });
   });
 
-  it('refuses a wrong secret, another device\'s identifier and impossible values, with catalogue errors', async () => {
+  it("refuses a wrong secret, another device's identifier and impossible values, with catalogue errors", async () => {
     const { device, credential } = await phone();
     const other = await phone();
     const bad = await fetch(`${gw.url}/v1/osmand?key=cl_dk_wrong&id=${device.id}&lat=23&lon=113`, { method: 'POST' });
@@ -101,10 +147,23 @@ describe('OsmAnd / Traccar Client over HTTP', () => {
   it('alarm=sos from the app opens an urgent ticket at the phone, once', async () => {
     const { device, credential } = await phone({ staffId: 'w-3' });
     const time = Date.now() - 1000;
-    const url = traccarClientUrl(`${gw.url}/v1/osmand?key=${credential.password}`, { id: device.id, time, lat: 23.12, lon: 113.25, speedKnots: 0, bearing: 0, altitude: 0, accuracy: 5, batt: 40, alarm: 'sos' });
+    const url = traccarClientUrl(`${gw.url}/v1/osmand?key=${credential.password}`, {
+      id: device.id,
+      time,
+      lat: 23.12,
+      lon: 113.25,
+      speedKnots: 0,
+      bearing: 0,
+      altitude: 0,
+      accuracy: 5,
+      batt: 40,
+      alarm: 'sos',
+    });
     expect((await fetch(url, { method: 'POST' })).status).toBe(200);
     expect((await fetch(url, { method: 'POST' })).status).toBe(200);
-    const tickets = (await api(gw.url, 'GET', '/v1/tickets?channel=device', { auth: gw.tenant.secretKey })).body.items.filter((t: { description: string }) => t.description.includes('w-3'));
+    const tickets = (await api(gw.url, 'GET', '/v1/tickets?channel=device', { auth: gw.tenant.secretKey })).body.items.filter((t: { description: string }) =>
+      t.description.includes('w-3'),
+    );
     expect(tickets).toHaveLength(1);
     expect(tickets[0]).toMatchObject({ priority: 'urgent', category: 'other.worker_sos', location: { lat: 23.12, lon: 113.25 } });
   });
@@ -112,10 +171,12 @@ describe('OsmAnd / Traccar Client over HTTP', () => {
   it('a phone that reports GCJ-02 is stored in WGS-84, the point as sent kept beside it', async () => {
     const { device, credential } = await phone({ crs: 'gcj02' });
     // Guangzhou city centre in WGS-84 and as GCJ-02 shows it (about 600 m apart).
-    const res = await fetch(`${gw.url}/v1/osmand?key=${credential.password}&lat=23.126423&lon=113.269730&timestamp=${Math.floor(Date.now() / 1000) - 2}`, { method: 'POST' });
+    const res = await fetch(`${gw.url}/v1/osmand?key=${credential.password}&lat=23.126423&lon=113.269730&timestamp=${Math.floor(Date.now() / 1000) - 2}`, {
+      method: 'POST',
+    });
     expect(res.status).toBe(200);
     const stored = JSON.parse((await state(device.id)).position!);
-    expect(stored.received).toEqual({ lat: 23.126423, lon: 113.26973, crs: "gcj02" });
+    expect(stored.received).toEqual({ lat: 23.126423, lon: 113.26973, crs: 'gcj02' });
     expect(stored.lat).toBeCloseTo(23.1291, 3);
     expect(stored.lon).toBeCloseTo(113.2644, 3);
   });

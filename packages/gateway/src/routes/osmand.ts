@@ -41,20 +41,32 @@ function fieldsOf(request: FastifyRequest): Record<string, unknown> {
  * app keeps positions it could not deliver and sends them again.
  */
 export const osmAndRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTelemetry }> = async (app, { services }) => {
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_request, body, done) => done(null, new URLSearchParams(body as string)));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_request, body, done) =>
+    done(null, new URLSearchParams(body as string)),
+  );
 
   const handler = async (request: FastifyRequest): Promise<string> => {
     const fields = fieldsOf(request);
     const secret = secretOf(request, fields);
-    if (!secret) throw new CivicLoopError('CL_ERR_UNAUTHENTICATED', 'Send the device secret: key=<secret> in the server URL, Authorization: Bearer <secret>, or the secret as id.');
+    if (!secret)
+      throw new CivicLoopError(
+        'CL_ERR_UNAUTHENTICATED',
+        'Send the device secret: key=<secret> in the server URL, Authorization: Bearer <secret>, or the secret as id.',
+      );
     const login = await services.devices.login(secret);
     if ('refused' in login) {
       if (login.refused === 'disabled') throw new CivicLoopError('CL_ERR_FORBIDDEN', 'This device is disabled; enable it with PATCH /v1/devices/{id}.');
-      throw new CivicLoopError('CL_ERR_INVALID_KEY', 'The device secret is unknown or was rotated; use the current one from POST /v1/devices/{id}/credentials.');
+      throw new CivicLoopError(
+        'CL_ERR_INVALID_KEY',
+        'The device secret is unknown or was rotated; use the current one from POST /v1/devices/{id}/credentials.',
+      );
     }
     const named = fields.id ?? fields.deviceid ?? fields.device_id;
     if (typeof named === 'string' && named !== secret && named !== login.device.id) {
-      throw new CivicLoopError('CL_ERR_INVALID_KEY', `The secret belongs to device ${login.device.id}, not ${named.slice(0, 64)}; set the app's device identifier to ${login.device.id}.`);
+      throw new CivicLoopError(
+        'CL_ERR_INVALID_KEY',
+        `The secret belongs to device ${login.device.id}, not ${named.slice(0, 64)}; set the app's device identifier to ${login.device.id}.`,
+      );
     }
     const telemetry = services.telemetry;
     if (!telemetry) throw new CivicLoopError('CL_ERR_UNAVAILABLE', 'Telemetry is not running on this gateway.');
@@ -67,7 +79,8 @@ export const osmAndRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTel
       decoded = { type: 'rejected' as const, reason: 'decoder_error' as const, detail: 'the decoder could not read this message' };
     }
     const outcome = await telemetry.pipeline.ingest(source, decoded);
-    if (outcome.type === 'refused') throw new CivicLoopError('CL_ERR_TELEMETRY_REFUSED', `Position refused (${outcome.reason}): ${outcome.detail}.`, { reason: outcome.reason });
+    if (outcome.type === 'refused')
+      throw new CivicLoopError('CL_ERR_TELEMETRY_REFUSED', `Position refused (${outcome.reason}): ${outcome.detail}.`, { reason: outcome.reason });
     return '';
   };
 

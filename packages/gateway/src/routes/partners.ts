@@ -25,18 +25,39 @@ export const partnerRoutes: FastifyPluginAsyncTypebox<{ services: Services; part
     '/v1/partners',
     {
       config: { access: admins },
-      schema: { tags, summary: 'Create a partner (a property platform) and its first keys (shown once)', security, body: CreatePartnerInput, response: { 201: PartnerKeys, ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'Create a partner (a property platform) and its first keys (shown once)',
+        security,
+        body: CreatePartnerInput,
+        response: { 201: PartnerKeys, ...errorResponses },
+      },
     },
     async (request, reply) => reply.code(201).send(await partners.create(request.principal.tenantId, request.body, services.now())),
   );
 
-  app.get('/v1/partners', { config: { access: admins }, schema: { tags, summary: "The tenant's partners, disabled ones included", security, response: { 200: Type.Object({ items: Type.Array(Partner) }), ...errorResponses } } }, async (request) => ({
-    items: await partners.list(request.principal.tenantId),
-  }));
+  app.get(
+    '/v1/partners',
+    {
+      config: { access: admins },
+      schema: {
+        tags,
+        summary: "The tenant's partners, disabled ones included",
+        security,
+        response: { 200: Type.Object({ items: Type.Array(Partner) }), ...errorResponses },
+      },
+    },
+    async (request) => ({
+      items: await partners.list(request.principal.tenantId),
+    }),
+  );
 
   app.get(
     '/v1/partners/:id',
-    { config: { access: adminsOrThePartner }, schema: { tags, summary: 'One partner (a partner reads its own)', security, params: IdParams, response: { 200: Partner, ...errorResponses } } },
+    {
+      config: { access: adminsOrThePartner },
+      schema: { tags, summary: 'One partner (a partner reads its own)', security, params: IdParams, response: { 200: Partner, ...errorResponses } },
+    },
     async (request) => {
       mustBeSelfOrTenant(request.principal, request.params.id);
       const partner = await partners.get(request.principal.tenantId, request.params.id);
@@ -47,7 +68,17 @@ export const partnerRoutes: FastifyPluginAsyncTypebox<{ services: Services; part
 
   app.patch(
     '/v1/partners/:id',
-    { config: { access: admins }, schema: { tags, summary: "Rename a partner or change its estates (the zones it lists)", security, params: IdParams, body: UpdatePartnerInput, response: { 200: Partner, ...errorResponses } } },
+    {
+      config: { access: admins },
+      schema: {
+        tags,
+        summary: 'Rename a partner or change its estates (the zones it lists)',
+        security,
+        params: IdParams,
+        body: UpdatePartnerInput,
+        response: { 200: Partner, ...errorResponses },
+      },
+    },
     async (request) => partners.update(request.principal.tenantId, request.params.id, request.body, services.now()),
   );
 
@@ -55,7 +86,13 @@ export const partnerRoutes: FastifyPluginAsyncTypebox<{ services: Services; part
     '/v1/partners/:id',
     {
       config: { access: admins },
-      schema: { tags, summary: "Disable a partner: its keys and its residents' tokens stop working, its webhooks are removed; its tickets stay", security, params: IdParams, response: { 200: Partner, ...errorResponses } },
+      schema: {
+        tags,
+        summary: "Disable a partner: its keys and its residents' tokens stop working, its webhooks are removed; its tickets stay",
+        security,
+        params: IdParams,
+        response: { 200: Partner, ...errorResponses },
+      },
     },
     async (request) => partners.disable(request.principal.tenantId, request.params.id, services.now()),
   );
@@ -66,7 +103,7 @@ export const partnerRoutes: FastifyPluginAsyncTypebox<{ services: Services; part
       config: { access: adminsOrThePartner },
       schema: {
         tags,
-        summary: "Issue a partner a new key of a kind and revoke its previous ones (tenant admins, or the partner with its secret key); no other key changes",
+        summary: 'Issue a partner a new key of a kind and revoke its previous ones (tenant admins, or the partner with its secret key); no other key changes',
         security,
         params: IdParams,
         body: Type.Object({ kind: Type.Union([Type.Literal('secret'), Type.Literal('publishable')]) }, { additionalProperties: false }),

@@ -14,18 +14,28 @@ describe('anonymous residents', () => {
     expect(first.body.residentId).toMatch(/^anon:/);
     const other = await api(gw.url, 'POST', '/v1/residents/anonymous', { key: gw.tenant.publishableKey });
 
-    const mine = await api(gw.url, 'POST', '/v1/tickets', { key: gw.tenant.publishableKey, auth: first.body.token, body: { ...BIN_REPORT, channel: 'widget' } });
+    const mine = await api(gw.url, 'POST', '/v1/tickets', {
+      key: gw.tenant.publishableKey,
+      auth: first.body.token,
+      body: { ...BIN_REPORT, channel: 'widget' },
+    });
     expect(mine.status).toBe(201);
     expect(mine.body.reporter).toMatchObject({ sub: first.body.residentId, role: 'citizen' });
 
-    const renewed = await api(gw.url, 'POST', '/v1/residents/anonymous/token', { key: gw.tenant.publishableKey, body: { residentId: first.body.residentId, deviceSecret: first.body.deviceSecret } });
+    const renewed = await api(gw.url, 'POST', '/v1/residents/anonymous/token', {
+      key: gw.tenant.publishableKey,
+      body: { residentId: first.body.residentId, deviceSecret: first.body.deviceSecret },
+    });
     expect(renewed.status).toBe(200);
     const list = await api(gw.url, 'GET', '/v1/tickets', { key: gw.tenant.publishableKey, auth: renewed.body.token });
     expect(list.body.items.map((t: { id: string }) => t.id)).toEqual([mine.body.id]);
     const theirs = await api(gw.url, 'GET', '/v1/tickets', { key: gw.tenant.publishableKey, auth: other.body.token });
     expect(theirs.body.items).toEqual([]);
 
-    const stolen = await api(gw.url, 'POST', '/v1/residents/anonymous/token', { key: gw.tenant.publishableKey, body: { residentId: first.body.residentId, deviceSecret: other.body.deviceSecret } });
+    const stolen = await api(gw.url, 'POST', '/v1/residents/anonymous/token', {
+      key: gw.tenant.publishableKey,
+      body: { residentId: first.body.residentId, deviceSecret: other.body.deviceSecret },
+    });
     expect(stolen.status).toBe(401);
     expect(stolen.body.error.code).toBe('CL_ERR_TOKEN_INVALID');
   });

@@ -12,7 +12,7 @@ const DEVICE_TTL_SECONDS = 400 * 86_400;
 const hash = (secret: string) => createHash('sha256').update(secret).digest();
 
 const AnonymousIdentity = Type.Object({
-  residentId: Type.String({ description: 'The `sub` of this browser\'s tokens: anon:<random>' }),
+  residentId: Type.String({ description: "The `sub` of this browser's tokens: anon:<random>" }),
   deviceSecret: Type.String({ description: 'Keep in the browser (localStorage); renews the token. Shown once.' }),
   token: Type.String({ description: 'A citizen token for this resident, valid 15 minutes' }),
   expiresAt: Type.String({ format: 'date-time' }),
@@ -29,9 +29,23 @@ export const residentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
   async function tokenFor(tenantId: string, partnerId: string | undefined, residentId: string) {
     const context = await services.tenants.context(tenantId);
     const key = context && signingKeyFor(context, partnerId);
-    if (!key) throw new CivicLoopError('CL_ERR_INVALID_KEY', partnerId ? "The partner has no secret key to sign tokens with; rotate one with POST /v1/partners/{id}/keys/rotate." : 'The tenant has no secret key to sign tokens with; rotate one with POST /v1/keys/rotate.');
+    if (!key)
+      throw new CivicLoopError(
+        'CL_ERR_INVALID_KEY',
+        partnerId
+          ? 'The partner has no secret key to sign tokens with; rotate one with POST /v1/partners/{id}/keys/rotate.'
+          : 'The tenant has no secret key to sign tokens with; rotate one with POST /v1/keys/rotate.',
+      );
     const now = services.now();
-    const token = await signWithTokenKey({ tokenKey: new Uint8Array(key), tenantId, sub: residentId, role: 'citizen', ttlSeconds: TOKEN_TTL_SECONDS, now, anonymous: true });
+    const token = await signWithTokenKey({
+      tokenKey: new Uint8Array(key),
+      tenantId,
+      sub: residentId,
+      role: 'citizen',
+      ttlSeconds: TOKEN_TTL_SECONDS,
+      now,
+      anonymous: true,
+    });
     return { token, expiresAt: new Date((Math.floor(now.getTime() / 1000) + TOKEN_TTL_SECONDS) * 1000).toISOString() };
   }
 
@@ -61,9 +75,12 @@ export const residentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
       config: { access: { kind: 'roles', roles: ['public'] } },
       schema: {
         tags: ['residents'],
-        summary: 'Renew the token of this browser\'s anonymous identity',
+        summary: "Renew the token of this browser's anonymous identity",
         security: [{ publishableKey: [] }],
-        body: Type.Object({ residentId: Type.String({ pattern: '^anon:[A-Za-z0-9_-]{16}$' }), deviceSecret: Type.String({ minLength: 16, maxLength: 64 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          { residentId: Type.String({ pattern: '^anon:[A-Za-z0-9_-]{16}$' }), deviceSecret: Type.String({ minLength: 16, maxLength: 64 }) },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Omit(AnonymousIdentity, ['deviceSecret']), ...errorResponses },
       },
     },
@@ -73,7 +90,10 @@ export const residentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
       const stored = await services.redis.get(key);
       const given = hash(request.body.deviceSecret);
       if (!stored || !timingSafeEqual(Buffer.from(stored, 'hex'), given)) {
-        throw new CivicLoopError('CL_ERR_TOKEN_INVALID', 'This anonymous identity is unknown or its secret does not match; start a new one with POST /v1/residents/anonymous.');
+        throw new CivicLoopError(
+          'CL_ERR_TOKEN_INVALID',
+          'This anonymous identity is unknown or its secret does not match; start a new one with POST /v1/residents/anonymous.',
+        );
       }
       await services.redis.expire(key, DEVICE_TTL_SECONDS);
       return { residentId: request.body.residentId, ...(await tokenFor(tenantId, request.principal.partnerId, request.body.residentId)) };

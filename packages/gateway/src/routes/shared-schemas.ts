@@ -18,14 +18,15 @@ export const errorResponses = {
 export const TicketParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
 export const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(
-    Type.String({ description: 'Send the same key when retrying; the first result is returned and nothing is done twice' }),
-  ),
+  'idempotency-key': Type.Optional(Type.String({ description: 'Send the same key when retrying; the first result is returned and nothing is done twice' })),
 });
 
 export const CommandResult = Type.Object({
   ticket: Ticket,
-  event: Type.Union([TicketEvent, Type.Null()], { description: 'null only when a repeated Idempotency-Key finds the command done but its first answer lost (the gateway stopped in between); a repeated key otherwise gets the first answer again' }),
+  event: Type.Union([TicketEvent, Type.Null()], {
+    description:
+      'null only when a repeated Idempotency-Key finds the command done but its first answer lost (the gateway stopped in between); a repeated key otherwise gets the first answer again',
+  }),
 });
 
 export const security: { [scheme: string]: string[] }[] = [{ bearer: [] }, { publishableKey: [] }];

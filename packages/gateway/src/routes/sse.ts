@@ -38,7 +38,14 @@ export interface RedisStreamOptions {
  * A client that cannot keep up (its socket buffer grows past a limit) is disconnected; it
  * resumes with Last-Event-ID and misses nothing.
  */
-export async function serveRedisStream(request: FastifyRequest, reply: FastifyReply, services: Services, streams: EventStreams, hub: StreamHub, options: RedisStreamOptions): Promise<void> {
+export async function serveRedisStream(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  services: Services,
+  streams: EventStreams,
+  hub: StreamHub,
+  options: RedisStreamOptions,
+): Promise<void> {
   reply.hijack();
   const raw = reply.raw;
   // Headers set before the hijack (CORS for an allowed origin) would otherwise be lost.

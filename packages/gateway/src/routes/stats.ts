@@ -9,7 +9,10 @@ import { queryStats, statsAsCsv } from '../stats/stats-query.js';
 import { errorResponses, security } from './shared-schemas.js';
 
 /** GET /v1/stats: KPIs of the tickets reported in a date range, from incrementally kept counters. */
-export const statsRoutes: FastifyPluginAsyncTypebox<{ services: Services; projector: StatsProjector; ticketService: TicketService }> = async (app, { services, projector, ticketService }) => {
+export const statsRoutes: FastifyPluginAsyncTypebox<{ services: Services; projector: StatsProjector; ticketService: TicketService }> = async (
+  app,
+  { services, projector, ticketService },
+) => {
   const readers = { kind: 'roles', roles: ['steward', 'dispatcher', 'supervisor', 'admin', 'service'] } as const;
   const Code = Type.Object({ code: Type.String({ minLength: 1, maxLength: 40 }) });
 
@@ -19,7 +22,8 @@ export const statsRoutes: FastifyPluginAsyncTypebox<{ services: Services; projec
       config: { access: readers },
       schema: {
         tags: ['operations'],
-        summary: 'KPIs of the tickets reported from one day to another (tenant time zone), in total or by unit, zone, category, channel or day; format=csv for a spreadsheet',
+        summary:
+          'KPIs of the tickets reported from one day to another (tenant time zone), in total or by unit, zone, category, channel or day; format=csv for a spreadsheet',
         security,
         querystring: Type.Object({
           from: Type.String({ format: 'date', description: 'first report day, YYYY-MM-DD' }),
@@ -49,17 +53,30 @@ export const statsRoutes: FastifyPluginAsyncTypebox<{ services: Services; projec
     '/v1/blackspots',
     {
       config: { access: readers },
-      schema: { tags: ['operations'], summary: 'Black spots: places that keep producing tickets, coded and tracked until closed out', security, querystring: Type.Object({ status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')])) }), response: { 200: Type.Object({ items: Type.Array(BlackSpot) }), ...errorResponses } },
+      schema: {
+        tags: ['operations'],
+        summary: 'Black spots: places that keep producing tickets, coded and tracked until closed out',
+        security,
+        querystring: Type.Object({ status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')])) }),
+        response: { 200: Type.Object({ items: Type.Array(BlackSpot) }), ...errorResponses },
+      },
     },
     async (request) => {
       await projector.catchUp(request.principal.tenantId);
       return { items: await projector.blackSpots.list(request.principal.tenantId, request.query.status) };
     },
   );
-  app.get('/v1/blackspots/:code', { config: { access: readers }, schema: { tags: ['operations'], summary: 'One black spot with its inspections', security, params: Code, response: { 200: BlackSpot, ...errorResponses } } }, async (request) => {
-    await projector.catchUp(request.principal.tenantId);
-    return projector.blackSpots.one(request.principal.tenantId, request.params.code);
-  });
+  app.get(
+    '/v1/blackspots/:code',
+    {
+      config: { access: readers },
+      schema: { tags: ['operations'], summary: 'One black spot with its inspections', security, params: Code, response: { 200: BlackSpot, ...errorResponses } },
+    },
+    async (request) => {
+      await projector.catchUp(request.principal.tenantId);
+      return projector.blackSpots.one(request.principal.tenantId, request.params.code);
+    },
+  );
   app.post(
     '/v1/blackspots/:code/inspections',
     {
@@ -95,10 +112,19 @@ export const statsRoutes: FastifyPluginAsyncTypebox<{ services: Services; projec
       config: { access: readers },
       schema: {
         tags: ['operations'],
-        summary: 'The monthly ranking of the zones of a type (villages, roads, markets, parks, toilets...) by composite score, best and worst first; format=csv for the full report',
+        summary:
+          'The monthly ranking of the zones of a type (villages, roads, markets, parks, toilets...) by composite score, best and worst first; format=csv for the full report',
         security,
-        querystring: Type.Object({ month: Type.String({ pattern: '^\\d{4}-\\d{2}$' }), type: ZoneType, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 5 })), format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')])) }),
-        response: { 200: Type.Object({ month: Type.String(), type: Type.String(), best: Type.Array(Ranked), worst: Type.Array(Ranked), zones: Type.Integer() }), ...errorResponses },
+        querystring: Type.Object({
+          month: Type.String({ pattern: '^\\d{4}-\\d{2}$' }),
+          type: ZoneType,
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 5 })),
+          format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')])),
+        }),
+        response: {
+          200: Type.Object({ month: Type.String(), type: Type.String(), best: Type.Array(Ranked), worst: Type.Array(Ranked), zones: Type.Integer() }),
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) => {
@@ -107,7 +133,10 @@ export const statsRoutes: FastifyPluginAsyncTypebox<{ services: Services; projec
       await projector.catchUp(tenantId);
       const ranked = await monthlyRanking(services, tenantId, month, type, await projector.blackSpots.list(tenantId, 'open'));
       if (format === 'csv') {
-        return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="civicloop-ranking-${type}-${month}.csv"`).send(rankingAsCsv(ranked) as never);
+        return reply
+          .header('content-type', 'text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="civicloop-ranking-${type}-${month}.csv"`)
+          .send(rankingAsCsv(ranked) as never);
       }
       return { month, type, best: ranked.slice(0, limit), worst: [...ranked].reverse().slice(0, limit), zones: ranked.length };
     },

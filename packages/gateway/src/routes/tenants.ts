@@ -31,7 +31,12 @@ export const tenantRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         body: Type.Object(
           {
             kind: Type.Union([Type.Literal('secret'), Type.Literal('publishable')]),
-            defaultCrs: Type.Optional(StringEnum(CRS_NAMES, { description: 'the coordinate system of points sent with the new key that do not name theirs (an app on a Chinese map: gcj02); absent: the tenant policy decides' })),
+            defaultCrs: Type.Optional(
+              StringEnum(CRS_NAMES, {
+                description:
+                  'the coordinate system of points sent with the new key that do not name theirs (an app on a Chinese map: gcj02); absent: the tenant policy decides',
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -50,7 +55,7 @@ export const tenantRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       config: { access: { kind: 'roles', roles: ['admin', 'service'] } },
       schema: {
         tags: ['tenants'],
-        summary: 'Change the tenant\'s rules: allowed web origins, time zone, low-rating reopen threshold, working hours and holidays for deadlines',
+        summary: "Change the tenant's rules: allowed web origins, time zone, low-rating reopen threshold, working hours and holidays for deadlines",
         security: [{ bearer: [] }],
         body: UpdateTenantPolicyInput,
         response: { 200: Tenant, ...errorResponses },

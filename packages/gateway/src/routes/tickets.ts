@@ -53,9 +53,20 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
     '/v1/tickets/:id',
     {
       config: { access: { kind: 'roles', roles: PEOPLE_AND_PARTNERS } },
-      schema: { tags: ['tickets'], summary: 'Get a ticket (its location in WGS-84, or in ?crs)', security, params: TicketParams, querystring: CrsQuery, response: { 200: Ticket, ...errorResponses } },
+      schema: {
+        tags: ['tickets'],
+        summary: 'Get a ticket (its location in WGS-84, or in ?crs)',
+        security,
+        params: TicketParams,
+        querystring: CrsQuery,
+        response: { 200: Ticket, ...errorResponses },
+      },
     },
-    async (request) => ticketIn(redactFor(request.principal, await ticketService.get(request.principal, request.params.id), services.mediaUrls, services.now()), request.query.crs),
+    async (request) =>
+      ticketIn(
+        redactFor(request.principal, await ticketService.get(request.principal, request.params.id), services.mediaUrls, services.now()),
+        request.query.crs,
+      ),
   );
 
   app.get(
@@ -71,7 +82,11 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
         response: { 200: Ticket, ...errorResponses },
       },
     },
-    async (request) => ticketIn(redactFor(request.principal, await ticketService.byNumber(request.principal, request.params.number), services.mediaUrls, services.now()), request.query.crs),
+    async (request) =>
+      ticketIn(
+        redactFor(request.principal, await ticketService.byNumber(request.principal, request.params.number), services.mediaUrls, services.now()),
+        request.query.crs,
+      ),
   );
 
   app.get(
@@ -86,7 +101,11 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
         response: { 200: TicketHistory, ...errorResponses },
       },
     },
-    async (request) => ({ items: (await ticketService.history(request.principal, request.params.id)).map((e) => showEvent(request.principal, e, services.mediaUrls, services.now())) }),
+    async (request) => ({
+      items: (await ticketService.history(request.principal, request.params.id)).map((e) =>
+        showEvent(request.principal, e, services.mediaUrls, services.now()),
+      ),
+    }),
   );
 
   app.get(

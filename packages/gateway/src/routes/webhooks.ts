@@ -25,28 +25,70 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ services: Services; stor
 
   app.post(
     '/v1/webhooks',
-    { config: { access }, schema: { tags, summary: 'Register an endpoint for ticket events; the signing secret is returned once', security, body: CreateWebhookInput, response: { 201: CreatedWebhook, ...errorResponses } } },
-    async (request, reply) => reply.code(201).send(await store.create(request.principal.tenantId, request.body, services.now(), request.principal.role === 'partner' ? request.principal.partnerId : undefined)),
+    {
+      config: { access },
+      schema: {
+        tags,
+        summary: 'Register an endpoint for ticket events; the signing secret is returned once',
+        security,
+        body: CreateWebhookInput,
+        response: { 201: CreatedWebhook, ...errorResponses },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .code(201)
+        .send(
+          await store.create(
+            request.principal.tenantId,
+            request.body,
+            services.now(),
+            request.principal.role === 'partner' ? request.principal.partnerId : undefined,
+          ),
+        ),
   );
-  app.get('/v1/webhooks', { config: { access }, schema: { tags, summary: 'List endpoints', security, response: { 200: Type.Object({ items: Type.Array(Webhook) }), ...errorResponses } } }, async (request) => ({
-    items: (await store.list(request.principal.tenantId)).filter((webhook) => managedBy(request.principal, webhook)),
-  }));
-  app.get('/v1/webhooks/:id', { config: { access }, schema: { tags, summary: 'One endpoint', security, params: IdParams, response: { 200: Webhook, ...errorResponses } } }, async (request) =>
-    mustExist(request.principal, request.params.id),
+  app.get(
+    '/v1/webhooks',
+    {
+      config: { access },
+      schema: { tags, summary: 'List endpoints', security, response: { 200: Type.Object({ items: Type.Array(Webhook) }), ...errorResponses } },
+    },
+    async (request) => ({
+      items: (await store.list(request.principal.tenantId)).filter((webhook) => managedBy(request.principal, webhook)),
+    }),
+  );
+  app.get(
+    '/v1/webhooks/:id',
+    { config: { access }, schema: { tags, summary: 'One endpoint', security, params: IdParams, response: { 200: Webhook, ...errorResponses } } },
+    async (request) => mustExist(request.principal, request.params.id),
   );
   app.patch(
     '/v1/webhooks/:id',
-    { config: { access }, schema: { tags, summary: 'Change an endpoint\'s URL or events, or pause it (active: false; its deliveries wait)', security, params: IdParams, body: UpdateWebhookInput, response: { 200: Webhook, ...errorResponses } } },
+    {
+      config: { access },
+      schema: {
+        tags,
+        summary: "Change an endpoint's URL or events, or pause it (active: false; its deliveries wait)",
+        security,
+        params: IdParams,
+        body: UpdateWebhookInput,
+        response: { 200: Webhook, ...errorResponses },
+      },
+    },
     async (request) => {
       await mustExist(request.principal, request.params.id);
       return store.update(request.principal.tenantId, request.params.id, request.body, services.now());
     },
   );
-  app.delete('/v1/webhooks/:id', { config: { access }, schema: { tags, summary: 'Remove an endpoint', security, params: IdParams, response: { 204: Type.Null(), ...errorResponses } } }, async (request, reply) => {
-    await mustExist(request.principal, request.params.id);
-    await store.remove(request.principal.tenantId, request.params.id);
-    return reply.code(204).send(null);
-  });
+  app.delete(
+    '/v1/webhooks/:id',
+    { config: { access }, schema: { tags, summary: 'Remove an endpoint', security, params: IdParams, response: { 204: Type.Null(), ...errorResponses } } },
+    async (request, reply) => {
+      await mustExist(request.principal, request.params.id);
+      await store.remove(request.principal.tenantId, request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
   app.get(
     '/v1/webhooks/:id/deliveries',
     {

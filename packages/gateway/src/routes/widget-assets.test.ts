@@ -7,7 +7,10 @@ import { startTestGateway, type TestGateway } from '@civicloop/test-support/gate
 let gw: TestGateway;
 
 /** A raw GET, so the body is what went over the wire (fetch would decompress it). */
-function rawGet(path: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+function rawGet(
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = request(`${gw.url}${path}`, { headers }, (res) => {
       const chunks: Buffer[] = [];

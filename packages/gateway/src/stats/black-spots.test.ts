@@ -37,7 +37,14 @@ describe('black spots', () => {
     clock += DAY;
     await server.tickets.create({ ...BIN_REPORT, category: 'sanitation.scattered_litter', location: nearMarket(4) });
     const [opened] = await spots(gw.tenant.secretKey);
-    expect(opened).toMatchObject({ code: `BS-${gw.tenant.code}-202609-001`, status: 'open', ticketsWhenOpened: 5, ticketsSince: 0, cell: cellOf(MARKET), inspections: [] });
+    expect(opened).toMatchObject({
+      code: `BS-${gw.tenant.code}-202609-001`,
+      status: 'open',
+      ticketsWhenOpened: 5,
+      ticketsSince: 0,
+      cell: cellOf(MARKET),
+      inspections: [],
+    });
     expect(Math.abs(opened!.center.lat - MARKET.lat)).toBeLessThan(0.002);
 
     // More tickets are tracked against it.
@@ -47,15 +54,28 @@ describe('black spots', () => {
     expect(tracked).toMatchObject({ ticketsSince: 1, lastTicketAt: new Date(clock).toISOString() });
 
     // A failed re-inspection opens a finding ticket linked to the spot.
-    const failed = (await api(gw.url, 'POST', `/v1/blackspots/${opened!.code}/inspections`, { auth: supervisor, body: { passed: false, note: 'Bins still overflowing at dusk', category: 'sanitation.bin_overflow' } })).body;
+    const failed = (
+      await api(gw.url, 'POST', `/v1/blackspots/${opened!.code}/inspections`, {
+        auth: supervisor,
+        body: { passed: false, note: 'Bins still overflowing at dusk', category: 'sanitation.bin_overflow' },
+      })
+    ).body;
     expect(failed).toMatchObject({ closed: false, reason: 'the inspection failed' });
     const finding = await server.tickets.get(failed.spot.inspections[0].findingTicketId);
     expect(finding).toMatchObject({ channel: 'inspection', externalId: `blackspot:${opened!.code}`, description: 'Bins still overflowing at dusk' });
 
     // A finding of an inspection round in the spot's cell is linked to it too.
-    const roundFinding = await new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: supervisor }).tickets.create({ ...BIN_REPORT, channel: 'inspection', location: nearMarket(2) });
+    const roundFinding = await new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: supervisor }).tickets.create({
+      ...BIN_REPORT,
+      channel: 'inspection',
+      location: nearMarket(2),
+    });
     expect(roundFinding.externalId).toBe(`blackspot:${opened!.code}`);
-    const elsewhere = await new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: supervisor }).tickets.create({ ...BIN_REPORT, channel: 'inspection', location: { lat: 23.3, lon: 113.5 } });
+    const elsewhere = await new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: supervisor }).tickets.create({
+      ...BIN_REPORT,
+      channel: 'inspection',
+      location: { lat: 23.3, lon: 113.5 },
+    });
     expect(elsewhere.externalId).toBeUndefined();
 
     // A passing inspection too soon after the last ticket does not close it out.
@@ -74,7 +94,9 @@ describe('black spots', () => {
     expect(escalated.escalatedAt).toBe(escalationTime);
 
     // Quiet since, and a passing inspection: closed out; the cell may be coded afresh later.
-    const closed = (await api(gw.url, 'POST', `/v1/blackspots/${opened!.code}/inspections`, { auth: supervisor, body: { passed: true, note: 'Clean for a month' } })).body;
+    const closed = (
+      await api(gw.url, 'POST', `/v1/blackspots/${opened!.code}/inspections`, { auth: supervisor, body: { passed: true, note: 'Clean for a month' } })
+    ).body;
     expect(closed).toMatchObject({ closed: true, spot: { status: 'closed', closedAt: new Date(clock).toISOString() } });
     expect(closed.spot.inspections.map((i: { passed: boolean }) => i.passed)).toEqual([false, true, true]);
     expect(await spots(supervisor, '?status=open')).toEqual([]);
@@ -82,7 +104,7 @@ describe('black spots', () => {
     expect(again.body.error.code).toBe('CL_ERR_INVALID_TRANSITION');
   });
 
-  it('keeps a cell\'s counts for the window only, and escalates a spot once even from two gateways at once', async () => {
+  it("keeps a cell's counts for the window only, and escalates a spot once even from two gateways at once", async () => {
     const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
     const PIER = { lat: 23.1012, lon: 113.2507 };
     const cellKey = tenantKeys(gw.tenant.id).stats.cellDays(cellOf(PIER));
@@ -114,8 +136,15 @@ describe('black spots', () => {
   it('refuses bad inspections with a clear code', async () => {
     const [spot] = await spots(gw.tenant.secretKey);
     const supervisor = await gw.tenant.token('s-1', 'supervisor');
-    expect((await api(gw.url, 'POST', '/v1/blackspots/BS-NOPE-202601-001/inspections', { auth: supervisor, body: { passed: true } })).body.error.code).toBe('CL_ERR_NOT_FOUND');
-    expect((await api(gw.url, 'POST', `/v1/blackspots/${spot!.code}/inspections`, { auth: await gw.tenant.token('w-1', 'worker'), body: { passed: true } })).body.error.code).toBe('CL_ERR_FORBIDDEN');
-    expect((await api(gw.url, 'POST', `/v1/blackspots/${spot!.code}/inspections`, { auth: supervisor, body: { passed: 'yes' } })).body.error.code).toBe('CL_ERR_VALIDATION');
+    expect((await api(gw.url, 'POST', '/v1/blackspots/BS-NOPE-202601-001/inspections', { auth: supervisor, body: { passed: true } })).body.error.code).toBe(
+      'CL_ERR_NOT_FOUND',
+    );
+    expect(
+      (await api(gw.url, 'POST', `/v1/blackspots/${spot!.code}/inspections`, { auth: await gw.tenant.token('w-1', 'worker'), body: { passed: true } })).body
+        .error.code,
+    ).toBe('CL_ERR_FORBIDDEN');
+    expect((await api(gw.url, 'POST', `/v1/blackspots/${spot!.code}/inspections`, { auth: supervisor, body: { passed: 'yes' } })).body.error.code).toBe(
+      'CL_ERR_VALIDATION',
+    );
   });
 });

@@ -1,4 +1,13 @@
-import { CivicLoopError, calendarDay, type Actor, type BlackSpot, type BlackSpotInspectionInput, type CreateTicketInput, type Principal, type Ticket } from '@civicloop/model';
+import {
+  CivicLoopError,
+  calendarDay,
+  type Actor,
+  type BlackSpot,
+  type BlackSpotInspectionInput,
+  type CreateTicketInput,
+  type Principal,
+  type Ticket,
+} from '@civicloop/model';
 import { cellCenter } from '../geometry/grid-cells.js';
 import { tenantKeys } from '../redis/keys.js';
 import type { Services } from '../core/services.js';
@@ -34,7 +43,10 @@ export class BlackSpots {
 
   private async get(tenantId: string, code: string): Promise<BlackSpot | undefined> {
     const keys = tenantKeys(tenantId);
-    const [raw, activity] = await Promise.all([this.services.redis.hget(keys.blackSpots, code), this.services.redis.hmget(keys.blackSpotActivity, ...activityFields(code))]);
+    const [raw, activity] = await Promise.all([
+      this.services.redis.hget(keys.blackSpots, code),
+      this.services.redis.hmget(keys.blackSpotActivity, ...activityFields(code)),
+    ]);
     return raw ? withActivity(JSON.parse(raw) as StoredBlackSpot, activity) : undefined;
   }
 
@@ -48,7 +60,10 @@ export class BlackSpots {
     const [records, activity] = await Promise.all([this.services.redis.hvals(keys.blackSpots), this.services.redis.hgetall(keys.blackSpotActivity)]);
     const all = records.map((raw) => {
       const stored = JSON.parse(raw) as StoredBlackSpot;
-      return withActivity(stored, activityFields(stored.code).map((field) => activity[field]));
+      return withActivity(
+        stored,
+        activityFields(stored.code).map((field) => activity[field]),
+      );
     });
     return all.filter((s) => !status || s.status === status).sort((a, b) => a.code.localeCompare(b.code));
   }
@@ -73,7 +88,10 @@ export class BlackSpots {
       let window = windows.get(minute);
       if (!window) {
         const end = Date.parse(at);
-        window = { firstDay: calendarDay(new Date(end - (config.blackSpotWindowDays - 1) * DAY_MS), tenant.policy.timeZone), month: calendarDay(new Date(end), tenant.policy.timeZone).slice(0, 6) };
+        window = {
+          firstDay: calendarDay(new Date(end - (config.blackSpotWindowDays - 1) * DAY_MS), tenant.policy.timeZone),
+          month: calendarDay(new Date(end), tenant.policy.timeZone).slice(0, 6),
+        };
         windows.set(minute, window);
       }
       return window;
@@ -88,7 +106,18 @@ export class BlackSpots {
     }
     // A cell's counts are needed for the window only (and a day of slack for late counting).
     const ttlMs = (config.blackSpotWindowDays + 1) * DAY_MS;
-    await redis.civicloopBlackSpotNote(4 + cellKeys.length, keys.openBlackSpots, keys.blackSpots, keys.blackSpotSequence, keys.blackSpotActivity, ...cellKeys, config.blackSpotThreshold, ttlMs, `BS-${tenant.code}-`, ...args);
+    await redis.civicloopBlackSpotNote(
+      4 + cellKeys.length,
+      keys.openBlackSpots,
+      keys.blackSpots,
+      keys.blackSpotSequence,
+      keys.blackSpotActivity,
+      ...cellKeys,
+      config.blackSpotThreshold,
+      ttlMs,
+      `BS-${tenant.code}-`,
+      ...args,
+    );
   }
 
   /** Spots open longer than BLACKSPOT_ESCALATE_DAYS are escalated, once (HSETNX: once across gateways too). */
@@ -106,7 +135,12 @@ export class BlackSpots {
    * A re-inspection. Failed: its finding becomes a ticket (channel inspection, linked to the spot
    * by its externalId). Passed after the quiet period: the spot is closed out.
    */
-  async inspect(principal: Principal, code: string, input: BlackSpotInspectionInput, tickets: FindingTickets): Promise<{ spot: BlackSpot; closed: boolean; reason?: string }> {
+  async inspect(
+    principal: Principal,
+    code: string,
+    input: BlackSpotInspectionInput,
+    tickets: FindingTickets,
+  ): Promise<{ spot: BlackSpot; closed: boolean; reason?: string }> {
     const spot = await this.one(principal.tenantId, code);
     if (spot.status === 'closed') throw new CivicLoopError('CL_ERR_INVALID_TRANSITION', `Black spot ${code} is already closed out.`);
     const now = this.services.now();
@@ -116,19 +150,39 @@ export class BlackSpots {
       if (!input.category) throw new CivicLoopError('CL_ERR_VALIDATION', 'A failed inspection needs the category of what was found, for its finding ticket.');
       const { ticket } = await tickets.create(
         principal,
-        { category: input.category, description: input.note ?? `Found at black spot ${code} on re-inspection`, location: { ...spot.center, accuracy: 150 }, channel: 'inspection', externalId: `blackspot:${code}` },
+        {
+          category: input.category,
+          description: input.note ?? `Found at black spot ${code} on re-inspection`,
+          location: { ...spot.center, accuracy: 150 },
+          channel: 'inspection',
+          externalId: `blackspot:${code}`,
+        },
         undefined,
       );
       findingTicketId = ticket.id;
     }
-    const inspection = { at: now.toISOString(), by, passed: input.passed, ...(input.note ? { note: input.note } : {}), ...(findingTicketId ? { findingTicketId } : {}) };
+    const inspection = {
+      at: now.toISOString(),
+      by,
+      passed: input.passed,
+      ...(input.note ? { note: input.note } : {}),
+      ...(findingTicketId ? { findingTicketId } : {}),
+    };
     const quietSince = now.getTime() - this.services.config.blackSpotQuietDays * DAY_MS;
     const quiet = Date.parse(spot.lastTicketAt) <= quietSince;
     const closes = input.passed && quiet;
-    const next: BlackSpot = { ...spot, inspections: [...spot.inspections, inspection], ...(closes ? { status: 'closed' as const, closedAt: now.toISOString() } : {}) };
+    const next: BlackSpot = {
+      ...spot,
+      inspections: [...spot.inspections, inspection],
+      ...(closes ? { status: 'closed' as const, closedAt: now.toISOString() } : {}),
+    };
     await this.put(principal.tenantId, next);
     if (closes) await this.services.redis.hdel(tenantKeys(principal.tenantId).openBlackSpots, spot.cell);
-    const reason = closes ? undefined : input.passed ? `the last ticket in the cell was ${spot.lastTicketAt}; it closes out after ${this.services.config.blackSpotQuietDays} quiet days and a passing inspection` : 'the inspection failed';
+    const reason = closes
+      ? undefined
+      : input.passed
+        ? `the last ticket in the cell was ${spot.lastTicketAt}; it closes out after ${this.services.config.blackSpotQuietDays} quiet days and a passing inspection`
+        : 'the inspection failed';
     return { spot: next, closed: closes, ...(reason ? { reason } : {}) };
   }
 }

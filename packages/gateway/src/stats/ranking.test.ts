@@ -13,15 +13,34 @@ beforeAll(async () => {
 });
 afterAll(async () => gw?.close());
 
-const square = (west: number, south: number): ZoneGeometry => ({ type: 'Polygon', coordinates: [[[west, south], [west + 0.01, south], [west + 0.01, south + 0.01], [west, south + 0.01], [west, south]]] });
+const square = (west: number, south: number): ZoneGeometry => ({
+  type: 'Polygon',
+  coordinates: [
+    [
+      [west, south],
+      [west + 0.01, south],
+      [west + 0.01, south + 0.01],
+      [west, south + 0.01],
+      [west, south],
+    ],
+  ],
+});
 const inside = (west: number, south: number, i: number) => ({ lat: south + 0.001 + i * 0.002, lon: west + 0.005 });
 
 describe('monthly ranking', () => {
   it('ranks villages by the documented composite score, worked out by hand', async () => {
     const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
-    const worker = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await gw.tenant.token('w-1', 'worker', { unitId: 'sanitation' }) });
+    const worker = new CivicLoop({
+      baseUrl: gw.url,
+      apiKey: gw.tenant.publishableKey,
+      token: await gw.tenant.token('w-1', 'worker', { unitId: 'sanitation' }),
+    });
     const supervisor = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await gw.tenant.token('s-1', 'supervisor') });
-    for (const [id, west] of [['v-a', 113.3], ['v-b', 113.32], ['v-c', 113.34]] as const) {
+    for (const [id, west] of [
+      ['v-a', 113.3],
+      ['v-b', 113.32],
+      ['v-c', 113.34],
+    ] as const) {
       await server.zones.create({ id, name: `Village ${id.slice(2).toUpperCase()}`, type: 'village', geometry: square(west, 23.1) });
     }
     /** Reported at `t`, resolved after `resolveAfter` minutes (bin: 3 h limit), closed, rated. */
@@ -64,12 +83,19 @@ describe('monthly ranking', () => {
     expect(ranking.worst[0]).toMatchObject({ tickets: 4, onTimeCompletionRate: 0.5, satisfactionRate: 0, completionRate: 0.5, openBlackSpots: 0 });
 
     const csv = (await api(gw.url, 'GET', '/v1/rankings/monthly?month=2026-11&type=village&format=csv', { auth: gw.tenant.secretKey })).body as string;
-    expect(csv.trim().split('\n').map((line) => line.split(',').slice(0, 4).join(','))).toEqual(['rank,zone_id,name,score', '1,v-c,Village C,100', '2,v-a,Village A,90', '3,v-b,Village B,27.5']);
+    expect(
+      csv
+        .trim()
+        .split('\n')
+        .map((line) => line.split(',').slice(0, 4).join(',')),
+    ).toEqual(['rank,zone_id,name,score', '1,v-c,Village C,100', '2,v-a,Village A,90', '3,v-b,Village B,27.5']);
 
     // Another month: nothing reported, every village perfect; a bad month name is refused.
     const october = (await api(gw.url, 'GET', '/v1/rankings/monthly?month=2026-10&type=village', { auth: gw.tenant.secretKey })).body;
     expect(october.best.map((z: { score: number }) => z.score)).toEqual([100, 100, 100]);
-    expect((await api(gw.url, 'GET', '/v1/rankings/monthly?month=2026-13&type=village', { auth: gw.tenant.secretKey })).body.error.code).toBe('CL_ERR_VALIDATION');
+    expect((await api(gw.url, 'GET', '/v1/rankings/monthly?month=2026-13&type=village', { auth: gw.tenant.secretKey })).body.error.code).toBe(
+      'CL_ERR_VALIDATION',
+    );
   });
 
   it('takes 5 points off per black spot still open in the zone', () => {

@@ -23,7 +23,11 @@ export const SCORE_WEIGHTS = { onTimeCompletion: 35, satisfaction: 25, completio
  * its type with the most, less a penalty per black spot still open in it. A rate with nothing to
  * measure counts as perfect: nothing went wrong.
  */
-export function compositeScore(stats: Pick<StatGroup, 'created' | 'onTimeCompletionRate' | 'satisfactionRate' | 'completionRate'> | undefined, mostTickets: number, openBlackSpots: number): number {
+export function compositeScore(
+  stats: Pick<StatGroup, 'created' | 'onTimeCompletionRate' | 'satisfactionRate' | 'completionRate'> | undefined,
+  mostTickets: number,
+  openBlackSpots: number,
+): number {
   const rate = (value: number | null | undefined) => value ?? 1;
   const tickets = stats?.created ?? 0;
   const w = SCORE_WEIGHTS;

@@ -100,15 +100,17 @@ export class StatsProjector {
     // A batch may hold only device alerts, which share the tenant's stream: nothing to read then.
     const stored = ids.length > 0 ? await redis.mget(...ids.map((id) => keys.stats.ticket(id))) : [];
     const attributions = new Map<string, Attribution>();
-    ids.forEach((id, i) => stored[i] && attributions.set(id, JSON.parse(stored[i]!) as Attribution));
+    for (const [i, id] of ids.entries()) if (stored[i]) attributions.set(id, JSON.parse(stored[i]!) as Attribution);
     const originals = new Map(ids.map((id) => [id, attributions.get(id)]));
     // A ticket first seen in this batch is counted from its report event, which carries the
     // category, channel, priority and place; only an event without them needs the document.
     const unseen = ids.filter((id) => !attributions.has(id));
-    const facts = new Map<string, ReportFacts | undefined>(events.flatMap((event) => (event.type === 'reported' && !attributions.has(event.ticketId) ? [[event.ticketId, reportOf(event)] as const] : [])));
+    const facts = new Map<string, ReportFacts | undefined>(
+      events.flatMap((event) => (event.type === 'reported' && !attributions.has(event.ticketId) ? [[event.ticketId, reportOf(event)] as const] : [])),
+    );
     const missing = unseen.filter((id) => !facts.get(id));
     const docs = await tickets.getMany(tenantId, missing);
-    missing.forEach((id, i) => docs[i] && facts.set(id, docs[i]));
+    for (const [i, id] of missing.entries()) if (docs[i]) facts.set(id, docs[i]);
 
     const reportedCells: { cell: string; day: string; at: string }[] = [];
     for (const event of events) {

@@ -1,5 +1,5 @@
 import type { Redis, Cluster } from 'ioredis';
-import { CivicLoopError, STAT_DIMENSIONS, TICKET_STATUSES, type StatGroup } from '@civicloop/model';
+import { CivicLoopError, type STAT_DIMENSIONS, TICKET_STATUSES, type StatGroup } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
 import { HANDLING_BUCKETS } from './attribution.js';
 import { readWorkforceField } from './workforce.js';
@@ -100,10 +100,39 @@ export async function queryStats(redis: Redis | Cluster, tenantId: string, range
 }
 
 export function statsAsCsv(groups: StatGroup[], by: string): string {
-  const header = [by, 'created', ...TICKET_STATUSES, 'on_time_response_rate', 'completion_rate', 'on_time_completion_rate', 'satisfaction_rate', 'same_day_follow_up_rate', 'handling_minutes_median', 'handling_minutes_p90', 'attendance_coverage', 'vehicle_online_rate'];
-  const cell = (value: string | number | null) => (value === null ? '' : /[",\n]/.test(String(value)) ? `"${String(value).replaceAll('"', '""')}"` : String(value));
+  const header = [
+    by,
+    'created',
+    ...TICKET_STATUSES,
+    'on_time_response_rate',
+    'completion_rate',
+    'on_time_completion_rate',
+    'satisfaction_rate',
+    'same_day_follow_up_rate',
+    'handling_minutes_median',
+    'handling_minutes_p90',
+    'attendance_coverage',
+    'vehicle_online_rate',
+  ];
+  const cell = (value: string | number | null) =>
+    value === null ? '' : /[",\n]/.test(String(value)) ? `"${String(value).replaceAll('"', '""')}"` : String(value);
   const rows = groups.map((g) =>
-    [g.key, g.created, ...TICKET_STATUSES.map((s) => g.byState[s] ?? 0), g.onTimeResponseRate, g.completionRate, g.onTimeCompletionRate, g.satisfactionRate, g.sameDayFollowUpRate, g.handlingMinutes.median, g.handlingMinutes.p90, g.attendanceCoverage, g.vehicleOnlineRate].map(cell).join(','),
+    [
+      g.key,
+      g.created,
+      ...TICKET_STATUSES.map((s) => g.byState[s] ?? 0),
+      g.onTimeResponseRate,
+      g.completionRate,
+      g.onTimeCompletionRate,
+      g.satisfactionRate,
+      g.sameDayFollowUpRate,
+      g.handlingMinutes.median,
+      g.handlingMinutes.p90,
+      g.attendanceCoverage,
+      g.vehicleOnlineRate,
+    ]
+      .map(cell)
+      .join(','),
   );
   return `${[header.join(','), ...rows].join('\n')}\n`;
 }

@@ -149,7 +149,7 @@ describe('KPIs on a fixed dataset', () => {
     expect(await redis.client.hget(keys.stats.cellDays(cellOf(spot)), '20270110')).toBe('1');
   });
 
-  it('passes over a batch of device alerts alone (they share the tenant\'s stream) and counts what follows', async () => {
+  it("passes over a batch of device alerts alone (they share the tenant's stream) and counts what follows", async () => {
     const fresh = await a.createTenant('S');
     const server = new CivicLoop({ baseUrl: a.url, apiKey: fresh.secretKey });
     const keys = tenantKeys(fresh.id);

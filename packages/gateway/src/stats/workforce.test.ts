@@ -29,9 +29,14 @@ async function device(kind: 'badge' | 'vehicle', name: string, extra: Record<str
   const res = await api(gw.url, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind, name, ...extra } });
   expect(res.status).toBe(201);
   const id = res.body.device.id as string;
-  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, { username: res.body.credential.username, password: res.body.credential.password, reconnectPeriod: 0 });
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, {
+    username: res.body.credential.username,
+    password: res.body.credential.password,
+    reconnectPeriod: 0,
+  });
   clients.push(client);
-  const publish = (channel: 'position' | 'event' | 'status', body: object) => client.publishAsync(nativeTopic(gw.tenant.id, kind, id, channel), JSON.stringify(body), { qos: 1 });
+  const publish = (channel: 'position' | 'event' | 'status', body: object) =>
+    client.publishAsync(nativeTopic(gw.tenant.id, kind, id, channel), JSON.stringify(body), { qos: 1 });
   return { id, publish };
 }
 
@@ -40,8 +45,14 @@ describe('attendance coverage and vehicle online rate', () => {
     const keys = tenantKeys(gw.tenant.id);
     const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
     // Rostered: w-1, w-2, w-4 (sanitation), w-3 (municipal). A supervisor is not on the roster.
-    await api(gw.url, 'POST', '/v1/staff', { auth: gw.tenant.secretKey, body: { id: 'w-4', name: 'Worker Four', role: 'worker', unitId: 'sanitation', skills: ['cleaning'] } });
-    await api(gw.url, 'POST', '/v1/staff', { auth: gw.tenant.secretKey, body: { id: 's-9', name: 'Supervisor', role: 'supervisor', unitId: 'sanitation', skills: [] } });
+    await api(gw.url, 'POST', '/v1/staff', {
+      auth: gw.tenant.secretKey,
+      body: { id: 'w-4', name: 'Worker Four', role: 'worker', unitId: 'sanitation', skills: ['cleaning'] },
+    });
+    await api(gw.url, 'POST', '/v1/staff', {
+      auth: gw.tenant.secretKey,
+      body: { id: 's-9', name: 'Supervisor', role: 'supervisor', unitId: 'sanitation', skills: [] },
+    });
     const badges = {
       w1: await device('badge', 'Badge 1', { staffId: 'w-1', unitId: 'sanitation', skills: ['cleaning'] }),
       w2: await device('badge', 'Badge 2', { staffId: 'w-2', unitId: 'sanitation', skills: ['cleaning'] }),

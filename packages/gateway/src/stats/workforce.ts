@@ -72,7 +72,13 @@ export class WorkforceStats {
       const [samples, up] = fleet.get(unit) ?? [0, 0];
       fleet.set(unit, [samples + 1, up + (online[i] === '1' ? 1 : 0)]);
     });
-    await redis.civicloopWorkforceSample(1, keys.stats.workforce(day), roster.size, ...[...roster].flat(), ...[...fleet].flatMap(([unit, [samples, up]]) => [unit, samples, up]));
+    await redis.civicloopWorkforceSample(
+      1,
+      keys.stats.workforce(day),
+      roster.size,
+      ...[...roster].flat(),
+      ...[...fleet].flatMap(([unit, [samples, up]]) => [unit, samples, up]),
+    );
     await this.markPresent(tenantId, day, present);
     return true;
   }
@@ -92,4 +98,3 @@ export function readWorkforceField(field: string): { measure: keyof WorkforceSum
   const [measure, unit] = field.split('|') as [string, string | undefined];
   return unit !== undefined && (WORKFORCE_MEASURES as readonly string[]).includes(measure) ? { measure: measure as keyof WorkforceSums, unit } : undefined;
 }
-

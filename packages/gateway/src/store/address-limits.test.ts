@@ -42,29 +42,52 @@ describe('per-address limits shared by every gateway', () => {
   it('counts refused MQTT logins against the address too', async () => {
     // Straight to the broker: the address is the socket's, 127.0.0.1.
     for (let i = 0; i < 6; i++) {
-      await mqtt.connectAsync(`mqtt://127.0.0.1:${one.telemetry!.tcpPort}`, { username: 'nobody', password: `cl_dk_wrong${i}`, reconnectPeriod: 0, connectTimeout: 2000 }).then(
-        (client) => client.end(true),
-        () => undefined,
-      );
+      await mqtt
+        .connectAsync(`mqtt://127.0.0.1:${one.telemetry!.tcpPort}`, {
+          username: 'nobody',
+          password: `cl_dk_wrong${i}`,
+          reconnectPeriod: 0,
+          connectTimeout: 2000,
+        })
+        .then(
+          (client) => client.end(true),
+          () => undefined,
+        );
     }
-    const device = await api(one.url, 'POST', '/v1/devices', { auth: one.tenant.secretKey, body: { kind: 'vehicle', name: 'Truck' }, headers: from('192.0.2.10') });
-    const refused = await mqtt.connectAsync(`mqtt://127.0.0.1:${one.telemetry!.tcpPort}`, { username: device.body.credential.username, password: device.body.credential.password, reconnectPeriod: 0 }).then(
-      () => undefined,
-      (error: { code?: number }) => error,
-    );
+    const device = await api(one.url, 'POST', '/v1/devices', {
+      auth: one.tenant.secretKey,
+      body: { kind: 'vehicle', name: 'Truck' },
+      headers: from('192.0.2.10'),
+    });
+    const refused = await mqtt
+      .connectAsync(`mqtt://127.0.0.1:${one.telemetry!.tcpPort}`, {
+        username: device.body.credential.username,
+        password: device.body.credential.password,
+        reconnectPeriod: 0,
+      })
+      .then(
+        () => undefined,
+        (error: { code?: number }) => error,
+      );
     expect(refused?.code).toBe(5);
     // The count is shared: on the other gateway, that address's next failure is already past the limit.
     const next = await api(two.url, 'GET', '/v1/units', { auth: `cl_sk_${one.tenant.id}.guess`, headers: from('127.0.0.1') });
     expect(next.body.error.code).toBe('CL_ERR_RATE_LIMITED');
   });
 
-  it('counts bad Open311 api_keys too, answering 429 with Retry-After in the spec\'s error format', async () => {
+  it("counts bad Open311 api_keys too, answering 429 with Retry-After in the spec's error format", async () => {
     const guesser = { ...from('203.0.113.51'), 'content-type': 'application/x-www-form-urlencoded' };
     const post = (gateway: TestGateway, apiKey: string) =>
       fetch(`${gateway.url}/open311/v2/requests.json`, {
         method: 'POST',
         headers: guesser,
-        body: new URLSearchParams({ jurisdiction_id: one.tenant.code, api_key: apiKey, service_code: 'sanitation.bin_overflow', lat: '23.13', long: '113.33' }).toString(),
+        body: new URLSearchParams({
+          jurisdiction_id: one.tenant.code,
+          api_key: apiKey,
+          service_code: 'sanitation.bin_overflow',
+          lat: '23.13',
+          long: '113.33',
+        }).toString(),
       });
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await post(i % 2 === 0 ? one : two, `cl_pk_${one.tenant.id}.guess-${i}`)).status);
@@ -76,7 +99,9 @@ describe('per-address limits shared by every gateway', () => {
     // The count is one for the whole API: the JSON API refuses that address too, and on the other
     // gateway its next failure is already past the limit.
     expect((await api(two.url, 'GET', '/v1/units', { auth: one.tenant.secretKey, headers: from('203.0.113.51') })).status).toBe(429);
-    expect((await api(one.url, 'GET', '/v1/units', { auth: `cl_sk_${one.tenant.id}.guess`, headers: from('203.0.113.51') })).body.error.code).toBe('CL_ERR_RATE_LIMITED');
+    expect((await api(one.url, 'GET', '/v1/units', { auth: `cl_sk_${one.tenant.id}.guess`, headers: from('203.0.113.51') })).body.error.code).toBe(
+      'CL_ERR_RATE_LIMITED',
+    );
   });
 
   it('limits keyless routes per address across gateways, Open311 answering in its own format', async () => {

@@ -65,14 +65,20 @@ export class AddressLimits {
     const { count, windowEnds } = await this.count('keyless', address, now);
     if (count > limit) {
       const wait = Math.ceil((windowEnds - now) / 1000);
-      throw new CivicLoopError('CL_ERR_RATE_LIMITED', `More than ${limit} requests a minute from this address to routes without a key; wait ${wait} s.`, { retryAfterSeconds: wait });
+      throw new CivicLoopError('CL_ERR_RATE_LIMITED', `More than ${limit} requests a minute from this address to routes without a key; wait ${wait} s.`, {
+        retryAfterSeconds: wait,
+      });
     }
   }
 
   private async count(scope: string, address: string, now: number): Promise<{ count: number; windowEnds: number }> {
     const window = Math.floor(now / WINDOW_MS);
     const key = `${PREFIX}rl:${scope}:${address}:${window}`;
-    const [[, count]] = ((await this.redis.multi().incr(key).pexpire(key, 2 * WINDOW_MS).exec()) ?? [[null, 0]]) as [[Error | null, number]];
+    const [[, count]] = ((await this.redis
+      .multi()
+      .incr(key)
+      .pexpire(key, 2 * WINDOW_MS)
+      .exec()) ?? [[null, 0]]) as [[Error | null, number]];
     return { count: Number(count), windowEnds: (window + 1) * WINDOW_MS };
   }
 }

@@ -74,16 +74,22 @@ export class CategoryStore {
   async change(tenantId: string, code: string, change: CategoryChange): Promise<Category> {
     for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt++) {
       const current = (await this.fresh(tenantId)).find(code);
-      if (!current) throw new CivicLoopError('CL_ERR_UNKNOWN_CATEGORY', `No category ${code}; define a new one with PUT /v1/categories/${code}.`, { category: code });
+      if (!current)
+        throw new CivicLoopError('CL_ERR_UNKNOWN_CATEGORY', `No category ${code}; define a new one with PUT /v1/categories/${code}.`, { category: code });
       const version = current.version ?? 0;
       if (change.expectedVersion !== undefined && change.expectedVersion !== version) {
-        throw new CivicLoopError('CL_ERR_CATEGORY_CHANGED', `Category ${code} is at version ${version}, not ${change.expectedVersion}; read it again and retry.`, { version });
+        throw new CivicLoopError(
+          'CL_ERR_CATEGORY_CHANGED',
+          `Category ${code} is at version ${version}, not ${change.expectedVersion}; read it again and retry.`,
+          { version },
+        );
       }
       const definition = changedDefinition(current, change);
       checkCategoryDefinition(code, definition);
       const written = await this.write(tenantId, code, version, definition);
       if (written) return written;
-      if (change.expectedVersion !== undefined) throw new CivicLoopError('CL_ERR_CATEGORY_CHANGED', `Category ${code} changed meanwhile; read it again and retry.`);
+      if (change.expectedVersion !== undefined)
+        throw new CivicLoopError('CL_ERR_CATEGORY_CHANGED', `Category ${code} changed meanwhile; read it again and retry.`);
       await jitter();
     }
     throw new CivicLoopError('CL_ERR_CATEGORY_CHANGED', `Category ${code} kept changing while it was being changed; try again.`);

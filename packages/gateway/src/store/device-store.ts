@@ -52,7 +52,11 @@ export class DeviceStore {
    */
   private accountsFor(device: Pick<Device, 'protocol'>): DeviceAccounts | undefined {
     if (!this.options.brokerAccounts || !hasBrokerAccount(device)) return undefined;
-    if (!this.accounts) throw new CivicLoopError('CL_ERR_BROKER_UNAVAILABLE', 'The gateway is not connected to the MQTT broker (MQTT_BROKER_URL) now, so the device\'s account there cannot be changed.');
+    if (!this.accounts)
+      throw new CivicLoopError(
+        'CL_ERR_BROKER_UNAVAILABLE',
+        "The gateway is not connected to the MQTT broker (MQTT_BROKER_URL) now, so the device's account there cannot be changed.",
+      );
     return this.accounts;
   }
 
@@ -63,12 +67,21 @@ export class DeviceStore {
   async register(tenantId: string, input: CreateDeviceInput, now = new Date()): Promise<RegisteredDevice> {
     const at = now.toISOString();
     const protocol = input.protocol ?? 'mqtt';
-    if (protocol === 'jt808' && !input.terminalId) throw new CivicLoopError('CL_ERR_VALIDATION', 'A jt808 device needs terminalId: the terminal number its JT/T 808 header carries.', { issues: [{ path: '/terminalId', message: 'required when protocol is jt808' }] });
-    if (protocol !== 'jt808' && input.terminalId) throw new CivicLoopError('CL_ERR_VALIDATION', 'terminalId is for JT/T 808 terminals; send protocol: "jt808" with it.', { issues: [{ path: '/protocol', message: 'must be jt808 when terminalId is given' }] });
+    if (protocol === 'jt808' && !input.terminalId)
+      throw new CivicLoopError('CL_ERR_VALIDATION', 'A jt808 device needs terminalId: the terminal number its JT/T 808 header carries.', {
+        issues: [{ path: '/terminalId', message: 'required when protocol is jt808' }],
+      });
+    if (protocol !== 'jt808' && input.terminalId)
+      throw new CivicLoopError('CL_ERR_VALIDATION', 'terminalId is for JT/T 808 terminals; send protocol: "jt808" with it.', {
+        issues: [{ path: '/protocol', message: 'must be jt808 when terminalId is given' }],
+      });
     const id = input.id ?? `${input.kind === 'badge' ? 'b' : 'v'}_${randomBytes(5).toString('hex')}`;
     const terminal = input.terminalId ? normalizeTerminal(input.terminalId) : undefined;
     // A terminal number names one device across all tenants: its frames carry nothing else.
-    if (terminal && (await this.redis.set(globalKeys.jt808Terminal(terminal), JSON.stringify({ tenantId, deviceId: id } satisfies DeviceLogin), 'NX')) === null) {
+    if (
+      terminal &&
+      (await this.redis.set(globalKeys.jt808Terminal(terminal), JSON.stringify({ tenantId, deviceId: id } satisfies DeviceLogin), 'NX')) === null
+    ) {
       throw new CivicLoopError('CL_ERR_TERMINAL_TAKEN', `Terminal number ${input.terminalId} is already registered to a device.`);
     }
     let device: Device;
@@ -89,7 +102,8 @@ export class DeviceStore {
       await accounts?.remove(tenantId, device.id).catch(() => undefined);
       throw error;
     }
-    if (device.staffId) await this.redis.hset(device.kind === 'badge' ? tenantKeys(tenantId).badgeOf : tenantKeys(tenantId).vehicleOf, device.staffId, device.id);
+    if (device.staffId)
+      await this.redis.hset(device.kind === 'badge' ? tenantKeys(tenantId).badgeOf : tenantKeys(tenantId).vehicleOf, device.staffId, device.id);
     await this.storeSecret(tenantId, device.id, secret);
     return { device, credential: this.credential(tenantId, device, secret, accounts) };
   }

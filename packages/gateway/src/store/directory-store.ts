@@ -21,7 +21,9 @@ async function checkCategories(categories: CategoryStore, tenantId: string, code
   const find = await categories.lookup(tenantId);
   const unknown = codes.filter((code) => !find(code));
   if (unknown.length > 0) {
-    throw new CivicLoopError('CL_ERR_UNKNOWN_CATEGORY', `Unknown category codes: ${unknown.join(', ')}; list valid codes with GET /v1/categories.`, { unknown });
+    throw new CivicLoopError('CL_ERR_UNKNOWN_CATEGORY', `Unknown category codes: ${unknown.join(', ')}; list valid codes with GET /v1/categories.`, {
+      unknown,
+    });
   }
 }
 
@@ -106,12 +108,16 @@ export class DirectoryStore {
   /** Checks a dispatch target: the unit exists and is active, the assignee is an active member of it. */
   async checkAssignment(tenantId: string, unitId: string, assigneeId: string | undefined): Promise<void> {
     const unit = await this.getUnit(tenantId, unitId);
-    if (!unit || !unit.active) throw new CivicLoopError('CL_ERR_UNKNOWN_UNIT', `Unit ${unitId} does not exist or is inactive; pick one from GET /v1/units.`);
+    if (!unit?.active) throw new CivicLoopError('CL_ERR_UNKNOWN_UNIT', `Unit ${unitId} does not exist or is inactive; pick one from GET /v1/units.`);
     if (!assigneeId) return;
     const staff = await this.getStaff(tenantId, assigneeId);
-    if (!staff || !staff.active) throw new CivicLoopError('CL_ERR_UNKNOWN_STAFF', `Staff member ${assigneeId} does not exist or is inactive; pick one from GET /v1/staff.`);
+    if (!staff?.active)
+      throw new CivicLoopError('CL_ERR_UNKNOWN_STAFF', `Staff member ${assigneeId} does not exist or is inactive; pick one from GET /v1/staff.`);
     if (staff.unitId !== unitId) {
-      throw new CivicLoopError('CL_ERR_STAFF_NOT_IN_UNIT', `${assigneeId} belongs to unit ${staff.unitId ?? '(none)'}, not ${unitId}; pick a member of ${unitId}.`);
+      throw new CivicLoopError(
+        'CL_ERR_STAFF_NOT_IN_UNIT',
+        `${assigneeId} belongs to unit ${staff.unitId ?? '(none)'}, not ${unitId}; pick a member of ${unitId}.`,
+      );
     }
   }
 }

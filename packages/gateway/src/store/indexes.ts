@@ -43,8 +43,6 @@ export function indexDiff(keys: TenantKeys, before: Ticket | undefined, after: T
   const old = before ? indexMembership(keys, before) : new Map<string, number>();
   const next = indexMembership(keys, after);
   const zrem = [...old.keys()].filter((key) => !next.has(key)).map((key) => ({ key, member: after.id }));
-  const zadd = [...next.entries()]
-    .filter(([key, score]) => old.get(key) !== score)
-    .map(([key, score]) => ({ key, member: after.id, score }));
+  const zadd = [...next.entries()].filter(([key, score]) => old.get(key) !== score).map(([key, score]) => ({ key, member: after.id, score }));
   return { zrem, zadd };
 }

@@ -30,7 +30,18 @@ async function place(badges: Badge[]): Promise<void> {
   const pipeline = redis.client.pipeline();
   for (const b of badges) {
     const staffId = b.staffId === undefined ? `s-${b.id}` : b.staffId;
-    const device = { id: b.id, kind: 'badge', name: b.id, ...(staffId ? { staffId } : {}), unitId: b.unitId ?? 'sanitation', skills: b.skills ?? ['cleaning'], disabled: b.disabled ?? false, credentialIssuedAt: now, createdAt: now, updatedAt: now };
+    const device = {
+      id: b.id,
+      kind: 'badge',
+      name: b.id,
+      ...(staffId ? { staffId } : {}),
+      unitId: b.unitId ?? 'sanitation',
+      skills: b.skills ?? ['cleaning'],
+      disabled: b.disabled ?? false,
+      credentialIssuedAt: now,
+      createdAt: now,
+      updatedAt: now,
+    };
     pipeline.hset(keys.devices, b.id, JSON.stringify(device));
     if (b.onDuty !== false) pipeline.hset(keys.onDuty, b.id, String(Date.now()));
     const at = north(b.meters);
@@ -40,7 +51,12 @@ async function place(badges: Badge[]): Promise<void> {
 }
 
 const nearest = (query: { radiusMeters?: number; skills?: string[]; unitId?: string } = {}) =>
-  findNearestWorker(redis.client, TENANT, { ...SITE, radiusMeters: query.radiusMeters ?? 3000, skills: query.skills ?? ['cleaning'], ...(query.unitId ? { unitId: query.unitId } : {}) });
+  findNearestWorker(redis.client, TENANT, {
+    ...SITE,
+    radiusMeters: query.radiusMeters ?? 3000,
+    skills: query.skills ?? ['cleaning'],
+    ...(query.unitId ? { unitId: query.unitId } : {}),
+  });
 
 describe('findNearestWorker', () => {
   it('skips the off-duty, the disabled, badges nobody wears, other units and missing skills', async () => {
@@ -66,7 +82,10 @@ describe('findNearestWorker', () => {
     expect(await nearest({ radiusMeters: 3000 })).toMatchObject({ device: { id: 'far' } });
     expect(await nearest({ radiusMeters: 1500 })).toBeUndefined();
     // Within the first page and ring, the nearest suitable one wins.
-    await place([{ id: 'b', meters: 200 }, { id: 'a', meters: 100 }]);
+    await place([
+      { id: 'b', meters: 200 },
+      { id: 'a', meters: 100 },
+    ]);
     expect((await nearest())?.device.id).toBe('a');
   });
 

@@ -37,7 +37,19 @@ export async function findNearestWorkers(redis: Client, tenantId: string, query:
     defined.add(redis);
   }
   const keys = tenantKeys(tenantId);
-  const found = await redis.civicloopNearestWorkers(3, keys.live('badge'), keys.onDuty, keys.devices, query.lon, query.lat, query.radiusMeters, FIRST_RING_METERS, query.unitId ?? '', limit, ...query.skills);
+  const found = await redis.civicloopNearestWorkers(
+    3,
+    keys.live('badge'),
+    keys.onDuty,
+    keys.devices,
+    query.lon,
+    query.lat,
+    query.radiusMeters,
+    FIRST_RING_METERS,
+    query.unitId ?? '',
+    limit,
+    ...query.skills,
+  );
   const candidates: WorkerCandidate[] = [];
   for (let i = 0; i + 1 < found.length; i += 2) {
     const device = JSON.parse(found[i]!) as Device;

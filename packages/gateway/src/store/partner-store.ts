@@ -28,7 +28,14 @@ export class PartnerStore {
   async create(tenantId: string, input: CreatePartnerInput, now: Date): Promise<PartnerKeys> {
     await this.checkZones(tenantId, input.zones ?? []);
     const at = now.toISOString();
-    const partner: Partner = { id: `p_${randomBytes(5).toString('hex')}`, name: input.name, zones: input.zones ?? [], ...(input.defaultCrs ? { defaultCrs: input.defaultCrs } : {}), createdAt: at, updatedAt: at };
+    const partner: Partner = {
+      id: `p_${randomBytes(5).toString('hex')}`,
+      name: input.name,
+      zones: input.zones ?? [],
+      ...(input.defaultCrs ? { defaultCrs: input.defaultCrs } : {}),
+      createdAt: at,
+      updatedAt: at,
+    };
     await this.records.insert(tenantId, partner);
     try {
       return { partner, ...(await this.tenants.issuePartnerKeys(tenantId, partner.id, now, input.defaultCrs)) };
@@ -70,7 +77,8 @@ export class PartnerStore {
   /** A partner that exists and is not disabled. */
   async active(tenantId: string, id: string): Promise<Partner> {
     const partner = await this.records.get(tenantId, id);
-    if (!partner || partner.disabledAt) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No active partner ${id} in this tenant; list them with GET /v1/partners.`);
+    if (!partner || partner.disabledAt)
+      throw new CivicLoopError('CL_ERR_NOT_FOUND', `No active partner ${id} in this tenant; list them with GET /v1/partners.`);
     return partner;
   }
 
@@ -78,7 +86,11 @@ export class PartnerStore {
     const known = new Set((await this.zones.list(tenantId)).map((zone) => zone.id));
     const unknown = ids.filter((id) => !known.has(id));
     if (unknown.length > 0) {
-      throw new CivicLoopError('CL_ERR_VALIDATION', `zones names zones that do not exist in this tenant: ${unknown.slice(0, 5).join(', ')}; create them with POST /v1/zones first.`, { issues: [{ path: '/zones', message: 'unknown zone' }] });
+      throw new CivicLoopError(
+        'CL_ERR_VALIDATION',
+        `zones names zones that do not exist in this tenant: ${unknown.slice(0, 5).join(', ')}; create them with POST /v1/zones first.`,
+        { issues: [{ path: '/zones', message: 'unknown zone' }] },
+      );
     }
   }
 }

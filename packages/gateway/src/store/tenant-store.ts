@@ -29,7 +29,8 @@ function checkPolicy(policy: TenantPolicy, find: CategoryLookup = findCategory):
     throw invalid(`timeZone "${policy.timeZone}" is not an IANA time zone; use one like Asia/Shanghai.`);
   }
   const unknown = Object.keys(policy.categoryVisibility ?? {}).filter((code) => !find(code));
-  if (unknown.length > 0) throw invalid(`categoryVisibility names categories that do not exist: ${unknown.slice(0, 5).join(', ')}; list them with GET /v1/categories.`);
+  if (unknown.length > 0)
+    throw invalid(`categoryVisibility names categories that do not exist: ${unknown.slice(0, 5).join(', ')}; list them with GET /v1/categories.`);
   const hours = policy.workingHours;
   if (!hours) return;
   if (hours.end <= hours.start) throw invalid(`workingHours.end (${hours.end}) must be after workingHours.start (${hours.start}).`);
@@ -119,7 +120,11 @@ export class TenantStore {
   async rotate(tenantId: string, kind: KeyKind, now = new Date(), defaultCrs?: CrsName, partnerId?: string): Promise<string> {
     const existing = await this.listKeys(tenantId);
     const fresh = await this.issueKey(tenantId, kind, now, defaultCrs, partnerId);
-    await this.revoke(tenantId, existing.filter((r) => r.kind === kind && r.partnerId === partnerId), now);
+    await this.revoke(
+      tenantId,
+      existing.filter((r) => r.kind === kind && r.partnerId === partnerId),
+      now,
+    );
     return fresh;
   }
 
@@ -133,7 +138,11 @@ export class TenantStore {
 
   /** Revokes every key of a partner: its servers, pages and residents' tokens stop working. */
   async revokePartnerKeys(tenantId: string, partnerId: string, now: Date): Promise<void> {
-    await this.revoke(tenantId, (await this.listKeys(tenantId)).filter((r) => r.partnerId === partnerId), now);
+    await this.revoke(
+      tenantId,
+      (await this.listKeys(tenantId)).filter((r) => r.partnerId === partnerId),
+      now,
+    );
   }
 
   private async revoke(tenantId: string, records: ApiKeyRecord[], now: Date): Promise<void> {
@@ -164,7 +173,13 @@ export class TenantStore {
     };
     if (kind === 'secret') record.tokenKey = this.sealer.seal(Buffer.from(await deriveTokenKey(key)));
     await this.redis.hset(tenantKeys(tenantId).apiKeys, record.id, JSON.stringify(record));
-    const lookup: KeyLookup = { tenantId, keyId: record.id, kind, ...(record.defaultCrs ? { crs: record.defaultCrs } : {}), ...(partnerId ? { partnerId } : {}) };
+    const lookup: KeyLookup = {
+      tenantId,
+      keyId: record.id,
+      kind,
+      ...(record.defaultCrs ? { crs: record.defaultCrs } : {}),
+      ...(partnerId ? { partnerId } : {}),
+    };
     await this.redis.set(globalKeys.apiKey(record.hash), JSON.stringify(lookup));
     return key;
   }

@@ -1,13 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis, Cluster } from 'ioredis';
-import {
-  CivicLoopError,
-  isOverdue,
-  type DeviceAlert,
-  type StreamEvent,
-  type Ticket,
-  type TicketEvent,
-} from '@civicloop/model';
+import { CivicLoopError, isOverdue, type DeviceAlert, type StreamEvent, type Ticket, type TicketEvent } from '@civicloop/model';
 import { commit, type CommitPlan } from '../redis/commit-script.js';
 import { tenantKeys, type TenantKeys } from '../redis/keys.js';
 import { indexDiff, indexMembership, partnersOf } from './indexes.js';
@@ -168,7 +161,8 @@ export class TicketStore {
       plan.zadd!.push(...diff.zadd);
       plan.xadd!.push({ key: keys.events, maxLen: this.options.streamMaxLen, fields: ['e', eventJson, 'n', after.number, 'p', partiesOf(after)] });
     }
-    if (idem) plan.idem = { key: keys.idempotency(idem.key), val: idempotencyRecord(idem, writes[0]!.after.id), ttlMs: this.options.idempotencyTtlSeconds * 1000 };
+    if (idem)
+      plan.idem = { key: keys.idempotency(idem.key), val: idempotencyRecord(idem, writes[0]!.after.id), ttlMs: this.options.idempotencyTtlSeconds * 1000 };
     return plan;
   }
 

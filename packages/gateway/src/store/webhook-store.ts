@@ -36,7 +36,16 @@ export class WebhookStore {
       if (!String(error).includes('BUSYGROUP')) throw error;
     }
     const at = now.toISOString();
-    const webhook: Webhook = { id: `wh_${randomBytes(6).toString('hex')}`, url: input.url, events: input.events ?? ['*'], active: true, ...(partnerId ? { partnerId } : {}), createdAt: at, updatedAt: at, ...(input.description ? { description: input.description } : {}) };
+    const webhook: Webhook = {
+      id: `wh_${randomBytes(6).toString('hex')}`,
+      url: input.url,
+      events: input.events ?? ['*'],
+      active: true,
+      ...(partnerId ? { partnerId } : {}),
+      createdAt: at,
+      updatedAt: at,
+      ...(input.description ? { description: input.description } : {}),
+    };
     const secret = `whsec_${randomBytes(24).toString('base64url')}`;
     await this.redis.hset(keys.webhookSecrets, webhook.id, this.sealer.seal(Buffer.from(secret)));
     await this.records.insert(tenantId, webhook);
@@ -78,7 +87,17 @@ export class WebhookStore {
     return rows.flatMap(([error, row], i) => {
       const r = row as Record<string, string>;
       if (error || !r?.state) return [];
-      return [{ id: ids[i]!, webhookId, type: r.type!, state: r.state as WebhookDelivery['state'], createdAt: r.createdAt!, attempts: JSON.parse(r.attempts ?? '[]'), ...(r.state === 'pending' && r.nextAttemptAt ? { nextAttemptAt: r.nextAttemptAt } : {}) }];
+      return [
+        {
+          id: ids[i]!,
+          webhookId,
+          type: r.type!,
+          state: r.state as WebhookDelivery['state'],
+          createdAt: r.createdAt!,
+          attempts: JSON.parse(r.attempts ?? '[]'),
+          ...(r.state === 'pending' && r.nextAttemptAt ? { nextAttemptAt: r.nextAttemptAt } : {}),
+        },
+      ];
     });
   }
 

@@ -7,10 +7,34 @@ import { CivicLoopError } from '@civicloop/model';
 // make the gateway call into its own network.
 const PRIVATE = new BlockList();
 for (const [net, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.0.2.0', 24],
-  ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) PRIVATE.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of [['::1', 128], ['::', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96], ['2002::', 16], ['100::', 64], ['2001:db8::', 32]] as const) PRIVATE.addSubnet(net, prefix, 'ipv6');
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  PRIVATE.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [
+  ['::1', 128],
+  ['::', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+  ['64:ff9b::', 96],
+  ['2002::', 16],
+  ['100::', 64],
+  ['2001:db8::', 32],
+] as const)
+  PRIVATE.addSubnet(net, prefix, 'ipv6');
 
 export function isPrivateAddress(address: string): boolean {
   const family = isIP(address);
@@ -21,7 +45,10 @@ export function isPrivateAddress(address: string): boolean {
 }
 
 const refused = (url: string) =>
-  new CivicLoopError('CL_ERR_VALIDATION', `Webhook URL ${url} points at a loopback or private address; use a public endpoint, or set WEBHOOK_ALLOW_PRIVATE_TARGETS=true on a closed network.`);
+  new CivicLoopError(
+    'CL_ERR_VALIDATION',
+    `Webhook URL ${url} points at a loopback or private address; use a public endpoint, or set WEBHOOK_ALLOW_PRIVATE_TARGETS=true on a closed network.`,
+  );
 
 /** At registration: the URL's host, when it is an address or localhost. */
 export function checkTargetUrl(url: string, allowPrivate: boolean): void {
@@ -46,7 +73,12 @@ export function publicOnlyLookup(resolve: Lookup = dnsLookup as unknown as Looku
       const list = addresses as LookupAddress[];
       const blocked = list.find((a) => isPrivateAddress(a.address));
       if (blocked) {
-        const failure = Object.assign(new Error(`${hostname} resolves to ${blocked.address}, a loopback or private address; webhooks only go to public addresses (WEBHOOK_ALLOW_PRIVATE_TARGETS)`), { code: 'EPRIVATE' });
+        const failure = Object.assign(
+          new Error(
+            `${hostname} resolves to ${blocked.address}, a loopback or private address; webhooks only go to public addresses (WEBHOOK_ALLOW_PRIVATE_TARGETS)`,
+          ),
+          { code: 'EPRIVATE' },
+        );
         return callback(failure, []);
       }
       if (options.all) return callback(null, list);

@@ -13,19 +13,22 @@ const invalid = (message: string) => new CivicLoopError('CL_ERR_VALIDATION', mes
 /** Shape is checked by the schema; what it cannot say (closed rings, known units) is checked here. */
 function checkGeometry(id: string, geometry: ZoneGeometry): void {
   const polygons = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates;
-  polygons.forEach((rings, p) =>
-    rings.forEach((ring, r) => {
+  for (const [p, rings] of polygons.entries()) {
+    for (const [r, ring] of rings.entries()) {
       const [first, last] = [ring[0]!, ring[ring.length - 1]!];
       if (first[0] !== last[0] || first[1] !== last[1]) {
         throw invalid(`Zone ${id}: ring ${r + 1} of polygon ${p + 1} is not closed; repeat its first position at the end.`);
       }
-    }),
-  );
+    }
+  }
 }
 
 function checkCategoryPatterns(codes: string[], find: CategoryLookup): void {
   const unknown = codes.filter((code) => code !== '*' && !code.endsWith('.*') && !find(code));
-  if (unknown.length) throw new CivicLoopError('CL_ERR_UNKNOWN_CATEGORY', `Unknown category codes in routes: ${unknown.join(', ')}; list valid codes with GET /v1/categories.`, { unknown });
+  if (unknown.length)
+    throw new CivicLoopError('CL_ERR_UNKNOWN_CATEGORY', `Unknown category codes in routes: ${unknown.join(', ')}; list valid codes with GET /v1/categories.`, {
+      unknown,
+    });
 }
 
 /** A tenant's zones: areas with the units responsible in them, read on every new ticket. */
@@ -48,7 +51,8 @@ export class ZoneStore {
     if (zone.geometry) checkGeometry(id, zone.geometry);
     if (zone.parentId !== undefined) {
       if (zone.parentId === id) throw invalid(`Zone ${id} cannot be its own parent.`);
-      if (!(await this.records.get(tenantId, zone.parentId))) throw new CivicLoopError('CL_ERR_NOT_FOUND', `Parent zone ${zone.parentId} does not exist; create it first.`);
+      if (!(await this.records.get(tenantId, zone.parentId)))
+        throw new CivicLoopError('CL_ERR_NOT_FOUND', `Parent zone ${zone.parentId} does not exist; create it first.`);
     }
     const find = zone.routes?.length ? await this.categories.lookup(tenantId) : undefined;
     for (const route of zone.routes ?? []) {

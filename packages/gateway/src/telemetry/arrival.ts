@@ -33,7 +33,7 @@ export class ArrivalDetector {
     if (awaiting.length === 0) return;
     const tickets = await this.services.tickets.getMany(tenantId, awaiting);
     for (const ticket of tickets) {
-      if (!ticket || ticket.status !== 'accepted') continue;
+      if (ticket?.status !== 'accepted') continue;
       // The badge's hooks run one at a time (see the broker), so read, decide over the fixes in
       // memory, and write back once.
       const arrivalKey = keys.arrival(ticket.id);
@@ -66,7 +66,13 @@ export class ArrivalDetector {
   private async arrive(tenantId: string, device: Device, ticketId: string, distance: number, dwellMs: number): Promise<void> {
     const worker: Principal = { tenantId, sub: device.staffId!, role: 'worker', via: 'token', ...(device.unitId ? { unitId: device.unitId } : {}) };
     try {
-      await this.tickets.run(worker, ticketId, 'arrive', { automatic: true, note: `Badge ${device.id} within ${Math.round(distance)} m for ${Math.round(dwellMs / 1000)} s` }, undefined);
+      await this.tickets.run(
+        worker,
+        ticketId,
+        'arrive',
+        { automatic: true, note: `Badge ${device.id} within ${Math.round(distance)} m for ${Math.round(dwellMs / 1000)} s` },
+        undefined,
+      );
     } catch (error) {
       // Another fix (or the worker by hand) got there first: the ticket is on site either way.
       if (error instanceof CivicLoopError && error.status === 409) return;

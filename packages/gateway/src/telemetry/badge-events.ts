@@ -37,7 +37,13 @@ export class BadgeEventHandler {
       if (start === null) return {};
       const context = await this.services.tenants.context(tenantId);
       const day = calendarDay(new Date(Number(start)), context?.tenant.policy.timeZone ?? 'Asia/Shanghai');
-      const shift: Shift = { deviceId: device.id, start: Number(start), end: event.ts, ...(device.staffId ? { staffId: device.staffId } : {}), ...(device.unitId ? { unitId: device.unitId } : {}) };
+      const shift: Shift = {
+        deviceId: device.id,
+        start: Number(start),
+        end: event.ts,
+        ...(device.staffId ? { staffId: device.staffId } : {}),
+        ...(device.unitId ? { unitId: device.unitId } : {}),
+      };
       await redis.rpush(keys.shifts(day), JSON.stringify(shift));
       await redis.hdel(keys.onDuty, device.id);
       return {};

@@ -29,7 +29,13 @@ async function register(body: Record<string, unknown>) {
 
 function connect(url: string, username: string, password?: string): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
-    const client = mqtt.connect(url, { username, ...(password !== undefined ? { password } : {}), protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000 });
+    const client = mqtt.connect(url, {
+      username,
+      ...(password !== undefined ? { password } : {}),
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+    });
     open.push(client);
     client.once('connect', () => resolve(client));
     client.once('error', (error) => reject(error));
@@ -89,7 +95,7 @@ describe('device registry and CONNECT', () => {
 });
 
 describe('spoofing', () => {
-  it('acknowledges and drops a publish to another device\'s topic, storing nothing and staying connected', async () => {
+  it("acknowledges and drops a publish to another device's topic, storing nothing and staying connected", async () => {
     const a = await register({ kind: 'badge', name: 'A' });
     const b = await register({ kind: 'badge', name: 'B' });
     const client = await connect(tcpUrl, a.credential.username, a.credential.password);
@@ -117,13 +123,18 @@ describe('spoofing', () => {
     expect(heard).toEqual([]);
   });
 
-  it('answers SUBACK 0x80 to a subscription outside the device\'s own command topic', async () => {
+  it("answers SUBACK 0x80 to a subscription outside the device's own command topic", async () => {
     const a = await register({ kind: 'badge', name: 'A2' });
     const b = await register({ kind: 'badge', name: 'B2' });
     const client = await connect(tcpUrl, a.credential.username, a.credential.password);
     const own = await client.subscribeAsync(nativeTopic(gw.tenant.id, 'badge', a.device.id, 'cmd'), { qos: 1 });
     expect(own[0]!.qos).toBe(1);
-    for (const topic of [nativeTopic(gw.tenant.id, 'badge', b.device.id, 'cmd'), `civicloop/${gw.tenant.id}/#`, '#', nativeTopic(gw.tenant.id, 'badge', a.device.id, 'position')]) {
+    for (const topic of [
+      nativeTopic(gw.tenant.id, 'badge', b.device.id, 'cmd'),
+      `civicloop/${gw.tenant.id}/#`,
+      '#',
+      nativeTopic(gw.tenant.id, 'badge', a.device.id, 'position'),
+    ]) {
       // mqtt.js rejects a subscription the broker granted 0x80, carrying the SUBACK.
       const refusal = await client.subscribeAsync(topic, { qos: 1 }).then(
         () => undefined,
@@ -204,7 +215,28 @@ describe('off-the-shelf clients', () => {
     const tst = Math.floor(Date.now() / 1000) - 3;
     const message = JSON.stringify({ _type: 'location', lat: 23.12, lon: 113.33, tst, acc: 8, batt: 77, vel: 5, tid: 'ph', conn: 'm', inregions: [] });
     // Asynchronously: the broker under test runs in this very process.
-    const result = await promisify(execFile)('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(gw.telemetry!.tcpPort), '-V', 'mqttv311', '-u', credential.username, '-P', credential.password, '-q', '1', '-t', `owntracks/${device.id}/phone`, '-m', message], { encoding: 'utf8', timeout: 10_000 });
+    const result = await promisify(execFile)(
+      'mosquitto_pub',
+      [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(gw.telemetry!.tcpPort),
+        '-V',
+        'mqttv311',
+        '-u',
+        credential.username,
+        '-P',
+        credential.password,
+        '-q',
+        '1',
+        '-t',
+        `owntracks/${device.id}/phone`,
+        '-m',
+        message,
+      ],
+      { encoding: 'utf8', timeout: 10_000 },
+    );
     expect(result.stderr).toBe('');
     expect(JSON.parse((await state(device.id)).position!)).toMatchObject({ source: 'owntracks', fixTime: tst * 1000, battery: 77, speedKmh: 5 });
   });
@@ -214,14 +246,36 @@ describe('mosquitto_sub as a badge', () => {
   it('receives its assignment on its command topic', async () => {
     const { device, credential } = await register({ kind: 'badge', name: 'Sub badge', staffId: 'w-2', unitId: 'sanitation' });
     const topic = nativeTopic(gw.tenant.id, 'badge', device.id, 'cmd');
-    const subscriber = execFile('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(gw.telemetry!.tcpPort), '-V', 'mqttv311', '-u', credential.username, '-P', credential.password, '-q', '1', '-t', topic, '-C', '1', '-W', '10']);
+    const subscriber = execFile('mosquitto_sub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(gw.telemetry!.tcpPort),
+      '-V',
+      'mqttv311',
+      '-u',
+      credential.username,
+      '-P',
+      credential.password,
+      '-q',
+      '1',
+      '-t',
+      topic,
+      '-C',
+      '1',
+      '-W',
+      '10',
+    ]);
     let output = '';
     subscriber.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => subscriber.once('exit', resolve));
     // Give it time to subscribe, then dispatch to the badge's wearer.
     for (let i = 0; i < 50 && gw.telemetry!.broker!.connectedClients === 0; i++) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 200));
-    const ticket = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { category: 'sanitation.bin_overflow', description: 'bin', location: { lat: 23.1, lon: 113.2 } } });
+    const ticket = await api(gw.url, 'POST', '/v1/tickets', {
+      auth: gw.tenant.secretKey,
+      body: { category: 'sanitation.bin_overflow', description: 'bin', location: { lat: 23.1, lon: 113.2 } },
+    });
     await api(gw.url, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, { auth: gw.tenant.secretKey, body: { unitId: 'sanitation', assigneeId: 'w-2' } });
     expect(await exited).toBe(0);
     expect(JSON.parse(output)).toMatchObject({ type: 'assignment', ticketId: ticket.body.id });

@@ -19,11 +19,17 @@ afterAll(async () => {
 async function badge(name: string, staffId: string, unitId: string, skills: string[]) {
   const res = await api(gw.url, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name, staffId, unitId, skills } });
   expect(res.status).toBe(201);
-  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, { username: res.body.credential.username, password: res.body.credential.password, reconnectPeriod: 0 });
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, {
+    username: res.body.credential.username,
+    password: res.body.credential.password,
+    reconnectPeriod: 0,
+  });
   clients.push(client);
   const id = res.body.device.id as string;
-  const at = (point: { lat: number; lon: number }, ts = Date.now()) => client.publishAsync(nativeTopic(gw.tenant.id, 'badge', id, 'position'), JSON.stringify({ ts, ...point }), { qos: 1 });
-  const event = (type: string, ts = Date.now()) => client.publishAsync(nativeTopic(gw.tenant.id, 'badge', id, 'event'), JSON.stringify({ type, ts }), { qos: 1 });
+  const at = (point: { lat: number; lon: number }, ts = Date.now()) =>
+    client.publishAsync(nativeTopic(gw.tenant.id, 'badge', id, 'position'), JSON.stringify({ ts, ...point }), { qos: 1 });
+  const event = (type: string, ts = Date.now()) =>
+    client.publishAsync(nativeTopic(gw.tenant.id, 'badge', id, 'event'), JSON.stringify({ type, ts }), { qos: 1 });
   return { id, client, at, event };
 }
 
@@ -114,15 +120,27 @@ describe('arrival on site', () => {
 describe('fleet queries', () => {
   it('serves live positions, a track, device state and attendance', async () => {
     const v = await api(gw.url, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'vehicle', name: 'Truck 9', plate: '粤A·99999' } });
-    const truck = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, { username: v.body.credential.username, password: v.body.credential.password, reconnectPeriod: 0 });
+    const truck = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, {
+      username: v.body.credential.username,
+      password: v.body.credential.password,
+      reconnectPeriod: 0,
+    });
     clients.push(truck);
     const t0 = Date.now() - 60_000;
     for (let i = 0; i < 4; i++) {
-      await truck.publishAsync(nativeTopic(gw.tenant.id, 'vehicle', v.body.device.id, 'position'), JSON.stringify({ ts: t0 + i * 10_000, lat: 23.13 + i * 0.001, lon: 113.26, speed: 20 + i }), { qos: 1 });
+      await truck.publishAsync(
+        nativeTopic(gw.tenant.id, 'vehicle', v.body.device.id, 'position'),
+        JSON.stringify({ ts: t0 + i * 10_000, lat: 23.13 + i * 0.001, lon: 113.26, speed: 20 + i }),
+        { qos: 1 },
+      );
     }
     const fleet = await api(gw.url, 'GET', '/v1/fleet?kind=vehicle', { auth: gw.tenant.secretKey });
     const point = fleet.body.features.find((f: { properties: { deviceId: string } }) => f.properties.deviceId === v.body.device.id);
-    expect(point).toMatchObject({ type: 'Feature', geometry: { type: 'Point', coordinates: [113.26, 23.133] }, properties: { plate: '粤A·99999', speedKmh: 23, online: true } });
+    expect(point).toMatchObject({
+      type: 'Feature',
+      geometry: { type: 'Point', coordinates: [113.26, 23.133] },
+      properties: { plate: '粤A·99999', speedKmh: 23, online: true },
+    });
 
     const from = new Date(t0 + 5_000).toISOString();
     const to = new Date(t0 + 35_000).toISOString();

@@ -27,20 +27,32 @@ afterAll(async () => {
 async function dispatchToW1(gateway: TestGateway): Promise<string> {
   const ticket = await api(gateway.url, 'POST', '/v1/tickets', { auth: first.tenant.secretKey, body: BIN_REPORT });
   expect(ticket.status).toBe(201);
-  const dispatched = await api(gateway.url, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, { auth: first.tenant.secretKey, body: { unitId: 'sanitation', assigneeId: 'w-1' } });
+  const dispatched = await api(gateway.url, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, {
+    auth: first.tenant.secretKey,
+    body: { unitId: 'sanitation', assigneeId: 'w-1' },
+  });
   expect(dispatched.status, JSON.stringify(dispatched.body)).toBe(200);
   return ticket.body.number as string;
 }
 
 describe('commands across gateways', () => {
-  it("reach a badge on the other gateway, wait while it is away, and come once when it is back on either", async () => {
-    const registered = await api(first.url, 'POST', '/v1/devices', { auth: first.tenant.secretKey, body: { kind: 'badge', name: 'Badge of w-1', staffId: 'w-1', unitId: 'sanitation' } });
+  it('reach a badge on the other gateway, wait while it is away, and come once when it is back on either', async () => {
+    const registered = await api(first.url, 'POST', '/v1/devices', {
+      auth: first.tenant.secretKey,
+      body: { kind: 'badge', name: 'Badge of w-1', staffId: 'w-1', unitId: 'sanitation' },
+    });
     expect(registered.status).toBe(201);
     const { device, credential } = registered.body as { device: { id: string }; credential: { username: string; password: string } };
     const topic = nativeTopic(first.tenant.id, 'badge', device.id, 'cmd');
     const received: { number: string; commandId: string }[] = [];
     const connectTo = async (gateway: TestGateway, subscribe = true) => {
-      const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gateway.telemetry!.tcpPort}`, { username: credential.username, password: credential.password, clientId: `badge-${device.id}`, clean: false, reconnectPeriod: 0 });
+      const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gateway.telemetry!.tcpPort}`, {
+        username: credential.username,
+        password: credential.password,
+        clientId: `badge-${device.id}`,
+        clean: false,
+        reconnectPeriod: 0,
+      });
       clients.push(client);
       client.on('message', (_topic, payload) => received.push(JSON.parse(payload.toString()) as { number: string; commandId: string }));
       if (subscribe) await client.subscribeAsync(topic, { qos: 1 });
@@ -66,7 +78,13 @@ describe('commands across gateways', () => {
     // gateway with its persistent session, it gets the command once, from the outbox, and not a
     // second time from the broker's own session store.
     await badge.endAsync();
-    const silent = await mqtt.connectAsync(`mqtt://127.0.0.1:${second.telemetry!.tcpPort}`, { username: credential.username, password: credential.password, clientId: `badge-${device.id}`, clean: false, reconnectPeriod: 0 });
+    const silent = await mqtt.connectAsync(`mqtt://127.0.0.1:${second.telemetry!.tcpPort}`, {
+      username: credential.username,
+      password: credential.password,
+      clientId: `badge-${device.id}`,
+      clean: false,
+      reconnectPeriod: 0,
+    });
     clients.push(silent);
     silent.handleMessage = () => undefined;
     const withheld: string[] = [];
@@ -91,7 +109,10 @@ describe('commands across gateways', () => {
   it('reach a JT/T 808 terminal on the other gateway as a 0x8300 text', async () => {
     await first.services.directory.createStaff(first.tenant.id, { id: 'w-9', name: 'Driver', role: 'worker', unitId: 'sanitation' });
     const terminalId = '13800138009';
-    const registered = await api(first.url, 'POST', '/v1/devices', { auth: first.tenant.secretKey, body: { kind: 'vehicle', name: 'Truck 9', protocol: 'jt808', terminalId, staffId: 'w-9' } });
+    const registered = await api(first.url, 'POST', '/v1/devices', {
+      auth: first.tenant.secretKey,
+      body: { kind: 'vehicle', name: 'Truck 9', protocol: 'jt808', terminalId, staffId: 'w-9' },
+    });
     expect(registered.status).toBe(201);
     const terminal = new Jt808Terminal(terminalId);
     terminals.push(terminal);

@@ -4,7 +4,15 @@ import type { TelemetryIgnored, TelemetryRejection } from '@civicloop/model';
  * Why a publish was refused, from the decoder's reasons and the broker's own: a topic the
  * device may not publish to, a message the store cannot hold, or one a later step refused.
  */
-export type RefusalReason = TelemetryRejection | 'denied_topic' | 'unstorable' | 'refused_by_loop' | 'decoder_error' | 'bad_frame' | 'not_authenticated' | 'device_disabled';
+export type RefusalReason =
+  | TelemetryRejection
+  | 'denied_topic'
+  | 'unstorable'
+  | 'refused_by_loop'
+  | 'decoder_error'
+  | 'bad_frame'
+  | 'not_authenticated'
+  | 'device_disabled';
 
 /** What the broker accepted, set aside and refused for one tenant, by reason. */
 export class TelemetryCounters {

@@ -18,22 +18,31 @@ describe('a gateway killed with QoS 1 publishes in flight', () => {
     const tenant = await api(url, 'POST', '/v1/tenants', { auth: 'crash-operator', body: { code: 'CRASH', name: 'Crash' } });
     const device = await api(url, 'POST', '/v1/devices', { auth: tenant.body.secretKey, body: { kind: 'vehicle', name: 'Crash truck' } });
     const { username, password } = device.body.credential;
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gateway.env.MQTT_PORT}`, { username, password, clientId: 'crash-truck', clean: false, reconnectPeriod: 100, connectTimeout: 2000 });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gateway.env.MQTT_PORT}`, {
+      username,
+      password,
+      clientId: 'crash-truck',
+      clean: false,
+      reconnectPeriod: 100,
+      connectTimeout: 2000,
+    });
 
     const total = 1500;
     const acked = new Set<number>();
     const ackedBeforeKill = new Set<number>();
     const topic = nativeTopic(tenant.body.tenant.id, 'vehicle', device.body.device.id, 'position');
     const start = Date.now() - total * 10;
-    const all = Array.from({ length: total }, (_, i) =>
-      new Promise<void>((resolve, reject) => {
-        const ts = start + i * 10;
-        client.publish(topic, JSON.stringify({ ts, lat: 23.1 + i * 1e-5, lon: 113.2 }), { qos: 1 }, (error) => {
-          if (error) return reject(error);
-          acked.add(ts);
-          resolve();
-        });
-      }),
+    const all = Array.from(
+      { length: total },
+      (_, i) =>
+        new Promise<void>((resolve, reject) => {
+          const ts = start + i * 10;
+          client.publish(topic, JSON.stringify({ ts, lat: 23.1 + i * 1e-5, lon: 113.2 }), { qos: 1 }, (error) => {
+            if (error) return reject(error);
+            acked.add(ts);
+            resolve();
+          });
+        }),
     );
     // Kill once some, but not all, are acknowledged.
     while (acked.size < 200) await new Promise((r) => setTimeout(r, 5));

@@ -59,9 +59,16 @@ function deviceStream(auth: string) {
 }
 
 async function badge(staffId: string) {
-  const res = await api(gw.url, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name: `Badge of ${staffId}`, staffId, unitId: 'sanitation' } });
+  const res = await api(gw.url, 'POST', '/v1/devices', {
+    auth: gw.tenant.secretKey,
+    body: { kind: 'badge', name: `Badge of ${staffId}`, staffId, unitId: 'sanitation' },
+  });
   expect(res.status).toBe(201);
-  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, { username: res.body.credential.username, password: res.body.credential.password, reconnectPeriod: 0 });
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, {
+    username: res.body.credential.username,
+    password: res.body.credential.password,
+    reconnectPeriod: 0,
+  });
   clients.push(client);
   const id = res.body.device.id as string;
   const event = (body: Record<string, unknown>) => client.publishAsync(nativeTopic(gw.tenant.id, 'badge', id, 'event'), JSON.stringify(body), { qos: 1 });
@@ -70,7 +77,10 @@ async function badge(staffId: string) {
 
 describe('device alerts reach people', () => {
   it('a fall opens an urgent ticket and, with a low battery, reaches the staff event stream and webhooks; residents see none', async () => {
-    const hook = await api(gw.url, 'POST', '/v1/webhooks', { auth: gw.tenant.secretKey, body: { url: hookUrl, events: ['device.fall', 'device.low_battery'] } });
+    const hook = await api(gw.url, 'POST', '/v1/webhooks', {
+      auth: gw.tenant.secretKey,
+      body: { url: hookUrl, events: ['device.fall', 'device.low_battery'] },
+    });
     expect(hook.status, JSON.stringify(hook.body)).toBe(201);
     const staff = deviceStream(await gw.tenant.token('d-1', 'dispatcher'));
     const resident = deviceStream(await gw.tenant.token('resident-1', 'citizen'));

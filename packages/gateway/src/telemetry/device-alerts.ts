@@ -87,7 +87,8 @@ export class DeviceAlerts {
     let previous = new Set(known.alarms);
     for (const record of newer) {
       for (const alarm of record.alarms) {
-        if (!previous.has(alarm)) await this.raise(tenantId, device, alarm, record.fixTime, { position: record, ...(record.battery !== undefined ? { battery: record.battery } : {}) });
+        if (!previous.has(alarm))
+          await this.raise(tenantId, device, alarm, record.fixTime, { position: record, ...(record.battery !== undefined ? { battery: record.battery } : {}) });
       }
       previous = new Set(record.alarms);
     }
@@ -104,7 +105,10 @@ export class DeviceAlerts {
   async raise(tenantId: string, device: Device, alarm: string, at: number, details: AlertDetails = {}): Promise<Ticket | undefined> {
     const { position, battery, note } = details;
     const type = alertTypeOf(alarm);
-    const ticket = type === 'sos' || (type === 'fall' && (await this.fallOpensTicket(tenantId))) ? await this.openTicket(tenantId, device, type, at, position, note) : undefined;
+    const ticket =
+      type === 'sos' || (type === 'fall' && (await this.fallOpensTicket(tenantId)))
+        ? await this.openTicket(tenantId, device, type, at, position, note)
+        : undefined;
     const alert: DeviceAlert = {
       type,
       ...(type === 'alarm' ? { alarm } : {}),
@@ -119,7 +123,14 @@ export class DeviceAlerts {
       ...(ticket ? { ticketId: ticket.id, ticketNumber: ticket.number } : {}),
     };
     const keys = tenantKeys(tenantId);
-    await this.services.redis.civicloopRaiseAlert(2, keys.alertSeen(`${device.id}:${alarm}:${at}`), keys.events, String(MARKER_TTL_SECONDS), String(this.services.config.streamMaxLen), JSON.stringify(alert));
+    await this.services.redis.civicloopRaiseAlert(
+      2,
+      keys.alertSeen(`${device.id}:${alarm}:${at}`),
+      keys.events,
+      String(MARKER_TTL_SECONDS),
+      String(this.services.config.streamMaxLen),
+      JSON.stringify(alert),
+    );
     this.log.info({ device: device.id, alert: type, alarm }, 'device alert');
     return ticket;
   }
@@ -130,7 +141,14 @@ export class DeviceAlerts {
   }
 
   /** An urgent ticket at the device's position (or its last known one); none when it never had one. */
-  private async openTicket(tenantId: string, device: Device, type: 'sos' | 'fall', at: number, position: { lat: number; lon: number } | undefined, note: string | undefined): Promise<Ticket | undefined> {
+  private async openTicket(
+    tenantId: string,
+    device: Device,
+    type: 'sos' | 'fall',
+    at: number,
+    position: { lat: number; lon: number } | undefined,
+    note: string | undefined,
+  ): Promise<Ticket | undefined> {
     let point = position;
     if (!point) {
       const last = await this.services.redis.hget(tenantKeys(tenantId).deviceState(device.id), 'position');

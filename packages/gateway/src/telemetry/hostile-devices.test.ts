@@ -17,7 +17,10 @@ let tcpPort: number;
 const open: MqttClient[] = [];
 
 beforeAll(async () => {
-  gw = await startTestGateway({ mqttConnectTimeoutMs: CONNECT_TIMEOUT_MS, mqttMaxPendingPerAddress: MAX_PENDING, mqttPreAuthMaxBytes: 4096 }, { telemetry: true });
+  gw = await startTestGateway(
+    { mqttConnectTimeoutMs: CONNECT_TIMEOUT_MS, mqttMaxPendingPerAddress: MAX_PENDING, mqttPreAuthMaxBytes: 4096 },
+    { telemetry: true },
+  );
   tcpPort = gw.telemetry!.tcpPort!;
 });
 afterAll(async () => {
@@ -32,7 +35,15 @@ async function register(name: string) {
 
 /** A device with a persistent session: whatever it has not had acknowledged, it sends again on reconnect. */
 async function persistent(username: string, password: string, clientId: string): Promise<MqttClient> {
-  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${tcpPort}`, { username, password, clientId, clean: false, protocolVersion: 4, reconnectPeriod: 50, connectTimeout: 3000 });
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${tcpPort}`, {
+    username,
+    password,
+    clientId,
+    clean: false,
+    protocolVersion: 4,
+    reconnectPeriod: 50,
+    connectTimeout: 3000,
+  });
   open.push(client);
   return client;
 }
@@ -95,7 +106,28 @@ describe('devices are never locked out', () => {
   it('lets an OwnTracks phone publish to its ordinary sub-topics with mosquitto_pub, QoS 1', async () => {
     const { device, credential } = await register('Phone');
     for (const sub of ['waypoint', 'waypoints', 'status', 'info', 'step', 'dump']) {
-      const result = await promisify(execFile)('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(tcpPort), '-V', 'mqttv311', '-u', credential.username, '-P', credential.password, '-q', '1', '-t', `owntracks/${device.id}/phone/${sub}`, '-m', '{"_type":"x"}'], { encoding: 'utf8', timeout: 10_000 });
+      const result = await promisify(execFile)(
+        'mosquitto_pub',
+        [
+          '-h',
+          '127.0.0.1',
+          '-p',
+          String(tcpPort),
+          '-V',
+          'mqttv311',
+          '-u',
+          credential.username,
+          '-P',
+          credential.password,
+          '-q',
+          '1',
+          '-t',
+          `owntracks/${device.id}/phone/${sub}`,
+          '-m',
+          '{"_type":"x"}',
+        ],
+        { encoding: 'utf8', timeout: 10_000 },
+      );
       expect(result.stderr, sub).toBe('');
     }
     const counters = (await api(gw.url, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body;
@@ -149,7 +181,12 @@ describe('before a client has authenticated', () => {
     for (const socket of idle) socket.destroy();
     await new Promise((r) => setTimeout(r, 50));
     const { credential } = await register('After the flood');
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${tcpPort}`, { username: credential.username, password: credential.password, protocolVersion: 4, reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${tcpPort}`, {
+      username: credential.username,
+      password: credential.password,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
     open.push(client);
     expect(client.connected).toBe(true);
   });

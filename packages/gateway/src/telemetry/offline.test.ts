@@ -13,7 +13,11 @@ afterAll(async () => gw?.close());
 describe('offline after a timeout without data', () => {
   it('marks a quiet device offline, and online again when it speaks', async () => {
     const registered = await api(gw.url, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'vehicle', name: 'Quiet truck' } });
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, { username: registered.body.credential.username, password: registered.body.credential.password, reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, {
+      username: registered.body.credential.username,
+      password: registered.body.credential.password,
+      reconnectPeriod: 0,
+    });
     const topic = nativeTopic(gw.tenant.id, 'vehicle', registered.body.device.id, 'position');
     const state = async () => (await api(gw.url, 'GET', `/v1/devices/${registered.body.device.id}/state`, { auth: gw.tenant.secretKey })).body;
 

@@ -21,7 +21,10 @@ export interface TelemetrySource {
  * forever helps nobody) but told apart where the protocol can say so. A failure to store throws
  * instead: then the way in does not acknowledge, and the device sends the message again.
  */
-export type IngestOutcome = { type: 'accepted'; stored: number; duplicates: number } | { type: 'refused'; reason: RefusalReason; detail: string } | { type: 'ignored'; reason: TelemetryIgnored };
+export type IngestOutcome =
+  | { type: 'accepted'; stored: number; duplicates: number }
+  | { type: 'refused'; reason: RefusalReason; detail: string }
+  | { type: 'ignored'; reason: TelemetryIgnored };
 
 export interface PipelineOptions {
   services: Services;
@@ -64,7 +67,9 @@ export class TelemetryPipeline {
       case 'status': {
         const keys = tenantKeys(source.tenantId);
         const now = Date.now();
-        const write = this.options.services.redis.multi().hset(keys.deviceState(source.device.id), 'online', decoded.state === 'online' ? '1' : '0', 'lastSeen', String(now));
+        const write = this.options.services.redis
+          .multi()
+          .hset(keys.deviceState(source.device.id), 'online', decoded.state === 'online' ? '1' : '0', 'lastSeen', String(now));
         // A device that says it is there (a heartbeat) is not swept offline while it keeps saying so.
         if (decoded.state === 'online') write.zadd(keys.lastSeen, now, source.device.id);
         await write.exec();

@@ -15,7 +15,19 @@ afterAll(() => redis.stop());
 const base = Date.UTC(2026, 10, 22, 8, 0, 0);
 function fix(deviceId: string, minute: number, options: { valid?: boolean; lat?: number } = {}): PositionRecord {
   const fixTime = base + minute * 60_000;
-  return { deviceId, kind: 'vehicle', fixTime, deviceTime: fixTime, serverTime: fixTime, valid: options.valid ?? true, lat: options.lat ?? 23.1 + minute / 1000, lon: 113.3, alarms: [], source: 'native', key: `${deviceId}:${fixTime}` };
+  return {
+    deviceId,
+    kind: 'vehicle',
+    fixTime,
+    deviceTime: fixTime,
+    serverTime: fixTime,
+    valid: options.valid ?? true,
+    lat: options.lat ?? 23.1 + minute / 1000,
+    lon: 113.3,
+    alarms: [],
+    source: 'native',
+    key: `${deviceId}:${fixTime}`,
+  };
 }
 
 describe('PositionWriter', () => {

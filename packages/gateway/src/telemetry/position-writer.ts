@@ -90,7 +90,10 @@ export class PositionWriter {
     for (const { records } of pendings) {
       for (const r of records) {
         let device = devices.get(r.deviceId);
-        if (!device) devices.set(r.deviceId, (device = { records: [], slots: [], newest: -1 }));
+        if (!device) {
+          device = { records: [], slots: [], newest: -1 };
+          devices.set(r.deviceId, device);
+        }
         if (r.valid && (device.newest < 0 || r.fixTime > device.records[device.newest]!.fixTime)) device.newest = device.records.length;
         device.records.push(r);
         device.slots.push(slot++);

@@ -28,7 +28,20 @@ export interface TelemetryHooks {
 
 export type TelemetryConfig = Pick<
   GatewayConfig,
-  'mqttEnabled' | 'mqttPort' | 'mqttWsPort' | 'host' | 'deviceOfflineSeconds' | 'telemetryMaxPayloadBytes' | 'mqttPreAuthMaxBytes' | 'mqttConnectTimeoutMs' | 'mqttMaxPendingPerAddress' | 'jt808Port' | 'jt808AuthTimeoutMs' | 'jt808IdleSeconds' | 'jt808MaxMessageBytes' | 'mqttBrokerUrl'
+  | 'mqttEnabled'
+  | 'mqttPort'
+  | 'mqttWsPort'
+  | 'host'
+  | 'deviceOfflineSeconds'
+  | 'telemetryMaxPayloadBytes'
+  | 'mqttPreAuthMaxBytes'
+  | 'mqttConnectTimeoutMs'
+  | 'mqttMaxPendingPerAddress'
+  | 'jt808Port'
+  | 'jt808AuthTimeoutMs'
+  | 'jt808IdleSeconds'
+  | 'jt808MaxMessageBytes'
+  | 'mqttBrokerUrl'
 > &
   Omit<ExternalBrokerConfig, 'mqttBrokerUrl'>;
 
@@ -112,7 +125,8 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
     const { mqttBrokerUrl } = config;
     if (mqttBrokerUrl) external = await startExternalBroker({ services, devices, pipeline, counters, outbox, config: { ...config, mqttBrokerUrl }, log });
     else if (config.mqttEnabled) mqtt = await startMqttBroker({ services, devices, pipeline, counters, outbox, config, log });
-    if (config.jt808Port !== false) jt808 = await startJt808Listener({ services, devices, pipeline, counters, outbox, config: { ...config, port: config.jt808Port }, log });
+    if (config.jt808Port !== false)
+      jt808 = await startJt808Listener({ services, devices, pipeline, counters, outbox, config: { ...config, port: config.jt808Port }, log });
     await bus.start(deliverHere);
   } catch (error) {
     await closeAll();
@@ -132,7 +146,8 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
     sendCommand: async (tenantId, device, command) => {
       // A JT/T 808 location query is a question to a connected terminal (0x8201), not a command that waits.
       if (device.protocol === 'jt808' && command.type === 'report_location') {
-        if (!jt808) throw new CivicLoopError('CL_ERR_DEVICE_UNREACHABLE', `Device ${device.id} is a JT/T 808 terminal and the JT/T 808 listener is off (JT808_PORT).`);
+        if (!jt808)
+          throw new CivicLoopError('CL_ERR_DEVICE_UNREACHABLE', `Device ${device.id} is a JT/T 808 terminal and the JT/T 808 listener is off (JT808_PORT).`);
         await jt808.locate(tenantId, device);
         return;
       }
@@ -147,7 +162,11 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
       await bus.notify(tenantId, device.id);
     },
     locate: (tenantId, device, timeoutMs) => {
-      if (device.protocol !== 'jt808' || !jt808) throw new CivicLoopError('CL_ERR_DEVICE_UNREACHABLE', `Device ${device.id} cannot be asked where it is: location queries go to JT/T 808 terminals on this gateway's listener.`);
+      if (device.protocol !== 'jt808' || !jt808)
+        throw new CivicLoopError(
+          'CL_ERR_DEVICE_UNREACHABLE',
+          `Device ${device.id} cannot be asked where it is: location queries go to JT/T 808 terminals on this gateway's listener.`,
+        );
       return jt808.locate(tenantId, device, timeoutMs);
     },
     disconnect: (tenantId, deviceId) => {

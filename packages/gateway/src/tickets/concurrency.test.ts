@@ -63,7 +63,8 @@ describe('idempotency', () => {
     // Either both got the ticket, or one was told the other copy is still running (retryable).
     const ran = [a, b].filter((r) => r.status === 201);
     expect(ran.length).toBeGreaterThanOrEqual(1);
-    for (const waiting of [a, b].filter((r) => r.status !== 201)) expect(waiting.body.error).toMatchObject({ code: 'CL_ERR_IDEMPOTENCY_IN_PROGRESS', retryable: true });
+    for (const waiting of [a, b].filter((r) => r.status !== 201))
+      expect(waiting.body.error).toMatchObject({ code: 'CL_ERR_IDEMPOTENCY_IN_PROGRESS', retryable: true });
     expect(new Set([...ran.map((r) => r.body.id), third.body.id]).size).toBe(1);
     // The copy that created the ticket gave the first answer; a repeat gets exactly that.
     const first = ran.find((r) => r.headers.get('idempotent-replayed') === null)!;

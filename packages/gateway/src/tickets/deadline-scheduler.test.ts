@@ -121,7 +121,8 @@ describe('follow-up after close', () => {
   it('asks the reporter once when a ticket closes; a hotline agent records the answer by phone', async () => {
     clock = Date.parse('2026-11-25T02:00:00Z');
     const server = new CivicLoop({ baseUrl: b.url, apiKey: b.tenant.secretKey });
-    const token = (sub: string, role: 'citizen' | 'worker' | 'supervisor' | 'dispatcher') => b.tenant.token(sub, role, role === 'worker' ? { unitId: 'sanitation' } : {});
+    const token = (sub: string, role: 'citizen' | 'worker' | 'supervisor' | 'dispatcher') =>
+      b.tenant.token(sub, role, role === 'worker' ? { unitId: 'sanitation' } : {});
     const resident = new CivicLoop({ baseUrl: b.url, apiKey: b.tenant.publishableKey, token: await token('resident-77', 'citizen') });
     const worker = new CivicLoop({ baseUrl: b.url, apiKey: b.tenant.publishableKey, token: await token('w-1', 'worker') });
     const supervisor = new CivicLoop({ baseUrl: b.url, apiKey: b.tenant.publishableKey, token: await token('s-1', 'supervisor') });
@@ -152,7 +153,7 @@ describe('follow-up after close', () => {
 });
 
 describe('the scheduler loop', () => {
-  it('runs by itself in a gateway: a closed ticket\'s reporter is asked without anyone calling it', async () => {
+  it("runs by itself in a gateway: a closed ticket's reporter is asked without anyone calling it", async () => {
     const live = await startTestGateway({ schedulerEnabled: true, schedulerPollMs: 50 });
     try {
       const server = new CivicLoop({ baseUrl: live.url, apiKey: live.tenant.secretKey });

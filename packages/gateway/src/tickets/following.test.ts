@@ -6,7 +6,8 @@ import { BIN_REPORT, startTestGateway, type TestGateway } from '@civicloop/test-
 // "Is it one of these?" and following a report instead of filing it again, against a real gateway.
 let gw: TestGateway;
 let server: CivicLoop;
-const resident = async (sub: string) => new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await signToken({ secretKey: gw.tenant.secretKey, sub, role: 'citizen' }) });
+const resident = async (sub: string) =>
+  new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await signToken({ secretKey: gw.tenant.secretKey, sub, role: 'citizen' }) });
 const HERE = { lat: BIN_REPORT.location.lat, lon: BIN_REPORT.location.lon };
 const north = (m: number) => ({ lat: BIN_REPORT.location.lat + m / 111_320, lon: BIN_REPORT.location.lon });
 
@@ -32,12 +33,23 @@ describe('nearby reports and following one', () => {
     const neighbour = await resident('r-neighbour');
     const found = await neighbour.tickets.nearby({ category: 'sanitation.bin_overflow', ...HERE });
     expect(found.map((r) => r.id)).toEqual([nearer.id, first.id]);
-    expect(found[0]).toEqual({ id: nearer.id, number: nearer.number, status: nearer.status, category: 'sanitation.bin_overflow', description: 'Rubbish all round the bin', distanceMeters: 10, createdAt: nearer.createdAt, mine: false });
+    expect(found[0]).toEqual({
+      id: nearer.id,
+      number: nearer.number,
+      status: nearer.status,
+      category: 'sanitation.bin_overflow',
+      description: 'Rubbish all round the bin',
+      distanceMeters: 10,
+      createdAt: nearer.createdAt,
+      mine: false,
+    });
     expect(JSON.stringify(found)).not.toContain('r-first');
     expect(await neighbour.tickets.nearby({ category: 'sanitation.scattered_litter', ...HERE })).toEqual([]);
     expect((await server.tickets.nearby({ category: 'sanitation.scattered_litter', ...HERE })).map((r) => r.id)).toEqual([privateOne.id]);
     // The reporter's own report is marked as theirs.
-    expect((await (await resident('r-first')).tickets.nearby({ category: 'sanitation.bin_overflow', ...HERE })).find((r) => r.id === first.id)?.mine).toBe(true);
+    expect((await (await resident('r-first')).tickets.nearby({ category: 'sanitation.bin_overflow', ...HERE })).find((r) => r.id === first.id)?.mine).toBe(
+      true,
+    );
     // A point from a Chinese map (GCJ-02) finds the same reports.
     const gcj = fromWgs84(BIN_REPORT.location.lat, BIN_REPORT.location.lon, 'gcj02');
     expect((await neighbour.tickets.nearby({ category: 'sanitation.bin_overflow', ...gcj, crs: 'gcj02' })).map((r) => r.id)).toEqual([nearer.id, first.id]);

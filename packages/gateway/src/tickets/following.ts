@@ -41,17 +41,47 @@ export class Following {
     if (!tenant || config.duplicateRadiusMeters === 0) return [];
     const point = placeLocation({ lat: query.lat, lon: query.lon, ...(query.crs ? { crs: query.crs } : {}) }, defaultCrsFor(principal, tenant.policy)).location;
     const store = this.services.tickets;
-    const found = (await redis.call('GEOSEARCH', store.keys(tenant.id).index.openNear(query.category), 'FROMLONLAT', point.lon, point.lat, 'BYRADIUS', config.duplicateRadiusMeters, 'm', 'COUNT', LOOKED_AT, 'ANY', 'WITHDIST')) as [string, string][];
+    const found = (await redis.call(
+      'GEOSEARCH',
+      store.keys(tenant.id).index.openNear(query.category),
+      'FROMLONLAT',
+      point.lon,
+      point.lat,
+      'BYRADIUS',
+      config.duplicateRadiusMeters,
+      'm',
+      'COUNT',
+      LOOKED_AT,
+      'ANY',
+      'WITHDIST',
+    )) as [string, string][];
     const near = found.map(([id, distance]) => ({ id, distanceMeters: Math.round(Number(distance)) })).sort((a, b) => a.distanceMeters - b.distanceMeters);
     const since = this.services.now().getTime() - config.duplicateWindowHours * 3_600_000;
     const staff = isStaff(principal.role);
-    const [tickets, catalogue] = await Promise.all([store.getMany(tenant.id, near.map((n) => n.id)), this.services.categories.catalogue(tenant.id)]);
+    const [tickets, catalogue] = await Promise.all([
+      store.getMany(
+        tenant.id,
+        near.map((n) => n.id),
+      ),
+      this.services.categories.catalogue(tenant.id),
+    ]);
     return tickets
       .flatMap((ticket, i) => {
         if (!ticket || !FOLLOWABLE.includes(ticket.status) || Date.parse(ticket.createdAt) < since) return [];
         const mine = canSee(principal, ticket) && !staff;
         if (!staff && !mine && !isPublished(ticket, tenant.policy, catalogue.find)) return [];
-        return [{ id: ticket.id, number: ticket.number, status: ticket.status, category: ticket.category, description: ticket.description.slice(0, 140), distanceMeters: near[i]!.distanceMeters, createdAt: ticket.createdAt, mine }];
+        return [
+          {
+            id: ticket.id,
+            number: ticket.number,
+            status: ticket.status,
+            category: ticket.category,
+            description: ticket.description.slice(0, 140),
+            distanceMeters: near[i]!.distanceMeters,
+            createdAt: ticket.createdAt,
+            mine,
+          },
+        ];
       })
       .slice(0, query.limit ?? 5);
   }
@@ -65,10 +95,15 @@ export class Following {
     const tenant = (await this.services.tenants.context(principal.tenantId))?.tenant;
     const store = this.services.tickets;
     const ticket = tenant ? await store.get(tenant.id, id) : undefined;
-    if (!tenant || !ticket || !(canSee(principal, ticket) || isPublished(ticket, tenant.policy, (await this.services.categories.catalogue(tenant.id)).find))) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No ticket ${id} visible to you in this tenant.`);
+    if (!tenant || !ticket || !(canSee(principal, ticket) || isPublished(ticket, tenant.policy, (await this.services.categories.catalogue(tenant.id)).find)))
+      throw new CivicLoopError('CL_ERR_NOT_FOUND', `No ticket ${id} visible to you in this tenant.`);
     if (ticket.reporter.sub === principal.sub || ticket.followers.includes(principal.sub)) return { ticket, event: null, replayed: false };
     if (!FOLLOWABLE.includes(ticket.status)) {
-      throw new CivicLoopError('CL_ERR_INVALID_TRANSITION', `Report ${ticket.number} is ${ticket.status}: only an open report can be followed; report the problem again if it is back.`, { status: ticket.status, command: 'follow', allowedFrom: FOLLOWABLE });
+      throw new CivicLoopError(
+        'CL_ERR_INVALID_TRANSITION',
+        `Report ${ticket.number} is ${ticket.status}: only an open report can be followed; report the problem again if it is back.`,
+        { status: ticket.status, command: 'follow', allowedFrom: FOLLOWABLE },
+      );
     }
     const followed = addFollower(ticket, principal.sub, undefined, actorOf(principal), this.services.now());
     if (!followed.ok) throw followed.error;

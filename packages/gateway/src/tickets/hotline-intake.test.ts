@@ -24,7 +24,8 @@ const good = (externalId: string, extra: Partial<HotlineRecord> = {}): HotlineRe
   ...extra,
 });
 
-const hotlineTickets = async () => (await new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey }).tickets.list({ channel: 'hotline' }).toArray()).length;
+const hotlineTickets = async () =>
+  (await new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey }).tickets.list({ channel: 'hotline' }).toArray()).length;
 
 describe('hotline import', () => {
   it('imports good rows, skips repeated case numbers and reports bad rows one by one', async () => {
@@ -56,7 +57,13 @@ describe('hotline import', () => {
     expect(await hotlineTickets()).toBe(2);
 
     const ticket = await dispatcher.tickets.get(result.created[0]!.id);
-    expect(ticket).toMatchObject({ channel: 'hotline', externalId: '12345:GZ12345-0001', category: 'municipal.street_light', reporter: { name: 'Ms Chen', contact: '138****0000' }, location: { address: 'No. 8 Tianhe North Road' } });
+    expect(ticket).toMatchObject({
+      channel: 'hotline',
+      externalId: '12345:GZ12345-0001',
+      category: 'municipal.street_light',
+      reporter: { name: 'Ms Chen', contact: '138****0000' },
+      location: { address: 'No. 8 Tianhe North Road' },
+    });
 
     // The same export again, later: nothing new.
     const again = await dispatcher.intake.hotline([good('GZ12345-0001')]);
@@ -75,7 +82,11 @@ describe('hotline import', () => {
     expect(result.created.map((r) => r.externalId)).toEqual(['CG-100']);
     expect(result.duplicates.map((r) => r.row)).toEqual([3]);
     expect(result.errors).toEqual([{ row: 2, externalId: 'CG-101', code: 'CL_ERR_VALIDATION', message: expect.stringMatching(/^\/lat: /) }]);
-    const broken = await api(gw.url, 'POST', '/v1/intake/hotline', { auth: gw.tenant.secretKey, rawBody: 'source,externalId\n"unterminated,quote', headers: { 'content-type': 'text/csv' } });
+    const broken = await api(gw.url, 'POST', '/v1/intake/hotline', {
+      auth: gw.tenant.secretKey,
+      rawBody: 'source,externalId\n"unterminated,quote',
+      headers: { 'content-type': 'text/csv' },
+    });
     expect(broken.status).toBe(400);
     expect(broken.body.error.code).toBe('CL_ERR_VALIDATION');
   });
@@ -84,7 +95,10 @@ describe('hotline import', () => {
     const worker = await api(gw.url, 'POST', '/v1/intake/hotline', { auth: await gw.tenant.token('w-1', 'worker'), body: { records: [good('W-1')] } });
     expect(worker.body.error.code).toBe('CL_ERR_FORBIDDEN');
     const before = await hotlineTickets();
-    const huge = await api(gw.url, 'POST', '/v1/intake/hotline', { auth: gw.tenant.secretKey, body: { records: Array.from({ length: 1001 }, (_, i) => good(`BIG-${i}`)) } });
+    const huge = await api(gw.url, 'POST', '/v1/intake/hotline', {
+      auth: gw.tenant.secretKey,
+      body: { records: Array.from({ length: 1001 }, (_, i) => good(`BIG-${i}`)) },
+    });
     expect(huge.body.error.code).toBe('CL_ERR_VALIDATION');
     expect(await hotlineTickets()).toBe(before);
   });

@@ -16,7 +16,10 @@ export function rowsFromCsv(text: string): unknown[] {
   try {
     records = parse(text, { columns: true, skip_empty_lines: true, trim: true, bom: true });
   } catch (error) {
-    throw new CivicLoopError('CL_ERR_VALIDATION', `The CSV cannot be read: ${(error as Error).message}. Send a header row naming the fields (source, externalId, category, description, lat, lon, ...).`);
+    throw new CivicLoopError(
+      'CL_ERR_VALIDATION',
+      `The CSV cannot be read: ${(error as Error).message}. Send a header row naming the fields (source, externalId, category, description, lat, lon, ...).`,
+    );
   }
   return records.map((record) => {
     const row: Record<string, unknown> = {};
@@ -42,7 +45,10 @@ export async function importHotline(tickets: TicketService, principal: Principal
   if (rows.length > MAX_ROWS) throw new CivicLoopError('CL_ERR_VALIDATION', `${rows.length} rows in one batch; send at most ${MAX_ROWS} per request.`);
   const result: HotlineImportResult = { created: [], duplicates: [], errors: [] };
   for (const [index, row] of rows.entries()) {
-    const ref = { row: index + 1, ...(typeof (row as { externalId?: unknown })?.externalId === 'string' ? { externalId: (row as { externalId: string }).externalId } : {}) };
+    const ref = {
+      row: index + 1,
+      ...(typeof (row as { externalId?: unknown })?.externalId === 'string' ? { externalId: (row as { externalId: string }).externalId } : {}),
+    };
     if (!Value.Check(HotlineRecord, row)) {
       result.errors.push({ ...ref, code: 'CL_ERR_VALIDATION', message: firstProblem(row) });
       continue;

@@ -1,4 +1,13 @@
-import { CivicLoopError, TICKET_STATUSES, isOverdue, type ListTicketsQuery, type Principal, type Ticket, type TicketPage, type TicketStatus } from '@civicloop/model';
+import {
+  CivicLoopError,
+  TICKET_STATUSES,
+  isOverdue,
+  type ListTicketsQuery,
+  type Principal,
+  type Ticket,
+  type TicketPage,
+  type TicketStatus,
+} from '@civicloop/model';
 import type { TicketStore } from '../store/ticket-store.js';
 import { canSee } from './visibility.js';
 
@@ -27,7 +36,10 @@ function decodeCursor(raw: string): Cursor {
 
 function parseStatuses(raw: string | undefined): TicketStatus[] | undefined {
   if (!raw) return undefined;
-  const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = list.filter((s) => !(TICKET_STATUSES as readonly string[]).includes(s));
   if (unknown.length) throw new CivicLoopError('CL_ERR_VALIDATION', `Unknown status ${unknown.join(', ')}; use ${TICKET_STATUSES.join(', ')}.`);
   return list as TicketStatus[];
@@ -86,7 +98,11 @@ export async function listTickets(store: TicketStore, principal: Principal, quer
     offset += batch.length;
     // Entries at the cursor's score sort by id descending; those at or above the cursor id were served.
     const fresh = cursor ? batch.filter((e) => e.score < cursor.s || e.id < cursor.id) : batch;
-    const docs = await store.getMany(principal.tenantId, fresh.map((e) => e.id), now);
+    const docs = await store.getMany(
+      principal.tenantId,
+      fresh.map((e) => e.id),
+      now,
+    );
     let i = 0;
     for (; i < fresh.length && items.length < limit; i++) {
       scanned++;

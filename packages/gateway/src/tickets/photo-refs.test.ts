@@ -6,7 +6,9 @@ let gw: TestGateway;
 let jpeg: Buffer;
 beforeAll(async () => {
   gw = await startTestGateway();
-  jpeg = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#37a' } }).jpeg().toBuffer();
+  jpeg = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#37a' } })
+    .jpeg()
+    .toBuffer();
 });
 afterAll(async () => gw?.close());
 
@@ -43,7 +45,10 @@ describe('photo references on tickets', () => {
       expect(await snapshotRedis(gw.redis.client)).toEqual(before);
     }
 
-    const created = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, photos: [{ ref: mine }, { ref: 'https://photos.example.org/bin.jpg' }] } });
+    const created = await api(gw.url, 'POST', '/v1/tickets', {
+      auth: gw.tenant.secretKey,
+      body: { ...BIN_REPORT, photos: [{ ref: mine }, { ref: 'https://photos.example.org/bin.jpg' }] },
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect(created.body.photos.map((p: { ref: string }) => p.ref)).toEqual([mine, 'https://photos.example.org/bin.jpg']);
 

@@ -38,6 +38,10 @@ export class PhotoRefs {
     if (problems.length === 0) return;
     problems.sort((a, b) => a.path.localeCompare(b.path));
     const first = problems[0]!;
-    throw new CivicLoopError('CL_ERR_PHOTO_REF', `${first.path.slice(1)} ${JSON.stringify(first.ref)}: ${first.problem}. Upload the photo with POST /v1/media and send the ref it returns, or an https URL.`, problems);
+    throw new CivicLoopError(
+      'CL_ERR_PHOTO_REF',
+      `${first.path.slice(1)} ${JSON.stringify(first.ref)}: ${first.problem}. Upload the photo with POST /v1/media and send the ref it returns, or an https URL.`,
+      problems,
+    );
   }
 }

@@ -47,7 +47,13 @@ export class Router {
     const unit = await this.services.directory.getUnit(tenantId, route.unitId);
     if (!unit?.active) return undefined;
     const skills = categoryOf(ticket)?.skills ?? [];
-    const worker = await findNearestWorker(this.services.redis, tenantId, { lat: ticket.location.lat, lon: ticket.location.lon, radiusMeters: this.services.config.dispatchRadiusMeters, skills, unitId: route.unitId });
+    const worker = await findNearestWorker(this.services.redis, tenantId, {
+      lat: ticket.location.lat,
+      lon: ticket.location.lon,
+      radiusMeters: this.services.config.dispatchRadiusMeters,
+      skills,
+      unitId: route.unitId,
+    });
     return worker ? { ...route, assigneeId: worker.staffId } : route;
   }
 }

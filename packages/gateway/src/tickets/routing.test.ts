@@ -7,9 +7,17 @@ import { BIN_REPORT, api, snapshotRedis, startTestGateway, type TestGateway } fr
 // A street office's area, with a village inside it; both in Tianhe. [lon, lat] as GeoJSON has it.
 const square = (west: number, south: number, east: number, north: number): ZoneGeometry => ({
   type: 'Polygon',
-  coordinates: [[[west, south], [east, south], [east, north], [west, north], [west, south]]],
+  coordinates: [
+    [
+      [west, south],
+      [east, south],
+      [east, north],
+      [west, north],
+      [west, south],
+    ],
+  ],
 });
-const STREET = square(113.30, 23.10, 113.36, 23.16);
+const STREET = square(113.3, 23.1, 113.36, 23.16);
 const VILLAGE = square(113.32, 23.12, 113.33, 23.13);
 // Each report at its own spot, more than DUPLICATE_RADIUS_METERS (150 m) from the others, so that
 // none is a likely duplicate of another (those wait for a dispatcher; tested below).
@@ -26,14 +34,34 @@ let gw: TestGateway;
 let admin: CivicLoop;
 const clients: MqttClient[] = [];
 const as = async (sub: string, role: 'dispatcher' | 'worker' | 'supervisor', unitId?: string) =>
-  new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await signToken({ secretKey: gw.tenant.secretKey, sub, role, ...(unitId ? { unitId } : {}) }) });
+  new CivicLoop({
+    baseUrl: gw.url,
+    apiKey: gw.tenant.publishableKey,
+    token: await signToken({ secretKey: gw.tenant.secretKey, sub, role, ...(unitId ? { unitId } : {}) }),
+  });
 
 beforeAll(async () => {
   gw = await startTestGateway({}, { telemetry: true });
   admin = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
   await admin.units.create({ id: 'village-crew', name: 'Village sanitation crew' });
-  await admin.zones.create({ id: 'linhe', name: 'Linhe street', type: 'street', geometry: STREET, routes: [{ categories: ['sanitation.*'], unitId: 'sanitation' }, { categories: ['*'], unitId: 'municipal' }] });
-  await admin.zones.create({ id: 'shipai', name: 'Shipai village', type: 'village', parentId: 'linhe', geometry: VILLAGE, routes: [{ categories: ['sanitation.bin_overflow'], unitId: 'village-crew' }] });
+  await admin.zones.create({
+    id: 'linhe',
+    name: 'Linhe street',
+    type: 'street',
+    geometry: STREET,
+    routes: [
+      { categories: ['sanitation.*'], unitId: 'sanitation' },
+      { categories: ['*'], unitId: 'municipal' },
+    ],
+  });
+  await admin.zones.create({
+    id: 'shipai',
+    name: 'Shipai village',
+    type: 'village',
+    parentId: 'linhe',
+    geometry: VILLAGE,
+    routes: [{ categories: ['sanitation.bin_overflow'], unitId: 'village-crew' }],
+  });
 });
 afterAll(async () => {
   for (const client of clients) client.end(true);
@@ -66,8 +94,15 @@ describe('routing new tickets by zone and category', () => {
   });
 
   it('assigns the nearest checked-in worker of the routed unit with the skills, whose badge gets the assignment', async () => {
-    const res = await api(gw.url, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name: 'Li', staffId: 'w-1', unitId: 'sanitation', skills: ['cleaning'] } });
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, { username: res.body.credential.username, password: res.body.credential.password, reconnectPeriod: 0 });
+    const res = await api(gw.url, 'POST', '/v1/devices', {
+      auth: gw.tenant.secretKey,
+      body: { kind: 'badge', name: 'Li', staffId: 'w-1', unitId: 'sanitation', skills: ['cleaning'] },
+    });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, {
+      username: res.body.credential.username,
+      password: res.body.credential.password,
+      reconnectPeriod: 0,
+    });
     clients.push(client);
     const id = res.body.device.id as string;
     await client.publishAsync(nativeTopic(gw.tenant.id, 'badge', id, 'position'), JSON.stringify({ ts: Date.now(), lat: 23.146, lon: 113.345 }), { qos: 1 });
@@ -82,11 +117,33 @@ describe('routing new tickets by zone and category', () => {
 
   it('refuses a bad zone with a clear code and writes nothing', async () => {
     const before = await snapshotRedis(gw.redis.client);
-    const open = { type: 'Polygon', coordinates: [[[113.3, 23.1], [113.31, 23.1], [113.31, 23.11], [113.3, 23.11]]] };
+    const open = {
+      type: 'Polygon',
+      coordinates: [
+        [
+          [113.3, 23.1],
+          [113.31, 23.1],
+          [113.31, 23.11],
+          [113.3, 23.11],
+        ],
+      ],
+    };
     const cases: [unknown, string][] = [
       [{ id: 'z1', name: 'Open ring', type: 'grid', geometry: open }, 'CL_ERR_VALIDATION'],
-      [{ id: 'z2', name: 'Nowhere', type: 'grid', geometry: square(113.3, 23.1, 113.31, 23.11), routes: [{ categories: ['*'], unitId: 'no-such-unit' }] }, 'CL_ERR_UNKNOWN_UNIT'],
-      [{ id: 'z3', name: 'Bad code', type: 'grid', geometry: square(113.3, 23.1, 113.31, 23.11), routes: [{ categories: ['sanitation.no_such'], unitId: 'sanitation' }] }, 'CL_ERR_UNKNOWN_CATEGORY'],
+      [
+        { id: 'z2', name: 'Nowhere', type: 'grid', geometry: square(113.3, 23.1, 113.31, 23.11), routes: [{ categories: ['*'], unitId: 'no-such-unit' }] },
+        'CL_ERR_UNKNOWN_UNIT',
+      ],
+      [
+        {
+          id: 'z3',
+          name: 'Bad code',
+          type: 'grid',
+          geometry: square(113.3, 23.1, 113.31, 23.11),
+          routes: [{ categories: ['sanitation.no_such'], unitId: 'sanitation' }],
+        },
+        'CL_ERR_UNKNOWN_CATEGORY',
+      ],
       [{ id: 'z4', name: 'Orphan', type: 'grid', parentId: 'nope', geometry: square(113.3, 23.1, 113.31, 23.11) }, 'CL_ERR_NOT_FOUND'],
       [{ id: 'z5', name: 'Lat 91', type: 'grid', geometry: square(113.3, 23.1, 113.31, 91) }, 'CL_ERR_VALIDATION'],
       [{ id: 'linhe', name: 'Again', type: 'street', geometry: STREET }, 'CL_ERR_ALREADY_EXISTS'],
@@ -199,11 +256,24 @@ describe('likely duplicates', () => {
 });
 
 describe('inspection rounds', () => {
-  it('draws the week\'s round from the tenant\'s zones, the same again for the same seed', async () => {
+  it("draws the week's round from the tenant's zones, the same again for the same seed", async () => {
     await admin.zones.create({ id: 'tianhe', name: 'Tianhe district', type: 'district', geometry: square(113.2, 23.0, 113.5, 23.3) });
     await admin.zones.update('linhe', { parentId: 'tianhe' });
-    await admin.zones.create({ id: 'tiyu-west', name: 'Tiyu West village', type: 'village', parentId: 'linhe', geometry: square(113.31, 23.13, 113.315, 23.135) });
-    await admin.zones.create({ id: 'sports-centre', name: 'Sports centre', type: 'other', parentId: 'tianhe', mustCheck: true, geometry: square(113.33, 23.14, 113.335, 23.145) });
+    await admin.zones.create({
+      id: 'tiyu-west',
+      name: 'Tiyu West village',
+      type: 'village',
+      parentId: 'linhe',
+      geometry: square(113.31, 23.13, 113.315, 23.135),
+    });
+    await admin.zones.create({
+      id: 'sports-centre',
+      name: 'Sports centre',
+      type: 'other',
+      parentId: 'tianhe',
+      mustCheck: true,
+      geometry: square(113.33, 23.14, 113.335, 23.145),
+    });
     const round = (await api(gw.url, 'GET', '/v1/inspections/round?week=2026-W47&seed=audit', { auth: await gw.tenant.token('s-1', 'supervisor') })).body;
     expect(round).toMatchObject({ week: '2026-W47', seed: 'audit', districts: [{ districtId: 'tianhe', mustCheck: 'sports-centre' }] });
     expect([...round.districts[0].villages].sort()).toEqual(['shipai', 'tiyu-west']);

@@ -83,7 +83,13 @@ export class TicketService {
     // Everything inside is WGS-84; the point as the reporter's map gave it is kept beside it.
     const placed = placeLocation(input.location, defaultCrsFor(principal, tenant.policy));
     const wgs84: CreateTicketInput = { ...input, location: placed.location };
-    const { ticket, event } = createTicket(await this.linkToBlackSpot(tenant.id, wgs84), actorOf(principal), { id, number: '', tenantId: tenant.id }, now, catalogue.find);
+    const { ticket, event } = createTicket(
+      await this.linkToBlackSpot(tenant.id, wgs84),
+      actorOf(principal),
+      { id, number: '', tenantId: tenant.id },
+      now,
+      catalogue.find,
+    );
     if (placed.received) ticket.reportedLocation = placed.received;
     // Reported through a partner (its resident, its publishable key): its server sees and hears of it.
     if (principal.partnerId) ticket.partnerId = principal.partnerId;
@@ -118,7 +124,20 @@ export class TicketService {
   async likelyDuplicates(tenantId: string, ticket: Ticket): Promise<LikelyDuplicate[]> {
     const { config, redis, tickets } = this.services;
     if (config.duplicateRadiusMeters === 0) return [];
-    const found = (await redis.call('GEOSEARCH', tickets.keys(tenantId).index.openNear(ticket.category), 'FROMLONLAT', ticket.location.lon, ticket.location.lat, 'BYRADIUS', config.duplicateRadiusMeters, 'm', 'COUNT', MAX_DUPLICATES, 'ANY', 'WITHDIST')) as [string, string][];
+    const found = (await redis.call(
+      'GEOSEARCH',
+      tickets.keys(tenantId).index.openNear(ticket.category),
+      'FROMLONLAT',
+      ticket.location.lon,
+      ticket.location.lat,
+      'BYRADIUS',
+      config.duplicateRadiusMeters,
+      'm',
+      'COUNT',
+      MAX_DUPLICATES,
+      'ANY',
+      'WITHDIST',
+    )) as [string, string][];
     const near = found.map(([id, distance]) => ({ id, distanceMeters: Number(distance) })).sort((a, b) => a.distanceMeters - b.distanceMeters);
     return this.describeDuplicates(tenantId, ticket, near);
   }
@@ -128,9 +147,14 @@ export class TicketService {
     const others = near.filter(({ id }) => id !== ticket.id);
     if (others.length === 0) return [];
     const since = Date.parse(ticket.createdAt) - this.services.config.duplicateWindowHours * 3_600_000;
-    const found = await this.services.tickets.getMany(tenantId, others.map(({ id }) => id));
+    const found = await this.services.tickets.getMany(
+      tenantId,
+      others.map(({ id }) => id),
+    );
     return found.flatMap((other, i) =>
-      other && Date.parse(other.createdAt) >= since ? [{ id: other.id, number: other.number, status: other.status, distanceMeters: Math.round(others[i]!.distanceMeters), createdAt: other.createdAt }] : [],
+      other && Date.parse(other.createdAt) >= since
+        ? [{ id: other.id, number: other.number, status: other.status, distanceMeters: Math.round(others[i]!.distanceMeters), createdAt: other.createdAt }]
+        : [],
     );
   }
 
@@ -144,7 +168,11 @@ export class TicketService {
       const route = await this.router.route(tenantId, ticket);
       if (!route) return undefined;
       const principal: Principal = { tenantId, sub: ROUTER_SUB, role: 'service', name: 'Automatic routing', via: 'secret_key' };
-      const body = { unitId: route.unitId, ...(route.assigneeId ? { assigneeId: route.assigneeId } : {}), note: `Routed by zone ${route.zone.name} (${route.zone.id})` };
+      const body = {
+        unitId: route.unitId,
+        ...(route.assigneeId ? { assigneeId: route.assigneeId } : {}),
+        note: `Routed by zone ${route.zone.name} (${route.zone.id})`,
+      };
       return (await this.apply(principal, ticket.id, 'dispatch', body, undefined)).ticket;
     } catch (error) {
       this.services.log?.warn({ err: error, ticket: ticket.id }, 'automatic routing failed; the ticket waits in the dispatcher queue');
@@ -164,7 +192,13 @@ export class TicketService {
     return mustSee(principal, await this.services.tickets.get(principal.tenantId, id, this.services.now()), id);
   }
 
-  async run<K extends CommandName>(principal: Principal, id: string, name: K, body: CommandBodies[K], idem: IdempotencyScope | undefined): Promise<CommandOutcome> {
+  async run<K extends CommandName>(
+    principal: Principal,
+    id: string,
+    name: K,
+    body: CommandBodies[K],
+    idem: IdempotencyScope | undefined,
+  ): Promise<CommandOutcome> {
     try {
       return await this.apply(principal, id, name, body, idem);
     } catch (error) {
@@ -178,7 +212,13 @@ export class TicketService {
     }
   }
 
-  private async apply<K extends CommandName>(principal: Principal, id: string, name: K, body: CommandBodies[K], idem: IdempotencyScope | undefined): Promise<CommandOutcome> {
+  private async apply<K extends CommandName>(
+    principal: Principal,
+    id: string,
+    name: K,
+    body: CommandBodies[K],
+    idem: IdempotencyScope | undefined,
+  ): Promise<CommandOutcome> {
     const { tickets, directory } = this.services;
     const tenant = await this.tenant(principal.tenantId);
     const ticket = mustSee(principal, await tickets.get(tenant.id, id), id);
@@ -198,7 +238,8 @@ export class TicketService {
 
     if (command.type === 'merge') {
       const original = await tickets.get(tenant.id, command.into);
-      if (!original) throw new CivicLoopError('CL_ERR_DUPLICATE_TARGET', `Ticket ${command.into} does not exist in this tenant; merge into an existing ticket.`);
+      if (!original)
+        throw new CivicLoopError('CL_ERR_DUPLICATE_TARGET', `Ticket ${command.into} does not exist in this tenant; merge into an existing ticket.`);
       // An anonymous browser reporter has no identity to follow with.
       if (ticket.reporter.role !== 'public') {
         const follow = addFollower(original, ticket.reporter.sub, ticket.id, actor, now);
@@ -216,7 +257,9 @@ export class TicketService {
     if (outcome.kind === 'replay') return { ticket: await this.replay(principal, outcome.record, idem!), event: null, replayed: true };
     await this.notePhotos(tenant.id, id, result.event.photos ?? []);
     for (const listener of this.listeners) {
-      await listener(tenant.id, result.ticket, result.event).catch((error: unknown) => this.services.log?.warn({ err: error, ticket: id }, 'after-command listener failed'));
+      await listener(tenant.id, result.ticket, result.event).catch((error: unknown) =>
+        this.services.log?.warn({ err: error, ticket: id }, 'after-command listener failed'),
+      );
     }
     return { ticket: result.ticket, event: result.event, replayed: false };
   }
@@ -233,7 +276,9 @@ export class TicketService {
     });
     if (hashes.length === 0) return;
     const keys = this.services.tickets.keys(tenantId);
-    await Promise.all(hashes.map((hash) => this.services.redis.sadd(keys.photoTickets(hash), ticketId))).catch((error: unknown) => this.services.log?.warn({ err: error, ticket: ticketId }, 'could not note which ticket a photo belongs to'));
+    await Promise.all(hashes.map((hash) => this.services.redis.sadd(keys.photoTickets(hash), ticketId))).catch((error: unknown) =>
+      this.services.log?.warn({ err: error, ticket: ticketId }, 'could not note which ticket a photo belongs to'),
+    );
   }
 
   async history(principal: Principal, id: string): Promise<TicketEvent[]> {

@@ -18,10 +18,22 @@ afterAll(async () => gw?.close());
 type Ids = { a: string; b: string; c: string };
 type Command = (ids: Ids) => Promise<{ status: number; body: any }>;
 
-const merge = (from: keyof Ids, into: keyof Ids): Command => (ids) => api(gw.url, 'POST', `/v1/tickets/${ids[from]}/merge`, { auth: dispatcher, body: { into: ids[into] } });
-const reject = (which: keyof Ids): Command => (ids) => api(gw.url, 'POST', `/v1/tickets/${ids[which]}/reject`, { auth: dispatcher, body: { reason: 'void' } });
-const cancel = (which: keyof Ids): Command => (ids) => api(gw.url, 'POST', `/v1/tickets/${ids[which]}/cancel`, { auth: gw.tenant.secretKey, body: {} });
-const dispatch = (which: keyof Ids): Command => (ids) => api(gw.url, 'POST', `/v1/tickets/${ids[which]}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation' } });
+const merge =
+  (from: keyof Ids, into: keyof Ids): Command =>
+  (ids) =>
+    api(gw.url, 'POST', `/v1/tickets/${ids[from]}/merge`, { auth: dispatcher, body: { into: ids[into] } });
+const reject =
+  (which: keyof Ids): Command =>
+  (ids) =>
+    api(gw.url, 'POST', `/v1/tickets/${ids[which]}/reject`, { auth: dispatcher, body: { reason: 'void' } });
+const cancel =
+  (which: keyof Ids): Command =>
+  (ids) =>
+    api(gw.url, 'POST', `/v1/tickets/${ids[which]}/cancel`, { auth: gw.tenant.secretKey, body: {} });
+const dispatch =
+  (which: keyof Ids): Command =>
+  (ids) =>
+    api(gw.url, 'POST', `/v1/tickets/${ids[which]}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation' } });
 
 const SCENARIOS: [string, Command, Command][] = [
   ['merge A into B | merge B into A', merge('a', 'b'), merge('b', 'a')],
@@ -49,7 +61,7 @@ async function fresh(reporter: keyof typeof REPORTERS): Promise<Ids> {
 
 /** What matters of the three tickets, with ids replaced by their names. */
 async function outcome(ids: Ids): Promise<string> {
-  const name = (id: string) => (Object.entries(ids).find(([, v]) => v === id)?.[0] ?? id);
+  const name = (id: string) => Object.entries(ids).find(([, v]) => v === id)?.[0] ?? id;
   const parts = [];
   for (const key of ['a', 'b', 'c'] as const) {
     const t = (await api(gw.url, 'GET', `/v1/tickets/${ids[key]}`, { auth: gw.tenant.secretKey })).body;
@@ -82,7 +94,10 @@ describe('commands that touch two tickets', { timeout: 120_000 }, () => {
           const serialOnes = new Map(allowed);
           if (ry.status === 409) serialOnes.set(xAlone, 'x alone, y refused');
           if (rx.status === 409) serialOnes.set(yAlone, 'y alone, x refused');
-          expect([rx.status, ry.status].every((s) => s < 500), JSON.stringify([rx.body, ry.body])).toBe(true);
+          expect(
+            [rx.status, ry.status].every((s) => s < 500),
+            JSON.stringify([rx.body, ry.body]),
+          ).toBe(true);
           expect([...serialOnes.keys()], `trial ${trial}: ${seen} (x ${rx.status}, y ${ry.status})`).toContain(seen);
         }
       });

@@ -10,7 +10,10 @@ import { isOwnSubject, partnerOfSubject } from '../auth/partner-scope.js';
 export function canSee(principal: Principal, ticket: Ticket): boolean {
   if (principal.role === 'public') return false;
   if (principal.role === 'partner') {
-    return principal.partnerId !== undefined && (ticket.partnerId === principal.partnerId || ticket.followers.some((f) => partnerOfSubject(f) === principal.partnerId));
+    return (
+      principal.partnerId !== undefined &&
+      (ticket.partnerId === principal.partnerId || ticket.followers.some((f) => partnerOfSubject(f) === principal.partnerId))
+    );
   }
   if (principal.role !== 'citizen') return true;
   return ticket.reporter.sub === principal.sub || ticket.followers.includes(principal.sub);
@@ -35,7 +38,8 @@ function foreignResident(reader: Principal, actor: Pick<Actor, 'sub' | 'role'>):
 function withoutOtherResidents(principal: Principal, ticket: Ticket): Ticket {
   const ownReport = principal.role === 'partner' ? ticket.partnerId === principal.partnerId : ticket.reporter.sub === principal.sub;
   const followers = ticket.followers.filter((f) => isOwnSubject(principal, f));
-  const feedbackBy = ticket.feedback && foreignResident(principal, ticket.feedback.by) ? { ...ticket.feedback, by: hiddenActor(ticket.feedback.by) } : ticket.feedback;
+  const feedbackBy =
+    ticket.feedback && foreignResident(principal, ticket.feedback.by) ? { ...ticket.feedback, by: hiddenActor(ticket.feedback.by) } : ticket.feedback;
   if (ownReport && followers.length === ticket.followers.length && feedbackBy === ticket.feedback) return ticket;
   return {
     ...ticket,
@@ -66,7 +70,8 @@ export function redactFor(principal: Principal, ticket: Ticket, media: MediaUrls
     const { contact: _c, name: _n, ...reporter } = shown.reporter;
     shown = { ...shown, reporter };
   }
-  if (shown.photos.length > 0 || shown.afterPhotos.length > 0) shown = { ...shown, photos: media.show(shown.photos, now), afterPhotos: media.show(shown.afterPhotos, now) };
+  if (shown.photos.length > 0 || shown.afterPhotos.length > 0)
+    shown = { ...shown, photos: media.show(shown.photos, now), afterPhotos: media.show(shown.afterPhotos, now) };
   return shown;
 }
 

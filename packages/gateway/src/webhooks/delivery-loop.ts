@@ -42,7 +42,10 @@ export class WebhookDeliveryLoop {
   constructor(
     private readonly redis: Client,
     private readonly store: WebhookStore,
-    private readonly config: Pick<GatewayConfig, 'webhookPollMs' | 'webhookTimeoutMs' | 'webhookRetryBaseMs' | 'webhookMaxAttempts' | 'webhookAllowPrivateTargets'>,
+    private readonly config: Pick<
+      GatewayConfig,
+      'webhookPollMs' | 'webhookTimeoutMs' | 'webhookRetryBaseMs' | 'webhookMaxAttempts' | 'webhookAllowPrivateTargets'
+    >,
     log: Log,
     private readonly now: () => Date = () => new Date(),
   ) {
@@ -76,8 +79,12 @@ export class WebhookDeliveryLoop {
   private async fanOut(tenantId: string): Promise<void> {
     const keys = tenantKeys(tenantId);
     // Entries another (dead) gateway read but never acknowledged, then new ones.
-    const claimed = ((await this.redis.call('XAUTOCLAIM', keys.events, WEBHOOK_GROUP, this.consumer, this.leaseMs, '0-0', 'COUNT', BATCH)) as [string, Entry[]])[1] ?? [];
-    const fresh = ((await this.redis.call('XREADGROUP', 'GROUP', WEBHOOK_GROUP, this.consumer, 'COUNT', BATCH, 'STREAMS', keys.events, '>')) as [string, Entry[]][] | null)?.[0]?.[1] ?? [];
+    const claimed =
+      ((await this.redis.call('XAUTOCLAIM', keys.events, WEBHOOK_GROUP, this.consumer, this.leaseMs, '0-0', 'COUNT', BATCH)) as [string, Entry[]])[1] ?? [];
+    const fresh =
+      (
+        (await this.redis.call('XREADGROUP', 'GROUP', WEBHOOK_GROUP, this.consumer, 'COUNT', BATCH, 'STREAMS', keys.events, '>')) as [string, Entry[]][] | null
+      )?.[0]?.[1] ?? [];
     const entries = [...claimed, ...fresh].filter((entry): entry is Entry => Array.isArray(entry?.[1]));
     if (entries.length === 0) return;
     const webhooks = await this.store.list(tenantId);
@@ -87,7 +94,21 @@ export class WebhookDeliveryLoop {
     for (const [streamId, fields] of entries) {
       for (const [webhook, payload] of this.payloadsOf(tenantId, streamId, fields, webhooks)) {
         const id = payload.id;
-        enqueued.push(this.redis.civicloopWebhookEnqueue(3, keys.webhookDelivery(id), keys.webhookDue, keys.webhookLog(webhook.id), JSON.stringify(payload), webhook.id, payload.type, new Date(nowMs).toISOString(), nowMs, id, WebhookStore.LOG_KEEP));
+        enqueued.push(
+          this.redis.civicloopWebhookEnqueue(
+            3,
+            keys.webhookDelivery(id),
+            keys.webhookDue,
+            keys.webhookLog(webhook.id),
+            JSON.stringify(payload),
+            webhook.id,
+            payload.type,
+            new Date(nowMs).toISOString(),
+            nowMs,
+            id,
+            WebhookStore.LOG_KEEP,
+          ),
+        );
       }
     }
     await Promise.all(enqueued);
@@ -101,7 +122,7 @@ export class WebhookDeliveryLoop {
     const type = alert ? `device.${alert.type}` : entry ? `ticket.${entry.event.event.type}` : undefined;
     if (!type) return [];
     return webhooks
-      .filter((w) => subscribed(w, type) && (!w.partnerId || (entry !== undefined && entry.parties.includes(partnerSubject(w.partnerId)))))
+      .filter((w) => subscribed(w, type) && (!w.partnerId || entry?.parties.includes(partnerSubject(w.partnerId))))
       .map((webhook) => {
         const id = `${streamId}.${webhook.id}`;
         // A partner's endpoint hears of its residents' tickets only, and of nobody else's residents in them.
@@ -156,7 +177,11 @@ export class WebhookDeliveryLoop {
     if (attempts.length >= this.config.webhookMaxAttempts) return this.finish(tenantId, id, attempts, 'failed');
     const wait = Math.min(MAX_BACKOFF_MS, this.config.webhookRetryBaseMs * 2 ** (attempts.length - 1)) * (0.5 + Math.random() / 2);
     const next = this.now().getTime() + Math.round(wait);
-    await this.redis.multi().hset(keys.webhookDelivery(id), 'attempts', JSON.stringify(attempts), 'nextAttemptAt', new Date(next).toISOString()).zadd(keys.webhookDue, next, id).exec();
+    await this.redis
+      .multi()
+      .hset(keys.webhookDelivery(id), 'attempts', JSON.stringify(attempts), 'nextAttemptAt', new Date(next).toISOString())
+      .zadd(keys.webhookDue, next, id)
+      .exec();
   }
 
   private async finish(tenantId: string, id: string, attempts: unknown[], state: 'delivered' | 'failed'): Promise<void> {

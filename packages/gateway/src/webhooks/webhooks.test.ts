@@ -59,23 +59,40 @@ describe('webhooks', () => {
       expect(await admin.webhooks.get(webhook.id)).not.toHaveProperty('secret');
 
       const ticket = await admin.tickets.create(BIN_REPORT);
-      await until(() => hook.received.length, (n) => n >= 2);
+      await until(
+        () => hook.received.length,
+        (n) => n >= 2,
+      );
       const [first, second] = hook.received;
       expect(second!.delivery).toBe(first!.delivery);
       expect(second!.body).toBe(first!.body);
       const event = await verifyWebhook({ payload: second!.body, signature: second!.signature, secret: webhook.secret });
-      expect(event).toMatchObject({ id: second!.delivery, type: 'ticket.reported', data: { ticketNumber: ticket.number, event: { type: 'reported', ticketId: ticket.id } } });
+      expect(event).toMatchObject({
+        id: second!.delivery,
+        type: 'ticket.reported',
+        data: { ticketNumber: ticket.number, event: { type: 'reported', ticketId: ticket.id } },
+      });
 
       // Only what the endpoint subscribed to: dispatched yes, accepted no.
       const dispatcher = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await gw.tenant.token('d', 'dispatcher') });
-      const worker = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: await gw.tenant.token('w-1', 'worker', { unitId: 'sanitation' }) });
+      const worker = new CivicLoop({
+        baseUrl: gw.url,
+        apiKey: gw.tenant.publishableKey,
+        token: await gw.tenant.token('w-1', 'worker', { unitId: 'sanitation' }),
+      });
       await dispatcher.tickets.dispatch(ticket.id, { unitId: 'sanitation', assigneeId: 'w-1' });
       await worker.tickets.accept(ticket.id);
-      await until(() => hook.received.length, (n) => n >= 3);
+      await until(
+        () => hook.received.length,
+        (n) => n >= 3,
+      );
       await new Promise((r) => setTimeout(r, 300));
       expect(hook.received.map((r) => (JSON.parse(r.body) as { type: string }).type)).toEqual(['ticket.reported', 'ticket.reported', 'ticket.dispatched']);
 
-      const log = await until(() => admin.webhooks.deliveries(webhook.id), (items) => items.every((d) => d.state === 'delivered'));
+      const log = await until(
+        () => admin.webhooks.deliveries(webhook.id),
+        (items) => items.every((d) => d.state === 'delivered'),
+      );
       expect(log.map((d) => [d.type, d.state, d.attempts.map((a) => a.status)])).toEqual([
         ['ticket.dispatched', 'delivered', [200]],
         ['ticket.reported', 'delivered', [500, 200]],
@@ -92,7 +109,9 @@ describe('webhooks', () => {
     const { signPayload } = await import('./signature.js');
     const now = Math.floor(Date.now() / 1000);
     await expect(verifyWebhook({ payload: body, signature: signPayload(secret, body, now), secret })).resolves.toMatchObject({ id: 'x' });
-    await expect(verifyWebhook({ payload: body.replace('x', 'y'), signature: signPayload(secret, body, now), secret })).rejects.toBeInstanceOf(WebhookSignatureError);
+    await expect(verifyWebhook({ payload: body.replace('x', 'y'), signature: signPayload(secret, body, now), secret })).rejects.toBeInstanceOf(
+      WebhookSignatureError,
+    );
     await expect(verifyWebhook({ payload: body, signature: signPayload('whsec_other', body, now), secret })).rejects.toBeInstanceOf(WebhookSignatureError);
     await expect(verifyWebhook({ payload: body, signature: signPayload(secret, body, now - 3600), secret })).rejects.toThrow(/old/);
     await expect(verifyWebhook({ payload: body, signature: undefined, secret })).rejects.toMatchObject({ code: 'CL_ERR_WEBHOOK_SIGNATURE' });
@@ -107,10 +126,17 @@ describe('webhooks', () => {
         expect(res.body.error?.code, url).toBe('CL_ERR_VALIDATION');
         expect(res.body.error.message).toContain('WEBHOOK_ALLOW_PRIVATE_TARGETS');
       }
-      for (const body of [{ url: 'ftp://example.org/x' }, { url: 'https://example.org/x', events: ['ticket.nope'] }, { url: 'https://example.org/x', extra: 1 }]) {
+      for (const body of [
+        { url: 'ftp://example.org/x' },
+        { url: 'https://example.org/x', events: ['ticket.nope'] },
+        { url: 'https://example.org/x', extra: 1 },
+      ]) {
         expect((await api(strict.url, 'POST', '/v1/webhooks', { auth: strict.tenant.secretKey, body })).body.error?.code).toBe('CL_ERR_VALIDATION');
       }
-      const asDispatcher = await api(strict.url, 'POST', '/v1/webhooks', { auth: await strict.tenant.token('d', 'dispatcher'), body: { url: 'https://example.org/x' } });
+      const asDispatcher = await api(strict.url, 'POST', '/v1/webhooks', {
+        auth: await strict.tenant.token('d', 'dispatcher'),
+        body: { url: 'https://example.org/x' },
+      });
       expect(asDispatcher.body.error.code).toBe('CL_ERR_FORBIDDEN');
       expect(await snapshotRedis(strict.redis.client)).toEqual(before);
     } finally {
@@ -133,7 +159,10 @@ describe('webhooks across a gateway restart', () => {
       const admin = new CivicLoop({ baseUrl: first.url, apiKey: first.tenant.secretKey });
       const webhook = await admin.webhooks.create({ url: hook.url });
       const before = await admin.tickets.create(BIN_REPORT);
-      await until(() => hook.received.length, (n) => n >= 1);
+      await until(
+        () => hook.received.length,
+        (n) => n >= 1,
+      );
       await first.close();
 
       // While no delivery loop runs: a gateway with webhooks off takes a report.
@@ -147,7 +176,11 @@ describe('webhooks across a gateway restart', () => {
         const delivered = () => hook.received.map((r) => JSON.parse(r.body) as { data: { event: { ticketId: string } } });
         await until(delivered, (all) => [before.id, during.id].every((id) => all.some((d) => d.data.event.ticketId === id)), 15_000);
         const again = new CivicLoop({ baseUrl: second.url, apiKey: first.tenant.secretKey });
-        const log = await until(() => again.webhooks.deliveries(webhook.id), (items) => items.length === 2 && items.every((d) => d.state === 'delivered'), 15_000);
+        const log = await until(
+          () => again.webhooks.deliveries(webhook.id),
+          (items) => items.length === 2 && items.every((d) => d.state === 'delivered'),
+          15_000,
+        );
         expect(log.map((d) => d.state)).toEqual(['delivered', 'delivered']);
         const firstDelivery = log.find((d) => d.attempts.length > 1)!;
         expect(firstDelivery.attempts.at(-1)!.status).toBe(200);

@@ -43,7 +43,7 @@ export const StaffRole = StringEnum(STAFF_ROLE_NAMES);
 export type StaffRole = Static<typeof StaffRole>;
 
 export const Staff = Type.Object({
-  id: Type.String({ description: 'Also the `sub` of this person\'s tokens' }),
+  id: Type.String({ description: "Also the `sub` of this person's tokens" }),
   name: Type.String(),
   role: StaffRole,
   unitId: Type.Optional(Type.String()),
@@ -91,7 +91,9 @@ export const WorkingHours = Type.Object(
     start: clockTime('opening time, HH:MM (24-hour, tenant time zone)'),
     end: clockTime('closing time, HH:MM, after start'),
     holidays: Type.Optional(Type.Array(IsoDate, { maxItems: 1000, description: 'public holidays: no working hours that day' })),
-    workdays: Type.Optional(Type.Array(IsoDate, { maxItems: 1000, description: 'make-up working days (调休): worked although they fall on a non-working weekday' })),
+    workdays: Type.Optional(
+      Type.Array(IsoDate, { maxItems: 1000, description: 'make-up working days (调休): worked although they fall on a non-working weekday' }),
+    ),
     clockTimeFor: Type.Optional(
       Type.Array(Priority, {
         uniqueItems: true,
@@ -118,21 +120,27 @@ export const TenantPolicy = Type.Object({
     }),
   ),
   publicReads: Type.Boolean({
-    description: 'publish tickets to readers without credentials (Open311 GET requests, photo URLs): only tickets of public categories, never their reporters; false by default',
+    description:
+      'publish tickets to readers without credentials (Open311 GET requests, photo URLs): only tickets of public categories, never their reporters; false by default',
   }),
   defaultCrs: Type.Optional(
     StringEnum(CRS_NAMES, { description: 'the coordinate system of points that do not name theirs (reports, zones, hotline rows); wgs84 when absent' }),
   ),
-  fallOpensTicket: Type.Optional(
-    Type.Boolean({ description: "a badge's fall opens an urgent ticket at its position, as an SOS does; true when absent" }),
-  ),
+  fallOpensTicket: Type.Optional(Type.Boolean({ description: "a badge's fall opens an urgent ticket at its position, as an SOS does; true when absent" })),
   categoryVisibility: Type.Record(Type.String({ pattern: '^[a-z0-9_.]+$', maxLength: 64 }), StringEnum(['public', 'private'] as const), {
-    description: 'per category code, public or private, overriding the catalogue default (a worker\'s SOS and personal matters are private by default); a private ticket\'s text, place and photos are never shown without credentials',
+    description:
+      "per category code, public or private, overriding the catalogue default (a worker's SOS and personal matters are private by default); a private ticket's text, place and photos are never shown without credentials",
   }),
 });
 export type TenantPolicy = Static<typeof TenantPolicy>;
 
-export const DEFAULT_TENANT_POLICY: TenantPolicy = { reopenOnRatingAtOrBelow: 2, timeZone: 'Asia/Shanghai', allowedOrigins: [], publicReads: false, categoryVisibility: {} };
+export const DEFAULT_TENANT_POLICY: TenantPolicy = {
+  reopenOnRatingAtOrBelow: 2,
+  timeZone: 'Asia/Shanghai',
+  allowedOrigins: [],
+  publicReads: false,
+  categoryVisibility: {},
+};
 
 export const UpdateTenantPolicyInput = Type.Partial(TenantPolicy, { additionalProperties: false });
 export type UpdateTenantPolicyInput = Static<typeof UpdateTenantPolicyInput>;

@@ -25,18 +25,32 @@ export const QUESTION_DATATYPES = ['string', 'text', 'number', 'datetime', 'sing
 export type QuestionDatatype = (typeof QUESTION_DATATYPES)[number];
 
 /** A name a tenant writes: both languages, neither empty. */
-const WrittenName = Type.Object({ 'zh-CN': Type.String({ minLength: 1, maxLength: 100 }), en: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
-const WrittenText = Type.Object({ 'zh-CN': Type.String({ minLength: 1, maxLength: 500 }), en: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false });
+const WrittenName = Type.Object(
+  { 'zh-CN': Type.String({ minLength: 1, maxLength: 100 }), en: Type.String({ minLength: 1, maxLength: 100 }) },
+  { additionalProperties: false },
+);
+const WrittenText = Type.Object(
+  { 'zh-CN': Type.String({ minLength: 1, maxLength: 500 }), en: Type.String({ minLength: 1, maxLength: 500 }) },
+  { additionalProperties: false },
+);
 
 /** An extra question a category asks (an Open311 service definition's attribute). */
 export const Question = Type.Object(
   {
-    code: Type.String({ pattern: '^[a-z0-9_]{1,40}$', description: 'the answer\'s key in a report\'s answers (Open311: attribute[code])' }),
-    datatype: StringEnum(QUESTION_DATATYPES, { description: 'string (one line), text (several), number, datetime (ISO 8601 with a zone), singlevaluelist (one of values), multivaluelist (any of values)' }),
+    code: Type.String({ pattern: '^[a-z0-9_]{1,40}$', description: "the answer's key in a report's answers (Open311: attribute[code])" }),
+    datatype: StringEnum(QUESTION_DATATYPES, {
+      description:
+        'string (one line), text (several), number, datetime (ISO 8601 with a zone), singlevaluelist (one of values), multivaluelist (any of values)',
+    }),
     required: Type.Boolean(),
     order: Type.Integer({ minimum: 1, maximum: 1000, description: 'where it is asked, lowest first' }),
     description: WrittenText,
-    help: Type.Optional(Type.Object({ 'zh-CN': Type.String({ maxLength: 500 }), en: Type.String({ maxLength: 500 }) }, { additionalProperties: false, description: 'how to answer (Open311: datatype_description)' })),
+    help: Type.Optional(
+      Type.Object(
+        { 'zh-CN': Type.String({ maxLength: 500 }), en: Type.String({ maxLength: 500 }) },
+        { additionalProperties: false, description: 'how to answer (Open311: datatype_description)' },
+      ),
+    ),
     values: Type.Optional(
       Type.Array(Type.Object({ key: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,40}$' }), name: WrittenName }, { additionalProperties: false }), {
         minItems: 1,
@@ -66,7 +80,7 @@ export type Category = Static<typeof Category>;
 /** A tenant's definition of a category, new or replacing the built-in one (PUT /v1/categories/{code}). */
 export const CategoryDefinition = Type.Object(
   {
-    group: Type.String({ minLength: 1, maxLength: 40, description: 'one of the catalogue\'s group codes' }),
+    group: Type.String({ minLength: 1, maxLength: 40, description: "one of the catalogue's group codes" }),
     name: WrittenName,
     defaultPriority: Priority,
     sla: SlaMinutes,
@@ -90,7 +104,9 @@ export const CategoryChange = Type.Object(
     private: Type.Optional(Type.Boolean()),
     questions: Type.Optional(Type.Array(Question, { maxItems: 30 })),
     disabled: Type.Optional(Type.Boolean()),
-    expectedVersion: Type.Optional(Type.Integer({ minimum: 0, description: 'refuse the change (409) unless the category is at this version (0: the built-in definition)' })),
+    expectedVersion: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'refuse the change (409) unless the category is at this version (0: the built-in definition)' }),
+    ),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -99,8 +115,6 @@ export type CategoryChange = Static<typeof CategoryChange>;
 export const CategoryCatalogue = Type.Object({
   groups: Type.Array(CategoryGroup),
   categories: Type.Array(Category),
-  priorities: Type.Array(
-    Type.Object({ code: Priority, slaFactor: Type.Number({ description: 'multiplies the category SLA' }) }),
-  ),
+  priorities: Type.Array(Type.Object({ code: Priority, slaFactor: Type.Number({ description: 'multiplies the category SLA' }) })),
 });
 export type CategoryCatalogue = Static<typeof CategoryCatalogue>;

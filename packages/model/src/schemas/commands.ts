@@ -5,7 +5,10 @@ import { StringEnum } from './string-enum.js';
 import { RejectReason } from './ticket.js';
 
 const strict = { additionalProperties: false } as const;
-const optionalNote = { note: Type.Optional(Note), expectedVersion: Type.Optional(Type.Integer({ minimum: 1, description: 'fail with CL_ERR_VERSION_CONFLICT unless the ticket is at this version' })) };
+const optionalNote = {
+  note: Type.Optional(Note),
+  expectedVersion: Type.Optional(Type.Integer({ minimum: 1, description: 'fail with CL_ERR_VERSION_CONFLICT unless the ticket is at this version' })),
+};
 
 export { Answers, CreateTicketInput, FeedbackBody } from './report.js';
 
@@ -25,10 +28,7 @@ export const ArriveBody = Type.Object(
   strict,
 );
 export const ResolveBody = Type.Object({ ...optionalNote, photos: Photos }, strict);
-export const VerifyBody = Type.Object(
-  { ...optionalNote, outcome: StringEnum(['pass', 'fail'] as const), photos: Type.Optional(Photos) },
-  strict,
-);
+export const VerifyBody = Type.Object({ ...optionalNote, outcome: StringEnum(['pass', 'fail'] as const), photos: Type.Optional(Photos) }, strict);
 export const ReworkBody = Type.Object({ ...optionalNote }, strict);
 export const ReturnBody = Type.Object({ ...optionalNote, reason: Type.String({ minLength: 1, maxLength: 500 }) }, strict);
 export const RejectBody = Type.Object({ ...optionalNote, reason: RejectReason }, strict);

@@ -28,7 +28,7 @@ export const CRS_NAMES = ['wgs84', 'gcj02', 'bd09'] as const;
 export type CrsName = (typeof CRS_NAMES)[number];
 export const isCrsName = (value: unknown): value is CrsName => typeof value === 'string' && (CRS_NAMES as readonly string[]).includes(value);
 export const Crs = StringEnum(CRS_NAMES, {
-  description: 'coordinate system of lat/lon: wgs84 (GPS, browsers), gcj02 (AMap, Tencent, WeChat), bd09 (Baidu); absent: the tenant\'s policy.defaultCrs',
+  description: "coordinate system of lat/lon: wgs84 (GPS, browsers), gcj02 (AMap, Tencent, WeChat), bd09 (Baidu); absent: the tenant's policy.defaultCrs",
 });
 
 export const GeoPoint = TypeObject(
@@ -50,7 +50,11 @@ export const Location = TypeObject(
     address: Optional(TypeString({ maxLength: 300 })),
     crs: Optional(Crs),
   },
-  { additionalProperties: false, description: 'Where the problem is. lat/lon are required; address helps the worker; crs says which coordinate system lat/lon are in (absent: the tenant\'s default).' },
+  {
+    additionalProperties: false,
+    description:
+      "Where the problem is. lat/lon are required; address helps the worker; crs says which coordinate system lat/lon are in (absent: the tenant's default).",
+  },
 );
 export type Location = Static<typeof Location>;
 

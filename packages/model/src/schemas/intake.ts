@@ -15,7 +15,7 @@ export const HOTLINE_SOURCES = ['12345', '12319'] as const;
 export const HotlineRecord = Type.Object(
   {
     source: StringEnum(HOTLINE_SOURCES),
-    externalId: Type.String({ minLength: 1, maxLength: 128, description: 'The hotline\'s own case number: a repeated one is not imported twice' }),
+    externalId: Type.String({ minLength: 1, maxLength: 128, description: "The hotline's own case number: a repeated one is not imported twice" }),
     category: Type.String({ minLength: 1, maxLength: 64, description: 'A code from GET /v1/categories' }),
     description: Type.String({ minLength: 1, maxLength: 4000 }),
     lat: Latitude(),
@@ -31,11 +31,16 @@ export const HotlineRecord = Type.Object(
 );
 export type HotlineRecord = Static<typeof HotlineRecord>;
 
-const RowRef = { row: Type.Integer({ minimum: 1, description: '1-based position in the batch (for CSV: the data row after the header)' }), externalId: Type.Optional(Type.String()) };
+const RowRef = {
+  row: Type.Integer({ minimum: 1, description: '1-based position in the batch (for CSV: the data row after the header)' }),
+  externalId: Type.Optional(Type.String()),
+};
 
 export const HotlineImportResult = Type.Object({
   created: Type.Array(Type.Object({ ...RowRef, id: Type.String(), number: Type.String() })),
-  duplicates: Type.Array(Type.Object({ ...RowRef, id: Type.String(), number: Type.String() }), { description: 'rows whose case number was imported before: the existing ticket' }),
+  duplicates: Type.Array(Type.Object({ ...RowRef, id: Type.String(), number: Type.String() }), {
+    description: 'rows whose case number was imported before: the existing ticket',
+  }),
   errors: Type.Array(Type.Object({ ...RowRef, code: Type.String(), message: Type.String() }), { description: 'rows refused; nothing was written for them' }),
 });
 export type HotlineImportResult = Static<typeof HotlineImportResult>;

@@ -5,7 +5,11 @@ import { CRS_NAMES, Timestamp } from './common.js';
 const strict = { additionalProperties: false } as const;
 
 /** Ids of the zones (estates) a partner serves; the zones must exist in the tenant. */
-const PartnerZones = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 500, uniqueItems: true, description: 'ids of the zones (estates) the partner serves: what GET /v1/zones shows it' });
+const PartnerZones = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+  maxItems: 500,
+  uniqueItems: true,
+  description: 'ids of the zones (estates) the partner serves: what GET /v1/zones shows it',
+});
 
 /**
  * A partner: a property-management platform inside a tenant (a district). It has its own keys,
@@ -43,7 +47,7 @@ export type UpdatePartnerInput = Static<typeof UpdatePartnerInput>;
 
 export const PartnerKeys = Type.Object({
   partner: Partner,
-  secretKey: Type.String({ description: 'Shown once. The partner\'s servers only; signs its residents\' tokens (SDK signToken).' }),
+  secretKey: Type.String({ description: "Shown once. The partner's servers only; signs its residents' tokens (SDK signToken)." }),
   publishableKey: Type.String({ description: 'Safe to put in a web page or a mini-program' }),
 });
 export type PartnerKeys = Static<typeof PartnerKeys>;

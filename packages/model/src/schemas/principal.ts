@@ -20,7 +20,7 @@ export type Role = Static<typeof Role>;
 export const Actor = Type.Object(
   {
     // 128 for the signer's own id, plus room for a partner's namespace (partner:<id>:).
-    sub: Type.String({ minLength: 1, maxLength: 160, description: 'Stable id of who acted (a partner\'s resident: partner:<partnerId>:<their id>)' }),
+    sub: Type.String({ minLength: 1, maxLength: 160, description: "Stable id of who acted (a partner's resident: partner:<partnerId>:<their id>)" }),
     role: Role,
     name: Type.Optional(Type.String({ maxLength: 100 })),
     unitId: Type.Optional(Type.String({ maxLength: 64 })),

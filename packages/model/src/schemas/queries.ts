@@ -18,7 +18,11 @@ export const ListTicketsQuery = Type.Object(
     overdue: Type.Optional(Type.Boolean()),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
-    crs: Type.Optional(StringEnum(CRS_NAMES, { description: 'give locations in this coordinate system (gcj02 for AMap/Tencent/WeChat maps, bd09 for Baidu); wgs84 when absent' })),
+    crs: Type.Optional(
+      StringEnum(CRS_NAMES, {
+        description: 'give locations in this coordinate system (gcj02 for AMap/Tencent/WeChat maps, bd09 for Baidu); wgs84 when absent',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

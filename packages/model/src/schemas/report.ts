@@ -3,7 +3,19 @@
  * own, built from TypeBox's named builders, so the widget validates with the very schemas the
  * gateway enforces (Value.Check, no eval) without shipping the rest of the model.
  */
-import { Array as TypeArray, Boolean as TypeBoolean, Integer, Number as TypeNumber, Object as TypeObject, Optional, String as TypeString, Union, type Static, type TRecord, type TString } from '@sinclair/typebox';
+import {
+  Array as TypeArray,
+  Boolean as TypeBoolean,
+  Integer,
+  Number as TypeNumber,
+  Object as TypeObject,
+  Optional,
+  String as TypeString,
+  Union,
+  type Static,
+  type TRecord,
+  type TString,
+} from '@sinclair/typebox';
 import { Location, Photos } from './common.js';
 import { StringEnum } from './string-enum.js';
 
@@ -26,12 +38,15 @@ const Answer = Union([TypeString({ maxLength: 4000 }), TypeNumber(), TypeArray(T
 // An object whose every property is an answer, written without TypeBox's Record builder: that
 // builder brings its template-literal parser into the widget (about 4 KB). Value.Check checks
 // the answers and their count; the gateway's ajv checks the codes too (propertyNames).
-export const Answers = TypeObject({}, {
-  additionalProperties: Answer,
-  propertyNames: { pattern: '^[a-z0-9_]{1,40}$' },
-  maxProperties: 30,
-  description: "answers to the category's questions, by question code",
-}) as unknown as TRecord<TString, typeof Answer>;
+export const Answers = TypeObject(
+  {},
+  {
+    additionalProperties: Answer,
+    propertyNames: { pattern: '^[a-z0-9_]{1,40}$' },
+    maxProperties: 30,
+    description: "answers to the category's questions, by question code",
+  },
+) as unknown as TRecord<TString, typeof Answer>;
 export type Answers = Static<typeof Answers>;
 
 export const CreateTicketInput = TypeObject(
@@ -58,7 +73,11 @@ export const FeedbackBody = TypeObject(
   {
     rating: Integer({ minimum: 1, maximum: 5 }),
     comment: Optional(TypeString({ maxLength: 1000 })),
-    via: Optional(StringEnum(FOLLOW_UP_MEANS, { description: 'how the reporter was asked: app (default for the reporter themselves) or, recorded by a hotline agent, phone, sms or visit' })),
+    via: Optional(
+      StringEnum(FOLLOW_UP_MEANS, {
+        description: 'how the reporter was asked: app (default for the reporter themselves) or, recorded by a hotline agent, phone, sms or visit',
+      }),
+    ),
     expectedVersion: Optional(Integer({ minimum: 1 })),
   },
   strict,

@@ -5,7 +5,9 @@ const Rate = Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], 
 export const STAT_DIMENSIONS = ['category', 'channel', 'unit', 'zone', 'day'] as const;
 
 export const StatGroup = Type.Object({
-  key: Type.String({ description: 'the group (a unit id, zone id, category, channel or YYYY-MM-DD); "all" without by; "-" for none (no unit yet, outside every zone)' }),
+  key: Type.String({
+    description: 'the group (a unit id, zone id, category, channel or YYYY-MM-DD); "all" without by; "-" for none (no unit yet, outside every zone)',
+  }),
   created: Type.Integer({ description: 'tickets reported in the range' }),
   byState: Type.Record(Type.String(), Type.Integer(), { description: 'their current states' }),
   onTimeResponseRate: Rate,
@@ -18,10 +20,12 @@ export const StatGroup = Type.Object({
     { description: 'report to first resolve: the upper bound of the histogram bucket the median and the 90th percentile fall in' },
   ),
   attendanceCoverage: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
-    description: 'worker-days present / worker-days on the roster (active workers of the unit), over the range; null by zone, category or channel, and where no day was sampled',
+    description:
+      'worker-days present / worker-days on the roster (active workers of the unit), over the range; null by zone, category or channel, and where no day was sampled',
   }),
   vehicleOnlineRate: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
-    description: 'samples that found a vehicle online / vehicle samples (every FLEET_SAMPLE_SECONDS, enabled vehicles); null by zone, category or channel, and without vehicles',
+    description:
+      'samples that found a vehicle online / vehicle samples (every FLEET_SAMPLE_SECONDS, enabled vehicles); null by zone, category or channel, and without vehicles',
   }),
 });
 export type StatGroup = Static<typeof StatGroup>;

@@ -4,7 +4,8 @@ import { Kind, TypeRegistry, Unsafe, type TSchema, type TUnsafe } from '@sinclai
 // package's "sideEffects": false would drop a bare top-level registration, and Value.Check in
 // the browser would then throw "Unknown type".
 function register(): void {
-  if (!TypeRegistry.Has('StringEnum')) TypeRegistry.Set('StringEnum', (schema: { enum: string[] }, value) => typeof value === 'string' && schema.enum.includes(value));
+  if (!TypeRegistry.Has('StringEnum'))
+    TypeRegistry.Set('StringEnum', (schema: { enum: string[] }, value) => typeof value === 'string' && schema.enum.includes(value));
 }
 
 /**

@@ -5,18 +5,7 @@ import { Category, Priority } from './category.js';
 import { Answers } from './report.js';
 import { StringEnum } from './string-enum.js';
 
-export const TICKET_STATUSES = [
-  'reported',
-  'dispatched',
-  'accepted',
-  'on_site',
-  'resolved',
-  'rework',
-  'closed',
-  'rejected',
-  'duplicate',
-  'cancelled',
-] as const;
+export const TICKET_STATUSES = ['reported', 'dispatched', 'accepted', 'on_site', 'resolved', 'rework', 'closed', 'rejected', 'duplicate', 'cancelled'] as const;
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
 export const TicketStatus = StringEnum(TICKET_STATUSES);
 
@@ -37,11 +26,13 @@ export const Sla = Type.Object({
   respondBy: Timestamp,
   arriveBy: Timestamp,
   resolveBy: Timestamp,
-  countedIn: Type.Optional(Type.Literal('working_hours', { description: "present when the deadlines count the tenant's working hours and holidays; absent: around the clock" })),
+  countedIn: Type.Optional(
+    Type.Literal('working_hours', { description: "present when the deadlines count the tenant's working hours and holidays; absent: around the clock" }),
+  ),
   steps: Type.Optional(
     Type.Object(
       { respond: Type.Array(Timestamp), arrive: Type.Array(Timestamp), resolve: Type.Array(Timestamp) },
-      { description: 'in working hours: when 50, 75, 100, 150 and 200 % of each deadline\'s working time are reached (warnings and escalations)' },
+      { description: "in working hours: when 50, 75, 100, 150 and 200 % of each deadline's working time are reached (warnings and escalations)" },
     ),
   ),
 });
@@ -104,7 +95,9 @@ export const Ticket = Type.Object({
   afterPhotos: Type.Array(ShownPhoto, { description: 'Photos of the fix, from the latest resolve' }),
   reporter: Reporter,
   anonymous: Type.Boolean(),
-  followers: Type.Array(Type.String(), { description: 'subs of reporters who follow this ticket (merged duplicates); residents and partners see only their own' }),
+  followers: Type.Array(Type.String(), {
+    description: 'subs of reporters who follow this ticket (merged duplicates); residents and partners see only their own',
+  }),
   partnerId: Type.Optional(Type.String({ description: 'the partner through which it was reported' })),
   unitId: Type.Optional(Type.String()),
   assigneeId: Type.Optional(Type.String()),
@@ -119,7 +112,12 @@ export const Ticket = Type.Object({
   followUpRequestedAt: Type.Optional(Timestamp),
   escalationLevel: Type.Optional(Type.Integer({ minimum: 1, description: 'highest escalation (督办) level reached: 1 at a breach, 2 at 150 %, 3 at 200 %' })),
   overdue: Type.Optional(Type.Boolean({ description: 'computed on read: past resolveBy and not yet resolved' })),
-  likelyDuplicates: Type.Optional(Type.Array(LikelyDuplicate, { description: 'in the create response only, for staff: open tickets of the category nearby and recent; such a report waits for a dispatcher to merge it or route it' })),
+  likelyDuplicates: Type.Optional(
+    Type.Array(LikelyDuplicate, {
+      description:
+        'in the create response only, for staff: open tickets of the category nearby and recent; such a report waits for a dispatcher to merge it or route it',
+    }),
+  ),
   reworkCount: Type.Integer({ minimum: 0 }),
   urgeCount: Type.Optional(Type.Integer({ minimum: 1, description: 'how often the reporter (or the hotline for them) chased (催办) it while overdue' })),
   urgedAt: Type.Optional(Timestamp),

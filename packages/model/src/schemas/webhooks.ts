@@ -7,7 +7,11 @@ import { DEVICE_ALERT_TYPES, DeviceAlert } from '../telemetry/schemas.js';
 const strict = { additionalProperties: false } as const;
 
 /** What an endpoint may subscribe to: "ticket.<event type>", "device.<alert type>" or "*". */
-export const WEBHOOK_EVENT_TYPES = ['*', ...EVENT_TYPES.map((type) => `ticket.${type}` as const), ...DEVICE_ALERT_TYPES.map((type) => `device.${type}` as const)] as const;
+export const WEBHOOK_EVENT_TYPES = [
+  '*',
+  ...EVENT_TYPES.map((type) => `ticket.${type}` as const),
+  ...DEVICE_ALERT_TYPES.map((type) => `device.${type}` as const),
+] as const;
 export const WebhookEventType = StringEnum(WEBHOOK_EVENT_TYPES);
 
 export const CreateWebhookInput = Type.Object(
@@ -29,7 +33,7 @@ export const Webhook = Type.Object({
   events: Type.Array(WebhookEventType),
   description: Type.Optional(Type.String()),
   active: Type.Boolean(),
-  partnerId: Type.Optional(Type.String({ description: 'set when a partner registered it: it receives only events of that partner\'s residents\' tickets' })),
+  partnerId: Type.Optional(Type.String({ description: "set when a partner registered it: it receives only events of that partner's residents' tickets" })),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });

@@ -44,7 +44,12 @@ export const CreateZoneInput = Type.Object(
     mustCheck: Type.Optional(Type.Boolean({ description: 'a central zone every weekly inspection round includes' })),
     geometry: ZoneGeometry,
     crs: Type.Optional(Crs),
-    routes: Type.Optional(Type.Array(ZoneRoute, { maxItems: 100, description: 'which unit is responsible for which categories here; the most specific zone with a matching route wins' })),
+    routes: Type.Optional(
+      Type.Array(ZoneRoute, {
+        maxItems: 100,
+        description: 'which unit is responsible for which categories here; the most specific zone with a matching route wins',
+      }),
+    ),
   },
   strict,
 );

@@ -13,7 +13,19 @@ export function decodeNative(channel: NativeChannel, value: unknown, device: Dev
       if (refused) return refused;
       return {
         type: 'positions',
-        records: [positionRecord(device, 'native', now, { fixTime: p.ts, valid: p.valid ?? true, lat: p.lat, lon: p.lon, altitude: p.altitude, speedKmh: p.speed, course: p.course, accuracy: p.accuracy, battery: p.battery })],
+        records: [
+          positionRecord(device, 'native', now, {
+            fixTime: p.ts,
+            valid: p.valid ?? true,
+            lat: p.lat,
+            lon: p.lon,
+            altitude: p.altitude,
+            speedKmh: p.speed,
+            course: p.course,
+            accuracy: p.accuracy,
+            battery: p.battery,
+          }),
+        ],
       };
     }
     case 'event': {
@@ -27,7 +39,11 @@ export function decodeNative(channel: NativeChannel, value: unknown, device: Dev
       const off = mapCheck(e.lat, e.lon);
       if (off) return off;
       const alarms = e.type === 'sos' || e.type === 'fall' ? [e.type] : [];
-      return { type: 'event', event: e, record: positionRecord(device, 'native', now, { fixTime: e.ts, valid: true, lat: e.lat, lon: e.lon, battery: e.battery, alarms }) };
+      return {
+        type: 'event',
+        event: e,
+        record: positionRecord(device, 'native', now, { fixTime: e.ts, valid: true, lat: e.lat, lon: e.lon, battery: e.battery, alarms }),
+      };
     }
     case 'status': {
       const invalid = checkSchema(DeviceStatusPayload, value);

@@ -20,7 +20,10 @@ const ALARMS: Record<string, string> = { sos: 'sos', fall: 'fall', falldown: 'fa
 export function alarmName(raw: string): string | undefined {
   const key = raw.trim().toLowerCase();
   if (ALARMS[key]) return ALARMS[key];
-  const snake = raw.trim().replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+  const snake = raw
+    .trim()
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase();
   return /^[a-z][a-z0-9_]{0,39}$/.test(snake) ? snake : undefined;
 }
 

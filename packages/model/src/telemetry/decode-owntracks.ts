@@ -1,5 +1,16 @@
 import { OwnTracksLocation, OwnTracksLwt, OwnTracksTransition } from './formats.js';
-import { checkSchema, ignore, isObject, mapCheck, positionRecord, reject, timeCheck, type DecodeLimits, type DecodedTelemetry, type DeviceRef } from './decode-shared.js';
+import {
+  checkSchema,
+  ignore,
+  isObject,
+  mapCheck,
+  positionRecord,
+  reject,
+  timeCheck,
+  type DecodeLimits,
+  type DecodedTelemetry,
+  type DeviceRef,
+} from './decode-shared.js';
 
 /** OwnTracks sends -1 (and iOS sometimes nothing) when it cannot read the battery. */
 const battery = (batt: number | undefined) => (batt === undefined || batt < 0 ? undefined : batt);
@@ -22,7 +33,20 @@ export function decodeOwnTracks(value: unknown, device: DeviceRef, now: number, 
       const deviceTime = l.created_at !== undefined && Number.isSafeInteger(l.created_at * 1000) ? l.created_at * 1000 : fixTime;
       return {
         type: 'positions',
-        records: [positionRecord(device, 'owntracks', now, { fixTime, deviceTime, valid: true, lat: l.lat, lon: l.lon, accuracy: l.acc, altitude: l.alt, speedKmh: l.vel, course: l.cog, battery: battery(l.batt) })],
+        records: [
+          positionRecord(device, 'owntracks', now, {
+            fixTime,
+            deviceTime,
+            valid: true,
+            lat: l.lat,
+            lon: l.lon,
+            accuracy: l.acc,
+            altitude: l.alt,
+            speedKmh: l.vel,
+            course: l.cog,
+            battery: battery(l.batt),
+          }),
+        ],
       };
     }
     case 'transition': {
@@ -36,7 +60,19 @@ export function decodeOwnTracks(value: unknown, device: DeviceRef, now: number, 
       if (t.lat === undefined || t.lon === undefined) return ignore('no_position', `transition ${t.event} without lat/lon`);
       const off = mapCheck(t.lat, t.lon);
       if (off) return off;
-      return { type: 'positions', records: [positionRecord(device, 'owntracks', now, { fixTime, valid: true, lat: t.lat, lon: t.lon, accuracy: t.acc, alarms: [`${t.event}${t.desc ? `:${t.desc}` : ''}`] })] };
+      return {
+        type: 'positions',
+        records: [
+          positionRecord(device, 'owntracks', now, {
+            fixTime,
+            valid: true,
+            lat: t.lat,
+            lon: t.lon,
+            accuracy: t.acc,
+            alarms: [`${t.event}${t.desc ? `:${t.desc}` : ''}`],
+          }),
+        ],
+      };
     }
     case 'lwt': {
       const invalid = checkSchema(OwnTracksLwt, value);

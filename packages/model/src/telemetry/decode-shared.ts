@@ -4,14 +4,7 @@ import { MAX_LATITUDE } from '../schemas/common.js';
 import type { BadgeEvent, DeviceKind, PositionRecord, PositionSource } from './schemas.js';
 
 /** Why a message was refused: it is malformed or its values are impossible. Each is counted. */
-export type TelemetryRejection =
-  | 'too_large'
-  | 'not_json'
-  | 'schema'
-  | 'out_of_range'
-  | 'future_fix'
-  | 'stale_fix'
-  | 'not_publishable';
+export type TelemetryRejection = 'too_large' | 'not_json' | 'schema' | 'out_of_range' | 'future_fix' | 'stale_fix' | 'not_publishable';
 
 /**
  * Why a well-formed message was acknowledged and set aside: the format allows it, CivicLoop has
@@ -89,7 +82,10 @@ export function mapCheck(lat: number, lon: number): DecodedTelemetry | undefined
   return undefined;
 }
 
-export type RecordFields = Omit<PositionRecord, 'deviceId' | 'kind' | 'serverTime' | 'source' | 'key' | 'alarms' | 'deviceTime'> & { deviceTime?: number; alarms?: string[] };
+export type RecordFields = Omit<PositionRecord, 'deviceId' | 'kind' | 'serverTime' | 'source' | 'key' | 'alarms' | 'deviceTime'> & {
+  deviceTime?: number;
+  alarms?: string[];
+};
 
 export function positionRecord(device: DeviceRef, source: PositionSource, now: number, fields: RecordFields): PositionRecord {
   const out: PositionRecord = {

@@ -1,5 +1,16 @@
 import { ThingsBoardTimed } from './formats.js';
-import { checkSchema, ignore, isObject, mapCheck, positionRecord, reject, timeCheck, type DecodeLimits, type DecodedTelemetry, type DeviceRef } from './decode-shared.js';
+import {
+  checkSchema,
+  ignore,
+  isObject,
+  mapCheck,
+  positionRecord,
+  reject,
+  timeCheck,
+  type DecodeLimits,
+  type DecodedTelemetry,
+  type DeviceRef,
+} from './decode-shared.js';
 import type { PositionRecord } from './schemas.js';
 
 const MAX_ENTRIES = 500;
@@ -52,7 +63,18 @@ export function decodeThingsBoard(value: unknown, device: DeviceRef, now: number
     if (lat === undefined || lon === undefined) return reject('schema', 'latitude and longitude come together or not at all');
     const refused = timeCheck(ts, now, limits) ?? mapCheck(lat, lon);
     if (refused) return refused;
-    records.push(positionRecord(device, 'thingsboard', now, { fixTime: ts, valid: true, lat, lon, speedKmh: numbers.speed, course: numbers.heading, accuracy: numbers.accuracy, battery: numbers.batteryLevel }));
+    records.push(
+      positionRecord(device, 'thingsboard', now, {
+        fixTime: ts,
+        valid: true,
+        lat,
+        lon,
+        speedKmh: numbers.speed,
+        course: numbers.heading,
+        accuracy: numbers.accuracy,
+        battery: numbers.batteryLevel,
+      }),
+    );
   }
   if (records.length === 0) return ignore('no_position', 'no reading carries latitude and longitude');
   return { type: 'positions', records };

@@ -11,13 +11,34 @@ const decode = (topic: ReturnType<typeof parseTopic>, payload: unknown) =>
 
 describe('topics', () => {
   it('parses native, OwnTracks and ThingsBoard topics and nothing else', () => {
-    expect(parseTopic('civicloop/t_1/vehicles/v-1/position')).toEqual({ format: 'native', tenantId: 't_1', kind: 'vehicle', deviceId: 'v-1', channel: 'position' });
+    expect(parseTopic('civicloop/t_1/vehicles/v-1/position')).toEqual({
+      format: 'native',
+      tenantId: 't_1',
+      kind: 'vehicle',
+      deviceId: 'v-1',
+      channel: 'position',
+    });
     expect(parseTopic('civicloop/t_1/badges/b-7/cmd')).toMatchObject({ kind: 'badge', channel: 'cmd' });
     expect(parseTopic('owntracks/alice/phone')).toEqual({ format: 'owntracks', user: 'alice', device: 'phone', channel: 'location' });
     expect(parseTopic(ownTracksTopic('alice', 'phone', 'event'))).toMatchObject({ channel: 'event' });
     expect(parseTopic('v1/devices/me/telemetry')).toEqual({ format: 'thingsboard', channel: 'telemetry' });
-    expect(parseTopic('owntracks/alice/phone/waypoints')).toEqual({ format: 'owntracks', user: 'alice', device: 'phone', channel: 'other', subtopic: 'waypoints' });
-    for (const bad of ['civicloop/t_1/trucks/v-1/position', 'civicloop/t_1/badges/b-7/secret', 'civicloop//badges/b-7/position', 'owntracks/alice', 'owntracks/a/b/', 'owntracks/a/b/c/d', '$SYS/x', 'a/b']) {
+    expect(parseTopic('owntracks/alice/phone/waypoints')).toEqual({
+      format: 'owntracks',
+      user: 'alice',
+      device: 'phone',
+      channel: 'other',
+      subtopic: 'waypoints',
+    });
+    for (const bad of [
+      'civicloop/t_1/trucks/v-1/position',
+      'civicloop/t_1/badges/b-7/secret',
+      'civicloop//badges/b-7/position',
+      'owntracks/alice',
+      'owntracks/a/b/',
+      'owntracks/a/b/c/d',
+      '$SYS/x',
+      'a/b',
+    ]) {
       expect(parseTopic(bad), bad).toBeUndefined();
     }
   });
@@ -29,17 +50,56 @@ describe('decodeTelemetry', () => {
     expect(result).toEqual({
       type: 'positions',
       records: [
-        { deviceId: 'b-7', kind: 'badge', fixTime: NOW - 1000, deviceTime: NOW - 1000, serverTime: NOW, valid: true, lat: 23.13, lon: 113.26, speedKmh: 12.5, course: 90, accuracy: 5, battery: 80, alarms: [], source: 'native', key: `b-7:${NOW - 1000}` },
+        {
+          deviceId: 'b-7',
+          kind: 'badge',
+          fixTime: NOW - 1000,
+          deviceTime: NOW - 1000,
+          serverTime: NOW,
+          valid: true,
+          lat: 23.13,
+          lon: 113.26,
+          speedKmh: 12.5,
+          course: 90,
+          accuracy: 5,
+          battery: 80,
+          alarms: [],
+          source: 'native',
+          key: `b-7:${NOW - 1000}`,
+        },
       ],
     });
   });
 
   it('maps OwnTracks (seconds, km/h, unknown fields tolerated) and its transitions', () => {
     const tst = Math.floor(NOW / 1000) - 5;
-    const location = decode(parseTopic('owntracks/b-7/phone'), { _type: 'location', lat: 23.1, lon: 113.3, tst, vel: 4, cog: 180, batt: 55, acc: 9, bs: 1, tid: 'b7', conn: 'm', inregions: ['depot'], SSID: 'x' });
+    const location = decode(parseTopic('owntracks/b-7/phone'), {
+      _type: 'location',
+      lat: 23.1,
+      lon: 113.3,
+      tst,
+      vel: 4,
+      cog: 180,
+      batt: 55,
+      acc: 9,
+      bs: 1,
+      tid: 'b7',
+      conn: 'm',
+      inregions: ['depot'],
+      SSID: 'x',
+    });
     expect(location.type).toBe('positions');
-    if (location.type === 'positions') expect(location.records[0]).toMatchObject({ fixTime: tst * 1000, speedKmh: 4, course: 180, battery: 55, accuracy: 9, source: 'owntracks' });
-    const transition = decode(parseTopic('owntracks/b-7/phone/event'), { _type: 'transition', lat: 23.1, lon: 113.3, tst, event: 'enter', desc: 'depot', acc: 10 });
+    if (location.type === 'positions')
+      expect(location.records[0]).toMatchObject({ fixTime: tst * 1000, speedKmh: 4, course: 180, battery: 55, accuracy: 9, source: 'owntracks' });
+    const transition = decode(parseTopic('owntracks/b-7/phone/event'), {
+      _type: 'transition',
+      lat: 23.1,
+      lon: 113.3,
+      tst,
+      event: 'enter',
+      desc: 'depot',
+      acc: 10,
+    });
     expect(transition.type === 'positions' && transition.records[0]!.alarms).toEqual(['enter:depot']);
     expect(decode(parseTopic('owntracks/b-7/phone'), { _type: 'lwt', tst })).toEqual({ type: 'status', state: 'offline' });
   });
@@ -50,7 +110,10 @@ describe('decodeTelemetry', () => {
     expect(bare.type === 'positions' && bare.records[0]).toMatchObject({ fixTime: NOW, speedKmh: 30, battery: 70, source: 'thingsboard' });
     const withTs = decode(tb, { ts: NOW - 2000, values: { latitude: 23.1, longitude: 113.3, heading: 45 } });
     expect(withTs.type === 'positions' && withTs.records[0]).toMatchObject({ fixTime: NOW - 2000, course: 45 });
-    const batch = decode(tb, [{ ts: NOW - 3000, values: { latitude: 23.1, longitude: 113.3 } }, { ts: NOW - 2000, values: { latitude: 23.2, longitude: 113.4 } }]);
+    const batch = decode(tb, [
+      { ts: NOW - 3000, values: { latitude: 23.1, longitude: 113.3 } },
+      { ts: NOW - 2000, values: { latitude: 23.2, longitude: 113.4 } },
+    ]);
     expect(batch.type === 'positions' && batch.records.map((r) => r.fixTime)).toEqual([NOW - 3000, NOW - 2000]);
     expect(decode(tb, { temperature: 21 })).toMatchObject({ type: 'ignored', reason: 'no_position' });
   });
@@ -71,9 +134,14 @@ describe('decodeTelemetry', () => {
     const tst = Math.floor(NOW / 1000) - 5;
     const unknownBattery = decode(parseTopic('owntracks/b-7/phone'), { _type: 'location', lat: 23.1, lon: 113.3, tst, batt: -1 });
     expect(unknownBattery.type === 'positions' && unknownBattery.records[0]!.battery).toBeUndefined();
-    expect(decode(parseTopic('owntracks/b-7/phone/event'), { _type: 'transition', tst, wtst: tst - 100, acc: 10, event: 'leave', desc: 'beacon', t: 'b' })).toMatchObject({ type: 'ignored', reason: 'no_position' });
+    expect(
+      decode(parseTopic('owntracks/b-7/phone/event'), { _type: 'transition', tst, wtst: tst - 100, acc: 10, event: 'leave', desc: 'beacon', t: 'b' }),
+    ).toMatchObject({ type: 'ignored', reason: 'no_position' });
     for (const sub of ['waypoint', 'waypoints', 'status', 'info', 'step', 'beacon', 'dump']) {
-      expect(decode(parseTopic(`owntracks/b-7/phone/${sub}`), { _type: sub, anything: [1, 2] }), sub).toMatchObject({ type: 'ignored', reason: 'unused_topic' });
+      expect(decode(parseTopic(`owntracks/b-7/phone/${sub}`), { _type: sub, anything: [1, 2] }), sub).toMatchObject({
+        type: 'ignored',
+        reason: 'unused_topic',
+      });
     }
     expect(decode(parseTopic('owntracks/b-7/phone'), { _type: 'card', name: 'Li' })).toMatchObject({ type: 'ignored', reason: 'unused_type' });
     expect(decode(parseTopic('owntracks/b-7/phone'), { _type: 'encrypted', data: 'abc' })).toMatchObject({ type: 'ignored', reason: 'encrypted' });
@@ -112,7 +180,10 @@ describe('decodeTelemetry', () => {
     expect(decode(parseTopic('owntracks/b-7/phone'), { _type: 'location', lat: 23, lon: 113, tst: 1e300 })).toMatchObject({ type: 'rejected' });
     expect(decode(parseTopic('v1/devices/me/telemetry'), { ts: 2 ** 62, values: { latitude: 23, longitude: 113 } })).toMatchObject({ type: 'rejected' });
     expect(decode(native, { ts: NOW, lat: 89.5, lon: 113 })).toMatchObject({ type: 'rejected', reason: 'schema' });
-    expect(decode(parseTopic('owntracks/b-7/phone'), { _type: 'location', lat: 89.5, lon: 113, tst: Math.floor(NOW / 1000) })).toMatchObject({ type: 'rejected', reason: 'out_of_range' });
+    expect(decode(parseTopic('owntracks/b-7/phone'), { _type: 'location', lat: 89.5, lon: 113, tst: Math.floor(NOW / 1000) })).toMatchObject({
+      type: 'rejected',
+      reason: 'out_of_range',
+    });
   });
 
   it('never throws, whatever JSON arrives on whichever topic', () => {
@@ -126,16 +197,44 @@ describe('decodeTelemetry', () => {
       parseTopic('v1/devices/me/telemetry')!,
     ];
     // Values shaped like each format, with hostile numbers and types in every field.
-    const hostileNumber = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(1e300, -1e300, 2 ** 53, 8.64e15 + 1, -0, NOW, Math.floor(NOW / 1000), -1, 91, 181));
+    const hostileNumber = fc.oneof(
+      fc.double(),
+      fc.integer(),
+      fc.constantFrom(1e300, -1e300, 2 ** 53, 8.64e15 + 1, -0, NOW, Math.floor(NOW / 1000), -1, 91, 181),
+    );
     const anyValue = fc.oneof(hostileNumber, fc.string(), fc.boolean(), fc.constant(null), fc.jsonValue({ maxDepth: 3 }));
     // Mostly plausible coordinates and times, so that the other fields get looked at too.
     const coord = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(23.1, 113.3, 0, -45.5) }, { weight: 1, arbitrary: anyValue });
     const time = fc.oneof(fc.constantFrom(NOW, NOW - 1000, Math.floor(NOW / 1000), 8.64e15 + 1, 2 ** 53 - 1, 1e21), anyValue);
     const shaped = fc.oneof(
       fc.record({ ts: time, lat: coord, lon: coord, speed: anyValue, battery: anyValue, valid: anyValue }, { requiredKeys: ['lat', 'lon'] }),
-      fc.record({ type: fc.oneof(fc.constantFrom('sos', 'check_in', 'fall'), fc.string()), ts: time, lat: coord, lon: coord, note: anyValue }, { requiredKeys: [] }),
-      fc.record({ _type: fc.oneof(fc.constantFrom('location', 'transition', 'lwt', 'waypoint', 'encrypted'), fc.string()), lat: coord, lon: coord, tst: time, batt: anyValue, created_at: time, event: fc.oneof(fc.constant('enter'), anyValue), desc: anyValue }, { requiredKeys: [] }),
-      fc.record({ ts: time, values: fc.record({ latitude: coord, longitude: coord, speed: anyValue, heading: anyValue, batteryLevel: anyValue, x: anyValue }, { requiredKeys: [] }) }, { requiredKeys: [] }),
+      fc.record(
+        { type: fc.oneof(fc.constantFrom('sos', 'check_in', 'fall'), fc.string()), ts: time, lat: coord, lon: coord, note: anyValue },
+        { requiredKeys: [] },
+      ),
+      fc.record(
+        {
+          _type: fc.oneof(fc.constantFrom('location', 'transition', 'lwt', 'waypoint', 'encrypted'), fc.string()),
+          lat: coord,
+          lon: coord,
+          tst: time,
+          batt: anyValue,
+          created_at: time,
+          event: fc.oneof(fc.constant('enter'), anyValue),
+          desc: anyValue,
+        },
+        { requiredKeys: [] },
+      ),
+      fc.record(
+        {
+          ts: time,
+          values: fc.record(
+            { latitude: coord, longitude: coord, speed: anyValue, heading: anyValue, batteryLevel: anyValue, x: anyValue },
+            { requiredKeys: [] },
+          ),
+        },
+        { requiredKeys: [] },
+      ),
       fc.array(fc.record({ latitude: coord, longitude: coord, ts: time, speed: anyValue }, { requiredKeys: [] }), { maxLength: 5 }),
       fc.jsonValue(),
     );

@@ -4,7 +4,17 @@ import { DEFAULT_DECODE_LIMITS, ignore, parseJson, reject, type DecodeLimits, ty
 import { decodeThingsBoard } from './decode-thingsboard.js';
 import type { ParsedTopic } from './topics.js';
 
-export { DEFAULT_DECODE_LIMITS, mapCheck, positionRecord, timeCheck, type DecodeLimits, type DecodedTelemetry, type RecordFields, type TelemetryIgnored, type TelemetryRejection } from './decode-shared.js';
+export {
+  DEFAULT_DECODE_LIMITS,
+  mapCheck,
+  positionRecord,
+  timeCheck,
+  type DecodeLimits,
+  type DecodedTelemetry,
+  type RecordFields,
+  type TelemetryIgnored,
+  type TelemetryRejection,
+} from './decode-shared.js';
 
 /**
  * Turns one MQTT message from a device into what the gateway stores (position records, every
@@ -12,8 +22,15 @@ export { DEFAULT_DECODE_LIMITS, mapCheck, positionRecord, timeCheck, type Decode
  * never throws, whatever the bytes: a property test feeds it arbitrary JSON in every format.
  * Pure apart from reading `now`, so it is tested without a broker.
  */
-export function decodeTelemetry(topic: ParsedTopic, payload: Uint8Array | string, device: DeviceRef, now: number, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): DecodedTelemetry {
-  if (topic.format === 'native' && topic.channel === 'cmd') return reject('not_publishable', 'cmd topics carry commands to devices; devices do not publish there');
+export function decodeTelemetry(
+  topic: ParsedTopic,
+  payload: Uint8Array | string,
+  device: DeviceRef,
+  now: number,
+  limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
+): DecodedTelemetry {
+  if (topic.format === 'native' && topic.channel === 'cmd')
+    return reject('not_publishable', 'cmd topics carry commands to devices; devices do not publish there');
   if (topic.format === 'owntracks') {
     if (topic.channel === 'cmd') return reject('not_publishable', 'cmd topics carry commands to devices; devices do not publish there');
     // waypoint(s), status, info, step, beacon, dump: the app's own business, not ours.

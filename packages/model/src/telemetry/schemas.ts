@@ -40,10 +40,16 @@ export const CreateDeviceInput = Type.Object(
     id: Type.Optional(Type.String({ minLength: 1, maxLength: 48, pattern: '^[A-Za-z0-9_-]+$' })),
     kind: DeviceKind,
     name: Type.String({ minLength: 1, maxLength: 100 }),
-    protocol: Type.Optional(StringEnum(DEVICE_PROTOCOLS, { description: 'mqtt (the default): MQTT or HTTP with the device secret; jt808: a JT/T 808 terminal, which needs terminalId' })),
+    protocol: Type.Optional(
+      StringEnum(DEVICE_PROTOCOLS, {
+        description: 'mqtt (the default): MQTT or HTTP with the device secret; jt808: a JT/T 808 terminal, which needs terminalId',
+      }),
+    ),
     terminalId: Type.Optional(TerminalId),
     crs: Type.Optional(
-      StringEnum(['wgs84', 'gcj02', 'bd09'] as const, { description: 'the system of the points this device sends (a phone app may send GCJ-02); wgs84 when absent, as GPS receivers and JT/T 808 report' }),
+      StringEnum(['wgs84', 'gcj02', 'bd09'] as const, {
+        description: 'the system of the points this device sends (a phone app may send GCJ-02); wgs84 when absent, as GPS receivers and JT/T 808 report',
+      }),
     ),
     unitId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     staffId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
@@ -70,7 +76,10 @@ export type UpdateDeviceInput = Static<typeof UpdateDeviceInput>;
 
 export const DeviceCredential = Type.Object({
   username: Type.String({ description: 'MQTT username: the device id' }),
-  password: Type.String({ description: 'Shown once. MQTT password; ThingsBoard-style clients send it as the username with no password. A jt808 terminal is given its own authentication code when it registers' }),
+  password: Type.String({
+    description:
+      'Shown once. MQTT password; ThingsBoard-style clients send it as the username with no password. A jt808 terminal is given its own authentication code when it registers',
+  }),
 });
 export type DeviceCredential = Static<typeof DeviceCredential>;
 

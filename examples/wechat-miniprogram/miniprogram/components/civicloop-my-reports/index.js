@@ -25,7 +25,7 @@ Component({
         const items = page.items.map((ticket) => ({
           id: ticket.id,
           number: ticket.number,
-          category: (ticket.categoryAsReported && ticket.categoryAsReported.name['zh-CN']) || names[ticket.category] || ticket.category,
+          category: ticket.categoryAsReported?.name['zh-CN'] || names[ticket.category] || ticket.category,
           status: ticket.status,
           statusLabel: statusLabel(ticket.status),
           open: OPEN.indexOf(ticket.status) >= 0,

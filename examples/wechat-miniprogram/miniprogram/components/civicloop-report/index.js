@@ -22,7 +22,7 @@ function answerOf(question, raw) {
   if (raw === undefined || raw === '' || (Array.isArray(raw) && raw.length === 0)) return undefined;
   if (question.datatype === 'number') {
     const number = Number(raw);
-    if (!isFinite(number)) throw new Error(`「${question.label}」要填数字 takes a number`);
+    if (!Number.isFinite(number)) throw new Error(`「${question.label}」要填数字 takes a number`);
     return number;
   }
   if (question.datatype === 'singlevaluelist') return question.choices[Number(raw)].key;
@@ -69,7 +69,14 @@ Component({
       try {
         const catalogue = await civicloop().categories();
         const categories = catalogue.categories.filter((c) => !c.disabled);
-        this.setData({ categories: categories.map((c) => ({ code: c.code, name: c.name['zh-CN'], questions: (c.questions || []).slice().sort((a, b) => a.order - b.order) })), categoryNames: categories.map((c) => c.name['zh-CN']) });
+        this.setData({
+          categories: categories.map((c) => ({
+            code: c.code,
+            name: c.name['zh-CN'],
+            questions: (c.questions || []).slice().sort((a, b) => a.order - b.order),
+          })),
+          categoryNames: categories.map((c) => c.name['zh-CN']),
+        });
       } catch (error) {
         this.setData({ error: `分类加载失败 Could not load the categories: ${error.message}` });
       }
@@ -94,7 +101,9 @@ Component({
     async choosePhoto() {
       let path;
       try {
-        const chosen = await new Promise((resolve, reject) => wx.chooseMedia({ count: 1, mediaType: ['image'], sourceType: ['camera', 'album'], sizeType: ['compressed'], success: resolve, fail: reject }));
+        const chosen = await new Promise((resolve, reject) =>
+          wx.chooseMedia({ count: 1, mediaType: ['image'], sourceType: ['camera', 'album'], sizeType: ['compressed'], success: resolve, fail: reject }),
+        );
         path = chosen.tempFiles[0].tempFilePath;
       } catch (error) {
         // Closing the camera is not an error.
@@ -126,7 +135,13 @@ Component({
     async submit() {
       const { categories, categoryIndex, description, photo, location, questions, answers } = this.data;
       const category = categories[categoryIndex];
-      const missing = !category ? '请选择问题类型 Choose what the problem is' : !location ? '请先定位 Place the report first' : photo && photo.uploading ? '照片还在上传 The photo is still uploading' : '';
+      const missing = !category
+        ? '请选择问题类型 Choose what the problem is'
+        : !location
+          ? '请先定位 Place the report first'
+          : photo?.uploading
+            ? '照片还在上传 The photo is still uploading'
+            : '';
       if (missing) return this.setData({ error: missing });
       const given = {};
       try {
@@ -143,7 +158,11 @@ Component({
         const ticket = await civicloop().tickets.create({
           category: category.code,
           description: description.trim() || category.name,
-          location: Object.assign({ lat: location.lat, lon: location.lon, crs: location.crs }, location.name ? { address: location.name } : {}, location.accuracy ? { accuracy: Math.round(location.accuracy) } : {}),
+          location: Object.assign(
+            { lat: location.lat, lon: location.lon, crs: location.crs },
+            location.name ? { address: location.name } : {},
+            location.accuracy ? { accuracy: Math.round(location.accuracy) } : {},
+          ),
           channel: 'app',
           ...(photo ? { photos: [{ ref: photo.ref }] } : {}),
           ...(Object.keys(given).length ? { answers: given } : {}),

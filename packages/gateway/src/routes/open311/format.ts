@@ -6,7 +6,16 @@ export function open311Time(iso: string | undefined, timeZone: string): string |
   if (!iso) return null;
   const date = new Date(iso);
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    })
       .formatToParts(date)
       .map((p) => [p.type, p.value]),
   );
@@ -92,4 +101,3 @@ export function requestOf(ticket: Ticket, tenant: Tenant, unitName: string | und
     media_url: photo && /^https?:\/\//.test(photo) ? photo : photo && MediaUrls.keyOf(photo) ? `${baseUrl}/v1/media/${MediaUrls.keyOf(photo)}` : null,
   };
 }
-

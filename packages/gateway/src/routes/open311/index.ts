@@ -1,5 +1,16 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { CivicLoopError, TERMINAL_STATUSES, isPublished, type Answers, type Category, type Principal, type Tenant, type Ticket, CRS_NAMES, isCrsName } from '@civicloop/model';
+import {
+  CivicLoopError,
+  TERMINAL_STATUSES,
+  isPublished,
+  type Answers,
+  type Category,
+  type Principal,
+  type Tenant,
+  type Ticket,
+  CRS_NAMES,
+  isCrsName,
+} from '@civicloop/model';
 import { authenticate } from '../../http/authenticate.js';
 import { limitedAfterFailure, retryAfterOf, toCivicLoopError } from '../../http/error-handler.js';
 import type { Services } from '../../core/services.js';
@@ -26,15 +37,21 @@ export { sendOpen311FrameworkError } from './answer.js';
 const DEFAULT_WINDOW_DAYS = 90;
 const MAX_REQUESTS = 1000;
 
-export const open311Routes: FastifyPluginAsync<{ services: Services; ticketService: TicketService }> = async (app: FastifyInstance, { services, ticketService }) => {
+export const open311Routes: FastifyPluginAsync<{ services: Services; ticketService: TicketService }> = async (
+  app: FastifyInstance,
+  { services, ticketService },
+) => {
   // Open311 clients post forms, not JSON. Kept as URLSearchParams: a parameter may repeat.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => done(null, new URLSearchParams(body as string)));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) =>
+    done(null, new URLSearchParams(body as string)),
+  );
 
   // Open311 routes need no key: the gateway's shared per-address limit for keyless routes
   // (RATE_LIMIT_KEYLESS_PER_ADDRESS) holds them, and a 429 comes in Open311's format below.
   // Reads are public: a browser dashboard on any origin may use them (errors included).
   app.addHook('onRequest', async (request, reply) => {
-    if (request.method === 'GET' || request.method === 'HEAD') reply.header('access-control-allow-origin', '*').header('access-control-expose-headers', 'retry-after');
+    if (request.method === 'GET' || request.method === 'HEAD')
+      reply.header('access-control-allow-origin', '*').header('access-control-expose-headers', 'retry-after');
   });
 
   app.setErrorHandler((error, request, reply) => {
@@ -43,17 +60,32 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
     const mapped = toCivicLoopError(error as Error);
     const retryAfter = retryAfterOf(mapped);
     if (retryAfter) reply.header('retry-after', retryAfter);
-    const status = mapped.status === 404 || mapped.status === 429 ? mapped.status : mapped.status === 401 || mapped.status === 403 ? 403 : mapped.status >= 500 ? mapped.status : 400;
+    const status =
+      mapped.status === 404 || mapped.status === 429
+        ? mapped.status
+        : mapped.status === 401 || mapped.status === 403
+          ? 403
+          : mapped.status >= 500
+            ? mapped.status
+            : 400;
     if (status >= 500) request.log.error({ err: error }, 'open311 request failed');
     return answer(reply.code(status), format, 'errors', [{ code: status, description: mapped.message }]);
   });
   app.setNotFoundHandler((request, reply) =>
-    answer(reply.code(404), formatAsked(request.url), 'errors', [{ code: 404, description: `No Open311 resource ${request.method} ${request.url.slice(0, 200)}; start at /open311/v2/discovery.xml.` }]),
+    answer(reply.code(404), formatAsked(request.url), 'errors', [
+      { code: 404, description: `No Open311 resource ${request.method} ${request.url.slice(0, 200)}; start at /open311/v2/discovery.xml.` },
+    ]),
   );
 
   const publicRoute = { config: { access: { kind: 'none' as const } }, schema: { hide: true } };
   // A form (the spec's way), or a JSON object from a lenient client: read alike.
-  const paramsOf = (request: FastifyRequest) => new Params(request.query, request.body instanceof URLSearchParams || (typeof request.body === 'object' && request.body !== null && !Array.isArray(request.body)) ? request.body : undefined);
+  const paramsOf = (request: FastifyRequest) =>
+    new Params(
+      request.query,
+      request.body instanceof URLSearchParams || (typeof request.body === 'object' && request.body !== null && !Array.isArray(request.body))
+        ? request.body
+        : undefined,
+    );
   const baseUrl = (request: FastifyRequest) => services.config.publicUrl ?? `${request.protocol}://${request.host}`;
 
   async function jurisdiction(params: Params): Promise<Tenant> {
@@ -67,7 +99,8 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
   /** Reads show only what the tenant chose to publish. */
   async function publishingJurisdiction(params: Params): Promise<Tenant> {
     const tenant = await jurisdiction(params);
-    if (!tenant.policy.publicReads) throw new Open311Error(403, `Jurisdiction ${tenant.code} does not publish its requests; ask it for access through its own channels.`);
+    if (!tenant.policy.publicReads)
+      throw new Open311Error(403, `Jurisdiction ${tenant.code} does not publish its requests; ask it for access through its own channels.`);
     return tenant;
   }
 
@@ -88,8 +121,13 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
     for (const question of category.questions ?? []) {
       const values = given.get(question.code);
       if (!values) continue;
-      if (question.datatype === 'multivaluelist') answers[question.code] = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
-      else if (new Set(values).size > 1) throw new Open311Error(400, `attribute[${question.code}] was given more than once with different values; it takes one.`);
+      if (question.datatype === 'multivaluelist')
+        answers[question.code] = values
+          .flatMap((v) => v.split(','))
+          .map((v) => v.trim())
+          .filter(Boolean);
+      else if (new Set(values).size > 1)
+        throw new Open311Error(400, `attribute[${question.code}] was given more than once with different values; it takes one.`);
       else answers[question.code] = values[0]!;
     }
     return Object.keys(answers).length > 0 ? answers : undefined;
@@ -102,7 +140,15 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
       changeset: '2026-11-22T00:00:00Z',
       contact: 'Your city service desk; see the CivicLoop tenant for details.',
       key_service: 'Ask the operator of this CivicLoop tenant for an api_key (its publishable key).',
-      endpoints: [{ specification: 'http://wiki.open311.org/GeoReport_v2', url: base, changeset: '2026-11-22T00:00:00Z', type: 'production', formats: [...OPEN311_MEDIA_TYPES] }],
+      endpoints: [
+        {
+          specification: 'http://wiki.open311.org/GeoReport_v2',
+          url: base,
+          changeset: '2026-11-22T00:00:00Z',
+          type: 'production',
+          formats: [...OPEN311_MEDIA_TYPES],
+        },
+      ],
     });
   });
 
@@ -110,7 +156,12 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
     const format = servedFormat(request.params.format);
     const tenant = await jurisdiction(paramsOf(request));
     const catalogue = (await services.categories.catalogue(tenant.id)).catalogue();
-    return answer(reply, format, 'services', catalogue.categories.map((c) => serviceOf(c)));
+    return answer(
+      reply,
+      format,
+      'services',
+      catalogue.categories.map((c) => serviceOf(c)),
+    );
   });
 
   app.get<{ Params: { code: string; format: string } }>('/services/:code.:format', publicRoute, async (request, reply) => {
@@ -145,7 +196,8 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
     // An empty lat or long is absent: a request is never stored at 0,0.
     const lat = params.number('lat', -90, 90);
     const lon = params.number('long', -180, 180);
-    if (lat === undefined || lon === undefined) throw new Open311Error(400, 'lat and long are required (WGS-84 degrees); address_string alone cannot be located here.');
+    if (lat === undefined || lon === undefined)
+      throw new Open311Error(400, 'lat and long are required (WGS-84 degrees); address_string alone cannot be located here.');
     // GeoReport v2 says WGS-84; a client on a Chinese map may say otherwise with crs (our extension).
     const crs = params.one('crs') ?? 'wgs84';
     if (!isCrsName(crs)) throw new Open311Error(400, `crs must be one of ${CRS_NAMES.join(', ')}.`);
@@ -172,7 +224,9 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
       },
       undefined,
     );
-    return answer(reply, format, 'service_requests', [{ service_request_id: ticket.number, service_notice: '', ...(accountId ? { account_id: accountId } : {}) }]);
+    return answer(reply, format, 'service_requests', [
+      { service_request_id: ticket.number, service_notice: '', ...(accountId ? { account_id: accountId } : {}) },
+    ]);
   });
 
   async function unitNames(tenantId: string): Promise<Map<string, string>> {
@@ -214,7 +268,18 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
     const out: Ticket[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < 20 && out.length < MAX_REQUESTS; page++) {
-      const result = await listTickets(services.tickets, reader(tenant), { createdFrom: start.toISOString(), createdTo: end.toISOString(), limit: 200, ...(codes?.length === 1 ? { category: codes[0]! } : {}), ...(cursor ? { cursor } : {}) }, services.now());
+      const result = await listTickets(
+        services.tickets,
+        reader(tenant),
+        {
+          createdFrom: start.toISOString(),
+          createdTo: end.toISOString(),
+          limit: 200,
+          ...(codes?.length === 1 ? { category: codes[0]! } : {}),
+          ...(cursor ? { cursor } : {}),
+        },
+        services.now(),
+      );
       out.push(...result.items.filter(wanted));
       if (!result.nextCursor) break;
       cursor = result.nextCursor;
@@ -232,8 +297,11 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
       if (!(error instanceof CivicLoopError && error.status === 404)) throw error;
     }
     // A private ticket is not there for a reader without credentials.
-    if (!ticket || !isPublished(ticket, tenant.policy, (await services.categories.catalogue(tenant.id)).find)) throw new Open311Error(404, `No request ${request.params.id.slice(0, 40)}.`);
-    return answer(reply, format, 'service_requests', [requestOf(ticket, tenant, ticket.unitId ? (await unitNames(tenant.id)).get(ticket.unitId) : undefined, baseUrl(request))]);
+    if (!ticket || !isPublished(ticket, tenant.policy, (await services.categories.catalogue(tenant.id)).find))
+      throw new Open311Error(404, `No request ${request.params.id.slice(0, 40)}.`);
+    return answer(reply, format, 'service_requests', [
+      requestOf(ticket, tenant, ticket.unitId ? (await unitNames(tenant.id)).get(ticket.unitId) : undefined, baseUrl(request)),
+    ]);
   });
 
   app.get<{ Params: { token: string; format: string } }>('/tokens/:token.:format', publicRoute, async (request) => {

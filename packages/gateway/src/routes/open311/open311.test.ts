@@ -7,8 +7,23 @@ import { open311Time } from './index.js';
 // The field lists of GeoReport v2 (wiki.open311.org/GeoReport_v2).
 const SERVICE_FIELDS = ['service_code', 'service_name', 'description', 'metadata', 'type', 'keywords', 'group'].sort();
 const REQUEST_FIELDS = [
-  'service_request_id', 'status', 'status_notes', 'service_name', 'service_code', 'description', 'agency_responsible', 'service_notice',
-  'requested_datetime', 'updated_datetime', 'expected_datetime', 'address', 'address_id', 'zipcode', 'lat', 'long', 'media_url',
+  'service_request_id',
+  'status',
+  'status_notes',
+  'service_name',
+  'service_code',
+  'description',
+  'agency_responsible',
+  'service_notice',
+  'requested_datetime',
+  'updated_datetime',
+  'expected_datetime',
+  'address',
+  'address_id',
+  'zipcode',
+  'lat',
+  'long',
+  'media_url',
 ].sort();
 const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/;
 
@@ -29,7 +44,11 @@ const get = async (path: string) => {
   return { status: response.status, body: (await response.json()) as any };
 };
 const post = async (fields: Record<string, string> | [string, string][]) => {
-  const response = await fetch(`${base}/requests.json`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
+  const response = await fetch(`${base}/requests.json`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields),
+  });
   return { status: response.status, body: (await response.json()) as any };
 };
 const expectError = (res: { status: number; body: any }, status: number) => {
@@ -53,9 +72,13 @@ const expectXmlError = (res: { status: number; root: string; body: unknown }, st
 };
 
 describe('Open311 GeoReport v2', () => {
-  it('discovery and services: bare arrays, string codes, the spec\'s fields', async () => {
+  it("discovery and services: bare arrays, string codes, the spec's fields", async () => {
     const discovery = await get('/discovery.json');
-    expect(discovery.body.endpoints[0]).toMatchObject({ specification: 'http://wiki.open311.org/GeoReport_v2', type: 'production', formats: ['text/xml', 'application/json'] });
+    expect(discovery.body.endpoints[0]).toMatchObject({
+      specification: 'http://wiki.open311.org/GeoReport_v2',
+      type: 'production',
+      formats: ['text/xml', 'application/json'],
+    });
     const services = await get(`/services.json?jurisdiction_id=${jurisdiction}`);
     expect(Array.isArray(services.body)).toBe(true);
     expect(services.body.length).toBeGreaterThan(40);
@@ -92,7 +115,17 @@ describe('Open311 GeoReport v2', () => {
     expect(Array.isArray(one.body)).toBe(true);
     const [request] = one.body;
     expect(Object.keys(request).sort()).toEqual(REQUEST_FIELDS);
-    expect(request).toMatchObject({ service_request_id: id, status: 'open', service_code: 'sanitation.bin_overflow', service_name: 'Overflowing bin', description: 'Bin overflowing', address: 'Bus stop, Tianhe Road', lat: 23.1291, long: 113.2644, media_url: 'https://photos.example.org/bin.jpg' });
+    expect(request).toMatchObject({
+      service_request_id: id,
+      status: 'open',
+      service_code: 'sanitation.bin_overflow',
+      service_name: 'Overflowing bin',
+      description: 'Bin overflowing',
+      address: 'Bus stop, Tianhe Road',
+      lat: 23.1291,
+      long: 113.2644,
+      media_url: 'https://photos.example.org/bin.jpg',
+    });
     expect(request.requested_datetime).toMatch(DATETIME);
     expect(request.requested_datetime.endsWith('+08:00')).toBe(true);
     // No reporter data in public reads.
@@ -111,7 +144,9 @@ describe('Open311 GeoReport v2', () => {
     const light = await server.tickets.create({ ...BIN_REPORT, category: 'municipal.street_light', location: { lat: 23.2, lon: 113.2 } });
     const all = (await get(`/requests.json?jurisdiction_id=${jurisdiction}`)).body as { service_request_id: string; service_code: string; status: string }[];
     expect(all[0]!.service_request_id).toBe(light.number);
-    expect((await get(`/requests.json?jurisdiction_id=${jurisdiction}&service_code=municipal.street_light`)).body.map((r: any) => r.service_request_id)).toEqual([light.number]);
+    expect(
+      (await get(`/requests.json?jurisdiction_id=${jurisdiction}&service_code=municipal.street_light`)).body.map((r: any) => r.service_request_id),
+    ).toEqual([light.number]);
     expect((await get(`/requests.json?jurisdiction_id=${jurisdiction}&status=closed`)).body.every((r: any) => r.status === 'closed')).toBe(true);
     expect((await get(`/requests.json?jurisdiction_id=${jurisdiction}&status=open`)).body.map((r: any) => r.service_request_id)).toContain(light.number);
     expect((await get(`/requests.json?jurisdiction_id=${jurisdiction}&end_date=2020-01-01T00:00:00Z`)).body).toEqual([]);
@@ -121,7 +156,14 @@ describe('Open311 GeoReport v2', () => {
   it('errors as the spec says: 403 bad api_key, 404 missing, 400 otherwise; nothing written', async () => {
     const other = await gw.createTenant('OTH');
     const before = await snapshotRedis(gw.redis.client);
-    const form = { jurisdiction_id: jurisdiction, api_key: gw.tenant.publishableKey, service_code: 'sanitation.bin_overflow', lat: '23.1', long: '113.3', description: 'x' };
+    const form = {
+      jurisdiction_id: jurisdiction,
+      api_key: gw.tenant.publishableKey,
+      service_code: 'sanitation.bin_overflow',
+      lat: '23.1',
+      long: '113.3',
+      description: 'x',
+    };
     expectError(await post({ ...form, api_key: 'cl_pk_wrong.key' }), 403);
     expectError(await post({ ...form, api_key: '' }), 403);
     expectError(await post({ ...form, api_key: other.publishableKey }), 403);
@@ -139,7 +181,7 @@ describe('Open311 GeoReport v2', () => {
     expect(await snapshotRedis(gw.redis.client)).toEqual(before);
   });
 
-  it('writes times in the jurisdiction\'s zone with an offset and no fractions', () => {
+  it("writes times in the jurisdiction's zone with an offset and no fractions", () => {
     expect(open311Time('2026-11-22T01:02:03.456Z', 'Asia/Shanghai')).toBe('2026-11-22T09:02:03+08:00');
     expect(open311Time('2026-07-01T12:00:00.000Z', 'America/New_York')).toBe('2026-07-01T08:00:00-04:00');
     expect(open311Time('2026-01-15T12:00:00.000Z', 'UTC')).toBe('2026-01-15T12:00:00+00:00');
@@ -148,7 +190,14 @@ describe('Open311 GeoReport v2', () => {
 });
 
 describe('Open311 input as clients send it', () => {
-  const form = () => ({ jurisdiction_id: jurisdiction, api_key: gw.tenant.publishableKey, service_code: 'sanitation.bin_overflow', lat: '23.13', long: '113.33', description: 'Input case' });
+  const form = () => ({
+    jurisdiction_id: jurisdiction,
+    api_key: gw.tenant.publishableKey,
+    service_code: 'sanitation.bin_overflow',
+    lat: '23.13',
+    long: '113.33',
+    description: 'Input case',
+  });
 
   it('treats empty parameters as absent, and never stores a request at 0,0', async () => {
     const before = await snapshotRedis(gw.redis.client);
@@ -171,7 +220,9 @@ describe('Open311 input as clients send it', () => {
     const light = await post({ ...form(), service_code: 'municipal.street_light' });
     const bin = await post(form());
     const ids = [light.body[0].service_request_id, bin.body[0].service_request_id];
-    const both = await get(`/requests.json?jurisdiction_id=${jurisdiction}&service_code=municipal.street_light&service_code=sanitation.bin_overflow&status=Open,%20CLOSED`);
+    const both = await get(
+      `/requests.json?jurisdiction_id=${jurisdiction}&service_code=municipal.street_light&service_code=sanitation.bin_overflow&status=Open,%20CLOSED`,
+    );
     expect(both.status).toBe(200);
     expect(both.body.map((r: any) => r.service_request_id)).toEqual(expect.arrayContaining(ids));
     expect(new Set(both.body.map((r: any) => r.service_code))).toEqual(new Set(['municipal.street_light', 'sanitation.bin_overflow']));
@@ -202,10 +253,15 @@ describe('Open311 input as clients send it', () => {
   });
 
   it('answers media_url absolute, served without credentials for a published ticket', async () => {
-    const photo = await (await import('sharp')).default({ create: { width: 32, height: 32, channels: 3, background: '#123456' } }).jpeg().toBuffer();
+    const photo = await (await import('sharp'))
+      .default({ create: { width: 32, height: 32, channels: 3, background: '#123456' } })
+      .jpeg()
+      .toBuffer();
     const body = new FormData();
     body.append('file', new Blob([new Uint8Array(photo)], { type: 'image/jpeg' }), 'p.jpg');
-    const uploaded = (await (await fetch(`${gw.url}/v1/media`, { method: 'POST', headers: { authorization: `Bearer ${gw.tenant.secretKey}` }, body })).json()) as { ref: string };
+    const uploaded = (await (
+      await fetch(`${gw.url}/v1/media`, { method: 'POST', headers: { authorization: `Bearer ${gw.tenant.secretKey}` }, body })
+    ).json()) as { ref: string };
     const ticket = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, photos: [{ ref: uploaded.ref }] } });
     const [shown] = (await get(`/requests/${ticket.body.number}.json?jurisdiction_id=${jurisdiction}`)).body;
     expect(shown.media_url).toBe(`${gw.url}/v1/media/${uploaded.ref.slice('media:'.length)}`);
@@ -216,13 +272,18 @@ describe('Open311 input as clients send it', () => {
 });
 
 describe('what Open311 shows without credentials', () => {
-  it('shows nothing of a tenant that does not publish, and never a private ticket\'s text, place or photos', async () => {
+  it("shows nothing of a tenant that does not publish, and never a private ticket's text, place or photos", async () => {
     const closed = await gw.createTenant('PRIV');
     expectError(await get(`/requests.json?jurisdiction_id=${closed.code}`), 403);
     expect((await get(`/services.json?jurisdiction_id=${closed.code}`)).status).toBe(200);
 
     const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
-    const personal = await server.tickets.create({ ...BIN_REPORT, category: 'other.personal', description: 'My neighbour at flat 1201', location: { lat: 23.141, lon: 113.341, address: 'Flat 1201, Block 3' } });
+    const personal = await server.tickets.create({
+      ...BIN_REPORT,
+      category: 'other.personal',
+      description: 'My neighbour at flat 1201',
+      location: { lat: 23.141, lon: 113.341, address: 'Flat 1201, Block 3' },
+    });
     const noisy = await server.tickets.create({ ...BIN_REPORT, category: 'order.noise', description: 'Loud bar' });
     const all = JSON.stringify((await get(`/requests.json?jurisdiction_id=${jurisdiction}`)).body);
     expect(all).not.toContain(personal.number);
@@ -238,7 +299,7 @@ describe('what Open311 shows without credentials', () => {
 });
 
 describe('Open311 rate limit', () => {
-  it('limits each client address, answering 429 in the spec\'s error format', async () => {
+  it("limits each client address, answering 429 in the spec's error format", async () => {
     const limited = await startTestGateway({ rateLimitKeylessPerAddress: 3 });
     try {
       const statuses: number[] = [];
@@ -257,7 +318,14 @@ describe('Open311 from a lenient client', () => {
     const response = await fetch(`${base}/requests.json`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jurisdiction_id: jurisdiction, api_key: gw.tenant.publishableKey, service_code: 'sanitation.bin_overflow', lat: '23.13', long: '113.33', description: 'Sent as JSON' }),
+      body: JSON.stringify({
+        jurisdiction_id: jurisdiction,
+        api_key: gw.tenant.publishableKey,
+        service_code: 'sanitation.bin_overflow',
+        lat: '23.13',
+        long: '113.33',
+        description: 'Sent as JSON',
+      }),
     });
     expect(response.status).toBe(200);
     expect(((await response.json()) as { service_request_id: string }[])[0]!.service_request_id).toMatch(/-\d{4}$/);
@@ -268,14 +336,40 @@ describe('Open311 in XML, the format the spec requires', () => {
   // The order of the spec's own examples (wiki.open311.org/GeoReport_v2).
   const SPEC_SERVICE_ORDER = ['service_code', 'service_name', 'description', 'metadata', 'type', 'keywords', 'group'];
   const SPEC_REQUEST_ORDER = [
-    'service_request_id', 'status', 'status_notes', 'service_name', 'service_code', 'description', 'agency_responsible', 'service_notice',
-    'requested_datetime', 'updated_datetime', 'expected_datetime', 'address', 'address_id', 'zipcode', 'lat', 'long', 'media_url',
+    'service_request_id',
+    'status',
+    'status_notes',
+    'service_name',
+    'service_code',
+    'description',
+    'agency_responsible',
+    'service_notice',
+    'requested_datetime',
+    'updated_datetime',
+    'expected_datetime',
+    'address',
+    'address_id',
+    'zipcode',
+    'lat',
+    'long',
+    'media_url',
   ];
   const postXml = (fields: Record<string, string>) =>
-    getXml('/requests.xml', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body: new URLSearchParams(fields) });
-  const form = () => ({ jurisdiction_id: jurisdiction, api_key: gw.tenant.publishableKey, service_code: 'sanitation.bin_overflow', lat: '23.1291', long: '113.2644', description: 'Sent for XML' });
+    getXml('/requests.xml', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+      body: new URLSearchParams(fields),
+    });
+  const form = () => ({
+    jurisdiction_id: jurisdiction,
+    api_key: gw.tenant.publishableKey,
+    service_code: 'sanitation.bin_overflow',
+    lat: '23.1291',
+    long: '113.2644',
+    description: 'Sent for XML',
+  });
 
-  it('answers every call in XML with the spec\'s elements and the same content as its JSON', async () => {
+  it("answers every call in XML with the spec's elements and the same content as its JSON", async () => {
     const created = await postXml({ ...form(), account_id: 'acc-xml', address_string: 'Tianhe Road' });
     expect(created.status, created.text).toBe(200);
     expect(created.root).toBe('service_requests');
@@ -305,7 +399,15 @@ describe('Open311 in XML, the format the spec requires', () => {
     for (const service of services) expect(Object.keys(service)).toEqual(SPEC_SERVICE_ORDER);
     const [request] = (await getXml(`/requests/${id}.xml?jurisdiction_id=${jurisdiction}`)).body as Record<string, string>[];
     expect(Object.keys(request!)).toEqual(SPEC_REQUEST_ORDER);
-    expect(request).toMatchObject({ service_request_id: id, status: 'open', lat: '23.1291', long: '113.2644', address: 'Tianhe Road', address_id: '', zipcode: '' });
+    expect(request).toMatchObject({
+      service_request_id: id,
+      status: 'open',
+      lat: '23.1291',
+      long: '113.2644',
+      address: 'Tianhe Road',
+      address_id: '',
+      zipcode: '',
+    });
   });
 
   it('sends errors in the format the URL asks for, XML when it names none; a refusal writes nothing', async () => {
@@ -351,7 +453,11 @@ describe('Open311 in XML, the format the spec requires', () => {
     expect(refused.status).toBe(403);
     expect(refused.headers.get('access-control-allow-origin')).toBe('*');
     // Posting a request is not a public read.
-    const posted = await fetch(`${base}/requests.xml`, { method: 'POST', headers: { ...origin.headers, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form()) });
+    const posted = await fetch(`${base}/requests.xml`, {
+      method: 'POST',
+      headers: { ...origin.headers, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form()),
+    });
     expect(posted.status).toBe(200);
     expect(posted.headers.get('access-control-allow-origin')).toBeNull();
   });

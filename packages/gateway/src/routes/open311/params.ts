@@ -22,7 +22,11 @@ export class Params {
     for (const source of sources) {
       if (!source || typeof source !== 'object') continue;
       const entries: [string, string][] =
-        source instanceof URLSearchParams ? [...source.entries()] : Object.entries(source as Raw).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x): [string, string] => [k, String(x)]) : v === undefined ? [] : [[k, String(v)]]));
+        source instanceof URLSearchParams
+          ? [...source.entries()]
+          : Object.entries(source as Raw).flatMap(([k, v]) =>
+              Array.isArray(v) ? v.map((x): [string, string] => [k, String(x)]) : v === undefined ? [] : [[k, String(v)]],
+            );
       const fromThis = new Map<string, string[]>();
       for (const [key, value] of entries) {
         // Empty values count as absent.
@@ -43,7 +47,11 @@ export class Params {
 
   /** A parameter that may repeat and may hold comma-separated values (service_code, status...). */
   many(name: string): string[] | undefined {
-    const list = this.values.get(name)?.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+    const list = this.values
+      .get(name)
+      ?.flatMap((v) => v.split(','))
+      .map((v) => v.trim())
+      .filter(Boolean);
     return list && list.length > 0 ? [...new Set(list)] : undefined;
   }
 

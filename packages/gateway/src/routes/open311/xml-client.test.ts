@@ -23,7 +23,9 @@ afterAll(async () => gw?.close());
 
 describe('Open311 with a client that speaks only XML (Perl, LWP and XML::Simple, as FixMyStreet reads it)', () => {
   it('lists services, posts a request with its attributes, reads it back and reads the errors', async () => {
-    const { stdout } = await run('perl', [CLIENT, `${gw.url}/open311/v2`, gw.tenant.code, gw.tenant.publishableKey, 'sanitation.bin_overflow'], { timeout: 60_000 });
+    const { stdout } = await run('perl', [CLIENT, `${gw.url}/open311/v2`, gw.tenant.code, gw.tenant.publishableKey, 'sanitation.bin_overflow'], {
+      timeout: 60_000,
+    });
     const read = JSON.parse(stdout) as Record<string, Read>;
     for (const [call, answer] of Object.entries(read)) {
       expect(answer.parse_error, call).toBeNull();

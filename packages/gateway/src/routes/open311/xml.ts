@@ -35,7 +35,10 @@ function element(name: string, value: unknown): string {
     if (!item) throw new Error(`Open311 XML: no item element for the list ${name}`);
     return `<${name}>${value.map((v) => element(item, v)).join('')}</${name}>`;
   }
-  if (typeof value === 'object') return `<${name}>${Object.entries(value).map(([k, v]) => element(k, v)).join('')}</${name}>`;
+  if (typeof value === 'object')
+    return `<${name}>${Object.entries(value)
+      .map(([k, v]) => element(k, v))
+      .join('')}</${name}>`;
   return `<${name}>${text(String(value))}</${name}>`;
 }
 

@@ -28,7 +28,11 @@ export class DeviceOutbox {
   async push(tenantId: string, device: Pick<Device, 'id' | 'protocol'>, command: BadgeCommand): Promise<OutboxEntry> {
     const entry: OutboxEntry = { id: randomUUID(), command };
     const key = this.key(tenantId, device);
-    await this.redis.multi().lpush(key, JSON.stringify(entry)).ltrim(key, 0, OUTBOX_KEEP - 1).exec();
+    await this.redis
+      .multi()
+      .lpush(key, JSON.stringify(entry))
+      .ltrim(key, 0, OUTBOX_KEEP - 1)
+      .exec();
     return entry;
   }
 

@@ -41,7 +41,9 @@ export class ExternalCommandSender {
 
   /** Sends what waits in the device's outbox. */
   deliver(tenantId: string, device: Device): void {
-    this.send(tenantId, device).catch((error: unknown) => this.log.warn({ err: error, device: device.id }, 'could not send waiting commands through the MQTT broker'));
+    this.send(tenantId, device).catch((error: unknown) =>
+      this.log.warn({ err: error, device: device.id }, 'could not send waiting commands through the MQTT broker'),
+    );
   }
 
   async send(tenantId: string, device: Device): Promise<void> {

@@ -22,7 +22,15 @@ beforeAll(async () => {
   broker = await startTestMosquitto();
   redis = await startTestRedis();
   survivor = await startTestGateway(
-    { mqttBrokerUrl: broker.url, mqttBrokerUsername: broker.admin.username, mqttBrokerPassword: broker.admin.password, mqttBrokerClientId: 'crash-survivor', mqttBrokerSubscribers: 1, mqttBrokerDynsec: true, jt808Port: false },
+    {
+      mqttBrokerUrl: broker.url,
+      mqttBrokerUsername: broker.admin.username,
+      mqttBrokerPassword: broker.admin.password,
+      mqttBrokerClientId: 'crash-survivor',
+      mqttBrokerSubscribers: 1,
+      mqttBrokerDynsec: true,
+      jt808Port: false,
+    },
     { telemetry: true, redis },
   );
 }, 30_000);
@@ -64,7 +72,11 @@ describe('a gateway that goes away while it consumes from the external broker', 
     let killed: Promise<void> | undefined;
     for (let i = 0; i < TOTAL; i += 20) {
       await Promise.all(
-        Array.from({ length: Math.min(20, TOTAL - i) }, (_, j) => device!.publishAsync(topic, JSON.stringify({ ts: start + (i + j) * 100, lat: 23.1291 + (i + j) * 1e-6, lon: 113.2644 }), { qos: 1 }).then(() => acknowledged++)),
+        Array.from({ length: Math.min(20, TOTAL - i) }, (_, j) =>
+          device!
+            .publishAsync(topic, JSON.stringify({ ts: start + (i + j) * 100, lat: 23.1291 + (i + j) * 1e-6, lon: 113.2644 }), { qos: 1 })
+            .then(() => acknowledged++),
+        ),
       );
       if (!killed && acknowledged >= TOTAL / 3) {
         const proc = victim;
@@ -95,18 +107,38 @@ describe('a gateway that goes away while it consumes from the external broker', 
 
   it('hands over when it stops instead: it leaves the group, and the others store everything without it coming back', { timeout: 60_000 }, async () => {
     const leaver = await startTestGateway(
-      { mqttBrokerUrl: broker.url, mqttBrokerUsername: broker.admin.username, mqttBrokerPassword: broker.admin.password, mqttBrokerClientId: 'leaver', mqttBrokerSubscribers: 1, mqttBrokerDynsec: true, jt808Port: false },
+      {
+        mqttBrokerUrl: broker.url,
+        mqttBrokerUsername: broker.admin.username,
+        mqttBrokerPassword: broker.admin.password,
+        mqttBrokerClientId: 'leaver',
+        mqttBrokerSubscribers: 1,
+        mqttBrokerDynsec: true,
+        jt808Port: false,
+      },
       { telemetry: true, redis },
     );
-    const registered = await api(survivor.url, 'POST', '/v1/devices', { auth: survivor.tenant.secretKey, body: { kind: 'vehicle', name: 'Truck during a rolling restart' } });
+    const registered = await api(survivor.url, 'POST', '/v1/devices', {
+      auth: survivor.tenant.secretKey,
+      body: { kind: 'vehicle', name: 'Truck during a rolling restart' },
+    });
     const { device: truck, credential } = registered.body as { device: { id: string }; credential: { username: string; password: string } };
     const track = tenantKeys(survivor.tenant.id).track(truck.id);
-    const publisher = await mqtt.connectAsync(broker.url, { protocolVersion: 5, username: credential.username, password: credential.password, reconnectPeriod: 0 });
+    const publisher = await mqtt.connectAsync(broker.url, {
+      protocolVersion: 5,
+      username: credential.username,
+      password: credential.password,
+      reconnectPeriod: 0,
+    });
     const topic = nativeTopic(survivor.tenant.id, 'vehicle', truck.id, 'position');
     const start = Date.now() - 600_000;
     let stopped: Promise<void> | undefined;
     for (let i = 0; i < TOTAL; i += 20) {
-      await Promise.all(Array.from({ length: 20 }, (_, j) => publisher.publishAsync(topic, JSON.stringify({ ts: start + (i + j) * 100, lat: 23.13 + (i + j) * 1e-6, lon: 113.26 }), { qos: 1 })));
+      await Promise.all(
+        Array.from({ length: 20 }, (_, j) =>
+          publisher.publishAsync(topic, JSON.stringify({ ts: start + (i + j) * 100, lat: 23.13 + (i + j) * 1e-6, lon: 113.26 }), { qos: 1 }),
+        ),
+      );
       if (!stopped && i >= TOTAL / 3) stopped = leaver.close();
     }
     await stopped;

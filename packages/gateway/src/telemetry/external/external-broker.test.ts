@@ -52,7 +52,11 @@ async function register(body: Record<string, unknown>): Promise<Registered> {
  * A device's MQTT 5 connection to mosquitto (MQTT 5, so that refusals come with reason codes).
  * `onMessage` listens from the start: a persistent session's queued messages come right after CONNACK.
  */
-function connectDevice(credential: { username: string; password: string }, extra: IClientOptions = {}, onMessage?: (topic: string, payload: Buffer) => void): Promise<MqttClient> {
+function connectDevice(
+  credential: { username: string; password: string },
+  extra: IClientOptions = {},
+  onMessage?: (topic: string, payload: Buffer) => void,
+): Promise<MqttClient> {
   const client = mqtt.connect(broker.url, { protocolVersion: 5, username: credential.username, password: credential.password, reconnectPeriod: 0, ...extra });
   clients.push(client);
   if (onMessage) client.on('message', onMessage);
@@ -90,9 +94,13 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
     await expect.poll(() => trackLength(device.id)).toBe(1);
 
     // Another device's topics, and its own command topic: refused by mosquitto (135, not authorized).
-    await expect(truck.publishAsync(nativeTopic(first.tenant.id, 'vehicle', victim.device.id, 'position'), position(Date.now()), { qos: 1 })).rejects.toMatchObject({ code: 135 });
+    await expect(
+      truck.publishAsync(nativeTopic(first.tenant.id, 'vehicle', victim.device.id, 'position'), position(Date.now()), { qos: 1 }),
+    ).rejects.toMatchObject({ code: 135 });
     await expect(truck.publishAsync(nativeTopic(first.tenant.id, 'vehicle', device.id, 'cmd'), '{}', { qos: 1 })).rejects.toMatchObject({ code: 135 });
-    const granted = await truck.subscribeAsync(nativeTopic(first.tenant.id, 'vehicle', victim.device.id, 'cmd'), { qos: 1 }).catch((error: { packet?: { granted?: number[] } }) => error.packet?.granted);
+    const granted = await truck
+      .subscribeAsync(nativeTopic(first.tenant.id, 'vehicle', victim.device.id, 'cmd'), { qos: 1 })
+      .catch((error: { packet?: { granted?: number[] } }) => error.packet?.granted);
     expect(granted).toEqual([135]);
     // A second good message is stored: the refused ones never reached a gateway.
     await truck.publishAsync(nativeTopic(first.tenant.id, 'vehicle', device.id, 'position'), position(Date.now() + 1), { qos: 1 });
@@ -140,7 +148,10 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
     const onMessage = (_topic: string, payload: Buffer) => received.push(JSON.parse(payload.toString()) as { number: string; commandId: string });
     const dispatch = async (gateway: TestGateway) => {
       const ticket = await api(gateway.url, 'POST', '/v1/tickets', { auth: first.tenant.secretKey, body: BIN_REPORT });
-      const dispatched = await api(gateway.url, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, { auth: first.tenant.secretKey, body: { unitId: 'sanitation', assigneeId: 'w-1' } });
+      const dispatched = await api(gateway.url, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, {
+        auth: first.tenant.secretKey,
+        body: { unitId: 'sanitation', assigneeId: 'w-1' },
+      });
       expect(dispatched.status, JSON.stringify(dispatched.body)).toBe(200);
       return ticket.body.number as string;
     };
@@ -179,7 +190,11 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
   it('publishes each command once when two gateways send the same outbox at once', async () => {
     const { device, credential } = await register({ kind: 'badge', name: 'Badge 20' });
     const received: string[] = [];
-    const badge = await connectDevice(credential, { clientId: `badge-${device.id}`, clean: false, properties: { sessionExpiryInterval: 600 } }, (_topic, payload) => received.push((JSON.parse(payload.toString()) as { commandId: string }).commandId));
+    const badge = await connectDevice(
+      credential,
+      { clientId: `badge-${device.id}`, clean: false, properties: { sessionExpiryInterval: 600 } },
+      (_topic, payload) => received.push((JSON.parse(payload.toString()) as { commandId: string }).commandId),
+    );
     await badge.subscribeAsync(nativeTopic(first.tenant.id, 'badge', device.id, 'cmd'), { qos: 1 });
     const record = (await first.services.devices.get(first.tenant.id, device.id))!;
     // Each gateway pushes one command and at once publishes what waits: both see both entries.
@@ -210,7 +225,8 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
 
   it('answers CL_ERR_BROKER_UNAVAILABLE and leaves the device as it was when the broker does not take the change', async () => {
     const { device, credential } = await register({ kind: 'badge', name: 'Badge 12' });
-    const listed = async () => ((await api(first.url, 'GET', '/v1/devices', { auth: first.tenant.secretKey })).body as { items: { id: string }[] }).items.map((d) => d.id).sort();
+    const listed = async () =>
+      ((await api(first.url, 'GET', '/v1/devices', { auth: first.tenant.secretKey })).body as { items: { id: string }[] }).items.map((d) => d.id).sort();
     const devicesBefore = await listed();
     const credentialsBefore = await first.redis.client.hgetall(tenantKeys(first.tenant.id).deviceCredentials);
     broker.pause();
@@ -247,7 +263,14 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
     broker.dynsec('createClient', 'lax', '-p', 'lax-password');
     broker.dynsec('addClientRole', 'lax', 'lax');
     const { device } = await register({ kind: 'vehicle', name: 'Truck 4' });
-    const unattributed = () => [first, second].reduce((sum, g) => ({ notNative: sum.notNative + g.telemetry!.counters.externalUnattributed.notNative, unknownDevice: sum.unknownDevice + g.telemetry!.counters.externalUnattributed.unknownDevice }), { notNative: 0, unknownDevice: 0 });
+    const unattributed = () =>
+      [first, second].reduce(
+        (sum, g) => ({
+          notNative: sum.notNative + g.telemetry!.counters.externalUnattributed.notNative,
+          unknownDevice: sum.unknownDevice + g.telemetry!.counters.externalUnattributed.unknownDevice,
+        }),
+        { notNative: 0, unknownDevice: 0 },
+      );
     const denied = () => first.telemetry!.counters.of(first.tenant.id).deniedPublishes + second.telemetry!.counters.of(first.tenant.id).deniedPublishes;
     const before = { ...unattributed(), denied: denied() };
     const lax = await connectDevice({ username: 'lax', password: 'lax-password' });
@@ -255,7 +278,9 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
     await lax.publishAsync(`civicloop/${first.tenant.id}/things/${device.id}/position`, now, { qos: 1 }); // not a native topic
     await lax.publishAsync(nativeTopic(first.tenant.id, 'vehicle', 'no-such-device', 'position'), now, { qos: 1 });
     await lax.publishAsync(nativeTopic(first.tenant.id, 'badge', device.id, 'position'), now, { qos: 1 }); // a vehicle named as a badge
-    await expect.poll(() => ({ ...unattributed(), denied: denied() })).toEqual({ notNative: before.notNative + 1, unknownDevice: before.unknownDevice + 1, denied: before.denied + 1 });
+    await expect
+      .poll(() => ({ ...unattributed(), denied: denied() }))
+      .toEqual({ notNative: before.notNative + 1, unknownDevice: before.unknownDevice + 1, denied: before.denied + 1 });
     expect(await trackLength(device.id)).toBe(0);
     expect(await trackLength('no-such-device')).toBe(0);
   });
@@ -264,12 +289,18 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
     // HTTP listens before telemetry starts, and goes on for a moment after it stops.
     const unattached = await startTestGateway(externalMode('gw-unattached'), { redis: first.redis });
     try {
-      const refused = await api(unattached.url, 'POST', '/v1/devices', { auth: unattached.tenant.secretKey, body: { kind: 'badge', name: 'Too early', id: 'too-early' } });
+      const refused = await api(unattached.url, 'POST', '/v1/devices', {
+        auth: unattached.tenant.secretKey,
+        body: { kind: 'badge', name: 'Too early', id: 'too-early' },
+      });
       expect(refused.status).toBe(503);
       expect(refused.body.error.code).toBe('CL_ERR_BROKER_UNAVAILABLE');
       expect(await unattached.services.devices.get(unattached.tenant.id, 'too-early')).toBeUndefined();
       // A JT/T 808 terminal has no broker account: it registers as always.
-      const terminal = await api(unattached.url, 'POST', '/v1/devices', { auth: unattached.tenant.secretKey, body: { kind: 'vehicle', name: 'Truck', protocol: 'jt808', terminalId: '13900009999' } });
+      const terminal = await api(unattached.url, 'POST', '/v1/devices', {
+        auth: unattached.tenant.secretKey,
+        body: { kind: 'vehicle', name: 'Truck', protocol: 'jt808', terminalId: '13900009999' },
+      });
       expect(terminal.status).toBe(201);
     } finally {
       await unattached.close();
@@ -281,12 +312,29 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
     expect(() => loadConfig({ MQTT_BROKER_DYNSEC: 'true' })).toThrow(/MQTT_BROKER_URL is not set/);
     expect(() => loadConfig({ MQTT_BROKER_SHARE_GROUP: 'a/b' })).toThrow(/MQTT_BROKER_SHARE_GROUP/);
     expect(() => loadConfig({ MQTT_BROKER_CLIENT_ID: 'gw#1' })).toThrow(/MQTT_BROKER_CLIENT_ID/);
-    const base = { REDIS_URL: first.redis.url, PORT: '0', JT808_PORT: 'false', LOG_LEVEL: 'silent', MQTT_BROKER_URL: broker.url, MQTT_BROKER_CLIENT_ID: 'gw-misconfigured', CIVICLOOP_MASTER_KEY: 'test-master-key' };
+    const base = {
+      REDIS_URL: first.redis.url,
+      PORT: '0',
+      JT808_PORT: 'false',
+      LOG_LEVEL: 'silent',
+      MQTT_BROKER_URL: broker.url,
+      MQTT_BROKER_CLIENT_ID: 'gw-misconfigured',
+      CIVICLOOP_MASTER_KEY: 'test-master-key',
+    };
     const quiet = { log: () => undefined, logger: false };
-    await expect(startGateway({ config: loadConfig({ ...base, MQTT_BROKER_USERNAME: broker.admin.username, MQTT_BROKER_PASSWORD: 'wrong' }), ...quiet })).rejects.toMatchObject({ code: 'CL_ERR_CONFIG', message: expect.stringContaining('MQTT_BROKER_PASSWORD') });
+    await expect(
+      startGateway({ config: loadConfig({ ...base, MQTT_BROKER_USERNAME: broker.admin.username, MQTT_BROKER_PASSWORD: 'wrong' }), ...quiet }),
+    ).rejects.toMatchObject({ code: 'CL_ERR_CONFIG', message: expect.stringContaining('MQTT_BROKER_PASSWORD') });
     // An account that may not subscribe to the devices' topics (no role at all).
     broker.dynsec('createClient', 'plain', '-p', 'plain-password');
-    await expect(startGateway({ config: loadConfig({ ...base, MQTT_BROKER_USERNAME: 'plain', MQTT_BROKER_PASSWORD: 'plain-password' }), ...quiet })).rejects.toMatchObject({ code: 'CL_ERR_CONFIG', message: expect.stringContaining('refused the subscription') });
-    await expect(startGateway({ config: loadConfig({ ...base, MQTT_BROKER_USERNAME: 'plain', MQTT_BROKER_PASSWORD: 'plain-password', MQTT_BROKER_DYNSEC: 'true' }), ...quiet })).rejects.toMatchObject({ code: 'CL_ERR_CONFIG', message: expect.stringContaining('dynamic security admin') });
+    await expect(
+      startGateway({ config: loadConfig({ ...base, MQTT_BROKER_USERNAME: 'plain', MQTT_BROKER_PASSWORD: 'plain-password' }), ...quiet }),
+    ).rejects.toMatchObject({ code: 'CL_ERR_CONFIG', message: expect.stringContaining('refused the subscription') });
+    await expect(
+      startGateway({
+        config: loadConfig({ ...base, MQTT_BROKER_USERNAME: 'plain', MQTT_BROKER_PASSWORD: 'plain-password', MQTT_BROKER_DYNSEC: 'true' }),
+        ...quiet,
+      }),
+    ).rejects.toMatchObject({ code: 'CL_ERR_CONFIG', message: expect.stringContaining('dynamic security admin') });
   });
 });

@@ -64,7 +64,10 @@ export class MosquittoDeviceAccounts implements DeviceAccounts {
   }
 
   async setSecret(tenantId: string, device: Device, secret: string): Promise<void> {
-    const [response] = await this.dynsec.runAll([{ command: 'setClientPassword', username: this.username(tenantId, device.id), password: secret }], isError('Client not found'));
+    const [response] = await this.dynsec.runAll(
+      [{ command: 'setClientPassword', username: this.username(tenantId, device.id), password: secret }],
+      isError('Client not found'),
+    );
     // A device registered before the gateway managed the broker has no account yet: rotating gives it one.
     if (response?.error) await this.create(tenantId, device, secret);
     else if (device.disabled) await this.dynsec.runAll([{ command: 'disableClient', username: this.username(tenantId, device.id) }]);
@@ -72,7 +75,10 @@ export class MosquittoDeviceAccounts implements DeviceAccounts {
 
   async setDisabled(tenantId: string, device: Device, disabled: boolean): Promise<void> {
     // No account (registered before the gateway managed the broker): nothing to disable; enabling waits for a rotation.
-    await this.dynsec.runAll([{ command: disabled ? 'disableClient' : 'enableClient', username: this.username(tenantId, device.id) }], isError('Client not found'));
+    await this.dynsec.runAll(
+      [{ command: disabled ? 'disableClient' : 'enableClient', username: this.username(tenantId, device.id) }],
+      isError('Client not found'),
+    );
   }
 
   /**
@@ -86,11 +92,18 @@ export class MosquittoDeviceAccounts implements DeviceAccounts {
       { acltype: 'subscribePattern', topic: 'civicloop/#', allow: true },
       { acltype: 'publishClientReceive', topic: 'civicloop/#', allow: true },
     ];
-    const [created] = await dynsec.runAll([{ command: 'createRole', rolename: GATEWAY_ROLE, textname: 'CivicLoop gateways', acls }], isError('Role already exists'));
+    const [created] = await dynsec.runAll(
+      [{ command: 'createRole', rolename: GATEWAY_ROLE, textname: 'CivicLoop gateways', acls }],
+      isError('Role already exists'),
+    );
     if (created?.error) await dynsec.runAll([{ command: 'modifyRole', rolename: GATEWAY_ROLE, acls }]);
     if (await hasRole(dynsec, username)) return;
     await dynsec.runOnOwnAccount([{ command: 'addClientRole', username, rolename: GATEWAY_ROLE }]);
-    if (!(await hasRole(dynsec, username))) throw new CivicLoopError('CL_ERR_CONFIG', `mosquitto did not give MQTT_BROKER_USERNAME=${username} the role ${GATEWAY_ROLE}; give it by hand (mosquitto_ctrl dynsec addClientRole ${username} ${GATEWAY_ROLE}).`);
+    if (!(await hasRole(dynsec, username)))
+      throw new CivicLoopError(
+        'CL_ERR_CONFIG',
+        `mosquitto did not give MQTT_BROKER_USERNAME=${username} the role ${GATEWAY_ROLE}; give it by hand (mosquitto_ctrl dynsec addClientRole ${username} ${GATEWAY_ROLE}).`,
+      );
   }
 }
 

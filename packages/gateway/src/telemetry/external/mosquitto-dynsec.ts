@@ -47,13 +47,19 @@ export class DynsecClient {
 
   /** Subscribes to the plugin's answers on `client`; refused unless the account is a dynamic security admin. */
   static async attach(client: MqttClient, timeoutMs = 5000): Promise<DynsecClient> {
-    await subscribeOrExplain(client, [DYNSEC_RESPONSE_TOPIC], () => `The MQTT broker refused MQTT_BROKER_USERNAME a subscription to ${DYNSEC_RESPONSE_TOPIC}: with MQTT_BROKER_DYNSEC=true that account must have the dynamic security admin role.`);
+    await subscribeOrExplain(
+      client,
+      [DYNSEC_RESPONSE_TOPIC],
+      () =>
+        `The MQTT broker refused MQTT_BROKER_USERNAME a subscription to ${DYNSEC_RESPONSE_TOPIC}: with MQTT_BROKER_DYNSEC=true that account must have the dynamic security admin role.`,
+    );
     return new DynsecClient(client, timeoutMs);
   }
 
   /** Runs the commands in one request, in order, and returns the plugin's answer to each. */
   run(commands: DynsecCommand[]): Promise<DynsecResponse[]> {
-    if (!this.client.connected) return Promise.reject(new CivicLoopError('CL_ERR_BROKER_UNAVAILABLE', 'The gateway is not connected to the MQTT broker (MQTT_BROKER_URL) right now.'));
+    if (!this.client.connected)
+      return Promise.reject(new CivicLoopError('CL_ERR_BROKER_UNAVAILABLE', 'The gateway is not connected to the MQTT broker (MQTT_BROKER_URL) right now.'));
     const id = randomUUID();
     const tagged = commands.map((command, index) => ({ ...command, correlationData: `${id}:${index}` }));
     return new Promise<DynsecResponse[]>((resolve, reject) => {

@@ -42,7 +42,17 @@ function subscriber(clientId: string, seen: Deferred[], onFailure: (client: Mqtt
     (topic, payload) => new Promise<void>((resolve, reject) => seen.push({ topic, text: payload.toString(), resolve, reject })),
     () => onFailure(client),
   );
-  client = mqtt.connect(broker.url, { manualConnect: true, protocolVersion: 5, username: 'rw', password: 'rw-password', clientId, clean: false, properties: { sessionExpiryInterval: 600 }, reconnectPeriod: 0, customHandleAcks: acks.customHandleAcks });
+  client = mqtt.connect(broker.url, {
+    manualConnect: true,
+    protocolVersion: 5,
+    username: 'rw',
+    password: 'rw-password',
+    clientId,
+    clean: false,
+    properties: { sessionExpiryInterval: 600 },
+    reconnectPeriod: 0,
+    customHandleAcks: acks.customHandleAcks,
+  });
   acks.attach(client);
   clients.push(client);
   const connected = new Promise<MqttClient>((resolve) => client.once('connect', () => resolve(client)));
@@ -51,7 +61,7 @@ function subscriber(clientId: string, seen: Deferred[], onFailure: (client: Mqtt
 }
 
 describe('pipelined acknowledgements', () => {
-  it('stores a connection\'s messages at once, acknowledges each once stored and in order, and none after one that failed', async () => {
+  it("stores a connection's messages at once, acknowledges each once stored and in order, and none after one that failed", async () => {
     const seen: Deferred[] = [];
     let dropped = 0;
     const first = await subscriber('acks-sub', seen, (client) => {

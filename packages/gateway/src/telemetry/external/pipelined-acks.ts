@@ -18,7 +18,10 @@ type SendPacket = (packet: { cmd: string; messageId?: number }, cb?: (error?: Er
  * leave: the external-broker tests (a store that fails, a gateway killed mid-stream) fail if a
  * release of mqtt.js changes it.
  */
-export function pipelinedAcks(store: (topic: string, payload: Buffer) => Promise<void>, onFailure: (error: unknown) => void): {
+export function pipelinedAcks(
+  store: (topic: string, payload: Buffer) => Promise<void>,
+  onFailure: (error: unknown) => void,
+): {
   customHandleAcks: NonNullable<IClientOptions['customHandleAcks']>;
   attach(client: MqttClient): void;
   /**

@@ -17,7 +17,17 @@ import { ExternalSubscriber, sharedTopics } from './subscriber.js';
 
 export type ExternalBrokerConfig = Pick<
   GatewayConfig,
-  'port' | 'mqttBrokerUsername' | 'mqttBrokerPassword' | 'mqttBrokerClientId' | 'mqttBrokerShareGroup' | 'mqttBrokerSubscribers' | 'mqttBrokerSessionExpirySeconds' | 'mqttBrokerDynsec' | 'mqttBrokerDynsecTimeoutMs' | 'telemetryMaxPayloadBytes' | 'authCacheTtlMs'
+  | 'port'
+  | 'mqttBrokerUsername'
+  | 'mqttBrokerPassword'
+  | 'mqttBrokerClientId'
+  | 'mqttBrokerShareGroup'
+  | 'mqttBrokerSubscribers'
+  | 'mqttBrokerSessionExpirySeconds'
+  | 'mqttBrokerDynsec'
+  | 'mqttBrokerDynsecTimeoutMs'
+  | 'telemetryMaxPayloadBytes'
+  | 'authCacheTtlMs'
 > & { mqttBrokerUrl: string };
 
 export interface ExternalBrokerOptions {
@@ -84,7 +94,11 @@ export async function startExternalBroker(options: ExternalBrokerOptions): Promi
     clients.push(control);
     sender = new ExternalCommandSender(control, services.redis, outbox, log);
     if (config.mqttBrokerDynsec) {
-      if (!config.mqttBrokerUsername) throw new CivicLoopError('CL_ERR_CONFIG', 'MQTT_BROKER_DYNSEC is true but MQTT_BROKER_USERNAME is not set: the gateway manages device accounts as a dynamic security admin; set MQTT_BROKER_USERNAME and MQTT_BROKER_PASSWORD.');
+      if (!config.mqttBrokerUsername)
+        throw new CivicLoopError(
+          'CL_ERR_CONFIG',
+          'MQTT_BROKER_DYNSEC is true but MQTT_BROKER_USERNAME is not set: the gateway manages device accounts as a dynamic security admin; set MQTT_BROKER_USERNAME and MQTT_BROKER_PASSWORD.',
+        );
       dynsec = await DynsecClient.attach(control, config.mqttBrokerDynsecTimeoutMs);
       await MosquittoDeviceAccounts.grantGateway(dynsec, config.mqttBrokerUsername);
       devices.useAccounts(new MosquittoDeviceAccounts(dynsec));
@@ -102,7 +116,12 @@ export async function startExternalBroker(options: ExternalBrokerOptions): Promi
       );
       await connect(
         config,
-        { clientId: `${base}-${i}`, clean: false, properties: { sessionExpiryInterval: config.mqttBrokerSessionExpirySeconds }, customHandleAcks: acks.customHandleAcks },
+        {
+          clientId: `${base}-${i}`,
+          clean: false,
+          properties: { sessionExpiryInterval: config.mqttBrokerSessionExpirySeconds },
+          customHandleAcks: acks.customHandleAcks,
+        },
         log,
         (client) => {
           subscription = client;
@@ -115,14 +134,20 @@ export async function startExternalBroker(options: ExternalBrokerOptions): Promi
       await subscribe(connected, config.mqttBrokerShareGroup);
       // A broker that lost the session (restarted without persistence, or the session expired) needs the subscription again.
       connected.on('connect', (connack) => {
-        if (!connack.sessionPresent) subscribe(connected, config.mqttBrokerShareGroup).catch((error: unknown) => log.error({ err: error }, 'could not subscribe again on the MQTT broker'));
+        if (!connack.sessionPresent)
+          subscribe(connected, config.mqttBrokerShareGroup).catch((error: unknown) =>
+            log.error({ err: error }, 'could not subscribe again on the MQTT broker'),
+          );
       });
     }
   } catch (error) {
     await closeAll();
     throw error;
   }
-  log.info({ clientId: base, subscribers: config.mqttBrokerSubscribers, group: config.mqttBrokerShareGroup, dynsec: config.mqttBrokerDynsec }, 'consuming telemetry from the external MQTT broker');
+  log.info(
+    { clientId: base, subscribers: config.mqttBrokerSubscribers, group: config.mqttBrokerShareGroup, dynsec: config.mqttBrokerDynsec },
+    'consuming telemetry from the external MQTT broker',
+  );
 
   return {
     clientId: base,
@@ -153,7 +178,12 @@ const LEAVE_QUIET_MS = 200;
 const LEAVE_MAX_MS = 10_000;
 
 function subscribe(client: MqttClient, group: string): Promise<void> {
-  return subscribeOrExplain(client, sharedTopics(group), (refused) => `The MQTT broker refused the subscription to ${refused.join(', ')}: give MQTT_BROKER_USERNAME the right to subscribe to civicloop/# (shared subscriptions need MQTT 5).`);
+  return subscribeOrExplain(
+    client,
+    sharedTopics(group),
+    (refused) =>
+      `The MQTT broker refused the subscription to ${refused.join(', ')}: give MQTT_BROKER_USERNAME the right to subscribe to civicloop/# (shared subscriptions need MQTT 5).`,
+  );
 }
 
 /**
@@ -175,7 +205,12 @@ function connect(config: ExternalBrokerConfig, extra: IClientOptions, log: Fasti
     const fail = (why: string) => {
       clearTimeout(timer);
       client.end(true);
-      reject(new CivicLoopError('CL_ERR_CONFIG', `Could not connect to the MQTT broker at MQTT_BROKER_URL=${config.mqttBrokerUrl} as ${extra.clientId}: ${why}. Check MQTT_BROKER_URL, MQTT_BROKER_USERNAME and MQTT_BROKER_PASSWORD.`));
+      reject(
+        new CivicLoopError(
+          'CL_ERR_CONFIG',
+          `Could not connect to the MQTT broker at MQTT_BROKER_URL=${config.mqttBrokerUrl} as ${extra.clientId}: ${why}. Check MQTT_BROKER_URL, MQTT_BROKER_USERNAME and MQTT_BROKER_PASSWORD.`,
+        ),
+      );
     };
     const timer = setTimeout(() => fail(`no answer within ${CONNECT_TIMEOUT_MS} ms`), CONNECT_TIMEOUT_MS);
     client.once('connect', () => {

@@ -38,7 +38,7 @@ export class ExternalSubscriber {
   async handle(topicName: string, payload: Buffer): Promise<void> {
     const { counters, pipeline, limits } = this.options;
     const topic = parseTopic(topicName);
-    if (!topic || topic.format !== 'native' || topic.channel === 'cmd') {
+    if (topic?.format !== 'native' || topic.channel === 'cmd') {
       counters.externalUnattributed.notNative++;
       return;
     }

@@ -27,7 +27,9 @@ function messageOf(frameHex: string) {
 
 describe('JT/T 808 frames captured from real terminals', () => {
   it('a 2013 location report (0x0200): place, course, GMT+8 time, mileage, signal and satellites', () => {
-    const { header, body } = messageOf('7e02000033017051564189000c00000000000c00020158ff7206cd1f4c000000000123201122115639010400000000300143310114930100e3060064019a0000557e');
+    const { header, body } = messageOf(
+      '7e02000033017051564189000c00000000000c00020158ff7206cd1f4c000000000123201122115639010400000000300143310114930100e3060064019a0000557e',
+    );
     expect(header).toMatchObject({ id: 0x0200, version: 2013, terminal: '017051564189', serial: 12, encryption: 0 });
     const decoded = decodeLocation(body, device, Date.parse('2020-11-22T04:00:00Z'), limits);
     if (!decoded.ok) throw new Error(decoded.detail);
@@ -60,7 +62,9 @@ describe('JT/T 808 frames captured from real terminals', () => {
   });
 
   it('a 2019 batch (version flag, 10-byte terminal number): a southern point and 14 satellites', () => {
-    const { header, body } = messageOf('7e0704402d0100000866496077582164881d0001000028000000000000000701a00192091f2a4700160000000226050916422701040000258230010031010e507e');
+    const { header, body } = messageOf(
+      '7e0704402d0100000866496077582164881d0001000028000000000000000701a00192091f2a4700160000000226050916422701040000258230010031010e507e',
+    );
     expect(header).toMatchObject({ id: 0x0704, version: 2019, protocolVersion: 1, terminal: '00000866496077582164', serial: 0x881d });
     const batch = decodeBatch(body);
     if (!batch.ok) throw new Error(batch.detail);

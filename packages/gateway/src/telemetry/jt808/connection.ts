@@ -151,8 +151,13 @@ export class Jt808Connection {
     const parsed = parseMessage(unframed.message);
     if (!parsed.ok) return this.countBadFrame(1, parsed.fault);
     const { header } = parsed.message;
-    if (this.peer && this.peer.terminal !== header.terminal) return this.countBadFrame(1, `terminal ${header.terminal} on the connection of ${this.peer.terminal}`);
-    this.peer ??= { version: header.version, terminal: header.terminal, ...(header.protocolVersion !== undefined ? { protocolVersion: header.protocolVersion } : {}) };
+    if (this.peer && this.peer.terminal !== header.terminal)
+      return this.countBadFrame(1, `terminal ${header.terminal} on the connection of ${this.peer.terminal}`);
+    this.peer ??= {
+      version: header.version,
+      terminal: header.terminal,
+      ...(header.protocolVersion !== undefined ? { protocolVersion: header.protocolVersion } : {}),
+    };
     if (header.encryption !== 0) return this.answer(header, RESULT.notSupported);
     if (!header.part) return this.dispatch(parsed.message, [header.serial]);
     const whole = this.join(parsed.message);

@@ -13,15 +13,19 @@ afterAll(async () => gateway?.stop());
 
 const word = (n: number) => Buffer.from([(n >> 8) & 0xff, n & 0xff]);
 /** A 0x0704 body: count, type (1: blind-area data), then each location with its length. */
-const batchBody = (fixes: Fix[]) => Buffer.concat([word(fixes.length), Buffer.from([1]), ...fixes.flatMap((fix) => [word(locationBody(fix).length), locationBody(fix)])]);
+const batchBody = (fixes: Fix[]) =>
+  Buffer.concat([word(fixes.length), Buffer.from([1]), ...fixes.flatMap((fix) => [word(locationBody(fix).length), locationBody(fix)])]);
 
 describe('a gateway killed while a JT/T 808 terminal uploads its blind-area data', () => {
-  it('has every position it answered (0x8001) in Redis after restart and the terminal\'s resend, none twice', { timeout: 60_000 }, async () => {
+  it("has every position it answered (0x8001) in Redis after restart and the terminal's resend, none twice", { timeout: 60_000 }, async () => {
     const url = gateway.url;
     const port = Number(gateway.env.JT808_PORT);
     const tenant = await api(url, 'POST', '/v1/tenants', { auth: 'crash-operator', body: { code: 'JTCR', name: 'JT crash' } });
     const terminalId = '013800138000';
-    const device = await api(url, 'POST', '/v1/devices', { auth: tenant.body.secretKey, body: { kind: 'vehicle', name: 'Crash truck', protocol: 'jt808', terminalId } });
+    const device = await api(url, 'POST', '/v1/devices', {
+      auth: tenant.body.secretKey,
+      body: { kind: 'vehicle', name: 'Crash truck', protocol: 'jt808', terminalId },
+    });
     expect(device.status, JSON.stringify(device.body)).toBe(201);
     const terminal = new Jt808Terminal(terminalId);
     await terminal.connect(port);
@@ -32,7 +36,9 @@ describe('a gateway killed while a JT/T 808 terminal uploads its blind-area data
     const batches = 150;
     const perBatch = 10;
     const start = Math.floor(Date.now() / 1000) * 1000 - batches * perBatch * 1000 - 60_000;
-    const messages = Array.from({ length: batches }, (_, b) => batchBody(Array.from({ length: perBatch }, (_, i) => ({ lat: 23.1 + (b * perBatch + i) * 1e-5, lon: 113.2, time: start + (b * perBatch + i) * 1000 }))));
+    const messages = Array.from({ length: batches }, (_, b) =>
+      batchBody(Array.from({ length: perBatch }, (_, i) => ({ lat: 23.1 + (b * perBatch + i) * 1e-5, lon: 113.2, time: start + (b * perBatch + i) * 1000 }))),
+    );
     const fixTimesOf = (b: number) => Array.from({ length: perBatch }, (_, i) => start + (b * perBatch + i) * 1000);
     // A terminal keeps a message until the platform answers it, and sends it again after a reconnect.
     const pending = new Map<number, number>();

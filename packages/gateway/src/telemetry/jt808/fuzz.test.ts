@@ -50,7 +50,9 @@ describe('the JT/T 808 codec under random input', () => {
             offset += size;
           }
           expect(tooLong).toBe(1);
-          expect(got.map((g) => unframe(g)).map((u) => (u.ok ? u.message.toString('hex') : u.fault))).toEqual(messages.map((m) => Buffer.from(m).toString('hex')));
+          expect(got.map((g) => unframe(g)).map((u) => (u.ok ? u.message.toString('hex') : u.fault))).toEqual(
+            messages.map((m) => Buffer.from(m).toString('hex')),
+          );
         },
       ),
       { numRuns: 1000 },
@@ -85,10 +87,15 @@ describe('the JT/T 808 listener under fuzzing', () => {
   });
   afterAll(async () => gw?.close());
 
-  it('random frames from an authenticated terminal and garbage from strangers harm no one: the honest terminal is answered and stored throughout', { timeout: 60_000 }, async () => {
+  it('random frames from an authenticated terminal and garbage from strangers harm no one: the honest terminal is answered and stored throughout', {
+    timeout: 60_000,
+  }, async () => {
     const port = gw.telemetry!.jt808Port!;
     const register = async (terminalId: string) => {
-      const res = await api(gw.url, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'vehicle', name: `Truck ${terminalId}`, protocol: 'jt808', terminalId } });
+      const res = await api(gw.url, 'POST', '/v1/devices', {
+        auth: gw.tenant.secretKey,
+        body: { kind: 'vehicle', name: `Truck ${terminalId}`, protocol: 'jt808', terminalId },
+      });
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       const terminal = new Jt808Terminal(terminalId);
       await terminal.connect(port);
@@ -112,11 +119,13 @@ describe('the JT/T 808 listener under fuzzing', () => {
     );
     // Strangers: raw bytes, never authenticated, some of them valid frames of someone else's number.
     const strangers = await Promise.all(
-      Array.from({ length: 5 }, () =>
-        new Promise<ReturnType<typeof connect>>((resolve, reject) => {
-          const socket = connect(port, '127.0.0.1', () => resolve(socket));
-          socket.once('error', reject);
-        }),
+      Array.from(
+        { length: 5 },
+        () =>
+          new Promise<ReturnType<typeof connect>>((resolve, reject) => {
+            const socket = connect(port, '127.0.0.1', () => resolve(socket));
+            socket.once('error', reject);
+          }),
       ),
     );
     for (const socket of strangers) socket.on('error', () => undefined);
@@ -133,8 +142,14 @@ describe('the JT/T 808 listener under fuzzing', () => {
         fuzzer.terminal.write(part.total === 0 || part.index === 0 ? rewritePart(bytes, part) : bytes);
       } else fuzzer.terminal.send(id, Buffer.from(body));
       const stranger = strangers[i % strangers.length]!;
-      if (!stranger.destroyed) stranger.write(i % 3 === 0 ? frameOf(Buffer.concat([Buffer.from([0x02, 0x00, 0x00, 0x00]), Buffer.from('013912340001', 'hex'), Buffer.alloc(2)])) : Buffer.from(garbage[i % garbage.length]!));
-      if (i % 20 === 0) stored.push(honest.terminal.answerTo(honest.terminal.report({ lat: 23.1 + fix++ / 1000, lon: 113.3, time: Date.now() - 60_000 + fix * 1000 })));
+      if (!stranger.destroyed)
+        stranger.write(
+          i % 3 === 0
+            ? frameOf(Buffer.concat([Buffer.from([0x02, 0x00, 0x00, 0x00]), Buffer.from('013912340001', 'hex'), Buffer.alloc(2)]))
+            : Buffer.from(garbage[i % garbage.length]!),
+        );
+      if (i % 20 === 0)
+        stored.push(honest.terminal.answerTo(honest.terminal.report({ lat: 23.1 + fix++ / 1000, lon: 113.3, time: Date.now() - 60_000 + fix * 1000 })));
     }
     // Every honest report answered "stored", and each is there once.
     expect(await Promise.all(stored)).toEqual(stored.map(() => 0));

@@ -20,7 +20,10 @@ afterAll(async () => {
 let numbers = 13800000000;
 async function registerDevice(body: Record<string, unknown> = {}) {
   const terminalId = String(++numbers);
-  const res = await api(gw.url, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'vehicle', name: `Truck ${terminalId}`, protocol: 'jt808', terminalId, ...body } });
+  const res = await api(gw.url, 'POST', '/v1/devices', {
+    auth: gw.tenant.secretKey,
+    body: { kind: 'vehicle', name: `Truck ${terminalId}`, protocol: 'jt808', terminalId, ...body },
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return { device: res.body.device as { id: string; terminalId: string }, terminalId };
 }
@@ -51,7 +54,14 @@ describe('JT/T 808 terminals', () => {
       const stored = await state(device.id);
       expect(Number(stored.fixTime)).toBe(Math.floor(time / 1000) * 1000);
       expect(stored.online).toBe('1');
-      expect(JSON.parse(stored.position!)).toMatchObject({ lat: 23.1291, lon: 113.2644, speedKmh: 36.5, course: 90, source: 'jt808', extra: { mileageKm: 1234.5, satellites: 9 } });
+      expect(JSON.parse(stored.position!)).toMatchObject({
+        lat: 23.1291,
+        lon: 113.2644,
+        speedKmh: 36.5,
+        course: 90,
+        source: 'jt808',
+        extra: { mileageKm: 1234.5, satellites: 9 },
+      });
       // The terminal did not hear the answer and sends the same report again.
       const again = terminal.report({ lat: 23.1291, lon: 113.2644, time, speedKmh: 36.5, course: 90 });
       expect(await terminal.answerTo(again)).toBe(0);
@@ -148,12 +158,18 @@ describe('JT/T 808 terminals', () => {
     expect(await trackLength(device.id)).toBe(4);
   });
 
-  it('an assignment reaches the driver\'s vehicle as a 0x8300 text on its screen, kept until the terminal confirms it', async () => {
+  it("an assignment reaches the driver's vehicle as a 0x8300 text on its screen, kept until the terminal confirms it", async () => {
     const { device, terminal, code } = await onlineTerminal(2013, { staffId: 'w-1' });
     const dispatcher = await gw.tenant.token('d-1', 'dispatcher');
-    const ticket = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, location: { ...BIN_REPORT.location, address: '天河路 385 号' } } });
+    const ticket = await api(gw.url, 'POST', '/v1/tickets', {
+      auth: gw.tenant.secretKey,
+      body: { ...BIN_REPORT, location: { ...BIN_REPORT.location, address: '天河路 385 号' } },
+    });
     expect(ticket.status).toBe(201);
-    const dispatched = await api(gw.url, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation', assigneeId: 'w-1' } });
+    const dispatched = await api(gw.url, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, {
+      auth: dispatcher,
+      body: { unitId: 'sanitation', assigneeId: 'w-1' },
+    });
     expect(dispatched.status, JSON.stringify(dispatched.body)).toBe(200);
     const text = await terminal.next((m) => m.id === 0x8300);
     // flag: display + TTS; then GBK text.
@@ -188,21 +204,27 @@ describe('JT/T 808 terminals', () => {
     expect(await trackLength(device.id)).toBe(1);
     // A terminal that is not connected cannot be asked.
     terminal.close();
-    await expect.poll(async () => (await api(gw.url, 'POST', `/v1/devices/${device.id}/locate`, { auth: gw.tenant.secretKey })).body.error?.code).toBe('CL_ERR_DEVICE_UNREACHABLE');
+    await expect
+      .poll(async () => (await api(gw.url, 'POST', `/v1/devices/${device.id}/locate`, { auth: gw.tenant.secretKey })).body.error?.code)
+      .toBe('CL_ERR_DEVICE_UNREACHABLE');
   });
 
   it('an SOS alarm bit opens one urgent ticket while it stays set; other alarms are device alerts on the stream', async () => {
     const { device, terminal } = await onlineTerminal();
     const base = Date.now() - 60_000;
     for (const [i, alarm] of [0, 1, 1, 0b11, 0].entries()) {
-      expect(await terminal.answerTo(terminal.report({ lat: 23.15, lon: 113.32, time: base + i * 1000, alarm: alarm === 0b11 ? 0b11 : alarm === 1 ? 1 : 0 }))).toBe(0);
+      expect(
+        await terminal.answerTo(terminal.report({ lat: 23.15, lon: 113.32, time: base + i * 1000, alarm: alarm === 0b11 ? 0b11 : alarm === 1 ? 1 : 0 })),
+      ).toBe(0);
     }
     // overspeed with bit 1, SOS with bit 0 (set in reports 2-4: one ticket).
-    const sosTickets = (await api(gw.url, 'GET', '/v1/tickets?channel=device', { auth: gw.tenant.secretKey })).body.items.filter((t: { description: string }) => t.description.includes(device.id) || t.description.includes('Truck'));
+    const sosTickets = (await api(gw.url, 'GET', '/v1/tickets?channel=device', { auth: gw.tenant.secretKey })).body.items.filter(
+      (t: { description: string }) => t.description.includes(device.id) || t.description.includes('Truck'),
+    );
     expect(sosTickets.filter((t: { priority: string }) => t.priority === 'urgent')).toHaveLength(1);
     const entries = await gw.redis.client.xrange(tenantKeys(gw.tenant.id).events, '-', '+');
     const alerts = entries.flatMap(([, fields]) => (fields[0] === 'a' ? [JSON.parse(fields[1]!)] : [])).filter((a) => a.deviceId === device.id);
-    expect(alerts.map((a) => a.type === 'alarm' ? a.alarm : a.type)).toEqual(['sos', 'overspeed']);
+    expect(alerts.map((a) => (a.type === 'alarm' ? a.alarm : a.type))).toEqual(['sos', 'overspeed']);
     expect(alerts[0]).toMatchObject({ ticketId: sosTickets[0].id, lat: 23.15, lon: 113.32 });
   });
 
@@ -210,7 +232,9 @@ describe('JT/T 808 terminals', () => {
     const { device, terminal } = await onlineTerminal(2019);
     const base = Math.floor(Date.now() / 1000) * 1000 - 120_000;
     // 60 reports in one go (more than a connection stores at once), SOS set from the 10th on.
-    const serials = Array.from({ length: 60 }, (_, i) => terminal.report({ lat: 23.16 + i * 1e-4, lon: 113.33, time: base + i * 1000, alarm: i >= 10 ? 1 : 0 }));
+    const serials = Array.from({ length: 60 }, (_, i) =>
+      terminal.report({ lat: 23.16 + i * 1e-4, lon: 113.33, time: base + i * 1000, alarm: i >= 10 ? 1 : 0 }),
+    );
     const heartbeat = terminal.send(0x0002);
     expect(await terminal.answerTo(heartbeat)).toBe(0);
     // Every report's answer came before the heartbeat's.

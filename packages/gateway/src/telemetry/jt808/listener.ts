@@ -11,7 +11,6 @@ import { Jt808Connection, type Jt808Config, type Jt808Context } from './connecti
 import { normalizeTerminal } from '../../store/device-store.js';
 import { MESSAGE_IDS, REGISTER_RESULT, RESULT, authCodeOf, registerAnswer, textMessage } from './message.js';
 
-
 export interface Jt808Options {
   services: Services;
   devices: DeviceStore;
@@ -146,7 +145,14 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
   });
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new CivicLoopError('CL_ERR_PORT_IN_USE', `Port ${config.port} on ${config.host} is taken; set JT808_PORT to a free port (for example JT808_PORT=${config.port + 1}), or JT808_PORT=0 to turn the JT/T 808 listener off.`) : error),
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new CivicLoopError(
+              'CL_ERR_PORT_IN_USE',
+              `Port ${config.port} on ${config.host} is taken; set JT808_PORT to a free port (for example JT808_PORT=${config.port + 1}), or JT808_PORT=0 to turn the JT/T 808 listener off.`,
+            )
+          : error,
+      ),
     );
     server.listen(config.port, config.host, () => {
       const address = server.address();
@@ -156,7 +162,11 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
 
   const connected = (tenantId: string, device: Device): Jt808Connection => {
     const connection = sessions.get(sessionKey(tenantId, device.id));
-    if (!connection || connection.closed) throw new CivicLoopError('CL_ERR_DEVICE_UNREACHABLE', `Terminal ${device.id} is not connected to this gateway's JT/T 808 listener; ask again when it is online.`);
+    if (!connection || connection.closed)
+      throw new CivicLoopError(
+        'CL_ERR_DEVICE_UNREACHABLE',
+        `Terminal ${device.id} is not connected to this gateway's JT/T 808 listener; ask again when it is online.`,
+      );
     return connection;
   };
 

@@ -46,7 +46,9 @@ export function alarmNames(flags: number): string[] {
 const BASIC_BYTES = 28;
 const GMT8_MS = 8 * 3_600_000;
 
-export type LocationResult = { ok: true; record: PositionRecord } | { ok: false; reason: 'schema' | 'out_of_range' | 'future_fix' | 'stale_fix'; detail: string };
+export type LocationResult =
+  | { ok: true; record: PositionRecord }
+  | { ok: false; reason: 'schema' | 'out_of_range' | 'future_fix' | 'stale_fix'; detail: string };
 
 /** YYMMDDhhmmss in GMT+8 (the terminal's clock) as epoch ms, or undefined when it is not a time. */
 export function bcdTime(bytes: Uint8Array): number | undefined {
@@ -67,7 +69,8 @@ export function bcdTime(bytes: Uint8Array): number | undefined {
  * WORD, time BCD[6] in GMT+8, then additional items (id BYTE, length BYTE, value).
  */
 export function decodeLocation(body: Buffer, device: DeviceRef, now: number, limits: DecodeLimits): LocationResult {
-  if (body.length < BASIC_BYTES) return { ok: false, reason: 'schema', detail: `a location body has at least ${BASIC_BYTES} bytes; this one has ${body.length}` };
+  if (body.length < BASIC_BYTES)
+    return { ok: false, reason: 'schema', detail: `a location body has at least ${BASIC_BYTES} bytes; this one has ${body.length}` };
   const alarm = body.readUInt32BE(0);
   const status = body.readUInt32BE(4);
   const lat = (body.readUInt32BE(8) / 1e6) * (status & 0x04 ? -1 : 1);

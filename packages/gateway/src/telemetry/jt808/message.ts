@@ -92,7 +92,15 @@ export function parseMessage(data: Buffer): { ok: true; message: Message } | { o
     if (part.total < 1 || part.index < 1 || part.index > part.total) return { ok: false, fault: 'bad_header' };
   }
   if (data.length - at !== length) return { ok: false, fault: 'bad_length' };
-  const header: Header = { id, version: is2019 ? 2019 : 2013, terminal, serial, encryption, ...(protocolVersion !== undefined ? { protocolVersion } : {}), ...(part ? { part } : {}) };
+  const header: Header = {
+    id,
+    version: is2019 ? 2019 : 2013,
+    terminal,
+    serial,
+    encryption,
+    ...(protocolVersion !== undefined ? { protocolVersion } : {}),
+    ...(part ? { part } : {}),
+  };
   return { ok: true, message: { header, body: data.subarray(at) } };
 }
 

@@ -18,7 +18,12 @@ export const sessionOf = (client: Client | null): DeviceSession | undefined => (
  * credentials, 5 for a disabled device or an address past its failed-login limit.
  */
 export function authenticateDevices(services: Services, devices: DeviceStore, counters: TenantCounters) {
-  return (client: Client, username: string | undefined, password: Buffer | undefined, callback: (error: AuthenticateError | null, success: boolean | null) => void): void => {
+  return (
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+    callback: (error: AuthenticateError | null, success: boolean | null) => void,
+  ): void => {
     const address = client.conn instanceof GuardedConnection ? client.conn.address : undefined;
     // An address past its failed-authentication limit is refused without a lookup.
     if (address && services.addressLimits.isBlocked(address)) return callback(denied('too many failed logins from this address', 5), false);
@@ -38,7 +43,12 @@ export function authenticateDevices(services: Services, devices: DeviceStore, co
           counters.of(result.login.tenantId).refusedConnects++;
           return callback(denied('username is not the device of this secret', 4), false);
         }
-        (client as SessionClient).civicloop = { tenantId: result.login.tenantId, device: result.device, username: username ?? result.device.id, counters: counters.of(result.login.tenantId) };
+        (client as SessionClient).civicloop = {
+          tenantId: result.login.tenantId,
+          device: result.device,
+          username: username ?? result.device.id,
+          counters: counters.of(result.login.tenantId),
+        };
         // From here the connection is held to the post-authentication limits (connection-guard).
         if (client.conn instanceof GuardedConnection) client.conn.markAuthenticated();
         callback(null, true);

@@ -51,7 +51,11 @@ export class AuthorizePublish {
     }
     const payload = packet.payload as Buffer;
     if (payload.length >= OVERSIZED_MARKER.length && payload.subarray(0, OVERSIZED_MARKER.length).equals(OVERSIZED_MARKER)) {
-      return { type: 'rejected', reason: 'too_large', detail: `payload of ${payload.subarray(OVERSIZED_MARKER.length).toString()} bytes exceeds ${this.limits.maxPayloadBytes}` };
+      return {
+        type: 'rejected',
+        reason: 'too_large',
+        detail: `payload of ${payload.subarray(OVERSIZED_MARKER.length).toString()} bytes exceeds ${this.limits.maxPayloadBytes}`,
+      };
     }
     try {
       return decodeTelemetry(topic, payload, session.device, Date.now(), this.limits);

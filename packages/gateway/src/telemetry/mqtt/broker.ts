@@ -20,7 +20,10 @@ export interface MqttOptions {
   counters: TenantCounters;
   /** Where commands wait until the device acknowledges them. */
   outbox: DeviceOutbox;
-  config: Pick<GatewayConfig, 'mqttPort' | 'mqttWsPort' | 'host' | 'telemetryMaxPayloadBytes' | 'mqttPreAuthMaxBytes' | 'mqttConnectTimeoutMs' | 'mqttMaxPendingPerAddress'>;
+  config: Pick<
+    GatewayConfig,
+    'mqttPort' | 'mqttWsPort' | 'host' | 'telemetryMaxPayloadBytes' | 'mqttPreAuthMaxBytes' | 'mqttConnectTimeoutMs' | 'mqttMaxPendingPerAddress'
+  >;
   log: FastifyBaseLogger;
 }
 
@@ -95,7 +98,12 @@ export async function startMqttBroker(options: MqttOptions): Promise<RunningMqtt
       connectTimeoutMs: config.mqttConnectTimeoutMs,
       maxPendingPerAddress: config.mqttMaxPendingPerAddress,
       counters,
-      limits: { preAuthMaxBytes: config.mqttPreAuthMaxBytes, maxPayloadBytes: config.telemetryMaxPayloadBytes, maxControlBytes: 64 * 1024, maxTopicBytes: 1024 },
+      limits: {
+        preAuthMaxBytes: config.mqttPreAuthMaxBytes,
+        maxPayloadBytes: config.telemetryMaxPayloadBytes,
+        maxControlBytes: 64 * 1024,
+        maxTopicBytes: 1024,
+      },
     });
   } catch (error) {
     await new Promise<void>((resolve) => broker.close(() => resolve()));

@@ -54,7 +54,9 @@ export class MqttCommandDelivery {
       if (client.closed || sent.has(entry.id)) continue;
       sent.add(entry.id);
       const payload = Buffer.from(JSON.stringify({ ...entry.command, commandId: entry.id }));
-      const written = await new Promise<boolean>((resolve) => client.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (error?: Error) => resolve(!error)));
+      const written = await new Promise<boolean>((resolve) =>
+        client.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (error?: Error) => resolve(!error)),
+      );
       if (written && client.clean) await this.outbox.confirm(session.tenantId, session.device, entry.id);
     }
   }
@@ -71,7 +73,9 @@ export class MqttCommandDelivery {
     }
     if (typeof commandId !== 'string') return;
     this.sent.get(client)?.delete(commandId);
-    void this.outbox.confirm(session.tenantId, session.device, commandId).catch((error: unknown) => this.log.warn({ err: error }, 'could not confirm a command'));
+    void this.outbox
+      .confirm(session.tenantId, session.device, commandId)
+      .catch((error: unknown) => this.log.warn({ err: error }, 'could not confirm a command'));
   }
 
   /** Drops the cmd packets aedes keeps for a persistent session that went away: the outbox sends them again. */

@@ -8,8 +8,18 @@ import { OVERSIZED_MARKER } from './authorize-publish.js';
 
 const LIMITS: GuardLimits = { preAuthMaxBytes: 4096, maxPayloadBytes: 1024, maxControlBytes: 2048, maxTopicBytes: 256 };
 
-const connect = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'dev-1', keepalive: 30, username: 'dev-1', password: Buffer.from('cl_dk_secret') });
-const publish = (payload: Buffer, qos: 0 | 1 = 1, messageId = 7) => mqttPacket.generate({ cmd: 'publish', topic: 'civicloop/t_1/badges/b-1/position', payload, qos, messageId, retain: false, dup: false });
+const connect = mqttPacket.generate({
+  cmd: 'connect',
+  protocolId: 'MQTT',
+  protocolVersion: 4,
+  clean: true,
+  clientId: 'dev-1',
+  keepalive: 30,
+  username: 'dev-1',
+  password: Buffer.from('cl_dk_secret'),
+});
+const publish = (payload: Buffer, qos: 0 | 1 = 1, messageId = 7) =>
+  mqttPacket.generate({ cmd: 'publish', topic: 'civicloop/t_1/badges/b-1/position', payload, qos, messageId, retain: false, dup: false });
 const pingreq = mqttPacket.generate({ cmd: 'pingreq' });
 
 /**
@@ -72,13 +82,21 @@ describe('GuardedConnection', () => {
     expect(written).toHaveLength(2);
     release!();
     guard.destroy();
-    const refused = await new Promise<Error | null | undefined>((resolve) => guard.write(Buffer.from('late'), (error: Error | null | undefined) => resolve(error)));
+    const refused = await new Promise<Error | null | undefined>((resolve) =>
+      guard.write(Buffer.from('late'), (error: Error | null | undefined) => resolve(error)),
+    );
     expect((refused as NodeJS.ErrnoException | undefined)?.code).toBe('ERR_STREAM_DESTROYED');
     expect(written).toHaveLength(2);
   });
 
   it('passes a well-behaved client through byte for byte, however the bytes are chunked', async () => {
-    const stream = Buffer.concat([connect, publish(Buffer.from('{"ts":1,"lat":23,"lon":113}')), pingreq, publish(Buffer.alloc(1000, 0x41), 0), publish(Buffer.alloc(0))]);
+    const stream = Buffer.concat([
+      connect,
+      publish(Buffer.from('{"ts":1,"lat":23,"lon":113}')),
+      pingreq,
+      publish(Buffer.alloc(1000, 0x41), 0),
+      publish(Buffer.alloc(0)),
+    ]);
     await fc.assert(
       fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 8 }), async (chunks) => {
         const { out, violations } = await run(stream, chunks, { authenticated: true });
@@ -131,7 +149,11 @@ describe('GuardedConnection', () => {
   it('wants CONNECT first, and refuses malformed lengths and oversized control packets', async () => {
     expect((await run(Buffer.concat([publish(Buffer.from('x')), connect]), [100])).violations).toEqual(['not_connect_first']);
     expect((await run(Buffer.from([0x10, 0x80, 0x80, 0x80, 0x80, 0x01]), [1])).violations).toEqual(['malformed']);
-    const bigSubscribe = mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: Array.from({ length: 200 }, (_, i) => ({ topic: `civicloop/t_1/badges/b-1/${'x'.repeat(20)}${i}`, qos: 1 as const })) });
+    const bigSubscribe = mqttPacket.generate({
+      cmd: 'subscribe',
+      messageId: 1,
+      subscriptions: Array.from({ length: 200 }, (_, i) => ({ topic: `civicloop/t_1/badges/b-1/${'x'.repeat(20)}${i}`, qos: 1 as const })),
+    });
     expect((await run(Buffer.concat([connect, bigSubscribe]), [4096], { authenticated: true })).violations).toEqual(['too_large']);
   });
 });

@@ -171,7 +171,7 @@ export class GuardedConnection extends Duplex {
           const verdict = this.packetStart(state.bytes);
           if (verdict === 'refused') return;
           if (verdict === 'keep') {
-            flush(headerAt >= 0 ? headerAt : 0);
+            flush(Math.max(headerAt, 0));
             break;
           }
           // Passed: the header joins the run. Its first bytes, if an earlier chunk held them, go first.

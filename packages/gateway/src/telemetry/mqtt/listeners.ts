@@ -35,7 +35,11 @@ const slotOf = Symbol('civicloop.pendingSlot');
 function listen(server: TcpServer | HttpServer, port: number, host: string, variable: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
-      reject(error.code === 'EADDRINUSE' ? new CivicLoopError('CL_ERR_PORT_IN_USE', `Port ${port} on ${host} is taken; set ${variable} to a free port (for example ${variable}=${port + 1}).`) : error);
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new CivicLoopError('CL_ERR_PORT_IN_USE', `Port ${port} on ${host} is taken; set ${variable} to a free port (for example ${variable}=${port + 1}).`)
+          : error,
+      );
     };
     server.once('error', onError);
     server.listen(port, host, () => {
@@ -102,9 +106,14 @@ export async function startMqttListeners(broker: Aedes, options: ListenerOptions
 
   // WebSocket: the HTTP upgrade and the WebSocket frames are bounded too. ws holds a whole
   // message before handing it on, so its maxPayload bounds what one frame can make us buffer.
-  const http = createHttpServer({ headersTimeout: options.connectTimeoutMs, requestTimeout: options.connectTimeoutMs, maxHeaderSize: 8192 }, (_request, response) => {
-    response.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' }).end('MQTT over WebSocket: connect with a WebSocket client (subprotocol mqtt).\n');
-  });
+  const http = createHttpServer(
+    { headersTimeout: options.connectTimeoutMs, requestTimeout: options.connectTimeoutMs, maxHeaderSize: 8192 },
+    (_request, response) => {
+      response
+        .writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' })
+        .end('MQTT over WebSocket: connect with a WebSocket client (subprotocol mqtt).\n');
+    },
+  );
   http.on('connection', (socket: Socket & { [slotOf]?: PendingSlot }) => {
     const slot = admit(socket);
     if (slot) socket[slotOf] = slot;
