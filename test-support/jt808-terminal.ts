@@ -37,7 +37,9 @@ const dword = (n: number) => {
 export function locationBody(fix: Fix): Buffer {
   const local = new Date(fix.time + 8 * 3_600_000);
   const two = (n: number) => String(n).padStart(2, '0');
-  const time = `${two(local.getUTCFullYear() % 100)}${two(local.getUTCMonth() + 1)}${two(local.getUTCDate())}${two(local.getUTCHours())}${two(local.getUTCMinutes())}${two(local.getUTCSeconds())}`;
+  const time = [local.getUTCFullYear() % 100, local.getUTCMonth() + 1, local.getUTCDate(), local.getUTCHours(), local.getUTCMinutes(), local.getUTCSeconds()]
+    .map(two)
+    .join('');
   const status = (fix.valid === false ? 0 : 0x02) | (fix.lat < 0 ? 0x04 : 0) | (fix.lon < 0 ? 0x08 : 0) | 0x01;
   const parts = [
     dword(fix.alarm ?? 0),

@@ -73,7 +73,17 @@ import { toWgs84 } from '@civicloop/model/crs';
 import { WechatCivicLoop } from '@civicloop/sdk/wechat';
 const token = await signToken({ secretKey: 'cl_sk_t_0123456789.abcdefghijklmnopqrstuvwxyz012345', sub: 'flat-1', role: 'citizen' });
 const client = new CivicLoop({ baseUrl: 'http://127.0.0.1:9', apiKey: 'cl_pk_x' });
-console.log(JSON.stringify({ client: typeof client.tickets.create, token: token.split('.').length, alone: typeof signAlone, error: typeof InvalidRequestError, bin: findCategory('sanitation.bin_overflow').name.en, catalogue: new TenantCatalogue([]).catalogue().categories.length, schema: CreateTicketInput.type, crs: typeof toWgs84, wechat: typeof WechatCivicLoop }));
+console.log(JSON.stringify({
+  client: typeof client.tickets.create,
+  token: token.split('.').length,
+  alone: typeof signAlone,
+  error: typeof InvalidRequestError,
+  bin: findCategory('sanitation.bin_overflow').name.en,
+  catalogue: new TenantCatalogue([]).catalogue().categories.length,
+  schema: CreateTicketInput.type,
+  crs: typeof toWgs84,
+  wechat: typeof WechatCivicLoop,
+}));
 `,
     );
     writeFileSync(
@@ -83,7 +93,13 @@ const { findCategory } = require('@civicloop/model');
 const { signToken } = require('@civicloop/model/token');
 const { CreateTicketInput } = require('@civicloop/model/report');
 const { wechatFetch } = require('@civicloop/sdk/wechat');
-console.log(JSON.stringify({ wechat: typeof wechatFetch, client: typeof new CivicLoop({ baseUrl: 'http://127.0.0.1:9', apiKey: 'cl_pk_x' }).tickets.list, bin: findCategory('sanitation.bin_overflow').name.en, token: typeof signToken, schema: CreateTicketInput.type }));
+console.log(JSON.stringify({
+  wechat: typeof wechatFetch,
+  client: typeof new CivicLoop({ baseUrl: 'http://127.0.0.1:9', apiKey: 'cl_pk_x' }).tickets.list,
+  bin: findCategory('sanitation.bin_overflow').name.en,
+  token: typeof signToken,
+  schema: CreateTicketInput.type,
+}));
 `,
     );
     const esm = JSON.parse((await run('node', ['esm.mjs'])).stdout);

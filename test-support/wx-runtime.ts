@@ -113,7 +113,8 @@ export function wxRuntime() {
         .join('');
       const body = Buffer.concat([
         Buffer.from(
-          `${fields}--${boundary}\r\ncontent-disposition: form-data; name="${options.name}"; filename="${path.basename(options.filePath)}"\r\ncontent-type: application/octet-stream\r\n\r\n`,
+          `${fields}--${boundary}\r\ncontent-disposition: form-data; name="${options.name}"; ` +
+            `filename="${path.basename(options.filePath)}"\r\ncontent-type: application/octet-stream\r\n\r\n`,
         ),
         file,
         Buffer.from(`\r\n--${boundary}--\r\n`),

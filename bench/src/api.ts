@@ -325,7 +325,8 @@ try {
   }
 
   console.log(
-    `\nload: ${connections} connections, ${seconds} s per run, ${rounds} rounds; gateway and baseline (bare fastify + one HSET) each in their own process on one redis-server (AOF everysec)`,
+    `\nload: ${connections} connections, ${seconds} s per run, ${rounds} rounds; gateway and ` +
+      `baseline (bare fastify + one HSET) each in their own process on one redis-server (AOF everysec)`,
   );
   const summary: string[] = [];
   for (const { name, server, runs } of results) {
@@ -337,10 +338,14 @@ try {
     const problems = runs.reduce((n, r) => n + r.figure.non2xx + r.figure.errors, 0);
     const cpu = (pick: (f: Figure) => number, of: 'figure' | 'baseline') => median(runs.map((r) => pick(r[of]))).toFixed(0);
     console.log(
-      `${name}: ${rps.toFixed(0)} req/s, p99 ${p99} ms; baseline ${base.toFixed(0)} req/s, p99 ${baseP99} ms; ratios per round ${ratios.map((r) => r.toFixed(2)).join(' ')}${problems ? `; ${problems} non-2xx or errors` : ''}`,
+      `${name}: ${rps.toFixed(0)} req/s, p99 ${p99} ms; baseline ${base.toFixed(0)} req/s, p99 ${baseP99} ms; ratios ` +
+        `per round ${ratios.map((r) => r.toFixed(2)).join(' ')}${problems ? `; ${problems} non-2xx or errors` : ''}`,
     );
     console.log(
-      `  CPU per request: ${server} ${cpu((f) => f.serverUs, 'figure')} µs, its redis-server ${cpu((f) => f.redisUs, 'figure')} µs, autocannon ${cpu((f) => f.loadUs, 'figure')} µs; baseline ${cpu((f) => f.serverUs, 'baseline')} µs, its redis-server ${cpu((f) => f.redisUs, 'baseline')} µs, autocannon ${cpu((f) => f.loadUs, 'baseline')} µs`,
+      `  CPU per request: ${server} ${cpu((f) => f.serverUs, 'figure')} µs, its redis-server ` +
+        `${cpu((f) => f.redisUs, 'figure')} µs, autocannon ${cpu((f) => f.loadUs, 'figure')} ` +
+        `µs; baseline ${cpu((f) => f.serverUs, 'baseline')} µs, its redis-server ` +
+        `${cpu((f) => f.redisUs, 'baseline')} µs, autocannon ${cpu((f) => f.loadUs, 'baseline')} µs`,
     );
     summary.push(`${name}: ${rps.toFixed(0)} req/s, baseline ${base.toFixed(0)} req/s, ratio ${median(ratios).toFixed(2)}`);
   }

@@ -253,14 +253,21 @@ try {
     const label = `ingest QoS ${qos}`;
     const lat =
       qos === 1
-        ? `, publish-to-stored p50 ${median(rounds.map((r) => r.gateway.result.p50)).toFixed(1)} ms p99 ${median(rounds.map((r) => r.gateway.result.p99)).toFixed(1)} ms (bare publish-to-PUBACK p50 ${median(rounds.map((r) => r.bare.result.p50)).toFixed(1)} ms p99 ${median(rounds.map((r) => r.bare.result.p99)).toFixed(1)} ms)`
+        ? `, publish-to-stored p50 ${median(rounds.map((r) => r.gateway.result.p50)).toFixed(1)} ` +
+          `ms p99 ${median(rounds.map((r) => r.gateway.result.p99)).toFixed(1)} ms ` +
+          `(bare publish-to-PUBACK p50 ${median(rounds.map((r) => r.bare.result.p50)).toFixed(1)} ` +
+          `ms p99 ${median(rounds.map((r) => r.bare.result.p99)).toFixed(1)} ms)`
         : '';
     console.log(
-      `${label}: ${rate.toFixed(0)} stored msg/s of ${total} per run${lat}; bare aedes ${bareRate.toFixed(0)} msg/s; ratios per round ${ratios.map((r) => r.toFixed(2)).join(' ')}`,
+      `${label}: ${rate.toFixed(0)} stored msg/s of ${total} per run${lat}; bare aedes ` +
+        `${bareRate.toFixed(0)} msg/s; ratios per round ${ratios.map((r) => r.toFixed(2)).join(' ')}`,
     );
     const cpu = (pick: (r: (typeof rounds)[number]) => number) => median(rounds.map(pick)).toFixed(1);
     console.log(
-      `  CPU per message: gateway ${cpu((r) => r.gateway.brokerUs)} µs, redis-server ${cpu((r) => r.gateway.redisUs)} µs; bare aedes ${cpu((r) => r.bare.brokerUs)} µs; the publisher ${cpu((r) => r.gateway.result.cpuUsPerMessage)} µs against the gateway, ${cpu((r) => r.bare.result.cpuUsPerMessage)} µs against bare aedes`,
+      `  CPU per message: gateway ${cpu((r) => r.gateway.brokerUs)} µs, redis-server ` +
+        `${cpu((r) => r.gateway.redisUs)} µs; bare aedes ${cpu((r) => r.bare.brokerUs)} ` +
+        `µs; the publisher ${cpu((r) => r.gateway.result.cpuUsPerMessage)} µs against ` +
+        `the gateway, ${cpu((r) => r.bare.result.cpuUsPerMessage)} µs against bare aedes`,
     );
     summary.push(`${label}: ${rate.toFixed(0)} msg/s, baseline ${bareRate.toFixed(0)} msg/s, ratio ${median(ratios).toFixed(2)}`);
     const floorRatios = rounds.map((r) => r.floor.rate / r.bare.rate);
@@ -268,7 +275,8 @@ try {
     const floorLabel = `ingest floor QoS ${qos} (only the writes ingestion needs)`;
     console.log(`${floorLabel}: ${floorRate.toFixed(0)} stored msg/s; ratios per round ${floorRatios.map((r) => r.toFixed(2)).join(' ')}`);
     console.log(
-      `  CPU per message: floor broker ${cpu((r) => r.floor.brokerUs)} µs, redis-server ${cpu((r) => r.floor.redisUs)} µs; the publisher ${cpu((r) => r.floor.result.cpuUsPerMessage)} µs`,
+      `  CPU per message: floor broker ${cpu((r) => r.floor.brokerUs)} µs, redis-server ` +
+        `${cpu((r) => r.floor.redisUs)} µs; the publisher ${cpu((r) => r.floor.result.cpuUsPerMessage)} µs`,
     );
     summary.push(`${floorLabel}: ${floorRate.toFixed(0)} msg/s, baseline ${bareRate.toFixed(0)} msg/s, ratio ${median(floorRatios).toFixed(2)}`);
     // How close the gateway comes to the floor, round by round (both against the same bare broker).
@@ -280,10 +288,14 @@ try {
       const jtToMqtt = rounds.map((r) => r.jt808!.rate / r.gateway.rate);
       const jtToBare = rounds.map((r) => r.jt808!.rate / r.bare.rate);
       console.log(
-        `ingest JT/T 808 (${DEVICES} terminals, ${INFLIGHT} unanswered each): ${jtRate.toFixed(0)} stored msg/s of ${total} per run, report-to-answer p50 ${median(jt.map((r) => r.result.p50)).toFixed(1)} ms p99 ${median(jt.map((r) => r.result.p99)).toFixed(1)} ms; against MQTT QoS 1 ratios per round ${jtToMqtt.map((r) => r.toFixed(2)).join(' ')}; against bare aedes ${jtToBare.map((r) => r.toFixed(2)).join(' ')}`,
+        `ingest JT/T 808 (${DEVICES} terminals, ${INFLIGHT} unanswered each): ${jtRate.toFixed(0)} stored msg/s ` +
+          `of ${total} per run, report-to-answer p50 ${median(jt.map((r) => r.result.p50)).toFixed(1)} ms p99 ` +
+          `${median(jt.map((r) => r.result.p99)).toFixed(1)} ms; against MQTT QoS 1 ratios per round ` +
+          `${jtToMqtt.map((r) => r.toFixed(2)).join(' ')}; against bare aedes ${jtToBare.map((r) => r.toFixed(2)).join(' ')}`,
       );
       console.log(
-        `  CPU per message: gateway ${cpu((r) => r.jt808!.brokerUs)} µs, redis-server ${cpu((r) => r.jt808!.redisUs)} µs; the terminals ${cpu((r) => r.jt808!.result.cpuUsPerMessage)} µs`,
+        `  CPU per message: gateway ${cpu((r) => r.jt808!.brokerUs)} µs, redis-server ` +
+          `${cpu((r) => r.jt808!.redisUs)} µs; the terminals ${cpu((r) => r.jt808!.result.cpuUsPerMessage)} µs`,
       );
       summary.push(`ingest JT/T 808: ${jtRate.toFixed(0)} msg/s, baseline MQTT QoS 1 ${rate.toFixed(0)} msg/s, ratio ${median(jtToMqtt).toFixed(2)}`);
       summary.push(
@@ -339,10 +351,12 @@ try {
       }
     }
     console.log(
-      `nearest worker among ${WORKERS} live workers: p50 ${pct(nearest, 0.5).toFixed(2)} ms p99 ${pct(nearest, 0.99).toFixed(2)} ms (target p99 < 5 ms); bare GEOSEARCH COUNT 1 p50 ${pct(bare, 0.5).toFixed(2)} ms p99 ${pct(bare, 0.99).toFixed(2)} ms`,
+      `nearest worker among ${WORKERS} live workers: p50 ${pct(nearest, 0.5).toFixed(2)} ms p99 ${pct(nearest, 0.99).toFixed(2)} ` +
+        `ms (target p99 < 5 ms); bare GEOSEARCH COUNT 1 p50 ${pct(bare, 0.5).toFixed(2)} ms p99 ${pct(bare, 0.99).toFixed(2)} ms`,
     );
     summary.push(
-      `nearest worker p99: ${pct(nearest, 0.99).toFixed(2)} ms, baseline ${pct(bare, 0.99).toFixed(2)} ms, ratio ${(pct(nearest, 0.99) / pct(bare, 0.99)).toFixed(2)}`,
+      `nearest worker p99: ${pct(nearest, 0.99).toFixed(2)} ms, baseline ` +
+        `${pct(bare, 0.99).toFixed(2)} ms, ratio ${(pct(nearest, 0.99) / pct(bare, 0.99)).toFixed(2)}`,
     );
     redis.disconnect();
   }
@@ -397,10 +411,12 @@ try {
     const growth = gatewayMemory.after - gatewayMemory.before;
     const bareGrowth = bareMemory.after - bareMemory.before;
     console.log(
-      `memory with ${CONNECTIONS} connected devices: gateway RSS ${mb(gatewayMemory.after)} MB (+${mb(growth)} MB, ${(growth / CONNECTIONS / 1024).toFixed(1)} KB per device); bare aedes RSS ${mb(bareMemory.after)} MB (+${mb(bareGrowth)} MB)`,
+      `memory with ${CONNECTIONS} connected devices: gateway RSS ${mb(gatewayMemory.after)} MB (+${mb(growth)} MB, ` +
+        `${(growth / CONNECTIONS / 1024).toFixed(1)} KB per device); bare aedes RSS ${mb(bareMemory.after)} MB (+${mb(bareGrowth)} MB)`,
     );
     summary.push(
-      `memory per connected device: ${(growth / CONNECTIONS / 1024).toFixed(1)} KB, baseline ${(bareGrowth / CONNECTIONS / 1024).toFixed(1)} KB, ratio ${(growth / bareGrowth).toFixed(2)}`,
+      `memory per connected device: ${(growth / CONNECTIONS / 1024).toFixed(1)} KB, baseline ` +
+        `${(bareGrowth / CONNECTIONS / 1024).toFixed(1)} KB, ratio ${(growth / bareGrowth).toFixed(2)}`,
     );
 
     // ---- 4. memory before authentication: connections announcing huge packets ----
@@ -446,10 +462,14 @@ try {
     const bareFlood = await flood(floodBareBroker.pid!, floodBare);
     const growthMb = (gatewayFlood.peak - gatewayFlood.idle) / 1048576;
     console.log(
-      `memory before authentication: ${attackers} connections announcing 256 MB packets for ${seconds} s (${gatewayFlood.connections} connections made): gateway RSS idle ${mb(gatewayFlood.idle)} MB, peak ${mb(gatewayFlood.peak)} MB (+${growthMb.toFixed(1)} MB); bare aedes (no limit) idle ${mb(bareFlood.idle)} MB, peak ${mb(bareFlood.peak)} MB (+${((bareFlood.peak - bareFlood.idle) / 1048576).toFixed(0)} MB)`,
+      `memory before authentication: ${attackers} connections announcing 256 MB packets for ${seconds} s ` +
+        `(${gatewayFlood.connections} connections made): gateway RSS idle ${mb(gatewayFlood.idle)} MB, peak ` +
+        `${mb(gatewayFlood.peak)} MB (+${growthMb.toFixed(1)} MB); bare aedes (no limit) idle ${mb(bareFlood.idle)} ` +
+        `MB, peak ${mb(bareFlood.peak)} MB (+${((bareFlood.peak - bareFlood.idle) / 1048576).toFixed(0)} MB)`,
     );
     summary.push(
-      `pre-auth RSS growth, ${attackers} connections announcing 256 MB: ${growthMb.toFixed(1)} MB, baseline idle RSS ${mb(gatewayFlood.idle)} MB, ratio ${(growthMb / (gatewayFlood.idle / 1048576)).toFixed(2)}`,
+      `pre-auth RSS growth, ${attackers} connections announcing 256 MB: ${growthMb.toFixed(1)} MB, baseline ` +
+        `idle RSS ${mb(gatewayFlood.idle)} MB, ratio ${(growthMb / (gatewayFlood.idle / 1048576)).toFixed(2)}`,
     );
   }
   console.log(`\n${summary.join('\n')}`);

@@ -90,11 +90,15 @@ try {
   const pick = (side: 'plain' | 'waiting', field: 'rps' | 'p50' | 'p99') => median(sides.map((s) => s[side][field]));
   const ratios = sides.map((s) => s.waiting.rps / s.plain.rps);
   console.log(
-    `create, ${connections} connections, ${rounds} rounds of ${seconds} s: REDIS_WAIT_REPLICAS=1 ${pick('waiting', 'rps').toFixed(0)} req/s p50 ${pick('waiting', 'p50')} ms p99 ${pick('waiting', 'p99')} ms; REDIS_WAIT_REPLICAS=0 ${pick('plain', 'rps').toFixed(0)} req/s p50 ${pick('plain', 'p50')} ms p99 ${pick('plain', 'p99')} ms; ratios per round ${ratios.map((r) => r.toFixed(2)).join(' ')}`,
+    `create, ${connections} connections, ${rounds} rounds of ${seconds} s: REDIS_WAIT_REPLICAS=1 ` +
+      `${pick('waiting', 'rps').toFixed(0)} req/s p50 ${pick('waiting', 'p50')} ms p99 ${pick('waiting', 'p99')} ` +
+      `ms; REDIS_WAIT_REPLICAS=0 ${pick('plain', 'rps').toFixed(0)} req/s p50 ${pick('plain', 'p50')} ` +
+      `ms p99 ${pick('plain', 'p99')} ms; ratios per round ${ratios.map((r) => r.toFixed(2)).join(' ')}`,
   );
   console.log('');
   console.log(
-    `create with REDIS_WAIT_REPLICAS=1: ${pick('waiting', 'rps').toFixed(0)} req/s, baseline ${pick('plain', 'rps').toFixed(0)} req/s, ratio ${median(ratios).toFixed(2)}`,
+    `create with REDIS_WAIT_REPLICAS=1: ${pick('waiting', 'rps').toFixed(0)} req/s, ` +
+      `baseline ${pick('plain', 'rps').toFixed(0)} req/s, ratio ${median(ratios).toFixed(2)}`,
   );
 } finally {
   for (const child of children) child.kill('SIGTERM');

@@ -210,12 +210,18 @@ try {
   const scaledCreate = median(rounds.map((r) => r.scaledCreate.rate));
   const singleCreate = median(rounds.map((r) => r.singleCreate.rate));
   console.log(
-    `ingest QoS 1, ${DEVICES} devices x ${MESSAGES} positions, ${ROUNDS} rounds: two gateways on mosquitto and a Redis Cluster (${REPLICAS} replica per master) ${scaledIngest.toFixed(0)} stored msg/s; one gateway with its embedded broker ${singleIngest.toFixed(0)} msg/s; ratios per round ${ingestRatios.map((r) => r.toFixed(2)).join(' ')}`,
+    `ingest QoS 1, ${DEVICES} devices x ${MESSAGES} positions, ${ROUNDS} rounds: two ` +
+      `gateways on mosquitto and a Redis Cluster (${REPLICAS} replica per master) ` +
+      `${scaledIngest.toFixed(0)} stored msg/s; one gateway with its embedded broker ` +
+      `${singleIngest.toFixed(0)} msg/s; ratios per round ${ingestRatios.map((r) => r.toFixed(2)).join(' ')}`,
   );
   console.log(`  CPU, scaled out: ${cpuLine((r) => r.scaled.cpu, 'message')}`);
   console.log(`  CPU, one gateway: ${cpuLine((r) => r.single.cpu, 'message')}`);
   console.log(
-    `create, ${CONNECTIONS} connections for ${SECONDS} s: two gateways ${scaledCreate.toFixed(0)} req/s (p50 ${median(rounds.map((r) => r.scaledCreate.p50))} ms); one gateway ${singleCreate.toFixed(0)} req/s (p50 ${median(rounds.map((r) => r.singleCreate.p50))} ms); ratios per round ${createRatios.map((r) => r.toFixed(2)).join(' ')}`,
+    `create, ${CONNECTIONS} connections for ${SECONDS} s: two gateways ${scaledCreate.toFixed(0)} ` +
+      `req/s (p50 ${median(rounds.map((r) => r.scaledCreate.p50))} ms); one ` +
+      `gateway ${singleCreate.toFixed(0)} req/s (p50 ${median(rounds.map((r) => r.singleCreate.p50))} ` +
+      `ms); ratios per round ${createRatios.map((r) => r.toFixed(2)).join(' ')}`,
   );
   console.log(`  CPU, scaled out: ${cpuLine((r) => r.scaledCreate.cpu, 'create')}`);
   console.log(`  CPU, one gateway: ${cpuLine((r) => r.singleCreate.cpu, 'create')}`);

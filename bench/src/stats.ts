@@ -116,12 +116,14 @@ try {
   largeRuns.sort((a, b) => a - b);
   const memory = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
   console.log(
-    `\nGET /v1/stats over 30 days (totals, by unit, by category, by day), ${smallRuns.length} queries per tenant; Redis holds ${(memory / 2 ** 20).toFixed(0)} MB`,
+    `\nGET /v1/stats over 30 days (totals, by unit, by category, by day), ` +
+      `${smallRuns.length} queries per tenant; Redis holds ${(memory / 2 ** 20).toFixed(0)} MB`,
   );
   console.log(`  ${SMALL} tickets: p50 ${pct(smallRuns, 0.5).toFixed(2)} ms, p99 ${pct(smallRuns, 0.99).toFixed(2)} ms`);
   console.log(`  ${LARGE} tickets: p50 ${pct(largeRuns, 0.5).toFixed(2)} ms, p99 ${pct(largeRuns, 0.99).toFixed(2)} ms`);
   console.log(
-    `stats p50: ${pct(largeRuns, 0.5).toFixed(2)} ms with ${LARGE} tickets, baseline ${pct(smallRuns, 0.5).toFixed(2)} ms with ${SMALL} tickets, ratio ${(pct(largeRuns, 0.5) / pct(smallRuns, 0.5)).toFixed(2)}`,
+    `stats p50: ${pct(largeRuns, 0.5).toFixed(2)} ms with ${LARGE} tickets, baseline ${pct(smallRuns, 0.5).toFixed(2)} ` +
+      `ms with ${SMALL} tickets, ratio ${(pct(largeRuns, 0.5) / pct(smallRuns, 0.5)).toFixed(2)}`,
   );
 } finally {
   await gateway.app.close();

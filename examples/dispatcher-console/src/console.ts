@@ -6,6 +6,8 @@ import { CivicLoop, signToken } from '@civicloop/sdk';
 import { readFirstScreen } from './first-screen.js';
 import { OidcSignIn, type OidcOptions } from './oidc.js';
 
+const SIGN_OUT_FORM = '<form method="post" action="/oidc/logout"><button type="submit" class="sign-out">Sign out 退出</button></form>';
+
 /** How long a first screen read for a page just sent waits for the page to ask for it. */
 const READ_AHEAD_MS = 30_000;
 /** First screens read ahead at most at once (each holds the open tickets until asked for). */
@@ -177,15 +179,27 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
   const preloadFile = new URL('preload.json', publicDir);
   const chunks = existsSync(preloadFile) ? (JSON.parse(readFileSync(preloadFile, 'utf8')) as string[]) : [];
   const modulePreloads = chunks.map((chunk) => `<link rel="modulepreload" href="${attribute(chunk)}">`).join('');
+  const firstScreenPreload = (readId: string | undefined) =>
+    options.firstScreen === false ? '' : `<link rel="preload" href="/first-screen.json${readId ? `?read=${readId}` : ''}" as="fetch" crossorigin>`;
   const page = (token: string | undefined, signOut: boolean, readId: string | undefined) => `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>CivicLoop command centre 指挥中心</title><link rel="icon" href="data:,">${options.firstScreen === false ? '' : `<link rel="preload" href="/first-screen.json${readId ? `?read=${readId}` : ''}" as="fetch" crossorigin>`}<link rel="stylesheet" href="/console.css">${mapStyle ? '<link rel="stylesheet" href="/maplibre-gl.css">' : ''}<script type="module" src="/console.js"></script>${modulePreloads}</head>
-<body data-gateway-url="${attribute(gateway)}" data-publishable-key="${attribute(options.publishableKey)}"${mapStyle ? ` data-map-style="${attribute(mapStyle)}"` : ''}${token ? ` data-token="${attribute(token)}"` : ''}><header><h1>CivicLoop command centre 指挥中心</h1><span id="operator"></span>${signOut ? '<form method="post" action="/oidc/logout"><button type="submit" class="sign-out">Sign out 退出</button></form>' : ''}<span id="live" role="status" data-state="connecting">Connecting… 连接中</span><span id="clock" aria-live="off"></span></header>
+<title>CivicLoop command centre 指挥中心</title><link rel="icon" href="data:,">${firstScreenPreload(readId)}<link rel="stylesheet" href="/console.css">
+${mapStyle ? '<link rel="stylesheet" href="/maplibre-gl.css">' : ''}<script type="module" src="/console.js"></script>${modulePreloads}</head>
+<body data-gateway-url="${attribute(gateway)}" data-publishable-key="${attribute(options.publishableKey)}"
+${mapStyle ? ` data-map-style="${attribute(mapStyle)}"` : ''}${token ? ` data-token="${attribute(token)}"` : ''}>
+<header><h1>CivicLoop command centre 指挥中心</h1><span id="operator"></span>${signOut ? SIGN_OUT_FORM : ''}
+<span id="live" role="status" data-state="connecting">Connecting… 连接中</span><span id="clock" aria-live="off"></span></header>
 <main>
 <section id="kpis" aria-label="Today 今日"></section>
 <section id="verify" aria-labelledby="verify-title" hidden></section>
-<section id="board" aria-labelledby="board-title"><h2 id="board-title">Open tickets 在办案件 <span id="shown"></span></h2><form id="filters" role="search" aria-label="Find and filter 查找筛选"></form><div id="columns"></div></section>
-<aside id="side" aria-label="Alarms, follow-ups, map and figures"><section id="alerts" aria-live="polite"><h2>Alarms 报警</h2></section><section id="followups"><h2>Follow-ups to call 待回访</h2></section><section id="map"><h2>Fleet and tickets 车辆人员与案件</h2></section><section id="chart"><h2>Reported per day 近7日上报</h2></section><section id="blackspots"><h2>Black spots 黑点</h2></section></aside>
+<section id="board" aria-labelledby="board-title"><h2 id="board-title">Open tickets 在办案件 <span id="shown"></span></h2>
+<form id="filters" role="search" aria-label="Find and filter 查找筛选"></form><div id="columns"></div></section>
+<aside id="side" aria-label="Alarms, follow-ups, map and figures">
+<section id="alerts" aria-live="polite"><h2>Alarms 报警</h2></section>
+<section id="followups"><h2>Follow-ups to call 待回访</h2></section>
+<section id="map"><h2>Fleet and tickets 车辆人员与案件</h2></section>
+<section id="chart"><h2>Reported per day 近7日上报</h2></section>
+<section id="blackspots"><h2>Black spots 黑点</h2></section></aside>
 <section id="directory" aria-labelledby="directory-title" hidden></section>
 <section id="devices" aria-labelledby="devices-title" hidden></section>
 <section id="zones-admin" aria-labelledby="zones-admin-title" hidden></section>
@@ -291,7 +305,8 @@ export async function startConsole(options: ConsoleOptions): Promise<{ url: stri
     } catch (error) {
       server.close();
       throw new Error(
-        `dispatcher-console: the identity provider ${options.oidc.issuer} could not be read (oidc.issuer): ${error instanceof Error ? error.message : String(error)}`,
+        `dispatcher-console: the identity provider ${options.oidc.issuer} could not be ` +
+          `read (oidc.issuer): ${error instanceof Error ? error.message : String(error)}`,
       );
     }
   }

@@ -166,7 +166,8 @@ export async function runSimulation(options: SimulationOptions): Promise<{ stop:
     .composite([
       {
         input: Buffer.from(
-          '<svg xmlns="http://www.w3.org/2000/svg" width="640" height="480"><rect x="120" y="90" width="400" height="300" rx="24" fill="#e8efe6"/><rect x="250" y="170" width="140" height="170" rx="10" fill="#2f5d3a"/></svg>',
+          '<svg xmlns="http://www.w3.org/2000/svg" width="640" height="480"><rect x="120" y="90" width="400" height="300" ' +
+            'rx="24" fill="#e8efe6"/><rect x="250" y="170" width="140" height="170" rx="10" fill="#2f5d3a"/></svg>',
         ),
       },
     ])

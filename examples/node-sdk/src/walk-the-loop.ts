@@ -50,7 +50,8 @@ const { ticket: dispatched } =
     ? await dispatcher.tickets.reassign(ticket.id, { unitId: 'sanitation', assigneeId: 'w-li', note: 'Li is on this street today' })
     : await dispatcher.tickets.dispatch(ticket.id, { unitId: 'sanitation', assigneeId: 'w-li' });
 console.log(
-  `${ticket.status === 'dispatched' ? 'routed' : 'dispatched'} ${ticket.status === 'dispatched' ? `to ${ticket.unitId}, reassigned to w-li` : 'to w-li'}, resolve by ${dispatched.sla?.resolveBy}`,
+  `${ticket.status === 'dispatched' ? 'routed' : 'dispatched'} ` +
+    `${ticket.status === 'dispatched' ? `to ${ticket.unitId}, reassigned to w-li` : 'to w-li'}, resolve by ${dispatched.sla?.resolveBy}`,
 );
 await worker.tickets.accept(ticket.id);
 await worker.tickets.arrive(ticket.id);

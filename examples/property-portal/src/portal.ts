@@ -88,11 +88,15 @@ export async function startPortal(options: PortalOptions): Promise<RunningPortal
 
   function page(flat: string | undefined, place: URLSearchParams): string {
     const widget = flat
-      ? `<script src="${gateway}/widget/loader.js" data-publishable-key="${escapeHtml(options.publishableKey)}" data-token-url="/civicloop/token" data-default-location="${estate.lat},${estate.lon}" async></script>`
+      ? `<script src="${gateway}/widget/loader.js" data-publishable-key="${escapeHtml(options.publishableKey)}" ` +
+        `data-token-url="/civicloop/token" data-default-location="${estate.lat},${estate.lon}" async></script>`
       : '<p>请先登录，再报事。Sign in to report a problem.</p>';
     const account = flat
       ? `<form class="login" method="post" action="/logout"><span>${escapeHtml(flat)}</span><button>退出 Sign out</button></form>`
-      : `<form class="login" method="post" action="/login"><label for="flat">房号 Flat</label><input id="flat" name="flat" required pattern="[0-9A-Za-z-]{1,12}" placeholder="3-2-1201">${[...place].map(([name, value]) => `<input type="hidden" name="${name}" value="${escapeHtml(value)}">`).join('')}<button>登录 Sign in</button></form>`;
+      : `<form class="login" method="post" action="/login"><label for="flat">房号 ` +
+        `Flat</label><input id="flat" name="flat" required pattern="[0-9A-Za-z-]{1,12}" ` +
+        `placeholder="3-2-1201">${[...place].map(([name, value]) => `<input type="hidden" name="${name}" value="${escapeHtml(value)}">`).join('')}<button>登录 ` +
+        `Sign in</button></form>`;
     return `<!doctype html>
 <html lang="zh-CN">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

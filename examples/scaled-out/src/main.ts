@@ -39,7 +39,8 @@ async function main(): Promise<void> {
       '',
       'CivicLoop scaled out:',
       `  Redis Cluster:  ${layout.cluster.urls.join(' ')}`,
-      `  mosquitto 2:    ${layout.broker.url} (dynamic security admin ${layout.broker.admin.username} / ${layout.broker.admin.password}; devices log in as <tenant>.<device>)`,
+      `  mosquitto 2:    ${layout.broker.url} (dynamic security admin ${layout.broker.admin.username} ` +
+        `/ ${layout.broker.admin.password}; devices log in as <tenant>.<device>)`,
       `  gateway 1:      ${first!.url} (demo; the portal and the console above talk to it)`,
       `  gateway 2:      ${second!.url} (same tenants, same devices: try any request on either)`,
       `  operator token: ${layout.operatorToken}`,

@@ -25,7 +25,8 @@ export function appShell(
   // service worker keeps the same page without it (/shell) for opening offline.
   const bootstrap = bootstrapJson ? `<script type="application/json" id="bootstrap">${bootstrapJson}</script>` : '';
   return `<!doctype html>
-<html lang="zh-CN"><head>${HEAD}<title>我的工单 · CivicLoop</title><link rel="preconnect" href="${attribute(config.gatewayUrl)}" crossorigin><script type="module" src="/app.js"></script>${config.preload.map((chunk) => `<link rel="modulepreload" href="${attribute(chunk)}">`).join('')}</head>
+<html lang="zh-CN"><head>${HEAD}<title>我的工单 · CivicLoop</title><link rel="preconnect" href="${attribute(config.gatewayUrl)}" crossorigin>
+<script type="module" src="/app.js"></script>${config.preload.map((chunk) => `<link rel="modulepreload" href="${attribute(chunk)}">`).join('')}</head>
 <body ${data}>
 <header><h1 id="title">我的工单</h1><span id="who"></span><span id="net" role="status"></span>
 <button type="button" id="lang" lang="en">English</button></header>
@@ -43,13 +44,15 @@ export function signInPage(workers: Staff[]): string {
     ? workers
         .map(
           (w) =>
-            `<li><button name="staff" value="${attribute(w.id)}">${text(w.name)} <small>${text(w.id)}${w.unitId ? ` · ${text(w.unitId)}` : ''}</small></button></li>`,
+            `<li><button name="staff" value="${attribute(w.id)}">${text(w.name)} ` +
+            `<small>${text(w.id)}${w.unitId ? ` · ${text(w.unitId)}` : ''}</small></button></li>`,
         )
         .join('')
     : '<li>No workers in the staff directory yet. 人员名录中还没有作业人员。</li>';
   return `<!doctype html>
 <html lang="zh-CN"><head>${HEAD}<title>登录 Sign in · CivicLoop</title></head>
 <body class="sign-in"><main><h1>登录 Sign in</h1>
-<p>演示登录：选择你是谁。正式部署时由城市统一身份认证登录。<br><span lang="en">Demo sign-in: choose who you are. A deployment signs workers in through the city's identity provider.</span></p>
+<p>演示登录：选择你是谁。正式部署时由城市统一身份认证登录。<br>
+<span lang="en">Demo sign-in: choose who you are. A deployment signs workers in through the city's identity provider.</span></p>
 <form method="post" action="/sign-in"><ul>${buttons}</ul></form></main></body></html>`;
 }

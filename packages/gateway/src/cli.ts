@@ -62,7 +62,8 @@ async function main(): Promise<void> {
     `  OpenAPI:   ${gateway.url}/v1/openapi.json`,
     `  Health:    ${gateway.url}/v1/health`,
     config.mqttBrokerUrl
-      ? `  MQTT:      external broker ${redactUrl(config.mqttBrokerUrl)} as ${gateway.services.telemetry?.externalBroker ?? '?'}, shared subscription group ${config.mqttBrokerShareGroup}${config.mqttBrokerDynsec ? ', device accounts in its dynamic security plugin' : ''}`
+      ? `  MQTT:      external broker ${redactUrl(config.mqttBrokerUrl)} as ${gateway.services.telemetry?.externalBroker ?? '?'}, shared ` +
+        `subscription group ${config.mqttBrokerShareGroup}${config.mqttBrokerDynsec ? ', device accounts in its dynamic security plugin' : ''}`
       : gateway.mqtt
         ? `  MQTT:      mqtt://${config.host}:${gateway.mqtt.tcpPort} and ws://${config.host}:${gateway.mqtt.wsPort} (devices: POST /v1/devices)`
         : '  MQTT:      disabled (MQTT_ENABLED=false)',

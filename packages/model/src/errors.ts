@@ -31,7 +31,8 @@ export const ERRORS = {
   CL_ERR_UNKNOWN_CATEGORY: define(422, 'The category code is not in the catalogue; list valid codes with GET /v1/categories.'),
   CL_ERR_ANSWER_INVALID: define(
     422,
-    "An answer to the category's extra questions is missing, not asked, or not of the kind its question takes; see details.question and the category's questions in GET /v1/categories.",
+    "An answer to the category's extra questions is missing, not asked, or not of the kind its " +
+      "question takes; see details.question and the category's questions in GET /v1/categories.",
   ),
   CL_ERR_CATEGORY_CHANGED: define(
     409,
@@ -43,7 +44,8 @@ export const ERRORS = {
   CL_ERR_NO_WORKER_NEARBY: define(422, 'No checked-in worker with the needed skills is within the radius; widen radiusMeters or dispatch to a unit by hand.'),
   CL_ERR_PHOTO_REF: define(
     422,
-    'A photo reference is neither a photo this gateway stored for this tenant (the ref POST /v1/media returned) nor an https URL; upload the photo first and send its ref.',
+    'A photo reference is neither a photo this gateway stored for this tenant (the ref ' +
+      'POST /v1/media returned) nor an https URL; upload the photo first and send its ref.',
   ),
   CL_ERR_MEDIA_TYPE: define(415, 'The file is not a JPEG, PNG, WebP or HEIC image (judged by its bytes, not its name); send a photo.'),
   CL_ERR_MEDIA_CORRUPT: define(422, 'The image could not be decoded (truncated or damaged); take or export the photo again.'),
@@ -82,7 +84,8 @@ export const ERRORS = {
   ),
   CL_ERR_PARTNER_SCOPE: define(
     403,
-    "A partner's keys reach only its own residents' tickets, events, webhooks and estates; to act for a resident, sign their token (role citizen) with the partner secret key.",
+    "A partner's keys reach only its own residents' tickets, events, webhooks and estates; " +
+      'to act for a resident, sign their token (role citizen) with the partner secret key.',
   ),
   CL_ERR_ORIGIN_NOT_ALLOWED: define(403, "This web page's origin may not call the API for this tenant; add it to the tenant's allowedOrigins."),
   CL_ERR_OPERATOR_DISABLED: define(403, 'Tenant administration is disabled; set CIVICLOOP_OPERATOR_TOKEN on the gateway to enable it.'),
@@ -112,12 +115,14 @@ export const ERRORS = {
   CL_ERR_UNAVAILABLE: define(503, 'The gateway cannot reach its store right now; retry after a short wait.', true),
   CL_ERR_NOT_REPLICATED: define(
     503,
-    'The write was made on the Redis primary, but fewer replicas than REDIS_WAIT_REPLICAS confirmed it within REDIS_WAIT_TIMEOUT_MS, so a failover now could lose it; retry with the same Idempotency-Key, which answers once it is replicated.',
+    'The write was made on the Redis primary, but fewer replicas than REDIS_WAIT_REPLICAS confirmed it within REDIS_WAIT_TIMEOUT_MS, ' +
+      'so a failover now could lose it; retry with the same Idempotency-Key, which answers once it is replicated.',
     true,
   ),
   CL_ERR_BROKER_UNAVAILABLE: define(
     503,
-    "The external MQTT broker (MQTT_BROKER_URL) did not confirm the change to the device's account there; the gateway's registry was left as it was: retry after a short wait, and the retry brings the broker and the registry back in step.",
+    "The external MQTT broker (MQTT_BROKER_URL) did not confirm the change to the device's account there; the gateway's " +
+      'registry was left as it was: retry after a short wait, and the retry brings the broker and the registry back in step.',
     true,
   ),
   CL_ERR_SHUTTING_DOWN: define(503, 'The gateway is shutting down; retry against another instance or after restart.', true),

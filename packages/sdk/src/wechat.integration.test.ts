@@ -63,7 +63,8 @@ describe('@civicloop/sdk/wechat in a mini-program-like runtime', () => {
     });
     expect(
       vm.runInContext(
-        '[typeof fetch, typeof URL, typeof FormData, typeof AbortController, typeof AbortSignal, typeof TextDecoder, typeof crypto, typeof ReadableStream, typeof Blob]',
+        '[typeof fetch, typeof URL, typeof FormData, typeof AbortController, typeof ' +
+          'AbortSignal, typeof TextDecoder, typeof crypto, typeof ReadableStream, typeof Blob]',
         context,
       ),
     ).toEqual(Array(9).fill('undefined'));

@@ -4,7 +4,9 @@
  * Theme through the custom properties below, or through ::part().
  */
 const CSS = `
-:host{--civicloop-accent:#0b6bcb;--civicloop-on-accent:#fff;--civicloop-bg:#fff;--civicloop-fg:#1d2433;--civicloop-muted:#5b6476;--civicloop-danger:#b3261e;--civicloop-radius:10px;--civicloop-font:system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;display:block;font-family:var(--civicloop-font);color:var(--civicloop-fg);line-height:1.45}
+:host{--civicloop-accent:#0b6bcb;--civicloop-on-accent:#fff;--civicloop-bg:#fff;--civicloop-fg:#1d2433;--civicloop-muted:#5b6476;
+--civicloop-danger:#b3261e;--civicloop-radius:10px;--civicloop-font:system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;display:block;
+font-family:var(--civicloop-font);color:var(--civicloop-fg);line-height:1.45}
 :host([hidden]){display:none}
 *{box-sizing:border-box}
 .panel{background:var(--civicloop-bg);border-radius:var(--civicloop-radius);padding:16px;max-width:520px}
@@ -18,9 +20,11 @@ fieldset{border:0;padding:0;margin:0}
 .map-box[hidden]{display:none}
 .pin-map{height:100%;font:inherit}
 .pin-map:focus-visible{outline:3px solid var(--civicloop-accent);outline-offset:-3px}
-.pin{position:absolute;left:50%;top:50%;width:26px;height:26px;margin:-30px 0 0 -13px;border-radius:50% 50% 50% 0;background:var(--civicloop-danger);border:2px solid #fff;transform:rotate(-45deg);z-index:1000;pointer-events:none;box-shadow:0 1px 4px rgba(0,0,0,.4)}
+.pin{position:absolute;left:50%;top:50%;width:26px;height:26px;margin:-30px 0 0 -13px;border-radius:50% 50% 50% 0;background:var(--civicloop-danger);
+border:2px solid #fff;transform:rotate(-45deg);z-index:1000;pointer-events:none;box-shadow:0 1px 4px rgba(0,0,0,.4)}
 .pin::after{content:"";position:absolute;left:7px;top:7px;width:8px;height:8px;border-radius:50%;background:#fff}
-input[type=text],input[type=search],input[type=tel],select,textarea{width:100%;font:inherit;padding:8px;border:1px solid #b8bfcc;border-radius:6px;background:#fff;color:inherit}
+input[type=text],input[type=search],input[type=tel],select,textarea{width:100%;font:inherit;padding:8px;border:1px solid #b8bfcc;border-radius:6px;
+background:#fff;color:inherit}
 textarea{min-height:84px;resize:vertical}
 .check{display:flex;gap:8px;align-items:flex-start;font-weight:400}
 .check input{margin-top:4px}
@@ -39,7 +43,8 @@ button:disabled{opacity:.6;cursor:progress}
 .req[hidden]{display:none}
 .icon{width:24px;height:24px;flex:none;fill:none;stroke:currentColor;stroke-width:1.8;stroke-linecap:round;stroke-linejoin:round}
 .photo-tile{position:relative;margin:8px 0}
-.photo-tile label{display:flex;flex-direction:column;align-items:center;justify-content:center;gap:6px;min-height:132px;margin:0;border:2px dashed #9aa6bb;border-radius:var(--civicloop-radius);background:#f4f7fc;color:var(--civicloop-accent);cursor:pointer;text-align:center;padding:12px}
+.photo-tile label{display:flex;flex-direction:column;align-items:center;justify-content:center;gap:6px;min-height:132px;margin:0;
+border:2px dashed #9aa6bb;border-radius:var(--civicloop-radius);background:#f4f7fc;color:var(--civicloop-accent);cursor:pointer;text-align:center;padding:12px}
 .photo-tile .icon{width:44px;height:44px}
 .photo-tile:focus-within label{outline:3px solid var(--civicloop-accent);outline-offset:2px}
 .categories{margin-top:8px}
@@ -51,7 +56,8 @@ button:disabled{opacity:.6;cursor:progress}
 .group summary::-webkit-details-marker{display:none}
 .group .count{color:var(--civicloop-muted);font-weight:400;margin-left:auto}
 .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(130px,1fr));gap:6px;padding:0 8px 8px}
-.tile{position:relative;display:flex;align-items:center;margin:0;padding:10px;border:1px solid #b8bfcc;border-radius:6px;font-weight:400;cursor:pointer;min-height:44px}
+.tile{position:relative;display:flex;align-items:center;margin:0;padding:10px;border:1px solid #b8bfcc;border-radius:6px;font-weight:400;
+cursor:pointer;min-height:44px}
 .tile[hidden]{display:none}
 .tile input{position:absolute;opacity:0;width:1px;height:1px}
 .tile:has(input:checked){border:2px solid var(--civicloop-accent);background:#e8f1fc;font-weight:600}

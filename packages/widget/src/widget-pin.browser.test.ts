@@ -58,7 +58,9 @@ function pixels(point: { lat: number; lon: number }, zoom: number): { x: number;
 let pageHtml = '';
 /** A portal whose map is AMap-style GCJ-02 tiles (ours, served locally), under a strict CSP that allows just them. */
 function portal(): string {
-  const csp = `default-src 'none'; script-src 'self' ${gw.url}; connect-src 'self' ${gw.url}; img-src ${gw.url} ${tiles.origin} blob:; style-src 'self'; base-uri 'none'; form-action 'none'`;
+  const csp =
+    `default-src 'none'; script-src 'self' ${gw.url}; connect-src 'self' ${gw.url}; img-src ` +
+    `${gw.url} ${tiles.origin} blob:; style-src 'self'; base-uri 'none'; form-action 'none'`;
   const data = {
     'publishable-key': gw.tenant.publishableKey,
     'token-url': '/token',

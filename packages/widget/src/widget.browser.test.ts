@@ -43,7 +43,9 @@ function portal(
     embed?: string;
   } = {},
 ): string {
-  const csp = `default-src 'none'; script-src 'self' ${gw.url}${options.scriptSrc ? ` ${options.scriptSrc}` : ''}; connect-src 'self' ${gw.url}; img-src ${gw.url} blob:; style-src 'self'; base-uri 'none'; form-action 'none'${options.extraCsp ? `; ${options.extraCsp}` : ''}`;
+  const csp =
+    `default-src 'none'; script-src 'self' ${gw.url}${options.scriptSrc ? ` ${options.scriptSrc}` : ''}; connect-src 'self' ${gw.url}; ` +
+    `img-src ${gw.url} blob:; style-src 'self'; base-uri 'none'; form-action 'none'${options.extraCsp ? `; ${options.extraCsp}` : ''}`;
   const data = { 'publishable-key': gw.tenant.publishableKey, 'default-location': `${ESTATE.lat},${ESTATE.lon}`, 'token-url': '/token', ...options.data };
   const embed =
     options.embed ??
@@ -718,57 +720,62 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     expect((await secret().tickets.history(ticket.id)).filter((e) => e.type === 'urged')).toHaveLength(1);
     expect(await violations(page)).toEqual([]);
   });
-  it('starts with the camera, offers the types of problem as a grid of groups with icons, searches them in Chinese, and puts the type used last first', async () => {
-    const page = await open(portal({ lang: 'zh-CN' }), {
-      permissions: ['geolocation'],
-      geolocation: { latitude: ESTATE.lat, longitude: ESTATE.lon, accuracy: 10 },
-      viewport: { width: 390, height: 844 },
-    });
-    const widget = shadow(page);
-    // Photo first: the large camera tile is the form's first control.
-    const first = widget.locator('form input, form select, form textarea, form summary').first();
-    expect(await first.getAttribute('type')).toBe('file');
-    expect(await widget.locator('[part="photo-tile"] label').textContent()).toBe('照片（最多 3 张）');
-    // Eight groups, each a tile with its icon and how many types it holds; closed until chosen.
-    const groups = widget.locator('[part="categories"] details');
-    await expect.poll(() => groups.count()).toBe(8);
-    expect(await groups.first().locator('summary').textContent()).toBe('环境卫生 12');
-    expect(await groups.first().locator('summary svg[aria-hidden="true"]').count()).toBe(1);
-    expect(await widget.locator('[part="categories"] details[open]').count()).toBe(0);
-    // Required marks: the type, the description (and the address only when there is no place).
-    expect(await widget.locator('[part="categories"] legend').textContent()).toBe('问题类型 *');
-    expect(await widget.getByLabel('问题描述').getAttribute('required')).toBe('');
-    // Search in Chinese: only the types whose name holds it, in the groups that have them, opened.
-    await widget.getByLabel('搜索问题类型').fill('垃圾');
-    const shownTypes = () => widget.locator('.tile:visible input').evaluateAll((inputs) => inputs.map((i) => (i as HTMLInputElement).value));
-    const found = await shownTypes();
-    expect(found.length).toBeGreaterThan(1);
-    expect(found.every((code) => code.startsWith('sanitation.'))).toBe(true);
-    expect(await widget.locator('[part="categories"] details[open]').evaluateAll((ds) => ds.map((d) => d.getAttribute('data-group')))).toEqual(['sanitation']);
-    await widget.getByLabel('搜索问题类型').fill('没有这种问题');
-    await expect.poll(() => widget.getByText('没有匹配的问题类型').isVisible()).toBe(true);
-    await widget.getByLabel('搜索问题类型').fill('');
-    // Sending without a type says so and puts focus on the choice.
-    await widget.getByLabel('问题描述').fill('路灯不亮');
-    await widget.getByRole('button', { name: '提交' }).click();
-    await expect.poll(() => widget.locator('[part="error"]').textContent()).toBe('请检查：问题类型');
-    expect(await widget.locator('[part="categories"]').getAttribute('aria-invalid')).toBe('true');
-    await chooseCategory(page, 'municipal.street_light');
-    expect(await widget.locator('[part="error"]').textContent()).toBe('');
-    expect(await widget.locator('[part="categories"]').getAttribute('aria-invalid')).toBeNull();
-    if (process.env.UPDATE_SCREENSHOTS === '1')
-      await page.screenshot({ path: path.join(here, '..', '..', '..', 'docs', 'images', 'widget-form.png'), fullPage: true });
-    expect(await accessibilityViolations(page)).toEqual([]);
-    await widget.getByRole('button', { name: '提交' }).click();
-    await expect.poll(() => widget.locator('[part="outcome"]').textContent()).toMatch(/^已上报，编号/);
-    // The next report: the type just used leads, in "recently used", already open.
-    await widget.getByRole('button', { name: '再报一件' }).click();
-    const recent = widget.locator('details[data-group="recent"]');
-    expect(await recent.getAttribute('open')).toBe('');
-    expect(await recent.locator('summary').textContent()).toBe('最近使用 1');
-    expect(await recent.locator('input').evaluateAll((inputs) => inputs.map((i) => (i as HTMLInputElement).value))).toEqual(['municipal.street_light']);
-    expect(await violations(page)).toEqual([]);
-  });
+  it(
+    'starts with the camera, offers the types of problem as a grid of groups ' + 'with icons, searches them in Chinese, and puts the type used last first',
+    async () => {
+      const page = await open(portal({ lang: 'zh-CN' }), {
+        permissions: ['geolocation'],
+        geolocation: { latitude: ESTATE.lat, longitude: ESTATE.lon, accuracy: 10 },
+        viewport: { width: 390, height: 844 },
+      });
+      const widget = shadow(page);
+      // Photo first: the large camera tile is the form's first control.
+      const first = widget.locator('form input, form select, form textarea, form summary').first();
+      expect(await first.getAttribute('type')).toBe('file');
+      expect(await widget.locator('[part="photo-tile"] label').textContent()).toBe('照片（最多 3 张）');
+      // Eight groups, each a tile with its icon and how many types it holds; closed until chosen.
+      const groups = widget.locator('[part="categories"] details');
+      await expect.poll(() => groups.count()).toBe(8);
+      expect(await groups.first().locator('summary').textContent()).toBe('环境卫生 12');
+      expect(await groups.first().locator('summary svg[aria-hidden="true"]').count()).toBe(1);
+      expect(await widget.locator('[part="categories"] details[open]').count()).toBe(0);
+      // Required marks: the type, the description (and the address only when there is no place).
+      expect(await widget.locator('[part="categories"] legend').textContent()).toBe('问题类型 *');
+      expect(await widget.getByLabel('问题描述').getAttribute('required')).toBe('');
+      // Search in Chinese: only the types whose name holds it, in the groups that have them, opened.
+      await widget.getByLabel('搜索问题类型').fill('垃圾');
+      const shownTypes = () => widget.locator('.tile:visible input').evaluateAll((inputs) => inputs.map((i) => (i as HTMLInputElement).value));
+      const found = await shownTypes();
+      expect(found.length).toBeGreaterThan(1);
+      expect(found.every((code) => code.startsWith('sanitation.'))).toBe(true);
+      expect(await widget.locator('[part="categories"] details[open]').evaluateAll((ds) => ds.map((d) => d.getAttribute('data-group')))).toEqual([
+        'sanitation',
+      ]);
+      await widget.getByLabel('搜索问题类型').fill('没有这种问题');
+      await expect.poll(() => widget.getByText('没有匹配的问题类型').isVisible()).toBe(true);
+      await widget.getByLabel('搜索问题类型').fill('');
+      // Sending without a type says so and puts focus on the choice.
+      await widget.getByLabel('问题描述').fill('路灯不亮');
+      await widget.getByRole('button', { name: '提交' }).click();
+      await expect.poll(() => widget.locator('[part="error"]').textContent()).toBe('请检查：问题类型');
+      expect(await widget.locator('[part="categories"]').getAttribute('aria-invalid')).toBe('true');
+      await chooseCategory(page, 'municipal.street_light');
+      expect(await widget.locator('[part="error"]').textContent()).toBe('');
+      expect(await widget.locator('[part="categories"]').getAttribute('aria-invalid')).toBeNull();
+      if (process.env.UPDATE_SCREENSHOTS === '1')
+        await page.screenshot({ path: path.join(here, '..', '..', '..', 'docs', 'images', 'widget-form.png'), fullPage: true });
+      expect(await accessibilityViolations(page)).toEqual([]);
+      await widget.getByRole('button', { name: '提交' }).click();
+      await expect.poll(() => widget.locator('[part="outcome"]').textContent()).toMatch(/^已上报，编号/);
+      // The next report: the type just used leads, in "recently used", already open.
+      await widget.getByRole('button', { name: '再报一件' }).click();
+      const recent = widget.locator('details[data-group="recent"]');
+      expect(await recent.getAttribute('open')).toBe('');
+      expect(await recent.locator('summary').textContent()).toBe('最近使用 1');
+      expect(await recent.locator('input').evaluateAll((inputs) => inputs.map((i) => (i as HTMLInputElement).value))).toEqual(['municipal.street_light']);
+      expect(await violations(page)).toEqual([]);
+    },
+  );
 
   it("asks the chosen type's own questions, refuses a report without a required answer, and sends the answers", async () => {
     // Last in this file: the tenant's catalogue gains a type the tests above do not expect.
@@ -880,7 +887,9 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
       '/npm/@civicloop/widget@0.1.0/dist/civicloop-pin-map.js': files('civicloop-pin-map.js'),
     });
     try {
-      const element = `<civicloop-report publishable-key="${gw.tenant.publishableKey}" gateway="${gw.url}" token-url="/token" default-location="${ESTATE.lat},${ESTATE.lon}"></civicloop-report>`;
+      const element =
+        `<civicloop-report publishable-key="${gw.tenant.publishableKey}" gateway="${gw.url}" ` +
+        `token-url="/token" default-location="${ESTATE.lat},${ESTATE.lon}"></civicloop-report>`;
       const page = await open(
         portal({
           lang: 'en',

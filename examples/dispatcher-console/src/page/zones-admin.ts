@@ -95,7 +95,9 @@ export class ZonesAdmin {
       try {
         const shapes = zonesFromGeoJson(await chosen.text());
         this.pending = { shapes, crs: crs.value as CrsName, from: 'file' };
-        outline.textContent = `${chosen.name}: ${shapes.length} ${shapes.length === 1 ? 'outline' : 'outlines'} read 已读取 (${shapes.map((s) => s.name ?? s.id ?? 'unnamed').join(', ')})`;
+        outline.textContent =
+          `${chosen.name}: ${shapes.length} ${shapes.length === 1 ? 'outline' : 'outlines'} ` +
+          `read 已读取 (${shapes.map((s) => s.name ?? s.id ?? 'unnamed').join(', ')})`;
         this.status.textContent = '';
       } catch (error) {
         this.pending = undefined;

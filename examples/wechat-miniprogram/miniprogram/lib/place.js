@@ -11,7 +11,7 @@ function readQuery(search) {
     const decode = (text) => {
       try {
         return decodeURIComponent(text.replace(/\+/g, ' '));
-      } catch (error) {
+      } catch (_error) {
         return '';
       }
     };
@@ -27,7 +27,7 @@ function placeFrom(options) {
     let address;
     try {
       address = decodeURIComponent(query.q);
-    } catch (error) {
+    } catch (_error) {
       return null;
     }
     const mark = address.indexOf('?');
@@ -37,7 +37,16 @@ function placeFrom(options) {
   const lat = Number(raw[0]);
   const lon = Number(raw[1]);
   const crs = raw[2] === undefined ? 'wgs84' : raw[2];
-  if (raw.length < 2 || raw.length > 3 || !raw[0] || !raw[1] || !(lat >= -90 && lat <= 90) || !(lon >= -180 && lon <= 180) || ['wgs84', 'gcj02', 'bd09'].indexOf(crs) < 0) return null;
+  if (
+    raw.length < 2 ||
+    raw.length > 3 ||
+    !raw[0] ||
+    !raw[1] ||
+    !(lat >= -90 && lat <= 90) ||
+    !(lon >= -180 && lon <= 180) ||
+    ['wgs84', 'gcj02', 'bd09'].indexOf(crs) < 0
+  )
+    return null;
   const name = typeof query['cl-place-name'] === 'string' ? query['cl-place-name'].slice(0, 100) : '';
   return { lat, lon, crs, name };
 }

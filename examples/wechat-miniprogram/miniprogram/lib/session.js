@@ -32,6 +32,7 @@ async function signIn() {
     throw new Error(`登录失败 Could not sign in: ${error.errMsg || error}`);
   });
   if (answer.statusCode !== 200 || !answer.data || typeof answer.data.token !== 'string') {
+    // biome-ignore lint/complexity/useOptionalChain: written for base libraries without optional chaining
     throw new Error(`登录失败 Could not sign in: ${(answer.data && answer.data.error) || `HTTP ${answer.statusCode}`}`);
   }
   return { token: answer.data.token, renewAt: Date.parse(answer.data.expiresAt) - 60000 };

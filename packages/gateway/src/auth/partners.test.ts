@@ -185,10 +185,8 @@ describe('partners: keys of their own', () => {
     expect((await api(gw.url, 'GET', `/v1/tickets/by-number/${number}`, { auth: a.keys.secretKey })).status).toBe(404);
 
     await gw.services.tenants.updatePolicy(gw.tenant.id, { allowedOrigins: ['https://portal.sunny.example'] });
-    const code = await fetch(
-      `${gw.url}/v1/entry-codes/report.svg?${new URLSearchParams({ page: 'https://portal.sunny.example/report', lat: '23.1291', lon: '113.2644', name: 'Building 3' })}`,
-      { headers: { authorization: `Bearer ${a.keys.secretKey}` } },
-    );
+    const query = new URLSearchParams({ page: 'https://portal.sunny.example/report', lat: '23.1291', lon: '113.2644', name: 'Building 3' });
+    const code = await fetch(`${gw.url}/v1/entry-codes/report.svg?${query}`, { headers: { authorization: `Bearer ${a.keys.secretKey}` } });
     expect(code.status).toBe(200);
     expect(await code.text()).toContain('<svg');
   });

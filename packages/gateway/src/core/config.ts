@@ -112,14 +112,20 @@ export const SETTINGS = [
     env: 'REDIS_WAIT_REPLICAS',
     default: '0',
     parse: integer(0, 16),
-    doc: 'Replicas that must confirm a ticket write or a batch of stored positions (Redis WAIT) before the gateway answers it (HTTP) or acknowledges it (MQTT PUBACK, JT/T 808 0x8001). 0: answer once the primary has it. Each such write then takes one more round trip to a replica (see docs/scaling.md for the measured cost).',
+    doc:
+      'Replicas that must confirm a ticket write or a batch of stored positions (Redis ' +
+      'WAIT) before the gateway answers it (HTTP) or acknowledges it (MQTT PUBACK, ' +
+      'JT/T 808 0x8001). 0: answer once the primary has it. Each such write then takes ' +
+      'one more round trip to a replica (see docs/scaling.md for the measured cost).',
   }),
   setting({
     key: 'redisWaitTimeoutMs',
     env: 'REDIS_WAIT_TIMEOUT_MS',
     default: '1000',
     parse: integer(1, 60_000),
-    doc: 'How long a write waits for REDIS_WAIT_REPLICAS replicas; past it the request fails with CL_ERR_NOT_REPLICATED (the write stays on the primary) and a device message goes unacknowledged.',
+    doc:
+      'How long a write waits for REDIS_WAIT_REPLICAS replicas; past it the request fails with ' +
+      'CL_ERR_NOT_REPLICATED (the write stays on the primary) and a device message goes unacknowledged.',
   }),
   setting({
     key: 'embeddedRedisPort',
@@ -148,14 +154,18 @@ export const SETTINGS = [
     env: 'CIVICLOOP_OPERATOR_TOKEN',
     default: undefined,
     parse: text,
-    doc: 'Bearer token for tenant administration (POST /v1/tenants) and the gateway-wide refusal counters (GET /v1/telemetry/unattributed). Unset: those routes are disabled.',
+    doc:
+      'Bearer token for tenant administration (POST /v1/tenants) and the gateway-wide ' +
+      'refusal counters (GET /v1/telemetry/unattributed). Unset: those routes are disabled.',
   }),
   setting({
     key: 'brokerHookToken',
     env: 'BROKER_HOOK_TOKEN',
     default: undefined,
     parse: text,
-    doc: 'Bearer token an external MQTT broker (EMQX) sends with its HTTP authentication and authorization calls (POST /v1/broker/emqx/authenticate and /authorize). Unset: those routes are disabled.',
+    doc:
+      'Bearer token an external MQTT broker (EMQX) sends with its HTTP authentication and authorization ' +
+      'calls (POST /v1/broker/emqx/authenticate and /authorize). Unset: those routes are disabled.',
   }),
   setting({
     key: 'bodyLimitBytes',
@@ -219,7 +229,11 @@ export const SETTINGS = [
     env: 'MQTT_BROKER_URL',
     default: undefined,
     parse: brokerUrl,
-    doc: "An external MQTT 5 broker (cluster) the devices connect to, e.g. mqtt://broker:1883: the gateway then runs no broker of its own (MQTT_ENABLED, MQTT_PORT and MQTT_WS_PORT are ignored), takes the devices' native-topic messages from it through a shared subscription and sends their commands through it. See docs/scaling.md.",
+    doc:
+      'An external MQTT 5 broker (cluster) the devices connect to, e.g. mqtt://broker:1883: ' +
+      'the gateway then runs no broker of its own (MQTT_ENABLED, MQTT_PORT and ' +
+      "MQTT_WS_PORT are ignored), takes the devices' native-topic messages from it through " +
+      'a shared subscription and sends their commands through it. See docs/scaling.md.',
   }),
   setting({
     key: 'mqttBrokerUsername',
@@ -234,7 +248,10 @@ export const SETTINGS = [
     env: 'MQTT_BROKER_CLIENT_ID',
     default: undefined,
     parse: brokerClientId,
-    doc: "This gateway's MQTT client id on the external broker (its connections add -1, -2...). Give each gateway its own, the same across restarts: the broker keeps the gateway's session, and resends what the gateway had not acknowledged when it comes back under the same id. Unset: civicloop-<host name>-<PORT>.",
+    doc:
+      "This gateway's MQTT client id on the external broker (its connections add -1, -2...). Give each gateway its own, the same across restarts: the broker " +
+      "keeps the gateway's session, and resends what the gateway had not acknowledged " +
+      'when it comes back under the same id. Unset: civicloop-<host name>-<PORT>.',
   }),
   setting({
     key: 'mqttBrokerShareGroup',
@@ -248,28 +265,38 @@ export const SETTINGS = [
     env: 'MQTT_BROKER_SUBSCRIBERS',
     default: '4',
     parse: integer(1, 64),
-    doc: 'Connections each gateway subscribes with. Each stores as many messages at once as the broker lets it have unacknowledged (mosquitto: max_inflight_messages, 20 by default) and acknowledges each once stored, in order.',
+    doc:
+      'Connections each gateway subscribes with. Each stores as many messages at once as the broker lets it have ' +
+      'unacknowledged (mosquitto: max_inflight_messages, 20 by default) and acknowledges each once stored, in order.',
   }),
   setting({
     key: 'mqttBrokerSessionExpirySeconds',
     env: 'MQTT_BROKER_SESSION_EXPIRY_SECONDS',
     default: '86400',
     parse: integer(0, 4_294_967_294),
-    doc: "How long the broker keeps a gateway's session (its subscription and the messages given to it and not yet acknowledged) after the gateway goes away. A gateway that does not come back within it loses those messages to the broker's expiry.",
+    doc:
+      "How long the broker keeps a gateway's session (its subscription and the messages given to it and not yet acknowledged) " +
+      "after the gateway goes away. A gateway that does not come back within it loses those messages to the broker's expiry.",
   }),
   setting({
     key: 'mqttBrokerDynsec',
     env: 'MQTT_BROKER_DYNSEC',
     default: 'false',
     parse: boolean,
-    doc: 'The external broker is mosquitto 2 with its dynamic security plugin: registering, disabling, enabling and rotating a device over the HTTP API creates, disables, enables and re-passwords its account there, with a role that allows only its own topics. MQTT_BROKER_USERNAME must be a dynamic security admin.',
+    doc:
+      'The external broker is mosquitto 2 with its dynamic security plugin: registering, ' +
+      'disabling, enabling and rotating a device over the HTTP API creates, ' +
+      'disables, enables and re-passwords its account there, with a role that allows ' +
+      'only its own topics. MQTT_BROKER_USERNAME must be a dynamic security admin.',
   }),
   setting({
     key: 'mqttBrokerDynsecTimeoutMs',
     env: 'MQTT_BROKER_DYNSEC_TIMEOUT_MS',
     default: '5000',
     parse: integer(100, 120_000),
-    doc: "How long a device registration, rotation or (dis)abling waits for mosquitto's dynamic security plugin to answer; past it the request fails with CL_ERR_BROKER_UNAVAILABLE, to be retried.",
+    doc:
+      "How long a device registration, rotation or (dis)abling waits for mosquitto's dynamic security " +
+      'plugin to answer; past it the request fails with CL_ERR_BROKER_UNAVAILABLE, to be retried.',
   }),
   setting({ key: 'mqttPort', env: 'MQTT_PORT', default: '1883', parse: integer(0, 65535), doc: 'MQTT over TCP port (0 picks a free one).' }),
   setting({ key: 'mqttWsPort', env: 'MQTT_WS_PORT', default: '8083', parse: integer(0, 65535), doc: 'MQTT over WebSocket port (0 picks a free one).' }),
@@ -292,7 +319,9 @@ export const SETTINGS = [
     env: 'MQTT_PREAUTH_MAX_BYTES',
     default: '8192',
     parse: integer(512, 1048576),
-    doc: 'Bytes an MQTT client may send before it has authenticated (its CONNECT, with will and credentials); a connection announcing or sending more is closed at once.',
+    doc:
+      'Bytes an MQTT client may send before it has authenticated (its CONNECT, with will ' +
+      'and credentials); a connection announcing or sending more is closed at once.',
   }),
   setting({
     key: 'mqttConnectTimeoutMs',
@@ -334,7 +363,9 @@ export const SETTINGS = [
     env: 'MQTT_MAX_PENDING_PER_ADDRESS',
     default: '32',
     parse: integer(0, 100_000),
-    doc: 'Connections one address may hold open before they authenticate; more are closed at once (0: no cap). Raise it when many devices share one address (carrier NAT).',
+    doc:
+      'Connections one address may hold open before they authenticate; more are closed ' +
+      'at once (0: no cap). Raise it when many devices share one address (carrier NAT).',
   }),
   setting({
     key: 'trackMaxLen',
@@ -384,7 +415,9 @@ export const SETTINGS = [
     env: 'MEDIA_S3_ENDPOINT',
     default: undefined,
     parse: url,
-    doc: 'Store photos in an S3-compatible bucket at this endpoint (AWS S3, MinIO, Aliyun OSS, Tencent COS) instead of on local disk. Needs MEDIA_S3_BUCKET and the two key variables.',
+    doc:
+      'Store photos in an S3-compatible bucket at this endpoint (AWS S3, MinIO, Aliyun OSS, ' +
+      'Tencent COS) instead of on local disk. Needs MEDIA_S3_BUCKET and the two key variables.',
   }),
   setting({ key: 'mediaS3Bucket', env: 'MEDIA_S3_BUCKET', default: undefined, parse: text, doc: 'Bucket for photos when MEDIA_S3_ENDPOINT is set.' }),
   setting({ key: 'mediaS3Region', env: 'MEDIA_S3_REGION', default: 'us-east-1', parse: text, doc: 'Region used to sign S3 requests.' }),
@@ -408,7 +441,9 @@ export const SETTINGS = [
     env: 'GEOCODER',
     default: 'none',
     parse: geocoderName,
-    doc: "Who turns a point into an address for the report widget's pin (GET /v1/geocode/reverse): none, nominatim (OpenStreetMap's Nominatim or a server of your own) or amap (AMap's web service, needs GEOCODER_KEY). See docs/api.md#reverse-geocoding.",
+    doc:
+      "Who turns a point into an address for the report widget's pin (GET /v1/geocode/reverse): none, nominatim (OpenStreetMap's " +
+      "Nominatim or a server of your own) or amap (AMap's web service, needs GEOCODER_KEY). See docs/api.md#reverse-geocoding.",
   }),
   setting({
     key: 'geocoderUrl',
@@ -436,7 +471,9 @@ export const SETTINGS = [
     env: 'GEOCODER_CACHE_SECONDS',
     default: '604800',
     parse: integer(0, 365 * 86_400),
-    doc: "How long an address found for a point (rounded to about 10 m) is kept in Redis and answered again without asking the geocoder (0: not kept). Nominatim's usage policy asks for caching.",
+    doc:
+      'How long an address found for a point (rounded to about 10 m) is kept in Redis and answered ' +
+      "again without asking the geocoder (0: not kept). Nominatim's usage policy asks for caching.",
   }),
   setting({
     key: 'rateLimitPerKey',
@@ -464,7 +501,9 @@ export const SETTINGS = [
     env: 'FLEET_SAMPLE_SECONDS',
     default: '300',
     parse: integer(10, 3600),
-    doc: 'How often the statistics loop samples which vehicles are online (the vehicle online rate is the share of samples that found a vehicle online) and who is on duty, and looks for black spots open too long.',
+    doc:
+      'How often the statistics loop samples which vehicles are online (the vehicle online rate is the share ' +
+      'of samples that found a vehicle online) and who is on duty, and looks for black spots open too long.',
   }),
   setting({
     key: 'blackSpotThreshold',
@@ -570,21 +609,28 @@ export const SETTINGS = [
     env: 'RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS',
     default: '60',
     parse: integer(0, 10_000_000),
-    doc: 'Failed authentications a minute one client address may make (HTTP 401s, refused MQTT CONNECTs, bad Open311 api_keys), counted in Redis across gateways; past it the address gets 429 until the minute ends (0: no limit).',
+    doc:
+      'Failed authentications a minute one client address may make (HTTP 401s, refused MQTT CONNECTs, bad Open311 ' +
+      'api_keys), counted in Redis across gateways; past it the address gets 429 until the minute ends (0: no limit).',
   }),
   setting({
     key: 'rateLimitKeylessPerAddress',
     env: 'RATE_LIMIT_KEYLESS_PER_ADDRESS',
     default: '1200',
     parse: integer(0, 10_000_000),
-    doc: 'Requests a minute one client address may make to routes that need no key (Open311, photos, the OpenAPI document, widget files), counted in Redis across gateways (0: no limit).',
+    doc:
+      'Requests a minute one client address may make to routes that need no key (Open311, photos, ' +
+      'the OpenAPI document, widget files), counted in Redis across gateways (0: no limit).',
   }),
   setting({
     key: 'trustProxy',
     env: 'TRUST_PROXY',
     default: 'false',
     parse: trustProxy,
-    doc: "Behind a load balancer or reverse proxy: true (trust X-Forwarded-For from any hop), a number of hops, or the proxies' addresses / CIDRs (10.0.0.0/8,127.0.0.1). Per-address limits then count the client, not the proxy. Leave false when clients connect directly, or any client could pick its address.",
+    doc:
+      'Behind a load balancer or reverse proxy: true (trust X-Forwarded-For from any ' +
+      "hop), a number of hops, or the proxies' addresses / CIDRs (10.0.0.0/8,127.0.0.1). " +
+      'Per-address limits then count the client, not the proxy. Leave false when clients connect directly, or any client could pick its address.',
   }),
   setting({
     key: 'rateLimitPerAddress',

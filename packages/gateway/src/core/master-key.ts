@@ -42,7 +42,8 @@ export async function assertMasterKeyOpens(redis: Redis | Cluster, masterKey: { 
         const where = masterKey.source === 'CIVICLOOP_MASTER_KEY' ? 'CIVICLOOP_MASTER_KEY' : `the key in ${masterKey.source} (CIVICLOOP_MASTER_KEY is unset)`;
         throw new CivicLoopError(
           'CL_ERR_CONFIG',
-          `${where} cannot decrypt the secrets stored for tenant ${tenantId}: this Redis was sealed with another master key. Set CIVICLOOP_MASTER_KEY to the key this Redis was written with.`,
+          `${where} cannot decrypt the secrets stored for tenant ${tenantId}: this Redis was sealed ` +
+            `with another master key. Set CIVICLOOP_MASTER_KEY to the key this Redis was written with.`,
         );
       }
     }

@@ -6,8 +6,16 @@
 const TRANSIENT_REPLY = /^(CLUSTERDOWN|TRYAGAIN|MOVED|ASK|LOADING|READONLY|MASTERDOWN|NOSCRIPT|BUSY|NOREPLICAS|OOM|UNBLOCKED)\b/;
 
 /** Client-side failures of the connection (ioredis and Node socket errors). */
-const CONNECTION_FAILURE =
-  /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTCONN|EAI_AGAIN|Connection is closed|Stream isn't writeable|max retries per request|Failed to refresh slots cache|None of startup nodes is available|Too many Cluster redirections|Cluster isn't ready|Command timed out|Command aborted|Connection in subscriber mode|All keys in the pipeline should belong to the same slots allocation group|Pipeline failed|Redis is unavailable/i;
+const CONNECTION_FAILURE = new RegExp(
+  [
+    'ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTCONN|EAI_AGAIN',
+    "Connection is closed|Stream isn't writeable|max retries per request|Failed to refresh slots cache",
+    "None of startup nodes is available|Too many Cluster redirections|Cluster isn't ready",
+    'Command timed out|Command aborted|Connection in subscriber mode',
+    'All keys in the pipeline should belong to the same slots allocation group|Pipeline failed|Redis is unavailable',
+  ].join('|'),
+  'i',
+);
 
 const TRANSIENT_NAMES = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError', 'AbortError', 'RedisUnavailableError']);
 

@@ -111,7 +111,9 @@ describe.each([1, 0])('a Redis master killed during creates, REDIS_WAIT_REPLICAS
     const lastBefore = times.filter((t) => t < killedAt).at(-1)!;
     const firstAfter = times.find((t) => t > killedAt)!;
     console.log(
-      `failover with REDIS_WAIT_REPLICAS=${waitReplicas}: replica promoted ${((promotedAt - killedAt) / 1000).toFixed(1)} s after the kill${waitReplicas > 0 ? `, the former master started again at ${((restartedAt - killedAt) / 1000).toFixed(1)} s` : ''}; no create acknowledged for ${((firstAfter - lastBefore) / 1000).toFixed(1)} s; ${acknowledged.size} creates acknowledged, ${failures.length} given up`,
+      `failover with REDIS_WAIT_REPLICAS=${waitReplicas}: replica promoted ${((promotedAt - killedAt) / 1000).toFixed(1)} s after ` +
+        `the kill${waitReplicas > 0 ? `, the former master started again at ${((restartedAt - killedAt) / 1000).toFixed(1)} s` : ''}; ` +
+        `no create acknowledged for ${((firstAfter - lastBefore) / 1000).toFixed(1)} s; ${acknowledged.size} creates acknowledged, ${failures.length} given up`,
     );
     expect(failures).toEqual([]);
     expect([0, 1].map((g) => afterRestart().filter((a) => a.gateway === g).length).every((n) => n > 0)).toBe(true);

@@ -31,7 +31,8 @@ export async function waitForReplicas(redis: Redis | Cluster, routingKey: string
   if (acknowledged < wait.replicas) {
     throw new CivicLoopError(
       'CL_ERR_NOT_REPLICATED',
-      `The write is on the Redis primary, but ${acknowledged} of the ${wait.replicas} replicas REDIS_WAIT_REPLICAS asks for confirmed it within ${wait.timeoutMs} ms (REDIS_WAIT_TIMEOUT_MS); retry with the same Idempotency-Key.`,
+      `The write is on the Redis primary, but ${acknowledged} of the ${wait.replicas} replicas REDIS_WAIT_REPLICAS ` +
+        `asks for confirmed it within ${wait.timeoutMs} ms (REDIS_WAIT_TIMEOUT_MS); retry with the same Idempotency-Key.`,
     );
   }
 }

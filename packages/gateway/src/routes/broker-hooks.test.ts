@@ -1,14 +1,14 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: EMQX's own templates, ${...} placeholders and all
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
 import { api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 
 // The request bodies EMQX sends are the templates configured in it (docs/scaling.md gives these
 // two), with its ${...} placeholders filled in; answers are read as EMQX 5 reads them.
-// biome-ignore lint/suspicious/noTemplateCurlyInString: EMQX's own template, placeholders and all
 const AUTHENTICATE_TEMPLATE = '{"clientid": "${clientid}", "username": "${username}", "password": "${password}"}';
 const AUTHORIZE_TEMPLATE =
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: EMQX's own template, placeholders and all
-  '{"tenant": "${client_attrs.civicloop_tenant}", "device": "${client_attrs.civicloop_device}", "username": "${username}", "topic": "${topic}", "action": "${action}"}';
+  '{"tenant": "${client_attrs.civicloop_tenant}", "device": "${client_attrs.civicloop_device}", ' +
+  '"username": "${username}", "topic": "${topic}", "action": "${action}"}';
 const fill = (template: string, values: Record<string, string>) =>
   template.replace(/\$\{([\w.]+)\}/g, (_, name: string) => JSON.stringify(values[name] ?? '').slice(1, -1));
 

@@ -40,7 +40,8 @@ export const catalogueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
       schema: {
         tags,
         summary:
-          "Define a category: a new one, or the tenant's own version of a built-in one (names, group, priority, deadlines, skills, privacy, questions, disabled)",
+          "Define a category: a new one, or the tenant's own version of a built-in one " +
+          '(names, group, priority, deadlines, skills, privacy, questions, disabled)',
         security,
         params: CodeParams,
         body: CategoryDefinition,

@@ -22,7 +22,9 @@ const SUMMARIES: Record<CommandName, string> = {
   feedback: 'The reporter rates the outcome 1-5 (a low rating may reopen, per tenant rule)',
   request_extension: 'The assigned worker (or a dispatcher) asks for more time to resolve, with a reason',
   review_extension: 'A dispatcher or supervisor approves (the resolve deadline moves) or refuses a pending extension',
-  urge: '催办: the reporter or a follower (or a dispatcher taking a hotline chase) presses an overdue report; at most once in 12 hours; the unit and the assigned worker are told on the event stream',
+  urge:
+    '催办: the reporter or a follower (or a dispatcher taking a hotline chase) presses an overdue ' +
+    'report; at most once in 12 hours; the unit and the assigned worker are told on the event stream',
 };
 
 /** One route per command, all through the same state machine and atomic commit. */

@@ -148,7 +148,8 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTel
       schema: {
         tags,
         summary:
-          "What this gateway refused before any tenant was known (unknown credentials, strangers' bytes, unauthenticated terminals, external-broker messages naming no known device), since it started (operator token)",
+          "What this gateway refused before any tenant was known (unknown credentials, strangers' bytes, unauthenticated " +
+          'terminals, external-broker messages naming no known device), since it started (operator token)',
         security: [{ bearer: [] }],
         response: {
           200: Type.Object({

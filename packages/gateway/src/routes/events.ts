@@ -56,7 +56,8 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
         response: {
           200: {
             description:
-              'text/event-stream: `event: ticket` frames whose data is a StreamEvent; `event: device` frames ({ streamId, alert: DeviceAlert }: SOS, fall, low battery, vehicle alarms; staff only); `event: reset` when events after Last-Event-ID were trimmed',
+              'text/event-stream: `event: ticket` frames whose data is a StreamEvent; `event: device` frames ({ streamId, alert: DeviceAlert ' +
+              '}: SOS, fall, low battery, vehicle alarms; staff only); `event: reset` when events after Last-Event-ID were trimmed',
             type: 'string',
           },
           ...errorResponses,
@@ -84,7 +85,9 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
         cursor,
         ...(trimmed
           ? {
-              preface: `event: reset\ndata: ${JSON.stringify({ reason: 'trimmed', message: 'Events after your Last-Event-ID were trimmed; reload the tickets you show.' })}\n\n`,
+              preface:
+                `event: reset\ndata: ` +
+                `${JSON.stringify({ reason: 'trimmed', message: 'Events after your Last-Event-ID were trimmed; reload the tickets you show.' })}\n\n`,
             }
           : {}),
         frame: (id, fields) => {

@@ -31,7 +31,8 @@ export const followingRoutes: FastifyPluginAsyncTypebox<{ services: Services; ti
         tags: ['tickets'],
         summary: 'Open reports of a category near a point, nearest first: what a resident may follow instead of reporting again',
         description:
-          'Within DUPLICATE_RADIUS_METERS, reported within DUPLICATE_WINDOW_HOURS, not closed. Residents see only reports the tenant publishes (policy.publicReads and a public category) and their own; staff see all. No reporter, no photos.',
+          'Within DUPLICATE_RADIUS_METERS, reported within DUPLICATE_WINDOW_HOURS, not closed. Residents see only reports the ' +
+          'tenant publishes (policy.publicReads and a public category) and their own; staff see all. No reporter, no photos.',
         security,
         querystring: Type.Object(
           {

@@ -17,7 +17,8 @@ export const geocodeRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
         tags: ['geocode'],
         summary: 'The address at a point, from the geocoder the gateway is configured with (GEOCODER)',
         description:
-          'The provider is asked by the gateway (its key stays there); answers are kept per point (about 10 m) and language for GEOCODER_CACHE_SECONDS. address is null where the provider knows none. CL_ERR_GEOCODER_OFF when no geocoder is configured.',
+          'The provider is asked by the gateway (its key stays there); answers are kept per point (about 10 m) and language for ' +
+          'GEOCODER_CACHE_SECONDS. address is null where the provider knows none. CL_ERR_GEOCODER_OFF when no geocoder is configured.',
         security,
         querystring: Type.Object(
           {

@@ -16,7 +16,9 @@ export const intakeRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
       config: { access: { kind: 'roles', roles: MANAGERS_AND_SERVERS } },
       schema: {
         tags: ['intake'],
-        summary: `Import 12345 / 12319 hotline cases (JSON {records} or text/csv, at most ${MAX_ROWS}); good rows become tickets, repeated case numbers are skipped, bad rows are reported one by one`,
+        summary:
+          `Import 12345 / 12319 hotline cases (JSON {records} or text/csv, at most ${MAX_ROWS}); good ` +
+          `rows become tickets, repeated case numbers are skipped, bad rows are reported one by one`,
         security,
         // Rows are checked one by one (HotlineRecord), so that one bad row does not refuse the batch.
         body: Type.Union([

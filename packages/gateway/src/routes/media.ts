@@ -83,7 +83,8 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<{ services: Services; store:
       schema: {
         tags: ['media'],
         summary:
-          "A stored photo or thumbnail: without credentials only when it belongs to a published ticket; otherwise with the signed link tickets carry (photos[].url), or the tenant's secret key or a staff token",
+          'A stored photo or thumbnail: without credentials only when it belongs to a published ticket; otherwise ' +
+          "with the signed link tickets carry (photos[].url), or the tenant's secret key or a staff token",
         params: Type.Object({ tenantId: Type.String({ maxLength: 20 }), name: Type.String({ maxLength: 90 }) }),
         // No credentials (a published ticket's photo, or a signed link), or the secret key or a staff token.
         security: [{}, { bearer: [] }],

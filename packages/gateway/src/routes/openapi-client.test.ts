@@ -52,7 +52,12 @@ const upload = async (token: string) => {
 
 const before = await upload(resident);
 const created = await as(resident).POST('/v1/tickets', {
-  body: { category: 'sanitation.bin_overflow', description: 'Bin overflowing, from a generated client', location: { lat: 23.1291, lon: 113.2644 }, photos: [{ ref: before.ref }] },
+  body: {
+    category: 'sanitation.bin_overflow',
+    description: 'Bin overflowing, from a generated client',
+    location: { lat: 23.1291, lon: 113.2644 },
+    photos: [{ ref: before.ref }],
+  },
   params: { header: { 'idempotency-key': 'generated-client-1' } },
 });
 const ticket = created.data ?? fail('create', created.error);
@@ -62,11 +67,13 @@ const step = async (name: string, call: Promise<{ data?: { ticket: { status: str
   return data?.ticket.status ?? fail(name, error);
 };
 const statuses: string[] = [ticket.status];
-statuses.push(await step('dispatch', as(dispatcher).POST('/v1/tickets/{id}/dispatch', { params: { path: { id } }, body: { unitId: 'sanitation', assigneeId: 'w-1' } })));
+const dispatched = as(dispatcher).POST('/v1/tickets/{id}/dispatch', { params: { path: { id } }, body: { unitId: 'sanitation', assigneeId: 'w-1' } });
+statuses.push(await step('dispatch', dispatched));
 statuses.push(await step('accept', as(worker).POST('/v1/tickets/{id}/accept', { params: { path: { id } }, body: {} })));
 statuses.push(await step('arrive', as(worker).POST('/v1/tickets/{id}/arrive', { params: { path: { id } }, body: {} })));
 const after = await upload(worker);
-statuses.push(await step('resolve', as(worker).POST('/v1/tickets/{id}/resolve', { params: { path: { id } }, body: { photos: [{ ref: after.ref }], note: 'Emptied' } })));
+const resolved = as(worker).POST('/v1/tickets/{id}/resolve', { params: { path: { id } }, body: { photos: [{ ref: after.ref }], note: 'Emptied' } });
+statuses.push(await step('resolve', resolved));
 statuses.push(await step('verify', as(supervisor).POST('/v1/tickets/{id}/verify', { params: { path: { id } }, body: { outcome: 'pass' } })));
 statuses.push(await step('feedback', as(resident).POST('/v1/tickets/{id}/feedback', { params: { path: { id } }, body: { rating: 5, comment: 'Quick' } })));
 const read = await as(dispatcher).GET('/v1/tickets/{id}', { params: { path: { id } } });

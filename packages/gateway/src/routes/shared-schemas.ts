@@ -25,7 +25,8 @@ export const CommandResult = Type.Object({
   ticket: Ticket,
   event: Type.Union([TicketEvent, Type.Null()], {
     description:
-      'null only when a repeated Idempotency-Key finds the command done but its first answer lost (the gateway stopped in between); a repeated key otherwise gets the first answer again',
+      'null only when a repeated Idempotency-Key finds the command done but its first answer lost ' +
+      '(the gateway stopped in between); a repeated key otherwise gets the first answer again',
   }),
 });
 

@@ -23,7 +23,8 @@ export const statsRoutes: FastifyPluginAsyncTypebox<{ services: Services; projec
       schema: {
         tags: ['operations'],
         summary:
-          'KPIs of the tickets reported from one day to another (tenant time zone), in total or by unit, zone, category, channel or day; format=csv for a spreadsheet',
+          'KPIs of the tickets reported from one day to another (tenant time zone), in ' +
+          'total or by unit, zone, category, channel or day; format=csv for a spreadsheet',
         security,
         querystring: Type.Object({
           from: Type.String({ format: 'date', description: 'first report day, YYYY-MM-DD' }),
@@ -113,7 +114,8 @@ export const statsRoutes: FastifyPluginAsyncTypebox<{ services: Services; projec
       schema: {
         tags: ['operations'],
         summary:
-          'The monthly ranking of the zones of a type (villages, roads, markets, parks, toilets...) by composite score, best and worst first; format=csv for the full report',
+          'The monthly ranking of the zones of a type (villages, roads, markets, parks, ' +
+          'toilets...) by composite score, best and worst first; format=csv for the full report',
         security,
         querystring: Type.Object({
           month: Type.String({ pattern: '^\\d{4}-\\d{2}$' }),

@@ -34,7 +34,8 @@ export const tenantRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
             defaultCrs: Type.Optional(
               StringEnum(CRS_NAMES, {
                 description:
-                  'the coordinate system of points sent with the new key that do not name theirs (an app on a Chinese map: gcj02); absent: the tenant policy decides',
+                  'the coordinate system of points sent with the new key that do not name ' +
+                  'theirs (an app on a Chinese map: gcj02); absent: the tenant policy decides',
               }),
             ),
           },

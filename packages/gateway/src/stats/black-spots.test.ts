@@ -20,89 +20,92 @@ const nearMarket = (i: number) => ({ lat: MARKET.lat + (i % 3) * 0.0002, lon: MA
 const spots = async (auth: string, status = '') => (await api(gw.url, 'GET', `/v1/blackspots${status}`, { auth })).body.items as BlackSpot[];
 
 describe('black spots', () => {
-  it('codes a cell with 5 tickets in 30 days, tracks it, escalates it at 3 months and closes it out after a quiet period and a passing inspection', async () => {
-    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
-    const supervisor = await gw.tenant.token('s-1', 'supervisor');
-    expect(new Set([0, 1, 2, 3, 4, 5].map((i) => cellOf(nearMarket(i)))).size).toBe(1);
+  it(
+    'codes a cell with 5 tickets in 30 days, tracks it, escalates it at 3 ' + 'months and closes it out after a quiet period and a passing inspection',
+    async () => {
+      const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+      const supervisor = await gw.tenant.token('s-1', 'supervisor');
+      expect(new Set([0, 1, 2, 3, 4, 5].map((i) => cellOf(nearMarket(i)))).size).toBe(1);
 
-    // Four tickets over two weeks: not yet. Four elsewhere, spread over months: never.
-    for (let i = 0; i < 4; i++) {
-      clock += 3 * DAY;
-      await server.tickets.create({ ...BIN_REPORT, location: nearMarket(i) });
-      await server.tickets.create({ ...BIN_REPORT, location: { lat: 23.2 + i * 0.01, lon: 113.4 } });
-    }
-    expect(await spots(gw.tenant.secretKey)).toEqual([]);
+      // Four tickets over two weeks: not yet. Four elsewhere, spread over months: never.
+      for (let i = 0; i < 4; i++) {
+        clock += 3 * DAY;
+        await server.tickets.create({ ...BIN_REPORT, location: nearMarket(i) });
+        await server.tickets.create({ ...BIN_REPORT, location: { lat: 23.2 + i * 0.01, lon: 113.4 } });
+      }
+      expect(await spots(gw.tenant.secretKey)).toEqual([]);
 
-    // The fifth within 30 days codes it.
-    clock += DAY;
-    await server.tickets.create({ ...BIN_REPORT, category: 'sanitation.scattered_litter', location: nearMarket(4) });
-    const [opened] = await spots(gw.tenant.secretKey);
-    expect(opened).toMatchObject({
-      code: `BS-${gw.tenant.code}-202609-001`,
-      status: 'open',
-      ticketsWhenOpened: 5,
-      ticketsSince: 0,
-      cell: cellOf(MARKET),
-      inspections: [],
-    });
-    expect(Math.abs(opened!.center.lat - MARKET.lat)).toBeLessThan(0.002);
+      // The fifth within 30 days codes it.
+      clock += DAY;
+      await server.tickets.create({ ...BIN_REPORT, category: 'sanitation.scattered_litter', location: nearMarket(4) });
+      const [opened] = await spots(gw.tenant.secretKey);
+      expect(opened).toMatchObject({
+        code: `BS-${gw.tenant.code}-202609-001`,
+        status: 'open',
+        ticketsWhenOpened: 5,
+        ticketsSince: 0,
+        cell: cellOf(MARKET),
+        inspections: [],
+      });
+      expect(Math.abs(opened!.center.lat - MARKET.lat)).toBeLessThan(0.002);
 
-    // More tickets are tracked against it.
-    clock += 5 * DAY;
-    await server.tickets.create({ ...BIN_REPORT, location: nearMarket(5) });
-    const tracked = (await api(gw.url, 'GET', `/v1/blackspots/${opened!.code}`, { auth: supervisor })).body as BlackSpot;
-    expect(tracked).toMatchObject({ ticketsSince: 1, lastTicketAt: new Date(clock).toISOString() });
+      // More tickets are tracked against it.
+      clock += 5 * DAY;
+      await server.tickets.create({ ...BIN_REPORT, location: nearMarket(5) });
+      const tracked = (await api(gw.url, 'GET', `/v1/blackspots/${opened!.code}`, { auth: supervisor })).body as BlackSpot;
+      expect(tracked).toMatchObject({ ticketsSince: 1, lastTicketAt: new Date(clock).toISOString() });
 
-    // A failed re-inspection opens a finding ticket linked to the spot.
-    const failed = (
-      await api(gw.url, 'POST', `/v1/blackspots/${opened!.code}/inspections`, {
-        auth: supervisor,
-        body: { passed: false, note: 'Bins still overflowing at dusk', category: 'sanitation.bin_overflow' },
-      })
-    ).body;
-    expect(failed).toMatchObject({ closed: false, reason: 'the inspection failed' });
-    const finding = await server.tickets.get(failed.spot.inspections[0].findingTicketId);
-    expect(finding).toMatchObject({ channel: 'inspection', externalId: `blackspot:${opened!.code}`, description: 'Bins still overflowing at dusk' });
+      // A failed re-inspection opens a finding ticket linked to the spot.
+      const failed = (
+        await api(gw.url, 'POST', `/v1/blackspots/${opened!.code}/inspections`, {
+          auth: supervisor,
+          body: { passed: false, note: 'Bins still overflowing at dusk', category: 'sanitation.bin_overflow' },
+        })
+      ).body;
+      expect(failed).toMatchObject({ closed: false, reason: 'the inspection failed' });
+      const finding = await server.tickets.get(failed.spot.inspections[0].findingTicketId);
+      expect(finding).toMatchObject({ channel: 'inspection', externalId: `blackspot:${opened!.code}`, description: 'Bins still overflowing at dusk' });
 
-    // A finding of an inspection round in the spot's cell is linked to it too.
-    const roundFinding = await new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: supervisor }).tickets.create({
-      ...BIN_REPORT,
-      channel: 'inspection',
-      location: nearMarket(2),
-    });
-    expect(roundFinding.externalId).toBe(`blackspot:${opened!.code}`);
-    const elsewhere = await new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: supervisor }).tickets.create({
-      ...BIN_REPORT,
-      channel: 'inspection',
-      location: { lat: 23.3, lon: 113.5 },
-    });
-    expect(elsewhere.externalId).toBeUndefined();
+      // A finding of an inspection round in the spot's cell is linked to it too.
+      const roundFinding = await new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: supervisor }).tickets.create({
+        ...BIN_REPORT,
+        channel: 'inspection',
+        location: nearMarket(2),
+      });
+      expect(roundFinding.externalId).toBe(`blackspot:${opened!.code}`);
+      const elsewhere = await new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.publishableKey, token: supervisor }).tickets.create({
+        ...BIN_REPORT,
+        channel: 'inspection',
+        location: { lat: 23.3, lon: 113.5 },
+      });
+      expect(elsewhere.externalId).toBeUndefined();
 
-    // A passing inspection too soon after the last ticket does not close it out.
-    clock += 10 * DAY;
-    const early = (await api(gw.url, 'POST', `/v1/blackspots/${opened!.code}/inspections`, { auth: supervisor, body: { passed: true } })).body;
-    expect(early.closed).toBe(false);
-    expect(early.reason).toMatch(/30 quiet days/);
+      // A passing inspection too soon after the last ticket does not close it out.
+      clock += 10 * DAY;
+      const early = (await api(gw.url, 'POST', `/v1/blackspots/${opened!.code}/inspections`, { auth: supervisor, body: { passed: true } })).body;
+      expect(early.closed).toBe(false);
+      expect(early.reason).toMatch(/30 quiet days/);
 
-    // Three months open: escalated, once.
-    clock = Date.parse(opened!.openedAt) + 91 * DAY;
-    const escalationTime = new Date(clock).toISOString();
-    await gw.stats.runOnce();
-    clock += DAY;
-    await gw.stats.runOnce();
-    const escalated = (await spots(supervisor))[0]!;
-    expect(escalated.escalatedAt).toBe(escalationTime);
+      // Three months open: escalated, once.
+      clock = Date.parse(opened!.openedAt) + 91 * DAY;
+      const escalationTime = new Date(clock).toISOString();
+      await gw.stats.runOnce();
+      clock += DAY;
+      await gw.stats.runOnce();
+      const escalated = (await spots(supervisor))[0]!;
+      expect(escalated.escalatedAt).toBe(escalationTime);
 
-    // Quiet since, and a passing inspection: closed out; the cell may be coded afresh later.
-    const closed = (
-      await api(gw.url, 'POST', `/v1/blackspots/${opened!.code}/inspections`, { auth: supervisor, body: { passed: true, note: 'Clean for a month' } })
-    ).body;
-    expect(closed).toMatchObject({ closed: true, spot: { status: 'closed', closedAt: new Date(clock).toISOString() } });
-    expect(closed.spot.inspections.map((i: { passed: boolean }) => i.passed)).toEqual([false, true, true]);
-    expect(await spots(supervisor, '?status=open')).toEqual([]);
-    const again = await api(gw.url, 'POST', `/v1/blackspots/${opened!.code}/inspections`, { auth: supervisor, body: { passed: true } });
-    expect(again.body.error.code).toBe('CL_ERR_INVALID_TRANSITION');
-  });
+      // Quiet since, and a passing inspection: closed out; the cell may be coded afresh later.
+      const closed = (
+        await api(gw.url, 'POST', `/v1/blackspots/${opened!.code}/inspections`, { auth: supervisor, body: { passed: true, note: 'Clean for a month' } })
+      ).body;
+      expect(closed).toMatchObject({ closed: true, spot: { status: 'closed', closedAt: new Date(clock).toISOString() } });
+      expect(closed.spot.inspections.map((i: { passed: boolean }) => i.passed)).toEqual([false, true, true]);
+      expect(await spots(supervisor, '?status=open')).toEqual([]);
+      const again = await api(gw.url, 'POST', `/v1/blackspots/${opened!.code}/inspections`, { auth: supervisor, body: { passed: true } });
+      expect(again.body.error.code).toBe('CL_ERR_INVALID_TRANSITION');
+    },
+  );
 
   it("keeps a cell's counts for the window only, and escalates a spot once even from two gateways at once", async () => {
     const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });

@@ -181,7 +181,8 @@ export class BlackSpots {
     const reason = closes
       ? undefined
       : input.passed
-        ? `the last ticket in the cell was ${spot.lastTicketAt}; it closes out after ${this.services.config.blackSpotQuietDays} quiet days and a passing inspection`
+        ? `the last ticket in the cell was ${spot.lastTicketAt}; it closes out after ` +
+          `${this.services.config.blackSpotQuietDays} quiet days and a passing inspection`
         : 'the inspection failed';
     return { spot: next, closed: closes, ...(reason ? { reason } : {}) };
   }

@@ -73,5 +73,8 @@ export async function monthlyRanking(services: Services, tenantId: string, month
 export function rankingAsCsv(ranked: RankedZone[]): string {
   const header = 'rank,zone_id,name,score,tickets,on_time_completion_rate,satisfaction_rate,completion_rate,open_black_spots';
   const cell = (v: string | number | null) => (v === null ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : String(v));
-  return `${[header, ...ranked.map((r, i) => [i + 1, r.zoneId, r.name, r.score, r.tickets, r.onTimeCompletionRate, r.satisfactionRate, r.completionRate, r.openBlackSpots].map(cell).join(','))].join('\n')}\n`;
+  const rows = ranked.map((r, i) =>
+    [i + 1, r.zoneId, r.name, r.score, r.tickets, r.onTimeCompletionRate, r.satisfactionRate, r.completionRate, r.openBlackSpots].map(cell).join(','),
+  );
+  return `${[header, ...rows].join('\n')}\n`;
 }

@@ -40,7 +40,8 @@ export class PhotoRefs {
     const first = problems[0]!;
     throw new CivicLoopError(
       'CL_ERR_PHOTO_REF',
-      `${first.path.slice(1)} ${JSON.stringify(first.ref)}: ${first.problem}. Upload the photo with POST /v1/media and send the ref it returns, or an https URL.`,
+      `${first.path.slice(1)} ${JSON.stringify(first.ref)}: ${first.problem}. Upload ` +
+        `the photo with POST /v1/media and send the ref it returns, or an https URL.`,
       problems,
     );
   }

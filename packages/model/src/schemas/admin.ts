@@ -121,7 +121,8 @@ export const TenantPolicy = Type.Object({
   ),
   publicReads: Type.Boolean({
     description:
-      'publish tickets to readers without credentials (Open311 GET requests, photo URLs): only tickets of public categories, never their reporters; false by default',
+      'publish tickets to readers without credentials (Open311 GET requests, photo ' +
+      'URLs): only tickets of public categories, never their reporters; false by default',
   }),
   defaultCrs: Type.Optional(
     StringEnum(CRS_NAMES, { description: 'the coordinate system of points that do not name theirs (reports, zones, hotline rows); wgs84 when absent' }),
@@ -129,7 +130,8 @@ export const TenantPolicy = Type.Object({
   fallOpensTicket: Type.Optional(Type.Boolean({ description: "a badge's fall opens an urgent ticket at its position, as an SOS does; true when absent" })),
   categoryVisibility: Type.Record(Type.String({ pattern: '^[a-z0-9_.]+$', maxLength: 64 }), StringEnum(['public', 'private'] as const), {
     description:
-      "per category code, public or private, overriding the catalogue default (a worker's SOS and personal matters are private by default); a private ticket's text, place and photos are never shown without credentials",
+      "per category code, public or private, overriding the catalogue default (a worker's SOS and personal matters " +
+      "are private by default); a private ticket's text, place and photos are never shown without credentials",
   }),
 });
 export type TenantPolicy = Static<typeof TenantPolicy>;

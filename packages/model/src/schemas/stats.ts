@@ -21,11 +21,13 @@ export const StatGroup = Type.Object({
   ),
   attendanceCoverage: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
     description:
-      'worker-days present / worker-days on the roster (active workers of the unit), over the range; null by zone, category or channel, and where no day was sampled',
+      'worker-days present / worker-days on the roster (active workers of the unit), ' +
+      'over the range; null by zone, category or channel, and where no day was sampled',
   }),
   vehicleOnlineRate: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
     description:
-      'samples that found a vehicle online / vehicle samples (every FLEET_SAMPLE_SECONDS, enabled vehicles); null by zone, category or channel, and without vehicles',
+      'samples that found a vehicle online / vehicle samples (every FLEET_SAMPLE_SECONDS, ' +
+      'enabled vehicles); null by zone, category or channel, and without vehicles',
   }),
 });
 export type StatGroup = Static<typeof StatGroup>;

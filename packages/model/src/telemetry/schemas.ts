@@ -78,7 +78,8 @@ export const DeviceCredential = Type.Object({
   username: Type.String({ description: 'MQTT username: the device id' }),
   password: Type.String({
     description:
-      'Shown once. MQTT password; ThingsBoard-style clients send it as the username with no password. A jt808 terminal is given its own authentication code when it registers',
+      'Shown once. MQTT password; ThingsBoard-style clients send it as the username with no ' +
+      'password. A jt808 terminal is given its own authentication code when it registers',
   }),
 });
 export type DeviceCredential = Static<typeof DeviceCredential>;

@@ -13,7 +13,8 @@ export const webhookEnqueue: RedisScript = {
   name: 'civicloopWebhookEnqueue',
   lua: `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'payload', ARGV[1], 'webhookId', ARGV[2], 'type', ARGV[3], 'createdAt', ARGV[4], 'state', 'pending', 'attempts', '[]', 'nextAttemptAt', ARGV[4])
+redis.call('HSET', KEYS[1], 'payload', ARGV[1], 'webhookId', ARGV[2], 'type', ARGV[3], 'createdAt', ARGV[4],
+  'state', 'pending', 'attempts', '[]', 'nextAttemptAt', ARGV[4])
 redis.call('ZADD', KEYS[2], 'NX', ARGV[5], ARGV[6])
 redis.call('LPUSH', KEYS[3], ARGV[6])
 redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[7]) - 1)

@@ -139,53 +139,57 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
     expect(await connectCode((given.body as Registered).credential)).toBe(0);
   });
 
-  it('sends commands through the broker: to a connected badge, queued for one away on a persistent session, and when a clean-session badge says it is online', async () => {
-    const { device, credential } = await register({ kind: 'badge', name: 'Badge of w-1', staffId: 'w-1', unitId: 'sanitation' });
-    const cmd = nativeTopic(first.tenant.id, 'badge', device.id, 'cmd');
-    const outbox = tenantKeys(first.tenant.id).mqttOutbox(device.id);
-    const received: { number: string; commandId: string }[] = [];
-    const persistent = { clientId: `badge-${device.id}`, clean: false, properties: { sessionExpiryInterval: 3600 } };
-    const onMessage = (_topic: string, payload: Buffer) => received.push(JSON.parse(payload.toString()) as { number: string; commandId: string });
-    const dispatch = async (gateway: TestGateway) => {
-      const ticket = await api(gateway.url, 'POST', '/v1/tickets', { auth: first.tenant.secretKey, body: BIN_REPORT });
-      const dispatched = await api(gateway.url, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, {
-        auth: first.tenant.secretKey,
-        body: { unitId: 'sanitation', assigneeId: 'w-1' },
-      });
-      expect(dispatched.status, JSON.stringify(dispatched.body)).toBe(200);
-      return ticket.body.number as string;
-    };
+  it(
+    'sends commands through the broker: to a connected badge, queued for one away ' +
+      'on a persistent session, and when a clean-session badge says it is online',
+    async () => {
+      const { device, credential } = await register({ kind: 'badge', name: 'Badge of w-1', staffId: 'w-1', unitId: 'sanitation' });
+      const cmd = nativeTopic(first.tenant.id, 'badge', device.id, 'cmd');
+      const outbox = tenantKeys(first.tenant.id).mqttOutbox(device.id);
+      const received: { number: string; commandId: string }[] = [];
+      const persistent = { clientId: `badge-${device.id}`, clean: false, properties: { sessionExpiryInterval: 3600 } };
+      const onMessage = (_topic: string, payload: Buffer) => received.push(JSON.parse(payload.toString()) as { number: string; commandId: string });
+      const dispatch = async (gateway: TestGateway) => {
+        const ticket = await api(gateway.url, 'POST', '/v1/tickets', { auth: first.tenant.secretKey, body: BIN_REPORT });
+        const dispatched = await api(gateway.url, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, {
+          auth: first.tenant.secretKey,
+          body: { unitId: 'sanitation', assigneeId: 'w-1' },
+        });
+        expect(dispatched.status, JSON.stringify(dispatched.body)).toBe(200);
+        return ticket.body.number as string;
+      };
 
-    let badge = await connectDevice(credential, persistent, onMessage);
-    await badge.subscribeAsync(cmd, { qos: 1 });
-    const one = await dispatch(second);
-    await expect.poll(() => received.map((r) => r.number)).toEqual([one]);
-    expect(received[0]!.commandId).toMatch(/^[0-9a-f-]{36}$/);
-    await expect.poll(() => first.redis.client.llen(outbox)).toBe(0);
+      let badge = await connectDevice(credential, persistent, onMessage);
+      await badge.subscribeAsync(cmd, { qos: 1 });
+      const one = await dispatch(second);
+      await expect.poll(() => received.map((r) => r.number)).toEqual([one]);
+      expect(received[0]!.commandId).toMatch(/^[0-9a-f-]{36}$/);
+      await expect.poll(() => first.redis.client.llen(outbox)).toBe(0);
 
-    // Away with its persistent session: mosquitto keeps the command for it, and it leaves the outbox.
-    await badge.endAsync();
-    const two = await dispatch(first);
-    await expect.poll(() => first.redis.client.llen(outbox)).toBe(0);
-    badge = await connectDevice(credential, persistent, onMessage);
-    await expect.poll(() => received.map((r) => r.number)).toEqual([one, two]);
-    await badge.endAsync();
+      // Away with its persistent session: mosquitto keeps the command for it, and it leaves the outbox.
+      await badge.endAsync();
+      const two = await dispatch(first);
+      await expect.poll(() => first.redis.client.llen(outbox)).toBe(0);
+      badge = await connectDevice(credential, persistent, onMessage);
+      await expect.poll(() => received.map((r) => r.number)).toEqual([one, two]);
+      await badge.endAsync();
 
-    // Away with a clean session: nobody subscribed (PUBACK 16), so the command waits in the
-    // outbox until the badge connects, subscribes and says it is online.
-    const cleanSession = { clientId: `badge-${device.id}`, clean: true };
-    (await connectDevice(credential, cleanSession)).end(true);
-    const three = await dispatch(second);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(await first.redis.client.llen(outbox)).toBe(1);
-    badge = await connectDevice(credential, cleanSession, onMessage);
-    await badge.subscribeAsync(cmd, { qos: 1 });
-    await badge.publishAsync(nativeTopic(first.tenant.id, 'badge', device.id, 'status'), JSON.stringify({ state: 'online' }), { qos: 1 });
-    await expect.poll(() => received.map((r) => r.number)).toEqual([one, two, three]);
-    await expect.poll(() => first.redis.client.llen(outbox)).toBe(0);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(received).toHaveLength(3);
-  });
+      // Away with a clean session: nobody subscribed (PUBACK 16), so the command waits in the
+      // outbox until the badge connects, subscribes and says it is online.
+      const cleanSession = { clientId: `badge-${device.id}`, clean: true };
+      (await connectDevice(credential, cleanSession)).end(true);
+      const three = await dispatch(second);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await first.redis.client.llen(outbox)).toBe(1);
+      badge = await connectDevice(credential, cleanSession, onMessage);
+      await badge.subscribeAsync(cmd, { qos: 1 });
+      await badge.publishAsync(nativeTopic(first.tenant.id, 'badge', device.id, 'status'), JSON.stringify({ state: 'online' }), { qos: 1 });
+      await expect.poll(() => received.map((r) => r.number)).toEqual([one, two, three]);
+      await expect.poll(() => first.redis.client.llen(outbox)).toBe(0);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(received).toHaveLength(3);
+    },
+  );
 
   it('publishes each command once when two gateways send the same outbox at once', async () => {
     const { device, credential } = await register({ kind: 'badge', name: 'Badge 20' });

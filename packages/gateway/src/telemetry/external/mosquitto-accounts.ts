@@ -102,7 +102,8 @@ export class MosquittoDeviceAccounts implements DeviceAccounts {
     if (!(await hasRole(dynsec, username)))
       throw new CivicLoopError(
         'CL_ERR_CONFIG',
-        `mosquitto did not give MQTT_BROKER_USERNAME=${username} the role ${GATEWAY_ROLE}; give it by hand (mosquitto_ctrl dynsec addClientRole ${username} ${GATEWAY_ROLE}).`,
+        `mosquitto did not give MQTT_BROKER_USERNAME=${username} the role ${GATEWAY_ROLE}; ` +
+          `give it by hand (mosquitto_ctrl dynsec addClientRole ${username} ${GATEWAY_ROLE}).`,
       );
   }
 }

@@ -51,7 +51,8 @@ export class DynsecClient {
       client,
       [DYNSEC_RESPONSE_TOPIC],
       () =>
-        `The MQTT broker refused MQTT_BROKER_USERNAME a subscription to ${DYNSEC_RESPONSE_TOPIC}: with MQTT_BROKER_DYNSEC=true that account must have the dynamic security admin role.`,
+        `The MQTT broker refused MQTT_BROKER_USERNAME a subscription to ${DYNSEC_RESPONSE_TOPIC}: ` +
+        `with MQTT_BROKER_DYNSEC=true that account must have the dynamic security admin role.`,
     );
     return new DynsecClient(client, timeoutMs);
   }

@@ -97,7 +97,8 @@ export async function startExternalBroker(options: ExternalBrokerOptions): Promi
       if (!config.mqttBrokerUsername)
         throw new CivicLoopError(
           'CL_ERR_CONFIG',
-          'MQTT_BROKER_DYNSEC is true but MQTT_BROKER_USERNAME is not set: the gateway manages device accounts as a dynamic security admin; set MQTT_BROKER_USERNAME and MQTT_BROKER_PASSWORD.',
+          'MQTT_BROKER_DYNSEC is true but MQTT_BROKER_USERNAME is not set: the gateway manages device ' +
+            'accounts as a dynamic security admin; set MQTT_BROKER_USERNAME and MQTT_BROKER_PASSWORD.',
         );
       dynsec = await DynsecClient.attach(control, config.mqttBrokerDynsecTimeoutMs);
       await MosquittoDeviceAccounts.grantGateway(dynsec, config.mqttBrokerUsername);
@@ -182,7 +183,8 @@ function subscribe(client: MqttClient, group: string): Promise<void> {
     client,
     sharedTopics(group),
     (refused) =>
-      `The MQTT broker refused the subscription to ${refused.join(', ')}: give MQTT_BROKER_USERNAME the right to subscribe to civicloop/# (shared subscriptions need MQTT 5).`,
+      `The MQTT broker refused the subscription to ${refused.join(', ')}: give MQTT_BROKER_USERNAME ` +
+      `the right to subscribe to civicloop/# (shared subscriptions need MQTT 5).`,
   );
 }
 
@@ -208,7 +210,8 @@ function connect(config: ExternalBrokerConfig, extra: IClientOptions, log: Fasti
       reject(
         new CivicLoopError(
           'CL_ERR_CONFIG',
-          `Could not connect to the MQTT broker at MQTT_BROKER_URL=${config.mqttBrokerUrl} as ${extra.clientId}: ${why}. Check MQTT_BROKER_URL, MQTT_BROKER_USERNAME and MQTT_BROKER_PASSWORD.`,
+          `Could not connect to the MQTT broker at MQTT_BROKER_URL=${config.mqttBrokerUrl} as ` +
+            `${extra.clientId}: ${why}. Check MQTT_BROKER_URL, MQTT_BROKER_USERNAME and MQTT_BROKER_PASSWORD.`,
         ),
       );
     };

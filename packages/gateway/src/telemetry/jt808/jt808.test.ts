@@ -228,23 +228,27 @@ describe('JT/T 808 terminals', () => {
     expect(alerts[0]).toMatchObject({ ticketId: sosTickets[0].id, lat: 23.15, lon: 113.32 });
   });
 
-  it('reports sent without waiting are stored together, each answered; an alarm set in all of them is raised once; a heartbeat after them is answered after them', async () => {
-    const { device, terminal } = await onlineTerminal(2019);
-    const base = Math.floor(Date.now() / 1000) * 1000 - 120_000;
-    // 60 reports in one go (more than a connection stores at once), SOS set from the 10th on.
-    const serials = Array.from({ length: 60 }, (_, i) =>
-      terminal.report({ lat: 23.16 + i * 1e-4, lon: 113.33, time: base + i * 1000, alarm: i >= 10 ? 1 : 0 }),
-    );
-    const heartbeat = terminal.send(0x0002);
-    expect(await terminal.answerTo(heartbeat)).toBe(0);
-    // Every report's answer came before the heartbeat's.
-    const before = terminal.received.filter((m) => m.id === 0x8001).map((m) => m.body.readUInt16BE(0));
-    expect(new Set(before)).toEqual(new Set(serials));
-    expect(await Promise.all(serials.map((s) => terminal.answerTo(s)))).toEqual(serials.map(() => 0));
-    expect(await trackLength(device.id)).toBe(60);
-    const entries = await gw.redis.client.xrange(tenantKeys(gw.tenant.id).events, '-', '+');
-    const alerts = entries.flatMap(([, fields]) => (fields[0] === 'a' ? [JSON.parse(fields[1]!)] : [])).filter((a) => a.deviceId === device.id);
-    expect(alerts.map((a) => a.type)).toEqual(['sos']);
-    expect(Date.parse(alerts[0].at)).toBe(base + 10_000);
-  });
+  it(
+    'reports sent without waiting are stored together, each answered; an alarm set ' +
+      'in all of them is raised once; a heartbeat after them is answered after them',
+    async () => {
+      const { device, terminal } = await onlineTerminal(2019);
+      const base = Math.floor(Date.now() / 1000) * 1000 - 120_000;
+      // 60 reports in one go (more than a connection stores at once), SOS set from the 10th on.
+      const serials = Array.from({ length: 60 }, (_, i) =>
+        terminal.report({ lat: 23.16 + i * 1e-4, lon: 113.33, time: base + i * 1000, alarm: i >= 10 ? 1 : 0 }),
+      );
+      const heartbeat = terminal.send(0x0002);
+      expect(await terminal.answerTo(heartbeat)).toBe(0);
+      // Every report's answer came before the heartbeat's.
+      const before = terminal.received.filter((m) => m.id === 0x8001).map((m) => m.body.readUInt16BE(0));
+      expect(new Set(before)).toEqual(new Set(serials));
+      expect(await Promise.all(serials.map((s) => terminal.answerTo(s)))).toEqual(serials.map(() => 0));
+      expect(await trackLength(device.id)).toBe(60);
+      const entries = await gw.redis.client.xrange(tenantKeys(gw.tenant.id).events, '-', '+');
+      const alerts = entries.flatMap(([, fields]) => (fields[0] === 'a' ? [JSON.parse(fields[1]!)] : [])).filter((a) => a.deviceId === device.id);
+      expect(alerts.map((a) => a.type)).toEqual(['sos']);
+      expect(Date.parse(alerts[0].at)).toBe(base + 10_000);
+    },
+  );
 });

@@ -149,7 +149,8 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
         error.code === 'EADDRINUSE'
           ? new CivicLoopError(
               'CL_ERR_PORT_IN_USE',
-              `Port ${config.port} on ${config.host} is taken; set JT808_PORT to a free port (for example JT808_PORT=${config.port + 1}), or JT808_PORT=0 to turn the JT/T 808 listener off.`,
+              `Port ${config.port} on ${config.host} is taken; set JT808_PORT to a free port (for example ` +
+                `JT808_PORT=${config.port + 1}), or JT808_PORT=0 to turn the JT/T 808 listener off.`,
             )
           : error,
       ),

@@ -176,6 +176,8 @@ export function textMessage(version: 2013 | 2019, text: string, urgent: boolean)
 /** 0x8004 body: the platform's time, UTC, BCD YYMMDDhhmmss. */
 export function timeAnswer(now: Date): Buffer {
   const two = (n: number) => String(n).padStart(2, '0');
-  const digits = `${two(now.getUTCFullYear() % 100)}${two(now.getUTCMonth() + 1)}${two(now.getUTCDate())}${two(now.getUTCHours())}${two(now.getUTCMinutes())}${two(now.getUTCSeconds())}`;
+  const digits = [now.getUTCFullYear() % 100, now.getUTCMonth() + 1, now.getUTCDate(), now.getUTCHours(), now.getUTCMinutes(), now.getUTCSeconds()]
+    .map(two)
+    .join('');
   return Buffer.from(digits, 'hex');
 }
