@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { CivicLoopError, DEFAULT_DECODE_LIMITS, decodeOsmAnd } from '@civicloop/model';
 import type { ServicesWithTelemetry } from '../telemetry/start.js';
 import { errorResponses } from './shared-schemas.js';
+import { acceptFormBodies } from '../http/form-body.js';
 
 const SECRET_PREFIX = 'cl_dk_';
 
@@ -41,9 +42,7 @@ function fieldsOf(request: FastifyRequest): Record<string, unknown> {
  * app keeps positions it could not deliver and sends them again.
  */
 export const osmAndRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTelemetry }> = async (app, { services }) => {
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_request, body, done) =>
-    done(null, new URLSearchParams(body as string)),
-  );
+  acceptFormBodies(app, 16 * 1024);
 
   const handler = async (request: FastifyRequest): Promise<string> => {
     const fields = fieldsOf(request);

@@ -1,6 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { CivicLoopError } from '@civicloop/model';
-import { Open311Error } from './params.js';
+import { CivicLoopError } from '@civicloop/model';
 import { toOpen311Xml, type Open311Root } from './xml.js';
 
 /** GeoReport v2's formats, named by the URL's extension. XML is the one the spec requires. */
@@ -22,7 +21,7 @@ export function formatAsked(url: string): Open311Format {
 /** A route's `:format`: one of ours, or 400. */
 export function servedFormat(format: string): Open311Format {
   if (format === 'xml' || format === 'json') return format;
-  throw new Open311Error(400, `Format ${format.slice(0, 20)} is not served; use .xml or .json.`);
+  throw new CivicLoopError('CL_ERR_VALIDATION', `Format ${format.slice(0, 20)} is not served; use .xml or .json.`);
 }
 
 /** Sends a document in the format asked for; `root` names it in XML (JSON has no root). */

@@ -18,7 +18,8 @@ import { listTickets } from '../../tickets/list-tickets.js';
 import type { TicketService } from '../../tickets/ticket-service.js';
 import { OPEN311_MEDIA_TYPES, answer, formatAsked, servedFormat } from './answer.js';
 import { definitionOf, requestOf, serviceOf } from './format.js';
-import { Open311Error, Params } from './params.js';
+import { Params } from './params.js';
+import { acceptFormBodies } from '../../http/form-body.js';
 
 export { open311Time } from './format.js';
 export { sendOpen311FrameworkError } from './answer.js';
@@ -41,10 +42,8 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
   app: FastifyInstance,
   { services, ticketService },
 ) => {
-  // Open311 clients post forms, not JSON. Kept as URLSearchParams: a parameter may repeat.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) =>
-    done(null, new URLSearchParams(body as string)),
-  );
+  // Open311 clients post forms, not JSON.
+  acceptFormBodies(app, 64 * 1024);
 
   // Open311 routes need no key: the gateway's shared per-address limit for keyless routes
   // (RATE_LIMIT_KEYLESS_PER_ADDRESS) holds them, and a 429 comes in Open311's format below.
@@ -56,7 +55,6 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
 
   app.setErrorHandler((error, request, reply) => {
     const format = formatAsked(request.url);
-    if (error instanceof Open311Error) return answer(reply.code(error.status), format, 'errors', [{ code: error.status, description: error.message }]);
     const mapped = toCivicLoopError(error as Error);
     const retryAfter = retryAfterOf(mapped);
     if (retryAfter) reply.header('retry-after', retryAfter);
@@ -90,9 +88,9 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
 
   async function jurisdiction(params: Params): Promise<Tenant> {
     const code = params.one('jurisdiction_id');
-    if (!code) throw new Open311Error(400, 'jurisdiction_id is required: the code of the city or district (the tenant code).');
+    if (!code) throw new CivicLoopError('CL_ERR_VALIDATION', 'jurisdiction_id is required: the code of the city or district (the tenant code).');
     const tenant = await services.tenants.findByCode(code.toUpperCase());
-    if (!tenant) throw new Open311Error(404, `No jurisdiction ${code.slice(0, 40)}.`);
+    if (!tenant) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No jurisdiction ${code.slice(0, 40)}.`);
     return tenant;
   }
 
@@ -100,14 +98,14 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
   async function publishingJurisdiction(params: Params): Promise<Tenant> {
     const tenant = await jurisdiction(params);
     if (!tenant.policy.publicReads)
-      throw new Open311Error(403, `Jurisdiction ${tenant.code} does not publish its requests; ask it for access through its own channels.`);
+      throw new CivicLoopError('CL_ERR_FORBIDDEN', `Jurisdiction ${tenant.code} does not publish its requests; ask it for access through its own channels.`);
     return tenant;
   }
 
   /** A service the jurisdiction takes reports of now (a disabled category is not one). */
   async function knownService(tenant: Tenant, code: string): Promise<Category> {
     const category = (await services.categories.catalogue(tenant.id)).find(code);
-    if (!category || category.disabled) throw new Open311Error(404, `No service ${code.slice(0, 64)}; list them with services.json.`);
+    if (!category || category.disabled) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No service ${code.slice(0, 64)}; list them with services.json.`);
     return category;
   }
 
@@ -127,7 +125,7 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
           .map((v) => v.trim())
           .filter(Boolean);
       else if (new Set(values).size > 1)
-        throw new Open311Error(400, `attribute[${question.code}] was given more than once with different values; it takes one.`);
+        throw new CivicLoopError('CL_ERR_VALIDATION', `attribute[${question.code}] was given more than once with different values; it takes one.`);
       else answers[question.code] = values[0]!;
     }
     return Object.keys(answers).length > 0 ? answers : undefined;
@@ -176,7 +174,7 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
     const params = paramsOf(request);
     const tenant = await jurisdiction(params);
     const apiKey = params.one('api_key');
-    if (!apiKey) throw new Open311Error(403, 'api_key is required to post a request.');
+    if (!apiKey) throw new CivicLoopError('CL_ERR_UNAUTHENTICATED', 'api_key is required to post a request.');
     let principal: Principal;
     try {
       principal = await authenticate({ authorization: `Bearer ${apiKey}` }, services.tenants, services.config.tokenMaxTtlSeconds);
@@ -187,24 +185,24 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
       // limit the answer is the same CL_ERR_RATE_LIMITED (429, Retry-After) as everywhere else.
       const limited = await limitedAfterFailure(services, request, error);
       if (limited.code === 'CL_ERR_RATE_LIMITED') throw limited;
-      throw new Open311Error(403, 'api_key is not valid.');
+      throw new CivicLoopError('CL_ERR_INVALID_KEY', 'api_key is not valid.');
     }
-    if (principal.tenantId !== tenant.id) throw new Open311Error(403, 'api_key belongs to another jurisdiction.');
+    if (principal.tenantId !== tenant.id) throw new CivicLoopError('CL_ERR_FORBIDDEN', 'api_key belongs to another jurisdiction.');
     const serviceCode = params.one('service_code');
-    if (!serviceCode) throw new Open311Error(400, 'service_code is required.');
+    if (!serviceCode) throw new CivicLoopError('CL_ERR_VALIDATION', 'service_code is required.');
     const category = await knownService(tenant, serviceCode);
     // An empty lat or long is absent: a request is never stored at 0,0.
     const lat = params.number('lat', -90, 90);
     const lon = params.number('long', -180, 180);
     if (lat === undefined || lon === undefined)
-      throw new Open311Error(400, 'lat and long are required (WGS-84 degrees); address_string alone cannot be located here.');
+      throw new CivicLoopError('CL_ERR_VALIDATION', 'lat and long are required (WGS-84 degrees); address_string alone cannot be located here.');
     // GeoReport v2 says WGS-84; a client on a Chinese map may say otherwise with crs (our extension).
     const crs = params.one('crs') ?? 'wgs84';
-    if (!isCrsName(crs)) throw new Open311Error(400, `crs must be one of ${CRS_NAMES.join(', ')}.`);
+    if (!isCrsName(crs)) throw new CivicLoopError('CL_ERR_VALIDATION', `crs must be one of ${CRS_NAMES.join(', ')}.`);
     const description = params.one('description') ?? '';
-    if (description.length > 4000) throw new Open311Error(400, 'description is longer than 4000 characters.');
+    if (description.length > 4000) throw new CivicLoopError('CL_ERR_VALIDATION', 'description is longer than 4000 characters.');
     const mediaUrl = params.one('media_url');
-    if (mediaUrl && !/^https:\/\/[^\s]{1,500}$/.test(mediaUrl)) throw new Open311Error(400, 'media_url must be an absolute https URL.');
+    if (mediaUrl && !/^https:\/\/[^\s]{1,500}$/.test(mediaUrl)) throw new CivicLoopError('CL_ERR_VALIDATION', 'media_url must be an absolute https URL.');
     const name = [params.one('first_name'), params.one('last_name')].filter(Boolean).join(' ');
     const contact = params.one('phone') ?? params.one('email');
     const address = params.one('address_string');
@@ -255,11 +253,12 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
     }
     const end = params.time('end_date') ?? services.now();
     const start = params.time('start_date') ?? new Date(end.getTime() - DEFAULT_WINDOW_DAYS * 86_400_000);
-    if (start > end) throw new Open311Error(400, 'start_date is after end_date.');
+    if (start > end) throw new CivicLoopError('CL_ERR_VALIDATION', 'start_date is after end_date.');
     const statuses = params.many('status')?.map((s) => s.toLowerCase());
-    if (statuses?.some((s) => s !== 'open' && s !== 'closed')) throw new Open311Error(400, 'status is open, closed, or both (open,closed).');
+    if (statuses?.some((s) => s !== 'open' && s !== 'closed')) throw new CivicLoopError('CL_ERR_VALIDATION', 'status is open, closed, or both (open,closed).');
     const codes = params.many('service_code');
-    for (const code of codes ?? []) if (!catalogue.find(code)) throw new Open311Error(404, `No service ${code.slice(0, 64)}; list them with services.json.`);
+    for (const code of codes ?? [])
+      if (!catalogue.find(code)) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No service ${code.slice(0, 64)}; list them with services.json.`);
     const wanted = (t: Ticket) => {
       if (!published(t)) return false;
       if (codes && !codes.includes(t.category)) return false;
@@ -298,7 +297,7 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
     }
     // A private ticket is not there for a reader without credentials.
     if (!ticket || !isPublished(ticket, tenant.policy, (await services.categories.catalogue(tenant.id)).find))
-      throw new Open311Error(404, `No request ${request.params.id.slice(0, 40)}.`);
+      throw new CivicLoopError('CL_ERR_NOT_FOUND', `No request ${request.params.id.slice(0, 40)}.`);
     return answer(reply, format, 'service_requests', [
       requestOf(ticket, tenant, ticket.unitId ? (await unitNames(tenant.id)).get(ticket.unitId) : undefined, baseUrl(request)),
     ]);
@@ -308,6 +307,9 @@ export const open311Routes: FastifyPluginAsync<{ services: Services; ticketServi
     servedFormat(request.params.format);
     await jurisdiction(paramsOf(request));
     // Requests are created at once and answered with their id, so no token is ever pending.
-    throw new Open311Error(404, `No pending token ${request.params.token.slice(0, 40)}: requests here get their service_request_id immediately.`);
+    throw new CivicLoopError(
+      'CL_ERR_NOT_FOUND',
+      `No pending token ${request.params.token.slice(0, 40)}: requests here get their service_request_id immediately.`,
+    );
   });
 };

@@ -1,17 +1,10 @@
+import { CivicLoopError } from '@civicloop/model';
+
 /**
  * Open311 input as clients really send it: query strings and form bodies where a parameter may
  * repeat, be empty, or carry an unencoded "+" that arrived as a space. The spec says empty
  * optional parameters count as absent, and `service_code` may repeat.
  */
-export class Open311Error extends Error {
-  constructor(
-    readonly status: 400 | 403 | 404,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 type Raw = Record<string, string | string[] | undefined>;
 
 /** Parameters of one request, query and form body together (the body wins). */
@@ -41,7 +34,7 @@ export class Params {
   one(name: string): string | undefined {
     const list = this.values.get(name);
     if (!list) return undefined;
-    if (new Set(list).size > 1) throw new Open311Error(400, `${name} was given more than once with different values; send it once.`);
+    if (new Set(list).size > 1) throw new CivicLoopError('CL_ERR_VALIDATION', `${name} was given more than once with different values; send it once.`);
     return list[0];
   }
 
@@ -74,7 +67,8 @@ export class Params {
     if (raw === undefined) return undefined;
     const text = raw.trim().replace(/ (\d{2}(:?\d{2})?)$/, '+$1');
     const parsed = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}(:?\d{2})?)?)?$/i.test(text) ? Date.parse(text) : Number.NaN;
-    if (Number.isNaN(parsed)) throw new Open311Error(400, `${name} must be an ISO 8601 date-time such as 2026-11-22T09:00:00+08:00 (encode "+" as %2B).`);
+    if (Number.isNaN(parsed))
+      throw new CivicLoopError('CL_ERR_VALIDATION', `${name} must be an ISO 8601 date-time such as 2026-11-22T09:00:00+08:00 (encode "+" as %2B).`);
     return new Date(parsed);
   }
 
@@ -84,7 +78,7 @@ export class Params {
     if (raw === undefined) return undefined;
     const value = Number(raw);
     if (!/^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(raw) || !Number.isFinite(value) || value < min || value > max) {
-      throw new Open311Error(400, `${name} must be a number from ${min} to ${max}.`);
+      throw new CivicLoopError('CL_ERR_VALIDATION', `${name} must be a number from ${min} to ${max}.`);
     }
     return value;
   }
