@@ -48,7 +48,7 @@ import { DeadlineScheduler } from './tickets/deadline-scheduler.js';
 import { WebhookStore } from './store/webhook-store.js';
 import { DeviceStore } from './store/device-store.js';
 import { deviceRoutes } from './routes/devices.js';
-import { fleetRoutes } from './routes/fleet.js';
+import { fleetRoutes } from './routes/fleet/index.js';
 import { nearestWorkerRoutes } from './routes/nearest-workers.js';
 import { followingRoutes } from './routes/following.js';
 import { geocodeRoutes } from './routes/geocode.js';

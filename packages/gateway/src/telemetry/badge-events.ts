@@ -4,14 +4,7 @@ import type { Services } from '../core/services.js';
 import { tenantKeys } from '../redis/keys.js';
 import type { DeviceAlerts } from './device-alerts.js';
 import type { WorkforceStats } from '../stats/workforce.js';
-
-export interface Shift {
-  deviceId: string;
-  staffId?: string;
-  unitId?: string;
-  start: number;
-  end: number;
-}
+import type { Shift } from '../store/fleet-reads.js';
 
 /**
  * What a badge event changes: attendance for check-in and check-out; an SOS, a fall or a low
