@@ -2,7 +2,8 @@ import { CivicLoopError, OPEN_WORK_STATUSES, addFollower, isPublished, isStaff, 
 import type { Services } from '../core/services.js';
 import { defaultCrsFor, placeLocation } from '../geometry/placement.js';
 import type { IdempotencyScope } from '../core/idempotency.js';
-import { actorOf, type CommandOutcome, type TicketService } from './ticket-service.js';
+import { actorOf } from './actors.js';
+import type { CommandOutcome, TicketService } from './ticket-service.js';
 import { canSee } from './visibility.js';
 
 /** What a resident is shown of someone else's open report nearby: no reporter, no photos. */

@@ -1,6 +1,8 @@
 import { CivicLoopError } from '@civicloop/model';
 import type { MediaStore } from '../media/media-store.js';
 import { MediaUrls } from '../media/media-urls.js';
+import { photoHashOf } from '../media/media-store.js';
+import type { Services } from '../core/services.js';
 
 /** An absolute https URL: a photo kept elsewhere that browsers can load (no http, no other schemes). */
 function isHttpsUrl(ref: string): boolean {
@@ -45,4 +47,21 @@ export class PhotoRefs {
       problems,
     );
   }
+}
+
+/**
+ * Which tickets each stored photo belongs to, so that a keyless request for a photo is answered
+ * only when one of them is published. Written after the ticket: should it fail, the photo is
+ * simply not public (it fails closed), and the ticket's readers still get signed links.
+ */
+export async function notePhotoTickets(services: Services, tenantId: string, ticketId: string, photos: { ref: string }[]): Promise<void> {
+  const hashes = photos.flatMap((p) => {
+    const key = MediaUrls.keyOf(p.ref);
+    return key ? [photoHashOf(key)] : [];
+  });
+  if (hashes.length === 0) return;
+  const keys = services.tickets.keys(tenantId);
+  await Promise.all(hashes.map((hash) => services.redis.sadd(keys.photoTickets(hash), ticketId))).catch((error: unknown) =>
+    services.log?.warn({ err: error, ticket: ticketId }, 'could not note which ticket a photo belongs to'),
+  );
 }
