@@ -1,10 +1,10 @@
 import { startConsole } from './console.js';
 
-// Started by `npm start` (the gateway's --demo) with the demo tenant's keys, or by hand.
+// Started by `npm start` (the demo launcher, examples/demo) with the demo tenant's keys, or by hand.
 const required = (name: string) => {
   const value = process.env[name];
   if (!value) {
-    process.stderr.write(`dispatcher-console: set ${name} (the gateway's --demo prints it).\n`);
+    process.stderr.write(`dispatcher-console: set ${name} (npm start prints it).\n`);
     process.exit(1);
   }
   return value;

@@ -1,11 +1,11 @@
 import { startPortal } from './portal.js';
 
-// Started by `npm start` (the gateway's --demo) with the demo partner's keys, or by hand with a
+// Started by `npm start` (the demo launcher, examples/demo) with the demo partner's keys, or by hand with a
 // partner's keys (POST /v1/partners with the tenant's secret key makes them).
 const required = (name: string) => {
   const value = process.env[name];
   if (!value) {
-    process.stderr.write(`property-portal: set ${name} (the gateway's --demo prints it).\n`);
+    process.stderr.write(`property-portal: set ${name} (npm start prints it).\n`);
     process.exit(1);
   }
   return value;

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from '@civicloop/gateway';
+import { startDemoPages, type RunningDemoPages } from '@civicloop/example-demo/pages';
+import { freePort, type DemoTenant } from '@civicloop/gateway';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
 import { startMosquitto, type RunningMosquitto } from './mosquitto.js';
 import { startRedisCluster, type RunningRedisCluster } from './redis-cluster.js';
@@ -17,9 +18,9 @@ export interface LayoutOptions {
   gateways?: number;
   /** Replicas per Redis master (three masters). Default 1. */
   replicas?: number;
-  /** The first gateway seeds the demo tenant and serves the property portal, the dispatcher console and the worker app. */
+  /** The first gateway seeds the demo tenant; the demo launcher's pages (property portal, dispatcher console, worker app) are served beside it. */
   demo?: boolean;
-  /** With demo: the first gateway also runs the fleet simulator, its vehicles and badges on the broker. */
+  /** With demo: the fleet simulator runs too, its vehicles and badges on the broker. */
   simulate?: boolean;
   /** Ports; any left out is a free one. */
   ports?: { gateways?: number[]; mqtt?: number; portal?: number; console?: number; workerApp?: number };
@@ -53,7 +54,9 @@ export async function startLayout(options: LayoutOptions): Promise<RunningLayout
   let cluster: RunningRedisCluster | undefined;
   let broker: RunningMosquitto | undefined;
   const gateways: GatewayProcess[] = [];
+  let pages: RunningDemoPages | undefined;
   const stop = async () => {
+    pages?.stop();
     await Promise.all(gateways.map((g) => g.stop().catch(() => undefined)));
     await broker?.stop();
     await cluster?.stop();
@@ -80,18 +83,22 @@ export async function startLayout(options: LayoutOptions): Promise<RunningLayout
         CIVICLOOP_MASTER_KEY: masterKey,
         CIVICLOOP_OPERATOR_TOKEN: operatorToken,
         LOG_LEVEL: 'warn',
-        ...(first && options.demo
-          ? {
-              DEMO_PORTAL_PORT: String(options.ports?.portal ?? 0),
-              DEMO_CONSOLE_PORT: String(options.ports?.console ?? 0),
-              DEMO_WORKER_APP_PORT: String(options.ports?.workerApp ?? 0),
-            }
-          : {}),
         ...options.gatewayEnv,
       };
-      const args = first && options.demo ? ['--demo', ...(options.simulate ? [] : ['--no-simulate'])] : [];
+      const args = first && options.demo ? ['--demo'] : [];
       // One after the other: the first seeds the demo tenant the others then serve too.
       gateways.push(await startGatewayProcess({ name, env, args, ...(options.echo ? { echo: (line: string) => options.echo!(name, line) } : {}) }));
+    }
+    if (options.demo) {
+      // The first gateway wrote the demo tenant's keys into its data directory when it seeded it.
+      const demo = JSON.parse(readFileSync(path.join(options.dir, 'gateway-1', 'demo-tenant.json'), 'utf8')) as DemoTenant;
+      pages = await startDemoPages({
+        gatewayUrl: gateways[0]!.url,
+        demo,
+        ports: { portal: options.ports?.portal ?? 0, console: options.ports?.console ?? 0, workerApp: options.ports?.workerApp ?? 0 },
+        deviceBrokerUrl: broker.url,
+        simulate: options.simulate ?? false,
+      });
     }
   } catch (error) {
     await stop();

@@ -1,10 +1,10 @@
 import { startWorkerApp } from './server.js';
 
-// Started by `npm start` (the gateway's --demo) with the demo tenant's keys, or by hand.
+// Started by `npm start` (the demo launcher, examples/demo) with the demo tenant's keys, or by hand.
 const required = (name: string) => {
   const value = process.env[name];
   if (!value) {
-    process.stderr.write(`worker-app: set ${name} (the gateway's --demo prints it).\n`);
+    process.stderr.write(`worker-app: set ${name} (npm start prints it).\n`);
     process.exit(1);
   }
   return value;

@@ -164,3 +164,24 @@ function save(file: string, dataDir: string, demo: DemoTenant): DemoTenant {
 export async function demoToken(demo: DemoTenant, sub: string, role: TokenRole, unitId?: string): Promise<string> {
   return signToken({ secretKey: demo.secretKey, sub, role, ttlSeconds: 3600, ...(unitId ? { unitId } : {}) });
 }
+
+/** What the demo tenant's keys and tokens are, and how to try them, as the CLI prints them. */
+export async function describeDemo(demo: DemoTenant, gatewayUrl: string, dataDir: string): Promise<string[]> {
+  const dispatcher = await demoToken(demo, 'd-wang', 'dispatcher');
+  const resident = await demoToken(demo, 'resident-001', 'citizen');
+  return [
+    '',
+    `Demo tenant ${demo.code} (${demo.tenantId}); keys are kept in ${path.join(dataDir, 'demo-tenant.json')}`,
+    `  Secret key (servers only):  ${demo.secretKey}`,
+    `  Publishable key (browsers): ${demo.publishableKey}`,
+    `  Dispatcher token (1 h):     ${dispatcher}`,
+    ...(demo.partner ? [`  The property portal is partner ${demo.partner.id} (its own keys in the same file; docs/partners.md)`] : []),
+    `  Resident token (1 h):       ${resident}`,
+    '',
+    'Try it:',
+    `  curl -s ${gatewayUrl}/v1/categories -H 'X-CivicLoop-Key: ${demo.publishableKey}' | head -c 300; echo`,
+    `  curl -s ${gatewayUrl}/v1/tickets -H 'Authorization: Bearer ${demo.secretKey}' -H 'Content-Type: application/json' \\`,
+    `    -d '{"category":"sanitation.bin_overflow","description":"Bin overflowing at the bus stop","location":{"lat":23.1321,"lon":113.3271}}'`,
+    `  curl -sN ${gatewayUrl}/v1/events -H 'Authorization: Bearer ${demo.secretKey}'   # live events`,
+  ];
+}

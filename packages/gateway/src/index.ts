@@ -4,7 +4,8 @@ export { startGateway, type RunningGateway, type StartOptions } from './server.j
 export { connectRedis } from './redis/connect.js';
 export { startRedisServer, ensureRedisServer, ensureDebianProgram, findProgram, findRedisServer, freePort, type RunningRedis } from './redis/embedded-redis.js';
 export { tenantKeys, globalKeys } from './redis/keys.js';
-export { seedDemo, demoToken, type DemoTenant } from './demo.js';
+export { seedDemo, demoToken, describeDemo, type DemoTenant } from './demo.js';
+export { describeGateway } from './banner.js';
 export type { Services } from './core/services.js';
 export { attachTelemetry } from './attach-telemetry.js';
 export type { RunningTelemetry, TelemetryHooks } from './telemetry/start.js';

@@ -584,27 +584,6 @@ export const SETTINGS = [
     doc: 'Allow webhook URLs on loopback and private networks (refused by default, against request forgery).',
   }),
   setting({
-    key: 'demoPortalPort',
-    env: 'DEMO_PORTAL_PORT',
-    default: '8090',
-    parse: integer(0, 65535),
-    doc: 'With --demo: port of the example property portal that embeds the widget (0 picks a free one).',
-  }),
-  setting({
-    key: 'demoConsolePort',
-    env: 'DEMO_CONSOLE_PORT',
-    default: '8091',
-    parse: integer(0, 65535),
-    doc: 'With --demo: port of the example dispatcher console (0 picks a free one).',
-  }),
-  setting({
-    key: 'demoWorkerAppPort',
-    env: 'DEMO_WORKER_APP_PORT',
-    default: '8092',
-    parse: integer(0, 65535),
-    doc: "With --demo: port of the example worker app, the field workers' phone app (0 picks a free one).",
-  }),
-  setting({
     key: 'rateLimitAuthFailuresPerAddress',
     env: 'RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS',
     default: '60',
