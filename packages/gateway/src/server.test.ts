@@ -95,11 +95,14 @@ describe('startGateway with REDIS_URL unset', () => {
     const demo = await seedDemo(gateway.services, path.join(dataDir, 'drain'));
     // Hold Redis writes so the create below is still in flight when shutdown starts.
     const admin = new Redis(redis.url);
-    await admin.call('CLIENT', 'PAUSE', '600', 'WRITE');
+    await admin.call('CLIENT', 'PAUSE', '2000', 'WRITE');
     const inFlight = api(gateway.url, 'POST', '/v1/tickets', { auth: demo.secretKey, body: BIN_REPORT });
-    await new Promise((r) => setTimeout(r, 150));
+    // In flight: its write is the client Redis holds.
+    const blocked = async () => Number(/blocked_clients:(\d+)/.exec(await admin.info('clients'))?.[1]);
+    await expect.poll(blocked).toBeGreaterThan(0);
     const closing = gateway.close();
-    await new Promise((r) => setTimeout(r, 50));
+    // Shutdown has begun: the listener no longer takes new connections.
+    await expect.poll(() => gateway.app.server.listening).toBe(false);
     const late = await api(gateway.url, 'GET', '/v1/health').catch((error: Error) => ({ status: 0, error }));
     const finished = await inFlight;
     await closing;

@@ -41,7 +41,9 @@ describe('on Redis Cluster', () => {
       await gateway.services.directory.createStaff(tenantId, { id: 'w-1', name: 'W', role: 'worker', unitId: 'sanitation' });
       const server = new CivicLoop({ baseUrl: url, apiKey: issued.secretKey });
       const worker = new CivicLoop({ baseUrl: url, token: await signToken({ secretKey: issued.secretKey, sub: 'w-1', role: 'worker', unitId: 'sanitation' }) });
-      const subscription = server.subscribe();
+      let opened!: () => void;
+      const open = new Promise<void>((resolve) => (opened = resolve));
+      const subscription = server.subscribe({ onOpen: () => opened() });
       const seen: string[] = [];
       const consumer = (async () => {
         for await (const event of subscription) {
@@ -49,7 +51,8 @@ describe('on Redis Cluster', () => {
           if (seen.length === 9) break;
         }
       })();
-      await new Promise((r) => setTimeout(r, 100));
+      // Listening before the first create, so none of its events is missed.
+      await open;
 
       const a = await server.tickets.create(BIN_REPORT, { idempotencyKey: `cluster-${tenantId}` });
       const again = await server.tickets.create(BIN_REPORT, { idempotencyKey: `cluster-${tenantId}` });

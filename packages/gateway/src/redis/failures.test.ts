@@ -88,9 +88,16 @@ describe('Redis failures answer 503 CL_ERR_UNAVAILABLE with Retry-After, never 5
       expect(await open311.json()).toEqual([{ code: 503, description: expect.any(String) }]);
 
       // A create sent during the outage succeeds once Redis is back, exactly once.
-      const sdk = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey, maxRetries: 8, retryBaseDelayMs: 200, retryMaxDelayMs: 1500 });
+      // Redis comes back once the gateway has refused the create at least once (a 503 the SDK retries).
+      const refusals: number[] = [];
+      const watching: typeof fetch = async (input, init) => {
+        const answer = await fetch(input, init);
+        if (answer.status === 503) refusals.push(answer.status);
+        return answer;
+      };
+      const sdk = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey, maxRetries: 8, retryBaseDelayMs: 200, retryMaxDelayMs: 1500, fetch: watching });
       const pending = sdk.tickets.create(BIN_REPORT, { idempotencyKey: 'created-during-an-outage' });
-      await new Promise((r) => setTimeout(r, 700));
+      await expect.poll(() => refusals.length).toBeGreaterThan(0);
       restarted = await startRedisServer({ dir: redis.dir, port, appendOnly: true });
       const ticket = await pending;
       expect(ticket.number).toMatch(/-0001$/);
@@ -149,8 +156,8 @@ describe('the embedded redis-server is supervised', () => {
       const tenant = await api(gw.url, 'POST', '/v1/tenants', { auth: 'op', body: { code: 'SUP', name: 'Supervised' } });
       const created = await api(gw.url, 'POST', '/v1/tickets', { auth: tenant.body.secretKey, body: BIN_REPORT });
       expect(created.status).toBe(201);
-      // AOF everysec: give the write its fsync, then kill the server without warning.
-      await new Promise((r) => setTimeout(r, 1500));
+      // Kill the server without warning. Redis writes the AOF before it answers (the fsync, every
+      // second, only matters if the machine itself goes down), so the 201 means the ticket is on file.
       const firstPid = gw.embeddedRedis!.pid;
       process.kill(firstPid, 'SIGKILL');
       const health = await poll(

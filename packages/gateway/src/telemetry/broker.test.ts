@@ -246,6 +246,15 @@ describe('mosquitto_sub as a badge', () => {
   it('receives its assignment on its command topic', async () => {
     const { device, credential } = await register({ kind: 'badge', name: 'Sub badge', staffId: 'w-2', unitId: 'sanitation' });
     const topic = nativeTopic(gw.tenant.id, 'badge', device.id, 'cmd');
+    const broker = gw.telemetry!.broker!;
+    const subscribed = new Promise<void>((resolve) => {
+      const onSubscribe = (subscriptions: { topic: string }[]) => {
+        if (!subscriptions.some((s) => s.topic === topic)) return;
+        broker.off('subscribe', onSubscribe);
+        resolve();
+      };
+      broker.on('subscribe', onSubscribe);
+    });
     const subscriber = execFile('mosquitto_sub', [
       '-h',
       '127.0.0.1',
@@ -269,9 +278,8 @@ describe('mosquitto_sub as a badge', () => {
     let output = '';
     subscriber.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => subscriber.once('exit', resolve));
-    // Give it time to subscribe, then dispatch to the badge's wearer.
-    for (let i = 0; i < 50 && gw.telemetry!.broker!.connectedClients === 0; i++) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 200));
+    // Once the broker has its subscription, dispatch to the badge's wearer.
+    await subscribed;
     const ticket = await api(gw.url, 'POST', '/v1/tickets', {
       auth: gw.tenant.secretKey,
       body: { category: 'sanitation.bin_overflow', description: 'bin', location: { lat: 23.1, lon: 113.2 } },

@@ -179,16 +179,24 @@ describe('before a client has authenticated', () => {
     extra.on('error', () => undefined);
     expect(await closedSoon(extra, 1000)).toBe(true);
     for (const socket of idle) socket.destroy();
-    await new Promise((r) => setTimeout(r, 50));
     const { credential } = await register('After the flood');
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${tcpPort}`, {
-      username: credential.username,
-      password: credential.password,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-    });
-    open.push(client);
-    expect(client.connected).toBe(true);
+    // The gateway sees the idle sockets close as their FINs arrive: wait for that, not for a pause.
+    const connect = () =>
+      mqtt.connectAsync(`mqtt://127.0.0.1:${tcpPort}`, {
+        username: credential.username,
+        password: credential.password,
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+        connectTimeout: 2000,
+      });
+    let client: MqttClient | undefined;
+    await expect
+      .poll(async () => {
+        client = await connect().catch(() => undefined);
+        return client?.connected;
+      })
+      .toBe(true);
+    open.push(client!);
   });
 
   it('closes a WebSocket whose first message is over the limit, and one that never logs in', async () => {
