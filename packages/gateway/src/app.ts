@@ -23,7 +23,7 @@ import { EventStreams, eventRoutes } from './routes/events.js';
 import { StreamHub } from './routes/stream-hub.js';
 import { healthRoutes, tenantRoutes } from './routes/tenants.js';
 import { ticketRoutes } from './routes/tickets.js';
-import type { Services } from './core/services.js';
+import type { Access, Services } from './core/services.js';
 import type { ServicesWithTelemetry } from './telemetry/start.js';
 import { CategoryStore } from './store/category-store.js';
 import { DirectoryStore } from './store/directory-store.js';
@@ -83,6 +83,8 @@ export interface GatewayApp {
   scheduler: DeadlineScheduler;
   /** The KPI counters' projector (runs with the scheduler; GET /v1/stats also catches up first). */
   stats: StatsProjector;
+  /** Who reaches each route ("METHOD /path"), as the routes declare it: what docs/access.md lists. */
+  access: ReadonlyMap<string, Access>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -157,6 +159,10 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   });
   installCors(app, services);
   installAuth(app, services);
+  const access = new Map<string, Access>();
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') access.set(`${method} ${route.url}`, route.config?.access ?? { kind: 'none' });
+  });
   const idempotency = installIdempotentReplay(app, services, sealer);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -259,5 +265,5 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
     scheduler.start();
     stats.start(config.schedulerPollMs);
   }
-  return { app, services, streams, hub, ticketService, scheduler, stats };
+  return { app, services, streams, hub, ticketService, scheduler, stats, access };
 }

@@ -10,3 +10,4 @@ export type { Services } from './core/services.js';
 export { attachTelemetry } from './attach-telemetry.js';
 export type { RunningTelemetry, TelemetryHooks } from './telemetry/start.js';
 export { findNearestWorker, type NearestQuery, type WorkerCandidate } from './store/nearest-worker.js';
+export { describeAccess } from './access-table.js';

@@ -4,6 +4,7 @@ export * from './catalogue.js';
 export * from './calendar.js';
 export * from './token.js';
 export * from './state-machine.js';
+export * from './access.js';
 export * from './timers.js';
 export * from './deadlines.js';
 export * from './working-time.js';

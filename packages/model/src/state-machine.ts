@@ -1,3 +1,4 @@
+import { ROLE_GROUPS } from './access.js';
 import { calendarDay } from './calendar.js';
 import { CivicLoopError } from './errors.js';
 import { findCategory } from './categories.js';
@@ -29,18 +30,14 @@ interface Rule<K extends CommandName> {
   apply: (ticket: Ticket, command: Extract<TicketCommand, { type: K }>, actor: Actor, now: Date, policy: TenantPolicy) => Change;
 }
 
-const MANAGERS: readonly Role[] = ['dispatcher', 'admin', 'service'];
-const FIELD_STAFF: readonly Role[] = ['worker', 'admin', 'service'];
-const VERIFIERS: readonly Role[] = ['supervisor', 'admin', 'service'];
-const REOPENERS: readonly Role[] = ['supervisor', 'dispatcher', 'admin', 'service'];
-const EXTENSION_DECIDERS: readonly Role[] = ['dispatcher', 'supervisor', 'admin', 'service'];
+const { managers: MANAGERS, fieldStaff: FIELD_STAFF, verifiers: VERIFIERS, deciders: DECIDERS } = ROLE_GROUPS;
 const UNDER_WAY: readonly TicketStatus[] = ['dispatched', 'accepted', 'on_site', 'rework'];
-const ANY_PERSON: readonly Role[] = ['citizen', 'steward', 'dispatcher', 'worker', 'supervisor', 'admin', 'service'];
+const ANY_PERSON = ROLE_GROUPS.people;
 
 const forbidden = (why: string) => new CivicLoopError('CL_ERR_FORBIDDEN', why);
 /** A report is chased (催办) at most once in this long: the unit was told, and pressing again adds nothing. */
 export const URGE_INTERVAL_HOURS = 12;
-const URGERS: readonly Role[] = ['citizen', 'dispatcher', 'admin', 'service'];
+const URGERS = ROLE_GROUPS.urgers;
 
 /** Server keys and admins act for anyone; a worker acts only on what is assigned to them. */
 function mustBeAssignee(ticket: Ticket, actor: Actor): CivicLoopError | undefined {
@@ -223,7 +220,7 @@ const RULES: { [K in CommandName]: Rule<K> } = {
   },
   reopen: {
     from: ['closed'],
-    roles: REOPENERS,
+    roles: DECIDERS,
     apply: (t, c, _a, now, policy) => {
       const patch = reopenPatch(t, now, policy);
       return { to: 'dispatched', type: 'reopened', patch, data: { reason: c.reason, sla: deadlinesOnly(patch.sla) } };
@@ -242,7 +239,7 @@ const RULES: { [K in CommandName]: Rule<K> } = {
   },
   review_extension: {
     from: UNDER_WAY,
-    roles: EXTENSION_DECIDERS,
+    roles: DECIDERS,
     may: (t) => (t.extension?.status === 'pending' ? undefined : new CivicLoopError('CL_ERR_NO_EXTENSION_PENDING')),
     apply: (t, c, a, now, policy) => {
       const request = t.extension!;
@@ -318,6 +315,11 @@ const RULES: { [K in CommandName]: Rule<K> } = {
     },
   },
 };
+
+/** The roles each ticket command takes (its rule may narrow it further: the assignee, the reporter). */
+export const COMMAND_ROLES = Object.fromEntries(Object.entries(RULES).map(([name, rule]) => [name, rule.roles])) as Readonly<
+  Record<CommandName, readonly Role[]>
+>;
 
 function reopenPatch(t: Ticket, now: Date, policy: DeadlinePolicy): Partial<Ticket> {
   const category = categoryOf(t);

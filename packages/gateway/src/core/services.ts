@@ -1,5 +1,5 @@
 import type { Redis, Cluster } from 'ioredis';
-import { CivicLoopError, type Principal, type Role } from '@civicloop/model';
+import { CivicLoopError, ROLE_GROUPS, type Principal, type Role } from '@civicloop/model';
 import type { GatewayConfig } from './config.js';
 import type { CategoryStore } from '../store/category-store.js';
 import type { DirectoryStore } from '../store/directory-store.js';
@@ -50,12 +50,13 @@ declare module 'fastify' {
   }
 }
 
-export const STAFF: readonly Role[] = ['steward', 'dispatcher', 'worker', 'supervisor', 'admin', 'service'];
-export const PEOPLE: readonly Role[] = ['citizen', ...STAFF];
-export const ADMINS: readonly Role[] = ['admin', 'service'];
-export const MANAGERS_AND_SERVERS: readonly Role[] = ['dispatcher', 'admin', 'service'];
+// The role groups routes name, from the model's one table (ROLE_GROUPS; docs/access.md lists who reaches what).
+export const STAFF: readonly Role[] = ROLE_GROUPS.staff;
+export const PEOPLE: readonly Role[] = ROLE_GROUPS.people;
+export const ADMINS: readonly Role[] = ROLE_GROUPS.admins;
+export const MANAGERS_AND_SERVERS: readonly Role[] = ROLE_GROUPS.managers;
 /** People and a partner's server: the reads a partner may make about its own residents (scoped by visibility). */
-export const PEOPLE_AND_PARTNERS: readonly Role[] = [...PEOPLE, 'partner'];
+export const PEOPLE_AND_PARTNERS: readonly Role[] = ROLE_GROUPS.peopleAndPartners;
 
 export function requireRole(principal: Principal, roles: readonly Role[]): void {
   if (roles.includes(principal.role)) return;
