@@ -14,6 +14,14 @@ function commentsAbove(node: ts.Node, source: ts.SourceFile): string {
   return ranges.map((r) => source.text.slice(r.pos, r.end)).join('\n');
 }
 
+/** A function that is all its enclosing function does (`return new Promise((resolve) => ...)`): that one's reason covers it. */
+function isWholeBodyOfExplained(node: ts.Node, source: ts.SourceFile): boolean {
+  let outer = node.parent;
+  while (outer && !ts.isFunctionLike(outer)) outer = outer.parent;
+  if (!outer || !('body' in outer) || !outer.body || !ts.isBlock(outer.body) || outer.body.statements.length !== 1) return false;
+  return /\bLong:/.test(commentsAbove(outer, source));
+}
+
 function longFunctions(file: string): string[] {
   const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
   const found: string[] = [];
@@ -21,7 +29,9 @@ function longFunctions(file: string): string[] {
     if (ts.isFunctionLike(node) && 'body' in node && node.body && ts.isBlock(node.body)) {
       const first = source.getLineAndCharacterOfPosition(node.body.getStart(source)).line;
       const last = source.getLineAndCharacterOfPosition(node.body.end).line;
-      if (last - first > MAX_LINES && !/\bLong:/.test(commentsAbove(node, source))) found.push(`${file}:${first + 1} (${last - first} lines)`);
+      if (last - first > MAX_LINES && !/\bLong:/.test(commentsAbove(node, source)) && !isWholeBodyOfExplained(node, source)) {
+        found.push(`${file}:${first + 1} (${last - first} lines)`);
+      }
     }
     ts.forEachChild(node, visit);
   };
@@ -31,7 +41,9 @@ function longFunctions(file: string): string[] {
 
 describe('production functions', () => {
   it(`are at most ${MAX_LINES} lines, or say why above them ("Long: ...")`, () => {
-    const files = execFileSync('git', ['ls-files', 'packages/*/src/*.ts', 'packages/*/src/**/*.ts', 'examples/*/src/*.ts', 'examples/*/src/**/*.ts'], { encoding: 'utf8' })
+    const files = execFileSync('git', ['ls-files', 'packages/*/src/*.ts', 'packages/*/src/**/*.ts', 'examples/*/src/*.ts', 'examples/*/src/**/*.ts'], {
+      encoding: 'utf8',
+    })
       .split('\n')
       .filter((file) => file && !file.endsWith('.test.ts') && !file.endsWith('.d.ts'));
     expect(files.length).toBeGreaterThan(200);

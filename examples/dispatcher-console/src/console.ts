@@ -121,6 +121,7 @@ function mapOrigins(map: ConsoleMapOptions | undefined): string[] {
  * page. Staff sign in with the city's identity provider when `oidc` is set; otherwise it acts as
  * one fixed operator, and belongs behind the command centre's single sign-on.
  */
+// Long: the example's server, read top to bottom: its pages, its routes and the SDK calls behind them in one place.
 export async function startConsole(options: ConsoleOptions): Promise<{ url: string; close(): Promise<void> }> {
   const gateway = options.gatewayUrl.replace(/\/+$/, '');
   const publicDir = options.publicDir ?? new URL('./public/', import.meta.url);

@@ -64,6 +64,7 @@ const SIMULATOR_SKILLS = [...new Set(CATEGORIES.filter((c) => c.group === 'sanit
  * accepts it, walks there (the gateway sees the badge arrive), resolves it with a photo, and a
  * supervisor verifies it. Everything goes through the SDK and MQTT, as a real deployment would.
  */
+// Long: the simulation loop and the state of its vehicles and workers, read top to bottom as one story.
 export async function runSimulation(options: SimulationOptions): Promise<{ stop: () => Promise<void>; stats: SimulationStats }> {
   const log = options.log ?? ((line: string) => console.log(line));
   const random = seededRandom(options.seed ?? 42);

@@ -47,6 +47,7 @@ const keptPlace = (from: URLSearchParams) =>
  * signs each resident's CivicLoop token, so the secret key never reaches a browser. It is a
  * partner of the district's tenant (docs/partners.md): its keys reach its own residents only.
  */
+// Long: the example's server, read top to bottom: its pages, its routes and the SDK calls behind them in one place.
 export async function startPortal(options: PortalOptions): Promise<RunningPortal> {
   const gateway = options.gatewayUrl.replace(/\/+$/, '');
   const estate = options.estate ?? { lat: 23.1335, lon: 113.3242 };

@@ -54,6 +54,7 @@ const phoneBadgeId = (sub: string) => `phone-${sub.replace(/[^A-Za-z0-9_-]/g, '_
  * The worker app's small server: the app shell (cached by its service worker, so the app opens
  * offline), a worker token for the signed-in worker, and their phone's badge credential.
  */
+// Long: the example's server, read top to bottom: its pages, its routes and the SDK calls behind them in one place.
 export async function startWorkerApp(options: WorkerAppOptions): Promise<{ url: string; close(): Promise<void> }> {
   const gateway = options.gatewayUrl.replace(/\/+$/, '');
   const publicDir = options.publicDir ?? new URL('./public/', import.meta.url);

@@ -90,6 +90,7 @@ export interface GatewayApp {
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /** Builds the HTTP API around a Redis connection; listening and shutdown are the caller's. */
+// Long: the composition root: it builds every store and service and registers every route and loop, in the order they depend on each other.
 export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   const { config, redis } = options;
   registerScripts(redis);

@@ -77,117 +77,123 @@ function failure(errMsg: string): Error {
  * is made with enableChunked, and its body read chunk by chunk as WeChat hands them over.
  */
 export function wechatFetch(wx: WxLike) {
-  return (url: string, init: { method?: string; headers?: Header; body?: unknown; signal?: SignalLike; timeoutMs?: number } = {}): Promise<ResponseLike> =>
-    new Promise((resolve, reject) => {
-      const header = init.headers ?? {};
-      const method = (init.method ?? 'GET') as 'GET';
-      // wx.request sends no PATCH: the calls that need it (changing units, staff, zones, categories,
-      // devices, webhooks, the policy) are for staff and servers, not for a mini-program.
-      if ((method as string) === 'PATCH')
-        return reject(
-          new InvalidRequestError({
-            code: 'CL_ERR_RUNTIME_UNSUPPORTED',
-            message: `wx.request cannot send PATCH (${url}); make this change from a server or the console.`,
-            status: 0,
-          }),
-        );
-      const data = typeof init.body === 'string' ? init.body : undefined;
-      const timeout = init.timeoutMs;
-      if (header.accept !== 'text/event-stream') {
-        const task = wx.request({
-          url,
-          method,
-          header,
-          ...(data !== undefined ? { data } : {}),
-          ...(timeout ? { timeout } : {}),
-          // Any dataType but "json": the SDK parses the text itself, errors included.
-          dataType: 'text',
-          responseType: 'text',
-          success: (result) => {
-            const text = typeof result.data === 'string' ? result.data : JSON.stringify(result.data);
-            resolve({
-              ok: result.statusCode >= 200 && result.statusCode < 300,
-              status: result.statusCode,
-              headers: headerReader(result.header),
-              text: async () => text,
-              body: null,
-            });
-          },
-          fail: (error) => reject(failure(error.errMsg)),
-        });
-        init.signal?.addEventListener('abort', () => task.abort(), { once: true });
-        return;
-      }
-      // The event stream: chunks queue up until the SDK reads them.
-      const chunks: Uint8Array[] = [];
-      let ended = false;
-      let broken: Error | undefined;
-      let wake: (() => void) | undefined;
-      let answered = false;
-      const notify = () => {
-        wake?.();
-        wake = undefined;
-      };
-      const reader = {
-        async read(): Promise<{ done: boolean; value?: Uint8Array }> {
-          while (chunks.length === 0 && !ended && !broken) await new Promise<void>((r) => (wake = r));
-          if (chunks.length > 0) return { done: false, value: chunks.shift()! };
-          if (broken) throw broken;
-          return { done: true };
-        },
-      };
-      const respond = (status: number, responseHeader: Header) => {
-        if (answered) return;
-        answered = true;
-        resolve({
-          ok: status >= 200 && status < 300,
-          status,
-          headers: headerReader(responseHeader),
-          body: { getReader: () => reader },
-          text: async () => {
-            const decode = portableRuntime.utf8Decoder();
-            let text = '';
-            for (;;) {
-              const { done, value } = await reader.read();
-              if (done) return text;
-              text += decode(value!);
-            }
-          },
-        });
-      };
+  return (url: string, init: WxFetchInit = {}): Promise<ResponseLike> => requestThroughWx(wx, url, init);
+}
+
+type WxFetchInit = { method?: string; headers?: Header; body?: unknown; signal?: SignalLike; timeoutMs?: number };
+
+// Long: one wx.request call translated both ways (a fetch request in, a Response out), as a single promise.
+function requestThroughWx(wx: WxLike, url: string, init: WxFetchInit): Promise<ResponseLike> {
+  return new Promise((resolve, reject) => {
+    const header = init.headers ?? {};
+    const method = (init.method ?? 'GET') as 'GET';
+    // wx.request sends no PATCH: the calls that need it (changing units, staff, zones, categories,
+    // devices, webhooks, the policy) are for staff and servers, not for a mini-program.
+    if ((method as string) === 'PATCH')
+      return reject(
+        new InvalidRequestError({
+          code: 'CL_ERR_RUNTIME_UNSUPPORTED',
+          message: `wx.request cannot send PATCH (${url}); make this change from a server or the console.`,
+          status: 0,
+        }),
+      );
+    const data = typeof init.body === 'string' ? init.body : undefined;
+    const timeout = init.timeoutMs;
+    if (header.accept !== 'text/event-stream') {
       const task = wx.request({
         url,
         method,
         header,
-        enableChunked: true,
-        responseType: 'arraybuffer',
+        ...(data !== undefined ? { data } : {}),
+        ...(timeout ? { timeout } : {}),
+        // Any dataType but "json": the SDK parses the text itself, errors included.
         dataType: 'text',
+        responseType: 'text',
         success: (result) => {
-          respond(result.statusCode, result.header);
-          ended = true;
-          notify();
+          const text = typeof result.data === 'string' ? result.data : JSON.stringify(result.data);
+          resolve({
+            ok: result.statusCode >= 200 && result.statusCode < 300,
+            status: result.statusCode,
+            headers: headerReader(result.header),
+            text: async () => text,
+            body: null,
+          });
         },
-        fail: (error) => {
-          broken = failure(error.errMsg);
-          if (!answered) reject(broken);
-          notify();
+        fail: (error) => reject(failure(error.errMsg)),
+      });
+      init.signal?.addEventListener('abort', () => task.abort(), { once: true });
+      return;
+    }
+    // The event stream: chunks queue up until the SDK reads them.
+    const chunks: Uint8Array[] = [];
+    let ended = false;
+    let broken: Error | undefined;
+    let wake: (() => void) | undefined;
+    let answered = false;
+    const notify = () => {
+      wake?.();
+      wake = undefined;
+    };
+    const reader = {
+      async read(): Promise<{ done: boolean; value?: Uint8Array }> {
+        while (chunks.length === 0 && !ended && !broken) await new Promise<void>((r) => (wake = r));
+        if (chunks.length > 0) return { done: false, value: chunks.shift()! };
+        if (broken) throw broken;
+        return { done: true };
+      },
+    };
+    const respond = (status: number, responseHeader: Header) => {
+      if (answered) return;
+      answered = true;
+      resolve({
+        ok: status >= 200 && status < 300,
+        status,
+        headers: headerReader(responseHeader),
+        body: { getReader: () => reader },
+        text: async () => {
+          const decode = portableRuntime.utf8Decoder();
+          let text = '';
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) return text;
+            text += decode(value!);
+          }
         },
       });
-      task.onHeadersReceived((result) => respond(result.statusCode ?? 200, result.header));
-      task.onChunkReceived((result) => {
-        chunks.push(new Uint8Array(result.data));
+    };
+    const task = wx.request({
+      url,
+      method,
+      header,
+      enableChunked: true,
+      responseType: 'arraybuffer',
+      dataType: 'text',
+      success: (result) => {
+        respond(result.statusCode, result.header);
+        ended = true;
         notify();
-      });
-      init.signal?.addEventListener(
-        'abort',
-        () => {
-          task.abort();
-          ended = true;
-          notify();
-        },
-        { once: true },
-      );
+      },
+      fail: (error) => {
+        broken = failure(error.errMsg);
+        if (!answered) reject(broken);
+        notify();
+      },
     });
+    task.onHeadersReceived((result) => respond(result.statusCode ?? 200, result.header));
+    task.onChunkReceived((result) => {
+      chunks.push(new Uint8Array(result.data));
+      notify();
+    });
+    init.signal?.addEventListener(
+      'abort',
+      () => {
+        task.abort();
+        ended = true;
+        notify();
+      },
+      { once: true },
+    );
+  });
 }
 
 /** The CivicLoop client for a WeChat mini-program: everything the SDK does, plus photos from a file path. */

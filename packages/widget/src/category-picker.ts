@@ -33,6 +33,7 @@ export interface CategoryPicker {
  * languages that opens the groups it matches. The types are one set of radio buttons, so the
  * keyboard and screen readers get a native choice.
  */
+// Long: a component without a framework: its elements, its state and their event handlers share one scope.
 export function categoryPicker(options: { t: Translate; language: Language; onChange: () => void }): CategoryPicker {
   const { t, language } = options;
   const ids = { search: uid('cl-search'), error: uid('cl-category-err') };

@@ -30,6 +30,7 @@ const PAGE = 20;
 const URGE_INTERVAL_MS = 12 * 3_600_000;
 
 /** The resident's own reports, each with its timeline, after-photos and, once closed, the rating. */
+// Long: a component without a framework: its elements, its state and their event handlers share one scope.
 export function myReports(ctx: MyReportsContext) {
   const { t } = ctx;
   const list = h('ul', { class: 'tickets', part: 'tickets' });

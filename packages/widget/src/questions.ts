@@ -28,6 +28,7 @@ const NUMBER = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
  * (checkboxes), each labelled in the resident's language with its help beneath and required ones
  * marked as the other required fields are.
  */
+// Long: a component without a framework: its elements, its state and their event handlers share one scope.
 export function questionFields(options: { t: Translate; language: Language }): QuestionFields {
   const { t, language } = options;
   const element = h('fieldset', { part: 'questions', hidden: true });

@@ -56,6 +56,7 @@ function rememberCategory(code: string): void {
 }
 
 /** The report form: category, photos, location, description, contact, anonymity, submit. */
+// Long: a component without a framework: its elements, its state and their event handlers share one scope.
 export function reportForm(ctx: ReportFormContext): HTMLElement {
   const { t } = ctx;
   const ids = {

@@ -64,6 +64,7 @@ export class ZonesAdmin {
     await this.refresh();
   }
 
+  // Long: the zone form, field by field, with the handlers that read and send it.
   private form(): HTMLElement {
     const id = el('input', { id: 'zone-id', name: 'id', maxlength: 64, placeholder: 'liede-village', pattern: '[A-Za-z0-9_.-]+' });
     const name = el('input', { id: 'zone-name', name: 'name', maxlength: 100 });

@@ -51,6 +51,7 @@ function unframe(raw: string): Stored {
 /** `/v1/tickets/:id/merge` as OpenAPI writes it: `/v1/tickets/{id}/merge`. */
 export const openApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
+// Long: the two hooks that make a request idempotent (before: reserve or replay; after: store the answer) share the key and its record.
 export function installIdempotentReplay(app: FastifyInstance, services: Services, sealer: Sealer): Map<string, IdempotencyKind> {
   const kinds = new Map<string, IdempotencyKind>();
   app.addHook('onRoute', (route) => {

@@ -46,6 +46,7 @@ export interface EmbeddedRedisOptions {
   embeddedRedisPort?: number | undefined;
 }
 
+// Long: finding or starting the server and supervising it share its state (port, pid, the restart loop).
 export async function startEmbeddedRedis(config: EmbeddedRedisOptions, log: (line: string) => void): Promise<EmbeddedRedis> {
   const dir = path.join(config.dataDir, 'redis');
   const stateFile = path.join(dir, 'embedded.json');

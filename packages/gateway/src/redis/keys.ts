@@ -4,6 +4,7 @@
  */
 export const PREFIX = 'cl:';
 
+// Long: the key table, one line per key, so that every key name is built in one place.
 function buildTenantKeys(tenantId: string) {
   const base = `${PREFIX}{${tenantId}}:`;
   return {

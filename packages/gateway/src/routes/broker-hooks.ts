@@ -24,6 +24,7 @@ const DEVICE_ATTRIBUTE = 'civicloop_device';
  * Answers are 200 with `{ "result": "allow" | "deny" }`, as EMQX reads them. The routes need
  * `Authorization: Bearer <BROKER_HOOK_TOKEN>` (a header set in EMQX's settings).
  */
+// Long: a route plugin is its routes, declared one after another (schema, access, handler); each handler is short.
 export const brokerHookRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTelemetry }> = async (app, { services }) => {
   const { devices } = services;
   const counters = () => services.telemetry?.counters;

@@ -11,6 +11,7 @@ const read = { kind: 'roles', roles: STAFF } as const;
 const write = { kind: 'roles', roles: ADMINS } as const;
 
 /** The device registry: admins register vehicles and badges and manage their MQTT credentials. */
+// Long: a route plugin is its routes, declared one after another (schema, access, handler); each handler is short.
 export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTelemetry }> = async (app, { services }) => {
   const { devices } = services;
   const tags = ['devices'];

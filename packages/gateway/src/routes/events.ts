@@ -17,6 +17,7 @@ const STREAM_ID = /^\d{1,20}(-\d{1,20})?$/;
  * position in the tenant's Redis stream, so a client reconnecting with Last-Event-ID continues
  * exactly after the last event it saw, wherever the gateway that serves it runs.
  */
+// Long: a route plugin is its routes, declared one after another (schema, access, handler); each handler is short.
 export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; streams: EventStreams; hub: StreamHub }> = async (
   app,
   { services, streams, hub },

@@ -24,6 +24,7 @@ const UploadedPhoto = Type.Object({
  * stored name is the SHA-256 of the processed bytes, so the same photo uploaded twice is stored
  * once, and a URL cannot be guessed from anything but the photo itself.
  */
+// Long: a route plugin is its routes, declared one after another (schema, access, handler); each handler is short.
 export const mediaRoutes: FastifyPluginAsyncTypebox<{ services: Services; store: MediaStore }> = async (app, { services, store }) => {
   await app.register(multipart, { limits: { fileSize: services.config.mediaMaxBytes, files: 1, fields: 4, parts: 5 }, throwFileSizeLimit: true });
 

@@ -23,6 +23,7 @@ const Suggestion = Type.Object({
  * Nearest-worker dispatch: the checked-in badge wearers nearest a ticket whose skills match its
  * category, as suggestions for a dispatcher or as a one-step dispatch to the nearest of them.
  */
+// Long: a route plugin is its routes, declared one after another (schema, access, handler); each handler is short.
 export const nearestWorkerRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticketService: TicketService }> = async (
   app,
   { services, ticketService },

@@ -20,6 +20,7 @@ function mustBeSelfOrTenant(principal: Principal, id: string): void {
  * own secret and publishable keys; with them it signs tokens for its own residents only and reads
  * only what concerns them (docs/partners.md).
  */
+// Long: a route plugin is its routes, declared one after another (schema, access, handler); each handler is short.
 export const partnerRoutes: FastifyPluginAsyncTypebox<{ services: Services; partners: PartnerStore }> = async (app, { services, partners }) => {
   app.post(
     '/v1/partners',

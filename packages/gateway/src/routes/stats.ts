@@ -9,6 +9,7 @@ import { queryStats, statsAsCsv } from '../stats/stats-query.js';
 import { errorResponses, security } from './shared-schemas.js';
 
 /** GET /v1/stats: KPIs of the tickets reported in a date range, from incrementally kept counters. */
+// Long: a route plugin is its routes, declared one after another (schema, access, handler); each handler is short.
 export const statsRoutes: FastifyPluginAsyncTypebox<{ services: Services; projector: StatsProjector; ticketService: TicketService }> = async (
   app,
   { services, projector, ticketService },

@@ -4,6 +4,7 @@ import { Actor, CivicLoopError, CRS_NAMES, CreateTenantInput, Partner, StringEnu
 import { PEOPLE_AND_PARTNERS, type Services } from '../core/services.js';
 import { errorResponses, security } from './shared-schemas.js';
 
+// Long: a route plugin is its routes, declared one after another (schema, access, handler); each handler is short.
 export const tenantRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   app.post(
     '/v1/tenants',

@@ -9,6 +9,7 @@ import { redactFor, showEvent } from '../tickets/visibility.js';
 import { CrsQuery, ticketIn } from './crs-output.js';
 import { IdempotencyHeaders, TicketParams, errorResponses, security } from './shared-schemas.js';
 
+// Long: a route plugin is its routes, declared one after another (schema, access, handler); each handler is short.
 export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticketService: TicketService }> = async (app, { services, ticketService }) => {
   app.post(
     '/v1/tickets',

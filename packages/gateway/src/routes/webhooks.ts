@@ -16,6 +16,7 @@ const managedBy = (principal: Principal, webhook: Webhook): boolean => principal
  * Webhook endpoints of a tenant (admins and server keys) and their delivery log. A partner's
  * server registers its own: they are sent only events of its residents' tickets.
  */
+// Long: a route plugin is its routes, declared one after another (schema, access, handler); each handler is short.
 export const webhookRoutes: FastifyPluginAsyncTypebox<{ services: Services; store: WebhookStore }> = async (app, { services, store }) => {
   const mustExist = async (principal: Principal, id: string) => {
     const webhook = await store.get(principal.tenantId, id);

@@ -16,6 +16,7 @@ const write = { kind: 'roles', roles: ADMINS } as const;
 const tags = ['zones'];
 
 /** Zones: GeoJSON areas (streets, villages, grid cells) and the unit responsible per category. */
+// Long: a route plugin is its routes, declared one after another (schema, access, handler); each handler is short.
 export const zoneRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   const { zones } = services;
 

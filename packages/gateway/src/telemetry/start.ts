@@ -96,6 +96,7 @@ export interface RunningTelemetry {
  * Telemetry: the one pipeline and the ways into it that listen on their own ports (the
  * embedded MQTT broker, the JT/T 808 listener), and the sweep that marks quiet devices offline.
  */
+// Long: it starts the listeners and wires them together; the handle it returns closes over what it started, so they share one scope.
 export async function startTelemetry(options: TelemetryOptions): Promise<RunningTelemetry> {
   const { services, devices, writer, badgeEvents, alerts, config, log, hooks } = options;
   const counters = new TenantCounters();

@@ -13,6 +13,7 @@ const DEFAULT_WINDOW_DAYS = 90;
 const MAX_REQUESTS = 1000;
 
 /** Posting a request (with an api_key), and reading requests: a list, one, a token. */
+// Long: a route plugin is its routes, declared one after another (schema, access, handler); each handler is short.
 export const open311RequestRoutes: FastifyPluginAsync<{ services: Services; ticketService: TicketService; lookups: Open311Lookups }> = async (
   app,
   { services, ticketService, lookups },

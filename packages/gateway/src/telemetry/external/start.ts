@@ -65,6 +65,7 @@ const CONNECT_TIMEOUT_MS = 15_000;
  * gateway had been given and had not acknowledged when it died is sent to it again when it comes
  * back, and stored once (positions are de-duplicated by device and fix time).
  */
+// Long: it starts the listeners and wires them together; the handle it returns closes over what it started, so they share one scope.
 export async function startExternalBroker(options: ExternalBrokerOptions): Promise<RunningExternalBroker> {
   const { services, devices, pipeline, counters, outbox, config, log } = options;
   const base = config.mqttBrokerClientId ?? `civicloop-${hostname().replace(/[^A-Za-z0-9_.-]/g, '-')}-${config.port}`;

@@ -47,6 +47,7 @@ export function commandText(command: Extract<BadgeCommand, { type: 'assignment' 
  * registers once over JT/T 808 (0x0100) and is given its authentication code (0x8100); it then
  * authenticates (0x0102) at every connection. Positions are answered (0x8001) only once stored.
  */
+// Long: it starts the listeners and wires them together; the handle it returns closes over what it started, so they share one scope.
 export async function startJt808Listener(options: Jt808Options): Promise<RunningJt808> {
   const { services, devices, pipeline, counters, config, log, outbox } = options;
   const { redis, addressLimits } = services;

@@ -45,6 +45,7 @@ export interface RunningMqtt {
  * aedes sends the PUBACK after authorizePublish has finished, so an acknowledged QoS 1 message
  * is in Redis.
  */
+// Long: it starts the listeners and wires them together; the handle it returns closes over what it started, so they share one scope.
 export async function startMqttBroker(options: MqttOptions): Promise<RunningMqtt> {
   const { services, devices, pipeline, counters, outbox, config, log } = options;
   const sessions = new Map<string, Client>();

@@ -55,6 +55,7 @@ function listen(server: TcpServer | HttpServer, port: number, host: string, vari
  * memory and time: a byte budget, a deadline, and a cap on how many such connections one
  * address may hold (see GuardedConnection); the broker only ever reads through the guard.
  */
+// Long: it starts the listeners and wires them together; the handle it returns closes over what it started, so they share one scope.
 export async function startMqttListeners(broker: Aedes, options: ListenerOptions): Promise<RunningListeners> {
   const { counters, limits } = options;
   const pending = new PendingConnections(options.maxPendingPerAddress);
