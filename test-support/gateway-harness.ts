@@ -205,6 +205,38 @@ export async function api(
   return { status: response.status, headers: response.headers, body: json };
 }
 
+/**
+ * The same request as api(), through fastify's inject(): no socket, no port, the whole request
+ * path otherwise (hooks, validation, error handler), for route tests that need nothing of HTTP
+ * on the wire (streaming, keep-alive, CORS preflights from a browser keep api()).
+ */
+export async function inject(
+  gateway: Pick<GatewayApp, 'app'>,
+  method: string,
+  pathname: string,
+  options: { auth?: string; key?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string } = {},
+) {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.auth) headers.authorization = `Bearer ${options.auth}`;
+  if (options.key) headers['x-civicloop-key'] = options.key;
+  let payload: string | undefined;
+  if (options.rawBody !== undefined) payload = options.rawBody;
+  else if (options.body !== undefined) payload = JSON.stringify(options.body);
+  if (payload !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
+  const response = await gateway.app.inject({ method: method as 'GET', url: pathname, headers, ...(payload !== undefined ? { payload } : {}) });
+  let json: any;
+  try {
+    json = response.body ? JSON.parse(response.body) : undefined;
+  } catch {
+    json = response.body;
+  }
+  const responseHeaders = new Headers();
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (value !== undefined) for (const one of [value].flat()) responseHeaders.append(name, String(one));
+  }
+  return { status: response.statusCode, headers: responseHeaders, body: json };
+}
+
 export interface TestClusterNode {
   port: number;
   url: string;

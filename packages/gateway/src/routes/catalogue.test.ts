@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CategoryDefinition } from '@civicloop/model';
-import { BIN_REPORT, api, snapshotRedis, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, snapshotRedis, startTestGateway, type TestGateway, inject } from '@civicloop/test-support/gateway-harness.js';
 import { readOpen311Xml } from '@civicloop/test-support/open311-xml.js';
 
 let gw: TestGateway;
@@ -58,11 +58,11 @@ const LEAVES: CategoryDefinition = {
 };
 const LEAF_REPORT = { ...BIN_REPORT, category: 'sanitation.leaf_litter', description: 'Leaves blocking the drain' };
 
-const put = (code: string, body: unknown, auth = admin) => api(gw.url, 'PUT', `/v1/categories/${code}`, { auth, body });
-const patch = (code: string, body: unknown, auth = admin) => api(gw.url, 'PATCH', `/v1/categories/${code}`, { auth, body });
-const report = (body: unknown, auth = resident) => api(gw.url, 'POST', '/v1/tickets', { auth, body });
+const put = (code: string, body: unknown, auth = admin) => inject(gw, 'PUT', `/v1/categories/${code}`, { auth, body });
+const patch = (code: string, body: unknown, auth = admin) => inject(gw, 'PATCH', `/v1/categories/${code}`, { auth, body });
+const report = (body: unknown, auth = resident) => inject(gw, 'POST', '/v1/tickets', { auth, body });
 const categories = async (auth: string, query = '') =>
-  (await api(gw.url, 'GET', `/v1/categories${query}`, { auth })).body.categories as {
+  (await inject(gw, 'GET', `/v1/categories${query}`, { auth })).body.categories as {
     code: string;
     name: { en: string };
     disabled?: boolean;
@@ -75,7 +75,7 @@ describe("each tenant's catalogue", () => {
     const defined = await put('sanitation.leaf_litter', LEAVES);
     expect(defined.status, JSON.stringify(defined.body)).toBe(200);
     expect(defined.body).toMatchObject({ code: 'sanitation.leaf_litter', version: 1, name: LEAVES.name });
-    const listed = await api(gw.url, 'GET', '/v1/categories', { key: gw.tenant.publishableKey });
+    const listed = await inject(gw, 'GET', '/v1/categories', { key: gw.tenant.publishableKey });
     expect(listed.headers.get('cache-control')).toBe('private, max-age=60');
     expect(listed.body.categories.map((c: { code: string }) => c.code)).toContain('sanitation.leaf_litter');
     expect(listed.body.categories.find((c: { code: string }) => c.code === 'sanitation.leaf_litter').questions).toHaveLength(4);
@@ -85,11 +85,11 @@ describe("each tenant's catalogue", () => {
     expect((await report(LEAF_REPORT, await other.token('r', 'citizen'))).body.error.code).toBe('CL_ERR_UNKNOWN_CATEGORY');
     // Units, zones and the policy can name it.
     expect(
-      (await api(gw.url, 'POST', '/v1/units', { auth: admin, body: { id: 'leaves', name: 'Leaf crew', categories: ['sanitation.leaf_litter'] } })).status,
+      (await inject(gw, 'POST', '/v1/units', { auth: admin, body: { id: 'leaves', name: 'Leaf crew', categories: ['sanitation.leaf_litter'] } })).status,
     ).toBe(201);
-    expect(
-      (await api(gw.url, 'PATCH', '/v1/tenant/policy', { auth: admin, body: { categoryVisibility: { 'sanitation.leaf_litter': 'public' } } })).status,
-    ).toBe(200);
+    expect((await inject(gw, 'PATCH', '/v1/tenant/policy', { auth: admin, body: { categoryVisibility: { 'sanitation.leaf_litter': 'public' } } })).status).toBe(
+      200,
+    );
   });
 
   it('takes reports that answer its questions, in the form each question takes, and keeps the category as reported', async () => {
@@ -147,7 +147,7 @@ describe("each tenant's catalogue", () => {
 
     // Dispatched after the change, each ticket's deadlines come from its category as reported.
     const resolveMinutes = async (id: string) => {
-      const dispatched = await api(gw.url, 'POST', `/v1/tickets/${id}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation' } });
+      const dispatched = await inject(gw, 'POST', `/v1/tickets/${id}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation' } });
       expect(dispatched.status, JSON.stringify(dispatched.body)).toBe(200);
       const { ticket } = dispatched.body;
       return Math.round((Date.parse(ticket.sla.resolveBy) - Date.parse(ticket.dispatchedAt)) / 60_000);
@@ -157,7 +157,7 @@ describe("each tenant's catalogue", () => {
     expect(await resolveMinutes(builtInBefore.body.id)).toBe(180);
     expect(await resolveMinutes(builtInAfter.body.id)).toBe(30);
     // Read back later, the earlier ticket still names the category as it was.
-    const read = await api(gw.url, 'GET', `/v1/tickets/${before.body.id}`, { auth: dispatcher });
+    const read = await inject(gw, 'GET', `/v1/tickets/${before.body.id}`, { auth: dispatcher });
     expect(read.body.categoryAsReported.name.en).toBe('Piled-up leaves');
   });
 
@@ -170,7 +170,7 @@ describe("each tenant's catalogue", () => {
     const refused = await report({ ...LEAF_REPORT, answers: { size: 'large' } });
     expect(refused.status).toBe(422);
     expect(refused.body.error.code).toBe('CL_ERR_UNKNOWN_CATEGORY');
-    expect((await api(gw.url, 'POST', `/v1/tickets/${open.body.id}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation' } })).status).toBe(200);
+    expect((await inject(gw, 'POST', `/v1/tickets/${open.body.id}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation' } })).status).toBe(200);
     expect((await patch('sanitation.leaf_litter', { disabled: false })).body.disabled).toBe(false);
     expect((await report({ ...LEAF_REPORT, answers: { size: 'large' } })).status).toBe(201);
   });
@@ -215,7 +215,7 @@ describe("each tenant's catalogue", () => {
     expect((await patch('sanitation.not_there', { disabled: true })).body.error.code).toBe('CL_ERR_UNKNOWN_CATEGORY');
     expect((await put('sanitation.new_one', LEAVES, dispatcher)).status).toBe(403);
     expect((await put('sanitation.new_one', LEAVES, resident)).status).toBe(403);
-    expect((await api(gw.url, 'PUT', '/v1/categories/sanitation.new_one', { key: gw.tenant.publishableKey, body: LEAVES })).status).toBe(403);
+    expect((await inject(gw, 'PUT', '/v1/categories/sanitation.new_one', { key: gw.tenant.publishableKey, body: LEAVES })).status).toBe(403);
     expect(await snapshotRedis(gw.redis.client)).toEqual(before);
   });
 
@@ -294,7 +294,7 @@ describe("each tenant's catalogue", () => {
     const posted = await fetch(`${base}/requests.json`, { method: 'POST', body: form });
     expect(posted.status).toBe(200);
     const { service_request_id } = ((await posted.json()) as { service_request_id: string }[])[0]!;
-    const stored = (await api(gw.url, 'GET', `/v1/tickets/by-number/${service_request_id}`, { auth: dispatcher })).body;
+    const stored = (await inject(gw, 'GET', `/v1/tickets/by-number/${service_request_id}`, { auth: dispatcher })).body;
     expect(stored.answers).toEqual({ size: 'large', bags: 4, hazards: ['glass', 'sharp'] });
 
     const missing = new URLSearchParams({

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN_REPORT, api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, startTestGateway, type TestGateway, inject } from '@civicloop/test-support/gateway-harness.js';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -9,12 +9,12 @@ afterAll(async () => gw?.close());
 
 describe('anonymous residents', () => {
   it('get a browser-bound identity that sees its own reports, renewable with its secret', async () => {
-    const first = await api(gw.url, 'POST', '/v1/residents/anonymous', { key: gw.tenant.publishableKey });
+    const first = await inject(gw, 'POST', '/v1/residents/anonymous', { key: gw.tenant.publishableKey });
     expect(first.status).toBe(201);
     expect(first.body.residentId).toMatch(/^anon:/);
-    const other = await api(gw.url, 'POST', '/v1/residents/anonymous', { key: gw.tenant.publishableKey });
+    const other = await inject(gw, 'POST', '/v1/residents/anonymous', { key: gw.tenant.publishableKey });
 
-    const mine = await api(gw.url, 'POST', '/v1/tickets', {
+    const mine = await inject(gw, 'POST', '/v1/tickets', {
       key: gw.tenant.publishableKey,
       auth: first.body.token,
       body: { ...BIN_REPORT, channel: 'widget' },
@@ -22,17 +22,17 @@ describe('anonymous residents', () => {
     expect(mine.status).toBe(201);
     expect(mine.body.reporter).toMatchObject({ sub: first.body.residentId, role: 'citizen' });
 
-    const renewed = await api(gw.url, 'POST', '/v1/residents/anonymous/token', {
+    const renewed = await inject(gw, 'POST', '/v1/residents/anonymous/token', {
       key: gw.tenant.publishableKey,
       body: { residentId: first.body.residentId, deviceSecret: first.body.deviceSecret },
     });
     expect(renewed.status).toBe(200);
-    const list = await api(gw.url, 'GET', '/v1/tickets', { key: gw.tenant.publishableKey, auth: renewed.body.token });
+    const list = await inject(gw, 'GET', '/v1/tickets', { key: gw.tenant.publishableKey, auth: renewed.body.token });
     expect(list.body.items.map((t: { id: string }) => t.id)).toEqual([mine.body.id]);
-    const theirs = await api(gw.url, 'GET', '/v1/tickets', { key: gw.tenant.publishableKey, auth: other.body.token });
+    const theirs = await inject(gw, 'GET', '/v1/tickets', { key: gw.tenant.publishableKey, auth: other.body.token });
     expect(theirs.body.items).toEqual([]);
 
-    const stolen = await api(gw.url, 'POST', '/v1/residents/anonymous/token', {
+    const stolen = await inject(gw, 'POST', '/v1/residents/anonymous/token', {
       key: gw.tenant.publishableKey,
       body: { residentId: first.body.residentId, deviceSecret: other.body.deviceSecret },
     });
@@ -41,7 +41,7 @@ describe('anonymous residents', () => {
   });
 
   it('needs the publishable key, and only that', async () => {
-    expect((await api(gw.url, 'POST', '/v1/residents/anonymous', {})).status).toBe(401);
-    expect((await api(gw.url, 'POST', '/v1/residents/anonymous', { auth: gw.tenant.secretKey })).status).toBe(403);
+    expect((await inject(gw, 'POST', '/v1/residents/anonymous', {})).status).toBe(401);
+    expect((await inject(gw, 'POST', '/v1/residents/anonymous', { auth: gw.tenant.secretKey })).status).toBe(403);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, snapshotRedis, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { snapshotRedis, startTestGateway, type TestGateway, inject } from '@civicloop/test-support/gateway-harness.js';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -10,26 +10,26 @@ afterAll(async () => gw?.close());
 describe('tenant policy', () => {
   it('refuses unknown policy fields at creation, as the policy update does, writing nothing', async () => {
     const before = await snapshotRedis(gw.redis.client);
-    const created = await api(gw.url, 'POST', '/v1/tenants', {
+    const created = await inject(gw, 'POST', '/v1/tenants', {
       auth: 'operator',
       body: { code: 'POL', name: 'Policy', policy: { timeZone: 'Asia/Shanghai', publicRead: true } },
     });
     expect(created.status).toBe(400);
     expect(created.body.error).toMatchObject({ code: 'CL_ERR_VALIDATION', message: expect.stringContaining('publicRead') });
-    const unknownCategory = await api(gw.url, 'POST', '/v1/tenants', {
+    const unknownCategory = await inject(gw, 'POST', '/v1/tenants', {
       auth: 'operator',
       body: { code: 'POL', name: 'Policy', policy: { categoryVisibility: { 'sanitation.unicorns': 'public' } } },
     });
     expect(unknownCategory.body.error.code).toBe('CL_ERR_VALIDATION');
     expect(await snapshotRedis(gw.redis.client)).toEqual(before);
-    const patched = await api(gw.url, 'PATCH', '/v1/tenant/policy', { auth: gw.tenant.secretKey, body: { publicRead: true } });
+    const patched = await inject(gw, 'PATCH', '/v1/tenant/policy', { auth: gw.tenant.secretKey, body: { publicRead: true } });
     expect(patched.body.error.code).toBe('CL_ERR_VALIDATION');
   });
 
   it("publishes nothing by default, and keeps a worker's SOS and personal matters private unless the tenant says otherwise", async () => {
-    const created = await api(gw.url, 'POST', '/v1/tenants', { auth: 'operator', body: { code: 'PUB', name: 'Publishing' } });
+    const created = await inject(gw, 'POST', '/v1/tenants', { auth: 'operator', body: { code: 'PUB', name: 'Publishing' } });
     expect(created.body.tenant.policy).toMatchObject({ publicReads: false, categoryVisibility: {} });
-    const categories = (await api(gw.url, 'GET', '/v1/categories', { key: created.body.publishableKey })).body.categories as {
+    const categories = (await inject(gw, 'GET', '/v1/categories', { key: created.body.publishableKey })).body.categories as {
       code: string;
       private: boolean;
     }[];
@@ -39,7 +39,7 @@ describe('tenant policy', () => {
         .map((c) => c.code)
         .sort(),
     ).toEqual(['other.personal', 'other.worker_sos']);
-    const patched = await api(gw.url, 'PATCH', '/v1/tenant/policy', {
+    const patched = await inject(gw, 'PATCH', '/v1/tenant/policy', {
       auth: created.body.secretKey,
       body: { publicReads: true, categoryVisibility: { 'order.noise': 'private' } },
     });
