@@ -136,7 +136,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<{ services: Services; store:
     }
     const context = await services.tenants.context(tenantId);
     if (!context?.tenant.policy.publicReads) return undefined;
-    const ids = await services.redis.smembers(services.tickets.keys(tenantId).photoTickets(photoHashOf(key)));
+    const ids = await services.tickets.ticketsOfPhoto(tenantId, photoHashOf(key));
     const [tickets, catalogue] = await Promise.all([services.tickets.getMany(tenantId, ids.slice(0, 50)), services.categories.catalogue(tenantId)]);
     return tickets.some((ticket) => ticket && isPublished(ticket, context.tenant.policy, catalogue.find)) ? 'public' : undefined;
   }

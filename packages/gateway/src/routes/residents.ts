@@ -1,15 +1,12 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CivicLoopError, signWithTokenKey } from '@civicloop/model';
-import { tenantKeys } from '../redis/keys.js';
+import { AnonymousResidents } from '../store/anonymous-residents.js';
 import { signingKeyFor } from '../store/tenant-store.js';
 import type { Services } from '../core/services.js';
 import { errorResponses } from './shared-schemas.js';
 
 const TOKEN_TTL_SECONDS = 900;
-const DEVICE_TTL_SECONDS = 400 * 86_400;
-const hash = (secret: string) => createHash('sha256').update(secret).digest();
 
 const AnonymousIdentity = Type.Object({
   residentId: Type.String({ description: "The `sub` of this browser's tokens: anon:<random>" }),
@@ -25,6 +22,7 @@ const AnonymousIdentity = Type.Object({
  * with the tenant's token key, exactly like tokens a host platform signs.
  */
 export const residentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  const anonymous = new AnonymousResidents(services.redis);
   /** Signed with the key of whoever's publishable key asked: the tenant's, or a partner's (so the resident is that partner's). */
   async function tokenFor(tenantId: string, partnerId: string | undefined, residentId: string) {
     const context = await services.tenants.context(tenantId);
@@ -62,9 +60,7 @@ export const residentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
     },
     async (request, reply) => {
       const { tenantId } = request.principal;
-      const residentId = `anon:${randomBytes(12).toString('base64url')}`;
-      const deviceSecret = randomBytes(24).toString('base64url');
-      await services.redis.set(tenantKeys(tenantId).anonymousResident(residentId), hash(deviceSecret).toString('hex'), 'EX', DEVICE_TTL_SECONDS);
+      const { residentId, deviceSecret } = await anonymous.create(tenantId);
       return reply.code(201).send({ residentId, deviceSecret, ...(await tokenFor(tenantId, request.principal.partnerId, residentId)) });
     },
   );
@@ -86,16 +82,12 @@ export const residentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
     },
     async (request) => {
       const { tenantId } = request.principal;
-      const key = tenantKeys(tenantId).anonymousResident(request.body.residentId);
-      const stored = await services.redis.get(key);
-      const given = hash(request.body.deviceSecret);
-      if (!stored || !timingSafeEqual(Buffer.from(stored, 'hex'), given)) {
+      if (!(await anonymous.renew(tenantId, request.body.residentId, request.body.deviceSecret))) {
         throw new CivicLoopError(
           'CL_ERR_TOKEN_INVALID',
           'This anonymous identity is unknown or its secret does not match; start a new one with POST /v1/residents/anonymous.',
         );
       }
-      await services.redis.expire(key, DEVICE_TTL_SECONDS);
       return { residentId: request.body.residentId, ...(await tokenFor(tenantId, request.principal.partnerId, request.body.residentId)) };
     },
   );

@@ -181,6 +181,49 @@ export class TicketStore {
     return { kind: 'written' };
   }
 
+  /**
+   * Open tickets of a category within `radiusMeters` of a WGS-84 point, nearest first: at most
+   * `count` looked at, taken as Redis finds them (ANY), so a spot with thousands of open reports
+   * costs no more than one with twenty.
+   */
+  async openNear(tenantId: string, category: string, at: { lat: number; lon: number }, radiusMeters: number, count: number): Promise<NearTicket[]> {
+    const found = (await this.redis.call(
+      'GEOSEARCH',
+      this.keys(tenantId).index.openNear(category),
+      'FROMLONLAT',
+      at.lon,
+      at.lat,
+      'BYRADIUS',
+      radiusMeters,
+      'm',
+      'COUNT',
+      count,
+      'ANY',
+      'WITHDIST',
+    )) as [string, string][];
+    return found.map(([id, distance]) => ({ id, distanceMeters: Number(distance) })).sort((a, b) => a.distanceMeters - b.distanceMeters);
+  }
+
+  /** The id of the ticket with this number (CIVICLOOP-20261203-0001), if there is one. */
+  async idOfNumber(tenantId: string, number: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys(tenantId).numbers, number)) ?? undefined;
+  }
+
+  /** The open black spot whose cell this is, if any (its code). */
+  async openBlackSpotIn(tenantId: string, cell: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys(tenantId).openBlackSpots, cell)) ?? undefined;
+  }
+
+  /** Notes that these stored photos (by hash) belong to this ticket, for keyless photo reads. */
+  async notePhotoTickets(tenantId: string, ticketId: string, photoHashes: string[]): Promise<void> {
+    await Promise.all(photoHashes.map((hash) => this.redis.sadd(this.keys(tenantId).photoTickets(hash), ticketId)));
+  }
+
+  /** The tickets a stored photo (by hash) belongs to. */
+  async ticketsOfPhoto(tenantId: string, photoHash: string): Promise<string[]> {
+    return this.redis.smembers(this.keys(tenantId).photoTickets(photoHash));
+  }
+
   /** Reads a page of a sorted-set index, newest first, from an exclusive (score, id) position. */
   async scanIndex(key: string, from: { max: string; min: string; offset: number; count: number }): Promise<{ id: string; score: number }[]> {
     const flat = await this.redis.zrange(key, from.max, from.min, 'BYSCORE', 'REV', 'LIMIT', from.offset, from.count, 'WITHSCORES');

@@ -9,7 +9,7 @@ import { TenantCounters } from './counters.js';
 import type { DeviceAlerts } from './device-alerts.js';
 import type { DeviceStore } from '../store/device-store.js';
 import { CommandBus } from './commands/bus.js';
-import { DeviceOutbox } from './commands/outbox.js';
+import { DeviceOutbox } from '../store/device-outbox.js';
 import { startExternalBroker, type ExternalBrokerConfig, type RunningExternalBroker } from './external/start.js';
 import { startJt808Listener, type RunningJt808 } from './jt808/listener.js';
 import { startMqttBroker, type RunningMqtt } from './mqtt/broker.js';

@@ -37,26 +37,15 @@ export class Following {
   ) {}
 
   async nearby(principal: Principal, query: { category: string; lat: number; lon: number; crs?: CrsName; limit?: number }): Promise<NearbyReport[]> {
-    const { config, redis } = this.services;
+    const { config } = this.services;
     const tenant = (await this.services.tenants.context(principal.tenantId))?.tenant;
     if (!tenant || config.duplicateRadiusMeters === 0) return [];
     const point = placeLocation({ lat: query.lat, lon: query.lon, ...(query.crs ? { crs: query.crs } : {}) }, defaultCrsFor(principal, tenant.policy)).location;
     const store = this.services.tickets;
-    const found = (await redis.call(
-      'GEOSEARCH',
-      store.keys(tenant.id).index.openNear(query.category),
-      'FROMLONLAT',
-      point.lon,
-      point.lat,
-      'BYRADIUS',
-      config.duplicateRadiusMeters,
-      'm',
-      'COUNT',
-      LOOKED_AT,
-      'ANY',
-      'WITHDIST',
-    )) as [string, string][];
-    const near = found.map(([id, distance]) => ({ id, distanceMeters: Math.round(Number(distance)) })).sort((a, b) => a.distanceMeters - b.distanceMeters);
+    const near = (await store.openNear(tenant.id, query.category, point, config.duplicateRadiusMeters, LOOKED_AT)).map((n) => ({
+      ...n,
+      distanceMeters: Math.round(n.distanceMeters),
+    }));
     const since = this.services.now().getTime() - config.duplicateWindowHours * 3_600_000;
     const staff = isStaff(principal.role);
     const [tickets, catalogue] = await Promise.all([

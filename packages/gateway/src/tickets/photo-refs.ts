@@ -60,8 +60,7 @@ export async function notePhotoTickets(services: Services, tenantId: string, tic
     return key ? [photoHashOf(key)] : [];
   });
   if (hashes.length === 0) return;
-  const keys = services.tickets.keys(tenantId);
-  await Promise.all(hashes.map((hash) => services.redis.sadd(keys.photoTickets(hash), ticketId))).catch((error: unknown) =>
-    services.log?.warn({ err: error, ticket: ticketId }, 'could not note which ticket a photo belongs to'),
-  );
+  await services.tickets
+    .notePhotoTickets(tenantId, ticketId, hashes)
+    .catch((error: unknown) => services.log?.warn({ err: error, ticket: ticketId }, 'could not note which ticket a photo belongs to'));
 }

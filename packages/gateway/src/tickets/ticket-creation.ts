@@ -90,7 +90,7 @@ export class TicketCreation {
   /** An inspection finding inside an open black spot's cell is linked to the spot (its externalId). */
   private async linkToBlackSpot(tenantId: string, input: CreateTicketInput): Promise<CreateTicketInput> {
     if (input.channel !== 'inspection' || input.externalId) return input;
-    const code = await this.services.redis.hget(this.services.tickets.keys(tenantId).openBlackSpots, cellOf(input.location));
+    const code = await this.services.tickets.openBlackSpotIn(tenantId, cellOf(input.location));
     return code ? { ...input, externalId: `blackspot:${code}` } : input;
   }
 
@@ -100,23 +100,9 @@ export class TicketCreation {
    * (ANY): a spot with thousands of open reports must not make every new report slower.
    */
   async likelyDuplicates(tenantId: string, ticket: Ticket): Promise<LikelyDuplicate[]> {
-    const { config, redis, tickets } = this.services;
+    const { config, tickets } = this.services;
     if (config.duplicateRadiusMeters === 0) return [];
-    const found = (await redis.call(
-      'GEOSEARCH',
-      tickets.keys(tenantId).index.openNear(ticket.category),
-      'FROMLONLAT',
-      ticket.location.lon,
-      ticket.location.lat,
-      'BYRADIUS',
-      config.duplicateRadiusMeters,
-      'm',
-      'COUNT',
-      MAX_DUPLICATES,
-      'ANY',
-      'WITHDIST',
-    )) as [string, string][];
-    const near = found.map(([id, distance]) => ({ id, distanceMeters: Number(distance) })).sort((a, b) => a.distanceMeters - b.distanceMeters);
+    const near = await tickets.openNear(tenantId, ticket.category, ticket.location, config.duplicateRadiusMeters, MAX_DUPLICATES);
     return this.describeDuplicates(tenantId, ticket, near);
   }
 

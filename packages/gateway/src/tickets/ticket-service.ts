@@ -153,7 +153,7 @@ export class TicketService {
   }
 
   async byNumber(principal: Principal, number: string): Promise<Ticket> {
-    const id = await this.services.redis.hget(this.services.tickets.keys(principal.tenantId).numbers, number);
+    const id = await this.services.tickets.idOfNumber(principal.tenantId, number);
     if (!id) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No ticket numbered ${number} in this tenant.`);
     return this.get(principal, id);
   }

@@ -3,7 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { MqttClient } from 'mqtt';
 import { nativeTopic, type Device } from '@civicloop/model';
 import { tenantKeys } from '../../redis/keys.js';
-import type { DeviceOutbox } from '../commands/outbox.js';
+import type { DeviceOutbox } from '../../store/device-outbox.js';
 
 /** MQTT 5 PUBACK reason code: the broker took the message but no client is subscribed to its topic. */
 const NO_MATCHING_SUBSCRIBERS = 16;

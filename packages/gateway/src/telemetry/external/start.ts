@@ -4,7 +4,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { CivicLoopError, DEFAULT_DECODE_LIMITS, type Device } from '@civicloop/model';
 import type { GatewayConfig } from '../../core/config.js';
 import type { Services } from '../../core/services.js';
-import type { DeviceOutbox } from '../commands/outbox.js';
+import type { DeviceOutbox } from '../../store/device-outbox.js';
 import type { TenantCounters } from '../counters.js';
 import type { DeviceStore } from '../../store/device-store.js';
 import type { TelemetryPipeline } from '../pipeline.js';

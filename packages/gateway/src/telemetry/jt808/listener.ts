@@ -5,7 +5,7 @@ import { tenantKeys } from '../../redis/keys.js';
 import type { Services } from '../../core/services.js';
 import type { TenantCounters } from '../counters.js';
 import type { DeviceStore } from '../../store/device-store.js';
-import type { DeviceOutbox, OutboxEntry } from '../commands/outbox.js';
+import type { DeviceOutbox, OutboxEntry } from '../../store/device-outbox.js';
 import type { TelemetryPipeline, TelemetrySource } from '../pipeline.js';
 import { Jt808Connection, type Jt808Config, type Jt808Context } from './connection.js';
 import { normalizeTerminal } from '../../store/device-store.js';

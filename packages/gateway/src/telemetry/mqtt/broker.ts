@@ -5,7 +5,7 @@ import type { GatewayConfig } from '../../core/config.js';
 import type { Services } from '../../core/services.js';
 import type { TenantCounters } from '../counters.js';
 import type { DeviceStore } from '../../store/device-store.js';
-import type { DeviceOutbox } from '../commands/outbox.js';
+import type { DeviceOutbox } from '../../store/device-outbox.js';
 import type { TelemetryPipeline } from '../pipeline.js';
 import { authenticateDevices, sessionOf } from './authenticate.js';
 import { AuthorizePublish } from './authorize-publish.js';

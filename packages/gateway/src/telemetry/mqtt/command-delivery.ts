@@ -1,7 +1,7 @@
 import type { Aedes, Client, PublishPacket } from 'aedes';
 import type { FastifyBaseLogger } from 'fastify';
 import { nativeTopic } from '@civicloop/model';
-import type { DeviceOutbox } from '../commands/outbox.js';
+import type { DeviceOutbox } from '../../store/device-outbox.js';
 import { sessionOf } from './authenticate.js';
 
 /**

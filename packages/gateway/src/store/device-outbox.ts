@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { BadgeCommand, Device } from '@civicloop/model';
-import { tenantKeys } from '../../redis/keys.js';
+import { tenantKeys } from '../redis/keys.js';
 
 /** A command waiting for its device: `id` goes with it (MQTT `commandId`), so the device's confirmation finds it. */
 export interface OutboxEntry {
