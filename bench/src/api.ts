@@ -86,7 +86,8 @@ try {
   children.push(
     await startProcess(
       process.execPath,
-      [path.join(root, 'packages/gateway/dist/cli.js'), 'start'],
+      // BENCH_GATEWAY_NODE_ARGS: node options for the gateway alone (--cpu-prof --cpu-prof-dir=/tmp/prof to profile it).
+      [...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), path.join(root, 'packages/gateway/dist/cli.js'), 'start'],
       {
         REDIS_URL: redis.url,
         PORT: String(gatewayPort),
