@@ -24,6 +24,8 @@ export class TelemetryCounters {
   events = 0;
   deniedPublishes = 0;
   deniedSubscriptions = 0;
+  /** Commands an external broker had no subscriber for (PUBACK 16): kept in the outbox until the device is back. */
+  commandsKept = 0;
   rejected: Partial<Record<RefusalReason, number>> = {};
   ignored: Partial<Record<TelemetryIgnored, number>> = {};
 
@@ -45,6 +47,7 @@ export class TelemetryCounters {
       events: this.events,
       deniedPublishes: this.deniedPublishes,
       deniedSubscriptions: this.deniedSubscriptions,
+      commandsKept: this.commandsKept,
       rejected: { ...this.rejected },
       ignored: { ...this.ignored },
     };

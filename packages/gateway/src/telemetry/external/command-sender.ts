@@ -4,6 +4,7 @@ import type { MqttClient } from 'mqtt';
 import { nativeTopic, type Device } from '@civicloop/model';
 import { tenantKeys } from '../../redis/keys.js';
 import type { DeviceOutbox } from '../../store/device-outbox.js';
+import type { TenantCounters } from '../counters.js';
 
 /** MQTT 5 PUBACK reason code: the broker took the message but no client is subscribed to its topic. */
 const NO_MATCHING_SUBSCRIBERS = 16;
@@ -31,6 +32,7 @@ export class ExternalCommandSender {
     private readonly redis: Redis | Cluster,
     private readonly outbox: DeviceOutbox,
     private readonly log: FastifyBaseLogger,
+    private readonly counters: TenantCounters,
     private readonly claimMs = 60_000,
   ) {
     // mqtt.js settles a publish without its PUBACK's reason code; this is where the code is seen.
@@ -60,6 +62,7 @@ export class ExternalCommandSender {
       }
       if (code === NO_MATCHING_SUBSCRIBERS) {
         // Nobody to give it to: the rest would fare the same.
+        this.counters.of(tenantId).commandsKept++;
         await this.redis.del(claim);
         return;
       }

@@ -178,8 +178,11 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
       // outbox until the badge connects, subscribes and says it is online.
       const cleanSession = { clientId: `badge-${device.id}`, clean: true };
       (await connectDevice(credential, cleanSession)).end(true);
+      const kept = () => second.telemetry!.counters.of(first.tenant.id).commandsKept;
+      const keptBefore = kept();
       const three = await dispatch(second);
-      await new Promise((r) => setTimeout(r, 300));
+      // The broker has answered the publish: nobody subscribed, so the command stays.
+      await expect.poll(kept).toBe(keptBefore + 1);
       expect(await first.redis.client.llen(outbox)).toBe(1);
       badge = await connectDevice(credential, cleanSession, onMessage);
       await badge.subscribeAsync(cmd, { qos: 1 });

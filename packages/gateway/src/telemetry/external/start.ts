@@ -93,7 +93,7 @@ export async function startExternalBroker(options: ExternalBrokerOptions): Promi
   try {
     const control = await connect(config, { clientId: `${base}-control`, clean: true }, log);
     clients.push(control);
-    sender = new ExternalCommandSender(control, services.redis, outbox, log);
+    sender = new ExternalCommandSender(control, services.redis, outbox, log, counters);
     if (config.mqttBrokerDynsec) {
       if (!config.mqttBrokerUsername)
         throw new CivicLoopError(
