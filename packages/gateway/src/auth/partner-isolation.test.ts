@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN_REPORT, api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, startTestGateway, type TestGateway, inject } from '@civicloop/test-support/gateway-harness.js';
 import { twoPartners, type PartnerFixture } from '@civicloop/test-support/partners.js';
 import { listenToEvents } from '@civicloop/test-support/event-stream.js';
 import { sampleOf, type Schema } from '@civicloop/test-support/schema-sample.js';
@@ -19,7 +19,7 @@ let hookOfA: { id: string; url: string };
 beforeAll(async () => {
   gw = await startTestGateway({ webhookAllowPrivateTargets: true, webhookPollMs: 40 });
   [a, b] = await twoPartners(gw);
-  hookOfA = (await api(gw.url, 'POST', '/v1/webhooks', { auth: a.keys.secretKey, body: { url: 'https://hooks.partner-a.example/civicloop' } })).body;
+  hookOfA = (await inject(gw, 'POST', '/v1/webhooks', { auth: a.keys.secretKey, body: { url: 'https://hooks.partner-a.example/civicloop' } })).body;
 });
 afterAll(async () => gw?.close());
 
@@ -32,7 +32,7 @@ interface Operation {
 
 /** Every operation of the API document, plus the routes it does not list (Open311, stored photos). */
 async function everyOperation(): Promise<Operation[]> {
-  const doc = (await api(gw.url, 'GET', '/v1/openapi.json')).body as {
+  const doc = (await inject(gw, 'GET', '/v1/openapi.json')).body as {
     paths: Record<string, Record<string, Schema>>;
     components: { schemas: Record<string, Schema> };
   };
@@ -72,11 +72,11 @@ const secretsOfA = () => [a.ticket.id, a.ticket.number, a.marker, a.id, hookOfA.
 
 async function stateOfA() {
   const asTenant = { auth: gw.tenant.secretKey };
-  const ticket = (await api(gw.url, 'GET', `/v1/tickets/${a.ticket.id}`, asTenant)).body;
-  const history = (await api(gw.url, 'GET', `/v1/tickets/${a.ticket.id}/history`, asTenant)).body;
-  const hooks = (await api(gw.url, 'GET', '/v1/webhooks', { auth: a.keys.secretKey })).body;
-  const partner = (await api(gw.url, 'GET', `/v1/partners/${a.id}`, asTenant)).body;
-  const zone = (await api(gw.url, 'GET', `/v1/zones/${a.zoneId}`, asTenant)).body;
+  const ticket = (await inject(gw, 'GET', `/v1/tickets/${a.ticket.id}`, asTenant)).body;
+  const history = (await inject(gw, 'GET', `/v1/tickets/${a.ticket.id}/history`, asTenant)).body;
+  const hooks = (await inject(gw, 'GET', '/v1/webhooks', { auth: a.keys.secretKey })).body;
+  const partner = (await inject(gw, 'GET', `/v1/partners/${a.id}`, asTenant)).body;
+  const zone = (await inject(gw, 'GET', `/v1/zones/${a.zoneId}`, asTenant)).body;
   const { photos: _p, afterPhotos: _a, overdue: _o, ...rest } = ticket;
   return JSON.stringify({ rest, photos: ticket.photos.map((p: { ref: string }) => p.ref), history: history.items.length, hooks, partner, zone });
 }
@@ -97,7 +97,7 @@ describe("a partner cannot reach another partner's residents", () => {
     for (const operation of operations.filter((o) => !o.stream)) {
       const path = aimedAtA(operation.path);
       for (const [who, credential] of credentials) {
-        const res = await api(gw.url, operation.method, path, { ...credential, ...(operation.body !== undefined ? { body: operation.body } : {}) });
+        const res = await inject(gw, operation.method, path, { ...credential, ...(operation.body !== undefined ? { body: operation.body } : {}) });
         const label = `${operation.method} ${path} with B's ${who}`;
         expect(res.status, label).not.toBe(500);
         if (res.status < 300) {
@@ -115,12 +115,12 @@ describe("a partner cannot reach another partner's residents", () => {
     expect(refused.get(403)).toBeGreaterThan(50);
     // What a resident may do to a report, done by B's resident to A's: nobody there.
     for (const command of ['cancel', 'feedback', 'urge', 'follow']) {
-      const res = await api(gw.url, 'POST', `/v1/tickets/${a.ticket.id}/${command}`, { auth: b.resident, body: command === 'feedback' ? { rating: 1 } : {} });
+      const res = await inject(gw, 'POST', `/v1/tickets/${a.ticket.id}/${command}`, { auth: b.resident, body: command === 'feedback' ? { rating: 1 } : {} });
       expect(res.status, command).toBe(404);
     }
     expect(await stateOfA()).toBe(before);
     // A's keys and token still work.
-    expect((await api(gw.url, 'GET', `/v1/tickets/${a.ticket.id}`, { auth: a.resident })).status).toBe(200);
+    expect((await inject(gw, 'GET', `/v1/tickets/${a.ticket.id}`, { auth: a.resident })).status).toBe(200);
   });
 });
 
@@ -151,7 +151,7 @@ describe('events and webhooks reach only their own partner', () => {
         [b.keys.secretKey, hooks.b],
         [gw.tenant.secretKey, hooks.tenant],
       ] as const) {
-        expect((await api(gw.url, 'POST', '/v1/webhooks', { auth, body: { url: hook.url, events: ['ticket.dispatched', 'ticket.reported'] } })).status).toBe(
+        expect((await inject(gw, 'POST', '/v1/webhooks', { auth, body: { url: hook.url, events: ['ticket.dispatched', 'ticket.reported'] } })).status).toBe(
           201,
         );
       }
@@ -165,8 +165,8 @@ describe('events and webhooks reach only their own partner', () => {
       await Promise.all(Object.values(streams).map((s) => s.ready));
       const dispatcher = await gw.tenant.token('disp-1', 'dispatcher');
       // A's ticket moves first, then B's: a stream that would show A's event shows it before B's.
-      expect((await api(gw.url, 'POST', `/v1/tickets/${a.ticket.id}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation' } })).status).toBe(200);
-      expect((await api(gw.url, 'POST', `/v1/tickets/${b.ticket.id}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation' } })).status).toBe(200);
+      expect((await inject(gw, 'POST', `/v1/tickets/${a.ticket.id}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation' } })).status).toBe(200);
+      expect((await inject(gw, 'POST', `/v1/tickets/${b.ticket.id}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation' } })).status).toBe(200);
       await expect.poll(() => streams.bServer.received.length).toBeGreaterThan(0);
       await expect.poll(() => streams.bResident.received.length).toBeGreaterThan(0);
       await expect.poll(() => streams.aServer.received.length).toBeGreaterThan(0);
@@ -185,16 +185,16 @@ describe('events and webhooks reach only their own partner', () => {
       expect(hooks.a.bodies.map((d) => d.data.event.ticketId)).toEqual([a.ticket.id]);
       expect(hooks.tenant.bodies.map((d) => d.data.event.ticketId)).toEqual([a.ticket.id, b.ticket.id]);
       // B cannot read, change or remove A's endpoint.
-      const list = await api(gw.url, 'GET', '/v1/webhooks', { auth: b.keys.secretKey });
+      const list = await inject(gw, 'GET', '/v1/webhooks', { auth: b.keys.secretKey });
       expect(list.body.items.every((w: { partnerId?: string }) => w.partnerId === b.id)).toBe(true);
       for (const [method, body] of [
         ['GET', undefined],
         ['PATCH', { active: false }],
         ['DELETE', undefined],
       ] as const) {
-        expect((await api(gw.url, method, `/v1/webhooks/${hookOfA.id}`, { auth: b.keys.secretKey, ...(body ? { body } : {}) })).status).toBe(404);
+        expect((await inject(gw, method, `/v1/webhooks/${hookOfA.id}`, { auth: b.keys.secretKey, ...(body ? { body } : {}) })).status).toBe(404);
       }
-      expect((await api(gw.url, 'GET', `/v1/webhooks/${hookOfA.id}`, { auth: a.keys.secretKey })).body.active).toBe(true);
+      expect((await inject(gw, 'GET', `/v1/webhooks/${hookOfA.id}`, { auth: a.keys.secretKey })).body.active).toBe(true);
     } finally {
       await Promise.all(Object.values(hooks).map((h) => h.close()));
     }
@@ -202,33 +202,33 @@ describe('events and webhooks reach only their own partner', () => {
 
   it("a report merged across partners: B's resident follows A's ticket without learning who A's resident is", async () => {
     const dispatcher = await gw.tenant.token('disp-1', 'dispatcher');
-    const fresh = await api(gw.url, 'POST', '/v1/tickets', {
+    const fresh = await inject(gw, 'POST', '/v1/tickets', {
       auth: a.resident,
       key: a.keys.publishableKey,
       body: { ...BIN_REPORT, contact: '13911112222', reporterName: 'Li Ming', channel: 'widget' },
     });
-    const duplicate = await api(gw.url, 'POST', '/v1/tickets', { auth: b.resident, key: b.keys.publishableKey, body: { ...BIN_REPORT, channel: 'widget' } });
-    const merged = await api(gw.url, 'POST', `/v1/tickets/${duplicate.body.id}/merge`, { auth: dispatcher, body: { into: fresh.body.id } });
+    const duplicate = await inject(gw, 'POST', '/v1/tickets', { auth: b.resident, key: b.keys.publishableKey, body: { ...BIN_REPORT, channel: 'widget' } });
+    const merged = await inject(gw, 'POST', `/v1/tickets/${duplicate.body.id}/merge`, { auth: dispatcher, body: { into: fresh.body.id } });
     expect(merged.status).toBe(200);
-    const staffView = (await api(gw.url, 'GET', `/v1/tickets/${fresh.body.id}`, { auth: dispatcher })).body;
+    const staffView = (await inject(gw, 'GET', `/v1/tickets/${fresh.body.id}`, { auth: dispatcher })).body;
     expect(staffView.followers).toEqual([`partner:${b.id}:flat-1201`]);
 
     for (const auth of [b.resident, b.keys.secretKey]) {
-      const seen = await api(gw.url, 'GET', `/v1/tickets/${fresh.body.id}`, { auth });
+      const seen = await inject(gw, 'GET', `/v1/tickets/${fresh.body.id}`, { auth });
       expect(seen.status).toBe(200);
       expect(seen.body.reporter).toEqual({ sub: 'resident', role: 'citizen' });
       expect(seen.body.followers).toEqual([`partner:${b.id}:flat-1201`]);
       const text = JSON.stringify(seen.body);
       for (const secret of ['13911112222', 'Li Ming', `partner:${a.id}`]) expect(text).not.toContain(secret);
-      const history = await api(gw.url, 'GET', `/v1/tickets/${fresh.body.id}/history`, { auth });
+      const history = await inject(gw, 'GET', `/v1/tickets/${fresh.body.id}/history`, { auth });
       expect(JSON.stringify(history.body)).not.toContain(`partner:${a.id}`);
       expect(history.body.items[0].actor).toEqual({ sub: 'resident', role: 'citizen' });
     }
     // A's side sees its resident, and of B's only that a resident follows.
-    const aView = await api(gw.url, 'GET', `/v1/tickets/${fresh.body.id}`, { auth: a.keys.secretKey });
+    const aView = await inject(gw, 'GET', `/v1/tickets/${fresh.body.id}`, { auth: a.keys.secretKey });
     expect(aView.body.reporter.contact).toBe('13911112222');
     expect(aView.body.followers).toEqual([]);
-    const aHistory = await api(gw.url, 'GET', `/v1/tickets/${fresh.body.id}/history`, { auth: a.resident });
+    const aHistory = await inject(gw, 'GET', `/v1/tickets/${fresh.body.id}/history`, { auth: a.resident });
     expect(JSON.stringify(aHistory.body)).not.toContain(`partner:${b.id}`);
     expect(aHistory.body.items.find((e: { type: string }) => e.type === 'follower_added').data.follower).toBe('resident');
   });

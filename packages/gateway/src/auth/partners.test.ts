@@ -1,7 +1,7 @@
 import { signToken } from '@civicloop/model';
 import { CivicLoop } from '@civicloop/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN_REPORT, api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, startTestGateway, type TestGateway, inject } from '@civicloop/test-support/gateway-harness.js';
 import { twoPartners, type PartnerFixture } from '@civicloop/test-support/partners.js';
 
 let gw: TestGateway;
@@ -20,37 +20,37 @@ describe('partners: keys of their own', () => {
     expect(a.ticket.reporter.sub).toBe(`partner:${a.id}:flat-1201`);
     expect(b.ticket.reporter.sub).toBe(`partner:${b.id}:flat-1201`);
     expect(a.ticket.partnerId).toBe(a.id);
-    const mineA = await api(gw.url, 'GET', '/v1/tickets', { auth: a.resident, key: a.keys.publishableKey });
+    const mineA = await inject(gw, 'GET', '/v1/tickets', { auth: a.resident, key: a.keys.publishableKey });
     expect(ids(mineA.body)).toEqual([a.ticket.id]);
-    const mineB = await api(gw.url, 'GET', '/v1/tickets', { auth: b.resident });
+    const mineB = await inject(gw, 'GET', '/v1/tickets', { auth: b.resident });
     expect(ids(mineB.body)).toEqual([b.ticket.id]);
-    const other = await api(gw.url, 'GET', `/v1/tickets/${b.ticket.id}`, { auth: a.resident });
+    const other = await inject(gw, 'GET', `/v1/tickets/${b.ticket.id}`, { auth: a.resident });
     expect(other.status).toBe(404);
     // The tenant's own resident "flat-1201" is a third person.
     const own = await gw.tenant.token('flat-1201', 'citizen');
-    expect(ids((await api(gw.url, 'GET', '/v1/tickets', { auth: own })).body)).toEqual([]);
+    expect(ids((await inject(gw, 'GET', '/v1/tickets', { auth: own })).body)).toEqual([]);
   });
 
   it("a partner's server reads its residents' tickets and nothing else", async () => {
-    const list = await api(gw.url, 'GET', '/v1/tickets', { auth: a.keys.secretKey });
+    const list = await inject(gw, 'GET', '/v1/tickets', { auth: a.keys.secretKey });
     expect(list.status).toBe(200);
     expect(ids(list.body)).toEqual([a.ticket.id]);
-    const own = await api(gw.url, 'GET', `/v1/tickets/${a.ticket.id}`, { auth: a.keys.secretKey });
+    const own = await inject(gw, 'GET', `/v1/tickets/${a.ticket.id}`, { auth: a.keys.secretKey });
     expect(own.status).toBe(200);
     // Its own resident's contact: the platform knows its residents.
     expect(own.body.reporter.contact).toBe('13800000000');
     for (const path of [`/v1/tickets/${b.ticket.id}`, `/v1/tickets/by-number/${b.ticket.number}`, `/v1/tickets/${b.ticket.id}/history`]) {
-      const res = await api(gw.url, 'GET', path, { auth: a.keys.secretKey });
+      const res = await inject(gw, 'GET', path, { auth: a.keys.secretKey });
       expect(res.status, path).toBe(404);
     }
     // The tenant sees both.
-    expect(ids((await api(gw.url, 'GET', '/v1/tickets', { auth: gw.tenant.secretKey })).body)).toEqual(expect.arrayContaining([a.ticket.id, b.ticket.id]));
+    expect(ids((await inject(gw, 'GET', '/v1/tickets', { auth: gw.tenant.secretKey })).body)).toEqual(expect.arrayContaining([a.ticket.id, b.ticket.id]));
   });
 
   it('cannot mint staff tokens, change policy, rotate the tenant keys or manage partners', async () => {
     for (const role of ['admin', 'dispatcher', 'worker', 'supervisor', 'steward'] as const) {
       const staff = await signToken({ secretKey: a.keys.secretKey, sub: 'mallory', role });
-      const res = await api(gw.url, 'GET', '/v1/tickets', { auth: staff });
+      const res = await inject(gw, 'GET', '/v1/tickets', { auth: staff });
       expect(res.status, role).toBe(403);
       expect(res.body.error.code).toBe('CL_ERR_PARTNER_SCOPE');
     }
@@ -86,17 +86,17 @@ describe('partners: keys of their own', () => {
       ['POST', '/v1/tickets', BIN_REPORT],
     ];
     for (const [method, path, body] of attempts) {
-      const res = await api(gw.url, method, path, { auth: a.keys.secretKey, body });
+      const res = await inject(gw, method, path, { auth: a.keys.secretKey, body });
       expect(res.status, `${method} ${path}`).toBe(403);
       expect(res.body.error.code, `${method} ${path}`).toBe('CL_ERR_PARTNER_SCOPE');
     }
     // Rotating another partner's keys: that partner does not exist for it.
-    const rotate = await api(gw.url, 'POST', `/v1/partners/${b.id}/keys/rotate`, { auth: a.keys.secretKey, body: { kind: 'secret' } });
+    const rotate = await inject(gw, 'POST', `/v1/partners/${b.id}/keys/rotate`, { auth: a.keys.secretKey, body: { kind: 'secret' } });
     expect(rotate.status).toBe(404);
-    const still = await api(gw.url, 'GET', '/v1/tickets', { auth: b.keys.secretKey });
+    const still = await inject(gw, 'GET', '/v1/tickets', { auth: b.keys.secretKey });
     expect(still.status).toBe(200);
     // The tenant's policy is as it was.
-    const me = await api(gw.url, 'GET', '/v1/me', { auth: gw.tenant.secretKey });
+    const me = await inject(gw, 'GET', '/v1/me', { auth: gw.tenant.secretKey });
     expect(me.body.tenant.policy.publicReads).not.toBe(true);
   });
 
@@ -110,47 +110,47 @@ describe('partners: keys of their own', () => {
       sub: `partner:${a.id}:flat-1201`,
       role: 'citizen',
     });
-    expect((await api(gw.url, 'GET', '/v1/tickets', { auth: forged })).status).toBe(401);
+    expect((await inject(gw, 'GET', '/v1/tickets', { auth: forged })).status).toBe(401);
     const tenantResident = await gw.tenant.token('flat-9', 'citizen');
-    const mixed = await api(gw.url, 'GET', '/v1/tickets', { auth: tenantResident, key: a.keys.publishableKey });
+    const mixed = await inject(gw, 'GET', '/v1/tickets', { auth: tenantResident, key: a.keys.publishableKey });
     expect(mixed.status).toBe(401);
-    const crossed = await api(gw.url, 'GET', '/v1/tickets', { auth: b.resident, key: a.keys.publishableKey });
+    const crossed = await inject(gw, 'GET', '/v1/tickets', { auth: b.resident, key: a.keys.publishableKey });
     expect(crossed.status).toBe(401);
     expect(crossed.body.error.code).toBe('CL_ERR_TOKEN_INVALID');
-    const partnerWithTenantKey = await api(gw.url, 'GET', '/v1/tickets', { auth: a.resident, key: gw.tenant.publishableKey });
+    const partnerWithTenantKey = await inject(gw, 'GET', '/v1/tickets', { auth: a.resident, key: gw.tenant.publishableKey });
     expect(partnerWithTenantKey.status).toBe(401);
   });
 
   it("lists only its estates' zones", async () => {
-    const list = await api(gw.url, 'GET', '/v1/zones', { auth: a.keys.secretKey });
+    const list = await inject(gw, 'GET', '/v1/zones', { auth: a.keys.secretKey });
     expect(list.status).toBe(200);
     expect(list.body.items.map((z: { id: string }) => z.id)).toEqual([a.zoneId]);
-    expect((await api(gw.url, 'GET', `/v1/zones/${b.zoneId}`, { auth: a.keys.secretKey })).status).toBe(404);
-    expect((await api(gw.url, 'GET', `/v1/zones/${a.zoneId}`, { auth: a.keys.secretKey })).status).toBe(200);
+    expect((await inject(gw, 'GET', `/v1/zones/${b.zoneId}`, { auth: a.keys.secretKey })).status).toBe(404);
+    expect((await inject(gw, 'GET', `/v1/zones/${a.zoneId}`, { auth: a.keys.secretKey })).status).toBe(200);
     // The tenant changes its estates: the list follows.
-    const changed = await api(gw.url, 'PATCH', `/v1/partners/${a.id}`, { auth: gw.tenant.secretKey, body: { zones: [a.zoneId, b.zoneId] } });
+    const changed = await inject(gw, 'PATCH', `/v1/partners/${a.id}`, { auth: gw.tenant.secretKey, body: { zones: [a.zoneId, b.zoneId] } });
     expect(changed.body.zones).toEqual([a.zoneId, b.zoneId]);
-    expect((await api(gw.url, 'GET', '/v1/zones', { auth: a.keys.secretKey })).body.items).toHaveLength(2);
-    await api(gw.url, 'PATCH', `/v1/partners/${a.id}`, { auth: gw.tenant.secretKey, body: { zones: [a.zoneId] } });
-    const unknown = await api(gw.url, 'PATCH', `/v1/partners/${a.id}`, { auth: gw.tenant.secretKey, body: { zones: ['no-such-zone'] } });
+    expect((await inject(gw, 'GET', '/v1/zones', { auth: a.keys.secretKey })).body.items).toHaveLength(2);
+    await inject(gw, 'PATCH', `/v1/partners/${a.id}`, { auth: gw.tenant.secretKey, body: { zones: [a.zoneId] } });
+    const unknown = await inject(gw, 'PATCH', `/v1/partners/${a.id}`, { auth: gw.tenant.secretKey, body: { zones: ['no-such-zone'] } });
     expect(unknown.status).toBe(400);
-    expect((await api(gw.url, 'GET', `/v1/partners/${a.id}`, { auth: gw.tenant.secretKey })).body.zones).toEqual([a.zoneId]);
+    expect((await inject(gw, 'GET', `/v1/partners/${a.id}`, { auth: gw.tenant.secretKey })).body.zones).toEqual([a.zoneId]);
   });
 
   it("knows who it is (GET /v1/me) and reads its own record, not another partner's", async () => {
-    const me = await api(gw.url, 'GET', '/v1/me', { auth: a.resident, key: a.keys.publishableKey });
+    const me = await inject(gw, 'GET', '/v1/me', { auth: a.resident, key: a.keys.publishableKey });
     expect(me.body.actor).toMatchObject({ sub: `partner:${a.id}:flat-1201`, role: 'citizen' });
     expect(me.body.partner).toMatchObject({ id: a.id, name: 'Sunny Gardens Property' });
-    const server = await api(gw.url, 'GET', '/v1/me', { auth: a.keys.secretKey });
+    const server = await inject(gw, 'GET', '/v1/me', { auth: a.keys.secretKey });
     expect(server.body.actor).toMatchObject({ sub: `partner:${a.id}`, role: 'partner' });
-    expect((await api(gw.url, 'GET', `/v1/partners/${a.id}`, { auth: a.keys.secretKey })).status).toBe(200);
-    expect((await api(gw.url, 'GET', `/v1/partners/${b.id}`, { auth: a.keys.secretKey })).status).toBe(404);
+    expect((await inject(gw, 'GET', `/v1/partners/${a.id}`, { auth: a.keys.secretKey })).status).toBe(200);
+    expect((await inject(gw, 'GET', `/v1/partners/${b.id}`, { auth: a.keys.secretKey })).status).toBe(404);
   });
 
   it("anonymous residents through a partner's publishable key are that partner's", async () => {
-    const started = await api(gw.url, 'POST', '/v1/residents/anonymous', { key: a.keys.publishableKey });
+    const started = await inject(gw, 'POST', '/v1/residents/anonymous', { key: a.keys.publishableKey });
     expect(started.status).toBe(201);
-    const report = await api(gw.url, 'POST', '/v1/tickets', {
+    const report = await inject(gw, 'POST', '/v1/tickets', {
       auth: started.body.token,
       key: a.keys.publishableKey,
       body: { ...BIN_REPORT, channel: 'widget' },
@@ -158,13 +158,13 @@ describe('partners: keys of their own', () => {
     expect(report.status).toBe(201);
     expect(report.body.partnerId).toBe(a.id);
     expect(report.body.reporter.sub).toBe(`partner:${a.id}:${started.body.residentId}`);
-    expect(ids((await api(gw.url, 'GET', '/v1/tickets', { auth: a.keys.secretKey })).body)).toContain(report.body.id);
-    expect(ids((await api(gw.url, 'GET', '/v1/tickets', { auth: b.keys.secretKey })).body)).not.toContain(report.body.id);
+    expect(ids((await inject(gw, 'GET', '/v1/tickets', { auth: a.keys.secretKey })).body)).toContain(report.body.id);
+    expect(ids((await inject(gw, 'GET', '/v1/tickets', { auth: b.keys.secretKey })).body)).not.toContain(report.body.id);
     // A report with the publishable key alone (no identity) is the partner's too.
-    const bare = await api(gw.url, 'POST', '/v1/tickets', { key: b.keys.publishableKey, body: { ...BIN_REPORT, channel: 'widget' } });
+    const bare = await inject(gw, 'POST', '/v1/tickets', { key: b.keys.publishableKey, body: { ...BIN_REPORT, channel: 'widget' } });
     expect(bare.status).toBe(201);
     expect(bare.body.partnerId).toBe(b.id);
-    expect(ids((await api(gw.url, 'GET', '/v1/tickets', { auth: b.keys.secretKey })).body)).toContain(bare.body.id);
+    expect(ids((await inject(gw, 'GET', '/v1/tickets', { auth: b.keys.secretKey })).body)).toContain(bare.body.id);
   });
 
   it('posts Open311 requests with its key (they are its own) and prints entry codes for its pages', async () => {
@@ -179,10 +179,10 @@ describe('partners: keys of their own', () => {
     const posted = await fetch(`${gw.url}/open311/v2/requests.json`, { method: 'POST', body: form });
     expect(posted.status).toBe(200);
     const [{ service_request_id: number }] = (await posted.json()) as [{ service_request_id: string }];
-    const seen = await api(gw.url, 'GET', `/v1/tickets/by-number/${number}`, { auth: b.keys.secretKey });
+    const seen = await inject(gw, 'GET', `/v1/tickets/by-number/${number}`, { auth: b.keys.secretKey });
     expect(seen.status).toBe(200);
     expect(seen.body.partnerId).toBe(b.id);
-    expect((await api(gw.url, 'GET', `/v1/tickets/by-number/${number}`, { auth: a.keys.secretKey })).status).toBe(404);
+    expect((await inject(gw, 'GET', `/v1/tickets/by-number/${number}`, { auth: a.keys.secretKey })).status).toBe(404);
 
     await gw.services.tenants.updatePolicy(gw.tenant.id, { allowedOrigins: ['https://portal.sunny.example'] });
     const query = new URLSearchParams({ page: 'https://portal.sunny.example/report', lat: '23.1291', lon: '113.2644', name: 'Building 3' });
@@ -205,38 +205,38 @@ describe('partners: keys of their own', () => {
   });
 
   it("rotates its own keys: its old keys and tokens stop, nobody else's do", async () => {
-    const fresh = await api(gw.url, 'POST', '/v1/partners', { auth: gw.tenant.secretKey, body: { name: 'Rotating Property' } });
+    const fresh = await inject(gw, 'POST', '/v1/partners', { auth: gw.tenant.secretKey, body: { name: 'Rotating Property' } });
     const { partner, secretKey, publishableKey } = fresh.body;
     const oldToken = await signToken({ secretKey, sub: 'flat-1', role: 'citizen' });
-    expect((await api(gw.url, 'GET', '/v1/tickets', { auth: oldToken })).status).toBe(200);
-    const rotated = await api(gw.url, 'POST', `/v1/partners/${partner.id}/keys/rotate`, { auth: secretKey, body: { kind: 'secret' } });
+    expect((await inject(gw, 'GET', '/v1/tickets', { auth: oldToken })).status).toBe(200);
+    const rotated = await inject(gw, 'POST', `/v1/partners/${partner.id}/keys/rotate`, { auth: secretKey, body: { kind: 'secret' } });
     expect(rotated.status).toBe(200);
     expect(rotated.body.key).toMatch(new RegExp(`^cl_sk_${gw.tenant.id}\\.`));
-    expect((await api(gw.url, 'GET', '/v1/tickets', { auth: secretKey })).status).toBe(401);
-    expect((await api(gw.url, 'GET', '/v1/tickets', { auth: oldToken })).status).toBe(401);
+    expect((await inject(gw, 'GET', '/v1/tickets', { auth: secretKey })).status).toBe(401);
+    expect((await inject(gw, 'GET', '/v1/tickets', { auth: oldToken })).status).toBe(401);
     const newToken = await signToken({ secretKey: rotated.body.key, sub: 'flat-1', role: 'citizen' });
-    expect((await api(gw.url, 'GET', '/v1/tickets', { auth: newToken })).status).toBe(200);
+    expect((await inject(gw, 'GET', '/v1/tickets', { auth: newToken })).status).toBe(200);
     // The publishable key was not touched; the tenant's and the other partners' keys all still work.
-    expect((await api(gw.url, 'POST', '/v1/residents/anonymous', { key: publishableKey })).status).toBe(201);
+    expect((await inject(gw, 'POST', '/v1/residents/anonymous', { key: publishableKey })).status).toBe(201);
     for (const key of [gw.tenant.secretKey, a.keys.secretKey, b.keys.secretKey])
-      expect((await api(gw.url, 'GET', '/v1/tickets', { auth: key })).status).toBe(200);
-    expect((await api(gw.url, 'GET', '/v1/tickets', { auth: a.resident })).status).toBe(200);
+      expect((await inject(gw, 'GET', '/v1/tickets', { auth: key })).status).toBe(200);
+    expect((await inject(gw, 'GET', '/v1/tickets', { auth: a.resident })).status).toBe(200);
     // And a tenant rotation leaves partners' keys alone.
-    const tenantRotation = await api(gw.url, 'POST', '/v1/keys/rotate', { auth: gw.tenant.secretKey, body: { kind: 'publishable' } });
+    const tenantRotation = await inject(gw, 'POST', '/v1/keys/rotate', { auth: gw.tenant.secretKey, body: { kind: 'publishable' } });
     expect(tenantRotation.status).toBe(200);
-    expect((await api(gw.url, 'POST', '/v1/residents/anonymous', { key: publishableKey })).status).toBe(201);
-    expect((await api(gw.url, 'POST', '/v1/residents/anonymous', { key: gw.tenant.publishableKey })).status).toBe(401);
+    expect((await inject(gw, 'POST', '/v1/residents/anonymous', { key: publishableKey })).status).toBe(201);
+    expect((await inject(gw, 'POST', '/v1/residents/anonymous', { key: gw.tenant.publishableKey })).status).toBe(401);
     gw.tenant.publishableKey = tenantRotation.body.key;
   });
 
   it('a disabled partner: keys and tokens refused, webhooks gone, its tickets stay with the tenant', async () => {
-    const fresh = (await api(gw.url, 'POST', '/v1/partners', { auth: gw.tenant.secretKey, body: { name: 'Leaving Property' } })).body;
+    const fresh = (await inject(gw, 'POST', '/v1/partners', { auth: gw.tenant.secretKey, body: { name: 'Leaving Property' } })).body;
     const resident = await signToken({ secretKey: fresh.secretKey, sub: 'flat-2', role: 'citizen' });
-    const ticket = (await api(gw.url, 'POST', '/v1/tickets', { auth: resident, key: fresh.publishableKey, body: { ...BIN_REPORT, channel: 'widget' } })).body;
-    const hook = await api(gw.url, 'POST', '/v1/webhooks', { auth: fresh.secretKey, body: { url: 'https://hooks.example.org/leaving' } });
+    const ticket = (await inject(gw, 'POST', '/v1/tickets', { auth: resident, key: fresh.publishableKey, body: { ...BIN_REPORT, channel: 'widget' } })).body;
+    const hook = await inject(gw, 'POST', '/v1/webhooks', { auth: fresh.secretKey, body: { url: 'https://hooks.example.org/leaving' } });
     expect(hook.status).toBe(201);
     expect(hook.body.partnerId).toBe(fresh.partner.id);
-    const disabled = await api(gw.url, 'DELETE', `/v1/partners/${fresh.partner.id}`, { auth: gw.tenant.secretKey });
+    const disabled = await inject(gw, 'DELETE', `/v1/partners/${fresh.partner.id}`, { auth: gw.tenant.secretKey });
     expect(disabled.status).toBe(200);
     expect(disabled.body.disabledAt).toEqual(expect.any(String));
     for (const [auth, key] of [
@@ -244,13 +244,13 @@ describe('partners: keys of their own', () => {
       [resident, undefined],
       [undefined, fresh.publishableKey],
     ] as const) {
-      const res = await api(gw.url, 'GET', '/v1/tickets', { ...(auth ? { auth } : {}), ...(key ? { key } : {}) });
+      const res = await inject(gw, 'GET', '/v1/tickets', { ...(auth ? { auth } : {}), ...(key ? { key } : {}) });
       expect(res.status).toBe(401);
     }
-    const hooks = await api(gw.url, 'GET', '/v1/webhooks', { auth: gw.tenant.secretKey });
+    const hooks = await inject(gw, 'GET', '/v1/webhooks', { auth: gw.tenant.secretKey });
     expect(hooks.body.items.map((w: { id: string }) => w.id)).not.toContain(hook.body.id);
-    expect((await api(gw.url, 'GET', `/v1/tickets/${ticket.id}`, { auth: gw.tenant.secretKey })).body.partnerId).toBe(fresh.partner.id);
-    const again = await api(gw.url, 'POST', `/v1/partners/${fresh.partner.id}/keys/rotate`, { auth: gw.tenant.secretKey, body: { kind: 'secret' } });
+    expect((await inject(gw, 'GET', `/v1/tickets/${ticket.id}`, { auth: gw.tenant.secretKey })).body.partnerId).toBe(fresh.partner.id);
+    const again = await inject(gw, 'POST', `/v1/partners/${fresh.partner.id}/keys/rotate`, { auth: gw.tenant.secretKey, body: { kind: 'secret' } });
     expect(again.status).toBe(404);
   });
 });

@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
 import { signToken } from '@civicloop/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN_REPORT, api, snapshotRedis, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, snapshotRedis, startTestGateway, type TestGateway, inject } from '@civicloop/test-support/gateway-harness.js';
 
 let gw: TestGateway;
 let dispatcher: string;
@@ -9,7 +9,7 @@ let reportedId: string;
 beforeAll(async () => {
   gw = await startTestGateway();
   dispatcher = await gw.tenant.token('disp-1', 'dispatcher');
-  const created = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT });
+  const created = await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT });
   reportedId = created.body.id;
 });
 afterAll(async () => gw?.close());
@@ -27,7 +27,7 @@ async function refusedUnchanged(code: string, status: number, send: () => Promis
 }
 
 const create = (body: unknown, extra: { rawBody?: string; headers?: Record<string, string> } = {}) =>
-  api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body, ...extra });
+  inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body, ...extra });
 
 describe('bad input is refused with a CL_ERR code and writes nothing', () => {
   it('wrong types', async () => {
@@ -69,31 +69,31 @@ describe('bad input is refused with a CL_ERR code and writes nothing', () => {
 
   it('a state transition the ticket is not in a state for', async () => {
     const res = await refusedUnchanged('CL_ERR_INVALID_TRANSITION', 409, () =>
-      api(gw.url, 'POST', `/v1/tickets/${reportedId}/resolve`, { auth: gw.tenant.secretKey, body: { photos: [{ ref: 'https://photos.example.org/x.jpg' }] } }),
+      inject(gw, 'POST', `/v1/tickets/${reportedId}/resolve`, { auth: gw.tenant.secretKey, body: { photos: [{ ref: 'https://photos.example.org/x.jpg' }] } }),
     );
     expect(res.body.error.details).toMatchObject({ status: 'reported', command: 'resolve' });
   });
 
   it('a command that does not exist', async () => {
-    await refusedUnchanged('CL_ERR_ROUTE_NOT_FOUND', 404, () => api(gw.url, 'POST', `/v1/tickets/${reportedId}/teleport`, { auth: dispatcher, body: {} }));
+    await refusedUnchanged('CL_ERR_ROUTE_NOT_FOUND', 404, () => inject(gw, 'POST', `/v1/tickets/${reportedId}/teleport`, { auth: dispatcher, body: {} }));
   });
 
   it('resolve without an after-photo', async () => {
-    await refusedUnchanged('CL_ERR_VALIDATION', 400, () => api(gw.url, 'POST', `/v1/tickets/${reportedId}/resolve`, { auth: gw.tenant.secretKey, body: {} }));
+    await refusedUnchanged('CL_ERR_VALIDATION', 400, () => inject(gw, 'POST', `/v1/tickets/${reportedId}/resolve`, { auth: gw.tenant.secretKey, body: {} }));
   });
 
   it('dispatch to a unit that does not exist, or to someone outside the unit', async () => {
     await refusedUnchanged('CL_ERR_UNKNOWN_UNIT', 422, () =>
-      api(gw.url, 'POST', `/v1/tickets/${reportedId}/dispatch`, { auth: dispatcher, body: { unitId: 'nope' } }),
+      inject(gw, 'POST', `/v1/tickets/${reportedId}/dispatch`, { auth: dispatcher, body: { unitId: 'nope' } }),
     );
     await refusedUnchanged('CL_ERR_STAFF_NOT_IN_UNIT', 422, () =>
-      api(gw.url, 'POST', `/v1/tickets/${reportedId}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation', assigneeId: 'w-3' } }),
+      inject(gw, 'POST', `/v1/tickets/${reportedId}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation', assigneeId: 'w-3' } }),
     );
   });
 
   it('an expired token', async () => {
     const old = await signToken({ secretKey: gw.tenant.secretKey, sub: 'disp-1', role: 'dispatcher', ttlSeconds: 60, now: new Date(Date.now() - 3600_000) });
-    await refusedUnchanged('CL_ERR_TOKEN_EXPIRED', 401, () => api(gw.url, 'POST', '/v1/tickets', { auth: old, body: BIN_REPORT }));
+    await refusedUnchanged('CL_ERR_TOKEN_EXPIRED', 401, () => inject(gw, 'POST', '/v1/tickets', { auth: old, body: BIN_REPORT }));
   });
 
   it('a forged token: right shape, signed with a key that is not the tenant secret', async () => {
@@ -104,7 +104,7 @@ describe('bad input is refused with a CL_ERR code and writes nothing', () => {
       .setIssuedAt()
       .setExpirationTime('10m')
       .sign(new TextEncoder().encode('not-the-secret-not-the-secret-32b'));
-    await refusedUnchanged('CL_ERR_TOKEN_INVALID', 401, () => api(gw.url, 'POST', '/v1/tickets', { auth: forged, body: BIN_REPORT }));
+    await refusedUnchanged('CL_ERR_TOKEN_INVALID', 401, () => inject(gw, 'POST', '/v1/tickets', { auth: forged, body: BIN_REPORT }));
   });
 
   it('a token whose payload was altered after signing', async () => {
@@ -112,24 +112,24 @@ describe('bad input is refused with a CL_ERR code and writes nothing', () => {
     const [header, payload, signature] = real.split('.');
     const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
     const tampered = [header, Buffer.from(JSON.stringify({ ...claims, role: 'admin' })).toString('base64url'), signature].join('.');
-    await refusedUnchanged('CL_ERR_TOKEN_INVALID', 401, () => api(gw.url, 'GET', '/v1/units', { auth: tampered }));
+    await refusedUnchanged('CL_ERR_TOKEN_INVALID', 401, () => inject(gw, 'GET', '/v1/units', { auth: tampered }));
   });
 
   it('a token that lives longer than allowed', async () => {
     const long = await gw.tenant.token('disp-1', 'dispatcher', { ttlSeconds: 30 * 86400 });
-    await refusedUnchanged('CL_ERR_TOKEN_TOO_LONG_LIVED', 401, () => api(gw.url, 'POST', '/v1/tickets', { auth: long, body: BIN_REPORT }));
+    await refusedUnchanged('CL_ERR_TOKEN_TOO_LONG_LIVED', 401, () => inject(gw, 'POST', '/v1/tickets', { auth: long, body: BIN_REPORT }));
   });
 
   it('no credentials, an unknown key, a malformed Idempotency-Key', async () => {
-    await refusedUnchanged('CL_ERR_UNAUTHENTICATED', 401, () => api(gw.url, 'POST', '/v1/tickets', { body: BIN_REPORT }));
-    await refusedUnchanged('CL_ERR_INVALID_KEY', 401, () => api(gw.url, 'POST', '/v1/tickets', { auth: `cl_sk_${gw.tenant.id}.bogus`, body: BIN_REPORT }));
+    await refusedUnchanged('CL_ERR_UNAUTHENTICATED', 401, () => inject(gw, 'POST', '/v1/tickets', { body: BIN_REPORT }));
+    await refusedUnchanged('CL_ERR_INVALID_KEY', 401, () => inject(gw, 'POST', '/v1/tickets', { auth: `cl_sk_${gw.tenant.id}.bogus`, body: BIN_REPORT }));
     await refusedUnchanged('CL_ERR_IDEMPOTENCY_KEY_INVALID', 400, () => create(BIN_REPORT, { headers: { 'idempotency-key': 'short' } }));
   });
 
   it('a bad list query and a bad cursor', async () => {
-    await refusedUnchanged('CL_ERR_VALIDATION', 400, () => api(gw.url, 'GET', '/v1/tickets?status=flying', { auth: gw.tenant.secretKey }));
-    await refusedUnchanged('CL_ERR_VALIDATION', 400, () => api(gw.url, 'GET', '/v1/tickets?cursor=garbage', { auth: gw.tenant.secretKey }));
-    await refusedUnchanged('CL_ERR_VALIDATION', 400, () => api(gw.url, 'GET', '/v1/tickets?limit=5000', { auth: gw.tenant.secretKey }));
+    await refusedUnchanged('CL_ERR_VALIDATION', 400, () => inject(gw, 'GET', '/v1/tickets?status=flying', { auth: gw.tenant.secretKey }));
+    await refusedUnchanged('CL_ERR_VALIDATION', 400, () => inject(gw, 'GET', '/v1/tickets?cursor=garbage', { auth: gw.tenant.secretKey }));
+    await refusedUnchanged('CL_ERR_VALIDATION', 400, () => inject(gw, 'GET', '/v1/tickets?limit=5000', { auth: gw.tenant.secretKey }));
   });
 
   it('keeps serving after all of that', async () => {

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { startTestGateway, type TestGateway, inject } from '@civicloop/test-support/gateway-harness.js';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -21,37 +21,37 @@ describe('error responses a browser can read', () => {
     const tampered = [header, Buffer.from(JSON.stringify({ ...claims, exp: 1 })).toString('base64url'), signature].join('.');
     const resident = await tenant.token('resident-1', 'citizen');
     const cases: [string, Promise<{ status: number; headers: Headers; body: any }>, number, string][] = [
-      ['no credentials', api(gw.url, 'GET', '/v1/tickets', { headers: fromPortal }), 401, 'CL_ERR_UNAUTHENTICATED'],
-      ['an unknown key of the tenant', api(gw.url, 'GET', '/v1/tickets', { key: `cl_pk_${tenant.id}.nope`, headers: fromPortal }), 401, 'CL_ERR_INVALID_KEY'],
+      ['no credentials', inject(gw, 'GET', '/v1/tickets', { headers: fromPortal }), 401, 'CL_ERR_UNAUTHENTICATED'],
+      ['an unknown key of the tenant', inject(gw, 'GET', '/v1/tickets', { key: `cl_pk_${tenant.id}.nope`, headers: fromPortal }), 401, 'CL_ERR_INVALID_KEY'],
       [
         'a token altered after signing',
-        api(gw.url, 'GET', '/v1/tickets', { auth: tampered, key: tenant.publishableKey, headers: fromPortal }),
+        inject(gw, 'GET', '/v1/tickets', { auth: tampered, key: tenant.publishableKey, headers: fromPortal }),
         401,
         'CL_ERR_TOKEN_INVALID',
       ],
-      ['a role that may not', api(gw.url, 'GET', '/v1/units', { auth: resident, key: tenant.publishableKey, headers: fromPortal }), 403, 'CL_ERR_FORBIDDEN'],
+      ['a role that may not', inject(gw, 'GET', '/v1/units', { auth: resident, key: tenant.publishableKey, headers: fromPortal }), 403, 'CL_ERR_FORBIDDEN'],
       [
         'no such ticket',
-        api(gw.url, 'GET', '/v1/tickets/tk_nope', { auth: resident, key: tenant.publishableKey, headers: fromPortal }),
+        inject(gw, 'GET', '/v1/tickets/tk_nope', { auth: resident, key: tenant.publishableKey, headers: fromPortal }),
         404,
         'CL_ERR_NOT_FOUND',
       ],
-      ['no such route', api(gw.url, 'GET', '/v1/nowhere', { headers: fromPortal }), 404, 'CL_ERR_ROUTE_NOT_FOUND'],
+      ['no such route', inject(gw, 'GET', '/v1/nowhere', { headers: fromPortal }), 404, 'CL_ERR_ROUTE_NOT_FOUND'],
       [
         'a URL that is not validly encoded',
-        api(gw.url, 'GET', '/v1/tickets/%E0%A4%A', { auth: resident, key: tenant.publishableKey, headers: fromPortal }),
+        inject(gw, 'GET', '/v1/tickets/%E0%A4%A', { auth: resident, key: tenant.publishableKey, headers: fromPortal }),
         400,
         'CL_ERR_VALIDATION',
       ],
       [
         'an over-long path parameter',
-        api(gw.url, 'GET', `/v1/tickets/${'x'.repeat(300)}`, { auth: resident, key: tenant.publishableKey, headers: fromPortal }),
+        inject(gw, 'GET', `/v1/tickets/${'x'.repeat(300)}`, { auth: resident, key: tenant.publishableKey, headers: fromPortal }),
         400,
         'CL_ERR_VALIDATION',
       ],
       [
         'a bad query',
-        api(gw.url, 'GET', '/v1/tickets?limit=lots', { auth: resident, key: tenant.publishableKey, headers: fromPortal }),
+        inject(gw, 'GET', '/v1/tickets?limit=lots', { auth: resident, key: tenant.publishableKey, headers: fromPortal }),
         400,
         'CL_ERR_VALIDATION',
       ],
@@ -64,10 +64,10 @@ describe('error responses a browser can read', () => {
       expect(res.headers.get('access-control-expose-headers'), what).toContain('retry-after');
     }
     // An origin the tenant does not list still cannot read its refusal, nor any other error.
-    const evil = await api(gw.url, 'GET', '/v1/tickets/tk_nope', { auth: resident, key: tenant.publishableKey, headers: { origin: 'https://evil.example' } });
+    const evil = await inject(gw, 'GET', '/v1/tickets/tk_nope', { auth: resident, key: tenant.publishableKey, headers: { origin: 'https://evil.example' } });
     expect(evil.body.error.code).toBe('CL_ERR_ORIGIN_NOT_ALLOWED');
     expect(evil.headers.get('access-control-allow-origin')).toBeNull();
-    const evilBadUrl = await api(gw.url, 'GET', '/v1/tickets/%E0%A4%A', {
+    const evilBadUrl = await inject(gw, 'GET', '/v1/tickets/%E0%A4%A', {
       auth: resident,
       key: tenant.publishableKey,
       headers: { origin: 'https://evil.example' },

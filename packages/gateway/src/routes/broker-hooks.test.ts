@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: EMQX's own templates, ${...} placeholders and all
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
-import { api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { startTestGateway, type TestGateway, inject } from '@civicloop/test-support/gateway-harness.js';
 
 // The request bodies EMQX sends are the templates configured in it (docs/scaling.md gives these
 // two), with its ${...} placeholders filled in; answers are read as EMQX 5 reads them.
@@ -36,8 +36,8 @@ async function emqx(path: 'authenticate' | 'authorize', values: Record<string, s
 
 describe('EMQX HTTP authentication and authorization', () => {
   it('lets a device log in with its own credentials and keep to its own topics', async () => {
-    const registered = await api(gw.url, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name: 'Badge 1' } });
-    const other = await api(gw.url, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name: 'Badge 2' } });
+    const registered = await inject(gw, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name: 'Badge 1' } });
+    const other = await inject(gw, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name: 'Badge 2' } });
     const { device, credential } = registered.body as { device: { id: string }; credential: { username: string; password: string } };
 
     const login = await emqx('authenticate', { clientid: 'badge-1', username: credential.username, password: credential.password });
@@ -71,12 +71,12 @@ describe('EMQX HTTP authentication and authorization', () => {
     expect((await ask(nativeTopic(gw.tenant.id, 'badge', other.body.device.id, 'position'), 'publish')).body).toEqual({ result: 'deny' });
     expect((await ask(nativeTopic(gw.tenant.id, 'badge', other.body.device.id, 'cmd'), 'subscribe')).body).toEqual({ result: 'deny' });
     expect((await ask(`civicloop/${gw.tenant.id}/#`, 'subscribe')).body).toEqual({ result: 'deny' });
-    const counters = (await api(gw.url, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body;
+    const counters = (await inject(gw, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body;
     // A secret no device has belongs to no tenant: only the other device's secret counts here.
     expect(counters).toMatchObject({ deniedPublishes: 2, deniedSubscriptions: 2, refusedConnects: 1 });
 
     // Disabled over the HTTP API: refused at the next login, and its topics closed at once.
-    expect((await api(gw.url, 'PATCH', `/v1/devices/${device.id}`, { auth: gw.tenant.secretKey, body: { disabled: true } })).status).toBe(200);
+    expect((await inject(gw, 'PATCH', `/v1/devices/${device.id}`, { auth: gw.tenant.secretKey, body: { disabled: true } })).status).toBe(200);
     expect((await emqx('authenticate', { clientid: 'badge-1', username: credential.username, password: credential.password })).body.result).toBe('deny');
     expect((await ask(own('position'), 'publish')).body).toEqual({ result: 'deny' });
   });

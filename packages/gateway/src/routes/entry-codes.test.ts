@@ -1,7 +1,7 @@
 import jsQR from 'jsqr';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, snapshotRedis, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { snapshotRedis, startTestGateway, type TestGateway, inject } from '@civicloop/test-support/gateway-harness.js';
 import { entryUrl } from './entry-codes.js';
 
 let gw: TestGateway;
@@ -47,17 +47,17 @@ describe('QR entry codes', () => {
 
   it("prints codes only for pages on the tenant's allowed origins, only for staff who manage, writing nothing", async () => {
     const before = await snapshotRedis(gw.redis.client);
-    const as = (auth: string, q: Record<string, string>) => api(gw.url, 'GET', `/v1/entry-codes/report.svg?${query(q)}`, { auth });
+    const as = (auth: string, q: Record<string, string>) => inject(gw, 'GET', `/v1/entry-codes/report.svg?${query(q)}`, { auth });
     const elsewhere = await as(gw.tenant.secretKey, { ...place, page: 'https://phishing.example.net/report' });
     expect(elsewhere.status).toBe(403);
     expect(elsewhere.body.error.code).toBe('CL_ERR_ORIGIN_NOT_ALLOWED');
     expect((await as(gw.tenant.secretKey, { ...place, page: 'not a url at all' })).body.error.code).toBe('CL_ERR_VALIDATION');
     expect((await as(gw.tenant.secretKey, { ...place, lat: '95' })).body.error.code).toBe('CL_ERR_VALIDATION');
     expect((await as(gw.tenant.secretKey, { ...place, name: '' })).body.error.code).toBe('CL_ERR_VALIDATION');
-    expect((await api(gw.url, 'GET', `/v1/entry-codes/report.gif?${query(place)}`, { auth: gw.tenant.secretKey })).status).toBe(400);
+    expect((await inject(gw, 'GET', `/v1/entry-codes/report.gif?${query(place)}`, { auth: gw.tenant.secretKey })).status).toBe(400);
     expect((await as(await gw.tenant.token('flat-1', 'citizen'), place)).status).toBe(403);
     expect((await as(await gw.tenant.token('w-1', 'worker'), place)).status).toBe(403);
-    expect((await api(gw.url, 'GET', `/v1/entry-codes/report.svg?${query(place)}`, { key: gw.tenant.publishableKey })).status).toBe(403);
+    expect((await inject(gw, 'GET', `/v1/entry-codes/report.svg?${query(place)}`, { key: gw.tenant.publishableKey })).status).toBe(403);
     expect(await snapshotRedis(gw.redis.client)).toEqual(before);
   });
 });
