@@ -2,12 +2,12 @@ import { errorText } from './error-text.js';
 import { Check } from '@sinclair/typebox/value';
 import { CreateTicketInput } from '@civicloop/model/report';
 import type { CategoryCatalogue, NearbyReport, Ticket } from '@civicloop/sdk';
-import { h, lineIcon, uid } from './dom.js';
+import { h, uid } from './dom.js';
 import { readableTime, type Language, type MessageKey, type Translate } from './i18n.js';
 import { locate, type ConfiguredPoint, type Fix } from './location.js';
 import type { QueuedReport } from './outbox.js';
 import { ReportRefused } from './reporting.js';
-import { MAX_PHOTOS, PhotoError, preparePhoto } from './photos.js';
+import { photoPicker } from './photo-picker.js';
 import { categoryPicker } from './category-picker.js';
 import { questionFields } from './questions.js';
 import type { MapTiles, PinMap, PinnedPoint } from './pin-map.js';
@@ -60,16 +60,12 @@ function rememberCategory(code: string): void {
 export function reportForm(ctx: ReportFormContext): HTMLElement {
   const { t } = ctx;
   const ids = {
-    file: uid('cl-file'),
-    photoHint: uid('cl-photo-hint'),
     address: uid('cl-address'),
     description: uid('cl-desc'),
     contact: uid('cl-contact'),
     anonymous: uid('cl-anon'),
     locStatus: uid('cl-loc'),
   };
-  // `url` is a preview; undefined for a photo the browser cannot draw (HEIC, converted upstream).
-  const photos: { blob: Blob; name: string; url: string | undefined }[] = [];
   let fix: Fix | undefined;
   /** Where the resident put the pin by moving the map; it wins over the device's fix. */
   let pinned: PinnedPoint | undefined;
@@ -87,30 +83,9 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
       void offerNearby();
     },
   });
-  // The camera first, as a large tile (the input itself stays focusable, visually hidden under it).
-  const fileInput = h('input', {
-    id: ids.file,
-    type: 'file',
-    class: 'sr',
-    accept: 'image/jpeg,image/png,image/webp,image/heic,image/*',
-    capture: 'environment',
-    multiple: true,
-    part: 'input',
-    'aria-describedby': ids.photoHint,
-    onchange: () => addPhotos(),
-  });
-  const cameraIcon = lineIcon('M4 8h3l2-3h6l2 3h3v11H4zM12 16a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7z');
-  const photoTile = h(
-    'div',
-    { class: 'photo-tile', part: 'photo-tile' },
-    fileInput,
-    h('label', { for: ids.file }, cameraIcon, h('span', {}, t('photos'))),
-    h('p', { id: ids.photoHint, class: 'hint' }, t('photoTileHint')),
-  );
   const progress = h('progress', { part: 'progress', hidden: true, max: 1, value: 0, 'aria-label': t('uploading', { n: 0, total: 0 }) });
   const progressText = h('p', { class: 'hint', role: 'status', hidden: true });
-  const thumbs = h('ul', { class: 'thumbs', 'aria-label': t('photosChosen') });
-  const photoError = h('p', { class: 'error', role: 'alert', part: 'photo-error' });
+  const picker = photoPicker({ t });
   const locStatus = h('p', { id: ids.locStatus, class: 'hint', role: 'status' }, t('locateOnStart'));
   const nearbyList = h('section', { part: 'nearby', hidden: true, 'aria-live': 'polite' });
   const address = h('input', {
@@ -137,9 +112,7 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     // The location is asked for once the resident starts a report, not when the page opens.
     { part: 'form', novalidate: true, onsubmit: (event: Event) => onSubmit(event), onfocusin: () => startLocating() },
     h('p', { class: 'hint' }, h('span', { class: 'req', 'aria-hidden': 'true' }, '* '), t('requiredNote')),
-    photoTile,
-    thumbs,
-    photoError,
+    ...picker.elements,
     category.element,
     questions.element,
     h(
@@ -165,45 +138,6 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     h('div', { class: 'actions' }, submitButton),
   );
   const container = h('div', {}, form);
-
-  async function addPhotos(): Promise<void> {
-    photoError.textContent = '';
-    const files = [...(fileInput.files ?? [])];
-    fileInput.value = '';
-    for (const file of files) {
-      if (photos.length >= MAX_PHOTOS) {
-        photoError.textContent = t('photoLimit');
-        break;
-      }
-      try {
-        const blob = await preparePhoto(file);
-        photos.push({ blob, name: file.name, url: blob === file ? undefined : URL.createObjectURL(blob) });
-      } catch (error) {
-        photoError.textContent = `${file.name}: ${t(error instanceof PhotoError ? error.problem : 'photoUndecodable')}`;
-      }
-    }
-    renderThumbs();
-  }
-
-  function renderThumbs(): void {
-    thumbs.replaceChildren(
-      ...photos.map((photo, index) =>
-        h(
-          'li',
-          {},
-          photo.url ? h('img', { src: photo.url, alt: `${t('photos')} ${index + 1}` }) : h('span', { class: 'file', title: photo.name }, photo.name),
-          h('button', { type: 'button', 'aria-label': `${t('photoRemove')} ${index + 1}`, onclick: () => removePhoto(index) }, '×'),
-        ),
-      ),
-    );
-  }
-
-  function removePhoto(index: number): void {
-    const [removed] = photos.splice(index, 1);
-    if (removed?.url) URL.revokeObjectURL(removed.url);
-    renderThumbs();
-    fileInput.focus();
-  }
 
   /** Without a place from the device or the pin, the address must be typed: marked required. */
   function needAddress(on: boolean): void {
@@ -383,7 +317,7 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
       ...(answered.answers ? { answers: answered.answers } : {}),
     };
     // The schema the gateway enforces, checked here too (Value.Check: no eval under a strict CSP).
-    if (!Check(CreateTicketInput, { ...input, photos: photos.map(() => ({ ref: 'pending' })) }))
+    if (!Check(CreateTicketInput, { ...input, photos: picker.photos().map(() => ({ ref: 'pending' })) }))
       return fail(description, t('invalid', { f: t('description') }));
     submitButton.disabled = true;
     submitButton.textContent = t('submitting');
@@ -392,7 +326,7 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
         key: `widget-${crypto.randomUUID()}`,
         publishableKey: ctx.publishableKey,
         input,
-        photos: photos.map((p) => p.blob),
+        photos: picker.photos().map((p) => p.blob),
         savedAt: new Date().toISOString(),
       };
       const outcome = await ctx.submit(item, (uploaded, total) => showProgress(uploaded, total));
@@ -441,8 +375,7 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
   }
 
   function reset(): void {
-    for (const photo of photos.splice(0)) if (photo.url) URL.revokeObjectURL(photo.url);
-    renderThumbs();
+    picker.clear();
     form.reset();
     asked = '';
     pinned = undefined;
@@ -460,7 +393,7 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     category.reset();
     questions.show(undefined);
     container.replaceChildren(form);
-    fileInput.focus();
+    picker.focus();
   }
 
   if (ctx.presetPlace) usePresetPlace(ctx.presetPlace);
