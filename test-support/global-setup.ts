@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { ensureDebianProgram, ensureRedisServer } from '@civicloop/gateway';
+// Not part of the published gateway's API: test-support reads the installer from its source.
+import { ensureDebianProgram, ensureRedisServer } from '../packages/gateway/src/redis/embedded-redis.js';
 
 /** Whether Perl can load these modules, installing Debian's packages for them when it cannot and we are root. */
 function ensurePerlModules(modules: Record<string, string>): boolean {

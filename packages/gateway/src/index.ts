@@ -2,9 +2,10 @@ export { buildApp, type AppOptions, type GatewayApp } from './app.js';
 export { loadConfig, SETTINGS, type GatewayConfig } from './core/config.js';
 export { startGateway, type RunningGateway, type StartOptions } from './server.js';
 export { connectRedis } from './redis/connect.js';
-export { startRedisServer, ensureRedisServer, ensureDebianProgram, findProgram, findRedisServer, freePort, type RunningRedis } from './redis/embedded-redis.js';
-export { tenantKeys, globalKeys } from './redis/keys.js';
-export { seedDemo, demoToken, describeDemo, type DemoTenant } from './demo.js';
+// The embedded redis-server the CLI runs, for programs that start one the same way (the scaled-out example, the benchmarks).
+export { startRedisServer, ensureRedisServer, findProgram, freePort, type RunningRedis } from './redis/embedded-redis.js';
+export { tenantKeys } from './redis/keys.js';
+export { seedDemo, describeDemo, type DemoTenant } from './demo.js';
 export { describeGateway } from './banner.js';
 export type { Services } from './core/services.js';
 export { attachTelemetry } from './attach-telemetry.js';
