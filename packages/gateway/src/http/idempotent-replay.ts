@@ -1,7 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CivicLoopError } from '@civicloop/model';
 import type { Sealer } from '../auth/secrets.js';
-import { globalKeys, tenantKeys } from '../redis/keys.js';
+import { ReplayStore, type StoredAnswer } from '../store/replay-store.js';
 import type { Services } from '../core/services.js';
 import { idempotencyScope } from '../core/idempotency.js';
 
@@ -29,25 +29,6 @@ declare module 'fastify' {
 
 /** A claim for a request in progress lives this long: a gateway that died mid-request frees the key then. */
 const PENDING_MS = 60_000;
-const PENDING = 'pending';
-
-/**
- * What is stored under a key, framed as lines rather than JSON so that an answer (itself JSON)
- * is not escaped again: `pending\n<fp>`, or `done\n<fp>\n<status>\n<content type>\n<sealed 0|1>\n<body>`.
- */
-type Stored = { pending: true; fp: string } | { pending: false; fp: string; status: number; type: string; sealed: boolean; body: string };
-
-function frame(stored: Stored): string {
-  return stored.pending ? `${PENDING}\n${stored.fp}` : `done\n${stored.fp}\n${stored.status}\n${stored.type}\n${stored.sealed ? 1 : 0}\n${stored.body}`;
-}
-
-function unframe(raw: string): Stored {
-  const [state, fp = '', status = '', type = '', sealed = ''] = raw.split('\n', 5);
-  if (state === PENDING) return { pending: true, fp };
-  const header = `${state}\n${fp}\n${status}\n${type}\n${sealed}\n`;
-  return { pending: false, fp, status: Number(status), type, sealed: sealed === '1', body: raw.slice(header.length) };
-}
-
 /** `/v1/tickets/:id/merge` as OpenAPI writes it: `/v1/tickets/{id}/merge`. */
 export const openApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
@@ -61,9 +42,8 @@ export function installIdempotentReplay(app: FastifyInstance, services: Services
     kinds.set(`POST ${openApiPath(route.url)}`, route.config.idempotency!);
   });
 
-  function storageKey(request: FastifyRequest, hash: string): string {
-    return request.principal ? tenantKeys(request.principal.tenantId).replay(hash) : globalKeys.operatorReplay(hash);
-  }
+  const answers = new ReplayStore(services.redis);
+  const ttlMs = services.config.idempotencyTtlSeconds * 1000;
 
   app.addHook('preHandler', async (request, reply) => {
     const kind = request.routeOptions.config.idempotency;
@@ -72,7 +52,7 @@ export function installIdempotentReplay(app: FastifyInstance, services: Services
     if (header === undefined) return;
     const principal = request.principal ?? { tenantId: '-', sub: 'operator', role: 'service', via: 'secret_key' as const };
     const scope = idempotencyScope(principal, header, `${request.routeOptions.url}:${JSON.stringify(request.params)}`, request.body)!;
-    const key = storageKey(request, scope.key);
+    const key = answers.keyOf(request.principal?.tenantId, scope.key);
     // A native write tells by itself whether this is a repeat (and refuses a reused key): nothing
     // to look up before it runs.
     if (kind === 'native') {
@@ -80,12 +60,11 @@ export function installIdempotentReplay(app: FastifyInstance, services: Services
       return;
     }
     // One command claims the key or returns what holds it: two copies of a request cannot both run.
-    const previous = (await services.redis.call('SET', key, frame({ pending: true, fp: scope.fp }), 'PX', String(PENDING_MS), 'NX', 'GET')) as string | null;
-    if (previous === null) {
+    const stored = await answers.claim(key, scope.fp, PENDING_MS);
+    if (stored === null) {
       request.replayClaim = { key, fp: scope.fp, native: false };
       return;
     }
-    const stored = unframe(previous);
     if (stored.fp !== scope.fp) throw new CivicLoopError('CL_ERR_IDEMPOTENCY_KEY_REUSED');
     if (stored.pending) throw new CivicLoopError('CL_ERR_IDEMPOTENCY_IN_PROGRESS');
     return sendStored(reply, stored, sealer);
@@ -100,16 +79,11 @@ export function installIdempotentReplay(app: FastifyInstance, services: Services
       // A refusal writes nothing, not even its answer; and after a 5xx nothing is known to have
       // happened. Either way the key is free again, and the same request gets the same refusal
       // (or, once the cause is gone, runs).
-      await services.redis.del(claim.key).catch(() => undefined);
+      await answers.release(claim.key).catch(() => undefined);
       return payload;
     }
     const body = sealer.seal(Buffer.isBuffer(payload) ? payload : Buffer.from(payload));
-    await services.redis.set(
-      claim.key,
-      frame({ pending: false, fp: claim.fp, status: reply.statusCode, type: contentType(reply), sealed: true, body }),
-      'PX',
-      services.config.idempotencyTtlSeconds * 1000,
-    );
+    await answers.keep(claim.key, { pending: false, fp: claim.fp, status: reply.statusCode, type: contentType(reply), sealed: true, body }, ttlMs);
     return payload;
   });
 
@@ -120,20 +94,14 @@ export function installIdempotentReplay(app: FastifyInstance, services: Services
    */
   async function nativeAnswer(claim: { key: string; fp: string }, reply: FastifyReply, payload: unknown): Promise<unknown> {
     if (reply.getHeader('idempotent-replayed')) {
-      const raw = await services.redis.get(claim.key);
-      const stored = raw ? unframe(raw) : undefined;
+      const stored = await answers.read(claim.key);
       if (!stored || stored.pending || stored.fp !== claim.fp) return payload;
       reply.code(stored.status);
       return stored.body;
     }
     if (reply.statusCode >= 300 || typeof payload !== 'string') return payload;
-    await services.redis.set(
-      claim.key,
-      frame({ pending: false, fp: claim.fp, status: reply.statusCode, type: contentType(reply), sealed: false, body: payload }),
-      'PX',
-      services.config.idempotencyTtlSeconds * 1000,
-      'NX',
-    );
+    const answer = { pending: false as const, fp: claim.fp, status: reply.statusCode, type: contentType(reply), sealed: false, body: payload };
+    await answers.keep(claim.key, answer, ttlMs, true);
     return payload;
   }
   return kinds;
@@ -141,7 +109,7 @@ export function installIdempotentReplay(app: FastifyInstance, services: Services
 
 const contentType = (reply: FastifyReply) => String(reply.getHeader('content-type') ?? 'application/json');
 
-function sendStored(reply: FastifyReply, stored: Extract<Stored, { pending: false }>, sealer: Sealer): FastifyReply {
+function sendStored(reply: FastifyReply, stored: Extract<StoredAnswer, { pending: false }>, sealer: Sealer): FastifyReply {
   // Sealed at rest: a response may hold a secret shown once (a device password, a new key).
   return reply
     .code(stored.status)
