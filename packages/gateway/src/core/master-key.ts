@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
 import { CivicLoopError } from '@civicloop/model';
 import { Sealer } from '../auth/secrets.js';
-import { globalKeys, tenantKeys } from '../redis/keys.js';
+import { sealedSecretsOfTenants } from '../store/tenant-store.js';
 
 /** The configured master key, or one generated once into the data directory (mode 0600). */
 export function resolveMasterKey(configured: string | undefined, dataDir: string): { key: string; source: string } {
@@ -24,17 +24,7 @@ export function resolveMasterKey(configured: string | undefined, dataDir: string
  */
 export async function assertMasterKeyOpens(redis: Redis | Cluster, masterKey: { key: string; source: string }): Promise<void> {
   const sealer = new Sealer(masterKey.key);
-  const tenants = await redis.smembers(globalKeys.tenants);
-  for (const tenantId of tenants) {
-    const keys = tenantKeys(tenantId);
-    const [records, webhookSecrets] = await Promise.all([redis.hvals(keys.apiKeys), redis.hvals(keys.webhookSecrets)]);
-    const sealed = [
-      ...records
-        .map((raw) => JSON.parse(raw) as { tokenKey?: string; revokedAt?: string })
-        .filter((r) => r.tokenKey && !r.revokedAt)
-        .map((r) => r.tokenKey!),
-      ...webhookSecrets,
-    ];
+  for (const { tenantId, sealed } of await sealedSecretsOfTenants(redis)) {
     for (const secret of sealed) {
       try {
         sealer.open(secret);

@@ -238,3 +238,18 @@ export class TenantStore {
     return id ? (await this.context(id))?.tenant : undefined;
   }
 }
+
+/** Every tenant's sealed secrets in use (token-signing keys of live keys, webhook secrets): what the master key must open. */
+export async function sealedSecretsOfTenants(redis: Redis | Cluster): Promise<{ tenantId: string; sealed: string[] }[]> {
+  const out: { tenantId: string; sealed: string[] }[] = [];
+  for (const tenantId of await redis.smembers(globalKeys.tenants)) {
+    const keys = tenantKeys(tenantId);
+    const [records, webhookSecrets] = await Promise.all([redis.hvals(keys.apiKeys), redis.hvals(keys.webhookSecrets)]);
+    const tokenKeys = records
+      .map((raw) => JSON.parse(raw) as { tokenKey?: string; revokedAt?: string })
+      .filter((r) => r.tokenKey && !r.revokedAt)
+      .map((r) => r.tokenKey!);
+    out.push({ tenantId, sealed: [...tokenKeys, ...webhookSecrets] });
+  }
+  return out;
+}
