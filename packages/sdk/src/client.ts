@@ -1,5 +1,7 @@
 import type {
   BlackSpot,
+  BlackSpotInspectionInput,
+  ZoneType,
   LikelyDuplicate,
   StatsResult,
   CategoryCatalogue,
@@ -254,6 +256,28 @@ export interface DeviceState {
 }
 
 /** Vehicles and badges: registration, credentials, state and tracks. */
+/** A zone in the monthly ranking (docs/operations.md#monthly-ranking): rates are null when nothing counted. */
+export interface RankedZone {
+  zoneId: string;
+  name: string;
+  /** 0-100, higher is better. */
+  score: number;
+  tickets: number;
+  onTimeCompletionRate: number | null;
+  satisfactionRate: number | null;
+  completionRate: number | null;
+  openBlackSpots: number;
+}
+
+export interface MonthlyRanking {
+  month: string;
+  type: string;
+  best: RankedZone[];
+  worst: RankedZone[];
+  /** How many zones of the type were ranked. */
+  zones: number;
+}
+
 export class Devices {
   constructor(private readonly transport: Transport) {}
   /** Registers a device; the returned credential's password is shown only now. */
@@ -283,6 +307,10 @@ export class Devices {
       query: { from: iso(range.from), to: iso(range.to), ...(range.crs ? { crs: range.crs } : {}) },
       ...(options ? { options } : {}),
     });
+  }
+  /** What this gateway's telemetry accepted, set aside and refused for the tenant's devices since it started, by reason. */
+  counters(options?: RequestOptions): Promise<Record<string, unknown>> {
+    return this.transport.request({ method: 'GET', path: '/v1/telemetry/counters', ...(options ? { options } : {}) });
   }
   /** Asks a JT/T 808 terminal where it is now and waits for its answer (CL_ERR_DEVICE_UNREACHABLE when it is not connected). */
   locate(id: string, options?: RequestOptions & { crs?: CrsName }): Promise<LocatedPosition> {
@@ -417,6 +445,24 @@ export class CivicLoop {
   /** KPIs of the tickets reported from one day to another (YYYY-MM-DD), in total or by a dimension. */
   stats(query: { from: string; to: string; by?: 'category' | 'channel' | 'unit' | 'zone' | 'day' }, options?: RequestOptions): Promise<StatsResult> {
     return this.transport.request({ method: 'GET', path: '/v1/stats', query, ...(options ? { options } : {}) });
+  }
+
+  /** One black spot with its inspections. */
+  blackSpot(code: string, options?: RequestOptions): Promise<BlackSpot> {
+    return this.transport.request({ method: 'GET', path: `/v1/blackspots/${enc(code)}`, ...(options ? { options } : {}) });
+  }
+
+  /**
+   * A re-inspection of a black spot. Failed: what was found becomes a ticket (its category is
+   * needed). Passed after the quiet period: the spot is closed out (`closed`, else `reason`).
+   */
+  inspectBlackSpot(code: string, input: BlackSpotInspectionInput, options?: RequestOptions): Promise<{ spot: BlackSpot; closed: boolean; reason?: string }> {
+    return this.transport.request({ method: 'POST', path: `/v1/blackspots/${enc(code)}/inspections`, body: input, ...(options ? { options } : {}) });
+  }
+
+  /** The monthly ranking of the zones of a type (villages, roads, markets...) by composite score, best and worst first. */
+  monthlyRanking(query: { month: string; type: ZoneType; limit?: number }, options?: RequestOptions): Promise<MonthlyRanking> {
+    return this.transport.request({ method: 'GET', path: '/v1/rankings/monthly', query, ...(options ? { options } : {}) });
   }
 
   /** Black spots: places that keep producing tickets (open, closed or all). */

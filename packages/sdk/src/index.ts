@@ -13,6 +13,8 @@ export {
   type GeoJsonFeatureCollection,
   type Attendance,
   type DeviceState,
+  type MonthlyRanking,
+  type RankedZone,
 } from './client.js';
 export { PagePromise, type Page } from './pagination.js';
 export { Media, type UploadedPhoto } from './media.js';

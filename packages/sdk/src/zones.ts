@@ -1,4 +1,4 @@
-import type { CreateZoneInput, CrsName, UpdateZoneInput, Zone } from '@civicloop/model';
+import type { CreateZoneInput, CrsName, InspectionRound, UpdateZoneInput, Zone } from '@civicloop/model';
 import { crsQuery } from './crs.js';
 import type { RequestOptions, Transport } from './transport.js';
 
@@ -21,6 +21,13 @@ export class Zones {
   }
   update(id: string, patch: UpdateZoneInput, options?: RequestOptions): Promise<Zone> {
     return this.transport.request({ method: 'PATCH', path: `/v1/zones/${enc(id)}`, body: patch, ...withOptions(options) });
+  }
+  /**
+   * The inspection round of an ISO week (2026-W47): per district, its must-check zone and villages
+   * drawn at random, the same for the same seed (default: the tenant id).
+   */
+  inspectionRound(query: { week: string; seed?: string; villages?: number }, options?: RequestOptions): Promise<InspectionRound> {
+    return this.transport.request({ method: 'GET', path: '/v1/inspections/round', query, ...withOptions(options) });
   }
   async remove(id: string, options?: RequestOptions): Promise<void> {
     await this.transport.request({ method: 'DELETE', path: `/v1/zones/${enc(id)}`, ...withOptions(options) });

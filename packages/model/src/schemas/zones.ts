@@ -19,6 +19,7 @@ export type ZoneGeometry = Static<typeof ZoneGeometry>;
 /** What a zone is: a street office's area, a village, a grid cell, or a place that is ranked. */
 export const ZONE_TYPES = ['district', 'street', 'community', 'village', 'grid', 'road', 'market', 'park', 'toilet', 'other'] as const;
 export const ZoneType = StringEnum(ZONE_TYPES);
+export type ZoneType = (typeof ZONE_TYPES)[number];
 
 export const ZoneRoute = Type.Object(
   {
