@@ -11,7 +11,7 @@ import { installAuth } from './http/auth-hook.js';
 import { installCors } from './http/cors.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandling } from './http/error-handler.js';
 import { installIdempotentReplay } from './http/idempotent-replay.js';
-import { finishOpenApiDocument } from './routes/openapi-document.js';
+import { openApiPluginOptions } from './routes/openapi-document.js';
 import { AddressLimits } from './store/address-limits.js';
 import { MediaUrls } from './media/media-urls.js';
 import { validatorCompiler } from './http/validation.js';
@@ -90,40 +90,9 @@ export interface GatewayApp {
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /** Builds the HTTP API around a Redis connection; listening and shutdown are the caller's. */
-// Long: the composition root: it builds every store and service and registers every route and loop, in the order they depend on each other.
 export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   const { config, redis } = options;
-  registerScripts(redis);
-  const categories = new CategoryStore(redis, config.authCacheTtlMs);
-  const directory = new DirectoryStore(redis, categories);
-  const sealer = new Sealer(options.masterKey);
-  const webhooks = new WebhookStore(redis, sealer, config.webhookAllowPrivateTargets);
-  const tenants = new TenantStore(redis, sealer, config.authCacheTtlMs, categories);
-  const zones = new ZoneStore(redis, directory, categories, config.authCacheTtlMs);
-  const services: ServicesWithTelemetry = {
-    config,
-    redis,
-    tickets: new TicketStore(redis, {
-      streamMaxLen: config.streamMaxLen,
-      idempotencyTtlSeconds: config.idempotencyTtlSeconds,
-      replicaWait: { replicas: config.redisWaitReplicas, timeoutMs: config.redisWaitTimeoutMs },
-    }),
-    tenants,
-    categories,
-    directory,
-    zones,
-    partners: new PartnerStore(redis, tenants, zones, webhooks),
-    devices: new DeviceStore(redis, { brokerAccounts: config.mqttBrokerDynsec }),
-    mediaUrls: new MediaUrls(options.masterKey),
-    addressLimits: new AddressLimits(redis, {
-      authFailuresPerMinute: config.rateLimitAuthFailuresPerAddress,
-      keylessPerMinute: config.rateLimitKeylessPerAddress,
-    }),
-    now: options.now ?? (() => new Date()),
-  };
-  const mediaStore = options.mediaStore ?? mediaStoreFor(config);
-  const ticketService = new TicketService(services, new PhotoRefs(mediaStore));
-  ticketService.useRouter(new Router(services, services.zones));
+  const { services, sealer, webhooks, mediaStore, ticketService } = buildServices(options);
   const streams = new EventStreams();
   const hub = new StreamHub(redis, config.sseHeartbeatMs);
 
@@ -185,55 +154,33 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
     delete services.telemetry;
   });
 
-  await app.register(swagger, {
-    // Schemas added with addSchema keep their $id as their name under components.
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
-    // Each POST says how it honours a repeated Idempotency-Key (http/idempotent-replay.ts).
-    transformObject: (documentObject) => {
-      const document = 'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject;
-      for (const [path, operations] of Object.entries(document.paths ?? {})) {
-        const post = (operations as Record<string, Record<string, unknown>>).post;
-        if (post) post['x-civicloop-idempotency'] = idempotency.get(`POST ${path}`) ?? 'replay';
-      }
-      return finishOpenApiDocument(document, { serverUrl: config.publicUrl ?? '/' });
-    },
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'CivicLoop API',
-        version: '1.0.0',
-        description: 'Closed-loop city-service tickets: report, dispatch, fix, verify, follow up. Errors carry stable CL_ERR_* codes.',
-        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
-      },
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', description: 'Secret key (servers) or a token signed with the tenant secret' },
-          publishableKey: { type: 'apiKey', in: 'header', name: 'X-CivicLoop-Key', description: 'Publishable key (browsers)' },
-        },
-      },
-      tags: [
-        { name: 'tickets', description: 'Reports: create, read, list, find by number, nearby, follow' },
-        { name: 'commands', description: 'State transitions; each appends one event to the history' },
-        { name: 'realtime', description: 'Server-sent events of ticket events and device alerts, resumable' },
-        { name: 'catalogue', description: "The tenant's categories: built in, its own, their extra questions" },
-        { name: 'directory', description: 'Units and staff' },
-        { name: 'intake', description: 'Cases from other channels: hotline imports' },
-        { name: 'webhooks', description: 'Signed HTTP callbacks for ticket events, retried until delivered' },
-        { name: 'partners', description: "Property platforms inside a tenant: their own keys, their own residents' tickets, events, webhooks and estates" },
-        { name: 'zones', description: 'Areas and the units responsible in them: automatic routing of new tickets' },
-        { name: 'tenants', description: 'Tenants, their keys and policy, and who is calling' },
-        { name: 'devices', description: 'Vehicles and badges that publish telemetry over MQTT' },
-        { name: 'fleet', description: 'Live positions, tracks, attendance' },
-        { name: 'broker hooks', description: 'Authentication and authorization for devices on an external MQTT broker (EMQX)' },
-        { name: 'media', description: 'Photo evidence' },
-        { name: 'entry codes', description: 'Printable QR codes that open the report with a place preset' },
-        { name: 'geocode', description: 'Addresses for points, from the configured geocoder' },
-        { name: 'residents', description: 'Identities for residents without a login' },
-        { name: 'operations', description: 'Health, statistics, black spots, rankings' },
-      ],
-    },
-  });
+  await app.register(swagger, openApiPluginOptions(config.publicUrl, idempotency));
 
+  await registerRoutes(app, { services, ticketService, streams, hub, webhooks, mediaStore, stats });
+
+  await app.ready();
+  deliveries?.start();
+  if (config.schedulerEnabled) {
+    scheduler.start();
+    stats.start(config.schedulerPollMs);
+  }
+  return { app, services, streams, hub, ticketService, scheduler, stats, access };
+}
+
+/** Every route, one plugin each (docs/access.md lists who reaches what). */
+async function registerRoutes(
+  app: FastifyInstance,
+  parts: {
+    services: ServicesWithTelemetry;
+    ticketService: TicketService;
+    streams: EventStreams;
+    hub: StreamHub;
+    webhooks: WebhookStore;
+    mediaStore: MediaStore;
+    stats: StatsProjector;
+  },
+): Promise<void> {
+  const { services, ticketService, streams, hub, webhooks, mediaStore, stats } = parts;
   await app.register(healthRoutes, { services });
   await app.register(catalogueRoutes, { services });
   await app.register(entryCodeRoutes, { services });
@@ -259,12 +206,41 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   await app.register(mediaRoutes, { services, store: mediaStore });
   await app.register(widgetAssetRoutes);
   app.get('/v1/openapi.json', { config: { access: { kind: 'none' } }, schema: { hide: true } }, async () => app.swagger());
+}
 
-  await app.ready();
-  deliveries?.start();
-  if (config.schedulerEnabled) {
-    scheduler.start();
-    stats.start(config.schedulerPollMs);
-  }
-  return { app, services, streams, hub, ticketService, scheduler, stats, access };
+/** The stores and services every part shares, built once per app in the order they depend on each other. */
+function buildServices(options: AppOptions) {
+  const { config, redis } = options;
+  registerScripts(redis);
+  const categories = new CategoryStore(redis, config.authCacheTtlMs);
+  const directory = new DirectoryStore(redis, categories);
+  const sealer = new Sealer(options.masterKey);
+  const webhooks = new WebhookStore(redis, sealer, config.webhookAllowPrivateTargets);
+  const tenants = new TenantStore(redis, sealer, config.authCacheTtlMs, categories);
+  const zones = new ZoneStore(redis, directory, categories, config.authCacheTtlMs);
+  const services: ServicesWithTelemetry = {
+    config,
+    redis,
+    tickets: new TicketStore(redis, {
+      streamMaxLen: config.streamMaxLen,
+      idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+      replicaWait: { replicas: config.redisWaitReplicas, timeoutMs: config.redisWaitTimeoutMs },
+    }),
+    tenants,
+    categories,
+    directory,
+    zones,
+    partners: new PartnerStore(redis, tenants, zones, webhooks),
+    devices: new DeviceStore(redis, { brokerAccounts: config.mqttBrokerDynsec }),
+    mediaUrls: new MediaUrls(options.masterKey),
+    addressLimits: new AddressLimits(redis, {
+      authFailuresPerMinute: config.rateLimitAuthFailuresPerAddress,
+      keylessPerMinute: config.rateLimitKeylessPerAddress,
+    }),
+    now: options.now ?? (() => new Date()),
+  };
+  const mediaStore = options.mediaStore ?? mediaStoreFor(config);
+  const ticketService = new TicketService(services, new PhotoRefs(mediaStore));
+  ticketService.useRouter(new Router(services, services.zones));
+  return { services, sealer, webhooks, mediaStore, ticketService };
 }

@@ -1,3 +1,4 @@
+import type { SwaggerOptions } from '@fastify/swagger';
 import {
   Category,
   CategoryCatalogue,
@@ -219,5 +220,57 @@ export function finishOpenApiDocument<T extends { paths?: unknown; components?: 
     security: [{ bearer: [] }, { publishableKey: [] }],
     paths: referred,
     components: { ...components, schemas },
+  };
+}
+
+/** The swagger plugin's options: shared schemas by name, each POST's idempotency, the document finished as finishOpenApiDocument says. */
+export function openApiPluginOptions(publicUrl: string | undefined, idempotency: ReadonlyMap<string, string>): SwaggerOptions {
+  return {
+    // Schemas added with addSchema keep their $id as their name under components.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    // Each POST says how it honours a repeated Idempotency-Key (http/idempotent-replay.ts).
+    transformObject: (documentObject) => {
+      const document = 'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject;
+      for (const [path, operations] of Object.entries(document.paths ?? {})) {
+        const post = (operations as Record<string, Record<string, unknown>>).post;
+        if (post) post['x-civicloop-idempotency'] = idempotency.get(`POST ${path}`) ?? 'replay';
+      }
+      return finishOpenApiDocument(document, { serverUrl: publicUrl ?? '/' });
+    },
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'CivicLoop API',
+        version: '1.0.0',
+        description: 'Closed-loop city-service tickets: report, dispatch, fix, verify, follow up. Errors carry stable CL_ERR_* codes.',
+        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'Secret key (servers) or a token signed with the tenant secret' },
+          publishableKey: { type: 'apiKey', in: 'header', name: 'X-CivicLoop-Key', description: 'Publishable key (browsers)' },
+        },
+      },
+      tags: [
+        { name: 'tickets', description: 'Reports: create, read, list, find by number, nearby, follow' },
+        { name: 'commands', description: 'State transitions; each appends one event to the history' },
+        { name: 'realtime', description: 'Server-sent events of ticket events and device alerts, resumable' },
+        { name: 'catalogue', description: "The tenant's categories: built in, its own, their extra questions" },
+        { name: 'directory', description: 'Units and staff' },
+        { name: 'intake', description: 'Cases from other channels: hotline imports' },
+        { name: 'webhooks', description: 'Signed HTTP callbacks for ticket events, retried until delivered' },
+        { name: 'partners', description: "Property platforms inside a tenant: their own keys, their own residents' tickets, events, webhooks and estates" },
+        { name: 'zones', description: 'Areas and the units responsible in them: automatic routing of new tickets' },
+        { name: 'tenants', description: 'Tenants, their keys and policy, and who is calling' },
+        { name: 'devices', description: 'Vehicles and badges that publish telemetry over MQTT' },
+        { name: 'fleet', description: 'Live positions, tracks, attendance' },
+        { name: 'broker hooks', description: 'Authentication and authorization for devices on an external MQTT broker (EMQX)' },
+        { name: 'media', description: 'Photo evidence' },
+        { name: 'entry codes', description: 'Printable QR codes that open the report with a place preset' },
+        { name: 'geocode', description: 'Addresses for points, from the configured geocoder' },
+        { name: 'residents', description: 'Identities for residents without a login' },
+        { name: 'operations', description: 'Health, statistics, black spots, rankings' },
+      ],
+    },
   };
 }
