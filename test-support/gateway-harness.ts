@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis, type Cluster } from 'ioredis';
-import { signToken, type TokenRole } from '@civicloop/model';
+import { signToken, type TokenRole, type ZoneGeometry } from '@civicloop/model';
 import {
   attachTelemetry,
   buildApp,
@@ -181,28 +181,38 @@ export const BIN_REPORT = {
   photos: [{ ref: 'https://photos.example.org/before-1.jpg' }],
 };
 
-export async function api(
-  url: string,
-  method: string,
-  pathname: string,
-  options: { auth?: string; key?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string } = {},
-) {
+/** What a test request may carry: a bearer, a publishable key, a JSON body or a raw one, more headers. */
+export interface TestRequestOptions {
+  auth?: string;
+  key?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  rawBody?: string;
+}
+
+/** The headers and body a test request sends (JSON unless it says otherwise). */
+function requestParts(options: TestRequestOptions): { headers: Record<string, string>; body: string | undefined } {
   const headers: Record<string, string> = { ...options.headers };
   if (options.auth) headers.authorization = `Bearer ${options.auth}`;
   if (options.key) headers['x-civicloop-key'] = options.key;
-  let body: string | undefined;
-  if (options.rawBody !== undefined) body = options.rawBody;
-  else if (options.body !== undefined) body = JSON.stringify(options.body);
+  const body = options.rawBody ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined);
   if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
-  const response = await fetch(url + pathname, { method, headers, ...(body !== undefined ? { body } : {}) });
-  const text = await response.text();
-  let json: any;
+  return { headers, body };
+}
+
+/** An answer's body: JSON when it parses, else the text. */
+function parsedBody(text: string): any {
   try {
-    json = text ? JSON.parse(text) : undefined;
+    return text ? JSON.parse(text) : undefined;
   } catch {
-    json = text;
+    return text;
   }
-  return { status: response.status, headers: response.headers, body: json };
+}
+
+export async function api(url: string, method: string, pathname: string, options: TestRequestOptions = {}) {
+  const { headers, body } = requestParts(options);
+  const response = await fetch(url + pathname, { method, headers, ...(body !== undefined ? { body } : {}) });
+  return { status: response.status, headers: response.headers, body: parsedBody(await response.text()) };
 }
 
 /**
@@ -210,31 +220,30 @@ export async function api(
  * path otherwise (hooks, validation, error handler), for route tests that need nothing of HTTP
  * on the wire (streaming, keep-alive, CORS preflights from a browser keep api()).
  */
-export async function inject(
-  gateway: Pick<GatewayApp, 'app'>,
-  method: string,
-  pathname: string,
-  options: { auth?: string; key?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string } = {},
-) {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.auth) headers.authorization = `Bearer ${options.auth}`;
-  if (options.key) headers['x-civicloop-key'] = options.key;
-  let payload: string | undefined;
-  if (options.rawBody !== undefined) payload = options.rawBody;
-  else if (options.body !== undefined) payload = JSON.stringify(options.body);
-  if (payload !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
-  const response = await gateway.app.inject({ method: method as 'GET', url: pathname, headers, ...(payload !== undefined ? { payload } : {}) });
-  let json: any;
-  try {
-    json = response.body ? JSON.parse(response.body) : undefined;
-  } catch {
-    json = response.body;
-  }
+export async function inject(gateway: Pick<GatewayApp, 'app'>, method: string, pathname: string, options: TestRequestOptions = {}) {
+  const { headers, body } = requestParts(options);
+  const response = await gateway.app.inject({ method: method as 'GET', url: pathname, headers, ...(body !== undefined ? { payload: body } : {}) });
   const responseHeaders = new Headers();
   for (const [name, value] of Object.entries(response.headers)) {
     if (value !== undefined) for (const one of [value].flat()) responseHeaders.append(name, String(one));
   }
-  return { status: response.statusCode, headers: responseHeaders, body: json };
+  return { status: response.statusCode, headers: responseHeaders, body: parsedBody(response.body) };
+}
+
+/** A square zone outline 0.01° on a side, its south-west corner at (west, south): enough for routing and ranking tests. */
+export function squareZone(west: number, south: number): ZoneGeometry {
+  return {
+    type: 'Polygon',
+    coordinates: [
+      [
+        [west, south],
+        [west + 0.01, south],
+        [west + 0.01, south + 0.01],
+        [west, south + 0.01],
+        [west, south],
+      ],
+    ],
+  };
 }
 
 export interface TestClusterNode {

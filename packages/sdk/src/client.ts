@@ -1,6 +1,7 @@
 import type {
   BlackSpot,
   BlackSpotInspectionInput,
+  MonthlyRanking,
   ZoneType,
   LikelyDuplicate,
   StatsResult,
@@ -256,27 +257,7 @@ export interface DeviceState {
 }
 
 /** Vehicles and badges: registration, credentials, state and tracks. */
-/** A zone in the monthly ranking (docs/operations.md#monthly-ranking): rates are null when nothing counted. */
-export interface RankedZone {
-  zoneId: string;
-  name: string;
-  /** 0-100, higher is better. */
-  score: number;
-  tickets: number;
-  onTimeCompletionRate: number | null;
-  satisfactionRate: number | null;
-  completionRate: number | null;
-  openBlackSpots: number;
-}
-
-export interface MonthlyRanking {
-  month: string;
-  type: string;
-  best: RankedZone[];
-  worst: RankedZone[];
-  /** How many zones of the type were ranked. */
-  zones: number;
-}
+export type { MonthlyRanking, RankedZone } from '@civicloop/model';
 
 export class Devices {
   constructor(private readonly transport: Transport) {}

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ZoneGeometry } from '@civicloop/model';
-import { BIN_REPORT, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, startTestGateway, type TestGateway, squareZone } from '@civicloop/test-support/gateway-harness.js';
 import { CivicLoop } from './client.js';
 import { InvalidRequestError, NotFoundError } from './errors.js';
 
@@ -13,19 +12,6 @@ beforeAll(async () => {
   server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
 });
 afterAll(async () => gw?.close());
-
-const square = (west: number, south: number): ZoneGeometry => ({
-  type: 'Polygon',
-  coordinates: [
-    [
-      [west, south],
-      [west + 0.01, south],
-      [west + 0.01, south + 0.01],
-      [west, south + 0.01],
-      [west, south],
-    ],
-  ],
-});
 
 describe('the SDK on the operations side', () => {
   it('reads one black spot and records its re-inspections', async () => {
@@ -49,9 +35,9 @@ describe('the SDK on the operations side', () => {
   });
 
   it("draws a week's inspection round, the same for the same seed", async () => {
-    await server.zones.create({ id: 'd-1', name: 'District One', type: 'district', geometry: square(113.2, 23.0) });
+    await server.zones.create({ id: 'd-1', name: 'District One', type: 'district', geometry: squareZone(113.2, 23.0) });
     for (const id of ['v-a', 'v-b', 'v-c', 'v-d']) {
-      await server.zones.create({ id, name: `Village ${id}`, type: 'village', parentId: 'd-1', geometry: square(113.2, 23.0) });
+      await server.zones.create({ id, name: `Village ${id}`, type: 'village', parentId: 'd-1', geometry: squareZone(113.2, 23.0) });
     }
     const round = await server.zones.inspectionRound({ week: '2026-W49', seed: 'fixed', villages: 2 });
     expect(round).toMatchObject({ week: '2026-W49', seed: 'fixed' });

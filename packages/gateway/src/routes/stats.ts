@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { Services } from '../core/services.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 import type { StatsProjector } from '../stats/stats-projector.js';
-import { BlackSpot, BlackSpotInspectionInput, STAT_DIMENSIONS, StatsResult, ZoneType } from '@civicloop/model';
+import { BlackSpot, BlackSpotInspectionInput, MonthlyRanking, STAT_DIMENSIONS, StatsResult, ZoneType } from '@civicloop/model';
 import { monthlyRanking, rankingAsCsv } from '../stats/ranking.js';
 import { queryStats, statsAsCsv } from '../stats/stats-query.js';
 import { errorResponses, security } from './shared-schemas.js';
@@ -98,16 +98,6 @@ export const statsRoutes: FastifyPluginAsyncTypebox<{ services: Services; projec
     },
   );
 
-  const Ranked = Type.Object({
-    zoneId: Type.String(),
-    name: Type.String(),
-    score: Type.Number({ description: '0-100, higher is better (docs/operations.md#monthly-ranking)' }),
-    tickets: Type.Integer(),
-    onTimeCompletionRate: Type.Union([Type.Number(), Type.Null()]),
-    satisfactionRate: Type.Union([Type.Number(), Type.Null()]),
-    completionRate: Type.Union([Type.Number(), Type.Null()]),
-    openBlackSpots: Type.Integer(),
-  });
   app.get(
     '/v1/rankings/monthly',
     {
@@ -125,7 +115,7 @@ export const statsRoutes: FastifyPluginAsyncTypebox<{ services: Services; projec
           format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')])),
         }),
         response: {
-          200: Type.Object({ month: Type.String(), type: Type.String(), best: Type.Array(Ranked), worst: Type.Array(Ranked), zones: Type.Integer() }),
+          200: MonthlyRanking,
           ...errorResponses,
         },
       },

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
-import type { ZoneGeometry } from '@civicloop/model';
-import { BIN_REPORT, api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, api, startTestGateway, type TestGateway, squareZone } from '@civicloop/test-support/gateway-harness.js';
 import { compositeScore } from './ranking.js';
 
 const START = Date.parse('2026-11-10T01:00:00Z');
@@ -13,18 +12,6 @@ beforeAll(async () => {
 });
 afterAll(async () => gw?.close());
 
-const square = (west: number, south: number): ZoneGeometry => ({
-  type: 'Polygon',
-  coordinates: [
-    [
-      [west, south],
-      [west + 0.01, south],
-      [west + 0.01, south + 0.01],
-      [west, south + 0.01],
-      [west, south],
-    ],
-  ],
-});
 const inside = (west: number, south: number, i: number) => ({ lat: south + 0.001 + i * 0.002, lon: west + 0.005 });
 
 describe('monthly ranking', () => {
@@ -41,7 +28,7 @@ describe('monthly ranking', () => {
       ['v-b', 113.32],
       ['v-c', 113.34],
     ] as const) {
-      await server.zones.create({ id, name: `Village ${id.slice(2).toUpperCase()}`, type: 'village', geometry: square(west, 23.1) });
+      await server.zones.create({ id, name: `Village ${id.slice(2).toUpperCase()}`, type: 'village', geometry: squareZone(west, 23.1) });
     }
     /** Reported at `t`, resolved after `resolveAfter` minutes (bin: 3 h limit), closed, rated. */
     const ticket = async (west: number, i: number, t: number, resolveAfter?: number, rating?: number) => {

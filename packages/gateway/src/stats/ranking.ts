@@ -1,18 +1,7 @@
 import { booleanPointInPolygon } from '@turf/boolean-point-in-polygon';
-import { CivicLoopError, type BlackSpot, type StatGroup, type Zone } from '@civicloop/model';
+import { CivicLoopError, type BlackSpot, type RankedZone, type StatGroup, type Zone } from '@civicloop/model';
 import type { Services } from '../core/services.js';
 import { queryStats } from './stats-query.js';
-
-export interface RankedZone {
-  zoneId: string;
-  name: string;
-  score: number;
-  tickets: number;
-  onTimeCompletionRate: number | null;
-  satisfactionRate: number | null;
-  completionRate: number | null;
-  openBlackSpots: number;
-}
 
 /** Weights of the composite score; see docs/operations.md#monthly-ranking. */
 export const SCORE_WEIGHTS = { onTimeCompletion: 35, satisfaction: 25, completion: 20, fewTickets: 20, perOpenBlackSpot: 5 } as const;

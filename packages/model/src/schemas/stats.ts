@@ -34,3 +34,26 @@ export type StatGroup = Static<typeof StatGroup>;
 
 export const StatsResult = Type.Object({ from: Type.String(), to: Type.String(), by: Type.Union([Type.String(), Type.Null()]), groups: Type.Array(StatGroup) });
 export type StatsResult = Static<typeof StatsResult>;
+
+/** A zone in the monthly ranking (docs/operations.md#monthly-ranking): rates are null when nothing counted. */
+export const RankedZone = Type.Object({
+  zoneId: Type.String(),
+  name: Type.String(),
+  score: Type.Number({ description: '0-100, higher is better (docs/operations.md#monthly-ranking)' }),
+  tickets: Type.Integer(),
+  onTimeCompletionRate: Type.Union([Type.Number(), Type.Null()]),
+  satisfactionRate: Type.Union([Type.Number(), Type.Null()]),
+  completionRate: Type.Union([Type.Number(), Type.Null()]),
+  openBlackSpots: Type.Integer(),
+});
+export type RankedZone = Static<typeof RankedZone>;
+
+/** GET /v1/rankings/monthly: the best and the worst zones of a type in a month, and how many were ranked. */
+export const MonthlyRanking = Type.Object({
+  month: Type.String(),
+  type: Type.String(),
+  best: Type.Array(RankedZone),
+  worst: Type.Array(RankedZone),
+  zones: Type.Integer({ description: 'how many zones of the type were ranked' }),
+});
+export type MonthlyRanking = Static<typeof MonthlyRanking>;
