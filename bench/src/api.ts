@@ -119,7 +119,16 @@ try {
       'ready',
     ),
   );
-  const [gatewayPid, baselinePid, floorPid] = [children[0]!.pid!, children[1]!.pid!, children[2]!.pid!];
+  const listFloorPort = await freePort();
+  children.push(
+    await startProcess(
+      process.execPath,
+      ['--import', 'tsx', path.join(here, 'list-floor-server.ts')],
+      { REDIS_URL: redis.url, PORT: String(listFloorPort) },
+      'ready',
+    ),
+  );
+  const [gatewayPid, baselinePid, floorPid, listFloorPid] = [children[0]!.pid!, children[1]!.pid!, children[2]!.pid!, children[3]!.pid!];
   const gw = `http://127.0.0.1:${gatewayPort}`;
   const tenant = await json(`${gw}/v1/tenants`, {
     method: 'POST',
@@ -200,6 +209,16 @@ try {
     await json(`${gw}/v1/tickets/${ticket.id}/dispatch`, { method: 'POST', headers: auth, body: JSON.stringify({ unitId: 'u1' }) });
     pool.push(ticket.id);
   }
+
+  const tenantId = (await json(`${gw}/v1/tickets/${pool[0]}`, { headers: auth })).tenantId as string;
+  // The list floor must serve the page the gateway serves, or its ratio says nothing about the list's.
+  const pageIds = async (url: string, headers?: Record<string, string>) =>
+    JSON.stringify(((await json(url, { headers })).items as { id: string; number: string }[]).map((t) => [t.id, t.number]));
+  const [gatewayPage, floorPage] = [
+    await pageIds(`${gw}/v1/tickets?status=dispatched&limit=20`, auth),
+    await pageIds(`http://127.0.0.1:${listFloorPort}/tickets?tenant=${tenantId}&status=dispatched`),
+  ];
+  if (gatewayPage !== floorPage) throw new Error(`The list floor serves another page than the gateway:\n${floorPage}\n${gatewayPage}`);
 
   // A measure whose requests are built one by one (new reports, a round-robin of tickets) has its
   // baseline run built one by one too: autocannon then spends the same on both sides of the ratio
@@ -283,6 +302,11 @@ try {
     },
     { name: 'get', run: () => load({ url: `${gw}/v1/tickets/${pool[0]}`, headers: auth }, gatewayPid) },
     { name: 'list', run: () => load({ url: `${gw}/v1/tickets?status=dispatched&limit=20`, headers: auth }, gatewayPid) },
+    {
+      name: 'list floor (the same page, read and written out as stored)',
+      server: 'floor route',
+      run: () => load({ url: `http://127.0.0.1:${listFloorPort}/tickets?tenant=${tenantId}&status=dispatched` }, listFloorPid),
+    },
     {
       name: 'transition',
       builtOneByOne: true,

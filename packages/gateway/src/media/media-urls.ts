@@ -44,8 +44,12 @@ export class MediaUrls {
     return KEY_PATTERN.test(key) ? key : undefined;
   }
 
-  /** Photos with signed links added to those this gateway stores. */
+  /**
+   * Photos with signed links added to those this gateway stores; the same array when none is
+   * (links elsewhere need no signature), so a reader's copy of a ticket is made only when it differs.
+   */
   show(photos: ShownPhoto[], now: Date): ShownPhoto[] {
+    if (!photos.some((photo) => MediaUrls.keyOf(photo.ref))) return photos;
     return photos.map((photo) => {
       const key = MediaUrls.keyOf(photo.ref);
       return key ? { ...photo, url: this.sign(key, now) } : photo;

@@ -68,13 +68,10 @@ export class TicketStore {
   async getMany(tenantId: string, ids: string[], now = new Date()): Promise<(Ticket | undefined)[]> {
     if (ids.length === 0) return [];
     const keys = this.keys(tenantId);
-    const pipeline = readPipeline(this.redis);
-    for (const id of ids) pipeline.hmget(keys.ticket(id), 'doc', 'number');
-    const replies = (await pipeline.exec()) ?? [];
-    return replies.map(([error, reply]) => {
-      if (error) throw error;
-      const [doc, number] = reply as [string | null, string | null];
-      return doc ? withComputed(JSON.parse(doc) as Ticket, number ?? '', now) : undefined;
+    const flat = await this.redis.civicloopReadTickets(ids.length, ...ids.map((id) => keys.ticket(id)));
+    return ids.map((_, i) => {
+      const doc = flat[2 * i];
+      return doc ? withComputed(JSON.parse(doc) as Ticket, flat[2 * i + 1] ?? '', now) : undefined;
     });
   }
 

@@ -70,8 +70,9 @@ export function redactFor(principal: Principal, ticket: Ticket, media: MediaUrls
     const { contact: _c, name: _n, ...reporter } = shown.reporter;
     shown = { ...shown, reporter };
   }
-  if (shown.photos.length > 0 || shown.afterPhotos.length > 0)
-    shown = { ...shown, photos: media.show(shown.photos, now), afterPhotos: media.show(shown.afterPhotos, now) };
+  const photos = media.show(shown.photos, now);
+  const afterPhotos = media.show(shown.afterPhotos, now);
+  if (photos !== shown.photos || afterPhotos !== shown.afterPhotos) shown = { ...shown, photos, afterPhotos };
   return shown;
 }
 

@@ -7,6 +7,7 @@ import { leaseClaim } from './lease-claim.js';
 import { nearestWorkers } from './nearest-workers.js';
 import { positions } from './positions.js';
 import { raiseAlert } from './raise-alert.js';
+import { readTickets } from './read-tickets.js';
 import { statsApply } from './stats-apply.js';
 import { timersSettle } from './timers-settle.js';
 import { webhookEnqueue } from './webhook-enqueue.js';
@@ -33,6 +34,7 @@ export const SCRIPTS: readonly RedisScript[] = [
   positions,
   raiseAlert,
   nearestWorkers,
+  readTickets,
 ];
 
 const registered = new WeakSet<Redis | Cluster>();
