@@ -9,9 +9,8 @@ import {
   type Ticket,
 } from '@civicloop/model';
 import { cellCenter } from '../geometry/grid-cells.js';
-import { tenantKeys } from '../redis/keys.js';
 import type { Services } from '../core/services.js';
-import { registerScripts } from '../redis/scripts/index.js';
+import { BlackSpotStore, type CellReports } from '../store/black-spot-store.js';
 
 /** Grid cells of 0.002 degrees: about 220 m north to south, 200 m east to west at Guangzhou. */
 const DAY_MS = 86_400_000;
@@ -21,15 +20,6 @@ export interface FindingTickets {
   create(principal: Principal, input: CreateTicketInput, idem: undefined): Promise<{ ticket: Ticket }>;
 }
 
-/** The record as stored: what only an opening or an inspection changes. */
-type StoredBlackSpot = Omit<BlackSpot, 'ticketsSince' | 'lastTicketAt' | 'escalatedAt'>;
-
-const activityFields = (code: string) => [`${code}:n`, `${code}:at`, `${code}:esc`] as const;
-
-function withActivity(stored: StoredBlackSpot, [since, lastAt, escalatedAt]: (string | null | undefined)[]): BlackSpot {
-  return { ...stored, ticketsSince: Number(since ?? 0), lastTicketAt: lastAt ?? stored.openedAt, ...(escalatedAt ? { escalatedAt } : {}) };
-}
-
 /**
  * Black spots: places that keep producing tickets. The statistics projector counts reports per
  * grid cell and day; after each batch it asks this to code cells that reached the threshold,
@@ -37,47 +27,26 @@ function withActivity(stored: StoredBlackSpot, [since, lastAt, escalatedAt]: (st
  * on a passing re-inspection after a quiet period.
  */
 export class BlackSpots {
+  private readonly store: BlackSpotStore;
+
   constructor(private readonly services: Services) {
-    registerScripts(services.redis);
-  }
-
-  private async get(tenantId: string, code: string): Promise<BlackSpot | undefined> {
-    const keys = tenantKeys(tenantId);
-    const [raw, activity] = await Promise.all([
-      this.services.redis.hget(keys.blackSpots, code),
-      this.services.redis.hmget(keys.blackSpotActivity, ...activityFields(code)),
-    ]);
-    return raw ? withActivity(JSON.parse(raw) as StoredBlackSpot, activity) : undefined;
-  }
-
-  private async put(tenantId: string, spot: BlackSpot): Promise<void> {
-    const { ticketsSince: _n, lastTicketAt: _at, escalatedAt: _esc, ...stored } = spot;
-    await this.services.redis.hset(tenantKeys(tenantId).blackSpots, spot.code, JSON.stringify(stored));
+    this.store = new BlackSpotStore(services.redis);
   }
 
   async list(tenantId: string, status?: 'open' | 'closed'): Promise<BlackSpot[]> {
-    const keys = tenantKeys(tenantId);
-    const [records, activity] = await Promise.all([this.services.redis.hvals(keys.blackSpots), this.services.redis.hgetall(keys.blackSpotActivity)]);
-    const all = records.map((raw) => {
-      const stored = JSON.parse(raw) as StoredBlackSpot;
-      return withActivity(
-        stored,
-        activityFields(stored.code).map((field) => activity[field]),
-      );
-    });
+    const all = await this.store.list(tenantId);
     return all.filter((s) => !status || s.status === status).sort((a, b) => a.code.localeCompare(b.code));
   }
 
   async one(tenantId: string, code: string): Promise<BlackSpot> {
-    const spot = await this.get(tenantId, code);
+    const spot = await this.store.get(tenantId, code);
     if (!spot) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No black spot ${code} in this tenant.`);
     return spot;
   }
 
   /** After a counted batch: the cells that got new reports (how many, the newest report time). */
   async noteReports(tenantId: string, reports: Map<string, { count: number; at: string }>): Promise<void> {
-    const { redis, config } = this.services;
-    const keys = tenantKeys(tenantId);
+    const { config } = this.services;
     const context = await this.services.tenants.context(tenantId);
     if (!context) return;
     const { tenant } = context;
@@ -96,37 +65,25 @@ export class BlackSpots {
       }
       return window;
     };
-    const cellKeys: string[] = [];
-    const args: (string | number)[] = [];
+    const cells: CellReports[] = [];
     for (const [cell, { count, at }] of reports) {
-      const { firstDay, month } = windowOf(at);
       const template = { code: '__CODE__', cell, center: cellCenter(cell), status: 'open', openedAt: at, ticketsWhenOpened: '__TOTAL__', inspections: [] };
-      cellKeys.push(keys.stats.cellDays(cell));
-      args.push(cell, count, at, firstDay, month, JSON.stringify(template));
+      cells.push({ cell, count, at, ...windowOf(at), template: JSON.stringify(template) });
     }
-    // A cell's counts are needed for the window only (and a day of slack for late counting).
-    const ttlMs = (config.blackSpotWindowDays + 1) * DAY_MS;
-    await redis.civicloopBlackSpotNote(
-      4 + cellKeys.length,
-      keys.openBlackSpots,
-      keys.blackSpots,
-      keys.blackSpotSequence,
-      keys.blackSpotActivity,
-      ...cellKeys,
-      config.blackSpotThreshold,
-      ttlMs,
-      `BS-${tenant.code}-`,
-      ...args,
-    );
+    await this.store.noteReports(tenantId, cells, {
+      threshold: config.blackSpotThreshold,
+      // A cell's counts are needed for the window only (and a day of slack for late counting).
+      ttlMs: (config.blackSpotWindowDays + 1) * DAY_MS,
+      codePrefix: `BS-${tenant.code}-`,
+    });
   }
 
   /** Spots open longer than BLACKSPOT_ESCALATE_DAYS are escalated, once (HSETNX: once across gateways too). */
   async escalateOld(tenantId: string, now: Date): Promise<number> {
     let escalated = 0;
-    const activity = tenantKeys(tenantId).blackSpotActivity;
     for (const spot of await this.list(tenantId, 'open')) {
       if (spot.escalatedAt || Date.parse(spot.openedAt) > now.getTime() - this.services.config.blackSpotEscalateDays * DAY_MS) continue;
-      escalated += await this.services.redis.hsetnx(activity, `${spot.code}:esc`, now.toISOString());
+      if (await this.store.markEscalated(tenantId, spot.code, now)) escalated++;
     }
     return escalated;
   }
@@ -176,8 +133,7 @@ export class BlackSpots {
       inspections: [...spot.inspections, inspection],
       ...(closes ? { status: 'closed' as const, closedAt: now.toISOString() } : {}),
     };
-    await this.put(principal.tenantId, next);
-    if (closes) await this.services.redis.hdel(tenantKeys(principal.tenantId).openBlackSpots, spot.cell);
+    await this.store.put(principal.tenantId, next);
     const reason = closes
       ? undefined
       : input.passed

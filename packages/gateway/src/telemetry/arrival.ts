@@ -1,7 +1,7 @@
 import { CivicLoopError, type Device, type PositionRecord, type Principal } from '@civicloop/model';
 import type { GatewayConfig } from '../core/config.js';
 import type { Services } from '../core/services.js';
-import { tenantKeys } from '../redis/keys.js';
+import { ArrivalStore } from '../store/arrival-store.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 import { distanceMeters } from '../geometry/distance.js';
 
@@ -12,11 +12,15 @@ import { distanceMeters } from '../geometry/distance.js';
  * that the arrival was automatic.
  */
 export class ArrivalDetector {
+  private readonly approaches: ArrivalStore;
+
   constructor(
     private readonly services: Services,
     private readonly tickets: TicketService,
     private readonly config: Pick<GatewayConfig, 'arrivalEnterMeters' | 'arrivalExitMeters' | 'arrivalDwellSeconds'>,
-  ) {}
+  ) {
+    this.approaches = new ArrivalStore(services.redis);
+  }
 
   /** Only a worker's badge can bring a worker to a ticket. */
   watches(device: Device): device is Device & { staffId: string } {
@@ -27,18 +31,15 @@ export class ArrivalDetector {
     if (!this.watches(device)) return;
     const fixes = records.filter((r) => r.valid).sort((a, b) => a.fixTime - b.fixTime);
     if (fixes.length === 0) return;
-    const keys = tenantKeys(tenantId);
-    const { redis } = this.services;
-    const awaiting = (await redis.call('ZINTER', 2, keys.index.assignee(device.staffId), keys.index.status('accepted'))) as string[];
+    const awaiting = await this.approaches.awaitingArrival(tenantId, device.staffId);
     if (awaiting.length === 0) return;
     const tickets = await this.services.tickets.getMany(tenantId, awaiting);
     for (const ticket of tickets) {
       if (ticket?.status !== 'accepted') continue;
       // The badge's hooks run one at a time (see the broker), so read, decide over the fixes in
       // memory, and write back once.
-      const arrivalKey = keys.arrival(ticket.id);
-      const stored = await redis.hget(arrivalKey, 'insideSince');
-      let since = stored === null ? undefined : Number(stored);
+      const stored = await this.approaches.insideSince(tenantId, ticket.id);
+      let since = stored;
       let arrived: { distance: number; dwellMs: number } | undefined;
       for (const fix of fixes) {
         const distance = distanceMeters(fix, ticket.location);
@@ -54,11 +55,11 @@ export class ArrivalDetector {
       }
       if (arrived) {
         await this.arrive(tenantId, device, ticket.id, arrived.distance, arrived.dwellMs);
-        await redis.del(arrivalKey);
+        await this.approaches.forget(tenantId, ticket.id);
       } else if (since === undefined) {
-        if (stored !== null) await redis.del(arrivalKey);
-      } else if (String(since) !== stored) {
-        await redis.multi().hset(arrivalKey, 'insideSince', String(since)).pexpire(arrivalKey, 86_400_000).exec();
+        if (stored !== undefined) await this.approaches.forget(tenantId, ticket.id);
+      } else if (since !== stored) {
+        await this.approaches.setInsideSince(tenantId, ticket.id, since);
       }
     }
   }

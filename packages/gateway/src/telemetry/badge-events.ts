@@ -1,7 +1,7 @@
 import type { BadgeEvent, Device, PositionRecord, Ticket } from '@civicloop/model';
 import { calendarDay } from '@civicloop/model';
 import type { Services } from '../core/services.js';
-import { tenantKeys } from '../redis/keys.js';
+import { DeviceStateStore } from '../store/device-state-store.js';
 import type { DeviceAlerts } from './device-alerts.js';
 import type { WorkforceStats } from '../stats/workforce.js';
 import type { Shift } from '../store/fleet-reads.js';
@@ -11,34 +11,35 @@ import type { Shift } from '../store/fleet-reads.js';
  * battery is an alert (device-alerts.ts), which for an SOS or a fall opens an urgent ticket.
  */
 export class BadgeEventHandler {
+  private readonly state: DeviceStateStore;
+
   constructor(
     private readonly services: Services,
     private readonly alerts: DeviceAlerts,
     private readonly workforce: WorkforceStats,
-  ) {}
+  ) {
+    this.state = new DeviceStateStore(services.redis);
+  }
 
   async handle(tenantId: string, device: Device, event: BadgeEvent, record: PositionRecord | undefined): Promise<{ ticket?: Ticket }> {
-    const keys = tenantKeys(tenantId);
-    const { redis } = this.services;
     if (event.type === 'check_in') {
-      await redis.hset(keys.onDuty, device.id, String(event.ts));
+      await this.state.checkIn(tenantId, device.id, event.ts);
       await this.workforce.checkedIn(tenantId, device.staffId, new Date(event.ts));
       return {};
     }
     if (event.type === 'check_out') {
-      const start = await redis.hget(keys.onDuty, device.id);
-      if (start === null) return {};
+      const start = await this.state.onDutySince(tenantId, device.id);
+      if (start === undefined) return {};
       const context = await this.services.tenants.context(tenantId);
-      const day = calendarDay(new Date(Number(start)), context?.tenant.policy.timeZone ?? 'Asia/Shanghai');
+      const day = calendarDay(new Date(start), context?.tenant.policy.timeZone ?? 'Asia/Shanghai');
       const shift: Shift = {
         deviceId: device.id,
-        start: Number(start),
+        start,
         end: event.ts,
         ...(device.staffId ? { staffId: device.staffId } : {}),
         ...(device.unitId ? { unitId: device.unitId } : {}),
       };
-      await redis.rpush(keys.shifts(day), JSON.stringify(shift));
-      await redis.hdel(keys.onDuty, device.id);
+      await this.state.finishShift(tenantId, day, shift);
       return {};
     }
     const battery = event.battery ?? record?.battery;

@@ -1,7 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { DeviceAlert, DeviceAlertType, Device, PositionRecord, Principal, Ticket } from '@civicloop/model';
-import { registerScripts } from '../redis/scripts/index.js';
-import { tenantKeys } from '../redis/keys.js';
+import { DeviceStateStore, type ActiveAlarms } from '../store/device-state-store.js';
 import type { Services } from '../core/services.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 
@@ -19,12 +18,6 @@ export interface AlertDetails {
   note?: string;
 }
 
-interface ActiveAlarms {
-  /** Fix time of the newest record they were read from. */
-  at: number;
-  alarms: string[];
-}
-
 /**
  * What devices raise that someone should see now. An SOS (and a fall, unless the tenant's
  * policy says otherwise) opens an urgent ticket at the device's position; every alert goes on
@@ -39,13 +32,14 @@ export class DeviceAlerts {
   private readonly active = new Map<string, ActiveAlarms>();
   /** The call each device's next one waits for. */
   private readonly inOrder = new Map<string, Promise<void>>();
+  private readonly state: DeviceStateStore;
 
   constructor(
     private readonly services: Services,
     private readonly tickets: TicketService,
     private readonly log: FastifyBaseLogger,
   ) {
-    registerScripts(services.redis);
+    this.state = new DeviceStateStore(services.redis);
   }
 
   /**
@@ -76,8 +70,7 @@ export class DeviceAlerts {
     let known = this.active.get(key);
     if (!known) {
       if (!records.some((r) => r.alarms.length > 0)) return;
-      const raw = await this.services.redis.hget(tenantKeys(tenantId).deviceState(device.id), 'alarms');
-      known = raw ? (JSON.parse(raw) as ActiveAlarms) : { at: 0, alarms: [] };
+      known = (await this.state.activeAlarms(tenantId, device.id)) ?? { at: 0, alarms: [] };
       this.active.set(key, known);
     }
     if (known.alarms.length === 0 && !records.some((r) => r.alarms.length > 0)) return;
@@ -94,7 +87,7 @@ export class DeviceAlerts {
     }
     const last = newer[newer.length - 1]!;
     const next: ActiveAlarms = { at: last.fixTime, alarms: last.alarms };
-    await this.services.redis.hset(tenantKeys(tenantId).deviceState(device.id), 'alarms', JSON.stringify(next));
+    await this.state.setActiveAlarms(tenantId, device.id, next);
     this.active.set(key, next);
   }
 
@@ -122,15 +115,10 @@ export class DeviceAlerts {
       ...(battery !== undefined ? { battery } : {}),
       ...(ticket ? { ticketId: ticket.id, ticketNumber: ticket.number } : {}),
     };
-    const keys = tenantKeys(tenantId);
-    await this.services.redis.civicloopRaiseAlert(
-      2,
-      keys.alertSeen(`${device.id}:${alarm}:${at}`),
-      keys.events,
-      String(MARKER_TTL_SECONDS),
-      String(this.services.config.streamMaxLen),
-      JSON.stringify(alert),
-    );
+    await this.state.raiseAlertOnce(tenantId, `${device.id}:${alarm}:${at}`, JSON.stringify(alert), {
+      markerTtlSeconds: MARKER_TTL_SECONDS,
+      streamMaxLen: this.services.config.streamMaxLen,
+    });
     this.log.info({ device: device.id, alert: type, alarm }, 'device alert');
     return ticket;
   }
@@ -149,11 +137,7 @@ export class DeviceAlerts {
     position: { lat: number; lon: number } | undefined,
     note: string | undefined,
   ): Promise<Ticket | undefined> {
-    let point = position;
-    if (!point) {
-      const last = await this.services.redis.hget(tenantKeys(tenantId).deviceState(device.id), 'position');
-      if (last) point = JSON.parse(last) as PositionRecord;
-    }
+    const point = position ?? (await this.state.lastPosition(tenantId, device.id));
     if (!point) return undefined;
     const principal: Principal = { tenantId, sub: `device:${device.id}`, role: 'service', name: device.name, via: 'secret_key' };
     const what = type === 'sos' ? 'SOS' : 'Fall detected';

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 import { CivicLoopError, type BadgeCommand, type Device, type PositionRecord } from '@civicloop/model';
-import { tenantKeys } from '../../redis/keys.js';
+import { DeviceStateStore } from '../../store/device-state-store.js';
 import type { Services } from '../../core/services.js';
 import type { TenantCounters } from '../counters.js';
 import type { DeviceStore } from '../../store/device-store.js';
@@ -50,7 +50,8 @@ export function commandText(command: Extract<BadgeCommand, { type: 'assignment' 
 // Long: it starts the listeners and wires them together; the handle it returns closes over what it started, so they share one scope.
 export async function startJt808Listener(options: Jt808Options): Promise<RunningJt808> {
   const { services, devices, pipeline, counters, config, log, outbox } = options;
-  const { redis, addressLimits } = services;
+  const { addressLimits } = services;
+  const deviceState = new DeviceStateStore(services.redis);
   const connections = new Set<Jt808Connection>();
   const sessions = new Map<string, Jt808Connection>();
   const sessionKey = (tenantId: string, deviceId: string) => `${tenantId}/${deviceId}`;
@@ -131,7 +132,7 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
       const key = sessionKey(source.tenantId, source.device.id);
       if (sessions.get(key) !== connection) return;
       sessions.delete(key);
-      void redis.hset(tenantKeys(source.tenantId).deviceState(source.device.id), 'online', '0').catch(() => undefined);
+      void deviceState.markOffline(source.tenantId, source.device.id).catch(() => undefined);
     },
   };
 

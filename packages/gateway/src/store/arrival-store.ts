@@ -1,0 +1,34 @@
+import type { Cluster, Redis } from 'ioredis';
+import { tenantKeys } from '../redis/keys.js';
+
+/** How long an unfinished approach is remembered: a worker who wanders off for a day starts again. */
+const APPROACH_TTL_MS = 86_400_000;
+
+/**
+ * What arrival detection (telemetry/arrival.ts) keeps between a badge's reports: which tickets
+ * wait for their worker to arrive, and since when the worker has been inside each one's distance.
+ */
+export class ArrivalStore {
+  constructor(private readonly redis: Redis | Cluster) {}
+
+  /** The worker's tickets in state accepted: the ones a badge's position can bring to on_site. */
+  async awaitingArrival(tenantId: string, staffId: string): Promise<string[]> {
+    const keys = tenantKeys(tenantId);
+    return (await this.redis.call('ZINTER', 2, keys.index.assignee(staffId), keys.index.status('accepted'))) as string[];
+  }
+
+  /** Since when (fix time, epoch ms) the worker has been inside the enter distance, if they are. */
+  async insideSince(tenantId: string, ticketId: string): Promise<number | undefined> {
+    const stored = await this.redis.hget(tenantKeys(tenantId).arrival(ticketId), 'insideSince');
+    return stored === null ? undefined : Number(stored);
+  }
+
+  async setInsideSince(tenantId: string, ticketId: string, since: number): Promise<void> {
+    const key = tenantKeys(tenantId).arrival(ticketId);
+    await this.redis.multi().hset(key, 'insideSince', String(since)).pexpire(key, APPROACH_TTL_MS).exec();
+  }
+
+  async forget(tenantId: string, ticketId: string): Promise<void> {
+    await this.redis.del(tenantKeys(tenantId).arrival(ticketId));
+  }
+}

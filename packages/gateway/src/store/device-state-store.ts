@@ -1,0 +1,77 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { PositionRecord } from '@civicloop/model';
+import { tenantKeys } from '../redis/keys.js';
+import { registerScripts } from '../redis/scripts/index.js';
+import type { Shift } from './fleet-reads.js';
+
+/** A device's alarms in its newest report (device-alerts.ts compares the next report with them). */
+export interface ActiveAlarms {
+  /** Fix time of the newest record they were read from. */
+  at: number;
+  alarms: string[];
+}
+
+/**
+ * What telemetry writes about a device beside its positions: attendance (who is checked in, the
+ * finished shifts), its active alarms and the alerts raised once, and whether it is online. The
+ * positions themselves are the position writer's (telemetry/position-writer.ts, one script);
+ * reads for the live map and attendance are in fleet-reads.ts.
+ */
+export class DeviceStateStore {
+  constructor(private readonly redis: Redis | Cluster) {
+    registerScripts(redis);
+  }
+
+  async checkIn(tenantId: string, deviceId: string, at: number): Promise<void> {
+    await this.redis.hset(tenantKeys(tenantId).onDuty, deviceId, String(at));
+  }
+
+  /** When the device checked in (epoch ms), if it is checked in. */
+  async onDutySince(tenantId: string, deviceId: string): Promise<number | undefined> {
+    const start = await this.redis.hget(tenantKeys(tenantId).onDuty, deviceId);
+    return start === null ? undefined : Number(start);
+  }
+
+  /** Records the shift on its day and checks the device out, together: a shift is never kept twice or lost between the two. */
+  async finishShift(tenantId: string, day: string, shift: Shift): Promise<void> {
+    const keys = tenantKeys(tenantId);
+    await this.redis.multi().rpush(keys.shifts(day), JSON.stringify(shift)).hdel(keys.onDuty, shift.deviceId).exec();
+  }
+
+  async activeAlarms(tenantId: string, deviceId: string): Promise<ActiveAlarms | undefined> {
+    const raw = await this.redis.hget(tenantKeys(tenantId).deviceState(deviceId), 'alarms');
+    return raw ? (JSON.parse(raw) as ActiveAlarms) : undefined;
+  }
+
+  async setActiveAlarms(tenantId: string, deviceId: string, alarms: ActiveAlarms): Promise<void> {
+    await this.redis.hset(tenantKeys(tenantId).deviceState(deviceId), 'alarms', JSON.stringify(alarms));
+  }
+
+  /** The device's newest stored position, if it ever reported one. */
+  async lastPosition(tenantId: string, deviceId: string): Promise<PositionRecord | undefined> {
+    const raw = await this.redis.hget(tenantKeys(tenantId).deviceState(deviceId), 'position');
+    return raw ? (JSON.parse(raw) as PositionRecord) : undefined;
+  }
+
+  async markOffline(tenantId: string, deviceId: string): Promise<void> {
+    await this.redis.hset(tenantKeys(tenantId).deviceState(deviceId), 'online', '0');
+  }
+
+  /**
+   * Puts an alert on the tenant's event stream once per `marker` (device, alarm, time): the marker
+   * and the stream entry are written in one script, so a redelivered report neither loses nor
+   * repeats the alert. Returns whether this call wrote it.
+   */
+  async raiseAlertOnce(tenantId: string, marker: string, alertJson: string, options: { markerTtlSeconds: number; streamMaxLen: number }): Promise<boolean> {
+    const keys = tenantKeys(tenantId);
+    const wrote = await this.redis.civicloopRaiseAlert(
+      2,
+      keys.alertSeen(marker),
+      keys.events,
+      String(options.markerTtlSeconds),
+      String(options.streamMaxLen),
+      alertJson,
+    );
+    return wrote === 1;
+  }
+}
