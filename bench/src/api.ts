@@ -5,8 +5,8 @@
  * the median of the per-round ratios: on a noisy machine neighbouring runs compare fairly, and
  * one disturbed round does not decide the figure. Also prints the CPU time per request of the
  * server process, of redis-server (from /proc) and of autocannon itself, for each side, and a
- * "create floor": a bare route making only the Redis writes a create needs (create-floor-server.ts),
- * the most a create making those writes could reach. BENCH_SECONDS, BENCH_CONNECTIONS change load.
+ * floor for creates, transitions and list pages: a bare route making only the Redis reads and writes
+ * the gateway's route needs (floor-server.ts, list-floor-server.ts), the most the route could reach. BENCH_SECONDS, BENCH_CONNECTIONS change load.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -112,12 +112,7 @@ try {
     ),
   );
   children.push(
-    await startProcess(
-      process.execPath,
-      ['--import', 'tsx', path.join(here, 'create-floor-server.ts')],
-      { REDIS_URL: redis.url, PORT: String(floorPort) },
-      'ready',
-    ),
+    await startProcess(process.execPath, ['--import', 'tsx', path.join(here, 'floor-server.ts')], { REDIS_URL: redis.url, PORT: String(floorPort) }, 'ready'),
   );
   const listFloorPort = await freePort();
   children.push(
@@ -210,6 +205,10 @@ try {
     pool.push(ticket.id);
   }
 
+  // The transition floor's own tickets (its writes must not touch the gateway's, whose versions the transition relies on).
+  const floorPool: string[] = [];
+  for (let i = 0; i < POOL; i++) floorPool.push((await json(`http://127.0.0.1:${floorPort}/tickets`, { method: 'POST', body: report })).id as string);
+  let floorTurn = 0;
   const tenantId = (await json(`${gw}/v1/tickets/${pool[0]}`, { headers: auth })).tenantId as string;
   // The list floor must serve the page the gateway serves, or its ratio says nothing about the list's.
   const pageIds = async (url: string, headers?: Record<string, string>) =>
@@ -332,6 +331,32 @@ try {
             ],
           },
           gatewayPid,
+        ),
+    },
+    {
+      name: 'transition floor (only the reads and writes a transition needs)',
+      server: 'floor route',
+      builtOneByOne: true,
+      run: () =>
+        load(
+          {
+            url: `http://127.0.0.1:${floorPort}`,
+            requests: [
+              {
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                setupRequest: (request) => {
+                  const i = floorTurn++;
+                  return {
+                    ...request,
+                    path: `/tickets/${floorPool[i % POOL]}/reassign`,
+                    body: JSON.stringify({ unitId: Math.floor(i / POOL) % 2 ? 'u1' : 'u2' }),
+                  };
+                },
+              },
+            ],
+          },
+          floorPid,
         ),
     },
   ];

@@ -118,8 +118,8 @@ export function applyEvent(before: Attribution, event: TicketEvent): Attribution
   return a;
 }
 
-/** Every hash field (dimension|measure) this attribution counts one in. */
-export function contributions(a: Attribution): string[] {
+/** The measures an attribution counts one in, in a fixed order. */
+function measuresOf(a: Attribution): string[] {
   const measures = ['created', `state:${a.state}`];
   if (a.dispatched) measures.push('dispatched');
   if (a.responded) measures.push('responded');
@@ -131,15 +131,38 @@ export function contributions(a: Attribution): string[] {
   if (a.rated) measures.push('rated');
   if (a.satisfied) measures.push('satisfied');
   if (a.sameDay) measures.push('sameDay');
-  const dimensions = ['all', `category=${a.category}`, `channel=${a.channel}`, `unit=${a.unit}`, `zone=${a.zone}`];
-  return dimensions.flatMap((d) => measures.map((m) => `${d}|${m}`));
+  return measures;
 }
 
-/** Field -> change, to go from one attribution's counts to another's. */
+/** The dimensions it is counted under, always five, in a fixed order; no two share a prefix, so no two share a field. */
+function dimensionsOf(a: Attribution): string[] {
+  return ['all', `category=${a.category}`, `channel=${a.channel}`, `unit=${a.unit}`, `zone=${a.zone}`];
+}
+
+/** Every hash field (dimension|measure) this attribution counts one in. */
+export function contributions(a: Attribution): string[] {
+  const measures = measuresOf(a);
+  return dimensionsOf(a).flatMap((d) => measures.map((m) => `${d}|${m}`));
+}
+
+/**
+ * Field -> change, to go from one attribution's counts to another's. A dimension whose value and
+ * measures are unchanged would add and take away the same ones: it is skipped, since most events
+ * change one dimension (a reassignment, the unit) or the measures alone (a new state). The
+ * result is what subtracting every field of `before` and adding every field of `after` gives.
+ */
 export function difference(before: Attribution | undefined, after: Attribution): Map<string, number> {
   const delta = new Map<string, number>();
-  for (const field of before ? contributions(before) : []) delta.set(field, (delta.get(field) ?? 0) - 1);
-  for (const field of contributions(after)) delta.set(field, (delta.get(field) ?? 0) + 1);
+  const afterMeasures = measuresOf(after);
+  const afterDimensions = dimensionsOf(after);
+  const beforeMeasures = before ? measuresOf(before) : [];
+  const beforeDimensions = before ? dimensionsOf(before) : [];
+  const sameMeasures = before !== undefined && beforeMeasures.length === afterMeasures.length && beforeMeasures.every((m, i) => m === afterMeasures[i]);
+  for (const [i, dimension] of afterDimensions.entries()) {
+    if (sameMeasures && beforeDimensions[i] === dimension) continue;
+    if (before) for (const m of beforeMeasures) delta.set(`${beforeDimensions[i]}|${m}`, (delta.get(`${beforeDimensions[i]}|${m}`) ?? 0) - 1);
+    for (const m of afterMeasures) delta.set(`${dimension}|${m}`, (delta.get(`${dimension}|${m}`) ?? 0) + 1);
+  }
   for (const [field, change] of delta) if (change === 0) delta.delete(field);
   return delta;
 }
