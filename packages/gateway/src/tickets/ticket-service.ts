@@ -104,12 +104,14 @@ export class TicketService {
   ): Promise<CommandOutcome> {
     const { tickets, directory } = this.services;
     const tenant = await tenantOf(this.services, principal.tenantId);
-    const ticket = mustSee(principal, await tickets.get(tenant.id, id), id);
     const command = { ...body, type: name } as TicketCommand;
-
-    if (command.type === 'dispatch' || command.type === 'reassign') {
-      await directory.checkAssignment(tenant.id, command.unitId, command.assigneeId);
-    }
+    // The unit (and assignee) are looked up beside the ticket, in the same round trip; a missing
+    // ticket is still the error a caller hears first.
+    const assignmentChecked =
+      command.type === 'dispatch' || command.type === 'reassign' ? directory.checkAssignment(tenant.id, command.unitId, command.assigneeId) : undefined;
+    assignmentChecked?.catch(() => undefined);
+    const ticket = mustSee(principal, await tickets.get(tenant.id, id), id);
+    await assignmentChecked;
     if (command.type === 'resolve' || command.type === 'verify') await this.photoRefs.check(tenant.id, command.photos, 'photos');
     const now = this.services.now();
     const actor = actorOf(principal);
