@@ -20,7 +20,7 @@ import { catalogueRoutes } from './routes/catalogue.js';
 import { commandRoutes } from './routes/commands.js';
 import { directoryRoutes } from './routes/directory.js';
 import { EventStreams, eventRoutes } from './routes/events.js';
-import { StreamHub } from './routes/stream-hub.js';
+import { StreamHub } from './redis/stream-hub.js';
 import { healthRoutes, tenantRoutes } from './routes/tenants.js';
 import { ticketRoutes } from './routes/tickets.js';
 import type { Access, Services } from './core/services.js';

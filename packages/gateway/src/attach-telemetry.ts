@@ -4,7 +4,7 @@ import { ArrivalDetector } from './telemetry/arrival.js';
 import { assignmentCommand } from './telemetry/assignment.js';
 import { BadgeEventHandler } from './telemetry/badge-events.js';
 import { DeviceAlerts } from './telemetry/device-alerts.js';
-import { PositionWriter } from './telemetry/position-writer.js';
+import { PositionWriter } from './store/position-writer.js';
 import { startTelemetry, type RunningTelemetry, type TelemetryHooks } from './telemetry/start.js';
 
 /** Starts telemetry (the pipeline and the listeners) for a built gateway and makes it reachable from the HTTP routes. */

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop, CivicLoopApiError } from '@civicloop/sdk';
 import type { PositionRecord } from '@civicloop/model';
 import { BIN_REPORT, startTestGateway, startTestRedis, type TestGateway, type TestRedis } from '@civicloop/test-support/gateway-harness.js';
-import { PositionWriter } from '../telemetry/position-writer.js';
+import { PositionWriter } from '../store/position-writer.js';
 import { startRedisServer, type RunningRedis } from './embedded-redis.js';
 import { tenantKeys } from './keys.js';
 

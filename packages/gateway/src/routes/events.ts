@@ -6,7 +6,7 @@ import { PEOPLE_AND_PARTNERS, type Services } from '../core/services.js';
 import { streamEntryToAlert, streamEntryToEvent } from '../store/ticket-store.js';
 import { errorResponses, security } from './shared-schemas.js';
 import { EventStreams, serveRedisStream } from './sse.js';
-import { compareStreamIds, latestStreamId, type StreamHub } from './stream-hub.js';
+import { latestStreamId, trimmedAfter, type StreamHub } from '../redis/stream-hub.js';
 
 export { EventStreams };
 
@@ -78,7 +78,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
         cursor = await latestStreamId(services.redis, key);
       } else {
         cursor = resumeFrom;
-        trimmed = await eventsTrimmedAfter(services, key, cursor);
+        trimmed = await trimmedAfter(services.redis, key, cursor);
       }
 
       await serveRedisStream(request, reply, services, streams, hub, {
@@ -106,17 +106,3 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
     },
   );
 };
-
-async function eventsTrimmedAfter(services: Services, key: string, lastSeen: string): Promise<boolean> {
-  try {
-    const info = (await services.redis.call('XINFO', 'STREAM', key)) as unknown[];
-    for (let i = 0; i < info.length; i += 2) {
-      if (info[i] === 'max-deleted-entry-id') return compareStreamIds(String(info[i + 1]), lastSeen) > 0;
-    }
-  } catch (error) {
-    // No stream yet: nothing was ever trimmed.
-    if (String(error).includes('no such key')) return false;
-    throw error;
-  }
-  return false;
-}

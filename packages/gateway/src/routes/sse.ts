@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../core/services.js';
-import type { StreamHub } from './stream-hub.js';
+import type { StreamHub } from '../redis/stream-hub.js';
 
 /** Open SSE responses, so that shutdown can end them instead of waiting on them forever. */
 export class EventStreams {

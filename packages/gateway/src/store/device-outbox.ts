@@ -43,6 +43,19 @@ export class DeviceOutbox {
   }
 
   /** The device confirmed this command: it is not sent again. */
+  /**
+   * Claims an entry for sending (SET NX with a TTL): any gateway may send any device's commands,
+   * and two sending at once must not both publish it. Whether this call got it.
+   */
+  async claim(tenantId: string, entryId: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(tenantKeys(tenantId).commandClaim(entryId), '1', 'PX', ttlMs, 'NX')) !== null;
+  }
+
+  /** Gives a claim back, for the entry to be sent again (by this gateway or another) without waiting for the TTL. */
+  async release(tenantId: string, entryId: string): Promise<void> {
+    await this.redis.del(tenantKeys(tenantId).commandClaim(entryId));
+  }
+
   async confirm(tenantId: string, device: Pick<Device, 'id' | 'protocol'>, entryId: string): Promise<void> {
     const key = this.key(tenantId, device);
     for (const raw of await this.redis.lrange(key, 0, -1)) {

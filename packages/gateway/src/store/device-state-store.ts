@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { PositionRecord } from '@civicloop/model';
-import { tenantKeys } from '../redis/keys.js';
+import { globalKeys, tenantKeys } from '../redis/keys.js';
 import { registerScripts } from '../redis/scripts/index.js';
 import type { Shift } from './fleet-reads.js';
 
@@ -14,7 +14,7 @@ export interface ActiveAlarms {
 /**
  * What telemetry writes about a device beside its positions: attendance (who is checked in, the
  * finished shifts), its active alarms and the alerts raised once, and whether it is online. The
- * positions themselves are the position writer's (telemetry/position-writer.ts, one script);
+ * positions themselves are the position writer's (position-writer.ts, one script per batch);
  * reads for the live map and attendance are in fleet-reads.ts.
  */
 export class DeviceStateStore {
@@ -55,6 +55,24 @@ export class DeviceStateStore {
 
   async markOffline(tenantId: string, deviceId: string): Promise<void> {
     await this.redis.hset(tenantKeys(tenantId).deviceState(deviceId), 'online', '0');
+  }
+
+  /** Every tenant's id: the offline sweep looks at each one's devices. */
+  async tenantIds(): Promise<string[]> {
+    return this.redis.smembers(globalKeys.tenants);
+  }
+
+  /** The devices last heard from after `after` and no later than `until` (epoch ms; `after` undefined: any time before). */
+  async lastHeardBetween(tenantId: string, after: number | undefined, until: number): Promise<string[]> {
+    return this.redis.zrangebyscore(tenantKeys(tenantId).lastSeen, after === undefined ? '-inf' : `(${after}`, until);
+  }
+
+  async markAllOffline(tenantId: string, deviceIds: string[]): Promise<void> {
+    if (deviceIds.length === 0) return;
+    const keys = tenantKeys(tenantId);
+    const pipeline = this.redis.pipeline();
+    for (const id of deviceIds) pipeline.hset(keys.deviceState(id), 'online', '0');
+    await pipeline.exec();
   }
 
   /**

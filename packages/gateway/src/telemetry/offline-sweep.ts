@@ -1,5 +1,4 @@
-import type { Redis, Cluster } from 'ioredis';
-import { globalKeys, tenantKeys } from '../redis/keys.js';
+import type { DeviceStateStore } from '../store/device-state-store.js';
 
 /**
  * Marks devices that went quiet offline; any gateway may run it, it is idempotent. Each pass
@@ -8,23 +7,18 @@ import { globalKeys, tenantKeys } from '../redis/keys.js';
  * shared PollingLoop, so passes never overlap.
  */
 export class OfflineSweep {
-  private previousCutoff = '-inf';
+  private previousCutoff: number | undefined;
 
   constructor(
-    private readonly redis: Redis | Cluster,
+    private readonly devices: DeviceStateStore,
     private readonly offlineSeconds: number,
   ) {}
 
   async run(): Promise<void> {
     const cutoff = Date.now() - this.offlineSeconds * 1000;
-    for (const tenantId of await this.redis.smembers(globalKeys.tenants)) {
-      const keys = tenantKeys(tenantId);
-      const quiet = await this.redis.zrangebyscore(keys.lastSeen, this.previousCutoff === '-inf' ? '-inf' : `(${this.previousCutoff}`, cutoff);
-      if (quiet.length === 0) continue;
-      const pipeline = this.redis.pipeline();
-      for (const id of quiet) pipeline.hset(keys.deviceState(id), 'online', '0');
-      await pipeline.exec();
+    for (const tenantId of await this.devices.tenantIds()) {
+      await this.devices.markAllOffline(tenantId, await this.devices.lastHeardBetween(tenantId, this.previousCutoff, cutoff));
     }
-    this.previousCutoff = String(cutoff);
+    this.previousCutoff = cutoff;
   }
 }

@@ -6,7 +6,7 @@ import type { BadgeEventHandler } from './badge-events.js';
 import type { RefusalReason, TelemetryCounters } from './counters.js';
 import type { DeviceAlerts } from './device-alerts.js';
 import { toWgs84Record } from './record-crs.js';
-import { UnstorableRecordError, type PositionWriter } from './position-writer.js';
+import { UnstorableRecordError, type PositionWriter } from '../store/position-writer.js';
 
 /** Who sent a message: the authenticated device, whichever way it came in. */
 export interface TelemetrySource {

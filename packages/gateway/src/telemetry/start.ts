@@ -14,8 +14,9 @@ import { startExternalBroker, type ExternalBrokerConfig, type RunningExternalBro
 import { startJt808Listener, type RunningJt808 } from './jt808/listener.js';
 import { startMqttBroker, type RunningMqtt } from './mqtt/broker.js';
 import { OfflineSweep } from './offline-sweep.js';
+import { DeviceStateStore } from '../store/device-state-store.js';
 import { TelemetryPipeline } from './pipeline.js';
-import type { PositionWriter } from './position-writer.js';
+import type { PositionWriter } from '../store/position-writer.js';
 
 /** Hooks other parts of the gateway attach to telemetry (arrival detection, live map). */
 export interface TelemetryHooks {
@@ -124,7 +125,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
   };
   try {
     const { mqttBrokerUrl } = config;
-    if (mqttBrokerUrl) external = await startExternalBroker({ services, devices, pipeline, counters, outbox, config: { ...config, mqttBrokerUrl }, log });
+    if (mqttBrokerUrl) external = await startExternalBroker({ devices, pipeline, counters, outbox, config: { ...config, mqttBrokerUrl }, log });
     else if (config.mqttEnabled) mqtt = await startMqttBroker({ services, devices, pipeline, counters, outbox, config, log });
     if (config.jt808Port !== false)
       jt808 = await startJt808Listener({ services, devices, pipeline, counters, outbox, config: { ...config, port: config.jt808Port }, log });
@@ -135,7 +136,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
   }
 
   const sweep = new PollingLoop('offline sweep', () => offline.run(), log);
-  const offline = new OfflineSweep(services.redis, config.deviceOfflineSeconds);
+  const offline = new OfflineSweep(new DeviceStateStore(services.redis), config.deviceOfflineSeconds);
   sweep.start(Math.min(30_000, config.deviceOfflineSeconds * 500));
 
   return {

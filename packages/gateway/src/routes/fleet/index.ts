@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Services } from '../../core/services.js';
 import { FleetReads } from '../../store/fleet-reads.js';
 import type { EventStreams } from '../sse.js';
-import type { StreamHub } from '../stream-hub.js';
+import type { StreamHub } from '../../redis/stream-hub.js';
 import { attendanceRoutes } from './attendance.js';
 import { deviceHistoryRoutes } from './device-history.js';
 import { liveMapRoutes } from './live-map.js';

@@ -7,7 +7,7 @@ import type { FleetReads } from '../../store/fleet-reads.js';
 import { CrsQuery } from '../crs-output.js';
 import { errorResponses, security } from '../shared-schemas.js';
 import { serveRedisStream, type EventStreams } from '../sse.js';
-import { latestStreamId, type StreamHub } from '../stream-hub.js';
+import { latestStreamId, type StreamHub } from '../../redis/stream-hub.js';
 import { GeoJson, fleetTags as tags, positionFeature } from './position-feature.js';
 
 const read = { kind: 'roles', roles: STAFF } as const;

@@ -1,8 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Cluster, Redis } from 'ioredis';
 import type { MqttClient } from 'mqtt';
 import { nativeTopic, type Device } from '@civicloop/model';
-import { tenantKeys } from '../../redis/keys.js';
 import type { DeviceOutbox } from '../../store/device-outbox.js';
 import type { TenantCounters } from '../counters.js';
 
@@ -29,7 +27,6 @@ export class ExternalCommandSender {
 
   constructor(
     private readonly client: MqttClient,
-    private readonly redis: Redis | Cluster,
     private readonly outbox: DeviceOutbox,
     private readonly log: FastifyBaseLogger,
     private readonly counters: TenantCounters,
@@ -51,19 +48,18 @@ export class ExternalCommandSender {
   async send(tenantId: string, device: Device): Promise<void> {
     const topic = nativeTopic(tenantId, device.kind, device.id, 'cmd');
     for (const entry of await this.outbox.waiting(tenantId, device)) {
-      const claim = tenantKeys(tenantId).commandClaim(entry.id);
-      if ((await this.redis.set(claim, '1', 'PX', this.claimMs, 'NX')) === null) continue;
+      if (!(await this.outbox.claim(tenantId, entry.id, this.claimMs))) continue;
       let code: number;
       try {
         code = await this.publish(topic, Buffer.from(JSON.stringify({ ...entry.command, commandId: entry.id })));
       } catch (error) {
-        await this.redis.del(claim);
+        await this.outbox.release(tenantId, entry.id);
         throw error;
       }
       if (code === NO_MATCHING_SUBSCRIBERS) {
         // Nobody to give it to: the rest would fare the same.
         this.counters.of(tenantId).commandsKept++;
-        await this.redis.del(claim);
+        await this.outbox.release(tenantId, entry.id);
         return;
       }
       await this.outbox.confirm(tenantId, device, entry.id);

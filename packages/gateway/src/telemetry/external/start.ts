@@ -3,7 +3,6 @@ import type { FastifyBaseLogger } from 'fastify';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { CivicLoopError, DEFAULT_DECODE_LIMITS, type Device } from '@civicloop/model';
 import type { GatewayConfig } from '../../core/config.js';
-import type { Services } from '../../core/services.js';
 import type { DeviceOutbox } from '../../store/device-outbox.js';
 import type { TenantCounters } from '../counters.js';
 import type { DeviceStore } from '../../store/device-store.js';
@@ -31,7 +30,6 @@ export type ExternalBrokerConfig = Pick<
 > & { mqttBrokerUrl: string };
 
 export interface ExternalBrokerOptions {
-  services: Services;
   devices: DeviceStore;
   pipeline: TelemetryPipeline;
   counters: TenantCounters;
@@ -67,7 +65,7 @@ const CONNECT_TIMEOUT_MS = 15_000;
  */
 // Long: it starts the listeners and wires them together; the handle it returns closes over what it started, so they share one scope.
 export async function startExternalBroker(options: ExternalBrokerOptions): Promise<RunningExternalBroker> {
-  const { services, devices, pipeline, counters, outbox, config, log } = options;
+  const { devices, pipeline, counters, outbox, config, log } = options;
   const base = config.mqttBrokerClientId ?? `civicloop-${hostname().replace(/[^A-Za-z0-9_.-]/g, '-')}-${config.port}`;
   const clients: MqttClient[] = [];
   const subscribers: { client: MqttClient; acks: ReturnType<typeof pipelinedAcks> }[] = [];
@@ -93,7 +91,7 @@ export async function startExternalBroker(options: ExternalBrokerOptions): Promi
   try {
     const control = await connect(config, { clientId: `${base}-control`, clean: true }, log);
     clients.push(control);
-    sender = new ExternalCommandSender(control, services.redis, outbox, log, counters);
+    sender = new ExternalCommandSender(control, outbox, log, counters);
     if (config.mqttBrokerDynsec) {
       if (!config.mqttBrokerUsername)
         throw new CivicLoopError(

@@ -20,6 +20,24 @@ export async function latestStreamId(redis: Redis | Cluster, key: string): Promi
 }
 
 /**
+ * Whether entries after `lastSeen` were trimmed from the stream (MAXLEN), so that a reader
+ * resuming from it would miss some: the stream's max-deleted-entry-id is newer.
+ */
+export async function trimmedAfter(redis: Redis | Cluster, key: string, lastSeen: string): Promise<boolean> {
+  try {
+    const info = (await redis.call('XINFO', 'STREAM', key)) as unknown[];
+    for (let i = 0; i < info.length; i += 2) {
+      if (info[i] === 'max-deleted-entry-id') return compareStreamIds(String(info[i + 1]), lastSeen) > 0;
+    }
+  } catch (error) {
+    // No stream yet: nothing was ever trimmed.
+    if (String(error).includes('no such key')) return false;
+    throw error;
+  }
+  return false;
+}
+
+/**
  * One blocking reader per Redis stream, shared by every SSE client of that stream: a thousand
  * open dashboards cost one Redis connection, not a thousand. A client that resumes from an older
  * id first catches up with XRANGE on the shared connection while live entries queue for it, so
