@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { TicketEvent } from '@civicloop/model';
 import { PollingLoop } from '../core/polling-loop.js';
-import { globalKeys, tenantKeys } from '../redis/keys.js';
 import type { Services } from '../core/services.js';
+import { StatsStore } from '../store/stats-store.js';
 import { streamEntryToEvent } from '../store/ticket-store.js';
 import { cellOf } from '../geometry/grid-cells.js';
 import { zonesContaining } from '../geometry/zone-lookup.js';
 import { applyEvent, difference, newAttribution, type Attribution, type ReportFacts } from './attribution.js';
 import { BlackSpots } from './black-spots.js';
 import { WorkforceStats } from './workforce.js';
-import { registerScripts } from '../redis/scripts/index.js';
 
 const BATCH = 500;
 const LOCK_MS = 15_000;
@@ -31,6 +30,7 @@ function reportOf(event: TicketEvent): ReportFacts | undefined {
 export class StatsProjector {
   private readonly me = `${process.pid}-${randomBytes(3).toString('hex')}`;
   private readonly loop: PollingLoop;
+  private readonly store: StatsStore;
 
   readonly blackSpots: BlackSpots;
   readonly workforce: WorkforceStats;
@@ -39,7 +39,7 @@ export class StatsProjector {
     private readonly services: Services,
     log: { warn(obj: object, msg: string): void },
   ) {
-    registerScripts(services.redis);
+    this.store = new StatsStore(services.redis);
     this.blackSpots = new BlackSpots(services);
     this.workforce = new WorkforceStats(services);
     this.loop = new PollingLoop('statistics pass', () => this.runOnce(), log);
@@ -56,7 +56,7 @@ export class StatsProjector {
   /** Catches every tenant up with its stream; returns how many events were counted. */
   async runOnce(): Promise<number> {
     let counted = 0;
-    for (const tenantId of await this.services.redis.smembers(globalKeys.tenants)) {
+    for (const tenantId of await this.services.tenants.ids()) {
       counted += await this.catchUp(tenantId);
       // Periodic work rides on the workforce sample's claim: once per FLEET_SAMPLE_SECONDS slot
       // across gateways, not on every pass. Escalating spots open for months needs no more.
@@ -67,29 +67,24 @@ export class StatsProjector {
   }
 
   async catchUp(tenantId: string): Promise<number> {
-    const { redis } = this.services;
-    const keys = tenantKeys(tenantId);
-    const locked = await redis.set(keys.stats.lock, this.me, 'PX', LOCK_MS, 'NX');
-    if (!locked && (await redis.get(keys.stats.lock)) !== this.me) return 0;
+    if (!(await this.store.lock(tenantId, this.me, LOCK_MS))) return 0;
     let counted = 0;
     try {
       for (;;) {
         const n = await this.batch(tenantId);
         counted += n;
         if (n < BATCH) return counted;
-        await redis.pexpire(keys.stats.lock, LOCK_MS);
+        await this.store.renewLock(tenantId, LOCK_MS);
       }
     } finally {
-      // Released only if still ours.
-      if ((await redis.get(keys.stats.lock)) === this.me) await redis.del(keys.stats.lock);
+      await this.store.unlock(tenantId, this.me);
     }
   }
 
   private async batch(tenantId: string): Promise<number> {
-    const { redis, tickets, zones, tenants } = this.services;
-    const keys = tenantKeys(tenantId);
-    const cursor = (await redis.get(keys.stats.cursor)) ?? '0-0';
-    const entries = (await redis.xrange(keys.events, `(${cursor}`, '+', 'COUNT', BATCH)) as [string, string[]][];
+    const { tickets, zones, tenants } = this.services;
+    const cursor = await this.store.cursor(tenantId);
+    const entries = await this.store.entriesAfter(tenantId, cursor, BATCH);
     if (entries.length === 0) return 0;
     const timeZone = (await tenants.context(tenantId))?.tenant.policy.timeZone ?? 'Asia/Shanghai';
     const events = entries.flatMap(([id, fields]) => {
@@ -98,9 +93,7 @@ export class StatsProjector {
     });
     const ids = [...new Set(events.map((e) => e.ticketId))];
     // A batch may hold only device alerts, which share the tenant's stream: nothing to read then.
-    const stored = ids.length > 0 ? await redis.mget(...ids.map((id) => keys.stats.ticket(id))) : [];
-    const attributions = new Map<string, Attribution>();
-    for (const [i, id] of ids.entries()) if (stored[i]) attributions.set(id, JSON.parse(stored[i]!) as Attribution);
+    const attributions = await this.store.attributions<Attribution>(tenantId, ids);
     const originals = new Map(ids.map((id) => [id, attributions.get(id)]));
     // A ticket first seen in this batch is counted from its report event, which carries the
     // category, channel, priority and place; only an event without them needs the document.
@@ -129,33 +122,19 @@ export class StatsProjector {
     }
 
     const changed = [...attributions.entries()].filter(([id, a]) => originals.get(id) !== a);
-    // Counter changes by hash key: the report day's KPI counters, and its reports per grid cell.
-    const buckets = new Map<string, Map<string, number>>();
-    const add = (key: string, field: string, change: number) => {
-      const fields = buckets.get(key) ?? new Map<string, number>();
+    // Counter changes: the report day's KPI counters, and its reports per grid cell.
+    const days = new Map<string, Map<string, number>>();
+    const cells = new Map<string, Map<string, number>>();
+    const add = (into: Map<string, Map<string, number>>, bucket: string, field: string, change: number) => {
+      const fields = into.get(bucket) ?? new Map<string, number>();
       fields.set(field, (fields.get(field) ?? 0) + change);
-      buckets.set(key, fields);
+      into.set(bucket, fields);
     };
     for (const [id, after] of changed) {
-      for (const [field, change] of difference(originals.get(id), after)) add(keys.stats.day(after.day), field, change);
+      for (const [field, change] of difference(originals.get(id), after)) add(days, after.day, field, change);
     }
-    for (const { cell, day } of reportedCells) add(keys.stats.cellDays(cell), day, 1);
-    const bucketArgs: (string | number)[] = [];
-    for (const fields of buckets.values()) {
-      const nonZero = [...fields].filter(([, change]) => change !== 0);
-      bucketArgs.push(nonZero.length, ...nonZero.flat());
-    }
-    const applied = await redis.civicloopStatsApply(
-      1 + changed.length + buckets.size,
-      keys.stats.cursor,
-      ...changed.map(([id]) => keys.stats.ticket(id)),
-      ...buckets.keys(),
-      cursor,
-      entries.at(-1)![0],
-      changed.length,
-      ...changed.map(([, a]) => JSON.stringify(a)),
-      ...bucketArgs,
-    );
+    for (const { cell, day } of reportedCells) add(cells, cell, day, 1);
+    const applied = await this.store.apply(tenantId, { from: cursor, to: entries.at(-1)![0], attributions: changed, days, cells });
     if (!applied) return 0;
     const reports = new Map<string, { count: number; at: string }>();
     for (const { cell, at } of reportedCells) {

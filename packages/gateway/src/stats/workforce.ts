@@ -1,10 +1,7 @@
 import { calendarDay, type Staff } from '@civicloop/model';
-import { tenantKeys } from '../redis/keys.js';
 import type { Services } from '../core/services.js';
+import { WorkforceStore } from '../store/workforce-store.js';
 import { NONE } from './attribution.js';
-import { registerScripts } from '../redis/scripts/index.js';
-
-const DAY_MS = 86_400_000;
 
 /** Workers counted for attendance: active staff with the worker role and a unit. */
 const rostered = (person: Staff | undefined): person is Staff & { unitId: string } => !!person && person.active && person.role === 'worker' && !!person.unitId;
@@ -16,8 +13,10 @@ const rostered = (person: Staff | undefined): person is Staff & { unitId: string
  * FLEET_SAMPLE_SECONDS with how many of them found the vehicle online.
  */
 export class WorkforceStats {
+  private readonly store: WorkforceStore;
+
   constructor(private readonly services: Services) {
-    registerScripts(services.redis);
+    this.store = new WorkforceStore(services.redis);
   }
 
   private async dayOf(tenantId: string, at: Date): Promise<string> {
@@ -30,14 +29,7 @@ export class WorkforceStats {
     if (!staffId) return;
     const person = await this.services.directory.getStaff(tenantId, staffId);
     if (!rostered(person)) return;
-    await this.markPresent(tenantId, await this.dayOf(tenantId, at), [[person.unitId, person.id]]);
-  }
-
-  private async markPresent(tenantId: string, day: string, workers: [unit: string, staffId: string][]): Promise<void> {
-    if (workers.length === 0) return;
-    const keys = tenantKeys(tenantId);
-    // The set only has to recognise a second check-in on the same day.
-    await this.services.redis.civicloopMarkPresent(2, keys.stats.workforce(day), keys.stats.present(day), 2 * DAY_MS, ...workers.flat());
+    await this.store.markPresent(tenantId, await this.dayOf(tenantId, at), [[person.unitId, person.id]]);
   }
 
   /**
@@ -45,13 +37,12 @@ export class WorkforceStats {
    * took it (each slot is claimed atomically). Returns whether this call took it.
    */
   async sample(tenantId: string, at: Date): Promise<boolean> {
-    const { redis, config, directory, devices } = this.services;
-    const keys = tenantKeys(tenantId);
+    const { config, directory, devices } = this.services;
     const slotMs = config.fleetSampleSeconds * 1000;
     const slot = Math.floor(at.getTime() / slotMs);
-    if ((await redis.set(keys.stats.sampleSlot(slot), '1', 'PX', 2 * slotMs, 'NX')) !== 'OK') return false;
+    if (!(await this.store.claimSampleSlot(tenantId, slot, 2 * slotMs))) return false;
     const day = await this.dayOf(tenantId, at);
-    const [staff, allDevices, onDuty] = await Promise.all([directory.listStaff(tenantId), devices.list(tenantId), redis.hkeys(keys.onDuty)]);
+    const [staff, allDevices, onDuty] = await Promise.all([directory.listStaff(tenantId), devices.list(tenantId), this.store.onDutyDevices(tenantId)]);
     const workers = staff.filter(rostered);
     const roster = new Map<string, number>();
     for (const person of workers) roster.set(person.unitId, (roster.get(person.unitId) ?? 0) + 1);
@@ -65,21 +56,18 @@ export class WorkforceStats {
     });
 
     const vehicles = allDevices.filter((device) => device.kind === 'vehicle' && !device.disabled);
-    const online = vehicles.length ? await Promise.all(vehicles.map((v) => redis.hget(keys.deviceState(v.id), 'online'))) : [];
+    const online = await this.store.online(
+      tenantId,
+      vehicles.map((v) => v.id),
+    );
     const fleet = new Map<string, [samples: number, online: number]>();
     vehicles.forEach((vehicle, i) => {
       const unit = vehicle.unitId ?? NONE;
       const [samples, up] = fleet.get(unit) ?? [0, 0];
-      fleet.set(unit, [samples + 1, up + (online[i] === '1' ? 1 : 0)]);
+      fleet.set(unit, [samples + 1, up + (online[i] ? 1 : 0)]);
     });
-    await redis.civicloopWorkforceSample(
-      1,
-      keys.stats.workforce(day),
-      roster.size,
-      ...[...roster].flat(),
-      ...[...fleet].flatMap(([unit, [samples, up]]) => [unit, samples, up]),
-    );
-    await this.markPresent(tenantId, day, present);
+    await this.store.addSample(tenantId, day, roster, fleet);
+    await this.store.markPresent(tenantId, day, present);
     return true;
   }
 }

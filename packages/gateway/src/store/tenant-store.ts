@@ -196,6 +196,11 @@ export class TenantStore {
     return lookup;
   }
 
+  /** Every tenant's id: what the background loops (deadlines, statistics, the offline sweep) go over. */
+  ids(): Promise<string[]> {
+    return this.redis.smembers(globalKeys.tenants);
+  }
+
   async context(tenantId: string): Promise<TenantContext | undefined> {
     const cached = this.tenantCache.get(tenantId);
     if (cached !== undefined) return cached ?? undefined;

@@ -7,6 +7,7 @@ import { indexDiff, indexMembership, partnersOf } from './indexes.js';
 import { partnerSubject } from '../auth/partner-scope.js';
 import { createTicketRecord } from '../redis/create-script.js';
 import { registerScripts } from '../redis/scripts/index.js';
+import { claimDue } from '../redis/lease-claim.js';
 import { waitForReplicas, type ReplicaWait } from '../redis/wait-replicas.js';
 import { readPipeline } from '../redis/read-pipeline.js';
 
@@ -222,6 +223,20 @@ export class TicketStore {
   }
 
   /** Reads a page of a sorted-set index, newest first, from an exclusive (score, id) position. */
+  /**
+   * Claims the tickets whose next deadline milestone is due at `now` (at most `limit`), leased
+   * until `leaseUntil`: another scheduler does not take them meanwhile, and if this one dies they
+   * are due again when the lease runs out.
+   */
+  claimDueTimers(tenantId: string, now: number, leaseUntil: number, limit: number): Promise<string[]> {
+    return claimDue(this.redis, this.keys(tenantId).index.timers, now, leaseUntil, limit);
+  }
+
+  /** Puts a claimed ticket back at its next milestone (undefined: none, removed), unless a commit rescheduled it meanwhile. */
+  async settleTimer(tenantId: string, id: string, lease: number, nextAt: number | undefined): Promise<void> {
+    await this.redis.civicloopTimersSettle(1, this.keys(tenantId).index.timers, id, lease, nextAt ?? '');
+  }
+
   async scanIndex(key: string, from: { max: string; min: string; offset: number; count: number }): Promise<{ id: string; score: number }[]> {
     const flat = await this.redis.zrange(key, from.max, from.min, 'BYSCORE', 'REV', 'LIMIT', from.offset, from.count, 'WITHSCORES');
     const out: { id: string; score: number }[] = [];

@@ -1,12 +1,6 @@
-import type { Redis, Cluster } from 'ioredis';
 import { applyDueMilestone, nextMilestone } from '@civicloop/model';
-import { globalKeys, tenantKeys } from '../redis/keys.js';
 import { PollingLoop } from '../core/polling-loop.js';
-import { claimDue } from '../redis/lease-claim.js';
 import type { Services } from '../core/services.js';
-import { registerScripts } from '../redis/scripts/index.js';
-
-type Client = Redis | Cluster;
 
 const BATCH = 200;
 const LEASE_MS = 30_000;
@@ -25,12 +19,7 @@ export class DeadlineScheduler {
     private readonly services: Services,
     log: { warn(obj: object, msg: string): void },
   ) {
-    registerScripts(services.redis);
     this.loop = new PollingLoop('deadline scheduler pass', () => this.runOnce(), log);
-  }
-
-  private get redis(): Client {
-    return this.services.redis;
   }
 
   start(): void {
@@ -44,11 +33,10 @@ export class DeadlineScheduler {
   /** One pass over every tenant; returns how many warnings and escalations were written. */
   async runOnce(): Promise<number> {
     let written = 0;
-    for (const tenantId of await this.redis.smembers(globalKeys.tenants)) {
-      const key = tenantKeys(tenantId).index.timers;
+    for (const tenantId of await this.services.tenants.ids()) {
       const now = this.services.now().getTime();
       const lease = now + LEASE_MS;
-      const ids = await claimDue(this.redis, key, now, lease, BATCH);
+      const ids = await this.services.tickets.claimDueTimers(tenantId, now, lease, BATCH);
       for (const id of ids) written += await this.fire(tenantId, id, lease);
     }
     return written;
@@ -63,7 +51,7 @@ export class DeadlineScheduler {
       const due = ticket && applyDueMilestone(ticket, this.services.now());
       if (!ticket || !due) {
         const next = ticket ? nextMilestone(ticket) : undefined;
-        await this.redis.civicloopTimersSettle(1, tenantKeys(tenantId).index.timers, id, lease, next ? next.at : '');
+        await tickets.settleTimer(tenantId, id, lease, next?.at);
         return written;
       }
       try {
