@@ -46,6 +46,7 @@ import { StatsProjector } from './stats/stats-projector.js';
 import { WebhookDeliveryLoop } from './webhooks/delivery-loop.js';
 import { DeadlineScheduler } from './tickets/deadline-scheduler.js';
 import { WebhookStore } from './store/webhook-store.js';
+import { WebhookDeliveries } from './store/webhook-deliveries.js';
 import { DeviceStore } from './store/device-store.js';
 import { deviceRoutes } from './routes/devices.js';
 import { fleetRoutes } from './routes/fleet/index.js';
@@ -143,7 +144,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
     streams.closeAll();
     hub.closeAll();
   });
-  const deliveries = config.webhooksEnabled ? new WebhookDeliveryLoop(redis, webhooks, config, app.log, services.now) : undefined;
+  const deliveries = config.webhooksEnabled ? new WebhookDeliveryLoop(new WebhookDeliveries(redis), webhooks, config, app.log, services.now) : undefined;
   const scheduler = new DeadlineScheduler(services, app.log);
   const stats = new StatsProjector(services, app.log);
   app.addHook('onClose', async () => {

@@ -1,9 +1,22 @@
-import type { Cluster, Redis } from 'ioredis';
 import { CivicLoopError } from '@civicloop/model';
 import { fromWgs84 } from '@civicloop/model/crs';
-import { globalKeys } from '../redis/keys.js';
 
 export type AddressLanguage = 'zh-CN' | 'en';
+
+/** Where a provider's answer is kept: a point rounded to 4 decimals (about 10 m), in one language. */
+export interface CachedPlace {
+  provider: string;
+  language: AddressLanguage;
+  lat: string;
+  lon: string;
+}
+
+/** Answers kept between gateways (store/geocoded-addresses.ts): null is "the provider knows no address there", kept too. */
+export interface AddressCache {
+  /** The kept answer; undefined when none is kept. */
+  get(place: CachedPlace): Promise<string | null | undefined>;
+  set(place: CachedPlace, address: string | null, ttlSeconds: number): Promise<void>;
+}
 
 /** What a provider found at a WGS-84 point; undefined when it knows no address there. */
 type Lookup = (lat: number, lon: number, language: AddressLanguage, signal: AbortSignal) => Promise<string | undefined>;
@@ -74,7 +87,7 @@ export class Geocoder {
 
   constructor(
     private readonly config: GeocoderSettings,
-    private readonly redis: Redis | Cluster,
+    private readonly cache: AddressCache,
   ) {
     if (config.geocoder === 'nominatim') this.lookup = nominatim(config.geocoderUrl ?? DEFAULT_URL.nominatim);
     // loadConfig has made sure AMap has its key.
@@ -85,11 +98,10 @@ export class Geocoder {
   async reverse(lat: number, lon: number, language: AddressLanguage): Promise<string | null> {
     if (!this.lookup)
       throw new CivicLoopError('CL_ERR_GEOCODER_OFF', 'No geocoder is configured (GEOCODER=none); set GEOCODER to nominatim or amap to look addresses up.');
-    const key = globalKeys.geocoded(this.config.geocoder, language, lat.toFixed(4), lon.toFixed(4));
+    const place: CachedPlace = { provider: this.config.geocoder, language, lat: lat.toFixed(4), lon: lon.toFixed(4) };
     if (this.config.geocoderCacheSeconds > 0) {
-      const kept = await this.redis.get(key);
-      // Kept as JSON so that "nothing there" is remembered too.
-      if (kept !== null) return JSON.parse(kept) as string | null;
+      const kept = await this.cache.get(place);
+      if (kept !== undefined) return kept;
     }
     let address: string | undefined;
     try {
@@ -103,7 +115,7 @@ export class Geocoder {
             : `could not be reached (${error instanceof Error ? error.message : String(error)})`;
       throw new CivicLoopError('CL_ERR_GEOCODER_UNAVAILABLE', `The geocoder (GEOCODER=${this.config.geocoder}) ${why}; try again later, or type the address.`);
     }
-    if (this.config.geocoderCacheSeconds > 0) await this.redis.set(key, JSON.stringify(address ?? null), 'EX', this.config.geocoderCacheSeconds);
+    if (this.config.geocoderCacheSeconds > 0) await this.cache.set(place, address ?? null, this.config.geocoderCacheSeconds);
     return address ?? null;
   }
 }

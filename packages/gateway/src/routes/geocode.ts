@@ -1,3 +1,4 @@
+import { GeocodedAddresses } from '../store/geocoded-addresses.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CRS_NAMES, Latitude, Longitude, StringEnum } from '@civicloop/model';
@@ -8,7 +9,7 @@ import { errorResponses, security } from './shared-schemas.js';
 
 /** GET /v1/geocode/reverse: the address at a point, for the widget's pin (GEOCODER). */
 export const geocodeRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
-  const geocoder = new Geocoder(services.config, services.redis);
+  const geocoder = new Geocoder(services.config, new GeocodedAddresses(services.redis));
   app.get(
     '/v1/geocode/reverse',
     {

@@ -1,9 +1,8 @@
 import type { Redis, Cluster } from 'ioredis';
 import { CivicLoopError, type STAT_DIMENSIONS, TICKET_STATUSES, type StatGroup } from '@civicloop/model';
-import { tenantKeys } from '../redis/keys.js';
 import { HANDLING_BUCKETS } from './attribution.js';
 import { readWorkforceField } from './workforce.js';
-import { readPipeline } from '../redis/read-pipeline.js';
+import { StatsStore } from '../store/stats-store.js';
 
 export type StatDimension = (typeof STAT_DIMENSIONS)[number];
 
@@ -38,16 +37,11 @@ function percentile(histogram: number[], share: number): number | null {
  */
 export async function queryStats(redis: Redis | Cluster, tenantId: string, range: { from: string; to: string }, by?: StatDimension): Promise<StatGroup[]> {
   const days = daysBetween(range.from, range.to);
-  const keys = tenantKeys(tenantId);
-  const pipeline = readPipeline(redis);
-  for (const day of days) pipeline.hgetall(keys.stats.day(day));
-  for (const day of days) pipeline.hgetall(keys.stats.workforce(day));
-  const replies = (await pipeline.exec()) ?? [];
-  for (const [error] of replies) if (error) throw error;
+  const stored = await new StatsStore(redis).days(tenantId, days);
   const groups = new Map<string, Map<string, number>>();
   const dayKey = (day: string) => `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6)}`;
-  replies.slice(0, days.length).forEach(([, hash], i) => {
-    for (const [field, value] of Object.entries(hash as Record<string, string>)) {
+  stored.counters.forEach((hash, i) => {
+    for (const [field, value] of Object.entries(hash)) {
       const [dimension, measure] = field.split('|') as [string, string];
       let group: string | undefined;
       if (!by) group = dimension === 'all' ? 'all' : undefined;
@@ -62,8 +56,8 @@ export async function queryStats(redis: Redis | Cluster, tenantId: string, range
   // Attendance and vehicles are kept by day and unit: totals, by unit and by day only.
   const workforce = new Map<string, Map<string, number>>();
   if (!by || by === 'unit' || by === 'day') {
-    replies.slice(days.length).forEach(([, hash], i) => {
-      for (const [field, value] of Object.entries(hash as Record<string, string>)) {
+    stored.workforce.forEach((hash, i) => {
+      for (const [field, value] of Object.entries(hash)) {
         const read = readWorkforceField(field);
         if (!read) continue;
         const group = !by ? 'all' : by === 'unit' ? read.unit : dayKey(days[i]!);

@@ -53,6 +53,24 @@ export class DeviceStateStore {
     return raw ? (JSON.parse(raw) as PositionRecord) : undefined;
   }
 
+  /**
+   * What a device said about itself: online (a heartbeat, which also keeps the offline sweep away
+   * while it keeps saying so) or offline.
+   */
+  async noteStatus(tenantId: string, deviceId: string, online: boolean, at: number): Promise<void> {
+    const keys = tenantKeys(tenantId);
+    const write = this.redis.multi().hset(keys.deviceState(deviceId), 'online', online ? '1' : '0', 'lastSeen', String(at));
+    if (online) write.zadd(keys.lastSeen, at, deviceId);
+    await write.exec();
+  }
+
+  /** Counts a message of the device's that was refused or ignored, with the latest reason and when (GET /v1/devices/{id}/state). */
+  async noteUnused(tenantId: string, deviceId: string, kind: 'refused' | 'ignored', reason: string, at: number): Promise<void> {
+    const key = tenantKeys(tenantId).deviceState(deviceId);
+    const [count, last, lastAt] = kind === 'refused' ? ['refused', 'lastRefusedReason', 'lastRefusedAt'] : ['ignored', 'lastIgnoredReason', 'lastIgnoredAt'];
+    await this.redis.multi().hincrby(key, count, 1).hset(key, last, reason, lastAt, String(at)).exec();
+  }
+
   async markOffline(tenantId: string, deviceId: string): Promise<void> {
     await this.redis.hset(tenantKeys(tenantId).deviceState(deviceId), 'online', '0');
   }

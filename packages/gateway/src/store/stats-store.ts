@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { tenantKeys } from '../redis/keys.js';
+import { readPipeline } from '../redis/read-pipeline.js';
 import { registerScripts } from '../redis/scripts/index.js';
 
 /** A counted batch, as the statistics projector (stats/stats-projector.ts) hands it over. */
@@ -24,6 +25,20 @@ export interface CountedBatch<A> {
 export class StatsStore {
   constructor(private readonly redis: Redis | Cluster) {
     registerScripts(redis);
+  }
+
+  /** Each day's hashes (YYYYMMDD, in order): the KPI counters and the workforce figures. */
+  async days(tenantId: string, days: string[]): Promise<{ counters: Record<string, string>[]; workforce: Record<string, string>[] }> {
+    const keys = tenantKeys(tenantId);
+    const pipeline = readPipeline(this.redis);
+    for (const day of days) pipeline.hgetall(keys.stats.day(day));
+    for (const day of days) pipeline.hgetall(keys.stats.workforce(day));
+    const replies = (await pipeline.exec()) ?? [];
+    const hashes = replies.map(([error, hash]) => {
+      if (error) throw error;
+      return hash as Record<string, string>;
+    });
+    return { counters: hashes.slice(0, days.length), workforce: hashes.slice(days.length) };
   }
 
   /** Takes the tenant's counting lock for `holder`, or finds it already theirs. */

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { CivicLoopError, type DecodedTelemetry, type Device, type PositionRecord, type TelemetryIgnored } from '@civicloop/model';
-import { tenantKeys } from '../redis/keys.js';
+import { DeviceStateStore } from '../store/device-state-store.js';
 import type { Services } from '../core/services.js';
 import type { BadgeEventHandler } from './badge-events.js';
 import type { RefusalReason, TelemetryCounters } from './counters.js';
@@ -51,7 +51,11 @@ const ACCEPTED_NOTHING: IngestOutcome = { type: 'accepted', stored: 0, duplicate
 export class TelemetryPipeline {
   private readonly deviceQueues = new Map<string, Promise<void>>();
 
-  constructor(private readonly options: PipelineOptions) {}
+  private readonly deviceState: DeviceStateStore;
+
+  constructor(private readonly options: PipelineOptions) {
+    this.deviceState = new DeviceStateStore(options.services.redis);
+  }
 
   async ingest(source: TelemetrySource, decoded: PipelineInput): Promise<IngestOutcome> {
     source.counters.messages++;
@@ -65,14 +69,7 @@ export class TelemetryPipeline {
       case 'event':
         return this.storeEvent(source, decoded);
       case 'status': {
-        const keys = tenantKeys(source.tenantId);
-        const now = Date.now();
-        const write = this.options.services.redis
-          .multi()
-          .hset(keys.deviceState(source.device.id), 'online', decoded.state === 'online' ? '1' : '0', 'lastSeen', String(now));
-        // A device that says it is there (a heartbeat) is not swept offline while it keeps saying so.
-        if (decoded.state === 'online') write.zadd(keys.lastSeen, now, source.device.id);
-        await write.exec();
+        await this.deviceState.noteStatus(source.tenantId, source.device.id, decoded.state === 'online', Date.now());
         return ACCEPTED_NOTHING;
       }
     }
@@ -133,13 +130,8 @@ export class TelemetryPipeline {
    * so what a device was told is counted; a failed write loses only the count.
    */
   private async note(source: TelemetrySource, kind: 'refused' | 'ignored', reason: string): Promise<void> {
-    const key = tenantKeys(source.tenantId).deviceState(source.device.id);
-    const [count, last, at] = kind === 'refused' ? ['refused', 'lastRefusedReason', 'lastRefusedAt'] : ['ignored', 'lastIgnoredReason', 'lastIgnoredAt'];
-    await this.options.services.redis
-      .multi()
-      .hincrby(key, count, 1)
-      .hset(key, last, reason, at, String(Date.now()))
-      .exec()
+    await this.deviceState
+      .noteUnused(source.tenantId, source.device.id, kind, reason, Date.now())
       .catch((error: unknown) => this.options.log.debug({ err: error }, 'could not count a refused message'));
   }
 
