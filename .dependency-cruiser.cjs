@@ -63,6 +63,24 @@ module.exports = {
       to: { path: '^(examples|test-support)/' },
     },
     {
+      name: 'redis-through-stores',
+      severity: 'error',
+      comment:
+        'Key names, scripts, leases and pipelined reads belong to store/ (and redis/ itself): everything else reads and writes Redis through a store. ' +
+        'Exceptions: the composition files (app.ts registers the scripts; index.ts exports the key table for tests and tools) and the command bus, ' +
+        'a publish/subscribe channel between gateways rather than stored data.',
+      from: {
+        path: '^packages/gateway/src/',
+        pathNot: [
+          '\\.test\\.ts$',
+          '^packages/gateway/src/(store|redis)/',
+          '^packages/gateway/src/[^/]+\\.ts$',
+          '^packages/gateway/src/telemetry/commands/bus\\.ts$',
+        ],
+      },
+      to: { path: '^packages/gateway/src/redis/(keys|read-pipeline|lease-claim|create-script|commit-script)\\.ts$|^packages/gateway/src/redis/scripts/' },
+    },
+    {
       name: 'composition-root-on-top',
       severity: 'error',
       comment: 'app.ts, server.ts and cli.ts put the gateway together; nothing below them imports them.',

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
  * Which way the code may depend, checked on every run (.dependency-cruiser.cjs): no module cycle,
  * the gateway's folders in their layers (each imports only those below it), model without I/O,
  * sdk and widget never importing the gateway, published code never importing an example or a
- * test helper, the composition files (app, server, cli...) on top. And, computed here, no cycle
+ * test helper, the composition files (app, server, cli...) on top, Redis' key names, scripts and
+ * pipelined reads used only by stores. And, computed here, no cycle
  * between the gateway's folders.
  */
 const run = promisify(execFile);

@@ -58,6 +58,11 @@ export class FleetReads {
   constructor(private readonly redis: Redis | Cluster) {}
 
   /** The newest fix of every device of these kinds that has one. */
+  /** The tenant's stream of stored positions, newest last: what the live map's event stream tails. */
+  positionStream(tenantId: string): string {
+    return tenantKeys(tenantId).positions;
+  }
+
   async live(tenantId: string, kinds: readonly ('vehicle' | 'badge')[]): Promise<LivePosition[]> {
     const keys = tenantKeys(tenantId);
     const out: LivePosition[] = [];

@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { DeviceKind, type PositionRecord } from '@civicloop/model';
 import { STAFF, type Services } from '../../core/services.js';
-import { tenantKeys } from '../../redis/keys.js';
 import type { FleetReads } from '../../store/fleet-reads.js';
 import { CrsQuery } from '../crs-output.js';
 import { errorResponses, security } from '../shared-schemas.js';
@@ -54,7 +53,7 @@ export const liveMapRoutes: FastifyPluginAsyncTypebox<{ services: Services; flee
       },
     },
     async (request, reply) => {
-      const key = tenantKeys(request.principal.tenantId).positions;
+      const key = fleet.positionStream(request.principal.tenantId);
       const cursor = await latestStreamId(services.redis, key);
       const throttleMs = request.query.throttleMs ?? 1000;
       const lastSent = new Map<string, number>();
