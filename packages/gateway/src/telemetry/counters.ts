@@ -26,6 +26,8 @@ export class TelemetryCounters {
   deniedSubscriptions = 0;
   /** Commands an external broker had no subscriber for (PUBACK 16): kept in the outbox until the device is back. */
   commandsKept = 0;
+  /** Commands an external broker took for their device (PUBACK 0), each then taken out of the outbox. */
+  commandsSent = 0;
   rejected: Partial<Record<RefusalReason, number>> = {};
   ignored: Partial<Record<TelemetryIgnored, number>> = {};
 
@@ -48,6 +50,7 @@ export class TelemetryCounters {
       deniedPublishes: this.deniedPublishes,
       deniedSubscriptions: this.deniedSubscriptions,
       commandsKept: this.commandsKept,
+      commandsSent: this.commandsSent,
       rejected: { ...this.rejected },
       ignored: { ...this.ignored },
     };

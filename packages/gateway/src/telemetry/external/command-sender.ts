@@ -62,6 +62,8 @@ export class ExternalCommandSender {
         await this.outbox.release(tenantId, entry.id);
         return;
       }
+      // Counted before the entry leaves the outbox: whoever sees the outbox empty sees the count.
+      this.counters.of(tenantId).commandsSent++;
       await this.outbox.confirm(tenantId, device, entry.id);
     }
   }

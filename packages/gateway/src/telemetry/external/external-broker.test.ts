@@ -42,6 +42,9 @@ interface Registered {
   credential: { username: string; password: string };
 }
 
+/** Commands the broker took from either gateway for the first tenant's devices. */
+const commandsSent = () => [first, second].reduce((sum, gateway) => sum + gateway.telemetry!.counters.of(first.tenant.id).commandsSent, 0);
+
 async function register(body: Record<string, unknown>): Promise<Registered> {
   const response = await api(first.url, 'POST', '/v1/devices', { auth: first.tenant.secretKey, body });
   expect(response.status, JSON.stringify(response.body)).toBe(201);
@@ -159,6 +162,7 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
         return ticket.body.number as string;
       };
 
+      const sentBefore = commandsSent();
       let badge = await connectDevice(credential, persistent, onMessage);
       await badge.subscribeAsync(cmd, { qos: 1 });
       const one = await dispatch(second);
@@ -189,7 +193,9 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
       await badge.publishAsync(nativeTopic(first.tenant.id, 'badge', device.id, 'status'), JSON.stringify({ state: 'online' }), { qos: 1 });
       await expect.poll(() => received.map((r) => r.number)).toEqual([one, two, three]);
       await expect.poll(() => first.redis.client.llen(outbox)).toBe(0);
-      await new Promise((r) => setTimeout(r, 300));
+      // Once each: a command is counted before it leaves the outbox, and with the outbox empty no
+      // gateway has one in flight, so no second copy can still be on its way.
+      expect(commandsSent() - sentBefore).toBe(3);
       expect(received).toHaveLength(3);
     },
   );
@@ -204,13 +210,15 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
     );
     await badge.subscribeAsync(nativeTopic(first.tenant.id, 'badge', device.id, 'cmd'), { qos: 1 });
     const record = (await first.services.devices.get(first.tenant.id, device.id))!;
+    const sentBefore = commandsSent();
     // Each gateway pushes one command and at once publishes what waits: both see both entries.
     await Promise.all([
       first.telemetry!.sendCommand(first.tenant.id, record, { type: 'report_location' }),
       second.telemetry!.sendCommand(first.tenant.id, record, { type: 'report_location' }),
     ]);
     await expect.poll(() => first.redis.client.llen(tenantKeys(first.tenant.id).mqttOutbox(device.id))).toBe(0);
-    await new Promise((r) => setTimeout(r, 300));
+    expect(commandsSent() - sentBefore).toBe(2);
+    await expect.poll(() => received.length).toBe(2);
     expect(received).toHaveLength(2);
     expect(new Set(received).size).toBe(2);
   });
