@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
-import type { WebhookPayload } from '@civicloop/model';
+import type { Static } from '@sinclair/typebox';
+import type { WebhookAttempt, WebhookPayload } from '@civicloop/model';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
 import { claimDue } from '../redis/lease-claim.js';
 import { registerScripts } from '../redis/scripts/index.js';
@@ -8,12 +9,7 @@ import { WEBHOOK_GROUP, WebhookStore } from './webhook-store.js';
 type Entry = [id: string, fields: string[]];
 
 /** One try of a delivery, as kept on it and shown by GET /v1/webhooks/{id}/deliveries. */
-export interface DeliveryAttempt {
-  at: string;
-  status: number | null;
-  error?: string;
-  durationMs: number;
-}
+export type DeliveryAttempt = Static<typeof WebhookAttempt>;
 
 /** A delivery waiting for its next attempt. */
 export interface PendingDelivery {

@@ -9,6 +9,7 @@ import { redactEvent } from '../tickets/visibility.js';
 import { postWebhook } from './post-webhook.js';
 import type { WebhookStore } from '../store/webhook-store.js';
 import type { WebhookDeliveries } from '../store/webhook-deliveries.js';
+
 type Log = { warn(obj: object, msg: string): void };
 
 const BATCH = 100;
