@@ -8,9 +8,12 @@ import {
   buildApp,
   connectRedis,
   loadConfig,
+  startRedisCluster,
   startRedisServer,
   type GatewayApp,
   type GatewayConfig,
+  type LocalClusterNode,
+  type LocalRedisCluster,
   type RunningRedis,
   type RunningTelemetry,
 } from '@civicloop/gateway';
@@ -246,78 +249,16 @@ export function squareZone(west: number, south: number): ZoneGeometry {
   };
 }
 
-export interface TestClusterNode {
-  port: number;
-  url: string;
-  /** The running server; replaced when the node is restarted. */
-  server: RunningRedis;
-}
-
-export interface TestCluster {
-  urls: string[];
-  nodes: TestClusterNode[];
-  /** Kills a node at once (SIGKILL), as a crashed machine would go. */
-  kill(node: TestClusterNode): void;
-  /** Starts a killed node again on its port and data: it rejoins the cluster (a former master as a replica). */
-  restart(node: TestClusterNode): Promise<void>;
-  stop(): Promise<void>;
-}
+export type TestClusterNode = LocalClusterNode;
+export type TestCluster = LocalRedisCluster;
 
 /**
- * Three masters in cluster mode on free ports, slots assigned by `redis-cli --cluster create`;
- * with `replicas`, that many replicas per master. `nodeTimeoutMs` is how long a node may be
- * silent before the others fail it over.
+ * Three masters in cluster mode on free ports, in temporary directories; with `replicas`, that
+ * many replicas per master. `nodeTimeoutMs` is how long a node may be silent before the others
+ * fail it over. The same starter as `npm run cluster` (the gateway's startRedisCluster).
  */
-export async function startTestCluster(options: { replicas?: number; nodeTimeoutMs?: number } = {}): Promise<TestCluster> {
-  const { spawnSync } = await import('node:child_process');
-  const replicas = options.replicas ?? 0;
-  const nodes: TestClusterNode[] = [];
-  const dirs: string[] = [];
-  const argsFor = (dir: string) => [
-    '--cluster-enabled',
-    'yes',
-    '--cluster-config-file',
-    path.join(dir, 'nodes.conf'),
-    '--cluster-node-timeout',
-    String(options.nodeTimeoutMs ?? 5000),
-  ];
-  for (let i = 0; i < 3 * (1 + replicas); i++) {
-    const dir = mkdtempSync(path.join(tmpdir(), 'civicloop-cluster-'));
-    dirs.push(dir);
-    const server = await startRedisServer({ dir, extraArgs: argsFor(dir) });
-    nodes.push({ port: server.port, url: server.url, server });
-  }
-  const created = spawnSync(
-    'redis-cli',
-    ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'],
-    { encoding: 'utf8' },
-  );
-  if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
-  // Wait until every node agrees the cluster is up, and every replica has synchronised.
-  for (const node of nodes) {
-    const probe = new Redis(node.url);
-    for (let i = 0; i < 400; i++) {
-      const [info, replication] = await Promise.all([probe.cluster('INFO'), probe.info('replication')]);
-      if (info.includes('cluster_state:ok') && (!replication.includes('role:slave') || replication.includes('master_link_status:up'))) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    probe.disconnect();
-  }
-  return {
-    urls: nodes.map((n) => n.url),
-    nodes,
-    kill(node) {
-      node.server.process.kill('SIGKILL');
-    },
-    async restart(node) {
-      const dir = dirs[nodes.indexOf(node)]!;
-      node.server = await startRedisServer({ dir, port: node.port, extraArgs: argsFor(dir) });
-    },
-    async stop() {
-      await Promise.all(nodes.map((n) => n.server.stop()));
-      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-    },
-  };
+export function startTestCluster(options: { replicas?: number; nodeTimeoutMs?: number } = {}): Promise<TestCluster> {
+  return startRedisCluster(options);
 }
 
 export interface ClusterGateway {

@@ -179,7 +179,7 @@ try {
   const scaledSide = await prepare('scaled', layout.gateways, layout.broker.url, layout.operatorToken, () => ({
     gateways: layout.gateways.map((g) => g.pid()),
     mosquitto: [layout.broker.pid],
-    redis: layout.cluster.nodes.map((n) => n.pid),
+    redis: layout.cluster.nodes.map((n) => n.server.pid),
   }));
 
   // Warm-up of both sides' code paths.

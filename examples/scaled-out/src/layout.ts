@@ -2,14 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startDemoPages, type RunningDemoPages } from '@civicloop/example-demo/pages';
-import { freePort, type DemoTenant } from '@civicloop/gateway';
+import { freePort, startRedisCluster, type DemoTenant, type LocalRedisCluster } from '@civicloop/gateway';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
 import { startMosquitto, type RunningMosquitto } from './mosquitto.js';
-import { startRedisCluster, type RunningRedisCluster } from './redis-cluster.js';
 
 export { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
 export { startMosquitto, type RunningMosquitto } from './mosquitto.js';
-export { startRedisCluster, type RunningRedisCluster } from './redis-cluster.js';
 
 export interface LayoutOptions {
   /** Everything the layout writes (Redis nodes, mosquitto, gateways' data) goes under here. */
@@ -31,7 +29,7 @@ export interface LayoutOptions {
 }
 
 export interface RunningLayout {
-  cluster: RunningRedisCluster;
+  cluster: LocalRedisCluster;
   broker: RunningMosquitto;
   gateways: GatewayProcess[];
   /** The operator token every gateway takes (tenant administration). */
@@ -51,7 +49,7 @@ export async function startLayout(options: LayoutOptions): Promise<RunningLayout
   const count = options.gateways ?? 2;
   const operatorToken = `op-${randomBytes(12).toString('hex')}`;
   const masterKey = randomBytes(32).toString('base64url');
-  let cluster: RunningRedisCluster | undefined;
+  let cluster: LocalRedisCluster | undefined;
   let broker: RunningMosquitto | undefined;
   const gateways: GatewayProcess[] = [];
   let pages: RunningDemoPages | undefined;

@@ -4,6 +4,7 @@ export { startGateway, type RunningGateway, type StartOptions } from './server.j
 export { connectRedis } from './redis/connect.js';
 // The embedded redis-server the CLI runs, for programs that start one the same way (the scaled-out example, the benchmarks).
 export { startRedisServer, ensureRedisServer, findProgram, freePort, type RunningRedis } from './redis/embedded-redis.js';
+export { startRedisCluster, type LocalClusterNode, type LocalClusterOptions, type LocalRedisCluster } from './redis/local-cluster.js';
 export { tenantKeys } from './redis/keys.js';
 export { seedDemo, describeDemo, type DemoTenant } from './demo.js';
 export { describeGateway } from './banner.js';

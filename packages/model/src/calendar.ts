@@ -19,3 +19,40 @@ export function calendarDay(at: Date, timeZone: string): string {
   lastByZone.set(timeZone, { minute, day });
   return day;
 }
+
+const wallFormatters = new Map<string, Intl.DateTimeFormat>();
+
+function wallFormatter(timeZone: string): Intl.DateTimeFormat {
+  let f = wallFormatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    wallFormatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** The wall clock of an instant (ms) in a zone, to the second, as if that wall clock were UTC (ms). */
+export function wallClock(at: number, timeZone: string): number {
+  const parts: Record<string, number> = {};
+  for (const { type, value } of wallFormatter(timeZone).formatToParts(at)) if (type !== 'literal') parts[type] = Number(value);
+  return Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
+}
+
+/** An instant as the zone's wall clock with its offset, to the second: "2026-11-22T09:05:00+08:00". */
+export function zonedIsoTime(at: Date, timeZone: string): string {
+  const second = Math.floor(at.getTime() / 1000) * 1000;
+  const wall = wallClock(second, timeZone);
+  const offsetMinutes = Math.round((wall - second) / 60_000);
+  const abs = Math.abs(offsetMinutes);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${new Date(wall).toISOString().slice(0, 19)}${offsetMinutes < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}

@@ -1,3 +1,4 @@
+import { wallClock } from './calendar.js';
 import type { WorkingHours } from './schemas/admin.js';
 
 /**
@@ -9,33 +10,6 @@ import type { WorkingHours } from './schemas/admin.js';
 const MINUTE = 60_000;
 /** Ten years of days: a calendar with no working day at all must not loop for ever. */
 const MAX_DAYS = 3660;
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
-/** The wall clock of an instant in a zone, as if that wall clock were UTC (ms). */
-function wallClock(at: number, timeZone: string): number {
-  const parts: Record<string, number> = {};
-  for (const { type, value } of formatter(timeZone).formatToParts(at)) if (type !== 'literal') parts[type] = Number(value);
-  return Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
-}
 
 /** The instant a wall-clock time of the zone happens (the later one when a clock change repeats it). */
 function instantOf(wall: number, timeZone: string): number {

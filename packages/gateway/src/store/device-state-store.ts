@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { PositionRecord } from '@civicloop/model';
-import { globalKeys, tenantKeys } from '../redis/keys.js';
+import { tenantKeys } from '../redis/keys.js';
 import { registerScripts } from '../redis/scripts/index.js';
 import type { Shift } from './fleet-reads.js';
 
@@ -73,11 +73,6 @@ export class DeviceStateStore {
 
   async markOffline(tenantId: string, deviceId: string): Promise<void> {
     await this.redis.hset(tenantKeys(tenantId).deviceState(deviceId), 'online', '0');
-  }
-
-  /** Every tenant's id: the offline sweep looks at each one's devices. */
-  async tenantIds(): Promise<string[]> {
-    return this.redis.smembers(globalKeys.tenants);
   }
 
   /** The devices last heard from after `after` and no later than `until` (epoch ms; `after` undefined: any time before). */

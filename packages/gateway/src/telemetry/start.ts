@@ -136,7 +136,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
   }
 
   const sweep = new PollingLoop('offline sweep', () => offline.run(), log);
-  const offline = new OfflineSweep(new DeviceStateStore(services.redis), config.deviceOfflineSeconds);
+  const offline = new OfflineSweep(services.tenants, new DeviceStateStore(services.redis), config.deviceOfflineSeconds);
   sweep.start(Math.min(30_000, config.deviceOfflineSeconds * 500));
 
   return {

@@ -1,30 +1,9 @@
-import { CATEGORY_GROUPS, TERMINAL_STATUSES, categoryOf, type Category, type Tenant, type Ticket } from '@civicloop/model';
+import { CATEGORY_GROUPS, TERMINAL_STATUSES, categoryOf, zonedIsoTime, type Category, type Tenant, type Ticket } from '@civicloop/model';
 import { MediaUrls } from '../../media/media-urls.js';
 
 /** "2026-11-22T09:05:00+08:00": the spec's format, in the tenant's time zone. */
 export function open311Time(iso: string | undefined, timeZone: string): string | null {
-  if (!iso) return null;
-  const date = new Date(iso);
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    })
-      .formatToParts(date)
-      .map((p) => [p.type, p.value]),
-  );
-  const local = Date.UTC(+parts.year!, +parts.month! - 1, +parts.day!, +parts.hour!, +parts.minute!, +parts.second!);
-  const offsetMinutes = Math.round((local - Math.floor(date.getTime() / 1000) * 1000) / 60_000);
-  const sign = offsetMinutes < 0 ? '-' : '+';
-  const abs = Math.abs(offsetMinutes);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+  return iso ? zonedIsoTime(new Date(iso), timeZone) : null;
 }
 
 const STATUS_NOTES: Record<Ticket['status'], string> = {
