@@ -9,11 +9,9 @@
  * - idle CPU: main-thread task time over BENCH_IDLE_SECONDS (10) of a page left alone once
  *   ready (the clock and countdowns tick each second), as a share of wall time; target under 5 %.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { CHROMIUM } from '@civicloop/test-support/browser.js';
+import { startPageGateway } from './page-gateway.js';
 import { chromium, type Browser } from 'playwright-core';
-import { loadConfig, startGateway } from '@civicloop/gateway';
 import { startConsole } from '@civicloop/example-dispatcher-console/server';
 
 const manyTickets = Number(process.env.BENCH_TICKETS ?? 2000);
@@ -22,20 +20,7 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const idleSeconds = Number(process.env.BENCH_IDLE_SECONDS ?? 10);
 const THROTTLE = 4;
 
-const dataDir = mkdtempSync(path.join(tmpdir(), 'civicloop-bench-console-'));
-const gateway = await startGateway({
-  config: loadConfig({
-    DATA_DIR: dataDir,
-    PORT: '0',
-    MQTT_ENABLED: 'false',
-    JT808_PORT: 'false',
-    LOG_LEVEL: 'silent',
-    RATE_LIMIT_PER_KEY: '0',
-    RATE_LIMIT_PER_ADDRESS: '0',
-  }),
-  log: () => undefined,
-  logger: false,
-});
+const { gateway, stop: stopGateway } = await startPageGateway('console');
 const consoles: { close(): Promise<void> }[] = [];
 
 /** A tenant with `count` open tickets spread over Tianhe, half of them dispatched, and its console. */
@@ -125,10 +110,7 @@ try {
   const seedStarted = Date.now();
   const [few, many] = [await tenantWith('FEW', fewTickets), await tenantWith('MANY', manyTickets)];
   console.log(`seeded ${fewTickets} and ${manyTickets} open tickets in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s`);
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  const browser = await chromium.launch(CHROMIUM);
   const samples = { few: [] as Sample[], many: [] as Sample[] };
   for (let round = 1; round <= rounds; round++) {
     // Alternating, so a busy moment on this machine falls on both sides alike.
@@ -154,6 +136,5 @@ try {
   );
 } finally {
   for (const server of consoles) await server.close();
-  await gateway.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await stopGateway();
 }

@@ -14,8 +14,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { CHROMIUM } from '@civicloop/test-support/browser.js';
+import { startPageGateway } from './page-gateway.js';
 import { chromium } from 'playwright-core';
-import { loadConfig, startGateway } from '@civicloop/gateway';
 import { startWorkerApp } from '@civicloop/example-worker-app/server';
 
 const jobs = Number(process.env.BENCH_JOBS ?? 20);
@@ -24,20 +25,7 @@ const THROTTLE = 4;
 // Chrome DevTools' "Slow 4G" preset (the one Lighthouse's mobile runs use, adjusted as DevTools does).
 const SLOW_4G = { offline: false, latency: 562.5, downloadThroughput: (1.6 * 1024 * 1024 * 0.9) / 8, uploadThroughput: (750 * 1024 * 0.9) / 8 };
 
-const dataDir = mkdtempSync(path.join(tmpdir(), 'civicloop-bench-worker-app-'));
-const gateway = await startGateway({
-  config: loadConfig({
-    DATA_DIR: dataDir,
-    PORT: '0',
-    MQTT_ENABLED: 'false',
-    JT808_PORT: 'false',
-    LOG_LEVEL: 'silent',
-    RATE_LIMIT_PER_KEY: '0',
-    RATE_LIMIT_PER_ADDRESS: '0',
-  }),
-  log: () => undefined,
-  logger: false,
-});
+const { gateway, stop: stopGateway } = await startPageGateway('worker-app');
 
 const { tenant, secretKey, publishableKey } = await gateway.services.tenants.create({ code: 'WAPP', name: 'Bench worker app' });
 await gateway.services.directory.createUnit(tenant.id, { id: 'sanitation', name: 'Sanitation', categories: ['sanitation.bin_overflow'] });
@@ -79,8 +67,7 @@ async function measure(throttled: boolean): Promise<Sample> {
   const profile = mkdtempSync(path.join(tmpdir(), 'civicloop-bench-phone-'));
   // A profile on disk, as a phone's browser has (IndexedDB is opened fresh there on a first visit).
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ARGS,
+    ...CHROMIUM,
     viewport: { width: 412, height: 860 },
     deviceScaleFactor: 2,
     isMobile: true,
@@ -106,15 +93,6 @@ async function measure(throttled: boolean): Promise<Sample> {
   }
 }
 
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 try {
@@ -137,6 +115,5 @@ try {
   );
 } finally {
   await app.close();
-  await gateway.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await stopGateway();
 }
