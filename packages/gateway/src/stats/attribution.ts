@@ -152,16 +152,17 @@ export function contributions(a: Attribution): string[] {
  * result is what subtracting every field of `before` and adding every field of `after` gives.
  */
 export function difference(before: Attribution | undefined, after: Attribution): Map<string, number> {
+  // A ticket counted for the first time: one in each of its fields (no field repeats).
+  if (!before) return new Map(contributions(after).map((field) => [field, 1]));
   const delta = new Map<string, number>();
-  const afterMeasures = measuresOf(after);
-  const afterDimensions = dimensionsOf(after);
-  const beforeMeasures = before ? measuresOf(before) : [];
-  const beforeDimensions = before ? dimensionsOf(before) : [];
-  const sameMeasures = before !== undefined && beforeMeasures.length === afterMeasures.length && beforeMeasures.every((m, i) => m === afterMeasures[i]);
+  const change = (field: string, by: number) => delta.set(field, (delta.get(field) ?? 0) + by);
+  const [beforeMeasures, afterMeasures] = [measuresOf(before), measuresOf(after)];
+  const [beforeDimensions, afterDimensions] = [dimensionsOf(before), dimensionsOf(after)];
+  const sameMeasures = beforeMeasures.length === afterMeasures.length && beforeMeasures.every((m, i) => m === afterMeasures[i]);
   for (const [i, dimension] of afterDimensions.entries()) {
     if (sameMeasures && beforeDimensions[i] === dimension) continue;
-    if (before) for (const m of beforeMeasures) delta.set(`${beforeDimensions[i]}|${m}`, (delta.get(`${beforeDimensions[i]}|${m}`) ?? 0) - 1);
-    for (const m of afterMeasures) delta.set(`${dimension}|${m}`, (delta.get(`${dimension}|${m}`) ?? 0) + 1);
+    for (const m of beforeMeasures) change(`${beforeDimensions[i]}|${m}`, -1);
+    for (const m of afterMeasures) change(`${dimension}|${m}`, 1);
   }
   for (const [field, change] of delta) if (change === 0) delta.delete(field);
   return delta;
