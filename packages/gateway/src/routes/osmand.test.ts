@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { tenantKeys } from '../redis/keys.js';
+import { decodeStoredPosition } from '../store/stored-position.js';
 
 let gw: TestGateway;
 
@@ -72,7 +73,7 @@ describe('OsmAnd / Traccar Client over HTTP', () => {
     expect(res.status, await res.clone().text()).toBe(200);
     const stored = await state(device.id);
     expect(Number(stored.fixTime)).toBe(Math.floor(time / 1000) * 1000);
-    expect(JSON.parse(stored.position!)).toMatchObject({
+    expect(decodeStoredPosition(stored.position!)).toMatchObject({
       lat: 23.1291,
       lon: 113.2644,
       speedKmh: 18.52,
@@ -115,7 +116,7 @@ describe('OsmAnd / Traccar Client over HTTP', () => {
     });
     expect(json.status, await json.clone().text()).toBe(200);
     const track = await gw.redis.client.xrange(tenantKeys(gw.tenant.id).track(device.id), '-', '+');
-    const records = track.map(([, f]) => JSON.parse(f[1]!));
+    const records = track.map(([, f]) => decodeStoredPosition(f[1]!));
     expect(records.map((r) => r.lat)).toEqual([23.1, 23.2, 23.3]);
     // JSON speed is m/s: 5 m/s = 18 km/h; battery level 0..1.
     expect(records[2]).toMatchObject({ speedKmh: 18, course: 90, battery: 50 });
@@ -175,7 +176,7 @@ describe('OsmAnd / Traccar Client over HTTP', () => {
       method: 'POST',
     });
     expect(res.status).toBe(200);
-    const stored = JSON.parse((await state(device.id)).position!);
+    const stored = decodeStoredPosition((await state(device.id)).position!);
     expect(stored.received).toEqual({ lat: 23.126423, lon: 113.26973, crs: 'gcj02' });
     expect(stored.lat).toBeCloseTo(23.1291, 3);
     expect(stored.lon).toBeCloseTo(113.2644, 3);

@@ -3,6 +3,7 @@ import type { PositionRecord } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
 import { registerScripts } from '../redis/scripts/index.js';
 import type { Shift } from './fleet-reads.js';
+import { decodeStoredPosition } from './stored-position.js';
 
 /** A device's alarms in its newest report (device-alerts.ts compares the next report with them). */
 export interface ActiveAlarms {
@@ -50,7 +51,7 @@ export class DeviceStateStore {
   /** The device's newest stored position, if it ever reported one. */
   async lastPosition(tenantId: string, deviceId: string): Promise<PositionRecord | undefined> {
     const raw = await this.redis.hget(tenantKeys(tenantId).deviceState(deviceId), 'position');
-    return raw ? (JSON.parse(raw) as PositionRecord) : undefined;
+    return raw ? decodeStoredPosition(raw) : undefined;
   }
 
   /**

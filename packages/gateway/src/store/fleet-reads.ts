@@ -2,6 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { Device, PositionRecord } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
 import { readPipeline } from '../redis/read-pipeline.js';
+import { decodeStoredPosition } from './stored-position.js';
 
 /** A finished shift: a badge's check-in to its check-out, as the badge events write it. */
 export interface Shift {
@@ -76,7 +77,7 @@ export class FleetReads {
         const [position, online] = (states?.[i]?.[1] ?? []) as [string | null, string | null];
         if (!position) continue;
         const record = records[i];
-        out.push({ record: JSON.parse(position) as PositionRecord, device: record ? (JSON.parse(record) as Device) : undefined, online: online === '1' });
+        out.push({ record: decodeStoredPosition(position), device: record ? (JSON.parse(record) as Device) : undefined, online: online === '1' });
       }
     }
     return out;
@@ -90,7 +91,7 @@ export class FleetReads {
       online: state.online === '1',
       lastSeen: state.lastSeen ? Number(state.lastSeen) : null,
       onDutySince: onDuty ? Number(onDuty) : null,
-      position: state.position ? (JSON.parse(state.position) as PositionRecord) : null,
+      position: state.position ? decodeStoredPosition(state.position) : null,
       refused: tally(state.refused, state.lastRefusedReason, state.lastRefusedAt),
       ignored: tally(state.ignored, state.lastIgnoredReason, state.lastIgnoredAt),
     };
@@ -101,7 +102,7 @@ export class FleetReads {
     // Stream ids are arrival times; fixes arrive after they are taken, so read a little past `to`.
     const entries = await this.redis.xrange(tenantKeys(tenantId).track(deviceId), String(from), String(to + 10 * 60_000));
     return entries
-      .map(([, fields]) => JSON.parse(fields[1]!) as PositionRecord)
+      .map(([, fields]) => decodeStoredPosition(fields[1]!))
       .filter((r) => r.valid && r.fixTime >= from && r.fixTime <= to)
       .sort((a, b) => a.fixTime - b.fixTime);
   }

@@ -3,6 +3,7 @@ import type { PositionRecord } from '@civicloop/model';
 import { startTestRedis, type TestRedis } from '@civicloop/test-support/gateway-harness.js';
 import { tenantKeys } from '../redis/keys.js';
 import { PositionWriter } from './position-writer.js';
+import { decodeStoredPosition } from './stored-position.js';
 
 let redis: TestRedis;
 let writer: PositionWriter;
@@ -49,7 +50,7 @@ describe('PositionWriter', () => {
     // The live position is the newest valid fix, not the newer invalid one nor the last to arrive.
     const state = await redis.client.hgetall(keys.deviceState('a'));
     expect(Number(state.fixTime)).toBe(base + 3 * 60_000);
-    expect(JSON.parse(state.position!).lat).toBeCloseTo(23.103, 6);
+    expect(decodeStoredPosition(state.position!).lat).toBeCloseTo(23.103, 6);
     const [[lon, lat]] = (await redis.client.geopos(keys.live('vehicle'), 'a')) as [[string, string]];
     expect(Number(lat)).toBeCloseTo(23.103, 4);
     expect(Number(lon)).toBeCloseTo(113.3, 4);

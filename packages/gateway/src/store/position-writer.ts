@@ -4,6 +4,7 @@ import { isScriptFault } from '../redis/errors.js';
 import { tenantKeys } from '../redis/keys.js';
 import { registerScripts } from '../redis/scripts/index.js';
 import { waitForReplicas, type ReplicaWait } from '../redis/wait-replicas.js';
+import { encodeStoredPosition } from './stored-position.js';
 
 type Client = Redis | Cluster;
 
@@ -105,7 +106,7 @@ export class PositionWriter {
       const latest = newest >= 0 ? records[newest] : undefined;
       scriptKeys.push(keys.seenFixes(deviceId), keys.track(deviceId), keys.deviceState(deviceId), keys.live(records[0]!.kind));
       args.push(deviceId, String(records.length), String(newest + 1), latest ? String(latest.lon) : '', latest ? String(latest.lat) : '');
-      for (const r of records) args.push(String(r.fixTime), JSON.stringify(r));
+      for (const r of records) args.push(`${r.fixTime}`, encodeStoredPosition(r));
     }
     try {
       const reply = await this.redis.civicloopPositions(scriptKeys.length, ...scriptKeys, ...args);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
 import { api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { decodeStoredPosition } from '../store/stored-position.js';
 
 let gw: TestGateway;
 let tcpUrl: string;
@@ -90,7 +91,7 @@ describe('device registry and CONNECT', () => {
     const { device, credential } = await register({ kind: 'vehicle', name: 'Compactor' });
     const client = await connect(tcpUrl, credential.password);
     await publish(client, 'v1/devices/me/telemetry', { ts: Date.now() - 500, values: { latitude: 23.2, longitude: 113.3, speed: 10, batteryLevel: 66 } });
-    expect(JSON.parse((await state(device.id)).position!)).toMatchObject({ source: 'thingsboard', battery: 66 });
+    expect(decodeStoredPosition((await state(device.id)).position!)).toMatchObject({ source: 'thingsboard', battery: 66 });
   });
 });
 
@@ -238,7 +239,7 @@ describe('off-the-shelf clients', () => {
       { encoding: 'utf8', timeout: 10_000 },
     );
     expect(result.stderr).toBe('');
-    expect(JSON.parse((await state(device.id)).position!)).toMatchObject({ source: 'owntracks', fixTime: tst * 1000, battery: 77, speedKmh: 5 });
+    expect(decodeStoredPosition((await state(device.id)).position!)).toMatchObject({ source: 'owntracks', fixTime: tst * 1000, battery: 77, speedKmh: 5 });
   });
 });
 

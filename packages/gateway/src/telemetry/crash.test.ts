@@ -4,6 +4,7 @@ import { nativeTopic } from '@civicloop/model';
 import { api } from '@civicloop/test-support/gateway-harness.js';
 import { CrashableGateway } from '@civicloop/test-support/gateway-process.js';
 import { tenantKeys } from '../redis/keys.js';
+import { decodeStoredPosition } from '../store/stored-position.js';
 
 let gateway: CrashableGateway;
 
@@ -56,7 +57,7 @@ describe('a gateway killed with QoS 1 publishes in flight', () => {
 
     const keys = tenantKeys(tenant.body.tenant.id);
     const entries = await gateway.redis.client.xrange(keys.track(device.body.device.id), '-', '+');
-    const stored = entries.map(([, fields]) => JSON.parse(fields[1]!).fixTime as number);
+    const stored = entries.map(([, fields]) => decodeStoredPosition(fields[1]!).fixTime);
     expect(new Set(stored).size).toBe(stored.length);
     for (const ts of ackedBeforeKill) expect(stored).toContain(ts);
     expect(stored.length).toBe(total);

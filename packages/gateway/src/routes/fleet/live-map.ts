@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { DeviceKind, type PositionRecord } from '@civicloop/model';
+import { DeviceKind } from '@civicloop/model';
 import { STAFF, type Services } from '../../core/services.js';
 import type { FleetReads } from '../../store/fleet-reads.js';
+import { decodeStoredPosition } from '../../store/stored-position.js';
 import { CrsQuery } from '../crs-output.js';
 import { errorResponses, security } from '../shared-schemas.js';
 import { serveRedisStream, type EventStreams } from '../sse.js';
@@ -61,7 +62,7 @@ export const liveMapRoutes: FastifyPluginAsyncTypebox<{ services: Services; flee
         key,
         cursor,
         frame: (id, fields) => {
-          const record = JSON.parse(fields[1]!) as PositionRecord;
+          const record = decodeStoredPosition(fields[1]!);
           if (request.query.kind && record.kind !== request.query.kind) return undefined;
           const now = Date.now();
           if (now - (lastSent.get(record.deviceId) ?? 0) < throttleMs) return undefined;

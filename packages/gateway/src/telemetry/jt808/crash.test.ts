@@ -3,6 +3,7 @@ import { api } from '@civicloop/test-support/gateway-harness.js';
 import { CrashableGateway } from '@civicloop/test-support/gateway-process.js';
 import { Jt808Terminal, locationBody, type Fix } from '@civicloop/test-support/jt808-terminal.js';
 import { tenantKeys } from '../../redis/keys.js';
+import { decodeStoredPosition } from '../../store/stored-position.js';
 
 let gateway: CrashableGateway;
 
@@ -84,7 +85,7 @@ describe('a gateway killed while a JT/T 808 terminal uploads its blind-area data
     terminal.close();
 
     const entries = await gateway.redis.client.xrange(tenantKeys(tenant.body.tenant.id).track(device.body.device.id), '-', '+');
-    const stored = entries.map(([, fields]) => JSON.parse(fields[1]!).fixTime as number);
+    const stored = entries.map(([, fields]) => decodeStoredPosition(fields[1]!).fixTime);
     expect(new Set(stored).size).toBe(stored.length);
     for (const b of answeredBeforeKill) for (const t of fixTimesOf(b)) expect(stored).toContain(t);
     expect(stored.length).toBe(batches * perBatch);

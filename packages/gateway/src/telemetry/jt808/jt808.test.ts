@@ -3,6 +3,7 @@ import iconv from 'iconv-lite';
 import { api, BIN_REPORT, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { Jt808Terminal } from '@civicloop/test-support/jt808-terminal.js';
 import { tenantKeys } from '../../redis/keys.js';
+import { decodeStoredPosition } from '../../store/stored-position.js';
 
 let gw: TestGateway;
 let port: number;
@@ -54,7 +55,7 @@ describe('JT/T 808 terminals', () => {
       const stored = await state(device.id);
       expect(Number(stored.fixTime)).toBe(Math.floor(time / 1000) * 1000);
       expect(stored.online).toBe('1');
-      expect(JSON.parse(stored.position!)).toMatchObject({
+      expect(decodeStoredPosition(stored.position!)).toMatchObject({
         lat: 23.1291,
         lon: 113.2644,
         speedKmh: 36.5,
@@ -70,7 +71,7 @@ describe('JT/T 808 terminals', () => {
       const batch = terminal.batch([1, 2, 3].map((i) => ({ lat: 23.12 + i / 1000, lon: 113.26, time: time - i * 60_000 })));
       expect(await terminal.answerTo(batch)).toBe(0);
       expect(await trackLength(device.id)).toBe(4);
-      expect(JSON.parse((await state(device.id)).position!).lat).toBe(23.1291);
+      expect(decodeStoredPosition((await state(device.id)).position!).lat).toBe(23.1291);
       // Heartbeat and time query.
       expect(await terminal.answerTo(terminal.send(0x0002))).toBe(0);
       terminal.send(0x0004);
