@@ -36,11 +36,18 @@ export class AuthorizePublish {
     private readonly log: FastifyBaseLogger,
   ) {}
 
-  async handle(session: DeviceSession, packet: PublishPacket): Promise<void> {
+  /** Calls back once the message is stored (or refused and dropped), or with the error that kept it from being stored. */
+  handle(session: DeviceSession, packet: PublishPacket, done: (error: Error | null) => void): void {
     // Devices never leave retained messages behind on the broker.
     packet.retain = false;
-    const outcome = await this.pipeline.ingest(session, this.decode(session, packet));
-    if (outcome.type !== 'accepted') drop(packet);
+    // One promise turn per message, not an async function's own promise and frame besides.
+    this.pipeline.ingest(session, this.decode(session, packet)).then(
+      (outcome) => {
+        if (outcome.type !== 'accepted') drop(packet);
+        done(null);
+      },
+      (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+    );
   }
 
   private decode(session: DeviceSession, packet: PublishPacket): PipelineInput {
@@ -50,7 +57,8 @@ export class AuthorizePublish {
       return { type: 'rejected', reason: 'denied_topic', detail: `may not publish to ${packet.topic.slice(0, 200)}` };
     }
     const payload = packet.payload as Buffer;
-    if (payload.length >= OVERSIZED_MARKER.length && payload.subarray(0, OVERSIZED_MARKER.length).equals(OVERSIZED_MARKER)) {
+    // The first byte first: a payload that is not the marker costs no slice.
+    if (payload[0] === 0 && payload.length >= OVERSIZED_MARKER.length && payload.subarray(0, OVERSIZED_MARKER.length).equals(OVERSIZED_MARKER)) {
       return {
         type: 'rejected',
         reason: 'too_large',

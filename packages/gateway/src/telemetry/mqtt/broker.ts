@@ -63,10 +63,7 @@ export async function startMqttBroker(options: MqttOptions): Promise<RunningMqtt
       // Only last wills arrive here without a session (commands are written to the device's own
       // connection, command-delivery.ts, and do not pass through the broker): they are refused.
       if (!session) return callback(new Error('publish without an authenticated device'));
-      publishes.handle(session, packet).then(
-        () => callback(null),
-        (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
-      );
+      publishes.handle(session, packet, callback);
     },
     authorizeSubscribe: authorizeSubscribe(counters),
   });

@@ -51,7 +51,11 @@ function encodeLength(length: number): Buffer {
  * Everything else passes through unchanged, slice by slice, without copying.
  */
 export class GuardedConnection extends Duplex {
-  private state: State = { at: 'header', bytes: [] };
+  // The two states every packet passes through are kept and reused, not made anew per packet:
+  // a busy device sends thousands of packets a second, and each object would be garbage.
+  private readonly atHeader: Extract<State, { at: 'header' }> = { at: 'header', bytes: [] };
+  private readonly passing: Extract<State, { at: 'pass' }> = { at: 'pass', left: 0 };
+  private state: State = this.atHeader;
   private authenticated = false;
   private sawFirstPacket = false;
   private preAuthBytes = 0;
@@ -179,8 +183,11 @@ export class GuardedConnection extends Duplex {
             this.forward(Buffer.from(state.bytes.slice(0, state.bytes.length - offset)));
             run = 0;
           } else if (run < 0) run = headerAt;
-          const length = verdict.length;
-          this.state = length === 0 ? { at: 'header', bytes: [] } : { at: 'pass', left: length };
+          if (verdict === 0) this.toHeader();
+          else {
+            this.passing.left = verdict;
+            this.state = this.passing;
+          }
           break;
         }
         case 'pass': {
@@ -188,7 +195,7 @@ export class GuardedConnection extends Duplex {
           if (run < 0) run = offset;
           offset += take;
           state.left -= take;
-          if (state.left === 0) this.state = { at: 'header', bytes: [] };
+          if (state.left === 0) this.toHeader();
           break;
         }
         case 'keep': {
@@ -210,7 +217,7 @@ export class GuardedConnection extends Duplex {
           const take = Math.min(state.left, chunk.length - offset);
           offset += take;
           state.left -= take;
-          if (state.left === 0) this.state = { at: 'header', bytes: [] };
+          if (state.left === 0) this.toHeader();
           break;
         }
       }
@@ -220,8 +227,13 @@ export class GuardedConnection extends Duplex {
     flush(this.state.at === 'header' && this.state.bytes.length > 0 ? headerAt : chunk.length);
   }
 
-  /** Judges a packet by its fixed header: refused (the connection is closed), kept (oversized PUBLISH) or passed. */
-  private packetStart(header: number[]): 'refused' | 'keep' | { length: number } {
+  private toHeader(): void {
+    this.atHeader.bytes.length = 0;
+    this.state = this.atHeader;
+  }
+
+  /** Judges a packet by its fixed header: refused (the connection is closed), kept (oversized PUBLISH) or passed (its remaining length). */
+  private packetStart(header: number[]): 'refused' | 'keep' | number {
     const fixed = header[0]!;
     let length = 0;
     for (let i = header.length - 1; i >= 1; i--) length = length * 128 + (header[i]! & 0x7f);
@@ -241,7 +253,7 @@ export class GuardedConnection extends Duplex {
     } else if (type !== PUBLISH && length > this.limits.maxControlBytes) {
       return this.refuse('too_large');
     }
-    return { length };
+    return length;
   }
 
   private refuse(violation: GuardViolation): 'refused' {
@@ -254,7 +266,8 @@ export class GuardedConnection extends Duplex {
     const payloadBytes = state.length - state.need;
     const body = Buffer.concat([Buffer.from(state.kept), OVERSIZED_MARKER, Buffer.from(String(payloadBytes))]);
     this.forward(Buffer.concat([Buffer.from([state.fixed]), encodeLength(body.length), body]));
-    this.state = payloadBytes === 0 ? { at: 'header', bytes: [] } : { at: 'skip', left: payloadBytes };
+    if (payloadBytes === 0) this.toHeader();
+    else this.state = { at: 'skip', left: payloadBytes };
   }
 }
 
