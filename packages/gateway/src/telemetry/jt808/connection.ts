@@ -120,7 +120,9 @@ export class Jt808Connection {
       .then(async () => {
         for (const escaped of frames) {
           if (this.closed) return;
-          await this.onFrame(escaped);
+          // Most frames (reports while few are in flight) need no waiting: no promise turn for those.
+          const waiting = this.onFrame(escaped);
+          if (waiting) await waiting;
         }
       })
       .catch((error: unknown) => this.notStored(error))
@@ -139,13 +141,14 @@ export class Jt808Connection {
     this.close();
   }
 
-  private countBadFrame(count: number, detail: string): void {
+  private countBadFrame(count: number, detail: string): undefined {
     if (this.source) for (let i = 0; i < count; i++) this.source.counters.reject('bad_frame');
     else this.context.counters.jt808Unattributed.badFrames += count;
     this.log.debug({ terminal: this.peer?.terminal, detail }, 'jt808 frame refused');
   }
 
-  private async onFrame(escaped: Buffer): Promise<void> {
+  /** Takes one frame; a promise when what follows it must wait (see dispatch). */
+  private onFrame(escaped: Buffer): Promise<void> | undefined {
     const unframed = unframe(escaped);
     if (!unframed.ok) return this.countBadFrame(1, unframed.fault);
     const parsed = parseMessage(unframed.message);
@@ -161,22 +164,42 @@ export class Jt808Connection {
     if (header.encryption !== 0) return this.answer(header, RESULT.notSupported);
     if (!header.part) return this.dispatch(parsed.message, [header.serial]);
     const whole = this.join(parsed.message);
-    if (whole) await this.dispatch(whole.message, whole.serials);
+    return whole ? this.dispatch(whole.message, whole.serials) : undefined;
   }
 
-  /** A report is stored alongside the others in flight; anything else waits for them first. */
-  private async dispatch(message: Message, serials: number[]): Promise<void> {
+  /**
+   * A report is stored alongside the others in flight (the next frame waits only when
+   * MAX_REPORTS_IN_FLIGHT are); anything else waits for them first. Reports take as few promise
+   * turns as they can: a busy connection sends thousands a second.
+   */
+  private dispatch(message: Message, serials: number[]): Promise<void> | undefined {
     const { id } = message.header;
-    if (this.source && (id === MESSAGE_IDS.location || id === MESSAGE_IDS.batchLocation)) {
-      const storing: Promise<void> = this.onMessage(message, serials)
-        .catch((error: unknown) => this.notStored(error))
-        .finally(() => this.reportsInFlight.delete(storing));
+    const source = this.source;
+    if (source && (id === MESSAGE_IDS.location || id === MESSAGE_IDS.batchLocation)) {
+      const storing: Promise<void> = this.onReport(source, message, serials).then(
+        () => {
+          this.reportsInFlight.delete(storing);
+        },
+        (error: unknown) => {
+          this.reportsInFlight.delete(storing);
+          this.notStored(error);
+        },
+      );
       this.reportsInFlight.add(storing);
-      if (this.reportsInFlight.size >= MAX_REPORTS_IN_FLIGHT) await Promise.race(this.reportsInFlight);
-      return;
+      return this.reportsInFlight.size >= MAX_REPORTS_IN_FLIGHT ? Promise.race(this.reportsInFlight) : undefined;
     }
-    await Promise.all(this.reportsInFlight);
-    await this.onMessage(message, serials);
+    return Promise.all(this.reportsInFlight).then(() => this.onMessage(message, serials));
+  }
+
+  /** A location report (0x0200) or batch (0x0704) from an authenticated terminal: stored, then each part answered. */
+  private onReport(source: TelemetrySource, { header, body }: Message, serials: number[]): Promise<void> {
+    let bodies: Buffer[] = [body];
+    if (header.id === MESSAGE_IDS.batchLocation) {
+      const batch = decodeBatch(body);
+      if (!batch.ok) return this.context.pipeline.refuse(source, 'schema', batch.detail).then(() => this.reply(header, serials, RESULT.messageError));
+      bodies = batch.items;
+    }
+    return this.storeLocations(source, bodies).then((result) => this.reply(header, serials, result));
   }
 
   /** Puts a split message together; the whole of it once its last part is in. */
@@ -244,15 +267,8 @@ export class Jt808Connection {
         await this.send(MESSAGE_IDS.timeAnswer, timeAnswer(new Date()));
         return;
       case MESSAGE_IDS.location:
-        return answerAll(await this.storeLocations(source, [body]));
-      case MESSAGE_IDS.batchLocation: {
-        const batch = decodeBatch(body);
-        if (!batch.ok) {
-          await this.context.pipeline.refuse(source, 'schema', batch.detail);
-          return answerAll(RESULT.messageError);
-        }
-        return answerAll(await this.storeLocations(source, batch.items));
-      }
+      case MESSAGE_IDS.batchLocation:
+        return this.onReport(source, message, serials);
       case MESSAGE_IDS.locationAnswer: {
         const replySerial = body.length >= 2 ? body.readUInt16BE(0) : -1;
         const location = decodeLocation(body.subarray(2), source.device, Date.now(), DEFAULT_DECODE_LIMITS);
@@ -272,20 +288,23 @@ export class Jt808Connection {
     }
   }
 
-  /** Stores location bodies through the pipeline; the result to answer with. */
-  private async storeLocations(source: TelemetrySource, bodies: Buffer[]): Promise<number> {
+  /** Stores location bodies through the pipeline (refusing those that are not positions); the result to answer with. */
+  private storeLocations(source: TelemetrySource, bodies: Buffer[]): Promise<number> {
     const now = Date.now();
     const records: PositionRecord[] = [];
+    const refusals: Promise<IngestOutcome>[] = [];
     for (const body of bodies) {
       const location = decodeLocation(body, source.device, now, DEFAULT_DECODE_LIMITS);
       if (location.ok) records.push(location.record);
-      else {
-        await this.context.pipeline.refuse(source, location.reason, location.detail);
-      }
+      else refusals.push(this.context.pipeline.refuse(source, location.reason, location.detail));
     }
-    if (records.length === 0) return RESULT.messageError;
-    const outcome: IngestOutcome = await this.context.pipeline.ingest(source, { type: 'positions', records });
-    return outcome.type === 'accepted' ? RESULT.ok : RESULT.messageError;
+    const stored =
+      records.length === 0
+        ? Promise.resolve(RESULT.messageError)
+        : this.context.pipeline
+            .ingest(source, { type: 'positions', records })
+            .then((outcome) => (outcome.type === 'accepted' ? RESULT.ok : RESULT.messageError));
+    return refusals.length === 0 ? stored : Promise.all([stored, ...refusals]).then(([result]) => result);
   }
 
   private async onTerminalResponse(body: Buffer): Promise<void> {
@@ -300,8 +319,17 @@ export class Jt808Connection {
 
   /** Sends a platform message; resolves with its serial once written to the socket. */
   send(id: number, body: Uint8Array): Promise<number> {
+    return new Promise((resolve) => {
+      let serial = -1;
+      serial = this.write(id, body, () => resolve(serial));
+      if (serial < 0) resolve(-1);
+    });
+  }
+
+  /** Writes a platform message; its serial, or -1 when there is no one to write to. */
+  private write(id: number, body: Uint8Array, written?: () => void): number {
     const peer = this.peer;
-    if (!peer || this.closed) return Promise.resolve(-1);
+    if (!peer || this.closed) return -1;
     const serial = this.serial;
     this.serial = (this.serial + 1) & 0xffff;
     const bytes = frame(buildMessage(id, peer, serial, body));
@@ -310,11 +338,21 @@ export class Jt808Connection {
       this.socket.cork();
       process.nextTick(() => this.socket.uncork());
     }
-    return new Promise((resolve) => this.socket.write(bytes, () => resolve(serial)));
+    this.socket.write(bytes, written);
+    return serial;
   }
 
+  /** The general response (0x8001) to a message, once written to the socket. */
   answer(header: Header, result: number): Promise<void> {
     return this.send(MESSAGE_IDS.platformResponse, generalResponse(header.serial, header.id, result)).then(() => undefined);
+  }
+
+  /**
+   * Answers each part of a message without waiting for the writes: the answers to stored reports.
+   * The socket keeps them in order, and nothing after them depends on their having left.
+   */
+  private reply(header: Header, serials: number[], result: number): void {
+    for (const serial of serials) this.write(MESSAGE_IDS.platformResponse, generalResponse(serial, header.id, result));
   }
 
   /** Whether this connection has sent the outbox entry and waits for the terminal to confirm it. */

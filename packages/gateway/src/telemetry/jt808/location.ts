@@ -1,5 +1,4 @@
 import { mapCheck, positionRecord, timeCheck, type DecodeLimits, type DeviceRef, type PositionRecord } from '@civicloop/model';
-import { readBcd } from './message.js';
 
 /** Alarm flag bits of the 0x0200 alarm DWORD (JT/T 808-2013 table 24, 2019 table 25). */
 const ALARM_BITS: Record<number, string> = {
@@ -35,6 +34,7 @@ const ALARM_BITS: Record<number, string> = {
 
 export function alarmNames(flags: number): string[] {
   const names: string[] = [];
+  if (flags === 0) return names;
   for (let bit = 0; bit < 32; bit++) {
     const name = ALARM_BITS[bit];
     if ((flags >>> bit) & 1 && name) names.push(name);
@@ -52,14 +52,31 @@ export type LocationResult =
 
 /** YYMMDDhhmmss in GMT+8 (the terminal's clock) as epoch ms, or undefined when it is not a time. */
 export function bcdTime(bytes: Uint8Array): number | undefined {
-  const digits = readBcd(bytes);
-  if (!digits) return undefined;
-  const [yy, mo, dd, hh, mi, ss] = [0, 2, 4, 6, 8, 10].map((i) => Number(digits.slice(i, i + 2))) as [number, number, number, number, number, number];
-  if (mo < 1 || mo > 12 || dd < 1 || dd > 31 || hh > 23 || mi > 59 || ss > 59) return undefined;
-  const ms = Date.UTC(2000 + yy, mo - 1, dd, hh, mi, ss) - GMT8_MS;
-  // Date.UTC rolls 31 February over into March: refuse what does not come back the same.
-  const back = new Date(ms + GMT8_MS);
-  return back.getUTCDate() === dd && back.getUTCMonth() === mo - 1 ? ms : undefined;
+  // Read as numbers, two digits a byte, without a string or a Date: every report carries one.
+  const yy = bcdByte(bytes[0]);
+  const mo = bcdByte(bytes[1]);
+  const dd = bcdByte(bytes[2]);
+  const hh = bcdByte(bytes[3]);
+  const mi = bcdByte(bytes[4]);
+  const ss = bcdByte(bytes[5]);
+  if (yy < 0 || mo < 1 || mo > 12 || dd < 1 || dd > daysIn(2000 + yy, mo) || hh < 0 || hh > 23 || mi < 0 || mi > 59 || ss < 0 || ss > 59) return undefined;
+  return Date.UTC(2000 + yy, mo - 1, dd, hh, mi, ss) - GMT8_MS;
+}
+
+/** A BCD byte's two digits as a number, -1 when a nibble is not a digit (or the byte is missing). */
+function bcdByte(byte: number | undefined): number {
+  if (byte === undefined) return -1;
+  const high = byte >> 4;
+  const low = byte & 0x0f;
+  return high > 9 || low > 9 ? -1 : high * 10 + low;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Days in a month of a year (1-12), leap years as the Gregorian calendar has them. */
+function daysIn(year: number, month: number): number {
+  if (month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) return 29;
+  return DAYS_IN_MONTH[month - 1]!;
 }
 
 /**
