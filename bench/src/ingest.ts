@@ -44,6 +44,8 @@ const INFLIGHT = env('INFLIGHT', 20);
 const WORKERS = env('BENCH_WORKERS', 100_000);
 const CONNECTIONS = env('BENCH_CONNECTIONS', 10_000);
 const ROUNDS = env('BENCH_ROUNDS', 5);
+/** BENCH_NODE_ARGS: node options for the three brokers measured (the gateway, bare aedes, the floor) alike, e.g. a V8 heap setting. */
+const NODE_ARGS = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 
 function start(args: string[], extraEnv: Record<string, string>, ready: string): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
@@ -82,6 +84,7 @@ try {
   ]);
   const gatewayProcess = await start(
     [
+      ...NODE_ARGS,
       ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
       path.join(root, 'packages/gateway/dist/cli.js'),
       'start',
@@ -104,14 +107,14 @@ try {
   );
   children.push(gatewayProcess);
   const bareProcess = await start(
-    ['--import', 'tsx', path.join(here, 'bare-broker.ts')],
+    [...NODE_ARGS, '--import', 'tsx', path.join(here, 'bare-broker.ts')],
     { PORT: String(barePort), STATS_PORT: String(bareStatsPort) },
     'ready',
   );
   children.push(bareProcess);
   const [floorPort, floorStatsPort] = await Promise.all([freePort(), freePort()]);
   const floorProcess = await start(
-    ['--import', 'tsx', path.join(here, 'ingest-floor-broker.ts')],
+    [...NODE_ARGS, '--import', 'tsx', path.join(here, 'ingest-floor-broker.ts')],
     { REDIS_URL: redisServer.url, PORT: String(floorPort), STATS_PORT: String(floorStatsPort) },
     'ready',
   );
@@ -366,7 +369,7 @@ try {
     for (const child of children.splice(0)) child.kill('SIGTERM');
     const [http, mqttPort, ws, barePort, bareStats] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
     const gateway = await start(
-      [path.join(root, 'packages/gateway/dist/cli.js'), 'start'],
+      [...NODE_ARGS, path.join(root, 'packages/gateway/dist/cli.js'), 'start'],
       {
         REDIS_URL: redisServer.url,
         PORT: String(http),
@@ -379,7 +382,11 @@ try {
       },
       'Ctrl-C',
     );
-    const bare = await start(['--import', 'tsx', path.join(here, 'bare-broker.ts')], { PORT: String(barePort), STATS_PORT: String(bareStats) }, 'ready');
+    const bare = await start(
+      [...NODE_ARGS, '--import', 'tsx', path.join(here, 'bare-broker.ts')],
+      { PORT: String(barePort), STATS_PORT: String(bareStats) },
+      'ready',
+    );
     children.push(gateway, bare);
     return { gateway, mqttPort, bare, barePort };
   }

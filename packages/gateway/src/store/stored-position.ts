@@ -28,7 +28,8 @@ import type { DeviceKind, PositionRecord, PositionSource } from '@civicloop/mode
  * back as it would have through JSON.
  */
 export function encodeStoredPosition(r: PositionRecord): string {
-  let out = `{"d":${JSON.stringify(r.deviceId)},"k":${JSON.stringify(r.kind)},"t":${num(r.fixTime)},"s":${num(r.serverTime)},"la":${num(r.lat)},"lo":${num(r.lon)}`;
+  const fix = num(r.fixTime);
+  let out = `{"d":${JSON.stringify(r.deviceId)},"k":${JSON.stringify(r.kind)},"t":${fix},"s":${num(r.serverTime)},"la":${num(r.lat)},"lo":${num(r.lon)}`;
   if (r.deviceTime !== r.fixTime) out += `,"dt":${num(r.deviceTime)}`;
   if (r.valid !== true) out += `,"v":${JSON.stringify(r.valid)}`;
   if (r.altitude !== undefined) out += `,"al":${num(r.altitude)}`;
@@ -38,10 +39,25 @@ export function encodeStoredPosition(r: PositionRecord): string {
   if (r.battery !== undefined) out += `,"b":${num(r.battery)}`;
   if (r.alarms.length > 0) out += `,"a":${JSON.stringify(r.alarms)}`;
   if (r.source !== 'native') out += `,"src":${JSON.stringify(r.source)}`;
-  if (r.key !== `${r.deviceId}:${r.fixTime}` || !Number.isFinite(r.fixTime)) out += `,"key":${JSON.stringify(r.key)}`;
+  if (!isDerivedKey(r.key, r.deviceId, fix)) out += `,"key":${JSON.stringify(r.key)}`;
   if (r.received !== undefined) out += `,"r":${JSON.stringify(r.received)}`;
   if (r.extra !== undefined) out += `,"x":${JSON.stringify(r.extra)}`;
   return `${out}}`;
+}
+
+/**
+ * Whether a key is `deviceId:fixTime`, as decodeStoredPosition makes it again, compared in place
+ * rather than by building that string for every record. A fix time that is not a finite number
+ * is written as null, from which its key could not be made again: such a key is always kept.
+ */
+function isDerivedKey(key: string, deviceId: string, fix: string): boolean {
+  return (
+    fix !== 'null' &&
+    key.length === deviceId.length + 1 + fix.length &&
+    key.charCodeAt(deviceId.length) === 58 /* : */ &&
+    key.startsWith(deviceId) &&
+    key.endsWith(fix)
+  );
 }
 
 /** A template literal writes Infinity and NaN as words, which JSON has not: JSON.stringify writes null. */

@@ -30,6 +30,8 @@ export interface AlertDetails {
 export class DeviceAlerts {
   /** Each device's alarms in its newest report, read from Redis the first time a device is seen. */
   private readonly active = new Map<string, ActiveAlarms>();
+  /** How many devices in `active` have an alarm set. */
+  private alarmed = 0;
   /** The call each device's next one waits for. */
   private readonly inOrder = new Map<string, Promise<void>>();
   private readonly state: DeviceStateStore;
@@ -48,12 +50,21 @@ export class DeviceAlerts {
    * MQTT QoS 1) must not have the same onset raised by two of them.
    */
   onPositions(tenantId: string, device: Device, records: PositionRecord[]): Promise<void> | undefined {
+    let anyAlarm = false;
+    for (const record of records) if (record.alarms.length > 0) anyAlarm = true;
+    // Most devices never raise an alarm: nothing to look up or wait for, no promise made, and
+    // while no device has an alarm set or a call waiting, not even a key to look them up by.
+    if (!anyAlarm && this.inOrder.size === 0 && this.alarmed === 0) return undefined;
     const key = `${tenantId}/${device.id}`;
-    const anyAlarm = records.some((r) => r.alarms.length > 0);
     const known = this.active.get(key);
-    // Most devices never raise an alarm: nothing to look up or wait for, and no promise made.
     if (!anyAlarm && !this.inOrder.has(key) && (!known || known.alarms.length === 0)) return undefined;
     return this.inTurn(key, tenantId, device, records);
+  }
+
+  private remember(key: string, alarms: ActiveAlarms): void {
+    if (this.active.get(key)?.alarms.length) this.alarmed--;
+    if (alarms.alarms.length > 0) this.alarmed++;
+    this.active.set(key, alarms);
   }
 
   private async inTurn(key: string, tenantId: string, device: Device, records: PositionRecord[]): Promise<void> {
@@ -71,7 +82,7 @@ export class DeviceAlerts {
     if (!known) {
       if (!records.some((r) => r.alarms.length > 0)) return;
       known = (await this.state.activeAlarms(tenantId, device.id)) ?? { at: 0, alarms: [] };
-      this.active.set(key, known);
+      this.remember(key, known);
     }
     if (known.alarms.length === 0 && !records.some((r) => r.alarms.length > 0)) return;
     // Blind-area uploads bring older fixes: only what is newer than the last report counts.
@@ -88,7 +99,7 @@ export class DeviceAlerts {
     const last = newer[newer.length - 1]!;
     const next: ActiveAlarms = { at: last.fixTime, alarms: last.alarms };
     await this.state.setActiveAlarms(tenantId, device.id, next);
-    this.active.set(key, next);
+    this.remember(key, next);
   }
 
   /**

@@ -39,6 +39,8 @@ export interface PipelineOptions {
 /** What an adapter hands the pipeline: a decoded message, or its own refusal (a topic not the device's, a frame too large...). */
 export type PipelineInput = Exclude<DecodedTelemetry, { type: 'rejected' }> | { type: 'rejected'; reason: RefusalReason; detail: string };
 
+const queueKey = (tenantId: string, deviceId: string) => `${tenantId}/${deviceId}`;
+
 const ACCEPTED_NOTHING: IngestOutcome = { type: 'accepted', stored: 0, duplicates: 0 };
 
 /**
@@ -75,23 +77,28 @@ export class TelemetryPipeline {
     }
   }
 
-  private async storePositions(source: TelemetrySource, given: PositionRecord[], watchAlarms: boolean): Promise<IngestOutcome> {
+  // One promise turn, not an async function: see ingest.
+  private storePositions(source: TelemetrySource, given: PositionRecord[], watchAlarms: boolean): Promise<IngestOutcome> {
     const records = source.device.crs && source.device.crs !== 'wgs84' ? given.map((r) => toWgs84Record(r, source.device.crs!)) : given;
-    let stored: boolean[];
-    try {
-      stored = await this.options.writer.write(source.tenantId, records);
-    } catch (error) {
-      if (!(error instanceof UnstorableRecordError)) throw error;
-      return this.refuse(source, 'unstorable', error.message);
-    }
-    const fresh = stored.includes(false) ? records.filter((_, i) => stored[i]) : records;
-    source.counters.positionsStored += fresh.length;
-    source.counters.duplicates += records.length - fresh.length;
-    // Alarms are acted on before the acknowledgement: an SOS must not be lost with a crash.
-    const alerting = watchAlarms ? this.options.alerts.onPositions(source.tenantId, source.device, fresh) : undefined;
-    if (alerting) await alerting;
-    if (fresh.length > 0) this.afterStored(source.tenantId, source.device, fresh);
-    return { type: 'accepted', stored: fresh.length, duplicates: records.length - fresh.length };
+    return this.options.writer.write(source.tenantId, records).then(
+      (stored) => {
+        const fresh = stored.includes(false) ? records.filter((_, i) => stored[i]) : records;
+        source.counters.positionsStored += fresh.length;
+        source.counters.duplicates += records.length - fresh.length;
+        const outcome: IngestOutcome = { type: 'accepted', stored: fresh.length, duplicates: records.length - fresh.length };
+        const settle = () => {
+          if (fresh.length > 0) this.afterStored(source.tenantId, source.device, fresh);
+          return outcome;
+        };
+        // Alarms are acted on before the acknowledgement: an SOS must not be lost with a crash.
+        const alerting = watchAlarms ? this.options.alerts.onPositions(source.tenantId, source.device, fresh) : undefined;
+        return alerting ? alerting.then(settle) : settle();
+      },
+      (error: unknown) => {
+        if (!(error instanceof UnstorableRecordError)) throw error;
+        return this.refuse(source, 'unstorable', error.message);
+      },
+    );
   }
 
   private async storeEvent(source: TelemetrySource, decoded: Extract<DecodedTelemetry, { type: 'event' }>): Promise<IngestOutcome> {
@@ -144,8 +151,8 @@ export class TelemetryPipeline {
   private afterStored(tenantId: string, device: Device, records: PositionRecord[]): void {
     const hook = this.options.onPositions;
     if (!hook) return;
-    const key = `${tenantId}/${device.id}`;
-    const previous = this.deviceQueues.get(key);
+    // Most devices never have a queue: while none has, no key is made to look for one.
+    const previous = this.deviceQueues.size > 0 ? this.deviceQueues.get(queueKey(tenantId, device.id)) : undefined;
     let started: Promise<void> | void;
     if (previous) started = previous.then(() => hook(tenantId, device, records));
     else {
@@ -157,6 +164,7 @@ export class TelemetryPipeline {
       // Most positions set nothing off (a vehicle's, a badge with no job): no queue for those.
       if (!started) return;
     }
+    const key = queueKey(tenantId, device.id);
     const run: Promise<void> = started
       .catch((error: unknown) => this.options.log.warn({ err: error, device: device.id }, 'position hook failed'))
       .finally(() => {
