@@ -183,11 +183,7 @@ export class GuardedConnection extends Duplex {
             this.forward(Buffer.from(state.bytes.slice(0, state.bytes.length - offset)));
             run = 0;
           } else if (run < 0) run = headerAt;
-          if (verdict === 0) this.toHeader();
-          else {
-            this.passing.left = verdict;
-            this.state = this.passing;
-          }
+          this.toPass(verdict);
           break;
         }
         case 'pass': {
@@ -230,6 +226,13 @@ export class GuardedConnection extends Duplex {
   private toHeader(): void {
     this.atHeader.bytes.length = 0;
     this.state = this.atHeader;
+  }
+
+  /** Passes a packet's remaining `length` bytes on (none: the next header follows). */
+  private toPass(length: number): void {
+    if (length === 0) return this.toHeader();
+    this.passing.left = length;
+    this.state = this.passing;
   }
 
   /** Judges a packet by its fixed header: refused (the connection is closed), kept (oversized PUBLISH) or passed (its remaining length). */
