@@ -1,7 +1,7 @@
 import type { PublishPacket } from 'aedes';
 import { decodeTelemetry, parseTopic, type DecodeLimits, type ParsedTopic } from '@civicloop/model';
 import type { FastifyBaseLogger } from 'fastify';
-import type { PipelineInput, TelemetryPipeline, TelemetrySource } from '../pipeline.js';
+import type { IngestOutcome, PipelineInput, TelemetryPipeline, TelemetrySource } from '../pipeline.js';
 
 /** Where a refused or ignored publish is sent instead: no device may subscribe to it. */
 export const DROPPED_TOPIC = '$civicloop/dropped';
@@ -41,12 +41,19 @@ export class AuthorizePublish {
     // Devices never leave retained messages behind on the broker.
     packet.retain = false;
     // One promise turn per message, not an async function's own promise and frame besides.
-    this.pipeline.ingest(session, this.decode(session, packet)).then(
+    let ingesting: Promise<IngestOutcome>;
+    try {
+      ingesting = this.pipeline.ingest(session, this.decode(session, packet));
+    } catch (error) {
+      // Should the pipeline ever throw before its promise, the broker still hears back (and closes).
+      return done(asError(error));
+    }
+    ingesting.then(
       (outcome) => {
         if (outcome.type !== 'accepted') drop(packet);
         done(null);
       },
-      (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+      (error: unknown) => done(asError(error)),
     );
   }
 
@@ -74,6 +81,8 @@ export class AuthorizePublish {
     }
   }
 }
+
+const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
 function drop(packet: PublishPacket): void {
   packet.topic = DROPPED_TOPIC;
