@@ -229,6 +229,31 @@ describe('JT/T 808 terminals', () => {
     expect(alerts[0]).toMatchObject({ ticketId: sosTickets[0].id, lat: 23.15, lon: 113.32 });
   });
 
+  it('an alarm that clears and comes back is raised again; one that another terminal keeps set does not stop it', async () => {
+    const [first, second] = [await onlineTerminal(), await onlineTerminal(2019)];
+    const base = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+    // The second terminal's overspeed stays set throughout, while the first's clears and returns.
+    const sequence: [typeof first, number][] = [
+      [second, 0b10],
+      [first, 0b10],
+      [first, 0],
+      [second, 0b10],
+      [first, 0],
+      [first, 0b10],
+    ];
+    for (const [i, [terminal, alarm]] of sequence.entries()) {
+      expect(await terminal.terminal.answerTo(terminal.terminal.report({ lat: 23.15, lon: 113.32, time: base + i * 1000, alarm }))).toBe(0);
+    }
+    const entries = await gw.redis.client.xrange(tenantKeys(gw.tenant.id).events, '-', '+');
+    const alerts = entries.flatMap(([, fields]) => (fields[0] === 'a' ? [JSON.parse(fields[1]!)] : []));
+    const of = (deviceId: string) => alerts.filter((a) => a.deviceId === deviceId).map((a) => [a.alarm, Date.parse(a.at) - base]);
+    expect(of(first.device.id)).toEqual([
+      ['overspeed', 1000],
+      ['overspeed', 5000],
+    ]);
+    expect(of(second.device.id)).toEqual([['overspeed', 0]]);
+  });
+
   it(
     'reports sent without waiting are stored together, each answered; an alarm set ' +
       'in all of them is raised once; a heartbeat after them is answered after them',
