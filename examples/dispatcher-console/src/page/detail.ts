@@ -18,7 +18,6 @@ export function photoStrip(ctx: ConsoleContext, label: string, photos: readonly 
   );
 }
 
-/** Respond, arrive and resolve: when each is due, and whether it was met, is open or is breached. */
 /** The reporter's answers to the category's questions, each beside its question, choices by name. */
 function answersOf(ticket: Ticket, category: Category | undefined): HTMLElement[] {
   if (!ticket.answers) return [];
@@ -41,6 +40,7 @@ function answersOf(ticket: Ticket, category: Category | undefined): HTMLElement[
   return [el('h3', {}, 'Answers 补充信息'), el('dl', { class: 'facts answers' }, ...rows)];
 }
 
+/** Respond, arrive and resolve: when each is due, and whether it was met, is open or is breached. */
 function deadlines(ticket: Ticket, now: number): HTMLElement {
   if (!ticket.sla) return el('p', { class: 'muted' }, 'Deadlines start when it is dispatched. 派遣后开始计时。');
   const met: Record<DeadlineKind, string | undefined> = { respond: ticket.acceptedAt, arrive: ticket.arrivedAt, resolve: ticket.resolvedAt ?? ticket.closedAt };

@@ -42,7 +42,6 @@ export class DeviceOutbox {
     return raw.reverse().map((entry) => JSON.parse(entry) as OutboxEntry);
   }
 
-  /** The device confirmed this command: it is not sent again. */
   /**
    * Claims an entry for sending (SET NX with a TTL): any gateway may send any device's commands,
    * and two sending at once must not both publish it. Whether this call got it.
@@ -56,6 +55,7 @@ export class DeviceOutbox {
     await this.redis.del(tenantKeys(tenantId).commandClaim(entryId));
   }
 
+  /** The device confirmed this command: it is not sent again. */
   async confirm(tenantId: string, device: Pick<Device, 'id' | 'protocol'>, entryId: string): Promise<void> {
     const key = this.key(tenantId, device);
     for (const raw of await this.redis.lrange(key, 0, -1)) {

@@ -58,12 +58,12 @@ const tally = (count: string | null, reason: string | null, at: string | null): 
 export class FleetReads {
   constructor(private readonly redis: Redis | Cluster) {}
 
-  /** The newest fix of every device of these kinds that has one. */
   /** The tenant's stream of stored positions, newest last: what the live map's event stream tails. */
   positionStream(tenantId: string): string {
     return tenantKeys(tenantId).positions;
   }
 
+  /** The newest fix of every device of these kinds that has one. */
   async live(tenantId: string, kinds: readonly ('vehicle' | 'badge')[]): Promise<LivePosition[]> {
     const keys = tenantKeys(tenantId);
     const out: LivePosition[] = [];

@@ -222,7 +222,6 @@ export class TicketStore {
     return this.redis.smembers(this.keys(tenantId).photoTickets(photoHash));
   }
 
-  /** Reads a page of a sorted-set index, newest first, from an exclusive (score, id) position. */
   /**
    * Claims the tickets whose next deadline milestone is due at `now` (at most `limit`), leased
    * until `leaseUntil`: another scheduler does not take them meanwhile, and if this one dies they
@@ -237,6 +236,7 @@ export class TicketStore {
     await this.redis.civicloopTimersSettle(1, this.keys(tenantId).index.timers, id, lease, nextAt ?? '');
   }
 
+  /** Reads a page of a sorted-set index, newest first, from an exclusive (score, id) position. */
   async scanIndex(key: string, from: { max: string; min: string; offset: number; count: number }): Promise<{ id: string; score: number }[]> {
     const flat = await this.redis.zrange(key, from.max, from.min, 'BYSCORE', 'REV', 'LIMIT', from.offset, from.count, 'WITHSCORES');
     const out: { id: string; score: number }[] = [];
@@ -271,12 +271,12 @@ function withComputed(ticket: Ticket, number: string, now: Date): Ticket {
   return ticket;
 }
 
-/** Decodes a tenant stream entry into what SSE clients receive. */
 /** A device alert on the tenant's event stream (written by telemetry/device-alerts.ts), if the entry is one. */
 export function streamEntryToAlert(fields: string[]): DeviceAlert | undefined {
   return fields[0] === 'a' && fields[1] ? (JSON.parse(fields[1]) as DeviceAlert) : undefined;
 }
 
+/** Decodes a tenant stream entry into what SSE clients receive. */
 export function streamEntryToEvent(id: string, fields: string[]): { event: StreamEvent; parties: string[] } | undefined {
   const map = new Map<string, string>();
   for (let i = 0; i < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);

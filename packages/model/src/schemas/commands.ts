@@ -36,7 +36,6 @@ export const MergeBody = Type.Object({ ...optionalNote, into: Type.String({ minL
 export const CancelBody = Type.Object({ ...optionalNote }, strict);
 export const ReopenBody = Type.Object({ ...optionalNote, reason: Type.String({ minLength: 1, maxLength: 500 }) }, strict);
 
-/** Every command a ticket accepts after it was reported, by name, with its request body schema. */
 /** Hotline practice: a case may be extended once, by at most ten days. */
 export const MAX_EXTENSION_MINUTES = 10 * 24 * 60;
 
@@ -52,6 +51,7 @@ export const ReviewExtensionBody = Type.Object({ ...optionalNote, approve: Type.
 /** 催办: the reporter (or a dispatcher taking a hotline chase) presses an overdue report. */
 export const UrgeBody = Type.Object({ ...optionalNote }, strict);
 
+/** Every command a ticket accepts after it was reported, by name, with its request body schema. */
 export const COMMAND_BODIES = {
   dispatch: DispatchBody,
   reassign: ReassignBody,
