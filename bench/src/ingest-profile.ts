@@ -22,17 +22,15 @@ import { nativeTopic } from '@civicloop/model';
 import { freePort, startRedisServer, tenantKeys, type RunningRedis } from '@civicloop/gateway';
 import { cpuMs } from './process-cpu.js';
 import { runPublisher } from './run-publisher.js';
+import { brokerNodeArgs, ingestLoad, loadedGatewayEnv } from './ingest-settings.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
-const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const DEVICES = env('BENCH_DEVICES', 50);
-const MESSAGES = env('BENCH_MESSAGES', 1000);
-const INFLIGHT = env('INFLIGHT', 20);
-const ROUNDS = env('BENCH_ROUNDS', 3);
+const { devices: DEVICES, messages: MESSAGES, inflight: INFLIGHT } = ingestLoad;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const HEAP = process.env.BENCH_HEAP === '1';
 const GC = process.env.BENCH_GC === '1';
-const NODE_ARGS = [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...(GC ? ['--trace-gc-nvp'] : [])];
+const NODE_ARGS = [...brokerNodeArgs(), ...(GC ? ['--trace-gc-nvp'] : [])];
 const TARGETS = (['gateway', 'floor'] as const).filter((t) => !process.env.BENCH_TARGET || process.env.BENCH_TARGET === t);
 
 interface Profile {
@@ -78,19 +76,7 @@ async function profile(target: 'gateway' | 'floor', redisServer: RunningRedis, d
     target === 'gateway' ? [path.join(root, 'packages/gateway/dist/cli.js'), 'start'] : ['--import', 'tsx', path.join(here, 'ingest-floor-broker.ts')];
   const brokerEnv: Record<string, string> =
     target === 'gateway'
-      ? {
-          REDIS_URL: redisServer.url,
-          PORT: String(otherPort),
-          MQTT_PORT: String(port),
-          MQTT_WS_PORT: String(wsPort),
-          JT808_PORT: '0',
-          LOG_LEVEL: 'warn',
-          CIVICLOOP_OPERATOR_TOKEN: 'bench-op',
-          CIVICLOOP_MASTER_KEY: 'bench-master',
-          RATE_LIMIT_PER_KEY: '0',
-          RATE_LIMIT_PER_ADDRESS: '0',
-          MQTT_MAX_PENDING_PER_ADDRESS: '0',
-        }
+      ? loadedGatewayEnv({ redisUrl: redisServer.url, http: otherPort, mqtt: port, ws: wsPort, jt808: 'false' })
       : { REDIS_URL: redisServer.url, PORT: String(port), STATS_PORT: String(otherPort) };
   const broker: ChildProcess = spawn(process.execPath, [...NODE_ARGS, ...(HEAP ? ['--import', path.join(here, 'heap-sampler.mjs')] : []), ...args], {
     env: { ...process.env, ...brokerEnv, HEAP_PROFILE_OUT: heapFile },

@@ -30,6 +30,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { cpuMs } from './process-cpu.js';
+import { brokerNodeArgs, ingestLoad, loadedGatewayEnv } from './ingest-settings.js';
 import { jobFile, runPublisher, type PublisherResult } from './run-publisher.js';
 import { nativeTopic } from '@civicloop/model';
 import { findNearestWorker, freePort, startRedisServer, tenantKeys } from '@civicloop/gateway';
@@ -38,14 +39,12 @@ import { Jt808Terminal } from '@civicloop/test-support/jt808-terminal.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const DEVICES = env('BENCH_DEVICES', 50);
-const MESSAGES = env('BENCH_MESSAGES', 1000);
-const INFLIGHT = env('INFLIGHT', 20);
+const { devices: DEVICES, messages: MESSAGES, inflight: INFLIGHT } = ingestLoad;
 const WORKERS = env('BENCH_WORKERS', 100_000);
 const CONNECTIONS = env('BENCH_CONNECTIONS', 10_000);
 const ROUNDS = env('BENCH_ROUNDS', 5);
-/** BENCH_NODE_ARGS: node options for the three brokers measured (the gateway, bare aedes, the floor) alike, e.g. a V8 heap setting. */
-const NODE_ARGS = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+/** Node options for the three brokers measured (the gateway, bare aedes, the floor) alike, e.g. a V8 heap setting. */
+const NODE_ARGS = brokerNodeArgs();
 
 function start(args: string[], extraEnv: Record<string, string>, ready: string): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
@@ -89,20 +88,7 @@ try {
       path.join(root, 'packages/gateway/dist/cli.js'),
       'start',
     ],
-    {
-      REDIS_URL: redisServer.url,
-      PORT: String(httpPort),
-      MQTT_PORT: String(mqttPort),
-      MQTT_WS_PORT: String(wsPort),
-      JT808_PORT: String(jt808Port),
-      LOG_LEVEL: 'warn',
-      CIVICLOOP_OPERATOR_TOKEN: 'bench-op',
-      CIVICLOOP_MASTER_KEY: 'bench-master',
-      RATE_LIMIT_PER_KEY: '0',
-      RATE_LIMIT_PER_ADDRESS: '0',
-      // Every simulated device connects from 127.0.0.1, as devices behind one carrier NAT would.
-      MQTT_MAX_PENDING_PER_ADDRESS: '0',
-    },
+    loadedGatewayEnv({ redisUrl: redisServer.url, http: httpPort, mqtt: mqttPort, ws: wsPort, jt808: jt808Port }),
     'Ctrl-C',
   );
   children.push(gatewayProcess);
