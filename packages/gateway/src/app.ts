@@ -15,6 +15,7 @@ import { openApiPluginOptions } from './routes/openapi-document.js';
 import { AddressLimits } from './store/address-limits.js';
 import { MediaUrls } from './media/media-urls.js';
 import { validatorCompiler } from './http/validation.js';
+import { buildSerializer } from './http/serialization.js';
 import { registerScripts } from './redis/scripts/index.js';
 import { catalogueRoutes } from './routes/catalogue.js';
 import { commandRoutes } from './routes/commands.js';
@@ -116,6 +117,9 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
     // catalogue error with Retry-After and CORS, rather than fastify's bare 503.
     return503OnClosing: false,
     ajv: { customOptions: { removeAdditional: false } },
+    // Responses are written by fast-json-stringify as fastify does, with "X or null" unions
+    // written by type instead of by validating each branch (http/serialization.ts).
+    schemaController: { compilersFactory: { buildSerializer } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   services.log = app.log;
