@@ -1,4 +1,4 @@
-import { OPEN_WORK_STATUSES, TERMINAL_STATUSES, nextMilestone, type Ticket } from '@civicloop/model';
+import { OPEN_WORK_STATUSES, TERMINAL_STATUSES, instantOf, nextMilestone, type Ticket } from '@civicloop/model';
 import { geohashScore } from '../geometry/geohash.js';
 import type { TenantKeys } from '../redis/keys.js';
 import { partnerOfSubject, partnerSubject } from '../auth/partner-scope.js';
@@ -15,7 +15,7 @@ export function partnersOf(ticket: Ticket): Set<string> {
 
 /** The sorted sets a ticket belongs to, with its score in each (creation time; deadline for `due`; place for `openNear`). */
 export function indexMembership(keys: TenantKeys, ticket: Ticket): Map<string, number> {
-  const created = Date.parse(ticket.createdAt);
+  const created = instantOf(ticket.createdAt);
   const out = new Map<string, number>([
     [keys.index.all, created],
     [keys.index.status(ticket.status), created],
@@ -33,7 +33,7 @@ export function indexMembership(keys: TenantKeys, ticket: Ticket): Map<string, n
   if (milestone) out.set(keys.index.timers, milestone.at);
   if (!TERMINAL_STATUSES.includes(ticket.status)) out.set(keys.index.openNear(ticket.category), geohashScore(ticket.location.lon, ticket.location.lat));
   if (ticket.sla && OPEN_WORK_STATUSES.includes(ticket.status) && ticket.status !== 'resolved') {
-    out.set(keys.index.due, Date.parse(ticket.sla.resolveBy));
+    out.set(keys.index.due, instantOf(ticket.sla.resolveBy));
   }
   return out;
 }
@@ -42,7 +42,9 @@ export function indexMembership(keys: TenantKeys, ticket: Ticket): Map<string, n
 export function indexDiff(keys: TenantKeys, before: Ticket | undefined, after: Ticket) {
   const old = before ? indexMembership(keys, before) : new Map<string, number>();
   const next = indexMembership(keys, after);
-  const zrem = [...old.keys()].filter((key) => !next.has(key)).map((key) => ({ key, member: after.id }));
-  const zadd = [...next.entries()].filter(([key, score]) => old.get(key) !== score).map(([key, score]) => ({ key, member: after.id, score }));
+  const zrem: { key: string; member: string }[] = [];
+  for (const key of old.keys()) if (!next.has(key)) zrem.push({ key, member: after.id });
+  const zadd: { key: string; member: string; score: number }[] = [];
+  for (const [key, score] of next) if (old.get(key) !== score) zadd.push({ key, member: after.id, score });
   return { zrem, zadd };
 }
