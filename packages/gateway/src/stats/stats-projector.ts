@@ -93,7 +93,7 @@ export class StatsProjector {
     });
     const ids = [...new Set(events.map((e) => e.ticketId))];
     // A batch may hold only device alerts, which share the tenant's stream: nothing to read then.
-    const attributions = await this.store.attributions<Attribution>(tenantId, cursor, ids);
+    const attributions = await this.store.attributions<Attribution>(tenantId, ids);
     const originals = new Map(ids.map((id) => [id, attributions.get(id)]));
     // A ticket first seen in this batch is counted from its report event, which carries the
     // category, channel, priority and place; only an event without them needs the document.

@@ -2,10 +2,6 @@ import type { Cluster, Redis } from 'ioredis';
 import { tenantKeys } from '../redis/keys.js';
 import { readPipeline } from '../redis/read-pipeline.js';
 import { registerScripts } from '../redis/scripts/index.js';
-import { WrittenAttributions } from './written-attributions.js';
-
-/** How many ticket attributions a projector remembers from its own writes (about half a kilobyte each). */
-const REMEMBERED_ATTRIBUTIONS = 20_000;
 
 /** A counted batch, as the statistics projector (stats/stats-projector.ts) hands it over. */
 export interface CountedBatch<A> {
@@ -27,8 +23,6 @@ export interface CountedBatch<A> {
  * lock that lets one gateway at a time count a tenant's events.
  */
 export class StatsStore {
-  private readonly written = new WrittenAttributions<unknown>(REMEMBERED_ATTRIBUTIONS);
-
   constructor(private readonly redis: Redis | Cluster) {
     registerScripts(redis);
   }
@@ -73,16 +67,12 @@ export class StatsStore {
     return (await this.redis.xrange(tenantKeys(tenantId).events, `(${cursor}`, '+', 'COUNT', count)) as [string, string[]][];
   }
 
-  /**
-   * The stored attributions of these tickets (those never counted are absent), as of `cursor`:
-   * those this store wrote itself at that cursor from memory, the others from Redis.
-   */
-  async attributions<A>(tenantId: string, cursor: string, ticketIds: string[]): Promise<Map<string, A>> {
+  /** The stored attributions of these tickets (those never counted are absent). */
+  async attributions<A>(tenantId: string, ticketIds: string[]): Promise<Map<string, A>> {
     const keys = tenantKeys(tenantId);
-    const { known, unknown } = this.written.recall(tenantId, cursor, ticketIds);
-    const out = known as Map<string, A>;
-    const stored = unknown.length > 0 ? await this.redis.mget(...unknown.map((id) => keys.stats.ticket(id))) : [];
-    for (const [i, id] of unknown.entries()) if (stored[i]) out.set(id, JSON.parse(stored[i]!) as A);
+    const stored = ticketIds.length > 0 ? await this.redis.mget(...ticketIds.map((id) => keys.stats.ticket(id))) : [];
+    const out = new Map<string, A>();
+    for (const [i, id] of ticketIds.entries()) if (stored[i]) out.set(id, JSON.parse(stored[i]!) as A);
     return out;
   }
 
@@ -111,8 +101,6 @@ export class StatsStore {
       ...batch.attributions.map(([, a]) => JSON.stringify(a)),
       ...bucketArgs,
     );
-    if (applied) this.written.wrote(tenantId, batch.from, batch.to, batch.attributions);
-    else this.written.forget(tenantId);
     return Boolean(applied);
   }
 }
