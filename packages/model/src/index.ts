@@ -6,7 +6,7 @@ export * from './token.js';
 export * from './state-machine.js';
 export * from './access.js';
 export * from './timers.js';
-export * from './instant.js';
+export * from './iso-time.js';
 export * from './deadlines.js';
 export * from './working-time.js';
 export * from './inspections.js';

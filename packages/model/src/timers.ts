@@ -1,6 +1,6 @@
 import type { Actor } from './schemas/principal.js';
 import type { Ticket, TicketEvent } from './schemas/ticket.js';
-import { instantOf } from './instant.js';
+import { parseIsoTime } from './iso-time.js';
 
 /**
  * Time limits and follow-up. Each deadline of a dispatched ticket (respond = accept, arrive, resolve) is
@@ -32,9 +32,9 @@ function stepTime(ticket: Ticket, kind: DeadlineKind, step: number): number {
   // Counted in working hours, the steps were worked out at dispatch (a straight line would
   // put the 50 % warning in the night).
   const worked = ticket.sla!.steps?.[kind][TIMER_STEPS.indexOf(step as (typeof TIMER_STEPS)[number])];
-  if (worked) return instantOf(worked);
-  const start = instantOf(ticket.dispatchedAt!);
-  const end = instantOf(ticket.sla![`${kind}By`]);
+  if (worked) return parseIsoTime(worked);
+  const start = parseIsoTime(ticket.dispatchedAt!);
+  const end = parseIsoTime(ticket.sla![`${kind}By`]);
   return start + ((end - start) * step) / 100;
 }
 
@@ -52,7 +52,7 @@ function followUpDue(ticket: Ticket): number | undefined {
   if (ticket.feedback && ticket.feedback.at >= ticket.closedAt) return undefined;
   // A public (anonymous browser) reporter cannot be reached; nobody to ask.
   if (ticket.reporter.role === 'public') return undefined;
-  return instantOf(ticket.closedAt);
+  return parseIsoTime(ticket.closedAt);
 }
 
 /** When the ticket's next warning, escalation or follow-up falls due, or undefined when nothing is watched. */

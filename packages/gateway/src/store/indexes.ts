@@ -1,4 +1,4 @@
-import { OPEN_WORK_STATUSES, TERMINAL_STATUSES, instantOf, nextMilestone, type Ticket } from '@civicloop/model';
+import { OPEN_WORK_STATUSES, TERMINAL_STATUSES, parseIsoTime, nextMilestone, type Ticket } from '@civicloop/model';
 import { geohashScore } from '../geometry/geohash.js';
 import type { TenantKeys } from '../redis/keys.js';
 import { partnerOfSubject, partnerSubject } from '../auth/partner-scope.js';
@@ -15,7 +15,7 @@ export function partnersOf(ticket: Ticket): Set<string> {
 
 /** The sorted sets a ticket belongs to, with its score in each (creation time; deadline for `due`; place for `openNear`). */
 export function indexMembership(keys: TenantKeys, ticket: Ticket): Map<string, number> {
-  const created = instantOf(ticket.createdAt);
+  const created = parseIsoTime(ticket.createdAt);
   const out = new Map<string, number>([
     [keys.index.all, created],
     [keys.index.status(ticket.status), created],
@@ -33,7 +33,7 @@ export function indexMembership(keys: TenantKeys, ticket: Ticket): Map<string, n
   if (milestone) out.set(keys.index.timers, milestone.at);
   if (!TERMINAL_STATUSES.includes(ticket.status)) out.set(keys.index.openNear(ticket.category), geohashScore(ticket.location.lon, ticket.location.lat));
   if (ticket.sla && OPEN_WORK_STATUSES.includes(ticket.status) && ticket.status !== 'resolved') {
-    out.set(keys.index.due, instantOf(ticket.sla.resolveBy));
+    out.set(keys.index.due, parseIsoTime(ticket.sla.resolveBy));
   }
   return out;
 }

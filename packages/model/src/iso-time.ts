@@ -14,9 +14,10 @@ function digits(text: string, at: number, count: number): number {
  * and faster for the form every stored time has (`Date.prototype.toISOString`:
  * `2026-12-03T18:27:48.756Z`). Index scores and deadline milestones parse several times per
  * command, before and after; anything else (another zone, no milliseconds, a year before 100)
- * goes to `Date.parse`. Like `Date.parse`, it rolls 30 February into March.
+ * goes to `Date.parse`. Like `Date.parse`, it rolls 30 February into March: it is for times the
+ * gateway wrote itself; a time a person gives is read strictly by the catalogue's answer check.
  */
-export function instantOf(text: string): number {
+export function parseIsoTime(text: string): number {
   if (
     text.length !== 24 ||
     text.charCodeAt(4) !== 45 || // -
