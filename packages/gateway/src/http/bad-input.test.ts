@@ -89,6 +89,23 @@ describe('bad input is refused with a CL_ERR code and writes nothing', () => {
     await refusedUnchanged('CL_ERR_STAFF_NOT_IN_UNIT', 422, () =>
       inject(gw, 'POST', `/v1/tickets/${reportedId}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation', assigneeId: 'w-3' } }),
     );
+    await refusedUnchanged('CL_ERR_UNKNOWN_STAFF', 422, () =>
+      inject(gw, 'POST', `/v1/tickets/${reportedId}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation', assigneeId: 'w-nobody' } }),
+    );
+  });
+
+  it('dispatch to a unit that was deactivated', async () => {
+    expect((await inject(gw, 'POST', '/v1/units', { auth: gw.tenant.secretKey, body: { id: 'disbanded', name: 'Disbanded crew' } })).status).toBe(201);
+    expect((await inject(gw, 'PATCH', '/v1/units/disbanded', { auth: gw.tenant.secretKey, body: { active: false } })).status).toBe(200);
+    await refusedUnchanged('CL_ERR_UNKNOWN_UNIT', 422, () =>
+      inject(gw, 'POST', `/v1/tickets/${reportedId}/dispatch`, { auth: dispatcher, body: { unitId: 'disbanded' } }),
+    );
+  });
+
+  it('a dispatch of a ticket that does not exist is refused for that first, whatever its unit', async () => {
+    await refusedUnchanged('CL_ERR_NOT_FOUND', 404, () =>
+      inject(gw, 'POST', '/v1/tickets/tk_00000000000000000000000000000000/dispatch', { auth: dispatcher, body: { unitId: 'nope', assigneeId: 'w-nobody' } }),
+    );
   });
 
   it('an expired token', async () => {

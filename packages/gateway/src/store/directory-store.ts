@@ -105,12 +105,25 @@ export class DirectoryStore {
     }
   }
 
-  /** Checks a dispatch target: the unit exists and is active, the assignee is an active member of it. */
-  async checkAssignment(tenantId: string, unitId: string, assigneeId: string | undefined): Promise<void> {
-    const unit = await this.getUnit(tenantId, unitId);
+  /**
+   * Where a dispatch target's records are kept (its unit, and its assignee when one is named), for
+   * TicketStore.getWith to read beside the ticket; checkAssignment then judges what was read.
+   */
+  assignmentRecords(tenantId: string, unitId: string, assigneeId: string | undefined): { key: string; field: string }[] {
+    const keys = tenantKeys(tenantId);
+    const unit = { key: keys.units, field: unitId };
+    return assigneeId ? [unit, { key: keys.staff, field: assigneeId }] : [unit];
+  }
+
+  /**
+   * Checks a dispatch target from its records as assignmentRecords named them: the unit exists and
+   * is active, the assignee is an active member of it.
+   */
+  checkAssignment(unitId: string, assigneeId: string | undefined, [unitJson, staffJson]: (string | null)[]): void {
+    const unit = unitJson ? (JSON.parse(unitJson) as Unit) : undefined;
     if (!unit?.active) throw new CivicLoopError('CL_ERR_UNKNOWN_UNIT', `Unit ${unitId} does not exist or is inactive; pick one from GET /v1/units.`);
     if (!assigneeId) return;
-    const staff = await this.getStaff(tenantId, assigneeId);
+    const staff = staffJson ? (JSON.parse(staffJson) as Staff) : undefined;
     if (!staff?.active)
       throw new CivicLoopError('CL_ERR_UNKNOWN_STAFF', `Staff member ${assigneeId} does not exist or is inactive; pick one from GET /v1/staff.`);
     if (staff.unitId !== unitId) {

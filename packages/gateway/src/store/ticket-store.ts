@@ -66,6 +66,26 @@ export class TicketStore {
     return doc ? withComputed(JSON.parse(doc) as Ticket, number ?? '', now) : undefined;
   }
 
+  /**
+   * A ticket and, read in the same command, one field of each hash in `beside` (the raw stored
+   * value, or null): for a command that must check records of other kinds against the ticket.
+   */
+  async getWith(
+    tenantId: string,
+    id: string,
+    beside: readonly { key: string; field: string }[],
+    now = new Date(),
+  ): Promise<{ ticket: Ticket | undefined; beside: (string | null)[] }> {
+    if (beside.length === 0) return { ticket: await this.get(tenantId, id, now), beside: [] };
+    const [doc, number, ...values] = await this.redis.civicloopReadTicketWith(
+      1 + beside.length,
+      this.keys(tenantId).ticket(id),
+      ...beside.map((b) => b.key),
+      ...beside.map((b) => b.field),
+    );
+    return { ticket: doc ? withComputed(JSON.parse(doc) as Ticket, number ?? '', now) : undefined, beside: beside.map((_, i) => values[i] ?? null) };
+  }
+
   async getMany(tenantId: string, ids: string[], now = new Date()): Promise<(Ticket | undefined)[]> {
     if (ids.length === 0) return [];
     const keys = this.keys(tenantId);

@@ -105,13 +105,12 @@ export class TicketService {
     const { tickets, directory } = this.services;
     const tenant = await tenantOf(this.services, principal.tenantId);
     const command = { ...body, type: name } as TicketCommand;
-    // The unit (and assignee) are looked up beside the ticket, in the same round trip; a missing
+    // A dispatch's unit (and assignee) are read beside the ticket, in the same command; a missing
     // ticket is still the error a caller hears first.
-    const assignmentChecked =
-      command.type === 'dispatch' || command.type === 'reassign' ? directory.checkAssignment(tenant.id, command.unitId, command.assigneeId) : undefined;
-    assignmentChecked?.catch(() => undefined);
-    const ticket = mustSee(principal, await tickets.get(tenant.id, id), id);
-    await assignmentChecked;
+    const target = command.type === 'dispatch' || command.type === 'reassign' ? command : undefined;
+    const found = await tickets.getWith(tenant.id, id, target ? directory.assignmentRecords(tenant.id, target.unitId, target.assigneeId) : []);
+    const ticket = mustSee(principal, found.ticket, id);
+    if (target) directory.checkAssignment(target.unitId, target.assigneeId, found.beside);
     if (command.type === 'resolve' || command.type === 'verify') await this.photoRefs.check(tenant.id, command.photos, 'photos');
     const now = this.services.now();
     const actor = actorOf(principal);

@@ -7,6 +7,7 @@ import { leaseClaim } from './lease-claim.js';
 import { nearestWorkers } from './nearest-workers.js';
 import { positions } from './positions.js';
 import { raiseAlert } from './raise-alert.js';
+import { readTicketWith } from './read-ticket-with.js';
 import { readTickets } from './read-tickets.js';
 import { statsApply } from './stats-apply.js';
 import { timersSettle } from './timers-settle.js';
@@ -35,6 +36,7 @@ export const SCRIPTS: readonly RedisScript[] = [
   raiseAlert,
   nearestWorkers,
   readTickets,
+  readTicketWith,
 ];
 
 const registered = new WeakSet<Redis | Cluster>();
