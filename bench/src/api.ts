@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { cpuMs } from './process-cpu.js';
+import { BIN_REPORT, spreadReports } from './reports.js';
 import { freePort, startRedisServer } from '@civicloop/gateway';
 import { CATEGORIES } from '@civicloop/model';
 
@@ -134,25 +135,9 @@ try {
   await json(`${gw}/v1/units`, { method: 'POST', headers: auth, body: JSON.stringify({ id: 'u1', name: 'Unit 1' }) });
   await json(`${gw}/v1/units`, { method: 'POST', headers: auth, body: JSON.stringify({ id: 'u2', name: 'Unit 2' }) });
 
-  const report = JSON.stringify({
-    category: 'sanitation.bin_overflow',
-    description: 'The bin at the bus stop is overflowing again',
-    location: { lat: 23.1291, lon: 113.2644, accuracy: 10, address: 'Tianhe Rd' },
-    photos: [{ ref: 'https://photos.example.org/before.jpg' }],
-  });
-  // Created reports are spread as real ones are: over the district (0.5 degrees square) and over
-  // every category, so that only now and then is one a likely duplicate of an open one.
-  const codes = CATEGORIES.map((c) => c.code);
+  const report = BIN_REPORT;
+  const spreadReport = spreadReports();
   let reportNumber = 0;
-  const spreadReport = () => {
-    const i = reportNumber++;
-    return JSON.stringify({
-      category: codes[i % codes.length],
-      description: 'The bin at the bus stop is overflowing again',
-      location: { lat: 22.9 + Math.random() * 0.5, lon: 113.1 + Math.random() * 0.5, accuracy: 10, address: 'Tianhe Rd' },
-      photos: [{ ref: 'https://photos.example.org/before.jpg' }],
-    });
-  };
   // The tenant's own categories with extra questions: ten added beside the built-in ones (copies
   // of the first ten, which the other creates keep using unchanged), each asking a required
   // choice, a number and a date-time, so a report carries its category as reported and three
