@@ -30,34 +30,30 @@ export async function commit(redis: Client, plan: CommitPlan): Promise<CommitRes
     }
     return String(index);
   };
-  // A value reference is an ARGV index, known only once the op list's length is: keep it as
-  // { value } until then.
-  const ops: (string | { value: number })[] = [];
+  // ARGV[1] is the op list, one string; the values it refers to follow it, from ARGV[2].
+  const ops: string[] = [];
   const values: string[] = [];
   const valueSlot = new Map<string, number>();
   const v = (value: string) => {
     let index = valueSlot.get(value);
     if (index === undefined) {
       values.push(value);
-      index = values.length - 1;
+      index = values.length + 1;
       valueSlot.set(value, index);
     }
-    return { value: index };
+    return String(index);
   };
   if (plan.idem) ops.push('I', k(plan.idem.key), v(plan.idem.val), String(plan.idem.ttlMs));
-  for (const c of plan.checks ?? []) ops.push('C', k(c.key), c.version === null ? '' : String(c.version));
+  for (const c of plan.checks ?? []) ops.push('C', k(c.key), c.version === null ? '-' : String(c.version));
   for (const d of plan.docs ?? []) ops.push('D', k(d.key), v(d.doc), String(d.version));
   for (const p of plan.pushes ?? []) ops.push('P', k(p.key), v(p.val));
-  for (const z of plan.zrem ?? []) ops.push('R', k(z.key), z.member);
-  for (const z of plan.zadd ?? []) ops.push('A', k(z.key), String(z.score), z.member);
+  for (const z of plan.zrem ?? []) ops.push('R', k(z.key), v(z.member));
+  for (const z of plan.zadd ?? []) ops.push('A', k(z.key), String(z.score), v(z.member));
   for (const x of plan.xadd ?? []) {
     ops.push('X', k(x.key), String(x.maxLen), String(x.fields.length));
     for (const field of x.fields) ops.push(v(field));
   }
-  ops.push('E');
-  const base = ops.length + 1;
-  const args = ops.map((op) => (typeof op === 'string' ? op : String(base + op.value)));
-  const reply = await redis.civicloopCommit(keys.length, ...keys, ...args, ...values);
+  const reply = await redis.civicloopCommit(keys.length, ...keys, ops.join(' '), ...values);
   const [kind, ...rest] = reply;
   if (kind === 'replay') return { kind: 'replay', value: rest[0] ?? '' };
   if (kind === 'conflict') return { kind: 'conflict', key: keys[Number(rest[0]) - 1] ?? '', version: rest[1] ?? '' };
