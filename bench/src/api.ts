@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { cpuMs } from './process-cpu.js';
 import { BIN_REPORT, spreadReports } from './reports.js';
+import { httpGatewayEnv } from './gateway-env.js';
 import { freePort, startRedisServer } from '@civicloop/gateway';
 import { CATEGORIES } from '@civicloop/model';
 
@@ -89,18 +90,7 @@ try {
       process.execPath,
       // BENCH_GATEWAY_NODE_ARGS: node options for the gateway alone (--cpu-prof --cpu-prof-dir=/tmp/prof to profile it).
       [...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), path.join(root, 'packages/gateway/dist/cli.js'), 'start'],
-      {
-        REDIS_URL: redis.url,
-        PORT: String(gatewayPort),
-        LOG_LEVEL: 'warn',
-        CIVICLOOP_OPERATOR_TOKEN: operatorToken,
-        MQTT_ENABLED: 'false',
-        JT808_PORT: 'false',
-        // The benchmark drives one key from one address far past any sensible limit.
-        RATE_LIMIT_PER_KEY: '0',
-        RATE_LIMIT_PER_ADDRESS: '0',
-        CIVICLOOP_MASTER_KEY: 'bench-master-key',
-      },
+      httpGatewayEnv(redis.url, gatewayPort, operatorToken),
       'listening on',
     ),
   );

@@ -23,6 +23,7 @@ import autocannon from 'autocannon';
 import { freePort, startRedisServer } from '@civicloop/gateway';
 import { cpuMs } from './process-cpu.js';
 import { BIN_REPORT, spreadReports } from './reports.js';
+import { httpGatewayEnv } from './gateway-env.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -64,18 +65,7 @@ async function startSide(name: Side['name'], dist: string): Promise<Side> {
   const redis = await startRedisServer({ dir, appendOnly: true });
   const port = await freePort();
   const gateway = spawn(process.execPath, [path.join(dist, 'cli.js'), 'start'], {
-    env: {
-      ...process.env,
-      REDIS_URL: redis.url,
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      CIVICLOOP_OPERATOR_TOKEN: 'bench-operator-token',
-      MQTT_ENABLED: 'false',
-      JT808_PORT: 'false',
-      RATE_LIMIT_PER_KEY: '0',
-      RATE_LIMIT_PER_ADDRESS: '0',
-      CIVICLOOP_MASTER_KEY: 'bench-master-key',
-    },
+    env: { ...process.env, ...httpGatewayEnv(redis.url, port, 'bench-operator-token') },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
