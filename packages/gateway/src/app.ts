@@ -230,6 +230,7 @@ function buildServices(options: AppOptions) {
       streamMaxLen: config.streamMaxLen,
       idempotencyTtlSeconds: config.idempotencyTtlSeconds,
       replicaWait: { replicas: config.redisWaitReplicas, timeoutMs: config.redisWaitTimeoutMs },
+      cacheEntries: config.ticketCacheEntries,
     }),
     tenants,
     categories,

@@ -203,6 +203,15 @@ export const SETTINGS = [
     doc: 'Approximate number of events kept in each tenant stream for SSE resume.',
   }),
   setting({
+    key: 'ticketCacheEntries',
+    env: 'TICKET_CACHE_ENTRIES',
+    default: '5000',
+    parse: integer(0, 1_000_000),
+    doc:
+      'How many tickets each gateway keeps parsed for list pages, by revision: a page reads from Redis only the documents that changed since. ' +
+      'Each holds a parsed ticket and, once a page has shown it, its answer form; 0 turns the cache off.',
+  }),
+  setting({
     key: 'shutdownGraceMs',
     env: 'SHUTDOWN_GRACE_MS',
     default: '10000',

@@ -20,7 +20,7 @@ describe('the commit script', () => {
     const result = await commit(c, {
       idem: { key: 't:idem', val: '{"fp":"x"}', ttlMs: 60_000 },
       checks: [{ key: 't:doc', version: null }],
-      docs: [{ key: 't:doc', doc: '{"id": "one two"}', version: 1 }],
+      docs: [{ key: 't:doc', doc: '{"id": "one two"}', version: 1, rev: 'p1.a' }],
       pushes: [{ key: 't:history', val: '{"event": "a b"}' }],
       zrem: [{ key: 't:old', member: awkward }],
       zadd: [
@@ -30,7 +30,7 @@ describe('the commit script', () => {
       xadd: [{ key: 't:stream', maxLen: 1000, fields: ['e', '{"event": "a b"}', 'n', 'T-20261203-0001', 'p', '[]'] }],
     });
     expect(result).toEqual({ kind: 'ok' });
-    expect(await c.hgetall('t:doc')).toEqual({ doc: '{"id": "one two"}', v: '1' });
+    expect(await c.hgetall('t:doc')).toEqual({ doc: '{"id": "one two"}', v: '1', r: 'p1.a' });
     expect(await c.lrange('t:history', 0, -1)).toEqual(['{"event": "a b"}']);
     expect(await c.zrange('t:old', 0, -1)).toEqual([]);
     expect(await c.zrange('t:new', 0, -1, 'WITHSCORES')).toEqual([awkward, '1796329871063']);
@@ -46,7 +46,7 @@ describe('the commit script', () => {
     const before = await redis.client.hgetall('t:doc');
     const result = await commit(redis.client, {
       idem: { key: 't:idem', val: '{"fp":"y"}', ttlMs: 60_000 },
-      docs: [{ key: 't:doc', doc: '{"id":"changed"}', version: 2 }],
+      docs: [{ key: 't:doc', doc: '{"id":"changed"}', version: 2, rev: 'p1.b' }],
     });
     expect(result).toEqual({ kind: 'replay', value: '{"fp":"x"}' });
     expect(await redis.client.hgetall('t:doc')).toEqual(before);
@@ -55,7 +55,7 @@ describe('the commit script', () => {
   it('refuses the whole plan when a version check fails, naming the key and the version found', async () => {
     const stale = await commit(redis.client, {
       checks: [{ key: 't:doc', version: 7 }],
-      docs: [{ key: 't:doc', doc: '{"id":"changed"}', version: 8 }],
+      docs: [{ key: 't:doc', doc: '{"id":"changed"}', version: 8, rev: 'p1.c' }],
       pushes: [{ key: 't:history', val: 'never' }],
     });
     expect(stale).toEqual({ kind: 'conflict', key: 't:doc', version: '1' });

@@ -3,7 +3,8 @@ import type { Cluster, Redis } from 'ioredis';
 export interface CommitPlan {
   idem?: { key: string; val: string; ttlMs: number };
   checks?: { key: string; version: number | null }[];
-  docs?: { key: string; doc: string; version: number }[];
+  /** `rev`: the document's revision tag (store/ticket-read-cache.ts), never used for another document. */
+  docs?: { key: string; doc: string; version: number; rev: string }[];
   pushes?: { key: string; val: string }[];
   zrem?: { key: string; member: string }[];
   zadd?: { key: string; member: string; score: number }[];
@@ -45,7 +46,7 @@ export async function commit(redis: Client, plan: CommitPlan): Promise<CommitRes
   };
   if (plan.idem) ops.push('I', k(plan.idem.key), v(plan.idem.val), String(plan.idem.ttlMs));
   for (const c of plan.checks ?? []) ops.push('C', k(c.key), c.version === null ? '-' : String(c.version));
-  for (const d of plan.docs ?? []) ops.push('D', k(d.key), v(d.doc), String(d.version));
+  for (const d of plan.docs ?? []) ops.push('D', k(d.key), v(d.doc), String(d.version), d.rev);
   for (const p of plan.pushes ?? []) ops.push('P', k(p.key), v(p.val));
   for (const z of plan.zrem ?? []) ops.push('R', k(z.key), v(z.member));
   for (const z of plan.zadd ?? []) ops.push('A', k(z.key), String(z.score), v(z.member));

@@ -10,6 +10,8 @@ export interface CreateArgs {
   prefix: string;
   ticketId: string;
   doc: string;
+  /** The document's revision tag (store/ticket-read-cache.ts). */
+  rev: string;
   event: string;
   parties: string;
   streamMaxLen: number;
@@ -45,6 +47,7 @@ export async function createTicketRecord(redis: Redis | Cluster, args: CreateArg
     String(nearSearch?.lon ?? 0),
     String(nearSearch?.lat ?? 0),
     String(nearSearch?.count ?? 0),
+    args.rev,
     ...[...args.indexes.values()].map(String),
   );
   if (reply[0] === 'replay') return { kind: 'replay', value: reply[1] ?? '' };

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { CreateTicketInput, LikelyDuplicate, ListTicketsQuery, Ticket, TicketHistory, TicketPage } from '@civicloop/model';
 import { PEOPLE, PEOPLE_AND_PARTNERS, STAFF, type Services } from '../core/services.js';
 import { idempotencyScope } from '../core/idempotency.js';
+import { TicketPageWriter } from '../http/ticket-page-json.js';
 import { listTickets } from '../tickets/list-tickets.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 import { redactFor, showEvent } from '../tickets/visibility.js';
@@ -11,6 +12,7 @@ import { IdempotencyHeaders, TicketParams, errorResponses, security } from './sh
 
 // Long: a route plugin is its routes, declared one after another (schema, access, handler); each handler is short.
 export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticketService: TicketService }> = async (app, { services, ticketService }) => {
+  const pages = new TicketPageWriter();
   app.post(
     '/v1/tickets',
     {
@@ -44,9 +46,14 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
         response: { 200: TicketPage, ...errorResponses },
       },
     },
-    async (request) => {
-      const page = await listTickets(services.tickets, request.principal, request.query, services.now());
-      return { ...page, items: page.items.map((t) => ticketIn(redactFor(request.principal, t, services.mediaUrls, services.now()), request.query.crs)) };
+    async (request, reply) => {
+      const now = services.now();
+      const page = await listTickets(services.tickets, request.principal, request.query, now);
+      const shown = page.items.map((t) => ticketIn(redactFor(request.principal, t, services.mediaUrls, now), request.query.crs));
+      // Written as the schema's serialiser writes it, reusing each cached ticket's written form (http/ticket-page-json.ts).
+      const json = pages.page(page, shown);
+      // Already JSON: fastify sends a string with a JSON content type as it is (its type here is the schema's).
+      return reply.type('application/json; charset=utf-8').send(json as unknown as TicketPage);
     },
   );
 

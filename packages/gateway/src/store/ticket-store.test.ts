@@ -38,3 +38,69 @@ describe('TicketStore.getWith: a ticket and records beside it, in one command', 
     expect(found).toEqual({ ticket: await gw.services.tickets.get(gw.tenant.id, ticketId), beside: [] });
   });
 });
+
+describe('TicketStore.getPage: list pages through the read cache', () => {
+  const keyOf = (id: string) => tenantKeys(gw.tenant.id).ticket(id);
+
+  it('parses a ticket once per revision: the next page gets the same frozen object, the document not sent again', async () => {
+    const { tickets } = gw.services;
+    const [first] = await tickets.getPage(gw.tenant.id, [ticketId]);
+    expect(first).toEqual(await tickets.get(gw.tenant.id, ticketId));
+    expect(Object.isFrozen(first)).toBe(true);
+    const [again] = await tickets.getPage(gw.tenant.id, [ticketId]);
+    expect(again).toBe(first);
+    // What the script answers for a tag the caller holds: the number and tag, no document.
+    const rev = await gw.services.redis.hget(keyOf(ticketId), 'r');
+    expect(rev).toMatch(/^[A-Za-z0-9_-]+\.[0-9a-z]+$/);
+    expect(await gw.services.redis.civicloopReadTickets(1, keyOf(ticketId), rev!)).toEqual([first!.number, rev, null]);
+    // getMany stays a private copy, the caller's to change.
+    const [own] = await tickets.getMany(gw.tenant.id, [ticketId]);
+    expect(own).toEqual(first);
+    expect(Object.isFrozen(own)).toBe(false);
+  });
+
+  it('shows a write at once: every commit stores a new tag', async () => {
+    const { tickets } = gw.services;
+    const [before] = await tickets.getPage(gw.tenant.id, [ticketId]);
+    const revBefore = await gw.services.redis.hget(keyOf(ticketId), 'r');
+    const res = await inject(gw, 'POST', `/v1/tickets/${ticketId}/dispatch`, { auth: gw.tenant.secretKey, body: { unitId: 'sanitation' } });
+    expect(res.status).toBe(200);
+    expect(await gw.services.redis.hget(keyOf(ticketId), 'r')).not.toBe(revBefore);
+    const [after] = await tickets.getPage(gw.tenant.id, [ticketId]);
+    expect(after).not.toBe(before);
+    expect(after?.status).toBe('dispatched');
+    expect(after).toEqual(await tickets.get(gw.tenant.id, ticketId));
+  });
+
+  it('a document put back at the same version but another tag (a restore, or writes lost in a failover) is read afresh', async () => {
+    const { tickets } = gw.services;
+    const [cached] = await tickets.getPage(gw.tenant.id, [ticketId]);
+    const stored = JSON.parse((await gw.services.redis.hget(keyOf(ticketId), 'doc'))!);
+    // Same version number, different content, as another gateway's lost-then-rewritten write would leave it.
+    await gw.services.redis.hset(keyOf(ticketId), 'doc', JSON.stringify({ ...stored, description: 'written elsewhere' }), 'r', 'other-process.1');
+    const [fresh] = await tickets.getPage(gw.tenant.id, [ticketId]);
+    expect(fresh?.version).toBe(cached?.version);
+    expect(fresh?.description).toBe('written elsewhere');
+    await gw.services.redis.hset(keyOf(ticketId), 'doc', JSON.stringify(stored), 'r', 'other-process.2');
+    expect((await tickets.getPage(gw.tenant.id, [ticketId]))[0]).toEqual(await tickets.get(gw.tenant.id, ticketId));
+  });
+
+  it('a ticket stored before revision tags is parsed on every read, never cached; a deleted one is missing', async () => {
+    const { tickets } = gw.services;
+    const created = (await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT })).body;
+    await tickets.getPage(gw.tenant.id, [created.id]);
+    await gw.services.redis.hdel(keyOf(created.id), 'r');
+    const [a] = await tickets.getPage(gw.tenant.id, [created.id]);
+    const [b] = await tickets.getPage(gw.tenant.id, [created.id]);
+    expect(a).toEqual(b);
+    expect(a).not.toBe(b);
+    expect(Object.isFrozen(a)).toBe(false);
+    expect(a?.number).toBe(created.number);
+    await gw.services.redis.del(keyOf(created.id));
+    expect(await tickets.getPage(gw.tenant.id, [created.id, ticketId, 'tk_missing'])).toEqual([
+      undefined,
+      await tickets.get(gw.tenant.id, ticketId),
+      undefined,
+    ]);
+  });
+});

@@ -10,6 +10,7 @@ import { registerScripts } from '../redis/scripts/index.js';
 import { claimDue } from '../redis/lease-claim.js';
 import { waitForReplicas, type ReplicaWait } from '../redis/wait-replicas.js';
 import { readPipeline } from '../redis/read-pipeline.js';
+import { RevisionTags, TicketReadCache } from './ticket-read-cache.js';
 
 type Client = Redis | Cluster;
 
@@ -40,6 +41,8 @@ export interface TicketStoreOptions {
   idempotencyTtlSeconds: number;
   /** REDIS_WAIT_REPLICAS: a write (or its replay) answers only once replicas have it. */
   replicaWait?: ReplicaWait;
+  /** TICKET_CACHE_ENTRIES: how many parsed tickets list pages keep (0: none). */
+  cacheEntries?: number;
 }
 
 /** 122 random bits; randomUUID draws from a pooled entropy buffer, so it is cheap per call. */
@@ -49,12 +52,16 @@ export function newTicketId(): string {
 
 /** Redis persistence of tickets: documents, history, indexes and the tenant event stream. */
 export class TicketStore {
+  private readonly revisions = new RevisionTags();
+  private readonly cache: TicketReadCache;
+
   constructor(
     private readonly redis: Client,
     private readonly options: TicketStoreOptions,
   ) {
     // Its writes are the commit and create scripts.
     registerScripts(redis);
+    this.cache = new TicketReadCache(options.cacheEntries ?? 0);
   }
 
   keys(tenantId: string): TenantKeys {
@@ -86,13 +93,37 @@ export class TicketStore {
     return { ticket: doc ? withComputed(JSON.parse(doc) as Ticket, number ?? '', now) : undefined, beside: beside.map((_, i) => values[i] ?? null) };
   }
 
+  /** Several tickets, each parsed for this caller alone (theirs to change). */
   async getMany(tenantId: string, ids: string[], now = new Date()): Promise<(Ticket | undefined)[]> {
     if (ids.length === 0) return [];
     const keys = this.keys(tenantId);
     const flat = await this.redis.civicloopReadTickets(ids.length, ...ids.map((id) => keys.ticket(id)));
     return ids.map((_, i) => {
-      const doc = flat[2 * i];
-      return doc ? withComputed(JSON.parse(doc) as Ticket, flat[2 * i + 1] ?? '', now) : undefined;
+      const doc = flat[3 * i + 2];
+      return doc ? withComputed(JSON.parse(doc) as Ticket, flat[3 * i] ?? '', now) : undefined;
+    });
+  }
+
+  /**
+   * Several tickets for a list page, from the read cache where Redis says the cached revision is
+   * still the stored one: only the documents that changed (or were never seen) travel and are
+   * parsed. What it answers is shared and frozen: read it, never change it.
+   */
+  async getPage(tenantId: string, ids: string[], now = new Date()): Promise<(Ticket | undefined)[]> {
+    if (this.cache.capacity === 0) return this.getMany(tenantId, ids, now);
+    if (ids.length === 0) return [];
+    const keys = ids.map((id) => this.keys(tenantId).ticket(id));
+    const known = keys.map((key) => this.cache.peek(key));
+    const flat = await this.redis.civicloopReadTickets(keys.length, ...keys, ...known.map((entry) => entry?.rev ?? ''));
+    return keys.map((key, i) => {
+      const [number, rev, doc] = [flat[3 * i], flat[3 * i + 1], flat[3 * i + 2]];
+      const entry = known[i];
+      // No document: either the ticket does not exist, or it is still at the tag sent.
+      if (!doc) return number && entry && rev === entry.rev ? this.cache.reuse(entry, now) : undefined;
+      const ticket = JSON.parse(doc) as Ticket;
+      ticket.number = number ?? '';
+      // A document stored before revision tags has no tag to check a cached copy against.
+      return rev ? this.cache.keep(key, rev, ticket, now) : withComputed(ticket, number ?? '', now);
     });
   }
 
@@ -138,6 +169,7 @@ export class TicketStore {
       prefix: numbering.prefix,
       ticketId: after.id,
       doc: JSON.stringify(after),
+      rev: this.revisions.next(),
       event: eventJson,
       parties: partiesOf(after),
       streamMaxLen: this.options.streamMaxLen,
@@ -171,7 +203,7 @@ export class TicketStore {
     const plan: CommitPlan = { docs: [], pushes: [], zrem: [], zadd: [], xadd: [] };
     for (const { before, after, event } of writes) {
       // Serialised as is: `overdue` is never set on a ticket being written.
-      plan.docs!.push({ key: keys.ticket(after.id), doc: JSON.stringify(after), version: after.version });
+      plan.docs!.push({ key: keys.ticket(after.id), doc: JSON.stringify(after), version: after.version, rev: this.revisions.next() });
       const eventJson = JSON.stringify(event);
       plan.pushes!.push({ key: keys.history(after.id), val: eventJson });
       const diff = indexDiff(keys, before, after);

@@ -47,8 +47,9 @@ function parseStatuses(raw: string | undefined): TicketStatus[] | undefined {
 
 /**
  * Lists tickets newest first. The smallest matching sorted-set index drives the scan and the
- * remaining filters are checked on each ticket, so a page costs index reads plus one pipelined
- * fetch per batch, whatever the tenant's size.
+ * remaining filters are checked on each ticket, so a page costs index reads plus one read of the
+ * tickets per batch, whatever the tenant's size. The tickets come from the store's read cache
+ * (getPage): shared and frozen, so nothing here or in a caller may change them.
  */
 export async function listTickets(store: TicketStore, principal: Principal, query: ListTicketsQuery, now: Date): Promise<TicketPage> {
   const keys = store.keys(principal.tenantId);
@@ -98,7 +99,7 @@ export async function listTickets(store: TicketStore, principal: Principal, quer
     offset += batch.length;
     // Entries at the cursor's score sort by id descending; those at or above the cursor id were served.
     const fresh = cursor ? batch.filter((e) => e.score < cursor.s || e.id < cursor.id) : batch;
-    const docs = await store.getMany(
+    const docs = await store.getPage(
       principal.tenantId,
       fresh.map((e) => e.id),
       now,

@@ -14,7 +14,7 @@ import type { RedisScript } from './script.js';
  * come first, so a refusal writes nothing. k is a KEYS index, v an ARGV index.
  *   I k v ttl              if KEYS[k] exists return {'replay', value}; at the end SET it to ARGV[v] PX ttl
  *   C k version            HGET KEYS[k] 'v' must equal version ('-' = the hash must not exist)
- *   D k v version          HSET KEYS[k] doc ARGV[v] v version
+ *   D k v version rev      HSET KEYS[k] doc ARGV[v] v version r rev (rev: the document's revision tag, no spaces)
  *   P k v                  RPUSH KEYS[k] ARGV[v]
  *   R k v                  ZREM KEYS[k] ARGV[v]
  *   A k score v            ZADD KEYS[k] score ARGV[v]
@@ -38,8 +38,8 @@ while i <= n do
     redis.call('ZADD', KEYS[tonumber(A[i + 1])], A[i + 2], V[tonumber(A[i + 3])])
     i = i + 4
   elseif op == 'D' then
-    redis.call('HSET', KEYS[tonumber(A[i + 1])], 'doc', V[tonumber(A[i + 2])], 'v', A[i + 3])
-    i = i + 4
+    redis.call('HSET', KEYS[tonumber(A[i + 1])], 'doc', V[tonumber(A[i + 2])], 'v', A[i + 3], 'r', A[i + 4])
+    i = i + 5
   elseif op == 'P' then
     redis.call('RPUSH', KEYS[tonumber(A[i + 1])], V[tonumber(A[i + 2])])
     i = i + 3

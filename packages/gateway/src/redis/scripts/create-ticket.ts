@@ -10,8 +10,8 @@ import type { RedisScript } from './script.js';
  * KEYS: sequence, numbers, ticket, history, events, idempotency ('' slot unused when none),
  *       open tickets of the category by place, indexes...
  * ARGV: day, prefix, ticketId, doc, event, parties, streamMaxLen, idempotency value ('' = none),
- *       idempotency ttl ms, search radius m (0 = no search), lon, lat, search count, then one
- *       score per index key.
+ *       idempotency ttl ms, search radius m (0 = no search), lon, lat, search count, the
+ *       document's revision tag (store/ticket-read-cache.ts), then one score per index key.
  * Returns {'ok', number, streamId, {{id, distance}...}} or {'replay', stored idempotency value}.
  */
 export const createTicket: RedisScript = {
@@ -29,9 +29,9 @@ end
 local n = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
 local number = ARGV[2] .. string.format('%04d', n)
 redis.call('HSET', KEYS[2], number, ARGV[3])
-redis.call('HSET', KEYS[3], 'doc', ARGV[4], 'v', '1', 'number', number)
+redis.call('HSET', KEYS[3], 'doc', ARGV[4], 'v', '1', 'r', ARGV[14], 'number', number)
 redis.call('RPUSH', KEYS[4], ARGV[5])
-for k = 8, #KEYS do redis.call('ZADD', KEYS[k], ARGV[k + 6], ARGV[3]) end
+for k = 8, #KEYS do redis.call('ZADD', KEYS[k], ARGV[k + 7], ARGV[3]) end
 local streamId = redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[7], '*', 'e', ARGV[5], 'n', number, 'p', ARGV[6])
 if idem ~= '' then redis.call('SET', KEYS[6], idem, 'PX', ARGV[9]) end
 return {'ok', number, streamId, near}
