@@ -114,7 +114,20 @@ try {
       'ready',
     ),
   );
-  const [gatewayPid, baselinePid, floorPid, listFloorPid] = [children[0]!.pid!, children[1]!.pid!, children[2]!.pid!, children[3]!.pid!];
+  // A second gateway on the same Redis whose read cache holds one ticket: every ticket of every
+  // page is read, parsed, kept and serialised anew, as when each ticket changed since its last page.
+  // Its scheduler and statistics projector stay off, so that the first gateway alone projects the
+  // other measures' events, as it did before this one was added, and its CPU figures still hold them.
+  const missGatewayPort = await freePort();
+  children.push(
+    await startProcess(
+      process.execPath,
+      [path.join(root, 'packages/gateway/dist/cli.js'), 'start'],
+      { ...httpGatewayEnv(redis.url, missGatewayPort, operatorToken), TICKET_CACHE_ENTRIES: '1', SCHEDULER_ENABLED: 'false' },
+      'listening on',
+    ),
+  );
+  const [gatewayPid, baselinePid, floorPid, listFloorPid, missGatewayPid] = children.map((child) => child.pid!) as [number, number, number, number, number];
   const gw = `http://127.0.0.1:${gatewayPort}`;
   const tenant = await json(`${gw}/v1/tenants`, {
     method: 'POST',
@@ -276,6 +289,10 @@ try {
     },
     { name: 'get', run: () => load({ url: `${gw}/v1/tickets/${pool[0]}`, headers: auth }, gatewayPid) },
     { name: 'list', run: () => load({ url: `${gw}/v1/tickets?status=dispatched&limit=20`, headers: auth }, gatewayPid) },
+    {
+      name: 'list, every ticket a read-cache miss (TICKET_CACHE_ENTRIES=1)',
+      run: () => load({ url: `http://127.0.0.1:${missGatewayPort}/v1/tickets?status=dispatched&limit=20`, headers: auth }, missGatewayPid),
+    },
     {
       name: 'list floor (the same page, read and written out as stored)',
       server: 'floor route',

@@ -11,7 +11,7 @@
  *
  * BENCH_BEFORE: the other build's gateway dist directory (a copy of packages/gateway/dist made
  * before the change, e.g. packages/gateway/dist-before; inside the package, so that its imports
- * resolve). BENCH_ONLY (transition,create,get), BENCH_ROUNDS (8), BENCH_REQUESTS (15000 per
+ * resolve). BENCH_ONLY (transition,create,get,list), BENCH_ROUNDS (8), BENCH_REQUESTS (15000 per
  * round) and BENCH_CONNECTIONS (32) change the load.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -38,7 +38,7 @@ if (!before || !existsSync(path.join(before, 'cli.js'))) {
 const rounds = Number(process.env.BENCH_ROUNDS ?? 8);
 const requestsPerRound = Number(process.env.BENCH_REQUESTS ?? 15_000);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const only = (process.env.BENCH_ONLY ?? 'transition,create,get').split(',').map((s) => s.trim());
+const only = (process.env.BENCH_ONLY ?? 'transition,create,get,list').split(',').map((s) => s.trim());
 const POOL = 1000;
 
 async function json(url: string, init: RequestInit & { body?: string } = {}) {
@@ -96,6 +96,7 @@ async function startSide(name: Side['name'], dist: string): Promise<Side> {
 /** The request of each measure, built one by one on both sides alike. */
 function requestOf(measure: string, side: Side): autocannon.Request {
   if (measure === 'get') return { method: 'GET', path: `/v1/tickets/${side.pool[0]}`, headers: side.auth };
+  if (measure === 'list') return { method: 'GET', path: '/v1/tickets?status=dispatched&limit=20', headers: side.auth };
   return {
     method: 'POST',
     headers: side.auth,
@@ -130,7 +131,7 @@ try {
       `(packages/gateway/dist) and ${path.relative(root, before)}, each a gateway on its own redis-server (AOF everysec)`,
   );
   const lines: string[] = [];
-  for (const measure of ['transition', 'create', 'get'].filter((m) => only.some((o) => m.startsWith(o)))) {
+  for (const measure of ['transition', 'create', 'get', 'list'].filter((m) => only.some((o) => m.startsWith(o)))) {
     const figures = new Map<Side, number[]>(sides.map((s) => [s, []]));
     for (const side of sides) await round(measure, side);
     for (let r = 0; r < rounds; r++) {
