@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Ticket } from '@civicloop/model';
+import { TICKET_STATUSES, isOverdue, type Ticket } from '@civicloop/model';
 import { RevisionTags, TicketReadCache, isSharedTicket } from './ticket-read-cache.js';
 
 const AT = new Date('2026-12-04T08:00:00Z');
@@ -45,7 +45,7 @@ describe('TicketReadCache', () => {
     expect(isSharedTicket(parsed('2'))).toBe(false);
   });
 
-  it('sets overdue as of each reading, one shared object per value, never on the kept ticket itself', () => {
+  it('sets overdue as of each reading, one shared object per value, the kept ticket being the first reading', () => {
     const cache = new TicketReadCache(10);
     const before = cache.keep('k1', 'r1', parsed('1', '2026-12-04T09:00:00Z'), AT);
     expect(before.overdue).toBe(false);
@@ -53,11 +53,25 @@ describe('TicketReadCache', () => {
     const later = new Date('2026-12-04T09:00:01Z');
     const after = cache.reuse(entry, later);
     expect(after.overdue).toBe(true);
-    expect(entry.ticket.overdue).toBeUndefined();
+    expect(entry.ticket).toBe(before);
+    expect(entry.ticket.overdue).toBe(false);
     expect(cache.reuse(entry, later)).toBe(after);
     expect(cache.reuse(entry, AT)).toBe(before);
     expect(isSharedTicket(after)).toBe(true);
     expect(Object.isFrozen(after)).toBe(true);
+  });
+
+  it('agrees with the model on overdue, whatever the status and the clock', () => {
+    const cache = new TicketReadCache(100);
+    const clocks = [new Date('2026-12-04T08:59:59Z'), new Date('2026-12-04T09:00:00Z'), new Date('2026-12-04T09:00:01Z')];
+    for (const status of TICKET_STATUSES) {
+      const ticket = { ...parsed(status, '2026-12-04T09:00:00Z'), status } as Ticket;
+      const first = cache.keep(status, 'r1', structuredClone(ticket), clocks[0]!);
+      expect(first.overdue).toBe(isOverdue(ticket, clocks[0]!));
+      for (const clock of clocks) expect(cache.reuse(cache.peek(status)!, clock).overdue).toBe(isOverdue(ticket, clock));
+    }
+    // The comparison would pass vacuously if no status could be overdue.
+    expect(TICKET_STATUSES.some((status) => isOverdue({ ...parsed(status, '2026-12-04T09:00:00Z'), status } as Ticket, clocks[2]!))).toBe(true);
   });
 
   it('a ticket without a deadline has no overdue at all', () => {

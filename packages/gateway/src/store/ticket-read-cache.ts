@@ -10,11 +10,17 @@ import { isOverdue, type Ticket } from '@civicloop/model';
  */
 export interface CachedTicket {
   rev: string;
-  /** Frozen all the way down, with its number set and no `overdue` (that changes with the clock). */
+  /**
+   * Frozen all the way down, with its number set and, for a ticket with a deadline, `overdue` as of
+   * its first reading: it is itself that form of the ticket, and the other is made from it when the
+   * clock first calls for it (so a ticket read once costs no copy).
+   */
   ticket: Ticket;
-  /** The ticket with `overdue` set, made the first time it is shown so (only for tickets with a deadline). */
+  /** The ticket as shown when it is past its deadline, and before (only for tickets with a deadline). */
   overdue?: Ticket;
   onTime?: Ticket;
+  /** When it becomes overdue, in ms since the epoch (Infinity: never, in its stored state); kept to spare a date parse per reading. */
+  dueAt: number;
   /** Read again since it was kept or last spared: spared once more when its turn to go comes. */
   used: boolean;
 }
@@ -29,6 +35,9 @@ export class RevisionTags {
     return `${this.prefix}.${this.count.toString(36)}`;
   }
 }
+
+/** The latest time a Date holds: a ticket overdue then is one whose status lets it be overdue at all. */
+const LAST_DATE = new Date(8.64e15);
 
 /** Every ticket object the cache hands out: the same object for every page until its ticket is written again. */
 const shared = new WeakSet<Ticket>();
@@ -82,12 +91,19 @@ export class TicketReadCache {
 
   /** Keeps a freshly parsed ticket (number set, no overdue) under its tag; answers it as of `now`. Capacity 0 keeps nothing. */
   keep(key: string, rev: string, parsed: Ticket, now: Date): Ticket {
-    const entry: CachedTicket = { rev, ticket: deepFreeze(parsed), used: false };
-    shared.add(entry.ticket);
+    // The model's rule decides whether it can ever be overdue (its status); the deadline, when.
+    const dueAt = parsed.sla && isOverdue(parsed, LAST_DATE) ? Date.parse(parsed.sla.resolveBy) : Number.POSITIVE_INFINITY;
+    const entry: CachedTicket = { rev, ticket: parsed, used: false, dueAt };
+    if (parsed.sla) {
+      parsed.overdue = dueAt < now.getTime();
+      entry[parsed.overdue ? 'overdue' : 'onTime'] = parsed;
+    }
+    deepFreeze(parsed);
+    shared.add(parsed);
     this.entries.delete(key);
     if (this.capacity > 0) this.entries.set(key, entry);
     this.evictBeyondCapacity();
-    return this.show(entry, now);
+    return parsed;
   }
 
   private evictBeyondCapacity(): void {
@@ -106,9 +122,10 @@ export class TicketReadCache {
   private show(entry: CachedTicket, now: Date): Ticket {
     const { ticket } = entry;
     if (!ticket.sla) return ticket;
-    const slot = isOverdue(ticket, now) ? 'overdue' : 'onTime';
+    const slot = entry.dueAt < now.getTime() ? 'overdue' : 'onTime';
     let view = entry[slot];
     if (!view) {
+      // Made from the kept form, which carries the other value of `overdue`: the spread replaces it.
       view = Object.freeze({ ...ticket, overdue: slot === 'overdue' });
       shared.add(view);
       entry[slot] = view;
