@@ -12,9 +12,9 @@ const ITEMS_OPEN = Buffer.from('{"items":[');
  * for the route's schema (TicketPage) writes: each ticket by the same serialiser built from the
  * Ticket schema, the page around them by hand. A ticket the store's read cache shares between
  * pages, shown to this reader unchanged (not redacted, no photo links signed, no other CRS), is
- * written once, as UTF-8, and reused until the ticket changes: serialising and encoding were the
- * largest part of a page's cost, and a list is read far more often than its tickets change. Held
- * per app, so the memo dies with it.
+ * written once, as UTF-8, and reused until the ticket changes: serialising and encoding it again
+ * was work repeated on every page, and a list is read far more often than its tickets change. The
+ * memo is keyed by the shared ticket object, so it goes when the read cache lets the ticket go.
  */
 export class TicketPageWriter {
   private readonly serialise: Serialise;

@@ -52,7 +52,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
       const shown = page.items.map((t) => ticketIn(redactFor(request.principal, t, services.mediaUrls, now), request.query.crs));
       // Written as the schema's serialiser writes it, reusing each cached ticket's written form (http/ticket-page-json.ts).
       const json = pages.page(page, shown);
-      // Already JSON: fastify sends a string with a JSON content type as it is (its type here is the schema's).
+      // Already JSON: fastify sends a Buffer as it is, without its serialiser (the cast is to the schema's type).
       return reply.type('application/json; charset=utf-8').send(json as unknown as TicketPage);
     },
   );

@@ -107,12 +107,13 @@ export class TicketStore {
   /**
    * Several tickets for a list page, from the read cache where Redis says the cached revision is
    * still the stored one: only the documents that changed (or were never seen) travel and are
-   * parsed. What it answers is shared and frozen: read it, never change it.
+   * parsed. What it answers may be shared with other requests and frozen: read it, never change it.
    */
   async getPage(tenantId: string, ids: string[], now = new Date()): Promise<(Ticket | undefined)[]> {
     if (this.cache.capacity === 0) return this.getMany(tenantId, ids, now);
     if (ids.length === 0) return [];
-    const keys = ids.map((id) => this.keys(tenantId).ticket(id));
+    const tenantKeys = this.keys(tenantId);
+    const keys = ids.map((id) => tenantKeys.ticket(id));
     const known = keys.map((key) => this.cache.peek(key));
     const flat = await this.redis.civicloopReadTickets(keys.length, ...keys, ...known.map((entry) => entry?.rev ?? ''));
     return keys.map((key, i) => {
@@ -121,9 +122,10 @@ export class TicketStore {
       // No document: either the ticket does not exist, or it is still at the tag sent.
       if (!doc) return number && entry && rev === entry.rev ? this.cache.reuse(entry, now) : undefined;
       const ticket = JSON.parse(doc) as Ticket;
-      ticket.number = number ?? '';
       // A document stored before revision tags has no tag to check a cached copy against.
-      return rev ? this.cache.keep(key, rev, ticket, now) : withComputed(ticket, number ?? '', now);
+      if (!rev) return withComputed(ticket, number ?? '', now);
+      ticket.number = number ?? '';
+      return this.cache.keep(key, rev, ticket, now);
     });
   }
 
