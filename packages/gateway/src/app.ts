@@ -38,7 +38,7 @@ import { webhookRoutes } from './routes/webhooks.js';
 import { partnerRoutes } from './routes/partners.js';
 import { PartnerStore } from './store/partner-store.js';
 import { intakeRoutes } from './routes/intake.js';
-import { open311Routes, sendOpen311FrameworkError } from './routes/open311/index.js';
+import { open311ClientErrorDocument, open311Routes, sendOpen311FrameworkError } from './routes/open311/index.js';
 import { osmAndRoutes } from './routes/osmand.js';
 import { entryCodeRoutes } from './routes/entry-codes.js';
 import { brokerHookRoutes } from './routes/broker-hooks.js';
@@ -102,7 +102,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   const app = Fastify({
     logger: options.logger ?? { level: config.logLevel },
     frameworkErrors: frameworkErrors(() => servicesForErrors, { '/open311/': sendOpen311FrameworkError }),
-    clientErrorHandler,
+    clientErrorHandler: clientErrorHandler({ '/open311/': open311ClientErrorDocument }),
     bodyLimit: config.bodyLimitBytes,
     // fastify takes a hop count too, though its types do not say so.
     trustProxy: config.trustProxy as boolean | string,

@@ -28,6 +28,10 @@ export const ERRORS = {
     413,
     'The request body is larger than the gateway accepts (BODY_LIMIT_BYTES); shorten the text or upload photos separately.',
   ),
+  CL_ERR_HEADERS_TOO_LARGE: define(
+    431,
+    'The request line and headers are larger than the gateway accepts; send a shorter URL and fewer or shorter headers (cookies).',
+  ),
   CL_ERR_UNKNOWN_CATEGORY: define(422, 'The category code is not in the catalogue; list valid codes with GET /v1/categories.'),
   CL_ERR_ANSWER_INVALID: define(
     422,

@@ -23,7 +23,7 @@ export class CivicLoopApiError extends Error {
   }
 }
 
-/** 400, 413, 415, 422: the request must change before it can succeed. */
+/** 400, 413, 415, 422, 431 and any other 4xx not below: the request must change before it can succeed. */
 export class InvalidRequestError extends CivicLoopApiError {}
 /** 401: no key or token, or one that is unknown, forged or expired. */
 export class AuthenticationError extends CivicLoopApiError {}

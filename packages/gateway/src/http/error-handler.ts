@@ -135,22 +135,45 @@ export function frameworkErrors(
 }
 
 /**
- * Requests Node cannot even parse (malformed HTTP, headers over the limit) are answered with a
- * catalogue error body too. No CORS headers: the request's Origin cannot be read.
+ * A prefix's own error document for a request Node could not parse: its media type and body.
+ * `target` is the request-target as far as it arrived (it may be cut off when it was itself too long).
  */
-export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-  const refusal = tooLarge
-    ? new CivicLoopError('CL_ERR_PAYLOAD_TOO_LARGE', 'The request headers are larger than the gateway accepts; send fewer or shorter headers (cookies).')
-    : new CivicLoopError('CL_ERR_VALIDATION', 'The request is not valid HTTP/1.1.');
-  const status = tooLarge ? 431 : 400;
-  const body = JSON.stringify({ error: refusal.toBody() });
-  socket.end(
-    `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: ` +
-      `application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
+export type PrefixClientErrorWriter = (error: CivicLoopError, target: string) => { type: string; body: string };
+
+/** The request-target at the start of the bytes Node was parsing (`GET /path HTTP/1.1`), or ''. */
+function requestTarget(rawPacket: unknown): string {
+  if (!Buffer.isBuffer(rawPacket)) return '';
+  // Latin-1 reads any bytes; a target is ASCII when it is valid at all, and the prefix is all we match on.
+  const head = rawPacket.toString('latin1', 0, Math.min(rawPacket.length, 32 * 1024));
+  return /^[A-Z]{1,20} ([^ \r\n]+)/.exec(head)?.[1] ?? '';
+}
+
+/**
+ * Requests Node cannot even parse (malformed HTTP, a request line and headers over the limit) are
+ * answered with a catalogue error too, in the format of the API whose prefix the request-target
+ * starts with (Open311's XML or JSON under /open311/), read from the bytes Node was parsing when it
+ * gave up. Those hold the start of the request when it arrived in one read (a loopback or LAN
+ * client's request of tens of kilobytes does); when they do not, the answer is the catalogue's
+ * JSON, and when they hold a target cut off before its end, the prefix's writer decides (Open311:
+ * XML, the spec's default, as the extension cannot be read).
+ * No CORS headers: the request's Origin cannot be read.
+ */
+export function clientErrorHandler(
+  byPrefix: Readonly<Record<string, PrefixClientErrorWriter>> = {},
+): (error: Error & { code?: string; rawPacket?: unknown }, socket: Socket) => void {
+  return (error, socket) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const refusal = tooLarge ? new CivicLoopError('CL_ERR_HEADERS_TOO_LARGE') : new CivicLoopError('CL_ERR_VALIDATION', 'The request is not valid HTTP/1.1.');
+    const target = requestTarget(error.rawPacket);
+    const prefix = Object.keys(byPrefix).find((p) => target.startsWith(p));
+    const { type, body } = prefix ? byPrefix[prefix]!(refusal, target) : { type: 'application/json', body: JSON.stringify({ error: refusal.toBody() }) };
+    socket.end(
+      `HTTP/1.1 ${refusal.status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: ` +
+        `${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  };
 }

@@ -34,3 +34,11 @@ export function answer(reply: FastifyReply, format: Open311Format, root: Open311
 export function sendOpen311FrameworkError(error: CivicLoopError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   return answer(reply.code(error.status), formatAsked(request.url), 'errors', [{ code: error.status, description: error.message }]);
 }
+
+/** A request Node could not parse, under /open311/: the spec's error document in the format its target asks for. */
+export function open311ClientErrorDocument(error: CivicLoopError, target: string): { type: string; body: string } {
+  const errors = [{ code: error.status, description: error.message }];
+  return formatAsked(target) === 'json'
+    ? { type: 'application/json; charset=utf-8', body: JSON.stringify(errors) }
+    : { type: 'text/xml; charset=utf-8', body: toOpen311Xml('errors', errors) };
+}

@@ -8,7 +8,7 @@ import { open311RequestRoutes } from './request-routes.js';
 import { open311ServiceRoutes } from './service-routes.js';
 
 export { open311Time } from './format.js';
-export { sendOpen311FrameworkError } from './answer.js';
+export { open311ClientErrorDocument, sendOpen311FrameworkError } from './answer.js';
 
 /**
  * Open311 GeoReport v2 (wiki.open311.org/GeoReport_v2), XML and JSON, at /open311/v2. The
