@@ -154,8 +154,8 @@ function requestTarget(rawPacket: unknown): string {
  * starts with (Open311's XML or JSON under /open311/), read from the bytes Node was parsing when it
  * gave up. Those hold the start of the request when it arrived in one read (a loopback or LAN
  * client's request of tens of kilobytes does); when they do not, the answer is the catalogue's
- * JSON, and when they hold a target cut off before its end, the prefix's writer decides (Open311:
- * XML, the spec's default, as the extension cannot be read).
+ * JSON, and when they hold a target cut off, the prefix's writer decides from what arrived (Open311:
+ * XML, the spec's default, when the cut falls before the path's extension).
  * No CORS headers: the request's Origin cannot be read.
  */
 export function clientErrorHandler(
