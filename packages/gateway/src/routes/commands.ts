@@ -1,9 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Static } from '@sinclair/typebox';
 import { COMMAND_BODIES, COMMAND_NAMES, type CommandName } from '@civicloop/model';
 import { PEOPLE, type Services } from '../core/services.js';
 import { idempotencyScope } from '../core/idempotency.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 import { redactFor, showEvent } from '../tickets/visibility.js';
+import { storedCommandAnswer } from '../http/stored-answer-json.js';
 import { CommandResult, IdempotencyHeaders, TicketParams, errorResponses, security } from './shared-schemas.js';
 
 const SUMMARIES: Record<CommandName, string> = {
@@ -49,10 +51,13 @@ export const commandRoutes: FastifyPluginAsyncTypebox<{ services: Services; tick
         const idem = idempotencyScope(request.principal, request.headers['idempotency-key'], `${name}:${request.params.id}`, request.body);
         const outcome = await ticketService.run(request.principal, request.params.id, name, request.body as never, idem);
         if (outcome.replayed) reply.header('idempotent-replayed', 'true');
-        return {
-          ticket: redactFor(request.principal, outcome.ticket, services.mediaUrls, services.now()),
-          event: outcome.event && showEvent(request.principal, outcome.event, services.mediaUrls, services.now()),
-        };
+        const now = services.now();
+        const ticket = redactFor(request.principal, outcome.ticket, services.mediaUrls, now);
+        const event = outcome.event && showEvent(request.principal, outcome.event, services.mediaUrls, now);
+        const stored = storedCommandAnswer(outcome, ticket, event);
+        // Already JSON: fastify sends a string of a JSON type as it is (the cast is to the schema's type).
+        if (stored !== undefined) return reply.type('application/json; charset=utf-8').send(stored as unknown as Static<typeof CommandResult>);
+        return { ticket, event };
       },
     );
   }

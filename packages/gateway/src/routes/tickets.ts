@@ -4,6 +4,7 @@ import { CreateTicketInput, LikelyDuplicate, ListTicketsQuery, Ticket, TicketHis
 import { PEOPLE, PEOPLE_AND_PARTNERS, STAFF, type Services } from '../core/services.js';
 import { idempotencyScope } from '../core/idempotency.js';
 import { TicketPageWriter } from '../http/ticket-page-json.js';
+import { storedTicketAnswer } from '../http/stored-answer-json.js';
 import { listTickets } from '../tickets/list-tickets.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 import { redactFor, showEvent } from '../tickets/visibility.js';
@@ -28,9 +29,17 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
     },
     async (request, reply) => {
       const idem = idempotencyScope(request.principal, request.headers['idempotency-key'], 'create', request.body);
-      const { ticket, replayed } = await ticketService.create(request.principal, request.body, idem);
-      if (replayed) reply.header('idempotent-replayed', 'true');
-      return reply.code(201).send(redactFor(request.principal, ticket, services.mediaUrls, services.now()));
+      const outcome = await ticketService.create(request.principal, request.body, idem);
+      if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+      const shown = redactFor(request.principal, outcome.ticket, services.mediaUrls, services.now());
+      const stored = storedTicketAnswer(outcome, shown);
+      // Already JSON: fastify sends a string of a JSON type as it is (the cast is to the schema's type).
+      if (stored !== undefined)
+        return reply
+          .code(201)
+          .type('application/json; charset=utf-8')
+          .send(stored as unknown as Ticket);
+      return reply.code(201).send(shown);
     },
   );
 

@@ -33,8 +33,20 @@ export interface NearTicket {
   id: string;
   distanceMeters: number;
 }
-export type CreateOutcome = { kind: 'written'; number: string; near: NearTicket[] } | Replay;
-export type ApplyOutcome = { kind: 'written' } | Replay;
+/**
+ * `json`: the new ticket with its number, as a read of it gives it (what the answer can send
+ * instead of serialising the ticket again); undefined if the document did not start as expected.
+ */
+export type CreateOutcome = { kind: 'written'; number: string; near: NearTicket[]; json: string | undefined } | Replay;
+/**
+ * The first ticket of a commit and its event as the commit stored them: the JSON an answer that
+ * shows both unchanged can send instead of serialising them again (routes/commands.ts).
+ */
+export interface WrittenJson {
+  ticket: string;
+  event: string;
+}
+export type ApplyOutcome = { kind: 'written'; json: WrittenJson } | Replay;
 
 export interface TicketStoreOptions {
   streamMaxLen: number;
@@ -43,6 +55,15 @@ export interface TicketStoreOptions {
   replicaWait?: ReplicaWait;
   /** TICKET_CACHE_ENTRIES: how many parsed tickets list pages keep (0: none). */
   cacheEntries?: number;
+}
+
+/**
+ * A new ticket's stored document with the number its create script drew: the document starts
+ * with its id and its empty number (createTicket sets those first); undefined if it does not.
+ */
+export function withNumber(doc: string, id: string, number: string): string | undefined {
+  const start = `{"id":${JSON.stringify(id)},"number":""`;
+  return doc.startsWith(start) ? `{"id":${JSON.stringify(id)},"number":${JSON.stringify(number)}${doc.slice(start.length)}` : undefined;
 }
 
 /** 122 random bits; randomUUID draws from a pooled entropy buffer, so it is cheap per call. */
@@ -153,6 +174,8 @@ export class TicketStore {
   ): Promise<CreateOutcome> {
     const keys = this.keys(tenantId);
     const { after, event } = write;
+    // Stored with its number empty: the script draws the number and keeps it beside the document.
+    const doc = JSON.stringify(after);
     const eventJson = JSON.stringify(event);
     const membership = indexMembership(keys, after);
     const result = await createTicketRecord(this.redis, {
@@ -170,7 +193,7 @@ export class TicketStore {
       day: numbering.day,
       prefix: numbering.prefix,
       ticketId: after.id,
-      doc: JSON.stringify(after),
+      doc,
       rev: this.revisions.next(),
       event: eventJson,
       parties: partiesOf(after),
@@ -181,7 +204,12 @@ export class TicketStore {
     // A replay waits too: the first answer may have been CL_ERR_NOT_REPLICATED.
     await waitForReplicas(this.redis, keys.events, this.options.replicaWait);
     if (result.kind === 'replay') return { kind: 'replay', record: JSON.parse(result.value) as IdempotencyRecord };
-    return { kind: 'written', number: result.number, near: result.near.sort((a, b) => a.distanceMeters - b.distanceMeters) };
+    return {
+      kind: 'written',
+      number: result.number,
+      near: result.near.sort((a, b) => a.distanceMeters - b.distanceMeters),
+      json: withNumber(doc, after.id, result.number),
+    };
   }
 
   /**
@@ -198,7 +226,8 @@ export class TicketStore {
       ...writes.map((w) => ({ key: keys.ticket(w.after.id), version: w.before ? w.before.version : null })),
       ...read.map((t) => ({ key: keys.ticket(t.id), version: t.version })),
     ];
-    return this.run(plan, keys.events);
+    const outcome = await this.run(plan, keys.events);
+    return outcome.kind === 'written' ? { kind: 'written', json: { ticket: plan.docs![0]!.doc, event: plan.pushes![0]!.val } } : outcome;
   }
 
   private planWrites(keys: TenantKeys, writes: TicketWrite[], idem?: { key: string; fp: string }): CommitPlan {
@@ -219,7 +248,7 @@ export class TicketStore {
   }
 
   /** `routingKey`: any key of the plan's tenant, to find its primary for REDIS_WAIT_REPLICAS. */
-  private async run(plan: CommitPlan, routingKey: string): Promise<ApplyOutcome> {
+  private async run(plan: CommitPlan, routingKey: string): Promise<{ kind: 'written' } | Replay> {
     const result = await commit(this.redis, plan);
     if (result.kind !== 'conflict') await waitForReplicas(this.redis, routingKey, this.options.replicaWait);
     if (result.kind === 'replay') return { kind: 'replay', record: JSON.parse(result.value) as IdempotencyRecord };

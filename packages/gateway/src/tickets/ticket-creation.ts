@@ -25,6 +25,13 @@ export interface CreationCommands {
   replay(principal: Principal, record: { fp: string; ticketId: string }, idem: IdempotencyScope): Promise<Ticket>;
 }
 
+/** A new report as created; `json`: the ticket as stored, when `ticket` is just that (not routed, no likely duplicates). */
+export interface CreationOutcome {
+  ticket: Ticket;
+  replayed: boolean;
+  json?: string;
+}
+
 /** The tenant a principal acts in, or CL_ERR_INVALID_KEY if it is gone. */
 export async function tenantOf(services: Services, tenantId: string) {
   const context = await services.tenants.context(tenantId);
@@ -50,7 +57,7 @@ export class TicketCreation {
     this.router = router;
   }
 
-  async create(principal: Principal, input: CreateTicketInput, idem: IdempotencyScope | undefined): Promise<{ ticket: Ticket; replayed: boolean }> {
+  async create(principal: Principal, input: CreateTicketInput, idem: IdempotencyScope | undefined): Promise<CreationOutcome> {
     const { tickets } = this.services;
     // No look-up first: the commit script itself answers a used key with its first result.
     const [tenant, catalogue] = await Promise.all([tenantOf(this.services, principal.tenantId), this.services.categories.catalogue(principal.tenantId)]);
@@ -84,7 +91,8 @@ export class TicketCreation {
       return [] as LikelyDuplicate[];
     });
     if (duplicates.length > 0) return { ticket: { ...ticket, likelyDuplicates: duplicates }, replayed: false };
-    return { ticket: (await this.autoRoute(tenant.id, ticket)) ?? ticket, replayed: false };
+    const routed = await this.autoRoute(tenant.id, ticket);
+    return routed ? { ticket: routed, replayed: false } : { ticket, replayed: false, json: outcome.json };
   }
 
   /** An inspection finding inside an open black spot's cell is linked to the spot (its externalId). */

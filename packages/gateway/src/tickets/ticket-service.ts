@@ -13,17 +13,19 @@ import {
 } from '@civicloop/model';
 import type { Services } from '../core/services.js';
 import { notePhotoTickets, type PhotoRefs } from './photo-refs.js';
-import type { TicketWrite } from '../store/ticket-store.js';
+import type { TicketWrite, WrittenJson } from '../store/ticket-store.js';
 import { assertSameRequest, type IdempotencyScope } from '../core/idempotency.js';
 import { mustSee } from './visibility.js';
 import type { Router } from './router.js';
 import { actorOf } from './actors.js';
-import { TicketCreation, tenantOf } from './ticket-creation.js';
+import { TicketCreation, tenantOf, type CreationOutcome } from './ticket-creation.js';
 
 export interface CommandOutcome {
   ticket: Ticket;
   event: TicketEvent | null;
   replayed: boolean;
+  /** `ticket` and `event` as this command stored them, when it wrote them (not on a replay). */
+  json?: WrittenJson;
 }
 
 export type CommittedListener = (tenantId: string, ticket: Ticket, event: TicketEvent) => Promise<void>;
@@ -41,7 +43,7 @@ export class TicketService {
   }
 
   /** A new report (ticket-creation.ts): stored, flagged as a likely duplicate, or routed. */
-  create(principal: Principal, input: CreateTicketInput, idem: IdempotencyScope | undefined): Promise<{ ticket: Ticket; replayed: boolean }> {
+  create(principal: Principal, input: CreateTicketInput, idem: IdempotencyScope | undefined): Promise<CreationOutcome> {
     return this.creation.create(principal, input, idem);
   }
 
@@ -145,7 +147,7 @@ export class TicketService {
         this.services.log?.warn({ err: error, ticket: id }, 'after-command listener failed'),
       );
     }
-    return { ticket: result.ticket, event: result.event, replayed: false };
+    return { ticket: result.ticket, event: result.event, replayed: false, json: outcome.json };
   }
 
   async history(principal: Principal, id: string): Promise<TicketEvent[]> {
