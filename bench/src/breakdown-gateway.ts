@@ -12,7 +12,10 @@ const config = loadConfig(
 const gateway = await buildApp({ config, redis, masterKey: 'bench', logger: false });
 const issued = await gateway.services.tenants.create({ code: `B${Math.random().toString(36).slice(2, 7).toUpperCase()}`, name: 'Breakdown' });
 const patchable = redis as unknown as Record<string, unknown>;
-if (variant === 'nostore') (gateway.services.tickets as unknown as Record<string, unknown>).create = async () => ({ kind: 'written', number: 'X-1' });
+// What the store answers for a written ticket with no neighbours (CreateOutcome); without the
+// stored document there is no JSON to answer with, so the answer is serialised from the schema.
+if (variant === 'nostore')
+  (gateway.services.tickets as unknown as Record<string, unknown>).create = async () => ({ kind: 'written', number: 'X-1', near: [], json: undefined });
 if (variant === 'noredis') patchable.civicloopCreate = async () => ['ok', 'X-1'];
 if (variant === 'noop-script') redis.defineCommand('civicloopCreate', { lua: "return {'ok', 'X-1'}" });
 await gateway.app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
