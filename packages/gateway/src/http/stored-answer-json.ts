@@ -6,11 +6,11 @@ import type { CreationOutcome } from '../tickets/ticket-creation.js';
  * A command's answer (`{ticket, event}`) as JSON made of the documents the command just stored,
  * when the reader is shown both as stored: nothing redacted, no photo link signed (`shown` is the
  * stored object itself): the commit already wrote both as JSON, and serialising them again from
- * the schema cost a transition 4-5 µs of its 350-480 µs (docs/benchmarks.md). The same fields
- * and values as the route's serialiser writes (http/stored-answer-json.test.ts compares them
- * for every event a command makes), in the order the state machine set them rather than the
- * schema's. `undefined` when the answer must be serialised: a replay, or anything shown
- * differently from how it was stored.
+ * the schema cost 4-5 µs on an idle core, 6.6 % of a loaded gateway's time per transition in a
+ * profile (docs/benchmarks.md). The same fields and values as the route's serialiser writes
+ * (http/stored-answer-json.test.ts compares them for every event a command makes), in the order
+ * the state machine set them rather than the schema's. `undefined` when the answer must be
+ * serialised: a replay, or anything shown differently from how it was stored.
  */
 export function storedCommandAnswer(outcome: CommandOutcome, shownTicket: Ticket, shownEvent: TicketEvent | null): string | undefined {
   const { json } = outcome;
