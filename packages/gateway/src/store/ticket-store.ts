@@ -62,8 +62,8 @@ export interface TicketStoreOptions {
  * with its id and its empty number (createTicket sets those first); undefined if it does not.
  */
 export function withNumber(doc: string, id: string, number: string): string | undefined {
-  const start = `{"id":${JSON.stringify(id)},"number":""`;
-  return doc.startsWith(start) ? `{"id":${JSON.stringify(id)},"number":${JSON.stringify(number)}${doc.slice(start.length)}` : undefined;
+  const head = `{"id":${JSON.stringify(id)},"number":`;
+  return doc.startsWith(`${head}""`) ? `${head}${JSON.stringify(number)}${doc.slice(head.length + 2)}` : undefined;
 }
 
 /** 122 random bits; randomUUID draws from a pooled entropy buffer, so it is cheap per call. */
