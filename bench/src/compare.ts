@@ -11,7 +11,8 @@
  *
  * BENCH_BEFORE: the other build's gateway dist directory (a copy of packages/gateway/dist made
  * before the change, e.g. packages/gateway/dist-before; inside the package, so that its imports
- * resolve). BENCH_ONLY (transition,create,get,list), BENCH_ROUNDS (8), BENCH_REQUESTS (15000 per
+ * resolve). BENCH_ONLY (transition,create,get,list; also idempotent-create, a create with an
+ * Idempotency-Key as the SDK and the widget send it), BENCH_ROUNDS (8), BENCH_REQUESTS (15000 per
  * round) and BENCH_CONNECTIONS (32) change the load.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -102,6 +103,10 @@ function requestOf(measure: string, side: Side): autocannon.Request {
     headers: side.auth,
     setupRequest: (request) => {
       if (measure === 'create') return { ...request, path: '/v1/tickets', body: side.reports() };
+      if (measure === 'idempotent-create') {
+        const headers = { ...side.auth, 'idempotency-key': `compare-${side.name.replace(' ', '-')}-${side.turn++}-${Date.now()}` };
+        return { ...request, path: '/v1/tickets', headers, body: side.reports() };
+      }
       // Round-robin over a pool far larger than the connection count: every reassign wins its compare-and-set.
       const i = side.turn++;
       return { ...request, path: `/v1/tickets/${side.pool[i % POOL]}/reassign`, body: JSON.stringify({ unitId: Math.floor(i / POOL) % 2 ? 'u1' : 'u2' }) };
@@ -131,7 +136,7 @@ try {
       `(packages/gateway/dist) and ${path.relative(root, before)}, each a gateway on its own redis-server (AOF everysec)`,
   );
   const lines: string[] = [];
-  for (const measure of ['transition', 'create', 'get', 'list'].filter((m) => only.some((o) => m.startsWith(o)))) {
+  for (const measure of ['transition', 'create', 'idempotent-create', 'get', 'list'].filter((m) => only.some((o) => m.startsWith(o)))) {
     const figures = new Map<Side, number[]>(sides.map((s) => [s, []]));
     for (const side of sides) await round(measure, side);
     for (let r = 0; r < rounds; r++) {

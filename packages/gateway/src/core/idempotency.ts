@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { CivicLoopError, type Principal } from '@civicloop/model';
 
 const KEY_PATTERN = /^[A-Za-z0-9_:.-]{8,128}$/;
@@ -12,14 +12,24 @@ export interface IdempotencyScope {
   ttlSeconds?: number;
 }
 
+/**
+ * SHA-256 in base64url. crypto.hash (Node 20.12 and later) digests in one call, without a Hash
+ * object per digest: about half the cost of createHash for these short texts, and a request with
+ * a key digests two of them. Read from the namespace, so Node 20.10 and 20.11 (which the engines
+ * field allows) fall back instead of failing to import it.
+ */
+const sha256: (text: string) => string =
+  typeof crypto.hash === 'function'
+    ? (text) => crypto.hash('sha256', text, 'base64url')
+    : (text) => crypto.createHash('sha256').update(text).digest('base64url');
+
 export function idempotencyScope(principal: Principal, header: string | string[] | undefined, operation: string, body: unknown): IdempotencyScope | undefined {
   if (header === undefined) return undefined;
   const raw = Array.isArray(header) ? header[0] : header;
   if (!raw || !KEY_PATTERN.test(raw)) throw new CivicLoopError('CL_ERR_IDEMPOTENCY_KEY_INVALID');
-  const hash = (text: string) => createHash('sha256').update(text).digest('base64url');
   return {
-    key: hash(`${principal.sub}\n${raw}`),
-    fp: hash(`${operation}\n${JSON.stringify(body ?? null)}`),
+    key: sha256(`${principal.sub}\n${raw}`),
+    fp: sha256(`${operation}\n${JSON.stringify(body ?? null)}`),
   };
 }
 

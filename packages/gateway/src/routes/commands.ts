@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Static } from '@sinclair/typebox';
 import { COMMAND_BODIES, COMMAND_NAMES, type CommandName } from '@civicloop/model';
 import { PEOPLE, type Services } from '../core/services.js';
-import { idempotencyScope } from '../core/idempotency.js';
+import { nativeIdempotencyScope } from '../http/idempotent-replay.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 import { redactFor, showEvent } from '../tickets/visibility.js';
 import { storedCommandAnswer } from '../http/stored-answer-json.js';
@@ -48,7 +48,7 @@ export const commandRoutes: FastifyPluginAsyncTypebox<{ services: Services; tick
         },
       },
       async (request, reply) => {
-        const idem = idempotencyScope(request.principal, request.headers['idempotency-key'], `${name}:${request.params.id}`, request.body);
+        const idem = nativeIdempotencyScope(request, `${name}:${request.params.id}`);
         const outcome = await ticketService.run(request.principal, request.params.id, name, request.body as never, idem);
         if (outcome.replayed) reply.header('idempotent-replayed', 'true');
         const now = services.now();

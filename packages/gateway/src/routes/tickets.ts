@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CreateTicketInput, LikelyDuplicate, ListTicketsQuery, Ticket, TicketHistory, TicketPage } from '@civicloop/model';
 import { PEOPLE, PEOPLE_AND_PARTNERS, STAFF, type Services } from '../core/services.js';
-import { idempotencyScope } from '../core/idempotency.js';
+import { nativeIdempotencyScope } from '../http/idempotent-replay.js';
 import { TicketPageWriter } from '../http/ticket-page-json.js';
 import { storedTicketAnswer } from '../http/stored-answer-json.js';
 import { listTickets } from '../tickets/list-tickets.js';
@@ -28,7 +28,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
       },
     },
     async (request, reply) => {
-      const idem = idempotencyScope(request.principal, request.headers['idempotency-key'], 'create', request.body);
+      const idem = nativeIdempotencyScope(request, 'create');
       const outcome = await ticketService.create(request.principal, request.body, idem);
       if (outcome.replayed) reply.header('idempotent-replayed', 'true');
       const shown = redactFor(request.principal, outcome.ticket, services.mediaUrls, services.now());

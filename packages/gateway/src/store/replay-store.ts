@@ -21,14 +21,14 @@ function unframe(raw: string): StoredAnswer {
   return { pending: false, fp, status: Number(status), type, sealed: sealed === '1', body: raw.slice(header.length) };
 }
 
+/** Where a key's answer lives: in its tenant, or (no tenant: the operator token) apart. */
+export function replayKeyOf(tenantId: string | undefined, hash: string): string {
+  return tenantId ? tenantKeys(tenantId).replay(hash) : globalKeys.operatorReplay(hash);
+}
+
 /** The answers kept for Idempotency-Keys (docs/api.md#retries-and-idempotency-key), per tenant, or the operator's. */
 export class ReplayStore {
   constructor(private readonly redis: Redis | Cluster) {}
-
-  /** Where a key's answer lives: in its tenant, or (no tenant: the operator token) apart. */
-  keyOf(tenantId: string | undefined, hash: string): string {
-    return tenantId ? tenantKeys(tenantId).replay(hash) : globalKeys.operatorReplay(hash);
-  }
 
   /** Claims the key for a request in progress, in one command: null when claimed, else what holds it. */
   async claim(key: string, fp: string, pendingMs: number): Promise<StoredAnswer | null> {

@@ -73,6 +73,19 @@ describe('idempotency', () => {
     expect(await gw.redis.client.zcard(gw.services.tickets.keys(gw.tenant.id).index.all)).toBe(before + 1);
   });
 
+  it('answers a repeated create with its first answer, not the ticket as it is by then', async () => {
+    const headers = { 'idempotency-key': `test-${Date.now()}-create-moved` };
+    const first = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT, headers });
+    expect(first.status).toBe(201);
+    const dispatcher = await gw.tenant.token('disp-1', 'dispatcher');
+    const moved = await api(gw.url, 'POST', `/v1/tickets/${first.body.id}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation' } });
+    expect(moved.body.ticket).toMatchObject({ status: 'dispatched', version: 2 });
+    const again = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT, headers });
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect([again.status, again.body]).toEqual([201, first.body]);
+    expect(again.body).toMatchObject({ status: 'reported', version: 1 });
+  });
+
   it('refuses the same key for a different request, writing nothing', async () => {
     const key = `test-${Date.now()}-reuse`;
     await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT, headers: { 'idempotency-key': key } });
