@@ -49,10 +49,10 @@ describe('TicketStore.getPage: list pages through the read cache', () => {
     expect(Object.isFrozen(first)).toBe(true);
     const [again] = await tickets.getPage(gw.tenant.id, [ticketId]);
     expect(again).toBe(first);
-    // What the script answers for a tag the caller holds: the number and tag, no document.
+    // What the script answers for a tag the caller holds: 1 in the tag's place, nothing else.
     const rev = await gw.services.redis.hget(keyOf(ticketId), 'r');
     expect(rev).toMatch(/^[A-Za-z0-9_-]+\.[0-9a-z]+$/);
-    expect(await gw.services.redis.civicloopReadTickets(1, keyOf(ticketId), rev!)).toEqual([first!.number, rev, null]);
+    expect(await gw.services.redis.civicloopReadTickets(1, keyOf(ticketId), rev!)).toEqual([null, 1, null]);
     // getMany stays a private copy, the caller's to change.
     const [own] = await tickets.getMany(gw.tenant.id, [ticketId]);
     expect(own).toEqual(first);
@@ -102,5 +102,27 @@ describe('TicketStore.getPage: list pages through the read cache', () => {
       await tickets.get(gw.tenant.id, ticketId),
       undefined,
     ]);
+  });
+
+  it("the script reads each key's held tag from its place in the joined argument, whatever the others hold", async () => {
+    const { redis } = gw.services;
+    const other = (await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT })).body;
+    const [revA, revB] = [await redis.hget(keyOf(ticketId), 'r'), await redis.hget(keyOf(other.id), 'r')];
+    const [docA, docB] = [await redis.hget(keyOf(ticketId), 'doc'), await redis.hget(keyOf(other.id), 'doc')];
+    const [numberA, numberB] = [await redis.hget(keyOf(ticketId), 'number'), await redis.hget(keyOf(other.id), 'number')];
+    const read = (held: string | undefined, ...ids: string[]) =>
+      held === undefined ? redis.civicloopReadTickets(ids.length, ...ids.map(keyOf)) : redis.civicloopReadTickets(ids.length, ...ids.map(keyOf), held);
+    const fresh = (n: string | null, r: string | null, d: string | null) => [n, r, d];
+    // Held, held: both answered as unchanged.
+    expect(await read(`${revA} ${revB}`, ticketId, other.id)).toEqual([null, 1, null, null, 1, null]);
+    // None held for the first (an empty place), the second's held.
+    expect(await read(` ${revB}`, ticketId, other.id)).toEqual([...fresh(numberA, revA, docA), null, 1, null]);
+    // A stale tag, then a missing ticket, then a held tag: the places stay in step.
+    expect(await read(`stale.1 x.2 ${revB}`, ticketId, 'tk_missing', other.id)).toEqual([...fresh(numberA, revA, docA), null, null, null, null, 1, null]);
+    // Fewer tags than keys, or none at all: the rest count as none held.
+    expect(await read(`${revA}`, ticketId, other.id)).toEqual([null, 1, null, ...fresh(numberB, revB, docB)]);
+    expect(await read(undefined, ticketId, other.id)).toEqual([...fresh(numberA, revA, docA), ...fresh(numberB, revB, docB)]);
+    // The second key's tag offered for the first: not its own, so read afresh.
+    expect(await read(`${revB} ${revA}`, ticketId, other.id)).toEqual([...fresh(numberA, revA, docA), ...fresh(numberB, revB, docB)]);
   });
 });

@@ -120,8 +120,9 @@ export class TicketStore {
     const keys = this.keys(tenantId);
     const flat = await this.redis.civicloopReadTickets(ids.length, ...ids.map((id) => keys.ticket(id)));
     return ids.map((_, i) => {
-      const doc = flat[3 * i + 2];
-      return doc ? withComputed(JSON.parse(doc) as Ticket, flat[3 * i] ?? '', now) : undefined;
+      // Sent no tags, the script answers no 1s: number and document are strings or nil.
+      const doc = flat[3 * i + 2] as string | null;
+      return doc ? withComputed(JSON.parse(doc) as Ticket, (flat[3 * i] as string | null) ?? '', now) : undefined;
     });
   }
 
@@ -136,12 +137,15 @@ export class TicketStore {
     const tenantKeys = this.keys(tenantId);
     const keys = ids.map((id) => tenantKeys.ticket(id));
     const known = keys.map((key) => this.cache.peek(key));
-    const flat = await this.redis.civicloopReadTickets(keys.length, ...keys, ...known.map((entry) => entry?.rev ?? ''));
+    const flat = await this.redis.civicloopReadTickets(keys.length, ...keys, known.map((entry) => entry?.rev ?? '').join(' '));
     return keys.map((key, i) => {
-      const [number, rev, doc] = [flat[3 * i], flat[3 * i + 1], flat[3 * i + 2]];
-      const entry = known[i];
-      // No document: either the ticket does not exist, or it is still at the tag sent.
-      if (!doc) return number && entry && rev === entry.rev ? this.cache.reuse(entry, now) : undefined;
+      const rev = flat[3 * i + 1];
+      // 1: still at the tag sent (only ever answered for a tag the cache holds).
+      if (rev === 1) return this.cache.reuse(known[i]!, now);
+      // Only the tag's place can hold a 1.
+      const number = flat[3 * i] as string | null;
+      const doc = flat[3 * i + 2] as string | null;
+      if (!doc) return undefined;
       const ticket = JSON.parse(doc) as Ticket;
       // A document stored before revision tags has no tag to check a cached copy against.
       if (!rev) return withComputed(ticket, number ?? '', now);
