@@ -125,4 +125,17 @@ describe('TicketStore.getPage: list pages through the read cache', () => {
     // The second key's tag offered for the first: not its own, so read afresh.
     expect(await read(`${revB} ${revA}`, ticketId, other.id)).toEqual([...fresh(numberA, revA, docA), ...fresh(numberB, revB, docB)]);
   });
+
+  it('a ticket whose stored tag holds a space is not cached, and the tickets after it on the page still are', async () => {
+    const { tickets, redis } = gw.services;
+    const spaced = (await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT })).body;
+    await redis.hset(keyOf(spaced.id), 'r', 'written by hand.1');
+    const [a, cachedA] = await tickets.getPage(gw.tenant.id, [spaced.id, ticketId]);
+    const [b, cachedB] = await tickets.getPage(gw.tenant.id, [spaced.id, ticketId]);
+    expect(b).toEqual(a);
+    expect(b).not.toBe(a);
+    expect(Object.isFrozen(b)).toBe(false);
+    expect(cachedB).toBe(cachedA);
+    expect(cachedB).toEqual(await tickets.get(gw.tenant.id, ticketId));
+  });
 });

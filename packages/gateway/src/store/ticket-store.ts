@@ -147,8 +147,9 @@ export class TicketStore {
       const doc = flat[3 * i + 2] as string | null;
       if (!doc) return undefined;
       const ticket = JSON.parse(doc) as Ticket;
-      // A document stored before revision tags has no tag to check a cached copy against.
-      if (!rev) return withComputed(ticket, number ?? '', now);
+      // A document stored before revision tags has no tag to check a cached copy against; a tag
+      // with a space (never one this gateway writes) could not be sent back joined with the others.
+      if (!rev || rev.includes(' ')) return withComputed(ticket, number ?? '', now);
       ticket.number = number ?? '';
       return this.cache.keep(key, rev, ticket, now);
     });
