@@ -11,8 +11,8 @@ import type { RedisScript } from './script.js';
  * Each ticket's revision tag (`r`, stored beside its document by every write) is compared with the
  * one the caller holds (store/ticket-read-cache.ts): parsing and serialising a document it has seen
  * before was most of a page's cost. A ticket still at the caller's tag comes back as the integer 1
- * alone: no number (it never changes once drawn), no tag, no document, so a page the gateway has
- * cached costs it no strings to decode, and its tags travel as one argument rather than one each.
+ * alone: no number (it never changes once drawn), no tag, no document, so reading a page the
+ * gateway has cached gives it no strings to decode; the tags travel as one argument, not one each.
  *
  * KEYS: the ticket keys (one tenant's, so one slot). ARGV[1]: the tags the caller holds, one per
  * key in order, joined by single spaces, '' for a key it holds none for (absent: none at all;
