@@ -496,14 +496,20 @@ export const SETTINGS = [
     env: 'SCHEDULER_ENABLED',
     default: 'true',
     parse: boolean,
-    doc: 'Run the deadline scheduler (warnings and escalations) in this gateway; any number of gateways may, work is claimed atomically.',
+    doc:
+      'Run the background passes in this gateway: the deadline scheduler (warnings and escalations) and the statistics ' +
+      'projector (counters, black spots, workforce samples). Any number of gateways may, work is claimed atomically. ' +
+      "With none, a tenant's events are counted only when GET /v1/stats or GET /v1/blackspots is read (each counts " +
+      'first), and vehicle samples and black-spot escalations stop.',
   }),
   setting({
     key: 'schedulerPollMs',
     env: 'SCHEDULER_POLL_MS',
     default: '1000',
     parse: integer(10, 60_000),
-    doc: 'How often the deadline scheduler looks for due warnings and escalations.',
+    doc:
+      'The pause between two passes of the deadline scheduler (due warnings and escalations), and between two passes ' +
+      'of the statistics projector over the event streams.',
   }),
   setting({
     key: 'fleetSampleSeconds',
