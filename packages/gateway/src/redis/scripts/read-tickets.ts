@@ -16,10 +16,10 @@ import type { RedisScript } from './script.js';
  *
  * KEYS: the ticket keys (one tenant's, so one slot). ARGV[1]: the tags the caller holds, one per
  * key in order, joined by single spaces, '' for a key it holds none for (absent: none at all;
- * the tags the gateway writes hold no space, and it caches no ticket whose tag does). Returns, per key in order, three values: nil, 1 and nil when the
- * stored tag is the caller's; otherwise its number, its tag and its document, where number and
- * document are nil for a ticket that does not exist and the tag nil for one written before tags
- * were stored.
+ * the tags the gateway writes hold no space, and it caches no ticket whose tag does). Returns,
+ * per key in order, three values: nil, 1 and nil when the stored tag is the caller's; otherwise
+ * its number, its tag and its document, where number and document are nil for a ticket that does
+ * not exist and the tag nil for one written before tags were stored.
  */
 export const readTickets: RedisScript = {
   name: 'civicloopReadTickets',
