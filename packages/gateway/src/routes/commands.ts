@@ -55,9 +55,12 @@ export const commandRoutes: FastifyPluginAsyncTypebox<{ services: Services; tick
         const ticket = redactFor(request.principal, outcome.ticket, services.mediaUrls, now);
         const event = outcome.event && showEvent(request.principal, outcome.event, services.mediaUrls, now);
         const stored = storedCommandAnswer(outcome, ticket, event);
+        if (stored === undefined) return { ticket, event };
         // Already JSON: fastify sends a string of a JSON type as it is (the cast is to the schema's type).
-        if (stored !== undefined) return reply.type('application/json; charset=utf-8').send(stored as unknown as Static<typeof CommandResult>);
-        return { ticket, event };
+        // Returned rather than sent: an async handler that returns `reply` makes the promise adopt
+        // it as a thenable, and fastify then waits on the response's end for nothing.
+        reply.type('application/json; charset=utf-8');
+        return stored as unknown as Static<typeof CommandResult>;
       },
     );
   }

@@ -33,13 +33,13 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
       if (outcome.replayed) reply.header('idempotent-replayed', 'true');
       const shown = redactFor(request.principal, outcome.ticket, services.mediaUrls, services.now());
       const stored = storedTicketAnswer(outcome, shown);
+      // Returned rather than sent (as in routes/commands.ts): an async handler that returns
+      // `reply` makes its promise adopt it as a thenable, which waits on the response's end.
+      reply.code(201);
+      if (stored === undefined) return shown;
       // Already JSON: fastify sends a string of a JSON type as it is (the cast is to the schema's type).
-      if (stored !== undefined)
-        return reply
-          .code(201)
-          .type('application/json; charset=utf-8')
-          .send(stored as unknown as Ticket);
-      return reply.code(201).send(shown);
+      reply.type('application/json; charset=utf-8');
+      return stored as unknown as Ticket;
     },
   );
 
@@ -62,7 +62,8 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
       // Written as the schema's serialiser writes it, reusing each cached ticket's written form (http/ticket-page-json.ts).
       const json = pages.page(page, shown);
       // Already JSON: fastify sends a Buffer as it is, without its serialiser (the cast is to the schema's type).
-      return reply.type('application/json; charset=utf-8').send(json as unknown as TicketPage);
+      reply.type('application/json; charset=utf-8');
+      return json as unknown as TicketPage;
     },
   );
 
