@@ -70,4 +70,33 @@ describe('the commit script', () => {
     expect(await redis.client.hget('t:doc', 'doc')).toBe('{"id": "one two"}');
     expect(await redis.client.lrange('t:history', 0, -1)).toEqual(['{"event": "a b"}']);
   });
+
+  it('sends a long value that repeats once, and two long values of the same length apart', async () => {
+    const c = redis.client;
+    // Longer than the length at which values stop being looked up by hash; the same length, not the same text.
+    const event = JSON.stringify({ event: 'x'.repeat(300) });
+    const doc = JSON.stringify({ event: 'y'.repeat(300) });
+    expect(doc.length).toBe(event.length);
+    const sent: unknown[][] = [];
+    const spy = {
+      civicloopCommit: (...args: unknown[]) => {
+        sent.push(args);
+        return c.civicloopCommit(...(args as Parameters<typeof c.civicloopCommit>));
+      },
+    } as unknown as typeof c;
+    const result = await commit(spy, {
+      docs: [{ key: 't:long-doc', doc, version: 1, rev: 'p2.a' }],
+      pushes: [{ key: 't:long-history', val: event }],
+      // The same text again, built anew: found by comparison, not only by being the same object.
+      xadd: [{ key: 't:long-stream', maxLen: 1000, fields: ['e', JSON.stringify({ event: 'x'.repeat(300) }), 'd', doc] }],
+    });
+    expect(result).toEqual({ kind: 'ok' });
+    const args = sent[0]!;
+    expect(args.filter((arg) => arg === event)).toHaveLength(1);
+    expect(args.filter((arg) => arg === doc)).toHaveLength(1);
+    expect(await c.hget('t:long-doc', 'doc')).toBe(doc);
+    expect(await c.lrange('t:long-history', 0, -1)).toEqual([event]);
+    const entries = await c.xrange('t:long-stream', '-', '+');
+    expect(entries[0]![1]).toEqual(['e', event, 'd', doc]);
+  });
 });

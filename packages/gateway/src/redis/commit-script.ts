@@ -15,6 +15,9 @@ export type CommitResult = { kind: 'ok' } | { kind: 'replay'; value: string } | 
 
 type Client = Redis | Cluster;
 
+/** Longer values are deduplicated by comparison rather than through a Map (see `v` below). */
+const LONG_VALUE = 128;
+
 /**
  * Encodes a plan with key names into the script's KEYS and op list, and runs it (the script and
  * its op list: redis/scripts/commit.ts; registered with the others by registerScripts).
@@ -33,14 +36,20 @@ export async function commit(redis: Client, plan: CommitPlan): Promise<CommitRes
   };
   // ARGV[1] is the op list, one string; the values it refers to follow it, from ARGV[2].
   const ops: string[] = [];
+  // A value that repeats is sent once: a command's event JSON goes to its history and to its
+  // stream entry, a ticket's id to each of its index entries. Short values are found through a
+  // Map; long ones (documents, events) among the few long ones seen, by `===`, because a Map
+  // would hash every character of each, and a repeat is the very same string.
   const values: string[] = [];
   const valueSlot = new Map<string, number>();
+  const longSlots: number[] = [];
   const v = (value: string) => {
-    let index = valueSlot.get(value);
+    let index = value.length > LONG_VALUE ? longSlots.find((slot) => values[slot - 2] === value) : valueSlot.get(value);
     if (index === undefined) {
       values.push(value);
       index = values.length + 1;
-      valueSlot.set(value, index);
+      if (value.length > LONG_VALUE) longSlots.push(index);
+      else valueSlot.set(value, index);
     }
     return String(index);
   };
