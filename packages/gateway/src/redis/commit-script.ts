@@ -39,16 +39,18 @@ export async function commit(redis: Client, plan: CommitPlan): Promise<CommitRes
   // A value that repeats is sent once: a command's event JSON goes to its history and to its
   // stream entry, a ticket's id to each of its index entries. Short values are found through a
   // Map; long ones (documents, events) among the few long ones seen, by `===`, because a Map
-  // would hash every character of each, and a repeat is the very same string.
+  // would hash every character of each, while `===` answers at once for the same string (as the
+  // event's repeat is) or one of another length.
   const values: string[] = [];
   const valueSlot = new Map<string, number>();
   const longSlots: number[] = [];
   const v = (value: string) => {
-    let index = value.length > LONG_VALUE ? longSlots.find((slot) => values[slot - 2] === value) : valueSlot.get(value);
+    const long = value.length > LONG_VALUE;
+    let index = long ? longSlots.find((slot) => values[slot - 2] === value) : valueSlot.get(value);
     if (index === undefined) {
       values.push(value);
       index = values.length + 1;
-      if (value.length > LONG_VALUE) longSlots.push(index);
+      if (long) longSlots.push(index);
       else valueSlot.set(value, index);
     }
     return String(index);
