@@ -1,9 +1,9 @@
-// The baseline: a bare fastify route doing one Redis HSET, with the same ioredis options as the
+// The baseline: a bare fastify route doing one Redis HSET, through the same Redis client as the
 // gateway, so the ratio measures what CivicLoop adds (auth, validation, state machine, Lua).
 import Fastify from 'fastify';
-import { Redis } from 'ioredis';
+import { connectRedis } from '@civicloop/gateway';
 
-const redis = new Redis(process.env.REDIS_URL!, { enableAutoPipelining: true });
+const redis = await connectRedis({ url: process.env.REDIS_URL!, cluster: false });
 const app = Fastify({ logger: false });
 let n = 0;
 app.post('/hset', async (request) => {

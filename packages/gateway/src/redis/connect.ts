@@ -1,5 +1,6 @@
 import { Redis, Cluster } from 'ioredis';
 import { CivicLoopError } from '@civicloop/model';
+import { TurnBatchingRedis } from './turn-batching-redis.js';
 
 const RECONNECT_MAX_DELAY_MS = 500;
 const MAX_RETRIES_PER_REQUEST = 2;
@@ -17,13 +18,13 @@ export interface RedisConnectOptions {
  */
 export async function connectRedis(options: RedisConnectOptions): Promise<Redis | Cluster> {
   const source = options.source ?? 'REDIS_URL';
-  // Commands issued in the same tick share one round trip: the main lever on throughput.
+  // Commands issued in the same turn of the event loop share one socket write and one round trip:
+  // the main lever on throughput (TurnBatchingRedis says why it is not ioredis's auto-pipelining).
   // While Redis is unreachable a command fails at once (503 CL_ERR_UNAVAILABLE, which clients
   // retry after Retry-After) instead of waiting in an offline queue: requests must not pile up
   // behind an outage. Reconnection keeps trying every half second at most.
   const reconnect = (times: number) => Math.min(times * 50, RECONNECT_MAX_DELAY_MS);
   const common = {
-    enableAutoPipelining: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
     lazyConnect: true,
@@ -47,7 +48,7 @@ export async function connectRedis(options: RedisConnectOptions): Promise<Redis 
           redisOptions: { maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST },
         },
       )
-    : new Redis(options.url, common);
+    : new TurnBatchingRedis(options.url, common);
   let lastError: unknown;
   client.on('error', (error) => {
     lastError = error;
