@@ -1,4 +1,4 @@
-import { Redis, Cluster } from 'ioredis';
+import { type Redis, Cluster } from 'ioredis';
 import { CivicLoopError } from '@civicloop/model';
 import { TurnBatchingRedis } from './turn-batching-redis.js';
 
