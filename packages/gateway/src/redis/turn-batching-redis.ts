@@ -12,8 +12,8 @@ type Socket = Redis['stream'];
  * Why not `enableAutoPipelining`: ioredis runs one auto-pipeline at a time, so a command issued
  * while a batch is out waits for that batch's whole round trip before it is even sent. Under
  * load every command then lived milliseconds, outlived two young collections and was copied into
- * the old generation with its replies and its `Pipeline` (docs/benchmarks.md, "What garbage
- * collection does during transitions"). Corking keeps the one write per turn that made
+ * the old generation with its replies and its `Pipeline` (docs/benchmarks.md, "A turn's
+ * commands in one write"). Corking keeps the one write per turn that made
  * auto-pipelining worth having, sends each turn's batch as soon as the turn ends, and makes no
  * `Pipeline` per batch. Replies still come back in order through ioredis's own queue.
  */
