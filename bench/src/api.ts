@@ -7,6 +7,7 @@
  * server process, of redis-server (from /proc) and of autocannon itself, for each side, and a
  * floor for creates, transitions and list pages: a bare route making only the Redis reads and writes
  * the gateway's route needs (floor-server.ts, list-floor-server.ts), the most the route could reach. BENCH_SECONDS, BENCH_CONNECTIONS change load.
+ * Every run starts on a quiet machine (quiet.ts): Redis rewrites its AOF between runs, never during one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,9 +16,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { cpuMs } from './process-cpu.js';
+import { REWRITE_ONLY_WHEN_SETTLED, settle } from './quiet.js';
 import { BIN_REPORT, spreadReports } from './reports.js';
 import { httpGatewayEnv } from './gateway-env.js';
 import { freePort, startRedisServer } from '@civicloop/gateway';
+import { Redis } from 'ioredis';
 import { CATEGORIES } from '@civicloop/model';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -54,7 +57,14 @@ interface Figure {
 }
 
 let redisPid = 0;
+/** Every process of the run (servers and redis-server), which must be quiet before a measured run starts. */
+const quietPids: number[] = [];
+const settling = { runs: 0, rewrites: 0, waitedMs: 0 };
 async function load(options: autocannon.Options, serverPid: number): Promise<Figure> {
+  const { rewrote, waitedMs } = await settle(control, quietPids);
+  settling.runs++;
+  settling.rewrites += Number(rewrote);
+  settling.waitedMs += waitedMs;
   const [server0, redis0, load0] = [cpuMs(serverPid), cpuMs(redisPid), process.cpuUsage()];
   const result = await autocannon({ connections, duration: seconds, ...options });
   const load = process.cpuUsage(load0);
@@ -77,8 +87,9 @@ async function json(url: string, init: RequestInit & { body?: string }) {
 }
 
 const dir = mkdtempSync(path.join(tmpdir(), 'civicloop-bench-'));
-const redis = await startRedisServer({ dir, appendOnly: true });
+const redis = await startRedisServer({ dir, appendOnly: true, extraArgs: REWRITE_ONLY_WHEN_SETTLED });
 redisPid = redis.pid;
+const control = new Redis(redis.url);
 const children: ChildProcess[] = [];
 try {
   const gatewayPort = await freePort();
@@ -128,6 +139,7 @@ try {
     ),
   );
   const [gatewayPid, baselinePid, floorPid, listFloorPid, missGatewayPid] = children.map((child) => child.pid!) as [number, number, number, number, number];
+  quietPids.push(redis.pid, ...children.map((child) => child.pid!));
   const gw = `http://127.0.0.1:${gatewayPort}`;
   const tenant = await json(`${gw}/v1/tenants`, {
     method: 'POST',
@@ -370,6 +382,10 @@ try {
     `\nload: ${connections} connections, ${seconds} s per run, ${rounds} rounds; gateway and ` +
       `baseline (bare fastify + one HSET) each in their own process on one redis-server (AOF everysec)`,
   );
+  console.log(
+    `before each of the ${settling.runs} runs, quiet waited for: ${(settling.waitedMs / 1000).toFixed(1)} s in all, ` +
+      `${settling.rewrites} AOF rewrites made between runs (none during one)`,
+  );
   const summary: string[] = [];
   for (const { name, server, runs } of results) {
     const ratios = runs.map((r) => r.figure.rps / r.baseline.rps);
@@ -394,6 +410,7 @@ try {
   console.log(`\n${summary.join('\n')}`);
 } finally {
   for (const child of children) child.kill('SIGTERM');
+  control.disconnect();
   await redis.stop();
   rmSync(dir, { recursive: true, force: true });
 }
