@@ -203,8 +203,9 @@ export class TicketStore {
       event: eventJson,
       parties: partiesOf(after),
       streamMaxLen: this.options.streamMaxLen,
-      ...(idem ? { idempotency: { value: idempotencyRecord(idem, after.id), ttlMs: (idem.ttlSeconds ?? this.options.idempotencyTtlSeconds) * 1000 } } : {}),
-      ...(nearSearch ? { nearSearch: { ...nearSearch, lon: after.location.lon, lat: after.location.lat } } : {}),
+      // Plain properties, not spreads of optional objects: this literal is built for every create.
+      idempotency: idem ? { value: idempotencyRecord(idem, after.id), ttlMs: (idem.ttlSeconds ?? this.options.idempotencyTtlSeconds) * 1000 } : undefined,
+      nearSearch: nearSearch ? { radiusMeters: nearSearch.radiusMeters, count: nearSearch.count, lon: after.location.lon, lat: after.location.lat } : undefined,
     });
     // A replay waits too: the first answer may have been CL_ERR_NOT_REPLICATED.
     await waitForReplicas(this.redis, keys.events, this.options.replicaWait);
