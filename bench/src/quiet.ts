@@ -3,8 +3,8 @@ import { cpuMs } from './process-cpu.js';
 
 /**
  * redis-server arguments for a benchmark's Redis: AOF rewrites only when `settle` asks for one.
- * Left to Redis, a rewrite starts whenever the AOF has doubled, which in bench:api is during
- * about every other create run, and its forked child takes most of one of the two cores for
+ * Left to Redis, a rewrite starts whenever the AOF has doubled, which in bench:api fell in about
+ * one run in three, creates above all, and its forked child takes most of one of the two cores for
  * seconds from whichever run, measure or baseline, happens to be going: one round's ratio then
  * says more about where the rewrite fell than about the server measured.
  */
