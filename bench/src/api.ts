@@ -24,6 +24,10 @@ import { Redis } from 'ioredis';
 import { CATEGORIES } from '@civicloop/model';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const floorNodeArgs = process.env.BENCH_FLOOR_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+/** Each warm-up run's length: enough for the JIT to compile a route's path, not counted. */
+const WARM_SECONDS = 2;
+let runSeconds = seconds;
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 /** BENCH_ONLY=create,list runs only the measures whose names start with one of these. */
@@ -66,7 +70,7 @@ async function load(options: autocannon.Options, serverPid: number): Promise<Fig
   settling.rewrites += Number(rewrote);
   settling.waitedMs += waitedMs;
   const [server0, redis0, load0] = [cpuMs(serverPid), cpuMs(redisPid), process.cpuUsage()];
-  const result = await autocannon({ connections, duration: seconds, ...options });
+  const result = await autocannon({ connections, duration: runSeconds, ...options });
   const load = process.cpuUsage(load0);
   const perRequest = (ms: number) => (1000 * ms) / Math.max(1, result.requests.total);
   return {
@@ -114,13 +118,19 @@ try {
     ),
   );
   children.push(
-    await startProcess(process.execPath, ['--import', 'tsx', path.join(here, 'floor-server.ts')], { REDIS_URL: redis.url, PORT: String(floorPort) }, 'ready'),
+    await startProcess(
+      process.execPath,
+      // BENCH_FLOOR_NODE_ARGS: node options for the two floor processes (--cpu-prof --cpu-prof-dir=/tmp/floor-prof to profile them).
+      [...floorNodeArgs, '--import', 'tsx', path.join(here, 'floor-server.ts')],
+      { REDIS_URL: redis.url, PORT: String(floorPort) },
+      'ready',
+    ),
   );
   const listFloorPort = await freePort();
   children.push(
     await startProcess(
       process.execPath,
-      ['--import', 'tsx', path.join(here, 'list-floor-server.ts')],
+      [...floorNodeArgs, '--import', 'tsx', path.join(here, 'list-floor-server.ts')],
       { REDIS_URL: redis.url, PORT: String(listFloorPort) },
       'ready',
     ),
@@ -232,13 +242,6 @@ try {
         : { url: `http://127.0.0.1:${baselinePort}/hset`, method: 'POST', headers: { 'content-type': 'application/json' }, body: report },
       baselinePid,
     );
-  // Warm both servers up so neither pays for JIT in its measured run.
-  await load(
-    { url: `http://127.0.0.1:${baselinePort}/hset`, method: 'POST', headers: { 'content-type': 'application/json' }, body: report, duration: 2 },
-    baselinePid,
-  );
-  await load({ url: `${gw}/v1/tickets/${pool[0]}`, headers: auth, duration: 2 }, gatewayPid);
-
   // Each measure runs right after its own baseline run: on a noisy machine a ratio of two
   // neighbouring runs is steadier than a ratio against one distant baseline.
   let turn = 0;
@@ -371,6 +374,12 @@ try {
     server: server ?? 'gateway',
     runs: [],
   }));
+  // Every server warmed up on every request it is measured on (baselines both ways), not counted:
+  // no measured run pays for compiling its route's path, as the first round's would otherwise.
+  runSeconds = WARM_SECONDS;
+  for (const freshBodies of [false, true]) await baselineRun(freshBodies);
+  for (const { run } of scenarios) await run();
+  runSeconds = seconds;
   for (let round = 0; round < rounds; round++) {
     for (const [index, { run, builtOneByOne }] of scenarios.entries()) {
       const baseline = await baselineRun(builtOneByOne ?? false);

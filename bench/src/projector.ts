@@ -7,6 +7,9 @@
  * are read in batches of the same size and each event parsed: what any reader of the stream pays
  * before counting anything. CPU per event of this process and of redis-server, BENCH_ROUNDS (3)
  * rounds; the last line gives the median of the per-round ratios.
+ *
+ * BENCH_EVENT=report counts new reports instead, spread as bench:api's creates are: what the
+ * projector costs every create (each report's attribution, its grid cell, the black-spot check).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,11 +17,14 @@ import path from 'node:path';
 import { buildApp, connectRedis, loadConfig, startRedisServer, tenantKeys } from '@civicloop/gateway';
 import type { Principal } from '@civicloop/model';
 import { cpuMs } from './process-cpu.js';
+import { spreadReports } from './reports.js';
 
 const TICKETS = Number(process.env.BENCH_TICKETS ?? 1000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BATCH = 500; // the projector's batch (stats/stats-projector.ts)
+const KIND = process.env.BENCH_EVENT ?? 'reassign';
+if (KIND !== 'reassign' && KIND !== 'report') throw new Error(`BENCH_EVENT is reassign or report, not ${KIND}`);
 
 const dir = mkdtempSync(path.join(tmpdir(), 'civicloop-bench-projector-'));
 // No AOF: writing the events is set-up; counting them is what is measured.
@@ -67,6 +73,7 @@ try {
   }
   await gateway.stats.catchUp(tenantId);
   const events = tenantKeys(tenantId).events;
+  const nextReport = spreadReports();
   let reassigned = 0;
   const ratios: number[] = [];
   const perEvent: { projector: number; baseline: number }[] = [];
@@ -77,7 +84,8 @@ try {
       Array.from({ length: 32 }, async () => {
         while (reassigned < target) {
           const i = reassigned++;
-          await gateway.ticketService.run(principal, ids[i % TICKETS]!, 'reassign', { unitId: Math.floor(i / TICKETS) % 2 ? 'u1' : 'u2' }, undefined);
+          if (KIND === 'report') await gateway.ticketService.create(principal, JSON.parse(nextReport()), undefined);
+          else await gateway.ticketService.run(principal, ids[i % TICKETS]!, 'reassign', { unitId: Math.floor(i / TICKETS) % 2 ? 'u1' : 'u2' }, undefined);
         }
       }),
     );
@@ -106,7 +114,7 @@ try {
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   const projectorRate = 1e6 / median(perEvent.map((p) => p.projector));
   const baselineRate = 1e6 / median(perEvent.map((p) => p.baseline));
-  console.log(`count: ${projectorRate.toFixed(0)} events/s, baseline ${baselineRate.toFixed(0)} events/s, ratio ${median(ratios).toFixed(2)}`);
+  console.log(`count (${KIND}): ${projectorRate.toFixed(0)} events/s, baseline ${baselineRate.toFixed(0)} events/s, ratio ${median(ratios).toFixed(2)}`);
 } finally {
   await gateway.app.close();
   await reader.quit();
