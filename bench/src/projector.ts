@@ -61,6 +61,7 @@ try {
   for (const id of ['u1', 'u2']) await gateway.services.directory.createUnit(tenantId, { id, name: id });
   const principal: Principal = { tenantId, sub: 'bench', role: 'service', via: 'secret_key' };
   const ids: string[] = [];
+  // The tickets to reassign, in either mode: creating and counting them warms the code up.
   for (let i = 0; i < TICKETS; i++) {
     const location = { lat: 22.9 + (i % 100) * 0.005, lon: 113.1 + (i % 97) * 0.005 };
     const { ticket } = await gateway.ticketService.create(
@@ -74,16 +75,16 @@ try {
   await gateway.stats.catchUp(tenantId);
   const events = tenantKeys(tenantId).events;
   const nextReport = spreadReports();
-  let reassigned = 0;
+  let written = 0;
   const ratios: number[] = [];
   const perEvent: { projector: number; baseline: number }[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const before = (await reader.xrevrange(events, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0-0';
-    const target = reassigned + EVENTS;
+    const target = written + EVENTS;
     await Promise.all(
       Array.from({ length: 32 }, async () => {
-        while (reassigned < target) {
-          const i = reassigned++;
+        while (written < target) {
+          const i = written++;
           if (KIND === 'report') await gateway.ticketService.create(principal, JSON.parse(nextReport()), undefined);
           else await gateway.ticketService.run(principal, ids[i % TICKETS]!, 'reassign', { unitId: Math.floor(i / TICKETS) % 2 ? 'u1' : 'u2' }, undefined);
         }
