@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { cpuMs } from './process-cpu.js';
 import { REWRITE_ONLY_WHEN_SETTLED, settle } from './quiet.js';
+import { describeRedisCommands, readRedisCommands, resetRedisCommands, type RedisCommands } from './redis-commands.js';
 import { BIN_REPORT, spreadReports } from './reports.js';
 import { httpGatewayEnv } from './gateway-env.js';
 import { freePort, startRedisServer } from '@civicloop/gateway';
@@ -29,6 +30,8 @@ const floorNodeArgs = process.env.BENCH_FLOOR_NODE_ARGS?.split(' ').filter(Boole
 const WARM_SECONDS = 2;
 let runSeconds = seconds;
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+/** BENCH_REDIS_COMMANDS=1: under each measure, what redis-server ran per request (`INFO commandstats`, reset before each run). */
+const countRedisCommands = process.env.BENCH_REDIS_COMMANDS === '1';
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 /** BENCH_ONLY=create,list runs only the measures whose names start with one of these. */
 const only = process.env.BENCH_ONLY?.split(',')
@@ -58,6 +61,9 @@ interface Figure {
   serverUs: number;
   redisUs: number;
   loadUs: number;
+  requests: number;
+  /** With BENCH_REDIS_COMMANDS=1. */
+  redis?: RedisCommands;
 }
 
 let redisPid = 0;
@@ -69,18 +75,22 @@ async function load(options: autocannon.Options, serverPid: number): Promise<Fig
   settling.runs++;
   settling.rewrites += Number(rewrote);
   settling.waitedMs += waitedMs;
+  if (countRedisCommands) await resetRedisCommands(control);
   const [server0, redis0, load0] = [cpuMs(serverPid), cpuMs(redisPid), process.cpuUsage()];
   const result = await autocannon({ connections, duration: runSeconds, ...options });
-  const load = process.cpuUsage(load0);
+  const [serverMs, redisMs, load] = [cpuMs(serverPid) - server0, cpuMs(redisPid) - redis0, process.cpuUsage(load0)];
   const perRequest = (ms: number) => (1000 * ms) / Math.max(1, result.requests.total);
   return {
     rps: result.requests.average,
     p99: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
-    serverUs: perRequest(cpuMs(serverPid) - server0),
-    redisUs: perRequest(cpuMs(redisPid) - redis0),
+    serverUs: perRequest(serverMs),
+    redisUs: perRequest(redisMs),
     loadUs: perRequest((load.user + load.system) / 1000),
+    requests: result.requests.total,
+    // Read after the CPU figures, so that the INFO calls are not counted in redis-server's.
+    redis: countRedisCommands ? await readRedisCommands(control) : undefined,
   };
 }
 
@@ -414,6 +424,10 @@ try {
         `µs; baseline ${cpu((f) => f.serverUs, 'baseline')} µs, its redis-server ` +
         `${cpu((f) => f.redisUs, 'baseline')} µs, autocannon ${cpu((f) => f.loadUs, 'baseline')} µs`,
     );
+    if (countRedisCommands) {
+      const measured = runs.map(({ figure }) => ({ redis: figure.redis!, requests: figure.requests }));
+      console.log(`  Redis per request, its ${runs.length} runs together: ${describeRedisCommands(measured)}`);
+    }
     summary.push(`${name}: ${rps.toFixed(0)} req/s, baseline ${base.toFixed(0)} req/s, ratio ${median(ratios).toFixed(2)}`);
   }
   console.log(`\n${summary.join('\n')}`);
