@@ -426,7 +426,7 @@ try {
     );
     if (countRedisCommands) {
       const measured = runs.map(({ figure }) => ({ redis: figure.redis!, requests: figure.requests }));
-      console.log(`  Redis per request, its ${runs.length} runs together: ${describeRedisCommands(measured)}`);
+      console.log(`  Redis per request, over ${runs.length === 1 ? 'its run' : `its ${runs.length} runs`}: ${describeRedisCommands(measured)}`);
     }
     summary.push(`${name}: ${rps.toFixed(0)} req/s, baseline ${base.toFixed(0)} req/s, ratio ${median(ratios).toFixed(2)}`);
   }

@@ -10,7 +10,8 @@ import { cpuMs } from './process-cpu.js';
  */
 export const REWRITE_ONLY_WHEN_SETTLED = ['--auto-aof-rewrite-percentage', '0'];
 
-const info = async (redis: Redis, section: string) => {
+/** One `INFO` section of redis-server, read once: a function giving a numeric field of it (0 when absent). */
+export const info = async (redis: Redis, section: string) => {
   const text = await redis.info(section);
   return (field: string) => Number(text.match(new RegExp(`^${field}:(\\d+)`, 'm'))?.[1] ?? 0);
 };

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { info } from './quiet.js';
 
 /** What redis-server did during one run: its `INFO commandstats` and network counters since the last reset. */
 export interface RedisCommands {
@@ -22,9 +23,8 @@ export async function readRedisCommands(redis: Redis): Promise<RedisCommands> {
   for (const match of (await redis.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
     commands.set(match[1]!, { calls: Number(match[2]), usec: Number(match[3]) });
   }
-  const stats = await redis.info('stats');
-  const field = (name: string) => Number(stats.match(new RegExp(`^${name}:(\\d+)`, 'm'))?.[1] ?? 0);
-  return { commands, inBytes: field('total_net_input_bytes'), outBytes: field('total_net_output_bytes') };
+  const stats = await info(redis, 'stats');
+  return { commands, inBytes: stats('total_net_input_bytes'), outBytes: stats('total_net_output_bytes') };
 }
 
 /**
