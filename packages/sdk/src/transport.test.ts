@@ -1,6 +1,6 @@
 import { http, HttpResponse, delay } from 'msw';
 import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CivicLoop } from './client.js';
 import { AbortError, ConflictError, ConnectionError, InvalidRequestError, NotFoundError, RateLimitError, ServerError, TimeoutError } from './errors.js';
 
@@ -46,17 +46,35 @@ describe('retries', () => {
   });
 
   it('honours Retry-After on 429', async () => {
-    const times: number[] = [];
-    server.use(
-      http.get(`${BASE}/v1/tickets/tk_1`, () => {
-        times.push(Date.now());
-        return times.length === 1
-          ? HttpResponse.json(errorBody('CL_ERR_RATE_LIMITED', 429, true), { status: 429, headers: { 'retry-after': '1' } })
-          : HttpResponse.json(ticket);
-      }),
-    );
-    await client().tickets.get('tk_1');
-    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(950);
+    // Time is the subject: fake timers, so the second second is not waited for.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const times: number[] = [];
+      let firstArrived!: () => void;
+      const arrived = new Promise<void>((resolve) => {
+        firstArrived = resolve;
+      });
+      server.use(
+        http.get(`${BASE}/v1/tickets/tk_1`, () => {
+          times.push(Date.now());
+          firstArrived();
+          return times.length === 1
+            ? HttpResponse.json(errorBody('CL_ERR_RATE_LIMITED', 429, true), { status: 429, headers: { 'retry-after': '1' } })
+            : HttpResponse.json(ticket);
+        }),
+      );
+      const answer = client().tickets.get('tk_1');
+      await arrived;
+      // The 1 ms backoff the client is given would have retried long before this.
+      await vi.advanceTimersByTimeAsync(990);
+      expect(times).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(20);
+      await expect(answer).resolves.toEqual(ticket);
+      expect(times).toHaveLength(2);
+      expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(1000);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('retries a 409 only when the gateway marks it retryable', async () => {
