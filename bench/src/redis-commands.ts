@@ -3,7 +3,10 @@ import { info } from './quiet.js';
 
 /** What redis-server did during one run: its `INFO commandstats` and network counters since the last reset. */
 export interface RedisCommands {
-  /** Per command name (`evalsha`, `zadd`, ...): calls and µs of Redis time; a script's inner commands are counted under their own names too. */
+  /**
+   * Per command name (`evalsha`, `zadd`, ...): calls and µs Redis timed them for, by the clock (under load, waits for a
+   * core included); a script's inner commands are counted under their own names too.
+   */
   commands: Map<string, { calls: number; usec: number }>;
   inBytes: number;
   outBytes: number;
