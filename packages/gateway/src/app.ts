@@ -96,7 +96,6 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   const { config, redis } = options;
   const { services, sealer, webhooks, mediaStore, ticketService } = buildServices(options);
   const streams = new EventStreams();
-  const hub = new StreamHub(redis, config.sseHeartbeatMs);
 
   let servicesForErrors: Services | undefined;
   const app = Fastify({
@@ -124,6 +123,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
 
   services.log = app.log;
   servicesForErrors = services;
+  const hub = new StreamHub(redis, config.sseHeartbeatMs, (error) => app.log.debug({ err: error.message }, 'event stream reader connection'));
   app.setValidatorCompiler(validatorCompiler());
   installErrorHandling(app, services);
   // While shutting down, a response that was in flight closes its connection after it is sent,

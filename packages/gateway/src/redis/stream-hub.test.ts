@@ -1,5 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestRedis, type TestRedis } from '@civicloop/test-support/gateway-harness.js';
+import { connectRedis } from './connect.js';
 import { StreamHub } from './stream-hub.js';
 
 let redis: TestRedis;
@@ -43,5 +45,51 @@ describe('StreamHub', () => {
     for (const cancel of cancels) cancel();
     expect(hub.readerCount).toBe(0);
     hub.closeAll();
+  });
+
+  it("starts a reader on the gateway's own client without a failed first read", async () => {
+    // connectRedis's clients connect lazily and have no offline queue: a command on a connection
+    // that is not up yet is refused at once. Every read the reader's connection refuses is
+    // recorded here (the handshake's own commands are ioredis's business).
+    const client = (await connectRedis({ url: redis.url, cluster: false })) as Redis;
+    const refused: string[] = [];
+    const duplicate = client.duplicate.bind(client);
+    client.duplicate = (...args: Parameters<Redis['duplicate']>) => {
+      const connection = duplicate(...args);
+      const send = connection.sendCommand.bind(connection);
+      connection.sendCommand = (command, stream) => {
+        if (command.name === 'xread') command.promise.catch((error: Error) => refused.push(error.message));
+        return send(command, stream);
+      };
+      return connection;
+    };
+    const hub = new StreamHub(client, 1000);
+    const received: string[] = [];
+    const cancel = await hub.subscribe('hub-lazy', '0-0', (entries) => received.push(...entries.map(([id]) => id)));
+    const id = (await client.xadd('hub-lazy', '*', 'n', '1'))!;
+    await expect.poll(() => received).toEqual([id]);
+    expect(refused).toEqual([]);
+    cancel();
+    client.disconnect();
+  });
+
+  it("reports its reader's connection errors to the hub's handler, not to stderr", async () => {
+    const own = await startTestRedis();
+    const client = await connectRedis({ url: own.url, cluster: false });
+    const stderr = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const errors: Error[] = [];
+      const hub = new StreamHub(client, 1000, (error) => errors.push(error));
+      const cancel = await hub.subscribe('hub-down', '0-0', () => undefined);
+      // Redis goes away under an open reader: its connection fails while reconnecting.
+      await own.server.stop();
+      await expect.poll(() => errors.length, { timeout: 5000 }).toBeGreaterThan(0);
+      cancel();
+      expect(stderr.mock.calls.filter((args) => String(args[0]).includes('ioredis'))).toEqual([]);
+    } finally {
+      stderr.mockRestore();
+      client.disconnect();
+      await own.stop();
+    }
   });
 });

@@ -46,9 +46,15 @@ export async function trimmedAfter(redis: Redis | Cluster, key: string, lastSeen
 export class StreamHub {
   private readonly readers = new Map<string, { listeners: Set<Listener>; stop: () => void; ready: Promise<void> }>();
 
+  /**
+   * `onConnectionError`: what a reader's own connection reports (Redis unreachable, the
+   * connection closed while it was being set up). The read loop retries on its own; this only
+   * lets the errors be logged instead of ioredis printing them to stderr.
+   */
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly blockMs: number,
+    private readonly onConnectionError: (error: Error) => void = () => undefined,
   ) {}
 
   /** Delivers entries after `after` to `listener`, in order, until the returned function is called. */
@@ -99,6 +105,12 @@ export class StreamHub {
     }
     const listeners = new Set<Listener>([listener]);
     const connection = this.redis.duplicate();
+    connection.on('error', this.onConnectionError);
+    // The gateway's clients connect lazily and refuse commands until connected (no offline
+    // queue), so the first XREAD on a new connection would fail and the reader would wait out
+    // its retry pause before delivering anything: connect first. A failure here is the read
+    // loop's to retry.
+    const connected = connection.connect().catch(() => undefined);
     let running = true;
     const stop = () => {
       running = false;
@@ -111,6 +123,7 @@ export class StreamHub {
       // Start from the newest entry: listeners catch up on older ones themselves.
       let cursor = await latestStreamId(this.redis, key).catch(() => '0-0');
       markReady();
+      await connected;
       while (running) {
         try {
           const batch = (await connection.xread('COUNT', 500, 'BLOCK', this.blockMs, 'STREAMS', key, cursor)) as [string, StreamEntry[]][] | null;
