@@ -3,7 +3,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
-import { api, digestRedis, startTestGateway, startTestRedis, type TestGateway, type TestRedis } from '@civicloop/test-support/gateway-harness.js';
+import { inject, digestRedis, startTestGateway, startTestRedis, type TestGateway, type TestRedis } from '@civicloop/test-support/gateway-harness.js';
 import { HOSTILE_NUMBERS, HOSTILE_STRINGS, anyJson } from '@civicloop/test-support/fuzz.js';
 
 /**
@@ -20,7 +20,7 @@ let goodDevice: { id: string; client: MqttClient };
 const TALLY = ['refused', 'lastRefusedReason', 'lastRefusedAt', 'ignored', 'lastIgnoredReason', 'lastIgnoredAt'];
 
 async function device(name: string, clientId: string) {
-  const registered = await api(gw.url, 'POST', '/v1/devices', {
+  const registered = await inject(gw, 'POST', '/v1/devices', {
     auth: gw.tenant.secretKey,
     body: { kind: 'badge', name, staffId: name === 'Hostile' ? 'w-1' : 'w-2' },
   });
@@ -63,7 +63,7 @@ async function digestWithoutTally(): Promise<string> {
 }
 
 const counted = async () => {
-  const c = (await api(gw.url, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body as {
+  const c = (await inject(gw, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body as {
     rejected: Record<string, number>;
     ignored: Record<string, number>;
     deniedPublishes: number;
@@ -152,7 +152,7 @@ describe('telemetry fuzz', () => {
       { numRuns: 600, interruptAfterTimeLimit: BUDGET_MS, markInterruptAsFailure: false },
     );
     expect(good).toBeGreaterThan(50);
-    const shown = (await api(gw.url, 'GET', `/v1/devices/${hostileDevice.id}/state`, { auth: gw.tenant.secretKey })).body;
+    const shown = (await inject(gw, 'GET', `/v1/devices/${hostileDevice.id}/state`, { auth: gw.tenant.secretKey })).body;
     expect(shown.refused.count).toBeGreaterThan(10);
   });
 });

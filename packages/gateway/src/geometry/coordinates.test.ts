@@ -2,7 +2,7 @@ import gcoord from 'gcoord';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
-import { BIN_REPORT, api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { distanceMeters } from './distance.js';
 
 /**
@@ -31,7 +31,7 @@ const clients: MqttClient[] = [];
 beforeAll(async () => {
   gw = await startTestGateway({ arrivalEnterMeters: 30, arrivalExitMeters: 60, arrivalDwellSeconds: 0 }, { telemetry: true });
   // A zone drawn in WGS-84: about 220 m either side of the site, so a point 600 m off lands outside it.
-  const zone = await api(gw.url, 'POST', '/v1/zones', {
+  const zone = await inject(gw, 'POST', '/v1/zones', {
     auth: gw.tenant.secretKey,
     body: {
       id: 'tianhe-bus-stop',
@@ -49,7 +49,7 @@ afterAll(async () => {
 });
 
 const report = (location: Record<string, unknown>, extra: Record<string, unknown> = {}, auth = gw.tenant.secretKey) =>
-  api(gw.url, 'POST', '/v1/tickets', { auth, body: { ...BIN_REPORT, location, ...extra } });
+  inject(gw, 'POST', '/v1/tickets', { auth, body: { ...BIN_REPORT, location, ...extra } });
 
 describe('points from Chinese maps', () => {
   it('a GCJ-02 and a BD-09 report of the same spot land in the WGS-84 zone, go to its unit and find each other', async () => {
@@ -78,22 +78,22 @@ describe('points from Chinese maps', () => {
   it('reads give locations in the system asked for, within 2 m of what was sent', async () => {
     const gcj = as({ lat: SITE.lat + 0.0005, lon: SITE.lon }, 'GCJ02');
     const created = await report({ ...gcj, crs: 'gcj02' }, { category: 'sanitation.street_dirty' });
-    const inGcj = await api(gw.url, 'GET', `/v1/tickets/${created.body.id}?crs=gcj02`, { auth: gw.tenant.secretKey });
+    const inGcj = await inject(gw, 'GET', `/v1/tickets/${created.body.id}?crs=gcj02`, { auth: gw.tenant.secretKey });
     expect(inGcj.body.location.crs).toBe('gcj02');
     expect(distanceMeters(inGcj.body.location, gcj)).toBeLessThan(2);
-    const inBd = await api(gw.url, 'GET', `/v1/tickets/by-number/${created.body.number}?crs=bd09`, { auth: gw.tenant.secretKey });
+    const inBd = await inject(gw, 'GET', `/v1/tickets/by-number/${created.body.number}?crs=bd09`, { auth: gw.tenant.secretKey });
     expect(distanceMeters(inBd.body.location, as({ lat: SITE.lat + 0.0005, lon: SITE.lon }, 'BD09'))).toBeLessThan(2);
-    const list = await api(gw.url, 'GET', `/v1/tickets?crs=gcj02&category=sanitation.street_dirty`, { auth: gw.tenant.secretKey });
+    const list = await inject(gw, 'GET', `/v1/tickets?crs=gcj02&category=sanitation.street_dirty`, { auth: gw.tenant.secretKey });
     expect(distanceMeters(list.body.items[0].location, gcj)).toBeLessThan(2);
-    const plain = await api(gw.url, 'GET', `/v1/tickets/${created.body.id}`, { auth: gw.tenant.secretKey });
+    const plain = await inject(gw, 'GET', `/v1/tickets/${created.body.id}`, { auth: gw.tenant.secretKey });
     expect(distanceMeters(plain.body.location, { lat: SITE.lat + 0.0005, lon: SITE.lon })).toBeLessThan(2);
-    expect((await api(gw.url, 'GET', `/v1/tickets/${created.body.id}?crs=mars`, { auth: gw.tenant.secretKey })).body.error.code).toBe('CL_ERR_VALIDATION');
+    expect((await inject(gw, 'GET', `/v1/tickets/${created.body.id}?crs=mars`, { auth: gw.tenant.secretKey })).body.error.code).toBe('CL_ERR_VALIDATION');
   });
 
   it('a zone drawn in GCJ-02 holds the WGS-84 points it should, and is shown back as drawn', async () => {
     const center = { lat: 23.2, lon: 113.3 };
     const drawn = square(as(center, 'GCJ02'), 0.001);
-    const created = await api(gw.url, 'POST', '/v1/zones', {
+    const created = await inject(gw, 'POST', '/v1/zones', {
       auth: gw.tenant.secretKey,
       body: {
         id: 'gcj-drawn',
@@ -110,43 +110,43 @@ describe('points from Chinese maps', () => {
     const inside = await report(center, { category: 'municipal.road_damage' });
     expect(inside.status, JSON.stringify(inside.body)).toBe(201);
     expect(inside.body.unitId).toBe('municipal');
-    const shown = await api(gw.url, 'GET', '/v1/zones/gcj-drawn?crs=gcj02', { auth: gw.tenant.secretKey });
+    const shown = await inject(gw, 'GET', '/v1/zones/gcj-drawn?crs=gcj02', { auth: gw.tenant.secretKey });
     for (const [i, [lon, lat]] of shown.body.geometry.coordinates[0].entries())
       expect(distanceMeters({ lat, lon }, { lat: drawn[0]![i]![1], lon: drawn[0]![i]![0] })).toBeLessThan(2);
-    const stored = await api(gw.url, 'GET', '/v1/zones/gcj-drawn', { auth: gw.tenant.secretKey });
+    const stored = await inject(gw, 'GET', '/v1/zones/gcj-drawn', { auth: gw.tenant.secretKey });
     const [lon0, lat0] = stored.body.geometry.coordinates[0][0];
     expect(distanceMeters({ lat: lat0, lon: lon0 }, { lat: center.lat - 0.001, lon: center.lon - 0.001 })).toBeLessThan(150);
     // crs without geometry says nothing: refused.
-    expect((await api(gw.url, 'PATCH', '/v1/zones/gcj-drawn', { auth: gw.tenant.secretKey, body: { crs: 'bd09' } })).body.error.code).toBe('CL_ERR_VALIDATION');
+    expect((await inject(gw, 'PATCH', '/v1/zones/gcj-drawn', { auth: gw.tenant.secretKey, body: { crs: 'bd09' } })).body.error.code).toBe('CL_ERR_VALIDATION');
   });
 
   it('the tenant default, the key default, hotline rows and Open311 each say what system a point is in', async () => {
     const gcj = as(SITE, 'GCJ02');
     // A key that says its points are GCJ-02 (a mini-program's server, say).
-    const rotated = await api(gw.url, 'POST', '/v1/keys/rotate', { auth: gw.tenant.secretKey, body: { kind: 'publishable', defaultCrs: 'gcj02' } });
+    const rotated = await inject(gw, 'POST', '/v1/keys/rotate', { auth: gw.tenant.secretKey, body: { kind: 'publishable', defaultCrs: 'gcj02' } });
     expect(rotated.status, JSON.stringify(rotated.body)).toBe(200);
-    await api(gw.url, 'PATCH', '/v1/tenant/policy', { auth: gw.tenant.secretKey, body: { allowedOrigins: [] } });
-    const viaKey = await api(gw.url, 'POST', '/v1/tickets', {
+    await inject(gw, 'PATCH', '/v1/tenant/policy', { auth: gw.tenant.secretKey, body: { allowedOrigins: [] } });
+    const viaKey = await inject(gw, 'POST', '/v1/tickets', {
       key: rotated.body.key,
       body: { ...BIN_REPORT, category: 'sanitation.bulky_waste', location: gcj },
     });
     expect(viaKey.status, JSON.stringify(viaKey.body)).toBe(201);
     expect(distanceMeters(viaKey.body.location, SITE)).toBeLessThan(2);
     // The tenant's default applies to points that do not say, from callers whose key does not.
-    expect((await api(gw.url, 'PATCH', '/v1/tenant/policy', { auth: gw.tenant.secretKey, body: { defaultCrs: 'bd09' } })).status).toBe(200);
+    expect((await inject(gw, 'PATCH', '/v1/tenant/policy', { auth: gw.tenant.secretKey, body: { defaultCrs: 'bd09' } })).status).toBe(200);
     const bd = as(SITE, 'BD09');
     const viaTenant = await report(bd, { category: 'sanitation.construction_waste' });
     expect(distanceMeters(viaTenant.body.location, SITE)).toBeLessThan(2);
     // Hotline rows name theirs (or take the tenant's).
-    const hotline = await api(gw.url, 'POST', '/v1/intake/hotline', {
+    const hotline = await inject(gw, 'POST', '/v1/intake/hotline', {
       auth: gw.tenant.secretKey,
       body: { records: [{ source: '12345', externalId: 'H-CRS-1', category: 'sanitation.public_toilet', description: 'Dirty toilet', ...gcj, crs: 'gcj02' }] },
     });
     expect(hotline.status, JSON.stringify(hotline.body)).toBe(200);
     expect(hotline.body.created, JSON.stringify(hotline.body)).toHaveLength(1);
-    const imported = await api(gw.url, 'GET', `/v1/tickets/${hotline.body.created[0].id}`, { auth: gw.tenant.secretKey });
+    const imported = await inject(gw, 'GET', `/v1/tickets/${hotline.body.created[0].id}`, { auth: gw.tenant.secretKey });
     expect(distanceMeters(imported.body.location, SITE)).toBeLessThan(2);
-    await api(gw.url, 'PATCH', '/v1/tenant/policy', { auth: gw.tenant.secretKey, body: { defaultCrs: 'wgs84' } });
+    await inject(gw, 'PATCH', '/v1/tenant/policy', { auth: gw.tenant.secretKey, body: { defaultCrs: 'wgs84' } });
     // Open311 is WGS-84 by its spec, whatever the tenant's default; crs= says otherwise.
     const form = new URLSearchParams({
       jurisdiction_id: gw.tenant.code,
@@ -164,7 +164,7 @@ describe('points from Chinese maps', () => {
     });
     expect(posted.status, await posted.clone().text()).toBe(200);
     const [{ service_request_id: id }] = (await posted.json()) as [{ service_request_id: string }];
-    const open311Ticket = await api(gw.url, 'GET', `/v1/tickets/by-number/${id}`, { auth: gw.tenant.secretKey });
+    const open311Ticket = await inject(gw, 'GET', `/v1/tickets/by-number/${id}`, { auth: gw.tenant.secretKey });
     expect(distanceMeters(open311Ticket.body.location, SITE)).toBeLessThan(2);
     const bad = await fetch(`${gw.url}/open311/v2/requests.json`, {
       method: 'POST',
@@ -175,7 +175,7 @@ describe('points from Chinese maps', () => {
   });
 
   it('a badge that reports GCJ-02 arrives on site', async () => {
-    const registered = await api(gw.url, 'POST', '/v1/devices', {
+    const registered = await inject(gw, 'POST', '/v1/devices', {
       auth: gw.tenant.secretKey,
       body: { kind: 'badge', name: 'WeChat badge', staffId: 'w-2', unitId: 'sanitation', crs: 'gcj02' },
     });
@@ -189,8 +189,8 @@ describe('points from Chinese maps', () => {
     const dispatcher = await gw.tenant.token('d', 'dispatcher');
     const worker = await gw.tenant.token('w-2', 'worker', { unitId: 'sanitation' });
     const ticket = await report(SITE, { category: 'sanitation.missed_collection' });
-    await api(gw.url, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation', assigneeId: 'w-2' } });
-    expect((await api(gw.url, 'POST', `/v1/tickets/${ticket.body.id}/accept`, { auth: worker, body: {} })).body.ticket.status).toBe('accepted');
+    await inject(gw, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation', assigneeId: 'w-2' } });
+    expect((await inject(gw, 'POST', `/v1/tickets/${ticket.body.id}/accept`, { auth: worker, body: {} })).body.ticket.status).toBe('accepted');
     // The badge stands at the site and says so in GCJ-02: taken as WGS-84 it would be 600 m away.
     const here = as(SITE, 'GCJ02');
     const t0 = Date.now() - 10_000;
@@ -200,9 +200,9 @@ describe('points from Chinese maps', () => {
       });
     }
     await gw.telemetry!.settled();
-    expect((await api(gw.url, 'GET', `/v1/tickets/${ticket.body.id}`, { auth: gw.tenant.secretKey })).body.status).toBe('on_site');
+    expect((await inject(gw, 'GET', `/v1/tickets/${ticket.body.id}`, { auth: gw.tenant.secretKey })).body.status).toBe('on_site');
     // The live map in GCJ-02 shows it where the badge said it was.
-    const fleet = await api(gw.url, 'GET', '/v1/fleet?kind=badge&crs=gcj02', { auth: gw.tenant.secretKey });
+    const fleet = await inject(gw, 'GET', '/v1/fleet?kind=badge&crs=gcj02', { auth: gw.tenant.secretKey });
     const mine = fleet.body.features.find((f: { properties: { deviceId: string } }) => f.properties.deviceId === registered.body.device.id);
     expect(distanceMeters({ lat: mine.geometry.coordinates[1], lon: mine.geometry.coordinates[0] }, here)).toBeLessThan(2);
   });

@@ -2,7 +2,7 @@ import mqtt from 'mqtt';
 import sharp from 'sharp';
 import { nativeTopic } from '@civicloop/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN_REPORT, api, snapshotRedis, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, inject, snapshotRedis, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { Jt808Terminal, locationBody } from '@civicloop/test-support/jt808-terminal.js';
 
 /**
@@ -19,7 +19,7 @@ let photo: Buffer;
 beforeAll(async () => {
   // No background loops: they would write between the two sends.
   gw = await startTestGateway({ operatorToken: 'operator-token', brokerHookToken: 'broker-token', webhooksEnabled: false }, { telemetry: true });
-  doc = (await api(gw.url, 'GET', '/v1/openapi.json')).body;
+  doc = (await inject(gw, 'GET', '/v1/openapi.json')).body;
   tokens = {
     dispatcher: await gw.tenant.token('disp-1', 'dispatcher'),
     supervisor: await gw.tenant.token('sup-1', 'supervisor'),
@@ -33,7 +33,7 @@ afterAll(async () => gw?.close());
 
 type Send = { path: string; body?: unknown; auth?: string; key?: string; form?: () => FormData };
 const as = (who: keyof typeof tokens) => tokens[who];
-const post = (path: string, body: unknown, auth: string) => api(gw.url, 'POST', path, { auth, body });
+const post = (path: string, body: unknown, auth: string) => inject(gw, 'POST', path, { auth, body });
 
 /** A ticket brought to a state through the loop, so each command has something to act on. */
 async function ticketIn(state: string): Promise<string> {
@@ -218,7 +218,7 @@ const REQUESTS: Record<string, () => Promise<Send>> = {
   }),
   '/v1/residents/anonymous': async () => ({ path: '/v1/residents/anonymous', key: gw.tenant.publishableKey }),
   '/v1/residents/anonymous/token': async () => {
-    const identity = (await api(gw.url, 'POST', '/v1/residents/anonymous', { key: gw.tenant.publishableKey })).body;
+    const identity = (await inject(gw, 'POST', '/v1/residents/anonymous', { key: gw.tenant.publishableKey })).body;
     return {
       path: '/v1/residents/anonymous/token',
       body: { residentId: identity.residentId, deviceSecret: identity.deviceSecret },
@@ -312,7 +312,7 @@ describe('the retry contract of every POST', () => {
       expect([a, b].find((r) => r.status === 409)!.body.error).toMatchObject({ code: 'CL_ERR_IDEMPOTENCY_IN_PROGRESS', retryable: true });
     const again = await send(request, key);
     expect(again.body).toEqual([a, b].find((r) => r.status === 201)!.body);
-    const devices = (await api(gw.url, 'GET', '/v1/devices', { auth: gw.tenant.secretKey })).body.items as { name: string }[];
+    const devices = (await inject(gw, 'GET', '/v1/devices', { auth: gw.tenant.secretKey })).body.items as { name: string }[];
     expect(devices.filter((d) => d.name === 'Badge sent twice at once')).toHaveLength(1);
   });
 });

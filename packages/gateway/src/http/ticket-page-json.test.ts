@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TicketPage } from '@civicloop/model';
-import { BIN_REPORT, api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { buildSerializer } from './serialization.js';
 
 let gw: TestGateway;
@@ -24,9 +24,9 @@ beforeAll(async () => {
   const stored = ((await uploaded.json()) as { ref: string }).ref;
   // Dispatched gas leaks have a resolve deadline, so these tickets carry overdue.
   const report = async (auth: string, body: object) => {
-    const res = await api(gw.url, 'POST', '/v1/tickets', { auth, body: { ...BIN_REPORT, category: 'gas.leak', ...body } });
+    const res = await inject(gw, 'POST', '/v1/tickets', { auth, body: { ...BIN_REPORT, category: 'gas.leak', ...body } });
     expect(res.status).toBe(201);
-    const dispatched = await api(gw.url, 'POST', `/v1/tickets/${res.body.id}/dispatch`, { auth: gw.tenant.secretKey, body: { unitId: 'sanitation' } });
+    const dispatched = await inject(gw, 'POST', `/v1/tickets/${res.body.id}/dispatch`, { auth: gw.tenant.secretKey, body: { unitId: 'sanitation' } });
     expect(dispatched.status).toBe(200);
   };
   await report(gw.tenant.secretKey, { description: 'plain report' });

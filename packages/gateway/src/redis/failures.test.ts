@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ReplyError } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
-import { BIN_REPORT, api, startTestGateway, startTestRedis } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, api, inject, startTestGateway, startTestRedis } from '@civicloop/test-support/gateway-harness.js';
 import { loadConfig } from '../core/config.js';
 import { toCivicLoopError } from '../http/error-handler.js';
 import { startGateway } from '../server.js';
@@ -71,15 +71,15 @@ describe('Redis failures answer 503 CL_ERR_UNAVAILABLE with Retry-After, never 5
     try {
       await gw.services.tenants.updatePolicy(gw.tenant.id, { allowedOrigins: [PORTAL] });
       // Warm the auth cache, so the refusal comes from the ticket write, not the key lookup.
-      expect((await api(gw.url, 'GET', '/v1/tickets', { auth: gw.tenant.secretKey })).status).toBe(200);
+      expect((await inject(gw, 'GET', '/v1/tickets', { auth: gw.tenant.secretKey })).status).toBe(200);
       const port = redis.server.port;
       await redis.server.stop();
-      const down = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT, headers: { origin: PORTAL } });
+      const down = await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT, headers: { origin: PORTAL } });
       expect(down.status).toBe(503);
       expect(down.body.error).toMatchObject({ code: 'CL_ERR_UNAVAILABLE', retryable: true });
       expect(Number(down.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(down.headers.get('access-control-allow-origin')).toBe(PORTAL);
-      const health = await api(gw.url, 'GET', '/v1/health');
+      const health = await inject(gw, 'GET', '/v1/health');
       expect(health.status).toBe(503);
       // Open311 says the same in its own error format.
       const open311 = await fetch(`${gw.url}/open311/v2/services.json?jurisdiction_id=${gw.tenant.code}`);
@@ -115,18 +115,18 @@ describe('Redis failures answer 503 CL_ERR_UNAVAILABLE with Retry-After, never 5
     const gw = await startTestGateway();
     const other = await startTestRedis();
     try {
-      const created = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT });
+      const created = await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT });
       expect(created.status).toBe(201);
       // The scripts the gateway loaded are gone, as after a restart without persistence.
       await gw.redis.client.script('FLUSH');
-      expect((await api(gw.url, 'POST', `/v1/tickets/${created.body.id}/dispatch`, { auth: gw.tenant.secretKey, body: { unitId: 'sanitation' } })).status).toBe(
+      expect((await inject(gw, 'POST', `/v1/tickets/${created.body.id}/dispatch`, { auth: gw.tenant.secretKey, body: { unitId: 'sanitation' } })).status).toBe(
         200,
       );
-      expect((await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT })).status).toBe(201);
+      expect((await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT })).status).toBe(201);
       // A failover demoted this server: writes are refused with READONLY.
       await gw.redis.client.replicaof('127.0.0.1', other.server.port);
       const refused = await poll(
-        () => api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT }),
+        () => inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT }),
         (r) => r.status !== 201,
       );
       expect(refused.status).toBe(503);
@@ -153,23 +153,23 @@ describe('the embedded redis-server is supervised', () => {
     });
     const gw = await startGateway({ config, log: (line) => lines.push(line), logger: false });
     try {
-      const tenant = await api(gw.url, 'POST', '/v1/tenants', { auth: 'op', body: { code: 'SUP', name: 'Supervised' } });
-      const created = await api(gw.url, 'POST', '/v1/tickets', { auth: tenant.body.secretKey, body: BIN_REPORT });
+      const tenant = await inject(gw, 'POST', '/v1/tenants', { auth: 'op', body: { code: 'SUP', name: 'Supervised' } });
+      const created = await inject(gw, 'POST', '/v1/tickets', { auth: tenant.body.secretKey, body: BIN_REPORT });
       expect(created.status).toBe(201);
       // Kill the server without warning. Redis writes the AOF before it answers (the fsync, every
       // second, only matters if the machine itself goes down), so the 201 means the ticket is on file.
       const firstPid = gw.embeddedRedis!.pid;
       process.kill(firstPid, 'SIGKILL');
       const health = await poll(
-        () => api(gw.url, 'GET', '/v1/health'),
+        () => inject(gw, 'GET', '/v1/health'),
         (r) => r.status === 200 && gw.embeddedRedis!.restarts === 1,
       );
       expect(health.status).toBe(200);
       expect(gw.embeddedRedis!.pid).not.toBe(firstPid);
       expect(lines.some((l) => l.includes(`redis-server (pid ${firstPid}) exited`))).toBe(true);
-      const fetched = await api(gw.url, 'GET', `/v1/tickets/${created.body.id}`, { auth: tenant.body.secretKey });
+      const fetched = await inject(gw, 'GET', `/v1/tickets/${created.body.id}`, { auth: tenant.body.secretKey });
       expect(fetched.body.number).toBe(created.body.number);
-      expect((await api(gw.url, 'POST', '/v1/tickets', { auth: tenant.body.secretKey, body: BIN_REPORT })).status).toBe(201);
+      expect((await inject(gw, 'POST', '/v1/tickets', { auth: tenant.body.secretKey, body: BIN_REPORT })).status).toBe(201);
     } finally {
       await gw.close();
     }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN_REPORT, api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { listenToEvents } from '@civicloop/test-support/event-stream.js';
 
 let gw: TestGateway;
@@ -19,7 +19,7 @@ async function until(check: () => boolean, what: string, ms = 5000) {
   }
 }
 
-const createTicket = async () => (await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT })).body.id as string;
+const createTicket = async () => (await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT })).body.id as string;
 
 describe('GET /v1/events', () => {
   it('delivers every event exactly once across a disconnect, resuming with Last-Event-ID', async () => {
@@ -56,7 +56,7 @@ describe('GET /v1/events', () => {
     const stream = open(alice);
     await stream.ready;
     await createTicket();
-    const own = await api(gw.url, 'POST', '/v1/tickets', { auth: alice, body: BIN_REPORT });
+    const own = await inject(gw, 'POST', '/v1/tickets', { auth: alice, body: BIN_REPORT });
     // The other ticket's event was made first: in order, it would have come before hers.
     await until(() => stream.received.length >= 1, "alice's event");
     stream.close();
@@ -75,7 +75,7 @@ describe('GET /v1/events', () => {
 
   it('answers the stream position, from which a subscriber receives exactly what happened after it', async () => {
     const earlier = await createTicket();
-    const position = await api(gw.url, 'GET', '/v1/events/position', { auth: gw.tenant.secretKey });
+    const position = await inject(gw, 'GET', '/v1/events/position', { auth: gw.tenant.secretKey });
     expect(position.status).toBe(200);
     expect(position.body.lastEventId).toMatch(/^\d+-\d+$/);
     // Made after the position was read but before anyone subscribed (as while a page loads).
@@ -91,12 +91,12 @@ describe('GET /v1/events', () => {
   });
 
   it('refuses the stream position without credentials', async () => {
-    const res = await api(gw.url, 'GET', '/v1/events/position', {});
+    const res = await inject(gw, 'GET', '/v1/events/position', {});
     expect(res.status).toBe(401);
   });
 
   it('refuses a malformed Last-Event-ID', async () => {
-    const res = await api(gw.url, 'GET', '/v1/events', { auth: gw.tenant.secretKey, headers: { 'last-event-id': 'yesterday' } });
+    const res = await inject(gw, 'GET', '/v1/events', { auth: gw.tenant.secretKey, headers: { 'last-event-id': 'yesterday' } });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('CL_ERR_VALIDATION');
   });

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN_REPORT, api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 
 let gw: TestGateway;
 let photo: Buffer;
@@ -51,7 +51,7 @@ describe('POST /v1/media', () => {
     expect(again.body.ref).toBe(res.body.ref);
     expect(listMedia().filter((f) => f.endsWith('.jpg'))).toHaveLength(2);
 
-    const ticket = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, photos: [{ ref: res.body.ref }] } });
+    const ticket = await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, photos: [{ ref: res.body.ref }] } });
     expect(ticket.body.photos).toEqual([{ ref: res.body.ref, url: expect.stringMatching(/^\/v1\/media\/.+\?exp=\d+&sig=/) }]);
   });
 
@@ -91,7 +91,7 @@ describe('POST /v1/media', () => {
     expect([tooBig.status, tooBig.body.error.code]).toEqual([413, 'CL_ERR_PAYLOAD_TOO_LARGE']);
     const wrongField = await upload(photo, 'a.jpg', 'image');
     expect(wrongField.body.error.code).toBe('CL_ERR_MEDIA_MISSING');
-    const notMultipart = await api(gw.url, 'POST', '/v1/media', { auth: gw.tenant.secretKey, body: { file: 'x' } });
+    const notMultipart = await inject(gw, 'POST', '/v1/media', { auth: gw.tenant.secretKey, body: { file: 'x' } });
     expect(notMultipart.body.error.code).toBe('CL_ERR_MEDIA_MISSING');
     expect(listMedia()).toEqual(before);
   });
@@ -116,7 +116,7 @@ describe('POST /v1/media', () => {
     const key = uploaded.ref.slice('media:'.length);
     const plain = `${gw.url}/v1/media/${key}`;
     const status = async (url: string, headers: Record<string, string> = {}) => (await fetch(url, { headers })).status;
-    const personal = await api(gw.url, 'POST', '/v1/tickets', {
+    const personal = await inject(gw, 'POST', '/v1/tickets', {
       auth: gw.tenant.secretKey,
       body: { ...BIN_REPORT, category: 'other.personal', photos: [{ ref: uploaded.ref }] },
     });
@@ -141,11 +141,11 @@ describe('POST /v1/media', () => {
     const other = await gw.createTenant('MED');
     expect(await status(plain, { authorization: `Bearer ${other.secretKey}` })).toBe(404);
     // The reporter reads the ticket and gets a link of their own.
-    const history = await api(gw.url, 'GET', `/v1/tickets/${personal.body.id}`, { auth: gw.tenant.secretKey });
+    const history = await inject(gw, 'GET', `/v1/tickets/${personal.body.id}`, { auth: gw.tenant.secretKey });
     expect(await status(gw.url + history.body.photos[0].url)).toBe(200);
 
     // The same photo on a public-category ticket of a publishing tenant is public.
-    await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, photos: [{ ref: uploaded.ref }] } });
+    await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, photos: [{ ref: uploaded.ref }] } });
     expect(await status(plain)).toBe(200);
     await gw.services.tenants.updatePolicy(gw.tenant.id, { publicReads: false });
     expect(await status(plain)).toBe(404);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { OPERATION_IDS } from './openapi-document.js';
 
 const exec = promisify(execFile);
@@ -26,7 +26,7 @@ let document: {
 beforeAll(async () => {
   gw = await startTestGateway();
   dir = mkdtempSync(path.join(tmpdir(), 'civicloop-openapi-'));
-  document = (await api(gw.url, 'GET', '/v1/openapi.json')).body;
+  document = (await inject(gw, 'GET', '/v1/openapi.json')).body;
 });
 afterAll(async () => {
   await gw?.close();

@@ -1,7 +1,7 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { COMMAND_NAMES } from '@civicloop/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -11,7 +11,7 @@ afterAll(async () => gw?.close());
 
 describe('GET /v1/openapi.json', () => {
   it('is a valid OpenAPI 3.1 document covering every route but Open311, OsmAnd and the widget files', async () => {
-    const res = await api(gw.url, 'GET', '/v1/openapi.json');
+    const res = await inject(gw, 'GET', '/v1/openapi.json');
     expect(res.status).toBe(200);
     const document = structuredClone(res.body);
     await expect(SwaggerParser.validate(document)).resolves.toBeTruthy();

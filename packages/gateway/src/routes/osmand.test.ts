@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { tenantKeys } from '../redis/keys.js';
 import { decodeStoredPosition } from '../store/stored-position.js';
 
@@ -13,7 +13,7 @@ afterAll(async () => {
 });
 
 async function phone(body: Record<string, unknown> = {}) {
-  const res = await api(gw.url, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name: 'Phone', ...body } });
+  const res = await inject(gw, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name: 'Phone', ...body } });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body as { device: { id: string }; credential: { password: string } };
 }
@@ -140,7 +140,7 @@ describe('OsmAnd / Traccar Client over HTTP', () => {
     expect(await gw.redis.client.exists(tenantKeys(gw.tenant.id).track(device.id))).toBe(0);
     // No position at all (a heartbeat): acknowledged, nothing stored.
     expect((await fetch(`${gw.url}/v1/osmand?key=${credential.password}&batt=50`, { method: 'POST' })).status).toBe(200);
-    const disabled = await api(gw.url, 'PATCH', `/v1/devices/${device.id}`, { auth: gw.tenant.secretKey, body: { disabled: true } });
+    const disabled = await inject(gw, 'PATCH', `/v1/devices/${device.id}`, { auth: gw.tenant.secretKey, body: { disabled: true } });
     expect(disabled.status).toBe(200);
     expect((await fetch(`${gw.url}/v1/osmand?key=${credential.password}&lat=23&lon=113`, { method: 'POST' })).status).toBe(403);
   });
@@ -162,7 +162,7 @@ describe('OsmAnd / Traccar Client over HTTP', () => {
     });
     expect((await fetch(url, { method: 'POST' })).status).toBe(200);
     expect((await fetch(url, { method: 'POST' })).status).toBe(200);
-    const tickets = (await api(gw.url, 'GET', '/v1/tickets?channel=device', { auth: gw.tenant.secretKey })).body.items.filter((t: { description: string }) =>
+    const tickets = (await inject(gw, 'GET', '/v1/tickets?channel=device', { auth: gw.tenant.secretKey })).body.items.filter((t: { description: string }) =>
       t.description.includes('w-3'),
     );
     expect(tickets).toHaveLength(1);

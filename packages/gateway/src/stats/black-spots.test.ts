@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
 import type { BlackSpot } from '@civicloop/model';
-import { BIN_REPORT, api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { BlackSpots } from './black-spots.js';
 import { cellOf } from '../geometry/grid-cells.js';
 import { tenantKeys } from '../redis/keys.js';
@@ -17,7 +17,7 @@ afterAll(async () => gw?.close());
 // The same market corner, reported again and again (every point in one ~220 m grid cell).
 const MARKET = { lat: 23.1351, lon: 113.3211 };
 const nearMarket = (i: number) => ({ lat: MARKET.lat + (i % 3) * 0.0002, lon: MARKET.lon + (i % 2) * 0.0002 });
-const spots = async (auth: string, status = '') => (await api(gw.url, 'GET', `/v1/blackspots${status}`, { auth })).body.items as BlackSpot[];
+const spots = async (auth: string, status = '') => (await inject(gw, 'GET', `/v1/blackspots${status}`, { auth })).body.items as BlackSpot[];
 
 describe('black spots', () => {
   it(
@@ -52,12 +52,12 @@ describe('black spots', () => {
       // More tickets are tracked against it.
       clock += 5 * DAY;
       await server.tickets.create({ ...BIN_REPORT, location: nearMarket(5) });
-      const tracked = (await api(gw.url, 'GET', `/v1/blackspots/${opened!.code}`, { auth: supervisor })).body as BlackSpot;
+      const tracked = (await inject(gw, 'GET', `/v1/blackspots/${opened!.code}`, { auth: supervisor })).body as BlackSpot;
       expect(tracked).toMatchObject({ ticketsSince: 1, lastTicketAt: new Date(clock).toISOString() });
 
       // A failed re-inspection opens a finding ticket linked to the spot.
       const failed = (
-        await api(gw.url, 'POST', `/v1/blackspots/${opened!.code}/inspections`, {
+        await inject(gw, 'POST', `/v1/blackspots/${opened!.code}/inspections`, {
           auth: supervisor,
           body: { passed: false, note: 'Bins still overflowing at dusk', category: 'sanitation.bin_overflow' },
         })
@@ -82,7 +82,7 @@ describe('black spots', () => {
 
       // A passing inspection too soon after the last ticket does not close it out.
       clock += 10 * DAY;
-      const early = (await api(gw.url, 'POST', `/v1/blackspots/${opened!.code}/inspections`, { auth: supervisor, body: { passed: true } })).body;
+      const early = (await inject(gw, 'POST', `/v1/blackspots/${opened!.code}/inspections`, { auth: supervisor, body: { passed: true } })).body;
       expect(early.closed).toBe(false);
       expect(early.reason).toMatch(/30 quiet days/);
 
@@ -97,12 +97,12 @@ describe('black spots', () => {
 
       // Quiet since, and a passing inspection: closed out; the cell may be coded afresh later.
       const closed = (
-        await api(gw.url, 'POST', `/v1/blackspots/${opened!.code}/inspections`, { auth: supervisor, body: { passed: true, note: 'Clean for a month' } })
+        await inject(gw, 'POST', `/v1/blackspots/${opened!.code}/inspections`, { auth: supervisor, body: { passed: true, note: 'Clean for a month' } })
       ).body;
       expect(closed).toMatchObject({ closed: true, spot: { status: 'closed', closedAt: new Date(clock).toISOString() } });
       expect(closed.spot.inspections.map((i: { passed: boolean }) => i.passed)).toEqual([false, true, true]);
       expect(await spots(supervisor, '?status=open')).toEqual([]);
-      const again = await api(gw.url, 'POST', `/v1/blackspots/${opened!.code}/inspections`, { auth: supervisor, body: { passed: true } });
+      const again = await inject(gw, 'POST', `/v1/blackspots/${opened!.code}/inspections`, { auth: supervisor, body: { passed: true } });
       expect(again.body.error.code).toBe('CL_ERR_INVALID_TRANSITION');
     },
   );
@@ -133,20 +133,20 @@ describe('black spots', () => {
     const [a, b] = [new BlackSpots(gw.services), new BlackSpots(gw.services)];
     const escalated = await Promise.all([a.escalateOld(gw.tenant.id, new Date(clock)), b.escalateOld(gw.tenant.id, new Date(clock))]);
     expect(escalated[0]! + escalated[1]!).toBe(1);
-    expect((await api(gw.url, 'GET', `/v1/blackspots/${spot!.code}`, { auth: gw.tenant.secretKey })).body.escalatedAt).toBe(new Date(clock).toISOString());
+    expect((await inject(gw, 'GET', `/v1/blackspots/${spot!.code}`, { auth: gw.tenant.secretKey })).body.escalatedAt).toBe(new Date(clock).toISOString());
   });
 
   it('refuses bad inspections with a clear code', async () => {
     const [spot] = await spots(gw.tenant.secretKey);
     const supervisor = await gw.tenant.token('s-1', 'supervisor');
-    expect((await api(gw.url, 'POST', '/v1/blackspots/BS-NOPE-202601-001/inspections', { auth: supervisor, body: { passed: true } })).body.error.code).toBe(
+    expect((await inject(gw, 'POST', '/v1/blackspots/BS-NOPE-202601-001/inspections', { auth: supervisor, body: { passed: true } })).body.error.code).toBe(
       'CL_ERR_NOT_FOUND',
     );
     expect(
-      (await api(gw.url, 'POST', `/v1/blackspots/${spot!.code}/inspections`, { auth: await gw.tenant.token('w-1', 'worker'), body: { passed: true } })).body
+      (await inject(gw, 'POST', `/v1/blackspots/${spot!.code}/inspections`, { auth: await gw.tenant.token('w-1', 'worker'), body: { passed: true } })).body
         .error.code,
     ).toBe('CL_ERR_FORBIDDEN');
-    expect((await api(gw.url, 'POST', `/v1/blackspots/${spot!.code}/inspections`, { auth: supervisor, body: { passed: 'yes' } })).body.error.code).toBe(
+    expect((await inject(gw, 'POST', `/v1/blackspots/${spot!.code}/inspections`, { auth: supervisor, body: { passed: 'yes' } })).body.error.code).toBe(
       'CL_ERR_VALIDATION',
     );
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
-import { BIN_REPORT, api, startTestGateway, type TestGateway, squareZone } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, inject, startTestGateway, type TestGateway, squareZone } from '@civicloop/test-support/gateway-harness.js';
 import { compositeScore } from './ranking.js';
 
 const START = Date.parse('2026-11-10T01:00:00Z');
@@ -57,7 +57,7 @@ describe('monthly ranking', () => {
     //   A: 35*1 + 25*1 + 20*1 + 20*(1 - 2/4) = 90
     //   B: 35*0.5 + 25*0 + 20*0.5 + 20*(1 - 4/4) = 27.5
     //   C: nothing to measure counts as perfect, no tickets: 100
-    const ranking = (await api(gw.url, 'GET', '/v1/rankings/monthly?month=2026-11&type=village&limit=2', { auth: gw.tenant.secretKey })).body;
+    const ranking = (await inject(gw, 'GET', '/v1/rankings/monthly?month=2026-11&type=village&limit=2', { auth: gw.tenant.secretKey })).body;
     expect(ranking.zones).toBe(3);
     expect(ranking.best.map((z: { zoneId: string; score: number }) => [z.zoneId, z.score])).toEqual([
       ['v-c', 100],
@@ -69,7 +69,7 @@ describe('monthly ranking', () => {
     ]);
     expect(ranking.worst[0]).toMatchObject({ tickets: 4, onTimeCompletionRate: 0.5, satisfactionRate: 0, completionRate: 0.5, openBlackSpots: 0 });
 
-    const csv = (await api(gw.url, 'GET', '/v1/rankings/monthly?month=2026-11&type=village&format=csv', { auth: gw.tenant.secretKey })).body as string;
+    const csv = (await inject(gw, 'GET', '/v1/rankings/monthly?month=2026-11&type=village&format=csv', { auth: gw.tenant.secretKey })).body as string;
     expect(
       csv
         .trim()
@@ -78,9 +78,9 @@ describe('monthly ranking', () => {
     ).toEqual(['rank,zone_id,name,score', '1,v-c,Village C,100', '2,v-a,Village A,90', '3,v-b,Village B,27.5']);
 
     // Another month: nothing reported, every village perfect; a bad month name is refused.
-    const october = (await api(gw.url, 'GET', '/v1/rankings/monthly?month=2026-10&type=village', { auth: gw.tenant.secretKey })).body;
+    const october = (await inject(gw, 'GET', '/v1/rankings/monthly?month=2026-10&type=village', { auth: gw.tenant.secretKey })).body;
     expect(october.best.map((z: { score: number }) => z.score)).toEqual([100, 100, 100]);
-    expect((await api(gw.url, 'GET', '/v1/rankings/monthly?month=2026-13&type=village', { auth: gw.tenant.secretKey })).body.error.code).toBe(
+    expect((await inject(gw, 'GET', '/v1/rankings/monthly?month=2026-13&type=village', { auth: gw.tenant.secretKey })).body.error.code).toBe(
       'CL_ERR_VALIDATION',
     );
   });

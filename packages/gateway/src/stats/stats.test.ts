@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
-import { BIN_REPORT, api, startTestGateway, startTestRedis, type TestGateway, type TestRedis } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, inject, startTestGateway, startTestRedis, type TestGateway, type TestRedis } from '@civicloop/test-support/gateway-harness.js';
 import { tenantKeys } from '../redis/keys.js';
 import { cellOf } from '../geometry/grid-cells.js';
 
@@ -121,7 +121,7 @@ describe('KPIs on a fixed dataset', () => {
     ]);
     expect((await server.stats({ from: '2026-11-25', to: '2026-11-30' })).groups).toEqual([]);
 
-    const csv = await api(a.url, 'GET', '/v1/stats?from=2026-11-23&to=2026-11-23&by=unit&format=csv', { auth: a.tenant.secretKey });
+    const csv = await inject(a, 'GET', '/v1/stats?from=2026-11-23&to=2026-11-23&by=unit&format=csv', { auth: a.tenant.secretKey });
     expect(csv.headers.get('content-type')).toContain('text/csv');
     const lines = (csv.body as string).trim().split('\n');
     expect(lines[0]).toMatch(/^unit,created,reported,dispatched,.*,handling_minutes_p90,attendance_coverage,vehicle_online_rate$/);
@@ -165,11 +165,11 @@ describe('KPIs on a fixed dataset', () => {
   });
 
   it('refuses a bad range and a worker', async () => {
-    const bad = await api(a.url, 'GET', '/v1/stats?from=2026-11-30&to=2026-11-01', { auth: a.tenant.secretKey });
+    const bad = await inject(a, 'GET', '/v1/stats?from=2026-11-30&to=2026-11-01', { auth: a.tenant.secretKey });
     expect(bad.body.error.code).toBe('CL_ERR_VALIDATION');
-    const long = await api(a.url, 'GET', '/v1/stats?from=2024-01-01&to=2026-01-01', { auth: a.tenant.secretKey });
+    const long = await inject(a, 'GET', '/v1/stats?from=2024-01-01&to=2026-01-01', { auth: a.tenant.secretKey });
     expect(long.body.error.code).toBe('CL_ERR_VALIDATION');
-    const worker = await api(a.url, 'GET', '/v1/stats?from=2026-11-01&to=2026-11-30', { auth: await a.tenant.token('w-1', 'worker') });
+    const worker = await inject(a, 'GET', '/v1/stats?from=2026-11-01&to=2026-11-30', { auth: await a.tenant.token('w-1', 'worker') });
     expect(worker.body.error.code).toBe('CL_ERR_FORBIDDEN');
   });
 });

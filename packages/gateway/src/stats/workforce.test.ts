@@ -2,7 +2,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
 import { calendarDay, nativeTopic } from '@civicloop/model';
-import { api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { tenantKeys } from '../redis/keys.js';
 import { WorkforceStats } from './workforce.js';
 
@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 async function device(kind: 'badge' | 'vehicle', name: string, extra: Record<string, unknown>) {
-  const res = await api(gw.url, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind, name, ...extra } });
+  const res = await inject(gw, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind, name, ...extra } });
   expect(res.status).toBe(201);
   const id = res.body.device.id as string;
   const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, {
@@ -45,11 +45,11 @@ describe('attendance coverage and vehicle online rate', () => {
     const keys = tenantKeys(gw.tenant.id);
     const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
     // Rostered: w-1, w-2, w-4 (sanitation), w-3 (municipal). A supervisor is not on the roster.
-    await api(gw.url, 'POST', '/v1/staff', {
+    await inject(gw, 'POST', '/v1/staff', {
       auth: gw.tenant.secretKey,
       body: { id: 'w-4', name: 'Worker Four', role: 'worker', unitId: 'sanitation', skills: ['cleaning'] },
     });
-    await api(gw.url, 'POST', '/v1/staff', {
+    await inject(gw, 'POST', '/v1/staff', {
       auth: gw.tenant.secretKey,
       body: { id: 's-9', name: 'Supervisor', role: 'supervisor', unitId: 'sanitation', skills: [] },
     });
@@ -63,7 +63,7 @@ describe('attendance coverage and vehicle online rate', () => {
     const t2 = await device('vehicle', 'Truck 2', { unitId: 'sanitation', plate: '粤A-00002' });
     await device('vehicle', 'Truck 3', { unitId: 'sanitation', plate: '粤A-00003' });
     const parked = await device('vehicle', 'Truck 4 (disabled)', { unitId: 'sanitation' });
-    await api(gw.url, 'PATCH', `/v1/devices/${parked.id}`, { auth: gw.tenant.secretKey, body: { disabled: true } });
+    await inject(gw, 'PATCH', `/v1/devices/${parked.id}`, { auth: gw.tenant.secretKey, body: { disabled: true } });
     const checkIn = async (badge: { publish: typeof t1.publish }, ts: number) => badge.publish('event', { type: 'check_in', ts });
     const presentOn = (ms: number) => gw.redis.client.scard(keys.stats.present(calendarDay(new Date(ms), 'Asia/Shanghai')));
 
@@ -119,7 +119,7 @@ describe('attendance coverage and vehicle online rate', () => {
     // Not kept by category, channel or zone.
     expect((await server.stats({ from: day, to: day, by: 'category' })).groups).toEqual([]);
 
-    const csv = await api(gw.url, 'GET', `/v1/stats?from=${day}&to=${day}&by=unit&format=csv`, { auth: gw.tenant.secretKey });
+    const csv = await inject(gw, 'GET', `/v1/stats?from=${day}&to=${day}&by=unit&format=csv`, { auth: gw.tenant.secretKey });
     const [header, ...rows] = (csv.body as string).trim().split('\n');
     expect(header!.split(',').slice(-2)).toEqual(['attendance_coverage', 'vehicle_online_rate']);
     expect(rows.map((row) => row.split(',').slice(-2).join(','))).toEqual(['1,', '0.6667,0.5']);

@@ -4,7 +4,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
-import { api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { decodeStoredPosition } from '../store/stored-position.js';
 
 let gw: TestGateway;
@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 async function register(body: Record<string, unknown>) {
-  const res = await api(gw.url, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body });
+  const res = await inject(gw, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body as { device: { id: string; kind: 'badge' | 'vehicle' }; credential: { username: string; password: string } };
 }
@@ -70,19 +70,19 @@ describe('device registry and CONNECT', () => {
     const { device, credential } = await register({ kind: 'badge', name: 'Badge 1' });
     await expect(connect(tcpUrl, credential.username, 'cl_dk_wrong')).rejects.toMatchObject({ code: 4 });
     await expect(connect(tcpUrl, 'someone-else', credential.password)).rejects.toMatchObject({ code: 4 });
-    const rotated = await api(gw.url, 'POST', `/v1/devices/${device.id}/credentials`, { auth: gw.tenant.secretKey });
+    const rotated = await inject(gw, 'POST', `/v1/devices/${device.id}/credentials`, { auth: gw.tenant.secretKey });
     await expect(connect(tcpUrl, credential.username, credential.password)).rejects.toMatchObject({ code: 4 });
     const live = await connect(tcpUrl, credential.username, rotated.body.credential.password);
     const closed = new Promise<void>((resolve) => live.once('close', () => resolve()));
-    await api(gw.url, 'PATCH', `/v1/devices/${device.id}`, { auth: gw.tenant.secretKey, body: { disabled: true } });
+    await inject(gw, 'PATCH', `/v1/devices/${device.id}`, { auth: gw.tenant.secretKey, body: { disabled: true } });
     await closed;
     await expect(connect(tcpUrl, credential.username, rotated.body.credential.password)).rejects.toMatchObject({ code: 5 });
     // Refusals the tenant can be told about: its disabled device and the wrong username.
-    const counters = await api(gw.url, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey });
+    const counters = await inject(gw, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey });
     expect(counters.body.refusedConnects).toBeGreaterThanOrEqual(2);
     // Another tenant's admin sees none of it.
     const stranger = await gw.createTenant('C');
-    const theirs = await api(gw.url, 'GET', '/v1/telemetry/counters', { auth: stranger.secretKey });
+    const theirs = await inject(gw, 'GET', '/v1/telemetry/counters', { auth: stranger.secretKey });
     expect(theirs.body.refusedConnects).toBe(0);
     expect(theirs.body.messages).toBe(0);
   });
@@ -104,7 +104,7 @@ describe('spoofing', () => {
     await listener.subscribeAsync(nativeTopic(gw.tenant.id, 'badge', b.device.id, 'cmd'), { qos: 1 });
     const heard: string[] = [];
     listener.on('message', (topic) => heard.push(topic));
-    const before = (await api(gw.url, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body;
+    const before = (await inject(gw, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body;
     // Spoofed position, a forged command to B, and another tenant's topic: each is PUBACKed (the
     // promise resolves) and dropped.
     await publish(client, nativeTopic(gw.tenant.id, 'badge', b.device.id, 'position'), { ts: Date.now(), lat: 23, lon: 113 });
@@ -118,7 +118,7 @@ describe('spoofing', () => {
     const ts = Date.now() - 50;
     await publish(client, nativeTopic(gw.tenant.id, 'badge', a.device.id, 'position'), { ts, lat: 23.1, lon: 113.2 });
     expect(Number((await state(a.device.id)).fixTime)).toBe(ts);
-    const after = (await api(gw.url, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body;
+    const after = (await inject(gw, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body;
     expect(after.deniedPublishes - before.deniedPublishes).toBe(4);
     expect((await state(a.device.id)).lastRefusedReason).toBe('denied_topic');
     expect(heard).toEqual([]);
@@ -156,7 +156,7 @@ describe('bad input', () => {
     const position = nativeTopic(gw.tenant.id, 'badge', bad.device.id, 'position');
     const event = nativeTopic(gw.tenant.id, 'badge', bad.device.id, 'event');
     const owntracks = `owntracks/${bad.device.id}/phone`;
-    const before = (await api(gw.url, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body;
+    const before = (await inject(gw, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body;
     const now = Date.now();
     const payloads: [string, unknown][] = [
       [position, 'not json'],
@@ -176,11 +176,11 @@ describe('bad input', () => {
 
     // Nothing stored for the noisy device but its own tally of refusals, shown in its state.
     expect(Object.keys(await state(bad.device.id)).sort()).toEqual(['lastRefusedAt', 'lastRefusedReason', 'refused']);
-    const shown = await api(gw.url, 'GET', `/v1/devices/${bad.device.id}/state`, { auth: gw.tenant.secretKey });
+    const shown = await inject(gw, 'GET', `/v1/devices/${bad.device.id}/state`, { auth: gw.tenant.secretKey });
     expect(shown.body).toMatchObject({ position: null, refused: { count: payloads.length, lastReason: 'schema' } });
     expect(await gw.redis.client.exists(`cl:{${gw.tenant.id}}:track:${bad.device.id}`)).toBe(0);
     expect(Number((await state(good.device.id)).fixTime)).toBe(now);
-    const after = (await api(gw.url, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body;
+    const after = (await inject(gw, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body;
     const rejected = (r: Record<string, number>) => Object.values(r).reduce((n, v) => n + v, 0);
     expect(rejected(after.rejected) - rejected(before.rejected)).toBe(payloads.length);
     expect(after.rejected.too_large - (before.rejected.too_large ?? 0)).toBe(1);
@@ -281,11 +281,11 @@ describe('mosquitto_sub as a badge', () => {
     const exited = new Promise<number | null>((resolve) => subscriber.once('exit', resolve));
     // Once the broker has its subscription, dispatch to the badge's wearer.
     await subscribed;
-    const ticket = await api(gw.url, 'POST', '/v1/tickets', {
+    const ticket = await inject(gw, 'POST', '/v1/tickets', {
       auth: gw.tenant.secretKey,
       body: { category: 'sanitation.bin_overflow', description: 'bin', location: { lat: 23.1, lon: 113.2 } },
     });
-    await api(gw.url, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, { auth: gw.tenant.secretKey, body: { unitId: 'sanitation', assigneeId: 'w-2' } });
+    await inject(gw, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, { auth: gw.tenant.secretKey, body: { unitId: 'sanitation', assigneeId: 'w-2' } });
     expect(await exited).toBe(0);
     expect(JSON.parse(output)).toMatchObject({ type: 'assignment', ticketId: ticket.body.id });
   });
@@ -312,7 +312,7 @@ describe('badges close the loop', () => {
     const sos = { type: 'sos', ts: Date.now() - 10, lat: 23.14, lon: 113.31, note: 'fell into a trench' };
     await publish(client, nativeTopic(gw.tenant.id, 'badge', device.id, 'event'), sos);
     await publish(client, nativeTopic(gw.tenant.id, 'badge', device.id, 'event'), sos);
-    const list = await api(gw.url, 'GET', '/v1/tickets?category=other.worker_sos', { auth: gw.tenant.secretKey });
+    const list = await inject(gw, 'GET', '/v1/tickets?category=other.worker_sos', { auth: gw.tenant.secretKey });
     expect(list.body.items).toHaveLength(1);
     expect(list.body.items[0]).toMatchObject({ priority: 'urgent', channel: 'device', location: { lat: 23.14, lon: 113.31 } });
   });

@@ -1,7 +1,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
-import { BIN_REPORT, api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 
 let gw: TestGateway;
 const clients: MqttClient[] = [];
@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 async function badge(name: string, staffId: string, unitId: string, skills: string[]) {
-  const res = await api(gw.url, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name, staffId, unitId, skills } });
+  const res = await inject(gw, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name, staffId, unitId, skills } });
   expect(res.status).toBe(201);
   const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, {
     username: res.body.credential.username,
@@ -46,30 +46,30 @@ describe('dispatch to the nearest on-duty worker', () => {
     await onDuty.client.subscribeAsync(nativeTopic(gw.tenant.id, 'badge', onDuty.id, 'cmd'), { qos: 1 });
     const command = new Promise<Record<string, unknown>>((resolve) => onDuty.client.once('message', (_t, payload) => resolve(JSON.parse(payload.toString()))));
 
-    const ticket = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, location: SITE } });
+    const ticket = await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, location: SITE } });
     // A dispatcher first sees the suggestions: only the checked-in worker with the skills, with
     // name, unit and distance (the off-duty one and the road crew are not suggested).
     const dispatcher = await gw.tenant.token('d-1', 'dispatcher');
-    const suggested = await api(gw.url, 'GET', `/v1/tickets/${ticket.body.id}/nearest-workers?radiusMeters=1000&limit=5`, { auth: dispatcher });
+    const suggested = await inject(gw, 'GET', `/v1/tickets/${ticket.body.id}/nearest-workers?radiusMeters=1000&limit=5`, { auth: dispatcher });
     expect(suggested.status, JSON.stringify(suggested.body)).toBe(200);
     expect(suggested.body).toMatchObject({ radiusMeters: 1000, skills: ['cleaning'] });
     expect(suggested.body.items).toHaveLength(1);
     expect(suggested.body.items[0]).toMatchObject({ staffId: 'w-1', unitId: 'sanitation', deviceId: onDuty.id });
     expect(Math.abs(suggested.body.items[0].distanceMeters - 400)).toBeLessThanOrEqual(2);
     const worker = await gw.tenant.token('w-1', 'worker', { unitId: 'sanitation' });
-    expect((await api(gw.url, 'GET', `/v1/tickets/${ticket.body.id}/nearest-workers`, { auth: worker })).body.error.code).toBe('CL_ERR_FORBIDDEN');
-    expect((await api(gw.url, 'GET', `/v1/tickets/${ticket.body.id}/nearest-workers?limit=0`, { auth: dispatcher })).body.error.code).toBe('CL_ERR_VALIDATION');
-    const dispatched = await api(gw.url, 'POST', `/v1/tickets/${ticket.body.id}/dispatch-nearest`, { auth: gw.tenant.secretKey, body: { radiusMeters: 1000 } });
+    expect((await inject(gw, 'GET', `/v1/tickets/${ticket.body.id}/nearest-workers`, { auth: worker })).body.error.code).toBe('CL_ERR_FORBIDDEN');
+    expect((await inject(gw, 'GET', `/v1/tickets/${ticket.body.id}/nearest-workers?limit=0`, { auth: dispatcher })).body.error.code).toBe('CL_ERR_VALIDATION');
+    const dispatched = await inject(gw, 'POST', `/v1/tickets/${ticket.body.id}/dispatch-nearest`, { auth: gw.tenant.secretKey, body: { radiusMeters: 1000 } });
     expect(dispatched.status, JSON.stringify(dispatched.body)).toBe(200);
     expect(dispatched.body.worker).toMatchObject({ staffId: 'w-1', deviceId: onDuty.id });
     expect(dispatched.body.worker.distanceMeters).toBeGreaterThan(350);
     expect(dispatched.body.ticket).toMatchObject({ status: 'dispatched', assigneeId: 'w-1', unitId: 'sanitation' });
     expect(await command).toMatchObject({ type: 'assignment', ticketId: ticket.body.id, number: ticket.body.number, location: SITE });
 
-    const far = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, location: { lat: 23.3, lon: 113.5 } } });
-    const none = await api(gw.url, 'POST', `/v1/tickets/${far.body.id}/dispatch-nearest`, { auth: gw.tenant.secretKey, body: { radiusMeters: 500 } });
+    const far = await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, location: { lat: 23.3, lon: 113.5 } } });
+    const none = await inject(gw, 'POST', `/v1/tickets/${far.body.id}/dispatch-nearest`, { auth: gw.tenant.secretKey, body: { radiusMeters: 500 } });
     expect(none.body.error.code).toBe('CL_ERR_NO_WORKER_NEARBY');
-    expect((await api(gw.url, 'GET', `/v1/tickets/${far.body.id}`, { auth: gw.tenant.secretKey })).body.status).toBe('reported');
+    expect((await inject(gw, 'GET', `/v1/tickets/${far.body.id}`, { auth: gw.tenant.secretKey })).body.status).toBe('reported');
   });
 });
 
@@ -77,9 +77,9 @@ describe('dispatch to the nearest on-duty worker', () => {
 async function acceptedBy(staffId: string) {
   const dispatcher = await gw.tenant.token('d', 'dispatcher');
   const worker = await gw.tenant.token(staffId, 'worker', { unitId: 'sanitation' });
-  const ticket = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, location: SITE } });
-  await api(gw.url, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation', assigneeId: staffId } });
-  const accepted = await api(gw.url, 'POST', `/v1/tickets/${ticket.body.id}/accept`, { auth: worker, body: {} });
+  const ticket = await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, location: SITE } });
+  await inject(gw, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation', assigneeId: staffId } });
+  const accepted = await inject(gw, 'POST', `/v1/tickets/${ticket.body.id}/accept`, { auth: worker, body: {} });
   expect(accepted.body.ticket.status).toBe('accepted');
   return ticket;
 }
@@ -97,11 +97,11 @@ describe('arrival on site', () => {
       await walker.at(metersNorth(meters), start + i * 5000);
       // Arrival detection runs after the PUBACK; wait for it before reading the ticket.
       await gw.telemetry!.settled();
-      statuses.push((await api(gw.url, 'GET', `/v1/tickets/${ticket.body.id}`, { auth: gw.tenant.secretKey })).body.status);
+      statuses.push((await inject(gw, 'GET', `/v1/tickets/${ticket.body.id}`, { auth: gw.tenant.secretKey })).body.status);
     }
     // First inside at index 4 (28 m); jitter stays under the 60 m exit; 30 s later, index 10, it arrives.
     expect(statuses.indexOf('on_site')).toBe(10);
-    const history = (await api(gw.url, 'GET', `/v1/tickets/${ticket.body.id}/history`, { auth: gw.tenant.secretKey })).body.items;
+    const history = (await inject(gw, 'GET', `/v1/tickets/${ticket.body.id}/history`, { auth: gw.tenant.secretKey })).body.items;
     const arrivals = history.filter((e: { type: string }) => e.type === 'arrived');
     expect(arrivals).toHaveLength(1);
     expect(arrivals[0]).toMatchObject({ actor: { sub: 'w-2', role: 'worker' }, data: { automatic: true } });
@@ -113,13 +113,13 @@ describe('arrival on site', () => {
     const start = Date.now() - 60_000;
     for (const [i, meters] of [100, 20, 10, 70, 150, 20, 90].entries()) await passer.at(metersNorth(meters), start + i * 8000);
     await gw.telemetry!.settled();
-    expect((await api(gw.url, 'GET', `/v1/tickets/${ticket.body.id}`, { auth: gw.tenant.secretKey })).body.status).toBe('accepted');
+    expect((await inject(gw, 'GET', `/v1/tickets/${ticket.body.id}`, { auth: gw.tenant.secretKey })).body.status).toBe('accepted');
   });
 });
 
 describe('fleet queries', () => {
   it('serves live positions, a track, device state and attendance', async () => {
-    const v = await api(gw.url, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'vehicle', name: 'Truck 9', plate: '粤A·99999' } });
+    const v = await inject(gw, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'vehicle', name: 'Truck 9', plate: '粤A·99999' } });
     const truck = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, {
       username: v.body.credential.username,
       password: v.body.credential.password,
@@ -134,7 +134,7 @@ describe('fleet queries', () => {
         { qos: 1 },
       );
     }
-    const fleet = await api(gw.url, 'GET', '/v1/fleet?kind=vehicle', { auth: gw.tenant.secretKey });
+    const fleet = await inject(gw, 'GET', '/v1/fleet?kind=vehicle', { auth: gw.tenant.secretKey });
     const point = fleet.body.features.find((f: { properties: { deviceId: string } }) => f.properties.deviceId === v.body.device.id);
     expect(point).toMatchObject({
       type: 'Feature',
@@ -144,16 +144,16 @@ describe('fleet queries', () => {
 
     const from = new Date(t0 + 5_000).toISOString();
     const to = new Date(t0 + 35_000).toISOString();
-    const track = await api(gw.url, 'GET', `/v1/devices/${v.body.device.id}/track?from=${from}&to=${to}`, { auth: gw.tenant.secretKey });
+    const track = await inject(gw, 'GET', `/v1/devices/${v.body.device.id}/track?from=${from}&to=${to}`, { auth: gw.tenant.secretKey });
     expect(track.body.geometry.type).toBe('LineString');
     expect(track.body.geometry.coordinates.map(([, lat]: [number, number]) => Number(lat.toFixed(6)))).toEqual([23.131, 23.132, 23.133]);
     expect(track.body.properties.times).toHaveLength(3);
 
-    const state = await api(gw.url, 'GET', `/v1/devices/${v.body.device.id}/state`, { auth: gw.tenant.secretKey });
+    const state = await inject(gw, 'GET', `/v1/devices/${v.body.device.id}/state`, { auth: gw.tenant.secretKey });
     expect(state.body).toMatchObject({ online: true, onDutySince: null });
 
     const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
-    const attendance = await api(gw.url, 'GET', `/v1/attendance?day=${today}`, { auth: gw.tenant.secretKey });
+    const attendance = await inject(gw, 'GET', `/v1/attendance?day=${today}`, { auth: gw.tenant.secretKey });
     expect(attendance.body.onDuty.map((o: { staffId: string }) => o.staffId).sort()).toEqual(['w-1', 'w-3']);
     expect(attendance.body.coverage).toContainEqual({ unitId: 'sanitation', workers: 2, present: 1, coverage: 0.5 });
   });

@@ -1,7 +1,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
-import { BIN_REPORT, api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { Jt808Terminal } from '@civicloop/test-support/jt808-terminal.js';
 import { tenantKeys } from '../redis/keys.js';
 
@@ -25,9 +25,9 @@ afterAll(async () => {
 
 /** Dispatches a new ticket to w-1 through `gateway`; resolves with its number. */
 async function dispatchToW1(gateway: TestGateway): Promise<string> {
-  const ticket = await api(gateway.url, 'POST', '/v1/tickets', { auth: first.tenant.secretKey, body: BIN_REPORT });
+  const ticket = await inject(gateway, 'POST', '/v1/tickets', { auth: first.tenant.secretKey, body: BIN_REPORT });
   expect(ticket.status).toBe(201);
-  const dispatched = await api(gateway.url, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, {
+  const dispatched = await inject(gateway, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, {
     auth: first.tenant.secretKey,
     body: { unitId: 'sanitation', assigneeId: 'w-1' },
   });
@@ -37,7 +37,7 @@ async function dispatchToW1(gateway: TestGateway): Promise<string> {
 
 describe('commands across gateways', () => {
   it('reach a badge on the other gateway, wait while it is away, and come once when it is back on either', async () => {
-    const registered = await api(first.url, 'POST', '/v1/devices', {
+    const registered = await inject(first, 'POST', '/v1/devices', {
       auth: first.tenant.secretKey,
       body: { kind: 'badge', name: 'Badge of w-1', staffId: 'w-1', unitId: 'sanitation' },
     });
@@ -109,7 +109,7 @@ describe('commands across gateways', () => {
   it('reach a JT/T 808 terminal on the other gateway as a 0x8300 text', async () => {
     await first.services.directory.createStaff(first.tenant.id, { id: 'w-9', name: 'Driver', role: 'worker', unitId: 'sanitation' });
     const terminalId = '13800138009';
-    const registered = await api(first.url, 'POST', '/v1/devices', {
+    const registered = await inject(first, 'POST', '/v1/devices', {
       auth: first.tenant.secretKey,
       body: { kind: 'vehicle', name: 'Truck 9', protocol: 'jt808', terminalId, staffId: 'w-9' },
     });
@@ -120,8 +120,8 @@ describe('commands across gateways', () => {
     const { code } = await terminal.register();
     expect(await terminal.authenticate(code!)).toBe(0);
 
-    const ticket = await api(first.url, 'POST', '/v1/tickets', { auth: first.tenant.secretKey, body: BIN_REPORT });
-    await api(first.url, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, { auth: first.tenant.secretKey, body: { unitId: 'sanitation', assigneeId: 'w-9' } });
+    const ticket = await inject(first, 'POST', '/v1/tickets', { auth: first.tenant.secretKey, body: BIN_REPORT });
+    await inject(first, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, { auth: first.tenant.secretKey, body: { unitId: 'sanitation', assigneeId: 'w-9' } });
     const text = await terminal.next((m) => m.id === 0x8300);
     const outbox = tenantKeys(first.tenant.id).jt808Outbox(registered.body.device.id);
     expect(await first.redis.client.llen(outbox)).toBe(1);

@@ -4,7 +4,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
 import { SseParser } from '../../../sdk/src/sse.js';
-import { api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 
 let gw: TestGateway;
 let hooks: Server;
@@ -59,7 +59,7 @@ function deviceStream(auth: string) {
 }
 
 async function badge(staffId: string) {
-  const res = await api(gw.url, 'POST', '/v1/devices', {
+  const res = await inject(gw, 'POST', '/v1/devices', {
     auth: gw.tenant.secretKey,
     body: { kind: 'badge', name: `Badge of ${staffId}`, staffId, unitId: 'sanitation' },
   });
@@ -77,7 +77,7 @@ async function badge(staffId: string) {
 
 describe('device alerts reach people', () => {
   it('a fall opens an urgent ticket and, with a low battery, reaches the staff event stream and webhooks; residents see none', async () => {
-    const hook = await api(gw.url, 'POST', '/v1/webhooks', {
+    const hook = await inject(gw, 'POST', '/v1/webhooks', {
       auth: gw.tenant.secretKey,
       body: { url: hookUrl, events: ['device.fall', 'device.low_battery'] },
     });
@@ -96,7 +96,7 @@ describe('device alerts reach people', () => {
     expect(staff.alerts.map((a) => a.type)).toEqual(['fall', 'low_battery']);
     const [fall] = staff.alerts;
     expect(fall).toMatchObject({ deviceId: worker.id, staffId: 'w-1', lat: 23.13, lon: 113.27 });
-    const ticket = await api(gw.url, 'GET', `/v1/tickets/${fall!.ticketId}`, { auth: gw.tenant.secretKey });
+    const ticket = await inject(gw, 'GET', `/v1/tickets/${fall!.ticketId}`, { auth: gw.tenant.secretKey });
     expect(ticket.body).toMatchObject({ priority: 'urgent', channel: 'device', category: 'other.worker_sos' });
     expect(ticket.body.description).toContain('Fall detected');
     expect(staff.alerts[1]!.ticketId).toBeUndefined();
@@ -110,7 +110,7 @@ describe('device alerts reach people', () => {
   });
 
   it('a tenant whose policy says so keeps falls as alerts without a ticket', async () => {
-    expect((await api(gw.url, 'PATCH', '/v1/tenant/policy', { auth: gw.tenant.secretKey, body: { fallOpensTicket: false } })).status).toBe(200);
+    expect((await inject(gw, 'PATCH', '/v1/tenant/policy', { auth: gw.tenant.secretKey, body: { fallOpensTicket: false } })).status).toBe(200);
     const staff = deviceStream(await gw.tenant.token('d-2', 'dispatcher'));
     await staff.opened;
     const worker = await badge('w-2');

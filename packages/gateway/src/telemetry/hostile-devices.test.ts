@@ -7,7 +7,7 @@ import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
-import { api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 
 // Tight limits so the test can reach them quickly; the defaults are documented in configuration.md.
 const CONNECT_TIMEOUT_MS = 400;
@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 async function register(name: string) {
-  const res = await api(gw.url, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name } });
+  const res = await inject(gw, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name } });
   return res.body as { device: { id: string }; credential: { username: string; password: string } };
 }
 
@@ -97,7 +97,7 @@ describe('devices are never locked out', () => {
     const stored = await state(device.id);
     expect(Number(stored.fixTime)).toBe(ts);
     // The OwnTracks location with batt -1 was accepted (no battery); the rest refused or set aside.
-    const shown = (await api(gw.url, 'GET', `/v1/devices/${device.id}/state`, { auth: gw.tenant.secretKey })).body;
+    const shown = (await inject(gw, 'GET', `/v1/devices/${device.id}/state`, { auth: gw.tenant.secretKey })).body;
     expect(shown.refused.count).toBe(5);
     expect(shown.ignored.count).toBe(5);
     expect(await gw.redis.client.xlen(tenantKeys(gw.tenant.id).track(device.id))).toBe(2);
@@ -130,7 +130,7 @@ describe('devices are never locked out', () => {
       );
       expect(result.stderr, sub).toBe('');
     }
-    const counters = (await api(gw.url, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body;
+    const counters = (await inject(gw, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body;
     expect(counters.ignored.unused_topic).toBeGreaterThanOrEqual(6);
   });
 
@@ -140,7 +140,7 @@ describe('devices are never locked out', () => {
     const rssBefore = process.memoryUsage().rss;
     await client.publishAsync(nativeTopic(gw.tenant.id, 'badge', device.id, 'position'), Buffer.alloc(8 * 1024 * 1024, 0x20), { qos: 1 });
     expect(client.connected).toBe(true);
-    const shown = (await api(gw.url, 'GET', `/v1/devices/${device.id}/state`, { auth: gw.tenant.secretKey })).body;
+    const shown = (await inject(gw, 'GET', `/v1/devices/${device.id}/state`, { auth: gw.tenant.secretKey })).body;
     expect(shown.refused).toMatchObject({ count: 1, lastReason: 'too_large' });
     // Sender and broker share this process: the 8 MB left the client, the gateway kept none of it.
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(64 * 1024 * 1024);

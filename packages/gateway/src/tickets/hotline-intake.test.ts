@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
 import type { HotlineRecord } from '@civicloop/model';
-import { api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 
 let gw: TestGateway;
 let dispatcher: CivicLoop;
@@ -82,7 +82,7 @@ describe('hotline import', () => {
     expect(result.created.map((r) => r.externalId)).toEqual(['CG-100']);
     expect(result.duplicates.map((r) => r.row)).toEqual([3]);
     expect(result.errors).toEqual([{ row: 2, externalId: 'CG-101', code: 'CL_ERR_VALIDATION', message: expect.stringMatching(/^\/lat: /) }]);
-    const broken = await api(gw.url, 'POST', '/v1/intake/hotline', {
+    const broken = await inject(gw, 'POST', '/v1/intake/hotline', {
       auth: gw.tenant.secretKey,
       rawBody: 'source,externalId\n"unterminated,quote',
       headers: { 'content-type': 'text/csv' },
@@ -92,10 +92,10 @@ describe('hotline import', () => {
   });
 
   it('is for dispatchers and servers only, and refuses an oversized batch whole', async () => {
-    const worker = await api(gw.url, 'POST', '/v1/intake/hotline', { auth: await gw.tenant.token('w-1', 'worker'), body: { records: [good('W-1')] } });
+    const worker = await inject(gw, 'POST', '/v1/intake/hotline', { auth: await gw.tenant.token('w-1', 'worker'), body: { records: [good('W-1')] } });
     expect(worker.body.error.code).toBe('CL_ERR_FORBIDDEN');
     const before = await hotlineTickets();
-    const huge = await api(gw.url, 'POST', '/v1/intake/hotline', {
+    const huge = await inject(gw, 'POST', '/v1/intake/hotline', {
       auth: gw.tenant.secretKey,
       body: { records: Array.from({ length: 1001 }, (_, i) => good(`BIG-${i}`)) },
     });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN_REPORT, api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 
 let gw: TestGateway;
 let clock = new Date('2026-11-20T01:00:00Z');
@@ -11,7 +11,7 @@ beforeAll(async () => {
   const dispatcher = await gw.tenant.token('disp-1', 'dispatcher');
   const make = async (name: string, body: object, minutes: number) => {
     clock = new Date(Date.parse('2026-11-20T01:00:00Z') + minutes * 60_000);
-    const res = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, ...body } });
+    const res = await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, ...body } });
     ids[name] = res.body.id;
   };
   await make('bin', {}, 0);
@@ -19,12 +19,12 @@ beforeAll(async () => {
   await make('road', { category: 'municipal.road_damage', description: 'Pothole', location: { lat: 23.12, lon: 113.3, address: 'Zhujiang New Town' } }, 2);
   for (let i = 0; i < 12; i++) await make(`bulk${i}`, { description: `bulk report ${i}` }, 10 + i);
   clock = new Date('2026-11-20T02:00:00Z');
-  await api(gw.url, 'POST', `/v1/tickets/${ids.leak}/dispatch`, { auth: dispatcher, body: { unitId: 'municipal', assigneeId: 'w-3' } });
-  await api(gw.url, 'POST', `/v1/tickets/${ids.bin}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation', assigneeId: 'w-1' } });
+  await inject(gw, 'POST', `/v1/tickets/${ids.leak}/dispatch`, { auth: dispatcher, body: { unitId: 'municipal', assigneeId: 'w-3' } });
+  await inject(gw, 'POST', `/v1/tickets/${ids.bin}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation', assigneeId: 'w-1' } });
 });
 afterAll(async () => gw?.close());
 
-const list = async (query: string) => (await api(gw.url, 'GET', `/v1/tickets?${query}`, { auth: gw.tenant.secretKey })).body;
+const list = async (query: string) => (await inject(gw, 'GET', `/v1/tickets?${query}`, { auth: gw.tenant.secretKey })).body;
 
 describe('GET /v1/tickets', () => {
   it('filters by status, category, unit, assignee, channel and text', async () => {

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN_REPORT, api, snapshotRedis, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, inject, snapshotRedis, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 
 let gw: TestGateway;
 let jpeg: Buffer;
@@ -37,7 +37,7 @@ describe('photo references on tickets', () => {
     ];
     for (const [ref, problem] of refused) {
       const before = await snapshotRedis(gw.redis.client);
-      const res = await api(gw.url, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, photos: [{ ref: mine }, { ref }] } });
+      const res = await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, photos: [{ ref: mine }, { ref }] } });
       expect(res.status, ref).toBe(422);
       expect(res.body.error.code).toBe('CL_ERR_PHOTO_REF');
       expect(res.body.error.message).toContain(`photos/1/ref ${JSON.stringify(ref)}: ${problem}`);
@@ -45,7 +45,7 @@ describe('photo references on tickets', () => {
       expect(await snapshotRedis(gw.redis.client)).toEqual(before);
     }
 
-    const created = await api(gw.url, 'POST', '/v1/tickets', {
+    const created = await inject(gw, 'POST', '/v1/tickets', {
       auth: gw.tenant.secretKey,
       body: { ...BIN_REPORT, photos: [{ ref: mine }, { ref: 'https://photos.example.org/bin.jpg' }] },
     });
@@ -54,13 +54,13 @@ describe('photo references on tickets', () => {
 
     // The after-photo of a resolve is held to the same rule; a refused resolve leaves the ticket as it was.
     const worker = await gw.tenant.token('w-1', 'worker', { unitId: 'sanitation' });
-    await api(gw.url, 'POST', `/v1/tickets/${created.body.id}/dispatch`, { auth: gw.tenant.secretKey, body: { unitId: 'sanitation', assigneeId: 'w-1' } });
-    await api(gw.url, 'POST', `/v1/tickets/${created.body.id}/accept`, { auth: worker, body: {} });
-    await api(gw.url, 'POST', `/v1/tickets/${created.body.id}/arrive`, { auth: worker, body: {} });
-    const bad = await api(gw.url, 'POST', `/v1/tickets/${created.body.id}/resolve`, { auth: worker, body: { photos: [{ ref: 'sim://after/x.jpg' }] } });
+    await inject(gw, 'POST', `/v1/tickets/${created.body.id}/dispatch`, { auth: gw.tenant.secretKey, body: { unitId: 'sanitation', assigneeId: 'w-1' } });
+    await inject(gw, 'POST', `/v1/tickets/${created.body.id}/accept`, { auth: worker, body: {} });
+    await inject(gw, 'POST', `/v1/tickets/${created.body.id}/arrive`, { auth: worker, body: {} });
+    const bad = await inject(gw, 'POST', `/v1/tickets/${created.body.id}/resolve`, { auth: worker, body: { photos: [{ ref: 'sim://after/x.jpg' }] } });
     expect(bad.body.error).toMatchObject({ code: 'CL_ERR_PHOTO_REF', details: [{ path: '/photos/0/ref' }] });
-    expect((await api(gw.url, 'GET', `/v1/tickets/${created.body.id}`, { auth: gw.tenant.secretKey })).body).toMatchObject({ status: 'on_site', version: 4 });
-    const good = await api(gw.url, 'POST', `/v1/tickets/${created.body.id}/resolve`, { auth: worker, body: { photos: [{ ref: mine }] } });
+    expect((await inject(gw, 'GET', `/v1/tickets/${created.body.id}`, { auth: gw.tenant.secretKey })).body).toMatchObject({ status: 'on_site', version: 4 });
+    const good = await inject(gw, 'POST', `/v1/tickets/${created.body.id}/resolve`, { auth: worker, body: { photos: [{ ref: mine }] } });
     expect(good.body.ticket).toMatchObject({ status: 'resolved', afterPhotos: [{ ref: mine }] });
   });
 });

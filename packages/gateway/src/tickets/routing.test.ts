@@ -2,7 +2,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
 import { nativeTopic, signToken, type ZoneGeometry } from '@civicloop/model';
-import { BIN_REPORT, api, snapshotRedis, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, inject, snapshotRedis, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 
 // A street office's area, with a village inside it; both in Tianhe. [lon, lat] as GeoJSON has it.
 const square = (west: number, south: number, east: number, north: number): ZoneGeometry => ({
@@ -94,7 +94,7 @@ describe('routing new tickets by zone and category', () => {
   });
 
   it('assigns the nearest checked-in worker of the routed unit with the skills, whose badge gets the assignment', async () => {
-    const res = await api(gw.url, 'POST', '/v1/devices', {
+    const res = await inject(gw, 'POST', '/v1/devices', {
       auth: gw.tenant.secretKey,
       body: { kind: 'badge', name: 'Li', staffId: 'w-1', unitId: 'sanitation', skills: ['cleaning'] },
     });
@@ -149,12 +149,12 @@ describe('routing new tickets by zone and category', () => {
       [{ id: 'linhe', name: 'Again', type: 'street', geometry: STREET }, 'CL_ERR_ALREADY_EXISTS'],
     ];
     for (const [body, code] of cases) {
-      const res = await api(gw.url, 'POST', '/v1/zones', { auth: gw.tenant.secretKey, body });
+      const res = await inject(gw, 'POST', '/v1/zones', { auth: gw.tenant.secretKey, body });
       expect(res.body.error?.code, JSON.stringify(body)).toBe(code);
     }
-    const asWorker = await api(gw.url, 'POST', '/v1/zones', { auth: await gw.tenant.token('w-1', 'worker'), body: cases[1]![0] });
+    const asWorker = await inject(gw, 'POST', '/v1/zones', { auth: await gw.tenant.token('w-1', 'worker'), body: cases[1]![0] });
     expect(asWorker.body.error.code).toBe('CL_ERR_FORBIDDEN');
-    expect((await api(gw.url, 'DELETE', '/v1/zones/linhe', { auth: gw.tenant.secretKey })).body.error.code).toBe('CL_ERR_VALIDATION');
+    expect((await inject(gw, 'DELETE', '/v1/zones/linhe', { auth: gw.tenant.secretKey })).body.error.code).toBe('CL_ERR_VALIDATION');
     expect(await snapshotRedis(gw.redis.client)).toEqual(before);
   });
 });
@@ -274,14 +274,14 @@ describe('inspection rounds', () => {
       mustCheck: true,
       geometry: square(113.33, 23.14, 113.335, 23.145),
     });
-    const round = (await api(gw.url, 'GET', '/v1/inspections/round?week=2026-W47&seed=audit', { auth: await gw.tenant.token('s-1', 'supervisor') })).body;
+    const round = (await inject(gw, 'GET', '/v1/inspections/round?week=2026-W47&seed=audit', { auth: await gw.tenant.token('s-1', 'supervisor') })).body;
     expect(round).toMatchObject({ week: '2026-W47', seed: 'audit', districts: [{ districtId: 'tianhe', mustCheck: 'sports-centre' }] });
     expect([...round.districts[0].villages].sort()).toEqual(['shipai', 'tiyu-west']);
-    const again = (await api(gw.url, 'GET', '/v1/inspections/round?week=2026-W47&seed=audit', { auth: await gw.tenant.token('s-2', 'supervisor') })).body;
+    const again = (await inject(gw, 'GET', '/v1/inspections/round?week=2026-W47&seed=audit', { auth: await gw.tenant.token('s-2', 'supervisor') })).body;
     expect(again).toEqual(round);
-    const bad = await api(gw.url, 'GET', '/v1/inspections/round?week=2026-47', { auth: gw.tenant.secretKey });
+    const bad = await inject(gw, 'GET', '/v1/inspections/round?week=2026-47', { auth: gw.tenant.secretKey });
     expect(bad.body.error.code).toBe('CL_ERR_VALIDATION');
-    const worker = await api(gw.url, 'GET', '/v1/inspections/round?week=2026-W47', { auth: await gw.tenant.token('w-1', 'worker') });
+    const worker = await inject(gw, 'GET', '/v1/inspections/round?week=2026-W47', { auth: await gw.tenant.token('w-1', 'worker') });
     expect(worker.body.error.code).toBe('CL_ERR_FORBIDDEN');
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN_REPORT, api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 
 /**
  * Commands that read a second ticket (merge reads the original it merges into) must commit as if
@@ -21,19 +21,19 @@ type Command = (ids: Ids) => Promise<{ status: number; body: any }>;
 const merge =
   (from: keyof Ids, into: keyof Ids): Command =>
   (ids) =>
-    api(gw.url, 'POST', `/v1/tickets/${ids[from]}/merge`, { auth: dispatcher, body: { into: ids[into] } });
+    inject(gw, 'POST', `/v1/tickets/${ids[from]}/merge`, { auth: dispatcher, body: { into: ids[into] } });
 const reject =
   (which: keyof Ids): Command =>
   (ids) =>
-    api(gw.url, 'POST', `/v1/tickets/${ids[which]}/reject`, { auth: dispatcher, body: { reason: 'void' } });
+    inject(gw, 'POST', `/v1/tickets/${ids[which]}/reject`, { auth: dispatcher, body: { reason: 'void' } });
 const cancel =
   (which: keyof Ids): Command =>
   (ids) =>
-    api(gw.url, 'POST', `/v1/tickets/${ids[which]}/cancel`, { auth: gw.tenant.secretKey, body: {} });
+    inject(gw, 'POST', `/v1/tickets/${ids[which]}/cancel`, { auth: gw.tenant.secretKey, body: {} });
 const dispatch =
   (which: keyof Ids): Command =>
   (ids) =>
-    api(gw.url, 'POST', `/v1/tickets/${ids[which]}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation' } });
+    inject(gw, 'POST', `/v1/tickets/${ids[which]}/dispatch`, { auth: dispatcher, body: { unitId: 'sanitation' } });
 
 const SCENARIOS: [string, Command, Command][] = [
   ['merge A into B | merge B into A', merge('a', 'b'), merge('b', 'a')],
@@ -52,7 +52,7 @@ const REPORTERS = {
 
 async function fresh(reporter: keyof typeof REPORTERS): Promise<Ids> {
   const make = async () => {
-    const res = await api(gw.url, 'POST', '/v1/tickets', { ...REPORTERS[reporter](), body: BIN_REPORT });
+    const res = await inject(gw, 'POST', '/v1/tickets', { ...REPORTERS[reporter](), body: BIN_REPORT });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     return res.body.id as string;
   };
@@ -64,7 +64,7 @@ async function outcome(ids: Ids): Promise<string> {
   const name = (id: string) => Object.entries(ids).find(([, v]) => v === id)?.[0] ?? id;
   const parts = [];
   for (const key of ['a', 'b', 'c'] as const) {
-    const t = (await api(gw.url, 'GET', `/v1/tickets/${ids[key]}`, { auth: gw.tenant.secretKey })).body;
+    const t = (await inject(gw, 'GET', `/v1/tickets/${ids[key]}`, { auth: gw.tenant.secretKey })).body;
     parts.push(`${key}:${t.status}:v${t.version}:${t.duplicateOf ? name(t.duplicateOf) : '-'}:${t.followers.length}`);
   }
   return parts.join(' ');

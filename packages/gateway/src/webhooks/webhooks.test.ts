@@ -2,7 +2,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop, WebhookSignatureError, verifyWebhook } from '@civicloop/sdk';
-import { BIN_REPORT, api, snapshotRedis, startTestGateway, startTestRedis, type TestGateway, type TestRedis } from '@civicloop/test-support/gateway-harness.js';
+import {
+  BIN_REPORT,
+  inject,
+  snapshotRedis,
+  startTestGateway,
+  startTestRedis,
+  type TestGateway,
+  type TestRedis,
+} from '@civicloop/test-support/gateway-harness.js';
 
 // Fast retries for the test; the defaults are in docs/configuration.md.
 const FAST = { webhookAllowPrivateTargets: true, webhookPollMs: 40, webhookRetryBaseMs: 100, webhookTimeoutMs: 1000 };
@@ -125,7 +133,7 @@ describe('webhooks', () => {
     try {
       const before = await snapshotRedis(strict.redis.client);
       for (const url of ['http://127.0.0.1:9/hook', 'http://localhost/hook', 'http://10.1.2.3/x', 'http://[::1]/x']) {
-        const res = await api(strict.url, 'POST', '/v1/webhooks', { auth: strict.tenant.secretKey, body: { url } });
+        const res = await inject(strict, 'POST', '/v1/webhooks', { auth: strict.tenant.secretKey, body: { url } });
         expect(res.body.error?.code, url).toBe('CL_ERR_VALIDATION');
         expect(res.body.error.message).toContain('WEBHOOK_ALLOW_PRIVATE_TARGETS');
       }
@@ -134,9 +142,9 @@ describe('webhooks', () => {
         { url: 'https://example.org/x', events: ['ticket.nope'] },
         { url: 'https://example.org/x', extra: 1 },
       ]) {
-        expect((await api(strict.url, 'POST', '/v1/webhooks', { auth: strict.tenant.secretKey, body })).body.error?.code).toBe('CL_ERR_VALIDATION');
+        expect((await inject(strict, 'POST', '/v1/webhooks', { auth: strict.tenant.secretKey, body })).body.error?.code).toBe('CL_ERR_VALIDATION');
       }
-      const asDispatcher = await api(strict.url, 'POST', '/v1/webhooks', {
+      const asDispatcher = await inject(strict, 'POST', '/v1/webhooks', {
         auth: await strict.tenant.token('d', 'dispatcher'),
         body: { url: 'https://example.org/x' },
       });

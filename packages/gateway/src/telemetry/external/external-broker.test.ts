@@ -1,7 +1,7 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
-import { BIN_REPORT, api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { startTestMosquitto, type TestMosquitto } from '@civicloop/test-support/mosquitto.js';
 import { loadConfig } from '../../core/config.js';
 import { tenantKeys } from '../../redis/keys.js';
@@ -46,7 +46,7 @@ interface Registered {
 const commandsSent = () => [first, second].reduce((sum, gateway) => sum + gateway.telemetry!.counters.of(first.tenant.id).commandsSent, 0);
 
 async function register(body: Record<string, unknown>): Promise<Registered> {
-  const response = await api(first.url, 'POST', '/v1/devices', { auth: first.tenant.secretKey, body });
+  const response = await inject(first, 'POST', '/v1/devices', { auth: first.tenant.secretKey, body });
   expect(response.status, JSON.stringify(response.body)).toBe(201);
   return response.body as Registered;
 }
@@ -119,15 +119,15 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
     const badge = await connectDevice(credential);
     const closed = new Promise<void>((resolve) => badge.once('close', () => resolve()));
 
-    const disabled = await api(second.url, 'PATCH', `/v1/devices/${device.id}`, { auth: first.tenant.secretKey, body: { disabled: true } });
+    const disabled = await inject(second, 'PATCH', `/v1/devices/${device.id}`, { auth: first.tenant.secretKey, body: { disabled: true } });
     expect(disabled.status).toBe(200);
     await closed; // mosquitto closes its connection at once
     expect(await connectCode(credential)).toBe(135);
 
-    expect((await api(first.url, 'PATCH', `/v1/devices/${device.id}`, { auth: first.tenant.secretKey, body: { disabled: false } })).status).toBe(200);
+    expect((await inject(first, 'PATCH', `/v1/devices/${device.id}`, { auth: first.tenant.secretKey, body: { disabled: false } })).status).toBe(200);
     expect(await connectCode(credential)).toBe(0);
 
-    const rotated = await api(first.url, 'POST', `/v1/devices/${device.id}/credentials`, { auth: first.tenant.secretKey });
+    const rotated = await inject(first, 'POST', `/v1/devices/${device.id}/credentials`, { auth: first.tenant.secretKey });
     expect(rotated.status).toBe(200);
     const fresh = (rotated.body as Registered).credential;
     expect(fresh.username).toBe(credential.username);
@@ -137,7 +137,7 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
     // A device with no account in the broker (registered before the gateway managed it) gets one when rotated.
     broker.dynsec('deleteClient', fresh.username);
     expect(await connectCode(fresh)).toBe(135);
-    const given = await api(first.url, 'POST', `/v1/devices/${device.id}/credentials`, { auth: first.tenant.secretKey });
+    const given = await inject(first, 'POST', `/v1/devices/${device.id}/credentials`, { auth: first.tenant.secretKey });
     expect(given.status).toBe(200);
     expect(await connectCode((given.body as Registered).credential)).toBe(0);
   });
@@ -153,8 +153,8 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
       const persistent = { clientId: `badge-${device.id}`, clean: false, properties: { sessionExpiryInterval: 3600 } };
       const onMessage = (_topic: string, payload: Buffer) => received.push(JSON.parse(payload.toString()) as { number: string; commandId: string });
       const dispatch = async (gateway: TestGateway) => {
-        const ticket = await api(gateway.url, 'POST', '/v1/tickets', { auth: first.tenant.secretKey, body: BIN_REPORT });
-        const dispatched = await api(gateway.url, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, {
+        const ticket = await inject(gateway, 'POST', '/v1/tickets', { auth: first.tenant.secretKey, body: BIN_REPORT });
+        const dispatched = await inject(gateway, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, {
           auth: first.tenant.secretKey,
           body: { unitId: 'sanitation', assigneeId: 'w-1' },
         });
@@ -241,31 +241,31 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
   it('answers CL_ERR_BROKER_UNAVAILABLE and leaves the device as it was when the broker does not take the change', async () => {
     const { device, credential } = await register({ kind: 'badge', name: 'Badge 12' });
     const listed = async () =>
-      ((await api(first.url, 'GET', '/v1/devices', { auth: first.tenant.secretKey })).body as { items: { id: string }[] }).items.map((d) => d.id).sort();
+      ((await inject(first, 'GET', '/v1/devices', { auth: first.tenant.secretKey })).body as { items: { id: string }[] }).items.map((d) => d.id).sort();
     const devicesBefore = await listed();
     const credentialsBefore = await first.redis.client.hgetall(tenantKeys(first.tenant.id).deviceCredentials);
     broker.pause();
     try {
-      const refused = await api(first.url, 'POST', '/v1/devices', { auth: first.tenant.secretKey, body: { kind: 'badge', name: 'Never', id: 'never-1' } });
+      const refused = await inject(first, 'POST', '/v1/devices', { auth: first.tenant.secretKey, body: { kind: 'badge', name: 'Never', id: 'never-1' } });
       expect(refused.status).toBe(503);
       expect(refused.body.error.code).toBe('CL_ERR_BROKER_UNAVAILABLE');
-      const rotation = await api(first.url, 'POST', `/v1/devices/${device.id}/credentials`, { auth: first.tenant.secretKey });
+      const rotation = await inject(first, 'POST', `/v1/devices/${device.id}/credentials`, { auth: first.tenant.secretKey });
       expect(rotation.body.error.code).toBe('CL_ERR_BROKER_UNAVAILABLE');
-      const disabling = await api(first.url, 'PATCH', `/v1/devices/${device.id}`, { auth: first.tenant.secretKey, body: { disabled: true } });
+      const disabling = await inject(first, 'PATCH', `/v1/devices/${device.id}`, { auth: first.tenant.secretKey, body: { disabled: true } });
       expect(disabling.body.error.code).toBe('CL_ERR_BROKER_UNAVAILABLE');
     } finally {
       broker.resume();
     }
     expect(await listed()).toEqual(devicesBefore);
     expect(await first.redis.client.hgetall(tenantKeys(first.tenant.id).deviceCredentials)).toEqual(credentialsBefore);
-    expect(((await api(first.url, 'GET', `/v1/devices/${device.id}`, { auth: first.tenant.secretKey })).body as { disabled: boolean }).disabled).toBe(false);
+    expect(((await inject(first, 'GET', `/v1/devices/${device.id}`, { auth: first.tenant.secretKey })).body as { disabled: boolean }).disabled).toBe(false);
     // Once mosquitto answers again it works through what it was sent, in order: the half-made
     // account is removed after it was made, and the device is enabled again after it was disabled.
     await expect.poll(() => broker.dynsec('getClient', `${first.tenant.id}.never-1`), { timeout: 10_000 }).toContain('Client not found');
     await expect.poll(() => broker.dynsec('getClient', credential.username), { timeout: 10_000 }).not.toContain('Disabled');
     // A rotation it answered too late has taken effect there (the old secret no longer works):
     // the request was answered 503 to be retried, and the retry makes both sides agree again.
-    const retried = await api(first.url, 'POST', `/v1/devices/${device.id}/credentials`, { auth: first.tenant.secretKey });
+    const retried = await inject(first, 'POST', `/v1/devices/${device.id}/credentials`, { auth: first.tenant.secretKey });
     expect(retried.status).toBe(200);
     expect(await connectCode((retried.body as Registered).credential)).toBe(0);
     expect(await connectCode(credential)).toBe(135);
@@ -304,7 +304,7 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
     // HTTP listens before telemetry starts, and goes on for a moment after it stops.
     const unattached = await startTestGateway(externalMode('gw-unattached'), { redis: first.redis });
     try {
-      const refused = await api(unattached.url, 'POST', '/v1/devices', {
+      const refused = await inject(unattached, 'POST', '/v1/devices', {
         auth: unattached.tenant.secretKey,
         body: { kind: 'badge', name: 'Too early', id: 'too-early' },
       });
@@ -312,7 +312,7 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
       expect(refused.body.error.code).toBe('CL_ERR_BROKER_UNAVAILABLE');
       expect(await unattached.services.devices.get(unattached.tenant.id, 'too-early')).toBeUndefined();
       // A JT/T 808 terminal has no broker account: it registers as always.
-      const terminal = await api(unattached.url, 'POST', '/v1/devices', {
+      const terminal = await inject(unattached, 'POST', '/v1/devices', {
         auth: unattached.tenant.secretKey,
         body: { kind: 'vehicle', name: 'Truck', protocol: 'jt808', terminalId: '13900009999' },
       });

@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DECODE_LIMITS } from '@civicloop/model';
-import { api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { Jt808Terminal, frameOf } from '@civicloop/test-support/jt808-terminal.js';
 import { tenantKeys } from '../../redis/keys.js';
 import { FLAG, FrameSplitter, frame, unframe } from './frame.js';
@@ -92,7 +92,7 @@ describe('the JT/T 808 listener under fuzzing', () => {
   }, async () => {
     const port = gw.telemetry!.jt808Port!;
     const register = async (terminalId: string) => {
-      const res = await api(gw.url, 'POST', '/v1/devices', {
+      const res = await inject(gw, 'POST', '/v1/devices', {
         auth: gw.tenant.secretKey,
         body: { kind: 'vehicle', name: `Truck ${terminalId}`, protocol: 'jt808', terminalId },
       });
@@ -156,13 +156,13 @@ describe('the JT/T 808 listener under fuzzing', () => {
     expect(await gw.redis.client.xlen(tenantKeys(gw.tenant.id).track(honest.deviceId))).toBe(stored.length);
     // The strangers' frames never got a position in: the honest terminal's number is not theirs.
     // Counted where the operator sees them: no tenant is known for a stranger.
-    const unattributed = (await api(gw.url, 'GET', '/v1/telemetry/unattributed', { auth: 'fuzz-operator' })).body;
+    const unattributed = (await inject(gw, 'GET', '/v1/telemetry/unattributed', { auth: 'fuzz-operator' })).body;
     expect(unattributed.jt808.unauthenticated).toBeGreaterThan(0);
     expect(unattributed.jt808.badFrames).toBeGreaterThan(0);
     // The fuzzer's own refusals are its tenant's (it is authenticated).
-    const counters = (await api(gw.url, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body;
+    const counters = (await inject(gw, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body;
     expect(Object.values(counters.rejected as Record<string, number>).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
-    expect((await api(gw.url, 'GET', '/v1/telemetry/unattributed', { auth: gw.tenant.secretKey })).status).toBe(401);
+    expect((await inject(gw, 'GET', '/v1/telemetry/unattributed', { auth: gw.tenant.secretKey })).status).toBe(401);
     // And the listener still takes a new terminal.
     const late = await register('013912340003');
     expect(await late.terminal.answerTo(late.terminal.report({ lat: 23.2, lon: 113.2, time: Date.now() - 1000 }))).toBe(0);

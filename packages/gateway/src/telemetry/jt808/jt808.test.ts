@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import iconv from 'iconv-lite';
-import { api, BIN_REPORT, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { inject, BIN_REPORT, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { Jt808Terminal } from '@civicloop/test-support/jt808-terminal.js';
 import { tenantKeys } from '../../redis/keys.js';
 import { decodeStoredPosition } from '../../store/stored-position.js';
@@ -21,7 +21,7 @@ afterAll(async () => {
 let numbers = 13800000000;
 async function registerDevice(body: Record<string, unknown> = {}) {
   const terminalId = String(++numbers);
-  const res = await api(gw.url, 'POST', '/v1/devices', {
+  const res = await inject(gw, 'POST', '/v1/devices', {
     auth: gw.tenant.secretKey,
     body: { kind: 'vehicle', name: `Truck ${terminalId}`, protocol: 'jt808', terminalId, ...body },
   });
@@ -42,7 +42,7 @@ async function onlineTerminal(version: 2013 | 2019 = 2013, body: Record<string, 
 
 const state = (deviceId: string) => gw.redis.client.hgetall(tenantKeys(gw.tenant.id).deviceState(deviceId));
 const trackLength = (deviceId: string) => gw.redis.client.xlen(tenantKeys(gw.tenant.id).track(deviceId));
-const counters = async () => (await api(gw.url, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body;
+const counters = async () => (await inject(gw, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body;
 
 describe('JT/T 808 terminals', () => {
   for (const version of [2013, 2019] as const) {
@@ -104,7 +104,7 @@ describe('JT/T 808 terminals', () => {
     expect(await terminal.authenticate(code!)).toBe(0);
     expect(await trackLength(device.id)).toBe(0);
     // Rotating the credential over HTTP lets a terminal that lost its code register afresh.
-    const rotated = await api(gw.url, 'POST', `/v1/devices/${device.id}/credentials`, { auth: gw.tenant.secretKey });
+    const rotated = await inject(gw, 'POST', `/v1/devices/${device.id}/credentials`, { auth: gw.tenant.secretKey });
     expect(rotated.status, JSON.stringify(rotated.body)).toBe(200);
     expect((await terminal.register()).result).toBe(0);
   });
@@ -162,12 +162,12 @@ describe('JT/T 808 terminals', () => {
   it("an assignment reaches the driver's vehicle as a 0x8300 text on its screen, kept until the terminal confirms it", async () => {
     const { device, terminal, code } = await onlineTerminal(2013, { staffId: 'w-1' });
     const dispatcher = await gw.tenant.token('d-1', 'dispatcher');
-    const ticket = await api(gw.url, 'POST', '/v1/tickets', {
+    const ticket = await inject(gw, 'POST', '/v1/tickets', {
       auth: gw.tenant.secretKey,
       body: { ...BIN_REPORT, location: { ...BIN_REPORT.location, address: '天河路 385 号' } },
     });
     expect(ticket.status).toBe(201);
-    const dispatched = await api(gw.url, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, {
+    const dispatched = await inject(gw, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, {
       auth: dispatcher,
       body: { unitId: 'sanitation', assigneeId: 'w-1' },
     });
@@ -194,7 +194,7 @@ describe('JT/T 808 terminals', () => {
 
   it('answers a location query (0x8201) with the position the terminal sends back (0x0201)', async () => {
     const { device, terminal } = await onlineTerminal(2019);
-    const asked = api(gw.url, 'POST', `/v1/devices/${device.id}/locate`, { auth: gw.tenant.secretKey });
+    const asked = inject(gw, 'POST', `/v1/devices/${device.id}/locate`, { auth: gw.tenant.secretKey });
     const query = await terminal.next((m) => m.id === 0x8201);
     const { locationBody } = await import('@civicloop/test-support/jt808-terminal.js');
     const time = Date.now() - 2000;
@@ -206,7 +206,7 @@ describe('JT/T 808 terminals', () => {
     // A terminal that is not connected cannot be asked.
     terminal.close();
     await expect
-      .poll(async () => (await api(gw.url, 'POST', `/v1/devices/${device.id}/locate`, { auth: gw.tenant.secretKey })).body.error?.code)
+      .poll(async () => (await inject(gw, 'POST', `/v1/devices/${device.id}/locate`, { auth: gw.tenant.secretKey })).body.error?.code)
       .toBe('CL_ERR_DEVICE_UNREACHABLE');
   });
 
@@ -219,7 +219,7 @@ describe('JT/T 808 terminals', () => {
       ).toBe(0);
     }
     // overspeed with bit 1, SOS with bit 0 (set in reports 2-4: one ticket).
-    const sosTickets = (await api(gw.url, 'GET', '/v1/tickets?channel=device', { auth: gw.tenant.secretKey })).body.items.filter(
+    const sosTickets = (await inject(gw, 'GET', '/v1/tickets?channel=device', { auth: gw.tenant.secretKey })).body.items.filter(
       (t: { description: string }) => t.description.includes(device.id) || t.description.includes('Truck'),
     );
     expect(sosTickets.filter((t: { priority: string }) => t.priority === 'urgent')).toHaveLength(1);
