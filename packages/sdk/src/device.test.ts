@@ -67,12 +67,15 @@ describe('the SDK device client', () => {
 
   it('streams positions to the HTTP client', async () => {
     const { registered, client } = await device({ kind: 'vehicle', name: 'Streamed' });
-    const subscription = admin.fleet.positions({ throttleMs: 0, kind: 'vehicle' });
+    // Open means the gateway has fixed where the stream starts: a position published after it arrives.
+    let opened: () => void = () => undefined;
+    const open = new Promise<void>((resolve) => (opened = resolve));
+    const subscription = admin.fleet.positions({ throttleMs: 0, kind: 'vehicle' }, { onOpen: () => opened() });
     const first = (async () => {
       for await (const feature of subscription) if (feature.properties.deviceId === registered.device.id) return feature;
       return undefined;
     })();
-    await new Promise((r) => setTimeout(r, 200));
+    await open;
     await client.publishPosition({ lat: 23.2, lon: 113.4 });
     expect((await first)?.geometry.coordinates).toEqual([113.4, 23.2]);
     subscription.close();
