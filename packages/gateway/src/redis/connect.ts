@@ -23,6 +23,9 @@ export async function connectRedis(options: RedisConnectOptions): Promise<Redis 
   // While Redis is unreachable a command fails at once (503 CL_ERR_UNAVAILABLE, which clients
   // retry after Retry-After) instead of waiting in an offline queue: requests must not pile up
   // behind an outage. Reconnection keeps trying every half second at most.
+  // A duplicate() of this client inherits lazyConnect and the missing offline queue: whoever makes
+  // one connects it before its first command (the command bus, StreamHub's readers), or that
+  // command is refused.
   const reconnect = (times: number) => Math.min(times * 50, RECONNECT_MAX_DELAY_MS);
   const common = {
     enableOfflineQueue: false,
