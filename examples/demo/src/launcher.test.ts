@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '@civicloop/gateway';
 import { CivicLoop } from '@civicloop/sdk';
 import { startTestRedis, type TestRedis } from '@civicloop/test-support/gateway-harness.js';
+import { demoGatewayEnv } from './gateway-env.js';
 import { demoPortsFrom } from './pages.js';
 
 // What `npm start` runs (after the build): the demo launcher, in a process of its own.
@@ -41,7 +42,8 @@ describe('the demo launcher (npm start)', { timeout: 120_000 }, () => {
         MQTT_WS_PORT: String(await freePort()),
         JT808_PORT: 'false',
         DATA_DIR: dataDir,
-        LOG_LEVEL: 'warn',
+        // Unset, as on a fresh machine: the launcher's own default (warn) must keep the terminal readable.
+        LOG_LEVEL: '',
         DEMO_PORTAL_PORT: String(ports.portal),
         DEMO_CONSOLE_PORT: String(ports.console),
         DEMO_WORKER_APP_PORT: String(ports.workerApp),
@@ -61,12 +63,21 @@ describe('the demo launcher (npm start)', { timeout: 120_000 }, () => {
       const demo = JSON.parse(readFileSync(path.join(dataDir, 'demo-tenant.json'), 'utf8')) as { secretKey: string };
       const { tenant } = await new CivicLoop({ baseUrl: `http://127.0.0.1:${ports.gateway}`, apiKey: demo.secretKey }).me();
       for (const page of pages) expect(tenant.policy.allowedOrigins).toContain(new URL(page).origin);
+      // The launcher's own calls (the policy above, the demo's seed) and the pages' were requests; none is a log line here.
+      expect(out).toContain('LOG_LEVEL=info npm start shows every request');
+      expect(out).not.toContain('"msg":"incoming request"');
     } finally {
       child.kill('SIGINT');
     }
     expect(await exited).toBe(0);
     // The pages went with it.
     for (const port of [ports.portal, ports.console, ports.workerApp]) await expect.poll(() => answers(`http://127.0.0.1:${port}/`)).toBe(0);
+  });
+
+  it('runs its gateway at log level warn unless LOG_LEVEL says otherwise', () => {
+    expect(demoGatewayEnv({ PORT: '9000' })).toEqual({ PORT: '9000', LOG_LEVEL: 'warn' });
+    expect(demoGatewayEnv({ LOG_LEVEL: '  ' }).LOG_LEVEL).toBe('warn');
+    expect(demoGatewayEnv({ LOG_LEVEL: 'debug' }).LOG_LEVEL).toBe('debug');
   });
 
   it('names the variable of a demo port that is not one', () => {

@@ -3,12 +3,13 @@
 // example pages and fleet simulator beside it. `--no-simulate` leaves the simulator out.
 import { parseArgs } from 'node:util';
 import { describeDemo, describeGateway, loadConfig, seedDemo, startGateway } from '@civicloop/gateway';
+import { demoGatewayEnv } from './gateway-env.js';
 import { demoPortsFrom, startDemoPages } from './pages.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { simulate: { type: 'boolean', default: true } }, allowPositionals: true, allowNegative: true });
   const ports = demoPortsFrom(process.env);
-  const config = loadConfig();
+  const config = loadConfig(demoGatewayEnv(process.env));
   const gateway = await startGateway({ config });
   const demo = await seedDemo(gateway.services, config.dataDir);
   const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('exit', () => pages.stop());
   const lines = [...describeGateway(gateway), ...(await describeDemo(demo, gateway.url, config.dataDir))];
+  if (!process.env.LOG_LEVEL?.trim()) lines.push('', 'The gateway logs only warnings and errors here; LOG_LEVEL=info npm start shows every request.');
   lines.push('', 'Ctrl-C stops the gateway and the pages (in-flight requests finish first).', '');
   process.stdout.write(lines.join('\n'));
 }
