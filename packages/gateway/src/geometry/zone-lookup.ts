@@ -1,15 +1,28 @@
 import { booleanPointInPolygon } from '@turf/boolean-point-in-polygon';
 import type { Zone, ZoneGeometry } from '@civicloop/model';
 
-/** Planar area of a geometry in square degrees: only used to order nested zones, smallest first. */
+/** Planar area enclosed by a ring in square degrees, whichever way it winds. */
+function ringArea(ring: readonly (readonly number[])[]): number {
+  let twice = 0;
+  for (let i = 0; i < ring.length - 1; i++) twice += ring[i]![0]! * ring[i + 1]![1]! - ring[i + 1]![0]! * ring[i]![1]!;
+  return Math.abs(twice) / 2;
+}
+
+/**
+ * Planar area of a geometry in square degrees: only used to order nested zones, smallest first.
+ * Each ring counts by its own size, holes taken out: GeoJSON from other tools winds rings either
+ * way (RFC 7946 only recommends an order), and summing signed areas across the parts of a
+ * MultiPolygon wound both ways would let them cancel, making a whole district look smaller than
+ * a village inside it.
+ */
 function roughArea(geometry: ZoneGeometry): number {
   const polygons = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates;
   let area = 0;
-  for (const [outer] of polygons) {
+  for (const [outer, ...holes] of polygons) {
     if (!outer) continue;
-    for (let i = 0; i < outer.length - 1; i++) area += outer[i]![0] * outer[i + 1]![1] - outer[i + 1]![0] * outer[i]![1];
+    area += ringArea(outer) - holes.reduce((sum, hole) => sum + ringArea(hole), 0);
   }
-  return Math.abs(area) / 2;
+  return area;
 }
 
 /** Those of the zones that contain a WGS-84 point, the smallest (most specific) first. */
