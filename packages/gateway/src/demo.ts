@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { signToken, type CreateZoneInput, type TokenRole } from '@civicloop/model';
+import { signToken, type TokenRole } from '@civicloop/model';
 import type { Services } from './core/services.js';
+import type { ZoneToStore } from './store/zone-store.js';
 
 export interface DemoTenant {
   tenantId: string;
@@ -48,7 +49,7 @@ const STAFF = [
  * simulator's workers patrol, with who answers for what, so a resident's report is routed to a
  * unit and dispatched to its nearest checked-in worker at once.
  */
-const DEMO_ZONE: Omit<CreateZoneInput, 'crs'> = {
+const DEMO_ZONE: ZoneToStore = {
   id: 'tianhe-demo',
   name: '天河区演示片区 Tianhe demo area',
   type: 'district',
@@ -73,7 +74,7 @@ const DEMO_ZONE: Omit<CreateZoneInput, 'crs'> = {
 };
 
 /** The property portal's estate, inside the demo area: the zone its partner lists. */
-const ESTATE_ZONE: Omit<CreateZoneInput, 'crs'> = {
+const ESTATE_ZONE: ZoneToStore = {
   id: 'sunny-gardens',
   name: '阳光花园 Sunny Gardens',
   type: 'community',

@@ -104,8 +104,8 @@ export const zoneRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
       },
     },
     async (request) => {
-      const { crs, ...patch } = request.body;
-      if (!patch.geometry) {
+      const { crs, geometry, ...patch } = request.body;
+      if (!geometry) {
         if (crs)
           throw new CivicLoopError('CL_ERR_VALIDATION', 'crs says which system geometry is drawn in; send it with geometry.', {
             issues: [{ path: '/crs', message: 'only with geometry' }],
@@ -116,7 +116,7 @@ export const zoneRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
       return zones.update(
         request.principal.tenantId,
         request.params.id,
-        { ...patch, geometry: shapeToWgs84(patch.geometry, system), drawnIn: system === 'wgs84' ? undefined : system },
+        { ...patch, geometry: shapeToWgs84(geometry, system), drawnIn: system === 'wgs84' ? undefined : system },
         services.now(),
       );
     },

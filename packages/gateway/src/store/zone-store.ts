@@ -1,5 +1,5 @@
 import type { Redis, Cluster } from 'ioredis';
-import { CivicLoopError, type CategoryLookup, type CreateZoneInput, type CrsName, type UpdateZoneInput, type Zone, type ZoneGeometry } from '@civicloop/model';
+import { CivicLoopError, type CategoryLookup, type CreateZoneInput, type CrsName, type Zone, type ZoneGeometry } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
 import type { DirectoryStore } from './directory-store.js';
 import { RecordHash } from './record-hash.js';
@@ -9,6 +9,9 @@ import { TtlCache } from './ttl-cache.js';
 type Client = Redis | Cluster;
 
 const invalid = (message: string) => new CivicLoopError('CL_ERR_VALIDATION', message);
+
+/** A zone as the routes hand it over: its outline in WGS-84, without altitudes (geometry/crs.ts). */
+export type ZoneToStore = Omit<CreateZoneInput, 'crs' | 'geometry'> & { geometry: ZoneGeometry };
 
 /** Shape is checked by the schema; what it cannot say (closed rings, known units) is checked here. */
 function checkGeometry(id: string, geometry: ZoneGeometry): void {
@@ -47,7 +50,7 @@ export class ZoneStore {
     this.cache = new TtlCache(cacheTtlMs);
   }
 
-  private async check(tenantId: string, id: string, zone: Partial<CreateZoneInput>): Promise<void> {
+  private async check(tenantId: string, id: string, zone: Partial<ZoneToStore>): Promise<void> {
     if (zone.geometry) checkGeometry(id, zone.geometry);
     if (zone.parentId !== undefined) {
       if (zone.parentId === id) throw invalid(`Zone ${id} cannot be its own parent.`);
@@ -64,7 +67,7 @@ export class ZoneStore {
   }
 
   /** `input.geometry` is WGS-84 by now; `drawnIn` records the system it was drawn in. */
-  async create(tenantId: string, input: Omit<CreateZoneInput, 'crs'>, now: Date, drawnIn: CrsName = 'wgs84'): Promise<Zone> {
+  async create(tenantId: string, input: ZoneToStore, now: Date, drawnIn: CrsName = 'wgs84'): Promise<Zone> {
     await this.check(tenantId, input.id, input);
     const at = now.toISOString();
     const zone: Zone = {
@@ -84,7 +87,7 @@ export class ZoneStore {
     return zone;
   }
 
-  async update(tenantId: string, id: string, patch: Omit<UpdateZoneInput, 'crs'> & { drawnIn?: CrsName }, now: Date): Promise<Zone> {
+  async update(tenantId: string, id: string, patch: Partial<Omit<ZoneToStore, 'id'>> & { drawnIn?: CrsName }, now: Date): Promise<Zone> {
     await this.check(tenantId, id, patch);
     const zone = await this.records.patch(tenantId, id, patch, now);
     this.cache.delete(tenantId);

@@ -93,6 +93,39 @@ describe('routing new tickets by zone and category', () => {
     expect(queue.map((t) => t.id)).toContain(outside.id);
   });
 
+  it('takes a zone whose positions carry altitudes, as KML exports give them, and keeps it without them', async () => {
+    // A park east of the others, outlined as a GeoJSON converted from KML: [lon, lat, altitude].
+    const withAltitude = (ring: [number, number][], altitude: number) => ring.map(([lon, lat]) => [lon, lat, altitude]);
+    const outline = (square(113.4, 23.05, 113.41, 23.06) as { coordinates: [number, number][][] }).coordinates[0]!;
+    const created = await inject(gw, 'POST', '/v1/zones', {
+      auth: gw.tenant.secretKey,
+      body: {
+        id: 'kml-park',
+        name: 'Park from KML',
+        type: 'park',
+        geometry: { type: 'Polygon', coordinates: [withAltitude(outline, 12.5)] },
+        routes: [{ categories: ['*'], unitId: 'municipal' }],
+      },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.geometry).toEqual({ type: 'Polygon', coordinates: [outline] });
+    expect((await admin.zones.get('kml-park')).geometry).toEqual({ type: 'Polygon', coordinates: [outline] });
+    // Drawn in GCJ-02 too: brought to WGS-84, two numbers a position, and a patch of the outline alike.
+    const patched = await inject(gw, 'PATCH', '/v1/zones/kml-park', {
+      auth: gw.tenant.secretKey,
+      body: { crs: 'gcj02', geometry: { type: 'MultiPolygon', coordinates: [[withAltitude(outline, 0)]] } },
+    });
+    expect(patched.status).toBe(200);
+    const ring = patched.body.geometry.coordinates[0][0] as number[][];
+    expect(ring.every((position) => position.length === 2)).toBe(true);
+    expect(ring[0]![0]).not.toBe(outline[0]![0]);
+    // The outline moved by GCJ-02's offset (hundreds of metres): a report at its new centre goes to the park's unit.
+    const middle = (axis: 0 | 1) => (Math.min(...ring.map((p) => p[axis]!)) + Math.max(...ring.map((p) => p[axis]!))) / 2;
+    const inPark = await admin.tickets.create({ ...BIN_REPORT, location: { lat: middle(1), lon: middle(0) } });
+    expect(inPark).toMatchObject({ status: 'dispatched', unitId: 'municipal' });
+    expect((await inject(gw, 'DELETE', '/v1/zones/kml-park', { auth: gw.tenant.secretKey })).status).toBe(204);
+  });
+
   it('assigns the nearest checked-in worker of the routed unit with the skills, whose badge gets the assignment', async () => {
     const res = await inject(gw, 'POST', '/v1/devices', {
       auth: gw.tenant.secretKey,
@@ -146,6 +179,20 @@ describe('routing new tickets by zone and category', () => {
       ],
       [{ id: 'z4', name: 'Orphan', type: 'grid', parentId: 'nope', geometry: square(113.3, 23.1, 113.31, 23.11) }, 'CL_ERR_NOT_FOUND'],
       [{ id: 'z5', name: 'Lat 91', type: 'grid', geometry: square(113.3, 23.1, 113.31, 91) }, 'CL_ERR_VALIDATION'],
+      // GeoJSON allows an altitude as a third number, nothing after it, and numbers only.
+      [
+        { id: 'z6', name: 'Four numbers', type: 'grid', geometry: { type: 'Polygon', coordinates: [[...(open.coordinates[0] ?? []), [113.3, 23.1, 0, 1]]] } },
+        'CL_ERR_VALIDATION',
+      ],
+      [
+        {
+          id: 'z7',
+          name: 'Altitude as text',
+          type: 'grid',
+          geometry: { type: 'Polygon', coordinates: [[...(open.coordinates[0] ?? []), [113.3, 23.1, '0']]] },
+        },
+        'CL_ERR_VALIDATION',
+      ],
       [{ id: 'linhe', name: 'Again', type: 'street', geometry: STREET }, 'CL_ERR_ALREADY_EXISTS'],
     ];
     for (const [body, code] of cases) {

@@ -1,19 +1,34 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Crs, Timestamp } from './common.js';
 import { StringEnum } from './string-enum.js';
 
 const strict = { additionalProperties: false } as const;
 
-/** [longitude, latitude], as GeoJSON orders them. */
-const Position = Type.Tuple([Type.Number({ minimum: -180, maximum: 180 }), Type.Number({ minimum: -90, maximum: 90 })]);
-/** A closed ring: at least four positions, the last equal to the first. */
-const Ring = Type.Array(Position, { minItems: 4, maxItems: 20_000 });
-const PolygonCoordinates = Type.Array(Ring, { minItems: 1, maxItems: 200, description: 'outer ring first, then holes' });
+const Longitude = Type.Number({ minimum: -180, maximum: 180 });
+const Latitude = Type.Number({ minimum: -90, maximum: 90 });
+/** [longitude, latitude], as GeoJSON orders them: how a zone's outline is kept and shown. */
+const Position = Type.Tuple([Longitude, Latitude]);
+/**
+ * A position as a zone is sent: GeoJSON (RFC 7946, 3.1.1) allows an altitude as a third element,
+ * and outlines exported from KML or drawn in 3D GIS layers carry one (often 0). It is dropped.
+ */
+const PositionWithOptionalAltitude = Type.Union([Position, Type.Tuple([Longitude, Latitude, Type.Number({ description: 'altitude, dropped' })])]);
 
-export const ZoneGeometry = Type.Union([
-  Type.Object({ type: Type.Literal('Polygon'), coordinates: PolygonCoordinates }, strict),
-  Type.Object({ type: Type.Literal('MultiPolygon'), coordinates: Type.Array(PolygonCoordinates, { minItems: 1, maxItems: 200 }) }, strict),
-]);
+const shapes = <P extends TSchema>(position: P) => {
+  /** A closed ring: at least four positions, the last equal to the first. */
+  const Ring = Type.Array(position, { minItems: 4, maxItems: 20_000 });
+  const PolygonCoordinates = Type.Array(Ring, { minItems: 1, maxItems: 200, description: 'outer ring first, then holes' });
+  return Type.Union([
+    Type.Object({ type: Type.Literal('Polygon'), coordinates: PolygonCoordinates }, strict),
+    Type.Object({ type: Type.Literal('MultiPolygon'), coordinates: Type.Array(PolygonCoordinates, { minItems: 1, maxItems: 200 }) }, strict),
+  ]);
+};
+
+/** A zone's outline as kept and shown: a GeoJSON Polygon or MultiPolygon of [longitude, latitude]. */
+export const ZoneGeometry = shapes(Position);
+/** A zone's outline as sent: positions may carry an altitude, which is dropped. */
+export const ZoneGeometryInput = shapes(PositionWithOptionalAltitude);
+export type ZoneGeometryInput = Static<typeof ZoneGeometryInput>;
 export type ZoneGeometry = Static<typeof ZoneGeometry>;
 
 /** What a zone is: a street office's area, a village, a grid cell, or a place that is ranked. */
@@ -43,7 +58,7 @@ export const CreateZoneInput = Type.Object(
     type: ZoneType,
     parentId: Type.Optional(ZoneId),
     mustCheck: Type.Optional(Type.Boolean({ description: 'a central zone every weekly inspection round includes' })),
-    geometry: ZoneGeometry,
+    geometry: ZoneGeometryInput,
     crs: Type.Optional(Crs),
     routes: Type.Optional(
       Type.Array(ZoneRoute, {
