@@ -190,11 +190,11 @@ export interface TestRequestOptions {
   key?: string;
   body?: unknown;
   headers?: Record<string, string>;
-  rawBody?: string;
+  rawBody?: string | Buffer;
 }
 
 /** The headers and body a test request sends (JSON unless it says otherwise). */
-function requestParts(options: TestRequestOptions): { headers: Record<string, string>; body: string | undefined } {
+function requestParts(options: TestRequestOptions): { headers: Record<string, string>; body: string | Buffer | undefined } {
   const headers: Record<string, string> = { ...options.headers };
   if (options.auth) headers.authorization = `Bearer ${options.auth}`;
   if (options.key) headers['x-civicloop-key'] = options.key;
@@ -214,7 +214,11 @@ function parsedBody(text: string): any {
 
 export async function api(url: string, method: string, pathname: string, options: TestRequestOptions = {}) {
   const { headers, body } = requestParts(options);
-  const response = await fetch(url + pathname, { method, headers, ...(body !== undefined ? { body } : {}) });
+  const response = await fetch(url + pathname, {
+    method,
+    headers,
+    ...(body !== undefined ? { body: typeof body === 'string' ? body : new Uint8Array(body) } : {}),
+  });
   return { status: response.status, headers: response.headers, body: parsedBody(await response.text()) };
 }
 

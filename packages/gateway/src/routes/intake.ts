@@ -2,13 +2,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { HotlineImportResult, HotlineRecord } from '@civicloop/model';
 import { MANAGERS_AND_SERVERS, type Services } from '../core/services.js';
+import { acceptTextBodies } from '../http/text-body.js';
 import { importHotline, MAX_ROWS, rowsFromCsv } from '../tickets/hotline-intake.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 import { errorResponses, security } from './shared-schemas.js';
 
 /** Intake from other channels: batches of hotline cases, as JSON or CSV. */
 export const intakeRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticketService: TicketService }> = async (app, { services, ticketService }) => {
-  app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: services.config.bodyLimitBytes }, (_request, body, done) => done(null, body));
+  acceptTextBodies(app, 'text/csv', services.config.bodyLimitBytes);
 
   app.post(
     '/v1/intake/hotline',
@@ -23,7 +24,7 @@ export const intakeRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
         // Rows are checked one by one (HotlineRecord), so that one bad row does not refuse the batch.
         body: Type.Union([
           Type.Object({ records: Type.Array(Type.Unknown(), { maxItems: MAX_ROWS }) }, { additionalProperties: false }),
-          Type.String({ description: 'text/csv with a header row' }),
+          Type.String({ description: 'text/csv with a header row, in UTF-8 or the charset its Content-Type names (gb18030 for Excel in Chinese)' }),
         ]),
         response: { 200: HotlineImportResult, ...errorResponses },
       },

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
 import type { HotlineRecord } from '@civicloop/model';
@@ -89,6 +90,41 @@ describe('hotline import', () => {
     });
     expect(broken.status).toBe(400);
     expect(broken.body.error.code).toBe('CL_ERR_VALIDATION');
+  });
+
+  it('reads a CSV in the character set its Content-Type names, as Excel in Chinese saves it (GBK), and refuses one it cannot read', async () => {
+    const utf8 = [
+      'source,externalId,category,description,lat,lon,address,callerName',
+      '12345,GZ-GBK-1,municipal.street_light,天河北路8号门口路灯连续三晚不亮,23.1337,113.3244,天河北路8号,陈女士',
+    ].join('\r\n');
+    // Encoded by glibc's iconv, not by us: the bytes a GBK export really has.
+    const gbk = execFileSync('iconv', ['-f', 'UTF-8', '-t', 'GB18030'], { input: utf8 });
+    expect(gbk.equals(Buffer.from(utf8))).toBe(false);
+    const send = (charset: string | undefined) =>
+      inject(gw, 'POST', '/v1/intake/hotline', {
+        auth: gw.tenant.secretKey,
+        rawBody: gbk,
+        headers: { 'content-type': `text/csv${charset ? `; charset=${charset}` : ''}` },
+      });
+    const before = await hotlineTickets();
+    // Read as UTF-8 (no charset named), the bytes are not UTF-8: refused with the way out, nothing imported.
+    const unnamed = await send(undefined);
+    expect(unnamed.status).toBe(400);
+    expect(unnamed.body.error).toMatchObject({ code: 'CL_ERR_VALIDATION', message: expect.stringContaining('charset=gb18030') });
+    const unknown = await send('klingon');
+    expect(unknown.status).toBe(415);
+    expect(unknown.body.error).toMatchObject({ code: 'CL_ERR_UNSUPPORTED_MEDIA_TYPE', message: expect.stringContaining('charset=klingon') });
+    expect(await hotlineTickets()).toBe(before);
+
+    const named = await send('GBK');
+    expect(named.status).toBe(200);
+    expect(named.body.errors).toEqual([]);
+    const ticket = await dispatcher.tickets.get(named.body.created[0].id);
+    expect(ticket).toMatchObject({
+      description: '天河北路8号门口路灯连续三晚不亮',
+      location: { address: '天河北路8号' },
+      reporter: { name: '陈女士' },
+    });
   });
 
   it('is for dispatchers and servers only, and refuses an oversized batch whole', async () => {
