@@ -70,6 +70,7 @@ describe('monthly ranking', () => {
     expect(ranking.worst[0]).toMatchObject({ tickets: 4, onTimeCompletionRate: 0.5, satisfactionRate: 0, completionRate: 0.5, openBlackSpots: 0 });
 
     const csv = (await inject(gw, 'GET', '/v1/rankings/monthly?month=2026-11&type=village&format=csv', { auth: gw.tenant.secretKey })).body as string;
+    expect(csv.startsWith('\ufeffrank,zone_id,')).toBe(true);
     expect(
       csv
         .trim()

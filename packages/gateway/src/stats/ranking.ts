@@ -1,6 +1,7 @@
 import { booleanPointInPolygon } from '@turf/boolean-point-in-polygon';
 import { CivicLoopError, type BlackSpot, type RankedZone, type StatGroup, type Zone } from '@civicloop/model';
 import type { Services } from '../core/services.js';
+import { csvFile } from './csv.js';
 import { queryStats } from './stats-query.js';
 
 /** Weights of the composite score; see docs/operations.md#monthly-ranking. */
@@ -60,10 +61,9 @@ export async function monthlyRanking(services: Services, tenantId: string, month
 }
 
 export function rankingAsCsv(ranked: RankedZone[]): string {
-  const header = 'rank,zone_id,name,score,tickets,on_time_completion_rate,satisfaction_rate,completion_rate,open_black_spots';
-  const cell = (v: string | number | null) => (v === null ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : String(v));
-  const rows = ranked.map((r, i) =>
-    [i + 1, r.zoneId, r.name, r.score, r.tickets, r.onTimeCompletionRate, r.satisfactionRate, r.completionRate, r.openBlackSpots].map(cell).join(','),
+  const header = ['rank', 'zone_id', 'name', 'score', 'tickets', 'on_time_completion_rate', 'satisfaction_rate', 'completion_rate', 'open_black_spots'];
+  return csvFile(
+    header,
+    ranked.map((r, i) => [i + 1, r.zoneId, r.name, r.score, r.tickets, r.onTimeCompletionRate, r.satisfactionRate, r.completionRate, r.openBlackSpots]),
   );
-  return `${[header, ...rows].join('\n')}\n`;
 }

@@ -1,5 +1,6 @@
 import type { Redis, Cluster } from 'ioredis';
 import { CivicLoopError, type STAT_DIMENSIONS, TICKET_STATUSES, type StatGroup } from '@civicloop/model';
+import { csvFile } from './csv.js';
 import { HANDLING_BUCKETS } from './attribution.js';
 import { readWorkforceField } from './workforce.js';
 import { StatsStore } from '../store/stats-store.js';
@@ -108,25 +109,19 @@ export function statsAsCsv(groups: StatGroup[], by: string): string {
     'attendance_coverage',
     'vehicle_online_rate',
   ];
-  const cell = (value: string | number | null) =>
-    value === null ? '' : /[",\n]/.test(String(value)) ? `"${String(value).replaceAll('"', '""')}"` : String(value);
-  const rows = groups.map((g) =>
-    [
-      g.key,
-      g.created,
-      ...TICKET_STATUSES.map((s) => g.byState[s] ?? 0),
-      g.onTimeResponseRate,
-      g.completionRate,
-      g.onTimeCompletionRate,
-      g.satisfactionRate,
-      g.sameDayFollowUpRate,
-      g.handlingMinutes.median,
-      g.handlingMinutes.p90,
-      g.attendanceCoverage,
-      g.vehicleOnlineRate,
-    ]
-      .map(cell)
-      .join(','),
-  );
-  return `${[header.join(','), ...rows].join('\n')}\n`;
+  const rows = groups.map((g) => [
+    g.key,
+    g.created,
+    ...TICKET_STATUSES.map((s) => g.byState[s] ?? 0),
+    g.onTimeResponseRate,
+    g.completionRate,
+    g.onTimeCompletionRate,
+    g.satisfactionRate,
+    g.sameDayFollowUpRate,
+    g.handlingMinutes.median,
+    g.handlingMinutes.p90,
+    g.attendanceCoverage,
+    g.vehicleOnlineRate,
+  ]);
+  return csvFile(header, rows);
 }

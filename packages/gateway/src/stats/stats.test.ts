@@ -122,7 +122,9 @@ describe('KPIs on a fixed dataset', () => {
     expect((await server.stats({ from: '2026-11-25', to: '2026-11-30' })).groups).toEqual([]);
 
     const csv = await inject(a, 'GET', '/v1/stats?from=2026-11-23&to=2026-11-23&by=unit&format=csv', { auth: a.tenant.secretKey });
-    expect(csv.headers.get('content-type')).toContain('text/csv');
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    // Excel reads a CSV as UTF-8 only when it starts with the byte order mark.
+    expect((csv.body as string).startsWith('\ufeffunit,created,')).toBe(true);
     const lines = (csv.body as string).trim().split('\n');
     expect(lines[0]).toMatch(/^unit,created,reported,dispatched,.*,handling_minutes_p90,attendance_coverage,vehicle_online_rate$/);
     expect(lines.slice(1).map((l) => l.split(',').slice(0, 2).join(','))).toEqual(['-,1', 'municipal,1', 'sanitation,2']);
