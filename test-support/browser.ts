@@ -10,8 +10,9 @@ export const CHROMIUM = {
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
 };
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch(CHROMIUM);
+/** `extraArgs`: more Chromium switches, e.g. `--host-resolver-rules=MAP portal.test 127.0.0.1` to load a page from a name that is not "localhost". */
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
+  return chromium.launch({ ...CHROMIUM, args: [...CHROMIUM.args, ...extraArgs] });
 }
 
 /** The same, with WebGL on the CPU (SwiftShader), for pages that draw MapLibre maps. */

@@ -289,4 +289,33 @@ describe('the worker app as an app', { timeout: 120_000 }, () => {
     await server.tickets.urge(late.id);
     await expect.poll(() => page.locator('#notice').textContent()).toBe(`Chased by the reporter: Overflowing bin ${late.number}`);
   });
+
+  it('works a job from a phone that opens the app over plain HTTP at an intranet name: no service worker, no crypto.randomUUID', async () => {
+    // Browsers count 127.0.0.1 and localhost as secure; the app at an intranet name over plain
+    // HTTP is not (the name resolves to this machine, as the app's server would be on the intranet).
+    const intranet = `http://worker-app.test:${new URL(appUrl).port}`;
+    const intranetBrowser = await launchChromium(['--host-resolver-rules=MAP worker-app.test 127.0.0.1']);
+    const { policy } = (await gw.services.tenants.context(gw.tenant.id))!.tenant;
+    await gw.services.tenants.updatePolicy(gw.tenant.id, { allowedOrigins: [...policy.allowedOrigins, intranet] });
+    try {
+      const ticket = await dispatchedJob('垃圾桶满溢，北门');
+      const page = await (await intranetBrowser.newContext({ ...PHONE })).newPage();
+      await page.goto(`${intranet}/`);
+      await page.waitForURL(/\/sign-in$/);
+      await page.locator('button[value="w-phone"]').click();
+      await page.locator('body[data-ready="true"]').waitFor();
+      expect(await page.evaluate(() => [isSecureContext, 'serviceWorker' in navigator, typeof crypto.randomUUID])).toEqual([false, false, 'undefined']);
+      await expect.poll(() => sectionOf(page, ticket.id)).toBe('dispatched');
+      await job(page, ticket.id).click();
+      await page.locator('#job button[data-command="accept"]').click();
+      await expect.poll(() => page.locator('#job .state').getAttribute('data-status')).toBe('accepted');
+      await expect.poll(() => eventTypes(ticket.id)).toContain('accepted');
+      expect((await server.tickets.get(ticket.id)).status).toBe('accepted');
+    } finally {
+      await intranetBrowser.close();
+      await gw.services.tenants.updatePolicy(gw.tenant.id, {
+        allowedOrigins: (await gw.services.tenants.context(gw.tenant.id))!.tenant.policy.allowedOrigins.filter((o) => o !== intranet),
+      });
+    }
+  });
 });

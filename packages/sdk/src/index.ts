@@ -29,6 +29,7 @@ export { signToken, type SignTokenOptions } from '@civicloop/model/token';
 export { SseParser, type SseMessage } from './sse.js';
 export type { SubscribeOptions, Subscription, StreamOptions, RealtimeMessage } from './events.js';
 export { DEFAULTS, newIdempotencyKey, type RequestOptions, type TransportOptions } from './transport.js';
+export { randomId } from './random-id.js';
 export * from './errors.js';
 export type {
   CrsName,

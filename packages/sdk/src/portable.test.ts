@@ -3,6 +3,7 @@ import { abortController, randomId, utf8Decoder } from './portable.js';
 import { withQuery } from './runtime.js';
 
 const TEXT = 'Bin 垃圾桶 🗑️ é ok';
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const bytes = new TextEncoder().encode(TEXT);
 
 afterEach(() => vi.unstubAllGlobals());
@@ -24,7 +25,7 @@ describe('the SDK on a runtime without web APIs', () => {
     vi.stubGlobal('crypto', undefined);
     const ids = new Set(Array.from({ length: 1000 }, () => randomId()));
     expect(ids.size).toBe(1000);
-    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{32}$/);
+    for (const id of ids) expect(id).toMatch(UUID_V4);
     vi.stubGlobal('AbortController', undefined);
     const controller = abortController();
     const heard: string[] = [];
@@ -32,6 +33,17 @@ describe('the SDK on a runtime without web APIs', () => {
     controller.abort('stop');
     controller.abort('again');
     expect([controller.signal.aborted, controller.signal.reason, heard]).toEqual([true, 'stop', ['abort']]);
+  });
+
+  it('makes UUIDs from getRandomValues where randomUUID is missing (plain HTTP on an intranet address, older browsers)', () => {
+    // What a page outside a secure context has: getRandomValues, no randomUUID.
+    const real = globalThis.crypto;
+    const getRandomValues = vi.fn((b: Uint8Array) => real.getRandomValues(b));
+    vi.stubGlobal('crypto', { getRandomValues });
+    const ids = new Set(Array.from({ length: 1000 }, () => randomId()));
+    expect(ids.size).toBe(1000);
+    for (const id of ids) expect(id).toMatch(UUID_V4);
+    expect(getRandomValues).toHaveBeenCalledTimes(1000);
   });
 
   it('builds query strings without URL', () => {

@@ -1,3 +1,6 @@
+import { randomId } from './random-id.js';
+
+export { randomId };
 import type { Runtime, SignalLike } from './runtime.js';
 
 /**
@@ -5,17 +8,6 @@ import type { Runtime, SignalLike } from './runtime.js';
  * other small one): there is no crypto.randomUUID, no AbortController and no TextDecoder there.
  * Only the adapters that need it import this.
  */
-
-/** An id unique enough for idempotency keys: crypto.randomUUID, else getRandomValues, else Math.random. */
-export function randomId(): string {
-  const crypto = (globalThis as { crypto?: { randomUUID?: () => string; getRandomValues?: (bytes: Uint8Array) => Uint8Array } }).crypto;
-  if (crypto?.randomUUID) return crypto.randomUUID();
-  const bytes = new Uint8Array(16);
-  if (crypto?.getRandomValues) crypto.getRandomValues(bytes);
-  // Keys only need to differ from each other, not to be secret: a weaker source still does that.
-  else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
-  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 /** An AbortController where the runtime has one; otherwise one that does the same for the SDK's own use. */
 export function abortController(): { signal: SignalLike; abort(reason?: unknown): void } {

@@ -1,3 +1,4 @@
+import { randomId } from './random-id.js';
 /**
  * What the SDK takes from its runtime. Browsers, Node and edge runtimes have all of it; an adapter
  * for a runtime without (the WeChat mini-program one: @civicloop/sdk/wechat) passes stand-ins, so
@@ -20,7 +21,8 @@ export interface Runtime {
 }
 
 export const webRuntime: Runtime = {
-  randomId: () => globalThis.crypto.randomUUID(),
+  // Not crypto.randomUUID directly: it is missing outside secure contexts (random-id.ts).
+  randomId,
   abortController: () => new AbortController() as unknown as { signal: SignalLike; abort(reason?: unknown): void },
   utf8Decoder: () => {
     const decoder = new TextDecoder();

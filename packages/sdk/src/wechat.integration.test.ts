@@ -135,7 +135,8 @@ describe('@civicloop/sdk/wechat in a mini-program-like runtime', () => {
     expect(calls.some((c) => c.url.includes('/v1/units'))).toBe(false);
     const posts = calls.filter((c) => c.api === 'request' && c.method === 'POST');
     expect(posts.length).toBeGreaterThanOrEqual(2);
-    for (const post of posts) expect(post.header['idempotency-key']).toMatch(/^sdk-[0-9a-f]{32}$/);
+    // (The context has no crypto at all, checked above: the UUIDs come from the Math.random fallback.)
+    for (const post of posts) expect(post.header['idempotency-key']).toMatch(/^sdk-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(new Set(posts.map((p) => p.header['idempotency-key'])).size).toBe(posts.length);
   });
 });

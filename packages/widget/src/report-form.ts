@@ -1,7 +1,7 @@
 import { errorText } from './error-text.js';
 import { Check } from '@sinclair/typebox/value';
 import { CreateTicketInput } from '@civicloop/model/report';
-import type { CategoryCatalogue, NearbyReport, Ticket } from '@civicloop/sdk';
+import { randomId, type CategoryCatalogue, type NearbyReport, type Ticket } from '@civicloop/sdk';
 import { h, uid } from './dom.js';
 import { readableTime, type Language, type MessageKey, type Translate } from './i18n.js';
 import { locate, type ConfiguredPoint, type Fix } from './location.js';
@@ -323,7 +323,8 @@ export function reportForm(ctx: ReportFormContext): HTMLElement {
     submitButton.textContent = t('submitting');
     try {
       const item: Omit<QueuedReport, 'owner'> = {
-        key: `widget-${crypto.randomUUID()}`,
+        // Not crypto.randomUUID: a portal served over plain HTTP (an intranet address) has none.
+        key: `widget-${randomId()}`,
         publishableKey: ctx.publishableKey,
         input,
         photos: picker.photos().map((p) => p.blob),

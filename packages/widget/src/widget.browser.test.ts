@@ -235,6 +235,33 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     expect(await violations(page)).toEqual([]);
   });
 
+  it('files a report from a portal served over plain HTTP at an intranet name, where the browser has no crypto.randomUUID', async () => {
+    // Browsers count 127.0.0.1 and localhost as secure; a portal at an intranet name (or address)
+    // over plain HTTP is not. Here the name resolves to this machine, so the page and the gateway
+    // share an address space, as a portal and a gateway on one intranet do.
+    const intranet = `http://portal.test:${new URL(host.origin).port}`;
+    const intranetBrowser = await launchChromium(['--host-resolver-rules=MAP portal.test 127.0.0.1']);
+    await gw.services.tenants.updatePolicy(gw.tenant.id, { allowedOrigins: [host.origin, intranet] });
+    try {
+      pageHtml = portal({ lang: 'en' });
+      const page = await (await intranetBrowser.newContext({ permissions: [] })).newPage();
+      await page.goto(`${intranet}/`);
+      expect(await page.evaluate(() => [isSecureContext, typeof crypto.randomUUID, typeof crypto.getRandomValues])).toEqual([false, 'undefined', 'function']);
+      await startReport(page);
+      await fillReport(page, 'Bin overflowing, portal on plain HTTP');
+      await page.getByLabel('Address').fill('Building 5, entrance 1');
+      await page.getByRole('button', { name: 'Send report' }).click();
+      const outcome = shadow(page).locator('[part="outcome"]');
+      await expect.poll(() => outcome.textContent()).toMatch(/Sent: report number/);
+      const ticket = await ticketByNumber(/([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!);
+      expect(ticket).toMatchObject({ description: 'Bin overflowing, portal on plain HTTP', reporter: { sub: RESIDENT } });
+      expect(await violations(page)).toEqual([]);
+    } finally {
+      await intranetBrowser.close();
+      await gw.services.tenants.updatePolicy(gw.tenant.id, { allowedOrigins: [host.origin] });
+    }
+  });
+
   it('says its fix is WGS-84, so a tenant whose maps are GCJ-02 stores it unmoved; an estate point marked gcj02 is converted', async () => {
     await api(gw.url, 'PATCH', '/v1/tenant/policy', { auth: gw.tenant.secretKey, body: { defaultCrs: 'gcj02' } });
     try {

@@ -1,4 +1,5 @@
 import { createStore, del, get, set, values, type UseStore } from 'idb-keyval';
+import { randomId } from '@civicloop/sdk';
 
 /** What a worker does to a job; each is one gateway command. */
 export type JobCommand = 'accept' | 'arrive' | 'resolve' | 'rework' | 'request_extension' | 'return';
@@ -38,7 +39,8 @@ export class Outbox {
   private seq = Date.now() * 1000;
 
   async add(action: Omit<QueuedAction, 'key' | 'seq'>): Promise<QueuedAction> {
-    const queued: QueuedAction = { ...action, key: crypto.randomUUID(), seq: ++this.seq };
+    // Not crypto.randomUUID: a phone opening the app over plain HTTP (an intranet address) has none.
+    const queued: QueuedAction = { ...action, key: randomId(), seq: ++this.seq };
     await set(queued.key, queued, this.store);
     return queued;
   }
