@@ -141,6 +141,8 @@ export const globalKeys = {
   webhookTenants: `${PREFIX}webhook-tenants`,
   /** An address the geocoder found for a point (rounded to 4 decimals, about 10 m), in one language. */
   geocoded: (provider: string, language: string, lat: string, lon: string) => `${PREFIX}geocode:${provider}:${language}:${lat},${lon}`,
+  /** Requests (or failed authentications) from one client address in one minute, counted across gateways. */
+  addressCount: (scope: string, address: string, minute: number) => `${PREFIX}rl:${scope}:${address}:${minute}`,
   /** The operator's POST responses, replayed for a repeated Idempotency-Key. */
   operatorReplay: (key: string) => `${PREFIX}idemr:operator:${key}`,
 };

@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { CivicLoopError } from '@civicloop/model';
-import { PREFIX } from '../redis/keys.js';
+import { globalKeys } from '../redis/keys.js';
 
 const WINDOW_MS = 60_000;
 
@@ -73,7 +73,7 @@ export class AddressLimits {
 
   private async count(scope: string, address: string, now: number): Promise<{ count: number; windowEnds: number }> {
     const window = Math.floor(now / WINDOW_MS);
-    const key = `${PREFIX}rl:${scope}:${address}:${window}`;
+    const key = globalKeys.addressCount(scope, address, window);
     const [[, count]] = ((await this.redis
       .multi()
       .incr(key)
