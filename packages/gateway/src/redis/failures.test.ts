@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ReplyError } from 'ioredis';
+import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
 import { BIN_REPORT, api, inject, startTestGateway, startTestRedis } from '@civicloop/test-support/gateway-harness.js';
@@ -103,6 +104,35 @@ describe('Redis failures answer 503 CL_ERR_UNAVAILABLE with Retry-After, never 5
       expect(ticket.number).toMatch(/-0001$/);
       const list = await sdk.tickets.list({ limit: 50 });
       expect(list.items.filter((t) => t.id === ticket.id)).toHaveLength(1);
+    } finally {
+      await gw.close();
+      await restarted?.stop();
+      redis.client.disconnect();
+      rmSync(redis.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an MQTT CONNECT it cannot check with 3 (server unavailable), not 4, while Redis is down; the device gets in once it is back', async () => {
+    const redis = await startTestRedis({ appendOnly: true });
+    const gw = await startTestGateway({}, { redis, telemetry: true });
+    let restarted: Awaited<ReturnType<typeof startRedisServer>> | undefined;
+    const connect = () =>
+      mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, { ...credential, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000 });
+    let credential = { username: '', password: '' };
+    try {
+      const created = await inject(gw, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name: 'Badge of Li', staffId: 'w-li' } });
+      credential = created.body.credential;
+      const port = redis.server.port;
+      await redis.server.stop();
+      // The credential has never been checked, so nothing cached can answer for Redis.
+      await expect(connect()).rejects.toMatchObject({ code: 3 });
+      restarted = await startRedisServer({ dir: redis.dir, port, appendOnly: true });
+      const client = await poll(
+        () => connect().catch((error: unknown) => error as Error),
+        (value) => !(value instanceof Error),
+      );
+      expect(client).toBeInstanceOf(mqtt.MqttClient);
+      await (client as mqtt.MqttClient).endAsync();
     } finally {
       await gw.close();
       await restarted?.stop();
