@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { HotlineImportResult, HotlineRecord } from '@civicloop/model';
 import { MANAGERS_AND_SERVERS, type Services } from '../core/services.js';
 import { acceptTextBodies } from '../http/text-body.js';
+import { exactCheck } from '../http/validation.js';
 import { importHotline, MAX_ROWS, rowsFromCsv } from '../tickets/hotline-intake.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 import { errorResponses, security } from './shared-schemas.js';
@@ -10,6 +11,8 @@ import { errorResponses, security } from './shared-schemas.js';
 /** Intake from other channels: batches of hotline cases, as JSON or CSV. */
 export const intakeRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticketService: TicketService }> = async (app, { services, ticketService }) => {
   acceptTextBodies(app, 'text/csv', services.config.bodyLimitBytes);
+  // Each row checked as a body is (formats included), one by one: a bad row does not refuse the batch.
+  const checkRow = exactCheck(HotlineRecord);
 
   app.post(
     '/v1/intake/hotline',
@@ -31,7 +34,7 @@ export const intakeRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
     },
     async (request) => {
       const rows = typeof request.body === 'string' ? rowsFromCsv(request.body) : request.body.records;
-      return importHotline(ticketService, request.principal, rows);
+      return importHotline(ticketService, request.principal, rows, checkRow);
     },
   );
   // For the OpenAPI document: the shape each row must have.

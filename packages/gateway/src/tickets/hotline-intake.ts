@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Value } from '@sinclair/typebox/value';
 import { parse } from 'csv-parse/sync';
-import { CivicLoopError, HotlineRecord, type HotlineImportResult, type Principal } from '@civicloop/model';
+import { CivicLoopError, type HotlineImportResult, type HotlineRecord, type Principal } from '@civicloop/model';
 import type { TicketService } from './ticket-service.js';
 
 /** A hotline case number is remembered for ten years: re-exports of old cases never re-import. */
@@ -31,17 +30,15 @@ export function rowsFromCsv(text: string): unknown[] {
   });
 }
 
-function firstProblem(row: unknown): string {
-  const error = Value.Errors(HotlineRecord, row).First();
-  return error ? `${error.path || '(row)'}: ${error.message}` : 'not a hotline record';
-}
+/** What is wrong with a row as a HotlineRecord ("/path: message"), or undefined: the route's body check (http/validation.ts). */
+export type HotlineRowCheck = (row: unknown) => string | undefined;
 
 /**
  * Imports hotline cases one by one: a good row becomes a ticket (channel hotline), a case number
  * seen before returns its existing ticket, and a bad row is reported with its reason while the
  * others go in. Each row is its own atomic create, keyed by source and case number.
  */
-export async function importHotline(tickets: TicketService, principal: Principal, rows: unknown[]): Promise<HotlineImportResult> {
+export async function importHotline(tickets: TicketService, principal: Principal, rows: unknown[], check: HotlineRowCheck): Promise<HotlineImportResult> {
   if (rows.length > MAX_ROWS) throw new CivicLoopError('CL_ERR_VALIDATION', `${rows.length} rows in one batch; send at most ${MAX_ROWS} per request.`);
   const result: HotlineImportResult = { created: [], duplicates: [], errors: [] };
   for (const [index, row] of rows.entries()) {
@@ -49,23 +46,25 @@ export async function importHotline(tickets: TicketService, principal: Principal
       row: index + 1,
       ...(typeof (row as { externalId?: unknown })?.externalId === 'string' ? { externalId: (row as { externalId: string }).externalId } : {}),
     };
-    if (!Value.Check(HotlineRecord, row)) {
-      result.errors.push({ ...ref, code: 'CL_ERR_VALIDATION', message: firstProblem(row) });
+    const problem = check(row);
+    if (problem !== undefined) {
+      result.errors.push({ ...ref, code: 'CL_ERR_VALIDATION', message: problem });
       continue;
     }
+    const record = row as HotlineRecord;
     const input = {
-      category: row.category,
-      description: row.description,
-      location: { lat: row.lat, lon: row.lon, ...(row.crs ? { crs: row.crs } : {}), ...(row.address ? { address: row.address } : {}) },
+      category: record.category,
+      description: record.description,
+      location: { lat: record.lat, lon: record.lon, ...(record.crs ? { crs: record.crs } : {}), ...(record.address ? { address: record.address } : {}) },
       channel: 'hotline' as const,
-      externalId: `${row.source}:${row.externalId}`,
-      ...(row.priority ? { priority: row.priority } : {}),
-      ...(row.callerName ? { reporterName: row.callerName } : {}),
-      ...(row.callerPhone ? { contact: row.callerPhone } : {}),
+      externalId: `${record.source}:${record.externalId}`,
+      ...(record.priority ? { priority: record.priority } : {}),
+      ...(record.callerName ? { reporterName: record.callerName } : {}),
+      ...(record.callerPhone ? { contact: record.callerPhone } : {}),
     };
-    const key = createHash('sha256').update(`intake:hotline:${row.source}:${row.externalId}`).digest('base64url');
+    const key = createHash('sha256').update(`intake:hotline:${record.source}:${record.externalId}`).digest('base64url');
     try {
-      const { ticket, replayed } = await tickets.create(principal, input, { key, fp: 'hotline', ttlSeconds: REMEMBER_SECONDS });
+      const { ticket, replayed } = await tickets.create(principal, input, { key, fp: 'hotline', ttlSeconds: REMEMBER_SECONDS }, record.receivedAt);
       (replayed ? result.duplicates : result.created).push({ ...ref, id: ticket.id, number: ticket.number });
     } catch (error) {
       if (!(error instanceof CivicLoopError)) throw error;

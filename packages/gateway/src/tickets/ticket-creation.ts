@@ -18,6 +18,23 @@ import type { Router } from './router.js';
 import { actorOf, ROUTER_SUB } from './actors.js';
 
 const MAX_DUPLICATES = 20;
+/** How far ahead of this gateway's clock a source's receiving time may be: another machine's clock drifts. */
+const RECEIVED_DRIFT_MS = 5 * 60_000;
+
+/** A source's receiving time as stored (UTC), refused when it lies ahead of now by more than a clock drifts. */
+function receivedInstant(text: string, now: Date): string {
+  const at = Date.parse(text);
+  if (Number.isNaN(at) || at > now.getTime() + RECEIVED_DRIFT_MS) {
+    throw new CivicLoopError(
+      'CL_ERR_VALIDATION',
+      `receivedAt ${text} is not a time before now (${now.toISOString()}); send when the source received the report.`,
+      {
+        issues: [{ path: '/receivedAt', message: 'after now' }],
+      },
+    );
+  }
+  return new Date(at).toISOString();
+}
 
 /** What creation asks of the ticket service (which creates it, so it is not imported here). */
 export interface CreationCommands {
@@ -57,7 +74,8 @@ export class TicketCreation {
     this.router = router;
   }
 
-  async create(principal: Principal, input: CreateTicketInput, idem: IdempotencyScope | undefined): Promise<CreationOutcome> {
+  /** `receivedAt`: when the report's source received it (a hotline's call time), kept on the ticket; never after now. */
+  async create(principal: Principal, input: CreateTicketInput, idem: IdempotencyScope | undefined, receivedAt?: string): Promise<CreationOutcome> {
     const { tickets } = this.services;
     // No look-up first: the commit script itself answers a used key with its first result.
     const [tenant, catalogue] = await Promise.all([tenantOf(this.services, principal.tenantId), this.services.categories.catalogue(principal.tenantId)]);
@@ -76,6 +94,7 @@ export class TicketCreation {
       catalogue.find,
     );
     if (placed.received) ticket.reportedLocation = placed.received;
+    if (receivedAt !== undefined) ticket.receivedAt = receivedInstant(receivedAt, now);
     // Reported through a partner (its resident, its publishable key): its server sees and hears of it.
     if (principal.partnerId) ticket.partnerId = principal.partnerId;
     const { duplicateRadiusMeters } = this.services.config;

@@ -43,8 +43,8 @@ export class TicketService {
   }
 
   /** A new report (ticket-creation.ts): stored, flagged as a likely duplicate, or routed. */
-  create(principal: Principal, input: CreateTicketInput, idem: IdempotencyScope | undefined): Promise<CreationOutcome> {
-    return this.creation.create(principal, input, idem);
+  create(principal: Principal, input: CreateTicketInput, idem: IdempotencyScope | undefined, receivedAt?: string): Promise<CreationOutcome> {
+    return this.creation.create(principal, input, idem, receivedAt);
   }
 
   /** Open tickets of the same category near this one (ticket-creation.ts). */

@@ -126,6 +126,12 @@ export const Ticket = Type.Object({
   rejection: Type.Optional(Type.Object({ reason: RejectReason, note: Type.Optional(Type.String()) })),
   feedback: Type.Optional(Feedback),
   externalId: Type.Optional(Type.String()),
+  receivedAt: Type.Optional(
+    Type.String({
+      format: 'date-time',
+      description: "when the report's source received it, before this ticket was made: a hotline's call time (hotline import)",
+    }),
+  ),
   createdAt: Timestamp,
   updatedAt: Timestamp,
   dispatchedAt: Type.Optional(Timestamp),
