@@ -56,3 +56,35 @@ export function zonedIsoTime(at: Date, timeZone: string): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${new Date(wall).toISOString().slice(0, 19)}${offsetMinutes < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
 }
+
+const LOCAL_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/;
+
+/**
+ * The instant (ms) a wall-clock time without a zone names in `timeZone`: "2026-11-30 09:15" or
+ * "2026-11-30T09:15:23", as systems that keep local times export them (a 12345 hotline's case
+ * list). NaN when it is not such a time, names no real day or hour (30 February, 25:00), or names
+ * a time the zone skipped (a daylight-saving gap). A time the zone had twice is taken the first
+ * time.
+ */
+export function instantOfLocalTime(text: string, timeZone: string): number {
+  const m = LOCAL_TIME.exec(text);
+  if (!m) return Number.NaN;
+  const [year, month, day, hour, minute, second = '0'] = m.slice(1) as string[];
+  const wall = Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second));
+  // Date.UTC rolls 30 February into March: the fields must come back as given.
+  const back = new Date(wall);
+  if (
+    back.getUTCDate() !== Number(day) ||
+    back.getUTCHours() !== Number(hour) ||
+    back.getUTCMinutes() !== Number(minute) ||
+    back.getUTCSeconds() !== Number(second)
+  )
+    return Number.NaN;
+  // Every offset the zone has within a day of it (a zone changes offset at most once a day) gives
+  // a candidate; those whose wall clock is the one given fit, and the earliest wins.
+  const fitting = [wall - 86_400_000, wall, wall + 86_400_000]
+    .map((near) => wall - (wallClock(near, timeZone) - near))
+    .filter((at) => wallClock(at, timeZone) === wall)
+    .sort((a, b) => a - b);
+  return fitting[0] ?? Number.NaN;
+}

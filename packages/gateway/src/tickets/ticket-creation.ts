@@ -1,6 +1,7 @@
 import {
   CivicLoopError,
   calendarDay,
+  instantOfLocalTime,
   createTicket,
   type CommandBodies,
   type CreateTicketInput,
@@ -21,18 +22,21 @@ const MAX_DUPLICATES = 20;
 /** How far ahead of this gateway's clock a source's receiving time may be: another machine's clock drifts. */
 const RECEIVED_DRIFT_MS = 5 * 60_000;
 
-/** A source's receiving time as stored (UTC), refused when it lies ahead of now by more than a clock drifts. */
-function receivedInstant(text: string, now: Date): string {
-  const at = Date.parse(text);
-  if (Number.isNaN(at) || at > now.getTime() + RECEIVED_DRIFT_MS) {
-    throw new CivicLoopError(
-      'CL_ERR_VALIDATION',
-      `receivedAt ${text} is not a time before now (${now.toISOString()}); send when the source received the report.`,
-      {
-        issues: [{ path: '/receivedAt', message: 'after now' }],
-      },
-    );
-  }
+/**
+ * A source's receiving time as stored (UTC): with its zone as written, without one (a hotline's
+ * wall clock) in the tenant's zone. Refused when it names no real time, or lies ahead of now by
+ * more than another machine's clock drifts.
+ */
+function receivedInstant(text: string, now: Date, timeZone: string): string {
+  const at = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(text) ? Date.parse(text) : instantOfLocalTime(text, timeZone);
+  if (Number.isNaN(at))
+    throw new CivicLoopError('CL_ERR_VALIDATION', `receivedAt ${text} names no time that was (in the tenant's zone, ${timeZone}).`, {
+      issues: [{ path: '/receivedAt', message: 'no such time' }],
+    });
+  if (at > now.getTime() + RECEIVED_DRIFT_MS)
+    throw new CivicLoopError('CL_ERR_VALIDATION', `receivedAt ${text} is after now (${now.toISOString()}); send when the source received the report.`, {
+      issues: [{ path: '/receivedAt', message: 'after now' }],
+    });
   return new Date(at).toISOString();
 }
 
@@ -74,7 +78,7 @@ export class TicketCreation {
     this.router = router;
   }
 
-  /** `receivedAt`: when the report's source received it (a hotline's call time), kept on the ticket; never after now. */
+  /** `receivedAt`: when the report's source received it (a hotline's call time), kept on the ticket in UTC; never after now. */
   async create(principal: Principal, input: CreateTicketInput, idem: IdempotencyScope | undefined, receivedAt?: string): Promise<CreationOutcome> {
     const { tickets } = this.services;
     // No look-up first: the commit script itself answers a used key with its first result.
@@ -94,7 +98,7 @@ export class TicketCreation {
       catalogue.find,
     );
     if (placed.received) ticket.reportedLocation = placed.received;
-    if (receivedAt !== undefined) ticket.receivedAt = receivedInstant(receivedAt, now);
+    if (receivedAt !== undefined) ticket.receivedAt = receivedInstant(receivedAt, now, tenant.policy.timeZone);
     // Reported through a partner (its resident, its publishable key): its server sees and hears of it.
     if (principal.partnerId) ticket.partnerId = principal.partnerId;
     const { duplicateRadiusMeters } = this.services.config;

@@ -22,7 +22,13 @@ export const HotlineRecord = Type.Object(
     lon: Longitude(),
     crs: Type.Optional(Crs),
     address: Type.Optional(Type.String({ maxLength: 300 })),
-    receivedAt: Type.Optional(Timestamp),
+    receivedAt: Type.Optional(
+      Type.Union([Timestamp, Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2})?$' })], {
+        description:
+          'When the hotline received the call: an ISO 8601 date-time with its zone, or a wall-clock time without one ' +
+          '("2026-11-30 09:15"), read in the tenant\'s time zone',
+      }),
+    ),
     callerName: Type.Optional(Type.String({ maxLength: 100 })),
     callerPhone: Type.Optional(Type.String({ maxLength: 100 })),
     priority: Type.Optional(Priority),
