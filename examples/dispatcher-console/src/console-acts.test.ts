@@ -533,4 +533,28 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     expect(await answers.locator('dd').allTextContents()).toEqual(['木 Wood', '3']);
     expect(await accessibilityViolations(desk)).toEqual([]);
   });
+
+  it('shows when a hotline case was received, beside when the import made its ticket', async () => {
+    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+    const imported = await server.intake.hotline([
+      {
+        source: '12345',
+        externalId: 'GZ-CONSOLE-1',
+        category: 'municipal.street_light',
+        description: 'Street light out, caller on the line at 09:15',
+        ...metersNorth(6100),
+        receivedAt: '2026-11-30 09:15',
+      },
+    ]);
+    const ticket = await server.tickets.get(imported.created[0]!.id);
+    const desk = await consoleAs({ sub: 'd-10', role: 'dispatcher', name: '林调度 Lin' });
+    await card(desk, ticket.id).locator('button').click();
+    await expect.poll(() => dialog(desk).locator('#detail-title').textContent()).toContain(ticket.number);
+    const facts = dialog(desk).locator('dl.facts');
+    const terms = await facts.locator('dt').allTextContents();
+    const values = await facts.locator('dd').allTextContents();
+    // The tenant's zone (Asia/Shanghai): the wall clock the hotline wrote.
+    expect(values[terms.indexOf('Call received 来电')]).toBe('11/30 09:15');
+    expect(values[terms.indexOf('Reported 上报')]).toMatch(/ · /);
+  });
 });

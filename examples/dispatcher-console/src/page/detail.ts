@@ -161,6 +161,8 @@ export class TicketDetail {
     const facts: [string, string][] = [
       ['State 状态', STATE_LABEL[ticket.status]],
       ['Reported 上报', `${clockTime(ticket.createdAt)} · ${CHANNEL_LABEL[ticket.channel]}`],
+      // A hotline case: when the citizen called, which may be well before the import made the ticket.
+      ...(ticket.receivedAt ? [['Call received 来电', clockTime(ticket.receivedAt)] as [string, string]] : []),
       ['Priority 优先级', PRIORITY_LABEL[ticket.priority]],
       ...(unitName ? [['Unit 单位', unitName] as [string, string]] : []),
       ...(ticket.assigneeId ? [['Worker 处置人', this.ctx.staff.find((s) => s.id === ticket.assigneeId)?.name ?? ticket.assigneeId] as [string, string]] : []),
