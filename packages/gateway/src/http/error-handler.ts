@@ -93,8 +93,11 @@ export function installErrorHandling(app: FastifyInstance, services: Services): 
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     let mapped = toCivicLoopError(error);
     // Every 401, whatever refused it (a key, a token, the operator token, a route's own check),
-    // counts against the client's address in Redis, so the limit holds across gateways.
-    if (mapped.status === 401) mapped = await limitedAfterFailure(services, request, mapped);
+    // counts against the client's address in Redis, so the limit holds across gateways. Except
+    // an expired token: its signature verified, so it is no guess, and residents' sessions end
+    // all the time, thousands of them behind one mobile carrier's address; counted, they would
+    // shut that address out for everyone on it.
+    if (mapped.status === 401 && mapped.code !== 'CL_ERR_TOKEN_EXPIRED') mapped = await limitedAfterFailure(services, request, mapped);
     if (mapped.code === 'CL_ERR_INTERNAL' || mapped.code === 'CL_ERR_UNAVAILABLE') {
       request.log.error({ err: error }, 'request failed');
     }

@@ -1,4 +1,5 @@
 import mqtt from 'mqtt';
+import { signToken } from '@civicloop/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, startTestGateway, startTestRedis, type TestGateway, type TestRedis } from '@civicloop/test-support/gateway-harness.js';
 
@@ -37,6 +38,30 @@ describe('per-address limits shared by every gateway', () => {
     expect(Number(good.headers.get('retry-after'))).toBeGreaterThan(0);
     // Another client is not held back (TRUST_PROXY makes X-Forwarded-For the client address).
     expect((await api(two.url, 'GET', '/v1/tickets', { auth: one.tenant.secretKey, headers: from('198.51.100.2') })).status).toBe(200);
+  });
+
+  it('does not count expired tokens: their signature verified, and sessions end all the time behind one shared address', async () => {
+    const carrier = from('203.0.113.30');
+    const expired = await signToken({
+      secretKey: one.tenant.secretKey,
+      sub: 'resident-1',
+      role: 'citizen',
+      ttlSeconds: 60,
+      now: new Date(Date.now() - 3_600_000),
+    });
+    const codes: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const gateway = i % 2 === 0 ? one : two;
+      codes.push((await api(gateway.url, 'GET', '/v1/tickets', { auth: expired, key: one.tenant.publishableKey, headers: carrier })).body.error.code);
+    }
+    expect(codes).toEqual(Array(10).fill('CL_ERR_TOKEN_EXPIRED'));
+    expect((await api(one.url, 'GET', '/v1/tickets', { auth: one.tenant.secretKey, headers: carrier })).status).toBe(200);
+    // A forged one still counts: six of them, and the address is refused.
+    const forged = `${expired.slice(0, -4)}AAAA`;
+    for (let i = 0; i < 6; i++) await api(two.url, 'GET', '/v1/tickets', { auth: forged, key: one.tenant.publishableKey, headers: carrier });
+    expect((await api(one.url, 'GET', '/v1/tickets', { auth: forged, key: one.tenant.publishableKey, headers: carrier })).body.error.code).toBe(
+      'CL_ERR_RATE_LIMITED',
+    );
   });
 
   it('counts refused MQTT logins against the address too', async () => {
