@@ -43,8 +43,11 @@ export function installAuth(app: FastifyInstance, services: Services): void {
     const access = request.routeOptions.config.access;
     // Health checks come from load balancers, often from one address, all the time.
     if (request.routeOptions.url === '/v1/health') return;
-    // An address past its failed-authentication limit is refused from memory, before any lookup.
-    shared.assertNotBlocked(request.ip);
+    // An address past its failed-authentication limit is refused before any lookup, except a
+    // credential this gateway verified within AUTH_CACHE_TTL_MS: many clients may share the
+    // address (a mobile carrier's, an office's), and one of them guessing must not shut out the rest.
+    const blocked = shared.isBlocked(request.ip);
+    if (blocked && access?.kind !== 'roles') shared.assertNotBlocked(request.ip);
     if (!access || access.kind === 'none') {
       await shared.countKeyless(request.ip);
       return;
@@ -53,14 +56,17 @@ export function installAuth(app: FastifyInstance, services: Services): void {
       checkFixedToken(access.kind, request.headers.authorization, services);
       return;
     }
-    const principal = await authenticate(
-      {
-        authorization: request.headers.authorization,
-        publishableKey: request.headers['x-civicloop-key'] as string | undefined,
-      },
-      services.tenants,
-      services.config.tokenMaxTtlSeconds,
-    );
+    const credentials = { authorization: request.headers.authorization, publishableKey: request.headers['x-civicloop-key'] as string | undefined };
+    const { tokenMaxTtlSeconds } = services.config;
+    let principal: Principal;
+    try {
+      principal = await authenticate(credentials, blocked ? services.tenants.cachedOnly() : services.tenants, tokenMaxTtlSeconds);
+    } catch (error) {
+      if (!blocked) throw error;
+      // Not verified from memory: refused as the address is, unless its minute ended meanwhile.
+      shared.assertNotBlocked(request.ip);
+      principal = await authenticate(credentials, services.tenants, tokenMaxTtlSeconds);
+    }
     request.principal = principal;
     // Counted before the role check, so refused requests count too.
     limiter.check(

@@ -19,7 +19,10 @@ const invalidToken = (why: string) =>
  * from anything the client merely claims: a secret key, a publishable key, or a token whose
  * signature verifies with the tenant's token key.
  */
-export async function authenticate(credentials: Credentials, tenants: TenantStore, tokenMaxTtlSeconds: number): Promise<Principal> {
+/** What authentication reads: keys and tenants (the store, or its cache alone: TenantStore.cachedOnly). */
+export type CredentialLookups = Pick<TenantStore, 'lookupKey' | 'context'>;
+
+export async function authenticate(credentials: Credentials, tenants: CredentialLookups, tokenMaxTtlSeconds: number): Promise<Principal> {
   const bearer = /^Bearer\s+(.+)$/i.exec(credentials.authorization?.trim() ?? '')?.[1]?.trim();
   const publishable = credentials.publishableKey?.trim();
 
@@ -52,7 +55,7 @@ export async function authenticate(credentials: Credentials, tenants: TenantStor
   return principal;
 }
 
-async function principalForKey(key: string, tenants: TenantStore): Promise<Principal> {
+async function principalForKey(key: string, tenants: CredentialLookups): Promise<Principal> {
   const lookup = await tenants.lookupKey(key);
   if (!lookup) throw new CivicLoopError('CL_ERR_INVALID_KEY');
   const crs = lookup.crs ? { crs: lookup.crs } : {};
@@ -67,7 +70,7 @@ async function principalForKey(key: string, tenants: TenantStore): Promise<Princ
     : { tenantId: lookup.tenantId, sub: 'public', role: 'public', via: 'publishable_key', ...crs };
 }
 
-async function principalForToken(token: string, tenants: TenantStore, tokenMaxTtlSeconds: number): Promise<Principal> {
+async function principalForToken(token: string, tenants: CredentialLookups, tokenMaxTtlSeconds: number): Promise<Principal> {
   let kid: string | undefined;
   let issuer: string | undefined;
   try {

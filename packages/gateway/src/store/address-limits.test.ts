@@ -24,18 +24,32 @@ const from = (address: string) => ({ 'x-forwarded-for': address });
 describe('per-address limits shared by every gateway', () => {
   it('counts failed authentications across gateways, then answers 429 with Retry-After until the minute ends', async () => {
     const attacker = from('203.0.113.7');
+    // A resident's browser and a server share the address (a carrier's, an office's): both were
+    // verified by gateway one before the guessing starts.
+    const resident = { auth: await one.tenant.token('resident-7', 'citizen'), key: one.tenant.publishableKey, headers: attacker };
+    expect((await api(one.url, 'GET', '/v1/tickets', resident)).status).toBe(200);
+    expect((await api(one.url, 'GET', '/v1/units', { auth: one.tenant.secretKey, headers: attacker })).status).toBe(200);
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) {
       const gateway = i % 2 === 0 ? one : two;
       statuses.push((await api(gateway.url, 'GET', '/v1/tickets', { auth: `cl_sk_${one.tenant.id}.guess-${i}`, headers: attacker })).status);
     }
-    // Six failures in all (three on each gateway), then refused on both, even with a good key.
+    // Six failures in all (three on each gateway), then refused on both, before any lookup.
     expect(statuses.slice(0, 6)).toEqual([401, 401, 401, 401, 401, 401]);
     expect(statuses.slice(6)).toEqual([429, 429]);
-    const good = await api(one.url, 'GET', '/v1/tickets', { auth: one.tenant.secretKey, headers: attacker });
-    expect(good.status).toBe(429);
-    expect(good.body.error.code).toBe('CL_ERR_RATE_LIMITED');
-    expect(Number(good.headers.get('retry-after'))).toBeGreaterThan(0);
+    // A good key that gateway two has not verified is refused there too: it would need a lookup.
+    const unverified = await api(two.url, 'GET', '/v1/tickets', { auth: one.tenant.secretKey, headers: attacker });
+    expect(unverified.status).toBe(429);
+    expect(unverified.body.error.code).toBe('CL_ERR_RATE_LIMITED');
+    expect(Number(unverified.headers.get('retry-after'))).toBeGreaterThan(0);
+    // What gateway one verified within AUTH_CACHE_TTL_MS still gets in there: one client
+    // guessing does not shut out the others behind its address.
+    expect((await api(one.url, 'GET', '/v1/tickets', resident)).status).toBe(200);
+    expect((await api(one.url, 'GET', '/v1/tickets', { auth: one.tenant.secretKey, headers: attacker })).status).toBe(200);
+    // A token of the same tenant not seen before verifies from memory too (its tenant's keys are cached).
+    expect((await api(one.url, 'GET', '/v1/tickets', { ...resident, auth: await one.tenant.token('resident-8', 'citizen') })).status).toBe(200);
+    // A guess is still refused there, before any lookup, and not counted again.
+    expect((await api(one.url, 'GET', '/v1/tickets', { auth: `cl_sk_${one.tenant.id}.guess-9`, headers: attacker })).status).toBe(429);
     // Another client is not held back (TRUST_PROXY makes X-Forwarded-For the client address).
     expect((await api(two.url, 'GET', '/v1/tickets', { auth: one.tenant.secretKey, headers: from('198.51.100.2') })).status).toBe(200);
   });
@@ -121,9 +135,9 @@ describe('per-address limits shared by every gateway', () => {
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await refused.json()).toEqual([{ code: 429, description: expect.stringContaining('failed authentications') }]);
-    // The count is one for the whole API: the JSON API refuses that address too, and on the other
-    // gateway its next failure is already past the limit.
-    expect((await api(two.url, 'GET', '/v1/units', { auth: one.tenant.secretKey, headers: from('203.0.113.51') })).status).toBe(429);
+    // The count is one for the whole API: the JSON API refuses that address's guesses too, and on
+    // the other gateway its next failure is already past the limit.
+    expect((await api(two.url, 'GET', '/v1/units', { auth: `cl_sk_${one.tenant.id}.guess-x`, headers: from('203.0.113.51') })).status).toBe(429);
     expect((await api(one.url, 'GET', '/v1/units', { auth: `cl_sk_${one.tenant.id}.guess`, headers: from('203.0.113.51') })).body.error.code).toBe(
       'CL_ERR_RATE_LIMITED',
     );

@@ -196,6 +196,19 @@ export class TenantStore {
     return lookup;
   }
 
+  /**
+   * The same two lookups answered from this process's cache alone, never from Redis: a key or a
+   * tenant it has not looked up within AUTH_CACHE_TTL_MS answers "unknown". For an address past
+   * its failed-authentication limit (http/auth-hook.ts): what this gateway verified recently
+   * still gets in, and a guess costs no lookup.
+   */
+  cachedOnly(): Pick<TenantStore, 'lookupKey' | 'context'> {
+    return {
+      lookupKey: async (key) => this.keyCache.get(key)?.lookup,
+      context: async (tenantId) => this.tenantCache.get(tenantId) ?? undefined,
+    };
+  }
+
   /** Every tenant's id: what the background loops (deadlines, statistics, the offline sweep) go over. */
   ids(): Promise<string[]> {
     return this.redis.smembers(globalKeys.tenants);
