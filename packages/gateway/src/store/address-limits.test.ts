@@ -78,8 +78,16 @@ describe('per-address limits shared by every gateway', () => {
     );
   });
 
-  it('counts refused MQTT logins against the address too', async () => {
+  it('counts refused MQTT logins against the address too; a device the gateway let in before still gets in', async () => {
     // Straight to the broker: the address is the socket's, 127.0.0.1.
+    const connectAs = (credential: { username: string; password: string }) =>
+      mqtt.connectAsync(`mqtt://127.0.0.1:${one.telemetry!.tcpPort}`, { ...credential, reconnectPeriod: 0, connectTimeout: 2000 });
+    const badge = await api(one.url, 'POST', '/v1/devices', {
+      auth: one.tenant.secretKey,
+      body: { kind: 'badge', name: 'Badge' },
+      headers: from('192.0.2.10'),
+    });
+    await (await connectAs(badge.body.credential)).endAsync();
     for (let i = 0; i < 6; i++) {
       await mqtt
         .connectAsync(`mqtt://127.0.0.1:${one.telemetry!.tcpPort}`, {
@@ -109,6 +117,14 @@ describe('per-address limits shared by every gateway', () => {
         (error: { code?: number }) => error,
       );
     expect(refused?.code).toBe(5);
+    // The badge this gateway let in before is looked up and let in again from the same address.
+    const again = await connectAs(badge.body.credential);
+    expect(again.connected).toBe(true);
+    await again.endAsync();
+    // ...and only while its secret is good: rotated, it is looked up, refused and counted.
+    const rotated = await api(one.url, 'POST', `/v1/devices/${badge.body.device.id}/credentials`, { auth: one.tenant.secretKey, headers: from('192.0.2.10') });
+    expect(rotated.status).toBe(200);
+    await expect(connectAs(badge.body.credential)).rejects.toMatchObject({ code: 4 });
     // The count is shared: on the other gateway, that address's next failure is already past the limit.
     const next = await api(two.url, 'GET', '/v1/units', { auth: `cl_sk_${one.tenant.id}.guess`, headers: from('127.0.0.1') });
     expect(next.body.error.code).toBe('CL_ERR_RATE_LIMITED');
