@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 import { CivicLoopError, type BadgeCommand, type Device, type PositionRecord } from '@civicloop/model';
 import { DeviceStateStore } from '../../store/device-state-store.js';
+import { TtlCache } from '../../store/ttl-cache.js';
 import type { Services } from '../../core/services.js';
 import type { TenantCounters } from '../counters.js';
 import type { DeviceStore } from '../../store/device-store.js';
@@ -33,6 +35,8 @@ export interface RunningJt808 {
 }
 
 const DEFAULT_LOCATE_TIMEOUT_MS = 10_000;
+/** How long a terminal this gateway let in stays known: it reconnects after every loss of signal. */
+const KNOWN_TERMINAL_MS = 24 * 3_600_000;
 
 /** What a terminal's screen shows (and its TTS reads) for an assignment. */
 export function commandText(command: Extract<BadgeCommand, { type: 'assignment' }>): string {
@@ -55,6 +59,8 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
   const connections = new Set<Jt808Connection>();
   const sessions = new Map<string, Jt808Connection>();
   const sessionKey = (tenantId: string, deviceId: string) => `${tenantId}/${deviceId}`;
+  /** Hashes of the authentication codes let in within a day (not the codes: this outlives the connections). */
+  const known = new TtlCache<true>(KNOWN_TERMINAL_MS, 100_000);
 
   const deliver = (connection: Jt808Connection, entry: OutboxEntry & { command: { type: 'assignment' } }) =>
     connection.sendCommand(MESSAGE_IDS.text, textMessage(connection.version, commandText(entry.command), entry.command.priority === 'urgent'), entry.id);
@@ -73,6 +79,11 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
     counters,
     pipeline,
     async register(connection, header) {
+      // An address past its failed-login limit registers nothing (a known terminal authenticates with its code).
+      if (connection.address && addressLimits.isBlocked(connection.address)) {
+        counters.jt808Unattributed.refusedRegistrations++;
+        return connection.close();
+      }
       const terminal = normalizeTerminal(header.terminal);
       const found = await devices.byTerminal(terminal);
       if (!found || found.device.disabled) {
@@ -93,12 +104,19 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
     },
     async authenticate(connection, header, body) {
       const address = connection.address;
-      if (address && addressLimits.isBlocked(address)) {
+      const code = authCodeOf(header, body);
+      const codeHash = createHash('sha256')
+        .update(code ?? '')
+        .digest('base64url');
+      // An address past its failed-login limit is refused without a lookup, except a code this
+      // gateway let in within a day: vehicles on one carrier share its addresses, and one with a
+      // stale code must not shut the others out. A known code is still looked up, so a rotation or
+      // a disabling bites as at any other authentication.
+      if (address && addressLimits.isBlocked(address) && !known.get(codeHash)) {
         counters.jt808Unattributed.refusedAuthentications++;
         await connection.answer(header, RESULT.failure);
         return connection.close();
       }
-      const code = authCodeOf(header, body);
       const result = code ? await devices.login(code) : ({ refused: 'unknown' } as const);
       const terminal = normalizeTerminal(header.terminal);
       if ('refused' in result || result.device.protocol !== 'jt808' || normalizeTerminal(result.device.terminalId ?? '') !== terminal) {
@@ -108,6 +126,7 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
         if (address) await addressLimits.noteAuthFailure(address).catch(() => undefined);
         return connection.answer(header, RESULT.failure);
       }
+      known.set(codeHash, true);
       const { tenantId } = result.login;
       const source: TelemetrySource = { tenantId, device: result.device, counters: counters.of(tenantId) };
       connection.authenticated(source);
@@ -136,12 +155,9 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
     },
   };
 
+  // A connection from an address past its failed-login limit is taken all the same: only its
+  // authentication can say whether it is a terminal this gateway let in before (above).
   const server: Server = createServer((socket) => {
-    if (socket.remoteAddress && addressLimits.isBlocked(socket.remoteAddress)) {
-      counters.jt808Unattributed.refusedAuthentications++;
-      socket.destroy();
-      return;
-    }
     socket.setNoDelay(true);
     connections.add(new Jt808Connection(socket, context, log));
   });
