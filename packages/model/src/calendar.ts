@@ -57,12 +57,14 @@ export function zonedIsoTime(at: Date, timeZone: string): string {
   return `${new Date(wall).toISOString().slice(0, 19)}${offsetMinutes < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
 }
 
-const LOCAL_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/;
+/** A wall-clock time without a zone, as a JSON Schema pattern: "2026-11-30 09:15" or "2026-11-30T09:15:23". */
+export const LOCAL_TIME_PATTERN = '^(\\d{4})-(\\d{2})-(\\d{2})[T ](\\d{2}):(\\d{2})(?::(\\d{2}))?$';
+const LOCAL_TIME = new RegExp(LOCAL_TIME_PATTERN);
 
 /**
  * The instant (ms) a wall-clock time without a zone names in `timeZone`: "2026-11-30 09:15" or
  * "2026-11-30T09:15:23", as systems that keep local times export them (a 12345 hotline's case
- * list). NaN when it is not such a time, names no real day or hour (30 February, 25:00), or names
+ * list). NaN when it is not such a time, names no real day or hour (30 February, month 13, 25:00), or names
  * a time the zone skipped (a daylight-saving gap). A time the zone had twice is taken the first
  * time.
  */
@@ -71,9 +73,10 @@ export function instantOfLocalTime(text: string, timeZone: string): number {
   if (!m) return Number.NaN;
   const [year, month, day, hour, minute, second = '0'] = m.slice(1) as string[];
   const wall = Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second));
-  // Date.UTC rolls 30 February into March: the fields must come back as given.
+  // Date.UTC rolls 30 February into March and month 13 into the next year: the fields must come back as given.
   const back = new Date(wall);
   if (
+    back.getUTCMonth() + 1 !== Number(month) ||
     back.getUTCDate() !== Number(day) ||
     back.getUTCHours() !== Number(hour) ||
     back.getUTCMinutes() !== Number(minute) ||

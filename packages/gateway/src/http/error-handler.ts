@@ -4,23 +4,13 @@ import { CivicLoopError } from '@civicloop/model';
 import { isRedisUnavailable } from '../redis/errors.js';
 import type { Services } from '../core/services.js';
 import { addErrorCors } from './cors.js';
-
-interface ValidationIssue {
-  path: string;
-  message: string;
-}
+import { validationIssue } from './validation.js';
 
 /** Seconds a client is asked to wait after CL_ERR_UNAVAILABLE: a failover or restart takes a few. */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
 
 function describeValidation(error: FastifyError): CivicLoopError {
-  const issues: ValidationIssue[] = (error.validation ?? []).map((v) => {
-    const params = v.params as Record<string, unknown>;
-    const base = v.instancePath || '';
-    if (v.keyword === 'required') return { path: `${base}/${String(params.missingProperty)}`, message: 'is required' };
-    if (v.keyword === 'additionalProperties') return { path: `${base}/${String(params.additionalProperty)}`, message: 'is not a known field; remove it' };
-    return { path: base || '/', message: v.message ?? 'is invalid' };
-  });
+  const issues = (error.validation ?? []).map(validationIssue);
   const part = error.validationContext ?? 'body';
   const summary = issues
     .slice(0, 5)

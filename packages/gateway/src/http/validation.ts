@@ -1,4 +1,4 @@
-import { Ajv, type Options } from 'ajv';
+import { Ajv, type ErrorObject, type Options } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
 
@@ -22,13 +22,27 @@ export function validatorCompiler(): FastifySchemaCompiler<unknown> {
   return ({ schema, httpPart }) => (httpPart === 'body' ? exact : coercing).compile(schema as object);
 }
 
+/** One problem ajv found, as the API words it: where (a JSON pointer, "/" for the whole value) and what. */
+export interface ValidationIssue {
+  path: string;
+  message: string;
+}
+
+export function validationIssue(error: Pick<ErrorObject, 'keyword' | 'instancePath' | 'params' | 'message'>): ValidationIssue {
+  const params = error.params as Record<string, unknown>;
+  const base = error.instancePath || '';
+  if (error.keyword === 'required') return { path: `${base}/${String(params.missingProperty)}`, message: 'is required' };
+  if (error.keyword === 'additionalProperties') return { path: `${base}/${String(params.additionalProperty)}`, message: 'is not a known field; remove it' };
+  return { path: base || '/', message: error.message ?? 'is invalid' };
+}
+
 let exactAjv: Ajv | undefined;
 
 /**
  * A check of one value against a schema, exactly as bodies are checked (formats such as
  * `date-time` included, which TypeBox's `Value.Check` refuses as unknown): the first problem as
- * "/path: message", or undefined when the value matches. For parts of a body checked one by one,
- * so that one bad part does not refuse the rest (hotline rows).
+ * "/path: message" ("(row): ..." for the whole value), or undefined when the value matches. For
+ * parts of a body checked one by one, so that one bad part does not refuse the rest (hotline rows).
  */
 export function exactCheck(schema: object): (value: unknown) => string | undefined {
   exactAjv ??= makeAjv({ coerceTypes: false, allErrors: false });
@@ -37,9 +51,7 @@ export function exactCheck(schema: object): (value: unknown) => string | undefin
     if (validate(value)) return undefined;
     const error = validate.errors?.[0];
     if (!error) return '(row): does not match';
-    const params = error.params as Record<string, unknown>;
-    if (error.keyword === 'required') return `${error.instancePath}/${String(params.missingProperty)}: is required`;
-    if (error.keyword === 'additionalProperties') return `${error.instancePath}/${String(params.additionalProperty)}: is not a known field; remove it`;
-    return `${error.instancePath || '(row)'}: ${error.message ?? 'is invalid'}`;
+    const { path, message } = validationIssue(error);
+    return `${path === '/' ? '(row)' : path}: ${message}`;
   };
 }

@@ -3,6 +3,7 @@ import type { Redis, Cluster } from 'ioredis';
 import { CivicLoopError, type CreateDeviceInput, type Device, type RegisteredDevice, type UpdateDeviceInput } from '@civicloop/model';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
 import { RecordHash } from './record-hash.js';
+import { TtlCache } from './ttl-cache.js';
 import { hasBrokerAccount, type DeviceAccounts } from './device-accounts.js';
 
 /** A terminal number without its BCD padding: what registration over HTTP is matched on. */
@@ -21,6 +22,8 @@ export interface DeviceLogin {
 
 const hash = (secret: string) => createHash('sha256').update(secret).digest('hex');
 const newSecret = () => `${DEVICE_SECRET_PREFIX}${randomBytes(24).toString('base64url')}`;
+/** How long a secret that logged in stays known (verifiedRecently): a device on a mobile carrier reconnects after every network drop. */
+const VERIFIED_KEEP_MS = 24 * 3_600_000;
 
 /**
  * Vehicles and badges, and their MQTT credentials: a random secret shown once, stored as a
@@ -31,6 +34,8 @@ const newSecret = () => `${DEVICE_SECRET_PREFIX}${randomBytes(24).toString('base
 export class DeviceStore {
   private readonly records: RecordHash<Device>;
   private accounts: DeviceAccounts | undefined;
+  /** Hashes (not the secrets) of those that logged in within a day: this outlives the connections. */
+  private readonly verified = new TtlCache<true>(VERIFIED_KEEP_MS, 100_000);
 
   /** `brokerAccounts`: MQTT devices have accounts in an external broker (MQTT_BROKER_DYNSEC), kept through useAccounts(). */
   constructor(
@@ -225,7 +230,18 @@ export class DeviceStore {
     const device = await this.get(login.tenantId, login.deviceId);
     if (!device) return { refused: 'unknown' };
     if (device.disabled) return { refused: 'disabled', tenantId: login.tenantId };
+    this.verified.set(hash(secret), true);
     return { login, device };
+  }
+
+  /**
+   * Whether `secret` logged in through this store within a day, answered from memory. An address
+   * past its failed-login limit gets a lookup only for such a secret (MQTT and JT/T 808): devices
+   * on one carrier share its addresses, and one with a stale secret must not shut the others out.
+   * The lookup itself still decides, so a rotation or a disabling bites as at any other login.
+   */
+  verifiedRecently(secret: string): boolean {
+    return this.verified.get(hash(secret)) === true;
   }
 
   async mustGet(tenantId: string, deviceId: string): Promise<Device> {

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Crs, Latitude, Longitude, Timestamp } from './common.js';
+import { LOCAL_TIME_PATTERN } from '../calendar.js';
 import { Priority } from './report.js';
 import { StringEnum } from './string-enum.js';
 
@@ -23,7 +24,7 @@ export const HotlineRecord = Type.Object(
     crs: Type.Optional(Crs),
     address: Type.Optional(Type.String({ maxLength: 300 })),
     receivedAt: Type.Optional(
-      Type.Union([Timestamp, Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2})?$' })], {
+      Type.Union([Timestamp, Type.String({ pattern: LOCAL_TIME_PATTERN })], {
         description:
           'When the hotline received the call: an ISO 8601 date-time with its zone, or a wall-clock time without one ' +
           '("2026-11-30 09:15"), read in the tenant\'s time zone',

@@ -1,9 +1,7 @@
-import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 import { CivicLoopError, type BadgeCommand, type Device, type PositionRecord } from '@civicloop/model';
 import { DeviceStateStore } from '../../store/device-state-store.js';
-import { TtlCache } from '../../store/ttl-cache.js';
 import type { Services } from '../../core/services.js';
 import type { TenantCounters } from '../counters.js';
 import type { DeviceStore } from '../../store/device-store.js';
@@ -35,8 +33,6 @@ export interface RunningJt808 {
 }
 
 const DEFAULT_LOCATE_TIMEOUT_MS = 10_000;
-/** How long a terminal this gateway let in stays known: it reconnects after every loss of signal. */
-const KNOWN_TERMINAL_MS = 24 * 3_600_000;
 
 /** What a terminal's screen shows (and its TTS reads) for an assignment. */
 export function commandText(command: Extract<BadgeCommand, { type: 'assignment' }>): string {
@@ -59,8 +55,6 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
   const connections = new Set<Jt808Connection>();
   const sessions = new Map<string, Jt808Connection>();
   const sessionKey = (tenantId: string, deviceId: string) => `${tenantId}/${deviceId}`;
-  /** Hashes of the authentication codes let in within a day (not the codes: this outlives the connections). */
-  const known = new TtlCache<true>(KNOWN_TERMINAL_MS, 100_000);
 
   const deliver = (connection: Jt808Connection, entry: OutboxEntry & { command: { type: 'assignment' } }) =>
     connection.sendCommand(MESSAGE_IDS.text, textMessage(connection.version, commandText(entry.command), entry.command.priority === 'urgent'), entry.id);
@@ -105,14 +99,9 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
     async authenticate(connection, header, body) {
       const address = connection.address;
       const code = authCodeOf(header, body);
-      const codeHash = createHash('sha256')
-        .update(code ?? '')
-        .digest('base64url');
-      // An address past its failed-login limit is refused without a lookup, except a code this
-      // gateway let in within a day: vehicles on one carrier share its addresses, and one with a
-      // stale code must not shut the others out. A known code is still looked up, so a rotation or
-      // a disabling bites as at any other authentication.
-      if (address && addressLimits.isBlocked(address) && !known.get(codeHash)) {
+      // An address past its failed-login limit is refused without a lookup, except a code that
+      // logged in within a day (DeviceStore.verifiedRecently).
+      if (address && addressLimits.isBlocked(address) && !(code && devices.verifiedRecently(code))) {
         counters.jt808Unattributed.refusedAuthentications++;
         await connection.answer(header, RESULT.failure);
         return connection.close();
@@ -126,7 +115,6 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
         if (address) await addressLimits.noteAuthFailure(address).catch(() => undefined);
         return connection.answer(header, RESULT.failure);
       }
-      known.set(codeHash, true);
       const { tenantId } = result.login;
       const source: TelemetrySource = { tenantId, device: result.device, counters: counters.of(tenantId) };
       connection.authenticated(source);

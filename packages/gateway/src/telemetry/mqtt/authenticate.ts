@@ -3,12 +3,7 @@ import type { Services } from '../../core/services.js';
 import type { TenantCounters } from '../counters.js';
 import type { DeviceStore } from '../../store/device-store.js';
 import type { DeviceSession } from './authorize-publish.js';
-import { createHash } from 'node:crypto';
-import { TtlCache } from '../../store/ttl-cache.js';
 import { GuardedConnection } from './connection-guard.js';
-
-/** How long a device this gateway let in stays known: a badge on a mobile carrier reconnects after every network drop. */
-const KNOWN_DEVICE_MS = 24 * 3_600_000;
 
 const denied = (message: string, returnCode: 4 | 5): AuthenticateError => Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 
@@ -23,8 +18,6 @@ export const sessionOf = (client: Client | null): DeviceSession | undefined => (
  * credentials, 5 for a disabled device or an address past its failed-login limit.
  */
 export function authenticateDevices(services: Services, devices: DeviceStore, counters: TenantCounters) {
-  // Hashes of the secrets let in, not the secrets: this map outlives the connections.
-  const known = new TtlCache<true>(KNOWN_DEVICE_MS, 100_000);
   return (
     client: Client,
     username: string | undefined,
@@ -33,12 +26,9 @@ export function authenticateDevices(services: Services, devices: DeviceStore, co
   ): void => {
     const address = client.conn instanceof GuardedConnection ? client.conn.address : undefined;
     const secret = password && password.length > 0 ? password.toString() : (username ?? '');
-    const secretHash = createHash('sha256').update(secret).digest('base64url');
     // An address past its failed-authentication limit is refused without a lookup, except a secret
-    // this gateway let in within a day: devices on one carrier share its addresses, and one of them
-    // with a stale secret, reconnecting every second, must not shut the others out. A known secret
-    // is still looked up, so a rotation or a disabling bites as at any other CONNECT.
-    if (address && services.addressLimits.isBlocked(address) && !known.get(secretHash))
+    // that logged in within a day (DeviceStore.verifiedRecently).
+    if (address && services.addressLimits.isBlocked(address) && !devices.verifiedRecently(secret))
       return callback(denied('too many failed logins from this address', 5), false);
     const failed = () => (address ? services.addressLimits.noteAuthFailure(address).catch(() => undefined) : undefined);
     devices.login(secret).then(
@@ -55,7 +45,6 @@ export function authenticateDevices(services: Services, devices: DeviceStore, co
           counters.of(result.login.tenantId).refusedConnects++;
           return callback(denied('username is not the device of this secret', 4), false);
         }
-        known.set(secretHash, true);
         (client as SessionClient).civicloop = {
           tenantId: result.login.tenantId,
           device: result.device,
