@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import sharp from 'sharp';
-import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
 import { signToken, type Ticket } from '@civicloop/model';
@@ -82,6 +82,12 @@ const announcer = (page: Page) => shadow(page).locator('[part="announcer"]');
 async function fillReport(page: Page, description: string) {
   await chooseCategory(page, 'sanitation.bin_overflow');
   await page.getByLabel('What is the problem?').fill(description);
+}
+
+/** The number the widget says it sent the report under, once it says so. */
+async function sentNumber(outcome: Locator): Promise<string> {
+  await expect.poll(() => outcome.textContent()).toMatch(/Sent: report number/);
+  return /([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!;
 }
 
 async function ticketByNumber(number: string): Promise<Ticket> {
@@ -172,8 +178,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     });
     await page.getByRole('button', { name: 'Send report' }).click();
     const outcome = shadow(page).locator('[part="outcome"]');
-    await expect.poll(() => outcome.textContent()).toMatch(/Sent: report number/);
-    const number = /([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!;
+    const number = await sentNumber(outcome);
     expect(await page.evaluate(() => (window as unknown as { progressSaid: string[] }).progressSaid)).toEqual([
       'Uploading photo 1 of 1…',
       'Photos uploaded (1), sending the report…',
@@ -211,8 +216,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
       .toBe(1);
     await page.getByRole('button', { name: 'Send report' }).click();
     const outcome = shadow(page).locator('[part="outcome"]');
-    await expect.poll(() => outcome.textContent()).toMatch(/Sent: report number/);
-    const ticket = await ticketByNumber(/([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!);
+    const ticket = await ticketByNumber(await sentNumber(outcome));
     const stored = Buffer.from(await (await fetch(secret().media.url(ticket.photos[0]!))).arrayBuffer());
     const meta = await sharp(stored).metadata();
     expect([meta.format, meta.width, meta.height, meta.exif]).toEqual(['jpeg', 1024, 768, undefined]);
@@ -229,8 +233,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     await page.getByLabel('Address').fill('Building 3, entrance 2');
     await page.getByRole('button', { name: 'Send report' }).click();
     const outcome = shadow(page).locator('[part="outcome"]');
-    await expect.poll(() => outcome.textContent()).toMatch(/Sent: report number/);
-    const ticket = await ticketByNumber(/([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!);
+    const ticket = await ticketByNumber(await sentNumber(outcome));
     expect(ticket.location).toEqual({ ...ESTATE, accuracy: 500, address: 'Building 3, entrance 2' });
     expect(await violations(page)).toEqual([]);
   });
@@ -252,8 +255,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
       await page.getByLabel('Address').fill('Building 5, entrance 1');
       await page.getByRole('button', { name: 'Send report' }).click();
       const outcome = shadow(page).locator('[part="outcome"]');
-      await expect.poll(() => outcome.textContent()).toMatch(/Sent: report number/);
-      const ticket = await ticketByNumber(/([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!);
+      const ticket = await ticketByNumber(await sentNumber(outcome));
       expect(ticket).toMatchObject({ description: 'Bin overflowing, portal on plain HTTP', reporter: { sub: RESIDENT } });
       expect(await violations(page)).toEqual([]);
     } finally {
@@ -274,8 +276,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
       await fillReport(located, 'Bin by the metro exit');
       await located.getByRole('button', { name: 'Send report' }).click();
       const outcome = shadow(located).locator('[part="outcome"]');
-      await expect.poll(() => outcome.textContent()).toMatch(/Sent: report number/);
-      const fromGps = await ticketByNumber(/([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!);
+      const fromGps = await ticketByNumber(await sentNumber(outcome));
       // Read as GCJ-02 it would have moved ~600 m; the widget said wgs84, so it did not.
       expect(fromGps.location).toMatchObject({ lat: 23.1291, lon: 113.2644, accuracy: 9 });
       expect(fromGps.reportedLocation).toBeUndefined();
@@ -291,8 +292,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
       await denied.getByLabel('Address').fill('Gate 1');
       await denied.getByRole('button', { name: 'Send report' }).click();
       const deniedOutcome = shadow(denied).locator('[part="outcome"]');
-      await expect.poll(() => deniedOutcome.textContent()).toMatch(/Sent: report number/);
-      const fromEstate = await ticketByNumber(/([A-Z0-9]+-\d{8}-\d{4})/.exec((await deniedOutcome.textContent()) ?? '')![1]!);
+      const fromEstate = await ticketByNumber(await sentNumber(deniedOutcome));
       expect(fromEstate.reportedLocation).toEqual({ ...gcjEstate, crs: 'gcj02' });
       expect(fromEstate.location.lat).toBeCloseTo(23.1291, 3);
       expect(fromEstate.location.lon).toBeCloseTo(113.2644, 3);
@@ -498,8 +498,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     await page.getByLabel('Address').fill('Bus stop by the east gate');
     await page.getByRole('button', { name: 'Send report' }).click();
     const outcome = shadow(page).locator('[part="outcome"]');
-    await expect.poll(() => outcome.textContent()).toMatch(/Sent: report number/);
-    const number = /([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!;
+    const number = await sentNumber(outcome);
     expect((await ticketByNumber(number)).reporter.sub).toMatch(/^anon:/);
     await page.reload();
     await page.getByRole('tab', { name: 'My reports' }).click();
@@ -553,8 +552,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     await tabTo('Send report');
     await page.keyboard.press('Enter');
     const outcome = shadow(page).locator('[part="outcome"]');
-    await expect.poll(() => outcome.textContent()).toMatch(/Sent: report number/);
-    const ticket = await ticketByNumber(/([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!);
+    const ticket = await ticketByNumber(await sentNumber(outcome));
     expect(ticket).toMatchObject({ category: 'sanitation.bin_overflow', description: 'Typed without a mouse' });
     expect(await page.evaluate(() => document.querySelector('civicloop-report')!.shadowRoot!.activeElement?.getAttribute('part'))).toBe('outcome');
     mkdirSync(artifacts, { recursive: true });
@@ -620,8 +618,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     await fillReport(page, 'Bin lid broken at gate 5');
     await page.getByRole('button', { name: 'Send report' }).click();
     const outcome = shadow(page).locator('[part="outcome"]');
-    await expect.poll(() => outcome.textContent()).toMatch(/Sent: report number/);
-    const number = /([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!;
+    const number = await sentNumber(outcome);
     // Not dispatched yet (this tenant routes nothing): the category's usual time, 3 hours for a bin.
     expect(await shadow(page).locator('[part="expected"]').textContent()).toBe('Problems of this kind are usually dealt with within 3 hours of dispatch.');
     await shadow(page).getByRole('button', { name: 'Follow it' }).click();
@@ -877,8 +874,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     expect(await accessibilityViolations(page)).toEqual([]);
     await page.getByRole('button', { name: 'Send report' }).click();
     const outcome = widget.locator('[part="outcome"]');
-    await expect.poll(() => outcome.textContent()).toMatch(/Sent: report number/);
-    const number = /([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!;
+    const number = await sentNumber(outcome);
     const ticket = await ticketByNumber(number);
     expect(ticket).toMatchObject({ category: 'other.stray_dog', answers: { size: 'big', count: 2, behaviour: ['biting'] } });
     expect(ticket.categoryAsReported?.name.en).toBe('Stray dog');
@@ -928,8 +924,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
       await fillReport(page, 'Filed from the CDN build');
       await page.getByRole('button', { name: 'Send report' }).click();
       const outcome = shadow(page).locator('[part="outcome"]');
-      await expect.poll(() => outcome.textContent()).toMatch(/Sent: report number/);
-      const number = /([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!;
+      const number = await sentNumber(outcome);
       expect((await ticketByNumber(number)).description).toBe('Filed from the CDN build');
       expect(await violations(page)).toEqual([]);
     } finally {
@@ -958,8 +953,7 @@ describe('<civicloop-report> in Chromium against the real gateway', { timeout: 6
     await fillReport(page, 'Lift out of order at building 3');
     await page.getByRole('button', { name: 'Send report' }).click();
     const outcome = widget.locator('[part="outcome"]');
-    await expect.poll(() => outcome.textContent()).toMatch(/Sent: report number/);
-    const number = /([A-Z0-9]+-\d{8}-\d{4})/.exec((await outcome.textContent()) ?? '')![1]!;
+    const number = await sentNumber(outcome);
     const ticket = await ticketByNumber(number);
     // Sent as the code gave it (GCJ-02), stored in WGS-84 with the point as received beside it.
     expect(ticket.reportedLocation).toEqual({ lat: 23.13412, lon: 113.32501, crs: 'gcj02' });
