@@ -10,6 +10,7 @@ import {
   loadConfig,
   startRedisCluster,
   startRedisServer,
+  type AppOptions,
   type GatewayApp,
   type GatewayConfig,
   type LocalClusterNode,
@@ -82,6 +83,8 @@ export async function startTestGateway(
     telemetry?: boolean /** Share this Redis (left running on close), as several gateways or a restart do. */;
     redis?: TestRedis /** The gateway's clock. */;
     now?: () => Date;
+    /** The gateway's logger (a level and a `stream` to read its lines); default: off. */
+    logger?: NonNullable<AppOptions['logger']>;
   } = {},
 ): Promise<TestGateway> {
   const redis = options.redis ?? (await startTestRedis());
@@ -110,7 +113,7 @@ export async function startTestGateway(
     config,
     redis: client,
     masterKey: 'test-master-key',
-    logger: process.env.TEST_GATEWAY_LOG ? { level: 'error' } : false,
+    logger: options.logger ?? (process.env.TEST_GATEWAY_LOG ? { level: 'error' } : false),
     ...(options.now ? { now: options.now } : {}),
   });
   await gateway.app.listen({ port: 0, host: '127.0.0.1' });

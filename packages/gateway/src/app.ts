@@ -58,6 +58,7 @@ import { mediaRoutes } from './routes/media.js';
 import { residentRoutes } from './routes/residents.js';
 import { widgetAssetRoutes } from './routes/widget-assets.js';
 import { mediaStoreFor } from './media/configured-store.js';
+import { gatewayLoggerOptions } from './core/log-serializers.js';
 import { PhotoRefs } from './tickets/photo-refs.js';
 import type { MediaStore } from './media/media-store.js';
 
@@ -99,7 +100,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
 
   let servicesForErrors: Services | undefined;
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel },
+    logger: gatewayLoggerOptions(config.logLevel, options.logger),
     frameworkErrors: frameworkErrors(() => servicesForErrors, { '/open311/': sendOpen311FrameworkError }),
     clientErrorHandler: clientErrorHandler({ '/open311/': open311ClientErrorDocument }),
     bodyLimit: config.bodyLimitBytes,

@@ -141,7 +141,13 @@ export const SETTINGS = [
     parse: text,
     doc: 'Directory for the embedded Redis, the generated master key and the demo tenant file (relative to the working directory).',
   }),
-  setting({ key: 'logLevel', env: 'LOG_LEVEL', default: 'info', parse: logLevel, doc: 'pino log level.' }),
+  setting({
+    key: 'logLevel',
+    env: 'LOG_LEVEL',
+    default: 'info',
+    parse: logLevel,
+    doc: 'pino log level. Credentials in URLs and what a failed Redis write carried are never logged (docs/security.md).',
+  }),
   setting({
     key: 'masterKey',
     env: 'CIVICLOOP_MASTER_KEY',
