@@ -127,7 +127,9 @@ describe('POST /v1/media', () => {
       await gw.services.tenants.updatePolicy(gw.tenant.id, { publicReads });
       expect(await status(plain), `publicReads ${publicReads}`).toBe(404);
     }
-    expect(await status(gw.url + signed)).toBe(200);
+    const bySignedLink = await fetch(gw.url + signed);
+    expect(bySignedLink.status).toBe(200);
+    expect(bySignedLink.headers.get('cache-control')).toBe('private, max-age=3600');
     // Its first character changed (to one it is not: a signature starting with 'A' stayed valid once in 64 runs).
     const tampered = signed.replace(/sig=(.)/, (_all, first: string) => `sig=${first === 'A' ? 'B' : 'A'}`);
     expect(tampered).not.toBe(signed);
@@ -146,7 +148,10 @@ describe('POST /v1/media', () => {
 
     // The same photo on a public-category ticket of a publishing tenant is public.
     await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, photos: [{ ref: uploaded.ref }] } });
-    expect(await status(plain)).toBe(200);
+    const published = await fetch(plain);
+    expect(published.status).toBe(200);
+    // Anyone may cache it, briefly: the ticket can be made private later.
+    expect(published.headers.get('cache-control')).toBe('public, max-age=300');
     await gw.services.tenants.updatePolicy(gw.tenant.id, { publicReads: false });
     expect(await status(plain)).toBe(404);
   });
