@@ -1,9 +1,11 @@
 /**
  * Redis replies that say "not now" rather than "never": the cluster is re-electing or
- * resharding, a replica is promoted, the server is loading its data or ran out of memory, a
- * script cache was emptied by a restart. The same command may succeed a moment later.
+ * resharding, a replica is promoted, the server is loading its data, ran out of memory or
+ * cannot write to its disk (MISCONF: the AOF's disk is full, or its last snapshot failed), a
+ * script cache was emptied by a restart. The same command may succeed a moment later. Within a
+ * script, the reply still starts with the code (`MISCONF ... script: <sha>, on @user_script:1.`).
  */
-const TRANSIENT_REPLY = /^(CLUSTERDOWN|TRYAGAIN|MOVED|ASK|LOADING|READONLY|MASTERDOWN|NOSCRIPT|BUSY|NOREPLICAS|OOM|UNBLOCKED)\b/;
+const TRANSIENT_REPLY = /^(CLUSTERDOWN|TRYAGAIN|MOVED|ASK|LOADING|READONLY|MASTERDOWN|NOSCRIPT|BUSY|NOREPLICAS|OOM|MISCONF|UNBLOCKED)\b/;
 
 /** Client-side failures of the connection (ioredis and Node socket errors). */
 const CONNECTION_FAILURE = new RegExp(

@@ -11,6 +11,8 @@ import { toCivicLoopError } from '../http/error-handler.js';
 import { startGateway } from '../server.js';
 import { startRedisServer } from './embedded-redis.js';
 import { isRedisUnavailable } from './errors.js';
+import { tenantKeys } from './keys.js';
+import { nativeTopic } from '@civicloop/model';
 
 const dirs: string[] = [];
 const tempDir = (prefix: string) => {
@@ -45,6 +47,9 @@ describe('Redis failures answer 503 CL_ERR_UNAVAILABLE with Retry-After, never 5
       "READONLY You can't write against a read only replica.",
       "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
       "OOM command not allowed when used memory > 'maxmemory'.",
+      // Redis 7.0's replies with its AOF's disk full, to a command and to a script.
+      'MISCONF Errors writing to the AOF file: No space left on device',
+      'MISCONF Errors writing to the AOF file: No space left on device script: 5849fad0707709da5733f013e31b917a7e7d3e87, on @user_script:1.',
       'BUSY Redis is busy running a script.',
     ];
     for (const message of replies) expect(toCivicLoopError(new ReplyError(message)).code, message).toBe('CL_ERR_UNAVAILABLE');
@@ -165,6 +170,68 @@ describe('Redis failures answer 503 CL_ERR_UNAVAILABLE with Retry-After, never 5
     } finally {
       await gw.close();
       await other.stop();
+    }
+  });
+  it("answers 503 and leaves a device's position unacknowledged while Redis cannot write to its disk (MISCONF), then stores it once it can", async () => {
+    const redis = await startTestRedis({ protectedConfigs: true });
+    const gw = await startTestGateway({}, { redis, telemetry: true });
+    const client = redis.client;
+    let device: mqtt.MqttClient | undefined;
+    try {
+      const created = await inject(gw, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name: 'Badge of Chen' } });
+      const { device: badge, credential } = created.body as { device: { id: string }; credential: { username: string; password: string } };
+      device = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, {
+        ...credential,
+        clientId: badge.id,
+        clean: false,
+        protocolVersion: 4,
+        reconnectPeriod: 200,
+      });
+      // The snapshot's directory disappears under Redis (as a full or failed disk does to it):
+      // its next save fails, and from then on it refuses every write with MISCONF, scripts' too.
+      const gone = tempDir('civicloop-gone-');
+      await client.config('SET', 'save', '3600 1');
+      await client.config('SET', 'dir', gone);
+      rmSync(gone, { recursive: true });
+      await client.bgsave();
+      await poll(
+        () => client.info('persistence'),
+        (info) => info.includes('rdb_bgsave_in_progress:0') && info.includes('rdb_last_bgsave_status:err'),
+      );
+      await expect(client.set('probe', '1')).rejects.toThrow(/^MISCONF/);
+
+      const refused = await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT });
+      expect(refused.status).toBe(503);
+      expect(refused.body.error.code).toBe('CL_ERR_UNAVAILABLE');
+      expect(refused.headers.get('retry-after')).toBe('2');
+
+      // A position sent now is not acknowledged (and so not dropped): the broker closes the
+      // connection, and the device keeps the message to send again.
+      const fix = { ts: Date.now() - 1000, lat: 23.1291, lon: 113.2644 };
+      const closed = new Promise<void>((resolve) => device!.once('close', () => resolve()));
+      const acknowledged = device.publishAsync(nativeTopic(gw.tenant.id, 'badge', badge.id, 'position'), JSON.stringify(fix), { qos: 1 });
+      expect(await Promise.race([closed.then(() => 'closed'), acknowledged.then(() => 'acknowledged and dropped')])).toBe('closed');
+      const track = tenantKeys(gw.tenant.id).track(badge.id);
+      expect(await client.xlen(track)).toBe(0);
+
+      // The disk is back: the next save succeeds and Redis takes writes again.
+      await client.config('SET', 'dir', tempDir('civicloop-back-'));
+      await client.bgsave();
+      await poll(
+        () => client.info('persistence'),
+        (info) => info.includes('rdb_bgsave_in_progress:0') && info.includes('rdb_last_bgsave_status:ok'),
+      );
+      await acknowledged;
+      expect(await client.xlen(track)).toBe(1);
+      expect((await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT })).status).toBe(201);
+      const counters = await inject(gw, 'GET', `/v1/devices/${badge.id}`, { auth: gw.tenant.secretKey });
+      expect(JSON.stringify(counters.body)).not.toContain('unstorable');
+    } finally {
+      device?.end(true);
+      await gw.close();
+      // With save points and no directory, redis-server would refuse to exit (it saves first).
+      await client.config('SET', 'save', '');
+      await redis.stop();
     }
   });
 });
