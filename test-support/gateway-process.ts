@@ -8,10 +8,12 @@ const cli = fileURLToPath(new URL('../packages/gateway/src/cli.ts', import.meta.
 /**
  * The gateway's CLI (`civicloop start`) in a process of its own, so a test can kill it without
  * warning (SIGKILL) and start it again on the same Redis. Resolves once it says it is listening.
+ * `wrapper` is a command that runs it (and execs it, so the process is the gateway's).
  */
-export function startGatewayProcess(env: Record<string, string>): Promise<ChildProcess> {
+export function startGatewayProcess(env: Record<string, string>, wrapper: string[] = []): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', cli, 'start'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const command = [...wrapper, process.execPath, '--import', 'tsx', cli, 'start'];
+    const proc = spawn(command[0]!, command.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     proc.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();

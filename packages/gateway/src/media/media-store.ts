@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { CivicLoopError } from '@civicloop/model';
 
 /**
  * Where photos live. Keys are `<tenantId>/<sha256>[.thumb].<ext>`, produced only by the gateway
@@ -41,12 +42,19 @@ export class LocalDiskMediaStore implements MediaStore {
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
     const file = this.file(key);
-    await mkdir(path.dirname(file), { recursive: true });
     // A name of its own per write: uploads of the same photo at the same moment each write their
     // own temporary file, and the renames all land the same bytes.
     const temp = `${file}.${randomUUID()}.tmp`;
-    await writeFile(temp, bytes);
-    await rename(temp, file);
+    try {
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(temp, bytes);
+      await rename(temp, file);
+    } catch (error) {
+      // A full disk leaves the part it wrote: taken away, or every failed upload would keep
+      // what little space is left.
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw diskRefused(error);
+    }
   }
 
   async exists(key: string): Promise<boolean> {
@@ -67,4 +75,22 @@ export class LocalDiskMediaStore implements MediaStore {
       return undefined;
     }
   }
+}
+
+const DISK_PROBLEM: Record<string, string> = {
+  ENOSPC: 'its disk is full',
+  EDQUOT: "the disk quota of the gateway's user is spent",
+  EROFS: 'its file system is read-only',
+  EACCES: 'the gateway may not write there',
+  EPERM: 'the gateway may not write there',
+};
+
+/** A write the disk refused: not the upload's fault, and retryable once the operator has acted. */
+function diskRefused(error: unknown): CivicLoopError {
+  const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
+  const problem = DISK_PROBLEM[code] ?? `the write failed (${code})`;
+  const refused = new CivicLoopError('CL_ERR_UNAVAILABLE', `The photo store cannot keep photos now: ${problem}; check MEDIA_DIR (or DATA_DIR/media).`);
+  // The log line of the failed request shows the cause (its path and errno).
+  refused.cause = error;
+  return refused;
 }
