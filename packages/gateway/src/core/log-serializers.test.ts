@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ReplyError } from 'ioredis';
 import type { LoggerOptions } from 'pino';
-import { gatewayLoggerOptions, redactUrl, serializeError, summariseCommand } from './log-serializers.js';
+import { summariseCommand } from '../redis/command-summary.js';
+import { gatewayLoggerOptions, redactUrl, serializeError } from './log-serializers.js';
 
 describe('log lines carry no credentials and no ticket contents', () => {
   it('redacts credential parameters and credential-looking values in a URL, and leaves the rest as it came', () => {
