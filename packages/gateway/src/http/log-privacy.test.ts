@@ -56,6 +56,8 @@ describe("the gateway's log, read by whoever runs it", () => {
       });
       expect(refused.status).toBe(503);
       expect((refused.body as { error: { code: string } }).error.code).toBe('CL_ERR_UNAVAILABLE');
+      // The health check tells the operator why.
+      expect((await inject(gw, 'GET', '/v1/health')).body).toMatchObject({ status: 'degraded', writes: 'refused', reason: expect.stringMatching(/^OOM/) });
     } finally {
       await gw.redis.client.config('SET', 'maxmemory', '0');
     }

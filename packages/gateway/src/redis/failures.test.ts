@@ -166,6 +166,7 @@ describe('Redis failures answer 503 CL_ERR_UNAVAILABLE with Retry-After, never 5
       );
       expect(refused.status).toBe(503);
       expect(refused.body.error.code).toBe('CL_ERR_UNAVAILABLE');
+      expect((await inject(gw, 'GET', '/v1/health')).body).toMatchObject({ status: 'degraded', writes: 'refused', reason: expect.stringMatching(/^READONLY/) });
       await gw.redis.client.replicaof('NO', 'ONE');
     } finally {
       await gw.close();
@@ -199,6 +200,11 @@ describe('Redis failures answer 503 CL_ERR_UNAVAILABLE with Retry-After, never 5
         (info) => info.includes('rdb_bgsave_in_progress:0') && info.includes('rdb_last_bgsave_status:err'),
       );
       await expect(client.set('probe', '1')).rejects.toThrow(/^MISCONF/);
+      // The health check says so, and stays 200: reads still work.
+      const degraded = await inject(gw, 'GET', '/v1/health');
+      expect(degraded.status).toBe(200);
+      expect(degraded.body).toMatchObject({ status: 'degraded', redis: 'up', writes: 'refused', reason: expect.stringMatching(/^MISCONF/) });
+      expect((await inject(gw, 'GET', '/v1/tickets', { auth: gw.tenant.secretKey })).status).toBe(200);
 
       const refused = await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT });
       expect(refused.status).toBe(503);
@@ -223,6 +229,7 @@ describe('Redis failures answer 503 CL_ERR_UNAVAILABLE with Retry-After, never 5
       );
       await acknowledged;
       expect(await client.xlen(track)).toBe(1);
+      expect((await inject(gw, 'GET', '/v1/health')).body).toEqual({ status: 'ok', redis: 'up', writes: 'ok' });
       expect((await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT })).status).toBe(201);
       const counters = await inject(gw, 'GET', `/v1/devices/${badge.id}`, { auth: gw.tenant.secretKey });
       expect(JSON.stringify(counters.body)).not.toContain('unstorable');

@@ -145,4 +145,6 @@ export const globalKeys = {
   addressCount: (scope: string, address: string, minute: number) => `${PREFIX}rl:${scope}:${address}:${minute}`,
   /** The operator's POST responses, replayed for a repeated Idempotency-Key. */
   operatorReplay: (key: string) => `${PREFIX}idemr:operator:${key}`,
+  /** What the health check writes to learn whether Redis takes writes (a time, expiring in a minute). */
+  healthProbe: `${PREFIX}health-probe`,
 };

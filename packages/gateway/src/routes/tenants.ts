@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { Actor, CivicLoopError, CRS_NAMES, CreateTenantInput, Partner, StringEnum, Tenant, TenantKeys, UpdateTenantPolicyInput } from '@civicloop/model';
 import { PEOPLE_AND_PARTNERS, type Services } from '../core/services.js';
 import { errorResponses, security } from './shared-schemas.js';
+import { probeRedisWrites } from '../redis/health-probe.js';
 
 // Long: a route plugin is its routes, declared one after another (schema, access, handler); each handler is short.
 export const tenantRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
@@ -95,16 +96,25 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       config: { access: { kind: 'none' } },
       schema: {
         tags: ['operations'],
-        summary: 'Liveness and Redis reachability',
+        summary: 'Liveness, Redis reachability, and whether Redis takes writes (degraded when it refuses them: reads still work)',
         security: [],
-        response: { 200: Type.Object({ status: Type.Literal('ok'), redis: Type.Literal('up') }), 429: errorResponses[429], 503: errorResponses[503] },
+        response: {
+          200: Type.Object({
+            status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+            redis: Type.Literal('up'),
+            writes: Type.Union([Type.Literal('ok'), Type.Literal('refused')]),
+            reason: Type.Optional(Type.String({ description: "Redis's refusal, e.g. MISCONF (its disk) or OOM (its maxmemory)" })),
+          }),
+          429: errorResponses[429],
+          503: errorResponses[503],
+        },
       },
     },
     async () => {
-      await services.redis.ping().catch(() => {
+      const health = await probeRedisWrites(services.redis).catch(() => {
         throw new CivicLoopError('CL_ERR_UNAVAILABLE');
       });
-      return { status: 'ok' as const, redis: 'up' as const };
+      return { status: health.writes === 'ok' ? ('ok' as const) : ('degraded' as const), redis: 'up' as const, ...health };
     },
   );
 };
