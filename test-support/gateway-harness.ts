@@ -30,20 +30,14 @@ export interface TestRedis {
 
 /** A private redis-server on a free port, with its data in a temp directory. */
 export async function startTestRedis(
-  options: {
-    appendOnly?: boolean;
-    /** Allow DEBUG DIGEST (a hash of the whole dataset) from loopback. */
-    digest?: boolean;
-    /** Allow CONFIG SET of protected settings (`dir`) from loopback. */
-    protectedConfigs?: boolean;
-  } = {},
+  options: { appendOnly?: boolean /** Allow DEBUG DIGEST (a hash of the whole dataset) from loopback. */; digest?: boolean } = {},
 ): Promise<TestRedis> {
   const dir = mkdtempSync(path.join(tmpdir(), 'civicloop-redis-'));
-  const extraArgs = [
-    ...(options.digest ? ['--enable-debug-command', 'local'] : []),
-    ...(options.protectedConfigs ? ['--enable-protected-configs', 'local'] : []),
-  ];
-  const server = await startRedisServer({ dir, ...(options.appendOnly ? { appendOnly: true } : {}), ...(extraArgs.length > 0 ? { extraArgs } : {}) });
+  const server = await startRedisServer({
+    dir,
+    ...(options.appendOnly ? { appendOnly: true } : {}),
+    ...(options.digest ? { extraArgs: ['--enable-debug-command', 'local'] } : {}),
+  });
   const client = new Redis(server.url);
   // Tests stop and kill servers on purpose; the client reconnects or is discarded.
   client.on('error', () => undefined);

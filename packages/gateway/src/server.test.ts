@@ -1,10 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { BIN_REPORT, api, startTestRedis } from '@civicloop/test-support/gateway-harness.js';
+import { startGatewayProcess } from '@civicloop/test-support/gateway-process.js';
+import { failSnapshot, recoverSnapshot, stopSnapshots } from '@civicloop/test-support/redis-faults.js';
+import { freePort } from './redis/embedded-redis.js';
 import { loadConfig } from './core/config.js';
 import { seedDemo } from './demo.js';
 import { startGateway } from './server.js';
@@ -13,6 +16,20 @@ const dataDir = mkdtempSync(path.join(tmpdir(), 'civicloop-embedded-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 const quiet = { log: () => undefined, logger: false };
+
+/** The redis-server processes working in a data directory (from /proc: redis-server changes its command line, not its directory). */
+function redisServersOn(dir: string): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        return readFileSync(`/proc/${name}/comm`, 'utf8').trim() === 'redis-server' && readlinkSync(`/proc/${name}/cwd`) === dir;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
 
 describe('startGateway with REDIS_URL unset', () => {
   it('runs its own redis-server with AOF under DATA_DIR, and tickets survive a restart', async () => {
@@ -54,6 +71,36 @@ describe('startGateway with REDIS_URL unset', () => {
     expect(fetched.body.number).toBe(created.body.number);
     await second.close();
     expect(JSON.parse(readFileSync(path.join(dataDir, 'demo-tenant.json'), 'utf8')).tenantId).toBe(demo.tenantId);
+  });
+
+  it('takes over the redis-server a killed gateway left running, even one refusing writes (MISCONF), and starts no second one on its AOF', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'civicloop-left-'));
+    const env = { DATA_DIR: dir, JT808_PORT: 'false', LOG_LEVEL: 'silent', CIVICLOOP_MASTER_KEY: 'left-running' };
+    const killed = await startGatewayProcess({ ...env, PORT: String(await freePort()), MQTT_PORT: String(await freePort()), MQTT_WS_PORT: '0' });
+    const left = JSON.parse(readFileSync(path.join(dir, 'redis', 'embedded.json'), 'utf8')) as { port: number; pid: number };
+    await new Promise((resolve) => {
+      killed.once('exit', resolve);
+      killed.kill('SIGKILL');
+    });
+    // Its redis-server lives on, and cannot write to its disk: it answers even PING with MISCONF.
+    const client = new Redis(`redis://127.0.0.1:${left.port}`);
+    await failSnapshot(client);
+    await expect(client.ping()).rejects.toThrow(/^MISCONF/);
+    const config = loadConfig({ ...env, PORT: '0', MQTT_PORT: '0', MQTT_WS_PORT: '0' });
+    const next = await startGateway({ config, ...quiet });
+    try {
+      expect(next.embeddedRedis).toMatchObject({ reused: true, pid: left.pid });
+      expect(redisServersOn(path.join(dir, 'redis'))).toEqual([left.pid]);
+      expect((await api(next.url, 'GET', '/v1/health')).body).toMatchObject({ status: 'degraded', writes: 'refused' });
+      await recoverSnapshot(client);
+      expect((await api(next.url, 'GET', '/v1/health')).body).toMatchObject({ status: 'ok', writes: 'ok' });
+    } finally {
+      await stopSnapshots(client);
+      client.disconnect();
+      await next.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(redisServersOn(path.join(dir, 'redis'))).toEqual([]);
   });
 
   it('names the port and the variable when PORT is taken', async () => {

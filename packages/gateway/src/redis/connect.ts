@@ -58,7 +58,11 @@ export async function connectRedis(options: RedisConnectOptions): Promise<Redis 
   });
   try {
     await Promise.race([
-      client.connect().then(() => client.ping()),
+      // A Redis that cannot write to its disk refuses PING with MISCONF: it is there, and the
+      // gateway starts and serves reads (its health says the writes are refused).
+      client
+        .connect()
+        .then(() => client.ping().catch((error: unknown) => (error instanceof Error && /^MISCONF/.test(error.message) ? 'MISCONF' : Promise.reject(error)))),
       new Promise((_, reject) => setTimeout(() => reject(new Error('timed out after 10 s')), 10_000)),
     ]);
   } catch (error) {

@@ -73,23 +73,37 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-/** True when something on the port answers PING like Redis does. */
-export function pingRedis(port: number, host = '127.0.0.1'): Promise<boolean> {
+/** The first line a server on the port answers PING with; undefined when none answers within a second. */
+function answerToPing(port: number, host: string): Promise<string | undefined> {
   return new Promise((resolve) => {
     const socket = connect({ port, host });
     let answer = '';
-    const done = (ok: boolean) => {
+    const done = (line: string | undefined) => {
       socket.destroy();
-      resolve(ok);
+      resolve(line);
     };
-    socket.setTimeout(1000, () => done(false));
-    socket.on('error', () => done(false));
+    socket.setTimeout(1000, () => done(undefined));
+    socket.on('error', () => done(undefined));
     socket.on('connect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk) => {
       answer += chunk.toString();
-      if (answer.includes('\r\n')) done(answer.startsWith('+PONG'));
+      if (answer.includes('\r\n')) done(answer.slice(0, answer.indexOf('\r\n')));
     });
   });
+}
+
+/** True when something on the port answers PING like Redis does, and is ready for commands. */
+async function pingRedis(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return (await answerToPing(port, host))?.startsWith('+PONG') ?? false;
+}
+
+/**
+ * True when a redis-server is on the port, ready or not: one that is loading its data, running a
+ * long script, or cannot write to its disk (which refuses PING with MISCONF) is still there, and
+ * still holds its AOF; no second server may be started on its directory.
+ */
+export async function redisIsThere(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return /^(\+PONG|-MISCONF|-LOADING|-BUSY)/.test((await answerToPing(port, host)) ?? '');
 }
 
 export interface RedisServerOptions {

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pingRedis, startRedisServer, type RunningRedis } from './embedded-redis.js';
+import { redisIsThere, startRedisServer, type RunningRedis } from './embedded-redis.js';
 
 interface EmbeddedState {
   port: number;
@@ -60,7 +60,7 @@ export async function startEmbeddedRedis(config: EmbeddedRedisOptions, log: (lin
   let child: RunningRedis | undefined;
   let reused = false;
   const previous = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as Partial<EmbeddedState>) : {};
-  if (previous.pid && previous.port && alive(previous.pid) && (await pingRedis(previous.port))) {
+  if (previous.pid && previous.port && alive(previous.pid) && (await redisIsThere(previous.port))) {
     log(`reusing the embedded redis-server still running on 127.0.0.1:${previous.port} (pid ${previous.pid})`);
     ({ port, pid } = previous as EmbeddedState);
     reused = true;

@@ -6,6 +6,7 @@ import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
 import { BIN_REPORT, api, inject, startTestGateway, startTestRedis } from '@civicloop/test-support/gateway-harness.js';
+import { failSnapshot, recoverSnapshot, stopSnapshots } from '@civicloop/test-support/redis-faults.js';
 import { loadConfig } from '../core/config.js';
 import { toCivicLoopError } from '../http/error-handler.js';
 import { startGateway } from '../server.js';
@@ -174,7 +175,7 @@ describe('Redis failures answer 503 CL_ERR_UNAVAILABLE with Retry-After, never 5
     }
   });
   it("answers 503 and leaves a device's position unacknowledged while Redis cannot write to its disk (MISCONF), then stores it once it can", async () => {
-    const redis = await startTestRedis({ protectedConfigs: true });
+    const redis = await startTestRedis();
     const gw = await startTestGateway({}, { redis, telemetry: true });
     const client = redis.client;
     let device: mqtt.MqttClient | undefined;
@@ -188,23 +189,30 @@ describe('Redis failures answer 503 CL_ERR_UNAVAILABLE with Retry-After, never 5
         protocolVersion: 4,
         reconnectPeriod: 200,
       });
-      // The snapshot's directory disappears under Redis (as a full or failed disk does to it):
-      // its next save fails, and from then on it refuses every write with MISCONF, scripts' too.
-      const gone = tempDir('civicloop-gone-');
-      await client.config('SET', 'save', '3600 1');
-      await client.config('SET', 'dir', gone);
-      rmSync(gone, { recursive: true });
-      await client.bgsave();
-      await poll(
-        () => client.info('persistence'),
-        (info) => info.includes('rdb_bgsave_in_progress:0') && info.includes('rdb_last_bgsave_status:err'),
-      );
+      // Redis's last snapshot failed (as on a full disk): from now on it refuses every write, scripts' too.
+      await failSnapshot(client);
       await expect(client.set('probe', '1')).rejects.toThrow(/^MISCONF/);
       // The health check says so, and stays 200: reads still work.
       const degraded = await inject(gw, 'GET', '/v1/health');
       expect(degraded.status).toBe(200);
       expect(degraded.body).toMatchObject({ status: 'degraded', redis: 'up', writes: 'refused', reason: expect.stringMatching(/^MISCONF/) });
       expect((await inject(gw, 'GET', '/v1/tickets', { auth: gw.tenant.secretKey })).status).toBe(200);
+      // A gateway started now (a restart, one more behind the balancer) starts, and says the same.
+      const another = await startGateway({
+        config: loadConfig({
+          REDIS_URL: redis.url,
+          PORT: '0',
+          MQTT_PORT: '0',
+          MQTT_WS_PORT: '0',
+          JT808_PORT: 'false',
+          LOG_LEVEL: 'silent',
+          DATA_DIR: tempDir('civicloop-another-'),
+          CIVICLOOP_MASTER_KEY: 'test-master-key',
+        }),
+        ...quiet,
+      });
+      expect((await api(another.url, 'GET', '/v1/health')).body).toMatchObject({ status: 'degraded', writes: 'refused' });
+      await another.close();
 
       const refused = await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT });
       expect(refused.status).toBe(503);
@@ -221,12 +229,7 @@ describe('Redis failures answer 503 CL_ERR_UNAVAILABLE with Retry-After, never 5
       expect(await client.xlen(track)).toBe(0);
 
       // The disk is back: the next save succeeds and Redis takes writes again.
-      await client.config('SET', 'dir', tempDir('civicloop-back-'));
-      await client.bgsave();
-      await poll(
-        () => client.info('persistence'),
-        (info) => info.includes('rdb_bgsave_in_progress:0') && info.includes('rdb_last_bgsave_status:ok'),
-      );
+      await recoverSnapshot(client);
       await acknowledged;
       expect(await client.xlen(track)).toBe(1);
       expect((await inject(gw, 'GET', '/v1/health')).body).toEqual({ status: 'ok', redis: 'up', writes: 'ok' });
@@ -236,8 +239,7 @@ describe('Redis failures answer 503 CL_ERR_UNAVAILABLE with Retry-After, never 5
     } finally {
       device?.end(true);
       await gw.close();
-      // With save points and no directory, redis-server would refuse to exit (it saves first).
-      await client.config('SET', 'save', '');
+      await stopSnapshots(client);
       await redis.stop();
     }
   });
