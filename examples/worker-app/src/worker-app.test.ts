@@ -150,6 +150,7 @@ describe('the worker app on a phone', { timeout: 120_000 }, () => {
     await page.screenshot({ path: new URL('worker-app-resolve.png', shots).pathname });
     await page.locator('#job button[data-command="resolve"]').click();
     await expect.poll(() => page.locator('#outbox').textContent()).toBe('3 项操作待发送');
+    const resolvedOnThePhoneBy = new Date().toISOString();
     expect(await page.locator('#job').isHidden()).toBe(true);
     expect(await job(page, ticket.id).count()).toBe(0);
     await page.screenshot({ path: new URL('worker-app-offline.png', shots).pathname });
@@ -162,6 +163,7 @@ describe('the worker app on a phone', { timeout: 120_000 }, () => {
     expect(await page.locator('#outbox').textContent()).toBe('3 项操作待发送');
 
     // Back online: sent in order, once.
+    const backOnlineAt = new Date().toISOString();
     await context.setOffline(false);
     await expect.poll(async () => (await server.tickets.get(ticket.id)).status, { timeout: 30_000 }).toBe('resolved');
     await expect.poll(() => page.locator('#outbox').isHidden()).toBe(true);
@@ -170,6 +172,10 @@ describe('the worker app on a phone', { timeout: 120_000 }, () => {
     expect(await eventTypes(ticket.id)).toEqual(['reported', 'dispatched', 'accepted', 'arrived', 'resolved']);
     const resolveEvent = (await server.tickets.history(ticket.id)).find((e) => e.type === 'resolved')!;
     expect(resolveEvent.note).toBe('已清运，桶周边已冲洗');
+    // Each step is dated when it was taken on the phone, not when the gateway got it.
+    for (const step of [resolved.acceptedAt!, resolved.arrivedAt!, resolved.resolvedAt!]) expect(step <= resolvedOnThePhoneBy).toBe(true);
+    expect(resolveEvent.data?.occurredAt).toBe(resolved.resolvedAt);
+    expect(resolveEvent.at >= backOnlineAt).toBe(true);
     // What was stored is the phone's recompressed JPEG: 1600 px on the long side, no EXIF.
     const stored = await fetch(server.media.url(resolved.afterPhotos[0]!));
     const meta = await sharp(Buffer.from(await stored.arrayBuffer())).metadata();

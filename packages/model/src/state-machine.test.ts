@@ -57,6 +57,44 @@ describe('the closed loop', () => {
     expect(t.version).toBe(10);
   });
 
+  it('dates field actions taken offline by when they were done, kept in order and never ahead of the gateway', () => {
+    const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000).toISOString();
+    let t = step(newTicket(), { type: 'dispatch', unitId: 'u-clean', assigneeId: 'w-1' }, dispatcher, 1);
+    // Taken in a basement at minutes 2, 8 and 25; the phone sends all three at minute 40.
+    t = step(t, { type: 'accept', occurredAt: at(2) }, worker, 40);
+    expect(t.acceptedAt).toBe(at(2));
+    const arrived = applyCommand(t, { type: 'arrive', occurredAt: at(8) }, worker, new Date(at(40)));
+    expect(arrived.ok && arrived.event).toMatchObject({ at: at(40), data: { automatic: false, occurredAt: at(8) } });
+    t = step(t, { type: 'arrive', occurredAt: at(8) }, worker, 40);
+    expect(t.arrivedAt).toBe(at(8));
+    t = step(t, { type: 'resolve', photos: [photo], occurredAt: at(25) }, worker, 40);
+    expect([t.resolvedAt, t.updatedAt]).toEqual([at(25), at(40)]);
+
+    // Not before the step it follows (a phone clock far behind), and not after now.
+    let u = step(newTicket(), { type: 'dispatch', unitId: 'u-clean', assigneeId: 'w-1' }, dispatcher, 10);
+    u = step(u, { type: 'accept', occurredAt: at(-500) }, worker, 12);
+    expect(u.acceptedAt).toBe(at(10));
+    u = step(u, { type: 'arrive', occurredAt: at(11) }, worker, 13);
+    expect(u.arrivedAt).toBe(at(11));
+    // A phone a little fast is taken at the gateway's time; one more than 5 minutes fast is refused.
+    const tooEarly = applyCommand(u, { type: 'resolve', photos: [photo], occurredAt: at(21) }, worker, new Date(at(15)));
+    expect(tooEarly.ok || tooEarly.error.code).toBe('CL_ERR_VALIDATION');
+    expect(tooEarly.ok || tooEarly.error.message).toMatch(/ahead of the gateway's clock.*phone's clock/);
+    expect(applyCommand(u, { type: 'resolve', photos: [photo], occurredAt: 'yesterday' }, worker, new Date(at(15)))).toMatchObject({ ok: false });
+    u = step(u, { type: 'resolve', photos: [photo], occurredAt: at(19) }, worker, 15);
+    expect(u.resolvedAt).toBe(at(15));
+
+    // After a failed check, the resolve again is not dated before the rework was asked for.
+    u = step(u, { type: 'verify', outcome: 'fail', note: 'still dirty' }, supervisor, 30);
+    expect(u.reworkRequestedAt).toBe(at(30));
+    u = step(u, { type: 'rework' }, worker, 31);
+    u = step(u, { type: 'resolve', photos: [photo], occurredAt: at(20) }, worker, 45);
+    expect(u.resolvedAt).toBe(at(30));
+    // Without occurredAt, a step is dated when the gateway records it, and its event says nothing more.
+    const online = applyCommand(step(t, { type: 'verify', outcome: 'fail', note: 'again' }, supervisor, 50), { type: 'rework' }, worker, new Date(at(51)));
+    expect(online.ok && online.event.data).toBeUndefined();
+  });
+
   it('lets the reporter or a follower chase (urge) an overdue report, once in 12 hours, and nobody else', () => {
     let t = newTicket();
     t = step(t, { type: 'dispatch', unitId: 'u-clean', assigneeId: 'w-1' }, dispatcher, 1);
@@ -178,13 +216,15 @@ const actorArb: fc.Arbitrary<Actor> = fc.oneof(
   fc.record({ sub: fc.constantFrom('x', 'w-1', 'resident-1'), role: fc.constantFrom(...roles) }),
 );
 const photosArb = fc.array(fc.constant(photo), { maxLength: 2 });
+/** An offline action's time: days before the first report to a little past the steps' clock. */
+const occurredAtArb = fc.integer({ min: -3 * 86_400_000, max: 3 * 86_400_000 }).map((ms) => new Date(T0.getTime() + ms).toISOString());
 const commandArb: fc.Arbitrary<TicketCommand> = fc.oneof(
   fc.record({ type: fc.constant('dispatch' as const), unitId: fc.constant('u-clean'), assigneeId: fc.constantFrom('w-1', 'w-2', undefined) }),
   fc.record({ type: fc.constant('reassign' as const), unitId: fc.constant('u-clean'), assigneeId: fc.constantFrom('w-1', 'w-2') }),
   fc.record({ type: fc.constant('return' as const), reason: fc.constant('not ours') }),
-  fc.constant({ type: 'accept' as const }),
-  fc.record({ type: fc.constant('arrive' as const), automatic: fc.boolean() }),
-  fc.record({ type: fc.constant('resolve' as const), photos: photosArb }),
+  fc.record({ type: fc.constant('accept' as const), occurredAt: occurredAtArb }, { requiredKeys: ['type'] }),
+  fc.record({ type: fc.constant('arrive' as const), automatic: fc.boolean(), occurredAt: occurredAtArb }, { requiredKeys: ['type', 'automatic'] }),
+  fc.record({ type: fc.constant('resolve' as const), photos: photosArb, occurredAt: occurredAtArb }, { requiredKeys: ['type', 'photos'] }),
   fc.record({ type: fc.constant('verify' as const), outcome: fc.constantFrom('pass' as const, 'fail' as const), note: fc.constantFrom('', 'dirty') }),
   fc.constant({ type: 'rework' as const }),
   fc.record({ type: fc.constant('reject' as const), reason: fc.constantFrom('invalid' as const, 'void' as const) }),
@@ -224,6 +264,12 @@ describe('state machine properties', () => {
           if (s === 'resolved' || (s === 'closed' && command.type === 'verify')) {
             expect(result.ticket.afterPhotos.length).toBeGreaterThan(0);
           }
+          // A step's time, however the phone dated it, is never ahead of the gateway nor before the step it follows.
+          const { dispatchedAt, acceptedAt, arrivedAt, resolvedAt, updatedAt } = result.ticket;
+          for (const time of [acceptedAt, arrivedAt, resolvedAt]) if (time) expect(time <= updatedAt).toBe(true);
+          if (acceptedAt && dispatchedAt) expect(dispatchedAt <= acceptedAt).toBe(true);
+          if (arrivedAt && acceptedAt) expect(acceptedAt <= arrivedAt).toBe(true);
+          if (command.type === 'resolve') expect(resolvedAt! >= arrivedAt!).toBe(true);
           t = result.ticket;
         }
       }),

@@ -39,6 +39,31 @@ const forbidden = (why: string) => new CivicLoopError('CL_ERR_FORBIDDEN', why);
 export const URGE_INTERVAL_HOURS = 12;
 const URGERS = ROLE_GROUPS.urgers;
 
+/** How far ahead of the gateway's clock a field action's `occurredAt` may be: a phone's clock runs a little fast. */
+export const OCCURRED_AT_MAX_AHEAD_MS = 5 * 60_000;
+
+/**
+ * When a field action (accept, arrive, resolve) was done: the phone's `occurredAt` for one taken
+ * offline and sent later, or now. Kept between the step before it (`after`) and now, so that an
+ * outbox sent late keeps its steps in order and none is dated before the step it follows. The
+ * event keeps the gateway's time as `at` and this as `data.occurredAt`.
+ */
+function fieldTime(command: { occurredAt?: string | undefined }, after: (string | undefined)[], now: Date): { at: string; data: { occurredAt?: string } } {
+  if (!command.occurredAt) return { at: now.toISOString(), data: {} };
+  const given = Date.parse(command.occurredAt);
+  if (Number.isNaN(given)) throw new CivicLoopError('CL_ERR_VALIDATION', `occurredAt (${command.occurredAt}) is not an ISO 8601 date-time.`);
+  if (given > now.getTime() + OCCURRED_AT_MAX_AHEAD_MS) {
+    throw new CivicLoopError(
+      'CL_ERR_VALIDATION',
+      `occurredAt (${command.occurredAt}) is more than ${OCCURRED_AT_MAX_AHEAD_MS / 60_000} minutes ahead of the gateway's clock ` +
+        `(${now.toISOString()}); check the phone's clock.`,
+    );
+  }
+  const floor = Math.max(...after.map((time) => (time ? Date.parse(time) : Number.NEGATIVE_INFINITY)));
+  const at = new Date(Math.min(now.getTime(), Math.max(given, floor))).toISOString();
+  return { at, data: { occurredAt: at } };
+}
+
 /** Server keys and admins act for anyone; a worker acts only on what is assigned to them. */
 function mustBeAssignee(ticket: Ticket, actor: Actor): CivicLoopError | undefined {
   if (actor.role !== 'worker') return undefined;
@@ -143,34 +168,34 @@ const RULES: { [K in CommandName]: Rule<K> } = {
       if (!t.assigneeId) return a.unitId === t.unitId ? undefined : forbidden('Only a worker of the dispatched unit may claim this ticket.');
       return mustBeAssignee(t, a);
     },
-    apply: (t, _c, a, now) => ({
-      to: 'accepted',
-      type: 'accepted',
-      patch: { acceptedAt: now.toISOString(), assigneeId: t.assigneeId ?? a.sub },
-      data: { assigneeId: t.assigneeId ?? a.sub },
-    }),
+    apply: (t, c, a, now) => {
+      const done = fieldTime(c, [t.dispatchedAt], now);
+      return {
+        to: 'accepted',
+        type: 'accepted',
+        patch: { acceptedAt: done.at, assigneeId: t.assigneeId ?? a.sub },
+        data: { assigneeId: t.assigneeId ?? a.sub, ...done.data },
+      };
+    },
   },
   arrive: {
     from: ['accepted'],
     roles: FIELD_STAFF,
     may: mustBeAssignee,
-    apply: (_t, c, _a, now) => ({
-      to: 'on_site',
-      type: 'arrived',
-      patch: { arrivedAt: now.toISOString() },
-      data: { automatic: c.automatic === true },
-    }),
+    apply: (t, c, _a, now) => {
+      const done = fieldTime(c, [t.acceptedAt], now);
+      return { to: 'on_site', type: 'arrived', patch: { arrivedAt: done.at }, data: { automatic: c.automatic === true, ...done.data } };
+    },
   },
   resolve: {
     from: ['on_site'],
     roles: FIELD_STAFF,
     may: mustBeAssignee,
     check: (_t, c) => (c.photos.length === 0 ? new CivicLoopError('CL_ERR_PHOTO_REQUIRED') : undefined),
-    apply: (_t, c, _a, now) => ({
-      to: 'resolved',
-      type: 'resolved',
-      patch: { afterPhotos: c.photos, resolvedAt: now.toISOString() },
-    }),
+    apply: (t, c, _a, now) => {
+      const done = fieldTime(c, [t.arrivedAt, t.reworkRequestedAt], now);
+      return { to: 'resolved', type: 'resolved', patch: { afterPhotos: c.photos, resolvedAt: done.at }, ...(done.data.occurredAt ? { data: done.data } : {}) };
+    },
   },
   verify: {
     from: ['resolved'],
@@ -182,7 +207,12 @@ const RULES: { [K in CommandName]: Rule<K> } = {
     apply: (t, c, _a, now) =>
       c.outcome === 'pass'
         ? { to: 'closed', type: 'verified', patch: { closedAt: now.toISOString() }, data: { outcome: 'pass' } }
-        : { to: 'rework', type: 'rework_requested', patch: { reworkCount: t.reworkCount + 1 }, data: { outcome: 'fail' } },
+        : {
+            to: 'rework',
+            type: 'rework_requested',
+            patch: { reworkCount: t.reworkCount + 1, reworkRequestedAt: now.toISOString() },
+            data: { outcome: 'fail' },
+          },
   },
   rework: {
     from: ['rework'],

@@ -166,8 +166,13 @@ function say(text: string): void {
 }
 
 // ---- Taking an action: into the outbox, then sent if the phone is online ------------------------
+/** The steps whose time counts (on-time rates, the ticket's acceptedAt, arrivedAt, resolvedAt): sent with when they were taken. */
+const DATED_STEPS: ReadonlySet<JobCommand> = new Set(['accept', 'arrive', 'resolve']);
+
 async function act(ticket: Ticket, command: JobCommand, body: Record<string, unknown>, photo?: Blob): Promise<void> {
-  await outbox.add({ owner: me.id, ticketId: ticket.id, ticketNumber: ticket.number, command, body, ...(photo ? { photo } : {}) });
+  // Taken offline and sent later, the step still counts when it was done.
+  const dated = DATED_STEPS.has(command) ? { ...body, occurredAt: new Date().toISOString() } : body;
+  await outbox.add({ owner: me.id, ticketId: ticket.id, ticketNumber: ticket.number, command, body: dated, ...(photo ? { photo } : {}) });
   queued = await outbox.pending(me.id);
   const state = navigator.onLine ? t('sending') : t('queued');
   if (isWorking(predictedStatus(ticket, queued))) {

@@ -63,6 +63,11 @@ function deadlinesFrom(a: Attribution, priority: Priority, at: string, recorded:
 }
 
 /** The attribution after an event (a new object; the input is not changed). */
+/** When a step was done: an action a worker took offline says so (`occurredAt`); otherwise when it was recorded. */
+function doneAt(event: TicketEvent, data: Record<string, unknown>): string {
+  return typeof data.occurredAt === 'string' ? data.occurredAt : event.at;
+}
+
 export function applyEvent(before: Attribution, event: TicketEvent): Attribution {
   const a: Attribution = { ...before, state: event.to };
   const data = (event.data ?? {}) as Record<string, unknown>;
@@ -90,14 +95,14 @@ export function applyEvent(before: Attribution, event: TicketEvent): Attribution
     case 'accepted':
       if (!a.responded) {
         a.responded = true;
-        a.respondedOnTime = a.respondBy !== undefined && event.at <= a.respondBy;
+        a.respondedOnTime = a.respondBy !== undefined && doneAt(event, data) <= a.respondBy;
       }
       break;
     case 'resolved':
       if (!a.resolved) {
         a.resolved = true;
-        a.resolvedOnTime = a.resolveBy !== undefined && event.at <= a.resolveBy;
-        const minutes = (Date.parse(event.at) - Date.parse(a.createdAt)) / 60_000;
+        a.resolvedOnTime = a.resolveBy !== undefined && doneAt(event, data) <= a.resolveBy;
+        const minutes = (Date.parse(doneAt(event, data)) - Date.parse(a.createdAt)) / 60_000;
         a.handlingBucket = HANDLING_BUCKETS.findIndex((bound) => minutes <= bound);
       }
       break;

@@ -22,12 +22,25 @@ export const DispatchBody = Type.Object(
   strict,
 );
 export const ReassignBody = DispatchBody;
-export const AcceptBody = Type.Object({ ...optionalNote }, strict);
+/** A field action taken on a phone without a network and sent later: when it was really done. */
+const occurredAt = {
+  occurredAt: Type.Optional(
+    Type.String({
+      format: 'date-time',
+      description:
+        'when the worker did this, for an action taken offline and sent later (the worker app sends it): recorded as the time of the step ' +
+        '(acceptedAt, arrivedAt, resolvedAt, and what the on-time rates count), kept between the step before it and now; ' +
+        'more than 5 minutes ahead of the gateway is refused',
+    }),
+  ),
+};
+
+export const AcceptBody = Type.Object({ ...optionalNote, ...occurredAt }, strict);
 export const ArriveBody = Type.Object(
-  { ...optionalNote, automatic: Type.Optional(Type.Boolean({ description: 'set by telemetry-driven arrival detection' })) },
+  { ...optionalNote, ...occurredAt, automatic: Type.Optional(Type.Boolean({ description: 'set by telemetry-driven arrival detection' })) },
   strict,
 );
-export const ResolveBody = Type.Object({ ...optionalNote, photos: Photos }, strict);
+export const ResolveBody = Type.Object({ ...optionalNote, ...occurredAt, photos: Photos }, strict);
 export const VerifyBody = Type.Object({ ...optionalNote, outcome: StringEnum(['pass', 'fail'] as const), photos: Type.Optional(Photos) }, strict);
 export const ReworkBody = Type.Object({ ...optionalNote }, strict);
 export const ReturnBody = Type.Object({ ...optionalNote, reason: Type.String({ minLength: 1, maxLength: 500 }) }, strict);

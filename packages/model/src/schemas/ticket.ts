@@ -119,6 +119,7 @@ export const Ticket = Type.Object({
     }),
   ),
   reworkCount: Type.Integer({ minimum: 0 }),
+  reworkRequestedAt: Type.Optional(Timestamp),
   urgeCount: Type.Optional(Type.Integer({ minimum: 1, description: 'how often the reporter (or the hotline for them) chased (催办) it while overdue' })),
   urgedAt: Type.Optional(Timestamp),
   reopenCount: Type.Integer({ minimum: 0 }),
