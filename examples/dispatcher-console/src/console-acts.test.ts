@@ -534,6 +534,27 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     expect(await accessibilityViolations(desk)).toEqual([]);
   });
 
+  it('shows a step a worker took offline at the time it was done, and its deadline met by it', async () => {
+    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+    const ticket = await server.tickets.create({ ...BIN_REPORT, location: metersNorth(6200) });
+    await server.tickets.dispatch(ticket.id, { unitId: 'sanitation', assigneeId: 'w-1' });
+    const worker = new CivicLoop({
+      baseUrl: gw.url,
+      apiKey: gw.tenant.publishableKey,
+      token: await gw.tenant.token('w-1', 'worker', { unitId: 'sanitation' }),
+    });
+    // Accepted on the phone the moment it was dispatched, and sent a little later.
+    const takenAt = (await server.tickets.get(ticket.id)).dispatchedAt!;
+    await worker.tickets.accept(ticket.id, { occurredAt: takenAt });
+    const desk = await consoleAs({ sub: 'd-11', role: 'dispatcher', name: '林调度 Lin' });
+    await card(desk, ticket.id).locator('button').click();
+    await expect.poll(() => dialog(desk).locator('#detail-title').textContent()).toContain(ticket.number);
+    const accepted = dialog(desk).locator('.history li').filter({ hasText: '离线完成' });
+    await expect.poll(() => accepted.count()).toBe(1);
+    expect(await accepted.locator('time.done-offline').getAttribute('datetime')).toBe(takenAt);
+    expect(await dialog(desk).locator('[data-deadline="respond"] td').last().textContent()).toBe('Met 按时');
+  });
+
   it('shows when a hotline case was received, beside when the import made its ticket', async () => {
     const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
     const imported = await server.intake.hotline([

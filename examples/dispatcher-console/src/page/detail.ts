@@ -71,9 +71,17 @@ function history(events: readonly TicketEvent[]): HTMLElement {
   return el(
     'ol',
     { class: 'history', 'aria-label': 'History 处理过程' },
-    ...events.map((e) =>
-      el('li', {}, el('time', { datetime: e.at }, clockTime(e.at)), ` ${EVENT_LABEL[e.type]} · ${e.actor.name ?? e.actor.sub}${e.note ? `: ${e.note}` : ''}`),
-    ),
+    ...events.map((e) => {
+      // A worker's step taken without a network: it counts when it was done, which is what the deadlines show.
+      const done = typeof e.data?.occurredAt === 'string' && e.data.occurredAt !== e.at ? e.data.occurredAt : undefined;
+      return el(
+        'li',
+        {},
+        el('time', { datetime: e.at }, clockTime(e.at)),
+        ` ${EVENT_LABEL[e.type]} · ${e.actor.name ?? e.actor.sub}${e.note ? `: ${e.note}` : ''}`,
+        ...(done ? [' (done offline at ', el('time', { datetime: done, class: 'done-offline' }, clockTime(done)), ' 离线完成)'] : []),
+      );
+    }),
   );
 }
 
