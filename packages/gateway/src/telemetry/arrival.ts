@@ -40,21 +40,21 @@ export class ArrivalDetector {
       // memory, and write back once.
       const stored = await this.approaches.insideSince(tenantId, ticket.id);
       let since = stored;
-      let arrived: { distance: number; dwellMs: number } | undefined;
+      let arrived: { distance: number; dwellMs: number; enteredAt: number } | undefined;
       for (const fix of fixes) {
         const distance = distanceMeters(fix, ticket.location);
         if (distance > this.config.arrivalExitMeters) since = undefined;
         else if (distance <= this.config.arrivalEnterMeters) {
           since ??= fix.fixTime;
           if (fix.fixTime - since >= this.config.arrivalDwellSeconds * 1000) {
-            arrived = { distance, dwellMs: fix.fixTime - since };
+            arrived = { distance, dwellMs: fix.fixTime - since, enteredAt: since };
             break;
           }
         }
         // Between the enter and exit distances nothing changes: jitter neither starts nor resets.
       }
       if (arrived) {
-        await this.arrive(tenantId, device, ticket.id, arrived.distance, arrived.dwellMs);
+        await this.arrive(tenantId, device, ticket.id, arrived);
         await this.approaches.forget(tenantId, ticket.id);
       } else if (since === undefined) {
         if (stored !== undefined) await this.approaches.forget(tenantId, ticket.id);
@@ -64,14 +64,28 @@ export class ArrivalDetector {
     }
   }
 
-  private async arrive(tenantId: string, device: Device, ticketId: string, distance: number, dwellMs: number): Promise<void> {
+  /**
+   * The worker arrived when the badge first came within the enter distance, by its own fix time:
+   * positions a badge stored while out of coverage and sends later (JT/T 808 blind-area uploads,
+   * an MQTT session resumed) date the arrival when it happened, not when they got through.
+   */
+  private async arrive(
+    tenantId: string,
+    device: Device,
+    ticketId: string,
+    { distance, dwellMs, enteredAt }: { distance: number; dwellMs: number; enteredAt: number },
+  ): Promise<void> {
     const worker: Principal = { tenantId, sub: device.staffId!, role: 'worker', via: 'token', ...(device.unitId ? { unitId: device.unitId } : {}) };
     try {
       await this.tickets.run(
         worker,
         ticketId,
         'arrive',
-        { automatic: true, note: `Badge ${device.id} within ${Math.round(distance)} m for ${Math.round(dwellMs / 1000)} s` },
+        {
+          automatic: true,
+          occurredAt: new Date(enteredAt).toISOString(),
+          note: `Badge ${device.id} within ${Math.round(distance)} m for ${Math.round(dwellMs / 1000)} s`,
+        },
         undefined,
       );
     } catch (error) {
