@@ -28,6 +28,9 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
+/** The environment of a gateway started in a test: every listener on a free port (JT/T 808 off), and no log. */
+export const QUIET_ON_FREE_PORTS = { PORT: '0', MQTT_PORT: '0', MQTT_WS_PORT: '0', JT808_PORT: 'false', LOG_LEVEL: 'silent' } as const;
+
 /** A private redis-server on a free port, with its data in a temp directory. */
 export async function startTestRedis(
   options: { appendOnly?: boolean /** Allow DEBUG DIGEST (a hash of the whole dataset) from loopback. */; digest?: boolean } = {},

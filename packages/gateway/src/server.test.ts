@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { BIN_REPORT, api, startTestRedis } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, QUIET_ON_FREE_PORTS, api, startTestRedis } from '@civicloop/test-support/gateway-harness.js';
 import { startGatewayProcess } from '@civicloop/test-support/gateway-process.js';
 import { failSnapshot, recoverSnapshot, stopSnapshots } from '@civicloop/test-support/redis-faults.js';
-import { freePort } from './redis/embedded-redis.js';
 import { loadConfig } from './core/config.js';
 import { seedDemo } from './demo.js';
 import { startGateway } from './server.js';
@@ -33,7 +32,7 @@ function redisServersOn(dir: string): number[] {
 
 describe('startGateway with REDIS_URL unset', () => {
   it('runs its own redis-server with AOF under DATA_DIR, and tickets survive a restart', async () => {
-    const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', MQTT_PORT: '0', MQTT_WS_PORT: '0', JT808_PORT: 'false', LOG_LEVEL: 'silent' });
+    const config = loadConfig({ ...QUIET_ON_FREE_PORTS, DATA_DIR: dataDir });
     const first = await startGateway({ config, ...quiet });
     expect(first.embeddedRedis?.dir).toBe(path.join(dataDir, 'redis'));
     const demo = await seedDemo(first.services, dataDir);
@@ -75,8 +74,8 @@ describe('startGateway with REDIS_URL unset', () => {
 
   it('takes over the redis-server a killed gateway left running, even one refusing writes (MISCONF), and starts no second one on its AOF', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'civicloop-left-'));
-    const env = { DATA_DIR: dir, JT808_PORT: 'false', LOG_LEVEL: 'silent', CIVICLOOP_MASTER_KEY: 'left-running' };
-    const killed = await startGatewayProcess({ ...env, PORT: String(await freePort()), MQTT_PORT: String(await freePort()), MQTT_WS_PORT: '0' });
+    const env = { ...QUIET_ON_FREE_PORTS, DATA_DIR: dir, CIVICLOOP_MASTER_KEY: 'left-running' };
+    const killed = await startGatewayProcess(env);
     const left = JSON.parse(readFileSync(path.join(dir, 'redis', 'embedded.json'), 'utf8')) as { port: number; pid: number };
     await new Promise((resolve) => {
       killed.once('exit', resolve);
@@ -86,7 +85,7 @@ describe('startGateway with REDIS_URL unset', () => {
     const client = new Redis(`redis://127.0.0.1:${left.port}`);
     await failSnapshot(client);
     await expect(client.ping()).rejects.toThrow(/^MISCONF/);
-    const config = loadConfig({ ...env, PORT: '0', MQTT_PORT: '0', MQTT_WS_PORT: '0' });
+    const config = loadConfig(env);
     const next = await startGateway({ config, ...quiet });
     try {
       expect(next.embeddedRedis).toMatchObject({ reused: true, pid: left.pid });
@@ -107,7 +106,7 @@ describe('startGateway with REDIS_URL unset', () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
-    const config = loadConfig({ DATA_DIR: dataDir, PORT: String(port), MQTT_PORT: '0', MQTT_WS_PORT: '0', JT808_PORT: 'false', LOG_LEVEL: 'silent' });
+    const config = loadConfig({ ...QUIET_ON_FREE_PORTS, DATA_DIR: dataDir, PORT: String(port) });
     await expect(startGateway({ config, ...quiet })).rejects.toMatchObject({
       code: 'CL_ERR_PORT_IN_USE',
       message: expect.stringMatching(new RegExp(`Port ${port}.*PORT`)),
@@ -122,22 +121,13 @@ describe('startGateway with REDIS_URL unset', () => {
   });
 
   it('says which variable to fix when Redis is unreachable', async () => {
-    const config = loadConfig({ REDIS_URL: 'redis://127.0.0.1:1', PORT: '0', MQTT_PORT: '0', MQTT_WS_PORT: '0', JT808_PORT: 'false', LOG_LEVEL: 'silent' });
+    const config = loadConfig({ ...QUIET_ON_FREE_PORTS, REDIS_URL: 'redis://127.0.0.1:1' });
     await expect(startGateway({ config, ...quiet })).rejects.toMatchObject({ code: 'CL_ERR_CONFIG', message: expect.stringContaining('REDIS_URL') });
   });
 
   it('drains in-flight requests on shutdown and refuses new ones', async () => {
     const redis = await startTestRedis();
-    const config = loadConfig({
-      REDIS_URL: redis.url,
-      PORT: '0',
-      MQTT_PORT: '0',
-      MQTT_WS_PORT: '0',
-      JT808_PORT: 'false',
-      LOG_LEVEL: 'silent',
-      DATA_DIR: dataDir,
-      CIVICLOOP_MASTER_KEY: 'k',
-    });
+    const config = loadConfig({ ...QUIET_ON_FREE_PORTS, REDIS_URL: redis.url, DATA_DIR: dataDir, CIVICLOOP_MASTER_KEY: 'k' });
     const gateway = await startGateway({ config, ...quiet });
     const demo = await seedDemo(gateway.services, path.join(dataDir, 'drain'));
     // Hold Redis writes so the create below is still in flight when shutdown starts.

@@ -5,7 +5,7 @@ import { ReplyError } from 'ioredis';
 import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
-import { BIN_REPORT, api, inject, startTestGateway, startTestRedis } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, QUIET_ON_FREE_PORTS, api, inject, startTestGateway, startTestRedis } from '@civicloop/test-support/gateway-harness.js';
 import { failSnapshot, recoverSnapshot, stopSnapshots } from '@civicloop/test-support/redis-faults.js';
 import { loadConfig } from '../core/config.js';
 import { toCivicLoopError } from '../http/error-handler.js';
@@ -199,16 +199,7 @@ describe('Redis failures answer 503 CL_ERR_UNAVAILABLE with Retry-After, never 5
       expect((await inject(gw, 'GET', '/v1/tickets', { auth: gw.tenant.secretKey })).status).toBe(200);
       // A gateway started now (a restart, one more behind the balancer) starts, and says the same.
       const another = await startGateway({
-        config: loadConfig({
-          REDIS_URL: redis.url,
-          PORT: '0',
-          MQTT_PORT: '0',
-          MQTT_WS_PORT: '0',
-          JT808_PORT: 'false',
-          LOG_LEVEL: 'silent',
-          DATA_DIR: tempDir('civicloop-another-'),
-          CIVICLOOP_MASTER_KEY: 'test-master-key',
-        }),
+        config: loadConfig({ ...QUIET_ON_FREE_PORTS, REDIS_URL: redis.url, DATA_DIR: tempDir('civicloop-another-'), CIVICLOOP_MASTER_KEY: 'test-master-key' }),
         ...quiet,
       });
       expect((await api(another.url, 'GET', '/v1/health')).body).toMatchObject({ status: 'degraded', writes: 'refused' });
