@@ -110,7 +110,7 @@ export async function startTestGateway(
       ...overrides,
     },
   );
-  const client = await connectRedis({ url: redis.url, cluster: false });
+  const client = await connectRedis({ url: redis.url, cluster: false, socketTimeoutMs: config.redisSocketTimeoutMs });
   // TEST_GATEWAY_LOG=1 prints the gateway's errors (a 500's cause) while a test runs.
   const gateway = await buildApp({
     config,

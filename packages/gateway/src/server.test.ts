@@ -118,6 +118,11 @@ describe('startGateway with REDIS_URL unset', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT="eighty"/);
     expect(() => loadConfig({ REDIS_URL: 'not a url' })).toThrow(/REDIS_URL/);
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+    // A wait for replicas longer than a command may go unanswered would be taken for a dead connection.
+    expect(() => loadConfig({ REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '5000', REDIS_SOCKET_TIMEOUT_MS: '5000' })).toThrow(
+      /REDIS_SOCKET_TIMEOUT_MS \(5000\) must be more than REDIS_WAIT_TIMEOUT_MS \(5000\)/,
+    );
+    expect(loadConfig({ REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '5000', REDIS_SOCKET_TIMEOUT_MS: '0' }).redisSocketTimeoutMs).toBe(0);
   });
 
   it('says which variable to fix when Redis is unreachable', async () => {

@@ -33,10 +33,15 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
   let embedded: EmbeddedRedis | undefined;
   let redis: Redis | Cluster;
   if (config.redisUrl) {
-    redis = await connectRedis({ url: config.redisUrl, cluster: config.redisCluster });
+    redis = await connectRedis({ url: config.redisUrl, cluster: config.redisCluster, socketTimeoutMs: config.redisSocketTimeoutMs });
   } else {
     embedded = await startEmbeddedRedis(config, log);
-    redis = await connectRedis({ url: embedded.url, cluster: false, source: 'the embedded redis-server (unset DATA_DIR or REDIS_URL)' });
+    redis = await connectRedis({
+      url: embedded.url,
+      cluster: false,
+      source: 'the embedded redis-server (unset DATA_DIR or REDIS_URL)',
+      socketTimeoutMs: config.redisSocketTimeoutMs,
+    });
   }
   const master = resolveMasterKey(config.masterKey, config.dataDir);
   try {

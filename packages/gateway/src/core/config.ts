@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { CivicLoopError } from '@civicloop/model';
+import { DEFAULT_REDIS_SOCKET_TIMEOUT_MS } from '../redis/connect.js';
 
 type Parser<T> = (raw: string, name: string) => T;
 
@@ -126,6 +127,16 @@ export const SETTINGS = [
     doc:
       'How long a write waits for REDIS_WAIT_REPLICAS replicas; past it the request fails with ' +
       'CL_ERR_NOT_REPLICATED (the write stays on the primary) and a device message goes unacknowledged.',
+  }),
+  setting({
+    key: 'redisSocketTimeoutMs',
+    env: 'REDIS_SOCKET_TIMEOUT_MS',
+    default: String(DEFAULT_REDIS_SOCKET_TIMEOUT_MS),
+    parse: integer(0, 600_000),
+    doc:
+      'How long Redis may leave a command unanswered before the gateway takes the connection for dead: what was waiting ' +
+      'fails with CL_ERR_UNAVAILABLE (503) and the client reconnects. A hung, paused or unreachable Redis then costs a ' +
+      'request this long, not forever. 0: wait forever. Must be more than REDIS_WAIT_TIMEOUT_MS.',
   }),
   setting({
     key: 'embeddedRedisPort',
@@ -681,6 +692,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   if (result.geocoder === 'amap' && !result.geocoderKey) {
     throw new CivicLoopError('CL_ERR_CONFIG', 'GEOCODER=amap needs GEOCODER_KEY (the AMap web-service key); set GEOCODER_KEY, or set GEOCODER to none.');
+  }
+  if (result.redisSocketTimeoutMs > 0 && result.redisWaitReplicas > 0 && result.redisSocketTimeoutMs <= result.redisWaitTimeoutMs) {
+    throw new CivicLoopError(
+      'CL_ERR_CONFIG',
+      `REDIS_SOCKET_TIMEOUT_MS (${result.redisSocketTimeoutMs}) must be more than REDIS_WAIT_TIMEOUT_MS (${result.redisWaitTimeoutMs}), ` +
+        'or a wait for replicas would be taken for a dead connection; raise REDIS_SOCKET_TIMEOUT_MS.',
+    );
   }
   if (result.arrivalExitMeters < result.arrivalEnterMeters) {
     throw new CivicLoopError(

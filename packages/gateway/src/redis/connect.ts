@@ -10,6 +10,44 @@ export interface RedisConnectOptions {
   cluster: boolean;
   /** Name of the variable the URL came from, for error messages. */
   source?: string;
+  /** REDIS_SOCKET_TIMEOUT_MS: how long a command may go unanswered before the connection is taken for dead (0: forever). */
+  socketTimeoutMs?: number | undefined;
+}
+
+/** REDIS_SOCKET_TIMEOUT_MS's default (core/config.ts), and every connection's unless told otherwise. */
+export const DEFAULT_REDIS_SOCKET_TIMEOUT_MS = 5000;
+
+interface HangOptions {
+  socketTimeout?: number;
+  commandTimeout?: number;
+  autoResendUnfulfilledCommands?: boolean;
+}
+
+/**
+ * The ioredis options for REDIS_SOCKET_TIMEOUT_MS. With a command out and no reply for that
+ * long, ioredis destroys the socket and reconnects (`socketTimeout`), and the command fails
+ * (`commandTimeout`: ioredis itself would keep it to send again once a connection is ready,
+ * which a hung server never gives). A command that was out when its connection died is not sent
+ * again later: its caller was already told it failed and may have retried.
+ */
+export function hangOptions(ms: number | undefined): HangOptions {
+  return ms && ms > 0 ? { socketTimeout: ms, commandTimeout: ms, autoResendUnfulfilledCommands: false } : {};
+}
+
+/**
+ * Another connection like this client, for a command that blocks on purpose (XREAD BLOCK): its
+ * socket timeout, if any, is longer by the blocking time, so that a quiet stream is not taken
+ * for a dead connection, while a hung Redis still is.
+ */
+export function duplicateForBlocking(redis: Redis | Cluster, blockMs: number): Redis | Cluster {
+  if (redis instanceof Cluster) {
+    const redisOptions = redis.options.redisOptions ?? {};
+    return redisOptions.socketTimeout
+      ? redis.duplicate(undefined, { redisOptions: { ...redisOptions, ...hangOptions(redisOptions.socketTimeout + blockMs) } })
+      : redis.duplicate();
+  }
+  const { socketTimeout } = redis.options;
+  return socketTimeout ? redis.duplicate(hangOptions(socketTimeout + blockMs)) : redis.duplicate();
 }
 
 /**
@@ -27,11 +65,14 @@ export async function connectRedis(options: RedisConnectOptions): Promise<Redis 
   // one connects it before its first command (the command bus, StreamHub's readers), or that
   // command is refused.
   const reconnect = (times: number) => Math.min(times * 50, RECONNECT_MAX_DELAY_MS);
+  // A hung, paused or unreachable Redis (no reset, no reply) would otherwise hold every request
+  // for as long as TCP keeps the connection, which is forever when the host still acknowledges.
   const common = {
     enableOfflineQueue: false,
     maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
     lazyConnect: true,
     retryStrategy: reconnect,
+    ...hangOptions(options.socketTimeoutMs ?? DEFAULT_REDIS_SOCKET_TIMEOUT_MS),
   } as const;
   const client = options.cluster
     ? new Cluster(
@@ -48,7 +89,7 @@ export async function connectRedis(options: RedisConnectOptions): Promise<Redis 
           enableOfflineQueue: false,
           lazyConnect: true,
           clusterRetryStrategy: reconnect,
-          redisOptions: { maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST },
+          redisOptions: { maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST, ...hangOptions(options.socketTimeoutMs ?? DEFAULT_REDIS_SOCKET_TIMEOUT_MS) },
         },
       )
     : new TurnBatchingRedis(options.url, common);

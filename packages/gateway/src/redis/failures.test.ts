@@ -174,6 +174,38 @@ describe('Redis failures answer 503 CL_ERR_UNAVAILABLE with Retry-After, never 5
       await other.stop();
     }
   });
+  it('answers 503 within REDIS_SOCKET_TIMEOUT_MS while Redis hangs (paused: takes connections, answers nothing), and serves again once it runs', async () => {
+    const redis = await startTestRedis();
+    const gw = await startTestGateway({ redisSocketTimeoutMs: 1000 }, { redis });
+    try {
+      expect((await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT })).status).toBe(201);
+      // SIGSTOP: the kernel still accepts and acknowledges, the server never replies.
+      process.kill(redis.server.pid, 'SIGSTOP');
+      const started = Date.now();
+      const health = await inject(gw, 'GET', '/v1/health');
+      const create = await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT });
+      const list = await inject(gw, 'GET', '/v1/tickets', { auth: gw.tenant.secretKey });
+      for (const answer of [health, create, list]) {
+        expect(answer.status).toBe(503);
+        expect(answer.body.error.code).toBe('CL_ERR_UNAVAILABLE');
+        expect(answer.headers.get('retry-after')).toBe('2');
+      }
+      // Bounded by the timeout (and the reconnection's), not by the pause.
+      expect(Date.now() - started).toBeLessThan(15_000);
+      process.kill(redis.server.pid, 'SIGCONT');
+      const back = await poll(
+        () => inject(gw, 'GET', '/v1/health'),
+        (r) => r.status === 200,
+      );
+      expect(back.body).toMatchObject({ status: 'ok', writes: 'ok' });
+      expect((await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT })).status).toBe(201);
+    } finally {
+      process.kill(redis.server.pid, 'SIGCONT');
+      await gw.close();
+      await redis.stop();
+    }
+  });
+
   it("answers 503 and leaves a device's position unacknowledged while Redis cannot write to its disk (MISCONF), then stores it once it can", async () => {
     const redis = await startTestRedis();
     const gw = await startTestGateway({}, { redis, telemetry: true });

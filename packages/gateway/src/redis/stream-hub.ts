@@ -1,4 +1,5 @@
 import type { Redis, Cluster } from 'ioredis';
+import { duplicateForBlocking } from './connect.js';
 
 export type StreamEntry = [id: string, fields: string[]];
 type Listener = (entries: StreamEntry[]) => void;
@@ -104,7 +105,7 @@ export class StreamHub {
       return existing.ready;
     }
     const listeners = new Set<Listener>([listener]);
-    const connection = this.redis.duplicate();
+    const connection = duplicateForBlocking(this.redis, this.blockMs);
     connection.on('error', this.onConnectionError);
     // The gateway's clients connect lazily and refuse commands until connected (no offline
     // queue), so the first XREAD on a new connection would fail and the reader would wait out
