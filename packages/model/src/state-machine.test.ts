@@ -84,6 +84,10 @@ describe('the closed loop', () => {
     u = step(u, { type: 'resolve', photos: [photo], occurredAt: at(19) }, worker, 15);
     expect(u.resolvedAt).toBe(at(15));
 
+    // A gateway whose clock is behind the one that recorded the acceptance still keeps the order.
+    const skewed = step(step(newTicket(), { type: 'dispatch', unitId: 'u-clean', assigneeId: 'w-1' }, dispatcher, 1), { type: 'accept' }, worker, 30);
+    expect(step(skewed, { type: 'arrive', occurredAt: at(25) }, worker, 20).arrivedAt).toBe(at(30));
+
     // After a failed check, the resolve again is not dated before the rework was asked for.
     u = step(u, { type: 'verify', outcome: 'fail', note: 'still dirty' }, supervisor, 30);
     expect(u.reworkRequestedAt).toBe(at(30));

@@ -60,7 +60,8 @@ function fieldTime(command: { occurredAt?: string | undefined }, after: (string 
     );
   }
   const floor = Math.max(...after.map((time) => (time ? Date.parse(time) : Number.NEGATIVE_INFINITY)));
-  const at = new Date(Math.min(now.getTime(), Math.max(given, floor))).toISOString();
+  // The step before wins even over this gateway's clock: another gateway, its clock ahead, may have recorded it.
+  const at = new Date(Math.max(floor, Math.min(now.getTime(), given))).toISOString();
   return { at, data: { occurredAt: at } };
 }
 
