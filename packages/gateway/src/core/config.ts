@@ -463,6 +463,15 @@ export const SETTINGS = [
     doc: 'Address objects as endpoint/bucket/key (MinIO and most self-hosted stores); false for bucket.endpoint/key (AWS virtual-hosted style).',
   }),
   setting({
+    key: 'mediaS3TimeoutMs',
+    env: 'MEDIA_S3_TIMEOUT_MS',
+    default: '15000',
+    parse: integer(100, 600_000),
+    doc:
+      'How long the photo bucket may take to answer a request (to its headers); past it the upload or the photo fails with ' +
+      'CL_ERR_UNAVAILABLE (503) naming this variable, instead of waiting on a store that hangs.',
+  }),
+  setting({
     key: 'geocoder',
     env: 'GEOCODER',
     default: 'none',

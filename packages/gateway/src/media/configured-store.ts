@@ -12,6 +12,7 @@ export interface MediaStoreSettings {
   mediaS3AccessKeyId?: string | undefined;
   mediaS3SecretAccessKey?: string | undefined;
   mediaS3PathStyle: boolean;
+  mediaS3TimeoutMs: number;
 }
 
 export function mediaStoreFor(config: MediaStoreSettings): MediaStore {
@@ -23,6 +24,7 @@ export function mediaStoreFor(config: MediaStoreSettings): MediaStore {
       accessKeyId: config.mediaS3AccessKeyId!,
       secretAccessKey: config.mediaS3SecretAccessKey!,
       pathStyle: config.mediaS3PathStyle,
+      timeoutMs: config.mediaS3TimeoutMs,
     });
   }
   return new LocalDiskMediaStore(config.mediaDir ?? path.join(config.dataDir, 'media'));

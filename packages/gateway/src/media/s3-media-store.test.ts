@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import path from 'node:path';
 import sharp from 'sharp';
 import S3rver from 's3rver';
@@ -75,6 +76,37 @@ describe('photos in an S3-compatible bucket (MEDIA_S3_*)', () => {
       expect(refused.body.error?.message).toContain('MEDIA_S3_ACCESS_KEY_ID');
     } finally {
       await wrong.close();
+    }
+  });
+
+  it('answers 503 naming MEDIA_S3_TIMEOUT_MS when the bucket takes the connection and never answers, and stores nothing', async () => {
+    // A store that hangs: it accepts connections and reads what it is sent, and answers nothing.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => {
+      sockets.push(socket);
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const hung = await startTestGateway({
+      mediaS3Endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+      ...S3_SETTINGS,
+      mediaS3TimeoutMs: 500,
+    });
+    try {
+      const photo = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#48a' } })
+        .jpeg()
+        .toBuffer();
+      const started = Date.now();
+      const refused = await upload(photo, hung);
+      expect(refused.status).toBe(503);
+      expect(refused.body.error?.code).toBe('CL_ERR_UNAVAILABLE');
+      expect(refused.body.error?.message).toContain('MEDIA_S3_TIMEOUT_MS');
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(sockets.length).toBeGreaterThan(0);
+    } finally {
+      await hung.close();
+      for (const socket of sockets) socket.destroy();
+      silent.close();
     }
   });
 

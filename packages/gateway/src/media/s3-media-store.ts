@@ -13,6 +13,8 @@ export interface S3MediaStoreOptions {
   secretAccessKey: string;
   /** endpoint/bucket/key (MinIO and most self-hosted stores) rather than bucket.endpoint/key. */
   pathStyle: boolean;
+  /** MEDIA_S3_TIMEOUT_MS: how long the store may take to answer (to its headers). Default 15 s. */
+  timeoutMs?: number;
 }
 
 /**
@@ -32,13 +34,25 @@ export class S3MediaStore implements MediaStore {
 
   private async send(key: string, init: RequestInit): Promise<Response> {
     assertKey(key);
+    // Until the answer's headers only: a photo's bytes then stream to the reader at its own pace.
+    const timeoutMs = this.options.timeoutMs ?? 15_000;
+    const answered = new AbortController();
+    const timer = setTimeout(() => answered.abort(), timeoutMs);
     try {
-      return await this.client.fetch(this.base + key, init);
+      return await this.client.fetch(this.base + key, { ...init, signal: answered.signal });
     } catch (error) {
+      if (answered.signal.aborted) {
+        throw new CivicLoopError(
+          'CL_ERR_UNAVAILABLE',
+          `The media store at ${this.options.endpoint} did not answer within MEDIA_S3_TIMEOUT_MS (${timeoutMs} ms); check the store, or raise MEDIA_S3_TIMEOUT_MS.`,
+        );
+      }
       throw new CivicLoopError(
         'CL_ERR_UNAVAILABLE',
         `The media store at ${this.options.endpoint} cannot be reached (${(error as Error).message}); check MEDIA_S3_ENDPOINT.`,
       );
+    } finally {
+      clearTimeout(timer);
     }
   }
 
