@@ -44,7 +44,8 @@ export class S3MediaStore implements MediaStore {
       if (answered.signal.aborted) {
         throw new CivicLoopError(
           'CL_ERR_UNAVAILABLE',
-          `The media store at ${this.options.endpoint} did not answer within MEDIA_S3_TIMEOUT_MS (${timeoutMs} ms); check the store, or raise MEDIA_S3_TIMEOUT_MS.`,
+          `The media store at ${this.options.endpoint} did not answer within MEDIA_S3_TIMEOUT_MS (${timeoutMs} ms); ` +
+            'check the store, or raise MEDIA_S3_TIMEOUT_MS.',
         );
       }
       throw new CivicLoopError(
