@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { CivicLoopError } from '@civicloop/model';
 import { DEFAULT_REDIS_SOCKET_TIMEOUT_MS } from '../redis/connect.js';
+import { DEFAULT_MEDIA_S3_TIMEOUT_MS } from '../media/s3-media-store.js';
 
 type Parser<T> = (raw: string, name: string) => T;
 
@@ -465,7 +466,7 @@ export const SETTINGS = [
   setting({
     key: 'mediaS3TimeoutMs',
     env: 'MEDIA_S3_TIMEOUT_MS',
-    default: '15000',
+    default: String(DEFAULT_MEDIA_S3_TIMEOUT_MS),
     parse: integer(100, 600_000),
     doc:
       'How long the photo bucket may take to answer a request (to its headers); past it the upload or the photo fails with ' +

@@ -20,7 +20,7 @@ const SECRET_PARAMETERS = new Set(['key', 'api_key', 'apikey', 'token', 'access_
 /** A value that is a credential whatever its parameter's name: our secrets and signed tokens. */
 const CREDENTIAL_VALUE = /^(cl_sk_|cl_dk_|eyJ[\w-]*\.[\w-]*\.)/;
 
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
 /** The URL with the values of its credential parameters replaced by `[redacted]`. */
 export function redactUrl(url: string): string {

@@ -13,9 +13,12 @@ export interface S3MediaStoreOptions {
   secretAccessKey: string;
   /** endpoint/bucket/key (MinIO and most self-hosted stores) rather than bucket.endpoint/key. */
   pathStyle: boolean;
-  /** MEDIA_S3_TIMEOUT_MS: how long the store may take to answer (to its headers). Default 15 s. */
+  /** MEDIA_S3_TIMEOUT_MS: how long the store may take to answer (to its headers). Default DEFAULT_MEDIA_S3_TIMEOUT_MS. */
   timeoutMs?: number;
 }
+
+/** MEDIA_S3_TIMEOUT_MS's default (core/config.ts). */
+export const DEFAULT_MEDIA_S3_TIMEOUT_MS = 15_000;
 
 /**
  * Photos in an S3-compatible bucket (AWS S3, MinIO, Aliyun OSS, Tencent COS), through plain
@@ -35,7 +38,7 @@ export class S3MediaStore implements MediaStore {
   private async send(key: string, init: RequestInit): Promise<Response> {
     assertKey(key);
     // Until the answer's headers only: a photo's bytes then stream to the reader at its own pace.
-    const timeoutMs = this.options.timeoutMs ?? 15_000;
+    const timeoutMs = this.options.timeoutMs ?? DEFAULT_MEDIA_S3_TIMEOUT_MS;
     const answered = new AbortController();
     const timer = setTimeout(() => answered.abort(), timeoutMs);
     try {

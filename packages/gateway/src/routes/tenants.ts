@@ -100,9 +100,9 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         security: [],
         response: {
           200: Type.Object({
-            status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+            status: StringEnum(['ok', 'degraded'] as const),
             redis: Type.Literal('up'),
-            writes: Type.Union([Type.Literal('ok'), Type.Literal('refused')]),
+            writes: StringEnum(['ok', 'refused'] as const),
             reason: Type.Optional(Type.String({ description: "Redis's refusal, e.g. MISCONF (its disk) or OOM (its maxmemory)" })),
           }),
           429: errorResponses[429],

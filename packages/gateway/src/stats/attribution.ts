@@ -62,12 +62,12 @@ function deadlinesFrom(a: Attribution, priority: Priority, at: string, recorded:
   return { respondBy: sla.respondBy, resolveBy: sla.resolveBy };
 }
 
-/** The attribution after an event (a new object; the input is not changed). */
 /** When a step was done: an action a worker took offline says so (`occurredAt`); otherwise when it was recorded. */
 function doneAt(event: TicketEvent, data: Record<string, unknown>): string {
   return typeof data.occurredAt === 'string' ? data.occurredAt : event.at;
 }
 
+/** The attribution after an event (a new object; the input is not changed). */
 export function applyEvent(before: Attribution, event: TicketEvent): Attribution {
   const a: Attribution = { ...before, state: event.to };
   const data = (event.data ?? {}) as Record<string, unknown>;
