@@ -114,7 +114,6 @@ export const ERRORS = {
     409,
     'This JT/T 808 terminal number is already registered to a device (a number names one device across all tenants); check the number.',
   ),
-  CL_ERR_TELEMETRY_REFUSED: define(400, 'The device message was refused; the message says which field or value to fix.'),
   CL_ERR_RATE_LIMITED: define(429, 'Too many requests; wait for Retry-After seconds and send again.', true),
   CL_ERR_UNAVAILABLE: define(503, 'The gateway cannot reach its store right now; retry after a short wait.', true),
   CL_ERR_NOT_REPLICATED: define(

@@ -122,7 +122,7 @@ describe('OsmAnd / Traccar Client over HTTP', () => {
     expect(records[2]).toMatchObject({ speedKmh: 18, course: 90, battery: 50 });
   });
 
-  it("refuses a wrong secret, another device's identifier and impossible values, with catalogue errors", async () => {
+  it("refuses a wrong secret and another device's identifier with catalogue errors; a bad position is set aside with 200", async () => {
     const { device, credential } = await phone();
     const other = await phone();
     const bad = await fetch(`${gw.url}/v1/osmand?key=cl_dk_wrong&id=${device.id}&lat=23&lon=113`, { method: 'POST' });
@@ -132,12 +132,25 @@ describe('OsmAnd / Traccar Client over HTTP', () => {
     expect((await none.json()).error.code).toBe('CL_ERR_UNAUTHENTICATED');
     const mismatch = await fetch(`${gw.url}/v1/osmand?key=${credential.password}&id=${other.device.id}&lat=23&lon=113`, { method: 'POST' });
     expect(mismatch.status).toBe(401);
-    for (const query of ['lat=95&lon=113', 'lat=abc&lon=113', 'lat=23&lon=113&timestamp=99999999999999', 'lat=23&lon=113&speed=-4']) {
+    const cases = [
+      ['lat=95&lon=113', 'out_of_range'],
+      ['lat=abc&lon=113', 'schema'],
+      ['lat=23&lon=113&timestamp=99999999999999', 'future_fix'],
+      ['lat=23&lon=113&speed=-4', 'out_of_range'],
+    ];
+    for (const [query, reason] of cases) {
+      // 200, not 4xx: Traccar Client would otherwise send this position again forever, every later one queued behind it.
       const refused = await fetch(`${gw.url}/v1/osmand?key=${credential.password}&${query}`, { method: 'POST' });
-      expect(refused.status, query).toBe(400);
-      expect((await refused.json()).error.code).toBe('CL_ERR_TELEMETRY_REFUSED');
+      expect(refused.status, query).toBe(200);
+      expect(await refused.text(), query).toMatch(new RegExp(`^refused \\(${reason}\\): .+; set aside`));
     }
     expect(await gw.redis.client.exists(tenantKeys(gw.tenant.id).track(device.id))).toBe(0);
+    // Whoever looks after the phone sees what it sends wrong, and the next good position is stored.
+    const seen = await inject(gw, 'GET', `/v1/devices/${device.id}/state`, { auth: gw.tenant.secretKey });
+    expect(seen.body).toMatchObject({ refused: { count: 4, lastReason: 'out_of_range' } });
+    const good = await fetch(`${gw.url}/v1/osmand?key=${credential.password}&lat=23&lon=113&timestamp=${Math.floor(Date.now() / 1000)}`, { method: 'POST' });
+    expect(await good.text()).toBe('');
+    expect(await gw.redis.client.xlen(tenantKeys(gw.tenant.id).track(device.id))).toBe(1);
     // No position at all (a heartbeat): acknowledged, nothing stored.
     expect((await fetch(`${gw.url}/v1/osmand?key=${credential.password}&batt=50`, { method: 'POST' })).status).toBe(200);
     const disabled = await inject(gw, 'PATCH', `/v1/devices/${device.id}`, { auth: gw.tenant.secretKey, body: { disabled: true } });

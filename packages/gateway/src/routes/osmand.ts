@@ -38,8 +38,8 @@ function fieldsOf(request: FastifyRequest): Record<string, unknown> {
  * The OsmAnd / Traccar Client HTTP protocol, a way into the telemetry pipeline for phones: a
  * worker's phone running Traccar Client (server URL `https://<gateway>/v1/osmand?key=<device
  * secret>`, device identifier = the device id) is a badge with nothing else installed. Each
- * request is authenticated as its device; the answer is 200 once the position is stored, so the
- * app keeps positions it could not deliver and sends them again.
+ * request is authenticated as its device; the answer is 200 once the position is stored or
+ * refused for good, so the app keeps only positions it could not deliver and sends them again.
  */
 export const osmAndRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTelemetry }> = async (app, { services }) => {
   acceptFormBodies(app, 16 * 1024);
@@ -78,15 +78,21 @@ export const osmAndRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTel
       decoded = { type: 'rejected' as const, reason: 'decoder_error' as const, detail: 'the decoder could not read this message' };
     }
     const outcome = await telemetry.pipeline.ingest(source, decoded);
-    if (outcome.type === 'refused')
-      throw new CivicLoopError('CL_ERR_TELEMETRY_REFUSED', `Position refused (${outcome.reason}): ${outcome.detail}.`, { reason: outcome.reason });
+    // A refused position is answered 200 too, with the reason as text: Traccar Client sends its
+    // oldest unsent position again until it gets a 2xx, and every later one waits behind it, so
+    // a 4xx for a position that can never be stored would stop the phone's reports for good.
+    // Whoever looks after the device sees the refusal on GET /v1/devices/{id}/state.
+    if (outcome.type === 'refused') return `refused (${outcome.reason}): ${outcome.detail}; set aside\n`;
     return '';
   };
 
   // A device protocol, not an API operation: described in docs/devices.md, not in the OpenAPI
   // document (as Open311 is not), and not under the Idempotency-Key contract (a resent position is
   // recognised by its device and fix time instead).
-  const schema = { hide: true, response: { 200: Type.String({ description: 'empty' }), ...errorResponses } };
+  const schema = {
+    hide: true,
+    response: { 200: Type.String({ description: 'empty once stored; the reason when the position was refused and set aside' }), ...errorResponses },
+  };
   // Needs no API key: it carries the device's own secret (and is held by the keyless per-address limit).
   const config = { access: { kind: 'none' as const }, idempotency: 'content' as const };
   app.get('/v1/osmand', { config, schema }, handler);
