@@ -9,18 +9,18 @@ const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.
  *
  * - `unit`: no Redis, no broker, no browser, nothing installed beyond npm's packages
  *   (`npx vitest run --project unit`);
- * - `redis`: a real redis-server (and for some, mosquitto, a Redis Cluster, a gateway process, or
- *   npm packing and installing the published packages);
+ * - `redis`: a real redis-server (and for some, mosquitto, a Redis Cluster, a gateway process,
+ *   libsodium through Debian's python3-nacl, or npm packing and installing the published packages);
  * - `browser`: Debian's Chromium through playwright-core.
  *
  * A test file's project is read from what it uses, so a new test lands in the right one without
  * being listed: one that drives Chromium is `browser`; one that starts Redis, a broker or a
- * gateway (test-support's harnesses, `startRedisServer`, `buildApp`, `startGateway`) or packs
- * packages is `redis`; the rest are `unit`.
+ * gateway (test-support's harnesses, `startRedisServer`, `buildApp`, `startGateway`), seals with
+ * libsodium or packs packages is `redis`; the rest are `unit`.
  */
 const ROOTS = ['packages', 'examples', 'docs', 'test-support'];
 const USES_BROWSER = /test-support\/browser|playwright-core/;
-const USES_SERVICES = /gateway-harness|gateway-process|startRedisServer|buildApp|startGateway|connectRedis|mosquitto|'npm', \['pack'/;
+const USES_SERVICES = /gateway-harness|gateway-process|startRedisServer|buildApp|startGateway|connectRedis|mosquitto|libsodium-seal|'npm', \['pack'/;
 
 function testFiles(): Record<'unit' | 'redis' | 'browser', string[]> {
   const out = { unit: [] as string[], redis: [] as string[], browser: [] as string[] };

@@ -1,25 +1,29 @@
 import { spawnSync } from 'node:child_process';
 // Not part of the published gateway's API: test-support reads the installer from its source.
 import { ensureDebianProgram, ensureRedisServer } from '../packages/gateway/src/redis/embedded-redis.js';
+import { DEBIAN_PYTHON } from './libsodium-seal.js';
+
+/** Whether `loads()` holds, installing Debian's `packages` for it when it does not and we are root. */
+function ensureModules(what: string, packages: string[], loads: () => boolean): boolean {
+  if (loads()) return true;
+  if (process.getuid?.() !== 0) return false;
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  process.stderr.write(`${what} missing; installing Debian packages ${packages.join(', ')} with apt-get ...\n`);
+  const update = spawnSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  if (update.status !== 0) return false;
+  spawnSync('apt-get', ['install', '-y', '-qq', ...new Set(packages)], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  return loads();
+}
 
 /** Whether Perl can load these modules, installing Debian's packages for them when it cannot and we are root. */
 function ensurePerlModules(modules: Record<string, string>): boolean {
   const loads = () => spawnSync('perl', [...Object.keys(modules).map((m) => `-M${m}`), '-e1'], { stdio: 'ignore' }).status === 0;
-  if (loads()) return true;
-  if (process.getuid?.() !== 0) return false;
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  process.stderr.write(
-    `Perl modules ${Object.keys(modules).join(', ')} are missing; installing Debian packages ${Object.values(modules).join(', ')} with apt-get ...\n`,
-  );
-  const update = spawnSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'], env });
-  if (update.status !== 0) return false;
-  spawnSync('apt-get', ['install', '-y', '-qq', ...new Set(Object.values(modules))], { stdio: ['ignore', 'ignore', 'inherit'], env });
-  return loads();
+  return ensureModules(`Perl modules ${Object.keys(modules).join(', ')} are`, Object.values(modules), loads);
 }
 
 /**
- * Runs once before any test file: finds redis-server, mosquitto_pub, mosquitto, chromium and Perl's LWP and
- * XML::Simple, installing them on a
+ * Runs once before any test file: finds redis-server, mosquitto_pub, mosquitto, chromium, Perl's LWP and
+ * XML::Simple and Python's PyNaCl, installing them on a
  * fresh Debian machine (as root) so that parallel test files never race each other into apt-get.
  */
 export default function setup(): void {
@@ -41,5 +45,10 @@ export default function setup(): void {
     throw new Error(
       'Perl with LWP and XML::Simple is missing: install Debian packages libwww-perl and libxml-simple-perl (the Open311 XML client test uses them).',
     );
+  }
+  // The OwnTracks encryption tests seal messages with libsodium, as the apps do, through PyNaCl.
+  const naclLoads = () => spawnSync(DEBIAN_PYTHON, ['-c', 'import nacl.secret'], { stdio: 'ignore' }).status === 0;
+  if (!ensureModules('PyNaCl (libsodium for Python) is', ['python3-nacl'], naclLoads)) {
+    throw new Error('PyNaCl is missing: install Debian package python3-nacl (the OwnTracks encryption tests seal with libsodium through it).');
   }
 }

@@ -40,6 +40,7 @@ import { PartnerStore } from './store/partner-store.js';
 import { intakeRoutes } from './routes/intake.js';
 import { open311ClientErrorDocument, open311Routes, sendOpen311FrameworkError } from './routes/open311/index.js';
 import { osmAndRoutes } from './routes/osmand.js';
+import { ownTracksHttpRoutes } from './routes/owntracks-http.js';
 import { entryCodeRoutes } from './routes/entry-codes.js';
 import { brokerHookRoutes } from './routes/broker-hooks.js';
 import { statsRoutes } from './routes/stats.js';
@@ -203,6 +204,7 @@ async function registerRoutes(
   await app.register(tenantRoutes, { services });
   await app.register(deviceRoutes, { services });
   await app.register(osmAndRoutes, { services });
+  await app.register(ownTracksHttpRoutes, { services });
   await app.register(brokerHookRoutes, { services });
   await app.register(fleetRoutes, { services, streams, hub });
   await app.register(nearestWorkerRoutes, { services, ticketService });
@@ -238,7 +240,7 @@ function buildServices(options: AppOptions) {
     directory,
     zones,
     partners: new PartnerStore(redis, tenants, zones, webhooks),
-    devices: new DeviceStore(redis, { brokerAccounts: config.mqttBrokerDynsec }),
+    devices: new DeviceStore(redis, sealer, { brokerAccounts: config.mqttBrokerDynsec }),
     mediaUrls: new MediaUrls(options.masterKey),
     addressLimits: new AddressLimits(redis, {
       authFailuresPerMinute: config.rateLimitAuthFailuresPerAddress,

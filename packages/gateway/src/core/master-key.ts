@@ -18,7 +18,7 @@ export function resolveMasterKey(configured: string | undefined, dataDir: string
 }
 
 /**
- * Opens one sealed secret of every tenant (its token-signing keys and webhook secrets) with the
+ * Opens every sealed secret of every tenant (token-signing keys, webhook secrets, OwnTracks keys) with the
  * master key, so that a gateway started with the wrong key says so at once, naming the variable,
  * instead of answering 500 on the first request that needs a secret.
  */

@@ -60,6 +60,8 @@ function buildTenantKeys(tenantId: string) {
     devices: `${base}devices`,
     /** Device id -> hash of its current MQTT secret (to revoke it on rotation). */
     deviceCredentials: `${base}devices:credential`,
+    /** Device id -> its OwnTracks encryption key, sealed with the master key (a device whose record says ownTracksEncryption). */
+    deviceOwnTracksKeys: `${base}devices:owntracks-key`,
     /** Live positions, one GEO set per device kind, for nearest-worker search and the fleet map. */
     live: (kind: string) => `${base}live:${kind}`,
     deviceState: (id: string) => `${base}devstate:${id}`,

@@ -60,7 +60,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTel
       config: { access: write },
       schema: {
         tags,
-        summary: 'Update a device; disabling it also closes its connection',
+        summary: 'Update a device; disabling it or changing its ownTracksKey also closes its connection',
         security,
         params: IdParams,
         body: UpdateDeviceInput,
@@ -73,7 +73,8 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTel
         throw new CivicLoopError('CL_ERR_UNKNOWN_UNIT', `Unit ${request.body.unitId} does not exist; create it first with POST /v1/units.`);
       }
       const device = await devices.update(tenantId, request.params.id, request.body, services.now());
-      if (device.disabled) services.telemetry?.disconnect(tenantId, device.id);
+      // A connection holds the key it logged in with: a new one is taken up when the device reconnects.
+      if (device.disabled || request.body.ownTracksKey !== undefined) services.telemetry?.disconnect(tenantId, device.id);
       return device;
     },
   );

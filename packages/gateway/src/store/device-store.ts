@@ -2,6 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Redis, Cluster } from 'ioredis';
 import { CivicLoopError, type CreateDeviceInput, type Device, type RegisteredDevice, type UpdateDeviceInput } from '@civicloop/model';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
+import type { Sealer } from '../auth/secrets.js';
+import { ownTracksKeyBytes } from '../auth/owntracks-key.js';
 import { RecordHash } from './record-hash.js';
 import { TtlCache } from './ttl-cache.js';
 import { hasBrokerAccount, type DeviceAccounts } from './device-accounts.js';
@@ -37,9 +39,14 @@ export class DeviceStore {
   /** Hashes (not the secrets) of those that logged in within a day: this outlives the connections. */
   private readonly verified = new TtlCache<true>(VERIFIED_KEEP_MS, 100_000);
 
-  /** `brokerAccounts`: MQTT devices have accounts in an external broker (MQTT_BROKER_DYNSEC), kept through useAccounts(). */
+  /**
+   * `sealer` seals OwnTracks encryption keys at rest (with the master key, as webhook secrets
+   * are). `brokerAccounts`: MQTT devices have accounts in an external broker
+   * (MQTT_BROKER_DYNSEC), kept through useAccounts().
+   */
   constructor(
     private readonly redis: Client,
+    private readonly sealer: Sealer,
     private readonly options: { brokerAccounts?: boolean } = {},
   ) {
     this.records = new RecordHash(redis, (t) => tenantKeys(t).devices, 'Device');
@@ -80,6 +87,7 @@ export class DeviceStore {
       throw new CivicLoopError('CL_ERR_VALIDATION', 'terminalId is for JT/T 808 terminals; send protocol: "jt808" with it.', {
         issues: [{ path: '/protocol', message: 'must be jt808 when terminalId is given' }],
       });
+    const ownTracksKey = input.ownTracksKey === undefined ? undefined : this.ownTracksKeyFor({ protocol }, input.ownTracksKey);
     const id = input.id ?? `${input.kind === 'badge' ? 'b' : 'v'}_${randomBytes(5).toString('hex')}`;
     const terminal = input.terminalId ? normalizeTerminal(input.terminalId) : undefined;
     // A terminal number names one device across all tenants: its frames carry nothing else.
@@ -100,10 +108,12 @@ export class DeviceStore {
     const secret = newSecret();
     let accounts: DeviceAccounts | undefined;
     try {
+      if (ownTracksKey) await this.redis.hset(tenantKeys(tenantId).deviceOwnTracksKeys, device.id, this.sealer.seal(Buffer.from(ownTracksKey)));
       accounts = this.accountsFor(device);
       await accounts?.create(tenantId, device, secret);
     } catch (error) {
       await this.redis.hdel(tenantKeys(tenantId).devices, device.id);
+      await this.redis.hdel(tenantKeys(tenantId).deviceOwnTracksKeys, device.id);
       await accounts?.remove(tenantId, device.id).catch(() => undefined);
       throw error;
     }
@@ -129,7 +139,23 @@ export class DeviceStore {
       ...(input.unitId ? { unitId: input.unitId } : {}),
       ...(input.staffId ? { staffId: input.staffId } : {}),
       ...(input.plate ? { plate: input.plate } : {}),
+      ...(input.ownTracksKey ? { ownTracksEncryption: true } : {}),
     });
+  }
+
+  /** The 32-byte key of an OwnTracks encryption key, for a device that can send OwnTracks messages. */
+  private ownTracksKeyFor(device: Pick<Device, 'protocol'>, secret: string): Uint8Array {
+    if (device.protocol === 'jt808')
+      throw new CivicLoopError('CL_ERR_VALIDATION', 'ownTracksKey is for phones running OwnTracks; a JT/T 808 terminal does not send OwnTracks messages.', {
+        issues: [{ path: '/ownTracksKey', message: 'not for a jt808 device' }],
+      });
+    return ownTracksKeyBytes(secret);
+  }
+
+  /** The key that opens this device's encrypted OwnTracks messages, if it has one. */
+  async ownTracksKey(tenantId: string, deviceId: string): Promise<Uint8Array | undefined> {
+    const sealed = await this.redis.hget(tenantKeys(tenantId).deviceOwnTracksKeys, deviceId);
+    return sealed ? new Uint8Array(this.sealer.open(sealed)) : undefined;
   }
 
   /** The JT/T 808 device a terminal number (leading zeros ignored) belongs to. */
@@ -191,8 +217,11 @@ export class DeviceStore {
     if (previous) await this.redis.del(globalKeys.deviceCredential(previous));
   }
 
-  async update(tenantId: string, deviceId: string, patch: UpdateDeviceInput, now = new Date()): Promise<Device> {
+  async update(tenantId: string, deviceId: string, input: UpdateDeviceInput, now = new Date()): Promise<Device> {
     const before = await this.mustGet(tenantId, deviceId);
+    const { ownTracksKey: newKey, ...patch } = input;
+    // Checked before anything is written: a key the apps cannot have changes nothing.
+    const ownTracksKey = newKey === undefined || newKey === null ? newKey : this.ownTracksKeyFor(before, newKey);
     const accounts = patch.disabled !== undefined && patch.disabled !== before.disabled ? this.accountsFor(before) : undefined;
     if (accounts) {
       try {
@@ -203,9 +232,17 @@ export class DeviceStore {
         throw error;
       }
     }
-    const device = await this.records.patch(tenantId, deviceId, patch, now);
+    const keys = tenantKeys(tenantId);
+    // The key and the record's flag change in one transaction; the key itself never goes into the record.
+    const device =
+      ownTracksKey === undefined
+        ? await this.records.patch(tenantId, deviceId, patch, now)
+        : await this.records.patch(tenantId, deviceId, { ...patch, ownTracksEncryption: ownTracksKey ? true : undefined }, now, (tx) =>
+            ownTracksKey
+              ? tx.hset(keys.deviceOwnTracksKeys, deviceId, this.sealer.seal(Buffer.from(ownTracksKey)))
+              : tx.hdel(keys.deviceOwnTracksKeys, deviceId),
+          );
     if (before.staffId !== device.staffId) {
-      const keys = tenantKeys(tenantId);
       const wornOrDriven = device.kind === 'badge' ? keys.badgeOf : keys.vehicleOf;
       if (before.staffId) await this.redis.hdel(wornOrDriven, before.staffId);
       if (device.staffId) await this.redis.hset(wornOrDriven, device.staffId, device.id);

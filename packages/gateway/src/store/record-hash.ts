@@ -1,4 +1,4 @@
-import type { Redis, Cluster } from 'ioredis';
+import type { ChainableCommander, Redis, Cluster } from 'ioredis';
 import { CivicLoopError } from '@civicloop/model';
 
 type Client = Redis | Cluster;
@@ -17,11 +17,22 @@ export class RecordHash<T extends { id: string; updatedAt: string }> {
     return record;
   }
 
-  async patch(tenantId: string, id: string, patch: Partial<T>, now: Date): Promise<T> {
+  /**
+   * Changes a record. `alongside` adds writes of the same tenant's keys that must be made in the
+   * same transaction (MULTI), so that the record never says what those keys do not hold.
+   */
+  async patch(tenantId: string, id: string, patch: Partial<T>, now: Date, alongside?: (tx: ChainableCommander) => void): Promise<T> {
     const current = await this.get(tenantId, id);
     if (!current) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No ${this.what.toLowerCase()} ${id} in this tenant.`);
     const next: T = Object.assign({}, current, patch, { updatedAt: now.toISOString() });
-    await this.redis.hset(this.key(tenantId), id, JSON.stringify(next));
+    if (!alongside) {
+      await this.redis.hset(this.key(tenantId), id, JSON.stringify(next));
+      return next;
+    }
+    const tx = this.redis.multi().hset(this.key(tenantId), id, JSON.stringify(next));
+    alongside(tx);
+    const failed = (await tx.exec())?.find(([error]) => error)?.[0];
+    if (failed) throw failed;
     return next;
   }
 

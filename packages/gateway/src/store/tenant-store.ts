@@ -257,17 +257,21 @@ export class TenantStore {
   }
 }
 
-/** Every tenant's sealed secrets in use (token-signing keys of live keys, webhook secrets): what the master key must open. */
+/** Every tenant's sealed secrets in use (token-signing keys of live keys, webhook secrets, OwnTracks keys): what the master key must open. */
 export async function sealedSecretsOfTenants(redis: Redis | Cluster): Promise<{ tenantId: string; sealed: string[] }[]> {
   const out: { tenantId: string; sealed: string[] }[] = [];
   for (const tenantId of await redis.smembers(globalKeys.tenants)) {
     const keys = tenantKeys(tenantId);
-    const [records, webhookSecrets] = await Promise.all([redis.hvals(keys.apiKeys), redis.hvals(keys.webhookSecrets)]);
+    const [records, webhookSecrets, ownTracksKeys] = await Promise.all([
+      redis.hvals(keys.apiKeys),
+      redis.hvals(keys.webhookSecrets),
+      redis.hvals(keys.deviceOwnTracksKeys),
+    ]);
     const tokenKeys = records
       .map((raw) => JSON.parse(raw) as { tokenKey?: string; revokedAt?: string })
       .filter((r) => r.tokenKey && !r.revokedAt)
       .map((r) => r.tokenKey!);
-    out.push({ tenantId, sealed: [...tokenKeys, ...webhookSecrets] });
+    out.push({ tenantId, sealed: [...tokenKeys, ...webhookSecrets, ...ownTracksKeys] });
   }
   return out;
 }

@@ -4,6 +4,7 @@ import {
   ignore,
   isObject,
   mapCheck,
+  parseJson,
   positionRecord,
   reject,
   timeCheck,
@@ -16,11 +17,19 @@ import {
 const battery = (batt: number | undefined) => (batt === undefined || batt < 0 ? undefined : batt);
 
 /**
- * owntracks/{user}/{device}[/event]: the OwnTracks booklet's JSON (docs/tech/json.md). Unknown
- * fields are tolerated, as the booklet asks. Of its message types CivicLoop uses location, lwt
- * and transition; the others (waypoint, card, status, steps, encrypted...) are set aside.
+ * Opens the `data` of an OwnTracks `encrypted` message with the device's key (libsodium's
+ * secretbox, as the apps seal it): the JSON text inside, or undefined when it does not open.
+ * The gateway supplies it; the model holds no keys and does no cryptography.
  */
-export function decodeOwnTracks(value: unknown, device: DeviceRef, now: number, limits: DecodeLimits): DecodedTelemetry {
+export type OpenOwnTracks = (data: string) => string | undefined;
+
+/**
+ * owntracks/{user}/{device}[/event], or a POST in the apps' HTTP mode: the OwnTracks booklet's
+ * JSON (docs/tech/json.md). Unknown fields are tolerated, as the booklet asks. Of its message
+ * types CivicLoop uses location, lwt and transition, and opens `encrypted` ones with `open` when
+ * the device has a key; the others (waypoint, card, status, steps...) are set aside.
+ */
+export function decodeOwnTracks(value: unknown, device: DeviceRef, now: number, limits: DecodeLimits, open?: OpenOwnTracks): DecodedTelemetry {
   if (!isObject(value) || typeof value._type !== 'string') return reject('schema', 'an OwnTracks message is a JSON object with a _type');
   switch (value._type) {
     case 'location': {
@@ -80,8 +89,24 @@ export function decodeOwnTracks(value: unknown, device: DeviceRef, now: number, 
       return { type: 'status', state: 'offline' };
     }
     case 'encrypted':
-      return ignore('encrypted', 'OwnTracks payload encryption is not supported; turn encryption off in the app');
+      return decodeEncrypted(value, device, now, limits, open);
     default:
       return ignore('unused_type', `OwnTracks _type ${value._type.slice(0, 40)} is not used here`);
   }
+}
+
+/** An `encrypted` message: opened with the device's key, then decoded as the message inside (which may not be encrypted again). */
+function decodeEncrypted(value: Record<string, unknown>, device: DeviceRef, now: number, limits: DecodeLimits, open?: OpenOwnTracks): DecodedTelemetry {
+  if (!open)
+    return reject(
+      'no_key',
+      "the payload is encrypted (the app's encryption key is set) and the device has no ownTracksKey; set it with PATCH /v1/devices/{id}",
+    );
+  if (typeof value.data !== 'string') return reject('schema', 'an encrypted OwnTracks message carries its data as a base64 string');
+  const clear = open(value.data);
+  if (clear === undefined) return reject('undecryptable', "the payload does not open with the device's ownTracksKey: the app's encryption key differs");
+  const parsed = parseJson(clear, limits);
+  if (!parsed.ok) return parsed.result;
+  if (isObject(parsed.value) && parsed.value._type === 'encrypted') return reject('schema', 'an encrypted OwnTracks message holds another encrypted one');
+  return decodeOwnTracks(parsed.value, device, now, limits);
 }

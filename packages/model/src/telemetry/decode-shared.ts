@@ -3,15 +3,28 @@ import type { TSchema } from '@sinclair/typebox';
 import { MAX_LATITUDE } from '../schemas/common.js';
 import type { BadgeEvent, DeviceKind, PositionRecord, PositionSource } from './schemas.js';
 
-/** Why a message was refused: it is malformed or its values are impossible. Each is counted. */
-export type TelemetryRejection = 'too_large' | 'not_json' | 'schema' | 'out_of_range' | 'future_fix' | 'stale_fix' | 'not_publishable';
+/**
+ * Why a message was refused: it is malformed, its values are impossible, or (OwnTracks payload
+ * encryption) it cannot be opened: `no_key` when the device has no key, `undecryptable` when its
+ * key does not open it. Each is counted.
+ */
+export type TelemetryRejection =
+  | 'too_large'
+  | 'not_json'
+  | 'schema'
+  | 'out_of_range'
+  | 'future_fix'
+  | 'stale_fix'
+  | 'not_publishable'
+  | 'no_key'
+  | 'undecryptable';
 
 /**
  * Why a well-formed message was acknowledged and set aside: the format allows it, CivicLoop has
  * no use for it (an OwnTracks waypoint, a ThingsBoard reading without a position...). Counted
  * apart from refusals, since nothing is wrong with the device.
  */
-export type TelemetryIgnored = 'unused_topic' | 'unused_type' | 'encrypted' | 'no_position';
+export type TelemetryIgnored = 'unused_topic' | 'unused_type' | 'no_position';
 
 export type DecodedTelemetry =
   | { type: 'positions'; records: PositionRecord[] }

@@ -9,6 +9,39 @@ const native = parseTopic(nativeTopic('t_1', 'badge', 'b-7', 'position'))!;
 const decode = (topic: ReturnType<typeof parseTopic>, payload: unknown) =>
   decodeTelemetry(topic!, typeof payload === 'string' ? payload : JSON.stringify(payload), badge, NOW);
 
+describe('OwnTracks payload encryption', () => {
+  const topic = parseTopic('owntracks/b-7/phone')!;
+  const tst = NOW / 1000 - 60;
+  // Stands in for the gateway's secretbox: "sealed:<text>" opens to <text>, anything else does not open.
+  const open = (data: string) => (data.startsWith('sealed:') ? data.slice('sealed:'.length) : undefined);
+  const sealed = (inner: unknown) => JSON.stringify({ _type: 'encrypted', data: `sealed:${typeof inner === 'string' ? inner : JSON.stringify(inner)}` });
+  const decodeSealed = (inner: unknown) => decodeTelemetry(topic, sealed(inner), badge, NOW, undefined, open);
+
+  it('decodes the message inside as if it had come in clear', () => {
+    const location = { _type: 'location', lat: 23.1, lon: 113.3, tst, acc: 5, batt: 80, topic: 'owntracks/li/phone' };
+    expect(decodeSealed(location)).toEqual(decodeTelemetry(topic, JSON.stringify(location), badge, NOW));
+    expect(decodeSealed({ _type: 'transition', lat: 23.1, lon: 113.3, tst, event: 'enter', desc: 'depot' })).toMatchObject({
+      type: 'positions',
+      records: [{ alarms: ['enter:depot'] }],
+    });
+    expect(decodeSealed({ _type: 'lwt', tst })).toEqual({ type: 'status', state: 'offline' });
+    expect(decodeSealed({ _type: 'waypoint', desc: 'depot' })).toMatchObject({ type: 'ignored', reason: 'unused_type' });
+  });
+
+  it('refuses what it cannot open or read, each with its reason', () => {
+    expect(decodeTelemetry(topic, sealed({ _type: 'location' }), badge, NOW)).toMatchObject({ type: 'rejected', reason: 'no_key' });
+    expect(decodeTelemetry(topic, JSON.stringify({ _type: 'encrypted', data: 'forged' }), badge, NOW, undefined, open)).toMatchObject({
+      type: 'rejected',
+      reason: 'undecryptable',
+    });
+    expect(decodeTelemetry(topic, JSON.stringify({ _type: 'encrypted', data: 42 }), badge, NOW, undefined, open)).toMatchObject({ reason: 'schema' });
+    expect(decodeSealed('{not json')).toMatchObject({ type: 'rejected', reason: 'not_json' });
+    expect(decodeSealed({ _type: 'encrypted', data: 'sealed:{}' })).toMatchObject({ type: 'rejected', reason: 'schema' });
+    expect(decodeSealed({ _type: 'location', lat: 95, lon: 113.3, tst })).toMatchObject({ type: 'rejected', reason: 'schema' });
+    expect(decodeSealed({ _type: 'location', lat: 23.1, lon: 113.3, tst: tst + 3600 })).toMatchObject({ type: 'rejected', reason: 'future_fix' });
+  });
+});
+
 describe('topics', () => {
   it('parses native, OwnTracks and ThingsBoard topics and nothing else', () => {
     expect(parseTopic('civicloop/t_1/vehicles/v-1/position')).toEqual({
@@ -144,7 +177,7 @@ describe('decodeTelemetry', () => {
       });
     }
     expect(decode(parseTopic('owntracks/b-7/phone'), { _type: 'card', name: 'Li' })).toMatchObject({ type: 'ignored', reason: 'unused_type' });
-    expect(decode(parseTopic('owntracks/b-7/phone'), { _type: 'encrypted', data: 'abc' })).toMatchObject({ type: 'ignored', reason: 'encrypted' });
+    expect(decode(parseTopic('owntracks/b-7/phone'), { _type: 'encrypted', data: 'abc' })).toMatchObject({ type: 'rejected', reason: 'no_key' });
     expect(decode(parseTopic('owntracks/b-7/phone'), { lat: 1, lon: 2 })).toMatchObject({ type: 'rejected', reason: 'schema' });
   });
 
@@ -222,6 +255,8 @@ describe('decodeTelemetry', () => {
           created_at: time,
           event: fc.oneof(fc.constant('enter'), anyValue),
           desc: anyValue,
+          // What an encrypted message opens to: JSON text of any shape, or anything else.
+          data: fc.oneof(fc.json({ maxDepth: 3 }), anyValue),
         },
         { requiredKeys: [] },
       ),
@@ -240,7 +275,8 @@ describe('decodeTelemetry', () => {
     );
     fc.assert(
       fc.property(fc.constantFrom(...topics), shaped, (topic, value) => {
-        const result = decodeTelemetry(topic, JSON.stringify(value) ?? 'null', badge, NOW);
+        // An opener that opens every string to itself: whatever an encrypted message holds is decoded too.
+        const result = decodeTelemetry(topic, JSON.stringify(value) ?? 'null', badge, NOW, undefined, (data) => data);
         expect(['positions', 'event', 'status', 'ignored', 'rejected']).toContain(result.type);
         if (result.type === 'positions') {
           for (const r of result.records) {

@@ -1,5 +1,5 @@
 import { decodeNative } from './decode-native.js';
-import { decodeOwnTracks } from './decode-owntracks.js';
+import { decodeOwnTracks, type OpenOwnTracks } from './decode-owntracks.js';
 import { DEFAULT_DECODE_LIMITS, ignore, parseJson, reject, type DecodeLimits, type DecodedTelemetry, type DeviceRef } from './decode-shared.js';
 import { decodeThingsBoard } from './decode-thingsboard.js';
 import type { ParsedTopic } from './topics.js';
@@ -20,7 +20,8 @@ export {
  * Turns one MQTT message from a device into what the gateway stores (position records, every
  * format mapped to one; a badge event; a status), or says why it is set aside or refused. It
  * never throws, whatever the bytes: a property test feeds it arbitrary JSON in every format.
- * Pure apart from reading `now`, so it is tested without a broker.
+ * Pure apart from reading `now`, so it is tested without a broker. `openOwnTracks` opens the
+ * OwnTracks messages the device encrypts (given when it has a key).
  */
 export function decodeTelemetry(
   topic: ParsedTopic,
@@ -28,6 +29,7 @@ export function decodeTelemetry(
   device: DeviceRef,
   now: number,
   limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
+  openOwnTracks?: OpenOwnTracks,
 ): DecodedTelemetry {
   if (topic.format === 'native' && topic.channel === 'cmd')
     return reject('not_publishable', 'cmd topics carry commands to devices; devices do not publish there');
@@ -42,7 +44,7 @@ export function decodeTelemetry(
     case 'native':
       return decodeNative(topic.channel, parsed.value, device, now, limits);
     case 'owntracks':
-      return decodeOwnTracks(parsed.value, device, now, limits);
+      return decodeOwnTracks(parsed.value, device, now, limits, openOwnTracks);
     case 'thingsboard':
       return decodeThingsBoard(parsed.value, device, now, limits);
   }
@@ -50,3 +52,4 @@ export function decodeTelemetry(
 
 export type { DeviceRef };
 export { decodeOsmAnd, alarmName } from './decode-osmand.js';
+export { decodeOwnTracks, type OpenOwnTracks } from './decode-owntracks.js';

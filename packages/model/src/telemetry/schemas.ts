@@ -29,11 +29,22 @@ export const Device = Type.Object({
   skills: Type.Array(Type.String(), { description: "badge: the wearer's skills" }),
   plate: Type.Optional(Type.String({ description: 'vehicle: licence plate' })),
   disabled: Type.Boolean(),
+  ownTracksEncryption: Type.Optional(
+    Type.Boolean({ description: 'true when the device has an ownTracksKey: its OwnTracks messages come encrypted and are opened with it' }),
+  ),
   credentialIssuedAt: Timestamp,
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
 export type Device = Static<typeof Device>;
+
+const OwnTracksKey = Type.String({
+  minLength: 1,
+  maxLength: 32,
+  description:
+    "the encryption key set in the device's OwnTracks app (1 to 32 bytes of UTF-8), so that its encrypted messages can be opened; " +
+    'kept sealed, never shown again',
+});
 
 export const CreateDeviceInput = Type.Object(
   {
@@ -55,6 +66,7 @@ export const CreateDeviceInput = Type.Object(
     staffId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     skills: Type.Optional(Type.Array(Type.String({ maxLength: 40 }), { maxItems: 50 })),
     plate: Type.Optional(Type.String({ maxLength: 20 })),
+    ownTracksKey: Type.Optional(OwnTracksKey),
   },
   { additionalProperties: false },
 );
@@ -69,6 +81,11 @@ export const UpdateDeviceInput = Type.Object(
     plate: Type.Optional(Type.String({ maxLength: 20 })),
     crs: Type.Optional(StringEnum(['wgs84', 'gcj02', 'bd09'] as const)),
     disabled: Type.Optional(Type.Boolean({ description: 'a disabled device is refused at its next CONNECT and disconnected now' })),
+    ownTracksKey: Type.Optional(
+      Type.Union([OwnTracksKey, Type.Null()], {
+        description: 'a new OwnTracks encryption key, or null for none; a connected device is disconnected to take it up',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -4,6 +4,7 @@ import type { TenantCounters } from '../counters.js';
 import type { DeviceStore } from '../../store/device-store.js';
 import type { DeviceSession } from './authorize-publish.js';
 import { GuardedConnection } from './connection-guard.js';
+import { ownTracksOpener } from '../../auth/owntracks-key.js';
 
 const denied = (message: string, returnCode: 4 | 5): AuthenticateError => Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 
@@ -31,31 +32,40 @@ export function authenticateDevices(services: Services, devices: DeviceStore, co
     if (address && services.addressLimits.isBlocked(address) && !devices.verifiedRecently(secret))
       return callback(denied('too many failed logins from this address', 5), false);
     const failed = () => (address ? services.addressLimits.noteAuthFailure(address).catch(() => undefined) : undefined);
-    devices.login(secret).then(
-      (result) => {
-        if ('refused' in result) {
-          void failed();
-          if ('tenantId' in result && result.tenantId) counters.of(result.tenantId).refusedConnects++;
-          else counters.unattributedRefusedConnects++;
-          return callback(result.refused === 'disabled' ? denied('device disabled', 5) : denied('bad credentials', 4), false);
-        }
-        // Username + password clients must name the device the secret belongs to.
-        if (password && password.length > 0 && username !== result.device.id) {
-          void failed();
-          counters.of(result.login.tenantId).refusedConnects++;
-          return callback(denied('username is not the device of this secret', 4), false);
-        }
-        (client as SessionClient).civicloop = {
-          tenantId: result.login.tenantId,
-          device: result.device,
-          username: username ?? result.device.id,
-          counters: counters.of(result.login.tenantId),
-        };
-        // From here the connection is held to the post-authentication limits (connection-guard).
-        if (client.conn instanceof GuardedConnection) client.conn.markAuthenticated();
-        callback(null, true);
-      },
-      (error: unknown) => callback(Object.assign(error instanceof Error ? error : new Error(String(error)), { returnCode: 3 }) as AuthenticateError, false),
-    );
+    // A device that encrypts its OwnTracks messages has its key looked up with its login, once per connection.
+    const withKey = async (result: Awaited<ReturnType<DeviceStore['login']>>) => ({
+      result,
+      key: 'refused' in result || !result.device.ownTracksEncryption ? undefined : await devices.ownTracksKey(result.login.tenantId, result.device.id),
+    });
+    devices
+      .login(secret)
+      .then(withKey)
+      .then(
+        ({ result, key }) => {
+          if ('refused' in result) {
+            void failed();
+            if ('tenantId' in result && result.tenantId) counters.of(result.tenantId).refusedConnects++;
+            else counters.unattributedRefusedConnects++;
+            return callback(result.refused === 'disabled' ? denied('device disabled', 5) : denied('bad credentials', 4), false);
+          }
+          // Username + password clients must name the device the secret belongs to.
+          if (password && password.length > 0 && username !== result.device.id) {
+            void failed();
+            counters.of(result.login.tenantId).refusedConnects++;
+            return callback(denied('username is not the device of this secret', 4), false);
+          }
+          (client as SessionClient).civicloop = {
+            tenantId: result.login.tenantId,
+            device: result.device,
+            username: username ?? result.device.id,
+            counters: counters.of(result.login.tenantId),
+            openOwnTracks: key && ownTracksOpener(key),
+          };
+          // From here the connection is held to the post-authentication limits (connection-guard).
+          if (client.conn instanceof GuardedConnection) client.conn.markAuthenticated();
+          callback(null, true);
+        },
+        (error: unknown) => callback(Object.assign(error instanceof Error ? error : new Error(String(error)), { returnCode: 3 }) as AuthenticateError, false),
+      );
   };
 }

@@ -1,5 +1,5 @@
 import type { PublishPacket } from 'aedes';
-import { decodeTelemetry, parseTopic, type DecodeLimits, type ParsedTopic } from '@civicloop/model';
+import { decodeTelemetry, parseTopic, type DecodeLimits, type OpenOwnTracks, type ParsedTopic } from '@civicloop/model';
 import type { FastifyBaseLogger } from 'fastify';
 import type { IngestOutcome, PipelineInput, TelemetryPipeline, TelemetrySource } from '../pipeline.js';
 
@@ -15,6 +15,8 @@ export interface DeviceSession extends TelemetrySource {
   username: string;
   /** The last topic published to and what it was found to be: a device keeps to one or two topics. */
   lastTopic?: { name: string; topic: ParsedTopic } | undefined;
+  /** Opens the device's encrypted OwnTracks messages with the key it had when it logged in, if any. */
+  openOwnTracks?: OpenOwnTracks | undefined;
 }
 
 /**
@@ -73,7 +75,7 @@ export class AuthorizePublish {
       };
     }
     try {
-      return decodeTelemetry(topic, payload, session.device, Date.now(), this.limits);
+      return decodeTelemetry(topic, payload, session.device, Date.now(), this.limits, session.openOwnTracks);
     } catch (error) {
       // The decoder is total (a property test says so); should it ever throw, the device still goes on.
       this.log.warn({ err: error, device: session.device.id, topic: packet.topic }, 'telemetry decoder threw');

@@ -1,0 +1,199 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { ownTracksEncrypted } from '@civicloop/test-support/libsodium-seal.js';
+import { tenantKeys } from '../redis/keys.js';
+import { decodeStoredPosition } from '../store/stored-position.js';
+
+let gw: TestGateway;
+
+beforeAll(async () => {
+  gw = await startTestGateway({}, { telemetry: true });
+});
+afterAll(async () => {
+  await gw?.close();
+});
+
+async function phone(body: Record<string, unknown> = {}) {
+  const res = await inject(gw, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name: 'Phone', ...body } });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body as { device: { id: string; ownTracksEncryption?: boolean }; credential: { password: string } };
+}
+
+const track = async (deviceId: string) =>
+  (await gw.redis.client.xrange(tenantKeys(gw.tenant.id).track(deviceId), '-', '+')).map(([, fields]) => decodeStoredPosition(fields[1]!));
+const deviceState = async (deviceId: string) => (await inject(gw, 'GET', `/v1/devices/${deviceId}/state`, { auth: gw.tenant.secretKey })).body;
+
+/** A location as OwnTracks for Android builds it in HTTP mode (MessageLocation, with the topic made visible). */
+function location(lat: number, lon: number, tst: number, extra: Record<string, unknown> = {}) {
+  return {
+    _type: 'location',
+    _id: Math.random().toString(16).slice(2, 10),
+    acc: 5,
+    alt: 21,
+    batt: 87,
+    bs: 1,
+    cog: 90,
+    conn: 'm',
+    created_at: tst + 1,
+    lat,
+    lon,
+    m: 2,
+    tid: 'li',
+    tst,
+    vac: 3,
+    vel: 4,
+    topic: 'owntracks/http/li',
+    ...extra,
+  };
+}
+
+/** The request OwnTracks for Android makes (HttpMessageProcessorEndpoint.getRequest): Basic credentials, X-Limit headers, JSON. */
+function post(username: string, password: string, body: string, headers: Record<string, string> = {}) {
+  return fetch(`${gw.url}/v1/owntracks`, {
+    method: 'POST',
+    headers: {
+      'user-agent': 'Owntracks-Android/gms/420503000',
+      authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`,
+      'x-limit-u': username,
+      'x-limit-d': 'pixel',
+      'content-type': 'application/json; charset=utf-8',
+      ...headers,
+    },
+    body,
+  });
+}
+
+describe("OwnTracks' HTTP mode", () => {
+  it('stores a location as the app posts it and answers [], once however often it is sent again', async () => {
+    const { device, credential } = await phone({ staffId: 'w-ot-1' });
+    const tst = Math.floor(Date.now() / 1000) - 30;
+    const body = JSON.stringify(location(23.1291, 113.2644, tst));
+    const res = await post(device.id, credential.password, body);
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await res.json()).toEqual([]);
+    // The app sends again what it did not get a 2xx for; the fix is stored once.
+    expect((await post(device.id, credential.password, body)).status).toBe(200);
+    const stored = await track(device.id);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ lat: 23.1291, lon: 113.2644, fixTime: tst * 1000, accuracy: 5, battery: 87, speedKmh: 4, source: 'owntracks' });
+    // A region event, and the booklet's own test (curl --data: a form content type).
+    const enter = { _type: 'transition', event: 'enter', desc: 'Depot', lat: 23.13, lon: 113.27, tst: tst + 5, wtst: tst - 999, acc: 10, t: 'c' };
+    expect((await post(device.id, credential.password, JSON.stringify(enter))).status).toBe(200);
+    const curl = await post(device.id, credential.password, JSON.stringify(location(23.14, 113.28, tst + 10)), {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
+    expect(curl.status).toBe(200);
+    expect((await track(device.id)).map((r) => [r.lat, r.alarms])).toEqual([
+      [23.1291, []],
+      [23.13, ['enter:Depot']],
+      [23.14, []],
+    ]);
+  });
+
+  it("opens a phone's encrypted messages with its ownTracksKey, and says why it cannot when it cannot", async () => {
+    const { device, credential } = await phone({ ownTracksKey: '环卫三班 key' });
+    expect(device.ownTracksEncryption).toBe(true);
+    const tst = Math.floor(Date.now() / 1000) - 20;
+    const sealed = await post(device.id, credential.password, ownTracksEncrypted('环卫三班 key', location(23.2, 113.3, tst)));
+    expect(sealed.status).toBe(200);
+    expect(sealed.headers.get('civicloop-telemetry')).toBeNull();
+    expect((await track(device.id)).map((r) => [r.lat, r.fixTime])).toEqual([[23.2, tst * 1000]]);
+    // The app's key typed differently: refused, still answered 200 so the app's queue moves on.
+    const wrong = await post(device.id, credential.password, ownTracksEncrypted('环卫三班 Key', location(23.3, 113.3, tst + 1)));
+    expect(wrong.status).toBe(200);
+    expect(wrong.headers.get('civicloop-telemetry')).toBe('refused; reason=undecryptable');
+    expect(await deviceState(device.id)).toMatchObject({ refused: { count: 1, lastReason: 'undecryptable' } });
+    // Without a key on the device, an encrypted message cannot be read at all.
+    const plain = await phone();
+    const noKey = await post(plain.device.id, plain.credential.password, ownTracksEncrypted('any', location(23.4, 113.3, tst)));
+    expect(noKey.headers.get('civicloop-telemetry')).toBe('refused; reason=no_key');
+    expect(await track(plain.device.id)).toEqual([]);
+    // The key is never shown again, nor kept in the device's record.
+    const shown = await inject(gw, 'GET', `/v1/devices/${device.id}`, { auth: gw.tenant.secretKey });
+    expect(JSON.stringify(shown.body)).not.toContain('key');
+    expect(await gw.redis.client.hget(tenantKeys(gw.tenant.id).devices, device.id)).not.toContain('环卫');
+    expect(await gw.redis.client.hget(tenantKeys(gw.tenant.id).deviceOwnTracksKeys, device.id)).not.toContain('环卫');
+  });
+
+  it('answers 200 for every message it refuses or sets aside, so one bad message never holds the phone up', async () => {
+    const { device, credential } = await phone();
+    const tst = Math.floor(Date.now() / 1000);
+    const cases: [string, string][] = [
+      [JSON.stringify(location(23.1, 113.2, tst + 3600)), 'refused; reason=future_fix'],
+      [JSON.stringify(location(23.1, 113.2, tst - 40 * 86_400)), 'refused; reason=stale_fix'],
+      [JSON.stringify(location(95, 113.2, tst)), 'refused; reason=schema'],
+      ['{"_type":"location",', 'refused; reason=not_json'],
+      [JSON.stringify({ ...location(23.1, 113.2, tst), pad: 'x'.repeat(20_000) }), 'refused; reason=too_large'],
+      [JSON.stringify({ _type: 'waypoint', desc: 'Depot', lat: 23.1, lon: 113.2, rad: 50, tst }), 'ignored; reason=unused_type'],
+      [JSON.stringify({ _type: 'status', android: { hib: 1 } }), 'ignored; reason=unused_type'],
+    ];
+    for (const [body, outcome] of cases) {
+      const res = await post(device.id, credential.password, body);
+      expect(res.status, outcome).toBe(200);
+      expect(res.headers.get('civicloop-telemetry'), outcome).toBe(outcome);
+      expect(await res.json()).toEqual([]);
+    }
+    // Zero length (the app clearing a friend): nothing to keep, nothing counted.
+    expect((await post(device.id, credential.password, '')).status).toBe(200);
+    expect(await deviceState(device.id)).toMatchObject({ refused: { count: 5 }, ignored: { count: 2 } });
+    expect(await track(device.id)).toEqual([]);
+    const good = await post(device.id, credential.password, JSON.stringify(location(23.5, 113.5, tst - 5)));
+    expect(good.headers.get('civicloop-telemetry')).toBeNull();
+    expect((await track(device.id)).map((r) => r.lat)).toEqual([23.5]);
+  });
+
+  it('refuses what the app must put right with catalogue errors: missing, unknown or mismatched credentials, a disabled device', async () => {
+    const { device, credential } = await phone();
+    const other = await phone();
+    const body = JSON.stringify(location(23.1, 113.2, Math.floor(Date.now() / 1000)));
+    const none = await fetch(`${gw.url}/v1/owntracks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
+    expect((await none.json()).error.code).toBe('CL_ERR_UNAUTHENTICATED');
+    const wrong = await post(device.id, 'cl_dk_not-the-secret', body);
+    expect(wrong.status).toBe(401);
+    expect((await wrong.json()).error.code).toBe('CL_ERR_INVALID_KEY');
+    const mismatch = await post(other.device.id, credential.password, body);
+    expect(mismatch.status).toBe(401);
+    expect((await mismatch.json()).error.message).toContain(`set the app's Username to ${device.id}`);
+    expect(await track(device.id)).toEqual([]);
+    expect(await track(other.device.id)).toEqual([]);
+    expect((await inject(gw, 'PATCH', `/v1/devices/${device.id}`, { auth: gw.tenant.secretKey, body: { disabled: true } })).status).toBe(200);
+    const disabled = await post(device.id, credential.password, body);
+    expect(disabled.status).toBe(403);
+    expect((await disabled.json()).error.code).toBe('CL_ERR_FORBIDDEN');
+  });
+
+  it('refuses a key the apps cannot hold, or one for a JT/T 808 terminal, and changes nothing', async () => {
+    const { device } = await phone({ ownTracksKey: 'first key' });
+    const before = await gw.redis.client.hget(tenantKeys(gw.tenant.id).deviceOwnTracksKeys, device.id);
+    for (const ownTracksKey of ['k'.repeat(33), '环'.repeat(11), '']) {
+      const res = await inject(gw, 'PATCH', `/v1/devices/${device.id}`, { auth: gw.tenant.secretKey, body: { ownTracksKey, name: 'Renamed' } });
+      expect(res.status, ownTracksKey).toBe(400);
+      expect((res.body as { error: { code: string } }).error.code).toBe('CL_ERR_VALIDATION');
+    }
+    const terminal = await inject(gw, 'POST', '/v1/devices', {
+      auth: gw.tenant.secretKey,
+      body: { kind: 'vehicle', name: 'Truck', protocol: 'jt808', terminalId: '13800138000', ownTracksKey: 'k' },
+    });
+    expect(terminal.status).toBe(400);
+    const listed = (await inject(gw, 'GET', '/v1/devices', { auth: gw.tenant.secretKey })).body as { items: { name: string }[] };
+    expect(listed.items.map((d) => d.name)).toContain('Phone');
+    expect(listed.items.map((d) => d.name)).not.toContain('Truck');
+    // Its terminal number was not claimed either: the same registration without the key goes through.
+    const again = await inject(gw, 'POST', '/v1/devices', {
+      auth: gw.tenant.secretKey,
+      body: { kind: 'vehicle', name: 'Truck', protocol: 'jt808', terminalId: '13800138000' },
+    });
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+    const after = await inject(gw, 'GET', `/v1/devices/${device.id}`, { auth: gw.tenant.secretKey });
+    expect(after.body).toMatchObject({ name: 'Phone', ownTracksEncryption: true });
+    expect(await gw.redis.client.hget(tenantKeys(gw.tenant.id).deviceOwnTracksKeys, device.id)).toBe(before);
+    // null takes the key away, record and key together.
+    const off = await inject(gw, 'PATCH', `/v1/devices/${device.id}`, { auth: gw.tenant.secretKey, body: { ownTracksKey: null } });
+    expect(off.status).toBe(200);
+    expect(off.body).not.toHaveProperty('ownTracksEncryption');
+    expect(await gw.redis.client.hexists(tenantKeys(gw.tenant.id).deviceOwnTracksKeys, device.id)).toBe(0);
+  });
+});

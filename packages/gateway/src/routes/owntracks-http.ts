@@ -1,0 +1,90 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { CivicLoopError, DEFAULT_DECODE_LIMITS, decodeTelemetry } from '@civicloop/model';
+import type { PipelineInput } from '../telemetry/pipeline.js';
+import type { ServicesWithTelemetry } from '../telemetry/start.js';
+import { ownTracksOpener } from '../auth/owntracks-key.js';
+import { errorResponses } from './shared-schemas.js';
+
+/** Basic credentials: what the apps send from their Identification settings (or the URL's user:password). */
+function basicCredentials(request: FastifyRequest): { username: string; password: string } | undefined {
+  const [scheme, value] = (request.headers.authorization ?? '').split(' ', 2);
+  if (scheme?.toLowerCase() !== 'basic' || !value) return undefined;
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon > 0 ? { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) } : undefined;
+}
+
+function unauthenticated(reply: FastifyReply, message: string, code: 'CL_ERR_UNAUTHENTICATED' | 'CL_ERR_INVALID_KEY' = 'CL_ERR_UNAUTHENTICATED'): never {
+  // The apps send credentials unasked; browsers and curl are told which kind to send.
+  reply.header('www-authenticate', 'Basic realm="CivicLoop OwnTracks", charset="UTF-8"');
+  throw new CivicLoopError(code, message);
+}
+
+/**
+ * The OwnTracks apps' HTTP mode (booklet, tech/http): the app POSTs each message it would
+ * publish over MQTT, as the same JSON, to one URL, with HTTP Basic credentials from its
+ * Identification settings: the device id as Username, the device secret as Password. The answer
+ * is a JSON array of messages for the app, always `[]` here.
+ *
+ * OwnTracks for Android sends a message again until it is answered 2xx, holding every later one
+ * behind it for weeks (100,000 tries for a location), so only what the app can put right is an
+ * error: credentials (401), a disabled device (403), a store that cannot be reached (503). A
+ * message the gateway refuses is answered 200 `[]` and counted, as an MQTT PUBACK does, with its
+ * reason in the `CivicLoop-Telemetry` header for whoever tries the endpoint by hand.
+ */
+export const ownTracksHttpRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTelemetry }> = async (app, { services }) => {
+  const limits = { ...DEFAULT_DECODE_LIMITS, maxPayloadBytes: services.config.telemetryMaxPayloadBytes };
+  // Bodies over TELEMETRY_MAX_PAYLOAD_BYTES and up to BODY_LIMIT_BYTES are read, to be refused as
+  // too_large with a 200; only a body past both is answered 413.
+  const bodyLimit = Math.max(services.config.bodyLimitBytes, limits.maxPayloadBytes + 1);
+  // The body as bytes, whatever it claims to be: the apps send application/json, the booklet's
+  // own curl example sends a form content type, and a zero-length body is a normal message.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
+
+  // A device protocol, not an API operation: described in docs/devices.md, not in the OpenAPI
+  // document, and not under the Idempotency-Key contract (a resent fix is recognised by its
+  // device and fix time). It needs no API key: the device's own secret is its credential.
+  const schema = {
+    hide: true,
+    response: { 200: Type.Array(Type.Unknown(), { description: 'messages for the app: none' }), ...errorResponses },
+  };
+  const config = { access: { kind: 'none' as const }, idempotency: 'content' as const };
+
+  app.post('/v1/owntracks', { config, schema, bodyLimit }, async (request, reply) => {
+    const credentials = basicCredentials(request);
+    if (!credentials)
+      unauthenticated(reply, "Send HTTP Basic credentials: in the app's Identification settings, the device id as Username and its secret as Password.");
+    const login = await services.devices.login(credentials.password);
+    if ('refused' in login) {
+      if (login.refused === 'disabled') throw new CivicLoopError('CL_ERR_FORBIDDEN', 'This device is disabled; enable it with PATCH /v1/devices/{id}.');
+      unauthenticated(reply, 'The device secret is unknown or was rotated; use the current one from POST /v1/devices/{id}/credentials.', 'CL_ERR_INVALID_KEY');
+    }
+    const { device } = login;
+    if (credentials.username !== device.id)
+      unauthenticated(reply, `The secret belongs to device ${device.id}; set the app's Username to ${device.id}.`, 'CL_ERR_INVALID_KEY');
+    const telemetry = services.telemetry;
+    if (!telemetry) throw new CivicLoopError('CL_ERR_UNAVAILABLE', 'Telemetry is not running on this gateway.');
+    const body = request.body as Buffer | undefined;
+    // Sent when a friend is removed in the app (an MQTT retained-message clear); nothing to keep.
+    if (!body || body.length === 0) return [];
+
+    const tenantId = login.login.tenantId;
+    const key = device.ownTracksEncryption ? await services.devices.ownTracksKey(tenantId, device.id) : undefined;
+    // No topic in HTTP mode: the message's _type says what it is, as on the app's main topic.
+    const topic = { format: 'owntracks' as const, user: device.id, device: device.id, channel: 'location' as const };
+    let decoded: PipelineInput;
+    try {
+      decoded = decodeTelemetry(topic, body, device, Date.now(), limits, key && ownTracksOpener(key));
+    } catch (error) {
+      request.log.warn({ err: error, device: device.id }, 'owntracks decoder threw');
+      decoded = { type: 'rejected', reason: 'decoder_error', detail: 'the decoder could not read this message' };
+    }
+    const source = { tenantId, device, counters: telemetry.counters.of(tenantId) };
+    const outcome = await telemetry.pipeline.ingest(source, decoded);
+    if (outcome.type !== 'accepted') reply.header('civicloop-telemetry', `${outcome.type}; reason=${outcome.reason}`);
+    return [];
+  });
+};

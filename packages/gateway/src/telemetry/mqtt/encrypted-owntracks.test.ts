@@ -1,0 +1,91 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { ownTracksEncrypted } from '@civicloop/test-support/libsodium-seal.js';
+import { tenantKeys } from '../../redis/keys.js';
+import { decodeStoredPosition } from '../../store/stored-position.js';
+
+let gw: TestGateway;
+const clients: MqttClient[] = [];
+
+beforeAll(async () => {
+  gw = await startTestGateway({}, { telemetry: true });
+});
+afterAll(async () => {
+  for (const client of clients) client.end(true);
+  await gw?.close();
+});
+
+/** Connects as the OwnTracks app does: its own client id, a persistent session, the device id and secret. */
+function connectAsApp(username: string, password: string): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const client = mqtt.connect(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, {
+      clientId: `${username}-pixel`,
+      clean: false,
+      username,
+      password,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+    });
+    clients.push(client);
+    client.once('connect', () => resolve(client));
+    client.once('error', reject);
+  });
+}
+
+const closed = (client: MqttClient) => new Promise<void>((resolve) => (client.connected ? client.once('close', () => resolve()) : resolve()));
+const track = async (deviceId: string) =>
+  (await gw.redis.client.xrange(tenantKeys(gw.tenant.id).track(deviceId), '-', '+')).map(([, fields]) => decodeStoredPosition(fields[1]!));
+const refused = async (deviceId: string) =>
+  ((await inject(gw, 'GET', `/v1/devices/${deviceId}/state`, { auth: gw.tenant.secretKey })).body as { refused: unknown }).refused;
+const setKey = (deviceId: string, ownTracksKey: string | null) =>
+  inject(gw, 'PATCH', `/v1/devices/${deviceId}`, { auth: gw.tenant.secretKey, body: { ownTracksKey } });
+
+describe('encrypted OwnTracks messages over MQTT', () => {
+  it("are opened with the device's key; a new key is taken up when the app reconnects, as the change closes its connection", async () => {
+    const registered = await inject(gw, 'POST', '/v1/devices', {
+      auth: gw.tenant.secretKey,
+      body: { kind: 'badge', name: 'Phone', ownTracksKey: 'first key' },
+    });
+    expect(registered.status).toBe(201);
+    const { device, credential } = registered.body as { device: { id: string }; credential: { username: string; password: string } };
+    const topic = `owntracks/${device.id}/pixel`;
+    const tst = Math.floor(Date.now() / 1000) - 60;
+    const fix = (lat: number, at: number) => ({ _type: 'location', lat, lon: 113.26, tst: at, acc: 6, batt: 64, tid: 'li' });
+
+    let app = await connectAsApp(credential.username, credential.password);
+    // A PUBACK means stored (or refused for good): nothing to wait for after it.
+    await app.publishAsync(topic, ownTracksEncrypted('first key', fix(23.11, tst)), { qos: 1 });
+    await app.publishAsync(
+      `${topic}/event`,
+      ownTracksEncrypted('first key', { _type: 'transition', event: 'leave', desc: 'Depot', lat: 23.12, lon: 113.26, tst: tst + 1 }),
+      { qos: 1 },
+    );
+    expect((await track(device.id)).map((r) => [r.lat, r.alarms])).toEqual([
+      [23.11, []],
+      [23.12, ['leave:Depot']],
+    ]);
+    // The app's key changed before the gateway's: refused, and the connection stays up.
+    await app.publishAsync(topic, ownTracksEncrypted('second key', fix(23.13, tst + 2)), { qos: 1 });
+    expect(await refused(device.id)).toMatchObject({ count: 1, lastReason: 'undecryptable' });
+    expect(app.connected).toBe(true);
+
+    const disconnected = closed(app);
+    expect((await setKey(device.id, 'second key')).status).toBe(200);
+    await disconnected;
+    app = await connectAsApp(credential.username, credential.password);
+    await app.publishAsync(topic, ownTracksEncrypted('second key', fix(23.14, tst + 3)), { qos: 1 });
+    expect((await track(device.id)).map((r) => r.lat)).toEqual([23.11, 23.12, 23.14]);
+
+    // Encryption turned off on the gateway but not in the app: nothing it sends can be read.
+    const again = closed(app);
+    expect((await setKey(device.id, null)).status).toBe(200);
+    await again;
+    app = await connectAsApp(credential.username, credential.password);
+    await app.publishAsync(topic, ownTracksEncrypted('second key', fix(23.15, tst + 4)), { qos: 1 });
+    expect(await refused(device.id)).toMatchObject({ count: 2, lastReason: 'no_key' });
+    await app.publishAsync(topic, JSON.stringify(fix(23.16, tst + 5)), { qos: 1 });
+    expect((await track(device.id)).map((r) => r.lat)).toEqual([23.11, 23.12, 23.14, 23.16]);
+  });
+});
