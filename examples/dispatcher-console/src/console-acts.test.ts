@@ -399,20 +399,21 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     await devices.locator('#device-unit').selectOption('municipal');
     await devices.locator('form.register button[type="submit"]').click();
     const secret = devices.locator('.secret');
-    await secret.locator('img.qr').waitFor();
+    await secret.locator('img[data-provisioning]').waitFor();
     const password = (await secret.locator('[data-password]').textContent())!;
     const [registered] = (await server.devices.list()).filter((d) => d.name === 'Badge for Worker Three');
     expect(registered).toMatchObject({ kind: 'badge', staffId: 'w-3', unitId: 'municipal', skills: ['road'], disabled: false });
     // The QR code holds what the device is set up from, the secret included.
-    await expect.poll(() => secret.locator('img.qr').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
-    const readQr = async () => {
-      const { data, info } = await sharp(await secret.locator('img.qr').screenshot())
+    const readQr = async (selector: string) => {
+      const img = secret.locator(selector);
+      await expect.poll(() => img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth > 0)).toBe(true);
+      const { data, info } = await sharp(await img.screenshot())
         .ensureAlpha()
         .raw()
         .toBuffer({ resolveWithObject: true });
-      return JSON.parse(jsQR(new Uint8ClampedArray(data), info.width, info.height)!.data) as Record<string, string>;
+      return jsQR(new Uint8ClampedArray(data), info.width, info.height)!.data;
     };
-    expect(await readQr()).toEqual({
+    expect(JSON.parse(await readQr('img[data-provisioning]'))).toEqual({
       civicloop: 'device',
       gateway: gw.url,
       tenantId: gw.tenant.id,
@@ -422,6 +423,25 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
       password,
       osmand: `${gw.url}/v1/osmand?id=${registered!.id}&key=${encodeURIComponent(password)}`,
     });
+    // The OwnTracks code is the app's configuration link, read as OwnTracks for Android reads it
+    // (URLDecoder on the parameter, then base64), and sets it up to report to this gateway.
+    const ownTracksLink = await readQr('img[data-owntracks]');
+    expect(ownTracksLink).toBe(await secret.locator('[data-owntracks-link]').getAttribute('href'));
+    expect(ownTracksLink).toMatch(/^owntracks:\/\/\/config\?inline=[A-Za-z0-9%]+$/);
+    const inline = decodeURIComponent(ownTracksLink.slice(ownTracksLink.indexOf('=') + 1).replace(/\+/g, ' '));
+    const ownTracksConfig = JSON.parse(Buffer.from(inline, 'base64').toString('utf8')) as Record<string, unknown>;
+    expect(ownTracksConfig).toMatchObject({ _type: 'configuration', mode: 3, url: `${gw.url}/v1/owntracks`, auth: true, username: registered!.id, password });
+    const tst = Math.floor(Date.now() / 1000) - 2;
+    const posted = await fetch(String(ownTracksConfig.url), {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${ownTracksConfig.username}:${ownTracksConfig.password}`).toString('base64')}`,
+        'content-type': 'application/json; charset=utf-8',
+      },
+      body: JSON.stringify({ _type: 'location', lat: 23.131, lon: 113.321, tst, tid: ownTracksConfig.tid, topic: `owntracks/http/${ownTracksConfig.tid}` }),
+    });
+    expect(posted.status).toBe(200);
+    expect(posted.headers.get('civicloop-telemetry')).toBeNull();
     expect(await accessibilityViolations(admin)).toEqual([]);
     await devices.scrollIntoViewIfNeeded();
     await devices.screenshot({ path: new URL('console-devices.png', shots).pathname });

@@ -22,6 +22,29 @@ export function provisioning(gatewayUrl: string, tenantId: string, registered: R
 }
 
 /**
+ * OwnTracks' configuration link (the booklet's "URL config"): opened on the phone, by scanning
+ * its QR code with the camera, it sets the app to HTTP mode against the gateway with the
+ * device's id and secret. The JSON goes base64-encoded and then percent-encoded, since OwnTracks
+ * for Android URL-decodes the parameter (a bare "+" of base64 would become a space).
+ */
+export function ownTracksConfigUrl(gatewayUrl: string, registered: RegisteredDevice): string {
+  const { device, credential } = registered;
+  const configuration = {
+    _type: 'configuration',
+    mode: 3,
+    url: `${gatewayUrl}/v1/owntracks`,
+    auth: true,
+    username: credential.username,
+    password: credential.password,
+    deviceId: device.id,
+    // The two letters the app shows for this phone; HTTP mode needs one.
+    tid: device.id.slice(-2),
+  };
+  const base64 = btoa(String.fromCharCode(...new TextEncoder().encode(JSON.stringify(configuration))));
+  return `owntracks:///config?inline=${encodeURIComponent(base64)}`;
+}
+
+/**
  * The admin's devices page (设备管理): every vehicle and badge, registering a new one, rotating a
  * credential and disabling or enabling a device. A new secret is shown once, with a QR code a
  * device (or the phone that sets it up) can be provisioned from, until the admin closes it.
@@ -158,8 +181,16 @@ export class DevicesAdmin {
     const payload = JSON.stringify(provisioning(this.gatewayUrl, this.tenantId, registered));
     const qr = el('img', {
       class: 'qr',
+      'data-provisioning': '',
       alt: `QR code to set up ${registered.device.name} 设备配置二维码`,
       src: await QRCode.toDataURL(payload, { errorCorrectionLevel: 'M', margin: 2, scale: 6 }),
+    });
+    const ownTracks = ownTracksConfigUrl(this.gatewayUrl, registered);
+    const ownTracksQr = el('img', {
+      class: 'qr',
+      'data-owntracks': '',
+      alt: `QR code that sets up OwnTracks on ${registered.device.name}'s phone 手机 OwnTracks 配置二维码`,
+      src: await QRCode.toDataURL(ownTracks, { errorCorrectionLevel: 'M', margin: 2, scale: 6 }),
     });
     const close = el('button', { type: 'button', class: 'close-secret' }, 'Done: hide the secret 完成并隐藏');
     close.addEventListener('click', () => {
@@ -178,6 +209,14 @@ export class DevicesAdmin {
         el('dd', { 'data-password': '' }, registered.credential.password),
       ),
       qr,
+      el(
+        'p',
+        {},
+        'A phone running OwnTracks: scan this with its camera, or open ',
+        el('a', { href: ownTracks, 'data-owntracks-link': '' }, 'the set-up link'),
+        ' on it. 安装 OwnTracks 的手机：用相机扫码或在手机上打开链接即可配置。',
+      ),
+      ownTracksQr,
       close,
     );
     this.secret.hidden = false;
