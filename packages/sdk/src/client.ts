@@ -293,7 +293,11 @@ export class Devices {
   counters(options?: RequestOptions): Promise<Record<string, unknown>> {
     return this.transport.request({ method: 'GET', path: '/v1/telemetry/counters', ...(options ? { options } : {}) });
   }
-  /** Asks a JT/T 808 terminal where it is now and waits for its answer (CL_ERR_DEVICE_UNREACHABLE when it is not connected). */
+  /**
+   * Asks a device where it is now and waits up to 10 s for its answer: a JT/T 808 terminal by its location query, an MQTT
+   * device (OwnTracks too) by a report_location command. CL_ERR_DEVICE_UNREACHABLE when it is offline or not connected,
+   * CL_ERR_DEVICE_TIMEOUT when it does not answer in time.
+   */
   locate(id: string, options?: RequestOptions & { crs?: CrsName }): Promise<LocatedPosition> {
     return this.transport.request({ method: 'POST', path: `/v1/devices/${enc(id)}/locate`, ...crsQuery(options), ...(options ? { options } : {}) });
   }

@@ -100,7 +100,9 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTel
       config: { access: { kind: 'roles', roles: MANAGERS_AND_SERVERS } },
       schema: {
         tags,
-        summary: 'Ask a JT/T 808 terminal where it is now (0x8201) and wait for its answer (0x0201); the answer is stored like any position',
+        summary:
+          'Ask a device where it is now and wait for its answer (a JT/T 808 terminal: 0x8201; an MQTT device: a report_location command, ' +
+          'reportLocation to OwnTracks); the answer is stored like any position',
         security,
         params: IdParams,
         querystring: CrsQuery,

@@ -143,6 +143,22 @@ describe("OwnTracks' HTTP mode", () => {
     expect((await track(device.id)).map((r) => r.lat)).toEqual([23.5]);
   });
 
+  it('hands a location request to the phone in the answer to its next post, and the location it then sends answers it', async () => {
+    const { device, credential } = await phone();
+    const tst = Math.floor(Date.now() / 1000);
+    expect(await (await post(device.id, credential.password, JSON.stringify(location(23.1, 113.2, tst - 60)))).json()).toEqual([]);
+    const asked = fetch(`${gw.url}/v1/devices/${device.id}/locate`, { method: 'POST', headers: { authorization: `Bearer ${gw.tenant.secretKey}` } });
+    // The phone's next post is answered with OwnTracks' own command, once. (Empty posts here, which
+    // change nothing stored, so that only the answer below can answer the question.)
+    await expect.poll(async () => (await post(device.id, credential.password, '')).json()).toEqual([{ _type: 'cmd', action: 'reportLocation' }]);
+    expect(await (await post(device.id, credential.password, '')).json()).toEqual([]);
+    // OwnTracks answers reportLocation with a location whose trigger is "r".
+    await post(device.id, credential.password, JSON.stringify(location(23.15, 113.35, tst, { t: 'r' })));
+    const located = await asked;
+    expect(located.status, await located.clone().text()).toBe(200);
+    expect(await located.json()).toMatchObject({ lat: 23.15, lon: 113.35 });
+  });
+
   it('refuses what the app must put right with catalogue errors: missing, unknown or mismatched credentials, a disabled device', async () => {
     const { device, credential } = await phone();
     const other = await phone();

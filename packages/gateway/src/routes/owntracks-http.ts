@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { CivicLoopError, DEFAULT_DECODE_LIMITS, decodeTelemetry } from '@civicloop/model';
+import { CivicLoopError, DEFAULT_DECODE_LIMITS, decodeTelemetry, type Device } from '@civicloop/model';
 import type { PipelineInput } from '../telemetry/pipeline.js';
 import type { ServicesWithTelemetry } from '../telemetry/start.js';
 import { ownTracksOpener } from '../auth/owntracks-key.js';
+import { DeviceOutbox } from '../store/device-outbox.js';
 import { errorResponses } from './shared-schemas.js';
 
 /** Basic credentials: what the apps send from their Identification settings (or the URL's user:password). */
@@ -26,7 +27,7 @@ function unauthenticated(reply: FastifyReply, message: string, code: 'CL_ERR_UNA
  * The OwnTracks apps' HTTP mode (booklet, tech/http): the app POSTs each message it would
  * publish over MQTT, as the same JSON, to one URL, with HTTP Basic credentials from its
  * Identification settings: the device id as Username, the device secret as Password. The answer
- * is a JSON array of messages for the app, always `[]` here.
+ * is a JSON array of messages for the app: `[]`, or a location request waiting for the device.
  *
  * OwnTracks for Android sends a message again until it is answered 2xx, holding every later one
  * behind it for weeks (100,000 tries for a location), so only what the app can put right is an
@@ -49,7 +50,7 @@ export const ownTracksHttpRoutes: FastifyPluginAsyncTypebox<{ services: Services
   // device and fix time). It needs no API key: the device's own secret is its credential.
   const schema = {
     hide: true,
-    response: { 200: Type.Array(Type.Unknown(), { description: 'messages for the app: none' }), ...errorResponses },
+    response: { 200: Type.Array(Type.Unknown(), { description: 'messages for the app: a waiting location request, or none' }), ...errorResponses },
   };
   const config = { access: { kind: 'none' as const }, idempotency: 'content' as const };
 
@@ -67,11 +68,11 @@ export const ownTracksHttpRoutes: FastifyPluginAsyncTypebox<{ services: Services
       unauthenticated(reply, `The secret belongs to device ${device.id}; set the app's Username to ${device.id}.`, 'CL_ERR_INVALID_KEY');
     const telemetry = services.telemetry;
     if (!telemetry) throw new CivicLoopError('CL_ERR_UNAVAILABLE', 'Telemetry is not running on this gateway.');
+    const tenantId = login.login.tenantId;
     const body = request.body as Buffer | undefined;
     // Sent when a friend is removed in the app (an MQTT retained-message clear); nothing to keep.
-    if (!body || body.length === 0) return [];
+    if (!body || body.length === 0) return commandsFor(tenantId, device);
 
-    const tenantId = login.login.tenantId;
     const key = device.ownTracksEncryption ? await services.devices.ownTracksKey(tenantId, device.id) : undefined;
     // No topic in HTTP mode: the message's _type says what it is, as on the app's main topic.
     const topic = { format: 'owntracks' as const, user: device.id, device: device.id, channel: 'location' as const };
@@ -85,6 +86,19 @@ export const ownTracksHttpRoutes: FastifyPluginAsyncTypebox<{ services: Services
     const source = { tenantId, device, counters: telemetry.counters.of(tenantId) };
     const outcome = await telemetry.pipeline.ingest(source, decoded);
     if (outcome.type !== 'accepted') reply.header('civicloop-telemetry', `${outcome.type}; reason=${outcome.reason}`);
-    return [];
+    return commandsFor(tenantId, device);
   });
+
+  /**
+   * The answer carries what waits in the device's outbox and has an OwnTracks form: a location
+   * request, as the app's own `reportLocation` (once, however many wait). Handed over in a 2xx,
+   * it counts as delivered, as the app counts its post.
+   */
+  const outbox = new DeviceOutbox(services.redis);
+  async function commandsFor(tenantId: string, device: Device): Promise<unknown[]> {
+    const requests = (await outbox.waiting(tenantId, device)).filter((entry) => entry.command.type === 'report_location');
+    if (requests.length === 0) return [];
+    for (const entry of requests) await outbox.confirm(tenantId, device, entry.id);
+    return [{ _type: 'cmd', action: 'reportLocation' }];
+  }
 };

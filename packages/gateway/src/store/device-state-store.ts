@@ -48,6 +48,12 @@ export class DeviceStateStore {
     await this.redis.hset(tenantKeys(tenantId).deviceState(deviceId), 'alarms', JSON.stringify(alarms));
   }
 
+  /** Whether the device counts as online, when it was last heard from, and its newest stored position. */
+  async presence(tenantId: string, deviceId: string): Promise<{ online: boolean; lastSeen: number | undefined; position: PositionRecord | undefined }> {
+    const [online, lastSeen, position] = await this.redis.hmget(tenantKeys(tenantId).deviceState(deviceId), 'online', 'lastSeen', 'position');
+    return { online: online === '1', lastSeen: lastSeen ? Number(lastSeen) : undefined, position: position ? decodeStoredPosition(position) : undefined };
+  }
+
   /** The device's newest stored position, if it ever reported one. */
   async lastPosition(tenantId: string, deviceId: string): Promise<PositionRecord | undefined> {
     const raw = await this.redis.hget(tenantKeys(tenantId).deviceState(deviceId), 'position');

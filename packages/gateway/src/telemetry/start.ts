@@ -14,6 +14,7 @@ import { startExternalBroker, type ExternalBrokerConfig, type RunningExternalBro
 import { startJt808Listener, type RunningJt808 } from './jt808/listener.js';
 import { startMqttBroker, type RunningMqtt } from './mqtt/broker.js';
 import { OfflineSweep } from './offline-sweep.js';
+import { locateByCommand } from './locate-by-command.js';
 import { DeviceStateStore } from '../store/device-state-store.js';
 import { TelemetryPipeline } from './pipeline.js';
 import type { PositionWriter } from '../store/position-writer.js';
@@ -84,7 +85,10 @@ export interface RunningTelemetry {
    * it connects again. A JT/T 808 location query is asked of a terminal connected here instead.
    */
   sendCommand(tenantId: string, device: Device, command: BadgeCommand): Promise<void>;
-  /** Asks a JT/T 808 terminal where it is (0x8201) and waits for its answer. */
+  /**
+   * Asks a device where it is and waits for its answer: a JT/T 808 terminal connected here by a
+   * location query (0x8201), an MQTT device (native or OwnTracks) by a `report_location` command.
+   */
   locate(tenantId: string, device: Device, timeoutMs?: number): Promise<PositionRecord>;
   /** Resolves when what stored positions set off (arrival detection) has finished. */
   settled(): Promise<void>;
@@ -136,8 +140,28 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
   }
 
   const sweep = new PollingLoop('offline sweep', () => offline.run(), log);
-  const offline = new OfflineSweep(services.tenants, new DeviceStateStore(services.redis), config.deviceOfflineSeconds);
+  const deviceState = new DeviceStateStore(services.redis);
+  const offline = new OfflineSweep(services.tenants, deviceState, config.deviceOfflineSeconds);
   sweep.start(Math.min(30_000, config.deviceOfflineSeconds * 500));
+
+  const sendCommand: RunningTelemetry['sendCommand'] = async (tenantId, device, command) => {
+    // A JT/T 808 location query is a question to a connected terminal (0x8201), not a command that waits.
+    if (device.protocol === 'jt808' && command.type === 'report_location') {
+      if (!jt808)
+        throw new CivicLoopError('CL_ERR_DEVICE_UNREACHABLE', `Device ${device.id} is a JT/T 808 terminal and the JT/T 808 listener is off (JT808_PORT).`);
+      await jt808.locate(tenantId, device);
+      return;
+    }
+    // Into the device's outbox, where it waits until the device confirms it; then sent by this
+    // gateway if it holds the device's connection, and by whichever other gateway does.
+    await outbox.push(tenantId, device, command);
+    if (external && device.protocol !== 'jt808') {
+      external.sendWaiting(tenantId, device);
+      return;
+    }
+    deliverHere(tenantId, device.id);
+    await bus.notify(tenantId, device.id);
+  };
 
   return {
     pipeline,
@@ -145,30 +169,12 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
     ...(mqtt ? { broker: mqtt.broker, tcpPort: mqtt.tcpPort, wsPort: mqtt.wsPort } : {}),
     ...(jt808 ? { jt808Port: jt808.port } : {}),
     ...(external ? { externalBroker: external.clientId } : {}),
-    sendCommand: async (tenantId, device, command) => {
-      // A JT/T 808 location query is a question to a connected terminal (0x8201), not a command that waits.
-      if (device.protocol === 'jt808' && command.type === 'report_location') {
-        if (!jt808)
-          throw new CivicLoopError('CL_ERR_DEVICE_UNREACHABLE', `Device ${device.id} is a JT/T 808 terminal and the JT/T 808 listener is off (JT808_PORT).`);
-        await jt808.locate(tenantId, device);
-        return;
-      }
-      // Into the device's outbox, where it waits until the device confirms it; then sent by this
-      // gateway if it holds the device's connection, and by whichever other gateway does.
-      await outbox.push(tenantId, device, command);
-      if (external && device.protocol !== 'jt808') {
-        external.sendWaiting(tenantId, device);
-        return;
-      }
-      deliverHere(tenantId, device.id);
-      await bus.notify(tenantId, device.id);
-    },
+    sendCommand,
     locate: (tenantId, device, timeoutMs) => {
-      if (device.protocol !== 'jt808' || !jt808)
-        throw new CivicLoopError(
-          'CL_ERR_DEVICE_UNREACHABLE',
-          `Device ${device.id} cannot be asked where it is: location queries go to JT/T 808 terminals on this gateway's listener.`,
-        );
+      if (device.protocol !== 'jt808')
+        return locateByCommand(tenantId, device, { deviceState, sendCommand: (command) => sendCommand(tenantId, device, command) }, timeoutMs);
+      if (!jt808)
+        throw new CivicLoopError('CL_ERR_DEVICE_UNREACHABLE', `Device ${device.id} is a JT/T 808 terminal and the JT/T 808 listener is off (JT808_PORT).`);
       return jt808.locate(tenantId, device, timeoutMs);
     },
     disconnect: (tenantId, deviceId) => {

@@ -10,6 +10,7 @@ import type { TelemetryPipeline, TelemetrySource } from '../pipeline.js';
 import { Jt808Connection, type Jt808Config, type Jt808Context } from './connection.js';
 import { normalizeTerminal } from '../../store/device-store.js';
 import { MESSAGE_IDS, REGISTER_RESULT, RESULT, authCodeOf, registerAnswer, textMessage } from './message.js';
+import { DEFAULT_LOCATE_TIMEOUT_MS } from '../locate-by-command.js';
 
 export interface Jt808Options {
   services: Services;
@@ -31,8 +32,6 @@ export interface RunningJt808 {
   disconnect(tenantId: string, deviceId: string): boolean;
   close(): Promise<void>;
 }
-
-const DEFAULT_LOCATE_TIMEOUT_MS = 10_000;
 
 /** What a terminal's screen shows (and its TTS reads) for an assignment. */
 export function commandText(command: Extract<BadgeCommand, { type: 'assignment' }>): string {

@@ -1,8 +1,9 @@
 import type { Aedes, Client, PublishPacket } from 'aedes';
 import type { FastifyBaseLogger } from 'fastify';
-import { nativeTopic } from '@civicloop/model';
+import type { BadgeCommand } from '@civicloop/model';
 import type { DeviceOutbox } from '../../store/device-outbox.js';
 import { sessionOf } from './authenticate.js';
+import { ownCommandTopics } from './authorize-subscribe.js';
 
 /**
  * Sends MQTT devices the commands waiting in their outboxes, on their cmd topic at QoS 1, with
@@ -31,7 +32,7 @@ export class MqttCommandDelivery {
     broker.on('clientReady', (client) => this.deliver(client));
     broker.on('subscribe', (subscriptions, client) => {
       const session = sessionOf(client);
-      if (session && subscriptions.some((s) => s.topic === cmdTopic(client))) this.deliver(client);
+      if (session && subscriptions.some((s) => ownCommandTopics(session).includes(s.topic))) this.deliver(client);
     });
     broker.on('ack', (packet, client) => this.acknowledged(packet as PublishPacket | undefined, client));
     broker.on('clientDisconnect', (client) => void this.forgetSessionCopies(client));
@@ -44,16 +45,18 @@ export class MqttCommandDelivery {
 
   private async send(client: Client): Promise<void> {
     const session = sessionOf(client);
-    const topic = cmdTopic(client);
-    // aedes keeps a client's subscriptions (a persistent session's restored ones too) on the client; its types do not say so.
-    const subscriptions = (client as Client & { subscriptions: Record<string, unknown> }).subscriptions;
-    if (!session || !topic || !subscriptions[topic]) return;
+    const channel = commandChannel(client);
+    if (!session || !channel) return;
     const sent = this.sent.get(client) ?? new Set<string>();
     this.sent.set(client, sent);
     for (const entry of await this.outbox.waiting(session.tenantId, session.device)) {
       if (client.closed || sent.has(entry.id)) continue;
+      const message = channel.format === 'native' ? { ...entry.command, commandId: entry.id } : ownTracksCommand(entry.command, entry.id);
+      // What OwnTracks has no command for (an assignment) waits in the outbox for a native client.
+      if (!message) continue;
       sent.add(entry.id);
-      const payload = Buffer.from(JSON.stringify({ ...entry.command, commandId: entry.id }));
+      const topic = channel.topic;
+      const payload = Buffer.from(JSON.stringify(message));
       const written = await new Promise<boolean>((resolve) =>
         client.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (error?: Error) => resolve(!error)),
       );
@@ -64,7 +67,7 @@ export class MqttCommandDelivery {
   private acknowledged(packet: PublishPacket | undefined, client: Client): void {
     const session = sessionOf(client);
     // aedes reports the acknowledged packet only for persistent sessions (clean ones were confirmed when written).
-    if (!session || !packet || packet.topic !== cmdTopic(client)) return;
+    if (!session || !packet || !ownCommandTopics(session).includes(packet.topic)) return;
     let commandId: unknown;
     try {
       commandId = (JSON.parse(Buffer.from(packet.payload as Buffer).toString()) as { commandId?: unknown }).commandId;
@@ -80,21 +83,42 @@ export class MqttCommandDelivery {
 
   /** Drops the cmd packets aedes keeps for a persistent session that went away: the outbox sends them again. */
   private async forgetSessionCopies(client: Client): Promise<void> {
-    const topic = cmdTopic(client);
-    if (client.clean || !topic) return;
+    const session = sessionOf(client);
+    if (client.clean || !session) return;
+    const topics = ownCommandTopics(session);
     const persistence = (this.broker as unknown as { persistence: unknown }).persistence as {
       outgoingStream(client: Client): AsyncIterable<PublishPacket>;
       outgoingClearMessageId(client: Client, packet: PublishPacket): Promise<unknown>;
     };
     try {
-      for await (const packet of persistence.outgoingStream(client)) if (packet.topic === topic) await persistence.outgoingClearMessageId(client, packet);
+      for await (const packet of persistence.outgoingStream(client))
+        if (topics.includes(packet.topic)) await persistence.outgoingClearMessageId(client, packet);
     } catch (error) {
       this.log.warn({ err: error, client: client.id }, 'could not drop a session copy of a command');
     }
   }
 }
 
-function cmdTopic(client: Client): string | undefined {
+/**
+ * Where a client takes its commands, and in which form: its native cmd topic if it subscribed to
+ * it, else the OwnTracks cmd topic it subscribed to (the app subscribes to
+ * `owntracks/<user>/<Device ID>/cmd` when remote commands are on).
+ */
+function commandChannel(client: Client): { topic: string; format: 'native' | 'owntracks' } | undefined {
   const session = sessionOf(client);
-  return session ? nativeTopic(session.tenantId, session.device.kind, session.device.id, 'cmd') : undefined;
+  if (!session) return undefined;
+  // aedes keeps a client's subscriptions (a persistent session's restored ones too) on the client; its types do not say so.
+  const subscriptions = (client as Client & { subscriptions: Record<string, unknown> }).subscriptions;
+  const [native, ...ownTracks] = ownCommandTopics(session);
+  if (subscriptions[native!]) return { topic: native!, format: 'native' };
+  const topic = ownTracks.find((t) => subscriptions[t]);
+  return topic ? { topic, format: 'owntracks' } : undefined;
+}
+
+/**
+ * A command as OwnTracks takes it (booklet, json: `_type: cmd`), with the outbox entry's id beside
+ * it (the apps ignore what they do not know): only a location request has an OwnTracks form.
+ */
+function ownTracksCommand(command: BadgeCommand, commandId: string): Record<string, unknown> | undefined {
+  return command.type === 'report_location' ? { _type: 'cmd', action: 'reportLocation', commandId } : undefined;
 }

@@ -1,0 +1,117 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nativeTopic } from '@civicloop/model';
+import { inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+
+let gw: TestGateway;
+const clients: MqttClient[] = [];
+
+beforeAll(async () => {
+  gw = await startTestGateway({}, { telemetry: true });
+});
+afterAll(async () => {
+  for (const client of clients) client.end(true);
+  await gw?.close();
+});
+
+async function register(body: Record<string, unknown>) {
+  const res = await inject(gw, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body as { device: { id: string; kind: 'badge' | 'vehicle' }; credential: { username: string; password: string } };
+}
+
+async function connect(username: string, password: string, options: mqtt.IClientOptions = {}): Promise<MqttClient> {
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, {
+    username,
+    password,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    ...options,
+  });
+  clients.push(client);
+  return client;
+}
+
+const locate = (deviceId: string) =>
+  fetch(`${gw.url}/v1/devices/${deviceId}/locate`, { method: 'POST', headers: { authorization: `Bearer ${gw.tenant.secretKey}` } });
+
+describe('asking an MQTT device where it is', () => {
+  it('sends a native badge report_location and answers with the position it publishes in return', async () => {
+    const { device, credential } = await register({ kind: 'badge', name: 'Badge' });
+    const badge = await connect(credential.username, credential.password);
+    const position = nativeTopic(gw.tenant.id, 'badge', device.id, 'position');
+    await badge.publishAsync(position, JSON.stringify({ ts: Date.now() - 60_000, lat: 23.1, lon: 113.2 }), { qos: 1 });
+    const commands: unknown[] = [];
+    badge.on('message', (_topic, payload) => {
+      const command = JSON.parse(payload.toString()) as { type: string };
+      commands.push(command);
+      // The badge answers as firmware would: a fresh fix.
+      if (command.type === 'report_location') void badge.publishAsync(position, JSON.stringify({ ts: Date.now(), lat: 23.125, lon: 113.275 }), { qos: 1 });
+    });
+    await badge.subscribeAsync(nativeTopic(gw.tenant.id, 'badge', device.id, 'cmd'), { qos: 1 });
+    const res = await locate(device.id);
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await res.json()).toMatchObject({ lat: 23.125, lon: 113.275, crs: 'wgs84', valid: true });
+    expect(commands).toEqual([{ type: 'report_location', commandId: expect.any(String) }]);
+  });
+
+  it('asks an OwnTracks phone with reportLocation on the command topic the app subscribes to', async () => {
+    const { device, credential } = await register({ kind: 'badge', name: 'Phone' });
+    // OwnTracks with remote commands on, its Device ID set to the device id: it subscribes to owntracks/<user>/<Device ID>/cmd.
+    const app = await connect(credential.username, credential.password, { clientId: `${device.id}-phone`, clean: false });
+    const topic = `owntracks/${device.id}/${device.id}`;
+    const tst = Math.floor(Date.now() / 1000);
+    await app.publishAsync(topic, JSON.stringify({ _type: 'location', lat: 23.1, lon: 113.2, tst: tst - 120, t: 'u' }), { qos: 1 });
+    const received: unknown[] = [];
+    app.on('message', (_topic, payload) => {
+      const command = JSON.parse(payload.toString()) as { _type: string; action: string };
+      received.push(command);
+      // The app's answer to reportLocation: a location with trigger "r".
+      if (command.action === 'reportLocation')
+        void app.publishAsync(topic, JSON.stringify({ _type: 'location', lat: 23.131, lon: 113.32, tst, t: 'r' }), { qos: 1 });
+    });
+    await app.subscribeAsync(`${topic}/cmd`, { qos: 1 });
+    const res = await locate(device.id);
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await res.json()).toMatchObject({ lat: 23.131, lon: 113.32, fixTime: new Date(tst * 1000).toISOString() });
+    expect(received).toEqual([{ _type: 'cmd', action: 'reportLocation', commandId: expect.any(String) }]);
+    // An assignment has no OwnTracks form: the phone is not sent it (the outbox sends oldest first,
+    // so had it been sent it would have come before the second location request).
+    await gw.telemetry!.sendCommand(gw.tenant.id, (await gw.services.devices.get(gw.tenant.id, device.id))!, {
+      type: 'assignment',
+      ticketId: 't-1',
+      number: 'GZ-1',
+      category: 'sanitation.litter',
+      description: 'Litter',
+      location: { lat: 23.13, lon: 113.32 },
+      priority: 'normal',
+    });
+    expect((await locate(device.id)).status).toBe(200);
+    expect(received).toEqual([
+      { _type: 'cmd', action: 'reportLocation', commandId: expect.any(String) },
+      { _type: 'cmd', action: 'reportLocation', commandId: expect.any(String) },
+    ]);
+  });
+
+  it('answers 409 at once for a device marked offline, and 504 when a connected one does not answer', async () => {
+    const offline = await register({ kind: 'vehicle', name: 'Never seen' });
+    const started = Date.now();
+    const unreachable = await locate(offline.device.id);
+    expect(unreachable.status).toBe(409);
+    expect((await unreachable.json()).error.code).toBe('CL_ERR_DEVICE_UNREACHABLE');
+    expect(Date.now() - started).toBeLessThan(5000);
+    // Connected and reporting, but its firmware takes no commands (it never subscribes).
+    const { device, credential } = await register({ kind: 'vehicle', name: 'Old tracker' });
+    const tracker = await connect(credential.username, credential.password);
+    await tracker.publishAsync(nativeTopic(gw.tenant.id, 'vehicle', device.id, 'position'), JSON.stringify({ ts: Date.now() - 1000, lat: 23.1, lon: 113.2 }), {
+      qos: 1,
+    });
+    const silent = await locate(device.id);
+    expect(silent.status).toBe(504);
+    expect((await silent.json()).error).toMatchObject({
+      code: 'CL_ERR_DEVICE_TIMEOUT',
+      message: expect.stringContaining('not subscribed to its command topic'),
+    });
+  });
+});
