@@ -1,27 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { describe, expect, it } from 'vitest';
+import { inject } from '@civicloop/test-support/gateway-harness.js';
+import { useDeviceGateway } from '@civicloop/test-support/device-gateway-harness.js';
 import { ownTracksEncrypted } from '@civicloop/test-support/libsodium-seal.js';
 import { tenantKeys } from '../redis/keys.js';
 import { decodeStoredPosition } from '../store/stored-position.js';
 
-let gw: TestGateway;
-
-beforeAll(async () => {
-  gw = await startTestGateway({}, { telemetry: true });
-});
-afterAll(async () => {
-  await gw?.close();
-});
-
-async function phone(body: Record<string, unknown> = {}) {
-  const res = await inject(gw, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name: 'Phone', ...body } });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body as { device: { id: string; ownTracksEncryption?: boolean }; credential: { password: string } };
-}
+const devices = useDeviceGateway();
+const phone = devices.register;
 
 const track = async (deviceId: string) =>
-  (await gw.redis.client.xrange(tenantKeys(gw.tenant.id).track(deviceId), '-', '+')).map(([, fields]) => decodeStoredPosition(fields[1]!));
-const deviceState = async (deviceId: string) => (await inject(gw, 'GET', `/v1/devices/${deviceId}/state`, { auth: gw.tenant.secretKey })).body;
+  (await devices.gw.redis.client.xrange(tenantKeys(devices.gw.tenant.id).track(deviceId), '-', '+')).map(([, fields]) => decodeStoredPosition(fields[1]!));
+const deviceState = async (deviceId: string) => (await inject(devices.gw, 'GET', `/v1/devices/${deviceId}/state`, { auth: devices.gw.tenant.secretKey })).body;
 
 /** A location as OwnTracks for Android builds it in HTTP mode (MessageLocation, with the topic made visible). */
 function location(lat: number, lon: number, tst: number, extra: Record<string, unknown> = {}) {
@@ -49,7 +38,7 @@ function location(lat: number, lon: number, tst: number, extra: Record<string, u
 
 /** The request OwnTracks for Android makes (HttpMessageProcessorEndpoint.getRequest): Basic credentials, X-Limit headers, JSON. */
 function post(username: string, password: string, body: string, headers: Record<string, string> = {}) {
-  return fetch(`${gw.url}/v1/owntracks`, {
+  return fetch(`${devices.gw.url}/v1/owntracks`, {
     method: 'POST',
     headers: {
       'user-agent': 'Owntracks-Android/gms/420503000',
@@ -110,10 +99,10 @@ describe("OwnTracks' HTTP mode", () => {
     expect(noKey.headers.get('civicloop-telemetry')).toBe('refused; reason=no_key');
     expect(await track(plain.device.id)).toEqual([]);
     // The key is never shown again, nor kept in the device's record.
-    const shown = await inject(gw, 'GET', `/v1/devices/${device.id}`, { auth: gw.tenant.secretKey });
+    const shown = await inject(devices.gw, 'GET', `/v1/devices/${device.id}`, { auth: devices.gw.tenant.secretKey });
     expect(JSON.stringify(shown.body)).not.toContain('key');
-    expect(await gw.redis.client.hget(tenantKeys(gw.tenant.id).devices, device.id)).not.toContain('环卫');
-    expect(await gw.redis.client.hget(tenantKeys(gw.tenant.id).deviceOwnTracksKeys, device.id)).not.toContain('环卫');
+    expect(await devices.gw.redis.client.hget(tenantKeys(devices.gw.tenant.id).devices, device.id)).not.toContain('环卫');
+    expect(await devices.gw.redis.client.hget(tenantKeys(devices.gw.tenant.id).deviceOwnTracksKeys, device.id)).not.toContain('环卫');
   });
 
   it('answers 200 for every message it refuses or sets aside, so one bad message never holds the phone up', async () => {
@@ -147,7 +136,10 @@ describe("OwnTracks' HTTP mode", () => {
     const { device, credential } = await phone();
     const tst = Math.floor(Date.now() / 1000);
     expect(await (await post(device.id, credential.password, JSON.stringify(location(23.1, 113.2, tst - 60)))).json()).toEqual([]);
-    const asked = fetch(`${gw.url}/v1/devices/${device.id}/locate`, { method: 'POST', headers: { authorization: `Bearer ${gw.tenant.secretKey}` } });
+    const asked = fetch(`${devices.gw.url}/v1/devices/${device.id}/locate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${devices.gw.tenant.secretKey}` },
+    });
     // The phone's next post is answered with OwnTracks' own command, once. (Empty posts here, which
     // change nothing stored, so that only the answer below can answer the question.)
     await expect.poll(async () => (await post(device.id, credential.password, '')).json()).toEqual([{ _type: 'cmd', action: 'reportLocation' }]);
@@ -163,7 +155,7 @@ describe("OwnTracks' HTTP mode", () => {
     const { device, credential } = await phone();
     const other = await phone();
     const body = JSON.stringify(location(23.1, 113.2, Math.floor(Date.now() / 1000)));
-    const none = await fetch(`${gw.url}/v1/owntracks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const none = await fetch(`${devices.gw.url}/v1/owntracks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
     expect((await none.json()).error.code).toBe('CL_ERR_UNAUTHENTICATED');
@@ -175,7 +167,7 @@ describe("OwnTracks' HTTP mode", () => {
     expect((await mismatch.json()).error.message).toContain(`set the app's Username to ${device.id}`);
     expect(await track(device.id)).toEqual([]);
     expect(await track(other.device.id)).toEqual([]);
-    expect((await inject(gw, 'PATCH', `/v1/devices/${device.id}`, { auth: gw.tenant.secretKey, body: { disabled: true } })).status).toBe(200);
+    expect((await inject(devices.gw, 'PATCH', `/v1/devices/${device.id}`, { auth: devices.gw.tenant.secretKey, body: { disabled: true } })).status).toBe(200);
     const disabled = await post(device.id, credential.password, body);
     expect(disabled.status).toBe(403);
     expect((await disabled.json()).error.code).toBe('CL_ERR_FORBIDDEN');
@@ -183,33 +175,33 @@ describe("OwnTracks' HTTP mode", () => {
 
   it('refuses a key the apps cannot hold, or one for a JT/T 808 terminal, and changes nothing', async () => {
     const { device } = await phone({ ownTracksKey: 'first key' });
-    const before = await gw.redis.client.hget(tenantKeys(gw.tenant.id).deviceOwnTracksKeys, device.id);
+    const before = await devices.gw.redis.client.hget(tenantKeys(devices.gw.tenant.id).deviceOwnTracksKeys, device.id);
     for (const ownTracksKey of ['k'.repeat(33), '环'.repeat(11), '']) {
-      const res = await inject(gw, 'PATCH', `/v1/devices/${device.id}`, { auth: gw.tenant.secretKey, body: { ownTracksKey, name: 'Renamed' } });
+      const res = await inject(devices.gw, 'PATCH', `/v1/devices/${device.id}`, { auth: devices.gw.tenant.secretKey, body: { ownTracksKey, name: 'Renamed' } });
       expect(res.status, ownTracksKey).toBe(400);
       expect((res.body as { error: { code: string } }).error.code).toBe('CL_ERR_VALIDATION');
     }
-    const terminal = await inject(gw, 'POST', '/v1/devices', {
-      auth: gw.tenant.secretKey,
+    const terminal = await inject(devices.gw, 'POST', '/v1/devices', {
+      auth: devices.gw.tenant.secretKey,
       body: { kind: 'vehicle', name: 'Truck', protocol: 'jt808', terminalId: '13800138000', ownTracksKey: 'k' },
     });
     expect(terminal.status).toBe(400);
-    const listed = (await inject(gw, 'GET', '/v1/devices', { auth: gw.tenant.secretKey })).body as { items: { name: string }[] };
+    const listed = (await inject(devices.gw, 'GET', '/v1/devices', { auth: devices.gw.tenant.secretKey })).body as { items: { name: string }[] };
     expect(listed.items.map((d) => d.name)).toContain('Phone');
     expect(listed.items.map((d) => d.name)).not.toContain('Truck');
     // Its terminal number was not claimed either: the same registration without the key goes through.
-    const again = await inject(gw, 'POST', '/v1/devices', {
-      auth: gw.tenant.secretKey,
+    const again = await inject(devices.gw, 'POST', '/v1/devices', {
+      auth: devices.gw.tenant.secretKey,
       body: { kind: 'vehicle', name: 'Truck', protocol: 'jt808', terminalId: '13800138000' },
     });
     expect(again.status, JSON.stringify(again.body)).toBe(201);
-    const after = await inject(gw, 'GET', `/v1/devices/${device.id}`, { auth: gw.tenant.secretKey });
+    const after = await inject(devices.gw, 'GET', `/v1/devices/${device.id}`, { auth: devices.gw.tenant.secretKey });
     expect(after.body).toMatchObject({ name: 'Phone', ownTracksEncryption: true });
-    expect(await gw.redis.client.hget(tenantKeys(gw.tenant.id).deviceOwnTracksKeys, device.id)).toBe(before);
+    expect(await devices.gw.redis.client.hget(tenantKeys(devices.gw.tenant.id).deviceOwnTracksKeys, device.id)).toBe(before);
     // null takes the key away, record and key together.
-    const off = await inject(gw, 'PATCH', `/v1/devices/${device.id}`, { auth: gw.tenant.secretKey, body: { ownTracksKey: null } });
+    const off = await inject(devices.gw, 'PATCH', `/v1/devices/${device.id}`, { auth: devices.gw.tenant.secretKey, body: { ownTracksKey: null } });
     expect(off.status).toBe(200);
     expect(off.body).not.toHaveProperty('ownTracksEncryption');
-    expect(await gw.redis.client.hexists(tenantKeys(gw.tenant.id).deviceOwnTracksKeys, device.id)).toBe(0);
+    expect(await devices.gw.redis.client.hexists(tenantKeys(devices.gw.tenant.id).deviceOwnTracksKeys, device.id)).toBe(0);
   });
 });

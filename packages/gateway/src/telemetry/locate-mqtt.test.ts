@@ -1,46 +1,18 @@
-import mqtt, { type MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
-import { inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { useDeviceGateway } from '@civicloop/test-support/device-gateway-harness.js';
 
-let gw: TestGateway;
-const clients: MqttClient[] = [];
-
-beforeAll(async () => {
-  gw = await startTestGateway({}, { telemetry: true });
-});
-afterAll(async () => {
-  for (const client of clients) client.end(true);
-  await gw?.close();
-});
-
-async function register(body: Record<string, unknown>) {
-  const res = await inject(gw, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body as { device: { id: string; kind: 'badge' | 'vehicle' }; credential: { username: string; password: string } };
-}
-
-async function connect(username: string, password: string, options: mqtt.IClientOptions = {}): Promise<MqttClient> {
-  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, {
-    username,
-    password,
-    protocolVersion: 4,
-    reconnectPeriod: 0,
-    connectTimeout: 5000,
-    ...options,
-  });
-  clients.push(client);
-  return client;
-}
+const devices = useDeviceGateway();
+const { register, connect } = devices;
 
 const locate = (deviceId: string) =>
-  fetch(`${gw.url}/v1/devices/${deviceId}/locate`, { method: 'POST', headers: { authorization: `Bearer ${gw.tenant.secretKey}` } });
+  fetch(`${devices.gw.url}/v1/devices/${deviceId}/locate`, { method: 'POST', headers: { authorization: `Bearer ${devices.gw.tenant.secretKey}` } });
 
 describe('asking an MQTT device where it is', () => {
   it('sends a native badge report_location and answers with the position it publishes in return', async () => {
     const { device, credential } = await register({ kind: 'badge', name: 'Badge' });
     const badge = await connect(credential.username, credential.password);
-    const position = nativeTopic(gw.tenant.id, 'badge', device.id, 'position');
+    const position = nativeTopic(devices.gw.tenant.id, 'badge', device.id, 'position');
     await badge.publishAsync(position, JSON.stringify({ ts: Date.now() - 60_000, lat: 23.1, lon: 113.2 }), { qos: 1 });
     const commands: unknown[] = [];
     badge.on('message', (_topic, payload) => {
@@ -49,7 +21,7 @@ describe('asking an MQTT device where it is', () => {
       // The badge answers as firmware would: a fresh fix.
       if (command.type === 'report_location') void badge.publishAsync(position, JSON.stringify({ ts: Date.now(), lat: 23.125, lon: 113.275 }), { qos: 1 });
     });
-    await badge.subscribeAsync(nativeTopic(gw.tenant.id, 'badge', device.id, 'cmd'), { qos: 1 });
+    await badge.subscribeAsync(nativeTopic(devices.gw.tenant.id, 'badge', device.id, 'cmd'), { qos: 1 });
     const res = await locate(device.id);
     expect(res.status, await res.clone().text()).toBe(200);
     expect(await res.json()).toMatchObject({ lat: 23.125, lon: 113.275, crs: 'wgs84', valid: true });
@@ -78,7 +50,7 @@ describe('asking an MQTT device where it is', () => {
     expect(received).toEqual([{ _type: 'cmd', action: 'reportLocation', commandId: expect.any(String) }]);
     // An assignment has no OwnTracks form: the phone is not sent it (the outbox sends oldest first,
     // so had it been sent it would have come before the second location request).
-    await gw.telemetry!.sendCommand(gw.tenant.id, (await gw.services.devices.get(gw.tenant.id, device.id))!, {
+    await devices.gw.telemetry!.sendCommand(devices.gw.tenant.id, (await devices.gw.services.devices.get(devices.gw.tenant.id, device.id))!, {
       type: 'assignment',
       ticketId: 't-1',
       number: 'GZ-1',
@@ -104,9 +76,13 @@ describe('asking an MQTT device where it is', () => {
     // Connected and reporting, but its firmware takes no commands (it never subscribes).
     const { device, credential } = await register({ kind: 'vehicle', name: 'Old tracker' });
     const tracker = await connect(credential.username, credential.password);
-    await tracker.publishAsync(nativeTopic(gw.tenant.id, 'vehicle', device.id, 'position'), JSON.stringify({ ts: Date.now() - 1000, lat: 23.1, lon: 113.2 }), {
-      qos: 1,
-    });
+    await tracker.publishAsync(
+      nativeTopic(devices.gw.tenant.id, 'vehicle', device.id, 'position'),
+      JSON.stringify({ ts: Date.now() - 1000, lat: 23.1, lon: 113.2 }),
+      {
+        qos: 1,
+      },
+    );
     const silent = await locate(device.id);
     expect(silent.status).toBe(504);
     expect((await silent.json()).error).toMatchObject({

@@ -1,55 +1,26 @@
-import mqtt, { type MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import type { MqttClient } from 'mqtt';
+import { describe, expect, it } from 'vitest';
+import { inject } from '@civicloop/test-support/gateway-harness.js';
+import { useDeviceGateway } from '@civicloop/test-support/device-gateway-harness.js';
 import { ownTracksEncrypted } from '@civicloop/test-support/libsodium-seal.js';
 import { tenantKeys } from '../../redis/keys.js';
 import { decodeStoredPosition } from '../../store/stored-position.js';
 
-let gw: TestGateway;
-const clients: MqttClient[] = [];
-
-beforeAll(async () => {
-  gw = await startTestGateway({}, { telemetry: true });
-});
-afterAll(async () => {
-  for (const client of clients) client.end(true);
-  await gw?.close();
-});
-
+const devices = useDeviceGateway();
 /** Connects as the OwnTracks app does: its own client id, a persistent session, the device id and secret. */
-function connectAsApp(username: string, password: string): Promise<MqttClient> {
-  return new Promise((resolve, reject) => {
-    const client = mqtt.connect(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, {
-      clientId: `${username}-pixel`,
-      clean: false,
-      username,
-      password,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-      connectTimeout: 5000,
-    });
-    clients.push(client);
-    client.once('connect', () => resolve(client));
-    client.once('error', reject);
-  });
-}
+const connectAsApp = (username: string, password: string) => devices.connect(username, password, { clientId: `${username}-pixel`, clean: false });
 
 const closed = (client: MqttClient) => new Promise<void>((resolve) => (client.connected ? client.once('close', () => resolve()) : resolve()));
 const track = async (deviceId: string) =>
-  (await gw.redis.client.xrange(tenantKeys(gw.tenant.id).track(deviceId), '-', '+')).map(([, fields]) => decodeStoredPosition(fields[1]!));
+  (await devices.gw.redis.client.xrange(tenantKeys(devices.gw.tenant.id).track(deviceId), '-', '+')).map(([, fields]) => decodeStoredPosition(fields[1]!));
 const refused = async (deviceId: string) =>
-  ((await inject(gw, 'GET', `/v1/devices/${deviceId}/state`, { auth: gw.tenant.secretKey })).body as { refused: unknown }).refused;
+  ((await inject(devices.gw, 'GET', `/v1/devices/${deviceId}/state`, { auth: devices.gw.tenant.secretKey })).body as { refused: unknown }).refused;
 const setKey = (deviceId: string, ownTracksKey: string | null) =>
-  inject(gw, 'PATCH', `/v1/devices/${deviceId}`, { auth: gw.tenant.secretKey, body: { ownTracksKey } });
+  inject(devices.gw, 'PATCH', `/v1/devices/${deviceId}`, { auth: devices.gw.tenant.secretKey, body: { ownTracksKey } });
 
 describe('encrypted OwnTracks messages over MQTT', () => {
   it("are opened with the device's key; a new key is taken up when the app reconnects, as the change closes its connection", async () => {
-    const registered = await inject(gw, 'POST', '/v1/devices', {
-      auth: gw.tenant.secretKey,
-      body: { kind: 'badge', name: 'Phone', ownTracksKey: 'first key' },
-    });
-    expect(registered.status).toBe(201);
-    const { device, credential } = registered.body as { device: { id: string }; credential: { username: string; password: string } };
+    const { device, credential } = await devices.register({ ownTracksKey: 'first key' });
     const topic = `owntracks/${device.id}/pixel`;
     const tst = Math.floor(Date.now() / 1000) - 60;
     const fix = (lat: number, at: number) => ({ _type: 'location', lat, lon: 113.26, tst: at, acc: 6, batt: 64, tid: 'li' });
