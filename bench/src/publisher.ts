@@ -13,6 +13,8 @@ interface Job {
   inflight: number;
   /** Only connect and stay connected (for the memory measure), until stdin closes. */
   holdOnly?: boolean;
+  /** Each device's payloads, built beforehand (an OwnTracks load, sealed or not); native positions otherwise. */
+  payloads?: string[][];
 }
 
 const job = JSON.parse(readFileSync(process.env.JOB_FILE!, 'utf8')) as Job;
@@ -46,7 +48,7 @@ if (job.holdOnly) {
         Array.from({ length: lanes }, async () => {
           while (next < job.messagesPerDevice) {
             const i = next++;
-            const payload = JSON.stringify({ ts: base + i, lat: 23.1 + (i % 1000) * 1e-5, lon: 113.3, speed: 20 });
+            const payload = job.payloads?.[d]![i] ?? JSON.stringify({ ts: base + i, lat: 23.1 + (i % 1000) * 1e-5, lon: 113.3, speed: 20 });
             const t = performance.now();
             await client.publishAsync(topic, payload, { qos: job.qos });
             if (job.qos === 1) latencies.push(performance.now() - t);
