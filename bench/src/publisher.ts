@@ -48,7 +48,7 @@ if (job.holdOnly) {
         Array.from({ length: lanes }, async () => {
           while (next < job.messagesPerDevice) {
             const i = next++;
-            const payload = job.payloads?.[d]![i] ?? JSON.stringify({ ts: base + i, lat: 23.1 + (i % 1000) * 1e-5, lon: 113.3, speed: 20 });
+            const payload = job.payloads?.[d]?.[i] ?? JSON.stringify({ ts: base + i, lat: 23.1 + (i % 1000) * 1e-5, lon: 113.3, speed: 20 });
             const t = performance.now();
             await client.publishAsync(topic, payload, { qos: job.qos });
             if (job.qos === 1) latencies.push(performance.now() - t);
