@@ -112,12 +112,23 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     expect(await desk.locator('#detail-title').textContent()).toBe(`${first.number} 垃圾桶满溢 Overflowing bin`);
     const suggestion = desk.locator('[data-action="dispatch"] [data-suggestion="w-1"]');
     await suggestion.waitFor();
-    expect(await suggestion.textContent()).toMatch(/^Dispatch to Worker One sanitation · (399|400|401) m$/);
+    expect(await suggestion.locator('button[data-staff]').textContent()).toBe('Dispatch to Worker One');
+    expect(await suggestion.locator('[data-distance]').textContent()).toMatch(/^ sanitation · (399|400|401) m$/);
+    // That distance is from the badge's last report; asked where it is now, the badge (as firmware
+    // does on report_location) publishes a fresh fix, 150 m from the site.
+    const position = nativeTopic(gw.tenant.id, 'badge', registered.device.id, 'position');
+    badge.on('message', (_topic, payload) => {
+      if ((JSON.parse(payload.toString()) as { type: string }).type === 'report_location')
+        void badge!.publishAsync(position, JSON.stringify({ ts: Date.now(), ...metersNorth(150) }), { qos: 1 });
+    });
+    await badge.subscribeAsync(nativeTopic(gw.tenant.id, 'badge', registered.device.id, 'cmd'), { qos: 1 });
+    await suggestion.locator('[data-locate]').click();
+    await expect.poll(() => suggestion.locator('[data-distance]').textContent()).toMatch(/^ sanitation · now (149|150|151) m, at .+ 当前距离$/);
     await expect.poll(() => desk.locator('[data-photos="before"] img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
     expect(await accessibilityViolations(desk)).toEqual([]);
     await desk.locator('[data-action="dispatch"]').scrollIntoViewIfNeeded();
     await dialog(desk).screenshot({ path: new URL('console-dispatch.png', shots).pathname });
-    await suggestion.locator('button').click();
+    await suggestion.locator('button[data-staff]').click();
     await expect.poll(() => desk.locator('#detail .status').textContent()).toBe(`Dispatched 已派遣: ${first.number}`);
     expect(await server.tickets.get(first.id)).toMatchObject({ status: 'dispatched', unitId: 'sanitation', assigneeId: 'w-1' });
     await expect.poll(() => stateOf(desk, first.id)).toBe('dispatched');

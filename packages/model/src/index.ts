@@ -11,6 +11,7 @@ export * from './deadlines.js';
 export * from './working-time.js';
 export * from './inspections.js';
 export * from './visibility.js';
+export * from './distance.js';
 export * from './schemas/common.js';
 export * from './schemas/string-enum.js';
 export * from './schemas/principal.js';

@@ -1,8 +1,8 @@
-import { allowedCommands, REJECT_REASONS, type CommandName } from '@civicloop/model';
+import { allowedCommands, distanceMeters, REJECT_REASONS, type CommandName } from '@civicloop/model';
 import type { Actor, CommandResult, Ticket } from '@civicloop/sdk';
 import { explain, type ConsoleContext } from './context.js';
 import { el } from './dom.js';
-import { REJECT_LABEL } from './labels.js';
+import { clockTime, REJECT_LABEL } from './labels.js';
 
 type Run = (label: string, command: () => Promise<CommandResult>) => Promise<void>;
 
@@ -79,7 +79,8 @@ function dispatchForm(ticket: Ticket, ctx: ConsoleContext, run: Run, name: 'disp
                 `${name === 'dispatch' ? 'Dispatch to' : 'Reassign to'} ${w.name ?? w.staffId}`,
               );
               button.addEventListener('click', () => void send(w.unitId!, w.staffId, ''));
-              return el('li', { 'data-suggestion': w.staffId }, button, ` ${w.unitId} · ${w.distanceMeters} m`);
+              const where = el('span', { 'data-distance': '' }, ` ${w.unitId} · ${w.distanceMeters} m`);
+              return el('li', { 'data-suggestion': w.staffId }, button, where, ' ', locateButton(ticket, ctx, w.deviceId, w.unitId!, where));
             })),
       );
     },
@@ -105,6 +106,30 @@ function dispatchForm(ticket: Ticket, ctx: ConsoleContext, run: Run, name: 'disp
     () => send(unit.value, worker.value || undefined, note.value.trim()),
   );
   return section(title, name, el('h4', {}, 'Nearest suitable workers 附近可派人员'), suggestions, el('h4', {}, 'Or choose 或手动指定'), form);
+}
+
+/**
+ * The distance above is from the badge's last stored position, which may be minutes old: this
+ * asks the badge where it is now (POST /v1/devices/{id}/locate) and shows the distance from there.
+ */
+function locateButton(ticket: Ticket, ctx: ConsoleContext, deviceId: string, unitId: string, where: HTMLElement): HTMLElement {
+  const button = el('button', { type: 'button', 'data-locate': deviceId }, 'Where now? 现在位置');
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    where.textContent = ` ${unitId} · asking the badge… 正在定位`;
+    // In the system the ticket was read in (the map's), so that the two points are measured alike.
+    void ctx.client.devices.locate(deviceId, { crs: ctx.displayCrs }).then(
+      (found) => {
+        const metres = Math.round(distanceMeters(found, ticket.location));
+        where.textContent = ` ${unitId} · now ${metres} m, at ${clockTime(found.fixTime)} 当前距离`;
+      },
+      (error: unknown) => {
+        where.textContent = ` ${unitId} · ${explain(error)}`;
+        button.disabled = false;
+      },
+    );
+  });
+  return button;
 }
 
 function extensionReview(ticket: Ticket, ctx: ConsoleContext, run: Run): HTMLElement {
