@@ -2,7 +2,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
 import { BIN_REPORT, inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
-import { Jt808Terminal } from '@civicloop/test-support/jt808-terminal.js';
+import { Jt808Terminal, locationBody } from '@civicloop/test-support/jt808-terminal.js';
 import { tenantKeys } from '../redis/keys.js';
 
 // Two gateways on one Redis, as behind a load balancer: a device connected to one is given a
@@ -106,7 +106,7 @@ describe('commands across gateways', () => {
     await badge.endAsync();
   });
 
-  it('reach a JT/T 808 terminal on the other gateway as a 0x8300 text', async () => {
+  it('reach a JT/T 808 terminal on the other gateway as a 0x8300 text, and ask it where it is', async () => {
     await first.services.directory.createStaff(first.tenant.id, { id: 'w-9', name: 'Driver', role: 'worker', unitId: 'sanitation' });
     const terminalId = '13800138009';
     const registered = await inject(first, 'POST', '/v1/devices', {
@@ -130,5 +130,21 @@ describe('commands across gateways', () => {
     await expect.poll(() => first.redis.client.llen(outbox)).toBe(0);
     // Sent by the gateway holding the terminal only, once: no second text is left unread.
     expect(terminal.received.filter((m) => m.id === 0x8300)).toHaveLength(0);
+
+    // Asked where it is through the gateway that does not hold it: the holder sends the location
+    // query (0x8201), stores the terminal's answer (0x0201), and the asker answers with it.
+    const asked = inject(first, 'POST', `/v1/devices/${registered.body.device.id}/locate`, { auth: first.tenant.secretKey });
+    const query = await terminal.next((m) => m.id === 0x8201);
+    const time = Date.now() - 1000;
+    terminal.send(0x0201, Buffer.concat([Buffer.from([(query.serial >> 8) & 0xff, query.serial & 0xff]), locationBody({ lat: 23.15, lon: 113.33, time })]));
+    const answer = await asked;
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    expect(answer.body).toMatchObject({ lat: 23.15, lon: 113.33, fixTime: new Date(Math.floor(time / 1000) * 1000).toISOString() });
+    expect(await first.redis.client.llen(outbox)).toBe(0);
+    // Gone from both: offline, so neither asks it.
+    terminal.close();
+    await expect
+      .poll(async () => (await inject(first, 'POST', `/v1/devices/${registered.body.device.id}/locate`, { auth: first.tenant.secretKey })).body.error?.code)
+      .toBe('CL_ERR_DEVICE_UNREACHABLE');
   });
 });

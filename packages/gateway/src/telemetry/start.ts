@@ -1,6 +1,6 @@
 import type { Aedes } from 'aedes';
 import type { FastifyBaseLogger } from 'fastify';
-import { CivicLoopError, type BadgeCommand, type Device, type PositionRecord } from '@civicloop/model';
+import type { BadgeCommand, Device, PositionRecord } from '@civicloop/model';
 import { PollingLoop } from '../core/polling-loop.js';
 import type { GatewayConfig } from '../core/config.js';
 import type { Services } from '../core/services.js';
@@ -82,12 +82,13 @@ export interface RunningTelemetry {
   /**
    * Gives a device a command: kept in its outbox until the device confirms it, and sent by the
    * gateway holding its connection (this one or another, told over Redis pub/sub), now or when
-   * it connects again. A JT/T 808 location query is asked of a terminal connected here instead.
+   * it connects again. To a JT/T 808 terminal a location request goes as a location query.
    */
   sendCommand(tenantId: string, device: Device, command: BadgeCommand): Promise<void>;
   /**
-   * Asks a device where it is and waits for its answer: a JT/T 808 terminal connected here by a
-   * location query (0x8201), an MQTT device (native or OwnTracks) by a `report_location` command.
+   * Asks a device where it is and waits for its answer: a JT/T 808 terminal by a location query
+   * (0x8201), an MQTT device (native or OwnTracks) by a `report_location` command. One connected
+   * to another gateway is asked through the outbox and its answer read from Redis.
    */
   locate(tenantId: string, device: Device, timeoutMs?: number): Promise<PositionRecord>;
   /** Resolves when what stored positions set off (arrival detection) has finished. */
@@ -145,13 +146,6 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
   sweep.start(Math.min(30_000, config.deviceOfflineSeconds * 500));
 
   const sendCommand: RunningTelemetry['sendCommand'] = async (tenantId, device, command) => {
-    // A JT/T 808 location query is a question to a connected terminal (0x8201), not a command that waits.
-    if (device.protocol === 'jt808' && command.type === 'report_location') {
-      if (!jt808)
-        throw new CivicLoopError('CL_ERR_DEVICE_UNREACHABLE', `Device ${device.id} is a JT/T 808 terminal and the JT/T 808 listener is off (JT808_PORT).`);
-      await jt808.locate(tenantId, device);
-      return;
-    }
     // Into the device's outbox, where it waits until the device confirms it; then sent by this
     // gateway if it holds the device's connection, and by whichever other gateway does.
     await outbox.push(tenantId, device, command);
@@ -171,11 +165,9 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
     ...(external ? { externalBroker: external.clientId } : {}),
     sendCommand,
     locate: (tenantId, device, timeoutMs) => {
-      if (device.protocol !== 'jt808')
-        return locateByCommand(tenantId, device, { deviceState, sendCommand: (command) => sendCommand(tenantId, device, command) }, timeoutMs);
-      if (!jt808)
-        throw new CivicLoopError('CL_ERR_DEVICE_UNREACHABLE', `Device ${device.id} is a JT/T 808 terminal and the JT/T 808 listener is off (JT808_PORT).`);
-      return jt808.locate(tenantId, device, timeoutMs);
+      // A terminal connected here is asked directly and its own answer awaited.
+      if (device.protocol === 'jt808' && jt808?.holds(tenantId, device.id)) return jt808.locate(tenantId, device, timeoutMs);
+      return locateByCommand(tenantId, device, { deviceState, sendCommand: (command) => sendCommand(tenantId, device, command) }, timeoutMs);
     },
     disconnect: (tenantId, deviceId) => {
       mqtt?.disconnect(tenantId, deviceId);

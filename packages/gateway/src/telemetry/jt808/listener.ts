@@ -27,6 +27,8 @@ export interface Jt808Options {
 export interface RunningJt808 {
   port: number;
   /** Sends what waits in the terminal's outbox as 0x8300 text messages, if it is connected here; false if it is not. */
+  /** Whether a terminal of this device is connected and authenticated here. */
+  holds(tenantId: string, deviceId: string): boolean;
   deliverWaiting(tenantId: string, deviceId: string): Promise<boolean>;
   locate(tenantId: string, device: Device, timeoutMs?: number): Promise<PositionRecord>;
   disconnect(tenantId: string, deviceId: string): boolean;
@@ -61,9 +63,15 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
   const sendWaiting = async (connection: Jt808Connection, source: TelemetrySource) => {
     for (const entry of await outbox.waiting(source.tenantId, source.device)) {
       if (connection.closed || connection.hasSent(entry.id)) continue;
-      // Only assignments wait in an outbox; a location query is asked of a connected terminal.
       if (entry.command.type === 'assignment') await deliver(connection, entry as OutboxEntry & { command: { type: 'assignment' } });
-      else await outbox.confirm(source.tenantId, source.device, entry.id);
+      else {
+        // A location request given on another gateway: asked as a location query (0x8201), whose
+        // answer is stored like any position, where whoever asked reads it.
+        await outbox.confirm(source.tenantId, source.device, entry.id);
+        connection
+          .locate(DEFAULT_LOCATE_TIMEOUT_MS)
+          .catch((error: unknown) => log.debug({ err: error, device: source.device.id }, 'location query unanswered'));
+      }
     }
   };
 
@@ -178,6 +186,10 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
 
   return {
     port,
+    holds(tenantId, deviceId) {
+      const connection = sessions.get(sessionKey(tenantId, deviceId));
+      return !!connection && !connection.closed && !!connection.source;
+    },
     async deliverWaiting(tenantId, deviceId) {
       const connection = sessions.get(sessionKey(tenantId, deviceId));
       if (!connection || connection.closed || !connection.source) return false;
