@@ -3,6 +3,7 @@ import { inject } from '@civicloop/test-support/gateway-harness.js';
 import { useDeviceGateway } from '@civicloop/test-support/device-gateway-harness.js';
 import { ownTracksEncrypted } from '@civicloop/test-support/libsodium-seal.js';
 import { tenantKeys } from '../redis/keys.js';
+import { sealedSecretsOfTenants } from '../store/tenant-store.js';
 import { decodeStoredPosition } from '../store/stored-position.js';
 
 const devices = useDeviceGateway();
@@ -102,7 +103,10 @@ describe("OwnTracks' HTTP mode", () => {
     const shown = await inject(devices.gw, 'GET', `/v1/devices/${device.id}`, { auth: devices.gw.tenant.secretKey });
     expect(JSON.stringify(shown.body)).not.toContain('key');
     expect(await devices.gw.redis.client.hget(tenantKeys(devices.gw.tenant.id).devices, device.id)).not.toContain('环卫');
-    expect(await devices.gw.redis.client.hget(tenantKeys(devices.gw.tenant.id).deviceOwnTracksKeys, device.id)).not.toContain('环卫');
+    const storedKey = await devices.gw.redis.client.hget(tenantKeys(devices.gw.tenant.id).deviceOwnTracksKeys, device.id);
+    expect(storedKey).not.toContain('环卫');
+    // Among the secrets a gateway started with another master key must fail to open.
+    expect((await sealedSecretsOfTenants(devices.gw.redis.client)).flatMap((t) => t.sealed)).toContain(storedKey);
   });
 
   it('answers 200 for every message it refuses or sets aside, so one bad message never holds the phone up', async () => {
