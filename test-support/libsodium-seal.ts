@@ -24,3 +24,15 @@ export function sealWithLibsodium(key: string, messages: string[]): string[] {
 export function ownTracksEncrypted(key: string, message: unknown): string {
   return JSON.stringify({ _type: 'encrypted', data: sealWithLibsodium(key, [JSON.stringify(message)])[0] });
 }
+
+const OPEN = `
+import sys, json, base64, nacl.secret
+request = json.load(sys.stdin)
+box = nacl.secret.SecretBox(request["key"].encode("utf-8").ljust(32, b"\\0"))
+print(json.dumps(box.decrypt(base64.b64decode(request["data"])).decode("utf-8")))
+`;
+
+/** Opens what the gateway sealed for an app, with libsodium, as the app would. */
+export function openWithLibsodium(key: string, data: string): string {
+  return JSON.parse(execFileSync(DEBIAN_PYTHON, ['-c', OPEN], { input: JSON.stringify({ key, data }) }).toString()) as string;
+}

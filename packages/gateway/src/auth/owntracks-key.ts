@@ -43,3 +43,12 @@ export function ownTracksOpener(key: Uint8Array): OpenOwnTracks {
     return clear ? Buffer.from(clear.buffer, clear.byteOffset, clear.byteLength).toString('utf8') : undefined;
   };
 }
+
+/**
+ * Seals a message for the app as the apps seal theirs (a fresh random nonce, then the secretbox),
+ * as base64 for an `encrypted` message's data.
+ */
+export function sealForOwnTracks(key: Uint8Array, clear: string): string {
+  const nonce = nacl.randomBytes(NONCE_BYTES);
+  return Buffer.concat([nonce, nacl.secretbox(Buffer.from(clear, 'utf8'), nonce, key)]).toString('base64');
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { inject } from '@civicloop/test-support/gateway-harness.js';
 import { useDeviceGateway } from '@civicloop/test-support/device-gateway-harness.js';
-import { ownTracksEncrypted } from '@civicloop/test-support/libsodium-seal.js';
+import { openWithLibsodium, ownTracksEncrypted } from '@civicloop/test-support/libsodium-seal.js';
 import { tenantKeys } from '../redis/keys.js';
 import { sealedSecretsOfTenants } from '../store/tenant-store.js';
 import { decodeStoredPosition } from '../store/stored-position.js';
@@ -153,6 +153,28 @@ describe("OwnTracks' HTTP mode", () => {
     const located = await asked;
     expect(located.status, await located.clone().text()).toBe(200);
     expect(await located.json()).toMatchObject({ lat: 23.15, lon: 113.35 });
+  });
+
+  it('seals the location request for a phone that encrypts, as the OwnTracks Recorder answers', async () => {
+    const { device, credential } = await phone({ ownTracksKey: 'sealed answers' });
+    const tst = Math.floor(Date.now() / 1000);
+    await post(device.id, credential.password, ownTracksEncrypted('sealed answers', location(23.1, 113.2, tst - 60)));
+    const asked = fetch(`${devices.gw.url}/v1/devices/${device.id}/locate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${devices.gw.tenant.secretKey}` },
+    });
+    let answer: unknown;
+    await expect
+      .poll(async () => {
+        answer = await (await post(device.id, credential.password, '')).json();
+        return Array.isArray(answer);
+      })
+      .toBe(false);
+    expect(answer).toMatchObject({ _type: 'encrypted', data: expect.any(String) });
+    // Opened with libsodium, as the app opens it: the whole array, sealed as one message.
+    expect(JSON.parse(openWithLibsodium('sealed answers', (answer as { data: string }).data))).toEqual([{ _type: 'cmd', action: 'reportLocation' }]);
+    await post(device.id, credential.password, ownTracksEncrypted('sealed answers', location(23.16, 113.36, tst, { t: 'r' })));
+    expect(await (await asked).json()).toMatchObject({ lat: 23.16, lon: 113.36 });
   });
 
   it('refuses what the app must put right with catalogue errors: missing, unknown or mismatched credentials, a disabled device', async () => {

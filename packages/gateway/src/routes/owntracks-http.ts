@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { CivicLoopError, DEFAULT_DECODE_LIMITS, decodeTelemetry, type Device } from '@civicloop/model';
 import type { PipelineInput } from '../telemetry/pipeline.js';
 import type { ServicesWithTelemetry } from '../telemetry/start.js';
-import { ownTracksOpener } from '../auth/owntracks-key.js';
+import { ownTracksOpener, sealForOwnTracks } from '../auth/owntracks-key.js';
 import { DeviceOutbox } from '../store/device-outbox.js';
 import { errorResponses } from './shared-schemas.js';
 
@@ -50,7 +50,16 @@ export const ownTracksHttpRoutes: FastifyPluginAsyncTypebox<{ services: Services
   // device and fix time). It needs no API key: the device's own secret is its credential.
   const schema = {
     hide: true,
-    response: { 200: Type.Array(Type.Unknown(), { description: 'messages for the app: a waiting location request, or none' }), ...errorResponses },
+    response: {
+      200: Type.Union(
+        [
+          Type.Array(Type.Unknown(), { description: 'messages for the app: a waiting location request, or none' }),
+          Type.Object({ _type: Type.Literal('encrypted'), data: Type.String() }, { description: 'the same, sealed for a device that encrypts' }),
+        ],
+        { description: 'messages for the app' },
+      ),
+      ...errorResponses,
+    },
   };
   const config = { access: { kind: 'none' as const }, idempotency: 'content' as const };
 
@@ -71,9 +80,9 @@ export const ownTracksHttpRoutes: FastifyPluginAsyncTypebox<{ services: Services
     const tenantId = login.login.tenantId;
     const body = request.body as Buffer | undefined;
     // Sent when a friend is removed in the app (an MQTT retained-message clear); nothing to keep.
-    if (!body || body.length === 0) return commandsFor(tenantId, device);
-
     const key = device.ownTracksEncryption ? await services.devices.ownTracksKey(tenantId, device.id) : undefined;
+    if (!body || body.length === 0) return commandsFor(tenantId, device, key);
+
     // No topic in HTTP mode: the message's _type says what it is, as on the app's main topic.
     const topic = { format: 'owntracks' as const, user: device.id, device: device.id, channel: 'location' as const };
     let decoded: PipelineInput;
@@ -86,19 +95,22 @@ export const ownTracksHttpRoutes: FastifyPluginAsyncTypebox<{ services: Services
     const source = { tenantId, device, counters: telemetry.counters.of(tenantId) };
     const outcome = await telemetry.pipeline.ingest(source, decoded);
     if (outcome.type !== 'accepted') reply.header('civicloop-telemetry', `${outcome.type}; reason=${outcome.reason}`);
-    return commandsFor(tenantId, device);
+    return commandsFor(tenantId, device, key);
   });
 
   /**
    * The answer carries what waits in the device's outbox and has an OwnTracks form: a location
    * request, as the app's own `reportLocation` (once, however many wait). Handed over in a 2xx,
-   * it counts as delivered, as the app counts its post.
+   * it counts as delivered, as the app counts its post. To a device that encrypts, it goes
+   * sealed with its key, the whole array as one `encrypted` message, as the OwnTracks Recorder
+   * answers (and the apps read); an empty answer holds nothing to hide and goes as `[]`.
    */
   const outbox = new DeviceOutbox(services.redis);
-  async function commandsFor(tenantId: string, device: Device): Promise<unknown[]> {
+  async function commandsFor(tenantId: string, device: Device, key: Uint8Array | undefined): Promise<unknown[] | { _type: 'encrypted'; data: string }> {
     const requests = (await outbox.waiting(tenantId, device)).filter((entry) => entry.command.type === 'report_location');
     if (requests.length === 0) return [];
     for (const entry of requests) await outbox.confirm(tenantId, device, entry.id);
-    return [{ _type: 'cmd', action: 'reportLocation' }];
+    const messages = [{ _type: 'cmd', action: 'reportLocation' }];
+    return key ? { _type: 'encrypted' as const, data: sealForOwnTracks(key, JSON.stringify(messages)) } : messages;
   }
 };
