@@ -60,6 +60,7 @@ export function authenticateDevices(services: Services, devices: DeviceStore, co
             username: username ?? result.device.id,
             counters: counters.of(result.login.tenantId),
             openOwnTracks: key && ownTracksOpener(key),
+            ownTracksKey: key,
           };
           // From here the connection is held to the post-authentication limits (connection-guard).
           if (client.conn instanceof GuardedConnection) client.conn.markAuthenticated();

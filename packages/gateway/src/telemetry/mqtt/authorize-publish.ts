@@ -17,6 +17,8 @@ export interface DeviceSession extends TelemetrySource {
   lastTopic?: { name: string; topic: ParsedTopic } | undefined;
   /** Opens the device's encrypted OwnTracks messages with the key it had when it logged in, if any. */
   openOwnTracks?: OpenOwnTracks | undefined;
+  /** That key, to seal what is sent to the app as it seals what it sends. */
+  ownTracksKey?: Uint8Array | undefined;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { BadgeCommand } from '@civicloop/model';
 import type { DeviceOutbox } from '../../store/device-outbox.js';
 import { sessionOf } from './authenticate.js';
 import { ownCommandTopics } from './authorize-subscribe.js';
+import { sealForOwnTracks } from '../../auth/owntracks-key.js';
 
 /**
  * Sends MQTT devices the commands waiting in their outboxes, on their cmd topic at QoS 1, with
@@ -51,7 +52,7 @@ export class MqttCommandDelivery {
     this.sent.set(client, sent);
     for (const entry of await this.outbox.waiting(session.tenantId, session.device)) {
       if (client.closed || sent.has(entry.id)) continue;
-      const message = channel.format === 'native' ? { ...entry.command, commandId: entry.id } : ownTracksCommand(entry.command, entry.id);
+      const message = channel.format === 'native' ? { ...entry.command, commandId: entry.id } : ownTracksCommand(entry.command, entry.id, session.ownTracksKey);
       // What OwnTracks has no command for (an assignment) waits in the outbox for a native client.
       if (!message) continue;
       sent.add(entry.id);
@@ -117,8 +118,11 @@ function commandChannel(client: Client): { topic: string; format: 'native' | 'ow
 
 /**
  * A command as OwnTracks takes it (booklet, json: `_type: cmd`), with the outbox entry's id beside
- * it (the apps ignore what they do not know): only a location request has an OwnTracks form.
+ * it (the apps ignore what they do not know): only a location request has an OwnTracks form. To
+ * an app that encrypts, it goes sealed with the device's key, the id outside the seal.
  */
-function ownTracksCommand(command: BadgeCommand, commandId: string): Record<string, unknown> | undefined {
-  return command.type === 'report_location' ? { _type: 'cmd', action: 'reportLocation', commandId } : undefined;
+function ownTracksCommand(command: BadgeCommand, commandId: string, key: Uint8Array | undefined): Record<string, unknown> | undefined {
+  if (command.type !== 'report_location') return undefined;
+  const cmd = { _type: 'cmd', action: 'reportLocation' };
+  return key ? { _type: 'encrypted', data: sealForOwnTracks(key, JSON.stringify(cmd)), commandId } : { ...cmd, commandId };
 }

@@ -2,7 +2,7 @@ import type { MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { inject } from '@civicloop/test-support/gateway-harness.js';
 import { useDeviceGateway } from '@civicloop/test-support/device-gateway-harness.js';
-import { ownTracksEncrypted } from '@civicloop/test-support/libsodium-seal.js';
+import { openWithLibsodium, ownTracksEncrypted } from '@civicloop/test-support/libsodium-seal.js';
 import { tenantKeys } from '../../redis/keys.js';
 import { decodeStoredPosition } from '../../store/stored-position.js';
 
@@ -49,6 +49,23 @@ describe('encrypted OwnTracks messages over MQTT', () => {
     await app.publishAsync(topic, ownTracksEncrypted('second key', fix(23.14, tst + 3)), { qos: 1 });
     expect((await track(device.id)).map((r) => r.lat)).toEqual([23.11, 23.12, 23.14]);
 
+    // Asked where it is, the app is sent reportLocation sealed with its key (opened here with
+    // libsodium, as the app opens it), and answers with a sealed location.
+    const commands: unknown[] = [];
+    const phone = app;
+    phone.on('message', (_topic, payload) => {
+      const sealed = JSON.parse(payload.toString()) as { _type: string; data: string };
+      const command = JSON.parse(openWithLibsodium('second key', sealed.data)) as { action: string };
+      commands.push({ ...sealed, data: command });
+      if (command.action === 'reportLocation')
+        void phone.publishAsync(topic, ownTracksEncrypted('second key', { ...fix(23.141, tst + 10), t: 'r' }), { qos: 1 });
+    });
+    await phone.subscribeAsync(`owntracks/${device.id}/${device.id}/cmd`, { qos: 1 });
+    const located = await inject(devices.gw, 'POST', `/v1/devices/${device.id}/locate`, { auth: devices.gw.tenant.secretKey });
+    expect(located.status, JSON.stringify(located.body)).toBe(200);
+    expect(located.body).toMatchObject({ lat: 23.141 });
+    expect(commands).toEqual([{ _type: 'encrypted', commandId: expect.any(String), data: { _type: 'cmd', action: 'reportLocation' } }]);
+
     // Encryption turned off on the gateway but not in the app: nothing it sends can be read.
     const again = closed(app);
     expect((await setKey(device.id, null)).status).toBe(200);
@@ -57,6 +74,6 @@ describe('encrypted OwnTracks messages over MQTT', () => {
     await app.publishAsync(topic, ownTracksEncrypted('second key', fix(23.15, tst + 4)), { qos: 1 });
     expect(await refused(device.id)).toMatchObject({ count: 2, lastReason: 'no_key' });
     await app.publishAsync(topic, JSON.stringify(fix(23.16, tst + 5)), { qos: 1 });
-    expect((await track(device.id)).map((r) => r.lat)).toEqual([23.11, 23.12, 23.14, 23.16]);
+    expect((await track(device.id)).map((r) => r.lat)).toEqual([23.11, 23.12, 23.14, 23.141, 23.16]);
   });
 });
