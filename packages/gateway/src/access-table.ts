@@ -13,6 +13,8 @@ function accessText(access: Access): string {
   switch (access.kind) {
     case 'none':
       return 'anyone, no key';
+    case 'device':
+      return "the device's own secret, no key";
     case 'operator':
       return 'operator token (CIVICLOOP_OPERATOR_TOKEN)';
     case 'broker':

@@ -36,6 +36,12 @@ export interface Services {
 /** Route-level access rule, read by the auth hook. */
 export type Access =
   | { kind: 'none' }
+  /**
+   * A device protocol over HTTP (OsmAnd, OwnTracks): no API key, the device's own secret, which the
+   * route checks. Held by the keyless per-address limit; an address past its failed-login limit is
+   * refused by the route, not before it, so that a secret verified within a day still gets in.
+   */
+  | { kind: 'device' }
   | { kind: 'operator' }
   /** An external MQTT broker's authentication and authorization calls (Bearer BROKER_HOOK_TOKEN). */
   | { kind: 'broker' }

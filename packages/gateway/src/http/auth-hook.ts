@@ -47,8 +47,8 @@ export function installAuth(app: FastifyInstance, services: Services): void {
     // credential this gateway verified within AUTH_CACHE_TTL_MS: many clients may share the
     // address (a mobile carrier's, an office's), and one of them guessing must not shut out the rest.
     const blocked = shared.isBlocked(request.ip);
-    if (blocked && access?.kind !== 'roles') shared.assertNotBlocked(request.ip);
-    if (!access || access.kind === 'none') {
+    if (blocked && access?.kind !== 'roles' && access?.kind !== 'device') shared.assertNotBlocked(request.ip);
+    if (!access || access.kind === 'none' || access.kind === 'device') {
       await shared.countKeyless(request.ip);
       return;
     }

@@ -5,6 +5,7 @@ import { CivicLoopError, DEFAULT_DECODE_LIMITS, decodeOsmAnd } from '@civicloop/
 import type { ServicesWithTelemetry } from '../telemetry/start.js';
 import { errorResponses } from './shared-schemas.js';
 import { acceptFormBodies } from '../http/form-body.js';
+import { refuseBlockedAddress } from './device-secret.js';
 
 const SECRET_PREFIX = 'cl_dk_';
 
@@ -52,6 +53,7 @@ export const osmAndRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTel
         'CL_ERR_UNAUTHENTICATED',
         'Send the device secret: key=<secret> in the server URL, Authorization: Bearer <secret>, or the secret as id.',
       );
+    refuseBlockedAddress(services, request.ip, secret);
     const login = await services.devices.login(secret);
     if ('refused' in login) {
       if (login.refused === 'disabled') throw new CivicLoopError('CL_ERR_FORBIDDEN', 'This device is disabled; enable it with PATCH /v1/devices/{id}.');
@@ -94,7 +96,7 @@ export const osmAndRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTel
     response: { 200: Type.String({ description: 'empty once stored; the reason when the position was refused and set aside' }), ...errorResponses },
   };
   // Needs no API key: it carries the device's own secret (and is held by the keyless per-address limit).
-  const config = { access: { kind: 'none' as const }, idempotency: 'content' as const };
+  const config = { access: { kind: 'device' as const }, idempotency: 'content' as const };
   app.get('/v1/osmand', { config, schema }, handler);
   app.post('/v1/osmand', { config, schema }, handler);
 };

@@ -7,6 +7,7 @@ import type { ServicesWithTelemetry } from '../telemetry/start.js';
 import { ownTracksOpener, sealForOwnTracks } from '../auth/owntracks-key.js';
 import { DeviceOutbox } from '../store/device-outbox.js';
 import { errorResponses } from './shared-schemas.js';
+import { refuseBlockedAddress } from './device-secret.js';
 
 /** Basic credentials: what the apps send from their Identification settings (or the URL's user:password). */
 function basicCredentials(request: FastifyRequest): { username: string; password: string } | undefined {
@@ -61,12 +62,13 @@ export const ownTracksHttpRoutes: FastifyPluginAsyncTypebox<{ services: Services
       ...errorResponses,
     },
   };
-  const config = { access: { kind: 'none' as const }, idempotency: 'content' as const };
+  const config = { access: { kind: 'device' as const }, idempotency: 'content' as const };
 
   app.post('/v1/owntracks', { config, schema, bodyLimit }, async (request, reply) => {
     const credentials = basicCredentials(request);
     if (!credentials)
       unauthenticated(reply, "Send HTTP Basic credentials: in the app's Identification settings, the device id as Username and its secret as Password.");
+    refuseBlockedAddress(services, request.ip, credentials.password);
     const login = await services.devices.login(credentials.password);
     if ('refused' in login) {
       if (login.refused === 'disabled') throw new CivicLoopError('CL_ERR_FORBIDDEN', 'This device is disabled; enable it with PATCH /v1/devices/{id}.');
