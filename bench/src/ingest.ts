@@ -35,6 +35,7 @@ import { jobFile, runPublisher, type PublisherResult } from './run-publisher.js'
 import { nativeTopic } from '@civicloop/model';
 import { findNearestWorker, freePort, startRedisServer, tenantKeys } from '@civicloop/gateway';
 import { Jt808Terminal } from '@civicloop/test-support/jt808-terminal.js';
+import { requestJson } from './json-request.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -62,11 +63,6 @@ const publish = (job: object, script?: string) => runPublisher<PublisherResult &
 
 const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 const pct = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))]!;
-const json = async (url: string, init: RequestInit = {}) => {
-  const response = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...(init.headers as Record<string, string>) } });
-  if (!response.ok) throw new Error(`${url}: ${response.status} ${await response.text()}`);
-  return response.json() as Promise<any>;
-};
 
 const dir = mkdtempSync(path.join(tmpdir(), 'civicloop-bench-ingest-'));
 const redisServer = await startRedisServer({ dir, appendOnly: true });
@@ -106,7 +102,7 @@ try {
   );
   children.push(floorProcess);
   const gw = `http://127.0.0.1:${httpPort}`;
-  const tenant = await json(`${gw}/v1/tenants`, {
+  const tenant = await requestJson(`${gw}/v1/tenants`, {
     method: 'POST',
     headers: { authorization: 'Bearer bench-op' },
     body: JSON.stringify({ code: 'INGEST', name: 'Ingest bench' }),
@@ -119,7 +115,7 @@ try {
     for (let i = 0; i < count; i += 100) {
       const batch = await Promise.all(
         Array.from({ length: Math.min(100, count - i) }, (_, j) =>
-          json(`${gw}/v1/devices`, {
+          requestJson(`${gw}/v1/devices`, {
             method: 'POST',
             headers: auth,
             body: JSON.stringify({ id: `${prefix}${i + j}`, kind: 'vehicle', name: `Bench ${i + j}` }),
@@ -143,7 +139,7 @@ try {
   const terminals: { deviceId: string; terminalId: string; code: string }[] = [];
   for (let i = 0; i < DEVICES; i++) {
     const terminalId = String(13900000000 + i).padStart(12, '0');
-    const registered = await json(`${gw}/v1/devices`, {
+    const registered = await requestJson(`${gw}/v1/devices`, {
       method: 'POST',
       headers: auth,
       body: JSON.stringify({ id: `jt-${i}`, kind: 'vehicle', name: `Bench truck ${i}`, protocol: 'jt808', terminalId }),
@@ -155,13 +151,13 @@ try {
     if (result !== 0 || !code) throw new Error(`terminal ${terminalId} registration answered ${result}`);
     terminals.push({ deviceId: registered.device.id, terminalId, code });
   }
-  const counters = () => json(`${gw}/v1/telemetry/counters`, { headers: auth });
+  const counters = () => requestJson(`${gw}/v1/telemetry/counters`, { headers: auth });
   /** Messages the gateway has processed, whichever way they came: stored or recognised as resent. */
   const processedByGateway = async () => {
     const { positionsStored, duplicates } = await counters();
     return (positionsStored as number) + (duplicates as number);
   };
-  const countAt = (statsPort: number) => async () => (await json(`http://127.0.0.1:${statsPort}/`)).published as number;
+  const countAt = (statsPort: number) => async () => (await requestJson(`http://127.0.0.1:${statsPort}/`)).published as number;
   const total = DEVICES * MESSAGES;
 
   /** Runs one load and waits until the target has processed all of it; msg/s counts to that moment. */

@@ -18,6 +18,7 @@ import { freePort, startRedisServer, tenantKeys } from '@civicloop/gateway';
 import { cpuMs } from './process-cpu.js';
 import { brokerNodeArgs, ingestLoad, loadedGatewayEnv } from './ingest-settings.js';
 import { runPublisher } from './run-publisher.js';
+import { requestJson } from './json-request.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -25,11 +26,6 @@ const { devices: DEVICES, messages: MESSAGES, inflight: INFLIGHT } = ingestLoad;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const KEY = 'bench key 环卫';
 
-const json = async (url: string, init: RequestInit = {}) => {
-  const response = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...(init.headers as Record<string, string>) } });
-  if (!response.ok) throw new Error(`${url}: ${response.status} ${await response.text()}`);
-  return response.json() as Promise<any>;
-};
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /** The key the apps make of an encryption key: its UTF-8 bytes, zero-padded to 32. */
@@ -58,7 +54,7 @@ try {
     gateway!.once('exit', (code) => reject(new Error(`the gateway exited with ${code}: ${out}`)));
   });
   const gw = `http://127.0.0.1:${http}`;
-  const tenant = await json(`${gw}/v1/tenants`, {
+  const tenant = await requestJson(`${gw}/v1/tenants`, {
     method: 'POST',
     headers: { authorization: 'Bearer bench-op' },
     body: JSON.stringify({ code: 'OTBENCH', name: 'OwnTracks bench' }),
@@ -68,7 +64,7 @@ try {
   const register = async (prefix: string, extra: Record<string, unknown>) => {
     const phones: { username: string; password: string; topic: string }[] = [];
     for (let i = 0; i < DEVICES; i++) {
-      const r = await json(`${gw}/v1/devices`, {
+      const r = await requestJson(`${gw}/v1/devices`, {
         method: 'POST',
         headers: auth,
         body: JSON.stringify({ id: `${prefix}${i}`, kind: 'badge', name: `Phone ${i}`, ...extra }),
@@ -82,7 +78,7 @@ try {
   const location = (i: number) =>
     JSON.stringify({ _type: 'location', lat: 23.1 + (i % 1000) * 1e-5, lon: 113.3, tst: firstFix + i, acc: 8, batt: 80, vel: 12, tid: 'ph', conn: 'm' });
   const processed = async () => {
-    const c = await json(`${gw}/v1/telemetry/counters`, { headers: auth });
+    const c = await requestJson(`${gw}/v1/telemetry/counters`, { headers: auth });
     return (c.positionsStored as number) + (c.duplicates as number);
   };
   const redis = new Redis(redisServer.url);

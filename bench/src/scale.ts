@@ -23,6 +23,7 @@ import { freePort, startRedisServer } from '@civicloop/gateway';
 import { startGatewayProcess, startLayout, type GatewayProcess } from '@civicloop/example-scaled-out/layout';
 import { cpuMs } from './process-cpu.js';
 import { runPublisher } from './run-publisher.js';
+import { requestJson } from './json-request.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const DEVICES = env('BENCH_DEVICES', 50);
@@ -34,11 +35,6 @@ const CONNECTIONS = env('BENCH_CONNECTIONS', 32);
 const REPLICAS = env('BENCH_REPLICAS', 1);
 
 const dir = mkdtempSync(path.join(tmpdir(), 'civicloop-bench-scale-'));
-const json = async (url: string, init: RequestInit = {}) => {
-  const response = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...(init.headers as Record<string, string>) } });
-  if (!response.ok) throw new Error(`${url}: ${response.status} ${await response.text()}`);
-  return response.json() as Promise<any>;
-};
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /** One side of the comparison: its gateways, where devices connect, and the processes whose CPU is counted. */
@@ -59,7 +55,7 @@ async function prepare(
   operatorToken: string,
   components: () => Record<string, number[]>,
 ): Promise<Side> {
-  const tenant = await json(`${gateways[0]!.url}/v1/tenants`, {
+  const tenant = await requestJson(`${gateways[0]!.url}/v1/tenants`, {
     method: 'POST',
     headers: { authorization: `Bearer ${operatorToken}` },
     body: JSON.stringify({ code: name.slice(0, 8).toUpperCase(), name: `Scale bench ${name}` }),
@@ -67,7 +63,7 @@ async function prepare(
   const auth = { authorization: `Bearer ${tenant.secretKey}` };
   const devices: Side['devices'] = [];
   for (let i = 0; i < DEVICES; i++) {
-    const registered = await json(`${gateways[i % gateways.length]!.url}/v1/devices`, {
+    const registered = await requestJson(`${gateways[i % gateways.length]!.url}/v1/devices`, {
       method: 'POST',
       headers: auth,
       body: JSON.stringify({ id: `load-${i}`, kind: 'vehicle', name: `Bench ${i}` }),
@@ -91,7 +87,7 @@ async function ingest(side: Side) {
   const processed = async () => {
     let sum = 0;
     for (const gateway of side.gateways) {
-      const c = await json(`${gateway.url}/v1/telemetry/counters`, { headers: { authorization: `Bearer ${side.secretKey}` } });
+      const c = await requestJson(`${gateway.url}/v1/telemetry/counters`, { headers: { authorization: `Bearer ${side.secretKey}` } });
       sum += (c.positionsStored ?? 0) + (c.duplicates ?? 0);
     }
     return sum;

@@ -77,9 +77,15 @@ function buildTenantKeys(tenantId: string) {
     onDuty: `${base}onduty`,
     /** Staff id -> the badge they wear, so an assignment reaches their badge. */
     badgeOf: `${base}badgeof`,
-    /** Commands waiting for a JT/T 808 terminal to confirm them (0x0001), oldest last: sent again when it reconnects. */
+    /**
+     * Commands waiting for a JT/T 808 terminal to confirm them (0x0001; a location request leaves
+     * once asked as 0x8201), oldest last: sent again when it reconnects.
+     */
     jt808Outbox: (deviceId: string) => `${base}jt808:outbox:${deviceId}`,
-    /** Commands waiting for an MQTT device to acknowledge them (PUBACK), oldest last: sent again when it is back, on any gateway. */
+    /**
+     * Commands waiting for an MQTT device to acknowledge them (PUBACK; OwnTracks' HTTP mode: handed
+     * over in an answer), oldest last: sent again when it is back, on any gateway.
+     */
     mqttOutbox: (deviceId: string) => `${base}mqtt:outbox:${deviceId}`,
     /** Set (with a TTL) by the gateway publishing an outbox entry to an external broker, so that no other publishes it too. */
     commandClaim: (entryId: string) => `${base}cmdclaim:${entryId}`,

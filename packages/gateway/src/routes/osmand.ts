@@ -5,7 +5,7 @@ import { CivicLoopError, DEFAULT_DECODE_LIMITS, decodeOsmAnd } from '@civicloop/
 import type { ServicesWithTelemetry } from '../telemetry/start.js';
 import { errorResponses } from './shared-schemas.js';
 import { acceptFormBodies } from '../http/form-body.js';
-import { refuseBlockedAddress } from './device-secret.js';
+import { basicCredentials, deviceOfSecret, ingestOverHttp } from './device-http.js';
 
 const SECRET_PREFIX = 'cl_dk_';
 
@@ -13,14 +13,10 @@ const SECRET_PREFIX = 'cl_dk_';
 function secretOf(request: FastifyRequest, fields: Record<string, unknown>): string | undefined {
   const query = request.query as Record<string, unknown>;
   if (typeof query.key === 'string' && query.key) return query.key;
-  const authorization = request.headers.authorization ?? '';
-  const [scheme, value] = authorization.split(' ', 2);
+  const [scheme, value] = (request.headers.authorization ?? '').split(' ', 2);
   if (scheme?.toLowerCase() === 'bearer' && value) return value;
-  if (scheme?.toLowerCase() === 'basic' && value) {
-    const decoded = Buffer.from(value, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    return colon >= 0 ? decoded.slice(colon + 1) : undefined;
-  }
+  const basic = basicCredentials(request.headers.authorization);
+  if (basic) return basic.password;
   const id = fields.id ?? fields.deviceid ?? fields.device_id;
   return typeof id === 'string' && id.startsWith(SECRET_PREFIX) ? id : undefined;
 }
@@ -53,15 +49,7 @@ export const osmAndRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTel
         'CL_ERR_UNAUTHENTICATED',
         'Send the device secret: key=<secret> in the server URL, Authorization: Bearer <secret>, or the secret as id.',
       );
-    refuseBlockedAddress(services, request.ip, secret);
-    const login = await services.devices.login(secret);
-    if ('refused' in login) {
-      if (login.refused === 'disabled') throw new CivicLoopError('CL_ERR_FORBIDDEN', 'This device is disabled; enable it with PATCH /v1/devices/{id}.');
-      throw new CivicLoopError(
-        'CL_ERR_INVALID_KEY',
-        'The device secret is unknown or was rotated; use the current one from POST /v1/devices/{id}/credentials.',
-      );
-    }
+    const login = await deviceOfSecret(services, request.ip, secret);
     const named = fields.id ?? fields.deviceid ?? fields.device_id;
     if (typeof named === 'string' && named !== secret && named !== login.device.id) {
       throw new CivicLoopError(
@@ -69,17 +57,7 @@ export const osmAndRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTel
         `The secret belongs to device ${login.device.id}, not ${named.slice(0, 64)}; set the app's device identifier to ${login.device.id}.`,
       );
     }
-    const telemetry = services.telemetry;
-    if (!telemetry) throw new CivicLoopError('CL_ERR_UNAVAILABLE', 'Telemetry is not running on this gateway.');
-    const source = { tenantId: login.login.tenantId, device: login.device, counters: telemetry.counters.of(login.login.tenantId) };
-    let decoded;
-    try {
-      decoded = decodeOsmAnd(fields, login.device, Date.now(), DEFAULT_DECODE_LIMITS);
-    } catch (error) {
-      request.log.warn({ err: error, device: login.device.id }, 'osmand decoder threw');
-      decoded = { type: 'rejected' as const, reason: 'decoder_error' as const, detail: 'the decoder could not read this message' };
-    }
-    const outcome = await telemetry.pipeline.ingest(source, decoded);
+    const outcome = await ingestOverHttp(services, request, login, () => decodeOsmAnd(fields, login.device, Date.now(), DEFAULT_DECODE_LIMITS));
     // A refused position is answered 200 too, with the reason as text: Traccar Client sends its
     // oldest unsent position again until it gets a 2xx, and every later one waits behind it, so
     // a 4xx for a position that can never be stored would stop the phone's reports for good.

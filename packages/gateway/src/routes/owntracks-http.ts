@@ -1,28 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { CivicLoopError, DEFAULT_DECODE_LIMITS, decodeTelemetry, type Device } from '@civicloop/model';
-import type { PipelineInput } from '../telemetry/pipeline.js';
 import type { ServicesWithTelemetry } from '../telemetry/start.js';
 import { ownTracksOpener, sealForOwnTracks } from '../auth/owntracks-key.js';
 import { DeviceOutbox } from '../store/device-outbox.js';
 import { errorResponses } from './shared-schemas.js';
-import { refuseBlockedAddress } from './device-secret.js';
-
-/** Basic credentials: what the apps send from their Identification settings (or the URL's user:password). */
-function basicCredentials(request: FastifyRequest): { username: string; password: string } | undefined {
-  const [scheme, value] = (request.headers.authorization ?? '').split(' ', 2);
-  if (scheme?.toLowerCase() !== 'basic' || !value) return undefined;
-  const decoded = Buffer.from(value, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  return colon > 0 ? { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) } : undefined;
-}
-
-function unauthenticated(reply: FastifyReply, message: string, code: 'CL_ERR_UNAUTHENTICATED' | 'CL_ERR_INVALID_KEY' = 'CL_ERR_UNAUTHENTICATED'): never {
-  // The apps send credentials unasked; browsers and curl are told which kind to send.
-  reply.header('www-authenticate', 'Basic realm="CivicLoop OwnTracks", charset="UTF-8"');
-  throw new CivicLoopError(code, message);
-}
+import { basicCredentials, deviceOfSecret, ingestOverHttp } from './device-http.js';
 
 /**
  * The OwnTracks apps' HTTP mode (booklet, tech/http): the app POSTs each message it would
@@ -64,22 +47,22 @@ export const ownTracksHttpRoutes: FastifyPluginAsyncTypebox<{ services: Services
   };
   const config = { access: { kind: 'device' as const }, idempotency: 'content' as const };
 
+  // The apps send credentials unasked; browsers and curl are told which kind to send.
+  app.addHook('onSend', async (_request, reply) => {
+    if (reply.statusCode === 401) reply.header('www-authenticate', 'Basic realm="CivicLoop OwnTracks", charset="UTF-8"');
+  });
+
   app.post('/v1/owntracks', { config, schema, bodyLimit }, async (request, reply) => {
-    const credentials = basicCredentials(request);
+    const credentials = basicCredentials(request.headers.authorization);
     if (!credentials)
-      unauthenticated(reply, "Send HTTP Basic credentials: in the app's Identification settings, the device id as Username and its secret as Password.");
-    refuseBlockedAddress(services, request.ip, credentials.password);
-    const login = await services.devices.login(credentials.password);
-    if ('refused' in login) {
-      if (login.refused === 'disabled') throw new CivicLoopError('CL_ERR_FORBIDDEN', 'This device is disabled; enable it with PATCH /v1/devices/{id}.');
-      unauthenticated(reply, 'The device secret is unknown or was rotated; use the current one from POST /v1/devices/{id}/credentials.', 'CL_ERR_INVALID_KEY');
-    }
-    const { device } = login;
+      throw new CivicLoopError(
+        'CL_ERR_UNAUTHENTICATED',
+        "Send HTTP Basic credentials: in the app's Identification settings, the device id as Username and its secret as Password.",
+      );
+    const login = await deviceOfSecret(services, request.ip, credentials.password);
+    const { tenantId, device } = login;
     if (credentials.username !== device.id)
-      unauthenticated(reply, `The secret belongs to device ${device.id}; set the app's Username to ${device.id}.`, 'CL_ERR_INVALID_KEY');
-    const telemetry = services.telemetry;
-    if (!telemetry) throw new CivicLoopError('CL_ERR_UNAVAILABLE', 'Telemetry is not running on this gateway.');
-    const tenantId = login.login.tenantId;
+      throw new CivicLoopError('CL_ERR_INVALID_KEY', `The secret belongs to device ${device.id}; set the app's Username to ${device.id}.`);
     const body = request.body as Buffer | undefined;
     // Sent when a friend is removed in the app (an MQTT retained-message clear); nothing to keep.
     const key = device.ownTracksEncryption ? await services.devices.ownTracksKey(tenantId, device.id) : undefined;
@@ -87,15 +70,7 @@ export const ownTracksHttpRoutes: FastifyPluginAsyncTypebox<{ services: Services
 
     // No topic in HTTP mode: the message's _type says what it is, as on the app's main topic.
     const topic = { format: 'owntracks' as const, user: device.id, device: device.id, channel: 'location' as const };
-    let decoded: PipelineInput;
-    try {
-      decoded = decodeTelemetry(topic, body, device, Date.now(), limits, key && ownTracksOpener(key));
-    } catch (error) {
-      request.log.warn({ err: error, device: device.id }, 'owntracks decoder threw');
-      decoded = { type: 'rejected', reason: 'decoder_error', detail: 'the decoder could not read this message' };
-    }
-    const source = { tenantId, device, counters: telemetry.counters.of(tenantId) };
-    const outcome = await telemetry.pipeline.ingest(source, decoded);
+    const outcome = await ingestOverHttp(services, request, login, () => decodeTelemetry(topic, body, device, Date.now(), limits, key && ownTracksOpener(key)));
     if (outcome.type !== 'accepted') reply.header('civicloop-telemetry', `${outcome.type}; reason=${outcome.reason}`);
     return commandsFor(tenantId, device, key);
   });

@@ -4,7 +4,6 @@ import type { TenantCounters } from '../counters.js';
 import type { DeviceStore } from '../../store/device-store.js';
 import type { DeviceSession } from './authorize-publish.js';
 import { GuardedConnection } from './connection-guard.js';
-import { ownTracksOpener } from '../../auth/owntracks-key.js';
 
 const denied = (message: string, returnCode: 4 | 5): AuthenticateError => Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 
@@ -59,7 +58,6 @@ export function authenticateDevices(services: Services, devices: DeviceStore, co
             device: result.device,
             username: username ?? result.device.id,
             counters: counters.of(result.login.tenantId),
-            openOwnTracks: key && ownTracksOpener(key),
             ownTracksKey: key,
           };
           // From here the connection is held to the post-authentication limits (connection-guard).

@@ -1,5 +1,6 @@
 import type { PublishPacket } from 'aedes';
-import { decodeTelemetry, parseTopic, type DecodeLimits, type OpenOwnTracks, type ParsedTopic } from '@civicloop/model';
+import { decodeTelemetry, parseTopic, type DecodeLimits, type ParsedTopic } from '@civicloop/model';
+import { ownTracksOpener } from '../../auth/owntracks-key.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { IngestOutcome, PipelineInput, TelemetryPipeline, TelemetrySource } from '../pipeline.js';
 
@@ -15,9 +16,10 @@ export interface DeviceSession extends TelemetrySource {
   username: string;
   /** The last topic published to and what it was found to be: a device keeps to one or two topics. */
   lastTopic?: { name: string; topic: ParsedTopic } | undefined;
-  /** Opens the device's encrypted OwnTracks messages with the key it had when it logged in, if any. */
-  openOwnTracks?: OpenOwnTracks | undefined;
-  /** That key, to seal what is sent to the app as it seals what it sends. */
+  /**
+   * The device's OwnTracks encryption key when it logged in, if it has one: its encrypted messages
+   * are opened with it, and what is sent to the app is sealed with it.
+   */
   ownTracksKey?: Uint8Array | undefined;
 }
 
@@ -77,7 +79,7 @@ export class AuthorizePublish {
       };
     }
     try {
-      return decodeTelemetry(topic, payload, session.device, Date.now(), this.limits, session.openOwnTracks);
+      return decodeTelemetry(topic, payload, session.device, Date.now(), this.limits, session.ownTracksKey && ownTracksOpener(session.ownTracksKey));
     } catch (error) {
       // The decoder is total (a property test says so); should it ever throw, the device still goes on.
       this.log.warn({ err: error, device: session.device.id, topic: packet.topic }, 'telemetry decoder threw');
