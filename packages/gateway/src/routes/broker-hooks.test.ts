@@ -63,17 +63,21 @@ describe('EMQX HTTP authentication and authorization', () => {
         topic,
         action,
       });
-    const own = (channel: 'position' | 'cmd') => nativeTopic(gw.tenant.id, 'badge', device.id, channel);
-    expect((await ask(own('position'), 'publish')).body).toEqual({ result: 'allow' });
-    expect((await ask(`owntracks/${credential.username}/phone`, 'publish')).body).toEqual({ result: 'allow' });
+    const own = (channel: 'position' | 'event' | 'status' | 'cmd') => nativeTopic(gw.tenant.id, 'badge', device.id, channel);
+    for (const channel of ['position', 'event', 'status'] as const) expect((await ask(own(channel), 'publish')).body).toEqual({ result: 'allow' });
     expect((await ask(own('cmd'), 'subscribe')).body).toEqual({ result: 'allow' });
+    // The gateways consume only native topics from an external broker: an OwnTracks or ThingsBoard
+    // publish the broker took would reach none of them, so the device is told no instead.
+    expect((await ask(`owntracks/${credential.username}/phone`, 'publish')).body).toEqual({ result: 'deny' });
+    expect((await ask('v1/devices/me/telemetry', 'publish')).body).toEqual({ result: 'deny' });
+    expect((await ask(`owntracks/${device.id}/${device.id}/cmd`, 'subscribe')).body).toEqual({ result: 'deny' });
     expect((await ask(own('cmd'), 'publish')).body).toEqual({ result: 'deny' });
     expect((await ask(nativeTopic(gw.tenant.id, 'badge', other.body.device.id, 'position'), 'publish')).body).toEqual({ result: 'deny' });
     expect((await ask(nativeTopic(gw.tenant.id, 'badge', other.body.device.id, 'cmd'), 'subscribe')).body).toEqual({ result: 'deny' });
     expect((await ask(`civicloop/${gw.tenant.id}/#`, 'subscribe')).body).toEqual({ result: 'deny' });
     const counters = (await inject(gw, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body;
     // A secret no device has belongs to no tenant: only the other device's secret counts here.
-    expect(counters).toMatchObject({ deniedPublishes: 2, deniedSubscriptions: 2, refusedConnects: 1 });
+    expect(counters).toMatchObject({ deniedPublishes: 4, deniedSubscriptions: 3, refusedConnects: 1 });
 
     // Disabled over the HTTP API: refused at the next login, and its topics closed at once.
     expect((await inject(gw, 'PATCH', `/v1/devices/${device.id}`, { auth: gw.tenant.secretKey, body: { disabled: true } })).status).toBe(200);

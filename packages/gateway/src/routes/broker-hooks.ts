@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { ServicesWithTelemetry } from '../telemetry/start.js';
-import { ownTopic } from '../telemetry/mqtt/authorize-publish.js';
-import { ownCommandTopics } from '../telemetry/mqtt/authorize-subscribe.js';
+import { nativeTopic } from '@civicloop/model';
 import { errorResponses } from './shared-schemas.js';
 
 const tags = ['broker hooks'];
@@ -18,8 +17,11 @@ const DEVICE_ATTRIBUTE = 'civicloop_device';
  * - authentication: a device's secret as password with its id as username, or (ThingsBoard-style)
  *   as username alone; the answer sets client attributes naming its tenant and device (EMQX
  *   5.7+), which the authorization request template sends back;
- * - authorization: publishing to its own topics (native, OwnTracks, ThingsBoard; never a command
- *   topic) and subscribing to its own command topics only.
+ * - authorization: publishing to its own native position, event and status topics and
+ *   subscribing to its own native command topic only. Those are what the gateways consume from
+ *   an external broker (external/subscriber.ts); an OwnTracks or ThingsBoard publish would be
+ *   acknowledged by the broker and then reach no gateway, so it is denied, and the device hears so
+ *   (MQTT 5: PUBACK 135) instead of losing its data unseen.
  *
  * Answers are 200 with `{ "result": "allow" | "deny" }`, as EMQX reads them. The routes need
  * `Authorization: Bearer <BROKER_HOOK_TOKEN>` (a header set in EMQX's settings).
@@ -90,7 +92,7 @@ export const brokerHookRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWit
           tenant: Type.String({ maxLength: 128, description: '${client_attrs.civicloop_tenant}' }),
           // biome-ignore lint/suspicious/noTemplateCurlyInString: EMQX's placeholder, named as EMQX spells it
           device: Type.String({ maxLength: 128, description: '${client_attrs.civicloop_device}' }),
-          username: Type.Optional(Type.String({ maxLength: 512 })),
+          username: Type.Optional(Type.String({ maxLength: 512, description: 'sent by the documented template; the decision does not use it' })),
           topic: Type.String({ maxLength: 1024 }),
           action: Type.String({ maxLength: 32, description: 'publish or subscribe' }),
         }),
@@ -98,20 +100,19 @@ export const brokerHookRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWit
       },
     },
     async (request) => {
-      const { tenant, device: deviceId, username, topic, action } = request.body;
+      const { tenant, device: deviceId, topic, action } = request.body;
       const device = tenant && deviceId ? await devices.get(tenant, deviceId) : undefined;
       if (!device || device.disabled) return { result: 'deny' as const };
-      const session = { tenantId: tenant, device, username: username ?? device.id };
       const tally = counters()?.of(tenant);
+      const own = (channel: 'position' | 'event' | 'status' | 'cmd') => nativeTopic(tenant, device.kind, device.id, channel);
       if (action === 'subscribe') {
-        if (ownCommandTopics(session).includes(topic)) return { result: 'allow' as const };
+        if (topic === own('cmd')) return { result: 'allow' as const };
         if (tally) tally.deniedSubscriptions++;
         return { result: 'deny' as const };
       }
       if (action === 'publish') {
-        const own = ownTopic(session, topic);
         // A command topic carries commands to the device; the device does not publish there.
-        if (own && own.channel !== 'cmd') return { result: 'allow' as const };
+        if (topic === own('position') || topic === own('event') || topic === own('status')) return { result: 'allow' as const };
         if (tally) tally.deniedPublishes++;
         return { result: 'deny' as const };
       }
