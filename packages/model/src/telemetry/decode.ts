@@ -38,6 +38,8 @@ export function decodeTelemetry(
     // waypoint(s), status, info, step, beacon, dump: the app's own business, not ours.
     if (topic.channel === 'other') return ignore('unused_topic', `OwnTracks ${topic.subtopic} messages are not used here`);
   }
+  // A reply to a command, an RPC call or attributes: answered by PUBACK, not used.
+  if (topic.format === 'thingsboard' && topic.channel === 'other') return ignore('unused_topic', `ThingsBoard ${topic.subtopic} messages are not used here`);
   const parsed = parseJson(payload, limits);
   if (!parsed.ok) return parsed.result;
   switch (topic.format) {

@@ -2,6 +2,21 @@ import type { DeviceKind } from './schemas.js';
 
 export const NATIVE_ROOT = 'civicloop';
 export const THINGSBOARD_TELEMETRY = 'v1/devices/me/telemetry';
+/** ThingsBoard server-side RPC: the device subscribes to `<prefix>+`; each command comes on `<prefix><integer id>`. */
+export const THINGSBOARD_RPC_REQUEST_PREFIX = 'v1/devices/me/rpc/request/';
+/**
+ * What ThingsBoard's own device SDKs subscribe to on connecting (RPC requests and replies,
+ * attribute updates and replies). `v1/devices/me/...` names no device, so on the embedded broker
+ * nothing is ever routed to these by topic: a device is sent only its own commands, directly.
+ */
+export const THINGSBOARD_SUBSCRIPTIONS = [
+  `${THINGSBOARD_RPC_REQUEST_PREFIX}+`,
+  'v1/devices/me/rpc/response/+',
+  'v1/devices/me/attributes',
+  'v1/devices/me/attributes/response/+',
+];
+/** What ThingsBoard firmware publishes besides telemetry (a reply to a command, its own RPC call, attributes): set aside here. */
+const THINGSBOARD_OTHER = /^v1\/devices\/me\/(rpc\/response\/\d{1,10}|rpc\/request\/\d{1,10}|attributes|attributes\/request\/\d{1,10})$/;
 
 export type NativeChannel = 'position' | 'event' | 'status' | 'cmd';
 
@@ -10,7 +25,9 @@ export type ParsedTopic =
   | { format: 'owntracks'; user: string; device: string; channel: 'location' | 'event' | 'cmd' }
   /** The app's other sub-topics (waypoint, waypoints, status, info, step, beacon, dump...). */
   | { format: 'owntracks'; user: string; device: string; channel: 'other'; subtopic: string }
-  | { format: 'thingsboard'; channel: 'telemetry' };
+  | { format: 'thingsboard'; channel: 'telemetry' }
+  /** A reply to a command, the device's own RPC call, its attributes or a request for them. */
+  | { format: 'thingsboard'; channel: 'other'; subtopic: string };
 
 const PLURAL: Record<string, DeviceKind> = { vehicles: 'vehicle', badges: 'badge' };
 const NATIVE_CHANNELS = new Set<NativeChannel>(['position', 'event', 'status', 'cmd']);
@@ -27,6 +44,8 @@ export function ownTracksTopic(user: string, device: string, channel: 'location'
 /** Recognises the topics CivicLoop serves; anything else is undefined (and refused). */
 export function parseTopic(topic: string): ParsedTopic | undefined {
   if (topic === THINGSBOARD_TELEMETRY) return { format: 'thingsboard', channel: 'telemetry' };
+  const other = THINGSBOARD_OTHER.exec(topic);
+  if (other) return { format: 'thingsboard', channel: 'other', subtopic: other[1]!.replace(/\/\d+$/, '') };
   const parts = topic.split('/');
   if (parts[0] === NATIVE_ROOT && parts.length === 5) {
     const kind = PLURAL[parts[2]!];

@@ -1,9 +1,9 @@
 import type { Aedes, Client, PublishPacket } from 'aedes';
 import type { FastifyBaseLogger } from 'fastify';
-import type { BadgeCommand } from '@civicloop/model';
+import { THINGSBOARD_RPC_REQUEST_PREFIX, type BadgeCommand } from '@civicloop/model';
 import type { DeviceOutbox } from '../../store/device-outbox.js';
 import { sessionOf } from './authenticate.js';
-import { ownCommandTopics } from './authorize-subscribe.js';
+import { isOwnCommandTopic, ownCommandTopics } from './authorize-subscribe.js';
 import { sealForOwnTracks } from '../../auth/owntracks-key.js';
 
 /**
@@ -24,6 +24,8 @@ import { sealForOwnTracks } from '../../auth/owntracks-key.js';
 export class MqttCommandDelivery {
   /** Per connection, the outbox entries sent on it and not yet acknowledged. */
   private readonly sent = new WeakMap<Client, Set<string>>();
+  /** Per connection, the last ThingsBoard RPC request id used on it (ThingsBoard's ids are integers, counted per session). */
+  private readonly rpcIds = new WeakMap<Client, number>();
 
   constructor(
     private readonly broker: Aedes,
@@ -33,7 +35,7 @@ export class MqttCommandDelivery {
     broker.on('clientReady', (client) => this.deliver(client));
     broker.on('subscribe', (subscriptions, client) => {
       const session = sessionOf(client);
-      if (session && subscriptions.some((s) => ownCommandTopics(session).includes(s.topic))) this.deliver(client);
+      if (session && subscriptions.some((s) => isOwnCommandTopic(session, s.topic))) this.deliver(client);
     });
     broker.on('ack', (packet, client) => this.acknowledged(packet as PublishPacket | undefined, client));
     broker.on('clientDisconnect', (client) => void this.forgetSessionCopies(client));
@@ -52,26 +54,34 @@ export class MqttCommandDelivery {
     this.sent.set(client, sent);
     for (const entry of await this.outbox.waiting(session.tenantId, session.device)) {
       if (client.closed || sent.has(entry.id)) continue;
-      const message = channel.format === 'native' ? { ...entry.command, commandId: entry.id } : ownTracksCommand(entry.command, entry.id, session.ownTracksKey);
+      const message = commandMessage(channel.format, entry.command, entry.id, session.ownTracksKey);
       // What OwnTracks has no command for (an assignment) waits in the outbox for a native client.
       if (!message) continue;
       sent.add(entry.id);
-      const topic = channel.topic;
+      let topic = channel.topic;
+      if (channel.format === 'thingsboard') {
+        const requestId = (this.rpcIds.get(client) ?? 0) + 1;
+        this.rpcIds.set(client, requestId);
+        topic = `${THINGSBOARD_RPC_REQUEST_PREFIX}${requestId}`;
+      }
       const payload = Buffer.from(JSON.stringify(message));
+      // Never above what the subscription was granted (MQTT-3.8.4-6); at QoS 0 no PUBACK will come.
+      const qos = channel.qos === 0 ? 0 : 1;
       const written = await new Promise<boolean>((resolve) =>
-        client.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (error?: Error) => resolve(!error)),
+        client.publish({ cmd: 'publish', topic, payload, qos, retain: false, dup: false }, (error?: Error) => resolve(!error)),
       );
-      if (written && client.clean) await this.outbox.confirm(session.tenantId, session.device, entry.id);
+      if (written && (client.clean || qos === 0)) await this.outbox.confirm(session.tenantId, session.device, entry.id);
     }
   }
 
   private acknowledged(packet: PublishPacket | undefined, client: Client): void {
     const session = sessionOf(client);
     // aedes reports the acknowledged packet only for persistent sessions (clean ones were confirmed when written).
-    if (!session || !packet || !ownCommandTopics(session).includes(packet.topic)) return;
+    if (!session || !packet || !isOwnCommandTopic(session, packet.topic)) return;
     let commandId: unknown;
     try {
-      commandId = (JSON.parse(Buffer.from(packet.payload as Buffer).toString()) as { commandId?: unknown }).commandId;
+      const sent = JSON.parse(Buffer.from(packet.payload as Buffer).toString()) as { commandId?: unknown; params?: { commandId?: unknown } };
+      commandId = sent.commandId ?? sent.params?.commandId;
     } catch {
       return;
     }
@@ -86,34 +96,58 @@ export class MqttCommandDelivery {
   private async forgetSessionCopies(client: Client): Promise<void> {
     const session = sessionOf(client);
     if (client.clean || !session) return;
-    const topics = ownCommandTopics(session);
     const persistence = (this.broker as unknown as { persistence: unknown }).persistence as {
       outgoingStream(client: Client): AsyncIterable<PublishPacket>;
       outgoingClearMessageId(client: Client, packet: PublishPacket): Promise<unknown>;
     };
     try {
       for await (const packet of persistence.outgoingStream(client))
-        if (topics.includes(packet.topic)) await persistence.outgoingClearMessageId(client, packet);
+        if (isOwnCommandTopic(session, packet.topic)) await persistence.outgoingClearMessageId(client, packet);
     } catch (error) {
       this.log.warn({ err: error, client: client.id }, 'could not drop a session copy of a command');
     }
   }
 }
 
+type ChannelFormat = 'native' | 'owntracks' | 'thingsboard';
+
 /**
- * Where a client takes its commands, and in which form: its native cmd topic if it subscribed to
- * it, else the OwnTracks cmd topic it subscribed to (the app subscribes to
- * `owntracks/<user>/<Device ID>/cmd` when remote commands are on).
+ * Where a client takes its commands, in which form and at what QoS it was granted: its native cmd
+ * topic if it subscribed to it, else ThingsBoard's RPC requests, else the OwnTracks cmd topic it
+ * subscribed to (the app subscribes to `owntracks/<user>/<Device ID>/cmd` when remote commands are on).
  */
-function commandChannel(client: Client): { topic: string; format: 'native' | 'owntracks' } | undefined {
+function commandChannel(client: Client): { topic: string; format: ChannelFormat; qos: number } | undefined {
   const session = sessionOf(client);
   if (!session) return undefined;
   // aedes keeps a client's subscriptions (a persistent session's restored ones too) on the client; its types do not say so.
-  const subscriptions = (client as Client & { subscriptions: Record<string, unknown> }).subscriptions;
+  const subscriptions = (client as Client & { subscriptions: Record<string, { qos?: number } | undefined> }).subscriptions;
+  const granted = (topic: string, format: ChannelFormat) => {
+    const subscription = subscriptions[topic];
+    return subscription ? { topic, format, qos: subscription.qos ?? 0 } : undefined;
+  };
   const [native, ...ownTracks] = ownCommandTopics(session);
-  if (subscriptions[native!]) return { topic: native!, format: 'native' };
-  const topic = ownTracks.find((t) => subscriptions[t]);
-  return topic ? { topic, format: 'owntracks' } : undefined;
+  return (
+    granted(native!, 'native') ??
+    granted(`${THINGSBOARD_RPC_REQUEST_PREFIX}+`, 'thingsboard') ??
+    ownTracks.map((topic) => granted(topic, 'owntracks')).find(Boolean)
+  );
+}
+
+/** A command as the channel's format takes it, or undefined when that format has no form for it. */
+function commandMessage(format: ChannelFormat, command: BadgeCommand, commandId: string, key: Uint8Array | undefined): Record<string, unknown> | undefined {
+  if (format === 'native') return { ...command, commandId };
+  if (format === 'owntracks') return ownTracksCommand(command, commandId, key);
+  return thingsBoardCommand(command, commandId);
+}
+
+/**
+ * A command as a ThingsBoard server-side RPC request: `{"method", "params"}`, the method named as
+ * ThingsBoard's are (`assignment`, `reportLocation`), the command's fields and the outbox entry's
+ * id in `params`. The request id in the topic is ThingsBoard's integer, counted per connection.
+ */
+function thingsBoardCommand(command: BadgeCommand, commandId: string): Record<string, unknown> {
+  const { type, ...fields } = command;
+  return { method: type === 'report_location' ? 'reportLocation' : type, params: { ...fields, commandId } };
 }
 
 /**
