@@ -1,5 +1,6 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, expect } from 'vitest';
+import type { BadgeCommand } from '@civicloop/model';
 import { inject, startTestGateway, type TestGateway } from './gateway-harness.js';
 
 export interface RegisteredTestDevice {
@@ -14,7 +15,20 @@ export interface DeviceGateway {
   register(body?: Record<string, unknown>): Promise<RegisteredTestDevice>;
   /** Connects an MQTT 3.1.1 client over TCP as a device; the file's afterAll closes it. */
   connect(username: string, password: string, options?: IClientOptions): Promise<MqttClient>;
+  /** Gives a registered device a command, as dispatching or locating it does (through its outbox). */
+  giveCommand(deviceId: string, command: BadgeCommand): Promise<void>;
 }
+
+/** An assignment as a dispatch gives one, for tests of how it reaches a device. */
+export const SAMPLE_ASSIGNMENT: BadgeCommand = {
+  type: 'assignment',
+  ticketId: 't-1',
+  number: 'GZ-1',
+  category: 'sanitation.litter',
+  description: 'Litter',
+  location: { lat: 23.13, lon: 113.32 },
+  priority: 'normal',
+};
 
 /**
  * A gateway with telemetry for one test file that drives devices: started before its tests and
@@ -54,6 +68,11 @@ export function useDeviceGateway(): DeviceGateway {
       });
       clients.push(client);
       return client;
+    },
+    async giveCommand(deviceId, command) {
+      const device = await gw().services.devices.get(gw().tenant.id, deviceId);
+      if (!device) throw new Error(`no device ${deviceId}`);
+      await gw().telemetry!.sendCommand(gw().tenant.id, device, command);
     },
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
-import { useDeviceGateway } from '@civicloop/test-support/device-gateway-harness.js';
+import { SAMPLE_ASSIGNMENT, useDeviceGateway } from '@civicloop/test-support/device-gateway-harness.js';
 import { tenantKeys } from '../redis/keys.js';
 
 const devices = useDeviceGateway();
@@ -51,15 +51,7 @@ describe('asking an MQTT device where it is', () => {
     expect(received).toEqual([{ _type: 'cmd', action: 'reportLocation', commandId: expect.any(String) }]);
     // An assignment has no OwnTracks form: the phone is not sent it (the outbox sends oldest first,
     // so had it been sent it would have come before the second location request).
-    await devices.gw.telemetry!.sendCommand(devices.gw.tenant.id, (await devices.gw.services.devices.get(devices.gw.tenant.id, device.id))!, {
-      type: 'assignment',
-      ticketId: 't-1',
-      number: 'GZ-1',
-      category: 'sanitation.litter',
-      description: 'Litter',
-      location: { lat: 23.13, lon: 113.32 },
-      priority: 'normal',
-    });
+    await devices.giveCommand(device.id, SAMPLE_ASSIGNMENT);
     expect((await locate(device.id)).status).toBe(200);
     expect(received).toEqual([
       { _type: 'cmd', action: 'reportLocation', commandId: expect.any(String) },

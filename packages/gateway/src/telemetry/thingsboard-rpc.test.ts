@@ -1,11 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { MqttClient } from 'mqtt';
-import { THINGSBOARD_SUBSCRIPTIONS, THINGSBOARD_TELEMETRY, type BadgeCommand } from '@civicloop/model';
-import { useDeviceGateway } from '@civicloop/test-support/device-gateway-harness.js';
+import { THINGSBOARD_SUBSCRIPTIONS, THINGSBOARD_TELEMETRY } from '@civicloop/model';
+import { SAMPLE_ASSIGNMENT, useDeviceGateway } from '@civicloop/test-support/device-gateway-harness.js';
 import { tenantKeys } from '../redis/keys.js';
 
 const devices = useDeviceGateway();
-const { register, connect } = devices;
+const { register, connect, giveCommand } = devices;
 const RPC_REQUEST = /^v1\/devices\/me\/rpc\/request\/(\d+)$/;
 
 const locate = (deviceId: string) =>
@@ -23,19 +23,6 @@ async function firmware(secret: string, options: { clean: boolean; qos: 0 | 1; c
 }
 
 const outboxLength = (deviceId: string) => devices.gw.redis.client.llen(tenantKeys(devices.gw.tenant.id).mqttOutbox(deviceId));
-const giveCommand = async (deviceId: string, command: BadgeCommand) =>
-  devices.gw.telemetry!.sendCommand(devices.gw.tenant.id, (await devices.gw.services.devices.get(devices.gw.tenant.id, deviceId))!, command);
-
-const ASSIGNMENT: BadgeCommand = {
-  type: 'assignment',
-  ticketId: 't-1',
-  number: 'GZ-1',
-  category: 'sanitation.litter',
-  description: 'Litter',
-  location: { lat: 23.13, lon: 113.32 },
-  priority: 'normal',
-};
-
 describe('commands to ThingsBoard-style firmware, as server-side RPC', () => {
   it('asks it where it is with a reportLocation RPC on its own connection only, and answers with the position it publishes', async () => {
     const a = await register({ kind: 'badge', name: 'TB badge A' });
@@ -80,14 +67,14 @@ describe('commands to ThingsBoard-style firmware, as server-side RPC', () => {
 
   it('sends an assignment as an RPC, kept until acknowledged on a persistent session, and never above the QoS granted', async () => {
     const persistent = await register({ kind: 'badge', name: 'TB badge, persistent' });
-    await giveCommand(persistent.device.id, ASSIGNMENT);
+    await giveCommand(persistent.device.id, SAMPLE_ASSIGNMENT);
     expect(await outboxLength(persistent.device.id)).toBe(1);
     // Away when it was given: it is sent once the firmware subscribes.
     const atLeastOnce = await firmware(persistent.credential.password, { clean: false, qos: 1, clientId: 'tb-persistent' });
     await vi.waitFor(() => expect(atLeastOnce.received).toHaveLength(1));
     const [{ method, params }] = atLeastOnce.received.map((m) => m.body) as [{ method: string; params: Record<string, unknown> }];
     expect(method).toBe('assignment');
-    const { type: _type, ...fields } = ASSIGNMENT;
+    const { type: _type, ...fields } = SAMPLE_ASSIGNMENT;
     expect(params).toEqual({ ...fields, commandId: expect.any(String) });
     expect(atLeastOnce.received[0]!.qos).toBe(1);
     // mqtt.js acknowledges it (PUBACK): then it leaves the outbox.
@@ -99,7 +86,7 @@ describe('commands to ThingsBoard-style firmware, as server-side RPC', () => {
       qos: 0,
       clientId: 'tb-qos0',
     });
-    await giveCommand(qos0.device.id, ASSIGNMENT);
+    await giveCommand(qos0.device.id, SAMPLE_ASSIGNMENT);
     await vi.waitFor(() => expect(atMostOnce.received).toHaveLength(1));
     // Granted QoS 0, sent at QoS 0: no PUBACK will come, so it leaves the outbox once written.
     expect(atMostOnce.received[0]!.qos).toBe(0);
