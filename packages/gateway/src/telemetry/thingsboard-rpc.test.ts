@@ -1,5 +1,4 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { MqttClient } from 'mqtt';
 import { THINGSBOARD_SUBSCRIPTIONS, THINGSBOARD_TELEMETRY } from '@civicloop/model';
 import { SAMPLE_ASSIGNMENT, useDeviceGateway } from '@civicloop/test-support/device-gateway-harness.js';
 import { tenantKeys } from '../redis/keys.js';
@@ -14,15 +13,16 @@ const locate = (deviceId: string) =>
 /** ThingsBoard-style firmware: its secret as the username, no password, subscribed to what ThingsBoard's device SDKs subscribe to. */
 async function firmware(secret: string, options: { clean: boolean; qos: 0 | 1; clientId: string }) {
   const client = await connect(secret, '', { clean: options.clean, clientId: options.clientId });
-  // One SUBSCRIBE each, as ThingsBoard's Python SDK sends them on connecting.
   const received: { topic: string; qos: number; body: { method: string; params: Record<string, unknown> } }[] = [];
   client.on('message', (topic, payload, packet) => received.push({ topic, qos: packet.qos, body: JSON.parse(payload.toString()) }));
+  // One SUBSCRIBE each, as ThingsBoard's Python SDK sends them on connecting.
   const granted = [];
   for (const topic of THINGSBOARD_SUBSCRIPTIONS) granted.push(...(await client.subscribeAsync(topic, { qos: options.qos })));
   return { client, granted: granted.map((g) => g.qos), received };
 }
 
 const outboxLength = (deviceId: string) => devices.gw.redis.client.llen(tenantKeys(devices.gw.tenant.id).mqttOutbox(deviceId));
+
 describe('commands to ThingsBoard-style firmware, as server-side RPC', () => {
   it('asks it where it is with a reportLocation RPC on its own connection only, and answers with the position it publishes', async () => {
     const a = await register({ kind: 'badge', name: 'TB badge A' });
@@ -81,11 +81,7 @@ describe('commands to ThingsBoard-style firmware, as server-side RPC', () => {
     await vi.waitFor(async () => expect(await outboxLength(persistent.device.id)).toBe(0));
 
     const qos0 = await register({ kind: 'badge', name: 'TB badge, QoS 0' });
-    const atMostOnce: { received: { qos: number }[]; client: MqttClient } = await firmware(qos0.credential.password, {
-      clean: false,
-      qos: 0,
-      clientId: 'tb-qos0',
-    });
+    const atMostOnce = await firmware(qos0.credential.password, { clean: false, qos: 0, clientId: 'tb-qos0' });
     await giveCommand(qos0.device.id, SAMPLE_ASSIGNMENT);
     await vi.waitFor(() => expect(atMostOnce.received).toHaveLength(1));
     // Granted QoS 0, sent at QoS 0: no PUBACK will come, so it leaves the outbox once written.

@@ -9,7 +9,7 @@ export const THINGSBOARD_RPC_REQUEST_PREFIX = 'v1/devices/me/rpc/request/';
  * attribute updates and replies). `v1/devices/me/...` names no device, so on the embedded broker
  * nothing is ever routed to these by topic: a device is sent only its own commands, directly.
  */
-export const THINGSBOARD_SUBSCRIPTIONS = [
+export const THINGSBOARD_SUBSCRIPTIONS: readonly string[] = [
   `${THINGSBOARD_RPC_REQUEST_PREFIX}+`,
   'v1/devices/me/rpc/response/+',
   'v1/devices/me/attributes',
