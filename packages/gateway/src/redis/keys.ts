@@ -54,6 +54,8 @@ function buildTenantKeys(tenantId: string) {
     blackSpotActivity: `${base}blackspots:activity`,
     openBlackSpots: `${base}blackspots:open`,
     blackSpotSequence: `${base}blackspots:seq`,
+    /** Counted batches whose reports the black-spot note has not yet taken: cells and counts (JSON) by the batch's last stream id. */
+    blackSpotPending: `${base}blackspots:pending`,
     /** Zones (GeoJSON areas with their responsible units), JSON by id. */
     zones: `${base}zones`,
     staff: `${base}staff`,

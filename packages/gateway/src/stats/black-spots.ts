@@ -15,6 +15,12 @@ import { BlackSpotStore, type CellReports } from '../store/black-spot-store.js';
 /** Grid cells of 0.002 degrees: about 220 m north to south, 200 m east to west at Guangzhou. */
 const DAY_MS = 86_400_000;
 
+/** A cell's reports in one counted batch: how many, and the newest one's time (ISO). */
+export interface CellCount {
+  count: number;
+  at: string;
+}
+
 /** What opens a failed inspection's finding ticket (the ticket service; stats sit below tickets, so not named here). */
 export interface FindingTickets {
   create(principal: Principal, input: CreateTicketInput, idem: undefined): Promise<{ ticket: Ticket }>;
@@ -44,11 +50,15 @@ export class BlackSpots {
     return spot;
   }
 
-  /** After a counted batch: the cells that got new reports (how many, the newest report time). */
-  async noteReports(tenantId: string, reports: Map<string, { count: number; at: string }>): Promise<void> {
+  /**
+   * After a counted batch (`batch`, its last stream id), kept pending with the statistics cursor:
+   * the cells that got new reports (how many, the newest report time). Once per batch, across
+   * gateways.
+   */
+  async noteReports(tenantId: string, batch: string, reports: Map<string, CellCount>): Promise<void> {
     const { config } = this.services;
     const context = await this.services.tenants.context(tenantId);
-    if (!context) return;
+    if (!context) return this.store.dropPending(tenantId, batch);
     const { tenant } = context;
     // A batch's reports mostly share a minute: their window and month are worked out once.
     const windows = new Map<string, { firstDay: string; month: string }>();
@@ -70,12 +80,22 @@ export class BlackSpots {
       const template = { code: '__CODE__', cell, center: cellCenter(cell), status: 'open', openedAt: at, ticketsWhenOpened: '__TOTAL__', inspections: [] };
       cells.push({ cell, count, at, ...windowOf(at), template: JSON.stringify(template) });
     }
-    await this.store.noteReports(tenantId, cells, {
+    await this.store.noteReports(tenantId, batch, cells, {
       threshold: config.blackSpotThreshold,
       // A cell's counts are needed for the window only (and a day of slack for late counting).
       ttlMs: (config.blackSpotWindowDays + 1) * DAY_MS,
       codePrefix: `BS-${tenant.code}-`,
     });
+  }
+
+  /**
+   * Notes the batches a gateway counted and stopped before noting (it crashed, or lost Redis
+   * between the two calls): run before counting more, so no report is left out of its cell.
+   */
+  async notePending(tenantId: string): Promise<void> {
+    for (const [batch, reports] of await this.store.pendingReports(tenantId)) {
+      await this.noteReports(tenantId, batch, new Map(JSON.parse(reports) as [string, CellCount][]));
+    }
   }
 
   /** Spots open longer than BLACKSPOT_ESCALATE_DAYS are escalated, once (HSETNX: once across gateways too). */

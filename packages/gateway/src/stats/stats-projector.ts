@@ -7,7 +7,7 @@ import { streamEntryToEvent } from '../store/ticket-store.js';
 import { cellOf } from '../geometry/grid-cells.js';
 import { zonesContaining } from '../geometry/zone-lookup.js';
 import { applyEvent, difference, newAttribution, type Attribution, type ReportFacts } from './attribution.js';
-import { BlackSpots } from './black-spots.js';
+import { BlackSpots, type CellCount } from './black-spots.js';
 import { WorkforceStats } from './workforce.js';
 
 const BATCH = 500;
@@ -70,6 +70,7 @@ export class StatsProjector {
     if (!(await this.store.lock(tenantId, this.me, LOCK_MS))) return 0;
     let counted = 0;
     try {
+      await this.blackSpots.notePending(tenantId);
       for (;;) {
         const n = await this.batch(tenantId);
         counted += n;
@@ -134,14 +135,17 @@ export class StatsProjector {
       for (const [field, change] of difference(originals.get(id), after)) add(days, after.day, field, change);
     }
     for (const { cell, day } of reportedCells) add(cells, cell, day, 1);
-    const applied = await this.store.apply(tenantId, { from: cursor, to: entries.at(-1)![0], attributions: changed, days, cells });
-    if (!applied) return 0;
-    const reports = new Map<string, { count: number; at: string }>();
+    const reports = new Map<string, CellCount>();
     for (const { cell, at } of reportedCells) {
       const seen = reports.get(cell);
       reports.set(cell, { count: (seen?.count ?? 0) + 1, at: seen && seen.at > at ? seen.at : at });
     }
-    if (reports.size > 0) await this.blackSpots.noteReports(tenantId, reports);
+    const to = entries.at(-1)![0];
+    // The reports stay pending with the cursor until noted: a stop between the two calls loses none.
+    const spotReports = reports.size > 0 ? JSON.stringify([...reports]) : '';
+    const applied = await this.store.apply(tenantId, { from: cursor, to, attributions: changed, days, cells, spotReports });
+    if (!applied) return 0;
+    if (reports.size > 0) await this.blackSpots.noteReports(tenantId, to, reports);
     return entries.length;
   }
 }

@@ -2,6 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { BlackSpot } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
 import { registerScripts } from '../redis/scripts/index.js';
+import { compareStreamIds } from '../redis/stream-hub.js';
 
 /** The record as stored: what only an opening or an inspection changes. */
 type StoredBlackSpot = Omit<BlackSpot, 'ticketsSince' | 'lastTicketAt' | 'escalatedAt'>;
@@ -64,26 +65,46 @@ export class BlackSpotStore {
   }
 
   /**
-   * Counts a batch's reports per cell and day (civicloopBlackSpotNote): a cell that reaches
-   * `threshold` in its window is coded as a spot (`codePrefix` and a number), and the activity of
-   * spots already open is brought up to date.
+   * Counts a pending batch's reports per cell and day (civicloopBlackSpotNote): a cell that
+   * reaches `threshold` in its window is coded as a spot (`codePrefix` and a number), and the
+   * activity of spots already open is brought up to date. Once per batch: false when the batch
+   * was no longer pending (another gateway noted it).
    */
-  async noteReports(tenantId: string, cells: CellReports[], options: { threshold: number; ttlMs: number; codePrefix: string }): Promise<void> {
+  async noteReports(
+    tenantId: string,
+    batch: string,
+    cells: CellReports[],
+    options: { threshold: number; ttlMs: number; codePrefix: string },
+  ): Promise<boolean> {
     const keys = tenantKeys(tenantId);
     const args: (string | number)[] = [];
     for (const c of cells) args.push(c.cell, c.count, c.at, c.firstDay, c.month, c.template);
-    await this.redis.civicloopBlackSpotNote(
-      4 + cells.length,
+    const opened = await this.redis.civicloopBlackSpotNote(
+      5 + cells.length,
       keys.openBlackSpots,
       keys.blackSpots,
       keys.blackSpotSequence,
       keys.blackSpotActivity,
+      keys.blackSpotPending,
       ...cells.map((c) => keys.stats.cellDays(c.cell)),
       options.threshold,
       options.ttlMs,
       options.codePrefix,
+      batch,
       ...args,
     );
+    return opened !== null;
+  }
+
+  /** Counted batches whose reports were kept for the note and not yet noted: batch -> reports (JSON), oldest first. */
+  async pendingReports(tenantId: string): Promise<[batch: string, reports: string][]> {
+    const pending = Object.entries(await this.redis.hgetall(tenantKeys(tenantId).blackSpotPending));
+    return pending.sort(([a], [b]) => compareStreamIds(a, b));
+  }
+
+  /** Forgets a pending batch that cannot be noted (its tenant is gone). */
+  async dropPending(tenantId: string, batch: string): Promise<void> {
+    await this.redis.hdel(tenantKeys(tenantId).blackSpotPending, batch);
   }
 
   /** Marks a spot escalated, once (HSETNX: once across gateways too); whether this call did. */

@@ -15,6 +15,8 @@ export interface CountedBatch<A> {
   days: Map<string, Map<string, number>>;
   /** Reports per grid cell and day: cell -> day -> change. */
   cells: Map<string, Map<string, number>>;
+  /** The batch's reports per cell as the black-spot note takes them (JSON), kept pending with the cursor; '' when none. */
+  spotReports: string;
 }
 
 /**
@@ -78,7 +80,9 @@ export class StatsStore {
 
   /**
    * Applies a counted batch and moves the cursor, in one script, only if the cursor is still
-   * where the batch started: two projectors never count one event twice. Whether it was applied.
+   * where the batch started: two projectors never count one event twice. The batch's reports per
+   * cell stay pending for the black-spot note (BlackSpotStore.noteReports), written in the same
+   * step. Whether it was applied.
    */
   async apply<A>(tenantId: string, batch: CountedBatch<A>): Promise<boolean> {
     const keys = tenantKeys(tenantId);
@@ -91,12 +95,14 @@ export class StatsStore {
       bucketArgs.push(nonZero.length, ...nonZero.flat());
     }
     const applied = await this.redis.civicloopStatsApply(
-      1 + batch.attributions.length + buckets.size,
+      2 + batch.attributions.length + buckets.size,
       keys.stats.cursor,
+      keys.blackSpotPending,
       ...batch.attributions.map(([id]) => keys.stats.ticket(id)),
       ...buckets.keys(),
       batch.from,
       batch.to,
+      batch.spotReports,
       batch.attributions.length,
       ...batch.attributions.map(([, a]) => JSON.stringify(a)),
       ...bucketArgs,

@@ -6,18 +6,24 @@ import type { RedisScript } from './script.js';
  * spot's activity (count and newest ticket, kept beside the record so an inspection rewriting the
  * record cannot lose them). Otherwise the cell's days outside the window are pruned, the rest
  * summed, and at the threshold the cell is coded: slot, record and activity land together.
+ * A batch is noted once: only while it is pending (civicloopStatsApply keeps it), which this
+ * ends. Another gateway that finishes a batch this one left half done makes the second call a
+ * no-op (returns false).
  *
- * KEYS: open spots by cell, records, code sequence, activity, then one day-count hash per cell.
- * ARGV: threshold, cell key ttl ms, code prefix, then per cell: cell, count, at, first day of
- * its window, month, record template ("__CODE__" and "__TOTAL__" filled in here).
+ * KEYS: open spots by cell, records, code sequence, activity, pending batches, then one day-count
+ * hash per cell.
+ * ARGV: threshold, cell key ttl ms, code prefix, the batch (its last stream id), then per cell:
+ * cell, count, at, first day of its window, month, record template ("__CODE__" and "__TOTAL__"
+ * filled in here).
  */
 export const blackSpotNote: RedisScript = {
   name: 'civicloopBlackSpotNote',
   lua: `
+if redis.call('HDEL', KEYS[5], ARGV[4]) == 0 then return false end
 local threshold = tonumber(ARGV[1])
 local opened = {}
-for c = 5, #KEYS do
-  local a = 4 + (c - 5) * 6
+for c = 6, #KEYS do
+  local a = 5 + (c - 6) * 6
   local cell, count, at, firstDay, month = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
   local cellKey = KEYS[c]
   redis.call('PEXPIRE', cellKey, ARGV[2])
@@ -49,6 +55,6 @@ return opened
 
 declare module 'ioredis' {
   interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
-    civicloopBlackSpotNote(numKeys: number, ...args: (string | number)[]): Result<string[], Context>;
+    civicloopBlackSpotNote(numKeys: number, ...args: (string | number)[]): Result<string[] | null, Context>;
   }
 }
