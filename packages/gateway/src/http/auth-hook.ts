@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CivicLoopError, type Principal } from '@civicloop/model';
-import { authenticate } from './authenticate.js';
+import { authenticateFromAddress } from './authenticate-from-address.js';
 import { requireRole, type Services } from '../core/services.js';
 import { checkOrigin } from './cors.js';
 import { RateLimiter } from './rate-limit.js';
@@ -34,6 +34,19 @@ function checkFixedToken(kind: keyof typeof FIXED_TOKENS, authorization: string 
   if (!sameSecret(given, expected)) throw new CivicLoopError('CL_ERR_UNAUTHENTICATED', wrong);
 }
 
+/**
+ * Whether a request from an address past its failed-authentication limit is refused before its
+ * route runs. Routes with roles verify from memory (authenticateFromAddress), device routes check
+ * the device's secret themselves; a keyless route is refused only a request that carries
+ * credentials in its headers (a photo read with a key or token: nothing else there can be a
+ * guess). Open311's POST checks its api_key itself, the same way.
+ */
+function refusedWhenBlocked(access: FastifyRequest['routeOptions']['config']['access'], request: FastifyRequest): boolean {
+  if (access?.kind === 'roles' || access?.kind === 'device') return false;
+  if (!access || access.kind === 'none') return Boolean(request.headers.authorization || request.headers['x-civicloop-key']);
+  return true;
+}
+
 /** Resolves the principal of every request whose route asks for it, before the body is read. */
 export function installAuth(app: FastifyInstance, services: Services): void {
   app.decorateRequest('principal', null as unknown as Principal);
@@ -43,11 +56,12 @@ export function installAuth(app: FastifyInstance, services: Services): void {
     const access = request.routeOptions.config.access;
     // Health checks come from load balancers, often from one address, all the time.
     if (request.routeOptions.url === '/v1/health') return;
-    // An address past its failed-authentication limit is refused before any lookup, except a
-    // credential this gateway verified within AUTH_CACHE_TTL_MS: many clients may share the
-    // address (a mobile carrier's, an office's), and one of them guessing must not shut out the rest.
-    const blocked = shared.isBlocked(request.ip);
-    if (blocked && access?.kind !== 'roles' && access?.kind !== 'device') shared.assertNotBlocked(request.ip);
+    // An address past its failed-authentication limit is refused before any lookup, except what
+    // cannot be a guess: a credential this gateway verified within AUTH_CACHE_TTL_MS (below, and in
+    // the device routes), and a request to a keyless route that carries no credentials (the
+    // widget's files, a published photo, Open311's reads). Many clients may share the address (a
+    // mobile carrier's, an office's), and one of them guessing must not shut out the rest.
+    if (shared.isBlocked(request.ip) && refusedWhenBlocked(access, request)) shared.assertNotBlocked(request.ip);
     if (!access || access.kind === 'none' || access.kind === 'device') {
       await shared.countKeyless(request.ip);
       return;
@@ -57,16 +71,7 @@ export function installAuth(app: FastifyInstance, services: Services): void {
       return;
     }
     const credentials = { authorization: request.headers.authorization, publishableKey: request.headers['x-civicloop-key'] as string | undefined };
-    const { tokenMaxTtlSeconds } = services.config;
-    let principal: Principal;
-    try {
-      principal = await authenticate(credentials, blocked ? services.tenants.cachedOnly() : services.tenants, tokenMaxTtlSeconds);
-    } catch (error) {
-      if (!blocked) throw error;
-      // Not verified from memory: refused as the address is, unless its minute ended meanwhile.
-      shared.assertNotBlocked(request.ip);
-      principal = await authenticate(credentials, services.tenants, tokenMaxTtlSeconds);
-    }
+    const principal = await authenticateFromAddress(request.ip, credentials, services);
     request.principal = principal;
     // Counted before the role check, so refused requests count too.
     limiter.check(

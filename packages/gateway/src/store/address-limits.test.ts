@@ -132,31 +132,57 @@ describe('per-address limits shared by every gateway', () => {
 
   it("counts bad Open311 api_keys too, answering 429 with Retry-After in the spec's error format", async () => {
     const guesser = { ...from('203.0.113.51'), 'content-type': 'application/x-www-form-urlencoded' };
+    // A district neither gateway has seen a key of yet (the suite's own tenant's keys were used above).
+    const district = await one.createTenant('O');
     const post = (gateway: TestGateway, apiKey: string) =>
       fetch(`${gateway.url}/open311/v2/requests.json`, {
         method: 'POST',
         headers: guesser,
         body: new URLSearchParams({
-          jurisdiction_id: one.tenant.code,
+          jurisdiction_id: district.code,
           api_key: apiKey,
           service_code: 'sanitation.bin_overflow',
           lat: '23.13',
           long: '113.33',
         }).toString(),
       });
+    // A property platform's Open311 client posts through gateway one before the guessing starts.
+    expect((await post(one, district.publishableKey)).status).toBe(200);
     const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await post(i % 2 === 0 ? one : two, `cl_pk_${one.tenant.id}.guess-${i}`)).status);
+    for (let i = 0; i < 6; i++) statuses.push((await post(i % 2 === 0 ? one : two, `cl_pk_${district.id}.guess-${i}`)).status);
     expect(statuses).toEqual([403, 403, 403, 403, 403, 403]);
-    const refused = await post(two, one.tenant.publishableKey);
+    // Gateway two never verified the key: it would need a lookup, so it is refused there.
+    const refused = await post(two, district.publishableKey);
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await refused.json()).toEqual([{ code: 429, description: expect.stringContaining('failed authentications') }]);
+    // Once gateway one knows the address is past the limit, a guess there is refused before any
+    // lookup, and the key it verified earlier still gets the platform's posts in.
+    expect((await post(one, `cl_pk_${district.id}.guess-9`)).status).toBe(429);
+    expect((await post(one, district.publishableKey)).status).toBe(200);
+    expect((await post(one, `cl_pk_${district.id}.guess-10`)).status).toBe(429);
     // The count is one for the whole API: the JSON API refuses that address's guesses too, and on
     // the other gateway its next failure is already past the limit.
     expect((await api(two.url, 'GET', '/v1/units', { auth: `cl_sk_${one.tenant.id}.guess-x`, headers: from('203.0.113.51') })).status).toBe(429);
     expect((await api(one.url, 'GET', '/v1/units', { auth: `cl_sk_${one.tenant.id}.guess`, headers: from('203.0.113.51') })).body.error.code).toBe(
       'CL_ERR_RATE_LIMITED',
     );
+  });
+
+  it('serves keyless reads to a blocked address, nothing in them being a guess; a photo read with credentials is refused', async () => {
+    const carrier = from('203.0.113.77');
+    for (let i = 0; i < 6; i++) await api(one.url, 'GET', '/v1/units', { auth: `cl_sk_${one.tenant.id}.guess-${i}`, headers: carrier });
+    expect((await api(two.url, 'GET', '/v1/units', { auth: `cl_sk_${one.tenant.id}.guess`, headers: carrier })).status).toBe(429);
+    // Residents behind the same address still get the OpenAPI document, Open311's service list and a photo's answer.
+    for (const gateway of [one, two]) {
+      expect((await fetch(`${gateway.url}/v1/openapi.json`, { headers: carrier })).status).toBe(200);
+      expect((await fetch(`${gateway.url}/open311/v2/services.json?jurisdiction_id=${one.tenant.code}`, { headers: carrier })).status).toBe(200);
+      const photo = await api(gateway.url, 'GET', `/v1/media/${one.tenant.id}/${'a'.repeat(64)}.jpg`, { headers: carrier });
+      expect(photo.body.error.code).toBe('CL_ERR_NOT_FOUND');
+    }
+    // A photo read with a key this gateway has not verified would need a lookup: refused.
+    const withKey = await api(two.url, 'GET', `/v1/media/${one.tenant.id}/${'a'.repeat(64)}.jpg`, { auth: `cl_sk_${one.tenant.id}.guess-x`, headers: carrier });
+    expect(withKey.body.error.code).toBe('CL_ERR_RATE_LIMITED');
   });
 
   it('limits keyless routes per address across gateways, Open311 answering in its own format', async () => {

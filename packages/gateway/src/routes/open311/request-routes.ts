@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { CivicLoopError, CRS_NAMES, TERMINAL_STATUSES, isCrsName, isPublished, type Principal, type Ticket } from '@civicloop/model';
 import type { Services } from '../../core/services.js';
-import { authenticate } from '../../http/authenticate.js';
+import { authenticateFromAddress } from '../../http/authenticate-from-address.js';
 import { limitedAfterFailure } from '../../http/error-handler.js';
 import { listTickets } from '../../tickets/list-tickets.js';
 import type { TicketService } from '../../tickets/ticket-service.js';
@@ -28,7 +28,8 @@ export const open311RequestRoutes: FastifyPluginAsync<{ services: Services; tick
     if (!apiKey) throw new CivicLoopError('CL_ERR_UNAUTHENTICATED', 'api_key is required to post a request.');
     let principal: Principal;
     try {
-      principal = await authenticate({ authorization: `Bearer ${apiKey}` }, services.tenants, services.config.tokenMaxTtlSeconds);
+      // From an address past its failed-authentication limit, only a key this gateway verified lately.
+      principal = await authenticateFromAddress(request.ip, { authorization: `Bearer ${apiKey}` }, services);
     } catch (error) {
       // Only a refused key is the client's fault (Redis down is a 503, said as such).
       if (!(error instanceof CivicLoopError && error.status === 401)) throw error;
