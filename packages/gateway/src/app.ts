@@ -62,6 +62,7 @@ import { mediaStoreFor } from './media/configured-store.js';
 import { gatewayLoggerOptions } from './core/log-serializers.js';
 import { PhotoRefs } from './tickets/photo-refs.js';
 import type { MediaStore } from './media/media-store.js';
+import { RateLimiter } from './core/rate-limit.js';
 
 export interface AppOptions {
   config: GatewayConfig;
@@ -226,6 +227,7 @@ function buildServices(options: AppOptions) {
   const webhooks = new WebhookStore(redis, sealer, config.webhookAllowPrivateTargets);
   const tenants = new TenantStore(redis, sealer, config.authCacheTtlMs, categories);
   const zones = new ZoneStore(redis, directory, categories, config.authCacheTtlMs);
+  const now = options.now ?? (() => new Date());
   const services: ServicesWithTelemetry = {
     config,
     redis,
@@ -242,11 +244,13 @@ function buildServices(options: AppOptions) {
     partners: new PartnerStore(redis, tenants, zones, webhooks),
     devices: new DeviceStore(redis, sealer, { brokerAccounts: config.mqttBrokerDynsec }),
     mediaUrls: new MediaUrls(options.masterKey),
-    addressLimits: new AddressLimits(redis, {
-      authFailuresPerMinute: config.rateLimitAuthFailuresPerAddress,
-      keylessPerMinute: config.rateLimitKeylessPerAddress,
-    }),
-    now: options.now ?? (() => new Date()),
+    addressLimits: new AddressLimits(
+      redis,
+      { authFailuresPerMinute: config.rateLimitAuthFailuresPerAddress, keylessPerMinute: config.rateLimitKeylessPerAddress },
+      () => now().getTime(),
+    ),
+    requestLimits: new RateLimiter(config.rateLimitPerKey, config.rateLimitPerAddress, () => now().getTime()),
+    now,
   };
   const mediaStore = options.mediaStore ?? mediaStoreFor(config);
   const ticketService = new TicketService(services, new PhotoRefs(mediaStore));

@@ -516,7 +516,7 @@ export const SETTINGS = [
     env: 'RATE_LIMIT_PER_KEY',
     default: '6000',
     parse: integer(0, 10_000_000),
-    doc: 'Requests a minute one key or token subject may make to one gateway (0: no limit).',
+    doc: 'Requests a minute one key, token subject or device (its phone protocol posts) may make to one gateway (0: no limit).',
   }),
   setting({
     key: 'schedulerEnabled',

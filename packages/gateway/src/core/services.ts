@@ -10,6 +10,7 @@ import type { PartnerStore } from '../store/partner-store.js';
 import type { DeviceStore } from '../store/device-store.js';
 import type { AddressLimits } from '../store/address-limits.js';
 import type { MediaUrls } from '../media/media-urls.js';
+import type { RateLimiter } from './rate-limit.js';
 
 /** What route handlers share; built once per app. */
 export interface Services {
@@ -28,6 +29,8 @@ export interface Services {
   mediaUrls: MediaUrls;
   /** Per-address limits shared by all gateways (failed authentications, keyless routes). */
   addressLimits: AddressLimits;
+  /** Per credential (a key, a token's subject, a device) and per address, counted in this process. */
+  requestLimits: RateLimiter;
   log?: import('fastify').FastifyBaseLogger;
   /** Injected so tests can move time; the gateway uses the wall clock. */
   now: () => Date;

@@ -4,7 +4,6 @@ import { CivicLoopError, type Principal } from '@civicloop/model';
 import { authenticateFromAddress } from './authenticate-from-address.js';
 import { requireRole, type Services } from '../core/services.js';
 import { checkOrigin } from './cors.js';
-import { RateLimiter } from './rate-limit.js';
 
 function sameSecret(a: string, b: string): boolean {
   const left = Buffer.from(a);
@@ -50,7 +49,7 @@ function refusedWhenBlocked(access: FastifyRequest['routeOptions']['config']['ac
 /** Resolves the principal of every request whose route asks for it, before the body is read. */
 export function installAuth(app: FastifyInstance, services: Services): void {
   app.decorateRequest('principal', null as unknown as Principal);
-  const limiter = new RateLimiter(services.config.rateLimitPerKey, services.config.rateLimitPerAddress);
+  const limiter = services.requestLimits;
   const shared = services.addressLimits;
   app.addHook('onRequest', async (request, reply) => {
     const access = request.routeOptions.config.access;
@@ -62,7 +61,9 @@ export function installAuth(app: FastifyInstance, services: Services): void {
     // widget's files, a published photo, Open311's reads). Many clients may share the address (a
     // mobile carrier's, an office's), and one of them guessing must not shut out the rest.
     if (shared.isBlocked(request.ip) && refusedWhenBlocked(access, request)) shared.assertNotBlocked(request.ip);
-    if (!access || access.kind === 'none' || access.kind === 'device') {
+    // A device route counts in the route, by the device its secret verifies as (routes/device-http.ts).
+    if (access?.kind === 'device') return;
+    if (!access || access.kind === 'none') {
       await shared.countKeyless(request.ip);
       return;
     }

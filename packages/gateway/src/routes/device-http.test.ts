@@ -51,3 +51,38 @@ describe('phones over HTTP behind a shared address', () => {
     expect((await osmand(traccar.credential.password, 23.5)).status).toBe(429);
   });
 });
+
+describe("phones' posts and the per-address limit of keyless routes", () => {
+  // Its own gateway, its clock held in the middle of a minute: the limits count per minute of it.
+  let held: TestGateway;
+  beforeAll(async () => {
+    const at = new Date('2026-12-06T08:00:30Z');
+    held = await startTestGateway({ rateLimitKeylessPerAddress: 5, rateLimitPerKey: 8 }, { telemetry: true, now: () => at });
+  });
+  afterAll(async () => held?.close());
+
+  it('counts a phone per device, as an authenticated client, not against the keyless limit residents share', async () => {
+    const phoneOf = async () =>
+      (await inject(held, 'POST', '/v1/devices', { auth: held.tenant.secretKey, body: { kind: 'badge', name: 'Phone' } })).body as {
+        device: { id: string };
+        credential: { password: string };
+      };
+    const post = (secret: string) => fetch(`${held.url}/v1/osmand?key=${encodeURIComponent(secret)}&lat=23.1&lon=113.2`, { method: 'POST' });
+    const [first, second] = [await phoneOf(), await phoneOf()];
+    // Two phones behind the address post more than the keyless limit between them.
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await post(first.credential.password)).status, (await post(second.credential.password)).status);
+    expect(statuses).toEqual(Array(12).fill(200));
+    // The keyless limit is still whole for the residents behind it: five reads, then 429.
+    const reads: number[] = [];
+    for (let i = 0; i < 6; i++) reads.push((await fetch(`${held.url}/v1/openapi.json`)).status);
+    expect(reads).toEqual([200, 200, 200, 200, 200, 429]);
+    // A phone past its own limit (8 a minute) is refused; the other one is not.
+    expect([(await post(first.credential.password)).status, (await post(first.credential.password)).status]).toEqual([200, 200]);
+    const flooding = await post(first.credential.password);
+    expect(flooding.status).toBe(429);
+    expect((await flooding.json()).error.code).toBe('CL_ERR_RATE_LIMITED');
+    expect(flooding.headers.get('retry-after')).toBe('30');
+    expect((await post(second.credential.password)).status).toBe(200);
+  });
+});

@@ -19,7 +19,9 @@ export function basicCredentials(authorization: string | undefined): { username:
  * The device a secret belongs to, or the catalogue error to answer. An address past its
  * failed-login limit is refused (429) without a lookup, unless this gateway verified the secret
  * within the last day, as on MQTT and JT/T 808: phones on one carrier share its addresses, and
- * one with a stale secret retrying must not shut the others out.
+ * one with a stale secret retrying must not shut the others out. A device's posts are then
+ * limited as any authenticated client's are, per device and per address (RATE_LIMIT_PER_KEY,
+ * RATE_LIMIT_PER_ADDRESS), not by the keyless routes' limit that residents' pages share.
  */
 export async function deviceOfSecret(services: ServicesWithTelemetry, address: string, secret: string): Promise<{ tenantId: string; device: Device }> {
   if (services.addressLimits.isBlocked(address) && !services.devices.verifiedRecently(secret)) services.addressLimits.assertNotBlocked(address);
@@ -28,6 +30,7 @@ export async function deviceOfSecret(services: ServicesWithTelemetry, address: s
     if (login.refused === 'disabled') throw new CivicLoopError('CL_ERR_FORBIDDEN', 'This device is disabled; enable it with PATCH /v1/devices/{id}.');
     throw new CivicLoopError('CL_ERR_INVALID_KEY', 'The device secret is unknown or was rotated; use the current one from POST /v1/devices/{id}/credentials.');
   }
+  services.requestLimits.check(`device:${login.login.tenantId}:${login.device.id}`, address);
   return { tenantId: login.login.tenantId, device: login.device };
 }
 

@@ -73,7 +73,7 @@ export const osmAndRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTel
     hide: true,
     response: { 200: Type.String({ description: 'empty once stored; the reason when the position was refused and set aside' }), ...errorResponses },
   };
-  // Needs no API key: it carries the device's own secret (and is held by the keyless per-address limit).
+  // Needs no API key: it carries the device's own secret (limited per device and per address, as authenticated clients are).
   const config = { access: { kind: 'device' as const }, idempotency: 'content' as const };
   app.get('/v1/osmand', { config, schema }, handler);
   app.post('/v1/osmand', { config, schema }, handler);

@@ -24,10 +24,12 @@ export class AddressLimits {
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly options: AddressLimitOptions,
+    /** The gateway's clock (ms), which tests move; the windows are minutes of it. */
+    private readonly clock: () => number = Date.now,
   ) {}
 
   /** Throws CL_ERR_RATE_LIMITED when the address is over its failed-authentication limit. */
-  assertNotBlocked(address: string, now = Date.now()): void {
+  assertNotBlocked(address: string, now = this.clock()): void {
     const until = this.blockedUntil.get(address);
     if (until === undefined) return;
     if (until <= now) {
@@ -38,7 +40,7 @@ export class AddressLimits {
     throw new CivicLoopError('CL_ERR_RATE_LIMITED', `Too many failed authentications from this address; wait ${wait} s.`, { retryAfterSeconds: wait });
   }
 
-  isBlocked(address: string, now = Date.now()): boolean {
+  isBlocked(address: string, now = this.clock()): boolean {
     return (this.blockedUntil.get(address) ?? 0) > now;
   }
 
@@ -47,7 +49,7 @@ export class AddressLimits {
    * until the window ends; past it (the count is shared, so another gateway may have made it),
    * the failure itself is answered as rate limited: returns the seconds to wait, or undefined.
    */
-  async noteAuthFailure(address: string, now = Date.now()): Promise<number | undefined> {
+  async noteAuthFailure(address: string, now = this.clock()): Promise<number | undefined> {
     const limit = this.options.authFailuresPerMinute;
     if (limit <= 0) return undefined;
     const { count, windowEnds } = await this.count('authfail', address, now);
@@ -59,7 +61,7 @@ export class AddressLimits {
   }
 
   /** Counts a request to a keyless route; throws CL_ERR_RATE_LIMITED over the limit. */
-  async countKeyless(address: string, now = Date.now()): Promise<void> {
+  async countKeyless(address: string, now = this.clock()): Promise<void> {
     const limit = this.options.keylessPerMinute;
     if (limit <= 0) return;
     const { count, windowEnds } = await this.count('keyless', address, now);

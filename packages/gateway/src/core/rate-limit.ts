@@ -13,10 +13,12 @@ export class RateLimiter {
   constructor(
     private readonly perCredential: number,
     private readonly perAddress: number,
+    /** The gateway's clock (ms), which tests move; the windows are minutes of it. */
+    private readonly clock: () => number = Date.now,
   ) {}
 
   /** Throws CL_ERR_RATE_LIMITED (with seconds to wait) when either limit is exceeded. */
-  check(credential: string, address: string, now = Date.now()): void {
+  check(credential: string, address: string, now = this.clock()): void {
     const window = Math.floor(now / 60_000);
     if (window !== this.window) {
       this.window = window;
