@@ -56,10 +56,10 @@ export function installAuth(app: FastifyInstance, services: Services): void {
     // Health checks come from load balancers, often from one address, all the time.
     if (request.routeOptions.url === '/v1/health') return;
     // An address past its failed-authentication limit is refused before any lookup, except what
-    // cannot be a guess: a credential this gateway verified within AUTH_CACHE_TTL_MS (below, and in
-    // the device routes), and a request to a keyless route that carries no credentials (the
-    // widget's files, a published photo, Open311's reads). Many clients may share the address (a
-    // mobile carrier's, an office's), and one of them guessing must not shut out the rest.
+    // cannot be a guess: a credential this gateway verified within AUTH_CACHE_TTL_MS (below; the
+    // device routes check their secrets themselves), and a request to a keyless route that
+    // carries no credentials (the widget's files, a published photo, Open311's reads). Many
+    // clients may share the address (a carrier's, an office's): one guessing must not shut out the rest.
     if (shared.isBlocked(request.ip) && refusedWhenBlocked(access, request)) shared.assertNotBlocked(request.ip);
     // A device route counts in the route, by the device its secret verifies as (routes/device-http.ts).
     if (access?.kind === 'device') return;
