@@ -259,7 +259,7 @@ export const SETTINGS = [
     doc:
       'An external MQTT 5 broker (cluster) the devices connect to, e.g. mqtt://broker:1883: ' +
       'the gateway then runs no broker of its own (MQTT_ENABLED, MQTT_PORT and ' +
-      "MQTT_WS_PORT are ignored), takes the devices' native-topic messages from it through " +
+      "MQTT_WS_PORT are ignored), takes the devices' native and OwnTracks messages from it through " +
       'a shared subscription and sends their commands through it. See docs/scaling.md.',
   }),
   setting({

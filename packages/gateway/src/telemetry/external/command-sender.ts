@@ -1,21 +1,30 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { MqttClient } from 'mqtt';
 import { nativeTopic, type Device } from '@civicloop/model';
-import type { DeviceOutbox } from '../../store/device-outbox.js';
+import type { DeviceOutbox, OutboxEntry } from '../../store/device-outbox.js';
 import type { TenantCounters } from '../counters.js';
+import { ownTracksCommand } from '../owntracks-command.js';
+import { ownTracksCommandTopic } from './account-name.js';
 
 /** MQTT 5 PUBACK reason code: the broker took the message but no client is subscribed to its topic. */
 const NO_MATCHING_SUBSCRIBERS = 16;
 
+/** The two ways a device on an external broker takes commands: its native cmd topic, or the OwnTracks app's. */
+type Channel = 'native' | 'owntracks';
+
 /**
  * Sends MQTT devices their commands through the external broker: each outbox entry is published
- * at QoS 1 on the device's cmd topic, with its id as `commandId`. The broker's PUBACK says what
- * became of it:
+ * at QoS 1 on the device's native cmd topic, with its id as `commandId`; where nobody takes that
+ * and the command has an OwnTracks form (a location request), on the OwnTracks app's cmd topic
+ * (`owntracks/<tenant>.<device>/<device>/cmd`) as OwnTracks' own command, sealed for an app that
+ * encrypts. The broker's PUBACK says what became of it:
  *
  * - 0: the broker has it for the device (delivered, or queued in the device's persistent
  *   session until it comes back): the entry leaves the outbox;
- * - 16, no matching subscribers: the device is away with a clean session, and the broker kept
- *   nothing; the entry stays, and is sent again when the device says it is online.
+ * - 16, no matching subscribers: the device is away with a clean session (or takes commands on
+ *   the other topic), and the broker kept nothing; the entry stays, and is sent again when the
+ *   device says it is online (native) or is next heard from (OwnTracks). What a device cannot
+ *   take in the form it listens to (an assignment, for an OwnTracks phone) waits likewise.
  *
  * Any gateway may publish any device's commands, so an entry is claimed in Redis (SET NX, with a
  * TTL) before it is published: two gateways sending at once do not both publish it. A gateway that
@@ -30,6 +39,8 @@ export class ExternalCommandSender {
     private readonly outbox: DeviceOutbox,
     private readonly log: FastifyBaseLogger,
     private readonly counters: TenantCounters,
+    /** The key an OwnTracks app's commands are sealed with, if its device has one. */
+    private readonly ownTracksKey: (tenantId: string, device: Device) => Promise<Uint8Array | undefined>,
     private readonly claimMs = 60_000,
   ) {
     // mqtt.js settles a publish without its PUBACK's reason code; this is where the code is seen.
@@ -38,34 +49,61 @@ export class ExternalCommandSender {
     });
   }
 
-  /** Sends what waits in the device's outbox. */
-  deliver(tenantId: string, device: Device): void {
-    this.send(tenantId, device).catch((error: unknown) =>
+  /** Sends what waits in the device's outbox; `only` when the device was just heard from on that channel. */
+  deliver(tenantId: string, device: Device, only?: Channel): void {
+    this.send(tenantId, device, only).catch((error: unknown) =>
       this.log.warn({ err: error, device: device.id }, 'could not send waiting commands through the MQTT broker'),
     );
   }
 
-  async send(tenantId: string, device: Device): Promise<void> {
-    const topic = nativeTopic(tenantId, device.kind, device.id, 'cmd');
+  async send(tenantId: string, device: Device, only?: Channel): Promise<void> {
+    // Channels the broker said nobody listens on: the rest of the outbox would fare the same there.
+    const away = new Set<Channel>(only === 'owntracks' ? ['native'] : only === 'native' ? ['owntracks'] : []);
     for (const entry of await this.outbox.waiting(tenantId, device)) {
-      if (!(await this.outbox.claim(tenantId, entry.id, this.claimMs))) continue;
-      let code: number;
+      if (away.size === 2) return;
+      const forms = this.forms(tenantId, device, entry, away);
+      if (forms.length === 0 || !(await this.outbox.claim(tenantId, entry.id, this.claimMs))) continue;
+      let delivered = false;
       try {
-        code = await this.publish(topic, Buffer.from(JSON.stringify({ ...entry.command, commandId: entry.id })));
+        for (const form of forms) {
+          const code = await this.publish(form.topic, Buffer.from(JSON.stringify(await form.message())));
+          if (code !== NO_MATCHING_SUBSCRIBERS) {
+            delivered = true;
+            break;
+          }
+          away.add(form.channel);
+        }
       } catch (error) {
         await this.outbox.release(tenantId, entry.id);
         throw error;
       }
-      if (code === NO_MATCHING_SUBSCRIBERS) {
-        // Nobody to give it to: the rest would fare the same.
+      if (!delivered) {
         this.counters.of(tenantId).commandsKept++;
         await this.outbox.release(tenantId, entry.id);
-        return;
+        continue;
       }
       // Counted before the entry leaves the outbox: whoever sees the outbox empty sees the count.
       this.counters.of(tenantId).commandsSent++;
       await this.outbox.confirm(tenantId, device, entry.id);
     }
+  }
+
+  /** The ways this entry can still go, native first: OwnTracks only has a form for a location request. */
+  private forms(tenantId: string, device: Device, entry: OutboxEntry, away: Set<Channel>) {
+    const forms: { channel: Channel; topic: string; message: () => Promise<unknown> }[] = [];
+    if (!away.has('native'))
+      forms.push({
+        channel: 'native',
+        topic: nativeTopic(tenantId, device.kind, device.id, 'cmd'),
+        message: async () => ({ ...entry.command, commandId: entry.id }),
+      });
+    if (!away.has('owntracks') && entry.command.type === 'report_location')
+      forms.push({
+        channel: 'owntracks',
+        topic: ownTracksCommandTopic(tenantId, device.id),
+        message: async () => ownTracksCommand(entry.command, entry.id, device.ownTracksEncryption ? await this.ownTracksKey(tenantId, device) : undefined),
+      });
+    return forms;
   }
 
   private publish(topic: string, payload: Buffer): Promise<number> {

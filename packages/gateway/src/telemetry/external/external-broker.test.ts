@@ -2,39 +2,27 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
 import { BIN_REPORT, inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
-import { startTestMosquitto, type TestMosquitto } from '@civicloop/test-support/mosquitto.js';
+import { externalBrokerMode, startExternalBrokerPair, type ExternalBrokerPair } from '@civicloop/test-support/external-broker-harness.js';
+import type { TestMosquitto } from '@civicloop/test-support/mosquitto.js';
 import { loadConfig } from '../../core/config.js';
 import { tenantKeys } from '../../redis/keys.js';
 import { startGateway } from '../../server.js';
 
 // Two gateways in external-broker mode on one Redis and a real mosquitto 2 with its dynamic
 // security plugin: devices connect to mosquitto with the accounts the gateways made there.
+let pair: ExternalBrokerPair | undefined;
 let broker: TestMosquitto;
 let first: TestGateway;
 let second: TestGateway;
 const clients: MqttClient[] = [];
 
-const externalMode = (clientId: string) => ({
-  mqttBrokerUrl: broker.url,
-  mqttBrokerUsername: broker.admin.username,
-  mqttBrokerPassword: broker.admin.password,
-  mqttBrokerClientId: clientId,
-  mqttBrokerDynsec: true,
-  mqttBrokerSubscribers: 2,
-  mqttBrokerDynsecTimeoutMs: 1000,
-  jt808Port: false as const,
-});
-
 beforeAll(async () => {
-  broker = await startTestMosquitto();
-  first = await startTestGateway(externalMode('gw-first'), { telemetry: true });
-  second = await startTestGateway(externalMode('gw-second'), { telemetry: true, redis: first.redis });
+  pair = await startExternalBrokerPair();
+  ({ broker, first, second } = pair);
 }, 30_000);
 afterAll(async () => {
   for (const client of clients) client.end(true);
-  await second?.close();
-  await first?.close();
-  await broker?.stop();
+  await pair?.close();
 });
 
 interface Registered {
@@ -302,7 +290,7 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
 
   it('refuses to register a device while the gateway is not connected to the broker that keeps its account', async () => {
     // HTTP listens before telemetry starts, and goes on for a moment after it stops.
-    const unattached = await startTestGateway(externalMode('gw-unattached'), { redis: first.redis });
+    const unattached = await startTestGateway(externalBrokerMode(broker, 'gw-unattached'), { redis: first.redis });
     try {
       const refused = await inject(unattached, 'POST', '/v1/devices', {
         auth: unattached.tenant.secretKey,

@@ -1,19 +1,28 @@
 import { CivicLoopError, nativeTopic, type Device } from '@civicloop/model';
 import type { DeviceAccounts } from '../../store/device-accounts.js';
+import { brokerAccountName, ownTracksCommandTopic } from './account-name.js';
 import type { DynsecClient, DynsecCommand, DynsecResponse } from './mosquitto-dynsec.js';
 
-/** The role every gateway gives its own broker account: it publishes commands and reads native topics. */
+/** The role every gateway gives its own broker account: it publishes commands and reads devices' topics. */
 export const GATEWAY_ROLE = 'civicloop-gateway';
 
 const CHANNELS_SENT = ['position', 'event', 'status'] as const;
+/**
+ * The OwnTracks app's sub-topics besides its location (booklet, json): `event` is kept; the
+ * others the app publishes in normal use, and they are allowed so that it sees no refusal, but no
+ * gateway subscribes to them and they go nowhere.
+ */
+const OWNTRACKS_SUBTOPICS = ['event', 'waypoint', 'waypoints', 'status', 'info', 'step', 'beacon', 'dump'] as const;
 const isError = (text: string) => (r: DynsecResponse) => r.error === text;
 
 /**
  * Device accounts in mosquitto 2's dynamic security plugin. Each MQTT device is a client named
  * `<tenant>.<device>` (tenant and device ids hold no dot, so names never collide across tenants)
- * with a role of its own that allows exactly its native topics: publishing to its position,
- * event and status topics and subscribing to its cmd topic. The plugin's default access (no
- * publishing, no subscribing) refuses everything else, in the broker, before the gateway sees it.
+ * with a role of its own that allows exactly its own topics: publishing to its native position,
+ * event and status topics and subscribing to its native cmd topic, and, for the OwnTracks app,
+ * publishing under `owntracks/<account>/<Device ID>` and subscribing to
+ * `owntracks/<account>/<device>/cmd`. The plugin's default access (no publishing, no
+ * subscribing) refuses everything else, in the broker, before the gateway sees it.
  *
  * Every change is written so that running it again is harmless (a retried HTTP request): an
  * account or role that is already there is brought up to date instead of failing.
@@ -22,7 +31,7 @@ export class MosquittoDeviceAccounts implements DeviceAccounts {
   constructor(private readonly dynsec: DynsecClient) {}
 
   username(tenantId: string, deviceId: string): string {
-    return `${tenantId}.${deviceId}`;
+    return brokerAccountName(tenantId, deviceId);
   }
 
   private rolename(tenantId: string, deviceId: string): string {
@@ -30,9 +39,13 @@ export class MosquittoDeviceAccounts implements DeviceAccounts {
   }
 
   private acls(tenantId: string, device: Device) {
+    const ownTracks = `owntracks/${this.username(tenantId, device.id)}/+`;
     return [
       ...CHANNELS_SENT.map((channel) => ({ acltype: 'publishClientSend', topic: nativeTopic(tenantId, device.kind, device.id, channel), allow: true })),
       { acltype: 'subscribeLiteral', topic: nativeTopic(tenantId, device.kind, device.id, 'cmd'), allow: true },
+      { acltype: 'publishClientSend', topic: ownTracks, allow: true },
+      ...OWNTRACKS_SUBTOPICS.map((sub) => ({ acltype: 'publishClientSend', topic: `${ownTracks}/${sub}`, allow: true })),
+      { acltype: 'subscribeLiteral', topic: ownTracksCommandTopic(tenantId, device.id), allow: true },
     ];
   }
 
@@ -69,8 +82,10 @@ export class MosquittoDeviceAccounts implements DeviceAccounts {
       isError('Client not found'),
     );
     // A device registered before the gateway managed the broker has no account yet: rotating gives it one.
-    if (response?.error) await this.create(tenantId, device, secret);
-    else if (device.disabled) await this.dynsec.runAll([{ command: 'disableClient', username: this.username(tenantId, device.id) }]);
+    if (response?.error) return this.create(tenantId, device, secret);
+    // One registered by an older version gets the topics this one allows (its OwnTracks topics).
+    await this.dynsec.runAll([{ command: 'modifyRole', rolename: this.rolename(tenantId, device.id), acls: this.acls(tenantId, device) }]);
+    if (device.disabled) await this.dynsec.runAll([{ command: 'disableClient', username: this.username(tenantId, device.id) }]);
   }
 
   async setDisabled(tenantId: string, device: Device, disabled: boolean): Promise<void> {
@@ -82,15 +97,19 @@ export class MosquittoDeviceAccounts implements DeviceAccounts {
   }
 
   /**
-   * Gives the gateway's own account the role it needs besides dynamic security admin: publishing
-   * devices' commands. Run at every start; harmless when the role is already there.
+   * Gives the gateway's own account the role it needs besides dynamic security admin: reading
+   * devices' native and OwnTracks topics and publishing their commands. Run at every start
+   * (which also brings the role of an older version up to date); harmless when it is there.
    */
   static async grantGateway(dynsec: DynsecClient, username: string): Promise<void> {
     const acls = [
       { acltype: 'publishClientSend', topic: nativeTopic('+', 'badge', '+', 'cmd'), allow: true },
       { acltype: 'publishClientSend', topic: nativeTopic('+', 'vehicle', '+', 'cmd'), allow: true },
+      { acltype: 'publishClientSend', topic: 'owntracks/+/+/cmd', allow: true },
       { acltype: 'subscribePattern', topic: 'civicloop/#', allow: true },
       { acltype: 'publishClientReceive', topic: 'civicloop/#', allow: true },
+      { acltype: 'subscribePattern', topic: 'owntracks/#', allow: true },
+      { acltype: 'publishClientReceive', topic: 'owntracks/#', allow: true },
     ];
     const [created] = await dynsec.runAll(
       [{ command: 'createRole', rolename: GATEWAY_ROLE, textname: 'CivicLoop gateways', acls }],

@@ -54,7 +54,7 @@ const CONNECT_TIMEOUT_MS = 15_000;
 /**
  * External-broker mode (MQTT_BROKER_URL): no broker of the gateway's own. Devices connect to the
  * broker; the gateway holds `MQTT_BROKER_SUBSCRIBERS` MQTT 5 connections in the shared
- * subscription group `$share/<MQTT_BROKER_SHARE_GROUP>/...`, so every message goes to one
+ * subscription group `$share/<MQTT_BROKER_SHARE_GROUP>/...` (native and OwnTracks topics), so every message goes to one
  * connection of one gateway, and one more connection that publishes commands and, with
  * MQTT_BROKER_DYNSEC, manages device accounts in mosquitto's dynamic security plugin.
  *
@@ -85,13 +85,14 @@ export async function startExternalBroker(options: ExternalBrokerOptions): Promi
     limits: { ...DEFAULT_DECODE_LIMITS, maxPayloadBytes: config.telemetryMaxPayloadBytes },
     log,
     deviceCacheMs: config.authCacheTtlMs,
-    onOnline: (tenantId, device) => sender?.deliver(tenantId, device),
+    onOnline: (tenantId, device) => sender?.deliver(tenantId, device, 'native'),
+    onOwnTracks: (tenantId, device) => sender?.deliver(tenantId, device, 'owntracks'),
   });
 
   try {
     const control = await connect(config, { clientId: `${base}-control`, clean: true }, log);
     clients.push(control);
-    sender = new ExternalCommandSender(control, outbox, log, counters);
+    sender = new ExternalCommandSender(control, outbox, log, counters, (tenantId, device) => devices.ownTracksKey(tenantId, device.id));
     if (config.mqttBrokerDynsec) {
       if (!config.mqttBrokerUsername)
         throw new CivicLoopError(
@@ -183,7 +184,7 @@ function subscribe(client: MqttClient, group: string): Promise<void> {
     sharedTopics(group),
     (refused) =>
       `The MQTT broker refused the subscription to ${refused.join(', ')}: give MQTT_BROKER_USERNAME ` +
-      `the right to subscribe to civicloop/# (shared subscriptions need MQTT 5).`,
+      `the right to subscribe to civicloop/# and owntracks/# (shared subscriptions need MQTT 5).`,
   );
 }
 

@@ -4,7 +4,7 @@ import { THINGSBOARD_RPC_REQUEST_PREFIX, type BadgeCommand } from '@civicloop/mo
 import type { DeviceOutbox } from '../../store/device-outbox.js';
 import { sessionOf } from './authenticate.js';
 import { isOwnCommandTopic, ownCommandTopics } from './authorize-subscribe.js';
-import { sealForOwnTracks } from '../../auth/owntracks-key.js';
+import { ownTracksCommand } from '../owntracks-command.js';
 
 /**
  * Sends MQTT devices the commands waiting in their outboxes, on their cmd topic at QoS 1, with
@@ -148,15 +148,4 @@ function commandMessage(format: ChannelFormat, command: BadgeCommand, commandId:
 function thingsBoardCommand(command: BadgeCommand, commandId: string): Record<string, unknown> {
   const { type, ...fields } = command;
   return { method: type === 'report_location' ? 'reportLocation' : type, params: { ...fields, commandId } };
-}
-
-/**
- * A command as OwnTracks takes it (booklet, json: `_type: cmd`), with the outbox entry's id beside
- * it (the apps ignore what they do not know): only a location request has an OwnTracks form. To
- * an app that encrypts, it goes sealed with the device's key, the id outside the seal.
- */
-function ownTracksCommand(command: BadgeCommand, commandId: string, key: Uint8Array | undefined): Record<string, unknown> | undefined {
-  if (command.type !== 'report_location') return undefined;
-  const cmd = { _type: 'cmd', action: 'reportLocation' };
-  return key ? { _type: 'encrypted', data: sealForOwnTracks(key, JSON.stringify(cmd)), commandId } : { ...cmd, commandId };
 }
