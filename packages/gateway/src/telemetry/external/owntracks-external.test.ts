@@ -2,14 +2,15 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { BIN_REPORT, inject } from '@civicloop/test-support/gateway-harness.js';
 import { openWithLibsodium, ownTracksEncrypted } from '@civicloop/test-support/libsodium-seal.js';
+import { owntracksAndroidConnection, owntracksAndroidSubscriptions } from '@civicloop/test-support/owntracks-app.js';
 import { useExternalBrokerPair } from '@civicloop/test-support/external-broker-harness.js';
 import { tenantKeys } from '../../redis/keys.js';
 import { decodeStoredPosition } from '../../store/stored-position.js';
 
 // OwnTracks phones on an external broker: a real mosquitto 2 with its dynamic security plugin,
-// two gateways consuming from it on one Redis. The phones connect as the OwnTracks app does
-// (MQTT 3.1.1, a persistent session, a last will, its own subscriptions) with the account the
-// gateway made for them in mosquitto.
+// two gateways consuming from it on one Redis. The phones connect as OwnTracks for Android does
+// with its default settings (MQTT 3.1, a persistent session, retained locations, its one
+// SUBSCRIBE), with a last will, and with the account the gateway made for them in mosquitto.
 const env = useExternalBrokerPair();
 
 interface Phone {
@@ -18,6 +19,8 @@ interface Phone {
   /** The app's base topic: `owntracks/<user name>/<Device ID>`, the Device ID being the device id. */
   topic: string;
 }
+
+const appSettings = (phone: Phone) => ({ ...phone.credential, deviceId: phone.device.id });
 
 async function registerPhone(extra: Record<string, unknown> = {}): Promise<Phone> {
   const response = await inject(env.first, 'POST', '/v1/devices', {
@@ -29,12 +32,13 @@ async function registerPhone(extra: Record<string, unknown> = {}): Promise<Phone
   return { device, credential, topic: `owntracks/${credential.username}/${device.id}` };
 }
 
-/** Connects as the OwnTracks app does: MQTT 3.1.1, its own client id, a persistent session, its last will on its base topic. */
+/**
+ * Connects as OwnTracks for Android does with its default settings (MQTT 3.1, a client id from
+ * its user name and Device ID, a persistent session), with its last will on its base topic.
+ */
 function connectAsApp(phone: Phone, extra: IClientOptions = {}): Promise<MqttClient> {
   const client = mqtt.connect(env.broker.url, {
-    protocolVersion: 4,
-    clientId: `${phone.device.id}-pixel`,
-    clean: false,
+    ...owntracksAndroidConnection(appSettings(phone)),
     username: phone.credential.username,
     password: phone.credential.password,
     reconnectPeriod: 0,
@@ -49,8 +53,8 @@ function connectAsApp(phone: Phone, extra: IClientOptions = {}): Promise<MqttCli
 }
 
 /** What mosquitto granted each topic: 0-2, or 128 (refused, MQTT 3.1.1). */
-const grant = (client: MqttClient, topic: string) =>
-  client.subscribeAsync(topic, { qos: 1 }).then(
+const grant = (client: MqttClient, topic: string | string[], qos: 1 | 2 = 1) =>
+  client.subscribeAsync(topic, { qos }).then(
     (granted) => granted.map((g) => g.qos),
     (error: { packet?: { granted?: number[] } }) => error.packet?.granted,
   );
@@ -77,14 +81,21 @@ describe('OwnTracks phones on an external broker (mosquitto 2, MQTT_BROKER_DYNSE
     const phone = await registerPhone();
     const other = await registerPhone({ name: 'Wang phone', staffId: 'w-wang' });
     const app = await connectAsApp(phone);
-    // What the app subscribes to with remote commands on: its own cmd topic is granted; friends'
-    // locations, events and cards are not, as the broker's rules keep every phone to its own.
-    expect(await grant(app, `${phone.topic}/cmd`)).toEqual([1]);
-    expect(await grant(app, 'owntracks/+/+')).toEqual([128]);
-    expect(await grant(app, `${other.topic}/cmd`)).toEqual([128]);
+    const received: string[] = [];
+    app.on('message', (topic, payload) => {
+      received.push(topic);
+      if ((JSON.parse(payload.toString()) as { action?: string }).action === 'reportLocation')
+        void app.publishAsync(phone.topic, location(23.1293, Math.floor(Date.now() / 1000), { t: 'r' }), { qos: 1, retain: true });
+    });
+    // The app's one SUBSCRIBE, at QoS 2. MQTT 3.1 has no code for a refusal, so mosquitto
+    // answers every topic granted, and subscribes the phone only to what its role allows: its own
+    // cmd topic, not friends' locations, events, cards and status (below).
+    const topics = owntracksAndroidSubscriptions(appSettings(phone));
+    expect(await grant(app, topics, 2)).toEqual(topics.map(() => 2));
 
     const tst = Math.floor(Date.now() / 1000) - 60;
-    await app.publishAsync(phone.topic, location(23.1291, tst), { qos: 1 });
+    // Locations go out retained by default (the app's pubRetain).
+    await app.publishAsync(phone.topic, location(23.1291, tst), { qos: 1, retain: true });
     await app.publishAsync(
       `${phone.topic}/event`,
       JSON.stringify({ _type: 'transition', event: 'enter', desc: 'Depot', lat: 23.13, lon: 113.2644, tst: tst + 1, acc: 10, wtst: tst - 600, t: 'c' }),
@@ -92,9 +103,9 @@ describe('OwnTracks phones on an external broker (mosquitto 2, MQTT_BROKER_DYNSE
     );
     // The app's other messages go to the broker without complaint and nowhere else.
     await app.publishAsync(`${phone.topic}/waypoints`, JSON.stringify({ _type: 'waypoints', waypoints: [] }), { qos: 1 });
-    // Another phone's topic: mosquitto drops it (an MQTT 3.1.1 client is not told).
+    // Another phone's topic: mosquitto drops it (an MQTT 3.1 client is not told).
     await app.publishAsync(other.topic, location(23.2, tst + 2), { qos: 1 });
-    await app.publishAsync(phone.topic, location(23.1292, tst + 3), { qos: 1 });
+    await app.publishAsync(phone.topic, location(23.1292, tst + 3), { qos: 1, retain: true });
     await expect
       .poll(async () => (await track(phone.device.id)).map((r) => [r.lat, r.alarms, r.source]))
       .toEqual([
@@ -104,6 +115,15 @@ describe('OwnTracks phones on an external broker (mosquitto 2, MQTT_BROKER_DYNSE
       ]);
     expect(await track(other.device.id)).toEqual([]);
     expect(await online(phone.device.id)).toBe(true);
+
+    // The other phone reports; asked where it is next, this one hears only its own command: the
+    // other's location, which mosquitto handled before the command, never reached it.
+    const otherApp = await connectAsApp(other);
+    await otherApp.publishAsync(other.topic, location(23.2, tst + 4), { qos: 1, retain: true });
+    await expect.poll(async () => (await track(other.device.id)).length).toBe(1);
+    const located = await inject(env.second, 'POST', `/v1/devices/${phone.device.id}/locate`, { auth: env.first.tenant.secretKey });
+    expect(located.status, JSON.stringify(located.body)).toBe(200);
+    expect(received).toEqual([`${phone.topic}/cmd`]);
 
     // The phone drops off the network: mosquitto publishes its last will, and a gateway takes it.
     app.stream.destroy();
@@ -188,14 +208,14 @@ describe('OwnTracks phones on an external broker (mosquitto 2, MQTT_BROKER_DYNSE
     env.broker.dynsec('removeRoleACL', role, 'publishClientSend', `owntracks/${phone.credential.username}/+`);
     const tst = Math.floor(Date.now() / 1000) - 10;
     // MQTT 5, so that the broker says what it refused (PUBACK 135, not authorized).
-    const before = await connectAsApp(phone, { protocolVersion: 5, will: undefined });
+    const before = await connectAsApp(phone, { protocolId: 'MQTT', protocolVersion: 5, will: undefined });
     await expect(before.publishAsync(phone.topic, location(23.1, tst), { qos: 1 })).rejects.toMatchObject({ code: 135 });
     before.end(true);
 
     const rotated = await inject(env.second, 'POST', `/v1/devices/${phone.device.id}/credentials`, { auth: env.first.tenant.secretKey });
     expect(rotated.status, JSON.stringify(rotated.body)).toBe(200);
     const credential = (rotated.body as { credential: Phone['credential'] }).credential;
-    const after = await connectAsApp({ ...phone, credential }, { protocolVersion: 5, will: undefined });
+    const after = await connectAsApp({ ...phone, credential }, { protocolId: 'MQTT', protocolVersion: 5, will: undefined });
     await after.publishAsync(phone.topic, location(23.101, tst + 1), { qos: 1 });
     await expect.poll(async () => (await track(phone.device.id)).map((r) => r.lat)).toEqual([23.101]);
   });

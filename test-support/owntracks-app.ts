@@ -1,0 +1,34 @@
+import type { IClientOptions } from 'mqtt';
+
+/**
+ * How OwnTracks for Android connects in MQTT mode with its default settings, read from its
+ * source (owntracks/android: preferences/DefaultsProvider.kt, net/mqtt/MQTTConnectionConfiguration.kt):
+ * MQTT 3.1 (protocol level 3, "MQIsdp"), a client id made of the user name and Device ID
+ * lowercased with every non-word character removed, a persistent session, a keepalive of an hour.
+ */
+export interface OwnTracksAppSettings {
+  username: string;
+  password: string;
+  /** The app's Device ID (Identification): the device id, so that commands reach it. */
+  deviceId: string;
+}
+
+export function owntracksAndroidConnection(settings: OwnTracksAppSettings): IClientOptions {
+  return {
+    protocolId: 'MQIsdp',
+    protocolVersion: 3,
+    clientId: `${settings.username}${settings.deviceId}`.replace(/\W/g, '').toLowerCase(),
+    clean: false,
+    keepalive: 3600,
+  };
+}
+
+/**
+ * The topics the app subscribes to in one SUBSCRIBE, at QoS 2 (subQos), with its default
+ * subscription `owntracks/+/+`, cards on (info) and remote commands on: sorted, as the app keeps
+ * them in a sorted set.
+ */
+export function owntracksAndroidSubscriptions(settings: OwnTracksAppSettings): string[] {
+  const sub = 'owntracks/+/+';
+  return [sub, `${sub}/info`, `${sub}/event`, `${sub}/status`, `owntracks/${settings.username}/${settings.deviceId}/cmd`].sort();
+}
