@@ -66,8 +66,9 @@ describe('EMQX HTTP authentication and authorization', () => {
     const own = (channel: 'position' | 'event' | 'status' | 'cmd') => nativeTopic(gw.tenant.id, 'badge', device.id, channel);
     for (const channel of ['position', 'event', 'status'] as const) expect((await ask(own(channel), 'publish')).body).toEqual({ result: 'allow' });
     expect((await ask(own('cmd'), 'subscribe')).body).toEqual({ result: 'allow' });
-    // The gateways consume only native topics from an external broker: an OwnTracks or ThingsBoard
-    // publish the broker took would reach none of them, so the device is told no instead.
+    // The gateways consume native topics and OwnTracks topics under an account name
+    // (`<tenant>.<device>`) from an external broker: an OwnTracks topic under the device id or a
+    // ThingsBoard publish the broker took would reach none of them, so the device is told no instead.
     expect((await ask(`owntracks/${credential.username}/phone`, 'publish')).body).toEqual({ result: 'deny' });
     expect((await ask('v1/devices/me/telemetry', 'publish')).body).toEqual({ result: 'deny' });
     expect((await ask(`owntracks/${device.id}/${device.id}/cmd`, 'subscribe')).body).toEqual({ result: 'deny' });
@@ -83,6 +84,38 @@ describe('EMQX HTTP authentication and authorization', () => {
     expect((await inject(gw, 'PATCH', `/v1/devices/${device.id}`, { auth: gw.tenant.secretKey, body: { disabled: true } })).status).toBe(200);
     expect((await emqx('authenticate', { clientid: 'badge-1', username: credential.username, password: credential.password })).body.result).toBe('deny');
     expect((await ask(own('position'), 'publish')).body).toEqual({ result: 'deny' });
+  });
+
+  it('lets an OwnTracks phone log in with its account name and keep to its own OwnTracks topics', async () => {
+    const registered = await inject(gw, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name: "Li's phone" } });
+    const other = await inject(gw, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name: "Wang's phone" } });
+    const { device, credential } = registered.body as { device: { id: string }; credential: { password: string } };
+    // The app puts its user name in its topics: the account name says whose they are.
+    const account = `${gw.tenant.id}.${device.id}`;
+    const login = await emqx('authenticate', { clientid: 'pixel', username: account, password: credential.password });
+    expect(login.body).toEqual({ result: 'allow', is_superuser: false, client_attrs: { civicloop_tenant: gw.tenant.id, civicloop_device: device.id } });
+    // Another device's account name with this secret, or this one's under another tenant: refused.
+    expect(
+      (await emqx('authenticate', { clientid: 'x', username: `${gw.tenant.id}.${other.body.device.id}`, password: credential.password })).body.result,
+    ).toBe('deny');
+    expect((await emqx('authenticate', { clientid: 'x', username: `t_other.${device.id}`, password: credential.password })).body.result).toBe('deny');
+
+    const ask = (topic: string, action: string) =>
+      emqx('authorize', { 'client_attrs.civicloop_tenant': gw.tenant.id, 'client_attrs.civicloop_device': device.id, username: account, topic, action });
+    const base = `owntracks/${account}/${device.id}`;
+    for (const topic of [base, `${base}/event`, `${base}/waypoint`, `${base}/status`]) expect((await ask(topic, 'publish')).body).toEqual({ result: 'allow' });
+    expect((await ask(`${base}/cmd`, 'subscribe')).body).toEqual({ result: 'allow' });
+    const before = (await inject(gw, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body as {
+      deniedPublishes: number;
+      deniedSubscriptions: number;
+    };
+    // Its own command topic, another phone's topics, friends' locations: denied and counted.
+    expect((await ask(`${base}/cmd`, 'publish')).body).toEqual({ result: 'deny' });
+    expect((await ask(`owntracks/${gw.tenant.id}.${other.body.device.id}/${other.body.device.id}`, 'publish')).body).toEqual({ result: 'deny' });
+    expect((await ask('owntracks/+/+', 'subscribe')).body).toEqual({ result: 'deny' });
+    expect((await ask(`owntracks/${gw.tenant.id}.${other.body.device.id}/${other.body.device.id}/cmd`, 'subscribe')).body).toEqual({ result: 'deny' });
+    const after = (await inject(gw, 'GET', '/v1/telemetry/counters', { auth: gw.tenant.secretKey })).body;
+    expect(after).toMatchObject({ deniedPublishes: before.deniedPublishes + 2, deniedSubscriptions: before.deniedSubscriptions + 2 });
   });
 
   it('answers only the broker: a wrong token is refused, and the hooks are off without BROKER_HOOK_TOKEN', async () => {

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { ServicesWithTelemetry } from '../telemetry/start.js';
 import { nativeTopic } from '@civicloop/model';
+import { brokerAccountName, isOwnTracksPublishTopic, ownTracksCommandTopic } from '../telemetry/external/account-name.js';
 import { errorResponses } from './shared-schemas.js';
 
 const tags = ['broker hooks'];
@@ -14,14 +15,16 @@ const DEVICE_ATTRIBUTE = 'civicloop_device';
  * authorizer), so that devices connecting to an EMQX cluster log in with their own CivicLoop
  * credentials and keep to their own topics, as on the embedded broker:
  *
- * - authentication: a device's secret as password with its id as username, or (ThingsBoard-style)
- *   as username alone; the answer sets client attributes naming its tenant and device (EMQX
- *   5.7+), which the authorization request template sends back;
- * - authorization: publishing to its own native position, event and status topics and
- *   subscribing to its own native command topic only. Those are what the gateways consume from
- *   an external broker (external/subscriber.ts); an OwnTracks or ThingsBoard publish would be
- *   acknowledged by the broker and then reach no gateway, so it is denied, and the device hears so
- *   (MQTT 5: PUBACK 135) instead of losing its data unseen.
+ * - authentication: a device's secret as password with its id or its account name
+ *   (`<tenant>.<device>`, which an OwnTracks phone needs) as username, or (ThingsBoard-style) as
+ *   username alone; the answer sets client attributes naming its tenant and device (EMQX 5.7+),
+ *   which the authorization request template sends back;
+ * - authorization: publishing to its own native position, event and status topics and its
+ *   OwnTracks topics (`owntracks/<tenant>.<device>/...`), and subscribing to its own native and
+ *   OwnTracks command topics only. Those are what the gateways consume from an external broker
+ *   (external/subscriber.ts); an OwnTracks topic under another user name or a ThingsBoard
+ *   publish would be acknowledged by the broker and then reach no gateway, so it is denied, and
+ *   the device hears so (MQTT 5: PUBACK 135) instead of losing its data unseen.
  *
  * Answers are 200 with `{ "result": "allow" | "deny" }`, as EMQX reads them. The routes need
  * `Authorization: Bearer <BROKER_HOOK_TOKEN>` (a header set in EMQX's settings).
@@ -66,7 +69,7 @@ export const brokerHookRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWit
         return deny;
       }
       // Username + password clients must name the device the secret belongs to.
-      if (password && username !== result.device.id) {
+      if (password && username !== result.device.id && username !== brokerAccountName(result.login.tenantId, result.device.id)) {
         if (tally) tally.of(result.login.tenantId).refusedConnects++;
         return deny;
       }
@@ -106,13 +109,14 @@ export const brokerHookRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWit
       const tally = counters()?.of(tenant);
       const own = (channel: 'position' | 'event' | 'status' | 'cmd') => nativeTopic(tenant, device.kind, device.id, channel);
       if (action === 'subscribe') {
-        if (topic === own('cmd')) return { result: 'allow' as const };
+        if (topic === own('cmd') || topic === ownTracksCommandTopic(tenant, device.id)) return { result: 'allow' as const };
         if (tally) tally.deniedSubscriptions++;
         return { result: 'deny' as const };
       }
       if (action === 'publish') {
         // A command topic carries commands to the device; the device does not publish there.
-        if (topic === own('position') || topic === own('event') || topic === own('status')) return { result: 'allow' as const };
+        if (topic === own('position') || topic === own('event') || topic === own('status') || isOwnTracksPublishTopic(tenant, device.id, topic))
+          return { result: 'allow' as const };
         if (tally) tally.deniedPublishes++;
         return { result: 'deny' as const };
       }

@@ -15,3 +15,20 @@ export function parseBrokerAccountName(name: string): { tenantId: string; device
 
 /** Where the gateways send an OwnTracks phone its commands on an external broker: the app's Device ID must be the device id. */
 export const ownTracksCommandTopic = (tenantId: string, deviceId: string): string => `owntracks/${brokerAccountName(tenantId, deviceId)}/${deviceId}/cmd`;
+
+/**
+ * The OwnTracks app's sub-topics besides its location (booklet, json): `event` is kept; the
+ * others the app publishes in normal use, and they are allowed so that it sees no refusal, but no
+ * gateway subscribes to them and they go nowhere.
+ */
+export const OWNTRACKS_SUBTOPICS: readonly string[] = ['event', 'waypoint', 'waypoints', 'status', 'info', 'step', 'beacon', 'dump'];
+
+/**
+ * Whether the phone of this account may publish to `topic` on an external broker: its location
+ * topic `owntracks/<account>/<Device ID>` or one of the app's sub-topics under it, never `cmd`.
+ */
+export function isOwnTracksPublishTopic(tenantId: string, deviceId: string, topic: string): boolean {
+  const [root, user, device, subtopic, ...more] = topic.split('/');
+  if (root !== 'owntracks' || user !== brokerAccountName(tenantId, deviceId) || !device || /[+#]/.test(topic) || more.length > 0) return false;
+  return subtopic === undefined || OWNTRACKS_SUBTOPICS.includes(subtopic);
+}

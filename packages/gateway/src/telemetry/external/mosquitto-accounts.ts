@@ -1,18 +1,12 @@
 import { CivicLoopError, nativeTopic, type Device } from '@civicloop/model';
 import type { DeviceAccounts } from '../../store/device-accounts.js';
-import { brokerAccountName, ownTracksCommandTopic } from './account-name.js';
+import { brokerAccountName, OWNTRACKS_SUBTOPICS, ownTracksCommandTopic } from './account-name.js';
 import type { DynsecClient, DynsecCommand, DynsecResponse } from './mosquitto-dynsec.js';
 
 /** The role every gateway gives its own broker account: it publishes commands and reads devices' topics. */
 export const GATEWAY_ROLE = 'civicloop-gateway';
 
 const CHANNELS_SENT = ['position', 'event', 'status'] as const;
-/**
- * The OwnTracks app's sub-topics besides its location (booklet, json): `event` is kept; the
- * others the app publishes in normal use, and they are allowed so that it sees no refusal, but no
- * gateway subscribes to them and they go nowhere.
- */
-const OWNTRACKS_SUBTOPICS = ['event', 'waypoint', 'waypoints', 'status', 'info', 'step', 'beacon', 'dump'] as const;
 const isError = (text: string) => (r: DynsecResponse) => r.error === text;
 
 /**
