@@ -65,6 +65,20 @@ describe('commands to ThingsBoard-style firmware, as server-side RPC', () => {
     expect(bodyOfB.refused).toBeNull();
   });
 
+  it('answers an attribute request as ThingsBoard answers a device with no attributes, on the asking connection only', async () => {
+    const a = await register({ kind: 'badge', name: 'TB badge C' });
+    const b = await register({ kind: 'badge', name: 'TB badge D' });
+    const first = await firmware(a.credential.password, { clean: true, qos: 1, clientId: 'tb-c' });
+    const second = await firmware(b.credential.password, { clean: true, qos: 0, clientId: 'tb-d' });
+    // What ThingsBoard's device SDKs send when firmware asks for its shared attributes on starting.
+    await first.client.publishAsync('v1/devices/me/attributes/request/7', JSON.stringify({ sharedKeys: 'targetFwVersion,interval' }), { qos: 1 });
+    await vi.waitFor(() => expect(first.received).toEqual([{ topic: 'v1/devices/me/attributes/response/7', qos: 1, body: {} }]));
+    // B's own request is answered to B alone, at the QoS it was granted; A's answer never reached it.
+    await second.client.publishAsync('v1/devices/me/attributes/request/8', '{}', { qos: 1 });
+    await vi.waitFor(() => expect(second.received).toEqual([{ topic: 'v1/devices/me/attributes/response/8', qos: 0, body: {} }]));
+    expect(first.received).toHaveLength(1);
+  });
+
   it('sends an assignment as an RPC, kept until acknowledged on a persistent session, and never above the QoS granted', async () => {
     const persistent = await register({ kind: 'badge', name: 'TB badge, persistent' });
     await giveCommand(persistent.device.id, SAMPLE_ASSIGNMENT);

@@ -105,10 +105,10 @@ function judgeTopic(session: DeviceSession, name: string): ParsedTopic | undefin
 
 /**
  * What a topic is, if it is one of the device's own: its native topics, OwnTracks topics under
- * the name it logged in with (or its id), ThingsBoard's `v1/devices/me/...`. The embedded broker
- * and an external one's authorization hook (routes/broker-hooks.ts) both ask this.
+ * the name it logged in with (or its id), ThingsBoard's `v1/devices/me/...`. (An external
+ * broker's rules are mosquitto's roles and the EMQX hooks: external/account-name.ts.)
  */
-export function ownTopic(session: Pick<DeviceSession, 'tenantId' | 'device' | 'username'>, name: string): ParsedTopic | undefined {
+function ownTopic(session: Pick<DeviceSession, 'tenantId' | 'device' | 'username'>, name: string): ParsedTopic | undefined {
   const { tenantId, device } = session;
   const topic = parseTopic(name);
   const allowed =

@@ -11,6 +11,7 @@ import { authenticateDevices, sessionOf } from './authenticate.js';
 import { AuthorizePublish } from './authorize-publish.js';
 import { authorizeSubscribe } from './authorize-subscribe.js';
 import { MqttCommandDelivery } from './command-delivery.js';
+import { answerAttributeRequest, attributeRequestId } from './thingsboard-attributes.js';
 import { startMqttListeners } from './listeners.js';
 
 export interface MqttOptions {
@@ -63,7 +64,12 @@ export async function startMqttBroker(options: MqttOptions): Promise<RunningMqtt
       // Only last wills arrive here without a session (commands are written to the device's own
       // connection, command-delivery.ts, and do not pass through the broker): they are refused.
       if (!session) return callback(new Error('publish without an authenticated device'));
-      publishes.handle(session, packet, callback);
+      const attributeRequest = attributeRequestId(packet.topic);
+      if (attributeRequest === undefined) return publishes.handle(session, packet, callback);
+      publishes.handle(session, packet, (error) => {
+        callback(error);
+        if (!error && client) answerAttributeRequest(client, attributeRequest);
+      });
     },
     authorizeSubscribe: authorizeSubscribe(counters),
   });
