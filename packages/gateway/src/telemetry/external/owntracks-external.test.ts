@@ -128,6 +128,24 @@ describe('OwnTracks phones on an external broker (mosquitto 2, MQTT_BROKER_DYNSE
     // The phone drops off the network: mosquitto publishes its last will, and a gateway takes it.
     app.stream.destroy();
     await expect.poll(() => online(phone.device.id)).toBe(false);
+
+    // mosquitto keeps the phone's last location retained (the will is not): the gateways' account,
+    // which may read owntracks/#, is given it on subscribing.
+    const gatewayAccount = env.closeAfter(
+      await mqtt.connectAsync(env.broker.url, {
+        protocolVersion: 5,
+        username: env.broker.admin.username,
+        password: env.broker.admin.password,
+        reconnectPeriod: 0,
+      }),
+    );
+    const retained = new Promise<{ retain: boolean; lat: number }>((resolve) =>
+      gatewayAccount.once('message', (_topic, payload, packet) =>
+        resolve({ retain: packet.retain, lat: (JSON.parse(payload.toString()) as { lat: number }).lat }),
+      ),
+    );
+    await gatewayAccount.subscribeAsync(phone.topic, { qos: 1 });
+    expect(await retained).toEqual({ retain: true, lat: 23.1293 });
   });
 
   it('asks a phone where it is, past an assignment it has no form for, through either gateway', async () => {
