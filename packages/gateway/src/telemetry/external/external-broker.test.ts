@@ -263,6 +263,7 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
     // An account allowed every civicloop/ topic: the broker's rules, not the gateway, would be at fault.
     broker.dynsec('createRole', 'lax');
     broker.dynsec('addRoleACL', 'lax', 'publishClientSend', 'civicloop/#', 'allow');
+    broker.dynsec('addRoleACL', 'lax', 'publishClientSend', 'owntracks/#', 'allow');
     broker.dynsec('createClient', 'lax', '-p', 'lax-password');
     broker.dynsec('addClientRole', 'lax', 'lax');
     const { device } = await register({ kind: 'vehicle', name: 'Truck 4' });
@@ -281,9 +282,13 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
     await lax.publishAsync(`civicloop/${first.tenant.id}/things/${device.id}/position`, now, { qos: 1 }); // not a native topic
     await lax.publishAsync(nativeTopic(first.tenant.id, 'vehicle', 'no-such-device', 'position'), now, { qos: 1 });
     await lax.publishAsync(nativeTopic(first.tenant.id, 'badge', device.id, 'position'), now, { qos: 1 }); // a vehicle named as a badge
+    // OwnTracks topics whose user is no account name, or names no device.
+    const fix = JSON.stringify({ _type: 'location', lat: 23.1, lon: 113.2, tst: Math.floor(Date.now() / 1000) });
+    await lax.publishAsync(`owntracks/${device.id}/phone`, fix, { qos: 1 });
+    await lax.publishAsync(`owntracks/${first.tenant.id}.no-such-device/phone`, fix, { qos: 1 });
     await expect
       .poll(() => ({ ...unattributed(), denied: denied() }))
-      .toEqual({ notNative: before.notNative + 1, unknownDevice: before.unknownDevice + 1, denied: before.denied + 1 });
+      .toEqual({ notNative: before.notNative + 2, unknownDevice: before.unknownDevice + 2, denied: before.denied + 1 });
     expect(await trackLength(device.id)).toBe(0);
     expect(await trackLength('no-such-device')).toBe(0);
   });
