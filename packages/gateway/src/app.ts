@@ -41,6 +41,7 @@ import { intakeRoutes } from './routes/intake.js';
 import { open311ClientErrorDocument, open311Routes, sendOpen311FrameworkError } from './routes/open311/index.js';
 import { osmAndRoutes } from './routes/osmand.js';
 import { ownTracksHttpRoutes } from './routes/owntracks-http.js';
+import { thingsBoardHttpRoutes } from './routes/thingsboard-http.js';
 import { entryCodeRoutes } from './routes/entry-codes.js';
 import { brokerHookRoutes } from './routes/broker-hooks.js';
 import { statsRoutes } from './routes/stats.js';
@@ -206,6 +207,7 @@ async function registerRoutes(
   await app.register(deviceRoutes, { services });
   await app.register(osmAndRoutes, { services });
   await app.register(ownTracksHttpRoutes, { services });
+  await app.register(thingsBoardHttpRoutes, { services });
   await app.register(brokerHookRoutes, { services });
   await app.register(fleetRoutes, { services, streams, hub });
   await app.register(nearestWorkerRoutes, { services, ticketService });

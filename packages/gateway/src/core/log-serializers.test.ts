@@ -15,6 +15,8 @@ describe('log lines carry no credentials and no ticket contents', () => {
     expect(redactUrl('/v1/media/t_1/ab.jpg?exp=1796544000&sig=abcdef')).toBe('/v1/media/t_1/ab.jpg?exp=1796544000&sig=[redacted]');
     expect(redactUrl('/v1/events?access_token=eyJhbGciOi.eyJzdWIi.sig')).toBe('/v1/events?access_token=[redacted]');
     expect(redactUrl('/x?t=eyJhbGciOi.eyJzdWIi.sig&flag&bad=%E0%A4%A')).toBe('/x?t=[redacted]&flag&bad=%E0%A4%A');
+    expect(redactUrl('/api/v1/cl_dk_abc.def/telemetry')).toBe('/api/v1/[redacted]/telemetry');
+    expect(redactUrl('/api/v1/anything/attributes?sharedKeys=interval')).toBe('/api/v1/[redacted]/attributes?sharedKeys=interval');
     expect(redactUrl('/v1/tickets?status=dispatched&limit=20')).toBe('/v1/tickets?status=dispatched&limit=20');
     expect(redactUrl('/v1/tickets')).toBe('/v1/tickets');
   });

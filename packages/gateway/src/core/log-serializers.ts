@@ -7,9 +7,9 @@ import { isRedisCommand, summariseCommand } from '../redis/command-summary.js';
  * the data they describe, so two things stay out of them:
  *
  * - Credentials in a URL. Traccar Client sends its device secret as `?key=` (or as `id=`) on
- *   every position, an Open311 client may put its `api_key` in the query string, and a photo's
- *   link carries its signature. Those values are logged as `[redacted]`; the rest of the URL is
- *   logged as it came.
+ *   every position, ThingsBoard-style firmware puts it in the path (`/api/v1/<token>/...`), an
+ *   Open311 client may put its `api_key` in the query string, and a photo's link carries its
+ *   signature. Those values are logged as `[redacted]`; the rest of the URL is logged as it came.
  * - A failed Redis command's arguments. ioredis puts the command on its errors, and a write's
  *   arguments are whole tickets, history entries and events: descriptions, names, phone numbers.
  *   Only the command's name, its keys (for a script) or its first argument when that is one of
@@ -22,8 +22,12 @@ const CREDENTIAL_VALUE = /^(cl_sk_|cl_dk_|eyJ[\w-]*\.[\w-]*\.)/;
 
 const REDACTED = '[redacted]';
 
-/** The URL with the values of its credential parameters replaced by `[redacted]`. */
-export function redactUrl(url: string): string {
+/** ThingsBoard's HTTP device API carries the device's secret as a path segment: `/api/v1/<token>/...`. */
+const TOKEN_IN_PATH = /^\/api\/v1\/[^/?#]+/;
+
+/** The URL with the values of its credential parameters (and a token in its path) replaced by `[redacted]`. */
+export function redactUrl(raw: string): string {
+  const url = raw.replace(TOKEN_IN_PATH, `/api/v1/${REDACTED}`);
   const mark = url.indexOf('?');
   if (mark < 0) return url;
   const query = url
