@@ -34,6 +34,23 @@ describe("the gateway's log, read by whoever runs it", () => {
     expect(logged()).not.toContain(credential.password.split('.')[1]);
   });
 
+  it('holds no device secret that ThingsBoard-style firmware sent as the token in the path', async () => {
+    const created = await inject(gw, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'vehicle', name: 'DTU' } });
+    expect(created.status).toBe(201);
+    const { credential } = created.body as { credential: { password: string } };
+    const base = `${gw.url}/api/v1/${credential.password}`;
+    const posted = await fetch(`${base}/telemetry`, { method: 'POST', body: JSON.stringify({ latitude: 23.12, longitude: 113.32 }) });
+    const asked = await fetch(`${base}/attributes?sharedKeys=interval`);
+    // RPC is not served: a 404 names the URL to its caller, and must not put the token in the log.
+    const rpc = await fetch(`${base}/rpc?timeout=1000`);
+    expect([posted.status, asked.status, rpc.status]).toEqual([200, 200, 404]);
+    await expect.poll(() => lines.filter((line) => line.includes('"url":"/api/v1/')).length).toBe(3);
+    expect(logged()).toContain('"url":"/api/v1/[redacted]/telemetry"');
+    expect(logged()).toContain('"url":"/api/v1/[redacted]/attributes?sharedKeys=interval"');
+    expect(logged()).toContain('"url":"/api/v1/[redacted]/rpc?timeout=1000"');
+    expect(logged()).not.toContain(credential.password.slice(6));
+  });
+
   it("holds no Open311 api_key sent in a POST's query string", async () => {
     const response = await fetch(`${gw.url}/open311/v2/requests.json?jurisdiction_id=${gw.tenant.code}&api_key=${gw.tenant.secretKey}`, {
       method: 'POST',
