@@ -2,7 +2,7 @@ import { CivicLoopError } from '@civicloop/model';
 
 /**
  * Fixed one-minute windows counted in this process. Two limits apply to each request: one per
- * credential (key, or the token's subject) and one per client address. With several gateways
+ * credential (key, the token's subject, or a device on its HTTP protocols) and one per client address. With several gateways
  * behind a load balancer each counts on its own, so the effective limit is the per-gateway
  * limit times the number of gateways (docs/security.md); no Redis round trip is spent on it.
  */
@@ -35,7 +35,7 @@ export class RateLimiter {
       if (count > limit) {
         throw new CivicLoopError(
           'CL_ERR_RATE_LIMITED',
-          `More than ${limit} requests a minute from this ${key.startsWith('c:') ? 'key or user' : 'address'}; wait ${retryAfter} s.`,
+          `More than ${limit} requests a minute from this ${key.startsWith('c:') ? 'key, user or device' : 'address'}; wait ${retryAfter} s.`,
           { retryAfterSeconds: retryAfter },
         );
       }

@@ -1,3 +1,5 @@
+import { ownTracksTopic, parseTopic } from '@civicloop/model';
+
 /**
  * The name a device logs in to an external broker with: `<tenant>.<device>`. Tenant and device ids
  * hold no dot, so names never collide across tenants, and a name says whose it is. The OwnTracks
@@ -14,7 +16,7 @@ export function parseBrokerAccountName(name: string): { tenantId: string; device
 }
 
 /** Where the gateways send an OwnTracks phone its commands on an external broker: the app's Device ID must be the device id. */
-export const ownTracksCommandTopic = (tenantId: string, deviceId: string): string => `owntracks/${brokerAccountName(tenantId, deviceId)}/${deviceId}/cmd`;
+export const ownTracksCommandTopic = (tenantId: string, deviceId: string): string => ownTracksTopic(brokerAccountName(tenantId, deviceId), deviceId, 'cmd');
 
 /**
  * The OwnTracks app's sub-topics besides its location (booklet, json): `event` is kept; the
@@ -28,7 +30,7 @@ export const OWNTRACKS_SUBTOPICS: readonly string[] = ['event', 'waypoint', 'way
  * topic `owntracks/<account>/<Device ID>` or one of the app's sub-topics under it, never `cmd`.
  */
 export function isOwnTracksPublishTopic(tenantId: string, deviceId: string, topic: string): boolean {
-  const [root, user, device, subtopic, ...more] = topic.split('/');
-  if (root !== 'owntracks' || user !== brokerAccountName(tenantId, deviceId) || !device || /[+#]/.test(topic) || more.length > 0) return false;
-  return subtopic === undefined || OWNTRACKS_SUBTOPICS.includes(subtopic);
+  const parsed = /[+#]/.test(topic) ? undefined : parseTopic(topic);
+  if (parsed?.format !== 'owntracks' || parsed.user !== brokerAccountName(tenantId, deviceId)) return false;
+  return parsed.channel === 'location' || parsed.channel === 'event' || (parsed.channel === 'other' && OWNTRACKS_SUBTOPICS.includes(parsed.subtopic));
 }

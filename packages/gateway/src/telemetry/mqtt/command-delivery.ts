@@ -5,6 +5,7 @@ import type { DeviceOutbox } from '../../store/device-outbox.js';
 import { sessionOf } from './authenticate.js';
 import { isOwnCommandTopic, ownCommandTopics } from './authorize-subscribe.js';
 import { ownTracksCommand } from '../owntracks-command.js';
+import { grantedQos, sendingQos } from './granted-qos.js';
 
 /**
  * Sends MQTT devices the commands waiting in their outboxes, on their cmd topic at QoS 1, with
@@ -65,8 +66,8 @@ export class MqttCommandDelivery {
         topic = `${THINGSBOARD_RPC_REQUEST_PREFIX}${requestId}`;
       }
       const payload = Buffer.from(JSON.stringify(message));
-      // Never above what the subscription was granted (MQTT-3.8.4-6); at QoS 0 no PUBACK will come.
-      const qos = channel.qos === 0 ? 0 : 1;
+      // At QoS 0 no PUBACK will come.
+      const qos = sendingQos(channel.qos);
       const written = await new Promise<boolean>((resolve) =>
         client.publish({ cmd: 'publish', topic, payload, qos, retain: false, dup: false }, (error?: Error) => resolve(!error)),
       );
@@ -119,11 +120,9 @@ type ChannelFormat = 'native' | 'owntracks' | 'thingsboard';
 function commandChannel(client: Client): { topic: string; format: ChannelFormat; qos: number } | undefined {
   const session = sessionOf(client);
   if (!session) return undefined;
-  // aedes keeps a client's subscriptions (a persistent session's restored ones too) on the client; its types do not say so.
-  const subscriptions = (client as Client & { subscriptions: Record<string, { qos?: number } | undefined> }).subscriptions;
   const granted = (topic: string, format: ChannelFormat) => {
-    const subscription = subscriptions[topic];
-    return subscription ? { topic, format, qos: subscription.qos ?? 0 } : undefined;
+    const qos = grantedQos(client, topic);
+    return qos === undefined ? undefined : { topic, format, qos };
   };
   const [native, ...ownTracks] = ownCommandTopics(session);
   return (

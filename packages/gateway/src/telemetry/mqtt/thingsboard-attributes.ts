@@ -1,4 +1,5 @@
 import type { Client } from 'aedes';
+import { grantedQos, sendingQos } from './granted-qos.js';
 
 /** `v1/devices/me/attributes/request/<n>`: ThingsBoard-style firmware asking for its attributes' values. */
 const ATTRIBUTE_REQUEST = /^v1\/devices\/me\/attributes\/request\/(\d{1,10})$/;
@@ -16,10 +17,9 @@ export const attributeRequestId = (topic: string): string | undefined => ATTRIBU
  * out its timeout. Sent at the QoS the subscription was granted, at most 1.
  */
 export function answerAttributeRequest(client: Client, requestId: string): void {
-  // aedes keeps a client's subscriptions on the client; its types do not say so.
-  const subscription = (client as Client & { subscriptions: Record<string, { qos?: number } | undefined> }).subscriptions[RESPONSE_SUBSCRIPTION];
-  if (!subscription || client.closed) return;
-  const qos = subscription.qos === 0 ? 0 : 1;
+  const granted = grantedQos(client, RESPONSE_SUBSCRIPTION);
+  if (granted === undefined || client.closed) return;
+  const qos = sendingQos(granted);
   client.publish(
     { cmd: 'publish', topic: `v1/devices/me/attributes/response/${requestId}`, payload: Buffer.from('{}'), qos, retain: false, dup: false },
     () => undefined,
