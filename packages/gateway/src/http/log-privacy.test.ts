@@ -41,13 +41,15 @@ describe("the gateway's log, read by whoever runs it", () => {
     const base = `${gw.url}/api/v1/${credential.password}`;
     const posted = await fetch(`${base}/telemetry`, { method: 'POST', body: JSON.stringify({ latitude: 23.12, longitude: 113.32 }) });
     const asked = await fetch(`${base}/attributes?sharedKeys=interval`);
-    // RPC is not served: a 404 names the URL to its caller, and must not put the token in the log.
-    const rpc = await fetch(`${base}/rpc?timeout=1000`);
-    expect([posted.status, asked.status, rpc.status]).toEqual([200, 200, 404]);
-    await expect.poll(() => lines.filter((line) => line.includes('"url":"/api/v1/')).length).toBe(3);
+    const polled = await fetch(`${base}/rpc?timeout=200`);
+    // Device-side RPC is not served: a 404 names the URL to its caller, and must not put the token in the log.
+    const called = await fetch(`${base}/rpc`, { method: 'POST', body: JSON.stringify({ method: 'getCurrentTime', params: {} }) });
+    expect([posted.status, asked.status, polled.status, called.status]).toEqual([200, 200, 408, 404]);
+    await expect.poll(() => lines.filter((line) => line.includes('"url":"/api/v1/')).length).toBe(4);
     expect(logged()).toContain('"url":"/api/v1/[redacted]/telemetry"');
     expect(logged()).toContain('"url":"/api/v1/[redacted]/attributes?sharedKeys=interval"');
-    expect(logged()).toContain('"url":"/api/v1/[redacted]/rpc?timeout=1000"');
+    expect(logged()).toContain('"url":"/api/v1/[redacted]/rpc?timeout=200"');
+    expect(logged()).toContain('"url":"/api/v1/[redacted]/rpc"');
     expect(logged()).not.toContain(credential.password.slice(6));
   });
 

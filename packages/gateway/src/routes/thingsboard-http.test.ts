@@ -1,11 +1,9 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { curl as curlTo } from '@civicloop/test-support/thingsboard-http.js';
 import { tenantKeys } from '../redis/keys.js';
 import { decodeStoredPosition } from '../store/stored-position.js';
 
-const run = promisify(execFile);
 let gw: TestGateway;
 
 beforeAll(async () => {
@@ -21,21 +19,7 @@ async function tracker() {
   return res.body as { device: { id: string }; credential: { password: string } };
 }
 
-/**
- * The requests of ThingsBoard's HTTP API reference, made with curl as its examples make them:
- * `curl -s -X POST -H "Content-Type: application/json" -d '<json>' "$HOST/api/v1/$ACCESS_TOKEN/telemetry"`.
- * Returns the status, the CivicLoop-Telemetry header and the body.
- */
-async function curl(method: 'GET' | 'POST', path: string, json?: string) {
-  const args = ['-s', '-i', '-X', method, `${gw.url}${path}`];
-  if (json !== undefined) args.push('-H', 'Content-Type: application/json', '-d', json);
-  const { stdout } = await run('curl', args);
-  const split = stdout.indexOf('\r\n\r\n');
-  const head = stdout.slice(0, split);
-  const status = Number(/^HTTP\/[\d.]+ (\d{3})/.exec(head)?.[1]);
-  const telemetry = /^civicloop-telemetry: (.*)$/im.exec(head)?.[1]?.trim();
-  return { status, telemetry, body: stdout.slice(split + 4) };
-}
+const curl = (method: 'GET' | 'POST', path: string, json?: string) => curlTo(method, `${gw.url}${path}`, json);
 
 const track = async (deviceId: string) =>
   (await gw.redis.client.xrange(tenantKeys(gw.tenant.id).track(deviceId), '-', '+')).map(([, fields]) => decodeStoredPosition(fields[1]!));
@@ -84,7 +68,7 @@ describe("ThingsBoard's HTTP device API", () => {
     expect((await deviceState(device.id)).ignored).toMatchObject({ count: 1, lastReason: 'unused_topic' });
   });
 
-  it('answers 200 with the reason for a message it refuses, 401 for a wrong token, 403 for a disabled device, and 404 for RPC', async () => {
+  it('answers 200 with the reason for a message it refuses, 401 for a wrong token, and 403 for a disabled device', async () => {
     const { device, credential } = await tracker();
     const token = credential.password;
     // Not JSON, and a latitude off the map: refused for good, counted, and no reason to resend.
@@ -98,8 +82,6 @@ describe("ThingsBoard's HTTP device API", () => {
     const wrong = await curl('POST', '/api/v1/cl_dk_not-a-secret/telemetry', JSON.stringify({ latitude: 23.1, longitude: 113.2 }));
     expect(wrong.status).toBe(401);
     expect(JSON.parse(wrong.body).error.code).toBe('CL_ERR_INVALID_KEY');
-    // RPC is not served: the firmware hears so at once instead of holding a long poll.
-    expect((await curl('GET', `/api/v1/${token}/rpc?timeout=20000`)).status).toBe(404);
 
     expect((await inject(gw, 'PATCH', `/v1/devices/${device.id}`, { auth: gw.tenant.secretKey, body: { disabled: true } })).status).toBe(200);
     const disabled = await curl('POST', `/api/v1/${token}/telemetry`, JSON.stringify({ latitude: 23.1, longitude: 113.2 }));

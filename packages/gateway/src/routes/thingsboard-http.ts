@@ -6,14 +6,15 @@ import type { IngestOutcome } from '../telemetry/pipeline.js';
 import type { ServicesWithTelemetry } from '../telemetry/start.js';
 import { errorResponses } from './shared-schemas.js';
 import { deviceOfSecret, ingestOverHttp } from './device-http.js';
+import { thingsBoardRpcRoutes } from './thingsboard-http-rpc.js';
 
 /**
  * ThingsBoard's HTTP device API (reference/http-api), for ThingsBoard-style firmware that posts
  * over HTTP rather than holding an MQTT connection (cellular DTUs, sleeping sensors): the device
  * secret is the access token, a segment of the path. Telemetry is decoded as on the MQTT topic
  * `v1/devices/me/telemetry`; attributes the firmware posts are set aside, and a request for its
- * attributes is answered `{}`, as ThingsBoard answers a device that has none. RPC (`/rpc`) is not
- * served.
+ * attributes is answered `{}`, as ThingsBoard answers a device that has none. Commands go to the
+ * firmware as ThingsBoard's RPC, by long poll (thingsboard-http-rpc.ts).
  *
  * Where ThingsBoard answers 400 for a body it cannot take, a refused message is answered 200 with
  * the reason in the `CivicLoop-Telemetry` header and counted on the device, as on the other
@@ -64,4 +65,7 @@ export const thingsBoardHttpRoutes: FastifyPluginAsyncTypebox<{ services: Servic
     await deviceOfSecret(services, request.ip, request.params.token);
     return {};
   });
+
+  // A child, so that the firmware's replies are read by the same any-content-type parser.
+  await app.register(thingsBoardRpcRoutes, { services });
 };

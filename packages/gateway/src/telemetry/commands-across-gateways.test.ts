@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
 import { BIN_REPORT, inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { Jt808Terminal, locationBody } from '@civicloop/test-support/jt808-terminal.js';
+import { curlHeld } from '@civicloop/test-support/thingsboard-http.js';
 import { tenantKeys } from '../redis/keys.js';
 
 // Two gateways on one Redis, as behind a load balancer: a device connected to one is given a
@@ -146,5 +147,40 @@ describe('commands across gateways', () => {
     await expect
       .poll(async () => (await inject(first, 'POST', `/v1/devices/${registered.body.device.id}/locate`, { auth: first.tenant.secretKey })).body.error?.code)
       .toBe('CL_ERR_DEVICE_UNREACHABLE');
+  });
+
+  it('reach ThingsBoard HTTP firmware holding its long poll on the other gateway, at once', async () => {
+    await first.services.directory.createStaff(first.tenant.id, { id: 'w-8', name: 'Driver Eight', role: 'worker', unitId: 'sanitation' });
+    const registered = await inject(first, 'POST', '/v1/devices', {
+      auth: first.tenant.secretKey,
+      body: { kind: 'vehicle', name: 'DTU on truck 8', staffId: 'w-8' },
+    });
+    expect(registered.status).toBe(201);
+    const { device, credential } = registered.body as { device: { id: string }; credential: { password: string } };
+    const poll = curlHeld('GET', `${second.url}/api/v1/${credential.password}/rpc?timeout=60000`);
+    await expect.poll(() => second.telemetry!.commandPolls.size).toBe(1);
+
+    const ticket = await inject(first, 'POST', '/v1/tickets', { auth: first.tenant.secretKey, body: BIN_REPORT });
+    await inject(first, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, { auth: first.tenant.secretKey, body: { unitId: 'sanitation', assigneeId: 'w-8' } });
+    const answered = await poll.answer;
+    expect(answered.status).toBe(200);
+    expect(JSON.parse(answered.body)).toMatchObject({ method: 'assignment', params: { ticketId: ticket.body.id, number: ticket.body.number } });
+    await expect.poll(() => first.redis.client.llen(tenantKeys(first.tenant.id).mqttOutbox(device.id))).toBe(0);
+  });
+
+  it('give each command to one poll only when the firmware holds one on each gateway', async () => {
+    const registered = await inject(first, 'POST', '/v1/devices', { auth: first.tenant.secretKey, body: { kind: 'vehicle', name: 'DTU on truck 10' } });
+    const { device, credential } = registered.body as { device: { id: string }; credential: { password: string } };
+    const polls = [first, second].map((gateway) => curlHeld('GET', `${gateway.url}/api/v1/${credential.password}/rpc?timeout=60000`));
+    await expect.poll(() => first.telemetry!.commandPolls.size + second.telemetry!.commandPolls.size).toBe(2);
+    const record = (await first.services.devices.get(first.tenant.id, device.id))!;
+    // Given through the first, whose own poll looks at once while the second hears of it over Redis.
+    await first.telemetry!.sendCommand(first.tenant.id, record, { type: 'report_location' });
+    const answered = await Promise.race(polls.map((poll) => poll.answer));
+    expect(JSON.parse(answered.body)).toMatchObject({ method: 'reportLocation' });
+    await expect.poll(() => first.telemetry!.commandPolls.size + second.telemetry!.commandPolls.size).toBe(1);
+    await first.telemetry!.sendCommand(first.tenant.id, record, { type: 'report_location' });
+    const bodies = (await Promise.all(polls.map((poll) => poll.answer))).map((r) => JSON.parse(r.body) as { params: { commandId: string } });
+    expect(new Set(bodies.map((b) => b.params.commandId)).size).toBe(2);
   });
 });

@@ -9,6 +9,7 @@ import { TenantCounters } from './counters.js';
 import type { DeviceAlerts } from './device-alerts.js';
 import type { DeviceStore } from '../store/device-store.js';
 import { CommandBus } from './commands/bus.js';
+import { CommandPolls } from './command-polls.js';
 import { DeviceOutbox } from '../store/device-outbox.js';
 import { startExternalBroker, type ExternalBrokerConfig, type RunningExternalBroker } from './external/start.js';
 import { startJt808Listener, type RunningJt808 } from './jt808/listener.js';
@@ -79,6 +80,8 @@ export interface RunningTelemetry {
   wsPort?: number;
   /** The JT/T 808 listener's port, unless JT808_PORT is off. */
   jt808Port?: number;
+  /** Devices' HTTP long polls for their commands held on this gateway (ThingsBoard's HTTP RPC). */
+  commandPolls: CommandPolls;
   /**
    * Gives a device a command: kept in its outbox until the device confirms it, and sent by the
    * gateway holding its connection (this one or another, told over Redis pub/sub), now or when
@@ -110,6 +113,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
 
   const outbox = new DeviceOutbox(services.redis);
   const bus = new CommandBus(services.redis, log);
+  const commandPolls = new CommandPolls();
   let mqtt: RunningMqtt | undefined;
   let external: RunningExternalBroker | undefined;
   let jt808: RunningJt808 | undefined;
@@ -120,18 +124,27 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
     await jt808?.close();
   };
   /**
-   * Sends what waits for the device, if it is connected to this gateway (either way in). An
-   * external broker is not asked here: any gateway can publish to it, so the gateway that gives
-   * a command publishes it, and the others, told by the bus, would only publish it again.
+   * Sends what waits for the device, if it is connected to this gateway (any way in, an HTTP
+   * long poll too). An external broker is not asked here: any gateway can publish to it, so the
+   * gateway that gives a command publishes it, and the others, told by the bus, would only
+   * publish it again.
    */
   const deliverHere = (tenantId: string, deviceId: string) => {
+    commandPolls.nudge(tenantId, deviceId);
     mqtt?.deliverWaiting(tenantId, deviceId);
     jt808?.deliverWaiting(tenantId, deviceId).catch((error: unknown) => log.warn({ err: error, device: deviceId }, 'could not send waiting commands'));
   };
   try {
     const { mqttBrokerUrl } = config;
-    if (mqttBrokerUrl) external = await startExternalBroker({ devices, pipeline, counters, outbox, config: { ...config, mqttBrokerUrl }, log });
-    else if (config.mqttEnabled) mqtt = await startMqttBroker({ services, devices, pipeline, counters, outbox, config, log });
+    if (mqttBrokerUrl) {
+      // A command the broker had nobody for may be for a device that polls over HTTP: its poll, on
+      // this gateway or another, looks again now that the command is no longer held.
+      const onCommandKept = (tenantId: string, deviceId: string) => {
+        deliverHere(tenantId, deviceId);
+        bus.notify(tenantId, deviceId).catch((error: unknown) => log.warn({ err: error, device: deviceId }, 'could not tell the other gateways of a command'));
+      };
+      external = await startExternalBroker({ devices, pipeline, counters, outbox, config: { ...config, mqttBrokerUrl }, log, onCommandKept });
+    } else if (config.mqttEnabled) mqtt = await startMqttBroker({ services, devices, pipeline, counters, outbox, config, log });
     if (config.jt808Port !== false)
       jt808 = await startJt808Listener({ services, devices, pipeline, counters, outbox, config: { ...config, port: config.jt808Port }, log });
     await bus.start(deliverHere);
@@ -149,10 +162,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
     // Into the device's outbox, where it waits until the device confirms it; then sent by this
     // gateway if it holds the device's connection, and by whichever other gateway does.
     await outbox.push(tenantId, device, command);
-    if (external && device.protocol !== 'jt808') {
-      external.sendWaiting(tenantId, device);
-      return;
-    }
+    if (external && device.protocol !== 'jt808') external.sendWaiting(tenantId, device);
     deliverHere(tenantId, device.id);
     await bus.notify(tenantId, device.id);
   };
@@ -163,6 +173,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
     ...(mqtt ? { broker: mqtt.broker, tcpPort: mqtt.tcpPort, wsPort: mqtt.wsPort } : {}),
     ...(jt808 ? { jt808Port: jt808.port } : {}),
     ...(external ? { externalBroker: external.clientId } : {}),
+    commandPolls,
     sendCommand,
     locate: (tenantId, device, timeoutMs) => {
       // A terminal connected here is asked directly and its own answer awaited.
@@ -177,6 +188,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
     },
     settled: () => pipeline.settled(),
     close: async () => {
+      commandPolls.closeAll();
       await sweep.stop();
       writer.flush();
       await closeAll();

@@ -41,6 +41,11 @@ export class ExternalCommandSender {
     private readonly counters: TenantCounters,
     /** The key an OwnTracks app's commands are sealed with, if its device has one. */
     private readonly ownTracksKey: (tenantId: string, device: Device) => Promise<Uint8Array | undefined>,
+    /**
+     * Called when an entry nobody took is given back: a device that takes its commands another
+     * way (an HTTP long poll) may have looked while this held it.
+     */
+    private readonly onKept: (tenantId: string, deviceId: string) => void = () => {},
     private readonly claimMs = 60_000,
   ) {
     // mqtt.js settles a publish without its PUBACK's reason code; this is where the code is seen.
@@ -80,6 +85,7 @@ export class ExternalCommandSender {
       if (!delivered) {
         this.counters.of(tenantId).commandsKept++;
         await this.outbox.release(tenantId, entry.id);
+        this.onKept(tenantId, device.id);
         continue;
       }
       // Counted before the entry leaves the outbox: whoever sees the outbox empty sees the count.

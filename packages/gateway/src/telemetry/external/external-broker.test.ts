@@ -4,6 +4,7 @@ import { nativeTopic } from '@civicloop/model';
 import { BIN_REPORT, inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { externalBrokerMode, startExternalBrokerPair, type ExternalBrokerPair } from '@civicloop/test-support/external-broker-harness.js';
 import type { TestMosquitto } from '@civicloop/test-support/mosquitto.js';
+import { curlHeld } from '@civicloop/test-support/thingsboard-http.js';
 import { loadConfig } from '../../core/config.js';
 import { tenantKeys } from '../../redis/keys.js';
 import { startGateway } from '../../server.js';
@@ -209,6 +210,20 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
     await expect.poll(() => received.length).toBe(2);
     expect(received).toHaveLength(2);
     expect(new Set(received).size).toBe(2);
+  });
+
+  it('answers ThingsBoard HTTP firmware polling the other gateway when a command is given, the broker having nobody for it', async () => {
+    const { device, credential } = await register({ kind: 'vehicle', name: 'DTU on truck 21' });
+    const poll = curlHeld('GET', `${second.url}/api/v1/${credential.password}/rpc?timeout=60000`);
+    await expect.poll(() => second.telemetry!.commandPolls.size).toBe(1);
+    const record = (await first.services.devices.get(first.tenant.id, device.id))!;
+    // The giving gateway publishes it to mosquitto, where no client takes it (PUBACK 16), and
+    // the command bus wakes the poll on the other.
+    await first.telemetry!.sendCommand(first.tenant.id, record, { type: 'report_location' });
+    const answered = await poll.answer;
+    expect(answered.status).toBe(200);
+    expect(JSON.parse(answered.body)).toMatchObject({ method: 'reportLocation' });
+    await expect.poll(() => first.redis.client.llen(tenantKeys(first.tenant.id).mqttOutbox(device.id))).toBe(0);
   });
 
   it('splits one shared subscription between the gateways, and stores each message once', async () => {

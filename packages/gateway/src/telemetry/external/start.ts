@@ -36,6 +36,8 @@ export interface ExternalBrokerOptions {
   outbox: DeviceOutbox;
   config: ExternalBrokerConfig;
   log: FastifyBaseLogger;
+  /** A command the broker had nobody for was given back to the outbox (see ExternalCommandSender). */
+  onCommandKept?: (tenantId: string, deviceId: string) => void;
 }
 
 export interface RunningExternalBroker {
@@ -92,7 +94,7 @@ export async function startExternalBroker(options: ExternalBrokerOptions): Promi
   try {
     const control = await connect(config, { clientId: `${base}-control`, clean: true }, log);
     clients.push(control);
-    sender = new ExternalCommandSender(control, outbox, log, counters, (tenantId, device) => devices.ownTracksKey(tenantId, device.id));
+    sender = new ExternalCommandSender(control, outbox, log, counters, (tenantId, device) => devices.ownTracksKey(tenantId, device.id), options.onCommandKept);
     if (config.mqttBrokerDynsec) {
       if (!config.mqttBrokerUsername)
         throw new CivicLoopError(

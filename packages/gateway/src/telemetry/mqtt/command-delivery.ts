@@ -5,6 +5,7 @@ import type { DeviceOutbox } from '../../store/device-outbox.js';
 import { sessionOf } from './authenticate.js';
 import { isOwnCommandTopic, ownCommandTopics } from './authorize-subscribe.js';
 import { ownTracksCommand } from '../owntracks-command.js';
+import { thingsBoardCommand } from '../thingsboard-command.js';
 import { grantedQos, sendingQos } from './granted-qos.js';
 
 /**
@@ -137,14 +138,4 @@ function commandMessage(format: ChannelFormat, command: BadgeCommand, commandId:
   if (format === 'native') return { ...command, commandId };
   if (format === 'owntracks') return ownTracksCommand(command, commandId, key);
   return thingsBoardCommand(command, commandId);
-}
-
-/**
- * A command as a ThingsBoard server-side RPC request: `{"method", "params"}`, the method named as
- * ThingsBoard's are (`assignment`, `reportLocation`), the command's fields and the outbox entry's
- * id in `params`. The request id in the topic is ThingsBoard's integer, counted per connection.
- */
-function thingsBoardCommand(command: BadgeCommand, commandId: string): Record<string, unknown> {
-  const { type, ...fields } = command;
-  return { method: type === 'report_location' ? 'reportLocation' : type, params: { ...fields, commandId } };
 }

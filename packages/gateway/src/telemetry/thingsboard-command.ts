@@ -1,0 +1,12 @@
+import type { BadgeCommand } from '@civicloop/model';
+
+/**
+ * A command as a ThingsBoard server-side RPC request: `{"method", "params"}`, the method named as
+ * ThingsBoard's are (`assignment`, `reportLocation`), the command's fields and the outbox entry's
+ * id in `params`. Sent on MQTT as `v1/devices/me/rpc/request/<n>` and, over HTTP, as the answer
+ * to the firmware's long poll with the request id `<n>` beside them.
+ */
+export function thingsBoardCommand(command: BadgeCommand, commandId: string): { method: string; params: Record<string, unknown> } {
+  const { type, ...fields } = command;
+  return { method: type === 'report_location' ? 'reportLocation' : type, params: { ...fields, commandId } };
+}
