@@ -56,6 +56,23 @@ describe("ThingsBoard's HTTP RPC", () => {
     });
   });
 
+  it('is asked where it is by POST /v1/devices/{id}/locate, and answers by posting its position', async () => {
+    const { deviceId, token } = await firmware();
+    // Heard from, so online: a device marked offline is not asked.
+    expect((await curl('POST', `/api/v1/${token}/telemetry`, JSON.stringify({ latitude: 23.12, longitude: 113.26 }))).status).toBe(200);
+    const poll = holdPoll(`/api/v1/${token}/rpc?timeout=20000`);
+    await vi.waitFor(() => expect(heldPolls()).toBe(1), { timeout: 5000 });
+    const asked = inject(gw, 'POST', `/v1/devices/${deviceId}/locate`, { auth: gw.tenant.secretKey });
+    const rpc = JSON.parse((await poll.answer).body) as { id: number; method: string };
+    expect(rpc.method).toBe('reportLocation');
+    // The firmware does what the request asks: it posts a fresh fix, then replies as ThingsBoard's example does.
+    expect((await curl('POST', `/api/v1/${token}/telemetry`, JSON.stringify({ latitude: 23.1234, longitude: 113.2656, speed: 12 }))).status).toBe(200);
+    expect((await curl('POST', `/api/v1/${token}/rpc/${rpc.id}`, JSON.stringify({ result: 'ok' }))).status).toBe(200);
+    const located = await asked;
+    expect(located.status, JSON.stringify(located.body)).toBe(200);
+    expect(located.body).toMatchObject({ lat: 23.1234, lon: 113.2656, speedKmh: 12 });
+  });
+
   it('hands what waited one command per poll, oldest first, and ends a poll with nothing for it 408', async () => {
     const { deviceId, token } = await firmware();
     await give(deviceId, SAMPLE_ASSIGNMENT);
