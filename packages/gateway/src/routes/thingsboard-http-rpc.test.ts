@@ -108,7 +108,7 @@ describe("ThingsBoard's HTTP RPC", () => {
     const { deviceId, token } = await firmware();
     // The attribute-update poll, held beside them as ThingsBoard's SDK holds both, is not replaced.
     const updates = holdPoll(`/api/v1/${token}/attributes/updates?timeout=20000`);
-    const older = holdPoll(`/api/v1/${token}/rpc?timeout=20000`);
+    const older = holdPoll(`/api/v1/${token}/rpc?timeout=300000`);
     await vi.waitFor(() => expect(heldPolls()).toBe(2), { timeout: 5000 });
     // As firmware on a cellular link polls again when its connection went quiet: the older
     // connection may be dead without the gateway knowing, and a command written there is lost.
@@ -133,6 +133,17 @@ describe("ThingsBoard's HTTP RPC", () => {
     expect((await curl('POST', `/api/v1/${token}/rpc/first`, '{}')).status).toBe(400);
     // Device-side RPC is not served: the firmware hears so at once.
     expect((await curl('POST', `/api/v1/${token}/rpc`, JSON.stringify({ method: 'getCurrentTime', params: {} }))).status).toBe(404);
+  });
+
+  it('ends the polls of a device that is disabled, and refuses its next one 403', async () => {
+    const { deviceId, token } = await firmware();
+    const polls = [holdPoll(`/api/v1/${token}/rpc?timeout=300000`), holdPoll(`/api/v1/${token}/attributes/updates?timeout=300000`)];
+    await vi.waitFor(() => expect(heldPolls()).toBe(2), { timeout: 5000 });
+    expect((await inject(gw, 'PATCH', `/v1/devices/${deviceId}`, { auth: gw.tenant.secretKey, body: { disabled: true } })).status).toBe(200);
+    for (const poll of polls) expect(await poll.answer).toMatchObject({ status: 408, body: '' });
+    const refused = await curl('GET', `/api/v1/${token}/rpc?timeout=20000`);
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(refused.body).error.code).toBe('CL_ERR_FORBIDDEN');
   });
 
   it('ends held polls 408 when the gateway shuts down, instead of waiting out their timeouts', async () => {

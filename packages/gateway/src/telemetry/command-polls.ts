@@ -1,8 +1,9 @@
 /**
  * How a held poll's wait ended: a command may have come, the time ran out, the gateway is
- * closing, or the device opened a newer poll of the same kind here.
+ * closing, or the poll was ended (the device opened a newer one of the same kind here, or was
+ * disabled).
  */
-export type PollWake = 'nudged' | 'timeout' | 'closing' | 'replaced';
+export type PollWake = 'nudged' | 'timeout' | 'closing' | 'ended';
 
 /** What a device holds a poll for: its commands (ThingsBoard's `/rpc`), or its attributes' updates. */
 export type PollChannel = 'rpc' | 'attributes';
@@ -19,7 +20,7 @@ export interface OpenPoll {
 }
 
 interface Held {
-  replaced: boolean;
+  ended: boolean;
   wake: ((wake: PollWake) => void) | undefined;
 }
 
@@ -40,17 +41,14 @@ export class CommandPolls {
   open(tenantId: string, deviceId: string, channel: PollChannel): OpenPoll {
     const key = `${channel}\n${tenantId}\n${deviceId}`;
     const previous = this.held.get(key);
-    if (previous) {
-      previous.replaced = true;
-      previous.wake?.('replaced');
-    }
-    const poll: Held = { replaced: false, wake: undefined };
+    if (previous) end(previous);
+    const poll: Held = { ended: false, wake: undefined };
     this.held.set(key, poll);
     return {
       wait: (ms) => {
         poll.wake?.('timeout');
         if (this.closing) return Promise.resolve('closing');
-        if (poll.replaced) return Promise.resolve('replaced');
+        if (poll.ended) return Promise.resolve('ended');
         return new Promise<PollWake>((resolve) => {
           const end = (wake: PollWake) => {
             clearTimeout(timer);
@@ -73,6 +71,17 @@ export class CommandPolls {
     this.held.get(`rpc\n${tenantId}\n${deviceId}`)?.wake?.('nudged');
   }
 
+  /**
+   * Ends the polls the device holds here (the gateway answers them, and judges its next poll
+   * afresh): it was disabled, or its credentials changed.
+   */
+  endPolls(tenantId: string, deviceId: string): void {
+    for (const channel of ['rpc', 'attributes'] as const) {
+      const poll = this.held.get(`${channel}\n${tenantId}\n${deviceId}`);
+      if (poll) end(poll);
+    }
+  }
+
   /** How many polls are held here now. */
   get size(): number {
     return this.held.size;
@@ -83,4 +92,9 @@ export class CommandPolls {
     this.closing = true;
     for (const poll of [...this.held.values()]) poll.wake?.('closing');
   }
+}
+
+function end(poll: Held): void {
+  poll.ended = true;
+  poll.wake?.('ended');
 }

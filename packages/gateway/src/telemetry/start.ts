@@ -96,7 +96,7 @@ export interface RunningTelemetry {
   locate(tenantId: string, device: Device, timeoutMs?: number): Promise<PositionRecord>;
   /** Resolves when what stored positions set off (arrival detection) has finished. */
   settled(): Promise<void>;
-  /** Closes a device's live connection, if it is connected to this gateway. */
+  /** Closes a device's live connection and ends its HTTP long polls, if it holds them on this gateway. */
   disconnect(tenantId: string, deviceId: string): void;
   close(): Promise<void>;
 }
@@ -181,6 +181,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
       return locateByCommand(tenantId, device, { deviceState, sendCommand: (command) => sendCommand(tenantId, device, command) }, timeoutMs);
     },
     disconnect: (tenantId, deviceId) => {
+      commandPolls.endPolls(tenantId, deviceId);
       mqtt?.disconnect(tenantId, deviceId);
       // The broker closed the device's connection itself (mosquitto: disableClient); its next message is judged afresh.
       external?.forget(tenantId, deviceId);
