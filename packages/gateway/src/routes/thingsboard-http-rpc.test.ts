@@ -58,10 +58,13 @@ describe("ThingsBoard's HTTP RPC", () => {
 
   it('is asked where it is by POST /v1/devices/{id}/locate, and answers by posting its position', async () => {
     const { deviceId, token } = await firmware();
-    // Heard from, so online: a device marked offline is not asked.
-    expect((await curl('POST', `/api/v1/${token}/telemetry`, JSON.stringify({ latitude: 23.12, longitude: 113.26 }))).status).toBe(200);
     const poll = holdPoll(`/api/v1/${token}/rpc?timeout=20000`);
     await vi.waitFor(() => expect(heldPolls()).toBe(1), { timeout: 5000 });
+    // A poll is not a message: firmware that has posted nothing is not online, and is not asked.
+    const unheard = await inject(gw, 'POST', `/v1/devices/${deviceId}/locate`, { auth: gw.tenant.secretKey });
+    expect(unheard.body.error?.code).toBe('CL_ERR_DEVICE_UNREACHABLE');
+    expect(await waiting(deviceId)).toEqual([]);
+    expect((await curl('POST', `/api/v1/${token}/telemetry`, JSON.stringify({ latitude: 23.12, longitude: 113.26 }))).status).toBe(200);
     const asked = inject(gw, 'POST', `/v1/devices/${deviceId}/locate`, { auth: gw.tenant.secretKey });
     const rpc = JSON.parse((await poll.answer).body) as { id: number; method: string };
     expect(rpc.method).toBe('reportLocation');

@@ -29,10 +29,10 @@ const CONTENDED_RECHECK_MS = 1_000;
  * ThingsBoard marks a command delivered when it answers the poll; it is claimed while the answer
  * is written (SET NX with a TTL), so polls on two gateways do not both take it, and a poll whose
  * firmware went away gives it back. On one gateway a device's newer poll ends its older one with
- * 408 (telemetry/command-polls.ts says why). The firmware's reply (`POST .../rpc/<id>`) is taken and set
- * aside, as on MQTT. `GET .../attributes/updates` is held the same way and always ends 408:
- * CivicLoop keeps no attributes, so none ever changes. Device-side RPC (`POST .../rpc`) is not
- * served.
+ * 408 (telemetry/command-polls.ts says why). The firmware's reply (`POST .../rpc/<id>`) is taken
+ * and set aside, as on MQTT. `GET .../attributes/updates` is held the same way and always ends
+ * 408: CivicLoop keeps no attributes, so none ever changes. Device-side RPC (`POST .../rpc`) is
+ * not served.
  */
 export const thingsBoardRpcRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTelemetry }> = async (app, { services }) => {
   const config = { access: { kind: 'device' as const }, idempotency: 'content' as const };
