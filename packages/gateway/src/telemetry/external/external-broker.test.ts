@@ -4,7 +4,7 @@ import { nativeTopic } from '@civicloop/model';
 import { BIN_REPORT, inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { externalBrokerMode, startExternalBrokerPair, type ExternalBrokerPair } from '@civicloop/test-support/external-broker-harness.js';
 import type { TestMosquitto } from '@civicloop/test-support/mosquitto.js';
-import { curlHeld } from '@civicloop/test-support/thingsboard-http.js';
+import { curl, curlHeld } from '@civicloop/test-support/thingsboard-http.js';
 import { loadConfig } from '../../core/config.js';
 import { tenantKeys } from '../../redis/keys.js';
 import { startGateway } from '../../server.js';
@@ -212,7 +212,7 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
     expect(new Set(received).size).toBe(2);
   });
 
-  it('answers ThingsBoard HTTP firmware polling the other gateway when a command is given, the broker having nobody for it', async () => {
+  it('serves ThingsBoard HTTP firmware: a command given on one gateway answers its poll on the other, the broker having nobody for it', async () => {
     const { device, credential } = await register({ kind: 'vehicle', name: 'DTU on truck 21' });
     const poll = curlHeld('GET', `${second.url}/api/v1/${credential.password}/rpc?timeout=60000`);
     await expect.poll(() => second.telemetry!.commandPolls.size).toBe(1);
@@ -224,6 +224,10 @@ describe('external broker mode with mosquitto 2 (MQTT_BROKER_URL, MQTT_BROKER_DY
     expect(answered.status).toBe(200);
     expect(JSON.parse(answered.body)).toMatchObject({ method: 'reportLocation' });
     await expect.poll(() => first.redis.client.llen(tenantKeys(first.tenant.id).mqttOutbox(device.id))).toBe(0);
+    // It answers by posting its position over HTTP, which every gateway takes whatever its broker.
+    const posted = await curl('POST', `${second.url}/api/v1/${credential.password}/telemetry`, JSON.stringify({ latitude: 23.13, longitude: 113.27 }));
+    expect(posted).toEqual({ status: 200, telemetry: undefined, body: '' });
+    expect(await trackLength(device.id)).toBe(1);
   });
 
   it('splits one shared subscription between the gateways, and stores each message once', async () => {
