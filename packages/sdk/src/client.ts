@@ -248,12 +248,34 @@ export interface Attendance {
   coverage: { unitId: string; workers: number; present: number; coverage: number }[];
 }
 
+/** Messages a device sent that the gateway acknowledged and refused, or set aside. */
+export interface DeviceMessageTally {
+  count: number;
+  lastReason: string;
+  lastAt: string | null;
+}
+
+/** A command given to a device that it has not confirmed yet. */
+export interface WaitingCommand {
+  commandId: string;
+  type: 'assignment' | 'report_location';
+  /** An assignment's ticket. */
+  ticketId?: string;
+  number?: string;
+  /** null: given before the gateway recorded when. */
+  givenAt: string | null;
+}
+
 export interface DeviceState {
   deviceId: string;
   online: boolean;
   lastSeen: string | null;
   onDutySince: string | null;
   position: GeoJsonFeature | null;
+  refused: DeviceMessageTally | null;
+  ignored: DeviceMessageTally | null;
+  /** Commands given to the device that it has not confirmed yet, oldest first. */
+  waiting: WaitingCommand[];
 }
 
 /** Vehicles and badges: registration, credentials, state and tracks. */

@@ -13,6 +13,8 @@ export {
   type GeoJsonFeatureCollection,
   type Attendance,
   type DeviceState,
+  type DeviceMessageTally,
+  type WaitingCommand,
   type MonthlyRanking,
   type RankedZone,
 } from './client.js';

@@ -7,6 +7,8 @@ import { tenantKeys } from '../redis/keys.js';
 export interface OutboxEntry {
   id: string;
   command: BadgeCommand;
+  /** When it was given, epoch ms (absent on entries kept by a gateway before it recorded this). */
+  givenAt?: number;
 }
 
 /** How many unconfirmed commands a device's outbox keeps; older ones are dropped. */
@@ -26,7 +28,7 @@ export class DeviceOutbox {
   }
 
   async push(tenantId: string, device: Pick<Device, 'id' | 'protocol'>, command: BadgeCommand): Promise<OutboxEntry> {
-    const entry: OutboxEntry = { id: randomUUID(), command };
+    const entry: OutboxEntry = { id: randomUUID(), command, givenAt: Date.now() };
     const key = this.key(tenantId, device);
     await this.redis
       .multi()

@@ -67,13 +67,22 @@ describe('commands across gateways', () => {
     await expect.poll(() => received.map((r) => r.number)).toEqual([one]);
     await expect.poll(() => first.redis.client.llen(outbox)).toBe(0);
 
-    // Away: the command waits; back on the first gateway, it comes, once.
+    // Away: the command waits, and the device's state says so to whoever asks on either gateway;
+    // back on the first gateway, it comes, once, and nothing waits any more.
     await badge.endAsync();
+    const givenFrom = Date.now();
     const two = await dispatchToW1(second);
     expect(await first.redis.client.llen(outbox)).toBe(1);
+    const state = await inject(first, 'GET', `/v1/devices/${device.id}/state`, { auth: first.tenant.secretKey });
+    expect(state.status).toBe(200);
+    const { waiting } = state.body as { waiting: { commandId: string; type: string; number: string; givenAt: string }[] };
+    expect(waiting).toEqual([{ commandId: expect.any(String), type: 'assignment', ticketId: expect.any(String), number: two, givenAt: expect.any(String) }]);
+    expect(Date.parse(waiting[0]!.givenAt)).toBeGreaterThanOrEqual(givenFrom);
     badge = await connectTo(first);
     await expect.poll(() => received.map((r) => r.number)).toEqual([one, two]);
+    expect(received.at(-1)!.commandId).toBe(waiting[0]!.commandId);
     await expect.poll(() => first.redis.client.llen(outbox)).toBe(0);
+    expect((await inject(second, 'GET', `/v1/devices/${device.id}/state`, { auth: first.tenant.secretKey })).body.waiting).toEqual([]);
 
     // Sent but not acknowledged when the badge went away (its PUBACK withheld): back on the same
     // gateway with its persistent session, it gets the command once, from the outbox, and not a

@@ -3,22 +3,31 @@ import { Type } from '@sinclair/typebox';
 import { CivicLoopError } from '@civicloop/model';
 import { STAFF, type Services } from '../../core/services.js';
 import type { FleetReads, Tally } from '../../store/fleet-reads.js';
+import { DeviceOutbox, type OutboxEntry } from '../../store/device-outbox.js';
 import { CrsQuery, pointIn } from '../crs-output.js';
 import { errorResponses, security } from '../shared-schemas.js';
 import { GeoJson, fleetTags as tags, positionFeature } from './position-feature.js';
 
 const read = { kind: 'roles', roles: STAFF } as const;
 const TallySchema = Type.Object({ count: Type.Integer(), lastReason: Type.String(), lastAt: Type.Union([Type.String(), Type.Null()]) });
+const WaitingCommand = Type.Object({
+  commandId: Type.String({ description: 'the id the device confirms it by' }),
+  type: Type.Union([Type.Literal('assignment'), Type.Literal('report_location')]),
+  ticketId: Type.Optional(Type.String({ description: 'an assignment: the ticket it is for' })),
+  number: Type.Optional(Type.String({ description: "an assignment: the ticket's number" })),
+  givenAt: Type.Union([Type.String(), Type.Null()], { description: 'when it was given (null: given before the gateway recorded this)' }),
+});
 
 /** One device's last state and its track over a time range. */
 export const deviceHistoryRoutes: FastifyPluginAsyncTypebox<{ services: Services; fleet: FleetReads }> = async (app, { services, fleet }) => {
+  const outbox = new DeviceOutbox(services.redis);
   app.get(
     '/v1/devices/:id/state',
     {
       config: { access: read },
       schema: {
         tags,
-        summary: "A device's last state: online, last message, last fix, battery",
+        summary: "A device's last state: online, last message, last fix, battery, and the commands it has not confirmed",
         security,
         params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
         querystring: CrsQuery,
@@ -35,6 +44,9 @@ export const deviceHistoryRoutes: FastifyPluginAsyncTypebox<{ services: Services
             ignored: Type.Union([TallySchema, Type.Null()], {
               description: 'well-formed messages acknowledged and set aside as unused (OwnTracks waypoints, readings without a position...)',
             }),
+            waiting: Type.Array(WaitingCommand, {
+              description: 'commands given to the device that it has not confirmed yet, oldest first (through an external broker: not yet taken by the broker)',
+            }),
           }),
           ...errorResponses,
         },
@@ -43,7 +55,7 @@ export const deviceHistoryRoutes: FastifyPluginAsyncTypebox<{ services: Services
     async (request) => {
       const { tenantId } = request.principal;
       const device = await services.devices.mustGet(tenantId, request.params.id);
-      const state = await fleet.state(tenantId, device.id);
+      const [state, waiting] = await Promise.all([fleet.state(tenantId, device.id), outbox.waiting(tenantId, device)]);
       const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
       const tally = (t: Tally | null) => (t ? { ...t, lastAt: iso(t.lastAt) } : null);
       return {
@@ -54,6 +66,7 @@ export const deviceHistoryRoutes: FastifyPluginAsyncTypebox<{ services: Services
         position: state.position ? positionFeature(state.position, device, state.online, request.query.crs) : null,
         refused: tally(state.refused),
         ignored: tally(state.ignored),
+        waiting: waiting.map(waitingCommand),
       };
     },
   );
@@ -92,3 +105,13 @@ export const deviceHistoryRoutes: FastifyPluginAsyncTypebox<{ services: Services
     },
   );
 };
+
+/** An outbox entry as the device's state shows it: what it is, not all it says. */
+function waitingCommand({ id, command, givenAt }: OutboxEntry) {
+  return {
+    commandId: id,
+    type: command.type,
+    ...(command.type === 'assignment' ? { ticketId: command.ticketId, number: command.number } : {}),
+    givenAt: givenAt === undefined ? null : new Date(givenAt).toISOString(),
+  };
+}
