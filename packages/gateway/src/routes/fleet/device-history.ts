@@ -18,6 +18,23 @@ const WaitingCommand = Type.Object({
   givenAt: Type.Union([Type.String(), Type.Null()], { description: 'when it was given (null: given before the gateway recorded this)' }),
 });
 
+const DeviceState = Type.Object({
+  deviceId: Type.String(),
+  online: Type.Boolean(),
+  lastSeen: Type.Union([Type.String(), Type.Null()]),
+  onDutySince: Type.Union([Type.String(), Type.Null()]),
+  position: Type.Union([GeoJson, Type.Null()]),
+  refused: Type.Union([TallySchema, Type.Null()], {
+    description: 'messages the gateway acknowledged and refused (bad values, topics the device may not use), with the latest reason',
+  }),
+  ignored: Type.Union([TallySchema, Type.Null()], {
+    description: 'well-formed messages acknowledged and set aside as unused (OwnTracks waypoints, readings without a position...)',
+  }),
+  waiting: Type.Array(WaitingCommand, {
+    description: 'commands given to the device that it has not confirmed yet, oldest first (through an external broker: not yet taken by the broker)',
+  }),
+});
+
 /** One device's last state and its track over a time range. */
 export const deviceHistoryRoutes: FastifyPluginAsyncTypebox<{ services: Services; fleet: FleetReads }> = async (app, { services, fleet }) => {
   const outbox = new DeviceOutbox(services.redis);
@@ -32,22 +49,7 @@ export const deviceHistoryRoutes: FastifyPluginAsyncTypebox<{ services: Services
         params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
         querystring: CrsQuery,
         response: {
-          200: Type.Object({
-            deviceId: Type.String(),
-            online: Type.Boolean(),
-            lastSeen: Type.Union([Type.String(), Type.Null()]),
-            onDutySince: Type.Union([Type.String(), Type.Null()]),
-            position: Type.Union([GeoJson, Type.Null()]),
-            refused: Type.Union([TallySchema, Type.Null()], {
-              description: 'messages the gateway acknowledged and refused (bad values, topics the device may not use), with the latest reason',
-            }),
-            ignored: Type.Union([TallySchema, Type.Null()], {
-              description: 'well-formed messages acknowledged and set aside as unused (OwnTracks waypoints, readings without a position...)',
-            }),
-            waiting: Type.Array(WaitingCommand, {
-              description: 'commands given to the device that it has not confirmed yet, oldest first (through an external broker: not yet taken by the broker)',
-            }),
-          }),
+          200: DeviceState,
           ...errorResponses,
         },
       },
