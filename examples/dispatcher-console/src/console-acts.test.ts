@@ -609,4 +609,43 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     expect(values[terms.indexOf('Call received 来电')]).toBe('11/30 09:15');
     expect(values[terms.indexOf('Reported 上报')]).toMatch(/ · /);
   });
+
+  it("shows, while a ticket waits to be accepted, whether the worker's device has the assignment", async () => {
+    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+    await gw.services.directory.createStaff(gw.tenant.id, { id: 'w-6', name: 'Worker Six', role: 'worker', unitId: 'sanitation' });
+    await gw.services.directory.createStaff(gw.tenant.id, { id: 'w-7', name: 'Worker Seven', role: 'worker', unitId: 'sanitation' });
+    const registered = await server.devices.register({ kind: 'badge', name: 'Badge 6', staffId: 'w-6', unitId: 'sanitation' });
+    const toSix = await server.tickets.create({ ...BIN_REPORT, location: metersNorth(7100) });
+    await server.tickets.dispatch(toSix.id, { unitId: 'sanitation', assigneeId: 'w-6' });
+    const toSeven = await server.tickets.create({ ...BIN_REPORT, location: metersNorth(7300) });
+    await server.tickets.dispatch(toSeven.id, { unitId: 'sanitation', assigneeId: 'w-7' });
+
+    const desk = await consoleAs({ sub: 'd-11', role: 'dispatcher', name: '林调度 Lin' });
+    const deviceFacts = async (ticketId: string, number: string) => {
+      await card(desk, ticketId).locator('button').click();
+      await expect.poll(() => dialog(desk).locator('#detail-title').textContent()).toContain(number);
+      const facts = dialog(desk).locator('dl.facts');
+      await facts.locator('dt', { hasText: 'Device 设备' }).first().waitFor();
+      const [terms, values] = [await facts.locator('dt').allTextContents(), await facts.locator('dd').allTextContents()];
+      await closeDetail(desk);
+      return values.filter((_, i) => terms[i] === 'Device 设备');
+    };
+    // The badge is switched off: the assignment waits for it, and the dispatcher sees since when.
+    expect(await deviceFacts(toSix.id, toSix.number)).toEqual([expect.stringMatching(/^Badge 6: not yet received since \d{2}\/\d{2} \d{2}:\d{2} 未送达$/)]);
+    // Worker Seven has no device at all: nothing will reach them.
+    expect(await deviceFacts(toSeven.id, toSeven.number)).toEqual(['None: the assignment reaches no device; phone the worker. 无设备，请电话通知']);
+
+    // The badge comes on and takes its commands: the assignment reaches it.
+    const six = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, {
+      username: registered.credential.username,
+      password: registered.credential.password,
+      reconnectPeriod: 0,
+    });
+    closers.push(() => six.endAsync());
+    const received = new Promise<string>((resolve) => six.once('message', (_topic, payload) => resolve(payload.toString())));
+    await six.subscribeAsync(nativeTopic(gw.tenant.id, 'badge', registered.device.id, 'cmd'), { qos: 1 });
+    expect(JSON.parse(await received)).toMatchObject({ type: 'assignment', ticketId: toSix.id });
+    await expect.poll(async () => (await server.devices.state(registered.device.id)).waiting).toEqual([]);
+    expect(await deviceFacts(toSix.id, toSix.number)).toEqual(['Badge 6: nothing waiting 无待送达']);
+  });
 });

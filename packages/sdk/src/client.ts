@@ -287,8 +287,10 @@ export class Devices {
   register(input: CreateDeviceInput, options?: RequestOptions): Promise<RegisteredDevice> {
     return this.transport.request({ method: 'POST', path: '/v1/devices', body: input, ...(options ? { options } : {}) });
   }
-  async list(options?: RequestOptions): Promise<Device[]> {
-    return (await this.transport.request<{ items: Device[] }>({ method: 'GET', path: '/v1/devices', ...(options ? { options } : {}) })).items;
+  /** Every device, or with `staffId` the devices that person's assignments go to (unless disabled): their badge and their vehicle. */
+  async list(options?: RequestOptions & { staffId?: string }): Promise<Device[]> {
+    const query = options?.staffId === undefined ? {} : { query: { staffId: options.staffId } };
+    return (await this.transport.request<{ items: Device[] }>({ method: 'GET', path: '/v1/devices', ...query, ...(options ? { options } : {}) })).items;
   }
   get(id: string, options?: RequestOptions): Promise<Device> {
     return this.transport.request({ method: 'GET', path: `/v1/devices/${enc(id)}`, ...(options ? { options } : {}) });

@@ -66,6 +66,24 @@ describe('the SDK device client', () => {
     expect(await command).toMatchObject({ type: 'assignment', ticketId: ticket.id, number: ticket.number });
   });
 
+  it("lists the devices a person's assignments go to, and shows the assignment waiting on them", async () => {
+    const replaced = await admin.devices.register({ kind: 'badge', name: 'Old badge of W2', staffId: 'w-2', unitId: 'sanitation' });
+    const badge = await admin.devices.register({ kind: 'badge', name: 'Badge of W2', staffId: 'w-2', unitId: 'sanitation' });
+    const truck = await admin.devices.register({ kind: 'vehicle', name: 'Truck of W2', staffId: 'w-2', unitId: 'sanitation' });
+    const listed = await admin.devices.list({ staffId: 'w-2' });
+    // The newer badge took the older one's place, as a dispatch finds them.
+    expect(listed.map((d) => d.id).sort()).toEqual([badge.device.id, truck.device.id].sort());
+    expect((await admin.devices.list()).map((d) => d.id)).toContain(replaced.device.id);
+
+    const ticket = await admin.tickets.create(BIN_REPORT);
+    await admin.tickets.dispatch(ticket.id, { unitId: 'sanitation', assigneeId: 'w-2' });
+    for (const { device } of [badge, truck])
+      expect((await admin.devices.state(device.id)).waiting).toEqual([
+        { commandId: expect.any(String), type: 'assignment', ticketId: ticket.id, number: ticket.number, givenAt: expect.any(String) },
+      ]);
+    expect((await admin.devices.state(replaced.device.id)).waiting).toEqual([]);
+  });
+
   it('streams positions to the HTTP client', async () => {
     const { registered, client } = await device({ kind: 'vehicle', name: 'Streamed' });
     // Open means the gateway has fixed where the stream starts: a position published after it arrives.

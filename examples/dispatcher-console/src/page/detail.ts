@@ -86,6 +86,28 @@ function history(events: readonly TicketEvent[]): HTMLElement {
 }
 
 /**
+ * While a ticket waits for its worker to accept it: whether the assignment still waits for the
+ * worker's devices (their badge, their vehicle's terminal: GET /v1/devices?staffId=, the lookup a
+ * dispatch makes), from each device's commands not yet confirmed (GET /v1/devices/{id}/state,
+ * `waiting`). A worker with no device never gets it, and one whose badge is switched off or out
+ * of coverage gets it only when it is back: the dispatcher sees that here and phones them.
+ * Nothing waiting is not proof of delivery (a device linked after the dispatch was never sent
+ * it), so it is worded as what it is.
+ */
+async function assignmentDelivery(ctx: ConsoleContext, ticket: Ticket): Promise<[string, string][]> {
+  if (ticket.status !== 'dispatched' || !ticket.assigneeId) return [];
+  const devices = await ctx.client.devices.list({ staffId: ticket.assigneeId });
+  if (devices.length === 0) return [['Device 设备', 'None: the assignment reaches no device; phone the worker. 无设备，请电话通知']];
+  const states = await Promise.all(devices.map((d) => ctx.client.devices.state(d.id)));
+  return devices.map((device, i) => {
+    if (device.disabled) return ['Device 设备', `${device.name}: disabled, sent nothing 已停用`];
+    const waiting = states[i]!.waiting.find((c) => c.type === 'assignment' && c.ticketId === ticket.id);
+    const since = waiting?.givenAt ? ` since ${clockTime(waiting.givenAt)}` : '';
+    return ['Device 设备', `${device.name}: ${waiting ? `not yet received${since} 未送达` : 'nothing waiting 无待送达'}`];
+  });
+}
+
+/**
  * One ticket, opened from the board or found by number: photos, deadlines, likely duplicates side
  * by side, history, and the actions the signed-in person may take. A modal dialog, so the keyboard
  * stays in it and Escape closes it.
@@ -146,8 +168,9 @@ export class TicketDetail {
       if (onlyIfChanged && this.body.dataset.ticket === id && String(ticket.version) === this.body.dataset.version) return;
       const [events, actions] = await (early ?? rest());
       const dupes = actions.allowedFor(ticket, this.ctx.actor).has('merge') ? await client.tickets.likelyDuplicates(id) : [];
+      const delivery = await assignmentDelivery(this.ctx, ticket);
       if (this.current !== id) return;
-      this.body.replaceChildren(...this.sections(ticket, events, await this.duplicates(ticket, dupes), actions.actionsFor));
+      this.body.replaceChildren(...this.sections(ticket, events, await this.duplicates(ticket, dupes), actions.actionsFor, delivery));
       this.body.dataset.version = String(ticket.version);
       this.body.dataset.ticket = ticket.id;
     } catch (error) {
@@ -160,6 +183,7 @@ export class TicketDetail {
     events: TicketEvent[],
     duplicates: HTMLElement | undefined,
     actionsFor: typeof import('./actions.js').actionsFor,
+    delivery: [string, string][],
   ): HTMLElement[] {
     const { categoryName, units } = this.ctx;
     // The category as the ticket was reported under it (a tenant may have changed it since).
@@ -174,6 +198,7 @@ export class TicketDetail {
       ['Priority 优先级', PRIORITY_LABEL[ticket.priority]],
       ...(unitName ? [['Unit 单位', unitName] as [string, string]] : []),
       ...(ticket.assigneeId ? [['Worker 处置人', this.ctx.staff.find((s) => s.id === ticket.assigneeId)?.name ?? ticket.assigneeId] as [string, string]] : []),
+      ...delivery,
       ['Where 位置', ticket.location.address ?? `${ticket.location.lat.toFixed(5)}, ${ticket.location.lon.toFixed(5)}`],
       ...(ticket.feedback
         ? [

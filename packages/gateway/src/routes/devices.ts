@@ -41,11 +41,30 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTel
     '/v1/devices',
     {
       config: { access: read },
-      schema: { tags, summary: 'List devices', security, response: { 200: Type.Object({ items: Type.Array(Device) }), ...errorResponses } },
+      schema: {
+        tags,
+        summary: "List devices, or (staffId) the devices a person's assignments go to",
+        security,
+        querystring: Type.Object({
+          staffId: Type.Optional(
+            Type.String({
+              minLength: 1,
+              maxLength: 64,
+              description:
+                'only the devices a dispatch to this person sends the assignment to (unless disabled): ' +
+                'the badge they wear and the vehicle they drive, the latest linked of each',
+            }),
+          ),
+        }),
+        response: { 200: Type.Object({ items: Type.Array(Device) }), ...errorResponses },
+      },
     },
-    async (request) => ({
-      items: await devices.list(request.principal.tenantId),
-    }),
+    async (request) => {
+      const { tenantId } = request.principal;
+      const { staffId } = request.query;
+      // The same lookup a dispatch makes, so that what is listed is where the assignment went.
+      return { items: staffId === undefined ? await devices.list(tenantId) : await devices.devicesOf(tenantId, staffId) };
+    },
   );
 
   app.get(

@@ -210,10 +210,12 @@ describe('OwnTracks phones on an external broker (mosquitto 2, MQTT_BROKER_DYNSE
     expect(await grant(app, `${phone.topic}/cmd`)).toEqual([1]);
     // Heard from again: the gateway that stores the location sends the request.
     await app.publishAsync(phone.topic, ownTracksEncrypted(key, fix(23.112, tst + 5)), { qos: 1 });
-    // That location is already the phone heard from again, and the answer; the app's own reply follows.
+    // That location is already the phone heard from again, and the answer; the app's own reply
+    // follows, and may already be stored when the locate looks (it reads the state every 200 ms):
+    // either is a position heard after the question, and the locate answers the newest it finds.
     const located = await locating;
     expect(located.status, JSON.stringify(located.body)).toBe(200);
-    expect(located.body).toMatchObject({ lat: 23.112 });
+    expect([23.112, 23.115]).toContain((located.body as { lat: number }).lat);
     await expect.poll(() => commands).toEqual([{ _type: 'encrypted', commandId: expect.any(String), data: { _type: 'cmd', action: 'reportLocation' } }]);
     await expect.poll(async () => (await track(phone.device.id)).map((r) => r.lat)).toEqual([23.11, 23.112, 23.115]);
     await expect.poll(() => env.first.redis.client.llen(tenantKeys(env.first.tenant.id).mqttOutbox(phone.device.id))).toBe(0);
