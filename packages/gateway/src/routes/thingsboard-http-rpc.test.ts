@@ -107,21 +107,29 @@ describe("ThingsBoard's HTTP RPC", () => {
     expect(JSON.parse((await curl('GET', `/api/v1/${token}/rpc?timeout=20000`)).body)).toMatchObject({ method: 'reportLocation' });
   });
 
-  it('ends the poll a device held with 408 when it polls again, and answers the newer one', async () => {
+  it("gives commands to a device's newest poll only, and lets an older one run out its time", async () => {
     const { deviceId, token } = await firmware();
-    // The attribute-update poll, held beside them as ThingsBoard's SDK holds both, is not replaced.
-    const updates = holdPoll(`/api/v1/${token}/attributes/updates?timeout=20000`);
+    // The attribute-update poll, held beside them as ThingsBoard's SDK holds both, is its own kind.
+    const updates = holdPoll(`/api/v1/${token}/attributes/updates?timeout=300000`);
     const older = holdPoll(`/api/v1/${token}/rpc?timeout=300000`);
+    let olderAnswered = false;
+    void older.answer.then(() => (olderAnswered = true));
     await vi.waitFor(() => expect(heldPolls()).toBe(2), { timeout: 5000 });
     // As firmware on a cellular link polls again when its connection went quiet: the older
     // connection may be dead without the gateway knowing, and a command written there is lost.
-    const newer = holdPoll(`/api/v1/${token}/rpc?timeout=20000`);
-    expect(await older.answer).toMatchObject({ status: 408, body: '' });
-    await vi.waitFor(() => expect(heldPolls()).toBe(2), { timeout: 5000 });
+    const newer = holdPoll(`/api/v1/${token}/rpc?timeout=300000`);
+    await vi.waitFor(() => expect(heldPolls()).toBe(3), { timeout: 5000 });
     await give(deviceId, { type: 'report_location' });
     expect(JSON.parse((await newer.answer).body)).toMatchObject({ method: 'reportLocation' });
-    updates.kill();
-    await updates.answer;
+    // The older poll is neither given the command nor ended early, so two units sharing a token
+    // do not end each other's polls back and forth; a command given now waits for a newer poll.
+    await give(deviceId, SAMPLE_ASSIGNMENT);
+    await vi.waitFor(() => expect(heldPolls()).toBe(2), { timeout: 5000 });
+    expect(await waiting(deviceId)).toHaveLength(1);
+    expect(olderAnswered).toBe(false);
+    expect(JSON.parse((await curl('GET', `/api/v1/${token}/rpc?timeout=20000`)).body)).toMatchObject({ method: 'assignment' });
+    for (const poll of [older, updates]) poll.kill();
+    await Promise.all([older.answer, updates.answer]);
     await vi.waitFor(() => expect(heldPolls()).toBe(0), { timeout: 5000 });
   });
 
@@ -140,8 +148,11 @@ describe("ThingsBoard's HTTP RPC", () => {
 
   it('ends the polls of a device that is disabled, and refuses its next one 403', async () => {
     const { deviceId, token } = await firmware();
+    // A replaced poll (below, the first) ends too: it is the device's, whatever its connection.
     const polls = [holdPoll(`/api/v1/${token}/rpc?timeout=300000`), holdPoll(`/api/v1/${token}/attributes/updates?timeout=300000`)];
     await vi.waitFor(() => expect(heldPolls()).toBe(2), { timeout: 5000 });
+    polls.push(holdPoll(`/api/v1/${token}/rpc?timeout=300000`));
+    await vi.waitFor(() => expect(heldPolls()).toBe(3), { timeout: 5000 });
     expect((await inject(gw, 'PATCH', `/v1/devices/${deviceId}`, { auth: gw.tenant.secretKey, body: { disabled: true } })).status).toBe(200);
     for (const poll of polls) expect(await poll.answer).toMatchObject({ status: 408, body: '' });
     const refused = await curl('GET', `/api/v1/${token}/rpc?timeout=20000`);

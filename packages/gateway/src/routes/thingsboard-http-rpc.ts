@@ -28,8 +28,8 @@ const CONTENDED_RECHECK_MS = 1_000;
  * A command leaves the outbox once its answer is written to the firmware's connection, as
  * ThingsBoard marks a command delivered when it answers the poll; it is claimed while the answer
  * is written (SET NX with a TTL), so polls on two gateways do not both take it, and a poll whose
- * firmware went away gives it back. On one gateway a device's newer poll ends its older one with
- * 408 (telemetry/command-polls.ts says why). The firmware's reply (`POST .../rpc/<id>`) is taken
+ * firmware went away gives it back. On one gateway commands go to a device's newest poll only; an
+ * older one waits out its time (telemetry/command-polls.ts says why). The firmware's reply (`POST .../rpc/<id>`) is taken
  * and set aside, as on MQTT. `GET .../attributes/updates` is held the same way and always ends
  * 408: CivicLoop keeps no attributes, so none ever changes. Device-side RPC (`POST .../rpc`) is
  * not served.
@@ -67,7 +67,8 @@ export const thingsBoardRpcRoutes: FastifyPluginAsyncTypebox<{ services: Service
       for (;;) {
         // Waiting before the outbox is read: a command pushed in between still wakes this poll.
         const woken = poll.wait(Math.max(0, deadline - Date.now()));
-        const taken = gone.now() ? { contended: false } : await take(outbox, tenantId, device);
+        // A replaced poll takes nothing: its connection may be the dead one the firmware gave up on.
+        const taken = gone.now() || poll.replaced ? { contended: false } : await take(outbox, tenantId, device);
         if (taken.entry) {
           lastRequestId = (lastRequestId % 0x7fffffff) + 1;
           settleWhenWritten(reply, outbox, tenantId, device, taken.entry);

@@ -1,7 +1,6 @@
 /**
  * How a held poll's wait ended: a command may have come, the time ran out, the gateway is
- * closing, or the poll was ended (the device opened a newer one of the same kind here, or was
- * disabled).
+ * closing, or the poll was ended (its device was disabled).
  */
 export type PollWake = 'nudged' | 'timeout' | 'closing' | 'ended';
 
@@ -15,11 +14,15 @@ export interface OpenPoll {
    * between the look and the wait still wakes it; a second call drops the first's wait.
    */
   wait(ms: number): Promise<PollWake>;
+  /** A newer poll of the device took this one's place: it takes no command, and only waits out its time. */
+  readonly replaced: boolean;
   /** The poll was answered: it stops waiting and is no longer held. */
   close(): void;
 }
 
 interface Held {
+  key: string;
+  replaced: boolean;
   ended: boolean;
   wake: ((wake: PollWake) => void) | undefined;
 }
@@ -30,20 +33,27 @@ interface Held {
  * gateway wakes the device's poll at once. A nudge only says "look in the outbox": the command is
  * read from there.
  *
- * A device holds one poll of each kind here: a newer one replaces it. Firmware on a cellular link
- * polls again when its connection went quiet, and the connection the gateway still holds may be
- * dead without either end having seen it close; a command written there would be lost.
+ * Commands go to a device's newest poll here only. Firmware on a cellular link polls again when
+ * its connection went quiet, and the connection the gateway still holds may be dead without
+ * either end having seen it close; a command written there would be lost. The older poll is not
+ * answered early, though: it waits out its time, as ThingsBoard's would, so that two units
+ * flashed with one token (or a firmware with two polling threads) do not end each other's polls
+ * back and forth as fast as they can poll again.
  */
 export class CommandPolls {
-  private readonly held = new Map<string, Held>();
+  /** Per device and kind, its newest poll. */
+  private readonly newest = new Map<string, Held>();
+  /** Every poll held here, newest or replaced. */
+  private readonly held = new Set<Held>();
   private closing = false;
 
   open(tenantId: string, deviceId: string, channel: PollChannel): OpenPoll {
     const key = `${channel}\n${tenantId}\n${deviceId}`;
-    const previous = this.held.get(key);
-    if (previous) end(previous);
-    const poll: Held = { ended: false, wake: undefined };
-    this.held.set(key, poll);
+    const previous = this.newest.get(key);
+    if (previous) previous.replaced = true;
+    const poll: Held = { key, replaced: false, ended: false, wake: undefined };
+    this.newest.set(key, poll);
+    this.held.add(poll);
     return {
       wait: (ms) => {
         poll.wake?.('timeout');
@@ -59,30 +69,36 @@ export class CommandPolls {
           poll.wake = end;
         });
       },
+      get replaced() {
+        return poll.replaced;
+      },
       close: () => {
         poll.wake?.('timeout');
-        if (this.held.get(key) === poll) this.held.delete(key);
+        this.held.delete(poll);
+        if (this.newest.get(key) === poll) this.newest.delete(key);
       },
     };
   }
 
-  /** A command waits for this device: the command poll it holds here looks in its outbox. */
+  /** A command waits for this device: its newest command poll here looks in its outbox. */
   nudge(tenantId: string, deviceId: string): void {
-    this.held.get(`rpc\n${tenantId}\n${deviceId}`)?.wake?.('nudged');
+    this.newest.get(`rpc\n${tenantId}\n${deviceId}`)?.wake?.('nudged');
   }
 
   /**
-   * Ends the polls the device holds here (the gateway answers them, and judges its next poll
-   * afresh): it was disabled, or its credentials changed.
+   * Ends every poll the device holds here, of either kind (the gateway answers them, and judges
+   * its next poll afresh): it was disabled, or its credentials changed.
    */
   endPolls(tenantId: string, deviceId: string): void {
-    for (const channel of ['rpc', 'attributes'] as const) {
-      const poll = this.held.get(`${channel}\n${tenantId}\n${deviceId}`);
-      if (poll) end(poll);
-    }
+    const keys = new Set([`rpc\n${tenantId}\n${deviceId}`, `attributes\n${tenantId}\n${deviceId}`]);
+    for (const poll of [...this.held])
+      if (keys.has(poll.key)) {
+        poll.ended = true;
+        poll.wake?.('ended');
+      }
   }
 
-  /** How many polls are held here now. */
+  /** How many polls are held here now, replaced ones included. */
   get size(): number {
     return this.held.size;
   }
@@ -90,11 +106,6 @@ export class CommandPolls {
   /** The gateway is closing: every held poll ends now, and any new one at once. */
   closeAll(): void {
     this.closing = true;
-    for (const poll of [...this.held.values()]) poll.wake?.('closing');
+    for (const poll of [...this.held]) poll.wake?.('closing');
   }
-}
-
-function end(poll: Held): void {
-  poll.ended = true;
-  poll.wake?.('ended');
 }
