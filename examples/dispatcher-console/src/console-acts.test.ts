@@ -619,6 +619,13 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     await server.tickets.dispatch(toSix.id, { unitId: 'sanitation', assigneeId: 'w-6' });
     const toSeven = await server.tickets.create({ ...BIN_REPORT, location: metersNorth(7300) });
     await server.tickets.dispatch(toSeven.id, { unitId: 'sanitation', assigneeId: 'w-7' });
+    // Worker Eight's badge is disabled: a dispatch sends it nothing.
+    await gw.services.directory.createStaff(gw.tenant.id, { id: 'w-8', name: 'Worker Eight', role: 'worker', unitId: 'sanitation' });
+    const eight = await server.devices.register({ kind: 'badge', name: 'Badge 8', staffId: 'w-8', unitId: 'sanitation' });
+    await server.devices.update(eight.device.id, { disabled: true });
+    const toEight = await server.tickets.create({ ...BIN_REPORT, location: metersNorth(7500) });
+    await server.tickets.dispatch(toEight.id, { unitId: 'sanitation', assigneeId: 'w-8' });
+    expect((await server.devices.state(eight.device.id)).waiting).toEqual([]);
 
     const desk = await consoleAs({ sub: 'd-11', role: 'dispatcher', name: '林调度 Lin' });
     const deviceFacts = async (ticketId: string, number: string) => {
@@ -634,6 +641,7 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     expect(await deviceFacts(toSix.id, toSix.number)).toEqual([expect.stringMatching(/^Badge 6: not yet received since \d{2}\/\d{2} \d{2}:\d{2} 未送达$/)]);
     // Worker Seven has no device at all: nothing will reach them.
     expect(await deviceFacts(toSeven.id, toSeven.number)).toEqual(['None: the assignment reaches no device; phone the worker. 无设备，请电话通知']);
+    expect(await deviceFacts(toEight.id, toEight.number)).toEqual(['Badge 8: disabled, sent nothing 已停用']);
 
     // The badge comes on and takes its commands: the assignment reaches it.
     const six = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, {
