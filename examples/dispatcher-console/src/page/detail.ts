@@ -98,10 +98,12 @@ async function assignmentDelivery(ctx: ConsoleContext, ticket: Ticket): Promise<
   if (ticket.status !== 'dispatched' || !ticket.assigneeId) return [];
   const devices = await ctx.client.devices.list({ staffId: ticket.assigneeId });
   if (devices.length === 0) return [['Device 设备', 'None: the assignment reaches no device; phone the worker. 无设备，请电话通知']];
-  const states = await Promise.all(devices.map((d) => ctx.client.devices.state(d.id)));
+  // A disabled device is sent nothing: its state is not read.
+  const states = await Promise.all(devices.map((d) => (d.disabled ? undefined : ctx.client.devices.state(d.id))));
   return devices.map((device, i) => {
-    if (device.disabled) return ['Device 设备', `${device.name}: disabled, sent nothing 已停用`];
-    const waiting = states[i]!.waiting.find((c) => c.type === 'assignment' && c.ticketId === ticket.id);
+    const state = states[i];
+    if (!state) return ['Device 设备', `${device.name}: disabled, sent nothing 已停用`];
+    const waiting = state.waiting.find((c) => c.type === 'assignment' && c.ticketId === ticket.id);
     const since = waiting?.givenAt ? ` since ${clockTime(waiting.givenAt)}` : '';
     return ['Device 设备', `${device.name}: ${waiting ? `not yet received${since} 未送达` : 'nothing waiting 无待送达'}`];
   });

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { CivicLoopError, type Device } from '@civicloop/model';
 import type { IngestOutcome, PipelineInput } from '../telemetry/pipeline.js';
-import type { ServicesWithTelemetry } from '../telemetry/start.js';
+import type { RunningTelemetry, ServicesWithTelemetry } from '../telemetry/start.js';
 
 // What the phones' HTTP protocols (OsmAnd / Traccar Client, OwnTracks' HTTP mode) share: the
 // device's own secret as its credential, and one message into the telemetry pipeline per request.
@@ -34,6 +34,12 @@ export async function deviceOfSecret(services: ServicesWithTelemetry, address: s
   return { tenantId: login.login.tenantId, device: login.device };
 }
 
+/** Telemetry on this gateway, or CL_ERR_UNAVAILABLE for a device protocol's request when it is not running. */
+export function runningTelemetry(services: ServicesWithTelemetry): RunningTelemetry {
+  if (!services.telemetry) throw new CivicLoopError('CL_ERR_UNAVAILABLE', 'Telemetry is not running on this gateway.');
+  return services.telemetry;
+}
+
 /**
  * Decodes the request's message with `decode` and hands it to the pipeline. The decoders are
  * total (a property test says so); should one ever throw, the message is refused, not the request.
@@ -44,8 +50,7 @@ export async function ingestOverHttp(
   { tenantId, device }: { tenantId: string; device: Device },
   decode: () => PipelineInput,
 ): Promise<IngestOutcome> {
-  const telemetry = services.telemetry;
-  if (!telemetry) throw new CivicLoopError('CL_ERR_UNAVAILABLE', 'Telemetry is not running on this gateway.');
+  const telemetry = runningTelemetry(services);
   let decoded: PipelineInput;
   try {
     decoded = decode();

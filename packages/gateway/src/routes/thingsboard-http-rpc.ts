@@ -1,17 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { CivicLoopError, DEFAULT_DECODE_LIMITS, decodeTelemetry, type Device } from '@civicloop/model';
+import { DEFAULT_DECODE_LIMITS, decodeTelemetry, type Device } from '@civicloop/model';
 import { DeviceOutbox, type OutboxEntry } from '../store/device-outbox.js';
-import type { RunningTelemetry, ServicesWithTelemetry } from '../telemetry/start.js';
+import type { ServicesWithTelemetry } from '../telemetry/start.js';
 import { thingsBoardCommand } from '../telemetry/thingsboard-command.js';
 import { errorResponses } from './shared-schemas.js';
-import { deviceOfSecret, ingestOverHttp } from './device-http.js';
+import { deviceOfSecret, ingestOverHttp, runningTelemetry } from './device-http.js';
 
 /** ThingsBoard's wait for a long poll given no `timeout` (its transport.http.request_timeout). */
-export const RPC_POLL_DEFAULT_MS = 60_000;
+const RPC_POLL_DEFAULT_MS = 60_000;
 /** The longest wait a poll may ask for (ThingsBoard's transport.http.max_request_timeout); longer asks get this. */
-export const RPC_POLL_MAX_MS = 300_000;
+const RPC_POLL_MAX_MS = 300_000;
 /** How long an answer holds its command against other polls and senders, should the gateway die mid-answer. */
 const CLAIM_MS = 60_000;
 /** How soon a poll looks again at a command another poll or sender holds: the holder may give it back. */
@@ -59,7 +59,7 @@ export const thingsBoardRpcRoutes: FastifyPluginAsyncTypebox<{ services: Service
   };
   app.get('/api/v1/:token/rpc', { config, schema: polled }, async (request, reply) => {
     const { tenantId, device } = await deviceOfSecret(services, request.ip, request.params.token);
-    const telemetry = running(services);
+    const telemetry = runningTelemetry(services);
     const deadline = Date.now() + pollMs(request.query.timeout);
     const gone = whenGone(reply);
     const poll = telemetry.commandPolls.open(tenantId, device.id, 'rpc');
@@ -85,7 +85,7 @@ export const thingsBoardRpcRoutes: FastifyPluginAsyncTypebox<{ services: Service
   const updates = { hide: true, params: Type.Object({ token }), querystring, response: { 408: timedOut, ...errorResponses } };
   app.get('/api/v1/:token/attributes/updates', { config, schema: updates }, async (request, reply) => {
     const { tenantId, device } = await deviceOfSecret(services, request.ip, request.params.token);
-    const telemetry = running(services);
+    const telemetry = runningTelemetry(services);
     const poll = telemetry.commandPolls.open(tenantId, device.id, 'attributes');
     try {
       await Promise.race([poll.wait(pollMs(request.query.timeout)), whenGone(reply).promise]);
@@ -100,25 +100,17 @@ export const thingsBoardRpcRoutes: FastifyPluginAsyncTypebox<{ services: Service
     params: Type.Object({ token, requestId: Type.Integer({ minimum: 0 }) }),
     response: { 200: Type.String({ description: 'empty' }), ...errorResponses },
   };
-  app.post(
-    '/api/v1/:token/rpc/:requestId',
-    { config, schema: replied, bodyLimit: Math.max(services.config.bodyLimitBytes, services.config.telemetryMaxPayloadBytes + 1) },
-    async (request, reply) => {
-      const login = await deviceOfSecret(services, request.ip, request.params.token);
-      const topic = { format: 'thingsboard' as const, channel: 'other' as const, subtopic: 'rpc/response' };
-      const outcome = await ingestOverHttp(services, request, login, () =>
-        decodeTelemetry(topic, Buffer.alloc(0), login.device, Date.now(), DEFAULT_DECODE_LIMITS),
-      );
-      if (outcome.type !== 'accepted') reply.header('civicloop-telemetry', `${outcome.type}; reason=${outcome.reason}`);
-      return '';
-    },
-  );
+  // The body limit is the parent's content-type parser's (thingsboard-http.ts): the reply is read, then set aside.
+  app.post('/api/v1/:token/rpc/:requestId', { config, schema: replied }, async (request, reply) => {
+    const login = await deviceOfSecret(services, request.ip, request.params.token);
+    const topic = { format: 'thingsboard' as const, channel: 'other' as const, subtopic: 'rpc/response' };
+    const outcome = await ingestOverHttp(services, request, login, () =>
+      decodeTelemetry(topic, Buffer.alloc(0), login.device, Date.now(), DEFAULT_DECODE_LIMITS),
+    );
+    if (outcome.type !== 'accepted') reply.header('civicloop-telemetry', `${outcome.type}; reason=${outcome.reason}`);
+    return '';
+  });
 };
-
-function running(services: ServicesWithTelemetry): RunningTelemetry {
-  if (!services.telemetry) throw new CivicLoopError('CL_ERR_UNAVAILABLE', 'Telemetry is not running on this gateway.');
-  return services.telemetry;
-}
 
 function pollMs(timeout: number | undefined): number {
   return timeout ? Math.min(timeout, RPC_POLL_MAX_MS) : RPC_POLL_DEFAULT_MS;
