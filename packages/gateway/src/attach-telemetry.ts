@@ -1,7 +1,8 @@
+import type { BadgeCommand } from '@civicloop/model';
 import type { GatewayApp } from './app.js';
 import type { GatewayConfig } from './core/config.js';
 import { ArrivalDetector } from './telemetry/arrival.js';
-import { assignmentCommand } from './telemetry/assignment.js';
+import { ASSIGNING_EVENTS, assignmentCommand, withdrawalAfter } from './telemetry/assignment.js';
 import { BadgeEventHandler } from './telemetry/badge-events.js';
 import { DeviceAlerts } from './telemetry/device-alerts.js';
 import { PositionWriter } from './store/position-writer.js';
@@ -37,12 +38,18 @@ export async function attachTelemetry(gateway: GatewayApp, config: GatewayConfig
       },
     },
   });
-  // Whoever is given a ticket hears about it on their badge, and on the screen of the vehicle they drive.
-  ticketService.onCommitted(async (tenantId, ticket, event) => {
-    if (!['dispatched', 'reassigned', 'reopened'].includes(event.type) || !ticket.assigneeId) return;
-    for (const device of await services.devices.devicesOf(tenantId, ticket.assigneeId)) {
-      if (!device.disabled) await services.telemetry?.sendCommand(tenantId, device, assignmentCommand(ticket));
+  // Whoever is given a ticket hears about it on their badge, and on the screen of the vehicle they
+  // drive; whoever it is taken from hears that it is no longer theirs, so that nobody walks to a
+  // job that went to someone else.
+  const tell = async (tenantId: string, staffId: string, command: BadgeCommand) => {
+    for (const device of await services.devices.devicesOf(tenantId, staffId)) {
+      if (!device.disabled) await services.telemetry?.sendCommand(tenantId, device, command);
     }
+  };
+  ticketService.onCommitted(async (tenantId, ticket, event) => {
+    const withdrawn = withdrawalAfter(ticket, event);
+    if (withdrawn) await tell(tenantId, withdrawn.staffId, withdrawn.command);
+    if (ASSIGNING_EVENTS.includes(event.type) && ticket.assigneeId) await tell(tenantId, ticket.assigneeId, assignmentCommand(ticket));
   });
   // buildApp's onClose hook closes it with the HTTP app, before Redis goes away.
   services.telemetry = telemetry;

@@ -153,7 +153,7 @@ const RULES: { [K in CommandName]: Rule<K> } = {
         timers: undefined,
         escalationLevel: undefined,
       },
-      data: { reason: c.reason, unitId: t.unitId ?? null },
+      data: { reason: c.reason, unitId: t.unitId ?? null, assigneeId: t.assigneeId ?? null },
     }),
   },
   accept: {

@@ -258,8 +258,8 @@ export interface DeviceMessageTally {
 /** A command given to a device that it has not confirmed yet. */
 export interface WaitingCommand {
   commandId: string;
-  type: 'assignment' | 'report_location';
-  /** An assignment's ticket. */
+  type: 'assignment' | 'withdrawal' | 'report_location';
+  /** An assignment's or a withdrawal's ticket. */
   ticketId?: string;
   number?: string;
   /** null: given before the gateway recorded when. */

@@ -66,6 +66,18 @@ describe('the SDK device client', () => {
     expect(await command).toMatchObject({ type: 'assignment', ticketId: ticket.id, number: ticket.number });
   });
 
+  it('hears that a ticket was taken from its wearer, after the assignment', async () => {
+    const { client } = await device({ kind: 'badge', name: 'Badge of W2', staffId: 'w-2', unitId: 'sanitation' });
+    const received: BadgeCommand[] = [];
+    client.on('command', (command) => received.push(command));
+    const ticket = await admin.tickets.create(BIN_REPORT);
+    await admin.tickets.dispatch(ticket.id, { unitId: 'sanitation', assigneeId: 'w-2' });
+    await expect.poll(() => received.length, { timeout: 60_000 }).toBe(1);
+    await admin.tickets.reassign(ticket.id, { unitId: 'sanitation', assigneeId: 'w-1' });
+    await expect.poll(() => received.map((c) => c.type), { timeout: 60_000 }).toEqual(['assignment', 'withdrawal']);
+    expect(received[1]).toEqual({ type: 'withdrawal', ticketId: ticket.id, number: ticket.number, reason: 'reassigned', commandId: expect.any(String) });
+  });
+
   it("lists the devices a person's assignments go to, and shows the assignment waiting on them", async () => {
     const replaced = await admin.devices.register({ kind: 'badge', name: 'Old badge of W2', staffId: 'w-2', unitId: 'sanitation' });
     const badge = await admin.devices.register({ kind: 'badge', name: 'Badge of W2', staffId: 'w-2', unitId: 'sanitation' });

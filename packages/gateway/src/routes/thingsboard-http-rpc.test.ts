@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { BadgeCommand } from '@civicloop/model';
-import { inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { SAMPLE_ASSIGNMENT } from '@civicloop/test-support/device-gateway-harness.js';
 import { curl as curlTo, curlHeld } from '@civicloop/test-support/thingsboard-http.js';
 import { DeviceOutbox } from '../store/device-outbox.js';
@@ -14,8 +14,11 @@ afterAll(async () => {
   await gw?.close();
 });
 
-async function firmware(gateway = gw) {
-  const res = await inject(gateway, 'POST', '/v1/devices', { auth: gateway.tenant.secretKey, body: { kind: 'vehicle', name: 'DTU on truck 9' } });
+async function firmware(gateway = gw, driver?: string) {
+  const res = await inject(gateway, 'POST', '/v1/devices', {
+    auth: gateway.tenant.secretKey,
+    body: { kind: 'vehicle', name: 'DTU on truck 9', ...(driver ? { staffId: driver } : {}) },
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   const { device, credential } = res.body as { device: { id: string }; credential: { password: string } };
   return { deviceId: device.id, token: credential.password };
@@ -93,6 +96,24 @@ describe("ThingsBoard's HTTP RPC", () => {
     // No attribute ever changes here: the attribute-update poll runs out the same way.
     expect(await curl('GET', `/api/v1/${token}/attributes/updates?timeout=300`)).toEqual({ status: 408, telemetry: undefined, body: '' });
     expect(heldPolls()).toBe(0);
+  });
+
+  it("hears that its driver's ticket was given back, after the assignment, as a withdrawal request", async () => {
+    const { token } = await firmware(gw, 'w-3');
+    const ticket = await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT });
+    const act = async (command: string, body: Record<string, unknown>) => {
+      const res = await inject(gw, 'POST', `/v1/tickets/${ticket.body.id}/${command}`, { auth: gw.tenant.secretKey, body });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    };
+    const poll = async () => JSON.parse((await curl('GET', `/api/v1/${token}/rpc?timeout=20000`)).body) as { method: string; params: Record<string, unknown> };
+    await act('dispatch', { unitId: 'municipal', assigneeId: 'w-3' });
+    expect(await poll()).toMatchObject({ method: 'assignment', params: { ticketId: ticket.body.id } });
+    await act('return', { reason: 'A private yard, not the street' });
+    expect(await poll()).toEqual({
+      id: expect.any(Number),
+      method: 'withdrawal',
+      params: { ticketId: ticket.body.id, number: ticket.body.number, reason: 'returned', commandId: expect.any(String) },
+    });
   });
 
   it('keeps the command of a poll whose firmware went away, for its next poll', async () => {

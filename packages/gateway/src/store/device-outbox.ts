@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { BadgeCommand, Device } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
+import { registerScripts } from '../redis/scripts/index.js';
 
 /** A command waiting for its device: `id` goes with it (MQTT `commandId`), so the device's confirmation finds it. */
 export interface OutboxEntry {
@@ -20,21 +21,23 @@ export const OUTBOX_KEEP = 50;
  * comes back, reads them from here. A Redis list per device, newest first, in the tenant's slot.
  */
 export class DeviceOutbox {
-  constructor(private readonly redis: Redis | Cluster) {}
+  constructor(private readonly redis: Redis | Cluster) {
+    registerScripts(redis);
+  }
 
   private key(tenantId: string, device: Pick<Device, 'id' | 'protocol'>): string {
     const keys = tenantKeys(tenantId);
     return device.protocol === 'jt808' ? keys.jt808Outbox(device.id) : keys.mqttOutbox(device.id);
   }
 
+  /**
+   * Adds a command, replacing what still waits about the same ticket (see the script): a device
+   * is sent only the latest word on each ticket, an assignment or its withdrawal.
+   */
   async push(tenantId: string, device: Pick<Device, 'id' | 'protocol'>, command: BadgeCommand): Promise<OutboxEntry> {
     const entry: OutboxEntry = { id: randomUUID(), command, givenAt: Date.now() };
-    const key = this.key(tenantId, device);
-    await this.redis
-      .multi()
-      .lpush(key, JSON.stringify(entry))
-      .ltrim(key, 0, OUTBOX_KEEP - 1)
-      .exec();
+    const ticketId = 'ticketId' in command ? command.ticketId : '';
+    await this.redis.civicloopOutboxPush(1, this.key(tenantId, device), JSON.stringify(entry), ticketId, OUTBOX_KEEP);
     return entry;
   }
 

@@ -148,6 +148,13 @@ export const DeviceStatusPayload = Type.Object(
 );
 export type DeviceStatusPayload = Static<typeof DeviceStatusPayload>;
 
+/**
+ * Why a ticket a badge was given is no longer its wearer's: reassigned to someone else, returned
+ * to the dispatchers, or merged into another report.
+ */
+export const WITHDRAWAL_REASONS = ['reassigned', 'returned', 'merged'] as const;
+export type WithdrawalReason = (typeof WITHDRAWAL_REASONS)[number];
+
 /** Commands the gateway sends on .../badges/{id}/cmd. */
 export const BadgeCommand = Type.Union([
   Type.Object({
@@ -162,6 +169,13 @@ export const BadgeCommand = Type.Union([
     commandId: Type.Optional(Type.String({ description: 'set on what a device receives: the same id on a command sent again' })),
   }),
   Type.Object({ type: Type.Literal('report_location'), commandId: Type.Optional(Type.String()) }),
+  Type.Object({
+    type: Type.Literal('withdrawal'),
+    ticketId: Type.String(),
+    number: Type.String(),
+    reason: StringEnum(WITHDRAWAL_REASONS, { description: "what took the ticket from the badge's wearer" }),
+    commandId: Type.Optional(Type.String()),
+  }),
 ]);
 export type BadgeCommand = Static<typeof BadgeCommand>;
 

@@ -5,6 +5,7 @@ import { commit } from './commit.js';
 import { createTicket } from './create-ticket.js';
 import { leaseClaim } from './lease-claim.js';
 import { nearestWorkers } from './nearest-workers.js';
+import { outboxPush } from './outbox-push.js';
 import { positions } from './positions.js';
 import { raiseAlert } from './raise-alert.js';
 import { readTicketWith } from './read-ticket-with.js';
@@ -37,6 +38,7 @@ export const SCRIPTS: readonly RedisScript[] = [
   nearestWorkers,
   readTickets,
   readTicketWith,
+  outboxPush,
 ];
 
 const registered = new WeakSet<Redis | Cluster>();

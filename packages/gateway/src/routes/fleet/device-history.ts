@@ -12,9 +12,9 @@ const read = { kind: 'roles', roles: STAFF } as const;
 const TallySchema = Type.Object({ count: Type.Integer(), lastReason: Type.String(), lastAt: Type.Union([Type.String(), Type.Null()]) });
 const WaitingCommand = Type.Object({
   commandId: Type.String({ description: 'the id the device confirms it by' }),
-  type: Type.Union([Type.Literal('assignment'), Type.Literal('report_location')]),
-  ticketId: Type.Optional(Type.String({ description: 'an assignment: the ticket it is for' })),
-  number: Type.Optional(Type.String({ description: "an assignment: the ticket's number" })),
+  type: Type.Union([Type.Literal('assignment'), Type.Literal('withdrawal'), Type.Literal('report_location')]),
+  ticketId: Type.Optional(Type.String({ description: 'an assignment or a withdrawal: the ticket it is about' })),
+  number: Type.Optional(Type.String({ description: "an assignment or a withdrawal: the ticket's number" })),
   givenAt: Type.Union([Type.String(), Type.Null()], { description: 'when it was given (null: given before the gateway recorded this)' }),
 });
 
@@ -113,7 +113,7 @@ function waitingCommand({ id, command, givenAt }: OutboxEntry) {
   return {
     commandId: id,
     type: command.type,
-    ...(command.type === 'assignment' ? { ticketId: command.ticketId, number: command.number } : {}),
+    ...(command.type === 'report_location' ? {} : { ticketId: command.ticketId, number: command.number }),
     givenAt: givenAt === undefined ? null : new Date(givenAt).toISOString(),
   };
 }

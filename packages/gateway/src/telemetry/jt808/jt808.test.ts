@@ -192,6 +192,26 @@ describe('JT/T 808 terminals', () => {
     await expect.poll(() => gw.redis.client.llen(outbox)).toBe(0);
   });
 
+  it('a ticket taken from the driver is withdrawn on its screen, as a text saying why', async () => {
+    const { terminal } = await onlineTerminal(2019, { staffId: 'w-2' });
+    const dispatcher = await gw.tenant.token('d-1', 'dispatcher');
+    const ticket = await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, priority: 'urgent' } });
+    expect(ticket.status).toBe(201);
+    for (const [command, assigneeId] of [
+      ['dispatch', 'w-2'],
+      ['reassign', 'w-1'],
+    ]) {
+      const res = await inject(gw, 'POST', `/v1/tickets/${ticket.body.id}/${command}`, { auth: dispatcher, body: { unitId: 'sanitation', assigneeId } });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    }
+    const assignment = await terminal.next((m) => m.id === 0x8300);
+    terminal.send(0x0001, Buffer.from([(assignment.serial >> 8) & 0xff, assignment.serial & 0xff, 0x83, 0x00, 0]));
+    const withdrawal = await terminal.next((m) => m.id === 0x8300);
+    // 2019: flag (display + TTS, not urgent, whatever the ticket's priority), text type 1, GBK text.
+    expect(withdrawal.body[0]).toBe(0x0c);
+    expect(iconv.decode(withdrawal.body.subarray(2), 'gbk')).toBe(`撤单 ${ticket.body.number} 已改派,无需前往`);
+  });
+
   it('answers a location query (0x8201) with the position the terminal sends back (0x0201)', async () => {
     const { device, terminal } = await onlineTerminal(2019);
     const asked = inject(gw, 'POST', `/v1/devices/${device.id}/locate`, { auth: gw.tenant.secretKey });

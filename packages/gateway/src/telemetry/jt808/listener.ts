@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
-import { CivicLoopError, type BadgeCommand, type Device, type PositionRecord } from '@civicloop/model';
+import { CivicLoopError, type BadgeCommand, type Device, type PositionRecord, type WithdrawalReason } from '@civicloop/model';
 import { DeviceStateStore } from '../../store/device-state-store.js';
 import type { Services } from '../../core/services.js';
 import type { TenantCounters } from '../counters.js';
 import type { DeviceStore } from '../../store/device-store.js';
-import type { DeviceOutbox, OutboxEntry } from '../../store/device-outbox.js';
+import type { DeviceOutbox } from '../../store/device-outbox.js';
 import type { TelemetryPipeline, TelemetrySource } from '../pipeline.js';
 import { Jt808Connection, type Jt808Config, type Jt808Context } from './connection.js';
 import { normalizeTerminal } from '../../store/device-store.js';
@@ -35,8 +35,14 @@ export interface RunningJt808 {
   close(): Promise<void>;
 }
 
-/** What a terminal's screen shows (and its TTS reads) for an assignment. */
-export function commandText(command: Extract<BadgeCommand, { type: 'assignment' }>): string {
+/** The commands a terminal is sent as a text message. */
+type TextCommand = Extract<BadgeCommand, { type: 'assignment' | 'withdrawal' }>;
+
+const WITHDRAWN_BECAUSE: Record<WithdrawalReason, string> = { reassigned: '已改派', returned: '已退回', merged: '已合并' };
+
+/** What a terminal's screen shows (and its TTS reads) for an assignment, or for its withdrawal. */
+export function commandText(command: TextCommand): string {
+  if (command.type === 'withdrawal') return `撤单 ${command.number} ${WITHDRAWN_BECAUSE[command.reason]},无需前往`;
   const where = command.location.address ? ` 地址:${command.location.address}` : '';
   const by = command.resolveBy ? ` 限时:${new Date(command.resolveBy).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false })}` : '';
   return `派单 ${command.number} ${command.description}${where}${by}`;
@@ -57,13 +63,17 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
   const sessions = new Map<string, Jt808Connection>();
   const sessionKey = (tenantId: string, deviceId: string) => `${tenantId}/${deviceId}`;
 
-  const deliver = (connection: Jt808Connection, entry: OutboxEntry & { command: { type: 'assignment' } }) =>
-    connection.sendCommand(MESSAGE_IDS.text, textMessage(connection.version, commandText(entry.command), entry.command.priority === 'urgent'), entry.id);
+  const deliver = (connection: Jt808Connection, id: string, command: TextCommand) =>
+    connection.sendCommand(
+      MESSAGE_IDS.text,
+      textMessage(connection.version, commandText(command), command.type === 'assignment' && command.priority === 'urgent'),
+      id,
+    );
   /** Sends the terminal what waits for it, oldest first, except what this connection has already sent and awaits confirmation of. */
   const sendWaiting = async (connection: Jt808Connection, source: TelemetrySource) => {
     for (const entry of await outbox.waiting(source.tenantId, source.device)) {
       if (connection.closed || connection.hasSent(entry.id)) continue;
-      if (entry.command.type === 'assignment') await deliver(connection, entry as OutboxEntry & { command: { type: 'assignment' } });
+      if (entry.command.type !== 'report_location') await deliver(connection, entry.id, entry.command);
       else {
         // A location request given on another gateway: asked as a location query (0x8201), whose
         // answer is stored like any position, where whoever asked reads it.
