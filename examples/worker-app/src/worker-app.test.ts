@@ -250,6 +250,33 @@ describe('the worker app on a phone', { timeout: 120_000 }, () => {
   });
 });
 
+describe('the worker app when a job is taken from the worker', { timeout: 120_000 }, () => {
+  it('says so, whoever took it and how, and an open job goes back to the list', async () => {
+    await server.staff.create({ id: 'w-colleague', name: '陈工 Chen', role: 'worker', unitId: 'sanitation' });
+    const [reassigned, returned, merged] = [
+      await dispatchedJob('东门垃圾桶满溢'),
+      await dispatchedJob('西门垃圾桶满溢'),
+      await dispatchedJob('南门垃圾桶满溢'),
+    ];
+    const into = await server.tickets.create({ ...BIN_REPORT, location: SITE });
+    const { page } = await phone();
+    for (const ticket of [reassigned, returned, merged]) await job(page, ticket.id).waitFor();
+    // The worker has the first job open when a dispatcher gives it to a colleague.
+    await job(page, reassigned.id).click();
+    expect(await page.locator('#job-title').textContent()).toContain(reassigned.number);
+    await server.tickets.reassign(reassigned.id, { unitId: 'sanitation', assigneeId: 'w-colleague' });
+    await expect.poll(() => page.locator('#notice').textContent(), { timeout: 15_000 }).toBe(`垃圾桶满溢 ${reassigned.number} 已改派他人，无需前往`);
+    expect(await page.locator('#job').isHidden()).toBe(true);
+    expect(await job(page, reassigned.id).count()).toBe(0);
+    // Returned by a dispatcher, merged into another report: said the same way.
+    await server.tickets.return(returned.id, { reason: 'Private yard: the property manager deals with it' });
+    await expect.poll(() => page.locator('#notice').textContent(), { timeout: 15_000 }).toBe(`垃圾桶满溢 ${returned.number} 已退回调度，无需前往`);
+    await server.tickets.merge(merged.id, { into: into.id });
+    await expect.poll(() => page.locator('#notice').textContent(), { timeout: 15_000 }).toBe(`垃圾桶满溢 ${merged.number} 已并入其他工单，无需前往`);
+    for (const ticket of [returned, merged]) await expect.poll(() => job(page, ticket.id).count()).toBe(0);
+  });
+});
+
 describe('the worker app as an app', { timeout: 120_000 }, () => {
   it('is installable, speaks English on request, and says plainly when the gateway refuses what was done offline', async () => {
     const { context, page } = await phone(undefined, { persistent: true });

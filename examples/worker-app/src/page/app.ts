@@ -284,15 +284,27 @@ async function listen(): Promise<void> {
     if (!toMe && !jobs.has(event.ticketId)) continue;
     const ticket = await client.tickets.get(event.ticketId).catch(() => undefined);
     if (!ticket) continue;
-    const isNew = !jobs.has(ticket.id) && ticket.assigneeId === me.id;
+    const before = jobs.get(ticket.id);
     keep(ticket);
-    if (isNew || event.type === 'rework_requested') announce(ticket, 'newJob');
+    const taken = TAKEN_BY[event.type];
+    if (!before && ticket.assigneeId === me.id) announce(ticket, 'newJob');
+    else if (event.type === 'rework_requested') announce(ticket, 'newJob');
     else if (event.type === 'urged' && ticket.assigneeId === me.id) announce(ticket, 'urgedJob');
+    // Someone else took the worker's job away (their own return they know of): said, so that
+    // they do not walk to it; an open job goes back to the list.
+    else if (taken && before?.assigneeId === me.id && !jobs.has(ticket.id) && event.actor.sub !== me.id) announce(ticket, taken);
     redraw();
   }
 }
 
-function announce(ticket: Ticket, what: 'newJob' | 'urgedJob'): void {
+/** The events that take a job from its worker, and what the worker is told. */
+const TAKEN_BY: Partial<Record<StreamEvent['event']['type'], 'takenReassigned' | 'takenReturned' | 'takenMerged'>> = {
+  reassigned: 'takenReassigned',
+  returned: 'takenReturned',
+  merged: 'takenMerged',
+};
+
+function announce(ticket: Ticket, what: 'newJob' | 'urgedJob' | 'takenReassigned' | 'takenReturned' | 'takenMerged'): void {
   const text = t(what, { what: `${categoryName(ticket)} ${ticket.number}` });
   notice(text);
   navigator.vibrate?.([200, 100, 200]);
