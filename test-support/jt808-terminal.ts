@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import iconv from 'iconv-lite';
 
 /**
  * A JT/T 808 terminal for tests, written from the standard rather than from the gateway's codec
@@ -34,12 +35,35 @@ const dword = (n: number) => {
   return b;
 };
 
-export function locationBody(fix: Fix): Buffer {
-  const local = new Date(fix.time + 8 * 3_600_000);
+/** A time (epoch ms) as terminals write it: BCD[6] YYMMDDhhmmss in GMT+8. */
+export function bcdTimeOf(ms: number): Buffer {
+  const local = new Date(ms + 8 * 3_600_000);
   const two = (n: number) => String(n).padStart(2, '0');
-  const time = [local.getUTCFullYear() % 100, local.getUTCMonth() + 1, local.getUTCDate(), local.getUTCHours(), local.getUTCMinutes(), local.getUTCSeconds()]
-    .map(two)
-    .join('');
+  const digits = [local.getUTCFullYear() % 100, local.getUTCMonth() + 1, local.getUTCDate(), local.getUTCHours(), local.getUTCMinutes(), local.getUTCSeconds()];
+  return Buffer.from(digits.map(two).join(''), 'hex');
+}
+
+/** A driver's IC card as a terminal reports it (0x0702, 2013 layout): put in and read, put in and not read (result 1-4), taken out. */
+export type CardReport =
+  | { status: 'in'; time: number; name: string; code: string; authority?: string; expires?: string }
+  | { status: 'unread'; time: number; result: number }
+  | { status: 'out'; time: number };
+
+export function driverCardBody(card: CardReport): Buffer {
+  const head = Buffer.concat([Buffer.from([card.status === 'out' ? 2 : 1]), bcdTimeOf(card.time)]);
+  if (card.status === 'out') return head;
+  if (card.status === 'unread') return Buffer.concat([head, Buffer.from([card.result])]);
+  const name = iconv.encode(card.name, 'gbk');
+  const authority = iconv.encode(card.authority ?? '广州市交通运输局', 'gbk');
+  // STRING[20], padded after with 0x00, as most terminals write it.
+  const code = Buffer.alloc(20);
+  code.write(card.code, 'latin1');
+  const expires = Buffer.from((card.expires ?? '2030-12-31').replace(/-/g, ''), 'hex');
+  return Buffer.concat([head, Buffer.from([0, name.length]), name, code, Buffer.from([authority.length]), authority, expires]);
+}
+
+export function locationBody(fix: Fix): Buffer {
+  const time = bcdTimeOf(fix.time).toString('hex');
   const status = (fix.valid === false ? 0 : 0x02) | (fix.lat < 0 ? 0x04 : 0) | (fix.lon < 0 ? 0x08 : 0) | 0x01;
   const parts = [
     dword(fix.alarm ?? 0),
@@ -221,6 +245,11 @@ export class Jt808Terminal {
         ? Buffer.concat([Buffer.from([codeBytes.length]), codeBytes, Buffer.from('860000000000001', 'latin1'), Buffer.alloc(20, 0x30)])
         : codeBytes;
     return this.answerTo(this.send(0x0102, body));
+  }
+
+  /** Reports a driver's IC card (0x0702); the message's serial. */
+  driverCard(card: CardReport): number {
+    return this.send(0x0702, driverCardBody(card));
   }
 
   report(fix: Fix): number {

@@ -114,6 +114,10 @@ export const ERRORS = {
     409,
     'This JT/T 808 terminal number is already registered to a device (a number names one device across all tenants); check the number.',
   ),
+  CL_ERR_QUALIFICATION_TAKEN: define(
+    409,
+    "This driver's qualification certificate number is already another staff member's (a card names one driver); check the number.",
+  ),
   CL_ERR_RATE_LIMITED: define(429, 'Too many requests; wait for Retry-After seconds and send again.', true),
   CL_ERR_UNAVAILABLE: define(503, 'The gateway cannot reach its store right now; retry after a short wait.', true),
   CL_ERR_NOT_REPLICATED: define(

@@ -274,8 +274,20 @@ export interface DeviceState {
   position: GeoJsonFeature | null;
   refused: DeviceMessageTally | null;
   ignored: DeviceMessageTally | null;
+  /** A JT/T 808 vehicle's driver, by the qualification IC card in its terminal; null when none is in. */
+  driver: DriverOnBoard | null;
   /** Commands given to the device that it has not confirmed yet, oldest first. */
   waiting: WaitingCommand[];
+}
+
+/** Who drives a vehicle, as the IC card in its terminal says. */
+export interface DriverOnBoard {
+  /** The staff member with the card's qualification certificate number; null when nobody has it. */
+  staffId: string | null;
+  name: string;
+  qualificationCode: string;
+  /** When the card went in (the terminal's clock). */
+  since: string;
 }
 
 /** Vehicles and badges: registration, credentials, state and tracks. */

@@ -39,7 +39,7 @@ describe('the SDK device client', () => {
     const state = await admin.devices.state(registered.device.id);
     expect(state.online).toBe(true);
     expect(state.position?.geometry.coordinates).toEqual([113.27, 23.131]);
-    expect([state.refused, state.ignored, state.waiting]).toEqual([null, null, []]);
+    expect([state.refused, state.ignored, state.driver, state.waiting]).toEqual([null, null, null, []]);
     const live = await admin.fleet.live({ kind: 'vehicle' });
     expect(live.features.map((f) => f.properties.deviceId)).toContain(registered.device.id);
   });

@@ -15,6 +15,7 @@ export {
   type DeviceState,
   type DeviceMessageTally,
   type WaitingCommand,
+  type DriverOnBoard,
   type MonthlyRanking,
   type RankedZone,
 } from './client.js';

@@ -59,6 +59,8 @@ function buildTenantKeys(tenantId: string) {
     /** Zones (GeoJSON areas with their responsible units), JSON by id. */
     zones: `${base}zones`,
     staff: `${base}staff`,
+    /** A driver's qualification certificate number (their IC card's) -> their staff id. */
+    staffByQualification: `${base}staff:qualification`,
     devices: `${base}devices`,
     /** Device id -> hash of its current MQTT secret (to revoke it on rotation). */
     deviceCredentials: `${base}devices:credential`,

@@ -2,7 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { PositionRecord } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
 import { registerScripts } from '../redis/scripts/index.js';
-import type { Shift } from './fleet-reads.js';
+import type { DriverOnBoard, Shift } from './fleet-reads.js';
 import { decodeStoredPosition } from './stored-position.js';
 
 /** A device's alarms in its newest report (device-alerts.ts compares the next report with them). */
@@ -31,6 +31,17 @@ export class DeviceStateStore {
   async onDutySince(tenantId: string, deviceId: string): Promise<number | undefined> {
     const start = await this.redis.hget(tenantKeys(tenantId).onDuty, deviceId);
     return start === null ? undefined : Number(start);
+  }
+
+  /** Who drives the vehicle now, by the IC card in its terminal (telemetry/driver-cards.ts). */
+  async driver(tenantId: string, deviceId: string): Promise<DriverOnBoard | undefined> {
+    const raw = await this.redis.hget(tenantKeys(tenantId).deviceState(deviceId), 'driver');
+    return raw ? (JSON.parse(raw) as DriverOnBoard) : undefined;
+  }
+
+  async setDriver(tenantId: string, deviceId: string, driver: DriverOnBoard | undefined): Promise<void> {
+    const key = tenantKeys(tenantId).deviceState(deviceId);
+    await (driver ? this.redis.hset(key, 'driver', JSON.stringify(driver)) : this.redis.hdel(key, 'driver'));
   }
 
   /** Records the shift on its day and checks the device out, together: a shift is never kept twice or lost between the two. */

@@ -4,6 +4,7 @@ import { CivicLoopError, type CreateDeviceInput, type Device, type RegisteredDev
 import { globalKeys, tenantKeys } from '../redis/keys.js';
 import type { Sealer } from '../auth/secrets.js';
 import { ownTracksKeyBytes } from '../auth/owntracks-key.js';
+import { registerScripts } from '../redis/scripts/index.js';
 import { RecordHash } from './record-hash.js';
 import { TtlCache } from './ttl-cache.js';
 import { hasBrokerAccount, type DeviceAccounts } from './device-accounts.js';
@@ -50,6 +51,7 @@ export class DeviceStore {
     private readonly options: { brokerAccounts?: boolean } = {},
   ) {
     this.records = new RecordHash(redis, (t) => tenantKeys(t).devices, 'Device');
+    registerScripts(redis);
   }
 
   /** Keeps device accounts in the external broker from now on; undefined while the gateway is not connected to it. */
@@ -242,12 +244,34 @@ export class DeviceStore {
               ? tx.hset(keys.deviceOwnTracksKeys, deviceId, this.sealer.seal(Buffer.from(ownTracksKey)))
               : tx.hdel(keys.deviceOwnTracksKeys, deviceId),
           );
-    if (before.staffId !== device.staffId) {
-      const wornOrDriven = device.kind === 'badge' ? keys.badgeOf : keys.vehicleOf;
-      if (before.staffId) await this.redis.hdel(wornOrDriven, before.staffId);
-      if (device.staffId) await this.redis.hset(wornOrDriven, device.staffId, device.id);
-    }
+    await this.relink(tenantId, before, device);
     return device;
+  }
+
+  /**
+   * Links a vehicle to the person driving it now, or to nobody: what a JT/T 808 terminal reports
+   * when a driver's IC card goes in or comes out (0x0702). As PATCH {staffId} does, without the rest.
+   */
+  async setDriver(tenantId: string, deviceId: string, staffId: string | undefined, now = new Date()): Promise<Device> {
+    const before = await this.mustGet(tenantId, deviceId);
+    if (before.staffId === staffId) return before;
+    // undefined drops the field from the stored JSON: the vehicle is nobody's.
+    const device = await this.records.patch(tenantId, deviceId, { staffId } as Partial<Device>, now);
+    await this.relink(tenantId, before, device);
+    return device;
+  }
+
+  /**
+   * Keeps "whose badge, whose vehicle" (badgeOf, vehicleOf: the latest linked of each) in step with
+   * a device's staffId. The old link is removed only if it still names this device: the person
+   * may since have been linked to another (a driver whose card went into another truck).
+   */
+  private async relink(tenantId: string, before: Device, device: Device): Promise<void> {
+    if (before.staffId === device.staffId) return;
+    const keys = tenantKeys(tenantId);
+    const wornOrDriven = device.kind === 'badge' ? keys.badgeOf : keys.vehicleOf;
+    if (before.staffId) await this.redis.civicloopHashDeleteIf(1, wornOrDriven, before.staffId, device.id);
+    if (device.staffId) await this.redis.hset(wornOrDriven, device.staffId, device.id);
   }
 
   get(tenantId: string, deviceId: string): Promise<Device | undefined> {

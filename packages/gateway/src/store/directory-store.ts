@@ -12,6 +12,7 @@ import {
 } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
 import type { CategoryStore } from './category-store.js';
+import { registerScripts } from '../redis/scripts/index.js';
 import { RecordHash } from './record-hash.js';
 
 type Client = Redis | Cluster;
@@ -33,9 +34,10 @@ export class DirectoryStore {
   private readonly staff: RecordHash<Staff>;
 
   constructor(
-    redis: Client,
+    private readonly redis: Client,
     private readonly categories: CategoryStore,
   ) {
+    registerScripts(redis);
     this.units = new RecordHash(redis, (t) => tenantKeys(t).units, 'Unit');
     this.staff = new RecordHash(redis, (t) => tenantKeys(t).staff, 'Staff member');
   }
@@ -73,22 +75,59 @@ export class DirectoryStore {
     if (reserved) throw new CivicLoopError('CL_ERR_VALIDATION', `Staff id ${input.id}: ${reserved}; pick another id.`);
     await this.mustHaveUnit(tenantId, input.unitId);
     const at = now.toISOString();
-    return this.staff.insert(tenantId, {
-      id: input.id ?? `s_${randomBytes(5).toString('hex')}`,
-      name: input.name,
-      role: input.role,
-      skills: input.skills ?? [],
-      active: true,
-      createdAt: at,
-      updatedAt: at,
-      ...(input.unitId ? { unitId: input.unitId } : {}),
-      ...(input.phone ? { phone: input.phone } : {}),
-    });
+    const id = input.id ?? `s_${randomBytes(5).toString('hex')}`;
+    const code = input.qualificationCode;
+    if (code) await this.claimQualification(tenantId, code, id);
+    try {
+      return await this.staff.insert(tenantId, {
+        id,
+        name: input.name,
+        role: input.role,
+        skills: input.skills ?? [],
+        active: true,
+        createdAt: at,
+        updatedAt: at,
+        ...(input.unitId ? { unitId: input.unitId } : {}),
+        ...(input.phone ? { phone: input.phone } : {}),
+        ...(code ? { qualificationCode: code } : {}),
+      });
+    } catch (error) {
+      // The id was taken: the code goes back to whoever had it (nobody, or that same member).
+      if (code && !(await this.getStaff(tenantId, id))?.qualificationCode) await this.releaseQualification(tenantId, code, id);
+      throw error;
+    }
   }
 
-  async updateStaff(tenantId: string, id: string, patch: UpdateStaffInput, now = new Date()): Promise<Staff> {
-    await this.mustHaveUnit(tenantId, patch.unitId);
-    return this.staff.patch(tenantId, id, patch, now);
+  async updateStaff(tenantId: string, id: string, input: UpdateStaffInput, now = new Date()): Promise<Staff> {
+    await this.mustHaveUnit(tenantId, input.unitId);
+    const { qualificationCode: code, ...patch } = input;
+    if (code === undefined) return this.staff.patch(tenantId, id, patch, now);
+    const before = await this.getStaff(tenantId, id);
+    if (!before) throw new CivicLoopError('CL_ERR_NOT_FOUND', `No staff member ${id} in this tenant.`);
+    if (code) await this.claimQualification(tenantId, code, id);
+    // Set or removed (null), the new code is in the record; the old one no longer names them.
+    const updated = await this.staff.patch(tenantId, id, { ...patch, qualificationCode: code ?? undefined } as Partial<Staff>, now);
+    if (before.qualificationCode && before.qualificationCode !== code) await this.releaseQualification(tenantId, before.qualificationCode, id);
+    return updated;
+  }
+
+  /** The staff member whose IC card carries this qualification certificate number. */
+  async staffByQualification(tenantId: string, code: string): Promise<Staff | undefined> {
+    const id = await this.redis.hget(tenantKeys(tenantId).staffByQualification, code);
+    return id ? this.getStaff(tenantId, id) : undefined;
+  }
+
+  /** Makes a qualification code this member's, unless it is already another's (one card, one driver). */
+  private async claimQualification(tenantId: string, code: string, staffId: string): Promise<void> {
+    const key = tenantKeys(tenantId).staffByQualification;
+    if (await this.redis.hsetnx(key, code, staffId)) return;
+    const holder = await this.redis.hget(key, code);
+    if (holder !== staffId)
+      throw new CivicLoopError('CL_ERR_QUALIFICATION_TAKEN', `Qualification certificate ${code} is staff member ${holder}'s; check the number.`);
+  }
+
+  private async releaseQualification(tenantId: string, code: string, staffId: string): Promise<void> {
+    await this.redis.civicloopHashDeleteIf(1, tenantKeys(tenantId).staffByQualification, code, staffId);
   }
 
   getStaff(tenantId: string, id: string): Promise<Staff | undefined> {

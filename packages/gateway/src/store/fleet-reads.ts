@@ -27,6 +27,17 @@ export interface LivePosition {
   online: boolean;
 }
 
+/** The driver whose IC card is in a vehicle's terminal (JT/T 808 0x0702), as its state keeps it. */
+export interface DriverOnBoard {
+  /** The staff member with the card's qualification certificate number, if there is one. */
+  staffId: string | null;
+  /** As the card gives them. */
+  name: string;
+  qualificationCode: string;
+  /** When the card went in, epoch ms (the terminal's time). */
+  since: number;
+}
+
 /** A device's last state as telemetry keeps it (times in epoch ms). */
 export interface DeviceState {
   online: boolean;
@@ -37,6 +48,8 @@ export interface DeviceState {
   refused: Tally | null;
   /** Well-formed messages acknowledged and set aside as unused. */
   ignored: Tally | null;
+  /** A vehicle's driver, by the IC card in its terminal. */
+  driver: DriverOnBoard | null;
 }
 
 const STATE_FIELDS = [
@@ -49,6 +62,7 @@ const STATE_FIELDS = [
   'ignored',
   'lastIgnoredReason',
   'lastIgnoredAt',
+  'driver',
 ] as const;
 
 const tally = (count: string | null, reason: string | null, at: string | null): Tally | null =>
@@ -94,6 +108,7 @@ export class FleetReads {
       position: state.position ? decodeStoredPosition(state.position) : null,
       refused: tally(state.refused, state.lastRefusedReason, state.lastRefusedAt),
       ignored: tally(state.ignored, state.lastIgnoredReason, state.lastIgnoredAt),
+      driver: state.driver ? (JSON.parse(state.driver) as DriverOnBoard) : null,
     };
   }
 

@@ -49,11 +49,18 @@ export const Staff = Type.Object({
   unitId: Type.Optional(Type.String()),
   skills: Type.Array(Type.String()),
   phone: Type.Optional(Type.String()),
+  qualificationCode: Type.Optional(Type.String({ description: "a driver's qualification certificate number (从业资格证号), as their IC card holds it" })),
   active: Type.Boolean(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
 export type Staff = Static<typeof Staff>;
+
+/**
+ * A driver's qualification certificate number (从业资格证号) as a JT/T 808 terminal reads it off
+ * their IC card (0x0702, 20 bytes): letters and digits, which is what the certificates carry.
+ */
+const QualificationCode = Type.String({ minLength: 1, maxLength: 20, pattern: '^[0-9A-Za-z]+$' });
 
 export const CreateStaffInput = Type.Object(
   {
@@ -63,6 +70,7 @@ export const CreateStaffInput = Type.Object(
     unitId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     skills: Type.Optional(Type.Array(Type.String({ maxLength: 40 }), { maxItems: 50 })),
     phone: Type.Optional(Type.String({ maxLength: 40 })),
+    qualificationCode: Type.Optional(QualificationCode),
   },
   strict,
 );
@@ -75,6 +83,7 @@ export const UpdateStaffInput = Type.Object(
     unitId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     skills: Type.Optional(Type.Array(Type.String({ maxLength: 40 }), { maxItems: 50 })),
     phone: Type.Optional(Type.String({ maxLength: 40 })),
+    qualificationCode: Type.Optional(Type.Union([QualificationCode, Type.Null()], { description: 'null: the person drives with no card' })),
     active: Type.Optional(Type.Boolean()),
   },
   strict,

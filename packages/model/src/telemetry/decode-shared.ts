@@ -21,10 +21,11 @@ export type TelemetryRejection =
 
 /**
  * Why a well-formed message was acknowledged and set aside: the format allows it, CivicLoop has
- * no use for it (an OwnTracks waypoint, a ThingsBoard reading without a position...). Counted
- * apart from refusals, since nothing is wrong with the device.
+ * no use for it (an OwnTracks waypoint, a ThingsBoard reading without a position...), or it says
+ * nothing to act on (a driver's IC card the terminal could not read). Counted apart from
+ * refusals, since nothing is wrong with the message.
  */
-export type TelemetryIgnored = 'unused_topic' | 'unused_type' | 'no_position';
+export type TelemetryIgnored = 'unused_topic' | 'unused_type' | 'no_position' | 'card_unread';
 
 export type DecodedTelemetry =
   | { type: 'positions'; records: PositionRecord[] }

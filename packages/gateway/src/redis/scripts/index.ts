@@ -2,6 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { defineScript } from '../define-script.js';
 import { blackSpotNote } from './black-spot-note.js';
 import { commit } from './commit.js';
+import { hashDeleteIf } from './hash-delete-if.js';
 import { createTicket } from './create-ticket.js';
 import { leaseClaim } from './lease-claim.js';
 import { nearestWorkers } from './nearest-workers.js';
@@ -39,6 +40,7 @@ export const SCRIPTS: readonly RedisScript[] = [
   readTickets,
   readTicketWith,
   outboxPush,
+  hashDeleteIf,
 ];
 
 const registered = new WeakSet<Redis | Cluster>();

@@ -18,6 +18,13 @@ const WaitingCommand = Type.Object({
   givenAt: Type.Union([Type.String(), Type.Null()], { description: 'when it was given (null: given before the gateway recorded this)' }),
 });
 
+const DriverSchema = Type.Object({
+  staffId: Type.Union([Type.String(), Type.Null()], { description: "the staff member with the card's qualification certificate number (null: nobody has it)" }),
+  name: Type.String({ description: 'as the card gives it' }),
+  qualificationCode: Type.String({ description: 'the qualification certificate number (从业资格证号) read off the card' }),
+  since: Type.String({ description: 'when the card went in (the terminal clock)' }),
+});
+
 const DeviceState = Type.Object({
   deviceId: Type.String(),
   online: Type.Boolean(),
@@ -29,6 +36,9 @@ const DeviceState = Type.Object({
   }),
   ignored: Type.Union([TallySchema, Type.Null()], {
     description: 'well-formed messages acknowledged and set aside as unused (OwnTracks waypoints, readings without a position...)',
+  }),
+  driver: Type.Union([DriverSchema, Type.Null()], {
+    description: "a JT/T 808 vehicle's driver, by the qualification IC card in its terminal (null: no card in, or not a terminal that reports one)",
   }),
   waiting: Type.Array(WaitingCommand, {
     description: 'commands given to the device that it has not confirmed yet, oldest first (through an external broker: not yet taken by the broker)',
@@ -68,6 +78,7 @@ export const deviceHistoryRoutes: FastifyPluginAsyncTypebox<{ services: Services
         position: state.position ? positionFeature(state.position, device, state.online, request.query.crs) : null,
         refused: tally(state.refused),
         ignored: tally(state.ignored),
+        driver: state.driver ? { ...state.driver, since: new Date(state.driver.since).toISOString() } : null,
         waiting: waiting.map(waitingCommand),
       };
     },

@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
-import { DEFAULT_DECODE_LIMITS, type PositionRecord } from '@civicloop/model';
+import { DEFAULT_DECODE_LIMITS, timeCheck, type Device, type PositionRecord } from '@civicloop/model';
 import type { IngestOutcome, TelemetrySource } from '../pipeline.js';
+import { decodeDriverCard, type DriverCard } from './driver-card.js';
 import { FrameSplitter, frame, unframe } from './frame.js';
 import { decodeBatch, decodeLocation } from './location.js';
 import { MESSAGE_IDS, RESULT, buildMessage, generalResponse, parseMessage, timeAnswer, type Header, type Message } from './message.js';
@@ -19,6 +20,8 @@ export interface Jt808Context {
   register(connection: Jt808Connection, header: Header): Promise<void>;
   authenticate(connection: Jt808Connection, header: Header, body: Buffer): Promise<void>;
   confirmCommand(source: TelemetrySource, entryId: string): Promise<void>;
+  /** A driver's IC card put in or taken out (0x0702, decoded and read); the device as it now is. */
+  driverCard(source: TelemetrySource, card: Exclude<DriverCard, { status: 'unread' }>): Promise<Device>;
   closed(connection: Jt808Connection): void;
 }
 
@@ -269,6 +272,8 @@ export class Jt808Connection {
       case MESSAGE_IDS.location:
       case MESSAGE_IDS.batchLocation:
         return this.onReport(source, message, serials);
+      case MESSAGE_IDS.driverCard:
+        return answerAll(await this.onDriverCard(source, body));
       case MESSAGE_IDS.locationAnswer: {
         const replySerial = body.length >= 2 ? body.readUInt16BE(0) : -1;
         const location = decodeLocation(body.subarray(2), source.device, Date.now(), DEFAULT_DECODE_LIMITS);
@@ -286,6 +291,36 @@ export class Jt808Connection {
         source.counters.ignore('unused_type');
         return answerAll(RESULT.notSupported);
     }
+  }
+
+  /**
+   * A driver's card report: acted on, then answered (0x8001) as a location report is, once what
+   * it changes is stored; a card the terminal could not read is set aside (`card_unread`), a body
+   * that is not a 0x0702 answered "message error".
+   */
+  private async onDriverCard(source: TelemetrySource, body: Buffer): Promise<number> {
+    // A badge is worn, not driven: what it says of a card is not supported, as any unused message.
+    if (source.device.kind !== 'vehicle') {
+      await this.context.pipeline.ingest(source, { type: 'ignored', reason: 'unused_type', detail: 'a driver card report from a badge' });
+      return RESULT.notSupported;
+    }
+    const card = decodeDriverCard(body);
+    // A card's time is checked as a fix's is: one far ahead would make every later card look older.
+    const refused = card ? timeCheck(card.at, Date.now(), DEFAULT_DECODE_LIMITS) : undefined;
+    if (!card || refused?.type === 'rejected') {
+      const why = refused?.type === 'rejected' ? refused : { reason: 'schema' as const, detail: 'a 0x0702 body that is not a 2013 or 2019 driver card report' };
+      await this.context.pipeline.ingest(source, { type: 'rejected', reason: why.reason, detail: why.detail });
+      return RESULT.messageError;
+    }
+    if (card.status === 'unread') {
+      await this.context.pipeline.ingest(source, { type: 'ignored', reason: 'card_unread', detail: card.failure });
+      return RESULT.ok;
+    }
+    source.counters.messages++;
+    source.counters.events++;
+    // What the connection knows of its device (its driver) is what the store now has.
+    source.device = await this.context.driverCard(source, card);
+    return RESULT.ok;
   }
 
   /** Stores location bodies through the pipeline (refusing those that are not positions); the result to answer with. */

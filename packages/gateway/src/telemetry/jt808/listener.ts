@@ -11,6 +11,7 @@ import { Jt808Connection, type Jt808Config, type Jt808Context } from './connecti
 import { normalizeTerminal } from '../../store/device-store.js';
 import { MESSAGE_IDS, REGISTER_RESULT, RESULT, authCodeOf, registerAnswer, textMessage } from './message.js';
 import { DEFAULT_LOCATE_TIMEOUT_MS } from '../locate-by-command.js';
+import { DriverCards } from '../driver-cards.js';
 
 export interface Jt808Options {
   services: Services;
@@ -85,8 +86,10 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
     }
   };
 
+  const driverCards = new DriverCards(services, devices);
   const context: Jt808Context = {
     config,
+    driverCard: (source, card) => driverCards.report(source.tenantId, source.device, card),
     counters,
     pipeline,
     async register(connection, header) {

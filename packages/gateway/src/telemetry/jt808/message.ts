@@ -35,6 +35,7 @@ export const MESSAGE_IDS = {
   location: 0x0200,
   locationAnswer: 0x0201,
   batchLocation: 0x0704,
+  driverCard: 0x0702,
   platformResponse: 0x8001,
   timeAnswer: 0x8004,
   registerAnswer: 0x8100,
