@@ -33,15 +33,17 @@ export class DeviceStateStore {
     return start === null ? undefined : Number(start);
   }
 
-  /** Who drives the vehicle now, by the IC card in its terminal (telemetry/driver-cards.ts). */
-  async driver(tenantId: string, deviceId: string): Promise<DriverOnBoard | undefined> {
-    const raw = await this.redis.hget(tenantKeys(tenantId).deviceState(deviceId), 'driver');
-    return raw ? (JSON.parse(raw) as DriverOnBoard) : undefined;
+  /** The time (epoch ms, the terminal's) of the newest IC card report applied to the vehicle, put in or taken out. */
+  async driverCardAt(tenantId: string, deviceId: string): Promise<number | undefined> {
+    const at = await this.redis.hget(tenantKeys(tenantId).deviceState(deviceId), 'driverCardAt');
+    return at === null ? undefined : Number(at);
   }
 
-  async setDriver(tenantId: string, deviceId: string, driver: DriverOnBoard | undefined): Promise<void> {
+  /** Who drives the vehicle now (undefined: nobody), by the IC card report of time `at` (telemetry/driver-cards.ts). */
+  async setDriver(tenantId: string, deviceId: string, driver: DriverOnBoard | undefined, at: number): Promise<void> {
     const key = tenantKeys(tenantId).deviceState(deviceId);
-    await (driver ? this.redis.hset(key, 'driver', JSON.stringify(driver)) : this.redis.hdel(key, 'driver'));
+    const write = this.redis.multi().hset(key, 'driverCardAt', String(at));
+    await (driver ? write.hset(key, 'driver', JSON.stringify(driver)) : write.hdel(key, 'driver')).exec();
   }
 
   /** Records the shift on its day and checks the device out, together: a shift is never kept twice or lost between the two. */

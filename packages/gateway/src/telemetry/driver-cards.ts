@@ -14,8 +14,8 @@ import type { DriverCard } from './jt808/driver-card.js';
  *   has the number (then the vehicle is nobody's: someone else is driving it);
  * - taken out: the vehicle is nobody's, and its state shows no driver.
  *
- * A report older than the card already recorded changes nothing: a terminal resends what was
- * not answered, and a late copy must not undo a newer card.
+ * A report older than the newest one applied (a card put in or taken out) changes nothing: a
+ * terminal resends what was not answered, and a late copy must not undo a newer card.
  */
 export class DriverCards {
   private readonly state: DeviceStateStore;
@@ -29,15 +29,16 @@ export class DriverCards {
 
   /** Records the card and links the vehicle; the device as it now is. */
   async report(tenantId: string, device: Device, card: Exclude<DriverCard, { status: 'unread' }>): Promise<Device> {
-    const current = await this.state.driver(tenantId, device.id);
-    if (current && card.at < current.since) return device;
+    const newest = await this.state.driverCardAt(tenantId, device.id);
+    if (newest !== undefined && card.at < newest) return device;
     if (card.status === 'removed') {
-      await this.state.setDriver(tenantId, device.id, undefined);
+      await this.state.setDriver(tenantId, device.id, undefined, card.at);
       return this.devices.setDriver(tenantId, device.id, undefined);
     }
     const staff = await this.services.directory.staffByQualification(tenantId, card.qualificationCode);
     const staffId = staff?.active ? staff.id : undefined;
-    await this.state.setDriver(tenantId, device.id, { staffId: staffId ?? null, name: card.name, qualificationCode: card.qualificationCode, since: card.at });
+    const driver = { staffId: staffId ?? null, name: card.name, qualificationCode: card.qualificationCode, since: card.at };
+    await this.state.setDriver(tenantId, device.id, driver, card.at);
     return this.devices.setDriver(tenantId, device.id, staffId);
   }
 }

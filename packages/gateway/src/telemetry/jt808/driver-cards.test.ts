@@ -91,6 +91,11 @@ describe("drivers' IC cards in JT/T 808 terminals", () => {
     // B resends a card-out older than Li's card in it (a lost answer): Li still drives B.
     expect(await b.terminal.answerTo(b.terminal.driverCard({ status: 'out', time: at(500) }))).toBe(0);
     expect((await driverOf(b.deviceId)).staffId).toBe(LI.id);
+    // Li leaves B; then a late copy of the card going into B arrives: B stays nobody's.
+    expect(await b.terminal.answerTo(b.terminal.driverCard({ status: 'out', time: at(250) }))).toBe(0);
+    expect(await b.terminal.answerTo(b.terminal.driverCard({ status: 'in', time: at(300), ...LI }))).toBe(0);
+    expect(await driverOf(b.deviceId)).toEqual({ staffId: undefined, driver: null });
+    expect(await trucksOf(LI.id)).toEqual([]);
 
     // A card nobody on the staff has: the driver is shown by name, and the truck is nobody's.
     expect(await a.terminal.answerTo(a.terminal.driverCard({ status: 'in', time: at(100), name: '王师傅', code: '440106197703033456' }))).toBe(0);
