@@ -48,8 +48,13 @@ export async function attachTelemetry(gateway: GatewayApp, config: GatewayConfig
   };
   ticketService.onCommitted(async (tenantId, ticket, event) => {
     const withdrawn = withdrawalAfter(ticket, event);
-    if (withdrawn) await tell(tenantId, withdrawn.staffId, withdrawn.command);
-    if (ASSIGNING_EVENTS.includes(event.type) && ticket.assigneeId) await tell(tenantId, ticket.assigneeId, assignmentCommand(ticket));
+    // Each person's devices apart: one that cannot be told does not keep the other from hearing.
+    const told = await Promise.allSettled([
+      ASSIGNING_EVENTS.includes(event.type) && ticket.assigneeId ? tell(tenantId, ticket.assigneeId, assignmentCommand(ticket)) : undefined,
+      withdrawn ? tell(tenantId, withdrawn.staffId, withdrawn.command) : undefined,
+    ]);
+    const failed = told.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
   });
   // buildApp's onClose hook closes it with the HTTP app, before Redis goes away.
   services.telemetry = telemetry;
