@@ -33,10 +33,13 @@ export class DeviceStateStore {
     return start === null ? undefined : Number(start);
   }
 
-  /** The time (epoch ms, the terminal's) of the newest IC card report applied to the vehicle, put in or taken out. */
-  async driverCardAt(tenantId: string, deviceId: string): Promise<number | undefined> {
-    const at = await this.redis.hget(tenantKeys(tenantId).deviceState(deviceId), 'driverCardAt');
-    return at === null ? undefined : Number(at);
+  /**
+   * The newest IC card report applied to the vehicle: its time (epoch ms, the terminal's), and the
+   * driver it left on board (none after a card taken out).
+   */
+  async lastDriverCard(tenantId: string, deviceId: string): Promise<{ at: number; driver: DriverOnBoard | undefined } | undefined> {
+    const [at, driver] = await this.redis.hmget(tenantKeys(tenantId).deviceState(deviceId), 'driverCardAt', 'driver');
+    return at === null ? undefined : { at: Number(at), driver: driver ? (JSON.parse(driver) as DriverOnBoard) : undefined };
   }
 
   /** Who drives the vehicle now (undefined: nobody), by the IC card report of time `at` (telemetry/driver-cards.ts). */

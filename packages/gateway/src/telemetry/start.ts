@@ -146,7 +146,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
       external = await startExternalBroker({ devices, pipeline, counters, outbox, config: { ...config, mqttBrokerUrl }, log, onCommandKept });
     } else if (config.mqttEnabled) mqtt = await startMqttBroker({ services, devices, pipeline, counters, outbox, config, log });
     if (config.jt808Port !== false)
-      jt808 = await startJt808Listener({ services, devices, pipeline, counters, outbox, config: { ...config, port: config.jt808Port }, log });
+      jt808 = await startJt808Listener({ services, devices, pipeline, counters, outbox, badgeEvents, config: { ...config, port: config.jt808Port }, log });
     await bus.start(deliverHere);
   } catch (error) {
     await closeAll();

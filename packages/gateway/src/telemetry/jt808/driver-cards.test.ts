@@ -48,6 +48,8 @@ const driverOf = async (deviceId: string) => ({
   driver: (await get(`/v1/devices/${deviceId}/state`)).driver,
 });
 const trucksOf = async (staffId: string) => ((await get(`/v1/devices?staffId=${staffId}`)).items as { id: string }[]).map((d) => d.id);
+/** The attendance of the day (Asia/Shanghai, the test tenant's) a time falls on. */
+const attendance = (ms: number) => get(`/v1/attendance?day=${new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10)}`);
 /** Whole seconds: the card's time is BCD to the second. */
 const at = (secondsAgo: number) => Math.floor(Date.now() / 1000 - secondsAgo) * 1000;
 
@@ -61,6 +63,11 @@ describe("drivers' IC cards in JT/T 808 terminals", () => {
       driver: { staffId: LI.id, name: LI.name, qualificationCode: LI.code, since: new Date(since).toISOString() },
     });
     expect(await trucksOf(LI.id)).toEqual([deviceId]);
+    // Checked in on the truck from the card's time; a copy of the same report changes nothing.
+    expect(await terminal.answerTo(terminal.driverCard({ status: 'in', time: since, ...LI }))).toBe(0);
+    const onDuty = { deviceId, staffId: LI.id, unitId: null, since: new Date(since).toISOString() };
+    expect((await attendance(since)).onDuty).toContainEqual(onDuty);
+    expect((await attendance(since)).shifts.filter((s: { deviceId: string }) => s.deviceId === deviceId)).toEqual([]);
 
     const ticket = await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT });
     const dispatched = await inject(gw, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, {
@@ -75,9 +82,16 @@ describe("drivers' IC cards in JT/T 808 terminals", () => {
     const sos = (await get('/v1/tickets?category=other.worker_sos&limit=50')).items as { description: string }[];
     expect(sos.map((t) => t.description)).toContainEqual(expect.stringContaining(`from vehicle Truck ${numbers} (driven by ${LI.id})`));
 
-    expect(await terminal.answerTo(terminal.driverCard({ status: 'out', time: at(0) }))).toBe(0);
+    const out = at(0);
+    expect(await terminal.answerTo(terminal.driverCard({ status: 'out', time: out }))).toBe(0);
     expect(await driverOf(deviceId)).toEqual({ staffId: undefined, driver: null });
     expect(await trucksOf(LI.id)).toEqual([]);
+    // The card out ends Li's shift on the truck.
+    const after = await attendance(since);
+    expect(after.onDuty).not.toContainEqual(onDuty);
+    expect(after.shifts.filter((s: { deviceId: string }) => s.deviceId === deviceId)).toEqual([
+      { deviceId, staffId: LI.id, start: new Date(since).toISOString(), end: new Date(out).toISOString(), minutes: 1 },
+    ]);
   });
 
   it('follows a driver to another truck; a late copy, an unknown card, an unread card and a broken report each do only what they say', async () => {

@@ -12,6 +12,7 @@ import { normalizeTerminal } from '../../store/device-store.js';
 import { MESSAGE_IDS, REGISTER_RESULT, RESULT, authCodeOf, registerAnswer, textMessage } from './message.js';
 import { DEFAULT_LOCATE_TIMEOUT_MS } from '../locate-by-command.js';
 import { DriverCards } from '../driver-cards.js';
+import type { BadgeEventHandler } from '../badge-events.js';
 
 export interface Jt808Options {
   services: Services;
@@ -22,6 +23,8 @@ export interface Jt808Options {
   log: FastifyBaseLogger;
   /** Where commands wait until the terminal confirms them. */
   outbox: DeviceOutbox;
+  /** Attendance: a driver's IC card checks them in and out (driver-cards.ts). */
+  badgeEvents: BadgeEventHandler;
 }
 
 /** What a connection asks of the listener: the registry, the pipeline, the outbox. */
@@ -86,7 +89,7 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
     }
   };
 
-  const driverCards = new DriverCards(services, devices);
+  const driverCards = new DriverCards(services, devices, options.badgeEvents);
   const context: Jt808Context = {
     config,
     driverCard: (source, card) => driverCards.report(source.tenantId, source.device, card),
