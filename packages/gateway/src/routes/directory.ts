@@ -41,11 +41,19 @@ export const directoryRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     '/v1/staff',
     {
       config: { access: read },
-      schema: { tags, summary: 'List staff', security, response: { 200: Type.Object({ items: Type.Array(Staff) }), ...errorResponses } },
+      schema: {
+        tags,
+        summary: "List staff (a driver's qualification certificate number only to admins and servers)",
+        security,
+        response: { 200: Type.Object({ items: Type.Array(Staff) }), ...errorResponses },
+      },
     },
-    async (request) => ({
-      items: await directory.listStaff(request.principal.tenantId),
-    }),
+    async (request) => {
+      const items = await directory.listStaff(request.principal.tenantId);
+      // The number is often the driver's ID card number: those who manage staff see it, colleagues do not.
+      if (ADMINS.includes(request.principal.role)) return { items };
+      return { items: items.map(({ qualificationCode: _hidden, ...person }) => person) };
+    },
   );
   app.post(
     '/v1/staff',

@@ -155,25 +155,41 @@ describe('qualification certificate numbers on staff', () => {
   const staff = (body: Record<string, unknown>) =>
     inject(gw, 'POST', '/v1/staff', { auth: gw.tenant.secretKey, body: { role: 'worker', unitId: 'sanitation', ...body } });
   const patch = (id: string, body: Record<string, unknown>) => inject(gw, 'PATCH', `/v1/staff/${id}`, { auth: gw.tenant.secretKey, body });
+  const listed = async (id: string, auth = gw.tenant.secretKey) =>
+    ((await inject(gw, 'GET', '/v1/staff', { auth })).body.items as { id: string; phone?: string; qualificationCode?: string }[]).find((s) => s.id === id);
 
   it('names one driver: a number already held is refused, changing nothing; a number let go can be given again', async () => {
     const taken = await staff({ id: 'drv-copy', name: 'Copy', qualificationCode: LI.code });
     expect(taken.status).toBe(409);
     expect(taken.body.error.code).toBe('CL_ERR_QUALIFICATION_TAKEN');
-    expect((await inject(gw, 'GET', '/v1/staff/drv-copy', { auth: gw.tenant.secretKey })).status).toBe(404);
+    expect(await listed('drv-copy')).toBeUndefined();
+    expect(await listed(LI.id)).toMatchObject({ qualificationCode: LI.code });
 
     expect((await staff({ id: 'drv-zhao', name: '赵师傅' })).status).toBe(201);
     const clash = await patch('drv-zhao', { qualificationCode: LI.code, phone: '13800000000' });
     expect(clash.body.error?.code).toBe('CL_ERR_QUALIFICATION_TAKEN');
-    expect((await get('/v1/staff/drv-zhao')).phone).toBeUndefined();
+    expect(await listed('drv-zhao')).toEqual(expect.objectContaining({ id: 'drv-zhao', name: '赵师傅' }));
+    expect((await listed('drv-zhao'))!.phone).toBeUndefined();
 
     // Chen's number changes: the old one is free for Zhao, the new one is Chen's.
     expect((await patch(CHEN.id, { qualificationCode: '440106199002029999' })).body.qualificationCode).toBe('440106199002029999');
     expect((await patch('drv-zhao', { qualificationCode: CHEN.code })).status).toBe(200);
     // Removed with null; a number with spaces or longer than a card holds is refused.
-    expect((await patch('drv-zhao', { qualificationCode: null })).body.qualificationCode).toBeUndefined();
+    const removed = await patch('drv-zhao', { qualificationCode: null });
+    expect(removed.status).toBe(200);
+    expect(removed.body).not.toHaveProperty('qualificationCode');
+    // Let go, the number is Chen's to take back.
     expect((await patch(CHEN.id, { qualificationCode: CHEN.code })).status).toBe(200);
     for (const bad of ['4401 0619', '4'.repeat(21), ''])
       expect((await patch('drv-zhao', { qualificationCode: bad })).body.error?.code).toBe('CL_ERR_VALIDATION');
+  });
+
+  it("is shown to admins and servers only: it is often the driver's ID card number", async () => {
+    const dispatcher = await gw.tenant.token('d-cards', 'dispatcher');
+    const admin = await gw.tenant.token('a-cards', 'admin');
+    expect(await listed(LI.id, admin)).toMatchObject({ qualificationCode: LI.code });
+    const seen = await listed(LI.id, dispatcher);
+    expect(seen).toMatchObject({ id: LI.id, name: LI.name });
+    expect(seen).not.toHaveProperty('qualificationCode');
   });
 });
