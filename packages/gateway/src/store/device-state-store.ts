@@ -33,6 +33,15 @@ export class DeviceStateStore {
     return start === null ? undefined : Number(start);
   }
 
+  /** Whether the JT/T 808 terminal answered a question (0x8302) "not supported": it is sent text instead. */
+  async refusesQuestions(tenantId: string, deviceId: string): Promise<boolean> {
+    return (await this.redis.hget(tenantKeys(tenantId).deviceState(deviceId), 'questions')) === 'refused';
+  }
+
+  async noteRefusesQuestions(tenantId: string, deviceId: string): Promise<void> {
+    await this.redis.hset(tenantKeys(tenantId).deviceState(deviceId), 'questions', 'refused');
+  }
+
   /**
    * The newest IC card report applied to the vehicle: its time (epoch ms, the terminal's), and the
    * driver it left on board (none after a card taken out).

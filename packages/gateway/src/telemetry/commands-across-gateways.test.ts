@@ -116,7 +116,7 @@ describe('commands across gateways', () => {
     await badge.endAsync();
   });
 
-  it('reach a JT/T 808 terminal on the other gateway as a 0x8300 text, and ask it where it is', async () => {
+  it('reach a JT/T 808 terminal on the other gateway as a question the driver answers there, and ask it where it is', async () => {
     await first.services.directory.createStaff(first.tenant.id, { id: 'w-9', name: 'Driver', role: 'worker', unitId: 'sanitation' });
     const terminalId = '13800138009';
     const registered = await inject(first, 'POST', '/v1/devices', {
@@ -132,14 +132,21 @@ describe('commands across gateways', () => {
 
     const ticket = await inject(first, 'POST', '/v1/tickets', { auth: first.tenant.secretKey, body: BIN_REPORT });
     await inject(first, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, { auth: first.tenant.secretKey, body: { unitId: 'sanitation', assigneeId: 'w-9' } });
-    const text = await terminal.next((m) => m.id === 0x8300);
+    const question = await terminal.next((m) => m.id === 0x8302);
     const outbox = tenantKeys(first.tenant.id).jt808Outbox(registered.body.device.id);
     expect(await first.redis.client.llen(outbox)).toBe(1);
-    // Confirmed (0x0001 answering the text), it leaves the outbox.
-    terminal.send(0x0001, Buffer.from([(text.serial >> 8) & 0xff, text.serial & 0xff, 0x83, 0x00, 0]));
+    // Confirmed (0x0001 answering the question), it leaves the outbox.
+    terminal.send(0x0001, Buffer.from([(question.serial >> 8) & 0xff, question.serial & 0xff, 0x83, 0x02, 0]));
     await expect.poll(() => first.redis.client.llen(outbox)).toBe(0);
-    // Sent by the gateway holding the terminal only, once: no second text is left unread.
-    expect(terminal.received.filter((m) => m.id === 0x8300)).toHaveLength(0);
+    // Sent by the gateway holding the terminal only, once: no second question is left unread.
+    expect(terminal.received.filter((m) => m.id === 0x8302 || m.id === 0x8300)).toHaveLength(0);
+    // The driver taps 接单 (0x0302) on the terminal the second gateway holds: the ticket is accepted.
+    const chosen = terminal.send(0x0302, Buffer.from([(question.serial >> 8) & 0xff, question.serial & 0xff, 1]));
+    expect(await terminal.answerTo(chosen)).toBe(0);
+    expect((await inject(first, 'GET', `/v1/tickets/${ticket.body.id}`, { auth: first.tenant.secretKey })).body).toMatchObject({
+      status: 'accepted',
+      assigneeId: 'w-9',
+    });
 
     // Asked where it is through the gateway that does not hold it: the holder sends the location
     // query (0x8201), stores the terminal's answer (0x0201), and the asker answers with it.

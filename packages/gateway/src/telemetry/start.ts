@@ -12,7 +12,7 @@ import { CommandBus } from './commands/bus.js';
 import { CommandPolls } from './command-polls.js';
 import { DeviceOutbox } from '../store/device-outbox.js';
 import { startExternalBroker, type ExternalBrokerConfig, type RunningExternalBroker } from './external/start.js';
-import { startJt808Listener, type RunningJt808 } from './jt808/listener.js';
+import { startJt808Listener, type Jt808Options, type RunningJt808 } from './jt808/listener.js';
 import { startMqttBroker, type RunningMqtt } from './mqtt/broker.js';
 import { OfflineSweep } from './offline-sweep.js';
 import { locateByCommand } from './locate-by-command.js';
@@ -27,6 +27,8 @@ export interface TelemetryHooks {
    * (rather than a promise) says there was nothing to do, and no queue is kept for it.
    */
   onPositions?: (tenantId: string, device: Device, records: PositionRecord[]) => Promise<void> | void;
+  /** A driver answered an assignment's question on a JT/T 808 terminal (jt808/listener.ts). */
+  onAssignmentAnswer?: Jt808Options['onAssignmentAnswer'];
 }
 
 export type TelemetryConfig = Pick<
@@ -146,7 +148,17 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
       external = await startExternalBroker({ devices, pipeline, counters, outbox, config: { ...config, mqttBrokerUrl }, log, onCommandKept });
     } else if (config.mqttEnabled) mqtt = await startMqttBroker({ services, devices, pipeline, counters, outbox, config, log });
     if (config.jt808Port !== false)
-      jt808 = await startJt808Listener({ services, devices, pipeline, counters, outbox, badgeEvents, config: { ...config, port: config.jt808Port }, log });
+      jt808 = await startJt808Listener({
+        services,
+        devices,
+        pipeline,
+        counters,
+        outbox,
+        badgeEvents,
+        ...(hooks?.onAssignmentAnswer ? { onAssignmentAnswer: hooks.onAssignmentAnswer } : {}),
+        config: { ...config, port: config.jt808Port },
+        log,
+      });
     await bus.start(deliverHere);
   } catch (error) {
     await closeAll();

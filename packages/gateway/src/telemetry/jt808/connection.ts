@@ -20,6 +20,10 @@ export interface Jt808Context {
   register(connection: Jt808Connection, header: Header): Promise<void>;
   authenticate(connection: Jt808Connection, header: Header, body: Buffer): Promise<void>;
   confirmCommand(source: TelemetrySource, entryId: string): Promise<void>;
+  /** The terminal does not take questions (it answered a 0x8302 "not supported"): the entry is to be sent another way. */
+  questionRefused(connection: Jt808Connection, entryId: string): Promise<void>;
+  /** The driver chose an answer to the question about a ticket (0x0302); the result to answer with. */
+  answered(source: TelemetrySource, ticketId: string, answerId: number): Promise<number>;
   /** A driver's IC card put in or taken out (0x0702, decoded and read); the device as it now is. */
   driverCard(source: TelemetrySource, card: Exclude<DriverCard, { status: 'unread' }>): Promise<Device>;
   closed(connection: Jt808Connection): void;
@@ -29,6 +33,8 @@ export interface Jt808Context {
 const MAX_FRAME_BYTES = 2 * (1023 + 21 + 1);
 /** Split messages one connection may be putting together at once. */
 const MAX_OPEN_SPLITS = 4;
+/** Questions one connection remembers, for the driver's answers to them (a terminal keeps a few on screen). */
+const MAX_QUESTIONS = 64;
 /** Location queries one connection may have waiting for their answers. */
 const MAX_OPEN_QUERIES = 8;
 /**
@@ -72,7 +78,11 @@ export class Jt808Connection {
   private readonly splits = new Map<number, Split>();
   private readonly queries = new Map<number, OpenQuery>();
   /** Platform serial -> outbox entry id, for the terminal's 0x0001 confirmations. */
-  private readonly sentCommands = new Map<number, string>();
+  private readonly sentCommands = new Map<number, { entryId: string; messageId: number }>();
+  /** The tickets of the questions asked on this connection (0x8302), by serial, the newest MAX_QUESTIONS. */
+  private readonly questions = new Map<number, string>();
+  /** Whether the terminal answered a question "not supported": then it is sent none again. */
+  questionsRefused = false;
   /** Outbox entries being written now, before their serial is known. */
   private readonly sendingCommands = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
@@ -274,6 +284,8 @@ export class Jt808Connection {
         return this.onReport(source, message, serials);
       case MESSAGE_IDS.driverCard:
         return answerAll(await this.onDriverCard(source, body));
+      case MESSAGE_IDS.questionAnswer:
+        return answerAll(await this.onQuestionAnswer(source, body));
       case MESSAGE_IDS.locationAnswer: {
         const replySerial = body.length >= 2 ? body.readUInt16BE(0) : -1;
         const location = decodeLocation(body.subarray(2), source.device, Date.now(), DEFAULT_DECODE_LIMITS);
@@ -345,11 +357,29 @@ export class Jt808Connection {
   private async onTerminalResponse(body: Buffer): Promise<void> {
     if (body.length < 5) return;
     const replySerial = body.readUInt16BE(0);
-    const entry = this.sentCommands.get(replySerial);
-    if (!entry || !this.source) return;
+    const sent = this.sentCommands.get(replySerial);
+    if (!sent || !this.source) return;
     this.sentCommands.delete(replySerial);
-    // Any answer means the terminal has the message (a failure result will not change by resending).
-    await this.context.confirmCommand(this.source, entry);
+    if (sent.messageId === MESSAGE_IDS.question && body[4] === RESULT.notSupported && body.readUInt16BE(2) === MESSAGE_IDS.question) {
+      this.questionsRefused = true;
+      this.questions.delete(replySerial);
+      return this.context.questionRefused(this, sent.entryId);
+    }
+    // Any other answer means the terminal has the message (a failure result will not change by resending).
+    await this.context.confirmCommand(this.source, sent.entryId);
+  }
+
+  /**
+   * The driver's answer to a question (0x0302: the question's serial WORD, the answer's id BYTE),
+   * handed on with the question's ticket. One to a question this connection did not ask (asked
+   * before the terminal reconnected, or never) is answered "failure".
+   */
+  private async onQuestionAnswer(source: TelemetrySource, body: Buffer): Promise<number> {
+    const ticketId = body.length >= 3 ? this.questions.get(body.readUInt16BE(0)) : undefined;
+    source.counters.messages++;
+    if (!ticketId) return RESULT.failure;
+    source.counters.events++;
+    return this.context.answered(source, ticketId, body[2]!);
   }
 
   /** Sends a platform message; resolves with its serial once written to the socket. */
@@ -393,20 +423,29 @@ export class Jt808Connection {
   /** Whether this connection has sent the outbox entry and waits for the terminal to confirm it. */
   hasSent(entryId: string): boolean {
     if (this.sendingCommands.has(entryId)) return true;
-    for (const sent of this.sentCommands.values()) if (sent === entryId) return true;
+    for (const sent of this.sentCommands.values()) if (sent.entryId === entryId) return true;
     return false;
   }
 
-  /** Sends a command from the outbox, remembering it until the terminal confirms it. */
-  async sendCommand(id: number, body: Uint8Array, entryId: string): Promise<void> {
+  /** Sends a command from the outbox, remembering it until the terminal confirms it; its serial (-1: not written). */
+  async sendCommand(id: number, body: Uint8Array, entryId: string): Promise<number> {
     // Marked before the write: two deliveries of the same outbox at once must not both send it.
     this.sendingCommands.add(entryId);
     try {
       const serial = await this.send(id, body);
-      if (serial >= 0) this.sentCommands.set(serial, entryId);
+      if (serial >= 0) this.sentCommands.set(serial, { entryId, messageId: id });
+      return serial;
     } finally {
       this.sendingCommands.delete(entryId);
     }
+  }
+
+  /** Asks the driver a question about a ticket (0x8302), from the outbox; the answer (0x0302) is handed on with the ticket. */
+  async ask(body: Uint8Array, entryId: string, ticketId: string): Promise<void> {
+    const serial = await this.sendCommand(MESSAGE_IDS.question, body, entryId);
+    if (serial < 0) return;
+    this.questions.set(serial, ticketId);
+    if (this.questions.size > MAX_QUESTIONS) this.questions.delete(this.questions.keys().next().value!);
   }
 
   /** Asks the terminal where it is (0x8201); resolves with its 0x0201 answer. */

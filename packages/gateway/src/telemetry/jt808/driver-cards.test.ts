@@ -75,8 +75,8 @@ describe("drivers' IC cards in JT/T 808 terminals", () => {
       body: { unitId: 'sanitation', assigneeId: LI.id },
     });
     expect(dispatched.status, JSON.stringify(dispatched.body)).toBe(200);
-    const text = await terminal.next((m) => m.id === 0x8300);
-    expect(iconv.decode(text.body.subarray(1), 'gbk')).toContain(`派单 ${ticket.body.number}`);
+    const question = await terminal.next((m) => m.id === 0x8302);
+    expect(iconv.decode(question.body.subarray(2, 2 + question.body[1]!), 'gbk')).toContain(`派单 ${ticket.body.number}`);
     // An SOS from the truck now says who drives it: the connection knows its new driver.
     expect(await terminal.answerTo(terminal.report({ lat: 23.13, lon: 113.27, time: at(1), alarm: 1 }))).toBe(0);
     const sos = (await get('/v1/tickets?category=other.worker_sos&limit=50')).items as { description: string }[];

@@ -9,7 +9,7 @@ import type { DeviceOutbox } from '../../store/device-outbox.js';
 import type { TelemetryPipeline, TelemetrySource } from '../pipeline.js';
 import { Jt808Connection, type Jt808Config, type Jt808Context } from './connection.js';
 import { normalizeTerminal } from '../../store/device-store.js';
-import { MESSAGE_IDS, REGISTER_RESULT, RESULT, authCodeOf, registerAnswer, textMessage } from './message.js';
+import { MESSAGE_IDS, REGISTER_RESULT, RESULT, authCodeOf, questionMessage, registerAnswer, textMessage, type QuestionAnswer } from './message.js';
 import { DEFAULT_LOCATE_TIMEOUT_MS } from '../locate-by-command.js';
 import { DriverCards } from '../driver-cards.js';
 import type { BadgeEventHandler } from '../badge-events.js';
@@ -25,7 +25,19 @@ export interface Jt808Options {
   outbox: DeviceOutbox;
   /** Attendance: a driver's IC card checks them in and out (driver-cards.ts). */
   badgeEvents: BadgeEventHandler;
+  /**
+   * The driver answered an assignment's question on the terminal: accept the ticket, or give it
+   * back, as the vehicle's driver. Throws the loop's refusal (not theirs, no longer dispatched).
+   */
+  onAssignmentAnswer?: (tenantId: string, device: Device, ticketId: string, answer: AssignmentAnswer) => Promise<void>;
 }
+
+/** What a driver may answer an assignment with on the terminal, and the answer ids the question offers them under. */
+export type AssignmentAnswer = 'accept' | 'return';
+const ANSWERS: readonly (QuestionAnswer & { answer: AssignmentAnswer })[] = [
+  { id: 1, text: '接单', answer: 'accept' },
+  { id: 2, text: '退回', answer: 'return' },
+];
 
 /** What a connection asks of the listener: the registry, the pipeline, the outbox. */
 export interface RunningJt808 {
@@ -67,12 +79,15 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
   const sessions = new Map<string, Jt808Connection>();
   const sessionKey = (tenantId: string, deviceId: string) => `${tenantId}/${deviceId}`;
 
-  const deliver = (connection: Jt808Connection, id: string, command: TextCommand) =>
-    connection.sendCommand(
-      MESSAGE_IDS.text,
-      textMessage(connection.version, commandText(command), command.type === 'assignment' && command.priority === 'urgent'),
-      id,
-    );
+  /**
+   * An assignment goes as a question (0x8302) the driver answers on the screen, 接单 or 退回, unless
+   * the terminal said it takes no questions; everything else, and then assignments too, as text.
+   */
+  const deliver = async (connection: Jt808Connection, id: string, command: TextCommand, asText = connection.questionsRefused) => {
+    const urgent = command.type === 'assignment' && command.priority === 'urgent';
+    if (command.type === 'assignment' && !asText) return connection.ask(questionMessage(commandText(command), ANSWERS, urgent), id, command.ticketId);
+    await connection.sendCommand(MESSAGE_IDS.text, textMessage(connection.version, commandText(command), urgent), id);
+  };
   /** Sends the terminal what waits for it, oldest first, except what this connection has already sent and awaits confirmation of. */
   const sendWaiting = async (connection: Jt808Connection, source: TelemetrySource) => {
     for (const entry of await outbox.waiting(source.tenantId, source.device)) {
@@ -92,6 +107,25 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
   const driverCards = new DriverCards(services, devices, options.badgeEvents);
   const context: Jt808Context = {
     config,
+    async questionRefused(connection, entryId) {
+      const source = connection.source;
+      if (source) await deviceState.noteRefusesQuestions(source.tenantId, source.device.id);
+      const entry = source && (await outbox.waiting(source.tenantId, source.device)).find((e) => e.id === entryId);
+      if (entry && entry.command.type === 'assignment') await deliver(connection, entry.id, entry.command, true);
+    },
+    async answered(source, ticketId, answerId) {
+      const answer = ANSWERS.find((a) => a.id === answerId)?.answer;
+      if (!answer || !options.onAssignmentAnswer) return RESULT.failure;
+      try {
+        await options.onAssignmentAnswer(source.tenantId, source.device, ticketId, answer);
+        return RESULT.ok;
+      } catch (error) {
+        if (!(error instanceof CivicLoopError) || error.retryable) throw error;
+        // Not the driver's, or no longer waiting for them: told "failure", and kept on the device's tally.
+        await pipeline.refuse(source, 'refused_by_loop', error.message);
+        return RESULT.failure;
+      }
+    },
     driverCard: (source, card) => driverCards.report(source.tenantId, source.device, card),
     counters,
     pipeline,
@@ -141,6 +175,8 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
       const { tenantId } = result.login;
       const source: TelemetrySource = { tenantId, device: result.device, counters: counters.of(tenantId) };
       connection.authenticated(source);
+      // A terminal that once answered a question "not supported" is asked none again.
+      connection.questionsRefused = await deviceState.refusesQuestions(tenantId, result.device.id);
       source.counters.connections++;
       const key = sessionKey(tenantId, result.device.id);
       // A terminal that connects again replaces its older connection.

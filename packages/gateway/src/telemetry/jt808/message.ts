@@ -41,6 +41,8 @@ export const MESSAGE_IDS = {
   registerAnswer: 0x8100,
   locationQuery: 0x8201,
   text: 0x8300,
+  question: 0x8302,
+  questionAnswer: 0x0302,
 } as const;
 
 /** The general response's result byte (0x8001 and 0x0001). */
@@ -162,16 +164,38 @@ export function authCodeOf(header: Header, body: Buffer): string | undefined {
  */
 export function textMessage(version: 2013 | 2019, text: string, urgent: boolean): Buffer {
   const flag = 0x04 | 0x08 | (urgent ? 0x01 : 0);
-  const encoded = gbk.encode(text);
-  // The body must fit one packet: cut the text (at a character, not inside one) to what fits.
-  const room = 0x03ff - (version === 2019 ? 2 : 1);
-  let fitted = encoded;
-  if (encoded.length > room) {
-    let chars = text.length;
-    do fitted = gbk.encode(text.slice(0, --chars));
-    while (fitted.length > room);
-  }
+  // The body must fit one packet.
+  const fitted = gbkWithin(text, 0x03ff - (version === 2019 ? 2 : 1));
   return Buffer.concat([Buffer.from(version === 2019 ? [flag, 2] : [flag]), fitted]);
+}
+
+/** A text in GBK cut (at a character, not inside one) to at most `room` bytes. */
+function gbkWithin(text: string, room: number): Buffer {
+  let fitted = gbk.encode(text);
+  let chars = text.length;
+  while (fitted.length > room) fitted = gbk.encode(text.slice(0, --chars));
+  return fitted;
+}
+
+/** A candidate answer of a question (0x8302): its id, which the terminal's answer (0x0302) names, and its words. */
+export interface QuestionAnswer {
+  id: number;
+  text: string;
+}
+
+/**
+ * 0x8302 body (question): flag BYTE (bit 0 urgent, bit 3 read aloud by TTS), the question's length
+ * BYTE and the question (GBK, so at most 255 bytes: cut to fit), then each candidate answer: id
+ * BYTE, length WORD, its words (GBK). The same in 2013 and 2019.
+ */
+export function questionMessage(question: string, answers: readonly QuestionAnswer[], urgent: boolean): Buffer {
+  const asked = gbkWithin(question, 0xff);
+  const parts = [Buffer.from([0x08 | (urgent ? 0x01 : 0), asked.length]), asked];
+  for (const answer of answers) {
+    const words = gbk.encode(answer.text);
+    parts.push(Buffer.from([answer.id, words.length >> 8, words.length & 0xff]), words);
+  }
+  return Buffer.concat(parts);
 }
 
 /** 0x8004 body: the platform's time, UTC, BCD YYMMDDhhmmss. */
