@@ -20,8 +20,10 @@ import type { DriverCard } from './jt808/driver-card.js';
  *
  * Either way, the shift of whoever was checked in on the vehicle ends at the card's time.
  *
- * A report older than the newest one applied changes nothing, nor does that one again: a
- * terminal resends what was not answered, and a late copy must not undo a newer card.
+ * A report older than the newest one applied changes nothing: a terminal resends what was not
+ * answered, and a late copy must not undo a newer card. A copy of the newest one is applied
+ * again, which changes nothing that is in place (and puts in place what a gateway that stopped
+ * halfway did not), except that it does not end the shift that report started.
  */
 export class DriverCards {
   private readonly state: DeviceStateStore;
@@ -37,8 +39,9 @@ export class DriverCards {
   /** Records the card, ends and starts shifts, and links the vehicle; the device as it now is. */
   async report(tenantId: string, device: Device, card: Exclude<DriverCard, { status: 'unread' }>): Promise<Device> {
     const last = await this.state.lastDriverCard(tenantId, device.id);
-    if (last && (card.at < last.at || (card.at === last.at && sameCard(card, last.driver)))) return device;
-    await this.attendance.handle(tenantId, device, { type: 'check_out', ts: card.at }, undefined);
+    if (last && card.at < last.at) return device;
+    const copy = last?.at === card.at && sameCard(card, last.driver);
+    if (!copy) await this.attendance.handle(tenantId, device, { type: 'check_out', ts: card.at }, undefined);
     if (card.status === 'removed') {
       await this.state.setDriver(tenantId, device.id, undefined, card.at);
       return this.devices.setDriver(tenantId, device.id, undefined);

@@ -51,13 +51,13 @@ export interface RunningJt808 {
   close(): Promise<void>;
 }
 
-/** The commands a terminal is sent as a text message. */
-type TextCommand = Extract<BadgeCommand, { type: 'assignment' | 'withdrawal' }>;
+/** The commands a terminal shows on its screen (as a question or a text message). */
+type ScreenCommand = Extract<BadgeCommand, { type: 'assignment' | 'withdrawal' }>;
 
 const WITHDRAWN_BECAUSE: Record<WithdrawalReason, string> = { reassigned: '已改派', returned: '已退回', merged: '已合并' };
 
 /** What a terminal's screen shows (and its TTS reads) for an assignment, or for its withdrawal. */
-export function commandText(command: TextCommand): string {
+export function commandText(command: ScreenCommand): string {
   if (command.type === 'withdrawal') return `撤单 ${command.number} ${WITHDRAWN_BECAUSE[command.reason]},无需前往`;
   const where = command.location.address ? ` 地址:${command.location.address}` : '';
   const by = command.resolveBy ? ` 限时:${new Date(command.resolveBy).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false })}` : '';
@@ -83,7 +83,7 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
    * An assignment goes as a question (0x8302) the driver answers on the screen, 接单 or 退回, unless
    * the terminal said it takes no questions; everything else, and then assignments too, as text.
    */
-  const deliver = async (connection: Jt808Connection, id: string, command: TextCommand, asText = connection.questionsRefused) => {
+  const deliver = async (connection: Jt808Connection, id: string, command: ScreenCommand, asText = connection.questionsRefused) => {
     const urgent = command.type === 'assignment' && command.priority === 'urgent';
     if (command.type === 'assignment' && !asText) return connection.ask(questionMessage(commandText(command), ANSWERS, urgent), id, command.ticketId);
     await connection.sendCommand(MESSAGE_IDS.text, textMessage(connection.version, commandText(command), urgent), id);
