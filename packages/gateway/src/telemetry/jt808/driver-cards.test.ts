@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import iconv from 'iconv-lite';
 import { inject, BIN_REPORT, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { Jt808Terminal } from '@civicloop/test-support/jt808-terminal.js';
+import { tenantKeys } from '../../redis/keys.js';
 
 // Sanitation trucks whose drivers put their qualification IC card (从业资格证) into the truck's
 // JT/T 808 terminal when they take the wheel (0x0702): the card says who drives which truck.
@@ -148,6 +149,21 @@ describe("drivers' IC cards in JT/T 808 terminals", () => {
     expect(await badge.answerTo(badge.driverCard({ status: 'in', time: at(5), ...CHEN }))).toBe(3);
     expect(await driverOf(res.body.device.id)).toEqual({ staffId: undefined, driver: null });
     expect(await trucksOf(CHEN.id)).toEqual([]);
+  });
+});
+
+describe('a driver card resent after a gateway stopped halfway', () => {
+  it('completes what was left undone: the truck linked, the driver checked in', async () => {
+    const { deviceId, terminal } = await truck();
+    const time = at(30);
+    // As if a gateway recorded the card and stopped before linking the truck: the terminal,
+    // not answered, sends the report again.
+    const driver = { staffId: CHEN.id, name: CHEN.name, qualificationCode: CHEN.code, since: time };
+    await gw.redis.client.hset(tenantKeys(gw.tenant.id).deviceState(deviceId), 'driverCardAt', String(time), 'driver', JSON.stringify(driver));
+    expect(await trucksOf(CHEN.id)).toEqual([]);
+    expect(await terminal.answerTo(terminal.driverCard({ status: 'in', time, ...CHEN }))).toBe(0);
+    expect(await trucksOf(CHEN.id)).toEqual([deviceId]);
+    expect((await attendance(time)).onDuty).toContainEqual({ deviceId, staffId: CHEN.id, unitId: null, since: new Date(time).toISOString() });
   });
 });
 
