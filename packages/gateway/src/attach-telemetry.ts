@@ -1,14 +1,12 @@
-import { CivicLoopError, type BadgeCommand, type Device, type Principal } from '@civicloop/model';
+import type { BadgeCommand } from '@civicloop/model';
 import type { GatewayApp } from './app.js';
 import type { GatewayConfig } from './core/config.js';
 import { ArrivalDetector } from './telemetry/arrival.js';
-import { ASSIGNING_EVENTS, assignmentCommand, withdrawalAfter } from './telemetry/assignment.js';
+import { ASSIGNING_EVENTS, answerAsDriver, assignmentCommand, withdrawalAfter } from './telemetry/assignment.js';
 import { BadgeEventHandler } from './telemetry/badge-events.js';
 import { DeviceAlerts } from './telemetry/device-alerts.js';
 import { PositionWriter } from './store/position-writer.js';
 import { startTelemetry, type RunningTelemetry, type TelemetryHooks } from './telemetry/start.js';
-import type { AssignmentAnswer } from './telemetry/jt808/listener.js';
-import type { TicketService } from './tickets/ticket-service.js';
 
 /** Starts telemetry (the pipeline and the listeners) for a built gateway and makes it reachable from the HTTP routes. */
 export async function attachTelemetry(gateway: GatewayApp, config: GatewayConfig, hooks: TelemetryHooks = {}): Promise<RunningTelemetry> {
@@ -62,17 +60,4 @@ export async function attachTelemetry(gateway: GatewayApp, config: GatewayConfig
   // buildApp's onClose hook closes it with the HTTP app, before Redis goes away.
   services.telemetry = telemetry;
   return telemetry;
-}
-
-/**
- * A driver's answer to an assignment on the vehicle's terminal, acted on as that driver (the
- * vehicle's staffId, as arrival by position acts as the badge's wearer): 接单 accepts the ticket,
- * 退回 gives it back to the dispatchers. The state machine decides as for the worker's own app:
- * a ticket reassigned meanwhile is not theirs to accept.
- */
-async function answerAsDriver(tickets: TicketService, tenantId: string, device: Device, ticketId: string, answer: AssignmentAnswer): Promise<void> {
-  if (!device.staffId) throw new CivicLoopError('CL_ERR_FORBIDDEN', `Vehicle ${device.id} has no driver to answer for.`);
-  const driver: Principal = { tenantId, sub: device.staffId, role: 'worker', via: 'token', ...(device.unitId ? { unitId: device.unitId } : {}) };
-  if (answer === 'accept') await tickets.run(driver, ticketId, 'accept', {}, undefined);
-  else await tickets.run(driver, ticketId, 'return', { reason: `退回 on the terminal of ${device.name}` }, undefined);
 }

@@ -1,4 +1,5 @@
-import type { BadgeCommand, Ticket, TicketEvent, WithdrawalReason } from '@civicloop/model';
+import { CivicLoopError, type BadgeCommand, type Device, type Principal, type Ticket, type TicketEvent, type WithdrawalReason } from '@civicloop/model';
+import type { TicketService } from '../tickets/ticket-service.js';
 
 /** What a badge is told about a ticket it is given. */
 export function assignmentCommand(ticket: Ticket): BadgeCommand {
@@ -37,4 +38,20 @@ export function withdrawalAfter(ticket: Ticket, event: TicketEvent): { staffId: 
     default:
       return undefined;
   }
+}
+
+/** What a driver may answer an assignment with on a vehicle's terminal (jt808/listener.ts asks). */
+export type AssignmentAnswer = 'accept' | 'return';
+
+/**
+ * A driver's answer to an assignment on the vehicle's terminal, acted on as that driver (the
+ * vehicle's staffId, as arrival by position acts as the badge's wearer): 接单 accepts the ticket,
+ * 退回 gives it back to the dispatchers. The state machine decides as for the worker's own app:
+ * a ticket reassigned meanwhile is not theirs to accept.
+ */
+export async function answerAsDriver(tickets: TicketService, tenantId: string, device: Device, ticketId: string, answer: AssignmentAnswer): Promise<void> {
+  if (!device.staffId) throw new CivicLoopError('CL_ERR_FORBIDDEN', `Vehicle ${device.id} has no driver to answer for.`);
+  const driver: Principal = { tenantId, sub: device.staffId, role: 'worker', via: 'token', ...(device.unitId ? { unitId: device.unitId } : {}) };
+  if (answer === 'accept') await tickets.run(driver, ticketId, 'accept', {}, undefined);
+  else await tickets.run(driver, ticketId, 'return', { reason: `退回 on the terminal of ${device.name}` }, undefined);
 }

@@ -318,10 +318,11 @@ export class Jt808Connection {
     }
     const card = decodeDriverCard(body);
     // A card's time is checked as a fix's is: one far ahead would make every later card look older.
-    const refused = card ? timeCheck(card.at, Date.now(), DEFAULT_DECODE_LIMITS) : undefined;
+    const refused = card
+      ? timeCheck(card.at, Date.now(), DEFAULT_DECODE_LIMITS)
+      : ({ type: 'rejected', reason: 'schema', detail: 'a 0x0702 body that is not a 2013 or 2019 driver card report' } as const);
     if (!card || refused?.type === 'rejected') {
-      const why = refused?.type === 'rejected' ? refused : { reason: 'schema' as const, detail: 'a 0x0702 body that is not a 2013 or 2019 driver card report' };
-      await this.context.pipeline.ingest(source, { type: 'rejected', reason: why.reason, detail: why.detail });
+      await this.context.pipeline.ingest(source, refused!);
       return RESULT.messageError;
     }
     if (card.status === 'unread') {

@@ -12,6 +12,7 @@ import { normalizeTerminal } from '../../store/device-store.js';
 import { MESSAGE_IDS, REGISTER_RESULT, RESULT, authCodeOf, questionMessage, registerAnswer, textMessage, type QuestionAnswer } from './message.js';
 import { DEFAULT_LOCATE_TIMEOUT_MS } from '../locate-by-command.js';
 import { DriverCards } from '../driver-cards.js';
+import type { AssignmentAnswer } from '../assignment.js';
 import type { BadgeEventHandler } from '../badge-events.js';
 
 export interface Jt808Options {
@@ -32,8 +33,7 @@ export interface Jt808Options {
   onAssignmentAnswer?: (tenantId: string, device: Device, ticketId: string, answer: AssignmentAnswer) => Promise<void>;
 }
 
-/** What a driver may answer an assignment with on the terminal, and the answer ids the question offers them under. */
-export type AssignmentAnswer = 'accept' | 'return';
+/** What a driver may answer an assignment with on the terminal, under the answer ids the question offers. */
 const ANSWERS: readonly (QuestionAnswer & { answer: AssignmentAnswer })[] = [
   { id: 1, text: '接单', answer: 'accept' },
   { id: 2, text: '退回', answer: 'return' },
