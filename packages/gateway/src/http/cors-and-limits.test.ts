@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { MinuteClock } from '@civicloop/test-support/minute-clock.js';
 
+// The limits count per minute of the gateway's clock, which the limits test moves to a minute's start.
+const clock = new MinuteClock();
 let gw: TestGateway;
 beforeAll(async () => {
-  gw = await startTestGateway({ rateLimitPerKey: 5, rateLimitPerAddress: 12 });
+  gw = await startTestGateway({ rateLimitPerKey: 5, rateLimitPerAddress: 12 }, { now: clock.now });
 });
 afterAll(async () => gw?.close());
 
@@ -53,6 +56,7 @@ describe('CORS', () => {
 
 describe('rate limits', () => {
   it('limits each key, then each address, with Retry-After', async () => {
+    clock.startMinute();
     const tenant = await gw.createTenant('L');
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await api(gw.url, 'GET', '/v1/units', { auth: tenant.secretKey })).status);

@@ -1,11 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { MinuteClock } from '@civicloop/test-support/minute-clock.js';
 
 // Phones on one mobile carrier reach the gateway from a few shared addresses (here 127.0.0.1),
-// and a gateway of its own keeps this address's failed logins apart from the other tests'.
+// and a gateway of its own keeps this address's failed logins apart from the other tests'. Its
+// clock starts a minute before the test: the limit counts per minute of it.
+const clock = new MinuteClock();
 let gw: TestGateway;
 beforeAll(async () => {
-  gw = await startTestGateway({ rateLimitAuthFailuresPerAddress: 3 }, { telemetry: true });
+  gw = await startTestGateway({ rateLimitAuthFailuresPerAddress: 3 }, { telemetry: true, now: clock.now });
+  clock.startMinute();
 });
 afterAll(async () => {
   await gw?.close();

@@ -1,18 +1,22 @@
 import mqtt from 'mqtt';
 import { signToken } from '@civicloop/model';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { api, startTestGateway, startTestRedis, type TestGateway, type TestRedis } from '@civicloop/test-support/gateway-harness.js';
+import { MinuteClock } from '@civicloop/test-support/minute-clock.js';
 
-// Two gateways on one Redis, behind a proxy that says who the client is.
+// Two gateways on one Redis, behind a proxy that says who the client is, on one clock that each
+// test moves to the start of a minute: the limits count per minute of it.
+const clock = new MinuteClock();
 let redis: TestRedis;
 let one: TestGateway;
 let two: TestGateway;
 const LIMITS = { rateLimitAuthFailuresPerAddress: 6, rateLimitKeylessPerAddress: 10, trustProxy: true };
 beforeAll(async () => {
   redis = await startTestRedis();
-  one = await startTestGateway(LIMITS, { redis, telemetry: true });
-  two = await startTestGateway(LIMITS, { redis });
+  one = await startTestGateway(LIMITS, { redis, telemetry: true, now: clock.now });
+  two = await startTestGateway(LIMITS, { redis, now: clock.now });
 });
+beforeEach(() => clock.startMinute());
 afterAll(async () => {
   await one?.close();
   await two?.close();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
 import { BIN_REPORT, api, snapshotRedis, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { MinuteClock } from '@civicloop/test-support/minute-clock.js';
 import { asXmlText, readOpen311Xml } from '@civicloop/test-support/open311-xml.js';
 import { open311Time } from './index.js';
 
@@ -303,7 +304,10 @@ describe('what Open311 shows without credentials', () => {
 
 describe('Open311 rate limit', () => {
   it("limits each client address, answering 429 in the spec's error format", async () => {
-    const limited = await startTestGateway({ rateLimitKeylessPerAddress: 3 });
+    // The limit counts per minute of the gateway's clock: the count starts at a minute's start.
+    const clock = new MinuteClock();
+    const limited = await startTestGateway({ rateLimitKeylessPerAddress: 3 }, { now: clock.now });
+    clock.startMinute();
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 4; i++) statuses.push((await fetch(`${limited.url}/open311/v2/services.json?jurisdiction_id=${limited.tenant.code}`)).status);

@@ -1,13 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { Jt808Terminal } from '@civicloop/test-support/jt808-terminal.js';
+import { MinuteClock } from '@civicloop/test-support/minute-clock.js';
 
 // Vehicles on one mobile carrier reach the gateway from a few shared addresses (here 127.0.0.1),
-// and a gateway of its own keeps this address's failed logins apart from the other tests'.
+// and a gateway of its own keeps this address's failed logins apart from the other tests'. Its
+// clock starts a minute before the test: the limit counts per minute of it.
+const clock = new MinuteClock();
 let gw: TestGateway;
 const terminals: Jt808Terminal[] = [];
 beforeAll(async () => {
-  gw = await startTestGateway({ rateLimitAuthFailuresPerAddress: 3 }, { telemetry: true });
+  gw = await startTestGateway({ rateLimitAuthFailuresPerAddress: 3 }, { telemetry: true, now: clock.now });
+  clock.startMinute();
 });
 afterAll(async () => {
   for (const terminal of terminals) terminal.close();
