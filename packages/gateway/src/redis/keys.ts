@@ -87,6 +87,11 @@ function buildTenantKeys(tenantId: string) {
      */
     jt808Outbox: (deviceId: string) => `${base}jt808:outbox:${deviceId}`,
     /**
+     * The questions (0x8302) last asked of a JT/T 808 terminal, newest first, each "<serial> <ticket id>":
+     * a driver's answer (0x0302, naming the serial) counts on whichever connection or gateway it comes.
+     */
+    jt808Questions: (deviceId: string) => `${base}jt808:questions:${deviceId}`,
+    /**
      * Commands waiting for an MQTT device to acknowledge them (PUBACK; OwnTracks' HTTP mode: handed
      * over in an answer), oldest last: sent again when it is back, on any gateway.
      */

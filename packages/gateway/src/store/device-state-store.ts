@@ -12,6 +12,9 @@ export interface ActiveAlarms {
   alarms: string[];
 }
 
+/** Questions kept per JT/T 808 terminal for its driver's answers: a terminal shows a few at a time, and a driver answers within a shift. */
+const MAX_QUESTIONS_KEPT = 64;
+
 /**
  * What telemetry writes about a device beside its positions: attendance (who is checked in, the
  * finished shifts), its active alarms and the alerts raised once, and whether it is online. The
@@ -40,6 +43,31 @@ export class DeviceStateStore {
 
   async noteRefusesQuestions(tenantId: string, deviceId: string): Promise<void> {
     await this.redis.hset(tenantKeys(tenantId).deviceState(deviceId), 'questions', 'refused');
+  }
+
+  /** Records a question (0x8302) asked of a JT/T 808 terminal under its serial, keeping the newest MAX_QUESTIONS_KEPT. */
+  async rememberQuestion(tenantId: string, deviceId: string, serial: number, ticketId: string): Promise<void> {
+    const key = tenantKeys(tenantId).jt808Questions(deviceId);
+    await this.redis
+      .multi()
+      .lpush(key, `${serial} ${ticketId}`)
+      .ltrim(key, 0, MAX_QUESTIONS_KEPT - 1)
+      .exec();
+  }
+
+  /** The serial the last question was asked of a JT/T 808 terminal under, if it was asked any. */
+  async lastQuestionSerial(tenantId: string, deviceId: string): Promise<number | undefined> {
+    const newest = await this.redis.lindex(tenantKeys(tenantId).jt808Questions(deviceId), 0);
+    return newest === null ? undefined : Number(newest.split(' ')[0]);
+  }
+
+  /** The questions last asked of a JT/T 808 terminal, newest first: a serial asked twice (after 65,536 messages) means its newest. */
+  async askedQuestions(tenantId: string, deviceId: string): Promise<{ serial: number; ticketId: string }[]> {
+    const entries = await this.redis.lrange(tenantKeys(tenantId).jt808Questions(deviceId), 0, MAX_QUESTIONS_KEPT - 1);
+    return entries.map((entry) => {
+      const [serial, ticketId] = entry.split(' ');
+      return { serial: Number(serial), ticketId: ticketId! };
+    });
   }
 
   /**

@@ -2,18 +2,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import iconv from 'iconv-lite';
 import { inject, BIN_REPORT, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { Jt808Terminal, type PlatformMessage } from '@civicloop/test-support/jt808-terminal.js';
+import { tenantKeys } from '../../redis/keys.js';
 
 // A driver with no phone answers an assignment on the truck's terminal: the platform's question
 // (0x8302, JT/T 808-2013 8.29) offers 接单 and 退回, and the terminal sends the driver's choice
 // (0x0302, 8.30) with the question's serial.
 let gw: TestGateway;
+/** A second gateway on the same Redis, which a terminal may reach after it reconnects. */
+let other: TestGateway;
 const terminals: Jt808Terminal[] = [];
 
 beforeAll(async () => {
   gw = await startTestGateway({}, { telemetry: true });
+  other = await startTestGateway({}, { telemetry: true, redis: gw.redis });
 });
 afterAll(async () => {
   for (const t of terminals) t.close();
+  await other?.close();
   await gw?.close();
 });
 
@@ -29,8 +34,9 @@ async function truckOf(staffId: string) {
   const terminal = new Jt808Terminal(terminalId, 2013);
   terminals.push(terminal);
   await terminal.connect(gw.telemetry!.jt808Port!);
-  expect(await terminal.authenticate((await terminal.register()).code!)).toBe(0);
-  return { deviceId: (res.body as { device: { id: string } }).device.id, terminal };
+  const { code } = await terminal.register();
+  expect(await terminal.authenticate(code!)).toBe(0);
+  return { deviceId: (res.body as { device: { id: string } }).device.id, terminal, code: code! };
 }
 
 async function dispatchedTo(staffId: string, priority = 'normal') {
@@ -111,5 +117,31 @@ describe('an assignment answered on the vehicle terminal', () => {
     expect(await choose(terminal, asked, 7)).toBe(1);
     expect(await choose(terminal, { ...asked, serial: (asked.serial + 1000) & 0xffff }, 1)).toBe(1);
     expect((await ticket(third.id)).status).toBe('dispatched');
+  });
+
+  it('takes an answer to a question asked before the terminal lost its signal, on whichever gateway it comes back to', async () => {
+    const { deviceId, terminal, code } = await truckOf('w-2');
+    const before = await dispatchedTo('w-2');
+    const first = await terminal.next((m) => m.id === 0x8302);
+    // The terminal has it on screen (confirmed, so it is not asked again), then the signal goes.
+    confirm(terminal, first);
+    await expect.poll(() => gw.redis.client.llen(tenantKeys(gw.tenant.id).jt808Outbox(deviceId))).toBe(0);
+    terminal.close();
+    await terminal.connect(other.telemetry!.jt808Port!);
+    expect(await terminal.authenticate(code)).toBe(0);
+
+    // A new question on the new connection is numbered after the first, not from 0 again: each
+    // serial names one question, whatever connection it was asked on.
+    const after = await dispatchedTo('w-2');
+    const second = await terminal.next((m) => m.id === 0x8302);
+    expect(readQuestion(second).question).toContain(after.number);
+    expect(second.serial).toBeGreaterThan(first.serial);
+    // The driver now reads the first and accepts it: that ticket is accepted, the other untouched.
+    expect(await choose(terminal, first, 1)).toBe(0);
+    expect((await ticket(before.id)).status).toBe('accepted');
+    expect((await history(before.id)).at(-1)).toMatchObject({ type: 'accepted', actor: { sub: 'w-2', role: 'worker' } });
+    expect((await ticket(after.id)).status).toBe('dispatched');
+    expect(await choose(terminal, second, 2)).toBe(0);
+    expect((await ticket(after.id)).status).toBe('reported');
   });
 });

@@ -22,6 +22,10 @@ export interface Jt808Context {
   confirmCommand(source: TelemetrySource, entryId: string): Promise<void>;
   /** The terminal does not take questions (it answered a 0x8302 "not supported"): the entry is to be sent another way. */
   questionRefused(connection: Jt808Connection, entryId: string): Promise<void>;
+  /** A question (0x8302) about a ticket was written to the terminal under `serial`: remembered for its answer on any connection. */
+  questionAsked(source: TelemetrySource, serial: number, ticketId: string): Promise<void>;
+  /** The ticket of the question asked under `serial` on an earlier connection (through any gateway), if one was. */
+  earlierQuestion(source: TelemetrySource, serial: number): Promise<string | undefined>;
   /** The driver chose an answer to the question about a ticket (0x0302); the result to answer with. */
   answered(source: TelemetrySource, ticketId: string, answerId: number): Promise<number>;
   /** A driver's IC card put in or taken out (0x0702, decoded and read); the device as it now is. */
@@ -79,7 +83,10 @@ export class Jt808Connection {
   private readonly queries = new Map<number, OpenQuery>();
   /** Platform serial -> outbox entry id, for the terminal's 0x0001 confirmations. */
   private readonly sentCommands = new Map<number, { entryId: string; messageId: number }>();
-  /** The tickets of the questions asked on this connection (0x8302), by serial, the newest MAX_QUESTIONS. */
+  /**
+   * The tickets of the questions asked on this connection (0x8302), by serial, the newest
+   * MAX_QUESTIONS: its answers need no lookup. Those asked before it are in Redis (earlierQuestion).
+   */
   private readonly questions = new Map<number, string>();
   /** Whether the terminal answered a question "not supported": then it is sent none again. */
   questionsRefused = false;
@@ -372,15 +379,27 @@ export class Jt808Connection {
 
   /**
    * The driver's answer to a question (0x0302: the question's serial WORD, the answer's id BYTE),
-   * handed on with the question's ticket. One to a question this connection did not ask (asked
-   * before the terminal reconnected, or never) is answered "failure".
+   * handed on with the question's ticket. The question may have been asked on an earlier
+   * connection: a terminal keeps it on screen across a loss of signal, and the driver answers when
+   * they read it. One to a serial no question was asked under is answered "failure".
    */
   private async onQuestionAnswer(source: TelemetrySource, body: Buffer): Promise<number> {
-    const ticketId = body.length >= 3 ? this.questions.get(body.readUInt16BE(0)) : undefined;
     source.counters.messages++;
+    if (body.length < 3) return RESULT.failure;
+    const serial = body.readUInt16BE(0);
+    const ticketId = this.questions.get(serial) ?? (await this.context.earlierQuestion(source, serial));
     if (!ticketId) return RESULT.failure;
     source.counters.events++;
     return this.context.answered(source, ticketId, body[2]!);
+  }
+
+  /**
+   * Numbers this connection's messages on from `serial`, the last one a question was asked under
+   * on an earlier connection: a question asked now does not take the serial of one the driver may
+   * still answer (each connection would otherwise start again at 0).
+   */
+  continueSerialsAfter(serial: number): void {
+    this.serial = (serial + 1) & 0xffff;
   }
 
   /** Sends a platform message; resolves with its serial once written to the socket. */
@@ -444,9 +463,10 @@ export class Jt808Connection {
   /** Asks the driver a question about a ticket (0x8302), from the outbox; the answer (0x0302) is handed on with the ticket. */
   async ask(body: Uint8Array, entryId: string, ticketId: string): Promise<void> {
     const serial = await this.sendCommand(MESSAGE_IDS.question, body, entryId);
-    if (serial < 0) return;
+    if (serial < 0 || !this.source) return;
     this.questions.set(serial, ticketId);
     if (this.questions.size > MAX_QUESTIONS) this.questions.delete(this.questions.keys().next().value!);
+    await this.context.questionAsked(this.source, serial, ticketId);
   }
 
   /** Asks the terminal where it is (0x8201); resolves with its 0x0201 answer. */

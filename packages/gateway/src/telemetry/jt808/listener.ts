@@ -113,6 +113,10 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
       const entry = source && (await outbox.waiting(source.tenantId, source.device)).find((e) => e.id === entryId);
       if (entry && entry.command.type === 'assignment') await deliver(connection, entry.id, entry.command, true);
     },
+    questionAsked: (source, serial, ticketId) => deviceState.rememberQuestion(source.tenantId, source.device.id, serial, ticketId),
+    async earlierQuestion(source, serial) {
+      return (await deviceState.askedQuestions(source.tenantId, source.device.id)).find((asked) => asked.serial === serial)?.ticketId;
+    },
     async answered(source, ticketId, answerId) {
       const answer = ANSWERS.find((a) => a.id === answerId)?.answer;
       if (!answer || !options.onAssignmentAnswer) return RESULT.failure;
@@ -175,8 +179,14 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
       const { tenantId } = result.login;
       const source: TelemetrySource = { tenantId, device: result.device, counters: counters.of(tenantId) };
       connection.authenticated(source);
-      // A terminal that once answered a question "not supported" is asked none again.
-      connection.questionsRefused = await deviceState.refusesQuestions(tenantId, result.device.id);
+      // A terminal that once answered a question "not supported" is asked none again; one that
+      // was asked some goes on numbering after the last, so that an answer to it still counts.
+      const [refusesQuestions, lastAsked] = await Promise.all([
+        deviceState.refusesQuestions(tenantId, result.device.id),
+        deviceState.lastQuestionSerial(tenantId, result.device.id),
+      ]);
+      connection.questionsRefused = refusesQuestions;
+      if (lastAsked !== undefined) connection.continueSerialsAfter(lastAsked);
       source.counters.connections++;
       const key = sessionKey(tenantId, result.device.id);
       // A terminal that connects again replaces its older connection.
