@@ -168,19 +168,36 @@ export async function digestRedis(client: Redis): Promise<string> {
   return (await client.call('DEBUG', 'DIGEST')) as string;
 }
 
-/** Every key in Redis with its serialized value: equal snapshots mean nothing was written. */
+/**
+ * Every key in Redis with its value: equal snapshots mean nothing was written. Values are DUMPed,
+ * except hashes and sets, read and sorted: one stored as a hash table is dumped in the table's
+ * order, which moves while Redis rehashes it a step at a time on reads, with nothing written.
+ */
 export async function snapshotRedis(client: Redis): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   let cursor = '0';
   do {
     const [next, keys] = await client.scan(cursor, 'COUNT', 1000);
     cursor = next;
-    for (const key of keys) {
-      const dumped = await client.dumpBuffer(key);
-      out.set(key, dumped ? dumped.toString('base64') : '');
-    }
+    for (const key of keys) out.set(key, await snapshotValue(client, key));
   } while (cursor !== '0');
   return out;
+}
+
+async function snapshotValue(client: Redis, key: string): Promise<string> {
+  const type = await client.type(key);
+  const sorted = (items: Buffer[]) => JSON.stringify(items.map((item) => item.toString('base64')).sort());
+  if (type === 'hash') {
+    const fields = await client.hgetallBuffer(key);
+    return `hash ${JSON.stringify(
+      Object.entries(fields)
+        .map(([field, value]) => `${field}=${value.toString('base64')}`)
+        .sort(),
+    )}`;
+  }
+  if (type === 'set') return `set ${sorted(await client.smembersBuffer(key))}`;
+  const dumped = await client.dumpBuffer(key);
+  return dumped ? dumped.toString('base64') : '';
 }
 
 export const BIN_REPORT = {

@@ -172,9 +172,18 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
       await expect.poll(() => sosItem.count()).toBe(1);
       // Sound was off: nothing sounded. The SOS and the vehicle alarm sound once the operator turns it on.
       expect(await page.locator('#alerts').getAttribute('data-sounded')).toBeNull();
-      expect(await sosItem.textContent()).toMatch(/^SOS 求救 Badge 17 \(w-17\) .* → [A-Z0-9]+-\d{8}-\d{4}$/);
+      expect(await sosItem.textContent()).toMatch(/^SOS 求救 Badge 17 \(w-17\) .* → [A-Z0-9]+-\d{8}-\d{4} Confirm 确认报警$/);
       const alarmItem = page.locator(`#alerts [data-alert="alarm"][data-device="${truck.device.id}"]`);
       await expect.poll(() => alarmItem.count()).toBe(1);
+      // An overspeed ends by itself: no terminal holds it until confirmed, so it has no button.
+      expect(await alarmItem.locator('[data-confirm]').count()).toBe(0);
+      // The dispatcher confirms the SOS: the badge is sent the confirmation, and the row says so.
+      await sosItem.locator('button[data-confirm="sos"]').click();
+      await sosItem.locator('[data-confirmed]').waitFor();
+      expect(await sosItem.locator('[data-confirm]').count()).toBe(0);
+      expect((await server.devices.state(badge.device.id)).waiting).toEqual([
+        { commandId: expect.any(String), type: 'alarm_confirmation', alarms: ['sos'], givenAt: expect.any(String) },
+      ]);
       await page.check('#alarm-sound');
       // The truck's overspeed ends, then starts again: a new alarm, which sounds.
       const calm = await fetch(`${gw.url}/v1/osmand?key=${truck.credential.password}&id=${truck.device.id}&lat=23.13&lon=113.26&timestamp=${at + 1}&speed=30`, {
@@ -190,7 +199,7 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
       await expect.poll(() => page.locator('#alerts').getAttribute('data-sounded')).toBe('1');
       expect(await alarmItem.last().textContent()).toContain('Alarm 报警: overspeed Truck 粤A-12345');
       // The SOS opened an urgent ticket: it is on the board too.
-      const number = /([A-Z0-9]+-\d{8}-\d{4})$/.exec((await sosItem.textContent())!)![1]!;
+      const number = /([A-Z0-9]+-\d{8}-\d{4})$/.exec((await sosItem.locator('.alert-ticket').textContent())!)![1]!;
       const sosTicket = await server.tickets.getByNumber(number);
       await expect.poll(() => page.locator(`[data-state="reported"] [data-ticket="${sosTicket.id}"]`).count()).toBe(1);
       // The sound choice is kept in this browser: a page opened later has it on.

@@ -29,6 +29,7 @@ import type {
   UpdateTenantPolicyInput,
   CrsName,
   LocatedPosition,
+  ConfirmableAlarm,
 } from '@civicloop/model';
 import { subscribe, subscribeAll, subscribeTo, type RealtimeMessage, type SubscribeOptions, type Subscription } from './events.js';
 import { crsQuery } from './crs.js';
@@ -258,10 +259,12 @@ export interface DeviceMessageTally {
 /** A command given to a device that it has not confirmed yet. */
 export interface WaitingCommand {
   commandId: string;
-  type: 'assignment' | 'withdrawal' | 'report_location';
+  type: 'assignment' | 'withdrawal' | 'report_location' | 'alarm_confirmation';
   /** An assignment's or a withdrawal's ticket. */
   ticketId?: string;
   number?: string;
+  /** An alarm confirmation's alarms. */
+  alarms?: string[];
   /** null: given before the gateway recorded when. */
   givenAt: string | null;
 }
@@ -290,9 +293,17 @@ export interface DriverOnBoard {
   since: string;
 }
 
-/** Vehicles and badges: registration, credentials, state and tracks. */
 export type { MonthlyRanking, RankedZone } from '@civicloop/model';
 
+/** What POST /v1/devices/{id}/alarms/confirm answers: the command, given to the device's outbox. */
+export interface AlarmConfirmation {
+  deviceId: string;
+  alarms: ConfirmableAlarm[];
+  /** The id the device confirms the command by; the device's state lists it as waiting until then. */
+  commandId: string;
+}
+
+/** Vehicles and badges: registration, credentials, state and tracks. */
 export class Devices {
   constructor(private readonly transport: Transport) {}
   /** Registers a device; the returned credential's password is shown only now. */
@@ -336,6 +347,13 @@ export class Devices {
    */
   locate(id: string, options?: RequestOptions & { crs?: CrsName }): Promise<LocatedPosition> {
     return this.transport.request({ method: 'POST', path: `/v1/devices/${enc(id)}/locate`, ...crsQuery(options), ...(options ? { options } : {}) });
+  }
+  /**
+   * Confirms a device's alarms (人工确认报警): a JT/T 808 terminal is sent 0x8203 and clears them, so that its next SOS
+   * is seen again; an MQTT device an alarm_confirmation command. Given to the device's outbox, sent now or when it is back.
+   */
+  confirmAlarms(id: string, alarms: ConfirmableAlarm[], options?: RequestOptions): Promise<AlarmConfirmation> {
+    return this.transport.request({ method: 'POST', path: `/v1/devices/${enc(id)}/alarms/confirm`, body: { alarms }, ...(options ? { options } : {}) });
   }
 }
 

@@ -69,6 +69,16 @@ describe('coordinate systems through the SDK', () => {
     expect(refused).toBeInstanceOf(ConflictError);
     expect((refused as ConflictError).code).toBe('CL_ERR_DEVICE_UNREACHABLE');
   });
+
+  it("confirms a terminal's SOS for it: the command waits in its state until the terminal has it", async () => {
+    const { device } = await admin.devices.register({ kind: 'vehicle', name: 'Truck 8', protocol: 'jt808', terminalId: '013800138008' });
+    const sent = await admin.devices.confirmAlarms(device.id, ['sos', 'illegal_displacement']);
+    expect(sent).toEqual({ deviceId: device.id, alarms: ['sos', 'illegal_displacement'], commandId: expect.any(String) });
+    const state = await admin.devices.state(device.id);
+    expect(state.waiting).toEqual([
+      { commandId: sent.commandId, type: 'alarm_confirmation', alarms: ['sos', 'illegal_displacement'], givenAt: expect.any(String) },
+    ]);
+  });
 });
 
 describe('device alerts through the SDK', () => {

@@ -16,6 +16,7 @@ export {
   type DeviceMessageTally,
   type WaitingCommand,
   type DriverOnBoard,
+  type AlarmConfirmation,
   type MonthlyRanking,
   type RankedZone,
 } from './client.js';
@@ -41,6 +42,7 @@ export type {
   DeviceAlert,
   DeviceAlertType,
   LocatedPosition,
+  ConfirmableAlarm,
   Ticket,
   TicketEvent,
   TicketStatus,

@@ -1,4 +1,6 @@
+import { CONFIRMABLE_ALARMS, type ConfirmableAlarm } from '@civicloop/model';
 import type { DeviceAlert } from '@civicloop/sdk';
+import { explain } from './context.js';
 import { el } from './dom.js';
 import { clockTime } from './labels.js';
 
@@ -9,20 +11,32 @@ const MAX_ALERTS_SHOWN = 20;
 const URGENT: readonly DeviceAlert['type'][] = ['sos', 'fall', 'alarm'];
 const SOUND_KEY = 'civicloop-console:alarm-sound';
 
+/** Sends a device the confirmation of one of its alarms (POST /v1/devices/{id}/alarms/confirm). */
+export type ConfirmAlarm = (deviceId: string, alarm: ConfirmableAlarm) => Promise<void>;
+
+/** The alarm an alert is about, if it is one a device holds until the platform confirms it. */
+function confirmableAlarm(alert: DeviceAlert): ConfirmableAlarm | undefined {
+  const name = alert.type === 'alarm' ? alert.alarm : alert.type;
+  return CONFIRMABLE_ALARMS.find((alarm) => alarm === name);
+}
+
 /**
  * SOS, falls, low batteries and vehicle alarms, newest first, in their own panel. Sound is off
  * until the operator turns it on (browsers play audio only after a user gesture anyway); the
- * choice is kept in this browser.
+ * choice is kept in this browser. An operator who may (dispatchers, admins) confirms an SOS or
+ * another alarm a terminal holds until confirmed: the terminal clears it, so its next one shows.
  */
 export class AlertPanel {
   private readonly alerts: DeviceAlert[] = [];
+  /** Each confirmation asked for here: under way, done, or why it failed. */
+  private readonly confirmations = new Map<DeviceAlert, { state: 'sending' | 'confirmed' } | { state: 'failed'; reason: string }>();
   private readonly box = document.getElementById('alerts')!;
   private readonly sound = el('input', { id: 'alarm-sound', type: 'checkbox' });
   private audio: AudioContext | undefined;
   /** Alarms sounded since the page opened (shown as data-sounded, for tests and operators' tools). */
   private sounded = 0;
 
-  constructor() {
+  constructor(private readonly confirm?: ConfirmAlarm) {
     this.sound.checked = localStorage.getItem(SOUND_KEY) === 'on';
     this.sound.addEventListener('change', () => {
       localStorage.setItem(SOUND_KEY, this.sound.checked ? 'on' : 'off');
@@ -33,7 +47,7 @@ export class AlertPanel {
 
   add(alert: DeviceAlert): void {
     this.alerts.unshift(alert);
-    this.alerts.length = Math.min(this.alerts.length, MAX_ALERTS_SHOWN);
+    for (const dropped of this.alerts.splice(MAX_ALERTS_SHOWN)) this.confirmations.delete(dropped);
     if (this.sound.checked && URGENT.includes(alert.type)) this.beep();
     this.draw();
   }
@@ -72,9 +86,33 @@ export class AlertPanel {
                 ` ${a.deviceName}${a.staffId ? ` (${a.staffId})` : ''} ${clockTime(a.at)}`,
                 ...(a.battery !== undefined ? [` ${a.battery}%`] : []),
                 ...(a.ticketNumber ? [el('span', { class: 'alert-ticket' }, ` → ${a.ticketNumber}`)] : []),
+                ...this.confirmation(a),
               ),
             ),
           ),
     );
+  }
+
+  /** The confirm button of an alert a device holds until confirmed, or what became of the confirmation. */
+  private confirmation(alert: DeviceAlert): (Node | string)[] {
+    const alarm = confirmableAlarm(alert);
+    if (!alarm || !this.confirm) return [];
+    const asked = this.confirmations.get(alert);
+    if (asked?.state === 'confirmed') return [el('span', { class: 'alert-confirmed', 'data-confirmed': '' }, ' Confirmed 已确认')];
+    const button = el('button', { type: 'button', class: 'alert-confirm', 'data-confirm': alarm, disabled: asked?.state === 'sending' }, 'Confirm 确认报警');
+    button.addEventListener('click', () => void this.send(alert, alarm));
+    return [' ', button, ...(asked?.state === 'failed' ? [el('span', { class: 'error', role: 'alert' }, ` ${asked.reason}`)] : [])];
+  }
+
+  private async send(alert: DeviceAlert, alarm: ConfirmableAlarm): Promise<void> {
+    this.confirmations.set(alert, { state: 'sending' });
+    this.draw();
+    try {
+      await this.confirm!(alert.deviceId, alarm);
+      this.confirmations.set(alert, { state: 'confirmed' });
+    } catch (error) {
+      this.confirmations.set(alert, { state: 'failed', reason: explain(error) });
+    }
+    this.draw();
   }
 }

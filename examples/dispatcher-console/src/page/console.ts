@@ -1,3 +1,4 @@
+import { ROLE_GROUPS } from '@civicloop/model';
 import { AuthenticationError, CivicLoop, type Ticket, type Zone } from '@civicloop/sdk';
 import { displayCrsOf, readFigures, readFirstScreen, readRecentlyClosed, type BoardTicket, type Panel } from '../first-screen.js';
 import { AlertPanel } from './alerts.js';
@@ -76,7 +77,14 @@ function showZones(list: readonly Zone[]): void {
 }
 
 const tickets = new Map<string, BoardTicket>();
-const alerts = new AlertPanel();
+// Dispatchers and admins confirm the alarms a terminal holds until confirmed (an SOS above all).
+const alerts = new AlertPanel(
+  (ROLE_GROUPS.managers as readonly string[]).includes(me.actor.role)
+    ? async (deviceId, alarm) => {
+        await client.devices.confirmAlarms(deviceId, [alarm]);
+      }
+    : undefined,
+);
 let filter: BoardFilter = { ...NO_FILTER };
 const shown = () => [...tickets.values()].filter((t) => matches(t, filter, zones, Date.now()));
 

@@ -77,6 +77,14 @@ const REQUESTS: Record<string, () => Promise<Send>> = {
       });
     return { path: `/v1/devices/${registered.body.device.id}/locate`, auth: gw.tenant.secretKey };
   },
+  '/v1/devices/{id}/alarms/confirm': async () => {
+    const registered = await post(
+      '/v1/devices',
+      { kind: 'vehicle', name: 'Truck with an SOS', protocol: 'jt808', terminalId: '13911112222' },
+      gw.tenant.secretKey,
+    );
+    return { path: `/v1/devices/${registered.body.device.id}/alarms/confirm`, body: { alarms: ['sos'] }, auth: as('dispatcher') };
+  },
   '/v1/tickets': async () => ({ path: '/v1/tickets', body: BIN_REPORT, auth: gw.tenant.secretKey }),
   '/v1/tickets/{id}/dispatch': async () => ({
     path: `/v1/tickets/${await ticketIn('reported')}/dispatch`,
@@ -243,6 +251,7 @@ function vary(body: Record<string, unknown>): Record<string, unknown> {
   if (Array.isArray(body.records)) return { ...body, records: (body.records as Record<string, unknown>[]).map((r) => ({ ...r, description: 'Another case' })) };
   if (body.kind === 'publishable') return { ...body, kind: 'secret' };
   if (typeof body.rating === 'number') return { ...body, rating: body.rating === 5 ? 4 : 5 };
+  if (Array.isArray(body.alarms)) return { ...body, alarms: ['danger_warning'] };
   return { ...body, note: 'a different request' };
 }
 

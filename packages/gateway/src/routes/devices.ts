@@ -1,6 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { CivicLoopError, CreateDeviceInput, Device, LocatedPosition, RegisteredDevice, UpdateDeviceInput } from '@civicloop/model';
+import {
+  CONFIRMABLE_ALARMS,
+  CivicLoopError,
+  CreateDeviceInput,
+  Device,
+  LocatedPosition,
+  RegisteredDevice,
+  StringEnum,
+  UpdateDeviceInput,
+} from '@civicloop/model';
 import { ADMINS, MANAGERS_AND_SERVERS, STAFF } from '../core/services.js';
 import type { ServicesWithTelemetry } from '../telemetry/start.js';
 import { CrsQuery, pointIn } from './crs-output.js';
@@ -8,6 +17,15 @@ import { errorResponses, security } from './shared-schemas.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const read = { kind: 'roles', roles: STAFF } as const;
+const AlarmConfirmationInput = Type.Object(
+  { alarms: Type.Array(StringEnum(CONFIRMABLE_ALARMS), { minItems: 1, uniqueItems: true, description: 'the alarms to confirm, each once' }) },
+  { additionalProperties: false },
+);
+const AlarmConfirmationSent = Type.Object({
+  deviceId: Type.String(),
+  alarms: Type.Array(Type.String(), { description: 'the alarms confirmed' }),
+  commandId: Type.String({ description: 'the id the device confirms the command by; GET /v1/devices/{id}/state lists it until then' }),
+});
 const write = { kind: 'roles', roles: ADMINS } as const;
 
 /** The device registry: admins register vehicles and badges and manage their MQTT credentials. */
@@ -147,6 +165,31 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTel
         ...(record.altitude !== undefined ? { altitude: record.altitude } : {}),
         alarms: record.alarms,
       };
+    },
+  );
+
+  app.post(
+    '/v1/devices/:id/alarms/confirm',
+    {
+      config: { access: { kind: 'roles', roles: MANAGERS_AND_SERVERS } },
+      schema: {
+        tags,
+        summary:
+          "Confirm a device's alarms (人工确认报警): a JT/T 808 terminal is sent 0x8203 and clears them, so that its next SOS raises an alert again; " +
+          'an MQTT device an alarm_confirmation command. Sent like any command: now, or when the device is back',
+        security,
+        params: IdParams,
+        body: AlarmConfirmationInput,
+        response: { 202: AlarmConfirmationSent, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { tenantId } = request.principal;
+      const device = await devices.mustGet(tenantId, request.params.id);
+      if (!services.telemetry) throw new CivicLoopError('CL_ERR_DEVICE_UNREACHABLE', 'Telemetry is not running on this gateway.');
+      const { alarms } = request.body;
+      const commandId = await services.telemetry.sendCommand(tenantId, device, { type: 'alarm_confirmation', alarms });
+      return reply.code(202).send({ deviceId: device.id, alarms, commandId });
     },
   );
 

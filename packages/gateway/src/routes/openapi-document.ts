@@ -83,6 +83,7 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'PATCH /v1/devices/{id}': 'updateDevice',
   'POST /v1/devices/{id}/credentials': 'rotateDeviceCredentials',
   'POST /v1/devices/{id}/locate': 'locateDevice',
+  'POST /v1/devices/{id}/alarms/confirm': 'confirmDeviceAlarms',
   'GET /v1/devices/{id}/state': 'getDeviceState',
   'GET /v1/devices/{id}/track': 'getDeviceTrack',
   'GET /v1/telemetry/counters': 'getTelemetryCounters',

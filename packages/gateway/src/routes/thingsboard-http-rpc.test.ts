@@ -116,6 +116,17 @@ describe("ThingsBoard's HTTP RPC", () => {
     });
   });
 
+  it('hears a dispatcher confirm its SOS as an alarmConfirmation request', async () => {
+    const { deviceId, token } = await firmware();
+    const confirmed = await inject(gw, 'POST', `/v1/devices/${deviceId}/alarms/confirm`, { auth: gw.tenant.secretKey, body: { alarms: ['sos'] } });
+    expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(202);
+    expect(JSON.parse((await curl('GET', `/api/v1/${token}/rpc?timeout=20000`)).body)).toEqual({
+      id: expect.any(Number),
+      method: 'alarmConfirmation',
+      params: { alarms: ['sos'], commandId: confirmed.body.commandId },
+    });
+  });
+
   it('keeps the command of a poll whose firmware went away, for its next poll', async () => {
     const { deviceId, token } = await firmware();
     const poll = holdPoll(`/api/v1/${token}/rpc?timeout=20000`);

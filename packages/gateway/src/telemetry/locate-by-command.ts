@@ -20,7 +20,7 @@ const CLOCK_SKEW_MS = 1000;
 export async function locateByCommand(
   tenantId: string,
   device: Device,
-  deps: { deviceState: DeviceStateStore; sendCommand: (command: BadgeCommand) => Promise<void> },
+  deps: { deviceState: DeviceStateStore; sendCommand: (command: BadgeCommand) => Promise<unknown> },
   timeoutMs = DEFAULT_LOCATE_TIMEOUT_MS,
 ): Promise<PositionRecord> {
   const before = await deps.deviceState.presence(tenantId, device.id);

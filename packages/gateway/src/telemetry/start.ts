@@ -88,8 +88,9 @@ export interface RunningTelemetry {
    * Gives a device a command: kept in its outbox until the device confirms it, and sent by the
    * gateway holding its connection (this one or another, told over Redis pub/sub), now or when
    * it connects again. To a JT/T 808 terminal a location request goes as a location query.
+   * Resolves with the command's id (its `commandId`).
    */
-  sendCommand(tenantId: string, device: Device, command: BadgeCommand): Promise<void>;
+  sendCommand(tenantId: string, device: Device, command: BadgeCommand): Promise<string>;
   /**
    * Asks a device where it is and waits for its answer: a JT/T 808 terminal by a location query
    * (0x8201), an MQTT device (native or OwnTracks) by a `report_location` command. One connected
@@ -173,10 +174,11 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
   const sendCommand: RunningTelemetry['sendCommand'] = async (tenantId, device, command) => {
     // Into the device's outbox, where it waits until the device confirms it; then sent by this
     // gateway if it holds the device's connection, and by whichever other gateway does.
-    await outbox.push(tenantId, device, command);
+    const entry = await outbox.push(tenantId, device, command);
     if (external && device.protocol !== 'jt808') external.sendWaiting(tenantId, device);
     deliverHere(tenantId, device.id);
     await bus.notify(tenantId, device.id);
+    return entry.id;
   };
 
   return {

@@ -1,5 +1,13 @@
 import type { BadgeCommand } from '@civicloop/model';
 
+/** Each command's RPC method, named in ThingsBoard's camelCase. */
+const METHODS: Record<BadgeCommand['type'], string> = {
+  assignment: 'assignment',
+  withdrawal: 'withdrawal',
+  report_location: 'reportLocation',
+  alarm_confirmation: 'alarmConfirmation',
+};
+
 /**
  * A command as a ThingsBoard server-side RPC request: `{"method", "params"}`, the method named as
  * ThingsBoard's are (`assignment`, `reportLocation`), the command's fields and the outbox entry's
@@ -8,5 +16,5 @@ import type { BadgeCommand } from '@civicloop/model';
  */
 export function thingsBoardCommand(command: BadgeCommand, commandId: string): { method: string; params: Record<string, unknown> } {
   const { type, ...fields } = command;
-  return { method: type === 'report_location' ? 'reportLocation' : type, params: { ...fields, commandId } };
+  return { method: METHODS[type], params: { ...fields, commandId } };
 }

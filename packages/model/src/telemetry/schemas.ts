@@ -155,6 +155,15 @@ export type DeviceStatusPayload = Static<typeof DeviceStatusPayload>;
 export const WITHDRAWAL_REASONS = ['reassigned', 'returned', 'merged'] as const;
 export type WithdrawalReason = (typeof WITHDRAWAL_REASONS)[number];
 
+/**
+ * Alarms a device keeps raising until someone at the platform confirms them: JT/T 808 terminals
+ * hold these alarm bits set until the platform's manual confirmation (0x8203, JT/T 808-2013
+ * table 24: "cleared once answered"), so a second SOS from a terminal never confirmed is never
+ * seen. A dispatcher confirms them with POST /v1/devices/{id}/alarms/confirm.
+ */
+export const CONFIRMABLE_ALARMS = ['sos', 'danger_warning', 'area_in_out', 'route_in_out', 'route_time', 'illegal_ignition', 'illegal_displacement'] as const;
+export type ConfirmableAlarm = (typeof CONFIRMABLE_ALARMS)[number];
+
 /** Commands the gateway sends on .../badges/{id}/cmd. */
 export const BadgeCommand = Type.Union([
   Type.Object({
@@ -174,6 +183,11 @@ export const BadgeCommand = Type.Union([
     ticketId: Type.String(),
     number: Type.String(),
     reason: StringEnum(WITHDRAWAL_REASONS, { description: "what took the ticket from the badge's wearer" }),
+    commandId: Type.Optional(Type.String()),
+  }),
+  Type.Object({
+    type: Type.Literal('alarm_confirmation'),
+    alarms: Type.Array(StringEnum(CONFIRMABLE_ALARMS), { minItems: 1, description: 'the alarms a dispatcher confirmed: the device may stop raising them' }),
     commandId: Type.Optional(Type.String()),
   }),
 ]);

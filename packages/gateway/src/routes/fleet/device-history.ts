@@ -12,9 +12,10 @@ const read = { kind: 'roles', roles: STAFF } as const;
 const TallySchema = Type.Object({ count: Type.Integer(), lastReason: Type.String(), lastAt: Type.Union([Type.String(), Type.Null()]) });
 const WaitingCommand = Type.Object({
   commandId: Type.String({ description: 'the id the device confirms it by' }),
-  type: Type.Union([Type.Literal('assignment'), Type.Literal('withdrawal'), Type.Literal('report_location')]),
+  type: Type.Union([Type.Literal('assignment'), Type.Literal('withdrawal'), Type.Literal('report_location'), Type.Literal('alarm_confirmation')]),
   ticketId: Type.Optional(Type.String({ description: 'an assignment or a withdrawal: the ticket it is about' })),
   number: Type.Optional(Type.String({ description: "an assignment or a withdrawal: the ticket's number" })),
+  alarms: Type.Optional(Type.Array(Type.String(), { description: 'an alarm confirmation: the alarms confirmed' })),
   givenAt: Type.Union([Type.String(), Type.Null()], { description: 'when it was given (null: given before the gateway recorded this)' }),
 });
 
@@ -124,7 +125,8 @@ function waitingCommand({ id, command, givenAt }: OutboxEntry) {
   return {
     commandId: id,
     type: command.type,
-    ...(command.type === 'report_location' ? {} : { ticketId: command.ticketId, number: command.number }),
+    ...(command.type === 'assignment' || command.type === 'withdrawal' ? { ticketId: command.ticketId, number: command.number } : {}),
+    ...(command.type === 'alarm_confirmation' ? { alarms: command.alarms } : {}),
     givenAt: givenAt === undefined ? null : new Date(givenAt).toISOString(),
   };
 }

@@ -9,7 +9,18 @@ import type { DeviceOutbox } from '../../store/device-outbox.js';
 import type { TelemetryPipeline, TelemetrySource } from '../pipeline.js';
 import { Jt808Connection, type Jt808Config, type Jt808Context } from './connection.js';
 import { normalizeTerminal } from '../../store/device-store.js';
-import { MESSAGE_IDS, REGISTER_RESULT, RESULT, authCodeOf, questionMessage, registerAnswer, textMessage, type QuestionAnswer } from './message.js';
+import { alarmFlags } from './location.js';
+import {
+  MESSAGE_IDS,
+  REGISTER_RESULT,
+  RESULT,
+  alarmConfirmationMessage,
+  authCodeOf,
+  questionMessage,
+  registerAnswer,
+  textMessage,
+  type QuestionAnswer,
+} from './message.js';
 import { DEFAULT_LOCATE_TIMEOUT_MS } from '../locate-by-command.js';
 import { DriverCards } from '../driver-cards.js';
 import type { AssignmentAnswer } from '../assignment.js';
@@ -42,9 +53,9 @@ const ANSWERS: readonly (QuestionAnswer & { answer: AssignmentAnswer })[] = [
 /** What a connection asks of the listener: the registry, the pipeline, the outbox. */
 export interface RunningJt808 {
   port: number;
-  /** Sends what waits in the terminal's outbox as 0x8300 text messages, if it is connected here; false if it is not. */
   /** Whether a terminal of this device is connected and authenticated here. */
   holds(tenantId: string, deviceId: string): boolean;
+  /** Sends what waits in the terminal's outbox, if it is connected here; false if it is not. */
   deliverWaiting(tenantId: string, deviceId: string): Promise<boolean>;
   locate(tenantId: string, device: Device, timeoutMs?: number): Promise<PositionRecord>;
   disconnect(tenantId: string, deviceId: string): boolean;
@@ -53,6 +64,8 @@ export interface RunningJt808 {
 
 /** The commands a terminal shows on its screen (as a question or a text message). */
 type ScreenCommand = Extract<BadgeCommand, { type: 'assignment' | 'withdrawal' }>;
+/** The commands sent from a terminal's outbox: a location request is asked as a query instead. */
+type OutboxCommand = Exclude<BadgeCommand, { type: 'report_location' }>;
 
 const WITHDRAWN_BECAUSE: Record<WithdrawalReason, string> = { reassigned: '已改派', returned: '已退回', merged: '已合并' };
 
@@ -81,9 +94,15 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
 
   /**
    * An assignment goes as a question (0x8302) the driver answers on the screen, 接单 or 退回, unless
-   * the terminal said it takes no questions; everything else, and then assignments too, as text.
+   * the terminal said it takes no questions; a withdrawal, and then assignments too, as text; an
+   * alarm confirmation as the manual confirmation (0x8203), after which the terminal clears those
+   * alarm bits and its next SOS is seen again.
    */
-  const deliver = async (connection: Jt808Connection, id: string, command: ScreenCommand, asText = connection.questionsRefused) => {
+  const deliver = async (connection: Jt808Connection, id: string, command: OutboxCommand, asText = connection.questionsRefused) => {
+    if (command.type === 'alarm_confirmation') {
+      await connection.sendCommand(MESSAGE_IDS.alarmConfirmation, alarmConfirmationMessage(alarmFlags(command.alarms)), id);
+      return;
+    }
     const urgent = command.type === 'assignment' && command.priority === 'urgent';
     if (command.type === 'assignment' && !asText) return connection.ask(questionMessage(commandText(command), ANSWERS, urgent), id, command.ticketId);
     await connection.sendCommand(MESSAGE_IDS.text, textMessage(connection.version, commandText(command), urgent), id);

@@ -42,6 +42,13 @@ export function alarmNames(flags: number): string[] {
   return names;
 }
 
+/** The alarm flag bits of the alarms named (names a report's flags do not have are left out). */
+export function alarmFlags(names: readonly string[]): number {
+  let flags = 0;
+  for (const [bit, name] of Object.entries(ALARM_BITS)) if (names.includes(name)) flags |= 1 << Number(bit);
+  return flags >>> 0;
+}
+
 /** The basic information of a location report: 28 bytes before the additional items. */
 const BASIC_BYTES = 28;
 const GMT8_MS = 8 * 3_600_000;

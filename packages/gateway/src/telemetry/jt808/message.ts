@@ -43,6 +43,7 @@ export const MESSAGE_IDS = {
   text: 0x8300,
   question: 0x8302,
   questionAnswer: 0x0302,
+  alarmConfirmation: 0x8203,
 } as const;
 
 /** The general response's result byte (0x8001 and 0x0001). */
@@ -167,6 +168,17 @@ export function textMessage(version: 2013 | 2019, text: string, urgent: boolean)
   // The body must fit one packet.
   const fitted = gbkWithin(text, 0x03ff - (version === 2019 ? 2 : 1));
   return Buffer.concat([Buffer.from(version === 2019 ? [flag, 2] : [flag]), fitted]);
+}
+
+/**
+ * 0x8203 body (JT/T 808-2013 8.25): the serial of the alarm report confirmed, WORD (0: every
+ * report of those alarms), and the alarm bits confirmed, DWORD, as in a report's alarm flags.
+ */
+export function alarmConfirmationMessage(alarmBits: number, reportSerial = 0): Buffer {
+  const body = Buffer.alloc(6);
+  body.writeUInt16BE(reportSerial, 0);
+  body.writeUInt32BE(alarmBits >>> 0, 2);
+  return body;
 }
 
 /** A text in GBK cut (at a character, not inside one) to at most `room` bytes. */

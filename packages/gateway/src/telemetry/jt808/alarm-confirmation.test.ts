@@ -1,0 +1,119 @@
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nativeTopic } from '@civicloop/model';
+import { inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { Jt808Terminal, type PlatformMessage } from '@civicloop/test-support/jt808-terminal.js';
+import { tenantKeys } from '../../redis/keys.js';
+
+// A terminal holds some alarm bits (SOS among them) set in every report until the platform
+// confirms them by hand (0x8203, JT/T 808-2013 8.25; table 24: "cleared once answered"). The
+// gateway raises an alert only when a bit comes on, so from a terminal nobody confirmed, a second
+// SOS would never be seen. A dispatcher confirms them with POST /v1/devices/{id}/alarms/confirm.
+let gw: TestGateway;
+let dispatcher: string;
+const terminals: Jt808Terminal[] = [];
+
+beforeAll(async () => {
+  gw = await startTestGateway({}, { telemetry: true });
+  dispatcher = await gw.tenant.token('d-alarms', 'dispatcher');
+});
+afterAll(async () => {
+  for (const t of terminals) t.close();
+  await gw?.close();
+});
+
+let numbers = 13600000000;
+async function truck() {
+  const terminalId = String(++numbers);
+  const res = await inject(gw, 'POST', '/v1/devices', {
+    auth: gw.tenant.secretKey,
+    body: { kind: 'vehicle', name: `Truck ${terminalId}`, protocol: 'jt808', terminalId },
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  const terminal = new Jt808Terminal(terminalId);
+  terminals.push(terminal);
+  await terminal.connect(gw.telemetry!.jt808Port!);
+  const { code } = await terminal.register();
+  expect(await terminal.authenticate(code!)).toBe(0);
+  return { deviceId: (res.body as { device: { id: string } }).device.id, terminal, code: code! };
+}
+
+const SOS = 1;
+const AREA_IN_OUT = 1 << 20;
+const confirmAlarms = (deviceId: string, body: unknown, auth = dispatcher) => inject(gw, 'POST', `/v1/devices/${deviceId}/alarms/confirm`, { auth, body });
+const alertsOf = async (deviceId: string) =>
+  (await gw.redis.client.xrange(tenantKeys(gw.tenant.id).events, '-', '+'))
+    .flatMap(([, fields]) => (fields[0] === 'a' ? [JSON.parse(fields[1]!)] : []))
+    .filter((alert) => alert.deviceId === deviceId)
+    .map((alert) => ({ alarm: alert.type === 'alarm' ? alert.alarm : alert.type, ticketId: alert.ticketId }));
+const outboxLength = (deviceId: string) => gw.redis.client.llen(tenantKeys(gw.tenant.id).jt808Outbox(deviceId));
+const confirmReceipt = (terminal: Jt808Terminal, message: PlatformMessage) =>
+  terminal.send(0x0001, Buffer.from([message.serial >> 8, message.serial & 0xff, message.id >> 8, message.id & 0xff, 0]));
+
+describe("a dispatcher confirms a terminal's alarms", () => {
+  it('sends 0x8203 with the bits confirmed, kept until the terminal has it; once the terminal clears SOS, its next SOS is a new alert', async () => {
+    const { deviceId, terminal } = await truck();
+    const base = Date.now() - 60_000;
+    const report = (i: number, alarm: number) => terminal.answerTo(terminal.report({ lat: 23.15, lon: 113.32, time: base + i * 1000, alarm }));
+    // Pressed once, SOS stays set in every report, then the truck also leaves its area: two alerts.
+    for (const [i, alarm] of [SOS, SOS, SOS | AREA_IN_OUT].entries()) expect(await report(i, alarm)).toBe(0);
+    expect((await alertsOf(deviceId)).map((a) => a.alarm)).toEqual(['sos', 'area_in_out']);
+
+    const res = await confirmAlarms(deviceId, { alarms: ['sos', 'area_in_out'] });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    expect(res.body).toEqual({ deviceId, alarms: ['sos', 'area_in_out'], commandId: expect.any(String) });
+    const confirmation = await terminal.next((m) => m.id === 0x8203);
+    // Serial 0: every report of those alarms; bits 0 and 20, as the reports set them.
+    expect(confirmation.body.toString('hex')).toBe('000000100001');
+    const state = (await inject(gw, 'GET', `/v1/devices/${deviceId}/state`, { auth: dispatcher })).body;
+    expect(state.waiting).toEqual([{ commandId: res.body.commandId, type: 'alarm_confirmation', alarms: ['sos', 'area_in_out'], givenAt: expect.any(String) }]);
+    confirmReceipt(terminal, confirmation);
+    await expect.poll(() => outboxLength(deviceId)).toBe(0);
+
+    // The terminal cleared the bits; the driver presses SOS again: a new alert and a new urgent ticket.
+    expect(await report(3, 0)).toBe(0);
+    expect(await report(4, SOS)).toBe(0);
+    const alerts = await alertsOf(deviceId);
+    expect(alerts.map((a) => a.alarm)).toEqual(['sos', 'area_in_out', 'sos']);
+    expect(alerts[2]!.ticketId).toEqual(expect.any(String));
+    expect(alerts[2]!.ticketId).not.toBe(alerts[0]!.ticketId);
+  });
+
+  it('reaches a terminal that was away when it is back; refuses a worker, an alarm not held until confirmed, none, one twice: nothing queued', async () => {
+    const { deviceId, terminal, code } = await truck();
+    terminal.close();
+    const res = await confirmAlarms(deviceId, { alarms: ['sos'] });
+    expect(res.status).toBe(202);
+    await terminal.connect(gw.telemetry!.jt808Port!);
+    expect(await terminal.authenticate(code)).toBe(0);
+    expect((await terminal.next((m) => m.id === 0x8203)).body.toString('hex')).toBe('000000000001');
+    expect(await outboxLength(deviceId)).toBe(1);
+
+    const worker = await gw.tenant.token('w-1', 'worker', { unitId: 'sanitation' });
+    expect((await confirmAlarms(deviceId, { alarms: ['sos'] }, worker)).body.error.code).toBe('CL_ERR_FORBIDDEN');
+    for (const body of [{ alarms: ['overspeed'] }, { alarms: [] }, { alarms: ['sos', 'sos'] }, {}, { alarms: ['sos'], extra: 1 }]) {
+      const refused = await confirmAlarms(deviceId, body);
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+      expect(refused.body.error.code).toBe('CL_ERR_VALIDATION');
+    }
+    expect((await confirmAlarms('no-such-device', { alarms: ['sos'] })).body.error.code).toBe('CL_ERR_NOT_FOUND');
+    expect(await outboxLength(deviceId)).toBe(1);
+  });
+
+  it('sends an MQTT badge an alarm_confirmation command on its command topic', async () => {
+    const registered = await inject(gw, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name: 'Badge with SOS' } });
+    expect(registered.status).toBe(201);
+    const { device, credential } = registered.body as { device: { id: string }; credential: { username: string; password: string } };
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, { ...credential, protocolVersion: 4, reconnectPeriod: 0 });
+    try {
+      const received: unknown[] = [];
+      client.on('message', (_topic, payload) => received.push(JSON.parse(payload.toString())));
+      await client.subscribeAsync(nativeTopic(gw.tenant.id, 'badge', device.id, 'cmd'), { qos: 1 });
+      const res = await confirmAlarms(device.id, { alarms: ['sos'] });
+      expect(res.status).toBe(202);
+      await expect.poll(() => received).toEqual([{ type: 'alarm_confirmation', alarms: ['sos'], commandId: res.body.commandId }]);
+    } finally {
+      await client.endAsync();
+    }
+  });
+});
