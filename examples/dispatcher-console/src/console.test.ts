@@ -156,6 +156,11 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
       expect(lon).toBeCloseTo(113.26973, 4);
       expect(await page.locator('#alerts').textContent()).toContain('No alarms since the console opened.');
       await expect.poll(() => page.locator('#live').getAttribute('data-state')).toBe('live');
+      // A second dispatcher's console, open as the alarms come.
+      const colleague = await context.newPage();
+      await colleague.goto(consoleServer.url);
+      await colleague.locator('body[data-ready="true"]').waitFor();
+      await expect.poll(() => colleague.locator('#live').getAttribute('data-state')).toBe('live');
 
       const at = Math.floor(Date.now() / 1000) - 1;
       const sos = await fetch(`${gw.url}/v1/osmand?key=${badge.credential.password}&id=${badge.device.id}&lat=23.12&lon=113.25&timestamp=${at}&alarm=sos`, {
@@ -178,9 +183,16 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
       // An overspeed ends by itself: no terminal holds it until confirmed, so it has no button.
       expect(await alarmItem.locator('[data-confirm]').count()).toBe(0);
       // The dispatcher confirms the SOS: the badge is sent the confirmation, and the row says so.
+      const colleagueSos = colleague.locator(`#alerts [data-alert="sos"][data-device="${badge.device.id}"]`);
+      await expect.poll(() => colleagueSos.locator('button[data-confirm="sos"]').count()).toBe(1);
       await sosItem.locator('button[data-confirm="sos"]').click();
       await sosItem.locator('[data-confirmed]').waitFor();
       expect(await sosItem.locator('[data-confirm]').count()).toBe(0);
+      // The other console hears it on the event stream: confirmed, by whom, and no button left to press.
+      await expect.poll(() => colleagueSos.locator('[data-confirmed]').getAttribute('data-confirmed')).toBe('Dispatch console');
+      expect(await colleagueSos.textContent()).toMatch(/Confirmed 已确认 · Dispatch console$/);
+      expect(await colleagueSos.locator('[data-confirm]').count()).toBe(0);
+      await colleague.close();
       expect((await server.devices.state(badge.device.id)).waiting).toEqual([
         { commandId: expect.any(String), type: 'alarm_confirmation', alarms: ['sos'], givenAt: expect.any(String) },
       ]);

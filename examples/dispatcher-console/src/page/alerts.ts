@@ -4,7 +4,8 @@ import { explain } from './context.js';
 import { el } from './dom.js';
 import { clockTime } from './labels.js';
 
-const ALERT_LABEL: Record<DeviceAlert['type'], string> = { sos: 'SOS 求救', fall: 'Fall 跌倒', low_battery: 'Low battery 低电量', alarm: 'Alarm 报警' };
+type RaisedAlert = Exclude<DeviceAlert['type'], 'alarm_confirmed'>;
+const ALERT_LABEL: Record<RaisedAlert, string> = { sos: 'SOS 求救', fall: 'Fall 跌倒', low_battery: 'Low battery 低电量', alarm: 'Alarm 报警' };
 const MAX_ALERTS_SHOWN = 20;
 
 /** Alarms that sound when the operator has turned sound on: people in danger, not batteries. */
@@ -27,16 +28,21 @@ function confirmableAlarm(alert: DeviceAlert): ConfirmableAlarm | undefined {
  * another alarm a terminal holds until confirmed: the terminal clears it, so its next one shows.
  */
 export class AlertPanel {
+  /** Raised alerts only: a confirmation marks them instead of being listed. */
   private readonly alerts: DeviceAlert[] = [];
-  /** Each confirmation asked for here: under way, done, or why it failed. */
-  private readonly confirmations = new Map<DeviceAlert, { state: 'sending' | 'confirmed' } | { state: 'failed'; reason: string }>();
+  /** Each alert's confirmation: asked for here and under way, done (here or on another console: by whom), or why it failed. */
+  private readonly confirmations = new Map<DeviceAlert, { state: 'sending' } | { state: 'confirmed'; by: string } | { state: 'failed'; reason: string }>();
   private readonly box = document.getElementById('alerts')!;
   private readonly sound = el('input', { id: 'alarm-sound', type: 'checkbox' });
   private audio: AudioContext | undefined;
   /** Alarms sounded since the page opened (shown as data-sounded, for tests and operators' tools). */
   private sounded = 0;
 
-  constructor(private readonly confirm?: ConfirmAlarm) {
+  constructor(
+    private readonly confirm?: ConfirmAlarm,
+    /** Who this console's operator is, as a confirmation names them. */
+    private readonly operator = '',
+  ) {
     this.sound.checked = localStorage.getItem(SOUND_KEY) === 'on';
     this.sound.addEventListener('change', () => {
       localStorage.setItem(SOUND_KEY, this.sound.checked ? 'on' : 'off');
@@ -46,9 +52,23 @@ export class AlertPanel {
   }
 
   add(alert: DeviceAlert): void {
+    if (alert.type === 'alarm_confirmed') return this.confirmedBy(alert);
     this.alerts.unshift(alert);
     for (const dropped of this.alerts.splice(MAX_ALERTS_SHOWN)) this.confirmations.delete(dropped);
     if (this.sound.checked && URGENT.includes(alert.type)) this.beep();
+    this.draw();
+  }
+
+  /**
+   * Someone confirmed a device's alarms, here or on another console: every alert of those alarms
+   * from that device shown now came before it on the event stream, so each is confirmed.
+   */
+  private confirmedBy(confirmation: DeviceAlert): void {
+    const by = confirmation.confirmedBy ? (confirmation.confirmedBy.name ?? confirmation.confirmedBy.sub) : '';
+    for (const alert of this.alerts) {
+      const alarm = confirmableAlarm(alert);
+      if (alert.deviceId === confirmation.deviceId && alarm && confirmation.alarms?.includes(alarm)) this.confirmations.set(alert, { state: 'confirmed', by });
+    }
     this.draw();
   }
 
@@ -82,7 +102,7 @@ export class AlertPanel {
               el(
                 'li',
                 { class: `alert alert-${a.type}`, 'data-alert': a.type, 'data-device': a.deviceId },
-                el('strong', {}, a.type === 'alarm' && a.alarm ? `${ALERT_LABEL.alarm}: ${a.alarm.replace(/_/g, ' ')}` : ALERT_LABEL[a.type]),
+                el('strong', {}, a.type === 'alarm' && a.alarm ? `${ALERT_LABEL.alarm}: ${a.alarm.replace(/_/g, ' ')}` : ALERT_LABEL[a.type as RaisedAlert]),
                 ` ${a.deviceName}${a.staffId ? ` (${a.staffId})` : ''} ${clockTime(a.at)}`,
                 ...(a.battery !== undefined ? [` ${a.battery}%`] : []),
                 ...(a.ticketNumber ? [el('span', { class: 'alert-ticket' }, ` → ${a.ticketNumber}`)] : []),
@@ -98,7 +118,8 @@ export class AlertPanel {
     const alarm = confirmableAlarm(alert);
     if (!alarm || !this.confirm) return [];
     const asked = this.confirmations.get(alert);
-    if (asked?.state === 'confirmed') return [el('span', { class: 'alert-confirmed', 'data-confirmed': '' }, ' Confirmed 已确认')];
+    if (asked?.state === 'confirmed')
+      return [el('span', { class: 'alert-confirmed', 'data-confirmed': asked.by }, ` Confirmed 已确认${asked.by ? ` · ${asked.by}` : ''}`)];
     const button = el('button', { type: 'button', class: 'alert-confirm', 'data-confirm': alarm, disabled: asked?.state === 'sending' }, 'Confirm 确认报警');
     button.addEventListener('click', () => void this.send(alert, alarm));
     return [' ', button, ...(asked?.state === 'failed' ? [el('span', { class: 'error', role: 'alert' }, ` ${asked.reason}`)] : [])];
@@ -109,7 +130,7 @@ export class AlertPanel {
     this.draw();
     try {
       await this.confirm!(alert.deviceId, alarm);
-      this.confirmations.set(alert, { state: 'confirmed' });
+      this.confirmations.set(alert, { state: 'confirmed', by: this.operator });
     } catch (error) {
       this.confirmations.set(alert, { state: 'failed', reason: explain(error) });
     }

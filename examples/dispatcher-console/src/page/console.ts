@@ -84,6 +84,7 @@ const alerts = new AlertPanel(
         await client.devices.confirmAlarms(deviceId, [alarm]);
       }
     : undefined,
+  me.actor.name ?? me.actor.sub,
 );
 let filter: BoardFilter = { ...NO_FILTER };
 const shown = () => [...tickets.values()].filter((t) => matches(t, filter, zones, Date.now()));

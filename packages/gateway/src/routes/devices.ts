@@ -11,6 +11,7 @@ import {
   UpdateDeviceInput,
 } from '@civicloop/model';
 import { ADMINS, MANAGERS_AND_SERVERS, STAFF } from '../core/services.js';
+import { confirmAlarms } from '../telemetry/alarm-confirmation.js';
 import type { ServicesWithTelemetry } from '../telemetry/start.js';
 import { CrsQuery, pointIn } from './crs-output.js';
 import { errorResponses, security } from './shared-schemas.js';
@@ -184,11 +185,9 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTel
       },
     },
     async (request, reply) => {
-      const { tenantId } = request.principal;
-      const device = await devices.mustGet(tenantId, request.params.id);
-      if (!services.telemetry) throw new CivicLoopError('CL_ERR_DEVICE_UNREACHABLE', 'Telemetry is not running on this gateway.');
+      const device = await devices.mustGet(request.principal.tenantId, request.params.id);
       const { alarms } = request.body;
-      const commandId = await services.telemetry.sendCommand(tenantId, device, { type: 'alarm_confirmation', alarms });
+      const commandId = await confirmAlarms(services, request.principal, device, alarms);
       return reply.code(202).send({ deviceId: device.id, alarms, commandId });
     },
   );

@@ -4,7 +4,8 @@ import { DeviceStateStore, type ActiveAlarms } from '../store/device-state-store
 import type { Services } from '../core/services.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 
-const MARKER_TTL_SECONDS = 7 * 86_400;
+/** How long an alert's marker stays: a message resent within a week raises nothing again. */
+export const MARKER_TTL_SECONDS = 7 * 86_400;
 
 /** The alert an alarm name raises: the three a badge knows by name, any other is a vehicle alarm. */
 export function alertTypeOf(alarm: string): DeviceAlertType {

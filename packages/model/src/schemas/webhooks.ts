@@ -49,7 +49,10 @@ export const WebhookPayload = Type.Object({
   createdAt: Timestamp,
   data: Type.Union([
     Type.Object({ streamId: Type.String(), ticketNumber: Type.String(), event: TicketEvent }),
-    Type.Object({ streamId: Type.String(), alert: DeviceAlert }, { description: 'device.<alert type>: an SOS, fall, low battery or vehicle alarm' }),
+    Type.Object(
+      { streamId: Type.String(), alert: DeviceAlert },
+      { description: "device.<alert type>: an SOS, fall, low battery or vehicle alarm, or a dispatcher's confirmation of a device's alarms" },
+    ),
   ]),
 });
 export type WebhookPayload = Static<typeof WebhookPayload>;

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Crs, Latitude, Longitude, ReceivedPoint, Timestamp } from '../schemas/common.js';
+import { Actor } from '../schemas/principal.js';
 import { StringEnum } from '../schemas/string-enum.js';
 
 export const DEVICE_KINDS = ['vehicle', 'badge'] as const;
@@ -240,10 +241,11 @@ export type LocatedPosition = Static<typeof LocatedPosition>;
 
 /**
  * What a device raises that someone should see now: an SOS, a fall, a low battery, or a
- * vehicle alarm (JT/T 808 alarm bits, a tracker's alarm). On the tenant's event stream
- * (`event: device`), its webhooks (`device.<type>`) and the console.
+ * vehicle alarm (JT/T 808 alarm bits, a tracker's alarm); and `alarm_confirmed`, a dispatcher's
+ * confirmation of a device's alarms, so that every console sees they were seen to. On the
+ * tenant's event stream (`event: device`), its webhooks (`device.<type>`) and the console.
  */
-export const DEVICE_ALERT_TYPES = ['sos', 'fall', 'low_battery', 'alarm'] as const;
+export const DEVICE_ALERT_TYPES = ['sos', 'fall', 'low_battery', 'alarm', 'alarm_confirmed'] as const;
 export type DeviceAlertType = (typeof DEVICE_ALERT_TYPES)[number];
 export const DeviceAlert = Type.Object({
   type: StringEnum(DEVICE_ALERT_TYPES),
@@ -253,11 +255,15 @@ export const DeviceAlert = Type.Object({
   deviceName: Type.String(),
   staffId: Type.Optional(Type.String()),
   unitId: Type.Optional(Type.String()),
+  /** The device's time of the alarm; alarm_confirmed: when it was confirmed, by the gateway's clock. */
   at: Timestamp,
   lat: Type.Optional(Type.Number()),
   lon: Type.Optional(Type.Number()),
   battery: Type.Optional(Type.Number()),
   ticketId: Type.Optional(Type.String({ description: 'the urgent ticket it opened (an SOS, a fall)' })),
   ticketNumber: Type.Optional(Type.String()),
+  alarms: Type.Optional(Type.Array(StringEnum(CONFIRMABLE_ALARMS), { description: 'alarm_confirmed: the alarms confirmed' })),
+  /** alarm_confirmed: who confirmed them. */
+  confirmedBy: Type.Optional(Actor),
 });
 export type DeviceAlert = Static<typeof DeviceAlert>;

@@ -45,7 +45,7 @@ const alertsOf = async (deviceId: string) =>
   (await gw.redis.client.xrange(tenantKeys(gw.tenant.id).events, '-', '+'))
     .flatMap(([, fields]) => (fields[0] === 'a' ? [JSON.parse(fields[1]!)] : []))
     .filter((alert) => alert.deviceId === deviceId)
-    .map((alert) => ({ alarm: alert.type === 'alarm' ? alert.alarm : alert.type, ticketId: alert.ticketId }));
+    .map((alert) => ({ alarm: alert.type === 'alarm' ? alert.alarm : alert.type, ticketId: alert.ticketId, alert }));
 const outboxLength = (deviceId: string) => gw.redis.client.llen(tenantKeys(gw.tenant.id).jt808Outbox(deviceId));
 const confirmReceipt = (terminal: Jt808Terminal, message: PlatformMessage) =>
   terminal.send(0x0001, Buffer.from([message.serial >> 8, message.serial & 0xff, message.id >> 8, message.id & 0xff, 0]));
@@ -62,6 +62,16 @@ describe("a dispatcher confirms a terminal's alarms", () => {
     const res = await confirmAlarms(deviceId, { alarms: ['sos', 'area_in_out'] });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     expect(res.body).toEqual({ deviceId, alarms: ['sos', 'area_in_out'], commandId: expect.any(String) });
+    // Every console and webhook hears it was confirmed, and by whom.
+    expect((await alertsOf(deviceId)).at(-1)!.alert).toEqual({
+      type: 'alarm_confirmed',
+      alarms: ['sos', 'area_in_out'],
+      deviceId,
+      deviceKind: 'vehicle',
+      deviceName: expect.stringMatching(/^Truck /),
+      at: expect.any(String),
+      confirmedBy: { sub: 'd-alarms', role: 'dispatcher' },
+    });
     const confirmation = await terminal.next((m) => m.id === 0x8203);
     // Serial 0: every report of those alarms; bits 0 and 20, as the reports set them.
     expect(confirmation.body.toString('hex')).toBe('000000100001');
@@ -74,9 +84,9 @@ describe("a dispatcher confirms a terminal's alarms", () => {
     expect(await report(3, 0)).toBe(0);
     expect(await report(4, SOS)).toBe(0);
     const alerts = await alertsOf(deviceId);
-    expect(alerts.map((a) => a.alarm)).toEqual(['sos', 'area_in_out', 'sos']);
-    expect(alerts[2]!.ticketId).toEqual(expect.any(String));
-    expect(alerts[2]!.ticketId).not.toBe(alerts[0]!.ticketId);
+    expect(alerts.map((a) => a.alarm)).toEqual(['sos', 'area_in_out', 'alarm_confirmed', 'sos']);
+    expect(alerts[3]!.ticketId).toEqual(expect.any(String));
+    expect(alerts[3]!.ticketId).not.toBe(alerts[0]!.ticketId);
   });
 
   it('reaches a terminal that was away when it is back; refuses a worker, an alarm not held until confirmed, none, one twice: nothing queued', async () => {
@@ -98,6 +108,7 @@ describe("a dispatcher confirms a terminal's alarms", () => {
     }
     expect((await confirmAlarms('no-such-device', { alarms: ['sos'] })).body.error.code).toBe('CL_ERR_NOT_FOUND');
     expect(await outboxLength(deviceId)).toBe(1);
+    expect((await alertsOf(deviceId)).map((a) => a.alarm)).toEqual(['alarm_confirmed']);
   });
 
   it('sends an MQTT badge an alarm_confirmation command on its command topic', async () => {
