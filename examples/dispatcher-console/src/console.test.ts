@@ -154,7 +154,7 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
       // GCJ-02 shows Guangzhou's centre ~600 m from where GPS puts it.
       expect(lat).toBeCloseTo(23.126423, 4);
       expect(lon).toBeCloseTo(113.26973, 4);
-      expect(await page.locator('#alerts').textContent()).toContain('No alarms since the console opened.');
+      expect(await page.locator('#alerts').textContent()).toContain('No recent alarms.');
       await expect.poll(() => page.locator('#live').getAttribute('data-state')).toBe('live');
       // A second dispatcher's console, open as the alarms come.
       const colleague = await context.newPage();
@@ -220,6 +220,16 @@ describe('examples/dispatcher-console in Chromium', { timeout: 60_000 }, () => {
       await later.goto(consoleServer.url);
       await later.locator('body[data-ready="true"]').waitFor();
       expect(await later.isChecked('#alarm-sound')).toBe(true);
+      // A console opened after the alarms (a reload, the next shift) still lists them, newest
+      // first, the SOS confirmed and by whom; none of them sounds again.
+      const listed = later.locator('#alerts li');
+      expect(await listed.evaluateAll((rows) => rows.map((row) => [row.getAttribute('data-alert'), row.getAttribute('data-device')]))).toEqual([
+        ['alarm', truck.device.id],
+        ['alarm', truck.device.id],
+        ['sos', badge.device.id],
+      ]);
+      expect(await listed.last().locator('[data-confirmed]').getAttribute('data-confirmed')).toBe('Dispatch console');
+      expect(await later.locator('#alerts').getAttribute('data-sounded')).toBeNull();
     } finally {
       await context.close();
       await server.updatePolicy({ defaultCrs: 'wgs84' });

@@ -1,4 +1,4 @@
-import type { BlackSpot, CivicLoop, GeoJsonFeatureCollection, StatsResult, Ticket, Zone } from '@civicloop/sdk';
+import type { BlackSpot, CivicLoop, DeviceAlert, GeoJsonFeatureCollection, StatsResult, Ticket, Zone } from '@civicloop/sdk';
 
 // What the console shows when it opens, read in one place for both sides: the console's server
 // reads it with the page's own token and sends it with the page (no request waits for the page's
@@ -74,6 +74,8 @@ export interface FirstScreen {
   /** The 50 most recently closed tickets, for the follow-up list. */
   recentlyClosed: Panel<Ticket[]>;
   figures: Panel<Figures>;
+  /** The newest device alerts, newest first, from before the page subscribed: an SOS raised before a reload is still shown. */
+  alerts: Panel<{ streamId: string; alert: DeviceAlert }[]>;
 }
 
 /** A side panel's content, or why it could not be read (as a person reads it, with the code). */
@@ -145,13 +147,14 @@ export async function readFirstScreen(client: CivicLoop): Promise<FirstScreen> {
     client.eventPosition(),
   ]);
   const crs = displayCrsOf(me);
-  const [open, fleet, zones, blackSpots, recentlyClosed, figures] = await Promise.all([
+  const [open, fleet, zones, blackSpots, recentlyClosed, figures, alerts] = await Promise.all([
     readOpenTickets(client, crs),
     client.fleet.live({ crs }),
     client.zones.list({ crs }),
     panel(client.blackSpots({ status: 'open' })),
     panel(readRecentlyClosed(client, crs)),
     panel(readFigures(client, me.tenant.policy.timeZone)),
+    panel(client.fleet.alerts({ limit: 20 })),
   ]);
-  return { me, catalogue, units, staff, lastEventId, open, fleet, zones, blackSpots, recentlyClosed, figures };
+  return { me, catalogue, units, staff, lastEventId, open, fleet, zones, blackSpots, recentlyClosed, figures, alerts };
 }

@@ -30,6 +30,7 @@ import type {
   CrsName,
   LocatedPosition,
   ConfirmableAlarm,
+  DeviceAlert,
 } from '@civicloop/model';
 import { subscribe, subscribeAll, subscribeTo, type RealtimeMessage, type SubscribeOptions, type Subscription } from './events.js';
 import { crsQuery } from './crs.js';
@@ -365,6 +366,19 @@ export class Fleet {
   }
   attendance(day: string, options?: RequestOptions): Promise<Attendance> {
     return this.transport.request({ method: 'GET', path: '/v1/attendance', query: { day }, ...(options ? { options } : {}) });
+  }
+  /**
+   * The newest device alerts (confirmations too), newest first, each with its event stream id as its SSE frame has it:
+   * what a console shows when it opens, before `subscribeAll()` brings the next ones.
+   */
+  async alerts(query: { limit?: number } = {}, options?: RequestOptions): Promise<{ streamId: string; alert: DeviceAlert }[]> {
+    const answer = await this.transport.request<{ items: { streamId: string; alert: DeviceAlert }[] }>({
+      method: 'GET',
+      path: '/v1/fleet/alerts',
+      ...(query.limit === undefined ? {} : { query: { limit: query.limit } }),
+      ...(options ? { options } : {}),
+    });
+    return answer.items;
   }
   /** Stored positions as they arrive, at most one per device per throttleMs; resumes by itself. */
   positions(query: { throttleMs?: number; kind?: DeviceKind; crs?: CrsName } = {}, options?: SubscribeOptions): Subscription<GeoJsonFeature> {

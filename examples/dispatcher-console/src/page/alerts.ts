@@ -22,14 +22,19 @@ function confirmableAlarm(alert: DeviceAlert): ConfirmableAlarm | undefined {
 }
 
 /**
- * SOS, falls, low batteries and vehicle alarms, newest first, in their own panel. Sound is off
+ * SOS, falls, low batteries and vehicle alarms, newest first, in their own panel: the newest from
+ * before the console opened, then each as it comes (only those sound). Sound is off
  * until the operator turns it on (browsers play audio only after a user gesture anyway); the
  * choice is kept in this browser. An operator who may (dispatchers, admins) confirms an SOS or
  * another alarm a terminal holds until confirmed: the terminal clears it, so its next one shows.
  */
 export class AlertPanel {
-  /** Raised alerts only: a confirmation marks them instead of being listed. */
+  /** Raised alerts only, newest first: a confirmation marks them instead of being listed. */
   private readonly alerts: DeviceAlert[] = [];
+  /** The stream ids of the alerts and confirmations taken in, the newest few. */
+  private readonly taken = new Set<string>();
+  /** Why the alerts from before the console opened could not be read. */
+  private seedError: string | undefined;
   /** Each alert's confirmation: asked for here and under way, done (here or on another console: by whom), or why it failed. */
   private readonly confirmations = new Map<DeviceAlert, { state: 'sending' } | { state: 'confirmed'; by: string } | { state: 'failed'; reason: string }>();
   private readonly box = document.getElementById('alerts')!;
@@ -51,12 +56,34 @@ export class AlertPanel {
     });
   }
 
-  add(alert: DeviceAlert): void {
-    if (alert.type === 'alarm_confirmed') return this.confirmedBy(alert);
-    this.alerts.unshift(alert);
-    for (const dropped of this.alerts.splice(MAX_ALERTS_SHOWN)) this.confirmations.delete(dropped);
+  /**
+   * The newest alerts from before the console opened (GET /v1/fleet/alerts, newest first), so that
+   * an SOS raised before a reload or a change of shift is still there; or why they could not be read.
+   */
+  seed(recent: { streamId: string; alert: DeviceAlert }[] | { error: string }): void {
+    if ('error' in recent) this.seedError = recent.error;
+    else for (const { streamId, alert } of [...recent].reverse()) this.take(streamId, alert);
+    this.draw();
+  }
+
+  /** An alert as the event stream brings it: listed (and sounded), or a confirmation marking those it confirms. */
+  add(streamId: string, alert: DeviceAlert): void {
+    if (!this.take(streamId, alert)) return;
     if (this.sound.checked && URGENT.includes(alert.type)) this.beep();
     this.draw();
+  }
+
+  /** Takes an alert in once (the stream may bring again what the first screen read); whether it was new. */
+  private take(streamId: string, alert: DeviceAlert): boolean {
+    if (this.taken.has(streamId)) return false;
+    this.taken.add(streamId);
+    if (this.taken.size > 4 * MAX_ALERTS_SHOWN) this.taken.delete(this.taken.values().next().value!);
+    if (alert.type === 'alarm_confirmed') this.confirmedBy(alert);
+    else {
+      this.alerts.unshift(alert);
+      for (const dropped of this.alerts.splice(MAX_ALERTS_SHOWN)) this.confirmations.delete(dropped);
+    }
+    return true;
   }
 
   /**
@@ -69,7 +96,6 @@ export class AlertPanel {
       const alarm = confirmableAlarm(alert);
       if (alert.deviceId === confirmation.deviceId && alarm && confirmation.alarms?.includes(alarm)) this.confirmations.set(alert, { state: 'confirmed', by });
     }
-    this.draw();
   }
 
   /** Three short tones, made by the browser: no audio file to fetch or allow in the CSP. */
@@ -93,8 +119,9 @@ export class AlertPanel {
     this.box.replaceChildren(
       el('h2', {}, 'Alarms 报警'),
       el('div', { class: 'field check' }, this.sound, el('label', { for: this.sound.id }, 'Sound for SOS, falls and vehicle alarms 报警提示音')),
+      ...(this.seedError ? [el('p', { class: 'error' }, `Earlier alarms could not be read: ${this.seedError}`)] : []),
       this.alerts.length === 0
-        ? el('p', { class: 'muted' }, 'No alarms since the console opened.')
+        ? el('p', { class: 'muted' }, 'No recent alarms. 暂无报警')
         : el(
             'ol',
             {},

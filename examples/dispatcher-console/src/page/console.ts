@@ -271,7 +271,7 @@ async function followTicketsAndAlerts(): Promise<void> {
   // From where the first screen was read: what changed since then (while the page loaded) comes too.
   for await (const message of client.subscribeAll({ ...streamState('tickets'), lastEventId: first.lastEventId })) {
     if (message.kind === 'device') {
-      alerts.add(message.alert);
+      alerts.add(message.streamId, message.alert);
       continue;
     }
     const id = message.event.event.ticketId;
@@ -308,7 +308,7 @@ showZones(first.zones);
 for (const feature of first.fleet.features) map.moveDevice(feature);
 redraw();
 map.draw();
-alerts.draw();
+alerts.seed('value' in first.alerts ? first.alerts.value : first.alerts);
 drawPanel(first.figures, (figures) => drawKpis(figures, tickets.size, me.tenant.policy.timeZone), 'kpis', 'Today 今日');
 drawPanel(first.blackSpots, drawBlackSpots, 'blackspots', 'Black spots 黑点');
 drawPanel(first.recentlyClosed, drawFollowUps, 'followups', 'Follow-ups to call 待回访');

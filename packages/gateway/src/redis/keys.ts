@@ -77,6 +77,8 @@ function buildTenantKeys(tenantId: string) {
     lastSeen: `${base}lastseen`,
     /** Marks an alert as written (device, type, alarm, time), so a redelivered message raises it once. */
     alertSeen: (id: string) => `${base}alertseen:${id}`,
+    /** The newest device alerts, newest first, each with its event stream id: what a console shows when it opens. */
+    recentAlerts: `${base}alerts`,
     /** Badges whose wearer is checked in: device id -> check-in time. */
     onDuty: `${base}onduty`,
     /** Staff id -> the badge they wear, so an assignment reaches their badge. */

@@ -84,6 +84,7 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'POST /v1/devices/{id}/credentials': 'rotateDeviceCredentials',
   'POST /v1/devices/{id}/locate': 'locateDevice',
   'POST /v1/devices/{id}/alarms/confirm': 'confirmDeviceAlarms',
+  'GET /v1/fleet/alerts': 'listRecentAlerts',
   'GET /v1/devices/{id}/state': 'getDeviceState',
   'GET /v1/devices/{id}/track': 'getDeviceTrack',
   'GET /v1/telemetry/counters': 'getTelemetryCounters',

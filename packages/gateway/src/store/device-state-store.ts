@@ -12,6 +12,9 @@ export interface ActiveAlarms {
   alarms: string[];
 }
 
+/** Device alerts kept for a console that opens (GET /v1/fleet/alerts): a shift's worth, and a page's. */
+export const RECENT_ALERTS_KEPT = 100;
+
 /** Questions kept per JT/T 808 terminal for its driver's answers: a terminal shows a few at a time, and a driver answers within a shift. */
 const MAX_QUESTIONS_KEPT = 64;
 
@@ -149,19 +152,21 @@ export class DeviceStateStore {
   }
 
   /**
-   * Puts an alert on the tenant's event stream once per `marker` (device, alarm, time): the marker
-   * and the stream entry are written in one script, so a redelivered report neither loses nor
-   * repeats the alert. Returns whether this call wrote it.
+   * Puts an alert on the tenant's event stream once per `marker` (device, alarm, time): the marker,
+   * the stream entry and the recent alerts' list are written in one script, so a redelivered
+   * report neither loses nor repeats the alert. Returns whether this call wrote it.
    */
   async raiseAlertOnce(tenantId: string, marker: string, alertJson: string, options: { markerTtlSeconds: number; streamMaxLen: number }): Promise<boolean> {
     const keys = tenantKeys(tenantId);
     const wrote = await this.redis.civicloopRaiseAlert(
-      2,
+      3,
       keys.alertSeen(marker),
       keys.events,
+      keys.recentAlerts,
       String(options.markerTtlSeconds),
       String(options.streamMaxLen),
       alertJson,
+      String(RECENT_ALERTS_KEPT),
     );
     return wrote === 1;
   }

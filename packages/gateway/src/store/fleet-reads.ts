@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import type { Device, PositionRecord } from '@civicloop/model';
+import type { Device, DeviceAlert, PositionRecord } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
 import { readPipeline } from '../redis/read-pipeline.js';
 import { decodeStoredPosition } from './stored-position.js';
@@ -71,6 +71,12 @@ const tally = (count: string | null, reason: string | null, at: string | null): 
 /** What telemetry has written about the fleet, read back for the map, a device's page and attendance. */
 export class FleetReads {
   constructor(private readonly redis: Redis | Cluster) {}
+
+  /** The newest device alerts, newest first, each with its event stream id (DeviceStateStore.raiseAlertOnce keeps them). */
+  async recentAlerts(tenantId: string, limit: number): Promise<{ streamId: string; alert: DeviceAlert }[]> {
+    const entries = await this.redis.lrange(tenantKeys(tenantId).recentAlerts, 0, limit - 1);
+    return entries.map((entry) => JSON.parse(entry) as { streamId: string; alert: DeviceAlert });
+  }
 
   /** The tenant's stream of stored positions, newest last: what the live map's event stream tails. */
   positionStream(tenantId: string): string {
