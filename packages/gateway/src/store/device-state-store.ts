@@ -12,7 +12,7 @@ export interface ActiveAlarms {
   alarms: string[];
 }
 
-/** Device alerts kept for a console that opens (GET /v1/fleet/alerts): a shift's worth, and a page's. */
+/** Device alerts kept for clients that open after them (GET /v1/fleet/alerts): the console reads 20, an API client up to this many. */
 export const RECENT_ALERTS_KEPT = 100;
 
 /** Questions kept per JT/T 808 terminal for its driver's answers: a terminal shows a few at a time, and a driver answers within a shift. */
