@@ -179,25 +179,31 @@ export async function snapshotRedis(client: Redis): Promise<Map<string, string>>
   do {
     const [next, keys] = await client.scan(cursor, 'COUNT', 1000);
     cursor = next;
-    for (const key of keys) out.set(key, await snapshotValue(client, key));
+    // Two round trips per batch of keys, however many: a snapshot taken while a test runs must be quick.
+    const types = await pipelined(client, keys, (pipeline, key) => pipeline.type(key));
+    const values = await pipelined(client, keys, (pipeline, key, i) => {
+      if (types[i] === 'hash') return pipeline.hgetallBuffer(key);
+      if (types[i] === 'set') return pipeline.smembersBuffer(key);
+      return pipeline.dumpBuffer(key);
+    });
+    for (const [i, key] of keys.entries()) out.set(key, snapshotValue(types[i] as string, values[i]));
   } while (cursor !== '0');
   return out;
 }
 
-async function snapshotValue(client: Redis, key: string): Promise<string> {
-  const type = await client.type(key);
-  const sorted = (items: Buffer[]) => JSON.stringify(items.map((item) => item.toString('base64')).sort());
+function pipelined(client: Redis, keys: string[], add: (pipeline: ReturnType<Redis['pipeline']>, key: string, i: number) => unknown): Promise<unknown[]> {
+  const pipeline = client.pipeline();
+  for (const [i, key] of keys.entries()) add(pipeline, key, i);
+  return pipeline.exec().then((results) => (results ?? []).map(([error, value]) => (error ? `error ${error.message}` : value)));
+}
+
+function snapshotValue(type: string, value: unknown): string {
   if (type === 'hash') {
-    const fields = await client.hgetallBuffer(key);
-    return `hash ${JSON.stringify(
-      Object.entries(fields)
-        .map(([field, value]) => `${field}=${value.toString('base64')}`)
-        .sort(),
-    )}`;
+    const fields = Object.entries(value as Record<string, Buffer>).map(([field, bytes]) => `${field}=${bytes.toString('base64')}`);
+    return `hash ${JSON.stringify(fields.sort())}`;
   }
-  if (type === 'set') return `set ${sorted(await client.smembersBuffer(key))}`;
-  const dumped = await client.dumpBuffer(key);
-  return dumped ? dumped.toString('base64') : '';
+  if (type === 'set') return `set ${JSON.stringify((value as Buffer[]).map((member) => member.toString('base64')).sort())}`;
+  return value instanceof Buffer ? value.toString('base64') : '';
 }
 
 export const BIN_REPORT = {

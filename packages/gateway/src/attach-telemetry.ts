@@ -2,6 +2,7 @@ import type { BadgeCommand } from '@civicloop/model';
 import type { GatewayApp } from './app.js';
 import type { GatewayConfig } from './core/config.js';
 import { ArrivalDetector } from './telemetry/arrival.js';
+import { confirmSosOnFirstAction } from './telemetry/alarm-confirmation.js';
 import { ASSIGNING_EVENTS, answerAsDriver, assignmentCommand, withdrawalAfter } from './telemetry/assignment.js';
 import { BadgeEventHandler } from './telemetry/badge-events.js';
 import { DeviceAlerts } from './telemetry/device-alerts.js';
@@ -53,6 +54,8 @@ export async function attachTelemetry(gateway: GatewayApp, config: GatewayConfig
     const told = await Promise.allSettled([
       ASSIGNING_EVENTS.includes(event.type) && ticket.assigneeId ? tell(tenantId, ticket.assigneeId, assignmentCommand(ticket)) : undefined,
       withdrawn ? tell(tenantId, withdrawn.staffId, withdrawn.command) : undefined,
+      // Someone acting on an SOS's ticket has seen the SOS: the device is told so.
+      confirmSosOnFirstAction(services, tenantId, ticket, event),
     ]);
     const failed = told.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;

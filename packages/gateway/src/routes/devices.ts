@@ -12,6 +12,7 @@ import {
 } from '@civicloop/model';
 import { ADMINS, MANAGERS_AND_SERVERS, STAFF } from '../core/services.js';
 import { confirmAlarms } from '../telemetry/alarm-confirmation.js';
+import { actorOf } from '../tickets/actors.js';
 import type { ServicesWithTelemetry } from '../telemetry/start.js';
 import { CrsQuery, pointIn } from './crs-output.js';
 import { errorResponses, security } from './shared-schemas.js';
@@ -187,7 +188,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTel
     async (request, reply) => {
       const device = await devices.mustGet(request.principal.tenantId, request.params.id);
       const { alarms } = request.body;
-      const commandId = await confirmAlarms(services, request.principal, device, alarms);
+      const commandId = await confirmAlarms(services, request.principal.tenantId, actorOf(request.principal), device, alarms);
       return reply.code(202).send({ deviceId: device.id, alarms, commandId });
     },
   );

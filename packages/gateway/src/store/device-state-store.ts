@@ -151,6 +151,11 @@ export class DeviceStateStore {
     await pipeline.exec();
   }
 
+  /** Whether the alert of this marker was written (within its marker's TTL). */
+  async alertRaised(tenantId: string, marker: string): Promise<boolean> {
+    return (await this.redis.exists(tenantKeys(tenantId).alertSeen(marker))) === 1;
+  }
+
   /**
    * Puts an alert on the tenant's event stream once per `marker` (device, alarm, time): the marker,
    * the stream entry and the recent alerts' list are written in one script, so a redelivered

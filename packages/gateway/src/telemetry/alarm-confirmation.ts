@@ -1,19 +1,25 @@
-import { CivicLoopError, type ConfirmableAlarm, type Device, type DeviceAlert, type Principal } from '@civicloop/model';
+import { CivicLoopError, type Actor, type ConfirmableAlarm, type Device, type DeviceAlert, type Ticket, type TicketEvent } from '@civicloop/model';
 import { DeviceStateStore } from '../store/device-state-store.js';
-import { actorOf } from '../tickets/actors.js';
 import { MARKER_TTL_SECONDS } from './device-alerts.js';
 import type { ServicesWithTelemetry } from './start.js';
 
 /**
- * A dispatcher confirms a device's alarms (人工确认报警): the device is given an
- * `alarm_confirmation` command (a JT/T 808 terminal: 0x8203, after which it clears those alarm
- * bits), and the confirmation goes on the tenant's event stream as an `alarm_confirmed` alert,
- * so that every console shows the alarms were seen to and by whom, and webhooks hear of it.
- * Resolves with the command's id.
+ * A device's alarms confirmed (人工确认报警): the device is given an `alarm_confirmation` command
+ * (a JT/T 808 terminal: 0x8203, after which it clears those alarm bits), and the confirmation goes
+ * on the tenant's event stream as an `alarm_confirmed` alert, so that every console shows the
+ * alarms were seen to and by whom, and webhooks hear of it. The alert is written once per
+ * `marker` (the explicit confirmation's is its command id). Resolves with the command's id.
  */
-export async function confirmAlarms(services: ServicesWithTelemetry, principal: Principal, device: Device, alarms: ConfirmableAlarm[]): Promise<string> {
+export async function confirmAlarms(
+  services: ServicesWithTelemetry,
+  tenantId: string,
+  by: Actor,
+  device: Device,
+  alarms: ConfirmableAlarm[],
+  marker?: string,
+): Promise<string> {
   if (!services.telemetry) throw new CivicLoopError('CL_ERR_DEVICE_UNREACHABLE', 'Telemetry is not running on this gateway.');
-  const commandId = await services.telemetry.sendCommand(principal.tenantId, device, { type: 'alarm_confirmation', alarms });
+  const commandId = await services.telemetry.sendCommand(tenantId, device, { type: 'alarm_confirmation', alarms });
   const confirmed: DeviceAlert = {
     type: 'alarm_confirmed',
     alarms,
@@ -23,12 +29,35 @@ export async function confirmAlarms(services: ServicesWithTelemetry, principal: 
     ...(device.staffId ? { staffId: device.staffId } : {}),
     ...(device.unitId ? { unitId: device.unitId } : {}),
     at: services.now().toISOString(),
-    confirmedBy: actorOf(principal),
+    confirmedBy: by,
   };
-  // Marked by the command's id: written once for it.
-  await new DeviceStateStore(services.redis).raiseAlertOnce(principal.tenantId, `${device.id}:confirmed:${commandId}`, JSON.stringify(confirmed), {
+  await new DeviceStateStore(services.redis).raiseAlertOnce(tenantId, marker ?? `${device.id}:confirmed:${commandId}`, JSON.stringify(confirmed), {
     markerTtlSeconds: MARKER_TTL_SECONDS,
     streamMaxLen: services.config.streamMaxLen,
   });
   return commandId;
+}
+
+/** The device whose SOS opened a ticket (device-alerts.ts keys such tickets `sos:<device>:<time>`), if one did. */
+function sosDeviceOf(ticket: Ticket): string | undefined {
+  return /^sos:([^:]+):\d+$/.exec(ticket.externalId ?? '')?.[1];
+}
+
+/** Whether someone acted (a person, or the tenant's own server), not the gateway by itself: its routing, a device. */
+const bySomeone = (actor: Actor) => !actor.sub.startsWith('system:') && !actor.sub.startsWith('device:');
+
+/**
+ * The first time someone acts on the ticket a device's SOS opened (dispatches it, accepts it,
+ * rejects it...), the device's SOS is confirmed as by them, as if they had pressed Confirm: a
+ * terminal that holds SOS until the platform confirms it would otherwise go on holding it after
+ * the SOS was seen to, and its next SOS would raise nothing. Once per ticket; the gateway's own
+ * routing does not count.
+ */
+export async function confirmSosOnFirstAction(services: ServicesWithTelemetry, tenantId: string, ticket: Ticket, event: TicketEvent): Promise<void> {
+  const deviceId = sosDeviceOf(ticket);
+  if (!deviceId || !bySomeone(event.actor)) return;
+  const marker = `${deviceId}:confirmed:ticket:${ticket.id}`;
+  if (await new DeviceStateStore(services.redis).alertRaised(tenantId, marker)) return;
+  const device = await services.devices.get(tenantId, deviceId);
+  if (device) await confirmAlarms(services, tenantId, event.actor, device, ['sos'], marker);
 }

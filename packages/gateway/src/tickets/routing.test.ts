@@ -146,6 +146,8 @@ describe('routing new tickets by zone and category', () => {
     const ticket = await admin.tickets.create({ ...BIN_REPORT, location: IN_STREET_ONLY() });
     expect(ticket).toMatchObject({ status: 'dispatched', unitId: 'sanitation', assigneeId: 'w-1' });
     expect(await command).toMatchObject({ type: 'assignment', ticketId: ticket.id });
+    // The badge's PUBACK takes the command out of its outbox: done before the next test looks at Redis.
+    await expect.poll(async () => (await inject(gw, 'GET', `/v1/devices/${id}/state`, { auth: gw.tenant.secretKey })).body.waiting).toEqual([]);
   });
 
   it('refuses a bad zone with a clear code and writes nothing', async () => {

@@ -111,6 +111,62 @@ describe("a dispatcher confirms a terminal's alarms", () => {
     expect((await alertsOf(deviceId)).map((a) => a.alarm)).toEqual(['alarm_confirmed']);
   });
 
+  it("confirms the SOS the first time someone acts on the ticket it opened, as by them; the gateway's own routing does not", async () => {
+    // A zone that routes such reports to the sanitation unit, around where the truck is.
+    const [lat, lon, d] = [23.35, 113.52, 0.01];
+    const ring = [
+      [lon - d, lat - d],
+      [lon + d, lat - d],
+      [lon + d, lat + d],
+      [lon - d, lat + d],
+      [lon - d, lat - d],
+    ];
+    const zone = await inject(gw, 'POST', '/v1/zones', {
+      auth: gw.tenant.secretKey,
+      body: {
+        id: 'sos-routing',
+        name: 'SOS routing',
+        type: 'grid',
+        geometry: { type: 'Polygon', coordinates: [ring] },
+        routes: [{ categories: ['other.*'], unitId: 'sanitation' }],
+      },
+    });
+    expect(zone.status, JSON.stringify(zone.body)).toBe(201);
+    const { deviceId, terminal } = await truck();
+    expect(await terminal.answerTo(terminal.report({ lat, lon, time: Date.now() - 5000, alarm: SOS }))).toBe(0);
+    const [sos] = await alertsOf(deviceId);
+    expect(sos!.alarm).toBe('sos');
+    const ticketId = sos!.ticketId as string;
+    // Routed by the gateway itself: nobody has seen the SOS yet, so nothing is confirmed.
+    const history = (await inject(gw, 'GET', `/v1/tickets/${ticketId}/history`, { auth: dispatcher })).body.items as { type: string; actor: { sub: string } }[];
+    expect(history.map((e) => [e.type, e.actor.sub])).toEqual([
+      ['reported', `device:${deviceId}`],
+      ['dispatched', 'system:router'],
+    ]);
+    expect((await alertsOf(deviceId)).map((a) => a.alarm)).toEqual(['sos']);
+    expect(await outboxLength(deviceId)).toBe(0);
+
+    // A dispatcher sends someone: the SOS is confirmed, as by them.
+    const sent = await inject(gw, 'POST', `/v1/tickets/${ticketId}/reassign`, { auth: dispatcher, body: { unitId: 'sanitation', assigneeId: 'w-1' } });
+    expect(sent.status, JSON.stringify(sent.body)).toBe(200);
+    const confirmation = await terminal.next((m) => m.id === 0x8203);
+    expect(confirmation.body.toString('hex')).toBe('000000000001');
+    expect((await alertsOf(deviceId)).at(-1)!.alert).toMatchObject({
+      type: 'alarm_confirmed',
+      alarms: ['sos'],
+      confirmedBy: { sub: 'd-alarms', role: 'dispatcher' },
+    });
+    confirmReceipt(terminal, confirmation);
+    await expect.poll(() => outboxLength(deviceId)).toBe(0);
+
+    // Acting again does not confirm again.
+    const worker = await gw.tenant.token('w-1', 'worker', { unitId: 'sanitation' });
+    const again = await inject(gw, 'POST', `/v1/tickets/${ticketId}/accept`, { auth: worker, body: {} });
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect((await alertsOf(deviceId)).map((a) => a.alarm)).toEqual(['sos', 'alarm_confirmed']);
+    expect(await outboxLength(deviceId)).toBe(0);
+  });
+
   it('sends an MQTT badge an alarm_confirmation command on its command topic', async () => {
     const registered = await inject(gw, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name: 'Badge with SOS' } });
     expect(registered.status).toBe(201);
