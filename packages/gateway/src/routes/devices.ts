@@ -19,6 +19,8 @@ import { errorResponses, security } from './shared-schemas.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const read = { kind: 'roles', roles: STAFF } as const;
+const write = { kind: 'roles', roles: ADMINS } as const;
+/** The alarms a dispatcher confirms for a device (POST /v1/devices/{id}/alarms/confirm), and what the answer says. */
 const AlarmConfirmationInput = Type.Object(
   { alarms: Type.Array(StringEnum(CONFIRMABLE_ALARMS), { minItems: 1, uniqueItems: true, description: 'the alarms to confirm, each once' }) },
   { additionalProperties: false },
@@ -28,7 +30,6 @@ const AlarmConfirmationSent = Type.Object({
   alarms: Type.Array(Type.String(), { description: 'the alarms confirmed' }),
   commandId: Type.String({ description: 'the id the device confirms the command by; GET /v1/devices/{id}/state lists it until then' }),
 });
-const write = { kind: 'roles', roles: ADMINS } as const;
 
 /** The device registry: admins register vehicles and badges and manage their MQTT credentials. */
 // Long: a route plugin is its routes, declared one after another (schema, access, handler); each handler is short.
