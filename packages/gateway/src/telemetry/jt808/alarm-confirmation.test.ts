@@ -2,7 +2,8 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
 import { inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
-import { Jt808Terminal, type PlatformMessage } from '@civicloop/test-support/jt808-terminal.js';
+import type { Jt808Terminal, PlatformMessage } from '@civicloop/test-support/jt808-terminal.js';
+import { onlineJt808Vehicle } from '@civicloop/test-support/jt808-vehicle.js';
 import { tenantKeys } from '../../redis/keys.js';
 
 // A terminal holds some alarm bits (SOS among them) set in every report until the platform
@@ -23,20 +24,7 @@ afterAll(async () => {
 });
 
 let numbers = 13600000000;
-async function truck() {
-  const terminalId = String(++numbers);
-  const res = await inject(gw, 'POST', '/v1/devices', {
-    auth: gw.tenant.secretKey,
-    body: { kind: 'vehicle', name: `Truck ${terminalId}`, protocol: 'jt808', terminalId },
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  const terminal = new Jt808Terminal(terminalId);
-  terminals.push(terminal);
-  await terminal.connect(gw.telemetry!.jt808Port!);
-  const { code } = await terminal.register();
-  expect(await terminal.authenticate(code!)).toBe(0);
-  return { deviceId: (res.body as { device: { id: string } }).device.id, terminal, code: code! };
-}
+const truck = () => onlineJt808Vehicle(gw, String(++numbers), terminals);
 
 const SOS = 1;
 const AREA_IN_OUT = 1 << 20;

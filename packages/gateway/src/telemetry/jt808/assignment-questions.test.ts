@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import iconv from 'iconv-lite';
 import { inject, BIN_REPORT, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
-import { Jt808Terminal, type PlatformMessage } from '@civicloop/test-support/jt808-terminal.js';
+import type { Jt808Terminal, PlatformMessage } from '@civicloop/test-support/jt808-terminal.js';
+import { onlineJt808Vehicle } from '@civicloop/test-support/jt808-vehicle.js';
 import { tenantKeys } from '../../redis/keys.js';
 
 // A driver with no phone answers an assignment on the truck's terminal: the platform's question
@@ -24,20 +25,7 @@ afterAll(async () => {
 
 let numbers = 13700000000;
 /** A truck driven by `staffId`, its terminal online. */
-async function truckOf(staffId: string) {
-  const terminalId = String(++numbers);
-  const res = await inject(gw, 'POST', '/v1/devices', {
-    auth: gw.tenant.secretKey,
-    body: { kind: 'vehicle', name: `Truck ${terminalId}`, protocol: 'jt808', terminalId, staffId },
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  const terminal = new Jt808Terminal(terminalId, 2013);
-  terminals.push(terminal);
-  await terminal.connect(gw.telemetry!.jt808Port!);
-  const { code } = await terminal.register();
-  expect(await terminal.authenticate(code!)).toBe(0);
-  return { deviceId: (res.body as { device: { id: string } }).device.id, terminal, code: code! };
-}
+const truckOf = (staffId: string) => onlineJt808Vehicle(gw, String(++numbers), terminals, { staffId });
 
 async function dispatchedTo(staffId: string, priority = 'normal') {
   const ticket = await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, priority } });

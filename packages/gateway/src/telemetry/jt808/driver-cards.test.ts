@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import iconv from 'iconv-lite';
 import { inject, BIN_REPORT, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { Jt808Terminal } from '@civicloop/test-support/jt808-terminal.js';
+import { onlineJt808Vehicle } from '@civicloop/test-support/jt808-vehicle.js';
 import { tenantKeys } from '../../redis/keys.js';
 
 // Sanitation trucks whose drivers put their qualification IC card (从业资格证) into the truck's
@@ -28,20 +29,7 @@ afterAll(async () => {
 
 let numbers = 13900000000;
 /** A truck registered with nobody as its driver, its terminal online. */
-async function truck() {
-  const terminalId = String(++numbers);
-  const res = await inject(gw, 'POST', '/v1/devices', {
-    auth: gw.tenant.secretKey,
-    body: { kind: 'vehicle', name: `Truck ${terminalId}`, protocol: 'jt808', terminalId },
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  const terminal = new Jt808Terminal(terminalId, 2013);
-  terminals.push(terminal);
-  await terminal.connect(gw.telemetry!.jt808Port!);
-  const registered = await terminal.register();
-  expect(await terminal.authenticate(registered.code!)).toBe(0);
-  return { deviceId: (res.body as { device: { id: string } }).device.id, terminal };
-}
+const truck = () => onlineJt808Vehicle(gw, String(++numbers), terminals);
 
 const get = async (path: string) => (await inject(gw, 'GET', path, { auth: gw.tenant.secretKey })).body;
 const driverOf = async (deviceId: string) => ({
