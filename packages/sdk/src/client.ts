@@ -300,8 +300,11 @@ export type { MonthlyRanking, RankedZone } from '@civicloop/model';
 export interface AlarmConfirmation {
   deviceId: string;
   alarms: ConfirmableAlarm[];
-  /** The id the device confirms the command by; the device's state lists it as waiting until then. */
-  commandId: string;
+  /**
+   * The id the device confirms the command by; the device's state lists it as waiting until then. null: the device has
+   * no way to take it (its reports come by OsmAnd or OwnTracks); the confirmation is recorded all the same.
+   */
+  commandId: string | null;
 }
 
 /** Vehicles and badges: registration, credentials, state and tracks. */

@@ -28,7 +28,11 @@ const AlarmConfirmationInput = Type.Object(
 const AlarmConfirmationSent = Type.Object({
   deviceId: Type.String(),
   alarms: Type.Array(Type.String(), { description: 'the alarms confirmed' }),
-  commandId: Type.String({ description: 'the id the device confirms the command by; GET /v1/devices/{id}/state lists it until then' }),
+  commandId: Type.Union([Type.String(), Type.Null()], {
+    description:
+      'the id the device confirms the command by; GET /v1/devices/{id}/state lists it until then. ' +
+      'null: the device has no way to take it (its reports come by OsmAnd or OwnTracks); the confirmation is recorded all the same',
+  }),
 });
 
 /** The device registry: admins register vehicles and badges and manage their MQTT credentials. */
@@ -190,7 +194,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTel
       const device = await devices.mustGet(request.principal.tenantId, request.params.id);
       const { alarms } = request.body;
       const commandId = await confirmAlarms(services, request.principal.tenantId, actorOf(request.principal), device, alarms);
-      return reply.code(202).send({ deviceId: device.id, alarms, commandId });
+      return reply.code(202).send({ deviceId: device.id, alarms, commandId: commandId ?? null });
     },
   );
 

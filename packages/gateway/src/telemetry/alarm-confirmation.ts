@@ -1,14 +1,35 @@
-import { CivicLoopError, type Actor, type ConfirmableAlarm, type Device, type DeviceAlert, type Ticket, type TicketEvent } from '@civicloop/model';
+import { randomUUID } from 'node:crypto';
+import {
+  CivicLoopError,
+  type Actor,
+  type ConfirmableAlarm,
+  type Device,
+  type DeviceAlert,
+  type PositionSource,
+  type Ticket,
+  type TicketEvent,
+} from '@civicloop/model';
 import { DeviceStateStore } from '../store/device-state-store.js';
 import { MARKER_TTL_SECONDS } from './device-alerts.js';
 import type { ServicesWithTelemetry } from './start.js';
 
+/** Where a device's reports come from when it has no way to take a confirmation: OsmAnd posts over HTTP and is never answered with commands; OwnTracks has no command for it. */
+const NO_CONFIRMATIONS: readonly PositionSource[] = ['osmand', 'owntracks'];
+
+/** Whether the device can be told of a confirmation: a JT/T 808 terminal, or an MQTT device that does not report by OsmAnd or OwnTracks (or has not reported yet). */
+async function takesConfirmations(services: ServicesWithTelemetry, tenantId: string, device: Device): Promise<boolean> {
+  if (device.protocol === 'jt808') return true;
+  const { position } = await new DeviceStateStore(services.redis).presence(tenantId, device.id);
+  return !position || !NO_CONFIRMATIONS.includes(position.source);
+}
+
 /**
  * A device's alarms confirmed (人工确认报警): the device is given an `alarm_confirmation` command
- * (a JT/T 808 terminal: 0x8203, after which it clears those alarm bits), and the confirmation goes
- * on the tenant's event stream as an `alarm_confirmed` alert, so that every console shows the
- * alarms were seen to and by whom, and webhooks hear of it. The alert is written once per
- * `marker` (the explicit confirmation's is its command id). Resolves with the command's id.
+ * (a JT/T 808 terminal: 0x8203, after which it clears those alarm bits), unless it has no way to
+ * take one, and the confirmation goes on the tenant's event stream as an `alarm_confirmed` alert,
+ * so that every console shows the alarms were seen to and by whom, and webhooks hear of it. The
+ * alert is written once per `marker` (by default, once per call). Resolves with the command's
+ * id, or undefined when the device was not sent one.
  */
 export async function confirmAlarms(
   services: ServicesWithTelemetry,
@@ -17,9 +38,12 @@ export async function confirmAlarms(
   device: Device,
   alarms: ConfirmableAlarm[],
   marker?: string,
-): Promise<string> {
+): Promise<string | undefined> {
   if (!services.telemetry) throw new CivicLoopError('CL_ERR_DEVICE_UNREACHABLE', 'Telemetry is not running on this gateway.');
-  const commandId = await services.telemetry.sendCommand(tenantId, device, { type: 'alarm_confirmation', alarms });
+  // An outbox entry nothing would ever take would only wait there, beside the device's real commands.
+  const commandId = (await takesConfirmations(services, tenantId, device))
+    ? await services.telemetry.sendCommand(tenantId, device, { type: 'alarm_confirmation', alarms })
+    : undefined;
   const confirmed: DeviceAlert = {
     type: 'alarm_confirmed',
     alarms,
@@ -31,10 +55,15 @@ export async function confirmAlarms(
     at: services.now().toISOString(),
     confirmedBy: by,
   };
-  await new DeviceStateStore(services.redis).raiseAlertOnce(tenantId, marker ?? `${device.id}:confirmed:${commandId}`, JSON.stringify(confirmed), {
-    markerTtlSeconds: MARKER_TTL_SECONDS,
-    streamMaxLen: services.config.streamMaxLen,
-  });
+  await new DeviceStateStore(services.redis).raiseAlertOnce(
+    tenantId,
+    marker ?? `${device.id}:confirmed:${commandId ?? randomUUID()}`,
+    JSON.stringify(confirmed),
+    {
+      markerTtlSeconds: MARKER_TTL_SECONDS,
+      streamMaxLen: services.config.streamMaxLen,
+    },
+  );
   return commandId;
 }
 

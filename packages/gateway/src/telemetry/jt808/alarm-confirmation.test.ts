@@ -155,6 +155,21 @@ describe("a dispatcher confirms a terminal's alarms", () => {
     expect(await outboxLength(deviceId)).toBe(0);
   });
 
+  it('records the confirmation of a phone that reports by OsmAnd, which has no way to take a command, and queues it nothing', async () => {
+    const phone = await inject(gw, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name: 'Phone with OsmAnd' } });
+    expect(phone.status).toBe(201);
+    const { device, credential } = phone.body as { device: { id: string }; credential: { password: string } };
+    const sos = await fetch(`${gw.url}/v1/osmand?key=${credential.password}&lat=23.12&lon=113.25&timestamp=${Math.floor(Date.now() / 1000) - 5}&alarm=sos`, {
+      method: 'POST',
+    });
+    expect(sos.status).toBe(200);
+    const res = await confirmAlarms(device.id, { alarms: ['sos'] });
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ deviceId: device.id, alarms: ['sos'], commandId: null });
+    expect((await inject(gw, 'GET', `/v1/devices/${device.id}/state`, { auth: dispatcher })).body.waiting).toEqual([]);
+    expect((await alertsOf(device.id)).map((a) => a.alarm)).toEqual(['sos', 'alarm_confirmed']);
+  });
+
   it('sends an MQTT badge an alarm_confirmation command on its command topic', async () => {
     const registered = await inject(gw, 'POST', '/v1/devices', { auth: gw.tenant.secretKey, body: { kind: 'badge', name: 'Badge with SOS' } });
     expect(registered.status).toBe(201);
