@@ -13,10 +13,16 @@ import { DeviceStateStore } from '../store/device-state-store.js';
 import { MARKER_TTL_SECONDS } from './device-alerts.js';
 import type { ServicesWithTelemetry } from './start.js';
 
-/** Where a device's reports come from when it has no way to take a confirmation: OsmAnd posts over HTTP and is never answered with commands; OwnTracks has no command for it. */
+/**
+ * Where a device's reports come from when it has no way to take a confirmation: OsmAnd posts over
+ * HTTP and is never answered with commands; OwnTracks has no command for it.
+ */
 const NO_CONFIRMATIONS: readonly PositionSource[] = ['osmand', 'owntracks'];
 
-/** Whether the device can be told of a confirmation: a JT/T 808 terminal, or an MQTT device that does not report by OsmAnd or OwnTracks (or has not reported yet). */
+/**
+ * Whether the device can be told of a confirmation: a JT/T 808 terminal, or an MQTT device that
+ * does not report by OsmAnd or OwnTracks (or has not reported yet).
+ */
 async function takesConfirmations(services: ServicesWithTelemetry, tenantId: string, device: Device): Promise<boolean> {
   if (device.protocol === 'jt808') return true;
   const { position } = await new DeviceStateStore(services.redis).presence(tenantId, device.id);
