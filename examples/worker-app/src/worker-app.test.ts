@@ -109,6 +109,8 @@ async function cameraPhoto(): Promise<Buffer> {
 const job = (page: Page, id: string) => page.locator(`#jobs button.job[data-ticket="${id}"]`);
 const sectionOf = (page: Page, id: string) => job(page, id).locator('xpath=ancestor::section[@data-state]').getAttribute('data-state');
 const eventTypes = async (id: string) => (await server.tickets.history(id)).map((e) => e.type);
+/** The banner's newest line (it keeps a few, newest first). */
+const latestNotice = (page: Page) => page.locator('#notice p').first().textContent();
 
 describe('the worker app on a phone', { timeout: 120_000 }, () => {
   it('accepts, arrives and resolves with a camera photo while offline, and sends each once when back online', async () => {
@@ -220,7 +222,7 @@ describe('the worker app on a phone', { timeout: 120_000 }, () => {
     // From the dispatch (what notifies the worker) to closed.
     const started = Date.now();
     await server.tickets.dispatch(ticket.id, { unitId: 'sanitation', assigneeId: 'w-phone' });
-    await expect.poll(() => page.locator('#notice').textContent(), { timeout: 15_000 }).toBe(`新工单：垃圾桶满溢 ${ticket.number}`);
+    await expect.poll(() => latestNotice(page), { timeout: 15_000 }).toBe(`新工单：垃圾桶满溢 ${ticket.number}`);
     await job(page, ticket.id).click();
     await page.locator('#job button[data-command="accept"]').click();
     await expect.poll(() => page.locator('#job .state').getAttribute('data-status')).toBe('accepted');
@@ -265,14 +267,14 @@ describe('the worker app when a job is taken from the worker', { timeout: 120_00
     await job(page, reassigned.id).click();
     expect(await page.locator('#job-title').textContent()).toContain(reassigned.number);
     await server.tickets.reassign(reassigned.id, { unitId: 'sanitation', assigneeId: 'w-colleague' });
-    await expect.poll(() => page.locator('#notice').textContent(), { timeout: 15_000 }).toBe(`垃圾桶满溢 ${reassigned.number} 已改派他人，无需前往`);
+    await expect.poll(() => latestNotice(page), { timeout: 15_000 }).toBe(`垃圾桶满溢 ${reassigned.number} 已改派他人，无需前往`);
     expect(await page.locator('#job').isHidden()).toBe(true);
     expect(await job(page, reassigned.id).count()).toBe(0);
     // Returned by a dispatcher, merged into another report: said the same way.
     await server.tickets.return(returned.id, { reason: 'Private yard: the property manager deals with it' });
-    await expect.poll(() => page.locator('#notice').textContent(), { timeout: 15_000 }).toBe(`垃圾桶满溢 ${returned.number} 已退回调度，无需前往`);
+    await expect.poll(() => latestNotice(page), { timeout: 15_000 }).toBe(`垃圾桶满溢 ${returned.number} 已退回调度，无需前往`);
     await server.tickets.merge(merged.id, { into: into.id });
-    await expect.poll(() => page.locator('#notice').textContent(), { timeout: 15_000 }).toBe(`垃圾桶满溢 ${merged.number} 已并入其他工单，无需前往`);
+    await expect.poll(() => latestNotice(page), { timeout: 15_000 }).toBe(`垃圾桶满溢 ${merged.number} 已并入其他工单，无需前往`);
     for (const ticket of [returned, merged]) await expect.poll(() => job(page, ticket.id).count()).toBe(0);
   });
 });
@@ -300,8 +302,8 @@ describe('the worker app as an app', { timeout: 120_000 }, () => {
     await server.tickets.reassign(ticket.id, { unitId: 'sanitation', assigneeId: 'w-1' });
     await context.setOffline(false);
     await expect
-      .poll(() => page.locator('#notice').textContent(), { timeout: 15_000 })
-      .toMatch(new RegExp(`^${ticket.number}: Not accepted: .*\\(CL_ERR_FORBIDDEN\\)$`));
+      .poll(() => page.locator('#notice p').allTextContents(), { timeout: 15_000 })
+      .toContainEqual(expect.stringMatching(new RegExp(`^${ticket.number}: Not accepted: .*\\(CL_ERR_FORBIDDEN\\)$`)));
     await expect.poll(() => page.locator('#outbox').isHidden()).toBe(true);
     // Nothing was done in the worker's name, and the job is no longer on their phone.
     expect(await eventTypes(ticket.id)).toEqual(['reported', 'dispatched', 'reassigned']);
@@ -318,9 +320,9 @@ describe('the worker app as an app', { timeout: 120_000 }, () => {
     } finally {
       gw.services.now = realNow;
     }
-    await expect.poll(() => page.locator('#notice').textContent()).toBe(`New job: Overflowing bin ${late.number}`);
+    await expect.poll(() => latestNotice(page)).toBe(`New job: Overflowing bin ${late.number}`);
     await server.tickets.urge(late.id);
-    await expect.poll(() => page.locator('#notice').textContent()).toBe(`Chased by the reporter: Overflowing bin ${late.number}`);
+    await expect.poll(() => latestNotice(page)).toBe(`Chased by the reporter: Overflowing bin ${late.number}`);
   });
 
   it('works a job from a phone that opens the app over plain HTTP at an intranet name: no service worker, no crypto.randomUUID', async () => {

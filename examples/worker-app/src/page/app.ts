@@ -66,9 +66,20 @@ function showNetwork(): void {
   box.textContent = t('waiting', { n: queued.length });
 }
 
+/** Notices kept in the banner, newest first. */
+const NOTICES_SHOWN = 3;
+
+/**
+ * Says something in the banner, above what it said before (the newest NOTICES_SHOWN lines): two
+ * things that happen together are both read, such as a job given to someone else while the phone
+ * was offline and the refusal of what the worker did on it meanwhile.
+ */
 function notice(text: string): void {
   const node = $('notice');
-  node.textContent = text;
+  const line = document.createElement('p');
+  line.textContent = text;
+  node.prepend(line);
+  while (node.children.length > NOTICES_SHOWN) node.lastElementChild!.remove();
   node.hidden = false;
 }
 
