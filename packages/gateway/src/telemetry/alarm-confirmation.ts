@@ -1,16 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import {
-  CivicLoopError,
-  type Actor,
-  type ConfirmableAlarm,
-  type Device,
-  type DeviceAlert,
-  type PositionSource,
-  type Ticket,
-  type TicketEvent,
-} from '@civicloop/model';
+import { CivicLoopError, type Actor, type ConfirmableAlarm, type Device, type PositionSource, type Ticket, type TicketEvent } from '@civicloop/model';
 import { DeviceStateStore } from '../store/device-state-store.js';
-import { MARKER_TTL_SECONDS } from './device-alerts.js';
+import { alertDeviceFields, sosDeviceOf, writeAlertOnce } from './device-alerts.js';
 import type { ServicesWithTelemetry } from './start.js';
 
 /**
@@ -23,9 +14,9 @@ const NO_CONFIRMATIONS: readonly PositionSource[] = ['osmand', 'owntracks'];
  * Whether the device can be told of a confirmation: a JT/T 808 terminal, or an MQTT device that
  * does not report by OsmAnd or OwnTracks (or has not reported yet).
  */
-async function takesConfirmations(services: ServicesWithTelemetry, tenantId: string, device: Device): Promise<boolean> {
+async function takesConfirmations(state: DeviceStateStore, tenantId: string, device: Device): Promise<boolean> {
   if (device.protocol === 'jt808') return true;
-  const { position } = await new DeviceStateStore(services.redis).presence(tenantId, device.id);
+  const { position } = await state.presence(tenantId, device.id);
   return !position || !NO_CONFIRMATIONS.includes(position.source);
 }
 
@@ -46,36 +37,19 @@ export async function confirmAlarms(
   marker?: string,
 ): Promise<string | undefined> {
   if (!services.telemetry) throw new CivicLoopError('CL_ERR_DEVICE_UNREACHABLE', 'Telemetry is not running on this gateway.');
+  const state = new DeviceStateStore(services.redis);
   // An outbox entry nothing would ever take would only wait there, beside the device's real commands.
-  const commandId = (await takesConfirmations(services, tenantId, device))
+  const commandId = (await takesConfirmations(state, tenantId, device))
     ? await services.telemetry.sendCommand(tenantId, device, { type: 'alarm_confirmation', alarms })
     : undefined;
-  const confirmed: DeviceAlert = {
+  await writeAlertOnce(state, services, tenantId, marker ?? `${device.id}:confirmed:${commandId ?? randomUUID()}`, {
     type: 'alarm_confirmed',
     alarms,
-    deviceId: device.id,
-    deviceKind: device.kind,
-    deviceName: device.name,
-    ...(device.staffId ? { staffId: device.staffId } : {}),
-    ...(device.unitId ? { unitId: device.unitId } : {}),
+    ...alertDeviceFields(device),
     at: services.now().toISOString(),
     confirmedBy: by,
-  };
-  await new DeviceStateStore(services.redis).raiseAlertOnce(
-    tenantId,
-    marker ?? `${device.id}:confirmed:${commandId ?? randomUUID()}`,
-    JSON.stringify(confirmed),
-    {
-      markerTtlSeconds: MARKER_TTL_SECONDS,
-      streamMaxLen: services.config.streamMaxLen,
-    },
-  );
+  });
   return commandId;
-}
-
-/** The device whose SOS opened a ticket (device-alerts.ts keys such tickets `sos:<device>:<time>`), if one did. */
-function sosDeviceOf(ticket: Ticket): string | undefined {
-  return /^sos:([^:]+):\d+$/.exec(ticket.externalId ?? '')?.[1];
 }
 
 /** Whether someone acted (a person, or the tenant's own server), not the gateway by itself: its routing, a device. */

@@ -5,7 +5,34 @@ import type { Services } from '../core/services.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 
 /** How long an alert's marker stays: a message resent within a week raises nothing again. */
-export const MARKER_TTL_SECONDS = 7 * 86_400;
+const MARKER_TTL_SECONDS = 7 * 86_400;
+
+/** What every alert says of its device. */
+export function alertDeviceFields(device: Device): Pick<DeviceAlert, 'deviceId' | 'deviceKind' | 'deviceName' | 'staffId' | 'unitId'> {
+  return {
+    deviceId: device.id,
+    deviceKind: device.kind,
+    deviceName: device.name,
+    ...(device.staffId ? { staffId: device.staffId } : {}),
+    ...(device.unitId ? { unitId: device.unitId } : {}),
+  };
+}
+
+/** Writes an alert on the tenant's event stream once per `marker` (see DeviceStateStore.raiseAlertOnce); whether this call wrote it. */
+export function writeAlertOnce(state: DeviceStateStore, services: Services, tenantId: string, marker: string, alert: DeviceAlert): Promise<boolean> {
+  return state.raiseAlertOnce(tenantId, marker, JSON.stringify(alert), { markerTtlSeconds: MARKER_TTL_SECONDS, streamMaxLen: services.config.streamMaxLen });
+}
+
+/**
+ * The external id of the ticket an alarm opens, `<sos|fall>:<device>:<time>`: the same alarm
+ * redelivered (QoS 1, a terminal resending) must not open a second ticket.
+ */
+const alarmTicketKey = (type: 'sos' | 'fall', deviceId: string, at: number) => `${type}:${deviceId}:${at}`;
+
+/** The device whose SOS opened a ticket, read back from the ticket's external id, if an SOS did. */
+export function sosDeviceOf(ticket: Pick<Ticket, 'externalId'>): string | undefined {
+  return /^sos:([^:]+):\d+$/.exec(ticket.externalId ?? '')?.[1];
+}
 
 /** The alert an alarm name raises: the three a badge knows by name, any other is a vehicle alarm. */
 export function alertTypeOf(alarm: string): DeviceAlertType {
@@ -117,20 +144,13 @@ export class DeviceAlerts {
     const alert: DeviceAlert = {
       type,
       ...(type === 'alarm' ? { alarm } : {}),
-      deviceId: device.id,
-      deviceKind: device.kind,
-      deviceName: device.name,
-      ...(device.staffId ? { staffId: device.staffId } : {}),
-      ...(device.unitId ? { unitId: device.unitId } : {}),
+      ...alertDeviceFields(device),
       at: new Date(at).toISOString(),
       ...(position ? { lat: position.lat, lon: position.lon } : {}),
       ...(battery !== undefined ? { battery } : {}),
       ...(ticket ? { ticketId: ticket.id, ticketNumber: ticket.number } : {}),
     };
-    await this.state.raiseAlertOnce(tenantId, `${device.id}:${alarm}:${at}`, JSON.stringify(alert), {
-      markerTtlSeconds: MARKER_TTL_SECONDS,
-      streamMaxLen: this.services.config.streamMaxLen,
-    });
+    await writeAlertOnce(this.state, this.services, tenantId, `${device.id}:${alarm}:${at}`, alert);
     this.log.info({ device: device.id, alert: type, alarm }, 'device alert');
     return ticket;
   }
@@ -154,9 +174,8 @@ export class DeviceAlerts {
     const principal: Principal = { tenantId, sub: `device:${device.id}`, role: 'service', name: device.name, via: 'secret_key' };
     const what = type === 'sos' ? 'SOS' : 'Fall detected';
     const worn = device.staffId ? ` (${device.kind === 'badge' ? 'worn' : 'driven'} by ${device.staffId})` : '';
-    // The same alarm redelivered (QoS 1, a terminal resending) must not open a second ticket;
     // `sos:` keys stay as they were before falls opened tickets too.
-    const key = `${type}:${device.id}:${at}`;
+    const key = alarmTicketKey(type, device.id, at);
     const { ticket } = await this.tickets.create(
       principal,
       {
