@@ -253,8 +253,9 @@ describe('the worker app on a phone', { timeout: 120_000 }, () => {
 });
 
 describe('the worker app when a job is taken from the worker', { timeout: 120_000 }, () => {
+  beforeAll(() => server.staff.create({ id: 'w-colleague', name: '陈工 Chen', role: 'worker', unitId: 'sanitation' }));
+
   it('says so, whoever took it and how, and an open job goes back to the list', async () => {
-    await server.staff.create({ id: 'w-colleague', name: '陈工 Chen', role: 'worker', unitId: 'sanitation' });
     const [reassigned, returned, merged] = [
       await dispatchedJob('东门垃圾桶满溢'),
       await dispatchedJob('西门垃圾桶满溢'),
@@ -276,6 +277,47 @@ describe('the worker app when a job is taken from the worker', { timeout: 120_00
     await server.tickets.merge(merged.id, { into: into.id });
     await expect.poll(() => latestNotice(page), { timeout: 15_000 }).toBe(`垃圾桶满溢 ${merged.number} 已并入其他工单，无需前往`);
     for (const ticket of [returned, merged]) await expect.poll(() => job(page, ticket.id).count()).toBe(0);
+  });
+
+  it('says so when the app opens again after it was taken while the app was closed, once', async () => {
+    const [reassigned, merged, kept, returnedByMe] = [
+      await dispatchedJob('北门垃圾桶满溢'),
+      await dispatchedJob('公交站垃圾桶满溢'),
+      await dispatchedJob('报刊亭垃圾桶满溢'),
+      await dispatchedJob('花坛垃圾桶满溢'),
+    ];
+    const into = await server.tickets.create({ ...BIN_REPORT, location: SITE });
+    const { context, page } = await phone();
+    for (const ticket of [reassigned, merged, kept, returnedByMe]) await job(page, ticket.id).waitFor();
+    await page.close();
+    // While the app is closed: two jobs taken by a dispatcher; one the worker returned from another
+    // phone (their own doing, which they know of).
+    await server.tickets.reassign(reassigned.id, { unitId: 'sanitation', assigneeId: 'w-colleague' });
+    await server.tickets.merge(merged.id, { into: into.id });
+    const elsewhere = new CivicLoop({
+      baseUrl: gw.url,
+      apiKey: gw.tenant.publishableKey,
+      token: await gw.tenant.token('w-phone', 'worker', { unitId: 'sanitation' }),
+    });
+    await elsewhere.tickets.return(returnedByMe.id, { reason: 'Private yard: the property manager deals with it' });
+
+    const again = await context.newPage();
+    await again.goto(appUrl);
+    await again.locator('body[data-ready="true"]').waitFor();
+    await job(again, kept.id).waitFor();
+    await expect
+      .poll(async () => (await again.locator('#notice p').allTextContents()).sort(), { timeout: 15_000 })
+      .toEqual([`垃圾桶满溢 ${merged.number} 已并入其他工单，无需前往`, `垃圾桶满溢 ${reassigned.number} 已改派他人，无需前往`].sort());
+    for (const ticket of [reassigned, merged, returnedByMe]) expect(await job(again, ticket.id).count()).toBe(0);
+
+    // Taken while the app is open: said at once, and kept so.
+    await server.tickets.reassign(kept.id, { unitId: 'sanitation', assigneeId: 'w-colleague' });
+    await expect.poll(() => latestNotice(again), { timeout: 15_000 }).toBe(`垃圾桶满溢 ${kept.number} 已改派他人，无需前往`);
+
+    // Said once: opened again, the app compares what it kept with the gateway's list and has nothing to say.
+    await again.reload();
+    await again.waitForFunction(() => performance.getEntriesByName('worker-app-kept-jobs-compared').length > 0);
+    expect(await again.locator('#notice').isHidden()).toBe(true);
   });
 });
 
@@ -304,6 +346,11 @@ describe('the worker app as an app', { timeout: 120_000 }, () => {
     await expect
       .poll(() => page.locator('#notice p').allTextContents(), { timeout: 15_000 })
       .toContainEqual(expect.stringMatching(new RegExp(`^${ticket.number}: Not accepted: .*\\(CL_ERR_FORBIDDEN\\)$`)));
+    // And that the job went to someone else: by the stream's replay or, when the list came back
+    // first and dropped the job, by the job's history.
+    await expect
+      .poll(() => page.locator('#notice p').allTextContents(), { timeout: 15_000 })
+      .toContainEqual(`Overflowing bin ${ticket.number} went to someone else: no need to go`);
     await expect.poll(() => page.locator('#outbox').isHidden()).toBe(true);
     // Nothing was done in the worker's name, and the job is no longer on their phone.
     expect(await eventTypes(ticket.id)).toEqual(['reported', 'dispatched', 'reassigned']);

@@ -13,7 +13,7 @@ import {
 import { PhoneBadge, type BadgeState } from './badge.js';
 import { h } from './dom.js';
 import { currentLanguage, setLanguage, statusWord, t } from './i18n.js';
-import { ALREADY_DONE, isWorking, predictedStatus, WORKING_STATES } from './jobs.js';
+import { ALREADY_DONE, howTaken, isWorking, predictedStatus, TAKEN_BY, WORKING_STATES, type Taken } from './jobs.js';
 import { JobCache, Outbox, type JobCommand, type QueuedAction, type SendOutcome } from './outbox.js';
 import { adopt, refreshSession, rememberedWorker, SignedOut, token, type Worker } from './session.js';
 
@@ -270,15 +270,34 @@ async function loadJobs(): Promise<void> {
   await adoptJobs([...assigned.items, ...claimable.items.filter((ticket) => !ticket.assigneeId)]);
 }
 
+/** Saying how the jobs gone from the latest list were taken: done once that promise settles. */
+let goneJobsSaid = Promise.resolve();
+
 /** The worker's jobs as the gateway listed them now. */
 async function adoptJobs(fresh: Ticket[]): Promise<void> {
+  const hadMine = [...jobs.values()].filter((job) => job.assigneeId === me.id);
   // Jobs with actions still on the phone stay, whatever the list says.
   for (const [id] of jobs) if (!queued.some((a) => a.ticketId === id)) jobs.delete(id);
   for (const ticket of fresh) keep(ticket);
+  goneJobsSaid = sayWhyGone(hadMine.filter((job) => !jobs.has(job.id)));
   // Synchronously up to here: the jobs are in place before anything is drawn.
   await cache.write(me.id, [...jobs.values()]);
   // Loaded now, the jobs' photos are kept by the service worker for when there is no network on site.
   for (const job of jobs.values()) for (const photo of job.photos) new Image().src = client.media.url(photo);
+}
+
+/**
+ * Jobs of the worker's that left the list with no event heard (taken while the phone was offline
+ * and the list came back before the stream's replay, or while the app was closed): how they were
+ * taken, read from each one's history, is said as the stream would have said it. Each job is
+ * looked at once: it is no longer among the jobs, here or in the stream's handler.
+ */
+async function sayWhyGone(gone: Ticket[]): Promise<void> {
+  for (const job of gone) {
+    const history = await client.tickets.history(job.id).catch(() => undefined);
+    const taken = history && howTaken(history, me.id);
+    if (taken) announce(job, taken);
+  }
 }
 
 // ---- Live: a job dispatched to me is announced; a change to one of mine is shown ----------------
@@ -305,17 +324,12 @@ async function listen(): Promise<void> {
     // they do not walk to it; an open job goes back to the list.
     else if (taken && before?.assigneeId === me.id && !jobs.has(ticket.id) && event.actor.sub !== me.id) announce(ticket, taken);
     redraw();
+    // Kept as shown: a job announced as taken is not announced again when the app next opens.
+    void cache.write(me.id, [...jobs.values()]);
   }
 }
 
-/** The events that take a job from its worker, and what the worker is told. */
-const TAKEN_BY: Partial<Record<StreamEvent['event']['type'], 'takenReassigned' | 'takenReturned' | 'takenMerged'>> = {
-  reassigned: 'takenReassigned',
-  returned: 'takenReturned',
-  merged: 'takenMerged',
-};
-
-function announce(ticket: Ticket, what: 'newJob' | 'urgedJob' | 'takenReassigned' | 'takenReturned' | 'takenMerged'): void {
+function announce(ticket: Ticket, what: 'newJob' | 'urgedJob' | Taken): void {
   const text = t(what, { what: `${categoryName(ticket)} ${ticket.number}` });
   notice(text);
   navigator.vibrate?.([200, 100, 200]);
@@ -404,16 +418,21 @@ if (bootstrap) {
   }
 }
 drawChrome();
-// The jobs that came with the page are fresher than those kept on the phone, which are read only
-// when the page came without them (opened offline). IndexedDB is slow to open on a slow phone
+// The jobs that came with the page are fresher than those kept on the phone, which are drawn only
+// when the page came without them (opened offline), and otherwise read to tell the worker of a job
+// taken from them while the app was closed. IndexedDB is slow to open on a slow phone
 // (0.4 s measured on a fresh profile with the CPU throttled 4x): the jobs that came are drawn
 // at once, and drawn again as the actions still on the phone would leave them once those are read.
 const pending = outbox.pending(me.id);
 if (bootstrap?.jobs) {
   for (const ticket of bootstrap.jobs) keep(ticket);
-  void pending.then((waiting) => {
+  void Promise.all([pending, cache.read(me.id)]).then(([waiting, kept]) => {
     queued = waiting;
+    // The jobs the phone had when the app last closed: one taken from the worker since is said.
+    for (const ticket of kept ?? []) if (!jobs.has(ticket.id)) jobs.set(ticket.id, ticket);
     void adoptJobs(bootstrap.jobs!);
+    // Marked when that is said (or there was nothing to say): tests wait for it before finding the banner empty.
+    void goneJobsSaid.then(() => performance.mark('worker-app-kept-jobs-compared'));
     redraw();
   });
 } else {
