@@ -51,4 +51,9 @@ export default function setup(): void {
   if (!ensureModules('PyNaCl (libsodium for Python) is', ['python3-nacl'], naclLoads)) {
     throw new Error('PyNaCl is missing: install Debian package python3-nacl (the OwnTracks encryption tests seal with libsodium through it).');
   }
+  // The ThingsBoard provisioning test runs the documented MQTT flow with Eclipse Paho's Python client.
+  const pahoLoads = () => spawnSync(DEBIAN_PYTHON, ['-c', 'import paho.mqtt.client'], { stdio: 'ignore' }).status === 0;
+  if (!ensureModules("Eclipse Paho's MQTT client for Python is", ['python3-paho-mqtt'], pahoLoads)) {
+    throw new Error('paho-mqtt is missing: install Debian package python3-paho-mqtt (the ThingsBoard provisioning test uses it).');
+  }
 }

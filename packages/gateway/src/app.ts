@@ -51,7 +51,10 @@ import { DeadlineScheduler } from './tickets/deadline-scheduler.js';
 import { WebhookStore } from './store/webhook-store.js';
 import { WebhookDeliveries } from './store/webhook-deliveries.js';
 import { DeviceStore } from './store/device-store.js';
+import { ProvisioningStore } from './store/provisioning-store.js';
 import { deviceRoutes } from './routes/devices.js';
+import { provisioningProfileRoutes } from './routes/provisioning-profiles.js';
+import { thingsBoardProvisionRoutes } from './routes/thingsboard-provision.js';
 import { fleetRoutes } from './routes/fleet/index.js';
 import { nearestWorkerRoutes } from './routes/nearest-workers.js';
 import { followingRoutes } from './routes/following.js';
@@ -208,6 +211,8 @@ async function registerRoutes(
   await app.register(osmAndRoutes, { services });
   await app.register(ownTracksHttpRoutes, { services });
   await app.register(thingsBoardHttpRoutes, { services });
+  await app.register(provisioningProfileRoutes, { services });
+  await app.register(thingsBoardProvisionRoutes, { services });
   await app.register(brokerHookRoutes, { services });
   await app.register(fleetRoutes, { services, streams, hub });
   await app.register(nearestWorkerRoutes, { services, ticketService });
@@ -230,6 +235,7 @@ function buildServices(options: AppOptions) {
   const tenants = new TenantStore(redis, sealer, config.authCacheTtlMs, categories);
   const zones = new ZoneStore(redis, directory, categories, config.authCacheTtlMs);
   const now = options.now ?? (() => new Date());
+  const devices = new DeviceStore(redis, sealer, { brokerAccounts: config.mqttBrokerDynsec });
   const services: ServicesWithTelemetry = {
     config,
     redis,
@@ -244,7 +250,8 @@ function buildServices(options: AppOptions) {
     directory,
     zones,
     partners: new PartnerStore(redis, tenants, zones, webhooks),
-    devices: new DeviceStore(redis, sealer, { brokerAccounts: config.mqttBrokerDynsec }),
+    devices,
+    provisioning: new ProvisioningStore(redis, devices),
     mediaUrls: new MediaUrls(options.masterKey),
     addressLimits: new AddressLimits(
       redis,

@@ -38,6 +38,7 @@ import { Media } from './media.js';
 import { PagePromise, type Page } from './pagination.js';
 import { Residents } from './residents.js';
 import { Zones } from './zones.js';
+import { ProvisioningProfiles } from './provisioning-profiles.js';
 import { Webhooks } from './webhooks.js';
 import { Partners } from './partners.js';
 import { Intake } from './intake.js';
@@ -431,6 +432,8 @@ export class CivicLoop {
   readonly catalogue: Catalogue;
   readonly staff: StaffDirectory;
   readonly devices: Devices;
+  /** Devices that register themselves with a profile's key and secret (ThingsBoard's provisioning). */
+  readonly provisioningProfiles: ProvisioningProfiles;
   readonly fleet: Fleet;
   readonly media: Media;
   readonly residents: Residents;
@@ -450,6 +453,7 @@ export class CivicLoop {
     this.catalogue = new Catalogue(this.transport);
     this.staff = new StaffDirectory(this.transport);
     this.devices = new Devices(this.transport);
+    this.provisioningProfiles = new ProvisioningProfiles(this.transport);
     this.fleet = new Fleet(this.transport);
     this.media = new Media(this.transport);
     this.residents = new Residents(this.transport);

@@ -24,6 +24,7 @@ export { PagePromise, type Page } from './pagination.js';
 export { Media, type UploadedPhoto } from './media.js';
 export { Residents, type AnonymousResident } from './residents.js';
 export { Zones } from './zones.js';
+export { ProvisioningProfiles } from './provisioning-profiles.js';
 export { Intake } from './intake.js';
 export { Catalogue } from './catalogue.js';
 export { Partners } from './partners.js';
@@ -78,4 +79,7 @@ export type {
   PartnerKeys,
   CreatePartnerInput,
   UpdatePartnerInput,
+  ProvisioningProfile,
+  IssuedProvisioningProfile,
+  CreateProvisioningProfileInput,
 } from '@civicloop/model';

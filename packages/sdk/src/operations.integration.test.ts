@@ -4,7 +4,8 @@ import { CivicLoop } from './client.js';
 import { InvalidRequestError, NotFoundError } from './errors.js';
 
 // The operations side through the SDK against a real gateway: black spots and their
-// re-inspections, the weekly inspection round, the monthly ranking, the telemetry counters.
+// re-inspections, the weekly inspection round, the monthly ranking, the telemetry counters,
+// provisioning profiles.
 let gw: TestGateway;
 let server: CivicLoop;
 beforeAll(async () => {
@@ -55,5 +56,19 @@ describe('the SDK on the operations side', () => {
     expect(ranking.best[0]).toEqual(expect.objectContaining({ zoneId: expect.stringMatching(/^v-/), score: expect.any(Number), tickets: expect.any(Number) }));
     const counters = await server.devices.counters();
     expect(counters).toEqual(expect.objectContaining({ messages: expect.any(Number), refusedConnects: expect.any(Number) }));
+  });
+
+  it('makes, lists and deletes a provisioning profile, whose key and secret provision a device', async () => {
+    const { profile, provisionDeviceSecret } = await server.provisioningProfiles.create({ name: 'Badges, batch 2026-12', kind: 'badge', unitId: 'sanitation' });
+    expect(await server.provisioningProfiles.list()).toEqual([profile]);
+    const answer = await fetch(`${gw.url}/api/v1/provision`, {
+      method: 'POST',
+      body: JSON.stringify({ deviceName: 'badge-8601', provisionDeviceKey: profile.provisionDeviceKey, provisionDeviceSecret }),
+    });
+    expect(await answer.json()).toMatchObject({ status: 'SUCCESS' });
+    expect((await server.devices.list()).find((d) => d.name === 'badge-8601')).toMatchObject({ kind: 'badge', unitId: 'sanitation' });
+    await server.provisioningProfiles.remove(profile.id);
+    expect(await server.provisioningProfiles.list()).toEqual([]);
+    await expect(server.provisioningProfiles.remove(profile.id)).rejects.toBeInstanceOf(NotFoundError);
   });
 });

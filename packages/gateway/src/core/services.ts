@@ -8,6 +8,7 @@ import type { TicketStore } from '../store/ticket-store.js';
 import type { ZoneStore } from '../store/zone-store.js';
 import type { PartnerStore } from '../store/partner-store.js';
 import type { DeviceStore } from '../store/device-store.js';
+import type { ProvisioningStore } from '../store/provisioning-store.js';
 import type { AddressLimits } from '../store/address-limits.js';
 import type { MediaUrls } from '../media/media-urls.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -25,6 +26,8 @@ export interface Services {
   /** Property platforms inside a tenant, with keys of their own (docs/partners.md). */
   partners: PartnerStore;
   devices: DeviceStore;
+  /** Provisioning profiles: devices that register themselves with a profile's key and secret (ThingsBoard's provisioning). */
+  provisioning: ProvisioningStore;
   /** Signs links to stored photos for readers who may see them. */
   mediaUrls: MediaUrls;
   /** Per-address limits shared by all gateways (failed authentications, keyless routes). */

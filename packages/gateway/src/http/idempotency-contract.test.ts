@@ -207,6 +207,7 @@ const REQUESTS: Record<string, () => Promise<Send>> = {
   // A tenant of its own: the rotation revokes its publishable key.
   '/v1/keys/rotate': async () => ({ path: '/v1/keys/rotate', body: { kind: 'publishable' }, auth: (await gw.createTenant('ROT')).secretKey }),
   '/v1/devices': async () => ({ path: '/v1/devices', body: { kind: 'badge', name: 'Badge' }, auth: gw.tenant.secretKey }),
+  '/v1/provisioning-profiles': async () => ({ path: '/v1/provisioning-profiles', body: { name: 'Badges', kind: 'badge' }, auth: gw.tenant.secretKey }),
   '/v1/devices/{id}/credentials': async () => {
     const device = await post('/v1/devices', { kind: 'vehicle', name: 'Truck' }, gw.tenant.secretKey);
     return { path: `/v1/devices/${device.body.device.id}/credentials`, auth: gw.tenant.secretKey };

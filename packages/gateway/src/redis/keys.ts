@@ -66,6 +66,10 @@ function buildTenantKeys(tenantId: string) {
     deviceCredentials: `${base}devices:credential`,
     /** Device id -> its OwnTracks encryption key, sealed with the master key (a device whose record says ownTracksEncryption). */
     deviceOwnTracksKeys: `${base}devices:owntracks-key`,
+    /** Provisioning profiles (ThingsBoard's provision key and secret, and what a device provisioned by them becomes), JSON by id. */
+    provisioningProfiles: `${base}provisioning`,
+    /** A provisioned device's name -> its device id: each name is provisioned once in a tenant. */
+    provisionedNames: `${base}provisioning:names`,
     /** Live positions, one GEO set per device kind, for nearest-worker search and the fleet map. */
     live: (kind: string) => `${base}live:${kind}`,
     deviceState: (id: string) => `${base}devstate:${id}`,
@@ -146,6 +150,8 @@ export function tenantKeys(tenantId: string): TenantKeys {
 export const globalKeys = {
   /** Device credential hash -> { tenantId, deviceId }: what an MQTT CONNECT is checked against. */
   deviceCredential: (hash: string) => `${PREFIX}devcred:${hash}`,
+  /** A provisioning profile's provision key -> { tenantId, profileId, secretHash }: what a device's provisioning request is checked against. */
+  provisionKey: (key: string) => `${PREFIX}provkey:${key}`,
   /** JT/T 808 terminal number -> { tenantId, deviceId }: what a terminal's header names it by. */
   jt808Terminal: (terminalId: string) => `${PREFIX}jt808:${terminalId}`,
   /** Set when a terminal has registered over JT/T 808 and been given its code; rotating the device's credential clears it. */

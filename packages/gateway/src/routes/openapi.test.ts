@@ -31,9 +31,10 @@ describe('GET /v1/openapi.json', () => {
     }
     for (const command of COMMAND_NAMES) expect(paths).toContain(`/v1/tickets/{id}/${command}`);
     // Every route the gateway serves is in it, but those whose protocol is someone else's (Open311,
-    // OsmAnd / Traccar Client, OwnTracks' HTTP mode, ThingsBoard's HTTP device API: docs/open311.md,
-    // docs/devices.md), the widget's files and the document itself.
-    const documentedElsewhere = (route: string) => / \/(open311|widget)\/| \/v1\/(osmand|owntracks)$| \/api\/v1\/:token\/| \/v1\/openapi\.json$/.test(route);
+    // OsmAnd / Traccar Client, OwnTracks' HTTP mode, ThingsBoard's HTTP device API and its
+    // provisioning: docs/open311.md, docs/devices.md), the widget's files and the document itself.
+    const documentedElsewhere = (route: string) =>
+      / \/(open311|widget)\/| \/v1\/(osmand|owntracks)$| \/api\/v1\/(:token\/|provision$)| \/v1\/openapi\.json$/.test(route);
     const missing = [...gw.access.keys()]
       .filter((route) => !documentedElsewhere(route))
       .filter((route) => {

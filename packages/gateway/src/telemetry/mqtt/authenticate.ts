@@ -4,6 +4,7 @@ import type { TenantCounters } from '../counters.js';
 import type { DeviceStore } from '../../store/device-store.js';
 import type { DeviceSession } from './authorize-publish.js';
 import { GuardedConnection } from './connection-guard.js';
+import { acceptProvisioning, isProvisioningConnect } from './thingsboard-provision.js';
 
 const denied = (message: string, returnCode: 4 | 5): AuthenticateError => Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 
@@ -15,7 +16,8 @@ export const sessionOf = (client: Client | null): DeviceSession | undefined => (
 /**
  * aedes' authenticate: a device logs in with its own secret, as the password with its id as the
  * username, or (ThingsBoard-style) as the username with no password. CONNACK 4 for bad
- * credentials, 5 for a disabled device or an address past its failed-login limit.
+ * credentials, 5 for a disabled device or an address past its failed-login limit. A connection
+ * as `provision` is a ThingsBoard provisioning request's (thingsboard-provision.ts).
  */
 export function authenticateDevices(services: Services, devices: DeviceStore, counters: TenantCounters) {
   return (
@@ -24,6 +26,7 @@ export function authenticateDevices(services: Services, devices: DeviceStore, co
     password: Buffer | undefined,
     callback: (error: AuthenticateError | null, success: boolean | null) => void,
   ): void => {
+    if (isProvisioningConnect(client, username, password)) return acceptProvisioning(services, client, callback);
     const address = client.conn instanceof GuardedConnection ? client.conn.address : undefined;
     const secret = password && password.length > 0 ? password.toString() : (username ?? '');
     // An address past its failed-authentication limit is refused without a lookup, except a secret

@@ -3,6 +3,7 @@ import { nativeTopic, ownTracksTopic, THINGSBOARD_RPC_REQUEST_PREFIX, THINGSBOAR
 import type { TenantCounters } from '../counters.js';
 import type { DeviceSession } from './authorize-publish.js';
 import { sessionOf } from './authenticate.js';
+import { isProvisioningClient, mayProvisioningSubscribe } from './thingsboard-provision.js';
 
 /** The only topics a device may subscribe to: its own command topics, native and OwnTracks. */
 export function ownCommandTopics(session: Pick<DeviceSession, 'tenantId' | 'device' | 'username'>): string[] {
@@ -29,11 +30,15 @@ export function maySubscribe(session: Pick<DeviceSession, 'tenantId' | 'device' 
   return THINGSBOARD_SUBSCRIPTIONS.includes(topic) || ownCommandTopics(session).includes(topic);
 }
 
-/** aedes' authorizeSubscribe: anything but the device's own command topics is refused (SUBACK 0x80) and counted. */
+/**
+ * aedes' authorizeSubscribe: anything but the device's own command topics (for a provisioning
+ * connection, `/provision/response`) is refused (SUBACK 0x80) and counted.
+ */
 export function authorizeSubscribe(counters: TenantCounters) {
   return (client: Client | null, subscription: Subscription, callback: (error: Error | null, subscription?: Subscription | null) => void): void => {
     const session = sessionOf(client);
     if (session && maySubscribe(session, subscription.topic)) return callback(null, subscription);
+    if (!session && isProvisioningClient(client) && mayProvisioningSubscribe(subscription.topic)) return callback(null, subscription);
     if (session) counters.of(session.tenantId).deniedSubscriptions++;
     // A null subscription is answered with SUBACK 0x80 (failure), as MQTT 3.1.1 says.
     callback(null, null);

@@ -12,6 +12,7 @@ import { AuthorizePublish } from './authorize-publish.js';
 import { authorizeSubscribe } from './authorize-subscribe.js';
 import { MqttCommandDelivery } from './command-delivery.js';
 import { answerAttributeRequest, attributeRequestId } from './thingsboard-attributes.js';
+import { handleProvisioningPublish, isProvisioningClient } from './thingsboard-provision.js';
 import { startMqttListeners } from './listeners.js';
 
 export interface MqttOptions {
@@ -61,6 +62,7 @@ export async function startMqttBroker(options: MqttOptions): Promise<RunningMqtt
     authenticate: authenticateDevices(services, devices, counters),
     authorizePublish: (client, packet, callback) => {
       const session = sessionOf(client);
+      if (!session && client && isProvisioningClient(client)) return handleProvisioningPublish(services, client, packet, callback);
       // Only last wills arrive here without a session (commands are written to the device's own
       // connection, command-delivery.ts, and do not pass through the broker): they are refused.
       if (!session) return callback(new Error('publish without an authenticated device'));

@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject, snapshotRedis, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { MinuteClock } from '@civicloop/test-support/minute-clock.js';
+import { curl as curlTo } from '@civicloop/test-support/thingsboard-http.js';
+import { tenantKeys } from '../redis/keys.js';
+
+// Firmware that provisions itself over HTTP, with curl as ThingsBoard's provisioning reference
+// makes the request: `curl -s -X POST -H "Content-Type: application/json" -d '{...}' "$HOST/api/v1/provision"`.
+// A gateway of its own with a low failed-login limit: guessed keys count against the address.
+const clock = new MinuteClock();
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startTestGateway({ rateLimitAuthFailuresPerAddress: 4 }, { telemetry: true, now: clock.now });
+});
+afterAll(async () => {
+  await gw?.close();
+});
+
+const curl = (method: 'GET' | 'POST', path: string, json?: string) => curlTo(method, `${gw.url}${path}`, json);
+const admin = (method: string, path: string, body?: unknown) => inject(gw, method, path, { auth: gw.tenant.secretKey, ...(body ? { body } : {}) });
+
+async function profile(body: Record<string, unknown> = { name: 'Badges, batch 2026-11', kind: 'badge', unitId: 'sanitation' }) {
+  const res = await admin('POST', '/v1/provisioning-profiles', body);
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body as { profile: { id: string; provisionDeviceKey: string }; provisionDeviceSecret: string };
+}
+/** Everything in Redis but the per-address counts, which a refused guess is meant to write. */
+const stored = async () => new Map([...(await snapshotRedis(gw.redis.client))].filter(([key]) => !key.startsWith('cl:rl:')));
+const provision = (request: Record<string, unknown>) => curl('POST', '/api/v1/provision', JSON.stringify(request));
+
+describe("ThingsBoard's HTTP provisioning", () => {
+  it('registers a device as its profile says, and the token it answers works as the device secret', async () => {
+    const { profile: made, provisionDeviceSecret } = await profile();
+    expect(made.provisionDeviceKey).toMatch(/^[A-Za-z0-9]{20}$/);
+    expect(provisionDeviceSecret).toMatch(/^[A-Za-z0-9]{20}$/);
+    const answer = await provision({ deviceName: 'badge-860123456789012', provisionDeviceKey: made.provisionDeviceKey, provisionDeviceSecret });
+    expect(answer.status).toBe(200);
+    const body = JSON.parse(answer.body) as { status: string; credentialsType: string; credentialsValue: string };
+    expect(body).toEqual({ status: 'SUCCESS', credentialsType: 'ACCESS_TOKEN', credentialsValue: expect.stringMatching(/^cl_dk_/) });
+
+    const devices = (await admin('GET', '/v1/devices')).body as { items: { id: string; name: string; kind: string; unitId?: string }[] };
+    const device = devices.items.find((d) => d.name === 'badge-860123456789012');
+    expect(device).toMatchObject({ kind: 'badge', unitId: 'sanitation' });
+    // The firmware goes on with ThingsBoard's device API, the token in the path.
+    expect((await curl('POST', `/api/v1/${body.credentialsValue}/telemetry`, JSON.stringify({ latitude: 23.129, longitude: 113.264 }))).status).toBe(200);
+    const state = (await admin('GET', `/v1/devices/${device!.id}/state`)).body as { position: { geometry: { coordinates: number[] } } | null };
+    expect(state.position?.geometry.coordinates).toEqual([113.264, 23.129]);
+    // The secret is shown once: the listed profile has only its key.
+    const listed = (await admin('GET', '/v1/provisioning-profiles')).body as { items: Record<string, unknown>[] };
+    expect(listed.items.find((p) => p.id === made.id)).toEqual({ ...made });
+    expect(JSON.stringify(listed)).not.toContain(provisionDeviceSecret);
+  });
+
+  it('provisions a name once, even when two requests for it come together, and makes up a name when none is given', async () => {
+    const { profile: made, provisionDeviceSecret } = await profile({ name: 'Trucks', kind: 'vehicle', crs: 'gcj02' });
+    const request = { deviceName: 'DTU 7', provisionDeviceKey: made.provisionDeviceKey, provisionDeviceSecret };
+    const answers = await Promise.all([provision(request), provision(request), provision(request)]);
+    const statuses = answers.map((a) => (JSON.parse(a.body) as { status: string }).status).sort();
+    expect(statuses).toEqual(['FAILURE', 'FAILURE', 'SUCCESS']);
+    const names = await gw.redis.client.hgetall(tenantKeys(gw.tenant.id).provisionedNames);
+    const devices = ((await admin('GET', '/v1/devices')).body as { items: { id: string; name: string; crs?: string }[] }).items.filter(
+      (d) => d.name === 'DTU 7',
+    );
+    expect(devices).toHaveLength(1);
+    expect(devices[0]).toMatchObject({ crs: 'gcj02' });
+    expect(names['DTU 7']).toBe(devices[0]!.id);
+    // Asked again later: ThingsBoard's FAILURE, and nothing written.
+    const before = await snapshotRedis(gw.redis.client);
+    expect(JSON.parse((await provision(request)).body)).toEqual({
+      status: 'FAILURE',
+      errorMsg: 'The device DTU 7 is present and could not be provisioned once more.',
+    });
+    expect(await snapshotRedis(gw.redis.client)).toEqual(before);
+
+    const unnamed = JSON.parse((await provision({ provisionDeviceKey: made.provisionDeviceKey, provisionDeviceSecret })).body) as { status: string };
+    expect(unnamed.status).toBe('SUCCESS');
+    const all = ((await admin('GET', '/v1/devices')).body as { items: { name: string }[] }).items;
+    expect(all.filter((d) => /^vehicle-[0-9a-f]{8}$/.test(d.name))).toHaveLength(1);
+  });
+
+  it('is for admins: profiles are made, listed and deleted by them alone, with a unit that exists', async () => {
+    const dispatcher = await gw.tenant.token('d-1', 'dispatcher');
+    for (const [method, path] of [
+      ['POST', '/v1/provisioning-profiles'],
+      ['GET', '/v1/provisioning-profiles'],
+      ['DELETE', '/v1/provisioning-profiles/pp_x'],
+    ] as const) {
+      const res = await inject(gw, method, path, { auth: dispatcher, ...(method === 'POST' ? { body: { name: 'x', kind: 'badge' } } : {}) });
+      expect(res.status, `${method} ${path}`).toBe(403);
+    }
+    const unknownUnit = await admin('POST', '/v1/provisioning-profiles', { name: 'x', kind: 'badge', unitId: 'no-such-unit' });
+    expect(unknownUnit.body).toMatchObject({ error: { code: 'CL_ERR_UNKNOWN_UNIT' } });
+    const extra = await admin('POST', '/v1/provisioning-profiles', { name: 'x', kind: 'badge', strategy: 'create' });
+    expect(extra.body).toMatchObject({ error: { code: 'CL_ERR_VALIDATION' } });
+  });
+
+  it('refuses what it cannot take without writing anything, and a deleted profile provisions nothing more', async () => {
+    const { profile: made, provisionDeviceSecret } = await profile({ name: 'Spare badges', kind: 'badge' });
+    const key = made.provisionDeviceKey;
+    clock.startMinute();
+    const before = await stored();
+    // Not a request: 400 with a code. Device-chosen credentials are not taken.
+    for (const body of [
+      'not json',
+      '[]',
+      JSON.stringify({ provisionDeviceKey: key }),
+      JSON.stringify({ provisionDeviceSecret }),
+      JSON.stringify({ deviceName: 7 }),
+    ]) {
+      const answer = await curl('POST', '/api/v1/provision', body);
+      expect(answer.status, body).toBe(400);
+      expect(JSON.parse(answer.body).error.code).toBe('CL_ERR_VALIDATION');
+    }
+    const chosen = await provision({ deviceName: 'x', provisionDeviceKey: key, provisionDeviceSecret, credentialsType: 'ACCESS_TOKEN', token: 'my-own-token' });
+    expect(chosen.status).toBe(400);
+    expect(JSON.parse(chosen.body).error.message).toContain('token');
+    // A wrong secret, an unknown key: NOT_FOUND, as ThingsBoard answers.
+    expect(JSON.parse((await provision({ deviceName: 'x', provisionDeviceKey: key, provisionDeviceSecret: 'wrong' })).body)).toEqual({
+      status: 'NOT_FOUND',
+      errorMsg: 'Provision data was not found!',
+    });
+    expect(JSON.parse((await provision({ deviceName: 'x', provisionDeviceKey: 'unknownKey', provisionDeviceSecret })).body).status).toBe('NOT_FOUND');
+    expect(await stored()).toEqual(before);
+    expect(await gw.redis.client.keys('cl:rl:authfail:*')).toHaveLength(1);
+
+    // Deleted: its key provisions nothing more (and that lookup is the address's third failure here).
+    expect((await admin('DELETE', `/v1/provisioning-profiles/${made.id}`)).status).toBe(204);
+    expect(JSON.parse((await provision({ deviceName: 'x', provisionDeviceKey: key, provisionDeviceSecret })).body).status).toBe('NOT_FOUND');
+    expect((await admin('DELETE', `/v1/provisioning-profiles/${made.id}`)).body).toMatchObject({ error: { code: 'CL_ERR_NOT_FOUND' } });
+    // The fourth guess reaches the limit; from then on the address is refused before any lookup
+    // (the API too, for the rest of the minute: this test comes last).
+    expect(JSON.parse((await provision({ deviceName: 'x', provisionDeviceKey: 'guess4', provisionDeviceSecret })).body).status).toBe('NOT_FOUND');
+    const blocked = await provision({ deviceName: 'x', provisionDeviceKey: 'guess5', provisionDeviceSecret });
+    expect(blocked.status).toBe(429);
+    expect(JSON.parse(blocked.body).error.code).toBe('CL_ERR_RATE_LIMITED');
+  });
+});

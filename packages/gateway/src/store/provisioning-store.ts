@@ -1,0 +1,119 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Redis, Cluster } from 'ioredis';
+import {
+  PROVISION_NOT_FOUND,
+  provisionFailure,
+  type CreateProvisioningProfileInput,
+  type IssuedProvisioningProfile,
+  type ProvisioningProfile,
+  type ProvisionRequest,
+  type ProvisionResponse,
+} from '@civicloop/model';
+import { globalKeys, tenantKeys } from '../redis/keys.js';
+import type { DeviceStore } from './device-store.js';
+import { RecordHash } from './record-hash.js';
+
+type Client = Redis | Cluster;
+
+/** What a provision key names: its tenant and profile, and the hash of the secret that goes with it. */
+interface ProvisionKeyEntry {
+  tenantId: string;
+  profileId: string;
+  secretHash: string;
+}
+
+/** How a provisioning request ended: the answer for the device, and the device registered, if one was. */
+export interface ProvisionOutcome {
+  response: ProvisionResponse;
+  /** Set when the key was known (the request then counts against the tenant, not only the address). */
+  tenantId?: string;
+  deviceId?: string;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest();
+/** A claim on a name while its device is being registered: a second request for the name meanwhile is refused. */
+const CLAIMING = '';
+
+/**
+ * Provisioning profiles and the devices they provision (ThingsBoard's device provisioning, the
+ * "allow to create new devices" strategy). A profile has a provision key, looked up across tenants
+ * as a device secret is, and a secret kept as a hash and shown once. A device that asks with both
+ * is registered as the profile says and given its own device secret; each device name is
+ * provisioned once in a tenant, as ThingsBoard refuses a name it has.
+ */
+export class ProvisioningStore {
+  private readonly records: RecordHash<ProvisioningProfile>;
+
+  constructor(
+    private readonly redis: Client,
+    private readonly devices: DeviceStore,
+  ) {
+    this.records = new RecordHash(redis, (t) => tenantKeys(t).provisioningProfiles, 'Provisioning profile');
+  }
+
+  async create(tenantId: string, input: CreateProvisioningProfileInput, now = new Date()): Promise<IssuedProvisioningProfile> {
+    const at = now.toISOString();
+    const profile: ProvisioningProfile = {
+      id: `pp_${randomBytes(6).toString('hex')}`,
+      name: input.name,
+      kind: input.kind,
+      ...(input.unitId ? { unitId: input.unitId } : {}),
+      ...(input.crs && input.crs !== 'wgs84' ? { crs: input.crs } : {}),
+      // ThingsBoard's keys and secrets are 20 characters of letters and digits; firmware may keep no more.
+      provisionDeviceKey: randomBytes(15).toString('base64url').replace(/[-_]/g, 'x'),
+      createdAt: at,
+      updatedAt: at,
+    };
+    const secret = randomBytes(15).toString('base64url').replace(/[-_]/g, 'x');
+    const entry: ProvisionKeyEntry = { tenantId, profileId: profile.id, secretHash: sha256(secret).toString('hex') };
+    // The key first: a profile is never listed with a key that does not work.
+    await this.redis.set(globalKeys.provisionKey(profile.provisionDeviceKey), JSON.stringify(entry));
+    await this.records.insert(tenantId, profile);
+    return { profile, provisionDeviceSecret: secret };
+  }
+
+  list(tenantId: string): Promise<ProvisioningProfile[]> {
+    return this.records.list(tenantId);
+  }
+
+  /** Deletes a profile: its key and secret provision nothing more. The devices it provisioned stay. */
+  async remove(tenantId: string, id: string): Promise<boolean> {
+    const profile = await this.records.get(tenantId, id);
+    if (!profile) return false;
+    await this.redis.del(globalKeys.provisionKey(profile.provisionDeviceKey));
+    await this.redis.hdel(tenantKeys(tenantId).provisioningProfiles, id);
+    return true;
+  }
+
+  /**
+   * Registers the device a provisioning request names, if its key and secret are a profile's and
+   * its name has not been provisioned in the tenant. A refusal writes nothing. Only a failure to
+   * reach Redis throws; the name's claim is then given back.
+   */
+  async provision(request: ProvisionRequest, now = new Date()): Promise<ProvisionOutcome> {
+    const raw = await this.redis.get(globalKeys.provisionKey(request.provisionDeviceKey));
+    if (!raw) return { response: PROVISION_NOT_FOUND };
+    const entry = JSON.parse(raw) as ProvisionKeyEntry;
+    const given = sha256(request.provisionDeviceSecret);
+    if (!timingSafeEqual(given, Buffer.from(entry.secretHash, 'hex'))) return { response: PROVISION_NOT_FOUND, tenantId: entry.tenantId };
+    const { tenantId } = entry;
+    const profile = await this.records.get(tenantId, entry.profileId);
+    if (!profile) return { response: PROVISION_NOT_FOUND, tenantId };
+    const name = request.deviceName ?? `${profile.kind}-${randomBytes(4).toString('hex')}`;
+    const names = tenantKeys(tenantId).provisionedNames;
+    if ((await this.redis.hsetnx(names, name, CLAIMING)) === 0)
+      return { response: provisionFailure(`The device ${name} is present and could not be provisioned once more.`), tenantId };
+    try {
+      const { device, credential } = await this.devices.register(
+        tenantId,
+        { kind: profile.kind, name, ...(profile.unitId ? { unitId: profile.unitId } : {}), ...(profile.crs ? { crs: profile.crs } : {}) },
+        now,
+      );
+      await this.redis.hset(names, name, device.id);
+      return { response: { status: 'SUCCESS', credentialsType: 'ACCESS_TOKEN', credentialsValue: credential.password }, tenantId, deviceId: device.id };
+    } catch (error) {
+      await this.redis.hdel(names, name).catch(() => undefined);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Crs, Timestamp } from '../schemas/common.js';
+import { StringEnum } from '../schemas/string-enum.js';
+import { DeviceKind } from './schemas.js';
+
+/**
+ * Devices that register themselves, as ThingsBoard's device provisioning has it: firmware flashed
+ * with a profile's provision key and secret asks for its own credential on first boot, over MQTT
+ * (username `provision`, `/provision/request` -> `/provision/response`) or HTTP
+ * (`POST /api/v1/provision`), and is registered as the profile says (kind, unit, coordinate
+ * system). The strategy is ThingsBoard's "allow to create new devices": each device name is
+ * provisioned once in a tenant.
+ */
+
+/** ThingsBoard's provisioning topics and the MQTT username (or client id) of a provisioning connection. */
+export const PROVISION_USERNAME = 'provision';
+export const PROVISION_REQUEST_TOPIC = '/provision/request';
+export const PROVISION_RESPONSE_TOPIC = '/provision/response';
+
+export const ProvisioningProfile = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  kind: DeviceKind,
+  unitId: Type.Optional(Type.String()),
+  crs: Type.Optional(Crs),
+  provisionDeviceKey: Type.String({ description: "ThingsBoard's provisionDeviceKey: flashed into the firmware with the secret" }),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type ProvisioningProfile = Static<typeof ProvisioningProfile>;
+
+export const CreateProvisioningProfileInput = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100, description: 'what the profile is for, e.g. "Badges, batch 2026-11"' }),
+    kind: DeviceKind,
+    unitId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'the unit the devices belong to' })),
+    crs: Type.Optional(StringEnum(['wgs84', 'gcj02', 'bd09'] as const, { description: 'the system of the points the devices send; wgs84 when absent' })),
+  },
+  { additionalProperties: false },
+);
+export type CreateProvisioningProfileInput = Static<typeof CreateProvisioningProfileInput>;
+
+export const IssuedProvisioningProfile = Type.Object({
+  profile: ProvisioningProfile,
+  provisionDeviceSecret: Type.String({ description: "ThingsBoard's provisionDeviceSecret. Shown once; kept as a hash" }),
+});
+export type IssuedProvisioningProfile = Static<typeof IssuedProvisioningProfile>;
+
+/** A device's provisioning request, as ThingsBoard's firmware sends it. */
+export interface ProvisionRequest {
+  provisionDeviceKey: string;
+  provisionDeviceSecret: string;
+  /** Absent: a name is made up, as ThingsBoard does. */
+  deviceName?: string;
+}
+
+/** What the device is answered, in ThingsBoard's form (its JsonConverter's). */
+export type ProvisionResponse =
+  | { status: 'SUCCESS'; credentialsType: 'ACCESS_TOKEN'; credentialsValue: string }
+  | { status: 'NOT_FOUND' | 'FAILURE'; errorMsg: string };
+
+/** ThingsBoard's answer to a key or secret it does not know. */
+export const PROVISION_NOT_FOUND: ProvisionResponse = { status: 'NOT_FOUND', errorMsg: 'Provision data was not found!' };
+export const provisionFailure = (errorMsg: string): ProvisionResponse => ({ status: 'FAILURE', errorMsg });
+
+const MAX_NAME = 100;
+const MAX_KEY = 256;
+
+/**
+ * Reads a provisioning request's body, or says why it cannot be one. The device may not choose its
+ * own credential (ThingsBoard's `credentialsType` with `token`, `clientId`/`username`/`password`
+ * or `hash`): CivicLoop issues every device secret itself, so such a request is refused.
+ */
+export function parseProvisionRequest(body: Buffer | string): ProvisionRequest | { refused: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
+  } catch {
+    return { refused: 'The provisioning request is not JSON.' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { refused: 'The provisioning request is not a JSON object.' };
+  const fields = value as Record<string, unknown>;
+  const { provisionDeviceKey: key, provisionDeviceSecret: secret, deviceName: name } = fields;
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY) return { refused: 'provisionDeviceKey is missing or not a string.' };
+  if (typeof secret !== 'string' || secret.length === 0 || secret.length > MAX_KEY) return { refused: 'provisionDeviceSecret is missing or not a string.' };
+  if (name !== undefined && (typeof name !== 'string' || name.trim().length === 0 || name.length > MAX_NAME))
+    return { refused: `deviceName must be 1 to ${MAX_NAME} characters.` };
+  const chosen = ['credentialsType', 'token', 'clientId', 'username', 'password', 'hash'].filter((field) => fields[field] !== undefined);
+  if (chosen.length > 0 && !(chosen.length === 1 && fields.credentialsType === 'ACCESS_TOKEN'))
+    return { refused: `Device-chosen credentials (${chosen.join(', ')}) are not taken: the gateway issues the access token.` };
+  return { provisionDeviceKey: key, provisionDeviceSecret: secret, ...(name === undefined ? {} : { deviceName: (name as string).trim() }) };
+}
