@@ -47,14 +47,19 @@ function paho(args: string[]): Promise<string[]> {
   });
 }
 
-/** A provisioning connection made with mqtt.js, subscribed to its answers. */
-async function provisioning(): Promise<{ client: MqttClient; answers: Record<string, unknown>[]; closed: Promise<void> }> {
-  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { username: 'provision', reconnectPeriod: 0, protocolVersion: 4 });
+/** A provisioning connection made with mqtt.js, subscribed to its answers unless told not to; `qos` is what each answer came at. */
+async function provisioning(subscribed = true) {
+  const client: MqttClient = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { username: 'provision', reconnectPeriod: 0, protocolVersion: 4 });
   const answers: Record<string, unknown>[] = [];
-  client.on('message', (topic, payload) => topic === PROVISION_RESPONSE_TOPIC && answers.push(JSON.parse(payload.toString())));
+  const qos: number[] = [];
+  client.on('message', (topic, payload, packet) => {
+    if (topic !== PROVISION_RESPONSE_TOPIC) return;
+    answers.push(JSON.parse(payload.toString()));
+    qos.push(packet.qos);
+  });
   const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
-  expect((await client.subscribeAsync(PROVISION_RESPONSE_TOPIC, { qos: 1 }))[0]!.qos).toBe(1);
-  return { client, answers, closed };
+  if (subscribed) expect((await client.subscribeAsync(PROVISION_RESPONSE_TOPIC, { qos: 1 }))[0]!.qos).toBe(1);
+  return { client, answers, qos, closed };
 }
 
 describe("ThingsBoard's MQTT provisioning", () => {
@@ -82,7 +87,7 @@ describe("ThingsBoard's MQTT provisioning", () => {
 
   it('answers a wrong secret and a body that is no request on the connection that asked, and nobody else hears them', async () => {
     const listener = await provisioning();
-    const { client, answers } = await provisioning();
+    const { client, answers, qos } = await provisioning();
     await client.publishAsync(PROVISION_REQUEST_TOPIC, JSON.stringify({ deviceName: 'x', provisionDeviceKey: key, provisionDeviceSecret: 'wrong' }), {
       qos: 1,
     });
@@ -92,7 +97,14 @@ describe("ThingsBoard's MQTT provisioning", () => {
       { status: 'NOT_FOUND', errorMsg: 'Provision data was not found!' },
       { status: 'FAILURE', errorMsg: 'The provisioning request is not JSON.' },
     ]);
+    expect(qos).toEqual([1, 1]);
     expect(listener.answers).toEqual([]);
+    // Not subscribed, the firmware is answered all the same, at QoS 0, as ThingsBoard answers it.
+    const unsubscribed = await provisioning(false);
+    await unsubscribed.client.publishAsync(PROVISION_REQUEST_TOPIC, JSON.stringify({ provisionDeviceKey: 'nobodys', provisionDeviceSecret: 'x' }), { qos: 1 });
+    await expect.poll(() => unsubscribed.answers).toEqual([{ status: 'NOT_FOUND', errorMsg: 'Provision data was not found!' }]);
+    expect(unsubscribed.qos).toEqual([0]);
+    await unsubscribed.client.endAsync();
     // Anything else may not be subscribed to.
     await expect(client.subscribeAsync('v1/devices/me/rpc/request/+', { qos: 1 })).rejects.toMatchObject({ packet: { granted: [128] } });
     for (const c of [client, listener.client]) await c.endAsync();
