@@ -78,6 +78,47 @@ describe("ThingsBoard's HTTP provisioning", () => {
     expect(all.filter((d) => /^vehicle-[0-9a-f]{8}$/.test(d.name))).toHaveLength(1);
   });
 
+  it('with check_pre_provisioned_devices, provisions only a device registered beforehand under that name, with a fresh secret', async () => {
+    const { profile: made, provisionDeviceSecret } = await profile({
+      name: 'DTUs registered by hand',
+      kind: 'vehicle',
+      unitId: 'sanitation',
+      strategy: 'check_pre_provisioned_devices',
+    });
+    expect(made).toMatchObject({ strategy: 'check_pre_provisioned_devices' });
+    const ask = async (deviceName?: string) =>
+      JSON.parse((await provision({ ...(deviceName ? { deviceName } : {}), provisionDeviceKey: made.provisionDeviceKey, provisionDeviceSecret })).body) as {
+        status: string;
+        errorMsg?: string;
+        credentialsValue?: string;
+      };
+    const register = async (body: Record<string, unknown>) =>
+      (await admin('POST', '/v1/devices', body)).body as { device: { id: string }; credential: { password: string } };
+    const before = await stored();
+    expect(await ask('DTU-0042')).toMatchObject({ status: 'FAILURE', errorMsg: expect.stringContaining('Failed to find pre provisioned device DTU-0042') });
+    expect(await ask()).toMatchObject({ status: 'FAILURE', errorMsg: expect.stringContaining('deviceName is needed') });
+    // Not of the profile's kind, not of its unit, or two of one name: none is provisioned.
+    await register({ kind: 'badge', name: 'DTU-0043', unitId: 'sanitation' });
+    await register({ kind: 'vehicle', name: 'DTU-0044', unitId: 'municipal' });
+    await register({ kind: 'vehicle', name: 'DTU-0045', unitId: 'sanitation' });
+    await register({ kind: 'vehicle', name: 'DTU-0045', unitId: 'sanitation' });
+    const refusedAt = await stored();
+    for (const name of ['DTU-0043', 'DTU-0044']) expect((await ask(name)).status, name).toBe('FAILURE');
+    expect(await ask('DTU-0045')).toMatchObject({ status: 'FAILURE', errorMsg: expect.stringContaining('2 devices are registered as DTU-0045') });
+    expect(await stored()).toEqual(refusedAt);
+    expect(refusedAt.size).toBeGreaterThan(before.size);
+
+    const { device, credential } = await register({ kind: 'vehicle', name: 'DTU-0042', unitId: 'sanitation' });
+    const answer = await ask('DTU-0042');
+    expect(answer).toMatchObject({ status: 'SUCCESS', credentialsValue: expect.stringMatching(/^cl_dk_/) });
+    expect(answer.credentialsValue).not.toBe(credential.password);
+    // The fresh secret is the device's; the one it was registered with no longer is.
+    expect((await curl('POST', `/api/v1/${answer.credentialsValue}/telemetry`, JSON.stringify({ latitude: 23.1, longitude: 113.2 }))).status).toBe(200);
+    expect((await curl('POST', `/api/v1/${credential.password}/telemetry`, JSON.stringify({ latitude: 23.1, longitude: 113.2 }))).status).toBe(401);
+    expect(await gw.redis.client.hget(tenantKeys(gw.tenant.id).provisionedNames, 'DTU-0042')).toBe(device.id);
+    expect(await ask('DTU-0042')).toMatchObject({ status: 'FAILURE', errorMsg: expect.stringContaining('could not be provisioned once more') });
+  });
+
   it('is for admins: profiles are made, listed and deleted by them alone, with a unit that exists', async () => {
     const dispatcher = await gw.tenant.token('d-1', 'dispatcher');
     for (const [method, path] of [
@@ -99,6 +140,7 @@ describe("ThingsBoard's HTTP provisioning", () => {
     const key = made.provisionDeviceKey;
     clock.startMinute();
     const before = await stored();
+    const counted = (await gw.redis.client.keys('cl:rl:authfail:*')).length;
     // Not a request: 400 with a code. Device-chosen credentials are not taken.
     for (const body of [
       'not json',
@@ -123,7 +165,8 @@ describe("ThingsBoard's HTTP provisioning", () => {
     });
     expect(JSON.parse((await provision({ deviceName: 'x', provisionDeviceKey: 'unknownKey', provisionDeviceSecret })).body).status).toBe('NOT_FOUND');
     expect(await stored()).toEqual(before);
-    expect(await gw.redis.client.keys('cl:rl:authfail:*')).toHaveLength(1);
+    // What was written: this minute's count of the address's failed logins.
+    expect(await gw.redis.client.keys('cl:rl:authfail:*')).toHaveLength(counted + 1);
 
     // Deleted: its key provisions nothing more (and that lookup is the address's third failure here).
     expect((await admin('DELETE', `/v1/provisioning-profiles/${made.id}`)).status).toBe(204);

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Redis, Cluster } from 'ioredis';
 import {
+  type Device,
   PROVISION_NOT_FOUND,
   provisionFailure,
   type CreateProvisioningProfileInput,
@@ -35,11 +36,12 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest();
 const CLAIMING = '';
 
 /**
- * Provisioning profiles and the devices they provision (ThingsBoard's device provisioning, the
- * "allow to create new devices" strategy). A profile has a provision key, looked up across tenants
- * as a device secret is, and a secret kept as a hash and shown once. A device that asks with both
- * is registered as the profile says and given its own device secret; each device name is
- * provisioned once in a tenant, as ThingsBoard refuses a name it has.
+ * Provisioning profiles and the devices they provision (ThingsBoard's device provisioning). A
+ * profile has a provision key, looked up across tenants as a device secret is, and a secret kept
+ * as a hash and shown once. A device that asks with both is registered as the profile says, or
+ * (check_pre_provisioned_devices) found among those registered beforehand, and given its own
+ * device secret; each device name is provisioned once in a tenant, as ThingsBoard refuses a device
+ * it has provisioned.
  */
 export class ProvisioningStore {
   private readonly records: RecordHash<ProvisioningProfile>;
@@ -59,6 +61,7 @@ export class ProvisioningStore {
       kind: input.kind,
       ...(input.unitId ? { unitId: input.unitId } : {}),
       ...(input.crs && input.crs !== 'wgs84' ? { crs: input.crs } : {}),
+      strategy: input.strategy ?? 'allow_create_new_devices',
       // ThingsBoard's keys and secrets are 20 characters of letters and digits; firmware may keep no more.
       provisionDeviceKey: randomBytes(15).toString('base64url').replace(/[-_]/g, 'x'),
       createdAt: at,
@@ -99,21 +102,51 @@ export class ProvisioningStore {
     const { tenantId } = entry;
     const profile = await this.records.get(tenantId, entry.profileId);
     if (!profile) return { response: PROVISION_NOT_FOUND, tenantId };
+    const preregistered = profile.strategy === 'check_pre_provisioned_devices';
+    if (preregistered && !request.deviceName)
+      return { response: provisionFailure('deviceName is needed: this profile provisions only devices registered beforehand, by name.'), tenantId };
     const name = request.deviceName ?? `${profile.kind}-${randomBytes(4).toString('hex')}`;
+    const found = preregistered ? await this.registeredAs(tenantId, profile, name) : undefined;
+    if (typeof found === 'string') return { response: provisionFailure(found), tenantId };
     const names = tenantKeys(tenantId).provisionedNames;
     if ((await this.redis.hsetnx(names, name, CLAIMING)) === 0)
       return { response: provisionFailure(`The device ${name} is present and could not be provisioned once more.`), tenantId };
     try {
-      const { device, credential } = await this.devices.register(
-        tenantId,
-        { kind: profile.kind, name, ...(profile.unitId ? { unitId: profile.unitId } : {}), ...(profile.crs ? { crs: profile.crs } : {}) },
-        now,
-      );
+      // A device registered beforehand is given a fresh secret: its own was never flashed into it.
+      const { device, credential } = found
+        ? await this.devices.rotate(tenantId, found.id, now)
+        : await this.devices.register(
+            tenantId,
+            { kind: profile.kind, name, ...(profile.unitId ? { unitId: profile.unitId } : {}), ...(profile.crs ? { crs: profile.crs } : {}) },
+            now,
+          );
       await this.redis.hset(names, name, device.id);
       return { response: { status: 'SUCCESS', credentialsType: 'ACCESS_TOKEN', credentialsValue: credential.password }, tenantId, deviceId: device.id };
     } catch (error) {
       await this.redis.hdel(names, name).catch(() => undefined);
       throw error;
     }
+  }
+
+  /**
+   * The one device registered beforehand that a check_pre_provisioned_devices profile provisions
+   * under `name`: of its kind (and unit, if it names one), enabled, reached by MQTT or HTTP (a
+   * JT/T 808 terminal has its own registration). Otherwise why not, as ThingsBoard's FAILURE says.
+   * The tenant's devices are read whole: provisioning is rare, and comes after the secret was checked.
+   */
+  private async registeredAs(tenantId: string, profile: ProvisioningProfile, name: string): Promise<Device | string> {
+    const matches = (await this.devices.list(tenantId)).filter(
+      (device) =>
+        device.name === name &&
+        device.kind === profile.kind &&
+        device.protocol !== 'jt808' &&
+        !device.disabled &&
+        (!profile.unitId || device.unitId === profile.unitId),
+    );
+    if (matches.length === 1) return matches[0]!;
+    const wanted = `a ${profile.kind}${profile.unitId ? ` of unit ${profile.unitId}` : ''}`;
+    return matches.length === 0
+      ? `Failed to find pre provisioned device ${name}: register it first (POST /v1/devices) as ${wanted}.`
+      : `${matches.length} devices are registered as ${name}: give each its own name.`;
   }
 }

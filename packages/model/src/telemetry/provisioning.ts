@@ -7,10 +7,15 @@ import { DeviceKind } from './schemas.js';
  * Devices that register themselves, as ThingsBoard's device provisioning has it: firmware flashed
  * with a profile's provision key and secret asks for its own credential on first boot, over MQTT
  * (username `provision`, `/provision/request` -> `/provision/response`) or HTTP
- * (`POST /api/v1/provision`), and is registered as the profile says (kind, unit, coordinate
- * system). The strategy is ThingsBoard's "allow to create new devices": each device name is
- * provisioned once in a tenant.
+ * (`POST /api/v1/provision`). By the profile's strategy, ThingsBoard's two: a new device is
+ * registered as the profile says (kind, unit, coordinate system), or a device an admin registered
+ * beforehand under that name is found and given a fresh secret. Each name is provisioned once in
+ * a tenant.
  */
+
+/** ThingsBoard's provisioning strategies: register a new device, or find one registered beforehand by its name. */
+export const PROVISIONING_STRATEGIES = ['allow_create_new_devices', 'check_pre_provisioned_devices'] as const;
+export type ProvisioningStrategy = (typeof PROVISIONING_STRATEGIES)[number];
 
 /** ThingsBoard's provisioning topics and the MQTT username (or client id) of a provisioning connection. */
 export const PROVISION_USERNAME = 'provision';
@@ -23,6 +28,7 @@ export const ProvisioningProfile = Type.Object({
   kind: DeviceKind,
   unitId: Type.Optional(Type.String()),
   crs: Type.Optional(Crs),
+  strategy: StringEnum(PROVISIONING_STRATEGIES),
   provisionDeviceKey: Type.String({ description: "ThingsBoard's provisionDeviceKey: flashed into the firmware with the secret" }),
   createdAt: Timestamp,
   updatedAt: Timestamp,
@@ -35,6 +41,14 @@ export const CreateProvisioningProfileInput = Type.Object(
     kind: DeviceKind,
     unitId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'the unit the devices belong to' })),
     crs: Type.Optional(StringEnum(['wgs84', 'gcj02', 'bd09'] as const, { description: 'the system of the points the devices send; wgs84 when absent' })),
+    strategy: Type.Optional(
+      StringEnum(PROVISIONING_STRATEGIES, {
+        description:
+          'allow_create_new_devices (the default): a device is registered as the profile says; ' +
+          'check_pre_provisioned_devices: only a device registered beforehand (POST /v1/devices) under the name it asks with, ' +
+          "of the profile's kind (and unit, if it names one), is provisioned, with a fresh secret",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
