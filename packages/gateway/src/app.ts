@@ -251,7 +251,7 @@ function buildServices(options: AppOptions) {
     zones,
     partners: new PartnerStore(redis, tenants, zones, webhooks),
     devices,
-    provisioning: new ProvisioningStore(redis, devices),
+    provisioning: new ProvisioningStore(redis, devices, sealer),
     mediaUrls: new MediaUrls(options.masterKey),
     addressLimits: new AddressLimits(
       redis,

@@ -70,6 +70,8 @@ function buildTenantKeys(tenantId: string) {
     provisioningProfiles: `${base}provisioning`,
     /** A provisioned device's name -> its device id: each name is provisioned once in a tenant. */
     provisionedNames: `${base}provisioning:names`,
+    /** The answer a device was provisioned with, sealed, for a few minutes: the same request again (its answer lost) gets it again. */
+    provisionedAnswer: (name: string) => `${base}provisioning:answer:${name}`,
     /** Live positions, one GEO set per device kind, for nearest-worker search and the fleet map. */
     live: (kind: string) => `${base}live:${kind}`,
     deviceState: (id: string) => `${base}devstate:${id}`,

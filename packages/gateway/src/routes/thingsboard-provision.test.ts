@@ -51,26 +51,43 @@ describe("ThingsBoard's HTTP provisioning", () => {
     expect(JSON.stringify(listed)).not.toContain(provisionDeviceSecret);
   });
 
-  it('provisions a name once, even when two requests for it come together, and makes up a name when none is given', async () => {
+  it('provisions a name once, even when requests for it come together, and makes up a name when none is given', async () => {
     const { profile: made, provisionDeviceSecret } = await profile({ name: 'Trucks', kind: 'vehicle', crs: 'gcj02' });
     const request = { deviceName: 'DTU 7', provisionDeviceKey: made.provisionDeviceKey, provisionDeviceSecret };
-    const answers = await Promise.all([provision(request), provision(request), provision(request)]);
-    const statuses = answers.map((a) => (JSON.parse(a.body) as { status: string }).status).sort();
-    expect(statuses).toEqual(['FAILURE', 'FAILURE', 'SUCCESS']);
-    const names = await gw.redis.client.hgetall(tenantKeys(gw.tenant.id).provisionedNames);
+    const answers = (await Promise.all([provision(request), provision(request), provision(request)])).map(
+      (a) => JSON.parse(a.body) as { status: string; credentialsValue?: string },
+    );
+    // One device. A request that came while it was being registered is refused; one after, answered the same.
     const devices = ((await admin('GET', '/v1/devices')).body as { items: { id: string; name: string; crs?: string }[] }).items.filter(
       (d) => d.name === 'DTU 7',
     );
     expect(devices).toHaveLength(1);
     expect(devices[0]).toMatchObject({ crs: 'gcj02' });
-    expect(names['DTU 7']).toBe(devices[0]!.id);
-    // Asked again later: ThingsBoard's FAILURE, and nothing written.
+    expect(await gw.redis.client.hget(tenantKeys(gw.tenant.id).provisionedNames, 'DTU 7')).toBe(devices[0]!.id);
+    const tokens = new Set(answers.filter((a) => a.status === 'SUCCESS').map((a) => a.credentialsValue));
+    expect(tokens.size).toBe(1);
+    for (const answer of answers) expect(['SUCCESS', 'FAILURE']).toContain(answer.status);
+
+    // Asked again (the answer lost on the way): the same answer, and nothing written.
     const before = await snapshotRedis(gw.redis.client);
-    expect(JSON.parse((await provision(request)).body)).toEqual({
-      status: 'FAILURE',
-      errorMsg: 'The device DTU 7 is present and could not be provisioned once more.',
-    });
+    expect(JSON.parse((await provision(request)).body)).toEqual({ status: 'SUCCESS', credentialsType: 'ACCESS_TOKEN', credentialsValue: [...tokens][0] });
     expect(await snapshotRedis(gw.redis.client)).toEqual(before);
+    const kept = tenantKeys(gw.tenant.id).provisionedAnswer('DTU 7');
+    expect(await gw.redis.client.pttl(kept)).toBeGreaterThan(0);
+    // Not after its credential was rotated, nor by another profile, nor once the answer is no longer kept: ThingsBoard's FAILURE.
+    const refused = { status: 'FAILURE', errorMsg: 'The device DTU 7 is present and could not be provisioned once more.' };
+    const other = await profile({ name: 'Other trucks', kind: 'vehicle' });
+    expect(
+      JSON.parse(
+        (await provision({ ...request, provisionDeviceKey: other.profile.provisionDeviceKey, provisionDeviceSecret: other.provisionDeviceSecret })).body,
+      ),
+    ).toEqual(refused);
+    const sealed = await gw.redis.client.get(kept);
+    expect((await admin('POST', `/v1/devices/${devices[0]!.id}/credentials`)).status).toBe(200);
+    expect(JSON.parse((await provision(request)).body)).toEqual(refused);
+    expect(sealed).not.toContain([...tokens][0]);
+    await gw.redis.client.del(kept);
+    expect(JSON.parse((await provision(request)).body)).toEqual(refused);
 
     const unnamed = JSON.parse((await provision({ provisionDeviceKey: made.provisionDeviceKey, provisionDeviceSecret })).body) as { status: string };
     expect(unnamed.status).toBe('SUCCESS');
@@ -116,6 +133,9 @@ describe("ThingsBoard's HTTP provisioning", () => {
     expect((await curl('POST', `/api/v1/${answer.credentialsValue}/telemetry`, JSON.stringify({ latitude: 23.1, longitude: 113.2 }))).status).toBe(200);
     expect((await curl('POST', `/api/v1/${credential.password}/telemetry`, JSON.stringify({ latitude: 23.1, longitude: 113.2 }))).status).toBe(401);
     expect(await gw.redis.client.hget(tenantKeys(gw.tenant.id).provisionedNames, 'DTU-0042')).toBe(device.id);
+    // Asked again: the same answer while it is kept, then ThingsBoard's FAILURE.
+    expect(await ask('DTU-0042')).toMatchObject({ status: 'SUCCESS', credentialsValue: answer.credentialsValue });
+    await gw.redis.client.del(tenantKeys(gw.tenant.id).provisionedAnswer('DTU-0042'));
     expect(await ask('DTU-0042')).toMatchObject({ status: 'FAILURE', errorMsg: expect.stringContaining('could not be provisioned once more') });
   });
 

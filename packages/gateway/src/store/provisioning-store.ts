@@ -11,6 +11,7 @@ import {
   type ProvisionResponse,
 } from '@civicloop/model';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
+import type { Sealer } from '../auth/secrets.js';
 import type { DeviceStore } from './device-store.js';
 import { RecordHash } from './record-hash.js';
 
@@ -31,9 +32,23 @@ export interface ProvisionOutcome {
   deviceId?: string;
 }
 
+const success = (secret: string): ProvisionResponse => ({ status: 'SUCCESS', credentialsType: 'ACCESS_TOKEN', credentialsValue: secret });
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
 /** A claim on a name while its device is being registered: a second request for the name meanwhile is refused. */
 const CLAIMING = '';
+/**
+ * How long the same request again gets the same answer: firmware on a cellular link that lost the
+ * answer asks again, and would otherwise be refused for good (ThingsBoard refuses it), its name
+ * provisioned and its token never received.
+ */
+export const PROVISION_REPEAT_MS = 10 * 60_000;
+
+/** What is kept, sealed, of a provisioning's answer for PROVISION_REPEAT_MS. */
+interface KeptAnswer {
+  profileId: string;
+  deviceId: string;
+  secret: string;
+}
 
 /**
  * Provisioning profiles and the devices they provision (ThingsBoard's device provisioning). A
@@ -41,7 +56,7 @@ const CLAIMING = '';
  * as a hash and shown once. A device that asks with both is registered as the profile says, or
  * (check_pre_provisioned_devices) found among those registered beforehand, and given its own
  * device secret; each device name is provisioned once in a tenant, as ThingsBoard refuses a device
- * it has provisioned.
+ * it has provisioned, but the same request again within PROVISION_REPEAT_MS gets the same answer.
  */
 export class ProvisioningStore {
   private readonly records: RecordHash<ProvisioningProfile>;
@@ -49,6 +64,8 @@ export class ProvisioningStore {
   constructor(
     private readonly redis: Client,
     private readonly devices: DeviceStore,
+    /** Seals the answers kept for a repeated request, with the master key. */
+    private readonly sealer: Sealer,
   ) {
     this.records = new RecordHash(redis, (t) => tenantKeys(t).provisioningProfiles, 'Provisioning profile');
   }
@@ -108,9 +125,13 @@ export class ProvisioningStore {
     const name = request.deviceName ?? `${profile.kind}-${randomBytes(4).toString('hex')}`;
     const found = preregistered ? await this.registeredAs(tenantId, profile, name) : undefined;
     if (typeof found === 'string') return { response: provisionFailure(found), tenantId };
-    const names = tenantKeys(tenantId).provisionedNames;
-    if ((await this.redis.hsetnx(names, name, CLAIMING)) === 0)
+    const keys = tenantKeys(tenantId);
+    const names = keys.provisionedNames;
+    if ((await this.redis.hsetnx(names, name, CLAIMING)) === 0) {
+      const repeated = await this.repeatedAnswer(tenantId, profile.id, name);
+      if (repeated) return { response: success(repeated.secret), tenantId };
       return { response: provisionFailure(`The device ${name} is present and could not be provisioned once more.`), tenantId };
+    }
     try {
       // A device registered beforehand is given a fresh secret: its own was never flashed into it.
       const { device, credential } = found
@@ -120,12 +141,27 @@ export class ProvisioningStore {
             { kind: profile.kind, name, ...(profile.unitId ? { unitId: profile.unitId } : {}), ...(profile.crs ? { crs: profile.crs } : {}) },
             now,
           );
+      const kept: KeptAnswer = { profileId: profile.id, deviceId: device.id, secret: credential.password };
+      await this.redis.set(keys.provisionedAnswer(name), this.sealer.seal(Buffer.from(JSON.stringify(kept))), 'PX', PROVISION_REPEAT_MS);
       await this.redis.hset(names, name, device.id);
-      return { response: { status: 'SUCCESS', credentialsType: 'ACCESS_TOKEN', credentialsValue: credential.password }, tenantId, deviceId: device.id };
+      return { response: success(credential.password), tenantId, deviceId: device.id };
     } catch (error) {
       await this.redis.hdel(names, name).catch(() => undefined);
       throw error;
     }
+  }
+
+  /**
+   * The answer `name` was provisioned with by this profile within PROVISION_REPEAT_MS, if its
+   * secret is still the device's (not rotated since, the device not disabled).
+   */
+  private async repeatedAnswer(tenantId: string, profileId: string, name: string): Promise<KeptAnswer | undefined> {
+    const sealed = await this.redis.get(tenantKeys(tenantId).provisionedAnswer(name));
+    if (!sealed) return undefined;
+    const kept = JSON.parse(this.sealer.open(sealed).toString()) as KeptAnswer;
+    if (kept.profileId !== profileId) return undefined;
+    const login = await this.devices.login(kept.secret);
+    return 'login' in login && login.login.deviceId === kept.deviceId ? kept : undefined;
   }
 
   /**
