@@ -158,7 +158,13 @@ export class ProvisioningStore {
   private async repeatedAnswer(tenantId: string, profileId: string, name: string): Promise<KeptAnswer | undefined> {
     const sealed = await this.redis.get(tenantKeys(tenantId).provisionedAnswer(name));
     if (!sealed) return undefined;
-    const kept = JSON.parse(this.sealer.open(sealed).toString()) as KeptAnswer;
+    let kept: KeptAnswer;
+    try {
+      kept = JSON.parse(this.sealer.open(sealed).toString()) as KeptAnswer;
+    } catch {
+      // Sealed under another master key (CIVICLOOP_MASTER_KEY was changed): as if it were not kept.
+      return undefined;
+    }
     if (kept.profileId !== profileId) return undefined;
     const login = await this.devices.login(kept.secret);
     return 'login' in login && login.login.deviceId === kept.deviceId ? kept : undefined;
