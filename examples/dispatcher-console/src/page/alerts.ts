@@ -140,13 +140,17 @@ export class AlertPanel {
     );
   }
 
-  /** The confirm button of an alert a device holds until confirmed, or what became of the confirmation. */
+  /**
+   * What became of the confirmation of an alert a device holds until confirmed, for everyone; the
+   * button to confirm it, for those who may (dispatchers and admins: a supervisor sees no button).
+   */
   private confirmation(alert: DeviceAlert): (Node | string)[] {
     const alarm = confirmableAlarm(alert);
-    if (!alarm || !this.confirm) return [];
+    if (!alarm) return [];
     const asked = this.confirmations.get(alert);
     if (asked?.state === 'confirmed')
       return [el('span', { class: 'alert-confirmed', 'data-confirmed': asked.by }, ` Confirmed 已确认${asked.by ? ` · ${asked.by}` : ''}`)];
+    if (!this.confirm) return [];
     const button = el('button', { type: 'button', class: 'alert-confirm', 'data-confirm': alarm, disabled: asked?.state === 'sending' }, 'Confirm 确认报警');
     button.addEventListener('click', () => void this.send(alert, alarm));
     return [' ', button, ...(asked?.state === 'failed' ? [el('span', { class: 'error', role: 'alert' }, ` ${asked.reason}`)] : [])];
