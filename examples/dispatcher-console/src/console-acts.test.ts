@@ -395,6 +395,29 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     expect((await server.tickets.get(resolved[1]!)).status).toBe('closed');
     expect((await server.tickets.history(resolved[1]!)).at(-1)).toMatchObject({ type: 'verified', actor: { sub: 's-2', role: 'supervisor' } });
   });
+  it('shows a supervisor an SOS and, once a dispatcher confirmed it, by whom, with no button to confirm it themselves', async () => {
+    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+    const { device, credential } = await server.devices.register({ kind: 'badge', name: 'Badge 31', staffId: 'w-3' });
+    const lead = await consoleAs({ sub: 's-3', role: 'supervisor', name: '吴主任 Wu' });
+    await expect.poll(() => lead.locator('#live').getAttribute('data-state')).toBe('live');
+    const at = Math.floor(Date.now() / 1000) - 1;
+    const sos = await fetch(`${gw.url}/v1/osmand?key=${credential.password}&id=${device.id}&lat=23.12&lon=113.25&timestamp=${at}&alarm=sos`, {
+      method: 'POST',
+    });
+    expect(sos.status).toBe(200);
+    const row = lead.locator(`#alerts [data-alert="sos"][data-device="${device.id}"]`);
+    await expect.poll(() => row.count()).toBe(1);
+    expect(await row.locator('[data-confirm]').count()).toBe(0);
+    const dispatcher = new CivicLoop({
+      baseUrl: gw.url,
+      apiKey: gw.tenant.publishableKey,
+      token: await gw.tenant.token('d-6', 'dispatcher', { name: '郑调度 Zheng' }),
+    });
+    await dispatcher.devices.confirmAlarms(device.id, ['sos']);
+    await expect.poll(() => row.locator('[data-confirmed]').getAttribute('data-confirmed')).toBe('郑调度 Zheng');
+    expect(await row.locator('[data-confirm]').count()).toBe(0);
+  });
+
   it('lets an admin register a device, shows its secret once with a QR code to set it up from, rotates and disables it', async () => {
     const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
     const desk = await consoleAs({ sub: 'd-5', role: 'dispatcher', name: '周调度 Zhou' });
@@ -481,6 +504,46 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     await devices.locator(`[data-toggle="${registered!.id}"]`).click();
     await expect.poll(() => devices.locator(`[data-device="${registered!.id}"] [data-state]`).getAttribute('data-state')).toBe('enabled');
   });
+  it('lets an admin make a provisioning profile, shows its secret once with the request a device sends, and delete it on a second press', async () => {
+    const desk = await consoleAs({ sub: 'd-7', role: 'dispatcher', name: '冯调度 Feng' });
+    expect(await desk.locator('#provisioning').isHidden()).toBe(true);
+    const admin = await consoleAs({ sub: 'a-2', role: 'admin', name: '陈管理 Chen' });
+    const section = admin.locator('#provisioning');
+    await section.locator('form.register').waitFor();
+    await section.locator('form.register button[type="submit"]').click();
+    expect(await section.locator('.status').textContent()).toBe('Give the profile a name. 请填写配置名称。');
+    await section.locator('#profile-name').fill('Badges, batch 2026-12');
+    await section.locator('#profile-unit').selectOption('sanitation');
+    await section.locator('form.register button[type="submit"]').click();
+    const secret = section.locator('.secret');
+    await secret.locator('[data-provision-secret]').waitFor();
+    const key = (await secret.locator('[data-provision-key]').textContent())!;
+    const provisionDeviceSecret = (await secret.locator('[data-provision-secret]').textContent())!;
+    // The request shown is the one a device sends: made with it, a badge registers itself.
+    const request = JSON.parse((await secret.locator('[data-provision-request]').textContent())!) as Record<string, string>;
+    expect(request).toEqual({ deviceName: 'DEVICE_NAME', provisionDeviceKey: key, provisionDeviceSecret });
+    const answer = await fetch(`${gw.url}/api/v1/provision`, { method: 'POST', body: JSON.stringify({ ...request, deviceName: 'badge-console-1' }) });
+    expect(await answer.json()).toMatchObject({ status: 'SUCCESS' });
+    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+    expect((await server.devices.list()).find((d) => d.name === 'badge-console-1')).toMatchObject({ kind: 'badge', unitId: 'sanitation' });
+    const row = section.locator(`tr[data-profile]`, { hasText: 'Badges, batch 2026-12' });
+    expect(await row.textContent()).toContain(key);
+    expect(await accessibilityViolations(admin)).toEqual([]);
+    // Hidden once done, and never shown again: the list has the key only.
+    await secret.locator('button.close-secret').click();
+    expect(await secret.isHidden()).toBe(true);
+    expect(await section.textContent()).not.toContain(provisionDeviceSecret);
+    // Deleting asks first; pressed again, the profile is gone and its key provisions nothing more.
+    await row.locator('button[data-delete]').click();
+    expect(await row.locator('button[data-delete]').textContent()).toBe('Delete: press again 再按一次确认删除');
+    expect(await server.provisioningProfiles.list()).toHaveLength(1);
+    await row.locator('button[data-delete]').click();
+    await expect.poll(() => section.locator('tr[data-profile]').count()).toBe(0);
+    expect(await server.provisioningProfiles.list()).toEqual([]);
+    const refused = await fetch(`${gw.url}/api/v1/provision`, { method: 'POST', body: JSON.stringify({ ...request, deviceName: 'badge-console-2' }) });
+    expect(await refused.json()).toMatchObject({ status: 'NOT_FOUND' });
+  });
+
   it('lets an admin add a unit and a person to the directory and take a person out of service', async () => {
     const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
     const admin = await consoleAs({ sub: 'a-2', role: 'admin', name: '郑管理 Zheng' });

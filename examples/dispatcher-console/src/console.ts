@@ -203,6 +203,7 @@ ${mapStyle ? ` data-map-style="${attribute(mapStyle)}"` : ''}${token ? ` data-to
 <section id="blackspots"><h2>Black spots 黑点</h2></section></aside>
 <section id="directory" aria-labelledby="directory-title" hidden></section>
 <section id="devices" aria-labelledby="devices-title" hidden></section>
+<section id="provisioning" aria-labelledby="provisioning-title" hidden></section>
 <section id="zones-admin" aria-labelledby="zones-admin-title" hidden></section>
 </main></body></html>`;
 

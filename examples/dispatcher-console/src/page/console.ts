@@ -318,8 +318,8 @@ performance.mark('console-ready');
 // A stream stops only when it cannot authenticate: then the console says it is not live.
 void followTicketsAndAlerts().catch(() => showLive('signed-out'));
 void followFleet().catch(() => showLive('signed-out'));
-// Admins manage units, staff, devices and zones below the board; those pages (and the QR code
-// maker) load after the board.
+// Admins manage units, staff, devices, provisioning profiles and zones below the board; those
+// pages (and the QR code maker) load after the board.
 if (me.actor.role === 'admin') {
   const directoryRoot = document.getElementById('directory')!;
   const devicesRoot = document.getElementById('devices')!;
@@ -330,6 +330,11 @@ if (me.actor.role === 'admin') {
   void import('./devices-admin.js')
     .then(({ DevicesAdmin }) => new DevicesAdmin(devicesRoot, ctx, gatewayUrl, me.tenant.id).draw())
     .catch(orSay('devices', 'Devices 设备管理'));
+  const provisioningRoot = document.getElementById('provisioning')!;
+  provisioningRoot.hidden = false;
+  void import('./provisioning-admin.js')
+    .then(({ ProvisioningAdmin }) => new ProvisioningAdmin(provisioningRoot, ctx, gatewayUrl).draw())
+    .catch(orSay('provisioning', 'Provisioning 设备自动注册'));
   const zonesRoot = document.getElementById('zones-admin')!;
   zonesRoot.hidden = false;
   void import('./zones-admin.js').then(({ ZonesAdmin }) => new ZonesAdmin(zonesRoot, ctx, map, showZones).draw()).catch(orSay('zones-admin', 'Zones 区域管理'));

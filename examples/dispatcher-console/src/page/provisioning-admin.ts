@@ -1,0 +1,176 @@
+import type { IssuedProvisioningProfile, ProvisioningProfile, ProvisioningStrategy } from '@civicloop/model';
+import { explain, type ConsoleContext } from './context.js';
+import { el } from './dom.js';
+
+const STRATEGY_LABEL: Record<ProvisioningStrategy, string> = {
+  allow_create_new_devices: 'Register new devices 自动登记新设备',
+  check_pre_provisioned_devices: 'Only devices registered here 仅限已登记设备',
+};
+
+/**
+ * The admin's provisioning profiles (设备自动注册): a batch of badges or DTUs flashed with a
+ * profile's key and secret registers itself, as ThingsBoard's device provisioning has it. A new
+ * profile's secret is shown once, with the request the firmware sends, until the admin closes it.
+ * Deleting takes a second press: devices that have not asked yet can no longer register.
+ */
+export class ProvisioningAdmin {
+  private readonly list = el('tbody');
+  private readonly secret = el('div', { class: 'secret', role: 'region', 'aria-label': 'New provisioning secret 新注册密钥', hidden: true });
+  private readonly status = el('p', { class: 'status', role: 'status' });
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly ctx: ConsoleContext,
+    private readonly gatewayUrl: string,
+  ) {}
+
+  async draw(): Promise<void> {
+    const name = el('input', { id: 'profile-name', name: 'name', required: true, maxlength: 100 });
+    const kind = el(
+      'select',
+      { id: 'profile-kind', name: 'kind' },
+      el('option', { value: 'badge' }, 'Badges 工牌'),
+      el('option', { value: 'vehicle' }, 'Vehicles 车辆'),
+    );
+    const unit = el(
+      'select',
+      { id: 'profile-unit', name: 'unitId' },
+      el('option', { value: '' }, 'None 无'),
+      ...this.ctx.units.map((u) => el('option', { value: u.id }, u.name)),
+    );
+    const strategy = el(
+      'select',
+      { id: 'profile-strategy', name: 'strategy' },
+      ...Object.entries(STRATEGY_LABEL).map(([value, label]) => el('option', { value }, label)),
+    );
+    const form = el(
+      'form',
+      { class: 'register', novalidate: true },
+      ...[
+        ['Name 名称', name],
+        ['Devices 设备类型', kind],
+        ['Unit 单位', unit],
+        ['Who may register 注册方式', strategy],
+      ].map(([label, control]) => el('div', { class: 'field' }, el('label', { for: (control as HTMLElement).id }, label as string), control as HTMLElement)),
+      el('button', { type: 'submit' }, 'Make profile 创建注册配置'),
+    );
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      if (!name.value.trim()) {
+        this.status.textContent = 'Give the profile a name. 请填写配置名称。';
+        name.focus();
+        return;
+      }
+      void this.act(async () => {
+        const issued = await this.ctx.client.provisioningProfiles.create({
+          name: name.value.trim(),
+          kind: kind.value as 'badge' | 'vehicle',
+          strategy: strategy.value as ProvisioningStrategy,
+          ...(unit.value ? { unitId: unit.value } : {}),
+        });
+        form.reset();
+        this.showSecret(issued);
+      });
+    });
+    this.root.replaceChildren(
+      el('h2', { id: 'provisioning-title' }, 'Provisioning 设备自动注册'),
+      el(
+        'p',
+        { class: 'muted' },
+        'Devices flashed with a profile’s key and secret register themselves on first boot (ThingsBoard provisioning). 刷入配置密钥的设备首次开机自动注册。',
+      ),
+      form,
+      this.status,
+      this.secret,
+      el(
+        'table',
+        { class: 'devices' },
+        el(
+          'thead',
+          {},
+          el(
+            'tr',
+            {},
+            ...['Profile 配置', 'Devices 设备类型', 'Unit 单位', 'Who may register 注册方式', 'Key 配置密钥', 'Actions 操作'].map((h) =>
+              el('th', { scope: 'col' }, h),
+            ),
+          ),
+        ),
+        this.list,
+      ),
+    );
+    await this.refresh();
+  }
+
+  private async refresh(): Promise<void> {
+    const profiles = await this.ctx.client.provisioningProfiles.list();
+    this.list.replaceChildren(...profiles.sort((a, b) => a.name.localeCompare(b.name)).map((p) => this.row(p)));
+  }
+
+  private row(profile: ProvisioningProfile): HTMLElement {
+    const remove = el('button', { type: 'button', 'data-delete': profile.id }, 'Delete 删除');
+    remove.addEventListener('click', () => {
+      // The first press asks; the second deletes.
+      if (remove.dataset.asked !== 'true') {
+        remove.dataset.asked = 'true';
+        remove.textContent = 'Delete: press again 再按一次确认删除';
+        return;
+      }
+      void this.act(async () => {
+        await this.ctx.client.provisioningProfiles.remove(profile.id);
+        this.status.textContent = `${profile.name}: deleted 已删除`;
+      });
+    });
+    return el(
+      'tr',
+      { 'data-profile': profile.id },
+      el('th', { scope: 'row' }, profile.name),
+      el('td', {}, profile.kind === 'badge' ? 'Badges 工牌' : 'Vehicles 车辆'),
+      el('td', {}, profile.unitId ?? ''),
+      el('td', {}, STRATEGY_LABEL[profile.strategy]),
+      el('td', {}, el('code', {}, profile.provisionDeviceKey)),
+      el('td', {}, remove),
+    );
+  }
+
+  /** Runs an admin action; the list is read again after it, and a refusal is shown with its code. */
+  private async act(action: () => Promise<void>): Promise<void> {
+    try {
+      await action();
+      await this.refresh();
+    } catch (error) {
+      this.status.textContent = explain(error);
+    }
+  }
+
+  /** The secret once, with what the firmware sends; closing it removes it from the page. */
+  private showSecret({ profile, provisionDeviceSecret }: IssuedProvisioningProfile): void {
+    const request = JSON.stringify({ deviceName: 'DEVICE_NAME', provisionDeviceKey: profile.provisionDeviceKey, provisionDeviceSecret });
+    const close = el('button', { type: 'button', class: 'close-secret' }, 'Done: hide the secret 完成并隐藏');
+    close.addEventListener('click', () => {
+      this.secret.replaceChildren();
+      this.secret.hidden = true;
+    });
+    this.secret.replaceChildren(
+      el('h3', {}, `Made 已创建: ${profile.name}`),
+      el('p', {}, 'Shown this once: put the key and secret into the firmware now. 仅显示一次，请立即写入设备固件。'),
+      el(
+        'dl',
+        {},
+        el('dt', {}, 'Provision key 配置密钥'),
+        el('dd', { 'data-provision-key': '' }, profile.provisionDeviceKey),
+        el('dt', {}, 'Provision secret 配置秘密'),
+        el('dd', { 'data-provision-secret': '' }, provisionDeviceSecret),
+        el('dt', {}, 'HTTP'),
+        el('dd', {}, el('code', {}, `POST ${new URL('/api/v1/provision', this.gatewayUrl).href}`)),
+        el('dt', {}, 'MQTT'),
+        el('dd', {}, el('code', {}, 'username provision, no password: /provision/request → /provision/response')),
+        el('dt', {}, 'Request 请求'),
+        el('dd', {}, el('code', { 'data-provision-request': '' }, request)),
+      ),
+      close,
+    );
+    this.secret.hidden = false;
+    this.status.textContent = `Made 已创建: ${profile.name}`;
+  }
+}
