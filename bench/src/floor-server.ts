@@ -11,7 +11,7 @@
 // index to the other's, the stream entry.
 import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
-import { connectRedis } from '@civicloop/gateway';
+import { connectRedis, defineScript } from '@civicloop/gateway';
 
 const WRITE = `
 local n = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
@@ -26,7 +26,7 @@ return number
 
 // The gateway's own Redis client and options, so the ratio is not about which client is faster.
 const redis = await connectRedis({ url: process.env.REDIS_URL!, cluster: false });
-redis.defineCommand('floorCreate', { lua: WRITE });
+defineScript(redis, 'floorCreate', WRITE);
 const floorCreate = (...args: (string | number)[]) => (redis as unknown as { floorCreate(...a: (string | number)[]): Promise<string> }).floorCreate(...args);
 
 const app = Fastify({ logger: false });
@@ -77,7 +77,7 @@ end
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 'e', ARGV[4])
 return 1
 `;
-redis.defineCommand('floorReassign', { lua: REASSIGN });
+defineScript(redis, 'floorReassign', REASSIGN);
 const floorReassign = (...args: (string | number)[]) =>
   (redis as unknown as { floorReassign(...a: (string | number)[]): Promise<number> }).floorReassign(...args);
 

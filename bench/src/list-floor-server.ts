@@ -5,7 +5,7 @@
 // filtering, no redaction, no computed fields, no schema serialisation: whatever ratio this
 // reaches, a list that serves the same page cannot beat it.
 import Fastify from 'fastify';
-import { connectRedis } from '@civicloop/gateway';
+import { connectRedis, defineScript } from '@civicloop/gateway';
 
 const READ = `
 local out = {}
@@ -19,7 +19,7 @@ return out
 
 // The gateway's own Redis client and options, so the ratio is not about which client is faster.
 const redis = await connectRedis({ url: process.env.REDIS_URL!, cluster: false });
-redis.defineCommand('floorReadTickets', { lua: READ });
+defineScript(redis, 'floorReadTickets', READ);
 const readTickets = (keys: string[]) =>
   (redis as unknown as { floorReadTickets(n: number, ...k: string[]): Promise<(string | null)[]> }).floorReadTickets(keys.length, ...keys);
 

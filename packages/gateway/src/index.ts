@@ -2,6 +2,8 @@ export { buildApp, type AppOptions, type GatewayApp } from './app.js';
 export { loadConfig, SETTINGS, type GatewayConfig } from './core/config.js';
 export { startGateway, type RunningGateway, type StartOptions } from './server.js';
 export { connectRedis } from './redis/connect.js';
+// A Lua script registered on a client as the gateway registers its own (the benchmarks' floors use it, so that they send scripts the same way).
+export { defineScript } from './redis/define-script.js';
 // The embedded redis-server the CLI runs, for programs that start one the same way (the scaled-out example, the benchmarks).
 export { startRedisServer, ensureRedisServer, findProgram, freePort, type RunningRedis } from './redis/embedded-redis.js';
 export { startRedisCluster, type LocalClusterNode, type LocalClusterOptions, type LocalRedisCluster } from './redis/local-cluster.js';

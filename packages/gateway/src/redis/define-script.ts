@@ -1,8 +1,10 @@
 import { Cluster, type Redis } from 'ioredis';
+import { sendScriptArgumentsAsGiven } from './script-arguments.js';
 
 /**
  * Registers a Lua script as a command on the client (ioredis defineCommand: EVALSHA, loading
- * the script again when a restarted Redis answers NOSCRIPT).
+ * the script again when a restarted Redis answers NOSCRIPT), its arguments sent as given
+ * (script-arguments.ts).
  *
  * On Redis Cluster the script is kept out of auto-pipelining. ioredis routes an auto-pipelined
  * custom command by its first argument, which for our scripts is the key count, not a key: the
@@ -12,6 +14,7 @@ import { Cluster, type Redis } from 'ioredis';
  */
 export function defineScript(redis: Redis | Cluster, name: string, lua: string): void {
   redis.defineCommand(name, { lua });
+  sendScriptArgumentsAsGiven(redis, name);
   if (redis instanceof Cluster) {
     redis.options.autoPipeliningIgnoredCommands ??= [];
     const ignored = redis.options.autoPipeliningIgnoredCommands;
