@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject, snapshotRedis, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { MinuteClock } from '@civicloop/test-support/minute-clock.js';
 import { curl as curlTo } from '@civicloop/test-support/thingsboard-http.js';
+import { Sealer } from '../auth/secrets.js';
 import { tenantKeys } from '../redis/keys.js';
 
 // Firmware that provisions itself over HTTP, with curl as ThingsBoard's provisioning reference
@@ -88,6 +89,12 @@ describe("ThingsBoard's HTTP provisioning", () => {
     expect(sealed).not.toContain([...tokens][0]);
     await gw.redis.client.del(kept);
     expect(JSON.parse((await provision(request)).body)).toEqual(refused);
+    // An answer kept under another master key (CIVICLOOP_MASTER_KEY changed within the 10 minutes): as if not kept.
+    await gw.redis.client.set(kept, new Sealer('another master key').seal(Buffer.from(JSON.stringify({ profileId: made.id }))), 'PX', 60_000);
+    const underAnotherKey = await provision(request);
+    expect(underAnotherKey.status).toBe(200);
+    expect(JSON.parse(underAnotherKey.body)).toEqual(refused);
+    await gw.redis.client.del(kept);
 
     const unnamed = JSON.parse((await provision({ provisionDeviceKey: made.provisionDeviceKey, provisionDeviceSecret })).body) as { status: string };
     expect(unnamed.status).toBe('SUCCESS');
