@@ -1,7 +1,7 @@
 import QRCode from 'qrcode';
 import type { Device, RegisteredDevice } from '@civicloop/model';
 import { explain, type ConsoleContext } from './context.js';
-import { el } from './dom.js';
+import { el, namedForm, showOnce, unitSelect } from './dom.js';
 
 /**
  * What a device is set up from, in its QR code: where the gateway is, who the device is and its
@@ -75,45 +75,33 @@ export class DevicesAdmin {
       el('option', { value: '' }, 'Nobody 无'),
       ...this.ctx.staff.map((s) => el('option', { value: s.id }, `${s.name} (${s.id})`)),
     );
-    const unit = el(
-      'select',
-      { id: 'device-unit', name: 'unitId' },
-      el('option', { value: '' }, 'None 无'),
-      ...this.ctx.units.map((u) => el('option', { value: u.id }, u.name)),
-    );
+    const unit = unitSelect({ id: 'device-unit', name: 'unitId' }, this.ctx.units);
     const plate = el('input', { id: 'device-plate', name: 'plate', maxlength: 20 });
-    const form = el(
-      'form',
-      { class: 'register', novalidate: true },
-      ...[
+    const form = namedForm(
+      [
         ['Kind 类型', kind],
         ['Name 名称', name],
         ['Wearer or driver 佩戴人/司机', staff],
         ['Unit 单位', unit],
         ['Plate 车牌', plate],
-      ].map(([label, control]) => el('div', { class: 'field' }, el('label', { for: (control as HTMLElement).id }, label as string), control as HTMLElement)),
-      el('button', { type: 'submit' }, 'Register 登记设备'),
-    );
-    form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      if (!name.value.trim()) {
-        this.status.textContent = 'Give the device a name. 请填写设备名称。';
-        name.focus();
-        return;
-      }
-      const skills = this.ctx.staff.find((s) => s.id === staff.value)?.skills ?? [];
-      void this.act(async () => {
-        const registered = await this.ctx.client.devices.register({
-          kind: kind.value as 'badge' | 'vehicle',
-          name: name.value.trim(),
-          ...(staff.value ? { staffId: staff.value, skills } : {}),
-          ...(unit.value ? { unitId: unit.value } : {}),
-          ...(plate.value.trim() ? { plate: plate.value.trim() } : {}),
+      ],
+      'Register 登记设备',
+      { input: name, status: this.status, missing: 'Give the device a name. 请填写设备名称。' },
+      () => {
+        const skills = this.ctx.staff.find((s) => s.id === staff.value)?.skills ?? [];
+        void this.act(async () => {
+          const registered = await this.ctx.client.devices.register({
+            kind: kind.value as 'badge' | 'vehicle',
+            name: name.value.trim(),
+            ...(staff.value ? { staffId: staff.value, skills } : {}),
+            ...(unit.value ? { unitId: unit.value } : {}),
+            ...(plate.value.trim() ? { plate: plate.value.trim() } : {}),
+          });
+          form.reset();
+          await this.showSecret(registered, 'Registered 已登记');
         });
-        form.reset();
-        await this.showSecret(registered, 'Registered 已登记');
-      });
-    });
+      },
+    );
     this.root.replaceChildren(
       el('h2', { id: 'devices-title' }, 'Devices 设备管理'),
       form,
@@ -192,12 +180,8 @@ export class DevicesAdmin {
       alt: `QR code that sets up OwnTracks on ${registered.device.name}'s phone 手机 OwnTracks 配置二维码`,
       src: await QRCode.toDataURL(ownTracks, { errorCorrectionLevel: 'M', margin: 2, scale: 6 }),
     });
-    const close = el('button', { type: 'button', class: 'close-secret' }, 'Done: hide the secret 完成并隐藏');
-    close.addEventListener('click', () => {
-      this.secret.replaceChildren();
-      this.secret.hidden = true;
-    });
-    this.secret.replaceChildren(
+    showOnce(
+      this.secret,
       el('h3', {}, `${title}: ${registered.device.name} (${registered.device.id})`),
       el('p', {}, 'Shown this once: set the device up now, from the QR code or these values. 仅显示一次，请立即配置设备。'),
       el(
@@ -217,9 +201,7 @@ export class DevicesAdmin {
         ' on it. 安装 OwnTracks 的手机：用相机扫码或在手机上打开链接即可配置。',
       ),
       ownTracksQr,
-      close,
     );
-    this.secret.hidden = false;
     this.status.textContent = `${title}: ${registered.device.name}`;
   }
 }

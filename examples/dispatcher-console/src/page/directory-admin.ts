@@ -1,6 +1,6 @@
 import type { Staff, Unit } from '@civicloop/model';
 import { explain, type ConsoleContext } from './context.js';
-import { el } from './dom.js';
+import { el, field } from './dom.js';
 
 const ROLE_LABEL: Record<Staff['role'], string> = {
   steward: 'Steward 网格员',
@@ -10,7 +10,6 @@ const ROLE_LABEL: Record<Staff['role'], string> = {
   admin: 'Admin 管理员',
 };
 
-const field = (label: string, control: HTMLElement) => el('div', { class: 'field' }, el('label', { for: control.id }, label), control);
 const words = (text: string) =>
   text
     .split(/[\s,，、]+/)

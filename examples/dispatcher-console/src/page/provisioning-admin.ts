@@ -1,6 +1,6 @@
 import type { IssuedProvisioningProfile, ProvisioningProfile, ProvisioningStrategy } from '@civicloop/model';
 import { explain, type ConsoleContext } from './context.js';
-import { el } from './dom.js';
+import { el, namedForm, showOnce, unitSelect } from './dom.js';
 
 const STRATEGY_LABEL: Record<ProvisioningStrategy, string> = {
   allow_create_new_devices: 'Register new devices 自动登记新设备',
@@ -32,46 +32,33 @@ export class ProvisioningAdmin {
       el('option', { value: 'badge' }, 'Badges 工牌'),
       el('option', { value: 'vehicle' }, 'Vehicles 车辆'),
     );
-    const unit = el(
-      'select',
-      { id: 'profile-unit', name: 'unitId' },
-      el('option', { value: '' }, 'None 无'),
-      ...this.ctx.units.map((u) => el('option', { value: u.id }, u.name)),
-    );
+    const unit = unitSelect({ id: 'profile-unit', name: 'unitId' }, this.ctx.units);
     const strategy = el(
       'select',
       { id: 'profile-strategy', name: 'strategy' },
       ...Object.entries(STRATEGY_LABEL).map(([value, label]) => el('option', { value }, label)),
     );
-    const form = el(
-      'form',
-      { class: 'register', novalidate: true },
-      ...[
+    const form = namedForm(
+      [
         ['Name 名称', name],
         ['Devices 设备类型', kind],
         ['Unit 单位', unit],
         ['Who may register 注册方式', strategy],
-      ].map(([label, control]) => el('div', { class: 'field' }, el('label', { for: (control as HTMLElement).id }, label as string), control as HTMLElement)),
-      el('button', { type: 'submit' }, 'Make profile 创建注册配置'),
+      ],
+      'Make profile 创建注册配置',
+      { input: name, status: this.status, missing: 'Give the profile a name. 请填写配置名称。' },
+      () =>
+        void this.act(async () => {
+          const issued = await this.ctx.client.provisioningProfiles.create({
+            name: name.value.trim(),
+            kind: kind.value as 'badge' | 'vehicle',
+            strategy: strategy.value as ProvisioningStrategy,
+            ...(unit.value ? { unitId: unit.value } : {}),
+          });
+          form.reset();
+          this.showSecret(issued);
+        }),
     );
-    form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      if (!name.value.trim()) {
-        this.status.textContent = 'Give the profile a name. 请填写配置名称。';
-        name.focus();
-        return;
-      }
-      void this.act(async () => {
-        const issued = await this.ctx.client.provisioningProfiles.create({
-          name: name.value.trim(),
-          kind: kind.value as 'badge' | 'vehicle',
-          strategy: strategy.value as ProvisioningStrategy,
-          ...(unit.value ? { unitId: unit.value } : {}),
-        });
-        form.reset();
-        this.showSecret(issued);
-      });
-    });
     this.root.replaceChildren(
       el('h2', { id: 'provisioning-title' }, 'Provisioning 设备自动注册'),
       el(
@@ -146,12 +133,8 @@ export class ProvisioningAdmin {
   /** The secret once, with what the firmware sends; closing it removes it from the page. */
   private showSecret({ profile, provisionDeviceSecret }: IssuedProvisioningProfile): void {
     const request = JSON.stringify({ deviceName: 'DEVICE_NAME', provisionDeviceKey: profile.provisionDeviceKey, provisionDeviceSecret });
-    const close = el('button', { type: 'button', class: 'close-secret' }, 'Done: hide the secret 完成并隐藏');
-    close.addEventListener('click', () => {
-      this.secret.replaceChildren();
-      this.secret.hidden = true;
-    });
-    this.secret.replaceChildren(
+    showOnce(
+      this.secret,
       el('h3', {}, `Made 已创建: ${profile.name}`),
       el('p', {}, 'Shown this once: put the key and secret into the firmware now. 仅显示一次，请立即写入设备固件。'),
       el(
@@ -168,9 +151,7 @@ export class ProvisioningAdmin {
         el('dt', {}, 'Request 请求'),
         el('dd', {}, el('code', { 'data-provision-request': '' }, request)),
       ),
-      close,
     );
-    this.secret.hidden = false;
     this.status.textContent = `Made 已创建: ${profile.name}`;
   }
 }

@@ -1,6 +1,6 @@
 import { ZONE_TYPES, type CrsName, type Unit, type Zone, type ZoneGeometry } from '@civicloop/model';
 import { explain, type ConsoleContext } from './context.js';
-import { el } from './dom.js';
+import { el, field } from './dom.js';
 import { CRS_LABEL, isDrawable, type Drawing, type MapWhenReady } from './map.js';
 import { ZoneFileError, zonesFromGeoJson, type ZoneShapeFromFile } from './zone-file.js';
 
@@ -16,7 +16,6 @@ const TYPE_LABEL: Record<(typeof ZONE_TYPES)[number], string> = {
   toilet: 'Toilet 公厕',
   other: 'Other 其他',
 };
-const field = (label: string, control: HTMLElement) => el('div', { class: 'field' }, el('label', { for: control.id }, label), control);
 const words = (text: string) =>
   text
     .split(/[\s,，、]+/)
