@@ -9,7 +9,7 @@
  * the gateway's route needs (floor-server.ts, list-floor-server.ts), the most the route could reach. BENCH_SECONDS, BENCH_CONNECTIONS change load.
  * Every run starts on a quiet machine (quiet.ts): Redis rewrites its AOF between runs, never during one.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,6 +20,7 @@ import { REWRITE_ONLY_WHEN_SETTLED, settle } from './quiet.js';
 import { describeRedisCommands, readRedisCommands, resetRedisCommands, type RedisCommands } from './redis-commands.js';
 import { BIN_REPORT, spreadReports } from './reports.js';
 import { httpGatewayEnv } from './gateway-env.js';
+import { startProcess } from './start-process.js';
 import { freePort, startRedisServer } from '@civicloop/gateway';
 import { Redis } from 'ioredis';
 import { CATEGORIES } from '@civicloop/model';
@@ -39,18 +40,6 @@ const only = process.env.BENCH_ONLY?.split(',')
   .filter(Boolean);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
-
-function startProcess(command: string, args: string[], env: Record<string, string>, readyText: string): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes(readyText)) resolve(child);
-    });
-    child.on('exit', (code) => reject(new Error(`${command} exited with ${code}: ${out}`)));
-  });
-}
 
 interface Figure {
   rps: number;
