@@ -373,13 +373,14 @@ export class Fleet {
   }
   /**
    * The newest device alerts (confirmations too), newest first, each with its event stream id as its SSE frame has it:
-   * what a console shows when it opens, before `subscribeAll()` brings the next ones.
+   * what a console shows when it opens, before `subscribeAll()` brings the next ones. `crs`: the places (`lat`, `lon`)
+   * in that system, for a Chinese basemap; WGS-84 when absent, as on the stream.
    */
-  async alerts(query: { limit?: number } = {}, options?: RequestOptions): Promise<{ streamId: string; alert: DeviceAlert }[]> {
+  async alerts(query: { limit?: number; crs?: CrsName } = {}, options?: RequestOptions): Promise<{ streamId: string; alert: DeviceAlert }[]> {
     const answer = await this.transport.request<{ items: { streamId: string; alert: DeviceAlert }[] }>({
       method: 'GET',
       path: '/v1/fleet/alerts',
-      ...(query.limit === undefined ? {} : { query: { limit: query.limit } }),
+      query: { limit: query.limit, crs: query.crs },
       ...(options ? { options } : {}),
     });
     return answer.items;

@@ -112,5 +112,14 @@ describe('device alerts through the SDK', () => {
     expect(alert?.kind === 'device' && alert.streamId).toMatch(/^\d+-\d+$/);
     const ticket = seen.find((m) => m.kind === 'ticket');
     expect(ticket?.kind === 'ticket' && ticket.event.event.type).toBe('reported');
+
+    // Read again when a console opens: the same alert with its stream id, its place in WGS-84 or, asked, in GCJ-02.
+    const [newest] = await dispatcher.fleet.alerts({ limit: 1 });
+    expect(newest).toEqual({ streamId: alert?.kind === 'device' && alert.streamId, alert: alert?.kind === 'device' && alert.alert });
+    const [onAmap] = await dispatcher.fleet.alerts({ limit: 1, crs: 'gcj02' });
+    expect(onAmap!.streamId).toBe(newest!.streamId);
+    const shifted = metresBetween({ lat: onAmap!.alert.lat!, lon: onAmap!.alert.lon! }, { lat: 23.12, lon: 113.25 });
+    expect(shifted).toBeGreaterThan(400);
+    expect(shifted).toBeLessThan(800);
   });
 });

@@ -1,5 +1,7 @@
+import gcoord from 'gcoord';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { distanceMeters } from '../../geometry/distance.js';
 import { tenantKeys } from '../../redis/keys.js';
 import { DeviceStateStore, RECENT_ALERTS_KEPT } from '../../store/device-state-store.js';
 
@@ -37,6 +39,23 @@ describe('GET /v1/fleet/alerts', () => {
     expect(res.body.items).toEqual(stream);
     expect(res.body.items[2].alert).toMatchObject({ type: 'sos', deviceId: phone.body.device.id, staffId: 'w-1', ticketId: expect.any(String) });
     expect((await recent('?limit=1')).body.items).toEqual(stream.slice(0, 1));
+
+    // For a Chinese basemap: the place in GCJ-02 or BD-09 (gcoord's own conversion of the WGS-84
+    // point the phone sent), the rest as on the stream; an alert without a place unchanged.
+    for (const crs of ['gcj02', 'bd09'] as const) {
+      const shown = (await recent(`?crs=${crs}`)).body.items as { streamId: string; alert: { lat?: number; lon?: number } }[];
+      const [lon, lat] = gcoord.transform([113.25, 23.12], gcoord.WGS84, crs === 'gcj02' ? gcoord.GCJ02 : gcoord.BD09) as [number, number];
+      expect(distanceMeters({ lat: shown[2]!.alert.lat!, lon: shown[2]!.alert.lon! }, { lat, lon })).toBeLessThan(1);
+      expect(distanceMeters({ lat: shown[2]!.alert.lat!, lon: shown[2]!.alert.lon! }, { lat: 23.12, lon: 113.25 })).toBeGreaterThan(100);
+      expect(shown.map(({ streamId, alert: { lat: _lat, lon: _lon, ...rest } }) => ({ streamId, rest }))).toEqual(
+        stream.map(({ streamId, alert: { lat: _lat, lon: _lon, ...rest } }) => ({ streamId, rest })),
+      );
+      expect(shown[0]!.alert).toEqual(stream[0]!.alert);
+    }
+    expect((await recent('?crs=wgs84')).body.items).toEqual(stream);
+    const unknown = await recent('?crs=epsg3857');
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.code).toBe('CL_ERR_VALIDATION');
   });
 
   it(`keeps the newest ${RECENT_ALERTS_KEPT}; refuses residents and a limit out of range`, async () => {

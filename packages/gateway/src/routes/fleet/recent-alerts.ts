@@ -1,11 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { DeviceAlert } from '@civicloop/model';
+import { DeviceAlert, type CrsName } from '@civicloop/model';
 import { STAFF, type Services } from '../../core/services.js';
 import type { FleetReads } from '../../store/fleet-reads.js';
 import { RECENT_ALERTS_KEPT } from '../../store/device-state-store.js';
+import { CrsQuery, pointIn } from '../crs-output.js';
 import { errorResponses, security } from '../shared-schemas.js';
 import { fleetTags as tags } from './position-feature.js';
+
+/** An alert with the place it was raised at as `crs` draws it (the stream and the list keep WGS-84). */
+function alertIn(alert: DeviceAlert, crs: CrsName): DeviceAlert {
+  if (alert.lat === undefined || alert.lon === undefined) return alert;
+  return { ...alert, ...pointIn({ lat: alert.lat, lon: alert.lon }, crs) };
+}
 
 /**
  * The newest device alerts, as the event stream carried them: what a console shows when it opens
@@ -19,8 +26,9 @@ export const recentAlertRoutes: FastifyPluginAsyncTypebox<{ services: Services; 
       schema: {
         tags,
         summary: `The newest device alerts (SOS, falls, low batteries, vehicle alarms, confirmations), newest first, at most ${RECENT_ALERTS_KEPT}`,
+        description: 'Each place (lat, lon) in WGS-84, as on the event stream, or in the system ?crs names.',
         security,
-        querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: RECENT_ALERTS_KEPT, default: 20 }) }),
+        querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: RECENT_ALERTS_KEPT, default: 20 }), ...CrsQuery.properties }),
         response: {
           200: Type.Object({
             items: Type.Array(
@@ -36,6 +44,10 @@ export const recentAlertRoutes: FastifyPluginAsyncTypebox<{ services: Services; 
         },
       },
     },
-    async (request) => ({ items: await fleet.recentAlerts(request.principal.tenantId, request.query.limit) }),
+    async (request) => {
+      const items = await fleet.recentAlerts(request.principal.tenantId, request.query.limit);
+      const { crs } = request.query;
+      return { items: crs && crs !== 'wgs84' ? items.map((item) => ({ ...item, alert: alertIn(item.alert, crs) })) : items };
+    },
   );
 };
