@@ -1,7 +1,7 @@
 import { allowedCommands, distanceMeters, REJECT_REASONS, type CommandName } from '@civicloop/model';
 import type { Actor, CommandResult, Ticket } from '@civicloop/sdk';
 import { explain, type ConsoleContext } from './context.js';
-import { el } from './dom.js';
+import { el, field as labelled } from './dom.js';
 import { clockTime, REJECT_LABEL } from './labels.js';
 
 type Run = (label: string, command: () => Promise<CommandResult>) => Promise<void>;
@@ -34,10 +34,10 @@ export function allowedFor(ticket: Ticket, actor: Actor): Set<CommandName> {
 }
 
 let formCount = 0;
-/** A labelled field: every input has a visible label tied to it. */
+/** A labelled field (dom.ts), the control given an id first when it has none. */
 function field(label: string, control: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement): HTMLElement {
   control.id ||= `f${++formCount}`;
-  return el('div', { class: 'field' }, el('label', { for: control.id }, label), control);
+  return labelled(label, control);
 }
 function section(title: string, name: string, ...body: HTMLElement[]): HTMLElement {
   return el('section', { class: 'action', 'data-action': name, 'aria-label': title }, el('h3', {}, title), ...body);

@@ -14,7 +14,7 @@ const FLAT_ARGUMENTS = Symbol('civicloop.flatArguments');
 /**
  * Makes the script `name` defined on `client` send its arguments as given instead of copying them
  * through `Array.prototype.flat`, which ioredis's command constructor calls on every command. On
- * Node 20 that copy costs about 120 ns per argument (5 µs for a create's 43, more than
+ * Node 20 that copy costs about 120 ns per argument (some 6 µs for a create's 43, more than
  * building them; over whole calls, `npm run bench:script-arguments`, less: see
  * docs/benchmarks.md), and the gateway's scripts are called with flat lists of strings and
  * numbers anyway. A call that does pass a list among its arguments is still flattened, as ioredis would.

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { CRS_NAMES, StringEnum, type CrsName, type Location } from '@civicloop/model';
+import { CRS_NAMES, StringEnum, type CrsName, type DeviceAlert, type Location } from '@civicloop/model';
 import { fromWgs84 } from '../geometry/crs.js';
 
 /** `?crs=` on reads: the system to give points in, for a basemap that draws in it. */
@@ -26,4 +26,10 @@ export function featureIn<F extends { geometry: { type: 'Point'; coordinates: nu
 /** A stored (WGS-84) point as `crs` draws it. */
 export function pointIn(point: { lat: number; lon: number }, crs: CrsName): { lat: number; lon: number } {
   return fromWgs84(point.lat, point.lon, crs);
+}
+
+/** A device alert with the place it was raised at as `crs` draws it; as stored (WGS-84) when that is asked for, or it has no place. */
+export function alertIn(alert: DeviceAlert, crs: CrsName | undefined): DeviceAlert {
+  if (!crs || crs === 'wgs84' || alert.lat === undefined || alert.lon === undefined) return alert;
+  return { ...alert, ...fromWgs84(alert.lat, alert.lon, crs) };
 }

@@ -1,18 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { DeviceAlert, type CrsName } from '@civicloop/model';
+import { DeviceAlert } from '@civicloop/model';
 import { STAFF, type Services } from '../../core/services.js';
 import type { FleetReads } from '../../store/fleet-reads.js';
 import { RECENT_ALERTS_KEPT } from '../../store/device-state-store.js';
-import { CrsQuery, pointIn } from '../crs-output.js';
+import { alertIn, CrsQuery } from '../crs-output.js';
 import { errorResponses, security } from '../shared-schemas.js';
 import { fleetTags as tags } from './position-feature.js';
-
-/** An alert with the place it was raised at as `crs` draws it (the stream and the list keep WGS-84). */
-function alertIn(alert: DeviceAlert, crs: CrsName): DeviceAlert {
-  if (alert.lat === undefined || alert.lon === undefined) return alert;
-  return { ...alert, ...pointIn({ lat: alert.lat, lon: alert.lon }, crs) };
-}
 
 /**
  * The newest device alerts, as the event stream carried them: what a console shows when it opens
@@ -46,8 +40,8 @@ export const recentAlertRoutes: FastifyPluginAsyncTypebox<{ services: Services; 
     },
     async (request) => {
       const items = await fleet.recentAlerts(request.principal.tenantId, request.query.limit);
-      const { crs } = request.query;
-      return { items: crs && crs !== 'wgs84' ? items.map((item) => ({ ...item, alert: alertIn(item.alert, crs) })) : items };
+      // The list keeps WGS-84, as the stream does: converted for this answer alone.
+      return { items: items.map((item) => ({ ...item, alert: alertIn(item.alert, request.query.crs) })) };
     },
   );
 };
