@@ -1,22 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Redis, Cluster } from 'ioredis';
 import type { LoggerOptions } from 'pino';
 import { CivicLoopError } from '@civicloop/model';
 import type { GatewayConfig } from './core/config.js';
-import { Sealer } from './auth/secrets.js';
 import { installAuth } from './http/auth-hook.js';
 import { installCors } from './http/cors.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandling } from './http/error-handler.js';
 import { installIdempotentReplay } from './http/idempotent-replay.js';
 import { openApiPluginOptions } from './routes/openapi-document.js';
-import { AddressLimits } from './store/address-limits.js';
-import { MediaUrls } from './media/media-urls.js';
 import { validatorCompiler } from './http/validation.js';
 import { buildSerializer } from './http/serialization.js';
-import { registerScripts } from './redis/scripts/index.js';
 import { catalogueRoutes } from './routes/catalogue.js';
 import { commandRoutes } from './routes/commands.js';
 import { directoryRoutes } from './routes/directory.js';
@@ -26,17 +22,10 @@ import { healthRoutes, tenantRoutes } from './routes/tenants.js';
 import { ticketRoutes } from './routes/tickets.js';
 import type { Access, Services } from './core/services.js';
 import type { ServicesWithTelemetry } from './telemetry/start.js';
-import { CategoryStore } from './store/category-store.js';
-import { DirectoryStore } from './store/directory-store.js';
-import { TenantStore } from './store/tenant-store.js';
-import { TicketStore } from './store/ticket-store.js';
-import { TicketService } from './tickets/ticket-service.js';
-import { Router } from './tickets/router.js';
-import { ZoneStore } from './store/zone-store.js';
+import type { TicketService } from './tickets/ticket-service.js';
 import { zoneRoutes } from './routes/zones.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { partnerRoutes } from './routes/partners.js';
-import { PartnerStore } from './store/partner-store.js';
 import { intakeRoutes } from './routes/intake.js';
 import { open311ClientErrorDocument, open311Routes, sendOpen311FrameworkError } from './routes/open311/index.js';
 import { osmAndRoutes } from './routes/osmand.js';
@@ -46,12 +35,12 @@ import { entryCodeRoutes } from './routes/entry-codes.js';
 import { brokerHookRoutes } from './routes/broker-hooks.js';
 import { statsRoutes } from './routes/stats.js';
 import { StatsProjector } from './stats/stats-projector.js';
+import { buildServices } from './services-factory.js';
+import { StatsThread } from './stats-thread.js';
 import { WebhookDeliveryLoop } from './webhooks/delivery-loop.js';
 import { DeadlineScheduler } from './tickets/deadline-scheduler.js';
-import { WebhookStore } from './store/webhook-store.js';
+import type { WebhookStore } from './store/webhook-store.js';
 import { WebhookDeliveries } from './store/webhook-deliveries.js';
-import { DeviceStore } from './store/device-store.js';
-import { ProvisioningStore } from './store/provisioning-store.js';
 import { deviceRoutes } from './routes/devices.js';
 import { provisioningProfileRoutes } from './routes/provisioning-profiles.js';
 import { thingsBoardProvisionRoutes } from './routes/thingsboard-provision.js';
@@ -62,11 +51,8 @@ import { geocodeRoutes } from './routes/geocode.js';
 import { mediaRoutes } from './routes/media.js';
 import { residentRoutes } from './routes/residents.js';
 import { widgetAssetRoutes } from './routes/widget-assets.js';
-import { mediaStoreFor } from './media/configured-store.js';
 import { gatewayLoggerOptions } from './core/log-serializers.js';
-import { PhotoRefs } from './tickets/photo-refs.js';
 import type { MediaStore } from './media/media-store.js';
-import { RateLimiter } from './core/rate-limit.js';
 
 export interface AppOptions {
   config: GatewayConfig;
@@ -78,6 +64,11 @@ export interface AppOptions {
   now?: () => Date;
   /** Where photos go. Default: files under MEDIA_DIR (or DATA_DIR/media). */
   mediaStore?: MediaStore;
+  /**
+   * The Redis URL `redis` connects to, for the statistics thread's own connection (STATS_THREAD);
+   * without it, the statistics projector runs on this thread.
+   */
+  redisUrl?: string;
 }
 
 export interface GatewayApp {
@@ -92,6 +83,8 @@ export interface GatewayApp {
   scheduler: DeadlineScheduler;
   /** The KPI counters' projector (runs with the scheduler; GET /v1/stats also catches up first). */
   stats: StatsProjector;
+  /** The projector's passes in a thread of their own, when STATS_THREAD and the app was given its Redis URL. */
+  statsThread?: StatsThread;
   /** Who reaches each route ("METHOD /path"), as the routes declare it: what docs/access.md lists. */
   access: ReadonlyMap<string, Access>;
 }
@@ -155,13 +148,10 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
     streams.closeAll();
     hub.closeAll();
   });
-  const deliveries = config.webhooksEnabled ? new WebhookDeliveryLoop(new WebhookDeliveries(redis), webhooks, config, app.log, services.now) : undefined;
-  const scheduler = new DeadlineScheduler(services, app.log);
-  const stats = new StatsProjector(services, app.log);
+  const loops = backgroundLoops(options, services, webhooks, app.log);
+  const { scheduler, stats, statsThread } = loops;
   app.addHook('onClose', async () => {
-    await deliveries?.stop();
-    await scheduler.stop();
-    await stats.stop();
+    await loops.stop();
     await services.telemetry?.close();
     delete services.telemetry;
   });
@@ -171,12 +161,43 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
   await registerRoutes(app, { services, ticketService, streams, hub, webhooks, mediaStore, stats });
 
   await app.ready();
-  deliveries?.start();
-  if (config.schedulerEnabled) {
-    scheduler.start();
-    stats.start(config.schedulerPollMs);
-  }
-  return { app, services, streams, hub, ticketService, scheduler, stats, access };
+  loops.start();
+  return { app, services, streams, hub, ticketService, scheduler, stats, access, ...(statsThread ? { statsThread } : {}) };
+}
+
+/**
+ * The gateway's background loops (docs/architecture.md, "Background work in every gateway"):
+ * webhook delivery, the deadline scheduler and the statistics projector, the last in a thread of
+ * its own (STATS_THREAD) when the app knows its Redis URL. The main thread's projector also counts
+ * on demand, when a statistics read catches up first.
+ */
+function backgroundLoops(options: AppOptions, services: Services, webhooks: WebhookStore, log: FastifyBaseLogger) {
+  const { config, redis } = options;
+  const deliveries = config.webhooksEnabled ? new WebhookDeliveryLoop(new WebhookDeliveries(redis), webhooks, config, log, services.now) : undefined;
+  const scheduler = new DeadlineScheduler(services, log);
+  const stats = new StatsProjector(services, log);
+  const statsThread =
+    config.schedulerEnabled && config.statsThread && options.redisUrl
+      ? new StatsThread({ config, redisUrl: options.redisUrl, masterKey: options.masterKey }, log, () => stats.start(config.schedulerPollMs))
+      : undefined;
+  return {
+    scheduler,
+    stats,
+    statsThread,
+    start(): void {
+      deliveries?.start();
+      if (!config.schedulerEnabled) return;
+      scheduler.start();
+      if (statsThread) statsThread.start();
+      else stats.start(config.schedulerPollMs);
+    },
+    async stop(): Promise<void> {
+      await deliveries?.stop();
+      await scheduler.stop();
+      await stats.stop();
+      await statsThread?.stop();
+    },
+  };
 }
 
 /** Every route, one plugin each (docs/access.md lists who reaches what). */
@@ -222,47 +243,4 @@ async function registerRoutes(
   await app.register(mediaRoutes, { services, store: mediaStore });
   await app.register(widgetAssetRoutes);
   app.get('/v1/openapi.json', { config: { access: { kind: 'none' } }, schema: { hide: true } }, async () => app.swagger());
-}
-
-/** The stores and services every part shares, built once per app in the order they depend on each other. */
-function buildServices(options: AppOptions) {
-  const { config, redis } = options;
-  registerScripts(redis);
-  const categories = new CategoryStore(redis, config.authCacheTtlMs);
-  const directory = new DirectoryStore(redis, categories);
-  const sealer = new Sealer(options.masterKey);
-  const webhooks = new WebhookStore(redis, sealer, config.webhookAllowPrivateTargets);
-  const tenants = new TenantStore(redis, sealer, config.authCacheTtlMs, categories);
-  const zones = new ZoneStore(redis, directory, categories, config.authCacheTtlMs);
-  const now = options.now ?? (() => new Date());
-  const devices = new DeviceStore(redis, sealer, { brokerAccounts: config.mqttBrokerDynsec });
-  const services: ServicesWithTelemetry = {
-    config,
-    redis,
-    tickets: new TicketStore(redis, {
-      streamMaxLen: config.streamMaxLen,
-      idempotencyTtlSeconds: config.idempotencyTtlSeconds,
-      replicaWait: { replicas: config.redisWaitReplicas, timeoutMs: config.redisWaitTimeoutMs },
-      cacheEntries: config.ticketCacheEntries,
-    }),
-    tenants,
-    categories,
-    directory,
-    zones,
-    partners: new PartnerStore(redis, tenants, zones, webhooks),
-    devices,
-    provisioning: new ProvisioningStore(redis, devices, sealer),
-    mediaUrls: new MediaUrls(options.masterKey),
-    addressLimits: new AddressLimits(
-      redis,
-      { authFailuresPerMinute: config.rateLimitAuthFailuresPerAddress, keylessPerMinute: config.rateLimitKeylessPerAddress },
-      () => now().getTime(),
-    ),
-    requestLimits: new RateLimiter(config.rateLimitPerKey, config.rateLimitPerAddress, () => now().getTime()),
-    now,
-  };
-  const mediaStore = options.mediaStore ?? mediaStoreFor(config);
-  const ticketService = new TicketService(services, new PhotoRefs(mediaStore));
-  ticketService.useRouter(new Router(services, services.zones));
-  return { services, sealer, webhooks, mediaStore, ticketService };
 }

@@ -51,7 +51,14 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
     await embedded?.stop();
     throw error;
   }
-  const gateway = await buildApp({ config, redis, masterKey: master.key, ...(options.logger !== undefined ? { logger: options.logger as boolean } : {}) });
+  const redisUrl = config.redisUrl || embedded!.url;
+  const gateway = await buildApp({
+    config,
+    redis,
+    masterKey: master.key,
+    redisUrl,
+    ...(options.logger !== undefined ? { logger: options.logger as boolean } : {}),
+  });
 
   try {
     await gateway.app.listen({ port: config.port, host: config.host });

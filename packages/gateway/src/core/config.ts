@@ -530,6 +530,17 @@ export const SETTINGS = [
       'first), and vehicle samples and black-spot escalations stop.',
   }),
   setting({
+    key: 'statsThread',
+    env: 'STATS_THREAD',
+    default: 'true',
+    parse: boolean,
+    doc:
+      "With SCHEDULER_ENABLED, run the statistics projector's passes in a worker thread of the gateway, with its own Redis " +
+      'connection, so that counting never holds the thread that serves requests (false: on that thread). A thread that ends ' +
+      'is started again after a second; one that cannot start hands the passes back to the main thread. Started by the ' +
+      'gateway command (civicloop-gateway start, startGateway); an app built with buildApp counts on its own thread.',
+  }),
+  setting({
     key: 'schedulerPollMs',
     env: 'SCHEDULER_POLL_MS',
     default: '1000',

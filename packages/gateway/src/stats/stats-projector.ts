@@ -53,16 +53,27 @@ export class StatsProjector {
     return this.loop.stop();
   }
 
-  /** Catches every tenant up with its stream; returns how many events were counted. */
+  /**
+   * Catches every tenant up with its stream; returns how many events were counted. A tenant that
+   * fails is passed over, and the pass throws its error once the others are counted.
+   */
   async runOnce(): Promise<number> {
     let counted = 0;
+    const failures: unknown[] = [];
     for (const tenantId of await this.services.tenants.ids()) {
-      counted += await this.catchUp(tenantId);
-      // Periodic work rides on the workforce sample's claim: once per FLEET_SAMPLE_SECONDS slot
-      // across gateways, not on every pass. Escalating spots open for months needs no more.
-      const now = this.services.now();
-      if (await this.workforce.sample(tenantId, now)) await this.blackSpots.escalateOld(tenantId, now);
+      try {
+        counted += await this.catchUp(tenantId);
+        // Periodic work rides on the workforce sample's claim: once per FLEET_SAMPLE_SECONDS slot
+        // across gateways, not on every pass. Escalating spots open for months needs no more.
+        const now = this.services.now();
+        if (await this.workforce.sample(tenantId, now)) await this.blackSpots.escalateOld(tenantId, now);
+      } catch (error) {
+        // One tenant's fault (a damaged key, say) must not stop every other tenant's counting.
+        failures.push(error);
+      }
     }
+    // The pass is reported failed (the loop logs it and tries again); the other tenants are counted.
+    if (failures.length > 0) throw failures[0];
     return counted;
   }
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
 import { BIN_REPORT, inject, startTestGateway, startTestRedis, type TestGateway, type TestRedis } from '@civicloop/test-support/gateway-harness.js';
 import { tenantKeys } from '../redis/keys.js';
@@ -164,6 +164,20 @@ describe('KPIs on a fixed dataset', () => {
     await a.stats.runOnce();
     const [day] = (await server.stats({ from: '2027-01-11', to: '2027-01-11' })).groups;
     expect(day).toMatchObject({ key: 'all', created: 1 });
+  });
+
+  it("counts every other tenant in a pass that one tenant's damaged key fails, and reports the failure", async () => {
+    const [broken, healthy] = [await a.createTenant('B'), await a.createTenant('H')];
+    await redis.client.set(tenantKeys(broken.id).blackSpotPending, 'not a hash');
+    clock = Date.parse('2027-01-12T02:00:00Z');
+    await new CivicLoop({ baseUrl: a.url, apiKey: healthy.secretKey }).tickets.create(BIN_REPORT);
+    // The damaged tenant first, so that a pass which stopped at it would leave the other uncounted.
+    const ids = vi.spyOn(a.services.tenants, 'ids').mockResolvedValue([broken.id, healthy.id]);
+    await expect(a.stats.runOnce()).rejects.toThrow(/WRONGTYPE/);
+    ids.mockRestore();
+    expect(await redis.client.hget(tenantKeys(healthy.id).stats.day('20270112'), 'all|created')).toBe('1');
+    expect(await redis.client.exists(tenantKeys(broken.id).stats.cursor)).toBe(0);
+    await redis.client.del(tenantKeys(broken.id).blackSpotPending);
   });
 
   it('refuses a bad range and a worker', async () => {
