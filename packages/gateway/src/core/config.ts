@@ -536,7 +536,8 @@ export const SETTINGS = [
     parse: boolean,
     doc:
       "With SCHEDULER_ENABLED, run the statistics projector's passes in a worker thread of the gateway, with its own Redis " +
-      'connection, so that counting never holds the thread that serves requests (false: on that thread). A thread that ends ' +
+      'connection, so that counting never holds the thread that serves requests (false: on that thread; the thread costs ' +
+      "some 30 MB of memory, its own copy of the gateway's code). A thread that ends " +
       'is started again after a second; one that cannot start hands the passes back to the main thread. Started by the ' +
       'gateway command (civicloop-gateway start, startGateway); an app built with buildApp counts on its own thread.',
   }),
