@@ -1,5 +1,4 @@
 import { once } from 'node:events';
-import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { StatsWorkerData, StatsWorkerMessage } from './stats-worker.js';
 
@@ -8,19 +7,14 @@ const STOP_GRACE_MS = 5_000;
 /** The pause before a thread that ended is started again. */
 const RESTART_MS = 1_000;
 
-declare const __dirname: string | undefined;
-
 /**
- * The thread's code: the built file beside this module in dist (ESM or CommonJS), or, when the
- * gateway runs from its TypeScript source under tsx (the tests), that source, which the thread
- * can load only once tsx is registered in it too.
+ * The thread's code: the built file beside this module in dist (an ES module, which a CommonJS
+ * caller's thread loads as well), or, when the gateway runs from its TypeScript source under tsx
+ * (the tests), that source, which the thread can load only once tsx is registered in it too.
  */
 function workerEntry(): { code: string | URL; eval: boolean } {
-  // The CommonJS build has no import.meta (tsup leaves its url undefined) and a __dirname.
-  const here = import.meta.url as string | undefined;
-  if (!here) return { code: path.join(__dirname!, 'stats-worker.cjs'), eval: false };
-  if (!here.endsWith('.ts')) return { code: new URL('./stats-worker.js', here), eval: false };
-  const source = JSON.stringify(new URL('./stats-worker.ts', here).href);
+  if (!import.meta.url.endsWith('.ts')) return { code: new URL('./stats-worker.js', import.meta.url), eval: false };
+  const source = JSON.stringify(new URL('./stats-worker.ts', import.meta.url).href);
   return { code: `import('tsx/esm/api').then(({ register }) => { register(); return import(${source}); });`, eval: true };
 }
 
