@@ -6,9 +6,11 @@
  * (BENCH_CONNECTIONS). Each process writes its profile when stopped; only the samples between the
  * first and last handled request count, so start-up and shutdown do not. Prints the sampled µs
  * per request of each part on both sides, the gateway's costliest functions of its own, and the
- * two totals. The profiler slows both processes; read the parts as shares. Environment variables
- * of the gateway (SCHEDULER_ENABLED=false, to leave the statistics projector out) pass through;
- * BENCH_PROFILE_DIR keeps the profiles.
+ * two totals. The profiler slows both processes; read the parts as shares. Only each process's
+ * main thread is read: the gateway's statistics projector runs on a thread of its own
+ * (STATS_THREAD), whose profile is written beside it and not counted. Environment variables of
+ * the gateway pass through: STATS_THREAD=false puts the projector back on the main thread,
+ * SCHEDULER_ENABLED=false leaves it out; BENCH_PROFILE_DIR keeps the profiles.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';

@@ -1,7 +1,9 @@
 import { once } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BIN_REPORT, QUIET_ON_FREE_PORTS, api, startTestRedis, type TestRedis } from '@civicloop/test-support/gateway-harness.js';
+import { buildApp } from './app.js';
 import { loadConfig } from './core/config.js';
+import { connectRedis } from './redis/connect.js';
 import { tenantKeys } from './redis/keys.js';
 import { startGateway, type RunningGateway } from './server.js';
 import { StatsThread } from './stats-thread.js';
@@ -116,5 +118,33 @@ describe('the statistics thread (STATS_THREAD, the default)', () => {
     expect(errors[0]!.err?.message).toMatch(/^Cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
     expect(thread.worker).toBeUndefined();
     await thread.stop();
+  });
+
+  it("counts on the gateway's own thread when the thread cannot start, as the app wires it", async () => {
+    const lines: { msg: string }[] = [];
+    const config = loadConfig({ ...QUIET_ON_FREE_PORTS, REDIS_URL: redis.url, MQTT_ENABLED: 'false', SCHEDULER_POLL_MS: '50' });
+    const client = await connectRedis({ url: redis.url, cluster: false });
+    // The thread is told a Redis nobody listens on; the app's own client reaches the real one.
+    const logger = { level: 'warn', stream: { write: (line: string) => lines.push(JSON.parse(line)) } };
+    const app = await buildApp({ config, redis: client, masterKey: 'test', redisUrl: 'redis://127.0.0.1:1', logger: logger as object });
+    try {
+      const onThisThread = vi.spyOn(app.stats, 'runOnce');
+      await vi.waitFor(() => expect(onThisThread).toHaveBeenCalled(), WAIT);
+      expect(lines.map((l) => l.msg)).toContain('the statistics thread ended before it counted; counting on the main thread instead');
+      expect(app.statsThread?.worker).toBeUndefined();
+      const issued = await app.services.tenants.create({ code: `SF${Math.floor(Math.random() * 1e6)}`, name: 'Fallback' });
+      const created = await app.app.inject({
+        method: 'POST',
+        url: '/v1/tickets',
+        headers: { authorization: `Bearer ${issued.secretKey}` },
+        payload: BIN_REPORT,
+      });
+      expect(created.statusCode).toBe(201);
+      const keys = tenantKeys(issued.tenant.id);
+      await vi.waitFor(async () => expect(await redis.client.exists(keys.stats.cursor)).toBe(1), WAIT);
+    } finally {
+      await app.app.close();
+      client.disconnect();
+    }
   });
 });

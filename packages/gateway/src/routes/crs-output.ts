@@ -31,5 +31,5 @@ export function pointIn(point: { lat: number; lon: number }, crs: CrsName): { la
 /** A device alert with the place it was raised at as `crs` draws it; as stored (WGS-84) when that is asked for, or it has no place. */
 export function alertIn(alert: DeviceAlert, crs: CrsName | undefined): DeviceAlert {
   if (!crs || crs === 'wgs84' || alert.lat === undefined || alert.lon === undefined) return alert;
-  return { ...alert, ...fromWgs84(alert.lat, alert.lon, crs) };
+  return { ...alert, ...pointIn({ lat: alert.lat, lon: alert.lon }, crs) };
 }
