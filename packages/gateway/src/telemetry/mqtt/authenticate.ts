@@ -3,10 +3,11 @@ import type { Services } from '../../core/services.js';
 import type { TenantCounters } from '../counters.js';
 import type { DeviceStore } from '../../store/device-store.js';
 import type { DeviceSession } from './authorize-publish.js';
+import type { ClientIdClaims } from './client-ids.js';
 import { GuardedConnection } from './connection-guard.js';
 import { acceptProvisioning, isProvisioningConnect } from './thingsboard-provision.js';
 
-const denied = (message: string, returnCode: 4 | 5): AuthenticateError => Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+const denied = (message: string, returnCode: 2 | 4 | 5): AuthenticateError => Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 
 export type SessionClient = Client & { civicloop?: DeviceSession };
 
@@ -16,10 +17,11 @@ export const sessionOf = (client: Client | null): DeviceSession | undefined => (
 /**
  * aedes' authenticate: a device logs in with its own secret, as the password with its id as the
  * username, or (ThingsBoard-style) as the username with no password. CONNACK 4 for bad
- * credentials, 5 for a disabled device or an address past its failed-login limit. A connection
+ * credentials, 5 for a disabled device or an address past its failed-login limit, 2 for a client
+ * id another device's connection holds (client-ids.ts). A connection
  * as `provision` is a ThingsBoard provisioning request's (thingsboard-provision.ts).
  */
-export function authenticateDevices(services: Services, devices: DeviceStore, counters: TenantCounters) {
+export function authenticateDevices(services: Services, devices: DeviceStore, counters: TenantCounters, clientIds: ClientIdClaims) {
   return (
     client: Client,
     username: string | undefined,
@@ -55,6 +57,11 @@ export function authenticateDevices(services: Services, devices: DeviceStore, co
             void failed();
             counters.of(result.login.tenantId).refusedConnects++;
             return callback(denied('username is not the device of this secret', 4), false);
+          }
+          // A client id another device's connection holds is not this device's to take (client-ids.ts).
+          if (!clientIds.claim(client, `${result.login.tenantId}/${result.device.id}`)) {
+            counters.of(result.login.tenantId).refusedConnects++;
+            return callback(denied(`client id ${client.id} is another device's connection`, 2), false);
           }
           (client as SessionClient).civicloop = {
             tenantId: result.login.tenantId,

@@ -8,6 +8,7 @@ import type { DeviceStore } from '../../store/device-store.js';
 import type { DeviceOutbox } from '../../store/device-outbox.js';
 import type { TelemetryPipeline } from '../pipeline.js';
 import { authenticateDevices, sessionOf } from './authenticate.js';
+import { ClientIdClaims } from './client-ids.js';
 import { AuthorizePublish } from './authorize-publish.js';
 import { authorizeSubscribe } from './authorize-subscribe.js';
 import { MqttCommandDelivery } from './command-delivery.js';
@@ -59,7 +60,7 @@ export async function startMqttBroker(options: MqttOptions): Promise<RunningMqtt
     maxClientsIdLength: 128,
     // The listeners hold their own, stricter deadline until the client has authenticated.
     connectTimeout: config.mqttConnectTimeoutMs,
-    authenticate: authenticateDevices(services, devices, counters),
+    authenticate: authenticateDevices(services, devices, counters, new ClientIdClaims()),
     authorizePublish: (client, packet, callback) => {
       const session = sessionOf(client);
       if (!session && client && isProvisioningClient(client)) return handleProvisioningPublish(services, client, packet, callback);

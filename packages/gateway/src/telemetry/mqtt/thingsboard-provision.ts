@@ -3,6 +3,7 @@ import { PROVISION_REQUEST_TOPIC, PROVISION_RESPONSE_TOPIC, PROVISION_USERNAME, 
 import type { Services } from '../../core/services.js';
 import { answerProvisioning } from '../provisioning/answer.js';
 import { DROPPED_TOPIC } from './authorize-publish.js';
+import { provisioningClientId } from './client-ids.js';
 import { GuardedConnection } from './connection-guard.js';
 import { grantedQos, sendingQos } from './granted-qos.js';
 
@@ -21,7 +22,10 @@ export function isProvisioningConnect(client: Client, username: string | undefin
 
 export const isProvisioningClient = (client: Client | null): boolean => (client as ProvisioningClient | null)?.civicloopProvisioning === true;
 
-/** aedes' authenticate for a provisioning connection: accepted unless its address is past its failed-login limit. */
+/**
+ * aedes' authenticate for a provisioning connection: accepted unless its address is past its
+ * failed-login limit, under a client id of its own and without a persistent session.
+ */
 export function acceptProvisioning(
   services: Pick<Services, 'addressLimits'>,
   client: Client,
@@ -31,6 +35,12 @@ export function acceptProvisioning(
   if (address && services.addressLimits.isBlocked(address))
     return callback(Object.assign(new Error('too many failed logins from this address'), { returnCode: 5 }) as AuthenticateError, false);
   (client as ProvisioningClient).civicloopProvisioning = true;
+  // Before aedes registers it under its client id: a client id of its own, so that naming a
+  // device's (or another provisioning connection's) closes nobody. Nor is a session kept for it
+  // (answered sessionPresent 0 whatever it asked): each connection is one request, and a session
+  // kept per made-up client id would let anyone fill the broker's memory without credentials.
+  client.id = provisioningClientId();
+  client.clean = true;
   callback(null, true);
 }
 
