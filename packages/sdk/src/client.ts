@@ -32,7 +32,7 @@ import type {
   ConfirmableAlarm,
   DeviceAlert,
 } from '@civicloop/model';
-import { subscribe, subscribeAll, subscribeTo, type RealtimeMessage, type SubscribeOptions, type Subscription } from './events.js';
+import { subscribe, subscribeAll, subscribeTo, type EventSubscribeOptions, type RealtimeMessage, type SubscribeOptions, type Subscription } from './events.js';
 import { crsQuery } from './crs.js';
 import { Media } from './media.js';
 import { PagePromise, type Page } from './pagination.js';
@@ -539,16 +539,16 @@ export class CivicLoop {
     return (await this.transport.request<{ lastEventId: string }>({ method: 'GET', path: '/v1/events/position', ...(options ? { options } : {}) })).lastEventId;
   }
 
-  /** Live ticket events; reconnects and resumes by itself. */
-  subscribe(options?: SubscribeOptions): Subscription {
+  /** Live ticket events; reconnects and resumes by itself. `crs`: a report's place in that system. */
+  subscribe(options?: EventSubscribeOptions): Subscription {
     return subscribe(this.transport, options);
   }
 
   /**
    * Live ticket events and device alerts (SOS, fall, low battery, vehicle alarms; staff only) on
-   * one resumable stream, each tagged with its kind.
+   * one resumable stream, each tagged with its kind. `crs`: their places in that system.
    */
-  subscribeAll(options?: SubscribeOptions): Subscription<RealtimeMessage> {
+  subscribeAll(options?: EventSubscribeOptions): Subscription<RealtimeMessage> {
     return subscribeAll(this.transport, options);
   }
 }

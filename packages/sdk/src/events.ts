@@ -1,4 +1,4 @@
-import type { DeviceAlert, StreamEvent } from '@civicloop/model';
+import type { CrsName, DeviceAlert, StreamEvent } from '@civicloop/model';
 import { webRuntime } from './runtime.js';
 import { AuthenticationError, CivicLoopApiError, NotFoundError, PermissionDeniedError, errorFromResponse } from './errors.js';
 import { SseParser } from './sse.js';
@@ -30,6 +30,14 @@ export interface SubscribeOptions {
   onDisconnect?: (error: unknown) => void;
 }
 
+/** subscribe's and subscribeAll's options: also the system to give points in. */
+export interface EventSubscribeOptions extends SubscribeOptions {
+  /** A report's place and an alert's lat and lon in this system (gcj02 for AMap/Tencent/WeChat maps, bd09 for Baidu); wgs84 when absent. */
+  crs?: CrsName;
+}
+
+const eventsPath = (options: EventSubscribeOptions) => (options.crs ? `/v1/events?crs=${encodeURIComponent(options.crs)}` : '/v1/events');
+
 /** A live subscription: iterate it with `for await`; `lastEventId` is where a resume would continue. */
 export interface Subscription<T = StreamEvent> extends AsyncIterable<T> {
   readonly lastEventId: string | undefined;
@@ -42,16 +50,16 @@ const FATAL = [AuthenticationError, PermissionDeniedError, NotFoundError];
  * Reads GET /v1/events with fetch (EventSource cannot send an Authorization header), and
  * reconnects on any drop with Last-Event-ID, so the consumer sees every event once, in order.
  */
-export function subscribe(transport: Transport, options: SubscribeOptions = {}): Subscription {
-  return subscribeTo<StreamEvent>(transport, { path: '/v1/events', event: 'ticket' }, options);
+export function subscribe(transport: Transport, options: EventSubscribeOptions = {}): Subscription {
+  return subscribeTo<StreamEvent>(transport, { path: eventsPath(options), event: 'ticket' }, options);
 }
 
 /** Ticket events and device alerts on one resumable stream (GET /v1/events). */
-export function subscribeAll(transport: Transport, options: SubscribeOptions = {}): Subscription<RealtimeMessage> {
+export function subscribeAll(transport: Transport, options: EventSubscribeOptions = {}): Subscription<RealtimeMessage> {
   return subscribeTo<RealtimeMessage>(
     transport,
     {
-      path: '/v1/events',
+      path: eventsPath(options),
       event: ['ticket', 'device'],
       map: (event, data) =>
         event === 'ticket' ? { kind: 'ticket', event: data as StreamEvent } : { kind: 'device', ...(data as { streamId: string; alert: DeviceAlert }) },

@@ -32,7 +32,7 @@ export { Webhooks, WebhookSignatureError, verifyWebhook, type VerifyWebhookOptio
 // From the model's small token entry: a browser bundle of the SDK does not carry every schema.
 export { signToken, type SignTokenOptions } from '@civicloop/model/token';
 export { SseParser, type SseMessage } from './sse.js';
-export type { SubscribeOptions, Subscription, StreamOptions, RealtimeMessage } from './events.js';
+export type { EventSubscribeOptions, SubscribeOptions, Subscription, StreamOptions, RealtimeMessage } from './events.js';
 export { DEFAULTS, newIdempotencyKey, type RequestOptions, type TransportOptions } from './transport.js';
 export { randomId } from './random-id.js';
 export * from './errors.js';

@@ -14,7 +14,8 @@ import { ADMINS, MANAGERS_AND_SERVERS, STAFF } from '../core/services.js';
 import { confirmAlarms } from '../telemetry/alarm-confirmation.js';
 import { actorOf } from '../tickets/actors.js';
 import type { ServicesWithTelemetry } from '../telemetry/start.js';
-import { CrsQuery, pointIn } from './crs-output.js';
+import { CrsQuery } from './crs-output.js';
+import { pointIn } from '../geometry/crs-output.js';
 import { errorResponses, security } from './shared-schemas.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN_REPORT, inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { listenToEvents } from '@civicloop/test-support/event-stream.js';
+import { fromWgs84 } from '@civicloop/model/crs';
+import { CivicLoop } from '@civicloop/sdk';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -93,6 +95,23 @@ describe('GET /v1/events', () => {
   it('refuses the stream position without credentials', async () => {
     const res = await inject(gw, 'GET', '/v1/events/position', {});
     expect(res.status).toBe(401);
+  });
+
+  it("gives a report's place in the system the SDK subscribed with (?crs), the ticket staying in WGS-84", async () => {
+    const sdk = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+    const subscription = sdk.subscribe({
+      crs: 'bd09',
+      lastEventId: (await inject(gw, 'GET', '/v1/events/position', { auth: gw.tenant.secretKey })).body.lastEventId,
+    });
+    const id = await createTicket();
+    const iterator = subscription[Symbol.asyncIterator]();
+    const { value } = await iterator.next();
+    subscription.close();
+    const { lat, lon } = BIN_REPORT.location;
+    expect(value).toMatchObject({ event: { ticketId: id, type: 'reported', data: { location: { ...fromWgs84(lat, lon, 'bd09'), crs: 'bd09' } } } });
+    expect((await inject(gw, 'GET', `/v1/tickets/${id}`, { auth: gw.tenant.secretKey })).body.location).toMatchObject({ lat, lon });
+    const bad = await inject(gw, 'GET', '/v1/events?crs=epsg3857', { auth: gw.tenant.secretKey });
+    expect([bad.status, bad.body.error?.code]).toEqual([400, 'CL_ERR_VALIDATION']);
   });
 
   it('refuses a malformed Last-Event-ID', async () => {

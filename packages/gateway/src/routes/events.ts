@@ -5,6 +5,8 @@ import { redactEvent } from '../tickets/visibility.js';
 import { PEOPLE_AND_PARTNERS, type Services } from '../core/services.js';
 import { streamEntryToAlert, streamEntryToEvent } from '../store/ticket-store.js';
 import { errorResponses, security } from './shared-schemas.js';
+import { CrsQuery } from './crs-output.js';
+import { alertIn, eventIn } from '../geometry/crs-output.js';
 import { EventStreams, serveRedisStream } from './sse.js';
 import { latestStreamId, trimmedAfter, type StreamHub } from '../redis/stream-hub.js';
 
@@ -52,13 +54,15 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
         headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ maxLength: 45 })) }),
         querystring: Type.Object({
           lastEventId: Type.Optional(Type.String({ maxLength: 45, description: 'same as the Last-Event-ID header, for clients that cannot set headers' })),
+          ...CrsQuery.properties,
         }),
         produces: ['text/event-stream'],
         response: {
           200: {
             description:
               'text/event-stream: `event: ticket` frames whose data is a StreamEvent; `event: device` frames ({ streamId, alert: DeviceAlert ' +
-              '}: SOS, fall, low battery, vehicle alarms; staff only); `event: reset` when events after Last-Event-ID were trimmed',
+              '}: SOS, fall, low battery, vehicle alarms; staff only); `event: reset` when events after Last-Event-ID were trimmed. ' +
+              'With ?crs, the place of a report (data.location, with crs beside lat and lon) and the lat and lon of an alert are in that system',
             type: 'string',
           },
           ...errorResponses,
@@ -67,6 +71,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
     },
     async (request, reply) => {
       const principal: Principal = request.principal;
+      const { crs } = request.query;
       const key = services.tickets.keys(principal.tenantId).events;
       const resumeFrom = request.headers['last-event-id'] ?? request.query.lastEventId;
       if (resumeFrom !== undefined && !STREAM_ID.test(resumeFrom)) {
@@ -94,12 +99,13 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: Services; stream
         frame: (id, fields) => {
           // Device alerts (SOS, fall, low battery, vehicle alarms) are for staff, not residents.
           const alert = streamEntryToAlert(fields);
-          if (alert) return isStaff(principal.role) ? `id: ${id}\nevent: device\ndata: ${JSON.stringify({ streamId: id, alert })}\n\n` : undefined;
+          if (alert)
+            return isStaff(principal.role) ? `id: ${id}\nevent: device\ndata: ${JSON.stringify({ streamId: id, alert: alertIn(alert, crs) })}\n\n` : undefined;
           const decoded = streamEntryToEvent(id, fields);
           if (!decoded) return undefined;
           // Residents hear of their own tickets, a partner's server of its residents' (its subject is among the parties).
           if (!isStaff(principal.role) && !decoded.parties.includes(principal.sub)) return undefined;
-          const event = { ...decoded.event, event: redactEvent(principal, decoded.event.event) };
+          const event = { ...decoded.event, event: eventIn(redactEvent(principal, decoded.event.event), crs) };
           return `id: ${id}\nevent: ticket\ndata: ${JSON.stringify(event)}\n\n`;
         },
       });

@@ -8,7 +8,8 @@ import { storedTicketAnswer } from '../http/stored-answer-json.js';
 import { listTickets } from '../tickets/list-tickets.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 import { redactFor, showEvent } from '../tickets/visibility.js';
-import { CrsQuery, ticketIn } from './crs-output.js';
+import { CrsQuery } from './crs-output.js';
+import { ticketIn } from '../geometry/crs-output.js';
 import { IdempotencyHeaders, TicketParams, errorResponses, security } from './shared-schemas.js';
 
 // Long: a route plugin is its routes, declared one after another (schema, access, handler); each handler is short.

@@ -45,6 +45,7 @@ export class WebhookStore {
       createdAt: at,
       updatedAt: at,
       ...(input.description ? { description: input.description } : {}),
+      ...(input.crs ? { crs: input.crs } : {}),
     };
     const secret = `whsec_${randomBytes(24).toString('base64url')}`;
     await this.redis.hset(keys.webhookSecrets, webhook.id, this.sealer.seal(Buffer.from(secret)));

@@ -3,13 +3,21 @@ import type { AddressInfo } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
+import { fromWgs84 } from '@civicloop/model/crs';
 import { SseParser } from '../../../sdk/src/sse.js';
 import { inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 
 let gw: TestGateway;
 let hooks: Server;
 let hookUrl: string;
-const delivered: { type: string; data: { alert?: { type: string; deviceId: string; ticketId?: string } } }[] = [];
+const delivered: {
+  type: string;
+  crs?: string;
+  data: {
+    alert?: { type: string; deviceId: string; ticketId?: string; lat?: number; lon?: number };
+    event?: { ticketId: string; data: { location?: unknown } };
+  };
+}[] = [];
 const clients: MqttClient[] = [];
 
 beforeAll(async () => {
@@ -31,12 +39,13 @@ afterAll(async () => {
   await new Promise<void>((resolve) => hooks.close(() => resolve()));
 });
 
-/** Staff's event stream, collecting `device` frames. */
-function deviceStream(auth: string) {
+/** Staff's event stream, collecting `device` frames (and the ticket events' data); `query`: e.g. ?crs=gcj02. */
+function deviceStream(auth: string, query = '') {
   const controller = new AbortController();
-  const alerts: { type: string; deviceId: string; ticketId?: string }[] = [];
+  const alerts: { type: string; deviceId: string; ticketId?: string; lat?: number; lon?: number }[] = [];
+  const ticketEvents: { ticketId: string; type: string; data: { location?: unknown } }[] = [];
   const events: string[] = [];
-  const opened = fetch(`${gw.url}/v1/events`, { headers: { authorization: `Bearer ${auth}`, accept: 'text/event-stream' }, signal: controller.signal });
+  const opened = fetch(`${gw.url}/v1/events${query}`, { headers: { authorization: `Bearer ${auth}`, accept: 'text/event-stream' }, signal: controller.signal });
   void (async () => {
     const response = await opened;
     const parser = new SseParser();
@@ -49,13 +58,14 @@ function deviceStream(auth: string) {
         for (const message of parser.push(decoder.decode(value, { stream: true }))) {
           events.push(message.event);
           if (message.event === 'device') alerts.push(JSON.parse(message.data).alert);
+          if (message.event === 'ticket') ticketEvents.push(JSON.parse(message.data).event);
         }
       }
     } catch {
       // aborted
     }
   })();
-  return { alerts, events, opened, close: () => controller.abort() };
+  return { alerts, ticketEvents, events, opened, close: () => controller.abort() };
 }
 
 async function badge(staffId: string) {
@@ -107,6 +117,39 @@ describe('device alerts reach people', () => {
     expect(resident.events).not.toContain('device');
     staff.close();
     resident.close();
+  });
+
+  it('gives the places in the system a reader asks for: the event stream with ?crs, a webhook with its crs', async () => {
+    delivered.length = 0;
+    const hook = await inject(gw, 'POST', '/v1/webhooks', {
+      auth: gw.tenant.secretKey,
+      body: { url: hookUrl, events: ['device.sos', 'ticket.reported'], crs: 'bd09' },
+    });
+    expect(hook.status, JSON.stringify(hook.body)).toBe(201);
+    const staff = deviceStream(await gw.tenant.token('d-3', 'dispatcher'), '?crs=gcj02');
+    await staff.opened;
+    const worker = await badge('w-3');
+    const at = { lat: 23.1291, lon: 113.2644 };
+    await worker.event({ type: 'sos', ts: Date.now() - 1000, ...at });
+    await expect.poll(() => staff.alerts.length).toBe(1);
+    const gcj02 = fromWgs84(at.lat, at.lon, 'gcj02');
+    const bd09 = fromWgs84(at.lat, at.lon, 'bd09');
+    // Hundreds of metres from the WGS-84 point in Guangzhou, so a point left unconverted shows.
+    expect(Math.abs(gcj02.lon - at.lon) + Math.abs(bd09.lon - at.lon)).toBeGreaterThan(0.005);
+    expect(staff.alerts[0]).toMatchObject({ type: 'sos', ...gcj02 });
+    const ticketId = staff.alerts[0]!.ticketId!;
+    await expect.poll(() => staff.ticketEvents.find((e) => e.ticketId === ticketId)?.data.location).toEqual({ ...gcj02, crs: 'gcj02' });
+    // The ticket itself is stored in WGS-84, as it was reported.
+    expect((await inject(gw, 'GET', `/v1/tickets/${ticketId}`, { auth: gw.tenant.secretKey })).body.location).toMatchObject(at);
+
+    await expect.poll(() => delivered.map((d) => d.type).sort()).toEqual(['device.sos', 'ticket.reported']);
+    const sos = delivered.find((d) => d.type === 'device.sos')!;
+    expect(sos).toMatchObject({ crs: 'bd09', data: { alert: { ticketId, ...bd09 } } });
+    const reported = delivered.find((d) => d.type === 'ticket.reported')!;
+    expect(reported).toMatchObject({ crs: 'bd09', data: { event: { ticketId } } });
+    expect(reported.data.event!.data.location).toEqual({ ...bd09, crs: 'bd09' });
+    staff.close();
+    expect((await inject(gw, 'DELETE', `/v1/webhooks/${hook.body.id}`, { auth: gw.tenant.secretKey })).status).toBe(204);
   });
 
   it('a tenant whose policy says so keeps falls as alerts without a ticket', async () => {

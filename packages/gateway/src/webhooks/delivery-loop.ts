@@ -6,6 +6,7 @@ import { streamEntryToAlert, streamEntryToEvent } from '../store/ticket-store.js
 import { signPayload, SIGNATURE_HEADER } from './signature.js';
 import { partnerPrincipal, partnerSubject } from '../auth/partner-scope.js';
 import { redactEvent } from '../tickets/visibility.js';
+import { alertIn, eventIn } from '../geometry/crs-output.js';
 import { postWebhook } from './post-webhook.js';
 import type { WebhookStore } from '../store/webhook-store.js';
 import type { WebhookDeliveries } from '../store/webhook-deliveries.js';
@@ -99,8 +100,13 @@ export class WebhookDeliveryLoop {
         const id = `${streamId}.${webhook.id}`;
         // A partner's endpoint hears of its residents' tickets only, and of nobody else's residents in them.
         const event = entry && webhook.partnerId ? redactEvent(partnerPrincipal(tenantId, webhook.partnerId), entry.event.event) : entry?.event.event;
-        const data: WebhookPayload['data'] = alert ? { streamId, alert } : { streamId, ticketNumber: entry!.event.ticketNumber, event: event! };
-        return [webhook, { id, type, createdAt: alert ? alert.at : entry!.event.event.at, data }];
+        // Points in the system the endpoint asked for (its crs), said once for the whole payload.
+        const { crs } = webhook;
+        const data: WebhookPayload['data'] = alert
+          ? { streamId, alert: alertIn(alert, crs) }
+          : { streamId, ticketNumber: entry!.event.ticketNumber, event: eventIn(event!, crs) };
+        const converted = crs && crs !== 'wgs84' ? { crs } : {};
+        return [webhook, { id, type, createdAt: alert ? alert.at : entry!.event.event.at, ...converted, data }];
       });
   }
 

@@ -141,15 +141,28 @@ describe('webhooks', () => {
         { url: 'ftp://example.org/x' },
         { url: 'https://example.org/x', events: ['ticket.nope'] },
         { url: 'https://example.org/x', extra: 1 },
+        { url: 'https://example.org/x', crs: 'epsg3857' },
       ]) {
         expect((await inject(strict, 'POST', '/v1/webhooks', { auth: strict.tenant.secretKey, body })).body.error?.code).toBe('CL_ERR_VALIDATION');
       }
+      expect(await snapshotRedis(strict.redis.client)).toEqual(before);
+      // A coordinate system is chosen when registering, and changed like the rest; a bad one changes nothing.
+      const made = await inject(strict, 'POST', '/v1/webhooks', { auth: strict.tenant.secretKey, body: { url: 'https://example.org/x', crs: 'gcj02' } });
+      expect(made.body).toMatchObject({ crs: 'gcj02' });
+      const path = `/v1/webhooks/${made.body.id}`;
+      const registered = await snapshotRedis(strict.redis.client);
+      const refused = await inject(strict, 'PATCH', path, { auth: strict.tenant.secretKey, body: { crs: 'web-mercator' } });
+      expect(refused.body.error?.code).toBe('CL_ERR_VALIDATION');
+      expect(await snapshotRedis(strict.redis.client)).toEqual(registered);
+      expect((await inject(strict, 'PATCH', path, { auth: strict.tenant.secretKey, body: { crs: 'bd09' } })).body).toMatchObject({ crs: 'bd09' });
+      expect((await inject(strict, 'GET', path, { auth: strict.tenant.secretKey })).body).toMatchObject({ crs: 'bd09' });
+      const afterCrs = await snapshotRedis(strict.redis.client);
       const asDispatcher = await inject(strict, 'POST', '/v1/webhooks', {
         auth: await strict.tenant.token('d', 'dispatcher'),
         body: { url: 'https://example.org/x' },
       });
       expect(asDispatcher.body.error.code).toBe('CL_ERR_FORBIDDEN');
-      expect(await snapshotRedis(strict.redis.client)).toEqual(before);
+      expect(await snapshotRedis(strict.redis.client)).toEqual(afterCrs);
     } finally {
       await strict.close();
     }

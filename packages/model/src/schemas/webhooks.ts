@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Timestamp } from './common.js';
+import { CRS_NAMES, Timestamp } from './common.js';
 import { EVENT_TYPES, TicketEvent } from './ticket.js';
 import { StringEnum } from './string-enum.js';
 import { DEVICE_ALERT_TYPES, DeviceAlert } from '../telemetry/schemas.js';
@@ -14,11 +14,18 @@ export const WEBHOOK_EVENT_TYPES = [
 ] as const;
 export const WebhookEventType = StringEnum(WEBHOOK_EVENT_TYPES);
 
+const WebhookCrs = StringEnum(CRS_NAMES, {
+  description:
+    "the coordinate system of the points in its deliveries (a report event's data.location, an alert's lat and lon): gcj02 for AMap/Tencent/WeChat maps, " +
+    'bd09 for Baidu; wgs84 when absent',
+});
+
 export const CreateWebhookInput = Type.Object(
   {
     url: Type.String({ format: 'uri', maxLength: 500, pattern: '^https?://', description: 'Receives a POST per event' }),
     events: Type.Optional(Type.Array(WebhookEventType, { minItems: 1, maxItems: 50, uniqueItems: true, description: 'default ["*"]' })),
     description: Type.Optional(Type.String({ maxLength: 200 })),
+    crs: Type.Optional(WebhookCrs),
   },
   strict,
 );
@@ -34,6 +41,7 @@ export const Webhook = Type.Object({
   description: Type.Optional(Type.String()),
   active: Type.Boolean(),
   partnerId: Type.Optional(Type.String({ description: "set when a partner registered it: it receives only events of that partner's residents' tickets" })),
+  crs: Type.Optional(WebhookCrs),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -47,6 +55,7 @@ export const WebhookPayload = Type.Object({
   id: Type.String({ description: 'Delivery id: the same on every retry of this delivery' }),
   type: Type.String({ description: 'ticket.<event type> or device.<alert type>' }),
   createdAt: Timestamp,
+  crs: Type.Optional(StringEnum(CRS_NAMES, { description: "the endpoint's crs, when it set one other than wgs84: the system of the points in data" })),
   data: Type.Union([
     Type.Object({ streamId: Type.String(), ticketNumber: Type.String(), event: TicketEvent }),
     Type.Object(

@@ -4,7 +4,8 @@ import { CivicLoopError } from '@civicloop/model';
 import { STAFF, type Services } from '../../core/services.js';
 import type { FleetReads, Tally } from '../../store/fleet-reads.js';
 import { DeviceOutbox, type OutboxEntry } from '../../store/device-outbox.js';
-import { CrsQuery, pointIn } from '../crs-output.js';
+import { CrsQuery } from '../crs-output.js';
+import { pointIn } from '../../geometry/crs-output.js';
 import { errorResponses, security } from '../shared-schemas.js';
 import { GeoJson, fleetTags as tags, positionFeature } from './position-feature.js';
 

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { CrsName, Device, PositionRecord } from '@civicloop/model';
-import { pointIn } from '../crs-output.js';
+import { pointIn } from '../../geometry/crs-output.js';
 
 export const GeoJson = Type.Record(Type.String(), Type.Unknown(), { description: 'a GeoJSON object (RFC 7946)' });
 export const fleetTags = ['fleet'];

@@ -4,7 +4,8 @@ import { DeviceAlert } from '@civicloop/model';
 import { STAFF, type Services } from '../../core/services.js';
 import type { FleetReads } from '../../store/fleet-reads.js';
 import { RECENT_ALERTS_KEPT } from '../../store/device-state-store.js';
-import { alertIn, CrsQuery } from '../crs-output.js';
+import { CrsQuery } from '../crs-output.js';
+import { alertIn } from '../../geometry/crs-output.js';
 import { errorResponses, security } from '../shared-schemas.js';
 import { fleetTags as tags } from './position-feature.js';
 
