@@ -508,9 +508,9 @@ export class CivicLoop {
     return this.transport.request({ method: 'GET', path: '/v1/stats', query, ...(options ? { options } : {}) });
   }
 
-  /** One black spot with its inspections. */
-  blackSpot(code: string, options?: RequestOptions): Promise<BlackSpot> {
-    return this.transport.request({ method: 'GET', path: `/v1/blackspots/${enc(code)}`, ...(options ? { options } : {}) });
+  /** One black spot with its inspections; `crs` gives its centre in that system. */
+  blackSpot(code: string, options?: RequestOptions & { crs?: CrsName }): Promise<BlackSpot> {
+    return this.transport.request({ method: 'GET', path: `/v1/blackspots/${enc(code)}`, ...crsQuery(options), ...(options ? { options } : {}) });
   }
 
   /**
@@ -526,8 +526,8 @@ export class CivicLoop {
     return this.transport.request({ method: 'GET', path: '/v1/rankings/monthly', query, ...(options ? { options } : {}) });
   }
 
-  /** Black spots: places that keep producing tickets (open, closed or all). */
-  async blackSpots(query: { status?: 'open' | 'closed' } = {}, options?: RequestOptions): Promise<BlackSpot[]> {
+  /** Black spots: places that keep producing tickets (open, closed or all); `crs` gives their centres in that system. */
+  async blackSpots(query: { status?: 'open' | 'closed'; crs?: CrsName } = {}, options?: RequestOptions): Promise<BlackSpot[]> {
     return (await this.transport.request<{ items: BlackSpot[] }>({ method: 'GET', path: '/v1/blackspots', query, ...(options ? { options } : {}) })).items;
   }
 

@@ -1,4 +1,4 @@
-import type { CrsName, DeviceAlert, Location, TicketEvent } from '@civicloop/model';
+import type { BlackSpot, CrsName, DeviceAlert, Location, TicketEvent } from '@civicloop/model';
 import { fromWgs84 } from './crs.js';
 
 // Stored points are WGS-84; these give them in the system a reader asked for (?crs= on reads,
@@ -32,4 +32,10 @@ export function eventIn(event: TicketEvent, crs: CrsName | undefined): TicketEve
   const location = (event.data as { location?: { lat?: unknown; lon?: unknown } } | undefined)?.location;
   if (!converts(crs) || typeof location?.lat !== 'number' || typeof location.lon !== 'number') return event;
   return { ...event, data: { ...event.data, location: { ...location, ...pointIn({ lat: location.lat, lon: location.lon }, crs), crs } } };
+}
+
+/** A black spot with its centre as `crs` draws it (saying so). */
+export function blackSpotIn(spot: BlackSpot, crs: CrsName | undefined): BlackSpot {
+  if (!converts(crs)) return spot;
+  return { ...spot, center: { ...pointIn(spot.center, crs), crs } };
 }

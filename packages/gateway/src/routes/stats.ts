@@ -7,6 +7,8 @@ import { BlackSpot, BlackSpotInspectionInput, MonthlyRanking, STAT_DIMENSIONS, S
 import { monthlyRanking, rankingAsCsv } from '../stats/ranking.js';
 import { queryStats, statsAsCsv } from '../stats/stats-query.js';
 import { errorResponses, security } from './shared-schemas.js';
+import { CrsQuery } from './crs-output.js';
+import { blackSpotIn } from '../geometry/crs-output.js';
 
 /** GET /v1/stats: KPIs of the tickets reported in a date range, from incrementally kept counters. */
 // Long: a route plugin is its routes, declared one after another (schema, access, handler); each handler is short.
@@ -59,24 +61,32 @@ export const statsRoutes: FastifyPluginAsyncTypebox<{ services: Services; projec
         tags: ['operations'],
         summary: 'Black spots: places that keep producing tickets, coded and tracked until closed out',
         security,
-        querystring: Type.Object({ status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')])) }),
+        querystring: Type.Object({ status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')])), ...CrsQuery.properties }),
         response: { 200: Type.Object({ items: Type.Array(BlackSpot) }), ...errorResponses },
       },
     },
     async (request) => {
       await projector.catchUp(request.principal.tenantId);
-      return { items: await projector.blackSpots.list(request.principal.tenantId, request.query.status) };
+      const spots = await projector.blackSpots.list(request.principal.tenantId, request.query.status);
+      return { items: spots.map((spot) => blackSpotIn(spot, request.query.crs)) };
     },
   );
   app.get(
     '/v1/blackspots/:code',
     {
       config: { access: readers },
-      schema: { tags: ['operations'], summary: 'One black spot with its inspections', security, params: Code, response: { 200: BlackSpot, ...errorResponses } },
+      schema: {
+        tags: ['operations'],
+        summary: 'One black spot with its inspections',
+        security,
+        params: Code,
+        querystring: CrsQuery,
+        response: { 200: BlackSpot, ...errorResponses },
+      },
     },
     async (request) => {
       await projector.catchUp(request.principal.tenantId);
-      return projector.blackSpots.one(request.principal.tenantId, request.params.code);
+      return blackSpotIn(await projector.blackSpots.one(request.principal.tenantId, request.params.code), request.query.crs);
     },
   );
   app.post(

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CivicLoop } from '@civicloop/sdk';
 import type { BlackSpot } from '@civicloop/model';
+import { fromWgs84 } from '@civicloop/model/crs';
 import { BIN_REPORT, inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { BlackSpots } from './black-spots.js';
 import { cellOf } from '../geometry/grid-cells.js';
@@ -48,6 +49,14 @@ describe('black spots', () => {
         inspections: [],
       });
       expect(Math.abs(opened!.center.lat - MARKET.lat)).toBeLessThan(0.002);
+      // For a Chinese basemap, the centre in its system, saying so; WGS-84 when not asked.
+      expect(opened!.center.crs).toBeUndefined();
+      const [onAmap] = await server.blackSpots({ status: 'open', crs: 'gcj02' });
+      expect(onAmap!.center).toEqual({ ...fromWgs84(opened!.center.lat, opened!.center.lon, 'gcj02'), crs: 'gcj02' });
+      expect((await server.blackSpot(opened!.code, { crs: 'bd09' })).center).toEqual({
+        ...fromWgs84(opened!.center.lat, opened!.center.lon, 'bd09'),
+        crs: 'bd09',
+      });
 
       // More tickets are tracked against it.
       clock += 5 * DAY;

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Timestamp } from './common.js';
+import { CRS_NAMES, Timestamp } from './common.js';
 import { Actor } from './principal.js';
 import { StringEnum } from './string-enum.js';
 
@@ -15,7 +15,11 @@ export const BlackSpotInspection = Type.Object({
 export const BlackSpot = Type.Object({
   code: Type.String({ description: 'BS-<tenant code>-<YYYYMM>-<NNN>' }),
   cell: Type.String({ description: 'the grid cell (about 220 m square)' }),
-  center: Type.Object({ lat: Type.Number(), lon: Type.Number() }),
+  center: Type.Object({
+    lat: Type.Number(),
+    lon: Type.Number(),
+    crs: Type.Optional(StringEnum(CRS_NAMES, { description: 'the system the centre is in, when read with ?crs other than wgs84' })),
+  }),
   status: StringEnum(['open', 'closed'] as const),
   openedAt: Timestamp,
   ticketsWhenOpened: Type.Integer({ description: 'tickets in the cell within the window when it was coded' }),
