@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { cpuMs } from './process-cpu.js';
+import { cpuMs, mainThreadCpuMs } from './process-cpu.js';
 import { REWRITE_ONLY_WHEN_SETTLED, settle } from './quiet.js';
 import { describeRedisCommands, readRedisCommands, resetRedisCommands, type RedisCommands } from './redis-commands.js';
 import { BIN_REPORT, spreadReports } from './reports.js';
@@ -46,8 +46,9 @@ interface Figure {
   p99: number;
   non2xx: number;
   errors: number;
-  /** CPU time per request of the server process, of redis-server and of autocannon (this process), in µs. */
+  /** CPU time per request of the server process (and of its main thread alone), of redis-server and of autocannon (this process), in µs. */
   serverUs: number;
+  serverMainUs: number;
   redisUs: number;
   loadUs: number;
   requests: number;
@@ -65,9 +66,9 @@ async function load(options: autocannon.Options, serverPid: number): Promise<Fig
   settling.rewrites += Number(rewrote);
   settling.waitedMs += waitedMs;
   if (countRedisCommands) await resetRedisCommands(control);
-  const [server0, redis0, load0] = [cpuMs(serverPid), cpuMs(redisPid), process.cpuUsage()];
+  const [server0, main0, redis0, load0] = [cpuMs(serverPid), mainThreadCpuMs(serverPid), cpuMs(redisPid), process.cpuUsage()];
   const result = await autocannon({ connections, duration: runSeconds, ...options });
-  const [serverMs, redisMs, load] = [cpuMs(serverPid) - server0, cpuMs(redisPid) - redis0, process.cpuUsage(load0)];
+  const [serverMs, mainMs, redisMs, load] = [cpuMs(serverPid) - server0, mainThreadCpuMs(serverPid) - main0, cpuMs(redisPid) - redis0, process.cpuUsage(load0)];
   const perRequest = (ms: number) => (1000 * ms) / Math.max(1, result.requests.total);
   return {
     rps: result.requests.average,
@@ -75,6 +76,7 @@ async function load(options: autocannon.Options, serverPid: number): Promise<Fig
     non2xx: result.non2xx,
     errors: result.errors,
     serverUs: perRequest(serverMs),
+    serverMainUs: perRequest(mainMs),
     redisUs: perRequest(redisMs),
     loadUs: perRequest((load.user + load.system) / 1000),
     requests: result.requests.total,
@@ -106,6 +108,8 @@ try {
       [...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), path.join(root, 'packages/gateway/dist/cli.js'), 'start'],
       httpGatewayEnv(redis.url, gatewayPort, operatorToken),
       'listening on',
+      // BENCH_GATEWAY_STDOUT: a file the gateway's standard output goes to as well (--trace-deopt's lines, say).
+      process.env.BENCH_GATEWAY_STDOUT,
     ),
   );
   children.push(
@@ -408,9 +412,9 @@ try {
         `per round ${ratios.map((r) => r.toFixed(2)).join(' ')}${problems ? `; ${problems} non-2xx or errors` : ''}`,
     );
     console.log(
-      `  CPU per request: ${server} ${cpu((f) => f.serverUs, 'figure')} µs, its redis-server ` +
+      `  CPU per request: ${server} ${cpu((f) => f.serverUs, 'figure')} µs (main thread ${cpu((f) => f.serverMainUs, 'figure')}), its redis-server ` +
         `${cpu((f) => f.redisUs, 'figure')} µs, autocannon ${cpu((f) => f.loadUs, 'figure')} ` +
-        `µs; baseline ${cpu((f) => f.serverUs, 'baseline')} µs, its redis-server ` +
+        `µs; baseline ${cpu((f) => f.serverUs, 'baseline')} µs (main thread ${cpu((f) => f.serverMainUs, 'baseline')}), its redis-server ` +
         `${cpu((f) => f.redisUs, 'baseline')} µs, autocannon ${cpu((f) => f.loadUs, 'baseline')} µs`,
     );
     if (countRedisCommands) {

@@ -1,11 +1,19 @@
+import { appendFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 
-/** Starts a server process with `env` added to this one's, resolved once its standard output has said `readyText`. */
-export function startProcess(command: string, args: string[], env: Record<string, string>, readyText: string): Promise<ChildProcess> {
+/**
+ * Starts a server process with `env` added to this one's, resolved once its standard output has
+ * said `readyText`. `copyOutputTo`: a file its standard output is appended to as well (what node's
+ * --trace-* options print, say).
+ */
+export function startProcess(command: string, args: string[], env: Record<string, string>, readyText: string, copyOutputTo?: string): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
+      if (copyOutputTo) appendFileSync(copyOutputTo, chunk);
+      // Only until it is ready: a process that prints on and on must not fill this one's memory.
+      if (out.includes(readyText)) return;
       out += chunk.toString();
       if (out.includes(readyText)) resolve(child);
     });
