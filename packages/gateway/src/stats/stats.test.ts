@@ -180,6 +180,32 @@ describe('KPIs on a fixed dataset', () => {
     await redis.client.del(tenantKeys(broken.id).blackSpotPending);
   });
 
+  it('counts a batch whole or not at all: one damaged counter changes nothing, and once mended the batch is counted once', async () => {
+    const tenant = await a.createTenant('W');
+    const server = new CivicLoop({ baseUrl: a.url, apiKey: tenant.secretKey });
+    const keys = tenantKeys(tenant.id);
+    clock = Date.parse('2027-01-13T02:00:00Z');
+    const places = [
+      { lat: 23.11, lon: 113.31 },
+      { lat: 23.15, lon: 113.35 },
+      { lat: 23.19, lon: 113.39 },
+    ];
+    const tickets = [];
+    for (const location of places) tickets.push(await server.tickets.create({ ...BIN_REPORT, location }));
+    // The second report's cell counter damaged by hand: the batch fails where it is counted, after the day's counters and the first cell's.
+    const damaged = keys.stats.cellDays(cellOf(places[1]!));
+    await redis.client.set(damaged, 'not a hash');
+    await expect(a.stats.catchUp(tenant.id)).rejects.toThrow(/WRONGTYPE/);
+    expect(await redis.client.hgetall(keys.stats.day('20270113'))).toEqual({});
+    expect(await redis.client.exists(keys.stats.cellDays(cellOf(places[0]!)), keys.stats.cursor, ...tickets.map((t) => keys.stats.ticket(t.id)))).toBe(0);
+    // Mended: the whole batch is counted, once.
+    await redis.client.del(damaged);
+    await a.stats.catchUp(tenant.id);
+    await a.stats.catchUp(tenant.id);
+    expect(await redis.client.hget(keys.stats.day('20270113'), 'all|created')).toBe('3');
+    for (const place of places) expect(await redis.client.hget(keys.stats.cellDays(cellOf(place)), '20270113')).toBe('1');
+  });
+
   it('refuses a bad range and a worker', async () => {
     const bad = await inject(a, 'GET', '/v1/stats?from=2026-11-30&to=2026-11-01', { auth: a.tenant.secretKey });
     expect(bad.body.error.code).toBe('CL_ERR_VALIDATION');
