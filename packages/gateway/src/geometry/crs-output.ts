@@ -7,6 +7,9 @@ import { fromWgs84 } from './crs.js';
 
 const converts = (crs: CrsName | undefined): crs is Exclude<CrsName, 'wgs84'> => crs !== undefined && crs !== 'wgs84';
 
+/** Two finite numbers: what can be converted (the converter throws on anything else). Stored points always are. */
+const isPlace = (lat: unknown, lon: unknown): boolean => Number.isFinite(lat) && Number.isFinite(lon);
+
 /** A ticket with its location as `crs` draws it (and saying so). */
 export function ticketIn<T extends { location: Location }>(ticket: T, crs: CrsName | undefined): T {
   if (!converts(crs)) return ticket;
@@ -20,8 +23,8 @@ export function pointIn(point: { lat: number; lon: number }, crs: CrsName): { la
 
 /** A device alert with the place it was raised at as `crs` draws it (one without a place as it is). */
 export function alertIn(alert: DeviceAlert, crs: CrsName | undefined): DeviceAlert {
-  if (!converts(crs) || alert.lat === undefined || alert.lon === undefined) return alert;
-  return { ...alert, ...pointIn({ lat: alert.lat, lon: alert.lon }, crs) };
+  if (!converts(crs) || !isPlace(alert.lat, alert.lon)) return alert;
+  return { ...alert, ...pointIn({ lat: alert.lat as number, lon: alert.lon as number }, crs) };
 }
 
 /**
@@ -29,9 +32,10 @@ export function alertIn(alert: DeviceAlert, crs: CrsName | undefined): DeviceAle
  * does (`crs` beside lat and lon). Of the events, only a report carries a place (its `location`).
  */
 export function eventIn(event: TicketEvent, crs: CrsName | undefined): TicketEvent {
-  const location = (event.data as { location?: { lat?: unknown; lon?: unknown } } | undefined)?.location;
-  if (!converts(crs) || typeof location?.lat !== 'number' || typeof location.lon !== 'number') return event;
-  return { ...event, data: { ...event.data, location: { ...location, ...pointIn({ lat: location.lat, lon: location.lon }, crs), crs } } };
+  const location = (event.data as { location?: { lat?: unknown; lon?: unknown } } | null | undefined)?.location;
+  if (!converts(crs) || !isPlace(location?.lat, location?.lon)) return event;
+  const place = { lat: location!.lat as number, lon: location!.lon as number };
+  return { ...event, data: { ...event.data, location: { ...location, ...pointIn(place, crs), crs } } };
 }
 
 /** A black spot with its centre as `crs` draws it (saying so). */
