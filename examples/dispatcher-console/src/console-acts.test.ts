@@ -5,6 +5,7 @@ import jsQR from 'jsqr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { nativeTopic } from '@civicloop/model';
+import { fromWgs84 } from '@civicloop/model/crs';
 import { CivicLoop, signToken } from '@civicloop/sdk';
 import { BIN_REPORT, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { launchChromium, accessibilityViolations } from '@civicloop/test-support/browser.js';
@@ -320,6 +321,32 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     expect(await server.tickets.get(stray.id)).toMatchObject({ status: 'rejected', rejection: { reason: 'invalid', note: 'A test report' } });
     await expect.poll(() => card(desk, stray.id).count()).toBe(0);
   });
+  it('keeps a ticket where its map draws it after acting on it, on a tenant whose maps are GCJ-02', async () => {
+    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+    await server.updatePolicy({ defaultCrs: 'gcj02' });
+    try {
+      // Outside every zone, so that it waits in the queue for the dispatcher.
+      const place = { lat: 23.33, lon: 113.63 };
+      const report = await server.tickets.create({ ...BIN_REPORT, description: 'Bin knocked over', location: { ...place, crs: 'wgs84' } });
+      expect(report.status).toBe('reported');
+      const desk = await consoleAs({ sub: 'd-6', role: 'dispatcher', name: 'Dispatcher Six' });
+      const dot = desk.locator(`#map circle[data-ticket-dot="${report.id}"]`);
+      const drawnAt = async () => (await dot.getAttribute('data-lonlat'))!.split(',').map(Number) as [number, number];
+      const inGcj02 = fromWgs84(place.lat, place.lon, 'gcj02');
+      expect(await drawnAt()).toEqual([inGcj02.lon, inGcj02.lat]);
+      await card(desk, report.id).locator('button').click();
+      await desk.locator('[data-action="dispatch"] select[name="unitId"]').selectOption('sanitation');
+      await desk.locator('[data-action="dispatch"] button[type="submit"]').click();
+      await expect.poll(() => desk.locator('#detail .status').textContent()).toBe(`Dispatched 已派遣: ${report.number}`);
+      await expect.poll(() => stateOf(desk, report.id)).toBe('dispatched');
+      // The command's answer took the ticket's place on the board and the map: still in GCJ-02, not moved ~600 m to where GPS puts it.
+      expect(await drawnAt()).toEqual([inGcj02.lon, inGcj02.lat]);
+      await closeDetail(desk);
+    } finally {
+      await server.updatePolicy({ defaultCrs: 'wgs84' });
+    }
+  });
+
   it('marks a card the reporter chased (催办), live', async () => {
     const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
     // Dispatched two days ago by the gateway's clock: overdue now.

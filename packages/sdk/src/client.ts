@@ -55,6 +55,9 @@ export interface CommandResult {
 
 type ListQuery = Omit<ListTicketsQuery, 'status' | 'cursor'> & { status?: string | string[] };
 
+/** A command's options: also the system the answer's ticket gives its location in (gcj02 for AMap/Tencent/WeChat maps, bd09 for Baidu). */
+export type CommandOptions = RequestOptions & { crs?: CrsName };
+
 const enc = encodeURIComponent;
 
 /** A worker suggested for a ticket: checked in, with the category's skills, this far away. */
@@ -153,59 +156,62 @@ export class Tickets {
     return this.transport.request({ method: 'POST', path: `/v1/tickets/${enc(id)}/follow`, body, ...(options ? { options } : {}) });
   }
 
-  /** Runs any command by name; the named methods below are shorthands. */
-  command<K extends CommandName>(id: string, name: K, body: CommandBodies[K], options?: RequestOptions): Promise<CommandResult> {
-    return this.transport.request({ method: 'POST', path: `/v1/tickets/${enc(id)}/${name}`, body, ...(options ? { options } : {}) });
+  /**
+   * Runs any command by name; the named methods below are shorthands. `crs`: the answer's ticket
+   * with its location in that system, as reads give it for a map that draws in it.
+   */
+  command<K extends CommandName>(id: string, name: K, body: CommandBodies[K], options?: CommandOptions): Promise<CommandResult> {
+    return this.transport.request({ method: 'POST', path: `/v1/tickets/${enc(id)}/${name}`, body, ...crsQuery(options), ...(options ? { options } : {}) });
   }
 
-  dispatch(id: string, body: CommandBodies['dispatch'], options?: RequestOptions) {
+  dispatch(id: string, body: CommandBodies['dispatch'], options?: CommandOptions) {
     return this.command(id, 'dispatch', body, options);
   }
-  reassign(id: string, body: CommandBodies['reassign'], options?: RequestOptions) {
+  reassign(id: string, body: CommandBodies['reassign'], options?: CommandOptions) {
     return this.command(id, 'reassign', body, options);
   }
-  return(id: string, body: CommandBodies['return'], options?: RequestOptions) {
+  return(id: string, body: CommandBodies['return'], options?: CommandOptions) {
     return this.command(id, 'return', body, options);
   }
-  accept(id: string, body: CommandBodies['accept'] = {}, options?: RequestOptions) {
+  accept(id: string, body: CommandBodies['accept'] = {}, options?: CommandOptions) {
     return this.command(id, 'accept', body, options);
   }
-  arrive(id: string, body: CommandBodies['arrive'] = {}, options?: RequestOptions) {
+  arrive(id: string, body: CommandBodies['arrive'] = {}, options?: CommandOptions) {
     return this.command(id, 'arrive', body, options);
   }
-  resolve(id: string, body: CommandBodies['resolve'], options?: RequestOptions) {
+  resolve(id: string, body: CommandBodies['resolve'], options?: CommandOptions) {
     return this.command(id, 'resolve', body, options);
   }
-  verify(id: string, body: CommandBodies['verify'], options?: RequestOptions) {
+  verify(id: string, body: CommandBodies['verify'], options?: CommandOptions) {
     return this.command(id, 'verify', body, options);
   }
-  rework(id: string, body: CommandBodies['rework'] = {}, options?: RequestOptions) {
+  rework(id: string, body: CommandBodies['rework'] = {}, options?: CommandOptions) {
     return this.command(id, 'rework', body, options);
   }
-  reject(id: string, body: CommandBodies['reject'], options?: RequestOptions) {
+  reject(id: string, body: CommandBodies['reject'], options?: CommandOptions) {
     return this.command(id, 'reject', body, options);
   }
-  merge(id: string, body: CommandBodies['merge'], options?: RequestOptions) {
+  merge(id: string, body: CommandBodies['merge'], options?: CommandOptions) {
     return this.command(id, 'merge', body, options);
   }
-  cancel(id: string, body: CommandBodies['cancel'] = {}, options?: RequestOptions) {
+  cancel(id: string, body: CommandBodies['cancel'] = {}, options?: CommandOptions) {
     return this.command(id, 'cancel', body, options);
   }
-  reopen(id: string, body: CommandBodies['reopen'], options?: RequestOptions) {
+  reopen(id: string, body: CommandBodies['reopen'], options?: CommandOptions) {
     return this.command(id, 'reopen', body, options);
   }
   /** The assigned worker asks for more time (at most ten days); a dispatcher reviews it. */
-  requestExtension(id: string, body: CommandBodies['request_extension'], options?: RequestOptions) {
+  requestExtension(id: string, body: CommandBodies['request_extension'], options?: CommandOptions) {
     return this.command(id, 'request_extension', body, options);
   }
-  reviewExtension(id: string, body: CommandBodies['review_extension'], options?: RequestOptions) {
+  reviewExtension(id: string, body: CommandBodies['review_extension'], options?: CommandOptions) {
     return this.command(id, 'review_extension', body, options);
   }
-  feedback(id: string, body: CommandBodies['feedback'], options?: RequestOptions) {
+  feedback(id: string, body: CommandBodies['feedback'], options?: CommandOptions) {
     return this.command(id, 'feedback', body, options);
   }
   /** 催办: the reporter or a follower (or a dispatcher for them) presses an overdue report, at most once in 12 hours. */
-  urge(id: string, body: CommandBodies['urge'] = {}, options?: RequestOptions) {
+  urge(id: string, body: CommandBodies['urge'] = {}, options?: CommandOptions) {
     return this.command(id, 'urge', body, options);
   }
 
@@ -227,9 +233,15 @@ export class Tickets {
   dispatchNearest(
     id: string,
     body: { radiusMeters?: number; note?: string } = {},
-    options?: RequestOptions,
+    options?: CommandOptions,
   ): Promise<CommandResult & { worker: { staffId: string; deviceId: string; distanceMeters: number } }> {
-    return this.transport.request({ method: 'POST', path: `/v1/tickets/${enc(id)}/dispatch-nearest`, body, ...(options ? { options } : {}) });
+    return this.transport.request({
+      method: 'POST',
+      path: `/v1/tickets/${enc(id)}/dispatch-nearest`,
+      body,
+      ...crsQuery(options),
+      ...(options ? { options } : {}),
+    });
   }
 }
 

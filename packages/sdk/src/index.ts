@@ -19,6 +19,7 @@ export {
   type AlarmConfirmation,
   type MonthlyRanking,
   type RankedZone,
+  type CommandOptions,
 } from './client.js';
 export { PagePromise, type Page } from './pagination.js';
 export { Media, type UploadedPhoto } from './media.js';

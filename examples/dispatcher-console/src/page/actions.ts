@@ -1,6 +1,6 @@
 import { allowedCommands, distanceMeters, REJECT_REASONS, type CommandName } from '@civicloop/model';
 import type { Actor, CommandResult, Ticket } from '@civicloop/sdk';
-import { explain, type ConsoleContext } from './context.js';
+import { explain, inMapCrs, type ConsoleContext } from './context.js';
 import { el, field as labelled } from './dom.js';
 import { clockTime, REJECT_LABEL } from './labels.js';
 
@@ -19,7 +19,7 @@ export function actionsFor(ticket: Ticket, ctx: ConsoleContext, run: Run): HTMLE
   if (allowed.has('return'))
     parts.push(
       reasonForm('Return to the queue 退回', 'return', 'Why 退回原因', (reason) =>
-        run('Returned 已退回', () => ctx.client.tickets.return(ticket.id, { reason, expectedVersion: ticket.version })),
+        run('Returned 已退回', () => ctx.client.tickets.return(ticket.id, { reason, expectedVersion: ticket.version }, inMapCrs(ctx))),
       ),
     );
   if (allowed.has('verify')) parts.push(verifyForm(ticket, ctx, run));
@@ -58,7 +58,11 @@ function dispatchForm(ticket: Ticket, ctx: ConsoleContext, run: Run, name: 'disp
   const title = name === 'dispatch' ? 'Dispatch 派遣' : 'Reassign 改派';
   const send = (unitId: string, assigneeId: string | undefined, note: string) =>
     run(name === 'dispatch' ? 'Dispatched 已派遣' : 'Reassigned 已改派', () =>
-      ctx.client.tickets[name](ticket.id, { unitId, ...(assigneeId ? { assigneeId } : {}), ...(note ? { note } : {}), expectedVersion: ticket.version }),
+      ctx.client.tickets[name](
+        ticket.id,
+        { unitId, ...(assigneeId ? { assigneeId } : {}), ...(note ? { note } : {}), expectedVersion: ticket.version },
+        inMapCrs(ctx),
+      ),
     );
   // Suggestions: the nearest checked-in workers with the category's skills, one click each.
   const suggestions = el(
@@ -136,7 +140,7 @@ function extensionReview(ticket: Ticket, ctx: ConsoleContext, run: Run): HTMLEle
   const asked = ticket.extension!;
   const decide = (approve: boolean) =>
     run(approve ? 'Extension approved 已同意延期' : 'Extension refused 已驳回延期', () =>
-      ctx.client.tickets.reviewExtension(ticket.id, { approve, expectedVersion: ticket.version }),
+      ctx.client.tickets.reviewExtension(ticket.id, { approve, expectedVersion: ticket.version }, inMapCrs(ctx)),
     );
   const approve = el('button', { type: 'button', 'data-decide': 'approve' }, 'Approve 同意');
   const refuse = el('button', { type: 'button', 'data-decide': 'refuse' }, 'Refuse 不同意');
@@ -166,7 +170,11 @@ function verifyForm(ticket: Ticket, ctx: ConsoleContext, run: Run): HTMLElement 
   const fail = el('button', { type: 'button', 'data-outcome': 'fail' }, 'Fail: back for rework 不通过返工');
   const verify = (outcome: 'pass' | 'fail') =>
     run(outcome === 'pass' ? 'Verified and closed 核查通过' : 'Sent back for rework 已返工', () =>
-      ctx.client.tickets.verify(ticket.id, { outcome, ...(note.value.trim() ? { note: note.value.trim() } : {}), expectedVersion: ticket.version }),
+      ctx.client.tickets.verify(
+        ticket.id,
+        { outcome, ...(note.value.trim() ? { note: note.value.trim() } : {}), expectedVersion: ticket.version },
+        inMapCrs(ctx),
+      ),
     );
   pass.addEventListener('click', () => void verify('pass'));
   fail.addEventListener('click', () => void verify('fail'));
@@ -193,11 +201,15 @@ function rejectForm(ticket: Ticket, ctx: ConsoleContext, run: Run): HTMLElement 
     el('form', {}, field('Reason 驳回原因', reason), field('Note to the reporter 说明', note), el('button', { type: 'submit' }, 'Reject 驳回')),
     () =>
       run('Rejected 已驳回', () =>
-        ctx.client.tickets.reject(ticket.id, {
-          reason: reason.value as (typeof REJECT_REASONS)[number],
-          ...(note.value.trim() ? { note: note.value.trim() } : {}),
-          expectedVersion: ticket.version,
-        }),
+        ctx.client.tickets.reject(
+          ticket.id,
+          {
+            reason: reason.value as (typeof REJECT_REASONS)[number],
+            ...(note.value.trim() ? { note: note.value.trim() } : {}),
+            expectedVersion: ticket.version,
+          },
+          inMapCrs(ctx),
+        ),
       ),
   );
   return section('Reject 驳回', 'reject', form);

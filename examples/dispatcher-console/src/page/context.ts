@@ -15,3 +15,9 @@ export interface ConsoleContext {
 }
 
 export { explain } from '../first-screen.js';
+
+/**
+ * A command's options that give the answer's ticket in the map's system, as the board's reads
+ * do: the answer replaces the ticket on the board and the map (`changed`).
+ */
+export const inMapCrs = (ctx: Pick<ConsoleContext, 'displayCrs'>) => ({ crs: ctx.displayCrs });

@@ -1,5 +1,5 @@
 import type { Category, CommandResult, LikelyDuplicate, Ticket, TicketEvent } from '@civicloop/sdk';
-import { explain, type ConsoleContext } from './context.js';
+import { explain, inMapCrs, type ConsoleContext } from './context.js';
 import { DEADLINE_LABEL, span, type DeadlineKind } from './deadlines.js';
 import { el } from './dom.js';
 import { CHANNEL_LABEL, clockTime, EVENT_LABEL, PRIORITY_LABEL, STATE_LABEL } from './labels.js';
@@ -256,7 +256,7 @@ export class TicketDetail {
         'click',
         () =>
           void this.run(`Merged into ${other.number} 已合并`, () =>
-            this.ctx.client.tickets.merge(ticket.id, { into: other.id, expectedVersion: ticket.version }),
+            this.ctx.client.tickets.merge(ticket.id, { into: other.id, expectedVersion: ticket.version }, inMapCrs(this.ctx)),
           ),
       );
       return el(

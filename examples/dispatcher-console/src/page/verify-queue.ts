@@ -1,5 +1,5 @@
 import type { BoardTicket } from '../first-screen.js';
-import { explain, type ConsoleContext } from './context.js';
+import { explain, inMapCrs, type ConsoleContext } from './context.js';
 import { span } from './deadlines.js';
 import { photoStrip } from './detail.js';
 import { el } from './dom.js';
@@ -52,11 +52,11 @@ export class VerifyQueue {
       }
       pass.disabled = fail.disabled = true;
       try {
-        const { ticket: next } = await this.ctx.client.tickets.verify(ticket.id, {
-          outcome,
-          ...(note.value.trim() ? { note: note.value.trim() } : {}),
-          expectedVersion: ticket.version,
-        });
+        const { ticket: next } = await this.ctx.client.tickets.verify(
+          ticket.id,
+          { outcome, ...(note.value.trim() ? { note: note.value.trim() } : {}), expectedVersion: ticket.version },
+          inMapCrs(this.ctx),
+        );
         this.ctx.changed(next);
       } catch (error) {
         status.textContent = explain(error);

@@ -2,6 +2,7 @@ import gcoord from 'gcoord';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
+import { CivicLoop } from '@civicloop/sdk';
 import { BIN_REPORT, inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { distanceMeters } from './distance.js';
 
@@ -88,6 +89,25 @@ describe('points from Chinese maps', () => {
     const plain = await inject(gw, 'GET', `/v1/tickets/${created.body.id}`, { auth: gw.tenant.secretKey });
     expect(distanceMeters(plain.body.location, { lat: SITE.lat + 0.0005, lon: SITE.lon })).toBeLessThan(2);
     expect((await inject(gw, 'GET', `/v1/tickets/${created.body.id}?crs=mars`, { auth: gw.tenant.secretKey })).body.error.code).toBe('CL_ERR_VALIDATION');
+  });
+
+  it('a command answers with the ticket in the system asked for, as a console on a Chinese map needs it; a bad crs changes nothing', async () => {
+    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+    // Outside every zone, so that nothing routes the reports before the test dispatches them.
+    const OUTSIDE = { lat: 23.21, lon: 113.41 };
+    const created = await server.tickets.create({ ...BIN_REPORT, location: { ...OUTSIDE, crs: 'wgs84' }, category: 'sanitation.scattered_litter' });
+    expect(created.status).toBe('reported');
+    const refused = await inject(gw, 'POST', `/v1/tickets/${created.id}/dispatch?crs=mars`, { auth: gw.tenant.secretKey, body: { unitId: 'sanitation' } });
+    expect(refused.body.error.code).toBe('CL_ERR_VALIDATION');
+    expect((await server.tickets.get(created.id)).version).toBe(created.version);
+    const { ticket } = await server.tickets.dispatch(created.id, { unitId: 'sanitation' }, { crs: 'gcj02' });
+    expect(ticket).toMatchObject({ status: 'dispatched', location: { crs: 'gcj02' } });
+    expect(distanceMeters(ticket.location, as(OUTSIDE, 'GCJ02'))).toBeLessThan(2);
+    // Without crs, WGS-84 as stored.
+    const other = await server.tickets.create({ ...BIN_REPORT, location: { ...OUTSIDE, crs: 'wgs84' }, category: 'sanitation.dead_animal' });
+    const { ticket: plain } = await server.tickets.dispatch(other.id, { unitId: 'sanitation' });
+    expect(plain.location).toMatchObject(OUTSIDE);
+    expect(plain.location.crs).toBeUndefined();
   });
 
   it('a zone drawn in GCJ-02 holds the WGS-84 points it should, and is shown back as drawn', async () => {

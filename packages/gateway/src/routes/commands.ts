@@ -7,6 +7,8 @@ import type { TicketService } from '../tickets/ticket-service.js';
 import { redactFor, showEvent } from '../tickets/visibility.js';
 import { storedCommandAnswer } from '../http/stored-answer-json.js';
 import { CommandResult, IdempotencyHeaders, TicketParams, errorResponses, security } from './shared-schemas.js';
+import { CrsQuery } from './crs-output.js';
+import { ticketIn } from '../geometry/crs-output.js';
 
 const SUMMARIES: Record<CommandName, string> = {
   dispatch: 'Dispatch a reported ticket to a unit (and optionally a worker); sets SLA deadlines',
@@ -42,6 +44,7 @@ export const commandRoutes: FastifyPluginAsyncTypebox<{ services: Services; tick
           operationId: `ticket_${name}`,
           security,
           params: TicketParams,
+          querystring: CrsQuery,
           headers: IdempotencyHeaders,
           body: COMMAND_BODIES[name],
           response: { 200: CommandResult, ...errorResponses },
@@ -52,7 +55,8 @@ export const commandRoutes: FastifyPluginAsyncTypebox<{ services: Services; tick
         const outcome = await ticketService.run(request.principal, request.params.id, name, request.body as never, idem);
         if (outcome.replayed) reply.header('idempotent-replayed', 'true');
         const now = services.now();
-        const ticket = redactFor(request.principal, outcome.ticket, services.mediaUrls, now);
+        // ?crs: the ticket as the caller's map draws it, as its reads give it (then serialised, not sent as stored).
+        const ticket = ticketIn(redactFor(request.principal, outcome.ticket, services.mediaUrls, now), request.query.crs);
         const event = outcome.event && showEvent(request.principal, outcome.event, services.mediaUrls, now);
         const stored = storedCommandAnswer(outcome, ticket, event);
         if (stored === undefined) return { ticket, event };

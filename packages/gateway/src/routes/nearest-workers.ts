@@ -7,6 +7,8 @@ import { idempotencyScope } from '../core/idempotency.js';
 import { redactFor } from '../tickets/visibility.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 import { errorResponses, security, TicketParams } from './shared-schemas.js';
+import { CrsQuery } from './crs-output.js';
+import { ticketIn } from '../geometry/crs-output.js';
 
 const RadiusMeters = Type.Integer({ minimum: 10, maximum: 100000, description: 'search radius; DISPATCH_RADIUS_METERS when absent' });
 const Suggestion = Type.Object({
@@ -82,6 +84,7 @@ export const nearestWorkerRoutes: FastifyPluginAsyncTypebox<{ services: Services
         summary: 'Dispatch to the nearest checked-in worker whose skills match the category, within a radius; their badge receives the assignment',
         security,
         params: TicketParams,
+        querystring: CrsQuery,
         body: Type.Object(
           { radiusMeters: Type.Optional(RadiusMeters), note: Type.Optional(Type.String({ maxLength: 2000 })) },
           { additionalProperties: false },
@@ -119,7 +122,7 @@ export const nearestWorkerRoutes: FastifyPluginAsyncTypebox<{ services: Services
       );
       if (outcome.replayed) reply.header('idempotent-replayed', 'true');
       return {
-        ticket: redactFor(principal, outcome.ticket, services.mediaUrls, services.now()),
+        ticket: ticketIn(redactFor(principal, outcome.ticket, services.mediaUrls, services.now()), request.query.crs),
         event: outcome.event,
         worker: { staffId: candidate.staffId, deviceId: candidate.device.id, distanceMeters: Math.round(candidate.distanceMeters) },
       };

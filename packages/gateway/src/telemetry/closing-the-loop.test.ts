@@ -2,6 +2,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
 import { BIN_REPORT, inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { fromWgs84 } from '@civicloop/model/crs';
 
 let gw: TestGateway;
 const clients: MqttClient[] = [];
@@ -59,8 +60,13 @@ describe('dispatch to the nearest on-duty worker', () => {
     const worker = await gw.tenant.token('w-1', 'worker', { unitId: 'sanitation' });
     expect((await inject(gw, 'GET', `/v1/tickets/${ticket.body.id}/nearest-workers`, { auth: worker })).body.error.code).toBe('CL_ERR_FORBIDDEN');
     expect((await inject(gw, 'GET', `/v1/tickets/${ticket.body.id}/nearest-workers?limit=0`, { auth: dispatcher })).body.error.code).toBe('CL_ERR_VALIDATION');
-    const dispatched = await inject(gw, 'POST', `/v1/tickets/${ticket.body.id}/dispatch-nearest`, { auth: gw.tenant.secretKey, body: { radiusMeters: 1000 } });
+    // Asked with ?crs, as a console on AMap asks: the ticket in the answer as its map draws it.
+    const dispatched = await inject(gw, 'POST', `/v1/tickets/${ticket.body.id}/dispatch-nearest?crs=gcj02`, {
+      auth: gw.tenant.secretKey,
+      body: { radiusMeters: 1000 },
+    });
     expect(dispatched.status, JSON.stringify(dispatched.body)).toBe(200);
+    expect(dispatched.body.ticket.location).toMatchObject({ ...fromWgs84(SITE.lat, SITE.lon, 'gcj02'), crs: 'gcj02' });
     expect(dispatched.body.worker).toMatchObject({ staffId: 'w-1', deviceId: onDuty.id });
     expect(dispatched.body.worker.distanceMeters).toBeGreaterThan(350);
     expect(dispatched.body.ticket).toMatchObject({ status: 'dispatched', assigneeId: 'w-1', unitId: 'sanitation' });
