@@ -1,4 +1,4 @@
-import { appendFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 
 /**
@@ -9,9 +9,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 export function startProcess(command: string, args: string[], env: Record<string, string>, readyText: string, copyOutputTo?: string): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    // Piped, not written chunk by chunk: this process runs autocannon, whose turns a synchronous write would take.
+    if (copyOutputTo) child.stdout!.pipe(createWriteStream(copyOutputTo, { flags: 'a' }));
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
-      if (copyOutputTo) appendFileSync(copyOutputTo, chunk);
       // Only until it is ready: a process that prints on and on must not fill this one's memory.
       if (out.includes(readyText)) return;
       out += chunk.toString();
