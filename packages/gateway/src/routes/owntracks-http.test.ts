@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inject } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, inject } from '@civicloop/test-support/gateway-harness.js';
 import { useDeviceGateway } from '@civicloop/test-support/device-gateway-harness.js';
 import { openWithLibsodium, ownTracksEncrypted } from '@civicloop/test-support/libsodium-seal.js';
 import { tenantKeys } from '../redis/keys.js';
@@ -153,6 +153,50 @@ describe("OwnTracks' HTTP mode", () => {
     const located = await asked;
     expect(located.status, await located.clone().text()).toBe(200);
     expect(await located.json()).toMatchObject({ lat: 23.15, lon: 113.35 });
+  });
+
+  it("hands the phone its wearer's jobs as regions in the answer to its next post, once, and again when they change", async () => {
+    const staffId = 'w-ot-http-jobs';
+    const staff = await inject(devices.gw, 'POST', '/v1/staff', {
+      auth: devices.gw.tenant.secretKey,
+      body: { id: staffId, name: 'Wu', role: 'worker', unitId: 'sanitation' },
+    });
+    expect(staff.status, JSON.stringify(staff.body)).toBe(201);
+    const { device, credential } = await phone({ staffId, unitId: 'sanitation' });
+    const created = await inject(devices.gw, 'POST', '/v1/tickets', { auth: devices.gw.tenant.secretKey, body: BIN_REPORT });
+    const ticket = created.body as { id: string; number: string; location: { lat: number; lon: number } };
+    const act = async (command: string, body: Record<string, unknown>) =>
+      expect((await inject(devices.gw, 'POST', `/v1/tickets/${ticket.id}/${command}`, { auth: devices.gw.tenant.secretKey, body })).status).toBe(200);
+    const waitingTypes = async () =>
+      ((await inject(devices.gw, 'GET', `/v1/devices/${device.id}/state`, { auth: devices.gw.tenant.secretKey })).body.waiting as { type: string }[]).map(
+        (entry) => entry.type,
+      );
+    await act('dispatch', { unitId: 'sanitation', assigneeId: staffId });
+    await expect.poll(waitingTypes).toEqual(['assignment']);
+
+    const tst = Math.floor(Date.now() / 1000);
+    const job = { _type: 'waypoint', desc: `${ticket.number} 垃圾桶满溢 Tianhe Rd bus stop`, lat: ticket.location.lat, lon: ticket.location.lon, rad: 30 };
+    expect(await (await post(device.id, credential.password, JSON.stringify(location(23.1, 113.2, tst - 60)))).json()).toEqual([
+      { _type: 'cmd', action: 'setWaypoints', waypoints: { _type: 'waypoints', waypoints: [{ ...job, tst: 1_000_000_000, rid: 'civicloop-0' }] } },
+    ]);
+    expect(await (await post(device.id, credential.password, '')).json()).toEqual([]);
+
+    // A location request and the job taken away, waiting together: both in one answer, the
+    // request first; the job's slot freed.
+    const asked = fetch(`${devices.gw.url}/v1/devices/${device.id}/locate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${devices.gw.tenant.secretKey}` },
+    });
+    await act('reassign', { unitId: 'sanitation' });
+    await expect.poll(waitingTypes).toEqual(['report_location', 'withdrawal']);
+    const free = { _type: 'waypoint', desc: 'CivicLoop (no job)', lat: 0, lon: 0, rad: 0, tst: 1_000_000_000, rid: 'civicloop-0' };
+    expect(await (await post(device.id, credential.password, '')).json()).toEqual([
+      { _type: 'cmd', action: 'reportLocation' },
+      { _type: 'cmd', action: 'setWaypoints', waypoints: { _type: 'waypoints', waypoints: [free] } },
+    ]);
+    await post(device.id, credential.password, JSON.stringify(location(23.15, 113.35, tst, { t: 'r' })));
+    expect((await asked).status).toBe(200);
+    expect(await waitingTypes()).toEqual([]);
   });
 
   it('seals the location request for a phone that encrypts, as the OwnTracks Recorder answers', async () => {

@@ -4,6 +4,8 @@ import { CivicLoopError, DEFAULT_DECODE_LIMITS, decodeTelemetry, type Device } f
 import type { ServicesWithTelemetry } from '../telemetry/start.js';
 import { ownTracksOpener, sealForOwnTracks } from '../auth/owntracks-key.js';
 import { DeviceOutbox } from '../store/device-outbox.js';
+import { hasOwnTracksForm, reportLocation, setWaypoints } from '../telemetry/owntracks-command.js';
+import { OwnTracksJobs } from '../telemetry/owntracks-jobs.js';
 import { errorResponses } from './shared-schemas.js';
 import { basicCredentials, deviceOfSecret, ingestOverHttp } from './device-http.js';
 
@@ -11,7 +13,8 @@ import { basicCredentials, deviceOfSecret, ingestOverHttp } from './device-http.
  * The OwnTracks apps' HTTP mode (booklet, tech/http): the app POSTs each message it would
  * publish over MQTT, as the same JSON, to one URL, with HTTP Basic credentials from its
  * Identification settings: the device id as Username, the device secret as Password. The answer
- * is a JSON array of messages for the app: `[]`, or a location request waiting for the device.
+ * is a JSON array of messages for the app: `[]`, or what waits for the device (a location
+ * request, its jobs as regions).
  *
  * OwnTracks for Android sends a message again until it is answered 2xx, holding every later one
  * behind it for weeks (100,000 tries for a location), so only what the app can put right is an
@@ -37,7 +40,7 @@ export const ownTracksHttpRoutes: FastifyPluginAsyncTypebox<{ services: Services
     response: {
       200: Type.Union(
         [
-          Type.Array(Type.Unknown(), { description: 'messages for the app: a waiting location request, or none' }),
+          Type.Array(Type.Unknown(), { description: "messages for the app: a waiting location request, the wearer's jobs as regions, or none" }),
           Type.Object({ _type: Type.Literal('encrypted'), data: Type.String() }, { description: 'the same, sealed for a device that encrypts' }),
         ],
         { description: 'messages for the app' },
@@ -76,18 +79,23 @@ export const ownTracksHttpRoutes: FastifyPluginAsyncTypebox<{ services: Services
   });
 
   /**
-   * The answer carries what waits in the device's outbox and has an OwnTracks form: a location
-   * request, as the app's own `reportLocation` (once, however many wait). Handed over in a 2xx,
-   * it counts as delivered, as the app counts its post. To a device that encrypts, it goes
-   * sealed with its key, the whole array as one `encrypted` message, as the OwnTracks Recorder
-   * answers (and the apps read); an empty answer holds nothing to hide and goes as `[]`.
+   * The answer carries what waits in the device's outbox and has an OwnTracks form, each once
+   * however many wait: a location request as the app's own `reportLocation`; an assignment or a
+   * withdrawal as `setWaypoints` with the wearer's jobs as they are now (owntracks-jobs.ts).
+   * Handed over in a 2xx, it counts as delivered, as the app counts its post. To a device that
+   * encrypts, it goes sealed with its key, the whole array as one `encrypted` message, as the
+   * OwnTracks Recorder answers (and the apps read); an empty answer holds nothing to hide and
+   * goes as `[]`.
    */
   const outbox = new DeviceOutbox(services.redis);
+  const jobs = new OwnTracksJobs(services);
   async function commandsFor(tenantId: string, device: Device, key: Uint8Array | undefined): Promise<unknown[] | { _type: 'encrypted'; data: string }> {
-    const requests = (await outbox.waiting(tenantId, device)).filter((entry) => entry.command.type === 'report_location');
-    if (requests.length === 0) return [];
-    for (const entry of requests) await outbox.confirm(tenantId, device, entry.id);
-    const messages = [{ _type: 'cmd', action: 'reportLocation' }];
+    const waiting = (await outbox.waiting(tenantId, device)).filter((entry) => hasOwnTracksForm(entry.command));
+    if (waiting.length === 0) return [];
+    const messages: Record<string, unknown>[] = [];
+    if (waiting.some((entry) => entry.command.type === 'report_location')) messages.push(reportLocation());
+    if (waiting.some((entry) => entry.command.type !== 'report_location')) messages.push(setWaypoints(await jobs.waypoints(tenantId, device)));
+    for (const entry of waiting) await outbox.confirm(tenantId, device, entry.id);
     return key ? { _type: 'encrypted' as const, data: sealForOwnTracks(key, JSON.stringify(messages)) } : messages;
   }
 };

@@ -48,6 +48,21 @@ export class DeviceStateStore {
     await this.redis.hset(tenantKeys(tenantId).deviceState(deviceId), 'questions', 'refused');
   }
 
+  /**
+   * How many of an OwnTracks phone's job slots (telemetry/owntracks-jobs.ts) it has ever been sent:
+   * one field per slot (`owntracksSlot:<i>`), so that two gateways noting at once only ever add.
+   */
+  async ownTracksSlotsSent(tenantId: string, deviceId: string, maxSlots: number): Promise<number> {
+    const fields = Array.from({ length: maxSlots }, (_, i) => `owntracksSlot:${i}`);
+    const marks = await this.redis.hmget(tenantKeys(tenantId).deviceState(deviceId), ...fields);
+    return marks.reduce((count, mark, i) => (mark ? i + 1 : count), 0);
+  }
+
+  async noteOwnTracksSlotsSent(tenantId: string, deviceId: string, slots: number): Promise<void> {
+    const marks = Array.from({ length: slots }, (_, i) => [`owntracksSlot:${i}`, '1']).flat();
+    await this.redis.hset(tenantKeys(tenantId).deviceState(deviceId), ...marks);
+  }
+
   /** Records a question (0x8302) asked of a JT/T 808 terminal under its serial, keeping the newest MAX_QUESTIONS_KEPT. */
   async rememberQuestion(tenantId: string, deviceId: string, serial: number, ticketId: string): Promise<void> {
     const key = tenantKeys(tenantId).jt808Questions(deviceId);

@@ -49,12 +49,15 @@ describe('asking an MQTT device where it is', () => {
     expect(res.status, await res.clone().text()).toBe(200);
     expect(await res.json()).toMatchObject({ lat: 23.131, lon: 113.32, fixTime: new Date(tst * 1000).toISOString() });
     expect(received).toEqual([{ _type: 'cmd', action: 'reportLocation', commandId: expect.any(String) }]);
-    // An assignment has no OwnTracks form: the phone is not sent it (the outbox sends oldest first,
-    // so had it been sent it would have come before the second location request).
+    // An alarm confirmation has no OwnTracks form: the phone is not sent it (the outbox sends
+    // oldest first, so had it been sent it would have come before the second location request).
+    // An assignment goes as the wearer's jobs, as regions: this phone has no wearer, so none.
+    await devices.giveCommand(device.id, { type: 'alarm_confirmation', alarms: ['sos'] });
     await devices.giveCommand(device.id, SAMPLE_ASSIGNMENT);
     expect((await locate(device.id)).status).toBe(200);
     expect(received).toEqual([
       { _type: 'cmd', action: 'reportLocation', commandId: expect.any(String) },
+      { _type: 'cmd', action: 'setWaypoints', waypoints: { _type: 'waypoints', waypoints: [] }, commandId: expect.any(String) },
       { _type: 'cmd', action: 'reportLocation', commandId: expect.any(String) },
     ]);
   });

@@ -4,6 +4,7 @@ import type { BadgeCommand, Device, PositionRecord } from '@civicloop/model';
 import { PollingLoop } from '../core/polling-loop.js';
 import type { GatewayConfig } from '../core/config.js';
 import type { Services } from '../core/services.js';
+import { OwnTracksJobs } from './owntracks-jobs.js';
 import type { BadgeEventHandler } from './badge-events.js';
 import { TenantCounters } from './counters.js';
 import type { DeviceAlerts } from './device-alerts.js';
@@ -146,7 +147,8 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
         deliverHere(tenantId, deviceId);
         bus.notify(tenantId, deviceId).catch((error: unknown) => log.warn({ err: error, device: deviceId }, 'could not tell the other gateways of a command'));
       };
-      external = await startExternalBroker({ devices, pipeline, counters, outbox, config: { ...config, mqttBrokerUrl }, log, onCommandKept });
+      const ownTracksJobs = new OwnTracksJobs(services);
+      external = await startExternalBroker({ devices, pipeline, counters, outbox, config: { ...config, mqttBrokerUrl }, log, ownTracksJobs, onCommandKept });
     } else if (config.mqttEnabled) mqtt = await startMqttBroker({ services, devices, pipeline, counters, outbox, config, log });
     if (config.jt808Port !== false)
       jt808 = await startJt808Listener({

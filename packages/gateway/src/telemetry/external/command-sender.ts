@@ -3,7 +3,9 @@ import type { MqttClient } from 'mqtt';
 import { nativeTopic, type Device } from '@civicloop/model';
 import type { DeviceOutbox, OutboxEntry } from '../../store/device-outbox.js';
 import type { TenantCounters } from '../counters.js';
-import { ownTracksCommand } from '../owntracks-command.js';
+import { hasOwnTracksForm, ownTracksCommand } from '../owntracks-command.js';
+import { OneAtATime } from '../one-at-a-time.js';
+import type { OwnTracksJobs } from '../owntracks-jobs.js';
 import { ownTracksCommandTopic } from './account-name.js';
 
 /** MQTT 5 PUBACK reason code: the broker took the message but no client is subscribed to its topic. */
@@ -15,16 +17,16 @@ type Channel = 'native' | 'owntracks';
 /**
  * Sends MQTT devices their commands through the external broker: each outbox entry is published
  * at QoS 1 on the device's native cmd topic, with its id as `commandId`; where nobody takes that
- * and the command has an OwnTracks form (a location request), on the OwnTracks app's cmd topic
- * (`owntracks/<tenant>.<device>/<device>/cmd`) as OwnTracks' own command, sealed for an app that
- * encrypts. The broker's PUBACK says what became of it:
+ * and the command has an OwnTracks form (a location request; an assignment or a withdrawal, as
+ * the wearer's jobs), on the OwnTracks app's cmd topic (`owntracks/<tenant>.<device>/<device>/cmd`)
+ * as OwnTracks' own command, sealed for an app that encrypts. The broker's PUBACK says what became of it:
  *
  * - 0: the broker has it for the device (delivered, or queued in the device's persistent
  *   session until it comes back): the entry leaves the outbox;
  * - 16, no matching subscribers: the device is away with a clean session (or takes commands on
  *   the other topic), and the broker kept nothing; the entry stays, and is sent again when the
  *   device says it is online (native) or is next heard from (OwnTracks). What a device cannot
- *   take in the form it listens to (an assignment, for an OwnTracks phone) waits likewise.
+ *   take in the form it listens to (an alarm confirmation, for an OwnTracks phone) waits likewise.
  *
  * Any gateway may publish any device's commands, so an entry is claimed in Redis (SET NX, with a
  * TTL) before it is published: two gateways sending at once do not both publish it. A gateway that
@@ -33,6 +35,8 @@ type Channel = 'native' | 'owntracks';
  */
 export class ExternalCommandSender {
   private readonly pubackCodes = new Map<number, number>();
+  /** One send per device at a time on this gateway, so that what it is sent keeps the order it was given in. */
+  private readonly sends = new OneAtATime<string>();
 
   constructor(
     private readonly client: MqttClient,
@@ -41,6 +45,8 @@ export class ExternalCommandSender {
     private readonly counters: TenantCounters,
     /** The key an OwnTracks app's commands are sealed with, if its device has one. */
     private readonly ownTracksKey: (tenantId: string, device: Device) => Promise<Uint8Array | undefined>,
+    /** An OwnTracks phone's jobs, which it is sent as regions for an assignment or a withdrawal. */
+    private readonly ownTracksJobs: OwnTracksJobs,
     /**
      * Called when an entry nobody took is given back: a device that takes its commands another
      * way (an HTTP long poll) may have looked while this held it.
@@ -56,9 +62,9 @@ export class ExternalCommandSender {
 
   /** Sends what waits in the device's outbox; `only` when the device was just heard from on that channel. */
   deliver(tenantId: string, device: Device, only?: Channel): void {
-    this.send(tenantId, device, only).catch((error: unknown) =>
-      this.log.warn({ err: error, device: device.id }, 'could not send waiting commands through the MQTT broker'),
-    );
+    this.sends
+      .run(`${tenantId}/${device.id}`, () => this.send(tenantId, device, only))
+      .catch((error: unknown) => this.log.warn({ err: error, device: device.id }, 'could not send waiting commands through the MQTT broker'));
   }
 
   async send(tenantId: string, device: Device, only?: Channel): Promise<void> {
@@ -94,7 +100,7 @@ export class ExternalCommandSender {
     }
   }
 
-  /** The ways this entry can still go, native first: OwnTracks only has a form for a location request. */
+  /** The ways this entry can still go, native first: OwnTracks has no form for an alarm confirmation. */
   private forms(tenantId: string, device: Device, entry: OutboxEntry, away: Set<Channel>) {
     const forms: { channel: Channel; topic: string; message: () => Promise<unknown> }[] = [];
     if (!away.has('native'))
@@ -103,11 +109,14 @@ export class ExternalCommandSender {
         topic: nativeTopic(tenantId, device.kind, device.id, 'cmd'),
         message: async () => ({ ...entry.command, commandId: entry.id }),
       });
-    if (!away.has('owntracks') && entry.command.type === 'report_location')
+    if (!away.has('owntracks') && hasOwnTracksForm(entry.command))
       forms.push({
         channel: 'owntracks',
         topic: ownTracksCommandTopic(tenantId, device.id),
-        message: async () => ownTracksCommand(entry.command, entry.id, device.ownTracksEncryption ? await this.ownTracksKey(tenantId, device) : undefined),
+        message: async () =>
+          ownTracksCommand(entry.command, entry.id, device.ownTracksEncryption ? await this.ownTracksKey(tenantId, device) : undefined, () =>
+            this.ownTracksJobs.waypoints(tenantId, device),
+          ),
       });
     return forms;
   }

@@ -2,7 +2,12 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { BIN_REPORT, inject } from '@civicloop/test-support/gateway-harness.js';
 import { openWithLibsodium, ownTracksEncrypted } from '@civicloop/test-support/libsodium-seal.js';
-import { owntracksAndroidConnection, owntracksAndroidSubscriptions } from '@civicloop/test-support/owntracks-app.js';
+import {
+  androidAppliesWaypoints,
+  owntracksAndroidConnection,
+  owntracksAndroidSubscriptions,
+  type OwnTracksRegion,
+} from '@civicloop/test-support/owntracks-app.js';
 import { useExternalBrokerPair } from '@civicloop/test-support/external-broker-harness.js';
 import { tenantKeys } from '../../redis/keys.js';
 import { decodeStoredPosition } from '../../store/stored-position.js';
@@ -148,7 +153,7 @@ describe('OwnTracks phones on an external broker (mosquitto 2, MQTT_BROKER_DYNSE
     expect(await retained).toEqual({ retain: true, lat: 23.1293 });
   });
 
-  it('asks a phone where it is, past an assignment it has no form for, through either gateway', async () => {
+  it('gives a phone its jobs as regions and asks it where it is, through either gateway', async () => {
     const phone = await registerPhone({ staffId: 'w-2' });
     const outbox = tenantKeys(env.first.tenant.id).mqttOutbox(phone.device.id);
     const app = await connectAsApp(phone);
@@ -163,26 +168,36 @@ describe('OwnTracks phones on an external broker (mosquitto 2, MQTT_BROKER_DYNSE
     await app.publishAsync(phone.topic, location(23.12, Math.floor(Date.now() / 1000) - 30), { qos: 1 });
     await expect.poll(async () => (await track(phone.device.id)).length).toBe(1);
 
-    // An assignment waits first in the outbox: OwnTracks has no command for it.
-    const kept = commandsKept();
+    // Dispatched on the first gateway: the phone is sent its jobs, this one among them, through mosquitto.
     const ticket = await inject(env.first, 'POST', '/v1/tickets', { auth: env.first.tenant.secretKey, body: BIN_REPORT });
     const dispatched = await inject(env.first, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, {
       auth: env.first.tenant.secretKey,
       body: { unitId: 'sanitation', assigneeId: 'w-2' },
     });
     expect(dispatched.status, JSON.stringify(dispatched.body)).toBe(200);
-    await expect.poll(commandsKept).toBe(kept + 1);
+    await expect.poll(() => received.length).toBe(1);
+    const regions = new Map<number, OwnTracksRegion>();
+    androidAppliesWaypoints(regions, received[0]!.message);
+    expect([...regions.values()]).toEqual([
+      {
+        name: `${ticket.body.number} 垃圾桶满溢 Tianhe Rd bus stop`,
+        lat: BIN_REPORT.location.lat,
+        lon: BIN_REPORT.location.lon,
+        radius: 30,
+        tst: 1e9,
+        watched: true,
+      },
+    ]);
 
     const located = await inject(env.second, 'POST', `/v1/devices/${phone.device.id}/locate`, { auth: env.first.tenant.secretKey });
     expect(located.status, JSON.stringify(located.body)).toBe(200);
     expect(located.body).toMatchObject({ lat: 23.125 });
-    expect(received).toEqual([{ topic: `${phone.topic}/cmd`, message: { _type: 'cmd', action: 'reportLocation', commandId: expect.any(String) } }]);
-    // The location request left the outbox; the assignment waits for a client that can show it.
-    await expect
-      .poll(() =>
-        env.first.redis.client.lrange(outbox, 0, -1).then((entries) => entries.map((e) => (JSON.parse(e) as { command: { type: string } }).command.type)),
-      )
-      .toEqual(['assignment']);
+    expect(received.map(({ topic, message }) => [topic, message.action, message.commandId])).toEqual([
+      [`${phone.topic}/cmd`, 'setWaypoints', expect.any(String)],
+      [`${phone.topic}/cmd`, 'reportLocation', expect.any(String)],
+    ]);
+    // Both left the outbox: mosquitto took them for the phone.
+    await expect.poll(() => env.first.redis.client.llen(outbox)).toBe(0);
   });
 
   it('seals commands for an app that encrypts, and sends a request that found it away once it is heard from', async () => {

@@ -6,6 +6,7 @@ import type { GatewayConfig } from '../../core/config.js';
 import type { DeviceOutbox } from '../../store/device-outbox.js';
 import type { TenantCounters } from '../counters.js';
 import type { DeviceStore } from '../../store/device-store.js';
+import type { OwnTracksJobs } from '../owntracks-jobs.js';
 import type { TelemetryPipeline } from '../pipeline.js';
 import { ExternalCommandSender } from './command-sender.js';
 import { MosquittoDeviceAccounts } from './mosquitto-accounts.js';
@@ -36,6 +37,8 @@ export interface ExternalBrokerOptions {
   outbox: DeviceOutbox;
   config: ExternalBrokerConfig;
   log: FastifyBaseLogger;
+  /** An OwnTracks phone's jobs, which it is sent as regions for an assignment or a withdrawal. */
+  ownTracksJobs: OwnTracksJobs;
   /** A command the broker had nobody for was given back to the outbox (see ExternalCommandSender). */
   onCommandKept?: (tenantId: string, deviceId: string) => void;
 }
@@ -94,7 +97,15 @@ export async function startExternalBroker(options: ExternalBrokerOptions): Promi
   try {
     const control = await connect(config, { clientId: `${base}-control`, clean: true }, log);
     clients.push(control);
-    sender = new ExternalCommandSender(control, outbox, log, counters, (tenantId, device) => devices.ownTracksKey(tenantId, device.id), options.onCommandKept);
+    sender = new ExternalCommandSender(
+      control,
+      outbox,
+      log,
+      counters,
+      (tenantId, device) => devices.ownTracksKey(tenantId, device.id),
+      options.ownTracksJobs,
+      options.onCommandKept,
+    );
     if (config.mqttBrokerDynsec) {
       if (!config.mqttBrokerUsername)
         throw new CivicLoopError(

@@ -11,6 +11,7 @@ import { authenticateDevices, sessionOf } from './authenticate.js';
 import { ClientIdClaims } from './client-ids.js';
 import { AuthorizePublish } from './authorize-publish.js';
 import { authorizeSubscribe } from './authorize-subscribe.js';
+import { OwnTracksJobs } from '../owntracks-jobs.js';
 import { MqttCommandDelivery } from './command-delivery.js';
 import { answerAttributeRequest, attributeRequestId } from './thingsboard-attributes.js';
 import { handleProvisioningPublish, isProvisioningClient } from './thingsboard-provision.js';
@@ -77,7 +78,7 @@ export async function startMqttBroker(options: MqttOptions): Promise<RunningMqtt
     authorizeSubscribe: authorizeSubscribe(counters),
   });
 
-  const commands = new MqttCommandDelivery(broker, outbox, log);
+  const commands = new MqttCommandDelivery(broker, outbox, log, new OwnTracksJobs(services));
 
   broker.on('client', (client) => {
     const session = sessionOf(client);

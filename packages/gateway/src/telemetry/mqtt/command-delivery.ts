@@ -5,7 +5,9 @@ import type { DeviceOutbox } from '../../store/device-outbox.js';
 import { sessionOf } from './authenticate.js';
 import { isOwnCommandTopic, ownCommandTopics } from './authorize-subscribe.js';
 import { ownTracksCommand } from '../owntracks-command.js';
+import type { OwnTracksJobs, OwnTracksWaypoint } from '../owntracks-jobs.js';
 import { thingsBoardCommand } from '../thingsboard-command.js';
+import { OneAtATime } from '../one-at-a-time.js';
 import { grantedQos, sendingQos } from './granted-qos.js';
 
 /**
@@ -28,11 +30,15 @@ export class MqttCommandDelivery {
   private readonly sent = new WeakMap<Client, Set<string>>();
   /** Per connection, the last ThingsBoard RPC request id used on it (ThingsBoard's ids are integers, counted per session). */
   private readonly rpcIds = new WeakMap<Client, number>();
+  /** One send per connection at a time, so that what it is sent keeps the order it was given in. */
+  private readonly sends = new OneAtATime<Client>();
 
   constructor(
     private readonly broker: Aedes,
     private readonly outbox: DeviceOutbox,
     private readonly log: FastifyBaseLogger,
+    /** An OwnTracks phone's jobs, which it is sent as regions for an assignment or a withdrawal. */
+    private readonly ownTracksJobs: OwnTracksJobs,
   ) {
     broker.on('clientReady', (client) => this.deliver(client));
     broker.on('subscribe', (subscriptions, client) => {
@@ -45,7 +51,9 @@ export class MqttCommandDelivery {
 
   /** Sends the client what waits for its device, except what it was sent and has not acknowledged yet. */
   deliver(client: Client): void {
-    void this.send(client).catch((error: unknown) => this.log.warn({ err: error, client: client.id }, 'could not send waiting commands'));
+    void this.sends
+      .run(client, () => this.send(client))
+      .catch((error: unknown) => this.log.warn({ err: error, client: client.id }, 'could not send waiting commands'));
   }
 
   private async send(client: Client): Promise<void> {
@@ -56,9 +64,10 @@ export class MqttCommandDelivery {
     this.sent.set(client, sent);
     for (const entry of await this.outbox.waiting(session.tenantId, session.device)) {
       if (client.closed || sent.has(entry.id)) continue;
-      const message = commandMessage(channel.format, entry.command, entry.id, session.ownTracksKey);
-      // What OwnTracks has no command for (an assignment) waits in the outbox for a native client.
-      if (!message) continue;
+      const jobs = () => this.ownTracksJobs.waypoints(session.tenantId, session.device);
+      const message = await commandMessage(channel.format, entry.command, entry.id, session.ownTracksKey, jobs);
+      // What OwnTracks has no command for (an alarm confirmation) waits in the outbox for a native client.
+      if (!message || client.closed || sent.has(entry.id)) continue;
       sent.add(entry.id);
       let topic = channel.topic;
       if (channel.format === 'thingsboard') {
@@ -88,10 +97,12 @@ export class MqttCommandDelivery {
       return;
     }
     if (typeof commandId !== 'string') return;
-    this.sent.get(client)?.delete(commandId);
+    // Still counted as sent until it has left the outbox: a send that reads the outbox meanwhile
+    // would otherwise find it there, not sent, and send it again.
     void this.outbox
       .confirm(session.tenantId, session.device, commandId)
-      .catch((error: unknown) => this.log.warn({ err: error }, 'could not confirm a command'));
+      .catch((error: unknown) => this.log.warn({ err: error }, 'could not confirm a command'))
+      .finally(() => this.sent.get(client)?.delete(commandId));
   }
 
   /** Drops the cmd packets aedes keeps for a persistent session that went away: the outbox sends them again. */
@@ -134,8 +145,14 @@ function commandChannel(client: Client): { topic: string; format: ChannelFormat;
 }
 
 /** A command as the channel's format takes it, or undefined when that format has no form for it. */
-function commandMessage(format: ChannelFormat, command: BadgeCommand, commandId: string, key: Uint8Array | undefined): Record<string, unknown> | undefined {
+async function commandMessage(
+  format: ChannelFormat,
+  command: BadgeCommand,
+  commandId: string,
+  key: Uint8Array | undefined,
+  jobs: () => Promise<OwnTracksWaypoint[]>,
+): Promise<Record<string, unknown> | undefined> {
   if (format === 'native') return { ...command, commandId };
-  if (format === 'owntracks') return ownTracksCommand(command, commandId, key);
+  if (format === 'owntracks') return ownTracksCommand(command, commandId, key, jobs);
   return thingsBoardCommand(command, commandId);
 }

@@ -1,0 +1,132 @@
+import gcoord from 'gcoord';
+import type { MqttClient } from 'mqtt';
+import { describe, expect, it } from 'vitest';
+import { BIN_REPORT, inject } from '@civicloop/test-support/gateway-harness.js';
+import { useDeviceGateway } from '@civicloop/test-support/device-gateway-harness.js';
+import { openWithLibsodium } from '@civicloop/test-support/libsodium-seal.js';
+import {
+  androidAppliesWaypoints,
+  iosAppliesWaypoints,
+  owntracksAndroidConnection,
+  owntracksAndroidSubscriptions,
+  owntracksIosConnection,
+  type OwnTracksRegion,
+} from '@civicloop/test-support/owntracks-app.js';
+import { distanceMeters } from '../../geometry/distance.js';
+
+const devices = useDeviceGateway();
+
+let staffCount = 0;
+/** A worker in the sanitation unit with an OwnTracks phone registered to them. */
+async function workerWithPhone(device: Record<string, unknown> = {}) {
+  const staffId = `w-ot-jobs-${++staffCount}`;
+  const staff = await inject(devices.gw, 'POST', '/v1/staff', {
+    auth: devices.gw.tenant.secretKey,
+    body: { id: staffId, name: staffId, role: 'worker', unitId: 'sanitation' },
+  });
+  expect(staff.status, JSON.stringify(staff.body)).toBe(201);
+  return { staffId, ...(await devices.register({ name: `Phone of ${staffId}`, staffId, unitId: 'sanitation', ...device })) };
+}
+
+/** Collects the commands an app is sent on its cmd topic, in order, opened with its key when it encrypts. */
+function commandsTo(app: MqttClient, key?: string) {
+  const received: Record<string, unknown>[] = [];
+  app.on('message', (topic, payload) => {
+    if (!topic.endsWith('/cmd')) return;
+    const message = JSON.parse(payload.toString()) as Record<string, unknown>;
+    received.push(key ? { ...(JSON.parse(openWithLibsodium(key, message.data as string)) as object), sealed: true } : message);
+  });
+  return received;
+}
+
+async function report(body: Record<string, unknown> = {}): Promise<{ id: string; number: string; location: { lat: number; lon: number } }> {
+  const res = await inject(devices.gw, 'POST', '/v1/tickets', { auth: devices.gw.tenant.secretKey, body: { ...BIN_REPORT, ...body } });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body as { id: string; number: string; location: { lat: number; lon: number } };
+}
+
+async function act(ticketId: string, command: string, body: Record<string, unknown>) {
+  const res = await inject(devices.gw, 'POST', `/v1/tickets/${ticketId}/${command}`, { auth: devices.gw.tenant.secretKey, body });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+}
+
+const waiting = async (deviceId: string) =>
+  (await inject(devices.gw, 'GET', `/v1/devices/${deviceId}/state`, { auth: devices.gw.tenant.secretKey })).body.waiting as unknown[];
+
+/** The regions an app holds, by name, radius and whether it watches them, in slot order. */
+const regionsOf = (regions: Map<unknown, OwnTracksRegion>) =>
+  [...regions.values()].sort((a, b) => a.tst - b.tst).map((r) => ({ name: r.name, radius: r.radius, watched: r.watched }));
+
+describe("an OwnTracks phone's jobs, as regions in the app", () => {
+  it('Android: each assignment and withdrawal sends the jobs as they are, slot by slot, so the app lists exactly the jobs its wearer still has', async () => {
+    const worker = await workerWithPhone();
+    const { credential, device } = worker;
+    const settings = { username: credential.username, password: credential.password, deviceId: device.id };
+    const app = await devices.connect(credential.username, credential.password, owntracksAndroidConnection(settings));
+    const received = commandsTo(app);
+    // The app's one SUBSCRIBE, as in owntracks-apps.test.ts: only its own command topic is granted.
+    await app.subscribeAsync(owntracksAndroidSubscriptions(settings), { qos: 2 }).catch(() => undefined);
+
+    const near = await report();
+    const far = await report({ location: { lat: 23.1372, lon: 113.3245, accuracy: 8, address: 'Zhujiang New Town' } });
+    await act(near.id, 'dispatch', { unitId: 'sanitation', assigneeId: worker.staffId });
+    await expect.poll(() => received.length).toBe(1);
+    await act(far.id, 'dispatch', { unitId: 'sanitation', assigneeId: worker.staffId });
+    await expect.poll(() => received.length).toBe(2);
+
+    const android = new Map<number, OwnTracksRegion>();
+    for (const command of received) androidAppliesWaypoints(android, command);
+    const [first, second] = [...android.values()].sort((a, b) => a.tst - b.tst);
+    // The oldest job first, each a circle of ARRIVAL_ENTER_METERS (30) around its ticket.
+    expect(first).toMatchObject({ lat: near.location.lat, lon: near.location.lon, radius: 30, watched: true });
+    expect(first!.name).toBe(`${near.number} 垃圾桶满溢 Tianhe Rd bus stop`);
+    expect(second).toMatchObject({ lat: far.location.lat, lon: far.location.lon, radius: 30 });
+    expect(second!.name.startsWith(far.number)).toBe(true);
+    expect(received[1]).toMatchObject({ _type: 'cmd', action: 'setWaypoints', commandId: expect.any(String) });
+
+    // The near job goes to the unit with nobody named: the phone is sent its jobs again, and the
+    // slot the near job had now holds the far one; the second slot is freed, not left behind.
+    await act(near.id, 'reassign', { unitId: 'sanitation' });
+    await expect.poll(() => received.length).toBe(3);
+    androidAppliesWaypoints(android, received[2]!);
+    expect(regionsOf(android)).toEqual([
+      { name: second!.name, radius: 30, watched: true },
+      { name: 'CivicLoop (no job)', radius: 0, watched: true },
+    ]);
+    // The same commands as OwnTracks for iOS takes them: the free slot is not watched.
+    const ios = new Map<string, OwnTracksRegion>();
+    for (const command of received) iosAppliesWaypoints(ios, command);
+    expect(regionsOf(ios)).toEqual([
+      { name: second!.name, radius: 30, watched: true },
+      { name: 'CivicLoop (no job)', radius: 0, watched: false },
+    ]);
+    // Each was acknowledged by the app (a persistent session): nothing waits for it.
+    await expect.poll(() => waiting(device.id)).toEqual([]);
+  });
+
+  it('iOS with encryption and a GCJ-02 phone: the regions come sealed, in the points the phone reports in, named without colons', async () => {
+    const worker = await workerWithPhone({ ownTracksKey: 'jobs key', crs: 'gcj02' });
+    const { credential, device } = worker;
+    const settings = { username: credential.username, password: credential.password, deviceId: device.id };
+    const app = await devices.connect(credential.username, credential.password, owntracksIosConnection(settings));
+    const received = commandsTo(app, 'jobs key');
+    await app.subscribeAsync(`owntracks/${credential.username}/${device.id}/cmd`, { qos: 1 });
+
+    // A colon would cut the name short on iOS: what follows it is read as a beacon's uuid.
+    const ticket = await report({ location: { lat: 23.1291, lon: 113.2644, accuracy: 12, address: 'Gate 3: west side' } });
+    await act(ticket.id, 'dispatch', { unitId: 'sanitation', assigneeId: worker.staffId });
+    await expect.poll(() => received.length).toBe(1);
+    expect(received[0]).toMatchObject({ _type: 'cmd', action: 'setWaypoints', sealed: true });
+
+    const ios = new Map<string, OwnTracksRegion>();
+    iosAppliesWaypoints(ios, received[0]!);
+    const [region] = [...ios.values()];
+    expect(region!.name).toBe(`${ticket.number} 垃圾桶满溢 Gate 3 west side`);
+    expect(region!.watched).toBe(true);
+    const [lon, lat] = gcoord.transform([ticket.location.lon, ticket.location.lat], gcoord.WGS84, gcoord.GCJ02);
+    expect(distanceMeters(region!, { lat, lon })).toBeLessThan(1);
+    // GCJ-02 is offset some hundreds of meters from WGS-84 here: sent unconverted, the phone's
+    // region would lie away from where its own fixes put the job.
+    expect(distanceMeters(region!, ticket.location)).toBeGreaterThan(100);
+  });
+});

@@ -1,0 +1,97 @@
+import { categoryOf, type Device, type Principal, type Ticket } from '@civicloop/model';
+import type { Services } from '../core/services.js';
+import { pointIn } from '../geometry/crs-output.js';
+import { DeviceStateStore } from '../store/device-state-store.js';
+import { listTickets } from '../tickets/list-tickets.js';
+
+/**
+ * The most jobs an OwnTracks phone is given as regions: iOS monitors at most 20 regions per app
+ * (Android 100), and a region past that limit would silently not be watched.
+ */
+export const OWNTRACKS_JOB_SLOTS = 20;
+/**
+ * Slot i's waypoint time (`tst`, epoch seconds). OwnTracks for Android knows a waypoint by its tst
+ * and replaces one sent again with the same tst; iOS knows it by `rid`. Fixed slots make each
+ * sync replace the app's job regions in place, since neither app can be told to remove one
+ * region (Android only clears them all). The times lie in 2001, before any region a person made
+ * in the app, so no slot replaces one of theirs.
+ */
+const SLOT_TST = 1_000_000_000;
+/** What a slot without a job says; no colon, which iOS reads as a beacon's fields. */
+const FREE_SLOT = 'CivicLoop (no job)';
+/** The statuses in which a ticket is its assignee's to go to and fix. */
+const WORKER_STATUSES = 'dispatched,accepted,on_site,rework';
+
+/** A waypoint as both OwnTracks apps take it in a setWaypoints command (booklet: `_type: waypoint`). */
+export interface OwnTracksWaypoint {
+  _type: 'waypoint';
+  desc: string;
+  lat: number;
+  lon: number;
+  /** Meters, an integer: Android reads it as one, and a fraction would fail the whole command. */
+  rad: number;
+  tst: number;
+  rid: string;
+}
+
+/** A job's region name: its number, category and address, as the app lists it and names its transitions. */
+function regionName(ticket: Ticket): string {
+  const category = categoryOf(ticket)?.name;
+  const words = [ticket.number, category?.['zh-CN'] ?? category?.en ?? ticket.category, ticket.location.address ?? ''];
+  // iOS splits a region's name at colons: a beacon's uuid, major and minor follow them. (It
+  // also reads a leading "+" as a region that follows the phone; a ticket number never starts so.)
+  return words
+    .join(' ')
+    .replace(/[:\s]+/g, ' ')
+    .trim()
+    .slice(0, 120);
+}
+
+/**
+ * An OwnTracks phone's jobs, as the regions (waypoints) the app shows and watches: one per ticket
+ * its wearer is to go to (dispatched to them, accepted, on site, sent back for rework), the
+ * oldest first, at most OWNTRACKS_JOB_SLOTS, each a circle of ARRIVAL_ENTER_METERS around the
+ * ticket, in the device's coordinate system (its `crs`, as its fixes come). Slots a device was
+ * once sent a job in and that have none now go as "CivicLoop (no job)", of radius 0 (not watched),
+ * so the app's list never keeps a job that is no longer the wearer's. The slots a device has been
+ * sent are kept with its state, each in a field of its own, so two gateways sending at once lose
+ * none.
+ */
+export class OwnTracksJobs {
+  private readonly state: DeviceStateStore;
+
+  constructor(private readonly services: Services) {
+    this.state = new DeviceStateStore(services.redis);
+  }
+
+  async waypoints(tenantId: string, sent: Device): Promise<OwnTracksWaypoint[]> {
+    // As the device is now: a connection's copy is as it was at CONNECT, before a change of wearer or crs.
+    const device = (await this.services.devices.get(tenantId, sent.id)) ?? sent;
+    const jobs = device.staffId ? await this.jobsOf(tenantId, device.staffId) : [];
+    const used = await this.state.ownTracksSlotsSent(tenantId, device.id, OWNTRACKS_JOB_SLOTS);
+    const slots = Math.max(jobs.length, used);
+    if (jobs.length > used) await this.state.noteOwnTracksSlotsSent(tenantId, device.id, jobs.length);
+    const radius = this.services.config.arrivalEnterMeters;
+    return Array.from({ length: slots }, (_, i) => {
+      const job = jobs[i];
+      const slot = { _type: 'waypoint' as const, tst: SLOT_TST + i, rid: `civicloop-${i}` };
+      if (!job) return { ...slot, desc: FREE_SLOT, lat: 0, lon: 0, rad: 0 };
+      const at = device.crs && device.crs !== 'wgs84' ? pointIn(job.location, device.crs) : job.location;
+      return { ...slot, desc: regionName(job), lat: round6(at.lat), lon: round6(at.lon), rad: Math.round(radius) };
+    });
+  }
+
+  /** The wearer's open jobs, oldest first: the newest OWNTRACKS_JOB_SLOTS of them. */
+  private async jobsOf(tenantId: string, staffId: string): Promise<Ticket[]> {
+    const everyone: Principal = { tenantId, sub: 'owntracks-jobs', role: 'service', via: 'secret_key' };
+    const page = await listTickets(
+      this.services.tickets,
+      everyone,
+      { assigneeId: staffId, status: WORKER_STATUSES, limit: OWNTRACKS_JOB_SLOTS },
+      this.services.now(),
+    );
+    return [...page.items].reverse();
+  }
+}
+
+const round6 = (value: number) => Math.round(value * 1e6) / 1e6;
