@@ -89,9 +89,13 @@ export interface NearbyReport {
 export class Tickets {
   constructor(private readonly transport: Transport) {}
 
-  /** Reports a problem. An Idempotency-Key is generated (or taken from options) and kept across retries. */
-  create(input: CreateTicketInput, options?: RequestOptions): Promise<Ticket> {
-    return this.transport.request({ method: 'POST', path: '/v1/tickets', body: input, ...(options ? { options } : {}) });
+  /**
+   * Reports a problem. An Idempotency-Key is generated (or taken from options) and kept across
+   * retries. `crs`: the new ticket's location in that system, as reads give it for a map that
+   * draws in it (its `reportedLocation` is the point as sent, whatever `crs`).
+   */
+  create(input: CreateTicketInput, options?: CommandOptions): Promise<Ticket> {
+    return this.transport.request({ method: 'POST', path: '/v1/tickets', body: input, ...crsQuery(options), ...(options ? { options } : {}) });
   }
 
   /** A ticket; `crs` gives its location in that system (gcj02 for AMap/Tencent/WeChat maps, bd09 for Baidu). */

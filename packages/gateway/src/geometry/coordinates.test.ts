@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
 import { CivicLoop } from '@civicloop/sdk';
 import { BIN_REPORT, inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { tenantKeys } from '../redis/keys.js';
 import { distanceMeters } from './distance.js';
 
 /**
@@ -108,6 +109,33 @@ describe('points from Chinese maps', () => {
     const { ticket: plain } = await server.tickets.dispatch(other.id, { unitId: 'sanitation' });
     expect(plain.location).toMatchObject(OUTSIDE);
     expect(plain.location.crs).toBeUndefined();
+  });
+
+  it('a report answers with the new ticket in the system asked for, its point as sent beside it; a bad crs creates nothing', async () => {
+    const server = new CivicLoop({ baseUrl: gw.url, apiKey: gw.tenant.secretKey });
+    const OUTSIDE = { lat: 23.23, lon: 113.43 };
+    const gcj = as(OUTSIDE, 'GCJ02');
+    const before = await gw.redis.client.zcard(tenantKeys(gw.tenant.id).index.all);
+    const refused = await inject(gw, 'POST', '/v1/tickets?crs=mars', {
+      auth: gw.tenant.secretKey,
+      body: { ...BIN_REPORT, location: { ...gcj, crs: 'gcj02' } },
+    });
+    expect(refused.body.error.code).toBe('CL_ERR_VALIDATION');
+    expect(await gw.redis.client.zcard(tenantKeys(gw.tenant.id).index.all)).toBe(before);
+
+    // An AMap pin, answered for the same map: the ticket stays where the reporter's map put it.
+    const created = await server.tickets.create({ ...BIN_REPORT, location: { ...gcj, crs: 'gcj02' }, category: 'sanitation.dead_animal' }, { crs: 'gcj02' });
+    expect(created.location.crs).toBe('gcj02');
+    expect(distanceMeters(created.location, gcj)).toBeLessThan(2);
+    expect(created.reportedLocation).toEqual({ ...gcj, crs: 'gcj02' });
+    // Stored in WGS-84, as a read without crs gives it; the same key sent again answers the same way.
+    expect(distanceMeters((await server.tickets.get(created.id)).location, OUTSIDE)).toBeLessThan(2);
+    const key = 'create-crs-replay-1';
+    const first = await server.tickets.create({ ...BIN_REPORT, location: { ...gcj, crs: 'gcj02' } }, { crs: 'bd09', idempotencyKey: key });
+    const again = await server.tickets.create({ ...BIN_REPORT, location: { ...gcj, crs: 'gcj02' } }, { crs: 'bd09', idempotencyKey: key });
+    expect(again.id).toBe(first.id);
+    expect(distanceMeters(again.location, as(OUTSIDE, 'BD09'))).toBeLessThan(2);
+    expect(again.location.crs).toBe('bd09');
   });
 
   it('a zone drawn in GCJ-02 holds the WGS-84 points it should, and is shown back as drawn', async () => {

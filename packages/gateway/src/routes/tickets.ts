@@ -23,6 +23,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
         tags: ['tickets'],
         summary: 'Report a problem (create a ticket in state reported)',
         security,
+        querystring: CrsQuery,
         headers: IdempotencyHeaders,
         body: CreateTicketInput,
         response: { 200: Ticket, 201: Ticket, ...errorResponses },
@@ -32,7 +33,8 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ services: Services; ticke
       const idem = nativeIdempotencyScope(request, 'create');
       const outcome = await ticketService.create(request.principal, request.body, idem);
       if (outcome.replayed) reply.header('idempotent-replayed', 'true');
-      const shown = redactFor(request.principal, outcome.ticket, services.mediaUrls, services.now());
+      // ?crs: the new ticket as the reporter's map draws it, as reads give it (then serialised, not sent as stored).
+      const shown = ticketIn(redactFor(request.principal, outcome.ticket, services.mediaUrls, services.now()), request.query.crs);
       const stored = storedTicketAnswer(outcome, shown);
       // Returned rather than sent (as in routes/commands.ts): an async handler that returns
       // `reply` makes its promise adopt it as a thenable, which waits on the response's end.
