@@ -52,10 +52,11 @@ function regionName(ticket: Ticket): string {
  * its wearer is to go to (dispatched to them, accepted, on site, sent back for rework), the
  * oldest first, at most OWNTRACKS_JOB_SLOTS, each a circle of ARRIVAL_ENTER_METERS around the
  * ticket, in the device's coordinate system (its `crs`, as its fixes come). Slots a device was
- * once sent a job in and that have none now go as "CivicLoop (no job)", of radius 0 (not watched),
- * so the app's list never keeps a job that is no longer the wearer's. The slots a device has been
- * sent are kept with its state, each in a field of its own, so two gateways sending at once lose
- * none.
+ * once sent a job in and that have none now go as "CivicLoop (no job)" at 0,0, of radius 0 (iOS
+ * does not watch it, Android at 1 m), so that after each sync the app lists the wearer's jobs of
+ * that moment and no other. (A job resolved since stays until the next sync: an assignment or a
+ * withdrawal.) The slots a device has been sent are kept with its state, each in a field of its
+ * own, so two gateways sending at once lose none.
  */
 export class OwnTracksJobs {
   private readonly state: DeviceStateStore;
