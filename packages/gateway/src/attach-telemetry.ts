@@ -3,7 +3,8 @@ import type { GatewayApp } from './app.js';
 import type { GatewayConfig } from './core/config.js';
 import { ArrivalDetector } from './telemetry/arrival.js';
 import { confirmSosOnFirstAction } from './telemetry/alarm-confirmation.js';
-import { ASSIGNING_EVENTS, answerAsDriver, assignmentCommand, withdrawalAfter } from './telemetry/assignment.js';
+import { ASSIGNING_EVENTS, answerAsDriver, assignmentCommand, ownTracksResyncAfter, withdrawalAfter } from './telemetry/assignment.js';
+import { reportsByOwnTracks } from './telemetry/owntracks-jobs.js';
 import { BadgeEventHandler } from './telemetry/badge-events.js';
 import { DeviceAlerts } from './telemetry/device-alerts.js';
 import { PositionWriter } from './store/position-writer.js';
@@ -48,12 +49,21 @@ export async function attachTelemetry(gateway: GatewayApp, config: GatewayConfig
       if (!device.disabled) await services.telemetry?.sendCommand(tenantId, device, command);
     }
   };
+  // An OwnTracks phone, told by the source of its newest position, is also told when its wearer's
+  // jobs change otherwise (ownTracksResyncAfter).
+  const tellOwnTracksPhones = async (tenantId: string, staffId: string, command: BadgeCommand) => {
+    for (const device of await services.devices.devicesOf(tenantId, staffId)) {
+      if (!device.disabled && (await reportsByOwnTracks(services.redis, tenantId, device))) await services.telemetry?.sendCommand(tenantId, device, command);
+    }
+  };
   ticketService.onCommitted(async (tenantId, ticket, event) => {
     const withdrawn = withdrawalAfter(ticket, event);
+    const resync = ownTracksResyncAfter(ticket, event);
     // Each person's devices apart: one that cannot be told does not keep the other from hearing.
     const told = await Promise.allSettled([
       ASSIGNING_EVENTS.includes(event.type) && ticket.assigneeId ? tell(tenantId, ticket.assigneeId, assignmentCommand(ticket)) : undefined,
       withdrawn ? tell(tenantId, withdrawn.staffId, withdrawn.command) : undefined,
+      resync ? tellOwnTracksPhones(tenantId, resync.staffId, resync.command) : undefined,
       // Someone acting on an SOS's ticket has seen the SOS: the device is told so.
       confirmSosOnFirstAction(services, tenantId, ticket, event),
     ]);

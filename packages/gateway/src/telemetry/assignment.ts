@@ -40,6 +40,22 @@ export function withdrawalAfter(ticket: Ticket, event: TicketEvent): { staffId: 
   }
 }
 
+/**
+ * What an OwnTracks phone, whose regions are its wearer's jobs (owntracks-jobs.ts), must hear
+ * after an event that changes those jobs without an assignment or a withdrawal: the wearer
+ * resolved the ticket (it leaves them), or its verification failed and it is theirs again for
+ * rework. Other devices are not told: a badge or a terminal shows what it was given and taken,
+ * and a JT/T 808 driver could not accept a ticket in rework. The phone turns either into its
+ * jobs as they are then.
+ */
+export function ownTracksResyncAfter(ticket: Ticket, event: TicketEvent): { staffId: string; command: BadgeCommand } | undefined {
+  if (!ticket.assigneeId) return undefined;
+  if (event.type === 'resolved')
+    return { staffId: ticket.assigneeId, command: { type: 'withdrawal', ticketId: ticket.id, number: ticket.number, reason: 'resolved' } };
+  if (event.type === 'rework_requested') return { staffId: ticket.assigneeId, command: assignmentCommand(ticket) };
+  return undefined;
+}
+
 /** What a driver may answer an assignment with on a vehicle's terminal (jt808/listener.ts asks). */
 export type AssignmentAnswer = 'accept' | 'return';
 

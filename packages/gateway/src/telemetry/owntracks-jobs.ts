@@ -1,3 +1,4 @@
+import type { Cluster, Redis } from 'ioredis';
 import { categoryOf, type Device, type Principal, type Ticket } from '@civicloop/model';
 import type { Services } from '../core/services.js';
 import { pointIn } from '../geometry/crs-output.js';
@@ -54,8 +55,8 @@ function regionName(ticket: Ticket): string {
  * ticket, in the device's coordinate system (its `crs`, as its fixes come). Slots a device was
  * once sent a job in and that have none now go as "CivicLoop (no job)" at 0,0, of radius 0 (iOS
  * does not watch it, Android at 1 m), so that after each sync the app lists the wearer's jobs of
- * that moment and no other. (A job resolved since stays until the next sync: an assignment or a
- * withdrawal.) The slots a device has been sent are kept with its state, each in a field of its
+ * that moment and no other. (Whatever changes them is sent as an assignment or a withdrawal: see
+ * ownTracksResyncAfter in assignment.ts.) The slots a device has been sent are kept with its state, each in a field of its
  * own, so two gateways sending at once lose none.
  */
 export class OwnTracksJobs {
@@ -96,3 +97,9 @@ export class OwnTracksJobs {
 }
 
 const round6 = (value: number) => Math.round(value * 1e6) / 1e6;
+
+/** Whether the device's newest position came from the OwnTracks app: what tells a phone whose regions are its jobs. */
+export async function reportsByOwnTracks(redis: Redis | Cluster, tenantId: string, device: Device): Promise<boolean> {
+  if (device.protocol === 'jt808') return false;
+  return (await new DeviceStateStore(redis).lastPosition(tenantId, device.id))?.source === 'owntracks';
+}

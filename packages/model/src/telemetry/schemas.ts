@@ -151,9 +151,10 @@ export type DeviceStatusPayload = Static<typeof DeviceStatusPayload>;
 
 /**
  * Why a ticket a badge was given is no longer its wearer's: reassigned to someone else, returned
- * to the dispatchers, or merged into another report.
+ * to the dispatchers, or merged into another report; or, told only to an OwnTracks phone, whose
+ * regions are its wearer's jobs, resolved by them.
  */
-export const WITHDRAWAL_REASONS = ['reassigned', 'returned', 'merged'] as const;
+export const WITHDRAWAL_REASONS = ['reassigned', 'returned', 'merged', 'resolved'] as const;
 export type WithdrawalReason = (typeof WITHDRAWAL_REASONS)[number];
 
 /**

@@ -67,7 +67,8 @@ type ScreenCommand = Extract<BadgeCommand, { type: 'assignment' | 'withdrawal' }
 /** The commands sent from a terminal's outbox: a location request is asked as a query instead. */
 type OutboxCommand = Exclude<BadgeCommand, { type: 'report_location' }>;
 
-const WITHDRAWN_BECAUSE: Record<WithdrawalReason, string> = { reassigned: '已改派', returned: '已退回', merged: '已合并' };
+// A terminal is not told of its own resolution (only OwnTracks phones are); the text is there for completeness.
+const WITHDRAWN_BECAUSE: Record<WithdrawalReason, string> = { reassigned: '已改派', returned: '已退回', merged: '已合并', resolved: '已办结' };
 
 /** What a terminal's screen shows (and its TTS reads) for an assignment, or for its withdrawal. */
 export function commandText(command: ScreenCommand): string {

@@ -1,6 +1,7 @@
 import gcoord from 'gcoord';
 import type { MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
+import { nativeTopic } from '@civicloop/model';
 import { BIN_REPORT, inject } from '@civicloop/test-support/gateway-harness.js';
 import { useDeviceGateway } from '@civicloop/test-support/device-gateway-harness.js';
 import { openWithLibsodium } from '@civicloop/test-support/libsodium-seal.js';
@@ -45,8 +46,8 @@ async function report(body: Record<string, unknown> = {}): Promise<{ id: string;
   return res.body as { id: string; number: string; location: { lat: number; lon: number } };
 }
 
-async function act(ticketId: string, command: string, body: Record<string, unknown>) {
-  const res = await inject(devices.gw, 'POST', `/v1/tickets/${ticketId}/${command}`, { auth: devices.gw.tenant.secretKey, body });
+async function act(ticketId: string, command: string, body: Record<string, unknown>, auth = devices.gw.tenant.secretKey) {
+  const res = await inject(devices.gw, 'POST', `/v1/tickets/${ticketId}/${command}`, { auth, body });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
 }
 
@@ -102,6 +103,56 @@ describe("an OwnTracks phone's jobs, as regions in the app", () => {
     ]);
     // Each was acknowledged by the app (a persistent session): nothing waits for it.
     await expect.poll(() => waiting(device.id)).toEqual([]);
+  });
+
+  it("a job its wearer resolves leaves the phone's regions, and comes back when its verification fails; the vehicle they drive is not told", async () => {
+    const worker = await workerWithPhone();
+    const { credential, device } = worker;
+    const settings = { username: credential.username, password: credential.password, deviceId: device.id };
+    const app = await devices.connect(credential.username, credential.password, owntracksAndroidConnection(settings));
+    const received = commandsTo(app);
+    await app.subscribeAsync(`owntracks/${credential.username}/${device.id}/cmd`, { qos: 2 });
+    // A phone is known for an OwnTracks one by what it reports: its newest position came from the app.
+    const tst = Math.floor(Date.now() / 1000) - 30;
+    await app.publishAsync(`owntracks/${credential.username}/${device.id}`, JSON.stringify({ _type: 'location', lat: 23.12, lon: 113.26, tst }), { qos: 1 });
+    // The vehicle the worker drives, a native device on its own command topic: it is given their jobs too.
+    const vehicle = await devices.register({ kind: 'vehicle', name: `Truck of ${worker.staffId}`, staffId: worker.staffId, unitId: 'sanitation' });
+    const vehicleClient = await devices.connect(vehicle.credential.username, vehicle.credential.password);
+    const vehicleHeard: { type: string }[] = [];
+    vehicleClient.on('message', (_topic, payload) => vehicleHeard.push(JSON.parse(payload.toString()) as { type: string }));
+    await vehicleClient.subscribeAsync(nativeTopic(devices.gw.tenant.id, 'vehicle', vehicle.device.id, 'cmd'), { qos: 1 });
+
+    const done = await report();
+    const open = await report({ location: { lat: 23.1372, lon: 113.3245, accuracy: 8, address: 'Zhujiang New Town' } });
+    await act(done.id, 'dispatch', { unitId: 'sanitation', assigneeId: worker.staffId });
+    await act(open.id, 'dispatch', { unitId: 'sanitation', assigneeId: worker.staffId });
+    await expect.poll(() => received.length).toBe(2);
+    const asWorker = await devices.gw.tenant.token(worker.staffId, 'worker', { unitId: 'sanitation' });
+    for (const [command, body] of [
+      ['accept', {}],
+      ['arrive', {}],
+      ['resolve', { photos: [{ ref: 'https://photos.example.org/after-1.jpg' }] }],
+    ] as const)
+      await act(done.id, command, body, asWorker);
+
+    await expect.poll(() => received.length).toBe(3);
+    const android = new Map<number, OwnTracksRegion>();
+    for (const command of received) androidAppliesWaypoints(android, command);
+    const openName = `${open.number} 垃圾桶满溢 Zhujiang New Town`;
+    expect(regionsOf(android)).toEqual([
+      { name: openName, radius: 30, watched: true },
+      { name: 'CivicLoop (no job)', radius: 0, watched: true },
+    ]);
+
+    // The supervisor finds it not done: it is the worker's again, for rework.
+    await act(done.id, 'verify', { outcome: 'fail', note: 'Still overflowing' });
+    await expect.poll(() => received.length).toBe(4);
+    androidAppliesWaypoints(android, received[3]!);
+    expect(regionsOf(android).map((r) => r.name)).toEqual([`${done.number} 垃圾桶满溢 Tianhe Rd bus stop`, openName]);
+    // The vehicle heard the two assignments, and neither the resolution nor the rework.
+    await expect.poll(() => vehicleHeard.length).toBe(2);
+    expect(await waiting(vehicle.device.id)).toEqual([]);
+    expect(vehicleHeard.map((c) => c.type)).toEqual(['assignment', 'assignment']);
   });
 
   it('iOS with encryption and a GCJ-02 phone: the regions come sealed, in the points the phone reports in, named without colons', async () => {
