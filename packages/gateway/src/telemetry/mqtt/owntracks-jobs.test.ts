@@ -155,6 +155,41 @@ describe("an OwnTracks phone's jobs, as regions in the app", () => {
     expect(vehicleHeard.map((c) => c.type)).toEqual(['assignment', 'assignment']);
   });
 
+  it("arrives on site by the app's own messages: its transition into the job's region, then its next fix there, dated when it entered", async () => {
+    const worker = await workerWithPhone();
+    const { credential, device } = worker;
+    const base = `owntracks/${credential.username}/${device.id}`;
+    const app = await devices.connect(credential.username, credential.password, owntracksAndroidConnection({ ...credential, deviceId: device.id }));
+    const received = commandsTo(app);
+    await app.subscribeAsync(`${base}/cmd`, { qos: 2 });
+    const ticket = await report();
+    await act(ticket.id, 'dispatch', { unitId: 'sanitation', assigneeId: worker.staffId });
+    await act(ticket.id, 'accept', {}, await devices.gw.tenant.token(worker.staffId, 'worker', { unitId: 'sanitation' }));
+    await expect.poll(() => received.length).toBe(1);
+    const [region] = (received[0]!.waypoints as { waypoints: { desc: string; lat: number; lon: number; tst: number }[] }).waypoints;
+
+    // In its Significant mode, standing still, the app reports on entering the region (a
+    // transition and a location, trigger "c", as LocationProcessor.onWaypointTransition sends
+    // them) and then only at its ping, every 15 minutes by default (trigger "p").
+    // The app's times are whole seconds: it enters in the first whole second after the acceptance
+    // (an arrival is never dated before it, nor after now); the ping's fix comes 4 minutes on, as
+    // far ahead of the gateway's clock as a fix may be, for the test cannot wait 15.
+    const status = async () => (await inject(devices.gw, 'GET', `/v1/tickets/${ticket.id}`, { auth: devices.gw.tenant.secretKey })).body;
+    const entered = Math.ceil(Date.parse((await status()).acceptedAt) / 1000);
+    await expect.poll(() => Date.now() >= entered * 1000).toBe(true);
+    const at = { lat: region!.lat + 0.0001, lon: region!.lon, acc: 8 };
+    await app.publishAsync(
+      `${base}/event`,
+      JSON.stringify({ _type: 'transition', event: 'enter', desc: region!.desc, wtst: region!.tst, t: 'c', tst: entered, tid: 'li', ...at }),
+      { qos: 1 },
+    );
+    await app.publishAsync(base, JSON.stringify({ _type: 'location', t: 'c', tst: entered, tid: 'li', ...at }), { qos: 1 });
+    expect((await status()).status).toBe('accepted');
+    await app.publishAsync(base, JSON.stringify({ _type: 'location', t: 'p', tst: entered + 4 * 60, tid: 'li', ...at }), { qos: 1 });
+    await expect.poll(async () => (await status()).status).toBe('on_site');
+    expect((await status()).arrivedAt).toBe(new Date(entered * 1000).toISOString());
+  });
+
   it('iOS with encryption and a GCJ-02 phone: the regions come sealed, in the points the phone reports in, named without colons', async () => {
     const worker = await workerWithPhone({ ownTracksKey: 'jobs key', crs: 'gcj02' });
     const { credential, device } = worker;
