@@ -35,17 +35,30 @@ export interface OwnTracksWaypoint {
   rid: string;
 }
 
-/** A job's region name: its number, category and address, as the app lists it and names its transitions. */
-function regionName(ticket: Ticket): string {
+/** A UTF-16 surrogate without its other half (String.prototype.toWellFormed is ES2024, past this build's target). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** The longest region name sent, in characters (code points). */
+export const REGION_NAME_MAX = 120;
+
+/**
+ * A job's region name: its number, category and address, as the app lists it and names its
+ * transitions. iOS splits a region's name at colons (a beacon's uuid, major and minor follow
+ * them), so there are none; it also reads a leading "+" as a region that follows the phone, which
+ * a ticket number never starts with. Control characters become spaces; a lone surrogate becomes
+ * U+FFFD, and the name is cut by code points, not halfway through a pair: malformed UTF-16 is
+ * no Unicode, and a JSON parser may refuse the whole command for it.
+ */
+export function regionName(ticket: Pick<Ticket, 'number' | 'category' | 'categoryAsReported' | 'location'>): string {
   const category = categoryOf(ticket)?.name;
   const words = [ticket.number, category?.['zh-CN'] ?? category?.en ?? ticket.category, ticket.location.address ?? ''];
-  // iOS splits a region's name at colons: a beacon's uuid, major and minor follow them. (It
-  // also reads a leading "+" as a region that follows the phone; a ticket number never starts so.)
-  return words
+  // A stored address may hold control characters or a lone surrogate (JSON can carry both).
+  const name = words
     .join(' ')
-    .replace(/[:\s]+/g, ' ')
-    .trim()
-    .slice(0, 120);
+    .replace(LONE_SURROGATE, '\uFFFD')
+    .replace(/[:\s\p{Cc}]+/gu, ' ')
+    .trim();
+  return Array.from(name).slice(0, REGION_NAME_MAX).join('').trimEnd();
 }
 
 /**
