@@ -199,6 +199,28 @@ describe("OwnTracks' HTTP mode", () => {
     expect(await waitingTypes()).toEqual([]);
   });
 
+  it('gives a worker with more jobs than iOS watches regions for only the newest 20, oldest first', async () => {
+    const staffId = 'w-ot-http-busy';
+    const staff = await inject(devices.gw, 'POST', '/v1/staff', {
+      auth: devices.gw.tenant.secretKey,
+      body: { id: staffId, name: 'Busy', role: 'worker', unitId: 'sanitation' },
+    });
+    expect(staff.status, JSON.stringify(staff.body)).toBe(201);
+    const { device, credential } = await phone({ staffId, unitId: 'sanitation' });
+    const numbers: string[] = [];
+    for (let i = 0; i < 21; i++) {
+      const created = await inject(devices.gw, 'POST', '/v1/tickets', { auth: devices.gw.tenant.secretKey, body: BIN_REPORT });
+      const ticket = created.body as { id: string; number: string };
+      numbers.push(ticket.number);
+      const body = { unitId: 'sanitation', assigneeId: staffId };
+      expect((await inject(devices.gw, 'POST', `/v1/tickets/${ticket.id}/dispatch`, { auth: devices.gw.tenant.secretKey, body })).status).toBe(200);
+    }
+    const [sync] = (await (await post(device.id, credential.password, '')).json()) as { waypoints: { waypoints: { desc: string; tst: number }[] } }[];
+    const regions = sync!.waypoints.waypoints;
+    expect(regions.map((r) => r.desc.split(' ')[0])).toEqual(numbers.slice(1));
+    expect(regions.map((r) => r.tst)).toEqual(regions.map((_, i) => 1_000_000_000 + i));
+  });
+
   it('seals the location request for a phone that encrypts, as the OwnTracks Recorder answers', async () => {
     const { device, credential } = await phone({ ownTracksKey: 'sealed answers' });
     const tst = Math.floor(Date.now() / 1000);
