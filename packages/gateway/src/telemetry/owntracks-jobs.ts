@@ -69,8 +69,8 @@ export function regionName(ticket: Pick<Ticket, 'number' | 'category' | 'categor
  * once sent a job in and that have none now go as "CivicLoop (no job)" at 0,0, of radius 0 (iOS
  * does not watch it, Android at 1 m), so that after each sync the app lists the wearer's jobs of
  * that moment and no other. (Whatever changes them is sent as an assignment or a withdrawal: see
- * ownTracksResyncAfter in assignment.ts.) The slots a device has been sent are kept with its state, each in a field of its
- * own, so two gateways sending at once lose none.
+ * ownTracksResyncAfter in assignment.ts.) The slots a device has been sent are kept with its
+ * state, each in a field of its own, so two gateways sending at once lose none.
  */
 export class OwnTracksJobs {
   private readonly state: DeviceStateStore;
