@@ -53,6 +53,16 @@ function post(username: string, password: string, body: string, headers: Record<
   });
 }
 
+/** A worker of the sanitation unit, with a phone registered to them as their badge. */
+async function workerWithPhone(staffId: string) {
+  const staff = await inject(devices.gw, 'POST', '/v1/staff', {
+    auth: devices.gw.tenant.secretKey,
+    body: { id: staffId, name: staffId, role: 'worker', unitId: 'sanitation' },
+  });
+  expect(staff.status, JSON.stringify(staff.body)).toBe(201);
+  return phone({ staffId, unitId: 'sanitation' });
+}
+
 describe("OwnTracks' HTTP mode", () => {
   it('stores a location as the app posts it and answers [], once however often it is sent again', async () => {
     const { device, credential } = await phone({ staffId: 'w-ot-1' });
@@ -157,12 +167,7 @@ describe("OwnTracks' HTTP mode", () => {
 
   it("hands the phone its wearer's jobs as regions in the answer to its next post, once, and again when they change", async () => {
     const staffId = 'w-ot-http-jobs';
-    const staff = await inject(devices.gw, 'POST', '/v1/staff', {
-      auth: devices.gw.tenant.secretKey,
-      body: { id: staffId, name: 'Wu', role: 'worker', unitId: 'sanitation' },
-    });
-    expect(staff.status, JSON.stringify(staff.body)).toBe(201);
-    const { device, credential } = await phone({ staffId, unitId: 'sanitation' });
+    const { device, credential } = await workerWithPhone(staffId);
     const created = await inject(devices.gw, 'POST', '/v1/tickets', { auth: devices.gw.tenant.secretKey, body: BIN_REPORT });
     const ticket = created.body as { id: string; number: string; location: { lat: number; lon: number } };
     const act = async (command: string, body: Record<string, unknown>) =>
@@ -201,12 +206,7 @@ describe("OwnTracks' HTTP mode", () => {
 
   it('gives a worker with more jobs than iOS watches regions for only the newest 20, oldest first', async () => {
     const staffId = 'w-ot-http-busy';
-    const staff = await inject(devices.gw, 'POST', '/v1/staff', {
-      auth: devices.gw.tenant.secretKey,
-      body: { id: staffId, name: 'Busy', role: 'worker', unitId: 'sanitation' },
-    });
-    expect(staff.status, JSON.stringify(staff.body)).toBe(201);
-    const { device, credential } = await phone({ staffId, unitId: 'sanitation' });
+    const { device, credential } = await workerWithPhone(staffId);
     const numbers: string[] = [];
     for (let i = 0; i < 21; i++) {
       const created = await inject(devices.gw, 'POST', '/v1/tickets', { auth: devices.gw.tenant.secretKey, body: BIN_REPORT });

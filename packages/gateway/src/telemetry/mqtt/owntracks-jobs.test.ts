@@ -58,13 +58,19 @@ const waiting = async (deviceId: string) =>
 const regionsOf = (regions: Map<unknown, OwnTracksRegion>) =>
   [...regions.values()].sort((a, b) => a.tst - b.tst).map((r) => ({ name: r.name, radius: r.radius, watched: r.watched }));
 
+/** Connects as OwnTracks for Android does with its default settings; the commands it is then sent, in order. */
+async function androidApp(worker: Awaited<ReturnType<typeof workerWithPhone>>) {
+  const { credential, device } = worker;
+  const settings = { username: credential.username, password: credential.password, deviceId: device.id };
+  const app = await devices.connect(credential.username, credential.password, owntracksAndroidConnection(settings));
+  return { app, settings, received: commandsTo(app) };
+}
+
 describe("an OwnTracks phone's jobs, as regions in the app", () => {
   it('Android: each assignment and withdrawal sends the jobs as they are, slot by slot, so the app lists exactly the jobs its wearer still has', async () => {
     const worker = await workerWithPhone();
-    const { credential, device } = worker;
-    const settings = { username: credential.username, password: credential.password, deviceId: device.id };
-    const app = await devices.connect(credential.username, credential.password, owntracksAndroidConnection(settings));
-    const received = commandsTo(app);
+    const { device } = worker;
+    const { app, settings, received } = await androidApp(worker);
     // The app's one SUBSCRIBE, as in owntracks-apps.test.ts: only its own command topic is granted.
     await app.subscribeAsync(owntracksAndroidSubscriptions(settings), { qos: 2 }).catch(() => undefined);
 
@@ -108,9 +114,7 @@ describe("an OwnTracks phone's jobs, as regions in the app", () => {
   it("a job its wearer resolves leaves the phone's regions, and comes back when its verification fails; the vehicle they drive is not told", async () => {
     const worker = await workerWithPhone();
     const { credential, device } = worker;
-    const settings = { username: credential.username, password: credential.password, deviceId: device.id };
-    const app = await devices.connect(credential.username, credential.password, owntracksAndroidConnection(settings));
-    const received = commandsTo(app);
+    const { app, received } = await androidApp(worker);
     await app.subscribeAsync(`owntracks/${credential.username}/${device.id}/cmd`, { qos: 2 });
     // A phone is known for an OwnTracks one by what it reports: its newest position came from the app.
     const tst = Math.floor(Date.now() / 1000) - 30;
@@ -159,8 +163,7 @@ describe("an OwnTracks phone's jobs, as regions in the app", () => {
     const worker = await workerWithPhone();
     const { credential, device } = worker;
     const base = `owntracks/${credential.username}/${device.id}`;
-    const app = await devices.connect(credential.username, credential.password, owntracksAndroidConnection({ ...credential, deviceId: device.id }));
-    const received = commandsTo(app);
+    const { app, received } = await androidApp(worker);
     await app.subscribeAsync(`${base}/cmd`, { qos: 2 });
     const ticket = await report();
     await act(ticket.id, 'dispatch', { unitId: 'sanitation', assigneeId: worker.staffId });
