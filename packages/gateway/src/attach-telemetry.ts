@@ -1,10 +1,10 @@
-import type { BadgeCommand } from '@civicloop/model';
+import type { BadgeCommand, Device } from '@civicloop/model';
 import type { GatewayApp } from './app.js';
 import type { GatewayConfig } from './core/config.js';
 import { ArrivalDetector } from './telemetry/arrival.js';
 import { confirmSosOnFirstAction } from './telemetry/alarm-confirmation.js';
 import { ASSIGNING_EVENTS, answerAsDriver, assignmentCommand, ownTracksResyncAfter, withdrawalAfter } from './telemetry/assignment.js';
-import { reportsByOwnTracks } from './telemetry/owntracks-jobs.js';
+import { OwnTracksJobs } from './telemetry/owntracks-jobs.js';
 import { BadgeEventHandler } from './telemetry/badge-events.js';
 import { DeviceAlerts } from './telemetry/device-alerts.js';
 import { PositionWriter } from './store/position-writer.js';
@@ -44,18 +44,15 @@ export async function attachTelemetry(gateway: GatewayApp, config: GatewayConfig
   // Whoever is given a ticket hears about it on their badge, and on the screen of the vehicle they
   // drive; whoever it is taken from hears that it is no longer theirs, so that nobody walks to a
   // job that went to someone else.
-  const tell = async (tenantId: string, staffId: string, command: BadgeCommand) => {
+  // `which`: of those devices, the ones to tell (all of them unless it says otherwise).
+  const tell = async (tenantId: string, staffId: string, command: BadgeCommand, which?: (device: Device) => Promise<boolean>) => {
     for (const device of await services.devices.devicesOf(tenantId, staffId)) {
-      if (!device.disabled) await services.telemetry?.sendCommand(tenantId, device, command);
+      if (!device.disabled && (!which || (await which(device)))) await services.telemetry?.sendCommand(tenantId, device, command);
     }
   };
   // An OwnTracks phone, told by the source of its newest position, is also told when its wearer's
   // jobs change otherwise (ownTracksResyncAfter).
-  const tellOwnTracksPhones = async (tenantId: string, staffId: string, command: BadgeCommand) => {
-    for (const device of await services.devices.devicesOf(tenantId, staffId)) {
-      if (!device.disabled && (await reportsByOwnTracks(services.redis, tenantId, device))) await services.telemetry?.sendCommand(tenantId, device, command);
-    }
-  };
+  const ownTracks = new OwnTracksJobs(services);
   ticketService.onCommitted(async (tenantId, ticket, event) => {
     const withdrawn = withdrawalAfter(ticket, event);
     const resync = ownTracksResyncAfter(ticket, event);
@@ -63,7 +60,7 @@ export async function attachTelemetry(gateway: GatewayApp, config: GatewayConfig
     const told = await Promise.allSettled([
       ASSIGNING_EVENTS.includes(event.type) && ticket.assigneeId ? tell(tenantId, ticket.assigneeId, assignmentCommand(ticket)) : undefined,
       withdrawn ? tell(tenantId, withdrawn.staffId, withdrawn.command) : undefined,
-      resync ? tellOwnTracksPhones(tenantId, resync.staffId, resync.command) : undefined,
+      resync ? tell(tenantId, resync.staffId, resync.command, (device) => ownTracks.isOwnTracksPhone(tenantId, device)) : undefined,
       // Someone acting on an SOS's ticket has seen the SOS: the device is told so.
       confirmSosOnFirstAction(services, tenantId, ticket, event),
     ]);

@@ -55,7 +55,10 @@ export interface CommandResult {
 
 type ListQuery = Omit<ListTicketsQuery, 'status' | 'cursor'> & { status?: string | string[] };
 
-/** A command's options: also the system the answer's ticket gives its location in (gcj02 for AMap/Tencent/WeChat maps, bd09 for Baidu). */
+/**
+ * The options of a write that answers with a ticket (a report, a command): also the system the
+ * answer's ticket gives its location in (gcj02 for AMap/Tencent/WeChat maps, bd09 for Baidu).
+ */
 export type CommandOptions = RequestOptions & { crs?: CrsName };
 
 const enc = encodeURIComponent;

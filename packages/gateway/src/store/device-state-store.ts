@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import type { PositionRecord } from '@civicloop/model';
+import type { PositionRecord, PositionSource } from '@civicloop/model';
 import { tenantKeys } from '../redis/keys.js';
 import { registerScripts } from '../redis/scripts/index.js';
 import type { DriverOnBoard, Shift } from './fleet-reads.js';
@@ -123,6 +123,11 @@ export class DeviceStateStore {
   async presence(tenantId: string, deviceId: string): Promise<{ online: boolean; lastSeen: number | undefined; position: PositionRecord | undefined }> {
     const [online, lastSeen, position] = await this.redis.hmget(tenantKeys(tenantId).deviceState(deviceId), 'online', 'lastSeen', 'position');
     return { online: online === '1', lastSeen: lastSeen ? Number(lastSeen) : undefined, position: position ? decodeStoredPosition(position) : undefined };
+  }
+
+  /** Where the device's newest stored position came from (native, owntracks, jt808...), if it ever reported one. */
+  async newestSource(tenantId: string, deviceId: string): Promise<PositionSource | undefined> {
+    return (await this.lastPosition(tenantId, deviceId))?.source;
   }
 
   /** The device's newest stored position, if it ever reported one. */

@@ -16,8 +16,8 @@ const NO_CONFIRMATIONS: readonly PositionSource[] = ['osmand', 'owntracks'];
  */
 async function takesConfirmations(state: DeviceStateStore, tenantId: string, device: Device): Promise<boolean> {
   if (device.protocol === 'jt808') return true;
-  const { position } = await state.presence(tenantId, device.id);
-  return !position || !NO_CONFIRMATIONS.includes(position.source);
+  const source = await state.newestSource(tenantId, device.id);
+  return !source || !NO_CONFIRMATIONS.includes(source);
 }
 
 /**

@@ -1,4 +1,3 @@
-import type { Cluster, Redis } from 'ioredis';
 import { categoryOf, type Device, type Principal, type Ticket } from '@civicloop/model';
 import type { Services } from '../core/services.js';
 import { pointIn } from '../geometry/crs-output.js';
@@ -79,6 +78,20 @@ export class OwnTracksJobs {
     this.state = new DeviceStateStore(services.redis);
   }
 
+  /**
+   * The jobs, read at most once however often it is called: for one pass over a device's outbox,
+   * whose every assignment and withdrawal is sent as the same jobs.
+   */
+  forOnePass(tenantId: string, device: Device): () => Promise<OwnTracksWaypoint[]> {
+    let jobs: Promise<OwnTracksWaypoint[]> | undefined;
+    return () => (jobs ??= this.waypoints(tenantId, device));
+  }
+
+  /** Whether the device's newest position came from the OwnTracks app: what tells a phone whose regions are its jobs. */
+  async isOwnTracksPhone(tenantId: string, device: Device): Promise<boolean> {
+    return device.protocol !== 'jt808' && (await this.state.newestSource(tenantId, device.id)) === 'owntracks';
+  }
+
   async waypoints(tenantId: string, sent: Device): Promise<OwnTracksWaypoint[]> {
     // As the device is now: a connection's copy is as it was at CONNECT, before a change of wearer or crs.
     const device = (await this.services.devices.get(tenantId, sent.id)) ?? sent;
@@ -110,9 +123,3 @@ export class OwnTracksJobs {
 }
 
 const round6 = (value: number) => Math.round(value * 1e6) / 1e6;
-
-/** Whether the device's newest position came from the OwnTracks app: what tells a phone whose regions are its jobs. */
-export async function reportsByOwnTracks(redis: Redis | Cluster, tenantId: string, device: Device): Promise<boolean> {
-  if (device.protocol === 'jt808') return false;
-  return (await new DeviceStateStore(redis).lastPosition(tenantId, device.id))?.source === 'owntracks';
-}

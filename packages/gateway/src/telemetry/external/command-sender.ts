@@ -5,7 +5,7 @@ import type { DeviceOutbox, OutboxEntry } from '../../store/device-outbox.js';
 import type { TenantCounters } from '../counters.js';
 import { hasOwnTracksForm, ownTracksCommand } from '../owntracks-command.js';
 import { OneAtATime } from '../one-at-a-time.js';
-import type { OwnTracksJobs } from '../owntracks-jobs.js';
+import type { OwnTracksJobs, OwnTracksWaypoint } from '../owntracks-jobs.js';
 import { ownTracksCommandTopic } from './account-name.js';
 
 /** MQTT 5 PUBACK reason code: the broker took the message but no client is subscribed to its topic. */
@@ -70,9 +70,10 @@ export class ExternalCommandSender {
   async send(tenantId: string, device: Device, only?: Channel): Promise<void> {
     // Channels the broker said nobody listens on: the rest of the outbox would fare the same there.
     const away = new Set<Channel>(only === 'owntracks' ? ['native'] : only === 'native' ? ['owntracks'] : []);
+    const jobs = this.ownTracksJobs.forOnePass(tenantId, device);
     for (const entry of await this.outbox.waiting(tenantId, device)) {
       if (away.size === 2) return;
-      const forms = this.forms(tenantId, device, entry, away);
+      const forms = this.forms(tenantId, device, entry, away, jobs);
       if (forms.length === 0 || !(await this.outbox.claim(tenantId, entry.id, this.claimMs))) continue;
       let delivered = false;
       try {
@@ -101,7 +102,7 @@ export class ExternalCommandSender {
   }
 
   /** The ways this entry can still go, native first: OwnTracks has no form for an alarm confirmation. */
-  private forms(tenantId: string, device: Device, entry: OutboxEntry, away: Set<Channel>) {
+  private forms(tenantId: string, device: Device, entry: OutboxEntry, away: Set<Channel>, jobs: () => Promise<OwnTracksWaypoint[]>) {
     const forms: { channel: Channel; topic: string; message: () => Promise<unknown> }[] = [];
     if (!away.has('native'))
       forms.push({
@@ -114,9 +115,7 @@ export class ExternalCommandSender {
         channel: 'owntracks',
         topic: ownTracksCommandTopic(tenantId, device.id),
         message: async () =>
-          ownTracksCommand(entry.command, entry.id, device.ownTracksEncryption ? await this.ownTracksKey(tenantId, device) : undefined, () =>
-            this.ownTracksJobs.waypoints(tenantId, device),
-          ),
+          ownTracksCommand(entry.command, entry.id, device.ownTracksEncryption ? await this.ownTracksKey(tenantId, device) : undefined, jobs),
       });
     return forms;
   }

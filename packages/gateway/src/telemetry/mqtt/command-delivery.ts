@@ -62,9 +62,9 @@ export class MqttCommandDelivery {
     if (!session || !channel) return;
     const sent = this.sent.get(client) ?? new Set<string>();
     this.sent.set(client, sent);
+    const jobs = this.ownTracksJobs.forOnePass(session.tenantId, session.device);
     for (const entry of await this.outbox.waiting(session.tenantId, session.device)) {
       if (client.closed || sent.has(entry.id)) continue;
-      const jobs = () => this.ownTracksJobs.waypoints(session.tenantId, session.device);
       const message = await commandMessage(channel.format, entry.command, entry.id, session.ownTracksKey, jobs);
       // What OwnTracks has no command for (an alarm confirmation) waits in the outbox for a native client.
       if (!message || client.closed || sent.has(entry.id)) continue;
