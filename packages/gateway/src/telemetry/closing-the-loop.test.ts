@@ -2,7 +2,8 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
 import { BIN_REPORT, inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
-import { fromWgs84 } from '@civicloop/model/crs';
+import gcoord from 'gcoord';
+import { distanceMeters } from '../geometry/distance.js';
 
 let gw: TestGateway;
 const clients: MqttClient[] = [];
@@ -66,7 +67,10 @@ describe('dispatch to the nearest on-duty worker', () => {
       body: { radiusMeters: 1000 },
     });
     expect(dispatched.status, JSON.stringify(dispatched.body)).toBe(200);
-    expect(dispatched.body.ticket.location).toMatchObject({ ...fromWgs84(SITE.lat, SITE.lon, 'gcj02'), crs: 'gcj02' });
+    // Against gcoord's GCJ-02 point (not the gateway's own conversion): within 2 m.
+    const [gcjLon, gcjLat] = gcoord.transform([SITE.lon, SITE.lat], gcoord.WGS84, gcoord.GCJ02) as [number, number];
+    expect(dispatched.body.ticket.location).toMatchObject({ crs: 'gcj02' });
+    expect(distanceMeters(dispatched.body.ticket.location, { lat: gcjLat, lon: gcjLon })).toBeLessThan(2);
     expect(dispatched.body.worker).toMatchObject({ staffId: 'w-1', deviceId: onDuty.id });
     expect(dispatched.body.worker.distanceMeters).toBeGreaterThan(350);
     expect(dispatched.body.ticket).toMatchObject({ status: 'dispatched', assigneeId: 'w-1', unitId: 'sanitation' });
