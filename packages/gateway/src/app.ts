@@ -39,6 +39,7 @@ import { buildServices } from './services-factory.js';
 import { StatsThread } from './stats-thread.js';
 import { WebhookDeliveryLoop } from './webhooks/delivery-loop.js';
 import { DeadlineScheduler } from './tickets/deadline-scheduler.js';
+import { IndexBuildAtStart } from './tickets/index-build-at-start.js';
 import type { WebhookStore } from './store/webhook-store.js';
 import { WebhookDeliveries } from './store/webhook-deliveries.js';
 import { deviceRoutes } from './routes/devices.js';
@@ -85,6 +86,8 @@ export interface GatewayApp {
   stats: StatsProjector;
   /** The projector's passes in a thread of their own, when STATS_THREAD and the app was given its Redis URL. */
   statsThread?: StatsThread;
+  /** The build of indexes newer than the tenants' tickets, started with the app (tests wait on finished()). */
+  indexBuild: IndexBuildAtStart;
   /** Who reaches each route ("METHOD /path"), as the routes declare it: what docs/access.md lists. */
   access: ReadonlyMap<string, Access>;
 }
@@ -149,7 +152,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
     hub.closeAll();
   });
   const loops = backgroundLoops(options, services, webhooks, app.log);
-  const { scheduler, stats, statsThread } = loops;
+  const { scheduler, stats, statsThread, indexBuild } = loops;
   app.addHook('onClose', async () => {
     await loops.stop();
     await services.telemetry?.close();
@@ -162,7 +165,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
 
   await app.ready();
   loops.start();
-  return { app, services, streams, hub, ticketService, scheduler, stats, access, ...(statsThread ? { statsThread } : {}) };
+  return { app, services, streams, hub, ticketService, scheduler, stats, indexBuild, access, ...(statsThread ? { statsThread } : {}) };
 }
 
 /**
@@ -175,6 +178,7 @@ function backgroundLoops(options: AppOptions, services: Services, webhooks: Webh
   const { config, redis } = options;
   const deliveries = config.webhooksEnabled ? new WebhookDeliveryLoop(new WebhookDeliveries(redis), webhooks, config, log, services.now) : undefined;
   const scheduler = new DeadlineScheduler(services, log);
+  const indexBuild = new IndexBuildAtStart(services, config.rebuildIndexes, log);
   const stats = new StatsProjector(services, log);
   const statsThread =
     config.schedulerEnabled && config.statsThread && options.redisUrl
@@ -184,7 +188,9 @@ function backgroundLoops(options: AppOptions, services: Services, webhooks: Webh
     scheduler,
     stats,
     statsThread,
+    indexBuild,
     start(): void {
+      indexBuild.start();
       deliveries?.start();
       if (!config.schedulerEnabled) return;
       scheduler.start();
@@ -192,6 +198,7 @@ function backgroundLoops(options: AppOptions, services: Services, webhooks: Webh
       else stats.start(config.schedulerPollMs);
     },
     async stop(): Promise<void> {
+      await indexBuild.stop();
       await deliveries?.stop();
       await scheduler.stop();
       await stats.stop();

@@ -542,6 +542,17 @@ export const SETTINGS = [
       'gateway command (civicloop-gateway start, startGateway); an app built with buildApp counts on its own thread.',
   }),
   setting({
+    key: 'rebuildIndexes',
+    env: 'REBUILD_INDEXES',
+    default: 'false',
+    parse: boolean,
+    doc:
+      "At start, build the indexes added since tickets were stored (each assignee's unfinished tickets) for every " +
+      'tenant again, even where built. Every gateway builds them once for a tenant whose tickets predate them; after ' +
+      'upgrading several gateways one by one, start one with this set once the last of the older ones has stopped, for ' +
+      'what those older ones wrote meanwhile.',
+  }),
+  setting({
     key: 'schedulerPollMs',
     env: 'SCHEDULER_POLL_MS',
     default: '1000',

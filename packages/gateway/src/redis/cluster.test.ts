@@ -5,6 +5,7 @@ import { nativeTopic } from '@civicloop/model';
 import { CivicLoop, signToken } from '@civicloop/sdk';
 import { BIN_REPORT, startClusterGateway, startTestCluster, type ClusterGateway, type TestCluster } from '@civicloop/test-support/gateway-harness.js';
 import type { GatewayApp } from '../app.js';
+import { ASSIGNEE_OPEN, IndexBuilds } from '../store/index-builds.js';
 import { tenantKeys } from './keys.js';
 
 // The same code on a three-master Redis Cluster: every multi-key script must stay in one slot.
@@ -81,6 +82,31 @@ describe('on Redis Cluster', () => {
       ]);
       expect((await server.tickets.get(b.id)).status).toBe('duplicate');
     }
+  });
+
+  it("builds each assignee's open index over tickets stored before it, for tenants on different nodes", async () => {
+    const slots = new Set<number>();
+    for (let i = 0; i < 4; i++) {
+      const issued = await gateway.services.tenants.create({ code: `IX${i}`, name: `Index tenant ${i}` });
+      const tenantId = issued.tenant.id;
+      const keys = tenantKeys(tenantId);
+      slots.add(Number(await client.cluster('KEYSLOT', keys.tenant)));
+      await gateway.services.directory.createUnit(tenantId, { id: 'sanitation', name: 'Sanitation' });
+      await gateway.services.directory.createStaff(tenantId, { id: 'w-1', name: 'W', role: 'worker', unitId: 'sanitation' });
+      const server = new CivicLoop({ baseUrl: url, apiKey: issued.secretKey });
+      const jobs = [];
+      for (let j = 0; j < 3; j++) {
+        const ticket = await server.tickets.create(BIN_REPORT);
+        jobs.push((await server.tickets.dispatch(ticket.id, { unitId: 'sanitation', assigneeId: 'w-1' })).ticket.id);
+      }
+      // As stored by a version before the index: none of it, no build recorded.
+      await client.del(keys.index.assigneeOpen('w-1'));
+      await client.hdel(keys.index.built, ASSIGNEE_OPEN);
+      expect(await new IndexBuilds(client).buildAssigneeOpen(tenantId, new Date())).toBe(3);
+      expect((await client.zrange(keys.index.assigneeOpen('w-1'), 0, -1)).sort()).toEqual(jobs.sort());
+      expect(await client.hexists(keys.index.built, ASSIGNEE_OPEN)).toBe(1);
+    }
+    expect(slots.size).toBeGreaterThan(1);
   });
 
   it('serves concurrent load from two gateways without a request failing because of how commands are batched (ioredis#2109)', async () => {

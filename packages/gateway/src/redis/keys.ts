@@ -122,6 +122,10 @@ function buildTenantKeys(tenantId: string) {
       category: (c: string) => `${base}idx:category:${c}`,
       unit: (u: string) => `${base}idx:unit:${u}`,
       assignee: (a: string) => `${base}idx:assignee:${a}`,
+      /** The tickets assigned to a person that are not finished (no terminal status): their jobs, however many they had before. */
+      assigneeOpen: (a: string) => `${base}idx:assignee-open:${a}`,
+      /** Indexes added after tickets were stored, by name -> when they were built over those tickets (store/index-builds.ts). */
+      built: `${base}idx:built`,
       channel: (c: string) => `${base}idx:channel:${c}`,
       /** Tickets a person reported or follows: what a citizen may see. */
       party: (sub: string) => `${base}idx:party:${sub}`,

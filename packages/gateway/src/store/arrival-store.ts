@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { tenantKeys } from '../redis/keys.js';
+import type { IndexBuilds } from './index-builds.js';
 
 /** How long an unfinished approach is remembered: a worker who wanders off for a day starts again. */
 const APPROACH_TTL_MS = 86_400_000;
@@ -9,12 +10,20 @@ const APPROACH_TTL_MS = 86_400_000;
  * wait for their worker to arrive, and since when the worker has been inside each one's distance.
  */
 export class ArrivalStore {
-  constructor(private readonly redis: Redis | Cluster) {}
+  constructor(
+    private readonly redis: Redis | Cluster,
+    private readonly indexBuilds: IndexBuilds,
+  ) {}
 
-  /** The worker's tickets in state accepted: the ones a badge's position can bring to on_site. */
+  /**
+   * The worker's tickets in state accepted: the ones a badge's position can bring to on_site.
+   * Redis walks the smaller set of the two: the worker's unfinished tickets, once the tenant's
+   * index of them is built, rather than every ticket they ever had or every accepted one.
+   */
   async awaitingArrival(tenantId: string, staffId: string): Promise<string[]> {
     const keys = tenantKeys(tenantId);
-    return (await this.redis.call('ZINTER', 2, keys.index.assignee(staffId), keys.index.status('accepted'))) as string[];
+    const theirs = (await this.indexBuilds.assigneeOpenReady(tenantId)) ? keys.index.assigneeOpen(staffId) : keys.index.assignee(staffId);
+    return (await this.redis.call('ZINTER', 2, theirs, keys.index.status('accepted'))) as string[];
   }
 
   /** Since when (fix time, epoch ms) the worker has been inside the enter distance, if they are. */

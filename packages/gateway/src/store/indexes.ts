@@ -13,6 +13,11 @@ export function partnersOf(ticket: Ticket): Set<string> {
   return partners;
 }
 
+/** Whether a ticket still counts as one of its assignee's jobs (store/index-builds.ts fills the index for tickets stored before it). */
+export function isAssigneeOpen(ticket: Pick<Ticket, 'status'>): boolean {
+  return !TERMINAL_STATUSES.includes(ticket.status);
+}
+
 /** The sorted sets a ticket belongs to, with its score in each (creation time; deadline for `due`; place for `openNear`). */
 export function indexMembership(keys: TenantKeys, ticket: Ticket): Map<string, number> {
   const created = parseIsoTime(ticket.createdAt);
@@ -29,6 +34,7 @@ export function indexMembership(keys: TenantKeys, ticket: Ticket): Map<string, n
   for (const partnerId of partnersOf(ticket)) out.set(keys.index.party(partnerSubject(partnerId)), created);
   if (ticket.unitId) out.set(keys.index.unit(ticket.unitId), created);
   if (ticket.assigneeId) out.set(keys.index.assignee(ticket.assigneeId), created);
+  if (ticket.assigneeId && isAssigneeOpen(ticket)) out.set(keys.index.assigneeOpen(ticket.assigneeId), created);
   const milestone = nextMilestone(ticket);
   if (milestone) out.set(keys.index.timers, milestone.at);
   if (!TERMINAL_STATUSES.includes(ticket.status)) out.set(keys.index.openNear(ticket.category), geohashScore(ticket.location.lon, ticket.location.lat));
@@ -45,6 +51,10 @@ export function indexDiff(keys: TenantKeys, before: Ticket | undefined, after: T
   const zrem: { key: string; member: string }[] = [];
   for (const key of old.keys()) if (!next.has(key)) zrem.push({ key, member: after.id });
   const zadd: { key: string; member: string; score: number }[] = [];
-  for (const [key, score] of next) if (old.get(key) !== score) zadd.push({ key, member: after.id, score });
+  // An assignee's open index is written again even where its entry should be there already: a
+  // ticket stored before the index existed is not in it until its tenant's build (store/index-builds.ts)
+  // or its next write, whichever comes first, and that write must not take the entry as there.
+  const open = after.assigneeId && isAssigneeOpen(after) ? keys.index.assigneeOpen(after.assigneeId) : undefined;
+  for (const [key, score] of next) if (old.get(key) !== score || key === open) zadd.push({ key, member: after.id, score });
   return { zrem, zadd };
 }

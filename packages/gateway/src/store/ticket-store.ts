@@ -3,6 +3,7 @@ import type { Redis, Cluster } from 'ioredis';
 import { CivicLoopError, isOverdue, type DeviceAlert, type StreamEvent, type Ticket, type TicketEvent } from '@civicloop/model';
 import { commit, type CommitPlan } from '../redis/commit-script.js';
 import { tenantKeys, type TenantKeys } from '../redis/keys.js';
+import { IndexBuilds } from './index-builds.js';
 import { indexDiff, indexMembership, partnersOf } from './indexes.js';
 import { partnerSubject } from '../auth/partner-scope.js';
 import { createTicketRecord } from '../redis/create-script.js';
@@ -75,6 +76,8 @@ export function newTicketId(): string {
 export class TicketStore {
   private readonly revisions = new RevisionTags();
   private readonly cache: TicketReadCache;
+  /** Indexes added after tickets were stored, and whether each tenant's are built. */
+  readonly indexBuilds: IndexBuilds;
 
   constructor(
     private readonly redis: Client,
@@ -83,6 +86,7 @@ export class TicketStore {
     // Its writes are the commit and create scripts.
     registerScripts(redis);
     this.cache = new TicketReadCache(options.cacheEntries ?? 0);
+    this.indexBuilds = new IndexBuilds(redis);
   }
 
   keys(tenantId: string): TenantKeys {

@@ -19,7 +19,7 @@ export class ArrivalDetector {
     private readonly tickets: TicketService,
     private readonly config: Pick<GatewayConfig, 'arrivalEnterMeters' | 'arrivalExitMeters' | 'arrivalDwellSeconds'>,
   ) {
-    this.approaches = new ArrivalStore(services.redis);
+    this.approaches = new ArrivalStore(services.redis, services.tickets.indexBuilds);
   }
 
   /** Only a worker's badge can bring a worker to a ticket. */

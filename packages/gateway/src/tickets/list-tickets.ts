@@ -1,5 +1,6 @@
 import {
   CivicLoopError,
+  TERMINAL_STATUSES,
   TICKET_STATUSES,
   isOverdue,
   type ListTicketsQuery,
@@ -46,6 +47,17 @@ function parseStatuses(raw: string | undefined): TicketStatus[] | undefined {
 }
 
 /**
+ * The index of an assignee's tickets to scan: where only unfinished statuses are asked for (a
+ * worker's jobs), the open index, which stays small however many tickets they finished before,
+ * once the tenant's build has filled it (store/index-builds.ts); otherwise every ticket they had.
+ */
+async function assigneeIndex(store: TicketStore, tenantId: string, assigneeId: string, statuses: TicketStatus[] | undefined): Promise<string> {
+  const keys = store.keys(tenantId);
+  const unfinished = statuses?.every((s) => !TERMINAL_STATUSES.includes(s));
+  return unfinished && (await store.indexBuilds.assigneeOpenReady(tenantId)) ? keys.index.assigneeOpen(assigneeId) : keys.index.assignee(assigneeId);
+}
+
+/**
  * Lists tickets newest first. The smallest matching sorted-set index drives the scan and the
  * remaining filters are checked on each ticket, so a page costs index reads plus one read of the
  * tickets per batch, whatever the tenant's size. The tickets come from the store's read cache
@@ -62,7 +74,7 @@ export async function listTickets(store: TicketStore, principal: Principal, quer
   if (statuses?.length === 1) candidates.push(keys.index.status(statuses[0]!));
   if (query.category) candidates.push(keys.index.category(query.category));
   if (query.unitId) candidates.push(keys.index.unit(query.unitId));
-  if (query.assigneeId) candidates.push(keys.index.assignee(query.assigneeId));
+  if (query.assigneeId) candidates.push(await assigneeIndex(store, principal.tenantId, query.assigneeId, statuses));
   if (query.channel) candidates.push(keys.index.channel(query.channel));
   let source = candidates[0] ?? keys.index.all;
   // Only a choice between indexes needs their sizes: one filter (or none) costs no round trip.
