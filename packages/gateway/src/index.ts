@@ -8,7 +8,7 @@ export { defineScript } from './redis/define-script.js';
 export { startRedisServer, ensureRedisServer, findProgram, freePort, type RunningRedis } from './redis/embedded-redis.js';
 export { startRedisCluster, type LocalClusterNode, type LocalClusterOptions, type LocalRedisCluster } from './redis/local-cluster.js';
 export { tenantKeys } from './redis/keys.js';
-export { ASSIGNEE_OPEN } from './store/index-builds.js';
+export { OPEN_INDEXES } from './store/index-builds.js';
 export { seedDemo, describeDemo, type DemoTenant } from './demo.js';
 export { describeGateway } from './banner.js';
 export type { Services } from './core/services.js';

@@ -547,8 +547,8 @@ export const SETTINGS = [
     default: 'false',
     parse: boolean,
     doc:
-      "At start, build the indexes added since tickets were stored (each assignee's unfinished tickets) for every " +
-      'tenant again, even where built. Every gateway builds them once for a tenant whose tickets predate them; after ' +
+      "At start, build the indexes added since tickets were stored (each assignee's and each unit's unfinished tickets) " +
+      'for every tenant again, even where built. Every gateway builds them once for a tenant whose tickets predate them; after ' +
       'upgrading several gateways one by one, start one with this set once the last of the older ones has stopped, for ' +
       'what those older ones wrote meanwhile.',
   }),

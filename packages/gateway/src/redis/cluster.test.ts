@@ -5,7 +5,7 @@ import { nativeTopic } from '@civicloop/model';
 import { CivicLoop, signToken } from '@civicloop/sdk';
 import { BIN_REPORT, startClusterGateway, startTestCluster, type ClusterGateway, type TestCluster } from '@civicloop/test-support/gateway-harness.js';
 import type { GatewayApp } from '../app.js';
-import { ASSIGNEE_OPEN, IndexBuilds } from '../store/index-builds.js';
+import { IndexBuilds, OPEN_INDEXES } from '../store/index-builds.js';
 import { tenantKeys } from './keys.js';
 
 // The same code on a three-master Redis Cluster: every multi-key script must stay in one slot.
@@ -84,7 +84,7 @@ describe('on Redis Cluster', () => {
     }
   });
 
-  it("builds each assignee's open index over tickets stored before it, for tenants on different nodes", async () => {
+  it("builds each assignee's and unit's open index over tickets stored before them, for tenants on different nodes", async () => {
     const slots = new Set<number>();
     for (let i = 0; i < 4; i++) {
       const issued = await gateway.services.tenants.create({ code: `IX${i}`, name: `Index tenant ${i}` });
@@ -101,10 +101,12 @@ describe('on Redis Cluster', () => {
       }
       // As stored by a version before the index: none of it, no build recorded.
       await client.del(keys.index.assigneeOpen('w-1'));
-      await client.hdel(keys.index.built, ASSIGNEE_OPEN);
-      expect(await new IndexBuilds(client).buildAssigneeOpen(tenantId, new Date())).toBe(3);
+      await client.del(keys.index.unitOpen('sanitation'));
+      await client.hdel(keys.index.built, ...Object.keys(OPEN_INDEXES));
+      expect(await new IndexBuilds(client).build(tenantId, new Date())).toBe(6);
       expect((await client.zrange(keys.index.assigneeOpen('w-1'), 0, -1)).sort()).toEqual(jobs.sort());
-      expect(await client.hexists(keys.index.built, ASSIGNEE_OPEN)).toBe(1);
+      expect((await client.zrange(keys.index.unitOpen('sanitation'), 0, -1)).sort()).toEqual(jobs.sort());
+      expect(await client.hlen(keys.index.built)).toBe(2);
     }
     expect(slots.size).toBeGreaterThan(1);
   });

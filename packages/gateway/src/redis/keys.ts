@@ -124,6 +124,8 @@ function buildTenantKeys(tenantId: string) {
       assignee: (a: string) => `${base}idx:assignee:${a}`,
       /** The tickets assigned to a person that are not finished (no terminal status): their jobs, however many they had before. */
       assigneeOpen: (a: string) => `${base}idx:assignee-open:${a}`,
+      /** The tickets dispatched to a unit that are not finished: its open work, however much it finished before. */
+      unitOpen: (u: string) => `${base}idx:unit-open:${u}`,
       /** Indexes added after tickets were stored, by name -> when they were built over those tickets (store/index-builds.ts). */
       built: `${base}idx:built`,
       channel: (c: string) => `${base}idx:channel:${c}`,

@@ -22,7 +22,7 @@ export class ArrivalStore {
    */
   async awaitingArrival(tenantId: string, staffId: string): Promise<string[]> {
     const keys = tenantKeys(tenantId);
-    const theirs = (await this.indexBuilds.assigneeOpenReady(tenantId)) ? keys.index.assigneeOpen(staffId) : keys.index.assignee(staffId);
+    const theirs = (await this.indexBuilds.ready(tenantId, 'assigneeOpen')) ? keys.index.assigneeOpen(staffId) : keys.index.assignee(staffId);
     return (await this.redis.call('ZINTER', 2, theirs, keys.index.status('accepted'))) as string[];
   }
 

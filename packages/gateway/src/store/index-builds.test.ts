@@ -3,12 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN_REPORT, inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { tenantKeys } from '../redis/keys.js';
 import { ArrivalStore } from './arrival-store.js';
-import { ASSIGNEE_OPEN, IndexBuilds } from './index-builds.js';
+import { IndexBuilds, OPEN_INDEXES } from './index-builds.js';
 
 const WORKING = 'dispatched,accepted,on_site,rework';
 let gw: TestGateway;
 let dispatcher: string;
 let reportedAt = Date.parse('2026-01-01T01:00:00Z');
+/** w-1's open job, reported before the 2,100 they finished. */
+let old: Ticket;
 
 beforeAll(async () => {
   gw = await startTestGateway();
@@ -39,34 +41,40 @@ const jobsOf = async (assigneeId: string, via = gw) =>
     nextCursor: string | null;
   };
 
-/** What the assignee-open indexes should hold, worked out from every stored document, against what they hold. */
+const NAMES = Object.keys(OPEN_INDEXES);
+/** Every key of the open indexes, assignees' and units'. */
+const openKeys = async () => [...(await gw.redis.client.keys(keys().index.assigneeOpen('*'))), ...(await gw.redis.client.keys(keys().index.unitOpen('*')))];
+const builtRecorded = async () => (await gw.redis.client.hmget(keys().index.built, ...NAMES)).every((at) => at !== null);
+
+/** What the open indexes should hold, worked out from every stored document, against what they hold. */
 async function indexesAgainstDocuments(): Promise<{ expected: Record<string, string[]>; stored: Record<string, string[]> }> {
   const redis = gw.redis.client;
   const ids = await redis.zrange(keys().index.all, 0, -1);
   const docs = await gw.services.tickets.getMany(gw.tenant.id, ids);
   const expected: Record<string, string[]> = {};
+  const add = (key: string, id: string) => {
+    expected[key] = [...(expected[key] ?? []), id].sort();
+  };
   for (const t of docs) {
-    if (t?.assigneeId && !TERMINAL_STATUSES.includes(t.status)) expected[t.assigneeId] = [...(expected[t.assigneeId] ?? []), t.id];
+    if (!t || TERMINAL_STATUSES.includes(t.status)) continue;
+    if (t.assigneeId) add(keys().index.assigneeOpen(t.assigneeId), t.id);
+    if (t.unitId) add(keys().index.unitOpen(t.unitId), t.id);
   }
   const stored: Record<string, string[]> = {};
-  for (const key of await redis.keys(keys().index.assigneeOpen('*'))) {
-    stored[key.slice(keys().index.assigneeOpen('').length)] = (await redis.zrange(key, 0, -1)).sort();
-  }
-  for (const list of Object.values(expected)) list.sort();
+  for (const key of await openKeys()) stored[key] = (await redis.zrange(key, 0, -1)).sort();
   return { expected, stored };
 }
 
-/** As a deployment whose tickets were stored by a version before the index: none of it, and no build recorded. */
+/** As a deployment whose tickets were stored by a version before the open indexes: none of them, and no build recorded. */
 async function asStoredBeforeTheIndex(): Promise<void> {
-  const redis = gw.redis.client;
-  const stale = await redis.keys(keys().index.assigneeOpen('*'));
-  if (stale.length) await redis.del(...stale);
-  await redis.hdel(keys().index.built, ASSIGNEE_OPEN);
+  const stale = await openKeys();
+  if (stale.length) await gw.redis.client.del(...stale);
+  await gw.redis.client.hdel(keys().index.built, ...NAMES);
 }
 
-describe("each assignee's unfinished tickets", () => {
+describe("each assignee's and each unit's unfinished tickets", () => {
   it('lists a job a worker has had open while they finished more than two thousand others, on the first page', async () => {
-    const old = await job('w-1');
+    old = await job('w-1');
     for (let i = 0; i < 2100; i++) {
       const done = await job('w-1');
       await post(`/v1/tickets/${done.id}/merge`, dispatcher, { into: old.id });
@@ -80,15 +88,24 @@ describe("each assignee's unfinished tickets", () => {
     expect(all.body.items.every((t: Ticket) => t.status === 'duplicate')).toBe(true);
   }, 120_000);
 
-  it('puts a ticket stored before the index into it at its next write, even one that keeps its assignee', async () => {
+  it("lists a unit's open work on the first page when more than two thousand jobs were dispatched elsewhere since", async () => {
+    // The unit finished 2,100 jobs since w-1's open one (above); now the city has 2,100 more open, all another unit's.
+    for (let i = 0; i < 2100; i++) await job('w-3');
+    const page = await inject(gw, 'GET', '/v1/tickets?unitId=sanitation&status=dispatched&limit=200', { auth: await worker('w-2') });
+    expect(page.body.items.map((t: Ticket) => t.id)).toEqual([old.id]);
+    expect(page.body.nextCursor).toBeNull();
+  }, 120_000);
+
+  it('puts a ticket stored before the indexes into them at its next write, even one that keeps its assignee and unit', async () => {
     const ticket = await job('w-2');
     await asStoredBeforeTheIndex();
     expect(await gw.redis.client.zscore(keys().index.assigneeOpen('w-2'), ticket.id)).toBeNull();
     await post(`/v1/tickets/${ticket.id}/accept`, await worker('w-2'));
     expect(await gw.redis.client.zscore(keys().index.assigneeOpen('w-2'), ticket.id)).not.toBeNull();
+    expect(await gw.redis.client.zscore(keys().index.unitOpen('sanitation'), ticket.id)).not.toBeNull();
   });
 
-  it('indexes a ticket only if its stored document still has the assignee read and is unfinished', async () => {
+  it('indexes a ticket only if its stored document still names the owner read and is unfinished', async () => {
     const moved = await job('w-1');
     const closed = await job('w-1');
     const kept = await job('w-1');
@@ -96,15 +113,18 @@ describe("each assignee's unfinished tickets", () => {
     // What a build read before these commits: all three with w-1.
     await post(`/v1/tickets/${moved.id}/reassign`, dispatcher, { unitId: 'sanitation', assigneeId: 'w-2' });
     await post(`/v1/tickets/${closed.id}/merge`, dispatcher, { into: kept.id });
-    await gw.redis.client.del(keys().index.assigneeOpen('w-1'), keys().index.assigneeOpen('w-2'));
+    await gw.redis.client.del(...(await openKeys()));
     const terminal = ` ${TERMINAL_STATUSES.join(' ')} `;
-    const pairs = [moved, closed, kept].flatMap((t) => [keys().ticket(t.id), keys().index.assigneeOpen('w-1')]);
-    const args = [moved, closed, kept].flatMap((t) => ['w-1', Date.parse(t.createdAt), t.id]);
-    expect(await gw.services.redis.civicloopIndexAssigneeOpen(pairs.length, ...pairs, terminal, ...args)).toBe(1);
+    const read = [moved, closed, kept];
+    const pairs = read.flatMap((t) => [keys().ticket(t.id), keys().index.assigneeOpen('w-1'), keys().ticket(t.id), keys().index.unitOpen('sanitation')]);
+    const args = read.flatMap((t) => ['assigneeId', 'w-1', Date.parse(t.createdAt), t.id, 'unitId', 'sanitation', Date.parse(t.createdAt), t.id]);
+    expect(await gw.services.redis.civicloopIndexOpen(pairs.length, ...pairs, terminal, ...args)).toBe(3);
     expect(await gw.redis.client.zrange(keys().index.assigneeOpen('w-1'), 0, -1)).toEqual([kept.id]);
+    // The reassignment kept the unit: that entry is still right.
+    expect((await gw.redis.client.zrange(keys().index.unitOpen('sanitation'), 0, -1)).sort()).toEqual([moved.id, kept.id].sort());
   });
 
-  it('builds the index over tickets stored before it while commands change them, to exactly what the documents say', async () => {
+  it('builds the indexes over tickets stored before them while commands change them, to exactly what the documents say', async () => {
     const open: Ticket[] = [];
     for (let i = 0; i < 300; i++) open.push(await job(['w-1', 'w-2', 'w-3'][i % 3]!));
     for (const t of open.slice(0, 60)) await post(`/v1/tickets/${t.id}/accept`, await worker(t.assigneeId!));
@@ -121,10 +141,11 @@ describe("each assignee's unfinished tickets", () => {
       await Promise.all([second.indexBuild.finished(), ...commands]);
       const { expected, stored } = await indexesAgainstDocuments();
       expect(stored).toEqual(expected);
-      expect(Object.values(expected).flat().length).toBeGreaterThan(200);
-      expect(await gw.redis.client.hexists(keys().index.built, ASSIGNEE_OPEN)).toBe(1);
+      expect(Object.keys(expected).length).toBe(5);
+      expect(Object.values(expected).flat().length).toBeGreaterThan(400);
+      expect(await builtRecorded()).toBe(true);
       // Both gateways now list from it, and agree with the documents.
-      expect((await jobsOf('w-3', second)).items.map((t) => t.id).sort()).toEqual(expected['w-3']);
+      expect((await jobsOf('w-2', second)).items.map((t) => t.id).sort()).toEqual(expected[keys().index.assigneeOpen('w-2')]);
     } finally {
       await second.close();
     }
@@ -141,11 +162,11 @@ describe("each assignee's unfinished tickets", () => {
     const second = await startTestGateway({}, { redis: gw.redis, logger: { level: 'warn', stream } as { level: string } });
     try {
       expect(await warned).toContain('WRONGTYPE');
-      expect(await gw.redis.client.hexists(keys().index.built, ASSIGNEE_OPEN)).toBe(0);
+      expect(await gw.redis.client.hmget(keys().index.built, ...NAMES)).toEqual([null, null]);
       expect((await jobsOf('w-3', second)).items.map((t) => t.id)).toContain(ticket.id);
       await gw.redis.client.del(keys().index.status('rework'));
       await second.indexBuild.finished();
-      expect(await gw.redis.client.hexists(keys().index.built, ASSIGNEE_OPEN)).toBe(1);
+      expect(await builtRecorded()).toBe(true);
       expect(await gw.redis.client.zscore(keys().index.assigneeOpen('w-3'), ticket.id)).not.toBeNull();
     } finally {
       await second.close();
@@ -158,7 +179,7 @@ describe("each assignee's unfinished tickets", () => {
     const arrivals = new ArrivalStore(gw.services.redis, new IndexBuilds(gw.services.redis));
     await asStoredBeforeTheIndex();
     expect(await arrivals.awaitingArrival(gw.tenant.id, 'w-1')).toContain(accepted.id);
-    await new IndexBuilds(gw.services.redis).buildAssigneeOpen(gw.tenant.id, new Date());
+    await new IndexBuilds(gw.services.redis).build(gw.tenant.id, new Date());
     // Taken out of the index of every ticket the worker had: only the open index can still answer it.
     await gw.redis.client.zrem(keys().index.assignee('w-1'), accepted.id);
     try {

@@ -1,17 +1,27 @@
 import { TERMINAL_STATUSES, TICKET_STATUSES, parseIsoTime, type Ticket } from '@civicloop/model';
 import type { Cluster, Redis } from 'ioredis';
-import { tenantKeys } from '../redis/keys.js';
+import { tenantKeys, type TenantKeys } from '../redis/keys.js';
 import { registerScripts } from '../redis/scripts/index.js';
 
-/** The name the assignee-open index's build is recorded under, in the tenant's `idx:built` hash. */
-export const ASSIGNEE_OPEN = 'assigneeOpen';
+/**
+ * The indexes added after tickets were stored, by the name their build is recorded under in the
+ * tenant's `idx:built` hash: each an index of one owner's unfinished tickets, with the document
+ * field that names the owner.
+ */
+export const OPEN_INDEXES = {
+  assigneeOpen: { field: 'assigneeId', key: (keys: TenantKeys, owner: string) => keys.index.assigneeOpen(owner) },
+  unitOpen: { field: 'unitId', key: (keys: TenantKeys, owner: string) => keys.index.unitOpen(owner) },
+} as const;
+export type OpenIndexName = keyof typeof OPEN_INDEXES;
+const NAMES = Object.keys(OPEN_INDEXES) as OpenIndexName[];
+
 /** Tickets read and indexed per step of a build. */
 const BUILD_STEP = 200;
-const REMEMBERED_TENANTS = 10_000;
+const REMEMBERED = 10_000;
 
-/** A new tenant has no tickets: every one it will have is indexed by the write that stores it. */
-export async function markIndexesBuiltForNewTenant(redis: Redis | Cluster, tenantId: string, now: Date): Promise<void> {
-  await redis.hset(tenantKeys(tenantId).index.built, ASSIGNEE_OPEN, now.toISOString());
+/** Records every open index as built over the tenant's tickets: after a build, or for a new tenant, which has none. */
+export async function recordIndexesBuilt(redis: Redis | Cluster, tenantId: string, now: Date): Promise<void> {
+  await redis.hset(tenantKeys(tenantId).index.built, ...NAMES.flatMap((name) => [name, now.toISOString()]));
 }
 
 /**
@@ -19,36 +29,39 @@ export async function markIndexesBuiltForNewTenant(redis: Redis | Cluster, tenan
  * the version that added it on (store/indexes.ts); the tickets stored before are put in by a
  * build, once per tenant, which a gateway starts in the background for each tenant it finds
  * unbuilt. Until a tenant's build has finished, readers take the index the new one refines
- * (every ticket the person was ever assigned, filtered ticket by ticket): slower, still right.
+ * (every ticket the person or unit ever had, filtered ticket by ticket): slower, still right.
  */
 export class IndexBuilds {
-  /** Tenants whose build is known finished: that never goes back, so it is asked once. */
+  /** `<tenant> <index>` known built: that never goes back, so it is asked once. */
   private readonly built = new Set<string>();
 
   constructor(private readonly redis: Redis | Cluster) {
     registerScripts(redis);
   }
 
-  /** Whether the tenant's assignee-open index holds every ticket it should. */
-  async assigneeOpenReady(tenantId: string): Promise<boolean> {
-    if (this.built.has(tenantId)) return true;
-    const done = (await this.redis.hexists(tenantKeys(tenantId).index.built, ASSIGNEE_OPEN)) === 1;
-    if (done) {
-      if (this.built.size >= REMEMBERED_TENANTS) this.built.clear();
-      this.built.add(tenantId);
-    }
+  /** Whether the tenant's index holds every ticket it should. */
+  async ready(tenantId: string, name: OpenIndexName): Promise<boolean> {
+    if (this.built.has(`${tenantId} ${name}`)) return true;
+    const done = (await this.redis.hexists(tenantKeys(tenantId).index.built, name)) === 1;
+    if (done) this.remember(tenantId, name);
     return done;
   }
 
+  /** Whether every index is built for the tenant. */
+  async allReady(tenantId: string): Promise<boolean> {
+    for (const name of NAMES) if (!(await this.ready(tenantId, name))) return false;
+    return true;
+  }
+
   /**
-   * Puts every unfinished assigned ticket of the tenant into its assignee's open index, then
-   * records the build. Safe beside live writes and beside another gateway's build of the same
-   * tenant: each status index is walked with ZSCAN, which returns every member present from start
-   * to end (a ticket that moves meanwhile is indexed by its own commit), and each ticket is added
-   * only if its stored document still says what was read (redis/scripts/index-assignee-open.ts).
-   * Returns how many tickets it indexed.
+   * Puts every unfinished ticket of the tenant into its assignee's and its unit's open indexes,
+   * then records the builds. Safe beside live writes and beside another gateway's build of the
+   * same tenant: each status index is walked with ZSCAN, which returns every member present from
+   * start to end (a ticket that moves meanwhile is indexed by its own commit), and each ticket is
+   * added only if its stored document still says what was read (redis/scripts/index-open.ts).
+   * Returns how many entries it made (a ticket with both an assignee and a unit makes two).
    */
-  async buildAssigneeOpen(tenantId: string, now: Date): Promise<number> {
+  async build(tenantId: string, now: Date): Promise<number> {
     const keys = tenantKeys(tenantId);
     const terminal = ` ${TERMINAL_STATUSES.join(' ')} `;
     let indexed = 0;
@@ -57,30 +70,40 @@ export class IndexBuilds {
       do {
         const [next, flat] = await this.redis.zscan(keys.index.status(status), cursor, 'COUNT', BUILD_STEP);
         cursor = next;
-        const ids = flat.filter((_, i) => i % 2 === 0);
-        indexed += await this.indexStep(tenantId, ids, terminal);
+        indexed += await this.indexStep(
+          keys,
+          flat.filter((_, i) => i % 2 === 0),
+          terminal,
+        );
       } while (cursor !== '0');
     }
-    await this.redis.hset(keys.index.built, ASSIGNEE_OPEN, now.toISOString());
-    this.built.add(tenantId);
+    await recordIndexesBuilt(this.redis, tenantId, now);
+    for (const name of NAMES) this.remember(tenantId, name);
     return indexed;
   }
 
-  private async indexStep(tenantId: string, ids: string[], terminal: string): Promise<number> {
+  private async indexStep(keys: TenantKeys, ids: string[], terminal: string): Promise<number> {
     if (ids.length === 0) return 0;
-    const keys = tenantKeys(tenantId);
     const flat = await this.redis.civicloopReadTickets(ids.length, ...ids.map((id) => keys.ticket(id)));
     const pairs: string[] = [];
     const args: (string | number)[] = [terminal];
     ids.forEach((id, i) => {
       const doc = flat[3 * i + 2];
       if (typeof doc !== 'string') return;
-      const ticket = JSON.parse(doc) as Pick<Ticket, 'assigneeId' | 'createdAt'>;
-      if (!ticket.assigneeId) return;
-      pairs.push(keys.ticket(id), keys.index.assigneeOpen(ticket.assigneeId));
-      args.push(ticket.assigneeId, parseIsoTime(ticket.createdAt), id);
+      const ticket = JSON.parse(doc) as Pick<Ticket, 'assigneeId' | 'unitId' | 'createdAt'>;
+      for (const { field, key } of Object.values(OPEN_INDEXES)) {
+        const owner = ticket[field];
+        if (!owner) continue;
+        pairs.push(keys.ticket(id), key(keys, owner));
+        args.push(field, owner, parseIsoTime(ticket.createdAt), id);
+      }
     });
     if (pairs.length === 0) return 0;
-    return this.redis.civicloopIndexAssigneeOpen(pairs.length, ...pairs, ...args);
+    return this.redis.civicloopIndexOpen(pairs.length, ...pairs, ...args);
+  }
+
+  private remember(tenantId: string, name: OpenIndexName): void {
+    if (this.built.size >= REMEMBERED) this.built.clear();
+    this.built.add(`${tenantId} ${name}`);
   }
 }

@@ -13,9 +13,18 @@ export function partnersOf(ticket: Ticket): Set<string> {
   return partners;
 }
 
-/** Whether a ticket still counts as one of its assignee's jobs (store/index-builds.ts fills the index for tickets stored before it). */
-export function isAssigneeOpen(ticket: Pick<Ticket, 'status'>): boolean {
+/** Whether a ticket counts in its assignee's and its unit's open indexes (store/index-builds.ts fills them for tickets stored before them). */
+export function isUnfinished(ticket: Pick<Ticket, 'status'>): boolean {
   return !TERMINAL_STATUSES.includes(ticket.status);
+}
+
+/** The open indexes a ticket belongs to: its assignee's and its unit's, while it is unfinished. */
+function openIndexes(keys: TenantKeys, ticket: Ticket): string[] {
+  if (!isUnfinished(ticket)) return [];
+  const out: string[] = [];
+  if (ticket.assigneeId) out.push(keys.index.assigneeOpen(ticket.assigneeId));
+  if (ticket.unitId) out.push(keys.index.unitOpen(ticket.unitId));
+  return out;
 }
 
 /** The sorted sets a ticket belongs to, with its score in each (creation time; deadline for `due`; place for `openNear`). */
@@ -34,7 +43,7 @@ export function indexMembership(keys: TenantKeys, ticket: Ticket): Map<string, n
   for (const partnerId of partnersOf(ticket)) out.set(keys.index.party(partnerSubject(partnerId)), created);
   if (ticket.unitId) out.set(keys.index.unit(ticket.unitId), created);
   if (ticket.assigneeId) out.set(keys.index.assignee(ticket.assigneeId), created);
-  if (ticket.assigneeId && isAssigneeOpen(ticket)) out.set(keys.index.assigneeOpen(ticket.assigneeId), created);
+  for (const key of openIndexes(keys, ticket)) out.set(key, created);
   const milestone = nextMilestone(ticket);
   if (milestone) out.set(keys.index.timers, milestone.at);
   if (!TERMINAL_STATUSES.includes(ticket.status)) out.set(keys.index.openNear(ticket.category), geohashScore(ticket.location.lon, ticket.location.lat));
@@ -51,10 +60,10 @@ export function indexDiff(keys: TenantKeys, before: Ticket | undefined, after: T
   const zrem: { key: string; member: string }[] = [];
   for (const key of old.keys()) if (!next.has(key)) zrem.push({ key, member: after.id });
   const zadd: { key: string; member: string; score: number }[] = [];
-  // An assignee's open index is written again even where its entry should be there already: a
-  // ticket stored before the index existed is not in it until its tenant's build (store/index-builds.ts)
-  // or its next write, whichever comes first, and that write must not take the entry as there.
-  const open = after.assigneeId && isAssigneeOpen(after) ? keys.index.assigneeOpen(after.assigneeId) : undefined;
-  for (const [key, score] of next) if (old.get(key) !== score || key === open) zadd.push({ key, member: after.id, score });
+  // The open indexes are written again even where their entry should be there already: a ticket
+  // stored before they existed is not in them until its tenant's build (store/index-builds.ts) or
+  // its next write, whichever comes first, and that write must not take the entry as there.
+  const open = openIndexes(keys, after);
+  for (const [key, score] of next) if (old.get(key) !== score || open.includes(key)) zadd.push({ key, member: after.id, score });
   return { zrem, zadd };
 }

@@ -16,7 +16,7 @@ import {
 import { generateApiKey, hashApiKey, type KeyKind, type Sealer } from '../auth/secrets.js';
 import { globalKeys, tenantKeys } from '../redis/keys.js';
 import type { CategoryStore } from './category-store.js';
-import { markIndexesBuiltForNewTenant } from './index-builds.js';
+import { recordIndexesBuilt } from './index-builds.js';
 import { TtlCache } from './ttl-cache.js';
 
 type Client = Redis | Cluster;
@@ -103,7 +103,8 @@ export class TenantStore {
     };
     try {
       await this.redis.set(tenantKeys(id).tenant, JSON.stringify(tenant));
-      await markIndexesBuiltForNewTenant(this.redis, id, now);
+      // No tickets yet: every one it will have is indexed by the write that stores it.
+      await recordIndexesBuilt(this.redis, id, now);
       await this.redis.sadd(globalKeys.tenants, id);
       const secretKey = await this.issueKey(id, 'secret', now);
       const publishableKey = await this.issueKey(id, 'publishable', now);

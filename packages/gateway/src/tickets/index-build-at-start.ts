@@ -43,9 +43,9 @@ export class IndexBuildAtStart {
         pending ??= new Set(await this.tenantsToBuild());
         for (const tenantId of pending) {
           if (this.stopped) return;
-          const indexed = await this.services.tickets.indexBuilds.buildAssigneeOpen(tenantId, this.services.now());
+          const indexed = await this.services.tickets.indexBuilds.build(tenantId, this.services.now());
           pending.delete(tenantId);
-          this.log.info({ tenantId, indexed }, "built the index of each assignee's unfinished tickets");
+          this.log.info({ tenantId, indexed }, "built the indexes of each assignee's and each unit's unfinished tickets");
         }
         return;
       } catch (error) {
@@ -59,7 +59,7 @@ export class IndexBuildAtStart {
   private async tenantsToBuild(): Promise<string[]> {
     const ids = await this.services.tenants.ids();
     if (this.rebuild) return ids;
-    const ready = await Promise.all(ids.map((id) => this.services.tickets.indexBuilds.assigneeOpenReady(id)));
+    const ready = await Promise.all(ids.map((id) => this.services.tickets.indexBuilds.allReady(id)));
     return ids.filter((_, i) => !ready[i]);
   }
 

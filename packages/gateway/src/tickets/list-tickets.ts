@@ -9,6 +9,7 @@ import {
   type TicketPage,
   type TicketStatus,
 } from '@civicloop/model';
+import { OPEN_INDEXES, type OpenIndexName } from '../store/index-builds.js';
 import type { TicketStore } from '../store/ticket-store.js';
 import { canSee } from './visibility.js';
 
@@ -47,14 +48,16 @@ function parseStatuses(raw: string | undefined): TicketStatus[] | undefined {
 }
 
 /**
- * The index of an assignee's tickets to scan: where only unfinished statuses are asked for (a
- * worker's jobs), the open index, which stays small however many tickets they finished before,
- * once the tenant's build has filled it (store/index-builds.ts); otherwise every ticket they had.
+ * The index of an assignee's or a unit's tickets to scan: where only unfinished statuses are
+ * asked for (a worker's jobs, a unit's open work), the open index, which stays small however many
+ * tickets were finished before, once the tenant's build has filled it (store/index-builds.ts);
+ * otherwise every ticket they ever had.
  */
-async function assigneeIndex(store: TicketStore, tenantId: string, assigneeId: string, statuses: TicketStatus[] | undefined): Promise<string> {
+async function ownerIndex(store: TicketStore, tenantId: string, name: OpenIndexName, owner: string, statuses: TicketStatus[] | undefined): Promise<string> {
   const keys = store.keys(tenantId);
-  const unfinished = statuses?.every((s) => !TERMINAL_STATUSES.includes(s));
-  return unfinished && (await store.indexBuilds.assigneeOpenReady(tenantId)) ? keys.index.assigneeOpen(assigneeId) : keys.index.assignee(assigneeId);
+  const unfinished = statuses?.every((s) => !TERMINAL_STATUSES.includes(s)) && (await store.indexBuilds.ready(tenantId, name));
+  if (unfinished) return OPEN_INDEXES[name].key(keys, owner);
+  return name === 'unitOpen' ? keys.index.unit(owner) : keys.index.assignee(owner);
 }
 
 /**
@@ -73,8 +76,8 @@ export async function listTickets(store: TicketStore, principal: Principal, quer
   if (principal.role === 'citizen' || principal.role === 'partner') candidates.push(keys.index.party(principal.sub));
   if (statuses?.length === 1) candidates.push(keys.index.status(statuses[0]!));
   if (query.category) candidates.push(keys.index.category(query.category));
-  if (query.unitId) candidates.push(keys.index.unit(query.unitId));
-  if (query.assigneeId) candidates.push(await assigneeIndex(store, principal.tenantId, query.assigneeId, statuses));
+  if (query.unitId) candidates.push(await ownerIndex(store, principal.tenantId, 'unitOpen', query.unitId, statuses));
+  if (query.assigneeId) candidates.push(await ownerIndex(store, principal.tenantId, 'assigneeOpen', query.assigneeId, statuses));
   if (query.channel) candidates.push(keys.index.channel(query.channel));
   let source = candidates[0] ?? keys.index.all;
   // Only a choice between indexes needs their sizes: one filter (or none) costs no round trip.

@@ -3,7 +3,7 @@ import { defineScript } from '../define-script.js';
 import { blackSpotNote } from './black-spot-note.js';
 import { commit } from './commit.js';
 import { hashDeleteIf } from './hash-delete-if.js';
-import { indexAssigneeOpen } from './index-assignee-open.js';
+import { indexOpen } from './index-open.js';
 import { createTicket } from './create-ticket.js';
 import { leaseClaim } from './lease-claim.js';
 import { nearestWorkers } from './nearest-workers.js';
@@ -42,7 +42,7 @@ export const SCRIPTS: readonly RedisScript[] = [
   readTicketWith,
   outboxPush,
   hashDeleteIf,
-  indexAssigneeOpen,
+  indexOpen,
 ];
 
 const registered = new WeakSet<Redis | Cluster>();
