@@ -3,7 +3,7 @@ import type { GatewayApp } from './app.js';
 import type { GatewayConfig } from './core/config.js';
 import { ArrivalDetector } from './telemetry/arrival.js';
 import { confirmSosOnFirstAction } from './telemetry/alarm-confirmation.js';
-import { ASSIGNING_EVENTS, answerAsDriver, assignmentCommand, ownTracksResyncAfter, withdrawalAfter } from './telemetry/assignment.js';
+import { ASSIGNING_EVENTS, answerAsDriver, assignmentCommand, ownTracksResyncAfter, reworkAfter, withdrawalAfter } from './telemetry/assignment.js';
 import { OwnTracksJobs } from './telemetry/owntracks-jobs.js';
 import { BadgeEventHandler } from './telemetry/badge-events.js';
 import { DeviceAlerts } from './telemetry/device-alerts.js';
@@ -43,7 +43,7 @@ export async function attachTelemetry(gateway: GatewayApp, config: GatewayConfig
   });
   // Whoever is given a ticket hears about it on their badge, and on the screen of the vehicle they
   // drive; whoever it is taken from hears that it is no longer theirs, so that nobody walks to a
-  // job that went to someone else.
+  // job that went to someone else; whoever must redo one hears why.
   // `which`: of those devices, the ones to tell (all of them unless it says otherwise).
   const tell = async (tenantId: string, staffId: string, command: BadgeCommand, which?: (device: Device) => Promise<boolean>) => {
     for (const device of await services.devices.devicesOf(tenantId, staffId)) {
@@ -56,10 +56,12 @@ export async function attachTelemetry(gateway: GatewayApp, config: GatewayConfig
   ticketService.onCommitted(async (tenantId, ticket, event) => {
     const withdrawn = withdrawalAfter(ticket, event);
     const resync = ownTracksResyncAfter(ticket, event);
+    const rework = reworkAfter(ticket, event);
     // Each person's devices apart: one that cannot be told does not keep the other from hearing.
     const told = await Promise.allSettled([
       ASSIGNING_EVENTS.includes(event.type) && ticket.assigneeId ? tell(tenantId, ticket.assigneeId, assignmentCommand(ticket)) : undefined,
       withdrawn ? tell(tenantId, withdrawn.staffId, withdrawn.command) : undefined,
+      rework ? tell(tenantId, rework.staffId, rework.command) : undefined,
       resync ? tell(tenantId, resync.staffId, resync.command, (device) => ownTracks.isOwnTracksPhone(tenantId, device)) : undefined,
       // Someone acting on an SOS's ticket has seen the SOS: the device is told so.
       confirmSosOnFirstAction(services, tenantId, ticket, event),

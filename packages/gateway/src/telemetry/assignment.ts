@@ -2,7 +2,7 @@ import { CivicLoopError, type BadgeCommand, type Device, type Principal, type Ti
 import type { TicketService } from '../tickets/ticket-service.js';
 
 /** What a badge is told about a ticket it is given. */
-export function assignmentCommand(ticket: Ticket): BadgeCommand {
+export function assignmentCommand(ticket: Ticket): Extract<BadgeCommand, { type: 'assignment' }> {
   return {
     type: 'assignment',
     ticketId: ticket.id,
@@ -41,19 +41,26 @@ export function withdrawalAfter(ticket: Ticket, event: TicketEvent): { staffId: 
 }
 
 /**
+ * What the assigned worker's devices hear when a supervisor finds the work not done (a failed
+ * verification, `rework_requested`): the ticket is theirs again, with the supervisor's note of
+ * what is still wrong, so that a worker with only a badge or a vehicle's terminal goes back too.
+ * Undefined after any other event, or for a ticket with nobody assigned.
+ */
+export function reworkAfter(ticket: Ticket, event: TicketEvent): { staffId: string; command: BadgeCommand } | undefined {
+  if (event.type !== 'rework_requested' || !ticket.assigneeId) return undefined;
+  return { staffId: ticket.assigneeId, command: { ...assignmentCommand(ticket), type: 'rework', note: event.note ?? '' } };
+}
+
+/**
  * What an OwnTracks phone, whose regions are its wearer's jobs (owntracks-jobs.ts), must hear
- * after an event that changes those jobs without an assignment or a withdrawal: the wearer
- * resolved the ticket (it leaves them), or its verification failed and it is theirs again for
- * rework. Other devices are not told: a badge or a terminal shows what it was given and taken,
- * and a JT/T 808 driver could not accept a ticket in rework. The phone turns either into its
- * jobs as they are then.
+ * after an event that changes those jobs without an assignment, a withdrawal or a rework: the
+ * wearer resolved the ticket, and it leaves them. Other devices are not told: a badge or a
+ * terminal shows what it was given and taken, and the worker who resolved it knows. The phone
+ * turns it into its jobs as they are then.
  */
 export function ownTracksResyncAfter(ticket: Ticket, event: TicketEvent): { staffId: string; command: BadgeCommand } | undefined {
-  if (!ticket.assigneeId) return undefined;
-  if (event.type === 'resolved')
-    return { staffId: ticket.assigneeId, command: { type: 'withdrawal', ticketId: ticket.id, number: ticket.number, reason: 'resolved' } };
-  if (event.type === 'rework_requested') return { staffId: ticket.assigneeId, command: assignmentCommand(ticket) };
-  return undefined;
+  if (!ticket.assigneeId || event.type !== 'resolved') return undefined;
+  return { staffId: ticket.assigneeId, command: { type: 'withdrawal', ticketId: ticket.id, number: ticket.number, reason: 'resolved' } };
 }
 
 /** What a driver may answer an assignment with on a vehicle's terminal (jt808/listener.ts asks). */

@@ -2,9 +2,9 @@ import type { BadgeCommand } from '@civicloop/model';
 import { sealForOwnTracks } from '../auth/owntracks-key.js';
 import type { OwnTracksWaypoint } from './owntracks-jobs.js';
 
-/** Whether a command has an OwnTracks form: a location request, and the wearer's jobs (an assignment or a withdrawal). */
+/** Whether a command has an OwnTracks form: a location request, and the wearer's jobs (an assignment, a withdrawal or a rework). */
 export function hasOwnTracksForm(command: BadgeCommand): boolean {
-  return command.type === 'report_location' || command.type === 'assignment' || command.type === 'withdrawal';
+  return command.type === 'report_location' || command.type === 'assignment' || command.type === 'withdrawal' || command.type === 'rework';
 }
 
 /**
@@ -12,7 +12,7 @@ export function hasOwnTracksForm(command: BadgeCommand): boolean {
  * OwnTracks form (an alarm confirmation):
  *
  * - a location request as the app's `reportLocation`;
- * - an assignment or a withdrawal as `setWaypoints` with the wearer's jobs as they are now (the
+ * - an assignment, a withdrawal or a rework as `setWaypoints` with the wearer's jobs as they are now (the
  *   app has no command for a job, and can be told no single region to drop: every change sends
  *   them all, slot by slot, see owntracks-jobs.ts).
  *

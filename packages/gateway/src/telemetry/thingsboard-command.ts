@@ -4,6 +4,7 @@ import type { BadgeCommand } from '@civicloop/model';
 const METHODS: Record<BadgeCommand['type'], string> = {
   assignment: 'assignment',
   withdrawal: 'withdrawal',
+  rework: 'rework',
   report_location: 'reportLocation',
   alarm_confirmation: 'alarmConfirmation',
 };

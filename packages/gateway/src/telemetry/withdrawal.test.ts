@@ -154,3 +154,47 @@ describe('a badge is told when its ticket is taken from it', () => {
     ]);
   });
 });
+
+describe('a badge is told when its job comes back for rework', () => {
+  it("hears the ticket again with the supervisor's note when its verification fails; a badge that was away only that", async () => {
+    const [a, b] = [await workerWithBadge(), await workerWithBadge()];
+    const badgeA = await badgeOnline(a);
+    const [first, second] = [await report(), await report()];
+    // B's badge stays off: it gets the latest word on its ticket when it comes back.
+    for (const [ticket, worker] of [
+      [first, a],
+      [second, b],
+    ] as const) {
+      await act(ticket.id, 'dispatch', { unitId: 'sanitation', assigneeId: worker.staffId });
+      const asWorker = await gw.tenant.token(worker.staffId, 'worker', { unitId: 'sanitation' });
+      await act(ticket.id, 'accept', {}, asWorker);
+      await act(ticket.id, 'arrive', {}, asWorker);
+      await act(ticket.id, 'resolve', { photos: [{ ref: 'https://photos.example.org/after-1.jpg' }] }, asWorker);
+    }
+    const supervisor = await gw.tenant.token('s-rework', 'supervisor');
+    await act(first.id, 'verify', { outcome: 'fail', note: 'The bags beside the bin are still there' }, supervisor);
+    await act(second.id, 'verify', { outcome: 'fail', note: 'Still overflowing' }, supervisor);
+    await expect
+      .poll(() => told(badgeA.received), { timeout: 60_000 })
+      .toEqual([
+        ['assignment', first.id],
+        ['rework', first.id],
+      ]);
+    expect(badgeA.received[1]).toEqual({
+      type: 'rework',
+      ticketId: first.id,
+      number: first.number,
+      category: BIN_REPORT.category,
+      description: BIN_REPORT.description,
+      location: { lat: BIN_REPORT.location.lat, lon: BIN_REPORT.location.lon, address: BIN_REPORT.location.address },
+      priority: 'normal',
+      resolveBy: expect.any(String),
+      note: 'The bags beside the bin are still there',
+      commandId: expect.any(String),
+    });
+    expect((await waiting(b.deviceId)).map((c) => [c.type, c.ticketId])).toEqual([['rework', second.id]]);
+    const badgeB = await badgeOnline(b);
+    await expect.poll(() => told(badgeB.received), { timeout: 60_000 }).toEqual([['rework', second.id]]);
+    expect(badgeB.received[0]).toMatchObject({ note: 'Still overflowing' });
+  });
+});

@@ -166,18 +166,29 @@ export type WithdrawalReason = (typeof WITHDRAWAL_REASONS)[number];
 export const CONFIRMABLE_ALARMS = ['sos', 'danger_warning', 'area_in_out', 'route_in_out', 'route_time', 'illegal_ignition', 'illegal_displacement'] as const;
 export type ConfirmableAlarm = (typeof CONFIRMABLE_ALARMS)[number];
 
+/** What an assignment and a rework tell a device of the ticket its wearer is to go to. */
+const ticketToGo = {
+  ticketId: Type.String(),
+  number: Type.String(),
+  category: Type.String(),
+  description: Type.String(),
+  location: Type.Object({ lat, lon, address: Type.Optional(Type.String()) }),
+  priority: Type.String(),
+  resolveBy: Type.Optional(Timestamp),
+};
+
 /** Commands the gateway sends on .../badges/{id}/cmd. */
 export const BadgeCommand = Type.Union([
   Type.Object({
     type: Type.Literal('assignment'),
-    ticketId: Type.String(),
-    number: Type.String(),
-    category: Type.String(),
-    description: Type.String(),
-    location: Type.Object({ lat, lon, address: Type.Optional(Type.String()) }),
-    priority: Type.String(),
-    resolveBy: Type.Optional(Timestamp),
+    ...ticketToGo,
     commandId: Type.Optional(Type.String({ description: 'set on what a device receives: the same id on a command sent again' })),
+  }),
+  Type.Object({
+    type: Type.Literal('rework'),
+    ...ticketToGo,
+    note: Type.String({ description: "the supervisor's note from the failed verification: what is still wrong" }),
+    commandId: Type.Optional(Type.String()),
   }),
   Type.Object({ type: Type.Literal('report_location'), commandId: Type.Optional(Type.String()) }),
   Type.Object({

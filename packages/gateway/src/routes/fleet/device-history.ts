@@ -13,9 +13,15 @@ const read = { kind: 'roles', roles: STAFF } as const;
 const TallySchema = Type.Object({ count: Type.Integer(), lastReason: Type.String(), lastAt: Type.Union([Type.String(), Type.Null()]) });
 const WaitingCommand = Type.Object({
   commandId: Type.String({ description: 'the id the device confirms it by' }),
-  type: Type.Union([Type.Literal('assignment'), Type.Literal('withdrawal'), Type.Literal('report_location'), Type.Literal('alarm_confirmation')]),
-  ticketId: Type.Optional(Type.String({ description: 'an assignment or a withdrawal: the ticket it is about' })),
-  number: Type.Optional(Type.String({ description: "an assignment or a withdrawal: the ticket's number" })),
+  type: Type.Union([
+    Type.Literal('assignment'),
+    Type.Literal('withdrawal'),
+    Type.Literal('rework'),
+    Type.Literal('report_location'),
+    Type.Literal('alarm_confirmation'),
+  ]),
+  ticketId: Type.Optional(Type.String({ description: 'an assignment, a withdrawal or a rework: the ticket it is about' })),
+  number: Type.Optional(Type.String({ description: "an assignment, a withdrawal or a rework: the ticket's number" })),
   alarms: Type.Optional(Type.Array(Type.String(), { description: 'an alarm confirmation: the alarms confirmed' })),
   givenAt: Type.Union([Type.String(), Type.Null()], { description: 'when it was given (null: given before the gateway recorded this)' }),
 });
@@ -126,7 +132,7 @@ function waitingCommand({ id, command, givenAt }: OutboxEntry) {
   return {
     commandId: id,
     type: command.type,
-    ...(command.type === 'assignment' || command.type === 'withdrawal' ? { ticketId: command.ticketId, number: command.number } : {}),
+    ...('ticketId' in command ? { ticketId: command.ticketId, number: command.number } : {}),
     ...(command.type === 'alarm_confirmation' ? { alarms: command.alarms } : {}),
     givenAt: givenAt === undefined ? null : new Date(givenAt).toISOString(),
   };

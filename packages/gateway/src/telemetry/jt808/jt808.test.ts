@@ -217,6 +217,30 @@ describe('JT/T 808 terminals', () => {
     expect(iconv.decode(withdrawal.body.subarray(2), 'gbk')).toBe(`撤单 ${ticket.body.number} 已改派,无需前往`);
   });
 
+  it("a ticket whose verification fails is on the driver's screen again, as a text with what the supervisor found (返工)", async () => {
+    const { terminal } = await onlineTerminal(2013, { staffId: 'w-2' });
+    const dispatcher = await gw.tenant.token('d-1', 'dispatcher');
+    const driver = await gw.tenant.token('w-2', 'worker', { unitId: 'sanitation' });
+    const ticket = await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT });
+    const act = async (command: string, auth: string, body: object) => {
+      const res = await inject(gw, 'POST', `/v1/tickets/${ticket.body.id}/${command}`, { auth, body });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    };
+    await act('dispatch', dispatcher, { unitId: 'sanitation', assigneeId: 'w-2' });
+    const assignment = await terminal.next((m) => m.id === 0x8302);
+    terminal.send(0x0001, Buffer.from([(assignment.serial >> 8) & 0xff, assignment.serial & 0xff, 0x83, 0x02, 0]));
+    await act('accept', driver, {});
+    await act('arrive', driver, {});
+    await act('resolve', driver, { photos: [{ ref: 'https://photos.example.org/after-1.jpg' }] });
+    await act('verify', await gw.tenant.token('s-1', 'supervisor'), { outcome: 'fail', note: '桶边仍有垃圾' });
+    const rework = await terminal.next((m) => m.id === 0x8300);
+    // 2013: flag (display + TTS), GBK text: no question, there is nothing to accept in rework.
+    expect(rework.body[0]).toBe(0x0c);
+    expect(iconv.decode(rework.body.subarray(1), 'gbk')).toMatch(
+      new RegExp(`^返工 ${ticket.body.number} 核查未通过:桶边仍有垃圾 地址:Tianhe Rd bus stop 限时:`),
+    );
+  });
+
   it('answers a location query (0x8201) with the position the terminal sends back (0x0201)', async () => {
     const { device, terminal } = await onlineTerminal(2019);
     const asked = inject(gw, 'POST', `/v1/devices/${device.id}/locate`, { auth: gw.tenant.secretKey });

@@ -63,18 +63,22 @@ export interface RunningJt808 {
 }
 
 /** The commands a terminal shows on its screen (as a question or a text message). */
-type ScreenCommand = Extract<BadgeCommand, { type: 'assignment' | 'withdrawal' }>;
+type ScreenCommand = Extract<BadgeCommand, { type: 'assignment' | 'withdrawal' | 'rework' }>;
 /** The commands sent from a terminal's outbox: a location request is asked as a query instead. */
 type OutboxCommand = Exclude<BadgeCommand, { type: 'report_location' }>;
 
 // A terminal is not told of its own resolution (only OwnTracks phones are); the text is there for completeness.
 const WITHDRAWN_BECAUSE: Record<WithdrawalReason, string> = { reassigned: '已改派', returned: '已退回', merged: '已合并', resolved: '已办结' };
 
-/** What a terminal's screen shows (and its TTS reads) for an assignment, or for its withdrawal. */
+/**
+ * What a terminal's screen shows (and its TTS reads) for an assignment, for its withdrawal, or for
+ * a ticket sent back for rework (返工) with what the supervisor found still wrong.
+ */
 export function commandText(command: ScreenCommand): string {
   if (command.type === 'withdrawal') return `撤单 ${command.number} ${WITHDRAWN_BECAUSE[command.reason]},无需前往`;
   const where = command.location.address ? ` 地址:${command.location.address}` : '';
   const by = command.resolveBy ? ` 限时:${new Date(command.resolveBy).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false })}` : '';
+  if (command.type === 'rework') return `返工 ${command.number} 核查未通过:${command.note}${where}${by}`;
   return `派单 ${command.number} ${command.description}${where}${by}`;
 }
 
@@ -95,7 +99,7 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
 
   /**
    * An assignment goes as a question (0x8302) the driver answers on the screen, 接单 or 退回, unless
-   * the terminal said it takes no questions; a withdrawal, and then assignments too, as text; an
+   * the terminal said it takes no questions; a withdrawal and a rework, and then assignments too, as text; an
    * alarm confirmation as the manual confirmation (0x8203), after which the terminal clears those
    * alarm bits and its next SOS is seen again.
    */
@@ -104,7 +108,7 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
       await connection.sendCommand(MESSAGE_IDS.alarmConfirmation, alarmConfirmationMessage(alarmFlags(command.alarms)), id);
       return;
     }
-    const urgent = command.type === 'assignment' && command.priority === 'urgent';
+    const urgent = (command.type === 'assignment' || command.type === 'rework') && command.priority === 'urgent';
     if (command.type === 'assignment' && !asText) return connection.ask(questionMessage(commandText(command), ANSWERS, urgent), id, command.ticketId);
     await connection.sendCommand(MESSAGE_IDS.text, textMessage(connection.version, commandText(command), urgent), id);
   };

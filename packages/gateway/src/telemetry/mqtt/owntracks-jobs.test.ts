@@ -111,7 +111,7 @@ describe("an OwnTracks phone's jobs, as regions in the app", () => {
     await expect.poll(() => waiting(device.id)).toEqual([]);
   });
 
-  it("a job its wearer resolves leaves the phone's regions, and comes back when its verification fails; the vehicle they drive is not told", async () => {
+  it("a job its wearer resolves leaves the phone's regions, and comes back when its verification fails; their vehicle hears the rework only", async () => {
     const worker = await workerWithPhone();
     const { credential, device } = worker;
     const { app, received } = await androidApp(worker);
@@ -153,10 +153,11 @@ describe("an OwnTracks phone's jobs, as regions in the app", () => {
     await expect.poll(() => received.length).toBe(4);
     androidAppliesWaypoints(android, received[3]!);
     expect(regionsOf(android).map((r) => r.name)).toEqual([`${done.number} 垃圾桶满溢 Tianhe Rd bus stop`, openName]);
-    // The vehicle heard the two assignments, and neither the resolution nor the rework.
-    await expect.poll(() => vehicleHeard.length).toBe(2);
-    expect(await waiting(vehicle.device.id)).toEqual([]);
-    expect(vehicleHeard.map((c) => c.type)).toEqual(['assignment', 'assignment']);
+    // The vehicle heard the two assignments and the rework, with the supervisor's note, not the resolution.
+    await expect.poll(() => vehicleHeard.length).toBe(3);
+    await expect.poll(() => waiting(vehicle.device.id)).toEqual([]);
+    expect(vehicleHeard.map((c) => c.type)).toEqual(['assignment', 'assignment', 'rework']);
+    expect(vehicleHeard[2]).toMatchObject({ ticketId: done.id, number: done.number, note: 'Still overflowing' });
   });
 
   it("arrives on site by the app's own messages: its transition into the job's region, then its next fix there, dated when it entered", async () => {
