@@ -266,6 +266,31 @@ export async function inject(gateway: Pick<GatewayApp, 'app'>, method: string, p
   return { status: response.statusCode, headers: responseHeaders, body: parsedBody(response.body) };
 }
 
+/**
+ * Works a ticket (of the gateway's test tenant) until a supervisor sends it back: dispatched to
+ * `staffId` of `unitId`, accepted, arrived and resolved by them, then failed at verification with
+ * `note`. Every step must succeed. The ticket ends in `rework`, theirs again.
+ */
+export async function sendBackForRework(
+  gateway: Pick<GatewayApp, 'app'> & { tenant: TestTenant },
+  ticketId: string,
+  worker: { staffId: string; unitId: string },
+  note: string,
+): Promise<void> {
+  const asWorker = await gateway.tenant.token(worker.staffId, 'worker', { unitId: worker.unitId });
+  const supervisor = await gateway.tenant.token('s-rework', 'supervisor');
+  for (const [command, body, auth] of [
+    ['dispatch', { unitId: worker.unitId, assigneeId: worker.staffId }, gateway.tenant.secretKey],
+    ['accept', {}, asWorker],
+    ['arrive', {}, asWorker],
+    ['resolve', { photos: [{ ref: 'https://photos.example.org/after-1.jpg' }] }, asWorker],
+    ['verify', { outcome: 'fail', note }, supervisor],
+  ] as const) {
+    const res = await inject(gateway, 'POST', `/v1/tickets/${ticketId}/${command}`, { auth, body });
+    if (res.status !== 200) throw new Error(`${command} of ${ticketId}: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+}
+
 /** A square zone outline 0.01° on a side, its south-west corner at (west, south): enough for routing and ranking tests. */
 export function squareZone(west: number, south: number): ZoneGeometry {
   return {

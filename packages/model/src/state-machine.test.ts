@@ -95,8 +95,14 @@ describe('the closed loop', () => {
     u = step(u, { type: 'resolve', photos: [photo], occurredAt: at(20) }, worker, 45);
     expect(u.resolvedAt).toBe(at(30));
     // Without occurredAt, a step is dated when the gateway records it, and its event says nothing more.
-    const online = applyCommand(step(t, { type: 'verify', outcome: 'fail', note: 'again' }, supervisor, 50), { type: 'rework' }, worker, new Date(at(51)));
+    const sentBack = step(t, { type: 'verify', outcome: 'fail', note: 'again' }, supervisor, 50);
+    const online = applyCommand(sentBack, { type: 'rework' }, worker, new Date(at(51)));
     expect(online.ok && online.event.data).toBeUndefined();
+    // A rework started by the badge's return (or offline) is dated then, not before it was asked for.
+    const byBadge = applyCommand(sentBack, { type: 'rework', automatic: true, occurredAt: at(53) }, worker, new Date(at(60)));
+    expect(byBadge.ok && byBadge.event).toMatchObject({ at: at(60), data: { automatic: true, occurredAt: at(53) } });
+    const behind = applyCommand(sentBack, { type: 'rework', occurredAt: at(40) }, worker, new Date(at(60)));
+    expect(behind.ok && behind.event.data).toEqual({ occurredAt: at(50) });
   });
 
   it('lets the reporter or a follower chase (urge) an overdue report, once in 12 hours, and nobody else', () => {

@@ -43,7 +43,7 @@ const URGERS = ROLE_GROUPS.urgers;
 export const OCCURRED_AT_MAX_AHEAD_MS = 5 * 60_000;
 
 /**
- * When a field action (accept, arrive, resolve) was done: the phone's `occurredAt` for one taken
+ * When a field action (accept, arrive, resolve, the start of a rework) was done: the phone's `occurredAt` for one taken
  * offline and sent later, or now. Kept between the step before it (`after`) and now, so that an
  * outbox sent late keeps its steps in order and none is dated before the step it follows. The
  * event keeps the gateway's time as `at` and this as `data.occurredAt`.
@@ -219,7 +219,13 @@ const RULES: { [K in CommandName]: Rule<K> } = {
     from: ['rework'],
     roles: FIELD_STAFF,
     may: mustBeAssignee,
-    apply: () => ({ to: 'on_site', type: 'rework_started', patch: {} }),
+    apply: (t, c, _a, now) => {
+      // Started by hand, now: the event as it always was. Started offline, or by the badge's
+      // return to the site, dated when it happened (as an arrival is).
+      const done = fieldTime(c, [t.reworkRequestedAt], now);
+      const data = { ...(c.automatic === true ? { automatic: true } : {}), ...done.data };
+      return { to: 'on_site', type: 'rework_started', patch: {}, ...(Object.keys(data).length > 0 ? { data } : {}) };
+    },
   },
   reject: {
     from: ['reported'],

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { BadgeCommand } from '@civicloop/model';
-import { BIN_REPORT, inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, inject, sendBackForRework, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { SAMPLE_ASSIGNMENT } from '@civicloop/test-support/device-gateway-harness.js';
 import { curl as curlTo, curlHeld } from '@civicloop/test-support/thingsboard-http.js';
 import { DeviceOutbox } from '../store/device-outbox.js';
@@ -119,17 +119,7 @@ describe("ThingsBoard's HTTP RPC", () => {
   it("hears that its driver's ticket failed verification as a rework request, with the supervisor's note", async () => {
     const { token } = await firmware(gw, 'w-3');
     const ticket = await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: BIN_REPORT });
-    const driver = await gw.tenant.token('w-3', 'worker', { unitId: 'municipal' });
-    for (const [command, body, auth] of [
-      ['dispatch', { unitId: 'municipal', assigneeId: 'w-3' }, gw.tenant.secretKey],
-      ['accept', {}, driver],
-      ['arrive', {}, driver],
-      ['resolve', { photos: [{ ref: 'https://photos.example.org/after-1.jpg' }] }, driver],
-      ['verify', { outcome: 'fail', note: 'Still overflowing' }, gw.tenant.secretKey],
-    ] as const) {
-      const res = await inject(gw, 'POST', `/v1/tickets/${ticket.body.id}/${command}`, { auth, body });
-      expect(res.status, JSON.stringify(res.body)).toBe(200);
-    }
+    await sendBackForRework(gw, ticket.body.id, { staffId: 'w-3', unitId: 'municipal' }, 'Still overflowing');
     // The rework took the place of the assignment waiting about the same ticket: one request.
     const rpc = JSON.parse((await curl('GET', `/api/v1/${token}/rpc?timeout=20000`)).body) as { method: string; params: Record<string, unknown> };
     expect(rpc).toMatchObject({ method: 'rework', params: { ticketId: ticket.body.id, number: ticket.body.number, note: 'Still overflowing' } });

@@ -16,14 +16,18 @@ export class ArrivalStore {
   ) {}
 
   /**
-   * The worker's tickets in state accepted: the ones a badge's position can bring to on_site.
-   * Redis walks the smaller set of the two: the worker's unfinished tickets, once the tenant's
-   * index of them is built, rather than every ticket they ever had or every accepted one.
+   * The worker's tickets in state accepted, and in rework: the ones a badge's position can bring
+   * to on_site. Redis walks the smaller set of each pair: the worker's unfinished tickets, once
+   * the tenant's index of them is built, rather than every ticket they ever had or every one in
+   * that state. The two go in one write (the client batches a turn's commands).
    */
   async awaitingArrival(tenantId: string, staffId: string): Promise<string[]> {
     const keys = tenantKeys(tenantId);
     const theirs = (await this.indexBuilds.ready(tenantId, 'assigneeOpen')) ? keys.index.assigneeOpen(staffId) : keys.index.assignee(staffId);
-    return (await this.redis.call('ZINTER', 2, theirs, keys.index.status('accepted'))) as string[];
+    const found = await Promise.all(
+      (['accepted', 'rework'] as const).map((status) => this.redis.call('ZINTER', 2, theirs, keys.index.status(status)) as Promise<string[]>),
+    );
+    return found.flat();
   }
 
   /** Since when (fix time, epoch ms) the worker has been inside the enter distance, if they are. */

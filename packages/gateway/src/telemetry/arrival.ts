@@ -7,9 +7,10 @@ import { distanceMeters } from '../geometry/distance.js';
 
 /**
  * Moves an accepted ticket to on_site when its worker's badge comes within the enter distance
- * and stays there for the dwell time. Only leaving beyond the (larger) exit distance resets the
- * count, so a fix jittering around the edge neither flaps nor restarts it. The event records
- * that the arrival was automatic.
+ * and stays there for the dwell time, and starts the rework of one sent back to them the same
+ * way (a badge-only worker has no other way to). Only leaving beyond the (larger) exit distance
+ * resets the count, so a fix jittering around the edge neither flaps nor restarts it. The event
+ * records that it was automatic.
  */
 export class ArrivalDetector {
   private readonly approaches: ArrivalStore;
@@ -35,7 +36,7 @@ export class ArrivalDetector {
     if (awaiting.length === 0) return;
     const tickets = await this.services.tickets.getMany(tenantId, awaiting);
     for (const ticket of tickets) {
-      if (ticket?.status !== 'accepted') continue;
+      if (ticket?.status !== 'accepted' && ticket?.status !== 'rework') continue;
       // The badge's hooks run one at a time (see the broker), so read, decide over the fixes in
       // memory, and write back once.
       const stored = await this.approaches.insideSince(tenantId, ticket.id);
@@ -54,7 +55,7 @@ export class ArrivalDetector {
         // Between the enter and exit distances nothing changes: jitter neither starts nor resets.
       }
       if (arrived) {
-        await this.arrive(tenantId, device, ticket.id, arrived);
+        await this.arrive(tenantId, device, ticket.id, ticket.status === 'rework' ? 'rework' : 'arrive', arrived);
         await this.approaches.forget(tenantId, ticket.id);
       } else if (since === undefined) {
         if (stored !== undefined) await this.approaches.forget(tenantId, ticket.id);
@@ -65,14 +66,16 @@ export class ArrivalDetector {
   }
 
   /**
-   * The worker arrived when the badge first came within the enter distance, by its own fix time:
-   * positions a badge stored while out of coverage and sends later (JT/T 808 blind-area uploads,
-   * an MQTT session resumed) date the arrival when it happened, not when they got through.
+   * The worker arrived (or, back for a rework, started it) when the badge first came within the
+   * enter distance, by its own fix time: positions a badge stored while out of coverage and sends
+   * later (JT/T 808 blind-area uploads, an MQTT session resumed) date it when it happened, not
+   * when they got through.
    */
   private async arrive(
     tenantId: string,
     device: Device,
     ticketId: string,
+    command: 'arrive' | 'rework',
     { distance, dwellMs, enteredAt }: { distance: number; dwellMs: number; enteredAt: number },
   ): Promise<void> {
     const worker: Principal = { tenantId, sub: device.staffId!, role: 'worker', via: 'token', ...(device.unitId ? { unitId: device.unitId } : {}) };
@@ -80,7 +83,7 @@ export class ArrivalDetector {
       await this.tickets.run(
         worker,
         ticketId,
-        'arrive',
+        command,
         {
           automatic: true,
           occurredAt: new Date(enteredAt).toISOString(),

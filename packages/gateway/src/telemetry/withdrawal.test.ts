@@ -1,7 +1,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic, type BadgeCommand } from '@civicloop/model';
-import { inject, BIN_REPORT, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { inject, BIN_REPORT, sendBackForRework, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 
 let gw: TestGateway;
 let dispatcher: string;
@@ -161,19 +161,8 @@ describe('a badge is told when its job comes back for rework', () => {
     const badgeA = await badgeOnline(a);
     const [first, second] = [await report(), await report()];
     // B's badge stays off: it gets the latest word on its ticket when it comes back.
-    for (const [ticket, worker] of [
-      [first, a],
-      [second, b],
-    ] as const) {
-      await act(ticket.id, 'dispatch', { unitId: 'sanitation', assigneeId: worker.staffId });
-      const asWorker = await gw.tenant.token(worker.staffId, 'worker', { unitId: 'sanitation' });
-      await act(ticket.id, 'accept', {}, asWorker);
-      await act(ticket.id, 'arrive', {}, asWorker);
-      await act(ticket.id, 'resolve', { photos: [{ ref: 'https://photos.example.org/after-1.jpg' }] }, asWorker);
-    }
-    const supervisor = await gw.tenant.token('s-rework', 'supervisor');
-    await act(first.id, 'verify', { outcome: 'fail', note: 'The bags beside the bin are still there' }, supervisor);
-    await act(second.id, 'verify', { outcome: 'fail', note: 'Still overflowing' }, supervisor);
+    await sendBackForRework(gw, first.id, { staffId: a.staffId, unitId: 'sanitation' }, 'The bags beside the bin are still there');
+    await sendBackForRework(gw, second.id, { staffId: b.staffId, unitId: 'sanitation' }, 'Still overflowing');
     await expect
       .poll(() => told(badgeA.received), { timeout: 60_000 })
       .toEqual([

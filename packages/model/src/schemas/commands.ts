@@ -42,7 +42,14 @@ export const ArriveBody = Type.Object(
 );
 export const ResolveBody = Type.Object({ ...optionalNote, ...occurredAt, photos: Photos }, strict);
 export const VerifyBody = Type.Object({ ...optionalNote, outcome: StringEnum(['pass', 'fail'] as const), photos: Type.Optional(Photos) }, strict);
-export const ReworkBody = Type.Object({ ...optionalNote }, strict);
+export const ReworkBody = Type.Object(
+  {
+    ...optionalNote,
+    ...occurredAt,
+    automatic: Type.Optional(Type.Boolean({ description: "set by telemetry-driven arrival detection: the worker's badge came back to the site" })),
+  },
+  strict,
+);
 export const ReturnBody = Type.Object({ ...optionalNote, reason: Type.String({ minLength: 1, maxLength: 500 }) }, strict);
 export const RejectBody = Type.Object({ ...optionalNote, reason: RejectReason }, strict);
 export const MergeBody = Type.Object({ ...optionalNote, into: Type.String({ minLength: 1, maxLength: 64 }) }, strict);
