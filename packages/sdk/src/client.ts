@@ -280,8 +280,8 @@ export interface DeviceMessageTally {
 /** A command given to a device that it has not confirmed yet. */
 export interface WaitingCommand {
   commandId: string;
-  type: 'assignment' | 'withdrawal' | 'report_location' | 'alarm_confirmation';
-  /** An assignment's or a withdrawal's ticket. */
+  type: 'assignment' | 'withdrawal' | 'rework' | 'report_location' | 'alarm_confirmation';
+  /** An assignment's, a withdrawal's or a rework's ticket. */
   ticketId?: string;
   number?: string;
   /** An alarm confirmation's alarms. */

@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { tenantKeys } from '../redis/keys.js';
-import type { IndexBuilds } from './index-builds.js';
+import { OPEN_INDEXES, type IndexBuilds } from './index-builds.js';
 
 /** How long an unfinished approach is remembered: a worker who wanders off for a day starts again. */
 const APPROACH_TTL_MS = 86_400_000;
@@ -23,7 +23,8 @@ export class ArrivalStore {
    */
   async awaitingArrival(tenantId: string, staffId: string): Promise<string[]> {
     const keys = tenantKeys(tenantId);
-    const theirs = (await this.indexBuilds.ready(tenantId, 'assigneeOpen')) ? keys.index.assigneeOpen(staffId) : keys.index.assignee(staffId);
+    const index = OPEN_INDEXES.assigneeOpen;
+    const theirs = (await this.indexBuilds.ready(tenantId, 'assigneeOpen')) ? index.key(keys, staffId) : index.everyTicket(keys, staffId);
     const found = await Promise.all(
       (['accepted', 'rework'] as const).map((status) => this.redis.call('ZINTER', 2, theirs, keys.index.status(status)) as Promise<string[]>),
     );

@@ -6,11 +6,20 @@ import { registerScripts } from '../redis/scripts/index.js';
 /**
  * The indexes added after tickets were stored, by the name their build is recorded under in the
  * tenant's `idx:built` hash: each an index of one owner's unfinished tickets, with the document
- * field that names the owner.
+ * field that names the owner and the older index of every ticket the owner had, which readers
+ * take until the build is recorded.
  */
 export const OPEN_INDEXES = {
-  assigneeOpen: { field: 'assigneeId', key: (keys: TenantKeys, owner: string) => keys.index.assigneeOpen(owner) },
-  unitOpen: { field: 'unitId', key: (keys: TenantKeys, owner: string) => keys.index.unitOpen(owner) },
+  assigneeOpen: {
+    field: 'assigneeId',
+    key: (keys: TenantKeys, owner: string) => keys.index.assigneeOpen(owner),
+    everyTicket: (keys: TenantKeys, owner: string) => keys.index.assignee(owner),
+  },
+  unitOpen: {
+    field: 'unitId',
+    key: (keys: TenantKeys, owner: string) => keys.index.unitOpen(owner),
+    everyTicket: (keys: TenantKeys, owner: string) => keys.index.unit(owner),
+  },
 } as const;
 export type OpenIndexName = keyof typeof OPEN_INDEXES;
 const NAMES = Object.keys(OPEN_INDEXES) as OpenIndexName[];

@@ -14,7 +14,7 @@ export function partnersOf(ticket: Ticket): Set<string> {
 }
 
 /** Whether a ticket counts in its assignee's and its unit's open indexes (store/index-builds.ts fills them for tickets stored before them). */
-export function isUnfinished(ticket: Pick<Ticket, 'status'>): boolean {
+function isUnfinished(ticket: Pick<Ticket, 'status'>): boolean {
   return !TERMINAL_STATUSES.includes(ticket.status);
 }
 
@@ -46,7 +46,7 @@ export function indexMembership(keys: TenantKeys, ticket: Ticket): Map<string, n
   for (const key of openIndexes(keys, ticket)) out.set(key, created);
   const milestone = nextMilestone(ticket);
   if (milestone) out.set(keys.index.timers, milestone.at);
-  if (!TERMINAL_STATUSES.includes(ticket.status)) out.set(keys.index.openNear(ticket.category), geohashScore(ticket.location.lon, ticket.location.lat));
+  if (isUnfinished(ticket)) out.set(keys.index.openNear(ticket.category), geohashScore(ticket.location.lon, ticket.location.lat));
   if (ticket.sla && OPEN_WORK_STATUSES.includes(ticket.status) && ticket.status !== 'resolved') {
     out.set(keys.index.due, parseIsoTime(ticket.sla.resolveBy));
   }

@@ -55,9 +55,8 @@ function parseStatuses(raw: string | undefined): TicketStatus[] | undefined {
  */
 async function ownerIndex(store: TicketStore, tenantId: string, name: OpenIndexName, owner: string, statuses: TicketStatus[] | undefined): Promise<string> {
   const keys = store.keys(tenantId);
-  const unfinished = statuses?.every((s) => !TERMINAL_STATUSES.includes(s)) && (await store.indexBuilds.ready(tenantId, name));
-  if (unfinished) return OPEN_INDEXES[name].key(keys, owner);
-  return name === 'unitOpen' ? keys.index.unit(owner) : keys.index.assignee(owner);
+  const open = statuses?.every((s) => !TERMINAL_STATUSES.includes(s)) && (await store.indexBuilds.ready(tenantId, name));
+  return open ? OPEN_INDEXES[name].key(keys, owner) : OPEN_INDEXES[name].everyTicket(keys, owner);
 }
 
 /**
