@@ -531,7 +531,7 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     await devices.locator(`[data-toggle="${registered!.id}"]`).click();
     await expect.poll(() => devices.locator(`[data-device="${registered!.id}"] [data-state]`).getAttribute('data-state')).toBe('enabled');
   });
-  it('lets an admin make a provisioning profile, shows its secret once with the request a device sends, and delete it on a second press', async () => {
+  it('lets an admin make a provisioning profile held to its batch, show its secret once, give it a new one and delete it, each on a second press', async () => {
     const desk = await consoleAs({ sub: 'd-7', role: 'dispatcher', name: '冯调度 Feng' });
     expect(await desk.locator('#provisioning').isHidden()).toBe(true);
     const admin = await consoleAs({ sub: 'a-2', role: 'admin', name: '陈管理 Chen' });
@@ -541,6 +541,7 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     expect(await section.locator('.status').textContent()).toBe('Give the profile a name. 请填写配置名称。');
     await section.locator('#profile-name').fill('Badges, batch 2026-12');
     await section.locator('#profile-unit').selectOption('sanitation');
+    await section.locator('#profile-max-devices').fill('2');
     await section.locator('form.register button[type="submit"]').click();
     const secret = section.locator('.secret');
     await secret.locator('[data-provision-secret]').waitFor();
@@ -555,11 +556,29 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     expect((await server.devices.list()).find((d) => d.name === 'badge-console-1')).toMatchObject({ kind: 'badge', unitId: 'sanitation' });
     const row = section.locator(`tr[data-profile]`, { hasText: 'Badges, batch 2026-12' });
     expect(await row.textContent()).toContain(key);
+    expect(await row.locator('[data-registered]').textContent()).toBe('0 / 2');
     expect(await accessibilityViolations(admin)).toEqual([]);
     // Hidden once done, and never shown again: the list has the key only.
     await secret.locator('button.close-secret').click();
     expect(await secret.isHidden()).toBe(true);
     expect(await section.textContent()).not.toContain(provisionDeviceSecret);
+
+    // A new secret (the old one leaked) asks first; pressed again, it is shown once and the old one provisions nothing more.
+    await row.locator('button[data-rotate]').click();
+    expect(await row.locator('button[data-rotate]').textContent()).toBe('New secret: press again 再按一次确认更换');
+    await row.locator('button[data-rotate]').click();
+    await secret.locator('[data-provision-secret]').waitFor();
+    expect(await secret.locator('h3').textContent()).toBe('New secret 新密钥: Badges, batch 2026-12');
+    const newSecret = (await secret.locator('[data-provision-secret]').textContent())!;
+    expect(newSecret).not.toBe(provisionDeviceSecret);
+    expect(await row.locator('[data-registered]').textContent()).toBe('1 / 2');
+    const withOld = await fetch(`${gw.url}/api/v1/provision`, { method: 'POST', body: JSON.stringify({ ...request, deviceName: 'badge-console-3' }) });
+    expect(await withOld.json()).toMatchObject({ status: 'NOT_FOUND' });
+    const withNew = { ...request, provisionDeviceSecret: newSecret };
+    expect(
+      await (await fetch(`${gw.url}/api/v1/provision`, { method: 'POST', body: JSON.stringify({ ...withNew, deviceName: 'badge-console-3' }) })).json(),
+    ).toMatchObject({ status: 'SUCCESS' });
+    await secret.locator('button.close-secret').click();
     // Deleting asks first; pressed again, the profile is gone and its key provisions nothing more.
     await row.locator('button[data-delete]').click();
     expect(await row.locator('button[data-delete]').textContent()).toBe('Delete: press again 再按一次确认删除');
@@ -567,7 +586,7 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     await row.locator('button[data-delete]').click();
     await expect.poll(() => section.locator('tr[data-profile]').count()).toBe(0);
     expect(await server.provisioningProfiles.list()).toEqual([]);
-    const refused = await fetch(`${gw.url}/api/v1/provision`, { method: 'POST', body: JSON.stringify({ ...request, deviceName: 'badge-console-2' }) });
+    const refused = await fetch(`${gw.url}/api/v1/provision`, { method: 'POST', body: JSON.stringify({ ...withNew, deviceName: 'badge-console-2' }) });
     expect(await refused.json()).toMatchObject({ status: 'NOT_FOUND' });
   });
 

@@ -334,9 +334,12 @@ export class Devices {
   register(input: CreateDeviceInput, options?: RequestOptions): Promise<RegisteredDevice> {
     return this.transport.request({ method: 'POST', path: '/v1/devices', body: input, ...(options ? { options } : {}) });
   }
-  /** Every device, or with `staffId` the devices that person's assignments go to (unless disabled): their badge and their vehicle. */
-  async list(options?: RequestOptions & { staffId?: string }): Promise<Device[]> {
-    const query = options?.staffId === undefined ? {} : { query: { staffId: options.staffId } };
+  /**
+   * Every device, or with `staffId` the devices that person's assignments go to (unless disabled): their badge and their
+   * vehicle; with `provisionedBy`, only those that provisioning profile provisioned.
+   */
+  async list(options?: RequestOptions & { staffId?: string; provisionedBy?: string }): Promise<Device[]> {
+    const query = { query: { staffId: options?.staffId, provisionedBy: options?.provisionedBy } };
     return (await this.transport.request<{ items: Device[] }>({ method: 'GET', path: '/v1/devices', ...query, ...(options ? { options } : {}) })).items;
   }
   get(id: string, options?: RequestOptions): Promise<Device> {

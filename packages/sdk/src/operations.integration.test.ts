@@ -67,6 +67,12 @@ describe('the SDK on the operations side', () => {
     });
     expect(await answer.json()).toMatchObject({ status: 'SUCCESS' });
     expect((await server.devices.list()).find((d) => d.name === 'badge-8601')).toMatchObject({ kind: 'badge', unitId: 'sanitation' });
+    expect((await server.devices.list({ provisionedBy: profile.id })).map((d) => d.name)).toEqual(['badge-8601']);
+    expect(await server.devices.list({ provisionedBy: 'pp_other' })).toEqual([]);
+    expect(await server.provisioningProfiles.update(profile.id, { maxDevices: 1 })).toMatchObject({ maxDevices: 1, provisionedDevices: 1 });
+    const rotated = await server.provisioningProfiles.rotateSecret(profile.id);
+    expect(rotated.provisionDeviceSecret).not.toBe(provisionDeviceSecret);
+    expect(rotated.profile).toMatchObject({ id: profile.id, provisionDeviceKey: profile.provisionDeviceKey, secretRotatedAt: expect.any(String) });
     await server.provisioningProfiles.remove(profile.id);
     expect(await server.provisioningProfiles.list()).toEqual([]);
     await expect(server.provisioningProfiles.remove(profile.id)).rejects.toBeInstanceOf(NotFoundError);

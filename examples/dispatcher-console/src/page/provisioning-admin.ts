@@ -11,7 +11,10 @@ const STRATEGY_LABEL: Record<ProvisioningStrategy, string> = {
  * The admin's provisioning profiles (设备自动注册): a batch of badges or DTUs flashed with a
  * profile's key and secret registers itself, as ThingsBoard's device provisioning has it. A new
  * profile's secret is shown once, with the request the firmware sends, until the admin closes it.
- * Deleting takes a second press: devices that have not asked yet can no longer register.
+ * A profile may be held to the size of its batch (最多设备数), so that a secret copied out of the
+ * firmware registers no more than that; the list shows how many it has registered. A new secret
+ * (a leaked one) and deleting take a second press: devices that have not asked yet with the old
+ * secret can no longer register.
  */
 export class ProvisioningAdmin {
   private readonly list = el('tbody');
@@ -38,12 +41,14 @@ export class ProvisioningAdmin {
       { id: 'profile-strategy', name: 'strategy' },
       ...Object.entries(STRATEGY_LABEL).map(([value, label]) => el('option', { value }, label)),
     );
+    const maxDevices = el('input', { id: 'profile-max-devices', name: 'maxDevices', type: 'number', min: 1, max: 1_000_000, step: 1 });
     const form = namedForm(
       [
         ['Name 名称', name],
         ['Devices 设备类型', kind],
         ['Unit 单位', unit],
         ['Who may register 注册方式', strategy],
+        ['Most devices 最多设备数', maxDevices],
       ],
       'Make profile 创建注册配置',
       { input: name, status: this.status, missing: 'Give the profile a name. 请填写配置名称。' },
@@ -54,9 +59,10 @@ export class ProvisioningAdmin {
             kind: kind.value as 'badge' | 'vehicle',
             strategy: strategy.value as ProvisioningStrategy,
             ...(unit.value ? { unitId: unit.value } : {}),
+            ...(maxDevices.value ? { maxDevices: Number(maxDevices.value) } : {}),
           });
           form.reset();
-          this.showSecret(issued);
+          this.showSecret(issued, 'Made 已创建');
         }),
     );
     this.root.replaceChildren(
@@ -78,7 +84,7 @@ export class ProvisioningAdmin {
           el(
             'tr',
             {},
-            ...['Profile 配置', 'Devices 设备类型', 'Unit 单位', 'Who may register 注册方式', 'Key 配置密钥', 'Actions 操作'].map((h) =>
+            ...['Profile 配置', 'Devices 设备类型', 'Unit 单位', 'Who may register 注册方式', 'Registered 已注册', 'Key 配置密钥', 'Actions 操作'].map((h) =>
               el('th', { scope: 'col' }, h),
             ),
           ),
@@ -95,19 +101,14 @@ export class ProvisioningAdmin {
   }
 
   private row(profile: ProvisioningProfile): HTMLElement {
-    const remove = el('button', { type: 'button', 'data-delete': profile.id }, 'Delete 删除');
-    remove.addEventListener('click', () => {
-      // The first press asks; the second deletes.
-      if (remove.dataset.asked !== 'true') {
-        remove.dataset.asked = 'true';
-        remove.textContent = 'Delete: press again 再按一次确认删除';
-        return;
-      }
-      void this.act(async () => {
-        await this.ctx.client.provisioningProfiles.remove(profile.id);
-        this.status.textContent = `${profile.name}: deleted 已删除`;
-      });
+    const remove = this.askFirst({ 'data-delete': profile.id }, 'Delete 删除', 'Delete: press again 再按一次确认删除', async () => {
+      await this.ctx.client.provisioningProfiles.remove(profile.id);
+      this.status.textContent = `${profile.name}: deleted 已删除`;
     });
+    const rotate = this.askFirst({ 'data-rotate': profile.id }, 'New secret 更换密钥', 'New secret: press again 再按一次确认更换', async () =>
+      this.showSecret(await this.ctx.client.provisioningProfiles.rotateSecret(profile.id), 'New secret 新密钥'),
+    );
+    const registered = `${profile.provisionedDevices}${profile.maxDevices === undefined ? '' : ` / ${profile.maxDevices}`}`;
     return el(
       'tr',
       { 'data-profile': profile.id },
@@ -115,9 +116,24 @@ export class ProvisioningAdmin {
       el('td', {}, profile.kind === 'badge' ? 'Badges 工牌' : 'Vehicles 车辆'),
       el('td', {}, profile.unitId ?? ''),
       el('td', {}, STRATEGY_LABEL[profile.strategy]),
+      el('td', { 'data-registered': '' }, registered),
       el('td', {}, el('code', {}, profile.provisionDeviceKey)),
-      el('td', {}, remove),
+      el('td', {}, rotate, ' ', remove),
     );
+  }
+
+  /** A button whose first press asks (its label says what a second press does) and whose second acts. */
+  private askFirst(attributes: Record<string, string>, label: string, asking: string, action: () => Promise<void>): HTMLElement {
+    const button = el('button', { type: 'button', ...attributes }, label);
+    button.addEventListener('click', () => {
+      if (button.dataset.asked !== 'true') {
+        button.dataset.asked = 'true';
+        button.textContent = asking;
+        return;
+      }
+      void this.act(action);
+    });
+    return button;
   }
 
   /** Runs an admin action; the list is read again after it, and a refusal is shown with its code. */
@@ -131,11 +147,11 @@ export class ProvisioningAdmin {
   }
 
   /** The secret once, with what the firmware sends; closing it removes it from the page. */
-  private showSecret({ profile, provisionDeviceSecret }: IssuedProvisioningProfile): void {
+  private showSecret({ profile, provisionDeviceSecret }: IssuedProvisioningProfile, heading: string): void {
     const request = JSON.stringify({ deviceName: 'DEVICE_NAME', provisionDeviceKey: profile.provisionDeviceKey, provisionDeviceSecret });
     showOnce(
       this.secret,
-      el('h3', {}, `Made 已创建: ${profile.name}`),
+      el('h3', {}, `${heading}: ${profile.name}`),
       el('p', {}, 'Shown this once: put the key and secret into the firmware now. 仅显示一次，请立即写入设备固件。'),
       el(
         'dl',
@@ -152,6 +168,6 @@ export class ProvisioningAdmin {
         el('dd', {}, el('code', { 'data-provision-request': '' }, request)),
       ),
     );
-    this.status.textContent = `Made 已创建: ${profile.name}`;
+    this.status.textContent = `${heading}: ${profile.name}`;
   }
 }

@@ -208,6 +208,10 @@ const REQUESTS: Record<string, () => Promise<Send>> = {
   '/v1/keys/rotate': async () => ({ path: '/v1/keys/rotate', body: { kind: 'publishable' }, auth: (await gw.createTenant('ROT')).secretKey }),
   '/v1/devices': async () => ({ path: '/v1/devices', body: { kind: 'badge', name: 'Badge' }, auth: gw.tenant.secretKey }),
   '/v1/provisioning-profiles': async () => ({ path: '/v1/provisioning-profiles', body: { name: 'Badges', kind: 'badge' }, auth: gw.tenant.secretKey }),
+  '/v1/provisioning-profiles/{id}/secret': async () => {
+    const made = await post('/v1/provisioning-profiles', { name: 'Badges', kind: 'badge' }, gw.tenant.secretKey);
+    return { path: `/v1/provisioning-profiles/${made.body.profile.id}/secret`, auth: gw.tenant.secretKey };
+  },
   '/v1/devices/{id}/credentials': async () => {
     const device = await post('/v1/devices', { kind: 'vehicle', name: 'Truck' }, gw.tenant.secretKey);
     return { path: `/v1/devices/${device.body.device.id}/credentials`, auth: gw.tenant.secretKey };

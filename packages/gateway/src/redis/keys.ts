@@ -70,6 +70,8 @@ function buildTenantKeys(tenantId: string) {
     provisioningProfiles: `${base}provisioning`,
     /** A provisioned device's name -> its device id: each name is provisioned once in a tenant. */
     provisionedNames: `${base}provisioning:names`,
+    /** Provisioning profile id -> how many devices it has provisioned (held below its maxDevices). */
+    provisionedCounts: `${base}provisioning:counts`,
     /** The answer a device was provisioned with, sealed, for a few minutes: the same request again (its answer lost) gets it again. */
     provisionedAnswer: (name: string) => `${base}provisioning:answer:${name}`,
     /** Live positions, one GEO set per device kind, for nearest-worker search and the fleet map. */

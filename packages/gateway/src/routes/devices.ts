@@ -69,9 +69,12 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTel
       config: { access: read },
       schema: {
         tags,
-        summary: "List devices, or (staffId) the devices a person's assignments go to",
+        summary: "List devices, or (staffId) the devices a person's assignments go to, or (provisionedBy) those a provisioning profile provisioned",
         security,
         querystring: Type.Object({
+          provisionedBy: Type.Optional(
+            Type.String({ minLength: 1, maxLength: 64, description: 'only the devices this provisioning profile registered or gave their secret to' }),
+          ),
           staffId: Type.Optional(
             Type.String({
               minLength: 1,
@@ -87,9 +90,10 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTel
     },
     async (request) => {
       const { tenantId } = request.principal;
-      const { staffId } = request.query;
+      const { staffId, provisionedBy } = request.query;
       // The same lookup a dispatch makes, so that what is listed is where the assignment went.
-      return { items: staffId === undefined ? await devices.list(tenantId) : await devices.devicesOf(tenantId, staffId) };
+      const items = staffId === undefined ? await devices.list(tenantId) : await devices.devicesOf(tenantId, staffId);
+      return { items: provisionedBy === undefined ? items : items.filter((device) => device.provisionedBy === provisionedBy) };
     },
   );
 

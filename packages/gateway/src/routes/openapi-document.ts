@@ -89,6 +89,8 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'GET /v1/devices/{id}/track': 'getDeviceTrack',
   'POST /v1/provisioning-profiles': 'createProvisioningProfile',
   'GET /v1/provisioning-profiles': 'listProvisioningProfiles',
+  'PATCH /v1/provisioning-profiles/{id}': 'updateProvisioningProfile',
+  'POST /v1/provisioning-profiles/{id}/secret': 'rotateProvisioningProfileSecret',
   'DELETE /v1/provisioning-profiles/{id}': 'deleteProvisioningProfile',
   'GET /v1/telemetry/counters': 'getTelemetryCounters',
   'GET /v1/telemetry/unattributed': 'getUnattributedTelemetry',

@@ -1,11 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { CivicLoopError, CreateProvisioningProfileInput, IssuedProvisioningProfile, ProvisioningProfile } from '@civicloop/model';
+import {
+  CivicLoopError,
+  CreateProvisioningProfileInput,
+  IssuedProvisioningProfile,
+  ProvisioningProfile,
+  UpdateProvisioningProfileInput,
+} from '@civicloop/model';
 import { ADMINS, type Services } from '../core/services.js';
 import { errorResponses, security } from './shared-schemas.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const access = { kind: 'roles', roles: ADMINS } as const;
+const TAGS = ['devices'];
 
 /**
  * Provisioning profiles: admins make one per batch of firmware, and devices flashed with its
@@ -13,14 +20,12 @@ const access = { kind: 'roles', roles: ADMINS } as const;
  * thingsboard-provision.ts), as ThingsBoard's device profiles provision them.
  */
 export const provisioningProfileRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
-  const tags = ['devices'];
-
   app.post(
     '/v1/provisioning-profiles',
     {
       config: { access },
       schema: {
-        tags,
+        tags: TAGS,
         summary: 'Make a provisioning profile: devices flashed with its key and secret register themselves; the secret is returned once',
         security,
         body: CreateProvisioningProfileInput,
@@ -41,7 +46,7 @@ export const provisioningProfileRoutes: FastifyPluginAsyncTypebox<{ services: Se
     {
       config: { access },
       schema: {
-        tags,
+        tags: TAGS,
         summary: 'List provisioning profiles',
         security,
         response: { 200: Type.Object({ items: Type.Array(ProvisioningProfile) }), ...errorResponses },
@@ -50,12 +55,14 @@ export const provisioningProfileRoutes: FastifyPluginAsyncTypebox<{ services: Se
     async (request) => ({ items: await services.provisioning.list(request.principal.tenantId) }),
   );
 
+  changeRoutes(app, services);
+
   app.delete(
     '/v1/provisioning-profiles/:id',
     {
       config: { access },
       schema: {
-        tags,
+        tags: TAGS,
         summary: 'Delete a provisioning profile: its key provisions nothing more; the devices it provisioned stay',
         security,
         params: IdParams,
@@ -69,3 +76,39 @@ export const provisioningProfileRoutes: FastifyPluginAsyncTypebox<{ services: Se
     },
   );
 };
+
+/** The changes a leak or a new batch calls for: the limit (and name), and a new secret. */
+function changeRoutes(app: Parameters<FastifyPluginAsyncTypebox>[0], services: Services): void {
+  app.patch(
+    '/v1/provisioning-profiles/:id',
+    {
+      config: { access },
+      schema: {
+        tags: TAGS,
+        summary: 'Rename a provisioning profile or change the most devices it provisions (maxDevices; null for no limit)',
+        security,
+        params: IdParams,
+        body: UpdateProvisioningProfileInput,
+        response: { 200: ProvisioningProfile, ...errorResponses },
+      },
+    },
+    async (request) => services.provisioning.update(request.principal.tenantId, request.params.id, request.body, services.now()),
+  );
+
+  app.post(
+    '/v1/provisioning-profiles/:id/secret',
+    {
+      config: { access },
+      schema: {
+        tags: TAGS,
+        summary:
+          "Give a provisioning profile's key a new secret, returned once: the old one provisions nothing more (a secret that leaked); " +
+          'devices it provisioned keep their tokens',
+        security,
+        params: IdParams,
+        response: { 200: IssuedProvisioningProfile, ...errorResponses },
+      },
+    },
+    async (request) => services.provisioning.rotateSecret(request.principal.tenantId, request.params.id, services.now()),
+  );
+}

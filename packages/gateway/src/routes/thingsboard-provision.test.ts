@@ -9,9 +9,11 @@ import { tenantKeys } from '../redis/keys.js';
 // makes the request: `curl -s -X POST -H "Content-Type: application/json" -d '{...}' "$HOST/api/v1/provision"`.
 // A gateway of its own with a low failed-login limit: guessed keys count against the address.
 const clock = new MinuteClock();
+const warnings: string[] = [];
 let gw: TestGateway;
 beforeAll(async () => {
-  gw = await startTestGateway({ rateLimitAuthFailuresPerAddress: 4 }, { telemetry: true, now: clock.now });
+  const logger = { level: 'warn', stream: { write: (line: string) => void warnings.push(line) } } as { level: string };
+  gw = await startTestGateway({ rateLimitAuthFailuresPerAddress: 4 }, { telemetry: true, now: clock.now, logger });
 });
 afterAll(async () => {
   await gw?.close();
@@ -48,7 +50,7 @@ describe("ThingsBoard's HTTP provisioning", () => {
     expect(state.position?.geometry.coordinates).toEqual([113.264, 23.129]);
     // The secret is shown once: the listed profile has only its key.
     const listed = (await admin('GET', '/v1/provisioning-profiles')).body as { items: Record<string, unknown>[] };
-    expect(listed.items.find((p) => p.id === made.id)).toEqual({ ...made });
+    expect(listed.items.find((p) => p.id === made.id)).toEqual({ ...made, provisionedDevices: 1 });
     expect(JSON.stringify(listed)).not.toContain(provisionDeviceSecret);
   });
 
@@ -140,10 +142,111 @@ describe("ThingsBoard's HTTP provisioning", () => {
     expect((await curl('POST', `/api/v1/${answer.credentialsValue}/telemetry`, JSON.stringify({ latitude: 23.1, longitude: 113.2 }))).status).toBe(200);
     expect((await curl('POST', `/api/v1/${credential.password}/telemetry`, JSON.stringify({ latitude: 23.1, longitude: 113.2 }))).status).toBe(401);
     expect(await gw.redis.client.hget(tenantKeys(gw.tenant.id).provisionedNames, 'DTU-0042')).toBe(device.id);
+    expect((await admin('GET', `/v1/devices?provisionedBy=${made.id}`)).body).toMatchObject({ items: [{ id: device.id, provisionedBy: made.id }] });
+    const listed = ((await admin('GET', '/v1/provisioning-profiles')).body as { items: { id: string }[] }).items;
+    expect(listed.find((p) => p.id === made.id)).toMatchObject({ provisionedDevices: 1 });
     // Asked again: the same answer while it is kept, then ThingsBoard's FAILURE.
     expect(await ask('DTU-0042')).toMatchObject({ status: 'SUCCESS', credentialsValue: answer.credentialsValue });
     await gw.redis.client.del(tenantKeys(gw.tenant.id).provisionedAnswer('DTU-0042'));
     expect(await ask('DTU-0042')).toMatchObject({ status: 'FAILURE', errorMsg: expect.stringContaining('could not be provisioned once more') });
+  });
+
+  it("provisions no more than a profile's maxDevices, even when requests race for the last places, until an admin raises it", async () => {
+    const { profile: made, provisionDeviceSecret } = await profile({ name: 'Badges, batch of 3', kind: 'badge', maxDevices: 3 });
+    expect(made).toMatchObject({ maxDevices: 3, provisionedDevices: 0 });
+    const ask = async (deviceName: string) =>
+      JSON.parse((await provision({ deviceName, provisionDeviceKey: made.provisionDeviceKey, provisionDeviceSecret })).body) as {
+        status: string;
+        errorMsg?: string;
+        credentialsValue?: string;
+      };
+    const names = ['B-1', 'B-2', 'B-3', 'B-4', 'B-5', 'B-6'];
+    const answers = await Promise.all(names.map(ask));
+    const provisioned = names.filter((_, i) => answers[i]!.status === 'SUCCESS');
+    expect(provisioned).toHaveLength(3);
+    for (const answer of answers.filter((a) => a.status !== 'SUCCESS'))
+      expect(answer).toEqual({ status: 'FAILURE', errorMsg: 'Provisioning profile Badges, batch of 3 has provisioned its limit of 3 devices.' });
+    const listed = ((await admin('GET', `/v1/devices?provisionedBy=${made.id}`)).body as { items: { name: string; provisionedBy: string }[] }).items;
+    expect(listed.map((d) => d.name).sort()).toEqual(provisioned.sort());
+    const shown = async () => ((await admin('GET', '/v1/provisioning-profiles')).body as { items: { id: string }[] }).items.find((p) => p.id === made.id);
+    expect(await shown()).toMatchObject({ maxDevices: 3, provisionedDevices: 3 });
+    // Warned, as a copy of the secret at work looks like this.
+    expect(warnings.filter((line) => line.includes('the profile has provisioned its maxDevices') && line.includes(made.id))).toHaveLength(3);
+
+    // Refused at the limit, nothing written; one provisioned, asked again, is still answered the same.
+    const unprovisioned = names.find((name) => !provisioned.includes(name))!;
+    const before = await stored();
+    expect((await ask(unprovisioned)).status).toBe('FAILURE');
+    const first = answers[names.indexOf(provisioned[0]!)]!;
+    expect(await ask(provisioned[0]!)).toEqual(first);
+    expect(await stored()).toEqual(before);
+
+    // Raised by one, then lifted: one more, then any number.
+    expect((await admin('PATCH', `/v1/provisioning-profiles/${made.id}`, { maxDevices: 4 })).body).toMatchObject({ maxDevices: 4, provisionedDevices: 3 });
+    expect((await ask(unprovisioned)).status).toBe('SUCCESS');
+    expect((await ask('B-7')).status).toBe('FAILURE');
+    const lifted = (await admin('PATCH', `/v1/provisioning-profiles/${made.id}`, { maxDevices: null, name: 'Badges, any number' })).body;
+    expect(lifted).toMatchObject({ name: 'Badges, any number', provisionedDevices: 4 });
+    expect(lifted).not.toHaveProperty('maxDevices');
+    expect((await ask('B-7')).status).toBe('SUCCESS');
+    expect(await shown()).toMatchObject({ provisionedDevices: 5 });
+    // A limit below the count refuses every further device; a limit that is no positive whole number, or nothing to change, is refused.
+    expect((await admin('PATCH', `/v1/provisioning-profiles/${made.id}`, { maxDevices: 2 })).status).toBe(200);
+    expect((await ask('B-8')).errorMsg).toContain('limit of 2 devices');
+    const unchanged = await stored();
+    for (const body of [{ maxDevices: 0 }, { maxDevices: 2.5 }, { maxDevices: '9' }, {}, { kind: 'vehicle' }]) {
+      expect((await admin('PATCH', `/v1/provisioning-profiles/${made.id}`, body)).body, JSON.stringify(body)).toMatchObject({
+        error: { code: 'CL_ERR_VALIDATION' },
+      });
+    }
+    expect((await admin('PATCH', '/v1/provisioning-profiles/pp_none', { maxDevices: 9 })).body).toMatchObject({ error: { code: 'CL_ERR_NOT_FOUND' } });
+    expect((await admin('POST', '/v1/provisioning-profiles', { name: 'x', kind: 'badge', maxDevices: 0 })).body).toMatchObject({
+      error: { code: 'CL_ERR_VALIDATION' },
+    });
+    expect(await stored()).toEqual(unchanged);
+  });
+
+  it('gives back the place and the name of a device whose registration failed', async () => {
+    const tenant = await gw.createTenant('PRV');
+    const made = (await inject(gw, 'POST', '/v1/provisioning-profiles', { auth: tenant.secretKey, body: { name: 'One badge', kind: 'badge', maxDevices: 1 } }))
+      .body as { profile: { id: string; provisionDeviceKey: string }; provisionDeviceSecret: string };
+    const request = { deviceName: 'only-one', provisionDeviceKey: made.profile.provisionDeviceKey, provisionDeviceSecret: made.provisionDeviceSecret };
+    // A damaged devices key (another type): registering the device fails after its place was taken.
+    const devicesKey = tenantKeys(tenant.id).devices;
+    await gw.redis.client.set(devicesKey, 'damaged');
+    expect((await provision(request)).status).toBe(500);
+    expect(await gw.redis.client.hget(tenantKeys(tenant.id).provisionedCounts, made.profile.id)).toBe('0');
+    expect(await gw.redis.client.hexists(tenantKeys(tenant.id).provisionedNames, 'only-one')).toBe(0);
+    await gw.redis.client.del(devicesKey);
+    expect(JSON.parse((await provision(request)).body)).toMatchObject({ status: 'SUCCESS' });
+  });
+
+  it("rotates a profile's secret: the old one provisions nothing more, the new one does, and provisioned devices keep their tokens", async () => {
+    const { profile: made, provisionDeviceSecret: oldSecret } = await profile({ name: 'Leaked batch', kind: 'badge' });
+    const ask = async (deviceName: string, provisionDeviceSecret: string) =>
+      JSON.parse((await provision({ deviceName, provisionDeviceKey: made.provisionDeviceKey, provisionDeviceSecret })).body) as {
+        status: string;
+        credentialsValue?: string;
+      };
+    const early = await ask('L-1', oldSecret);
+    expect(early.status).toBe('SUCCESS');
+    clock.startMinute();
+    const minute = clock.now().toISOString().slice(0, 16);
+    const rotated = await admin('POST', `/v1/provisioning-profiles/${made.id}/secret`);
+    expect(rotated.status).toBe(200);
+    const { profile: after, provisionDeviceSecret: newSecret } = rotated.body as { profile: Record<string, unknown>; provisionDeviceSecret: string };
+    expect(newSecret).toMatch(/^[A-Za-z0-9]{20}$/);
+    expect(newSecret).not.toBe(oldSecret);
+    expect(after).toMatchObject({
+      id: made.id,
+      provisionDeviceKey: made.provisionDeviceKey,
+      provisionedDevices: 1,
+      secretRotatedAt: expect.stringMatching(`^${minute}`),
+    });
+    expect(await ask('L-2', oldSecret)).toEqual({ status: 'NOT_FOUND', errorMsg: 'Provision data was not found!' });
+    expect((await ask('L-2', newSecret)).status).toBe('SUCCESS');
+    expect((await curl('POST', `/api/v1/${early.credentialsValue}/telemetry`, JSON.stringify({ latitude: 23.1, longitude: 113.2 }))).status).toBe(200);
+    expect((await admin('POST', '/v1/provisioning-profiles/pp_none/secret')).body).toMatchObject({ error: { code: 'CL_ERR_NOT_FOUND' } });
   });
 
   it('is for admins: profiles are made, listed and deleted by them alone, with a unit that exists', async () => {
@@ -151,9 +254,14 @@ describe("ThingsBoard's HTTP provisioning", () => {
     for (const [method, path] of [
       ['POST', '/v1/provisioning-profiles'],
       ['GET', '/v1/provisioning-profiles'],
+      ['PATCH', '/v1/provisioning-profiles/pp_x'],
+      ['POST', '/v1/provisioning-profiles/pp_x/secret'],
       ['DELETE', '/v1/provisioning-profiles/pp_x'],
     ] as const) {
-      const res = await inject(gw, method, path, { auth: dispatcher, ...(method === 'POST' ? { body: { name: 'x', kind: 'badge' } } : {}) });
+      const res = await inject(gw, method, path, {
+        auth: dispatcher,
+        ...(method !== 'GET' && method !== 'DELETE' ? { body: { name: 'x', kind: 'badge' } } : {}),
+      });
       expect(res.status, `${method} ${path}`).toBe(403);
     }
     const unknownUnit = await admin('POST', '/v1/provisioning-profiles', { name: 'x', kind: 'badge', unitId: 'no-such-unit' });

@@ -18,6 +18,9 @@ type Client = Redis | Cluster;
 
 export const DEVICE_SECRET_PREFIX = 'cl_dk_';
 
+/** How a device came by its record or secret, when not by an admin's hand: the provisioning profile that provisioned it. */
+export type DeviceOrigin = Pick<Device, 'provisionedBy'>;
+
 export interface DeviceLogin {
   tenantId: string;
   deviceId: string;
@@ -78,7 +81,7 @@ export class DeviceStore {
     return { username: accounts ? accounts.username(tenantId, device.id) : device.id, password };
   }
 
-  async register(tenantId: string, input: CreateDeviceInput, now = new Date()): Promise<RegisteredDevice> {
+  async register(tenantId: string, input: CreateDeviceInput, now = new Date(), origin?: DeviceOrigin): Promise<RegisteredDevice> {
     const at = now.toISOString();
     const protocol = input.protocol ?? 'mqtt';
     if (protocol === 'jt808' && !input.terminalId)
@@ -101,7 +104,7 @@ export class DeviceStore {
     }
     let device: Device;
     try {
-      device = await this.insert(tenantId, input, id, at);
+      device = await this.insert(tenantId, input, id, at, origin);
     } catch (error) {
       if (terminal) await this.redis.del(globalKeys.jt808Terminal(terminal));
       throw error;
@@ -125,7 +128,7 @@ export class DeviceStore {
     return { device, credential: this.credential(tenantId, device, secret, accounts) };
   }
 
-  private insert(tenantId: string, input: CreateDeviceInput, id: string, at: string): Promise<Device> {
+  private insert(tenantId: string, input: CreateDeviceInput, id: string, at: string, origin: DeviceOrigin | undefined): Promise<Device> {
     return this.records.insert(tenantId, {
       id,
       kind: input.kind,
@@ -142,6 +145,7 @@ export class DeviceStore {
       ...(input.staffId ? { staffId: input.staffId } : {}),
       ...(input.plate ? { plate: input.plate } : {}),
       ...(input.ownTracksKey ? { ownTracksEncryption: true } : {}),
+      ...origin,
     });
   }
 
@@ -199,12 +203,12 @@ export class DeviceStore {
   }
 
   /** Issues a new secret and revokes the old one; a client still connected with it is not affected until it reconnects. */
-  async rotate(tenantId: string, deviceId: string, now = new Date()): Promise<RegisteredDevice> {
+  async rotate(tenantId: string, deviceId: string, now = new Date(), origin?: DeviceOrigin): Promise<RegisteredDevice> {
     const secret = newSecret();
     const current = await this.mustGet(tenantId, deviceId);
     const accounts = this.accountsFor(current);
     await accounts?.setSecret(tenantId, current, secret);
-    const device = await this.records.patch(tenantId, deviceId, { credentialIssuedAt: now.toISOString() }, now);
+    const device = await this.records.patch(tenantId, deviceId, { credentialIssuedAt: now.toISOString(), ...origin }, now);
     await this.storeSecret(tenantId, deviceId, secret);
     // A JT/T 808 terminal may register afresh and be given its own new code.
     if (device.terminalId) await this.redis.del(globalKeys.jt808Registered(normalizeTerminal(device.terminalId)));

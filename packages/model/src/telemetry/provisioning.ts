@@ -22,6 +22,16 @@ export const PROVISION_USERNAME = 'provision';
 export const PROVISION_REQUEST_TOPIC = '/provision/request';
 export const PROVISION_RESPONSE_TOPIC = '/provision/response';
 
+/**
+ * How many devices a profile may provision: the batch its firmware was flashed for. A secret that
+ * leaks out of that firmware then registers no more than the batch's count, not any number.
+ */
+const MaxDevices = Type.Integer({
+  minimum: 1,
+  maximum: 1_000_000,
+  description: 'the most devices it provisions (e.g. the size of the batch flashed with its key); further requests are refused (FAILURE)',
+});
+
 export const ProvisioningProfile = Type.Object({
   id: Type.String(),
   name: Type.String(),
@@ -30,6 +40,9 @@ export const ProvisioningProfile = Type.Object({
   crs: Type.Optional(Crs),
   strategy: StringEnum(PROVISIONING_STRATEGIES),
   provisionDeviceKey: Type.String({ description: "ThingsBoard's provisionDeviceKey: flashed into the firmware with the secret" }),
+  maxDevices: Type.Optional(Type.Integer({ description: 'the most devices it provisions; no limit when absent' })),
+  provisionedDevices: Type.Integer({ description: 'how many devices it has provisioned (a repeated request for one counts once)' }),
+  secretRotatedAt: Type.Optional(Timestamp),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -49,10 +62,20 @@ export const CreateProvisioningProfileInput = Type.Object(
           "of the profile's kind (and unit, if it names one), is provisioned, with a fresh secret",
       }),
     ),
+    maxDevices: Type.Optional(MaxDevices),
   },
   { additionalProperties: false },
 );
 export type CreateProvisioningProfileInput = Static<typeof CreateProvisioningProfileInput>;
+
+export const UpdateProvisioningProfileInput = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    maxDevices: Type.Optional(Type.Union([MaxDevices, Type.Null()], { description: 'the new limit; null for none' })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateProvisioningProfileInput = Static<typeof UpdateProvisioningProfileInput>;
 
 export const IssuedProvisioningProfile = Type.Object({
   profile: ProvisioningProfile,

@@ -33,6 +33,7 @@ export const Device = Type.Object({
   ownTracksEncryption: Type.Optional(
     Type.Boolean({ description: 'true when the device has an ownTracksKey: its OwnTracks messages come encrypted and are opened with it' }),
   ),
+  provisionedBy: Type.Optional(Type.String({ description: 'the provisioning profile that registered it, or gave it its secret (one registered beforehand)' })),
   credentialIssuedAt: Timestamp,
   createdAt: Timestamp,
   updatedAt: Timestamp,

@@ -2,6 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { defineScript } from '../define-script.js';
 import { blackSpotNote } from './black-spot-note.js';
 import { commit } from './commit.js';
+import { countBelow } from './count-below.js';
 import { hashDeleteIf } from './hash-delete-if.js';
 import { indexOpen } from './index-open.js';
 import { createTicket } from './create-ticket.js';
@@ -43,6 +44,7 @@ export const SCRIPTS: readonly RedisScript[] = [
   outboxPush,
   hashDeleteIf,
   indexOpen,
+  countBelow,
 ];
 
 const registered = new WeakSet<Redis | Cluster>();

@@ -25,5 +25,8 @@ export async function answerProvisioning(
       throw new CivicLoopError('CL_ERR_RATE_LIMITED', `Too many failed authentications from this address; wait ${wait} s.`, { retryAfterSeconds: wait });
   }
   if (outcome.deviceId) services.log?.info({ tenantId: outcome.tenantId, deviceId: outcome.deviceId }, 'device provisioned');
+  // The secret works, but the batch it was made for is all provisioned: a copy of it may be out.
+  if (outcome.limitReached)
+    services.log?.warn({ tenantId: outcome.tenantId, ...outcome.limitReached }, 'provisioning refused: the profile has provisioned its maxDevices');
   return outcome;
 }
