@@ -406,7 +406,7 @@ export const SETTINGS = [
     env: 'ARRIVAL_ENTER_METERS',
     default: '30',
     parse: integer(1, 5000),
-    doc: 'A worker this close to an accepted ticket starts counting as arriving.',
+    doc: 'A worker (their badge, or the vehicle they drive) this close to an accepted ticket starts counting as arriving.',
   }),
   setting({
     key: 'arrivalExitMeters',

@@ -4,10 +4,14 @@ import { OPEN_INDEXES, type IndexBuilds } from './index-builds.js';
 
 /** How long an unfinished approach is remembered: a worker who wanders off for a day starts again. */
 const APPROACH_TTL_MS = 86_400_000;
+/** A device's field in a ticket's approach hash. */
+const insideField = (deviceId: string) => `insideSince:${deviceId}`;
 
 /**
- * What arrival detection (telemetry/arrival.ts) keeps between a badge's reports: which tickets
- * wait for their worker to arrive, and since when the worker has been inside each one's distance.
+ * What arrival detection (telemetry/arrival.ts) keeps between a device's reports: which tickets
+ * wait for their worker to arrive, and since when each of the worker's devices (their badge, the
+ * vehicle they drive) has been inside each one's distance. Each device counts its own dwell: a
+ * truck parked 100 m off does not restart the count of the badge its driver wears to the bin.
  */
 export class ArrivalStore {
   constructor(
@@ -31,17 +35,23 @@ export class ArrivalStore {
     return found.flat();
   }
 
-  /** Since when (fix time, epoch ms) the worker has been inside the enter distance, if they are. */
-  async insideSince(tenantId: string, ticketId: string): Promise<number | undefined> {
-    const stored = await this.redis.hget(tenantKeys(tenantId).arrival(ticketId), 'insideSince');
+  /** Since when (fix time, epoch ms) the device has been inside the ticket's enter distance, if it is. */
+  async insideSince(tenantId: string, ticketId: string, deviceId: string): Promise<number | undefined> {
+    const stored = await this.redis.hget(tenantKeys(tenantId).arrival(ticketId), insideField(deviceId));
     return stored === null ? undefined : Number(stored);
   }
 
-  async setInsideSince(tenantId: string, ticketId: string, since: number): Promise<void> {
+  async setInsideSince(tenantId: string, ticketId: string, deviceId: string, since: number): Promise<void> {
     const key = tenantKeys(tenantId).arrival(ticketId);
-    await this.redis.multi().hset(key, 'insideSince', String(since)).pexpire(key, APPROACH_TTL_MS).exec();
+    await this.redis.multi().hset(key, insideField(deviceId), String(since)).pexpire(key, APPROACH_TTL_MS).exec();
   }
 
+  /** The device went beyond the exit distance: its count starts again next time; other devices' counts stay. */
+  async left(tenantId: string, ticketId: string, deviceId: string): Promise<void> {
+    await this.redis.hdel(tenantKeys(tenantId).arrival(ticketId), insideField(deviceId));
+  }
+
+  /** The worker arrived: every device's count for the ticket goes. */
   async forget(tenantId: string, ticketId: string): Promise<void> {
     await this.redis.del(tenantKeys(tenantId).arrival(ticketId));
   }

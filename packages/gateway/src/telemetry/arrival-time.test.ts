@@ -2,6 +2,8 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
 import { BIN_REPORT, inject, sendBackForRework, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import type { Jt808Terminal } from '@civicloop/test-support/jt808-terminal.js';
+import { onlineJt808Vehicle } from '@civicloop/test-support/jt808-vehicle.js';
 
 const SITE = { lat: 23.1291, lon: 113.2644 };
 const metersNorth = (m: number) => ({ lat: SITE.lat + m / 111_320, lon: SITE.lon });
@@ -13,7 +15,28 @@ let gw: TestGateway;
 beforeAll(async () => {
   gw = await startTestGateway({ arrivalEnterMeters: 30, arrivalExitMeters: 60, arrivalDwellSeconds: 30 }, { telemetry: true, now: () => new Date(clock) });
 });
-afterAll(async () => gw?.close());
+const terminals: Jt808Terminal[] = [];
+afterAll(async () => {
+  for (const terminal of terminals) terminal.close();
+  await gw?.close();
+});
+
+/** A ticket at the site, given to `staffId` and accepted by them; its id. */
+async function acceptedBy(staffId: string): Promise<string> {
+  const ticket = await inject(gw, 'POST', '/v1/tickets', { auth: gw.tenant.secretKey, body: { ...BIN_REPORT, location: SITE } });
+  const dispatched = await inject(gw, 'POST', `/v1/tickets/${ticket.body.id}/dispatch`, {
+    auth: gw.tenant.secretKey,
+    body: { unitId: 'sanitation', assigneeId: staffId },
+  });
+  expect(dispatched.status, JSON.stringify(dispatched.body)).toBe(200);
+  const worker = await gw.tenant.token(staffId, 'worker', { unitId: 'sanitation' });
+  expect((await inject(gw, 'POST', `/v1/tickets/${ticket.body.id}/accept`, { auth: worker, body: {} })).status).toBe(200);
+  return ticket.body.id as string;
+}
+const ticketNow = async (id: string) => (await inject(gw, 'GET', `/v1/tickets/${id}`, { auth: gw.tenant.secretKey })).body;
+const lastEvent = async (id: string) => (await inject(gw, 'GET', `/v1/tickets/${id}/history`, { auth: gw.tenant.secretKey })).body.items.at(-1);
+/** Whole seconds: a JT/T 808 fix's time is BCD to the second. */
+const wholeSeconds = (ms: number) => Math.floor(ms / 1000) * 1000;
 
 /** A badge's walk towards the site, sent late: one fix every `stepMs` from `firstFix`, each so many metres north of it; returns once processed. */
 async function walkIn(
@@ -78,5 +101,64 @@ describe('arrival on site from positions that come late', () => {
     const event = (await inject(gw, 'GET', `/v1/tickets/${ticket.body.id}/history`, { auth: gw.tenant.secretKey })).body.items.at(-1);
     // Within 30 m from the third fix (20 m), 30 s of dwell by the fifth: started at the third.
     expect(event).toMatchObject({ type: 'rework_started', data: { automatic: true, occurredAt: new Date(firstFix + 2 * 20_000).toISOString() } });
+  });
+
+  it("brings a truck's driver on site when the truck gets there: the JT/T 808 terminal their IC card is in, its blind-area batch", async () => {
+    clock = Date.now() - 20 * MINUTE;
+    const driver = { id: 'drv-wang', name: '王师傅', code: '440106198505051234' };
+    const staff = await inject(gw, 'POST', '/v1/staff', {
+      auth: gw.tenant.secretKey,
+      body: { id: driver.id, name: driver.name, role: 'worker', unitId: 'sanitation', qualificationCode: driver.code },
+    });
+    expect(staff.status, JSON.stringify(staff.body)).toBe(201);
+    const { deviceId, terminal } = await onlineJt808Vehicle(gw, '13911112222', terminals);
+    expect(await terminal.answerTo(terminal.driverCard({ status: 'in', time: wholeSeconds(Date.now() - 25 * MINUTE), ...driver }))).toBe(0);
+    const ticketId = await acceptedBy(driver.id);
+
+    // The truck drove in out of coverage; its terminal sends the fixes it kept as one 0x0704 batch.
+    clock = Date.now();
+    const firstFix = wholeSeconds(clock - 10 * MINUTE);
+    const fixes = [400, 150, 28, 12, 6].map((m, i) => ({ ...metersNorth(m), time: firstFix + i * 20_000 }));
+    expect(await terminal.answerTo(terminal.batch(fixes))).toBe(0);
+    await gw.telemetry!.settled();
+    const arrived = await ticketNow(ticketId);
+    expect(arrived.status).toBe('on_site');
+    // Within 30 m from the third fix (28 m), 30 s of dwell by the fifth: arrived at the third.
+    expect(arrived.arrivedAt).toBe(new Date(firstFix + 2 * 20_000).toISOString());
+    expect(await lastEvent(ticketId)).toMatchObject({
+      type: 'arrived',
+      actor: { sub: driver.id, role: 'worker' },
+      note: `Vehicle ${deviceId} within 6 m for 40 s`,
+      data: { automatic: true, occurredAt: arrived.arrivedAt },
+    });
+  });
+
+  it("counts each device's dwell apart: the truck parked 100 m off does not restart the count of the badge its driver walks in with", async () => {
+    clock = Date.now() - 20 * MINUTE;
+    const staff = await inject(gw, 'POST', '/v1/staff', {
+      auth: gw.tenant.secretKey,
+      body: { id: 'drv-zhao', name: '赵师傅', role: 'worker', unitId: 'sanitation' },
+    });
+    expect(staff.status, JSON.stringify(staff.body)).toBe(201);
+    const badge = await inject(gw, 'POST', '/v1/devices', {
+      auth: gw.tenant.secretKey,
+      body: { kind: 'badge', name: 'Badge of a driver', staffId: 'drv-zhao', unitId: 'sanitation' },
+    });
+    expect(badge.status, JSON.stringify(badge.body)).toBe(201);
+    const { terminal } = await onlineJt808Vehicle(gw, '13911113333', terminals, { staffId: 'drv-zhao' });
+    const ticketId = await acceptedBy('drv-zhao');
+
+    clock = Date.now();
+    const t0 = wholeSeconds(clock - 5 * MINUTE);
+    // The badge comes within reach; the truck, parked beyond the exit distance, reports in between.
+    await walkIn(badge.body, [25], t0, 0);
+    expect(await terminal.answerTo(terminal.report({ ...metersNorth(100), time: t0 + 10_000 }))).toBe(0);
+    await gw.telemetry!.settled();
+    await walkIn(badge.body, [10, 5], t0 + 20_000, 15_000);
+    const arrived = await ticketNow(ticketId);
+    // 35 s inside by the badge's own count: arrived at its first fix within reach.
+    expect(arrived.status).toBe('on_site');
+    expect(arrived.arrivedAt).toBe(new Date(t0).toISOString());
+    expect((await lastEvent(ticketId)).note).toMatch(/^Badge /);
   });
 });

@@ -6,11 +6,12 @@ import type { TicketService } from '../tickets/ticket-service.js';
 import { distanceMeters } from '../geometry/distance.js';
 
 /**
- * Moves an accepted ticket to on_site when its worker's badge comes within the enter distance
- * and stays there for the dwell time, and starts the rework of one sent back to them the same
- * way (a badge-only worker has no other way to). Only leaving beyond the (larger) exit distance
- * resets the count, so a fix jittering around the edge neither flaps nor restarts it. The event
- * records that it was automatic.
+ * Moves an accepted ticket to on_site when one of its worker's devices (the badge they wear, the
+ * vehicle they drive) comes within the enter distance and stays there for the dwell time, and
+ * starts the rework of one sent back to them the same way (a badge-only worker has no other way
+ * to). Only leaving beyond the (larger) exit distance resets the count, so a fix jittering around
+ * the edge neither flaps nor restarts it. The event records that it was automatic, and which
+ * device brought it.
  */
 export class ArrivalDetector {
   private readonly approaches: ArrivalStore;
@@ -23,9 +24,9 @@ export class ArrivalDetector {
     this.approaches = new ArrivalStore(services.redis, services.tickets.indexBuilds);
   }
 
-  /** Only a worker's badge can bring a worker to a ticket. */
+  /** A device with a person (a badge's wearer, a vehicle's driver) can bring them to a ticket. */
   watches(device: Device): device is Device & { staffId: string } {
-    return device.kind === 'badge' && !!device.staffId;
+    return !!device.staffId;
   }
 
   async onPositions(tenantId: string, device: Device, records: PositionRecord[]): Promise<void> {
@@ -37,9 +38,9 @@ export class ArrivalDetector {
     const tickets = await this.services.tickets.getMany(tenantId, awaiting);
     for (const ticket of tickets) {
       if (ticket?.status !== 'accepted' && ticket?.status !== 'rework') continue;
-      // The badge's hooks run one at a time (see the broker), so read, decide over the fixes in
+      // The device's hooks run one at a time (see the pipeline), so read, decide over the fixes in
       // memory, and write back once.
-      const stored = await this.approaches.insideSince(tenantId, ticket.id);
+      const stored = await this.approaches.insideSince(tenantId, ticket.id, device.id);
       let since = stored;
       let arrived: { distance: number; dwellMs: number; enteredAt: number } | undefined;
       for (const fix of fixes) {
@@ -58,16 +59,16 @@ export class ArrivalDetector {
         await this.arrive(tenantId, device, ticket.id, ticket.status === 'rework' ? 'rework' : 'arrive', arrived);
         await this.approaches.forget(tenantId, ticket.id);
       } else if (since === undefined) {
-        if (stored !== undefined) await this.approaches.forget(tenantId, ticket.id);
+        if (stored !== undefined) await this.approaches.left(tenantId, ticket.id, device.id);
       } else if (since !== stored) {
-        await this.approaches.setInsideSince(tenantId, ticket.id, since);
+        await this.approaches.setInsideSince(tenantId, ticket.id, device.id, since);
       }
     }
   }
 
   /**
-   * The worker arrived (or, back for a rework, started it) when the badge first came within the
-   * enter distance, by its own fix time: positions a badge stored while out of coverage and sends
+   * The worker arrived (or, back for a rework, started it) when the device first came within the
+   * enter distance, by its own fix time: positions a device stored while out of coverage and sends
    * later (JT/T 808 blind-area uploads, an MQTT session resumed) date it when it happened, not
    * when they got through.
    */
@@ -87,7 +88,7 @@ export class ArrivalDetector {
         {
           automatic: true,
           occurredAt: new Date(enteredAt).toISOString(),
-          note: `Badge ${device.id} within ${Math.round(distance)} m for ${Math.round(dwellMs / 1000)} s`,
+          note: `${device.kind === 'badge' ? 'Badge' : 'Vehicle'} ${device.id} within ${Math.round(distance)} m for ${Math.round(dwellMs / 1000)} s`,
         },
         undefined,
       );
