@@ -550,7 +550,7 @@ export const SETTINGS = [
       "At start, build the indexes added since tickets were stored (each assignee's and each unit's unfinished tickets) " +
       'for every tenant again, even where built. Every gateway builds them once for a tenant whose tickets predate them; after ' +
       'upgrading several gateways one by one, start one with this set once the last of the older ones has stopped, for ' +
-      'what those older ones wrote meanwhile.',
+      'what those older ones wrote meanwhile (the tickets they dispatched are added; those they finished or gave to someone else are taken out).',
   }),
   setting({
     key: 'schedulerPollMs',

@@ -128,7 +128,21 @@ describe("each assignee's and each unit's unfinished tickets", () => {
     const open: Ticket[] = [];
     for (let i = 0; i < 300; i++) open.push(await job(['w-1', 'w-2', 'w-3'][i % 3]!));
     for (const t of open.slice(0, 60)) await post(`/v1/tickets/${t.id}/accept`, await worker(t.assigneeId!));
+    const finished = await job('w-1');
+    await post(`/v1/tickets/${finished.id}/merge`, dispatcher, { into: open[299]!.id });
     await asStoredBeforeTheIndex();
+    await gw.services.directory.createStaff(gw.tenant.id, { id: 'w-idle', name: 'Worker with nothing open', role: 'worker', unitId: 'sanitation' });
+    // What gateways from before the open indexes leave in them during a rolling upgrade: a ticket
+    // they finished, one they gave someone else (in the old owner's index), one that is gone; and
+    // in the index of someone in the directory with nothing open now.
+    const left = [
+      [keys().index.assigneeOpen('w-1'), finished.id],
+      [keys().index.assigneeOpen('w-idle'), finished.id],
+      [keys().index.unitOpen('sanitation'), finished.id],
+      [keys().index.assigneeOpen('w-3'), open[0]!.id],
+      [keys().index.unitOpen('municipal'), 't_gone'],
+    ] as const;
+    for (const [key, id] of left) await gw.redis.client.zadd(key, 1, id);
     const second = await startTestGateway({}, { redis: gw.redis });
     try {
       // The second gateway, new to this tenant, builds at its start; the first one's commands run meanwhile.
@@ -140,7 +154,9 @@ describe("each assignee's and each unit's unfinished tickets", () => {
       });
       await Promise.all([second.indexBuild.finished(), ...commands]);
       const { expected, stored } = await indexesAgainstDocuments();
+      // Exactly what the documents say: what was left behind is taken out, and nothing else is.
       expect(stored).toEqual(expected);
+      for (const [key, id] of left) expect(await gw.redis.client.zscore(key, id), `${key} ${id}`).toBeNull();
       expect(Object.keys(expected).length).toBe(5);
       expect(Object.values(expected).flat().length).toBeGreaterThan(400);
       expect(await builtRecorded()).toBe(true);

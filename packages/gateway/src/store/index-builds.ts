@@ -64,35 +64,53 @@ export class IndexBuilds {
 
   /**
    * Puts every unfinished ticket of the tenant into its assignee's and its unit's open indexes,
-   * then records the builds. Safe beside live writes and beside another gateway's build of the
-   * same tenant: each status index is walked with ZSCAN, which returns every member present from
-   * start to end (a ticket that moves meanwhile is indexed by its own commit), and each ticket is
-   * added only if its stored document still says what was read (redis/scripts/index-open.ts).
-   * Returns how many entries it made (a ticket with both an assignee and a unit makes two).
+   * takes out of them what they should not hold, then records the builds. Safe beside live
+   * writes and beside another gateway's build of the same tenant: each index is walked with
+   * ZSCAN, which returns every member present from start to end (a ticket that moves meanwhile
+   * is indexed by its own commit), and each ticket is added, or taken out, only as its stored
+   * document says at that moment (redis/scripts/index-open.ts, index-prune.ts). The open
+   * indexes looked over for entries to take out are those of the owners of unfinished tickets
+   * and of everyone and every unit in the directory. Returns how many entries it made (a ticket
+   * with both an assignee and a unit makes two) and how many it took out.
    */
-  async build(tenantId: string, now: Date): Promise<number> {
+  async build(tenantId: string, now: Date): Promise<{ indexed: number; pruned: number }> {
     const keys = tenantKeys(tenantId);
     const terminal = ` ${TERMINAL_STATUSES.join(' ')} `;
+    const [staff, units] = await Promise.all([this.redis.hkeys(keys.staff), this.redis.hkeys(keys.units)]);
+    const owners: Record<OpenIndexName, Set<string>> = { assigneeOpen: new Set(staff), unitOpen: new Set(units) };
     let indexed = 0;
     for (const status of TICKET_STATUSES.filter((s) => !TERMINAL_STATUSES.includes(s))) {
-      let cursor = '0';
-      do {
-        const [next, flat] = await this.redis.zscan(keys.index.status(status), cursor, 'COUNT', BUILD_STEP);
-        cursor = next;
-        indexed += await this.indexStep(
-          keys,
-          flat.filter((_, i) => i % 2 === 0),
-          terminal,
-        );
-      } while (cursor !== '0');
+      await this.walk(keys.index.status(status), async (ids) => {
+        indexed += await this.indexStep(keys, ids, terminal, owners);
+      });
+    }
+    let pruned = 0;
+    for (const name of NAMES) {
+      const { field, key } = OPEN_INDEXES[name];
+      for (const owner of owners[name]) {
+        const index = key(keys, owner);
+        await this.walk(index, async (ids) => {
+          pruned += await this.redis.civicloopIndexPrune(1 + ids.length, index, ...ids.map((id) => keys.ticket(id)), terminal, field, owner, ...ids);
+        });
+      }
     }
     await recordIndexesBuilt(this.redis, tenantId, now);
     for (const name of NAMES) this.remember(tenantId, name);
-    return indexed;
+    return { indexed, pruned };
   }
 
-  private async indexStep(keys: TenantKeys, ids: string[], terminal: string): Promise<number> {
-    if (ids.length === 0) return 0;
+  /** Every member of a sorted set, BUILD_STEP at a time (ZSCAN: each member present throughout is seen). */
+  private async walk(index: string, step: (ids: string[]) => Promise<void>): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.zscan(index, cursor, 'COUNT', BUILD_STEP);
+      cursor = next;
+      const ids = flat.filter((_, i) => i % 2 === 0);
+      if (ids.length > 0) await step(ids);
+    } while (cursor !== '0');
+  }
+
+  private async indexStep(keys: TenantKeys, ids: string[], terminal: string, owners: Record<OpenIndexName, Set<string>>): Promise<number> {
     const flat = await this.redis.civicloopReadTickets(ids.length, ...ids.map((id) => keys.ticket(id)));
     const pairs: string[] = [];
     const args: (string | number)[] = [terminal];
@@ -100,9 +118,11 @@ export class IndexBuilds {
       const doc = flat[3 * i + 2];
       if (typeof doc !== 'string') return;
       const ticket = JSON.parse(doc) as Pick<Ticket, 'assigneeId' | 'unitId' | 'createdAt'>;
-      for (const { field, key } of Object.values(OPEN_INDEXES)) {
+      for (const name of NAMES) {
+        const { field, key } = OPEN_INDEXES[name];
         const owner = ticket[field];
         if (!owner) continue;
+        owners[name].add(owner);
         pairs.push(keys.ticket(id), key(keys, owner));
         args.push(field, owner, parseIsoTime(ticket.createdAt), id);
       }

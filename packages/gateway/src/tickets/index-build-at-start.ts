@@ -43,9 +43,9 @@ export class IndexBuildAtStart {
         pending ??= new Set(await this.tenantsToBuild());
         for (const tenantId of pending) {
           if (this.stopped) return;
-          const indexed = await this.services.tickets.indexBuilds.build(tenantId, this.services.now());
+          const { indexed, pruned } = await this.services.tickets.indexBuilds.build(tenantId, this.services.now());
           pending.delete(tenantId);
-          this.log.info({ tenantId, indexed }, "built the indexes of each assignee's and each unit's unfinished tickets");
+          this.log.info({ tenantId, indexed, pruned }, "built the indexes of each assignee's and each unit's unfinished tickets");
         }
         return;
       } catch (error) {

@@ -5,6 +5,7 @@ import { commit } from './commit.js';
 import { countBelow } from './count-below.js';
 import { hashDeleteIf } from './hash-delete-if.js';
 import { indexOpen } from './index-open.js';
+import { indexPrune } from './index-prune.js';
 import { createTicket } from './create-ticket.js';
 import { leaseClaim } from './lease-claim.js';
 import { nearestWorkers } from './nearest-workers.js';
@@ -44,6 +45,7 @@ export const SCRIPTS: readonly RedisScript[] = [
   outboxPush,
   hashDeleteIf,
   indexOpen,
+  indexPrune,
   countBelow,
 ];
 
