@@ -80,6 +80,26 @@ export function locationBody(fix: Fix): Buffer {
   return Buffer.concat(parts);
 }
 
+/** A multimedia upload's body (0x0801, 2013/2019 form): id, type, format, event, channel, where, the data. */
+export interface MultimediaUpload {
+  id: number;
+  /** 0 image, 1 audio, 2 video. */
+  type?: number;
+  /** 0 JPEG, 2 MP3, 3 WAV... */
+  format?: number;
+  /** 0 platform command, 1 timed, 2 robbery alarm, 3 collision... */
+  event?: number;
+  channel?: number;
+  fix: Fix;
+  data: Buffer;
+}
+
+export function multimediaBody(upload: MultimediaUpload): Buffer {
+  const head = Buffer.concat([dword(upload.id), Buffer.from([upload.type ?? 0, upload.format ?? 0, upload.event ?? 0, upload.channel ?? 1])]);
+  // Only the basic location information (28 bytes) goes with it: no additional items.
+  return Buffer.concat([head, locationBody(upload.fix).subarray(0, 28), upload.data]);
+}
+
 /** Escapes and frames header + body with its checksum, as the standard's section 4.4 says. */
 export function frameOf(message: Buffer): Buffer {
   let check = 0;
@@ -263,6 +283,16 @@ export class Jt808Terminal {
       return Buffer.concat([word(body.length), body]);
     });
     return this.send(0x0704, Buffer.concat([word(fixes.length), Buffer.from([blindArea ? 1 : 0]), ...items]));
+  }
+
+  /**
+   * A multimedia upload (0x0801), split into sub-packages of at most `partBytes` of body each, as
+   * terminals send a photo (no body may exceed 1023 bytes); the serial of each part.
+   */
+  upload(upload: MultimediaUpload, partBytes = 1000): number[] {
+    const body = multimediaBody(upload);
+    const total = Math.ceil(body.length / partBytes);
+    return Array.from({ length: total }, (_, i) => this.send(0x0801, body.subarray(i * partBytes, (i + 1) * partBytes), { total, index: i + 1 }));
   }
 
   close(): void {

@@ -43,6 +43,7 @@ import { IndexBuildAtStart } from './tickets/index-build-at-start.js';
 import type { WebhookStore } from './store/webhook-store.js';
 import { WebhookDeliveries } from './store/webhook-deliveries.js';
 import { deviceRoutes } from './routes/devices.js';
+import { devicePhotoRoutes } from './routes/device-photos.js';
 import { provisioningProfileRoutes } from './routes/provisioning-profiles.js';
 import { thingsBoardProvisionRoutes } from './routes/thingsboard-provision.js';
 import { fleetRoutes } from './routes/fleet/index.js';
@@ -90,6 +91,8 @@ export interface GatewayApp {
   indexBuild: IndexBuildAtStart;
   /** Who reaches each route ("METHOD /path"), as the routes declare it: what docs/access.md lists. */
   access: ReadonlyMap<string, Access>;
+  /** Where photos go (uploads, and the photos vehicles' cameras send). */
+  mediaStore: MediaStore;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -165,7 +168,7 @@ export async function buildApp(options: AppOptions): Promise<GatewayApp> {
 
   await app.ready();
   loops.start();
-  return { app, services, streams, hub, ticketService, scheduler, stats, indexBuild, access, ...(statsThread ? { statsThread } : {}) };
+  return { app, services, streams, hub, ticketService, scheduler, stats, indexBuild, access, mediaStore, ...(statsThread ? { statsThread } : {}) };
 }
 
 /**
@@ -236,6 +239,7 @@ async function registerRoutes(
   await app.register(statsRoutes, { services, projector: stats, ticketService });
   await app.register(tenantRoutes, { services });
   await app.register(deviceRoutes, { services });
+  await app.register(devicePhotoRoutes, { services });
   await app.register(osmAndRoutes, { services });
   await app.register(ownTracksHttpRoutes, { services });
   await app.register(thingsBoardHttpRoutes, { services });

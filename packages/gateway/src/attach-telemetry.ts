@@ -29,6 +29,7 @@ export async function attachTelemetry(gateway: GatewayApp, config: GatewayConfig
     badgeEvents: new BadgeEventHandler(services, alerts, gateway.stats.workforce),
     config,
     log: app.log,
+    mediaStore: gateway.mediaStore,
     hooks: {
       onAssignmentAnswer: (tenantId, device, ticketId, answer) => answerAsDriver(ticketService, tenantId, device, ticketId, answer),
       onPositions: (tenantId, device, records) => {

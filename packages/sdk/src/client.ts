@@ -31,6 +31,8 @@ import type {
   LocatedPosition,
   ConfirmableAlarm,
   DeviceAlert,
+  DevicePhoto,
+  TakePhotoInput,
 } from '@civicloop/model';
 import { subscribe, subscribeAll, subscribeTo, type EventSubscribeOptions, type RealtimeMessage, type SubscribeOptions, type Subscription } from './events.js';
 import { crsQuery } from './crs.js';
@@ -280,7 +282,7 @@ export interface DeviceMessageTally {
 /** A command given to a device that it has not confirmed yet. */
 export interface WaitingCommand {
   commandId: string;
-  type: 'assignment' | 'withdrawal' | 'rework' | 'report_location' | 'alarm_confirmation';
+  type: 'assignment' | 'withdrawal' | 'rework' | 'report_location' | 'alarm_confirmation' | 'take_photo';
   /** An assignment's, a withdrawal's or a rework's ticket. */
   ticketId?: string;
   number?: string;
@@ -374,6 +376,28 @@ export class Devices {
    */
   locate(id: string, options?: RequestOptions & { crs?: CrsName }): Promise<LocatedPosition> {
     return this.transport.request({ method: 'POST', path: `/v1/devices/${enc(id)}/locate`, ...crsQuery(options), ...(options ? { options } : {}) });
+  }
+  /** The photos a vehicle's camera uploaded (JT/T 808), newest first, with signed links. */
+  async photos(id: string, options?: RequestOptions & { limit?: number }): Promise<DevicePhoto[]> {
+    const query = { query: { limit: options?.limit } };
+    return (
+      await this.transport.request<{ items: DevicePhoto[] }>({
+        method: 'GET',
+        path: `/v1/devices/${enc(id)}/photos`,
+        ...query,
+        ...(options ? { options } : {}),
+      })
+    ).items;
+  }
+  /** Asks a vehicle's JT/T 808 terminal to take a photo now; it appears in photos() once uploaded. Resolves with the command's id. */
+  async takePhoto(id: string, input: TakePhotoInput = {}, options?: RequestOptions): Promise<string> {
+    const answer = await this.transport.request<{ commandId: string }>({
+      method: 'POST',
+      path: `/v1/devices/${enc(id)}/photos`,
+      body: input,
+      ...(options ? { options } : {}),
+    });
+    return answer.commandId;
   }
   /**
    * Confirms a device's alarms (人工确认报警): a JT/T 808 terminal is sent 0x8203 and clears them, so that its next SOS

@@ -54,6 +54,10 @@ describe('the SDK on the operations side', () => {
     expect(ranking).toMatchObject({ month, type: 'village', zones: 4 });
     expect(ranking.best).toHaveLength(2);
     expect(ranking.best[0]).toEqual(expect.objectContaining({ zoneId: expect.stringMatching(/^v-/), score: expect.any(Number), tickets: expect.any(Number) }));
+    const truck = await server.devices.register({ kind: 'vehicle', name: 'Truck with a camera', protocol: 'jt808', terminalId: '13600000001' });
+    expect(await server.devices.photos(truck.device.id)).toEqual([]);
+    const commandId = await server.devices.takePhoto(truck.device.id, { channel: 2 });
+    expect((await server.devices.state(truck.device.id)).waiting).toMatchObject([{ commandId, type: 'take_photo' }]);
     const counters = await server.devices.counters();
     expect(counters).toEqual(expect.objectContaining({ messages: expect.any(Number), refusedConnects: expect.any(Number) }));
   });

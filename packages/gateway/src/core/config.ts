@@ -383,7 +383,9 @@ export const SETTINGS = [
     env: 'JT808_MAX_MESSAGE_BYTES',
     default: '65536',
     parse: integer(1024, 1048576),
-    doc: 'Largest JT/T 808 message accepted, after its sub-packages are put together; a connection holds at most this much of an unfinished message.',
+    doc:
+      'Largest JT/T 808 message accepted, after its sub-packages are put together (a camera photo is one: raise it for photos larger ' +
+      'than this); a connection holds at most this much of an unfinished message.',
   }),
   setting({
     key: 'mqttMaxPendingPerAddress',

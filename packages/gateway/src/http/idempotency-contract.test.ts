@@ -77,6 +77,11 @@ const REQUESTS: Record<string, () => Promise<Send>> = {
       });
     return { path: `/v1/devices/${registered.body.device.id}/locate`, auth: gw.tenant.secretKey };
   },
+  '/v1/devices/{id}/photos': async () => {
+    const terminalId = String(13800000000 + (Date.now() % 1_000_000));
+    const registered = await post('/v1/devices', { kind: 'vehicle', name: 'Truck with a camera', protocol: 'jt808', terminalId }, gw.tenant.secretKey);
+    return { path: `/v1/devices/${registered.body.device.id}/photos`, body: { channel: 2 }, auth: gw.tenant.secretKey };
+  },
   '/v1/devices/{id}/alarms/confirm': async () => {
     const registered = await post(
       '/v1/devices',
@@ -257,6 +262,7 @@ function vary(body: Record<string, unknown>): Record<string, unknown> {
   if (body.kind === 'publishable') return { ...body, kind: 'secret' };
   if (typeof body.rating === 'number') return { ...body, rating: body.rating === 5 ? 4 : 5 };
   if (Array.isArray(body.alarms)) return { ...body, alarms: ['danger_warning'] };
+  if (typeof body.channel === 'number') return { ...body, channel: body.channel + 1 };
   return { ...body, note: 'a different request' };
 }
 

@@ -77,6 +77,8 @@ function buildTenantKeys(tenantId: string) {
     /** Live positions, one GEO set per device kind, for nearest-worker search and the fleet map. */
     live: (kind: string) => `${base}live:${kind}`,
     deviceState: (id: string) => `${base}devstate:${id}`,
+    /** Photos a vehicle's camera uploaded (JT/T 808 0x0801), newest first, JSON each; capped. */
+    devicePhotos: (id: string) => `${base}devphotos:${id}`,
     /** A device's track for playback: a capped stream of position records. */
     track: (id: string) => `${base}track:${id}`,
     /** Recent fix times per device: a redelivered fix is recognised and not stored twice. */

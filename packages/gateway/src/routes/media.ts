@@ -5,7 +5,7 @@ import { CivicLoopError, isPublished, isStaff } from '@civicloop/model';
 import type { FastifyRequest } from 'fastify';
 import { authenticate } from '../http/authenticate.js';
 import { assertKey, KEY_PATTERN, photoHashOf, type MediaStore } from '../media/media-store.js';
-import { processPhoto } from '../media/process-photo.js';
+import { keepPhoto } from '../media/keep-photo.js';
 import { PEOPLE, type Services } from '../core/services.js';
 import { errorResponses, security } from './shared-schemas.js';
 
@@ -55,15 +55,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<{ services: Services; store:
       } catch (error) {
         throw mapMultipartError(error);
       }
-      const photo = await processPhoto(input);
-      const tenantId = request.principal.tenantId;
-      const key = `${tenantId}/${photo.sha256}.${photo.ext}`;
-      const thumbKey = `${tenantId}/${photo.sha256}.thumb.jpg`;
-      // Thumbnail first: a photo whose key exists always has its thumbnail.
-      if (!(await store.exists(key))) {
-        await store.put(thumbKey, photo.thumbnail, 'image/jpeg');
-        await store.put(key, photo.bytes, photo.contentType);
-      }
+      const { photo, key, thumbKey } = await keepPhoto(store, request.principal.tenantId, input);
       return reply.code(201).send({
         ref: `media:${key}`,
         // Signed links: the photo is not public, at least until it belongs to a published ticket.

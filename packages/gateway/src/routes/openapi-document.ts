@@ -83,6 +83,8 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'PATCH /v1/devices/{id}': 'updateDevice',
   'POST /v1/devices/{id}/credentials': 'rotateDeviceCredentials',
   'POST /v1/devices/{id}/locate': 'locateDevice',
+  'GET /v1/devices/{id}/photos': 'listDevicePhotos',
+  'POST /v1/devices/{id}/photos': 'takeDevicePhoto',
   'POST /v1/devices/{id}/alarms/confirm': 'confirmDeviceAlarms',
   'GET /v1/fleet/alerts': 'listRecentAlerts',
   'GET /v1/devices/{id}/state': 'getDeviceState',

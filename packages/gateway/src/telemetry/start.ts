@@ -14,6 +14,8 @@ import { CommandPolls } from './command-polls.js';
 import { DeviceOutbox } from '../store/device-outbox.js';
 import { startExternalBroker, type ExternalBrokerConfig, type RunningExternalBroker } from './external/start.js';
 import { startJt808Listener, type Jt808Options, type RunningJt808 } from './jt808/listener.js';
+import { TerminalPhotos } from './jt808/photos.js';
+import type { MediaStore } from '../media/media-store.js';
 import { startMqttBroker, type RunningMqtt } from './mqtt/broker.js';
 import { OfflineSweep } from './offline-sweep.js';
 import { locateByCommand } from './locate-by-command.js';
@@ -60,6 +62,8 @@ export interface TelemetryOptions {
   config: TelemetryConfig;
   log: FastifyBaseLogger;
   hooks?: TelemetryHooks;
+  /** Where the photos JT/T 808 terminals upload are stored; without it they are set aside. */
+  mediaStore?: MediaStore;
 }
 
 /**
@@ -159,6 +163,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
         outbox,
         badgeEvents,
         ...(hooks?.onAssignmentAnswer ? { onAssignmentAnswer: hooks.onAssignmentAnswer } : {}),
+        ...(options.mediaStore ? { photos: new TerminalPhotos(services.redis, options.mediaStore, pipeline) } : {}),
         config: { ...config, port: config.jt808Port },
         log,
       });

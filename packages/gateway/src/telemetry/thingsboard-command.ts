@@ -7,6 +7,8 @@ const METHODS: Record<BadgeCommand['type'], string> = {
   rework: 'rework',
   report_location: 'reportLocation',
   alarm_confirmation: 'alarmConfirmation',
+  // Only a JT/T 808 terminal is asked for a photo (routes/device-photos.ts); named all the same.
+  take_photo: 'takePhoto',
 };
 
 /**

@@ -193,6 +193,11 @@ export const BadgeCommand = Type.Union([
   }),
   Type.Object({ type: Type.Literal('report_location'), commandId: Type.Optional(Type.String()) }),
   Type.Object({
+    type: Type.Literal('take_photo'),
+    channel: Type.Integer({ description: 'the camera to take it with (a JT/T 808 terminal only)' }),
+    commandId: Type.Optional(Type.String()),
+  }),
+  Type.Object({
     type: Type.Literal('withdrawal'),
     ticketId: Type.String(),
     number: Type.String(),

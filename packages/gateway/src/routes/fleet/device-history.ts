@@ -19,6 +19,7 @@ const WaitingCommand = Type.Object({
     Type.Literal('rework'),
     Type.Literal('report_location'),
     Type.Literal('alarm_confirmation'),
+    Type.Literal('take_photo'),
   ]),
   ticketId: Type.Optional(Type.String({ description: 'an assignment, a withdrawal or a rework: the ticket it is about' })),
   number: Type.Optional(Type.String({ description: "an assignment, a withdrawal or a rework: the ticket's number" })),

@@ -5,6 +5,7 @@ import type { IngestOutcome, TelemetrySource } from '../pipeline.js';
 import { decodeDriverCard, type DriverCard } from './driver-card.js';
 import { FrameSplitter, frame, unframe } from './frame.js';
 import { decodeBatch, decodeLocation } from './location.js';
+import { decodeCameraAnswer, decodeMultimediaUpload, multimediaAnswer, type MultimediaUpload } from './multimedia.js';
 import { MESSAGE_IDS, RESULT, buildMessage, generalResponse, parseMessage, timeAnswer, type Header, type Message } from './message.js';
 import type { GatewayConfig } from '../../core/config.js';
 import type { TenantCounters } from '../counters.js';
@@ -30,6 +31,8 @@ export interface Jt808Context {
   answered(source: TelemetrySource, ticketId: string, answerId: number): Promise<number>;
   /** A driver's IC card put in or taken out (0x0702, decoded and read); the device as it now is. */
   driverCard(source: TelemetrySource, card: Exclude<DriverCard, { status: 'unread' }>): Promise<Device>;
+  /** A whole multimedia upload (0x0801): kept if it is a readable JPEG photo, set aside if it is other media (photos.ts). */
+  photo(source: TelemetrySource, upload: MultimediaUpload): Promise<'kept' | 'set_aside' | 'unreadable'>;
   closed(connection: Jt808Connection): void;
 }
 
@@ -293,6 +296,14 @@ export class Jt808Connection {
         return answerAll(await this.onDriverCard(source, body));
       case MESSAGE_IDS.questionAnswer:
         return answerAll(await this.onQuestionAnswer(source, body));
+      case MESSAGE_IDS.multimediaData:
+        return this.onMultimedia(source, body, answerAll);
+      case MESSAGE_IDS.multimediaEvent:
+        // It announces an upload to come (0x0801), which is what is kept.
+        source.counters.messages++;
+        return answerAll(RESULT.ok);
+      case MESSAGE_IDS.cameraAnswer:
+        return answerAll(await this.onCameraAnswer(source, body));
       case MESSAGE_IDS.locationAnswer: {
         const replySerial = body.length >= 2 ? body.readUInt16BE(0) : -1;
         const location = decodeLocation(body.subarray(2), source.device, Date.now(), DEFAULT_DECODE_LIMITS);
@@ -340,6 +351,39 @@ export class Jt808Connection {
     source.counters.events++;
     // What the connection knows of its device (its driver) is what the store now has.
     source.device = await this.context.driverCard(source, card);
+    return RESULT.ok;
+  }
+
+  /**
+   * A whole multimedia upload (its parts put together): answered with its id (0x8800), which tells
+   * the terminal it need send nothing again, once the photo is kept or the media set aside; a body
+   * too short to be one, or a photo that cannot be read, "message error" for each part.
+   */
+  private async onMultimedia(source: TelemetrySource, body: Buffer, answerAll: (result: number) => Promise<void>): Promise<void> {
+    const upload = decodeMultimediaUpload(body);
+    if (!upload) {
+      await this.context.pipeline.refuse(source, 'schema', `a 0x0801 body has at least 8 bytes; this one has ${body.length}`);
+      return answerAll(RESULT.messageError);
+    }
+    if ((await this.context.photo(source, upload)) === 'unreadable') return answerAll(RESULT.messageError);
+    await this.send(MESSAGE_IDS.multimediaAnswer, multimediaAnswer(upload.id));
+  }
+
+  /**
+   * The terminal's answer to a camera command (0x0805: the command's serial, a result, the ids of
+   * what it took): the command is confirmed, as a general response confirms other commands,
+   * whatever the result (one that failed will not succeed by being sent again); the photos come as
+   * uploads of their own.
+   */
+  private async onCameraAnswer(source: TelemetrySource, body: Buffer): Promise<number> {
+    source.counters.messages++;
+    const answer = decodeCameraAnswer(body);
+    if (!answer) return RESULT.messageError;
+    const sent = this.sentCommands.get(answer.serial);
+    if (sent) {
+      this.sentCommands.delete(answer.serial);
+      await this.context.confirmCommand(source, sent.entryId);
+    }
     return RESULT.ok;
   }
 

@@ -21,6 +21,8 @@ import {
   textMessage,
   type QuestionAnswer,
 } from './message.js';
+import { cameraCommand } from './multimedia.js';
+import type { TerminalPhotos } from './photos.js';
 import { DEFAULT_LOCATE_TIMEOUT_MS } from '../locate-by-command.js';
 import { DriverCards } from '../driver-cards.js';
 import type { AssignmentAnswer } from '../assignment.js';
@@ -42,6 +44,8 @@ export interface Jt808Options {
    * back, as the vehicle's driver. Throws the loop's refusal (not theirs, no longer dispatched).
    */
   onAssignmentAnswer?: (tenantId: string, device: Device, ticketId: string, answer: AssignmentAnswer) => Promise<void>;
+  /** Where the photos terminals upload go (photos.ts); without it they are set aside, not kept. */
+  photos?: TerminalPhotos;
 }
 
 /** What a driver may answer an assignment with on the terminal, under the answer ids the question offers. */
@@ -101,11 +105,15 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
    * An assignment goes as a question (0x8302) the driver answers on the screen, 接单 or 退回, unless
    * the terminal said it takes no questions; a withdrawal and a rework, and then assignments too, as text; an
    * alarm confirmation as the manual confirmation (0x8203), after which the terminal clears those
-   * alarm bits and its next SOS is seen again.
+   * alarm bits and its next SOS is seen again; a request for a photo as a camera command (0x8801).
    */
   const deliver = async (connection: Jt808Connection, id: string, command: OutboxCommand, asText = connection.questionsRefused) => {
     if (command.type === 'alarm_confirmation') {
       await connection.sendCommand(MESSAGE_IDS.alarmConfirmation, alarmConfirmationMessage(alarmFlags(command.alarms)), id);
+      return;
+    }
+    if (command.type === 'take_photo') {
+      await connection.sendCommand(MESSAGE_IDS.cameraCommand, cameraCommand(command.channel), id);
       return;
     }
     const urgent = (command.type === 'assignment' || command.type === 'rework') && command.priority === 'urgent';
@@ -155,6 +163,12 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
       }
     },
     driverCard: (source, card) => driverCards.report(source.tenantId, source.device, card),
+    async photo(source, upload) {
+      if (options.photos) return options.photos.keep(source, upload, new Date());
+      source.counters.messages++;
+      await pipeline.ingest(source, { type: 'ignored', reason: 'unused_type', detail: 'photos are not kept by this gateway' });
+      return 'set_aside';
+    },
     counters,
     pipeline,
     async register(connection, header) {

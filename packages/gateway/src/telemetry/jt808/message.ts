@@ -44,6 +44,11 @@ export const MESSAGE_IDS = {
   question: 0x8302,
   questionAnswer: 0x0302,
   alarmConfirmation: 0x8203,
+  multimediaEvent: 0x0800,
+  multimediaData: 0x0801,
+  multimediaAnswer: 0x8800,
+  cameraCommand: 0x8801,
+  cameraAnswer: 0x0805,
 } as const;
 
 /** The general response's result byte (0x8001 and 0x0001). */
