@@ -9,6 +9,8 @@ import { fromWgs84 } from '@civicloop/model/crs';
 import { CivicLoop, signToken } from '@civicloop/sdk';
 import { BIN_REPORT, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { launchChromium, accessibilityViolations } from '@civicloop/test-support/browser.js';
+import type { Jt808Terminal } from '@civicloop/test-support/jt808-terminal.js';
+import { onlineJt808Vehicle } from '@civicloop/test-support/jt808-vehicle.js';
 import { startConsole } from './console.js';
 
 // The command centre acting through its console in Chromium: a dispatcher dispatches to a
@@ -25,6 +27,7 @@ let gw: TestGateway;
 let browser: Browser;
 let badge: MqttClient | undefined;
 const closers: (() => Promise<void>)[] = [];
+const terminals: Jt808Terminal[] = [];
 
 beforeAll(async () => {
   if (!existsSync(new URL('console.js', publicDir))) throw new Error('examples/dispatcher-console/dist is missing: run npm run build first (npm test does).');
@@ -34,6 +37,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   badge?.end(true);
+  for (const terminal of terminals) terminal.close();
   for (const close of closers) await close();
   await browser?.close();
   await gw?.close();
@@ -443,6 +447,41 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     await dispatcher.devices.confirmAlarms(device.id, ['sos']);
     await expect.poll(() => row.locator('[data-confirmed]').getAttribute('data-confirmed')).toBe('郑调度 Zheng');
     expect(await row.locator('[data-confirm]').count()).toBe(0);
+  });
+
+  it("shows a truck's camera under its SOS: a dispatcher asks for a photo and sees it come; a supervisor only sees the photos", async () => {
+    const { deviceId, terminal } = await onlineJt808Vehicle(gw, '13511112222', terminals);
+    const desk = await consoleAs({ sub: 'd-9', role: 'dispatcher', name: '何调度 He' });
+    const lead = await consoleAs({ sub: 's-9', role: 'supervisor', name: '孙主任 Sun' });
+    for (const page of [desk, lead]) await expect.poll(() => page.locator('#live').getAttribute('data-state')).toBe('live');
+    // The driver presses the SOS button: alarm bit 0 of a location report.
+    expect(await terminal.answerTo(terminal.report({ ...SITE, time: Math.floor(Date.now() / 1000 - 2) * 1000, alarm: 1 }))).toBe(0);
+    const row = desk.locator(`#alerts [data-alert="sos"][data-device="${deviceId}"]`);
+    await expect.poll(() => row.count()).toBe(1);
+    await row.locator('details[data-camera] summary').click();
+    await expect.poll(() => row.locator('details[data-camera]').textContent()).toContain('No photos from this vehicle yet.');
+    // The terminal takes the photo it is asked for, answers (0x0805) and uploads it.
+    const photo = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 200, g: 120, b: 40 } } })
+      .jpeg({ quality: 70 })
+      .toBuffer();
+    void terminal
+      .next((m) => m.id === 0x8801, 30_000)
+      .then((command) => {
+        terminal.send(0x0805, Buffer.from([command.serial >> 8, command.serial & 0xff, 0, 0, 1, 0, 0, 0x13, 0x89]));
+        terminal.upload({ id: 5001, event: 0, channel: command.body[0], fix: { ...SITE, time: Math.floor(Date.now() / 1000) * 1000 }, data: photo });
+      });
+    await row.locator('button[data-take-photo]').click();
+    const shown = row.locator('a[data-photo="5001"] img');
+    await shown.waitFor({ timeout: 30_000 });
+    await expect.poll(() => shown.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(0);
+    await expect.poll(() => row.locator('details[data-camera] [role="status"]').textContent()).toBe('Photo received 已收到照片');
+    expect(await row.locator('a[data-photo="5001"]').textContent()).toContain('asked 指令拍照');
+    expect(await accessibilityViolations(desk)).toEqual([]);
+    // A supervisor sees the photo, with no button to ask for another.
+    const leadRow = lead.locator(`#alerts [data-alert="sos"][data-device="${deviceId}"]`);
+    await leadRow.locator('details[data-camera] summary').click();
+    await leadRow.locator('a[data-photo="5001"]').waitFor();
+    expect(await leadRow.locator('button[data-take-photo]').count()).toBe(0);
   });
 
   it('lets an admin register a device, shows its secret once with a QR code to set it up from, rotates and disables it', async () => {

@@ -2,6 +2,7 @@ import { CONFIRMABLE_ALARMS, type ConfirmableAlarm } from '@civicloop/model';
 import type { DeviceAlert } from '@civicloop/sdk';
 import { explain } from './context.js';
 import { el } from './dom.js';
+import type { VehicleCamera } from './camera.js';
 import { clockTime } from './labels.js';
 
 type RaisedAlert = Exclude<DeviceAlert['type'], 'alarm_confirmed'>;
@@ -47,6 +48,8 @@ export class AlertPanel {
     private readonly confirm?: ConfirmAlarm,
     /** Who this console's operator is, as a confirmation names them. */
     private readonly operator = '',
+    /** A vehicle's camera, under the newest of its SOS and alarms. */
+    private readonly camera?: VehicleCamera,
   ) {
     this.sound.checked = localStorage.getItem(SOUND_KEY) === 'on';
     this.sound.addEventListener('change', () => {
@@ -116,6 +119,13 @@ export class AlertPanel {
   }
 
   draw(): void {
+    // A camera panel is one element per vehicle: under its newest alarm only.
+    const cameraShown = new Set<string>();
+    const camera = (a: DeviceAlert): HTMLElement[] => {
+      if (!this.camera || a.deviceKind !== 'vehicle' || (a.type !== 'sos' && a.type !== 'alarm') || cameraShown.has(a.deviceId)) return [];
+      cameraShown.add(a.deviceId);
+      return [this.camera.panel(a.deviceId)];
+    };
     this.box.replaceChildren(
       el('h2', {}, 'Alarms 报警'),
       el('div', { class: 'field check' }, this.sound, el('label', { for: this.sound.id }, 'Sound for SOS, falls and vehicle alarms 报警提示音')),
@@ -134,6 +144,7 @@ export class AlertPanel {
                 ...(a.battery !== undefined ? [` ${a.battery}%`] : []),
                 ...(a.ticketNumber ? [el('span', { class: 'alert-ticket' }, ` → ${a.ticketNumber}`)] : []),
                 ...this.confirmation(a),
+                ...camera(a),
               ),
             ),
           ),

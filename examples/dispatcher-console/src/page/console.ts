@@ -2,6 +2,7 @@ import { ROLE_GROUPS } from '@civicloop/model';
 import { AuthenticationError, CivicLoop, type Ticket, type Zone } from '@civicloop/sdk';
 import { displayCrsOf, readFigures, readFirstScreen, readRecentlyClosed, type BoardTicket, type Panel } from '../first-screen.js';
 import { AlertPanel } from './alerts.js';
+import { VehicleCamera } from './camera.js';
 import { drawBlackSpots } from './blackspots.js';
 import { Board } from './board.js';
 import { explain, type ConsoleContext } from './context.js';
@@ -77,14 +78,17 @@ function showZones(list: readonly Zone[]): void {
 }
 
 const tickets = new Map<string, BoardTicket>();
-// Dispatchers and admins confirm the alarms a terminal holds until confirmed (an SOS above all).
+// Dispatchers and admins confirm the alarms a terminal holds until confirmed (an SOS above all),
+// and ask a vehicle's camera for a photo.
+const manages = (ROLE_GROUPS.managers as readonly string[]).includes(me.actor.role);
 const alerts = new AlertPanel(
-  (ROLE_GROUPS.managers as readonly string[]).includes(me.actor.role)
+  manages
     ? async (deviceId, alarm) => {
         await client.devices.confirmAlarms(deviceId, [alarm]);
       }
     : undefined,
   me.actor.name ?? me.actor.sub,
+  new VehicleCamera(client, manages),
 );
 let filter: BoardFilter = { ...NO_FILTER };
 const shown = () => [...tickets.values()].filter((t) => matches(t, filter, zones, Date.now()));
