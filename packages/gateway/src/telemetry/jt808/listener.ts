@@ -165,7 +165,6 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
     driverCard: (source, card) => driverCards.report(source.tenantId, source.device, card),
     async photo(source, upload) {
       if (options.photos) return options.photos.keep(source, upload, new Date());
-      source.counters.messages++;
       await pipeline.ingest(source, { type: 'ignored', reason: 'unused_type', detail: 'photos are not kept by this gateway' });
       return 'set_aside';
     },

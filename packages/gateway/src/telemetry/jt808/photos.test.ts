@@ -63,10 +63,14 @@ describe("photos from a vehicle's camera", () => {
 
   it('answers other media without keeping it, and refuses a photo that cannot be read, keeping nothing', async () => {
     const { deviceId, terminal } = await truck();
+    const messages = async () => (await get('/v1/telemetry/counters')).body.messages as number;
+    const before = await messages();
     // A recording (audio, MP3): answered, so the terminal does not send it again; set aside.
     terminal.upload({ id: 7, type: 1, format: 2, fix: { ...SITE, time: secondsAgo(10) }, data: Buffer.alloc(3000, 0x55) });
     await answerOf(terminal, 7);
     expect((await get(`/v1/devices/${deviceId}/state`)).body.ignored).toMatchObject({ lastReason: 'unused_type' });
+    // One message, however many parts it came in.
+    expect(await messages()).toBe(before + 1);
     // A JPEG that breaks off: each part answered "message error" (0x8001 result 2), nothing kept.
     const broken = (await cameraJpeg(2)).subarray(0, 2500);
     const serials = terminal.upload({ id: 8, fix: { ...SITE, time: secondsAgo(5) }, data: broken });

@@ -30,8 +30,8 @@ export class TerminalPhotos {
   }
 
   async keep(source: TelemetrySource, upload: MultimediaUpload, now: Date): Promise<'kept' | 'set_aside' | 'unreadable'> {
-    source.counters.messages++;
     if (upload.type !== MULTIMEDIA_IMAGE || upload.format !== MULTIMEDIA_JPEG) {
+      // Counted as a message there, as every message the pipeline takes is.
       await this.pipeline.ingest(source, {
         type: 'ignored',
         reason: 'unused_type',
@@ -39,6 +39,7 @@ export class TerminalPhotos {
       });
       return 'set_aside';
     }
+    source.counters.messages++;
     let kept;
     try {
       kept = await keepPhoto(this.media, source.tenantId, upload.data);
