@@ -362,7 +362,11 @@ export class Jt808Connection {
   private async onMultimedia(source: TelemetrySource, body: Buffer, answerAll: (result: number) => Promise<void>): Promise<void> {
     const upload = decodeMultimediaUpload(body);
     if (!upload) {
-      await this.context.pipeline.refuse(source, 'schema', `a 0x0801 body has at least 8 bytes; this one has ${body.length}`);
+      await this.context.pipeline.ingest(source, {
+        type: 'rejected',
+        reason: 'schema',
+        detail: `a 0x0801 body has at least 8 bytes; this one has ${body.length}`,
+      });
       return answerAll(RESULT.messageError);
     }
     if ((await this.context.photo(source, upload)) === 'unreadable') return answerAll(RESULT.messageError);

@@ -77,6 +77,10 @@ describe("photos from a vehicle's camera", () => {
     const results = await Promise.all(serials.map((serial) => terminal.answerTo(serial)));
     expect(results).toEqual(serials.map(() => 2));
     expect((await get(`/v1/devices/${deviceId}/state`)).body.refused).toMatchObject({ lastReason: 'schema' });
+    // A body too short to be an upload: "message error", counted as one message.
+    const counted = await messages();
+    expect(await terminal.answerTo(terminal.send(0x0801, Buffer.from('0000000900', 'hex')))).toBe(2);
+    expect(await messages()).toBe(counted + 1);
     expect(await photosOf(deviceId)).toEqual([]);
   });
 
