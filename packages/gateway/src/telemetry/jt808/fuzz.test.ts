@@ -108,7 +108,7 @@ describe('the JT/T 808 listener under fuzzing', () => {
 
     // The messages a terminal sends, and some it never should, with random bodies, lengths and
     // sub-package headers, all correctly framed so they reach the message handlers.
-    const ids = [0x0001, 0x0002, 0x0003, 0x0100, 0x0102, 0x0200, 0x0201, 0x0704, 0x0900, 0x8001, 0xffff];
+    const ids = [0x0001, 0x0002, 0x0003, 0x0100, 0x0102, 0x0200, 0x0201, 0x0704, 0x0800, 0x0801, 0x0805, 0x0900, 0x8001, 0xffff];
     const messages = fc.sample(
       fc.record({
         id: fc.constantFrom(...ids),
