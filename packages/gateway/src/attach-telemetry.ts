@@ -19,7 +19,10 @@ export async function attachTelemetry(gateway: GatewayApp, config: GatewayConfig
     maxBatch: 512,
     replicaWait: { replicas: config.redisWaitReplicas, timeoutMs: config.redisWaitTimeoutMs },
   });
-  const arrivals = new ArrivalDetector(services, ticketService, config);
+  // A phone that reports only now and then is asked where it is once its dwell at a job would be up.
+  const arrivals = new ArrivalDetector(services, ticketService, config, (tenantId, device) =>
+    services.telemetry ? services.telemetry.sendCommand(tenantId, device, { type: 'report_location' }) : Promise.resolve(),
+  );
   const alerts = new DeviceAlerts(services, ticketService, app.log);
   const telemetry = await startTelemetry({
     services,
@@ -70,7 +73,13 @@ export async function attachTelemetry(gateway: GatewayApp, config: GatewayConfig
     const failed = told.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
   });
-  // buildApp's onClose hook closes it with the HTTP app, before Redis goes away.
+  // buildApp's onClose hook closes it with the HTTP app, before Redis goes away; arrival's
+  // location requests still waiting go with it.
+  const closeTelemetry = telemetry.close;
+  telemetry.close = () => {
+    arrivals.stop();
+    return closeTelemetry();
+  };
   services.telemetry = telemetry;
   return telemetry;
 }

@@ -5,6 +5,11 @@ import { ArrivalStore } from '../store/arrival-store.js';
 import type { TicketService } from '../tickets/ticket-service.js';
 import { distanceMeters } from '../geometry/distance.js';
 
+/** Sources whose fixes come only now and then, whose devices are asked where they are once their dwell would be up. */
+const SPARSE_SOURCES: ReadonlySet<string> = new Set(['owntracks']);
+/** A little past the dwell, so that the answer's fix is past it too. */
+const ASK_MARGIN_MS = 1000;
+
 /**
  * Moves an accepted ticket to on_site when one of its worker's devices (the badge they wear, the
  * vehicle they drive) comes within the enter distance and stays there for the dwell time, and
@@ -15,13 +20,28 @@ import { distanceMeters } from '../geometry/distance.js';
  */
 export class ArrivalDetector {
   private readonly approaches: ArrivalStore;
+  /** Location requests waiting for a device's dwell to be up, by tenant and device: one at a time each. */
+  private readonly asks = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly services: Services,
     private readonly tickets: TicketService,
     private readonly config: Pick<GatewayConfig, 'arrivalEnterMeters' | 'arrivalExitMeters' | 'arrivalDwellSeconds'>,
+    /**
+     * Asks a device where it is (a location request through its outbox). A phone whose fixes come
+     * only now and then is asked once its dwell would be up, instead of the worker waiting for its
+     * next fix: OwnTracks in its Significant mode reports on entering a region, then at its ping,
+     * 15 minutes on. Without it, the next fix decides, as before.
+     */
+    private readonly askWhere?: (tenantId: string, device: Device) => Promise<unknown>,
   ) {
     this.approaches = new ArrivalStore(services.redis, services.tickets.indexBuilds);
+  }
+
+  /** Stops the location requests still waiting (the gateway is closing). */
+  stop(): void {
+    for (const timer of this.asks.values()) clearTimeout(timer);
+    this.asks.clear();
   }
 
   /** A device with a person (a badge's wearer, a vehicle's driver) can bring them to a ticket. */
@@ -36,6 +56,8 @@ export class ArrivalDetector {
     const awaiting = await this.approaches.awaitingArrival(tenantId, device.staffId);
     if (awaiting.length === 0) return;
     const tickets = await this.services.tickets.getMany(tenantId, awaiting);
+    // How long until the soonest dwell among the tickets the device is inside of would be up.
+    let dwellLeftMs: number | undefined;
     for (const ticket of tickets) {
       if (ticket?.status !== 'accepted' && ticket?.status !== 'rework') continue;
       // The device's hooks run one at a time (see the pipeline), so read, decide over the fixes in
@@ -60,10 +82,33 @@ export class ArrivalDetector {
         await this.approaches.forget(tenantId, ticket.id);
       } else if (since === undefined) {
         if (stored !== undefined) await this.approaches.left(tenantId, ticket.id, device.id);
-      } else if (since !== stored) {
-        await this.approaches.setInsideSince(tenantId, ticket.id, device.id, since);
+      } else {
+        if (since !== stored) await this.approaches.setInsideSince(tenantId, ticket.id, device.id, since);
+        const left = since + this.config.arrivalDwellSeconds * 1000 - fixes.at(-1)!.fixTime;
+        dwellLeftMs = Math.min(dwellLeftMs ?? left, left);
       }
     }
+    // Still inside one without its dwell: asked when it would be up. (A request already waiting
+    // is not taken back when the device arrives or leaves by a fix of its own meanwhile: its
+    // answer is stored as any position is.)
+    if (dwellLeftMs !== undefined && SPARSE_SOURCES.has(fixes.at(-1)!.source)) this.askWhenDwelt(tenantId, device, dwellLeftMs);
+  }
+
+  /**
+   * Asks the device where it is once `remainingMs` (of its own clock's dwell) have passed, unless
+   * a request for it already waits. Held in this gateway's memory: if it stops first, the
+   * device's next fix decides, as it would have without the request.
+   */
+  private askWhenDwelt(tenantId: string, device: Device, remainingMs: number): void {
+    const key = `${tenantId} ${device.id}`;
+    if (!this.askWhere || this.asks.has(key)) return;
+    const timer = setTimeout(() => {
+      this.asks.delete(key);
+      // A request that could not be given (Redis away): the device's next fix decides.
+      this.askWhere!(tenantId, device).catch(() => undefined);
+    }, Math.max(0, remainingMs) + ASK_MARGIN_MS);
+    timer.unref();
+    this.asks.set(key, timer);
   }
 
   /**
