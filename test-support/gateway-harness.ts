@@ -291,6 +291,23 @@ export async function sendBackForRework(
   }
 }
 
+/**
+ * A new worker of the sanitation unit (`staffId`, named `name`) with a badge registered to them
+ * (a phone that reports as one, too): what the badge's MQTT login needs. Every step must succeed.
+ */
+export async function workerWithBadge(
+  gateway: Pick<GatewayApp, 'app'> & { tenant: TestTenant },
+  staffId: string,
+  name: string,
+): Promise<{ device: { id: string }; credential: { username: string; password: string } }> {
+  const auth = gateway.tenant.secretKey;
+  const staff = await inject(gateway, 'POST', '/v1/staff', { auth, body: { id: staffId, name, role: 'worker', unitId: 'sanitation' } });
+  if (staff.status !== 201) throw new Error(`staff ${staffId}: ${staff.status} ${JSON.stringify(staff.body)}`);
+  const badge = await inject(gateway, 'POST', '/v1/devices', { auth, body: { kind: 'badge', name: `Badge of ${name}`, staffId, unitId: 'sanitation' } });
+  if (badge.status !== 201) throw new Error(`badge of ${staffId}: ${badge.status} ${JSON.stringify(badge.body)}`);
+  return badge.body as { device: { id: string }; credential: { username: string; password: string } };
+}
+
 /** A square zone outline 0.01° on a side, its south-west corner at (west, south): enough for routing and ranking tests. */
 export function squareZone(west: number, south: number): ZoneGeometry {
   return {

@@ -1,7 +1,7 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeTopic } from '@civicloop/model';
-import { BIN_REPORT, inject, sendBackForRework, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, inject, sendBackForRework, startTestGateway, workerWithBadge, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import type { Jt808Terminal } from '@civicloop/test-support/jt808-terminal.js';
 import { onlineJt808Vehicle } from '@civicloop/test-support/jt808-vehicle.js';
 
@@ -135,26 +135,17 @@ describe('arrival on site from positions that come late', () => {
 
   it("counts each device's dwell apart: the truck parked 100 m off does not restart the count of the badge its driver walks in with", async () => {
     clock = Date.now() - 20 * MINUTE;
-    const staff = await inject(gw, 'POST', '/v1/staff', {
-      auth: gw.tenant.secretKey,
-      body: { id: 'drv-zhao', name: '赵师傅', role: 'worker', unitId: 'sanitation' },
-    });
-    expect(staff.status, JSON.stringify(staff.body)).toBe(201);
-    const badge = await inject(gw, 'POST', '/v1/devices', {
-      auth: gw.tenant.secretKey,
-      body: { kind: 'badge', name: 'Badge of a driver', staffId: 'drv-zhao', unitId: 'sanitation' },
-    });
-    expect(badge.status, JSON.stringify(badge.body)).toBe(201);
+    const badge = await workerWithBadge(gw, 'drv-zhao', '赵师傅');
     const { terminal } = await onlineJt808Vehicle(gw, '13911113333', terminals, { staffId: 'drv-zhao' });
     const ticketId = await acceptedBy('drv-zhao');
 
     clock = Date.now();
     const t0 = wholeSeconds(clock - 5 * MINUTE);
     // The badge comes within reach; the truck, parked beyond the exit distance, reports in between.
-    await walkIn(badge.body, [25], t0, 0);
+    await walkIn(badge, [25], t0, 0);
     expect(await terminal.answerTo(terminal.report({ ...metersNorth(100), time: t0 + 10_000 }))).toBe(0);
     await gw.telemetry!.settled();
-    await walkIn(badge.body, [10, 5], t0 + 20_000, 15_000);
+    await walkIn(badge, [10, 5], t0 + 20_000, 15_000);
     const arrived = await ticketNow(ticketId);
     // 35 s inside by the badge's own count: arrived at its first fix within reach.
     expect(arrived.status).toBe('on_site');

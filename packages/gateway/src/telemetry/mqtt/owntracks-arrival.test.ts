@@ -1,6 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN_REPORT, inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
+import { BIN_REPORT, inject, startTestGateway, workerWithBadge, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import { owntracksAndroidConnection } from '@civicloop/test-support/owntracks-app.js';
 
 // A worker's OwnTracks phone in the Android app's Significant mode (its default): standing still
@@ -19,16 +19,7 @@ afterAll(async () => {
 
 describe('an OwnTracks phone that reports only now and then', () => {
   it('is asked where it is once its dwell at the job would be up, and arrives by its answer, dated when it entered', async () => {
-    const staff = await inject(gw, 'POST', '/v1/staff', {
-      auth: gw.tenant.secretKey,
-      body: { id: 'w-sig', name: 'Worker in Significant mode', role: 'worker', unitId: 'sanitation' },
-    });
-    expect(staff.status, JSON.stringify(staff.body)).toBe(201);
-    const phone = await inject(gw, 'POST', '/v1/devices', {
-      auth: gw.tenant.secretKey,
-      body: { kind: 'badge', name: 'Phone', staffId: 'w-sig', unitId: 'sanitation' },
-    });
-    const { device, credential } = phone.body as { device: { id: string }; credential: { username: string; password: string } };
+    const { device, credential } = await workerWithBadge(gw, 'w-sig', 'Worker in Significant mode');
     const settings = { username: credential.username, password: credential.password, deviceId: device.id };
     const app = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.telemetry!.tcpPort}`, {
       ...owntracksAndroidConnection(settings),
