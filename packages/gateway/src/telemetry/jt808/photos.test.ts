@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { fromWgs84 } from '@civicloop/model/crs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject, startTestGateway, type TestGateway } from '@civicloop/test-support/gateway-harness.js';
 import type { Jt808Terminal, PlatformMessage } from '@civicloop/test-support/jt808-terminal.js';
@@ -59,6 +60,17 @@ describe("photos from a vehicle's camera", () => {
     terminal.upload({ id: 4001, event: 2, channel: 1, fix: { ...SITE, time: takenAt }, data });
     await answerOf(terminal, 4001);
     expect(await photosOf(deviceId)).toHaveLength(1);
+  });
+
+  it('gives where a photo was taken in WGS-84, from a terminal that reports in GCJ-02', async () => {
+    const { deviceId, terminal } = await onlineJt808Vehicle(gw, String(++numbers), terminals, { crs: 'gcj02' });
+    // A terminal set up for AMap reports the site shifted by some 600 m.
+    const shifted = fromWgs84(SITE.lat, SITE.lon, 'gcj02');
+    terminal.upload({ id: 6001, event: 1, fix: { ...shifted, time: secondsAgo(30) }, data: await cameraJpeg(4) });
+    await answerOf(terminal, 6001);
+    const [photo] = (await photosOf(deviceId)) as { position: { lat: number; lon: number } }[];
+    expect(photo!.position.lat).toBeCloseTo(SITE.lat, 5);
+    expect(photo!.position.lon).toBeCloseTo(SITE.lon, 5);
   });
 
   it('answers other media without keeping it, and refuses a photo that cannot be read, keeping nothing', async () => {

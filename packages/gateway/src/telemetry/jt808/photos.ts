@@ -4,6 +4,7 @@ import type { MediaStore } from '../../media/media-store.js';
 import { DevicePhotoStore } from '../../store/device-photo-store.js';
 import type { Redis, Cluster } from 'ioredis';
 import type { TelemetryPipeline, TelemetrySource } from '../pipeline.js';
+import { toWgs84Record } from '../record-crs.js';
 import { decodeLocation } from './location.js';
 import { MULTIMEDIA_IMAGE, MULTIMEDIA_JPEG, type MultimediaUpload } from './multimedia.js';
 
@@ -48,14 +49,17 @@ export class TerminalPhotos {
       await this.pipeline.refuse(source, 'schema', `multimedia ${upload.id}: ${error.message}`);
       return 'unreadable';
     }
-    const fix = upload.location ? decodeLocation(upload.location, source.device, now.getTime(), ANY_AGE) : undefined;
+    const decoded = upload.location ? decodeLocation(upload.location, source.device, now.getTime(), ANY_AGE) : undefined;
+    // In WGS-84, as every stored position is, whatever system the terminal sends in.
+    const { crs } = source.device;
+    const fix = decoded?.ok ? (crs && crs !== 'wgs84' ? toWgs84Record(decoded.record, crs) : decoded.record) : undefined;
     await this.store.add(source.tenantId, {
       id: upload.id,
       deviceId: source.device.id,
       channel: upload.channel,
       event: upload.event,
-      takenAt: fix?.ok ? new Date(fix.record.fixTime).toISOString() : null,
-      position: fix?.ok && fix.record.valid ? { lat: fix.record.lat, lon: fix.record.lon } : null,
+      takenAt: fix ? new Date(fix.fixTime).toISOString() : null,
+      position: fix?.valid ? { lat: fix.lat, lon: fix.lon } : null,
       receivedAt: now.toISOString(),
       ref: `media:${kept.key}`,
     });
