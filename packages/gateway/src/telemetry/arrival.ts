@@ -31,7 +31,7 @@ export class ArrivalDetector {
      * Asks a device where it is (a location request through its outbox). A phone whose fixes come
      * only now and then is asked once its dwell would be up, instead of the worker waiting for its
      * next fix: OwnTracks in its Significant mode reports on entering a region, then at its ping,
-     * 15 minutes on. Without it, the next fix decides, as before.
+     * 15 minutes on. Without it, the device's next fix decides.
      */
     private readonly askWhere?: (tenantId: string, device: Device) => Promise<unknown>,
   ) {
