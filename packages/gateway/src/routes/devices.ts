@@ -124,6 +124,8 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWithTel
       const device = await devices.update(tenantId, request.params.id, request.body, services.now());
       // A connection holds the key it logged in with: a new one is taken up when the device reconnects.
       if (device.disabled || request.body.ownTracksKey !== undefined) services.telemetry?.disconnect(tenantId, device.id);
+      // Otherwise it goes on with the record as it now is (its wearer or driver for arrival and answers, its unit, its system).
+      else await services.telemetry?.deviceChanged(tenantId, device);
       return device;
     },
   );

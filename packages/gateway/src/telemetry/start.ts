@@ -9,7 +9,7 @@ import type { BadgeEventHandler } from './badge-events.js';
 import { TenantCounters } from './counters.js';
 import type { DeviceAlerts } from './device-alerts.js';
 import type { DeviceStore } from '../store/device-store.js';
-import { CommandBus } from './commands/bus.js';
+import { CommandBus, type DeviceNotice } from './commands/bus.js';
 import { CommandPolls } from './command-polls.js';
 import { DeviceOutbox } from '../store/device-outbox.js';
 import { startExternalBroker, type ExternalBrokerConfig, type RunningExternalBroker } from './external/start.js';
@@ -106,6 +106,12 @@ export interface RunningTelemetry {
   settled(): Promise<void>;
   /** Closes a device's live connection and ends its HTTP long polls, if it holds them on this gateway. */
   disconnect(tenantId: string, deviceId: string): void;
+  /**
+   * A device's record changed (PATCH: a new wearer or driver, unit, coordinate system): its live
+   * connection, on this gateway or another (told over Redis pub/sub), goes on with the record as
+   * it now is, not the one it logged in with.
+   */
+  deviceChanged(tenantId: string, device: Device): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -137,6 +143,20 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
    * gateway that gives a command publishes it, and the others, told by the bus, would only
    * publish it again.
    */
+  /** The record a connection here goes on with, as it now is. */
+  const refreshHere = (tenantId: string, device: Device) => {
+    mqtt?.refresh(tenantId, device);
+    jt808?.refresh(tenantId, device);
+    // Read afresh at the device's next message through the external broker.
+    external?.forget(tenantId, device.id);
+  };
+  const onNotice = (tenantId: string, deviceId: string, kind: DeviceNotice) => {
+    if (kind === 'command') return deliverHere(tenantId, deviceId);
+    devices.get(tenantId, deviceId).then(
+      (device) => device && refreshHere(tenantId, device),
+      (error: unknown) => log.warn({ err: error, device: deviceId }, 'could not read a changed device'),
+    );
+  };
   const deliverHere = (tenantId: string, deviceId: string) => {
     commandPolls.nudge(tenantId, deviceId);
     mqtt?.deliverWaiting(tenantId, deviceId);
@@ -167,7 +187,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
         config: { ...config, port: config.jt808Port },
         log,
       });
-    await bus.start(deliverHere);
+    await bus.start(onNotice);
   } catch (error) {
     await closeAll();
     throw error;
@@ -207,6 +227,10 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
       // The broker closed the device's connection itself (mosquitto: disableClient); its next message is judged afresh.
       external?.forget(tenantId, deviceId);
       jt808?.disconnect(tenantId, deviceId);
+    },
+    deviceChanged: async (tenantId, device) => {
+      refreshHere(tenantId, device);
+      await bus.notify(tenantId, device.id, 'changed');
     },
     settled: () => pipeline.settled(),
     close: async () => {

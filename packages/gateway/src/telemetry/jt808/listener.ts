@@ -63,6 +63,8 @@ export interface RunningJt808 {
   deliverWaiting(tenantId: string, deviceId: string): Promise<boolean>;
   locate(tenantId: string, device: Device, timeoutMs?: number): Promise<PositionRecord>;
   disconnect(tenantId: string, deviceId: string): boolean;
+  /** The device's record as it now is, for its terminal's connection here (if it has one) to go on with. */
+  refresh(tenantId: string, device: Device): void;
   close(): Promise<void>;
 }
 
@@ -307,6 +309,10 @@ export async function startJt808Listener(options: Jt808Options): Promise<Running
       const connection = sessions.get(sessionKey(tenantId, deviceId));
       connection?.close();
       return connection !== undefined;
+    },
+    refresh(tenantId, device) {
+      const source = sessions.get(sessionKey(tenantId, device.id))?.source;
+      if (source) source.device = device;
     },
     async close() {
       const closing = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,6 +1,6 @@
 import { Aedes, type Client } from 'aedes';
 import type { FastifyBaseLogger } from 'fastify';
-import { DEFAULT_DECODE_LIMITS } from '@civicloop/model';
+import { DEFAULT_DECODE_LIMITS, type Device } from '@civicloop/model';
 import type { GatewayConfig } from '../../core/config.js';
 import type { Services } from '../../core/services.js';
 import type { TenantCounters } from '../counters.js';
@@ -39,6 +39,8 @@ export interface RunningMqtt {
   deliverWaiting(tenantId: string, deviceId: string): boolean;
   /** Closes a device's connection, if it holds one here. */
   disconnect(tenantId: string, deviceId: string): boolean;
+  /** The device's record as it now is, for its connection here (if it has one) to go on with. */
+  refresh(tenantId: string, device: Device): void;
   close(): Promise<void>;
 }
 
@@ -132,6 +134,10 @@ export async function startMqttBroker(options: MqttOptions): Promise<RunningMqtt
       const client = sessions.get(`${tenantId}/${deviceId}`);
       client?.close();
       return client !== undefined;
+    },
+    refresh: (tenantId, device) => {
+      const session = sessionOf(sessions.get(`${tenantId}/${device.id}`) ?? null);
+      if (session) session.device = device;
     },
     close: async () => {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
