@@ -170,7 +170,7 @@ export const globalKeys = {
   jt808Registered: (terminalId: string) => `${PREFIX}jt808reg:${terminalId}`,
   /** API key hash -> { tenantId, keyId, kind }: the one lookup that cannot know the tenant first. */
   apiKey: (hash: string) => `${PREFIX}apikey:${hash}`,
-  /** Pub/sub channel: "a device has a new command", so the gateway holding its connection sends it. */
+  /** Pub/sub channel: "a device has a new command" (or "its record changed"), so the gateway holding its connection sends it (or reads it afresh). */
   deviceCommands: `${PREFIX}device-commands`,
   tenantCodes: `${PREFIX}tenantcodes`,
   tenants: `${PREFIX}tenants`,
