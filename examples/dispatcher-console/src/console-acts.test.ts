@@ -459,7 +459,7 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     const row = desk.locator(`#alerts [data-alert="sos"][data-device="${deviceId}"]`);
     await expect.poll(() => row.count()).toBe(1);
     await row.locator('details[data-camera] summary').click();
-    await expect.poll(() => row.locator('details[data-camera]').textContent()).toContain('No photos from this vehicle yet.');
+    await expect.poll(() => row.locator('details[data-camera]').textContent(), { timeout: 10_000 }).toContain('No photos from this vehicle yet.');
     // The terminal takes the photo it is asked for, answers (0x0805) and uploads it.
     const photo = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 200, g: 120, b: 40 } } })
       .jpeg({ quality: 70 })
@@ -473,8 +473,8 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     await row.locator('button[data-take-photo]').click();
     const shown = row.locator('a[data-photo="5001"] img');
     await shown.waitFor({ timeout: 30_000 });
-    await expect.poll(() => shown.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(0);
-    await expect.poll(() => row.locator('details[data-camera] [role="status"]').textContent()).toBe('Photo received 已收到照片');
+    await expect.poll(() => shown.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect.poll(() => row.locator('details[data-camera] [role="status"]').textContent(), { timeout: 10_000 }).toBe('Photo received 已收到照片');
     expect(await row.locator('a[data-photo="5001"]').textContent()).toContain('asked 指令拍照');
     expect(await accessibilityViolations(desk)).toEqual([]);
     // A supervisor sees the photo, with no button to ask for another.

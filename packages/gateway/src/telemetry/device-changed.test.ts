@@ -51,10 +51,13 @@ describe("a connected device's record changed by hand", () => {
     expect((await inject(other, 'PATCH', `/v1/devices/${deviceId}`, { auth: gw.tenant.secretKey, body: { staffId: 'drv-second' } })).status).toBe(200);
     const secondJob = await acceptedBy('drv-second');
     await expect
-      .poll(async () => {
-        await atSite(secondJob);
-        return statusOf(secondJob.id);
-      })
+      .poll(
+        async () => {
+          await atSite(secondJob);
+          return statusOf(secondJob.id);
+        },
+        { timeout: 15_000, interval: 200 },
+      )
       .toBe('on_site');
 
     // Changed on the gateway holding it: at once.
