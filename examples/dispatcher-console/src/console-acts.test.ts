@@ -610,7 +610,8 @@ describe('the command centre acts from its console', { timeout: 120_000 }, () =>
     expect(await secret.locator('h3').textContent()).toBe('New secret 新密钥: Badges, batch 2026-12');
     const newSecret = (await secret.locator('[data-provision-secret]').textContent())!;
     expect(newSecret).not.toBe(provisionDeviceSecret);
-    expect(await row.locator('[data-registered]').textContent()).toBe('1 / 2');
+    // The list is read again after the new secret: one registered so far.
+    await expect.poll(() => row.locator('[data-registered]').textContent(), { timeout: 10_000 }).toBe('1 / 2');
     const withOld = await fetch(`${gw.url}/api/v1/provision`, { method: 'POST', body: JSON.stringify({ ...request, deviceName: 'badge-console-3' }) });
     expect(await withOld.json()).toMatchObject({ status: 'NOT_FOUND' });
     const withNew = { ...request, provisionDeviceSecret: newSecret };
