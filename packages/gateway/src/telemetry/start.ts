@@ -143,6 +143,11 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
    * gateway that gives a command publishes it, and the others, told by the bus, would only
    * publish it again.
    */
+  const deliverHere = (tenantId: string, deviceId: string) => {
+    commandPolls.nudge(tenantId, deviceId);
+    mqtt?.deliverWaiting(tenantId, deviceId);
+    jt808?.deliverWaiting(tenantId, deviceId).catch((error: unknown) => log.warn({ err: error, device: deviceId }, 'could not send waiting commands'));
+  };
   /** The record a connection here goes on with, as it now is. */
   const refreshHere = (tenantId: string, device: Device) => {
     mqtt?.refresh(tenantId, device);
@@ -156,11 +161,6 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
       (device) => device && refreshHere(tenantId, device),
       (error: unknown) => log.warn({ err: error, device: deviceId }, 'could not read a changed device'),
     );
-  };
-  const deliverHere = (tenantId: string, deviceId: string) => {
-    commandPolls.nudge(tenantId, deviceId);
-    mqtt?.deliverWaiting(tenantId, deviceId);
-    jt808?.deliverWaiting(tenantId, deviceId).catch((error: unknown) => log.warn({ err: error, device: deviceId }, 'could not send waiting commands'));
   };
   try {
     const { mqttBrokerUrl } = config;
@@ -230,7 +230,11 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Running
     },
     deviceChanged: async (tenantId, device) => {
       refreshHere(tenantId, device);
-      await bus.notify(tenantId, device.id, 'changed');
+      // The change is stored already: a notice that cannot go out leaves other gateways' connections
+      // with the old record until the device reconnects, and does not fail the change.
+      await bus
+        .notify(tenantId, device.id, 'changed')
+        .catch((error: unknown) => log.warn({ err: error, device: device.id }, 'could not tell the other gateways of a device change'));
     },
     settled: () => pipeline.settled(),
     close: async () => {
