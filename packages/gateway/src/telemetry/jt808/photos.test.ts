@@ -130,5 +130,10 @@ describe("photos from a vehicle's camera", () => {
     expect((await get(`/v1/devices/${deviceId}/state`)).body.waiting).toEqual([]);
     expect((await get(`/v1/devices/${deviceId}/photos`, worker)).status).toBe(200);
     expect((await get('/v1/devices/v_none/photos')).body).toMatchObject({ error: { code: 'CL_ERR_NOT_FOUND' } });
+    // A disabled terminal is not asked.
+    expect((await inject(gw, 'PATCH', `/v1/devices/${deviceId}`, { auth: gw.tenant.secretKey, body: { disabled: true } })).status).toBe(200);
+    const disabled = await inject(gw, 'POST', `/v1/devices/${deviceId}/photos`, { auth: gw.tenant.secretKey, body: {} });
+    expect(disabled.body).toMatchObject({ error: { code: 'CL_ERR_DEVICE_UNREACHABLE' } });
+    expect((await get(`/v1/devices/${deviceId}/state`)).body.waiting).toEqual([]);
   });
 });
