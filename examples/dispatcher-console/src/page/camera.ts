@@ -42,6 +42,7 @@ export class VehicleCamera {
     return panel;
   }
 
+  /** Reads the newest photos and shows them; what was read (none when it could not be). */
   private async show(deviceId: string, panel: HTMLDetailsElement, status = ''): Promise<DevicePhoto[]> {
     let photos: DevicePhoto[] = [];
     let error = '';
@@ -50,6 +51,11 @@ export class VehicleCamera {
     } catch (failure) {
       error = explain(failure);
     }
+    this.render(deviceId, panel, photos, error, status);
+    return photos;
+  }
+
+  private render(deviceId: string, panel: HTMLDetailsElement, photos: DevicePhoto[], error: string, status: string): void {
     const ask = el('button', { type: 'button', 'data-take-photo': deviceId }, 'Take a photo 立即拍照');
     ask.addEventListener('click', () => void this.ask(deviceId, panel, photos[0]?.receivedAt));
     panel.replaceChildren(
@@ -72,7 +78,6 @@ export class VehicleCamera {
       ...(this.mayAsk ? [ask] : []),
       el('p', { class: 'status', role: 'status' }, status),
     );
-    return photos;
   }
 
   /** Asks for a photo, then looks for one newer than the newest shown until it comes or a minute has passed. */
@@ -89,7 +94,8 @@ export class VehicleCamera {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       photos = await this.show(deviceId, panel, 'Asked; waiting for the photo… 已下发拍照指令，等待上传');
     }
-    if (photos[0] && photos[0].receivedAt !== newestShown) await this.show(deviceId, panel, 'Photo received 已收到照片');
-    else await this.show(deviceId, panel, 'No photo within a minute: the terminal may be offline. 一分钟内未收到照片');
+    // The last read is shown again with how it ended, not read once more.
+    const came = photos[0] !== undefined && photos[0].receivedAt !== newestShown;
+    this.render(deviceId, panel, photos, '', came ? 'Photo received 已收到照片' : 'No photo within a minute: the terminal may be offline. 一分钟内未收到照片');
   }
 }

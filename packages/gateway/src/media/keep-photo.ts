@@ -9,6 +9,9 @@ export interface KeptPhotoFile {
   thumbKey: string;
 }
 
+/** A stored photo's thumbnail, by the photo's key (`<tenant>/<sha256>.<ext>` -> `<tenant>/<sha256>.thumb.jpg`). */
+export const thumbKeyOf = (key: string): string => key.replace(/\.[a-z]+$/, '.thumb.jpg');
+
 /**
  * Processes an image (EXIF stripped, a thumbnail made: process-photo.ts) and stores it under the
  * SHA-256 of the processed bytes, so the same photo is stored once. The thumbnail goes first: a
@@ -18,7 +21,7 @@ export interface KeptPhotoFile {
 export async function keepPhoto(store: MediaStore, tenantId: string, input: Buffer): Promise<KeptPhotoFile> {
   const photo = await processPhoto(input);
   const key = `${tenantId}/${photo.sha256}.${photo.ext}`;
-  const thumbKey = `${tenantId}/${photo.sha256}.thumb.jpg`;
+  const thumbKey = thumbKeyOf(key);
   if (!(await store.exists(key))) {
     await store.put(thumbKey, photo.thumbnail, 'image/jpeg');
     await store.put(key, photo.bytes, photo.contentType);

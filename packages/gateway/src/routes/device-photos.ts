@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { CivicLoopError, DevicePhoto, TakePhotoInput } from '@civicloop/model';
 import { MANAGERS_AND_SERVERS, STAFF } from '../core/services.js';
+import { thumbKeyOf } from '../media/keep-photo.js';
 import { MediaUrls } from '../media/media-urls.js';
 import { DevicePhotoStore, PHOTOS_KEPT } from '../store/device-photo-store.js';
 import type { ServicesWithTelemetry } from '../telemetry/start.js';
@@ -40,7 +41,7 @@ export const devicePhotoRoutes: FastifyPluginAsyncTypebox<{ services: ServicesWi
         return {
           ...photo,
           url: services.mediaUrls.sign(key, now),
-          thumbnailUrl: services.mediaUrls.sign(key.replace(/\.[a-z]+$/, '.thumb.jpg'), now),
+          thumbnailUrl: services.mediaUrls.sign(thumbKeyOf(key), now),
         };
       });
       return { items };

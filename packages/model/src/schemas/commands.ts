@@ -46,7 +46,7 @@ export const ReworkBody = Type.Object(
   {
     ...optionalNote,
     ...occurredAt,
-    automatic: Type.Optional(Type.Boolean({ description: "set by telemetry-driven arrival detection: the worker's badge came back to the site" })),
+    automatic: Type.Optional(Type.Boolean({ description: "set by telemetry-driven arrival detection: the worker's badge or vehicle came back to the site" })),
   },
   strict,
 );
